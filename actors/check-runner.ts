@@ -1,0 +1,249 @@
+// Check runner: one actor per owned shard. It holds the shard's CheckTable and carries out what
+// the table decides: arms the node's shared timer queue, runs probes, looks up the last published
+// state of new checks, publishes results and transitions. No per-check actor, no per-check timer.
+//
+// States (what an operator reads in the logs):
+//   running  — probing the shard's checks
+//   draining — the shard was lost or the node is stopping: nothing new starts; in-flight probes
+//              may finish (their results are published) until the grace period ends, then they
+//              are abandoned
+//   stopped  — final (the parent hears xstate.done.actor.<id>)
+
+import { setup } from 'xstate';
+import type { ProbeOutcome } from '../checks/outcome';
+import type { NormalizedSpec } from '../checks/spec';
+import type { Clock } from '../runtime/clock';
+import type { Logger } from '../runtime/logger';
+import type { Metrics } from '../runtime/metrics';
+import type { ResultHistory } from '../runtime/store';
+import type { Subjects } from '../runtime/subjects';
+import type { DueHandler, TimerQueue } from '../runtime/timer-queue';
+import { CheckTable, type Directive, type ResumeState } from './check-table';
+
+/** Everything a runner touches outside itself. Unit tests pass fakes; the node passes NATS. */
+export interface RunnerPorts {
+  clock: Clock;
+  queue: TimerQueue;
+  probe(spec: NormalizedSpec, signal: AbortSignal): Promise<ProbeOutcome>;
+  publish(subject: string, msg: unknown): void;
+  history: ResultHistory;
+  subjects: Subjects;
+  metrics: Metrics;
+  log: Logger;
+  nodeId: string;
+  jitterMs: number;
+  random(): number;
+  /** How long a draining runner waits for in-flight probes. */
+  graceMs: number;
+  /** A check left this runner for good (deleted): drop per-check resources such as pooled sockets. */
+  release(id: string): void;
+}
+
+export interface RunnerInput {
+  shard: number;
+  gen: number;
+  epoch: number;
+  specs: NormalizedSpec[];
+  ports: RunnerPorts;
+}
+
+export type RunnerEvent =
+  | { type: 'CHECK_SET'; spec: NormalizedSpec }
+  | { type: 'CHECK_REMOVE'; id: string }
+  | { type: 'EPOCH'; epoch: number }
+  | { type: 'DUE'; id: string; at: number; now: number }
+  | { type: 'PROBE_DONE'; id: string; token: number; outcome: ProbeOutcome }
+  | { type: 'RESUMED'; id: string; state: ResumeState | null }
+  | { type: 'STOP' };
+
+interface RunnerContext {
+  shard: number;
+  gen: number;
+  ports: RunnerPorts;
+  log: Logger;
+  table: CheckTable;
+  due: DueHandler;
+  aborts: Map<number, AbortController>;
+  /** Specs handed over at spawn, loaded by the entry action (a shard may hold thousands). */
+  initial: NormalizedSpec[];
+  /** Actor events that arrive after the actor stopped are dropped, not warned about. */
+  send: (e: RunnerEvent) => void;
+}
+
+function carryOut(ctx: RunnerContext, directives: Directive[]): void {
+  const { ports } = ctx;
+  for (const d of directives) {
+    switch (d.type) {
+      case 'schedule':
+        ports.queue.set(d.id, d.at, ctx.due);
+        break;
+      case 'unschedule':
+        ports.queue.delete(d.id);
+        break;
+      case 'resume':
+        ports.history.last(d.id).then(
+          (state) => ctx.send({ type: 'RESUMED', id: d.id, state }),
+          (err: unknown) => {
+            ctx.log.warn({ check: d.id, err }, 'could not read last result; starting the check fresh');
+            ctx.send({ type: 'RESUMED', id: d.id, state: null });
+          },
+        );
+        break;
+      case 'probe': {
+        const ac = new AbortController();
+        ctx.aborts.set(d.token, ac);
+        ports.metrics.inFlight.inc();
+        const started = ports.clock.monotonic();
+        ports
+          .probe(d.spec, ac.signal)
+          .catch((err: unknown): ProbeOutcome => {
+            const ms = ports.clock.monotonic() - started;
+            return { ok: false, reason: 'error', message: String((err as Error)?.message ?? err), latencyMs: ms, timings: { total: ms } };
+          })
+          .then((outcome) => {
+            ctx.aborts.delete(d.token);
+            ports.metrics.inFlight.dec();
+            ports.metrics.probes.inc({ result: outcome.ok ? 'ok' : 'fail', reason: outcome.reason ?? 'none', kind: d.spec.kind });
+            ports.metrics.probeDuration.observe({ kind: d.spec.kind }, outcome.latencyMs / 1000);
+            ctx.send({ type: 'PROBE_DONE', id: d.id, token: d.token, outcome });
+          });
+        break;
+      }
+      case 'abort':
+        ctx.aborts.get(d.token)?.abort();
+        ports.release(d.id);
+        break;
+      case 'result':
+        ports.publish(ports.subjects.result(d.msg.checkId), d.msg);
+        ports.metrics.published.inc({ type: 'result' });
+        break;
+      case 'status':
+        ports.publish(ports.subjects.status(d.msg.checkId), d.msg);
+        ports.metrics.published.inc({ type: 'status' });
+        ports.metrics.transitions.inc({ to: d.msg.to });
+        ctx.log.info({ check: d.msg.checkId, from: d.msg.from, to: d.msg.to, reason: d.msg.reason, seq: d.msg.seq, epoch: d.msg.epoch }, 'verdict changed');
+        break;
+      case 'skipped':
+        ports.metrics.skippedRounds.inc();
+        ctx.log.debug({ check: d.id, slot: d.slot }, 'round skipped: previous probe still running');
+        break;
+      default: {
+        const never: never = d;
+        throw new Error(`unknown directive ${JSON.stringify(never)}`);
+      }
+    }
+  }
+}
+
+export const checkRunnerMachine = setup({
+  types: {
+    context: {} as RunnerContext,
+    input: {} as RunnerInput,
+    events: {} as RunnerEvent,
+  },
+  actions: {
+    load: ({ context }) => {
+      const now = context.ports.clock.now();
+      for (const spec of context.initial.splice(0)) carryOut(context, context.table.set(spec, now));
+      context.ports.metrics.checksOwned.inc(context.table.size);
+      context.log.debug({ checks: context.table.size }, 'runner started');
+    },
+    apply: ({ context, event }) => {
+      const { table, ports } = context;
+      const now = ports.clock.now();
+      switch (event.type) {
+        case 'CHECK_SET': {
+          const isNew = !table.has(event.spec.id);
+          carryOut(context, table.set(event.spec, now));
+          if (isNew) ports.metrics.checksOwned.inc();
+          break;
+        }
+        case 'CHECK_REMOVE':
+          if (table.has(event.id)) ports.metrics.checksOwned.dec();
+          carryOut(context, table.remove(event.id));
+          ports.release(event.id);
+          break;
+        case 'DUE':
+          ports.metrics.lateness.observe(Math.max(0, event.now - event.at) / 1000);
+          carryOut(context, table.due(event.id, event.now));
+          break;
+        case 'PROBE_DONE':
+          carryOut(context, table.probeDone(event.id, event.token, event.outcome));
+          break;
+        case 'RESUMED':
+          carryOut(context, table.resumed(event.id, event.state));
+          break;
+        case 'EPOCH':
+          table.epoch = event.epoch;
+          break;
+        default:
+          break;
+      }
+    },
+    stopScheduling: ({ context }) => {
+      context.ports.metrics.checksOwned.dec(context.table.size);
+      carryOut(context, context.table.clear());
+      context.log.debug({ checks: context.table.size, inFlight: context.aborts.size }, 'runner draining');
+    },
+    abandon: ({ context }) => {
+      if (context.aborts.size > 0) context.log.warn({ abandoned: context.aborts.size }, 'grace period over: abandoning in-flight probes');
+      for (const ac of context.aborts.values()) ac.abort();
+    },
+  },
+  guards: {
+    idle: ({ context }) => context.aborts.size === 0,
+  },
+  delays: {
+    grace: ({ context }) => context.ports.graceMs,
+  },
+}).createMachine({
+  id: 'checkRunner',
+  context: ({ input, self }) => {
+    const { ports } = input;
+    const table = new CheckTable({ nodeId: ports.nodeId, jitterMs: ports.jitterMs, random: ports.random });
+    table.epoch = input.epoch;
+    const send = (e: RunnerEvent) => {
+      if (self.getSnapshot().status === 'active') self.send(e);
+    };
+    return {
+      shard: input.shard,
+      gen: input.gen,
+      ports,
+      log: ports.log.child({ actor: 'check-runner', shard: input.shard }),
+      table,
+      due: { onDue: (id: string, at: number, now: number) => send({ type: 'DUE', id, at, now }) },
+      aborts: new Map(),
+      initial: [...input.specs],
+      send,
+    };
+  },
+  initial: 'running',
+  entry: 'load',
+  states: {
+    running: {
+      on: {
+        CHECK_SET: { actions: 'apply' },
+        CHECK_REMOVE: { actions: 'apply' },
+        DUE: { actions: 'apply' },
+        PROBE_DONE: { actions: 'apply' },
+        RESUMED: { actions: 'apply' },
+        EPOCH: { actions: 'apply' },
+        STOP: { target: 'draining' },
+      },
+    },
+    draining: {
+      entry: 'stopScheduling',
+      always: { guard: 'idle', target: 'stopped' },
+      after: { grace: { target: 'stopped', actions: 'abandon' } },
+      on: {
+        PROBE_DONE: { actions: 'apply' },
+        RESUMED: { actions: 'apply' },
+        EPOCH: { actions: 'apply' },
+      },
+    },
+    stopped: {
+      type: 'final',
+      entry: ({ context }) => context.log.debug('runner stopped'),
+    },
+  },
+});

@@ -1,0 +1,72 @@
+// Spec feed: watches the spec bucket and keeps the node's catalog current, telling the parent
+// about every change. A stored value that does not validate (written to the bucket directly,
+// bypassing the API) is logged and skipped — it never reaches a runner.
+
+import { fromCallback } from 'xstate';
+import type { KV } from '@nats-io/kv';
+import { normalizeSpec, type NormalizedSpec } from '../checks/spec';
+import { validateSpec } from '../checks/validate';
+import type { Logger } from '../runtime/logger';
+import type { SpecCatalog } from './spec-catalog';
+
+export type FeedEvent =
+  | { type: 'SPEC_SET'; spec: NormalizedSpec }
+  | { type: 'SPEC_REMOVED'; id: string }
+  | { type: 'SPECS_LOADED'; count: number; ms: number };
+
+export interface FeedInput {
+  kv: KV;
+  catalog: SpecCatalog;
+  log: Logger;
+}
+
+export const specFeed = fromCallback<{ type: 'noop' }, FeedInput>(({ input, sendBack }) => {
+  const { kv, catalog } = input;
+  const log = input.log.child({ actor: 'spec-feed' });
+  const t0 = performance.now();
+  let stopped = false;
+  let stop: () => void = () => {
+    stopped = true;
+  };
+  let loaded = false;
+  const markLoaded = () => {
+    if (loaded) return;
+    loaded = true;
+    const ms = Math.round(performance.now() - t0);
+    log.info({ specs: catalog.size, ms }, 'specs loaded');
+    sendBack({ type: 'SPECS_LOADED', count: catalog.size, ms } satisfies FeedEvent);
+  };
+  void (async () => {
+    const status = await kv.status();
+    const watcher = await kv.watch();
+    if (stopped) {
+      watcher.stop();
+      return;
+    }
+    stop = () => watcher.stop();
+    if (status.values === 0) markLoaded();
+    for await (const e of watcher) {
+      if (e.operation === 'PUT') {
+        let raw: unknown;
+        try {
+          raw = e.json();
+        } catch {
+          raw = undefined;
+        }
+        const v = validateSpec(raw, e.key);
+        if (!v.ok) {
+          log.error({ check: e.key, revision: e.revision, error: v.error }, 'stored spec is invalid; ignored');
+        } else {
+          const spec = normalizeSpec(e.key, v.spec);
+          if (catalog.set(spec, e.revision)) sendBack({ type: 'SPEC_SET', spec } satisfies FeedEvent);
+        }
+      } else if (catalog.delete(e.key)) {
+        sendBack({ type: 'SPEC_REMOVED', id: e.key } satisfies FeedEvent);
+      }
+      if (e.isUpdate || e.delta === 0) markLoaded();
+    }
+  })().catch((err: unknown) => {
+    log.error({ err }, 'spec watch failed');
+  });
+  return () => stop();
+});

@@ -1,0 +1,87 @@
+// A small, strict JSON-path subset for equality assertions:
+//   $                 the whole document
+//   $.a.b             object members (identifier characters: letters, digits, _ and -)
+//   $.list[0]         array index (non-negative integer)
+//   $["any key"]      bracketed member name (JSON string syntax, double quotes)
+// No wildcards, filters or recursive descent: a health check asserts one value at one place.
+
+export type PathSegment = string | number;
+
+export class JsonPathError extends Error {
+  constructor(message: string, readonly offset: number) {
+    super(message);
+    this.name = 'JsonPathError';
+  }
+}
+
+const IDENT = /[A-Za-z0-9_-]/;
+
+/** Parse a path; throws JsonPathError with the offset of the first bad character. */
+export function parseJsonPath(path: string): PathSegment[] {
+  if (path[0] !== '$') throw new JsonPathError('path must start with "$"', 0);
+  const out: PathSegment[] = [];
+  let i = 1;
+  while (i < path.length) {
+    const c = path[i];
+    if (c === '.') {
+      let j = i + 1;
+      while (j < path.length && IDENT.test(path[j]!)) j++;
+      if (j === i + 1) throw new JsonPathError('expected a member name after "."', i + 1);
+      out.push(path.slice(i + 1, j));
+      i = j;
+    } else if (c === '[') {
+      if (path[i + 1] === '"') {
+        // Find the closing quote that is not escaped, then let JSON.parse decode escapes.
+        let j = i + 2;
+        while (j < path.length && path[j] !== '"') j += path[j] === '\\' ? 2 : 1;
+        if (j >= path.length || path[j + 1] !== ']') throw new JsonPathError('unterminated ["..."] member', i);
+        try {
+          out.push(JSON.parse(path.slice(i + 1, j + 1)) as string);
+        } catch {
+          throw new JsonPathError('invalid string in ["..."] member', i + 1);
+        }
+        i = j + 2;
+      } else {
+        const m = /^\[(0|[1-9][0-9]{0,8})\]/.exec(path.slice(i));
+        if (!m) throw new JsonPathError('expected [index] or ["name"]', i);
+        out.push(Number(m[1]));
+        i += m[0].length;
+      }
+    } else {
+      throw new JsonPathError(`unexpected character ${JSON.stringify(c)}`, i);
+    }
+  }
+  return out;
+}
+
+/** The value at `segments`, or `undefined` when any step is missing. */
+export function lookupJsonPath(doc: unknown, segments: readonly PathSegment[]): unknown {
+  let cur: unknown = doc;
+  for (const seg of segments) {
+    if (typeof seg === 'number') {
+      if (!Array.isArray(cur) || seg >= cur.length) return undefined;
+      cur = cur[seg];
+    } else {
+      if (cur === null || typeof cur !== 'object' || Array.isArray(cur) || !Object.prototype.hasOwnProperty.call(cur, seg)) {
+        return undefined;
+      }
+      cur = (cur as Record<string, unknown>)[seg];
+    }
+  }
+  return cur;
+}
+
+/** Deep equality on JSON values (objects compare by keys, not key order). */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((v, i) => jsonEqual(v, bb[i]));
+  }
+  const ka = Object.keys(a as object);
+  const kb = Object.keys(b as object);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}

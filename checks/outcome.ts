@@ -1,0 +1,62 @@
+// What one probe produced, before any verdict policy: pass/fail, a failure reason from a closed
+// enum, and the phase timings that could be measured.
+
+export const FailureReason = {
+  /** The host name did not resolve (NXDOMAIN, no address, resolver failure). */
+  dns: 'dns',
+  /** The peer refused the TCP connection (RST on SYN). */
+  refused: 'refused',
+  /** The connection was reset or closed before a complete answer. */
+  reset: 'reset',
+  /** No route to the host or network (EHOSTUNREACH, ENETUNREACH). */
+  unreachable: 'unreachable',
+  /** The whole probe (dns + connect + tls + request + body) did not finish within timeoutMs. */
+  timeout: 'timeout',
+  /** TLS handshake failed: bad certificate, name mismatch, protocol error. */
+  tls: 'tls',
+  /** The peer answered something that is not valid HTTP. */
+  protocol: 'protocol',
+  /** The HTTP status is not in the expected set (also: too many redirects). */
+  status: 'status',
+  /** The body does not contain the expected substring / regex (TCP: `expect` not seen). */
+  body: 'body',
+  /** A JSON-path assertion failed or the body is not JSON. */
+  json: 'json',
+  /** The probe passed its assertions but took longer than maxLatencyMs. */
+  latency: 'latency',
+  /** An assertion needed more of the body than maxBodyBytes allows. */
+  too_large: 'too_large',
+  /** Any other local error (a bug or resource exhaustion); the message says what. */
+  error: 'error',
+} as const;
+export type FailureReason = (typeof FailureReason)[keyof typeof FailureReason];
+
+export const FAILURE_REASONS = Object.values(FailureReason) as FailureReason[];
+
+/** Phase timings in milliseconds, each present only where it was measured. */
+export interface PhaseTimings {
+  dns?: number;
+  connect?: number;
+  tls?: number;
+  firstByte?: number;
+  total: number;
+}
+
+export interface ProbeOutcome {
+  ok: boolean;
+  /** null when ok. */
+  reason: FailureReason | null;
+  /** Human-readable detail, e.g. "expected status 2xx, got 503". null when ok. */
+  message: string | null;
+  /** Wall time of the whole probe, ms (same as timings.total). */
+  latencyMs: number;
+  timings: PhaseTimings;
+  /** HTTP only: final status code, when one was received. */
+  httpStatus?: number;
+  /** Bytes of body read (at most maxBodyBytes). */
+  bodyBytes?: number;
+  /** True when the body was longer than maxBodyBytes and was cut. */
+  truncated?: boolean;
+  /** HTTP only: redirects followed. */
+  redirects?: number;
+}

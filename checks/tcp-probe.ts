@@ -1,0 +1,115 @@
+// One TCP probe: connect (optionally TLS) → optional send → optional wait for an expected
+// substring, all under one Deadline. Without `expect`, a completed connect (and send) passes.
+import type { Socket } from 'node:net';
+import { connectTimed, type ConnectTarget, type ProbeTimings } from './connector';
+import { Deadline, STOPPED } from './deadline';
+import { buildOutcome, latencyFailure, networkFailure, type Failure } from './failures';
+import { FailureReason, type ProbeOutcome } from './outcome';
+import type { NormalizedSpec } from './spec';
+
+type TcpSpec = NormalizedSpec['tcp'];
+
+/** `host:port` or `[ipv6]:port`. */
+const HOST_PORT = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/;
+
+/** What one probe has measured so far; still read when the deadline cut the probe short. */
+interface TcpAttempt {
+  timings: ProbeTimings;
+  socket?: Socket;
+  received?: { bytes: number; truncated: boolean };
+}
+
+export async function probeTcp(spec: NormalizedSpec, signal?: AbortSignal): Promise<ProbeOutcome> {
+  const deadline = new Deadline(spec.timeoutMs, signal);
+  const attempt: TcpAttempt = { timings: {} };
+  let failure: Failure | null;
+  try {
+    const result = await deadline.race(exchange(spec, deadline, attempt));
+    failure = result === STOPPED ? deadline.failure : result;
+  } catch (err) {
+    failure = deadline.failure ?? networkFailure(err, spec.target);
+  }
+  const total = deadline.elapsed();
+  deadline.dispose();
+  attempt.socket?.destroy();
+  failure ??= latencyFailure(total, spec.tcp.maxLatencyMs);
+  return buildOutcome(
+    total,
+    attempt.timings,
+    failure,
+    attempt.received ? { bodyBytes: attempt.received.bytes, truncated: attempt.received.truncated } : {},
+  );
+}
+
+/** Parse `host:port` / `[ipv6]:port`; null when malformed. */
+export function parseHostPort(target: string): { host: string; port: number } | null {
+  const m = HOST_PORT.exec(target);
+  const port = Number(m?.[3]);
+  if (!m || port < 1 || port > 65535) return null;
+  return { host: (m[1] ?? m[2])!, port };
+}
+
+async function exchange(spec: NormalizedSpec, deadline: Deadline, a: TcpAttempt): Promise<Failure | null> {
+  const tcp = spec.tcp;
+  const endpoint = parseHostPort(spec.target);
+  if (!endpoint) return { reason: FailureReason.error, message: `invalid TCP target ${JSON.stringify(spec.target)}` };
+  const target: ConnectTarget = { ...endpoint, ...(tcp.tls ? { tls: tcp.tls } : {}) };
+  const socket = await connectTimed(target, { timings: a.timings, signal: deadline.signal });
+  a.socket = socket;
+  if (tcp.expect === undefined) {
+    if (tcp.send !== undefined) await write(socket, tcp.send);
+    return null;
+  }
+  // Listen before writing: a peer may answer (or fail) as soon as the bytes leave.
+  const answer = awaitExpected(socket, tcp.expect, tcp, deadline, a);
+  const sent = tcp.send !== undefined ? write(socket, tcp.send) : Promise.resolve();
+  const [failure] = await Promise.all([answer, sent]);
+  return failure;
+}
+
+function write(socket: Socket, data: string): Promise<void> {
+  return new Promise((resolve, reject) => socket.write(data, 'utf8', (err) => (err ? reject(err) : resolve())));
+}
+
+/**
+ * Read until `expect` shows up within the first maxBodyBytes. Fails with `body` when the peer
+ * closes first, `too_large` when the cap is reached without it; rejects on a socket error.
+ */
+function awaitExpected(socket: Socket, expect: string, tcp: TcpSpec, deadline: Deadline, a: TcpAttempt): Promise<Failure | null> {
+  const needle = Buffer.from(expect, 'utf8');
+  const cap = tcp.maxBodyBytes;
+  let seen = Buffer.alloc(0);
+  return new Promise((resolve, reject) => {
+    const unlisten = (): void => {
+      socket.off('data', onData).off('end', onClose).off('close', onClose).off('error', onError);
+    };
+    const finish = (failure: Failure | null): void => {
+      unlisten();
+      resolve(failure);
+    };
+    const onData = (chunk: Buffer): void => {
+      a.timings.firstByte ??= deadline.elapsed();
+      // Search only the new bytes plus an overlap, so a needle split across chunks is found.
+      const from = Math.max(0, seen.length - needle.length + 1);
+      const truncated = seen.length + chunk.length > cap;
+      seen = Buffer.concat([seen, truncated ? chunk.subarray(0, cap - seen.length) : chunk]);
+      a.received = { bytes: seen.length, truncated };
+      if (seen.indexOf(needle, from) !== -1) return finish(null);
+      if (seen.length >= cap) {
+        finish({ reason: FailureReason.too_large, message: `${preview(expect)} not in the first ${cap} bytes` });
+      }
+    };
+    const onClose = (): void =>
+      finish({ reason: FailureReason.body, message: `peer closed before sending ${preview(expect)} (${seen.length} bytes received)` });
+    const onError = (err: Error): void => {
+      unlisten();
+      reject(err);
+    };
+    socket.on('data', onData).once('end', onClose).once('close', onClose).once('error', onError);
+  });
+}
+
+function preview(s: string): string {
+  const q = JSON.stringify(s);
+  return q.length > 80 ? `${q.slice(0, 77)}...` : q;
+}

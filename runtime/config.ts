@@ -1,0 +1,157 @@
+// Configuration: every setting has a name, an environment variable, a command-line flag, a
+// default and a line of documentation. Flags win over the environment, the environment over the
+// default. A value that does not parse is a ConfigError naming the setting, what was expected and
+// what was given; the process exits with code 2 and starts nothing.
+
+import { hostname } from 'node:os';
+import { isValidPrefix } from './subjects';
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Parser<T> = (raw: string) => T;
+
+interface SettingDef<T> {
+  env: string;
+  flag: string;
+  default: T | (() => T);
+  parse: Parser<T>;
+  doc: string;
+}
+
+const int =
+  (min: number, max: number): Parser<number> =>
+  (raw) => {
+    if (!/^-?\d+$/.test(raw.trim())) throw new Error(`expected an integer from ${min} to ${max}`);
+    const n = Number(raw);
+    if (n < min || n > max) throw new Error(`expected an integer from ${min} to ${max}`);
+    return n;
+  };
+
+const optional: Parser<string | undefined> = (raw) => (raw === '' ? undefined : raw);
+
+const oneOf =
+  <T extends string>(...values: T[]): Parser<T> =>
+  (raw) => {
+    if (!values.includes(raw as T)) throw new Error(`expected one of ${values.join(', ')}`);
+    return raw as T;
+  };
+
+const natsUrls: Parser<string> = (raw) => {
+  const urls = raw.split(',').map((u) => u.trim());
+  for (const u of urls) {
+    const withScheme = /^[a-z]+:\/\//.test(u) ? u : `nats://${u}`;
+    let url: URL;
+    try {
+      url = new URL(withScheme);
+    } catch {
+      throw new Error('expected a NATS URL such as nats://127.0.0.1:4222 (comma-separated for several)');
+    }
+    if (!['nats:', 'tls:', 'ws:', 'wss:'].includes(url.protocol) || !url.hostname) {
+      throw new Error('expected a NATS URL such as nats://127.0.0.1:4222 (comma-separated for several)');
+    }
+  }
+  return urls.join(',');
+};
+
+const nodeId: Parser<string> = (raw) => {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(raw)) throw new Error('expected 1-64 characters from A-Z a-z 0-9 _ -');
+  return raw;
+};
+
+const prefix: Parser<string> = (raw) => {
+  if (!isValidPrefix(raw)) throw new Error('expected dot-separated tokens of A-Z a-z 0-9 _ -');
+  return raw;
+};
+
+/** Default node id: host name and pid, reduced to subject-token characters. */
+export function defaultNodeId(): string {
+  const host = hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 48) || 'node';
+  return `${host}-${process.pid}`;
+}
+
+export const SETTINGS = {
+  natsUrl: { env: 'NATS_URL', flag: 'nats-url', default: 'nats://127.0.0.1:4222', parse: natsUrls, doc: 'NATS server URL(s), comma-separated.' },
+  natsCreds: { env: 'NATS_CREDS', flag: 'creds', default: undefined, parse: optional, doc: 'Path of a NATS .creds file (JWT + nkey seed).' },
+  natsUser: { env: 'NATS_USER', flag: 'user', default: undefined, parse: optional, doc: 'NATS user name (with NATS_PASSWORD).' },
+  natsPassword: { env: 'NATS_PASSWORD', flag: 'password', default: undefined, parse: optional, doc: 'NATS password.' },
+  natsToken: { env: 'NATS_TOKEN', flag: 'token', default: undefined, parse: optional, doc: 'NATS authentication token.' },
+  natsNkey: { env: 'NATS_NKEY', flag: 'nkey', default: undefined, parse: optional, doc: 'Path of an nkey seed file.' },
+  natsCa: { env: 'NATS_CA', flag: 'tlsca', default: undefined, parse: optional, doc: 'CA certificate file to verify the NATS server.' },
+  natsCert: { env: 'NATS_CERT', flag: 'tlscert', default: undefined, parse: optional, doc: 'Client certificate file for NATS TLS.' },
+  natsKey: { env: 'NATS_KEY', flag: 'tlskey', default: undefined, parse: optional, doc: 'Client key file for NATS TLS.' },
+  nodeId: { env: 'LOOKOUT_NODE_ID', flag: 'node-id', default: defaultNodeId, parse: nodeId, doc: 'Name of this node; default <host>-<pid>.' },
+  prefix: { env: 'LOOKOUT_PREFIX', flag: 'prefix', default: 'lookout', parse: prefix, doc: 'Subject prefix; buckets are named <prefix>_<purpose>.' },
+  shards: { env: 'LOOKOUT_SHARDS', flag: 'shards', default: 256, parse: int(1, 4096), doc: 'Number of shards checks hash to. Fixed for the life of a cluster.' },
+  kvReplicas: { env: 'LOOKOUT_KV_REPLICAS', flag: 'kv-replicas', default: 1, parse: int(1, 5), doc: 'Replicas of the KV buckets and result stream when Lookout creates them (3 on a NATS cluster).' },
+  resultsMaxAgeMs: { env: 'LOOKOUT_RESULTS_MAX_AGE_MS', flag: 'results-max-age-ms', default: 3_600_000, parse: int(1_000, 365 * 86_400_000), doc: 'How long the result stream keeps results.' },
+  resultsPerCheck: { env: 'LOOKOUT_RESULTS_PER_CHECK', flag: 'results-per-check', default: 10, parse: int(1, 10_000), doc: 'Results kept per check in the result stream (the newest is used for handover).' },
+  resultsMaxBytes: { env: 'LOOKOUT_RESULTS_MAX_BYTES', flag: 'results-max-bytes', default: 256 * 1024 * 1024, parse: int(1024 * 1024, Number.MAX_SAFE_INTEGER), doc: 'Size cap of the result stream; oldest results go first.' },
+  maxSpecBytes: { env: 'LOOKOUT_MAX_SPEC_BYTES', flag: 'max-spec-bytes', default: 256 * 1024, parse: int(1024, 1024 * 1024), doc: 'Largest spec payload accepted (NATS max_payload is 1 MiB by default).' },
+  jitterMs: { env: 'LOOKOUT_JITTER_MS', flag: 'jitter-ms', default: 100, parse: int(0, 10_000), doc: 'Upper bound of the random delay added to each probe start (never more than 1% of the interval).' },
+  shutdownGraceMs: { env: 'LOOKOUT_SHUTDOWN_GRACE_MS', flag: 'shutdown-grace-ms', default: 5_000, parse: int(0, 600_000), doc: 'On SIGTERM/SIGINT, how long in-flight probes may finish before they are abandoned.' },
+  logLevel: { env: 'LOOKOUT_LOG_LEVEL', flag: 'log-level', default: 'info', parse: oneOf('trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'), doc: 'pino log level.' },
+} satisfies Record<string, SettingDef<unknown>>;
+
+type Settings = typeof SETTINGS;
+export type Config = { [K in keyof Settings]: Settings[K] extends SettingDef<infer T> ? T : never };
+
+/** Parse `--flag value` / `--flag=value` pairs; unknown flags are an error. */
+export function parseFlags(argv: readonly string[]): Map<string, string> {
+  const known = new Set(Object.values(SETTINGS).map((s) => s.flag));
+  const out = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument ${JSON.stringify(arg)}`);
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq < 0 ? undefined : eq);
+    if (!known.has(name)) throw new ConfigError(`unknown flag --${name} (see --help)`);
+    let value: string | undefined;
+    if (eq >= 0) value = arg.slice(eq + 1);
+    else {
+      value = argv[++i];
+      if (value === undefined) throw new ConfigError(`flag --${name} needs a value`);
+    }
+    out.set(name, value);
+  }
+  return out;
+}
+
+/** Build the config from flags, then environment, then defaults. Throws ConfigError. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = []): Config {
+  const flags = parseFlags(argv);
+  const out: Record<string, unknown> = {};
+  for (const [key, def] of Object.entries(SETTINGS) as [string, SettingDef<unknown>][]) {
+    const fromFlag = flags.get(def.flag);
+    const raw = fromFlag ?? env[def.env];
+    if (raw === undefined) {
+      out[key] = typeof def.default === 'function' ? (def.default as () => unknown)() : def.default;
+      continue;
+    }
+    try {
+      out[key] = def.parse(raw);
+    } catch (err) {
+      const source = fromFlag !== undefined ? `--${def.flag}` : def.env;
+      throw new ConfigError(`${source}: ${(err as Error).message}, got ${JSON.stringify(raw)}`);
+    }
+  }
+  const cfg = out as Config;
+  if ((cfg.natsUser === undefined) !== (cfg.natsPassword === undefined)) {
+    throw new ConfigError('NATS_USER and NATS_PASSWORD must be set together');
+  }
+  return cfg;
+}
+
+/** The settings table as text, for --help and the README. */
+export function describeSettings(): string {
+  return Object.values(SETTINGS as Record<string, SettingDef<unknown>>)
+    .map((d) => {
+      const def = typeof d.default === 'function' ? '(derived)' : d.default === undefined ? '(unset)' : String(d.default);
+      return `  --${d.flag.padEnd(22)} ${d.env.padEnd(28)} default ${def}\n      ${d.doc}`;
+    })
+    .join('\n');
+}

@@ -1,0 +1,20 @@
+// pino JSON logs. Every line carries the node id; each actor logs through a child logger that
+// binds its name (and shard, where it has one), so an incident can be reconstructed by filtering
+// on node and actor.
+import pino from 'pino';
+
+export type Logger = pino.Logger;
+
+export function createLogger(nodeId: string, level: string, destination?: pino.DestinationStream): Logger {
+  const opts: pino.LoggerOptions = {
+    level,
+    base: { node: nodeId },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+  };
+  return destination ? pino(opts, destination) : pino(opts);
+}
+
+export function actorLogger(log: Logger, actor: string, bindings: Record<string, unknown> = {}): Logger {
+  return log.child({ actor, ...bindings });
+}

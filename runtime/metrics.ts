@@ -1,0 +1,50 @@
+// Prometheus metrics an operator watches. One registry per node process (tests create their own,
+// so several nodes in one process do not collide).
+
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface Metrics {
+  registry: Registry;
+  probes: Counter<'result' | 'reason' | 'kind'>;
+  probeDuration: Histogram<'kind'>;
+  lateness: Histogram;
+  skippedRounds: Counter;
+  checksOwned: Gauge;
+  shardsOwned: Gauge;
+  inFlight: Gauge;
+  published: Counter<'type'>;
+  transitions: Counter<'to'>;
+  natsConnected: Gauge;
+  specRequests: Counter<'op' | 'outcome'>;
+}
+
+export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (opts.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'lookout_process_' });
+  const r = [registry];
+  return {
+    registry,
+    probes: new Counter({ name: 'lookout_probes_total', help: 'Probes run, by result (ok|fail), failure reason and kind.', labelNames: ['result', 'reason', 'kind'], registers: r }),
+    probeDuration: new Histogram({
+      name: 'lookout_probe_duration_seconds',
+      help: 'Probe wall time (dns + connect + tls + request + body).',
+      labelNames: ['kind'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: r,
+    }),
+    lateness: new Histogram({
+      name: 'lookout_schedule_lateness_seconds',
+      help: 'How late a probe started after its due time (slot + jitter). Never negative.',
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+      registers: r,
+    }),
+    skippedRounds: new Counter({ name: 'lookout_skipped_rounds_total', help: 'Rounds skipped because the previous probe of the check was still running.', registers: r }),
+    checksOwned: new Gauge({ name: 'lookout_checks_owned', help: 'Checks this node runs.', registers: r }),
+    shardsOwned: new Gauge({ name: 'lookout_shards_owned', help: 'Shards assigned to this node.', registers: r }),
+    inFlight: new Gauge({ name: 'lookout_probes_in_flight', help: 'Probes running now.', registers: r }),
+    published: new Counter({ name: 'lookout_published_total', help: 'Messages published, by type (result|status).', labelNames: ['type'], registers: r }),
+    transitions: new Counter({ name: 'lookout_transitions_total', help: 'Verdict changes, by new verdict.', labelNames: ['to'], registers: r }),
+    natsConnected: new Gauge({ name: 'lookout_nats_connected', help: '1 while the NATS connection is up.', registers: r }),
+    specRequests: new Counter({ name: 'lookout_spec_requests_total', help: 'Spec API requests, by op and outcome (ok or error code).', labelNames: ['op', 'outcome'], registers: r }),
+  };
+}

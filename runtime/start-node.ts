@@ -1,0 +1,90 @@
+// Start one Lookout node in this process: connect, make sure the buckets exist, start the node
+// actor. Returns a handle whose stop() performs the graceful shutdown: stop scheduling, let
+// in-flight probes finish within the grace period (then abandon them), drain NATS.
+
+import { createActor, type ActorRefFrom } from 'xstate';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { closeHttpPool, releaseHttpClient, runProbe } from '../checks/probe';
+import type { RunnerPorts } from '../actors/check-runner';
+import { nodeMachine } from '../actors/node';
+import { SpecCatalog } from '../actors/spec-catalog';
+import { systemClock, type Clock } from './clock';
+import type { Config } from './config';
+import { createLogger, type Logger } from './logger';
+import { encode } from './messages';
+import { createMetrics, type Metrics } from './metrics';
+import { connectNats } from './nats';
+import { kvSpecStore, openStores, streamResultHistory } from './store';
+import { subjects } from './subjects';
+import { TimerQueue } from './timer-queue';
+
+export interface NodeHandle {
+  nodeId: string;
+  nc: NatsConnection;
+  metrics: Metrics;
+  log: Logger;
+  actor: ActorRefFrom<typeof nodeMachine>;
+  /** Graceful shutdown; resolves when NATS is drained. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  clock?: Clock;
+  log?: Logger;
+  metrics?: Metrics;
+}
+
+export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<NodeHandle> {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log ?? createLogger(cfg.nodeId, cfg.logLevel);
+  const metrics = opts.metrics ?? createMetrics({ defaultMetrics: true });
+  const s = subjects(cfg.prefix);
+  const nc = await connectNats(cfg, `lookout-${cfg.nodeId}`, log.child({ actor: 'nats' }), (state) => metrics.natsConnected.set(state === 'connected' ? 1 : 0));
+  const { kv, jsm } = await openStores(nc, s, cfg);
+  log.info({ bucket: s.bucket('specs'), stream: s.resultStream() }, 'stores ready');
+
+  const queue = new TimerQueue(clock);
+  const ports: RunnerPorts = {
+    clock,
+    queue,
+    probe: runProbe,
+    publish: (subject, msg) => nc.publish(subject, encode(msg)),
+    history: streamResultHistory(jsm, s),
+    subjects: s,
+    metrics,
+    log,
+    nodeId: cfg.nodeId,
+    jitterMs: cfg.jitterMs,
+    random: Math.random,
+    graceMs: cfg.shutdownGraceMs,
+    release: (id) => void releaseHttpClient(id),
+  };
+  const catalog = new SpecCatalog(cfg.shards);
+  const actor = createActor(nodeMachine, {
+    input: { nc, kv, store: kvSpecStore(kv), catalog, ports, maxSpecBytes: cfg.maxSpecBytes },
+    clock,
+  });
+  const done = new Promise<void>((resolve) => {
+    actor.subscribe({
+      complete: () => resolve(),
+      error: (err) => {
+        log.fatal({ err }, 'node actor failed');
+        resolve();
+      },
+    });
+  });
+  actor.start();
+
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      actor.send({ type: 'SHUTDOWN' });
+      await done;
+      queue.stop();
+      await closeHttpPool();
+      await nc.drain().catch((err: unknown) => log.warn({ err }, 'NATS drain failed'));
+      log.info('shutdown complete');
+    })());
+
+  return { nodeId: cfg.nodeId, nc, metrics, log, actor, stop };
+}

@@ -1,0 +1,109 @@
+// Durable state in JetStream: the spec bucket (`<prefix>_specs`, a KV) and the result history
+// stream (`<prefix>_results`, over `<prefix>.result.>`, bounded). Both are created on start if
+// missing; an existing result stream gets its limits updated to the configured ones.
+
+import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import type { CheckSpec } from '../checks/spec';
+import { parseVerdictState } from '../checks/verdict';
+import type { ResumeState } from '../actors/check-table';
+import type { Config } from './config';
+import type { Subjects } from './subjects';
+
+const NANOS_PER_MS = 1_000_000;
+
+/** Spec bucket history: revisions kept per key (for audit with `nats kv history`). */
+export const SPEC_HISTORY = 5;
+
+export interface StoredSpec {
+  id: string;
+  spec: CheckSpec;
+  revision: number;
+}
+
+/** The narrow port the spec API uses. */
+export interface SpecStore {
+  put(id: string, spec: CheckSpec): Promise<number>;
+  /** True if a value was stored under id. */
+  delete(id: string): Promise<boolean>;
+  get(id: string): Promise<StoredSpec | null>;
+}
+
+/** The narrow port check runners use to continue a check where its last owner left it. */
+export interface ResultHistory {
+  last(id: string): Promise<ResumeState | null>;
+}
+
+export type StoreConfig = Pick<Config, 'kvReplicas' | 'resultsMaxAgeMs' | 'resultsPerCheck' | 'resultsMaxBytes'>;
+
+export async function openSpecBucket(nc: NatsConnection, s: Subjects, cfg: StoreConfig): Promise<KV> {
+  return new Kvm(nc).create(s.bucket('specs'), { replicas: cfg.kvReplicas, history: SPEC_HISTORY, storage: StorageType.File });
+}
+
+export function resultStreamConfig(s: Subjects, cfg: StoreConfig): Partial<StreamConfig> & { name: string } {
+  return {
+    name: s.resultStream(),
+    subjects: [s.resultWildcard()],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    max_msgs_per_subject: cfg.resultsPerCheck,
+    max_age: cfg.resultsMaxAgeMs * NANOS_PER_MS,
+    max_bytes: cfg.resultsMaxBytes,
+    num_replicas: cfg.kvReplicas,
+    allow_direct: true,
+  };
+}
+
+export async function ensureResultStream(jsm: JetStreamManager, s: Subjects, cfg: StoreConfig): Promise<void> {
+  const want = resultStreamConfig(s, cfg);
+  try {
+    const info = await jsm.streams.info(want.name);
+    const c = info.config;
+    if (c.max_msgs_per_subject !== want.max_msgs_per_subject || c.max_age !== want.max_age || c.max_bytes !== want.max_bytes) {
+      await jsm.streams.update(want.name, { ...c, ...want, num_replicas: c.num_replicas });
+    }
+  } catch (err) {
+    if ((err as { name?: string }).name !== 'StreamNotFoundError') throw err;
+    await jsm.streams.add(want);
+  }
+}
+
+export function kvSpecStore(kv: KV): SpecStore {
+  return {
+    put: (id, spec) => kv.put(id, JSON.stringify(spec)),
+    async delete(id) {
+      const existing = await kv.get(id);
+      if (!existing || existing.operation !== 'PUT') return false;
+      await kv.delete(id);
+      return true;
+    },
+    async get(id) {
+      const e = await kv.get(id);
+      if (!e || e.operation !== 'PUT') return null;
+      return { id, spec: e.json<CheckSpec>(), revision: e.revision };
+    },
+  };
+}
+
+export function streamResultHistory(jsm: JetStreamManager, s: Subjects): ResultHistory {
+  const stream = s.resultStream();
+  return {
+    async last(id) {
+      const m = await jsm.streams.getMessage(stream, { last_by_subj: s.result(id) });
+      if (!m) return null;
+      const r = m.json<{ seq?: unknown; status?: unknown; history?: unknown }>();
+      const state = parseVerdictState(r.status, r.history);
+      if (!state || typeof r.seq !== 'number' || !Number.isSafeInteger(r.seq) || r.seq < 0) return null;
+      return { seq: r.seq, ...state };
+    },
+  };
+}
+
+export async function openStores(nc: NatsConnection, s: Subjects, cfg: StoreConfig): Promise<{ kv: KV; jsm: JetStreamManager }> {
+  const jsm = await jetstreamManager(nc);
+  const kv = await openSpecBucket(nc, s, cfg);
+  await ensureResultStream(jsm, s, cfg);
+  return { kv, jsm };
+}

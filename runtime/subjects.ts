@@ -1,0 +1,93 @@
+// Every NATS subject, bucket and stream name Lookout uses is built here (DESIGN.md §2).
+// Public contract: spec.*, result.<id>, status.<id>, cluster.*. Internal: _node.>.
+
+import { CHECK_ID_PATTERN } from '../checks/spec';
+
+export const DEFAULT_PREFIX = 'lookout';
+
+const TOKEN = /^[A-Za-z0-9_-]+$/;
+
+/** A prefix is one or more dot-separated tokens (e.g. "lookout" or "acme.lookout"). */
+export function isValidPrefix(prefix: string): boolean {
+  return prefix.length > 0 && prefix.length <= 64 && prefix.split('.').every((t) => TOKEN.test(t));
+}
+
+export function isValidCheckId(id: string): boolean {
+  return CHECK_ID_PATTERN.test(id);
+}
+
+export type SpecOp = 'put' | 'delete' | 'get';
+
+export interface Subjects {
+  readonly prefix: string;
+  specPut(id: string): string;
+  specDelete(id: string): string;
+  specGet(id: string): string;
+  specList(): string;
+  specRejected(id: string): string;
+  /** Wildcards the spec API subscribes to (`>`, so a malformed id still gets an answer). */
+  specOpWildcard(op: SpecOp): string;
+  /** The spec op and id (everything after the op, unvalidated) of a spec subject, or null. */
+  parseSpecSubject(subject: string): { op: SpecOp; id: string } | null;
+  result(id: string): string;
+  resultWildcard(): string;
+  status(id: string): string;
+  statusWildcard(): string;
+  /** `<prefix>.cluster.<event>`: leader, member, assignment events (public). */
+  cluster(event: string): string;
+  clusterStatus(): string;
+  /** Internal node-to-node traffic. */
+  internal(...tokens: string[]): string;
+  /** Check id of a `<prefix>.result.<id>` or `<prefix>.status.<id>` subject, or null. */
+  checkIdOf(subject: string): string | null;
+  /** JetStream KV bucket `<prefix with _>_<purpose>`, e.g. lookout_specs. */
+  bucket(purpose: 'specs' | 'leader' | 'assignment' | 'members'): string;
+  /** The result history stream. */
+  resultStream(): string;
+}
+
+export function subjects(prefix = DEFAULT_PREFIX): Subjects {
+  if (!isValidPrefix(prefix)) throw new Error(`invalid subject prefix ${JSON.stringify(prefix)}`);
+  const p = prefix;
+  const name = prefix.replace(/[.-]/g, '_');
+  const specBase = `${p}.spec.`;
+  const ops: SpecOp[] = ['put', 'delete', 'get'];
+  return {
+    prefix,
+    specPut: (id) => `${p}.spec.put.${id}`,
+    specDelete: (id) => `${p}.spec.delete.${id}`,
+    specGet: (id) => `${p}.spec.get.${id}`,
+    specList: () => `${p}.spec.list`,
+    specRejected: (id) => `${p}.spec.rejected.${id}`,
+    specOpWildcard: (op) => `${p}.spec.${op}.>`,
+    parseSpecSubject(subject) {
+      if (!subject.startsWith(specBase)) return null;
+      const rest = subject.slice(specBase.length);
+      const dot = rest.indexOf('.');
+      if (dot < 0) return null;
+      const op = rest.slice(0, dot) as SpecOp;
+      const id = rest.slice(dot + 1);
+      if (!ops.includes(op) || id.length === 0) return null;
+      return { op, id };
+    },
+    result: (id) => `${p}.result.${id}`,
+    resultWildcard: () => `${p}.result.>`,
+    status: (id) => `${p}.status.${id}`,
+    statusWildcard: () => `${p}.status.>`,
+    cluster: (event) => `${p}.cluster.${event}`,
+    clusterStatus: () => `${p}.cluster.status`,
+    internal: (...tokens) => [`${p}._node`, ...tokens].join('.'),
+    checkIdOf(subject) {
+      for (const kind of ['result', 'status']) {
+        const base = `${p}.${kind}.`;
+        if (subject.startsWith(base)) {
+          const id = subject.slice(base.length);
+          return isValidCheckId(id) ? id : null;
+        }
+      }
+      return null;
+    },
+    bucket: (purpose) => `${name}_${purpose}`,
+    resultStream: () => `${name}_results`,
+  };
+}

@@ -1,0 +1,79 @@
+// Run Lookout nodes inside the test process against a spawned nats-server, and collect what they
+// publish. Cluster tests that need separate OS processes use the CLI instead (see process helpers).
+
+import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { loadConfig } from '../../runtime/config';
+import { createLogger } from '../../runtime/logger';
+import { createMetrics } from '../../runtime/metrics';
+import { startNode, type NodeHandle } from '../../runtime/start-node';
+import type { NatsServer } from './nats-server';
+
+let nodeSeq = 0;
+
+/** Settings for tests: no jitter, short grace, quiet logs (LOOKOUT_TEST_LOG=debug to see them). */
+export function testEnv(server: NatsServer, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    NATS_URL: server.url,
+    LOOKOUT_NODE_ID: `test-${process.pid}-${++nodeSeq}`,
+    LOOKOUT_LOG_LEVEL: process.env.LOOKOUT_TEST_LOG ?? 'silent',
+    LOOKOUT_JITTER_MS: '0',
+    LOOKOUT_SHUTDOWN_GRACE_MS: '1000',
+    ...overrides,
+  };
+}
+
+export async function startTestNode(server: NatsServer, overrides: Record<string, string> = {}): Promise<NodeHandle> {
+  const cfg = loadConfig(testEnv(server, overrides));
+  return startNode(cfg, { log: createLogger(cfg.nodeId, cfg.logLevel), metrics: createMetrics() });
+}
+
+export interface Collected {
+  subject: string;
+  msg: any;
+}
+
+/** Subscribes to `subject` and keeps every message that parses as JSON (requests with empty bodies are skipped). */
+export class Collector {
+  readonly messages: Collected[] = [];
+  private sub: Subscription;
+
+  constructor(nc: NatsConnection, subject: string) {
+    this.sub = nc.subscribe(subject, {
+      callback: (err, m) => {
+        if (err || m.data.length === 0) return;
+        try {
+          this.messages.push({ subject: m.subject, msg: m.json() });
+        } catch {
+          // not JSON (a malformed request someone else sent): not ours to keep
+        }
+      },
+    });
+  }
+
+  of(prefix: string, checkId?: string): any[] {
+    return this.messages.filter((c) => c.subject.startsWith(prefix) && (checkId === undefined || c.msg.checkId === checkId)).map((c) => c.msg);
+  }
+
+  results(checkId?: string): any[] {
+    return this.of('lookout.result.', checkId);
+  }
+
+  statuses(checkId?: string): any[] {
+    return this.of('lookout.status.', checkId);
+  }
+
+  stop(): void {
+    this.sub.unsubscribe();
+  }
+}
+
+export async function client(server: NatsServer): Promise<NatsConnection> {
+  return connect({ servers: server.url, name: 'test-client' });
+}
+
+/** Request/reply helper: JSON in, JSON out. */
+export async function request(nc: NatsConnection, subject: string, body: unknown = '', timeout = 5000): Promise<any> {
+  const payload = typeof body === 'string' ? body : JSON.stringify(body);
+  const m = await nc.request(subject, payload, { timeout });
+  return m.json();
+}

@@ -1,0 +1,48 @@
+// Run the real `lookout` entry point (dist/runtime/cli.js, built by `npm run build`) as a child
+// process, capture its JSON logs, and stop it with a signal.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const CLI = join(__dirname, '..', '..', 'dist', 'runtime', 'cli.js');
+
+export interface LookoutProcess {
+  proc: ChildProcess;
+  /** stdout + stderr so far. */
+  output(): string;
+  /** Parsed JSON log lines so far. */
+  logs(): any[];
+  /** Resolves with the exit code (or signal name). */
+  exited: Promise<number | string>;
+  signal(sig: NodeJS.Signals): void;
+}
+
+export function runLookout(args: string[], env: Record<string, string>): LookoutProcess {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
+  const proc = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | string>((resolve) => proc.once('exit', (code, sig) => resolve(code ?? sig ?? 'unknown')));
+  return {
+    proc,
+    output: () => out,
+    logs: () =>
+      out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => {
+          try {
+            return JSON.parse(l);
+          } catch {
+            return null;
+          }
+        })
+        .filter(Boolean),
+    exited,
+    signal: (sig) => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(sig);
+    },
+  };
+}

@@ -1,0 +1,26 @@
+// The `lookout` command line: help, and invalid configuration rejected with one clear line and
+// exit code 2, before anything starts.
+import { runLookout } from '../helpers/processes';
+
+test.each([
+  [{ LOOKOUT_SHARDS: 'lots' }, [], /LOOKOUT_SHARDS: expected an integer from 1 to 4096, got "lots"/],
+  [{ NATS_URL: 'http://[bad' }, [], /NATS_URL: expected a NATS URL/],
+  [{ LOOKOUT_NODE_ID: 'has space' }, [], /LOOKOUT_NODE_ID: expected 1-64 characters/],
+  [{}, ['--jitter-ms', '-5'], /--jitter-ms: expected an integer from 0 to 10000, got "-5"/],
+  [{}, ['--no-such-flag', 'x'], /unknown flag --no-such-flag/],
+  [{ NATS_USER: 'u' }, [], /NATS_USER and NATS_PASSWORD must be set together/],
+])('invalid config %j %j → exit 2 with a clear message', async (env, args, message) => {
+  const p = runLookout(['node', ...args], env as Record<string, string>);
+  expect(await p.exited).toBe(2);
+  expect(p.output()).toMatch(message);
+  expect(p.output().trim().split('\n')).toHaveLength(1);
+});
+
+test('unknown command → exit 2; --help lists every setting', async () => {
+  const bad = runLookout(['fly'], {});
+  expect(await bad.exited).toBe(2);
+  expect(bad.output()).toMatch(/unknown command "fly"/);
+  const help = runLookout(['node', '--help'], {});
+  expect(await help.exited).toBe(0);
+  for (const s of ['NATS_URL', 'LOOKOUT_NODE_ID', 'LOOKOUT_SHARDS', 'LOOKOUT_SHUTDOWN_GRACE_MS']) expect(help.output()).toContain(s);
+});

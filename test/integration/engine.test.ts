@@ -1,0 +1,148 @@
+// The check engine end to end on one node: real nats-server, real HTTP/TCP targets, the node's
+// own scheduler. Results flow, verdict changes publish exactly one transition each, deletes stop
+// checks, a restarted node resumes every stored check and continues seq.
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { NodeHandle } from '../../runtime/start-node';
+import { startNatsServer, type NatsServer } from '../helpers/nats-server';
+import { client, Collector, request, startTestNode } from '../helpers/lookout';
+import { waitFor } from '../helpers/poll';
+import { closedPort, startHttpTarget, startHttpTarget as startHttps, startSilentTarget, type HttpTarget } from '../helpers/targets';
+
+let server: NatsServer;
+let node: NodeHandle;
+let nc: NatsConnection;
+let target: HttpTarget;
+let events: Collector;
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  node = await startTestNode(server);
+  nc = await client(server);
+  target = await startHttpTarget();
+  events = new Collector(nc, 'lookout.>');
+});
+
+afterAll(async () => {
+  events?.stop();
+  await nc?.close();
+  await node?.stop();
+  await target?.close();
+  await server?.cleanup();
+});
+
+const put = (id: string, spec: object) => request(nc, `lookout.spec.put.${id}`, spec);
+
+test('a healthy target produces results with every contract field', async () => {
+  target.set('/healthy', { status: 200, body: 'all good' });
+  await put('healthy', { kind: 'http', target: `${target.url}/healthy`, intervalMs: 1000, timeoutMs: 500, http: { bodyContains: 'good' }, labels: { team: 'web' } });
+  const [r1, r2] = await waitFor('two results', () => events.results('healthy').length >= 2 && events.results('healthy'));
+  expect(r1).toEqual({
+    checkId: 'healthy',
+    ok: true,
+    status: 'up',
+    latencyMs: expect.any(Number),
+    reason: null,
+    message: null,
+    node: node.nodeId,
+    at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+    epoch: 0,
+    seq: 1,
+    kind: 'http',
+    target: `${target.url}/healthy`,
+    slot: expect.any(Number),
+    timings: expect.objectContaining({ connect: expect.any(Number), firstByte: expect.any(Number), total: expect.any(Number) }),
+    httpStatus: 200,
+    bodyBytes: 8,
+    truncated: false,
+    history: '000000111', // 8 pre-filled by the default policy (initial 2 of window 8), then ✓
+    skipped: 0,
+  });
+  expect(r2.seq).toBe(2);
+  expect(r2.slot - r1.slot).toBe(1000);
+  expect(events.statuses('healthy')).toEqual([expect.objectContaining({ from: 'unknown', to: 'up', seq: 1, epoch: 0, node: node.nodeId, reason: null })]);
+});
+
+test('a target that turns bad gives exactly one up → down after the policy says so, and one down → up on recovery', async () => {
+  target.set('/flip', { status: 200 });
+  await put('flip', { kind: 'http', target: `${target.url}/flip`, intervalMs: 1000, timeoutMs: 500, policy: { type: 'consecutive', rise: 2, fall: 2 } });
+  // consecutive starts down (initial "down"): two passes make it up.
+  await waitFor('flip up', () => events.statuses('flip').some((s) => s.to === 'up'));
+  target.set('/flip', { status: 503 });
+  const down = await waitFor('up → down', () => events.statuses('flip').find((s) => s.from === 'up' && s.to === 'down'));
+  expect(down).toMatchObject({ reason: 'status', message: expect.stringContaining('503') });
+  // fall 2: the transition came with the second consecutive failure, not the first.
+  const results = events.results('flip');
+  const at = results.findIndex((r) => r.seq === down.seq);
+  expect(results.slice(at - 1, at + 1).map((r) => [r.ok, r.status])).toEqual([[false, 'up'], [false, 'down']]);
+  target.set('/flip', { status: 200 });
+  const up = await waitFor('down → up', () => events.statuses('flip').find((s) => s.from === 'down' && s.to === 'up' && s.seq > down.seq));
+  const r2 = events.results('flip');
+  const i = r2.findIndex((r) => r.seq === up.seq);
+  expect(r2.slice(i - 1, i + 1).map((r) => [r.ok, r.status])).toEqual([[true, 'down'], [true, 'up']]);
+  // Two more healthy rounds: no further transitions.
+  await waitFor('two more results', () => events.results('flip').filter((r) => r.seq > up.seq).length >= 2);
+  expect(events.statuses('flip').map((s) => `${s.from}→${s.to}`)).toEqual(['unknown→down', 'down→up', 'up→down', 'down→up']);
+  const seqs = events.results('flip').map((r) => r.seq);
+  expect(seqs).toEqual(seqs.map((_, k) => k + 1));
+});
+
+test('delete stops the check within one interval', async () => {
+  target.set('/gone', { status: 200 });
+  await put('gone', { kind: 'http', target: `${target.url}/gone`, intervalMs: 1000, timeoutMs: 500 });
+  await put('sentinel', { kind: 'http', target: `${target.url}/sentinel`, intervalMs: 1000, timeoutMs: 500 });
+  await waitFor('gone probed', () => events.results('gone').length >= 1);
+  expect(await request(nc, 'lookout.spec.delete.gone')).toEqual({ ok: true, id: 'gone', existed: true });
+  const deletedAt = Date.now();
+  const hitsAtDelete = target.hits('/gone');
+  // The sentinel (same interval) is our clock: two of its rounds after the delete is > 1 interval.
+  await waitFor('two sentinel rounds after the delete', () => events.results('sentinel').filter((r) => Date.parse(r.at) > deletedAt).length >= 2);
+  expect(events.results('gone').filter((r) => Date.parse(r.at) > deletedAt + 1000)).toEqual([]);
+  expect(target.hits('/gone') - hitsAtDelete).toBeLessThanOrEqual(1);
+});
+
+test('hostile targets give down results with the right reason, and the node keeps going', async () => {
+  const silent = await startSilentTarget();
+  const tls = await startHttps({ tls: true });
+  const refused = await closedPort();
+  try {
+    const specs: Record<string, object> = {
+      'h-silent': { kind: 'http', target: `http://${silent.target}/`, intervalMs: 1000, timeoutMs: 300 },
+      'h-dns': { kind: 'http', target: 'http://lookout-test.invalid/', intervalMs: 1000, timeoutMs: 500 },
+      'h-refused': { kind: 'tcp', target: `127.0.0.1:${refused}`, intervalMs: 1000, timeoutMs: 500 },
+      'h-tls': { kind: 'http', target: `${tls.url}/`, intervalMs: 1000, timeoutMs: 500 },
+      'h-tls-noverify': { kind: 'http', target: `${tls.url}/`, intervalMs: 1000, timeoutMs: 500, http: { tls: { verify: false } } },
+    };
+    for (const [id, spec] of Object.entries(specs)) await put(id, spec);
+    const first = (id: string) => waitFor(`a result for ${id}`, () => events.results(id)[0]);
+    const silentResult = await first('h-silent');
+    expect(silentResult).toMatchObject({ ok: false, reason: 'timeout' });
+    expect(silentResult.latencyMs).toBeLessThanOrEqual(400);
+    expect(await first('h-dns')).toMatchObject({ ok: false, reason: 'dns' });
+    expect(await first('h-refused')).toMatchObject({ ok: false, reason: 'refused' });
+    expect(await first('h-tls')).toMatchObject({ ok: false, reason: 'tls' });
+    expect(await first('h-tls-noverify')).toMatchObject({ ok: true, httpStatus: 200 });
+    for (const id of Object.keys(specs)) await request(nc, `lookout.spec.delete.${id}`);
+  } finally {
+    await silent.close();
+    await tls.close();
+  }
+});
+
+test('a restarted node resumes every stored check from KV and continues seq without a spurious transition', async () => {
+  target.set('/persist', { status: 200 });
+  await put('persist', { kind: 'http', target: `${target.url}/persist`, intervalMs: 1000, timeoutMs: 500 });
+  await waitFor('persist has 2 results', () => events.results('persist').length >= 2);
+  await node.stop();
+  const before = events.results('persist');
+  const last = before[before.length - 1];
+  node = await startTestNode(server);
+  const after = await waitFor('results from the new node', () => {
+    const r = events.results('persist').filter((x) => x.node === node.nodeId);
+    return r.length >= 2 && r;
+  });
+  expect(after[0].seq).toBe(last.seq + 1);
+  expect(after[0].status).toBe('up');
+  expect(events.statuses('persist')).toHaveLength(1); // only the first unknown → up
+  // Every other stored check came back too.
+  await waitFor('healthy resumed', () => events.results('healthy').some((r) => r.node === node.nodeId));
+});

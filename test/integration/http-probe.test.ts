@@ -1,0 +1,321 @@
+import { performance } from 'node:perf_hooks';
+import { closeHttpPool, probeHttp, releaseHttpClient } from '../../checks/http-probe';
+import { normalizeSpec, type CheckSpec, type HttpOptions } from '../../checks/spec';
+import {
+  closedPort,
+  startDripTarget,
+  startHttpTarget,
+  startHugeBodyTarget,
+  startSilentTarget,
+  startTcpTarget,
+  type HttpTarget,
+} from '../helpers/targets';
+
+function httpSpec(target: string, http: HttpOptions = {}, extra: Partial<CheckSpec> = {}) {
+  return normalizeSpec(extra.id ?? 'http-test', { kind: 'http', target, timeoutMs: 2000, http, ...extra });
+}
+
+/** Run a probe and measure its wall time around the call. */
+async function timed(spec: ReturnType<typeof httpSpec>, signal?: AbortSignal) {
+  const start = performance.now();
+  const outcome = await probeHttp(spec, signal);
+  return { outcome, took: performance.now() - start };
+}
+
+const closers: (() => Promise<unknown>)[] = [];
+async function started<T extends { close(): Promise<void> }>(target: Promise<T>): Promise<T> {
+  const t = await target;
+  closers.push(() => t.close());
+  return t;
+}
+
+let web: HttpTarget;
+beforeAll(async () => {
+  web = await started(startHttpTarget());
+});
+afterAll(async () => {
+  await closeHttpPool();
+  await Promise.all(closers.map((close) => close()));
+});
+
+describe('answers', () => {
+  test('a healthy 200 passes, with connect and firstByte timings', async () => {
+    const out = await probeHttp(httpSpec(`${web.url}/healthy`));
+    expect(out).toMatchObject({ ok: true, reason: null, message: null, httpStatus: 200 });
+    expect(out.latencyMs).toBe(out.timings.total);
+    expect(out.timings.dns).toBeUndefined(); // IP literal: no lookup
+    expect(out.timings.tls).toBeUndefined();
+    expect(out.timings.connect).toBeGreaterThanOrEqual(0);
+    expect(out.timings.firstByte).toBeGreaterThanOrEqual(out.timings.connect!);
+    expect(out.timings.total).toBeGreaterThanOrEqual(out.timings.firstByte!);
+    expect(out.bodyBytes).toBeUndefined(); // no body assertion: the body is not read
+    expect(web.hits('/healthy')).toBe(1);
+  });
+
+  test('expected status set: codes and classes', async () => {
+    web.set('/unavailable', { status: 503 });
+    web.set('/no-content', { status: 204, body: '' });
+    expect(await probeHttp(httpSpec(`${web.url}/unavailable`))).toMatchObject({
+      ok: false,
+      reason: 'status',
+      message: 'expected status 2xx, got 503',
+      httpStatus: 503,
+    });
+    expect((await probeHttp(httpSpec(`${web.url}/unavailable`, { expectStatus: [503] }))).ok).toBe(true);
+    expect((await probeHttp(httpSpec(`${web.url}/unavailable`, { expectStatus: ['5xx'] }))).ok).toBe(true);
+    expect((await probeHttp(httpSpec(`${web.url}/no-content`, { expectStatus: [200, 204] }))).ok).toBe(true);
+    expect(await probeHttp(httpSpec(`${web.url}/no-content`, { expectStatus: [200, '3xx'] }))).toMatchObject({
+      reason: 'status',
+      message: 'expected status 200, 3xx, got 204',
+    });
+  });
+
+  test('body substring and regex', async () => {
+    web.set('/page', { body: 'service status: GREEN (build 42)' });
+    const page = `${web.url}/page`;
+    expect(await probeHttp(httpSpec(page, { bodyContains: 'GREEN' }))).toMatchObject({ ok: true, bodyBytes: 32, truncated: false });
+    expect(await probeHttp(httpSpec(page, { bodyContains: 'RED' }))).toMatchObject({ reason: 'body', message: 'body does not contain "RED"' });
+    expect((await probeHttp(httpSpec(page, { bodyRegex: 'build \\d+\\)$' }))).ok).toBe(true);
+    expect(await probeHttp(httpSpec(page, { bodyRegex: '^RED' }))).toMatchObject({ reason: 'body', message: 'body does not match /^RED/' });
+  });
+
+  test('JSON-path equality', async () => {
+    web.set('/json', { body: JSON.stringify({ status: 'up', checks: [{ name: 'db', ok: true }], meta: { 'v.1': [1, 2] } }) });
+    web.set('/not-json', { body: '<html>' });
+    const json = `${web.url}/json`;
+    const pass = await probeHttp(
+      httpSpec(json, {
+        json: [
+          { path: '$.status', equals: 'up' },
+          { path: '$.checks[0]', equals: { ok: true, name: 'db' } },
+          { path: '$.meta["v.1"]', equals: [1, 2] },
+        ],
+      }),
+    );
+    expect(pass.ok).toBe(true);
+    expect(await probeHttp(httpSpec(json, { json: [{ path: '$.status', equals: 'down' }] }))).toMatchObject({
+      reason: 'json',
+      message: '$.status is "up", expected "down"',
+    });
+    expect(await probeHttp(httpSpec(json, { json: [{ path: '$.checks[1].ok', equals: true }] }))).toMatchObject({
+      reason: 'json',
+      message: '$.checks[1].ok is missing, expected true',
+    });
+    expect(await probeHttp(httpSpec(`${web.url}/not-json`, { json: [{ path: '$', equals: {} }] }))).toMatchObject({
+      reason: 'json',
+      message: 'body is not valid JSON',
+    });
+  });
+
+  test('latency bound: fails only when everything else passed', async () => {
+    web.set('/slow', { delayMs: 150 });
+    expect(await probeHttp(httpSpec(`${web.url}/slow`, { maxLatencyMs: 50 }))).toMatchObject({ ok: false, reason: 'latency' });
+    expect((await probeHttp(httpSpec(`${web.url}/slow`, { maxLatencyMs: 1500 }))).ok).toBe(true);
+    web.set('/slow-error', { delayMs: 150, status: 500 });
+    expect((await probeHttp(httpSpec(`${web.url}/slow-error`, { maxLatencyMs: 50 }))).reason).toBe('status');
+  });
+
+  test('method, headers and body are sent', async () => {
+    const before = web.requests.length;
+    const out = await probeHttp(
+      httpSpec(`${web.url}/submit?x=1`, { method: 'POST', headers: { 'x-probe': 'lookout', 'content-type': 'text/plain' }, body: 'ping' }),
+    );
+    expect(out.ok).toBe(true);
+    const seen = web.requests[before]!;
+    expect(seen).toMatchObject({ method: 'POST', url: '/submit?x=1', body: 'ping' });
+    expect(seen.headers).toMatchObject({ 'x-probe': 'lookout', 'content-type': 'text/plain', 'content-length': '4' });
+  });
+
+  test('HEAD', async () => {
+    expect(await probeHttp(httpSpec(`${web.url}/head`, { method: 'HEAD' }))).toMatchObject({ ok: true, httpStatus: 200 });
+    expect(web.requests.at(-1)).toMatchObject({ method: 'HEAD', url: '/head' });
+  });
+});
+
+describe('redirects', () => {
+  beforeAll(() => {
+    web.set('/moved', { status: 301, headers: { location: '/r1' } });
+    web.set('/r1', { status: 302, headers: { location: 'r2?step=2' } }); // relative to /r1
+    web.set('/r2', { status: 307, headers: { location: `${web.url}/final` } }); // absolute
+    web.set('/final', { body: 'arrived' });
+    web.set('/no-location', { status: 302 });
+    web.set('/see-other', { status: 303, headers: { location: '/final' } });
+  });
+
+  test('off by default: the 3xx is the answer', async () => {
+    expect(await probeHttp(httpSpec(`${web.url}/moved`))).toMatchObject({ reason: 'status', message: 'expected status 2xx, got 301', httpStatus: 301 });
+    const hits = web.hits('/r1');
+    expect(await probeHttp(httpSpec(`${web.url}/moved`, { expectStatus: [301] }))).toMatchObject({ ok: true, httpStatus: 301 });
+    expect(web.hits('/r1')).toBe(hits);
+  });
+
+  test('followed (relative and absolute), each hop on a new connection', async () => {
+    const connections = web.connections;
+    const out = await probeHttp(httpSpec(`${web.url}/moved`, { maxRedirects: 3, bodyContains: 'arrived' }));
+    expect(out).toMatchObject({ ok: true, httpStatus: 200, redirects: 3 });
+    expect(web.requests.at(-2)!.url).toBe('/r2?step=2');
+    expect(web.connections - connections).toBe(4);
+  });
+
+  test('bounded: one hop too many fails with status', async () => {
+    expect(await probeHttp(httpSpec(`${web.url}/moved`, { maxRedirects: 2 }))).toMatchObject({
+      reason: 'status',
+      message: 'too many redirects (more than 2)',
+      httpStatus: 307,
+      redirects: 2,
+    });
+  });
+
+  test('a 3xx without Location is the answer', async () => {
+    expect(await probeHttp(httpSpec(`${web.url}/no-location`, { maxRedirects: 2, expectStatus: [302] }))).toMatchObject({ ok: true, redirects: 0 });
+  });
+
+  test('303 after POST continues as a GET without body', async () => {
+    const before = web.requests.length;
+    const out = await probeHttp(httpSpec(`${web.url}/see-other`, { method: 'POST', body: 'x', headers: { 'content-type': 'text/plain' }, maxRedirects: 1 }));
+    expect(out).toMatchObject({ ok: true, redirects: 1 });
+    expect(web.requests[before + 1]).toMatchObject({ method: 'GET', url: '/final', body: '' });
+    expect(web.requests[before + 1]!.headers['content-type']).toBeUndefined();
+  });
+});
+
+describe('connections', () => {
+  test('a fresh connection per probe by default', async () => {
+    const before = web.requests.length;
+    const connections = web.connections;
+    for (let i = 0; i < 3; i++) expect((await probeHttp(httpSpec(`${web.url}/fresh`))).ok).toBe(true);
+    const ids = new Set(web.requests.slice(before).map((r) => r.connection));
+    expect(ids.size).toBe(3);
+    expect(web.connections - connections).toBe(3);
+  });
+
+  test('reuseConnection keeps one socket per check until released', async () => {
+    const spec = httpSpec(`${web.url}/reused`, { reuseConnection: true }, { id: 'reuser' });
+    const before = web.requests.length;
+    const connections = web.connections;
+    const outcomes = [];
+    for (let i = 0; i < 3; i++) outcomes.push(await probeHttp(spec));
+    expect(outcomes.every((o) => o.ok)).toBe(true);
+    expect(outcomes[0]!.timings.connect).toBeDefined();
+    expect(outcomes[2]!.timings.connect).toBeUndefined(); // no connect: the socket was reused
+    expect(new Set(web.requests.slice(before).map((r) => r.connection)).size).toBe(1);
+    expect(web.connections - connections).toBe(1);
+
+    await releaseHttpClient('reuser');
+    expect((await probeHttp(spec)).timings.connect).toBeDefined();
+    expect(web.connections - connections).toBe(2);
+  });
+});
+
+describe('hostile targets', () => {
+  test('a server that accepts and never answers: timeout within timeoutMs + 100 ms', async () => {
+    const silent = await started(startSilentTarget());
+    const { outcome, took } = await timed(httpSpec(`http://${silent.target}/`, {}, { timeoutMs: 300 }));
+    expect(outcome).toMatchObject({ ok: false, reason: 'timeout', message: 'timed out after 300 ms' });
+    expect(outcome.timings.connect).toBeDefined();
+    expect(outcome.timings.firstByte).toBeUndefined();
+    expect(took).toBeLessThanOrEqual(300 + 100);
+    expect(silent.connections).toBe(1);
+  });
+
+  test('a body dripping forever: timeout within timeoutMs + 100 ms', async () => {
+    const drip = await started(startDripTarget());
+    const { outcome, took } = await timed(httpSpec(drip.url, { bodyContains: 'never' }, { timeoutMs: 300 }));
+    expect(outcome).toMatchObject({ ok: false, reason: 'timeout', httpStatus: 200 });
+    expect(outcome.timings.firstByte).toBeDefined();
+    expect(took).toBeLessThanOrEqual(300 + 100);
+  });
+
+  test('a dripping body is not read without body assertions', async () => {
+    const drip = await started(startDripTarget());
+    const { outcome, took } = await timed(httpSpec(drip.url, {}, { timeoutMs: 300 }));
+    expect(outcome).toMatchObject({ ok: true, httpStatus: 200 });
+    expect(outcome.timings.firstByte).toBeDefined();
+    expect(took).toBeLessThan(300);
+  });
+
+  test('a huge body is cut at maxBodyBytes', async () => {
+    const huge = await started(startHugeBodyTarget());
+    const cap = 64 * 1024;
+    const found = await probeHttp(httpSpec(huge.url, { bodyContains: 'xxxx', maxBodyBytes: cap }));
+    expect(found).toMatchObject({ ok: true, bodyBytes: cap, truncated: true });
+    const missing = await probeHttp(httpSpec(huge.url, { bodyRegex: 'y', maxBodyBytes: cap }));
+    expect(missing).toMatchObject({ ok: false, reason: 'too_large', bodyBytes: cap, truncated: true });
+    expect(missing.message).toBe(`body does not match /y/ in the first ${cap} bytes (body cut)`);
+    expect(await probeHttp(httpSpec(huge.url, { maxBodyBytes: 10 }))).toMatchObject({ ok: true });
+  });
+
+  test('connection refused', async () => {
+    const port = await closedPort();
+    expect(await probeHttp(httpSpec(`http://127.0.0.1:${port}/`))).toMatchObject({
+      ok: false,
+      reason: 'refused',
+      message: `connection refused by 127.0.0.1:${port}`,
+    });
+  });
+
+  test('an unresolvable host', async () => {
+    const out = await probeHttp(httpSpec('http://nope.invalid/'));
+    expect(out).toMatchObject({ ok: false, reason: 'dns' });
+    expect(out.message).toMatch(/^cannot resolve nope\.invalid/);
+    expect(out.timings.dns).toBeUndefined(); // the lookup did not complete
+  });
+
+  test('a peer that is not HTTP: protocol', async () => {
+    const garbage = await started(startTcpTarget({ banner: 'SSH-2.0-OpenSSH_9.6\r\n\r\n' }));
+    expect((await probeHttp(httpSpec(`http://${garbage.target}/`))).reason).toBe('protocol');
+  });
+
+  test('a peer that closes before answering: reset', async () => {
+    const closer = await started(startTcpTarget({ closeOnData: true }));
+    expect(await probeHttp(httpSpec(`http://${closer.target}/`))).toMatchObject({
+      reason: 'reset',
+      message: `connection closed by ${closer.target} before a complete response`,
+    });
+  });
+
+  test('an external abort stops the probe: error "aborted"', async () => {
+    const silent = await started(startSilentTarget());
+    const shutdown = new AbortController();
+    const probe = timed(httpSpec(`http://${silent.target}/`, {}, { timeoutMs: 5000 }), shutdown.signal);
+    shutdown.abort();
+    const { outcome, took } = await probe;
+    expect(outcome).toMatchObject({ ok: false, reason: 'error', message: 'aborted' });
+    expect(took).toBeLessThan(100);
+    expect(await probeHttp(httpSpec(web.url), shutdown.signal)).toMatchObject({ reason: 'error', message: 'aborted' });
+  });
+});
+
+describe('TLS', () => {
+  let secure: HttpTarget;
+  beforeAll(async () => {
+    secure = await started(startHttpTarget({ tls: true }));
+  });
+
+  test('a self-signed certificate fails verification', async () => {
+    const out = await probeHttp(httpSpec(secure.url));
+    expect(out).toMatchObject({ ok: false, reason: 'tls' });
+    expect(out.message).toMatch(/self-signed certificate.*DEPTH_ZERO_SELF_SIGNED_CERT/);
+  });
+
+  test('passes with verification off, with a tls timing', async () => {
+    const out = await probeHttp(httpSpec(`${secure.url}/x`, { tls: { verify: false } }));
+    expect(out).toMatchObject({ ok: true, httpStatus: 200 });
+    expect(out.timings.tls).toBeGreaterThan(0);
+    expect(out.timings.firstByte).toBeGreaterThanOrEqual(out.timings.connect! + out.timings.tls!);
+  });
+
+  test('SNI: the host name by default, none for an IP literal, or the configured servername', async () => {
+    const sent = secure.servernames.length;
+    await probeHttp(httpSpec(`https://localhost:${secure.port}/`, { tls: { verify: false } }));
+    await probeHttp(httpSpec(`${secure.url}/`, { tls: { verify: false } }));
+    await probeHttp(httpSpec(`${secure.url}/`, { tls: { verify: false, servername: 'api.example.test' } }));
+    expect(secure.servernames.slice(sent)).toEqual(['localhost', false, 'api.example.test']);
+  });
+
+  test('a host name is resolved and timed', async () => {
+    const out = await probeHttp(httpSpec(`https://localhost:${secure.port}/`, { tls: { verify: false } }));
+    expect(out.ok).toBe(true);
+    expect(out.timings.dns).toBeGreaterThanOrEqual(0);
+  });
+});

@@ -1,0 +1,200 @@
+// The scheduler and runner under a simulated clock: phase, fixed rate, skip-not-overlap, live
+// spec changes, resume from the last published state, and draining.
+import { createActor } from 'xstate';
+import { checkRunnerMachine } from '../../actors/check-runner';
+import { normalizeSpec, type CheckSpec } from '../../checks/spec';
+import { phaseOf } from '../../runtime/hash';
+import { failWith, fakePorts, pass, type FakePorts } from '../helpers/fake-ports';
+
+const spec = (id: string, extra: Partial<CheckSpec> = {}) =>
+  normalizeSpec(id, { kind: 'http', target: 'http://127.0.0.1:1/', intervalMs: 10_000, timeoutMs: 1000, ...extra });
+
+function startRunner(f: FakePorts, specs = [spec('a')]) {
+  const actor = createActor(checkRunnerMachine, { input: { shard: 0, gen: 1, epoch: 7, specs, ports: f.ports }, clock: f.clock });
+  actor.start();
+  return actor;
+}
+
+const results = (f: FakePorts, id?: string) => f.published.filter((p) => p.subject.startsWith('lookout.result.') && (!id || p.msg.checkId === id)).map((p) => p.msg);
+const statuses = (f: FakePorts) => f.published.filter((p) => p.subject.startsWith('lookout.status.')).map((p) => p.msg);
+
+describe('check runner under a simulated clock', () => {
+  test('probes start at the check phase and repeat at a fixed rate, one timer for the shard', async () => {
+    const f = fakePorts();
+    f.auto = () => pass();
+    const ids = ['a', 'b', 'c', 'd', 'e'];
+    startRunner(f, ids.map((id) => spec(id)));
+    expect(f.clock.pending).toBe(1);
+    const starts: Record<string, number[]> = {};
+    const orig = f.ports.probe;
+    f.ports.probe = (s, sig) => {
+      (starts[s.id] ??= []).push(f.clock.now());
+      return orig(s, sig);
+    };
+    for (let i = 0; i < 50; i++) {
+      f.clock.advance(1000);
+      await f.settle();
+    }
+    for (const id of ids) {
+      const t = starts[id]!;
+      expect(t.length).toBeGreaterThanOrEqual(4);
+      for (const x of t) expect(((x - phaseOf(id, 10_000)) % 10_000 + 10_000) % 10_000).toBe(0);
+      for (let i = 1; i < t.length; i++) expect(t[i]! - t[i - 1]!).toBe(10_000);
+    }
+    expect(f.clock.pending).toBe(1);
+  });
+
+  test('fixed rate: the next start does not move with the probe duration', async () => {
+    const f = fakePorts();
+    startRunner(f);
+    f.clock.advance(10_000);
+    expect(f.pending).toHaveLength(1);
+    const first = f.pending[0]!.startedAt;
+    f.clock.advance(900); // a slow probe: 900 ms
+    f.pending[0]!.finish({ ok: true });
+    await f.settle();
+    f.clock.advance(10_000 - 900);
+    expect(f.pending).toHaveLength(1);
+    expect(f.pending[0]!.startedAt - first).toBe(10_000);
+  });
+
+  test('a probe still running at the next due time skips that round (counted), never overlaps', async () => {
+    const f = fakePorts();
+    startRunner(f);
+    f.clock.advance(10_000);
+    expect(f.pending).toHaveLength(1);
+    f.clock.advance(10_000); // due again while the first is in flight
+    expect(f.pending).toHaveLength(1);
+    f.clock.advance(10_000);
+    expect(f.pending).toHaveLength(1);
+    expect(await f.ports.metrics.skippedRounds.get()).toMatchObject({ values: [{ value: 2 }] });
+    f.pending[0]!.finish({ ok: true });
+    await f.settle();
+    expect(results(f)[0]).toMatchObject({ skipped: 2, seq: 1 });
+    f.clock.advance(10_000);
+    expect(f.pending).toHaveLength(1);
+  });
+
+  test('results carry seq, epoch, node, history; a verdict change publishes exactly one status', async () => {
+    const f = fakePorts();
+    startRunner(f, [spec('a', { policy: { type: 'window', window: 3, threshold: 2, initial: 1 } })]);
+    const outcomes = [true, true, false, false, false, true, true];
+    for (const ok of outcomes) {
+      f.clock.advance(10_000);
+      await f.settle();
+      f.pending[0]!.finish(ok ? pass() : failWith('status'));
+      await f.settle();
+    }
+    const r = results(f);
+    expect(r.map((x) => x.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(r.map((x) => x.status)).toEqual(['up', 'up', 'up', 'down', 'down', 'down', 'up']);
+    expect(r[0]).toMatchObject({ checkId: 'a', node: 'n1', epoch: 7, ok: true, reason: null, kind: 'http' });
+    expect(r[3]).toMatchObject({ ok: false, reason: 'status', history: '0011100' }); // "001" pre-filled by initial 1, then ✓✓✗✗
+    expect(statuses(f).map((s) => [s.from, s.to, s.seq, s.reason])).toEqual([
+      ['unknown', 'up', 1, null],
+      ['up', 'down', 4, 'status'],
+      ['down', 'up', 7, null],
+    ]);
+  });
+
+  test('a check resumes from its last published state: seq continues, no spurious transition', async () => {
+    const f = fakePorts();
+    f.history.set('a', { seq: 41, status: 'up', history: '11111110' });
+    startRunner(f);
+    f.clock.advance(10_000);
+    await f.settle();
+    f.pending[0]!.finish(failWith('timeout'));
+    await f.settle();
+    expect(results(f)).toEqual([expect.objectContaining({ seq: 42, status: 'up', history: '111111100' })]);
+    expect(statuses(f)).toEqual([]);
+  });
+
+  test('an outcome that finishes before the resume lookup is applied after it, in order', async () => {
+    const f = fakePorts();
+    let release!: () => void;
+    f.ports.history = { last: () => new Promise((r) => (release = () => r({ seq: 9, status: 'down', history: '00' }))) };
+    startRunner(f, [spec('a', { policy: { type: 'consecutive', rise: 1, fall: 1 } })]);
+    f.clock.advance(10_000);
+    f.pending[0]!.finish(pass());
+    await f.settle();
+    expect(results(f)).toEqual([]);
+    release();
+    await f.settle();
+    expect(results(f)).toEqual([expect.objectContaining({ seq: 10, status: 'up' })]);
+    expect(statuses(f)).toEqual([expect.objectContaining({ from: 'down', to: 'up', seq: 10 })]);
+  });
+
+  test('a spec update applies at the next due time; a shorter interval moves the next probe earlier', async () => {
+    const f = fakePorts();
+    const actor = startRunner(f);
+    f.clock.advance(10_000);
+    f.pending[0]!.finish(pass());
+    await f.settle();
+    actor.send({ type: 'CHECK_SET', spec: spec('a', { target: 'http://127.0.0.1:2/' }) });
+    expect(f.pending).toHaveLength(0); // not probed at once
+    f.clock.advance(10_000);
+    expect(f.pending[0]!.spec.target).toBe('http://127.0.0.1:2/');
+    f.pending[0]!.finish(pass());
+    await f.settle();
+    const before = f.clock.now();
+    actor.send({ type: 'CHECK_SET', spec: spec('a', { intervalMs: 2000 }) });
+    f.clock.advance(2000);
+    expect(f.pending).toHaveLength(1);
+    expect(f.pending[0]!.startedAt - before).toBeLessThanOrEqual(2000);
+  });
+
+  test('a removed check stops: no more probes, an in-flight probe is aborted and its outcome dropped', async () => {
+    const f = fakePorts();
+    const actor = startRunner(f, [spec('a'), spec('b')]);
+    f.clock.advance(10_000);
+    await f.settle();
+    const inflight = f.pending.find((p) => p.spec.id === 'a')!;
+    actor.send({ type: 'CHECK_REMOVE', id: 'a' });
+    expect(inflight.signal.aborted).toBe(true);
+    await f.settle();
+    for (let round = 0; round < 3; round++) {
+      for (const p of [...f.pending]) p.finish(pass());
+      await f.settle();
+      f.clock.advance(10_000);
+      await f.settle();
+    }
+    expect(f.pending.map((p) => p.spec.id)).toEqual(['b']);
+    expect(results(f, 'a')).toEqual([]);
+    expect(results(f, 'b').length).toBeGreaterThanOrEqual(3);
+    expect(f.released).toContain('a');
+  });
+
+  test('draining: in-flight probes may finish within the grace period, then are abandoned', async () => {
+    const f = fakePorts({ graceMs: 3000 });
+    const actor = startRunner(f, [spec('a'), spec('b')]);
+    f.clock.advance(10_000);
+    await f.settle();
+    expect(f.pending).toHaveLength(2);
+    actor.send({ type: 'STOP' });
+    expect(actor.getSnapshot().value).toBe('draining');
+    f.pending.find((p) => p.spec.id === 'a')!.finish(pass());
+    await f.settle();
+    expect(results(f, 'a')).toHaveLength(1); // finished within grace: published
+    f.clock.advance(3000);
+    await f.settle();
+    expect(actor.getSnapshot().status).toBe('done');
+    expect(results(f, 'b')).toHaveLength(0); // abandoned
+    expect(f.clock.pending).toBe(0); // nothing scheduled any more
+  });
+
+  test('jitter delays the start within its bound and never moves the slot', async () => {
+    const f = fakePorts({ jitterMs: 50 });
+    f.ports.random = () => 0.99;
+    startRunner(f);
+    f.clock.advance(10_000 + 50);
+    await f.settle();
+    expect(f.pending).toHaveLength(1);
+    const started = f.pending[0]!.startedAt;
+    const phase = phaseOf('a', 10_000);
+    const slot = started - (((started - phase) % 10_000) + 10_000) % 10_000;
+    expect(started - slot).toBe(49);
+    f.pending[0]!.finish(pass());
+    await f.settle();
+    expect(results(f)[0].slot).toBe(slot);
+  });
+});

@@ -1,0 +1,61 @@
+// The shard owner follows assignments: runners for gained shards (loaded with their specs),
+// drain-and-stop for lost ones, spec changes routed to the owning runner only.
+import { createActor } from 'xstate';
+import { shardOwnerMachine } from '../../actors/shard-owner';
+import { SpecCatalog } from '../../actors/spec-catalog';
+import { normalizeSpec } from '../../checks/spec';
+import { fakePorts, pass } from '../helpers/fake-ports';
+
+const spec = (id: string) => normalizeSpec(id, { kind: 'tcp', target: '127.0.0.1:1', intervalMs: 1000, timeoutMs: 500 });
+
+function setup(ids: string[]) {
+  const f = fakePorts();
+  f.auto = () => pass();
+  const catalog = new SpecCatalog(4);
+  ids.forEach((id, i) => catalog.set(spec(id), i + 1));
+  const owner = createActor(shardOwnerMachine, { input: { catalog, ports: f.ports }, clock: f.clock });
+  owner.start();
+  return { f, catalog, owner };
+}
+
+const probedIds = (f: ReturnType<typeof fakePorts>) => new Set(f.published.filter((p) => p.subject.startsWith('lookout.result.')).map((p) => p.msg.checkId));
+
+test('runs exactly the checks of the assigned shards, follows changes, stops on STOP', async () => {
+  const ids = Array.from({ length: 40 }, (_, i) => `c${i}`);
+  const { f, catalog, owner } = setup(ids);
+  expect(owner.getSnapshot().value).toBe('waiting');
+  owner.send({ type: 'ASSIGN', shards: [0, 1], epoch: 3 });
+  expect(owner.getSnapshot().context.runners.size).toBe(2);
+  f.clock.advance(1000);
+  await f.settle();
+  const mine = ids.filter((id) => catalog.shardOf(id) <= 1);
+  expect(probedIds(f)).toEqual(new Set(mine));
+  expect(f.published.find((p) => p.subject.startsWith('lookout.result.'))!.msg.epoch).toBe(3);
+
+  // Lose shard 0, gain shard 2.
+  f.published.length = 0;
+  owner.send({ type: 'ASSIGN', shards: [1, 2], epoch: 4 });
+  await f.settle();
+  f.clock.advance(1000);
+  await f.settle();
+  expect(probedIds(f)).toEqual(new Set(ids.filter((id) => [1, 2].includes(catalog.shardOf(id)))));
+  expect(f.published.find((p) => p.subject.startsWith('lookout.result.'))!.msg.epoch).toBe(4);
+
+  // A new spec in an owned shard is routed; one in an unowned shard is not.
+  const owned = Array.from({ length: 100 }, (_, i) => `n${i}`).find((id) => catalog.shardOf(id) === 2)!;
+  const unowned = Array.from({ length: 100 }, (_, i) => `n${i}`).find((id) => catalog.shardOf(id) === 3)!;
+  for (const id of [owned, unowned]) {
+    catalog.set(spec(id), 100);
+    owner.send({ type: 'SPEC_SET', spec: spec(id) });
+  }
+  f.published.length = 0;
+  f.clock.advance(1000);
+  await f.settle();
+  expect(probedIds(f).has(owned)).toBe(true);
+  expect(probedIds(f).has(unowned)).toBe(false);
+
+  owner.send({ type: 'STOP' });
+  await f.settle();
+  expect(owner.getSnapshot().status).toBe('done');
+  expect(f.clock.pending).toBe(0);
+});

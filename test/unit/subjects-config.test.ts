@@ -1,0 +1,81 @@
+import { ConfigError, loadConfig, parseFlags } from '../../runtime/config';
+import { subjects } from '../../runtime/subjects';
+
+describe('subjects', () => {
+  const s = subjects();
+  test.each([
+    [s.specPut('api'), 'lookout.spec.put.api'],
+    [s.specDelete('api'), 'lookout.spec.delete.api'],
+    [s.specGet('api'), 'lookout.spec.get.api'],
+    [s.specList(), 'lookout.spec.list'],
+    [s.specRejected('api'), 'lookout.spec.rejected.api'],
+    [s.specOpWildcard('put'), 'lookout.spec.put.>'],
+    [s.result('api'), 'lookout.result.api'],
+    [s.resultWildcard(), 'lookout.result.>'],
+    [s.status('api'), 'lookout.status.api'],
+    [s.statusWildcard(), 'lookout.status.>'],
+    [s.cluster('leader'), 'lookout.cluster.leader'],
+    [s.clusterStatus(), 'lookout.cluster.status'],
+    [s.internal('heartbeat', 'n1'), 'lookout._node.heartbeat.n1'],
+    [s.bucket('specs'), 'lookout_specs'],
+    [s.bucket('leader'), 'lookout_leader'],
+    [s.resultStream(), 'lookout_results'],
+  ])('%s', (got, want) => expect(got).toBe(want));
+
+  test('a custom prefix changes every subject and bucket', () => {
+    const c = subjects('acme.hc');
+    expect(c.result('x')).toBe('acme.hc.result.x');
+    expect(c.bucket('specs')).toBe('acme_hc_specs');
+    expect(c.resultStream()).toBe('acme_hc_results');
+  });
+
+  test.each([
+    ['lookout.spec.put.api', { op: 'put', id: 'api' }],
+    ['lookout.spec.delete.a-b_c', { op: 'delete', id: 'a-b_c' }],
+    ['lookout.spec.get.a.b', { op: 'get', id: 'a.b' }],
+    ['lookout.spec.list', null],
+    ['lookout.spec.fly.api', null],
+    ['lookout.spec.put.', null],
+    ['other.spec.put.api', null],
+  ])('parseSpecSubject(%s)', (subject, want) => expect(s.parseSpecSubject(subject)).toEqual(want));
+
+  test('checkIdOf reads result and status subjects only', () => {
+    expect(s.checkIdOf('lookout.result.abc')).toBe('abc');
+    expect(s.checkIdOf('lookout.status.abc')).toBe('abc');
+    expect(s.checkIdOf('lookout.spec.put.abc')).toBeNull();
+  });
+
+  test.each(['', 'a..b', 'a b', '.a', 'a.*'])('invalid prefix %j is refused', (p) => {
+    expect(() => subjects(p)).toThrow(/invalid subject prefix/);
+  });
+});
+
+describe('config', () => {
+  test('defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ natsUrl: 'nats://127.0.0.1:4222', prefix: 'lookout', shards: 256, kvReplicas: 1, jitterMs: 100, shutdownGraceMs: 5000, logLevel: 'info' });
+    expect(c.nodeId).toMatch(/^[A-Za-z0-9_-]+-\d+$/);
+  });
+
+  test('flags win over the environment, which wins over defaults', () => {
+    const c = loadConfig({ NATS_URL: 'nats://a:1', LOOKOUT_SHARDS: '64' }, ['--nats-url', 'nats://b:2,nats://c:3', '--node-id=n7']);
+    expect(c).toMatchObject({ natsUrl: 'nats://b:2,nats://c:3', shards: 64, nodeId: 'n7' });
+  });
+
+  test.each([
+    [{ LOOKOUT_SHARDS: '0' }, 'LOOKOUT_SHARDS: expected an integer from 1 to 4096, got "0"'],
+    [{ LOOKOUT_SHARDS: '1.5' }, 'LOOKOUT_SHARDS: expected an integer from 1 to 4096, got "1.5"'],
+    [{ LOOKOUT_LOG_LEVEL: 'loud' }, 'LOOKOUT_LOG_LEVEL: expected one of trace, debug, info, warn, error, fatal, silent, got "loud"'],
+    [{ LOOKOUT_PREFIX: 'a..b' }, 'LOOKOUT_PREFIX: expected dot-separated tokens of A-Z a-z 0-9 _ -, got "a..b"'],
+    [{ NATS_URL: 'http://x:1' }, 'NATS_URL: expected a NATS URL such as nats://127.0.0.1:4222 (comma-separated for several), got "http://x:1"'],
+    [{ NATS_PASSWORD: 'p' }, 'NATS_USER and NATS_PASSWORD must be set together'],
+  ])('%j → ConfigError', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(new ConfigError(message));
+  });
+
+  test('flag parsing errors', () => {
+    expect(() => parseFlags(['--nope', '1'])).toThrow(/unknown flag --nope/);
+    expect(() => parseFlags(['--shards'])).toThrow(/flag --shards needs a value/);
+    expect(() => parseFlags(['stray'])).toThrow(/unexpected argument "stray"/);
+  });
+});

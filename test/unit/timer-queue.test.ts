@@ -1,0 +1,85 @@
+import { ManualClock } from '../../runtime/clock';
+import { TimerQueue } from '../../runtime/timer-queue';
+
+function recorder(clock: ManualClock) {
+  const fired: { key: string; at: number; now: number }[] = [];
+  return { fired, owner: { onDue: (key: string, at: number, now: number) => fired.push({ key, at, now }) }, clock };
+}
+
+describe('TimerQueue', () => {
+  test('fires in due order, never early, with one armed timer for many entries', () => {
+    const clock = new ManualClock(0);
+    const q = new TimerQueue(clock);
+    const r = recorder(clock);
+    for (let i = 0; i < 1000; i++) q.set(`k${i}`, 1000 + ((i * 7919) % 1000), r.owner);
+    expect(clock.pending).toBe(1);
+    clock.advance(2000);
+    expect(r.fired).toHaveLength(1000);
+    for (let i = 1; i < r.fired.length; i++) expect(r.fired[i]!.at).toBeGreaterThanOrEqual(r.fired[i - 1]!.at);
+    for (const f of r.fired) expect(f.now).toBeGreaterThanOrEqual(f.at);
+    expect(q.size).toBe(0);
+  });
+
+  test('set moves an entry; delete removes it; the timer follows the head', () => {
+    const clock = new ManualClock(0);
+    const q = new TimerQueue(clock);
+    const r = recorder(clock);
+    q.set('a', 100, r.owner);
+    q.set('b', 200, r.owner);
+    q.set('a', 300, r.owner);
+    q.delete('b');
+    clock.advance(250);
+    expect(r.fired).toEqual([]);
+    clock.advance(50);
+    expect(r.fired.map((f) => f.key)).toEqual(['a']);
+    expect(q.delete('nope')).toBe(false);
+  });
+
+  test('an owner that re-arms itself while firing fires again at its next time', () => {
+    const clock = new ManualClock(0);
+    const q = new TimerQueue(clock);
+    const times: number[] = [];
+    const owner = {
+      onDue: (key: string, at: number) => {
+        times.push(at);
+        q.set(key, at + 100, owner);
+      },
+    };
+    q.set('x', 100, owner);
+    clock.advance(1000);
+    expect(times).toEqual([100, 200, 300, 400, 500, 600, 700, 800, 900, 1000]);
+  });
+
+  test('a burst larger than the batch is handed out over several turns', () => {
+    const clock = new ManualClock(0);
+    const q = new TimerQueue(clock, 10);
+    const r = recorder(clock);
+    for (let i = 0; i < 35; i++) q.set(`k${i}`, 50, r.owner);
+    clock.advance(50);
+    expect(r.fired).toHaveLength(35);
+  });
+
+  test('a host timer that wakes early does not fire entries early', () => {
+    // A clock whose timers run 1 ms early, as Node's may.
+    const inner = new ManualClock(0);
+    const early = { ...inner, now: () => inner.now(), monotonic: () => inner.monotonic(), setTimeout: (fn: () => void, ms: number) => inner.setTimeout(fn, ms > 1 ? ms - 1 : ms), clearTimeout: (h: unknown) => inner.clearTimeout(h) };
+    const q = new TimerQueue(early);
+    const r = recorder(inner);
+    q.set('a', 100, r.owner);
+    inner.advance(99);
+    expect(r.fired).toEqual([]);
+    inner.advance(1);
+    expect(r.fired).toEqual([{ key: 'a', at: 100, now: 100 }]);
+  });
+
+  test('stop silences the queue', () => {
+    const clock = new ManualClock(0);
+    const q = new TimerQueue(clock);
+    const r = recorder(clock);
+    q.set('a', 10, r.owner);
+    q.stop();
+    clock.advance(100);
+    expect(r.fired).toEqual([]);
+    expect(clock.pending).toBe(0);
+  });
+});
