@@ -3,8 +3,10 @@
 // state of new checks, publishes results and transitions. No per-check actor, no per-check timer.
 //
 // States (what an operator reads in the logs):
-//   running  — probing the shard's checks
-//   draining — the shard was lost or the node is stopping: nothing new starts; in-flight probes
+//   running     — probing the shard's checks
+//   handingOver — the shard was given to another node: keep probing the slots before the handover
+//                 instant, none after (the new owner starts there), then drain
+//   draining    — the shard was lost or the node is stopping: nothing new starts; in-flight probes
 //              may finish (their results are published) until the grace period ends, then they
 //              are abandoned
 //   stopped  — final (the parent hears xstate.done.actor.<id>)
@@ -41,9 +43,13 @@ export interface RunnerPorts {
 
 export interface RunnerInput {
   shard: number;
+  /** This node's rank among the shard's owners (its vantage point). */
+  rank: number;
   gen: number;
   epoch: number;
   specs: NormalizedSpec[];
+  /** Handover instant when the shard was just gained: the first slots are at or after it. */
+  startAt?: number;
   ports: RunnerPorts;
 }
 
@@ -54,7 +60,8 @@ export type RunnerEvent =
   | { type: 'DUE'; id: string; at: number; now: number }
   | { type: 'PROBE_DONE'; id: string; token: number; outcome: ProbeOutcome }
   | { type: 'RESUMED'; id: string; state: ResumeState | null }
-  | { type: 'STOP' };
+  /** `handoverAt`: the shard moved to another node from this instant (absent: stop now). */
+  | { type: 'STOP'; handoverAt?: number };
 
 interface RunnerContext {
   shard: number;
@@ -66,6 +73,7 @@ interface RunnerContext {
   aborts: Map<number, AbortController>;
   /** Specs handed over at spawn, loaded by the entry action (a shard may hold thousands). */
   initial: NormalizedSpec[];
+  startAt: number;
   /** Actor events that arrive after the actor stopped are dropped, not warned about. */
   send: (e: RunnerEvent) => void;
 }
@@ -81,7 +89,7 @@ function carryOut(ctx: RunnerContext, directives: Directive[]): void {
         ports.queue.delete(d.id);
         break;
       case 'resume':
-        ports.history.last(d.id).then(
+        ports.history.last(d.id, d.vantage).then(
           (state) => ctx.send({ type: 'RESUMED', id: d.id, state }),
           (err: unknown) => {
             ctx.log.warn({ check: d.id, err }, 'could not read last result; starting the check fresh');
@@ -124,8 +132,8 @@ function carryOut(ctx: RunnerContext, directives: Directive[]): void {
         ctx.log.info({ check: d.msg.checkId, from: d.msg.from, to: d.msg.to, reason: d.msg.reason, seq: d.msg.seq, epoch: d.msg.epoch }, 'verdict changed');
         break;
       case 'skipped':
-        ports.metrics.skippedRounds.inc();
-        ctx.log.debug({ check: d.id, slot: d.slot }, 'round skipped: previous probe still running');
+        ports.metrics.skippedRounds.inc(d.count);
+        ctx.log.debug({ check: d.id, slot: d.slot, count: d.count }, 'rounds skipped (previous probe still running, or the process fell behind)');
         break;
       default: {
         const never: never = d;
@@ -144,8 +152,8 @@ export const checkRunnerMachine = setup({
   actions: {
     load: ({ context }) => {
       const now = context.ports.clock.now();
-      for (const spec of context.initial.splice(0)) carryOut(context, context.table.set(spec, now));
-      context.ports.metrics.checksOwned.inc(context.table.size);
+      for (const spec of context.initial.splice(0)) carryOut(context, context.table.set(spec, now, context.startAt));
+      context.ports.metrics.addChecks(context.table.size);
       context.log.debug({ checks: context.table.size }, 'runner started');
     },
     apply: ({ context, event }) => {
@@ -155,11 +163,11 @@ export const checkRunnerMachine = setup({
         case 'CHECK_SET': {
           const isNew = !table.has(event.spec.id);
           carryOut(context, table.set(event.spec, now));
-          if (isNew) ports.metrics.checksOwned.inc();
+          if (isNew) ports.metrics.addChecks(1);
           break;
         }
         case 'CHECK_REMOVE':
-          if (table.has(event.id)) ports.metrics.checksOwned.dec();
+          if (table.has(event.id)) ports.metrics.addChecks(-1);
           carryOut(context, table.remove(event.id));
           ports.release(event.id);
           break;
@@ -171,7 +179,7 @@ export const checkRunnerMachine = setup({
           carryOut(context, table.probeDone(event.id, event.token, event.outcome));
           break;
         case 'RESUMED':
-          carryOut(context, table.resumed(event.id, event.state));
+          carryOut(context, table.resumed(event.id, event.state, now));
           break;
         case 'EPOCH':
           table.epoch = event.epoch;
@@ -180,8 +188,17 @@ export const checkRunnerMachine = setup({
           break;
       }
     },
+    handOver: ({ context, event }) => {
+      if (event.type !== 'STOP' || event.handoverAt === undefined) return;
+      context.table.stopAt = event.handoverAt;
+      // Learned of the move late (a partition, a pause): the slots since the handover ran twice.
+      const n = context.table.startsSince(event.handoverAt);
+      if (n === 0) return;
+      context.ports.metrics.duplicateRuns.inc(n);
+      context.log.warn({ probes: n, since: new Date(event.handoverAt).toISOString() }, 'ran probes for a shard already given to another node');
+    },
     stopScheduling: ({ context }) => {
-      context.ports.metrics.checksOwned.dec(context.table.size);
+      context.ports.metrics.addChecks(-context.table.size);
       carryOut(context, context.table.clear());
       context.log.debug({ checks: context.table.size, inFlight: context.aborts.size }, 'runner draining');
     },
@@ -192,15 +209,17 @@ export const checkRunnerMachine = setup({
   },
   guards: {
     idle: ({ context }) => context.aborts.size === 0,
+    handoverLater: ({ context, event }) => event.type === 'STOP' && event.handoverAt !== undefined && event.handoverAt > context.ports.clock.now(),
   },
   delays: {
     grace: ({ context }) => context.ports.graceMs,
+    untilHandover: ({ context }) => Math.max(0, (context.table.stopAt ?? 0) - context.ports.clock.now()),
   },
 }).createMachine({
   id: 'checkRunner',
   context: ({ input, self }) => {
     const { ports } = input;
-    const table = new CheckTable({ nodeId: ports.nodeId, jitterMs: ports.jitterMs, random: ports.random });
+    const table = new CheckTable({ nodeId: ports.nodeId, vantage: input.rank, jitterMs: ports.jitterMs, random: ports.random });
     table.epoch = input.epoch;
     const send = (e: RunnerEvent) => {
       if (self.getSnapshot().status === 'active') self.send(e);
@@ -209,11 +228,12 @@ export const checkRunnerMachine = setup({
       shard: input.shard,
       gen: input.gen,
       ports,
-      log: ports.log.child({ actor: 'check-runner', shard: input.shard }),
+      log: ports.log.child({ actor: 'check-runner', shard: input.shard, rank: input.rank }),
       table,
       due: { onDue: (id: string, at: number, now: number) => send({ type: 'DUE', id, at, now }) },
       aborts: new Map(),
       initial: [...input.specs],
+      startAt: input.startAt ?? 0,
       send,
     };
   },
@@ -221,6 +241,22 @@ export const checkRunnerMachine = setup({
   entry: 'load',
   states: {
     running: {
+      on: {
+        CHECK_SET: { actions: 'apply' },
+        CHECK_REMOVE: { actions: 'apply' },
+        DUE: { actions: 'apply' },
+        PROBE_DONE: { actions: 'apply' },
+        RESUMED: { actions: 'apply' },
+        EPOCH: { actions: 'apply' },
+        STOP: [
+          { guard: 'handoverLater', target: 'handingOver', actions: 'handOver' },
+          { target: 'draining', actions: 'handOver' },
+        ],
+      },
+    },
+    handingOver: {
+      entry: ({ context }) => context.log.debug({ at: context.table.stopAt }, 'handing over'),
+      after: { untilHandover: 'draining' },
       on: {
         CHECK_SET: { actions: 'apply' },
         CHECK_REMOVE: { actions: 'apply' },

@@ -8,7 +8,15 @@
 // Per check:
 //   resuming → (last published state found, or none) → ready
 //   due while a probe is in flight → the round is skipped and counted, never overlapped
+//   due so late that later slots have passed too (process paused, event loop stalled) → the
+//     passed slots are skipped and counted, not fired in a burst
 //   outcome → verdict policy → result (seq + 1) and, if the verdict changed, a status event
+//   resumed from a result older than one interval (+ timeout): the check went unprobed while it
+//     had no owner (failover), so one catch-up probe runs now instead of waiting for the next slot
+//   resumed from a recent result (a planned move: the old owner is still probing until the
+//     handover instant): look the state up again at the first probe, when the old owner's last
+//     result is in, so seq and verdict continue exactly
+//   handover: a lost shard keeps its slots before `stopAt`; a gained one starts at `startAt`
 
 import type { ProbeOutcome } from '../checks/outcome';
 import type { NormalizedSpec } from '../checks/spec';
@@ -21,17 +29,19 @@ export interface ResumeState {
   seq: number;
   status: Verdict;
   history: string;
+  /** Slot of that result: tells whether the check missed a round while it had no owner. */
+  slot: number;
 }
 
 export type Directive =
   | { type: 'schedule'; id: string; at: number }
   | { type: 'unschedule'; id: string }
-  | { type: 'resume'; id: string }
+  | { type: 'resume'; id: string; vantage: number }
   | { type: 'probe'; id: string; token: number; spec: NormalizedSpec }
   | { type: 'abort'; id: string; token: number }
   | { type: 'result'; msg: ResultMessage }
   | { type: 'status'; msg: StatusMessage }
-  | { type: 'skipped'; id: string; slot: number };
+  | { type: 'skipped'; id: string; slot: number; count: number };
 
 interface InFlight {
   token: number;
@@ -50,18 +60,26 @@ interface CheckEntry {
   /** Slot of the next scheduled probe, and the interval it was computed with. */
   slot: number;
   slotInterval: number;
+  /** The next probe is a catch-up probe off the slot grid. */
+  catchUp: boolean;
   inFlight: (InFlight & { spec: NormalizedSpec }) | null;
   /** null while the last published state is being looked up. */
   verdict: VerdictState | null;
+  /** first: lookup at gain time; atFirstDue: look up again at the first probe; second: that lookup is out. */
+  resume: 'first' | 'atFirstDue' | 'second' | 'done';
   /** Outcomes that finished before the lookup did; applied in order once it returns. */
   parked: Parked[];
   seq: number;
   published: Verdict | 'unknown';
   skipped: number;
+  /** Start of the last probe (to count probes run after the shard was given away). */
+  lastStartedAt: number | null;
 }
 
 export interface TableOptions {
   nodeId: string;
+  /** This node's rank in the shard's owner list: 0 is the primary vantage point. */
+  vantage: number;
   jitterMs: number;
   /** A number in [0, 1): injected so tests are deterministic. */
   random: () => number;
@@ -71,6 +89,8 @@ export class CheckTable {
   private readonly checks = new Map<string, CheckEntry>();
   private nextToken = 1;
   epoch = 0;
+  /** Handover: slots at or after this instant belong to the shard's next owner. */
+  stopAt: number | null = null;
 
   constructor(private readonly opts: TableOptions) {}
 
@@ -92,23 +112,29 @@ export class CheckTable {
     return n;
   }
 
-  /** Add a check, or change its spec. A change applies from the next due probe. */
-  set(spec: NormalizedSpec, now: number): Directive[] {
+  /**
+   * Add a check, or change its spec. A change applies from the next due probe. A new check's first
+   * slot is at or after `startAt` (the handover instant when the shard was just gained).
+   */
+  set(spec: NormalizedSpec, now: number, startAt = now): Directive[] {
     const e = this.checks.get(spec.id);
     if (!e) {
-      const slot = nextSlot(spec.id, spec.intervalMs, now - 1);
+      const slot = nextSlot(spec.id, spec.intervalMs, Math.max(now, startAt) - 1);
       this.checks.set(spec.id, {
         spec,
         slot,
         slotInterval: spec.intervalMs,
+        catchUp: false,
         inFlight: null,
         verdict: null,
+        resume: 'first',
         parked: [],
         seq: 0,
         published: 'unknown',
         skipped: 0,
+        lastStartedAt: null,
       });
-      return [{ type: 'resume', id: spec.id }, this.scheduleAt(spec.id, slot, spec.intervalMs)];
+      return [{ type: 'resume', id: spec.id, vantage: this.opts.vantage }, this.scheduleAt(spec.id, slot, spec.intervalMs)];
     }
     e.spec = spec;
     if (spec.intervalMs === e.slotInterval) return [];
@@ -130,6 +156,18 @@ export class CheckTable {
     return out;
   }
 
+  /**
+   * Probes started at or after `since`: when this shard was given to another node at `since` and
+   * we learned it only now, those ran twice. Counted from each check's last start and interval.
+   */
+  startsSince(since: number): number {
+    let n = 0;
+    for (const e of this.checks.values()) {
+      if (e.lastStartedAt !== null && e.lastStartedAt >= since) n += Math.floor((e.lastStartedAt - since) / e.spec.intervalMs) + 1;
+    }
+    return n;
+  }
+
   /** Stop everything (shard lost or node stopping). In-flight probes may still report. */
   clear(): Directive[] {
     const out: Directive[] = [];
@@ -142,18 +180,34 @@ export class CheckTable {
     const e = this.checks.get(id);
     if (!e) return [];
     const slot = e.slot;
+    if (this.stopAt !== null && slot >= this.stopAt) return []; // the next owner's slot
     const out: Directive[] = [];
+    if (e.resume === 'atFirstDue') {
+      e.resume = 'second';
+      out.push({ type: 'resume', id, vantage: this.opts.vantage });
+    }
     if (e.inFlight) {
       e.skipped++;
-      out.push({ type: 'skipped', id, slot });
+      out.push({ type: 'skipped', id, slot, count: 1 });
     } else {
       const token = this.nextToken++;
       e.inFlight = { token, slot, startedAt: now, spec: e.spec };
+      e.lastStartedAt = now;
       out.push({ type: 'probe', id, token, spec: e.spec });
     }
-    e.slot = followingSlot(id, slot, e.slotInterval, e.spec.intervalMs);
-    e.slotInterval = e.spec.intervalMs;
-    out.push(this.scheduleAt(id, e.slot, e.spec.intervalMs));
+    const interval = e.spec.intervalMs;
+    // After a catch-up probe, rejoin the grid at least half an interval later.
+    e.slot = e.catchUp ? nextSlot(id, interval, slot + Math.floor(interval / 2)) : followingSlot(id, slot, e.slotInterval, interval);
+    e.catchUp = false;
+    e.slotInterval = interval;
+    if (e.slot <= now) {
+      const resumeAt = nextSlot(id, interval, now);
+      const missed = Math.round((resumeAt - e.slot) / interval);
+      e.skipped += missed;
+      out.push({ type: 'skipped', id, slot: e.slot, count: missed });
+      e.slot = resumeAt;
+    }
+    out.push(this.scheduleAt(id, e.slot, interval));
     return out;
   }
 
@@ -171,17 +225,30 @@ export class CheckTable {
   }
 
   /** The last published state of `id` was looked up (null: none, or it could not be read). */
-  resumed(id: string, state: ResumeState | null): Directive[] {
+  resumed(id: string, state: ResumeState | null, now: number): Directive[] {
     const e = this.checks.get(id);
-    if (!e || e.verdict !== null) return [];
+    if (!e || e.verdict !== null || e.resume === 'atFirstDue') return [];
+    const out: Directive[] = [];
+    const { intervalMs, timeoutMs } = e.spec;
+    const overdue = state !== null && state.slot + intervalMs + timeoutMs < now;
+    if (e.resume === 'first' && state && !overdue && e.lastStartedAt === null) {
+      // The previous owner is (or was until a moment ago) probing: its last results are not in yet.
+      e.resume = 'atFirstDue';
+      return [];
+    }
+    e.resume = 'done';
     if (state) {
       e.verdict = { status: state.status, history: state.history };
       e.seq = state.seq;
       e.published = state.status;
+      if (overdue && !e.inFlight && e.lastStartedAt === null && e.slot - now > intervalMs / 2) {
+        e.slot = now;
+        e.catchUp = true;
+        out.push(this.scheduleAt(id, now, intervalMs));
+      }
     } else {
       e.verdict = initialVerdict(e.spec.policy);
     }
-    const out: Directive[] = [];
     for (const p of e.parked.splice(0)) out.push(...this.apply(id, e, p.inFlight, p.spec, p.outcome));
     return out;
   }
@@ -202,6 +269,7 @@ export class CheckTable {
       at,
       epoch: this.epoch,
       seq: e.seq,
+      vantage: this.opts.vantage,
       kind: spec.kind,
       target: spec.target,
       slot: f.slot,
@@ -226,6 +294,7 @@ export class CheckTable {
           node: this.opts.nodeId,
           epoch: this.epoch,
           seq: e.seq,
+          vantage: this.opts.vantage,
           reason: verdict.status === 'down' ? o.reason : null,
           message: verdict.status === 'down' ? o.message : null,
         },

@@ -1,6 +1,7 @@
-// Shard owner: follows this node's assignment. For each gained shard it spawns a check runner
-// loaded with the shard's specs; for each lost shard it tells the runner to drain and stop. Spec
-// changes from the catalog are routed to the runner of the check's shard, if this node owns it.
+// Shard owner: follows this node's assignment, a list of slots (shard, rank). For each gained slot
+// it spawns a check runner loaded with the shard's specs that want that many vantage points
+// (replicas > rank); for each lost slot it tells the runner to drain and stop. Spec changes from
+// the catalog are routed to the runners of the check's shard that should run it.
 //
 // States:
 //   waiting  — no assignment yet: nothing runs
@@ -11,11 +12,16 @@
 import { assign, setup, type ActorRefFrom } from 'xstate';
 import type { NormalizedSpec } from '../checks/spec';
 import type { Logger } from '../runtime/logger';
+import type { Slot } from './assignment-record';
 import { checkRunnerMachine, type RunnerPorts } from './check-runner';
 import type { SpecCatalog } from './spec-catalog';
 
 export type OwnerEvent =
-  | { type: 'ASSIGN'; shards: readonly number[]; epoch: number }
+  /**
+   * `handoverAt`: wall-clock ms from which moved slots belong to their new owner (the old owner
+   * probes the slots before it, the new one the slots from it). Absent: at once.
+   */
+  | { type: 'ASSIGN'; slots: readonly Slot[]; epoch: number; handoverAt?: number }
   | { type: 'SPEC_SET'; spec: NormalizedSpec }
   | { type: 'SPEC_REMOVED'; id: string }
   | { type: 'STOP' }
@@ -29,12 +35,17 @@ export interface OwnerInput {
 
 type RunnerRef = ActorRefFrom<typeof checkRunnerMachine>;
 
+/** Ranks a shard can have (SPEC_LIMITS.replicas.max). */
+const MAX_RANKS = 5;
+
+const slotKey = (shard: number, rank: number) => `${shard}/${rank}`;
+
 interface OwnerContext {
   catalog: SpecCatalog;
   ports: RunnerPorts;
   log: Logger;
-  /** Runners of owned shards. */
-  runners: Map<number, RunnerRef>;
+  /** Runners of owned slots, keyed "shard/rank". */
+  runners: Map<string, RunnerRef>;
   /** Ids of runners told to stop that have not stopped yet. */
   draining: Set<string>;
   epoch: number;
@@ -51,43 +62,52 @@ export const shardOwnerMachine = setup({
   actions: {
     applyAssignment: assign(({ context, event, spawn }) => {
       if (event.type !== 'ASSIGN') return {};
-      const want = new Set(event.shards);
+      const want = new Map(event.slots.map((s) => [slotKey(s.shard, s.rank), s]));
       const runners = new Map(context.runners);
       const draining = new Set(context.draining);
       let gen = context.gen;
-      const lost: number[] = [];
-      const gained: number[] = [];
-      for (const [shard, ref] of runners) {
-        if (want.has(shard)) continue;
-        ref.send({ type: 'STOP' });
+      let lost = 0;
+      let gained = 0;
+      for (const [key, ref] of runners) {
+        if (want.has(key)) continue;
+        ref.send({ type: 'STOP', ...(event.handoverAt !== undefined ? { handoverAt: event.handoverAt } : {}) });
         draining.add(ref.id);
-        runners.delete(shard);
-        lost.push(shard);
+        runners.delete(key);
+        lost++;
       }
       if (event.epoch !== context.epoch) for (const ref of runners.values()) ref.send({ type: 'EPOCH', epoch: event.epoch });
-      for (const shard of want) {
-        if (runners.has(shard)) continue;
+      for (const [key, { shard, rank }] of want) {
+        if (runners.has(key)) continue;
         gen++;
+        const specs = context.catalog.inShard(shard).filter((spec) => spec.replicas > rank);
         const ref = spawn('checkRunner', {
-          id: `runner-${shard}-${gen}`,
-          input: { shard, gen, epoch: event.epoch, specs: context.catalog.inShard(shard), ports: context.ports },
+          id: `runner-${shard}-${rank}-${gen}`,
+          input: { shard, rank, gen, epoch: event.epoch, specs, ports: context.ports, ...(event.handoverAt !== undefined ? { startAt: event.handoverAt } : {}) },
         });
-        runners.set(shard, ref);
-        gained.push(shard);
+        runners.set(key, ref);
+        gained++;
       }
-      context.ports.metrics.shardsOwned.set(runners.size);
-      if (gained.length || lost.length || event.epoch !== context.epoch) {
-        context.log.info({ epoch: event.epoch, shards: runners.size, gained: gained.length, lost: lost.length }, 'assignment applied');
+      context.ports.metrics.setShards(runners.size);
+      if (gained || lost || event.epoch !== context.epoch) {
+        context.log.info({ epoch: event.epoch, slots: runners.size, gained, lost }, 'assignment applied');
       }
       return { runners, draining, gen, epoch: event.epoch };
     }),
     routeSet: ({ context, event }) => {
       if (event.type !== 'SPEC_SET') return;
-      context.runners.get(context.catalog.shardOf(event.spec.id))?.send({ type: 'CHECK_SET', spec: event.spec });
+      const shard = context.catalog.shardOf(event.spec.id);
+      // Every rank this node may hold for the shard: run where replicas > rank, stop elsewhere
+      // (the spec may have lowered its replicas).
+      for (let rank = 0; rank < MAX_RANKS; rank++) {
+        const ref = context.runners.get(slotKey(shard, rank));
+        if (!ref) continue;
+        ref.send(event.spec.replicas > rank ? { type: 'CHECK_SET', spec: event.spec } : { type: 'CHECK_REMOVE', id: event.spec.id });
+      }
     },
     routeRemove: ({ context, event }) => {
       if (event.type !== 'SPEC_REMOVED') return;
-      context.runners.get(context.catalog.shardOf(event.id))?.send({ type: 'CHECK_REMOVE', id: event.id });
+      const shard = context.catalog.shardOf(event.id);
+      for (let rank = 0; rank < MAX_RANKS; rank++) context.runners.get(slotKey(shard, rank))?.send({ type: 'CHECK_REMOVE', id: event.id });
     },
     forgetRunner: assign(({ context, event }) => {
       const id = event.type.slice('xstate.done.actor.'.length);
@@ -102,7 +122,7 @@ export const shardOwnerMachine = setup({
         ref.send({ type: 'STOP' });
         draining.add(ref.id);
       }
-      context.ports.metrics.shardsOwned.set(0);
+      context.ports.metrics.setShards(0);
       context.log.info({ runners: draining.size }, 'stopping all runners');
       return { runners: new Map(), draining };
     }),

@@ -95,10 +95,35 @@ export const SETTINGS = {
   jitterMs: { env: 'LOOKOUT_JITTER_MS', flag: 'jitter-ms', default: 100, parse: int(0, 10_000), doc: 'Upper bound of the random delay added to each probe start (never more than 1% of the interval).' },
   shutdownGraceMs: { env: 'LOOKOUT_SHUTDOWN_GRACE_MS', flag: 'shutdown-grace-ms', default: 5_000, parse: int(0, 600_000), doc: 'On SIGTERM/SIGINT, how long in-flight probes may finish before they are abandoned.' },
   logLevel: { env: 'LOOKOUT_LOG_LEVEL', flag: 'log-level', default: 'info', parse: oneOf('trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'), doc: 'pino log level.' },
+  vantagePoints: { env: 'LOOKOUT_VANTAGE_POINTS', flag: 'vantage-points', default: 3, parse: int(1, 5), doc: 'Owners per shard (rank 0 = primary). A check with replicas k runs on ranks 0..k-1, so this caps k.' },
+  timing: { env: 'LOOKOUT_TIMING', flag: 'timing', default: 'production', parse: oneOf('production', 'nats-cluster', 'test'), doc: 'Profile for the protocol timers below: production (one NATS server), nats-cluster (rides out JetStream re-elections), test (fast).' },
+  heartbeatMs: { env: 'LOOKOUT_HEARTBEAT_MS', flag: 'heartbeat-ms', default: undefined, parse: int(10, 60_000), doc: 'Heartbeat period. Profile: 500 / 1000 / 100.' },
+  suspectAfterMs: { env: 'LOOKOUT_SUSPECT_AFTER_MS', flag: 'suspect-after-ms', default: undefined, parse: int(10, 600_000), doc: 'Silence before a member is suspect. Profile: 1500 / 3000 / 400.' },
+  deadAfterMs: { env: 'LOOKOUT_DEAD_AFTER_MS', flag: 'dead-after-ms', default: undefined, parse: int(20, 600_000), doc: 'Silence before a suspect member is dead (includes the suspicion window). Profile: 3500 / 6000 / 1000.' },
+  leaseMs: { env: 'LOOKOUT_LEASE_MS', flag: 'lease-ms', default: undefined, parse: int(50, 600_000), doc: 'Leader lease. Profile: 4000 / 15000 / 1200.' },
+  renewMs: { env: 'LOOKOUT_RENEW_MS', flag: 'renew-ms', default: undefined, parse: int(10, 300_000), doc: 'Leader renewal period (at most half the lease). Profile: 1000 / 3000 / 250.' },
+  leasePollMs: { env: 'LOOKOUT_LEASE_POLL_MS', flag: 'lease-poll-ms', default: undefined, parse: int(10, 60_000), doc: 'How often followers read the lease. Profile: 250 / 1000 / 100.' },
+  takeoverMarginMs: { env: 'LOOKOUT_TAKEOVER_MARGIN_MS', flag: 'takeover-margin-ms', default: undefined, parse: int(0, 60_000), doc: 'Extra wait before taking over an expired lease. Profile: 200 / 1000 / 100.' },
+  rebalanceQuietMs: { env: 'LOOKOUT_REBALANCE_QUIET_MS', flag: 'rebalance-quiet-ms', default: undefined, parse: int(0, 60_000), doc: 'Membership must be quiet this long before the leader rebalances. Profile: 300 / 500 / 100.' },
+  rebalanceMaxDelayMs: { env: 'LOOKOUT_REBALANCE_MAX_DELAY_MS', flag: 'rebalance-max-delay-ms', default: undefined, parse: int(0, 300_000), doc: 'A rebalance waits at most this long for quiet. Profile: 1000 / 2000 / 300.' },
+  handoverMs: { env: 'LOOKOUT_HANDOVER_MS', flag: 'handover-ms', default: undefined, parse: int(0, 60_000), doc: 'A moved shard changes hands at (map issue time + this): the old owner probes the slots before, the new owner the slots after. Must exceed map propagation. Profile: 500 / 1000 / 150.' },
+  leaveTimeoutMs: { env: 'LOOKOUT_LEAVE_TIMEOUT_MS', flag: 'leave-timeout-ms', default: undefined, parse: int(0, 600_000), doc: 'On SIGTERM, how long to keep probing while waiting for the cluster to take over. Profile: 5000 / 20000 / 3000.' },
 } satisfies Record<string, SettingDef<unknown>>;
 
+/** Protocol timer defaults per profile (memberlist ships DefaultLANConfig / DefaultLocalConfig the same way). */
+export const TIMING_PROFILES = {
+  // One NATS server: a SIGKILLed node's checks run again within interval + ~4.5 s.
+  production: { heartbeatMs: 500, suspectAfterMs: 1500, deadAfterMs: 3500, leaseMs: 4000, renewMs: 1000, leasePollMs: 250, takeoverMarginMs: 200, rebalanceQuietMs: 300, rebalanceMaxDelayMs: 1000, handoverMs: 500, leaveTimeoutMs: 5000 },
+  // A NATS cluster re-elects a JetStream leader in 4–9 s; the lease must outlast that or it flaps.
+  'nats-cluster': { heartbeatMs: 1000, suspectAfterMs: 3000, deadAfterMs: 6000, leaseMs: 15000, renewMs: 3000, leasePollMs: 1000, takeoverMarginMs: 1000, rebalanceQuietMs: 500, rebalanceMaxDelayMs: 2000, handoverMs: 1000, leaveTimeoutMs: 20000 },
+  // Tests: the same protocol, ten times faster (nats-server's own tests shorten timers this way).
+  test: { heartbeatMs: 100, suspectAfterMs: 400, deadAfterMs: 1000, leaseMs: 1200, renewMs: 250, leasePollMs: 100, takeoverMarginMs: 100, rebalanceQuietMs: 100, rebalanceMaxDelayMs: 300, handoverMs: 150, leaveTimeoutMs: 3000 },
+} as const;
+
+type TimerName = keyof (typeof TIMING_PROFILES)['production'];
+
 type Settings = typeof SETTINGS;
-export type Config = { [K in keyof Settings]: Settings[K] extends SettingDef<infer T> ? T : never };
+export type Config = Omit<{ [K in keyof Settings]: Settings[K] extends SettingDef<infer T> ? T : never }, TimerName> & Record<TimerName, number>;
 
 /** Parse `--flag value` / `--flag=value` pairs; unknown flags are an error. */
 export function parseFlags(argv: readonly string[]): Map<string, string> {
@@ -139,10 +164,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
       throw new ConfigError(`${source}: ${(err as Error).message}, got ${JSON.stringify(raw)}`);
     }
   }
+  const profile = TIMING_PROFILES[out.timing as keyof typeof TIMING_PROFILES];
+  for (const [k, v] of Object.entries(profile)) if (out[k] === undefined) out[k] = v;
   const cfg = out as Config;
   if ((cfg.natsUser === undefined) !== (cfg.natsPassword === undefined)) {
     throw new ConfigError('NATS_USER and NATS_PASSWORD must be set together');
   }
+  if (cfg.suspectAfterMs >= cfg.deadAfterMs) throw new ConfigError('LOOKOUT_SUSPECT_AFTER_MS must be less than LOOKOUT_DEAD_AFTER_MS');
+  if (cfg.heartbeatMs * 2 > cfg.suspectAfterMs) throw new ConfigError('LOOKOUT_HEARTBEAT_MS must be at most half of LOOKOUT_SUSPECT_AFTER_MS');
+  if (cfg.renewMs * 2 > cfg.leaseMs) throw new ConfigError('LOOKOUT_RENEW_MS must be at most half of LOOKOUT_LEASE_MS');
+  if (cfg.leasePollMs > cfg.leaseMs) throw new ConfigError('LOOKOUT_LEASE_POLL_MS must be shorter than LOOKOUT_LEASE_MS');
   return cfg;
 }
 
@@ -150,7 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
 export function describeSettings(): string {
   return Object.values(SETTINGS as Record<string, SettingDef<unknown>>)
     .map((d) => {
-      const def = typeof d.default === 'function' ? '(derived)' : d.default === undefined ? '(unset)' : String(d.default);
+      const def = typeof d.default === 'function' ? '(derived)' : d.default === undefined ? (d.doc.includes('Profile:') ? '(profile)' : '(unset)') : String(d.default);
       return `  --${d.flag.padEnd(22)} ${d.env.padEnd(28)} default ${def}\n      ${d.doc}`;
     })
     .join('\n');

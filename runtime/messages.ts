@@ -20,8 +20,10 @@ export interface ResultMessage {
   at: string;
   /** Assignment epoch under which the probe ran: (epoch, seq) orders a check's messages. */
   epoch: number;
-  /** Per check, strictly increasing; continues across handover and restart. */
+  /** Per check (and vantage point), strictly increasing; continues across handover and restart. */
   seq: number;
+  /** Vantage point: the node's rank among the shard's owners (0 unless the spec asks for replicas > 1). */
+  vantage: number;
   kind: CheckKind;
   target: string;
   /** Slot (ms since the Unix epoch) this probe belongs to; the start is slot + jitter. */
@@ -46,6 +48,7 @@ export interface StatusMessage {
   node: string;
   epoch: number;
   seq: number;
+  vantage: number;
   /** Reason of the probe that caused the change (null on a change to up). */
   reason: FailureReason | null;
   message: string | null;

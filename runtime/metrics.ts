@@ -16,13 +16,34 @@ export interface Metrics {
   transitions: Counter<'to'>;
   natsConnected: Gauge;
   specRequests: Counter<'op' | 'outcome'>;
+  isLeader: Gauge;
+  leaderTerm: Gauge;
+  assignmentEpoch: Gauge;
+  members: Gauge<'state'>;
+  duplicateRuns: Counter;
+  /** What this node holds now (also in the heartbeat and cluster.status). */
+  held: { checks: number; shards: number };
+  addChecks(n: number): void;
+  setShards(n: number): void;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
   if (opts.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'lookout_process_' });
   const r = [registry];
+  const checksOwned = new Gauge({ name: 'lookout_checks_owned', help: 'Checks this node runs.', registers: r });
+  const shardsOwned = new Gauge({ name: 'lookout_shards_owned', help: 'Shard slots (shard, rank) assigned to this node.', registers: r });
+  const held = { checks: 0, shards: 0 };
   return {
+    held,
+    addChecks(n) {
+      held.checks += n;
+      checksOwned.set(held.checks);
+    },
+    setShards(n) {
+      held.shards = n;
+      shardsOwned.set(n);
+    },
     registry,
     probes: new Counter({ name: 'lookout_probes_total', help: 'Probes run, by result (ok|fail), failure reason and kind.', labelNames: ['result', 'reason', 'kind'], registers: r }),
     probeDuration: new Histogram({
@@ -39,12 +60,21 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       registers: r,
     }),
     skippedRounds: new Counter({ name: 'lookout_skipped_rounds_total', help: 'Rounds skipped because the previous probe of the check was still running.', registers: r }),
-    checksOwned: new Gauge({ name: 'lookout_checks_owned', help: 'Checks this node runs.', registers: r }),
-    shardsOwned: new Gauge({ name: 'lookout_shards_owned', help: 'Shards assigned to this node.', registers: r }),
+    checksOwned,
+    shardsOwned,
     inFlight: new Gauge({ name: 'lookout_probes_in_flight', help: 'Probes running now.', registers: r }),
     published: new Counter({ name: 'lookout_published_total', help: 'Messages published, by type (result|status).', labelNames: ['type'], registers: r }),
     transitions: new Counter({ name: 'lookout_transitions_total', help: 'Verdict changes, by new verdict.', labelNames: ['to'], registers: r }),
     natsConnected: new Gauge({ name: 'lookout_nats_connected', help: '1 while the NATS connection is up.', registers: r }),
+    isLeader: new Gauge({ name: 'lookout_leader', help: '1 while this node acts as leader.', registers: r }),
+    leaderTerm: new Gauge({ name: 'lookout_leader_term', help: 'Highest leader term this node has seen.', registers: r }),
+    assignmentEpoch: new Gauge({ name: 'lookout_assignment_epoch', help: 'Epoch of the assignment this node follows.', registers: r }),
+    members: new Gauge({ name: 'lookout_members', help: 'Cluster members by state, as this node sees them.', labelNames: ['state'], registers: r }),
+    duplicateRuns: new Counter({
+      name: 'lookout_duplicate_runs_total',
+      help: 'Probes this node ran for shards the cluster had already given to another node (it learned of the new map late: partition, pause).',
+      registers: r,
+    }),
     specRequests: new Counter({ name: 'lookout_spec_requests_total', help: 'Spec API requests, by op and outcome (ok or error code).', labelNames: ['op', 'outcome'], registers: r }),
   };
 }

@@ -15,6 +15,9 @@ import { encode } from './messages';
 import { createMetrics, type Metrics } from './metrics';
 import { connectNats } from './nats';
 import { kvSpecStore, openStores, streamResultHistory } from './store';
+import { assignmentStore, leaseStore, openClusterBuckets } from './cluster-store';
+import { parseAssignment } from '../actors/assignment-record';
+import { VERSION } from './version';
 import { subjects } from './subjects';
 import { TimerQueue } from './timer-queue';
 
@@ -39,9 +42,14 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
   const log = opts.log ?? createLogger(cfg.nodeId, cfg.logLevel);
   const metrics = opts.metrics ?? createMetrics({ defaultMetrics: true });
   const s = subjects(cfg.prefix);
-  const nc = await connectNats(cfg, `lookout-${cfg.nodeId}`, log.child({ actor: 'nats' }), (state) => metrics.natsConnected.set(state === 'connected' ? 1 : 0));
+  let onConnection: (up: boolean) => void = () => {};
+  const nc = await connectNats(cfg, `lookout-${cfg.nodeId}`, log.child({ actor: 'nats' }), (state) => {
+    metrics.natsConnected.set(state === 'connected' ? 1 : 0);
+    if (state === 'connected' || state === 'disconnected') onConnection(state === 'connected');
+  });
   const { kv, jsm } = await openStores(nc, s, cfg);
-  log.info({ bucket: s.bucket('specs'), stream: s.resultStream() }, 'stores ready');
+  const cluster = await openClusterBuckets(nc, s, cfg);
+  log.info({ buckets: [s.bucket('specs'), s.bucket('leader'), s.bucket('assignment')], stream: s.resultStream() }, 'stores ready');
 
   const queue = new TimerQueue(clock);
   const ports: RunnerPorts = {
@@ -61,9 +69,31 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
   };
   const catalog = new SpecCatalog(cfg.shards);
   const actor = createActor(nodeMachine, {
-    input: { nc, kv, store: kvSpecStore(kv), catalog, ports, maxSpecBytes: cfg.maxSpecBytes },
+    input: {
+      nc,
+      kv,
+      store: kvSpecStore(kv),
+      leaseStore: leaseStore(cluster.lease),
+      assignmentStore: assignmentStore(cluster.assignment, (raw) => parseAssignment(raw, cfg.shards)),
+      catalog,
+      ports,
+      maxSpecBytes: cfg.maxSpecBytes,
+      cluster: {
+        version: VERSION,
+        heartbeatMs: cfg.heartbeatMs,
+        suspectAfterMs: cfg.suspectAfterMs,
+        deadAfterMs: cfg.deadAfterMs,
+        lease: { leaseMs: cfg.leaseMs, renewMs: cfg.renewMs, pollMs: cfg.leasePollMs, takeoverMarginMs: cfg.takeoverMarginMs },
+        rebalanceQuietMs: cfg.rebalanceQuietMs,
+        rebalanceMaxDelayMs: cfg.rebalanceMaxDelayMs,
+        leaveTimeoutMs: cfg.leaveTimeoutMs,
+        handoverMs: cfg.handoverMs,
+        vantagePoints: cfg.vantagePoints,
+      },
+    },
     clock,
   });
+  onConnection = (up) => actor.send({ type: 'CONNECTION', up });
   const done = new Promise<void>((resolve) => {
     actor.subscribe({
       complete: () => resolve(),

@@ -32,7 +32,8 @@ export interface SpecStore {
 
 /** The narrow port check runners use to continue a check where its last owner left it. */
 export interface ResultHistory {
-  last(id: string): Promise<ResumeState | null>;
+  /** The newest retained result of `id` from vantage point `vantage`. */
+  last(id: string, vantage: number): Promise<ResumeState | null>;
 }
 
 export type StoreConfig = Pick<Config, 'kvReplicas' | 'resultsMaxAgeMs' | 'resultsPerCheck' | 'resultsMaxBytes'>;
@@ -87,16 +88,41 @@ export function kvSpecStore(kv: KV): SpecStore {
   };
 }
 
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+type StoredResult = { seq?: unknown; status?: unknown; history?: unknown; slot?: unknown; vantage?: unknown };
+
+function toResume(r: StoredResult): ResumeState | null {
+  const state = parseVerdictState(r.status, r.history);
+  if (!state || !isCount(r.seq) || !isCount(r.slot)) return null;
+  return { seq: r.seq, slot: r.slot, ...state };
+}
+
+const vantageOf = (r: StoredResult) => (isCount(r.vantage) ? r.vantage : 0);
+
+/**
+ * Reads the result stream. The newest message of the subject is one direct lookup; when several
+ * vantage points publish on one subject and the newest is another's, the retained messages of the
+ * subject (at most LOOKOUT_RESULTS_PER_CHECK) are walked oldest to newest.
+ */
 export function streamResultHistory(jsm: JetStreamManager, s: Subjects): ResultHistory {
   const stream = s.resultStream();
   return {
-    async last(id) {
-      const m = await jsm.streams.getMessage(stream, { last_by_subj: s.result(id) });
-      if (!m) return null;
-      const r = m.json<{ seq?: unknown; status?: unknown; history?: unknown }>();
-      const state = parseVerdictState(r.status, r.history);
-      if (!state || typeof r.seq !== 'number' || !Number.isSafeInteger(r.seq) || r.seq < 0) return null;
-      return { seq: r.seq, ...state };
+    async last(id, vantage) {
+      const subject = s.result(id);
+      const newest = await jsm.streams.getMessage(stream, { last_by_subj: subject });
+      if (!newest) return null;
+      const r = newest.json<StoredResult>();
+      if (vantageOf(r) === vantage) return toResume(r);
+      let found: StoredResult | null = null;
+      for (let seq = 0; seq < newest.seq; ) {
+        const m = await jsm.direct.getMessage(stream, { next_by_subj: subject, seq: seq + 1 });
+        if (!m || m.seq >= newest.seq) break;
+        const x = m.json<StoredResult>();
+        if (vantageOf(x) === vantage) found = x;
+        seq = m.seq;
+      }
+      return found ? toResume(found) : null;
     },
   };
 }

@@ -10,7 +10,7 @@ import type { NatsServer } from './nats-server';
 
 let nodeSeq = 0;
 
-/** Settings for tests: no jitter, short grace, quiet logs (LOOKOUT_TEST_LOG=debug to see them). */
+/** Settings for tests: fast protocol timers, no jitter, short grace, quiet logs (LOOKOUT_TEST_LOG=debug to see them). */
 export function testEnv(server: NatsServer, overrides: Record<string, string> = {}): Record<string, string> {
   return {
     NATS_URL: server.url,
@@ -18,6 +18,7 @@ export function testEnv(server: NatsServer, overrides: Record<string, string> = 
     LOOKOUT_LOG_LEVEL: process.env.LOOKOUT_TEST_LOG ?? 'silent',
     LOOKOUT_JITTER_MS: '0',
     LOOKOUT_SHUTDOWN_GRACE_MS: '1000',
+    LOOKOUT_TIMING: 'test',
     ...overrides,
   };
 }

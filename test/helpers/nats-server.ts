@@ -119,3 +119,22 @@ export async function startNatsServer(opts: ServerOptions = {}): Promise<NatsSer
   };
   return server;
 }
+
+/**
+ * A cluster of `n` JetStream-enabled nats-servers with routes between them, each with its own
+ * store dir. Client ports are chosen by the servers; cluster ports are picked free up front.
+ */
+export async function startNatsCluster(n = 3): Promise<NatsServer[]> {
+  const clusterPorts: number[] = [];
+  for (let i = 0; i < n; i++) clusterPorts.push(await freePort());
+  const routes = clusterPorts.map((p) => `nats-route://127.0.0.1:${p}`).join(', ');
+  const tag = `${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
+  return Promise.all(
+    clusterPorts.map((p, i) =>
+      startNatsServer({
+        name: `lk-${tag}-${i}`,
+        config: `cluster { name: "lk-${tag}", listen: "127.0.0.1:${p}", routes: [${routes}] }`,
+      }),
+    ),
+  );
+}

@@ -46,6 +46,8 @@ export interface ReceivedRequest {
   body: string;
   /** Distinct per client connection (1, 2, ...): equal ids mean a reused socket. */
   connection: number;
+  /** Wall-clock ms the request arrived. */
+  at: number;
 }
 
 export interface HttpTarget {
@@ -81,6 +83,7 @@ export async function startHttpTarget(options: HttpTargetOptions = {}): Promise<
   let socketsSeen = 0;
 
   const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const at = Date.now();
     req.on('error', noop);
     res.on('error', noop);
     const chunks: Buffer[] = [];
@@ -88,7 +91,7 @@ export async function startHttpTarget(options: HttpTargetOptions = {}): Promise<
     req.on('end', () => {
       let connection = socketIds.get(req.socket);
       if (connection === undefined) socketIds.set(req.socket, (connection = ++socketsSeen));
-      const received = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), connection };
+      const received = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), connection, at };
       requests.push(received);
       const behaviour = routes.get(pathnameOf(received.url)) ?? routes.get('*') ?? {};
       if (behaviour.delayMs === undefined) return answer(res, behaviour);

@@ -41,7 +41,7 @@ test('raw NATS protocol: put a spec with a reply inbox, receive the ack, results
     const r = raw.messages.filter((m) => m.subject === 'lookout.result.raw-e2e');
     return r.length >= 2 && r.map((m) => JSON.parse(m.payload));
   });
-  expect(results[0]).toMatchObject({ checkId: 'raw-e2e', ok: true, status: 'up', node: 'e2e-node', seq: 1, epoch: 0, reason: null });
+  expect(results[0]).toMatchObject({ checkId: 'raw-e2e', ok: true, status: 'up', node: 'e2e-node', seq: 1, epoch: expect.any(Number), reason: null });
   expect(results[1].seq).toBe(2);
   const status = raw.messages.find((m) => m.subject === 'lookout.status.raw-e2e');
   expect(JSON.parse(status!.payload)).toMatchObject({ checkId: 'raw-e2e', from: 'unknown', to: 'up', seq: 1 });

@@ -10,7 +10,7 @@ const spec = (id: string, extra: Partial<CheckSpec> = {}) =>
   normalizeSpec(id, { kind: 'http', target: 'http://127.0.0.1:1/', intervalMs: 10_000, timeoutMs: 1000, ...extra });
 
 function startRunner(f: FakePorts, specs = [spec('a')]) {
-  const actor = createActor(checkRunnerMachine, { input: { shard: 0, gen: 1, epoch: 7, specs, ports: f.ports }, clock: f.clock });
+  const actor = createActor(checkRunnerMachine, { input: { shard: 0, rank: 0, gen: 1, epoch: 7, specs, ports: f.ports }, clock: f.clock });
   actor.start();
   return actor;
 }
@@ -99,7 +99,7 @@ describe('check runner under a simulated clock', () => {
 
   test('a check resumes from its last published state: seq continues, no spurious transition', async () => {
     const f = fakePorts();
-    f.history.set('a', { seq: 41, status: 'up', history: '11111110' });
+    f.history.set('a', { seq: 41, status: 'up', history: '11111110', slot: f.clock.now() - 1000 });
     startRunner(f);
     f.clock.advance(10_000);
     await f.settle();
@@ -112,7 +112,7 @@ describe('check runner under a simulated clock', () => {
   test('an outcome that finishes before the resume lookup is applied after it, in order', async () => {
     const f = fakePorts();
     let release!: () => void;
-    f.ports.history = { last: () => new Promise((r) => (release = () => r({ seq: 9, status: 'down', history: '00' }))) };
+    f.ports.history = { last: () => new Promise((r) => (release = () => r({ seq: 9, status: 'down', history: '00', slot: f.clock.now() }))) };
     startRunner(f, [spec('a', { policy: { type: 'consecutive', rise: 1, fall: 1 } })]);
     f.clock.advance(10_000);
     f.pending[0]!.finish(pass());
@@ -180,6 +180,61 @@ describe('check runner under a simulated clock', () => {
     expect(actor.getSnapshot().status).toBe('done');
     expect(results(f, 'b')).toHaveLength(0); // abandoned
     expect(f.clock.pending).toBe(0); // nothing scheduled any more
+  });
+
+  test('a check taken over after its owner missed a round gets one catch-up probe now, then rejoins its grid', async () => {
+    const base = 1_700_000_000_000; // a multiple of the interval
+    const phase = phaseOf('a', 10_000);
+    const f = fakePorts({ start: base + phase + 1 }); // the next slot is 9999 ms away
+    const next = base + phase + 10_000;
+    // The last result is two intervals old: a failover left the check unprobed for a round.
+    f.history.set('a', { seq: 5, status: 'up', history: '1', slot: next - 30_000 });
+    startRunner(f);
+    await f.settle();
+    f.clock.advance(0);
+    expect(f.pending).toHaveLength(1); // probed at once
+    expect(f.pending[0]!.startedAt).toBe(base + phase + 1);
+    f.pending[0]!.finish(pass());
+    await f.settle();
+    expect(results(f)[0]).toMatchObject({ seq: 6, slot: base + phase + 1 });
+    // Then on the grid, at least half an interval later.
+    f.clock.advance(next - f.clock.now());
+    expect(f.pending).toHaveLength(1);
+    expect(f.pending[0]!.startedAt).toBe(next);
+  });
+
+  test('a recent last result (a planned handover) does not trigger a catch-up probe', async () => {
+    const base = 1_700_000_000_000;
+    const phase = phaseOf('a', 10_000);
+    const f = fakePorts({ start: base + phase + 1 });
+    f.history.set('a', { seq: 5, status: 'up', history: '1', slot: base + phase });
+    startRunner(f);
+    await f.settle();
+    f.clock.advance(0);
+    expect(f.pending).toHaveLength(0);
+    f.clock.advance(9999);
+    expect(f.pending).toHaveLength(1);
+  });
+
+  test('a process that falls behind skips the passed slots instead of firing a burst', async () => {
+    const f = fakePorts();
+    f.auto = () => pass();
+    const actor = startRunner(f);
+    f.clock.advance(10_000);
+    await f.settle();
+    expect(results(f)).toHaveLength(1);
+    // Freeze: the next due fires 35 s late (SIGSTOP, a long GC, a blocked loop).
+    f.clock.stepWall(35_000);
+    f.clock.advance(10_000);
+    await f.settle();
+    expect(results(f)).toHaveLength(2); // the late slot runs once; the three slots that passed meanwhile are skipped
+    expect(await f.ports.metrics.skippedRounds.get()).toMatchObject({ values: [{ value: 3 }] });
+    f.clock.advance(10_000);
+    await f.settle();
+    expect(results(f)).toHaveLength(3);
+    expect(results(f)[1].skipped).toBe(3);
+    expect(results(f)[2].skipped).toBe(0);
+    actor.stop();
   });
 
   test('jitter delays the start within its bound and never moves the slot', async () => {

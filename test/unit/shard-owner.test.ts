@@ -24,7 +24,7 @@ test('runs exactly the checks of the assigned shards, follows changes, stops on 
   const ids = Array.from({ length: 40 }, (_, i) => `c${i}`);
   const { f, catalog, owner } = setup(ids);
   expect(owner.getSnapshot().value).toBe('waiting');
-  owner.send({ type: 'ASSIGN', shards: [0, 1], epoch: 3 });
+  owner.send({ type: 'ASSIGN', slots: [0, 1].map((shard) => ({ shard, rank: 0 })), epoch: 3 });
   expect(owner.getSnapshot().context.runners.size).toBe(2);
   f.clock.advance(1000);
   await f.settle();
@@ -34,7 +34,7 @@ test('runs exactly the checks of the assigned shards, follows changes, stops on 
 
   // Lose shard 0, gain shard 2.
   f.published.length = 0;
-  owner.send({ type: 'ASSIGN', shards: [1, 2], epoch: 4 });
+  owner.send({ type: 'ASSIGN', slots: [1, 2].map((shard) => ({ shard, rank: 0 })), epoch: 4 });
   await f.settle();
   f.clock.advance(1000);
   await f.settle();

@@ -1,0 +1,145 @@
+// Assigner: runs only while this node leads. It turns the membership view into the assignment map
+// (the pure assignShards) and writes it to KV with compare-and-set, stamped with the leader's term
+// and the next epoch.
+//
+// Membership changes are coalesced (serf's coalesce.go): a change starts a quiet timer that every
+// further change restarts, bounded by a maximum delay, so a flapping node causes one rebalance.
+//
+// States:
+//   loading  — read the stored map (the previous assignment and its epoch)
+//   waiting  — coalescing membership changes
+//   writing  — compute and write the map (skipped when nothing changed under the same term)
+//   idle     — the map matches the membership view
+//   retrying — a write failed (not a conflict): try again shortly
+
+import { assign, fromPromise, setup } from 'xstate';
+import type { Clock } from '../runtime/clock';
+import { CasConflict, type AssignmentStore, type Versioned } from '../runtime/cluster-store';
+import type { Logger } from '../runtime/logger';
+import { assignShards, minimalMoves, movedSlots, shardsPerNode } from './assignment';
+import type { AssignmentRecord } from './assignment-record';
+
+export interface AssignerInput {
+  term: number;
+  node: string;
+  store: AssignmentStore;
+  shardCount: number;
+  vantagePoints: number;
+  quietMs: number;
+  maxDelayMs: number;
+  clock: Clock;
+  log: Logger;
+  /** The latest live members (alive + suspect) when the assigner starts. */
+  live: string[];
+  /** Checked right before every write: false once the lease has run out by our own clock. */
+  stillLeader(): boolean;
+  /** Public assignment events (`<prefix>.cluster.assignment`). */
+  announce(event: Record<string, unknown>): void;
+}
+
+export type AssignerEvent = { type: 'MEMBERS'; live: string[] };
+
+interface AssignerContext extends AssignerInput {
+  stored: Versioned<AssignmentRecord> | null;
+  /** Monotonic time of the first change not yet written (bounds the coalescing delay). */
+  pendingSince: number | null;
+}
+
+function sameMembers(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+const writeMap = fromPromise<Versioned<AssignmentRecord> | null, { ctx: AssignerContext }>(async ({ input: { ctx } }) => {
+  const prev = ctx.stored!;
+  const live = [...ctx.live].sort();
+  if (live.length === 0) return null; // nobody to assign to (not even us: we are leaving)
+  const shards = assignShards(live, prev.record?.shards ?? null, ctx.shardCount, ctx.vantagePoints);
+  const unchanged = prev.record !== null && prev.record.term === ctx.term && sameMembers(prev.record.members, live) && movedSlots(prev.record.shards, shards) === 0;
+  if (unchanged) return null;
+  if (!ctx.stillLeader()) throw new Error('lease expired before the write');
+  const record: AssignmentRecord = { term: ctx.term, epoch: (prev.record?.epoch ?? 0) + 1, leader: ctx.node, at: ctx.clock.now(), members: live, shards };
+  const revision = await ctx.store.write(record, prev.revision);
+  const moved = movedSlots(prev.record?.shards ?? null, shards);
+  const minimal = minimalMoves(prev.record?.shards ?? null, live, ctx.shardCount, ctx.vantagePoints);
+  ctx.log.info({ term: ctx.term, epoch: record.epoch, members: live, moved, minimal }, 'assignment written');
+  ctx.announce({ term: ctx.term, epoch: record.epoch, leader: ctx.node, at: new Date(record.at).toISOString(), members: live, moved, minimalMoves: minimal, shardsPerNode: shardsPerNode(shards) });
+  return { revision, record };
+});
+
+export const assignerMachine = setup({
+  types: {
+    context: {} as AssignerContext,
+    input: {} as AssignerInput,
+    events: {} as AssignerEvent,
+  },
+  actors: {
+    load: fromPromise<Versioned<AssignmentRecord>, AssignmentStore>(({ input }) => input.read()),
+    writeMap,
+  },
+  actions: {
+    noteMembers: assign(({ context, event }) => ({
+      live: [...event.live].sort(),
+      pendingSince: context.pendingSince ?? context.clock.monotonic(),
+    })),
+  },
+  guards: {
+    changed: ({ context, event }) => !sameMembers([...event.live].sort(), context.live),
+  },
+  delays: {
+    quiet: ({ context }) => {
+      const bound = (context.pendingSince ?? context.clock.monotonic()) + context.maxDelayMs - context.clock.monotonic();
+      return Math.max(0, Math.min(context.quietMs, bound));
+    },
+  },
+}).createMachine({
+  id: 'assigner',
+  context: ({ input }) => ({ ...input, live: [...input.live].sort(), log: input.log.child({ actor: 'assigner' }), stored: null, pendingSince: null }),
+  initial: 'loading',
+  states: {
+    loading: {
+      invoke: {
+        src: 'load',
+        input: ({ context }) => context.store,
+        onDone: { target: 'waiting', actions: assign({ stored: ({ event }) => event.output }) },
+        onError: { target: 'retrying', actions: ({ context, event }) => context.log.warn({ err: event.error }, 'cannot read the assignment') },
+      },
+      on: { MEMBERS: { actions: 'noteMembers' } },
+    },
+    waiting: {
+      after: { quiet: 'writing' },
+      on: { MEMBERS: { guard: 'changed', target: 'waiting', reenter: true, actions: 'noteMembers' } },
+    },
+    writing: {
+      invoke: {
+        src: 'writeMap',
+        input: ({ context }) => ({ ctx: context }),
+        onDone: {
+          target: 'idle',
+          actions: assign(({ context, event }) => {
+            const stored = event.output ?? context.stored;
+            // Members that changed while the write was in flight are still pending.
+            const written = stored?.record?.members ?? [];
+            return { stored, pendingSince: context.live.length === 0 || sameMembers(written, context.live) ? null : (context.pendingSince ?? context.clock.monotonic()) };
+          }),
+        },
+        onError: [
+          {
+            guard: ({ event }) => event.error instanceof CasConflict || (event.error as Error)?.name === 'CasConflict',
+            target: 'loading',
+            actions: ({ context }) => context.log.warn('assignment changed under us; re-reading'),
+          },
+          { target: 'retrying', actions: ({ context, event }) => context.log.warn({ err: event.error }, 'assignment write failed') },
+        ],
+      },
+      on: { MEMBERS: { actions: 'noteMembers' } },
+    },
+    idle: {
+      always: { guard: ({ context }) => context.pendingSince !== null, target: 'waiting' },
+      on: { MEMBERS: { guard: 'changed', target: 'waiting', actions: 'noteMembers' } },
+    },
+    retrying: {
+      after: { 500: 'loading' },
+      on: { MEMBERS: { actions: 'noteMembers' } },
+    },
+  },
+});

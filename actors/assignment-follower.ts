@@ -1,0 +1,82 @@
+// Assignment follower: every node watches the stored map and follows the newest acceptable one
+// (assignment-record.ts judgeMap: nothing from a term older than the highest term seen, nothing
+// not newer than what we follow). A periodic re-read backs the watch up across reconnects. While
+// NATS is unreachable the node keeps the last map it followed (AP for checking).
+
+import { fromCallback } from 'xstate';
+import type { Clock, TimerHandle } from '../runtime/clock';
+import type { AssignmentStore, Versioned } from '../runtime/cluster-store';
+import type { Logger } from '../runtime/logger';
+import { judgeMap, slotsOf, type AssignmentRecord, type Slot } from './assignment-record';
+
+export interface FollowerInput {
+  store: AssignmentStore;
+  node: string;
+  clock: Clock;
+  log: Logger;
+  /** Re-read period backing up the watch. */
+  rereadMs: number;
+}
+
+export type FollowerEvent = { type: 'TERM_SEEN'; term: number };
+
+export interface Assigned {
+  type: 'ASSIGNED';
+  record: AssignmentRecord;
+  slots: Slot[];
+}
+
+export const assignmentFollower = fromCallback<FollowerEvent, FollowerInput>(({ input, sendBack, receive }) => {
+  const { store, node, clock } = input;
+  const log = input.log.child({ actor: 'assignment-follower' });
+  let current: AssignmentRecord | null = null;
+  let maxTerm = 0;
+  let stopWatch: (() => void) | null = null;
+  let timer: TimerHandle | null = null;
+  let stopped = false;
+
+  const consider = (v: Versioned<AssignmentRecord>) => {
+    const rec = v.record;
+    if (!rec) return;
+    const verdict = judgeMap(current, maxTerm, rec);
+    if (verdict === 'stale_term') {
+      log.warn({ term: rec.term, epoch: rec.epoch, leader: rec.leader, maxTerm }, 'ignoring an assignment from an older term');
+      return;
+    }
+    if (verdict === 'not_newer') return;
+    current = rec;
+    maxTerm = Math.max(maxTerm, rec.term);
+    const slots = slotsOf(rec, node);
+    log.info({ term: rec.term, epoch: rec.epoch, leader: rec.leader, slots: slots.length, members: rec.members.length }, 'following assignment');
+    sendBack({ type: 'ASSIGNED', record: rec, slots } satisfies Assigned);
+  };
+
+  const reread = () => {
+    store.read().then(consider, (err: unknown) => log.debug({ err }, 'assignment re-read failed'));
+    if (!stopped) timer = clock.setTimeout(reread, input.rereadMs);
+  };
+
+  store
+    .watch(consider, (err) => log.warn({ err }, 'assignment watch ended'))
+    .then(
+      (stop) => {
+        if (stopped) stop();
+        else stopWatch = stop;
+      },
+      (err: unknown) => log.warn({ err }, 'cannot watch the assignment; relying on re-reads'),
+    );
+  timer = clock.setTimeout(reread, input.rereadMs);
+
+  receive((e) => {
+    if (e.type === 'TERM_SEEN' && e.term > maxTerm) {
+      maxTerm = e.term;
+      log.info({ term: e.term }, 'newer leader term seen');
+    }
+  });
+
+  return () => {
+    stopped = true;
+    stopWatch?.();
+    if (timer !== null) clock.clearTimeout(timer);
+  };
+});

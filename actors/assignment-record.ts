@@ -1,0 +1,54 @@
+// The assignment map as stored and published: who owns which shard, under which term and epoch,
+// and the rule a node applies before it follows a map. Pure.
+//
+// Fencing: a node remembers the highest leader term it has seen (from the lease key and from maps)
+// and ignores a map stamped with an older term, so a deposed leader that wakes up cannot move
+// shards. Among maps of one term, only a higher epoch is news. Epochs increase across terms too:
+// each new leader continues from the last stored map's epoch.
+
+/** shard index → owner node ids, rank 0 (primary) first. */
+export type Owners = string[][];
+
+export interface AssignmentRecord {
+  term: number;
+  epoch: number;
+  leader: string;
+  /** Wall-clock ms when the leader issued the map. */
+  at: number;
+  members: string[];
+  shards: Owners;
+}
+
+/** A slot this node holds: the shard and its rank there. */
+export interface Slot {
+  shard: number;
+  rank: number;
+}
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+export function parseAssignment(raw: unknown, shardCount: number): AssignmentRecord | null {
+  const r = raw as Partial<AssignmentRecord> | null;
+  if (!r || !isInt(r.term) || !isInt(r.epoch) || !isInt(r.at) || typeof r.leader !== 'string') return null;
+  if (!Array.isArray(r.members) || !r.members.every((m) => typeof m === 'string')) return null;
+  if (!Array.isArray(r.shards) || r.shards.length !== shardCount) return null;
+  if (!r.shards.every((o) => Array.isArray(o) && o.every((n) => typeof n === 'string'))) return null;
+  return { term: r.term, epoch: r.epoch, leader: r.leader, at: r.at, members: r.members, shards: r.shards };
+}
+
+export function slotsOf(rec: AssignmentRecord, node: string): Slot[] {
+  const out: Slot[] = [];
+  rec.shards.forEach((owners, shard) => {
+    const rank = owners.indexOf(node);
+    if (rank >= 0) out.push({ shard, rank });
+  });
+  return out;
+}
+
+export type MapVerdict = 'accept' | 'stale_term' | 'not_newer';
+
+export function judgeMap(current: Pick<AssignmentRecord, 'term' | 'epoch'> | null, maxTermSeen: number, rec: Pick<AssignmentRecord, 'term' | 'epoch'>): MapVerdict {
+  if (rec.term < maxTermSeen) return 'stale_term';
+  if (current && (rec.term < current.term || (rec.term === current.term && rec.epoch <= current.epoch))) return 'not_newer';
+  return 'accept';
+}

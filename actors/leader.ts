@@ -1,0 +1,209 @@
+// Leader election on a KV lease. The decisions are in ./lease.ts; this actor only reads and writes
+// the key and keeps time with the injected clock.
+//
+// States (the words an operator reads in the logs):
+//   follower.reading   → read the lease key
+//   follower.deciding  → followerMove(): wait, create (key absent), or take over (lease expired)
+//   follower.waiting   → poll again after pollMs
+//   follower.acquiring → the compare-and-set write; won → leading, lost → waiting
+//   leading.renewing   → update(key, {holder, term}, lastRevision); a conflict means another node
+//                        holds the lease now: step down at once
+//   leading.holding    → wait for the next renewal; if the lease runs out by our own monotonic
+//                        clock first (a pause, a NATS outage), step down before anyone can win
+//   releasing          → graceful shutdown: delete the key (if still ours) so a follower takes over
+//                        on its next poll instead of waiting out the lease
+//   stopped            → final
+//
+// The parent hears ELECTED {term}, DEPOSED {term, reason} and TERM_SEEN {term} (a term read from
+// the key, used to fence assignment maps).
+
+import { assign, fromPromise, sendParent, setup } from 'xstate';
+import type { Clock } from '../runtime/clock';
+import { CasConflict, type LeaseStore, type Versioned } from '../runtime/cluster-store';
+import type { Logger } from '../runtime/logger';
+import { followerMove, leaseLeft, observe, renewDelay, type LeaseConfig, type LeaseRecord, type LeaseView } from './lease';
+
+export interface LeaderInput {
+  store: LeaseStore;
+  node: string;
+  cfg: LeaseConfig;
+  clock: Clock;
+  log: Logger;
+  /** Public leader events (`<prefix>.cluster.leader`). */
+  announce(event: { event: 'elected' | 'stepped_down'; node: string; term: number; reason?: string }): void;
+}
+
+export type LeaderEvent = { type: 'RELEASE' };
+
+export type LeaderOutput =
+  | { type: 'ELECTED'; term: number }
+  | { type: 'DEPOSED'; term: number; reason: string }
+  | { type: 'TERM_SEEN'; term: number; holder: string };
+
+interface LeaderContext extends LeaderInput {
+  view: LeaseView | null;
+  term: number;
+  revision: number;
+  /** Monotonic time the last successful write was sent. */
+  lastWriteAt: number;
+  stepDownReason: string;
+}
+
+interface WriteResult {
+  revision: number;
+  sentAt: number;
+}
+
+const isConflict = (err: unknown) => err instanceof CasConflict || (err as Error)?.name === 'CasConflict';
+
+export const leaderMachine = setup({
+  types: {
+    context: {} as LeaderContext,
+    input: {} as LeaderInput,
+    events: {} as LeaderEvent,
+  },
+  actors: {
+    read: fromPromise<Versioned<LeaseRecord>, LeaseStore>(({ input }) => input.read()),
+    acquire: fromPromise<WriteResult, { ctx: LeaderContext }>(async ({ input: { ctx } }) => {
+      const move = followerMove(ctx.view, ctx.clock.monotonic(), ctx.cfg);
+      const record: LeaseRecord = { holder: ctx.node, term: null };
+      const sentAt = ctx.clock.monotonic();
+      if (move.type === 'create') return { revision: await ctx.store.create(record), sentAt };
+      if (move.type === 'takeover') return { revision: await ctx.store.update(record, move.revision), sentAt };
+      throw new Error('nothing to acquire');
+    }),
+    renew: fromPromise<WriteResult, { ctx: LeaderContext }>(async ({ input: { ctx } }) => {
+      const sentAt = ctx.clock.monotonic();
+      const revision = await ctx.store.update({ holder: ctx.node, term: ctx.term }, ctx.revision);
+      return { revision, sentAt };
+    }),
+    release: fromPromise<void, { ctx: LeaderContext }>(({ input: { ctx } }) => ctx.store.release(ctx.revision)),
+  },
+  actions: {
+    stepDown: assign(({ context }, params: { reason: string }) => {
+      context.log.warn({ term: context.term, reason: params.reason }, 'no longer leader');
+      context.announce({ event: 'stepped_down', node: context.node, term: context.term, reason: params.reason });
+      return { stepDownReason: params.reason, view: null };
+    }),
+    tellParentDeposed: sendParent(({ context }): LeaderOutput => ({ type: 'DEPOSED', term: context.term, reason: context.stepDownReason })),
+  },
+  guards: {
+    mayAcquire: ({ context }) => followerMove(context.view, context.clock.monotonic(), context.cfg).type !== 'wait',
+    conflict: ({ event }) => isConflict((event as { error?: unknown }).error),
+    leaseGone: ({ context }) => leaseLeft(context.lastWriteAt, context.clock.monotonic(), context.cfg) <= 0,
+  },
+  delays: {
+    poll: ({ context }) => context.cfg.pollMs,
+    renewDelay: ({ context }) => Math.max(10, renewDelay(context.lastWriteAt, context.clock.monotonic(), context.cfg)),
+    leaseLeft: ({ context }) => Math.max(0, leaseLeft(context.lastWriteAt, context.clock.monotonic(), context.cfg)),
+  },
+}).createMachine({
+  id: 'leader',
+  context: ({ input }) => ({ ...input, log: input.log.child({ actor: 'leader' }), view: null, term: 0, revision: 0, lastWriteAt: -Infinity, stepDownReason: '' }),
+  initial: 'follower',
+  states: {
+    follower: {
+      initial: 'reading',
+      on: { RELEASE: '#leader.stopped' },
+      states: {
+        reading: {
+          invoke: {
+            src: 'read',
+            input: ({ context }) => context.store,
+            onDone: {
+              target: 'deciding',
+              actions: [
+                assign({ view: ({ context, event }) => observe(context.view, event.output, context.clock.monotonic()) }),
+                sendParent(({ event }): LeaderOutput | { type: 'IGNORED' } =>
+                  event.output.record?.term != null ? { type: 'TERM_SEEN', term: event.output.record.term, holder: event.output.record.holder } : { type: 'IGNORED' },
+                ),
+              ],
+            },
+            onError: {
+              target: 'waiting',
+              actions: ({ context, event }) => context.log.warn({ err: event.error }, 'cannot read the lease'),
+            },
+          },
+        },
+        deciding: {
+          always: [{ guard: 'mayAcquire', target: 'acquiring' }, { target: 'waiting' }],
+        },
+        waiting: {
+          after: { poll: 'reading' },
+        },
+        acquiring: {
+          invoke: {
+            src: 'acquire',
+            input: ({ context }) => ({ ctx: context }),
+            onDone: {
+              target: '#leader.leading',
+              actions: assign(({ event }) => ({ term: event.output.revision, revision: event.output.revision, lastWriteAt: event.output.sentAt })),
+            },
+            onError: {
+              target: 'waiting',
+              actions: ({ context, event }) =>
+                isConflict(event.error)
+                  ? context.log.info({ revision: context.view?.revision }, 'lost the lease race')
+                  : context.log.warn({ err: event.error }, 'lease write failed'),
+            },
+          },
+        },
+      },
+    },
+    leading: {
+      entry: [
+        ({ context }) => {
+          context.log.info({ term: context.term }, 'elected leader');
+          context.announce({ event: 'elected', node: context.node, term: context.term });
+        },
+        sendParent(({ context }): LeaderOutput => ({ type: 'ELECTED', term: context.term })),
+      ],
+      initial: 'renewing', // the first renewal writes the term into the record
+      on: { RELEASE: { target: 'releasing', actions: [{ type: 'stepDown', params: { reason: 'released' } }, 'tellParentDeposed'] } },
+      states: {
+        holding: {
+          after: {
+            leaseLeft: { target: '#leader.follower', actions: [{ type: 'stepDown', params: { reason: 'lease expired' } }, 'tellParentDeposed'] },
+            // Timers that were due while the process was paused fire in any order: check the lease first.
+            renewDelay: [
+              { guard: 'leaseGone', target: '#leader.follower', actions: [{ type: 'stepDown', params: { reason: 'lease expired' } }, 'tellParentDeposed'] },
+              { target: 'renewing' },
+            ],
+          },
+        },
+        renewing: {
+          invoke: {
+            src: 'renew',
+            input: ({ context }) => ({ ctx: context }),
+            onDone: {
+              target: 'holding',
+              actions: assign(({ event }) => ({ revision: event.output.revision, lastWriteAt: event.output.sentAt })),
+            },
+            onError: [
+              { guard: 'conflict', target: '#leader.follower', actions: [{ type: 'stepDown', params: { reason: 'lease taken by another node' } }, 'tellParentDeposed'] },
+              { target: 'holding', actions: ({ context, event }) => context.log.warn({ err: event.error }, 'lease renewal failed; retrying') },
+            ],
+          },
+          after: {
+            leaseLeft: { target: '#leader.follower', actions: [{ type: 'stepDown', params: { reason: 'lease expired' } }, 'tellParentDeposed'] },
+          },
+        },
+      },
+    },
+    releasing: {
+      invoke: {
+        src: 'release',
+        input: ({ context }) => ({ ctx: context }),
+        onDone: 'stopped',
+        onError: 'stopped',
+      },
+    },
+    stopped: { type: 'final' },
+  },
+});
+
+/** True while the actor may act as leader: in `leading` and with lease left by its own clock. */
+export function actsAsLeader(snapshot: { matches(v: unknown): boolean; context: LeaderContext }): boolean {
+  const c = snapshot.context;
+  return snapshot.matches('leading') && leaseLeft(c.lastWriteAt, c.clock.monotonic(), c.cfg) > 0;
+}

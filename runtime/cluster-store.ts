@@ -1,0 +1,113 @@
+// The cluster's coordination state in JetStream KV (CP): the leader lease (`<prefix>_leader`,
+// key "lease") and the assignment map (`<prefix>_assignment`, key "map"). Every write that
+// matters is a compare-and-set on the revision last seen; a lost race surfaces as CasConflict.
+
+import type { NatsConnection } from '@nats-io/transport-node';
+import { StorageType } from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import type { LeaseRecord } from '../actors/lease';
+import type { AssignmentRecord } from '../actors/assignment-record';
+import type { StoreConfig } from './store';
+import type { Subjects } from './subjects';
+
+/** JetStream's "wrong last sequence": someone else wrote first. */
+export const JS_WRONG_LAST_SEQUENCE = 10071;
+
+export class CasConflict extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CasConflict';
+  }
+}
+
+function rethrowConflict(err: unknown): never {
+  if ((err as { code?: number }).code === JS_WRONG_LAST_SEQUENCE) throw new CasConflict((err as Error).message);
+  throw err;
+}
+
+export interface Versioned<T> {
+  revision: number;
+  /** null: absent or deleted. */
+  record: T | null;
+}
+
+/** The lease key, as the leader election actor sees it. */
+export interface LeaseStore {
+  read(): Promise<Versioned<LeaseRecord>>;
+  create(record: LeaseRecord): Promise<number>;
+  update(record: LeaseRecord, revision: number): Promise<number>;
+  /** Delete the key if it is still at `revision` (graceful step-down). */
+  release(revision: number): Promise<void>;
+}
+
+/** The assignment key. */
+export interface AssignmentStore {
+  read(): Promise<Versioned<AssignmentRecord>>;
+  /** revision 0: create (the key must be absent). */
+  write(record: AssignmentRecord, revision: number): Promise<number>;
+  /** Calls `onRecord` with the current map and every later one; returns a stop function. */
+  watch(onRecord: (v: Versioned<AssignmentRecord>) => void, onError: (err: unknown) => void): Promise<() => void>;
+}
+
+const LEASE_KEY = 'lease';
+const MAP_KEY = 'map';
+
+async function readKey<T>(kv: KV, key: string, parse: (raw: unknown) => T | null): Promise<Versioned<T>> {
+  const e = await kv.get(key);
+  if (!e) return { revision: 0, record: null };
+  if (e.operation !== 'PUT') return { revision: e.revision, record: null };
+  let raw: unknown;
+  try {
+    raw = e.json();
+  } catch {
+    raw = null;
+  }
+  return { revision: e.revision, record: parse(raw) };
+}
+
+function parseLease(raw: unknown): LeaseRecord | null {
+  const r = raw as Partial<LeaseRecord> | null;
+  if (!r || typeof r.holder !== 'string' || !(r.term === null || typeof r.term === 'number')) return null;
+  return { holder: r.holder, term: r.term };
+}
+
+export function leaseStore(kv: KV): LeaseStore {
+  return {
+    read: () => readKey(kv, LEASE_KEY, parseLease),
+    create: (record) => kv.create(LEASE_KEY, JSON.stringify(record)).catch(rethrowConflict),
+    update: (record, revision) => kv.update(LEASE_KEY, JSON.stringify(record), revision).catch(rethrowConflict),
+    release: (revision) => kv.delete(LEASE_KEY, { previousSeq: revision }).catch(rethrowConflict),
+  };
+}
+
+export function assignmentStore(kv: KV, parse: (raw: unknown) => AssignmentRecord | null): AssignmentStore {
+  return {
+    read: () => readKey(kv, MAP_KEY, parse),
+    write: (record, revision) =>
+      (revision === 0 ? kv.create(MAP_KEY, JSON.stringify(record)) : kv.update(MAP_KEY, JSON.stringify(record), revision)).catch(rethrowConflict),
+    async watch(onRecord, onError) {
+      const w = await kv.watch({ key: MAP_KEY });
+      void (async () => {
+        for await (const e of w) {
+          let raw: unknown = null;
+          if (e.operation === 'PUT') {
+            try {
+              raw = e.json();
+            } catch {
+              raw = null;
+            }
+          }
+          onRecord({ revision: e.revision, record: e.operation === 'PUT' ? parse(raw) : null });
+        }
+      })().catch(onError);
+      return () => w.stop();
+    },
+  };
+}
+
+export async function openClusterBuckets(nc: NatsConnection, s: Subjects, cfg: Pick<StoreConfig, 'kvReplicas'>): Promise<{ lease: KV; assignment: KV }> {
+  const kvm = new Kvm(nc);
+  const opts = { replicas: cfg.kvReplicas, history: 1, storage: StorageType.File };
+  const [lease, assignment] = await Promise.all([kvm.create(s.bucket('leader'), opts), kvm.create(s.bucket('assignment'), { ...opts, history: 5 })]);
+  return { lease, assignment };
+}

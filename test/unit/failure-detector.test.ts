@@ -1,0 +1,129 @@
+import { FailureDetector, type Heartbeat } from '../../actors/failure-detector';
+
+const cfg = { suspectAfterMs: 1500, deadAfterMs: 3500 };
+const hb = (node: string, seq: number, extra: Partial<Heartbeat> = {}): Heartbeat => ({
+  node, startedAt: 100, incarnation: 0, seq, version: '0.1.0', shards: 0, checks: 0, leaving: false, ...extra,
+});
+
+/** Step a detector through time, ticking every 100 ms like the membership actor does. */
+function stepper(d: FailureDetector) {
+  let now = 0;
+  const log: string[] = [];
+  return {
+    log,
+    get now() {
+      return now;
+    },
+    until(t: number, beat?: () => void) {
+      while (now < t) {
+        now += 100;
+        beat?.();
+        for (const c of d.tick(now)) log.push(`${now} ${c.node} ${c.from}→${c.to}`);
+      }
+    },
+  };
+}
+
+describe('FailureDetector (timeout with suspicion)', () => {
+  test('a silent member goes alive → suspect at suspectAfterMs → dead at deadAfterMs', () => {
+    const d = new FailureDetector('me', cfg);
+    expect(d.heartbeat(hb('b', 1), 0)).toEqual([{ node: 'b', from: 'new', to: 'alive', incarnation: 0 }]);
+    const s = stepper(d);
+    s.until(5000);
+    expect(s.log).toEqual(['1500 b alive→suspect', '3500 b suspect→dead']);
+  });
+
+  test('regular heartbeats keep a member alive', () => {
+    const d = new FailureDetector('me', cfg);
+    const s = stepper(d);
+    let seq = 0;
+    s.until(10_000, () => {
+      if (s.now % 500 === 0) d.heartbeat(hb('b', ++seq), s.now);
+    });
+    expect(s.log).toEqual([]);
+    expect(d.get('b')!.state).toBe('alive');
+  });
+
+  test('a suspect that refutes (raised incarnation) is alive again; a stale heartbeat does not refute', () => {
+    const d = new FailureDetector('me', cfg);
+    d.heartbeat(hb('b', 7), 0);
+    const s = stepper(d);
+    s.until(2000);
+    expect(d.get('b')!.state).toBe('suspect');
+    expect(d.heartbeat(hb('b', 6), 2000)).toEqual([]); // older: ignored
+    expect(d.get('b')!.state).toBe('suspect');
+    expect(d.heartbeat(hb('b', 0, { incarnation: 1 }), 2000)).toEqual([{ node: 'b', from: 'suspect', to: 'alive', incarnation: 1 }]);
+    s.until(3000);
+    expect(d.get('b')!.state).toBe('alive');
+  });
+
+  test('a graceful leave is announced, not detected', () => {
+    const d = new FailureDetector('me', cfg);
+    d.heartbeat(hb('b', 1), 0);
+    expect(d.heartbeat(hb('b', 2, { leaving: true }), 100)).toEqual([{ node: 'b', from: 'alive', to: 'left', incarnation: 0 }]);
+    const s = stepper(d);
+    s.until(10_000);
+    expect(s.log).toEqual([]);
+    expect(d.live()).toEqual([]);
+  });
+
+  test('a restarted member (later startedAt, seq from 0) supersedes its previous life', () => {
+    const d = new FailureDetector('me', cfg);
+    d.heartbeat(hb('b', 500), 0);
+    const s = stepper(d);
+    s.until(4000);
+    expect(d.get('b')!.state).toBe('dead');
+    expect(d.heartbeat(hb('b', 1, { startedAt: 9000 }), 4000)).toEqual([{ node: 'b', from: 'dead', to: 'alive', incarnation: 0 }]);
+  });
+
+  test('while paused (this node cut off from NATS) nobody is suspected; resume restarts the clocks', () => {
+    const d = new FailureDetector('me', cfg);
+    d.heartbeat(hb('b', 1), 0);
+    d.pause();
+    const s = stepper(d);
+    s.until(20_000);
+    expect(s.log).toEqual([]);
+    d.resume(20_000);
+    s.until(21_000);
+    expect(d.get('b')!.state).toBe('alive');
+    s.until(21_600);
+    expect(s.log).toEqual(['21500 b alive→suspect']);
+  });
+
+  test('a stall of this process (ticks far apart) is not blamed on the others', () => {
+    const d = new FailureDetector('me', cfg);
+    d.heartbeat(hb('b', 1), 0);
+    expect(d.tick(100)).toEqual([]);
+    expect(d.tick(30_000)).toEqual([]); // we were asleep 30 s
+    expect(d.get('b')!.state).toBe('alive');
+    expect(d.tick(31_600)).toEqual([]); // ticks resumed only now: another stall
+    expect(d.tick(31_700)).toEqual([]);
+    expect(d.tick(33_200)).toEqual([{ node: 'b', from: 'alive', to: 'suspect', incarnation: 0 }]);
+  });
+
+  test('dead needs a full suspicion window even if ticks were slow', () => {
+    const d = new FailureDetector('me', cfg);
+    d.heartbeat(hb('b', 1), 0);
+    expect(d.tick(1000)).toEqual([]);
+    expect(d.tick(2400)).toEqual([{ node: 'b', from: 'alive', to: 'suspect', incarnation: 0 }]);
+    expect(d.tick(3600)).toEqual([]); // silent 3.6 s but suspected only 1.2 s ago
+    expect(d.tick(4400)).toEqual([{ node: 'b', from: 'suspect', to: 'dead', incarnation: 0 }]);
+  });
+
+  test('seeded members are assumed alive from the seed time; live() is sorted and excludes dead/left', () => {
+    const d = new FailureDetector('me', cfg);
+    d.seed(['c', 'a', 'me'], 0);
+    d.heartbeat(hb('b', 1), 0);
+    d.heartbeat(hb('z', 1, { leaving: true }), 0);
+    expect(d.live()).toEqual(['a', 'b', 'c']);
+    const s = stepper(d);
+    s.until(1000, () => d.heartbeat(hb('b', s.now), s.now));
+    s.until(5000, () => d.heartbeat(hb('b', s.now), s.now));
+    expect(d.live()).toEqual(['b']);
+    expect(d.forget(5000 + 60_000, 60_000).sort()).toEqual(['a', 'c', 'z']);
+  });
+
+  test('config must have suspect < dead', () => {
+    expect(() => new FailureDetector('me', { suspectAfterMs: 2000, deadAfterMs: 2000 })).toThrow();
+  });
+});
