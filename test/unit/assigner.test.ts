@@ -1,0 +1,133 @@
+// The leader's assigner under a simulated clock with an in-memory map key: coalesced rebalances
+// (a flapping node causes one write, not ten), the term stamped on every map, epochs that keep
+// increasing, no write once the lease is gone, and a re-read after losing a compare-and-set.
+import pino from 'pino';
+import { createActor } from 'xstate';
+import { assignerMachine } from '../../actors/assigner';
+import type { AssignmentRecord } from '../../actors/assignment-record';
+import { ManualClock } from '../../runtime/clock';
+import { CasConflict, type AssignmentStore, type Versioned } from '../../runtime/cluster-store';
+
+class FakeMapKey implements AssignmentStore {
+  revision = 0;
+  record: AssignmentRecord | null = null;
+  writes: AssignmentRecord[] = [];
+  async read(): Promise<Versioned<AssignmentRecord>> {
+    return { revision: this.revision, record: this.record };
+  }
+  async write(record: AssignmentRecord, revision: number): Promise<number> {
+    if (revision !== this.revision) throw new CasConflict(`wrong last sequence: ${this.revision}`);
+    this.revision++;
+    this.record = record;
+    this.writes.push(record);
+    return this.revision;
+  }
+  async watch(): Promise<() => void> {
+    return () => {};
+  }
+}
+
+async function run(clock: ManualClock, ms: number, step = 10) {
+  for (let t = 0; t < ms; t += step) {
+    clock.advance(step);
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+  }
+}
+
+function start(store: FakeMapKey, opts: { term?: number; live?: string[]; stillLeader?: () => boolean } = {}) {
+  const clock = new ManualClock();
+  const announced: Record<string, unknown>[] = [];
+  const actor = createActor(assignerMachine, {
+    clock,
+    input: {
+      term: opts.term ?? 7,
+      node: 'a',
+      store,
+      shardCount: 16,
+      vantagePoints: 1,
+      quietMs: 300,
+      maxDelayMs: 1000,
+      clock,
+      log: pino({ level: 'silent' }),
+      live: opts.live ?? ['a', 'b', 'c'],
+      stillLeader: opts.stillLeader ?? (() => true),
+      announce: (e) => announced.push(e),
+    },
+  });
+  actor.start();
+  return { clock, actor, announced };
+}
+
+test('the first map is written after the quiet period, stamped with the term and epoch 1', async () => {
+  const store = new FakeMapKey();
+  const { clock, announced } = start(store);
+  await run(clock, 250);
+  expect(store.writes).toHaveLength(0);
+  await run(clock, 100);
+  expect(store.writes).toHaveLength(1);
+  expect(store.writes[0]).toMatchObject({ term: 7, epoch: 1, leader: 'a', members: ['a', 'b', 'c'] });
+  expect(announced[0]).toMatchObject({ term: 7, epoch: 1, moved: 16, minimalMoves: 16 });
+});
+
+test('a flapping member causes one rebalance, not ten', async () => {
+  const store = new FakeMapKey();
+  const { clock, actor } = start(store);
+  await run(clock, 500);
+  expect(store.writes).toHaveLength(1);
+  // d flaps: joins and leaves ten times, 50 ms apart, and finally stays.
+  for (let i = 0; i < 10; i++) {
+    actor.send({ type: 'MEMBERS', live: i % 2 === 0 ? ['a', 'b', 'c', 'd'] : ['a', 'b', 'c'] });
+    await run(clock, 50);
+  }
+  actor.send({ type: 'MEMBERS', live: ['a', 'b', 'c', 'd'] });
+  await run(clock, 2000);
+  expect(store.writes).toHaveLength(2);
+  expect(store.writes[1]).toMatchObject({ epoch: 2, members: ['a', 'b', 'c', 'd'] });
+});
+
+test('a change that never goes quiet is still written within the maximum delay', async () => {
+  const store = new FakeMapKey();
+  const { clock, actor } = start(store);
+  await run(clock, 500);
+  const t0 = clock.monotonic();
+  let written = -1;
+  for (let i = 0; i < 40 && written < 0; i++) {
+    actor.send({ type: 'MEMBERS', live: i % 2 === 0 ? ['a', 'b', 'c', 'd'] : ['a', 'b', 'c', 'e'] });
+    await run(clock, 100);
+    if (store.writes.length > 1) written = clock.monotonic() - t0;
+  }
+  expect(written).toBeGreaterThan(0);
+  expect(written).toBeLessThanOrEqual(1000 + 100);
+});
+
+test('a new term continues the stored epoch and re-stamps the map even if nothing moved', async () => {
+  const store = new FakeMapKey();
+  const first = start(store, { term: 7 });
+  await run(first.clock, 500);
+  first.actor.stop();
+  const second = start(store, { term: 12 });
+  await run(second.clock, 500);
+  expect(store.writes.map((w) => [w.term, w.epoch])).toEqual([
+    [7, 1],
+    [12, 2],
+  ]);
+  expect(store.writes[1]!.shards).toEqual(store.writes[0]!.shards);
+});
+
+test('no write once the lease is gone', async () => {
+  const store = new FakeMapKey();
+  const { clock } = start(store, { stillLeader: () => false });
+  await run(clock, 3000);
+  expect(store.writes).toHaveLength(0);
+});
+
+test('losing the compare-and-set re-reads the map and writes on top of it', async () => {
+  const store = new FakeMapKey();
+  const { clock } = start(store);
+  await run(clock, 100);
+  // Someone (a previous leader's late write) changes the key after we read it.
+  store.revision = 5;
+  store.record = { term: 3, epoch: 9, leader: 'z', at: 0, members: ['z'], shards: Array.from({ length: 16 }, () => ['z']) };
+  await run(clock, 2000);
+  expect(store.writes.at(-1)).toMatchObject({ term: 7, epoch: 10, members: ['a', 'b', 'c'] });
+});
