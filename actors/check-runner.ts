@@ -143,6 +143,16 @@ function carryOut(ctx: RunnerContext, directives: Directive[]): void {
   }
 }
 
+/** Events a probing runner (running, handingOver) hands to its table. */
+const PROBING = {
+  CHECK_SET: { actions: 'apply' },
+  CHECK_REMOVE: { actions: 'apply' },
+  DUE: { actions: 'apply' },
+  PROBE_DONE: { actions: 'apply' },
+  RESUMED: { actions: 'apply' },
+  EPOCH: { actions: 'apply' },
+} as const;
+
 export const checkRunnerMachine = setup({
   types: {
     context: {} as RunnerContext,
@@ -242,12 +252,7 @@ export const checkRunnerMachine = setup({
   states: {
     running: {
       on: {
-        CHECK_SET: { actions: 'apply' },
-        CHECK_REMOVE: { actions: 'apply' },
-        DUE: { actions: 'apply' },
-        PROBE_DONE: { actions: 'apply' },
-        RESUMED: { actions: 'apply' },
-        EPOCH: { actions: 'apply' },
+        ...PROBING,
         STOP: [
           { guard: 'handoverLater', target: 'handingOver', actions: 'handOver' },
           { target: 'draining', actions: 'handOver' },
@@ -258,12 +263,7 @@ export const checkRunnerMachine = setup({
       entry: ({ context }) => context.log.debug({ at: context.table.stopAt }, 'handing over'),
       after: { untilHandover: 'draining' },
       on: {
-        CHECK_SET: { actions: 'apply' },
-        CHECK_REMOVE: { actions: 'apply' },
-        DUE: { actions: 'apply' },
-        PROBE_DONE: { actions: 'apply' },
-        RESUMED: { actions: 'apply' },
-        EPOCH: { actions: 'apply' },
+        ...PROBING,
         STOP: { target: 'draining' },
       },
     },

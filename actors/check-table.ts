@@ -119,12 +119,16 @@ export class CheckTable {
   set(spec: NormalizedSpec, now: number, startAt = now): Directive[] {
     const e = this.checks.get(spec.id);
     if (!e) {
-      const slot = nextSlot(spec.id, spec.intervalMs, Math.max(now, startAt) - 1);
+      // A shard gained late (the map reached us after a recent handover instant): the slot between
+      // the handover and now had no owner, so catch up instead of waiting for the next slot.
+      const regular = nextSlot(spec.id, spec.intervalMs, now - 1);
+      const missed = startAt > now - spec.intervalMs && nextSlot(spec.id, spec.intervalMs, startAt - 1) < now;
+      const slot = missed ? this.catchUpAt(now, regular) : regular;
       this.checks.set(spec.id, {
         spec,
         slot,
         slotInterval: spec.intervalMs,
-        catchUp: false,
+        catchUp: missed,
         inFlight: null,
         verdict: null,
         resume: 'first',
@@ -242,9 +246,9 @@ export class CheckTable {
       e.seq = state.seq;
       e.published = state.status;
       if (overdue && !e.inFlight && e.lastStartedAt === null && e.slot - now > intervalMs / 2) {
-        e.slot = now;
+        e.slot = this.catchUpAt(now, e.slot);
         e.catchUp = true;
-        out.push(this.scheduleAt(id, now, intervalMs));
+        out.push(this.scheduleAt(id, e.slot, intervalMs));
       }
     } else {
       e.verdict = initialVerdict(e.spec.policy);
@@ -302,6 +306,15 @@ export class CheckTable {
       e.published = verdict.status;
     }
     return out;
+  }
+
+  /**
+   * When a catch-up probe runs: somewhere in the first half of the wait for the regular slot. A
+   * failover hands a node many overdue checks at once; spreading their catch-ups this way costs at
+   * most one extra interval's worth of probes over half an interval, never a burst.
+   */
+  private catchUpAt(now: number, regularSlot: number): number {
+    return now + Math.floor(this.opts.random() * Math.max(0, regularSlot - now) / 2);
   }
 
   private scheduleAt(id: string, slot: number, intervalMs: number): Directive {

@@ -57,8 +57,8 @@ export const membership = fromCallback<MembershipEvent, MembershipInput>(({ inpu
   let leading = false;
   let timer: TimerHandle | null = null;
 
-  const report = (changes: MemberChange[]) => {
-    if (changes.length === 0) return;
+  const report = (changes: MemberChange[], always = false) => {
+    if (changes.length === 0 && !always) return;
     for (const c of changes) {
       const fields = { member: c.node, from: c.from, to: c.to, incarnation: c.incarnation };
       if (c.to === 'alive' && c.from === 'new') log.info(fields, 'member joined');
@@ -82,7 +82,9 @@ export const membership = fromCallback<MembershipEvent, MembershipInput>(({ inpu
 
   const tick = () => {
     beat();
-    report(detector.tick(clock.monotonic()));
+    // Every tick, even without a state change: the view also carries what members hold (checks,
+    // shards, version) for cluster.status.
+    report(detector.tick(clock.monotonic()), true);
     detector.forget(clock.monotonic(), FORGET_AFTER_MS);
     timer = clock.setTimeout(tick, input.heartbeatMs);
   };

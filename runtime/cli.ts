@@ -1,23 +1,43 @@
 #!/usr/bin/env node
-// The `lookout` command. `lookout node` runs a node against NATS_URL.
+// The `lookout` command. Every command answers --help; errors are one line on stderr and a
+// non-zero exit code (2 for usage and configuration errors, 1 for everything else).
 
+import { runClientCommand } from './cli-client';
 import { ConfigError, describeSettings, loadConfig } from './config';
+import { runDemoTarget } from './demo-target';
+import { runDev } from './dev-cluster';
 import { createLogger } from './logger';
 import { startNode } from './start-node';
 
-const USAGE = `Usage: lookout <command> [flags]
+const USAGE = `Usage: lookout <command> [options]
 
 Commands:
-  node      Run a Lookout node against NATS (NATS_URL, default nats://127.0.0.1:4222)
+  node                 Run a Lookout node against NATS (NATS_URL, default nats://127.0.0.1:4222)
+  dev                  Start a local dev cluster: nats-server, 3 nodes, a demo target, example specs
+  spec put <file|dir|-> Store check specs (JSON or YAML) — request/reply, prints the revision
+  spec get <id>        Show a stored spec
+  spec ls              List check ids
+  spec rm <id>         Delete a check
+  watch [id]           Live results and verdict changes (--json for one JSON object per line)
+  cluster              Members, leader and term, assignment epoch, shards and checks per node
+  demo-target          Run the demo HTTP target (healthy, failing, slow and flapping endpoints)
 
-Flags and environment (flags win):
+Run "lookout <command> --help" for the options of a command.
+Client commands take NATS_URL / NATS_CREDS / NATS_USER / NATS_PASSWORD / NATS_TOKEN / NATS_NKEY /
+NATS_CA / NATS_CERT / NATS_KEY like the nats CLI, or -s/--server URL.
+`;
+
+const NODE_USAGE = `Usage: lookout node [flags]
+
+Runs one Lookout node. Settings come from flags, then the environment, then defaults:
+
 ${describeSettings()}
 `;
 
-async function runNode(argv: string[]): Promise<void> {
+async function runNode(argv: string[]): Promise<number | 'running'> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(USAGE);
-    return;
+    process.stdout.write(NODE_USAGE);
+    return 0;
   }
   const cfg = loadConfig(process.env, argv);
   const log = createLogger(cfg.nodeId, cfg.logLevel);
@@ -40,31 +60,48 @@ async function runNode(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  return 'running';
 }
 
-export async function main(argv: string[]): Promise<void> {
+/** Returns the exit code, or 'running' for long-lived commands that exit on their own. */
+export async function main(argv: string[]): Promise<number | 'running'> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'node':
       return runNode(rest);
+    case 'dev':
+      return runDev(rest);
+    case 'spec':
+    case 'watch':
+    case 'cluster':
+      return runClientCommand(cmd, rest, { stdout: process.stdout, stderr: process.stderr, env: process.env, stdin: process.stdin });
+    case 'demo-target':
+      return runDemoTarget(rest);
     case undefined:
     case '--help':
     case '-h':
     case 'help':
       process.stdout.write(USAGE);
-      return;
+      return 0;
     default:
       throw new ConfigError(`unknown command ${JSON.stringify(cmd)} (see lookout --help)`);
   }
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).catch((err: unknown) => {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`lookout: ${err.message}\n`);
-      process.exit(2);
-    }
-    process.stderr.write(`lookout: ${(err as Error)?.stack ?? String(err)}\n`);
-    process.exit(1);
-  });
+  main(process.argv.slice(2)).then(
+    (code) => {
+      if (code !== 'running') process.exitCode = code;
+    },
+    (err: unknown) => {
+      if (err instanceof ConfigError) {
+        process.stderr.write(`lookout: ${err.message}\n`);
+        process.exit(2);
+      }
+      const e = err as Error;
+      process.stderr.write(`lookout: ${e?.message ?? String(err)}\n`);
+      if (process.env.LOOKOUT_DEBUG) process.stderr.write(`${e?.stack}\n`);
+      process.exit(1);
+    },
+  );
 }

@@ -94,6 +94,8 @@ export const SETTINGS = {
   maxSpecBytes: { env: 'LOOKOUT_MAX_SPEC_BYTES', flag: 'max-spec-bytes', default: 256 * 1024, parse: int(1024, 1024 * 1024), doc: 'Largest spec payload accepted (NATS max_payload is 1 MiB by default).' },
   jitterMs: { env: 'LOOKOUT_JITTER_MS', flag: 'jitter-ms', default: 100, parse: int(0, 10_000), doc: 'Upper bound of the random delay added to each probe start (never more than 1% of the interval).' },
   shutdownGraceMs: { env: 'LOOKOUT_SHUTDOWN_GRACE_MS', flag: 'shutdown-grace-ms', default: 5_000, parse: int(0, 600_000), doc: 'On SIGTERM/SIGINT, how long in-flight probes may finish before they are abandoned.' },
+  httpHost: { env: 'LOOKOUT_HTTP_HOST', flag: 'http-host', default: '0.0.0.0', parse: (raw: string) => raw, doc: 'Address of the /metrics, /healthz, /readyz endpoints.' },
+  httpPort: { env: 'LOOKOUT_HTTP_PORT', flag: 'http-port', default: 9464, parse: int(0, 65535), doc: 'Port of the /metrics, /healthz, /readyz endpoints (0: any free port, logged at start).' },
   logLevel: { env: 'LOOKOUT_LOG_LEVEL', flag: 'log-level', default: 'info', parse: oneOf('trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'), doc: 'pino log level.' },
   vantagePoints: { env: 'LOOKOUT_VANTAGE_POINTS', flag: 'vantage-points', default: 3, parse: int(1, 5), doc: 'Owners per shard (rank 0 = primary). A check with replicas k runs on ranks 0..k-1, so this caps k.' },
   timing: { env: 'LOOKOUT_TIMING', flag: 'timing', default: 'production', parse: oneOf('production', 'nats-cluster', 'test'), doc: 'Profile for the protocol timers below: production (one NATS server), nats-cluster (rides out JetStream re-elections), test (fast).' },
@@ -106,7 +108,7 @@ export const SETTINGS = {
   takeoverMarginMs: { env: 'LOOKOUT_TAKEOVER_MARGIN_MS', flag: 'takeover-margin-ms', default: undefined, parse: int(0, 60_000), doc: 'Extra wait before taking over an expired lease. Profile: 200 / 1000 / 100.' },
   rebalanceQuietMs: { env: 'LOOKOUT_REBALANCE_QUIET_MS', flag: 'rebalance-quiet-ms', default: undefined, parse: int(0, 60_000), doc: 'Membership must be quiet this long before the leader rebalances. Profile: 300 / 500 / 100.' },
   rebalanceMaxDelayMs: { env: 'LOOKOUT_REBALANCE_MAX_DELAY_MS', flag: 'rebalance-max-delay-ms', default: undefined, parse: int(0, 300_000), doc: 'A rebalance waits at most this long for quiet. Profile: 1000 / 2000 / 300.' },
-  handoverMs: { env: 'LOOKOUT_HANDOVER_MS', flag: 'handover-ms', default: undefined, parse: int(0, 60_000), doc: 'A moved shard changes hands at (map issue time + this): the old owner probes the slots before, the new owner the slots after. Must exceed map propagation. Profile: 500 / 1000 / 150.' },
+  handoverMs: { env: 'LOOKOUT_HANDOVER_MS', flag: 'handover-ms', default: undefined, parse: int(0, 60_000), doc: 'A moved shard changes hands at (map issue time + this): the old owner probes the slots before, the new owner the slots after. Must exceed map propagation. Profile: 500 / 1000 / 250.' },
   leaveTimeoutMs: { env: 'LOOKOUT_LEAVE_TIMEOUT_MS', flag: 'leave-timeout-ms', default: undefined, parse: int(0, 600_000), doc: 'On SIGTERM, how long to keep probing while waiting for the cluster to take over. Profile: 5000 / 20000 / 3000.' },
 } satisfies Record<string, SettingDef<unknown>>;
 
@@ -117,7 +119,7 @@ export const TIMING_PROFILES = {
   // A NATS cluster re-elects a JetStream leader in 4–9 s; the lease must outlast that or it flaps.
   'nats-cluster': { heartbeatMs: 1000, suspectAfterMs: 3000, deadAfterMs: 6000, leaseMs: 15000, renewMs: 3000, leasePollMs: 1000, takeoverMarginMs: 1000, rebalanceQuietMs: 500, rebalanceMaxDelayMs: 2000, handoverMs: 1000, leaveTimeoutMs: 20000 },
   // Tests: the same protocol, ten times faster (nats-server's own tests shorten timers this way).
-  test: { heartbeatMs: 100, suspectAfterMs: 400, deadAfterMs: 1000, leaseMs: 1200, renewMs: 250, leasePollMs: 100, takeoverMarginMs: 100, rebalanceQuietMs: 100, rebalanceMaxDelayMs: 300, handoverMs: 150, leaveTimeoutMs: 3000 },
+  test: { heartbeatMs: 100, suspectAfterMs: 400, deadAfterMs: 1000, leaseMs: 1200, renewMs: 250, leasePollMs: 100, takeoverMarginMs: 100, rebalanceQuietMs: 100, rebalanceMaxDelayMs: 300, handoverMs: 250, leaveTimeoutMs: 3000 },
 } as const;
 
 type TimerName = keyof (typeof TIMING_PROFILES)['production'];

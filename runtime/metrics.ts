@@ -29,7 +29,14 @@ export interface Metrics {
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
-  if (opts.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'lookout_process_' });
+  if (opts.defaultMetrics) {
+    collectDefaultMetrics({ register: registry, prefix: 'lookout_' });
+    // prom-client names these gauges *_total, which the exposition format reserves for counters
+    // (promtool rejects them); their unsuffixed twins carry the same numbers.
+    for (const name of ['lookout_nodejs_active_handles_total', 'lookout_nodejs_active_requests_total', 'lookout_nodejs_active_resources_total']) {
+      registry.removeSingleMetric(name);
+    }
+  }
   const r = [registry];
   const checksOwned = new Gauge({ name: 'lookout_checks_owned', help: 'Checks this node runs.', registers: r });
   const shardsOwned = new Gauge({ name: 'lookout_shards_owned', help: 'Shard slots (shard, rank) assigned to this node.', registers: r });

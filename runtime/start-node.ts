@@ -20,6 +20,7 @@ import { parseAssignment } from '../actors/assignment-record';
 import { VERSION } from './version';
 import { subjects } from './subjects';
 import { TimerQueue } from './timer-queue';
+import { startHttpEndpoints, type HttpEndpoints } from './http-endpoints';
 
 export interface NodeHandle {
   nodeId: string;
@@ -27,6 +28,8 @@ export interface NodeHandle {
   metrics: Metrics;
   log: Logger;
   actor: ActorRefFrom<typeof nodeMachine>;
+  /** The bound port of /metrics, /healthz, /readyz. */
+  httpPort: number;
   /** Graceful shutdown; resolves when NATS is drained. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -43,9 +46,12 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
   const metrics = opts.metrics ?? createMetrics({ defaultMetrics: true });
   const s = subjects(cfg.prefix);
   let onConnection: (up: boolean) => void = () => {};
+  let connected = false;
+  let http: HttpEndpoints | null = null;
   const nc = await connectNats(cfg, `lookout-${cfg.nodeId}`, log.child({ actor: 'nats' }), (state) => {
-    metrics.natsConnected.set(state === 'connected' ? 1 : 0);
-    if (state === 'connected' || state === 'disconnected') onConnection(state === 'connected');
+    connected = state === 'connected';
+    metrics.natsConnected.set(connected ? 1 : 0);
+    if (state === 'connected' || state === 'disconnected') onConnection(connected);
   });
   const { kv, jsm } = await openStores(nc, s, cfg);
   const cluster = await openClusterBuckets(nc, s, cfg);
@@ -94,6 +100,16 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     clock,
   });
   onConnection = (up) => actor.send({ type: 'CONNECTION', up });
+  try {
+    http = await startHttpEndpoints(cfg.httpHost, cfg.httpPort, metrics.registry, {
+      natsConnected: () => connected,
+      assigned: () => actor.getSnapshot().context.view.assignment !== null,
+    });
+  } catch (err) {
+    await nc.close();
+    throw err;
+  }
+  log.info({ port: http.port, host: cfg.httpHost }, 'http endpoints listening (/metrics, /healthz, /readyz)');
   const done = new Promise<void>((resolve) => {
     actor.subscribe({
       complete: () => resolve(),
@@ -112,9 +128,10 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
       await done;
       queue.stop();
       await closeHttpPool();
+      await http?.close();
       await nc.drain().catch((err: unknown) => log.warn({ err }, 'NATS drain failed'));
       log.info('shutdown complete');
     })());
 
-  return { nodeId: cfg.nodeId, nc, metrics, log, actor, stop };
+  return { nodeId: cfg.nodeId, nc, metrics, log, actor, httpPort: http.port, stop };
 }

@@ -41,6 +41,7 @@ export class LookoutCluster {
       LOOKOUT_JITTER_MS: '0',
       LOOKOUT_SHUTDOWN_GRACE_MS: '1000',
       LOOKOUT_LOG_LEVEL: 'info',
+      LOOKOUT_HTTP_PORT: '0',
       ...this.env,
       ...extraEnv,
     });

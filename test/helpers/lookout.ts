@@ -19,13 +19,14 @@ export function testEnv(server: NatsServer, overrides: Record<string, string> = 
     LOOKOUT_JITTER_MS: '0',
     LOOKOUT_SHUTDOWN_GRACE_MS: '1000',
     LOOKOUT_TIMING: 'test',
+    LOOKOUT_HTTP_PORT: '0',
     ...overrides,
   };
 }
 
 export async function startTestNode(server: NatsServer, overrides: Record<string, string> = {}): Promise<NodeHandle> {
   const cfg = loadConfig(testEnv(server, overrides));
-  return startNode(cfg, { log: createLogger(cfg.nodeId, cfg.logLevel), metrics: createMetrics() });
+  return startNode(cfg, { log: createLogger(cfg.nodeId, cfg.logLevel), metrics: createMetrics({ defaultMetrics: true }) });
 }
 
 export interface Collected {

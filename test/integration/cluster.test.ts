@@ -5,6 +5,7 @@
 // bounds, which the fast profile meets with room to spare.
 import { startNatsServer, type NatsServer } from '../helpers/nats-server';
 import { LookoutCluster, maxGaps, ownerOf, putChecks, slotReport, hitTimes } from '../helpers/cluster';
+import { phaseOf } from '../../runtime/hash';
 import { request } from '../helpers/lookout';
 import { waitFor } from '../helpers/poll';
 import { startHttpTarget, type HttpTarget } from '../helpers/targets';
@@ -59,6 +60,31 @@ test('steady state: each of 300 checks is probed exactly once per interval, spre
   for (const id of ids) perNode.set(ownerOf(cluster.events, id)!, (perNode.get(ownerOf(cluster.events, id)!) ?? 0) + 1);
   expect([...perNode.keys()].sort()).toEqual(['n1', 'n2', 'n3']);
   for (const n of perNode.values()) expect(n).toBeGreaterThan(N / 3 - 40); // hashing spreads 300 checks over 256 shards
+});
+
+test('a check asking for 2 vantage points is probed twice per interval, from two distinct nodes, each with its own seq', async () => {
+  await request(cluster.nc, 'lookout.spec.put.multi', { kind: 'http', target: `${target.url}/c/multi`, intervalMs: I, timeoutMs: 500, replicas: 2 });
+  await waitFor('results from both vantage points', () => new Set(cluster.events.results('multi').map((r) => r.vantage)).size === 2);
+  const from = Date.now() + 200;
+  await until(from + 3 * I + 300);
+  // Probes per slot (a probe arriving at t belongs to the slot at or before t).
+  const phase = phaseOf('multi', I);
+  const perSlot = new Map<number, number>();
+  for (const t of hitTimes(target, ['multi']).get('multi')!) {
+    const slot = t - ((((t - phase) % I) + I) % I);
+    if (slot >= from && slot + I <= from + 3 * I) perSlot.set(slot, (perSlot.get(slot) ?? 0) + 1);
+  }
+  expect([...perSlot.values()]).toEqual([2, 2].concat(perSlot.size === 3 ? [2] : []));
+  const recent = cluster.events.results('multi').filter((r) => Date.parse(r.at) >= from);
+  const byVantage = [0, 1].map((v) => recent.filter((r) => r.vantage === v));
+  for (const rs of byVantage) {
+    expect(rs.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(rs.map((r) => r.node)).size).toBe(1);
+    const seqs = rs.map((r) => r.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+  }
+  expect(byVantage[0]![0].node).not.toBe(byVantage[1]![0].node);
+  await request(cluster.nc, 'lookout.spec.delete.multi');
 });
 
 test('a 4th node joins: it gets its share, and close to the minimum number of shards move', async () => {

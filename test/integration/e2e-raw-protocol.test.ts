@@ -15,7 +15,7 @@ let raw: RawNatsClient;
 beforeAll(async () => {
   server = await startNatsServer();
   target = await startHttpTarget();
-  node = runLookout(['node'], { NATS_URL: server.url, LOOKOUT_NODE_ID: 'e2e-node', LOOKOUT_LOG_LEVEL: 'info' });
+  node = runLookout(['node'], { NATS_URL: server.url, LOOKOUT_NODE_ID: 'e2e-node', LOOKOUT_LOG_LEVEL: 'info', LOOKOUT_HTTP_PORT: '0' });
   await waitFor('node serving the spec API', () => node.logs().some((l) => l.msg === 'spec API serving'), { timeoutMs: 20_000 });
   raw = await RawNatsClient.connect(server.port);
 });

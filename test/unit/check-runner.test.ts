@@ -189,6 +189,8 @@ describe('check runner under a simulated clock', () => {
     const next = base + phase + 10_000;
     // The last result is two intervals old: a failover left the check unprobed for a round.
     f.history.set('a', { seq: 5, status: 'up', history: '1', slot: next - 30_000 });
+    // Catch-ups are spread over the first half of the wait for the regular slot; random() = 0 is "now".
+    f.ports.random = () => 0;
     startRunner(f);
     await f.settle();
     f.clock.advance(0);
@@ -201,6 +203,28 @@ describe('check runner under a simulated clock', () => {
     f.clock.advance(next - f.clock.now());
     expect(f.pending).toHaveLength(1);
     expect(f.pending[0]!.startedAt).toBe(next);
+  });
+
+  test('catch-up probes of many overdue checks are spread over half the wait, not fired in a burst', async () => {
+    const f = fakePorts();
+    let r = 0;
+    f.ports.random = () => (r = (r * 9301 + 49297) % 233280) / 233280;
+    const ids = Array.from({ length: 200 }, (_, i) => `k${i}`);
+    for (const id of ids) f.history.set(id, { seq: 1, status: 'up', history: '1', slot: f.clock.now() - 60_000 });
+    const starts: number[] = [];
+    const orig = f.ports.probe;
+    f.ports.probe = (s, sig) => {
+      starts.push(f.clock.now());
+      return orig(s, sig);
+    };
+    const t0 = f.clock.now();
+    startRunner(f, ids.map((id) => spec(id)));
+    await f.settle();
+    f.clock.advance(5000);
+    // Every probe in the first half interval is a catch-up; none fires in the first 10 ms en masse.
+    expect(starts.length).toBeGreaterThan(40);
+    expect(starts.filter((t) => t - t0 < 10).length).toBeLessThan(10);
+    expect(Math.max(...starts) - t0).toBeLessThanOrEqual(5000);
   });
 
   test('a recent last result (a planned handover) does not trigger a catch-up probe', async () => {

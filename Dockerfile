@@ -1,0 +1,39 @@
+# syntax=docker/dockerfile:1
+# Lookout image: the `lookout` command (node, demo-target, spec, watch, cluster) on Node 20.
+#   docker build -t lookout .
+#   docker run --rm -e NATS_URL=nats://nats:4222 lookout            # a node (CMD "node")
+#   docker run --rm -p 8080:8080 lookout demo-target --port 8080     # the demo target
+# Configuration is environment only (see `docker run --rm lookout node --help`).
+
+# --- build: compile TypeScript to dist/ ------------------------------------------------------
+FROM node:20-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+# `prepare` would run tsc before the sources are here: install without scripts, build below.
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json ./
+COPY actors ./actors
+COPY checks ./checks
+COPY runtime ./runtime
+COPY bench ./bench
+RUN npm run build
+
+# --- runtime: production dependencies, compiled code, example specs, non-root -----------------
+FROM node:20-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+# No dev dependencies (no tsc), so lifecycle scripts such as `prepare` must not run.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+COPY examples ./examples
+# The node image's unprivileged user (uid 1000).
+USER node
+# /metrics, /healthz, /readyz (LOOKOUT_HTTP_PORT).
+EXPOSE 9464
+# No curl in the slim image: Node's fetch. /healthz answers 200 while the process is alive.
+# For a node only: docker-compose.yml overrides it for the demo target and disables it for the seed.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+  CMD node -e "fetch('http://127.0.0.1:${LOOKOUT_HTTP_PORT:-9464}/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
+ENTRYPOINT ["node", "dist/runtime/cli.js"]
+CMD ["node"]

@@ -1,0 +1,126 @@
+// Run real `lookout node` processes (dist/runtime/cli.js) for the benchmarks: separate OS
+// processes, so their CPU time can be read from /proc and they can be SIGKILLed. JSON log lines
+// are parsed as they arrive; the /metrics port is read from the "http endpoints listening" line.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { scrape, type Samples } from './prom';
+import { waitFor } from './util';
+
+export const CLI = join(__dirname, '..', '..', 'runtime', 'cli.js');
+
+export interface LogLine {
+  msg?: string;
+  time?: string;
+  level?: string;
+  actor?: string;
+  [k: string]: unknown;
+}
+
+export interface NodeProc {
+  id: string;
+  proc: ChildProcess;
+  pid: number;
+  /** Kept log lines (all except the per-check "verdict changed" lines, which are only counted). */
+  logs: LogLine[];
+  verdictLines: number;
+  /** Receive time (Date.now()) of each kept line, same index as `logs`. */
+  seenAt: number[];
+  httpPort(): Promise<number>;
+  metrics(): Promise<Samples>;
+  /** Wait for a log line matching `pred` (also one already seen). */
+  waitLog(what: string, pred: (l: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  alive(): boolean;
+  exited: Promise<number | string>;
+  kill(sig?: NodeJS.Signals): Promise<void>;
+}
+
+export interface NodeOptions {
+  id: string;
+  natsUrl: string;
+  env?: Record<string, string>;
+  /** Extra node flags before the script, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/x']. */
+  nodeArgs?: string[];
+  /** Show the node's stderr (and warn/error lines) on our stderr. */
+  echo?: boolean;
+}
+
+export function spawnNode(opts: NodeOptions): NodeProc {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    NATS_URL: opts.natsUrl,
+    LOOKOUT_NODE_ID: opts.id,
+    LOOKOUT_HTTP_PORT: '0',
+    LOOKOUT_HTTP_HOST: '127.0.0.1',
+    LOOKOUT_LOG_LEVEL: 'info',
+    ...opts.env,
+  };
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), CLI, 'node'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: LogLine[] = [];
+  const seenAt: number[] = [];
+  const node: NodeProc = {
+    id: opts.id,
+    proc,
+    pid: proc.pid!,
+    logs,
+    seenAt,
+    verdictLines: 0,
+    exited: new Promise((resolve) => proc.once('exit', (code, sig) => resolve(code ?? sig ?? 'unknown'))),
+    async httpPort() {
+      const l = await node.waitLog('http endpoints line', (x) => typeof x.port === 'number' && String(x.msg).startsWith('http endpoints'), 30_000);
+      return l.port as number;
+    },
+    async metrics() {
+      return scrape(await node.httpPort());
+    },
+    async waitLog(what, pred, timeoutMs = 30_000) {
+      return waitFor(
+        `${opts.id}: ${what}`,
+        () => {
+          const found = logs.find(pred);
+          if (found) return found;
+          if (!node.alive()) throw new Error(`${opts.id} exited`);
+          return undefined;
+        },
+        timeoutMs,
+        25,
+      );
+    },
+    alive: () => proc.exitCode === null && proc.signalCode === null,
+    async kill(sig = 'SIGTERM') {
+      if (!node.alive()) return;
+      proc.kill(sig);
+      const t = setTimeout(() => node.alive() && proc.kill('SIGKILL'), 15_000);
+      await node.exited;
+      clearTimeout(t);
+    },
+  };
+  createInterface({ input: proc.stdout! }).on('line', (line) => {
+    if (!line.startsWith('{')) return;
+    if (line.includes('"verdict changed"')) {
+      node.verdictLines++;
+      return;
+    }
+    let l: LogLine;
+    try {
+      l = JSON.parse(line) as LogLine;
+    } catch {
+      return;
+    }
+    logs.push(l);
+    seenAt.push(Date.now());
+    if (opts.echo && (l.level === 'warn' || l.level === 'error' || l.level === 'fatal')) process.stderr.write(`  ${opts.id}: ${line.slice(0, 400)}\n`);
+  });
+  proc.stderr!.on('data', (d: Buffer) => {
+    if (opts.echo) process.stderr.write(`  ${opts.id} stderr: ${d.toString()}`);
+  });
+  return node;
+}
+
+/** Settings for the production profile with the node's defaults, plus overrides. */
+export function nodeEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  return { LOOKOUT_TIMING: 'production', LOOKOUT_SHUTDOWN_GRACE_MS: '1000', ...overrides };
+}

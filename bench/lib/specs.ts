@@ -1,0 +1,31 @@
+// Load check specs fast: write them straight into the `lookout_specs` KV bucket (created with the
+// options Lookout uses) without awaiting each put, then wait for all acks. Nodes validate stored
+// values in their spec feed exactly like API puts.
+
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { StorageType } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+
+export async function natsClient(url: string, name = 'bench'): Promise<NatsConnection> {
+  return connect({ servers: url, name });
+}
+
+/** Put every spec (id → spec JSON) into the spec bucket, `window` puts in flight at a time. */
+export async function putSpecs(nc: NatsConnection, specs: Map<string, unknown>, window = 2000): Promise<number> {
+  const kv = await new Kvm(nc).create('lookout_specs', { replicas: 1, history: 5, storage: StorageType.File });
+  const t0 = performance.now();
+  const inFlight = new Set<Promise<unknown>>();
+  for (const [id, spec] of specs) {
+    const p: Promise<unknown> = kv.put(id, JSON.stringify(spec)).finally(() => inFlight.delete(p));
+    inFlight.add(p);
+    if (inFlight.size >= window) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+  await nc.flush();
+  return performance.now() - t0;
+}
+
+/** Check ids bench-00000 … */
+export function checkId(i: number, prefix = 'c'): string {
+  return `${prefix}${String(i).padStart(6, '0')}`;
+}

@@ -1,0 +1,218 @@
+// What the client commands print: help texts, the `watch` table, the `cluster` report. Pure
+// functions of their input (no I/O), so the output format is defined in one place.
+
+import type { ResultMessage, StatusMessage } from './messages';
+
+// ---------------------------------------------------------------------------------------------
+// Help
+
+const CONNECTION_HELP = `Connection options (the environment is read like the node and the nats CLI do: NATS_URL,
+NATS_CREDS, NATS_USER, NATS_PASSWORD, NATS_TOKEN, NATS_NKEY, NATS_CA, NATS_CERT, NATS_KEY,
+LOOKOUT_PREFIX; an option wins over the environment):
+  -s, --server URL      NATS server URL(s), comma-separated (default nats://127.0.0.1:4222)
+      --creds FILE      NATS .creds file (JWT + nkey seed)
+      --user USER       NATS user name (with --password)
+      --password PASS   NATS password
+      --token TOKEN     NATS token
+      --nkey FILE       nkey seed file
+      --tlsca FILE      CA certificate to verify the NATS server
+      --tlscert FILE    client certificate for NATS TLS
+      --tlskey FILE     client key for NATS TLS
+      --prefix PREFIX   subject prefix (default lookout)
+      --timeout MS      connect and request timeout in ms (default 5000)
+  -h, --help            show this help`;
+
+function help(usage: string, body: string, options: string, example: string): string {
+  const opts = options ? `Options:\n${options}\n\n` : '';
+  return `Usage: ${usage}\n\n${body}\n\n${opts}${CONNECTION_HELP}\n\nExample:\n${example}\n`;
+}
+
+export const HELP = {
+  spec: `Usage: lookout spec <put|get|ls|rm> [args] [options]
+
+Manage check specs through the spec API (request/reply; a running Lookout node answers).
+
+Commands:
+  spec put <file|dir|->   Store specs from JSON/YAML files, a directory, or stdin ("-")
+  spec get <id>           Show a stored spec and its revision
+  spec ls                 List check ids
+  spec rm <id>            Delete a check
+
+Run "lookout spec <command> --help" for the options of a command.
+
+Example:
+  lookout spec put checks/ && lookout spec ls
+`,
+  put: help(
+    'lookout spec put <file|dir|-> [--id ID] [--wait MS] [options]',
+    `Stores check specs and prints "put <id> revision <n>" for each, in order. A file holds one spec
+object or a list of them, as JSON (.json) or YAML (.yaml, .yml; several "---" documents allowed);
+another extension, and stdin ("-"), is read as JSON if it parses, else as YAML. A directory puts
+every *.json, *.yaml and *.yml file in it (not recursive), sorted by name. Every spec needs an
+"id", or --id when there is exactly one spec. In string values, \${NAME} is replaced by the
+environment variable NAME (an unset variable is an error; $\${NAME} keeps the text literally).
+Each spec is validated by the node and stored whole or not at all; a rejected spec prints
+"lookout: <id>: <code> at <path>: <message>", the others are still put, and the exit code is 1.
+A file problem (unreadable, not JSON/YAML, a spec without "id", an unset variable) stops the
+command before anything is put.`,
+    `      --id ID           the check id, for a single spec without an "id" field
+      --wait MS         first wait up to MS for a node to answer (a cluster that is starting)`,
+    `  DEMO_URL=http://127.0.0.1:8080 lookout spec put examples/
+  echo '{"kind":"http","target":"https://example.com/"}' | lookout spec put - --id example`,
+  ),
+  get: help(
+    'lookout spec get <id> [--json] [options]',
+    `Prints the stored spec as {"id", "revision", "spec"} (indented JSON). Exit code 1 when there is
+no spec with that id.`,
+    `      --json            compact JSON on one line`,
+    `  lookout spec get api`,
+  ),
+  ls: help(
+    'lookout spec ls [--json] [options]',
+    `Prints every check id, one per line, in byte order (following the list's pages).`,
+    `      --json            one JSON array of ids`,
+    `  lookout spec ls | wc -l`,
+  ),
+  rm: help(
+    'lookout spec rm <id> [options]',
+    `Deletes a check; it stops at once. Prints "deleted <id>", or "<id> did not exist" (exit code 0
+either way).`,
+    '',
+    `  lookout spec rm api`,
+  ),
+  watch: help(
+    'lookout watch [id] [--json] [--count N] [options]',
+    `Prints every result and every verdict change of one check, or of all checks, as they are
+published on <prefix>.result.<id> and <prefix>.status.<id>. Table columns: time (UTC, from the
+message), check, node, vantage point, "ok"/"FAIL" and the verdict (a verdict change shows
+from→to), probe latency, failure reason, epoch:seq, message. Runs until SIGINT/SIGTERM (exit
+code 0) or until --count events were printed.`,
+    `      --json            one JSON payload per line, with a "subject" field added
+      --count N         exit after N events`,
+    `  lookout watch api
+  lookout watch --json | jq 'select(.ok == false)'`,
+  ),
+  cluster: help(
+    'lookout cluster [--json] [options]',
+    `Asks one node for the cluster as it sees it (<prefix>.cluster.status): the leader and its term,
+the assignment epoch, and each member with its state, incarnation, primary shards, total shard
+slots (primary + replica ranks), checks and version.`,
+    `      --json            the raw reply`,
+    `  lookout cluster -s nats://10.0.0.5:4222`,
+  ),
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Tables
+
+/** Left-aligned columns separated by two spaces; `right` lists the right-aligned columns. */
+export function table(rows: string[][], right: ReadonlySet<number> = new Set()): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return rows
+    .map((row) =>
+      row
+        .map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : i === row.length - 1 ? c : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// watch
+
+export type WatchEvent = { kind: 'result'; msg: ResultMessage } | { kind: 'status'; msg: StatusMessage };
+
+const WATCH_HEADER = ['TIME', 'CHECK', 'NODE', 'V', 'RESULT', 'LATENCY', 'REASON', 'EPOCH:SEQ', 'MESSAGE'];
+// Starting widths; a column grows (for the rows after) when a wider value arrives.
+const WATCH_MIN_WIDTHS = [12, 16, 16, 1, 10, 9, 11, 9, 0];
+const WATCH_RIGHT = new Set([3, 5, 7]);
+
+/** `14:57:48.001` from an ISO time (UTC), or the text as given if it is not one. */
+function timeOfDay(at: unknown): string {
+  const s = String(at ?? '');
+  const m = /T(\d\d:\d\d:\d\d(?:\.\d+)?)/.exec(s);
+  return m ? m[1]! : s;
+}
+
+function latency(ms: unknown): string {
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) return '-';
+  return ms >= 100 ? `${Math.round(ms)}ms` : `${ms.toFixed(1)}ms`;
+}
+
+/** Streams aligned rows: the header first, then one line per event. */
+export class WatchTable {
+  private readonly widths = [...WATCH_MIN_WIDTHS];
+
+  header(): string {
+    return this.line(WATCH_HEADER);
+  }
+
+  row(e: WatchEvent): string {
+    const m = e.msg;
+    const result = e.kind === 'result' ? `${e.msg.ok ? 'ok' : 'FAIL'} ${e.msg.status}` : `${e.msg.from}→${e.msg.to}`;
+    return this.line([
+      timeOfDay(m.at),
+      String(m.checkId ?? '?'),
+      String(m.node ?? '?'),
+      String(m.vantage ?? 0),
+      result,
+      e.kind === 'result' ? latency(e.msg.latencyMs) : '-',
+      m.reason ?? '-',
+      `${m.epoch ?? '?'}:${m.seq ?? '?'}`,
+      m.message ?? '',
+    ]);
+  }
+
+  private line(cells: string[]): string {
+    return cells
+      .map((c, i) => {
+        this.widths[i] = Math.max(this.widths[i]!, c.length);
+        if (i === cells.length - 1) return c;
+        return WATCH_RIGHT.has(i) ? c.padStart(this.widths[i]!) : c.padEnd(this.widths[i]!);
+      })
+      .join('  ')
+      .trimEnd();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// cluster
+
+/** The `<prefix>.cluster.status` reply (actors/cluster-status.ts), as far as it is printed. */
+export interface ClusterStatusReply {
+  answeredBy?: string;
+  leader?: { node: string; term: number } | null;
+  term?: number | null;
+  epoch?: number | null;
+  assignment?: { epoch: number; term: number; leader: string; at: string; members: string[] } | null;
+  members?: {
+    node: string;
+    state: string;
+    incarnation: number;
+    version: string;
+    shards?: { primary: number; total: number };
+    checks: number;
+  }[];
+}
+
+export function formatCluster(r: ClusterStatusReply): string {
+  const leader = r.leader ? `${r.leader.node} (term ${r.leader.term})` : 'none';
+  const a = r.assignment;
+  const epoch = a ? `${a.epoch} (issued by ${a.leader} in term ${a.term} at ${a.at})` : r.epoch != null ? String(r.epoch) : 'none (no assignment yet)';
+  const members = r.members ?? [];
+  const rows = [
+    ['NODE', 'STATE', 'INCARNATION', 'PRIMARY', 'SHARDS', 'CHECKS', 'VERSION'],
+    ...members.map((m) => [m.node, m.state, String(m.incarnation), String(m.shards?.primary ?? 0), String(m.shards?.total ?? 0), String(m.checks), m.version]),
+  ];
+  const lines = [
+    `leader       ${leader}`,
+    `epoch        ${epoch}`,
+    `answered by  ${r.answeredBy ?? '?'}`,
+    `members      ${members.length}`,
+    '',
+    table(rows, new Set([2, 3, 4, 5])),
+  ];
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,258 @@
+// `lookout dev`: a whole cluster on one machine for a newcomer. Starts a local nats-server with
+// JetStream (found on PATH or in /usr/sbin), three `lookout node` processes, the demo target and
+// the example specs, then shows live status: members, leader, and every check with the node that
+// probes it. Ctrl-C stops everything it started and leaves no process behind.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { ConfigError } from './config';
+import { startDemoTarget } from './demo-target';
+import { runClientCommand } from './cli-client';
+import { subjects } from './subjects';
+
+const USAGE = `Usage: lookout dev [--nodes N] [--dir DIR] [--metrics-port P] [--no-status]
+
+Starts a local dev cluster: a nats-server with JetStream, N Lookout nodes (default 3), a demo
+target with healthy, failing, slow and flapping endpoints, and the example specs; then shows live
+status. Ctrl-C stops everything.
+
+  --nodes N      nodes to start (1..9, default 3)
+  --dir DIR      state and logs (default .lookout-dev in the current directory)
+  --metrics-port P  node i serves /metrics on P+i-1 (default 9464; 0: any free port)
+  --no-status    print one status line per change instead of redrawing a screen
+`;
+
+const ROOT = resolve(__dirname, '..', '..');
+const CLI = join(ROOT, 'dist', 'runtime', 'cli.js');
+
+export function findNatsServer(env: NodeJS.ProcessEnv = process.env): string | null {
+  const candidates = [env.NATS_SERVER_BIN, ...(env.PATH ?? '').split(':').map((d) => d && join(d, 'nats-server')), '/usr/sbin/nats-server', '/usr/local/bin/nats-server'];
+  for (const c of candidates) if (c && existsSync(c)) return c;
+  return null;
+}
+
+const INSTALL_HINT =
+  'nats-server not found on PATH or in /usr/sbin. Install it: Debian/Ubuntu "sudo apt-get install nats-server", ' +
+  'macOS "brew install nats-server", or a release from https://github.com/nats-io/nats-server/releases (or set NATS_SERVER_BIN).';
+
+interface Options {
+  nodes: number;
+  dir: string;
+  status: boolean;
+  metricsPort: number;
+}
+
+function parseArgs(argv: string[]): Options | 'help' {
+  const o: Options = { nodes: 3, dir: resolve('.lookout-dev'), status: true, metricsPort: 9464 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '-h' || a === '--help') return 'help';
+    else if (a === '--no-status') o.status = false;
+    else if (a === '--nodes') {
+      const n = Number(argv[++i]);
+      if (!Number.isInteger(n) || n < 1 || n > 9) throw new ConfigError('--nodes: expected an integer from 1 to 9');
+      o.nodes = n;
+    } else if (a === '--metrics-port') {
+      const n = Number(argv[++i]);
+      if (!Number.isInteger(n) || n < 0 || n > 65_000) throw new ConfigError('--metrics-port: expected a port number');
+      o.metricsPort = n;
+    } else if (a === '--dir') {
+      const d = argv[++i];
+      if (!d) throw new ConfigError('--dir needs a value');
+      o.dir = resolve(d);
+    } else throw new ConfigError(`unknown option ${JSON.stringify(a)} (see lookout dev --help)`);
+  }
+  return o;
+}
+
+function waitExit(p: ChildProcess, ms: number): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
+  return new Promise((res) => {
+    const t = setTimeout(() => {
+      p.kill('SIGKILL');
+    }, ms);
+    p.once('exit', () => {
+      clearTimeout(t);
+      res();
+    });
+  });
+}
+
+async function startNats(bin: string, dir: string): Promise<{ proc: ChildProcess; url: string }> {
+  const store = join(dir, 'nats');
+  mkdirSync(store, { recursive: true });
+  for (const f of readdirSync(dir)) if (f.endsWith('.ports')) rmSync(join(dir, f));
+  const log = openSync(join(dir, 'nats-server.log'), 'a');
+  const proc = spawn(bin, ['-js', '-sd', store, '-a', '127.0.0.1', '-p', '-1', '--ports_file_dir', dir], { stdio: ['ignore', log, log] });
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`nats-server exited with code ${proc.exitCode}; see ${join(dir, 'nats-server.log')}`);
+    const f = readdirSync(dir).find((x) => x.endsWith('.ports'));
+    if (f) {
+      const ports = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { nats: string[] };
+      return { proc, url: ports.nats[0]! };
+    }
+    if (Date.now() > deadline) throw new Error('nats-server did not start within 15 s');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+interface CheckRow {
+  status: string;
+  node: string;
+  latencyMs: number;
+  reason: string | null;
+  at: string;
+}
+
+/** Live view: every check's last result, refreshed cluster status. */
+class StatusView {
+  readonly checks = new Map<string, CheckRow>();
+  cluster: any = null;
+  transitions: string[] = [];
+
+  /** One line for logs and non-terminals. */
+  summary(): string {
+    const c = this.cluster;
+    const perNode = (c?.members ?? []).map((m: any) => `${m.node} ${m.checks} checks`).join(', ');
+    const up = [...this.checks.values()].filter((r) => r.status === 'up').length;
+    return `[status] leader ${c?.leader?.node ?? '?'} term ${c?.term ?? '?'} epoch ${c?.epoch ?? '?'} | ${perNode || 'no members yet'} | ${up} up, ${this.checks.size - up} down`;
+  }
+
+  render(): string {
+    const lines: string[] = [];
+    const c = this.cluster;
+    lines.push(`Lookout dev cluster — leader ${c?.leader?.node ?? '?'} (term ${c?.term ?? '?'}), assignment epoch ${c?.epoch ?? '?'}`);
+    lines.push('');
+    lines.push('NODE        STATE     SHARDS  CHECKS');
+    for (const m of c?.members ?? []) lines.push(`${String(m.node).padEnd(12)}${String(m.state).padEnd(10)}${String(m.shards?.primary ?? 0).padStart(6)}  ${String(m.checks).padStart(6)}`);
+    lines.push('');
+    lines.push('CHECK                 STATUS  NODE        LATENCY  REASON');
+    for (const [id, r] of [...this.checks].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      lines.push(`${id.padEnd(22)}${r.status.padEnd(8)}${r.node.padEnd(12)}${`${Math.round(r.latencyMs)} ms`.padStart(7)}  ${r.reason ?? ''}`);
+    }
+    if (this.transitions.length) {
+      lines.push('');
+      lines.push('Recent verdict changes:');
+      for (const t of this.transitions.slice(-5)) lines.push(`  ${t}`);
+    }
+    return lines.join('\n');
+  }
+}
+
+export async function runDev(argv: string[]): Promise<number> {
+  const opts = parseArgs(argv);
+  if (opts === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const bin = findNatsServer();
+  if (!bin) throw new Error(INSTALL_HINT);
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" (or "npm ci", which builds) first`);
+  mkdirSync(join(opts.dir, 'logs'), { recursive: true });
+
+  const children: ChildProcess[] = [];
+  let nc: NatsConnection | null = null;
+  let demo: { close(): Promise<void>; url: string } | null = null;
+  let refresh: NodeJS.Timeout | null = null;
+  let stopping = false;
+  const say = (s: string) => process.stdout.write(`${s}\n`);
+
+  const stopAll = async () => {
+    if (refresh) clearInterval(refresh);
+    await nc?.close().catch(() => {});
+    const nodes = children.slice(1);
+    for (const p of nodes) p.kill('SIGTERM');
+    await Promise.all(nodes.map((p) => waitExit(p, 10_000)));
+    await demo?.close().catch(() => {});
+    const nats = children[0];
+    if (nats) {
+      nats.kill('SIGTERM');
+      await waitExit(nats, 5000);
+    }
+  };
+
+  const done = new Promise<number>((resolveDone) => {
+    const onSignal = () => {
+      if (stopping) return;
+      stopping = true;
+      say('\nstopping the dev cluster…');
+      stopAll().then(
+        () => {
+          say('stopped: nats-server, nodes and demo target are gone');
+          resolveDone(0);
+        },
+        () => resolveDone(1),
+      );
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+
+  try {
+    const nats = await startNats(bin, opts.dir);
+    children.push(nats.proc);
+    say(`nats-server ${bin} (pid ${nats.proc.pid}) on ${nats.url} (JetStream store ${join(opts.dir, 'nats')})`);
+    const target = await startDemoTarget({ host: '127.0.0.1', port: 0 });
+    demo = target;
+    say(`demo target on ${target.url}`);
+    for (let i = 1; i <= opts.nodes; i++) {
+      const log = openSync(join(opts.dir, 'logs', `dev-${i}.log`), 'a');
+      const port = opts.metricsPort === 0 ? 0 : opts.metricsPort + i - 1;
+      const p = spawn(process.execPath, [CLI, 'node'], {
+        env: { ...process.env, NATS_URL: nats.url, LOOKOUT_NODE_ID: `dev-${i}`, LOOKOUT_HTTP_PORT: String(port) },
+        stdio: ['ignore', log, log],
+      });
+      children.push(p);
+      const where = port === 0 ? 'metrics on a free port (see its log)' : `metrics on http://127.0.0.1:${port}/metrics`;
+      say(`node dev-${i} (pid ${p.pid}) — ${where}, log ${join(opts.dir, 'logs', `dev-${i}.log`)}`);
+    }
+    nc = await connect({ servers: nats.url, name: 'lookout-dev' });
+    const s = subjects();
+    // Seed the example specs (the same command the compose seed service runs) once a node answers.
+    const examples = join(ROOT, 'examples', 'specs');
+    const io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: { ...process.env, NATS_URL: nats.url, DEMO_URL: target.url } };
+    if ((await runClientCommand('spec', ['put', '--wait', '30000', examples], io)) !== 0) {
+      throw new Error(`could not seed the example specs; see the logs in ${join(opts.dir, 'logs')}`);
+    }
+    say(`\nWatch it yourself:  NATS_URL=${nats.url} npx lookout watch    |    NATS_URL=${nats.url} npx lookout cluster\n`);
+
+    const view = new StatusView();
+    const conn = nc;
+    conn.subscribe(s.resultWildcard(), {
+      callback: (err, m) => {
+        if (err) return;
+        const r = m.json<{ checkId: string; status: string; node: string; latencyMs: number; reason: string | null; at: string }>();
+        view.checks.set(r.checkId, { status: r.status, node: r.node, latencyMs: r.latencyMs, reason: r.reason, at: r.at });
+      },
+    });
+    conn.subscribe(s.statusWildcard(), {
+      callback: (err, m) => {
+        if (err) return;
+        const t = m.json<{ checkId: string; from: string; to: string; node: string; at: string }>();
+        const line = `${t.at.slice(11, 19)} ${t.checkId}: ${t.from} → ${t.to} (by ${t.node})`;
+        view.transitions.push(line);
+        if (!opts.status) say(line);
+      },
+    });
+    const tty = process.stdout.isTTY && opts.status;
+    refresh = setInterval(() => {
+      conn
+        .request(s.clusterStatus(), '', { timeout: 1000 })
+        .then((m) => (view.cluster = m.json()))
+        .catch(() => {})
+        .finally(() => {
+          if (stopping) return;
+          if (tty) process.stdout.write(`\x1b[2J\x1b[H${view.render()}\n\nCtrl-C stops everything.\n`);
+          else if (opts.status) say(view.summary());
+        });
+    }, 2000);
+  } catch (err) {
+    stopping = true;
+    await stopAll();
+    throw err;
+  }
+  return done;
+}

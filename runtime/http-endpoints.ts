@@ -1,0 +1,59 @@
+// Per-node HTTP endpoints: /metrics (Prometheus text exposition), /healthz (the process is
+// alive), /readyz (connected to NATS and following an assignment).
+
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+
+export interface Readiness {
+  natsConnected(): boolean;
+  assigned(): boolean;
+}
+
+export interface HttpEndpoints {
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startHttpEndpoints(host: string, port: number, registry: Registry, ready: Readiness): Promise<HttpEndpoints> {
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const send = (status: number, body: string, type = 'text/plain; charset=utf-8') => {
+      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+      res.end(body);
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed\n');
+    switch (path) {
+      case '/metrics':
+        registry.metrics().then(
+          (text) => send(200, text, registry.contentType),
+          (err: unknown) => send(500, `metrics failed: ${(err as Error).message}\n`),
+        );
+        return;
+      case '/healthz':
+        return send(200, 'ok\n');
+      case '/readyz': {
+        const nats = ready.natsConnected();
+        const assigned = ready.assigned();
+        const ok = nats && assigned;
+        return send(ok ? 200 : 503, JSON.stringify({ ready: ok, natsConnected: nats, assigned }) + '\n', 'application/json');
+      }
+      default:
+        return send(404, 'not found: try /metrics, /healthz, /readyz\n');
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new Error(`LOOKOUT_HTTP_PORT ${port} on ${host} is already in use`) : err),
+    );
+    server.listen(port, host, () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
