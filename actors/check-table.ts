@@ -121,7 +121,7 @@ export class CheckTable {
     if (!e) {
       // A shard gained late (the map reached us after a recent handover instant): the slot between
       // the handover and now had no owner, so catch up instead of waiting for the next slot.
-      const regular = nextSlot(spec.id, spec.intervalMs, now - 1);
+      const regular = nextSlot(spec.id, spec.intervalMs, Math.max(now, startAt) - 1);
       const missed = startAt > now - spec.intervalMs && nextSlot(spec.id, spec.intervalMs, startAt - 1) < now;
       const slot = missed ? this.catchUpAt(now, regular) : regular;
       this.checks.set(spec.id, {

@@ -58,7 +58,9 @@ export function spawnNode(opts: NodeOptions): NodeProc {
     LOOKOUT_LOG_LEVEL: 'info',
     ...opts.env,
   };
-  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), CLI, 'node'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // BENCH_NODE_ARGS: extra node flags for every Lookout process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p").
+  const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...extra, ...(opts.nodeArgs ?? []), CLI, 'node'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: LogLine[] = [];
   const seenAt: number[] = [];
   const node: NodeProc = {

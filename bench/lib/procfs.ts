@@ -35,6 +35,15 @@ export function memMiB(pid: number): { rss: number; hwm: number } {
   return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
 }
 
+/** Direct children of `pid` (e.g. nginx workers under the master). */
+export function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
 /** Sum of cpuMs over several pids. */
 export function cpuMsOf(pids: readonly number[]): number {
   return pids.reduce((a, p) => a + cpuMs(p), 0);

@@ -113,9 +113,20 @@ test('SIGTERM a node: it hands over without a gap longer than one interval and n
   cluster.nodes.delete(victim);
   await cluster.settled(['n1', 'n2', 'n3']);
   await until(Date.now() + 2 * I);
+  // No gap: every slot of the handed-over checks, before, during and after the handover, was
+  // probed exactly once (a probe belongs to the slot it started in, however late it arrived).
+  const r = slotReport(target, itsChecks, I, t0 - 2 * I, Date.now() - 100);
+  for (const d of [...r.duplicates, ...r.gaps].slice(0, 2)) {
+    const id = d.split('@')[0]!;
+    console.log(`${d}: ${JSON.stringify(cluster.events.results(id).slice(-8).map((x) => [x.node, x.slot, x.at.slice(17), x.epoch, x.seq]))}`);
+  }
+  expect(r.gaps).toEqual([]);
+  expect(r.duplicates).toEqual([]);
   const gaps = maxGaps(target, itsChecks, t0 - 2 * I, Date.now());
   const worst = Math.max(...gaps.values());
-  expect(worst).toBeLessThanOrEqual(I + 300);
+  // Measured at the target, so it includes connect time under load; a missed slot would show as 2 intervals.
+  console.log(`SIGTERM handover: longest time between two probes of a moved check ${worst} ms (interval ${I} ms)`);
+  expect(worst).toBeLessThan(1.5 * I);
   expect(itsChecks.every((id) => ownerOf(cluster.events, id) !== victim)).toBe(true);
   const downs = cluster.events.statuses().filter((s) => s.to === 'down');
   expect(downs).toEqual([]);

@@ -277,3 +277,40 @@ describe('check runner under a simulated clock', () => {
     expect(results(f)[0].slot).toBe(slot);
   });
 });
+
+describe('handover between runners', () => {
+  test('a gained shard starts at the handover instant; a lost one keeps the slots before it, none after', async () => {
+    const base = 1_700_000_000_000;
+    const ids = Array.from({ length: 50 }, (_, i) => `h${i}`);
+    const old = fakePorts({ start: base });
+    old.auto = () => pass();
+    const oldRunner = startRunner(old, ids.map((id) => spec(id)));
+    old.clock.advance(20_000);
+    await old.settle();
+    const handoverAt = old.clock.now() + 5000;
+    // The new owner learns the map at the same moment, before the handover instant.
+    const neu = fakePorts({ start: old.clock.now() });
+    neu.auto = () => pass();
+    const newRunner = createActor(checkRunnerMachine, { input: { shard: 0, rank: 0, gen: 2, epoch: 8, specs: ids.map((id) => spec(id)), ports: neu.ports, startAt: handoverAt }, clock: neu.clock });
+    newRunner.start();
+    oldRunner.send({ type: 'STOP', handoverAt });
+    const t0 = old.clock.now();
+    for (let t = 0; t < 30_000; t += 100) {
+      old.clock.advance(100);
+      neu.clock.advance(100);
+      await old.settle();
+      await neu.settle();
+    }
+    const slotsOld = results(old).filter((r) => r.slot >= t0).map((r) => `${r.checkId}@${r.slot}`);
+    const slotsNew = results(neu).map((r) => `${r.checkId}@${r.slot}`);
+    expect(results(old).filter((r) => r.slot >= handoverAt)).toEqual([]);
+    expect(results(neu).filter((r) => r.slot < handoverAt)).toEqual([]);
+    expect(slotsOld.filter((x) => slotsNew.includes(x))).toEqual([]);
+    // Together they probe every slot once: each check's slots are 10 s apart without a hole.
+    for (const id of ids) {
+      const all = [...results(old), ...results(neu)].filter((r) => r.checkId === id && r.slot >= t0 - 10_000).map((r) => r.slot).sort();
+      for (let i = 1; i < all.length; i++) expect(all[i]! - all[i - 1]!).toBe(10_000);
+    }
+    expect(oldRunner.getSnapshot().status).toBe('done');
+  });
+});
