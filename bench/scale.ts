@@ -74,6 +74,20 @@ runBench('scale', async (cleanup) => {
     },
   });
 
+  // Heartbeat gaps of the node (every heartbeatMs, 500 ms in production): a long gap means its event
+  // loop was blocked that long — peers would suspect it after 1.5 s and declare it dead after 3.5 s.
+  const beats: number[] = [];
+  nc.subscribe('lookout._node.heartbeat', {
+    callback: (err) => {
+      if (!err) beats.push(Date.now());
+    },
+  });
+  const maxGap = (from: number, to: number) => {
+    let g = 0;
+    for (let i = 1; i < beats.length; i++) if (beats[i]! >= from && beats[i - 1]! <= to) g = Math.max(g, beats[i]! - beats[i - 1]!);
+    return g;
+  };
+
   const t0 = Date.now();
   const node = spawnNode({ id: 'bench-scale', natsUrl: nats.url, env: nodeEnv({ LOOKOUT_JITTER_MS: '0' }), echo: true });
   cleanup(() => node.kill('SIGKILL'));
@@ -159,6 +173,7 @@ runBench('scale', async (cleanup) => {
     checksNotProbedInAnInterval: perCheck.map((m) => CHECKS - m.size),
     resultEpochs: Object.fromEntries(epochs),
     leaseLostAtStartup: node.logs.some((l) => l.msg === 'no longer leader'),
+    heartbeatGapMaxMs: { startup: maxGap(t0, windowFrom), window: maxGap(windowFrom, windowTo) },
     expectedResults: CHECKS * INTERVALS,
     eventLoopLagP99MaxMs: round(lagP99Max * 1000, 1),
     cpuPct: {

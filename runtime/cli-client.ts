@@ -3,14 +3,12 @@
 // (NATS_* settings, runtime/nats.ts) but give up quickly, and report every error as one line on
 // stderr: exit code 2 for usage and settings, 1 for everything else. Output formats: cli-format.ts.
 
-import { readFile, readdir, stat } from 'node:fs/promises';
 import { createConnection } from 'node:net';
-import { extname, join } from 'node:path';
 import { connect, errors, type Msg, type NatsConnection } from '@nats-io/transport-node';
-import { parseAllDocuments } from 'yaml';
 import { SETTINGS } from './config';
 import { HELP, WatchTable, formatCluster, type ClusterStatusReply, type WatchEvent } from './cli-format';
 import { connectionOptions, type NatsAuthConfig } from './nats';
+import { CommandError, loadSpecDocs, substituteEnv } from './spec-files';
 import { isValidCheckId, subjects, type Subjects } from './subjects';
 
 export interface ClientIo {
@@ -20,10 +18,8 @@ export interface ClientIo {
   env: NodeJS.ProcessEnv;
 }
 
-/** A usage or settings error: exit code 2. */
+/** A usage or settings error: exit code 2. (A CommandError is everything else: exit code 1.) */
 class UsageError extends Error {}
-/** Anything else that stops a command: exit code 1. */
-class CommandError extends Error {}
 
 // ---------------------------------------------------------------------------------------------
 // Arguments
@@ -247,103 +243,6 @@ function replyError(reply: any): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Spec files
-
-interface SpecDoc {
-  /** Where it came from, for messages: "checks/api.yaml", "checks/all.yaml (spec 2)", "<stdin>". */
-  source: string;
-  value: unknown;
-}
-
-function parseSpecText(text: string, source: string, format: 'json' | 'yaml' | 'sniff'): SpecDoc[] {
-  let values: unknown[];
-  if (format === 'json' || (format === 'sniff' && isJson(text))) {
-    try {
-      values = [JSON.parse(text)];
-    } catch (err) {
-      throw new CommandError(`${source}: invalid JSON: ${(err as Error).message}`);
-    }
-  } else {
-    const docs = parseAllDocuments(text);
-    if (!Array.isArray(docs)) return [];
-    values = [];
-    for (const doc of docs) {
-      const bad = doc.errors[0];
-      if (bad) throw new CommandError(`${source}: invalid YAML: ${bad.message.split('\n')[0]!.replace(/:$/, '')}`);
-      values.push(doc.toJS());
-    }
-  }
-  const items = values.flatMap((v) => (Array.isArray(v) ? v : v === null || v === undefined ? [] : [v]));
-  return items.map((value, i) => ({ source: items.length > 1 ? `${source} (spec ${i + 1})` : source, value }));
-}
-
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const SPEC_FILE = /\.(json|ya?ml)$/i;
-
-function formatOf(file: string): 'json' | 'yaml' | 'sniff' {
-  const ext = extname(file).toLowerCase();
-  return ext === '.json' ? 'json' : ext === '.yaml' || ext === '.yml' ? 'yaml' : 'sniff';
-}
-
-async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of stdin) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-async function loadSpecDocs(arg: string, io: ClientIo): Promise<SpecDoc[]> {
-  if (arg === '-') return parseSpecText(await readStdin(io.stdin), '<stdin>', 'sniff');
-  const read = async (file: string): Promise<string> => {
-    try {
-      return await readFile(file, 'utf8');
-    } catch (err) {
-      throw new CommandError(`cannot read ${file}: ${(err as Error).message}`);
-    }
-  };
-  let isDir: boolean;
-  try {
-    isDir = (await stat(arg)).isDirectory();
-  } catch (err) {
-    throw new CommandError(`cannot read ${arg}: ${(err as Error).message}`);
-  }
-  if (!isDir) return parseSpecText(await read(arg), arg, formatOf(arg));
-  const files = (await readdir(arg)).filter((f) => SPEC_FILE.test(f)).sort();
-  if (files.length === 0) throw new CommandError(`${arg}: no *.json, *.yaml or *.yml files in this directory`);
-  const docs: SpecDoc[] = [];
-  for (const f of files) {
-    const file = join(arg, f);
-    if ((await stat(file)).isDirectory()) continue;
-    docs.push(...parseSpecText(await read(file), file, formatOf(f)));
-  }
-  return docs;
-}
-
-/** Replace `${NAME}` in every string value (not in keys); `$${NAME}` stays `${NAME}`. */
-export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, source: string): unknown {
-  if (typeof value === 'string') {
-    return value.replace(/\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_all, escaped: string, name: string) => {
-      if (escaped) return `\${${name}}`;
-      const v = env[name];
-      if (v === undefined) throw new CommandError(`${source}: environment variable ${name} is not set (used as \${${name}})`);
-      return v;
-    });
-  }
-  if (Array.isArray(value)) return value.map((v) => substituteEnv(v, env, source));
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteEnv(v, env, source)]));
-  }
-  return value;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Commands
 
 interface Ctx {
@@ -375,7 +274,7 @@ async function specPut(ctx: Ctx): Promise<number> {
   const { args, io } = ctx;
   const flagId = str(args, 'id');
   if (flagId !== undefined) checkIdArg(flagId);
-  const docs = await loadSpecDocs(args.positionals[0]!, io);
+  const docs = await loadSpecDocs(args.positionals[0]!, io.stdin);
   if (docs.length === 0) throw new CommandError(`no specs found in ${args.positionals[0] === '-' ? '<stdin>' : args.positionals[0]}`);
   if (flagId !== undefined && docs.length !== 1) throw new UsageError(`--id needs exactly one spec, found ${docs.length}`);
   // Everything local is checked before the first put: a file problem puts nothing.

@@ -1,6 +1,7 @@
 // Small helpers shared by the benchmarks: waiting with a deadline, sleeping, free ports, the
 // one-line JSON summary every benchmark prints last.
 
+import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 
@@ -63,6 +64,18 @@ export const round = (x: number, digits = 2): number => {
   return Math.round(x * f) / f;
 };
 
+/** The code measured: HEAD and whether actors/, checks/ or runtime/ had uncommitted changes. */
+export function codeVersion(): string {
+  try {
+    const cwd = `${__dirname}/../../..`;
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd }).toString().trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'actors', 'checks', 'runtime'], { cwd }).toString().trim() !== '';
+    return dirty ? `${head}+dirty` : head;
+  } catch {
+    return 'unknown';
+  }
+}
+
 /** Run `main`, print its summary, exit 0; on error print the message and exit 1. Cleanups always run. */
 export function runBench(name: string, main: (cleanup: (fn: () => unknown) => void) => Promise<Record<string, unknown>>): void {
   const cleanups: (() => unknown)[] = [];
@@ -88,7 +101,7 @@ export function runBench(name: string, main: (cleanup: (fn: () => unknown) => vo
   main(cleanup).then(
     async (result) => {
       await runCleanups();
-      summary({ bench: name, ...result, loadavg1m: Math.round(loadavg()[0]! * 100) / 100 });
+      summary({ bench: name, ...result, loadavg1m: Math.round(loadavg()[0]! * 100) / 100, code: codeVersion(), at: new Date().toISOString() });
       process.exit(0);
     },
     async (err: unknown) => {

@@ -7,7 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { closeHttpPool, runProbe } from '../../checks/probe';
 import { normalizeSpec } from '../../checks/spec';
 import { validateSpec } from '../../checks/validate';
-import { substituteEnv } from '../../runtime/cli-client';
+import { substituteEnv } from '../../runtime/spec-files';
 import { startDemoTarget, type DemoTarget } from '../../runtime/demo-target';
 
 const DIR = join(__dirname, '..', '..', 'examples', 'specs');
