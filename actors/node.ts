@@ -201,6 +201,7 @@ export const nodeMachine = setup({
       on: {
         SPEC_SET: { actions: sendTo('shardOwner', ({ event }) => event) },
         SPEC_REMOVED: { actions: sendTo('shardOwner', ({ event }) => event) },
+        SPECS_LOADED: { actions: sendTo('shardOwner', { type: 'SPECS_LOADED' }) },
         MEMBERS: { actions: 'noteMembers' },
         TERM_SEEN: {
           actions: [

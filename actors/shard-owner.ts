@@ -4,7 +4,8 @@
 // the catalog are routed to the runners of the check's shard that should run it.
 //
 // States:
-//   waiting  — no assignment yet: nothing runs
+//   waiting  — until there is an assignment and the catalog has loaded (runners start with their
+//              specs in one go rather than one event per spec)
 //   owning   — runners exist for the assigned shards
 //   stopping — node shutdown: every runner drains; final when the last one has stopped
 //   stopped  — final
@@ -24,6 +25,7 @@ export type OwnerEvent =
   | { type: 'ASSIGN'; slots: readonly Slot[]; epoch: number; handoverAt?: number }
   | { type: 'SPEC_SET'; spec: NormalizedSpec }
   | { type: 'SPEC_REMOVED'; id: string }
+  | { type: 'SPECS_LOADED' }
   | { type: 'STOP' }
   /** A runner reached its final state. */
   | { type: `xstate.done.actor.${string}`; actorId?: string };
@@ -50,6 +52,9 @@ interface OwnerContext {
   draining: Set<string>;
   epoch: number;
   gen: number;
+  /** An assignment that arrived while waiting for the catalog. */
+  pending: Extract<OwnerEvent, { type: 'ASSIGN' }> | null;
+  specsLoaded: boolean;
 }
 
 export const shardOwnerMachine = setup({
@@ -60,8 +65,9 @@ export const shardOwnerMachine = setup({
   },
   actors: { checkRunner: checkRunnerMachine },
   actions: {
-    applyAssignment: assign(({ context, event, spawn }) => {
-      if (event.type !== 'ASSIGN') return {};
+    applyAssignment: assign(({ context, event: e, spawn }) => {
+      const event = e.type === 'ASSIGN' ? e : context.pending;
+      if (!event) return {};
       const want = new Map(event.slots.map((s) => [slotKey(s.shard, s.rank), s]));
       const runners = new Map(context.runners);
       const draining = new Set(context.draining);
@@ -91,8 +97,10 @@ export const shardOwnerMachine = setup({
       if (gained || lost || event.epoch !== context.epoch) {
         context.log.info({ epoch: event.epoch, slots: runners.size, gained, lost }, 'assignment applied');
       }
-      return { runners, draining, gen, epoch: event.epoch };
+      return { runners, draining, gen, epoch: event.epoch, pending: null };
     }),
+    holdAssignment: assign({ pending: ({ event }) => (event.type === 'ASSIGN' ? event : null) }),
+    noteLoaded: assign({ specsLoaded: true }),
     routeSet: ({ context, event }) => {
       if (event.type !== 'SPEC_SET') return;
       const shard = context.catalog.shardOf(event.spec.id);
@@ -128,6 +136,8 @@ export const shardOwnerMachine = setup({
     }),
   },
   guards: {
+    loaded: ({ context }) => context.specsLoaded,
+    assigned: ({ context }) => context.pending !== null,
     allStopped: ({ context }) => context.runners.size === 0 && context.draining.size === 0,
   },
 }).createMachine({
@@ -140,6 +150,8 @@ export const shardOwnerMachine = setup({
     draining: new Set(),
     epoch: -1,
     gen: 0,
+    pending: null,
+    specsLoaded: false,
   }),
   initial: 'waiting',
   on: {
@@ -148,7 +160,8 @@ export const shardOwnerMachine = setup({
   states: {
     waiting: {
       on: {
-        ASSIGN: { target: 'owning', actions: 'applyAssignment' },
+        ASSIGN: [{ guard: 'loaded', target: 'owning', actions: 'applyAssignment' }, { actions: 'holdAssignment' }],
+        SPECS_LOADED: [{ guard: 'assigned', target: 'owning', actions: ['noteLoaded', 'applyAssignment'] }, { actions: 'noteLoaded' }],
         STOP: 'stopping',
       },
     },

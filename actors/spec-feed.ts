@@ -1,6 +1,10 @@
-// Spec feed: watches the spec bucket and keeps the node's catalog current, telling the parent
-// about every change. A stored value that does not validate (written to the bucket directly,
-// bypassing the API) is logged and skipped — it never reaches a runner.
+// Spec feed: watches the spec bucket and keeps the node's catalog current. The initial load only
+// fills the catalog (runners read it when they start) and ends with SPECS_LOADED; after that every
+// change is told to the parent. A stored value that does not validate (written to the bucket
+// directly, bypassing the API) is logged and skipped — it never reaches a runner.
+//
+// Entries already queued by the watch are consumed without returning to the event loop, so the
+// feed yields every YIELD_EVERY entries: loading 100k specs must not starve the lease renewals.
 
 import { fromCallback } from 'xstate';
 import type { KV } from '@nats-io/kv';
@@ -19,6 +23,8 @@ export interface FeedInput {
   catalog: SpecCatalog;
   log: Logger;
 }
+
+const YIELD_EVERY = 256;
 
 export const specFeed = fromCallback<{ type: 'noop' }, FeedInput>(({ input, sendBack }) => {
   const { kv, catalog } = input;
@@ -45,7 +51,9 @@ export const specFeed = fromCallback<{ type: 'noop' }, FeedInput>(({ input, send
     }
     stop = () => watcher.stop();
     if (status.values === 0) markLoaded();
+    let n = 0;
     for await (const e of watcher) {
+      if (++n % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
       if (e.operation === 'PUT') {
         let raw: unknown;
         try {
@@ -58,9 +66,9 @@ export const specFeed = fromCallback<{ type: 'noop' }, FeedInput>(({ input, send
           log.error({ check: e.key, revision: e.revision, error: v.error }, 'stored spec is invalid; ignored');
         } else {
           const spec = normalizeSpec(e.key, v.spec);
-          if (catalog.set(spec, e.revision)) sendBack({ type: 'SPEC_SET', spec } satisfies FeedEvent);
+          if (catalog.set(spec, e.revision) && loaded) sendBack({ type: 'SPEC_SET', spec } satisfies FeedEvent);
         }
-      } else if (catalog.delete(e.key)) {
+      } else if (catalog.delete(e.key) && loaded) {
         sendBack({ type: 'SPEC_REMOVED', id: e.key } satisfies FeedEvent);
       }
       if (e.isUpdate || e.delta === 0) markLoaded();

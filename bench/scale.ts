@@ -58,6 +58,8 @@ runBench('scale', async (cleanup) => {
   /** Results per check in each interval of the window (more than one = a check probed twice). */
   const perCheck: Map<string, number>[] = Array.from({ length: INTERVALS }, () => new Map());
   const epochs = new Map<number, number>();
+  /** A few examples of a second result of a check within one interval (times relative to the window start). */
+  const twice: { check: string; slot: number; at: number; epoch: number }[] = [];
   nc.subscribe('lookout.result.>', {
     callback: (err, m) => {
       if (err) return;
@@ -65,7 +67,9 @@ runBench('scale', async (cleanup) => {
       const r = m.json<{ checkId: string; at: string; slot: number; skipped: number; epoch: number }>();
       const w = Math.floor((r.slot - windowFrom) / INTERVAL);
       if (w < 0 || w >= INTERVALS) return;
-      perCheck[w]!.set(r.checkId, (perCheck[w]!.get(r.checkId) ?? 0) + 1);
+      const n = (perCheck[w]!.get(r.checkId) ?? 0) + 1;
+      perCheck[w]!.set(r.checkId, n);
+      if (n > 1 && twice.length < 5) twice.push({ check: r.checkId, slot: r.slot - windowFrom, at: Date.parse(r.at) - windowFrom, epoch: r.epoch });
       epochs.set(r.epoch, (epochs.get(r.epoch) ?? 0) + 1);
       const l = Date.parse(r.at) - r.slot;
       if (l < 0) early++;
@@ -173,6 +177,11 @@ runBench('scale', async (cleanup) => {
     checksNotProbedInAnInterval: perCheck.map((m) => CHECKS - m.size),
     resultEpochs: Object.fromEntries(epochs),
     leaseLostAtStartup: node.logs.some((l) => l.msg === 'no longer leader'),
+    probedTwiceExamples: twice,
+    nodeEvents: node.logs
+      .filter((l) => ['elected leader', 'no longer leader', 'following assignment', 'assignment applied', 'specs loaded'].includes(String(l.msg)))
+      .map((l) => ({ t: Date.parse(String(l.time)) - t0, msg: l.msg, ...(l.epoch !== undefined ? { epoch: l.epoch } : {}), ...(l.term !== undefined ? { term: l.term } : {}), ...(l.gained !== undefined ? { gained: l.gained, lost: l.lost } : {}) })),
+    windowStartMs: windowFrom - t0,
     heartbeatGapMaxMs: { startup: maxGap(t0, windowFrom), window: maxGap(windowFrom, windowTo) },
     expectedResults: CHECKS * INTERVALS,
     eventLoopLagP99MaxMs: round(lagP99Max * 1000, 1),

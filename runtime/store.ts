@@ -105,26 +105,62 @@ const vantageOf = (r: StoredResult) => (isCount(r.vantage) ? r.vantage : 0);
  * vantage points publish on one subject and the newest is another's, the retained messages of the
  * subject (at most LOOKOUT_RESULTS_PER_CHECK) are walked oldest to newest.
  */
-export function streamResultHistory(jsm: JetStreamManager, s: Subjects): ResultHistory {
+export function streamResultHistory(jsm: JetStreamManager, s: Subjects, maxInFlight = RESUME_LOOKUPS_IN_FLIGHT): ResultHistory {
   const stream = s.resultStream();
+  const limit = limiter(maxInFlight);
   return {
-    async last(id, vantage) {
-      const subject = s.result(id);
-      const newest = await jsm.streams.getMessage(stream, { last_by_subj: subject });
-      if (!newest) return null;
-      const r = newest.json<StoredResult>();
-      if (vantageOf(r) === vantage) return toResume(r);
-      let found: StoredResult | null = null;
-      for (let seq = 0; seq < newest.seq; ) {
-        const m = await jsm.direct.getMessage(stream, { next_by_subj: subject, seq: seq + 1 });
-        if (!m || m.seq >= newest.seq) break;
-        const x = m.json<StoredResult>();
-        if (vantageOf(x) === vantage) found = x;
-        seq = m.seq;
-      }
-      return found ? toResume(found) : null;
-    },
+    last: (id, vantage) => limit(() => lastOf(id, vantage)),
   };
+
+  async function lastOf(id: string, vantage: number): Promise<ResumeState | null> {
+    const subject = s.result(id);
+    const newest = await jsm.direct.getMessage(stream, { last_by_subj: subject });
+    if (!newest) return null;
+    const r = newest.json<StoredResult>();
+    if (vantageOf(r) === vantage) return toResume(r);
+    let found: StoredResult | null = null;
+    for (let seq = 0; seq < newest.seq; ) {
+      const m = await jsm.direct.getMessage(stream, { next_by_subj: subject, seq: seq + 1 });
+      if (!m || m.seq >= newest.seq) break;
+      const x = m.json<StoredResult>();
+      if (vantageOf(x) === vantage) found = x;
+      seq = m.seq;
+    }
+    return found ? toResume(found) : null;
+  }
+}
+
+/**
+ * Lookups in flight at once. Gaining many checks at once (a node starting with 100k, a failover)
+ * must not fire 100k JetStream requests in one go; queued lookups simply wait their turn (a probe
+ * that finishes first is parked until its lookup returns).
+ */
+export const RESUME_LOOKUPS_IN_FLIGHT = 64;
+
+/** Run at most `n` of the given async jobs at once, in arrival order. */
+export function limiter(n: number): <T>(job: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const queue: (() => void)[] = [];
+  const next = () => {
+    if (running >= n) return;
+    const start = queue.shift();
+    if (start) {
+      running++;
+      start();
+    }
+  };
+  return <T>(job: () => Promise<T>) =>
+    new Promise<T>((resolve, reject) => {
+      queue.push(() =>
+        job()
+          .then(resolve, reject)
+          .finally(() => {
+            running--;
+            next();
+          }),
+      );
+      next();
+    });
 }
 
 export async function openStores(nc: NatsConnection, s: Subjects, cfg: StoreConfig): Promise<{ kv: KV; jsm: JetStreamManager }> {

@@ -25,6 +25,8 @@ test('runs exactly the checks of the assigned shards, follows changes, stops on 
   const { f, catalog, owner } = setup(ids);
   expect(owner.getSnapshot().value).toBe('waiting');
   owner.send({ type: 'ASSIGN', slots: [0, 1].map((shard) => ({ shard, rank: 0 })), epoch: 3 });
+  expect(owner.getSnapshot().value).toBe('waiting'); // until the catalog has loaded
+  owner.send({ type: 'SPECS_LOADED' });
   expect(owner.getSnapshot().context.runners.size).toBe(2);
   f.clock.advance(1000);
   await f.settle();
