@@ -28,7 +28,7 @@ import { histogramDelta, histogramQuantile, sum, type Samples } from './lib/prom
 import { checkId, putSpecs } from './lib/specs';
 import { dist } from './lib/stats';
 import { startTcpSink } from './lib/targets';
-import { envInt, note, round, runBench, sleep, waitFor } from './lib/util';
+import { envInt, GiveUp, note, round, runBench, sleep, waitFor } from './lib/util';
 
 const CHECKS = envInt('BENCH_CHECKS', 100_000);
 const INTERVAL = envInt('BENCH_INTERVAL_MS', 60_000);
@@ -100,6 +100,7 @@ runBench('scale', async (cleanup) => {
   const owned = await waitFor(
     'lookout_checks_owned = all checks',
     async () => {
+      if (!node.alive()) throw new GiveUp(`the node exited (${String(await node.exited)}) before owning every check`);
       const s = await node.metrics();
       return sum(s, 'lookout_checks_owned') === CHECKS ? { at: Date.now(), s } : null;
     },

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { scrape, type Samples } from './prom';
-import { waitFor } from './util';
+import { GiveUp, waitFor } from './util';
 
 export const CLI = join(__dirname, '..', '..', 'runtime', 'cli.js');
 
@@ -84,7 +84,7 @@ export function spawnNode(opts: NodeOptions): NodeProc {
         () => {
           const found = logs.find(pred);
           if (found) return found;
-          if (!node.alive()) throw new Error(`${opts.id} exited`);
+          if (!node.alive()) throw new GiveUp(`${opts.id} exited`);
           return undefined;
         },
         timeoutMs,

@@ -7,6 +7,9 @@ import { loadavg } from 'node:os';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Thrown by a waitFor probe to stop waiting at once (e.g. the process being waited on died). */
+export class GiveUp extends Error {}
+
 /**
  * Call `probe` until it returns something other than false/undefined/null, or throw after
  * `timeoutMs` naming what was awaited and the last reason it was not ready.
@@ -20,6 +23,7 @@ export async function waitFor<T>(what: string, probe: () => T | Promise<T>, time
       if (v !== false && v !== undefined && v !== null) return v as NonNullable<Exclude<T, false>>;
       last = `returned ${String(v)}`;
     } catch (err) {
+      if (err instanceof GiveUp) throw err;
       last = err;
     }
     if (performance.now() >= deadline) {
