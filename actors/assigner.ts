@@ -27,6 +27,8 @@ export interface AssignerInput {
   vantagePoints: number;
   quietMs: number;
   maxDelayMs: number;
+  /** Monotonic instant before which the first map of this term is not written (0: no wait). */
+  firstMapNotBefore?: number;
   clock: Clock;
   log: Logger;
   /** The latest live members (alive + suspect) when the assigner starts. */
@@ -87,8 +89,12 @@ export const assignerMachine = setup({
   },
   delays: {
     quiet: ({ context }) => {
-      const bound = (context.pendingSince ?? context.clock.monotonic()) + context.maxDelayMs - context.clock.monotonic();
-      return Math.max(0, Math.min(context.quietMs, bound));
+      const now = context.clock.monotonic();
+      const bound = (context.pendingSince ?? now) + context.maxDelayMs - now;
+      const delay = Math.max(0, Math.min(context.quietMs, bound));
+      // Only the first map of a term waits for a freshly started node to have heard its peers.
+      const firstOfTerm = context.stored?.record?.term !== context.term;
+      return firstOfTerm ? Math.max(delay, (context.firstMapNotBefore ?? 0) - now) : delay;
     },
   },
 }).createMachine({

@@ -20,6 +20,7 @@ import type { Metrics } from '../runtime/metrics';
 import type { ResultHistory } from '../runtime/store';
 import type { Subjects } from '../runtime/subjects';
 import type { DueHandler, TimerQueue } from '../runtime/timer-queue';
+import type { CatchUpPacer } from './catch-up-pacer';
 import { CheckTable, type Directive, type ResumeState } from './check-table';
 
 /** Everything a runner touches outside itself. Unit tests pass fakes; the node passes NATS. */
@@ -39,6 +40,8 @@ export interface RunnerPorts {
   graceMs: number;
   /** A check left this runner for good (deleted): drop per-check resources such as pooled sockets. */
   release(id: string): void;
+  /** Node-wide pacing of catch-up probes after a failover. */
+  catchUps: CatchUpPacer;
 }
 
 export interface RunnerInput {
@@ -229,7 +232,7 @@ export const checkRunnerMachine = setup({
   id: 'checkRunner',
   context: ({ input, self }) => {
     const { ports } = input;
-    const table = new CheckTable({ nodeId: ports.nodeId, vantage: input.rank, jitterMs: ports.jitterMs, random: ports.random });
+    const table = new CheckTable({ nodeId: ports.nodeId, vantage: input.rank, jitterMs: ports.jitterMs, random: ports.random, catchUps: ports.catchUps });
     table.epoch = input.epoch;
     const send = (e: RunnerEvent) => {
       if (self.getSnapshot().status === 'active') self.send(e);

@@ -22,6 +22,7 @@ import type { ProbeOutcome } from '../checks/outcome';
 import type { NormalizedSpec } from '../checks/spec';
 import { applyOutcome, initialVerdict, type Verdict, type VerdictState } from '../checks/verdict';
 import type { ResultMessage, StatusMessage } from '../runtime/messages';
+import type { CatchUpPacer } from './catch-up-pacer';
 import { followingSlot, jitterBound, nextSlot } from '../runtime/slots';
 
 /** What a new owner needs to continue a check: taken from its last published result. */
@@ -83,6 +84,8 @@ export interface TableOptions {
   jitterMs: number;
   /** A number in [0, 1): injected so tests are deterministic. */
   random: () => number;
+  /** Node-wide pacing of catch-up probes (shared by every table of the node). */
+  catchUps: CatchUpPacer;
 }
 
 export class CheckTable {
@@ -123,12 +126,13 @@ export class CheckTable {
       // the handover and now had no owner, so catch up instead of waiting for the next slot.
       const regular = nextSlot(spec.id, spec.intervalMs, Math.max(now, startAt) - 1);
       const missed = startAt > now - spec.intervalMs && nextSlot(spec.id, spec.intervalMs, startAt - 1) < now;
-      const slot = missed ? this.catchUpAt(now, regular) : regular;
+      const catchUp = missed ? this.catchUpAt(now, regular, spec.intervalMs) : null;
+      const slot = catchUp ?? regular;
       this.checks.set(spec.id, {
         spec,
         slot,
         slotInterval: spec.intervalMs,
-        catchUp: missed,
+        catchUp: catchUp !== null,
         inFlight: null,
         verdict: null,
         resume: 'first',
@@ -245,8 +249,9 @@ export class CheckTable {
       e.verdict = { status: state.status, history: state.history };
       e.seq = state.seq;
       e.published = state.status;
-      if (overdue && !e.inFlight && e.lastStartedAt === null && e.slot - now > intervalMs / 2) {
-        e.slot = this.catchUpAt(now, e.slot);
+      const catchUp = overdue && !e.inFlight && e.lastStartedAt === null ? this.catchUpAt(now, e.slot, intervalMs) : null;
+      if (catchUp !== null) {
+        e.slot = catchUp;
         e.catchUp = true;
         out.push(this.scheduleAt(id, e.slot, intervalMs));
       }
@@ -309,12 +314,14 @@ export class CheckTable {
   }
 
   /**
-   * When a catch-up probe runs: somewhere in the first half of the wait for the regular slot. A
-   * failover hands a node many overdue checks at once; spreading their catch-ups this way costs at
-   * most one extra interval's worth of probes over half an interval, never a burst.
+   * When a catch-up probe runs, or null when it is not worth one: the node-wide pacer's next free
+   * place, if that still comes in the first half of the wait for the regular slot (later, the
+   * regular slot is soon enough). A failover of many checks becomes a paced trickle, not a burst.
    */
-  private catchUpAt(now: number, regularSlot: number): number {
-    return now + Math.floor(this.opts.random() * Math.max(0, regularSlot - now) / 2);
+  private catchUpAt(now: number, regularSlot: number, intervalMs: number): number | null {
+    if (regularSlot - now <= intervalMs / 2) return null;
+    if (this.opts.catchUps.peek(now) > now + (regularSlot - now) / 2) return null;
+    return this.opts.catchUps.take(now);
   }
 
   private scheduleAt(id: string, slot: number, intervalMs: number): Directive {

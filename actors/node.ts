@@ -246,9 +246,10 @@ export const nodeMachine = setup({
                   store: context.assignmentStore,
                   shardCount: context.catalog.shardCount,
                   vantagePoints: context.cluster.vantagePoints,
-                  // A new leader first listens for heartbeats, so its first map is not "just me".
-                  quietMs: Math.max(context.cluster.rebalanceQuietMs, context.startedAt + context.cluster.suspectAfterMs - context.ports.clock.monotonic()),
-                  maxDelayMs: Math.max(context.cluster.rebalanceMaxDelayMs, context.startedAt + context.cluster.suspectAfterMs - context.ports.clock.monotonic()),
+                  quietMs: context.cluster.rebalanceQuietMs,
+                  maxDelayMs: context.cluster.rebalanceMaxDelayMs,
+                  // A node that just started first listens for heartbeats, so its first map is not "just me".
+                  firstMapNotBefore: context.startedAt + context.cluster.suspectAfterMs,
                   clock: context.ports.clock,
                   log: context.ports.log,
                   live: live(context.view),

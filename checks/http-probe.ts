@@ -60,13 +60,31 @@ export async function probeHttp(spec: NormalizedSpec, signal?: AbortSignal): Pro
   }
   const total = deadline.elapsed();
   deadline.dispose();
-  for (const client of attempt.clients) client.destroy().catch(noop);
+  withoutStacks(() => {
+    for (const client of attempt.clients) client.destroy().catch(noop);
+  });
   failure ??= latencyFailure(total, spec.http.maxLatencyMs);
   return buildOutcome(total, timings, failure, {
     ...(attempt.status !== undefined ? { httpStatus: attempt.status } : {}),
     ...(attempt.body ? { bodyBytes: attempt.body.bytes.length, truncated: attempt.body.truncated } : {}),
     ...(spec.http.maxRedirects > 0 ? { redirects: attempt.redirects } : {}),
   });
+}
+
+/**
+ * Tearing a response or a client down makes undici create errors (RequestAbortedError,
+ * ClientDestroyedError) that nobody reads; capturing and formatting their stack traces was ~13% of
+ * the CPU of a fresh-connection probe (BENCHMARKS.md §1). They are created synchronously inside
+ * destroy(), so stack capture is switched off for exactly that call.
+ */
+function withoutStacks(teardown: () => void): void {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    teardown();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 /** Request the target, following redirects when allowed; the failure, or null when all passed. */
@@ -92,7 +110,7 @@ async function exchange(spec: NormalizedSpec, deadline: Deadline, a: HttpAttempt
     const location = http.maxRedirects > 0 && REDIRECT_STATUSES.has(res.statusCode) ? firstValue(res.headers.location) : undefined;
     if (location === undefined) return judge(http, res, a);
 
-    res.body.destroy();
+    withoutStacks(() => res.body.destroy());
     if (a.redirects >= http.maxRedirects) {
       return { reason: FailureReason.status, message: `too many redirects (more than ${http.maxRedirects})` };
     }
@@ -123,7 +141,7 @@ function redirected(hop: HopRequest, status: number, from: URL, to: URL): HopReq
 /** Check status, then the body assertions (reading at most maxBodyBytes). */
 async function judge(http: HttpSpec, res: Response, a: HttpAttempt): Promise<Failure | null> {
   if (!statusMatches(res.statusCode, http.expectStatus)) {
-    res.body.destroy();
+    withoutStacks(() => res.body.destroy());
     return { reason: FailureReason.status, message: `expected status ${describeStatusSet(http.expectStatus)}, got ${res.statusCode}` };
   }
   const assertsBody = http.bodyContains !== undefined || http.bodyRegex !== undefined || http.json.length > 0;
@@ -132,7 +150,7 @@ async function judge(http: HttpSpec, res: Response, a: HttpAttempt): Promise<Fai
     // a small body of known length is read; anything else is dropped with the connection.
     const length = Number(res.headers['content-length']);
     if (http.reuseConnection && length <= http.maxBodyBytes) a.body = await readCapped(res.body, http.maxBodyBytes);
-    else res.body.destroy();
+    else withoutStacks(() => res.body.destroy());
     return null;
   }
   a.body = await readCapped(res.body, http.maxBodyBytes);

@@ -164,7 +164,20 @@ export interface NormalizedSpec {
   policy: NormalizedPolicy;
 }
 
+// Normalized specs are held for every check a node knows (100k of them at scale), so the parts
+// most specs leave at their defaults are shared, frozen objects rather than fresh copies.
+const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+const NO_LABELS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+const NO_JSON: JsonAssertion[] = Object.freeze([]) as unknown as JsonAssertion[];
+const DEFAULT_TLS = Object.freeze({ verify: SPEC_DEFAULTS.tlsVerify });
+let defaultPolicy: NormalizedPolicy | null = null;
+
 export function normalizePolicy(p: PolicySpec | undefined): NormalizedPolicy {
+  if (p === undefined) return (defaultPolicy ??= Object.freeze(computePolicy(undefined)) as NormalizedPolicy);
+  return computePolicy(p);
+}
+
+function computePolicy(p: PolicySpec | undefined): NormalizedPolicy {
   if (p?.type === 'consecutive') {
     const rise = p.rise ?? SPEC_DEFAULTS.rise;
     const fall = p.fall ?? SPEC_DEFAULTS.fall;
@@ -177,7 +190,8 @@ export function normalizePolicy(p: PolicySpec | undefined): NormalizedPolicy {
 }
 
 function normalizeTls(t: TlsOptions | undefined) {
-  return { verify: t?.verify ?? SPEC_DEFAULTS.tlsVerify, ...(t?.servername ? { servername: t.servername } : {}) };
+  if (!t || (t.verify === undefined && !t.servername)) return DEFAULT_TLS;
+  return { verify: t.verify ?? SPEC_DEFAULTS.tlsVerify, ...(t.servername ? { servername: t.servername } : {}) };
 }
 
 /** Fill defaults. The input must already have passed `validateSpec`. */
@@ -191,15 +205,15 @@ export function normalizeSpec(id: string, s: CheckSpec): NormalizedSpec {
     intervalMs: s.intervalMs ?? SPEC_DEFAULTS.intervalMs,
     timeoutMs: s.timeoutMs ?? Math.min(SPEC_DEFAULTS.timeoutMs, (s.intervalMs ?? SPEC_DEFAULTS.intervalMs) - 1),
     replicas: s.replicas ?? SPEC_DEFAULTS.replicas,
-    labels: s.labels ?? {},
+    labels: s.labels ?? NO_LABELS,
     http: {
       method: h.method ?? SPEC_DEFAULTS.method,
-      headers: h.headers ?? {},
+      headers: h.headers ?? NO_HEADERS,
       ...(h.body !== undefined ? { body: h.body } : {}),
       expectStatus: h.expectStatus ?? SPEC_DEFAULTS.expectStatus,
       ...(h.bodyContains !== undefined ? { bodyContains: h.bodyContains } : {}),
       ...(h.bodyRegex !== undefined ? { bodyRegex: h.bodyRegex } : {}),
-      json: h.json ?? [],
+      json: h.json ?? NO_JSON,
       ...(h.maxLatencyMs !== undefined ? { maxLatencyMs: h.maxLatencyMs } : {}),
       tls: normalizeTls(h.tls),
       maxRedirects: h.maxRedirects ?? SPEC_DEFAULTS.maxRedirects,

@@ -93,6 +93,7 @@ export const SETTINGS = {
   resultsMaxBytes: { env: 'LOOKOUT_RESULTS_MAX_BYTES', flag: 'results-max-bytes', default: 256 * 1024 * 1024, parse: int(1024 * 1024, Number.MAX_SAFE_INTEGER), doc: 'Size cap of the result stream; oldest results go first.' },
   maxSpecBytes: { env: 'LOOKOUT_MAX_SPEC_BYTES', flag: 'max-spec-bytes', default: 256 * 1024, parse: int(1024, 1024 * 1024), doc: 'Largest spec payload accepted (NATS max_payload is 1 MiB by default).' },
   jitterMs: { env: 'LOOKOUT_JITTER_MS', flag: 'jitter-ms', default: 100, parse: int(0, 10_000), doc: 'Upper bound of the random delay added to each probe start (never more than 1% of the interval).' },
+  catchUpPerSecond: { env: 'LOOKOUT_CATCHUP_PER_SECOND', flag: 'catchup-per-second', default: 1000, parse: int(1, 1_000_000), doc: 'After a failover, overdue checks get an early catch-up probe; at most this many per second per node.' },
   shutdownGraceMs: { env: 'LOOKOUT_SHUTDOWN_GRACE_MS', flag: 'shutdown-grace-ms', default: 5_000, parse: int(0, 600_000), doc: 'On SIGTERM/SIGINT, how long in-flight probes may finish before they are abandoned.' },
   httpHost: { env: 'LOOKOUT_HTTP_HOST', flag: 'http-host', default: '0.0.0.0', parse: (raw: string) => raw, doc: 'Address of the /metrics, /healthz, /readyz endpoints.' },
   httpPort: { env: 'LOOKOUT_HTTP_PORT', flag: 'http-port', default: 9464, parse: int(0, 65535), doc: 'Port of the /metrics, /healthz, /readyz endpoints (0: any free port, logged at start).' },

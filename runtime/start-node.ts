@@ -8,6 +8,7 @@ import { closeHttpPool, releaseHttpClient, runProbe } from '../checks/probe';
 import type { RunnerPorts } from '../actors/check-runner';
 import { nodeMachine } from '../actors/node';
 import { SpecCatalog } from '../actors/spec-catalog';
+import { CatchUpPacer } from '../actors/catch-up-pacer';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
 import { createLogger, type Logger } from './logger';
@@ -72,6 +73,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     random: Math.random,
     graceMs: cfg.shutdownGraceMs,
     release: (id) => void releaseHttpClient(id),
+    catchUps: new CatchUpPacer(cfg.catchUpPerSecond),
   };
   const catalog = new SpecCatalog(cfg.shards);
   const actor = createActor(nodeMachine, {

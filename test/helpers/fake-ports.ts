@@ -6,6 +6,7 @@ import type { RunnerPorts } from '../../actors/check-runner';
 import type { ResumeState } from '../../actors/check-table';
 import type { ProbeOutcome } from '../../checks/outcome';
 import type { NormalizedSpec } from '../../checks/spec';
+import { CatchUpPacer } from '../../actors/catch-up-pacer';
 import { ManualClock } from '../../runtime/clock';
 import { createMetrics } from '../../runtime/metrics';
 import { subjects } from '../../runtime/subjects';
@@ -80,6 +81,7 @@ export function fakePorts(opts: { start?: number; jitterMs?: number; graceMs?: n
     random: () => 0.5,
     graceMs: opts.graceMs ?? 1000,
     release: (id) => f.released.push(id),
+    catchUps: new CatchUpPacer(1000),
   };
   return f;
 }

@@ -131,3 +131,25 @@ test('losing the compare-and-set re-reads the map and writes on top of it', asyn
   await run(clock, 2000);
   expect(store.writes.at(-1)).toMatchObject({ term: 7, epoch: 10, members: ['a', 'b', 'c'] });
 });
+
+test('a freshly started leader waits for heartbeats before its first map only, not before every rebalance', async () => {
+  const store = new FakeMapKey();
+  const clock = new ManualClock();
+  const actor = createActor(assignerMachine, {
+    clock,
+    input: {
+      term: 3, node: 'a', store, shardCount: 16, vantagePoints: 1, quietMs: 300, maxDelayMs: 1000,
+      firstMapNotBefore: clock.monotonic() + 1500, clock, log: pino({ level: 'silent' }), live: ['a'], stillLeader: () => true, announce: () => {},
+    },
+  });
+  actor.start();
+  await run(clock, 1400);
+  expect(store.writes).toHaveLength(0);
+  actor.send({ type: 'MEMBERS', live: ['a', 'b'] });
+  await run(clock, 320);
+  expect(store.writes.map((w) => w.members)).toEqual([['a', 'b']]);
+  // Later changes wait only for the ordinary quiet period.
+  actor.send({ type: 'MEMBERS', live: ['a', 'b', 'c'] });
+  await run(clock, 310);
+  expect(store.writes).toHaveLength(2);
+});
