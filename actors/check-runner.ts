@@ -92,13 +92,10 @@ function carryOut(ctx: RunnerContext, directives: Directive[]): void {
         ports.queue.delete(d.id);
         break;
       case 'resume':
-        ports.history.last(d.id, d.vantage).then(
-          (state) => ctx.send({ type: 'RESUMED', id: d.id, state }),
-          (err: unknown) => {
-            ctx.log.warn({ check: d.id, err }, 'could not read last result; starting the check fresh');
-            ctx.send({ type: 'RESUMED', id: d.id, state: null });
-          },
-        );
+        ports.history.last(d.id, d.vantage, (err, state) => {
+          if (err) ctx.log.warn({ check: d.id, err }, 'could not read last result; starting the check fresh');
+          ctx.send({ type: 'RESUMED', id: d.id, state });
+        });
         break;
       case 'probe': {
         const ac = new AbortController();

@@ -68,8 +68,8 @@ interface CheckEntry {
   verdict: VerdictState | null;
   /** first: lookup at gain time; atFirstDue: look up again at the first probe; second: that lookup is out. */
   resume: 'first' | 'atFirstDue' | 'second' | 'done';
-  /** Outcomes that finished before the lookup did; applied in order once it returns. */
-  parked: Parked[];
+  /** Outcomes that finished before the lookup did; applied in order once it returns (rare: allocated on demand). */
+  parked: Parked[] | null;
   seq: number;
   published: Verdict | 'unknown';
   skipped: number;
@@ -136,7 +136,7 @@ export class CheckTable {
         inFlight: null,
         verdict: null,
         resume: 'first',
-        parked: [],
+        parked: null,
         seq: 0,
         published: 'unknown',
         skipped: 0,
@@ -226,7 +226,7 @@ export class CheckTable {
     const { spec, ...inFlight } = e.inFlight;
     e.inFlight = null;
     if (e.verdict === null) {
-      e.parked.push({ inFlight, spec, outcome });
+      (e.parked ??= []).push({ inFlight, spec, outcome });
       return [];
     }
     return this.apply(id, e, inFlight, spec, outcome);
@@ -258,7 +258,9 @@ export class CheckTable {
     } else {
       e.verdict = initialVerdict(e.spec.policy);
     }
-    for (const p of e.parked.splice(0)) out.push(...this.apply(id, e, p.inFlight, p.spec, p.outcome));
+    const parked = e.parked ?? [];
+    e.parked = null;
+    for (const p of parked) out.push(...this.apply(id, e, p.inFlight, p.spec, p.outcome));
     return out;
   }
 

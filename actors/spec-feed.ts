@@ -34,13 +34,21 @@ export const specFeed = fromCallback<{ type: 'noop' }, FeedInput>(({ input, send
   let stop: () => void = () => {
     stopped = true;
   };
+  const stopAll = () => {
+    stopped = true;
+    stop();
+  };
   let loaded = false;
   const markLoaded = () => {
     if (loaded) return;
     loaded = true;
     const ms = Math.round(performance.now() - t0);
     log.info({ specs: catalog.size, ms }, 'specs loaded');
-    sendBack({ type: 'SPECS_LOADED', count: catalog.size, ms } satisfies FeedEvent);
+    // Outside the watch loop: starting every runner can take a while, and the loop's current batch
+    // of entries (tens of MB at 100k specs) should be free to collect meanwhile.
+    setImmediate(() => {
+      if (!stopped) sendBack({ type: 'SPECS_LOADED', count: catalog.size, ms } satisfies FeedEvent);
+    });
   };
   void (async () => {
     const status = await kv.status();
@@ -76,5 +84,5 @@ export const specFeed = fromCallback<{ type: 'noop' }, FeedInput>(({ input, send
   })().catch((err: unknown) => {
     log.error({ err }, 'spec watch failed');
   });
-  return () => stop();
+  return stopAll;
 });

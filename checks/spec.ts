@@ -196,8 +196,6 @@ function normalizeTls(t: TlsOptions | undefined) {
 
 /** Fill defaults. The input must already have passed `validateSpec`. */
 export function normalizeSpec(id: string, s: CheckSpec): NormalizedSpec {
-  const h = s.http ?? {};
-  const t = s.tcp ?? {};
   return {
     id,
     kind: s.kind,
@@ -206,27 +204,39 @@ export function normalizeSpec(id: string, s: CheckSpec): NormalizedSpec {
     timeoutMs: s.timeoutMs ?? Math.min(SPEC_DEFAULTS.timeoutMs, (s.intervalMs ?? SPEC_DEFAULTS.intervalMs) - 1),
     replicas: s.replicas ?? SPEC_DEFAULTS.replicas,
     labels: s.labels ?? NO_LABELS,
-    http: {
-      method: h.method ?? SPEC_DEFAULTS.method,
-      headers: h.headers ?? NO_HEADERS,
-      ...(h.body !== undefined ? { body: h.body } : {}),
-      expectStatus: h.expectStatus ?? SPEC_DEFAULTS.expectStatus,
-      ...(h.bodyContains !== undefined ? { bodyContains: h.bodyContains } : {}),
-      ...(h.bodyRegex !== undefined ? { bodyRegex: h.bodyRegex } : {}),
-      json: h.json ?? NO_JSON,
-      ...(h.maxLatencyMs !== undefined ? { maxLatencyMs: h.maxLatencyMs } : {}),
-      tls: normalizeTls(h.tls),
-      maxRedirects: h.maxRedirects ?? SPEC_DEFAULTS.maxRedirects,
-      maxBodyBytes: h.maxBodyBytes ?? SPEC_DEFAULTS.maxBodyBytes,
-      reuseConnection: h.reuseConnection ?? false,
-    },
-    tcp: {
-      ...(t.tls ? { tls: normalizeTls(t.tls) } : {}),
-      ...(t.send !== undefined ? { send: t.send } : {}),
-      ...(t.expect !== undefined ? { expect: t.expect } : {}),
-      ...(t.maxLatencyMs !== undefined ? { maxLatencyMs: t.maxLatencyMs } : {}),
-      maxBodyBytes: t.maxBodyBytes ?? SPEC_DEFAULTS.maxBodyBytes,
-    },
+    // The options of the other kind are never read: one frozen default object serves every spec.
+    http: s.kind === 'http' ? normalizeHttp(s.http ?? {}) : (UNUSED_HTTP ??= Object.freeze(normalizeHttp({}))),
+    tcp: s.kind === 'tcp' ? normalizeTcp(s.tcp ?? {}) : (UNUSED_TCP ??= Object.freeze(normalizeTcp({}))),
     policy: normalizePolicy(s.policy),
+  };
+}
+
+let UNUSED_HTTP: NormalizedSpec['http'] | null = null;
+let UNUSED_TCP: NormalizedSpec['tcp'] | null = null;
+
+function normalizeHttp(h: HttpOptions): NormalizedSpec['http'] {
+  return {
+    method: h.method ?? SPEC_DEFAULTS.method,
+    headers: h.headers ?? NO_HEADERS,
+    ...(h.body !== undefined ? { body: h.body } : {}),
+    expectStatus: h.expectStatus ?? SPEC_DEFAULTS.expectStatus,
+    ...(h.bodyContains !== undefined ? { bodyContains: h.bodyContains } : {}),
+    ...(h.bodyRegex !== undefined ? { bodyRegex: h.bodyRegex } : {}),
+    json: h.json ?? NO_JSON,
+    ...(h.maxLatencyMs !== undefined ? { maxLatencyMs: h.maxLatencyMs } : {}),
+    tls: normalizeTls(h.tls),
+    maxRedirects: h.maxRedirects ?? SPEC_DEFAULTS.maxRedirects,
+    maxBodyBytes: h.maxBodyBytes ?? SPEC_DEFAULTS.maxBodyBytes,
+    reuseConnection: h.reuseConnection ?? false,
+  };
+}
+
+function normalizeTcp(t: TcpOptions): NormalizedSpec['tcp'] {
+  return {
+    ...(t.tls ? { tls: normalizeTls(t.tls) } : {}),
+    ...(t.send !== undefined ? { send: t.send } : {}),
+    ...(t.expect !== undefined ? { expect: t.expect } : {}),
+    ...(t.maxLatencyMs !== undefined ? { maxLatencyMs: t.maxLatencyMs } : {}),
+    maxBodyBytes: t.maxBodyBytes ?? SPEC_DEFAULTS.maxBodyBytes,
   };
 }

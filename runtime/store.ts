@@ -32,8 +32,12 @@ export interface SpecStore {
 
 /** The narrow port check runners use to continue a check where its last owner left it. */
 export interface ResultHistory {
-  /** The newest retained result of `id` from vantage point `vantage`. */
-  last(id: string, vantage: number): Promise<ResumeState | null>;
+  /**
+   * The newest retained result of `id` from vantage point `vantage`, handed to `done` (null: none;
+   * an error: it could not be read). A callback, not a promise: a node gaining 100k checks queues
+   * 100k lookups, and a queued lookup should cost a small record, not a promise chain.
+   */
+  last(id: string, vantage: number, done: (err: unknown, state: ResumeState | null) => void): void;
 }
 
 export type StoreConfig = Pick<Config, 'kvReplicas' | 'resultsMaxAgeMs' | 'resultsPerCheck' | 'resultsMaxBytes'>;
@@ -107,9 +111,9 @@ const vantageOf = (r: StoredResult) => (isCount(r.vantage) ? r.vantage : 0);
  */
 export function streamResultHistory(jsm: JetStreamManager, s: Subjects, maxInFlight = RESUME_LOOKUPS_IN_FLIGHT): ResultHistory {
   const stream = s.resultStream();
-  const limit = limiter(maxInFlight);
+  const queue = new LookupQueue(maxInFlight, lastOf);
   return {
-    last: (id, vantage) => limit(() => lastOf(id, vantage)),
+    last: (id, vantage, done) => queue.push(id, vantage, done),
   };
 
   async function lastOf(id: string, vantage: number): Promise<ResumeState | null> {
@@ -137,30 +141,56 @@ export function streamResultHistory(jsm: JetStreamManager, s: Subjects, maxInFli
  */
 export const RESUME_LOOKUPS_IN_FLIGHT = 64;
 
-/** Run at most `n` of the given async jobs at once, in arrival order. */
-export function limiter(n: number): <T>(job: () => Promise<T>) => Promise<T> {
-  let running = 0;
-  const queue: (() => void)[] = [];
-  const next = () => {
-    if (running >= n) return;
-    const start = queue.shift();
-    if (start) {
-      running++;
-      start();
-    }
-  };
-  return <T>(job: () => Promise<T>) =>
-    new Promise<T>((resolve, reject) => {
-      queue.push(() =>
-        job()
-          .then(resolve, reject)
-          .finally(() => {
-            running--;
-            next();
-          }),
+interface Lookup {
+  id: string;
+  vantage: number;
+  done: (err: unknown, state: ResumeState | null) => void;
+}
+
+/**
+ * Lookups waiting their turn as plain records (FIFO, at most `n` running). A ring of records
+ * rather than an array shifted from the front, so 100k queued lookups cost O(1) each.
+ */
+export class LookupQueue {
+  private waiting: (Lookup | undefined)[] = [];
+  private head = 0;
+  private running = 0;
+
+  constructor(
+    private readonly n: number,
+    private readonly run: (id: string, vantage: number) => Promise<ResumeState | null>,
+  ) {}
+
+  get pending(): number {
+    return this.waiting.length - this.head;
+  }
+
+  push(id: string, vantage: number, done: Lookup['done']): void {
+    this.waiting.push({ id, vantage, done });
+    this.next();
+  }
+
+  private next(): void {
+    while (this.running < this.n && this.head < this.waiting.length) {
+      const job = this.waiting[this.head]!;
+      this.waiting[this.head++] = undefined;
+      if (this.head > 1024 && this.head * 2 > this.waiting.length) {
+        this.waiting = this.waiting.slice(this.head);
+        this.head = 0;
+      }
+      this.running++;
+      this.run(job.id, job.vantage).then(
+        (state) => this.finish(job, null, state),
+        (err: unknown) => this.finish(job, err ?? new Error('lookup failed'), null),
       );
-      next();
-    });
+    }
+  }
+
+  private finish(job: Lookup, err: unknown, state: ResumeState | null): void {
+    this.running--;
+    job.done(err, state);
+    this.next();
+  }
 }
 
 export async function openStores(nc: NatsConnection, s: Subjects, cfg: StoreConfig): Promise<{ kv: KV; jsm: JetStreamManager }> {

@@ -1,0 +1,36 @@
+import { LookupQueue } from '../../runtime/store';
+import type { ResumeState } from '../../actors/check-table';
+
+const state = (seq: number): ResumeState => ({ seq, status: 'up', history: '1', slot: 0 });
+
+test('runs at most n lookups at once, every one, in arrival order', async () => {
+  let running = 0;
+  let peak = 0;
+  const started: string[] = [];
+  const q = new LookupQueue(3, async (id) => {
+    running++;
+    peak = Math.max(peak, running);
+    started.push(id);
+    await new Promise((r) => setImmediate(r));
+    running--;
+    return state(Number(id));
+  });
+  const got = await Promise.all(
+    Array.from({ length: 5000 }, (_, i) => new Promise<number>((resolve) => q.push(String(i), 0, (_err, s) => resolve(s!.seq)))),
+  );
+  expect(got).toEqual(Array.from({ length: 5000 }, (_, i) => i));
+  expect(peak).toBe(3);
+  expect(started).toEqual(Array.from({ length: 5000 }, (_, i) => String(i)));
+  expect(q.pending).toBe(0);
+});
+
+test('a failing lookup reports its error and frees its place', async () => {
+  const q = new LookupQueue(1, async (id) => {
+    if (id === 'bad') throw new Error('stream unavailable');
+    return state(1);
+  });
+  const bad = await new Promise<unknown>((resolve) => q.push('bad', 0, (err) => resolve(err)));
+  expect((bad as Error).message).toBe('stream unavailable');
+  const good = await new Promise<ResumeState | null>((resolve) => q.push('ok', 0, (_e, s) => resolve(s)));
+  expect(good).toEqual(state(1));
+});
