@@ -4,12 +4,13 @@
 // probes it. Ctrl-C stops everything it started and leaves no process behind.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ConfigError } from './config';
 import { startDemoTarget } from './demo-target';
 import { runClientCommand } from './cli-client';
+import { findNatsServer, NATS_SERVER_INSTALL_HINT, spawnNatsServer } from './nats-server-process';
 import { subjects } from './subjects';
 
 const USAGE = `Usage: lookout dev [--nodes N] [--dir DIR] [--metrics-port P] [--no-status]
@@ -26,16 +27,6 @@ status. Ctrl-C stops everything.
 
 const ROOT = resolve(__dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'runtime', 'cli.js');
-
-export function findNatsServer(env: NodeJS.ProcessEnv = process.env): string | null {
-  const candidates = [env.NATS_SERVER_BIN, ...(env.PATH ?? '').split(':').map((d) => d && join(d, 'nats-server')), '/usr/sbin/nats-server', '/usr/local/bin/nats-server'];
-  for (const c of candidates) if (c && existsSync(c)) return c;
-  return null;
-}
-
-const INSTALL_HINT =
-  'nats-server not found on PATH or in /usr/sbin. Install it: Debian/Ubuntu "sudo apt-get install nats-server", ' +
-  'macOS "brew install nats-server", or a release from https://github.com/nats-io/nats-server/releases (or set NATS_SERVER_BIN).';
 
 interface Options {
   nodes: number;
@@ -83,19 +74,11 @@ function waitExit(p: ChildProcess, ms: number): Promise<void> {
 async function startNats(bin: string, dir: string): Promise<{ proc: ChildProcess; url: string }> {
   const store = join(dir, 'nats');
   mkdirSync(store, { recursive: true });
-  for (const f of readdirSync(dir)) if (f.endsWith('.ports')) rmSync(join(dir, f));
   const log = openSync(join(dir, 'nats-server.log'), 'a');
-  const proc = spawn(bin, ['-js', '-sd', store, '-a', '127.0.0.1', '-p', '-1', '--ports_file_dir', dir], { stdio: ['ignore', log, log] });
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`nats-server exited with code ${proc.exitCode}; see ${join(dir, 'nats-server.log')}`);
-    const f = readdirSync(dir).find((x) => x.endsWith('.ports'));
-    if (f) {
-      const ports = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { nats: string[] };
-      return { proc, url: ports.nats[0]! };
-    }
-    if (Date.now() > deadline) throw new Error('nats-server did not start within 15 s');
-    await new Promise((r) => setTimeout(r, 50));
+  try {
+    return await spawnNatsServer({ bin, dir, args: ['-js', '-sd', store], stdio: ['ignore', log, log] });
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; see ${join(dir, 'nats-server.log')}`);
   }
 }
 
@@ -149,7 +132,7 @@ export async function runDev(argv: string[]): Promise<number> {
     return 0;
   }
   const bin = findNatsServer();
-  if (!bin) throw new Error(INSTALL_HINT);
+  if (!bin) throw new Error(NATS_SERVER_INSTALL_HINT);
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" (or "npm ci", which builds) first`);
   mkdirSync(join(opts.dir, 'logs'), { recursive: true });
 

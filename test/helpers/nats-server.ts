@@ -2,18 +2,17 @@
 // server (-p -1) and read back from its ports file, a temp JetStream store dir, and a clear error
 // when the binary is missing. Clusters of several servers with routes are supported too.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitFor } from './poll';
+import { freePort } from '../../bench/lib/util';
+import { findNatsServer, NATS_SERVER_INSTALL_HINT, spawnNatsServer } from '../../runtime/nats-server-process';
 
 export function natsServerBinary(): string {
-  const candidates = [process.env.NATS_SERVER_BIN, '/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'];
-  for (const c of candidates) if (c && existsSync(c)) return c;
-  for (const dir of (process.env.PATH ?? '').split(':')) if (dir && existsSync(join(dir, 'nats-server'))) return join(dir, 'nats-server');
-  throw new Error('nats-server not found: install it (Debian: apt-get install nats-server) or set NATS_SERVER_BIN');
+  const bin = findNatsServer();
+  if (!bin) throw new Error(NATS_SERVER_INSTALL_HINT);
+  return bin;
 }
 
 export interface NatsServer {
@@ -39,16 +38,7 @@ export interface ServerOptions {
   name?: string;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 function exited(proc: ChildProcess): Promise<void> {
   if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
@@ -62,27 +52,11 @@ export async function startNatsServer(opts: ServerOptions = {}): Promise<NatsSer
   const name = opts.name ?? `t${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   writeFileSync(conf, [`server_name: ${name}`, `jetstream { store_dir: "${join(dir, 'js')}" }`, opts.config ?? ''].join('\n'));
   let port = opts.port ?? -1;
-  let stderr = '';
 
   const launch = async (): Promise<ChildProcess> => {
-    for (const f of readdirSync(dir)) if (f.endsWith('.ports')) rmSync(join(dir, f));
-    stderr = '';
-    const proc = spawn(bin, ['-c', conf, '-a', '127.0.0.1', '-p', String(port), '--ports_file_dir', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
-    proc.stderr!.on('data', (d: Buffer) => {
-      stderr = (stderr + d.toString()).slice(-4000);
-    });
-    const portsFile = await waitFor(
-      'nats-server ports file',
-      () => {
-        if (proc.exitCode !== null) throw new Error(`nats-server exited with ${proc.exitCode}: ${stderr}`);
-        const f = readdirSync(dir).find((x) => x.endsWith('.ports'));
-        return f ? join(dir, f) : undefined;
-      },
-      { timeoutMs: 15_000 },
-    );
-    const ports = JSON.parse(readFileSync(portsFile, 'utf8')) as { nats: string[] };
-    port = Number(new URL(ports.nats[0]!).port);
-    return proc;
+    const started = await spawnNatsServer({ bin, dir, args: ['-c', conf], ...(port > 0 ? { port } : {}) });
+    port = started.port;
+    return started.proc;
   };
 
   let proc = await launch();

@@ -1,5 +1,8 @@
 // Wait by polling with a deadline, never by sleeping a fixed time. On timeout the error names
-// what was awaited and the last reason it was not yet true (nats-server's checkFor habit).
+// what was awaited and the last reason it was not yet true (nats-server's checkFor habit). The
+// benchmarks use the same loop (bench/lib/util.ts); this is its options-object form for tests.
+
+import { waitFor as poll } from '../../bench/lib/util';
 
 export interface PollOptions {
   timeoutMs?: number;
@@ -10,23 +13,6 @@ export interface PollOptions {
  * Call `probe` until it returns without throwing and its result is not false/undefined/null;
  * return that result. `probe` may throw to explain why it is not ready yet.
  */
-export async function waitFor<T>(what: string, probe: () => T | Promise<T>, opts: PollOptions = {}): Promise<NonNullable<Exclude<T, false>>> {
-  const timeoutMs = opts.timeoutMs ?? 10_000;
-  const intervalMs = opts.intervalMs ?? 20;
-  const deadline = performance.now() + timeoutMs;
-  let last: unknown = 'never evaluated';
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== false && v !== undefined && v !== null) return v as NonNullable<Exclude<T, false>>;
-      last = `returned ${String(v)}`;
-    } catch (err) {
-      last = err;
-    }
-    if (performance.now() >= deadline) {
-      const why = last instanceof Error ? last.message : String(last);
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${why}`);
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
+export function waitFor<T>(what: string, probe: () => T | Promise<T>, opts: PollOptions = {}): Promise<NonNullable<Exclude<T, false>>> {
+  return poll(what, probe, opts.timeoutMs ?? 10_000, opts.intervalMs ?? 20);
 }
