@@ -31,8 +31,6 @@ export const FailureReason = {
 } as const;
 export type FailureReason = (typeof FailureReason)[keyof typeof FailureReason];
 
-export const FAILURE_REASONS = Object.values(FailureReason) as FailureReason[];
-
 /** Phase timings in milliseconds, each present only where it was measured. */
 export interface PhaseTimings {
   dns?: number;

@@ -1,5 +1,5 @@
 // pino JSON logs. Every line carries the node id; each actor logs through a child logger that
-// binds its name (and shard, where it has one), so an incident can be reconstructed by filtering
+// binds its name (log.child({ actor, shard })), so an incident can be reconstructed by filtering
 // on node and actor.
 import pino from 'pino';
 
@@ -15,6 +15,3 @@ export function createLogger(nodeId: string, level: string, destination?: pino.D
   return destination ? pino(opts, destination) : pino(opts);
 }
 
-export function actorLogger(log: Logger, actor: string, bindings: Record<string, unknown> = {}): Logger {
-  return log.child({ actor, ...bindings });
-}

@@ -54,13 +54,6 @@ export interface StatusMessage {
   message: string | null;
 }
 
-/** Spec API replies. */
-export type SpecReply =
-  | { ok: true; id: string; revision: number }
-  | { ok: true; id: string; revision: number; spec: unknown }
-  | { ok: true; ids: string[]; next: string | null; total: number }
-  | { ok: true; id: string; existed: boolean }
-  | { ok: false; error: { code: string; message: string; path: string } };
 
 export function encode(msg: unknown): Uint8Array {
   return Buffer.from(JSON.stringify(msg));
