@@ -197,9 +197,13 @@ test('SIGSTOP the leader past its lease, then SIGCONT: another node leads meanwh
   expect(now.leader.node).not.toBe(old);
   // The old leader wrote no map after waking, and no node followed a map of its old term after the new term's map.
   expect(cluster.logs(old).filter((l) => l.msg === 'assignment written' && Date.parse(l.time) >= wokeAt)).toEqual([]);
+  await waitFor('every node follows a map of the new term', () =>
+    [...cluster.nodes.keys()].every((id) => cluster.logs(id).some((l) => l.msg === 'following assignment' && l.term >= elected.term)),
+  );
   for (const id of cluster.nodes.keys()) {
     const follows = cluster.logs(id).filter((l) => l.msg === 'following assignment');
     const firstNew = follows.findIndex((l) => l.term >= elected.term);
+    expect(firstNew).toBeGreaterThanOrEqual(0);
     expect(follows.slice(firstNew).filter((l) => l.term < elected.term)).toEqual([]);
   }
   expect(cluster.assignmentEvents().filter((e) => e.term === oldTerm && Date.parse(e.at) >= wokeAt)).toEqual([]);
