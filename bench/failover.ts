@@ -18,7 +18,7 @@ import { clusterState, waitSettled } from './lib/cluster';
 import { nodeEnv, spawnNode, type NodeProc } from './lib/lookout';
 import { startNats } from './lib/nats-server';
 import { ResultLog } from './lib/results';
-import { checkId, putSpecs } from './lib/specs';
+import { httpCheckSpecs, putSpecs } from './lib/specs';
 import { dist, median } from './lib/stats';
 import { startCountingTarget } from './lib/targets';
 import { envInt, note, runBench, sleep, waitFor } from './lib/util';
@@ -64,12 +64,7 @@ runBench('failover', async (cleanup) => {
   cleanup(() => target.close());
   const nc = await connect({ servers: nats.url, name: 'bench-failover' });
   cleanup(() => nc.close());
-  const specs = new Map<string, unknown>();
-  for (let i = 0; i < CHECKS; i++) {
-    const id = checkId(i);
-    specs.set(id, { kind: 'http', target: `http://127.0.0.1:${target.port}/c/${id}`, intervalMs: INTERVAL, timeoutMs: Math.min(1000, INTERVAL - 1) });
-  }
-  await putSpecs(nc, specs);
+  await putSpecs(nc, httpCheckSpecs(target.port, CHECKS, INTERVAL));
 
   const results = new ResultLog(nc);
   const leaderEvents: LeaderEvent[] = [];

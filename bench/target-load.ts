@@ -16,7 +16,7 @@ import { phaseOf } from '../runtime/hash';
 import { slotAtOrAfter } from '../runtime/slots';
 import { startNodes, waitSettled } from './lib/cluster';
 import { startNats } from './lib/nats-server';
-import { checkId, natsClient, putSpecs } from './lib/specs';
+import { httpCheckSpecs, natsClient, putSpecs } from './lib/specs';
 import { startCountingTarget } from './lib/targets';
 import { envInt, note, round, runBench, sleep } from './lib/util';
 
@@ -45,11 +45,7 @@ async function measure(n: number, cleanup: (fn: () => unknown) => void): Promise
   cleanup(() => target.close());
   const nc = await natsClient(nats.url);
   cleanup(() => nc.close());
-  const specs = new Map<string, unknown>();
-  for (let i = 0; i < CHECKS; i++) {
-    const id = checkId(i);
-    specs.set(id, { kind: 'http', target: `http://127.0.0.1:${target.port}/c/${id}`, intervalMs: INTERVAL, timeoutMs: Math.min(1000, INTERVAL - 1) });
-  }
+  const specs = httpCheckSpecs(target.port, CHECKS, INTERVAL);
   await putSpecs(nc, specs);
   const t0 = Date.now();
   const nodes = startNodes(n, nats.url);

@@ -29,3 +29,13 @@ export async function putSpecs(nc: NatsConnection, specs: Map<string, unknown>, 
 export function checkId(i: number, prefix = 'c'): string {
   return `${prefix}${String(i).padStart(6, '0')}`;
 }
+
+/** `n` HTTP checks `c<i>` probing `http://127.0.0.1:<port>/c/<id>` every `intervalMs`. */
+export function httpCheckSpecs(port: number, n: number, intervalMs: number): Map<string, unknown> {
+  const specs = new Map<string, unknown>();
+  for (let i = 0; i < n; i++) {
+    const id = checkId(i);
+    specs.set(id, { kind: 'http', target: `http://127.0.0.1:${port}/c/${id}`, intervalMs, timeoutMs: Math.min(1000, intervalMs - 1) });
+  }
+  return specs;
+}

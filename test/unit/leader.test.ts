@@ -45,6 +45,17 @@ async function run(clock: ManualClock, ms: number, step = 10) {
 
 const leading = (n: Node) => actsAsLeader(n.leader().getSnapshot());
 
+/** Node a starts first and leads; b joins as a follower. */
+async function aLeadsBFollows() {
+  const clock = new ManualClock();
+  const key = new FakeLeaseKey();
+  const a = startNode('a', key, clock);
+  await run(clock, 500);
+  const b = startNode('b', key, clock);
+  await run(clock, 1000);
+  return { clock, key, a, b };
+}
+
 test('exactly one of three candidates wins; the term is the winning revision and is written into the record', async () => {
   const clock = new ManualClock();
   const key = new FakeLeaseKey();
@@ -62,12 +73,7 @@ test('exactly one of three candidates wins; the term is the winning revision and
 });
 
 test('a leader cut off from the store steps down when its lease ends, before a follower takes over', async () => {
-  const clock = new ManualClock();
-  const key = new FakeLeaseKey();
-  const a = startNode('a', key, clock);
-  await run(clock, 500);
-  const b = startNode('b', key, clock);
-  await run(clock, 1000);
+  const { clock, a, b } = await aLeadsBFollows();
   expect(leading(a)).toBe(true);
   a.store.down(); // a's writes now hang forever (a NATS partition, or a frozen request)
   await run(clock, 10_000, 10);
@@ -82,12 +88,7 @@ test('a leader cut off from the store steps down when its lease ends, before a f
 });
 
 test('a paused leader that wakes after its lease does not act as leader', async () => {
-  const clock = new ManualClock();
-  const key = new FakeLeaseKey();
-  const a = startNode('a', key, clock);
-  await run(clock, 500);
-  const b = startNode('b', key, clock);
-  await run(clock, 1000);
+  const { clock, a, b } = await aLeadsBFollows();
   expect(leading(a)).toBe(true);
   // SIGSTOP a: its actor gets no turns; b keeps running.
   const frozen = a.leader();
@@ -100,12 +101,7 @@ test('a paused leader that wakes after its lease does not act as leader', async 
 });
 
 test('release hands the lease over on the next poll, not after the lease', async () => {
-  const clock = new ManualClock();
-  const key = new FakeLeaseKey();
-  const a = startNode('a', key, clock);
-  await run(clock, 500);
-  const b = startNode('b', key, clock);
-  await run(clock, 1000);
+  const { clock, a, b } = await aLeadsBFollows();
   const t0 = clock.monotonic();
   a.parent.send({ type: 'RELEASE' });
   await run(clock, 1000);
