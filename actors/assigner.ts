@@ -14,7 +14,7 @@
 
 import { assign, fromPromise, setup } from 'xstate';
 import type { Clock } from '../runtime/clock';
-import { CasConflict, type AssignmentStore, type Versioned } from '../runtime/cluster-store';
+import { isCasConflict, type AssignmentStore, type Versioned } from '../runtime/cluster-store';
 import type { Logger } from '../runtime/logger';
 import { assignShards, minimalMoves, movedSlots, shardsPerNode } from './assignment';
 import type { AssignmentRecord } from './assignment-record';
@@ -130,7 +130,7 @@ export const assignerMachine = setup({
         },
         onError: [
           {
-            guard: ({ event }) => event.error instanceof CasConflict || (event.error as Error)?.name === 'CasConflict',
+            guard: ({ event }) => isCasConflict(event.error),
             target: 'loading',
             actions: ({ context }) => context.log.warn('assignment changed under us; re-reading'),
           },

@@ -7,6 +7,8 @@ import type { Member } from './failure-detector';
 export interface ClusterView {
   node: string;
   members: Member[];
+  /** Members that hold shards (the failure detector's live(): alive and suspect). */
+  live: string[];
   /** The current leader as last seen (from the lease key, or ourselves). */
   leader: { node: string; term: number } | null;
   leading: boolean;
@@ -14,5 +16,5 @@ export interface ClusterView {
 }
 
 export function emptyView(node: string): ClusterView {
-  return { node, members: [], leader: null, leading: false, assignment: null };
+  return { node, members: [], live: [], leader: null, leading: false, assignment: null };
 }

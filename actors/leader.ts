@@ -19,7 +19,7 @@
 
 import { assign, fromPromise, sendParent, setup } from 'xstate';
 import type { Clock } from '../runtime/clock';
-import { CasConflict, type LeaseStore, type Versioned } from '../runtime/cluster-store';
+import { isCasConflict, type LeaseStore, type Versioned } from '../runtime/cluster-store';
 import type { Logger } from '../runtime/logger';
 import { followerMove, leaseLeft, observe, renewDelay, type LeaseConfig, type LeaseRecord, type LeaseView } from './lease';
 
@@ -54,7 +54,6 @@ interface WriteResult {
   sentAt: number;
 }
 
-const isConflict = (err: unknown) => err instanceof CasConflict || (err as Error)?.name === 'CasConflict';
 
 export const leaderMachine = setup({
   types: {
@@ -89,7 +88,7 @@ export const leaderMachine = setup({
   },
   guards: {
     mayAcquire: ({ context }) => followerMove(context.view, context.clock.monotonic(), context.cfg).type !== 'wait',
-    conflict: ({ event }) => isConflict((event as { error?: unknown }).error),
+    conflict: ({ event }) => isCasConflict((event as { error?: unknown }).error),
     leaseGone: ({ context }) => leaseLeft(context.lastWriteAt, context.clock.monotonic(), context.cfg) <= 0,
   },
   delays: {
@@ -142,7 +141,7 @@ export const leaderMachine = setup({
             onError: {
               target: 'waiting',
               actions: ({ context, event }) =>
-                isConflict(event.error)
+                isCasConflict(event.error)
                   ? context.log.info({ revision: context.view?.revision }, 'lost the lease race')
                   : context.log.warn({ err: event.error }, 'lease write failed'),
             },

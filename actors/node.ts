@@ -76,8 +76,6 @@ interface NodeContext extends NodeInput {
   handoverAt: number;
 }
 
-const live = (view: ClusterView) => view.members.filter((m) => m.state === 'alive' || m.state === 'suspect').map((m) => m.node);
-
 export const nodeMachine = setup({
   types: {
     context: {} as NodeContext,
@@ -98,6 +96,7 @@ export const nodeMachine = setup({
     noteMembers: ({ context, event }) => {
       if (event.type !== 'MEMBERS') return;
       context.view.members = event.members;
+      context.view.live = event.live;
       const counts: Record<string, number> = { alive: 0, suspect: 0, dead: 0, left: 0 };
       for (const m of event.members) counts[m.state]!++;
       for (const [state, n] of Object.entries(counts)) context.ports.metrics.members.set({ state }, n);
@@ -112,7 +111,7 @@ export const nodeMachine = setup({
     }),
   },
   guards: {
-    aloneOrUnassigned: ({ context }) => live(context.view).filter((n) => n !== context.view.node).length === 0 || context.view.assignment === null,
+    aloneOrUnassigned: ({ context }) => context.view.live.filter((n) => n !== context.view.node).length === 0 || context.view.assignment === null,
     handedOver: ({ event }) => event.type === 'ASSIGNED' && event.slots.length === 0,
   },
   delays: {
@@ -252,7 +251,7 @@ export const nodeMachine = setup({
                   firstMapNotBefore: context.startedAt + context.cluster.suspectAfterMs,
                   clock: context.ports.clock,
                   log: context.ports.log,
-                  live: live(context.view),
+                  live: context.view.live,
                   stillLeader: () => {
                     const ref = self.getSnapshot().children.leader;
                     return ref ? actsAsLeader(ref.getSnapshot() as Parameters<typeof actsAsLeader>[0]) : false;

@@ -11,7 +11,7 @@
 //   stopped  — final
 
 import { assign, setup, type ActorRefFrom } from 'xstate';
-import type { NormalizedSpec } from '../checks/spec';
+import { SPEC_LIMITS, type NormalizedSpec } from '../checks/spec';
 import type { Logger } from '../runtime/logger';
 import type { Slot } from './assignment-record';
 import { checkRunnerMachine, type RunnerPorts } from './check-runner';
@@ -37,8 +37,8 @@ export interface OwnerInput {
 
 type RunnerRef = ActorRefFrom<typeof checkRunnerMachine>;
 
-/** Ranks a shard can have (SPEC_LIMITS.replicas.max). */
-const MAX_RANKS = 5;
+/** Ranks a shard can have: a spec asks for at most this many vantage points. */
+const MAX_RANKS = SPEC_LIMITS.replicas.max;
 
 const slotKey = (shard: number, rank: number) => `${shard}/${rank}`;
 

@@ -20,6 +20,11 @@ export class CasConflict extends Error {
   }
 }
 
+/** A lost compare-and-set (the class check also holds across module copies, e.g. under Jest). */
+export function isCasConflict(err: unknown): boolean {
+  return err instanceof CasConflict || (err as Error | undefined)?.name === 'CasConflict';
+}
+
 function rethrowConflict(err: unknown): never {
   if ((err as { code?: number }).code === JS_WRONG_LAST_SEQUENCE) throw new CasConflict((err as Error).message);
   throw err;

@@ -10,6 +10,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ConfigError } from './config';
 import { startDemoTarget } from './demo-target';
 import { runClientCommand } from './cli-client';
+import { formatCluster, table, type ClusterStatusReply } from './cli-format';
 import { findNatsServer, NATS_SERVER_INSTALL_HINT, spawnNatsServer } from './nats-server-process';
 import { subjects } from './subjects';
 
@@ -93,29 +94,22 @@ interface CheckRow {
 /** Live view: every check's last result, refreshed cluster status. */
 class StatusView {
   readonly checks = new Map<string, CheckRow>();
-  cluster: any = null;
+  cluster: ClusterStatusReply | null = null;
   transitions: string[] = [];
 
   /** One line for logs and non-terminals. */
   summary(): string {
     const c = this.cluster;
-    const perNode = (c?.members ?? []).map((m: any) => `${m.node} ${m.checks} checks`).join(', ');
+    const perNode = (c?.members ?? []).map((m) => `${m.node} ${m.checks} checks`).join(', ');
     const up = [...this.checks.values()].filter((r) => r.status === 'up').length;
     return `[status] leader ${c?.leader?.node ?? '?'} term ${c?.term ?? '?'} epoch ${c?.epoch ?? '?'} | ${perNode || 'no members yet'} | ${up} up, ${this.checks.size - up} down`;
   }
 
   render(): string {
-    const lines: string[] = [];
-    const c = this.cluster;
-    lines.push(`Lookout dev cluster — leader ${c?.leader?.node ?? '?'} (term ${c?.term ?? '?'}), assignment epoch ${c?.epoch ?? '?'}`);
-    lines.push('');
-    lines.push('NODE        STATE     SHARDS  CHECKS');
-    for (const m of c?.members ?? []) lines.push(`${String(m.node).padEnd(12)}${String(m.state).padEnd(10)}${String(m.shards?.primary ?? 0).padStart(6)}  ${String(m.checks).padStart(6)}`);
-    lines.push('');
-    lines.push('CHECK                 STATUS  NODE        LATENCY  REASON');
-    for (const [id, r] of [...this.checks].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      lines.push(`${id.padEnd(22)}${r.status.padEnd(8)}${r.node.padEnd(12)}${`${Math.round(r.latencyMs)} ms`.padStart(7)}  ${r.reason ?? ''}`);
-    }
+    const lines = [this.cluster ? formatCluster(this.cluster) : 'waiting for lookout.cluster.status…', ''];
+    const rows = [['CHECK', 'STATUS', 'NODE', 'LATENCY', 'REASON']];
+    for (const [id, r] of [...this.checks].sort(([a], [b]) => (a < b ? -1 : 1))) rows.push([id, r.status, r.node, `${Math.round(r.latencyMs)} ms`, r.reason ?? '']);
+    lines.push(table(rows, new Set([3])));
     if (this.transitions.length) {
       lines.push('');
       lines.push('Recent verdict changes:');
@@ -224,7 +218,7 @@ export async function runDev(argv: string[]): Promise<number> {
     refresh = setInterval(() => {
       conn
         .request(s.clusterStatus(), '', { timeout: 1000 })
-        .then((m) => (view.cluster = m.json()))
+        .then((m) => (view.cluster = m.json<ClusterStatusReply>()))
         .catch(() => {})
         .finally(() => {
           if (stopping) return;

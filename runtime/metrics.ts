@@ -9,8 +9,6 @@ export interface Metrics {
   probeDuration: Histogram<'kind'>;
   lateness: Histogram;
   skippedRounds: Counter;
-  checksOwned: Gauge;
-  shardsOwned: Gauge;
   inFlight: Gauge;
   published: Counter<'type'>;
   transitions: Counter<'to'>;
@@ -21,7 +19,7 @@ export interface Metrics {
   assignmentEpoch: Gauge;
   members: Gauge<'state'>;
   duplicateRuns: Counter;
-  /** What this node holds now (also in the heartbeat and cluster.status). */
+  /** What this node holds now (also in the heartbeat and cluster.status); lookout_checks_owned and lookout_shards_owned follow it. */
   held: { checks: number; shards: number };
   addChecks(n: number): void;
   setShards(n: number): void;
@@ -67,8 +65,6 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       registers: r,
     }),
     skippedRounds: new Counter({ name: 'lookout_skipped_rounds_total', help: 'Rounds skipped because the previous probe of the check was still running.', registers: r }),
-    checksOwned,
-    shardsOwned,
     inFlight: new Gauge({ name: 'lookout_probes_in_flight', help: 'Probes running now.', registers: r }),
     published: new Counter({ name: 'lookout_published_total', help: 'Messages published, by type (result|status).', labelNames: ['type'], registers: r }),
     transitions: new Counter({ name: 'lookout_transitions_total', help: 'Verdict changes, by new verdict.', labelNames: ['to'], registers: r }),

@@ -148,8 +148,8 @@ interface Lookup {
 }
 
 /**
- * Lookups waiting their turn as plain records (FIFO, at most `n` running). A ring of records
- * rather than an array shifted from the front, so 100k queued lookups cost O(1) each.
+ * Lookups waiting their turn as plain records (FIFO, at most `n` running). A head index over an
+ * array (compacted now and then) rather than shift(), so 100k queued lookups cost O(1) each.
  */
 export class LookupQueue {
   private waiting: (Lookup | undefined)[] = [];
