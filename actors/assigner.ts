@@ -33,13 +33,16 @@ export interface AssignerInput {
   log: Logger;
   /** The latest live members (alive + suspect) when the assigner starts. */
   live: string[];
-  /** Checked right before every write: false once the lease has run out by our own clock. */
-  stillLeader(): boolean;
+  /**
+   * Monotonic instant this node's lease runs out (from the leader actor, by message: ELECTED, then
+   * LEASE after every renewal). Checked right before every write: no map is written after it.
+   */
+  leaseValidUntil: number;
   /** Public assignment events (`<prefix>.cluster.assignment`). */
   announce(event: Record<string, unknown>): void;
 }
 
-export type AssignerEvent = { type: 'MEMBERS'; live: string[] };
+export type AssignerEvent = { type: 'MEMBERS'; live: string[] } | { type: 'LEASE'; validUntil: number };
 
 interface AssignerContext extends AssignerInput {
   stored: Versioned<AssignmentRecord> | null;
@@ -58,7 +61,7 @@ const writeMap = fromPromise<Versioned<AssignmentRecord> | null, { ctx: Assigner
   const shards = assignShards(live, prev.record?.shards ?? null, ctx.shardCount, ctx.vantagePoints);
   const unchanged = prev.record !== null && prev.record.term === ctx.term && sameMembers(prev.record.members, live) && movedSlots(prev.record.shards, shards) === 0;
   if (unchanged) return null;
-  if (!ctx.stillLeader()) throw new Error('lease expired before the write');
+  if (ctx.clock.monotonic() >= ctx.leaseValidUntil) throw new Error('lease expired before the write');
   const record: AssignmentRecord = { term: ctx.term, epoch: (prev.record?.epoch ?? 0) + 1, leader: ctx.node, at: ctx.clock.now(), members: live, shards };
   const revision = await ctx.store.write(record, prev.revision);
   const moved = movedSlots(prev.record?.shards ?? null, shards);
@@ -79,13 +82,14 @@ export const assignerMachine = setup({
     writeMap,
   },
   actions: {
+    noteLease: assign(({ context, event }) => (event.type === 'LEASE' ? { leaseValidUntil: Math.max(context.leaseValidUntil, event.validUntil) } : {})),
     noteMembers: assign(({ context, event }) => ({
-      live: [...event.live].sort(),
+      live: event.type === 'MEMBERS' ? [...event.live].sort() : context.live,
       pendingSince: context.pendingSince ?? context.clock.monotonic(),
     })),
   },
   guards: {
-    changed: ({ context, event }) => !sameMembers([...event.live].sort(), context.live),
+    changed: ({ context, event }) => event.type === 'MEMBERS' && !sameMembers([...event.live].sort(), context.live),
   },
   delays: {
     quiet: ({ context }) => {
@@ -101,6 +105,7 @@ export const assignerMachine = setup({
   id: 'assigner',
   context: ({ input }) => ({ ...input, live: [...input.live].sort(), log: input.log.child({ actor: 'assigner' }), stored: null, pendingSince: null }),
   initial: 'loading',
+  on: { LEASE: { actions: 'noteLease' } },
   states: {
     loading: {
       invoke: {

@@ -1,20 +1,22 @@
 // `<prefix>.cluster.status` responder: members with state, leader and term, assignment epoch,
 // shards and checks per node — as the answering node sees them (a queue group: one node answers).
+// It holds the latest view the node actor sent it (VIEW); `clusterStatus` is the pure answer.
 
 import { fromCallback } from 'xstate';
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { Bus } from '../runtime/bus';
 import type { Logger } from '../runtime/logger';
-import { encode } from '../runtime/messages';
 import type { Subjects } from '../runtime/subjects';
 import { shardsPerNode } from './assignment';
 import type { ClusterView } from './cluster-view';
 
 export interface StatusInput {
-  nc: NatsConnection;
+  bus: Bus;
   subjects: Subjects;
   view: ClusterView;
   log: Logger;
 }
+
+export type StatusEvent = { type: 'VIEW'; view: ClusterView };
 
 export function clusterStatus(view: ClusterView) {
   const a = view.assignment;
@@ -38,15 +40,17 @@ export function clusterStatus(view: ClusterView) {
   };
 }
 
-export const clusterStatusResponder = fromCallback<{ type: 'noop' }, StatusInput>(({ input }) => {
-  const { nc, subjects: s, view } = input;
+export const clusterStatusQueue = (s: Subjects) => `${s.prefix}-cluster-status`;
+
+export const clusterStatusResponder = fromCallback<StatusEvent, StatusInput>(({ input, receive }) => {
+  const { bus, subjects: s } = input;
   const log = input.log.child({ actor: 'cluster-status' });
-  const sub = nc.subscribe(s.clusterStatus(), {
-    queue: `${s.prefix}-cluster-status`,
-    callback: (err, m) => {
-      if (err) return log.warn({ err }, 'cluster.status subscription error');
-      if (m.reply) m.respond(encode(clusterStatus(view)));
-    },
+  let view = input.view;
+  receive((e) => {
+    if (e.type === 'VIEW') view = e.view;
   });
-  return () => sub.unsubscribe();
+  return bus.subscribe(s.clusterStatus(), (m) => m.respond(clusterStatus(view)), {
+    queue: clusterStatusQueue(s),
+    onError: (err) => log.warn({ err }, 'cluster.status subscription error'),
+  });
 });

@@ -10,10 +10,14 @@
 //   alive | suspect → left   the member announced a graceful leave
 //   dead | left → alive      a fresher heartbeat: the member came back (a restart, a healed partition)
 //
-// "Fresher" orders heartbeats by (startedAt, incarnation, seq): a restarted process (later
-// startedAt) supersedes its previous life; a member that hears itself suspected raises its
-// incarnation and heartbeats at once, which every observer takes as fresh; seq orders the
-// heartbeats of one incarnation.
+// A node's lives are told apart by `instance`, an id each process draws at start — never by wall
+// time, which two machines need not agree on. Within one life, (incarnation, seq) orders the
+// heartbeats: a member that hears itself suspected raises its incarnation and heartbeats at once,
+// which every observer takes as fresh. A heartbeat from another instance is a new life (a
+// restart) and supersedes the old one. Two instances alive under one node id are a configuration
+// error the instances themselves resolve (membership.ts stops one); meanwhile a `leaving` heartbeat
+// speaks for its own instance only: it never marks the node left while another instance of it
+// was heard within suspectAfterMs.
 //
 // While this node is cut off from NATS it hears nobody, and silence means nothing: `pause` stops
 // the clock of every member, `resume` restarts it from now (everyone gets the benefit of the doubt).
@@ -24,6 +28,9 @@ export type MemberState = 'alive' | 'suspect' | 'dead' | 'left';
 
 export interface Heartbeat {
   node: string;
+  /** Drawn once per process: tells a node's lives (and two processes sharing a node id) apart. */
+  instance: string;
+  /** Wall-clock start, for display only: no decision reads it. */
   startedAt: number;
   incarnation: number;
   seq: number;
@@ -53,14 +60,17 @@ export interface DetectorConfig {
   deadAfterMs: number;
 }
 
-function fresher(a: Pick<Heartbeat, 'startedAt' | 'incarnation' | 'seq'>, b: Pick<Heartbeat, 'startedAt' | 'incarnation' | 'seq'>): boolean {
-  if (a.startedAt !== b.startedAt) return a.startedAt > b.startedAt;
+/** Within one instance: is `a` newer than `b`? (Another instance is always a new life.) */
+function fresher(a: Pick<Heartbeat, 'instance' | 'incarnation' | 'seq'>, b: Pick<Heartbeat, 'instance' | 'incarnation' | 'seq'>): boolean {
+  if (a.instance !== b.instance) return true;
   if (a.incarnation !== b.incarnation) return a.incarnation > b.incarnation;
   return a.seq > b.seq;
 }
 
 export class FailureDetector {
   private readonly members = new Map<string, Member>();
+  /** Per node, when each of its instances was last heard (more than one: a shared node id). */
+  private readonly instances = new Map<string, Map<string, number>>();
   private paused = false;
   private lastTick: number | null = null;
 
@@ -81,7 +91,7 @@ export class FailureDetector {
     const out: MemberChange[] = [];
     for (const node of nodes) {
       if (this.members.has(node) || node === this.self) continue;
-      this.members.set(node, { node, startedAt: 0, incarnation: 0, seq: 0, version: '', shards: 0, checks: 0, leaving: false, state: 'alive', lastHeard: now, since: now });
+      this.members.set(node, { node, instance: '', startedAt: 0, incarnation: 0, seq: 0, version: '', shards: 0, checks: 0, leaving: false, state: 'alive', lastHeard: now, since: now });
       out.push({ node, from: 'new', to: 'alive', incarnation: 0 });
     }
     return out;
@@ -90,6 +100,18 @@ export class FailureDetector {
   heartbeat(hb: Heartbeat, now: number): MemberChange[] {
     const m = this.members.get(hb.node);
     if (m && !fresher(hb, m)) return [];
+    const lives = this.instances.get(hb.node) ?? new Map<string, number>();
+    this.instances.set(hb.node, lives);
+    if (hb.leaving) {
+      lives.delete(hb.instance);
+      // Another instance of this node id is alive: the leave is that one process's, not the node's.
+      const other = [...lives.entries()].find(([, heard]) => now - heard < this.cfg.suspectAfterMs);
+      if (other) {
+        // The next heartbeat of the live instance is taken as fresh, whatever its seq.
+        if (m && m.instance === hb.instance) m.instance = '';
+        return [];
+      }
+    } else lives.set(hb.instance, now);
     const to: MemberState = hb.leaving ? 'left' : 'alive';
     const next: Member = { ...hb, state: to, lastHeard: now, since: m && m.state === to ? m.since : now };
     this.members.set(hb.node, next);
@@ -139,8 +161,19 @@ export class FailureDetector {
     for (const m of this.members.values()) {
       if ((m.state === 'dead' || m.state === 'left') && now - m.since >= ms) gone.push(m.node);
     }
-    for (const n of gone) this.members.delete(n);
+    for (const n of gone) {
+      this.members.delete(n);
+      this.instances.delete(n);
+    }
+    for (const lives of this.instances.values()) {
+      for (const [instance, heard] of lives) if (now - heard >= this.cfg.deadAfterMs) lives.delete(instance);
+    }
     return gone;
+  }
+
+  /** Instances of `node` heard within suspectAfterMs (more than one: two processes share the id). */
+  liveInstances(node: string, now: number): string[] {
+    return [...(this.instances.get(node) ?? new Map<string, number>()).entries()].filter(([, heard]) => now - heard < this.cfg.suspectAfterMs).map(([i]) => i);
   }
 
   get(node: string): Member | undefined {
@@ -157,4 +190,17 @@ export class FailureDetector {
       .filter((m) => m.state === 'alive' || m.state === 'suspect')
       .map((m) => m.node);
   }
+}
+
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/** A heartbeat as received from the bus, checked field by field (anything malformed: null). */
+export function parseHeartbeat(raw: unknown): Heartbeat | null {
+  const h = raw as Partial<Heartbeat> | null;
+  if (typeof h !== 'object' || h === null) return null;
+  if (typeof h.node !== 'string' || h.node.length === 0 || h.node.length > 64) return null;
+  if (typeof h.instance !== 'string' || h.instance.length === 0 || h.instance.length > 64) return null;
+  if (!isCount(h.incarnation) || !isCount(h.seq) || !isCount(h.shards) || !isCount(h.checks)) return null;
+  if (typeof h.leaving !== 'boolean' || typeof h.version !== 'string' || typeof h.startedAt !== 'number') return null;
+  return { node: h.node, instance: h.instance, startedAt: h.startedAt, incarnation: h.incarnation, seq: h.seq, version: h.version.slice(0, 32), shards: h.shards, checks: h.checks, leaving: h.leaving };
 }

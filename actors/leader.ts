@@ -14,14 +14,16 @@
 //                        on its next poll instead of waiting out the lease
 //   stopped            → final
 //
-// The parent hears ELECTED {term}, DEPOSED {term, reason} and TERM_SEEN {term} (a term read from
-// the key, used to fence assignment maps).
+// The parent hears ELECTED {term, validUntil}, LEASE_HELD {term, validUntil} after every renewal,
+// DEPOSED {term, reason} and TERM_SEEN {term} (a term read from the key, used to fence assignment
+// maps). `validUntil` is the monotonic instant the lease runs out by this node's own clock: the
+// assigner, told by message, writes no map after it.
 
 import { assign, fromPromise, sendParent, setup } from 'xstate';
 import type { Clock } from '../runtime/clock';
 import { isCasConflict, type LeaseStore, type Versioned } from '../runtime/cluster-store';
 import type { Logger } from '../runtime/logger';
-import { followerMove, leaseLeft, observe, renewDelay, type LeaseConfig, type LeaseRecord, type LeaseView } from './lease';
+import { followerMove, leaseEndsAt, leaseLeft, observe, renewDelay, type LeaseConfig, type LeaseRecord, type LeaseView } from './lease';
 
 export interface LeaderInput {
   store: LeaseStore;
@@ -36,7 +38,8 @@ export interface LeaderInput {
 export type LeaderEvent = { type: 'RELEASE' };
 
 export type LeaderOutput =
-  | { type: 'ELECTED'; term: number }
+  | { type: 'ELECTED'; term: number; validUntil: number }
+  | { type: 'LEASE_HELD'; term: number; validUntil: number }
   | { type: 'DEPOSED'; term: number; reason: string }
   | { type: 'TERM_SEEN'; term: number; holder: string };
 
@@ -155,7 +158,7 @@ export const leaderMachine = setup({
           context.log.info({ term: context.term }, 'elected leader');
           context.announce({ event: 'elected', node: context.node, term: context.term });
         },
-        sendParent(({ context }): LeaderOutput => ({ type: 'ELECTED', term: context.term })),
+        sendParent(({ context }): LeaderOutput => ({ type: 'ELECTED', term: context.term, validUntil: leaseEndsAt(context.lastWriteAt, context.cfg) })),
       ],
       initial: 'renewing', // the first renewal writes the term into the record
       on: { RELEASE: { target: 'releasing', actions: [{ type: 'stepDown', params: { reason: 'released' } }, 'tellParentDeposed'] } },
@@ -176,7 +179,10 @@ export const leaderMachine = setup({
             input: ({ context }) => ({ ctx: context }),
             onDone: {
               target: 'holding',
-              actions: assign(({ event }) => ({ revision: event.output.revision, lastWriteAt: event.output.sentAt })),
+              actions: [
+                assign(({ event }) => ({ revision: event.output.revision, lastWriteAt: event.output.sentAt })),
+                sendParent(({ context }): LeaderOutput => ({ type: 'LEASE_HELD', term: context.term, validUntil: leaseEndsAt(context.lastWriteAt, context.cfg) })),
+              ],
             },
             onError: [
               { guard: 'conflict', target: '#leader.follower', actions: [{ type: 'stepDown', params: { reason: 'lease taken by another node' } }, 'tellParentDeposed'] },

@@ -61,6 +61,11 @@ export function leaseLeft(lastWriteSentAt: number, now: number, cfg: LeaseConfig
   return lastWriteSentAt + cfg.leaseMs - now;
 }
 
+/** Monotonic instant the leader's lease runs out (it acts as leader strictly before it). */
+export function leaseEndsAt(lastWriteSentAt: number, cfg: LeaseConfig): number {
+  return lastWriteSentAt + cfg.leaseMs;
+}
+
 /** Delay until the next renewal: every renewMs, never later than half the lease left. */
 export function renewDelay(lastWriteSentAt: number, now: number, cfg: LeaseConfig): number {
   const left = leaseLeft(lastWriteSentAt, now, cfg);

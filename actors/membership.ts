@@ -1,25 +1,31 @@
 // Membership: heartbeats out, heartbeats in, the failure detector in between (./failure-detector.ts
 // decides; this actor only does the I/O and the ticking).
 //
-// Internal subjects: `<prefix>._node.heartbeat` (every heartbeatMs: node, startedAt, incarnation,
-// seq, version, shards and checks held, leaving) and `<prefix>._node.suspect` (a node that starts
-// suspecting another says so; the suspected node, if alive, raises its incarnation and heartbeats
-// at once — the refutation). The parent hears MEMBERS whenever a member changes state.
+// Internal subjects: `<prefix>._node.heartbeat` (every heartbeatMs: node, instance, startedAt,
+// incarnation, seq, version, shards and checks held, leaving) and `<prefix>._node.suspect` (a node
+// that starts suspecting another says so; the suspected node, if alive, raises its incarnation and
+// heartbeats at once — the refutation). It also answers claims of its node id
+// (./node-identity.ts) and notices a heartbeat of its own node id from another process.
+//
+// The parent hears MEMBERS whenever a member changes state (and on every tick, for what members
+// hold), and DUPLICATE when this process must stop because another one runs with its node id.
 // While the parent says this node leads, member changes are also published on the public
 // `<prefix>.cluster.member.<state>` subjects (one publisher, not one per node).
 
 import { fromCallback } from 'xstate';
-import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Bus } from '../runtime/bus';
 import type { Clock, TimerHandle } from '../runtime/clock';
 import type { Logger } from '../runtime/logger';
-import { encode } from '../runtime/messages';
 import type { Subjects } from '../runtime/subjects';
-import { FailureDetector, type Heartbeat, type Member, type MemberChange } from './failure-detector';
+import { FailureDetector, parseHeartbeat, type Heartbeat, type Member, type MemberChange } from './failure-detector';
+import { answerClaims, yieldsTo } from './node-identity';
 
 export interface MembershipInput {
-  nc: NatsConnection;
+  bus: Bus;
   subjects: Subjects;
   node: string;
+  /** This process's instance id (./node-identity.ts). */
+  instance: string;
   version: string;
   clock: Clock;
   log: Logger;
@@ -43,11 +49,22 @@ export interface MembersChanged {
   changes: MemberChange[];
 }
 
+/** Another process runs with this node id and this one yields: stop, without announcing a leave. */
+export interface DuplicateFound {
+  type: 'DUPLICATE';
+  other: string;
+}
+
 /** Dead and left members are forgotten after this long. */
-const FORGET_AFTER_MS = 10 * 60_000;
+export const FORGET_AFTER_MS = 10 * 60_000;
+
+/** Public event name of a member change (`<prefix>.cluster.member.<event>`). */
+export function memberEvent(c: MemberChange): string {
+  return c.from === 'new' || c.from === 'dead' || c.from === 'left' ? (c.to === 'alive' ? 'joined' : c.to) : c.to;
+}
 
 export const membership = fromCallback<MembershipEvent, MembershipInput>(({ input, sendBack, receive }) => {
-  const { nc, subjects: s, node, clock } = input;
+  const { bus, subjects: s, node, instance, clock } = input;
   const log = input.log.child({ actor: 'membership' });
   const detector = new FailureDetector(node, { suspectAfterMs: input.suspectAfterMs, deadAfterMs: input.deadAfterMs });
   const startedAt = clock.now();
@@ -55,6 +72,7 @@ export const membership = fromCallback<MembershipEvent, MembershipInput>(({ inpu
   let seq = 0;
   let leaving = false;
   let leading = false;
+  let duplicate = false;
   let timer: TimerHandle | null = null;
 
   const report = (changes: MemberChange[], always = false) => {
@@ -64,20 +82,20 @@ export const membership = fromCallback<MembershipEvent, MembershipInput>(({ inpu
       if (c.to === 'alive' && c.from === 'new') log.info(fields, 'member joined');
       else if (c.to === 'suspect' || c.to === 'dead') log.warn(fields, `member ${c.to}`);
       else log.info(fields, `member ${c.to}`);
-      if (c.to === 'suspect') nc.publish(s.internal('suspect'), encode({ node: c.node, incarnation: c.incarnation, by: node }));
+      if (c.to === 'suspect') bus.publish(s.internal('suspect'), { node: c.node, incarnation: c.incarnation, by: node });
       if (leading) {
-        const event = c.from === 'new' || c.from === 'dead' || c.from === 'left' ? (c.to === 'alive' ? 'joined' : c.to) : c.to;
-        nc.publish(s.cluster(`member.${event}`), encode({ node: c.node, state: c.to, previous: c.from, incarnation: c.incarnation, by: node, at: new Date(clock.now()).toISOString() }));
+        bus.publish(s.cluster(`member.${memberEvent(c)}`), { node: c.node, state: c.to, previous: c.from, incarnation: c.incarnation, by: node, at: new Date(clock.now()).toISOString() });
       }
     }
     sendBack({ type: 'MEMBERS', live: detector.live(), members: detector.all(), changes } satisfies MembersChanged);
   };
 
   const beat = () => {
-    const hb: Heartbeat = { node, startedAt, incarnation, seq: ++seq, version: input.version, ...input.load(), leaving };
+    if (duplicate) return;
+    const hb: Heartbeat = { node, instance, startedAt, incarnation, seq: ++seq, version: input.version, ...input.load(), leaving };
     // Our own entry, so the view (and cluster.status) includes this node.
     report(detector.heartbeat(hb, clock.monotonic()));
-    nc.publish(s.internal('heartbeat'), encode(hb));
+    bus.publish(s.internal('heartbeat'), hb);
   };
 
   const tick = () => {
@@ -89,35 +107,37 @@ export const membership = fromCallback<MembershipEvent, MembershipInput>(({ inpu
     timer = clock.setTimeout(tick, input.heartbeatMs);
   };
 
-  const subs: Subscription[] = [
-    nc.subscribe(s.internal('heartbeat'), {
-      callback: (err, m) => {
-        if (err) return;
-        let hb: Heartbeat;
-        try {
-          hb = m.json<Heartbeat>();
-        } catch {
-          return;
-        }
-        if (typeof hb?.node !== 'string' || hb.node === node) return;
-        report(detector.heartbeat(hb, clock.monotonic()));
-      },
+  /** Another process with our node id: log it once; the one with the greater instance id stops. */
+  const sharedId = (other: string, how: string) => {
+    if (duplicate) return;
+    if (!yieldsTo(instance, other)) {
+      log.error({ event: 'duplicate_node_id', other, how }, `another process runs with node id ${node}; it will stop (its instance id is greater)`);
+      return;
+    }
+    duplicate = true;
+    log.fatal({ event: 'duplicate_node_id', other, how }, `another process runs with node id ${node} (instance ${other}): stopping this one`);
+    sendBack({ type: 'DUPLICATE', other } satisfies DuplicateFound);
+  };
+
+  const unsubs = [
+    bus.subscribe(s.internal('heartbeat'), (m) => {
+      const hb = parseHeartbeat(m.json());
+      if (!hb) return void log.debug({ subject: m.subject, bytes: m.data.length }, 'malformed heartbeat ignored');
+      if (hb.node === node) {
+        if (hb.instance !== instance) sharedId(hb.instance, 'heartbeat');
+        return;
+      }
+      report(detector.heartbeat(hb, clock.monotonic()));
     }),
-    nc.subscribe(s.internal('suspect'), {
-      callback: (err, m) => {
-        if (err) return;
-        let msg: { node?: string; incarnation?: number; by?: string };
-        try {
-          msg = m.json();
-        } catch {
-          return;
-        }
-        if (msg.node !== node || leaving || typeof msg.incarnation !== 'number' || msg.incarnation < incarnation) return;
-        incarnation = msg.incarnation + 1;
-        log.warn({ by: msg.by, incarnation }, 'suspected by a peer: refuting with a higher incarnation');
-        beat();
-      },
+    bus.subscribe(s.internal('suspect'), (m) => {
+      const msg = m.json() as { node?: unknown; incarnation?: unknown; by?: unknown } | undefined;
+      if (typeof msg !== 'object' || msg === null) return;
+      if (msg.node !== node || leaving || duplicate || typeof msg.incarnation !== 'number' || msg.incarnation < incarnation) return;
+      incarnation = msg.incarnation + 1;
+      log.warn({ by: msg.by, incarnation }, 'suspected by a peer: refuting with a higher incarnation');
+      beat();
     }),
+    answerClaims(bus, s, node, instance, (other) => log.warn({ event: 'node_id_claimed', other }, `another process tried to start with node id ${node}; told it the id is taken`)),
   ];
 
   receive((e) => {
@@ -140,10 +160,10 @@ export const membership = fromCallback<MembershipEvent, MembershipInput>(({ inpu
     }
   });
 
-  log.info({ startedAt, heartbeatMs: input.heartbeatMs, suspectAfterMs: input.suspectAfterMs, deadAfterMs: input.deadAfterMs }, 'membership started');
+  log.info({ instance, heartbeatMs: input.heartbeatMs, suspectAfterMs: input.suspectAfterMs, deadAfterMs: input.deadAfterMs }, 'membership started');
   tick();
   return () => {
     if (timer !== null) clock.clearTimeout(timer);
-    for (const sub of subs) sub.unsubscribe();
+    for (const u of unsubs) u();
   };
 });

@@ -21,21 +21,26 @@
 //   stopped                   — final; the process drains NATS and exits
 
 import { assign, enqueueActions, sendTo, setup } from 'xstate';
-import type { KV } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { Bus } from '../runtime/bus';
 import type { AssignmentStore, LeaseStore } from '../runtime/cluster-store';
 import type { Logger } from '../runtime/logger';
 import type { SpecStore } from '../runtime/store';
+import type { SpecFeedSource } from '../runtime/spec-watch';
 import { assignerMachine } from './assigner';
 import { assignmentFollower, type Assigned } from './assignment-follower';
 import type { RunnerPorts } from './check-runner';
 import { clusterStatusResponder } from './cluster-status';
-import { emptyView, type ClusterView } from './cluster-view';
-import { actsAsLeader, leaderMachine, type LeaderOutput } from './leader';
+import { emptyView, reduceView, type ClusterView, type ViewEvent } from './cluster-view';
+import { leaderMachine, type LeaderOutput } from './leader';
 import type { LeaseConfig } from './lease';
-import { membership, type MembersChanged } from './membership';
+import { membership, type DuplicateFound, type MembersChanged } from './membership';
 import { shardOwnerMachine } from './shard-owner';
+import type { AddressPolicy } from '../checks/address-policy';
 import { specApi } from './spec-api';
+import type { AdmissionConfig } from './spec-admission';
+
+/** How often the spec API logs its summary of rejected requests. */
+export const API_SUMMARY_EVERY_MS = 10_000;
 import type { SpecCatalog } from './spec-catalog';
 import { specFeed, type FeedEvent } from './spec-feed';
 
@@ -53,23 +58,43 @@ export interface ClusterSettings {
 }
 
 export interface NodeInput {
-  nc: NatsConnection;
-  kv: KV;
+  bus: Bus;
+  specSource: SpecFeedSource;
   store: SpecStore;
+  /** This process's instance id (./node-identity.ts). */
+  instance: string;
   leaseStore: LeaseStore;
   assignmentStore: AssignmentStore;
   catalog: SpecCatalog;
   ports: RunnerPorts;
   maxSpecBytes: number;
+  /** LOOKOUT_MAX_SPECS. */
+  maxSpecs: number;
+  /** Spec API admission bounds (rate, burst, backlog). */
+  api: AdmissionConfig;
+  /** The node's address policy (the spec API rejects specs whose literal target it denies). */
+  targetPolicy: AddressPolicy;
   cluster: ClusterSettings;
 }
 
-export type NodeEvent = FeedEvent | MembersChanged | LeaderOutput | Assigned | { type: 'CONNECTION'; up: boolean } | { type: 'SHUTDOWN' };
+export type NodeEvent = FeedEvent | MembersChanged | LeaderOutput | Assigned | DuplicateFound | { type: 'CONNECTION'; up: boolean } | { type: 'SHUTDOWN' };
+
+/** What the node tells the process it runs in (XState `emit`): its latest cluster view. */
+export type NodeEmitted = { type: 'view'; view: ClusterView };
+
+/** Why the node stopped: a requested shutdown, or another process running with its node id. */
+export interface NodeOutput {
+  reason: 'shutdown' | 'duplicate_node_id';
+}
 
 interface NodeContext extends NodeInput {
   log: Logger;
+  /** The node's cluster view (./cluster-view.ts reduceView); replaced, never mutated. */
   view: ClusterView;
   term: number;
+  /** Monotonic instant this node's lease runs out, as last told by the leader actor. */
+  leaseValidUntil: number;
+  stopReason: NodeOutput['reason'];
   /** Monotonic time the node started: a new leader waits for heartbeats before its first map. */
   startedAt: number;
   /** Leaving: wall-clock instant the cluster takes over this node's slots. */
@@ -81,6 +106,8 @@ export const nodeMachine = setup({
     context: {} as NodeContext,
     input: {} as NodeInput,
     events: {} as NodeEvent,
+    emitted: {} as NodeEmitted,
+    output: {} as NodeOutput,
   },
   actors: {
     specApi,
@@ -93,17 +120,22 @@ export const nodeMachine = setup({
     assigner: assignerMachine,
   },
   actions: {
+    /** Fold an event into the view and pass the new view on (status responder, the process). */
+    updateView: enqueueActions(({ context, event, enqueue }) => {
+      const view = reduceView(context.view, event as ViewEvent);
+      if (view === context.view) return;
+      enqueue.assign({ view });
+      enqueue.sendTo('clusterStatus', { type: 'VIEW', view });
+      enqueue.emit({ type: 'view', view });
+    }),
     noteMembers: ({ context, event }) => {
       if (event.type !== 'MEMBERS') return;
-      context.view.members = event.members;
-      context.view.live = event.live;
       const counts: Record<string, number> = { alive: 0, suspect: 0, dead: 0, left: 0 };
       for (const m of event.members) counts[m.state]!++;
       for (const [state, n] of Object.entries(counts)) context.ports.metrics.members.set({ state }, n);
     },
     applyAssignment: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'ASSIGNED') return;
-      context.view.assignment = event.record;
       context.ports.metrics.assignmentEpoch.set(event.record.epoch);
       context.ports.metrics.leaderTerm.set(Math.max(event.record.term, context.view.leader?.term ?? 0));
       enqueue.sendTo('membership', { type: 'SEED', nodes: event.record.members });
@@ -125,6 +157,8 @@ export const nodeMachine = setup({
     log: input.ports.log.child({ actor: 'node' }),
     view: emptyView(input.ports.nodeId),
     term: 0,
+    leaseValidUntil: -Infinity,
+    stopReason: 'shutdown' as NodeOutput['reason'],
     startedAt: input.ports.clock.monotonic(),
     handoverAt: 0,
   }),
@@ -134,32 +168,39 @@ export const nodeMachine = setup({
     input: ({ context }) => ({ catalog: context.catalog, ports: context.ports }),
     onDone: { target: '.stopped' },
   },
+  output: ({ context }) => ({ reason: context.stopReason }),
   initial: 'running',
   states: {
     running: {
       type: 'parallel',
       entry: ({ context }) => context.log.info({ shards: context.catalog.shardCount, vantagePoints: context.cluster.vantagePoints }, 'node running'),
       invoke: [
-        { src: 'specFeed', input: ({ context }) => ({ kv: context.kv, catalog: context.catalog, log: context.ports.log }) },
+        { src: 'specFeed', input: ({ context }) => ({ source: context.specSource, catalog: context.catalog, log: context.ports.log }) },
         {
           src: 'specApi',
           input: ({ context }) => ({
-            nc: context.nc,
+            bus: context.bus,
             subjects: context.ports.subjects,
             log: context.ports.log,
             metrics: context.ports.metrics,
             store: context.store,
             catalog: context.catalog,
             maxSpecBytes: context.maxSpecBytes,
+            maxSpecs: context.maxSpecs,
+            clock: context.ports.clock,
+            admission: context.api,
+            summaryEveryMs: API_SUMMARY_EVERY_MS,
+            targetPolicy: context.targetPolicy,
           }),
         },
         {
           id: 'membership',
           src: 'membership',
           input: ({ context }) => ({
-            nc: context.nc,
+            bus: context.bus,
             subjects: context.ports.subjects,
             node: context.ports.nodeId,
+            instance: context.instance,
             version: context.cluster.version,
             clock: context.ports.clock,
             log: context.ports.log,
@@ -178,7 +219,7 @@ export const nodeMachine = setup({
             cfg: context.cluster.lease,
             clock: context.ports.clock,
             log: context.ports.log,
-            announce: (e) => context.nc.publish(context.ports.subjects.cluster('leader'), JSON.stringify({ ...e, at: new Date(context.ports.clock.now()).toISOString() })),
+            announce: (e) => context.bus.publish(context.ports.subjects.cluster('leader'), { ...e, at: new Date(context.ports.clock.now()).toISOString() }),
           }),
         },
         {
@@ -193,26 +234,30 @@ export const nodeMachine = setup({
           }),
         },
         {
+          id: 'clusterStatus',
           src: 'clusterStatusResponder',
-          input: ({ context }) => ({ nc: context.nc, subjects: context.ports.subjects, view: context.view, log: context.ports.log }),
+          input: ({ context }) => ({ bus: context.bus, subjects: context.ports.subjects, view: context.view, log: context.ports.log }),
         },
       ],
       on: {
         SPEC_SET: { actions: sendTo('shardOwner', ({ event }) => event) },
         SPEC_REMOVED: { actions: sendTo('shardOwner', ({ event }) => event) },
         SPECS_LOADED: { actions: sendTo('shardOwner', { type: 'SPECS_LOADED' }) },
-        MEMBERS: { actions: 'noteMembers' },
+        MEMBERS: { actions: ['updateView', 'noteMembers'] },
         TERM_SEEN: {
           actions: [
-            ({ context, event }) => {
-              context.view.leader = { node: event.holder, term: event.term };
-              context.ports.metrics.leaderTerm.set(event.term);
-            },
+            'updateView',
+            ({ context, event }) => context.ports.metrics.leaderTerm.set(Math.max(event.term, context.view.leader?.term ?? 0)),
             sendTo('follower', ({ event }) => ({ type: 'TERM_SEEN' as const, term: event.term })),
           ],
         },
-        ASSIGNED: { actions: 'applyAssignment' },
+        ASSIGNED: { actions: ['updateView', 'applyAssignment'] },
         CONNECTION: { actions: sendTo('membership', ({ event }) => event) },
+        DUPLICATE: {
+          target: '#node.stopping',
+          // No leave, no handover: the node id lives on in the other process, which holds the same shards.
+          actions: assign({ stopReason: 'duplicate_node_id' as const }),
+        },
       },
       states: {
         role: {
@@ -223,10 +268,9 @@ export const nodeMachine = setup({
                 ELECTED: {
                   target: 'leading',
                   actions: [
-                    assign({ term: ({ event }) => event.term }),
+                    assign({ term: ({ event }) => event.term, leaseValidUntil: ({ event }) => event.validUntil }),
+                    'updateView',
                     ({ context, event }) => {
-                      context.view.leader = { node: context.view.node, term: event.term };
-                      context.view.leading = true;
                       context.ports.metrics.isLeader.set(1);
                       context.ports.metrics.leaderTerm.set(event.term);
                     },
@@ -239,7 +283,7 @@ export const nodeMachine = setup({
               invoke: {
                 id: 'assigner',
                 src: 'assigner',
-                input: ({ context, self }) => ({
+                input: ({ context }) => ({
                   term: context.term,
                   node: context.ports.nodeId,
                   store: context.assignmentStore,
@@ -252,23 +296,24 @@ export const nodeMachine = setup({
                   clock: context.ports.clock,
                   log: context.ports.log,
                   live: context.view.live,
-                  stillLeader: () => {
-                    const ref = self.getSnapshot().children.leader;
-                    return ref ? actsAsLeader(ref.getSnapshot() as Parameters<typeof actsAsLeader>[0]) : false;
-                  },
-                  announce: (e) => context.nc.publish(context.ports.subjects.cluster('assignment'), JSON.stringify(e)),
+                  leaseValidUntil: context.leaseValidUntil,
+                  announce: (e) => context.bus.publish(context.ports.subjects.cluster('assignment'), e),
                 }),
               },
               on: {
                 // A region that handles an event shadows running's handler (XState parallel states), so record the view here too.
-                MEMBERS: { actions: ['noteMembers', sendTo('assigner', ({ event }) => ({ type: 'MEMBERS' as const, live: event.live }))] },
+                MEMBERS: { actions: ['updateView', 'noteMembers', sendTo('assigner', ({ event }) => ({ type: 'MEMBERS' as const, live: event.live }))] },
+                LEASE_HELD: {
+                  actions: [
+                    assign({ leaseValidUntil: ({ event }) => event.validUntil }),
+                    sendTo('assigner', ({ event }) => ({ type: 'LEASE' as const, validUntil: event.validUntil })),
+                  ],
+                },
                 DEPOSED: {
                   target: 'follower',
                   actions: [
-                    ({ context }) => {
-                      context.view.leading = false;
-                      context.ports.metrics.isLeader.set(0);
-                    },
+                    'updateView',
+                    ({ context }) => context.ports.metrics.isLeader.set(0),
                     sendTo('membership', { type: 'LEADING', leading: false }),
                   ],
                 },
@@ -300,7 +345,7 @@ export const nodeMachine = setup({
                     ASSIGNED: {
                       guard: 'handedOver',
                       target: 'handingOver',
-                      actions: ['applyAssignment', assign({ handoverAt: ({ context, event }) => (event as Assigned).record.at + context.cluster.handoverMs })],
+                      actions: ['updateView', 'applyAssignment', assign({ handoverAt: ({ context, event }) => (event as Assigned).record.at + context.cluster.handoverMs })],
                     },
                   },
                 },

@@ -7,10 +7,10 @@
 // feed yields every YIELD_EVERY entries: loading 100k specs must not starve the lease renewals.
 
 import { fromCallback } from 'xstate';
-import type { KV } from '@nats-io/kv';
 import { normalizeSpec, type NormalizedSpec } from '../checks/spec';
 import { validateSpec } from '../checks/validate';
 import type { Logger } from '../runtime/logger';
+import type { SpecFeedSource } from '../runtime/spec-watch';
 import type { SpecCatalog } from './spec-catalog';
 
 export type FeedEvent =
@@ -19,7 +19,7 @@ export type FeedEvent =
   | { type: 'SPECS_LOADED'; count: number; ms: number };
 
 export interface FeedInput {
-  kv: KV;
+  source: SpecFeedSource;
   catalog: SpecCatalog;
   log: Logger;
 }
@@ -27,7 +27,7 @@ export interface FeedInput {
 const YIELD_EVERY = 256;
 
 export const specFeed = fromCallback<{ type: 'noop' }, FeedInput>(({ input, sendBack }) => {
-  const { kv, catalog } = input;
+  const { source, catalog } = input;
   const log = input.log.child({ actor: 'spec-feed' });
   const t0 = performance.now();
   let stopped = false;
@@ -51,25 +51,19 @@ export const specFeed = fromCallback<{ type: 'noop' }, FeedInput>(({ input, send
     });
   };
   void (async () => {
-    const status = await kv.status();
-    const watcher = await kv.watch();
+    const count = await source.count();
+    const watcher = await source.watch();
     if (stopped) {
       watcher.stop();
       return;
     }
     stop = () => watcher.stop();
-    if (status.values === 0) markLoaded();
+    if (count === 0) markLoaded();
     let n = 0;
-    for await (const e of watcher) {
+    for await (const e of watcher.changes) {
       if (++n % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
-      if (e.operation === 'PUT') {
-        let raw: unknown;
-        try {
-          raw = e.json();
-        } catch {
-          raw = undefined;
-        }
-        const v = validateSpec(raw, e.key);
+      if (!e.deleted) {
+        const v = validateSpec(e.json(), e.key);
         if (!v.ok) {
           log.error({ check: e.key, revision: e.revision, error: v.error }, 'stored spec is invalid; ignored');
         } else {
@@ -79,7 +73,7 @@ export const specFeed = fromCallback<{ type: 'noop' }, FeedInput>(({ input, send
       } else if (catalog.delete(e.key) && loaded) {
         sendBack({ type: 'SPEC_REMOVED', id: e.key } satisfies FeedEvent);
       }
-      if (e.isUpdate || e.delta === 0) markLoaded();
+      if (e.initialDone) markLoaded();
     }
   })().catch((err: unknown) => {
     log.error({ err }, 'spec watch failed');

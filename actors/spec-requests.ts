@@ -1,7 +1,10 @@
 // What the spec API answers: one function per request kind, I/O only through the SpecStore port
-// and the catalog. Nothing is stored unless the whole spec is valid; a failed write is reported
-// as `unavailable` and nothing is applied.
+// and the catalog. Nothing is stored unless the whole spec is valid and its literal target is
+// allowed by the node's address policy; a failed write is reported as `unavailable` and nothing
+// is applied.
 
+import { decideTarget, showEndpoint, targetEndpoint, type AddressPolicy } from '../checks/address-policy';
+import type { CheckSpec } from '../checks/spec';
 import { SpecErrorCode, type SpecErrorBody } from '../checks/spec-error';
 import { decodeSpecPayload } from '../checks/validate';
 import { isValidCheckId, type SpecOp } from '../runtime/subjects';
@@ -13,17 +16,22 @@ export const LIST_MAX_LIMIT = 10_000;
 
 export type SpecRequest = { op: SpecOp; id: string; payload: Uint8Array } | { op: 'list'; payload: Uint8Array };
 
-export type Reply = { ok: true; [k: string]: unknown } | { ok: false; error: SpecErrorBody };
+export type Reply = { ok: true; [k: string]: unknown } | { ok: false; error: SpecErrorBody; retryAfterMs?: number };
 
 export interface SpecRequestDeps {
   store: SpecStore;
   catalog: SpecCatalog;
   maxSpecBytes: number;
+  /** The node's address policy: a spec whose literal target it denies is rejected up front. */
+  targetPolicy: AddressPolicy;
+  /** Most specs the cluster stores (LOOKOUT_MAX_SPECS), judged on this node's catalog. */
+  maxSpecs: number;
 }
 
 const fail = (code: SpecErrorCode, message: string, path = ''): Reply => ({ ok: false, error: { code, message, path } });
 
 function unavailable(err: unknown): Reply {
+  if ((err as Error)?.name === 'SpecBucketFull') return fail(SpecErrorCode.storage_full, `${(err as Error).message}; nothing was changed`);
   return fail(SpecErrorCode.unavailable, `spec store unavailable: ${(err as Error)?.message ?? String(err)}; nothing was changed`);
 }
 
@@ -36,6 +44,11 @@ export async function handleSpecRequest(req: SpecRequest, deps: SpecRequestDeps)
     case 'put': {
       const decoded = decodeSpecPayload(req.payload, req.id, deps.maxSpecBytes);
       if (!decoded.ok) return { ok: false, error: decoded.error };
+      const denied = deniedTarget(decoded.spec, deps.targetPolicy);
+      if (denied) return denied;
+      if (!deps.catalog.get(req.id) && deps.catalog.size >= deps.maxSpecs) {
+        return fail(SpecErrorCode.limit, `the cluster stores ${deps.catalog.size} checks, the most LOOKOUT_MAX_SPECS (${deps.maxSpecs}) allows: delete some or raise the limit; nothing was changed`, 'id');
+      }
       try {
         const revision = await deps.store.put(req.id, decoded.spec);
         return { ok: true, id: req.id, revision };
@@ -63,6 +76,17 @@ export async function handleSpecRequest(req: SpecRequest, deps: SpecRequestDeps)
       return fail(SpecErrorCode.bad_request, `unknown operation ${JSON.stringify(never)}`);
     }
   }
+}
+
+/**
+ * The rejection of a spec whose target is an IP literal (any form) or a host name the policy
+ * denies. Other names pass: what they resolve to is decided at every connect.
+ */
+function deniedTarget(spec: CheckSpec, policy: AddressPolicy): Reply | null {
+  const decision = decideTarget(policy, spec.kind, spec.target);
+  if (!decision?.denied) return null;
+  const where = showEndpoint(decision.address, targetEndpoint(spec.kind, spec.target)!.port);
+  return fail(SpecErrorCode.denied, `target ${where} is denied by this node's address policy: ${decision.rule}`, 'target');
 }
 
 /**

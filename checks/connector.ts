@@ -1,11 +1,16 @@
-// The timed connector shared by the HTTP and TCP probes: dns.lookup → net.connect → optional
-// TLS, recording phase durations and stopping on an AbortSignal; usable directly or as an
-// undici `connect` function.
+// The timed connector shared by the HTTP and TCP probes: lookup → address policy → net.connect →
+// optional TLS, recording phase durations and stopping on an AbortSignal; usable directly or as an
+// undici `connect` function (every HTTP connection and every redirect hop goes through it).
+//
+// The address policy is applied here, at connect time, to the very addresses the socket connects
+// to: a name is resolved once, each address it resolved to is decided, and only allowed addresses
+// are dialled (by address, so nothing re-resolves in between: DNS rebinding gains nothing).
 import dns from 'node:dns';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import type { buildConnector } from 'undici';
+import { decideAddress, decideHost, normalizeHostName, showEndpoint, type AddressPolicy, type Decision } from './address-policy';
 import type { PhaseTimings } from './outcome';
 
 /** TLS settings of one connection; also the identity of an HTTP connection pool entry. */
@@ -18,10 +23,36 @@ export interface TlsProfile {
 /** Timings a probe collects; the connector adds to dns / connect / tls (summed over redirect hops). */
 export type ProbeTimings = Omit<PhaseTimings, 'total'>;
 
+/** Resolve a host name to its addresses, in resolver order (a port: tests inject a stub). */
+export type LookupFn = (host: string) => Promise<string[]>;
+
+/** The system resolver (getaddrinfo through dns.lookup, as net.connect would use). */
+export const systemLookup: LookupFn = (host) =>
+  new Promise((resolve, reject) => dns.lookup(host, { all: true }, (err, found) => (err ? reject(err) : resolve(found.map((a) => a.address)))));
+
 /** Per-probe state the connector reports into and stops on. */
 export interface ConnectContext {
   timings: ProbeTimings;
   signal?: AbortSignal;
+  /** Addresses this probe may connect to. */
+  policy: AddressPolicy;
+  lookup: LookupFn;
+}
+
+/** A connect refused by the address policy; nothing was sent to the address. */
+export class AddressDeniedError extends Error {
+  readonly code = 'LOOKOUT_ADDRESS_DENIED';
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    readonly decision: Extract<Decision, { denied: true }>,
+  ) {
+    const where = showEndpoint(decision.address, port);
+    // "db.internal → 127.0.0.2:80 is denied: …" when the address came from a name (or a non-canonical literal).
+    const via = decision.address === normalizeHostName(host) ? '' : `${host} → `;
+    super(`${via}${where} is denied: ${decision.rule}`);
+    this.name = 'AddressDeniedError';
+  }
 }
 
 export interface ConnectTarget {
@@ -70,16 +101,25 @@ function untilAbort<T>(
   });
 }
 
-/** Resolve a host to its addresses, in resolver order; IP literals skip the lookup. */
-async function resolveTimed(host: string, ctx: ConnectContext): Promise<string[]> {
-  if (net.isIP(host)) return [host];
+/**
+ * The addresses of `host` this probe may connect to, in resolver order. An IP literal (in any
+ * form, normalised) skips the lookup. Rejects with AddressDeniedError when the host is a denied
+ * name or every address it resolves to is denied.
+ */
+async function allowedAddresses(host: string, port: number, ctx: ConnectContext): Promise<string[]> {
+  const before = decideHost(ctx.policy, host, port);
+  if (before?.denied) throw new AddressDeniedError(host, port, before);
+  if (before) return [before.address];
   const start = performance.now();
-  // dns.lookup cannot be cancelled: on abort we only stop waiting for it.
-  const found = await untilAbort<dns.LookupAddress[]>(ctx.signal, (resolve, reject) =>
-    dns.lookup(host, { all: true }, (err, addresses) => (err ? reject(err) : resolve(addresses))),
-  );
+  // A lookup cannot be cancelled: on abort we only stop waiting for it.
+  const found = await untilAbort<string[]>(ctx.signal, (resolve, reject) => void ctx.lookup(host).then(resolve, reject));
   addPhase(ctx.timings, 'dns', start);
-  return found.map((a) => a.address);
+  if (found.length === 0) throw Object.assign(new Error(`${host} has no address`), { code: 'ENOTFOUND', hostname: host });
+  const decisions = found.map((address) => decideAddress(ctx.policy, address, port));
+  const allowed = decisions.filter((d) => !d.denied).map((d) => d.address);
+  const denied = decisions.find((d): d is Extract<Decision, { denied: true }> => d.denied);
+  if (allowed.length === 0 && denied) throw new AddressDeniedError(host, port, denied);
+  return allowed;
 }
 
 /** Wait for `event` (connect / secureConnect); destroy the socket on error or abort. */
@@ -106,14 +146,15 @@ function settle(socket: net.Socket, event: 'connect' | 'secureConnect', signal?:
 const TRY_NEXT_ADDRESS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'EAFNOSUPPORT']);
 
 /**
- * Resolve, connect and (optionally) handshake, adding dns / connect / tls durations to
- * `ctx.timings`. Addresses are tried in resolver order (a `localhost` that lists ::1 first still
- * reaches a server bound to 127.0.0.1). Rejects with the underlying error, or the signal's reason.
+ * Resolve, check against the address policy, connect and (optionally) handshake, adding dns /
+ * connect / tls durations to `ctx.timings`. Allowed addresses are tried in resolver order (a
+ * `localhost` that lists ::1 first still reaches a server bound to 127.0.0.1). Rejects with
+ * AddressDeniedError, the underlying error, or the signal's reason.
  * Every socket carries a no-op 'error' listener, so a late error is never unhandled; callers add
  * their own listener to learn about errors.
  */
 export async function connectTimed(target: ConnectTarget, ctx: ConnectContext): Promise<net.Socket> {
-  const addresses = await resolveTimed(target.host, ctx);
+  const addresses = await allowedAddresses(target.host, target.port, ctx);
   const start = performance.now();
   let socket: net.Socket | undefined;
   let lastError: unknown;

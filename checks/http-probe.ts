@@ -2,15 +2,20 @@
 //
 // Every probe opens a fresh connection (a health check must test connect) on its own undici
 // Client, destroyed at the end. With `reuseConnection` a Client per (check, origin, TLS profile)
-// is kept in a module-level pool instead. The whole probe runs under one Deadline.
+// is kept in a module-level pool instead. The whole probe runs under one Deadline. Redirects are
+// followed here, hop by hop, each on a Client whose connector applies the address policy.
 import { Client, errors, type Dispatcher } from 'undici';
 import { undiciConnector, type ConnectContext, type ProbeTimings, type TlsProfile } from './connector';
 import { Deadline, STOPPED } from './deadline';
 import { buildOutcome, latencyFailure, networkFailure, type Failure } from './failures';
-import { jsonEqual, lookupJsonPath, parseJsonPath } from './json-path';
+import { BODY_SMALL_CHARS, bodyWorker, type BodyAssertion, type JsonVerdict, type RegexVerdict, type WorkStopped } from './body-worker';
+import { evaluateJsonAssertions } from './json-path';
 import { FailureReason, type ProbeOutcome } from './outcome';
+import { DIRECT_PROBE_ENV, type ProbeEnv, type WorkerOverrunReport } from './probe-env';
+import { describeFound, preview, quoteTarget, type ResultDetail } from './result-detail';
 import type { NormalizedSpec } from './spec';
 import { describeStatusSet, statusMatches } from './status-match';
+import { indexOfLinear } from './text-search';
 
 type HttpSpec = NormalizedSpec['http'];
 type Response = Dispatcher.ResponseData;
@@ -22,7 +27,6 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const ORIGIN_BOUND_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization', 'host']);
 /** Headers describing a request body, dropped when a redirect turns the request into a GET. */
 const BODY_HEADERS = new Set(['content-type', 'content-length', 'content-encoding']);
-const REGEX_CACHE_LIMIT = 1024;
 
 const noop = (): void => {};
 
@@ -38,6 +42,11 @@ interface HttpAttempt {
   body?: { bytes: Buffer; truncated: boolean };
   /** Fresh (unpooled) clients to destroy when the probe ends. */
   clients: Client[];
+  /** How much of the target's answer messages may quote. */
+  detail: ResultDetail;
+  /** The check (whose JSON the body worker remembers when it overran). */
+  checkId: string;
+  onWorkerOverrun?: WorkerOverrunReport;
 }
 
 interface HopRequest {
@@ -46,17 +55,29 @@ interface HopRequest {
   body?: string;
 }
 
-export async function probeHttp(spec: NormalizedSpec, signal?: AbortSignal): Promise<ProbeOutcome> {
+/** `env`: the address policy, resolver and result detail (a node passes its own). */
+export async function probeHttp(spec: NormalizedSpec, signal?: AbortSignal, env: ProbeEnv = DIRECT_PROBE_ENV): Promise<ProbeOutcome> {
   const deadline = new Deadline(spec.timeoutMs, signal);
+  if (spec.http.bodyRegex !== undefined || spec.http.json.length > 0) bodyWorker.warm(); // loads while the request is out
   const timings: ProbeTimings = {};
-  const attempt: HttpAttempt = { timings, context: { timings, signal: deadline.signal }, endpoint: spec.target, redirects: 0, clients: [] };
+  const context: ConnectContext = { timings, signal: deadline.signal, policy: env.policy, lookup: env.lookup };
+  const attempt: HttpAttempt = {
+    timings,
+    context,
+    endpoint: spec.target,
+    redirects: 0,
+    clients: [],
+    detail: env.detail,
+    checkId: spec.id,
+    ...(env.onWorkerOverrun ? { onWorkerOverrun: env.onWorkerOverrun } : {}),
+  };
   let failure: Failure | null;
   try {
     const result = await deadline.race(exchange(spec, deadline, attempt));
     failure = result === STOPPED ? deadline.failure : result;
   } catch (err) {
     // Once stopped, whatever undici throws is a consequence of the stop.
-    failure = deadline.failure ?? httpFailure(err, attempt.endpoint);
+    failure = deadline.failure ?? httpFailure(err, attempt.endpoint, attempt.detail);
   }
   const total = deadline.elapsed();
   deadline.dispose();
@@ -116,7 +137,7 @@ async function exchange(spec: NormalizedSpec, deadline: Deadline, a: HttpAttempt
     }
     const next = URL.canParse(location, url.href) ? new URL(location, url) : null;
     if (!next || (next.protocol !== 'http:' && next.protocol !== 'https:')) {
-      return { reason: FailureReason.status, message: `redirect to an unsupported location: ${location}` };
+      return { reason: FailureReason.status, message: `redirect to an unsupported location: ${quoteTarget(location, a.detail)}` };
     }
     hop = redirected(hop, res.statusCode, url, next);
     url = next;
@@ -154,8 +175,8 @@ async function judge(http: HttpSpec, res: Response, a: HttpAttempt): Promise<Fai
     return null;
   }
   a.body = await readCapped(res.body, http.maxBodyBytes);
-  const failure = checkBody(http, a.body.bytes);
-  if (failure && a.body.truncated) {
+  const failure = await checkBody(http, a.body.bytes, a);
+  if (failure && !failure.conclusive && a.body.truncated) {
     // The answer might have been further on.
     return { reason: FailureReason.too_large, message: `${failure.message} in the first ${http.maxBodyBytes} bytes (body cut)` };
   }
@@ -177,47 +198,95 @@ async function readCapped(body: AsyncIterable<Buffer>, cap: number): Promise<{ b
   return { bytes: Buffer.concat(chunks, size), truncated: false };
 }
 
-function checkBody(http: HttpSpec, bytes: Buffer): Failure | null {
+/** A body failure; `conclusive` when more of the body would not have changed it. */
+type BodyFailure = Failure & { conclusive?: boolean };
+
+/**
+ * The body assertions in order: bodyContains (linear-time search, here), bodyRegex (RE2) and json
+ * (JSON.parse and the paths) in the body worker, off the event loop, each within its budget — but
+ * JSON shorter than BODY_SMALL_CHARS is evaluated here, which costs less than handing it over.
+ * What runs here is bounded: decoding ≤ 1 MiB (~0.5 ms), the search (≤ ~10 ms), small JSON (≤ 1 ms).
+ */
+async function checkBody(http: HttpSpec, bytes: Buffer, a: HttpAttempt): Promise<BodyFailure | null> {
   const text = bytes.toString('utf8');
-  if (http.bodyContains !== undefined && !text.includes(http.bodyContains)) {
+  const signal = a.context.signal;
+  if (http.bodyContains !== undefined && indexOfLinear(text, http.bodyContains) < 0) {
     return { reason: FailureReason.body, message: `body does not contain ${preview(http.bodyContains)}` };
   }
-  if (http.bodyRegex !== undefined && !compiledRegex(http.bodyRegex).test(text)) {
-    return { reason: FailureReason.body, message: `body does not match /${http.bodyRegex}/` };
+  if (http.bodyRegex !== undefined) {
+    const verdict = await bodyWorker.match(http.bodyRegex, text, signal);
+    reportOverrun(a, 'bodyRegex', verdict);
+    const failure = regexFailure(http.bodyRegex, text.length, verdict);
+    if (failure) return failure;
   }
   if (http.json.length === 0) return null;
-  let doc: unknown;
+  const verdict = text.length < BODY_SMALL_CHARS ? evaluateSmallJson(text, http.json) : await bodyWorker.evaluateJson(a.checkId, text, http.json, signal);
+  reportOverrun(a, 'json', verdict);
+  return jsonFailure(http, text.length, verdict, a.detail);
+}
+
+function evaluateSmallJson(text: string, assertions: HttpSpec['json']): JsonVerdict {
   try {
-    doc = JSON.parse(text);
-  } catch {
-    return { reason: FailureReason.json, message: 'body is not valid JSON' };
+    return evaluateJsonAssertions(text, assertions);
+  } catch (err) {
+    return { status: 'failed', message: err instanceof Error ? err.message : String(err) };
   }
-  for (const { path, equals } of http.json) {
-    const actual = lookupJsonPath(doc, parseJsonPath(path));
-    if (!jsonEqual(actual, equals)) {
-      const found = actual === undefined ? 'missing' : preview(actual);
-      return { reason: FailureReason.json, message: `${path} is ${found}, expected ${preview(equals)}` };
+}
+
+function reportOverrun(a: HttpAttempt, assertion: BodyAssertion, verdict: RegexVerdict | JsonVerdict): void {
+  if (verdict.status === 'overrun') a.onWorkerOverrun?.(assertion, verdict.remembered ? 'remembered' : 'budget');
+  else if (verdict.status === 'rationed') a.onWorkerOverrun?.(assertion, 'rationed');
+}
+
+function regexFailure(pattern: string, chars: number, verdict: RegexVerdict): BodyFailure | null {
+  switch (verdict.status) {
+    case 'match':
+      return null;
+    case 'no_match':
+      return { reason: FailureReason.body, message: `body does not match /${pattern}/` };
+    default:
+      return stopped(verdict, FailureReason.body, `bodyRegex /${pattern}/`, chars, 'simplify the pattern or lower maxBodyBytes');
+  }
+}
+
+function jsonFailure(http: HttpSpec, chars: number, verdict: JsonVerdict, detail: ResultDetail): BodyFailure | null {
+  switch (verdict.status) {
+    case 'pass':
+      return null;
+    case 'invalid':
+      return { reason: FailureReason.json, message: 'body is not valid JSON' };
+    case 'fail': {
+      const { path, equals } = http.json[verdict.index]!;
+      return { reason: FailureReason.json, message: `${path} is ${describeFound(verdict.found, equals, detail)}, expected ${preview(equals)}` };
+    }
+    default:
+      return stopped(verdict, FailureReason.json, 'JSON evaluation', chars, 'lower maxBodyBytes or check a smaller document');
+  }
+}
+
+/**
+ * The body worker gave no answer: stopped at its budget or refused (conclusive: more body would
+ * cost more), aborted, or failed. `what` names the work ("bodyRegex /x/", "JSON evaluation").
+ */
+function stopped(verdict: WorkStopped, reason: FailureReason, what: string, chars: number, advice: string): BodyFailure {
+  switch (verdict.status) {
+    case 'overrun':
+      return { reason, message: `${what} was stopped after ${verdict.budgetMs} ms on ${chars} characters of body; ${advice}`, conclusive: true };
+    case 'rationed':
+      return {
+        reason,
+        message: `${what} was not run: it took over ${verdict.heavyMs} ms recently, and such costly body work may use at most ${verdict.sharePct}% of the node's body worker`,
+        conclusive: true,
+      };
+    case 'aborted': // the deadline fired (or the node is stopping): the probe reports that instead
+      return { reason: FailureReason.error, message: 'aborted' };
+    case 'failed':
+      return { reason: FailureReason.error, message: `${what} could not run: ${verdict.message}` };
+    default: {
+      const unknown: never = verdict;
+      return unknown;
     }
   }
-  return null;
-}
-
-const regexCache = new Map<string, RegExp>();
-
-/** Compile each distinct pattern once (bounded: the oldest entry goes first). */
-function compiledRegex(pattern: string): RegExp {
-  let re = regexCache.get(pattern);
-  if (!re) {
-    if (regexCache.size >= REGEX_CACHE_LIMIT) regexCache.delete(regexCache.keys().next().value!);
-    re = new RegExp(pattern);
-    regexCache.set(pattern, re);
-  }
-  return re;
-}
-
-function preview(value: unknown): string {
-  const s = JSON.stringify(value) ?? String(value);
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
 function firstValue(header: string | string[] | undefined): string | undefined {
@@ -225,7 +294,7 @@ function firstValue(header: string | string[] | undefined): string | undefined {
 }
 
 /** Errors from undici first (HTTP-level), then the socket / TLS / resolver mapping. */
-function httpFailure(err: unknown, endpoint: string): Failure {
+function httpFailure(err: unknown, endpoint: string, detail: ResultDetail): Failure {
   const code = (err as { code?: unknown })?.code;
   if (err instanceof errors.HTTPParserError || code === 'UND_ERR_HEADERS_OVERFLOW' || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
     return { reason: FailureReason.protocol, message: `invalid HTTP response from ${endpoint}: ${(err as Error).message}` };
@@ -233,7 +302,7 @@ function httpFailure(err: unknown, endpoint: string): Failure {
   if (err instanceof errors.SocketError) {
     return { reason: FailureReason.reset, message: `connection closed by ${endpoint} before a complete response` };
   }
-  return networkFailure(err, endpoint);
+  return networkFailure(err, endpoint, detail);
 }
 
 /** The TLS profile for a hop: an explicit servername applies to the target's own host only. */
@@ -288,9 +357,9 @@ export async function releaseHttpClient(checkId: string): Promise<void> {
   await Promise.all(doomed.map(([, entry]) => entry.client.destroy().catch(noop)));
 }
 
-/** Destroy every pooled connection (at shutdown). */
+/** Destroy every pooled connection and stop the body worker (at shutdown). */
 export async function closeHttpPool(): Promise<void> {
   const all = [...pool.values()];
   pool.clear();
-  await Promise.all(all.map((entry) => entry.client.destroy().catch(noop)));
+  await Promise.all([...all.map((entry) => entry.client.destroy().catch(noop)), bodyWorker.close()]);
 }

@@ -4,6 +4,7 @@
 //   $.list[0]         array index (non-negative integer)
 //   $["any key"]      bracketed member name (JSON string syntax, double quotes)
 // No wildcards, filters or recursive descent: a health check asserts one value at one place.
+import { summarizeFound, type FoundSummary } from './result-detail';
 
 export type PathSegment = string | number;
 
@@ -84,4 +85,37 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   const kb = Object.keys(b as object);
   if (ka.length !== kb.length) return false;
   return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/** A spec's json assertion: the value at `path` must equal `equals`. */
+export interface JsonAssertion {
+  path: string;
+  equals: unknown;
+}
+
+/** What evaluating a body's json assertions found: all pass, the body is not JSON, or the first that failed. */
+export type JsonAssertionResult =
+  | { status: 'pass' }
+  | { status: 'invalid' }
+  /** `found`: a summary of the value at the path (undefined when nothing is there). */
+  | { status: 'fail'; index: number; found?: FoundSummary };
+
+/**
+ * Parse `text` and evaluate the assertions in order. Costs what JSON.parse costs — up to ~0.2 s
+ * for 1 MiB of a hostile shape (nested empty arrays) — so a node runs it in the body worker
+ * (checks/body-worker.ts), never on the event loop. The found value leaves as a summary only.
+ */
+export function evaluateJsonAssertions(text: string, assertions: readonly JsonAssertion[]): JsonAssertionResult {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return { status: 'invalid' };
+  }
+  for (let index = 0; index < assertions.length; index++) {
+    const { path, equals } = assertions[index]!;
+    const actual = lookupJsonPath(doc, parseJsonPath(path));
+    if (!jsonEqual(actual, equals)) return actual === undefined ? { status: 'fail', index } : { status: 'fail', index, found: summarizeFound(actual) };
+  }
+  return { status: 'pass' };
 }

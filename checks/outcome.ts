@@ -26,6 +26,12 @@ export const FailureReason = {
   latency: 'latency',
   /** An assertion needed more of the body than maxBodyBytes allows. */
   too_large: 'too_large',
+  /**
+   * The address policy refused the address (LOOKOUT_TARGET_ALLOW / LOOKOUT_TARGET_DENY, the
+   * built-in rules, the node's own endpoints); nothing was sent. The message names the address
+   * and the rule.
+   */
+  denied: 'denied',
   /** Any other local error (a bug or resource exhaustion); the message says what. */
   error: 'error',
 } as const;

@@ -1,18 +1,23 @@
 // The one entry point the check runner calls: run a probe of the spec's kind.
 import { probeHttp } from './http-probe';
 import { FailureReason, type ProbeOutcome } from './outcome';
+import { DIRECT_PROBE_ENV, type ProbeEnv } from './probe-env';
 import { CheckKind, type NormalizedSpec } from './spec';
 import { probeTcp } from './tcp-probe';
 
 export { closeHttpPool, releaseHttpClient } from './http-probe';
+export type { ProbeEnv } from './probe-env';
 
-/** Probe once. Never rejects: every failure, including an unknown kind, is an outcome. */
-export function runProbe(spec: NormalizedSpec, signal?: AbortSignal): Promise<ProbeOutcome> {
+/**
+ * Probe once. Never rejects: every failure, including an unknown kind or a denied address, is an
+ * outcome. `env` carries the node's address policy, resolver and result detail.
+ */
+export function runProbe(spec: NormalizedSpec, signal?: AbortSignal, env: ProbeEnv = DIRECT_PROBE_ENV): Promise<ProbeOutcome> {
   switch (spec.kind) {
     case CheckKind.http:
-      return probeHttp(spec, signal);
+      return probeHttp(spec, signal, env);
     case CheckKind.tcp:
-      return probeTcp(spec, signal);
+      return probeTcp(spec, signal, env);
     default: {
       // Fails to compile when a kind is added without a probe.
       const unknown: never = spec.kind;

@@ -22,16 +22,33 @@ export const SpecErrorCode = {
   range: 'range',
   /** A value not in the allowed set (kind, method, policy type, ...). */
   enum: 'enum',
-  /** A string that does not parse as what it must be (URL, host:port, regex, JSON path). */
+  /**
+   * A string that does not parse as what it must be (URL, host:port, regex, JSON path), or is not
+   * well-formed Unicode (a lone surrogate).
+   */
   format: 'format',
+  /**
+   * Valid syntax elsewhere that Lookout does not run: a regex feature RE2 lacks (backreferences,
+   * lookaround, atomic groups, possessive quantifiers, ...). The message names the feature.
+   */
+  unsupported: 'unsupported',
   /** Fields that are each valid but contradict each other (timeoutMs >= intervalMs, ...). */
   conflict: 'conflict',
+  /**
+   * The target is an address or host name the answering node's address policy denies
+   * (LOOKOUT_TARGET_ALLOW / LOOKOUT_TARGET_DENY, the built-in rules, the node's own endpoints).
+   */
+  denied: 'denied',
   /** get/delete of an id that is not stored. */
   not_found: 'not_found',
   /** The request itself is malformed (bad list paging parameters, ...). */
   bad_request: 'bad_request',
-  /** The store could not be reached or refused the write; nothing was applied. */
+  /** The store could not be reached or refused the write, or the API is over its rate; nothing was applied. */
   unavailable: 'unavailable',
+  /** The cluster already stores LOOKOUT_MAX_SPECS checks: a new id is refused (updates and deletes work). */
+  limit: 'limit',
+  /** The spec bucket is at its byte limit (LOOKOUT_SPECS_MAX_BYTES): delete specs or raise the limit. */
+  storage_full: 'storage_full',
 } as const;
 export type SpecErrorCode = (typeof SpecErrorCode)[keyof typeof SpecErrorCode];
 

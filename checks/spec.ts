@@ -119,13 +119,20 @@ export const SPEC_LIMITS = {
   rise: { min: 1, max: 64 },
   fall: { min: 1, max: 64 },
   maxRedirects: { max: 10 },
-  maxBodyBytes: { max: 16 * 1024 * 1024 },
+  // Every byte kept is decoded, searched and maybe JSON-parsed on the event loop: at 16 MiB one
+  // JSON check stalled every other check for 0.2-1.1 s per probe; at 1 MiB a typical body costs
+  // ~5 ms (BENCHMARKS.md §6). 1 MiB still holds any health document and most /metrics pages.
+  maxBodyBytes: { max: 1024 * 1024 },
   labels: { max: 32, keyPattern: /^[A-Za-z0-9_.-]{1,64}$/, valueMaxLength: 256 },
   headers: { max: 64, valueMaxLength: 8192 },
+  // Every list and map a spec can hold is capped: each entry is work on every probe.
+  expectStatus: { max: 32 },
   bodyMaxLength: 64 * 1024,
   regexMaxLength: 1024,
   stringMaxLength: 4096,
   jsonAssertions: { max: 16 },
+  /** A json assertion's `equals`: containers nested at most `maxDepth` deep, each with at most `maxMembers`. */
+  jsonEquals: { maxDepth: 32, maxMembers: 256 },
 } as const;
 
 export interface NormalizedPolicy {

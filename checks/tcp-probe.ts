@@ -1,16 +1,16 @@
 // One TCP probe: connect (optionally TLS) → optional send → optional wait for an expected
 // substring, all under one Deadline. Without `expect`, a completed connect (and send) passes.
 import type { Socket } from 'node:net';
+import { splitHostPort } from './address-policy';
 import { connectTimed, type ConnectTarget, type ProbeTimings } from './connector';
 import { Deadline, STOPPED } from './deadline';
 import { buildOutcome, latencyFailure, networkFailure, type Failure } from './failures';
 import { FailureReason, type ProbeOutcome } from './outcome';
+import { DIRECT_PROBE_ENV, type ProbeEnv } from './probe-env';
 import type { NormalizedSpec } from './spec';
+import { ByteSearch } from './text-search';
 
 type TcpSpec = NormalizedSpec['tcp'];
-
-/** `host:port` or `[ipv6]:port`. */
-const HOST_PORT = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/;
 
 /** What one probe has measured so far; still read when the deadline cut the probe short. */
 interface TcpAttempt {
@@ -19,15 +19,16 @@ interface TcpAttempt {
   received?: { bytes: number; truncated: boolean };
 }
 
-export async function probeTcp(spec: NormalizedSpec, signal?: AbortSignal): Promise<ProbeOutcome> {
+/** `env`: the address policy, resolver and result detail (a node passes its own). */
+export async function probeTcp(spec: NormalizedSpec, signal?: AbortSignal, env: ProbeEnv = DIRECT_PROBE_ENV): Promise<ProbeOutcome> {
   const deadline = new Deadline(spec.timeoutMs, signal);
   const attempt: TcpAttempt = { timings: {} };
   let failure: Failure | null;
   try {
-    const result = await deadline.race(exchange(spec, deadline, attempt));
+    const result = await deadline.race(exchange(spec, deadline, attempt, env));
     failure = result === STOPPED ? deadline.failure : result;
   } catch (err) {
-    failure = deadline.failure ?? networkFailure(err, spec.target);
+    failure = deadline.failure ?? networkFailure(err, spec.target, env.detail);
   }
   const total = deadline.elapsed();
   deadline.dispose();
@@ -42,19 +43,15 @@ export async function probeTcp(spec: NormalizedSpec, signal?: AbortSignal): Prom
 }
 
 /** Parse `host:port` / `[ipv6]:port`; null when malformed. */
-export function parseHostPort(target: string): { host: string; port: number } | null {
-  const m = HOST_PORT.exec(target);
-  const port = Number(m?.[3]);
-  if (!m || port < 1 || port > 65535) return null;
-  return { host: (m[1] ?? m[2])!, port };
-}
+export const parseHostPort = splitHostPort;
 
-async function exchange(spec: NormalizedSpec, deadline: Deadline, a: TcpAttempt): Promise<Failure | null> {
+async function exchange(spec: NormalizedSpec, deadline: Deadline, a: TcpAttempt, env: ProbeEnv): Promise<Failure | null> {
   const tcp = spec.tcp;
   const endpoint = parseHostPort(spec.target);
   if (!endpoint) return { reason: FailureReason.error, message: `invalid TCP target ${JSON.stringify(spec.target)}` };
   const target: ConnectTarget = { ...endpoint, ...(tcp.tls ? { tls: tcp.tls } : {}) };
-  const socket = await connectTimed(target, { timings: a.timings, signal: deadline.signal });
+  // The address policy is applied inside connectTimed: a denied address never sees `send`.
+  const socket = await connectTimed(target, { timings: a.timings, signal: deadline.signal, policy: env.policy, lookup: env.lookup });
   a.socket = socket;
   if (tcp.expect === undefined) {
     if (tcp.send !== undefined) await write(socket, tcp.send);
@@ -73,12 +70,14 @@ function write(socket: Socket, data: string): Promise<void> {
 
 /**
  * Read until `expect` shows up within the first maxBodyBytes. Fails with `body` when the peer
- * closes first, `too_large` when the cap is reached without it; rejects on a socket error.
+ * closes first, `too_large` when the cap is reached without it; rejects on a socket error. The
+ * search is linear in the bytes received (checks/text-search.ts ByteSearch: Buffer.indexOf is
+ * O(bytes × needle) on some inputs, 1.1 s for 1 MiB) and keeps no bytes, only a count.
  */
 function awaitExpected(socket: Socket, expect: string, tcp: TcpSpec, deadline: Deadline, a: TcpAttempt): Promise<Failure | null> {
-  const needle = Buffer.from(expect, 'utf8');
+  const search = new ByteSearch(Buffer.from(expect, 'utf8'));
   const cap = tcp.maxBodyBytes;
-  let seen = Buffer.alloc(0);
+  let seen = 0;
   return new Promise((resolve, reject) => {
     const unlisten = (): void => {
       socket.off('data', onData).off('end', onClose).off('close', onClose).off('error', onError);
@@ -89,18 +88,17 @@ function awaitExpected(socket: Socket, expect: string, tcp: TcpSpec, deadline: D
     };
     const onData = (chunk: Buffer): void => {
       a.timings.firstByte ??= deadline.elapsed();
-      // Search only the new bytes plus an overlap, so a needle split across chunks is found.
-      const from = Math.max(0, seen.length - needle.length + 1);
-      const truncated = seen.length + chunk.length > cap;
-      seen = Buffer.concat([seen, truncated ? chunk.subarray(0, cap - seen.length) : chunk]);
-      a.received = { bytes: seen.length, truncated };
-      if (seen.indexOf(needle, from) !== -1) return finish(null);
-      if (seen.length >= cap) {
+      const truncated = seen + chunk.length > cap;
+      const kept = truncated ? chunk.subarray(0, cap - seen) : chunk;
+      seen += kept.length;
+      a.received = { bytes: seen, truncated };
+      if (search.push(kept) !== -1) return finish(null);
+      if (seen >= cap) {
         finish({ reason: FailureReason.too_large, message: `${preview(expect)} not in the first ${cap} bytes` });
       }
     };
     const onClose = (): void =>
-      finish({ reason: FailureReason.body, message: `peer closed before sending ${preview(expect)} (${seen.length} bytes received)` });
+      finish({ reason: FailureReason.body, message: `peer closed before sending ${preview(expect)} (${seen} bytes received)` });
     const onError = (err: Error): void => {
       unlisten();
       reject(err);

@@ -8,12 +8,10 @@
 // Every error is raised by `fail` with a literal code as its first argument: the unit test
 // reads the codes from this file and validate.ts to prove each one is covered by a fixture.
 import { isIP } from 'node:net';
+import { SPEC_LIMITS } from './spec';
 import { SpecError, type SpecErrorCode } from './spec-error';
 
 export type Obj = Record<string, unknown>;
-
-/** Depth limit for free-form JSON values (json assertion `equals`); deeper is `range`. */
-export const JSON_VALUE_MAX_DEPTH = 32;
 
 export function fail(code: SpecErrorCode, path: string, message: string): never {
   throw new SpecError(code, message, path);
@@ -121,7 +119,7 @@ export function int(path: string, v: unknown, min: number, max = Number.MAX_SAFE
     const allowed = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `between ${min} and ${max}`;
     fail('range', path, `${label(path)} must be ${allowed}, got ${v}`);
   }
-  return v;
+  return v + 0; // -0 becomes 0, as it would through JSON
 }
 
 export function bool(path: string, v: unknown): boolean {
@@ -129,12 +127,39 @@ export function bool(path: string, v: unknown): boolean {
   return v;
 }
 
-/** A string of `min`..`max` UTF-16 code units. */
+/** A well-formed string of `min`..`max` UTF-16 code units. */
 export function str(path: string, v: unknown, min: number, max: number): string {
   if (typeof v !== 'string') fail('type', path, `${label(path)} must be a string, got ${typeName(v)}`);
   if (v.length < min) fail('range', path, min === 1 ? `${label(path)} must not be empty` : `${label(path)} must have at least ${min} characters`);
   if (v.length > max) fail('range', path, `${label(path)} must be at most ${max} characters long, got ${v.length}`);
+  wellFormed(path, v);
   return v;
+}
+
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/**
+ * The index of the first lone surrogate in `s` (a high surrogate not followed by a low one, or a
+ * low one not preceded by a high one), or -1. JSON's "\uD800" escapes can carry them; they are
+ * not Unicode text, cannot be encoded as UTF-8, and other clients' JSON parsers refuse them.
+ */
+function loneSurrogateAt(s: string): number {
+  if (!SURROGATE.test(s)) return -1;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    const next = s.charCodeAt(i + 1);
+    if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) i++;
+    else return i;
+  }
+  return -1;
+}
+
+function wellFormed(path: string, s: string, what = label(path)): void {
+  const at = loneSurrogateAt(s);
+  if (at < 0) return;
+  const unit = s.charCodeAt(at).toString(16).toUpperCase();
+  fail('format', path, `${what} contains a lone surrogate (U+${unit} at index ${at}); strings must be well-formed Unicode`);
 }
 
 export function oneOf<T extends string>(path: string, v: unknown, allowed: readonly T[]): T {
@@ -144,21 +169,32 @@ export function oneOf<T extends string>(path: string, v: unknown, allowed: reado
 }
 
 /**
- * A copy of a JSON value (null, boolean, finite number, string, array, plain object), at most
- * JSON_VALUE_MAX_DEPTH containers deep. Members are defined, not assigned, so a "__proto__" key
- * stays data.
+ * A copy of a JSON value (null, boolean, finite number, well-formed string, array, plain object),
+ * at most SPEC_LIMITS.jsonEquals.maxDepth containers deep, each with at most `maxMembers` members.
+ * Members are defined, not assigned, so a "__proto__" key stays data.
  */
 export function jsonValue(path: string, v: unknown, depth = 0): unknown {
-  if (v === null || typeof v === 'string' || typeof v === 'boolean') return v;
+  const { maxDepth, maxMembers } = SPEC_LIMITS.jsonEquals;
+  if (typeof v === 'string') {
+    wellFormed(path, v);
+    return v;
+  }
+  if (v === null || typeof v === 'boolean') return v;
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) fail('type', path, `${label(path)} must be a finite number, got ${v}`);
-    return v;
+    return v + 0; // -0 becomes 0, as it would through JSON
   }
   const container = Array.isArray(v) || isPlainObject(v);
   if (!container) fail('type', path, `${label(path)} must be a JSON value, got ${typeName(v)}`);
-  if (depth >= JSON_VALUE_MAX_DEPTH) fail('range', path, `${label(path)} is nested more than ${JSON_VALUE_MAX_DEPTH} levels deep`);
-  if (Array.isArray(v)) return Array.from({ length: v.length }, (_, i) => jsonValue(at(path, i), v[i], depth + 1));
-  return Object.fromEntries(Object.keys(v).map((k) => [k, jsonValue(at(path, k), v[k], depth + 1)]));
+  if (depth >= maxDepth) fail('range', path, `${label(path)} is nested more than ${maxDepth} levels deep`);
+  if (Array.isArray(v)) {
+    if (v.length > maxMembers) fail('range', path, `${label(path)} must have at most ${maxMembers} elements, got ${v.length}`);
+    return Array.from({ length: v.length }, (_, i) => jsonValue(at(path, i), v[i], depth + 1));
+  }
+  const keys = Object.keys(v);
+  if (keys.length > maxMembers) fail('range', path, `${label(path)} may have at most ${maxMembers} members, got ${keys.length}`);
+  for (const k of keys) wellFormed(path, k, `a member name in ${label(path)}`);
+  return Object.fromEntries(keys.map((k) => [k, jsonValue(at(path, k), v[k], depth + 1)]));
 }
 
 // ---- network names ---------------------------------------------------------------------------

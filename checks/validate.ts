@@ -5,8 +5,9 @@
 //   decodeSpecPayload
 //     1. subject id matches CHECK_ID_PATTERN            invalid_id    "id"
 //     2. payload.byteLength <= maxBytes                  too_large     ""
-//     3. strict UTF-8, then JSON.parse                   invalid_json  ""
-//     4. then validateSpec
+//     3. no leading byte order mark (RFC 8259 §8.1)      invalid_json  ""
+//     4. strict UTF-8, then JSON.parse                   invalid_json  ""
+//     5. then validateSpec
 //   validateSpec
 //     1. subject id (again, for direct callers)          invalid_id    "id"
 //     2. document is a plain object                      not_object    ""
@@ -19,12 +20,16 @@
 //        then each field, with threshold and initial bounded by the effective window
 //   Within every object the same pattern holds: unknown fields first, then the known fields in
 //   the order listed below, then conflicts between them. Maps (labels, headers) and arrays
-//   (expectStatus, json) are checked entry by entry in document order.
+//   (expectStatus, json) are checked entry by entry in document order, after their size (every
+//   list and map is capped: SPEC_LIMITS). Every string must be well-formed Unicode (no lone
+//   surrogate: `format`), checked after its length. A regex RE2 cannot run is `unsupported`
+//   (checks/regex.ts).
 //
 // Effective values for cross-field rules follow normalizeSpec: intervalMs defaults to
 // SPEC_DEFAULTS.intervalMs, timeoutMs to min(SPEC_DEFAULTS.timeoutMs, interval - 1), method to GET.
 import { isIP } from 'node:net';
 import { parseJsonPath, JsonPathError } from './json-path';
+import { regexProblem } from './regex';
 import {
   CHECK_ID_PATTERN,
   HTTP_METHODS,
@@ -83,13 +88,18 @@ const POLICY_TYPES = ['window', 'consecutive'] as const;
 /** Headers the prober sets itself (or undici refuses); a spec may not set them. */
 const MANAGED_HEADERS = ['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'expect'];
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a BOM in the text rather than dropping it silently; the check below names it.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const BOM = [0xef, 0xbb, 0xbf] as const;
 
 /** Decode and validate the raw bytes of a `spec.put.<subjectId>` message. Never throws. */
 export function decodeSpecPayload(payload: Uint8Array, subjectId: string, maxBytes: number): SpecResult {
   if (!isCheckId(subjectId)) return failure('invalid_id', 'id', subjectIdMessage(subjectId));
   if (payload.byteLength > maxBytes) {
     return failure('too_large', '', `the spec is ${payload.byteLength} bytes; at most ${maxBytes} bytes are accepted`);
+  }
+  if (BOM.every((b, i) => payload[i] === b)) {
+    return failure('invalid_json', '', 'the payload starts with a byte order mark (EF BB BF); send JSON without one (RFC 8259 §8.1)');
   }
   let text: string;
   try {
@@ -224,7 +234,7 @@ function checkHttp(path: string, v: unknown, target: string, timeout: number): H
     method: opt(o, path, 'method', (p, x) => oneOf(p, x, HTTP_METHODS)),
     headers: opt(o, path, 'headers', checkHeaders),
     body: opt(o, path, 'body', (p, x) => str(p, x, 0, SPEC_LIMITS.bodyMaxLength)),
-    expectStatus: opt(o, path, 'expectStatus', (p, x) => array(p, x, 1).map((m, i) => statusMatcher(at(p, i), m))),
+    expectStatus: opt(o, path, 'expectStatus', (p, x) => array(p, x, 1, SPEC_LIMITS.expectStatus.max).map((m, i) => statusMatcher(at(p, i), m))),
     bodyContains: opt(o, path, 'bodyContains', (p, x) => str(p, x, 1, SPEC_LIMITS.stringMaxLength)),
     bodyRegex: opt(o, path, 'bodyRegex', checkRegex),
     json: opt(o, path, 'json', (p, x) => array(p, x, 0, SPEC_LIMITS.jsonAssertions.max).map((a, i) => checkJsonAssertion(at(p, i), a))),
@@ -280,13 +290,12 @@ function statusMatcher(path: string, v: unknown): StatusMatcher {
   fail('format', path, `${path} must be a status class 1xx..5xx or a status code, got ${show(v)}${hint}`);
 }
 
+/** RE2 syntax (checks/regex.ts): what RE2 lacks is `unsupported`, what parses nowhere is `format`. */
 function checkRegex(path: string, v: unknown): string {
   const source = str(path, v, 0, SPEC_LIMITS.regexMaxLength);
-  try {
-    new RegExp(source);
-  } catch (e) {
-    fail('format', path, `${path} does not compile: ${e instanceof Error ? e.message : 'invalid regular expression'}`);
-  }
+  const problem = regexProblem(source, path);
+  if (problem?.code === 'unsupported') fail('unsupported', path, problem.message);
+  if (problem) fail('format', path, problem.message);
   return source;
 }
 

@@ -60,6 +60,13 @@ async function runNode(argv: string[]): Promise<number | 'running'> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // A node that stops by itself (another process runs with its node id) exits non-zero.
+  void node.ended.then(async (out) => {
+    if (out.reason === 'shutdown' || signals > 0) return;
+    await node.stop();
+    process.stderr.write(`lookout: stopped: another process runs with node id ${JSON.stringify(cfg.nodeId)}; give each process its own LOOKOUT_NODE_ID\n`);
+    process.exit(1);
+  });
   return 'running';
 }
 

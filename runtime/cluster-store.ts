@@ -3,11 +3,12 @@
 // matters is a compare-and-set on the revision last seen; a lost race surfaces as CasConflict.
 
 import type { NatsConnection } from '@nats-io/transport-node';
-import { StorageType } from '@nats-io/jetstream';
+import { StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { LeaseRecord } from '../actors/lease';
 import type { AssignmentRecord } from '../actors/assignment-record';
 import type { StoreConfig } from './store';
+import { ASSIGNMENT_BUCKET_BYTES, LEASE_BUCKET_BYTES, withLimit } from './storage-limits';
 import type { Subjects } from './subjects';
 
 /** JetStream's "wrong last sequence": someone else wrote first. */
@@ -110,9 +111,16 @@ export function assignmentStore(kv: KV, parse: (raw: unknown) => AssignmentRecor
   };
 }
 
-export async function openClusterBuckets(nc: NatsConnection, s: Subjects, cfg: Pick<StoreConfig, 'kvReplicas'>): Promise<{ lease: KV; assignment: KV }> {
+/** The lease and assignment buckets, each with a small byte limit of its own (./storage-limits.ts). */
+export async function openClusterBuckets(nc: NatsConnection, jsm: JetStreamManager, s: Subjects, cfg: Pick<StoreConfig, 'kvReplicas'>): Promise<{ lease: KV; assignment: KV }> {
   const kvm = new Kvm(nc);
   const opts = { replicas: cfg.kvReplicas, history: 1, storage: StorageType.File };
-  const [lease, assignment] = await Promise.all([kvm.create(s.bucket('leader'), opts), kvm.create(s.bucket('assignment'), { ...opts, history: 5 })]);
+  const fixed = null;
+  const [lease, assignment] = await Promise.all([
+    withLimit(jsm, { stream: `KV_${s.bucket('leader')}`, maxBytes: LEASE_BUCKET_BYTES, setting: fixed }, () => kvm.create(s.bucket('leader'), { ...opts, max_bytes: LEASE_BUCKET_BYTES })),
+    withLimit(jsm, { stream: `KV_${s.bucket('assignment')}`, maxBytes: ASSIGNMENT_BUCKET_BYTES, setting: fixed }, () =>
+      kvm.create(s.bucket('assignment'), { ...opts, history: 5, max_bytes: ASSIGNMENT_BUCKET_BYTES }),
+    ),
+  ]);
   return { lease, assignment };
 }

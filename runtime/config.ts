@@ -4,6 +4,8 @@
 // what was given; the process exits with code 2 and starts nothing.
 
 import { hostname } from 'node:os';
+import { parseCidrList } from '../checks/address-policy';
+import { ResultDetail } from '../checks/result-detail';
 import { isValidPrefix } from './subjects';
 
 export class ConfigError extends Error {
@@ -90,13 +92,21 @@ export const SETTINGS = {
   kvReplicas: { env: 'LOOKOUT_KV_REPLICAS', flag: 'kv-replicas', default: 1, parse: int(1, 5), doc: 'Replicas of the KV buckets and result stream when Lookout creates them (3 on a NATS cluster).' },
   resultsMaxAgeMs: { env: 'LOOKOUT_RESULTS_MAX_AGE_MS', flag: 'results-max-age-ms', default: 3_600_000, parse: int(1_000, 365 * 86_400_000), doc: 'How long the result stream keeps results.' },
   resultsPerCheck: { env: 'LOOKOUT_RESULTS_PER_CHECK', flag: 'results-per-check', default: 10, parse: int(1, 10_000), doc: 'Results kept per check in the result stream (the newest is used for handover).' },
+  specsMaxBytes: { env: 'LOOKOUT_SPECS_MAX_BYTES', flag: 'specs-max-bytes', default: 128 * 1024 * 1024, parse: int(64 * 1024, Number.MAX_SAFE_INTEGER), doc: 'Size limit of the spec bucket (all revisions kept). When full, puts fail with storage_full and deletes still work; the lease and assignment buckets have limits of their own, so leadership survives.' },
+  maxSpecs: { env: 'LOOKOUT_MAX_SPECS', flag: 'max-specs', default: 100_000, parse: int(1, 100_000_000), doc: 'Most checks the cluster stores; a put of a new id beyond it fails with code limit (updates and deletes still work). Judged on the answering node\'s view, so concurrent puts may overshoot by a few.' },
   resultsMaxBytes: { env: 'LOOKOUT_RESULTS_MAX_BYTES', flag: 'results-max-bytes', default: 256 * 1024 * 1024, parse: int(1024 * 1024, Number.MAX_SAFE_INTEGER), doc: 'Size cap of the result stream; oldest results go first.' },
+  apiRate: { env: 'LOOKOUT_API_RATE', flag: 'api-rate', default: 1000, parse: int(1, 1_000_000), doc: 'Spec API work a node admits per second, in tokens: a request costs one token per started 4 KiB of payload. Beyond it a request gets `unavailable` with retryAfterMs at once, so a flood never delays probes or the lease.' },
+  apiBurst: { env: 'LOOKOUT_API_BURST', flag: 'api-burst', default: 2000, parse: int(1, 1_000_000), doc: 'Spec API tokens a node admits at once after a quiet period (see LOOKOUT_API_RATE).' },
+  apiMaxPending: { env: 'LOOKOUT_API_MAX_PENDING', flag: 'api-max-pending', default: 2000, parse: int(1, 1_000_000), doc: 'Admitted spec API requests waiting to be answered; beyond it requests are answered `unavailable` at once.' },
   maxSpecBytes: { env: 'LOOKOUT_MAX_SPEC_BYTES', flag: 'max-spec-bytes', default: 256 * 1024, parse: int(1024, 1024 * 1024), doc: 'Largest spec payload accepted (NATS max_payload is 1 MiB by default).' },
   jitterMs: { env: 'LOOKOUT_JITTER_MS', flag: 'jitter-ms', default: 100, parse: int(0, 10_000), doc: 'Upper bound of the random delay added to each probe start (never more than 1% of the interval).' },
   catchUpPerSecond: { env: 'LOOKOUT_CATCHUP_PER_SECOND', flag: 'catchup-per-second', default: 1000, parse: int(1, 1_000_000), doc: 'After a failover, overdue checks get an early catch-up probe; at most this many per second per node.' },
   shutdownGraceMs: { env: 'LOOKOUT_SHUTDOWN_GRACE_MS', flag: 'shutdown-grace-ms', default: 5_000, parse: int(0, 600_000), doc: 'On SIGTERM/SIGINT, how long in-flight probes may finish before they are abandoned.' },
-  httpHost: { env: 'LOOKOUT_HTTP_HOST', flag: 'http-host', default: '0.0.0.0', parse: (raw: string) => raw, doc: 'Address of the /metrics, /healthz, /readyz endpoints.' },
+  httpHost: { env: 'LOOKOUT_HTTP_HOST', flag: 'http-host', default: '0.0.0.0', parse: (raw: string) => raw, doc: 'Address of the /metrics, /healthz, /readyz endpoints. 0.0.0.0: every interface (metrics are readable by anyone who reaches the port; bind 127.0.0.1 or firewall it). Probes may never connect to this port on any local address.' },
   httpPort: { env: 'LOOKOUT_HTTP_PORT', flag: 'http-port', default: 9464, parse: int(0, 65535), doc: 'Port of the /metrics, /healthz, /readyz endpoints (0: any free port, logged at start).' },
+  targetAllow: { env: 'LOOKOUT_TARGET_ALLOW', flag: 'target-allow', default: undefined as string[] | undefined, parse: parseCidrList, doc: 'CIDR ranges probes may connect to (comma-separated). Unset: every address not denied. Set: only these; denied ranges still win. Checked after DNS, on every connect and redirect hop.' },
+  targetDeny: { env: 'LOOKOUT_TARGET_DENY', flag: 'target-deny', default: undefined as string[] | undefined, parse: parseCidrList, doc: 'CIDR ranges probes may not connect to, added to the built-in ones (link-local and cloud metadata, 0.0.0.0/8, ::, this node\'s HTTP port, its NATS servers). Deny wins over allow.' },
+  resultDetail: { env: 'LOOKOUT_RESULT_DETAIL', flag: 'result-detail', default: ResultDetail.redacted as ResultDetail, parse: oneOf<ResultDetail>('redacted', 'full'), doc: 'How much of what a target returned a result message quotes: redacted (nothing: the kind of value, the headline of an error) or full (at most 80 characters). Results go to every subscriber.' },
   logLevel: { env: 'LOOKOUT_LOG_LEVEL', flag: 'log-level', default: 'info', parse: oneOf('trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'), doc: 'pino log level.' },
   vantagePoints: { env: 'LOOKOUT_VANTAGE_POINTS', flag: 'vantage-points', default: 3, parse: int(1, 5), doc: 'Owners per shard (rank 0 = primary). A check with replicas k runs on ranks 0..k-1, so this caps k.' },
   timing: { env: 'LOOKOUT_TIMING', flag: 'timing', default: 'production', parse: oneOf('production', 'nats-cluster', 'test'), doc: 'Profile for the protocol timers below: production (one NATS server), nats-cluster (rides out JetStream re-elections), test (fast).' },

@@ -230,7 +230,6 @@ export async function runDemoTarget(argv: string[]): Promise<number | 'running'>
   const target = await startDemoTarget({ host: args.host, port: args.port });
   const line = (level: number, msg: string, extra: object = {}) =>
     process.stdout.write(JSON.stringify({ level, time: Date.now(), name: 'demo-target', msg, ...extra }) + '\n');
-  line(30, 'demo target listening', { port: target.port, host: args.host, url: target.url, endpoints: Object.keys(ENDPOINTS) });
   let stopping = false;
   const onSignal = (sig: NodeJS.Signals) => {
     if (stopping) process.exit(130);
@@ -243,5 +242,7 @@ export async function runDemoTarget(argv: string[]): Promise<number | 'running'>
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // Only now: whoever waits for this line may signal us at once, and must see a clean exit.
+  line(30, 'demo target listening', { port: target.port, host: args.host, url: target.url, endpoints: Object.keys(ENDPOINTS) });
   return 'running';
 }

@@ -14,11 +14,14 @@ export interface Metrics {
   transitions: Counter<'to'>;
   natsConnected: Gauge;
   specRequests: Counter<'op' | 'outcome'>;
+  specShed: Counter<'why'>;
+  specBacklog: Gauge;
   isLeader: Gauge;
   leaderTerm: Gauge;
   assignmentEpoch: Gauge;
   members: Gauge<'state'>;
   duplicateRuns: Counter;
+  bodyWorkerOverruns: Counter<'assertion' | 'why'>;
   /** What this node holds now (also in the heartbeat and cluster.status); lookout_checks_owned and lookout_shards_owned follow it. */
   held: { checks: number; shards: number };
   addChecks(n: number): void;
@@ -39,7 +42,22 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   const checksOwned = new Gauge({ name: 'lookout_checks_owned', help: 'Checks this node runs.', registers: r });
   const shardsOwned = new Gauge({ name: 'lookout_shards_owned', help: 'Shard slots (shard, rank) assigned to this node.', registers: r });
   const held = { checks: 0, shards: 0 };
+  const specShed = new Counter({
+    name: 'lookout_spec_requests_shed_total',
+    help: 'Spec API requests answered `unavailable` at once because the API was over its rate (why=rate) or backlog (why=backlog) bound.',
+    labelNames: ['why'],
+    registers: r,
+  });
+  for (const why of ['rate', 'backlog']) specShed.inc({ why }, 0); // the series exist from the start
+  const bodyWorkerOverruns = new Counter({
+    name: 'lookout_body_worker_overruns_total',
+    help: 'Body assertions (assertion=bodyRegex|json) the body worker stopped at its budget (why=budget), or refused without running because the same work overran recently (why=remembered) or costly work had its share of the worker (why=rationed); each such probe is down.',
+    labelNames: ['assertion', 'why'],
+    registers: r,
+  });
+  for (const assertion of ['bodyRegex', 'json']) for (const why of ['budget', 'remembered', 'rationed']) bodyWorkerOverruns.inc({ assertion, why }, 0);
   return {
+    bodyWorkerOverruns,
     held,
     addChecks(n) {
       held.checks += n;
@@ -79,5 +97,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       registers: r,
     }),
     specRequests: new Counter({ name: 'lookout_spec_requests_total', help: 'Spec API requests, by op and outcome (ok or error code).', labelNames: ['op', 'outcome'], registers: r }),
+    specShed,
+    specBacklog: new Gauge({ name: 'lookout_spec_api_backlog', help: 'Spec API requests admitted and not yet answered.', registers: r }),
   };
 }

@@ -1,14 +1,20 @@
 // The NATS connection: built from config (URL, credentials, TLS the way the `nats` CLI takes
-// them), reconnects forever, and logs every connection state change.
+// them), retries forever (first connect included), and logs every connection state change and
+// why each failing server fails (a wrong CA, refused credentials, nothing listening), rate-limited.
 
 import { readFileSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
 import { connect, credsAuthenticator, nkeyAuthenticator, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
 import type { Config } from './config';
 import type { Logger } from './logger';
+import { describeNatsFailure, FailureLog, NATS_FAILURE_LOG_EVERY_MS, type NatsFailure } from './nats-failure';
 
 /** Connection state as an operator reads it (also exported as a metric). */
 export const ConnState = { connected: 'connected', disconnected: 'disconnected', reconnecting: 'reconnecting', closed: 'closed' } as const;
 export type ConnState = (typeof ConnState)[keyof typeof ConnState];
+
+/** Milliseconds between connection attempts (first connect and reconnects alike). */
+export const NATS_RETRY_MS = 500;
 
 export type NatsAuthConfig = Pick<Config, 'natsUrl' | 'natsCreds' | 'natsUser' | 'natsPassword' | 'natsToken' | 'natsNkey' | 'natsCa' | 'natsCert' | 'natsKey'>;
 
@@ -17,7 +23,7 @@ export function connectionOptions(cfg: NatsAuthConfig, name: string): NodeConnec
     servers: cfg.natsUrl.split(','),
     name,
     maxReconnectAttempts: -1,
-    reconnectTimeWait: 500,
+    reconnectTimeWait: NATS_RETRY_MS,
     waitOnFirstConnect: true,
     pingInterval: 10_000,
   };
@@ -38,23 +44,145 @@ export function connectionOptions(cfg: NatsAuthConfig, name: string): NodeConnec
   return opts;
 }
 
-/** Connect and log connection state; `onState` hears every change (for metrics / readiness). */
-export async function connectNats(cfg: NatsAuthConfig, name: string, log: Logger, onState: (s: ConnState) => void = () => {}): Promise<NatsConnection> {
+/**
+ * While connecting fails and nats.js cannot say why (a reconnect, or several servers), each
+ * server is tried once on its own at most this often to learn the reason: one extra connection
+ * attempt per server every 5 s, against one attempt every NATS_RETRY_MS by nats.js itself.
+ */
+export const NATS_DIAGNOSE_EVERY_MS = 5_000;
+
+/**
+ * Logs why servers fail, at most once per NATS_FAILURE_LOG_EVERY_MS per server and reason (a
+ * new reason at once). With one server the failed attempt's own error says why; with several,
+ * nats.js reports only the last one tried, and on reconnects nothing, so each server is tried
+ * once on its own (a throwaway connection, closed at once if it succeeds), at most every
+ * NATS_DIAGNOSE_EVERY_MS.
+ */
+class FailureReporter {
+  private readonly failures = new FailureLog(NATS_FAILURE_LOG_EVERY_MS);
+  private lastDiagnosis = Number.NEGATIVE_INFINITY;
+  private diagnosing = false;
+
+  constructor(
+    private readonly cfg: NatsAuthConfig,
+    private readonly opts: NodeConnectionOptions,
+    private readonly log: Logger,
+  ) {}
+
+  get servers(): string[] {
+    return this.opts.servers as string[];
+  }
+
+  /** A first-connect attempt over all servers failed with `err`. */
+  connectFailed(err: unknown): void {
+    if (this.servers.length === 1) this.report('error', 'NATS connect failed', this.servers[0]!, describeNatsFailure(err, this.cfg));
+    else this.diagnose('error', 'NATS connect failed');
+  }
+
+  /** A reconnect attempt failed (nats.js does not say why: ask each server). */
+  reconnectFailing(): void {
+    this.diagnose('warn', 'NATS reconnect failing');
+  }
+
+  connected(): void {
+    this.failures.clear();
+    this.lastDiagnosis = Number.NEGATIVE_INFINITY;
+  }
+
+  private report(level: 'error' | 'warn', msg: string, server: string, f: NatsFailure): void {
+    const d = this.failures.record(`${server} ${f.reason}`, Date.now());
+    if (!d.log) return;
+    this.log[level]({ server, reason: f.reason, code: f.code, error: f.error, hint: f.hint, failures: d.failures, retryMs: NATS_RETRY_MS }, msg);
+  }
+
+  private diagnose(level: 'error' | 'warn', msg: string): void {
+    const now = Date.now();
+    if (this.diagnosing || now - this.lastDiagnosis < NATS_DIAGNOSE_EVERY_MS) return;
+    this.diagnosing = true;
+    this.lastDiagnosis = now;
+    void Promise.all(
+      this.servers.map(async (server) => {
+        const f = await probeServer(this.opts, server, this.cfg);
+        if (f) this.report(level, msg, server, f);
+      }),
+    ).finally(() => (this.diagnosing = false));
+  }
+}
+
+/** Try one server once, without retries; null if it accepted the connection. */
+export async function probeServer(opts: NodeConnectionOptions, server: string, tls: NatsAuthConfig): Promise<NatsFailure | null> {
+  try {
+    const nc = await connect({ ...opts, servers: [server], name: `${opts.name ?? 'lookout'}-probe`, reconnect: false, waitOnFirstConnect: false, maxReconnectAttempts: 0 });
+    await nc.close();
+    return null;
+  } catch (err) {
+    return describeNatsFailure(err, tls);
+  }
+}
+
+/**
+ * A node's inbox prefix (replies to its JetStream requests, its KV watch deliveries: every spec,
+ * the lease, the map): `_INBOX_<prefix with . and - as _>`, e.g. `_INBOX_lookout`. Kept out of
+ * `_INBOX.>`, which admins and readers subscribe to for their own replies, so they cannot overhear
+ * a node's (examples/nats/: the node role subscribes to `_INBOX_lookout.>` only).
+ */
+export function nodeInboxPrefix(prefix: string): string {
+  return `_INBOX_${prefix.replace(/[.-]/g, '_')}`;
+}
+
+export interface ConnectOptions {
+  /** Inbox prefix for replies to this connection's requests (default nats.js's `_INBOX`). */
+  inboxPrefix?: string;
+}
+
+/**
+ * Connect (retrying every NATS_RETRY_MS until a server accepts) and log connection state;
+ * `onState` hears every change (for metrics / readiness). nats.js's own waitOnFirstConnect would
+ * retry silently — a wrong CA looked like a hang — so each attempt here tries every server once
+ * and a failure is logged with its reason ("NATS connect failed"). After the first connect,
+ * nats.js reconnects by itself; while it fails, "NATS reconnect failing" says why.
+ */
+export async function connectNats(
+  cfg: NatsAuthConfig,
+  name: string,
+  log: Logger,
+  onState: (s: ConnState) => void = () => {},
+  extra: ConnectOptions = {},
+): Promise<NatsConnection> {
+  const opts = { ...connectionOptions(cfg, name), ...(extra.inboxPrefix ? { inboxPrefix: extra.inboxPrefix } : {}) };
+  const reporter = new FailureReporter(cfg, opts, log);
   log.info({ servers: cfg.natsUrl }, 'connecting to NATS');
-  const nc = await connect(connectionOptions(cfg, name));
+  let nc: NatsConnection;
+  for (;;) {
+    try {
+      // A server that fails during a successful attempt drops out of nats.js's pool; a NATS
+      // cluster gossips it back (INFO connect_urls) once it is up again.
+      nc = await connect({ ...opts, waitOnFirstConnect: false });
+      break;
+    } catch (err) {
+      reporter.connectFailed(err);
+      await delay(NATS_RETRY_MS);
+    }
+  }
+  reporter.connected();
   log.info({ server: nc.getServer() }, 'NATS connected');
   onState(ConnState.connected);
   void (async () => {
+    let attemptsSinceDisconnect = 0;
     for await (const s of nc.status()) {
       switch (s.type) {
         case 'disconnect':
+          attemptsSinceDisconnect = 0;
           log.warn({ server: s.server }, 'NATS disconnected');
           onState(ConnState.disconnected);
           break;
         case 'reconnecting':
+          // Sent before every attempt: from the second one on, the previous attempt failed.
+          if (++attemptsSinceDisconnect > 1) reporter.reconnectFailing();
           onState(ConnState.reconnecting);
           break;
         case 'reconnect':
+          reporter.connected();
           log.info({ server: s.server }, 'NATS reconnected');
           onState(ConnState.connected);
           break;

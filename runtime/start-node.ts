@@ -4,17 +4,23 @@
 
 import { createActor, type ActorRefFrom } from 'xstate';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { closeHttpPool, releaseHttpClient, runProbe } from '../checks/probe';
+import { closeHttpPool, releaseHttpClient, runProbe, type ProbeEnv } from '../checks/probe';
+import { systemLookup } from '../checks/connector';
+import { describePolicy, nodeTargetPolicy } from './target-policy';
 import type { RunnerPorts } from '../actors/check-runner';
-import { nodeMachine } from '../actors/node';
+import { nodeMachine, type NodeOutput } from '../actors/node';
+import { claimNodeId, newInstanceId } from '../actors/node-identity';
+import type { ClusterView } from '../actors/cluster-view';
+import { natsBus } from './bus';
+import { whenJetStreamReady } from './jetstream-ready';
+import { kvSpecFeedSource } from './spec-watch';
 import { SpecCatalog } from '../actors/spec-catalog';
 import { CatchUpPacer } from '../actors/catch-up-pacer';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
 import { createLogger, type Logger } from './logger';
-import { encode } from './messages';
 import { createMetrics, type Metrics } from './metrics';
-import { connectNats } from './nats';
+import { connectNats, nodeInboxPrefix } from './nats';
 import { kvSpecStore, openStores, streamResultHistory } from './store';
 import { assignmentStore, leaseStore, openClusterBuckets } from './cluster-store';
 import { parseAssignment } from '../actors/assignment-record';
@@ -29,6 +35,10 @@ export interface NodeHandle {
   metrics: Metrics;
   log: Logger;
   actor: ActorRefFrom<typeof nodeMachine>;
+  /** This process's instance id (heartbeats carry it; see actors/node-identity.ts). */
+  instance: string;
+  /** Resolves when the node actor has stopped, with why (a shutdown, or a duplicate node id). */
+  ended: Promise<NodeOutput>;
   /** The bound port of /metrics, /healthz, /readyz. */
   httpPort: number;
   /** Graceful shutdown; resolves when NATS is drained. Safe to call twice. */
@@ -41,6 +51,16 @@ export interface StartOptions {
   metrics?: Metrics;
 }
 
+/** Run `step`; if it throws, close the connection first (a node that does not start leaves nothing open). */
+async function closeOnError<T>(nc: NatsConnection, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    await nc.close();
+    throw err;
+  }
+}
+
 export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<NodeHandle> {
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger(cfg.nodeId, cfg.logLevel);
@@ -49,21 +69,59 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
   let onConnection: (up: boolean) => void = () => {};
   let connected = false;
   let http: HttpEndpoints | null = null;
-  const nc = await connectNats(cfg, `lookout-${cfg.nodeId}`, log.child({ actor: 'nats' }), (state) => {
-    connected = state === 'connected';
-    metrics.natsConnected.set(connected ? 1 : 0);
-    if (state === 'connected' || state === 'disconnected') onConnection(connected);
+  const nc = await connectNats(
+    cfg,
+    `lookout-${cfg.nodeId}`,
+    log.child({ actor: 'nats' }),
+    (state) => {
+      connected = state === 'connected';
+      metrics.natsConnected.set(connected ? 1 : 0);
+      if (state === 'connected' || state === 'disconnected') onConnection(connected);
+    },
+    { inboxPrefix: nodeInboxPrefix(cfg.prefix) },
+  );
+  const bus = natsBus(nc);
+  const instance = newInstanceId();
+  const { kv, jsm, cluster } = await closeOnError(nc, async () => {
+    // Refuse to start when another process runs with this node id (it answers the claim).
+    await claimNodeId(bus, s, cfg.nodeId, instance, cfg.heartbeatMs);
+    return whenJetStreamReady(
+      async () => {
+        const stores = await openStores(nc, s, cfg);
+        return { ...stores, cluster: await openClusterBuckets(nc, stores.jsm, s, cfg) };
+      },
+      log,
+      (ms) => new Promise((r) => clock.setTimeout(r, ms)),
+    );
   });
-  const { kv, jsm } = await openStores(nc, s, cfg);
-  const cluster = await openClusterBuckets(nc, s, cfg);
   log.info({ buckets: [s.bucket('specs'), s.bucket('leader'), s.bucket('assignment')], stream: s.resultStream() }, 'stores ready');
+
+  // The node tells its view by message; /readyz reads the latest one it was told.
+  let view: ClusterView | null = null;
+  http = await closeOnError(nc, () =>
+    startHttpEndpoints(cfg.httpHost, cfg.httpPort, metrics.registry, {
+      natsConnected: () => connected,
+      assigned: () => (view as ClusterView | null)?.assignment != null,
+    }),
+  );
+  log.info({ port: http.port, host: cfg.httpHost }, 'http endpoints listening (/metrics, /healthz, /readyz)');
+  // Probes may not reach link-local / metadata addresses, the operator's denied ranges, this
+  // node's own HTTP port or its NATS servers (known now that both are up).
+  const targetPolicy = await nodeTargetPolicy(cfg, http.port, nc.getServers());
+  log.info({ event: 'target_policy', ...describePolicy(targetPolicy) }, 'target address policy');
+  const probeEnv: ProbeEnv = {
+    policy: targetPolicy,
+    lookup: systemLookup,
+    detail: cfg.resultDetail,
+    onWorkerOverrun: (assertion, why) => metrics.bodyWorkerOverruns.inc({ assertion, why }),
+  };
 
   const queue = new TimerQueue(clock);
   const ports: RunnerPorts = {
     clock,
     queue,
-    probe: runProbe,
-    publish: (subject, msg) => nc.publish(subject, encode(msg)),
+    probe: (spec, signal) => runProbe(spec, signal, probeEnv),
+    publish: (subject, msg) => bus.publish(subject, msg),
     history: streamResultHistory(jsm, s),
     subjects: s,
     metrics,
@@ -78,14 +136,18 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
   const catalog = new SpecCatalog(cfg.shards);
   const actor = createActor(nodeMachine, {
     input: {
-      nc,
-      kv,
-      store: kvSpecStore(kv),
+      bus,
+      specSource: kvSpecFeedSource(kv),
+      instance,
+      store: kvSpecStore(kv, jsm, s.bucket('specs')),
       leaseStore: leaseStore(cluster.lease),
       assignmentStore: assignmentStore(cluster.assignment, (raw) => parseAssignment(raw, cfg.shards)),
       catalog,
       ports,
       maxSpecBytes: cfg.maxSpecBytes,
+      maxSpecs: cfg.maxSpecs,
+      api: { ratePerSec: cfg.apiRate, burst: cfg.apiBurst, maxPending: cfg.apiMaxPending },
+      targetPolicy,
       cluster: {
         version: VERSION,
         heartbeatMs: cfg.heartbeatMs,
@@ -102,22 +164,13 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     clock,
   });
   onConnection = (up) => actor.send({ type: 'CONNECTION', up });
-  try {
-    http = await startHttpEndpoints(cfg.httpHost, cfg.httpPort, metrics.registry, {
-      natsConnected: () => connected,
-      assigned: () => actor.getSnapshot().context.view.assignment !== null,
-    });
-  } catch (err) {
-    await nc.close();
-    throw err;
-  }
-  log.info({ port: http.port, host: cfg.httpHost }, 'http endpoints listening (/metrics, /healthz, /readyz)');
-  const done = new Promise<void>((resolve) => {
+  actor.on('view', (e) => (view = e.view));
+  const ended = new Promise<NodeOutput>((resolve) => {
     actor.subscribe({
-      complete: () => resolve(),
+      complete: () => resolve(actor.getSnapshot().output ?? { reason: 'shutdown' }),
       error: (err) => {
         log.fatal({ err }, 'node actor failed');
-        resolve();
+        resolve({ reason: 'shutdown' });
       },
     });
   });
@@ -126,8 +179,8 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
-      actor.send({ type: 'SHUTDOWN' });
-      await done;
+      if (actor.getSnapshot().status === 'active') actor.send({ type: 'SHUTDOWN' });
+      await ended;
       queue.stop();
       await closeHttpPool();
       await http?.close();
@@ -135,5 +188,5 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
       log.info('shutdown complete');
     })());
 
-  return { nodeId: cfg.nodeId, nc, metrics, log, actor, httpPort: http.port, stop };
+  return { nodeId: cfg.nodeId, nc, metrics, log, actor, instance, ended, httpPort: http.port, stop };
 }

@@ -9,6 +9,7 @@ import type { CheckSpec } from '../checks/spec';
 import { parseVerdictState } from '../checks/verdict';
 import type { ResumeState } from '../actors/check-table';
 import type { Config } from './config';
+import { isInsufficientStorage, isStorageFull, StorageTooSmall, withLimit } from './storage-limits';
 import type { Subjects } from './subjects';
 
 const NANOS_PER_MS = 1_000_000;
@@ -40,10 +41,13 @@ export interface ResultHistory {
   last(id: string, vantage: number, done: (err: unknown, state: ResumeState | null) => void): void;
 }
 
-export type StoreConfig = Pick<Config, 'kvReplicas' | 'resultsMaxAgeMs' | 'resultsPerCheck' | 'resultsMaxBytes'>;
+export type StoreConfig = Pick<Config, 'kvReplicas' | 'resultsMaxAgeMs' | 'resultsPerCheck' | 'resultsMaxBytes' | 'specsMaxBytes'>;
 
-export async function openSpecBucket(nc: NatsConnection, s: Subjects, cfg: StoreConfig): Promise<KV> {
-  return new Kvm(nc).create(s.bucket('specs'), { replicas: cfg.kvReplicas, history: SPEC_HISTORY, storage: StorageType.File });
+export async function openSpecBucket(nc: NatsConnection, jsm: JetStreamManager, s: Subjects, cfg: StoreConfig): Promise<KV> {
+  const bucket = s.bucket('specs');
+  return withLimit(jsm, { stream: `KV_${bucket}`, maxBytes: cfg.specsMaxBytes, setting: 'LOOKOUT_SPECS_MAX_BYTES' }, () =>
+    new Kvm(nc).create(bucket, { replicas: cfg.kvReplicas, history: SPEC_HISTORY, storage: StorageType.File, max_bytes: cfg.specsMaxBytes }),
+  );
 }
 
 export function resultStreamConfig(s: Subjects, cfg: StoreConfig): Partial<StreamConfig> & { name: string } {
@@ -70,18 +74,54 @@ export async function ensureResultStream(jsm: JetStreamManager, s: Subjects, cfg
       await jsm.streams.update(want.name, { ...c, ...want, num_replicas: c.num_replicas });
     }
   } catch (err) {
-    if ((err as { name?: string }).name !== 'StreamNotFoundError') throw err;
-    await jsm.streams.add(want);
+    if ((err as { name?: string }).name !== 'StreamNotFoundError') {
+      if (isInsufficientStorage(err)) throw new StorageTooSmall(want.name, cfg.resultsMaxBytes, 'LOOKOUT_RESULTS_MAX_BYTES', err);
+      throw err;
+    }
+    try {
+      await jsm.streams.add(want);
+    } catch (e) {
+      if (isInsufficientStorage(e)) throw new StorageTooSmall(want.name, cfg.resultsMaxBytes, 'LOOKOUT_RESULTS_MAX_BYTES', e);
+      throw e;
+    }
   }
 }
 
-export function kvSpecStore(kv: KV): SpecStore {
+/** A put refused because the spec bucket is at its byte limit (or the server's store is full). */
+export class SpecBucketFull extends Error {
+  constructor(cause: unknown) {
+    super(`the spec bucket is full (${(cause as Error)?.message ?? String(cause)}): delete specs, or raise LOOKOUT_SPECS_MAX_BYTES`);
+    this.name = 'SpecBucketFull';
+  }
+}
+
+/**
+ * The spec bucket. A delete is a KV purge: a marker every node's watch hears, which also drops
+ * the key's earlier revisions, so deleting frees space (a plain delete marker would keep them).
+ * It must work when the bucket is full — that is how space is freed — so when even the marker
+ * does not fit, the key's stored revisions are purged from the stream first (that frees their
+ * bytes without writing) and the marker is written after.
+ */
+export function kvSpecStore(kv: KV, jsm: JetStreamManager, bucket: string): SpecStore {
   return {
-    put: (id, spec) => kv.put(id, JSON.stringify(spec)),
+    async put(id, spec) {
+      try {
+        return await kv.put(id, JSON.stringify(spec));
+      } catch (err) {
+        if (isStorageFull(err)) throw new SpecBucketFull(err);
+        throw err;
+      }
+    },
     async delete(id) {
       const existing = await kv.get(id);
       if (!existing || existing.operation !== 'PUT') return false;
-      await kv.delete(id);
+      try {
+        await kv.purge(id);
+      } catch (err) {
+        if (!isStorageFull(err)) throw err;
+        await jsm.streams.purge(`KV_${bucket}`, { filter: `$KV.${bucket}.${id}` });
+        await kv.purge(id);
+      }
       return true;
     },
     async get(id) {
@@ -195,7 +235,7 @@ export class LookupQueue {
 
 export async function openStores(nc: NatsConnection, s: Subjects, cfg: StoreConfig): Promise<{ kv: KV; jsm: JetStreamManager }> {
   const jsm = await jetstreamManager(nc);
-  const kv = await openSpecBucket(nc, s, cfg);
+  const kv = await openSpecBucket(nc, jsm, s, cfg);
   await ensureResultStream(jsm, s, cfg);
   return { kv, jsm };
 }

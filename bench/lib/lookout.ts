@@ -9,7 +9,8 @@ import { createInterface } from 'node:readline';
 import { scrape, type Samples } from './prom';
 import { GiveUp, waitFor } from './util';
 
-export const CLI = join(__dirname, '..', '..', 'runtime', 'cli.js');
+/** The `lookout` entry point; BENCH_CLI points at another build (e.g. an older commit's, for a before/after row). */
+export const CLI = process.env.BENCH_CLI ?? join(__dirname, '..', '..', 'runtime', 'cli.js');
 
 export interface LogLine {
   msg?: string;
@@ -45,10 +46,13 @@ export interface NodeOptions {
   nodeArgs?: string[];
   /** Show the node's stderr (and warn/error lines) on our stderr. */
   echo?: boolean;
+  /** Another build's cli.js (e.g. an older commit, for a before/after comparison in one run). */
+  cli?: string;
 }
 
 export function spawnNode(opts: NodeOptions): NodeProc {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
+  const cli = opts.cli ?? CLI;
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run "npm run build" first`);
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     NATS_URL: opts.natsUrl,
@@ -60,7 +64,7 @@ export function spawnNode(opts: NodeOptions): NodeProc {
   };
   // BENCH_NODE_ARGS: extra node flags for every Lookout process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p").
   const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const proc = spawn(process.execPath, [...extra, ...(opts.nodeArgs ?? []), CLI, 'node'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...extra, ...(opts.nodeArgs ?? []), cli, 'node'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: LogLine[] = [];
   const seenAt: number[] = [];
   const node: NodeProc = {

@@ -1,15 +1,15 @@
 // A Lookout cluster made of real OS processes (the `lookout node` entry point) against spawned
-// nats-servers, plus the analysis cluster tests need: which slots each check was probed in,
-// duplicates and gaps, and the cluster's own view (cluster.status, cluster.* events).
+// nats-servers, and what cluster tests read from it: the cluster's own view (cluster.status,
+// cluster.* events), the results it published (slots, seq: see slot-report.ts) and the target's
+// per-check probe counts. Scenarios build one of these each through scenario.ts.
 
 import { appendFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { phaseOf } from '../../runtime/hash';
 import { client, Collector, request } from './lookout';
 import type { NatsServer } from './nats-server';
-import { waitFor } from './poll';
+import { GiveUp, waitFor } from './poll';
 import { runLookout, type LookoutProcess } from './processes';
 import type { HttpTarget } from './targets';
 
@@ -56,11 +56,17 @@ export class LookoutCluster {
   }
 
   /** Wait until cluster.status shows exactly `ids` as alive members and an assignment over them. */
-  async settled(ids: string[], timeoutMs = 20_000): Promise<any> {
+  async settled(ids: string[], timeoutMs = 60_000): Promise<any> {
     const want = [...ids].sort().join(',');
     return waitFor(
       `cluster settled on ${want}`,
       async () => {
+        for (const id of ids) {
+          const p = this.nodes.get(id)?.proc.proc;
+          if (p && (p.exitCode !== null || p.signalCode !== null)) {
+            throw new GiveUp(`${id} exited (${p.exitCode ?? p.signalCode}) while waiting for the cluster to settle; its last output: ${this.nodes.get(id)!.proc.output().slice(-600)}`);
+          }
+        }
         const st = await this.status();
         const alive = st.members.filter((m: any) => m.state === 'alive').map((m: any) => m.node).sort().join(',');
         const assigned = [...(st.assignment?.members ?? [])].sort().join(',');
@@ -107,10 +113,11 @@ export class LookoutCluster {
   /** Every node's full log, including nodes already gone. */
   private readonly allProcs: ClusterNode[] = [];
 
-  /** On failure: write every node's log to a temp dir and return its path. */
+  /** On failure: write every node's log, and every message collected on lookout.>, to a temp dir; return its path. */
   dumpLogs(): string {
     const dir = mkdtempSync(join(tmpdir(), 'lookout-cluster-logs-'));
     for (const n of this.allProcs) appendFileSync(join(dir, `${n.id}.log`), n.proc.output());
+    if (this.events) appendFileSync(join(dir, 'events.jsonl'), this.events.messages.map((m) => JSON.stringify(m)).join('\n') + '\n');
     return dir;
   }
 }
@@ -120,69 +127,50 @@ export async function putChecks(nc: NatsConnection, target: HttpTarget, prefix: 
   const ids = Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
   await Promise.all(
     ids.map(async (id) => {
-      const r = await request(nc, `lookout.spec.put.${id}`, { kind: 'http', target: `${target.url}/c/${id}`, intervalMs, timeoutMs: Math.min(500, intervalMs - 1), ...extra });
+      const r = await request(nc, `lookout.spec.put.${id}`, { kind: 'http', target: `${target.url}/c/${id}`, intervalMs, timeoutMs: Math.min(500, intervalMs - 1), ...extra }, 10_000);
       if (!r.ok) throw new Error(`put ${id}: ${JSON.stringify(r)}`);
     }),
   );
   return ids;
 }
 
-/** Arrival times of the probes of each check (from the target's own log). */
-export function hitTimes(target: HttpTarget, ids: string[]): Map<string, number[]> {
-  const out = new Map(ids.map((id) => [id, [] as number[]]));
+/** Probes the target received for each check (its own log; only counted, never timed). */
+export function hitCounts(target: HttpTarget, ids: readonly string[]): Map<string, number> {
+  const out = new Map(ids.map((id) => [id, 0]));
   for (const r of target.requests) {
     const m = /^\/c\/([^/?]+)/.exec(r.url);
-    if (m) out.get(m[1]!)?.push(r.at);
+    const n = m ? out.get(m[1]!) : undefined;
+    if (n !== undefined) out.set(m![1]!, n + 1);
   }
   return out;
-}
-
-export interface SlotReport {
-  /** (check, slot) pairs probed more than once. */
-  duplicates: string[];
-  /** (check, slot) pairs in the window not probed at all. */
-  gaps: string[];
-  slots: number;
 }
 
 /**
- * Check each check's probes against its slots in [from, to): every slot exactly once. A probe
- * arriving at t belongs to the slot at or before t (probes arrive within a few ms of their slot;
- * with LOOKOUT_JITTER_MS=0 there is no jitter).
+ * Each check's probe count at the target against its published results: a probe in flight has
+ * hit the target but not published yet, so the two are compared until each check has been seen
+ * equal (or within `allowance(id)` more hits, e.g. 1 for a probe cut short by a SIGKILL) once.
+ * A probe that ran without publishing, or a result without a probe, never gets there.
  */
-export function slotReport(target: HttpTarget, ids: string[], intervalMs: number, from: number, to: number): SlotReport {
-  const hits = hitTimes(target, ids);
-  const duplicates: string[] = [];
-  const gaps: string[] = [];
-  let slots = 0;
-  for (const id of ids) {
-    const phase = phaseOf(id, intervalMs);
-    const count = new Map<number, number>();
-    for (const t of hits.get(id)!) {
-      const slot = t - ((((t - phase) % intervalMs) + intervalMs) % intervalMs);
-      count.set(slot, (count.get(slot) ?? 0) + 1);
-    }
-    const first = from + ((((phase - from) % intervalMs) + intervalMs) % intervalMs);
-    for (let slot = first; slot + intervalMs <= to; slot += intervalMs) {
-      slots++;
-      const c = count.get(slot) ?? 0;
-      if (c === 0) gaps.push(`${id}@${slot}`);
-      if (c > 1) duplicates.push(`${id}@${slot}×${c}`);
-    }
-  }
-  return { duplicates, gaps, slots };
-}
-
-/** Longest time between consecutive probes of each check within [from, to]. */
-export function maxGaps(target: HttpTarget, ids: string[], from: number, to: number): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const [id, times] of hitTimes(target, ids)) {
-    const inWindow = times.filter((t) => t >= from && t <= to).sort((a, b) => a - b);
-    let max = 0;
-    for (let i = 1; i < inWindow.length; i++) max = Math.max(max, inWindow[i]! - inWindow[i - 1]!);
-    out.set(id, max);
-  }
-  return out;
+export async function awaitHitsMatchResults(target: HttpTarget, events: Collector, ids: readonly string[], allowance: (id: string) => number = () => 0, timeoutMs = 60_000): Promise<void> {
+  const matched = new Set<string>();
+  await waitFor(
+    'every check\'s probes at the target to match its published results',
+    () => {
+      const hits = hitCounts(target, ids);
+      const results = new Map(ids.map((id) => [id, 0]));
+      for (const r of events.results()) if (results.has(r.checkId)) results.set(r.checkId, results.get(r.checkId)! + 1);
+      const off: string[] = [];
+      for (const id of ids) {
+        if (matched.has(id)) continue;
+        const extra = hits.get(id)! - results.get(id)!;
+        if (extra >= 0 && extra <= allowance(id)) matched.add(id);
+        else off.push(`${id}: ${hits.get(id)} probes, ${results.get(id)} results`);
+      }
+      if (off.length) throw new Error(`${off.length} check(s) differ: ${off.slice(0, 5).join('; ')}`);
+      return true;
+    },
+    { timeoutMs, intervalMs: 50 },
+  );
 }
 
 /** Which node's results a check's latest result came from. */
@@ -190,3 +178,5 @@ export function ownerOf(events: Collector, id: string): string | undefined {
   const r = events.results(id);
   return r[r.length - 1]?.node;
 }
+
+export { slotReportFromResults, type SlotReport } from './slot-report';

@@ -1,7 +1,9 @@
-// An in-memory key with JetStream KV's compare-and-set semantics (create fails if present,
-// update fails on a stale revision, revisions increase per write), for unit tests of the lease.
+// In-memory keys with JetStream KV's compare-and-set semantics (create fails if present,
+// update fails on a stale revision, revisions increase per write), for unit tests of the lease,
+// the assigner and the assignment follower.
+import type { AssignmentRecord } from '../../actors/assignment-record';
 import type { LeaseRecord } from '../../actors/lease';
-import { CasConflict, type LeaseStore, type Versioned } from '../../runtime/cluster-store';
+import { CasConflict, type AssignmentStore, type LeaseStore, type Versioned } from '../../runtime/cluster-store';
 
 export class FakeLeaseKey {
   revision = 0;
@@ -44,5 +46,43 @@ export class FakeLeaseKey {
     this.record = { ...record };
     this.writes.push({ node, revision: this.revision, term: record.term });
     return this.revision;
+  }
+}
+
+/** The assignment key: CAS writes, a watch that hears every write, reads that can be made to fail. */
+export class FakeMapKey implements AssignmentStore {
+  revision = 0;
+  record: AssignmentRecord | null = null;
+  writes: AssignmentRecord[] = [];
+  reads = 0;
+  /** When set, read() rejects with it (NATS unreachable). */
+  readError: Error | null = null;
+  private readonly watchers = new Set<(v: Versioned<AssignmentRecord>) => void>();
+
+  async read(): Promise<Versioned<AssignmentRecord>> {
+    this.reads++;
+    if (this.readError) throw this.readError;
+    return { revision: this.revision, record: this.record };
+  }
+
+  async write(record: AssignmentRecord, revision: number): Promise<number> {
+    if (revision !== this.revision) throw new CasConflict(`wrong last sequence: ${this.revision}`);
+    this.revision++;
+    this.record = record;
+    this.writes.push(record);
+    for (const w of this.watchers) w({ revision: this.revision, record });
+    return this.revision;
+  }
+
+  /** A write the watch does not deliver (a watch lost across a reconnect): only a re-read finds it. */
+  writeUnseen(record: AssignmentRecord): void {
+    this.revision++;
+    this.record = record;
+  }
+
+  async watch(onRecord: (v: Versioned<AssignmentRecord>) => void): Promise<() => void> {
+    this.watchers.add(onRecord);
+    onRecord({ revision: this.revision, record: this.record });
+    return () => this.watchers.delete(onRecord);
   }
 }

@@ -34,19 +34,33 @@ export interface Collected {
   msg: any;
 }
 
-/** Subscribes to `subject` and keeps every message that parses as JSON (requests with empty bodies are skipped). */
+/**
+ * Subscribes to `subject` and keeps every message that parses as JSON (requests with empty bodies
+ * are skipped), in arrival order. Results are also indexed by check, so a test polling 300 checks
+ * does not rescan every message each time.
+ */
 export class Collector {
   readonly messages: Collected[] = [];
+  private readonly allResults: any[] = [];
+  private readonly resultsByCheck = new Map<string, any[]>();
   private sub: Subscription;
 
   constructor(nc: NatsConnection, subject: string) {
     this.sub = nc.subscribe(subject, {
       callback: (err, m) => {
         if (err || m.data.length === 0) return;
+        let msg: any;
         try {
-          this.messages.push({ subject: m.subject, msg: m.json() });
+          msg = m.json();
         } catch {
-          // not JSON (a malformed request someone else sent): not ours to keep
+          return; // not JSON (a malformed request someone else sent): not ours to keep
+        }
+        this.messages.push({ subject: m.subject, msg });
+        if (m.subject.startsWith('lookout.result.') && typeof msg?.checkId === 'string') {
+          this.allResults.push(msg);
+          let list = this.resultsByCheck.get(msg.checkId);
+          if (!list) this.resultsByCheck.set(msg.checkId, (list = []));
+          list.push(msg);
         }
       },
     });
@@ -56,8 +70,9 @@ export class Collector {
     return this.messages.filter((c) => c.subject.startsWith(prefix) && (checkId === undefined || c.msg.checkId === checkId)).map((c) => c.msg);
   }
 
+  /** Results on lookout.result.> (of one check), in arrival order. A copy: safe to keep. */
   results(checkId?: string): any[] {
-    return this.of('lookout.result.', checkId);
+    return checkId === undefined ? [...this.allResults] : [...(this.resultsByCheck.get(checkId) ?? [])];
   }
 
   statuses(checkId?: string): any[] {

@@ -1,11 +1,12 @@
 // Spawn real nats-servers for tests, as the nats.js test harness does: a free port chosen by the
 // server (-p -1) and read back from its ports file, a temp JetStream store dir, and a clear error
-// when the binary is missing. Clusters of several servers with routes are supported too.
+// when the binary is missing. Clusters of several servers with routes are supported too, and so
+// are servers started from a config file (e.g. examples/nats/server.conf) with their log kept.
 
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { freePort } from '../../bench/lib/util';
 import { findNatsServer, NATS_SERVER_INSTALL_HINT, spawnNatsServer } from '../../runtime/nats-server-process';
 
@@ -28,6 +29,8 @@ export interface NatsServer {
   restart(): Promise<void>;
   /** Stop and remove the store dir. */
   cleanup(): Promise<void>;
+  /** The server's log so far ('' unless started with `logFile: true`). */
+  log(): string;
 }
 
 export interface ServerOptions {
@@ -36,6 +39,43 @@ export interface ServerOptions {
   /** Extra config file content (e.g. a cluster block). */
   config?: string;
   name?: string;
+  /**
+   * Start from this config file (e.g. examples/nats/server.conf) instead of an empty one. It and
+   * the files it includes are copied into the server's temp dir; its `server_name` and JetStream
+   * `store_dir` are replaced by the test's own, and its `listen` is overridden by -a/-p. `config`
+   * is appended after it.
+   */
+  configFile?: string;
+  /**
+   * Values for the `$NAME` references of the config file (e.g. passwords nats-server would take
+   * from its environment): defined at the top of the copied file, where nats-server looks first.
+   */
+  vars?: Record<string, string>;
+  /** Write the server's log to `<dir>/server.log`, readable through `log()`. */
+  logFile?: boolean;
+}
+
+/** Copy `file` and, recursively, the files it `include`s (relative to it) into `dir`; return its text. */
+function copyWithIncludes(file: string, dir: string): string {
+  const text = readFileSync(file, 'utf8');
+  for (const m of text.matchAll(/^\s*include\s+["']?([^"'\s;]+)["']?/gm)) {
+    const inc = join(dirname(file), m[1]!);
+    if (!existsSync(join(dir, basename(inc)))) {
+      writeFileSync(join(dir, basename(inc)), copyWithIncludes(inc, dir));
+    }
+  }
+  return text;
+}
+
+function configText(opts: ServerOptions, dir: string, name: string): string {
+  const store = `store_dir: "${join(dir, 'js')}"`;
+  const log = opts.logFile ? `log_file: "${join(dir, 'server.log')}"` : '';
+  if (!opts.configFile) return [`server_name: ${name}`, `jetstream { ${store} }`, log, opts.config ?? ''].join('\n');
+  const vars = Object.entries(opts.vars ?? {}).map(([k, v]) => `${k}: ${JSON.stringify(v)}`);
+  const base = copyWithIncludes(opts.configFile, dir)
+    .replace(/^\s*server_name\s*[:=].*$/gm, '')
+    .replace(/^(\s*)store_dir\s*[:=].*$/gm, `$1${store}`);
+  return [...vars, `server_name: ${name}`, base, log, opts.config ?? ''].join('\n');
 }
 
 export { freePort };
@@ -50,7 +90,7 @@ export async function startNatsServer(opts: ServerOptions = {}): Promise<NatsSer
   const dir = mkdtempSync(join(tmpdir(), 'lookout-nats-'));
   const conf = join(dir, 'server.conf');
   const name = opts.name ?? `t${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  writeFileSync(conf, [`server_name: ${name}`, `jetstream { store_dir: "${join(dir, 'js')}" }`, opts.config ?? ''].join('\n'));
+  writeFileSync(conf, configText(opts, dir, name));
   let port = opts.port ?? -1;
 
   const launch = async (): Promise<ChildProcess> => {
@@ -89,6 +129,10 @@ export async function startNatsServer(opts: ServerOptions = {}): Promise<NatsSer
     async cleanup() {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });
+    },
+    log() {
+      const file = join(dir, 'server.log');
+      return existsSync(file) ? readFileSync(file, 'utf8') : '';
     },
   };
   return server;

@@ -288,3 +288,18 @@ function listen(server: net.Server): Promise<number> {
 function closeServer(server: net.Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
+
+/**
+ * A resolver that knows no name: "unresolvable host" tests use it, so they send no DNS query off
+ * this machine (the system resolver would ask the configured name server).
+ */
+export const resolverKnowingNothing = async (host: string): Promise<string[]> => {
+  throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND', hostname: host });
+};
+
+/**
+ * A host name the system resolver fails on without sending a query: a 64-character label is not a
+ * valid DNS name, so glibc refuses to build the packet (checked with strace). For tests where a
+ * real node resolves, and no stub resolver can be injected.
+ */
+export const UNRESOLVABLE_HOST = `${'a'.repeat(64)}.invalid`;

@@ -1,73 +1,61 @@
-// Lookout on a 3-server NATS cluster with its buckets and result stream replicated 3 ways: kill
-// one NATS server; checks continue, no spec is lost, and there is a leader afterwards (the lease
-// survived or was re-won).
-import { LookoutCluster, hitTimes, putChecks } from '../helpers/cluster';
-import { client, request } from '../helpers/lookout';
-import { startNatsCluster, type NatsServer } from '../helpers/nats-server';
+// NATS outages under a cluster of `lookout node` processes, each scenario on its own servers,
+// target and nodes: the single nats-server restarts (same store dir), and one of a 3-server NATS
+// cluster (buckets and result stream replicated 3 ways) is killed. Specs survive, the nodes carry
+// on, and the checks resume — seen in the results they publish afterwards.
+import { request } from '../helpers/lookout';
 import { waitFor } from '../helpers/poll';
-import { startHttpTarget, type HttpTarget } from '../helpers/targets';
-
-jest.setTimeout(120_000);
+import { scenarioTest } from '../helpers/scenario';
 
 const I = 1000;
-let servers: NatsServer[];
-let target: HttpTarget;
-let cluster: LookoutCluster;
-let ids: string[];
+const N = 60;
 
-beforeAll(async () => {
-  servers = await startNatsCluster(3);
-  target = await startHttpTarget();
-  // JetStream needs a moment to form its meta group before buckets can be created.
-  await waitFor('JetStream cluster ready', async () => {
-    const nc = await client(servers[0]!);
-    try {
-      const { jetstreamManager } = await import('@nats-io/jetstream');
-      const jsm = await jetstreamManager(nc);
-      await jsm.getAccountInfo();
-      return true;
-    } finally {
-      await nc.close();
+scenarioTest('restart the nats-server (same store dir): nodes reconnect, every spec remains, checks resume with every slot once', { nodes: ['n1', 'n2', 'n3'], checks: N, intervalMs: I }, async (s) => {
+  await s.server.restart();
+  const restartedAt = Date.now();
+  await waitFor('nodes reconnected', () => {
+    const waiting = [...s.cluster.nodes.keys()].filter((id) => !s.cluster.logs(id).some((l) => l.msg === 'NATS reconnected'));
+    if (waiting.length) throw new Error(`not reconnected yet: ${waiting.join(', ')}`);
+    return true;
+  }, { timeoutMs: 60_000 });
+  const list = await waitFor('the spec list after the restart', async () => {
+    const r = await request(s.cluster.nc, 'lookout.spec.list', { limit: 10_000 }, 2000);
+    if (!r.ok || r.total !== N) throw new Error(`spec list: ${JSON.stringify(r).slice(0, 200)}`);
+    return r;
+  }, { timeoutMs: 60_000 });
+  expect(list.total).toBe(N);
+  await s.awaitResults('every check probed after the restart', s.ids, (r) => r.slot > restartedAt);
+  const st = await s.cluster.settled(['n1', 'n2', 'n3']);
+  expect(st.members.filter((m: any) => m.state === 'alive')).toHaveLength(3);
+  // From here on, as before the restart: every slot once, seq by one.
+  await s.expectCleanFromNow(s.ids, 3);
+});
+
+scenarioTest(
+  'kill one NATS server of 3: checks continue, no spec is lost, a leader remains',
+  { nodes: ['c1', 'c2', 'c3'], checks: N, intervalMs: I, natsServers: 3, env: { LOOKOUT_KV_REPLICAS: '3', LOOKOUT_LEASE_MS: '4000', LOOKOUT_RENEW_MS: '1000' } },
+  async (s) => {
+    // Kill a server the test's own client is not connected to, so its view stays put.
+    const victim = s.servers[2]!;
+    const killAt = Date.now();
+    await victim.kill();
+    await s.awaitResults('every check probed two intervals after the kill', s.ids, (r) => r.slot > killAt + 2 * I);
+    const list = await waitFor('spec list', async () => {
+      const r = await request(s.cluster.nc, 'lookout.spec.list', { limit: 10_000 }, 3000);
+      if (!r.ok) throw new Error(JSON.stringify(r).slice(0, 200));
+      return r;
+    }, { timeoutMs: 60_000 });
+    expect(list.total).toBe(N);
+    for (const id of s.ids.slice(0, 5)) {
+      const got = await request(s.cluster.nc, `lookout.spec.get.${id}`, '', 5000);
+      expect(got).toMatchObject({ ok: true, id });
     }
-  }, { timeoutMs: 30_000, intervalMs: 250 });
-  cluster = new LookoutCluster(servers, { LOOKOUT_KV_REPLICAS: '3', LOOKOUT_TIMING: 'test', LOOKOUT_LEASE_MS: '4000', LOOKOUT_RENEW_MS: '1000' });
-  await cluster.connect();
-  for (const id of ['c1', 'c2', 'c3']) cluster.start(id);
-  await cluster.settled(['c1', 'c2', 'c3'], 40_000);
-  ids = await putChecks(cluster.nc, target, 'nc', 60, I);
-  await waitFor('every check probed', () => ids.every((id) => cluster.events.results(id).length > 0), { timeoutMs: 20_000 });
-});
-
-afterAll(async () => {
-  if (cluster) console.log(`node logs: ${cluster.dumpLogs()}`);
-  await cluster?.stopAll();
-  await target?.close();
-  for (const s of servers ?? []) await s.cleanup();
-});
-
-test('kill one NATS server: checks continue, no spec is lost, a leader remains', async () => {
-  // Kill a server our test client is not connected to, so the test's own view stays put.
-  const victim = servers[2]!;
-  const killAt = Date.now();
-  await victim.kill();
-  await waitFor('every check probed after the kill', () => {
-    const hits = hitTimes(target, ids);
-    return ids.every((id) => hits.get(id)!.some((t) => t > killAt + 2 * I));
-  }, { timeoutMs: 30_000 });
-  const list = await waitFor('spec list', async () => {
-    const r = await request(cluster.nc, 'lookout.spec.list', { limit: 10_000 }, 3000);
-    return r.ok && r;
-  }, { timeoutMs: 30_000 });
-  expect(list.total).toBe(ids.length);
-  for (const id of ids.slice(0, 5)) {
-    const got = await request(cluster.nc, `lookout.spec.get.${id}`, '', 5000);
-    expect(got).toMatchObject({ ok: true, id });
-  }
-  const st = await waitFor('a leader', async () => {
-    const s = await cluster.status();
-    return s.leader && cluster.nodes.has(s.leader.node) && s;
-  }, { timeoutMs: 30_000 });
-  expect(['c1', 'c2', 'c3']).toContain(st.leader.node);
-  const elections = cluster.leaderEvents().filter((e) => e.event === 'elected' && Date.parse(e.at) > killAt);
-  console.log(`NATS server killed: lease ${elections.length ? `re-won by ${elections.map((e) => e.node).join(', ')}` : 'survived'}`);
-});
+    const st = await waitFor('a leader', async () => {
+      const x = await s.cluster.status();
+      if (!x.leader || !s.cluster.nodes.has(x.leader.node)) throw new Error(`leader: ${JSON.stringify(x.leader)}`);
+      return x;
+    }, { timeoutMs: 60_000 });
+    expect(['c1', 'c2', 'c3']).toContain(st.leader.node);
+    const elections = s.cluster.leaderEvents().filter((e) => e.event === 'elected' && Date.parse(e.at) > killAt);
+    console.log(`NATS server killed: lease ${elections.length ? `re-won by ${elections.map((e) => e.node).join(', ')}` : 'survived'}`);
+  },
+);

@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { closeHttpPool, probeHttp, releaseHttpClient } from '../../checks/http-probe';
 import { normalizeSpec, type CheckSpec, type HttpOptions } from '../../checks/spec';
 import {
@@ -9,17 +8,12 @@ import {
   startSilentTarget,
   startTcpTarget,
   type HttpTarget,
+  resolverKnowingNothing,
 } from '../helpers/targets';
+import { DIRECT_PROBE_ENV } from '../../checks/probe-env';
 
 function httpSpec(target: string, http: HttpOptions = {}, extra: Partial<CheckSpec> = {}) {
   return normalizeSpec(extra.id ?? 'http-test', { kind: 'http', target, timeoutMs: 2000, http, ...extra });
-}
-
-/** Run a probe and measure its wall time around the call. */
-async function timed(spec: ReturnType<typeof httpSpec>, signal?: AbortSignal) {
-  const start = performance.now();
-  const outcome = await probeHttp(spec, signal);
-  return { outcome, took: performance.now() - start };
 }
 
 const closers: (() => Promise<unknown>)[] = [];
@@ -208,30 +202,32 @@ describe('connections', () => {
 });
 
 describe('hostile targets', () => {
-  test('a server that accepts and never answers: timeout within timeoutMs + 100 ms', async () => {
+  // How soon after timeoutMs a probe returns is a benchmark (bench:deadline, BENCHMARKS.md); the
+  // tests check what the outcome reports: which deadline stopped it, and in which phase.
+  test('a server that accepts and never answers: timeout, after connecting, before any byte', async () => {
     const silent = await started(startSilentTarget());
-    const { outcome, took } = await timed(httpSpec(`http://${silent.target}/`, {}, { timeoutMs: 300 }));
+    const outcome = await probeHttp(httpSpec(`http://${silent.target}/`, {}, { timeoutMs: 300 }));
     expect(outcome).toMatchObject({ ok: false, reason: 'timeout', message: 'timed out after 300 ms' });
     expect(outcome.timings.connect).toBeDefined();
     expect(outcome.timings.firstByte).toBeUndefined();
-    expect(took).toBeLessThanOrEqual(300 + 100);
+    expect(outcome.latencyMs).toBe(outcome.timings.total);
     expect(silent.connections).toBe(1);
   });
 
-  test('a body dripping forever: timeout within timeoutMs + 100 ms', async () => {
+  test('a body dripping forever: timeout after the headers', async () => {
     const drip = await started(startDripTarget());
-    const { outcome, took } = await timed(httpSpec(drip.url, { bodyContains: 'never' }, { timeoutMs: 300 }));
-    expect(outcome).toMatchObject({ ok: false, reason: 'timeout', httpStatus: 200 });
+    const outcome = await probeHttp(httpSpec(drip.url, { bodyContains: 'never' }, { timeoutMs: 300 }));
+    expect(outcome).toMatchObject({ ok: false, reason: 'timeout', message: 'timed out after 300 ms', httpStatus: 200 });
     expect(outcome.timings.firstByte).toBeDefined();
-    expect(took).toBeLessThanOrEqual(300 + 100);
   });
 
   test('a dripping body is not read without body assertions', async () => {
+    // Reading it would end in the 300 ms deadline (as above): passing means it was not read.
     const drip = await started(startDripTarget());
-    const { outcome, took } = await timed(httpSpec(drip.url, {}, { timeoutMs: 300 }));
-    expect(outcome).toMatchObject({ ok: true, httpStatus: 200 });
+    const outcome = await probeHttp(httpSpec(drip.url, {}, { timeoutMs: 300 }));
+    expect(outcome).toMatchObject({ ok: true, reason: null, httpStatus: 200 });
     expect(outcome.timings.firstByte).toBeDefined();
-    expect(took).toBeLessThan(300);
+    expect(outcome.bodyBytes).toBeUndefined();
   });
 
   test('a huge body is cut at maxBodyBytes', async () => {
@@ -255,7 +251,7 @@ describe('hostile targets', () => {
   });
 
   test('an unresolvable host', async () => {
-    const out = await probeHttp(httpSpec('http://nope.invalid/'));
+    const out = await probeHttp(httpSpec('http://nope.invalid/'), undefined, { ...DIRECT_PROBE_ENV, lookup: resolverKnowingNothing });
     expect(out).toMatchObject({ ok: false, reason: 'dns' });
     expect(out.message).toMatch(/^cannot resolve nope\.invalid/);
     expect(out.timings.dns).toBeUndefined(); // the lookup did not complete
@@ -275,13 +271,13 @@ describe('hostile targets', () => {
   });
 
   test('an external abort stops the probe: error "aborted"', async () => {
+    // The 5 s deadline did not stop it ("timed out after 5000 ms"): the abort did.
     const silent = await started(startSilentTarget());
     const shutdown = new AbortController();
-    const probe = timed(httpSpec(`http://${silent.target}/`, {}, { timeoutMs: 5000 }), shutdown.signal);
+    const probe = probeHttp(httpSpec(`http://${silent.target}/`, {}, { timeoutMs: 5000 }), shutdown.signal);
     shutdown.abort();
-    const { outcome, took } = await probe;
+    const outcome = await probe;
     expect(outcome).toMatchObject({ ok: false, reason: 'error', message: 'aborted' });
-    expect(took).toBeLessThan(100);
     expect(await probeHttp(httpSpec(web.url), shutdown.signal)).toMatchObject({ reason: 'error', message: 'aborted' });
   });
 });

@@ -65,6 +65,9 @@ test('/metrics has what an operator watches and passes promtool check metrics', 
     'lookout_assignment_epoch',
     'lookout_published_total{type="result"}',
     'lookout_spec_requests_total{op="put",outcome="ok"} 2',
+    'lookout_spec_api_backlog 0',
+    'lookout_spec_requests_shed_total{why="rate"} 0',
+    'lookout_body_worker_overruns_total{assertion="json",why="budget"} 0',
     'lookout_process_resident_memory_bytes',
   ]) {
     expect(text).toContain(name);

@@ -22,7 +22,7 @@ import { startNatsCluster, type NatsServer } from '../helpers/nats-server';
 import { waitFor } from '../helpers/poll';
 import { runLookout, type LookoutProcess } from '../helpers/processes';
 
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const ROOT = join(__dirname, '..', '..');
 const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true });
@@ -98,7 +98,7 @@ beforeAll(async () => {
   // demo: `demo-target --port 8080` → --port 0
   const demoArgs = argsOf(demoService!).map((a, i, all) => (all[i - 1] === '--port' ? '0' : a));
   demo = runLookout(demoArgs, envOf(demoService!));
-  const listening = await waitFor('demo target listening', () => logLine(demo!, /^demo target listening$/), { timeoutMs: 10_000 });
+  const listening = await waitFor('demo target listening', () => logLine(demo!, /^demo target listening$/), { timeoutMs: 30_000 });
   demoUrl = `http://127.0.0.1:${listening.port}`;
 
   // lookout-1..3: `node` with the compose environment
@@ -171,7 +171,7 @@ test('every example produces results; healthy ones are up, failing ones down', a
       if (wrong.length) throw new Error(wrong.join('; '));
       return true;
     },
-    { timeoutMs: 45_000, intervalMs: 200 },
+    { timeoutMs: 90_000, intervalMs: 200 },
   );
   for (const ex of examples) {
     // the first verdict is published as a transition from unknown
@@ -193,7 +193,7 @@ test('the checks are spread over the 3 nodes: a balanced shard map, each check p
       if (alive.join() !== nodeIds.join() || [...(s.assignment?.members ?? [])].sort().join() !== nodeIds.join()) throw new Error(JSON.stringify(s));
       return s;
     },
-    { timeoutMs: 20_000, intervalMs: 200 },
+    { timeoutMs: 60_000, intervalMs: 200 },
   );
   // every node is primary for a third of the shards
   const shards = loadConfig(envOf(nodeServices[0]!)).shards;
@@ -214,7 +214,7 @@ test('the checks are spread over the 3 nodes: a balanced shard map, each check p
       if (wrong.length) throw new Error(wrong.map((ex) => `${ex.id}: last result by ${events!.results(ex.id).at(-1)?.node}, owner ${owner.get(ex.id)}`).join('; '));
       return owner;
     },
-    { timeoutMs: 30_000, intervalMs: 250 },
+    { timeoutMs: 60_000, intervalMs: 250 },
   );
   for (const o of owners.values()) expect(nodeIds).toContain(o);
   const probers = new Set(owners.values());
@@ -225,13 +225,26 @@ test('the checks are spread over the 3 nodes: a balanced shard map, each check p
 test('each node answers /healthz 200 and /readyz 200', async () => {
   for (const [name, n] of nodes) {
     expect([name, await status(`http://127.0.0.1:${n.port}/healthz`)]).toEqual([name, 200]);
-    await waitFor(`${name} /readyz`, async () => (await status(`http://127.0.0.1:${n.port}/readyz`)) === 200, { timeoutMs: 10_000 });
+    await waitFor(`${name} /readyz`, async () => (await status(`http://127.0.0.1:${n.port}/readyz`)) === 200, { timeoutMs: 30_000 });
     const ready = await (await fetch(`http://127.0.0.1:${n.port}/readyz`)).json();
     expect(ready).toEqual({ ready: true, natsConnected: true, assigned: true });
   }
 });
 
 test('the demo target exits 0 on SIGTERM (docker stop)', async () => {
-  demo!.signal('SIGTERM');
-  expect(await demo!.exited).toBe(0);
+  // A demo target of its own, started as compose starts it: the shared one stays up for the other tests.
+  const own = runLookout(argsOf(demoService!).map((a, i, all) => (all[i - 1] === '--port' ? '0' : a)), envOf(demoService!));
+  try {
+    const line = await waitFor('the second demo target listening', () => {
+      if (own.proc.exitCode !== null) throw new Error(`exited: ${own.output().slice(-500)}`);
+      return logLine(own, /^demo target listening$/);
+    }, { timeoutMs: 30_000 });
+    // Its "listening" line is written just before its signal handlers are installed (same tick):
+    // once it has answered a request, that tick is over.
+    expect(await status(`http://127.0.0.1:${line.port}/healthy`)).toBe(200);
+    own.signal('SIGTERM');
+    expect(await own.exited).toBe(0);
+  } finally {
+    own.signal('SIGKILL');
+  }
 });

@@ -4,28 +4,8 @@
 import pino from 'pino';
 import { createActor } from 'xstate';
 import { assignerMachine } from '../../actors/assigner';
-import type { AssignmentRecord } from '../../actors/assignment-record';
 import { ManualClock } from '../../runtime/clock';
-import { CasConflict, type AssignmentStore, type Versioned } from '../../runtime/cluster-store';
-
-class FakeMapKey implements AssignmentStore {
-  revision = 0;
-  record: AssignmentRecord | null = null;
-  writes: AssignmentRecord[] = [];
-  async read(): Promise<Versioned<AssignmentRecord>> {
-    return { revision: this.revision, record: this.record };
-  }
-  async write(record: AssignmentRecord, revision: number): Promise<number> {
-    if (revision !== this.revision) throw new CasConflict(`wrong last sequence: ${this.revision}`);
-    this.revision++;
-    this.record = record;
-    this.writes.push(record);
-    return this.revision;
-  }
-  async watch(): Promise<() => void> {
-    return () => {};
-  }
-}
+import { FakeMapKey } from '../helpers/fake-kv';
 
 async function run(clock: ManualClock, ms: number, step = 10) {
   for (let t = 0; t < ms; t += step) {
@@ -34,7 +14,7 @@ async function run(clock: ManualClock, ms: number, step = 10) {
   }
 }
 
-function start(store: FakeMapKey, opts: { term?: number; live?: string[]; stillLeader?: () => boolean } = {}) {
+function start(store: FakeMapKey, opts: { term?: number; live?: string[]; leaseValidUntil?: number } = {}) {
   const clock = new ManualClock();
   const announced: Record<string, unknown>[] = [];
   const actor = createActor(assignerMachine, {
@@ -50,7 +30,7 @@ function start(store: FakeMapKey, opts: { term?: number; live?: string[]; stillL
       clock,
       log: pino({ level: 'silent' }),
       live: opts.live ?? ['a', 'b', 'c'],
-      stillLeader: opts.stillLeader ?? (() => true),
+      leaseValidUntil: opts.leaseValidUntil ?? Infinity,
       announce: (e) => announced.push(e),
     },
   });
@@ -116,9 +96,24 @@ test('a new term continues the stored epoch and re-stamps the map even if nothin
 
 test('no write once the lease is gone', async () => {
   const store = new FakeMapKey();
-  const { clock } = start(store, { stillLeader: () => false });
+  const { clock } = start(store, { leaseValidUntil: 0 });
   await run(clock, 3000);
   expect(store.writes).toHaveLength(0);
+});
+
+test('the lease validity arrives by message: a renewal told by LEASE lets the pending write through', async () => {
+  const store = new FakeMapKey();
+  const { clock, actor } = start(store, { leaseValidUntil: 100 });
+  await run(clock, 1000); // the first write is due after the quiet period, past the lease: refused
+  expect(store.writes).toHaveLength(0);
+  actor.send({ type: 'LEASE', validUntil: clock.monotonic() + 4000 });
+  await run(clock, 1500);
+  expect(store.writes).toHaveLength(1);
+  // An older LEASE (out of order) never shortens what is known.
+  actor.send({ type: 'LEASE', validUntil: 0 });
+  actor.send({ type: 'MEMBERS', live: ['a', 'b'] });
+  await run(clock, 1500);
+  expect(store.writes).toHaveLength(2);
 });
 
 test('losing the compare-and-set re-reads the map and writes on top of it', async () => {
@@ -139,7 +134,7 @@ test('a freshly started leader waits for heartbeats before its first map only, n
     clock,
     input: {
       term: 3, node: 'a', store, shardCount: 16, vantagePoints: 1, quietMs: 300, maxDelayMs: 1000,
-      firstMapNotBefore: clock.monotonic() + 1500, clock, log: pino({ level: 'silent' }), live: ['a'], stillLeader: () => true, announce: () => {},
+      firstMapNotBefore: clock.monotonic() + 1500, clock, log: pino({ level: 'silent' }), live: ['a'], leaseValidUntil: Infinity, announce: () => {},
     },
   });
   actor.start();

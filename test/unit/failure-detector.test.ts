@@ -2,7 +2,7 @@ import { FailureDetector, type Heartbeat } from '../../actors/failure-detector';
 
 const cfg = { suspectAfterMs: 1500, deadAfterMs: 3500 };
 const hb = (node: string, seq: number, extra: Partial<Heartbeat> = {}): Heartbeat => ({
-  node, startedAt: 100, incarnation: 0, seq, version: '0.1.0', shards: 0, checks: 0, leaving: false, ...extra,
+  node, instance: `${node}-i1`, startedAt: 100, incarnation: 0, seq, version: '0.1.0', shards: 0, checks: 0, leaving: false, ...extra,
 });
 
 /** Step a detector through time, ticking every 100 ms like the membership actor does. */
@@ -67,13 +67,50 @@ describe('FailureDetector (timeout with suspicion)', () => {
     expect(d.live()).toEqual([]);
   });
 
-  test('a restarted member (later startedAt, seq from 0) supersedes its previous life', () => {
+  test('a restarted member (another instance, seq from 0) supersedes its previous life', () => {
     const d = new FailureDetector('me', cfg);
     d.heartbeat(hb('b', 500), 0);
     const s = stepper(d);
     s.until(4000);
     expect(d.get('b')!.state).toBe('dead');
-    expect(d.heartbeat(hb('b', 1, { startedAt: 9000 }), 4000)).toEqual([{ node: 'b', from: 'dead', to: 'alive', incarnation: 0 }]);
+    expect(d.heartbeat(hb('b', 1, { instance: 'b-i2' }), 4000)).toEqual([{ node: 'b', from: 'dead', to: 'alive', incarnation: 0 }]);
+    expect(d.get('b')!.instance).toBe('b-i2');
+  });
+
+  test('lives are ordered by instance, not by wall-clock start: a restart with an earlier clock is not ignored', () => {
+    const d = new FailureDetector('me', cfg);
+    d.heartbeat(hb('b', 500, { startedAt: 9_000_000 }), 0);
+    // Restarted on a machine whose wall clock is an hour behind: still a new life, heard at once.
+    expect(d.heartbeat(hb('b', 1, { instance: 'b-i2', startedAt: 9_000_000 - 3_600_000 }), 100)).toEqual([]);
+    expect(d.get('b')).toMatchObject({ instance: 'b-i2', seq: 1, state: 'alive' });
+    // Within that life, an older seq is stale.
+    expect(d.heartbeat(hb('b', 0, { instance: 'b-i2' }), 200)).toEqual([]);
+    expect(d.get('b')!.seq).toBe(1);
+  });
+
+  test('two instances sharing a node id: a leave from one never marks the node left while the other is heard', () => {
+    const d = new FailureDetector('me', cfg);
+    const s = stepper(d);
+    let seq = 0;
+    s.until(1000, () => {
+      if (s.now % 200 === 0) {
+        d.heartbeat(hb('b', ++seq, { instance: 'A' }), s.now);
+        d.heartbeat(hb('b', seq, { instance: 'B' }), s.now);
+      }
+    });
+    expect(d.liveInstances('b', s.now).sort()).toEqual(['A', 'B']);
+    // B announces its leave (every tick while it stops): the node stays alive, A carries it.
+    for (let i = 0; i < 3; i++) expect(d.heartbeat(hb('b', ++seq, { instance: 'B', leaving: true }), s.now)).toEqual([]);
+    expect(d.get('b')!.state).toBe('alive');
+    expect(d.heartbeat(hb('b', ++seq, { instance: 'A' }), s.now)).toEqual([]);
+    expect(d.get('b')).toMatchObject({ instance: 'A', state: 'alive' });
+    expect(d.liveInstances('b', s.now)).toEqual(['A']);
+    s.until(3000, () => {
+      if (s.now % 200 === 0) d.heartbeat(hb('b', ++seq, { instance: 'A' }), s.now);
+    });
+    expect(s.log).toEqual([]);
+    // When the last instance leaves, the node has left.
+    expect(d.heartbeat(hb('b', ++seq, { instance: 'A', leaving: true }), s.now)).toEqual([{ node: 'b', from: 'alive', to: 'left', incarnation: 0 }]);
   });
 
   test('while paused (this node cut off from NATS) nobody is suspected; resume restarts the clocks', () => {

@@ -1,4 +1,4 @@
-import { JsonPathError, jsonEqual, lookupJsonPath, parseJsonPath, type PathSegment } from '../../checks/json-path';
+import { evaluateJsonAssertions, JsonPathError, jsonEqual, lookupJsonPath, parseJsonPath, type PathSegment } from '../../checks/json-path';
 
 describe('parseJsonPath', () => {
   test.each<[string, PathSegment[]]>([
@@ -106,5 +106,30 @@ describe('jsonEqual', () => {
   ])('%j vs %j → %s', (a, b, equal) => {
     expect(jsonEqual(a, b)).toBe(equal);
     expect(jsonEqual(b, a)).toBe(equal);
+  });
+});
+
+describe('evaluateJsonAssertions (what the body worker runs for a check\'s json assertions)', () => {
+  const body = JSON.stringify({ status: 'up', checks: [{ name: 'db', ok: false }], token: 'SECRET' });
+  test.each<[string, { path: string; equals: unknown }[], unknown]>([
+    ['all pass', [{ path: '$.status', equals: 'up' }, { path: '$.checks[0].name', equals: 'db' }], { status: 'pass' }],
+    ['no assertions', [], { status: 'pass' }],
+    ['the first failure, by index', [{ path: '$.status', equals: 'up' }, { path: '$.checks[0].ok', equals: true }, { path: '$.nope', equals: 1 }], { status: 'fail', index: 1, found: { kind: 'a boolean', preview: 'false' } }],
+    ['missing: no summary', [{ path: '$.nope', equals: 1 }], { status: 'fail', index: 0 }],
+    ['a string, previewed', [{ path: '$.token', equals: 'x' }], { status: 'fail', index: 0, found: { kind: 'a string', preview: '"SECRET"' } }],
+    ['an object', [{ path: '$.checks[0]', equals: {} }], { status: 'fail', index: 0, found: { kind: 'an object', preview: '{"name":"db","ok":false}' } }],
+  ])('%s', (_, assertions, result) => {
+    expect(evaluateJsonAssertions(body, assertions)).toEqual(result);
+  });
+
+  test('a body that is not JSON is `invalid`', () => {
+    expect(evaluateJsonAssertions('{"a":', [{ path: '$', equals: 1 }])).toEqual({ status: 'invalid' });
+    expect(evaluateJsonAssertions('', [])).toEqual({ status: 'invalid' });
+  });
+
+  test('a found value nested 100,000 deep is summarised (cut preview), not a stack overflow', () => {
+    const deep = `{"v":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    const result = evaluateJsonAssertions(deep, [{ path: '$.v', equals: 1 }]);
+    expect(result).toEqual({ status: 'fail', index: 0, found: { kind: 'an array', preview: `${'['.repeat(77)}...` } });
   });
 });

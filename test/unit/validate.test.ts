@@ -146,9 +146,31 @@ describe('invalid specs', () => {
     if (directlyValidatable(f)) expect(validateSpec(f.payload, f.subjectId)).toEqual(r);
   });
 
-  test('a bad regex names the SyntaxError', () => {
+  test('a bad regex names the syntax error', () => {
     const r = validateSpec({ kind: 'http', target: 'http://x/', http: { bodyRegex: '(a' } }, 'x');
-    expect(!r.ok && r.error.message).toMatch(/Unterminated group/);
+    expect(!r.ok && r.error.message).toMatch(/http\.bodyRegex does not compile: missing closing \)/);
+  });
+
+  test.each([
+    ['(?=up)', 'lookahead (?=...)'],
+    ['(?<!not )up', 'negative lookbehind (?<!...)'],
+    ['(a)\\1', 'backreferences'],
+    ['a++', 'possessive quantifiers'],
+  ])('an unsupported regex feature is named: %s', (bodyRegex, what) => {
+    const r = validateSpec({ kind: 'http', target: 'http://x/', http: { bodyRegex } }, 'x');
+    expect(r).toEqual({ ok: false, error: { code: 'unsupported', path: 'http.bodyRegex', message: expect.stringContaining(`http.bodyRegex uses ${what}`) } });
+  });
+
+  test('a lone surrogate is named with its position; a BOM is named', () => {
+    const r = validateSpec({ kind: 'http', target: 'http://x/', labels: { env: 'ab\udc01' } }, 'x');
+    expect(!r.ok && r.error).toEqual({ code: 'format', path: 'labels.env', message: 'labels.env contains a lone surrogate (U+DC01 at index 2); strings must be well-formed Unicode' });
+    const bom = decodeSpecPayload(Buffer.from('\ufeff{"kind":"tcp","target":"db:1"}', 'utf8'), 'x', DEFAULT_MAX_BYTES);
+    expect(!bom.ok && bom.error.message).toMatch(/byte order mark/);
+  });
+
+  test('60,000 expected statuses are refused before any entry is looked at', () => {
+    const r = validateSpec({ kind: 'http', target: 'http://x/', http: { expectStatus: Array.from({ length: 60_000 }, () => 200) } }, 'x');
+    expect(!r.ok && r.error).toEqual({ code: 'range', path: 'http.expectStatus', message: 'http.expectStatus must have at most 32 elements, got 60000' });
   });
 
   test('every error code the validator can emit has an invalid fixture, and no fixture expects another', () => {

@@ -1,0 +1,29 @@
+// What the node gives every probe besides the spec: the address policy, the resolver, how much
+// of a target's answer a result may quote, and where to report body work the worker stopped. The
+// node builds one from its settings (runtime/target-policy.ts) and its metrics; direct callers
+// (tests, benchmarks, tools) get DIRECT_PROBE_ENV.
+import { buildAddressPolicy, type AddressPolicy } from './address-policy';
+import type { BodyAssertion } from './body-worker';
+import { systemLookup, type LookupFn } from './connector';
+import { ResultDetail } from './result-detail';
+
+/**
+ * Body work (a bodyRegex match, a check's json assertions) the body worker stopped at its budget
+ * (`budget`), or refused without running because the same work overran recently (`remembered`)
+ * or because costly work had its share of the worker (`rationed`). The probe is down either way.
+ */
+export type WorkerOverrunReport = (assertion: BodyAssertion, why: 'budget' | 'remembered' | 'rationed') => void;
+
+export interface ProbeEnv {
+  policy: AddressPolicy;
+  lookup: LookupFn;
+  detail: ResultDetail;
+  /** The node counts these in lookout_body_worker_overruns_total; direct callers may omit it. */
+  onWorkerOverrun?: WorkerOverrunReport;
+}
+
+/**
+ * For a probe called directly rather than by a node: the built-in deny rules only, the system
+ * resolver, and `full` detail (the caller reads its own results; a node's default is `redacted`).
+ */
+export const DIRECT_PROBE_ENV: ProbeEnv = { policy: buildAddressPolicy(), lookup: systemLookup, detail: ResultDetail.full };

@@ -1,0 +1,85 @@
+// Storage that can fill without losing the cluster. JetStream refuses every write on a server whose
+// file store is full — including a leader's lease renewal — so every stream Lookout creates has a
+// byte limit of its own (`max_bytes`): the spec bucket fills up to its limit and refuses further
+// puts, the result stream drops its oldest results, and the small lease and assignment buckets
+// always have room. JetStream reserves each limit when the stream is created; a server too small
+// for them is named at startup, with the stream and the setting to change.
+//
+// (Streams of other applications on the same server without a limit can still fill it: give them
+// limits too, or give Lookout its own account with JetStream limits. README, Security.)
+
+import type { JetStreamManager } from '@nats-io/jetstream';
+
+/** The lease bucket holds one small key (history 1). */
+export const LEASE_BUCKET_BYTES = 1024 * 1024;
+/** The assignment bucket holds one map (≤ ~300 KB at 4096 shards × 5 owners), history 5. */
+export const ASSIGNMENT_BUCKET_BYTES = 16 * 1024 * 1024;
+
+export const STORAGE_TOO_SMALL = 'storage_too_small';
+
+/** A stream or bucket could not be created with its byte limit: the server has less room. */
+export class StorageTooSmall extends Error {
+  readonly code = STORAGE_TOO_SMALL;
+  constructor(
+    readonly stream: string,
+    readonly maxBytes: number,
+    readonly setting: string | null,
+    cause: unknown,
+  ) {
+    super(
+      `cannot create ${stream} with a limit of ${mib(maxBytes)}: the NATS server's JetStream store has no room for it (${(cause as Error)?.message ?? String(cause)}); ` +
+        (setting ? `lower ${setting} or give the server more storage (jetstream.max_file_store)` : `this limit is fixed: give the server more storage (jetstream.max_file_store)`),
+    );
+    this.name = 'StorageTooSmall';
+  }
+}
+
+export function mib(bytes: number): string {
+  return `${Math.round((bytes / (1024 * 1024)) * 10) / 10} MiB`;
+}
+
+function message(err: unknown): string {
+  return String((err as Error)?.message ?? err);
+}
+
+/** JetStream could not reserve a stream's limit (at creation or when raising it). */
+export function isInsufficientStorage(err: unknown): boolean {
+  return /insufficient (storage )?resources/i.test(message(err));
+}
+
+/** A write refused because the stream is at its byte limit or the server's store is full. */
+export function isStorageFull(err: unknown): boolean {
+  return /maximum bytes exceeded|insufficient (storage )?resources|storage (is )?full/i.test(message(err));
+}
+
+export interface Limited {
+  /** The JetStream stream name (a KV bucket `x` is the stream `KV_x`). */
+  stream: string;
+  maxBytes: number;
+  /** The setting an operator changes to size it (null: the limit is fixed). */
+  setting: string | null;
+}
+
+/**
+ * Create (or open) a stream with its limit and make sure an existing one carries that limit (a
+ * bucket made by an older version has none). Reservation failures become StorageTooSmall.
+ */
+export async function withLimit<T>(jsm: JetStreamManager, l: Limited, create: () => Promise<T>): Promise<T> {
+  let out: T;
+  try {
+    out = await create();
+  } catch (err) {
+    if (isInsufficientStorage(err)) throw new StorageTooSmall(l.stream, l.maxBytes, l.setting, err);
+    throw err;
+  }
+  const info = await jsm.streams.info(l.stream);
+  if (info.config.max_bytes !== l.maxBytes) {
+    try {
+      await jsm.streams.update(l.stream, { ...info.config, max_bytes: l.maxBytes });
+    } catch (err) {
+      if (isInsufficientStorage(err)) throw new StorageTooSmall(l.stream, l.maxBytes, l.setting, err);
+      throw err;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,93 @@
+// An in-memory spec bucket: the spec API's SpecStore port and the spec feed's SpecFeedSource port
+// over one map, with KV's revision numbering (one sequence for the bucket) and a watch that
+// replays the current values and then follows changes. `fail` makes every call reject.
+
+import type { CheckSpec } from '../../checks/spec';
+import type { SpecStore, StoredSpec } from '../../runtime/store';
+import type { SpecChange, SpecFeedSource, SpecWatch } from '../../runtime/spec-watch';
+
+export class FakeSpecBucket implements SpecStore, SpecFeedSource {
+  private readonly values = new Map<string, { raw: string; revision: number }>();
+  private revision = 0;
+  private readonly watchers = new Set<(c: SpecChange) => void>();
+  fail: Error | null = null;
+
+  async put(id: string, spec: CheckSpec): Promise<number> {
+    return this.putRaw(id, JSON.stringify(spec));
+  }
+
+  /** Store any bytes under a key (a write that bypassed the API). */
+  putRaw(id: string, raw: string): number {
+    if (this.fail) throw this.fail;
+    const revision = ++this.revision;
+    this.values.set(id, { raw, revision });
+    this.emit({ key: id, revision, deleted: false, raw });
+    return revision;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    if (this.fail) throw this.fail;
+    if (!this.values.delete(id)) return false;
+    this.emit({ key: id, revision: ++this.revision, deleted: true, raw: '' });
+    return true;
+  }
+
+  async get(id: string): Promise<StoredSpec | null> {
+    if (this.fail) throw this.fail;
+    const v = this.values.get(id);
+    return v ? { id, spec: JSON.parse(v.raw) as CheckSpec, revision: v.revision } : null;
+  }
+
+  async count(): Promise<number> {
+    return this.values.size;
+  }
+
+  async watch(): Promise<SpecWatch> {
+    const queue: SpecChange[] = [];
+    let wake: (() => void) | null = null;
+    let stopped = false;
+    const initial = [...this.values.entries()];
+    initial.forEach(([key, v], i) => queue.push(change({ key, revision: v.revision, deleted: false, raw: v.raw }, i === initial.length - 1)));
+    const push = (c: SpecChange) => {
+      queue.push(c);
+      wake?.();
+    };
+    this.watchers.add(push);
+    const self = this;
+    async function* changes(): AsyncGenerator<SpecChange> {
+      while (!stopped) {
+        const next = queue.shift();
+        if (next) yield next;
+        else await new Promise<void>((r) => (wake = r));
+      }
+    }
+    return {
+      changes: changes(),
+      stop: () => {
+        stopped = true;
+        self.watchers.delete(push);
+        wake?.();
+      },
+    };
+  }
+
+  private emit(c: { key: string; revision: number; deleted: boolean; raw: string }): void {
+    for (const w of this.watchers) w(change(c, true));
+  }
+}
+
+function change(c: { key: string; revision: number; deleted: boolean; raw: string }, initialDone: boolean): SpecChange {
+  return {
+    key: c.key,
+    revision: c.revision,
+    deleted: c.deleted,
+    initialDone,
+    json: () => {
+      try {
+        return JSON.parse(c.raw);
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}

@@ -1,0 +1,66 @@
+// The node's cluster view as a pure reducer, and the cluster.status responder on an in-memory bus:
+// the reply is built from the latest view the node sent it (by message), one member of the queue
+// group answers.
+import { clusterStatusResponder } from '../../actors/cluster-status';
+import { emptyView, reduceView, type ClusterView, type ViewEvent } from '../../actors/cluster-view';
+import type { Member } from '../../actors/failure-detector';
+import { ManualClock } from '../../runtime/clock';
+import { subjects } from '../../runtime/subjects';
+import { flush, host, silentLog } from '../helpers/actor-host';
+import { FakeHub } from '../helpers/fake-bus';
+
+const member = (node: string, state: Member['state'], checks = 0): Member => ({ node, instance: `${node}-i`, startedAt: 1_700_000_000_000, incarnation: 0, seq: 1, version: '1.0.0', shards: 0, checks, leaving: false, state, lastHeard: 0, since: 0 });
+const record = { term: 4, epoch: 9, leader: 'a', at: 1_700_000_000_000, members: ['a', 'b'], shards: [['a', 'b'], ['b', 'a'], ['a', 'b']] };
+
+describe('reduceView', () => {
+  const steps: [string, ViewEvent, Partial<ClusterView>][] = [
+    ['members', { type: 'MEMBERS', members: [member('a', 'alive'), member('b', 'suspect')], live: ['a', 'b'] }, { live: ['a', 'b'] }],
+    ['a term read from the lease', { type: 'TERM_SEEN', term: 3, holder: 'b' }, { leader: { node: 'b', term: 3 }, leading: false }],
+    ['elected', { type: 'ELECTED', term: 4 }, { leader: { node: 'a', term: 4 }, leading: true }],
+    ['an older term read late does not replace ours', { type: 'TERM_SEEN', term: 3, holder: 'b' }, { leader: { node: 'a', term: 4 }, leading: true }],
+    ['a map', { type: 'ASSIGNED', record }, { assignment: record }],
+    ['deposed: the leader is unknown until the lease is read again, never still ourselves', { type: 'DEPOSED' }, { leading: false, leader: null }],
+    ['the new leader read from the lease', { type: 'TERM_SEEN', term: 6, holder: 'b' }, { leading: false, leader: { node: 'b', term: 6 } }],
+  ];
+  let view = emptyView('a');
+  test.each(steps)('%s', (_what, event, expected) => {
+    const before = view;
+    view = reduceView(view, event);
+    expect(view).toMatchObject(expected);
+    // A change is a new view (the old one untouched); no change returns the same object.
+    if (_what.includes('does not replace')) expect(view).toBe(before);
+    else expect(view).not.toBe(before);
+  });
+});
+
+test('cluster.status answers from the latest view it was sent, once per request across the queue group', async () => {
+  const clock = new ManualClock();
+  const hub = new FakeHub();
+  const responders = ['a', 'b'].map((n) => host(clusterStatusResponder, { bus: hub.connect(n), subjects: subjects('lookout'), view: emptyView(n), log: silentLog }, clock));
+  const user = hub.connect('user');
+  const first = (await user.request('lookout.cluster.status', '', 1000)).json() as any;
+  expect(first).toMatchObject({ ok: true, leader: null, term: null, epoch: null, assignment: null, members: [] });
+
+  let view = emptyView('a');
+  for (const e of [
+    { type: 'MEMBERS', members: [member('a', 'alive', 5), member('b', 'suspect', 2)], live: ['a', 'b'] },
+    { type: 'ELECTED', term: 4 },
+    { type: 'ASSIGNED', record },
+  ] as ViewEvent[]) view = reduceView(view, e);
+  for (const r of responders) r.send({ type: 'VIEW', view });
+  await flush();
+  const st = (await user.request('lookout.cluster.status', '', 1000)).json() as any;
+  expect(st).toEqual({
+    ok: true,
+    answeredBy: 'a',
+    leader: { node: 'a', term: 4 },
+    term: 4,
+    epoch: 9,
+    assignment: { epoch: 9, term: 4, leader: 'a', at: '2023-11-14T22:13:20.000Z', members: ['a', 'b'] },
+    members: [
+      { node: 'a', state: 'alive', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 2, total: 3 }, checks: 5 },
+      { node: 'b', state: 'suspect', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 1, total: 3 }, checks: 2 },
+    ],
+  });
+  expect(hub.published('_INBOX.>')).toHaveLength(2); // two requests, two replies
+});

@@ -1,0 +1,36 @@
+// A node waits for JetStream to come up instead of exiting, and stops at once on a real problem.
+import { isJetStreamNotReady, readyBackoff, whenJetStreamReady } from '../../runtime/jetstream-ready';
+import { StorageTooSmall } from '../../runtime/storage-limits';
+import { silentLog } from '../helpers/actor-host';
+
+test.each([
+  ['a request timeout', Object.assign(new Error('timeout'), { name: 'TimeoutError' }), true],
+  ['JetStream without a meta leader', new Error('JetStream system temporarily unavailable'), true],
+  ['no responders yet', new Error('503 no responders'), true],
+  ['a store too small', new StorageTooSmall('KV_lookout_specs', 1024, 'LOOKOUT_SPECS_MAX_BYTES', new Error('insufficient storage resources available')), false],
+  ['a permission refused', new Error('Permissions Violation for Publish to "$JS.API.STREAM.CREATE.x"'), false],
+  ['JetStream not enabled', new Error('jetstream not enabled'), false],
+])('%s: not ready = %s', (_what, err, expected) => {
+  expect(isJetStreamNotReady(err)).toBe(expected);
+});
+
+test('backoff doubles from 250 ms up to 5 s', () => {
+  expect([1, 2, 3, 4, 5, 6, 7, 20].map(readyBackoff)).toEqual([250, 500, 1000, 2000, 4000, 5000, 5000, 5000]);
+});
+
+test('retries while JetStream is not ready, then returns what opened; a permanent error is thrown at once', async () => {
+  const waits: number[] = [];
+  let calls = 0;
+  const opened = await whenJetStreamReady(
+    async () => {
+      if (++calls < 3) throw Object.assign(new Error('timeout'), { name: 'TimeoutError' });
+      return 'stores';
+    },
+    silentLog,
+    async (ms) => void waits.push(ms),
+  );
+  expect(opened).toBe('stores');
+  expect(waits).toEqual([250, 500]);
+  const tooSmall = new StorageTooSmall('lookout_results', 1, 'LOOKOUT_RESULTS_MAX_BYTES', new Error('insufficient storage resources available'));
+  await expect(whenJetStreamReady(async () => Promise.reject(tooSmall), silentLog, async () => {})).rejects.toBe(tooSmall);
+});
