@@ -56,7 +56,12 @@ export class LookoutCluster {
   }
 
   /** Wait until cluster.status shows exactly `ids` as alive members and an assignment over them. */
-  async settled(ids: string[], timeoutMs = 60_000): Promise<any> {
+  /**
+   * Wait until cluster.status shows exactly `ids` alive and an assignment over them — with an epoch
+   * above `epochAbove` when given (a node that was cut off may answer with its stale map).
+   */
+  async settled(ids: string[], opts: { timeoutMs?: number; epochAbove?: number } = {}): Promise<any> {
+    const timeoutMs = opts.timeoutMs ?? 60_000;
     const want = [...ids].sort().join(',');
     return waitFor(
       `cluster settled on ${want}`,
@@ -70,7 +75,9 @@ export class LookoutCluster {
         const st = await this.status();
         const alive = st.members.filter((m: any) => m.state === 'alive').map((m: any) => m.node).sort().join(',');
         const assigned = [...(st.assignment?.members ?? [])].sort().join(',');
-        if (alive !== want || assigned !== want) throw new Error(`alive=[${alive}] assigned=[${assigned}] epoch=${st.epoch}`);
+        if (alive !== want || assigned !== want || (opts.epochAbove !== undefined && !(st.epoch > opts.epochAbove))) {
+          throw new Error(`alive=[${alive}] assigned=[${assigned}] epoch=${st.epoch} (answered by ${st.answeredBy})`);
+        }
         return st;
       },
       { timeoutMs, intervalMs: 100 },

@@ -540,6 +540,7 @@ describe('docker-compose.yml: NATS cluster', () => {
             if (h.status !== 200) throw new Error(`healthz ${h.status}`);
             const j = (await (await fetch(`http://127.0.0.1:${hp}/jsz`)).json()) as Json;
             if (!j.meta_cluster?.leader) throw new Error('no meta leader yet');
+            if (j.meta_cluster.cluster_size !== 3) throw new Error(`meta cluster of ${j.meta_cluster.cluster_size} so far`);
             return j;
           },
           { timeoutMs: 30_000, intervalMs: 200 },
