@@ -5,7 +5,8 @@
 // States (what an operator reads in the logs):
 //   running     — probing the shard's checks
 //   handingOver — the shard was given to another node: keep probing the slots before the handover
-//                 instant, none after (the new owner starts there), then drain
+//                 instant, none after (the new owner starts there); drain once every slot before
+//                 the instant has started (however late its timer fired), not at the instant
 //   draining    — the shard was lost or the node is stopping: nothing new starts; in-flight probes
 //              may finish (their results are published) until the grace period ends, then they
 //              are abandoned
@@ -144,6 +145,13 @@ function carryOut(ctx: RunnerContext, directives: Directive[]): void {
 }
 
 /** Events a probing runner (running, handingOver) hands to its table. */
+/**
+ * How long past the handover instant (plus jitter) a runner handing over waits, at most, for its
+ * last slots before the instant to fire. They normally fire within milliseconds; this bounds a
+ * runner whose timer never comes (it then drains what is in flight and stops).
+ */
+export const HANDOVER_LATE_MS = 5_000;
+
 const PROBING = {
   CHECK_SET: { actions: 'apply' },
   CHECK_REMOVE: { actions: 'apply' },
@@ -219,11 +227,12 @@ export const checkRunnerMachine = setup({
   },
   guards: {
     idle: ({ context }) => context.aborts.size === 0,
+    handedOver: ({ context }) => context.table.stopAt === null || !context.table.hasSlotsBefore(context.table.stopAt),
     handoverLater: ({ context, event }) => event.type === 'STOP' && event.handoverAt !== undefined && event.handoverAt > context.ports.clock.now(),
   },
   delays: {
     grace: ({ context }) => context.ports.graceMs,
-    untilHandover: ({ context }) => Math.max(0, (context.table.stopAt ?? 0) - context.ports.clock.now()),
+    untilHandoverLate: ({ context }) => Math.max(0, (context.table.stopAt ?? 0) + context.ports.jitterMs + HANDOVER_LATE_MS - context.ports.clock.now()),
   },
 }).createMachine({
   id: 'checkRunner',
@@ -261,10 +270,16 @@ export const checkRunnerMachine = setup({
     },
     handingOver: {
       entry: ({ context }) => context.log.debug({ at: context.table.stopAt }, 'handing over'),
-      after: { untilHandover: 'draining' },
+      // Done when every slot before the handover instant has started — judged by the slots, not by
+      // a timer at the instant: a slot due just before it may fire late (jitter, a busy loop).
+      always: { guard: 'handedOver', target: 'draining' },
+      // A backstop only: the last slots before the instant fire within jitter + lag of it.
+      after: { untilHandoverLate: 'draining' },
       on: {
         ...PROBING,
-        STOP: { target: 'draining' },
+        // The node stopping (after a leave's handover instant): the slots before the instant are
+        // still ours and run first; `handedOver` then drains.
+        STOP: {},
       },
     },
     draining: {

@@ -109,6 +109,12 @@ export class CheckTable {
     return this.checks.keys();
   }
 
+  /** True while some check's next slot is before `at` (handing over: those slots are still ours to run). */
+  hasSlotsBefore(at: number): boolean {
+    for (const e of this.checks.values()) if (e.slot < at) return true;
+    return false;
+  }
+
   inFlightCount(): number {
     let n = 0;
     for (const e of this.checks.values()) if (e.inFlight) n++;

@@ -4,6 +4,7 @@ import { createActor } from 'xstate';
 import { checkRunnerMachine } from '../../actors/check-runner';
 import { normalizeSpec, type CheckSpec } from '../../checks/spec';
 import { phaseOf } from '../../runtime/hash';
+import { nextSlot } from '../../runtime/slots';
 import { CatchUpPacer } from '../../actors/catch-up-pacer';
 import { failWith, fakePorts, pass, type FakePorts } from '../helpers/fake-ports';
 
@@ -311,6 +312,37 @@ describe('handover between runners', () => {
     for (const id of ids) {
       const all = [...results(old), ...results(neu)].filter((r) => r.checkId === id && r.slot >= t0 - 10_000).map((r) => r.slot).sort();
       for (let i = 1; i < all.length; i++) expect(all[i]! - all[i - 1]!).toBe(10_000);
+    }
+    expect(oldRunner.getSnapshot().status).toBe('done');
+  });
+
+  test('a slot just before the handover instant whose start (slot + jitter) falls after it is still run by the old owner', async () => {
+    const base = 1_700_000_000_000;
+    const ids = ['j0', 'j1', 'j2'];
+    const old = fakePorts({ start: base, jitterMs: 100 }); // random() = 0.5: every start is slot + 50 ms
+    old.auto = () => pass();
+    const oldRunner = startRunner(old, ids.map((id) => spec(id)));
+    old.clock.advance(20_000);
+    await old.settle();
+    // The handover instant 20 ms after j0's next slot: j0's start in that slot comes 30 ms after it.
+    const lastOldSlot = nextSlot('j0', 10_000, old.clock.now() + 3000);
+    const handoverAt = lastOldSlot + 20;
+    const neu = fakePorts({ start: old.clock.now(), jitterMs: 100 });
+    neu.auto = () => pass();
+    const newRunner = createActor(checkRunnerMachine, { input: { shard: 0, rank: 0, gen: 2, epoch: 8, specs: ids.map((id) => spec(id)), ports: neu.ports, startAt: handoverAt }, clock: neu.clock });
+    newRunner.start();
+    oldRunner.send({ type: 'STOP', handoverAt });
+    const t0 = old.clock.now();
+    for (let t = 0; t < 30_000; t += 10) {
+      old.clock.advance(10);
+      neu.clock.advance(10);
+      await old.settle();
+      await neu.settle();
+    }
+    expect(results(old, 'j0').map((r) => r.slot)).toContain(lastOldSlot);
+    for (const id of ids) {
+      const all = [...results(old, id), ...results(neu, id)].map((r) => r.slot).filter((slot) => slot >= t0 - 10_000).sort();
+      for (let i = 1; i < all.length; i++) expect(`${id}: ${all[i]! - all[i - 1]!}`).toBe(`${id}: 10000`);
     }
     expect(oldRunner.getSnapshot().status).toBe('done');
   });
