@@ -35,6 +35,19 @@ export interface SpawnOptions {
   bin?: string;
 }
 
+/** The client port from the server's ports file; null until the file is there and complete (it may be caught half-written). */
+function readPortsFile(dir: string): number | null {
+  const f = readdirSync(dir).find((x) => x.endsWith('.ports'));
+  if (!f) return null;
+  try {
+    const ports = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { nats?: string[] };
+    const port = Number(new URL(ports.nats![0]!).port);
+    return port > 0 ? port : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Spawn nats-server and resolve once it has written its ports file. */
 export async function spawnNatsServer(o: SpawnOptions): Promise<NatsServerProcess> {
   const bin = o.bin ?? findNatsServer();
@@ -46,12 +59,8 @@ export async function spawnNatsServer(o: SpawnOptions): Promise<NatsServerProces
   const deadline = Date.now() + (o.timeoutMs ?? 15_000);
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`nats-server exited with code ${proc.exitCode}${stderr ? `: ${stderr.trim()}` : ''}`);
-    const f = readdirSync(o.dir).find((x) => x.endsWith('.ports'));
-    if (f) {
-      const ports = JSON.parse(readFileSync(join(o.dir, f), 'utf8')) as { nats: string[] };
-      const port = Number(new URL(ports.nats[0]!).port);
-      return { proc, port, url: `nats://127.0.0.1:${port}` };
-    }
+    const port = readPortsFile(o.dir);
+    if (port !== null) return { proc, port, url: `nats://127.0.0.1:${port}` };
     if (Date.now() > deadline) {
       proc.kill('SIGKILL');
       throw new Error(`nats-server did not start within ${o.timeoutMs ?? 15_000} ms${stderr ? `: ${stderr.trim()}` : ''}`);
