@@ -12,9 +12,15 @@ COPY package.json package-lock.json ./
 # `prepare` would run tsc before the sources are here: install without scripts, build below.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
-COPY actors ./actors
 COPY checks ./checks
+COPY protocol ./protocol
 COPY runtime ./runtime
+COPY actors ./actors
+COPY app ./app
+COPY cli ./cli
+COPY dev ./dev
+COPY bin ./bin
+COPY testkit ./testkit
 COPY bench ./bench
 RUN npm run build
 
@@ -35,5 +41,5 @@ EXPOSE 9464
 # For a node only: docker-compose.yml overrides it for the demo target and disables it for the seed.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:${LOOKOUT_HTTP_PORT:-9464}/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
-ENTRYPOINT ["node", "dist/runtime/cli.js"]
+ENTRYPOINT ["node", "dist/bin/lookout.js"]
 CMD ["node"]

@@ -13,11 +13,12 @@
 //   retrying — a write failed (not a conflict): try again shortly
 
 import { assign, fromPromise, setup } from 'xstate';
+import { assignShards } from '../protocol/assignment';
+import { minimalMoves, movedSlots, shardsPerNode } from '../protocol/assignment-moves';
+import type { AssignmentRecord } from '../protocol/records';
 import type { Clock } from '../runtime/clock';
 import { isCasConflict, type AssignmentStore, type Versioned } from '../runtime/cluster-store';
 import type { Logger } from '../runtime/logger';
-import { assignShards, minimalMoves, movedSlots, shardsPerNode } from './assignment';
-import type { AssignmentRecord } from './assignment-record';
 
 export interface AssignerInput {
   term: number;

@@ -1,13 +1,14 @@
 // Assignment follower: every node watches the stored map and follows the newest acceptable one
-// (assignment-record.ts judgeMap: nothing from a term older than the highest term seen, nothing
-// not newer than what we follow). A periodic re-read backs the watch up across reconnects. While
-// NATS is unreachable the node keeps the last map it followed (AP for checking).
+// (protocol/assignment-record.ts judgeMap: nothing from a term older than the highest term seen,
+// nothing not newer than what we follow). A periodic re-read backs the watch up across reconnects.
+// While NATS is unreachable the node keeps the last map it followed (AP for checking).
 
 import { fromCallback } from 'xstate';
+import { judgeMap, slotsOf, type Slot } from '../protocol/assignment-record';
+import type { AssignmentRecord } from '../protocol/records';
 import type { Clock, TimerHandle } from '../runtime/clock';
 import type { AssignmentStore, Versioned } from '../runtime/cluster-store';
 import type { Logger } from '../runtime/logger';
-import { judgeMap, slotsOf, type AssignmentRecord, type Slot } from './assignment-record';
 
 export interface FollowerInput {
   store: AssignmentStore;

@@ -15,14 +15,15 @@
 import { setup } from 'xstate';
 import type { ProbeOutcome } from '../checks/outcome';
 import type { NormalizedSpec } from '../checks/spec';
+import type { CatchUpPacer } from '../protocol/catch-up-pacer';
+import { CheckTable, type Directive } from '../protocol/check-table';
+import type { ResumeState } from '../protocol/records';
 import type { Clock } from '../runtime/clock';
 import type { Logger } from '../runtime/logger';
 import type { Metrics } from '../runtime/metrics';
 import type { ResultHistory } from '../runtime/store';
 import type { Subjects } from '../runtime/subjects';
 import type { DueHandler, TimerQueue } from '../runtime/timer-queue';
-import type { CatchUpPacer } from './catch-up-pacer';
-import { CheckTable, type Directive, type ResumeState } from './check-table';
 
 /** Everything a runner touches outside itself. Unit tests pass fakes; the node passes NATS. */
 export interface RunnerPorts {
@@ -144,7 +145,6 @@ function carryOut(ctx: RunnerContext, directives: Directive[]): void {
   }
 }
 
-/** Events a probing runner (running, handingOver) hands to its table. */
 /**
  * How long past the handover instant (plus jitter) a runner handing over waits, at most, for its
  * last slots before the instant to fire. They normally fire within milliseconds; this bounds a
@@ -152,6 +152,7 @@ function carryOut(ctx: RunnerContext, directives: Directive[]): void {
  */
 export const HANDOVER_LATE_MS = 5_000;
 
+/** Events a probing runner (running, handingOver) hands to its table. */
 const PROBING = {
   CHECK_SET: { actions: 'apply' },
   CHECK_REMOVE: { actions: 'apply' },

@@ -3,11 +3,11 @@
 // It holds the latest view the node actor sent it (VIEW); `clusterStatus` is the pure answer.
 
 import { fromCallback } from 'xstate';
+import { shardsPerNode } from '../protocol/assignment-moves';
+import type { ClusterView } from '../protocol/cluster-view';
 import type { Bus } from '../runtime/bus';
 import type { Logger } from '../runtime/logger';
 import type { Subjects } from '../runtime/subjects';
-import { shardsPerNode } from './assignment';
-import type { ClusterView } from './cluster-view';
 
 export interface StatusInput {
   bus: Bus;

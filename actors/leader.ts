@@ -1,5 +1,5 @@
-// Leader election on a KV lease. The decisions are in ./lease.ts; this actor only reads and writes
-// the key and keeps time with the injected clock.
+// Leader election on a KV lease. The decisions are in protocol/lease.ts; this actor only reads and
+// writes the key and keeps time with the injected clock.
 //
 // States (the words an operator reads in the logs):
 //   follower.reading   → read the lease key
@@ -20,10 +20,11 @@
 // assigner, told by message, writes no map after it.
 
 import { assign, fromPromise, sendParent, setup } from 'xstate';
+import { followerMove, leaseEndsAt, leaseLeft, observe, renewDelay, type LeaseConfig, type LeaseView } from '../protocol/lease';
+import type { LeaseRecord } from '../protocol/records';
 import type { Clock } from '../runtime/clock';
 import { isCasConflict, type LeaseStore, type Versioned } from '../runtime/cluster-store';
 import type { Logger } from '../runtime/logger';
-import { followerMove, leaseEndsAt, leaseLeft, observe, renewDelay, type LeaseConfig, type LeaseRecord, type LeaseView } from './lease';
 
 export interface LeaderInput {
   store: LeaseStore;

@@ -1,11 +1,11 @@
-// Membership: heartbeats out, heartbeats in, the failure detector in between (./failure-detector.ts
-// decides; this actor only does the I/O and the ticking).
+// Membership: heartbeats out, heartbeats in, the failure detector in between
+// (protocol/failure-detector.ts decides; this actor only does the I/O and the ticking).
 //
 // Internal subjects: `<prefix>._node.heartbeat` (every heartbeatMs: node, instance, startedAt,
 // incarnation, seq, version, shards and checks held, leaving) and `<prefix>._node.suspect` (a node
 // that starts suspecting another says so; the suspected node, if alive, raises its incarnation and
 // heartbeats at once — the refutation). It also answers claims of its node id
-// (./node-identity.ts) and notices a heartbeat of its own node id from another process.
+// (node-claim.ts) and notices a heartbeat of its own node id from another process.
 //
 // The parent hears MEMBERS whenever a member changes state (and on every tick, for what members
 // hold), and DUPLICATE when this process must stop because another one runs with its node id.
@@ -13,18 +13,20 @@
 // `<prefix>.cluster.member.<state>` subjects (one publisher, not one per node).
 
 import { fromCallback } from 'xstate';
+import { FailureDetector, parseHeartbeat, type Member, type MemberChange } from '../protocol/failure-detector';
+import { yieldsTo } from '../protocol/node-identity';
+import type { Heartbeat } from '../protocol/records';
 import type { Bus } from '../runtime/bus';
 import type { Clock, TimerHandle } from '../runtime/clock';
 import type { Logger } from '../runtime/logger';
 import type { Subjects } from '../runtime/subjects';
-import { FailureDetector, parseHeartbeat, type Heartbeat, type Member, type MemberChange } from './failure-detector';
-import { answerClaims, yieldsTo } from './node-identity';
+import { answerClaims } from './node-claim';
 
 export interface MembershipInput {
   bus: Bus;
   subjects: Subjects;
   node: string;
-  /** This process's instance id (./node-identity.ts). */
+  /** This process's instance id (protocol/node-identity.ts). */
   instance: string;
   version: string;
   clock: Clock;

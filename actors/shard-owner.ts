@@ -12,8 +12,8 @@
 
 import { assign, setup, type ActorRefFrom } from 'xstate';
 import { SPEC_LIMITS, type NormalizedSpec } from '../checks/spec';
+import type { Slot } from '../protocol/assignment-record';
 import type { Logger } from '../runtime/logger';
-import type { Slot } from './assignment-record';
 import { checkRunnerMachine, type RunnerPorts } from './check-runner';
 import type { SpecCatalog } from './spec-catalog';
 

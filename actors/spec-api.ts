@@ -2,19 +2,19 @@
 // group, so each request is answered by one node of the cluster. A request gets a reply; a plain
 // publish of an invalid spec gets an event on `<prefix>.spec.rejected.<id>` instead.
 //
-// The API never starves the probes or the lease (./spec-admission.ts): a request is admitted
+// The API never starves the probes or the lease (protocol/spec-admission.ts): a request is admitted
 // against a rate and a backlog bound or answered `unavailable` at once with `retryAfterMs`;
 // admitted requests are worked off a few per turn of the event loop, with a bounded number of
 // store writes in flight. Rejections are logged at debug, with one summary line per period at info.
 
 import { fromCallback } from 'xstate';
 import { SpecErrorCode } from '../checks/spec-error';
+import { AdmissionGate, costOf, RejectionTally, type AdmissionConfig } from '../protocol/spec-admission';
 import type { Bus, BusMsg } from '../runtime/bus';
 import type { Clock, TimerHandle } from '../runtime/clock';
 import type { Logger } from '../runtime/logger';
 import type { Metrics } from '../runtime/metrics';
 import type { Subjects } from '../runtime/subjects';
-import { AdmissionGate, costOf, RejectionTally, type AdmissionConfig } from './spec-admission';
 import { handleSpecRequest, type Reply, type SpecRequest, type SpecRequestDeps } from './spec-requests';
 
 export interface SpecApiInput extends SpecRequestDeps {
@@ -53,7 +53,7 @@ export const specApi = fromCallback<{ type: 'noop' }, SpecApiInput>(({ input }) 
   let stopped = false;
 
   const answer = (m: BusMsg, req: SpecRequest, reply: Reply) => {
-    const id = req.op === 'list' ? undefined : req.id;
+    const id = 'id' in req ? req.id : undefined;
     metrics.specRequests.inc({ op: req.op, outcome: reply.ok ? 'ok' : reply.error.code });
     if (reply.ok) {
       if (req.op === 'put' || req.op === 'delete') log.info({ op: req.op, check: id, revision: reply.revision }, 'spec changed');
@@ -132,6 +132,7 @@ export const specApi = fromCallback<{ type: 'noop' }, SpecApiInput>(({ input }) 
     ),
   );
   unsubs.push(bus.subscribe(s.specList(), (m) => onMessage(m, { op: 'list', payload: m.data }), opts));
+  unsubs.push(bus.subscribe(s.specSchema(), (m) => onMessage(m, { op: 'schema', payload: m.data }), opts));
   log.info({ queue: specApiQueue(s), ...input.admission }, 'spec API serving');
   return () => {
     stopped = true;

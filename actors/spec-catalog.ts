@@ -3,7 +3,7 @@
 // costs the checks in it, not a scan of all checks.
 
 import type { NormalizedSpec } from '../checks/spec';
-import { shardOf } from '../runtime/hash';
+import { shardOf } from '../protocol/hash';
 
 export interface CatalogEntry {
   spec: NormalizedSpec;

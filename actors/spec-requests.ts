@@ -6,6 +6,7 @@
 import { decideTarget, showEndpoint, targetEndpoint, type AddressPolicy } from '../checks/address-policy';
 import type { CheckSpec } from '../checks/spec';
 import { SpecErrorCode, type SpecErrorBody } from '../checks/spec-error';
+import { specJsonSchema } from '../checks/spec-json-schema';
 import { decodeSpecPayload } from '../checks/validate';
 import { isValidCheckId, type SpecOp } from '../runtime/subjects';
 import type { SpecStore } from '../runtime/store';
@@ -14,7 +15,7 @@ import type { SpecCatalog } from './spec-catalog';
 export const LIST_DEFAULT_LIMIT = 1000;
 export const LIST_MAX_LIMIT = 10_000;
 
-export type SpecRequest = { op: SpecOp; id: string; payload: Uint8Array } | { op: 'list'; payload: Uint8Array };
+export type SpecRequest = { op: SpecOp; id: string; payload: Uint8Array } | { op: 'list'; payload: Uint8Array } | { op: 'schema'; payload: Uint8Array };
 
 export type Reply = { ok: true; [k: string]: unknown } | { ok: false; error: SpecErrorBody; retryAfterMs?: number };
 
@@ -37,6 +38,7 @@ function unavailable(err: unknown): Reply {
 
 export async function handleSpecRequest(req: SpecRequest, deps: SpecRequestDeps): Promise<Reply> {
   if (req.op === 'list') return list(req.payload, deps.catalog);
+  if (req.op === 'schema') return { ok: true, schema: specJsonSchema() };
   if (!isValidCheckId(req.id)) {
     return fail(SpecErrorCode.invalid_id, 'check id must match ^[A-Za-z0-9_-]{1,128}$', 'id');
   }

@@ -1,4 +1,4 @@
-// Benchmark 9 — the cost of computing a shard map (actors/assignment.ts assignShards, a pure
+// Benchmark 9 — the cost of computing a shard map (protocol/assignment.ts assignShards, a pure
 // function the leader runs on every membership change), in process: S = 4096 shards, n = 100
 // members, 3 replicas — a fresh map, a join (101 members) and a leave (99) from it — and the
 // same at S = 512 for the scaling ratio the unit test checks side by side. Each case runs
@@ -9,7 +9,8 @@
 //   npm run build && npm run bench:assign
 //   knobs: BENCH_ROUNDS (20)
 
-import { assignShards, type ShardMap } from '../actors/assignment';
+import { assignShards } from '../protocol/assignment';
+import type { ShardMap } from '../protocol/records';
 import { dist, median } from './lib/stats';
 import { envInt, runBench } from './lib/util';
 

@@ -28,7 +28,7 @@ const PROCS = envInt('BENCH_PROCS', 2);
 const WARM_MS = 2000;
 const CHECKS = 1000;
 
-/** A real Lookout result (shape of runtime/messages.ts ResultMessage, values from a probe of nginx). */
+/** A real Lookout result (shape of protocol/records.ts ResultMessage, values from a probe of nginx). */
 function resultPayload(id: string, seq: number, t: bigint, warm: boolean): string {
   return JSON.stringify({
     t: t.toString(),

@@ -12,8 +12,8 @@
 //   npm run build && npm run bench:load
 //   knobs: BENCH_CHECKS (600), BENCH_INTERVAL_MS (2000), BENCH_WINDOWS (5 intervals), BENCH_NODES ("1,3,5")
 
-import { phaseOf } from '../runtime/hash';
-import { slotAtOrAfter } from '../runtime/slots';
+import { phaseOf } from '../protocol/hash';
+import { slotAtOrAfter } from '../protocol/slots';
 import { startNodes, waitSettled } from './lib/cluster';
 import { startNats } from './lib/nats-server';
 import { httpCheckSpecs, natsClient, putSpecs } from './lib/specs';

@@ -3,137 +3,29 @@
 // Specs are stored exactly as the user sent them (after validation); `normalizeSpec` fills
 // the documented defaults so the runtime never deals with optional fields.
 
-export const CHECK_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+import { SPEC_PATTERNS } from './spec-schema';
+import { SPEC_DEFAULTS } from './spec-limits';
+import type { CheckKind, CheckSpec, HttpOptions, JsonAssertion, PolicySpec, TcpOptions, TlsOptions } from './spec-schema';
 
-export const CheckKind = { http: 'http', tcp: 'tcp' } as const;
-export type CheckKind = (typeof CheckKind)[keyof typeof CheckKind];
+// The spec's shape, types, limits and defaults come from the declarative schema (spec-schema.ts,
+// spec-limits.ts); they are re-exported here under the names the rest of the code base uses.
+export {
+  CheckKind,
+  HTTP_METHODS,
+  type CheckSpec,
+  type ConsecutivePolicy,
+  type HttpMethod,
+  type HttpOptions,
+  type JsonAssertion,
+  type PolicySpec,
+  type StatusMatcher,
+  type TcpOptions,
+  type TlsOptions,
+  type WindowPolicy,
+} from './spec-schema';
+export { SPEC_DEFAULTS, SPEC_LIMITS } from './spec-limits';
 
-export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
-export type HttpMethod = (typeof HTTP_METHODS)[number];
-
-/** An expected status: an exact code (100..599) or a class such as "2xx". */
-export type StatusMatcher = number | `${1 | 2 | 3 | 4 | 5}xx`;
-
-export interface TlsOptions {
-  /** Verify the peer certificate chain and host name. Default true. */
-  verify?: boolean;
-  /** SNI and certificate host name to check; default: the target's host name. */
-  servername?: string;
-}
-
-export interface JsonAssertion {
-  /** A path such as `$.status`, `$.checks[0].ok` or `$["dotted.key"]`. */
-  path: string;
-  /** The value the path must hold (deep equality on JSON values). */
-  equals: unknown;
-}
-
-export interface HttpOptions {
-  method?: HttpMethod;
-  headers?: Record<string, string>;
-  body?: string;
-  expectStatus?: StatusMatcher[];
-  bodyContains?: string;
-  bodyRegex?: string;
-  json?: JsonAssertion[];
-  maxLatencyMs?: number;
-  tls?: TlsOptions;
-  /** Redirects to follow; 0 (default) means a 3xx is the answer. */
-  maxRedirects?: number;
-  /** Response bytes kept for assertions; the rest is cut, never buffered. */
-  maxBodyBytes?: number;
-  /** Keep a connection open between probes (default false: every probe tests connect). */
-  reuseConnection?: boolean;
-}
-
-export interface TcpOptions {
-  tls?: TlsOptions;
-  /** Bytes (UTF-8) written after connect. */
-  send?: string;
-  /** A substring the peer must send back before the deadline. */
-  expect?: string;
-  maxLatencyMs?: number;
-  /** Bytes read while waiting for `expect`. */
-  maxBodyBytes?: number;
-}
-
-export interface WindowPolicy {
-  type: 'window';
-  /** How many recent probes are considered (Varnish `.window`). */
-  window?: number;
-  /** Healthy when at least this many of them passed (Varnish `.threshold`). */
-  threshold?: number;
-  /** Passes pre-filled at start (Varnish `.initial`); default threshold - 1. */
-  initial?: number;
-}
-
-export interface ConsecutivePolicy {
-  type: 'consecutive';
-  /** Consecutive passes that turn a down check up (HAProxy `rise`). */
-  rise?: number;
-  /** Consecutive failures that turn an up check down (HAProxy `fall`). */
-  fall?: number;
-  /** Verdict before the first probe. Default "down". */
-  initial?: 'up' | 'down';
-}
-
-export type PolicySpec = WindowPolicy | ConsecutivePolicy;
-
-export interface CheckSpec {
-  id?: string;
-  kind: CheckKind;
-  /** URL (http, https) for kind http; `host:port` for kind tcp. */
-  target: string;
-  intervalMs?: number;
-  timeoutMs?: number;
-  /** Vantage points: how many distinct nodes probe this check each interval. */
-  replicas?: number;
-  labels?: Record<string, string>;
-  http?: HttpOptions;
-  tcp?: TcpOptions;
-  policy?: PolicySpec;
-}
-
-/** Named, documented defaults for optional spec fields. */
-export const SPEC_DEFAULTS = {
-  intervalMs: 5_000, // Varnish default interval
-  timeoutMs: 2_000, // Varnish default timeout
-  replicas: 1,
-  method: 'GET' as HttpMethod,
-  expectStatus: ['2xx'] as StatusMatcher[],
-  maxRedirects: 0,
-  maxBodyBytes: 64 * 1024,
-  tlsVerify: true,
-  window: 8, // Varnish defaults: window 8, threshold 3, initial threshold - 1
-  threshold: 3,
-  rise: 2, // HAProxy defaults: rise 2, fall 3
-  fall: 3,
-} as const;
-
-/** Limits enforced by validation. */
-export const SPEC_LIMITS = {
-  intervalMs: { min: 1_000, max: 3_600_000 },
-  timeoutMs: { min: 1 },
-  replicas: { min: 1, max: 5 },
-  window: { min: 1, max: 64 },
-  rise: { min: 1, max: 64 },
-  fall: { min: 1, max: 64 },
-  maxRedirects: { max: 10 },
-  // Every byte kept is decoded, searched and maybe JSON-parsed on the event loop: at 16 MiB one
-  // JSON check stalled every other check for 0.2-1.1 s per probe; at 1 MiB a typical body costs
-  // ~5 ms (BENCHMARKS.md §6). 1 MiB still holds any health document and most /metrics pages.
-  maxBodyBytes: { max: 1024 * 1024 },
-  labels: { max: 32, keyPattern: /^[A-Za-z0-9_.-]{1,64}$/, valueMaxLength: 256 },
-  headers: { max: 64, valueMaxLength: 8192 },
-  // Every list and map a spec can hold is capped: each entry is work on every probe.
-  expectStatus: { max: 32 },
-  bodyMaxLength: 64 * 1024,
-  regexMaxLength: 1024,
-  stringMaxLength: 4096,
-  jsonAssertions: { max: 16 },
-  /** A json assertion's `equals`: containers nested at most `maxDepth` deep, each with at most `maxMembers`. */
-  jsonEquals: { maxDepth: 32, maxMembers: 256 },
-} as const;
+export const CHECK_ID_PATTERN = new RegExp(SPEC_PATTERNS.checkId);
 
 export interface NormalizedPolicy {
   type: 'window' | 'consecutive';

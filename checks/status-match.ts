@@ -1,7 +1,8 @@
 // Expected HTTP status sets: exact codes (200) and classes ("2xx").
-import type { StatusMatcher } from './spec';
+import { StatusMatcherSchema, type StatusMatcher } from './spec-schema';
 
-export const STATUS_CLASS_PATTERN = /^[1-5]xx$/;
+/** "1xx".."5xx": the pattern of the status-class member of the schema's StatusMatcher. */
+export const STATUS_CLASS_PATTERN = new RegExp(StatusMatcherSchema.anyOf[1].pattern);
 
 export function statusMatches(status: number, expected: readonly StatusMatcher[]): boolean {
   for (const m of expected) {

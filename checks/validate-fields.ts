@@ -78,17 +78,6 @@ export function onlyKnown(path: string, obj: Obj, known: readonly string[], hint
   }
 }
 
-/** `check(path, value)` for the member `key` of `obj` when present; undefined when absent. */
-export function opt<T>(obj: Obj, path: string, key: string, check: (path: string, v: unknown) => T): T | undefined {
-  const v = own(obj, key);
-  return v === undefined ? undefined : check(at(path, key), v);
-}
-
-/** A copy of `o` without its undefined members, so absent options stay absent. */
-export function compact<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
-}
-
 export function required(path: string, v: unknown): unknown {
   if (v === undefined) fail('required', path, `${label(path)} is required`);
   return v;
@@ -253,14 +242,3 @@ export function tcpTargetProblem(t: string): string | undefined {
   }
   return undefined;
 }
-
-// ---- HTTP header syntax (RFC 7230 §3.2) ------------------------------------------------------
-
-/** token = 1*tchar */
-export const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
-/**
- * Characters a header value may not hold: CR, LF, NUL and the other controls except tab, DEL,
- * and anything above U+00FF (undici, the HTTP client, refuses those too).
- */
-export const HEADER_VALUE_BAD_CHAR = /[^\t\x20-\x7e\x80-\xff]/;

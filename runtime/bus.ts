@@ -4,10 +4,14 @@
 // `natsBus(nc)`, and unit tests give them an in-memory hub (test/helpers/fake-bus.ts).
 
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
-import { encode } from './messages';
 
 /** A payload that did not decode as JSON. */
 export const NOT_JSON: unique symbol = Symbol('not JSON');
+
+/** A payload as sent: JSON, UTF-8 (the shapes are in protocol/records.ts). */
+export function encode(msg: unknown): Uint8Array {
+  return Buffer.from(JSON.stringify(msg));
+}
 
 export interface BusMsg {
   subject: string;

@@ -5,8 +5,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
-import type { LeaseRecord } from '../actors/lease';
-import type { AssignmentRecord } from '../actors/assignment-record';
+import type { AssignmentRecord, LeaseRecord } from '../protocol/records';
 import type { StoreConfig } from './store';
 import { ASSIGNMENT_BUCKET_BYTES, LEASE_BUCKET_BYTES, withLimit } from './storage-limits';
 import type { Subjects } from './subjects';

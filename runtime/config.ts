@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import { parseCidrList } from '../checks/address-policy';
 import { ResultDetail } from '../checks/result-detail';
+import { readArgv } from './argv';
 import { isValidPrefix } from './subjects';
 
 export class ConfigError extends Error {
@@ -17,7 +18,7 @@ export class ConfigError extends Error {
 
 type Parser<T> = (raw: string) => T;
 
-interface SettingDef<T> {
+export interface SettingDef<T> {
   env: string;
   flag: string;
   default: T | (() => T);
@@ -76,7 +77,8 @@ export function defaultNodeId(): string {
   return `${host}-${process.pid}`;
 }
 
-export const SETTINGS = {
+/** How to reach NATS: the node and the client commands (cli/) read these the same way. */
+export const NATS_SETTINGS = {
   natsUrl: { env: 'NATS_URL', flag: 'nats-url', default: 'nats://127.0.0.1:4222', parse: natsUrls, doc: 'NATS server URL(s), comma-separated.' },
   natsCreds: { env: 'NATS_CREDS', flag: 'creds', default: undefined, parse: optional, doc: 'Path of a NATS .creds file (JWT + nkey seed).' },
   natsUser: { env: 'NATS_USER', flag: 'user', default: undefined, parse: optional, doc: 'NATS user name (with NATS_PASSWORD).' },
@@ -86,6 +88,10 @@ export const SETTINGS = {
   natsCa: { env: 'NATS_CA', flag: 'tlsca', default: undefined, parse: optional, doc: 'CA certificate file to verify the NATS server.' },
   natsCert: { env: 'NATS_CERT', flag: 'tlscert', default: undefined, parse: optional, doc: 'Client certificate file for NATS TLS.' },
   natsKey: { env: 'NATS_KEY', flag: 'tlskey', default: undefined, parse: optional, doc: 'Client key file for NATS TLS.' },
+} satisfies Record<string, SettingDef<unknown>>;
+
+export const SETTINGS = {
+  ...NATS_SETTINGS,
   nodeId: { env: 'LOOKOUT_NODE_ID', flag: 'node-id', default: defaultNodeId, parse: nodeId, doc: 'Name of this node; default <host>-<pid>.' },
   prefix: { env: 'LOOKOUT_PREFIX', flag: 'prefix', default: 'lookout', parse: prefix, doc: 'Subject prefix; buckets are named <prefix>_<purpose>.' },
   shards: { env: 'LOOKOUT_SHARDS', flag: 'shards', default: 256, parse: int(1, 4096), doc: 'Number of shards checks hash to. Fixed for the life of a cluster.' },
@@ -135,36 +141,37 @@ export const TIMING_PROFILES = {
 
 type TimerName = keyof (typeof TIMING_PROFILES)['production'];
 
-type Settings = typeof SETTINGS;
-export type Config = Omit<{ [K in keyof Settings]: Settings[K] extends SettingDef<infer T> ? T : never }, TimerName> & Record<TimerName, number>;
+/** The values a table of settings resolves to. */
+export type SettingValues<D> = { [K in keyof D]: D[K] extends SettingDef<infer T> ? T : never };
 
-/** Parse `--flag value` / `--flag=value` pairs; unknown flags are an error. */
+type Settings = typeof SETTINGS;
+export type Config = Omit<SettingValues<Settings>, TimerName> & Record<TimerName, number>;
+
+/** Parse `--flag value` / `--flag=value` pairs of the settings table; unknown flags are an error. */
 export function parseFlags(argv: readonly string[]): Map<string, string> {
-  const known = new Set(Object.values(SETTINGS).map((s) => s.flag));
-  const out = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument ${JSON.stringify(arg)}`);
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq < 0 ? undefined : eq);
-    if (!known.has(name)) throw new ConfigError(`unknown flag --${name} (see --help)`);
-    let value: string | undefined;
-    if (eq >= 0) value = arg.slice(eq + 1);
-    else {
-      value = argv[++i];
-      if (value === undefined) throw new ConfigError(`flag --${name} needs a value`);
-    }
-    out.set(name, value);
-  }
-  return out;
+  const defs = Object.fromEntries(Object.values(SETTINGS).map((s) => [s.flag, { type: 'string' as const }]));
+  const { flags } = readArgv(
+    argv,
+    defs,
+    (p) =>
+      new ConfigError(
+        p.kind === 'unexpected-positional' ? `unexpected argument ${JSON.stringify(p.value)}` : p.kind === 'missing-value' ? `flag ${p.flag} needs a value` : `unknown flag ${p.flag} (see --help)`,
+      ),
+    0,
+  );
+  return flags as Map<string, string>;
 }
 
-/** Build the config from flags, then environment, then defaults. Throws ConfigError. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = []): Config {
-  const flags = parseFlags(argv);
+/**
+ * Each setting of `defs` from its flag (by `def.flag`), then the environment, then its default.
+ * A value that does not parse is a ConfigError naming where it came from. The node reads the whole
+ * table (loadConfig); the client commands read NATS_SETTINGS and the prefix under their own flags.
+ */
+export function resolveSettings<D extends Record<string, SettingDef<unknown>>>(defs: D, env: NodeJS.ProcessEnv, flags: ReadonlyMap<string, string | true>): SettingValues<D> {
   const out: Record<string, unknown> = {};
-  for (const [key, def] of Object.entries(SETTINGS) as [string, SettingDef<unknown>][]) {
-    const fromFlag = flags.get(def.flag);
+  for (const [key, def] of Object.entries(defs)) {
+    const flagged = flags.get(def.flag);
+    const fromFlag = typeof flagged === 'string' ? flagged : undefined;
     const raw = fromFlag ?? env[def.env];
     if (raw === undefined) {
       out[key] = typeof def.default === 'function' ? (def.default as () => unknown)() : def.default;
@@ -177,12 +184,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
       throw new ConfigError(`${source}: ${(err as Error).message}, got ${JSON.stringify(raw)}`);
     }
   }
-  const profile = TIMING_PROFILES[out.timing as keyof typeof TIMING_PROFILES];
-  for (const [k, v] of Object.entries(profile)) if (out[k] === undefined) out[k] = v;
-  const cfg = out as Config;
+  return out as SettingValues<D>;
+}
+
+/** What no single NATS setting can say alone: a user name needs its password. */
+export function checkNatsAuth(cfg: Pick<SettingValues<typeof NATS_SETTINGS>, 'natsUser' | 'natsPassword'>): void {
   if ((cfg.natsUser === undefined) !== (cfg.natsPassword === undefined)) {
     throw new ConfigError('NATS_USER and NATS_PASSWORD must be set together');
   }
+}
+
+/** Build the config from flags, then environment, then defaults. Throws ConfigError. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = []): Config {
+  const out: Record<string, unknown> = resolveSettings(SETTINGS, env, parseFlags(argv));
+  const profile = TIMING_PROFILES[out.timing as keyof typeof TIMING_PROFILES];
+  for (const [k, v] of Object.entries(profile)) if (out[k] === undefined) out[k] = v;
+  const cfg = out as Config;
+  checkNatsAuth(cfg);
   if (cfg.suspectAfterMs >= cfg.deadAfterMs) throw new ConfigError('LOOKOUT_SUSPECT_AFTER_MS must be less than LOOKOUT_DEAD_AFTER_MS');
   if (cfg.heartbeatMs * 2 > cfg.suspectAfterMs) throw new ConfigError('LOOKOUT_HEARTBEAT_MS must be at most half of LOOKOUT_SUSPECT_AFTER_MS');
   if (cfg.renewMs * 2 > cfg.leaseMs) throw new ConfigError('LOOKOUT_RENEW_MS must be at most half of LOOKOUT_LEASE_MS');

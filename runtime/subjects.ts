@@ -24,6 +24,8 @@ export interface Subjects {
   specDelete(id: string): string;
   specGet(id: string): string;
   specList(): string;
+  /** Request: the CheckSpec JSON Schema. */
+  specSchema(): string;
   specRejected(id: string): string;
   /** Wildcards the spec API subscribes to (`>`, so a malformed id still gets an answer). */
   specOpWildcard(op: SpecOp): string;
@@ -58,6 +60,7 @@ export function subjects(prefix = DEFAULT_PREFIX): Subjects {
     specDelete: (id) => `${p}.spec.delete.${id}`,
     specGet: (id) => `${p}.spec.get.${id}`,
     specList: () => `${p}.spec.list`,
+    specSchema: () => `${p}.spec.schema`,
     specRejected: (id) => `${p}.spec.rejected.${id}`,
     specOpWildcard: (op) => `${p}.spec.${op}.>`,
     parseSpecSubject(subject) {

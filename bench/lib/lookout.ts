@@ -1,4 +1,4 @@
-// Run real `lookout node` processes (dist/runtime/cli.js) for the benchmarks: separate OS
+// Run real `lookout node` processes (dist/bin/lookout.js) for the benchmarks: separate OS
 // processes, so their CPU time can be read from /proc and they can be SIGKILLed. JSON log lines
 // are parsed as they arrive; the /metrics port is read from the "http endpoints listening" line.
 
@@ -10,7 +10,7 @@ import { scrape, type Samples } from './prom';
 import { GiveUp, waitFor } from './util';
 
 /** The `lookout` entry point; BENCH_CLI points at another build (e.g. an older commit's, for a before/after row). */
-export const CLI = process.env.BENCH_CLI ?? join(__dirname, '..', '..', 'runtime', 'cli.js');
+export const CLI = process.env.BENCH_CLI ?? join(__dirname, '..', '..', 'bin', 'lookout.js');
 
 export interface LogLine {
   msg?: string;
@@ -46,7 +46,7 @@ export interface NodeOptions {
   nodeArgs?: string[];
   /** Show the node's stderr (and warn/error lines) on our stderr. */
   echo?: boolean;
-  /** Another build's cli.js (e.g. an older commit, for a before/after comparison in one run). */
+  /** Another build's `lookout` entry point (e.g. an older commit's dist/runtime/cli.js, for a before/after comparison in one run). */
   cli?: string;
 }
 

@@ -5,7 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnNatsServer } from '../../runtime/nats-server-process';
+import { spawnNatsServer } from '../../dev/nats-server-process';
 
 export interface BenchNats {
   url: string;

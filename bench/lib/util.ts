@@ -1,58 +1,13 @@
-// Small helpers shared by the benchmarks: waiting with a deadline, sleeping, free ports, the
-// one-line JSON summary every benchmark prints last.
+// Small helpers of the benchmarks: progress notes, the one-line JSON summary every benchmark
+// prints last, knobs from the environment, the code measured; and, from testkit/ (shared with the
+// tests), waiting with a deadline, sleeping and free ports.
 
 import { execFileSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Thrown by a waitFor probe to stop waiting at once (e.g. the process being waited on died). */
-export class GiveUp extends Error {}
-
-/**
- * Call `probe` until it returns something other than false/undefined/null (or, with `until`,
- * something `until` accepts), or throw after `timeoutMs` naming what was awaited and what the
- * probe last did: "last returned <short JSON>" or "last threw: <message>".
- */
-export async function waitFor<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 30_000, intervalMs = 50, until?: (v: T) => unknown): Promise<NonNullable<Exclude<T, false>>> {
-  const deadline = performance.now() + timeoutMs;
-  let last = 'never evaluated';
-  for (;;) {
-    try {
-      const v = await probe();
-      if (until ? until(v) : v !== false && v !== undefined && v !== null) return v as NonNullable<Exclude<T, false>>;
-      last = `returned ${brief(v)}`;
-    } catch (err) {
-      if (err instanceof GiveUp) throw err;
-      last = err instanceof Error ? `threw: ${err.message}` : `threw ${brief(err)}`;
-    }
-    if (performance.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last ${String(last)}`);
-    await sleep(intervalMs);
-  }
-}
-
-/** A short JSON rendering of a value for an error message (at most `max` characters). */
-export function brief(v: unknown, max = 400): string {
-  let text: string;
-  try {
-    text = v === undefined ? 'undefined' : typeof v === 'function' ? `[function ${v.name || 'anonymous'}]` : (JSON.stringify(v) ?? String(v));
-  } catch {
-    text = String(v); // circular or a BigInt
-  }
-  return text.length > max ? `${text.slice(0, max)}… (${text.length} chars)` : text;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+// Shared with the tests: one definition, in testkit/.
+export { brief, GiveUp, sleep, waitFor } from '../../testkit/wait';
+export { freePort } from '../../testkit/free-port';
 
 /** Progress goes to stderr so stdout ends with exactly one JSON line. */
 export function note(...parts: unknown[]): void {
@@ -78,12 +33,12 @@ export const round = (x: number, digits = 2): number => {
   return Math.round(x * f) / f;
 };
 
-/** The code measured: HEAD and whether actors/, checks/ or runtime/ had uncommitted changes. */
+/** The code measured: HEAD and whether the node's code (checks/, protocol/, runtime/, actors/, app/, bin/) had uncommitted changes. */
 export function codeVersion(): string {
   try {
     const cwd = `${__dirname}/../../..`;
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd }).toString().trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'actors', 'checks', 'runtime'], { cwd }).toString().trim() !== '';
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'checks', 'protocol', 'runtime', 'actors', 'app', 'bin'], { cwd }).toString().trim() !== '';
     return dirty ? `${head}+dirty` : head;
   } catch {
     return 'unknown';

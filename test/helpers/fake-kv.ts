@@ -1,8 +1,7 @@
 // In-memory keys with JetStream KV's compare-and-set semantics (create fails if present,
 // update fails on a stale revision, revisions increase per write), for unit tests of the lease,
 // the assigner and the assignment follower.
-import type { AssignmentRecord } from '../../actors/assignment-record';
-import type { LeaseRecord } from '../../actors/lease';
+import type { AssignmentRecord, LeaseRecord } from '../../protocol/records';
 import { CasConflict, type AssignmentStore, type LeaseStore, type Versioned } from '../../runtime/cluster-store';
 
 export class FakeLeaseKey {

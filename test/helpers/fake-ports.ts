@@ -3,10 +3,10 @@
 
 import pino from 'pino';
 import type { RunnerPorts } from '../../actors/check-runner';
-import type { ResumeState } from '../../actors/check-table';
+import type { ResumeState } from '../../protocol/records';
 import type { ProbeOutcome } from '../../checks/outcome';
 import type { NormalizedSpec } from '../../checks/spec';
-import { CatchUpPacer } from '../../actors/catch-up-pacer';
+import { CatchUpPacer } from '../../protocol/catch-up-pacer';
 import { ManualClock } from '../../runtime/clock';
 import { createMetrics } from '../../runtime/metrics';
 import { subjects } from '../../runtime/subjects';

@@ -5,7 +5,7 @@ import { connect, type NatsConnection, type Subscription } from '@nats-io/transp
 import { loadConfig } from '../../runtime/config';
 import { createLogger } from '../../runtime/logger';
 import { createMetrics } from '../../runtime/metrics';
-import { startNode, type NodeHandle } from '../../runtime/start-node';
+import { startNode, type NodeHandle } from '../../app/start-node';
 import type { NatsServer } from './nats-server';
 
 let nodeSeq = 0;

@@ -7,8 +7,8 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { freePort } from '../../bench/lib/util';
-import { findNatsServer, NATS_SERVER_INSTALL_HINT, spawnNatsServer } from '../../runtime/nats-server-process';
+import { findNatsServer, NATS_SERVER_INSTALL_HINT, spawnNatsServer } from '../../dev/nats-server-process';
+import { freePort } from '../../testkit/free-port';
 
 export function natsServerBinary(): string {
   const bin = findNatsServer();

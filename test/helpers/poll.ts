@@ -2,12 +2,12 @@
 // what was awaited and what the probe last did: "last returned <short JSON>" or "last threw:
 // <message>" (nats-server's checkFor habit). A probe that is not ready should say why — throw an
 // Error naming what is missing, or return the value seen — rather than return a bare `false`.
-// The benchmarks use the same loop (bench/lib/util.ts); this is its options-object form for tests.
+// The benchmarks use the same loop (testkit/wait.ts); this is its options-object form for tests.
 
-import { waitFor as poll } from '../../bench/lib/util';
+import { waitFor as poll } from '../../testkit/wait';
 
 /** Throw this from a probe to stop waiting at once (what is awaited can no longer happen). */
-export { GiveUp } from '../../bench/lib/util';
+export { GiveUp } from '../../testkit/wait';
 
 export interface PollOptions {
   /** Hang guard: generous, since a loaded 2-core machine runs 3–5x slower. Default 30 s. */

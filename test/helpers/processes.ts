@@ -1,11 +1,11 @@
-// Run the real `lookout` entry point (dist/runtime/cli.js, built by `npm run build`) as a child
+// Run the real `lookout` entry point (dist/bin/lookout.js, built by `npm run build`) as a child
 // process, capture its JSON logs, and stop it with a signal.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const CLI = join(__dirname, '..', '..', 'dist', 'runtime', 'cli.js');
+export const CLI = join(__dirname, '..', '..', 'dist', 'bin', 'lookout.js');
 
 export interface LookoutProcess {
   proc: ChildProcess;

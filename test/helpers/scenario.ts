@@ -9,7 +9,7 @@
 // same report from the afterEach this module registers in every file that imports it.
 
 import { connect } from '@nats-io/transport-node';
-import { phaseOf } from '../../runtime/hash';
+import { phaseOf } from '../../protocol/hash';
 import { LookoutCluster, putChecks } from './cluster';
 import { startNatsCluster, startNatsServer, type NatsServer } from './nats-server';
 import { waitFor } from './poll';

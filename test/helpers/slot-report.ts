@@ -41,7 +41,7 @@ export interface SlotReportOptions {
    * failover, listed in `failovers` rather than `gaps`. Seq must still continue across it.
    */
   failoverFrom?: string;
-  /** The phase of a check's slot grid (runtime/hash phaseOf); default: the phase most of its results share. */
+  /** The phase of a check's slot grid (protocol/hash phaseOf); default: the phase most of its results share. */
   phaseOf?: (checkId: string, intervalMs: number) => number;
 }
 

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { NodeHandle } from '../../runtime/start-node';
+import type { NodeHandle } from '../../app/start-node';
 import { client, Collector, request, startTestNode } from '../helpers/lookout';
 import { startNatsServer, type NatsServer } from '../helpers/nats-server';
 import { waitFor } from '../helpers/poll';

@@ -24,3 +24,11 @@ test('unknown command → exit 2; --help lists every setting', async () => {
   expect(await help.exited).toBe(0);
   for (const s of ['NATS_URL', 'LOOKOUT_NODE_ID', 'LOOKOUT_SHARDS', 'LOOKOUT_SHUTDOWN_GRACE_MS']) expect(help.output()).toContain(s);
 });
+
+test('spec schema prints the CheckSpec JSON Schema without a NATS server', async () => {
+  const p = runLookout(['spec', 'schema', '--json'], { NATS_URL: 'nats://127.0.0.1:1' });
+  expect(await p.exited).toBe(0);
+  const schema = JSON.parse(p.output());
+  expect(schema).toMatchObject({ $schema: 'https://json-schema.org/draft/2020-12/schema', $id: 'urn:lookout:check-spec:v1' });
+  expect(p.output().trim().split('\n')).toHaveLength(1);
+});

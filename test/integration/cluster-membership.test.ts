@@ -3,7 +3,7 @@
 // shards move), a node leaves with SIGTERM (it hands over). Both are handovers, so across them
 // every slot of every check is probed exactly once and seq continues across owners — decided
 // from the published results (helpers/slot-report.ts), not from when probes arrived.
-import { phaseOf } from '../../runtime/hash';
+import { phaseOf } from '../../protocol/hash';
 import { awaitHitsMatchResults, ownerOf } from '../helpers/cluster';
 import { waitFor } from '../helpers/poll';
 import { lateness, type PublishedResult } from '../helpers/slot-report';

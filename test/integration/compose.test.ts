@@ -4,7 +4,7 @@
 // environments through loadConfig, healthcheck scripts against the real /healthz handler, and the
 // NATS command lines are started as a local 3-server cluster (hosts and ports remapped).
 //
-// Needs `npm run build` (dist/runtime/cli.js) and nats-server, like the other integration tests.
+// Needs `npm run build` (dist/bin/lookout.js) and nats-server, like the other integration tests.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,7 @@ import { Registry } from 'prom-client';
 import { parseDocument } from 'yaml';
 import { validateSpec } from '../../checks/validate';
 import { loadConfig, SETTINGS, TIMING_PROFILES } from '../../runtime/config';
-import { parseDemoArgs } from '../../runtime/demo-target';
+import { parseDemoArgs } from '../../dev/demo-target';
 import { startHttpEndpoints } from '../../runtime/http-endpoints';
 import { freePort, natsServerBinary } from '../helpers/nats-server';
 import { waitFor } from '../helpers/poll';
@@ -261,7 +261,7 @@ function healthcheckUrl(test: unknown): URL {
   return new URL(m[0]);
 }
 
-/** Run `node dist/runtime/cli.js ...args`. */
+/** Run `node dist/bin/lookout.js ...args`. */
 function cli(args: string[], env: Record<string, string> = {}) {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
   return spawnSync(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 20_000 });
@@ -280,9 +280,9 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env):
   });
 }
 
-/** The subcommands `main()` in runtime/cli.ts dispatches. */
+/** The subcommands `main()` in bin/lookout.ts dispatches. */
 const dispatched = new Set(
-  [...read('runtime/cli.ts').slice(read('runtime/cli.ts').indexOf('export async function main')).matchAll(/case '([a-z][a-z-]*)':/g)].map((m) => m[1]!),
+  [...read('bin/lookout.ts').slice(read('bin/lookout.ts').indexOf('export async function main')).matchAll(/case '([a-z][a-z-]*)':/g)].map((m) => m[1]!),
 );
 
 /** Env vars that are not node settings but are documented for the demo and the seeding step. */
@@ -290,7 +290,7 @@ const EXTRA_VARS: Record<string, () => boolean> = {
   // the placeholder `lookout spec put` fills in examples/specs
   DEMO_URL: () => readdirSync(join(ROOT, 'examples', 'specs')).some((f) => read(`examples/specs/${f}`).includes('${DEMO_URL}')),
   // demo-target's default port
-  DEMO_PORT: () => read('runtime/demo-target.ts').includes('DEMO_PORT'),
+  DEMO_PORT: () => read('dev/demo-target.ts').includes('DEMO_PORT'),
 };
 const SETTING_ENV = new Set(Object.values(SETTINGS).map((s) => s.env));
 
@@ -689,7 +689,7 @@ describe('Dockerfile', () => {
   });
 
   test('ENTRYPOINT is the CLI, which the runtime stage gets from the build output; CMD is `node`', () => {
-    expect(dockerEntrypoint).toEqual(['node', 'dist/runtime/cli.js']);
+    expect(dockerEntrypoint).toEqual(['node', JSON.parse(read('package.json')).bin.lookout]);
     expect(dockerCmd).toEqual(['node']);
     const outDir = JSON.parse(read('tsconfig.json')).compilerOptions.outDir as string;
     const script = posix.resolve(workdirOf(finalStage), dockerEntrypoint[1]!);
@@ -725,6 +725,6 @@ describe('Dockerfile', () => {
 
   test('.dockerignore keeps local builds, dependencies and git out of the context', () => {
     for (const p of ['node_modules', 'dist', '.git', 'coverage']) expect([p, dockerIgnored(p, dockerignore)]).toEqual([p, true]);
-    for (const p of ['package.json', 'package-lock.json', 'examples/specs/demo-healthy.json', 'runtime/cli.ts']) expect([p, dockerIgnored(p, dockerignore)]).toEqual([p, false]);
+    for (const p of ['package.json', 'package-lock.json', 'examples/specs/demo-healthy.json', 'bin/lookout.ts']) expect([p, dockerIgnored(p, dockerignore)]).toEqual([p, false]);
   });
 });

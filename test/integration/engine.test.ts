@@ -2,7 +2,7 @@
 // own scheduler. Results flow, verdict changes publish exactly one transition each, deletes stop
 // checks, a restarted node resumes every stored check and continues seq.
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { NodeHandle } from '../../runtime/start-node';
+import type { NodeHandle } from '../../app/start-node';
 import { startNatsServer, type NatsServer } from '../helpers/nats-server';
 import { client, Collector, request, startTestNode } from '../helpers/lookout';
 import { waitFor } from '../helpers/poll';

@@ -2,7 +2,7 @@
 // Prometheus project's own linter), /healthz, /readyz.
 import { spawnSync } from 'node:child_process';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { NodeHandle } from '../../runtime/start-node';
+import type { NodeHandle } from '../../app/start-node';
 import { startNatsServer, type NatsServer } from '../helpers/nats-server';
 import { client, Collector, request, startTestNode } from '../helpers/lookout';
 import { waitFor } from '../helpers/poll';

@@ -211,6 +211,7 @@ describe('a Lookout cluster on the shipped roles', () => {
     ['reader', '$KV.lookout_specs.by-reader', 'refused'],
     ['reader', '$JS.API.STREAM.PURGE.lookout_results', 'refused'],
     ['reader', 'lookout.cluster.status', 'allowed'],
+    ['reader', 'lookout.spec.schema', 'allowed'],
     ['admin', '$KV.lookout_specs.by-admin', 'refused'],
     ['admin', '$JS.API.STREAM.DELETE.KV_lookout_specs', 'refused'],
     ['admin', 'lookout._node.heartbeat', 'refused'],
@@ -245,6 +246,7 @@ describe('a Lookout cluster on the shipped roles', () => {
     const r = await waitFor('the reader sees a result of the admin\'s check', () => resultsOf('by-admin')[0], { timeoutMs: 20_000 });
     expect(r).toMatchObject({ checkId: 'by-admin', ok: true, status: 'up' });
     expect(await request(conns.reader, 'lookout.cluster.status', '')).toMatchObject({ ok: true });
+    expect(await request(conns.reader, 'lookout.spec.schema', '')).toMatchObject({ ok: true, schema: { $id: 'urn:lookout:check-spec:v1' } });
   });
 
   test.each<[Role, string]>([

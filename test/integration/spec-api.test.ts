@@ -3,7 +3,7 @@
 // error, get / list / delete.
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { NodeHandle } from '../../runtime/start-node';
+import type { NodeHandle } from '../../app/start-node';
 import { startNatsServer, type NatsServer } from '../helpers/nats-server';
 import { client, Collector, request, startTestNode } from '../helpers/lookout';
 import { waitFor } from '../helpers/poll';

@@ -17,7 +17,7 @@ import { closeHttpPool, probeHttp } from '../../checks/http-probe';
 import type { ProbeEnv } from '../../checks/probe-env';
 import { normalizeSpec, type CheckSpec, type HttpOptions, type TcpOptions } from '../../checks/spec';
 import { probeTcp } from '../../checks/tcp-probe';
-import type { NodeHandle } from '../../runtime/start-node';
+import type { NodeHandle } from '../../app/start-node';
 import { client, Collector, request, startTestNode } from '../helpers/lookout';
 import { freePort, startNatsServer, type NatsServer } from '../helpers/nats-server';
 import { waitFor } from '../helpers/poll';

@@ -5,7 +5,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { NodeHandle } from '../../runtime/start-node';
+import type { NodeHandle } from '../../app/start-node';
 import { client, Collector, request, startTestNode, testEnv } from '../helpers/lookout';
 import { startNatsServer, type NatsServer } from '../helpers/nats-server';
 import { waitFor } from '../helpers/poll';

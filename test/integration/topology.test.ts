@@ -16,7 +16,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import { parse } from 'yaml';
 import { loadConfig } from '../../runtime/config';
-import { shardOf } from '../../runtime/hash';
+import { shardOf } from '../../protocol/hash';
 import { Collector, client, request } from '../helpers/lookout';
 import { startNatsCluster, type NatsServer } from '../helpers/nats-server';
 import { waitFor } from '../helpers/poll';

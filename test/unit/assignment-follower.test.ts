@@ -2,7 +2,7 @@
 // ignores maps of a term older than the highest seen (from the lease: TERM_SEEN), finds a map the
 // watch missed by re-reading, and keeps its map while the store is unreachable.
 import { assignmentFollower, type Assigned } from '../../actors/assignment-follower';
-import type { AssignmentRecord } from '../../actors/assignment-record';
+import type { AssignmentRecord } from '../../protocol/records';
 import { ManualClock } from '../../runtime/clock';
 import { FakeMapKey } from '../helpers/fake-kv';
 import { flush, host, run, silentLog } from '../helpers/actor-host';

@@ -1,4 +1,5 @@
-import { judgeMap, parseAssignment, slotsOf, type AssignmentRecord } from '../../actors/assignment-record';
+import { judgeMap, parseAssignment, slotsOf } from '../../protocol/assignment-record';
+import type { AssignmentRecord } from '../../protocol/records';
 
 const rec = (term: number, epoch: number): AssignmentRecord => ({ term, epoch, leader: 'a', at: 1, members: ['a', 'b'], shards: [['a', 'b'], ['b', 'a'], ['b'], []] });
 

@@ -1,7 +1,9 @@
 // Shard assignment: table tests for the shapes operators meet, then seeded property tests over
 // random join / leave / crash sequences that feed each map back in as the next `prev`.
 // A failing property prints the seed and step that broke it; rerun with that seed to reproduce.
-import { assignShards, minimalMoves, movedSlots, shardsPerNode, type ShardMap } from '../../actors/assignment';
+import { assignShards } from '../../protocol/assignment';
+import { minimalMoves, movedSlots, shardsPerNode } from '../../protocol/assignment-moves';
+import type { ShardMap } from '../../protocol/records';
 
 const ids = (n: number, prefix = 'node-') => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 

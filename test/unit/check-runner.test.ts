@@ -3,9 +3,9 @@
 import { createActor } from 'xstate';
 import { checkRunnerMachine } from '../../actors/check-runner';
 import { normalizeSpec, type CheckSpec } from '../../checks/spec';
-import { phaseOf } from '../../runtime/hash';
-import { nextSlot } from '../../runtime/slots';
-import { CatchUpPacer } from '../../actors/catch-up-pacer';
+import { phaseOf } from '../../protocol/hash';
+import { nextSlot } from '../../protocol/slots';
+import { CatchUpPacer } from '../../protocol/catch-up-pacer';
 import { failWith, fakePorts, pass, type FakePorts } from '../helpers/fake-ports';
 
 const spec = (id: string, extra: Partial<CheckSpec> = {}) =>

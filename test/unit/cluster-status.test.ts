@@ -2,8 +2,8 @@
 // the reply is built from the latest view the node sent it (by message), one member of the queue
 // group answers.
 import { clusterStatusResponder } from '../../actors/cluster-status';
-import { emptyView, reduceView, type ClusterView, type ViewEvent } from '../../actors/cluster-view';
-import type { Member } from '../../actors/failure-detector';
+import { emptyView, reduceView, type ClusterView, type ViewEvent } from '../../protocol/cluster-view';
+import type { Member } from '../../protocol/failure-detector';
 import { ManualClock } from '../../runtime/clock';
 import { subjects } from '../../runtime/subjects';
 import { flush, host, silentLog } from '../helpers/actor-host';

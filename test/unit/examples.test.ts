@@ -7,8 +7,8 @@ import { parse as parseYaml } from 'yaml';
 import { closeHttpPool, runProbe } from '../../checks/probe';
 import { normalizeSpec } from '../../checks/spec';
 import { validateSpec } from '../../checks/validate';
-import { substituteEnv } from '../../runtime/spec-files';
-import { startDemoTarget, type DemoTarget } from '../../runtime/demo-target';
+import { substituteEnv } from '../../cli/spec-files';
+import { startDemoTarget, type DemoTarget } from '../../dev/demo-target';
 
 const DIR = join(__dirname, '..', '..', 'examples', 'specs');
 const SPEC_EXTENSIONS = ['.json', '.yaml', '.yml'];

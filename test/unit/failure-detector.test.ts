@@ -1,4 +1,5 @@
-import { FailureDetector, type Heartbeat } from '../../actors/failure-detector';
+import { FailureDetector } from '../../protocol/failure-detector';
+import type { Heartbeat } from '../../protocol/records';
 
 const cfg = { suspectAfterMs: 1500, deadAfterMs: 3500 };
 const hb = (node: string, seq: number, extra: Partial<Heartbeat> = {}): Heartbeat => ({

@@ -4,7 +4,7 @@
 import pino from 'pino';
 import { createActor, createMachine, sendTo, type AnyActorRef } from 'xstate';
 import { actsAsLeader, leaderMachine, type LeaderOutput } from '../../actors/leader';
-import type { LeaseConfig } from '../../actors/lease';
+import type { LeaseConfig } from '../../protocol/lease';
 import { ManualClock } from '../../runtime/clock';
 import { FakeLeaseKey } from '../helpers/fake-kv';
 

@@ -1,4 +1,4 @@
-import { followerMove, leaseLeft, observe, renewDelay, validateLeaseConfig, type LeaseConfig } from '../../actors/lease';
+import { followerMove, leaseLeft, observe, renewDelay, validateLeaseConfig, type LeaseConfig } from '../../protocol/lease';
 
 const cfg: LeaseConfig = { leaseMs: 4000, renewMs: 1000, pollMs: 250, takeoverMarginMs: 200 };
 

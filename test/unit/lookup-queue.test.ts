@@ -1,5 +1,5 @@
 import { LookupQueue } from '../../runtime/store';
-import type { ResumeState } from '../../actors/check-table';
+import type { ResumeState } from '../../protocol/records';
 
 const state = (seq: number): ResumeState => ({ seq, status: 'up', history: '1', slot: 0 });
 

@@ -2,7 +2,8 @@
 // hub; suspicion, refutation by incarnation, a graceful leave, a member back after dead, malformed
 // heartbeats, and two processes sharing one node id.
 import { membership, type DuplicateFound, type MembersChanged } from '../../actors/membership';
-import { claimNodeId, DuplicateNodeId } from '../../actors/node-identity';
+import { claimNodeId } from '../../actors/node-claim';
+import { DuplicateNodeId } from '../../protocol/node-identity';
 import { ManualClock } from '../../runtime/clock';
 import { subjects } from '../../runtime/subjects';
 import { FakeHub, type FakeConnection } from '../helpers/fake-bus';

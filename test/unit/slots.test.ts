@@ -1,5 +1,5 @@
-import { fnv1a32, phaseOf, shardOf } from '../../runtime/hash';
-import { followingSlot, jitterBound, nextSlot, slotAtOrAfter } from '../../runtime/slots';
+import { fnv1a32, phaseOf, shardOf } from '../../protocol/hash';
+import { followingSlot, jitterBound, nextSlot, slotAtOrAfter } from '../../protocol/slots';
 
 describe('hash', () => {
   test.each([

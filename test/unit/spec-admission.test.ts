@@ -1,6 +1,6 @@
 // Admission control of the spec API as a pure function of arrivals and time: the token bucket,
 // the backlog bound, the retry hint; and the rejection tally behind the periodic summary.
-import { AdmissionGate, costOf, RejectionTally, TOKEN_BYTES } from '../../actors/spec-admission';
+import { AdmissionGate, costOf, RejectionTally, TOKEN_BYTES } from '../../protocol/spec-admission';
 
 const run = (gate: AdmissionGate, at: number[]) => at.map((t) => gate.offer(t)).map((a) => (a.type === 'admit' ? 'admit' : `${a.why}:${a.retryAfterMs}`));
 

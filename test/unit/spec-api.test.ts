@@ -165,3 +165,9 @@ test('a full spec bucket answers storage_full, naming the setting', async () => 
   expect(r).toMatchObject({ ok: false, error: { code: 'storage_full' } });
   expect(r.error.message).toMatch(/LOOKOUT_SPECS_MAX_BYTES.*nothing was changed/);
 });
+
+test('spec.schema answers the CheckSpec JSON Schema', async () => {
+  const { ask } = setup();
+  const r = await ask('lookout.spec.schema', '');
+  expect(r).toMatchObject({ ok: true, schema: { $schema: 'https://json-schema.org/draft/2020-12/schema', $id: 'urn:lookout:check-spec:v1' } });
+});

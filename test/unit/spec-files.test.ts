@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { CommandError, loadSpecDocs, MAX_SPEC_FILE_BYTES, substituteEnv, yamlNestingProblem } from '../../runtime/spec-files';
+import { CommandError, loadSpecDocs, MAX_SPEC_FILE_BYTES, substituteEnv, yamlNestingProblem } from '../../cli/spec-files';
 
 let dir: string;
 beforeAll(async () => {

@@ -5,29 +5,15 @@ import { join } from 'node:path';
 import { normalizeSpec, type CheckSpec } from '../../checks/spec';
 import { SpecErrorCode } from '../../checks/spec-error';
 import { decodeSpecPayload, validateSpec, type SpecResult } from '../../checks/validate';
+import { prng } from '../helpers/prng';
+import { loadSpecFixtures, type SpecFixture } from '../helpers/spec-fixtures';
 
-const FIXTURES = join(__dirname, '..', 'fixtures', 'specs');
 const DEFAULT_MAX_BYTES = 1024 * 1024; // NATS's default max_payload
 const ALL_CODES: readonly string[] = Object.values(SpecErrorCode);
 
-interface Fixture {
-  rule: string;
-  subjectId: string;
-  payload?: unknown;
-  rawPayload?: string;
-  rawPayloadBase64?: string;
-  padBytes?: number;
-  maxBytes?: number;
-  expect?: { code: string; path: string };
-}
+type Fixture = SpecFixture;
 
-function load(kind: 'valid' | 'invalid'): [string, Fixture][] {
-  const dir = join(FIXTURES, kind);
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((f) => [`${kind}/${f}`, JSON.parse(readFileSync(join(dir, f), 'utf8')) as Fixture]);
-}
+const load = (kind: 'valid' | 'invalid'): [string, Fixture][] => loadSpecFixtures(kind).map(([name, f]) => [`${kind}/${name}.json`, f]);
 
 const valid = load('valid');
 const invalid = load('invalid');
@@ -174,7 +160,10 @@ describe('invalid specs', () => {
   });
 
   test('every error code the validator can emit has an invalid fixture, and no fixture expects another', () => {
-    const sources = ['validate.ts', 'validate-fields.ts'].map((f) => readFileSync(join(__dirname, '..', '..', 'checks', f), 'utf8'));
+    const checks = join(__dirname, '..', '..', 'checks');
+    const files = readdirSync(checks).filter((f) => /^validate(-[a-z]+)*\.ts$/.test(f));
+    expect(files).toEqual(expect.arrayContaining(['validate.ts', 'validate-fields.ts']));
+    const sources = files.map((f) => readFileSync(join(checks, f), 'utf8'));
     const emitted = new Set<string>();
     for (const src of sources) {
       // Every error is raised as fail('code', ...) or failure('code', ...) with a literal code;
@@ -191,17 +180,6 @@ describe('invalid specs', () => {
 
 // ---- never throws ----------------------------------------------------------------------------
 
-/** mulberry32: small, fast, deterministic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FIELD_NAMES = [
   'id', 'kind', 'target', 'intervalMs', 'timeoutMs', 'replicas', 'labels', 'http', 'tcp', 'policy',

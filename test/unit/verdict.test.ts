@@ -1,5 +1,5 @@
 import { normalizePolicy } from '../../checks/spec';
-import { applyOutcome, initialVerdict, parseVerdictState, HISTORY_MAX, type VerdictState } from '../../checks/verdict';
+import { applyOutcome, initialVerdict, parseVerdictState, HISTORY_MAX, type VerdictState } from '../../protocol/verdict';
 
 /** Run a sequence like "✓✓✗" through a policy; returns the verdict after each probe. */
 function run(policy: Parameters<typeof normalizePolicy>[0], seq: string, start?: VerdictState): string[] {

@@ -3,7 +3,7 @@
 // follower). The node keeps the latest view in its context and passes it by message (VIEW) to
 // whoever answers for it — the cluster.status responder — instead of sharing a mutable record.
 
-import type { AssignmentRecord } from './assignment-record';
+import type { AssignmentRecord } from './records';
 import type { Member } from './failure-detector';
 
 export interface ClusterView {

@@ -6,7 +6,7 @@
 //     token per started TOKEN_BYTES of payload (`costOf`), so big payloads — whose decoding is the
 //     work — are admitted at a proportionally lower rate.
 //   - A bounded queue (maxPending) holds admitted requests until the API's pump takes them, a few
-//     per turn of the event loop (see spec-api.ts), so timers and I/O run in between.
+//     per turn of the event loop (see actors/spec-api.ts), so timers and I/O run in between.
 //   - Anything beyond either bound is shed at once: the sender gets `unavailable` with a
 //     `retryAfterMs` hint (when the bucket will have a token for it), counted by the caller.
 

@@ -11,7 +11,7 @@
 // consecutive (HAProxy, Consul): an up check goes down after `fall` consecutive failures; a down
 //   check goes up after `rise` consecutive passes; `initial` is the verdict before any probe.
 
-import type { NormalizedPolicy } from './spec';
+import type { NormalizedPolicy } from '../checks/spec';
 
 export type Verdict = 'up' | 'down';
 

@@ -4,20 +4,9 @@
 // Fencing: a node remembers the highest leader term it has seen (from the lease key and from maps)
 // and ignores a map stamped with an older term, so a deposed leader that wakes up cannot move
 // shards. Among maps of one term, only a higher epoch is news. Epochs increase across terms too:
-// each new leader continues from the last stored map's epoch.
+// each new leader continues from the last stored map's epoch. The record itself is in records.ts.
 
-/** shard index → owner node ids, rank 0 (primary) first. */
-export type Owners = string[][];
-
-export interface AssignmentRecord {
-  term: number;
-  epoch: number;
-  leader: string;
-  /** Wall-clock ms when the leader issued the map. */
-  at: number;
-  members: string[];
-  shards: Owners;
-}
+import type { AssignmentRecord } from './records';
 
 /** A slot this node holds: the shard and its rank there. */
 export interface Slot {

@@ -1,33 +1,33 @@
-// Start one Lookout node in this process: connect, make sure the buckets exist, start the node
-// actor. Returns a handle whose stop() performs the graceful shutdown: stop scheduling, let
+// The composition root: start one Lookout node in this process from the runtime/ ports and the
+// actors/ that use them — connect, make sure the buckets exist, start the node actor. Returns a handle whose stop() performs the graceful shutdown: stop scheduling, let
 // in-flight probes finish within the grace period (then abandon them), drain NATS.
 
 import { createActor, type ActorRefFrom } from 'xstate';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { closeHttpPool, releaseHttpClient, runProbe, type ProbeEnv } from '../checks/probe';
 import { systemLookup } from '../checks/connector';
-import { describePolicy, nodeTargetPolicy } from './target-policy';
+import type { ClusterView } from '../protocol/cluster-view';
+import { CatchUpPacer } from '../protocol/catch-up-pacer';
+import { parseAssignment } from '../protocol/assignment-record';
 import type { RunnerPorts } from '../actors/check-runner';
 import { nodeMachine, type NodeOutput } from '../actors/node';
-import { claimNodeId, newInstanceId } from '../actors/node-identity';
-import type { ClusterView } from '../actors/cluster-view';
-import { natsBus } from './bus';
-import { whenJetStreamReady } from './jetstream-ready';
-import { kvSpecFeedSource } from './spec-watch';
+import { claimNodeId, newInstanceId } from '../actors/node-claim';
 import { SpecCatalog } from '../actors/spec-catalog';
-import { CatchUpPacer } from '../actors/catch-up-pacer';
-import { systemClock, type Clock } from './clock';
-import type { Config } from './config';
-import { createLogger, type Logger } from './logger';
-import { createMetrics, type Metrics } from './metrics';
-import { connectNats, nodeInboxPrefix } from './nats';
-import { kvSpecStore, openStores, streamResultHistory } from './store';
-import { assignmentStore, leaseStore, openClusterBuckets } from './cluster-store';
-import { parseAssignment } from '../actors/assignment-record';
-import { VERSION } from './version';
-import { subjects } from './subjects';
-import { TimerQueue } from './timer-queue';
-import { startHttpEndpoints, type HttpEndpoints } from './http-endpoints';
+import { describePolicy, nodeTargetPolicy } from '../runtime/target-policy';
+import { natsBus } from '../runtime/bus';
+import { whenJetStreamReady } from '../runtime/jetstream-ready';
+import { kvSpecFeedSource } from '../runtime/spec-watch';
+import { systemClock, type Clock } from '../runtime/clock';
+import type { Config } from '../runtime/config';
+import { createLogger, type Logger } from '../runtime/logger';
+import { createMetrics, type Metrics } from '../runtime/metrics';
+import { connectNats, nodeInboxPrefix } from '../runtime/nats';
+import { kvSpecStore, openStores, streamResultHistory } from '../runtime/store';
+import { assignmentStore, leaseStore, openClusterBuckets } from '../runtime/cluster-store';
+import { VERSION } from '../runtime/version';
+import { subjects } from '../runtime/subjects';
+import { TimerQueue } from '../runtime/timer-queue';
+import { startHttpEndpoints, type HttpEndpoints } from '../runtime/http-endpoints';
 
 export interface NodeHandle {
   nodeId: string;
@@ -35,7 +35,7 @@ export interface NodeHandle {
   metrics: Metrics;
   log: Logger;
   actor: ActorRefFrom<typeof nodeMachine>;
-  /** This process's instance id (heartbeats carry it; see actors/node-identity.ts). */
+  /** This process's instance id (heartbeats carry it; see protocol/node-identity.ts). */
   instance: string;
   /** Resolves when the node actor has stopped, with why (a shutdown, or a duplicate node id). */
   ended: Promise<NodeOutput>;

@@ -1,13 +1,15 @@
 #!/usr/bin/env node
-// The `lookout` command. Every command answers --help; errors are one line on stderr and a
-// non-zero exit code (2 for usage and configuration errors, 1 for everything else).
+// The `lookout` command (package.json "bin": dist/bin/lookout.js): dispatches to `node` (the
+// composition root, app/start-node.ts), the client commands (cli/), `dev` and `demo-target`
+// (dev/). Every command answers --help; errors are one line on stderr and a non-zero exit code
+// (2 for usage and configuration errors, 1 for everything else).
 
-import { runClientCommand } from './cli-client';
-import { ConfigError, describeSettings, loadConfig } from './config';
-import { runDemoTarget } from './demo-target';
-import { runDev } from './dev-cluster';
-import { createLogger } from './logger';
-import { startNode } from './start-node';
+import { startNode } from '../app/start-node';
+import { runClientCommand } from '../cli/client';
+import { runDemoTarget } from '../dev/demo-target';
+import { runDev } from '../dev/dev-cluster';
+import { ConfigError, describeSettings, loadConfig } from '../runtime/config';
+import { createLogger } from '../runtime/logger';
 
 const USAGE = `Usage: lookout <command> [options]
 

@@ -1,7 +1,7 @@
 // What the client commands print: help texts, the `watch` table, the `cluster` report. Pure
 // functions of their input (no I/O), so the output format is defined in one place.
 
-import type { ResultMessage, StatusMessage } from './messages';
+import type { ResultMessage, StatusMessage } from '../protocol/records';
 
 // ---------------------------------------------------------------------------------------------
 // Help
@@ -28,7 +28,7 @@ function help(usage: string, body: string, options: string, example: string): st
 }
 
 export const HELP = {
-  spec: `Usage: lookout spec <put|get|ls|rm> [args] [options]
+  spec: `Usage: lookout spec <put|get|ls|rm|schema> [args] [options]
 
 Manage check specs through the spec API (request/reply; a running Lookout node answers).
 
@@ -37,6 +37,7 @@ Commands:
   spec get <id>           Show a stored spec and its revision
   spec ls                 List check ids
   spec rm <id>            Delete a check
+  spec schema             Print the CheckSpec JSON Schema (draft 2020-12)
 
 Run "lookout spec <command> --help" for the options of a command.
 
@@ -79,6 +80,16 @@ no spec with that id.`,
 either way).`,
     '',
     `  lookout spec rm api`,
+  ),
+  schema: help(
+    'lookout spec schema [--json]',
+    `Prints the CheckSpec JSON Schema (draft 2020-12, $id urn:lookout:check-spec:v1) of this build,
+for editors and for checking specs in other languages; needs no NATS. A running cluster answers the
+same document on the request subject <prefix>.spec.schema. A spec the schema refuses, the cluster
+refuses; what JSON Schema cannot state (timeoutMs < intervalMs, RE2 syntax, the address policy, …)
+is still checked by the node.`,
+    `      --json            compact JSON on one line`,
+    `  lookout spec schema > checkspec.schema.json`,
   ),
   watch: help(
     'lookout watch [id] [--json] [--count N] [options]',

@@ -15,30 +15,18 @@
 // heartbeats: a member that hears itself suspected raises its incarnation and heartbeats at once,
 // which every observer takes as fresh. A heartbeat from another instance is a new life (a
 // restart) and supersedes the old one. Two instances alive under one node id are a configuration
-// error the instances themselves resolve (membership.ts stops one); meanwhile a `leaving` heartbeat
-// speaks for its own instance only: it never marks the node left while another instance of it
-// was heard within suspectAfterMs.
+// error the instances themselves resolve (actors/membership.ts stops one); meanwhile a `leaving`
+// heartbeat speaks for its own instance only: it never marks the node left while another instance
+// of it was heard within suspectAfterMs.
 //
 // While this node is cut off from NATS it hears nobody, and silence means nothing: `pause` stops
 // the clock of every member, `resume` restarts it from now (everyone gets the benefit of the doubt).
 // Likewise when this process itself stalled (ticks more than suspectAfterMs apart: SIGSTOP, a long
 // GC), it was us who were silent, not them.
 
-export type MemberState = 'alive' | 'suspect' | 'dead' | 'left';
+import type { Heartbeat } from './records';
 
-export interface Heartbeat {
-  node: string;
-  /** Drawn once per process: tells a node's lives (and two processes sharing a node id) apart. */
-  instance: string;
-  /** Wall-clock start, for display only: no decision reads it. */
-  startedAt: number;
-  incarnation: number;
-  seq: number;
-  version: string;
-  shards: number;
-  checks: number;
-  leaving: boolean;
-}
+export type MemberState = 'alive' | 'suspect' | 'dead' | 'left';
 
 export interface Member extends Heartbeat {
   state: MemberState;

@@ -25,7 +25,8 @@
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConfigError } from './config';
+import { readArgv } from '../runtime/argv';
+import { ConfigError } from '../runtime/config';
 
 export const DEMO_DEFAULTS = {
   port: 8080,
@@ -199,26 +200,26 @@ function parsePort(raw: string, source: string): number {
 
 export function parseDemoArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): { help: true } | { help: false; host: string; port: number } {
   if (argv.includes('--help') || argv.includes('-h')) return { help: true };
-  let host: string = DEMO_DEFAULTS.host;
-  let port = env.DEMO_PORT !== undefined && env.DEMO_PORT !== '' ? parsePort(env.DEMO_PORT, 'DEMO_PORT') : DEMO_DEFAULTS.port;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.indexOf('=');
-    const name = eq >= 0 ? arg.slice(0, eq) : arg;
-    if (name !== '--port' && name !== '--host') throw new ConfigError(`demo-target: unknown argument ${JSON.stringify(arg)} (see lookout demo-target --help)`);
-    let value: string | undefined;
-    if (eq >= 0) value = arg.slice(eq + 1);
-    else {
-      value = argv[++i];
-      if (value === undefined) throw new ConfigError(`demo-target: ${name} needs a value`);
-    }
-    if (name === '--port') port = parsePort(value, '--port');
-    else {
-      if (value === '') throw new ConfigError('demo-target: --host needs a value');
-      host = value;
-    }
-  }
-  return { help: false, host, port };
+  const envPort = env.DEMO_PORT !== undefined && env.DEMO_PORT !== '' ? parsePort(env.DEMO_PORT, 'DEMO_PORT') : DEMO_DEFAULTS.port;
+  const { flags } = readArgv(
+    argv,
+    { port: { type: 'string' }, host: { type: 'string' } },
+    (p) =>
+      new ConfigError(
+        p.kind === 'missing-value'
+          ? `demo-target: ${p.flag} needs a value`
+          : `demo-target: unknown argument ${JSON.stringify(p.kind === 'unexpected-positional' ? p.value : p.flag)} (see lookout demo-target --help)`,
+      ),
+    0,
+  );
+  const port = flags.get('port');
+  const host = flags.get('host');
+  if (host === '') throw new ConfigError('demo-target: --host needs a value');
+  return {
+    help: false,
+    host: typeof host === 'string' ? host : DEMO_DEFAULTS.host,
+    port: typeof port === 'string' ? parsePort(port, '--port') : envPort,
+  };
 }
 
 export async function runDemoTarget(argv: string[]): Promise<number | 'running'> {

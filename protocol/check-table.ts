@@ -1,38 +1,24 @@
 // The checks of one shard and what happens to them: the pure core of a check runner.
 //
 // Every method takes an input (a spec change, a due time, a probe outcome, a resumed state) and
-// returns directives: schedule, probe, publish, abort. It performs no I/O and reads no clock —
-// times come in as arguments — so the check runner actor is a thin shell that carries the
-// directives out, and this file is tested with plain tables.
-//
-// Per check:
-//   resuming → (last published state found, or none) → ready
-//   due while a probe is in flight → the round is skipped and counted, never overlapped
-//   due so late that later slots have passed too (process paused, event loop stalled) → the
-//     passed slots are skipped and counted, not fired in a burst
-//   outcome → verdict policy → result (seq + 1) and, if the verdict changed, a status event
-//   resumed from a result older than one interval (+ timeout): the check went unprobed while it
-//     had no owner (failover), so one catch-up probe runs now instead of waiting for the next slot
-//   resumed from a recent result (a planned move: the old owner is still probing until the
-//     handover instant): look the state up again at the first probe, when the old owner's last
-//     result is in, so seq and verdict continue exactly
-//   handover: a lost shard keeps its slots before `stopAt`; a gained one starts at `startAt`
+// returns directives (schedule, probe, publish, abort) for the check runner actor to carry out;
+// no I/O, no clock: times come in as arguments. One entry per check — its slot, the probe in
+// flight, its verdict state — and each decision in the file that owns it:
+//   where the next probe goes (slots, catch-up, passed slots skipped, jitter) → check-schedule.ts
+//   continuing from the last published state (the resume phases)            → check-resume.ts
+//   what an outcome publishes (verdict, result and status messages)         → check-messages.ts
+// What it decides itself: a check due while its probe is still in flight skips the round
+// (counted), never overlaps; on handover a lost shard keeps its slots before `stopAt`, a gained
+// one starts at `startAt`; outcomes of removed checks and stale tokens are dropped.
 
 import type { ProbeOutcome } from '../checks/outcome';
 import type { NormalizedSpec } from '../checks/spec';
-import { applyOutcome, initialVerdict, type Verdict, type VerdictState } from '../checks/verdict';
-import type { ResultMessage, StatusMessage } from '../runtime/messages';
 import type { CatchUpPacer } from './catch-up-pacer';
-import { followingSlot, jitterBound, nextSlot } from '../runtime/slots';
-
-/** What a new owner needs to continue a check: taken from its last published result. */
-export interface ResumeState {
-  seq: number;
-  status: Verdict;
-  history: string;
-  /** Slot of that result: tells whether the check missed a round while it had no owner. */
-  slot: number;
-}
+import { outcomeMessages, type ProbeRun } from './check-messages';
+import { continueFrom, isOverdue, resumeStep, type ResumePhase } from './check-resume';
+import { catchUpAt, earlierSlot, firstSlot, jitteredStart, slotAfterDue } from './check-schedule';
+import type { ResultMessage, ResumeState, StatusMessage } from './records';
+import type { Verdict, VerdictState } from './verdict';
 
 export type Directive =
   | { type: 'schedule'; id: string; at: number }
@@ -44,17 +30,11 @@ export type Directive =
   | { type: 'status'; msg: StatusMessage }
   | { type: 'skipped'; id: string; slot: number; count: number };
 
-interface InFlight {
-  token: number;
-  slot: number;
-  startedAt: number;
-}
+/** A probe running: its slot, start and token (an outcome with another token is stale). */
+type InFlight = ProbeRun & { token: number };
 
-interface Parked {
-  inFlight: InFlight;
-  spec: NormalizedSpec;
-  outcome: ProbeOutcome;
-}
+/** An outcome that finished before the resume lookup answered. */
+type Parked = { inFlight: InFlight; spec: NormalizedSpec; outcome: ProbeOutcome };
 
 interface CheckEntry {
   spec: NormalizedSpec;
@@ -64,10 +44,10 @@ interface CheckEntry {
   /** The next probe is a catch-up probe off the slot grid. */
   catchUp: boolean;
   inFlight: (InFlight & { spec: NormalizedSpec }) | null;
-  /** null while the last published state is being looked up. */
+  /** null until the resume phase is `resumed` (the last published state is being looked up). */
   verdict: VerdictState | null;
-  /** first: lookup at gain time; atFirstDue: look up again at the first probe; second: that lookup is out. */
-  resume: 'first' | 'atFirstDue' | 'second' | 'done';
+  /** Where the check is in continuing from its last published state (check-resume.ts). */
+  resume: ResumePhase;
   /** Outcomes that finished before the lookup did; applied in order once it returns (rare: allocated on demand). */
   parked: Parked[] | null;
   seq: number;
@@ -128,20 +108,15 @@ export class CheckTable {
   set(spec: NormalizedSpec, now: number, startAt = now): Directive[] {
     const e = this.checks.get(spec.id);
     if (!e) {
-      // A shard gained late (the map reached us after a recent handover instant): the slot between
-      // the handover and now had no owner, so catch up instead of waiting for the next slot.
-      const regular = nextSlot(spec.id, spec.intervalMs, Math.max(now, startAt) - 1);
-      const missed = startAt > now - spec.intervalMs && nextSlot(spec.id, spec.intervalMs, startAt - 1) < now;
-      const catchUp = missed ? this.catchUpAt(now, regular, spec.intervalMs) : null;
-      const slot = catchUp ?? regular;
+      const { slot, catchUp } = firstSlot(spec.id, spec.intervalMs, now, startAt, this.opts.catchUps);
       this.checks.set(spec.id, {
         spec,
         slot,
         slotInterval: spec.intervalMs,
-        catchUp: catchUp !== null,
+        catchUp,
         inFlight: null,
         verdict: null,
-        resume: 'first',
+        resume: 'lookingUp',
         parked: null,
         seq: 0,
         published: 'unknown',
@@ -153,11 +128,11 @@ export class CheckTable {
     e.spec = spec;
     if (spec.intervalMs === e.slotInterval) return [];
     // A new interval: keep the pending probe unless the new schedule has an earlier slot.
-    const candidate = nextSlot(spec.id, spec.intervalMs, now - 1);
-    if (candidate >= e.slot) return [];
-    e.slot = candidate;
+    const earlier = earlierSlot(spec.id, spec.intervalMs, now, e.slot);
+    if (earlier === null) return [];
+    e.slot = earlier;
     e.slotInterval = spec.intervalMs;
-    return [this.scheduleAt(spec.id, candidate, spec.intervalMs)];
+    return [this.scheduleAt(spec.id, earlier, spec.intervalMs)];
   }
 
   /** Stop a check: no further probes; an in-flight probe is aborted and its outcome dropped. */
@@ -196,10 +171,9 @@ export class CheckTable {
     const slot = e.slot;
     if (this.stopAt !== null && slot >= this.stopAt) return []; // the next owner's slot
     const out: Directive[] = [];
-    if (e.resume === 'atFirstDue') {
-      e.resume = 'second';
-      out.push({ type: 'resume', id, vantage: this.opts.vantage });
-    }
+    const step = resumeStep(e.resume, { type: 'due' });
+    e.resume = step.phase;
+    if (step.action === 'lookup') out.push({ type: 'resume', id, vantage: this.opts.vantage });
     if (e.inFlight) {
       e.skipped++;
       out.push({ type: 'skipped', id, slot, count: 1 });
@@ -210,16 +184,13 @@ export class CheckTable {
       out.push({ type: 'probe', id, token, spec: e.spec });
     }
     const interval = e.spec.intervalMs;
-    // After a catch-up probe, rejoin the grid at least half an interval later.
-    e.slot = e.catchUp ? nextSlot(id, interval, slot + Math.floor(interval / 2)) : followingSlot(id, slot, e.slotInterval, interval);
+    const next = slotAfterDue(id, slot, e.slotInterval, interval, e.catchUp, now);
+    e.slot = next.slot;
     e.catchUp = false;
     e.slotInterval = interval;
-    if (e.slot <= now) {
-      const resumeAt = nextSlot(id, interval, now);
-      const missed = Math.round((resumeAt - e.slot) / interval);
-      e.skipped += missed;
-      out.push({ type: 'skipped', id, slot: e.slot, count: missed });
-      e.slot = resumeAt;
+    if (next.skipped) {
+      e.skipped += next.skipped.count;
+      out.push({ type: 'skipped', id, slot: next.skipped.slot, count: next.skipped.count });
     }
     out.push(this.scheduleAt(id, e.slot, interval));
     return out;
@@ -241,28 +212,20 @@ export class CheckTable {
   /** The last published state of `id` was looked up (null: none, or it could not be read). */
   resumed(id: string, state: ResumeState | null, now: number): Directive[] {
     const e = this.checks.get(id);
-    if (!e || e.verdict !== null || e.resume === 'atFirstDue') return [];
-    const out: Directive[] = [];
+    if (!e) return [];
     const { intervalMs, timeoutMs } = e.spec;
-    const overdue = state !== null && state.slot + intervalMs + timeoutMs < now;
-    if (e.resume === 'first' && state && !overdue && e.lastStartedAt === null) {
-      // The previous owner is (or was until a moment ago) probing: its last results are not in yet.
-      e.resume = 'atFirstDue';
-      return [];
-    }
-    e.resume = 'done';
-    if (state) {
-      e.verdict = { status: state.status, history: state.history };
-      e.seq = state.seq;
-      e.published = state.status;
-      const catchUp = overdue && !e.inFlight && e.lastStartedAt === null ? this.catchUpAt(now, e.slot, intervalMs) : null;
-      if (catchUp !== null) {
-        e.slot = catchUp;
-        e.catchUp = true;
-        out.push(this.scheduleAt(id, e.slot, intervalMs));
-      }
-    } else {
-      e.verdict = initialVerdict(e.spec.policy);
+    const overdue = isOverdue(state, intervalMs, timeoutMs, now);
+    const step = resumeStep(e.resume, { type: 'answer', recent: state !== null && !overdue, probed: e.lastStartedAt !== null });
+    e.resume = step.phase;
+    if (step.action !== 'apply') return [];
+    const out: Directive[] = [];
+    ({ verdict: e.verdict, seq: e.seq, published: e.published } = continueFrom(state, e.spec.policy));
+    // Unprobed while it had no owner (a failover): one catch-up probe, unless one already runs.
+    const catchUp = overdue && !e.inFlight && e.lastStartedAt === null ? catchUpAt(this.opts.catchUps, now, e.slot, intervalMs) : null;
+    if (catchUp !== null) {
+      e.slot = catchUp;
+      e.catchUp = true;
+      out.push(this.scheduleAt(id, e.slot, intervalMs));
     }
     const parked = e.parked ?? [];
     e.parked = null;
@@ -271,69 +234,15 @@ export class CheckTable {
   }
 
   private apply(id: string, e: CheckEntry, f: InFlight, spec: NormalizedSpec, o: ProbeOutcome): Directive[] {
-    const verdict = applyOutcome(spec.policy, e.verdict!, o.ok);
-    e.verdict = verdict;
-    e.seq++;
-    const at = new Date(f.startedAt).toISOString();
-    const result: ResultMessage = {
-      checkId: id,
-      ok: o.ok,
-      status: verdict.status,
-      latencyMs: o.latencyMs,
-      reason: o.reason,
-      message: o.message,
-      node: this.opts.nodeId,
-      at,
-      epoch: this.epoch,
-      seq: e.seq,
-      vantage: this.opts.vantage,
-      kind: spec.kind,
-      target: spec.target,
-      slot: f.slot,
-      timings: o.timings,
-      ...(o.httpStatus !== undefined ? { httpStatus: o.httpStatus } : {}),
-      ...(o.bodyBytes !== undefined ? { bodyBytes: o.bodyBytes } : {}),
-      ...(o.truncated !== undefined ? { truncated: o.truncated } : {}),
-      ...(o.redirects !== undefined ? { redirects: o.redirects } : {}),
-      history: verdict.history,
-      skipped: e.skipped,
-    };
-    e.skipped = 0;
+    const by = { nodeId: this.opts.nodeId, epoch: this.epoch, vantage: this.opts.vantage };
+    const { next, result, status } = outcomeMessages(id, spec, f, o, { verdict: e.verdict!, seq: e.seq, published: e.published, skipped: e.skipped }, by);
+    ({ verdict: e.verdict, seq: e.seq, published: e.published, skipped: e.skipped } = next);
     const out: Directive[] = [{ type: 'result', msg: result }];
-    if (verdict.status !== e.published) {
-      out.push({
-        type: 'status',
-        msg: {
-          checkId: id,
-          from: e.published,
-          to: verdict.status,
-          at,
-          node: this.opts.nodeId,
-          epoch: this.epoch,
-          seq: e.seq,
-          vantage: this.opts.vantage,
-          reason: verdict.status === 'down' ? o.reason : null,
-          message: verdict.status === 'down' ? o.message : null,
-        },
-      });
-      e.published = verdict.status;
-    }
+    if (status) out.push({ type: 'status', msg: status });
     return out;
   }
 
-  /**
-   * When a catch-up probe runs, or null when it is not worth one: the node-wide pacer's next free
-   * place, if that still comes in the first half of the wait for the regular slot (later, the
-   * regular slot is soon enough). A failover of many checks becomes a paced trickle, not a burst.
-   */
-  private catchUpAt(now: number, regularSlot: number, intervalMs: number): number | null {
-    if (regularSlot - now <= intervalMs / 2) return null;
-    if (this.opts.catchUps.peek(now) > now + (regularSlot - now) / 2) return null;
-    return this.opts.catchUps.take(now);
-  }
-
   private scheduleAt(id: string, slot: number, intervalMs: number): Directive {
-    const bound = jitterBound(intervalMs, this.opts.jitterMs);
-    return { type: 'schedule', id, at: slot + Math.floor(this.opts.random() * bound) };
+    return { type: 'schedule', id, at: jitteredStart(slot, intervalMs, this.opts.jitterMs, this.opts.random) };
   }
 }

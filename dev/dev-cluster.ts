@@ -7,12 +7,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { ConfigError } from './config';
+import { runClientCommand } from '../cli/client';
+import { formatCluster, table, type ClusterStatusReply } from '../cli/format';
+import { readArgv } from '../runtime/argv';
+import { ConfigError } from '../runtime/config';
+import { subjects } from '../runtime/subjects';
 import { startDemoTarget } from './demo-target';
-import { runClientCommand } from './cli-client';
-import { formatCluster, table, type ClusterStatusReply } from './cli-format';
 import { findNatsServer, NATS_SERVER_INSTALL_HINT, spawnNatsServer } from './nats-server-process';
-import { subjects } from './subjects';
 
 const USAGE = `Usage: lookout dev [--nodes N] [--dir DIR] [--metrics-port P] [--no-status]
 
@@ -27,34 +28,43 @@ status. Ctrl-C stops everything.
 `;
 
 const ROOT = resolve(__dirname, '..', '..');
-const CLI = join(ROOT, 'dist', 'runtime', 'cli.js');
+const CLI = join(ROOT, 'dist', 'bin', 'lookout.js');
 
-interface Options {
+export interface DevOptions {
   nodes: number;
   dir: string;
   status: boolean;
   metricsPort: number;
 }
 
-function parseArgs(argv: string[]): Options | 'help' {
-  const o: Options = { nodes: 3, dir: resolve('.lookout-dev'), status: true, metricsPort: 9464 };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '-h' || a === '--help') return 'help';
-    else if (a === '--no-status') o.status = false;
-    else if (a === '--nodes') {
-      const n = Number(argv[++i]);
-      if (!Number.isInteger(n) || n < 1 || n > 9) throw new ConfigError('--nodes: expected an integer from 1 to 9');
-      o.nodes = n;
-    } else if (a === '--metrics-port') {
-      const n = Number(argv[++i]);
-      if (!Number.isInteger(n) || n < 0 || n > 65_000) throw new ConfigError('--metrics-port: expected a port number');
-      o.metricsPort = n;
-    } else if (a === '--dir') {
-      const d = argv[++i];
-      if (!d) throw new ConfigError('--dir needs a value');
-      o.dir = resolve(d);
-    } else throw new ConfigError(`unknown option ${JSON.stringify(a)} (see lookout dev --help)`);
+export function parseDevArgs(argv: readonly string[]): DevOptions | 'help' {
+  const { flags } = readArgv(
+    argv,
+    { nodes: { type: 'string' }, 'metrics-port': { type: 'string' }, dir: { type: 'string' }, 'no-status': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    (p) =>
+      new ConfigError(
+        p.kind === 'missing-value' ? `${p.flag} needs a value` : p.kind === 'unexpected-value' ? `${p.flag} takes no value` : `unknown option ${JSON.stringify(p.kind === 'unknown-flag' ? p.flag : p.value)} (see lookout dev --help)`,
+      ),
+    0,
+  );
+  if (flags.has('help')) return 'help';
+  const o: DevOptions = { nodes: 3, dir: resolve('.lookout-dev'), status: !flags.has('no-status'), metricsPort: 9464 };
+  const nodes = flags.get('nodes');
+  if (nodes !== undefined) {
+    const n = Number(nodes);
+    if (!Number.isInteger(n) || n < 1 || n > 9) throw new ConfigError('--nodes: expected an integer from 1 to 9');
+    o.nodes = n;
+  }
+  const metricsPort = flags.get('metrics-port');
+  if (metricsPort !== undefined) {
+    const n = Number(metricsPort);
+    if (!Number.isInteger(n) || n < 0 || n > 65_000) throw new ConfigError('--metrics-port: expected a port number');
+    o.metricsPort = n;
+  }
+  const dir = flags.get('dir');
+  if (dir !== undefined) {
+    if (dir === '') throw new ConfigError('--dir needs a value');
+    o.dir = resolve(dir as string);
   }
   return o;
 }
@@ -120,7 +130,7 @@ class StatusView {
 }
 
 export async function runDev(argv: string[]): Promise<number> {
-  const opts = parseArgs(argv);
+  const opts = parseDevArgs(argv);
   if (opts === 'help') {
     process.stdout.write(USAGE);
     return 0;

@@ -13,6 +13,8 @@
 //   So the old leader's lease always ends before any follower may try to take over. Leadership is
 //   decided only from the result of one's own write (NATS KV gives no read-your-writes).
 
+import type { LeaseRecord } from './records';
+
 export interface LeaseConfig {
   /** How long a leader may act after its last successful write was sent. */
   leaseMs: number;
@@ -22,13 +24,6 @@ export interface LeaseConfig {
   pollMs: number;
   /** Extra wait before a follower takes over an expired lease. */
   takeoverMarginMs: number;
-}
-
-/** A lease record as read from the key: who holds it, and under which term. */
-export interface LeaseRecord {
-  holder: string;
-  /** Acquisition revision, written by the first renewal (null right after acquisition). */
-  term: number | null;
 }
 
 /** What a follower last saw of the key. */

@@ -1,0 +1,193 @@
+// The node's children and what each is given: how the node's input (the ports and settings
+// start-node.ts builds) becomes the input of every actor the node invokes. Each child gets only
+// the narrow ports it talks through (a Bus, a store port, the clock, a logger) and the settings
+// it reads, never the node's context. Also the node's types and the typed XState setup that the
+// rest of the node machine shares (node-view.ts adds the view actions, node.ts the states).
+
+import { setup } from 'xstate';
+import type { AddressPolicy } from '../checks/address-policy';
+import type { ClusterView } from '../protocol/cluster-view';
+import type { LeaseConfig } from '../protocol/lease';
+import type { AdmissionConfig } from '../protocol/spec-admission';
+import type { Bus } from '../runtime/bus';
+import type { AssignmentStore, LeaseStore } from '../runtime/cluster-store';
+import type { Logger } from '../runtime/logger';
+import type { SpecFeedSource } from '../runtime/spec-watch';
+import type { SpecStore } from '../runtime/store';
+import { assignerMachine, type AssignerInput } from './assigner';
+import { assignmentFollower, type Assigned, type FollowerInput } from './assignment-follower';
+import type { RunnerPorts } from './check-runner';
+import { clusterStatusResponder, type StatusInput } from './cluster-status';
+import { leaderMachine, type LeaderInput, type LeaderOutput } from './leader';
+import { membership, type DuplicateFound, type MembersChanged, type MembershipInput } from './membership';
+import { lifecycleMachine, type LifecycleInput, type LifecycleLeaving, type LifecycleOutput } from './node-lifecycle';
+import { shardOwnerMachine, type OwnerInput } from './shard-owner';
+import { specApi, type SpecApiInput } from './spec-api';
+import type { SpecCatalog } from './spec-catalog';
+import { specFeed, type FeedEvent, type FeedInput } from './spec-feed';
+
+/** How often the spec API logs its summary of rejected requests. */
+export const API_SUMMARY_EVERY_MS = 10_000;
+
+export interface ClusterSettings {
+  version: string;
+  heartbeatMs: number;
+  suspectAfterMs: number;
+  deadAfterMs: number;
+  lease: LeaseConfig;
+  rebalanceQuietMs: number;
+  rebalanceMaxDelayMs: number;
+  leaveTimeoutMs: number;
+  handoverMs: number;
+  vantagePoints: number;
+}
+
+export interface NodeInput {
+  bus: Bus;
+  specSource: SpecFeedSource;
+  store: SpecStore;
+  /** This process's instance id (protocol/node-identity.ts). */
+  instance: string;
+  leaseStore: LeaseStore;
+  assignmentStore: AssignmentStore;
+  catalog: SpecCatalog;
+  ports: RunnerPorts;
+  maxSpecBytes: number;
+  /** LOOKOUT_MAX_SPECS. */
+  maxSpecs: number;
+  /** Spec API admission bounds (rate, burst, backlog). */
+  api: AdmissionConfig;
+  /** The node's address policy (the spec API rejects specs whose literal target it denies). */
+  targetPolicy: AddressPolicy;
+  cluster: ClusterSettings;
+}
+
+export type NodeEvent =
+  | FeedEvent
+  | MembersChanged
+  | LeaderOutput
+  | Assigned
+  | DuplicateFound
+  | LifecycleLeaving
+  | { type: 'CONNECTION'; up: boolean }
+  | { type: 'SHUTDOWN' };
+
+/** What the node tells the process it runs in (XState `emit`): its latest cluster view. */
+export type NodeEmitted = { type: 'view'; view: ClusterView };
+
+/** Why the node stopped: a requested shutdown, or another process running with its node id. */
+export type NodeOutput = LifecycleOutput;
+
+export interface NodeContext extends NodeInput {
+  log: Logger;
+  /** The node's cluster view (protocol/cluster-view.ts reduceView); replaced, never mutated. */
+  view: ClusterView;
+  term: number;
+  /** Monotonic instant this node's lease runs out, as last told by the leader actor. */
+  leaseValidUntil: number;
+  stopReason: NodeOutput['reason'];
+  /** Monotonic time the node started: a new leader waits for heartbeats before its first map. */
+  startedAt: number;
+}
+
+/** The node machine's types and children, shared by node-view.ts and node.ts. */
+export const nodeSetup = setup({
+  types: {
+    context: {} as NodeContext,
+    input: {} as NodeInput,
+    events: {} as NodeEvent,
+    emitted: {} as NodeEmitted,
+    output: {} as NodeOutput,
+  },
+  actors: {
+    specApi,
+    specFeed,
+    membership,
+    assignmentFollower,
+    clusterStatusResponder,
+    shardOwner: shardOwnerMachine,
+    leader: leaderMachine,
+    assigner: assignerMachine,
+    lifecycle: lifecycleMachine,
+  },
+});
+
+type Mapper<T> = (args: { context: NodeContext }) => T;
+
+export const shardOwnerInput: Mapper<OwnerInput> = ({ context }) => ({ catalog: context.catalog, ports: context.ports });
+
+export const specFeedInput: Mapper<FeedInput> = ({ context }) => ({ source: context.specSource, catalog: context.catalog, log: context.ports.log });
+
+export const specApiInput: Mapper<SpecApiInput> = ({ context }) => ({
+  bus: context.bus,
+  subjects: context.ports.subjects,
+  log: context.ports.log,
+  metrics: context.ports.metrics,
+  store: context.store,
+  catalog: context.catalog,
+  maxSpecBytes: context.maxSpecBytes,
+  maxSpecs: context.maxSpecs,
+  clock: context.ports.clock,
+  admission: context.api,
+  summaryEveryMs: API_SUMMARY_EVERY_MS,
+  targetPolicy: context.targetPolicy,
+});
+
+export const membershipInput: Mapper<MembershipInput> = ({ context }) => ({
+  bus: context.bus,
+  subjects: context.ports.subjects,
+  node: context.ports.nodeId,
+  instance: context.instance,
+  version: context.cluster.version,
+  clock: context.ports.clock,
+  log: context.ports.log,
+  heartbeatMs: context.cluster.heartbeatMs,
+  suspectAfterMs: context.cluster.suspectAfterMs,
+  deadAfterMs: context.cluster.deadAfterMs,
+  load: () => ({ ...context.ports.metrics.held }),
+});
+
+export const leaderInput: Mapper<LeaderInput> = ({ context }) => ({
+  store: context.leaseStore,
+  node: context.ports.nodeId,
+  cfg: context.cluster.lease,
+  clock: context.ports.clock,
+  log: context.ports.log,
+  announce: (e) => context.bus.publish(context.ports.subjects.cluster('leader'), { ...e, at: new Date(context.ports.clock.now()).toISOString() }),
+});
+
+export const followerInput: Mapper<FollowerInput> = ({ context }) => ({
+  store: context.assignmentStore,
+  node: context.ports.nodeId,
+  clock: context.ports.clock,
+  log: context.ports.log,
+  rereadMs: Math.max(1000, context.cluster.lease.leaseMs),
+});
+
+export const clusterStatusInput: Mapper<StatusInput> = ({ context }) => ({ bus: context.bus, subjects: context.ports.subjects, view: context.view, log: context.ports.log });
+
+export const lifecycleInput: Mapper<LifecycleInput> = ({ context }) => ({
+  log: context.log,
+  clock: context.ports.clock,
+  view: context.view,
+  leaveTimeoutMs: context.cluster.leaveTimeoutMs,
+  handoverMs: context.cluster.handoverMs,
+});
+
+/** Started each time this node becomes leader, with the term, view and lease validity of that moment. */
+export const assignerInput: Mapper<AssignerInput> = ({ context }) => ({
+  term: context.term,
+  node: context.ports.nodeId,
+  store: context.assignmentStore,
+  shardCount: context.catalog.shardCount,
+  vantagePoints: context.cluster.vantagePoints,
+  quietMs: context.cluster.rebalanceQuietMs,
+  maxDelayMs: context.cluster.rebalanceMaxDelayMs,
+  // A node that just started first listens for heartbeats, so its first map is not "just me".
+  firstMapNotBefore: context.startedAt + context.cluster.suspectAfterMs,
+  clock: context.ports.clock,
+  log: context.ports.log,
+  live: context.view.live,
+  leaseValidUntil: context.leaseValidUntil,
+  announce: (e) => context.bus.publish(context.ports.subjects.cluster('assignment'), e),
+});

@@ -1,0 +1,71 @@
+// The node's cluster view and what it learns from its children: the actions that fold their
+// events into the view (the pure reducer is protocol/cluster-view.ts), pass each new view on, and
+// set the gauges an operator watches; and how a followed map reaches the children that act on it.
+//
+//   MEMBERS (membership)             → view.members/live; lookout_members{state}
+//   TERM_SEEN / ELECTED / DEPOSED    → view.leader, view.leading; lookout_leader_term, lookout_leader;
+//     (leader)                         membership told whether we lead
+//   ASSIGNED (assignment follower)   → view.assignment; lookout_assignment_epoch; membership seeded
+//                                      with the map's members; the shard owner told its slots and
+//                                      the handover instant (map.at + handoverMs)
+//
+// A new view goes by message to whoever answers or decides from it — VIEW to the cluster.status
+// responder and to the lifecycle — and to the process as an emitted `view` (for /readyz). The view
+// in the node's context is replaced, never mutated.
+
+import { reduceView, type ViewEvent } from '../protocol/cluster-view';
+import { nodeSetup } from './node-inputs';
+
+/** Fold an event into the view and pass the new view on (status responder, lifecycle, the process). */
+const updateView = nodeSetup.enqueueActions(({ context, event, enqueue }) => {
+  const view = reduceView(context.view, event as ViewEvent);
+  if (view === context.view) return;
+  enqueue.assign({ view });
+  enqueue.sendTo('clusterStatus', { type: 'VIEW', view });
+  enqueue.sendTo('lifecycle', { type: 'VIEW', view });
+  enqueue.emit({ type: 'view', view });
+});
+
+/** Members by state, for lookout_members. */
+const noteMembers = nodeSetup.createAction(({ context, event }) => {
+  if (event.type !== 'MEMBERS') return;
+  const counts: Record<string, number> = { alive: 0, suspect: 0, dead: 0, left: 0 };
+  for (const m of event.members) counts[m.state]!++;
+  for (const [state, n] of Object.entries(counts)) context.ports.metrics.members.set({ state }, n);
+});
+
+/** A term read from the lease key: the highest term known (after updateView). */
+const noteTerm = nodeSetup.createAction(({ context, event }) => {
+  if (event.type !== 'TERM_SEEN') return;
+  context.ports.metrics.leaderTerm.set(Math.max(event.term, context.view.leader?.term ?? 0));
+});
+
+/** This node became leader (after updateView): gauges, and membership told. */
+const noteElected = nodeSetup.enqueueActions(({ context, event, enqueue }) => {
+  if (event.type !== 'ELECTED') return;
+  enqueue(() => {
+    context.ports.metrics.isLeader.set(1);
+    context.ports.metrics.leaderTerm.set(event.term);
+  });
+  enqueue.sendTo('membership', { type: 'LEADING', leading: true });
+});
+
+/** This node stopped leading (after updateView): gauge, and membership told. */
+const noteDeposed = nodeSetup.enqueueActions(({ context, enqueue }) => {
+  enqueue(() => context.ports.metrics.isLeader.set(0));
+  enqueue.sendTo('membership', { type: 'LEADING', leading: false });
+});
+
+/** A followed map: gauges, membership seeded with its members, the shard owner told its slots. */
+const applyAssignment = nodeSetup.enqueueActions(({ context, event, enqueue }) => {
+  if (event.type !== 'ASSIGNED') return;
+  enqueue(() => {
+    context.ports.metrics.assignmentEpoch.set(event.record.epoch);
+    context.ports.metrics.leaderTerm.set(Math.max(event.record.term, context.view.leader?.term ?? 0));
+  });
+  enqueue.sendTo('membership', { type: 'SEED', nodes: event.record.members });
+  enqueue.sendTo('shardOwner', { type: 'ASSIGN', slots: event.slots, epoch: event.record.epoch, handoverAt: event.record.at + context.cluster.handoverMs });
+});
+
+/** The view actions, by name, for the node machine (node.ts). */
+export const viewActions = { updateView, noteMembers, noteTerm, noteElected, noteDeposed, applyAssignment };

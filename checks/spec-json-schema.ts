@@ -1,0 +1,155 @@
+// The published JSON Schema of CheckSpec v1 (draft 2020-12): what `lookout spec schema` prints and
+// the `lookout.spec.schema` request answers, so users in other languages and editors can check a
+// spec before sending it.
+//
+// It is the declarative schema of spec-schema.ts (fields, types, limits, patterns, enums,
+// defaults, descriptions; no unknown member anywhere) plus the cross-field rules JSON Schema can
+// state, written below as TypeBox schemas too: the `http` / `tcp` section and the target syntax
+// that go with each kind, a body needs a method that sends one, HEAD has no body to assert on,
+// an assertion needs kept bytes, `tls` needs an https: target, headers the prober manages, and a
+// field compared with another's default (timeoutMs without intervalMs, ...).
+//
+// What it cannot state, and only the cluster's validator checks (test/unit/spec-schema.test.ts
+// lists the fixtures): comparisons between two fields that are both given (timeoutMs < intervalMs,
+// maxLatencyMs < timeoutMs, threshold and initial <= window); the id in the subject; URL, IP
+// address and regex syntax beyond the patterns; header names repeated in another case; lone
+// surrogates; the nesting bounds of a json assertion's `equals`; string lengths, which Lookout
+// counts in UTF-16 code units where JSON Schema counts code points (a string with characters
+// outside the BMP can pass here and be too long there); and the answering node's target address
+// policy.
+import { Type, type TSchema } from '@sinclair/typebox';
+import { SPEC_DEFAULTS } from './spec-limits';
+import { CheckSpecSchema, HTTP_METHODS, MANAGED_HEADERS, SPEC_PATTERNS, type HttpMethod } from './spec-schema';
+
+export const SPEC_SCHEMA_ID = 'urn:lookout:check-spec:v1';
+export const JSON_SCHEMA_DIALECT = 'https://json-schema.org/draft/2020-12/schema';
+
+/** A member that must be absent (`{"not": {}}`). */
+const Absent = () => Type.Optional(Type.Never());
+const methods = (keep: (m: HttpMethod) => boolean) => Type.Union(HTTP_METHODS.filter(keep).map((m) => Type.Literal(m)));
+
+/** A pattern matching `name` in any letter case, without regex flags (JSON Schema has none). */
+function anyCase(name: string): string {
+  return [...name].map((c) => (/[a-z]/.test(c) ? `[${c.toUpperCase()}${c}]` : c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('');
+}
+
+/** No body assertion: bodyContains and bodyRegex absent, json absent or empty. */
+const NoBodyAssertion = Type.Object({
+  bodyContains: Absent(),
+  bodyRegex: Absent(),
+  json: Type.Optional(Type.Array(Type.Unknown(), { maxItems: 0 })),
+});
+
+const HttpRules = Type.Intersect([
+  Type.Union([Type.Object({ body: Absent() }), Type.Object({ method: methods((m) => m !== 'GET' && m !== 'HEAD') })], {
+    description: 'A body needs a method that sends one: not GET (the default) or HEAD.',
+  }),
+  Type.Union([Type.Object({ method: Type.Optional(methods((m) => m !== 'HEAD')) }), NoBodyAssertion], {
+    description: 'bodyContains, bodyRegex and json need a response body; HEAD responses have none.',
+  }),
+  Type.Union([Type.Object({ maxBodyBytes: Type.Optional(Type.Integer({ minimum: 1 })) }), NoBodyAssertion], {
+    description: 'bodyContains, bodyRegex and json need response bytes: maxBodyBytes must not be 0.',
+  }),
+  Type.Object(
+    { headers: Type.Optional(Type.Record(Type.String({ pattern: `^(?:${MANAGED_HEADERS.map(anyCase).join('|')})$` }), Type.Never())) },
+    { description: `The prober manages ${MANAGED_HEADERS.join(', ')} (in any letter case).` },
+  ),
+]);
+
+const TcpRules = Type.Union([Type.Object({ expect: Absent() }), Type.Object({ maxBodyBytes: Type.Optional(Type.Integer({ minimum: 1 })) })], {
+  description: 'expect needs bytes from the peer: maxBodyBytes must not be 0.',
+});
+
+const KindRules = Type.Union(
+  [
+    Type.Object({
+      kind: Type.Literal('http'),
+      target: Type.String({ pattern: SPEC_PATTERNS.httpTarget }),
+      http: Type.Optional(HttpRules),
+      tcp: Absent(),
+    }),
+    Type.Object({
+      kind: Type.Literal('tcp'),
+      target: Type.String({ pattern: SPEC_PATTERNS.tcpTarget }),
+      tcp: Type.Optional(TcpRules),
+      http: Absent(),
+    }),
+  ],
+  { description: 'An http check has an http: or https: URL target and may have http options; a tcp check has a host:port target and may have tcp options.' },
+);
+
+const TlsNeedsHttps = Type.Union(
+  [Type.Object({ target: Type.String({ pattern: SPEC_PATTERNS.httpsTarget }) }), Type.Object({ http: Type.Optional(Type.Object({ tls: Absent() })) })],
+  { description: 'http.tls needs an https: target.' },
+);
+
+// Comparisons with a defaulted field are bounds JSON Schema can state: when the other field is
+// absent, its default is a constant.
+const { intervalMs: DEFAULT_INTERVAL, timeoutMs: DEFAULT_TIMEOUT, window: DEFAULT_WINDOW } = SPEC_DEFAULTS;
+const below = (max: number) => Type.Optional(Type.Integer({ maximum: max - 1 }));
+
+const TimeoutBelowDefaultInterval = Type.Union([Type.Object({ intervalMs: Type.Integer() }), Type.Object({ timeoutMs: below(DEFAULT_INTERVAL) })], {
+  description: `Without intervalMs (default ${DEFAULT_INTERVAL}), timeoutMs must be less than ${DEFAULT_INTERVAL}.`,
+});
+
+const LatencyBelowDefaultTimeout = Type.Union(
+  [
+    Type.Object({ timeoutMs: Type.Integer() }),
+    Type.Object({
+      http: Type.Optional(Type.Object({ maxLatencyMs: below(DEFAULT_TIMEOUT) })),
+      tcp: Type.Optional(Type.Object({ maxLatencyMs: below(DEFAULT_TIMEOUT) })),
+    }),
+  ],
+  { description: `Without timeoutMs (default min(${DEFAULT_TIMEOUT}, intervalMs - 1)), maxLatencyMs must be less than ${DEFAULT_TIMEOUT}.` },
+);
+
+const WithinDefaultWindow = Type.Object({
+  policy: Type.Optional(
+    Type.Union(
+      [
+        Type.Object({ type: Type.Literal('consecutive') }),
+        Type.Object({ window: Type.Integer() }),
+        Type.Object({ threshold: below(DEFAULT_WINDOW + 1), initial: below(DEFAULT_WINDOW + 1) }),
+      ],
+      { description: `Without window (default ${DEFAULT_WINDOW}), threshold and initial must not exceed ${DEFAULT_WINDOW}.` },
+    ),
+  ),
+});
+
+/**
+ * The published schema as a TypeBox schema (what the unit test checks specs against): the
+ * declarative CheckSpec and the cross-field rules, all of which must hold.
+ */
+export const CheckSpecDocumentSchema: TSchema = Type.Intersect([
+  CheckSpecSchema,
+  KindRules,
+  TlsNeedsHttps,
+  TimeoutBelowDefaultInterval,
+  LatencyBelowDefaultTimeout,
+  WithinDefaultWindow,
+]);
+
+const TITLE = 'Lookout CheckSpec v1';
+const DESCRIPTION =
+  'A health check for Lookout, published on lookout.spec.put.<id>. This schema states every field, type, limit and allowed value, ' +
+  'and the cross-field rules JSON Schema can express. The cluster checks a few more (timeoutMs < intervalMs, maxLatencyMs < ' +
+  'timeoutMs, policy threshold and initial <= window, RE2 regex syntax, URL and address syntax, repeated header names, ' +
+  'well-formed Unicode, json equals nesting, its target address policy) and answers {code, message, path} for the first problem. ' +
+  'String lengths are counted in UTF-16 code units.';
+
+/** The published JSON Schema: a fresh plain JSON object on every call. */
+export function specJsonSchema(): Record<string, unknown> {
+  const body = tidy(JSON.parse(JSON.stringify(CheckSpecDocumentSchema))) as Record<string, unknown>;
+  return { $schema: JSON_SCHEMA_DIALECT, $id: SPEC_SCHEMA_ID, title: TITLE, description: DESCRIPTION, ...body };
+}
+
+/** `type` and `description` first in every schema object, for people reading it; key order means nothing to validators. */
+function tidy(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(tidy);
+  if (v === null || typeof v !== 'object') return v;
+  const o = v as Record<string, unknown>;
+  // Only keywords (string values) move: a `properties` map keeps its members in schema order.
+  const rank = (k: string) => (typeof o[k] !== 'string' ? 2 : k === 'type' ? 0 : k === 'description' ? 1 : 2);
+  const keys = Object.keys(o).sort((a, b) => rank(a) - rank(b));
+  return Object.fromEntries(keys.map((k) => [k, tidy(o[k])]));
+}

@@ -1,0 +1,47 @@
+// The numbers of CheckSpec v1: documented defaults of optional fields and the limits validation
+// enforces. checks/spec-schema.ts builds the schema from them (minimum, maximum, maxLength,
+// maxItems, maxProperties, default), and the validator reads them back from the schema; the
+// jsonEquals bounds, which JSON Schema cannot state for an arbitrary value, are read from here.
+import type { HttpMethod, StatusMatcher } from './spec-schema';
+
+/** Named, documented defaults for optional spec fields (normalizeSpec fills them). */
+export const SPEC_DEFAULTS = {
+  intervalMs: 5_000, // Varnish default interval
+  timeoutMs: 2_000, // Varnish default timeout
+  replicas: 1,
+  method: 'GET' as HttpMethod,
+  expectStatus: ['2xx'] as StatusMatcher[],
+  maxRedirects: 0,
+  maxBodyBytes: 64 * 1024,
+  tlsVerify: true,
+  window: 8, // Varnish defaults: window 8, threshold 3, initial threshold - 1
+  threshold: 3,
+  rise: 2, // HAProxy defaults: rise 2, fall 3
+  fall: 3,
+} as const;
+
+/** Limits enforced by validation. */
+export const SPEC_LIMITS = {
+  intervalMs: { min: 1_000, max: 3_600_000 },
+  timeoutMs: { min: 1 },
+  replicas: { min: 1, max: 5 },
+  window: { min: 1, max: 64 },
+  rise: { min: 1, max: 64 },
+  fall: { min: 1, max: 64 },
+  maxRedirects: { max: 10 },
+  // Every byte kept is decoded, searched and maybe JSON-parsed on the event loop: at 16 MiB one
+  // JSON check stalled every other check for 0.2-1.1 s per probe; at 1 MiB a typical body costs
+  // ~5 ms (BENCHMARKS.md §6). 1 MiB still holds any health document and most /metrics pages.
+  maxBodyBytes: { max: 1024 * 1024 },
+  /** Label names: SPEC_PATTERNS.labelName. */
+  labels: { max: 32, valueMaxLength: 256 },
+  headers: { max: 64, valueMaxLength: 8192 },
+  // Every list and map a spec can hold is capped: each entry is work on every probe.
+  expectStatus: { max: 32 },
+  bodyMaxLength: 64 * 1024,
+  regexMaxLength: 1024,
+  stringMaxLength: 4096,
+  jsonAssertions: { max: 16 },
+  /** A json assertion's `equals`: containers nested at most `maxDepth` deep, each with at most `maxMembers`. */
+  jsonEquals: { maxDepth: 32, maxMembers: 256 },
+} as const;

@@ -1,0 +1,228 @@
+// CheckSpec v1 as data (DESIGN.md §3): the one declarative source of the spec's shape. TypeBox
+// builds each field's JSON Schema; the TypeScript types (checks/spec.ts), the validator's field
+// lists, order, limits and enums (checks/validate.ts reads them from these objects) and the
+// published JSON Schema (checks/spec-json-schema.ts) all come from here.
+//
+// Property order is the validator's rule order. Descriptions are the README's CheckSpec reference.
+// Patterns use only the regex syntax ECMA-262, RE2, Python and Java share (no lookaround), so
+// validators in other languages read them the same way.
+import { Type, type Static } from '@sinclair/typebox';
+import { SPEC_DEFAULTS, SPEC_LIMITS } from './spec-limits';
+
+export const CheckKind = { http: 'http', tcp: 'tcp' } as const;
+export type CheckKind = (typeof CheckKind)[keyof typeof CheckKind];
+
+export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
+/** Headers the prober sets itself (or undici refuses); a spec may not set them, in any case. */
+export const MANAGED_HEADERS = ['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'expect'] as const;
+
+const LABEL = '[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?';
+const HOST = `${LABEL}(?:\\.${LABEL})*\\.?`;
+const PORT = '(?:0{0,4}[1-9]|0{0,3}[1-9][0-9]|0{0,2}[1-9][0-9]{2}|0?[1-9][0-9]{3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])';
+const JSON_STRING = '"(?:[^"\\\\\\x00-\\x1f]|\\\\(?:["\\\\/bfnrt]|u[0-9A-Fa-f]{4}))*"';
+
+/** The pattern sources, shared by the schema and the validator. */
+export const SPEC_PATTERNS = {
+  checkId: '^[A-Za-z0-9_-]{1,128}$',
+  labelName: '^[A-Za-z0-9_.-]{1,64}$',
+  /** No space, no C0 control, no DEL anywhere. */
+  target: '^[^\\x00-\\x20\\x7f]*$',
+  httpTarget: '^[Hh][Tt][Tt][Pp][Ss]?:',
+  httpsTarget: '^[Hh][Tt][Tt][Pp][Ss]:',
+  /** host:port or [IPv6]:port, port 1..65535 (leading zeros allowed). */
+  tcpTarget: `^(?:\\[[0-9A-Fa-f:.]+(?:%[^\\]]+)?\\]|${HOST}):${PORT}$`,
+  /** A DNS name (labels of letters, digits, _ and -); it must not be an IP address (not expressed). */
+  hostName: `^${HOST}$`,
+  /** token = 1*tchar (RFC 7230 §3.2.6). */
+  headerName: "^[!#$%&'*+\\-.^_`|~0-9A-Za-z]+$",
+  /** Tab, printable ASCII and U+0080..U+00FF: no CR, LF, NUL or other controls. */
+  headerValue: '^[\\t\\x20-\\x7e\\x80-\\xff]*$',
+  /** `$`, then `.name`, `[index]` or `["any key"]` (checks/json-path.ts). */
+  jsonPath: `^\\$(?:\\.[A-Za-z0-9_-]+|\\[(?:0|[1-9][0-9]{0,8})\\]|\\[${JSON_STRING}\\])*$`,
+} as const;
+
+const { stringMaxLength } = SPEC_LIMITS;
+
+// ---- leaves ----------------------------------------------------------------------------------
+
+/** An integer field: every integer in a spec is also a safe integer (I-JSON). */
+function integerField(min: number, max: number = Number.MAX_SAFE_INTEGER, description: string, dflt?: number) {
+  return Type.Integer({ minimum: min, maximum: max, description, ...(dflt !== undefined ? { default: dflt } : {}) });
+}
+
+const MaxLatencyMs = integerField(1, undefined, 'Fail a probe slower than this many milliseconds; must be less than timeoutMs.');
+const MaxBodyBytes = (what: string) =>
+  integerField(0, SPEC_LIMITS.maxBodyBytes.max, `${what}; at most 1 MiB. The rest is cut, never buffered.`, SPEC_DEFAULTS.maxBodyBytes);
+
+export const TlsOptionsSchema = Type.Object(
+  {
+    verify: Type.Optional(
+      Type.Boolean({ description: 'Verify the peer certificate chain and host name; false accepts self-signed certificates.', default: SPEC_DEFAULTS.tlsVerify }),
+    ),
+    servername: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: stringMaxLength,
+        pattern: SPEC_PATTERNS.hostName,
+        description: "SNI and certificate host name to check: a DNS name, not an IP address. Default: the target's host.",
+      }),
+    ),
+  },
+  { additionalProperties: false, description: 'TLS settings.' },
+);
+
+export const StatusMatcherSchema = Type.Union(
+  [
+    Type.Integer({ minimum: 100, maximum: 599, description: 'An exact status code.' }),
+    Type.TemplateLiteral('${1|2|3|4|5}xx', { description: 'A status class.' }),
+  ],
+  { description: 'An exact status code (100..599, a number) or a class "1xx".."5xx".' },
+);
+
+export const JsonAssertionSchema = Type.Object(
+  {
+    path: Type.String({
+      maxLength: stringMaxLength,
+      pattern: SPEC_PATTERNS.jsonPath,
+      description: 'Where to look: `$`, then `.name`, `[index]` or `["any key"]` steps; no wildcards or filters.',
+    }),
+    equals: Type.Unknown({
+      description: `The JSON value the path must hold (deep equality); containers nested at most ${SPEC_LIMITS.jsonEquals.maxDepth} deep, each with at most ${SPEC_LIMITS.jsonEquals.maxMembers} members.`,
+    }),
+  },
+  { additionalProperties: false },
+);
+
+// ---- sections --------------------------------------------------------------------------------
+
+export const HttpOptionsSchema = Type.Object(
+  {
+    method: Type.Optional(Type.Union(HTTP_METHODS.map((m) => Type.Literal(m)), { description: 'The request method.', default: SPEC_DEFAULTS.method })),
+    headers: Type.Optional(
+      Type.Record(
+        Type.String({ pattern: SPEC_PATTERNS.headerName }),
+        Type.String({ maxLength: SPEC_LIMITS.headers.valueMaxLength, pattern: SPEC_PATTERNS.headerValue }),
+        {
+          maxProperties: SPEC_LIMITS.headers.max,
+          additionalProperties: false,
+          description: `Request headers (names are HTTP tokens, case-insensitive, each at most once). ${MANAGED_HEADERS.join(', ')} are managed by the prober and refused.`,
+        },
+      ),
+    ),
+    body: Type.Optional(Type.String({ maxLength: SPEC_LIMITS.bodyMaxLength, description: 'The request body (UTF-8); not with GET or HEAD, so set method.' })),
+    expectStatus: Type.Optional(
+      Type.Array(StatusMatcherSchema, { minItems: 1, maxItems: SPEC_LIMITS.expectStatus.max, description: 'The statuses that pass.', default: SPEC_DEFAULTS.expectStatus }),
+    ),
+    bodyContains: Type.Optional(
+      Type.String({ minLength: 1, maxLength: stringMaxLength, description: 'A substring the kept part of the response body must contain.' }),
+    ),
+    bodyRegex: Type.Optional(
+      Type.String({
+        maxLength: SPEC_LIMITS.regexMaxLength,
+        description: 'An RE2 regex (no backreferences or lookaround; inline flags such as (?i)) the kept part of the body must match, unanchored.',
+      }),
+    ),
+    json: Type.Optional(
+      Type.Array(JsonAssertionSchema, { maxItems: SPEC_LIMITS.jsonAssertions.max, description: 'Equality assertions on the JSON response body.' }),
+    ),
+    maxLatencyMs: Type.Optional(MaxLatencyMs),
+    tls: Type.Optional(TlsOptionsSchema),
+    maxRedirects: Type.Optional(
+      integerField(0, SPEC_LIMITS.maxRedirects.max, 'Redirects to follow, each on a fresh connection; 0: a 3xx is the answer.', SPEC_DEFAULTS.maxRedirects),
+    ),
+    maxBodyBytes: Type.Optional(MaxBodyBytes('Response bytes kept for assertions')),
+    reuseConnection: Type.Optional(
+      Type.Boolean({ description: 'Keep the connection open between probes; false: every probe tests connect.', default: false }),
+    ),
+  },
+  { additionalProperties: false, description: 'Options of an http check (kind "http" only).' },
+);
+
+export const TcpOptionsSchema = Type.Object(
+  {
+    tls: Type.Optional(TlsOptionsSchema),
+    send: Type.Optional(Type.String({ maxLength: SPEC_LIMITS.bodyMaxLength, description: 'Bytes (UTF-8) written after connect.' })),
+    expect: Type.Optional(
+      Type.String({ minLength: 1, maxLength: stringMaxLength, description: 'A substring the peer must send back before the deadline.' }),
+    ),
+    maxLatencyMs: Type.Optional(MaxLatencyMs),
+    maxBodyBytes: Type.Optional(MaxBodyBytes('Bytes read while waiting for expect')),
+  },
+  { additionalProperties: false, description: 'Options of a tcp check (kind "tcp" only).' },
+);
+
+const policyCount = (limit: { min: number; max: number }, description: string, dflt?: number) => Type.Optional(integerField(limit.min, limit.max, description, dflt));
+
+export const WindowPolicySchema = Type.Object(
+  {
+    type: Type.Literal('window', { description: 'The policy type.' }),
+    window: policyCount(SPEC_LIMITS.window, 'How many recent probes are considered (Varnish .window).', SPEC_DEFAULTS.window),
+    threshold: policyCount({ min: 1, max: SPEC_LIMITS.window.max }, 'Up when at least this many of them passed (Varnish .threshold); at most window.', SPEC_DEFAULTS.threshold),
+    initial: policyCount({ min: 0, max: SPEC_LIMITS.window.max }, 'Passes pre-filled at start (Varnish .initial); at most window. Default threshold - 1.'),
+  },
+  { additionalProperties: false, description: 'Up when at least threshold of the last window probes passed.' },
+);
+
+export const ConsecutivePolicySchema = Type.Object(
+  {
+    type: Type.Literal('consecutive', { description: 'The policy type.' }),
+    rise: policyCount(SPEC_LIMITS.rise, 'Consecutive passes that turn a down check up (HAProxy rise).', SPEC_DEFAULTS.rise),
+    fall: policyCount(SPEC_LIMITS.fall, 'Consecutive failures that turn an up check down (HAProxy fall).', SPEC_DEFAULTS.fall),
+    initial: Type.Optional(Type.Union([Type.Literal('up'), Type.Literal('down')], { description: 'The verdict before the first probe.', default: 'down' })),
+  },
+  { additionalProperties: false, description: 'Down after fall consecutive failures, up after rise consecutive passes.' },
+);
+
+export const PolicySpecSchema = Type.Union([WindowPolicySchema, ConsecutivePolicySchema], {
+  description: 'How probe results become the up/down verdict. Default: window 8, threshold 3, initial 2.',
+});
+
+// ---- the spec --------------------------------------------------------------------------------
+
+export const CheckSpecSchema = Type.Object(
+  {
+    id: Type.Optional(Type.String({ pattern: SPEC_PATTERNS.checkId, description: 'The check id; must equal the <id> of the lookout.spec.put.<id> subject.' })),
+    kind: Type.Union([Type.Literal(CheckKind.http), Type.Literal(CheckKind.tcp)], { description: 'What a probe does: an HTTP request or a TCP connection.' }),
+    target: Type.String({
+      minLength: 1,
+      maxLength: stringMaxLength,
+      pattern: SPEC_PATTERNS.target,
+      description: 'http: an http: or https: URL without credentials; tcp: host:port or [IPv6]:port. No spaces or control characters.',
+    }),
+    intervalMs: Type.Optional(integerField(SPEC_LIMITS.intervalMs.min, SPEC_LIMITS.intervalMs.max, 'Milliseconds between probes.', SPEC_DEFAULTS.intervalMs)),
+    timeoutMs: Type.Optional(
+      integerField(SPEC_LIMITS.timeoutMs.min, undefined, 'One deadline for the whole probe, in milliseconds; must be less than intervalMs. Default min(2000, intervalMs - 1).'),
+    ),
+    replicas: Type.Optional(
+      integerField(
+        SPEC_LIMITS.replicas.min,
+        SPEC_LIMITS.replicas.max,
+        'Vantage points: how many distinct nodes probe this check each interval (at most LOOKOUT_VANTAGE_POINTS and the number of nodes).',
+        SPEC_DEFAULTS.replicas,
+      ),
+    ),
+    labels: Type.Optional(
+      Type.Record(Type.String({ pattern: SPEC_PATTERNS.labelName }), Type.String({ maxLength: SPEC_LIMITS.labels.valueMaxLength }), {
+        maxProperties: SPEC_LIMITS.labels.max,
+        additionalProperties: false,
+        description: 'String labels for users.',
+      }),
+    ),
+    http: Type.Optional(HttpOptionsSchema),
+    tcp: Type.Optional(TcpOptionsSchema),
+    policy: Type.Optional(PolicySpecSchema),
+  },
+  { additionalProperties: false },
+);
+
+export type TlsOptions = Static<typeof TlsOptionsSchema>;
+export type StatusMatcher = Static<typeof StatusMatcherSchema>;
+export type JsonAssertion = Static<typeof JsonAssertionSchema>;
+export type HttpOptions = Static<typeof HttpOptionsSchema>;
+export type TcpOptions = Static<typeof TcpOptionsSchema>;
+export type WindowPolicy = Static<typeof WindowPolicySchema>;
+export type ConsecutivePolicy = Static<typeof ConsecutivePolicySchema>;
+export type PolicySpec = Static<typeof PolicySpecSchema>;
+export type CheckSpec = Static<typeof CheckSpecSchema>;

@@ -1,0 +1,155 @@
+// The `http` and `tcp` sections of a CheckSpec (and their `tls`): per-field checks and the
+// cross-field conflicts inside a section (used by validate.ts). Field lists, order and limits come
+// from the schema (spec-schema.ts) through `fields`; what is written here is what a schema does
+// not say, or not with a clear message: header, status, regex, JSON path and host name rules, and
+// the conflicts between fields.
+import { isIP } from 'node:net';
+import { parseJsonPath, JsonPathError } from './json-path';
+import { regexProblem } from './regex';
+import {
+  HttpOptionsSchema,
+  JsonAssertionSchema,
+  MANAGED_HEADERS,
+  StatusMatcherSchema,
+  TcpOptionsSchema,
+  TlsOptionsSchema,
+  type HttpOptions,
+  type JsonAssertion,
+  type StatusMatcher,
+  type TcpOptions,
+  type TlsOptions,
+} from './spec-schema';
+import { SPEC_DEFAULTS } from './spec-limits';
+import { STATUS_CLASS_PATTERN } from './status-match';
+import { at, entries, fail, hostnameProblem, jsonValue, object, show } from './validate-fields';
+import { choice, fields, flag, integer, list, mapParts, patternOf, text } from './validate-table';
+
+const HEADERS = mapParts(HttpOptionsSchema.properties.headers);
+const HEADER_VALUE = patternOf(HEADERS.value);
+const [STATUS_CODE] = StatusMatcherSchema.anyOf;
+
+export function checkTls(path: string, v: unknown): TlsOptions {
+  return fields(path, object(path, v), TlsOptionsSchema, {
+    verify: flag,
+    servername: (p, x, s) => {
+      const name = text(p, x, s);
+      if (isIP(name)) fail('format', p, `${p} must be a DNS name, not an IP address (SNI carries names only)`);
+      const problem = hostnameProblem(name);
+      if (problem) fail('format', p, `${p}: ${problem}`);
+      return name;
+    },
+  });
+}
+
+function checkLatencyBound(path: string, maxLatencyMs: number | undefined, timeout: number): void {
+  if (maxLatencyMs !== undefined && maxLatencyMs >= timeout) {
+    fail('conflict', at(path, 'maxLatencyMs'), `${path}.maxLatencyMs (${maxLatencyMs}) must be less than timeoutMs (${timeout}); a slower probe already times out`);
+  }
+}
+
+// ---- http ------------------------------------------------------------------------------------
+
+/** The `http` section of a spec whose target is `target` and whose effective timeout is `timeout`. */
+export function checkHttp(path: string, v: unknown, target: string, timeout: number): HttpOptions {
+  const h = fields(path, object(path, v), HttpOptionsSchema, {
+    method: choice,
+    headers: checkHeaders,
+    body: text,
+    expectStatus: (p, x, s) => list(p, x, s).map((m, i) => statusMatcher(at(p, i), m)),
+    bodyContains: text,
+    bodyRegex: checkRegex,
+    json: (p, x, s) => list(p, x, s).map((a, i) => checkJsonAssertion(at(p, i), a)),
+    maxLatencyMs: integer,
+    tls: checkTls,
+    maxRedirects: integer,
+    maxBodyBytes: integer,
+    reuseConnection: flag,
+  });
+
+  // Cross-field conflicts, in this order.
+  const method = h.method ?? SPEC_DEFAULTS.method;
+  if (h.body !== undefined && (method === 'GET' || method === 'HEAD')) {
+    fail('conflict', at(path, 'body'), `a request body cannot be sent with ${method}${h.method === undefined ? ' (the default method)' : ''}; set http.method`);
+  }
+  const assertion = h.bodyContains !== undefined ? 'bodyContains' : h.bodyRegex !== undefined ? 'bodyRegex' : h.json?.length ? 'json' : undefined;
+  if (assertion && method === 'HEAD') fail('conflict', at(path, assertion), `${path}.${assertion} needs a response body; HEAD responses have none`);
+  if (assertion && h.maxBodyBytes === 0) {
+    fail('conflict', at(path, 'maxBodyBytes'), `${path}.maxBodyBytes is 0 but ${path}.${assertion} needs the response body`);
+  }
+  checkLatencyBound(path, h.maxLatencyMs, timeout);
+  if (h.tls !== undefined && target.toLowerCase().startsWith('http:')) {
+    fail('conflict', at(path, 'tls'), `${path}.tls needs an https: target; ${show(target)} is plain http`);
+  }
+  return h;
+}
+
+function checkHeaders(path: string, v: unknown): Record<string, string> {
+  const seen = new Map<string, string>();
+  return Object.fromEntries(
+    entries(path, v, HEADERS.max).map(([name, value]) => {
+      const p = at(path, name);
+      if (!HEADERS.key.test(name)) fail('format', p, `header name ${show(name)} is not a valid HTTP token (RFC 7230)`);
+      const lower = name.toLowerCase();
+      if ((MANAGED_HEADERS as readonly string[]).includes(lower)) fail('conflict', p, `the ${name} header is managed by the prober and cannot be set`);
+      const first = seen.get(lower);
+      if (first !== undefined) fail('conflict', p, `header ${show(name)} repeats ${show(first)}; header names are case-insensitive`);
+      seen.set(lower, name);
+      const headerValue = text(p, value, HEADERS.value);
+      if (!HEADER_VALUE.test(headerValue)) {
+        fail('format', p, `header ${show(name)}: the value must not contain CR, LF, NUL or other control characters (or characters above U+00FF)`);
+      }
+      return [name, headerValue];
+    }),
+  );
+}
+
+function statusMatcher(path: string, v: unknown): StatusMatcher {
+  if (typeof v === 'number') return integer(path, v, STATUS_CODE);
+  if (typeof v !== 'string') fail('type', path, `${path} must be a status code (number) or class ("2xx"), got ${show(v)}`);
+  if (STATUS_CLASS_PATTERN.test(v)) return v as StatusMatcher;
+  const hint = /^[0-9]{3}$/.test(v) ? `; write a status code as a number: ${v}` : '';
+  fail('format', path, `${path} must be a status class 1xx..5xx or a status code, got ${show(v)}${hint}`);
+}
+
+/** RE2 syntax (checks/regex.ts): what RE2 lacks is `unsupported`, what parses nowhere is `format`. */
+function checkRegex(path: string, v: unknown, s: typeof HttpOptionsSchema.properties.bodyRegex): string {
+  const source = text(path, v, s);
+  const problem = regexProblem(source, path);
+  if (problem?.code === 'unsupported') fail('unsupported', path, problem.message);
+  if (problem) fail('format', path, problem.message);
+  return source;
+}
+
+function checkJsonAssertion(path: string, v: unknown): JsonAssertion {
+  return fields(path, object(path, v), JsonAssertionSchema, {
+    path: (p, x, s) => {
+      const jsonPath = text(p, x, s);
+      try {
+        parseJsonPath(jsonPath);
+      } catch (e) {
+        const why = e instanceof JsonPathError ? `${e.message} (at offset ${e.offset})` : 'unparsable';
+        fail('format', p, `${show(jsonPath)} is not a supported JSON path: ${why}`);
+      }
+      return jsonPath;
+    },
+    equals: (p, x) => jsonValue(p, x),
+  });
+}
+
+// ---- tcp -------------------------------------------------------------------------------------
+
+/** The `tcp` section of a spec whose effective timeout is `timeout`. */
+export function checkTcp(path: string, v: unknown, timeout: number): TcpOptions {
+  const t = fields(path, object(path, v), TcpOptionsSchema, {
+    tls: checkTls,
+    send: text,
+    expect: text,
+    maxLatencyMs: integer,
+    maxBodyBytes: integer,
+  });
+  if (t.expect !== undefined && t.maxBodyBytes === 0) {
+    fail('conflict', at(path, 'maxBodyBytes'), `${path}.maxBodyBytes is 0 but ${path}.expect needs bytes from the peer`);
+  }
+  checkLatencyBound(path, t.maxLatencyMs, timeout);
+  return t;
+}

@@ -1,0 +1,67 @@
+// `lookout watch [id]`: live results and verdict changes, as a table or one JSON object per line,
+// until Ctrl-C, --count messages, or a connection lost for good (exit code 1).
+
+import type { Msg } from '@nats-io/transport-node';
+import { checkIdArg, intOpt } from './client-args';
+import type { Ctx } from './client-context';
+import { describeNatsError } from './client-nats';
+import { WatchTable, type WatchEvent } from './format';
+
+export async function watch(ctx: Ctx): Promise<number> {
+  const id = ctx.args.positionals[0] === undefined ? undefined : checkIdArg(ctx.args.positionals[0]);
+  const count = intOpt(ctx.args, 'count', 1, Number.MAX_SAFE_INTEGER);
+  const json = ctx.args.opts.has('json');
+  const nc = await ctx.nc();
+  const table = new WatchTable();
+  let seen = 0;
+  let finish: (code: number) => void = () => {};
+  const done = new Promise<number>((resolve) => (finish = resolve));
+  const onEvent = (kind: WatchEvent['kind']) => (err: Error | null, m: Msg) => {
+    if (err || seen === count) return;
+    let msg: any;
+    try {
+      msg = m.json();
+    } catch {
+      return; // not a Lookout payload
+    }
+    if (msg === null || typeof msg !== 'object') return;
+    seen++;
+    ctx.out(json ? JSON.stringify({ subject: m.subject, ...msg }) : table.row({ kind, msg } as WatchEvent));
+    if (seen === count) finish(0);
+  };
+  const subs = [
+    nc.subscribe(id ? ctx.s.result(id) : ctx.s.resultWildcard(), { callback: onEvent('result') }),
+    nc.subscribe(id ? ctx.s.status(id) : ctx.s.statusWildcard(), { callback: onEvent('status') }),
+  ];
+  await nc.flush();
+  if (!json) ctx.out(table.header());
+  const onSignal = () => finish(0);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const onPipeError = () => finish(0); // e.g. `lookout watch | head`
+  ctx.io.stdout.on('error', onPipeError);
+  let ended = false;
+  void nc.closed().then((err) => {
+    if (!ended) finish(reportLost(ctx, err));
+  });
+  void (async () => {
+    for await (const st of nc.status()) {
+      if (st.type === 'disconnect') ctx.err('disconnected from NATS, reconnecting');
+      else if (st.type === 'reconnect') ctx.err(`reconnected to NATS at ${st.server}`);
+    }
+  })();
+  try {
+    return await done;
+  } finally {
+    ended = true;
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    ctx.io.stdout.off('error', onPipeError);
+    for (const sub of subs) sub.unsubscribe();
+  }
+}
+
+function reportLost(ctx: Ctx, err: Error | void): number {
+  ctx.err(`lost the connection to NATS at ${ctx.settings.natsUrl}${err ? `: ${describeNatsError(err)}` : ''}`);
+  return 1;
+}

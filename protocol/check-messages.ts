@@ -1,0 +1,105 @@
+// What one probe outcome publishes: the verdict step and the wire messages built from it — a
+// result message for every outcome, a status message when the verdict changes (records.ts has
+// the shapes and their public-contract rule). Pure: the check table (check-table.ts) passes the
+// check's verdict state in and stores what comes back.
+//
+//   outcome → verdict policy (verdict.ts) → seq + 1 → result { …, seq, history, skipped }
+//                                         → verdict ≠ last published? → status { from, to, seq }
+//
+// seq counts a check's results per vantage point and continues across handover and restart
+// (check-resume.ts); `skipped` counts the rounds dropped since the previous result and starts
+// again at 0; a status message names the failure only on a change to down.
+
+import type { ProbeOutcome } from '../checks/outcome';
+import type { NormalizedSpec } from '../checks/spec';
+import type { ResultMessage, StatusMessage } from './records';
+import { applyOutcome, type Verdict, type VerdictState } from './verdict';
+
+/** Who publishes: the same for every check of a table. */
+export interface Publisher {
+  nodeId: string;
+  /** Assignment epoch under which the probe ran. */
+  epoch: number;
+  /** This node's rank among the shard's owners. */
+  vantage: number;
+}
+
+/** The probe that produced the outcome: its slot and the instant it started (wall clock, ms). */
+export interface ProbeRun {
+  slot: number;
+  startedAt: number;
+}
+
+/** A check's published state, before or after one outcome. */
+export interface PublishedState {
+  verdict: VerdictState;
+  seq: number;
+  /** The verdict the last status message announced ('unknown' before the first). */
+  published: Verdict | 'unknown';
+  /** Rounds skipped since the previous result. */
+  skipped: number;
+}
+
+export interface OutcomeMessages {
+  next: PublishedState;
+  result: ResultMessage;
+  /** Null when the verdict did not change. */
+  status: StatusMessage | null;
+}
+
+/** Apply one outcome of check `id` (probed with `spec`) to its state, and build what to publish. */
+export function outcomeMessages(id: string, spec: NormalizedSpec, run: ProbeRun, o: ProbeOutcome, state: PublishedState, by: Publisher): OutcomeMessages {
+  const verdict = applyOutcome(spec.policy, state.verdict, o.ok);
+  const seq = state.seq + 1;
+  const at = new Date(run.startedAt).toISOString();
+  const result = resultMessage(id, spec, run, o, verdict, seq, state.skipped, at, by);
+  const changed = verdict.status !== state.published;
+  return {
+    next: { verdict, seq, published: verdict.status, skipped: 0 },
+    result,
+    status: changed ? statusMessage(id, state.published, verdict.status, o, seq, at, by) : null,
+  };
+}
+
+/** `<prefix>.result.<id>`: one per probe. Optional HTTP fields only when the probe measured them. */
+export function resultMessage(id: string, spec: NormalizedSpec, run: ProbeRun, o: ProbeOutcome, verdict: VerdictState, seq: number, skipped: number, at: string, by: Publisher): ResultMessage {
+  return {
+    checkId: id,
+    ok: o.ok,
+    status: verdict.status,
+    latencyMs: o.latencyMs,
+    reason: o.reason,
+    message: o.message,
+    node: by.nodeId,
+    at,
+    epoch: by.epoch,
+    seq,
+    vantage: by.vantage,
+    kind: spec.kind,
+    target: spec.target,
+    slot: run.slot,
+    timings: o.timings,
+    ...(o.httpStatus !== undefined ? { httpStatus: o.httpStatus } : {}),
+    ...(o.bodyBytes !== undefined ? { bodyBytes: o.bodyBytes } : {}),
+    ...(o.truncated !== undefined ? { truncated: o.truncated } : {}),
+    ...(o.redirects !== undefined ? { redirects: o.redirects } : {}),
+    history: verdict.history,
+    skipped,
+  };
+}
+
+/** `<prefix>.status.<id>`: the verdict changed. The probe's reason and message only on a change to down. */
+export function statusMessage(id: string, from: Verdict | 'unknown', to: Verdict, o: ProbeOutcome, seq: number, at: string, by: Publisher): StatusMessage {
+  return {
+    checkId: id,
+    from,
+    to,
+    at,
+    node: by.nodeId,
+    epoch: by.epoch,
+    seq,
+    vantage: by.vantage,
+    reason: to === 'down' ? o.reason : null,
+    message: to === 'down' ? o.message : null,
+  };
+}

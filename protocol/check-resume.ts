@@ -1,0 +1,103 @@
+// How a check gained by this node continues from its last published state: the resume state
+// machine of one check-table entry (check-table.ts). Pure: the table feeds it what happened and
+// carries out the action it names.
+//
+// A new owner must not restart a check's seq or flip its verdict, so before applying its first
+// outcome it looks up the newest message on `<prefix>.result.<id>` (ResumeState, records.ts).
+// Outcomes that finish before the lookup answers are parked and applied in order after it.
+// On a planned move the old owner keeps probing until the handover instant, so the state found
+// at gain time is not the last one: the lookup is repeated at the first probe, when it is.
+//
+// Phases and the legal transitions (anything else leaves the phase as it is):
+//
+//   lookingUp ──answer: a recent state¹, no probe started yet──▶ awaitingFirstProbe   (wait)
+//   lookingUp ──answer: none, overdue², or a probe started────▶ resumed               (apply)
+//   awaitingFirstProbe ──first due slot──▶ lookingUpAgain                            (lookup)
+//   lookingUpAgain ──answer──▶ resumed                                               (apply)
+//
+//   ¹ recent: found, and not overdue.
+//   ² overdue: the last result is older than one interval (+ timeout): the check went unprobed
+//     while it had no owner (a failover), so the table may add one catch-up probe (check-schedule.ts).
+//
+// Deliberate no-ops are named too: `none` for a due slot that needs no lookup (lookingUp,
+// lookingUpAgain, resumed), `ignore` for an answer nobody waits for (awaitingFirstProbe: the first
+// answer was taken; resumed: the state is known — e.g. the answer to a check removed and set again).
+// The verdict is known (outcomes apply at once, nothing parks) only in `resumed`.
+
+import type { NormalizedPolicy } from '../checks/spec';
+import type { ResumeState } from './records';
+import { initialVerdict, type Verdict, type VerdictState } from './verdict';
+
+export const ResumePhase = {
+  /** The lookup issued when the check was gained is out. */
+  lookingUp: 'lookingUp',
+  /** The previous owner was still probing: look the state up again at this node's first probe. */
+  awaitingFirstProbe: 'awaitingFirstProbe',
+  /** That second lookup is out. */
+  lookingUpAgain: 'lookingUpAgain',
+  /** The state is known (found, or a fresh start): outcomes apply directly. */
+  resumed: 'resumed',
+} as const;
+export type ResumePhase = (typeof ResumePhase)[keyof typeof ResumePhase];
+
+export type ResumeInput =
+  /** The check's slot came due (and is still this node's). */
+  | { type: 'due' }
+  /** A lookup answered. `recent`: a state was found and it is not overdue. `probed`: a probe of this check already started here. */
+  | { type: 'answer'; recent: boolean; probed: boolean };
+
+export const ResumeAction = {
+  /** Look the last published state up (again). */
+  lookup: 'lookup',
+  /** Keep the answer aside: the previous owner's last results are not in yet. */
+  wait: 'wait',
+  /** Take the answer: verdict, seq and published status from it (or a fresh start), then apply parked outcomes. */
+  apply: 'apply',
+  /** An answer nobody waits for: dropped. */
+  ignore: 'ignore',
+  /** A due slot that needs no lookup. */
+  none: 'none',
+} as const;
+export type ResumeAction = (typeof ResumeAction)[keyof typeof ResumeAction];
+
+export interface ResumeStep {
+  phase: ResumePhase;
+  action: ResumeAction;
+}
+
+/** One transition of the resume state machine (the table in the opening comment). */
+export function resumeStep(phase: ResumePhase, input: ResumeInput): ResumeStep {
+  switch (input.type) {
+    case 'due':
+      return phase === 'awaitingFirstProbe' ? { phase: 'lookingUpAgain', action: 'lookup' } : { phase, action: 'none' };
+    case 'answer':
+      switch (phase) {
+        case 'lookingUp':
+          return input.recent && !input.probed ? { phase: 'awaitingFirstProbe', action: 'wait' } : { phase: 'resumed', action: 'apply' };
+        case 'lookingUpAgain':
+          return { phase: 'resumed', action: 'apply' };
+        case 'awaitingFirstProbe':
+        case 'resumed':
+          return { phase, action: 'ignore' };
+        default: {
+          const never: never = phase;
+          throw new Error(`unknown resume phase ${String(never)}`);
+        }
+      }
+    default: {
+      const never: never = input;
+      throw new Error(`unknown resume input ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** The last result is older than one interval (+ timeout): the check missed a round while it had no owner. */
+export function isOverdue(state: ResumeState | null, intervalMs: number, timeoutMs: number, now: number): boolean {
+  return state !== null && state.slot + intervalMs + timeoutMs < now;
+}
+
+/** What a check continues from: the found state, or the policy's initial verdict with nothing published. */
+export function continueFrom(state: ResumeState | null, policy: NormalizedPolicy): { verdict: VerdictState; seq: number; published: Verdict | 'unknown' } {
+  if (state) return { verdict: { status: state.status, history: state.history }, seq: state.seq, published: state.status };
+  return { verdict: initialVerdict(policy), seq: 0, published: 'unknown' };
+}

@@ -1,0 +1,89 @@
+// When a check's probes run: slot scheduling and catch-up for the check table (check-table.ts).
+// Pure functions over slots.ts — time and the catch-up pacer come in as arguments.
+//
+// A check's probes sit on its slot grid (slots.ts: every node computes the same slots). This file
+// decides where a check's *next* probe goes:
+//   gained          → the first slot at or after the handover instant `startAt`; when the map
+//                     reached us after that instant and a slot between it and now went unprobed,
+//                     one catch-up probe off the grid instead (if the pacer has room soon enough)
+//   interval change → the new grid's next slot, only if it comes before the pending probe
+//   due             → the following slot (after a catch-up: the grid's slot at least half an
+//                     interval later); slots already passed (a paused process, a stalled event
+//                     loop) are skipped and counted, never fired in a burst
+//   resumed overdue → the last published result is older than one interval (+ timeout): a
+//                     catch-up probe now (check-resume.ts says when the table asks)
+// Catch-up probes are paced node-wide (catch-up-pacer.ts), so a failover of thousands of checks
+// is a steady trickle. A probe *starts* at its slot plus a random jitter (never moved into the slot).
+
+import type { CatchUpPacer } from './catch-up-pacer';
+import { followingSlot, jitterBound, nextSlot } from './slots';
+
+/** Where a check's next probe goes: a slot, and whether it is a catch-up probe off the grid. */
+export interface SlotChoice {
+  slot: number;
+  catchUp: boolean;
+}
+
+/** The slots skipped because they had passed before the due one was handled. */
+export interface SkippedSlots {
+  /** The first passed slot. */
+  slot: number;
+  count: number;
+}
+
+/**
+ * When a catch-up probe runs, or null when it is not worth one: the node-wide pacer's next free
+ * place, if that still comes in the first half of the wait for the regular slot (later, the
+ * regular slot is soon enough). Reserves the place it returns.
+ */
+export function catchUpAt(catchUps: CatchUpPacer, now: number, regularSlot: number, intervalMs: number): number | null {
+  if (regularSlot - now <= intervalMs / 2) return null;
+  if (catchUps.peek(now) > now + (regularSlot - now) / 2) return null;
+  return catchUps.take(now);
+}
+
+/**
+ * The first probe of a check new to the table. `startAt` is the handover instant when the shard
+ * was just gained (else `now`). A shard gained late (the map reached us after a recent handover
+ * instant): the slot between the handover and now had no owner, so catch up instead of waiting.
+ */
+export function firstSlot(id: string, intervalMs: number, now: number, startAt: number, catchUps: CatchUpPacer): SlotChoice {
+  const regular = nextSlot(id, intervalMs, Math.max(now, startAt) - 1);
+  const missed = startAt > now - intervalMs && nextSlot(id, intervalMs, startAt - 1) < now;
+  const catchUp = missed ? catchUpAt(catchUps, now, regular, intervalMs) : null;
+  return { slot: catchUp ?? regular, catchUp: catchUp !== null };
+}
+
+/**
+ * A new interval: the new grid's next slot if it comes before the pending probe's slot, else null
+ * (the pending probe stays; the new interval applies from it on).
+ */
+export function earlierSlot(id: string, intervalMs: number, now: number, pendingSlot: number): number | null {
+  const candidate = nextSlot(id, intervalMs, now - 1);
+  return candidate < pendingSlot ? candidate : null;
+}
+
+/**
+ * The slot after the one that just came due (`slot`, computed with `slotIntervalMs`; the spec now
+ * says `intervalMs`). After a catch-up probe, rejoin the grid at least half an interval later.
+ * If that slot has passed too (`<= now`), move to the first slot after `now` and report the
+ * passed ones as skipped.
+ */
+export function slotAfterDue(
+  id: string,
+  slot: number,
+  slotIntervalMs: number,
+  intervalMs: number,
+  catchUp: boolean,
+  now: number,
+): { slot: number; skipped: SkippedSlots | null } {
+  const next = catchUp ? nextSlot(id, intervalMs, slot + Math.floor(intervalMs / 2)) : followingSlot(id, slot, slotIntervalMs, intervalMs);
+  if (next > now) return { slot: next, skipped: null };
+  const resumeAt = nextSlot(id, intervalMs, now);
+  return { slot: resumeAt, skipped: { slot: next, count: Math.round((resumeAt - next) / intervalMs) } };
+}
+
+/** The instant a probe for `slot` starts: the slot plus a jitter below jitterBound (slots.ts). */
+export function jitteredStart(slot: number, intervalMs: number, jitterMs: number, random: () => number): number {
+  return slot + Math.floor(random() * jitterBound(intervalMs, jitterMs));
+}

@@ -1,0 +1,108 @@
+// Wire and stored records: the shapes Lookout publishes on NATS and keeps in its KV buckets and
+// result stream. One module, so every layer (the pure protocol, the stores in runtime/, the actors,
+// the CLI) reads the same definition. Types only.
+//
+// Public contract (DESIGN.md §2): result and status messages are read by consumers written in any
+// language, so their fields are only ever added, never renamed. The lease and assignment records
+// and heartbeats are read by other nodes, possibly of another version: the same rule applies.
+
+import type { FailureReason, PhaseTimings } from '../checks/outcome';
+import type { CheckKind } from '../checks/spec';
+import type { Verdict } from './verdict';
+
+/** `<prefix>.result.<id>`: one per probe. */
+export interface ResultMessage {
+  checkId: string;
+  /** This probe passed. */
+  ok: boolean;
+  /** The verdict after this probe. */
+  status: Verdict;
+  latencyMs: number;
+  reason: FailureReason | null;
+  message: string | null;
+  node: string;
+  /** ISO-8601 time the probe started. */
+  at: string;
+  /** Assignment epoch under which the probe ran: (epoch, seq) orders a check's messages. */
+  epoch: number;
+  /** Per check (and vantage point), strictly increasing; continues across handover and restart. */
+  seq: number;
+  /** Vantage point: the node's rank among the shard's owners (0 unless the spec asks for replicas > 1). */
+  vantage: number;
+  kind: CheckKind;
+  target: string;
+  /** Slot (ms since the Unix epoch) this probe belongs to; the start is slot + jitter. */
+  slot: number;
+  timings: PhaseTimings;
+  httpStatus?: number;
+  bodyBytes?: number;
+  truncated?: boolean;
+  redirects?: number;
+  /** Recent outcomes, oldest first ('1' pass, '0' fail): the verdict state, for handover. */
+  history: string;
+  /** Rounds skipped since the previous result because a probe was still running. */
+  skipped: number;
+}
+
+/** `<prefix>.status.<id>`: only when the verdict changes ("unknown" before a check's first verdict). */
+export interface StatusMessage {
+  checkId: string;
+  from: Verdict | 'unknown';
+  to: Verdict;
+  at: string;
+  node: string;
+  epoch: number;
+  seq: number;
+  vantage: number;
+  /** Reason of the probe that caused the change (null on a change to up). */
+  reason: FailureReason | null;
+  message: string | null;
+}
+
+/**
+ * What a new owner needs to continue a check: taken from its last published result (the newest
+ * message on `<prefix>.result.<id>` in the result stream).
+ */
+export interface ResumeState {
+  seq: number;
+  status: Verdict;
+  history: string;
+  /** Slot of that result: tells whether the check missed a round while it had no owner. */
+  slot: number;
+}
+
+/** `<prefix>._node.heartbeat`: the membership message every node publishes (failure-detector.ts). */
+export interface Heartbeat {
+  node: string;
+  /** Drawn once per process: tells a node's lives (and two processes sharing a node id) apart. */
+  instance: string;
+  /** Wall-clock start, for display only: no decision reads it. */
+  startedAt: number;
+  incarnation: number;
+  seq: number;
+  version: string;
+  shards: number;
+  checks: number;
+  leaving: boolean;
+}
+
+/** The leader lease as read from its KV key: who holds it, and under which term (lease.ts). */
+export interface LeaseRecord {
+  holder: string;
+  /** Acquisition revision, written by the first renewal (null right after acquisition). */
+  term: number | null;
+}
+
+/** shard index → owner node ids, rank 0 (primary) first. */
+export type ShardMap = string[][];
+
+/** The assignment map as stored in its KV key and announced (assignment-record.ts: fencing). */
+export interface AssignmentRecord {
+  term: number;
+  epoch: number;
+  leader: string;
+  /** Wall-clock ms when the leader issued the map. */
+  at: number;
+  members: string[];
+  shards: ShardMap;
+}

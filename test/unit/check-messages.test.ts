@@ -1,0 +1,49 @@
+// What one probe outcome publishes (protocol/check-messages.ts): the result message with seq + 1,
+// the rounds skipped since the last result, optional HTTP fields only when measured; a status
+// message only when the verdict changes, naming the failure only on a change to down.
+import { normalizeSpec } from '../../checks/spec';
+import { outcomeMessages, type PublishedState } from '../../protocol/check-messages';
+import { failWith, pass } from '../helpers/fake-ports';
+
+const spec = normalizeSpec('api', { kind: 'http', target: 'http://127.0.0.1:1/', intervalMs: 10_000, timeoutMs: 1000, policy: { type: 'consecutive', rise: 1, fall: 2 } });
+const by = { nodeId: 'n1', epoch: 7, vantage: 1 };
+const run = { slot: 1_700_000_000_000, startedAt: 1_700_000_000_042 };
+const at = '2023-11-14T22:13:20.042Z';
+const up = (seq: number, skipped = 0): PublishedState => ({ verdict: { status: 'up', history: '11' }, seq, published: 'up', skipped });
+
+test('a result for every outcome: seq + 1, the verdict after it, who probed when, the skipped rounds', () => {
+  const { next, result, status } = outcomeMessages('api', spec, run, pass(), up(41, 2), by);
+  expect(result).toEqual({
+    checkId: 'api', ok: true, status: 'up', latencyMs: 5, reason: null, message: null, node: 'n1', at, epoch: 7, seq: 42, vantage: 1,
+    kind: 'http', target: 'http://127.0.0.1:1/', slot: run.slot, timings: { total: 5 }, history: '111', skipped: 2,
+  });
+  expect(status).toBeNull(); // still up
+  expect(next).toEqual({ verdict: { status: 'up', history: '111' }, seq: 42, published: 'up', skipped: 0 });
+});
+
+test('optional HTTP fields appear only when the probe measured them', () => {
+  const { result } = outcomeMessages('api', spec, run, { ...pass(), httpStatus: 204, bodyBytes: 0, truncated: false, redirects: 1 }, up(1), by);
+  expect(result).toMatchObject({ httpStatus: 204, bodyBytes: 0, truncated: false, redirects: 1 });
+  const bare = outcomeMessages('api', spec, run, pass(), up(1), by).result;
+  expect(Object.keys(bare).filter((k) => ['httpStatus', 'bodyBytes', 'truncated', 'redirects'].includes(k))).toEqual([]);
+});
+
+test.each([
+  // name, state before, outcome → status message (from, to, reason) or none
+  ['first verdict of a fresh check', { verdict: { status: 'down', history: '' }, seq: 0, published: 'unknown', skipped: 0 }, pass(), ['unknown', 'up', null]],
+  ['one failure under fall 2: no change', up(5), failWith('timeout'), null],
+  ['the second failure: down, with the probe’s reason', { ...up(5), verdict: { status: 'up', history: '110' } }, failWith('timeout'), ['up', 'down', 'timeout']],
+  ['back up: the change names no failure', { verdict: { status: 'down', history: '00' }, seq: 9, published: 'down', skipped: 0 }, pass(), ['down', 'up', null]],
+] as const)('%s', (_name, before, outcome, want) => {
+  const { next, status } = outcomeMessages('api', spec, run, outcome, before as PublishedState, by);
+  expect(next.published).toBe(next.verdict.status);
+  if (want === null) {
+    expect(status).toBeNull();
+    return;
+  }
+  const [from, to, reason] = want;
+  expect(status).toEqual({
+    checkId: 'api', from, to, at, node: 'n1', epoch: 7, seq: before.seq + 1, vantage: 1,
+    reason, message: reason === null ? null : `failed: ${reason}`,
+  });
+});

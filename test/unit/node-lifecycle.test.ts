@@ -1,0 +1,118 @@
+// The node's lifecycle machine under a manual clock: a leave that waits for a map without this
+// node and then for its handover instant; a leave with nobody to hand over to; a leave that times
+// out; a duplicate node id that stops without leaving. The host records what the machine tells
+// the node (LEAVING, and its final output: why the node stops) and when.
+import pino from 'pino';
+import { lifecycleMachine, type LifecycleOutput } from '../../actors/node-lifecycle';
+import type { Slot } from '../../protocol/assignment-record';
+import { emptyView, type ClusterView } from '../../protocol/cluster-view';
+import type { AssignmentRecord } from '../../protocol/records';
+import { ManualClock } from '../../runtime/clock';
+import { host, type Hosted } from '../helpers/actor-host';
+
+const LEAVE_TIMEOUT_MS = 5000;
+const HANDOVER_MS = 2000;
+
+type Told = { type: 'LEAVING' } | { type: 'xstate.done.actor.child'; output: LifecycleOutput };
+
+const record = (at: number): AssignmentRecord => ({ term: 3, epoch: 9, leader: 'b', at, members: ['a', 'b'], shards: [['a'], ['b']] });
+const view = (live: string[], assignment: AssignmentRecord | null): ClusterView => ({ ...emptyView('a'), live, assignment });
+const assigned = (at: number, slots: Slot[]) => ({ type: 'ASSIGNED', record: record(at), slots });
+
+function start(initial: ClusterView) {
+  const clock = new ManualClock();
+  const lines: any[] = [];
+  const log = pino({ level: 'debug' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+  const t0 = clock.monotonic();
+  const lc: Hosted<Told> = host<Told>(lifecycleMachine, { log, clock, view: initial, leaveTimeoutMs: LEAVE_TIMEOUT_MS, handoverMs: HANDOVER_MS }, clock);
+  /** What the machine told the node, as "type@ms since start" (the final output as "stop:<reason>"). */
+  const told = () => lc.events.map((e) => `${e.type === 'LEAVING' ? 'LEAVING' : `stop:${(e as any).output.reason}`}@${e.at - t0}`);
+  const msgs = () => lines.map((l) => l.msg);
+  return { clock, lc, lines, told, msgs };
+}
+
+const ours: Slot[] = [{ shard: 0, rank: 0 }];
+
+test('leave with a handover map: stops at the map’s handover instant, not when the map arrives', () => {
+  const { clock, lc, lines, told, msgs } = start(view(['a', 'b'], record(0)));
+  clock.advance(1000);
+  expect(told()).toEqual([]); // active: nothing until SHUTDOWN
+  lc.send({ type: 'SHUTDOWN' });
+  expect(told()).toEqual(['LEAVING@1000']);
+  expect(lines.at(-1)).toMatchObject({ level: 30, msg: 'leaving: handing shards over before stopping', leaveTimeoutMs: LEAVE_TIMEOUT_MS });
+
+  // A map that still gives us a slot is not the handover map; a second SHUTDOWN changes nothing.
+  clock.advance(500);
+  lc.send(assigned(clock.now(), ours));
+  lc.send({ type: 'SHUTDOWN' });
+  expect(told()).toEqual(['LEAVING@1000']);
+
+  // The map without us, issued 300 ms ago: the cluster takes over at its at + HANDOVER_MS.
+  clock.advance(500);
+  const at = clock.now() - 300;
+  lc.send(assigned(at, []));
+  expect(lines.at(-1)).toMatchObject({ msg: 'handover map received', handoverAt: new Date(at + HANDOVER_MS).toISOString() });
+  // Once handing over, a view that says we are alone does not cut the handover short.
+  lc.send({ type: 'VIEW', view: view(['a'], record(at)) });
+  clock.advance(HANDOVER_MS - 300 - 1);
+  expect(told()).toEqual(['LEAVING@1000']);
+  clock.advance(1);
+  expect(told()).toEqual(['LEAVING@1000', `stop:shutdown@${2000 + HANDOVER_MS - 300}`]);
+  expect(msgs()).toEqual(['leaving: handing shards over before stopping', 'handover map received']);
+});
+
+test.each([
+  ['alone (no other live member)', view(['a'], record(0))],
+  ['unassigned (no map followed yet)', view(['a', 'b'], null)],
+])('leave %s: stops at once, after announcing the leave', (_name, initial) => {
+  const { clock, lc, told, msgs } = start(initial);
+  clock.advance(100);
+  lc.send({ type: 'SHUTDOWN' });
+  expect(told()).toEqual(['LEAVING@100', 'stop:shutdown@100']);
+  expect(msgs()).toEqual(['leaving: handing shards over before stopping']);
+});
+
+test('leave while the others go: a view without another live member stops the wait for a map', () => {
+  const { clock, lc, told } = start(view(['a', 'b'], record(0)));
+  lc.send({ type: 'SHUTDOWN' });
+  clock.advance(700);
+  lc.send({ type: 'VIEW', view: view(['a', 'b', 'c'], record(0)) });
+  expect(told()).toEqual(['LEAVING@0']);
+  lc.send({ type: 'VIEW', view: view(['a'], record(0)) });
+  expect(told()).toEqual(['LEAVING@0', 'stop:shutdown@700']);
+});
+
+test('leave timeout: no map without this node within leaveTimeoutMs, the node stops anyway (warned)', () => {
+  const { clock, lc, lines, told } = start(view(['a', 'b'], record(0)));
+  lc.send({ type: 'SHUTDOWN' });
+  for (let t = 1000; t < LEAVE_TIMEOUT_MS; t += 1000) {
+    clock.advance(1000);
+    lc.send(assigned(clock.now(), ours)); // maps keep coming, each still with a slot of ours
+  }
+  clock.advance(999);
+  expect(told()).toEqual(['LEAVING@0']);
+  clock.advance(1);
+  expect(told()).toEqual(['LEAVING@0', `stop:shutdown@${LEAVE_TIMEOUT_MS}`]);
+  expect(lines.at(-1)).toMatchObject({ level: 40, msg: 'leave timeout: stopping without a handover map' });
+  expect(clock.pending).toBe(0);
+});
+
+test('a duplicate node id stops at once and skips the leave: no LEAVING, no leave log', () => {
+  const { clock, lc, told, msgs } = start(view(['a', 'b'], record(0)));
+  clock.advance(250);
+  lc.send({ type: 'DUPLICATE' });
+  expect(told()).toEqual(['stop:duplicate_node_id@250']);
+  expect(msgs()).toEqual([]);
+  lc.send({ type: 'SHUTDOWN' }); // the machine is done: nothing more
+  expect(told()).toEqual(['stop:duplicate_node_id@250']);
+});
+
+test('a duplicate node id found while leaving stops at once, without waiting for the handover instant', () => {
+  const { clock, lc, told } = start(view(['a', 'b'], record(0)));
+  lc.send({ type: 'SHUTDOWN' });
+  lc.send(assigned(clock.now(), []));
+  clock.advance(HANDOVER_MS / 2);
+  lc.send({ type: 'DUPLICATE' });
+  expect(told()).toEqual(['LEAVING@0', `stop:duplicate_node_id@${HANDOVER_MS / 2}`]);
+  expect(clock.pending).toBe(0);
+});
