@@ -10,15 +10,29 @@
 //   waiting  — coalescing membership changes
 //   writing  — compute and write the map (skipped when nothing changed under the same term)
 //   idle     — the map matches the membership view
-//   retrying — a write failed (not a conflict): try again shortly
+//   retrying — the store failed (StorageUnavailable): read again after ASSIGN_RETRY_MS
+//   fenced   — NotLeader: this node's lease ran out, or a newer term's map is stored. Nothing is
+//              written and nothing retried; the leader actor steps down and the node stops this
+//              actor. A renewal told by LEASE after a lapsed lease (the lease outlived a slow
+//              write) lets it load and write again.
+// A write that loses the compare-and-set (CasConflict) re-reads the map: loading.
 
 import { assign, fromPromise, setup } from 'xstate';
 import { assignShards } from '../protocol/assignment';
 import { minimalMoves, movedSlots, shardsPerNode } from '../protocol/assignment-moves';
+import { ErrorCode, errorCode, hasCode, NotLeader } from '../protocol/errors';
 import type { AssignmentRecord } from '../protocol/records';
 import type { Clock } from '../runtime/clock';
-import { isCasConflict, type AssignmentStore, type Versioned } from '../runtime/cluster-store';
+import type { AssignmentStore, Versioned } from '../runtime/cluster-store';
 import type { Logger } from '../runtime/logger';
+
+/**
+ * Wait after a failed read or write of the map (the store is unreachable or slow), before reading
+ * it again. The pace of the NATS client's own reconnect attempts (runtime/nats.ts NATS_RETRY_MS):
+ * a retry cannot succeed before the connection is back, and the map should follow within one
+ * attempt once it is. The retries end with the lease: past it the write is fenced (NotLeader).
+ */
+export const ASSIGN_RETRY_MS = 500;
 
 export interface AssignerInput {
   term: number;
@@ -47,6 +61,8 @@ export type AssignerEvent = { type: 'MEMBERS'; live: string[] } | { type: 'LEASE
 
 interface AssignerContext extends AssignerInput {
   stored: Versioned<AssignmentRecord> | null;
+  /** Why the last write was refused (NotLeader), while fenced. */
+  fencedBy: NotLeader['reason'] | null;
   /** Monotonic time of the first change not yet written (bounds the coalescing delay). */
   pendingSince: number | null;
 }
@@ -62,12 +78,13 @@ const writeMap = fromPromise<Versioned<AssignmentRecord> | null, { ctx: Assigner
   const shards = assignShards(live, prev.record?.shards ?? null, ctx.shardCount, ctx.vantagePoints);
   const unchanged = prev.record !== null && prev.record.term === ctx.term && sameMembers(prev.record.members, live) && movedSlots(prev.record.shards, shards) === 0;
   if (unchanged) return null;
-  if (ctx.clock.monotonic() >= ctx.leaseValidUntil) throw new Error('lease expired before the write');
+  if (ctx.clock.monotonic() >= ctx.leaseValidUntil) throw new NotLeader(ctx.term, 'lease_expired', 'the lease ran out before the write');
+  if (prev.record !== null && prev.record.term > ctx.term) throw new NotLeader(ctx.term, 'newer_term', `the stored map is from term ${prev.record.term}`);
   const record: AssignmentRecord = { term: ctx.term, epoch: (prev.record?.epoch ?? 0) + 1, leader: ctx.node, at: ctx.clock.now(), members: live, shards };
   const revision = await ctx.store.write(record, prev.revision);
   const moved = movedSlots(prev.record?.shards ?? null, shards);
   const minimal = minimalMoves(prev.record?.shards ?? null, live, ctx.shardCount, ctx.vantagePoints);
-  ctx.log.info({ term: ctx.term, epoch: record.epoch, members: live, moved, minimal }, 'assignment written');
+  ctx.log.info({ event: 'assignment_written', term: ctx.term, epoch: record.epoch, members: live, moved, minimal }, 'assignment written');
   ctx.announce({ term: ctx.term, epoch: record.epoch, leader: ctx.node, at: new Date(record.at).toISOString(), members: live, moved, minimalMoves: minimal, shardsPerNode: shardsPerNode(shards) });
   return { revision, record };
 });
@@ -91,8 +108,11 @@ export const assignerMachine = setup({
   },
   guards: {
     changed: ({ context, event }) => event.type === 'MEMBERS' && !sameMembers([...event.live].sort(), context.live),
+    /** Fenced by a lapsed lease, and this LEASE says it was renewed. */
+    renewed: ({ context, event }) => context.fencedBy === 'lease_expired' && event.type === 'LEASE' && event.validUntil > context.clock.monotonic(),
   },
   delays: {
+    retry: ASSIGN_RETRY_MS,
     quiet: ({ context }) => {
       const now = context.clock.monotonic();
       const bound = (context.pendingSince ?? now) + context.maxDelayMs - now;
@@ -104,7 +124,7 @@ export const assignerMachine = setup({
   },
 }).createMachine({
   id: 'assigner',
-  context: ({ input }) => ({ ...input, live: [...input.live].sort(), log: input.log.child({ actor: 'assigner' }), stored: null, pendingSince: null }),
+  context: ({ input }) => ({ ...input, live: [...input.live].sort(), log: input.log.child({ actor: 'assigner' }), stored: null, fencedBy: null, pendingSince: null }),
   initial: 'loading',
   on: { LEASE: { actions: 'noteLease' } },
   states: {
@@ -113,7 +133,11 @@ export const assignerMachine = setup({
         src: 'load',
         input: ({ context }) => context.store,
         onDone: { target: 'waiting', actions: assign({ stored: ({ event }) => event.output }) },
-        onError: { target: 'retrying', actions: ({ context, event }) => context.log.warn({ err: event.error }, 'cannot read the assignment') },
+        onError: {
+          target: 'retrying',
+          actions: ({ context, event }) =>
+            context.log.warn({ event: 'assignment_read_failed', code: errorCode(event.error), err: event.error, retryMs: ASSIGN_RETRY_MS }, 'cannot read the assignment'),
+        },
       },
       on: { MEMBERS: { actions: 'noteMembers' } },
     },
@@ -136,11 +160,25 @@ export const assignerMachine = setup({
         },
         onError: [
           {
-            guard: ({ event }) => isCasConflict(event.error),
+            guard: ({ event }) => hasCode(event.error, ErrorCode.cas_conflict),
             target: 'loading',
-            actions: ({ context }) => context.log.warn('assignment changed under us; re-reading'),
+            actions: ({ context }) =>
+              context.log.warn({ event: 'assignment_conflict', code: ErrorCode.cas_conflict, revision: context.stored?.revision }, 'assignment changed under us; re-reading'),
           },
-          { target: 'retrying', actions: ({ context, event }) => context.log.warn({ err: event.error }, 'assignment write failed') },
+          {
+            guard: ({ event }) => hasCode(event.error, ErrorCode.not_leader),
+            target: 'fenced',
+            actions: [
+              assign({ fencedBy: ({ event }) => (event.error as NotLeader).reason }),
+              ({ context, event }) =>
+                context.log.warn({ event: 'assignment_fenced', code: ErrorCode.not_leader, term: context.term, reason: (event.error as NotLeader).reason }, 'assignment not written: no longer leader'),
+            ],
+          },
+          {
+            target: 'retrying',
+            actions: ({ context, event }) =>
+              context.log.warn({ event: 'assignment_write_failed', code: errorCode(event.error), err: event.error, retryMs: ASSIGN_RETRY_MS }, 'assignment write failed'),
+          },
         ],
       },
       on: { MEMBERS: { actions: 'noteMembers' } },
@@ -150,8 +188,14 @@ export const assignerMachine = setup({
       on: { MEMBERS: { guard: 'changed', target: 'waiting', actions: 'noteMembers' } },
     },
     retrying: {
-      after: { 500: 'loading' },
+      after: { retry: 'loading' },
       on: { MEMBERS: { actions: 'noteMembers' } },
+    },
+    fenced: {
+      on: {
+        LEASE: [{ guard: 'renewed', target: 'loading', actions: ['noteLease', assign({ fencedBy: null })] }, { actions: 'noteLease' }],
+        MEMBERS: { actions: 'noteMembers' },
+      },
     },
   },
 });

@@ -5,6 +5,7 @@
 
 import { fromCallback } from 'xstate';
 import { judgeMap, slotsOf, type Slot } from '../protocol/assignment-record';
+import { errorCode } from '../protocol/errors';
 import type { AssignmentRecord } from '../protocol/records';
 import type { Clock, TimerHandle } from '../runtime/clock';
 import type { AssignmentStore, Versioned } from '../runtime/cluster-store';
@@ -20,6 +21,18 @@ export interface FollowerInput {
 }
 
 export type FollowerEvent = { type: 'TERM_SEEN'; term: number };
+
+/** Floor of the re-read period (1 s), for short leases (the test profile's is 1.2 s). */
+export const ASSIGNMENT_REREAD_MIN_MS = 1_000;
+
+/**
+ * The re-read period: one lease (LOOKOUT_LEASE_MS), at least ASSIGNMENT_REREAD_MIN_MS. The re-read
+ * only backs up the watch (one lost across a reconnect), so a map the watch missed is followed
+ * within one lease, the time a change of leader takes anyway, at one KV read per lease per node.
+ */
+export function assignmentRereadMs(leaseMs: number): number {
+  return Math.max(ASSIGNMENT_REREAD_MIN_MS, leaseMs);
+}
 
 export interface Assigned {
   type: 'ASSIGNED';
@@ -41,37 +54,37 @@ export const assignmentFollower = fromCallback<FollowerEvent, FollowerInput>(({ 
     if (!rec) return;
     const verdict = judgeMap(current, maxTerm, rec);
     if (verdict === 'stale_term') {
-      log.warn({ term: rec.term, epoch: rec.epoch, leader: rec.leader, maxTerm }, 'ignoring an assignment from an older term');
+      log.warn({ event: 'assignment_stale_term', term: rec.term, epoch: rec.epoch, leader: rec.leader, maxTerm }, 'ignoring an assignment from an older term');
       return;
     }
     if (verdict === 'not_newer') return;
     current = rec;
     maxTerm = Math.max(maxTerm, rec.term);
     const slots = slotsOf(rec, node);
-    log.info({ term: rec.term, epoch: rec.epoch, leader: rec.leader, slots: slots.length, members: rec.members.length }, 'following assignment');
+    log.info({ event: 'assignment_followed', term: rec.term, epoch: rec.epoch, leader: rec.leader, slots: slots.length, members: rec.members.length }, 'following assignment');
     sendBack({ type: 'ASSIGNED', record: rec, slots } satisfies Assigned);
   };
 
   const reread = () => {
-    store.read().then(consider, (err: unknown) => log.debug({ err }, 'assignment re-read failed'));
+    store.read().then(consider, (err: unknown) => log.debug({ event: 'assignment_reread_failed', code: errorCode(err), err }, 'assignment re-read failed'));
     if (!stopped) timer = clock.setTimeout(reread, input.rereadMs);
   };
 
   store
-    .watch(consider, (err) => log.warn({ err }, 'assignment watch ended'))
+    .watch(consider, (err) => log.warn({ event: 'assignment_watch_ended', code: errorCode(err), err }, 'assignment watch ended'))
     .then(
       (stop) => {
         if (stopped) stop();
         else stopWatch = stop;
       },
-      (err: unknown) => log.warn({ err }, 'cannot watch the assignment; relying on re-reads'),
+      (err: unknown) => log.warn({ event: 'assignment_watch_failed', code: errorCode(err), err }, 'cannot watch the assignment; relying on re-reads'),
     );
   timer = clock.setTimeout(reread, input.rereadMs);
 
   receive((e) => {
     if (e.type === 'TERM_SEEN' && e.term > maxTerm) {
       maxTerm = e.term;
-      log.info({ term: e.term }, 'newer leader term seen');
+      log.info({ event: 'leader_term_seen', term: e.term }, 'newer leader term seen');
     }
   });
 

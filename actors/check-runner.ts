@@ -48,7 +48,7 @@ export interface RunnerPorts {
 
 export interface RunnerInput {
   shard: number;
-  /** This node's rank among the shard's owners (its vantage point). */
+  /** This node's rank among the shard's owners (0: the primary). */
   rank: number;
   gen: number;
   epoch: number;
@@ -94,8 +94,8 @@ function carryOut(ctx: RunnerContext, directives: Directive[]): void {
         ports.queue.delete(d.id);
         break;
       case 'resume':
-        ports.history.last(d.id, d.vantage, (err, state) => {
-          if (err) ctx.log.warn({ check: d.id, err }, 'could not read last result; starting the check fresh');
+        ports.history.last(d.id, d.rank, (err, state) => {
+          if (err) ctx.log.warn({ event: 'check_resume_failed', check: d.id, err }, 'could not read last result; starting the check fresh');
           ctx.send({ type: 'RESUMED', id: d.id, state });
         });
         break;
@@ -131,11 +131,11 @@ function carryOut(ctx: RunnerContext, directives: Directive[]): void {
         ports.publish(ports.subjects.status(d.msg.checkId), d.msg);
         ports.metrics.published.inc({ type: 'status' });
         ports.metrics.transitions.inc({ to: d.msg.to });
-        ctx.log.info({ check: d.msg.checkId, from: d.msg.from, to: d.msg.to, reason: d.msg.reason, seq: d.msg.seq, epoch: d.msg.epoch }, 'verdict changed');
+        ctx.log.info({ event: 'verdict_changed', check: d.msg.checkId, from: d.msg.from, to: d.msg.to, reason: d.msg.reason, seq: d.msg.seq, epoch: d.msg.epoch }, 'verdict changed');
         break;
       case 'skipped':
         ports.metrics.skippedRounds.inc(d.count);
-        ctx.log.debug({ check: d.id, slot: d.slot, count: d.count }, 'rounds skipped (previous probe still running, or the process fell behind)');
+        ctx.log.debug({ event: 'rounds_skipped', check: d.id, slot: d.slot, count: d.count }, 'rounds skipped (previous probe still running, or the process fell behind)');
         break;
       default: {
         const never: never = d;
@@ -173,7 +173,7 @@ export const checkRunnerMachine = setup({
       const now = context.ports.clock.now();
       for (const spec of context.initial.splice(0)) carryOut(context, context.table.set(spec, now, context.startAt));
       context.ports.metrics.addChecks(context.table.size);
-      context.log.debug({ checks: context.table.size }, 'runner started');
+      context.log.debug({ event: 'runner_started', checks: context.table.size }, 'runner started');
     },
     apply: ({ context, event }) => {
       const { table, ports } = context;
@@ -214,15 +214,15 @@ export const checkRunnerMachine = setup({
       const n = context.table.startsSince(event.handoverAt);
       if (n === 0) return;
       context.ports.metrics.duplicateRuns.inc(n);
-      context.log.warn({ probes: n, since: new Date(event.handoverAt).toISOString() }, 'ran probes for a shard already given to another node');
+      context.log.warn({ event: 'handover_late_probes', probes: n, since: new Date(event.handoverAt).toISOString() }, 'ran probes for a shard already given to another node');
     },
     stopScheduling: ({ context }) => {
       context.ports.metrics.addChecks(-context.table.size);
       carryOut(context, context.table.clear());
-      context.log.debug({ checks: context.table.size, inFlight: context.aborts.size }, 'runner draining');
+      context.log.debug({ event: 'runner_draining', checks: context.table.size, inFlight: context.aborts.size }, 'runner draining');
     },
     abandon: ({ context }) => {
-      if (context.aborts.size > 0) context.log.warn({ abandoned: context.aborts.size }, 'grace period over: abandoning in-flight probes');
+      if (context.aborts.size > 0) context.log.warn({ event: 'probes_abandoned', abandoned: context.aborts.size }, 'grace period over: abandoning in-flight probes');
       for (const ac of context.aborts.values()) ac.abort();
     },
   },
@@ -239,7 +239,7 @@ export const checkRunnerMachine = setup({
   id: 'checkRunner',
   context: ({ input, self }) => {
     const { ports } = input;
-    const table = new CheckTable({ nodeId: ports.nodeId, vantage: input.rank, jitterMs: ports.jitterMs, random: ports.random, catchUps: ports.catchUps });
+    const table = new CheckTable({ nodeId: ports.nodeId, rank: input.rank, jitterMs: ports.jitterMs, random: ports.random, catchUps: ports.catchUps });
     table.epoch = input.epoch;
     const send = (e: RunnerEvent) => {
       if (self.getSnapshot().status === 'active') self.send(e);
@@ -270,7 +270,7 @@ export const checkRunnerMachine = setup({
       },
     },
     handingOver: {
-      entry: ({ context }) => context.log.debug({ at: context.table.stopAt }, 'handing over'),
+      entry: ({ context }) => context.log.debug({ event: 'runner_handing_over', at: context.table.stopAt }, 'handing over'),
       // Done when every slot before the handover instant has started — judged by the slots, not by
       // a timer at the instant: a slot due just before it may fire late (jitter, a busy loop).
       always: { guard: 'handedOver', target: 'draining' },
@@ -295,7 +295,7 @@ export const checkRunnerMachine = setup({
     },
     stopped: {
       type: 'final',
-      entry: ({ context }) => context.log.debug('runner stopped'),
+      entry: ({ context }) => context.log.debug({ event: 'runner_stopped' }, 'runner stopped'),
     },
   },
 });

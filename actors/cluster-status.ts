@@ -51,6 +51,6 @@ export const clusterStatusResponder = fromCallback<StatusEvent, StatusInput>(({ 
   });
   return bus.subscribe(s.clusterStatus(), (m) => m.respond(clusterStatus(view)), {
     queue: clusterStatusQueue(s),
-    onError: (err) => log.warn({ err }, 'cluster.status subscription error'),
+    onError: (err) => log.warn({ event: 'cluster_status_subscription_failed', err }, 'cluster.status subscription error'),
   });
 });

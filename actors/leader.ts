@@ -20,10 +20,11 @@
 // assigner, told by message, writes no map after it.
 
 import { assign, fromPromise, sendParent, setup } from 'xstate';
+import { ErrorCode, errorCode, hasCode } from '../protocol/errors';
 import { followerMove, leaseEndsAt, leaseLeft, observe, renewDelay, type LeaseConfig, type LeaseView } from '../protocol/lease';
 import type { LeaseRecord } from '../protocol/records';
 import type { Clock } from '../runtime/clock';
-import { isCasConflict, type LeaseStore, type Versioned } from '../runtime/cluster-store';
+import type { LeaseStore, Versioned } from '../runtime/cluster-store';
 import type { Logger } from '../runtime/logger';
 
 export interface LeaderInput {
@@ -52,6 +53,13 @@ interface LeaderContext extends LeaderInput {
   lastWriteAt: number;
   stepDownReason: string;
 }
+
+/**
+ * Floor of the wait before a renewal. After a failed renewal renewDelay() is 0 (the renewal is
+ * overdue): the next attempt goes at once, but not in a busy loop of 0 ms timers while the store
+ * fails fast (≤ 100 attempts a second, each far shorter than any lease).
+ */
+export const MIN_RENEW_DELAY_MS = 10;
 
 interface WriteResult {
   revision: number;
@@ -84,7 +92,7 @@ export const leaderMachine = setup({
   },
   actions: {
     stepDown: assign(({ context }, params: { reason: string }) => {
-      context.log.warn({ term: context.term, reason: params.reason }, 'no longer leader');
+      context.log.warn({ event: 'leader_stepped_down', term: context.term, reason: params.reason }, 'no longer leader');
       context.announce({ event: 'stepped_down', node: context.node, term: context.term, reason: params.reason });
       return { stepDownReason: params.reason, view: null };
     }),
@@ -92,12 +100,12 @@ export const leaderMachine = setup({
   },
   guards: {
     mayAcquire: ({ context }) => followerMove(context.view, context.clock.monotonic(), context.cfg).type !== 'wait',
-    conflict: ({ event }) => isCasConflict((event as { error?: unknown }).error),
+    conflict: ({ event }) => hasCode((event as { error?: unknown }).error, ErrorCode.cas_conflict),
     leaseGone: ({ context }) => leaseLeft(context.lastWriteAt, context.clock.monotonic(), context.cfg) <= 0,
   },
   delays: {
     poll: ({ context }) => context.cfg.pollMs,
-    renewDelay: ({ context }) => Math.max(10, renewDelay(context.lastWriteAt, context.clock.monotonic(), context.cfg)),
+    renewDelay: ({ context }) => Math.max(MIN_RENEW_DELAY_MS, renewDelay(context.lastWriteAt, context.clock.monotonic(), context.cfg)),
     leaseLeft: ({ context }) => Math.max(0, leaseLeft(context.lastWriteAt, context.clock.monotonic(), context.cfg)),
   },
 }).createMachine({
@@ -124,7 +132,7 @@ export const leaderMachine = setup({
             },
             onError: {
               target: 'waiting',
-              actions: ({ context, event }) => context.log.warn({ err: event.error }, 'cannot read the lease'),
+              actions: ({ context, event }) => context.log.warn({ event: 'lease_read_failed', code: errorCode(event.error), err: event.error }, 'cannot read the lease'),
             },
           },
         },
@@ -145,9 +153,9 @@ export const leaderMachine = setup({
             onError: {
               target: 'waiting',
               actions: ({ context, event }) =>
-                isCasConflict(event.error)
-                  ? context.log.info({ revision: context.view?.revision }, 'lost the lease race')
-                  : context.log.warn({ err: event.error }, 'lease write failed'),
+                hasCode(event.error, ErrorCode.cas_conflict)
+                  ? context.log.info({ event: 'lease_race_lost', code: ErrorCode.cas_conflict, revision: context.view?.revision }, 'lost the lease race')
+                  : context.log.warn({ event: 'lease_write_failed', code: errorCode(event.error), err: event.error }, 'lease write failed'),
             },
           },
         },
@@ -156,7 +164,7 @@ export const leaderMachine = setup({
     leading: {
       entry: [
         ({ context }) => {
-          context.log.info({ term: context.term }, 'elected leader');
+          context.log.info({ event: 'leader_elected', term: context.term }, 'elected leader');
           context.announce({ event: 'elected', node: context.node, term: context.term });
         },
         sendParent(({ context }): LeaderOutput => ({ type: 'ELECTED', term: context.term, validUntil: leaseEndsAt(context.lastWriteAt, context.cfg) })),
@@ -187,7 +195,10 @@ export const leaderMachine = setup({
             },
             onError: [
               { guard: 'conflict', target: '#leader.follower', actions: [{ type: 'stepDown', params: { reason: 'lease taken by another node' } }, 'tellParentDeposed'] },
-              { target: 'holding', actions: ({ context, event }) => context.log.warn({ err: event.error }, 'lease renewal failed; retrying') },
+              {
+                target: 'holding',
+                actions: ({ context, event }) => context.log.warn({ event: 'lease_renew_failed', code: errorCode(event.error), err: event.error }, 'lease renewal failed; retrying'),
+              },
             ],
           },
           after: {

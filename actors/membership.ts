@@ -57,7 +57,12 @@ export interface DuplicateFound {
   other: string;
 }
 
-/** Dead and left members are forgotten after this long. */
+/**
+ * Dead and left members are forgotten after this long (10 min). Long enough that `lookout cluster`
+ * still shows a node that just died or left while an operator looks into it; short enough that a
+ * cluster whose nodes are replaced over months does not carry every one it ever had. Forgetting
+ * changes no assignment (the leader stopped assigning to the member when it died or left).
+ */
 export const FORGET_AFTER_MS = 10 * 60_000;
 
 /** Public event name of a member change (`<prefix>.cluster.member.<event>`). */
@@ -80,7 +85,7 @@ export const membership = fromCallback<MembershipEvent, MembershipInput>(({ inpu
   const report = (changes: MemberChange[], always = false) => {
     if (changes.length === 0 && !always) return;
     for (const c of changes) {
-      const fields = { member: c.node, from: c.from, to: c.to, incarnation: c.incarnation };
+      const fields = { event: `member_${memberEvent(c)}`, member: c.node, from: c.from, to: c.to, incarnation: c.incarnation };
       if (c.to === 'alive' && c.from === 'new') log.info(fields, 'member joined');
       else if (c.to === 'suspect' || c.to === 'dead') log.warn(fields, `member ${c.to}`);
       else log.info(fields, `member ${c.to}`);
@@ -124,7 +129,7 @@ export const membership = fromCallback<MembershipEvent, MembershipInput>(({ inpu
   const unsubs = [
     bus.subscribe(s.internal('heartbeat'), (m) => {
       const hb = parseHeartbeat(m.json());
-      if (!hb) return void log.debug({ subject: m.subject, bytes: m.data.length }, 'malformed heartbeat ignored');
+      if (!hb) return void log.debug({ event: 'heartbeat_malformed', subject: m.subject, bytes: m.data.length }, 'malformed heartbeat ignored');
       if (hb.node === node) {
         if (hb.instance !== instance) sharedId(hb.instance, 'heartbeat');
         return;
@@ -136,7 +141,7 @@ export const membership = fromCallback<MembershipEvent, MembershipInput>(({ inpu
       if (typeof msg !== 'object' || msg === null) return;
       if (msg.node !== node || leaving || duplicate || typeof msg.incarnation !== 'number' || msg.incarnation < incarnation) return;
       incarnation = msg.incarnation + 1;
-      log.warn({ by: msg.by, incarnation }, 'suspected by a peer: refuting with a higher incarnation');
+      log.warn({ event: 'suspicion_refuted', by: msg.by, incarnation }, 'suspected by a peer: refuting with a higher incarnation');
       beat();
     }),
     answerClaims(bus, s, node, instance, (other) => log.warn({ event: 'node_id_claimed', other }, `another process tried to start with node id ${node}; told it the id is taken`)),
@@ -146,7 +151,7 @@ export const membership = fromCallback<MembershipEvent, MembershipInput>(({ inpu
     switch (e.type) {
       case 'LEAVE':
         leaving = true;
-        log.info('announcing graceful leave');
+        log.info({ event: 'member_leave_announced' }, 'announcing graceful leave');
         beat();
         break;
       case 'SEED':
@@ -162,7 +167,7 @@ export const membership = fromCallback<MembershipEvent, MembershipInput>(({ inpu
     }
   });
 
-  log.info({ instance, heartbeatMs: input.heartbeatMs, suspectAfterMs: input.suspectAfterMs, deadAfterMs: input.deadAfterMs }, 'membership started');
+  log.info({ event: 'membership_started', instance, heartbeatMs: input.heartbeatMs, suspectAfterMs: input.suspectAfterMs, deadAfterMs: input.deadAfterMs }, 'membership started');
   tick();
   return () => {
     if (timer !== null) clock.clearTimeout(timer);

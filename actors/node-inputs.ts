@@ -15,7 +15,7 @@ import type { Logger } from '../runtime/logger';
 import type { SpecFeedSource } from '../runtime/spec-watch';
 import type { SpecStore } from '../runtime/store';
 import { assignerMachine, type AssignerInput } from './assigner';
-import { assignmentFollower, type Assigned, type FollowerInput } from './assignment-follower';
+import { assignmentFollower, assignmentRereadMs, type Assigned, type FollowerInput } from './assignment-follower';
 import type { RunnerPorts } from './check-runner';
 import { clusterStatusResponder, type StatusInput } from './cluster-status';
 import { leaderMachine, type LeaderInput, type LeaderOutput } from './leader';
@@ -26,7 +26,10 @@ import { specApi, type SpecApiInput } from './spec-api';
 import type { SpecCatalog } from './spec-catalog';
 import { specFeed, type FeedEvent, type FeedInput } from './spec-feed';
 
-/** How often the spec API logs its summary of rejected requests. */
+/**
+ * How often the spec API logs its summary of rejected requests (spec_rejections): one info line per
+ * 10 s at most, however hard the API is flooded; each rejection itself is a debug line.
+ */
 export const API_SUMMARY_EVERY_MS = 10_000;
 
 export interface ClusterSettings {
@@ -161,7 +164,7 @@ export const followerInput: Mapper<FollowerInput> = ({ context }) => ({
   node: context.ports.nodeId,
   clock: context.ports.clock,
   log: context.ports.log,
-  rereadMs: Math.max(1000, context.cluster.lease.leaseMs),
+  rereadMs: assignmentRereadMs(context.cluster.lease.leaseMs),
 });
 
 export const clusterStatusInput: Mapper<StatusInput> = ({ context }) => ({ bus: context.bus, subjects: context.ports.subjects, view: context.view, log: context.ports.log });

@@ -90,13 +90,13 @@ export const lifecycleMachine = setup({
       on: { SHUTDOWN: 'leaving' },
     },
     leaving: {
-      entry: [({ context }) => context.log.info({ leaveTimeoutMs: context.leaveTimeoutMs }, 'leaving: handing shards over before stopping'), sendParent({ type: 'LEAVING' } satisfies LifecycleLeaving)],
+      entry: [({ context }) => context.log.info({ event: 'node_leaving', leaveTimeoutMs: context.leaveTimeoutMs }, 'leaving: handing shards over before stopping'), sendParent({ type: 'LEAVING' } satisfies LifecycleLeaving)],
       initial: 'awaitingMap',
       states: {
         awaitingMap: {
           always: { guard: 'aloneOrUnassigned', target: '#lifecycle.stopping' },
           after: {
-            leaveTimeout: { target: '#lifecycle.stopping', actions: ({ context }) => context.log.warn('leave timeout: stopping without a handover map') },
+            leaveTimeout: { target: '#lifecycle.stopping', actions: ({ context }) => context.log.warn({ event: 'leave_timeout' }, 'leave timeout: stopping without a handover map') },
           },
           on: {
             ASSIGNED: {
@@ -108,7 +108,7 @@ export const lifecycleMachine = setup({
         },
         handingOver: {
           // The runners keep probing the slots before the handover instant, then stop.
-          entry: ({ context }) => context.log.info({ handoverAt: new Date(context.handoverAt).toISOString() }, 'handover map received'),
+          entry: ({ context }) => context.log.info({ event: 'leave_handover_map', handoverAt: new Date(context.handoverAt).toISOString() }, 'handover map received'),
           after: { untilHandover: '#lifecycle.stopping' },
         },
       },

@@ -63,7 +63,7 @@ export const nodeMachine = nodeSetup.extend({ actions: viewActions }).createMach
   states: {
     running: {
       type: 'parallel',
-      entry: ({ context }) => context.log.info({ shards: context.catalog.shardCount, vantagePoints: context.cluster.vantagePoints }, 'node running'),
+      entry: ({ context }) => context.log.info({ event: 'node_running', shards: context.catalog.shardCount, vantagePoints: context.cluster.vantagePoints }, 'node running'),
       invoke: [
         { src: 'specFeed', input: specFeedInput },
         { src: 'specApi', input: specApiInput },
@@ -126,11 +126,11 @@ export const nodeMachine = nodeSetup.extend({ actions: viewActions }).createMach
       },
     },
     stopping: {
-      entry: [({ context }) => context.log.info('node stopping'), sendTo('shardOwner', { type: 'STOP' })],
+      entry: [({ context }) => context.log.info({ event: 'node_stopping' }, 'node stopping'), sendTo('shardOwner', { type: 'STOP' })],
     },
     stopped: {
       type: 'final',
-      entry: ({ context }) => context.log.info('node stopped'),
+      entry: ({ context }) => context.log.info({ event: 'node_stopped' }, 'node stopped'),
     },
   },
 });

@@ -1,7 +1,7 @@
 // Shard owner: follows this node's assignment, a list of slots (shard, rank). For each gained slot
-// it spawns a check runner loaded with the shard's specs that want that many vantage points
-// (replicas > rank); for each lost slot it tells the runner to drain and stop. Spec changes from
-// the catalog are routed to the runners of the check's shard that should run it.
+// it spawns a check runner loaded with the shard's specs that run at that rank (replicas > rank);
+// for each lost slot it tells the runner to drain and stop. Spec changes from the catalog are
+// routed to the runners of the check's shard that should run it.
 //
 // States:
 //   waiting  — until there is an assignment and the catalog has loaded (runners start with their
@@ -37,7 +37,7 @@ export interface OwnerInput {
 
 type RunnerRef = ActorRefFrom<typeof checkRunnerMachine>;
 
-/** Ranks a shard can have: a spec asks for at most this many vantage points. */
+/** Ranks a check can run at: a spec asks for at most this many replicas. */
 const MAX_RANKS = SPEC_LIMITS.replicas.max;
 
 const slotKey = (shard: number, rank: number) => `${shard}/${rank}`;
@@ -95,7 +95,7 @@ export const shardOwnerMachine = setup({
       }
       context.ports.metrics.setShards(runners.size);
       if (gained || lost || event.epoch !== context.epoch) {
-        context.log.info({ epoch: event.epoch, slots: runners.size, gained, lost }, 'assignment applied');
+        context.log.info({ event: 'assignment_applied', epoch: event.epoch, slots: runners.size, gained, lost }, 'assignment applied');
       }
       return { runners, draining, gen, epoch: event.epoch, pending: null };
     }),
@@ -131,7 +131,7 @@ export const shardOwnerMachine = setup({
         draining.add(ref.id);
       }
       context.ports.metrics.setShards(0);
-      context.log.info({ runners: draining.size }, 'stopping all runners');
+      context.log.info({ event: 'runners_stopping', runners: draining.size }, 'stopping all runners');
       return { runners: new Map(), draining };
     }),
   },

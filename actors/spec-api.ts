@@ -56,10 +56,10 @@ export const specApi = fromCallback<{ type: 'noop' }, SpecApiInput>(({ input }) 
     const id = 'id' in req ? req.id : undefined;
     metrics.specRequests.inc({ op: req.op, outcome: reply.ok ? 'ok' : reply.error.code });
     if (reply.ok) {
-      if (req.op === 'put' || req.op === 'delete') log.info({ op: req.op, check: id, revision: reply.revision }, 'spec changed');
+      if (req.op === 'put' || req.op === 'delete') log.info({ event: 'spec_changed', op: req.op, check: id, revision: reply.revision }, 'spec changed');
     } else {
       tally.add(reply.error.code);
-      log.debug({ op: req.op, check: id, error: reply.error, requested: m.wantsReply }, 'spec request rejected');
+      log.debug({ event: 'spec_request_rejected', op: req.op, check: id, error: reply.error, requested: m.wantsReply }, 'spec request rejected');
     }
     if (m.wantsReply) m.respond(reply);
     else if (!reply.ok && req.op === 'put') bus.publish(s.specRejected(req.id), { ...reply, id: req.id });
@@ -81,7 +81,7 @@ export const specApi = fromCallback<{ type: 'noop' }, SpecApiInput>(({ input }) 
       inFlight++;
       handleSpecRequest(req, input)
         .then((reply) => answer(m, req, reply))
-        .catch((err: unknown) => log.error({ err, subject: m.subject }, 'spec request failed'))
+        .catch((err: unknown) => log.error({ event: 'spec_request_failed', err, subject: m.subject }, 'spec request failed'))
         .finally(finish);
     }
     if (head > 1024 && head * 2 > queue.length) {
@@ -120,7 +120,7 @@ export const specApi = fromCallback<{ type: 'noop' }, SpecApiInput>(({ input }) 
   };
   summaryTimer = clock.setTimeout(summarize, input.summaryEveryMs);
 
-  const opts = { queue: specApiQueue(s), onError: (err: unknown) => log.error({ err }, 'spec subscription error') };
+  const opts = { queue: specApiQueue(s), onError: (err: unknown) => log.error({ event: 'spec_subscription_failed', err }, 'spec subscription error') };
   const unsubs = (['put', 'delete', 'get'] as const).map((op) =>
     bus.subscribe(
       s.specOpWildcard(op),
@@ -133,11 +133,11 @@ export const specApi = fromCallback<{ type: 'noop' }, SpecApiInput>(({ input }) 
   );
   unsubs.push(bus.subscribe(s.specList(), (m) => onMessage(m, { op: 'list', payload: m.data }), opts));
   unsubs.push(bus.subscribe(s.specSchema(), (m) => onMessage(m, { op: 'schema', payload: m.data }), opts));
-  log.info({ queue: specApiQueue(s), ...input.admission }, 'spec API serving');
+  log.info({ event: 'spec_api_serving', queue: specApiQueue(s), ...input.admission }, 'spec API serving');
   return () => {
     stopped = true;
     if (summaryTimer !== null) clock.clearTimeout(summaryTimer);
     for (const u of unsubs) u();
-    log.info('spec API stopped');
+    log.info({ event: 'spec_api_stopped' }, 'spec API stopped');
   };
 });

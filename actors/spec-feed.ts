@@ -43,7 +43,7 @@ export const specFeed = fromCallback<{ type: 'noop' }, FeedInput>(({ input, send
     if (loaded) return;
     loaded = true;
     const ms = Math.round(performance.now() - t0);
-    log.info({ specs: catalog.size, ms }, 'specs loaded');
+    log.info({ event: 'specs_loaded', specs: catalog.size, ms }, 'specs loaded');
     // Outside the watch loop: starting every runner can take a while, and the loop's current batch
     // of entries (tens of MB at 100k specs) should be free to collect meanwhile.
     setImmediate(() => {
@@ -65,7 +65,7 @@ export const specFeed = fromCallback<{ type: 'noop' }, FeedInput>(({ input, send
       if (!e.deleted) {
         const v = validateSpec(e.json(), e.key);
         if (!v.ok) {
-          log.error({ check: e.key, revision: e.revision, error: v.error }, 'stored spec is invalid; ignored');
+          log.error({ event: 'spec_invalid', check: e.key, revision: e.revision, error: v.error }, 'stored spec is invalid; ignored');
         } else {
           const spec = normalizeSpec(e.key, v.spec);
           if (catalog.set(spec, e.revision) && loaded) sendBack({ type: 'SPEC_SET', spec } satisfies FeedEvent);
@@ -76,7 +76,7 @@ export const specFeed = fromCallback<{ type: 'noop' }, FeedInput>(({ input, send
       if (e.initialDone) markLoaded();
     }
   })().catch((err: unknown) => {
-    log.error({ err }, 'spec watch failed');
+    log.error({ event: 'spec_watch_failed', err }, 'spec watch failed');
   });
   return stopAll;
 });

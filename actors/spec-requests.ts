@@ -8,6 +8,7 @@ import type { CheckSpec } from '../checks/spec';
 import { SpecErrorCode, type SpecErrorBody } from '../checks/spec-error';
 import { specJsonSchema } from '../checks/spec-json-schema';
 import { decodeSpecPayload } from '../checks/validate';
+import { ErrorCode, hasCode, messageOf } from '../protocol/errors';
 import { isValidCheckId, type SpecOp } from '../runtime/subjects';
 import type { SpecStore } from '../runtime/store';
 import type { SpecCatalog } from './spec-catalog';
@@ -32,8 +33,8 @@ export interface SpecRequestDeps {
 const fail = (code: SpecErrorCode, message: string, path = ''): Reply => ({ ok: false, error: { code, message, path } });
 
 function unavailable(err: unknown): Reply {
-  if ((err as Error)?.name === 'SpecBucketFull') return fail(SpecErrorCode.storage_full, `${(err as Error).message}; nothing was changed`);
-  return fail(SpecErrorCode.unavailable, `spec store unavailable: ${(err as Error)?.message ?? String(err)}; nothing was changed`);
+  if (hasCode(err, ErrorCode.spec_bucket_full)) return fail(SpecErrorCode.storage_full, `${messageOf(err)}; nothing was changed`);
+  return fail(SpecErrorCode.unavailable, `spec store unavailable: ${messageOf(err)}; nothing was changed`);
 }
 
 export async function handleSpecRequest(req: SpecRequest, deps: SpecRequestDeps): Promise<Reply> {

@@ -4,7 +4,7 @@
 
 import { createActor, type ActorRefFrom } from 'xstate';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { closeHttpPool, releaseHttpClient, runProbe, type ProbeEnv } from '../checks/probe';
+import { bodyWorker, closeProbeEnv, HttpClientPool, runProbe, type ProbeEnv } from '../checks/probe';
 import { systemLookup } from '../checks/connector';
 import type { ClusterView } from '../protocol/cluster-view';
 import { CatchUpPacer } from '../protocol/catch-up-pacer';
@@ -94,7 +94,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
       (ms) => new Promise((r) => clock.setTimeout(r, ms)),
     );
   });
-  log.info({ buckets: [s.bucket('specs'), s.bucket('leader'), s.bucket('assignment')], stream: s.resultStream() }, 'stores ready');
+  log.info({ event: 'stores_ready', buckets: [s.bucket('specs'), s.bucket('leader'), s.bucket('assignment')], stream: s.resultStream() }, 'stores ready');
 
   // The node tells its view by message; /readyz reads the latest one it was told.
   let view: ClusterView | null = null;
@@ -104,7 +104,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
       assigned: () => (view as ClusterView | null)?.assignment != null,
     }),
   );
-  log.info({ port: http.port, host: cfg.httpHost }, 'http endpoints listening (/metrics, /healthz, /readyz)');
+  log.info({ event: 'http_listening', port: http.port, host: cfg.httpHost }, 'http endpoints listening (/metrics, /healthz, /readyz)');
   // Probes may not reach link-local / metadata addresses, the operator's denied ranges, this
   // node's own HTTP port or its NATS servers (known now that both are up).
   const targetPolicy = await nodeTargetPolicy(cfg, http.port, nc.getServers());
@@ -113,6 +113,9 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     policy: targetPolicy,
     lookup: systemLookup,
     detail: cfg.resultDetail,
+    // This node's kept-alive connections (released per deleted check, closed at shutdown).
+    httpPool: new HttpClientPool(),
+    bodyWorker,
     onWorkerOverrun: (assertion, why) => metrics.bodyWorkerOverruns.inc({ assertion, why }),
   };
 
@@ -130,7 +133,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     jitterMs: cfg.jitterMs,
     random: Math.random,
     graceMs: cfg.shutdownGraceMs,
-    release: (id) => void releaseHttpClient(id),
+    release: (id) => void probeEnv.httpPool.release(id),
     catchUps: new CatchUpPacer(cfg.catchUpPerSecond),
   };
   const catalog = new SpecCatalog(cfg.shards);
@@ -169,7 +172,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     actor.subscribe({
       complete: () => resolve(actor.getSnapshot().output ?? { reason: 'shutdown' }),
       error: (err) => {
-        log.fatal({ err }, 'node actor failed');
+        log.fatal({ event: 'node_failed', err }, 'node actor failed');
         resolve({ reason: 'shutdown' });
       },
     });
@@ -182,10 +185,10 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
       if (actor.getSnapshot().status === 'active') actor.send({ type: 'SHUTDOWN' });
       await ended;
       queue.stop();
-      await closeHttpPool();
+      await closeProbeEnv(probeEnv);
       await http?.close();
-      await nc.drain().catch((err: unknown) => log.warn({ err }, 'NATS drain failed'));
-      log.info('shutdown complete');
+      await nc.drain().catch((err: unknown) => log.warn({ event: 'nats_drain_failed', err }, 'NATS drain failed'));
+      log.info({ event: 'shutdown_complete' }, 'shutdown complete');
     })());
 
   return { nodeId: cfg.nodeId, nc, metrics, log, actor, instance, ended, httpPort: http.port, stop };

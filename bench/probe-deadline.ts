@@ -16,7 +16,8 @@
 
 import http from 'node:http';
 import net from 'node:net';
-import { closeHttpPool, probeHttp } from '../checks/http-probe';
+import { probeHttp } from '../checks/http-probe';
+import { closeProbeEnv, DIRECT_PROBE_ENV } from '../checks/probe-env';
 import { normalizeSpec, type CheckSpec } from '../checks/spec';
 import { probeTcp } from '../checks/tcp-probe';
 import { dist } from './lib/stats';
@@ -54,7 +55,7 @@ runBench('probe-deadline', async (cleanup) => {
   cleanup(() => new Promise((r) => drip.close(() => r(undefined))));
   cleanup(() => drip.closeAllConnections());
   cleanup(() => sockets.forEach((s) => s.destroy()));
-  cleanup(() => closeHttpPool());
+  cleanup(() => closeProbeEnv(DIRECT_PROBE_ENV));
 
   const httpSilent = spec('b-silent', { kind: 'http', target: `http://127.0.0.1:${silentPort}/` });
   const httpDrip = spec('b-drip', { kind: 'http', target: `http://127.0.0.1:${dripPort}/`, http: { bodyContains: 'never' } });

@@ -48,14 +48,14 @@ async function runNode(argv: string[]): Promise<number | 'running'> {
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
     if (signals > 1) {
-      log.warn({ signal: sig }, 'second signal: exiting now');
+      log.warn({ event: 'shutdown_forced', signal: sig }, 'second signal: exiting now');
       process.exit(130);
     }
-    log.info({ signal: sig }, 'shutting down');
+    log.info({ event: 'shutdown_started', signal: sig }, 'shutting down');
     node.stop().then(
       () => process.exit(0),
       (err: unknown) => {
-        log.error({ err }, 'shutdown failed');
+        log.error({ event: 'shutdown_failed', err }, 'shutdown failed');
         process.exit(1);
       },
     );

@@ -1,4 +1,4 @@
-// The body worker's program: runs inside the worker thread that checks/body-worker.ts starts (never
+// The body worker's program: runs inside the worker thread that checks/body-thread-host.ts starts (never
 // import it elsewhere: loading it starts listening on the parent port). One job at a time:
 //
 //   regex  RE2 (re2js) match of a pattern, compiled once and cached (least recently used out)
@@ -8,7 +8,8 @@
 // The parent times each job and terminates this thread when one runs past its budget.
 import { workerData } from 'node:worker_threads';
 import { RE2JS } from 're2js';
-import type { BodyAnswer, BodyJob, BodyWorkerData } from './body-worker';
+import type { BodyAnswer, BodyJob } from './body-job';
+import type { BodyWorkerData } from './body-thread-host';
 import { evaluateJsonAssertions } from './json-path';
 
 const { patternCacheLimit, port } = (workerData ?? {}) as Partial<BodyWorkerData>;

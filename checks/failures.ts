@@ -39,13 +39,11 @@ export function networkFailure(err: unknown, endpoint: string, detail: ResultDet
   return { reason: FailureReason.error, message: code ? `${text} (${code})` : text };
 }
 
+/** What a probe kind adds to an outcome besides pass/fail and the timings. */
+export type OutcomeExtra = Pick<ProbeOutcome, 'httpStatus' | 'bodyBytes' | 'truncated' | 'redirects'>;
+
 /** Assemble the outcome; `total` is the probe's wall time. */
-export function buildOutcome(
-  total: number,
-  timings: ProbeTimings,
-  failure: Failure | null,
-  extra: Pick<ProbeOutcome, 'httpStatus' | 'bodyBytes' | 'truncated' | 'redirects'> = {},
-): ProbeOutcome {
+export function buildOutcome(total: number, timings: ProbeTimings, failure: Failure | null, extra: OutcomeExtra = {}): ProbeOutcome {
   return {
     ok: failure === null,
     reason: failure?.reason ?? null,

@@ -1,37 +1,32 @@
 // One HTTP(S) probe: request → (redirects) → status / body / JSON assertions → latency bound.
 //
 // Every probe opens a fresh connection (a health check must test connect) on its own undici
-// Client, destroyed at the end. With `reuseConnection` a Client per (check, origin, TLS profile)
-// is kept in a module-level pool instead. The whole probe runs under one Deadline. Redirects are
-// followed here, hop by hop, each on a Client whose connector applies the address policy.
+// Client, destroyed at the end. With `reuseConnection` the node's HttpClientPool (its ProbeEnv's,
+// checks/http-pool.ts) keeps a Client per (check, origin, TLS profile) instead. The whole probe
+// runs within one Deadline (checks/probe-envelope.ts). Redirects are followed here, hop by hop,
+// by the rules of checks/http-redirect.ts, each on a Client whose connector applies the address
+// policy; the body assertions are checks/http-body.ts.
 import { Client, errors, type Dispatcher } from 'undici';
 import { undiciConnector, type ConnectContext, type ProbeTimings, type TlsProfile } from './connector';
-import { Deadline, STOPPED } from './deadline';
-import { buildOutcome, latencyFailure, networkFailure, type Failure } from './failures';
-import { BODY_SMALL_CHARS, bodyWorker, type BodyAssertion, type JsonVerdict, type RegexVerdict, type WorkStopped } from './body-worker';
-import { evaluateJsonAssertions } from './json-path';
+import type { Deadline } from './deadline';
+import { networkFailure, type Failure } from './failures';
+import { checkBody, readCapped, type BodyContext, type BodyRead } from './http-body';
+import { UNDICI_TIMERS_OFF } from './http-pool';
+import { firstHop, followRedirect, redirectLocation, type Hop } from './http-redirect';
 import { FailureReason, type ProbeOutcome } from './outcome';
-import { DIRECT_PROBE_ENV, type ProbeEnv, type WorkerOverrunReport } from './probe-env';
-import { describeFound, preview, quoteTarget, type ResultDetail } from './result-detail';
+import { DIRECT_PROBE_ENV, type ProbeEnv } from './probe-env';
+import { runWithinDeadline } from './probe-envelope';
+import type { ResultDetail } from './result-detail';
 import type { NormalizedSpec } from './spec';
 import { describeStatusSet, statusMatches } from './status-match';
-import { indexOfLinear } from './text-search';
 
 type HttpSpec = NormalizedSpec['http'];
 type Response = Dispatcher.ResponseData;
 
-/** undici's own timers are off: the Deadline covers headers and body, and theirs have ~1 s resolution. */
-const UNDICI_TIMERS_OFF = { headersTimeout: 0, bodyTimeout: 0 } as const;
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-/** Request headers not sent on to another origin after a redirect. */
-const ORIGIN_BOUND_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization', 'host']);
-/** Headers describing a request body, dropped when a redirect turns the request into a GET. */
-const BODY_HEADERS = new Set(['content-type', 'content-length', 'content-encoding']);
-
 const noop = (): void => {};
 
 /** What one probe has measured so far; still read when the deadline cut the probe short. */
-interface HttpAttempt {
+interface HttpAttempt extends BodyContext {
   timings: ProbeTimings;
   /** The connect context handed to this probe's connectors. */
   context: ConnectContext;
@@ -39,56 +34,34 @@ interface HttpAttempt {
   endpoint: string;
   status?: number;
   redirects: number;
-  body?: { bytes: Buffer; truncated: boolean };
+  body?: BodyRead;
   /** Fresh (unpooled) clients to destroy when the probe ends. */
   clients: Client[];
-  /** How much of the target's answer messages may quote. */
-  detail: ResultDetail;
-  /** The check (whose JSON the body worker remembers when it overran). */
-  checkId: string;
-  onWorkerOverrun?: WorkerOverrunReport;
+  env: ProbeEnv;
 }
 
-interface HopRequest {
-  method: string;
-  headers: Record<string, string>;
-  body?: string;
-}
-
-/** `env`: the address policy, resolver and result detail (a node passes its own). */
-export async function probeHttp(spec: NormalizedSpec, signal?: AbortSignal, env: ProbeEnv = DIRECT_PROBE_ENV): Promise<ProbeOutcome> {
-  const deadline = new Deadline(spec.timeoutMs, signal);
-  if (spec.http.bodyRegex !== undefined || spec.http.json.length > 0) bodyWorker.warm(); // loads while the request is out
-  const timings: ProbeTimings = {};
-  const context: ConnectContext = { timings, signal: deadline.signal, policy: env.policy, lookup: env.lookup };
-  const attempt: HttpAttempt = {
-    timings,
-    context,
-    endpoint: spec.target,
-    redirects: 0,
-    clients: [],
-    detail: env.detail,
-    checkId: spec.id,
-    ...(env.onWorkerOverrun ? { onWorkerOverrun: env.onWorkerOverrun } : {}),
-  };
-  let failure: Failure | null;
-  try {
-    const result = await deadline.race(exchange(spec, deadline, attempt));
-    failure = result === STOPPED ? deadline.failure : result;
-  } catch (err) {
-    // Once stopped, whatever undici throws is a consequence of the stop.
-    failure = deadline.failure ?? httpFailure(err, attempt.endpoint, attempt.detail);
-  }
-  const total = deadline.elapsed();
-  deadline.dispose();
-  withoutStacks(() => {
-    for (const client of attempt.clients) client.destroy().catch(noop);
-  });
-  failure ??= latencyFailure(total, spec.http.maxLatencyMs);
-  return buildOutcome(total, timings, failure, {
-    ...(attempt.status !== undefined ? { httpStatus: attempt.status } : {}),
-    ...(attempt.body ? { bodyBytes: attempt.body.bytes.length, truncated: attempt.body.truncated } : {}),
-    ...(spec.http.maxRedirects > 0 ? { redirects: attempt.redirects } : {}),
+/** `env`: the address policy, resolver, result detail, connection pool and body worker (a node passes its own). */
+export function probeHttp(spec: NormalizedSpec, signal?: AbortSignal, env: ProbeEnv = DIRECT_PROBE_ENV): Promise<ProbeOutcome> {
+  const http = spec.http;
+  return runWithinDeadline({ timeoutMs: spec.timeoutMs, maxLatencyMs: http.maxLatencyMs }, signal, {
+    begin: (deadline) => {
+      if (http.bodyRegex !== undefined || http.json.length > 0) env.bodyWorker.warm(); // loads while the request is out
+      const timings = {};
+      const context: ConnectContext = { timings, signal: deadline.signal, policy: env.policy, lookup: env.lookup };
+      const attempt: HttpAttempt = { timings, context, endpoint: spec.target, redirects: 0, clients: [], checkId: spec.id, signal: deadline.signal, env };
+      return attempt;
+    },
+    exchange: (deadline, a) => exchange(spec, deadline, a),
+    classify: (err, a) => httpFailure(err, a.endpoint, a.env.detail),
+    teardown: (a) =>
+      withoutStacks(() => {
+        for (const client of a.clients) client.destroy().catch(noop);
+      }),
+    extra: (a) => ({
+      ...(a.status !== undefined ? { httpStatus: a.status } : {}),
+      ...(a.body ? { bodyBytes: a.body.bytes.length, truncated: a.body.truncated } : {}),
+      ...(http.maxRedirects > 0 ? { redirects: a.redirects } : {}),
+    }),
   });
 }
 
@@ -111,10 +84,10 @@ function withoutStacks(teardown: () => void): void {
 /** Request the target, following redirects when allowed; the failure, or null when all passed. */
 async function exchange(spec: NormalizedSpec, deadline: Deadline, a: HttpAttempt): Promise<Failure | null> {
   const http = spec.http;
-  let url = new URL(spec.target);
-  let hop: HopRequest = { method: http.method, headers: http.headers, ...(http.body !== undefined ? { body: http.body } : {}) };
+  let hop: Hop = firstHop(spec.target, http);
   for (;;) {
     deadline.signal.throwIfAborted();
+    const url = hop.url;
     a.endpoint = `${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)}`;
     const res = await clientFor(spec, url, a).request({
       path: url.pathname + url.search,
@@ -128,35 +101,15 @@ async function exchange(spec: NormalizedSpec, deadline: Deadline, a: HttpAttempt
     a.status = res.statusCode;
     // From the probe's start to the latest response headers (the final answer's, after redirects).
     a.timings.firstByte = deadline.elapsed();
-    const location = http.maxRedirects > 0 && REDIRECT_STATUSES.has(res.statusCode) ? firstValue(res.headers.location) : undefined;
+    const location = redirectLocation(res.statusCode, res.headers.location, http.maxRedirects);
     if (location === undefined) return judge(http, res, a);
 
     withoutStacks(() => res.body.destroy());
-    if (a.redirects >= http.maxRedirects) {
-      return { reason: FailureReason.status, message: `too many redirects (more than ${http.maxRedirects})` };
-    }
-    const next = URL.canParse(location, url.href) ? new URL(location, url) : null;
-    if (!next || (next.protocol !== 'http:' && next.protocol !== 'https:')) {
-      return { reason: FailureReason.status, message: `redirect to an unsupported location: ${quoteTarget(location, a.detail)}` };
-    }
-    hop = redirected(hop, res.statusCode, url, next);
-    url = next;
+    const step = followRedirect(hop, res.statusCode, location, a.redirects, http.maxRedirects, a.env.detail);
+    if ('failure' in step) return step.failure;
+    hop = step.next;
     a.redirects++;
   }
-}
-
-/** The request for the next hop: 303 (and 301/302 after a POST) become a GET without body. */
-function redirected(hop: HopRequest, status: number, from: URL, to: URL): HopRequest {
-  const toGet = hop.method !== 'HEAD' && (status === 303 || ((status === 301 || status === 302) && hop.method === 'POST'));
-  const crossOrigin = from.origin !== to.origin;
-  const headers = Object.fromEntries(
-    Object.entries(hop.headers).filter(([name]) => {
-      const lower = name.toLowerCase();
-      return !(crossOrigin && ORIGIN_BOUND_HEADERS.has(lower)) && !(toGet && BODY_HEADERS.has(lower));
-    }),
-  );
-  if (toGet) return { method: 'GET', headers };
-  return { ...hop, headers };
 }
 
 /** Check status, then the body assertions (reading at most maxBodyBytes). */
@@ -183,116 +136,6 @@ async function judge(http: HttpSpec, res: Response, a: HttpAttempt): Promise<Fai
   return failure;
 }
 
-/** Read at most `cap` bytes, then stop: leaving the loop destroys the stream (and connection). */
-async function readCapped(body: AsyncIterable<Buffer>, cap: number): Promise<{ bytes: Buffer; truncated: boolean }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    if (chunk.length > cap - size) {
-      chunks.push(chunk.subarray(0, cap - size));
-      return { bytes: Buffer.concat(chunks, cap), truncated: true };
-    }
-    chunks.push(chunk);
-    size += chunk.length;
-  }
-  return { bytes: Buffer.concat(chunks, size), truncated: false };
-}
-
-/** A body failure; `conclusive` when more of the body would not have changed it. */
-type BodyFailure = Failure & { conclusive?: boolean };
-
-/**
- * The body assertions in order: bodyContains (linear-time search, here), bodyRegex (RE2) and json
- * (JSON.parse and the paths) in the body worker, off the event loop, each within its budget — but
- * JSON shorter than BODY_SMALL_CHARS is evaluated here, which costs less than handing it over.
- * What runs here is bounded: decoding ≤ 1 MiB (~0.5 ms), the search (≤ ~10 ms), small JSON (≤ 1 ms).
- */
-async function checkBody(http: HttpSpec, bytes: Buffer, a: HttpAttempt): Promise<BodyFailure | null> {
-  const text = bytes.toString('utf8');
-  const signal = a.context.signal;
-  if (http.bodyContains !== undefined && indexOfLinear(text, http.bodyContains) < 0) {
-    return { reason: FailureReason.body, message: `body does not contain ${preview(http.bodyContains)}` };
-  }
-  if (http.bodyRegex !== undefined) {
-    const verdict = await bodyWorker.match(http.bodyRegex, text, signal);
-    reportOverrun(a, 'bodyRegex', verdict);
-    const failure = regexFailure(http.bodyRegex, text.length, verdict);
-    if (failure) return failure;
-  }
-  if (http.json.length === 0) return null;
-  const verdict = text.length < BODY_SMALL_CHARS ? evaluateSmallJson(text, http.json) : await bodyWorker.evaluateJson(a.checkId, text, http.json, signal);
-  reportOverrun(a, 'json', verdict);
-  return jsonFailure(http, text.length, verdict, a.detail);
-}
-
-function evaluateSmallJson(text: string, assertions: HttpSpec['json']): JsonVerdict {
-  try {
-    return evaluateJsonAssertions(text, assertions);
-  } catch (err) {
-    return { status: 'failed', message: err instanceof Error ? err.message : String(err) };
-  }
-}
-
-function reportOverrun(a: HttpAttempt, assertion: BodyAssertion, verdict: RegexVerdict | JsonVerdict): void {
-  if (verdict.status === 'overrun') a.onWorkerOverrun?.(assertion, verdict.remembered ? 'remembered' : 'budget');
-  else if (verdict.status === 'rationed') a.onWorkerOverrun?.(assertion, 'rationed');
-}
-
-function regexFailure(pattern: string, chars: number, verdict: RegexVerdict): BodyFailure | null {
-  switch (verdict.status) {
-    case 'match':
-      return null;
-    case 'no_match':
-      return { reason: FailureReason.body, message: `body does not match /${pattern}/` };
-    default:
-      return stopped(verdict, FailureReason.body, `bodyRegex /${pattern}/`, chars, 'simplify the pattern or lower maxBodyBytes');
-  }
-}
-
-function jsonFailure(http: HttpSpec, chars: number, verdict: JsonVerdict, detail: ResultDetail): BodyFailure | null {
-  switch (verdict.status) {
-    case 'pass':
-      return null;
-    case 'invalid':
-      return { reason: FailureReason.json, message: 'body is not valid JSON' };
-    case 'fail': {
-      const { path, equals } = http.json[verdict.index]!;
-      return { reason: FailureReason.json, message: `${path} is ${describeFound(verdict.found, equals, detail)}, expected ${preview(equals)}` };
-    }
-    default:
-      return stopped(verdict, FailureReason.json, 'JSON evaluation', chars, 'lower maxBodyBytes or check a smaller document');
-  }
-}
-
-/**
- * The body worker gave no answer: stopped at its budget or refused (conclusive: more body would
- * cost more), aborted, or failed. `what` names the work ("bodyRegex /x/", "JSON evaluation").
- */
-function stopped(verdict: WorkStopped, reason: FailureReason, what: string, chars: number, advice: string): BodyFailure {
-  switch (verdict.status) {
-    case 'overrun':
-      return { reason, message: `${what} was stopped after ${verdict.budgetMs} ms on ${chars} characters of body; ${advice}`, conclusive: true };
-    case 'rationed':
-      return {
-        reason,
-        message: `${what} was not run: it took over ${verdict.heavyMs} ms recently, and such costly body work may use at most ${verdict.sharePct}% of the node's body worker`,
-        conclusive: true,
-      };
-    case 'aborted': // the deadline fired (or the node is stopping): the probe reports that instead
-      return { reason: FailureReason.error, message: 'aborted' };
-    case 'failed':
-      return { reason: FailureReason.error, message: `${what} could not run: ${verdict.message}` };
-    default: {
-      const unknown: never = verdict;
-      return unknown;
-    }
-  }
-}
-
-function firstValue(header: string | string[] | undefined): string | undefined {
-  return Array.isArray(header) ? header[0] : header;
-}
-
 /** Errors from undici first (HTTP-level), then the socket / TLS / resolver mapping. */
 function httpFailure(err: unknown, endpoint: string, detail: ResultDetail): Failure {
   const code = (err as { code?: unknown })?.code;
@@ -314,52 +157,9 @@ function tlsProfileFor(spec: NormalizedSpec, url: URL): TlsProfile {
 
 function clientFor(spec: NormalizedSpec, url: URL, a: HttpAttempt): Client {
   const profile = tlsProfileFor(spec, url);
-  if (spec.http.reuseConnection) return pooledClient(spec, url.origin, profile, a.context);
+  if (spec.http.reuseConnection) return a.env.httpPool.client(spec, url.origin, profile, a.context);
   const context = a.context;
   const client = new Client(url.origin, { ...UNDICI_TIMERS_OFF, connect: undiciConnector(profile, () => context) });
   a.clients.push(client);
   return client;
-}
-
-interface PooledClient {
-  checkId: string;
-  client: Client;
-  /** The running probe's context; a reconnect reports into it. */
-  context: ConnectContext;
-}
-
-const pool = new Map<string, PooledClient>();
-
-function pooledClient(spec: NormalizedSpec, origin: string, profile: TlsProfile, context: ConnectContext): Client {
-  const key = JSON.stringify([spec.id, origin, profile.verify, profile.servername ?? null]);
-  let entry = pool.get(key);
-  if (!entry || entry.client.destroyed || entry.client.closed) {
-    // Idle sockets live at most two intervals (less if the server's keep-alive hint says so).
-    const keepAlive = 2 * spec.intervalMs;
-    const created: PooledClient = { checkId: spec.id, context, client: null as unknown as Client };
-    created.client = new Client(origin, {
-      ...UNDICI_TIMERS_OFF,
-      keepAliveTimeout: keepAlive,
-      keepAliveMaxTimeout: keepAlive,
-      connect: undiciConnector(profile, () => created.context),
-    });
-    pool.set(key, created);
-    entry = created;
-  }
-  entry.context = context;
-  return entry.client;
-}
-
-/** Destroy the pooled connections of one check (when the check is deleted). */
-export async function releaseHttpClient(checkId: string): Promise<void> {
-  const doomed = [...pool].filter(([, entry]) => entry.checkId === checkId);
-  for (const [key] of doomed) pool.delete(key);
-  await Promise.all(doomed.map(([, entry]) => entry.client.destroy().catch(noop)));
-}
-
-/** Destroy every pooled connection and stop the body worker (at shutdown). */
-export async function closeHttpPool(): Promise<void> {
-  const all = [...pool.values()];
-  pool.clear();
-  await Promise.all([...all.map((entry) => entry.client.destroy().catch(noop)), bodyWorker.close()]);
 }

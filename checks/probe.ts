@@ -1,16 +1,18 @@
-// The one entry point the check runner calls: run a probe of the spec's kind.
+// The one entry point the check runner calls: run a probe of the spec's kind (and what a node
+// needs to build and close the ProbeEnv it passes).
 import { probeHttp } from './http-probe';
 import { FailureReason, type ProbeOutcome } from './outcome';
 import { DIRECT_PROBE_ENV, type ProbeEnv } from './probe-env';
 import { CheckKind, type NormalizedSpec } from './spec';
 import { probeTcp } from './tcp-probe';
 
-export { closeHttpPool, releaseHttpClient } from './http-probe';
-export type { ProbeEnv } from './probe-env';
+export { bodyWorker } from './body-worker';
+export { HttpClientPool } from './http-pool';
+export { closeProbeEnv, type ProbeEnv } from './probe-env';
 
 /**
  * Probe once. Never rejects: every failure, including an unknown kind or a denied address, is an
- * outcome. `env` carries the node's address policy, resolver and result detail.
+ * outcome. `env` carries the node's address policy, resolver, result detail, pool and body worker.
  */
 export function runProbe(spec: NormalizedSpec, signal?: AbortSignal, env: ProbeEnv = DIRECT_PROBE_ENV): Promise<ProbeOutcome> {
   switch (spec.kind) {

@@ -1,12 +1,14 @@
 // One TCP probe: connect (optionally TLS) → optional send → optional wait for an expected
-// substring, all under one Deadline. Without `expect`, a completed connect (and send) passes.
+// substring, all within one Deadline (checks/probe-envelope.ts). Without `expect`, a completed
+// connect (and send) passes.
 import type { Socket } from 'node:net';
 import { splitHostPort } from './address-policy';
 import { connectTimed, type ConnectTarget, type ProbeTimings } from './connector';
-import { Deadline, STOPPED } from './deadline';
-import { buildOutcome, latencyFailure, networkFailure, type Failure } from './failures';
+import type { Deadline } from './deadline';
+import { networkFailure, type Failure } from './failures';
 import { FailureReason, type ProbeOutcome } from './outcome';
 import { DIRECT_PROBE_ENV, type ProbeEnv } from './probe-env';
+import { runWithinDeadline } from './probe-envelope';
 import type { NormalizedSpec } from './spec';
 import { ByteSearch } from './text-search';
 
@@ -20,26 +22,14 @@ interface TcpAttempt {
 }
 
 /** `env`: the address policy, resolver and result detail (a node passes its own). */
-export async function probeTcp(spec: NormalizedSpec, signal?: AbortSignal, env: ProbeEnv = DIRECT_PROBE_ENV): Promise<ProbeOutcome> {
-  const deadline = new Deadline(spec.timeoutMs, signal);
-  const attempt: TcpAttempt = { timings: {} };
-  let failure: Failure | null;
-  try {
-    const result = await deadline.race(exchange(spec, deadline, attempt, env));
-    failure = result === STOPPED ? deadline.failure : result;
-  } catch (err) {
-    failure = deadline.failure ?? networkFailure(err, spec.target, env.detail);
-  }
-  const total = deadline.elapsed();
-  deadline.dispose();
-  attempt.socket?.destroy();
-  failure ??= latencyFailure(total, spec.tcp.maxLatencyMs);
-  return buildOutcome(
-    total,
-    attempt.timings,
-    failure,
-    attempt.received ? { bodyBytes: attempt.received.bytes, truncated: attempt.received.truncated } : {},
-  );
+export function probeTcp(spec: NormalizedSpec, signal?: AbortSignal, env: ProbeEnv = DIRECT_PROBE_ENV): Promise<ProbeOutcome> {
+  return runWithinDeadline<TcpAttempt>({ timeoutMs: spec.timeoutMs, maxLatencyMs: spec.tcp.maxLatencyMs }, signal, {
+    begin: () => ({ timings: {} }),
+    exchange: (deadline, a) => exchange(spec, deadline, a, env),
+    classify: (err) => networkFailure(err, spec.target, env.detail),
+    teardown: (a) => a.socket?.destroy(),
+    extra: (a) => (a.received ? { bodyBytes: a.received.bytes, truncated: a.received.truncated } : {}),
+  });
 }
 
 /** Parse `host:port` / `[ipv6]:port`; null when malformed. */

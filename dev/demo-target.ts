@@ -235,7 +235,7 @@ export async function runDemoTarget(argv: string[]): Promise<number | 'running'>
   const onSignal = (sig: NodeJS.Signals) => {
     if (stopping) process.exit(130);
     stopping = true;
-    line(30, 'demo target stopping', { signal: sig });
+    line(30, 'demo target stopping', { event: 'demo_target_stopping', signal: sig });
     target.close().then(
       () => process.exit(0),
       () => process.exit(1),
@@ -244,6 +244,6 @@ export async function runDemoTarget(argv: string[]): Promise<number | 'running'>
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   // Only now: whoever waits for this line may signal us at once, and must see a clean exit.
-  line(30, 'demo target listening', { port: target.port, host: args.host, url: target.url, endpoints: Object.keys(ENDPOINTS) });
+  line(30, 'demo target listening', { event: 'demo_target_listening', port: target.port, host: args.host, url: target.url, endpoints: Object.keys(ENDPOINTS) });
   return 'running';
 }

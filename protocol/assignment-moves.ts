@@ -7,7 +7,7 @@
 //     within 2r of the lower bound (the joiner may take a +1 at some ranks to keep totals even).
 //   * leave: exactly the leaver's primaries move; over all ranks at most 4(r-1) more than the
 //     leaver's slots, where the distinct-owner rule blocks the natural receiver.
-//   * replicas >= members (every member holds every shard): a leave forces the missing member
+//   * vantagePoints >= members (every member holds every shard): a leave forces the missing member
 //     into the leaver's ranks and rebalancing swaps ranks within rows; up to ~1/3 extra.
 
 import { checkCounts, normalizeMembers, readPrev, UNOWNED } from './assignment-plan';
@@ -27,14 +27,14 @@ export function movedSlots(prev: ShardMap | null, next: ShardMap): number {
 }
 
 /**
- * Lower bound of `movedSlots(prev, next)` for any map with r = min(replicas, members) ranks that
+ * Lower bound of `movedSlots(prev, next)` for any map with r = min(vantagePoints, members) ranks that
  * is balanced per rank: at each rank a member keeps at most base (+1 for e of them) previous slots.
  */
-export function minimalMoves(prev: ShardMap | null, members: readonly string[], shardCount: number, replicas: number): number {
-  checkCounts(shardCount, replicas);
+export function minimalMoves(prev: ShardMap | null, members: readonly string[], shardCount: number, vantagePoints: number): number {
+  checkCounts(shardCount, vantagePoints);
   const nodes = normalizeMembers(members);
   const n = nodes.length;
-  const ranks = Math.min(replicas, n);
+  const ranks = Math.min(vantagePoints, n);
   if (ranks === 0) return 0;
   const prevOwner = readPrev(prev, nodes, shardCount, ranks);
   const base = Math.floor(shardCount / n);

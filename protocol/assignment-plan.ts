@@ -11,9 +11,9 @@ export const UNOWNED = -1;
 // Bound once: global lookups are slow inside vm contexts (jest), and mix() is on the hot path.
 const imul = Math.imul;
 
-export function checkCounts(shardCount: number, replicas: number): void {
+export function checkCounts(shardCount: number, vantagePoints: number): void {
   if (!Number.isSafeInteger(shardCount) || shardCount < 0) throw new RangeError(`shardCount must be a non-negative integer, got ${shardCount}`);
-  if (!Number.isSafeInteger(replicas) || replicas < 1) throw new RangeError(`replicas must be a positive integer, got ${replicas}`);
+  if (!Number.isSafeInteger(vantagePoints) || vantagePoints < 1) throw new RangeError(`vantagePoints must be a positive integer, got ${vantagePoints}`);
 }
 
 export function normalizeMembers(members: readonly string[]): string[] {

@@ -6,8 +6,8 @@
 // Inputs: live members (order and duplicates do not matter: they are sorted and deduplicated),
 // the previous map (any shape: entries that are not current members, repeated in their row, or
 // beyond the wanted ranks count as unowned; a map for another shard count is ignored because shard
-// identities changed), the shard count S and the wanted replicas. Effective ranks
-// r = min(replicas, members); no members → every row is [] and the caller decides.
+// identities changed), the shard count S and the vantage points (ranks per shard). Effective ranks
+// r = min(vantagePoints, members); no members → every row is [] and the caller decides.
 //
 // Algorithm, one rank at a time (0, then 1, ...), then two safety nets:
 //   1. Quotas (assignment-quotas.ts). With n members, base = floor(S/n) and e = S mod n members get
@@ -51,10 +51,10 @@ import { rankQuotas } from './assignment-quotas';
 import { augment, balanceRanks, balanceTotals, overfill } from './assignment-repair';
 import type { ShardMap } from './records';
 
-export function assignShards(members: readonly string[], prev: ShardMap | null, shardCount: number, replicas: number): ShardMap {
-  checkCounts(shardCount, replicas);
+export function assignShards(members: readonly string[], prev: ShardMap | null, shardCount: number, vantagePoints: number): ShardMap {
+  checkCounts(shardCount, vantagePoints);
   const nodes = normalizeMembers(members);
-  const ranks = Math.min(replicas, nodes.length);
+  const ranks = Math.min(vantagePoints, nodes.length);
   if (ranks === 0) return Array.from({ length: shardCount }, () => []);
   const plan = new Plan(nodes, readPrev(prev, nodes, shardCount, ranks), shardCount, ranks);
   for (let k = 0; k < ranks; k++) fillRank(plan, k);

@@ -6,7 +6,7 @@
 //   outcome → verdict policy (verdict.ts) → seq + 1 → result { …, seq, history, skipped }
 //                                         → verdict ≠ last published? → status { from, to, seq }
 //
-// seq counts a check's results per vantage point and continues across handover and restart
+// seq counts a check's results per rank (the `vantage` field) and continues across handover and restart
 // (check-resume.ts); `skipped` counts the rounds dropped since the previous result and starts
 // again at 0; a status message names the failure only on a change to down.
 
@@ -20,8 +20,8 @@ export interface Publisher {
   nodeId: string;
   /** Assignment epoch under which the probe ran. */
   epoch: number;
-  /** This node's rank among the shard's owners. */
-  vantage: number;
+  /** This node's rank among the shard's owners (published as `vantage`). */
+  rank: number;
 }
 
 /** The probe that produced the outcome: its slot and the instant it started (wall clock, ms). */
@@ -74,7 +74,7 @@ export function resultMessage(id: string, spec: NormalizedSpec, run: ProbeRun, o
     at,
     epoch: by.epoch,
     seq,
-    vantage: by.vantage,
+    vantage: by.rank,
     kind: spec.kind,
     target: spec.target,
     slot: run.slot,
@@ -98,7 +98,7 @@ export function statusMessage(id: string, from: Verdict | 'unknown', to: Verdict
     node: by.nodeId,
     epoch: by.epoch,
     seq,
-    vantage: by.vantage,
+    vantage: by.rank,
     reason: to === 'down' ? o.reason : null,
     message: to === 'down' ? o.message : null,
   };

@@ -23,7 +23,7 @@ import type { Verdict, VerdictState } from './verdict';
 export type Directive =
   | { type: 'schedule'; id: string; at: number }
   | { type: 'unschedule'; id: string }
-  | { type: 'resume'; id: string; vantage: number }
+  | { type: 'resume'; id: string; rank: number }
   | { type: 'probe'; id: string; token: number; spec: NormalizedSpec }
   | { type: 'abort'; id: string; token: number }
   | { type: 'result'; msg: ResultMessage }
@@ -59,8 +59,8 @@ interface CheckEntry {
 
 export interface TableOptions {
   nodeId: string;
-  /** This node's rank in the shard's owner list: 0 is the primary vantage point. */
-  vantage: number;
+  /** This node's rank in the shard's owner list (0: the primary). */
+  rank: number;
   jitterMs: number;
   /** A number in [0, 1): injected so tests are deterministic. */
   random: () => number;
@@ -123,7 +123,7 @@ export class CheckTable {
         skipped: 0,
         lastStartedAt: null,
       });
-      return [{ type: 'resume', id: spec.id, vantage: this.opts.vantage }, this.scheduleAt(spec.id, slot, spec.intervalMs)];
+      return [{ type: 'resume', id: spec.id, rank: this.opts.rank }, this.scheduleAt(spec.id, slot, spec.intervalMs)];
     }
     e.spec = spec;
     if (spec.intervalMs === e.slotInterval) return [];
@@ -173,7 +173,7 @@ export class CheckTable {
     const out: Directive[] = [];
     const step = resumeStep(e.resume, { type: 'due' });
     e.resume = step.phase;
-    if (step.action === 'lookup') out.push({ type: 'resume', id, vantage: this.opts.vantage });
+    if (step.action === 'lookup') out.push({ type: 'resume', id, rank: this.opts.rank });
     if (e.inFlight) {
       e.skipped++;
       out.push({ type: 'skipped', id, slot, count: 1 });
@@ -234,7 +234,7 @@ export class CheckTable {
   }
 
   private apply(id: string, e: CheckEntry, f: InFlight, spec: NormalizedSpec, o: ProbeOutcome): Directive[] {
-    const by = { nodeId: this.opts.nodeId, epoch: this.epoch, vantage: this.opts.vantage };
+    const by = { nodeId: this.opts.nodeId, epoch: this.epoch, rank: this.opts.rank };
     const { next, result, status } = outcomeMessages(id, spec, f, o, { verdict: e.verdict!, seq: e.seq, published: e.published, skipped: e.skipped }, by);
     ({ verdict: e.verdict, seq: e.seq, published: e.published, skipped: e.skipped } = next);
     const out: Directive[] = [{ type: 'result', msg: result }];

@@ -11,16 +11,15 @@
 //              instance id stops (`yieldsTo`), without announcing a leave (its node id lives on
 //              in the other process).
 
-export const DUPLICATE_NODE_ID = 'duplicate_node_id';
+import { ErrorCode, LookoutError } from './errors';
 
-export class DuplicateNodeId extends Error {
-  readonly code = DUPLICATE_NODE_ID;
+export class DuplicateNodeId extends LookoutError {
+  readonly code = ErrorCode.duplicate_node_id;
   constructor(
     readonly node: string,
     readonly other: string,
   ) {
     super(`node id ${JSON.stringify(node)} is already used by another running process (instance ${other}); give each process its own LOOKOUT_NODE_ID`);
-    this.name = 'DuplicateNodeId';
   }
 }
 

@@ -5,6 +5,25 @@
 // Public contract (DESIGN.md §2): result and status messages are read by consumers written in any
 // language, so their fields are only ever added, never renamed. The lease and assignment records
 // and heartbeats are read by other nodes, possibly of another version: the same rule applies.
+//
+// Glossary: one name per concept in code and comments. Wire fields, settings, metric names and
+// spec fields keep their published names; where one differs from the code's name, it says so.
+//   shard          checks hash to one of LOOKOUT_SHARDS shards. The assignment map (ShardMap)
+//                  gives each shard an ordered list of owner nodes, its row.
+//   rank           a node's position in a shard's row: 0 is the primary. Code says `rank`, never
+//                  `vantage`, `index` or `position` (the assignment algorithm's formulas write it
+//                  `k`, as they write `s` for a shard and `u` for a member).
+//   vantagePoints  LOOKOUT_VANTAGE_POINTS: how many ranks each shard has (at most the member
+//                  count). Not kvReplicas (LOOKOUT_KV_REPLICAS), JetStream's copies of stored data.
+//   replicas       the spec field (a wire contract): how many ranks, 0..replicas-1, probe a
+//                  check; capped by vantagePoints.
+//   vantage        a check's vantages are the nodes at those ranks. The `vantage` field of result
+//                  and status messages is the rank the probe ran from (the wire name of `rank`).
+//   term / epoch   a term is the lease revision a leader won (its fencing token); an epoch numbers
+//                  assignment maps and keeps increasing across terms.
+//   slot           (time) an instant a check's probes belong to (slots.ts). The assignment code
+//                  also calls one (shard, rank) cell of the map a slot (Slot, movedSlots): the
+//                  one name still used for two things.
 
 import type { FailureReason, PhaseTimings } from '../checks/outcome';
 import type { CheckKind } from '../checks/spec';
@@ -25,9 +44,9 @@ export interface ResultMessage {
   at: string;
   /** Assignment epoch under which the probe ran: (epoch, seq) orders a check's messages. */
   epoch: number;
-  /** Per check (and vantage point), strictly increasing; continues across handover and restart. */
+  /** Per check and rank, strictly increasing; continues across handover and restart. */
   seq: number;
-  /** Vantage point: the node's rank among the shard's owners (0 unless the spec asks for replicas > 1). */
+  /** The rank the probe ran from: the node's position in the shard's row (0 unless the spec asks for replicas > 1). */
   vantage: number;
   kind: CheckKind;
   target: string;
@@ -53,6 +72,7 @@ export interface StatusMessage {
   node: string;
   epoch: number;
   seq: number;
+  /** The rank the probe ran from (as in ResultMessage). */
   vantage: number;
   /** Reason of the probe that caused the change (null on a change to up). */
   reason: FailureReason | null;
@@ -93,7 +113,7 @@ export interface LeaseRecord {
   term: number | null;
 }
 
-/** shard index → owner node ids, rank 0 (primary) first. */
+/** shard → its row: owner node ids by rank, rank 0 (the primary) first. */
 export type ShardMap = string[][];
 
 /** The assignment map as stored in its KV key and announced (assignment-record.ts: fencing). */

@@ -37,6 +37,7 @@ export class ManualClock implements Clock {
   private seq = 0;
   private timers = new Map<number, ManualTimer>();
 
+  /** Starts at a fixed wall-clock instant (2023-11-14T22:13:20Z) so tests print the same times. */
   constructor(startWallMs = 1_700_000_000_000) {
     this.t = startWallMs;
   }

@@ -1,10 +1,13 @@
 // The cluster's coordination state in JetStream KV (CP): the leader lease (`<prefix>_leader`,
 // key "lease") and the assignment map (`<prefix>_assignment`, key "map"). Every write that
-// matters is a compare-and-set on the revision last seen; a lost race surfaces as CasConflict.
+// matters is a compare-and-set on the revision last seen. The ports throw typed errors
+// (protocol/errors.ts), the nats.js error kept as `cause`: a lost race is CasConflict, any other
+// failure of a read or a write StorageUnavailable.
 
 import type { NatsConnection } from '@nats-io/transport-node';
 import { StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
+import { CasConflict, StorageUnavailable } from '../protocol/errors';
 import type { AssignmentRecord, LeaseRecord } from '../protocol/records';
 import type { StoreConfig } from './store';
 import { ASSIGNMENT_BUCKET_BYTES, LEASE_BUCKET_BYTES, withLimit } from './storage-limits';
@@ -13,21 +16,20 @@ import type { Subjects } from './subjects';
 /** JetStream's "wrong last sequence": someone else wrote first. */
 export const JS_WRONG_LAST_SEQUENCE = 10071;
 
-export class CasConflict extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CasConflict';
+/** A failed KV call as the ports report it: CasConflict for a lost race, else StorageUnavailable. */
+export function storeError(err: unknown, key: string, revision: number, operation: string): CasConflict | StorageUnavailable {
+  if (err instanceof CasConflict || err instanceof StorageUnavailable) return err;
+  if ((err as { code?: unknown } | null)?.code === JS_WRONG_LAST_SEQUENCE) return new CasConflict(key, revision, { cause: err });
+  return new StorageUnavailable(`${operation} of ${key}`, err);
+}
+
+/** Run one KV call; its failure becomes the port's typed error. */
+async function kvCall<T>(key: string, revision: number, operation: string, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    throw storeError(err, key, revision, operation);
   }
-}
-
-/** A lost compare-and-set (the class check also holds across module copies, e.g. under Jest). */
-export function isCasConflict(err: unknown): boolean {
-  return err instanceof CasConflict || (err as Error | undefined)?.name === 'CasConflict';
-}
-
-function rethrowConflict(err: unknown): never {
-  if ((err as { code?: number }).code === JS_WRONG_LAST_SEQUENCE) throw new CasConflict((err as Error).message);
-  throw err;
 }
 
 export interface Versioned<T> {
@@ -36,7 +38,7 @@ export interface Versioned<T> {
   record: T | null;
 }
 
-/** The lease key, as the leader election actor sees it. */
+/** The lease key, as the leader election actor sees it. Writes throw CasConflict or StorageUnavailable. */
 export interface LeaseStore {
   read(): Promise<Versioned<LeaseRecord>>;
   create(record: LeaseRecord): Promise<number>;
@@ -45,7 +47,7 @@ export interface LeaseStore {
   release(revision: number): Promise<void>;
 }
 
-/** The assignment key. */
+/** The assignment key. Reads and writes throw CasConflict or StorageUnavailable. */
 export interface AssignmentStore {
   read(): Promise<Versioned<AssignmentRecord>>;
   /** revision 0: create (the key must be absent). */
@@ -58,7 +60,7 @@ const LEASE_KEY = 'lease';
 const MAP_KEY = 'map';
 
 async function readKey<T>(kv: KV, key: string, parse: (raw: unknown) => T | null): Promise<Versioned<T>> {
-  const e = await kv.get(key);
+  const e = await kvCall(key, 0, 'read', () => kv.get(key));
   if (!e) return { revision: 0, record: null };
   if (e.operation !== 'PUT') return { revision: e.revision, record: null };
   let raw: unknown;
@@ -79,9 +81,9 @@ function parseLease(raw: unknown): LeaseRecord | null {
 export function leaseStore(kv: KV): LeaseStore {
   return {
     read: () => readKey(kv, LEASE_KEY, parseLease),
-    create: (record) => kv.create(LEASE_KEY, JSON.stringify(record)).catch(rethrowConflict),
-    update: (record, revision) => kv.update(LEASE_KEY, JSON.stringify(record), revision).catch(rethrowConflict),
-    release: (revision) => kv.delete(LEASE_KEY, { previousSeq: revision }).catch(rethrowConflict),
+    create: (record) => kvCall(LEASE_KEY, 0, 'create', () => kv.create(LEASE_KEY, JSON.stringify(record))),
+    update: (record, revision) => kvCall(LEASE_KEY, revision, 'update', () => kv.update(LEASE_KEY, JSON.stringify(record), revision)),
+    release: (revision) => kvCall(LEASE_KEY, revision, 'delete', () => kv.delete(LEASE_KEY, { previousSeq: revision })),
   };
 }
 
@@ -89,9 +91,9 @@ export function assignmentStore(kv: KV, parse: (raw: unknown) => AssignmentRecor
   return {
     read: () => readKey(kv, MAP_KEY, parse),
     write: (record, revision) =>
-      (revision === 0 ? kv.create(MAP_KEY, JSON.stringify(record)) : kv.update(MAP_KEY, JSON.stringify(record), revision)).catch(rethrowConflict),
+      kvCall(MAP_KEY, revision, 'write', () => (revision === 0 ? kv.create(MAP_KEY, JSON.stringify(record)) : kv.update(MAP_KEY, JSON.stringify(record), revision))),
     async watch(onRecord, onError) {
-      const w = await kv.watch({ key: MAP_KEY });
+      const w = await kvCall(MAP_KEY, 0, 'watch', () => kv.watch({ key: MAP_KEY }));
       void (async () => {
         for await (const e of w) {
           let raw: unknown = null;
@@ -104,7 +106,7 @@ export function assignmentStore(kv: KV, parse: (raw: unknown) => AssignmentRecor
           }
           onRecord({ revision: e.revision, record: e.operation === 'PUT' ? parse(raw) : null });
         }
-      })().catch(onError);
+      })().catch((err: unknown) => onError(storeError(err, MAP_KEY, 0, 'watch')));
       return () => w.stop();
     },
   };

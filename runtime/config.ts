@@ -6,14 +6,12 @@
 import { hostname } from 'node:os';
 import { parseCidrList } from '../checks/address-policy';
 import { ResultDetail } from '../checks/result-detail';
+import { ErrorCode, LookoutError } from '../protocol/errors';
 import { readArgv } from './argv';
 import { isValidPrefix } from './subjects';
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
+export class ConfigError extends LookoutError {
+  readonly code = ErrorCode.config_invalid;
 }
 
 type Parser<T> = (raw: string) => T;
@@ -114,7 +112,7 @@ export const SETTINGS = {
   targetDeny: { env: 'LOOKOUT_TARGET_DENY', flag: 'target-deny', default: undefined as string[] | undefined, parse: parseCidrList, doc: 'CIDR ranges probes may not connect to, added to the built-in ones (link-local and cloud metadata, 0.0.0.0/8, ::, this node\'s HTTP port, its NATS servers). Deny wins over allow.' },
   resultDetail: { env: 'LOOKOUT_RESULT_DETAIL', flag: 'result-detail', default: ResultDetail.redacted as ResultDetail, parse: oneOf<ResultDetail>('redacted', 'full'), doc: 'How much of what a target returned a result message quotes: redacted (nothing: the kind of value, the headline of an error) or full (at most 80 characters). Results go to every subscriber.' },
   logLevel: { env: 'LOOKOUT_LOG_LEVEL', flag: 'log-level', default: 'info', parse: oneOf('trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'), doc: 'pino log level.' },
-  vantagePoints: { env: 'LOOKOUT_VANTAGE_POINTS', flag: 'vantage-points', default: 3, parse: int(1, 5), doc: 'Owners per shard (rank 0 = primary). A check with replicas k runs on ranks 0..k-1, so this caps k.' },
+  vantagePoints: { env: 'LOOKOUT_VANTAGE_POINTS', flag: 'vantage-points', default: 3, parse: int(1, 5), doc: 'Ranks per shard: how many owner nodes each shard has (rank 0 = primary). A check with replicas k runs on ranks 0..k-1, so this caps k.' },
   timing: { env: 'LOOKOUT_TIMING', flag: 'timing', default: 'production', parse: oneOf('production', 'nats-cluster', 'test'), doc: 'Profile for the protocol timers below: production (one NATS server), nats-cluster (rides out JetStream re-elections), test (fast).' },
   heartbeatMs: { env: 'LOOKOUT_HEARTBEAT_MS', flag: 'heartbeat-ms', default: undefined, parse: int(10, 60_000), doc: 'Heartbeat period. Profile: 500 / 1000 / 100.' },
   suspectAfterMs: { env: 'LOOKOUT_SUSPECT_AFTER_MS', flag: 'suspect-after-ms', default: undefined, parse: int(10, 600_000), doc: 'Silence before a member is suspect. Profile: 1500 / 3000 / 400.' },

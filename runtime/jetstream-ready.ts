@@ -4,6 +4,7 @@
 // is a reason to wait, not to exit. A permanent problem (no JetStream, a store too small, a
 // permission refused) still stops the node at once with its own message.
 
+import { messageOf } from '../protocol/errors';
 import type { Logger } from './logger';
 
 /** An error JetStream gives while it is coming up (or briefly without a leader). */
@@ -14,9 +15,14 @@ export function isJetStreamNotReady(err: unknown): boolean {
   return /timeout|timed out|temporarily unavailable|no responders|\b503\b|leader/i.test(text);
 }
 
-/** Delay before attempt n+1: 250 ms doubling, at most 5 s. */
+/** First wait for JetStream: a meta leader is usually elected within a few hundred ms. */
+export const READY_FIRST_WAIT_MS = 250;
+/** Longest wait between attempts: a node started long before its servers tries every 5 s. */
+export const READY_MAX_WAIT_MS = 5_000;
+
+/** Delay before attempt n+1: READY_FIRST_WAIT_MS doubling, at most READY_MAX_WAIT_MS. */
 export function readyBackoff(attempt: number): number {
-  return Math.min(5000, 250 * 2 ** Math.min(attempt - 1, 5));
+  return Math.min(READY_MAX_WAIT_MS, READY_FIRST_WAIT_MS * 2 ** Math.min(attempt - 1, 5));
 }
 
 /** Run `open` until it succeeds or fails for a reason other than JetStream not being ready. */
@@ -27,7 +33,7 @@ export async function whenJetStreamReady<T>(open: () => Promise<T>, log: Logger,
     } catch (err) {
       if (!isJetStreamNotReady(err)) throw err;
       const delayMs = readyBackoff(attempt);
-      log.warn({ event: 'jetstream_not_ready', attempt, delayMs, error: (err as Error)?.message ?? String(err) }, 'JetStream not ready yet: retrying');
+      log.warn({ event: 'jetstream_not_ready', attempt, delayMs, error: messageOf(err) }, 'JetStream not ready yet: retrying');
       await wait(delayMs);
     }
   }

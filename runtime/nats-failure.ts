@@ -4,6 +4,8 @@
 // `describeNatsFailure` turns the error into a stable reason code with a hint naming the setting
 // to change, and `FailureLog` rate-limits the lines (a node retries every 500 ms, forever).
 
+import { messageOf } from '../protocol/errors';
+
 /** Stable reason codes of a failed connection attempt (the `reason` field of the log line). */
 export const NatsFailureReason = {
   /** The server's certificate chain does not lead to a CA the node trusts (wrong or missing NATS_CA). */
@@ -63,11 +65,6 @@ function codeOf(err: unknown): string | null {
   const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
   const code = e?.code ?? e?.cause?.code;
   return typeof code === 'string' ? code : null;
-}
-
-function messageOf(err: unknown): string {
-  const m = (err as { message?: unknown } | null)?.message;
-  return typeof m === 'string' && m ? m : String(err);
 }
 
 function nameOf(err: unknown): string {

@@ -13,8 +13,20 @@ import { describeNatsFailure, FailureLog, NATS_FAILURE_LOG_EVERY_MS, type NatsFa
 export const ConnState = { connected: 'connected', disconnected: 'disconnected', reconnecting: 'reconnecting', closed: 'closed' } as const;
 export type ConnState = (typeof ConnState)[keyof typeof ConnState];
 
-/** Milliseconds between connection attempts (first connect and reconnects alike). */
+/**
+ * Milliseconds between connection attempts (first connect and reconnects alike). Half a second: a
+ * restarted server or a cluster failover is found about as fast as the failure detector notices
+ * silence (production heartbeat 500 ms), while a node that cannot connect costs each server two
+ * attempts a second; what the node logs about it is rate-limited apart (nats-failure.ts).
+ */
 export const NATS_RETRY_MS = 500;
+
+/**
+ * How often the client pings its server. Two pings without an answer (nats.js maxPingOut) mark
+ * the connection stale and it reconnects: a dead TCP connection that reports no error is found
+ * within ~20 s. Leadership does not wait for it: the lease runs out on the node's own clock.
+ */
+export const NATS_PING_MS = 10_000;
 
 export type NatsAuthConfig = Pick<Config, 'natsUrl' | 'natsCreds' | 'natsUser' | 'natsPassword' | 'natsToken' | 'natsNkey' | 'natsCa' | 'natsCert' | 'natsKey'>;
 
@@ -25,7 +37,7 @@ export function connectionOptions(cfg: NatsAuthConfig, name: string): NodeConnec
     maxReconnectAttempts: -1,
     reconnectTimeWait: NATS_RETRY_MS,
     waitOnFirstConnect: true,
-    pingInterval: 10_000,
+    pingInterval: NATS_PING_MS,
   };
   if (cfg.natsCreds) opts.authenticator = credsAuthenticator(readFileSync(cfg.natsCreds));
   else if (cfg.natsNkey) opts.authenticator = nkeyAuthenticator(new TextEncoder().encode(readFileSync(cfg.natsNkey, 'utf8').trim()));
@@ -51,6 +63,11 @@ export function connectionOptions(cfg: NatsAuthConfig, name: string): NodeConnec
  */
 export const NATS_DIAGNOSE_EVERY_MS = 5_000;
 
+/** The two log lines that say why servers fail: the first connect, and reconnects. */
+type FailureLine = { event: string; msg: string };
+const CONNECT_FAILED: FailureLine = { event: 'nats_connect_failed', msg: 'NATS connect failed' };
+const RECONNECT_FAILING: FailureLine = { event: 'nats_reconnect_failing', msg: 'NATS reconnect failing' };
+
 /**
  * Logs why servers fail, at most once per NATS_FAILURE_LOG_EVERY_MS per server and reason (a
  * new reason at once). With one server the failed attempt's own error says why; with several,
@@ -75,13 +92,13 @@ class FailureReporter {
 
   /** A first-connect attempt over all servers failed with `err`. */
   connectFailed(err: unknown): void {
-    if (this.servers.length === 1) this.report('error', 'NATS connect failed', this.servers[0]!, describeNatsFailure(err, this.cfg));
-    else this.diagnose('error', 'NATS connect failed');
+    if (this.servers.length === 1) this.report('error', CONNECT_FAILED, this.servers[0]!, describeNatsFailure(err, this.cfg));
+    else this.diagnose('error', CONNECT_FAILED);
   }
 
   /** A reconnect attempt failed (nats.js does not say why: ask each server). */
   reconnectFailing(): void {
-    this.diagnose('warn', 'NATS reconnect failing');
+    this.diagnose('warn', RECONNECT_FAILING);
   }
 
   connected(): void {
@@ -89,13 +106,13 @@ class FailureReporter {
     this.lastDiagnosis = Number.NEGATIVE_INFINITY;
   }
 
-  private report(level: 'error' | 'warn', msg: string, server: string, f: NatsFailure): void {
+  private report(level: 'error' | 'warn', line: FailureLine, server: string, f: NatsFailure): void {
     const d = this.failures.record(`${server} ${f.reason}`, Date.now());
     if (!d.log) return;
-    this.log[level]({ server, reason: f.reason, code: f.code, error: f.error, hint: f.hint, failures: d.failures, retryMs: NATS_RETRY_MS }, msg);
+    this.log[level]({ event: line.event, server, reason: f.reason, code: f.code, error: f.error, hint: f.hint, failures: d.failures, retryMs: NATS_RETRY_MS }, line.msg);
   }
 
-  private diagnose(level: 'error' | 'warn', msg: string): void {
+  private diagnose(level: 'error' | 'warn', line: FailureLine): void {
     const now = Date.now();
     if (this.diagnosing || now - this.lastDiagnosis < NATS_DIAGNOSE_EVERY_MS) return;
     this.diagnosing = true;
@@ -103,7 +120,7 @@ class FailureReporter {
     void Promise.all(
       this.servers.map(async (server) => {
         const f = await probeServer(this.opts, server, this.cfg);
-        if (f) this.report(level, msg, server, f);
+        if (f) this.report(level, line, server, f);
       }),
     ).finally(() => (this.diagnosing = false));
   }
@@ -151,7 +168,7 @@ export async function connectNats(
 ): Promise<NatsConnection> {
   const opts = { ...connectionOptions(cfg, name), ...(extra.inboxPrefix ? { inboxPrefix: extra.inboxPrefix } : {}) };
   const reporter = new FailureReporter(cfg, opts, log);
-  log.info({ servers: cfg.natsUrl }, 'connecting to NATS');
+  log.info({ event: 'nats_connecting', servers: cfg.natsUrl }, 'connecting to NATS');
   let nc: NatsConnection;
   for (;;) {
     try {
@@ -165,7 +182,7 @@ export async function connectNats(
     }
   }
   reporter.connected();
-  log.info({ server: nc.getServer() }, 'NATS connected');
+  log.info({ event: 'nats_connected', server: nc.getServer() }, 'NATS connected');
   onState(ConnState.connected);
   void (async () => {
     let attemptsSinceDisconnect = 0;
@@ -173,7 +190,7 @@ export async function connectNats(
       switch (s.type) {
         case 'disconnect':
           attemptsSinceDisconnect = 0;
-          log.warn({ server: s.server }, 'NATS disconnected');
+          log.warn({ event: 'nats_disconnected', server: s.server }, 'NATS disconnected');
           onState(ConnState.disconnected);
           break;
         case 'reconnecting':
@@ -183,20 +200,20 @@ export async function connectNats(
           break;
         case 'reconnect':
           reporter.connected();
-          log.info({ server: s.server }, 'NATS reconnected');
+          log.info({ event: 'nats_reconnected', server: s.server }, 'NATS reconnected');
           onState(ConnState.connected);
           break;
         case 'error':
-          log.error({ err: s.error }, 'NATS error');
+          log.error({ event: 'nats_error', err: s.error }, 'NATS error');
           break;
         case 'ldm':
-          log.warn({ server: s.server }, 'NATS server entering lame duck mode');
+          log.warn({ event: 'nats_lame_duck', server: s.server }, 'NATS server entering lame duck mode');
           break;
         case 'staleConnection':
-          log.warn('NATS connection stale');
+          log.warn({ event: 'nats_stale_connection' }, 'NATS connection stale');
           break;
         case 'slowConsumer':
-          log.warn({ subject: s.sub.getSubject(), pending: s.pending }, 'NATS slow consumer');
+          log.warn({ event: 'nats_slow_consumer', subject: s.sub.getSubject(), pending: s.pending }, 'NATS slow consumer');
           break;
         default:
           break;
@@ -204,8 +221,8 @@ export async function connectNats(
     }
   })();
   void nc.closed().then((err) => {
-    if (err) log.error({ err }, 'NATS connection closed with error');
-    else log.info('NATS connection closed');
+    if (err) log.error({ event: 'nats_closed', err }, 'NATS connection closed with error');
+    else log.info({ event: 'nats_closed' }, 'NATS connection closed');
     onState(ConnState.closed);
   });
   return nc;

@@ -9,17 +9,19 @@
 // limits too, or give Lookout its own account with JetStream limits. README, Security.)
 
 import type { JetStreamManager } from '@nats-io/jetstream';
+import { ErrorCode, LookoutError, messageOf } from '../protocol/errors';
 
 /** The lease bucket holds one small key (history 1). */
 export const LEASE_BUCKET_BYTES = 1024 * 1024;
 /** The assignment bucket holds one map (≤ ~300 KB at 4096 shards × 5 owners), history 5. */
 export const ASSIGNMENT_BUCKET_BYTES = 16 * 1024 * 1024;
 
-export const STORAGE_TOO_SMALL = 'storage_too_small';
-
-/** A stream or bucket could not be created with its byte limit: the server has less room. */
-export class StorageTooSmall extends Error {
-  readonly code = STORAGE_TOO_SMALL;
+/**
+ * A stream or bucket could not be created with its byte limit: the server has less room. The
+ * message repeats the server's own words: it is what `lookout node` prints on its way out.
+ */
+export class StorageTooSmall extends LookoutError {
+  readonly code = ErrorCode.storage_too_small;
   constructor(
     readonly stream: string,
     readonly maxBytes: number,
@@ -27,10 +29,10 @@ export class StorageTooSmall extends Error {
     cause: unknown,
   ) {
     super(
-      `cannot create ${stream} with a limit of ${mib(maxBytes)}: the NATS server's JetStream store has no room for it (${(cause as Error)?.message ?? String(cause)}); ` +
+      `cannot create ${stream} with a limit of ${mib(maxBytes)}: the NATS server's JetStream store has no room for it (${messageOf(cause)}); ` +
         (setting ? `lower ${setting} or give the server more storage (jetstream.max_file_store)` : `this limit is fixed: give the server more storage (jetstream.max_file_store)`),
+      { cause },
     );
-    this.name = 'StorageTooSmall';
   }
 }
 
@@ -38,18 +40,14 @@ export function mib(bytes: number): string {
   return `${Math.round((bytes / (1024 * 1024)) * 10) / 10} MiB`;
 }
 
-function message(err: unknown): string {
-  return String((err as Error)?.message ?? err);
-}
-
 /** JetStream could not reserve a stream's limit (at creation or when raising it). */
 export function isInsufficientStorage(err: unknown): boolean {
-  return /insufficient (storage )?resources/i.test(message(err));
+  return /insufficient (storage )?resources/i.test(messageOf(err));
 }
 
 /** A write refused because the stream is at its byte limit or the server's store is full. */
 export function isStorageFull(err: unknown): boolean {
-  return /maximum bytes exceeded|insufficient (storage )?resources|storage (is )?full/i.test(message(err));
+  return /maximum bytes exceeded|insufficient (storage )?resources|storage (is )?full/i.test(messageOf(err));
 }
 
 export interface Limited {

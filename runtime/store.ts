@@ -6,6 +6,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { CheckSpec } from '../checks/spec';
+import { ErrorCode, LookoutError, messageOf } from '../protocol/errors';
 import type { ResumeState } from '../protocol/records';
 import { parseVerdictState } from '../protocol/verdict';
 import type { Config } from './config';
@@ -34,11 +35,11 @@ export interface SpecStore {
 /** The narrow port check runners use to continue a check where its last owner left it. */
 export interface ResultHistory {
   /**
-   * The newest retained result of `id` from vantage point `vantage`, handed to `done` (null: none;
+   * The newest retained result of `id` probed from `rank` (its `vantage` field), handed to `done` (null: none;
    * an error: it could not be read). A callback, not a promise: a node gaining 100k checks queues
    * 100k lookups, and a queued lookup should cost a small record, not a promise chain.
    */
-  last(id: string, vantage: number, done: (err: unknown, state: ResumeState | null) => void): void;
+  last(id: string, rank: number, done: (err: unknown, state: ResumeState | null) => void): void;
 }
 
 export type StoreConfig = Pick<Config, 'kvReplicas' | 'resultsMaxAgeMs' | 'resultsPerCheck' | 'resultsMaxBytes' | 'specsMaxBytes'>;
@@ -87,11 +88,14 @@ export async function ensureResultStream(jsm: JetStreamManager, s: Subjects, cfg
   }
 }
 
-/** A put refused because the spec bucket is at its byte limit (or the server's store is full). */
-export class SpecBucketFull extends Error {
+/**
+ * A put refused because the spec bucket is at its byte limit (or the server's store is full). The
+ * message, the server's words included, goes back to the client (storage_full).
+ */
+export class SpecBucketFull extends LookoutError {
+  readonly code = ErrorCode.spec_bucket_full;
   constructor(cause: unknown) {
-    super(`the spec bucket is full (${(cause as Error)?.message ?? String(cause)}): delete specs, or raise LOOKOUT_SPECS_MAX_BYTES`);
-    this.name = 'SpecBucketFull';
+    super(`the spec bucket is full (${messageOf(cause)}): delete specs, or raise LOOKOUT_SPECS_MAX_BYTES`, { cause });
   }
 }
 
@@ -142,32 +146,33 @@ function toResume(r: StoredResult): ResumeState | null {
   return { seq: r.seq, slot: r.slot, ...state };
 }
 
-const vantageOf = (r: StoredResult) => (isCount(r.vantage) ? r.vantage : 0);
+/** The rank a stored result was probed from (its wire field `vantage`; 0 in results older than it). */
+const rankOf = (r: StoredResult) => (isCount(r.vantage) ? r.vantage : 0);
 
 /**
  * Reads the result stream. The newest message of the subject is one direct lookup; when several
- * vantage points publish on one subject and the newest is another's, the retained messages of the
+ * ranks publish on one subject and the newest is another's, the retained messages of the
  * subject (at most LOOKOUT_RESULTS_PER_CHECK) are walked oldest to newest.
  */
 export function streamResultHistory(jsm: JetStreamManager, s: Subjects, maxInFlight = RESUME_LOOKUPS_IN_FLIGHT): ResultHistory {
   const stream = s.resultStream();
   const queue = new LookupQueue(maxInFlight, lastOf);
   return {
-    last: (id, vantage, done) => queue.push(id, vantage, done),
+    last: (id, rank, done) => queue.push(id, rank, done),
   };
 
-  async function lastOf(id: string, vantage: number): Promise<ResumeState | null> {
+  async function lastOf(id: string, rank: number): Promise<ResumeState | null> {
     const subject = s.result(id);
     const newest = await jsm.direct.getMessage(stream, { last_by_subj: subject });
     if (!newest) return null;
     const r = newest.json<StoredResult>();
-    if (vantageOf(r) === vantage) return toResume(r);
+    if (rankOf(r) === rank) return toResume(r);
     let found: StoredResult | null = null;
     for (let seq = 0; seq < newest.seq; ) {
       const m = await jsm.direct.getMessage(stream, { next_by_subj: subject, seq: seq + 1 });
       if (!m || m.seq >= newest.seq) break;
       const x = m.json<StoredResult>();
-      if (vantageOf(x) === vantage) found = x;
+      if (rankOf(x) === rank) found = x;
       seq = m.seq;
     }
     return found ? toResume(found) : null;
@@ -183,7 +188,7 @@ export const RESUME_LOOKUPS_IN_FLIGHT = 64;
 
 interface Lookup {
   id: string;
-  vantage: number;
+  rank: number;
   done: (err: unknown, state: ResumeState | null) => void;
 }
 
@@ -198,15 +203,15 @@ export class LookupQueue {
 
   constructor(
     private readonly n: number,
-    private readonly run: (id: string, vantage: number) => Promise<ResumeState | null>,
+    private readonly run: (id: string, rank: number) => Promise<ResumeState | null>,
   ) {}
 
   get pending(): number {
     return this.waiting.length - this.head;
   }
 
-  push(id: string, vantage: number, done: Lookup['done']): void {
-    this.waiting.push({ id, vantage, done });
+  push(id: string, rank: number, done: Lookup['done']): void {
+    this.waiting.push({ id, rank, done });
     this.next();
   }
 
@@ -219,7 +224,7 @@ export class LookupQueue {
         this.head = 0;
       }
       this.running++;
-      this.run(job.id, job.vantage).then(
+      this.run(job.id, job.rank).then(
         (state) => this.finish(job, null, state),
         (err: unknown) => this.finish(job, err ?? new Error('lookup failed'), null),
       );

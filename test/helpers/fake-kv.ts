@@ -1,8 +1,10 @@
 // In-memory keys with JetStream KV's compare-and-set semantics (create fails if present,
 // update fails on a stale revision, revisions increase per write), for unit tests of the lease,
-// the assigner and the assignment follower.
+// the assigner and the assignment follower. They fail the way the real ports do
+// (runtime/cluster-store.ts): CasConflict for a lost race, StorageUnavailable for anything else.
+import { CasConflict, StorageUnavailable } from '../../protocol/errors';
 import type { AssignmentRecord, LeaseRecord } from '../../protocol/records';
-import { CasConflict, type AssignmentStore, type LeaseStore, type Versioned } from '../../runtime/cluster-store';
+import type { AssignmentStore, LeaseStore, Versioned } from '../../runtime/cluster-store';
 
 export class FakeLeaseKey {
   revision = 0;
@@ -23,17 +25,17 @@ export class FakeLeaseKey {
       },
       async create(record) {
         if (isDown) return hang();
-        if (key.record) throw new CasConflict(`wrong last sequence: ${key.revision}`);
+        if (key.record) throw new CasConflict('lease', 0);
         return key.write(node, record);
       },
       async update(record, revision) {
         if (isDown) return hang();
-        if (revision !== key.revision) throw new CasConflict(`wrong last sequence: ${key.revision}`);
+        if (revision !== key.revision) throw new CasConflict('lease', revision);
         return key.write(node, record);
       },
       async release(revision) {
         if (isDown) return hang();
-        if (revision !== key.revision) throw new CasConflict(`wrong last sequence: ${key.revision}`);
+        if (revision !== key.revision) throw new CasConflict('lease', revision);
         key.revision++;
         key.record = null;
       },
@@ -54,18 +56,21 @@ export class FakeMapKey implements AssignmentStore {
   record: AssignmentRecord | null = null;
   writes: AssignmentRecord[] = [];
   reads = 0;
-  /** When set, read() rejects with it (NATS unreachable). */
+  /** When set, read() rejects with StorageUnavailable caused by it (NATS unreachable). */
   readError: Error | null = null;
+  /** When set, write() rejects with StorageUnavailable caused by it (a timeout, a refused write). */
+  writeError: Error | null = null;
   private readonly watchers = new Set<(v: Versioned<AssignmentRecord>) => void>();
 
   async read(): Promise<Versioned<AssignmentRecord>> {
     this.reads++;
-    if (this.readError) throw this.readError;
+    if (this.readError) throw new StorageUnavailable('read of map', this.readError);
     return { revision: this.revision, record: this.record };
   }
 
   async write(record: AssignmentRecord, revision: number): Promise<number> {
-    if (revision !== this.revision) throw new CasConflict(`wrong last sequence: ${this.revision}`);
+    if (this.writeError) throw new StorageUnavailable('write of map', this.writeError);
+    if (revision !== this.revision) throw new CasConflict('map', revision);
     this.revision++;
     this.record = record;
     this.writes.push(record);

@@ -72,7 +72,7 @@ export function fakePorts(opts: { start?: number; jitterMs?: number; graceMs?: n
         f.pending.push(p);
       }),
     publish: (subject, msg) => f.published.push({ subject, msg: JSON.parse(JSON.stringify(msg)) }),
-    history: { last: (id, _vantage, done) => void Promise.resolve().then(() => done(null, f.history.get(id) ?? null)) },
+    history: { last: (id, _rank, done) => void Promise.resolve().then(() => done(null, f.history.get(id) ?? null)) },
     subjects: subjects('lookout'),
     metrics: createMetrics(),
     log: pino({ level: 'silent' }),

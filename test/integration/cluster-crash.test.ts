@@ -67,6 +67,6 @@ scenarioTest('SIGKILL the leader: a new leader with a higher term, the assignmen
   expect(after.leader).toMatchObject({ node: elected.node, term: elected.term });
   expect(after.assignment.term).toBe(elected.term);
   // The new term's maps are the ones followed: every survivor logs following a map of that term.
-  for (const id of s.cluster.nodes.keys()) expect(s.cluster.logs(id).some((l) => l.msg === 'following assignment' && l.term === elected.term)).toBe(true);
+  for (const id of s.cluster.nodes.keys()) expect(s.cluster.logs(id).some((l) => l.event === 'assignment_followed' && l.term === elected.term)).toBe(true);
   console.log(`SIGKILL leader: term ${oldTerm} → ${elected.term} (${elected.node}); ${failoverMs.length} failovers, slot steps up to ${Math.max(...failoverMs)} ms (figure only; see bench:cluster-timing)`);
 });

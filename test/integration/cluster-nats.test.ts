@@ -13,7 +13,7 @@ scenarioTest('restart the nats-server (same store dir): nodes reconnect, every s
   await s.server.restart();
   const restartedAt = Date.now();
   await waitFor('nodes reconnected', () => {
-    const waiting = [...s.cluster.nodes.keys()].filter((id) => !s.cluster.logs(id).some((l) => l.msg === 'NATS reconnected'));
+    const waiting = [...s.cluster.nodes.keys()].filter((id) => !s.cluster.logs(id).some((l) => l.event === 'nats_reconnected'));
     if (waiting.length) throw new Error(`not reconnected yet: ${waiting.join(', ')}`);
     return true;
   }, { timeoutMs: 60_000 });

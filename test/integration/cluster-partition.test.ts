@@ -39,13 +39,13 @@ scenarioTest('a node cut off from NATS: its checks move to the others; on return
 
   const healAt = Date.now();
   proxy.heal();
-  await waitFor('p3 reconnected', () => s.cluster.logs('p3').filter((l) => Date.parse(l.time) >= healAt).map((l) => l.msg), { until: (msgs) => msgs.includes('NATS reconnected'), timeoutMs: 60_000 });
+  await waitFor('p3 reconnected', () => s.cluster.logs('p3').filter((l) => Date.parse(l.time) >= healAt).map((l) => l.event), { until: (events) => events.includes('nats_reconnected'), timeoutMs: 60_000 });
   // A new map with p3 in it (p3 itself may still answer with the map it had when it was cut off).
   const st = await s.cluster.settled(['p1', 'p2', 'p3'], { epochAbove: epochBefore });
   expect(st.epoch).toBeGreaterThan(epochBefore);
-  const followed = s.cluster.logs('p3').filter((l) => l.msg === 'following assignment' && Date.parse(l.time) >= healAt);
+  const followed = s.cluster.logs('p3').filter((l) => l.event === 'assignment_followed' && Date.parse(l.time) >= healAt);
   expect(followed.length).toBeGreaterThan(0);
-  const dup = s.cluster.logs('p3').filter((l) => l.msg === 'ran probes for a shard already given to another node');
+  const dup = s.cluster.logs('p3').filter((l) => l.event === 'handover_late_probes');
   expect(dup.reduce((n, l) => n + l.probes, 0)).toBeGreaterThan(0);
 
   // Back to one probe per check per interval, seq by one.

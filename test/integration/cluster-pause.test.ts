@@ -22,15 +22,15 @@ scenarioTest('SIGSTOP the leader past its lease, then SIGCONT: another node lead
   // Keep it stopped until the new leader has published a map of its term and both other nodes
   // follow it: by then the old lease is long gone (no clock is read to decide this).
   await waitFor('the other nodes follow a map of the new term', () => {
-    const behind = others.filter((id) => !s.cluster.logs(id).some((l) => l.msg === 'following assignment' && l.term >= elected.term));
+    const behind = others.filter((id) => !s.cluster.logs(id).some((l) => l.event === 'assignment_followed' && l.term >= elected.term));
     if (behind.length) throw new Error(`not yet following term ${elected.term}: ${behind.join(', ')}`);
     return true;
   });
   const wokeAt = Date.now();
   s.cluster.signal(old, 'SIGCONT');
   const stepDown = await waitFor('the old leader notices its lease is gone', () => {
-    const l = s.cluster.logs(old).find((x) => x.msg === 'no longer leader' && Date.parse(x.time) >= wokeAt);
-    if (!l) throw new Error(`${old}'s last log lines: ${JSON.stringify(s.cluster.logs(old).slice(-3).map((x) => x.msg))}`);
+    const l = s.cluster.logs(old).find((x) => x.event === 'leader_stepped_down' && Date.parse(x.time) >= wokeAt);
+    if (!l) throw new Error(`${old}'s last log lines: ${JSON.stringify(s.cluster.logs(old).slice(-3).map((x) => x.event))}`);
     return l;
   });
   expect(stepDown.reason).toBe('lease expired');
@@ -43,14 +43,14 @@ scenarioTest('SIGSTOP the leader past its lease, then SIGCONT: another node lead
   expect(now.assignment.term).toBeGreaterThanOrEqual(elected.term);
   expect(now.leader.node).not.toBe(old);
   // The old leader wrote no map after waking, and no node followed a map of its old term after the new term's map.
-  expect(s.cluster.logs(old).filter((l) => l.msg === 'assignment written' && Date.parse(l.time) >= wokeAt)).toEqual([]);
+  expect(s.cluster.logs(old).filter((l) => l.event === 'assignment_written' && Date.parse(l.time) >= wokeAt)).toEqual([]);
   await waitFor('every node follows a map of the new term', () => {
-    const behind = NODES.filter((id) => !s.cluster.logs(id).some((l) => l.msg === 'following assignment' && l.term >= elected.term));
+    const behind = NODES.filter((id) => !s.cluster.logs(id).some((l) => l.event === 'assignment_followed' && l.term >= elected.term));
     if (behind.length) throw new Error(`not yet following term ${elected.term}: ${behind.join(', ')}`);
     return true;
   });
   for (const id of NODES) {
-    const follows = s.cluster.logs(id).filter((l) => l.msg === 'following assignment');
+    const follows = s.cluster.logs(id).filter((l) => l.event === 'assignment_followed');
     const firstNew = follows.findIndex((l) => l.term >= elected.term);
     expect(firstNew).toBeGreaterThanOrEqual(0);
     expect(follows.slice(firstNew).filter((l) => l.term < elected.term)).toEqual([]);

@@ -40,7 +40,7 @@ async function statesOf(nc: Awaited<ReturnType<typeof client>>, node: string, ti
   return seen;
 }
 
-const running = (p: LookoutProcess) => p.logs().some((l) => l.msg === 'membership started');
+const running = (p: LookoutProcess) => p.logs().some((l) => l.event === 'membership_started');
 
 test('a second process with a running node id refuses to start, naming the id; the first keeps the id', async () => {
   const nc = await client(server);
@@ -80,7 +80,7 @@ test('both running anyway (the claim went unanswered): exactly one stops, exit 1
     }, { timeoutMs: 30_000 });
     expect(await loser.exited).toBe(1);
     expect(loser.output()).toContain('another process runs with node id "dup"');
-    expect(loser.logs().filter((l) => l.msg === 'announcing graceful leave')).toEqual([]);
+    expect(loser.logs().filter((l) => l.event === 'member_leave_announced')).toEqual([]);
     expect(loser.logs().filter((l) => l.event === 'duplicate_node_id' && l.level === 'fatal')).toHaveLength(1);
     expect(winner.proc.exitCode).toBeNull();
     expect(await statesOf(nc, 'dup', 6)).toEqual(Array(6).fill('alive'));

@@ -16,7 +16,7 @@ beforeAll(async () => {
   server = await startNatsServer();
   target = await startHttpTarget();
   node = runLookout(['node'], { NATS_URL: server.url, LOOKOUT_NODE_ID: 'e2e-node', LOOKOUT_LOG_LEVEL: 'info', LOOKOUT_HTTP_PORT: '0' });
-  await waitFor('node serving the spec API', () => node.logs().some((l) => l.msg === 'spec API serving'), { timeoutMs: 20_000 });
+  await waitFor('node serving the spec API', () => node.logs().some((l) => l.event === 'spec_api_serving'), { timeoutMs: 20_000 });
   raw = await RawNatsClient.connect(server.port);
 });
 
@@ -51,6 +51,6 @@ test('raw NATS protocol: put a spec with a reply inbox, receive the ack, results
 test('SIGTERM: the node stops scheduling, drains and exits 0', async () => {
   node.signal('SIGTERM');
   expect(await node.exited).toBe(0);
-  const msgs = node.logs().map((l) => l.msg);
-  expect(msgs).toEqual(expect.arrayContaining(['shutting down', 'node stopping', 'node stopped', 'shutdown complete']));
+  const events = node.logs().map((l) => l.event);
+  expect(events).toEqual(expect.arrayContaining(['shutdown_started', 'node_stopping', 'node_stopped', 'shutdown_complete']));
 });

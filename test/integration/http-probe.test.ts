@@ -1,4 +1,4 @@
-import { closeHttpPool, probeHttp, releaseHttpClient } from '../../checks/http-probe';
+import { probeHttp } from '../../checks/http-probe';
 import { normalizeSpec, type CheckSpec, type HttpOptions } from '../../checks/spec';
 import {
   closedPort,
@@ -10,7 +10,7 @@ import {
   type HttpTarget,
   resolverKnowingNothing,
 } from '../helpers/targets';
-import { DIRECT_PROBE_ENV } from '../../checks/probe-env';
+import { closeProbeEnv, DIRECT_PROBE_ENV } from '../../checks/probe-env';
 
 function httpSpec(target: string, http: HttpOptions = {}, extra: Partial<CheckSpec> = {}) {
   return normalizeSpec(extra.id ?? 'http-test', { kind: 'http', target, timeoutMs: 2000, http, ...extra });
@@ -28,7 +28,7 @@ beforeAll(async () => {
   web = await started(startHttpTarget());
 });
 afterAll(async () => {
-  await closeHttpPool();
+  await closeProbeEnv(DIRECT_PROBE_ENV);
   await Promise.all(closers.map((close) => close()));
 });
 
@@ -195,7 +195,7 @@ describe('connections', () => {
     expect(new Set(web.requests.slice(before).map((r) => r.connection)).size).toBe(1);
     expect(web.connections - connections).toBe(1);
 
-    await releaseHttpClient('reuser');
+    await DIRECT_PROBE_ENV.httpPool.release('reuser');
     expect((await probeHttp(spec)).timings.connect).toBeDefined();
     expect(web.connections - connections).toBe(2);
   });

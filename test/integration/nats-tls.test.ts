@@ -71,12 +71,12 @@ function node(url: string, env: Record<string, string> = {}): LookoutProcess {
   return p;
 }
 
-/** Wait for a log line with message `msg` (and matching `where`); the error shows the last lines seen. */
-function logLine(p: LookoutProcess, msg: string, where: (l: any) => boolean = () => true, timeoutMs = 20_000): Promise<any> {
+/** Wait for a log line with `event` (and matching `where`); the error shows the last lines seen. */
+function logLine(p: LookoutProcess, event: string, where: (l: any) => boolean = () => true, timeoutMs = 20_000): Promise<any> {
   return waitFor(
-    `log "${msg}"`,
+    `log event ${event}`,
     () => {
-      const hit = p.logs().find((l) => l.msg === msg && where(l));
+      const hit = p.logs().find((l) => l.event === event && where(l));
       if (hit) return hit;
       if (p.proc.exitCode !== null) throw new Error(`node exited ${p.proc.exitCode}: ${p.output().slice(-1500)}`);
       throw new Error(`last lines: ${p.output().slice(-1500)}`);
@@ -90,8 +90,8 @@ const handshakeErrors = (s: NatsServer) => s.log().split('\n').filter((l) => l.i
 test('control: with the CA that signed the server certificate the node connects over TLS', async () => {
   const s = await tlsServer();
   const p = node(s.url, { NATS_CA: file('ca.pem') });
-  await logLine(p, 'stores ready');
-  expect(p.logs().filter((l) => l.msg === 'NATS connect failed')).toEqual([]);
+  await logLine(p, 'stores_ready');
+  expect(p.logs().filter((l) => l.event === 'nats_connect_failed')).toEqual([]);
 });
 
 test.each([
@@ -100,7 +100,7 @@ test.each([
 ])('%s: the node logs the TLS failure and the server, and keeps retrying', async (_what, env: Record<string, string>, hint) => {
   const s = await tlsServer();
   const p = node(s.url, Object.fromEntries(Object.entries(env).map(([k, v]) => [k, file(v)])));
-  const line = await logLine(p, 'NATS connect failed');
+  const line = await logLine(p, 'nats_connect_failed');
   expect(line).toMatchObject({ level: 'error', actor: 'nats', server: s.url, reason: 'tls_untrusted', code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
   expect(line.error).toMatch(/unable to verify the first certificate/);
   expect(line.hint).toMatch(hint);
@@ -111,31 +111,31 @@ test.each([
     return true;
   }, { timeoutMs: 20_000 });
   expect(p.proc.exitCode).toBeNull();
-  const lines = p.logs().filter((l) => l.msg === 'NATS connect failed').length;
+  const lines = p.logs().filter((l) => l.event === 'nats_connect_failed').length;
   expect(lines).toBeLessThan(handshakeErrors(s));
-  expect(p.logs().some((l) => l.msg === 'NATS connected')).toBe(false);
+  expect(p.logs().some((l) => l.event === 'nats_connected')).toBe(false);
 });
 
 test('nothing listening at start: the node logs "refused", and connects once the server is up', async () => {
   const port = await freePort();
   const p = node(`nats://127.0.0.1:${port}`);
-  const line = await logLine(p, 'NATS connect failed');
+  const line = await logLine(p, 'nats_connect_failed');
   expect(line).toMatchObject({ server: `nats://127.0.0.1:${port}`, reason: 'refused', code: 'ECONNREFUSED' });
   servers.push(await startNatsServer({ port }));
-  await logLine(p, 'stores ready');
+  await logLine(p, 'stores_ready');
 });
 
 test('a reconnect to a server whose certificate the node does not trust is logged with its reason', async () => {
   const first = await tlsServer('server');
   const p = node(first.url, { NATS_CA: file('ca.pem') });
-  await logLine(p, 'stores ready');
+  await logLine(p, 'stores_ready');
   // The same address now answers with a certificate from another CA (a botched rotation).
   const port = first.port;
   await first.cleanup();
   servers.splice(servers.indexOf(first), 1);
   await tlsServer('other-server', port);
-  await logLine(p, 'NATS disconnected');
-  const line = await logLine(p, 'NATS reconnect failing', (l) => l.reason === 'tls_untrusted');
+  await logLine(p, 'nats_disconnected');
+  const line = await logLine(p, 'nats_reconnect_failing', (l) => l.reason === 'tls_untrusted');
   expect(line).toMatchObject({ level: 'warn', server: first.url, code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
   expect(line.hint).toContain(file('ca.pem'));
   expect(p.proc.exitCode).toBeNull();

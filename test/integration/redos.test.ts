@@ -109,7 +109,7 @@ test('a canary at 1 s keeps every slot while hostile regexes and needles run bes
 
   // The node counts what its body worker stopped (why=budget) and refused from memory
   // (why=remembered) on /metrics: each blow-up probe is one or the other.
-  const listening = node.logs().find((l) => typeof l.msg === 'string' && l.msg.startsWith('http endpoints listening'));
+  const listening = node.logs().find((l) => l.event === 'http_listening');
   expect(listening?.port).toEqual(expect.any(Number));
   const overruns = async (why: string): Promise<number> => {
     const text = await (await fetch(`http://127.0.0.1:${listening.port}/metrics`)).text();

@@ -13,8 +13,8 @@ import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { buildAddressPolicy } from '../../checks/address-policy';
 import type { LookupFn } from '../../checks/connector';
-import { closeHttpPool, probeHttp } from '../../checks/http-probe';
-import type { ProbeEnv } from '../../checks/probe-env';
+import { probeHttp } from '../../checks/http-probe';
+import { closeProbeEnv, DIRECT_PROBE_ENV, type ProbeEnv } from '../../checks/probe-env';
 import { normalizeSpec, type CheckSpec, type HttpOptions, type TcpOptions } from '../../checks/spec';
 import { probeTcp } from '../../checks/tcp-probe';
 import type { NodeHandle } from '../../app/start-node';
@@ -77,8 +77,8 @@ const stubLookup: LookupFn = async (host) => {
   return answer();
 };
 
-const denying: ProbeEnv = { policy: buildAddressPolicy({ deny: ['127.0.0.2/32'] }), lookup: stubLookup, detail: 'redacted' };
-const permissive: ProbeEnv = { policy: buildAddressPolicy(), lookup: stubLookup, detail: 'full' };
+const denying: ProbeEnv = { ...DIRECT_PROBE_ENV, policy: buildAddressPolicy({ deny: ['127.0.0.2/32'] }), lookup: stubLookup, detail: 'redacted' };
+const permissive: ProbeEnv = { ...DIRECT_PROBE_ENV, policy: buildAddressPolicy(), lookup: stubLookup, detail: 'full' };
 
 const httpSpec = (target: string, h: HttpOptions = {}) => normalizeSpec('ssrf', { kind: 'http', target, timeoutMs: 2000, http: h });
 const tcpSpec = (target: string, t: TcpOptions = {}) => normalizeSpec('ssrf', { kind: 'tcp', target, timeoutMs: 2000, tcp: t });
@@ -110,7 +110,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await closeHttpPool();
+  await closeProbeEnv(DIRECT_PROBE_ENV);
   await Promise.all([deniedSide?.close(), allowedSide?.close(), tcpInner?.close(), web?.close()]);
 });
 

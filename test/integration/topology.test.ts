@@ -65,8 +65,8 @@ let events: Collector | undefined;
 let demoUrl = '';
 let seedExit: number | string = 'not run';
 
-function logLine(proc: LookoutProcess, msg: RegExp): any {
-  return proc.logs().find((l) => typeof l.msg === 'string' && msg.test(l.msg));
+function logLine(proc: LookoutProcess, event: string): any {
+  return proc.logs().find((l) => l.event === event);
 }
 
 async function status(url: string): Promise<number> {
@@ -98,7 +98,7 @@ beforeAll(async () => {
   // demo: `demo-target --port 8080` → --port 0
   const demoArgs = argsOf(demoService!).map((a, i, all) => (all[i - 1] === '--port' ? '0' : a));
   demo = runLookout(demoArgs, envOf(demoService!));
-  const listening = await waitFor('demo target listening', () => logLine(demo!, /^demo target listening$/), { timeoutMs: 30_000 });
+  const listening = await waitFor('demo target listening', () => logLine(demo!, 'demo_target_listening'), { timeoutMs: 30_000 });
   demoUrl = `http://127.0.0.1:${listening.port}`;
 
   // lookout-1..3: `node` with the compose environment
@@ -109,7 +109,7 @@ beforeAll(async () => {
   for (const [name, n] of nodes) {
     const line = await waitFor(`${name} http endpoints listening`, () => {
       if (n.proc.proc.exitCode !== null) throw new Error(`${name} exited: ${n.proc.output().slice(-2000)}`);
-      return logLine(n.proc, /^http endpoints listening/);
+      return logLine(n.proc, 'http_listening');
     }, { timeoutMs: 30_000 });
     n.port = line.port;
   }
@@ -237,7 +237,7 @@ test('the demo target exits 0 on SIGTERM (docker stop)', async () => {
   try {
     const line = await waitFor('the second demo target listening', () => {
       if (own.proc.exitCode !== null) throw new Error(`exited: ${own.output().slice(-500)}`);
-      return logLine(own, /^demo target listening$/);
+      return logLine(own, 'demo_target_listening');
     }, { timeoutMs: 30_000 });
     // Its "listening" line is written just before its signal handlers are installed (same tick):
     // once it has answered a request, that tick is over.

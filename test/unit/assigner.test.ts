@@ -1,9 +1,11 @@
 // The leader's assigner under a simulated clock with an in-memory map key: coalesced rebalances
 // (a flapping node causes one write, not ten), the term stamped on every map, epochs that keep
-// increasing, no write once the lease is gone, and a re-read after losing a compare-and-set.
+// increasing, no write once the lease is gone, and the three ways a write fails, each with its
+// own reaction and log line: a lost compare-and-set re-reads, a fencing refusal (NotLeader) stops
+// writing, a store failure retries every ASSIGN_RETRY_MS.
 import pino from 'pino';
 import { createActor } from 'xstate';
-import { assignerMachine } from '../../actors/assigner';
+import { ASSIGN_RETRY_MS, assignerMachine } from '../../actors/assigner';
 import { ManualClock } from '../../runtime/clock';
 import { FakeMapKey } from '../helpers/fake-kv';
 
@@ -17,6 +19,7 @@ async function run(clock: ManualClock, ms: number, step = 10) {
 function start(store: FakeMapKey, opts: { term?: number; live?: string[]; leaseValidUntil?: number } = {}) {
   const clock = new ManualClock();
   const announced: Record<string, unknown>[] = [];
+  const lines: any[] = [];
   const actor = createActor(assignerMachine, {
     clock,
     input: {
@@ -28,14 +31,15 @@ function start(store: FakeMapKey, opts: { term?: number; live?: string[]; leaseV
       quietMs: 300,
       maxDelayMs: 1000,
       clock,
-      log: pino({ level: 'silent' }),
+      log: pino({ level: 'debug' }, { write: (l: string) => void lines.push(JSON.parse(l)) }),
       live: opts.live ?? ['a', 'b', 'c'],
       leaseValidUntil: opts.leaseValidUntil ?? Infinity,
       announce: (e) => announced.push(e),
     },
   });
   actor.start();
-  return { clock, actor, announced };
+  const events = (event: string) => lines.filter((l) => l.event === event);
+  return { clock, actor, announced, lines, events };
 }
 
 test('the first map is written after the quiet period, stamped with the term and epoch 1', async () => {
@@ -147,4 +151,64 @@ test('a freshly started leader waits for heartbeats before its first map only, n
   actor.send({ type: 'MEMBERS', live: ['a', 'b', 'c'] });
   await run(clock, 310);
   expect(store.writes).toHaveLength(2);
+});
+
+describe('a failed write: each error code has its own reaction', () => {
+  test('cas_conflict: re-reads the map at once and writes on top of it', async () => {
+    const store = new FakeMapKey();
+    const { clock, events } = start(store);
+    await run(clock, 100);
+    store.writeUnseen({ term: 7, epoch: 4, leader: 'a', at: 0, members: ['a'], shards: Array.from({ length: 16 }, () => ['a']) });
+    await run(clock, 1000);
+    expect(events('assignment_conflict')).toEqual([expect.objectContaining({ level: 40, code: 'cas_conflict', revision: 0 })]);
+    expect(store.reads).toBe(2);
+    expect(store.writes).toEqual([expect.objectContaining({ term: 7, epoch: 5, members: ['a', 'b', 'c'] })]);
+    expect(events('assignment_write_failed')).toEqual([]);
+  });
+
+  test('not_leader (the lease ran out): no write, no retry loop, one log line', async () => {
+    const store = new FakeMapKey();
+    const { clock, events } = start(store, { leaseValidUntil: 100 });
+    await run(clock, 5000);
+    expect(store.writes).toEqual([]);
+    expect(store.reads).toBe(1); // the first load only: fenced, it reads nothing more
+    expect(events('assignment_fenced')).toEqual([expect.objectContaining({ level: 40, code: 'not_leader', term: 7, reason: 'lease_expired' })]);
+    expect(events('assignment_write_failed')).toEqual([]);
+  });
+
+  test('not_leader (a newer term wrote the map): writes nothing over it, even after a renewal', async () => {
+    const store = new FakeMapKey();
+    store.writeUnseen({ term: 9, epoch: 3, leader: 'z', at: 0, members: ['z'], shards: Array.from({ length: 16 }, () => ['z']) });
+    const { clock, actor, events } = start(store, { term: 7 });
+    await run(clock, 1000);
+    actor.send({ type: 'LEASE', validUntil: clock.monotonic() + 4000 });
+    actor.send({ type: 'MEMBERS', live: ['a', 'b'] });
+    await run(clock, 2000);
+    expect(store.writes).toEqual([]);
+    expect(store.reads).toBe(1);
+    expect(events('assignment_fenced')).toEqual([expect.objectContaining({ code: 'not_leader', reason: 'newer_term' })]);
+  });
+
+  test('storage_unavailable: retries every ASSIGN_RETRY_MS until the store is back, then writes', async () => {
+    const store = new FakeMapKey();
+    store.writeError = new Error('TIMEOUT');
+    const { clock, events } = start(store);
+    while (events('assignment_write_failed').length === 0) await run(clock, 10); // the first write, after the quiet period
+    const failedAt = clock.monotonic();
+    expect(events('assignment_write_failed')).toEqual([expect.objectContaining({ level: 40, code: 'storage_unavailable', retryMs: ASSIGN_RETRY_MS })]);
+    expect(events('assignment_write_failed')[0].err.message).toMatch(/write of map failed: TIMEOUT/);
+    const reads = store.reads;
+    await run(clock, ASSIGN_RETRY_MS - 20);
+    expect(store.reads).toBe(reads); // backs off: no re-read before ASSIGN_RETRY_MS
+    await run(clock, 40);
+    expect(store.reads).toBe(reads + 1);
+    await run(clock, 2000);
+    const failures = events('assignment_write_failed').length;
+    expect(failures).toBeGreaterThan(2);
+    expect(failures).toBeLessThanOrEqual(Math.ceil((clock.monotonic() - failedAt) / ASSIGN_RETRY_MS) + 1);
+    store.writeError = null;
+    await run(clock, ASSIGN_RETRY_MS + 300 + 50); // the retry, then the quiet period
+    expect(store.writes).toEqual([expect.objectContaining({ term: 7, epoch: 1 })]);
+    expect(events('assignment_fenced')).toEqual([]);
+  });
 });

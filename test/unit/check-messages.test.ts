@@ -6,7 +6,7 @@ import { outcomeMessages, type PublishedState } from '../../protocol/check-messa
 import { failWith, pass } from '../helpers/fake-ports';
 
 const spec = normalizeSpec('api', { kind: 'http', target: 'http://127.0.0.1:1/', intervalMs: 10_000, timeoutMs: 1000, policy: { type: 'consecutive', rise: 1, fall: 2 } });
-const by = { nodeId: 'n1', epoch: 7, vantage: 1 };
+const by = { nodeId: 'n1', epoch: 7, rank: 1 };
 const run = { slot: 1_700_000_000_000, startedAt: 1_700_000_000_042 };
 const at = '2023-11-14T22:13:20.042Z';
 const up = (seq: number, skipped = 0): PublishedState => ({ verdict: { status: 'up', history: '11' }, seq, published: 'up', skipped });

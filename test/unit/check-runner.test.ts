@@ -114,7 +114,7 @@ describe('check runner under a simulated clock', () => {
   test('an outcome that finishes before the resume lookup is applied after it, in order', async () => {
     const f = fakePorts();
     let release!: () => void;
-    f.ports.history = { last: (_id, _vantage, done) => void (release = () => done(null, { seq: 9, status: 'down', history: '00', slot: f.clock.now() })) };
+    f.ports.history = { last: (_id, _rank, done) => void (release = () => done(null, { seq: 9, status: 'down', history: '00', slot: f.clock.now() })) };
     startRunner(f, [spec('a', { policy: { type: 'consecutive', rise: 1, fall: 1 } })]);
     f.clock.advance(10_000);
     f.pending[0]!.finish(pass());

@@ -4,7 +4,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { closeHttpPool, runProbe } from '../../checks/probe';
+import { closeProbeEnv, runProbe } from '../../checks/probe';
+import { DIRECT_PROBE_ENV } from '../../checks/probe-env';
 import { normalizeSpec } from '../../checks/spec';
 import { validateSpec } from '../../checks/validate';
 import { substituteEnv } from '../../cli/spec-files';
@@ -82,7 +83,7 @@ describe('examples probed against the demo target', () => {
     demo = await startDemoTarget({ host: '127.0.0.1', port: 0, now: () => now });
   });
   afterAll(async () => {
-    await closeHttpPool();
+    await closeProbeEnv(DIRECT_PROBE_ENV);
     await demo.close();
   });
 

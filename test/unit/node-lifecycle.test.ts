@@ -27,19 +27,19 @@ function start(initial: ClusterView) {
   const lc: Hosted<Told> = host<Told>(lifecycleMachine, { log, clock, view: initial, leaveTimeoutMs: LEAVE_TIMEOUT_MS, handoverMs: HANDOVER_MS }, clock);
   /** What the machine told the node, as "type@ms since start" (the final output as "stop:<reason>"). */
   const told = () => lc.events.map((e) => `${e.type === 'LEAVING' ? 'LEAVING' : `stop:${(e as any).output.reason}`}@${e.at - t0}`);
-  const msgs = () => lines.map((l) => l.msg);
-  return { clock, lc, lines, told, msgs };
+  const events = () => lines.map((l) => l.event);
+  return { clock, lc, lines, told, events };
 }
 
 const ours: Slot[] = [{ shard: 0, rank: 0 }];
 
 test('leave with a handover map: stops at the map’s handover instant, not when the map arrives', () => {
-  const { clock, lc, lines, told, msgs } = start(view(['a', 'b'], record(0)));
+  const { clock, lc, lines, told, events } = start(view(['a', 'b'], record(0)));
   clock.advance(1000);
   expect(told()).toEqual([]); // active: nothing until SHUTDOWN
   lc.send({ type: 'SHUTDOWN' });
   expect(told()).toEqual(['LEAVING@1000']);
-  expect(lines.at(-1)).toMatchObject({ level: 30, msg: 'leaving: handing shards over before stopping', leaveTimeoutMs: LEAVE_TIMEOUT_MS });
+  expect(lines.at(-1)).toMatchObject({ level: 30, event: 'node_leaving', leaveTimeoutMs: LEAVE_TIMEOUT_MS });
 
   // A map that still gives us a slot is not the handover map; a second SHUTDOWN changes nothing.
   clock.advance(500);
@@ -51,25 +51,25 @@ test('leave with a handover map: stops at the map’s handover instant, not when
   clock.advance(500);
   const at = clock.now() - 300;
   lc.send(assigned(at, []));
-  expect(lines.at(-1)).toMatchObject({ msg: 'handover map received', handoverAt: new Date(at + HANDOVER_MS).toISOString() });
+  expect(lines.at(-1)).toMatchObject({ event: 'leave_handover_map', handoverAt: new Date(at + HANDOVER_MS).toISOString() });
   // Once handing over, a view that says we are alone does not cut the handover short.
   lc.send({ type: 'VIEW', view: view(['a'], record(at)) });
   clock.advance(HANDOVER_MS - 300 - 1);
   expect(told()).toEqual(['LEAVING@1000']);
   clock.advance(1);
   expect(told()).toEqual(['LEAVING@1000', `stop:shutdown@${2000 + HANDOVER_MS - 300}`]);
-  expect(msgs()).toEqual(['leaving: handing shards over before stopping', 'handover map received']);
+  expect(events()).toEqual(['node_leaving', 'leave_handover_map']);
 });
 
 test.each([
   ['alone (no other live member)', view(['a'], record(0))],
   ['unassigned (no map followed yet)', view(['a', 'b'], null)],
 ])('leave %s: stops at once, after announcing the leave', (_name, initial) => {
-  const { clock, lc, told, msgs } = start(initial);
+  const { clock, lc, told, events } = start(initial);
   clock.advance(100);
   lc.send({ type: 'SHUTDOWN' });
   expect(told()).toEqual(['LEAVING@100', 'stop:shutdown@100']);
-  expect(msgs()).toEqual(['leaving: handing shards over before stopping']);
+  expect(events()).toEqual(['node_leaving']);
 });
 
 test('leave while the others go: a view without another live member stops the wait for a map', () => {
@@ -93,16 +93,16 @@ test('leave timeout: no map without this node within leaveTimeoutMs, the node st
   expect(told()).toEqual(['LEAVING@0']);
   clock.advance(1);
   expect(told()).toEqual(['LEAVING@0', `stop:shutdown@${LEAVE_TIMEOUT_MS}`]);
-  expect(lines.at(-1)).toMatchObject({ level: 40, msg: 'leave timeout: stopping without a handover map' });
+  expect(lines.at(-1)).toMatchObject({ level: 40, event: 'leave_timeout' });
   expect(clock.pending).toBe(0);
 });
 
 test('a duplicate node id stops at once and skips the leave: no LEAVING, no leave log', () => {
-  const { clock, lc, told, msgs } = start(view(['a', 'b'], record(0)));
+  const { clock, lc, told, events } = start(view(['a', 'b'], record(0)));
   clock.advance(250);
   lc.send({ type: 'DUPLICATE' });
   expect(told()).toEqual(['stop:duplicate_node_id@250']);
-  expect(msgs()).toEqual([]);
+  expect(events()).toEqual([]);
   lc.send({ type: 'SHUTDOWN' }); // the machine is done: nothing more
   expect(told()).toEqual(['stop:duplicate_node_id@250']);
 });

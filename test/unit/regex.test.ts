@@ -244,9 +244,20 @@ describe('BodyWorker: regex matches', () => {
   });
 
   test('the budget starts when the worker is ready: starting one is not counted against the first match', async () => {
-    // Starting a worker and loading its program takes 25-300 ms here: with the clock running from
-    // the spawn, a 10 ms budget would turn this first, trivial match into an overrun.
-    const fresh = new BodyWorker({ budgetMs: 10 });
+    // Side by side in this run, no fixed threshold: a first worker (unlimited budget) times its
+    // first match from the call, i.e. loading the worker (25-300 ms here, more on a busy machine)
+    // plus one cold, trivial match. A second worker gets half of that as its budget: were the
+    // clock started at the spawn, loading alone would overrun it; from `ready`, the match fits.
+    const timed = new BodyWorker({ budgetMs: 60_000 });
+    let coldFirstMatchMs: number;
+    try {
+      const t0 = performance.now();
+      expect(await timed.match('(?i)ok', 'status: OK')).toEqual({ status: 'match' });
+      coldFirstMatchMs = performance.now() - t0;
+    } finally {
+      await timed.close();
+    }
+    const fresh = new BodyWorker({ budgetMs: Math.max(1, Math.floor(coldFirstMatchMs / 2)) });
     try {
       expect(await fresh.match('(?i)ok', 'status: OK')).toEqual({ status: 'match' });
       expect(fresh.stats).toMatchObject({ started: 1, answered: 1, overruns: 0 });

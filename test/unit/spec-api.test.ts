@@ -137,10 +137,10 @@ test('rejections are logged at debug, with one info summary per period counting 
   const log = pino({ level: 'debug' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
   const { clock, user } = setup(['n1'], { ratePerSec: 1000, burst: 30, maxPending: 1000 }, log);
   await Promise.all(Array.from({ length: 40 }, (_, i) => user.request(`lookout.spec.put.c${i}`, { ...spec, intervalMs: 1 }, 1000)));
-  const rejected = lines.filter((l) => l.msg === 'spec request rejected');
+  const rejected = lines.filter((l) => l.event === 'spec_request_rejected');
   expect(rejected).toHaveLength(30);
   expect(rejected.every((l) => l.level === 20)).toBe(true); // debug
-  expect(lines.filter((l) => l.level >= 30 && l.msg !== 'spec API serving')).toEqual([]);
+  expect(lines.filter((l) => l.level >= 30 && l.event !== 'spec_api_serving')).toEqual([]);
   clock.advance(10_000);
   const summaries = lines.filter((l) => l.event === 'spec_rejections');
   expect(summaries).toEqual([expect.objectContaining({ level: 30, counts: { range: 30, 'unavailable(rate)': 10 } })]);

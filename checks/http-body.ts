@@ -1,0 +1,136 @@
+// The body of an HTTP probe's answer: read it up to maxBodyBytes, then check bodyContains,
+// bodyRegex and json in that order, and put into words why one failed — including body work the
+// body worker stopped or refused (checks/body-worker.ts), which is also reported to the node.
+// The status check and the decision to read the body at all are the probe's (checks/http-probe.ts).
+import { BODY_SMALL_CHARS } from './body-work-policy';
+import type { BodyAssertion, JsonVerdict, RegexVerdict, WorkStopped } from './body-job';
+import type { Failure } from './failures';
+import { evaluateJsonAssertions } from './json-path';
+import { FailureReason } from './outcome';
+import type { ProbeEnv, WorkerOverrunReport } from './probe-env';
+import { describeFound, preview, type ResultDetail } from './result-detail';
+import type { NormalizedSpec } from './spec';
+import { indexOfLinear } from './text-search';
+
+type HttpSpec = NormalizedSpec['http'];
+
+/** The body as read: at most the cap, and whether there was more. */
+export interface BodyRead {
+  bytes: Buffer;
+  truncated: boolean;
+}
+
+/** A body failure; `conclusive` when more of the body would not have changed it. */
+export type BodyFailure = Failure & { conclusive?: boolean };
+
+/** Whose body it is, when the probe gives up on it, and where the work runs. */
+export interface BodyContext {
+  /** The check (whose JSON the body worker remembers when it overran). */
+  checkId: string;
+  /** The probe's deadline: body work still waiting when it fires answers `aborted`. */
+  signal: AbortSignal;
+  env: Pick<ProbeEnv, 'bodyWorker' | 'detail' | 'onWorkerOverrun'>;
+}
+
+/** Read at most `cap` bytes, then stop: leaving the loop destroys the stream (and connection). */
+export async function readCapped(body: AsyncIterable<Buffer>, cap: number): Promise<BodyRead> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    if (chunk.length > cap - size) {
+      chunks.push(chunk.subarray(0, cap - size));
+      return { bytes: Buffer.concat(chunks, cap), truncated: true };
+    }
+    chunks.push(chunk);
+    size += chunk.length;
+  }
+  return { bytes: Buffer.concat(chunks, size), truncated: false };
+}
+
+/**
+ * The body assertions in order: bodyContains (linear-time search, here), bodyRegex (RE2) and json
+ * (JSON.parse and the paths) in the body worker, off the event loop, each within its budget — but
+ * JSON shorter than BODY_SMALL_CHARS is evaluated here, which costs less than handing it over.
+ * What runs here is bounded: decoding ≤ 1 MiB (~0.5 ms), the search (≤ ~10 ms), small JSON (≤ 1 ms).
+ */
+export async function checkBody(http: HttpSpec, bytes: Buffer, c: BodyContext): Promise<BodyFailure | null> {
+  const text = bytes.toString('utf8');
+  const { bodyWorker, onWorkerOverrun } = c.env;
+  if (http.bodyContains !== undefined && indexOfLinear(text, http.bodyContains) < 0) {
+    return { reason: FailureReason.body, message: `body does not contain ${preview(http.bodyContains)}` };
+  }
+  if (http.bodyRegex !== undefined) {
+    const verdict = await bodyWorker.match(http.bodyRegex, text, c.signal);
+    reportOverrun(onWorkerOverrun, 'bodyRegex', verdict);
+    const failure = regexFailure(http.bodyRegex, text.length, verdict);
+    if (failure) return failure;
+  }
+  if (http.json.length === 0) return null;
+  const verdict = text.length < BODY_SMALL_CHARS ? evaluateSmallJson(text, http.json) : await bodyWorker.evaluateJson(c.checkId, text, http.json, c.signal);
+  reportOverrun(onWorkerOverrun, 'json', verdict);
+  return jsonFailure(http, text.length, verdict, c.env.detail);
+}
+
+function evaluateSmallJson(text: string, assertions: HttpSpec['json']): JsonVerdict {
+  try {
+    return evaluateJsonAssertions(text, assertions);
+  } catch (err) {
+    return { status: 'failed', message: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+function reportOverrun(report: WorkerOverrunReport | undefined, assertion: BodyAssertion, verdict: RegexVerdict | JsonVerdict): void {
+  if (verdict.status === 'overrun') report?.(assertion, verdict.remembered ? 'remembered' : 'budget');
+  else if (verdict.status === 'rationed') report?.(assertion, 'rationed');
+}
+
+function regexFailure(pattern: string, chars: number, verdict: RegexVerdict): BodyFailure | null {
+  switch (verdict.status) {
+    case 'match':
+      return null;
+    case 'no_match':
+      return { reason: FailureReason.body, message: `body does not match /${pattern}/` };
+    default:
+      return stopped(verdict, FailureReason.body, `bodyRegex /${pattern}/`, chars, 'simplify the pattern or lower maxBodyBytes');
+  }
+}
+
+function jsonFailure(http: HttpSpec, chars: number, verdict: JsonVerdict, detail: ResultDetail): BodyFailure | null {
+  switch (verdict.status) {
+    case 'pass':
+      return null;
+    case 'invalid':
+      return { reason: FailureReason.json, message: 'body is not valid JSON' };
+    case 'fail': {
+      const { path, equals } = http.json[verdict.index]!;
+      return { reason: FailureReason.json, message: `${path} is ${describeFound(verdict.found, equals, detail)}, expected ${preview(equals)}` };
+    }
+    default:
+      return stopped(verdict, FailureReason.json, 'JSON evaluation', chars, 'lower maxBodyBytes or check a smaller document');
+  }
+}
+
+/**
+ * The body worker gave no answer: stopped at its budget or refused (conclusive: more body would
+ * cost more), aborted, or failed. `what` names the work ("bodyRegex /x/", "JSON evaluation").
+ */
+function stopped(verdict: WorkStopped, reason: FailureReason, what: string, chars: number, advice: string): BodyFailure {
+  switch (verdict.status) {
+    case 'overrun':
+      return { reason, message: `${what} was stopped after ${verdict.budgetMs} ms on ${chars} characters of body; ${advice}`, conclusive: true };
+    case 'rationed':
+      return {
+        reason,
+        message: `${what} was not run: it took over ${verdict.heavyMs} ms recently, and such costly body work may use at most ${verdict.sharePct}% of the node's body worker`,
+        conclusive: true,
+      };
+    case 'aborted': // the deadline fired (or the node is stopping): the probe reports that instead
+      return { reason: FailureReason.error, message: 'aborted' };
+    case 'failed':
+      return { reason: FailureReason.error, message: `${what} could not run: ${verdict.message}` };
+    default: {
+      const unknown: never = verdict;
+      return unknown;
+    }
+  }
+}
