@@ -229,7 +229,10 @@ export const checkRunnerMachine = setup({
   guards: {
     idle: ({ context }) => context.aborts.size === 0,
     handedOver: ({ context }) => context.table.stopAt === null || !context.table.hasSlotsBefore(context.table.stopAt),
-    handoverLater: ({ context, event }) => event.type === 'STOP' && event.handoverAt !== undefined && event.handoverAt > context.ports.clock.now(),
+    // Slots before the handover instant are still ours, however late the map reached us: a busy
+    // loop may deliver the map after the instant, before the timer of a slot just before it.
+    handoverLater: ({ context, event }) =>
+      event.type === 'STOP' && event.handoverAt !== undefined && (event.handoverAt > context.ports.clock.now() || context.table.hasSlotsBefore(event.handoverAt)),
   },
   delays: {
     grace: ({ context }) => context.ports.graceMs,
