@@ -20,6 +20,16 @@ function startRunner(f: FakePorts, specs = [spec('a')]) {
 const results = (f: FakePorts, id?: string) => f.published.filter((p) => p.subject.startsWith('lookout.result.') && (!id || p.msg.checkId === id)).map((p) => p.msg);
 const statuses = (f: FakePorts) => f.published.filter((p) => p.subject.startsWith('lookout.status.')).map((p) => p.msg);
 
+/** Two nodes' clocks stepped together (old and new owner of a shard), settling both after each step. */
+async function advanceBoth(a: FakePorts, b: FakePorts, totalMs: number, stepMs: number): Promise<void> {
+  for (let t = 0; t < totalMs; t += stepMs) {
+    a.clock.advance(stepMs);
+    b.clock.advance(stepMs);
+    await a.settle();
+    await b.settle();
+  }
+}
+
 describe('check runner under a simulated clock', () => {
   test('probes start at the check phase and repeat at a fixed rate, one timer for the shard', async () => {
     const f = fakePorts();
@@ -297,12 +307,7 @@ describe('handover between runners', () => {
     newRunner.start();
     oldRunner.send({ type: 'STOP', handoverAt });
     const t0 = old.clock.now();
-    for (let t = 0; t < 30_000; t += 100) {
-      old.clock.advance(100);
-      neu.clock.advance(100);
-      await old.settle();
-      await neu.settle();
-    }
+    await advanceBoth(old, neu, 30_000, 100);
     const slotsOld = results(old).filter((r) => r.slot >= t0).map((r) => `${r.checkId}@${r.slot}`);
     const slotsNew = results(neu).map((r) => `${r.checkId}@${r.slot}`);
     expect(results(old).filter((r) => r.slot >= handoverAt)).toEqual([]);
@@ -333,17 +338,36 @@ describe('handover between runners', () => {
     newRunner.start();
     oldRunner.send({ type: 'STOP', handoverAt });
     const t0 = old.clock.now();
-    for (let t = 0; t < 30_000; t += 10) {
-      old.clock.advance(10);
-      neu.clock.advance(10);
-      await old.settle();
-      await neu.settle();
-    }
+    await advanceBoth(old, neu, 30_000, 10);
     expect(results(old, 'j0').map((r) => r.slot)).toContain(lastOldSlot);
     for (const id of ids) {
       const all = [...results(old, id), ...results(neu, id)].map((r) => r.slot).filter((slot) => slot >= t0 - 10_000).sort();
       for (let i = 1; i < all.length; i++) expect(`${id}: ${all[i]! - all[i - 1]!}`).toBe(`${id}: 10000`);
     }
     expect(oldRunner.getSnapshot().status).toBe('done');
+  });
+
+  test('a map that arrives after the handover instant: slots before the instant that have not started still run here', async () => {
+    const ids = ['j0'];
+    const old = fakePorts({ start: 1_700_000_000_000, jitterMs: 100 }); // random() = 0.5: every start is slot + 50 ms
+    old.auto = () => pass();
+    const runner = startRunner(old, ids.map((id) => spec(id)));
+    old.clock.advance(20_000);
+    await old.settle();
+    // The instant is 20 ms after j0's next slot; the map reaches the runner 30 ms after that slot
+    // (a busy loop), i.e. after the instant but before the slot's start (slot + 50 ms) has fired.
+    const lastOldSlot = nextSlot('j0', 10_000, old.clock.now());
+    const handoverAt = lastOldSlot + 20;
+    old.clock.advance(lastOldSlot + 30 - old.clock.now());
+    await old.settle();
+    expect(results(old, 'j0').map((r) => r.slot)).not.toContain(lastOldSlot);
+    runner.send({ type: 'STOP', handoverAt });
+    for (let t = 0; t < 30_000; t += 10) {
+      old.clock.advance(10);
+      await old.settle();
+    }
+    expect(results(old, 'j0').map((r) => r.slot)).toContain(lastOldSlot);
+    expect(results(old, 'j0').filter((r) => r.slot >= handoverAt)).toEqual([]);
+    expect(runner.getSnapshot().status).toBe('done');
   });
 });
