@@ -22,7 +22,11 @@
 //
 // Crossing the bound (|skew| > boundMs) raises a node's flag; it is cleared once |skew| is back
 // under SKEW_CLEAR_RATIO of the bound (hysteresis, so a clock that hovers at the bound does not
-// flap in the logs). `judge` returns the crossings; the membership actor logs and counts them.
+// flap in the logs). `judge` returns the crossings; the membership actor logs them. It judges
+// only a complete report: while a live peer that sends `sentAt` has too few samples yet (a node
+// just started, joined or restarted), the median would lack its clock and could blame a sound
+// one (with a then two-clock median, halfway to the skewed node). Peers that never send `sentAt`
+// (an earlier version) have no estimate and are left out, not waited for.
 
 /** Heartbeat samples kept per peer: about 8 s of heartbeats at the production profile's 500 ms. */
 export const CLOCK_WINDOW = 16;
@@ -60,6 +64,8 @@ export interface ClockReport {
   boundMs: number;
   /** By node: every node with an estimate, and this node. */
   nodes: ReadonlyMap<string, NodeClock>;
+  /** Live peers that send sentAt but have too few samples for an estimate yet. */
+  pending: number;
 }
 
 /** A node crossed the bound (`skewed`) or came back within it (`cleared`). */
@@ -142,15 +148,20 @@ export class ClockOffsets {
       if (e) estimates.set(peer, e);
     }
     const isLive = new Set(live);
+    const pending = [...this.peers.keys()].filter((p) => isLive.has(p) && !estimates.has(p)).length;
     const center = median([...estimates].filter(([n]) => n === this.self || isLive.has(n)).map(([, e]) => e.offsetMs)) ?? 0;
     const nodes = new Map<string, NodeClock>();
     for (const [n, e] of estimates) nodes.set(n, { offsetMs: e.offsetMs, uncertaintyMs: e.uncertaintyMs, skewMs: e.offsetMs - center });
-    return { boundMs, nodes };
+    return { boundMs, nodes, pending };
   }
 
-  /** The crossings since the last call: nodes past the bound, and flagged nodes back within it. */
+  /**
+   * The crossings since the last call: nodes past the bound, and flagged nodes back within it.
+   * Nothing while the report is incomplete (`pending`).
+   */
   judge(report: ClockReport): SkewChange[] {
     const out: SkewChange[] = [];
+    if (report.pending > 0) return out;
     for (const [node, c] of report.nodes) {
       const off = Math.abs(c.skewMs);
       const was = this.flagged.has(node);

@@ -128,3 +128,28 @@ describe('ClockOffsets.judge: crossings of the bound, with hysteresis', () => {
     expect(() => new ClockOffsets('a', 0, 0)).toThrow();
   });
 });
+
+describe('ClockOffsets.judge waits for a complete report', () => {
+  test('a live peer still short of samples holds judgement (its clock would be missing from the median)', () => {
+    const o = new ClockOffsets('a', 16, 3);
+    feed(o, { c: -30_000 }, 3);
+    o.sample('b', 'i1', 1_000_000, 1_000_000); // b: one sample so far
+    const early = o.report(['a', 'b', 'c'], 1000);
+    expect(early.pending).toBe(1);
+    expect(view(early)).toEqual({ a: [0, 15_000], c: [-30_000, -15_000] }); // a two-clock median: a looks off too
+    expect(o.judge(early)).toEqual([]);
+    feed(o, { b: 0 }, 3);
+    const full = o.report(['a', 'b', 'c'], 1000);
+    expect(full.pending).toBe(0);
+    expect(o.judge(full).map((c) => `${c.node} ${c.to} ${c.skewMs}`)).toEqual(['c skewed -30000']);
+  });
+
+  test('a peer that never sent sentAt (an earlier version), or a dead one short of samples, is not waited for', () => {
+    const o = new ClockOffsets('a', 16, 3);
+    feed(o, { b: 0, c: -30_000 }, 3);
+    o.sample('d', 'i1', 5, 5); // d is dead: one sample, not live
+    const r = o.report(['a', 'b', 'c', 'old'], 1000);
+    expect(r.pending).toBe(0);
+    expect(o.judge(r).map((c) => c.node)).toEqual(['c']);
+  });
+});
