@@ -217,9 +217,10 @@ export interface ClusterStatusReply {
 /** `+12ms`, `-30.0s`; `-` for no estimate (too few heartbeats yet, or a node without sentAt). */
 export function formatSkew(ms: number | null | undefined): string {
   if (typeof ms !== 'number' || !Number.isFinite(ms)) return '-';
-  const sign = ms < 0 ? '-' : '+';
   const abs = Math.abs(ms);
-  return abs < 1000 ? `${sign}${Math.round(abs)}ms` : `${sign}${(abs / 1000).toFixed(1)}s`;
+  if (abs >= 1000) return `${ms < 0 ? '-' : '+'}${(abs / 1000).toFixed(1)}s`;
+  const whole = Math.round(ms);
+  return whole < 0 ? `${whole}ms` : `+${whole}ms`;
 }
 
 type Members = NonNullable<ClusterStatusReply['members']>;
