@@ -44,7 +44,7 @@ export function clockWatch(input: ClockWatchInput): ClockWatch {
   const log = input.log.child({ part: 'clock' });
   return {
     heard(hb, recvAt) {
-      if (hb.sentAt !== undefined) offsets.sample(hb.node, hb.instance, hb.sentAt, recvAt);
+      offsets.sample(hb.node, hb.instance, hb.sentAt, recvAt);
     },
     forget(nodes) {
       for (const peer of nodes) {

@@ -114,11 +114,20 @@ export class ClockOffsets {
     if (!(window >= 1 && minSamples >= 1 && minSamples <= window)) throw new Error('clock offsets: need 1 ≤ minSamples ≤ window');
   }
 
-  /** A heartbeat of `peer`'s life `instance`, sent at its `sentAt`, received at our `recvAt`. */
-  sample(peer: string, instance: string, sentAt: number, recvAt: number): void {
-    if (peer === this.self || !Number.isFinite(sentAt) || !Number.isFinite(recvAt)) return;
+  /**
+   * A heartbeat of `peer`'s life `instance`, sent at its `sentAt`, received at our `recvAt`. A
+   * heartbeat without sentAt is no sample, but a new life without it (a downgrade) still ends the
+   * old life's window.
+   */
+  sample(peer: string, instance: string, sentAt: number | undefined, recvAt: number): void {
+    if (peer === this.self) return;
     let w = this.peers.get(peer);
-    if (!w || w.instance !== instance) {
+    if (w && w.instance !== instance) {
+      this.peers.delete(peer);
+      w = undefined;
+    }
+    if (sentAt === undefined || !Number.isFinite(sentAt) || !Number.isFinite(recvAt)) return;
+    if (!w) {
       w = { instance, samples: [] };
       this.peers.set(peer, w);
     }

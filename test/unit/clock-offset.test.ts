@@ -78,6 +78,16 @@ describe('ClockOffsets.report: offset from this node, skew from the median of th
     expect(o.estimate('b')!.offsetMs).toBe(0);
   });
 
+  test('a new life without sentAt (a downgrade to an earlier version) ends the old life\'s estimate', () => {
+    const o = new ClockOffsets('a', 16, 3);
+    feed(o, { b: -30_000 });
+    o.sample('b', 'i1', undefined, 5_000); // the same life, one heartbeat without sentAt: kept
+    expect(o.estimate('b')!.offsetMs).toBe(-30_000);
+    o.sample('b', 'i2', undefined, 5_000);
+    expect(o.estimate('b')).toBeNull();
+    expect(o.report(['a', 'b'], 1000).pending).toBe(0); // and it is not waited for
+  });
+
   test('its own heartbeats and non-finite times are not samples', () => {
     const o = new ClockOffsets('a', 16, 1);
     o.sample('a', 'i1', 5, 0);
