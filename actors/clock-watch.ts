@@ -12,7 +12,7 @@
 // The report it returns goes out with MEMBERS into the node's cluster view, for cluster.status.
 // Display and alerting only: nothing here feeds a decision.
 
-import { ClockOffsets, type ClockReport } from '../protocol/clock-offset';
+import { CLOCK_MIN_SAMPLES, CLOCK_WINDOW, ClockOffsets, type ClockReport } from '../protocol/clock-offset';
 import type { Heartbeat } from '../protocol/records';
 import type { Logger } from '../runtime/logger';
 import type { Metrics } from '../runtime/metrics';
@@ -23,6 +23,8 @@ export type ClockGauges = Pick<Metrics, 'clockOffset' | 'clockSkew'>;
 export interface ClockWatchInput {
   node: string;
   boundMs: number;
+  /** No judgement before this node has listened this long (the suspicion time: every live peer heard). */
+  settleMs: number;
   log: Logger;
   gauges: ClockGauges;
 }
@@ -32,15 +34,15 @@ export interface ClockWatch {
   heard(hb: Heartbeat, recvAt: number): void;
   /** Members the failure detector forgot: their estimates and gauge series go. */
   forget(nodes: readonly string[]): void;
-  /** Every tick: the report over the `live` members, gauges set, crossings logged. */
-  tick(live: readonly string[]): ClockReport;
+  /** Every tick (`now`: monotonic ms): the report over the `live` members, gauges set, crossings logged. */
+  tick(live: readonly string[], now: number): ClockReport;
 }
 
 const secs = (ms: number) => ms / 1000;
 
 export function clockWatch(input: ClockWatchInput): ClockWatch {
   const { node, boundMs, gauges } = input;
-  const offsets = new ClockOffsets(node);
+  const offsets = new ClockOffsets(node, CLOCK_WINDOW, CLOCK_MIN_SAMPLES, input.settleMs);
   const log = input.log.child({ part: 'clock' });
   return {
     heard(hb, recvAt) {
@@ -52,8 +54,8 @@ export function clockWatch(input: ClockWatchInput): ClockWatch {
         gauges.clockOffset.remove({ peer });
       }
     },
-    tick(live) {
-      const report = offsets.report(live, boundMs);
+    tick(live, now) {
+      const report = offsets.report(live, boundMs, now);
       for (const [peer, c] of report.nodes) if (peer !== node) gauges.clockOffset.set({ peer }, secs(c.offsetMs));
       gauges.clockSkew.set(secs(report.nodes.get(node)?.skewMs ?? 0));
       for (const ch of offsets.judge(report)) {

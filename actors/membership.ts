@@ -92,8 +92,8 @@ export const membership = fromCallback<MembershipEvent, MembershipInput>(({ inpu
   let leading = false;
   let duplicate = false;
   let timer: TimerHandle | null = null;
-  const clocks = clockWatch({ node, boundMs: input.clockSkewWarnMs, log, gauges: input.clockGauges });
-  let clockReport = clocks.tick([]);
+  const clocks = clockWatch({ node, boundMs: input.clockSkewWarnMs, settleMs: input.suspectAfterMs, log, gauges: input.clockGauges });
+  let clockReport = clocks.tick([], clock.monotonic());
 
   const report = (changes: MemberChange[], always = false) => {
     if (changes.length === 0 && !always) return;
@@ -124,7 +124,7 @@ export const membership = fromCallback<MembershipEvent, MembershipInput>(({ inpu
     // Every tick, even without a state change: the view also carries what members hold (checks,
     // shards, version) for cluster.status.
     const changes = detector.tick(clock.monotonic());
-    clockReport = clocks.tick(detector.live());
+    clockReport = clocks.tick(detector.live(), clock.monotonic());
     report(changes, true);
     clocks.forget(detector.forget(clock.monotonic(), FORGET_AFTER_MS));
     timer = clock.setTimeout(tick, input.heartbeatMs);

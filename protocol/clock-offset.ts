@@ -23,10 +23,12 @@
 // Crossing the bound (|skew| > boundMs) raises a node's flag; it is cleared once |skew| is back
 // under SKEW_CLEAR_RATIO of the bound (hysteresis, so a clock that hovers at the bound does not
 // flap in the logs). `judge` returns the crossings; the membership actor logs them. It judges
-// only a complete report: while a live peer that sends `sentAt` has too few samples yet (a node
-// just started, joined or restarted), the median would lack its clock and could blame a sound
-// one (with a then two-clock median, halfway to the skewed node). Peers that never send `sentAt`
-// (an earlier version) have no estimate and are left out, not waited for.
+// only a complete report, since a median that lacks a clock can blame a sound one (two clocks of
+// three: halfway to the skewed node): not while a live peer that sends `sentAt` has too few
+// samples yet (a peer just started, joined or restarted), and not before this node has listened
+// for `settleMs` (the failure detector's suspicion time: by then every live peer has been heard,
+// so a node that just started does not judge from the first peer it heard). Peers that never send
+// `sentAt` (an earlier version) have no estimate and are left out, not waited for.
 
 /** Heartbeat samples kept per peer: about 8 s of heartbeats at the production profile's 500 ms. */
 export const CLOCK_WINDOW = 16;
@@ -66,6 +68,8 @@ export interface ClockReport {
   nodes: ReadonlyMap<string, NodeClock>;
   /** Live peers that send sentAt but have too few samples for an estimate yet. */
   pending: number;
+  /** This node has listened for less than settleMs: it may not have heard every peer yet. */
+  settling: boolean;
 }
 
 /** A node crossed the bound (`skewed`) or came back within it (`cleared`). */
@@ -105,11 +109,14 @@ interface PeerWindow {
 export class ClockOffsets {
   private readonly peers = new Map<string, PeerWindow>();
   private readonly flagged = new Set<string>();
+  /** Time of the first report: listening since. */
+  private since: number | null = null;
 
   constructor(
     readonly self: string,
     private readonly window = CLOCK_WINDOW,
     private readonly minSamples = CLOCK_MIN_SAMPLES,
+    private readonly settleMs = 0,
   ) {
     if (!(window >= 1 && minSamples >= 1 && minSamples <= window)) throw new Error('clock offsets: need 1 ≤ minSamples ≤ window');
   }
@@ -148,9 +155,11 @@ export class ClockOffsets {
 
   /**
    * Every node's clock as this node sees it. The median is taken over `live` nodes with an
-   * estimate and this node; a peer that is not live keeps its last estimate for display.
+   * estimate and this node; a peer that is not live keeps its last estimate for display. `now`:
+   * monotonic ms (the first report starts the settle time).
    */
-  report(live: readonly string[], boundMs: number): ClockReport {
+  report(live: readonly string[], boundMs: number, now = 0): ClockReport {
+    this.since ??= now;
     const estimates = new Map<string, OffsetEstimate>([[this.self, { offsetMs: 0, uncertaintyMs: 0, samples: 0 }]]);
     for (const peer of this.peers.keys()) {
       const e = this.estimate(peer);
@@ -161,16 +170,16 @@ export class ClockOffsets {
     const center = median([...estimates].filter(([n]) => n === this.self || isLive.has(n)).map(([, e]) => e.offsetMs)) ?? 0;
     const nodes = new Map<string, NodeClock>();
     for (const [n, e] of estimates) nodes.set(n, { offsetMs: e.offsetMs, uncertaintyMs: e.uncertaintyMs, skewMs: e.offsetMs - center });
-    return { boundMs, nodes, pending };
+    return { boundMs, nodes, pending, settling: now - this.since < this.settleMs };
   }
 
   /**
    * The crossings since the last call: nodes past the bound, and flagged nodes back within it.
-   * Nothing while the report is incomplete (`pending`).
+   * Nothing while the report is incomplete (`pending`, `settling`).
    */
   judge(report: ClockReport): SkewChange[] {
     const out: SkewChange[] = [];
-    if (report.pending > 0) return out;
+    if (report.pending > 0 || report.settling) return out;
     for (const [node, c] of report.nodes) {
       const off = Math.abs(c.skewMs);
       const was = this.flagged.has(node);

@@ -163,3 +163,19 @@ describe('ClockOffsets.judge waits for a complete report', () => {
     expect(o.judge(r).map((c) => c.node)).toEqual(['c']);
   });
 });
+
+test('a node that just started does not judge from the first peers it heard: it listens settleMs first', () => {
+  // c (30 s behind) has heard a three times and b not yet: a two-clock median would blame a too.
+  const o = new ClockOffsets('c', 16, 3, 400);
+  feed(o, { a: 30_000 }, 3);
+  const early = o.report(['a', 'c'], 1000, 5_000);
+  expect(early).toMatchObject({ pending: 0, settling: true });
+  expect(view(early)).toEqual({ c: [0, -15_000], a: [30_000, 15_000] });
+  expect(o.judge(early)).toEqual([]);
+  // By the end of the settle time b has been heard (it would be suspect otherwise).
+  feed(o, { b: 30_000 }, 3);
+  expect(o.report(['a', 'b', 'c'], 1000, 5_399).settling).toBe(true);
+  const settled = o.report(['a', 'b', 'c'], 1000, 5_400);
+  expect(settled).toMatchObject({ pending: 0, settling: false });
+  expect(o.judge(settled).map((c) => `${c.node} ${c.to} ${c.skewMs}`)).toEqual(['c skewed -30000']);
+});

@@ -42,7 +42,7 @@ test('cluster.status answers from the latest view it was sent, once per request 
   expect(first).toMatchObject({ ok: true, leader: null, term: null, epoch: null, assignment: null, clock: null, members: [] });
 
   // b's clock 30 s behind a's, c's with no estimate yet.
-  const clocks = { boundMs: 1000, pending: 1, nodes: new Map([['a', { offsetMs: 0, uncertaintyMs: 0, skewMs: 15_000.2 }], ['b', { offsetMs: -30_000.4, uncertaintyMs: 3, skewMs: -15_000.2 }]]) };
+  const clocks = { boundMs: 1000, pending: 1, settling: false, nodes: new Map([['a', { offsetMs: 0, uncertaintyMs: 0, skewMs: 15_000.2 }], ['b', { offsetMs: -30_000.4, uncertaintyMs: 3, skewMs: -15_000.2 }]]) };
   let view = emptyView('a');
   for (const e of [
     { type: 'MEMBERS', members: [member('a', 'alive', 5), member('b', 'suspect', 2), member('c', 'alive')], live: ['a', 'b', 'c'], clocks },
