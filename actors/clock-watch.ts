@@ -41,9 +41,8 @@ export interface ClockWatch {
 const secs = (ms: number) => ms / 1000;
 
 export function clockWatch(input: ClockWatchInput): ClockWatch {
-  const { node, boundMs, gauges } = input;
+  const { node, boundMs, gauges, log } = input;
   const offsets = new ClockOffsets(node, CLOCK_WINDOW, CLOCK_MIN_SAMPLES, input.settleMs);
-  const log = input.log.child({ part: 'clock' });
   return {
     heard(hb, recvAt) {
       offsets.sample(hb.node, hb.instance, hb.sentAt, recvAt);
