@@ -129,3 +129,35 @@ scenarioTest('clocks in step: no clock_skew on any node, every offset within the
   expect(await cli.exited).toBe(0);
   expect(cli.output()).toMatch(/^clock {8}in step \(bound ±1000 ms from the members' median\)$/m);
 });
+
+scenarioTest('a node restarted with its clock 60 s behind is a new life at once, measured afresh', { nodes: NODES }, async (s) => {
+  await awaitEstimates(s);
+  const before = (await s.cluster.status()).members.find((m: any) => m.node === 'c');
+  await s.cluster.kill('c');
+  s.cluster.start('c', {}, { wrap: fakeTime('-60s') });
+  // Its new life starts "earlier" by the wall clock (startedAt about 60 s before the old one's):
+  // peers take it by its instance id, so it is alive again long before the old entry could be
+  // forgotten (10 min), and its clock is measured from the new life's heartbeats only.
+  // cluster.status is answered by any one node (a queue group): ask until a and b have each
+  // answered with c alive in its new life and measured (c's own answer would prove nothing).
+  const seen = new Map<string, any>();
+  await waitFor(
+    'a and b each to see c alive in its new life, with a clock estimate',
+    async () => {
+      const r = await s.cluster.status();
+      const c = r.members.find((m: any) => m.node === 'c');
+      if (r.answeredBy !== 'c' && c && c.state === 'alive' && c.startedAt < before.startedAt && typeof c.clockSkewMs === 'number' && c.clockSkewMs < -BOUND_MS) seen.set(r.answeredBy, c);
+      if (seen.size < 2) throw new Error(`seen by [${[...seen.keys()]}]; last answer from ${r.answeredBy}: c ${JSON.stringify(c)}`);
+      return true;
+    },
+    { timeoutMs: 60_000, intervalMs: 20 },
+  );
+  for (const c of seen.values()) {
+    expect(Math.abs(c.clockSkewMs + 60_000)).toBeLessThan(TOLERANCE_MS);
+    expect(Math.abs(c.clockOffsetMs + 60_000)).toBeLessThan(TOLERANCE_MS);
+  }
+  for (const id of ['a', 'b']) {
+    const skew = await waitFor(`${id} logs clock_skew for c's new life`, () => skewLines(s, id).find((l) => l.event === 'clock_skew' && l.peer === 'c'));
+    expect(Math.abs(skew.offsetMs + 60_000)).toBeLessThan(TOLERANCE_MS);
+  }
+});
