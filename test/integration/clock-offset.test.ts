@@ -4,7 +4,9 @@
 // clockSkewMs), the other nodes' /metrics (lookout_clock_offset_seconds{peer="c"}) and c's own
 // (lookout_clock_skew_seconds), a `clock_skew` log line, and `lookout cluster`. The numbers are
 // measurements of an injected offset (the tolerance covers heartbeat delay), not timing bounds.
-// And with no skew: no `clock_skew` anywhere, every offset within the bound.
+// And with no skew: no `clock_skew` anywhere, every offset within the bound. And a node restarted
+// with its clock 60 s behind (an earlier startedAt than its previous life): both peers take the
+// new instance as a new life at once and measure its clock from its own heartbeats.
 
 import { spawnSync } from 'node:child_process';
 import { waitFor } from '../helpers/poll';
