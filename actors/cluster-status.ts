@@ -1,5 +1,6 @@
 // `<prefix>.cluster.status` responder: members with state, leader and term, assignment epoch,
-// shards and checks per node — as the answering node sees them (a queue group: one node answers).
+// shards and checks per node, and each member's clock offset and skew (estimated from heartbeats,
+// protocol/clock-offset.ts) — as the answering node sees them (a queue group: one node answers).
 // It holds the latest view the node actor sent it (VIEW); `clusterStatus` is the pure answer.
 
 import { fromCallback } from 'xstate';
@@ -21,12 +22,20 @@ export type StatusEvent = { type: 'VIEW'; view: ClusterView };
 export function clusterStatus(view: ClusterView) {
   const a = view.assignment;
   const perNode = a ? shardsPerNode(a.shards) : {};
+  const clocks = view.clocks;
+  /** Whole ms; null for a member with no estimate (too few heartbeats yet, or a version without sentAt). */
+  const ms = (node: string, field: 'offsetMs' | 'skewMs') => {
+    const c = clocks?.nodes.get(node);
+    return c ? Math.round(c[field]) : null;
+  };
   return {
     ok: true,
     answeredBy: view.node,
     leader: view.leader,
     term: view.leader?.term ?? null,
     epoch: a?.epoch ?? null,
+    /** The skew bound (LOOKOUT_CLOCK_SKEW_WARN_MS) members' clockSkewMs is judged by. */
+    clock: clocks ? { boundMs: clocks.boundMs } : null,
     assignment: a ? { epoch: a.epoch, term: a.term, leader: a.leader, at: new Date(a.at).toISOString(), members: a.members } : null,
     members: view.members.map((m) => ({
       node: m.node,
@@ -36,6 +45,10 @@ export function clusterStatus(view: ClusterView) {
       version: m.version,
       shards: perNode[m.node] ?? { primary: 0, total: 0 },
       checks: m.checks,
+      /** Its wall clock minus the answering node's (ms). */
+      clockOffsetMs: ms(m.node, 'offsetMs'),
+      /** Its wall clock minus the median of the live members' clocks (ms). */
+      clockSkewMs: ms(m.node, 'skewMs'),
     })),
   };
 }

@@ -2,7 +2,7 @@
 // (protocol/failure-detector.ts decides; this actor only does the I/O and the ticking).
 //
 // Internal subjects: `<prefix>._node.heartbeat` (every heartbeatMs: node, instance, startedAt,
-// incarnation, seq, version, shards and checks held, leaving) and `<prefix>._node.suspect` (a node
+// sentAt, incarnation, seq, version, shards and checks held, leaving) and `<prefix>._node.suspect` (a node
 // that starts suspecting another says so; the suspected node, if alive, raises its incarnation and
 // heartbeats at once — the refutation). It also answers claims of its node id
 // (node-claim.ts) and notices a heartbeat of its own node id from another process.
@@ -11,15 +11,21 @@
 // hold), and DUPLICATE when this process must stop because another one runs with its node id.
 // While the parent says this node leads, member changes are also published on the public
 // `<prefix>.cluster.member.<state>` subjects (one publisher, not one per node).
+//
+// Heartbeats also feed the clock watch (clock-watch.ts): each peer's clock offset and skew, for
+// the gauges, the clock_skew log events and cluster.status (MEMBERS carries the report). Display
+// and alerting only: no decision here or in the failure detector reads a wall clock.
 
 import { fromCallback } from 'xstate';
 import { FailureDetector, parseHeartbeat, type Member, type MemberChange } from '../protocol/failure-detector';
+import type { ClockReport } from '../protocol/clock-offset';
 import { yieldsTo } from '../protocol/node-identity';
 import type { Heartbeat } from '../protocol/records';
 import type { Bus } from '../runtime/bus';
 import type { Clock, TimerHandle } from '../runtime/clock';
 import type { Logger } from '../runtime/logger';
 import type { Subjects } from '../runtime/subjects';
+import { clockWatch, type ClockGauges } from './clock-watch';
 import { answerClaims } from './node-claim';
 
 export interface MembershipInput {
@@ -36,6 +42,9 @@ export interface MembershipInput {
   deadAfterMs: number;
   /** What this node holds, for the heartbeat. */
   load(): { shards: number; checks: number };
+  /** LOOKOUT_CLOCK_SKEW_WARN_MS. */
+  clockSkewWarnMs: number;
+  clockGauges: ClockGauges;
 }
 
 export type MembershipEvent =
@@ -49,6 +58,8 @@ export interface MembersChanged {
   live: string[];
   members: Member[];
   changes: MemberChange[];
+  /** Clock offsets and skews as of the last tick (clock-watch.ts). */
+  clocks: ClockReport;
 }
 
 /** Another process runs with this node id and this one yields: stop, without announcing a leave. */
@@ -81,6 +92,8 @@ export const membership = fromCallback<MembershipEvent, MembershipInput>(({ inpu
   let leading = false;
   let duplicate = false;
   let timer: TimerHandle | null = null;
+  const clocks = clockWatch({ node, boundMs: input.clockSkewWarnMs, settleMs: input.suspectAfterMs, log, gauges: input.clockGauges });
+  let clockReport = clocks.tick([], clock.monotonic());
 
   const report = (changes: MemberChange[], always = false) => {
     if (changes.length === 0 && !always) return;
@@ -94,7 +107,7 @@ export const membership = fromCallback<MembershipEvent, MembershipInput>(({ inpu
         bus.publish(s.cluster(`member.${memberEvent(c)}`), { node: c.node, state: c.to, previous: c.from, incarnation: c.incarnation, by: node, at: new Date(clock.now()).toISOString() });
       }
     }
-    sendBack({ type: 'MEMBERS', live: detector.live(), members: detector.all(), changes } satisfies MembersChanged);
+    sendBack({ type: 'MEMBERS', live: detector.live(), members: detector.all(), changes, clocks: clockReport } satisfies MembersChanged);
   };
 
   const beat = () => {
@@ -102,15 +115,18 @@ export const membership = fromCallback<MembershipEvent, MembershipInput>(({ inpu
     const hb: Heartbeat = { node, instance, startedAt, incarnation, seq: ++seq, version: input.version, ...input.load(), leaving };
     // Our own entry, so the view (and cluster.status) includes this node.
     report(detector.heartbeat(hb, clock.monotonic()));
-    bus.publish(s.internal('heartbeat'), hb);
+    // sentAt read last, right before it goes out: a later reading only narrows the delay.
+    bus.publish(s.internal('heartbeat'), { ...hb, sentAt: clock.now() } satisfies Heartbeat);
   };
 
   const tick = () => {
     beat();
     // Every tick, even without a state change: the view also carries what members hold (checks,
     // shards, version) for cluster.status.
-    report(detector.tick(clock.monotonic()), true);
-    detector.forget(clock.monotonic(), FORGET_AFTER_MS);
+    const changes = detector.tick(clock.monotonic());
+    clockReport = clocks.tick(detector.live(), clock.monotonic());
+    report(changes, true);
+    clocks.forget(detector.forget(clock.monotonic(), FORGET_AFTER_MS));
     timer = clock.setTimeout(tick, input.heartbeatMs);
   };
 
@@ -128,12 +144,14 @@ export const membership = fromCallback<MembershipEvent, MembershipInput>(({ inpu
 
   const unsubs = [
     bus.subscribe(s.internal('heartbeat'), (m) => {
+      const recvAt = clock.now();
       const hb = parseHeartbeat(m.json());
       if (!hb) return void log.debug({ event: 'heartbeat_malformed', subject: m.subject, bytes: m.data.length }, 'malformed heartbeat ignored');
       if (hb.node === node) {
         if (hb.instance !== instance) sharedId(hb.instance, 'heartbeat');
         return;
       }
+      clocks.heard(hb, recvAt);
       report(detector.heartbeat(hb, clock.monotonic()));
     }),
     bus.subscribe(s.internal('suspect'), (m) => {

@@ -43,6 +43,8 @@ export interface ClusterSettings {
   leaveTimeoutMs: number;
   handoverMs: number;
   vantagePoints: number;
+  /** LOOKOUT_CLOCK_SKEW_WARN_MS: display and alerting only. */
+  clockSkewWarnMs: number;
 }
 
 export interface NodeInput {
@@ -148,6 +150,8 @@ export const membershipInput: Mapper<MembershipInput> = ({ context }) => ({
   suspectAfterMs: context.cluster.suspectAfterMs,
   deadAfterMs: context.cluster.deadAfterMs,
   load: () => ({ ...context.ports.metrics.held }),
+  clockSkewWarnMs: context.cluster.clockSkewWarnMs,
+  clockGauges: context.ports.metrics,
 });
 
 export const leaderInput: Mapper<LeaderInput> = ({ context }) => ({

@@ -162,6 +162,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
         leaveTimeoutMs: cfg.leaveTimeoutMs,
         handoverMs: cfg.handoverMs,
         vantagePoints: cfg.vantagePoints,
+        clockSkewWarnMs: cfg.clockSkewWarnMs,
       },
     },
     clock,

@@ -107,7 +107,10 @@ code 0) or until --count events were printed.`,
     'lookout cluster [--json] [options]',
     `Asks one node for the cluster as it sees it (<prefix>.cluster.status): the leader and its term,
 the assignment epoch, and each member with its state, incarnation, primary shards, total shard
-slots (primary + replica ranks), checks and version.`,
+slots (primary + replica ranks), checks, clock and version. CLOCK is the member's wall clock minus
+the median of the members' clocks, estimated from heartbeats ("-" before an estimate), marked "!"
+past the bound (LOOKOUT_CLOCK_SKEW_WARN_MS of the answering node); the "clock" line names the
+members past it. Display only: Lookout's decisions do not depend on clocks agreeing.`,
     `      --json            the raw reply`,
     `  lookout cluster -s nats://10.0.0.5:4222`,
   ),
@@ -198,6 +201,7 @@ export interface ClusterStatusReply {
   term?: number | null;
   epoch?: number | null;
   assignment?: { epoch: number; term: number; leader: string; at: string; members: string[] } | null;
+  clock?: { boundMs: number } | null;
   members?: {
     node: string;
     state: string;
@@ -205,7 +209,31 @@ export interface ClusterStatusReply {
     version: string;
     shards?: { primary: number; total: number };
     checks: number;
+    clockOffsetMs?: number | null;
+    clockSkewMs?: number | null;
   }[];
+}
+
+/** `+12ms`, `-30.0s`; `-` for no estimate (too few heartbeats yet, or a node without sentAt). */
+export function formatSkew(ms: number | null | undefined): string {
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) return '-';
+  const abs = Math.abs(ms);
+  if (abs >= 1000) return `${ms < 0 ? '-' : '+'}${(abs / 1000).toFixed(1)}s`;
+  const whole = Math.round(ms);
+  return whole < 0 ? `${whole}ms` : `+${whole}ms`;
+}
+
+type Members = NonNullable<ClusterStatusReply['members']>;
+
+const pastBound = (m: Members[number], boundMs: number | undefined) => boundMs !== undefined && typeof m.clockSkewMs === 'number' && Math.abs(m.clockSkewMs) > boundMs;
+
+/** The `clock` line: who is past the bound, or that none is. */
+function clockLine(members: Members, boundMs: number | undefined): string {
+  if (boundMs === undefined || !members.some((m) => typeof m.clockSkewMs === 'number')) return 'no estimate yet';
+  const off = members.filter((m) => pastBound(m, boundMs));
+  const bound = `bound ±${boundMs} ms from the members' median`;
+  if (off.length === 0) return `in step (${bound})`;
+  return `${off.map((m) => `${m.node} off by ${formatSkew(m.clockSkewMs)}`).join(', ')} (${bound})`;
 }
 
 export function formatCluster(r: ClusterStatusReply): string {
@@ -213,17 +241,20 @@ export function formatCluster(r: ClusterStatusReply): string {
   const a = r.assignment;
   const epoch = a ? `${a.epoch} (issued by ${a.leader} in term ${a.term} at ${a.at})` : r.epoch != null ? String(r.epoch) : 'none (no assignment yet)';
   const members = r.members ?? [];
+  const boundMs = r.clock?.boundMs;
+  const clock = (m: Members[number]) => `${formatSkew(m.clockSkewMs)}${pastBound(m, boundMs) ? ' !' : ''}`;
   const rows = [
-    ['NODE', 'STATE', 'INCARNATION', 'PRIMARY', 'SHARDS', 'CHECKS', 'VERSION'],
-    ...members.map((m) => [m.node, m.state, String(m.incarnation), String(m.shards?.primary ?? 0), String(m.shards?.total ?? 0), String(m.checks), m.version]),
+    ['NODE', 'STATE', 'INCARNATION', 'PRIMARY', 'SHARDS', 'CHECKS', 'CLOCK', 'VERSION'],
+    ...members.map((m) => [m.node, m.state, String(m.incarnation), String(m.shards?.primary ?? 0), String(m.shards?.total ?? 0), String(m.checks), clock(m), m.version]),
   ];
   const lines = [
     `leader       ${leader}`,
     `epoch        ${epoch}`,
     `answered by  ${r.answeredBy ?? '?'}`,
     `members      ${members.length}`,
+    `clock        ${clockLine(members, boundMs)}`,
     '',
-    table(rows, new Set([2, 3, 4, 5])),
+    table(rows, new Set([2, 3, 4, 5, 6])),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -3,6 +3,7 @@
 // follower). The node keeps the latest view in its context and passes it by message (VIEW) to
 // whoever answers for it — the cluster.status responder — instead of sharing a mutable record.
 
+import type { ClockReport } from './clock-offset';
 import type { AssignmentRecord } from './records';
 import type { Member } from './failure-detector';
 
@@ -15,23 +16,25 @@ export interface ClusterView {
   leader: { node: string; term: number } | null;
   leading: boolean;
   assignment: AssignmentRecord | null;
+  /** Members' clock offsets and skews as membership last estimated them (display only). */
+  clocks: ClockReport | null;
 }
 
 export type ViewEvent =
-  | { type: 'MEMBERS'; members: Member[]; live: string[] }
+  | { type: 'MEMBERS'; members: Member[]; live: string[]; clocks?: ClockReport }
   | { type: 'TERM_SEEN'; term: number; holder: string }
   | { type: 'ELECTED'; term: number }
   | { type: 'DEPOSED' }
   | { type: 'ASSIGNED'; record: AssignmentRecord };
 
 export function emptyView(node: string): ClusterView {
-  return { node, members: [], live: [], leader: null, leading: false, assignment: null };
+  return { node, members: [], live: [], leader: null, leading: false, assignment: null, clocks: null };
 }
 
 export function reduceView(view: ClusterView, e: ViewEvent): ClusterView {
   switch (e.type) {
     case 'MEMBERS':
-      return { ...view, members: e.members, live: e.live };
+      return { ...view, members: e.members, live: e.live, clocks: e.clocks ?? view.clocks };
     case 'TERM_SEEN':
       // A term read from the key never replaces a newer one we know (our own election, say).
       if (view.leader && view.leader.term > e.term) return view;

@@ -182,7 +182,7 @@ export class FailureDetector {
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
-/** A heartbeat as received from the bus, checked field by field (anything malformed: null). */
+/** A heartbeat as received from the bus, checked field by field (a malformed required field: null). */
 export function parseHeartbeat(raw: unknown): Heartbeat | null {
   const h = raw as Partial<Heartbeat> | null;
   if (typeof h !== 'object' || h === null) return null;
@@ -190,5 +190,9 @@ export function parseHeartbeat(raw: unknown): Heartbeat | null {
   if (typeof h.instance !== 'string' || h.instance.length === 0 || h.instance.length > 64) return null;
   if (!isCount(h.incarnation) || !isCount(h.seq) || !isCount(h.shards) || !isCount(h.checks)) return null;
   if (typeof h.leaving !== 'boolean' || typeof h.version !== 'string' || typeof h.startedAt !== 'number') return null;
-  return { node: h.node, instance: h.instance, startedAt: h.startedAt, incarnation: h.incarnation, seq: h.seq, version: h.version.slice(0, 32), shards: h.shards, checks: h.checks, leaving: h.leaving };
+  const hb: Heartbeat = { node: h.node, instance: h.instance, startedAt: h.startedAt, incarnation: h.incarnation, seq: h.seq, version: h.version.slice(0, 32), shards: h.shards, checks: h.checks, leaving: h.leaving };
+  // Optional (a rolling upgrade mixes versions): a missing or malformed sentAt costs the clock
+  // estimate of that one heartbeat, never the heartbeat itself.
+  if (typeof h.sentAt === 'number' && Number.isFinite(h.sentAt)) hb.sentAt = h.sentAt;
+  return hb;
 }

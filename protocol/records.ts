@@ -98,6 +98,11 @@ export interface Heartbeat {
   instance: string;
   /** Wall-clock start, for display only: no decision reads it. */
   startedAt: number;
+  /**
+   * The sender's wall clock when it sent this heartbeat: clock-offset estimates only
+   * (clock-offset.ts), never a decision. Absent from heartbeats of versions before it was added.
+   */
+  sentAt?: number;
   incarnation: number;
   seq: number;
   version: string;

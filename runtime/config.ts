@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import { parseCidrList } from '../checks/address-policy';
 import { ResultDetail } from '../checks/result-detail';
+import { CLOCK_SKEW_WARN_MS } from '../protocol/clock-offset';
 import { ErrorCode, LookoutError } from '../protocol/errors';
 import { readArgv } from './argv';
 import { isValidPrefix } from './subjects';
@@ -113,6 +114,7 @@ export const SETTINGS = {
   resultDetail: { env: 'LOOKOUT_RESULT_DETAIL', flag: 'result-detail', default: ResultDetail.redacted as ResultDetail, parse: oneOf<ResultDetail>('redacted', 'full'), doc: 'How much of what a target returned a result message quotes: redacted (nothing: the kind of value, the headline of an error) or full (at most 80 characters). Results go to every subscriber.' },
   logLevel: { env: 'LOOKOUT_LOG_LEVEL', flag: 'log-level', default: 'info', parse: oneOf('trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'), doc: 'pino log level.' },
   vantagePoints: { env: 'LOOKOUT_VANTAGE_POINTS', flag: 'vantage-points', default: 3, parse: int(1, 5), doc: 'Ranks per shard: how many owner nodes each shard has (rank 0 = primary). A check with replicas k runs on ranks 0..k-1, so this caps k.' },
+  clockSkewWarnMs: { env: 'LOOKOUT_CLOCK_SKEW_WARN_MS', flag: 'clock-skew-warn-ms', default: CLOCK_SKEW_WARN_MS, parse: int(1, 86_400_000), doc: 'A node whose wall clock is further than this from the median of the members\' clocks (estimated from heartbeats) is logged (clock_skew, clock_skew_cleared) and shown in `lookout cluster`. Display and alerting only: no decision reads clocks of two nodes.' },
   timing: { env: 'LOOKOUT_TIMING', flag: 'timing', default: 'production', parse: oneOf('production', 'nats-cluster', 'test'), doc: 'Profile for the protocol timers below: production (one NATS server), nats-cluster (rides out JetStream re-elections), test (fast).' },
   heartbeatMs: { env: 'LOOKOUT_HEARTBEAT_MS', flag: 'heartbeat-ms', default: undefined, parse: int(10, 60_000), doc: 'Heartbeat period. Profile: 500 / 1000 / 100.' },
   suspectAfterMs: { env: 'LOOKOUT_SUSPECT_AFTER_MS', flag: 'suspect-after-ms', default: undefined, parse: int(10, 600_000), doc: 'Silence before a member is suspect. Profile: 1500 / 3000 / 400.' },

@@ -22,6 +22,10 @@ export interface Metrics {
   members: Gauge<'state'>;
   duplicateRuns: Counter;
   bodyWorkerOverruns: Counter<'assertion' | 'why'>;
+  /** Per peer: its clock minus this node's, as estimated from heartbeats (protocol/clock-offset.ts). */
+  clockOffset: Gauge<'peer'>;
+  /** This node's clock minus the median of the live members' clocks. */
+  clockSkew: Gauge;
   /** What this node holds now (also in the heartbeat and cluster.status); lookout_checks_owned and lookout_shards_owned follow it. */
   held: { checks: number; shards: number };
   addChecks(n: number): void;
@@ -98,6 +102,17 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     }),
     specRequests: new Counter({ name: 'lookout_spec_requests_total', help: 'Spec API requests, by op and outcome (ok or error code).', labelNames: ['op', 'outcome'], registers: r }),
     specShed,
+    clockOffset: new Gauge({
+      name: 'lookout_clock_offset_seconds',
+      help: "A peer's wall clock minus this node's, estimated from its heartbeats (the least-delayed of the last 16): display and alerting only, no decision reads it. The series goes when the peer is forgotten.",
+      labelNames: ['peer'],
+      registers: r,
+    }),
+    clockSkew: new Gauge({
+      name: 'lookout_clock_skew_seconds',
+      help: "This node's wall clock minus the median of the live members' clocks (itself included), estimated from heartbeats; alert when its absolute value passes LOOKOUT_CLOCK_SKEW_WARN_MS.",
+      registers: r,
+    }),
     specBacklog: new Gauge({ name: 'lookout_spec_api_backlog', help: 'Spec API requests admitted and not yet answered.', registers: r }),
   };
 }

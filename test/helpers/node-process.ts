@@ -5,7 +5,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { client, Collector, request, testEnv } from './lookout';
 import { startNatsServer, type NatsServer } from './nats-server';
-import { runLookout, type LookoutProcess } from './processes';
+import { runLookout, type LookoutProcess, type SpawnOptions } from './processes';
 import { startHttpTarget, type HttpTargetOptions, type HttpTarget } from './targets';
 
 export interface NodeProcessFixture {
@@ -20,12 +20,12 @@ export interface NodeProcessFixture {
   close(): Promise<void>;
 }
 
-export async function startNodeProcess(target: HttpTargetOptions, env: Record<string, string> = {}): Promise<NodeProcessFixture> {
+export async function startNodeProcess(target: HttpTargetOptions, env: Record<string, string> = {}, spawn: SpawnOptions = {}): Promise<NodeProcessFixture> {
   const server = await startNatsServer();
   const t = await startHttpTarget(target);
   const nc = await client(server);
   const events = new Collector(nc, 'lookout.>');
-  const node = runLookout(['node'], testEnv(server, { LOOKOUT_LOG_LEVEL: 'info', ...env }));
+  const node = runLookout(['node'], testEnv(server, { LOOKOUT_LOG_LEVEL: 'info', ...env }), spawn);
   return {
     server,
     target: t,

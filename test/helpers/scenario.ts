@@ -13,6 +13,7 @@ import { phaseOf } from '../../protocol/hash';
 import { LookoutCluster, putChecks } from './cluster';
 import { startNatsCluster, startNatsServer, type NatsServer } from './nats-server';
 import { waitFor } from './poll';
+import type { SpawnOptions } from './processes';
 import { clockTime, lastEvents, slotReportFromResults, type SlotReport, type SlotReportOptions, type SlotWindow } from './slot-report';
 import { startHttpTarget, type HttpTarget } from './targets';
 
@@ -28,6 +29,8 @@ export interface ScenarioOptions {
   env?: Record<string, string>;
   /** A routed cluster of this many nats-servers (default 1: a single server). */
   natsServers?: number;
+  /** How to spawn particular nodes, by id (e.g. `{ c: { wrap: fakeTime('-30s') } }`). */
+  spawn?: Record<string, SpawnOptions>;
 }
 
 export class Scenario {
@@ -158,7 +161,7 @@ export async function startScenario(opts: ScenarioOptions): Promise<Scenario> {
   s.target = await startHttpTarget();
   s.cluster = new LookoutCluster(s.servers, { LOOKOUT_TIMING: 'test', ...(opts.env ?? {}) });
   await s.cluster.connect();
-  for (const id of opts.nodes) s.cluster.start(id);
+  for (const id of opts.nodes) s.cluster.start(id, {}, opts.spawn?.[id]);
   await s.cluster.settled(opts.nodes);
   if (opts.checks) s.ids = await s.addChecks(opts.prefix ?? 'chk', opts.checks);
   return s;

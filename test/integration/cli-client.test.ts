@@ -252,8 +252,10 @@ test('cluster: leader and term, epoch, one row per member', async () => {
   expect(r.code).toBe(0);
   expect(r.out).toContain(`leader       ${node.nodeId} (term ${status.leader.term})`);
   expect(r.out).toMatch(new RegExp(`^epoch        ${status.epoch} `, 'm'));
-  expect(r.out).toMatch(/^NODE\s+STATE\s+INCARNATION\s+PRIMARY\s+SHARDS\s+CHECKS\s+VERSION$/m);
-  expect(r.out).toMatch(new RegExp(`^${node.nodeId}\\s+alive\\s+\\d+\\s+256\\s+256\\s+\\d+\\s+\\S+$`, 'm'));
+  expect(r.out).toMatch(/^NODE\s+STATE\s+INCARNATION\s+PRIMARY\s+SHARDS\s+CHECKS\s+CLOCK\s+VERSION$/m);
+  // Alone, a node's clock is the members' median: skew 0.
+  expect(r.out).toMatch(new RegExp(`^${node.nodeId}\\s+alive\\s+\\d+\\s+256\\s+256\\s+\\d+\\s+\\+0ms\\s+\\S+$`, 'm'));
+  expect(r.out).toMatch(/^clock {8}in step \(bound ±1000 ms/m);
   const json = await run(['cluster', '--json']);
   expect(json.lines).toHaveLength(1);
   expect(JSON.parse(json.out)).toMatchObject({ ok: true, leader: { node: node.nodeId }, members: [expect.objectContaining({ node: node.nodeId })] });

@@ -39,11 +39,13 @@ test('cluster.status answers from the latest view it was sent, once per request 
   const responders = ['a', 'b'].map((n) => host(clusterStatusResponder, { bus: hub.connect(n), subjects: subjects('lookout'), view: emptyView(n), log: silentLog }, clock));
   const user = hub.connect('user');
   const first = (await user.request('lookout.cluster.status', '', 1000)).json() as any;
-  expect(first).toMatchObject({ ok: true, leader: null, term: null, epoch: null, assignment: null, members: [] });
+  expect(first).toMatchObject({ ok: true, leader: null, term: null, epoch: null, assignment: null, clock: null, members: [] });
 
+  // b's clock 30 s behind a's, c's with no estimate yet.
+  const clocks = { boundMs: 1000, pending: 1, settling: false, nodes: new Map([['a', { offsetMs: 0, uncertaintyMs: 0, skewMs: 15_000.2 }], ['b', { offsetMs: -30_000.4, uncertaintyMs: 3, skewMs: -15_000.2 }]]) };
   let view = emptyView('a');
   for (const e of [
-    { type: 'MEMBERS', members: [member('a', 'alive', 5), member('b', 'suspect', 2)], live: ['a', 'b'] },
+    { type: 'MEMBERS', members: [member('a', 'alive', 5), member('b', 'suspect', 2), member('c', 'alive')], live: ['a', 'b', 'c'], clocks },
     { type: 'ELECTED', term: 4 },
     { type: 'ASSIGNED', record },
   ] as ViewEvent[]) view = reduceView(view, e);
@@ -56,10 +58,12 @@ test('cluster.status answers from the latest view it was sent, once per request 
     leader: { node: 'a', term: 4 },
     term: 4,
     epoch: 9,
+    clock: { boundMs: 1000 },
     assignment: { epoch: 9, term: 4, leader: 'a', at: '2023-11-14T22:13:20.000Z', members: ['a', 'b'] },
     members: [
-      { node: 'a', state: 'alive', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 2, total: 3 }, checks: 5 },
-      { node: 'b', state: 'suspect', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 1, total: 3 }, checks: 2 },
+      { node: 'a', state: 'alive', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 2, total: 3 }, checks: 5, clockOffsetMs: 0, clockSkewMs: 15_000 },
+      { node: 'b', state: 'suspect', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 1, total: 3 }, checks: 2, clockOffsetMs: -30_000, clockSkewMs: -15_000 },
+      { node: 'c', state: 'alive', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 0, total: 0 }, checks: 0, clockOffsetMs: null, clockSkewMs: null },
     ],
   });
   expect(hub.published('_INBOX.>')).toHaveLength(2); // two requests, two replies

@@ -1,4 +1,4 @@
-import { FailureDetector } from '../../protocol/failure-detector';
+import { FailureDetector, parseHeartbeat } from '../../protocol/failure-detector';
 import type { Heartbeat } from '../../protocol/records';
 
 const cfg = { suspectAfterMs: 1500, deadAfterMs: 3500 };
@@ -89,6 +89,21 @@ describe('FailureDetector (timeout with suspicion)', () => {
     expect(d.get('b')!.seq).toBe(1);
   });
 
+  test('a restart after death with an earlier wall clock, a lower incarnation and seq 1 is a new life at once', () => {
+    const d = new FailureDetector('me', cfg);
+    d.heartbeat(hb('b', 900, { startedAt: 9_000_000, incarnation: 5, sentAt: 9_500_000 }), 0);
+    const s = stepper(d);
+    s.until(4000);
+    expect(d.get('b')!.state).toBe('dead');
+    // The new process's clock is 30 s behind the old one's: startedAt and sentAt both earlier.
+    const next = hb('b', 1, { instance: 'b-i2', startedAt: 9_000_000 - 30_000, sentAt: 9_000_000 - 29_000 });
+    expect(d.heartbeat(next, 4000)).toEqual([{ node: 'b', from: 'dead', to: 'alive', incarnation: 0 }]);
+    expect(d.get('b')).toMatchObject({ instance: 'b-i2', incarnation: 0, seq: 1, state: 'alive' });
+    // The new life's own heartbeats keep it alive: each is fresher by (incarnation, seq).
+    s.until(8000, () => d.heartbeat(hb('b', s.now, { instance: 'b-i2', startedAt: 9_000_000 - 30_000 }), s.now));
+    expect(d.get('b')!.state).toBe('alive');
+  });
+
   test('two instances sharing a node id: a leave from one never marks the node left while the other is heard', () => {
     const d = new FailureDetector('me', cfg);
     const s = stepper(d);
@@ -163,5 +178,24 @@ describe('FailureDetector (timeout with suspicion)', () => {
 
   test('config must have suspect < dead', () => {
     expect(() => new FailureDetector('me', { suspectAfterMs: 2000, deadAfterMs: 2000 })).toThrow();
+  });
+});
+
+describe('parseHeartbeat', () => {
+  const wire = { node: 'b', instance: 'b-i1', startedAt: 100, incarnation: 2, seq: 7, version: '0.1.0', shards: 3, checks: 9, leaving: false };
+  test.each([
+    ['with sentAt', { ...wire, sentAt: 1_700_000_000_123 }, { ...wire, sentAt: 1_700_000_000_123 }],
+    ['without sentAt (a node of an earlier version, during a rolling upgrade)', wire, wire],
+    ['a sentAt that is not a number is dropped, the heartbeat kept', { ...wire, sentAt: '12:00' }, wire],
+    ['a sentAt that is not finite is dropped', { ...wire, sentAt: null }, wire],
+    ['an unknown field is not copied', { ...wire, extra: 1 }, wire],
+    ['no startedAt: malformed', { ...wire, startedAt: undefined }, null],
+    ['no instance: malformed', { ...wire, instance: '' }, null],
+    ['a negative seq: malformed', { ...wire, seq: -1 }, null],
+    ['not an object', 'hello', null],
+  ])('%s', (_name, raw, want) => {
+    const got = parseHeartbeat(raw);
+    expect(got).toEqual(want);
+    if (got && !('sentAt' in (want as object))) expect('sentAt' in got).toBe(false);
   });
 });

@@ -1,13 +1,16 @@
 // The membership actor on an in-memory bus under a manual clock: several nodes heartbeat on one
 // hub; suspicion, refutation by incarnation, a graceful leave, a member back after dead, malformed
-// heartbeats, and two processes sharing one node id.
+// heartbeats, two processes sharing one node id, and clock offsets from heartbeats (gauges, log
+// events, the report MEMBERS carries).
+import pino from 'pino';
 import { membership, type DuplicateFound, type MembersChanged } from '../../actors/membership';
 import { claimNodeId } from '../../actors/node-claim';
 import { DuplicateNodeId } from '../../protocol/node-identity';
-import { ManualClock } from '../../runtime/clock';
+import { ManualClock, type Clock } from '../../runtime/clock';
+import { createMetrics, type Metrics } from '../../runtime/metrics';
 import { subjects } from '../../runtime/subjects';
 import { FakeHub, type FakeConnection } from '../helpers/fake-bus';
-import { flush, host, run, silentLog, type Hosted } from '../helpers/actor-host';
+import { flush, host, run, type Hosted } from '../helpers/actor-host';
 
 const s = subjects('lookout');
 const timing = { heartbeatMs: 100, suspectAfterMs: 400, deadAfterMs: 1000 };
@@ -22,14 +25,31 @@ interface TestNode {
   view(): MembersChanged;
   /** Every member change this node reported, as "node from→to@incarnation". */
   changes(): string[];
+  metrics: Metrics;
+  /** Its log lines (info and above), parsed. */
+  logs: any[];
+}
+
+interface StartOptions {
+  /** This node's wall clock runs ahead (+) or behind (−) the shared clock by skew.ms (changeable). */
+  skew?: { ms: number };
+}
+
+/** The shared clock's timers with a wall clock `skew.ms` off. */
+function skewed(clock: ManualClock, skew: { ms: number }): Clock {
+  return { now: () => clock.now() + skew.ms, monotonic: () => clock.monotonic(), setTimeout: (fn, ms) => clock.setTimeout(fn, ms), clearTimeout: (h) => clock.clearTimeout(h) };
 }
 
 function cluster() {
   const clock = new ManualClock();
   const hub = new FakeHub();
-  const start = (name: string, instance = `${name}-0001`): TestNode => {
+  const start = (name: string, instance = `${name}-0001`, opts: StartOptions = {}): TestNode => {
     const conn = hub.connect(`${name}/${instance}`);
-    const actor = host<Out>(membership, { bus: conn, subjects: s, node: name, instance, version: '1.0.0', clock, log: silentLog, ...timing, load: () => ({ shards: 2, checks: 7 }) }, clock);
+    const metrics = createMetrics();
+    const logs: any[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
+    const input = { bus: conn, subjects: s, node: name, instance, version: '1.0.0', clock: opts.skew ? skewed(clock, opts.skew) : clock, log, ...timing, load: () => ({ shards: 2, checks: 7 }), clockSkewWarnMs: 1000, clockGauges: metrics };
+    const actor = host<Out>(membership, input, clock);
     const members = () => actor.events.filter((e): e is MembersChanged & { at: number } => e.type === 'MEMBERS');
     return {
       name,
@@ -37,6 +57,8 @@ function cluster() {
       actor,
       view: () => members().at(-1)!,
       changes: () => members().flatMap((e) => e.changes.map((c) => `${c.node} ${c.from}→${c.to}@${c.incarnation}`)),
+      metrics,
+      logs,
     };
   };
   return { clock, hub, start };
@@ -203,4 +225,65 @@ test('while leading, member changes are published on the public subjects', async
     ['lookout.cluster.member.joined', 'b', 'alive', 'a'],
     ['lookout.cluster.member.left', 'b', 'left', 'a'],
   ]);
+});
+
+/** A node's clock view from its latest MEMBERS: node → [offsetMs, skewMs]. */
+const clocksOf = (n: TestNode) => Object.fromEntries([...n.view().clocks.nodes].map(([node, c]) => [node, [c.offsetMs, c.skewMs]]));
+const skewEvents = (n: TestNode) => n.logs.filter((l) => l.event === 'clock_skew' || l.event === 'clock_skew_cleared').map((l) => `${l.event} ${l.peer} ${l.offsetMs} ${l.skewMs} ${l.boundMs}`);
+async function gauge(n: TestNode, name: string): Promise<Record<string, number>> {
+  const m = (await n.metrics.registry.getMetricsAsJSON()).find((x) => x.name === name)!;
+  return Object.fromEntries(m.values.map((v) => [String(v.labels.peer ?? ''), v.value]));
+}
+
+test('a node 30 s behind: every node names it, logs clock_skew once, sets the gauges; cleared once it is set right', async () => {
+  const { clock, start } = cluster();
+  const skew = { ms: -30_000 };
+  const [a, b] = ['a', 'b'].map((n) => start(n));
+  const c = start('c', 'c-0001', { skew });
+  await run(clock, 1000);
+  expect(clocksOf(a!)).toEqual({ a: [0, 0], b: [0, 0], c: [-30_000, -30_000] });
+  expect(clocksOf(c)).toEqual({ c: [0, -30_000], a: [30_000, 0], b: [30_000, 0] });
+  for (const n of [a!, b!]) expect(skewEvents(n)).toEqual(['clock_skew c -30000 -30000 1000']);
+  expect(skewEvents(c)).toEqual(['clock_skew c 0 -30000 1000']); // the skewed node names itself
+  expect(await gauge(a!, 'lookout_clock_offset_seconds')).toEqual({ b: 0, c: -30 });
+  expect(await gauge(a!, 'lookout_clock_skew_seconds')).toEqual({ '': 0 });
+  expect(await gauge(c, 'lookout_clock_skew_seconds')).toEqual({ '': -30 });
+  expect(a!.logs.find((l) => l.event === 'clock_skew')).toMatchObject({ level: 40 }); // warn
+  // NTP steps c's clock right: once the old samples age out of the window, cleared once.
+  skew.ms = 0;
+  await run(clock, 3000);
+  expect(clocksOf(a!)).toEqual({ a: [0, 0], b: [0, 0], c: [0, 0] });
+  for (const n of [a!, b!]) expect(skewEvents(n)).toEqual(['clock_skew c -30000 -30000 1000', 'clock_skew_cleared c 0 0 1000']);
+  expect(await gauge(c, 'lookout_clock_skew_seconds')).toEqual({ '': 0 });
+  // Membership itself never noticed: nobody was suspected.
+  expect(a!.changes()).toEqual(['a new→alive@0', 'b new→alive@0', 'c new→alive@0']);
+});
+
+test('clocks in step: no clock_skew, every offset within the bound', async () => {
+  const { clock, start } = cluster();
+  const nodes = ['a', 'b', 'c'].map((n, i) => start(n, `${n}-0001`, { skew: { ms: [0, 300, -400][i]! } }));
+  await run(clock, 1000);
+  for (const n of nodes) expect(skewEvents(n)).toEqual([]);
+  expect(clocksOf(nodes[0]!)).toEqual({ a: [0, 0], b: [300, 300], c: [-400, -400] });
+});
+
+test('a peer without sentAt (an earlier version) is a member with no clock estimate; a forgotten peer loses its gauge series', async () => {
+  const { clock, hub, start } = cluster();
+  const a = start('a');
+  const b = start('b', 'b-0001', { skew: { ms: 5000 } });
+  const raw = hub.connect('old');
+  for (let seq = 1; seq <= 10; seq++) {
+    raw.publishBytes('lookout._node.heartbeat', JSON.stringify({ node: 'old', instance: 'o', startedAt: 0, incarnation: 0, seq, version: '0.9', shards: 0, checks: 0, leaving: false }));
+    await run(clock, 100);
+  }
+  expect(a.view().live).toEqual(['a', 'b', 'old']);
+  expect([...a.view().clocks.nodes.keys()].sort()).toEqual(['a', 'b']);
+  expect(await gauge(a, 'lookout_clock_offset_seconds')).toEqual({ b: 5 });
+  b.actor.stop();
+  await run(clock, 2000);
+  expect(stateOf(a, 'b')).toBe('dead');
+  expect(await gauge(a, 'lookout_clock_offset_seconds')).toEqual({ b: 5 }); // kept while it is remembered
+  await run(clock, 10 * 60_000 + 1000, 1000);
+  expect(a.view().members.map((m) => m.node)).toEqual(['a']);
+  expect(await gauge(a, 'lookout_clock_offset_seconds')).toEqual({});
 });

@@ -1,0 +1,35 @@
+// `lookout cluster` as printed (cli/format.ts): the CLOCK column and the clock line.
+import { formatCluster, formatSkew, type ClusterStatusReply } from '../../cli/format';
+
+test.each([
+  [null, '-'],
+  [undefined, '-'],
+  [0, '+0ms'],
+  [12.4, '+12ms'],
+  [-999, '-999ms'],
+  [-0.4, '+0ms'],
+  [-999.6, '-1000ms'],
+  [-1000, '-1.0s'],
+  [-30_012, '-30.0s'],
+  [2_560, '+2.6s'],
+])('formatSkew(%p) = %p', (ms, want) => {
+  expect(formatSkew(ms)).toBe(want);
+});
+
+const member = (node: string, clockSkewMs: number | null) => ({ node, state: 'alive', incarnation: 0, version: '0.1.0', shards: { primary: 1, total: 3 }, checks: 2, clockOffsetMs: clockSkewMs, clockSkewMs });
+
+test.each<[string, ClusterStatusReply, string, string[]]>([
+  ['one node 30 s behind', { clock: { boundMs: 1000 }, members: [member('a', 0), member('b', 3), member('c', -30_000)] }, "c off by -30.0s (bound ±1000 ms from the members' median)", ['+0ms', '+3ms', '-30.0s !']],
+  ['in step', { clock: { boundMs: 1000 }, members: [member('a', 0), member('b', -1000)] }, "in step (bound ±1000 ms from the members' median)", ['+0ms', '-1.0s']],
+  ['no estimate yet', { clock: { boundMs: 1000 }, members: [member('a', null)] }, 'no estimate yet', ['-']],
+  ['an older node answering (no clock fields)', { members: [{ node: 'a', state: 'alive', incarnation: 0, version: '0.0.9', checks: 0 }] }, 'no estimate yet', ['-']],
+])('%s', (_name, reply, line, column) => {
+  const out = formatCluster(reply);
+  expect(out).toContain(`\nclock        ${line}\n`);
+  const lines = out.split('\n');
+  const header = lines.findIndex((l) => l.startsWith('NODE'));
+  expect(lines[header]).toMatch(/^NODE\s+STATE\s+INCARNATION\s+PRIMARY\s+SHARDS\s+CHECKS\s+CLOCK\s+VERSION$/);
+  const at = lines[header]!.indexOf('VERSION');
+  // CLOCK is right-aligned just before VERSION.
+  expect(lines.slice(header + 1, header + 1 + column.length).map((l) => l.slice(0, at).trim().split(/\s{2,}/).at(-1))).toEqual(column);
+});
