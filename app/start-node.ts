@@ -162,6 +162,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
         leaveTimeoutMs: cfg.leaveTimeoutMs,
         handoverMs: cfg.handoverMs,
         vantagePoints: cfg.vantagePoints,
+        churn: { windowMs: cfg.churnWindowMs, threshold: cfg.churnThreshold, holdMs: cfg.churnHoldMs, maxHoldMs: cfg.churnMaxHoldMs },
       },
     },
     clock,
