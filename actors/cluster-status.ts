@@ -1,5 +1,6 @@
 // `<prefix>.cluster.status` responder: members with state, leader and term, assignment epoch,
-// shards and checks per node — as the answering node sees them (a queue group: one node answers).
+// shards and checks per node, and whether the leader holds a member out of the map because it
+// flaps (`damped`, from the followed map's damped list: protocol/churn.ts) — as the answering node sees them (a queue group: one node answers).
 // It holds the latest view the node actor sent it (VIEW); `clusterStatus` is the pure answer.
 
 import { fromCallback } from 'xstate';
@@ -21,13 +22,14 @@ export type StatusEvent = { type: 'VIEW'; view: ClusterView };
 export function clusterStatus(view: ClusterView) {
   const a = view.assignment;
   const perNode = a ? shardsPerNode(a.shards) : {};
+  const damped = new Set(a?.damped ?? []);
   return {
     ok: true,
     answeredBy: view.node,
     leader: view.leader,
     term: view.leader?.term ?? null,
     epoch: a?.epoch ?? null,
-    assignment: a ? { epoch: a.epoch, term: a.term, leader: a.leader, at: new Date(a.at).toISOString(), members: a.members } : null,
+    assignment: a ? { epoch: a.epoch, term: a.term, leader: a.leader, at: new Date(a.at).toISOString(), members: a.members, damped: a.damped ?? [] } : null,
     members: view.members.map((m) => ({
       node: m.node,
       state: m.state,
@@ -36,6 +38,7 @@ export function clusterStatus(view: ClusterView) {
       version: m.version,
       shards: perNode[m.node] ?? { primary: 0, total: 0 },
       checks: m.checks,
+      damped: damped.has(m.node),
     })),
   };
 }

@@ -107,7 +107,9 @@ code 0) or until --count events were printed.`,
     'lookout cluster [--json] [options]',
     `Asks one node for the cluster as it sees it (<prefix>.cluster.status): the leader and its term,
 the assignment epoch, and each member with its state, incarnation, primary shards, total shard
-slots (primary + replica ranks), checks and version.`,
+slots (primary + replica ranks), checks and version. A member the leader holds out of the
+assignment because it flaps (restarts again and again) shows as "alive (damped)" with no shards
+until it has been stable for LOOKOUT_CHURN_HOLD_MS.`,
     `      --json            the raw reply`,
     `  lookout cluster -s nats://10.0.0.5:4222`,
   ),
@@ -197,7 +199,7 @@ export interface ClusterStatusReply {
   leader?: { node: string; term: number } | null;
   term?: number | null;
   epoch?: number | null;
-  assignment?: { epoch: number; term: number; leader: string; at: string; members: string[] } | null;
+  assignment?: { epoch: number; term: number; leader: string; at: string; members: string[]; damped?: string[] } | null;
   members?: {
     node: string;
     state: string;
@@ -205,6 +207,8 @@ export interface ClusterStatusReply {
     version: string;
     shards?: { primary: number; total: number };
     checks: number;
+    /** Held out of the map by the leader because it flaps (older nodes do not say). */
+    damped?: boolean;
   }[];
 }
 
@@ -215,13 +219,14 @@ export function formatCluster(r: ClusterStatusReply): string {
   const members = r.members ?? [];
   const rows = [
     ['NODE', 'STATE', 'INCARNATION', 'PRIMARY', 'SHARDS', 'CHECKS', 'VERSION'],
-    ...members.map((m) => [m.node, m.state, String(m.incarnation), String(m.shards?.primary ?? 0), String(m.shards?.total ?? 0), String(m.checks), m.version]),
+    ...members.map((m) => [m.node, m.damped ? `${m.state} (damped)` : m.state, String(m.incarnation), String(m.shards?.primary ?? 0), String(m.shards?.total ?? 0), String(m.checks), m.version]),
   ];
   const lines = [
     `leader       ${leader}`,
     `epoch        ${epoch}`,
     `answered by  ${r.answeredBy ?? '?'}`,
     `members      ${members.length}`,
+    ...(a?.damped?.length ? [`damped       ${a.damped.join(', ')} (flapping: no shards until stable)`] : []),
     '',
     table(rows, new Set([2, 3, 4, 5])),
   ];
