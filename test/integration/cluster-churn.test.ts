@@ -22,6 +22,8 @@ const N = 120;
 const NODES = ['n1', 'n2', 'n3'];
 const RESTARTS = 6;
 const { churnHoldMs: HOLD, handoverMs: HANDOVER } = TIMING_PROFILES.test;
+/** LOOKOUT_CHURN_THRESHOLD's default: the return that damps. */
+const THRESHOLD = 3;
 
 /** The wall-clock start of `node`'s life as cluster.status shows it (null: not alive). */
 async function lifeOf(s: Scenario, node: string): Promise<string | null> {
@@ -81,8 +83,11 @@ scenarioTest('a node that crash-restarts again and again is held out of the map 
       `maps: ${all.map((m) => `e${m.epoch}[${m.members.join(',')}${m.damped?.length ? ` damped ${m.damped.join(',')}` : ''}]`).join(' ')}`,
   );
 
+  // Maps over the whole flapping: two per return before the damping one (without it, with it), one
+  // without it before that return, then at most two (the damping map, the map that has it back).
+  expect(all.length).toBeLessThanOrEqual(2 * (THRESHOLD - 1) + 1 + 2);
   // Damped at the threshold-th return, by the leader, and published.
-  expect(leaderLog.filter((l) => l.event === 'member_damped')).toEqual([expect.objectContaining({ member: victim, reason: 'flapping', returns: 3, holdMs: HOLD })]);
+  expect(leaderLog.filter((l) => l.event === 'member_damped')).toEqual([expect.objectContaining({ member: victim, reason: 'flapping', returns: THRESHOLD, holdMs: HOLD })]);
   expect(damping).toBeDefined();
   expect(damping.members).not.toContain(victim);
   // cluster.status showed it alive and damped while it was held out.
