@@ -6,9 +6,9 @@
 // the target's own hit log:
 //   - the leader damps the node at its LOOKOUT_CHURN_THRESHOLD-th return (member_damped, the
 //     map's `damped` list, cluster.status shows it);
-//   - from the damping map on, at most 2 maps until the node is back in a map (the undamp map,
-//     plus one that moves nothing if the damping came after a map without it), and the node's
-//     further crashes leave no slot unprobed: it holds nothing;
+//   - maps: two per return before the damping one, then the damping map (it moves nothing when
+//     the node was already out) and one map that has the node back; the node's further crashes
+//     leave no slot unprobed: it holds nothing;
 //   - once it stays up, it is undamped (member_undamped, stable for the hold) and gets shards.
 // The maps and missed slots of the whole flapping period are printed (the issue measured 12 maps
 // and 1,308 missed slots over 120 checks for a node restarting every 7 s for a minute).
@@ -76,18 +76,24 @@ scenarioTest('a node that crash-restarts again and again is held out of the map 
   const all = maps(s, t0).filter((m) => Date.parse(m.at) <= tEnd);
   const missed = hitGaps(s.target, s.ids, I, t0, tEnd);
   const damping = all.find((m) => (m.damped ?? []).includes(victim));
-  const leaderLog = s.cluster.logs(leader);
+  // Whoever led: on a loaded machine the lease can change hands during the test.
+  const logs = [...s.cluster.nodes.keys()].flatMap((id) => s.cluster.logs(id));
+  const ofVictim = (event: string) => logs.filter((l) => l.event === event && l.member === victim);
+  const terms = [...new Set(all.map((m) => m.term))];
   console.log(
     `flapping ${victim}: ${RESTARTS} SIGKILL+restarts in ${flapEnd - t0} ms; ${all.length} maps and ${missed.length} missed slots over ${N} checks ` +
       `from the first kill to the map that has it back (${tEnd - t0} ms); damped at map ${damping ? `e${damping.epoch}` : '(never)'}; ` +
-      `maps: ${all.map((m) => `e${m.epoch}[${m.members.join(',')}${m.damped?.length ? ` damped ${m.damped.join(',')}` : ''}]`).join(' ')}`,
+      `maps: ${all.map((m) => `t${m.term}e${m.epoch}[${m.members.join(',')}${m.damped?.length ? ` damped ${m.damped.join(',')}` : ''}]`).join(' ')}`,
   );
 
   // Maps over the whole flapping: two per return before the damping one (without it, with it), one
   // without it before that return, then at most two (the damping map, the map that has it back).
-  expect(all.length).toBeLessThanOrEqual(2 * (THRESHOLD - 1) + 1 + 2);
+  // A new leader starts counting afresh (by design; its first map re-stamps the map): then the
+  // bound holds for the maps of the last leader's term, plus that first map.
+  const lastTerm = all.filter((m) => m.term === terms.at(-1));
+  expect(lastTerm.length).toBeLessThanOrEqual(2 * (THRESHOLD - 1) + 1 + 2 + (terms.length > 1 ? 1 : 0));
   // Damped at the threshold-th return, by the leader, and published.
-  expect(leaderLog.filter((l) => l.event === 'member_damped')).toEqual([expect.objectContaining({ member: victim, reason: 'flapping', returns: THRESHOLD, holdMs: HOLD })]);
+  expect(ofVictim('member_damped')).toContainEqual(expect.objectContaining({ reason: 'flapping', returns: THRESHOLD, holdMs: HOLD }));
   expect(damping).toBeDefined();
   expect(damping.members).not.toContain(victim);
   // cluster.status showed it alive and damped while it was held out.
@@ -96,13 +102,13 @@ scenarioTest('a node that crash-restarts again and again is held out of the map 
   // The node kept crashing after it was damped (else this test shows nothing about damping).
   expect(kills.filter((k) => k > dampedAt).length).toBeGreaterThanOrEqual(1);
 
-  // From the damping map on: at most 2 maps until the node is back, and the last one has it.
+  // From the damping map on: the map that has it back (plus one per leader change), and it has it.
   const after = all.filter((m) => m.epoch > damping.epoch);
-  expect(after.length).toBeLessThanOrEqual(2);
+  expect(after.length).toBeLessThanOrEqual(1 + terms.filter((t) => t > damping.term).length);
   expect(after.at(-1)).toMatchObject({ members: [...NODES].sort() });
   expect(after.at(-1).damped ?? []).toEqual([]);
-  expect(leaderLog.filter((l) => l.event === 'member_undamped')).toEqual([expect.objectContaining({ member: victim, reason: 'stable', holdMs: HOLD })]);
-  expect(leaderLog.find((l) => l.event === 'member_undamped').stableMs).toBeGreaterThanOrEqual(HOLD);
+  expect(ofVictim('member_undamped').at(-1)).toMatchObject({ reason: 'stable', holdMs: HOLD });
+  expect(ofVictim('member_undamped').at(-1).stableMs).toBeGreaterThanOrEqual(HOLD);
 
   // Once damped the node holds nothing: its crashes leave no slot unprobed (from the damping
   // map's handover instant, a slot later, to the map that has it back).
