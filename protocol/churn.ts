@@ -22,8 +22,8 @@
 // maxHoldMs it is forgiven and its next damping holds holdMs again. A member undamped while its
 // returns are still within the window is damped again by its next return (with a longer hold).
 //
-// A damped member still heartbeats and is shown (cluster.status, the map's `damped` list); only
-// the assignment skips it. Damping never empties the assignment: when every live member is damped,
+// A damped member still heartbeats and is shown (cluster.status, the map's `damped` list, which
+// keeps it while dead but drops it once it left gracefully); only the assignment skips it. Damping never empties the assignment: when every live member is damped,
 // all of them are eligible.
 
 import type { MemberState } from './failure-detector';
@@ -49,8 +49,8 @@ export interface MemberLife {
 
 interface MemberChurn {
   instance: string;
-  /** alive or suspect when last observed. */
-  live: boolean;
+  /** State when last observed. */
+  state: MemberState;
   /** Monotonic times of the returns within the window. */
   returns: number[];
   lastReturnAt: number | null;
@@ -78,9 +78,9 @@ const isLive = (s: MemberState): boolean => s === 'alive' || s === 'suspect';
 
 function observeOne(prev: Readonly<MemberChurn> | undefined, m: MemberLife, now: number, cfg: ChurnConfig, out: ChurnDecision[]): MemberChurn {
   const live = isLive(m.state);
-  if (!prev) return { instance: m.instance, live, returns: [], lastReturnAt: null, stableSince: m.state === 'alive' ? now : null, damped: null, dampings: 0 };
+  if (!prev) return { instance: m.instance, state: m.state, returns: [], lastReturnAt: null, stableSince: m.state === 'alive' ? now : null, damped: null, dampings: 0 };
   const newLife = prev.instance !== '' && m.instance !== '' && m.instance !== prev.instance;
-  const returned = live && (newLife || !prev.live);
+  const returned = live && (newLife || !isLive(prev.state));
   const returns = prev.returns.filter((t) => now - t < cfg.windowMs);
   if (returned) returns.push(now);
   const lastReturnAt = returned ? now : prev.lastReturnAt;
@@ -95,7 +95,7 @@ function observeOne(prev: Readonly<MemberChurn> | undefined, m: MemberLife, now:
     out.push({ kind: 'undamped', node: m.node, reason: 'stable', stableMs: now - Math.max(stableSince, damped.since), holdMs: damped.holdMs, dampings });
     damped = null;
   }
-  return { instance: m.instance || prev.instance, live, returns, lastReturnAt, stableSince, damped, dampings };
+  return { instance: m.instance || prev.instance, state: m.state, returns, lastReturnAt, stableSince, damped, dampings };
 }
 
 /**
@@ -124,7 +124,7 @@ export function inheritDamped(state: ChurnState, damped: readonly string[], now:
   for (const node of damped) {
     const prev = state.get(node);
     if (prev?.damped) continue;
-    const base: MemberChurn = prev ? { ...prev } : { instance: '', live: true, returns: [], lastReturnAt: null, stableSince: null, damped: null, dampings: 0 };
+    const base: MemberChurn = prev ? { ...prev } : { instance: '', state: 'alive', returns: [], lastReturnAt: null, stableSince: null, damped: null, dampings: 0 };
     const dampings = Math.max(1, base.dampings);
     next.set(node, { ...base, lastReturnAt: base.lastReturnAt ?? now, damped: { since: now, holdMs: cfg.holdMs }, dampings });
     decisions.push({ kind: 'damped', node, reason: 'inherited', returns: base.returns.length, windowMs: cfg.windowMs, holdMs: cfg.holdMs, dampings });
@@ -132,10 +132,14 @@ export function inheritDamped(state: ChurnState, damped: readonly string[], now:
   return { state: next, decisions };
 }
 
-/** Members currently held out (sorted), whether live or not. */
+/**
+ * Members currently held out (sorted), the published list: dead ones too (so a crash of a damped
+ * member changes no map), but not one that announced a graceful leave (its leave then changes the
+ * list, and the map that says so is the one a leaving node waits for before it stops).
+ */
 export function dampedMembers(state: ChurnState): string[] {
   return [...state.entries()]
-    .filter(([, c]) => c.damped !== null)
+    .filter(([, c]) => c.damped !== null && c.state !== 'left')
     .map(([n]) => n)
     .sort();
 }

@@ -111,3 +111,21 @@ test('a new leader keeps holding out the members its predecessor held out, for a
   expect(events('member_undamped')).toEqual([expect.objectContaining({ member: 'c', reason: 'stable' })]);
   expect(store.writes.at(-1)).toMatchObject({ term: 7, epoch: 10, members: ['a', 'b', 'c'] });
 });
+
+test('a damped member that leaves gracefully gets a map without it at once (the map a leaving node waits for)', async () => {
+  const store = new FakeMapKey();
+  const { clock, actor } = startSteady(store);
+  await report(actor, clock, steady, 500);
+  for (const n of [2, 3, 4]) await crashRestart(actor, clock, n);
+  const writes = store.writes.length;
+  expect(store.writes.at(-1)).toMatchObject({ members: ['a', 'b'], damped: ['c'] });
+  await report(actor, clock, { ...steady, c: ['c4', 'left'] }, 400);
+  expect(store.writes).toHaveLength(writes + 1);
+  expect(store.writes.at(-1)).toMatchObject({ members: ['a', 'b'] });
+  expect(store.writes.at(-1)).not.toHaveProperty('damped');
+  // Dead instead of left: nothing changes (a crash of a damped member costs no map).
+  await report(actor, clock, { ...steady, c: ['c5', 'alive'] }, 400);
+  const again = store.writes.length;
+  await report(actor, clock, { ...steady, c: ['c5', 'dead'] }, 1000);
+  expect(store.writes).toHaveLength(again);
+});

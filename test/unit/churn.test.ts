@@ -98,6 +98,13 @@ describe('churn damping: when a damped member comes back', () => {
     expect(r.log).toEqual(['27000 damped x flapping returns=3 hold=30000', '57000 undamped x stable stable=30000', '317000 damped x flapping returns=3 hold=30000']);
   });
 
+  test('the published list keeps a damped member that died, not one that left gracefully', () => {
+    expect(run([...damped, [40_000, 'dead', 'x3']]).damped).toEqual(['x']);
+    expect(run([...damped, [40_000, 'left', 'x3']]).damped).toEqual([]);
+    // Back after the leave (a new life while still damped): listed again.
+    expect(run([...damped, [40_000, 'left', 'x3'], [41_000, 'alive', 'x4']]).damped).toEqual(['x']);
+  });
+
   test('a damped member the detector forgot is dropped, with a decision', () => {
     const r = run(damped);
     const next = observeMembers(r.state, [{ node: 'a', instance: 'a1', state: 'alive' }], 100_000, cfg);
