@@ -4,7 +4,9 @@
 //
 // A member's lives are told apart by its instance id (never by wall time). A **return** is a member
 // entering service again after its first join: a heartbeat of a new instance (a restart, quick or
-// not), or the same instance heard again after it was declared dead. The first join is not a
+// not: every process draws a fresh id), or the same instance heard again after it was declared
+// dead. An instance seen before is not a new life: two processes that share a node id by mistake
+// alternate in the detector's view, and that is one return, not one per heartbeat. The first join is not a
 // return, so a new node is never delayed; neither is one restart (a rolling upgrade restarts each
 // node once). Deaths without a return cost nothing here: the node is out of the map anyway.
 //
@@ -47,8 +49,12 @@ export interface MemberLife {
   state: MemberState;
 }
 
+/** How many of a member's latest instance ids are remembered (an id among them is no new life). */
+export const LIVES_REMEMBERED = 8;
+
 interface MemberChurn {
-  instance: string;
+  /** Instance ids of its latest lives, oldest first (empty while only known from a map). */
+  instances: string[];
   /** State when last observed. */
   state: MemberState;
   /** Monotonic times of the returns within the window. */
@@ -78,8 +84,11 @@ const isLive = (s: MemberState): boolean => s === 'alive' || s === 'suspect';
 
 function observeOne(prev: Readonly<MemberChurn> | undefined, m: MemberLife, now: number, cfg: ChurnConfig, out: ChurnDecision[]): MemberChurn {
   const live = isLive(m.state);
-  if (!prev) return { instance: m.instance, state: m.state, returns: [], lastReturnAt: null, stableSince: m.state === 'alive' ? now : null, damped: null, dampings: 0 };
-  const newLife = prev.instance !== '' && m.instance !== '' && m.instance !== prev.instance;
+  const first = m.instance === '' ? [] : [m.instance];
+  if (!prev) return { instances: first, state: m.state, returns: [], lastReturnAt: null, stableSince: m.state === 'alive' ? now : null, damped: null, dampings: 0 };
+  const known = m.instance === '' || prev.instances.includes(m.instance);
+  const newLife = !known && prev.instances.length > 0;
+  const instances = known ? prev.instances : [...prev.instances, m.instance].slice(-LIVES_REMEMBERED);
   const returned = live && (newLife || !isLive(prev.state));
   const returns = prev.returns.filter((t) => now - t < cfg.windowMs);
   if (returned) returns.push(now);
@@ -95,7 +104,7 @@ function observeOne(prev: Readonly<MemberChurn> | undefined, m: MemberLife, now:
     out.push({ kind: 'undamped', node: m.node, reason: 'stable', stableMs: now - Math.max(stableSince, damped.since), holdMs: damped.holdMs, dampings });
     damped = null;
   }
-  return { instance: m.instance || prev.instance, state: m.state, returns, lastReturnAt, stableSince, damped, dampings };
+  return { instances, state: m.state, returns, lastReturnAt, stableSince, damped, dampings };
 }
 
 /**
@@ -124,7 +133,7 @@ export function inheritDamped(state: ChurnState, damped: readonly string[], now:
   for (const node of damped) {
     const prev = state.get(node);
     if (prev?.damped) continue;
-    const base: MemberChurn = prev ? { ...prev } : { instance: '', state: 'alive', returns: [], lastReturnAt: null, stableSince: null, damped: null, dampings: 0 };
+    const base: MemberChurn = prev ? { ...prev } : { instances: [], state: 'alive', returns: [], lastReturnAt: null, stableSince: null, damped: null, dampings: 0 };
     const dampings = Math.max(1, base.dampings);
     next.set(node, { ...base, lastReturnAt: base.lastReturnAt ?? now, damped: { since: now, holdMs: cfg.holdMs }, dampings });
     decisions.push({ kind: 'damped', node, reason: 'inherited', returns: base.returns.length, windowMs: cfg.windowMs, holdMs: cfg.holdMs, dampings });

@@ -50,6 +50,7 @@ describe('churn damping: who is held out', () => {
     ['a partition that heals three times (same instance, dead → alive)', [[0, 'alive', 'x0'], [5_000, 'dead', 'x0'], [6_000, 'alive', 'x0'], [9_000, 'dead', 'x0'], [10_000, 'alive', 'x0'], [13_000, 'dead', 'x0'], [14_000, 'alive', 'x0']], ['14000 damped x flapping returns=3 hold=30000'], ['a', 'b']],
     ['three restarts spread wider than the window', [[0, 'alive', 'x0'], ...flaps(3, 10_000, 40_000)], [], ['a', 'b', 'x']],
     ['suspicions that are refuted are not returns', [[0, 'alive', 'x0'], [1_000, 'suspect', 'x0'], [2_000, 'alive', 'x0'], [3_000, 'suspect', 'x0'], [4_000, 'alive', 'x0'], [5_000, 'suspect', 'x0'], [6_000, 'alive', 'x0']], [], ['a', 'b', 'x']],
+    ['two processes sharing a node id, alternating in the view, are one return', [[0, 'alive', 'x0'], [100, 'alive', 'x1'], [200, 'alive', 'x0'], [300, 'alive', 'x1'], [400, 'alive', 'x0'], [500, 'alive', 'x1']], [], ['a', 'b', 'x']],
     ['a seeded member (no instance yet) heard with its instance is not a new life', [[0, 'alive', ''], [1_000, 'alive', 'x0'], ...flaps(1, 5_000, 7_000, 1)], [], ['a', 'b', 'x']],
   ])('%s', (_name, steps, log, eligible) => {
     const r = run(steps);
