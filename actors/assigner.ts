@@ -4,6 +4,12 @@
 //
 // Membership changes are coalesced (serf's coalesce.go): a change starts a quiet timer that every
 // further change restarts, bounded by a maximum delay, so a flapping node causes one rebalance.
+// Churn is damped (protocol/churn.ts): a member that keeps coming back (restarts, returns from
+// dead) is held out of the map until it has been stable for a while — `member_damped` /
+// `member_undamped`, and the map's `damped` list. Only eligible members (live, not damped) are
+// assigned; a change of that set, or of the damped list, is what starts the quiet timer. The hold is re-evaluated on every
+// MEMBERS (membership reports on every heartbeat tick). The damping state lives in this actor: a
+// new leader starts it afresh, keeping only the members its predecessor's map held out.
 //
 // States:
 //   loading  — read the stored map (the previous assignment and its epoch)
@@ -17,9 +23,10 @@
 //              write) lets it load and write again.
 // A write that loses the compare-and-set (CasConflict) re-reads the map: loading.
 
-import { assign, fromPromise, setup } from 'xstate';
+import { assign, enqueueActions, fromPromise, setup } from 'xstate';
 import { assignShards } from '../protocol/assignment';
 import { minimalMoves, movedSlots, shardsPerNode } from '../protocol/assignment-moves';
+import { dampedMembers, eligibleMembers, emptyChurn, inheritDamped, observeMembers, type ChurnConfig, type ChurnDecision, type ChurnState, type MemberLife } from '../protocol/churn';
 import { ErrorCode, errorCode, hasCode, NotLeader } from '../protocol/errors';
 import type { AssignmentRecord } from '../protocol/records';
 import type { Clock } from '../runtime/clock';
@@ -48,6 +55,10 @@ export interface AssignerInput {
   log: Logger;
   /** The latest live members (alive + suspect) when the assigner starts. */
   live: string[];
+  /** The failure detector's members when the assigner starts (their lives, for churn damping). */
+  members?: readonly MemberLife[];
+  /** Churn damping settings (LOOKOUT_CHURN_*). */
+  churn: ChurnConfig;
   /**
    * Monotonic instant this node's lease runs out (from the leader actor, by message: ELECTED, then
    * LEASE after every renewal). Checked right before every write: no map is written after it.
@@ -57,9 +68,18 @@ export interface AssignerInput {
   announce(event: Record<string, unknown>): void;
 }
 
-export type AssignerEvent = { type: 'MEMBERS'; live: string[] } | { type: 'LEASE'; validUntil: number };
+/**
+ * `members` are the failure detector's members with their lives; without them (a caller that only
+ * knows names) every live member counts as one unchanging life and nobody is ever damped.
+ */
+export type AssignerEvent = { type: 'MEMBERS'; live: string[]; members?: readonly MemberLife[] } | { type: 'LEASE'; validUntil: number } | { type: 'ELIGIBLE' };
 
 interface AssignerContext extends AssignerInput {
+  /** Live members the map may use (eligibleMembers: `allLive` without the damped), sorted. */
+  live: string[];
+  /** Every live member last reported, sorted. */
+  allLive: string[];
+  damping: ChurnState;
   stored: Versioned<AssignmentRecord> | null;
   /** Why the last write was refused (NotLeader), while fenced. */
   fencedBy: NotLeader['reason'] | null;
@@ -71,21 +91,43 @@ function sameMembers(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
+const livesOf = (live: readonly string[]): MemberLife[] => live.map((node) => ({ node, instance: '', state: 'alive' }));
+
+function logDecision(log: Logger, d: ChurnDecision): void {
+  if (d.kind === 'damped') {
+    log.warn(
+      { event: 'member_damped', member: d.node, reason: d.reason, returns: d.returns, windowMs: d.windowMs, holdMs: d.holdMs, dampings: d.dampings },
+      `member ${d.node} flaps: held out of the assignment until stable for ${d.holdMs} ms`,
+    );
+  } else {
+    log.info({ event: 'member_undamped', member: d.node, reason: d.reason, stableMs: d.stableMs, holdMs: d.holdMs, dampings: d.dampings }, `member ${d.node} eligible for shards again`);
+  }
+}
+
+/** The starting context: every member of the view seen once (a first sight is never damped). */
+function initialDamping(input: AssignerInput): Pick<AssignerContext, 'live' | 'allLive' | 'damping'> {
+  const allLive = [...input.live].sort();
+  const { state } = observeMembers(emptyChurn(), input.members ?? livesOf(allLive), input.clock.monotonic(), input.churn);
+  return { allLive, live: eligibleMembers(state, allLive), damping: state };
+}
+
 const writeMap = fromPromise<Versioned<AssignmentRecord> | null, { ctx: AssignerContext }>(async ({ input: { ctx } }) => {
   const prev = ctx.stored!;
   const live = [...ctx.live].sort();
   if (live.length === 0) return null; // nobody to assign to (not even us: we are leaving)
   const shards = assignShards(live, prev.record?.shards ?? null, ctx.shardCount, ctx.vantagePoints);
-  const unchanged = prev.record !== null && prev.record.term === ctx.term && sameMembers(prev.record.members, live) && movedSlots(prev.record.shards, shards) === 0;
+  const damped = dampedMembers(ctx.damping);
+  const unchanged =
+    prev.record !== null && prev.record.term === ctx.term && sameMembers(prev.record.members, live) && sameMembers(prev.record.damped ?? [], damped) && movedSlots(prev.record.shards, shards) === 0;
   if (unchanged) return null;
   if (ctx.clock.monotonic() >= ctx.leaseValidUntil) throw new NotLeader(ctx.term, 'lease_expired', 'the lease ran out before the write');
   if (prev.record !== null && prev.record.term > ctx.term) throw new NotLeader(ctx.term, 'newer_term', `the stored map is from term ${prev.record.term}`);
-  const record: AssignmentRecord = { term: ctx.term, epoch: (prev.record?.epoch ?? 0) + 1, leader: ctx.node, at: ctx.clock.now(), members: live, shards };
+  const record: AssignmentRecord = { term: ctx.term, epoch: (prev.record?.epoch ?? 0) + 1, leader: ctx.node, at: ctx.clock.now(), members: live, shards, ...(damped.length ? { damped } : {}) };
   const revision = await ctx.store.write(record, prev.revision);
   const moved = movedSlots(prev.record?.shards ?? null, shards);
   const minimal = minimalMoves(prev.record?.shards ?? null, live, ctx.shardCount, ctx.vantagePoints);
-  ctx.log.info({ event: 'assignment_written', term: ctx.term, epoch: record.epoch, members: live, moved, minimal }, 'assignment written');
-  ctx.announce({ term: ctx.term, epoch: record.epoch, leader: ctx.node, at: new Date(record.at).toISOString(), members: live, moved, minimalMoves: minimal, shardsPerNode: shardsPerNode(shards) });
+  ctx.log.info({ event: 'assignment_written', term: ctx.term, epoch: record.epoch, members: live, damped, moved, minimal }, 'assignment written');
+  ctx.announce({ term: ctx.term, epoch: record.epoch, leader: ctx.node, at: new Date(record.at).toISOString(), members: live, damped, moved, minimalMoves: minimal, shardsPerNode: shardsPerNode(shards) });
   return { revision, record };
 });
 
@@ -101,13 +143,32 @@ export const assignerMachine = setup({
   },
   actions: {
     noteLease: assign(({ context, event }) => (event.type === 'LEASE' ? { leaseValidUntil: Math.max(context.leaseValidUntil, event.validUntil) } : {})),
-    noteMembers: assign(({ context, event }) => ({
-      live: event.type === 'MEMBERS' ? [...event.live].sort() : context.live,
-      pendingSince: context.pendingSince ?? context.clock.monotonic(),
-    })),
+    /**
+     * Fold a membership report into the damping state; when the eligible members change, note
+     * them (the change is pending from now) and raise ELIGIBLE for the states that coalesce.
+     */
+    noteMembers: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'MEMBERS') return;
+      const now = context.clock.monotonic();
+      const allLive = [...event.live].sort();
+      const { state, decisions } = observeMembers(context.damping, event.members ?? livesOf(allLive), now, context.churn);
+      for (const d of decisions) enqueue(() => logDecision(context.log, d));
+      const live = eligibleMembers(state, allLive);
+      // A damping alone (of a member already out of the map) is written too: the map is how every node learns it.
+      const changed = !sameMembers(live, context.live) || !sameMembers(dampedMembers(state), dampedMembers(context.damping));
+      enqueue.assign({ damping: state, allLive, ...(changed ? { live, pendingSince: context.pendingSince ?? now } : {}) });
+      if (changed) enqueue.raise({ type: 'ELIGIBLE' });
+    }),
+    /** A map of an earlier term (another leader's): keep holding out the members it held out. */
+    inheritDamped: enqueueActions(({ context, enqueue }) => {
+      const rec = context.stored?.record;
+      if (!rec?.damped?.length || rec.term === context.term) return;
+      const { state, decisions } = inheritDamped(context.damping, rec.damped, context.clock.monotonic(), context.churn);
+      for (const d of decisions) enqueue(() => logDecision(context.log, d));
+      enqueue.assign({ damping: state, live: eligibleMembers(state, context.allLive) });
+    }),
   },
   guards: {
-    changed: ({ context, event }) => event.type === 'MEMBERS' && !sameMembers([...event.live].sort(), context.live),
     /** Fenced by a lapsed lease, and this LEASE says it was renewed. */
     renewed: ({ context, event }) => context.fencedBy === 'lease_expired' && event.type === 'LEASE' && event.validUntil > context.clock.monotonic(),
   },
@@ -124,26 +185,26 @@ export const assignerMachine = setup({
   },
 }).createMachine({
   id: 'assigner',
-  context: ({ input }) => ({ ...input, live: [...input.live].sort(), log: input.log.child({ actor: 'assigner' }), stored: null, fencedBy: null, pendingSince: null }),
+  context: ({ input }) => ({ ...input, ...initialDamping(input), log: input.log.child({ actor: 'assigner' }), stored: null, fencedBy: null, pendingSince: null }),
   initial: 'loading',
-  on: { LEASE: { actions: 'noteLease' } },
+  // Every state folds membership reports in; `waiting` and `idle` also react to ELIGIBLE.
+  on: { LEASE: { actions: 'noteLease' }, MEMBERS: { actions: 'noteMembers' } },
   states: {
     loading: {
       invoke: {
         src: 'load',
         input: ({ context }) => context.store,
-        onDone: { target: 'waiting', actions: assign({ stored: ({ event }) => event.output }) },
+        onDone: { target: 'waiting', actions: [assign({ stored: ({ event }) => event.output }), 'inheritDamped'] },
         onError: {
           target: 'retrying',
           actions: ({ context, event }) =>
             context.log.warn({ event: 'assignment_read_failed', code: errorCode(event.error), err: event.error, retryMs: ASSIGN_RETRY_MS }, 'cannot read the assignment'),
         },
       },
-      on: { MEMBERS: { actions: 'noteMembers' } },
     },
     waiting: {
       after: { quiet: 'writing' },
-      on: { MEMBERS: { guard: 'changed', target: 'waiting', reenter: true, actions: 'noteMembers' } },
+      on: { ELIGIBLE: { target: 'waiting', reenter: true } },
     },
     writing: {
       invoke: {
@@ -155,7 +216,8 @@ export const assignerMachine = setup({
             const stored = event.output ?? context.stored;
             // Members that changed while the write was in flight are still pending.
             const written = stored?.record?.members ?? [];
-            return { stored, pendingSince: context.live.length === 0 || sameMembers(written, context.live) ? null : (context.pendingSince ?? context.clock.monotonic()) };
+            const current = sameMembers(written, context.live) && sameMembers(stored?.record?.damped ?? [], dampedMembers(context.damping));
+            return { stored, pendingSince: context.live.length === 0 || current ? null : (context.pendingSince ?? context.clock.monotonic()) };
           }),
         },
         onError: [
@@ -181,20 +243,17 @@ export const assignerMachine = setup({
           },
         ],
       },
-      on: { MEMBERS: { actions: 'noteMembers' } },
     },
     idle: {
       always: { guard: ({ context }) => context.pendingSince !== null, target: 'waiting' },
-      on: { MEMBERS: { guard: 'changed', target: 'waiting', actions: 'noteMembers' } },
+      on: { ELIGIBLE: { target: 'waiting' } },
     },
     retrying: {
       after: { retry: 'loading' },
-      on: { MEMBERS: { actions: 'noteMembers' } },
     },
     fenced: {
       on: {
         LEASE: [{ guard: 'renewed', target: 'loading', actions: ['noteLease', assign({ fencedBy: null })] }, { actions: 'noteLease' }],
-        MEMBERS: { actions: 'noteMembers' },
       },
     },
   },

@@ -1,6 +1,8 @@
 // `<prefix>.cluster.status` responder: members with state, leader and term, assignment epoch,
-// shards and checks per node, and each member's clock offset and skew (estimated from heartbeats,
-// protocol/clock-offset.ts) — as the answering node sees them (a queue group: one node answers).
+// shards and checks per node, whether the leader holds a member out of the map because it flaps
+// (`damped`, from the followed map's damped list: protocol/churn.ts), and each member's clock
+// offset and skew (estimated from heartbeats, protocol/clock-offset.ts) — as the answering node
+// sees them (a queue group: one node answers).
 // It holds the latest view the node actor sent it (VIEW); `clusterStatus` is the pure answer.
 
 import { fromCallback } from 'xstate';
@@ -28,6 +30,7 @@ export function clusterStatus(view: ClusterView) {
     const c = clocks?.nodes.get(node);
     return c ? Math.round(c[field]) : null;
   };
+  const damped = new Set(a?.damped ?? []);
   return {
     ok: true,
     answeredBy: view.node,
@@ -36,7 +39,7 @@ export function clusterStatus(view: ClusterView) {
     epoch: a?.epoch ?? null,
     /** The skew bound (LOOKOUT_CLOCK_SKEW_WARN_MS) members' clockSkewMs is judged by. */
     clock: clocks ? { boundMs: clocks.boundMs } : null,
-    assignment: a ? { epoch: a.epoch, term: a.term, leader: a.leader, at: new Date(a.at).toISOString(), members: a.members } : null,
+    assignment: a ? { epoch: a.epoch, term: a.term, leader: a.leader, at: new Date(a.at).toISOString(), members: a.members, damped: a.damped ?? [] } : null,
     members: view.members.map((m) => ({
       node: m.node,
       state: m.state,
@@ -49,6 +52,7 @@ export function clusterStatus(view: ClusterView) {
       clockOffsetMs: ms(m.node, 'offsetMs'),
       /** Its wall clock minus the median of the live members' clocks (ms). */
       clockSkewMs: ms(m.node, 'skewMs'),
+      damped: damped.has(m.node),
     })),
   };
 }

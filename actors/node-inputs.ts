@@ -6,6 +6,7 @@
 
 import { setup } from 'xstate';
 import type { AddressPolicy } from '../checks/address-policy';
+import type { ChurnConfig } from '../protocol/churn';
 import type { ClusterView } from '../protocol/cluster-view';
 import type { LeaseConfig } from '../protocol/lease';
 import type { AdmissionConfig } from '../protocol/spec-admission';
@@ -45,6 +46,8 @@ export interface ClusterSettings {
   vantagePoints: number;
   /** LOOKOUT_CLOCK_SKEW_WARN_MS: display and alerting only. */
   clockSkewWarnMs: number;
+  /** Churn damping (protocol/churn.ts): the leader holds flapping members out of the map. */
+  churn: ChurnConfig;
 }
 
 export interface NodeInput {
@@ -195,6 +198,8 @@ export const assignerInput: Mapper<AssignerInput> = ({ context }) => ({
   clock: context.ports.clock,
   log: context.ports.log,
   live: context.view.live,
+  members: context.view.members,
+  churn: context.cluster.churn,
   leaseValidUntil: context.leaseValidUntil,
   announce: (e) => context.bus.publish(context.ports.subjects.cluster('assignment'), e),
 });

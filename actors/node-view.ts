@@ -5,7 +5,7 @@
 //   MEMBERS (membership)             → view.members/live; lookout_members{state}
 //   TERM_SEEN / ELECTED / DEPOSED    → view.leader, view.leading; lookout_leader_term, lookout_leader;
 //     (leader)                         membership told whether we lead
-//   ASSIGNED (assignment follower)   → view.assignment; lookout_assignment_epoch; membership seeded
+//   ASSIGNED (assignment follower)   → view.assignment; lookout_assignment_epoch, lookout_members_damped; membership seeded
 //                                      with the map's members; the shard owner told its slots and
 //                                      the handover instant (map.at + handoverMs)
 //
@@ -61,6 +61,7 @@ const applyAssignment = nodeSetup.enqueueActions(({ context, event, enqueue }) =
   if (event.type !== 'ASSIGNED') return;
   enqueue(() => {
     context.ports.metrics.assignmentEpoch.set(event.record.epoch);
+    context.ports.metrics.membersDamped.set(event.record.damped?.length ?? 0);
     context.ports.metrics.leaderTerm.set(Math.max(event.record.term, context.view.leader?.term ?? 0));
   });
   enqueue.sendTo('membership', { type: 'SEED', nodes: event.record.members });

@@ -111,7 +111,7 @@ export const nodeMachine = nodeSetup.extend({ actions: viewActions }).createMach
               invoke: { id: 'assigner', src: 'assigner', input: assignerInput },
               on: {
                 // A region that handles an event shadows running's handler (XState parallel states), so record the view here too.
-                MEMBERS: { actions: ['updateView', 'noteMembers', sendTo('assigner', ({ event }) => ({ type: 'MEMBERS' as const, live: event.live }))] },
+                MEMBERS: { actions: ['updateView', 'noteMembers', sendTo('assigner', ({ event }) => ({ type: 'MEMBERS' as const, live: event.live, members: event.members }))] },
                 LEASE_HELD: {
                   actions: [
                     assign({ leaseValidUntil: ({ event }) => event.validUntil }),

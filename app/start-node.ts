@@ -163,6 +163,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
         handoverMs: cfg.handoverMs,
         vantagePoints: cfg.vantagePoints,
         clockSkewWarnMs: cfg.clockSkewWarnMs,
+        churn: { windowMs: cfg.churnWindowMs, threshold: cfg.churnThreshold, holdMs: cfg.churnHoldMs, maxHoldMs: cfg.churnMaxHoldMs },
       },
     },
     clock,

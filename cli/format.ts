@@ -110,7 +110,9 @@ the assignment epoch, and each member with its state, incarnation, primary shard
 slots (primary + replica ranks), checks, clock and version. CLOCK is the member's wall clock minus
 the median of the members' clocks, estimated from heartbeats ("-" before an estimate), marked "!"
 past the bound (LOOKOUT_CLOCK_SKEW_WARN_MS of the answering node); the "clock" line names the
-members past it. Display only: Lookout's decisions do not depend on clocks agreeing.`,
+members past it. Display only: Lookout's decisions do not depend on clocks agreeing. A member the
+leader holds out of the assignment because it flaps (restarts again and again) shows as
+"alive (damped)" with no shards until it has been stable for LOOKOUT_CHURN_HOLD_MS.`,
     `      --json            the raw reply`,
     `  lookout cluster -s nats://10.0.0.5:4222`,
   ),
@@ -200,7 +202,7 @@ export interface ClusterStatusReply {
   leader?: { node: string; term: number } | null;
   term?: number | null;
   epoch?: number | null;
-  assignment?: { epoch: number; term: number; leader: string; at: string; members: string[] } | null;
+  assignment?: { epoch: number; term: number; leader: string; at: string; members: string[]; damped?: string[] } | null;
   clock?: { boundMs: number } | null;
   members?: {
     node: string;
@@ -211,6 +213,8 @@ export interface ClusterStatusReply {
     checks: number;
     clockOffsetMs?: number | null;
     clockSkewMs?: number | null;
+    /** Held out of the map by the leader because it flaps (older nodes do not say). */
+    damped?: boolean;
   }[];
 }
 
@@ -245,7 +249,7 @@ export function formatCluster(r: ClusterStatusReply): string {
   const clock = (m: Members[number]) => `${formatSkew(m.clockSkewMs)}${pastBound(m, boundMs) ? ' !' : ''}`;
   const rows = [
     ['NODE', 'STATE', 'INCARNATION', 'PRIMARY', 'SHARDS', 'CHECKS', 'CLOCK', 'VERSION'],
-    ...members.map((m) => [m.node, m.state, String(m.incarnation), String(m.shards?.primary ?? 0), String(m.shards?.total ?? 0), String(m.checks), clock(m), m.version]),
+    ...members.map((m) => [m.node, m.damped ? `${m.state} (damped)` : m.state, String(m.incarnation), String(m.shards?.primary ?? 0), String(m.shards?.total ?? 0), String(m.checks), clock(m), m.version]),
   ];
   const lines = [
     `leader       ${leader}`,
@@ -253,6 +257,7 @@ export function formatCluster(r: ClusterStatusReply): string {
     `answered by  ${r.answeredBy ?? '?'}`,
     `members      ${members.length}`,
     `clock        ${clockLine(members, boundMs)}`,
+    ...(a?.damped?.length ? [`damped       ${a.damped.join(', ')} (flapping: no shards until stable)`] : []),
     '',
     table(rows, new Set([2, 3, 4, 5, 6])),
   ];

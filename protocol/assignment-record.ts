@@ -22,7 +22,8 @@ export function parseAssignment(raw: unknown, shardCount: number): AssignmentRec
   if (!Array.isArray(r.members) || !r.members.every((m) => typeof m === 'string')) return null;
   if (!Array.isArray(r.shards) || r.shards.length !== shardCount) return null;
   if (!r.shards.every((o) => Array.isArray(o) && o.every((n) => typeof n === 'string'))) return null;
-  return { term: r.term, epoch: r.epoch, leader: r.leader, at: r.at, members: r.members, shards: r.shards };
+  if (r.damped !== undefined && !(Array.isArray(r.damped) && r.damped.every((m) => typeof m === 'string'))) return null;
+  return { term: r.term, epoch: r.epoch, leader: r.leader, at: r.at, members: r.members, shards: r.shards, ...(r.damped?.length ? { damped: r.damped } : {}) };
 }
 
 export function slotsOf(rec: AssignmentRecord, node: string): Slot[] {

@@ -128,6 +128,13 @@ export interface AssignmentRecord {
   leader: string;
   /** Wall-clock ms when the leader issued the map. */
   at: number;
+  /** The members the map assigns to (live and not damped). */
   members: string[];
   shards: ShardMap;
+  /**
+   * Members the leader holds out of this map because they flap (protocol/churn.ts); absent
+   * in maps of older versions and when nobody is damped. Shown by cluster.status; a new leader
+   * keeps holding them.
+   */
+  damped?: string[];
 }

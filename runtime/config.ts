@@ -127,16 +127,21 @@ export const SETTINGS = {
   rebalanceMaxDelayMs: { env: 'LOOKOUT_REBALANCE_MAX_DELAY_MS', flag: 'rebalance-max-delay-ms', default: undefined, parse: int(0, 300_000), doc: 'A rebalance waits at most this long for quiet. Profile: 1000 / 2000 / 300.' },
   handoverMs: { env: 'LOOKOUT_HANDOVER_MS', flag: 'handover-ms', default: undefined, parse: int(0, 60_000), doc: 'A moved shard changes hands at (map issue time + this): the old owner probes the slots before, the new owner the slots after. Must exceed map propagation. Profile: 500 / 1000 / 250.' },
   leaveTimeoutMs: { env: 'LOOKOUT_LEAVE_TIMEOUT_MS', flag: 'leave-timeout-ms', default: undefined, parse: int(0, 600_000), doc: 'On SIGTERM, how long to keep probing while waiting for the cluster to take over. Profile: 5000 / 20000 / 3000.' },
+  churnThreshold: { env: 'LOOKOUT_CHURN_THRESHOLD', flag: 'churn-threshold', default: 3, parse: int(2, 1000), doc: 'Churn damping (protocol/churn.ts): a member that comes back this many times (a restart, or back from dead) within LOOKOUT_CHURN_WINDOW_MS is flapping and the leader holds it out of the assignment. At least 2: a first join and one restart are never delayed.' },
+  churnWindowMs: { env: 'LOOKOUT_CHURN_WINDOW_MS', flag: 'churn-window-ms', default: undefined, parse: int(1000, 3_600_000), doc: 'Window in which a member\'s returns are counted. Profile: 60000 / 120000 / 15000.' },
+  churnHoldMs: { env: 'LOOKOUT_CHURN_HOLD_MS', flag: 'churn-hold-ms', default: undefined, parse: int(0, 3_600_000), doc: 'A flapping member gets shards again once alive (one instance, not suspect) this long; doubled with each further damping. Profile: 30000 / 60000 / 3000.' },
+  churnMaxHoldMs: { env: 'LOOKOUT_CHURN_MAX_HOLD_MS', flag: 'churn-max-hold-ms', default: undefined, parse: int(0, 86_400_000), doc: 'Bound of the growing hold; a member with no return for this long is forgiven (its next damping holds LOOKOUT_CHURN_HOLD_MS again). Profile: 300000 / 600000 / 30000.' },
 } satisfies Record<string, SettingDef<unknown>>;
 
 /** Protocol timer defaults per profile (memberlist ships DefaultLANConfig / DefaultLocalConfig the same way). */
 export const TIMING_PROFILES = {
   // One NATS server: a SIGKILLed node's checks run again within interval + ~4.5 s.
-  production: { heartbeatMs: 500, suspectAfterMs: 1500, deadAfterMs: 3500, leaseMs: 4000, renewMs: 1000, leasePollMs: 250, takeoverMarginMs: 200, rebalanceQuietMs: 300, rebalanceMaxDelayMs: 1000, handoverMs: 500, leaveTimeoutMs: 5000 },
+  production: { heartbeatMs: 500, suspectAfterMs: 1500, deadAfterMs: 3500, leaseMs: 4000, renewMs: 1000, leasePollMs: 250, takeoverMarginMs: 200, rebalanceQuietMs: 300, rebalanceMaxDelayMs: 1000, handoverMs: 500, leaveTimeoutMs: 5000, churnWindowMs: 60_000, churnHoldMs: 30_000, churnMaxHoldMs: 300_000 },
   // A NATS cluster re-elects a JetStream leader in 4–9 s; the lease must outlast that or it flaps.
-  'nats-cluster': { heartbeatMs: 1000, suspectAfterMs: 3000, deadAfterMs: 6000, leaseMs: 15000, renewMs: 3000, leasePollMs: 1000, takeoverMarginMs: 1000, rebalanceQuietMs: 500, rebalanceMaxDelayMs: 2000, handoverMs: 1000, leaveTimeoutMs: 20000 },
-  // Tests: the same protocol, ten times faster (nats-server's own tests shorten timers this way).
-  test: { heartbeatMs: 100, suspectAfterMs: 400, deadAfterMs: 1000, leaseMs: 1200, renewMs: 250, leasePollMs: 100, takeoverMarginMs: 100, rebalanceQuietMs: 100, rebalanceMaxDelayMs: 300, handoverMs: 250, leaveTimeoutMs: 3000 },
+  'nats-cluster': { heartbeatMs: 1000, suspectAfterMs: 3000, deadAfterMs: 6000, leaseMs: 15000, renewMs: 3000, leasePollMs: 1000, takeoverMarginMs: 1000, rebalanceQuietMs: 500, rebalanceMaxDelayMs: 2000, handoverMs: 1000, leaveTimeoutMs: 20000, churnWindowMs: 120_000, churnHoldMs: 60_000, churnMaxHoldMs: 600_000 },
+  // Tests: the same protocol, ten times faster (nats-server's own tests shorten timers this way) —
+  // except the churn window, which counts process restarts, and those take 1–2 s in a test too.
+  test: { heartbeatMs: 100, suspectAfterMs: 400, deadAfterMs: 1000, leaseMs: 1200, renewMs: 250, leasePollMs: 100, takeoverMarginMs: 100, rebalanceQuietMs: 100, rebalanceMaxDelayMs: 300, handoverMs: 250, leaveTimeoutMs: 3000, churnWindowMs: 15_000, churnHoldMs: 3_000, churnMaxHoldMs: 30_000 },
 } as const;
 
 type TimerName = keyof (typeof TIMING_PROFILES)['production'];
@@ -204,6 +209,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
   if (cfg.suspectAfterMs >= cfg.deadAfterMs) throw new ConfigError('LOOKOUT_SUSPECT_AFTER_MS must be less than LOOKOUT_DEAD_AFTER_MS');
   if (cfg.heartbeatMs * 2 > cfg.suspectAfterMs) throw new ConfigError('LOOKOUT_HEARTBEAT_MS must be at most half of LOOKOUT_SUSPECT_AFTER_MS');
   if (cfg.renewMs * 2 > cfg.leaseMs) throw new ConfigError('LOOKOUT_RENEW_MS must be at most half of LOOKOUT_LEASE_MS');
+  if (cfg.churnHoldMs > cfg.churnMaxHoldMs) throw new ConfigError('LOOKOUT_CHURN_HOLD_MS must be at most LOOKOUT_CHURN_MAX_HOLD_MS');
   if (cfg.leasePollMs > cfg.leaseMs) throw new ConfigError('LOOKOUT_LEASE_POLL_MS must be shorter than LOOKOUT_LEASE_MS');
   return cfg;
 }

@@ -20,6 +20,8 @@ export interface Metrics {
   leaderTerm: Gauge;
   assignmentEpoch: Gauge;
   members: Gauge<'state'>;
+  /** Members the followed map holds out because they flap (protocol/churn.ts). */
+  membersDamped: Gauge;
   duplicateRuns: Counter;
   bodyWorkerOverruns: Counter<'assertion' | 'why'>;
   /** Per peer: its clock minus this node's, as estimated from heartbeats (protocol/clock-offset.ts). */
@@ -95,6 +97,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     leaderTerm: new Gauge({ name: 'lookout_leader_term', help: 'Highest leader term this node has seen.', registers: r }),
     assignmentEpoch: new Gauge({ name: 'lookout_assignment_epoch', help: 'Epoch of the assignment this node follows.', registers: r }),
     members: new Gauge({ name: 'lookout_members', help: 'Cluster members by state, as this node sees them.', labelNames: ['state'], registers: r }),
+    membersDamped: new Gauge({ name: 'lookout_members_damped', help: 'Members the followed assignment holds out because they flap (restart again and again); they get shards once stable.', registers: r }),
     duplicateRuns: new Counter({
       name: 'lookout_duplicate_runs_total',
       help: 'Probes this node ran for shards the cluster had already given to another node (it learned of the new map late: partition, pause).',

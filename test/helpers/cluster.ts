@@ -7,6 +7,8 @@ import { appendFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { phaseOf } from '../../protocol/hash';
+import { slotAtOrAfter } from '../../protocol/slots';
 import { client, Collector, request } from './lookout';
 import type { NatsServer } from './nats-server';
 import { GiveUp, waitFor } from './poll';
@@ -151,6 +153,27 @@ export function hitCounts(target: HttpTarget, ids: readonly string[]): Map<strin
     if (n !== undefined) out.set(m![1]!, n + 1);
   }
   return out;
+}
+
+/**
+ * Slots no probe reached the target in, from the target's own log: for each check, every slot of
+ * its grid (phaseOf, interval) that starts in [from, to − interval] and has no request in
+ * [slot, slot + interval). Returns "<check>@<slot>" for each (wall-clock ms; one machine's clock).
+ */
+export function hitGaps(target: HttpTarget, ids: readonly string[], intervalMs: number, from: number, to: number): string[] {
+  const hits = new Map(ids.map((id) => [id, [] as number[]]));
+  for (const r of target.requests) {
+    const m = /^\/c\/([^/?]+)/.exec(r.url);
+    hits.get(m?.[1] ?? '')?.push(r.at);
+  }
+  const gaps: string[] = [];
+  for (const id of ids) {
+    const at = hits.get(id)!;
+    for (let slot = slotAtOrAfter(from, phaseOf(id, intervalMs), intervalMs); slot + intervalMs <= to; slot += intervalMs) {
+      if (!at.some((t) => t >= slot && t < slot + intervalMs)) gaps.push(`${id}@${slot}`);
+    }
+  }
+  return gaps;
 }
 
 /**

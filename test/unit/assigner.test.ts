@@ -7,40 +7,8 @@ import pino from 'pino';
 import { createActor } from 'xstate';
 import { ASSIGN_RETRY_MS, assignerMachine } from '../../actors/assigner';
 import { ManualClock } from '../../runtime/clock';
+import { run, start, TEST_CHURN } from '../helpers/assigner-host';
 import { FakeMapKey } from '../helpers/fake-kv';
-
-async function run(clock: ManualClock, ms: number, step = 10) {
-  for (let t = 0; t < ms; t += step) {
-    clock.advance(step);
-    for (let i = 0; i < 5; i++) await Promise.resolve();
-  }
-}
-
-function start(store: FakeMapKey, opts: { term?: number; live?: string[]; leaseValidUntil?: number } = {}) {
-  const clock = new ManualClock();
-  const announced: Record<string, unknown>[] = [];
-  const lines: any[] = [];
-  const actor = createActor(assignerMachine, {
-    clock,
-    input: {
-      term: opts.term ?? 7,
-      node: 'a',
-      store,
-      shardCount: 16,
-      vantagePoints: 1,
-      quietMs: 300,
-      maxDelayMs: 1000,
-      clock,
-      log: pino({ level: 'debug' }, { write: (l: string) => void lines.push(JSON.parse(l)) }),
-      live: opts.live ?? ['a', 'b', 'c'],
-      leaseValidUntil: opts.leaseValidUntil ?? Infinity,
-      announce: (e) => announced.push(e),
-    },
-  });
-  actor.start();
-  const events = (event: string) => lines.filter((l) => l.event === event);
-  return { clock, actor, announced, lines, events };
-}
 
 test('the first map is written after the quiet period, stamped with the term and epoch 1', async () => {
   const store = new FakeMapKey();
@@ -138,7 +106,7 @@ test('a freshly started leader waits for heartbeats before its first map only, n
     clock,
     input: {
       term: 3, node: 'a', store, shardCount: 16, vantagePoints: 1, quietMs: 300, maxDelayMs: 1000,
-      firstMapNotBefore: clock.monotonic() + 1500, clock, log: pino({ level: 'silent' }), live: ['a'], leaseValidUntil: Infinity, announce: () => {},
+      firstMapNotBefore: clock.monotonic() + 1500, clock, log: pino({ level: 'silent' }), live: ['a'], churn: TEST_CHURN, leaseValidUntil: Infinity, announce: () => {},
     },
   });
   actor.start();

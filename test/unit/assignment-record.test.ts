@@ -40,6 +40,13 @@ test.each([
   ['owners not strings', { ...rec(3, 4), shards: [[1], [], [], []] }, 4, false],
   ['null', null, 4, false],
   ['garbage', 'x', 4, false],
+  ['with damped members', { ...rec(3, 4), damped: ['n4'] }, 4, true],
+  ['damped not a list of strings', { ...rec(3, 4), damped: [4] }, 4, false],
 ])('parseAssignment: %s', (_n, raw, count, ok) => {
   expect(parseAssignment(raw, count) !== null).toBe(ok);
+});
+
+test('parseAssignment keeps the damped list, and drops an empty one', () => {
+  expect(parseAssignment({ ...rec(3, 4), damped: ['n4'] }, 4)?.damped).toEqual(['n4']);
+  expect(parseAssignment({ ...rec(3, 4), damped: [] }, 4)).not.toHaveProperty('damped');
 });

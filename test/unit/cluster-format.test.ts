@@ -1,4 +1,6 @@
-// `lookout cluster` as printed (cli/format.ts): the CLOCK column and the clock line.
+// `lookout cluster` as printed (cli/format.ts): the CLOCK column and the clock line; a member the
+// leader holds out because it flaps reads "alive (damped)" with no shards, and the report names the
+// damped members.
 import { formatCluster, formatSkew, type ClusterStatusReply } from '../../cli/format';
 
 test.each([
@@ -32,4 +34,23 @@ test.each<[string, ClusterStatusReply, string, string[]]>([
   const at = lines[header]!.indexOf('VERSION');
   // CLOCK is right-aligned just before VERSION.
   expect(lines.slice(header + 1, header + 1 + column.length).map((l) => l.slice(0, at).trim().split(/\s{2,}/).at(-1))).toEqual(column);
+});
+
+const dampable = (node: string, total: number, damped?: boolean) => ({ node, state: 'alive', incarnation: 0, version: '1.0.0', shards: { primary: total / 2, total }, checks: total, ...(damped === undefined ? {} : { damped }) });
+
+test('a damped member is shown as such, and the report lists the damped members', () => {
+  const out = formatCluster({
+    answeredBy: 'a',
+    leader: { node: 'a', term: 3 },
+    assignment: { epoch: 7, term: 3, leader: 'a', at: '2026-01-01T00:00:00.000Z', members: ['a', 'b'], damped: ['c'] },
+    members: [dampable('a', 8, false), dampable('b', 8, false), dampable('c', 0, true)],
+  });
+  expect(out).toMatch(/^damped\s+c \(flapping: no shards until stable\)$/m);
+  expect(out).toMatch(/^c\s+alive \(damped\)\s+0\s+0\s+0\s+0\s+-\s+1\.0\.0$/m);
+  expect(out).toMatch(/^a\s+alive\s+0\s+4\s+8\s+8\s+-\s+1\.0\.0$/m);
+});
+
+test('a reply without damping (an older node) prints as before', () => {
+  const out = formatCluster({ leader: { node: 'a', term: 3 }, assignment: { epoch: 7, term: 3, leader: 'a', at: '2026-01-01T00:00:00.000Z', members: ['a'] }, members: [dampable('a', 8)] });
+  expect(out).not.toMatch(/damped/);
 });

@@ -1,7 +1,7 @@
 // The node's cluster view as a pure reducer, and the cluster.status responder on an in-memory bus:
 // the reply is built from the latest view the node sent it (by message), one member of the queue
 // group answers.
-import { clusterStatusResponder } from '../../actors/cluster-status';
+import { clusterStatus, clusterStatusResponder } from '../../actors/cluster-status';
 import { emptyView, reduceView, type ClusterView, type ViewEvent } from '../../protocol/cluster-view';
 import type { Member } from '../../protocol/failure-detector';
 import { ManualClock } from '../../runtime/clock';
@@ -59,12 +59,25 @@ test('cluster.status answers from the latest view it was sent, once per request 
     term: 4,
     epoch: 9,
     clock: { boundMs: 1000 },
-    assignment: { epoch: 9, term: 4, leader: 'a', at: '2023-11-14T22:13:20.000Z', members: ['a', 'b'] },
+    assignment: { epoch: 9, term: 4, leader: 'a', at: '2023-11-14T22:13:20.000Z', members: ['a', 'b'], damped: [] },
     members: [
-      { node: 'a', state: 'alive', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 2, total: 3 }, checks: 5, clockOffsetMs: 0, clockSkewMs: 15_000 },
-      { node: 'b', state: 'suspect', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 1, total: 3 }, checks: 2, clockOffsetMs: -30_000, clockSkewMs: -15_000 },
-      { node: 'c', state: 'alive', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 0, total: 0 }, checks: 0, clockOffsetMs: null, clockSkewMs: null },
+      { node: 'a', state: 'alive', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 2, total: 3 }, checks: 5, damped: false, clockOffsetMs: 0, clockSkewMs: 15_000 },
+      { node: 'b', state: 'suspect', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 1, total: 3 }, checks: 2, damped: false, clockOffsetMs: -30_000, clockSkewMs: -15_000 },
+      { node: 'c', state: 'alive', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 0, total: 0 }, checks: 0, damped: false, clockOffsetMs: null, clockSkewMs: null },
     ],
   });
   expect(hub.published('_INBOX.>')).toHaveLength(2); // two requests, two replies
+});
+
+test('cluster.status shows the members the followed map holds out (damped)', () => {
+  let view = emptyView('a');
+  view = reduceView(view, { type: 'MEMBERS', members: [member('a', 'alive'), member('b', 'alive'), member('c', 'alive')], live: ['a', 'b', 'c'] });
+  view = reduceView(view, { type: 'ASSIGNED', record: { ...record, damped: ['c'] } });
+  const st = clusterStatus(view);
+  expect(st.assignment).toMatchObject({ members: ['a', 'b'], damped: ['c'] });
+  expect(st.members.map((m) => [m.node, m.damped, m.shards.total])).toEqual([
+    ['a', false, 3],
+    ['b', false, 3],
+    ['c', true, 0],
+  ]);
 });
