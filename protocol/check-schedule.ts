@@ -10,8 +10,7 @@
 //   due             → the following slot (after a catch-up: the grid's slot at least half an
 //                     interval later); slots already passed (a paused process, a stalled event
 //                     loop) are skipped and counted, never fired in a burst
-//   resumed overdue → the last published result is older than one interval (+ timeout): a
-//                     catch-up probe now (check-resume.ts says when the table asks)
+//   taken over      → the previous owner died: one catch-up probe now (paced), then the grid
 // Catch-up probes are paced node-wide (catch-up-pacer.ts), so a failover of thousands of checks
 // is a steady trickle. A probe *starts* at its slot plus a random jitter (never moved into the slot).
 
@@ -51,6 +50,17 @@ export function firstSlot(id: string, intervalMs: number, now: number, startAt: 
   const regular = nextSlot(id, intervalMs, Math.max(now, startAt) - 1);
   const missed = startAt > now - intervalMs && nextSlot(id, intervalMs, startAt - 1) < now;
   const catchUp = missed ? catchUpAt(catchUps, now, regular, intervalMs) : null;
+  return { slot: catchUp ?? regular, catchUp: catchUp !== null };
+}
+
+/**
+ * The first probe of a check taken over from an owner that died: one catch-up probe (if the pacer
+ * has room soon enough), else the next slot. Decided on this node's clock alone: the last
+ * published slot, stamped by another node's clock, is never compared with our now.
+ */
+export function takeoverSlot(id: string, intervalMs: number, now: number, catchUps: CatchUpPacer): SlotChoice {
+  const regular = nextSlot(id, intervalMs, now - 1);
+  const catchUp = catchUpAt(catchUps, now, regular, intervalMs);
   return { slot: catchUp ?? regular, catchUp: catchUp !== null };
 }
 

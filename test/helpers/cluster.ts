@@ -10,7 +10,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { client, Collector, request } from './lookout';
 import type { NatsServer } from './nats-server';
 import { GiveUp, waitFor } from './poll';
-import { runLookout, type LookoutProcess } from './processes';
+import { runLookout, type LookoutProcess, type RunOptions } from './processes';
 import type { HttpTarget } from './targets';
 
 export interface ClusterNode {
@@ -33,7 +33,8 @@ export class LookoutCluster {
     this.events = new Collector(this.nc, 'lookout.>');
   }
 
-  start(id: string, extraEnv: Record<string, string> = {}): ClusterNode {
+  /** Start node `id`; `opts.faketime` runs it with a shifted wall clock (processes.ts). */
+  start(id: string, extraEnv: Record<string, string> = {}, opts: RunOptions = {}): ClusterNode {
     const proc = runLookout(['node'], {
       NATS_URL: this.servers.map((s) => s.url).join(','),
       LOOKOUT_NODE_ID: id,
@@ -44,7 +45,7 @@ export class LookoutCluster {
       LOOKOUT_HTTP_PORT: '0',
       ...this.env,
       ...extraEnv,
-    });
+    }, opts);
     const node = { id, proc };
     this.nodes.set(id, node);
     this.allProcs.push(node);

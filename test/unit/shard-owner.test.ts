@@ -28,6 +28,7 @@ test('runs exactly the checks of the assigned shards, follows changes, stops on 
   expect(owner.getSnapshot().value).toBe('waiting'); // until the catalog has loaded
   owner.send({ type: 'SPECS_LOADED' });
   expect(owner.getSnapshot().context.runners.size).toBe(2);
+  await f.settle(); // no map followed before: each runner claims, nobody answers (no responders), it starts
   f.clock.advance(1000);
   await f.settle();
   const mine = ids.filter((id) => catalog.shardOf(id) <= 1);
@@ -37,6 +38,8 @@ test('runs exactly the checks of the assigned shards, follows changes, stops on 
   // Lose shard 0, gain shard 2.
   f.published.length = 0;
   owner.send({ type: 'ASSIGN', slots: [1, 2].map((shard) => ({ shard, rank: 0 })), epoch: 4 });
+  await f.settle();
+  f.clock.advance(1000);
   await f.settle();
   f.clock.advance(1000);
   await f.settle();
