@@ -109,9 +109,12 @@ export const shardOwnerMachine = setup({
       let gained = 0;
       for (const [key, ref] of runners) {
         if (want.has(key)) continue;
-        ref.send({ type: 'STOP', handover: true });
+        // Released to the slot's next owner; a rank the new map no longer has (fewer members) has none.
+        const [shard, rank] = key.split('/').map(Number) as [number, number];
+        const next = event.shards === undefined ? true : event.shards[shard]?.[rank] !== undefined;
+        ref.send({ type: 'STOP', handover: next });
         draining.add(ref.id);
-        if (!context.handedOver.has(ref.id)) handingOver.add(ref.id);
+        if (next && !context.handedOver.has(ref.id)) handingOver.add(ref.id);
         runners.delete(key);
         lost++;
       }

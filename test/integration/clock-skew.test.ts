@@ -4,10 +4,11 @@
 // depend on two wall clocks agreeing (issue 11 §1), so across all three moves, judged from the
 // target's own log of every hit (one clock: the test process's) and from the published results:
 //   - no check goes unprobed longer than one interval + BOUND_MS
-//   - no check is probed twice in one interval (two hits closer than half an interval)
+//   - no check is probed by two nodes in one interval (hits by two nodes closer than half an
+//     interval; each hit's node is that of the result with the same rank by seq)
 //   - no seq repeats per (check, vantage)
 // Slots in the results are not compared: the skewed node's are on its own clock.
-import { ownerOf } from '../helpers/cluster';
+import { awaitHitsMatchResults, ownerOf } from '../helpers/cluster';
 import { waitFor } from '../helpers/poll';
 import { scenarioTest, type Scenario } from '../helpers/scenario';
 
@@ -76,10 +77,16 @@ scenarioTest(
     await awaitHitsAfter(s, t1, 'every check probed 3 intervals after n3 left');
     const tEnd = Date.now();
 
-    // The hit log over the whole run: no gap beyond one interval + BOUND_MS, none under half one.
+    // Every probe published its result (the nodes left cleanly): the k-th hit of a check at the
+    // target is its k-th result by seq, which names the node that probed.
+    await awaitHitsMatchResults(s.target, s.events, s.ids);
+    // The hit log over the whole run: no gap beyond one interval + BOUND_MS; no two hits by two
+    // different nodes less than half an interval apart (one node may run a slot late, then the next
+    // on time: that is one probe per slot, not a duplicate).
     const gaps: string[] = [];
     const doubles: string[] = [];
     let maxGap = 0;
+    const allHits = hitTimes(s, 0);
     for (const [id, times] of hitTimes(s, t0)) {
       const edges = [t0, ...times, tEnd];
       for (let i = 1; i < edges.length; i++) {
@@ -87,7 +94,13 @@ scenarioTest(
         maxGap = Math.max(maxGap, d);
         if (d > I + BOUND_MS) gaps.push(`${id}: ${d} ms unprobed after ${new Date(edges[i - 1]!).toISOString()}`);
       }
-      for (let i = 1; i < times.length; i++) if (times[i]! - times[i - 1]! < I / 2) doubles.push(`${id}: hits ${times[i]! - times[i - 1]!} ms apart at ${new Date(times[i]!).toISOString()}`);
+      const bySeq = [...s.events.results(id)].sort((a, b) => a.seq - b.seq);
+      const all = allHits.get(id)!;
+      const nodeOf = (t: number) => bySeq[all.indexOf(t)]?.node ?? '?';
+      for (let i = 1; i < times.length; i++) {
+        const [a, b] = [times[i - 1]!, times[i]!];
+        if (b - a < I / 2 && nodeOf(a) !== nodeOf(b)) doubles.push(`${id}: hits by ${nodeOf(a)} and ${nodeOf(b)} ${b - a} ms apart at ${new Date(b).toISOString()}`);
+      }
     }
     // Published results: seq never repeats per (check, vantage); each result is one hit.
     const seqRepeats: string[] = [];
