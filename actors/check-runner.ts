@@ -8,8 +8,9 @@
 //   claiming  — gained from a live (or unknown) holder: listen for its release, claim, wait
 //               ──release──▶ running (seq, verdict and next slot from it)
 //               ──no responders, or silent for LOOKOUT_CLAIM_WAIT_MS──▶ running (result stream)
-//   running   — probing; answers claims ──claim, or a map that moves the slot──▶ releasing
+//   running   — probing; answers claims ──claim──▶ releasing ──a map that moves the slot──▶ moved
 //               (a fresh or taken-over start comes straight here, from the result stream)
+//   moved     — still probing until the new owner's claim ──claim, or LOOKOUT_CLAIM_WAIT_MS──▶ releasing
 //   releasing — starts nothing new; in-flight probes finish and publish (grace period) ──▶ released
 //   released  — the release is published and kept to answer late claims ──keep time──▶ stopped
 //   draining  — the node stops without a handover: in-flight probes may finish, then stopped
@@ -121,7 +122,8 @@ export const checkRunnerMachine = setup({
     },
   },
   guards: {
-    claims: ({ context }) => context.start.type === 'claim',
+    // A runner with no checks has nothing to continue: it starts at once (checks added later look their state up).
+    claims: ({ context }) => context.start.type === 'claim' && context.pending.size > 0,
     idle: ({ context }) => context.aborts.size === 0 && !context.table.hasParked(),
     handover: ({ event }) => event.type === 'STOP' && event.handover === true,
     takesRelease: ({ context, event }) => nextOf(context, event) === 'takeRelease',
@@ -133,6 +135,7 @@ export const checkRunnerMachine = setup({
   delays: {
     grace: ({ context }) => context.ports.graceMs,
     keep: ({ context }) => releaseKeepMs(context.ports.claimWaitMs),
+    claimWait: ({ context }) => context.ports.claimWaitMs,
   },
 }).createMachine({
   id: 'checkRunner',
@@ -196,8 +199,21 @@ export const checkRunnerMachine = setup({
         ...PROBING,
         CLAIM: { guard: 'claimReleases', target: 'releasing', actions: 'answerReleasing' },
         RELEASE: { actions: 'lateRelease' },
-        STOP: [{ guard: 'handover', target: 'releasing' }, { target: 'draining' }],
+        STOP: [{ guard: 'handover', target: 'moved' }, { target: 'draining' }],
       },
+    },
+    moved: {
+      // The map gave the slot to another node: keep probing until its claim (it claims as soon as
+      // it has the map, so no slot falls between the two), or release on our own after the wait.
+      entry: ({ context }) => context.log.debug({ event: 'runner_moved' }, 'slot moved: probing until claimed'),
+      on: {
+        ...PROBING,
+        CLAIM: { guard: 'claimReleases', target: 'releasing', actions: 'answerReleasing' },
+        RELEASE: { actions: 'lateRelease' },
+        // The node stops: release now (a claimant already listening gets it), then stop.
+        STOP: { guard: ({ event }) => event.handover !== true, target: 'releasing', actions: ({ context }) => void (context.stopWhenReleased = true) },
+      },
+      after: { claimWait: 'releasing' },
     },
     releasing: {
       entry: 'stopScheduling',

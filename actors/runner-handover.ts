@@ -95,7 +95,8 @@ export function publishRelease(ctx: RunnerContext): void {
   ports.publish(ports.subjects.shardRelease(ctx.shard, ctx.rank), release);
   ctx.kept = { release, at: ports.clock.monotonic() };
   ctx.log.info({ event: 'handover_released', checks: release.checks.length, claimed: ctx.claimed }, 'released to the next owner');
-  if (ctx.claimed) ctx.onHandedOver();
+  // Nothing to hand over (no checks: the next owner does not claim): handed over as it is.
+  if (ctx.claimed || ctx.table.size === 0) ctx.onHandedOver();
 }
 
 /** The kept release for a late claim, each dueInMs counted down by the time since it was made. */

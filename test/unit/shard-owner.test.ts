@@ -35,12 +35,13 @@ test('runs exactly the checks of the assigned shards, follows changes, stops on 
   expect(probedIds(f)).toEqual(new Set(mine));
   expect(f.published.find((p) => p.subject.startsWith('lookout.result.'))!.msg.epoch).toBe(3);
 
-  // Lose shard 0, gain shard 2.
-  f.published.length = 0;
+  // Lose shard 0, gain shard 2. Shard 0's runner probes on until its new owner claims it, or
+  // LOOKOUT_CLAIM_WAIT_MS (1 s here) passes: then it releases.
   owner.send({ type: 'ASSIGN', slots: [1, 2].map((shard) => ({ shard, rank: 0 })), epoch: 4 });
   await f.settle();
-  f.clock.advance(1000);
+  f.clock.advance(f.ports.claimWaitMs);
   await f.settle();
+  f.published.length = 0;
   f.clock.advance(1000);
   await f.settle();
   expect(probedIds(f)).toEqual(new Set(ids.filter((id) => [1, 2].includes(catalog.shardOf(id)))));
