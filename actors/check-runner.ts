@@ -18,10 +18,10 @@
 
 import { setup } from 'xstate';
 import { CheckTable } from '../protocol/check-table';
-import { claimAttemptMs, claimNext, releaseKeepMs } from '../protocol/handover';
+import { claimAttemptMs, releaseKeepMs } from '../protocol/handover';
 import { idOfKey } from '../runtime/timer-queue';
 import { applyEvent, carryOut } from './runner-directives';
-import { answerClaims, claimDecision, countLateRelease, expectedHolder, keptAnswer, listenForReleases, loadChecks, noteClaimed, publishRelease, sendClaim, stopListening } from './runner-handover';
+import { answerClaims, claimDecision, nextOf, countLateRelease, expectedHolder, keptAnswer, listenForReleases, loadChecks, noteClaimed, publishRelease, sendClaim, stopListening } from './runner-handover';
 import type { RunnerContext, RunnerEvent, RunnerInput } from './runner-ports';
 
 export type { RunnerEvent, RunnerInput, RunnerPorts, RunnerStart } from './runner-ports';
@@ -42,17 +42,6 @@ const FINISHING = {
   RESUMED: { actions: 'apply' },
   EPOCH: { actions: 'apply' },
 } as const;
-
-/**
- * The claimant's next step (protocol/handover.ts claimNext) for a CLAIM_RESULT — an answer to any
- * attempt counts (attempts overlap; a loaded holder may answer an earlier one) — or for the retry
- * tick, which judges the silence.
- */
-const nextOf = (ctx: RunnerContext, e: RunnerEvent) => {
-  const silentMs = ctx.ports.clock.monotonic() - ctx.silentSince;
-  if (e.type === 'CLAIM_RETRY') return claimNext('silence', silentMs, ctx.ports.claimWaitMs);
-  return e.type === 'CLAIM_RESULT' && e.event !== 'silence' ? claimNext(e.event, silentMs, ctx.ports.claimWaitMs) : null;
-};
 
 export const checkRunnerMachine = setup({
   types: { context: {} as RunnerContext, input: {} as RunnerInput, events: {} as RunnerEvent },
@@ -222,6 +211,7 @@ export const checkRunnerMachine = setup({
       on: {
         ...FINISHING,
         CLAIM: { guard: 'claimAnswered', actions: 'answerReleasing' },
+        RELEASE: { actions: 'lateRelease' },
         // The node stops while we release: finish the release, then stop rather than keep it.
         STOP: { guard: ({ event }) => event.handover !== true, actions: ({ context }) => void (context.stopWhenReleased = true) },
       },
@@ -232,6 +222,7 @@ export const checkRunnerMachine = setup({
       after: { keep: 'stopped' },
       on: {
         CLAIM: { actions: 'answerKept' },
+        RELEASE: { actions: 'lateRelease' },
         // The node stops: a late claim finds no responders and starts from the result stream.
         STOP: { guard: ({ event }) => event.handover !== true, target: 'stopped' },
       },

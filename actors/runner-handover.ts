@@ -4,13 +4,13 @@
 // it answers claims, builds and publishes its release, and keeps it to answer a late claim.
 // I/O only through the runner's ports (bus, clock, log, metrics).
 
-import { ClaimDecision, decideClaim, lateReleaseDuplicates, parseClaim, parseClaimAnswer, parseRelease, type ClaimAnswer, type ClaimEvent, type ClaimRequest, type HolderPhase } from '../protocol/handover';
+import { ClaimDecision, claimNext, decideClaim, lateReleaseDuplicates, parseClaim, parseClaimAnswer, parseRelease, type ClaimAnswer, type ClaimEvent, type ClaimRequest, type HolderPhase } from '../protocol/handover';
 import { hasCode } from '../protocol/errors';
 import type { StartMode } from '../protocol/check-table';
 import type { ReleaseRecord } from '../protocol/records';
 import type { BusMsg } from '../runtime/bus';
 import { carryOut } from './runner-directives';
-import type { RunnerContext } from './runner-ports';
+import type { RunnerContext, RunnerEvent } from './runner-ports';
 
 const slotOf = (ctx: RunnerContext) => ({ shard: ctx.shard, rank: ctx.rank });
 
@@ -122,3 +122,14 @@ export function countLateRelease(ctx: RunnerContext, release: ReleaseRecord): vo
 export function stopListening(ctx: RunnerContext): void {
   for (const unsub of ctx.unsubs.splice(0)) unsub();
 }
+
+/**
+ * The claimant's next step (protocol/handover.ts claimNext) for a CLAIM_RESULT — an answer to any
+ * attempt counts (attempts overlap; a loaded holder may answer an earlier one) — or for the retry
+ * tick, which judges the silence.
+ */
+export const nextOf = (ctx: RunnerContext, e: RunnerEvent) => {
+  const silentMs = ctx.ports.clock.monotonic() - ctx.silentSince;
+  if (e.type === 'CLAIM_RETRY') return claimNext('silence', silentMs, ctx.ports.claimWaitMs);
+  return e.type === 'CLAIM_RESULT' && e.event !== 'silence' ? claimNext(e.event, silentMs, ctx.ports.claimWaitMs) : null;
+};

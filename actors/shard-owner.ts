@@ -123,6 +123,9 @@ export const shardOwnerMachine = setup({
         if (runners.has(key)) continue;
         gen++;
         const specs = context.catalog.inShard(shard).filter((spec) => spec.replicas > rank);
+        // An older runner of ours for this slot (moved away, now back): it releases and stops at once.
+        const children = self.getSnapshot().children as Record<string, RunnerRef | undefined>;
+        for (const old of draining) if (old.startsWith(`runner-${shard}-${rank}-`)) children[old]?.send({ type: 'STOP' });
         const id = `runner-${shard}-${rank}-${gen}`;
         const ref = spawn('checkRunner', {
           id,
