@@ -9,8 +9,9 @@
 //   per check: seq and verdict from the release, the released slot at own now + dueInMs, then
 //   every interval. dueInMs is a duration on the holder's clock, never a wall time.
 //
-// A holder also releases on its own when the map it follows moves the slot, and keeps its last
-// release for a while to answer a late claim. How a gained slot starts (gainedStart, claimNext):
+// A holder whose map moved the slot before any claim came keeps probing until the claim (the new
+// owner claims as soon as it has the map), or releases on its own after LOOKOUT_CLAIM_WAIT_MS; it
+// keeps its last release for a while to answer a late claim. How a gained slot starts (gainedStart, claimNext):
 //   previous holder known and not a live member → take over from the result stream at once
 //   no responders                               → start from the result stream at once
 //   `releasing`                                 → wait for the release (claims repeat meanwhile)

@@ -93,6 +93,19 @@ describe('handover by message', () => {
     expect(handedOver).toBe(0); // the claimant's callback is for its own release, not this one
   });
 
+  test('the holder learns of the move by the map 0.7 s before the claim: it keeps probing until the claim, no slot missed or doubled', async () => {
+    const ids = ['p0', 'p1', 'p2', 'p3', 'p4', 'p5'];
+    const { old, neu, holder } = await pair(ids);
+    holder.send({ type: 'STOP', handover: true });
+    await advance([old, neu], 700); // below LOOKOUT_CLAIM_WAIT_MS (1 s): still holding
+    expect(holder.getSnapshot().value).toBe('moved');
+    const claimant = runner(neu, ids, 2, { type: 'claim', holder: 'a' });
+    await advance([old, neu], 3 * I);
+    expect(claimant.getSnapshot().value).toBe('running');
+    expect(events(old).filter((s) => s.endsWith('.release'))).toHaveLength(1);
+    expectSeamless(old, neu, ids, 0);
+  });
+
   test('the holder learns of the move by the claim first, then the map: one release, told handed over once', async () => {
     const ids = ['c0'];
     const hub = new FakeHub();
