@@ -33,13 +33,16 @@ async function advance(nodes: FakePorts[], totalMs: number, stepMs = 100): Promi
 }
 
 /** Two nodes on one hub; `skewMs`: the new owner's wall clock minus the holder's. */
-async function pair(ids: string[], skewMs = 0) {
+async function pair(ids: string[], skewMs = 0, jitter = 0.5) {
   const hub = new FakeHub();
-  const old = fakePorts({ start: BASE, hub, nodeId: 'a' });
+  // Jitter bound 100 ms (1% of the interval); random() = `jitter` on both nodes.
+  const old = fakePorts({ start: BASE, hub, nodeId: 'a', jitterMs: 100 });
+  old.ports.random = () => jitter;
   old.auto = () => pass();
   const holder = runner(old, ids, 1);
   await advance([old], 3 * I); // a few rounds: seq 3 or so per check
-  const neu = fakePorts({ start: old.clock.now() + skewMs, hub, nodeId: 'b' });
+  const neu = fakePorts({ start: old.clock.now() + skewMs, hub, nodeId: 'b', jitterMs: 100 });
+  neu.ports.random = () => jitter;
   neu.auto = () => pass();
   return { hub, old, neu, holder };
 }
@@ -57,12 +60,13 @@ function expectSeamless(old: FakePorts, neu: FakePorts, ids: string[], skewMs: n
 
 describe('handover by message', () => {
   test.each([
-    ['clocks agree', 0],
-    ['new owner 30 s behind', -30_000],
-    ['new owner 4.3 s ahead', 4_300],
-  ])('claim → releasing → release → continue (%s): no slot missed or doubled, seq continues', async (_name, skew) => {
+    ['clocks agree', 0, 0.5],
+    ['clocks agree, start jitter at its maximum', 0, 0.999],
+    ['new owner 30 s behind', -30_000, 0.5],
+    ['new owner 4.3 s ahead', 4_300, 0.5],
+  ])('claim → releasing → release → continue (%s): no slot missed or doubled, seq continues', async (_name, skew, jitter) => {
     const ids = ['h0', 'h1', 'h2', 'h3'];
-    const { old, neu, holder } = await pair(ids, skew);
+    const { old, neu, holder } = await pair(ids, skew, jitter);
     const claimant = runner(neu, ids, 2, { type: 'claim', holder: 'a' });
     await advance([old, neu], 4 * I);
     expect(holder.getSnapshot().value).toBe('stopped'); // released, kept for a while, then stopped
