@@ -195,6 +195,8 @@ export const checkRunnerMachine = setup({
       // The map gave the slot to another node: keep probing until its claim (it claims as soon as
       // it has the map, so no slot falls between the two), or release on our own after the wait.
       entry: ({ context }) => context.log.debug({ event: 'runner_moved' }, 'slot moved: probing until claimed'),
+      // No checks: the new owner has nothing to claim either (it starts at once), so release now.
+      always: { guard: ({ context }) => context.table.size === 0, target: 'releasing' },
       on: {
         ...PROBING,
         CLAIM: { guard: 'claimReleases', target: 'releasing', actions: 'answerReleasing' },
