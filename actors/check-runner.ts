@@ -1,158 +1,32 @@
-// Check runner: one actor per owned shard. It holds the shard's CheckTable and carries out what
-// the table decides: arms the node's shared timer queue, runs probes, looks up the last published
-// state of new checks, publishes results and transitions. No per-check actor, no per-check timer.
+// Check runner: one actor per owned (shard, rank). It holds the shard's CheckTable and carries out
+// what the table decides (runner-directives.ts): arms the node's shared timer queue, runs probes,
+// publishes results and transitions. No per-check actor, no per-check timer. A (shard, rank)
+// changes hands by message (protocol/handover.ts; the runner's side in runner-handover.ts), never
+// at a wall-clock instant.
 //
-// States (what an operator reads in the logs):
-//   running     — probing the shard's checks
-//   handingOver — the shard was given to another node: keep probing the slots before the handover
-//                 instant, none after (the new owner starts there); drain once every slot before
-//                 the instant has started (however late its timer fired), not at the instant
-//   draining    — the shard was lost or the node is stopping: nothing new starts; in-flight probes
-//              may finish (their results are published) until the grace period ends, then they
-//              are abandoned
-//   stopped  — final (the parent hears xstate.done.actor.<id>)
+// States (what an operator reads in the logs) and the legal transitions:
+//   claiming  — gained from a live (or unknown) holder: listen for its release, claim, wait
+//               ──release──▶ running (seq, verdict and next slot from it)
+//               ──no responders, or silent for LOOKOUT_CLAIM_WAIT_MS──▶ running (result stream)
+//   running   — probing; answers claims ──claim──▶ releasing ──a map that moves the slot──▶ moved
+//               (a fresh or taken-over start comes straight here, from the result stream)
+//   moved     — still probing until the new owner's claim ──claim, or LOOKOUT_CLAIM_WAIT_MS──▶ releasing
+//   releasing — starts nothing new; in-flight probes finish and publish (grace period) ──▶ released
+//   released  — the release is published and kept to answer late claims ──keep time──▶ stopped
+//   draining  — the node stops without a handover: in-flight probes may finish, then stopped
+//   stopped   — final (the parent hears xstate.done.actor.<id>)
 
 import { setup } from 'xstate';
-import type { ProbeOutcome } from '../checks/outcome';
-import type { NormalizedSpec } from '../checks/spec';
-import type { CatchUpPacer } from '../protocol/catch-up-pacer';
-import { CheckTable, type Directive } from '../protocol/check-table';
-import type { ResumeState } from '../protocol/records';
-import type { Clock } from '../runtime/clock';
-import type { Logger } from '../runtime/logger';
-import type { Metrics } from '../runtime/metrics';
-import type { ResultHistory } from '../runtime/store';
-import type { Subjects } from '../runtime/subjects';
-import type { DueHandler, TimerQueue } from '../runtime/timer-queue';
+import { CheckTable } from '../protocol/check-table';
+import { claimAttemptMs, releaseKeepMs } from '../protocol/handover';
+import { idOfKey } from '../runtime/timer-queue';
+import { applyEvent, carryOut } from './runner-directives';
+import { answerClaims, claimDecision, nextOf, countLateRelease, expectedHolder, keptAnswer, listenForReleases, loadChecks, noteClaimed, publishRelease, sendClaim, stopListening } from './runner-handover';
+import type { RunnerContext, RunnerEvent, RunnerInput } from './runner-ports';
 
-/** Everything a runner touches outside itself. Unit tests pass fakes; the node passes NATS. */
-export interface RunnerPorts {
-  clock: Clock;
-  queue: TimerQueue;
-  probe(spec: NormalizedSpec, signal: AbortSignal): Promise<ProbeOutcome>;
-  publish(subject: string, msg: unknown): void;
-  history: ResultHistory;
-  subjects: Subjects;
-  metrics: Metrics;
-  log: Logger;
-  nodeId: string;
-  jitterMs: number;
-  random(): number;
-  /** How long a draining runner waits for in-flight probes. */
-  graceMs: number;
-  /** A check left this runner for good (deleted): drop per-check resources such as pooled sockets. */
-  release(id: string): void;
-  /** Node-wide pacing of catch-up probes after a failover. */
-  catchUps: CatchUpPacer;
-}
+export type { RunnerEvent, RunnerInput, RunnerPorts, RunnerStart } from './runner-ports';
 
-export interface RunnerInput {
-  shard: number;
-  /** This node's rank among the shard's owners (0: the primary). */
-  rank: number;
-  gen: number;
-  epoch: number;
-  specs: NormalizedSpec[];
-  /** Handover instant when the shard was just gained: the first slots are at or after it. */
-  startAt?: number;
-  ports: RunnerPorts;
-}
-
-export type RunnerEvent =
-  | { type: 'CHECK_SET'; spec: NormalizedSpec }
-  | { type: 'CHECK_REMOVE'; id: string }
-  | { type: 'EPOCH'; epoch: number }
-  | { type: 'DUE'; id: string; at: number; now: number }
-  | { type: 'PROBE_DONE'; id: string; token: number; outcome: ProbeOutcome }
-  | { type: 'RESUMED'; id: string; state: ResumeState | null }
-  /** `handoverAt`: the shard moved to another node from this instant (absent: stop now). */
-  | { type: 'STOP'; handoverAt?: number };
-
-interface RunnerContext {
-  shard: number;
-  gen: number;
-  ports: RunnerPorts;
-  log: Logger;
-  table: CheckTable;
-  due: DueHandler;
-  aborts: Map<number, AbortController>;
-  /** Specs handed over at spawn, loaded by the entry action (a shard may hold thousands). */
-  initial: NormalizedSpec[];
-  startAt: number;
-  /** Actor events that arrive after the actor stopped are dropped, not warned about. */
-  send: (e: RunnerEvent) => void;
-}
-
-function carryOut(ctx: RunnerContext, directives: Directive[]): void {
-  const { ports } = ctx;
-  for (const d of directives) {
-    switch (d.type) {
-      case 'schedule':
-        ports.queue.set(d.id, d.at, ctx.due);
-        break;
-      case 'unschedule':
-        ports.queue.delete(d.id);
-        break;
-      case 'resume':
-        ports.history.last(d.id, d.rank, (err, state) => {
-          if (err) ctx.log.warn({ event: 'check_resume_failed', check: d.id, err }, 'could not read last result; starting the check fresh');
-          ctx.send({ type: 'RESUMED', id: d.id, state });
-        });
-        break;
-      case 'probe': {
-        const ac = new AbortController();
-        ctx.aborts.set(d.token, ac);
-        ports.metrics.inFlight.inc();
-        const started = ports.clock.monotonic();
-        ports
-          .probe(d.spec, ac.signal)
-          .catch((err: unknown): ProbeOutcome => {
-            const ms = ports.clock.monotonic() - started;
-            return { ok: false, reason: 'error', message: String((err as Error)?.message ?? err), latencyMs: ms, timings: { total: ms } };
-          })
-          .then((outcome) => {
-            ctx.aborts.delete(d.token);
-            ports.metrics.inFlight.dec();
-            ports.metrics.probes.inc({ result: outcome.ok ? 'ok' : 'fail', reason: outcome.reason ?? 'none', kind: d.spec.kind });
-            ports.metrics.probeDuration.observe({ kind: d.spec.kind }, outcome.latencyMs / 1000);
-            ctx.send({ type: 'PROBE_DONE', id: d.id, token: d.token, outcome });
-          });
-        break;
-      }
-      case 'abort':
-        ctx.aborts.get(d.token)?.abort();
-        ports.release(d.id);
-        break;
-      case 'result':
-        ports.publish(ports.subjects.result(d.msg.checkId), d.msg);
-        ports.metrics.published.inc({ type: 'result' });
-        break;
-      case 'status':
-        ports.publish(ports.subjects.status(d.msg.checkId), d.msg);
-        ports.metrics.published.inc({ type: 'status' });
-        ports.metrics.transitions.inc({ to: d.msg.to });
-        ctx.log.info({ event: 'verdict_changed', check: d.msg.checkId, from: d.msg.from, to: d.msg.to, reason: d.msg.reason, seq: d.msg.seq, epoch: d.msg.epoch }, 'verdict changed');
-        break;
-      case 'skipped':
-        ports.metrics.skippedRounds.inc(d.count);
-        ctx.log.debug({ event: 'rounds_skipped', check: d.id, slot: d.slot, count: d.count }, 'rounds skipped (previous probe still running, or the process fell behind)');
-        break;
-      default: {
-        const never: never = d;
-        throw new Error(`unknown directive ${JSON.stringify(never)}`);
-      }
-    }
-  }
-}
-
-/**
- * How long past the handover instant (plus jitter) a runner handing over waits, at most, for its
- * last slots before the instant to fire. They normally fire within milliseconds; this bounds a
- * runner whose timer never comes (it then drains what is in flight and stops).
- */
-export const HANDOVER_LATE_MS = 5_000;
-
-/** Events a probing runner (running, handingOver) hands to its table. */
+/** Events a probing runner hands to its table. */
 const PROBING = {
   CHECK_SET: { actions: 'apply' },
   CHECK_REMOVE: { actions: 'apply' },
@@ -162,81 +36,95 @@ const PROBING = {
   EPOCH: { actions: 'apply' },
 } as const;
 
+/** Events a runner that starts nothing new (releasing, draining) still takes: in-flight probes publish. */
+const FINISHING = {
+  PROBE_DONE: { actions: 'apply' },
+  RESUMED: { actions: 'apply' },
+  EPOCH: { actions: 'apply' },
+} as const;
+
 export const checkRunnerMachine = setup({
-  types: {
-    context: {} as RunnerContext,
-    input: {} as RunnerInput,
-    events: {} as RunnerEvent,
-  },
+  types: { context: {} as RunnerContext, input: {} as RunnerInput, events: {} as RunnerEvent },
   actions: {
-    load: ({ context }) => {
-      const now = context.ports.clock.now();
-      for (const spec of context.initial.splice(0)) carryOut(context, context.table.set(spec, now, context.startAt));
-      context.ports.metrics.addChecks(context.table.size);
-      context.log.debug({ event: 'runner_started', checks: context.table.size }, 'runner started');
+    loadFromStream: ({ context }) => {
+      if (context.start.type === 'takeover') listenForReleases(context); // a paused holder's late release counts duplicates
+      loadChecks(context, context.start.type === 'takeover' ? 'takeover' : 'fresh', null);
+      context.log.debug({ event: 'runner_started', checks: context.table.size, start: context.start.type }, 'runner started');
     },
-    apply: ({ context, event }) => {
-      const { table, ports } = context;
-      const now = ports.clock.now();
-      switch (event.type) {
-        case 'CHECK_SET': {
-          const isNew = !table.has(event.spec.id);
-          carryOut(context, table.set(event.spec, now));
-          if (isNew) ports.metrics.addChecks(1);
-          break;
-        }
-        case 'CHECK_REMOVE':
-          if (table.has(event.id)) ports.metrics.addChecks(-1);
-          carryOut(context, table.remove(event.id));
-          ports.release(event.id);
-          break;
-        case 'DUE':
-          ports.metrics.lateness.observe(Math.max(0, event.now - event.at) / 1000);
-          carryOut(context, table.due(event.id, event.now));
-          break;
-        case 'PROBE_DONE':
-          carryOut(context, table.probeDone(event.id, event.token, event.outcome));
-          break;
-        case 'RESUMED':
-          carryOut(context, table.resumed(event.id, event.state, now));
-          break;
-        case 'EPOCH':
-          table.epoch = event.epoch;
-          break;
-        default:
-          break;
-      }
+    startClaim: ({ context, self }) => {
+      context.silentSince = context.ports.clock.monotonic();
+      listenForReleases(context);
+      sendClaim(context);
+      context.log.debug({ event: 'claim_sent', holder: expectedHolder(context) }, 'claiming from the previous holder');
+      // Claim again every attempt's time until an answer or the end of the wait (CLAIM_RETRY judges it).
+      const tick = () => {
+        if (self.getSnapshot().status !== 'active' || !self.getSnapshot().matches('claiming')) return;
+        self.send({ type: 'CLAIM_RETRY' });
+        context.ports.clock.setTimeout(tick, claimAttemptMs(context.ports.claimWaitMs));
+      };
+      context.ports.clock.setTimeout(tick, claimAttemptMs(context.ports.claimWaitMs));
     },
-    handOver: ({ context, event }) => {
-      if (event.type !== 'STOP' || event.handoverAt === undefined) return;
-      context.table.stopAt = event.handoverAt;
-      // Learned of the move late (a partition, a pause): the slots since the handover ran twice.
-      const n = context.table.startsSince(event.handoverAt);
-      if (n === 0) return;
-      context.ports.metrics.duplicateRuns.inc(n);
-      context.log.warn({ event: 'handover_late_probes', probes: n, since: new Date(event.handoverAt).toISOString() }, 'ran probes for a shard already given to another node');
+    holderAlive: ({ context, event }) => {
+      // The holder answered `releasing`: it is alive, the wait for its release starts again.
+      if (nextOf(context, event) === 'waitRelease') context.silentSince = context.ports.clock.monotonic();
     },
+    retryClaim: ({ context, event }) => nextOf(context, event) === 'retry' && sendClaim(context),
+    takeRelease: ({ context, event }) => {
+      const release = event.type === 'RELEASE' ? event.release : event.type === 'CLAIM_RESULT' && event.answer?.answer === 'released' ? event.answer.release : null;
+      loadChecks(context, 'fresh', release);
+    },
+    claimFallback: ({ context, event }) => {
+      const next = nextOf(context, event);
+      if (next === 'unanswered') context.log.warn({ event: 'claim_unanswered', holder: expectedHolder(context), waitedMs: context.ports.claimWaitMs }, 'the previous holder did not answer the claim: starting from the result stream');
+      else context.log.info({ event: 'claim_no_responders', holder: expectedHolder(context) }, 'nobody holds the slot: starting from the result stream');
+      loadChecks(context, 'fresh', null);
+    },
+    holdSpec: ({ context, event }) => {
+      if (event.type === 'CHECK_SET') context.pending.set(event.spec.id, event.spec);
+      if (event.type === 'CHECK_REMOVE') context.pending.delete(event.id);
+      if (event.type === 'EPOCH') context.table.epoch = event.epoch;
+    },
+    answerClaims: ({ context }) => answerClaims(context),
+    apply: ({ context, event }) => applyEvent(context, event),
+    answerReleasing: ({ context, event }) => {
+      if (event.type !== 'CLAIM') return;
+      event.answer({ answer: 'releasing' });
+      noteClaimed(context, event.claim);
+    },
+    answerKept: ({ context, event }) => {
+      if (event.type !== 'CLAIM' || claimDecision(context, 'released', event.claim) !== 'answerRelease') return;
+      const answer = keptAnswer(context);
+      if (!answer) return;
+      event.answer(answer);
+      noteClaimed(context, event.claim);
+    },
+    lateRelease: ({ context, event }) => event.type === 'RELEASE' && countLateRelease(context, event.release),
     stopScheduling: ({ context }) => {
       context.ports.metrics.addChecks(-context.table.size);
       carryOut(context, context.table.clear());
-      context.log.debug({ event: 'runner_draining', checks: context.table.size, inFlight: context.aborts.size }, 'runner draining');
+      context.log.debug({ event: 'runner_draining', checks: context.table.size, inFlight: context.aborts.size }, 'runner stops scheduling');
     },
+    publishRelease: ({ context }) => publishRelease(context),
     abandon: ({ context }) => {
       if (context.aborts.size > 0) context.log.warn({ event: 'probes_abandoned', abandoned: context.aborts.size }, 'grace period over: abandoning in-flight probes');
       for (const ac of context.aborts.values()) ac.abort();
     },
   },
   guards: {
-    idle: ({ context }) => context.aborts.size === 0,
-    handedOver: ({ context }) => context.table.stopAt === null || !context.table.hasSlotsBefore(context.table.stopAt),
-    // Slots before the handover instant are still ours, however late the map reached us: a busy
-    // loop may deliver the map after the instant, before the timer of a slot just before it.
-    handoverLater: ({ context, event }) =>
-      event.type === 'STOP' && event.handoverAt !== undefined && (event.handoverAt > context.ports.clock.now() || context.table.hasSlotsBefore(event.handoverAt)),
+    // A runner with no checks has nothing to continue: it starts at once (checks added later look their state up).
+    claims: ({ context }) => context.start.type === 'claim' && context.pending.size > 0,
+    idle: ({ context }) => context.aborts.size === 0 && !context.table.hasParked(),
+    handover: ({ event }) => event.type === 'STOP' && event.handover === true,
+    takesRelease: ({ context, event }) => nextOf(context, event) === 'takeRelease',
+    fromStream: ({ context, event }) => ['fromStream', 'unanswered'].includes(nextOf(context, event) ?? ''),
+    fromHolder: ({ context, event }) => event.type === 'RELEASE' && [null, event.release.node].includes(expectedHolder(context)),
+    claimReleases: ({ context, event }) => event.type === 'CLAIM' && claimDecision(context, 'running', event.claim) === 'release',
+    claimAnswered: ({ context, event }) => event.type === 'CLAIM' && claimDecision(context, 'releasing', event.claim) === 'answerReleasing',
   },
   delays: {
     grace: ({ context }) => context.ports.graceMs,
-    untilHandoverLate: ({ context }) => Math.max(0, (context.table.stopAt ?? 0) + context.ports.jitterMs + HANDOVER_LATE_MS - context.ports.clock.now()),
+    keep: ({ context }) => releaseKeepMs(context.ports.claimWaitMs),
+    claimWait: ({ context }) => context.ports.claimWaitMs,
   },
 }).createMachine({
   id: 'checkRunner',
@@ -247,58 +135,112 @@ export const checkRunnerMachine = setup({
     const send = (e: RunnerEvent) => {
       if (self.getSnapshot().status === 'active') self.send(e);
     };
+    let told = false;
     return {
       shard: input.shard,
+      rank: input.rank,
       gen: input.gen,
       ports,
       log: ports.log.child({ actor: 'check-runner', shard: input.shard, rank: input.rank }),
       table,
-      due: { onDue: (id: string, at: number, now: number) => send({ type: 'DUE', id, at, now }) },
+      due: { onDue: (key: string, at: number, now: number) => send({ type: 'DUE', id: idOfKey(key), at, now }) },
       aborts: new Map(),
-      initial: [...input.specs],
-      startAt: input.startAt ?? 0,
+      pending: new Map(input.specs.map((s) => [s.id, s])),
+      start: input.start ?? { type: 'fresh' },
+      attempt: 0,
+      silentSince: 0,
+      unsubs: [],
+      resumedSeq: new Map(),
+      kept: null,
+      claimed: false,
+      stopWhenReleased: false,
+      onHandedOver: () => {
+        if (!told) input.onHandedOver?.();
+        told = true;
+      },
       send,
     };
   },
-  initial: 'running',
-  entry: 'load',
+  initial: 'starting',
   states: {
-    running: {
+    starting: {
+      always: [{ guard: 'claims', target: 'claiming' }, { target: 'running', actions: 'loadFromStream' }],
+    },
+    claiming: {
+      entry: 'startClaim',
       on: {
-        ...PROBING,
-        STOP: [
-          { guard: 'handoverLater', target: 'handingOver', actions: 'handOver' },
-          { target: 'draining', actions: 'handOver' },
+        CLAIM_RESULT: [
+          { guard: 'takesRelease', target: 'running', actions: 'takeRelease' },
+          { guard: 'fromStream', target: 'running', actions: 'claimFallback' },
+          { actions: 'holderAlive' },
         ],
+        RELEASE: { guard: 'fromHolder', target: 'running', actions: 'takeRelease' },
+        CLAIM_RETRY: [{ guard: 'fromStream', target: 'running', actions: 'claimFallback' }, { actions: 'retryClaim' }],
+        CHECK_SET: { actions: 'holdSpec' },
+        CHECK_REMOVE: { actions: 'holdSpec' },
+        EPOCH: { actions: 'holdSpec' },
+        STOP: 'stopped',
       },
     },
-    handingOver: {
-      entry: ({ context }) => context.log.debug({ event: 'runner_handing_over', at: context.table.stopAt }, 'handing over'),
-      // Done when every slot before the handover instant has started — judged by the slots, not by
-      // a timer at the instant: a slot due just before it may fire late (jitter, a busy loop).
-      always: { guard: 'handedOver', target: 'draining' },
-      // A backstop only: the last slots before the instant fire within jitter + lag of it.
-      after: { untilHandoverLate: 'draining' },
+    running: {
+      entry: 'answerClaims',
       on: {
         ...PROBING,
-        // The node stopping (after a leave's handover instant): the slots before the instant are
-        // still ours and run first; `handedOver` then drains.
-        STOP: {},
+        CLAIM: { guard: 'claimReleases', target: 'releasing', actions: 'answerReleasing' },
+        RELEASE: { actions: 'lateRelease' },
+        STOP: [{ guard: 'handover', target: 'moved' }, { target: 'draining' }],
+      },
+    },
+    moved: {
+      // The map gave the slot to another node: keep probing until its claim (it claims as soon as
+      // it has the map, so no slot falls between the two), or release on our own after the wait.
+      entry: ({ context }) => context.log.debug({ event: 'runner_moved' }, 'slot moved: probing until claimed'),
+      // No checks: the new owner has nothing to claim either (it starts at once), so release now.
+      always: { guard: ({ context }) => context.table.size === 0, target: 'releasing' },
+      on: {
+        ...PROBING,
+        CLAIM: { guard: 'claimReleases', target: 'releasing', actions: 'answerReleasing' },
+        RELEASE: { actions: 'lateRelease' },
+        // The node stops: release now (a claimant already listening gets it), then stop.
+        STOP: { guard: ({ event }) => event.handover !== true, target: 'releasing', actions: ({ context }) => void (context.stopWhenReleased = true) },
+      },
+      after: { claimWait: 'releasing' },
+    },
+    releasing: {
+      entry: 'stopScheduling',
+      always: { guard: 'idle', target: 'released' },
+      after: { grace: { target: 'released', actions: 'abandon' } },
+      on: {
+        ...FINISHING,
+        CLAIM: { guard: 'claimAnswered', actions: 'answerReleasing' },
+        RELEASE: { actions: 'lateRelease' },
+        // The node stops while we release: finish the release, then stop rather than keep it.
+        STOP: { guard: ({ event }) => event.handover !== true, actions: ({ context }) => void (context.stopWhenReleased = true) },
+      },
+    },
+    released: {
+      entry: 'publishRelease',
+      always: { guard: ({ context }) => context.stopWhenReleased, target: 'stopped' },
+      after: { keep: 'stopped' },
+      on: {
+        CLAIM: { actions: 'answerKept' },
+        RELEASE: { actions: 'lateRelease' },
+        // The node stops: a late claim finds no responders and starts from the result stream.
+        STOP: { guard: ({ event }) => event.handover !== true, target: 'stopped' },
       },
     },
     draining: {
       entry: 'stopScheduling',
       always: { guard: 'idle', target: 'stopped' },
       after: { grace: { target: 'stopped', actions: 'abandon' } },
-      on: {
-        PROBE_DONE: { actions: 'apply' },
-        RESUMED: { actions: 'apply' },
-        EPOCH: { actions: 'apply' },
-      },
+      on: FINISHING,
     },
     stopped: {
       type: 'final',
-      entry: ({ context }) => context.log.debug({ event: 'runner_stopped' }, 'runner stopped'),
+      entry: ({ context }) => {
+        stopListening(context);
+        context.log.debug({ event: 'runner_stopped' }, 'runner stopped');
+      },
     },
   },
 });

@@ -42,7 +42,6 @@ export interface ClusterSettings {
   rebalanceQuietMs: number;
   rebalanceMaxDelayMs: number;
   leaveTimeoutMs: number;
-  handoverMs: number;
   vantagePoints: number;
   /** LOOKOUT_CLOCK_SKEW_WARN_MS: display and alerting only. */
   clockSkewWarnMs: number;
@@ -77,6 +76,8 @@ export type NodeEvent =
   | Assigned
   | DuplicateFound
   | LifecycleLeaving
+  /** The shard owner: every slot this node held has been handed over (shard-owner.ts). */
+  | { type: 'HANDED_OVER' }
   | { type: 'CONNECTION'; up: boolean }
   | { type: 'SHUTDOWN' };
 
@@ -122,7 +123,12 @@ export const nodeSetup = setup({
 
 type Mapper<T> = (args: { context: NodeContext }) => T;
 
-export const shardOwnerInput: Mapper<OwnerInput> = ({ context }) => ({ catalog: context.catalog, ports: context.ports });
+/** The shard owner reports back by message (HANDED_OVER) to the node that invoked it. */
+export const shardOwnerInput = ({ context, self }: { context: NodeContext; self: { send(e: NodeEvent): void } }): OwnerInput => ({
+  catalog: context.catalog,
+  ports: context.ports,
+  onHandedOver: () => self.send({ type: 'HANDED_OVER' }),
+});
 
 export const specFeedInput: Mapper<FeedInput> = ({ context }) => ({ source: context.specSource, catalog: context.catalog, log: context.ports.log });
 
@@ -178,10 +184,8 @@ export const clusterStatusInput: Mapper<StatusInput> = ({ context }) => ({ bus: 
 
 export const lifecycleInput: Mapper<LifecycleInput> = ({ context }) => ({
   log: context.log,
-  clock: context.ports.clock,
   view: context.view,
   leaveTimeoutMs: context.cluster.leaveTimeoutMs,
-  handoverMs: context.cluster.handoverMs,
 });
 
 /** Started each time this node becomes leader, with the term, view and lease validity of that moment. */

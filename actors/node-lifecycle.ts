@@ -8,38 +8,36 @@
 //   leaving.awaitingMap ──alone, or no map yet──▶ stopping   (nobody to hand over to)
 //   leaving.awaitingMap ──a map without this node──▶ leaving.handingOver   "handover map received"
 //   leaving.awaitingMap ──leaveTimeoutMs──▶ stopping         "leave timeout: stopping without a handover map"
-//   leaving.handingOver ──the map's handover instant──▶ stopping
+//   leaving.handingOver ──HANDED_OVER (every runner released, each release claimed)──▶ stopping
+//   leaving.handingOver ──leaveTimeoutMs──▶ stopping         "leave timeout: stopping before every release was claimed"
 //   active | leaving ──DUPLICATE──▶ stopping                 (another process runs with this node id: it
 //                                                            holds the same shards, so no leave, no handover)
 //
-// While leaving the node keeps probing until the cluster takes its slots over at the handover
-// instant (map.at + handoverMs), so the handover leaves no gap. A second SHUTDOWN changes nothing.
-// The node passes every new cluster view (VIEW) and every followed map (ASSIGNED, before that
-// map's VIEW) in.
+// While leaving the node keeps probing until the map without it arrives; its runners then release
+// their slots by message (protocol/handover.ts) and the node stops once the new owners have claimed
+// them — no wall-clock instant is involved. A second SHUTDOWN changes nothing. The node passes
+// every new cluster view (VIEW), every followed map (ASSIGNED, before that map's VIEW) and the
+// shard owner's HANDED_OVER in.
 
 import { assign, sendParent, setup } from 'xstate';
 import type { ClusterView } from '../protocol/cluster-view';
-import type { Clock } from '../runtime/clock';
 import type { Logger } from '../runtime/logger';
 import type { Assigned } from './assignment-follower';
 
 export interface LifecycleInput {
   /** The node's logger (the lines are the node's). */
   log: Logger;
-  /** For the handover instant (wall clock). */
-  clock: Clock;
   /** The node's cluster view when the lifecycle starts. */
   view: ClusterView;
-  /** How long a leaving node waits for a map without itself. */
+  /** How long a leaving node waits for a map without itself, and then for its releases to be claimed. */
   leaveTimeoutMs: number;
-  /** From a map's `at` to the instant its moved slots change owner. */
-  handoverMs: number;
 }
 
 export type LifecycleEvent =
   | { type: 'SHUTDOWN' }
   | { type: 'DUPLICATE' }
   | { type: 'VIEW'; view: ClusterView }
+  | { type: 'HANDED_OVER' }
   | Pick<Assigned, 'type' | 'record' | 'slots'>;
 
 /** Sent to the node when it starts leaving: release the lease, announce the leave. */
@@ -52,8 +50,6 @@ export interface LifecycleOutput {
 
 interface LifecycleContext extends LifecycleInput {
   reason: LifecycleOutput['reason'];
-  /** Leaving: wall-clock instant the cluster takes over this node's slots. */
-  handoverAt: number;
 }
 
 /** Nobody to hand over to: no other live member, or no map assigned anything yet. */
@@ -74,11 +70,10 @@ export const lifecycleMachine = setup({
   },
   delays: {
     leaveTimeout: ({ context }) => context.leaveTimeoutMs,
-    untilHandover: ({ context }) => Math.max(0, context.handoverAt - context.clock.now()),
   },
 }).createMachine({
   id: 'lifecycle',
-  context: ({ input }) => ({ ...input, reason: 'shutdown', handoverAt: 0 }),
+  context: ({ input }) => ({ ...input, reason: 'shutdown' }),
   output: ({ context }) => ({ reason: context.reason }),
   initial: 'active',
   on: {
@@ -99,17 +94,18 @@ export const lifecycleMachine = setup({
             leaveTimeout: { target: '#lifecycle.stopping', actions: ({ context }) => context.log.warn({ event: 'leave_timeout' }, 'leave timeout: stopping without a handover map') },
           },
           on: {
-            ASSIGNED: {
-              guard: 'handedOver',
-              target: 'handingOver',
-              actions: assign({ handoverAt: ({ context, event }) => event.record.at + context.handoverMs }),
-            },
+            ASSIGNED: { guard: 'handedOver', target: 'handingOver' },
           },
         },
         handingOver: {
-          // The runners keep probing the slots before the handover instant, then stop.
-          entry: ({ context }) => context.log.info({ event: 'leave_handover_map', handoverAt: new Date(context.handoverAt).toISOString() }, 'handover map received'),
-          after: { untilHandover: '#lifecycle.stopping' },
+          // The runners release their slots; the new owners claim them.
+          entry: ({ context }) => context.log.info({ event: 'leave_handover_map' }, 'handover map received: releasing to the new owners'),
+          on: {
+            HANDED_OVER: { target: '#lifecycle.stopping', actions: ({ context }) => context.log.info({ event: 'leave_handed_over' }, 'every release claimed') },
+          },
+          after: {
+            leaveTimeout: { target: '#lifecycle.stopping', actions: ({ context }) => context.log.warn({ event: 'leave_handover_timeout' }, 'leave timeout: stopping before every release was claimed') },
+          },
         },
       },
     },

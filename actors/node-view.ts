@@ -5,9 +5,10 @@
 //   MEMBERS (membership)             → view.members/live; lookout_members{state}
 //   TERM_SEEN / ELECTED / DEPOSED    → view.leader, view.leading; lookout_leader_term, lookout_leader;
 //     (leader)                         membership told whether we lead
-//   ASSIGNED (assignment follower)   → view.assignment; lookout_assignment_epoch, lookout_members_damped; membership seeded
-//                                      with the map's members; the shard owner told its slots and
-//                                      the handover instant (map.at + handoverMs)
+//   ASSIGNED (assignment follower)   → view.assignment; lookout_assignment_epoch, lookout_members_damped;
+//                                      membership seeded with the map's members; the shard owner
+//                                      told its slots, the map (the next map's previous holders) and
+//                                      the members not dead
 //
 // A new view goes by message to whoever answers or decides from it — VIEW to the cluster.status
 // responder and to the lifecycle — and to the process as an emitted `view` (for /readyz). The view
@@ -65,7 +66,10 @@ const applyAssignment = nodeSetup.enqueueActions(({ context, event, enqueue }) =
     context.ports.metrics.leaderTerm.set(Math.max(event.record.term, context.view.leader?.term ?? 0));
   });
   enqueue.sendTo('membership', { type: 'SEED', nodes: event.record.members });
-  enqueue.sendTo('shardOwner', { type: 'ASSIGN', slots: event.slots, epoch: event.record.epoch, handoverAt: event.record.at + context.cluster.handoverMs });
+  // A member that announced its leave still holds its slots until they are claimed: only one the
+  // failure detector found dead (or that is not a member at all) is taken over without a claim.
+  const reachable = context.view.members.filter((m) => m.state !== 'dead').map((m) => m.node);
+  enqueue.sendTo('shardOwner', { type: 'ASSIGN', slots: event.slots, epoch: event.record.epoch, shards: event.record.shards, live: reachable });
 });
 
 /** The view actions, by name, for the node machine (node.ts). */

@@ -15,7 +15,8 @@
 // States an operator reads in the logs:
 //   running   — serving, probing the assigned shards; on SIGTERM the lifecycle leaves first
 //               (node-lifecycle.ts): release the lease, announce the leave, keep probing until a
-//               map without this node takes over (or leaveTimeoutMs), so the handover leaves no gap
+//               map without this node moves its slots and every runner's release was claimed
+//               (or leaveTimeoutMs), so the handover leaves no gap
 //   stopping  — runners drain in-flight probes
 //   stopped   — final; the process drains NATS and exits
 //
@@ -87,6 +88,8 @@ export const nodeMachine = nodeSetup.extend({ actions: viewActions }).createMach
         TERM_SEEN: {
           actions: ['updateView', 'noteTerm', sendTo('follower', ({ event }) => ({ type: 'TERM_SEEN' as const, term: event.term }))],
         },
+        // A leaving node stops once the shard owner says every release was claimed.
+        HANDED_OVER: { actions: sendTo('lifecycle', { type: 'HANDED_OVER' }) },
         // The lifecycle hears of the map before its view: a leaving node waits for a map without itself.
         ASSIGNED: { actions: [sendTo('lifecycle', ({ event }) => event), 'updateView', 'applyAssignment'] },
         CONNECTION: { actions: sendTo('membership', ({ event }) => event) },

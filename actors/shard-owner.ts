@@ -1,7 +1,11 @@
 // Shard owner: follows this node's assignment, a list of slots (shard, rank). For each gained slot
-// it spawns a check runner loaded with the shard's specs that run at that rank (replicas > rank);
-// for each lost slot it tells the runner to drain and stop. Spec changes from the catalog are
-// routed to the runners of the check's shard that should run it.
+// it spawns a check runner loaded with the shard's specs that run at that rank (replicas > rank)
+// and says how it starts: claim the slot from its previous holder (named by the previous map this
+// node followed) while that holder is a live member, else take it over from the result stream
+// (protocol/handover.ts gainedStart). Each lost slot's runner releases it to the next owner.
+// Spec changes from the catalog are routed to the runners of the check's shard that should run it.
+// Once a map has taken every slot away and each runner's release was claimed (or the runner
+// stopped), the owner tells the node (`onHandedOver`): a graceful leave may stop.
 //
 // States:
 //   waiting  — until there is an assignment and the catalog has loaded (runners start with their
@@ -13,16 +17,21 @@
 import { assign, setup, type ActorRefFrom } from 'xstate';
 import { SPEC_LIMITS, type NormalizedSpec } from '../checks/spec';
 import type { Slot } from '../protocol/assignment-record';
+import { gainedStart } from '../protocol/handover';
+import type { ShardMap } from '../protocol/records';
 import type { Logger } from '../runtime/logger';
-import { checkRunnerMachine, type RunnerPorts } from './check-runner';
+import { checkRunnerMachine, type RunnerPorts, type RunnerStart } from './check-runner';
 import type { SpecCatalog } from './spec-catalog';
 
 export type OwnerEvent =
   /**
-   * `handoverAt`: wall-clock ms from which moved slots belong to their new owner (the old owner
-   * probes the slots before it, the new one the slots from it). Absent: at once.
+   * `shards`: the whole map (the next ASSIGN reads the previous holders from it); `live`: the
+   * members that may still hold slots (alive, suspect, or leaving: not dead). Without them a gained
+   * slot claims from whoever holds it.
    */
-  | { type: 'ASSIGN'; slots: readonly Slot[]; epoch: number; handoverAt?: number }
+  | { type: 'ASSIGN'; slots: readonly Slot[]; epoch: number; shards?: ShardMap; live?: readonly string[] }
+  /** A runner's release was published and claimed. */
+  | { type: 'RUNNER_HANDED_OVER'; id: string }
   | { type: 'SPEC_SET'; spec: NormalizedSpec }
   | { type: 'SPEC_REMOVED'; id: string }
   | { type: 'SPECS_LOADED' }
@@ -33,6 +42,8 @@ export type OwnerEvent =
 export interface OwnerInput {
   catalog: SpecCatalog;
   ports: RunnerPorts;
+  /** Every slot this node held has been handed over (a map took them all and each release was claimed). */
+  onHandedOver?: () => void;
 }
 
 type RunnerRef = ActorRefFrom<typeof checkRunnerMachine>;
@@ -42,6 +53,20 @@ const MAX_RANKS = SPEC_LIMITS.replicas.max;
 
 const slotKey = (shard: number, rank: number) => `${shard}/${rank}`;
 
+/**
+ * How a gained (shard, rank) starts: claim it from the holder the previous map names (or from
+ * whoever holds it, when no map was followed before), fresh when the previous map had no such
+ * rank, or take it over when that holder is no longer a live member.
+ */
+function startOf(previous: ShardMap | null, shard: number, rank: number, live: readonly string[] | undefined): RunnerStart {
+  const holder = previous?.[shard]?.[rank] ?? null;
+  // The previous map had no such rank: nobody held it (a passive subscriber to `<prefix>.>` would
+  // make a claim wait out LOOKOUT_CLAIM_WAIT_MS instead of getting no responders).
+  if (previous !== null && holder === null) return { type: 'fresh' };
+  if (live === undefined) return { type: 'claim', holder };
+  return gainedStart(holder, live) === 'claim' ? { type: 'claim', holder } : { type: 'takeover' };
+}
+
 interface OwnerContext {
   catalog: SpecCatalog;
   ports: RunnerPorts;
@@ -50,6 +75,13 @@ interface OwnerContext {
   runners: Map<string, RunnerRef>;
   /** Ids of runners told to stop that have not stopped yet. */
   draining: Set<string>;
+  /** Runners of moved slots whose release has not been claimed yet. */
+  handingOver: Set<string>;
+  /** Runners whose release was claimed (possibly before the map moved their slot). */
+  handedOver: Set<string>;
+  /** The previous map this node followed (who held each slot). */
+  previous: ShardMap | null;
+  onHandedOver: () => void;
   epoch: number;
   gen: number;
   /** An assignment that arrived while waiting for the catalog. */
@@ -65,19 +97,24 @@ export const shardOwnerMachine = setup({
   },
   actors: { checkRunner: checkRunnerMachine },
   actions: {
-    applyAssignment: assign(({ context, event: e, spawn }) => {
+    applyAssignment: assign(({ context, event: e, spawn, self }) => {
       const event = e.type === 'ASSIGN' ? e : context.pending;
       if (!event) return {};
       const want = new Map(event.slots.map((s) => [slotKey(s.shard, s.rank), s]));
       const runners = new Map(context.runners);
       const draining = new Set(context.draining);
+      const handingOver = new Set(context.handingOver);
       let gen = context.gen;
       let lost = 0;
       let gained = 0;
       for (const [key, ref] of runners) {
         if (want.has(key)) continue;
-        ref.send({ type: 'STOP', ...(event.handoverAt !== undefined ? { handoverAt: event.handoverAt } : {}) });
+        // Released to the slot's next owner; a rank the new map no longer has (fewer members) has none.
+        const [shard, rank] = key.split('/').map(Number) as [number, number];
+        const next = event.shards === undefined ? true : event.shards[shard]?.[rank] !== undefined;
+        ref.send({ type: 'STOP', handover: next });
         draining.add(ref.id);
+        if (next && !context.handedOver.has(ref.id)) handingOver.add(ref.id);
         runners.delete(key);
         lost++;
       }
@@ -86,9 +123,13 @@ export const shardOwnerMachine = setup({
         if (runners.has(key)) continue;
         gen++;
         const specs = context.catalog.inShard(shard).filter((spec) => spec.replicas > rank);
+        // An older runner of ours for this slot (moved away, now back): it releases and stops at once.
+        const children = self.getSnapshot().children as Record<string, RunnerRef | undefined>;
+        for (const old of draining) if (old.startsWith(`runner-${shard}-${rank}-`)) children[old]?.send({ type: 'STOP' });
+        const id = `runner-${shard}-${rank}-${gen}`;
         const ref = spawn('checkRunner', {
-          id: `runner-${shard}-${rank}-${gen}`,
-          input: { shard, rank, gen, epoch: event.epoch, specs, ports: context.ports, ...(event.handoverAt !== undefined ? { startAt: event.handoverAt } : {}) },
+          id,
+          input: { shard, rank, gen, epoch: event.epoch, specs, ports: context.ports, start: startOf(context.previous, shard, rank, event.live), onHandedOver: () => self.send({ type: 'RUNNER_HANDED_OVER', id }) },
         });
         runners.set(key, ref);
         gained++;
@@ -97,8 +138,17 @@ export const shardOwnerMachine = setup({
       if (gained || lost || event.epoch !== context.epoch) {
         context.log.info({ event: 'assignment_applied', epoch: event.epoch, slots: runners.size, gained, lost }, 'assignment applied');
       }
-      return { runners, draining, gen, epoch: event.epoch, pending: null };
+      return { runners, draining, handingOver, gen, epoch: event.epoch, pending: null, previous: event.shards ?? context.previous };
     }),
+    noteHandedOver: assign(({ context, event }) => {
+      if (event.type !== 'RUNNER_HANDED_OVER') return {};
+      const handingOver = new Set(context.handingOver);
+      handingOver.delete(event.id);
+      return { handingOver, handedOver: new Set(context.handedOver).add(event.id) };
+    }),
+    tellHandedOver: ({ context }) => {
+      if (context.runners.size === 0 && context.handingOver.size === 0) context.onHandedOver();
+    },
     holdAssignment: assign({ pending: ({ event }) => (event.type === 'ASSIGN' ? event : null) }),
     noteLoaded: assign({ specsLoaded: true }),
     routeSet: ({ context, event }) => {
@@ -122,9 +172,16 @@ export const shardOwnerMachine = setup({
       if (!context.draining.has(id)) return {};
       const draining = new Set(context.draining);
       draining.delete(id);
-      return { draining };
+      const handingOver = new Set(context.handingOver);
+      handingOver.delete(id);
+      const handedOver = new Set(context.handedOver);
+      handedOver.delete(id);
+      return { draining, handingOver, handedOver };
     }),
-    stopAll: assign(({ context }) => {
+    stopAll: assign(({ context, self }) => {
+      // Runners already releasing or keeping a release stop too (no late claim is answered after this).
+      const children = self.getSnapshot().children as Record<string, RunnerRef | undefined>;
+      for (const id of context.draining) children[id]?.send({ type: 'STOP' });
       const draining = new Set(context.draining);
       for (const ref of context.runners.values()) {
         ref.send({ type: 'STOP' });
@@ -148,6 +205,10 @@ export const shardOwnerMachine = setup({
     log: input.ports.log.child({ actor: 'shard-owner' }),
     runners: new Map(),
     draining: new Set(),
+    handingOver: new Set(),
+    handedOver: new Set(),
+    previous: null,
+    onHandedOver: input.onHandedOver ?? (() => {}),
     epoch: -1,
     gen: 0,
     pending: null,
@@ -155,7 +216,8 @@ export const shardOwnerMachine = setup({
   }),
   initial: 'waiting',
   on: {
-    'xstate.done.actor.*': { actions: 'forgetRunner' },
+    'xstate.done.actor.*': { actions: ['forgetRunner', 'tellHandedOver'] },
+    RUNNER_HANDED_OVER: { actions: ['noteHandedOver', 'tellHandedOver'] },
   },
   states: {
     waiting: {
@@ -167,7 +229,7 @@ export const shardOwnerMachine = setup({
     },
     owning: {
       on: {
-        ASSIGN: { actions: 'applyAssignment' },
+        ASSIGN: { actions: ['applyAssignment', 'tellHandedOver'] },
         SPEC_SET: { actions: 'routeSet' },
         SPEC_REMOVED: { actions: 'routeRemove' },
         STOP: 'stopping',

@@ -119,12 +119,16 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     onWorkerOverrun: (assertion, why) => metrics.bodyWorkerOverruns.inc({ assertion, why }),
   };
 
+  if (cfg.handoverMs !== undefined) log.warn({ event: 'setting_deprecated', setting: 'LOOKOUT_HANDOVER_MS' }, 'LOOKOUT_HANDOVER_MS is deprecated and ignored: shards change hands by message');
   const queue = new TimerQueue(clock);
   const ports: RunnerPorts = {
     clock,
     queue,
     probe: (spec, signal) => runProbe(spec, signal, probeEnv),
     publish: (subject, msg) => bus.publish(subject, msg),
+    bus,
+    instance,
+    claimWaitMs: cfg.claimWaitMs,
     history: streamResultHistory(jsm, s),
     subjects: s,
     metrics,
@@ -160,7 +164,6 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
         rebalanceQuietMs: cfg.rebalanceQuietMs,
         rebalanceMaxDelayMs: cfg.rebalanceMaxDelayMs,
         leaveTimeoutMs: cfg.leaveTimeoutMs,
-        handoverMs: cfg.handoverMs,
         vantagePoints: cfg.vantagePoints,
         clockSkewWarnMs: cfg.clockSkewWarnMs,
         churn: { windowMs: cfg.churnWindowMs, threshold: cfg.churnThreshold, holdMs: cfg.churnHoldMs, maxHoldMs: cfg.churnMaxHoldMs },

@@ -53,7 +53,7 @@ async function measure(n: number, cleanup: (fn: () => unknown) => void): Promise
   const state = await waitSettled(nodes, CHECKS, 60_000);
   const settleMs = Date.now() - t0;
   note(`N=${n}: settled in ${settleMs} ms`, state);
-  // Let the handover instant pass and every check run once under the final map.
+  // Let the handovers complete and every check run once under the final map.
   await sleep(INTERVAL + 1000);
   const from = Math.ceil(Date.now() / INTERVAL) * INTERVAL + INTERVAL;
   const to = from + WINDOWS * INTERVAL;

@@ -2,22 +2,23 @@
 // machine of one check-table entry (check-table.ts). Pure: the table feeds it what happened and
 // carries out the action it names.
 //
-// A new owner must not restart a check's seq or flip its verdict, so before applying its first
-// outcome it looks up the newest message on `<prefix>.result.<id>` (ResumeState, records.ts).
-// Outcomes that finish before the lookup answers are parked and applied in order after it.
-// On a planned move the old owner keeps probing until the handover instant, so the state found
-// at gain time is not the last one: the lookup is repeated at the first probe, when it is.
+// A new owner must not restart a check's seq or flip its verdict. A planned move carries seq and
+// verdict in the holder's release (handover.ts); a check without one (its owner died, nobody
+// answered the claim, a check added later) looks up the newest message on `<prefix>.result.<id>`
+// (ResumeState, records.ts) before applying its first outcome. Outcomes that finish before the
+// lookup answers are parked and applied in order after it. The table now always answers with
+// `recent: false` (nobody keeps probing by plan while we look up), so the re-lookup phases below
+// are kept only as the legal transitions of the machine.
 //
 // Phases and the legal transitions (anything else leaves the phase as it is):
 //
 //   lookingUp ──answer: a recent state¹, no probe started yet──▶ awaitingFirstProbe   (wait)
-//   lookingUp ──answer: none, overdue², or a probe started────▶ resumed               (apply)
+//   lookingUp ──answer: none, not recent², or probed─────▶ resumed               (apply)
 //   awaitingFirstProbe ──first due slot──▶ lookingUpAgain                            (lookup)
 //   lookingUpAgain ──answer──▶ resumed                                               (apply)
 //
-//   ¹ recent: found, and not overdue.
-//   ² overdue: the last result is older than one interval (+ timeout): the check went unprobed
-//     while it had no owner (a failover), so the table may add one catch-up probe (check-schedule.ts).
+//   ¹ recent: found while the previous owner is known to be still probing.
+//   ² the check table never compares a found slot with its own clock (issue 11 §1).
 //
 // Deliberate no-ops are named too: `none` for a due slot that needs no lookup (lookingUp,
 // lookingUpAgain, resumed), `ignore` for an answer nobody waits for (awaitingFirstProbe: the first
@@ -43,7 +44,7 @@ export type ResumePhase = (typeof ResumePhase)[keyof typeof ResumePhase];
 export type ResumeInput =
   /** The check's slot came due (and is still this node's). */
   | { type: 'due' }
-  /** A lookup answered. `recent`: a state was found and it is not overdue. `probed`: a probe of this check already started here. */
+  /** A lookup answered. `recent`: a state was found while its previous owner still probes. `probed`: a probe of this check already started here. */
   | { type: 'answer'; recent: boolean; probed: boolean };
 
 export const ResumeAction = {
@@ -89,11 +90,6 @@ export function resumeStep(phase: ResumePhase, input: ResumeInput): ResumeStep {
       throw new Error(`unknown resume input ${JSON.stringify(never)}`);
     }
   }
-}
-
-/** The last result is older than one interval (+ timeout): the check missed a round while it had no owner. */
-export function isOverdue(state: ResumeState | null, intervalMs: number, timeoutMs: number, now: number): boolean {
-  return state !== null && state.slot + intervalMs + timeoutMs < now;
 }
 
 /** What a check continues from: the found state, or the policy's initial verdict with nothing published. */

@@ -3,15 +3,14 @@
 //
 // A check's probes sit on its slot grid (slots.ts: every node computes the same slots). This file
 // decides where a check's *next* probe goes:
-//   gained          → the first slot at or after the handover instant `startAt`; when the map
-//                     reached us after that instant and a slot between it and now went unprobed,
-//                     one catch-up probe off the grid instead (if the pacer has room soon enough)
+//   gained          → the first slot at or after `startAt` (the table passes now: a handover by
+//                     message continues from the release instead, handover.ts); a slot between
+//                     `startAt` and now that went unprobed gets one catch-up probe off the grid
 //   interval change → the new grid's next slot, only if it comes before the pending probe
 //   due             → the following slot (after a catch-up: the grid's slot at least half an
 //                     interval later); slots already passed (a paused process, a stalled event
 //                     loop) are skipped and counted, never fired in a burst
-//   resumed overdue → the last published result is older than one interval (+ timeout): a
-//                     catch-up probe now (check-resume.ts says when the table asks)
+//   taken over      → the previous owner died: one catch-up probe now (paced), then the grid
 // Catch-up probes are paced node-wide (catch-up-pacer.ts), so a failover of thousands of checks
 // is a steady trickle. A probe *starts* at its slot plus a random jitter (never moved into the slot).
 
@@ -43,14 +42,25 @@ export function catchUpAt(catchUps: CatchUpPacer, now: number, regularSlot: numb
 }
 
 /**
- * The first probe of a check new to the table. `startAt` is the handover instant when the shard
- * was just gained (else `now`). A shard gained late (the map reached us after a recent handover
- * instant): the slot between the handover and now had no owner, so catch up instead of waiting.
+ * The first probe of a check new to the table: the first slot at or after `startAt` (the table
+ * passes `now`). With `startAt` in the recent past, a slot between it and now had no owner, so
+ * catch up instead of waiting (if the pacer has room).
  */
 export function firstSlot(id: string, intervalMs: number, now: number, startAt: number, catchUps: CatchUpPacer): SlotChoice {
   const regular = nextSlot(id, intervalMs, Math.max(now, startAt) - 1);
   const missed = startAt > now - intervalMs && nextSlot(id, intervalMs, startAt - 1) < now;
   const catchUp = missed ? catchUpAt(catchUps, now, regular, intervalMs) : null;
+  return { slot: catchUp ?? regular, catchUp: catchUp !== null };
+}
+
+/**
+ * The first probe of a check taken over from an owner that died: one catch-up probe (if the pacer
+ * has room soon enough), else the next slot. Decided on this node's clock alone: the last
+ * published slot, stamped by another node's clock, is never compared with our now.
+ */
+export function takeoverSlot(id: string, intervalMs: number, now: number, catchUps: CatchUpPacer): SlotChoice {
+  const regular = nextSlot(id, intervalMs, now - 1);
+  const catchUp = catchUpAt(catchUps, now, regular, intervalMs);
   return { slot: catchUp ?? regular, catchUp: catchUp !== null };
 }
 

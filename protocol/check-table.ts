@@ -7,73 +7,27 @@
 //   where the next probe goes (slots, catch-up, passed slots skipped, jitter) → check-schedule.ts
 //   continuing from the last published state (the resume phases)            → check-resume.ts
 //   what an outcome publishes (verdict, result and status messages)         → check-messages.ts
+//   continuing from a holder's release (handover by message)               → handover.ts
 // What it decides itself: a check due while its probe is still in flight skips the round
-// (counted), never overlaps; on handover a lost shard keeps its slots before `stopAt`, a gained
-// one starts at `startAt`; outcomes of removed checks and stale tokens are dropped.
+// (counted), never overlaps; outcomes of removed checks and stale tokens are dropped. A check
+// continued from a release keeps the holder's slot labels, shifted onto this node's clock by
+// `shift` (0 unless the two clocks disagree: see handover.ts continueReleased).
 
 import type { ProbeOutcome } from '../checks/outcome';
 import type { NormalizedSpec } from '../checks/spec';
-import type { CatchUpPacer } from './catch-up-pacer';
-import { outcomeMessages, type ProbeRun } from './check-messages';
-import { continueFrom, isOverdue, resumeStep, type ResumePhase } from './check-resume';
-import { catchUpAt, earlierSlot, firstSlot, jitteredStart, slotAfterDue } from './check-schedule';
-import type { ResultMessage, ResumeState, StatusMessage } from './records';
-import type { Verdict, VerdictState } from './verdict';
+import type { CheckEntry, Directive, InFlight, StartMode, TableOptions } from './check-entry';
+import { outcomeMessages } from './check-messages';
+import { continueFrom, resumeStep } from './check-resume';
+import { earlierSlot, firstSlot, jitteredStart, slotAfterDue, takeoverSlot } from './check-schedule';
+import { continueReleased } from './handover';
+import type { ReleasedCheck, ResumeState } from './records';
 
-export type Directive =
-  | { type: 'schedule'; id: string; at: number }
-  | { type: 'unschedule'; id: string }
-  | { type: 'resume'; id: string; rank: number }
-  | { type: 'probe'; id: string; token: number; spec: NormalizedSpec }
-  | { type: 'abort'; id: string; token: number }
-  | { type: 'result'; msg: ResultMessage }
-  | { type: 'status'; msg: StatusMessage }
-  | { type: 'skipped'; id: string; slot: number; count: number };
-
-/** A probe running: its slot, start and token (an outcome with another token is stale). */
-type InFlight = ProbeRun & { token: number };
-
-/** An outcome that finished before the resume lookup answered. */
-type Parked = { inFlight: InFlight; spec: NormalizedSpec; outcome: ProbeOutcome };
-
-interface CheckEntry {
-  spec: NormalizedSpec;
-  /** Slot of the next scheduled probe, and the interval it was computed with. */
-  slot: number;
-  slotInterval: number;
-  /** The next probe is a catch-up probe off the slot grid. */
-  catchUp: boolean;
-  inFlight: (InFlight & { spec: NormalizedSpec }) | null;
-  /** null until the resume phase is `resumed` (the last published state is being looked up). */
-  verdict: VerdictState | null;
-  /** Where the check is in continuing from its last published state (check-resume.ts). */
-  resume: ResumePhase;
-  /** Outcomes that finished before the lookup did; applied in order once it returns (rare: allocated on demand). */
-  parked: Parked[] | null;
-  seq: number;
-  published: Verdict | 'unknown';
-  skipped: number;
-  /** Start of the last probe (to count probes run after the shard was given away). */
-  lastStartedAt: number | null;
-}
-
-export interface TableOptions {
-  nodeId: string;
-  /** This node's rank in the shard's owner list (0: the primary). */
-  rank: number;
-  jitterMs: number;
-  /** A number in [0, 1): injected so tests are deterministic. */
-  random: () => number;
-  /** Node-wide pacing of catch-up probes (shared by every table of the node). */
-  catchUps: CatchUpPacer;
-}
+export type { Directive, StartMode, TableOptions } from './check-entry';
 
 export class CheckTable {
   private readonly checks = new Map<string, CheckEntry>();
   private nextToken = 1;
   epoch = 0;
-  /** Handover: slots at or after this instant belong to the shard's next owner. */
-  stopAt: number | null = null;
 
   constructor(private readonly opts: TableOptions) {}
 
@@ -89,9 +43,9 @@ export class CheckTable {
     return this.checks.keys();
   }
 
-  /** True while some check's next slot is before `at` (handing over: those slots are still ours to run). */
-  hasSlotsBefore(at: number): boolean {
-    for (const e of this.checks.values()) if (e.slot < at) return true;
+  /** True while some outcome waits for its check's resume lookup (it is still to be published). */
+  hasParked(): boolean {
+    for (const e of this.checks.values()) if (e.parked?.length) return true;
     return false;
   }
 
@@ -102,16 +56,18 @@ export class CheckTable {
   }
 
   /**
-   * Add a check, or change its spec. A change applies from the next due probe. A new check's first
-   * slot is at or after `startAt` (the handover instant when the shard was just gained).
+   * Add a check, or change its spec. A change applies from the next due probe. A new check looks
+   * its last published state up in the result stream; `takeover` (its owner died) adds one paced
+   * catch-up probe — decided on this node's clock alone, never against another node's slot.
    */
-  set(spec: NormalizedSpec, now: number, startAt = now): Directive[] {
+  set(spec: NormalizedSpec, now: number, mode: StartMode = 'fresh'): Directive[] {
     const e = this.checks.get(spec.id);
     if (!e) {
-      const { slot, catchUp } = firstSlot(spec.id, spec.intervalMs, now, startAt, this.opts.catchUps);
+      const { slot, catchUp } = mode === 'takeover' ? takeoverSlot(spec.id, spec.intervalMs, now, this.opts.catchUps) : firstSlot(spec.id, spec.intervalMs, now, now, this.opts.catchUps);
       this.checks.set(spec.id, {
         spec,
         slot,
+        shift: 0,
         slotInterval: spec.intervalMs,
         catchUp,
         inFlight: null,
@@ -127,10 +83,11 @@ export class CheckTable {
     }
     e.spec = spec;
     if (spec.intervalMs === e.slotInterval) return [];
-    // A new interval: keep the pending probe unless the new schedule has an earlier slot.
-    const earlier = earlierSlot(spec.id, spec.intervalMs, now, e.slot);
+    // A new interval: keep the pending probe unless the new schedule (on this node's grid) has an earlier slot.
+    const earlier = earlierSlot(spec.id, spec.intervalMs, now, e.slot + e.shift);
     if (earlier === null) return [];
     e.slot = earlier;
+    e.shift = 0;
     e.slotInterval = spec.intervalMs;
     return [this.scheduleAt(spec.id, earlier, spec.intervalMs)];
   }
@@ -146,15 +103,42 @@ export class CheckTable {
   }
 
   /**
-   * Probes started at or after `since`: when this shard was given to another node at `since` and
-   * we learned it only now, those ran twice. Counted from each check's last start and interval.
+   * Add a check continued from its holder's release: seq and verdict from the release (no stream
+   * lookup, so seq cannot repeat), the released slot at this node's now + dueInMs, then every interval.
    */
-  startsSince(since: number): number {
-    let n = 0;
-    for (const e of this.checks.values()) {
-      if (e.lastStartedAt !== null && e.lastStartedAt >= since) n += Math.floor((e.lastStartedAt - since) / e.spec.intervalMs) + 1;
+  setReleased(spec: NormalizedSpec, rc: ReleasedCheck, now: number): Directive[] {
+    const { slot, shift, skipped } = continueReleased(spec.id, rc, spec.intervalMs, now);
+    this.checks.set(spec.id, {
+      spec,
+      slot,
+      shift,
+      slotInterval: spec.intervalMs,
+      catchUp: false,
+      inFlight: null,
+      verdict: { status: rc.status, history: rc.history },
+      resume: 'resumed',
+      parked: null,
+      seq: rc.seq,
+      published: rc.status,
+      skipped,
+      lastStartedAt: null,
+    });
+    const out: Directive[] = [this.scheduleAt(spec.id, slot, spec.intervalMs, shift)];
+    if (skipped) out.push({ type: 'skipped', id: spec.id, slot: rc.slot, count: skipped });
+    return out;
+  }
+
+  /**
+   * What a release carries: per check whose state is known, its last seq and verdict and its next
+   * slot, due in so many ms on this node's clock. Call once nothing is in flight.
+   */
+  release(now: number): ReleasedCheck[] {
+    const out: ReleasedCheck[] = [];
+    for (const [id, e] of this.checks) {
+      if (e.verdict === null) continue; // never resumed here: the next owner looks it up itself
+      out.push({ id, seq: e.seq, status: e.verdict.status, history: e.verdict.history, slot: e.slot, dueInMs: e.slot + e.shift - now });
     }
-    return n;
+    return out;
   }
 
   /** Stop everything (shard lost or node stopping). In-flight probes may still report. */
@@ -169,7 +153,6 @@ export class CheckTable {
     const e = this.checks.get(id);
     if (!e) return [];
     const slot = e.slot;
-    if (this.stopAt !== null && slot >= this.stopAt) return []; // the next owner's slot
     const out: Directive[] = [];
     const step = resumeStep(e.resume, { type: 'due' });
     e.resume = step.phase;
@@ -184,7 +167,7 @@ export class CheckTable {
       out.push({ type: 'probe', id, token, spec: e.spec });
     }
     const interval = e.spec.intervalMs;
-    const next = slotAfterDue(id, slot, e.slotInterval, interval, e.catchUp, now);
+    const next = slotAfterDue(id, slot, e.slotInterval, interval, e.catchUp, now - e.shift);
     e.slot = next.slot;
     e.catchUp = false;
     e.slotInterval = interval;
@@ -192,7 +175,7 @@ export class CheckTable {
       e.skipped += next.skipped.count;
       out.push({ type: 'skipped', id, slot: next.skipped.slot, count: next.skipped.count });
     }
-    out.push(this.scheduleAt(id, e.slot, interval));
+    out.push(this.scheduleAt(id, e.slot, interval, e.shift));
     return out;
   }
 
@@ -209,24 +192,20 @@ export class CheckTable {
     return this.apply(id, e, inFlight, spec, outcome);
   }
 
-  /** The last published state of `id` was looked up (null: none, or it could not be read). */
-  resumed(id: string, state: ResumeState | null, now: number): Directive[] {
+  /**
+   * The last published state of `id` was looked up (null: none, or it could not be read). Only a
+   * check that did not come with a release is looked up, so no previous owner is still probing it
+   * by plan: the answer is taken as it is (`recent: false`), and its slot is never compared with
+   * this node's clock.
+   */
+  resumed(id: string, state: ResumeState | null): Directive[] {
     const e = this.checks.get(id);
     if (!e) return [];
-    const { intervalMs, timeoutMs } = e.spec;
-    const overdue = isOverdue(state, intervalMs, timeoutMs, now);
-    const step = resumeStep(e.resume, { type: 'answer', recent: state !== null && !overdue, probed: e.lastStartedAt !== null });
+    const step = resumeStep(e.resume, { type: 'answer', recent: false, probed: e.lastStartedAt !== null });
     e.resume = step.phase;
     if (step.action !== 'apply') return [];
     const out: Directive[] = [];
     ({ verdict: e.verdict, seq: e.seq, published: e.published } = continueFrom(state, e.spec.policy));
-    // Unprobed while it had no owner (a failover): one catch-up probe, unless one already runs.
-    const catchUp = overdue && !e.inFlight && e.lastStartedAt === null ? catchUpAt(this.opts.catchUps, now, e.slot, intervalMs) : null;
-    if (catchUp !== null) {
-      e.slot = catchUp;
-      e.catchUp = true;
-      out.push(this.scheduleAt(id, e.slot, intervalMs));
-    }
     const parked = e.parked ?? [];
     e.parked = null;
     for (const p of parked) out.push(...this.apply(id, e, p.inFlight, p.spec, p.outcome));
@@ -242,7 +221,7 @@ export class CheckTable {
     return out;
   }
 
-  private scheduleAt(id: string, slot: number, intervalMs: number): Directive {
-    return { type: 'schedule', id, at: jitteredStart(slot, intervalMs, this.opts.jitterMs, this.opts.random) };
+  private scheduleAt(id: string, slot: number, intervalMs: number, shift = 0): Directive {
+    return { type: 'schedule', id, at: shift + jitteredStart(slot, intervalMs, this.opts.jitterMs, this.opts.random) };
   }
 }

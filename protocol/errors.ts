@@ -28,6 +28,10 @@ export const ErrorCode = {
   spec_bucket_full: 'spec_bucket_full',
   /** A setting or command-line argument does not parse (runtime/config.ts): exit code 2. */
   config_invalid: 'config_invalid',
+  /** A request found nobody subscribed to its subject (NATS no-responders status). */
+  no_responders: 'no_responders',
+  /** A request got no answer in time (someone may be there, paused or cut off). */
+  request_timeout: 'request_timeout',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -91,5 +95,23 @@ export class StorageUnavailable extends LookoutError {
     cause: unknown,
   ) {
     super(`${operation} failed`, { cause });
+  }
+}
+
+/** A request found nobody listening on its subject (runtime/bus.ts maps nats.js's no-responders error). */
+export class NoResponders extends LookoutError {
+  readonly code = ErrorCode.no_responders;
+
+  constructor(subject: string, options?: { cause?: unknown }) {
+    super(`no responders on ${subject}`, options);
+  }
+}
+
+/** A request got no answer within its timeout. */
+export class RequestTimeout extends LookoutError {
+  readonly code = ErrorCode.request_timeout;
+
+  constructor(subject: string, timeoutMs: number, options?: { cause?: unknown }) {
+    super(`no answer on ${subject} within ${timeoutMs} ms`, options);
   }
 }

@@ -138,3 +138,29 @@ export interface AssignmentRecord {
    */
   damped?: string[];
 }
+
+/** One check of a release (handover.ts): where the new owner continues it from. */
+export interface ReleasedCheck {
+  id: string;
+  /** Seq of the last result the releasing holder published (the new owner publishes seq + 1). */
+  seq: number;
+  status: Verdict;
+  history: string;
+  /** The next slot, as the holder labelled it (ms on the holder's own slot grid). */
+  slot: number;
+  /** Time from the moment of sending until that slot, on the holder's own clock: a duration, never a wall time. */
+  dueInMs: number;
+}
+
+/** `<prefix>._node.shard.<s>.<r>.release`: a holder gives (shard, rank) up (handover.ts). */
+export interface ReleaseRecord {
+  shard: number;
+  rank: number;
+  node: string;
+  instance: string;
+  /** The releasing runner's generation on its node. */
+  gen: number;
+  /** Epoch of the map the holder followed when it released. */
+  epoch: number;
+  checks: ReleasedCheck[];
+}

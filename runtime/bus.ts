@@ -4,6 +4,7 @@
 // `natsBus(nc)`, and unit tests give them an in-memory hub (test/helpers/fake-bus.ts).
 
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
+import { NoResponders, RequestTimeout } from '../protocol/errors';
 
 /** A payload that did not decode as JSON. */
 export const NOT_JSON: unique symbol = Symbol('not JSON');
@@ -36,7 +37,10 @@ export interface Bus {
   publish(subject: string, payload: unknown): void;
   /** Returns the unsubscribe function. */
   subscribe(subject: string, onMsg: (m: BusMsg) => void, opts?: SubscribeOptions): () => void;
-  /** One request, one reply (decoded); rejects on timeout or when nobody listens. */
+  /**
+   * One request, one reply (decoded). Rejects with a `no_responders` error (NoResponders) when
+   * nobody listens on the subject, `request_timeout` (RequestTimeout) when nobody answered in time.
+   */
   request(subject: string, payload: unknown, timeoutMs: number): Promise<BusMsg>;
 }
 
@@ -84,6 +88,26 @@ export function natsBus(nc: NatsConnection): Bus {
       });
       return () => sub.unsubscribe();
     },
-    request: async (subject, payload, timeoutMs) => wrap(await nc.request(subject, encode(payload), { timeout: timeoutMs })),
+    request: async (subject, payload, timeoutMs) => {
+      try {
+        return wrap(await nc.request(subject, encode(payload), { timeout: timeoutMs }));
+      } catch (err) {
+        throw requestError(err, subject, timeoutMs);
+      }
+    },
   };
+}
+
+/**
+ * nats.js's request errors as Lookout's: a RequestError whose cause is a NoRespondersError (the
+ * server's 503 status: nobody subscribed) is `no_responders`; a TimeoutError (bare or as the cause)
+ * is `request_timeout`. Judged by `isNoResponders()` and error names, not `instanceof` (a second
+ * copy of nats-core would break it). Anything else is passed on as it is.
+ */
+export function requestError(err: unknown, subject: string, timeoutMs: number): unknown {
+  const e = err as { name?: unknown; cause?: { name?: unknown }; isNoResponders?: () => boolean } | null;
+  if (typeof e?.isNoResponders === 'function' && e.isNoResponders()) return new NoResponders(subject, { cause: err });
+  if (e?.name === 'NoResponders' || e?.cause?.name === 'NoResponders') return new NoResponders(subject, { cause: err });
+  if (e?.name === 'TimeoutError' || e?.cause?.name === 'TimeoutError') return new RequestTimeout(subject, timeoutMs, { cause: err });
+  return err;
 }

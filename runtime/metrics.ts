@@ -100,7 +100,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     membersDamped: new Gauge({ name: 'lookout_members_damped', help: 'Members the followed assignment holds out because they flap (restart again and again); they get shards once stable.', registers: r }),
     duplicateRuns: new Counter({
       name: 'lookout_duplicate_runs_total',
-      help: 'Probes this node ran for shards the cluster had already given to another node (it learned of the new map late: partition, pause).',
+      help: 'Probes that ran twice: results a previous holder published past the seq this node resumed from, counted when its late release arrives (it learned of the new map late: partition, pause). Each counted once, by the node that took over.',
       registers: r,
     }),
     specRequests: new Counter({ name: 'lookout_spec_requests_total', help: 'Spec API requests, by op and outcome (ok or error code).', labelNames: ['op', 'outcome'], registers: r }),

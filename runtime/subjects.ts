@@ -38,6 +38,10 @@ export interface Subjects {
   /** `<prefix>.cluster.<event>`: leader, member, assignment events (public). */
   cluster(event: string): string;
   clusterStatus(): string;
+  /** Request: a new owner claims (shard, rank) from its holder (protocol/handover.ts). */
+  shardClaim(shard: number, rank: number): string;
+  /** A holder's release of (shard, rank). */
+  shardRelease(shard: number, rank: number): string;
   /** Internal node-to-node traffic. */
   internal(...tokens: string[]): string;
   /** Check id of a `<prefix>.result.<id>` or `<prefix>.status.<id>` subject, or null. */
@@ -79,6 +83,8 @@ export function subjects(prefix = DEFAULT_PREFIX): Subjects {
     statusWildcard: () => `${p}.status.>`,
     cluster: (event) => `${p}.cluster.${event}`,
     clusterStatus: () => `${p}.cluster.status`,
+    shardClaim: (shard, rank) => `${p}._node.shard.${shard}.${rank}.claim`,
+    shardRelease: (shard, rank) => `${p}._node.shard.${shard}.${rank}.release`,
     internal: (...tokens) => [`${p}._node`, ...tokens].join('.'),
     checkIdOf(subject) {
       for (const kind of ['result', 'status']) {

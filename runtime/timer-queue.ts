@@ -9,6 +9,20 @@
 
 import type { Clock, TimerHandle } from './clock';
 
+/**
+ * The key of check `id` for the runner of generation `gen`. Keys are node-wide: two runners of the
+ * same check on one node (one draining or releasing, one starting) must not move or delete each
+ * other's entries, so a runner keys its entries by its generation.
+ */
+export function runnerKey(gen: number, id: string): string {
+  return `${gen}:${id}`;
+}
+
+/** The check id of a runnerKey. */
+export function idOfKey(key: string): string {
+  return key.slice(key.indexOf(':') + 1);
+}
+
 export interface DueHandler {
   /** Called once per entry when it is due; `at` is the time it was due, `now` when it fired. */
   onDue(key: string, at: number, now: number): void;

@@ -35,7 +35,7 @@ export class LookoutCluster {
     this.events = new Collector(this.nc, 'lookout.>');
   }
 
-  /** Start node `id`; `spawn.wrap` runs it under a command prefix (e.g. fakeTime('-30s')). */
+  /** Start node `id`; `spawn.faketime` runs it with a shifted wall clock (processes.ts). */
   start(id: string, extraEnv: Record<string, string> = {}, spawn: SpawnOptions = {}): ClusterNode {
     const proc = runLookout(['node'], {
       NATS_URL: this.servers.map((s) => s.url).join(','),

@@ -4,6 +4,7 @@
 // payloads that travel as bytes (so what a subscriber decodes is what a real peer would send).
 // Several connections share one hub, like several nodes on one NATS; a connection can be cut off.
 
+import { NoResponders, RequestTimeout } from '../../protocol/errors';
 import { lazyJson, type Bus, type BusMsg, type SubscribeOptions } from '../../runtime/bus';
 
 interface Sub {
@@ -64,6 +65,11 @@ export class FakeHub {
   /** @internal */
   nextInbox(): string {
     return `_INBOX.fake.${++this.inboxes}`;
+  }
+
+  /** @internal Whether a connected subscriber listens on `subject` (NATS answers a request without one with no-responders). */
+  hasSubscriber(subject: string): boolean {
+    return this.subs.some((s) => s.conn.connected && subjectMatches(s.subject, subject));
   }
 
   /** @internal Deliver to plain subscribers and one member of each queue group. */
@@ -128,13 +134,17 @@ export class FakeConnection implements Bus {
     return this.requestBytes(subject, encodeJson(payload), timeoutMs);
   }
 
-  /** A request whose payload is raw bytes. Times out on a real timer (tests keep it short). */
+  /**
+   * A request whose payload is raw bytes. Nobody subscribed: rejects with NoResponders at once (as
+   * NATS does). Times out with RequestTimeout on a real timer (tests keep it short).
+   */
   requestBytes(subject: string, data: Uint8Array | string, timeoutMs = 1000): Promise<BusMsg> {
     const inbox = this.hub.nextInbox();
+    if (this.connected && !this.hub.hasSubscriber(subject)) return Promise.reject(new NoResponders(subject));
     return new Promise<BusMsg>((resolve, reject) => {
       const timer = setTimeout(() => {
         unsub();
-        reject(new Error(`fake bus: no reply on ${subject} within ${timeoutMs} ms`));
+        reject(new RequestTimeout(subject, timeoutMs));
       }, timeoutMs);
       const unsub = this.subscribe(inbox, (m) => {
         clearTimeout(timer);

@@ -11,6 +11,7 @@ import { ManualClock } from '../../runtime/clock';
 import { createMetrics } from '../../runtime/metrics';
 import { subjects } from '../../runtime/subjects';
 import { TimerQueue } from '../../runtime/timer-queue';
+import { FakeHub } from './fake-bus';
 
 export interface PendingProbe {
   spec: NormalizedSpec;
@@ -33,16 +34,21 @@ export interface FakePorts {
   pending: PendingProbe[];
   published: { subject: string; msg: any }[];
   history: Map<string, ResumeState>;
+  /** The bus the runner claims and releases on (shared with other FakePorts given the same hub). */
+  hub: FakeHub;
   released: string[];
   /** When set, every probe resolves at once with this outcome for its check. */
   auto: ((spec: NormalizedSpec) => ProbeOutcome) | null;
   settle(): Promise<void>;
 }
 
-export function fakePorts(opts: { start?: number; jitterMs?: number; graceMs?: number } = {}): FakePorts {
+export function fakePorts(opts: { start?: number; jitterMs?: number; graceMs?: number; hub?: FakeHub; nodeId?: string; claimWaitMs?: number } = {}): FakePorts {
   const clock = new ManualClock(opts.start ?? 1_700_000_000_000);
+  const hub = opts.hub ?? new FakeHub();
+  const nodeId = opts.nodeId ?? 'n1';
   const f: FakePorts = {
     clock,
+    hub,
     pending: [],
     published: [],
     history: new Map(),
@@ -53,6 +59,7 @@ export function fakePorts(opts: { start?: number; jitterMs?: number; graceMs?: n
     },
     ports: undefined as unknown as RunnerPorts,
   };
+  const bus = hub.connect(nodeId);
   f.ports = {
     clock,
     queue: new TimerQueue(clock),
@@ -71,12 +78,18 @@ export function fakePorts(opts: { start?: number; jitterMs?: number; graceMs?: n
         signal.addEventListener('abort', () => p.finish({ ok: false, reason: 'error', message: 'aborted' }));
         f.pending.push(p);
       }),
-    publish: (subject, msg) => f.published.push({ subject, msg: JSON.parse(JSON.stringify(msg)) }),
+    publish: (subject, msg) => {
+      f.published.push({ subject, msg: JSON.parse(JSON.stringify(msg)) });
+      bus.publish(subject, msg);
+    },
+    bus,
+    instance: `i-${nodeId}`,
+    claimWaitMs: opts.claimWaitMs ?? 1000,
     history: { last: (id, _rank, done) => void Promise.resolve().then(() => done(null, f.history.get(id) ?? null)) },
     subjects: subjects('lookout'),
     metrics: createMetrics(),
     log: pino({ level: 'silent' }),
-    nodeId: 'n1',
+    nodeId,
     jitterMs: opts.jitterMs ?? 0,
     random: () => 0.5,
     graceMs: opts.graceMs ?? 1000,

@@ -19,28 +19,23 @@ export interface LookoutProcess {
 }
 
 export interface SpawnOptions {
-  /** A command prefix the node runs under, e.g. fakeTime('-30s'): `[...wrap, node, lookout.js, ...args]`. */
-  wrap?: readonly string[];
+  /**
+   * Run under libfaketime with this offset (what `faketime -f <spec>` does, e.g. '-30s'): only the
+   * wall clock (Date.now) is shifted; the monotonic clock is left alone (FAKETIME_DONT_FAKE_MONOTONIC).
+   * The library is preloaded into node itself rather than run through the `faketime` wrapper,
+   * which would take the signals a test sends (SIGTERM) and die without passing them on.
+   */
+  faketime?: string;
 }
 
-/** libfaketime, the library Debian's `faketime` command preloads (package faketime, .ci/run installs it). */
-export const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
-
-/**
- * A wrap that shifts the process's wall clock by `offset` (libfaketime syntax: '-30s', '+2m'),
- * leaving its monotonic clock alone, as a skewed NTP clock would. What `faketime -f OFFSET` does,
- * but through `env`, which execs: the spawned pid is the node itself, so SIGKILL and SIGSTOP reach
- * it (the `faketime` command forks and would be the one signalled).
- */
-export function fakeTime(offset: string): string[] {
-  if (!existsSync(LIBFAKETIME)) throw new Error(`${LIBFAKETIME} is missing: install Debian's "faketime" (.ci/run does)`);
-  return ['/usr/bin/env', `LD_PRELOAD=${LIBFAKETIME}`, `FAKETIME=${offset}`, 'FAKETIME_DONT_FAKE_MONOTONIC=1'];
-}
+/** libfaketime, multi-threaded flavour (Debian's faketime package, installed by .ci/run). */
+export const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1';
 
 export function runLookout(args: string[], env: Record<string, string>, opts: SpawnOptions = {}): LookoutProcess {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
-  const [cmd, ...argv] = [...(opts.wrap ?? []), process.execPath, CLI, ...args];
-  const proc = spawn(cmd!, argv, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (opts.faketime !== undefined && !existsSync(LIBFAKETIME)) throw new Error(`${LIBFAKETIME} is missing: install Debian's faketime (libfaketime)`);
+  const fake = opts.faketime === undefined ? {} : { LD_PRELOAD: LIBFAKETIME, FAKETIME: opts.faketime, FAKETIME_DONT_FAKE_MONOTONIC: '1', FAKETIME_NO_CACHE: '1' };
+  const proc = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...fake, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));

@@ -29,7 +29,7 @@ export interface ScenarioOptions {
   env?: Record<string, string>;
   /** A routed cluster of this many nats-servers (default 1: a single server). */
   natsServers?: number;
-  /** How to spawn particular nodes, by id (e.g. `{ c: { wrap: fakeTime('-30s') } }`). */
+  /** How to spawn particular nodes, by id (e.g. `{ c: { faketime: '-30s' } }`). */
   spawn?: Record<string, SpawnOptions>;
 }
 

@@ -10,7 +10,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { waitFor } from '../helpers/poll';
-import { fakeTime, runLookout } from '../helpers/processes';
+import { runLookout } from '../helpers/processes';
 import { scenarioTest, type Scenario } from '../helpers/scenario';
 
 const INJECTED_MS = -30_000;
@@ -67,7 +67,7 @@ async function awaitHeartbeats(s: Scenario, n: number): Promise<void> {
 
 const skewLines = (s: Scenario, id: string) => s.cluster.logs(id).filter((l) => l.event === 'clock_skew' || l.event === 'clock_skew_cleared');
 
-scenarioTest('a node 30 s behind is measured at about −30 s, logged, on /metrics and in `lookout cluster`', { nodes: NODES, spawn: { c: { wrap: fakeTime('-30s') } } }, async (s) => {
+scenarioTest('a node 30 s behind is measured at about −30 s, logged, on /metrics and in `lookout cluster`', { nodes: NODES, spawn: { c: { faketime: '-30s' } } }, async (s) => {
   const texts = await awaitEstimates(s);
 
   // The others measure c's clock about 30 s behind theirs and each other's in step.
@@ -136,7 +136,7 @@ scenarioTest('a node restarted with its clock 60 s behind is a new life at once,
   await awaitEstimates(s);
   const before = (await s.cluster.status()).members.find((m: any) => m.node === 'c');
   await s.cluster.kill('c');
-  s.cluster.start('c', {}, { wrap: fakeTime('-60s') });
+  s.cluster.start('c', {}, { faketime: '-60s' });
   // Its new life starts "earlier" by the wall clock (startedAt about 60 s before the old one's):
   // peers take it by its instance id, so it is alive again long before the old entry could be
   // forgotten (10 min), and its clock is measured from the new life's heartbeats only.

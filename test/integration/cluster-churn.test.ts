@@ -21,7 +21,9 @@ const I = 1000;
 const N = 120;
 const NODES = ['n1', 'n2', 'n3'];
 const RESTARTS = 6;
-const { churnHoldMs: HOLD, handoverMs: HANDOVER } = TIMING_PROFILES.test;
+const { churnHoldMs: HOLD, deadAfterMs } = TIMING_PROFILES.test;
+/** The longest a handover of the damping map takes: the claim wait (LOOKOUT_CLAIM_WAIT_MS, default deadAfterMs). */
+const HANDOVER = deadAfterMs;
 /** LOOKOUT_CHURN_THRESHOLD's default: the return that damps. */
 const THRESHOLD = 3;
 
@@ -111,7 +113,7 @@ scenarioTest('a node that crash-restarts again and again is held out of the map 
   expect(ofVictim('member_undamped').at(-1).stableMs).toBeGreaterThanOrEqual(HOLD);
 
   // Once damped the node holds nothing: its crashes leave no slot unprobed (from the damping
-  // map's handover instant, a slot later, to the map that has it back).
+  // map's handover — done within one claim wait — a slot later, to the map that has it back).
   expect(hitGaps(s.target, s.ids, I, dampedAt + HANDOVER + I, tEnd)).toEqual([]);
 
   // Back in: it gets shards and publishes results under the new map.

@@ -2,7 +2,7 @@
 // the legal transitions of protocol/check-resume.ts and the named no-ops; and what a check
 // continues from.
 import { normalizeSpec } from '../../checks/spec';
-import { continueFrom, isOverdue, resumeStep, ResumePhase, type ResumeInput } from '../../protocol/check-resume';
+import { continueFrom, resumeStep, ResumePhase, type ResumeInput } from '../../protocol/check-resume';
 
 const due: ResumeInput = { type: 'due' };
 const answer = (recent: boolean, probed: boolean): ResumeInput => ({ type: 'answer', recent, probed });
@@ -50,18 +50,6 @@ describe('resumeStep', () => {
         if (step.action === 'none' || step.action === 'ignore') expect(step.phase).toBe(phase);
       }
     }
-  });
-});
-
-describe('isOverdue', () => {
-  test.each([
-    // last slot, now → overdue (interval 10 s, timeout 1 s: a round is missed after 11 s)
-    [null, 50_000, false],
-    [{ seq: 1, status: 'up', history: '1', slot: 0 }, 11_000, false],
-    [{ seq: 1, status: 'up', history: '1', slot: 0 }, 11_001, true],
-    [{ seq: 1, status: 'up', history: '1', slot: 40_000 }, 41_000, false],
-  ] as const)('%j at %d → %s', (state, now, want) => {
-    expect(isOverdue(state, 10_000, 1000, now)).toBe(want);
   });
 });
 

@@ -1,6 +1,6 @@
 // The node's lifecycle machine under a manual clock: a leave that waits for a map without this
-// node and then for its handover instant; a leave with nobody to hand over to; a leave that times
-// out; a duplicate node id that stops without leaving. The host records what the machine tells
+// node and then until its releases were claimed (HANDED_OVER, never a wall-clock instant); a leave
+// with nobody to hand over to; a leave that times out; a duplicate node id that stops without leaving. The host records what the machine tells
 // the node (LEAVING, and its final output: why the node stops) and when.
 import pino from 'pino';
 import { lifecycleMachine, type LifecycleOutput } from '../../actors/node-lifecycle';
@@ -11,7 +11,6 @@ import { ManualClock } from '../../runtime/clock';
 import { host, type Hosted } from '../helpers/actor-host';
 
 const LEAVE_TIMEOUT_MS = 5000;
-const HANDOVER_MS = 2000;
 
 type Told = { type: 'LEAVING' } | { type: 'xstate.done.actor.child'; output: LifecycleOutput };
 
@@ -24,7 +23,7 @@ function start(initial: ClusterView) {
   const lines: any[] = [];
   const log = pino({ level: 'debug' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
   const t0 = clock.monotonic();
-  const lc: Hosted<Told> = host<Told>(lifecycleMachine, { log, clock, view: initial, leaveTimeoutMs: LEAVE_TIMEOUT_MS, handoverMs: HANDOVER_MS }, clock);
+  const lc: Hosted<Told> = host<Told>(lifecycleMachine, { log, view: initial, leaveTimeoutMs: LEAVE_TIMEOUT_MS }, clock);
   /** What the machine told the node, as "type@ms since start" (the final output as "stop:<reason>"). */
   const told = () => lc.events.map((e) => `${e.type === 'LEAVING' ? 'LEAVING' : `stop:${(e as any).output.reason}`}@${e.at - t0}`);
   const events = () => lines.map((l) => l.event);
@@ -33,7 +32,7 @@ function start(initial: ClusterView) {
 
 const ours: Slot[] = [{ shard: 0, rank: 0 }];
 
-test('leave with a handover map: stops at the map’s handover instant, not when the map arrives', () => {
+test('leave with a handover map: stops once the releases were claimed, whatever the map’s `at` says', () => {
   const { clock, lc, lines, told, events } = start(view(['a', 'b'], record(0)));
   clock.advance(1000);
   expect(told()).toEqual([]); // active: nothing until SHUTDOWN
@@ -47,18 +46,17 @@ test('leave with a handover map: stops at the map’s handover instant, not when
   lc.send({ type: 'SHUTDOWN' });
   expect(told()).toEqual(['LEAVING@1000']);
 
-  // The map without us, issued 300 ms ago: the cluster takes over at its at + HANDOVER_MS.
+  // The map without us, stamped 30 s in the future by a skewed leader: its `at` plays no part.
   clock.advance(500);
-  const at = clock.now() - 300;
-  lc.send(assigned(at, []));
-  expect(lines.at(-1)).toMatchObject({ event: 'leave_handover_map', handoverAt: new Date(at + HANDOVER_MS).toISOString() });
+  lc.send(assigned(clock.now() + 30_000, []));
+  expect(lines.at(-1)).toMatchObject({ event: 'leave_handover_map' });
   // Once handing over, a view that says we are alone does not cut the handover short.
-  lc.send({ type: 'VIEW', view: view(['a'], record(at)) });
-  clock.advance(HANDOVER_MS - 300 - 1);
+  lc.send({ type: 'VIEW', view: view(['a'], record(0)) });
+  clock.advance(LEAVE_TIMEOUT_MS - 1);
   expect(told()).toEqual(['LEAVING@1000']);
-  clock.advance(1);
-  expect(told()).toEqual(['LEAVING@1000', `stop:shutdown@${2000 + HANDOVER_MS - 300}`]);
-  expect(events()).toEqual(['node_leaving', 'leave_handover_map']);
+  lc.send({ type: 'HANDED_OVER' });
+  expect(told()).toEqual(['LEAVING@1000', `stop:shutdown@${2000 + LEAVE_TIMEOUT_MS - 1}`]);
+  expect(events()).toEqual(['node_leaving', 'leave_handover_map', 'leave_handed_over']);
 });
 
 test.each([
@@ -107,12 +105,24 @@ test('a duplicate node id stops at once and skips the leave: no LEAVING, no leav
   expect(told()).toEqual(['stop:duplicate_node_id@250']);
 });
 
-test('a duplicate node id found while leaving stops at once, without waiting for the handover instant', () => {
+test('a duplicate node id found while leaving stops at once, without waiting for the releases', () => {
   const { clock, lc, told } = start(view(['a', 'b'], record(0)));
   lc.send({ type: 'SHUTDOWN' });
   lc.send(assigned(clock.now(), []));
-  clock.advance(HANDOVER_MS / 2);
+  clock.advance(1000);
   lc.send({ type: 'DUPLICATE' });
-  expect(told()).toEqual(['LEAVING@0', `stop:duplicate_node_id@${HANDOVER_MS / 2}`]);
+  expect(told()).toEqual(['LEAVING@0', 'stop:duplicate_node_id@1000']);
   expect(clock.pending).toBe(0);
+});
+
+test('releases never claimed: the leave stops after leaveTimeoutMs of handing over (warned)', () => {
+  const { clock, lc, lines, told } = start(view(['a', 'b'], record(0)));
+  lc.send({ type: 'SHUTDOWN' });
+  clock.advance(400);
+  lc.send(assigned(clock.now(), []));
+  clock.advance(LEAVE_TIMEOUT_MS - 1);
+  expect(told()).toEqual(['LEAVING@0']);
+  clock.advance(1);
+  expect(told()).toEqual(['LEAVING@0', `stop:shutdown@${400 + LEAVE_TIMEOUT_MS}`]);
+  expect(lines.at(-1)).toMatchObject({ level: 40, event: 'leave_handover_timeout' });
 });

@@ -28,16 +28,20 @@ test('runs exactly the checks of the assigned shards, follows changes, stops on 
   expect(owner.getSnapshot().value).toBe('waiting'); // until the catalog has loaded
   owner.send({ type: 'SPECS_LOADED' });
   expect(owner.getSnapshot().context.runners.size).toBe(2);
+  await f.settle(); // no map followed before: each runner claims, nobody answers (no responders), it starts
   f.clock.advance(1000);
   await f.settle();
   const mine = ids.filter((id) => catalog.shardOf(id) <= 1);
   expect(probedIds(f)).toEqual(new Set(mine));
   expect(f.published.find((p) => p.subject.startsWith('lookout.result.'))!.msg.epoch).toBe(3);
 
-  // Lose shard 0, gain shard 2.
-  f.published.length = 0;
+  // Lose shard 0, gain shard 2. Shard 0's runner probes on until its new owner claims it, or
+  // LOOKOUT_CLAIM_WAIT_MS (1 s here) passes: then it releases.
   owner.send({ type: 'ASSIGN', slots: [1, 2].map((shard) => ({ shard, rank: 0 })), epoch: 4 });
   await f.settle();
+  f.clock.advance(f.ports.claimWaitMs);
+  await f.settle();
+  f.published.length = 0;
   f.clock.advance(1000);
   await f.settle();
   expect(probedIds(f)).toEqual(new Set(ids.filter((id) => [1, 2].includes(catalog.shardOf(id)))));
@@ -60,4 +64,33 @@ test('runs exactly the checks of the assigned shards, follows changes, stops on 
   await f.settle();
   expect(owner.getSnapshot().status).toBe('done');
   expect(f.clock.pending).toBe(0);
+});
+
+test('a map that takes every slot: the owner says handed over once each release was claimed; slots without checks at once', async () => {
+  const f = fakePorts();
+  f.auto = () => pass();
+  const catalog = new SpecCatalog(4);
+  const id = Array.from({ length: 100 }, (_, i) => `h${i}`).find((x) => catalog.shardOf(x) === 1)!;
+  catalog.set(spec(id), 1);
+  let told = 0;
+  const owner = createActor(shardOwnerMachine, { input: { catalog, ports: f.ports, onHandedOver: () => told++ }, clock: f.clock });
+  owner.start();
+  owner.send({ type: 'SPECS_LOADED' });
+  owner.send({ type: 'ASSIGN', slots: [0, 1].map((shard) => ({ shard, rank: 0 })), epoch: 1, shards: [['n1'], ['n1'], ['x'], ['x']], live: ['n1', 'x'] });
+  await f.settle();
+  f.clock.advance(1000);
+  await f.settle();
+  // Both slots go to n2: shard 0 (no checks) is handed over at once, shard 1 once n2 claims it.
+  owner.send({ type: 'ASSIGN', slots: [], epoch: 2, shards: [['n2'], ['n2'], ['x'], ['x']], live: ['n1', 'n2', 'x'] });
+  await f.settle();
+  expect(told).toBe(0);
+  const n2 = f.hub.connect('n2');
+  const answer = await n2.request('lookout._node.shard.1.0.claim', { shard: 1, rank: 0, epoch: 2, node: 'n2', instance: 'i-n2', gen: 1, holder: 'n1' }, 500);
+  expect(answer.json()).toEqual({ answer: 'releasing' });
+  await f.settle();
+  expect(f.hub.published('lookout._node.shard.1.0.release').map((p) => p.msg.checks.map((c: any) => c.id))).toEqual([[id]]);
+  expect(told).toBe(1);
+  owner.send({ type: 'STOP' });
+  await f.settle();
+  expect(owner.getSnapshot().status).toBe('done');
 });

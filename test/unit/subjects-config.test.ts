@@ -17,6 +17,8 @@ describe('subjects', () => {
     [s.cluster('leader'), 'lookout.cluster.leader'],
     [s.clusterStatus(), 'lookout.cluster.status'],
     [s.internal('heartbeat', 'n1'), 'lookout._node.heartbeat.n1'],
+    [s.shardClaim(12, 1), 'lookout._node.shard.12.1.claim'],
+    [s.shardRelease(12, 1), 'lookout._node.shard.12.1.release'],
     [s.bucket('specs'), 'lookout_specs'],
     [s.bucket('leader'), 'lookout_leader'],
     [s.resultStream(), 'lookout_results'],
@@ -55,6 +57,15 @@ describe('config', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({ natsUrl: 'nats://127.0.0.1:4222', prefix: 'lookout', shards: 256, kvReplicas: 1, jitterMs: 100, shutdownGraceMs: 5000, logLevel: 'info' });
     expect(c.nodeId).toMatch(/^[A-Za-z0-9_-]+-\d+$/);
+  });
+
+  test('LOOKOUT_CLAIM_WAIT_MS defaults to the profile’s dead-after; LOOKOUT_HANDOVER_MS is accepted (deprecated) and plays no part', () => {
+    expect(loadConfig({}).claimWaitMs).toBe(3500);
+    expect(loadConfig({ LOOKOUT_TIMING: 'test' }).claimWaitMs).toBe(1000);
+    expect(loadConfig({ LOOKOUT_DEAD_AFTER_MS: '8000' }).claimWaitMs).toBe(8000);
+    expect(loadConfig({ LOOKOUT_CLAIM_WAIT_MS: '250' }, ['--claim-wait-ms', '300']).claimWaitMs).toBe(300);
+    expect(loadConfig({ LOOKOUT_HANDOVER_MS: '500' }).handoverMs).toBe(500);
+    expect(loadConfig({}).handoverMs).toBeUndefined();
   });
 
   test('flags win over the environment, which wins over defaults', () => {

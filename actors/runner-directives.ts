@@ -1,0 +1,107 @@
+// Carrying out what a check runner's table decides (protocol/check-table.ts directives): arm and
+// disarm the node's shared timer queue (keyed by this runner's generation, so another runner of
+// the same check on this node never moves our entries), run probes, look up the last published
+// state, publish results and transitions. One exhaustive switch; no decision is made here. And
+// the way in: a probing runner's events handed to its table (applyEvent).
+
+import type { ProbeOutcome } from '../checks/outcome';
+import type { Directive } from '../protocol/check-table';
+import { runnerKey } from '../runtime/timer-queue';
+import type { RunnerContext, RunnerEvent } from './runner-ports';
+
+export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
+  const { ports } = ctx;
+  for (const d of directives) {
+    switch (d.type) {
+      case 'schedule':
+        ports.queue.set(runnerKey(ctx.gen, d.id), d.at, ctx.due);
+        break;
+      case 'unschedule':
+        ports.queue.delete(runnerKey(ctx.gen, d.id));
+        break;
+      case 'resume':
+        ports.history.last(d.id, d.rank, (err, state) => {
+          if (err) ctx.log.warn({ event: 'check_resume_failed', check: d.id, err }, 'could not read last result; starting the check fresh');
+          ctx.send({ type: 'RESUMED', id: d.id, state });
+        });
+        break;
+      case 'probe': {
+        const ac = new AbortController();
+        ctx.aborts.set(d.token, ac);
+        ports.metrics.inFlight.inc();
+        const started = ports.clock.monotonic();
+        ports
+          .probe(d.spec, ac.signal)
+          .catch((err: unknown): ProbeOutcome => {
+            const ms = ports.clock.monotonic() - started;
+            return { ok: false, reason: 'error', message: String((err as Error)?.message ?? err), latencyMs: ms, timings: { total: ms } };
+          })
+          .then((outcome) => {
+            ctx.aborts.delete(d.token);
+            ports.metrics.inFlight.dec();
+            ports.metrics.probes.inc({ result: outcome.ok ? 'ok' : 'fail', reason: outcome.reason ?? 'none', kind: d.spec.kind });
+            ports.metrics.probeDuration.observe({ kind: d.spec.kind }, outcome.latencyMs / 1000);
+            ctx.send({ type: 'PROBE_DONE', id: d.id, token: d.token, outcome });
+          });
+        break;
+      }
+      case 'abort':
+        ctx.aborts.get(d.token)?.abort();
+        ports.release(d.id);
+        break;
+      case 'result':
+        ports.publish(ports.subjects.result(d.msg.checkId), d.msg);
+        ports.metrics.published.inc({ type: 'result' });
+        break;
+      case 'status':
+        ports.publish(ports.subjects.status(d.msg.checkId), d.msg);
+        ports.metrics.published.inc({ type: 'status' });
+        ports.metrics.transitions.inc({ to: d.msg.to });
+        ctx.log.info({ event: 'verdict_changed', check: d.msg.checkId, from: d.msg.from, to: d.msg.to, reason: d.msg.reason, seq: d.msg.seq, epoch: d.msg.epoch }, 'verdict changed');
+        break;
+      case 'skipped':
+        ports.metrics.skippedRounds.inc(d.count);
+        ctx.log.debug({ event: 'rounds_skipped', check: d.id, slot: d.slot, count: d.count }, 'rounds skipped (previous probe still running, or the process fell behind)');
+        break;
+      default: {
+        const never: never = d;
+        throw new Error(`unknown directive ${JSON.stringify(never)}`);
+      }
+    }
+  }
+}
+
+/** Hand one event of a probing runner to its table and carry out what it decides. */
+export function applyEvent(context: RunnerContext, event: RunnerEvent): void {
+  const { table, ports } = context;
+  const now = ports.clock.now();
+  switch (event.type) {
+    case 'CHECK_SET': {
+      const isNew = !table.has(event.spec.id);
+      carryOut(context, table.set(event.spec, now));
+      if (isNew) ports.metrics.addChecks(1);
+      break;
+    }
+    case 'CHECK_REMOVE':
+      if (table.has(event.id)) ports.metrics.addChecks(-1);
+      carryOut(context, table.remove(event.id));
+      ports.release(event.id);
+      break;
+    case 'DUE':
+      ports.metrics.lateness.observe(Math.max(0, event.now - event.at) / 1000);
+      carryOut(context, table.due(event.id, event.now));
+      break;
+    case 'PROBE_DONE':
+      carryOut(context, table.probeDone(event.id, event.token, event.outcome));
+      break;
+    case 'RESUMED':
+      if (table.has(event.id)) context.resumedSeq.set(event.id, event.state?.seq ?? 0);
+      carryOut(context, table.resumed(event.id, event.state));
+      break;
+    case 'EPOCH':
+      table.epoch = event.epoch;
+      break;
+    default:
+      break;
+  }
+}

@@ -1,0 +1,135 @@
+// A check runner's side of the handover by message (protocol/handover.ts has the protocol and its
+// decisions): as a new owner it listens for the release and claims (shard, rank) from its
+// previous holder, then loads its checks from the release or from the result stream; as a holder
+// it answers claims, builds and publishes its release, and keeps it to answer a late claim.
+// I/O only through the runner's ports (bus, clock, log, metrics).
+
+import { ClaimDecision, claimNext, decideClaim, lateReleaseDuplicates, parseClaim, parseClaimAnswer, parseRelease, type ClaimAnswer, type ClaimEvent, type ClaimRequest, type HolderPhase } from '../protocol/handover';
+import { hasCode } from '../protocol/errors';
+import type { StartMode } from '../protocol/check-table';
+import type { ReleaseRecord } from '../protocol/records';
+import type { BusMsg } from '../runtime/bus';
+import { carryOut } from './runner-directives';
+import type { RunnerContext, RunnerEvent } from './runner-ports';
+
+const slotOf = (ctx: RunnerContext) => ({ shard: ctx.shard, rank: ctx.rank });
+
+/** The node the claim expects to answer (null: unknown). */
+export const expectedHolder = (ctx: RunnerContext): string | null => (ctx.start.type === 'claim' ? ctx.start.holder : null);
+
+/** Subscribe for this runner's life; what does not parse is refused with one warning line (`event`). */
+function listen<T>(ctx: RunnerContext, subject: string, parse: (raw: unknown, slot: { shard: number; rank: number }) => T | string, event: string, onMsg: (v: T, m: BusMsg) => void): void {
+  ctx.unsubs.push(
+    ctx.ports.bus.subscribe(subject, (m) => {
+      const v = parse(m.json(), slotOf(ctx));
+      if (typeof v === 'string') ctx.log.warn({ event, why: v }, `refused: ${v}`);
+      else onMsg(v, m);
+    }),
+  );
+}
+
+/** Listen on `<…>.release` (before the first claim, so a release published meanwhile is not missed). */
+export function listenForReleases(ctx: RunnerContext): void {
+  listen(ctx, ctx.ports.subjects.shardRelease(ctx.shard, ctx.rank), parseRelease, 'release_refused', (release) => {
+    if (release.instance === ctx.ports.instance && release.gen === ctx.gen) return; // our own
+    ctx.send({ type: 'RELEASE', release });
+  });
+}
+
+/** Send one claim; its outcome comes back as CLAIM_RESULT (no responders and silence told apart by error code). */
+export function sendClaim(ctx: RunnerContext): void {
+  const { ports } = ctx;
+  const attempt = ++ctx.attempt;
+  const claim: ClaimRequest = { shard: ctx.shard, rank: ctx.rank, epoch: ctx.table.epoch, node: ports.nodeId, instance: ports.instance, gen: ctx.gen, holder: expectedHolder(ctx) };
+  const result = (event: ClaimEvent, answer?: ClaimAnswer) => ctx.send({ type: 'CLAIM_RESULT', attempt, event, ...(answer ? { answer } : {}) });
+  // Attempts overlap: each waits for the whole claim wait, a new one goes out every attempt's time.
+  ports.bus.request(ports.subjects.shardClaim(ctx.shard, ctx.rank), claim, ports.claimWaitMs).then(
+    (m) => {
+      const answer = parseClaimAnswer(m.json(), slotOf(ctx));
+      if (typeof answer === 'string') {
+        ctx.log.warn({ event: 'claim_answer_refused', why: answer }, 'a claim answer that does not parse was refused');
+        return result('silence');
+      }
+      result(answer.answer, answer);
+    },
+    (err: unknown) => result(hasCode(err, 'no_responders') ? 'noResponders' : 'silence'),
+  );
+}
+
+/** Load the checks waiting to start: from `release` where it has them, else from the result stream. */
+export function loadChecks(ctx: RunnerContext, mode: StartMode, release: ReleaseRecord | null): void {
+  const now = ctx.ports.clock.now();
+  const released = new Map((release?.checks ?? []).map((c) => [c.id, c]));
+  let fromRelease = 0;
+  for (const spec of ctx.pending.values()) {
+    const rc = released.get(spec.id);
+    if (rc) fromRelease++;
+    carryOut(ctx, rc ? ctx.table.setReleased(spec, rc, now) : ctx.table.set(spec, now, mode));
+  }
+  ctx.ports.metrics.addChecks(ctx.pending.size);
+  if (release) ctx.log.info({ event: 'handover_received', from: release.node, epoch: release.epoch, checks: fromRelease, fromStream: ctx.pending.size - fromRelease }, 'continuing from the previous holder\'s release');
+  ctx.pending.clear();
+}
+
+/** Answer claims on `<…>.claim` while this runner holds (shard, rank). */
+export function answerClaims(ctx: RunnerContext): void {
+  listen(ctx, ctx.ports.subjects.shardClaim(ctx.shard, ctx.rank), parseClaim, 'claim_refused', (claim, m) => ctx.send({ type: 'CLAIM', claim, answer: (a) => m.respond(a) }));
+}
+
+/** What to do with a claim in `phase` (protocol/handover.ts decideClaim). */
+export function claimDecision(ctx: RunnerContext, phase: HolderPhase, claim: ClaimRequest): ClaimDecision {
+  return decideClaim(phase, claim, { node: ctx.ports.nodeId, instance: ctx.ports.instance, gen: ctx.gen });
+}
+
+/** Note that a claimant asked: it gets the release. Tell the owner once the release is out too. */
+export function noteClaimed(ctx: RunnerContext, claim: ClaimRequest): void {
+  if (!ctx.claimed) ctx.log.info({ event: 'handover_claimed', by: claim.node, epoch: claim.epoch }, 'claimed by the new owner');
+  ctx.claimed = true;
+  if (ctx.kept) ctx.onHandedOver();
+}
+
+/** Build the release from the table (nothing in flight any more), publish it, keep it. */
+export function publishRelease(ctx: RunnerContext): void {
+  const { ports } = ctx;
+  const release: ReleaseRecord = { shard: ctx.shard, rank: ctx.rank, node: ports.nodeId, instance: ports.instance, gen: ctx.gen, epoch: ctx.table.epoch, checks: ctx.table.release(ports.clock.now()) };
+  ports.publish(ports.subjects.shardRelease(ctx.shard, ctx.rank), release);
+  ctx.kept = { release, at: ports.clock.monotonic() };
+  ctx.log.info({ event: 'handover_released', checks: release.checks.length, claimed: ctx.claimed }, 'released to the next owner');
+  // Nothing to hand over (no checks: the next owner does not claim): handed over as it is.
+  if (ctx.claimed || ctx.table.size === 0) ctx.onHandedOver();
+}
+
+/** The kept release for a late claim, each dueInMs counted down by the time since it was made. */
+export function keptAnswer(ctx: RunnerContext): ClaimAnswer | null {
+  if (!ctx.kept) return null;
+  const elapsed = ctx.ports.clock.monotonic() - ctx.kept.at;
+  const { release } = ctx.kept;
+  return { answer: 'released', release: { ...release, checks: release.checks.map((c) => ({ ...c, dueInMs: c.dueInMs - elapsed })) } };
+}
+
+/**
+ * A release that came after this runner had started (from the result stream: its holder was
+ * silent, gone or thought dead): the results it published past the seq we resumed from ran twice.
+ */
+export function countLateRelease(ctx: RunnerContext, release: ReleaseRecord): void {
+  const n = lateReleaseDuplicates(release, ctx.resumedSeq);
+  if (n === 0) return;
+  ctx.ports.metrics.duplicateRuns.inc(n);
+  ctx.log.warn({ event: 'handover_late_release', from: release.node, epoch: release.epoch, duplicates: n }, 'the previous holder kept probing after this node started: probes ran twice');
+}
+
+/** Unsubscribe everything this runner listens on. */
+export function stopListening(ctx: RunnerContext): void {
+  for (const unsub of ctx.unsubs.splice(0)) unsub();
+}
+
+/**
+ * The claimant's next step (protocol/handover.ts claimNext) for a CLAIM_RESULT — an answer to any
+ * attempt counts (attempts overlap; a loaded holder may answer an earlier one) — or for the retry
+ * tick, which judges the silence.
+ */
+export const nextOf = (ctx: RunnerContext, e: RunnerEvent) => {
+  const silentMs = ctx.ports.clock.monotonic() - ctx.silentSince;
+  if (e.type === 'CLAIM_RETRY') return claimNext('silence', silentMs, ctx.ports.claimWaitMs);
+  return e.type === 'CLAIM_RESULT' && e.event !== 'silence' ? claimNext(e.event, silentMs, ctx.ports.claimWaitMs) : null;
+};

@@ -1,0 +1,120 @@
+// The check runner's boundary: the ports it touches outside itself, what it is started with, the
+// events it takes and its context. Unit tests pass fakes (test/helpers/fake-ports.ts); the node
+// passes NATS (app/start-node.ts). check-runner.ts is the machine, runner-directives.ts carries
+// out the table's directives, runner-handover.ts the claim and the release.
+
+import type { ProbeOutcome } from '../checks/outcome';
+import type { NormalizedSpec } from '../checks/spec';
+import type { CatchUpPacer } from '../protocol/catch-up-pacer';
+import type { CheckTable } from '../protocol/check-table';
+import type { ClaimAnswer, ClaimEvent, ClaimRequest } from '../protocol/handover';
+import type { ReleaseRecord, ResumeState } from '../protocol/records';
+import type { Bus } from '../runtime/bus';
+import type { Clock } from '../runtime/clock';
+import type { Logger } from '../runtime/logger';
+import type { Metrics } from '../runtime/metrics';
+import type { ResultHistory } from '../runtime/store';
+import type { Subjects } from '../runtime/subjects';
+import type { DueHandler, TimerQueue } from '../runtime/timer-queue';
+
+/** Everything a runner touches outside itself. */
+export interface RunnerPorts {
+  clock: Clock;
+  queue: TimerQueue;
+  probe(spec: NormalizedSpec, signal: AbortSignal): Promise<ProbeOutcome>;
+  publish(subject: string, msg: unknown): void;
+  /** Claims and releases between nodes (request/reply, subscribe). */
+  bus: Bus;
+  history: ResultHistory;
+  subjects: Subjects;
+  metrics: Metrics;
+  log: Logger;
+  nodeId: string;
+  /** This process's instance id (a claim from ourselves is told apart by it). */
+  instance: string;
+  jitterMs: number;
+  random(): number;
+  /** How long a draining or releasing runner waits for in-flight probes. */
+  graceMs: number;
+  /** LOOKOUT_CLAIM_WAIT_MS: how long a claim may go unanswered before starting from the result stream. */
+  claimWaitMs: number;
+  /** A check left this runner for good (deleted): drop per-check resources such as pooled sockets. */
+  release(id: string): void;
+  /** Node-wide pacing of catch-up probes after a failover. */
+  catchUps: CatchUpPacer;
+}
+
+/**
+ * How a runner's checks start. `fresh`: from the result stream, on the next slot (a shard nobody
+ * held, or a start with no previous map). `claim`: from the previous holder's release (`holder`:
+ * the node the previous map named, null when unknown). `takeover`: the previous holder is dead or
+ * gone — from the result stream with one paced catch-up probe per check.
+ */
+export type RunnerStart = { type: 'fresh' } | { type: 'claim'; holder: string | null } | { type: 'takeover' };
+
+export interface RunnerInput {
+  shard: number;
+  /** This node's rank among the shard's owners (0: the primary). */
+  rank: number;
+  gen: number;
+  epoch: number;
+  specs: NormalizedSpec[];
+  /** Default `fresh`. */
+  start?: RunnerStart;
+  ports: RunnerPorts;
+  /** Told once, when this runner's release has been published and a claimant asked for it (a graceful leave waits for it). */
+  onHandedOver?: () => void;
+}
+
+export type RunnerEvent =
+  | { type: 'CHECK_SET'; spec: NormalizedSpec }
+  | { type: 'CHECK_REMOVE'; id: string }
+  | { type: 'EPOCH'; epoch: number }
+  | { type: 'DUE'; id: string; at: number; now: number }
+  | { type: 'PROBE_DONE'; id: string; token: number; outcome: ProbeOutcome }
+  | { type: 'RESUMED'; id: string; state: ResumeState | null }
+  /** `handover`: the map moved this (shard, rank) to another node: release it. Absent: stop (node stopping, or drop). */
+  | { type: 'STOP'; handover?: boolean }
+  /** Another node claims this (shard, rank) (`answer` replies to it). */
+  | { type: 'CLAIM'; claim: ClaimRequest; answer(a: ClaimAnswer): void }
+  /** What our own claim attempt `attempt` got. */
+  | { type: 'CLAIM_RESULT'; attempt: number; event: ClaimEvent; answer?: ClaimAnswer }
+  /** Claim again (the holder is releasing, or the last attempt went unanswered). */
+  | { type: 'CLAIM_RETRY' }
+  /** A holder's release arrived on `<…>.release`. */
+  | { type: 'RELEASE'; release: ReleaseRecord };
+
+/** The release a runner gave, kept to answer late claims; `at` is when it was made (monotonic: dueInMs is recomputed from it). */
+export interface KeptRelease {
+  release: ReleaseRecord;
+  at: number;
+}
+
+export interface RunnerContext {
+  shard: number;
+  rank: number;
+  gen: number;
+  ports: RunnerPorts;
+  log: Logger;
+  table: CheckTable;
+  due: DueHandler;
+  aborts: Map<number, AbortController>;
+  /** Specs not loaded into the table yet (while claiming; a shard may hold thousands). */
+  pending: Map<string, NormalizedSpec>;
+  start: RunnerStart;
+  /** Claiming: attempts sent, monotonic start of the wait (or the holder's last answer). */
+  attempt: number;
+  silentSince: number;
+  /** Unsubscribe functions of this runner's subscriptions (release while claiming, claims while holding). */
+  unsubs: (() => void)[];
+  /** The seq each check resumed from when it started from the result stream (a late release counts duplicates from it). */
+  resumedSeq: Map<string, number>;
+  kept: KeptRelease | null;
+  /** A claimant has asked for our release (it will get it): a graceful leave may go on. */
+  claimed: boolean;
+  /** The node stopped while this runner was releasing: stop once released instead of keeping the release. */
+  stopWhenReleased: boolean;
+  onHandedOver: () => void;
+  /** Actor events that arrive after the actor stopped are dropped, not warned about. */
+  send: (e: RunnerEvent) => void;
+}

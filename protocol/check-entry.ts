@@ -1,0 +1,65 @@
+// The check table's vocabulary (check-table.ts): the directives it returns for the runner to
+// carry out, one check's entry, how a check starts, and the table's options. Types only.
+
+import type { ProbeOutcome } from '../checks/outcome';
+import type { NormalizedSpec } from '../checks/spec';
+import type { CatchUpPacer } from './catch-up-pacer';
+import type { ProbeRun } from './check-messages';
+import type { ResumePhase } from './check-resume';
+import type { ResultMessage, StatusMessage } from './records';
+import type { Verdict, VerdictState } from './verdict';
+
+/** What the table asks the runner to do (`schedule` and `unschedule` name a check; the runner keys its timers). */
+export type Directive =
+  | { type: 'schedule'; id: string; at: number }
+  | { type: 'unschedule'; id: string }
+  | { type: 'resume'; id: string; rank: number }
+  | { type: 'probe'; id: string; token: number; spec: NormalizedSpec }
+  | { type: 'abort'; id: string; token: number }
+  | { type: 'result'; msg: ResultMessage }
+  | { type: 'status'; msg: StatusMessage }
+  | { type: 'skipped'; id: string; slot: number; count: number };
+
+/** A probe running: its slot, start and token (an outcome with another token is stale). */
+export type InFlight = ProbeRun & { token: number };
+
+/** An outcome that finished before the resume lookup answered. */
+export type Parked = { inFlight: InFlight; spec: NormalizedSpec; outcome: ProbeOutcome };
+
+export interface CheckEntry {
+  spec: NormalizedSpec;
+  /** Slot of the next scheduled probe (its label), and the interval it was computed with. */
+  slot: number;
+  /** This node's clock − the slot labels' clock (0 unless continued from a skewed holder's release). */
+  shift: number;
+  slotInterval: number;
+  /** The next probe is a catch-up probe off the slot grid. */
+  catchUp: boolean;
+  inFlight: (InFlight & { spec: NormalizedSpec }) | null;
+  /** null until the resume phase is `resumed` (the last published state is being looked up). */
+  verdict: VerdictState | null;
+  /** Where the check is in continuing from its last published state (check-resume.ts). */
+  resume: ResumePhase;
+  /** Outcomes that finished before the lookup did; applied in order once it returns (rare: allocated on demand). */
+  parked: Parked[] | null;
+  seq: number;
+  published: Verdict | 'unknown';
+  skipped: number;
+  /** Start of the last probe (null: none yet here). */
+  lastStartedAt: number | null;
+}
+
+/** How a check new to the table starts: `fresh` on its next slot; `takeover` (its owner died) with one paced catch-up probe. */
+export type StartMode = 'fresh' | 'takeover';
+
+export interface TableOptions {
+  nodeId: string;
+  /** This node's rank in the shard's owner list (0: the primary). */
+  rank: number;
+  jitterMs: number;
+  /** A number in [0, 1): injected so tests are deterministic. */
+  random: () => number;
+  /** Node-wide pacing of catch-up probes (shared by every table of the node). */
+  catchUps: CatchUpPacer;
+}
+

@@ -1,0 +1,229 @@
+// Handover by message: how a (shard, rank) changes hands without two nodes' wall clocks having to
+// agree (issue 11 §1). Pure decisions and the wire shapes; the runner (actors/runner-handover.ts)
+// does the I/O.
+//
+//   new owner (claimant)                          holder (the runner that had the slot)
+//   subscribe <…>.release, request <…>.claim ───▶ answer `releasing`; start nothing new; let
+//                                                 in-flight probes publish; publish the release
+//        ◀──────────────────────────────────────── on <…>.release (or answer a late claim with it)
+//   per check: seq and verdict from the release, the released slot at own now + dueInMs, then
+//   every interval. dueInMs is a duration on the holder's clock, never a wall time.
+//
+// A holder whose map moved the slot before any claim came keeps probing until the claim (the new
+// owner claims as soon as it has the map), or releases on its own after LOOKOUT_CLAIM_WAIT_MS; it
+// keeps its last release for a while to answer a late claim. How a gained slot starts (gainedStart, claimNext):
+//   previous holder known and not a live member → take over from the result stream at once
+//   no responders                               → start from the result stream at once
+//   `releasing`                                 → wait for the release (claims repeat meanwhile)
+//   the release                                 → continue from it
+//   silence for claimWaitMs since the last answer → from the stream (`claim_unanswered`)
+// A received claim or release is hostile input: parsed here, bounded, or refused with a reason.
+
+import { CHECK_ID_PATTERN } from '../checks/spec';
+import { SPEC_LIMITS } from '../checks/spec-limits';
+import type { ReleasedCheck, ReleaseRecord } from './records';
+import { nextSlot } from './slots';
+
+/** `<prefix>._node.shard.<s>.<r>.claim` (request). `holder`: who the claimant expects to answer (null: unknown, any holder). */
+export interface ClaimRequest {
+  shard: number;
+  rank: number;
+  epoch: number;
+  node: string;
+  instance: string;
+  gen: number;
+  holder: string | null;
+}
+
+/** A holder's reply to a claim: it is releasing (the release follows on `.release`), or here is the release it kept. */
+export type ClaimAnswer = { answer: 'releasing' } | { answer: 'released'; release: ReleaseRecord };
+
+/** Most checks a release may carry (one shard's; a NATS message holds ~10k at most anyway). */
+export const MAX_RELEASE_CHECKS = 20_000;
+/** Largest |dueInMs| accepted: two of the longest intervals. */
+export const MAX_DUE_MS = 2 * SPEC_LIMITS.intervalMs.max;
+/** Longest verdict history (the largest window). */
+export const MAX_HISTORY = SPEC_LIMITS.window.max;
+const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const MAX_TOKEN = 128;
+
+/** Where a holder is, as a claim sees it. */
+export type HolderPhase = 'claiming' | 'running' | 'releasing' | 'released' | 'draining';
+
+export const ClaimDecision = {
+  /** A running holder: answer `releasing` and release. */
+  release: 'release',
+  /** Already releasing: answer `releasing` again (the release follows). */
+  answerReleasing: 'answerReleasing',
+  /** Released: answer with the kept release. */
+  answerRelease: 'answerRelease',
+  /** Our own claim (same node, instance and runner generation: another runner of ours may claim from us). */
+  ignoreOwn: 'ignoreOwn',
+  /** Addressed to another holder. */
+  ignoreNotAddressed: 'ignoreNotAddressed',
+  /** We hold nothing to give (claiming ourselves, or draining without a handover). */
+  ignoreNotHolding: 'ignoreNotHolding',
+} as const;
+export type ClaimDecision = (typeof ClaimDecision)[keyof typeof ClaimDecision];
+
+/**
+ * What a runner does with a claim. A kept release answers only a claim addressed to this node by
+ * name: a claimant that does not know the holder is answered by whoever runs the slot now.
+ */
+export function decideClaim(phase: HolderPhase, claim: ClaimRequest, me: { node: string; instance: string; gen: number }): ClaimDecision {
+  if (claim.node === me.node && claim.instance === me.instance && claim.gen === me.gen) return 'ignoreOwn';
+  if (claim.holder !== null && claim.holder !== me.node) return 'ignoreNotAddressed';
+  switch (phase) {
+    case 'running':
+      return 'release';
+    case 'releasing':
+      return 'answerReleasing';
+    case 'released':
+      return claim.holder === me.node ? 'answerRelease' : 'ignoreNotAddressed';
+    case 'claiming':
+    case 'draining':
+      return 'ignoreNotHolding';
+    default: {
+      const never: never = phase;
+      throw new Error(`unknown holder phase ${String(never)}`);
+    }
+  }
+}
+
+/** How a gained slot starts: claim it from its previous holder, or take it over (the holder is dead or gone). */
+export function gainedStart(previousHolder: string | null, live: readonly string[]): 'claim' | 'takeover' {
+  return previousHolder === null || live.includes(previousHolder) ? 'claim' : 'takeover';
+}
+
+/** What happened to one claim attempt. */
+export type ClaimEvent = 'releasing' | 'released' | 'noResponders' | 'silence';
+
+export const ClaimNext = {
+  /** The holder is releasing: wait for its release, claim again after an attempt's time. */
+  waitRelease: 'waitRelease',
+  /** Continue from the release. */
+  takeRelease: 'takeRelease',
+  /** Nobody holds the slot: start from the result stream now. */
+  fromStream: 'fromStream',
+  /** No answer yet: claim again. */
+  retry: 'retry',
+  /** Silent for the whole wait: start from the result stream (`claim_unanswered`). */
+  unanswered: 'unanswered',
+} as const;
+export type ClaimNext = (typeof ClaimNext)[keyof typeof ClaimNext];
+
+/** The claimant's next step. `silentMs`: time since the claim started or the holder last answered. */
+export function claimNext(event: ClaimEvent, silentMs: number, claimWaitMs: number): ClaimNext {
+  switch (event) {
+    case 'releasing':
+      return 'waitRelease';
+    case 'released':
+      return 'takeRelease';
+    case 'noResponders':
+      return 'fromStream';
+    case 'silence':
+      return silentMs >= claimWaitMs ? 'unanswered' : 'retry';
+    default: {
+      const never: never = event;
+      throw new Error(`unknown claim event ${String(never)}`);
+    }
+  }
+}
+
+/** How long one claim request waits for its answer: a quarter of the whole wait, 50 ms … 1 s. */
+export function claimAttemptMs(claimWaitMs: number): number {
+  return Math.min(1000, Math.max(50, Math.floor(claimWaitMs / 4)));
+}
+
+/** How long a holder keeps its release for late claims after publishing it. */
+export function releaseKeepMs(claimWaitMs: number): number {
+  return Math.max(5_000, 4 * claimWaitMs);
+}
+
+/** A released next slot landing this close to the new owner's own grid joins that grid. */
+export function snapMs(intervalMs: number): number {
+  return Math.min(250, Math.floor(intervalMs / 10));
+}
+
+/**
+ * Where the new owner runs a released check: at its own now + dueInMs (`ownAt`), labelled with the
+ * released slot. `shift` is own time − label for this check from then on (every interval after).
+ * When that instant is within snapMs of the check's slot on the new owner's own grid (the clocks
+ * agree), it joins its own grid (shift 0). A slot already passed on arrival runs at once; the
+ * intervals passed since are skipped (counted).
+ */
+export function continueReleased(id: string, rc: Pick<ReleasedCheck, 'slot' | 'dueInMs'>, intervalMs: number, now: number): { slot: number; shift: number; skipped: number } {
+  const ownDue = now + rc.dueInMs;
+  const after = nextSlot(id, intervalMs, ownDue - 1);
+  const grid = after - ownDue <= ownDue - (after - intervalMs) ? after : after - intervalMs;
+  const [label, shift] = Math.abs(grid - ownDue) <= snapMs(intervalMs) ? [grid, 0] : [rc.slot, ownDue - rc.slot];
+  const skipped = label + shift < now ? Math.floor((now - (label + shift)) / intervalMs) : 0;
+  return { slot: label + skipped * intervalMs, shift, skipped };
+}
+
+/** Probes the holder published after the seq this runner resumed from (a release that came after we started from the stream). */
+export function lateReleaseDuplicates(release: ReleaseRecord, resumedSeq: ReadonlyMap<string, number>): number {
+  let n = 0;
+  for (const c of release.checks) {
+    const from = resumedSeq.get(c.id);
+    if (from !== undefined && c.seq > from) n += c.seq - from;
+  }
+  return n;
+}
+
+// --- parsing hostile input ----------------------------------------------------------------------
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isToken = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_TOKEN;
+
+/** A claim as received, or why it is refused. */
+export function parseClaim(raw: unknown, slot: { shard: number; rank: number }): ClaimRequest | string {
+  if (!isObj(raw)) return 'not an object';
+  const { shard, rank, epoch, node, instance, gen, holder } = raw;
+  if (shard !== slot.shard || rank !== slot.rank) return 'shard or rank does not match the subject';
+  if (!isCount(epoch) || !isCount(gen)) return 'epoch and gen must be counts';
+  if (typeof node !== 'string' || !NODE_ID.test(node) || !isToken(instance)) return 'bad node or instance';
+  if (holder !== null && (typeof holder !== 'string' || !NODE_ID.test(holder))) return 'bad holder';
+  return { shard, rank, epoch, node, instance, gen, holder };
+}
+
+/** One released check, or null when any field is out of bounds. */
+function parseReleasedCheck(raw: unknown): ReleasedCheck | null {
+  if (!isObj(raw)) return null;
+  const { id, seq, status, history, slot, dueInMs } = raw;
+  if (typeof id !== 'string' || !CHECK_ID_PATTERN.test(id)) return null;
+  if (!isCount(seq) || (status !== 'up' && status !== 'down')) return null;
+  if (typeof history !== 'string' || history.length > MAX_HISTORY || !/^[01]*$/.test(history)) return null;
+  if (typeof slot !== 'number' || !Number.isSafeInteger(slot)) return null;
+  if (typeof dueInMs !== 'number' || !Number.isFinite(dueInMs) || Math.abs(dueInMs) > MAX_DUE_MS) return null;
+  return { id, seq, status, history, slot, dueInMs };
+}
+
+/** A release as received on `<…>.release` for (shard, rank), or why it is refused. */
+export function parseRelease(raw: unknown, slot: { shard: number; rank: number }): ReleaseRecord | string {
+  if (!isObj(raw)) return 'not an object';
+  const { shard, rank, node, instance, gen, epoch, checks } = raw;
+  if (shard !== slot.shard || rank !== slot.rank) return 'shard or rank does not match the subject';
+  if (typeof node !== 'string' || !NODE_ID.test(node) || !isToken(instance) || !isCount(gen) || !isCount(epoch)) return 'bad node, instance, gen or epoch';
+  if (!Array.isArray(checks) || checks.length > MAX_RELEASE_CHECKS) return `checks must be a list of at most ${MAX_RELEASE_CHECKS}`;
+  const out: ReleasedCheck[] = [];
+  const seen = new Set<string>();
+  for (const c of checks) {
+    const rc = parseReleasedCheck(c);
+    if (!rc) return 'a check is malformed';
+    if (seen.has(rc.id)) return `check ${rc.id} twice`;
+    seen.add(rc.id);
+    out.push(rc);
+  }
+  return { shard, rank, node, instance, gen, epoch, checks: out };
+}
+
+/** A claim's answer, or why it is refused. */
+export function parseClaimAnswer(raw: unknown, slot: { shard: number; rank: number }): ClaimAnswer | string {
+  if (!isObj(raw)) return 'not an object';
+  if (raw.answer === 'releasing') return { answer: 'releasing' };
+  if (raw.answer !== 'released') return 'unknown answer';
+  const release = parseRelease(raw.release, slot);
+  return typeof release === 'string' ? release : { answer: 'released', release };
+}

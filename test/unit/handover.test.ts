@@ -1,0 +1,118 @@
+// The handover protocol's pure decisions as tables (protocol/handover.ts): what a holder does with
+// a claim in each phase, how a gained slot starts, the claimant's next step, where a released
+// check continues on the new owner's clock, and received claims and releases as hostile input.
+import { claimNext, continueReleased, decideClaim, gainedStart, lateReleaseDuplicates, MAX_RELEASE_CHECKS, parseClaim, parseClaimAnswer, parseRelease, type ClaimRequest } from '../../protocol/handover';
+import { phaseOf } from '../../protocol/hash';
+
+const me = { node: 'a', instance: 'ia', gen: 7 };
+const claim = (over: Partial<ClaimRequest> = {}): ClaimRequest => ({ shard: 3, rank: 0, epoch: 9, node: 'b', instance: 'ib', gen: 2, holder: 'a', ...over });
+
+describe('decideClaim', () => {
+  test.each([
+    // phase, claim → decision
+    ['running', claim(), 'release'],
+    ['running', claim({ holder: null }), 'release'], // the claimant does not know the holder: whoever runs it answers
+    ['running', claim({ holder: 'c' }), 'ignoreNotAddressed'],
+    ['releasing', claim(), 'answerReleasing'],
+    ['releasing', claim({ holder: null }), 'answerReleasing'],
+    ['released', claim(), 'answerRelease'],
+    ['released', claim({ holder: null }), 'ignoreNotAddressed'], // a kept release answers only by name
+    ['claiming', claim(), 'ignoreNotHolding'],
+    ['draining', claim(), 'ignoreNotHolding'],
+    ['running', claim({ node: 'a', instance: 'ia', gen: 7 }), 'ignoreOwn'],
+    ['released', claim({ node: 'a', instance: 'ia', gen: 8, holder: 'a' }), 'answerRelease'], // another runner of ours takes the slot back
+  ] as const)('%s + %j → %s', (phase, c, want) => {
+    expect(decideClaim(phase, c, me)).toBe(want);
+  });
+});
+
+describe('gainedStart', () => {
+  test.each([
+    [null, ['a', 'b'], 'claim'],
+    ['a', ['a', 'b'], 'claim'],
+    ['c', ['a', 'b'], 'takeover'], // dead, left, or not a member any more
+  ] as const)('previous holder %s, live %j → %s', (holder, live, want) => {
+    expect(gainedStart(holder, live)).toBe(want);
+  });
+});
+
+describe('claimNext', () => {
+  test.each([
+    ['releasing', 0, 'waitRelease'],
+    ['releasing', 5000, 'waitRelease'],
+    ['released', 0, 'takeRelease'],
+    ['noResponders', 0, 'fromStream'],
+    ['silence', 999, 'retry'],
+    ['silence', 1000, 'unanswered'],
+  ] as const)('%s after %d ms silent (wait 1000) → %s', (event, silent, want) => {
+    expect(claimNext(event, silent, 1000)).toBe(want);
+  });
+});
+
+describe('continueReleased', () => {
+  const I = 10_000;
+  const id = 'k';
+  const grid = (t: number) => t - ((((t - phaseOf(id, I)) % I) + I) % I); // the grid slot at or before t
+  const now = 1_700_000_000_000 + 3_333;
+  const next = grid(now) + I;
+  test.each([
+    // name, released {slot, dueInMs} → {slot, shift, skipped}
+    ['clocks agree: the own grid slot', { slot: next, dueInMs: next - now }, { slot: next, shift: 0, skipped: 0 }],
+    ['clocks agree, the release 40 ms in transit: still the own grid slot', { slot: next, dueInMs: next - now - 40 }, { slot: next, shift: 0, skipped: 0 }],
+    // The holder's clock 4.3 s ahead: its grid slot `next` is our next − 4300, off our grid.
+    ['holder 4.3 s ahead: its label, shifted to our clock', { slot: next, dueInMs: next - 4300 - now }, { slot: next, shift: -4300, skipped: 0 }],
+    ['holder 30 s ahead (a whole number of intervals): our own grid', { slot: next + 30_000, dueInMs: next - now }, { slot: next, shift: 0, skipped: 0 }],
+    ['due a few seconds ago (the map came late): runs at once under its slot', { slot: grid(now), dueInMs: grid(now) - now }, { slot: grid(now), shift: 0, skipped: 0 }],
+    ['due 2.5 intervals ago: two intervals skipped (counted), the last one runs at once', { slot: 5, dueInMs: -25_000 }, { slot: 5 + 2 * I, shift: now - 25_000 - 5, skipped: 2 }],
+  ] as const)('%s', (_name, rc, want) => {
+    expect(continueReleased(id, rc, I, now)).toEqual(want);
+  });
+});
+
+test('lateReleaseDuplicates: results the holder published past the seq we resumed from', () => {
+  const release = { shard: 0, rank: 0, node: 'a', instance: 'i', gen: 1, epoch: 2, checks: [{ id: 'x', seq: 10, status: 'up' as const, history: '1', slot: 0, dueInMs: 0 }, { id: 'y', seq: 4, status: 'up' as const, history: '1', slot: 0, dueInMs: 0 }, { id: 'z', seq: 9, status: 'up' as const, history: '1', slot: 0, dueInMs: 0 }] };
+  expect(lateReleaseDuplicates(release, new Map([['x', 7], ['y', 4]]))).toBe(3);
+});
+
+describe('received claims and releases are hostile input', () => {
+  const slot = { shard: 3, rank: 0 };
+  const rc = { id: 'c-1', seq: 4, status: 'up', history: '0101', slot: 1_700_000_000_000, dueInMs: 250 };
+  const release = { shard: 3, rank: 0, node: 'a', instance: 'ia', gen: 1, epoch: 9, checks: [rc] };
+  test.each([
+    ['a good release', release, true],
+    ['another slot', { ...release, rank: 1 }, false],
+    ['not an object', 'release', false],
+    ['a bad node id', { ...release, node: 'a.b' }, false],
+    ['checks not a list', { ...release, checks: {} }, false],
+    ['too many checks', { ...release, checks: Array.from({ length: MAX_RELEASE_CHECKS + 1 }, (_, i) => ({ ...rc, id: `c${i}` })) }, false],
+    ['a check twice', { ...release, checks: [rc, rc] }, false],
+    ['a bad check id', { ...release, checks: [{ ...rc, id: 'a b' }] }, false],
+    ['a negative seq', { ...release, checks: [{ ...rc, seq: -1 }] }, false],
+    ['a fractional seq', { ...release, checks: [{ ...rc, seq: 1.5 }] }, false],
+    ['an unknown status', { ...release, checks: [{ ...rc, status: 'unknown' }] }, false],
+    ['a history of other characters', { ...release, checks: [{ ...rc, history: '01x' }] }, false],
+    ['a history too long', { ...release, checks: [{ ...rc, history: '1'.repeat(65) }] }, false],
+    ['dueInMs not finite', { ...release, checks: [{ ...rc, dueInMs: null }] }, false],
+    ['dueInMs beyond two longest intervals', { ...release, checks: [{ ...rc, dueInMs: 7_200_001 }] }, false],
+  ])('%s', (_name, raw, ok) => {
+    expect(typeof parseRelease(raw, slot) !== 'string').toBe(ok);
+    expect(typeof parseClaimAnswer({ answer: 'released', release: raw }, slot) !== 'string').toBe(ok);
+  });
+
+  test.each([
+    ['a good claim', claim(), true],
+    ['holder null', claim({ holder: null }), true],
+    ['another shard', claim({ shard: 4 }), false],
+    ['a negative epoch', claim({ epoch: -1 }), false],
+    ['an instance too long', claim({ instance: 'i'.repeat(129) }), false],
+    ['a bad holder', claim({ holder: 'x y' as string }), false],
+  ])('claim: %s', (_name, raw, ok) => {
+    expect(typeof parseClaim(raw, slot) !== 'string').toBe(ok);
+  });
+
+  test('answers: releasing, a release, anything else refused', () => {
+    expect(parseClaimAnswer({ answer: 'releasing' }, slot)).toEqual({ answer: 'releasing' });
+    expect(parseClaimAnswer({ answer: 'yes' }, slot)).toBe('unknown answer');
+    expect(parseClaimAnswer(null, slot)).toBe('not an object');
+  });
+});

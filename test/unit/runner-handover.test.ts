@@ -1,0 +1,221 @@
+// Handover by message between two runners on one in-memory bus, each node with its own manual
+// clock (one of them skewed): claim → releasing → release → continue; the holder learning of the
+// move by the map before the claim; a late claim answered from the kept release; no responders;
+// silence until LOOKOUT_CLAIM_WAIT_MS; a takeover's clock-free catch-up; a late release counted
+// as duplicates; and the node-wide timer queue keyed by runner generation.
+import { createActor } from 'xstate';
+import { checkRunnerMachine, type RunnerStart } from '../../actors/check-runner';
+import { normalizeSpec, type CheckSpec } from '../../checks/spec';
+import { phaseOf } from '../../protocol/hash';
+import { TimerQueue } from '../../runtime/timer-queue';
+import { FakeHub } from '../helpers/fake-bus';
+import { fakePorts, pass, type FakePorts } from '../helpers/fake-ports';
+
+const I = 10_000;
+const spec = (id: string, extra: Partial<CheckSpec> = {}) => normalizeSpec(id, { kind: 'http', target: 'http://127.0.0.1:1/', intervalMs: I, timeoutMs: 1000, ...extra });
+const BASE = 1_700_000_000_000;
+
+function runner(f: FakePorts, ids: string[], gen: number, start: RunnerStart = { type: 'fresh' }, onHandedOver?: () => void) {
+  const actor = createActor(checkRunnerMachine, { input: { shard: 0, rank: 0, gen, epoch: gen, specs: ids.map((id) => spec(id)), start, ports: f.ports, ...(onHandedOver ? { onHandedOver } : {}) }, clock: f.clock });
+  actor.start();
+  return actor;
+}
+
+const results = (f: FakePorts, id?: string) => f.published.filter((p) => p.subject.startsWith('lookout.result.') && (!id || p.msg.checkId === id)).map((p) => p.msg);
+const events = (f: FakePorts) => f.published.filter((p) => p.subject.startsWith('lookout._node.')).map((p) => p.subject);
+
+/** Step both nodes' clocks together; let the bus deliver after each step. */
+async function advance(nodes: FakePorts[], totalMs: number, stepMs = 100): Promise<void> {
+  for (let t = 0; t < totalMs; t += stepMs) {
+    for (const f of nodes) f.clock.advance(stepMs);
+    await nodes[0]!.hub.settle(20);
+  }
+}
+
+/** Two nodes on one hub; `skewMs`: the new owner's wall clock minus the holder's. */
+async function pair(ids: string[], skewMs = 0, jitter = 0.5) {
+  const hub = new FakeHub();
+  // Jitter bound 100 ms (1% of the interval); random() = `jitter` on both nodes.
+  const old = fakePorts({ start: BASE, hub, nodeId: 'a', jitterMs: 100 });
+  old.ports.random = () => jitter;
+  old.auto = () => pass();
+  const holder = runner(old, ids, 1);
+  await advance([old], 3 * I); // a few rounds: seq 3 or so per check
+  const neu = fakePorts({ start: old.clock.now() + skewMs, hub, nodeId: 'b', jitterMs: 100 });
+  neu.ports.random = () => jitter;
+  neu.auto = () => pass();
+  return { hub, old, neu, holder };
+}
+
+/** Every check probed once per interval across both nodes (by the holder's clock), seq by one. */
+function expectSeamless(old: FakePorts, neu: FakePorts, ids: string[], skewMs: number) {
+  for (const id of ids) {
+    const starts = [...results(old, id).map((r) => Date.parse(r.at)), ...results(neu, id).map((r) => Date.parse(r.at) - skewMs)].sort((x, y) => x - y);
+    const steps = starts.slice(1).map((t, i) => t - starts[i]!);
+    expect({ id, steps: steps.filter((d) => Math.abs(d - I) > I / 10) }).toEqual({ id, steps: [] });
+    const seqs = [...results(old, id), ...results(neu, id)].map((r) => r.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+  }
+}
+
+describe('handover by message', () => {
+  test.each([
+    ['clocks agree', 0, 0.5],
+    ['clocks agree, start jitter at its maximum', 0, 0.999],
+    ['new owner 30 s behind', -30_000, 0.5],
+    ['new owner 4.3 s ahead', 4_300, 0.5],
+  ])('claim → releasing → release → continue (%s): no slot missed or doubled, seq continues', async (_name, skew, jitter) => {
+    const ids = ['h0', 'h1', 'h2', 'h3'];
+    const { old, neu, holder } = await pair(ids, skew, jitter);
+    const claimant = runner(neu, ids, 2, { type: 'claim', holder: 'a' });
+    await advance([old, neu], 4 * I);
+    expect(holder.getSnapshot().value).toBe('stopped'); // released, kept for a while, then stopped
+    expect(claimant.getSnapshot().value).toBe('running');
+    expect(events(old)).toContain('lookout._node.shard.0.0.release');
+    expect(results(neu).length).toBeGreaterThanOrEqual(3 * ids.length);
+    expectSeamless(old, neu, ids, skew);
+  });
+
+  test('the holder learns of the move by the map before the claim: it releases, and answers the late claim from the kept release', async () => {
+    const ids = ['m0', 'm1'];
+    const { old, neu, holder } = await pair(ids);
+    let handedOver = 0;
+    holder.send({ type: 'STOP', handover: true });
+    await advance([old, neu], 3000); // the new owner gets the map 3 s later
+    expect(holder.getSnapshot().value).toBe('released');
+    const claimant = runner(neu, ids, 2, { type: 'claim', holder: 'a' }, () => handedOver++);
+    await advance([old, neu], 3 * I);
+    expect(claimant.getSnapshot().value).toBe('running');
+    // A slot that came due while the new owner had not got the map yet runs late, at once, under
+    // its own slot; none is missed or doubled, seq continues.
+    for (const id of ids) {
+      const rs = [...results(old, id), ...results(neu, id)];
+      expect(rs.map((r) => r.slot - rs[0].slot)).toEqual(rs.map((_, i) => i * I));
+      expect(rs.map((r) => r.seq)).toEqual(rs.map((_, i) => i + 1));
+    }
+    expect(results(neu).length).toBeGreaterThanOrEqual(2 * ids.length);
+    expect(handedOver).toBe(0); // the claimant's callback is for its own release, not this one
+  });
+
+  test('the holder learns of the move by the map 0.7 s before the claim: it keeps probing until the claim, no slot missed or doubled', async () => {
+    const ids = ['p0', 'p1', 'p2', 'p3', 'p4', 'p5'];
+    const { old, neu, holder } = await pair(ids);
+    holder.send({ type: 'STOP', handover: true });
+    await advance([old, neu], 700); // below LOOKOUT_CLAIM_WAIT_MS (1 s): still holding
+    expect(holder.getSnapshot().value).toBe('moved');
+    const claimant = runner(neu, ids, 2, { type: 'claim', holder: 'a' });
+    await advance([old, neu], 3 * I);
+    expect(claimant.getSnapshot().value).toBe('running');
+    expect(events(old).filter((s) => s.endsWith('.release'))).toHaveLength(1);
+    expectSeamless(old, neu, ids, 0);
+  });
+
+  test('the holder learns of the move by the claim first, then the map: one release, told handed over once', async () => {
+    const ids = ['c0'];
+    const hub = new FakeHub();
+    const old = fakePorts({ start: BASE, hub, nodeId: 'a' });
+    old.auto = () => pass();
+    let told = 0;
+    const holder = runner(old, ids, 1, { type: 'fresh' }, () => told++);
+    await advance([old], 2 * I);
+    const neu = fakePorts({ start: old.clock.now(), hub, nodeId: 'b' });
+    neu.auto = () => pass();
+    runner(neu, ids, 2, { type: 'claim', holder: 'a' });
+    await advance([old, neu], 500);
+    holder.send({ type: 'STOP', handover: true });
+    await advance([old, neu], 2 * I);
+    expect(events(old).filter((s) => s.endsWith('.release'))).toHaveLength(1);
+    expect(told).toBe(1);
+    expectSeamless(old, neu, ids, 0);
+  });
+
+  test('no responders: the claimant starts from the result stream at once', async () => {
+    const neu = fakePorts({ start: BASE });
+    neu.history.set('n0', { seq: 41, status: 'up', history: '1', slot: BASE - I });
+    neu.auto = () => pass();
+    const claimant = runner(neu, ['n0'], 2, { type: 'claim', holder: 'a' });
+    await neu.hub.settle(20);
+    expect(claimant.getSnapshot().value).toBe('running');
+    await advance([neu], I);
+    expect(results(neu)[0]).toMatchObject({ seq: 42 });
+  });
+
+  test('silence: claims repeat until LOOKOUT_CLAIM_WAIT_MS, then the stream (claim_unanswered)', async () => {
+    const hub = new FakeHub();
+    const silent = hub.connect('a');
+    silent.subscribe('lookout._node.shard.0.0.claim', () => {}); // a holder that never answers (paused)
+    const neu = fakePorts({ start: BASE, hub, nodeId: 'b', claimWaitMs: 200 });
+    neu.auto = () => pass();
+    const claims: unknown[] = [];
+    hub.connect('spy').subscribe('lookout._node.shard.0.0.claim', (m) => claims.push(m.json()));
+    const claimant = runner(neu, ['s0'], 2, { type: 'claim', holder: 'a' });
+    // Each attempt waits 50 ms (real time, the bus's timer); the wait is judged on the node's clock.
+    await new Promise((r) => setTimeout(r, 120));
+    await hub.settle(20);
+    expect(claimant.getSnapshot().value).toBe('claiming');
+    neu.clock.advance(200);
+    await new Promise((r) => setTimeout(r, 70));
+    await hub.settle(20);
+    expect(claimant.getSnapshot().value).toBe('running');
+    expect(claims.length).toBeGreaterThanOrEqual(2);
+    expect(claims[0]).toMatchObject({ shard: 0, rank: 0, node: 'b', instance: 'i-b', gen: 2, holder: 'a' });
+  });
+
+  test('a takeover (holder dead) gets one paced catch-up probe decided on its own clock, whatever the last slot says', async () => {
+    const f = fakePorts({ start: BASE + phaseOf('t0', I) + 1 });
+    f.ports.random = () => 0;
+    // The last result's slot is stamped by a clock far ahead: it plays no part.
+    f.history.set('t0', { seq: 5, status: 'up', history: '1', slot: BASE + 3_600_000 });
+    f.auto = () => pass();
+    runner(f, ['t0'], 2, { type: 'takeover' });
+    await f.settle();
+    f.clock.advance(0);
+    await f.settle();
+    expect(results(f)).toEqual([expect.objectContaining({ seq: 6, slot: BASE + phaseOf('t0', I) + 1 })]);
+  });
+
+  test('a release that comes after a takeover counts the probes that ran twice', async () => {
+    const f = fakePorts({ start: BASE });
+    f.history.set('d0', { seq: 5, status: 'up', history: '1', slot: BASE - I });
+    f.auto = () => pass();
+    runner(f, ['d0'], 2, { type: 'takeover' });
+    await advance([f], I);
+    // The holder was paused, woke, ran 3 more probes (seq 6..8) before learning of the move.
+    hubPublish(f, { shard: 0, rank: 0, node: 'a', instance: 'i-a', gen: 1, epoch: 3, checks: [{ id: 'd0', seq: 8, status: 'up', history: '1', slot: BASE, dueInMs: 100 }] });
+    await f.hub.settle(20);
+    expect(await f.ports.metrics.duplicateRuns.get()).toMatchObject({ values: [{ value: 3 }] });
+  });
+
+  test('a hostile release is refused: nothing taken from it', async () => {
+    const { old, neu } = await pair(['x0']);
+    old.hub.connect('evil').subscribe('lookout._node.shard.0.0.claim', (m) => m.respond({ answer: 'released', release: { shard: 0, rank: 0, node: 'a', instance: 'i', gen: 1, epoch: 1, checks: [{ id: 'x0', seq: -1 }] } }));
+    const claimant = runner(neu, ['x0'], 2, { type: 'claim', holder: 'a' });
+    await advance([old, neu], 2 * I);
+    expect(claimant.getSnapshot().value).toBe('running');
+    expect(results(neu).every((r) => r.seq > 0)).toBe(true);
+  });
+});
+
+function hubPublish(f: FakePorts, release: object): void {
+  f.hub.connect('a').publish('lookout._node.shard.0.0.release', release);
+}
+
+test('the timer queue is keyed by runner generation: a releasing runner cannot unschedule the new runner of the same check on the same node', async () => {
+  const hub = new FakeHub();
+  const f = fakePorts({ start: BASE, hub });
+  f.auto = () => pass();
+  const queue = new TimerQueue(f.clock);
+  f.ports.queue = queue;
+  const first = runner(f, ['q0'], 1);
+  await advance([f], I);
+  // Same node, same check, a second runner (e.g. the shard's rank changed): the first one stops.
+  runner(f, ['q0'], 2, { type: 'fresh' });
+  await f.settle();
+  expect(queue.size).toBe(2);
+  first.send({ type: 'STOP' });
+  await f.settle();
+  expect(queue.size).toBe(1);
+  const before = results(f).length;
+  await advance([f], 2 * I);
+  expect(results(f).length - before).toBeGreaterThanOrEqual(2);
+});
