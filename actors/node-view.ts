@@ -64,7 +64,10 @@ const applyAssignment = nodeSetup.enqueueActions(({ context, event, enqueue }) =
     context.ports.metrics.leaderTerm.set(Math.max(event.record.term, context.view.leader?.term ?? 0));
   });
   enqueue.sendTo('membership', { type: 'SEED', nodes: event.record.members });
-  enqueue.sendTo('shardOwner', { type: 'ASSIGN', slots: event.slots, epoch: event.record.epoch, handoverAt: event.record.at + context.cluster.handoverMs });
+  // While the pause guard holds the queue (we were away), lost shards stop at once: their late slots
+  // would run under the old epoch after their new owner took over.
+  const handover = context.pauseHeld ? {} : { handoverAt: event.record.at + context.cluster.handoverMs };
+  enqueue.sendTo('shardOwner', { type: 'ASSIGN', slots: event.slots, epoch: event.record.epoch, ...handover });
 });
 
 /** The view actions, by name, for the node machine (node.ts). */

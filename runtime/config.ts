@@ -124,17 +124,18 @@ export const SETTINGS = {
   rebalanceQuietMs: { env: 'LOOKOUT_REBALANCE_QUIET_MS', flag: 'rebalance-quiet-ms', default: undefined, parse: int(0, 60_000), doc: 'Membership must be quiet this long before the leader rebalances. Profile: 300 / 500 / 100.' },
   rebalanceMaxDelayMs: { env: 'LOOKOUT_REBALANCE_MAX_DELAY_MS', flag: 'rebalance-max-delay-ms', default: undefined, parse: int(0, 300_000), doc: 'A rebalance waits at most this long for quiet. Profile: 1000 / 2000 / 300.' },
   handoverMs: { env: 'LOOKOUT_HANDOVER_MS', flag: 'handover-ms', default: undefined, parse: int(0, 60_000), doc: 'A moved shard changes hands at (map issue time + this): the old owner probes the slots before, the new owner the slots after. Must exceed map propagation. Profile: 500 / 1000 / 250.' },
+  natsPingMs: { env: 'LOOKOUT_NATS_PING_MS', flag: 'nats-ping-ms', default: undefined, parse: int(100, 600_000), doc: 'How often the node pings its NATS server. Two pings unanswered mark the connection dead (found 2–3 pings after it froze), so results are not written into a frozen connection for long. Profile: 1000 / 2000 / 250.' },
   leaveTimeoutMs: { env: 'LOOKOUT_LEAVE_TIMEOUT_MS', flag: 'leave-timeout-ms', default: undefined, parse: int(0, 600_000), doc: 'On SIGTERM, how long to keep probing while waiting for the cluster to take over. Profile: 5000 / 20000 / 3000.' },
 } satisfies Record<string, SettingDef<unknown>>;
 
 /** Protocol timer defaults per profile (memberlist ships DefaultLANConfig / DefaultLocalConfig the same way). */
 export const TIMING_PROFILES = {
   // One NATS server: a SIGKILLed node's checks run again within interval + ~4.5 s.
-  production: { heartbeatMs: 500, suspectAfterMs: 1500, deadAfterMs: 3500, leaseMs: 4000, renewMs: 1000, leasePollMs: 250, takeoverMarginMs: 200, rebalanceQuietMs: 300, rebalanceMaxDelayMs: 1000, handoverMs: 500, leaveTimeoutMs: 5000 },
+  production: { heartbeatMs: 500, suspectAfterMs: 1500, deadAfterMs: 3500, leaseMs: 4000, renewMs: 1000, leasePollMs: 250, takeoverMarginMs: 200, rebalanceQuietMs: 300, rebalanceMaxDelayMs: 1000, handoverMs: 500, leaveTimeoutMs: 5000, natsPingMs: 1000 },
   // A NATS cluster re-elects a JetStream leader in 4–9 s; the lease must outlast that or it flaps.
-  'nats-cluster': { heartbeatMs: 1000, suspectAfterMs: 3000, deadAfterMs: 6000, leaseMs: 15000, renewMs: 3000, leasePollMs: 1000, takeoverMarginMs: 1000, rebalanceQuietMs: 500, rebalanceMaxDelayMs: 2000, handoverMs: 1000, leaveTimeoutMs: 20000 },
+  'nats-cluster': { heartbeatMs: 1000, suspectAfterMs: 3000, deadAfterMs: 6000, leaseMs: 15000, renewMs: 3000, leasePollMs: 1000, takeoverMarginMs: 1000, rebalanceQuietMs: 500, rebalanceMaxDelayMs: 2000, handoverMs: 1000, leaveTimeoutMs: 20000, natsPingMs: 2000 },
   // Tests: the same protocol, ten times faster (nats-server's own tests shorten timers this way).
-  test: { heartbeatMs: 100, suspectAfterMs: 400, deadAfterMs: 1000, leaseMs: 1200, renewMs: 250, leasePollMs: 100, takeoverMarginMs: 100, rebalanceQuietMs: 100, rebalanceMaxDelayMs: 300, handoverMs: 250, leaveTimeoutMs: 3000 },
+  test: { heartbeatMs: 100, suspectAfterMs: 400, deadAfterMs: 1000, leaseMs: 1200, renewMs: 250, leasePollMs: 100, takeoverMarginMs: 100, rebalanceQuietMs: 100, rebalanceMaxDelayMs: 300, handoverMs: 250, leaveTimeoutMs: 3000, natsPingMs: 250 },
 } as const;
 
 type TimerName = keyof (typeof TIMING_PROFILES)['production'];

@@ -21,6 +21,8 @@ export interface Metrics {
   assignmentEpoch: Gauge;
   members: Gauge<'state'>;
   duplicateRuns: Counter;
+  pauses: Counter<'source'>;
+  pauseDropped: Counter<'type'>;
   bodyWorkerOverruns: Counter<'assertion' | 'why'>;
   /** What this node holds now (also in the heartbeat and cluster.status); lookout_checks_owned and lookout_shards_owned follow it. */
   held: { checks: number; shards: number };
@@ -94,6 +96,18 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     duplicateRuns: new Counter({
       name: 'lookout_duplicate_runs_total',
       help: 'Probes this node ran for shards the cluster had already given to another node (it learned of the new map late: partition, pause).',
+      registers: r,
+    }),
+    pauses: new Counter({
+      name: 'lookout_pauses_total',
+      help: 'Pauses of this node past the pause threshold (stopped, stalled, or cut off from NATS), by how it was noticed (ticks|timer|nats).',
+      labelNames: ['source'],
+      registers: r,
+    }),
+    pauseDropped: new Counter({
+      name: 'lookout_pause_dropped_total',
+      help: 'Results and transitions of probes that spanned a pause, not published (their outcome measured the pause), by type (result|status).',
+      labelNames: ['type'],
       registers: r,
     }),
     specRequests: new Counter({ name: 'lookout_spec_requests_total', help: 'Spec API requests, by op and outcome (ok or error code).', labelNames: ['op', 'outcome'], registers: r }),
