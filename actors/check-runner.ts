@@ -65,8 +65,8 @@ export type RunnerEvent =
   | { type: 'DUE'; id: string; at: number; now: number }
   | { type: 'PROBE_DONE'; id: string; token: number; outcome: ProbeOutcome }
   | { type: 'RESUMED'; id: string; state: ResumeState | null }
-  /** `handoverAt`: the shard moved to another node from this instant (absent: stop now). */
-  | { type: 'STOP'; handoverAt?: number };
+  /** `handoverAt`: the shard moved to another node from this instant (absent: stop now). `atOnce`: stop now all the same (we were paused: no late slot runs) and count the duplicates since it. */
+  | { type: 'STOP'; handoverAt?: number; atOnce?: boolean };
 
 interface RunnerContext {
   shard: number;
@@ -232,7 +232,7 @@ export const checkRunnerMachine = setup({
     // Slots before the handover instant are still ours, however late the map reached us: a busy
     // loop may deliver the map after the instant, before the timer of a slot just before it.
     handoverLater: ({ context, event }) =>
-      event.type === 'STOP' && event.handoverAt !== undefined && (event.handoverAt > context.ports.clock.now() || context.table.hasSlotsBefore(event.handoverAt)),
+      event.type === 'STOP' && event.handoverAt !== undefined && !event.atOnce && (event.handoverAt > context.ports.clock.now() || context.table.hasSlotsBefore(event.handoverAt)),
   },
   delays: {
     grace: ({ context }) => context.ports.graceMs,

@@ -66,8 +66,8 @@ const applyAssignment = nodeSetup.enqueueActions(({ context, event, enqueue }) =
   enqueue.sendTo('membership', { type: 'SEED', nodes: event.record.members });
   // While the pause guard holds the queue (we were away), lost shards stop at once: their late slots
   // would run under the old epoch after their new owner took over.
-  const handover = context.pauseHeld ? {} : { handoverAt: event.record.at + context.cluster.handoverMs };
-  enqueue.sendTo('shardOwner', { type: 'ASSIGN', slots: event.slots, epoch: event.record.epoch, ...handover });
+  const handoverAt = event.record.at + context.cluster.handoverMs;
+  enqueue.sendTo('shardOwner', { type: 'ASSIGN', slots: event.slots, epoch: event.record.epoch, handoverAt, ...(context.pauseHeld ? { atOnce: true } : {}) });
 });
 
 /** The view actions, by name, for the node machine (node.ts). */

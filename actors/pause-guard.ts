@@ -9,8 +9,9 @@
 //   holding: a failed or timed-out step is retried every retryMs; another PAUSED meanwhile starts
 //            the confirmation again; after confirmMaxMs it resumes on the last map (pause_unconfirmed)
 //
-// The node applies a map that arrives while held with no handover instant (node-view.ts): the
-// slots of a shard it lost while away stop at once instead of running late under the old epoch.
+// The node applies a map that arrives while held `atOnce` (node-view.ts → shard-owner → runner):
+// the slots of a shard it lost while away stop at once instead of running late under the old
+// epoch; probes it ran after the handover instant (cut off, not paused) still count as duplicates.
 
 import { fromCallback } from 'xstate';
 import { errorCode } from '../protocol/errors';

@@ -20,9 +20,10 @@ import type { SpecCatalog } from './spec-catalog';
 export type OwnerEvent =
   /**
    * `handoverAt`: wall-clock ms from which moved slots belong to their new owner (the old owner
-   * probes the slots before it, the new one the slots from it). Absent: at once.
+   * probes the slots before it, the new one the slots from it). Absent: at once. `atOnce`: the map
+   * reached us after a pause (pause-guard.ts): lost slots stop now, none before the instant runs late.
    */
-  | { type: 'ASSIGN'; slots: readonly Slot[]; epoch: number; handoverAt?: number }
+  | { type: 'ASSIGN'; slots: readonly Slot[]; epoch: number; handoverAt?: number; atOnce?: boolean }
   | { type: 'SPEC_SET'; spec: NormalizedSpec }
   | { type: 'SPEC_REMOVED'; id: string }
   | { type: 'SPECS_LOADED' }
@@ -76,7 +77,7 @@ export const shardOwnerMachine = setup({
       let gained = 0;
       for (const [key, ref] of runners) {
         if (want.has(key)) continue;
-        ref.send({ type: 'STOP', ...(event.handoverAt !== undefined ? { handoverAt: event.handoverAt } : {}) });
+        ref.send({ type: 'STOP', ...(event.handoverAt !== undefined ? { handoverAt: event.handoverAt } : {}), ...(event.atOnce ? { atOnce: true } : {}) });
         draining.add(ref.id);
         runners.delete(key);
         lost++;

@@ -84,6 +84,13 @@ describe('TimerQueue', () => {
   });
 });
 
+/** A clock whose monotonic time runs `lag` ms ahead of its timers: a timer then fires that late by the monotonic clock. */
+function lagging() {
+  const inner = new ManualClock(0);
+  const l = { inner, lag: 0, clock: { now: () => inner.now(), monotonic: () => inner.monotonic() + l.lag, setTimeout: (fn: () => void, ms: number) => inner.setTimeout(fn, ms), clearTimeout: (h: unknown) => inner.clearTimeout(h) } };
+  return l;
+}
+
 describe('TimerQueue hold / resume', () => {
   test('held: nothing fires, entries can still be set and deleted; on resume what is due fires at once', () => {
     const clock = new ManualClock(0);
@@ -136,11 +143,9 @@ describe('TimerQueue hold / resume', () => {
   });
 
   test('a timer that fires far later than armed (monotonic) holds the queue before anything fires, and says how late', () => {
-    const inner = new ManualClock(0);
-    let frozen = 0;
-    // The process was stopped for 5 s: its timer fires then, with the monotonic clock 5 s on.
-    const paused = { now: () => inner.now(), monotonic: () => inner.monotonic() + frozen, setTimeout: (fn: () => void, ms: number) => inner.setTimeout(fn, ms), clearTimeout: (h: unknown) => inner.clearTimeout(h) };
-    const q = new TimerQueue(paused);
+    const paused = lagging();
+    const inner = paused.inner;
+    const q = new TimerQueue(paused.clock);
     const r = recorder(inner);
     const late: number[] = [];
     q.watchLateness(640, (ms) => late.push(ms));
@@ -148,7 +153,7 @@ describe('TimerQueue hold / resume', () => {
     inner.advance(100);
     expect(r.fired.map((f) => f.key)).toEqual(['on-time']);
     q.set('late', 200, r.owner);
-    frozen = 5000;
+    paused.lag = 5000; // the process was stopped for 5 s: its timer fires then, the monotonic clock 5 s on
     inner.advance(100);
     expect(r.fired.map((f) => f.key)).toEqual(['on-time']);
     expect(late).toEqual([5000]);
@@ -159,15 +164,14 @@ describe('TimerQueue hold / resume', () => {
   });
 
   test('lateness below the threshold fires as usual', () => {
-    const inner = new ManualClock(0);
-    let lag = 0;
-    const busy = { now: () => inner.now(), monotonic: () => inner.monotonic() + lag, setTimeout: (fn: () => void, ms: number) => inner.setTimeout(fn, ms), clearTimeout: (h: unknown) => inner.clearTimeout(h) };
-    const q = new TimerQueue(busy);
+    const busy = lagging();
+    const inner = busy.inner;
+    const q = new TimerQueue(busy.clock);
     const r = recorder(inner);
     const late: number[] = [];
     q.watchLateness(640, (ms) => late.push(ms));
     q.set('a', 100, r.owner);
-    lag = 640;
+    busy.lag = 640;
     inner.advance(100);
     expect(r.fired.map((f) => f.key)).toEqual(['a']);
     expect(late).toEqual([]);
