@@ -112,9 +112,12 @@ scenarioTest('SIGSTOP the leader past its lease, then SIGCONT: woken, it runs no
     if (excess !== dropped) throw new Error(`hits − results = ${excess}, dropped by ${old}: ${dropped}`);
     return true;
   });
+  // It ran nothing after the handover instant, so it counts no duplicate run either.
+  const duplicates = await counter(s, old, 'lookout_duplicate_runs_total');
   const pauses = s.cluster.logs(old).slice(logMark).filter((l) => l.event === 'pause_detected' || l.event === 'pause_confirmed');
-  console.log(`woken ${old}: ${stale.length} result(s) under its old epoch ${oldEpoch} after waking (slots ${stale.map((r) => r.slot % 100_000).join(',')}); dropped ${dropped}; pause lines ${JSON.stringify(pauses.map((l) => [l.event, l.source ?? l.epoch, l.gapMs ?? l.heldMs]))}`);
+  console.log(`woken ${old}: ${stale.length} result(s) under its old epoch ${oldEpoch} after waking (slots ${stale.map((r) => r.slot % 100_000).join(',')}); duplicate runs counted ${duplicates}; dropped ${dropped}; pause lines ${JSON.stringify(pauses.map((l) => [l.event, l.source ?? l.epoch, l.gapMs ?? l.heldMs]))}`);
   expect(stale).toEqual([]);
+  expect(duplicates).toBe(0);
 });
 
 const CUT_SLOTS = 6;
