@@ -9,25 +9,19 @@
 //   knobs: BENCH_CHECKS (2000), BENCH_INTERVAL_MS (2000), BENCH_WATCH_MS (10000);
 //          BENCH_CLI=<other build>/dist/bin/lookout.js for a before/after row
 
-import { startNats } from './lib/nats-server';
 import { nodeEnv, spawnNode } from './lib/lookout';
 import { ResultLog } from './lib/results';
-import { httpCheckSpecs, natsClient, putSpecs } from './lib/specs';
+import { httpCheckSpecs, putSpecs } from './lib/specs';
 import { dist } from './lib/stats';
-import { startCountingTarget } from './lib/targets';
 import { envInt, note, runBench, sleep } from './lib/util';
+import { startWorld } from './lib/world';
 
 const CHECKS = envInt('BENCH_CHECKS', 2000);
 const INTERVAL = envInt('BENCH_INTERVAL_MS', 2000);
 const WATCH_MS = envInt('BENCH_WATCH_MS', 10_000);
 
 runBench('restart-lag', async (cleanup) => {
-  const nats = await startNats();
-  cleanup(() => nats.stop());
-  const target = await startCountingTarget();
-  cleanup(() => target.close());
-  const nc = await natsClient(nats.url);
-  cleanup(() => nc.close());
+  const { nats, target, nc } = await startWorld(cleanup);
   const env = nodeEnv({ LOOKOUT_TARGET_ALLOW: '127.0.0.1/32' });
   const first = spawnNode({ id: 'a', natsUrl: nats.url, env });
   cleanup(() => first.kill('SIGKILL'));
