@@ -1,7 +1,9 @@
 // Assignment follower: every node watches the stored map and follows the newest acceptable one
 // (protocol/assignment-record.ts judgeMap: nothing from a term older than the highest term seen,
 // nothing not newer than what we follow). A periodic re-read backs the watch up across reconnects.
-// While NATS is unreachable the node keeps the last map it followed (AP for checking).
+// While NATS is unreachable the node keeps the last map it followed (AP for checking). On REREAD
+// (the pause guard, after a pause) it reads the map at once, follows it if newer, and then answers
+// MAP_REREAD with the epoch it follows — after any ASSIGNED that read produced.
 
 import { fromCallback } from 'xstate';
 import { judgeMap, slotsOf, type Slot } from '../protocol/assignment-record';
@@ -20,7 +22,10 @@ export interface FollowerInput {
   rereadMs: number;
 }
 
-export type FollowerEvent = { type: 'TERM_SEEN'; term: number };
+export type FollowerEvent = { type: 'TERM_SEEN'; term: number } | { type: 'REREAD' };
+
+/** The answer to REREAD: the map was read (and followed if newer), or could not be. */
+export type MapReread = { type: 'MAP_REREAD'; ok: boolean; epoch: number | null; code?: string };
 
 /** Floor of the re-read period (1 s), for short leases (the test profile's is 1.2 s). */
 export const ASSIGNMENT_REREAD_MIN_MS = 1_000;
@@ -82,6 +87,16 @@ export const assignmentFollower = fromCallback<FollowerEvent, FollowerInput>(({ 
   timer = clock.setTimeout(reread, input.rereadMs);
 
   receive((e) => {
+    if (e.type === 'REREAD') {
+      store.read().then(
+        (v) => {
+          consider(v);
+          sendBack({ type: 'MAP_REREAD', ok: true, epoch: current?.epoch ?? null } satisfies MapReread);
+        },
+        (err: unknown) => sendBack({ type: 'MAP_REREAD', ok: false, epoch: current?.epoch ?? null, code: errorCode(err) ?? 'error' } satisfies MapReread),
+      );
+      return;
+    }
     if (e.type === 'TERM_SEEN' && e.term > maxTerm) {
       maxTerm = e.term;
       log.info({ event: 'leader_term_seen', term: e.term }, 'newer leader term seen');

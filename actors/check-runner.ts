@@ -120,6 +120,9 @@ export const checkRunnerMachine = setup({
     fromHolder: ({ context, event }) => event.type === 'RELEASE' && [null, event.release.node].includes(expectedHolder(context)),
     claimReleases: ({ context, event }) => event.type === 'CLAIM' && claimDecision(context, 'running', event.claim) === 'release',
     claimAnswered: ({ context, event }) => event.type === 'CLAIM' && claimDecision(context, 'releasing', event.claim) === 'answerReleasing',
+    // The map reached us while the pause guard held the queue: release now rather than probe on
+    // (our late slots would run under the old epoch after the new owner took over).
+    handoverAtOnce: ({ event }) => event.type === 'STOP' && event.handover === true && event.atOnce === true,
   },
   delays: {
     grace: ({ context }) => context.ports.graceMs,
@@ -188,7 +191,7 @@ export const checkRunnerMachine = setup({
         ...PROBING,
         CLAIM: { guard: 'claimReleases', target: 'releasing', actions: 'answerReleasing' },
         RELEASE: { actions: 'lateRelease' },
-        STOP: [{ guard: 'handover', target: 'moved' }, { target: 'draining' }],
+        STOP: [{ guard: 'handoverAtOnce', target: 'releasing' }, { guard: 'handover', target: 'moved' }, { target: 'draining' }],
       },
     },
     moved: {
@@ -202,7 +205,10 @@ export const checkRunnerMachine = setup({
         CLAIM: { guard: 'claimReleases', target: 'releasing', actions: 'answerReleasing' },
         RELEASE: { actions: 'lateRelease' },
         // The node stops: release now (a claimant already listening gets it), then stop.
-        STOP: { guard: ({ event }) => event.handover !== true, target: 'releasing', actions: ({ context }) => void (context.stopWhenReleased = true) },
+        STOP: [
+          { guard: ({ event }) => event.handover !== true, target: 'releasing', actions: ({ context }) => void (context.stopWhenReleased = true) },
+          { guard: 'handoverAtOnce', target: 'releasing' },
+        ],
       },
       after: { claimWait: 'releasing' },
     },

@@ -9,6 +9,7 @@ import type { AddressPolicy } from '../checks/address-policy';
 import type { ChurnConfig } from '../protocol/churn';
 import type { ClusterView } from '../protocol/cluster-view';
 import type { LeaseConfig } from '../protocol/lease';
+import { confirmTimings } from '../protocol/pause';
 import type { AdmissionConfig } from '../protocol/spec-admission';
 import type { Bus } from '../runtime/bus';
 import type { AssignmentStore, LeaseStore } from '../runtime/cluster-store';
@@ -22,6 +23,7 @@ import { clusterStatusResponder, type StatusInput } from './cluster-status';
 import { leaderMachine, type LeaderInput, type LeaderOutput } from './leader';
 import { membership, type DuplicateFound, type MembersChanged, type MembershipInput } from './membership';
 import { lifecycleMachine, type LifecycleInput, type LifecycleLeaving, type LifecycleOutput } from './node-lifecycle';
+import { pauseGuard, type PauseGuardEmitted, type PauseGuardEvent, type PauseGuardInput } from './pause-guard';
 import { shardOwnerMachine, type OwnerInput } from './shard-owner';
 import { specApi, type SpecApiInput } from './spec-api';
 import type { SpecCatalog } from './spec-catalog';
@@ -67,6 +69,8 @@ export interface NodeInput {
   /** The node's address policy (the spec API rejects specs whose literal target it denies). */
   targetPolicy: AddressPolicy;
   cluster: ClusterSettings;
+  /** One round trip to the NATS server (the pause guard's proof that the link works). */
+  flush(): Promise<void>;
 }
 
 export type NodeEvent =
@@ -78,6 +82,8 @@ export type NodeEvent =
   | LifecycleLeaving
   /** The shard owner: every slot this node held has been handed over (shard-owner.ts). */
   | { type: 'HANDED_OVER' }
+  | PauseGuardEvent
+  | PauseGuardEmitted
   | { type: 'CONNECTION'; up: boolean }
   | { type: 'SHUTDOWN' };
 
@@ -97,6 +103,8 @@ export interface NodeContext extends NodeInput {
   stopReason: NodeOutput['reason'];
   /** Monotonic time the node started: a new leader waits for heartbeats before its first map. */
   startedAt: number;
+  /** The pause guard holds the timer queue: a map followed now moves shards at once (node-view.ts). */
+  pauseHeld: boolean;
 }
 
 /** The node machine's types and children, shared by node-view.ts and node.ts. */
@@ -118,6 +126,7 @@ export const nodeSetup = setup({
     leader: leaderMachine,
     assigner: assignerMachine,
     lifecycle: lifecycleMachine,
+    pauseGuard,
   },
 });
 
@@ -206,4 +215,13 @@ export const assignerInput: Mapper<AssignerInput> = ({ context }) => ({
   churn: context.cluster.churn,
   leaseValidUntil: context.leaseValidUntil,
   announce: (e) => context.bus.publish(context.ports.subjects.cluster('assignment'), e),
+});
+
+export const pauseGuardInput: Mapper<PauseGuardInput> = ({ context }) => ({
+  queue: context.ports.queue,
+  flush: context.flush,
+  clock: context.ports.clock,
+  log: context.ports.log,
+  metrics: context.ports.metrics,
+  timings: confirmTimings(context.cluster.deadAfterMs, context.cluster.heartbeatMs),
 });

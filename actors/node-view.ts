@@ -66,10 +66,12 @@ const applyAssignment = nodeSetup.enqueueActions(({ context, event, enqueue }) =
     context.ports.metrics.leaderTerm.set(Math.max(event.record.term, context.view.leader?.term ?? 0));
   });
   enqueue.sendTo('membership', { type: 'SEED', nodes: event.record.members });
+  // While the pause guard holds the queue (we were away), lost slots are released at once rather
+  // than probed until claimed: their late slots would run under the old epoch.
   // A member that announced its leave still holds its slots until they are claimed: only one the
   // failure detector found dead (or that is not a member at all) is taken over without a claim.
   const reachable = context.view.members.filter((m) => m.state !== 'dead').map((m) => m.node);
-  enqueue.sendTo('shardOwner', { type: 'ASSIGN', slots: event.slots, epoch: event.record.epoch, shards: event.record.shards, live: reachable });
+  enqueue.sendTo('shardOwner', { type: 'ASSIGN', slots: event.slots, epoch: event.record.epoch, shards: event.record.shards, live: reachable, ...(context.pauseHeld ? { atOnce: true } : {}) });
 });
 
 /** The view actions, by name, for the node machine (node.ts). */

@@ -10,6 +10,7 @@
 //       ├── follower ...... assignment watch → ASSIGNED
 //       ├── clusterStatus . answers <prefix>.cluster.status
 //       ├── lifecycle ..... active | leaving (awaitingMap → handingOver) → done: the node stops
+//       ├── pauseGuard .... after a pause: hold the timer queue until the map is re-read
 //       └── role: follower | leading (leading invokes the assigner)
 //
 // States an operator reads in the logs:
@@ -33,6 +34,7 @@ import {
   lifecycleInput,
   membershipInput,
   nodeSetup,
+  pauseGuardInput,
   shardOwnerInput,
   specApiInput,
   specFeedInput,
@@ -52,6 +54,7 @@ export const nodeMachine = nodeSetup.extend({ actions: viewActions }).createMach
     leaseValidUntil: -Infinity,
     stopReason: 'shutdown' as NodeOutput['reason'],
     startedAt: input.ports.clock.monotonic(),
+    pauseHeld: false,
   }),
   invoke: {
     id: 'shardOwner',
@@ -72,6 +75,7 @@ export const nodeMachine = nodeSetup.extend({ actions: viewActions }).createMach
         { id: 'leader', src: 'leader', input: leaderInput },
         { id: 'follower', src: 'assignmentFollower', input: followerInput },
         { id: 'clusterStatus', src: 'clusterStatusResponder', input: clusterStatusInput },
+        { id: 'pauseGuard', src: 'pauseGuard', input: pauseGuardInput },
         {
           id: 'lifecycle',
           src: 'lifecycle',
@@ -93,6 +97,12 @@ export const nodeMachine = nodeSetup.extend({ actions: viewActions }).createMach
         // The lifecycle hears of the map before its view: a leaving node waits for a map without itself.
         ASSIGNED: { actions: [sendTo('lifecycle', ({ event }) => event), 'updateView', 'applyAssignment'] },
         CONNECTION: { actions: sendTo('membership', ({ event }) => event) },
+        // After a pause (actors/pause-guard.ts): hold probes, re-read the map, then go on.
+        PAUSED: { actions: sendTo('pauseGuard', ({ event }) => event) },
+        PAUSE_HOLD: { actions: assign({ pauseHeld: true }) },
+        MAP_REREAD_REQUEST: { actions: sendTo('follower', { type: 'REREAD' }) },
+        MAP_REREAD: { actions: sendTo('pauseGuard', ({ event }) => event) },
+        PAUSE_RELEASE: { actions: assign({ pauseHeld: false }) },
         SHUTDOWN: { actions: sendTo('lifecycle', { type: 'SHUTDOWN' }) },
         // No leave, no handover: the node id lives on in the other process, which holds the same shards.
         DUPLICATE: { actions: sendTo('lifecycle', { type: 'DUPLICATE' }) },

@@ -74,7 +74,7 @@ export type RunnerEvent =
   | { type: 'PROBE_DONE'; id: string; token: number; outcome: ProbeOutcome }
   | { type: 'RESUMED'; id: string; state: ResumeState | null }
   /** `handover`: the map moved this (shard, rank) to another node: release it. Absent: stop (node stopping, or drop). */
-  | { type: 'STOP'; handover?: boolean }
+  | { type: 'STOP'; handover?: boolean; atOnce?: boolean }
   /** Another node claims this (shard, rank) (`answer` replies to it). */
   | { type: 'CLAIM'; claim: ClaimRequest; answer(a: ClaimAnswer): void }
   /** What our own claim attempt `attempt` got. */

@@ -27,9 +27,10 @@ export type OwnerEvent =
   /**
    * `shards`: the whole map (the next ASSIGN reads the previous holders from it); `live`: the
    * members that may still hold slots (alive, suspect, or leaving: not dead). Without them a gained
-   * slot claims from whoever holds it.
+   * slot claims from whoever holds it. `atOnce`: the map reached us after a pause (pause-guard.ts):
+   * lost slots are released now instead of probed until claimed.
    */
-  | { type: 'ASSIGN'; slots: readonly Slot[]; epoch: number; shards?: ShardMap; live?: readonly string[] }
+  | { type: 'ASSIGN'; slots: readonly Slot[]; epoch: number; shards?: ShardMap; live?: readonly string[]; atOnce?: boolean }
   /** A runner's release was published and claimed. */
   | { type: 'RUNNER_HANDED_OVER'; id: string }
   | { type: 'SPEC_SET'; spec: NormalizedSpec }
@@ -112,7 +113,7 @@ export const shardOwnerMachine = setup({
         // Released to the slot's next owner; a rank the new map no longer has (fewer members) has none.
         const [shard, rank] = key.split('/').map(Number) as [number, number];
         const next = event.shards === undefined ? true : event.shards[shard]?.[rank] !== undefined;
-        ref.send({ type: 'STOP', handover: next });
+        ref.send({ type: 'STOP', handover: next, ...(event.atOnce ? { atOnce: true } : {}) });
         draining.add(ref.id);
         if (next && !context.handedOver.has(ref.id)) handingOver.add(ref.id);
         runners.delete(key);

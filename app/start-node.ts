@@ -21,7 +21,9 @@ import { systemClock, type Clock } from '../runtime/clock';
 import type { Config } from '../runtime/config';
 import { createLogger, type Logger } from '../runtime/logger';
 import { createMetrics, type Metrics } from '../runtime/metrics';
-import { connectNats, nodeInboxPrefix } from '../runtime/nats';
+import { connectNats, nodeInboxPrefix, staleDetectMs } from '../runtime/nats';
+import { PauseDetector } from '../runtime/pause-detector';
+import { PauseSource, pauseThresholdMs } from '../protocol/pause';
 import { kvSpecStore, openStores, streamResultHistory } from '../runtime/store';
 import { assignmentStore, leaseStore, openClusterBuckets } from '../runtime/cluster-store';
 import { VERSION } from '../runtime/version';
@@ -69,6 +71,9 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
   let onConnection: (up: boolean) => void = () => {};
   let connected = false;
   let http: HttpEndpoints | null = null;
+  // A pause (the process stopped, or cut off from NATS) past the threshold goes to the node's pause guard.
+  let onPause: (e: { gapMs: number; source: PauseSource }) => void = () => {};
+  const pauses = new PauseDetector(clock, pauseThresholdMs(cfg.deadAfterMs, cfg.heartbeatMs), staleDetectMs(cfg.natsPingMs), (e) => onPause(e));
   const nc = await connectNats(
     cfg,
     `lookout-${cfg.nodeId}`,
@@ -77,8 +82,10 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
       connected = state === 'connected';
       metrics.natsConnected.set(connected ? 1 : 0);
       if (state === 'connected' || state === 'disconnected') onConnection(connected);
+      if (state === 'disconnected') pauses.linkDown();
+      if (state === 'connected') pauses.linkUp();
     },
-    { inboxPrefix: nodeInboxPrefix(cfg.prefix) },
+    { inboxPrefix: nodeInboxPrefix(cfg.prefix), pingMs: cfg.natsPingMs, onStale: () => pauses.linkStale() },
   );
   const bus = natsBus(nc);
   const instance = newInstanceId();
@@ -121,11 +128,18 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
 
   if (cfg.handoverMs !== undefined) log.warn({ event: 'setting_deprecated', setting: 'LOOKOUT_HANDOVER_MS' }, 'LOOKOUT_HANDOVER_MS is deprecated and ignored: shards change hands by message');
   const queue = new TimerQueue(clock);
+  // On waking, the queue's own timer may fire before the detector's next tick: it holds itself first.
+  queue.watchLateness(pauses.thresholdMs, (lateMs) => pauses.report(lateMs, PauseSource.timer));
   const ports: RunnerPorts = {
     clock,
     queue,
     probe: (spec, signal) => runProbe(spec, signal, probeEnv),
-    publish: (subject, msg) => bus.publish(subject, msg),
+    // While the pause guard holds the queue, only probes that spanned the pause finish: their outcome
+    // measures the pause, not the target, and would go out under a map we may no longer follow.
+    publish: (subject, msg) => {
+      if (!queue.isHeld) return bus.publish(subject, msg);
+      metrics.pauseDropped.inc({ type: subject.startsWith(s.status('')) ? 'status' : 'result' });
+    },
     bus,
     instance,
     claimWaitMs: cfg.claimWaitMs,
@@ -168,6 +182,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
         clockSkewWarnMs: cfg.clockSkewWarnMs,
         churn: { windowMs: cfg.churnWindowMs, threshold: cfg.churnThreshold, holdMs: cfg.churnHoldMs, maxHoldMs: cfg.churnMaxHoldMs },
       },
+      flush: () => nc.flush(),
     },
     clock,
   });
@@ -183,12 +198,15 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     });
   });
   actor.start();
+  onPause = (e) => actor.send({ type: 'PAUSED', ...e });
+  pauses.start();
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
       if (actor.getSnapshot().status === 'active') actor.send({ type: 'SHUTDOWN' });
       await ended;
+      pauses.stop();
       queue.stop();
       await closeProbeEnv(probeEnv);
       await http?.close();

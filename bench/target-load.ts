@@ -15,10 +15,9 @@
 import { phaseOf } from '../protocol/hash';
 import { slotAtOrAfter } from '../protocol/slots';
 import { startNodes, waitSettled } from './lib/cluster';
-import { startNats } from './lib/nats-server';
-import { httpCheckSpecs, natsClient, putSpecs } from './lib/specs';
-import { startCountingTarget } from './lib/targets';
+import { httpCheckSpecs, putSpecs } from './lib/specs';
 import { envInt, note, round, runBench, sleep } from './lib/util';
+import { startWorld } from './lib/world';
 
 const CHECKS = envInt('BENCH_CHECKS', 600);
 const INTERVAL = envInt('BENCH_INTERVAL_MS', 2000);
@@ -39,12 +38,7 @@ interface Row {
 }
 
 async function measure(n: number, cleanup: (fn: () => unknown) => void): Promise<Row> {
-  const nats = await startNats();
-  cleanup(() => nats.stop());
-  const target = await startCountingTarget();
-  cleanup(() => target.close());
-  const nc = await natsClient(nats.url);
-  cleanup(() => nc.close());
+  const { nats, target, nc } = await startWorld(cleanup);
   const specs = httpCheckSpecs(target.port, CHECKS, INTERVAL);
   await putSpecs(nc, specs);
   const t0 = Date.now();

@@ -127,6 +127,7 @@ export const SETTINGS = {
   rebalanceMaxDelayMs: { env: 'LOOKOUT_REBALANCE_MAX_DELAY_MS', flag: 'rebalance-max-delay-ms', default: undefined, parse: int(0, 300_000), doc: 'A rebalance waits at most this long for quiet. Profile: 1000 / 2000 / 300.' },
   handoverMs: { env: 'LOOKOUT_HANDOVER_MS', flag: 'handover-ms', default: undefined as number | undefined, parse: int(0, 60_000), doc: 'Deprecated and ignored: a moved shard changes hands by message (claim and release), not at a wall-clock instant. Accepted so old deployments still start; a warning is logged when set.' },
   claimWaitMs: { env: 'LOOKOUT_CLAIM_WAIT_MS', flag: 'claim-wait-ms', default: undefined as number | undefined, parse: int(10, 600_000), doc: 'A node that gains a shard claims it from its previous holder; if the holder stays silent this long, the node starts the shard from the result stream (claim_unanswered). Default: LOOKOUT_DEAD_AFTER_MS of the profile.' },
+  natsPingMs: { env: 'LOOKOUT_NATS_PING_MS', flag: 'nats-ping-ms', default: undefined, parse: int(100, 600_000), doc: 'How often the node pings its NATS server. Two pings unanswered mark the connection dead (found 2–3 pings after it froze), so results are not written into a frozen connection for long. Profile: 1000 / 2000 / 250.' },
   leaveTimeoutMs: { env: 'LOOKOUT_LEAVE_TIMEOUT_MS', flag: 'leave-timeout-ms', default: undefined, parse: int(0, 600_000), doc: 'On SIGTERM, how long to keep probing while waiting for the cluster to take over. Profile: 5000 / 20000 / 3000.' },
   churnThreshold: { env: 'LOOKOUT_CHURN_THRESHOLD', flag: 'churn-threshold', default: 3, parse: int(2, 1000), doc: 'Churn damping (protocol/churn.ts): a member that comes back this many times (a restart, or back from dead) within LOOKOUT_CHURN_WINDOW_MS is flapping and the leader holds it out of the assignment. At least 2: a first join and one restart are never delayed.' },
   churnWindowMs: { env: 'LOOKOUT_CHURN_WINDOW_MS', flag: 'churn-window-ms', default: undefined, parse: int(1000, 3_600_000), doc: 'Window in which a member\'s returns are counted. Profile: 60000 / 120000 / 15000.' },
@@ -137,12 +138,12 @@ export const SETTINGS = {
 /** Protocol timer defaults per profile (memberlist ships DefaultLANConfig / DefaultLocalConfig the same way). */
 export const TIMING_PROFILES = {
   // One NATS server: a SIGKILLed node's checks run again within interval + ~4.5 s.
-  production: { heartbeatMs: 500, suspectAfterMs: 1500, deadAfterMs: 3500, leaseMs: 4000, renewMs: 1000, leasePollMs: 250, takeoverMarginMs: 200, rebalanceQuietMs: 300, rebalanceMaxDelayMs: 1000, leaveTimeoutMs: 5000, churnWindowMs: 60_000, churnHoldMs: 30_000, churnMaxHoldMs: 300_000 },
+  production: { heartbeatMs: 500, suspectAfterMs: 1500, deadAfterMs: 3500, leaseMs: 4000, renewMs: 1000, leasePollMs: 250, takeoverMarginMs: 200, rebalanceQuietMs: 300, rebalanceMaxDelayMs: 1000, leaveTimeoutMs: 5000, churnWindowMs: 60_000, churnHoldMs: 30_000, churnMaxHoldMs: 300_000, natsPingMs: 1000 },
   // A NATS cluster re-elects a JetStream leader in 4–9 s; the lease must outlast that or it flaps.
-  'nats-cluster': { heartbeatMs: 1000, suspectAfterMs: 3000, deadAfterMs: 6000, leaseMs: 15000, renewMs: 3000, leasePollMs: 1000, takeoverMarginMs: 1000, rebalanceQuietMs: 500, rebalanceMaxDelayMs: 2000, leaveTimeoutMs: 20000, churnWindowMs: 120_000, churnHoldMs: 60_000, churnMaxHoldMs: 600_000 },
+  'nats-cluster': { heartbeatMs: 1000, suspectAfterMs: 3000, deadAfterMs: 6000, leaseMs: 15000, renewMs: 3000, leasePollMs: 1000, takeoverMarginMs: 1000, rebalanceQuietMs: 500, rebalanceMaxDelayMs: 2000, leaveTimeoutMs: 20000, churnWindowMs: 120_000, churnHoldMs: 60_000, churnMaxHoldMs: 600_000, natsPingMs: 2000 },
   // Tests: the same protocol, ten times faster (nats-server's own tests shorten timers this way) —
   // except the churn window, which counts process restarts, and those take 1–2 s in a test too.
-  test: { heartbeatMs: 100, suspectAfterMs: 400, deadAfterMs: 1000, leaseMs: 1200, renewMs: 250, leasePollMs: 100, takeoverMarginMs: 100, rebalanceQuietMs: 100, rebalanceMaxDelayMs: 300, leaveTimeoutMs: 3000, churnWindowMs: 15_000, churnHoldMs: 3_000, churnMaxHoldMs: 30_000 },
+  test: { heartbeatMs: 100, suspectAfterMs: 400, deadAfterMs: 1000, leaseMs: 1200, renewMs: 250, leasePollMs: 100, takeoverMarginMs: 100, rebalanceQuietMs: 100, rebalanceMaxDelayMs: 300, leaveTimeoutMs: 3000, churnWindowMs: 15_000, churnHoldMs: 3_000, churnMaxHoldMs: 30_000, natsPingMs: 250 },
 } as const;
 
 type TimerName = keyof (typeof TIMING_PROFILES)['production'];

@@ -23,6 +23,8 @@ export interface Metrics {
   /** Members the followed map holds out because they flap (protocol/churn.ts). */
   membersDamped: Gauge;
   duplicateRuns: Counter;
+  pauses: Counter<'source'>;
+  pauseDropped: Counter<'type'>;
   bodyWorkerOverruns: Counter<'assertion' | 'why'>;
   /** Per peer: its clock minus this node's, as estimated from heartbeats (protocol/clock-offset.ts). */
   clockOffset: Gauge<'peer'>;
@@ -101,6 +103,18 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     duplicateRuns: new Counter({
       name: 'lookout_duplicate_runs_total',
       help: 'Probes that ran twice: results a previous holder published past the seq this node resumed from, counted when its late release arrives (it learned of the new map late: partition, pause). Each counted once, by the node that took over.',
+      registers: r,
+    }),
+    pauses: new Counter({
+      name: 'lookout_pauses_total',
+      help: 'Pauses of this node past the pause threshold (stopped, stalled, or cut off from NATS), by how it was noticed (ticks|timer|nats).',
+      labelNames: ['source'],
+      registers: r,
+    }),
+    pauseDropped: new Counter({
+      name: 'lookout_pause_dropped_total',
+      help: 'Results and transitions of probes that spanned a pause, not published (their outcome measured the pause), by type (result|status).',
+      labelNames: ['type'],
       registers: r,
     }),
     specRequests: new Counter({ name: 'lookout_spec_requests_total', help: 'Spec API requests, by op and outcome (ok or error code).', labelNames: ['op', 'outcome'], registers: r }),

@@ -22,11 +22,19 @@ export type ConnState = (typeof ConnState)[keyof typeof ConnState];
 export const NATS_RETRY_MS = 500;
 
 /**
- * How often the client pings its server. Two pings without an answer (nats.js maxPingOut) mark
- * the connection stale and it reconnects: a dead TCP connection that reports no error is found
- * within ~20 s. Leadership does not wait for it: the lease runs out on the node's own clock.
+ * How often a client command pings its server (a node pings every LOOKOUT_NATS_PING_MS, faster).
+ * NATS_MAX_PING_OUT pings without an answer mark the connection stale and it reconnects: a dead TCP
+ * connection that reports no error is found within ~(NATS_MAX_PING_OUT + 1) pings.
  */
 export const NATS_PING_MS = 10_000;
+
+/** Pings without an answer before the connection counts as dead (nats.js maxPingOut). */
+export const NATS_MAX_PING_OUT = 2;
+
+/** The longest a connection that stopped answering goes unnoticed, pinging every `pingMs`. */
+export function staleDetectMs(pingMs: number): number {
+  return pingMs * (NATS_MAX_PING_OUT + 1);
+}
 
 export type NatsAuthConfig = Pick<Config, 'natsUrl' | 'natsCreds' | 'natsUser' | 'natsPassword' | 'natsToken' | 'natsNkey' | 'natsCa' | 'natsCert' | 'natsKey'>;
 
@@ -38,6 +46,7 @@ export function connectionOptions(cfg: NatsAuthConfig, name: string): NodeConnec
     reconnectTimeWait: NATS_RETRY_MS,
     waitOnFirstConnect: true,
     pingInterval: NATS_PING_MS,
+    maxPingOut: NATS_MAX_PING_OUT,
   };
   if (cfg.natsCreds) opts.authenticator = credsAuthenticator(readFileSync(cfg.natsCreds));
   else if (cfg.natsNkey) opts.authenticator = nkeyAuthenticator(new TextEncoder().encode(readFileSync(cfg.natsNkey, 'utf8').trim()));
@@ -150,6 +159,10 @@ export function nodeInboxPrefix(prefix: string): string {
 export interface ConnectOptions {
   /** Inbox prefix for replies to this connection's requests (default nats.js's `_INBOX`). */
   inboxPrefix?: string;
+  /** Ping period (default NATS_PING_MS). */
+  pingMs?: number;
+  /** Called when unanswered pings mark the connection dead (a disconnect follows). */
+  onStale?: () => void;
 }
 
 /**
@@ -166,7 +179,7 @@ export async function connectNats(
   onState: (s: ConnState) => void = () => {},
   extra: ConnectOptions = {},
 ): Promise<NatsConnection> {
-  const opts = { ...connectionOptions(cfg, name), ...(extra.inboxPrefix ? { inboxPrefix: extra.inboxPrefix } : {}) };
+  const opts = { ...connectionOptions(cfg, name), ...(extra.inboxPrefix ? { inboxPrefix: extra.inboxPrefix } : {}), ...(extra.pingMs ? { pingInterval: extra.pingMs } : {}) };
   const reporter = new FailureReporter(cfg, opts, log);
   log.info({ event: 'nats_connecting', servers: cfg.natsUrl }, 'connecting to NATS');
   let nc: NatsConnection;
@@ -211,6 +224,7 @@ export async function connectNats(
           break;
         case 'staleConnection':
           log.warn({ event: 'nats_stale_connection' }, 'NATS connection stale');
+          extra.onStale?.();
           break;
         case 'slowConsumer':
           log.warn({ event: 'nats_slow_consumer', subject: s.sub.getSubject(), pending: s.pending }, 'NATS slow consumer');

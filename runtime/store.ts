@@ -182,9 +182,16 @@ export function streamResultHistory(jsm: JetStreamManager, s: Subjects, maxInFli
 /**
  * Lookups in flight at once. Gaining many checks at once (a node starting with 100k, a failover)
  * must not fire 100k JetStream requests in one go; queued lookups simply wait their turn (a probe
- * that finishes first is parked until its lookup returns).
+ * that finishes first is parked until its lookup returns, so its result is published only then).
+ *
+ * 512, not 64: a lookup's time is mostly the wait for the node's busy event loop to send it and to
+ * read its answer (0.7–1.2 s each in a node restarted over 2000 checks on a loaded machine, against
+ * 5.5 ms for the same direct get from an idle client), so the queue drains in proportion to how
+ * many are out at once, and the results of the first seconds after a restart were held back up to
+ * 8.9 s, then published in bursts. BENCHMARKS.md §11 (`bench/restart-lag.ts`) has the numbers.
+ * The server answers 2000 direct gets in ~0.25 s, so 512 small requests are no burden.
  */
-export const RESUME_LOOKUPS_IN_FLIGHT = 64;
+export const RESUME_LOOKUPS_IN_FLIGHT = 512;
 
 interface Lookup {
   id: string;

@@ -6,7 +6,14 @@
 // timer down by a millisecond), the queue re-arms instead of firing. Due entries are handed out
 // in batches of at most `batchSize`, yielding to I/O between batches, so a burst cannot starve
 // the event loop.
+//
+// Held (hold/resume): while held nothing fires — entries can still be set, moved and deleted — and
+// on resume whatever is due fires at once. The pause guard (actors/pause-guard.ts) holds the queue
+// after a pause until the node knows which checks it still owns. The queue can notice a pause
+// itself (watchLateness): a timer that fires far later than armed (by the monotonic clock) holds
+// the queue before anything fires and reports how late it was.
 
+import { pauseFromLateTimer } from '../protocol/pause';
 import type { Clock, TimerHandle } from './clock';
 
 /**
@@ -43,6 +50,10 @@ export class TimerQueue {
   private stopped = false;
   /** True while handing out due entries: callbacks may set/delete, the timer is armed once after. */
   private firing = false;
+  private held = false;
+  /** Monotonic instant the armed timer should fire (to notice it firing far too late). */
+  private armedMono = 0;
+  private lateWatch: { thresholdMs: number; onLate: (lateMs: number) => void } | null = null;
 
   constructor(
     private readonly clock: Clock,
@@ -91,6 +102,35 @@ export class TimerQueue {
     return true;
   }
 
+  /** True between hold() and resume(). */
+  get isHeld(): boolean {
+    return this.held;
+  }
+
+  /** Fire nothing until resume(); entries are kept and may still be set or deleted. */
+  hold(): void {
+    if (this.held) return;
+    this.held = true;
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    this.timer = null;
+    this.armedFor = Infinity;
+  }
+
+  /** Fire again: entries that came due while held fire at once (in batches, as always). */
+  resume(): void {
+    if (!this.held) return;
+    this.held = false;
+    this.arm();
+  }
+
+  /**
+   * When the queue's timer fires more than `thresholdMs` (monotonic) after it was meant to, the
+   * process was paused: hold the queue before firing anything and call `onLate` with the lateness.
+   */
+  watchLateness(thresholdMs: number, onLate: (lateMs: number) => void): void {
+    this.lateWatch = { thresholdMs, onLate };
+  }
+
   /** Stop firing; entries are kept (a stopped queue is for shutdown). */
   stop(): void {
     this.stopped = true;
@@ -100,24 +140,35 @@ export class TimerQueue {
   }
 
   private arm(): void {
-    if (this.stopped || this.firing) return;
+    if (this.stopped || this.firing || this.held) return;
     const head = this.heap[0];
     const want = head ? head.at : Infinity;
     if (want === this.armedFor) return;
     if (this.timer !== null) this.clock.clearTimeout(this.timer);
     this.timer = null;
     this.armedFor = want;
-    if (head) this.timer = this.clock.setTimeout(() => this.fire(), Math.max(0, want - this.clock.now()));
+    if (!head) return;
+    const delay = Math.max(0, want - this.clock.now());
+    this.armedMono = this.clock.monotonic() + delay;
+    this.timer = this.clock.setTimeout(() => this.fire(), delay);
   }
 
   private fire(): void {
     this.timer = null;
     this.armedFor = Infinity;
+    if (this.lateWatch) {
+      const late = pauseFromLateTimer(this.armedMono, this.clock.monotonic(), this.lateWatch.thresholdMs);
+      if (late > 0) {
+        this.hold();
+        this.lateWatch.onLate(late);
+        return;
+      }
+    }
     const now = this.clock.now();
     let n = 0;
     this.firing = true;
     try {
-      while (!this.stopped && this.heap.length > 0 && this.heap[0]!.at <= now && n < this.batchSize) {
+      while (!this.stopped && !this.held && this.heap.length > 0 && this.heap[0]!.at <= now && n < this.batchSize) {
         const e = this.heap[0]!;
         this.delete(e.key);
         n++;
@@ -126,10 +177,11 @@ export class TimerQueue {
     } finally {
       this.firing = false;
     }
-    if (this.stopped) return;
+    if (this.stopped || this.held) return;
     if (n === this.batchSize && this.heap.length > 0 && this.heap[0]!.at <= now) {
       // More are due: yield to I/O, then continue.
       this.armedFor = now;
+      this.armedMono = this.clock.monotonic();
       this.timer = this.clock.setTimeout(() => this.fire(), 0);
       return;
     }

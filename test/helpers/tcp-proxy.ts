@@ -1,6 +1,8 @@
-// A TCP proxy the test can cut: `cut()` drops every connection and refuses new ones (the far
-// side sees a dead network), `heal()` lets traffic through again. Used to cut one Lookout node
-// off from NATS while the rest of the cluster carries on.
+// A TCP proxy the test can cut or freeze: `cut()` drops every connection and refuses new ones (the
+// far side sees a dead network), `freeze()` keeps every connection open but passes no byte and
+// accepts new ones without connecting them (a black hole: only pings can tell), `heal()` lets
+// traffic through again (held connections are connected then). Used to cut one Lookout node off
+// from NATS while the rest of the cluster carries on.
 
 import net from 'node:net';
 
@@ -8,6 +10,7 @@ export interface TcpProxy {
   port: number;
   url: string;
   cut(): void;
+  freeze(): void;
   heal(): void;
   close(): Promise<void>;
 }
@@ -15,11 +18,9 @@ export interface TcpProxy {
 export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
   const pairs = new Set<[net.Socket, net.Socket]>();
   let open = true;
-  const server = net.createServer((client) => {
-    if (!open) {
-      client.destroy();
-      return;
-    }
+  let frozen = false;
+  const held = new Set<net.Socket>();
+  const link = (client: net.Socket) => {
     const upstream = net.connect(targetPort, targetHost);
     const pair: [net.Socket, net.Socket] = [client, upstream];
     pairs.add(pair);
@@ -32,11 +33,26 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     upstream.on('error', drop).on('close', drop);
     client.pipe(upstream);
     upstream.pipe(client);
+  };
+  const server = net.createServer((client) => {
+    if (!open) {
+      client.destroy();
+      return;
+    }
+    if (frozen) {
+      held.add(client);
+      client.pause();
+      client.on('error', () => client.destroy()).on('close', () => held.delete(client));
+      return;
+    }
+    link(client);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
   const cut = () => {
     open = false;
+    for (const c of held) c.destroy();
+    held.clear();
     for (const [a, b] of pairs) {
       a.destroy();
       b.destroy();
@@ -47,8 +63,25 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     port,
     url: `nats://127.0.0.1:${port}`,
     cut,
+    freeze() {
+      frozen = true;
+      for (const [a, b] of pairs) {
+        a.unpipe(b);
+        b.unpipe(a);
+        a.pause();
+        b.pause();
+      }
+    },
     heal() {
       open = true;
+      if (!frozen) return;
+      frozen = false;
+      for (const [a, b] of pairs) {
+        a.pipe(b);
+        b.pipe(a);
+      }
+      for (const c of held) if (!c.destroyed) link(c);
+      held.clear();
     },
     close() {
       cut();

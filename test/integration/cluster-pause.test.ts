@@ -1,9 +1,14 @@
 // A paused leader (SIGSTOP) in a cluster of `lookout node` processes on its own nats-server,
 // target and nodes: another node wins a higher term meanwhile; when the old leader wakes
 // (SIGCONT) it steps down on its own, writes no map, and no node follows a map of its old term
-// after the new term's map.
-import { scenarioTest } from '../helpers/scenario';
+// after the new term's map. Woken, it neither probes nor publishes under its old epoch before it
+// has re-read the map (actors/pause-guard.ts). The same for a node whose NATS link was cut or
+// frozen (test/helpers/tcp-proxy.ts) past the dead threshold: after healing, nothing it probes goes
+// out under an epoch older than the map it then follows. Each scenario has its own fixture.
+import { hitCounts, ownerOf } from '../helpers/cluster';
+import { type Scenario, scenarioTest } from '../helpers/scenario';
 import { waitFor } from '../helpers/poll';
+import { startTcpProxy } from '../helpers/tcp-proxy';
 
 const NODES = ['n1', 'n2', 'n3'];
 
@@ -57,3 +62,102 @@ scenarioTest('SIGSTOP the leader past its lease, then SIGCONT: another node lead
   }
   expect(s.cluster.assignmentEvents().filter((e) => e.term === oldTerm && Date.parse(e.at) >= wokeAt)).toEqual([]);
 });
+
+/** Sum of a counter's samples on a node's /metrics (0 when the node does not export it). */
+async function counter(s: Scenario, id: string, name: string): Promise<number> {
+  const port = s.cluster.logs(id).find((l) => l.event === 'http_listening')?.port;
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  let n = 0;
+  for (const line of text.split('\n')) if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) n += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return n;
+}
+
+/** Epoch of the last map a node followed, from its own log. */
+function followedEpoch(s: Scenario, id: string): number {
+  const f = s.cluster.logs(id).filter((l) => l.event === 'assignment_followed');
+  return f.at(-1).epoch;
+}
+
+scenarioTest('SIGSTOP the leader past its lease, then SIGCONT: woken, it runs no probe and publishes no result under its old epoch', { nodes: NODES, checks: 30 }, async (s) => {
+  const st = await s.cluster.status();
+  const old = st.leader.node as string;
+  const oldTerm = st.leader.term as number;
+  const mine = s.ids.filter((id) => ownerOf(s.events, id) === old);
+  expect(mine.length).toBeGreaterThan(3);
+  const oldEpoch = followedEpoch(s, old);
+  const seen = s.cluster.leaderEvents().length;
+  s.cluster.signal(old, 'SIGSTOP');
+  await waitFor('another leader while the old one is stopped', () => {
+    const e = s.cluster.leaderEvents().slice(seen).find((x) => x.event === 'elected' && x.node !== old && x.term > oldTerm);
+    if (!e) throw new Error(`leader events since the stop: ${JSON.stringify(s.cluster.leaderEvents().slice(seen))}`);
+    return e;
+  });
+  // Stopped until the others run its checks under a newer map: by then its next slots belong to them.
+  await s.awaitResults(`${old}'s checks published by the others under a newer epoch`, mine, (r) => r.node !== old && r.epoch > oldEpoch);
+  const mark = s.events.messages.length;
+  const logMark = s.cluster.logs(old).length;
+  s.cluster.signal(old, 'SIGCONT');
+  await waitFor(`${old} follows a newer map after waking`, () => s.cluster.logs(old).slice(logMark).find((l) => l.event === 'assignment_followed' && l.epoch > oldEpoch));
+  await s.cluster.settled(NODES);
+  // Every check has published a slot after now: whatever the woken node published late is in.
+  await s.awaitSlot(s.ids, Date.now());
+  const stale = s.events.messages.slice(mark).filter((m) => m.subject.startsWith('lookout.result.') && m.msg.node === old && m.msg.epoch <= oldEpoch).map((m) => m.msg);
+  // The target's side: every probe of these checks was published, except results the woken node
+  // dropped because their probe spanned the pause (lookout_pause_dropped_total).
+  const dropped = await counter(s, old, 'lookout_pause_dropped_total');
+  let excess = 0;
+  await waitFor('the target’s hits on the paused node’s checks to match their results (+ dropped)', () => {
+    const hits = hitCounts(s.target, mine);
+    excess = mine.reduce((n, id) => n + hits.get(id)! - s.events.results(id).length, 0);
+    if (excess !== dropped) throw new Error(`hits − results = ${excess}, dropped by ${old}: ${dropped}`);
+    return true;
+  });
+  // It ran nothing after the handover instant, so it counts no duplicate run either.
+  const duplicates = await counter(s, old, 'lookout_duplicate_runs_total');
+  const pauses = s.cluster.logs(old).slice(logMark).filter((l) => l.event === 'pause_detected' || l.event === 'pause_confirmed');
+  console.log(`woken ${old}: ${stale.length} result(s) under its old epoch ${oldEpoch} after waking (slots ${stale.map((r) => r.slot % 100_000).join(',')}); duplicate runs counted ${duplicates}; dropped ${dropped}; pause lines ${JSON.stringify(pauses.map((l) => [l.event, l.source ?? l.epoch, l.gapMs ?? l.heldMs]))}`);
+  expect(stale).toEqual([]);
+  expect(duplicates).toBe(0);
+});
+
+const CUT_SLOTS = 6;
+const LINK_CHECKS = 300;
+
+for (const mode of ['cut', 'freeze'] as const) {
+  scenarioTest(`a node whose NATS link is ${mode === 'cut' ? 'cut' : 'frozen'} past the dead threshold: after healing it probes nothing under an epoch older than the map it follows`, { nodes: ['p1', 'p2'] }, async (s) => {
+    const proxy = await startTcpProxy(s.server.port);
+    s.onCleanup(() => proxy.close());
+    s.cluster.start('p3', { NATS_URL: proxy.url });
+    await s.cluster.settled(['p1', 'p2', 'p3']);
+    s.ids = await s.addChecks('link', LINK_CHECKS);
+    const p3Checks = s.ids.filter((id) => ownerOf(s.events, id) === 'p3');
+    expect(p3Checks.length).toBeGreaterThan(3);
+    const oldEpoch = followedEpoch(s, 'p3');
+    const cutMark = s.cluster.logs('p3').length;
+    if (mode === 'cut') proxy.cut();
+    else proxy.freeze();
+    // Cut off for CUT_SLOTS slots of its checks run by the others under a newer map: long enough that
+    // p3's map watch has to be re-established after healing, not just resumed (the follower's re-read
+    // then finds the map within a lease).
+    await s.awaitResults(`p3’s checks published ${CUT_SLOTS} times by the others under a newer epoch`, p3Checks, (r) => r.node !== 'p3' && r.epoch > oldEpoch && s.events.results(r.checkId).filter((x) => x.node !== 'p3' && x.epoch > oldEpoch).length >= CUT_SLOTS);
+    const logMark = s.cluster.logs('p3').length;
+    const mark = s.events.messages.length;
+    const healAt = new Date().toISOString();
+    proxy.heal();
+    // Back: reconnected — or, a frozen link not noticed as dead (no disconnect), thawed at the heal.
+    const noticed = s.cluster.logs('p3').slice(cutMark).some((l) => l.event === 'nats_disconnected');
+    const back = noticed ? await waitFor('p3 reconnected', () => s.cluster.logs('p3').slice(logMark).find((l) => l.event === 'nats_reconnected'), { timeoutMs: 60_000 }) : { time: healAt };
+    const followed = await waitFor('p3 follows a newer map', () => s.cluster.logs('p3').slice(logMark).find((l) => l.event === 'assignment_followed' && l.epoch > oldEpoch));
+    await s.cluster.settled(['p1', 'p2', 'p3'], { epochAbove: followed.epoch });
+    await s.awaitSlot(s.ids, Date.now());
+    // Probes p3 started once reconnected (slot and reconnect instant both by p3's own clock; no jitter).
+    const backAt = Date.parse(back.time);
+    const stale = s.events.results().filter((r) => r.node === 'p3' && r.slot >= backAt && r.epoch < followed.epoch);
+    // For the record (README, "NATS outage"): results p3 probed while cut off that still arrived after healing.
+    const late = s.events.messages.slice(mark).filter((m) => m.subject.startsWith('lookout.result.') && m.msg.node === 'p3' && m.msg.slot < backAt);
+    const followMs = Date.parse(followed.time) - backAt;
+    const pauses = s.cluster.logs('p3').slice(logMark).filter((l) => l.event === 'pause_detected' || l.event === 'pause_confirmed');
+    console.log(`${mode} (${noticed ? 'disconnect noticed' : 'never noticed'}; pause lines ${JSON.stringify(pauses.map((l) => [l.event, l.source ?? l.epoch, l.gapMs ?? l.heldMs]))}): the new map followed ${followMs} ms after p3 was back; p3 published ${stale.length} result(s) probed after reconnecting under an epoch older than ${followed.epoch} (the map it followed); ${late.length} probed while cut off arrived after healing`);
+    expect(stale).toEqual([]);
+  });
+}

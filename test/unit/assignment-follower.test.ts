@@ -12,7 +12,7 @@ const map = (term: number, epoch: number, owners: string[]): AssignmentRecord =>
 function start(key: FakeMapKey) {
   const clock = new ManualClock();
   const f = host<Assigned>(assignmentFollower, { store: key, node: 'b', clock, log: silentLog, rereadMs: 1000 }, clock);
-  const followed = () => f.events.map((e) => `${e.record.term}.${e.record.epoch}:${e.slots.map((x) => x.shard).join(',')}`);
+  const followed = () => f.events.filter((e) => e.type === 'ASSIGNED').map((e) => `${e.record.term}.${e.record.epoch}:${e.slots.map((x) => x.shard).join(',')}`);
   return { clock, f, followed };
 }
 
@@ -56,4 +56,28 @@ test('a map the watch missed is found by the periodic re-read; an unreachable st
   await run(clock, 3000, 100);
   expect(key.reads - reads).toBeGreaterThanOrEqual(3); // it keeps trying
   expect(followed()).toEqual(['1.1:1', '1.2:0,1,2,3']);
+});
+
+test('REREAD (after a pause): reads at once, follows a newer map first, then answers MAP_REREAD with the epoch it follows', async () => {
+  const key = new FakeMapKey();
+  await key.write(map(1, 1, ['a', 'b']), 0);
+  const { f, followed } = start(key);
+  await flush();
+  key.writeUnseen(map(2, 5, ['a']));
+  f.send({ type: 'REREAD' });
+  await flush();
+  expect(followed()).toEqual(['1.1:1', '2.5:']);
+  const types = f.events.map((e) => e.type);
+  expect(types.slice(-2)).toEqual(['ASSIGNED', 'MAP_REREAD']);
+  expect(f.events.at(-1)).toMatchObject({ type: 'MAP_REREAD', ok: true, epoch: 5 });
+  // Nothing newer: still an answer, with the same epoch.
+  f.send({ type: 'REREAD' });
+  await flush();
+  expect(f.events.at(-1)).toMatchObject({ type: 'MAP_REREAD', ok: true, epoch: 5 });
+  // The store unreachable: the answer says so (with a code), and the map is kept.
+  key.readError = new Error('NATS unreachable');
+  f.send({ type: 'REREAD' });
+  await flush();
+  expect(f.events.at(-1)).toMatchObject({ type: 'MAP_REREAD', ok: false, epoch: 5, code: 'storage_unavailable' });
+  expect(followed()).toEqual(['1.1:1', '2.5:']);
 });

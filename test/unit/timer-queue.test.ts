@@ -83,3 +83,97 @@ describe('TimerQueue', () => {
     expect(clock.pending).toBe(0);
   });
 });
+
+/** A clock whose monotonic time runs `lag` ms ahead of its timers: a timer then fires that late by the monotonic clock. */
+function lagging() {
+  const inner = new ManualClock(0);
+  const l = { inner, lag: 0, clock: { now: () => inner.now(), monotonic: () => inner.monotonic() + l.lag, setTimeout: (fn: () => void, ms: number) => inner.setTimeout(fn, ms), clearTimeout: (h: unknown) => inner.clearTimeout(h) } };
+  return l;
+}
+
+describe('TimerQueue hold / resume', () => {
+  test('held: nothing fires, entries can still be set and deleted; on resume what is due fires at once', () => {
+    const clock = new ManualClock(0);
+    const q = new TimerQueue(clock);
+    const r = recorder(clock);
+    q.set('a', 100, r.owner);
+    q.set('b', 200, r.owner);
+    q.hold();
+    expect(q.isHeld).toBe(true);
+    expect(clock.pending).toBe(0);
+    clock.advance(500);
+    expect(r.fired).toEqual([]);
+    q.set('c', 300, r.owner);
+    q.delete('b');
+    q.set('d', 900, r.owner);
+    clock.advance(100);
+    expect(r.fired).toEqual([]);
+    q.resume();
+    expect(q.isHeld).toBe(false);
+    clock.advance(0);
+    expect(r.fired).toEqual([
+      { key: 'a', at: 100, now: 600 },
+      { key: 'c', at: 300, now: 600 },
+    ]);
+    clock.advance(300);
+    expect(r.fired.map((f) => f.key)).toEqual(['a', 'c', 'd']);
+  });
+
+  test('hold and resume are idempotent; a hold from a due callback stops the batch', () => {
+    const clock = new ManualClock(0);
+    const q = new TimerQueue(clock);
+    const fired: string[] = [];
+    const owner = {
+      onDue: (key: string) => {
+        fired.push(key);
+        if (key === 'b') q.hold();
+      },
+    };
+    for (const k of ['a', 'b', 'c']) q.set(k, 10, owner);
+    q.resume(); // not held: nothing happens
+    clock.advance(10);
+    expect(fired).toEqual(['a', 'b']);
+    q.hold();
+    clock.advance(100);
+    expect(fired).toEqual(['a', 'b']);
+    q.resume();
+    q.resume();
+    clock.advance(0);
+    expect(fired).toEqual(['a', 'b', 'c']);
+  });
+
+  test('a timer that fires far later than armed (monotonic) holds the queue before anything fires, and says how late', () => {
+    const paused = lagging();
+    const inner = paused.inner;
+    const q = new TimerQueue(paused.clock);
+    const r = recorder(inner);
+    const late: number[] = [];
+    q.watchLateness(640, (ms) => late.push(ms));
+    q.set('on-time', 100, r.owner);
+    inner.advance(100);
+    expect(r.fired.map((f) => f.key)).toEqual(['on-time']);
+    q.set('late', 200, r.owner);
+    paused.lag = 5000; // the process was stopped for 5 s: its timer fires then, the monotonic clock 5 s on
+    inner.advance(100);
+    expect(r.fired.map((f) => f.key)).toEqual(['on-time']);
+    expect(late).toEqual([5000]);
+    expect(q.isHeld).toBe(true);
+    q.resume();
+    inner.advance(0);
+    expect(r.fired.map((f) => f.key)).toEqual(['on-time', 'late']);
+  });
+
+  test('lateness below the threshold fires as usual', () => {
+    const busy = lagging();
+    const inner = busy.inner;
+    const q = new TimerQueue(busy.clock);
+    const r = recorder(inner);
+    const late: number[] = [];
+    q.watchLateness(640, (ms) => late.push(ms));
+    q.set('a', 100, r.owner);
+    busy.lag = 640;
+    inner.advance(100);
+    expect(r.fired.map((f) => f.key)).toEqual(['a']);
+    expect(late).toEqual([]);
+  });
+});
