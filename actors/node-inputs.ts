@@ -91,6 +91,10 @@ export interface NodeContext extends NodeInput {
   stopReason: NodeOutput['reason'];
   /** Monotonic time the node started: a new leader waits for heartbeats before its first map. */
   startedAt: number;
+  /** Owners this node's detector holds dead: struck out of the map it runs (protocol/takeover.ts). */
+  dead: ReadonlySet<string>;
+  /** Slots this node holds only because owners are held dead (provisional takeover). */
+  provisional: number;
 }
 
 /** The node machine's types and children, shared by node-view.ts and node.ts. */

@@ -8,12 +8,17 @@
 //   ASSIGNED (assignment follower)   → view.assignment; lookout_assignment_epoch; membership seeded
 //                                      with the map's members; the shard owner told its slots and
 //                                      the handover instant (map.at + handoverMs)
+//   MEMBERS with an owner now dead   → provisional takeover: the shard owner told the slots of the
+//     (or heard again)                 map with dead owners struck out (protocol/takeover.ts)
 //
 // A new view goes by message to whoever answers or decides from it — VIEW to the cluster.status
 // responder and to the lifecycle — and to the process as an emitted `view` (for /readyz). The view
 // in the node's context is replaced, never mutated.
 
+import { slotsOf } from '../protocol/assignment-record';
 import { reduceView, type ViewEvent } from '../protocol/cluster-view';
+import type { AssignmentRecord } from '../protocol/records';
+import { deadOwners, effectiveMap, promotions, pruneDead } from '../protocol/takeover';
 import { nodeSetup } from './node-inputs';
 
 /** Fold an event into the view and pass the new view on (status responder, lifecycle, the process). */
@@ -56,6 +61,29 @@ const noteDeposed = nodeSetup.enqueueActions(({ context, enqueue }) => {
   enqueue.sendTo('membership', { type: 'LEADING', leading: false });
 });
 
+/**
+ * The map this node runs and the slots it holds there: the followed map with the owners its detector
+ * holds dead struck out (protocol/takeover.ts), sent to the shard owner. Logs when the provisional
+ * part changes: `provisional_takeover` (slots taken for dead owners), `provisional_takeover_ended`.
+ */
+type Enqueue = Parameters<Parameters<typeof nodeSetup.enqueueActions>[0]>[0];
+function runMap({ context, enqueue }: Pick<Enqueue, 'context' | 'enqueue'>, record: AssignmentRecord, dead: ReadonlySet<string>): void {
+  const self = context.ports.nodeId;
+  const effective = effectiveMap(record, dead, self);
+  const moved = promotions(record, effective, self);
+  const slots = slotsOf(effective, self);
+  enqueue.assign({ dead, provisional: moved.length });
+  enqueue(() => context.ports.metrics.provisionalSlots.set(moved.length));
+  if (moved.length > 0 || context.provisional > 0) {
+    enqueue(() => {
+      const fields = { epoch: record.epoch, dead: [...dead], slots: moved.length, shards: moved.slice(0, 16).map((p) => `${p.shard}:${p.from ?? '-'}>${p.to}`) };
+      if (moved.length > 0) context.log.warn({ event: 'provisional_takeover', ...fields }, 'running the slots of owners held dead until a map confirms it');
+      else context.log.info({ event: 'provisional_takeover_ended', ...fields }, 'no slots held for dead owners any more');
+    });
+  }
+  enqueue.sendTo('shardOwner', { type: 'ASSIGN', slots, epoch: record.epoch, handoverAt: record.at + context.cluster.handoverMs });
+}
+
 /** A followed map: gauges, membership seeded with its members, the shard owner told its slots. */
 const applyAssignment = nodeSetup.enqueueActions(({ context, event, enqueue }) => {
   if (event.type !== 'ASSIGNED') return;
@@ -64,8 +92,24 @@ const applyAssignment = nodeSetup.enqueueActions(({ context, event, enqueue }) =
     context.ports.metrics.leaderTerm.set(Math.max(event.record.term, context.view.leader?.term ?? 0));
   });
   enqueue.sendTo('membership', { type: 'SEED', nodes: event.record.members });
-  enqueue.sendTo('shardOwner', { type: 'ASSIGN', slots: event.slots, epoch: event.record.epoch, handoverAt: event.record.at + context.cluster.handoverMs });
+  runMap({ context, enqueue }, event.record, pruneDead(context.dead, event.record));
+});
+
+/**
+ * Members changed: an owner of the followed map that the detector now holds dead (or that was held
+ * dead and is heard again) changes the map this node runs at once, without waiting for a leader.
+ */
+const takeOver = nodeSetup.enqueueActions(({ context, event, enqueue }) => {
+  if (event.type !== 'MEMBERS') return;
+  const dead = deadOwners(context.dead, event.members);
+  if (dead === context.dead) return;
+  const record = context.view.assignment;
+  if (!record) {
+    enqueue.assign({ dead });
+    return;
+  }
+  runMap({ context, enqueue }, record, pruneDead(dead, record));
 });
 
 /** The view actions, by name, for the node machine (node.ts). */
-export const viewActions = { updateView, noteMembers, noteTerm, noteElected, noteDeposed, applyAssignment };
+export const viewActions = { updateView, noteMembers, noteTerm, noteElected, noteDeposed, applyAssignment, takeOver };

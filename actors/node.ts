@@ -51,6 +51,8 @@ export const nodeMachine = nodeSetup.extend({ actions: viewActions }).createMach
     leaseValidUntil: -Infinity,
     stopReason: 'shutdown' as NodeOutput['reason'],
     startedAt: input.ports.clock.monotonic(),
+    dead: new Set<string>(),
+    provisional: 0,
   }),
   invoke: {
     id: 'shardOwner',
@@ -83,7 +85,7 @@ export const nodeMachine = nodeSetup.extend({ actions: viewActions }).createMach
         SPEC_SET: { actions: sendTo('shardOwner', ({ event }) => event) },
         SPEC_REMOVED: { actions: sendTo('shardOwner', ({ event }) => event) },
         SPECS_LOADED: { actions: sendTo('shardOwner', { type: 'SPECS_LOADED' }) },
-        MEMBERS: { actions: ['updateView', 'noteMembers'] },
+        MEMBERS: { actions: ['updateView', 'noteMembers', 'takeOver'] },
         TERM_SEEN: {
           actions: ['updateView', 'noteTerm', sendTo('follower', ({ event }) => ({ type: 'TERM_SEEN' as const, term: event.term }))],
         },
@@ -111,7 +113,7 @@ export const nodeMachine = nodeSetup.extend({ actions: viewActions }).createMach
               invoke: { id: 'assigner', src: 'assigner', input: assignerInput },
               on: {
                 // A region that handles an event shadows running's handler (XState parallel states), so record the view here too.
-                MEMBERS: { actions: ['updateView', 'noteMembers', sendTo('assigner', ({ event }) => ({ type: 'MEMBERS' as const, live: event.live }))] },
+                MEMBERS: { actions: ['updateView', 'noteMembers', 'takeOver', sendTo('assigner', ({ event }) => ({ type: 'MEMBERS' as const, live: event.live }))] },
                 LEASE_HELD: {
                   actions: [
                     assign({ leaseValidUntil: ({ event }) => event.validUntil }),

@@ -21,6 +21,7 @@ export interface Metrics {
   assignmentEpoch: Gauge;
   members: Gauge<'state'>;
   duplicateRuns: Counter;
+  provisionalSlots: Gauge;
   bodyWorkerOverruns: Counter<'assertion' | 'why'>;
   /** What this node holds now (also in the heartbeat and cluster.status); lookout_checks_owned and lookout_shards_owned follow it. */
   held: { checks: number; shards: number };
@@ -91,6 +92,11 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     leaderTerm: new Gauge({ name: 'lookout_leader_term', help: 'Highest leader term this node has seen.', registers: r }),
     assignmentEpoch: new Gauge({ name: 'lookout_assignment_epoch', help: 'Epoch of the assignment this node follows.', registers: r }),
     members: new Gauge({ name: 'lookout_members', help: 'Cluster members by state, as this node sees them.', labelNames: ['state'], registers: r }),
+    provisionalSlots: new Gauge({
+      name: 'lookout_provisional_slots',
+      help: 'Slots (shard, rank) this node runs only because its failure detector holds an owner dead, before a map confirms it (provisional takeover).',
+      registers: r,
+    }),
     duplicateRuns: new Counter({
       name: 'lookout_duplicate_runs_total',
       help: 'Probes this node ran for shards the cluster had already given to another node (it learned of the new map late: partition, pause).',
