@@ -105,6 +105,10 @@ export interface NodeContext extends NodeInput {
   startedAt: number;
   /** The pause guard holds the timer queue: a map followed now moves shards at once (node-view.ts). */
   pauseHeld: boolean;
+  /** Owners this node's detector holds dead: struck out of the map it runs (protocol/takeover.ts). */
+  dead: ReadonlySet<string>;
+  /** Slots this node holds only because owners are held dead (provisional takeover). */
+  provisional: number;
 }
 
 /** The node machine's types and children, shared by node-view.ts and node.ts. */

@@ -9,12 +9,17 @@
 //                                      membership seeded with the map's members; the shard owner
 //                                      told its slots, the map (the next map's previous holders) and
 //                                      the members not dead
+//   MEMBERS with an owner now dead   → provisional takeover: the shard owner told the slots of the
+//     (or heard again)                 map with dead owners struck out (protocol/takeover.ts)
 //
 // A new view goes by message to whoever answers or decides from it — VIEW to the cluster.status
 // responder and to the lifecycle — and to the process as an emitted `view` (for /readyz). The view
 // in the node's context is replaced, never mutated.
 
+import { slotsOf } from '../protocol/assignment-record';
 import { reduceView, type ViewEvent } from '../protocol/cluster-view';
+import type { AssignmentRecord } from '../protocol/records';
+import { deadOwners, effectiveMap, promotions, pruneDead } from '../protocol/takeover';
 import { nodeSetup } from './node-inputs';
 
 /** Fold an event into the view and pass the new view on (status responder, lifecycle, the process). */
@@ -57,6 +62,34 @@ const noteDeposed = nodeSetup.enqueueActions(({ context, enqueue }) => {
   enqueue.sendTo('membership', { type: 'LEADING', leading: false });
 });
 
+/**
+ * The map this node runs and the slots it holds there: the followed map with the owners its detector
+ * holds dead struck out (protocol/takeover.ts), sent to the shard owner. Logs when the provisional
+ * part changes: `provisional_takeover` (slots taken for dead owners), `provisional_takeover_ended`.
+ */
+type Enqueue = Parameters<Parameters<typeof nodeSetup.enqueueActions>[0]>[0];
+function runMap({ context, enqueue }: Pick<Enqueue, 'context' | 'enqueue'>, record: AssignmentRecord, dead: ReadonlySet<string>): void {
+  const self = context.ports.nodeId;
+  const effective = effectiveMap(record, dead, self);
+  const moved = promotions(record, effective, self);
+  const slots = slotsOf(effective, self);
+  enqueue.assign({ dead, provisional: moved.length });
+  enqueue(() => context.ports.metrics.provisionalSlots.set(moved.length));
+  if (moved.length > 0 || context.provisional > 0) {
+    enqueue(() => {
+      const fields = { epoch: record.epoch, dead: [...dead], slots: moved.length, shards: moved.slice(0, 16).map((p) => `${p.shard}:${p.from ?? '-'}>${p.to}`) };
+      if (moved.length > 0) context.log.warn({ event: 'provisional_takeover', ...fields }, 'running the slots of owners held dead until a map confirms it');
+      else context.log.info({ event: 'provisional_takeover_ended', ...fields }, 'no slots held for dead owners any more');
+    });
+  }
+  // While the pause guard holds the queue (we were away), lost slots are released at once rather
+  // than probed until claimed: their late slots would run under the old epoch.
+  // A member that announced its leave still holds its slots until they are claimed: only one the
+  // failure detector found dead (or that is not a member at all) is taken over without a claim.
+  const reachable = context.view.members.filter((m) => m.state !== 'dead' && !dead.has(m.node)).map((m) => m.node);
+  enqueue.sendTo('shardOwner', { type: 'ASSIGN', slots, epoch: record.epoch, shards: effective.shards, live: reachable, ...(context.pauseHeld ? { atOnce: true } : {}) });
+}
+
 /** A followed map: gauges, membership seeded with its members, the shard owner told its slots. */
 const applyAssignment = nodeSetup.enqueueActions(({ context, event, enqueue }) => {
   if (event.type !== 'ASSIGNED') return;
@@ -66,13 +99,24 @@ const applyAssignment = nodeSetup.enqueueActions(({ context, event, enqueue }) =
     context.ports.metrics.leaderTerm.set(Math.max(event.record.term, context.view.leader?.term ?? 0));
   });
   enqueue.sendTo('membership', { type: 'SEED', nodes: event.record.members });
-  // While the pause guard holds the queue (we were away), lost slots are released at once rather
-  // than probed until claimed: their late slots would run under the old epoch.
-  // A member that announced its leave still holds its slots until they are claimed: only one the
-  // failure detector found dead (or that is not a member at all) is taken over without a claim.
-  const reachable = context.view.members.filter((m) => m.state !== 'dead').map((m) => m.node);
-  enqueue.sendTo('shardOwner', { type: 'ASSIGN', slots: event.slots, epoch: event.record.epoch, shards: event.record.shards, live: reachable, ...(context.pauseHeld ? { atOnce: true } : {}) });
+  runMap({ context, enqueue }, event.record, pruneDead(context.dead, event.record));
+});
+
+/**
+ * Members changed: an owner of the followed map that the detector now holds dead (or that was held
+ * dead and is heard again) changes the map this node runs at once, without waiting for a leader.
+ */
+const takeOver = nodeSetup.enqueueActions(({ context, event, enqueue }) => {
+  if (event.type !== 'MEMBERS') return;
+  const dead = deadOwners(context.dead, event.members);
+  if (dead === context.dead) return;
+  const record = context.view.assignment;
+  if (!record) {
+    enqueue.assign({ dead });
+    return;
+  }
+  runMap({ context, enqueue }, record, pruneDead(dead, record));
 });
 
 /** The view actions, by name, for the node machine (node.ts). */
-export const viewActions = { updateView, noteMembers, noteTerm, noteElected, noteDeposed, applyAssignment };
+export const viewActions = { updateView, noteMembers, noteTerm, noteElected, noteDeposed, applyAssignment, takeOver };

@@ -55,6 +55,8 @@ export const nodeMachine = nodeSetup.extend({ actions: viewActions }).createMach
     stopReason: 'shutdown' as NodeOutput['reason'],
     startedAt: input.ports.clock.monotonic(),
     pauseHeld: false,
+    dead: new Set<string>(),
+    provisional: 0,
   }),
   invoke: {
     id: 'shardOwner',
@@ -88,7 +90,7 @@ export const nodeMachine = nodeSetup.extend({ actions: viewActions }).createMach
         SPEC_SET: { actions: sendTo('shardOwner', ({ event }) => event) },
         SPEC_REMOVED: { actions: sendTo('shardOwner', ({ event }) => event) },
         SPECS_LOADED: { actions: sendTo('shardOwner', { type: 'SPECS_LOADED' }) },
-        MEMBERS: { actions: ['updateView', 'noteMembers'] },
+        MEMBERS: { actions: ['updateView', 'noteMembers', 'takeOver'] },
         TERM_SEEN: {
           actions: ['updateView', 'noteTerm', sendTo('follower', ({ event }) => ({ type: 'TERM_SEEN' as const, term: event.term }))],
         },
@@ -124,7 +126,7 @@ export const nodeMachine = nodeSetup.extend({ actions: viewActions }).createMach
               invoke: { id: 'assigner', src: 'assigner', input: assignerInput },
               on: {
                 // A region that handles an event shadows running's handler (XState parallel states), so record the view here too.
-                MEMBERS: { actions: ['updateView', 'noteMembers', sendTo('assigner', ({ event }) => ({ type: 'MEMBERS' as const, live: event.live, members: event.members }))] },
+                MEMBERS: { actions: ['updateView', 'noteMembers', 'takeOver', sendTo('assigner', ({ event }) => ({ type: 'MEMBERS' as const, live: event.live, members: event.members }))] },
                 LEASE_HELD: {
                   actions: [
                     assign({ leaseValidUntil: ({ event }) => event.validUntil }),

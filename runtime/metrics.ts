@@ -25,6 +25,7 @@ export interface Metrics {
   duplicateRuns: Counter;
   pauses: Counter<'source'>;
   pauseDropped: Counter<'type'>;
+  provisionalSlots: Gauge;
   bodyWorkerOverruns: Counter<'assertion' | 'why'>;
   /** Per peer: its clock minus this node's, as estimated from heartbeats (protocol/clock-offset.ts). */
   clockOffset: Gauge<'peer'>;
@@ -100,6 +101,11 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     assignmentEpoch: new Gauge({ name: 'lookout_assignment_epoch', help: 'Epoch of the assignment this node follows.', registers: r }),
     members: new Gauge({ name: 'lookout_members', help: 'Cluster members by state, as this node sees them.', labelNames: ['state'], registers: r }),
     membersDamped: new Gauge({ name: 'lookout_members_damped', help: 'Members the followed assignment holds out because they flap (restart again and again); they get shards once stable.', registers: r }),
+    provisionalSlots: new Gauge({
+      name: 'lookout_provisional_slots',
+      help: 'Slots (shard, rank) this node runs only because its failure detector holds an owner dead, before a map confirms it (provisional takeover).',
+      registers: r,
+    }),
     duplicateRuns: new Counter({
       name: 'lookout_duplicate_runs_total',
       help: 'Probes that ran twice: results a previous holder published past the seq this node resumed from, counted when its late release arrives (it learned of the new map late: partition, pause). Each counted once, by the node that took over.',
