@@ -25,6 +25,7 @@
 
 import { assign, enqueueActions, fromPromise, setup } from 'xstate';
 import { assignShards } from '../protocol/assignment';
+import { strikeOut } from '../protocol/takeover';
 import { minimalMoves, movedSlots, shardsPerNode } from '../protocol/assignment-moves';
 import { dampedMembers, eligibleMembers, emptyChurn, inheritDamped, observeMembers, type ChurnConfig, type ChurnDecision, type ChurnState, type MemberLife } from '../protocol/churn';
 import { ErrorCode, errorCode, hasCode, NotLeader } from '../protocol/errors';
@@ -115,7 +116,11 @@ const writeMap = fromPromise<Versioned<AssignmentRecord> | null, { ctx: Assigner
   const prev = ctx.stored!;
   const live = [...ctx.live].sort();
   if (live.length === 0) return null; // nobody to assign to (not even us: we are leaving)
-  const shards = assignShards(live, prev.record?.shards ?? null, ctx.shardCount, ctx.vantagePoints);
+  // Plan from the map as the nodes run it: owners no longer live struck out, the next ranks moved up
+  // (protocol/takeover.ts) — the survivors already took those slots over; keep them where possible.
+  const allLive = new Set(ctx.allLive);
+  const base = prev.record ? strikeOut(prev.record.shards, (n) => allLive.has(n)) : null;
+  const shards = assignShards(live, base, ctx.shardCount, ctx.vantagePoints);
   const damped = dampedMembers(ctx.damping);
   const unchanged =
     prev.record !== null && prev.record.term === ctx.term && sameMembers(prev.record.members, live) && sameMembers(prev.record.damped ?? [], damped) && movedSlots(prev.record.shards, shards) === 0;
@@ -124,8 +129,9 @@ const writeMap = fromPromise<Versioned<AssignmentRecord> | null, { ctx: Assigner
   if (prev.record !== null && prev.record.term > ctx.term) throw new NotLeader(ctx.term, 'newer_term', `the stored map is from term ${prev.record.term}`);
   const record: AssignmentRecord = { term: ctx.term, epoch: (prev.record?.epoch ?? 0) + 1, leader: ctx.node, at: ctx.clock.now(), members: live, shards, ...(damped.length ? { damped } : {}) };
   const revision = await ctx.store.write(record, prev.revision);
-  const moved = movedSlots(prev.record?.shards ?? null, shards);
-  const minimal = minimalMoves(prev.record?.shards ?? null, live, ctx.shardCount, ctx.vantagePoints);
+  // Moves counted from the map as run (a dead owner's slots were already taken over by the next ranks).
+  const moved = movedSlots(base, shards);
+  const minimal = minimalMoves(base, live, ctx.shardCount, ctx.vantagePoints);
   ctx.log.info({ event: 'assignment_written', term: ctx.term, epoch: record.epoch, members: live, damped, moved, minimal }, 'assignment written');
   ctx.announce({ term: ctx.term, epoch: record.epoch, leader: ctx.node, at: new Date(record.at).toISOString(), members: live, damped, moved, minimalMoves: minimal, shardsPerNode: shardsPerNode(shards) });
   return { revision, record };

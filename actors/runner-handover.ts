@@ -112,6 +112,10 @@ export function keptAnswer(ctx: RunnerContext): ClaimAnswer | null {
  * silent, gone or thought dead): the results it published past the seq we resumed from ran twice.
  */
 export function countLateRelease(ctx: RunnerContext, release: ReleaseRecord): void {
+  // Only the holder this runner started without (taken over, or silent to our claim) ran probes
+  // twice; a later holder's release of the same slot (it moved on after us) is no news of that.
+  const from = ctx.start.type === 'takeover' ? ctx.start.from : ctx.start.type === 'claim' ? ctx.start.holder : null;
+  if (from != null && release.node !== from) return;
   const n = lateReleaseDuplicates(release, ctx.resumedSeq);
   if (n === 0) return;
   ctx.ports.metrics.duplicateRuns.inc(n);

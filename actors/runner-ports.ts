@@ -50,7 +50,8 @@ export interface RunnerPorts {
  * the node the previous map named, null when unknown). `takeover`: the previous holder is dead or
  * gone — from the result stream with one paced catch-up probe per check.
  */
-export type RunnerStart = { type: 'fresh' } | { type: 'claim'; holder: string | null } | { type: 'takeover' };
+/** `takeover.from`: the holder taken over (dead, or not a member); only its late release counts duplicates. */
+export type RunnerStart = { type: 'fresh' } | { type: 'claim'; holder: string | null } | { type: 'takeover'; from?: string | null };
 
 export interface RunnerInput {
   shard: number;

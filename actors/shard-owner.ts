@@ -65,7 +65,7 @@ function startOf(previous: ShardMap | null, shard: number, rank: number, live: r
   // make a claim wait out LOOKOUT_CLAIM_WAIT_MS instead of getting no responders).
   if (previous !== null && holder === null) return { type: 'fresh' };
   if (live === undefined) return { type: 'claim', holder };
-  return gainedStart(holder, live) === 'claim' ? { type: 'claim', holder } : { type: 'takeover' };
+  return gainedStart(holder, live) === 'claim' ? { type: 'claim', holder } : { type: 'takeover', from: holder };
 }
 
 interface OwnerContext {

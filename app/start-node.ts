@@ -135,10 +135,12 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     queue,
     probe: (spec, signal) => runProbe(spec, signal, probeEnv),
     // While the pause guard holds the queue, only probes that spanned the pause finish: their outcome
-    // measures the pause, not the target, and would go out under a map we may no longer follow.
+    // measures the pause, not the target, and would go out under a map we may no longer follow. Only
+    // results and status changes are held back: a handover release must still reach the new owner.
     publish: (subject, msg) => {
-      if (!queue.isHeld) return bus.publish(subject, msg);
-      metrics.pauseDropped.inc({ type: subject.startsWith(s.status('')) ? 'status' : 'result' });
+      const type = subject.startsWith(s.status('')) ? 'status' : subject.startsWith(s.result('')) ? 'result' : null;
+      if (!queue.isHeld || type === null) return bus.publish(subject, msg);
+      metrics.pauseDropped.inc({ type });
     },
     bus,
     instance,

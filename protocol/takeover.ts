@@ -13,12 +13,16 @@
 // false-positive rate and by the time until the member is heard again (then the view reverts).
 // The node counts the probes it ran provisionally for a member that came back (takeover-watch).
 //
+// The leader plans its next map from the previous one with the members no longer live struck out
+// the same way (strikeOut), so the slots the survivors already took over are kept where the quotas
+// allow, rather than moved a second time.
+//
 // Who is dead is remembered here, not read from the detector's table alone: the detector forgets
 // a dead member after a while (FORGET_AFTER_MS), and a forgotten owner must stay struck out until a
 // map without it arrives or the member is heard again. Pure: no I/O, no clock.
 
 import type { Member } from './failure-detector';
-import type { AssignmentRecord } from './records';
+import type { AssignmentRecord, ShardMap } from './records';
 
 /**
  * The owners this node holds dead, updated from the detector's member list: a member it reports
@@ -47,6 +51,11 @@ export function pruneDead(dead: ReadonlySet<string>, rec: Pick<AssignmentRecord,
   return kept.length === dead.size ? dead : new Set(kept);
 }
 
+/** Every shard's owner list with the owners `keep` refuses struck out (later ranks move up). */
+export function strikeOut(shards: ShardMap, keep: (node: string) => boolean): ShardMap {
+  return shards.map((owners) => (owners.every(keep) ? owners : owners.filter(keep)));
+}
+
 /**
  * The map as this node runs it: the followed map with the owners it holds dead struck out of every
  * shard's owner list (and of the members). Term, epoch and leader stay those of the followed map:
@@ -56,11 +65,7 @@ export function effectiveMap(rec: AssignmentRecord, dead: ReadonlySet<string>, s
   if (dead.size === 0) return rec;
   const struck = (n: string) => n !== self && dead.has(n);
   if (!rec.members.some(struck) && !rec.shards.some((owners) => owners.some(struck))) return rec;
-  return {
-    ...rec,
-    members: rec.members.filter((n) => !struck(n)),
-    shards: rec.shards.map((owners) => (owners.some(struck) ? owners.filter((n) => !struck(n)) : owners)),
-  };
+  return { ...rec, members: rec.members.filter((n) => !struck(n)), shards: strikeOut(rec.shards, (n) => !struck(n)) };
 }
 
 /** A slot of this node that the effective map ranks differently from the followed one. */

@@ -1,4 +1,4 @@
-import { deadOwners, effectiveMap, promotions, pruneDead } from '../../protocol/takeover';
+import { deadOwners, effectiveMap, promotions, pruneDead, strikeOut } from '../../protocol/takeover';
 import type { AssignmentRecord } from '../../protocol/records';
 import { slotsOf } from '../../protocol/assignment-record';
 
@@ -86,5 +86,20 @@ describe('effectiveMap: the followed map with dead owners struck out', () => {
     ]);
     expect(promotions(followed, effectiveMap(followed, dead, 'c'), 'c')).toEqual([{ shard: 0, from: 2, to: 1 }]);
     expect(promotions(followed, followed, 'b')).toEqual([]);
+  });
+});
+
+describe('strikeOut: the rows the leader plans from (owners no longer live struck out)', () => {
+  test.each<[string[][], string[], string[][]]>([
+    [[['a', 'b', 'c'], ['b', 'c', 'a']], ['b', 'c'], [['b', 'c'], ['b', 'c']]],
+    [[['a', 'b', 'c']], ['a', 'b', 'c'], [['a', 'b', 'c']]],
+    [[['a'], []], ['b'], [[], []]],
+  ])('%j keeping %j → %j', (shards, live, want) => {
+    expect(strikeOut(shards, (n) => live.includes(n))).toEqual(want);
+  });
+
+  test('a row with every owner live is the same array (no copy)', () => {
+    const row = ['a', 'b'];
+    expect(strikeOut([row], () => true)[0]).toBe(row);
   });
 });
