@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { client, Collector, request } from './lookout';
-import type { NatsServer } from './nats-server';
+import type { NatsServer } from '../../testkit/nats-server';
 import { GiveUp, waitFor } from './poll';
 import { runLookout, type LookoutProcess } from './processes';
 import type { HttpTarget } from './targets';
