@@ -187,6 +187,12 @@ export class ChaosHarness {
     await this.awaitSteady();
   }
 
+  /** Put the checks, wait until each is probed, then two intervals more: the window opens on a steady cluster. */
+  async putChecksAndSettle(): Promise<void> {
+    await this.putChecks();
+    await this.observe(2 * this.opts.intervalMs);
+  }
+
   /** Wait until every check was hit within the last interval and a half. */
   async awaitSteady(timeoutMs = 60_000): Promise<void> {
     await waitFor(
@@ -202,9 +208,9 @@ export class ChaosHarness {
     );
   }
 
-  /** Open the measured window `leadMs` before now (default two intervals, so the gap across the first fault is whole). */
-  openWindow(leadMs = 2 * this.opts.intervalMs): void {
-    this.windowFrom = performance.now() - leadMs;
+  /** Open the measured window now (a gap open at this instant is measured from the hit before it). */
+  openWindow(): void {
+    this.windowFrom = performance.now();
   }
 
   /** Let the cluster run for `ms` (an observation period or a fault's duration: time is the point). */
@@ -249,13 +255,14 @@ export class ChaosHarness {
   async finish(): Promise<ChaosRow> {
     const to = performance.now();
     const specsAtEnd = await waitFor('the spec list', () => this.listSpecs(), 15_000, 500).catch(() => null);
-    this.dump({ window: { from: this.windowFrom, to }, ids: this.ids, specsAtEnd, notes: this.notes });
+    this.dump({ window: { from: this.windowFrom, to }, wallAtZero: performance.timeOrigin, ids: this.ids, specsAtEnd, notes: this.notes });
     return checkInvariants({
       scenario: this.opts.scenario,
       profile: this.opts.timing,
       intervalMs: this.opts.intervalMs,
       checks: this.ids,
       window: { from: this.windowFrom, to },
+      wallAtZero: performance.timeOrigin,
       gapBoundMs: this.gapBoundMs(),
       hits: this.target.hits,
       results: this.results,

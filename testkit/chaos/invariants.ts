@@ -5,12 +5,15 @@
 // I/O, no clock; the harness (harness.ts) gathers the input.
 //
 //   gap          longest time a check went without a hit at the target, inside the measured window
-//                (its edges count: a check never hit again has a gap up to the window's end); judged
+//                (its edges count: a gap open when the window opens runs from the hit before it, and
+//                a check never hit again has a gap up to the window's end); judged
 //                against the scenario's bound (interval + 5 s after a crash, one interval plus the
 //                jitter bound and a tenth of an interval of start lateness for a planned move)
-//   duplicates   hits less than half an interval after the check's previous hit (the product never
-//                runs two probes of one check closer: a catch-up probe rejoins the grid at least
-//                half an interval later); `uncounted` is what the nodes' own count
+//   duplicates   hits beyond the first in one interval of the check's slot grid (slot k's interval
+//                is [phase + k·I, phase + (k+1)·I) in wall time, read off the target's clock: a probe
+//                started late, even by most of an interval, still falls in its own slot's interval;
+//                a catch-up probe rejoins the grid at least half an interval later, so it shares an
+//                interval with no grid probe); `uncounted` is what the nodes' own count
 //                (`lookout_duplicate_runs_total`, or the probes of their `handover_late_probes`
 //                events, whichever is larger) does not explain
 //   seq repeats  a (check, vantage) result with a seq an earlier, different result already had
@@ -21,6 +24,8 @@
 // seq repeat or an epoch regression is judged against).
 //   specs lost   ids put (and acknowledged) that the cluster no longer lists at the end
 //   leaders/term distinct nodes that logged `leader_elected` with the same term (must be ≤ 1)
+
+import { phaseOf } from '../../protocol/hash';
 
 /** One request the target received. */
 export interface Hit {
@@ -69,6 +74,10 @@ export interface ChaosInput {
   checks: readonly string[];
   /** The measured window (ms, the harness's monotonic clock): gaps and duplicates are judged in it. */
   window: { from: number; to: number };
+  /** Wall-clock ms at the monotonic clock's 0 (performance.timeOrigin): places hits on the slot grid. */
+  wallAtZero: number;
+  /** A check's phase on the slot grid (default: the product's, protocol/hash.ts). */
+  phaseOf?: (checkId: string, intervalMs: number) => number;
   /** Longest gap allowed between two hits of a check. */
   gapBoundMs: number;
   hits: readonly Hit[];
@@ -128,22 +137,35 @@ function groupBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {
 
 const ms = (x: number) => `${Math.round(x)} ms`;
 
+export interface Grid {
+  intervalMs: number;
+  wallAtZero: number;
+  phaseOf: (checkId: string, intervalMs: number) => number;
+}
+
 /** Longest gap and duplicate hits per check inside the window. */
-export function hitStats(hits: readonly Hit[], checks: readonly string[], window: { from: number; to: number }, intervalMs: number) {
+export function hitStats(hits: readonly Hit[], checks: readonly string[], window: { from: number; to: number }, grid: Grid) {
+  const { intervalMs } = grid;
   const byCheck = groupBy(
-    hits.filter((h) => h.t >= window.from && h.t <= window.to),
+    hits.filter((h) => h.t <= window.to),
     (h) => h.check,
   );
   const perCheck = checks.map((check) => {
-    const ts = (byCheck.get(check) ?? []).map((h) => h.t).sort((a, b) => a - b);
+    const all = (byCheck.get(check) ?? []).map((h) => h.t).sort((a, b) => a - b);
+    const ts = all.filter((t) => t >= window.from);
+    // A gap open when the window opens runs from the check's last hit before it.
+    const before = all.filter((t) => t < window.from).at(-1) ?? window.from;
     let maxGap = 0;
-    let gapFrom = window.from;
-    let prev = window.from;
+    let gapFrom = before;
+    let prev = before;
+    const phase = grid.phaseOf(check, intervalMs);
+    const cells = new Set<number>();
     let duplicates = 0;
-    for (let i = 0; i < ts.length; i++) {
-      const t = ts[i]!;
+    for (const t of ts) {
       if (t - prev > maxGap) [maxGap, gapFrom] = [t - prev, prev];
-      if (i > 0 && t - ts[i - 1]! < intervalMs / 2) duplicates++;
+      const cell = Math.floor((grid.wallAtZero + t - phase) / intervalMs);
+      if (cells.has(cell)) duplicates++;
+      cells.add(cell);
       prev = t;
     }
     if (window.to - prev > maxGap) [maxGap, gapFrom] = [window.to - prev, prev];
@@ -200,7 +222,7 @@ export function countedDuplicates(events: readonly LogEvent[], metric: number): 
 }
 
 export function checkInvariants(input: ChaosInput): ChaosRow {
-  const perCheck = hitStats(input.hits, input.checks, input.window, input.intervalMs);
+  const perCheck = hitStats(input.hits, input.checks, input.window, { intervalMs: input.intervalMs, wallAtZero: input.wallAtZero, phaseOf: input.phaseOf ?? phaseOf });
   const worst = perCheck.reduce((w, c) => (c.maxGap > w.maxGap ? c : w), perCheck[0] ?? { check: '-', maxGap: 0, gapFrom: 0, duplicates: 0, hits: 0 });
   const over = perCheck.filter((c) => c.maxGap > input.gapBoundMs);
   const duplicates = perCheck.reduce((n, c) => n + c.duplicates, 0);

@@ -1,6 +1,7 @@
 // One `lookout node` process of the chaos harness (dist/bin/lookout.js, built by `npm run build`):
-// optionally under libfaketime with its wall clock shifted (`faketime -f -30s`, monotonic clock
-// untouched), its JSON log lines parsed as they arrive into events stamped with the harness's
+// optionally under libfaketime with its wall clock shifted (what `faketime -f -30s` does, preloaded
+// straight into the node process: the `faketime` command forks, so a signal sent to it would not
+// reach the node; monotonic clock untouched), its JSON log lines parsed as they arrive into events stamped with the harness's
 // monotonic clock and copied to a file, and its `lookout_duplicate_runs_total` scraped every second
 // (a SIGKILLed process cannot be asked at the end: its last scrape stands for it).
 
@@ -20,7 +21,8 @@ function repoRoot(): string {
 /** The `lookout` entry point; LOOKOUT_CHAOS_CLI runs another build (e.g. an older commit's, for a before/after row). */
 export const CLI = process.env.LOOKOUT_CHAOS_CLI ?? join(repoRoot(), 'dist', 'bin', 'lookout.js');
 
-export const FAKETIME_BIN = '/usr/bin/faketime';
+/** libfaketime as Debian's `faketime` package installs it (.ci/run installs the package). */
+export const LIBFAKETIME = process.env.LIBFAKETIME ?? '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
 
 export interface NodeLife {
   id: string;
@@ -52,7 +54,7 @@ export interface NodeStart {
 
 export function startNodeProcess(o: NodeStart): NodeLife {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
-  if (o.skew && !existsSync(FAKETIME_BIN)) throw new Error(`${FAKETIME_BIN} is missing: apt-get install faketime (.ci/run installs it)`);
+  if (o.skew && !existsSync(LIBFAKETIME)) throw new Error(`${LIBFAKETIME} is missing: apt-get install faketime (.ci/run installs it), or set LIBFAKETIME`);
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     NATS_URL: o.natsUrl,
@@ -62,10 +64,9 @@ export function startNodeProcess(o: NodeStart): NodeLife {
     LOOKOUT_LOG_LEVEL: 'info',
     ...o.env,
     // Only the wall clock moves: timers and the monotonic clock stay true.
-    ...(o.skew ? { FAKETIME_DONT_FAKE_MONOTONIC: '1' } : {}),
+    ...(o.skew ? { LD_PRELOAD: LIBFAKETIME, FAKETIME: o.skew, FAKETIME_DONT_FAKE_MONOTONIC: '1' } : {}),
   };
-  const [cmd, args] = o.skew ? [FAKETIME_BIN, ['-f', o.skew, process.execPath, CLI, 'node']] : [process.execPath, [CLI, 'node']];
-  const proc = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [CLI, 'node'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const file = createWriteStream(o.logFile, { flags: 'a' });
   let httpPort: number | undefined;
   let scraping = true;

@@ -120,9 +120,13 @@ export async function runScenario(s: ChaosScenario, p: ChaosProfile): Promise<Ch
   try {
     await h.open();
     await (s.setup ?? ((x) => startAll(x, ABC)))(h);
-    if (s.windowAtPut) h.openWindow(0);
-    await h.putChecks();
-    if (!s.windowAtPut) h.openWindow();
+    if (s.windowAtPut) {
+      h.openWindow();
+      await h.putChecks();
+    } else {
+      await h.putChecksAndSettle();
+      h.openWindow();
+    }
     await s.fault(h);
     await h.settled(h.liveIds());
     await h.tail();
