@@ -1,7 +1,7 @@
 // The chaos suite's invariant checker (testkit/chaos/invariants.ts): table tests over hand-made
 // target, result and event logs — one clean run, then one fault of each kind the checker must see.
 
-import { checkInvariants, crashGapBound, plannedGapBound, type ChaosInput, type ChaosRow, type Hit, type LogEvent, type ResultRecord, type StatusRecord } from '../../testkit/chaos/invariants';
+import { checkInvariants, crashGapBound, type ChaosInput, type ChaosRow, type Hit, type LogEvent, type ResultRecord, type StatusRecord } from '../../testkit/chaos/invariants';
 import { formatTable, tableRow } from '../../testkit/chaos/table';
 
 const I = 1000;
@@ -31,6 +31,7 @@ function input(over: Partial<ChaosInput> = {}): ChaosInput {
     window: W,
     wallAtZero: 0,
     phaseOf: () => 0,
+    move: 'crash',
     gapBoundMs: crashGapBound(I),
     hits: [...steady('x'), ...steady('y')],
     results: [...series('x', 9), ...series('y', 9)],
@@ -47,20 +48,22 @@ const status = (checkId: string, to: string, t = 500): StatusRecord => ({ checkI
 
 /** The fields a case checks, with the broken invariants. */
 function pick(r: ChaosRow) {
-  return { maxGapMs: r.maxGapMs, checksOverBound: r.checksOverBound, duplicates: r.duplicates, uncounted: r.uncountedDuplicates, seqRepeats: r.seqRepeats, epochRegressions: r.epochRegressions, down: r.spuriousDown, specsLost: r.specsLost, leaders: r.maxLeadersPerTerm, broken: r.broken };
+  return { maxGapMs: r.maxGapMs, missed: r.missedSlots, checksOverBound: r.checksOverBound, duplicates: r.duplicates, uncounted: r.uncountedDuplicates, seqRepeats: r.seqRepeats, epochRegressions: r.epochRegressions, down: r.spuriousDown, specsLost: r.specsLost, leaders: r.maxLeadersPerTerm, broken: r.broken };
 }
 
-const clean = { maxGapMs: 1000, checksOverBound: 0, duplicates: 0, uncounted: 0, seqRepeats: 0, epochRegressions: 0, down: 0, specsLost: 0, leaders: 1, broken: [] as string[] };
+const clean = { maxGapMs: 1000, missed: 0, checksOverBound: 0, duplicates: 0, uncounted: 0, seqRepeats: 0, epochRegressions: 0, down: 0, specsLost: 0, leaders: 1, broken: [] as string[] };
 
 const cases: [string, Partial<ChaosInput>, Partial<typeof clean>][] = [
   ['a clean run breaks nothing', { events: [ev('a', 'leader_elected', { term: 3 })] }, {}],
-  ['a gap within interval + 5 s after a crash is allowed', { hits: [...steady('x', { skip: [2005, 3005, 4005, 5005] }), ...steady('y')] }, { maxGapMs: 5000 }],
-  ['a gap beyond the crash bound breaks "gap"', { hits: [...steady('x', { skip: [2005, 3005, 4005, 5005, 6005, 7005] }), ...steady('y')] }, { maxGapMs: 7000, checksOverBound: 1, broken: ['gap'] }],
-  ['one missed slot breaks a planned move\'s bound', { gapBoundMs: plannedGapBound(I, 10), hits: [...steady('x', { skip: [4005] }), ...steady('y')] }, { maxGapMs: 2000, checksOverBound: 1, broken: ['gap'] }],
-  ['a check never probed again counts up to the window\'s end', { hits: [...steady('x', { to: 3000 }), ...steady('y')] }, { maxGapMs: 7995, checksOverBound: 1, broken: ['gap'] }],
-  ['a check without any hit in the window is one whole gap', { hits: steady('y') }, { maxGapMs: 10_000, checksOverBound: 1, broken: ['gap'] }],
+  ['a gap within interval + 5 s after a crash is allowed', { hits: [...steady('x', { skip: [2005, 3005, 4005, 5005] }), ...steady('y')] }, { maxGapMs: 5000, missed: 4 }],
+  ['a gap beyond the crash bound breaks "gap"', { hits: [...steady('x', { skip: [2005, 3005, 4005, 5005, 6005, 7005] }), ...steady('y')] }, { maxGapMs: 7000, missed: 6, checksOverBound: 1, broken: ['gap'] }],
+  ['one missed slot breaks a planned move', { move: 'planned', hits: [...steady('x', { skip: [4005] }), ...steady('y')] }, { maxGapMs: 2000, missed: 1, checksOverBound: 1, broken: ['gap'] }],
+  ['a planned move with every slot probed, some late, holds', { move: 'planned', hits: [...steady('x', { skip: [4005, 5005] }), { check: 'x', t: 4700 }, { check: 'x', t: 5600 }, ...steady('y')] }, { maxGapMs: 1695 }],
+  ['a missed slot after a crash is within the bound', { hits: [...steady('x', { skip: [4005] }), ...steady('y')] }, { maxGapMs: 2000, missed: 1 }],
+  ['a check never probed again counts up to the window\'s end', { hits: [...steady('x', { to: 3000 }), ...steady('y')] }, { maxGapMs: 7995, missed: 6, checksOverBound: 1, broken: ['gap'] }],
+  ['a check without any hit in the window is one whole gap', { hits: steady('y') }, { maxGapMs: 10_000, missed: 8, checksOverBound: 1, broken: ['gap'] }],
   ['hits outside the window are not judged', { hits: [...steady('x', { from: -5000, to: 3000 }), ...steady('x', { from: 3000, offset: 500 }), ...steady('y'), { check: 'x', t: -4990 }, { check: 'y', t: 10_100 }, { check: 'y', t: 10_200 }] }, { maxGapMs: 1495 }],
-  ['a gap open when the window opens runs from the hit before it', { hits: [{ check: 'x', t: -3000 }, ...steady('x', { from: 3000 }), ...steady('y')] }, { maxGapMs: 6005, checksOverBound: 1, broken: ['gap'] }],
+  ['a gap open when the window opens runs from the hit before it', { hits: [{ check: 'x', t: -3000 }, ...steady('x', { from: 3000 }), ...steady('y')] }, { maxGapMs: 6005, missed: 2, checksOverBound: 1, broken: ['gap'] }],
   ['a second probe in one slot\'s interval is an uncounted duplicate', { hits: [...steady('x'), { check: 'x', t: 4300 }, ...steady('y')] }, { duplicates: 1, uncounted: 1, broken: ['duplicates'] }],
   ['a probe late by most of an interval is in its own slot: no duplicate', { hits: [...steady('x', { skip: [4005] }), { check: 'x', t: 4900 }, ...steady('y')] }, { maxGapMs: 1895 }],
   ['a skewed owner probing the same slot as the new owner is a duplicate', { hits: [...steady('x'), { check: 'x', t: 4010 }, ...steady('y')] }, { duplicates: 1, uncounted: 1, broken: ['duplicates'] }],
@@ -100,7 +103,7 @@ describe('checkInvariants', () => {
     const lines = formatTable(rows).split('\n');
     expect(lines).toHaveLength(4);
     expect(lines[2]).toBe(tableRow(rows[0]!));
-    expect(lines[2]).toMatch(/^\| s \| test \| 2 \| 1000 \(6000\) \| 0 \| 0 \(0\) \| .* \| none \|$/);
+    expect(lines[2]).toMatch(/^\| s \| test \| 2 \| 1000 \(6000\) \| 0 \| 0 \| 0 \(0\) \| .* \| none \|$/);
     expect(lines[3]).toMatch(/\*\*specs\*\* \|$/);
   });
 });

@@ -10,12 +10,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jitterBound } from '../../protocol/slots';
 import { TIMING_PROFILES } from '../../runtime/config';
 import { jetStreamReady, startNatsCluster, startNatsServer, type NatsServer } from '../nats-server';
 import { startTcpProxy, type TcpProxy } from '../tcp-proxy';
 import { sleep, waitFor } from '../wait';
-import { checkInvariants, crashGapBound, plannedGapBound, type ChaosRow, type LogEvent, type ResultRecord, type StatusRecord } from './invariants';
+import { checkInvariants, crashGapBound, type ChaosRow, type LogEvent, type ResultRecord, type StatusRecord } from './invariants';
 import { startNodeProcess, type NodeLife } from './node';
 import { startHitTarget, type HitTarget } from './target';
 
@@ -220,12 +219,7 @@ export class ChaosHarness {
 
   /** Observe long enough after the last fault that a check left unprobed beyond the bound shows. */
   async tail(): Promise<void> {
-    await this.observe(this.gapBoundMs() + 2 * this.opts.intervalMs);
-  }
-
-  gapBoundMs(): number {
-    const { intervalMs } = this.opts;
-    return this.opts.move === 'crash' ? crashGapBound(intervalMs) : plannedGapBound(intervalMs, jitterBound(intervalMs, MAX_JITTER_MS));
+    await this.observe((this.opts.move === 'crash' ? crashGapBound(this.opts.intervalMs) : this.opts.intervalMs) + 2 * this.opts.intervalMs);
   }
 
   note(text: string): void {
@@ -263,7 +257,8 @@ export class ChaosHarness {
       checks: this.ids,
       window: { from: this.windowFrom, to },
       wallAtZero: performance.timeOrigin,
-      gapBoundMs: this.gapBoundMs(),
+      move: this.opts.move,
+      gapBoundMs: crashGapBound(this.opts.intervalMs),
       hits: this.target.hits,
       results: this.results,
       statuses: this.statuses,

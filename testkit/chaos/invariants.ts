@@ -6,9 +6,12 @@
 //
 //   gap          longest time a check went without a hit at the target, inside the measured window
 //                (its edges count: a gap open when the window opens runs from the hit before it, and
-//                a check never hit again has a gap up to the window's end); judged
-//                against the scenario's bound (interval + 5 s after a crash, one interval plus the
-//                jitter bound and a tenth of an interval of start lateness for a planned move)
+//                a check never hit again has a gap up to the window's end); after a crash it may be
+//                at most interval + 5 s
+//   missed slots intervals of a check's slot grid inside the window without a hit. After a planned
+//                move (a graceful leave or join) there may be none: no gap longer than one interval,
+//                judged on the grid so that a probe the machine's load started late (it arrives late
+//                in its own slot's interval) is not taken for a missed slot
 //   duplicates   hits beyond the first in one interval of the check's slot grid (slot k's interval
 //                is [phase + k·I, phase + (k+1)·I) in wall time, read off the target's clock: a probe
 //                started late, even by most of an interval, still falls in its own slot's interval;
@@ -20,10 +23,10 @@
 //   epoch regr.  a (check, vantage) result with a higher seq but a lower epoch than the result
 //                before it in seq order: ordering by (epoch, seq) and by seq disagree
 //   spurious down status changes to `down` (the target never fails); failed probes are counted too
-// Messages are counted when received inside the window (the results before it are the history a
-// seq repeat or an epoch regression is judged against).
 //   specs lost   ids put (and acknowledged) that the cluster no longer lists at the end
 //   leaders/term distinct nodes that logged `leader_elected` with the same term (must be ≤ 1)
+// Messages are counted when received inside the window (the results before it are the history a
+// seq repeat or an epoch regression is judged against).
 
 import { phaseOf } from '../../protocol/hash';
 
@@ -78,7 +81,9 @@ export interface ChaosInput {
   wallAtZero: number;
   /** A check's phase on the slot grid (default: the product's, protocol/hash.ts). */
   phaseOf?: (checkId: string, intervalMs: number) => number;
-  /** Longest gap allowed between two hits of a check. */
+  /** 'crash': a gap may be up to `gapBoundMs`; 'planned': no slot may be missed. */
+  move: 'crash' | 'planned';
+  /** Longest gap allowed between two hits of a check after a crash. */
   gapBoundMs: number;
   hits: readonly Hit[];
   results: readonly ResultRecord[];
@@ -95,8 +100,11 @@ export interface ChaosRow {
   profile: string;
   checks: number;
   maxGapMs: number;
-  gapBoundMs: number;
-  /** Checks whose longest gap exceeds the bound. */
+  /** The gap bound after a crash; null for a planned move (judged on missed slots). */
+  gapBoundMs: number | null;
+  /** Slots of the grid without a hit, over every check. */
+  missedSlots: number;
+  /** Checks whose longest gap exceeds the bound (a crash), or with a missed slot (a planned move). */
   checksOverBound: number;
   duplicates: number;
   countedDuplicates: number;
@@ -111,11 +119,6 @@ export interface ChaosRow {
   broken: string[];
   /** A few examples per broken invariant, for a failure message. */
   examples: string[];
-}
-
-/** The start lateness a planned move may add to one interval and the jitter bound: a tenth of an interval. */
-export function plannedGapBound(intervalMs: number, jitterBoundMs: number): number {
-  return intervalMs + jitterBoundMs + Math.round(intervalMs / 10);
 }
 
 /** After a crash (SIGKILL, pause, lost link or server): a check runs again within interval + 5 s. */
@@ -159,17 +162,22 @@ export function hitStats(hits: readonly Hit[], checks: readonly string[], window
     let gapFrom = before;
     let prev = before;
     const phase = grid.phaseOf(check, intervalMs);
+    const cellOf = (t: number) => Math.floor((grid.wallAtZero + t - phase) / intervalMs);
     const cells = new Set<number>();
     let duplicates = 0;
     for (const t of ts) {
       if (t - prev > maxGap) [maxGap, gapFrom] = [t - prev, prev];
-      const cell = Math.floor((grid.wallAtZero + t - phase) / intervalMs);
+      const cell = cellOf(t);
       if (cells.has(cell)) duplicates++;
       cells.add(cell);
       prev = t;
     }
     if (window.to - prev > maxGap) [maxGap, gapFrom] = [window.to - prev, prev];
-    return { check, maxGap, gapFrom: gapFrom - window.from, duplicates, hits: ts.length };
+    // The whole slots inside the window; the last one's probe may still be on its way at the end.
+    const missed: number[] = [];
+    for (let c = cellOf(window.from) + 1; c <= cellOf(window.to) - 2; c++) if (!cells.has(c)) missed.push(c);
+    const missedAt = missed.map((c) => c * intervalMs + phase - grid.wallAtZero - window.from);
+    return { check, maxGap, gapFrom: gapFrom - window.from, duplicates, hits: ts.length, missed: missed.length, missedAt };
   });
   return perCheck;
 }
@@ -223,8 +231,9 @@ export function countedDuplicates(events: readonly LogEvent[], metric: number): 
 
 export function checkInvariants(input: ChaosInput): ChaosRow {
   const perCheck = hitStats(input.hits, input.checks, input.window, { intervalMs: input.intervalMs, wallAtZero: input.wallAtZero, phaseOf: input.phaseOf ?? phaseOf });
-  const worst = perCheck.reduce((w, c) => (c.maxGap > w.maxGap ? c : w), perCheck[0] ?? { check: '-', maxGap: 0, gapFrom: 0, duplicates: 0, hits: 0 });
-  const over = perCheck.filter((c) => c.maxGap > input.gapBoundMs);
+  const maxGap = Math.max(0, ...perCheck.map((c) => c.maxGap));
+  const planned = input.move === 'planned';
+  const over = perCheck.filter((c) => (planned ? c.missed > 0 : c.maxGap > input.gapBoundMs));
   const duplicates = perCheck.reduce((n, c) => n + c.duplicates, 0);
   const counted = countedDuplicates(input.events, input.duplicateRunsMetric);
   const order = orderStats(input.results, input.window);
@@ -240,8 +249,9 @@ export function checkInvariants(input: ChaosInput): ChaosRow {
     scenario: input.scenario,
     profile: input.profile,
     checks: input.checks.length,
-    maxGapMs: Math.round(worst.maxGap),
-    gapBoundMs: input.gapBoundMs,
+    maxGapMs: Math.round(maxGap),
+    gapBoundMs: planned ? null : input.gapBoundMs,
+    missedSlots: perCheck.reduce((n, c) => n + c.missed, 0),
     checksOverBound: over.length,
     duplicates,
     countedDuplicates: counted,
@@ -261,7 +271,8 @@ export function checkInvariants(input: ChaosInput): ChaosRow {
   };
   if (over.length) {
     const top = [...over].sort((a, b) => b.maxGap - a.maxGap);
-    broke('gap', top.map((c) => `${c.check} unprobed ${ms(c.maxGap)} from +${ms(c.gapFrom)} into the window (${c.hits} hits)`));
+    const slots = (c: (typeof perCheck)[number]) => (c.missed ? `; ${c.missed} slot(s) missed, the first ${ms(c.missedAt[0]!)} into the window` : '');
+    broke('gap', top.map((c) => `${c.check} unprobed ${ms(c.maxGap)} from +${ms(c.gapFrom)} into the window (${c.hits} hits${slots(c)})`));
   }
   if (row.uncountedDuplicates > 0) {
     broke('duplicates', perCheck.filter((c) => c.duplicates > 0).map((c) => `${c.check}: ${c.duplicates} extra probe(s); nodes counted ${counted} in all`));

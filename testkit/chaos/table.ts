@@ -5,14 +5,15 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import type { ChaosRow } from './invariants';
 
-const HEADER = ['scenario', 'profile', 'checks', 'max gap ms (bound)', 'checks over', 'dup probes (counted)', 'uncounted dup', 'seq repeats', 'epoch regr.', 'spurious down', 'failed probes', 'specs lost', 'leaders/term', 'broken'];
+const HEADER = ['scenario', 'profile', 'checks', 'max gap ms (bound)', 'missed slots', 'checks over', 'dup probes (counted)', 'uncounted dup', 'seq repeats', 'epoch regr.', 'spurious down', 'failed probes', 'specs lost', 'leaders/term', 'broken'];
 
 export function tableRow(r: ChaosRow): string {
   const cells = [
     r.scenario,
     r.profile,
     String(r.checks),
-    `${r.maxGapMs} (${r.gapBoundMs})`,
+    `${r.maxGapMs} (${r.gapBoundMs ?? 'no slot missed'})`,
+    String(r.missedSlots),
     String(r.checksOverBound),
     `${r.duplicates} (${r.countedDuplicates})`,
     String(r.uncountedDuplicates),
