@@ -95,7 +95,7 @@ describe('checkInvariants', () => {
 
   test('examples name the offending check and what happened', () => {
     const r = checkInvariants(input({ hits: [...steady('x', { to: 3000 }), ...steady('y')], statuses: [status('y', 'down')] }));
-    expect(r.examples).toEqual([expect.stringMatching(/^gap: x unprobed 7995 ms from \+2005 ms/), 'down: y: up → down by a e1:s3']);
+    expect(r.examples).toEqual([expect.stringMatching(/^gap: x unprobed 7995 ms from 2005 ms into the window \(3 hits in the window; 6 slot\(s\) missed/), 'down: y: up → down by a e1:s3']);
   });
 
   test('the table has a header, a rule and one row per scenario, broken invariants in bold', () => {

@@ -272,7 +272,8 @@ export function checkInvariants(input: ChaosInput): ChaosRow {
   if (over.length) {
     const top = [...over].sort((a, b) => b.maxGap - a.maxGap);
     const slots = (c: (typeof perCheck)[number]) => (c.missed ? `; ${c.missed} slot(s) missed, the first ${ms(c.missedAt[0]!)} into the window` : '');
-    broke('gap', top.map((c) => `${c.check} unprobed ${ms(c.maxGap)} from +${ms(c.gapFrom)} into the window (${c.hits} hits${slots(c)})`));
+    const from = (c: (typeof perCheck)[number]) => (c.gapFrom < 0 ? `${ms(-c.gapFrom)} before the window opened` : `${ms(c.gapFrom)} into the window`);
+    broke('gap', top.map((c) => `${c.check} unprobed ${ms(c.maxGap)} from ${from(c)} (${c.hits} hits in the window${slots(c)})`));
   }
   if (row.uncountedDuplicates > 0) {
     broke('duplicates', perCheck.filter((c) => c.duplicates > 0).map((c) => `${c.check}: ${c.duplicates} extra probe(s); nodes counted ${counted} in all`));
