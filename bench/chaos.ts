@@ -10,7 +10,7 @@
 //          CHAOS_TIMINGS (production,nats-cluster), LOOKOUT_CHAOS_CLI (another build's lookout.js)
 
 import { appendRow, formatExamples, formatTable } from '../testkit/chaos/table';
-import { runScenario, SCENARIOS, type ChaosProfile, type ChaosScenario } from '../testkit/chaos/scenarios';
+import { closeOpenHarnesses, runScenario, SCENARIOS, type ChaosProfile, type ChaosScenario } from '../testkit/chaos/scenarios';
 import type { ChaosRow } from '../testkit/chaos/invariants';
 import { envInt, note, runBench } from './lib/util';
 
@@ -26,7 +26,8 @@ const PROFILES: { profile: ChaosProfile; runs: (s: ChaosScenario) => boolean }[]
   { profile: { timing: 'nats-cluster', checks: CHECKS, intervalMs: INTERVAL, natsServers: 3 }, runs: (s) => TIMER_BOUND.includes(s.name) && s.nats !== 1 },
 ];
 
-runBench('chaos', async () => {
+runBench('chaos', async (cleanup) => {
+  cleanup(closeOpenHarnesses); // an interrupted run stops its processes
   const only = list('CHAOS_SCENARIOS');
   const timings = list('CHAOS_TIMINGS');
   const rows: ChaosRow[] = [];

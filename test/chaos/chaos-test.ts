@@ -4,11 +4,14 @@
 // are asserted as they are: a scenario that breaks one on today's code fails.
 
 import { appendRow, tableRow } from '../../testkit/chaos/table';
-import { runScenario, scenario, SHORT } from '../../testkit/chaos/scenarios';
+import { closeOpenHarnesses, runScenario, scenario, SHORT } from '../../testkit/chaos/scenarios';
 import { rowsFile } from './rows-file';
 
 /** A scenario takes 20–40 s on a quiet machine; the guard leaves room for a loaded one. */
 const SCENARIO_TIMEOUT_MS = 300_000;
+
+// A scenario stopped by the timeout still holds its processes: close them.
+afterAll(closeOpenHarnesses);
 
 export function chaosTest(name: string): void {
   test(

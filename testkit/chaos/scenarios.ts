@@ -131,9 +131,18 @@ export interface ChaosRun {
   runDir: string;
 }
 
+const open = new Set<ChaosHarness>();
+
+/** Close every scenario world still open (a test stopped by its timeout, a benchmark interrupted). */
+export async function closeOpenHarnesses(): Promise<void> {
+  await Promise.all([...open].map((h) => h.close()));
+  open.clear();
+}
+
 /** Run one scenario under a profile in a world of its own, and close that world whatever happens. */
 export async function runScenario(s: ChaosScenario, p: ChaosProfile): Promise<ChaosRun> {
   const h = new ChaosHarness({ scenario: s.name, timing: p.timing, natsServers: s.nats ?? p.natsServers, checks: p.checks, intervalMs: p.intervalMs, move: s.move });
+  open.add(h);
   try {
     await h.open();
     await (s.setup ?? ((x) => startAll(x, ABC)))(h);
@@ -149,6 +158,7 @@ export async function runScenario(s: ChaosScenario, p: ChaosProfile): Promise<Ch
     await h.tail();
     return { row: await h.finish(), notes: h.notes, runDir: h.runDir };
   } finally {
+    open.delete(h);
     await h.close();
   }
 }
