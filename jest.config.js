@@ -1,8 +1,15 @@
+// The chaos suite (test/chaos/: real processes, faults injected, ~20–40 s per scenario) runs only
+// with LOOKOUT_CHAOS=1 (`npm run test:chaos`); `npm test` leaves it out. With it, the rows of every
+// scenario are printed as one table at the end (test/chaos/table-setup.ts, table-teardown.ts).
+const chaos = process.env.LOOKOUT_CHAOS === '1';
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  testPathIgnorePatterns: chaos ? ['/node_modules/'] : ['/node_modules/', '<rootDir>/test/chaos/'],
+  ...(chaos ? { globalSetup: '<rootDir>/test/chaos/table-setup.ts', globalTeardown: '<rootDir>/test/chaos/table-teardown.ts' } : {}),
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }] },
   moduleFileExtensions: ['ts', 'js', 'json'],
   // Integration suites spawn real nats-servers and targets; give them room on a 2-core machine.

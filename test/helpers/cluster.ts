@@ -10,7 +10,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { phaseOf } from '../../protocol/hash';
 import { slotAtOrAfter } from '../../protocol/slots';
 import { client, Collector, request } from './lookout';
-import type { NatsServer } from './nats-server';
+import type { NatsServer } from '../../testkit/nats-server';
 import { GiveUp, waitFor } from './poll';
 import { runLookout, type LookoutProcess, type SpawnOptions } from './processes';
 import type { HttpTarget } from './targets';

@@ -6,7 +6,7 @@ import { loadConfig } from '../../runtime/config';
 import { createLogger } from '../../runtime/logger';
 import { createMetrics } from '../../runtime/metrics';
 import { startNode, type NodeHandle } from '../../app/start-node';
-import type { NatsServer } from './nats-server';
+import type { NatsServer } from '../../testkit/nats-server';
 
 let nodeSeq = 0;
 

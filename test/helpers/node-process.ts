@@ -4,7 +4,7 @@
 
 import type { NatsConnection } from '@nats-io/transport-node';
 import { client, Collector, request, testEnv } from './lookout';
-import { startNatsServer, type NatsServer } from './nats-server';
+import { startNatsServer, type NatsServer } from '../../testkit/nats-server';
 import { runLookout, type LookoutProcess, type SpawnOptions } from './processes';
 import { startHttpTarget, type HttpTargetOptions, type HttpTarget } from './targets';
 

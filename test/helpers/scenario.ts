@@ -8,10 +8,9 @@
 // report flagged or a wait gave up on (`suspects`). A test stopped by Jest's timeout gets the
 // same report from the afterEach this module registers in every file that imports it.
 
-import { connect } from '@nats-io/transport-node';
 import { phaseOf } from '../../protocol/hash';
 import { LookoutCluster, putChecks } from './cluster';
-import { startNatsCluster, startNatsServer, type NatsServer } from './nats-server';
+import { jetStreamReady, startNatsCluster, startNatsServer, type NatsServer } from '../../testkit/nats-server';
 import { waitFor } from './poll';
 import type { SpawnOptions } from './processes';
 import { clockTime, lastEvents, slotReportFromResults, type SlotReport, type SlotReportOptions, type SlotWindow } from './slot-report';
@@ -165,32 +164,6 @@ export async function startScenario(opts: ScenarioOptions): Promise<Scenario> {
   await s.cluster.settled(opts.nodes);
   if (opts.checks) s.ids = await s.addChecks(opts.prefix ?? 'chk', opts.checks);
   return s;
-}
-
-/**
- * A routed NATS cluster needs its JetStream meta group before buckets can be created, and a
- * node gives up at start if creating its 3-way buckets times out: wait until a scratch 3-way
- * bucket can be created (and remove it).
- */
-async function jetStreamReady(server: NatsServer, replicas: number): Promise<void> {
-  const { jetstreamManager } = await import('@nats-io/jetstream');
-  const { Kvm } = await import('@nats-io/kv');
-  await waitFor(
-    'JetStream cluster ready',
-    async () => {
-      const nc = await connect({ servers: server.url, name: 'test-js-ready' });
-      try {
-        const jsm = await jetstreamManager(nc, { timeout: 20_000 });
-        await jsm.getAccountInfo();
-        await new Kvm(nc).create('test_ready', { replicas });
-        await jsm.streams.delete('KV_test_ready');
-        return true;
-      } finally {
-        await nc.close();
-      }
-    },
-    { timeoutMs: 90_000, intervalMs: 250 },
-  );
 }
 
 /**

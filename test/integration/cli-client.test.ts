@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { NodeHandle } from '../../app/start-node';
 import { client, Collector, request, startTestNode } from '../helpers/lookout';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server';
+import { startNatsServer, type NatsServer } from '../../testkit/nats-server';
 import { waitFor } from '../helpers/poll';
 import { CLI, runLookout, type LookoutProcess } from '../helpers/processes';
 import { closedPort, startHttpTarget, type HttpTarget } from '../helpers/targets';

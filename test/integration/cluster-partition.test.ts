@@ -6,7 +6,7 @@
 import { awaitHitsMatchResults, hitCounts, ownerOf } from '../helpers/cluster';
 import { waitFor } from '../helpers/poll';
 import { scenarioTest } from '../helpers/scenario';
-import { startTcpProxy } from '../helpers/tcp-proxy';
+import { startTcpProxy } from '../../testkit/tcp-proxy';
 
 const I = 1000;
 

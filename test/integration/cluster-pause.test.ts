@@ -3,12 +3,12 @@
 // (SIGCONT) it steps down on its own, writes no map, and no node follows a map of its old term
 // after the new term's map. Woken, it neither probes nor publishes under its old epoch before it
 // has re-read the map (actors/pause-guard.ts). The same for a node whose NATS link was cut or
-// frozen (test/helpers/tcp-proxy.ts) past the dead threshold: after healing, nothing it probes goes
+// frozen (testkit/tcp-proxy.ts) past the dead threshold: after healing, nothing it probes goes
 // out under an epoch older than the map it then follows. Each scenario has its own fixture.
 import { hitCounts, ownerOf } from '../helpers/cluster';
 import { type Scenario, scenarioTest } from '../helpers/scenario';
 import { waitFor } from '../helpers/poll';
-import { startTcpProxy } from '../helpers/tcp-proxy';
+import { startTcpProxy } from '../../testkit/tcp-proxy';
 
 const NODES = ['n1', 'n2', 'n3'];
 

@@ -15,7 +15,7 @@ import { validateSpec } from '../../checks/validate';
 import { loadConfig, SETTINGS, TIMING_PROFILES } from '../../runtime/config';
 import { parseDemoArgs } from '../../dev/demo-target';
 import { startHttpEndpoints } from '../../runtime/http-endpoints';
-import { freePort, natsServerBinary } from '../helpers/nats-server';
+import { freePort, natsServerBinary } from '../../testkit/nats-server';
 import { waitFor } from '../helpers/poll';
 import { CLI } from '../helpers/processes';
 

@@ -3,7 +3,7 @@
 // first was paused while the second claimed the id), exactly one stops, without a leave, and the
 // cluster never shows the node as left.
 import { client, request } from '../helpers/lookout';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server';
+import { startNatsServer, type NatsServer } from '../../testkit/nats-server';
 import { waitFor } from '../helpers/poll';
 import { runLookout, type LookoutProcess } from '../helpers/processes';
 

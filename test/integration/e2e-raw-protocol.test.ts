@@ -1,7 +1,7 @@
 // End to end with no Lookout code on the client side: the real `lookout node` process, and a
 // client that speaks the NATS text protocol over a plain TCP socket. Put a spec, get the ack,
 // receive results and the first status.
-import { startNatsServer, type NatsServer } from '../helpers/nats-server';
+import { startNatsServer, type NatsServer } from '../../testkit/nats-server';
 import { waitFor } from '../helpers/poll';
 import { RawNatsClient } from '../helpers/raw-nats';
 import { runLookout, type LookoutProcess } from '../helpers/processes';

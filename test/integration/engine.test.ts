@@ -3,7 +3,7 @@
 // checks, a restarted node resumes every stored check and continues seq.
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { NodeHandle } from '../../app/start-node';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server';
+import { startNatsServer, type NatsServer } from '../../testkit/nats-server';
 import { client, Collector, request, startTestNode } from '../helpers/lookout';
 import { waitFor } from '../helpers/poll';
 import { closedPort, startHttpTarget, startHttpTarget as startHttps, startSilentTarget, UNRESOLVABLE_HOST, type HttpTarget } from '../helpers/targets';

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { NodeHandle } from '../../app/start-node';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server';
+import { startNatsServer, type NatsServer } from '../../testkit/nats-server';
 import { client, Collector, request, startTestNode } from '../helpers/lookout';
 import { waitFor } from '../helpers/poll';
 import { startHttpTarget, type HttpTarget } from '../helpers/targets';

@@ -14,7 +14,7 @@ import { createUser } from '@nats-io/nkeys';
 import { connect, nkeyAuthenticator, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { nodeInboxPrefix } from '../../runtime/nats';
 import { Collector, request } from '../helpers/lookout';
-import { natsServerBinary, startNatsServer, type NatsServer } from '../helpers/nats-server';
+import { natsServerBinary, startNatsServer, type NatsServer } from '../../testkit/nats-server';
 import { waitFor } from '../helpers/poll';
 import { runLookout, type LookoutProcess } from '../helpers/processes';
 import { startHttpTarget, type HttpTarget } from '../helpers/targets';

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, startNatsServer, type NatsServer } from '../helpers/nats-server';
+import { freePort, startNatsServer, type NatsServer } from '../../testkit/nats-server';
 import { waitFor } from '../helpers/poll';
 import { runLookout, type LookoutProcess } from '../helpers/processes';
 

@@ -4,7 +4,7 @@
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { NodeHandle } from '../../app/start-node';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server';
+import { startNatsServer, type NatsServer } from '../../testkit/nats-server';
 import { client, Collector, request, startTestNode } from '../helpers/lookout';
 import { waitFor } from '../helpers/poll';
 

@@ -19,7 +19,7 @@ import { normalizeSpec, type CheckSpec, type HttpOptions, type TcpOptions } from
 import { probeTcp } from '../../checks/tcp-probe';
 import type { NodeHandle } from '../../app/start-node';
 import { client, Collector, request, startTestNode } from '../helpers/lookout';
-import { freePort, startNatsServer, type NatsServer } from '../helpers/nats-server';
+import { freePort, startNatsServer, type NatsServer } from '../../testkit/nats-server';
 import { waitFor } from '../helpers/poll';
 import { startHttpTarget, type HttpTarget } from '../helpers/targets';
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NodeHandle } from '../../app/start-node';
 import { client, Collector, request, startTestNode, testEnv } from '../helpers/lookout';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server';
+import { startNatsServer, type NatsServer } from '../../testkit/nats-server';
 import { waitFor } from '../helpers/poll';
 import { runLookout } from '../helpers/processes';
 

@@ -18,7 +18,7 @@ import { parse } from 'yaml';
 import { loadConfig } from '../../runtime/config';
 import { shardOf } from '../../protocol/hash';
 import { Collector, client, request } from '../helpers/lookout';
-import { startNatsCluster, type NatsServer } from '../helpers/nats-server';
+import { startNatsCluster, type NatsServer } from '../../testkit/nats-server';
 import { waitFor } from '../helpers/poll';
 import { runLookout, type LookoutProcess } from '../helpers/processes';
 

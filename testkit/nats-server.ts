@@ -7,8 +7,10 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { findNatsServer, NATS_SERVER_INSTALL_HINT, spawnNatsServer } from '../../dev/nats-server-process';
-import { freePort } from '../../testkit/free-port';
+import { findNatsServer, NATS_SERVER_INSTALL_HINT, spawnNatsServer } from '../dev/nats-server-process';
+import { connect } from '@nats-io/transport-node';
+import { freePort } from './free-port';
+import { waitFor } from './wait';
 
 export function natsServerBinary(): string {
   const bin = findNatsServer();
@@ -154,5 +156,32 @@ export async function startNatsCluster(n = 3): Promise<NatsServer[]> {
         config: `cluster { name: "lk-${tag}", listen: "127.0.0.1:${p}", routes: [${routes}] }`,
       }),
     ),
+  );
+}
+
+/**
+ * A routed NATS cluster needs its JetStream meta group before buckets can be created, and a
+ * node gives up at start if creating its 3-way buckets times out: wait until a scratch 3-way
+ * bucket can be created (and remove it).
+ */
+export async function jetStreamReady(server: NatsServer, replicas: number): Promise<void> {
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  const { Kvm } = await import('@nats-io/kv');
+  await waitFor(
+    'JetStream cluster ready',
+    async () => {
+      const nc = await connect({ servers: server.url, name: 'test-js-ready' });
+      try {
+        const jsm = await jetstreamManager(nc, { timeout: 20_000 });
+        await jsm.getAccountInfo();
+        await new Kvm(nc).create('test_ready', { replicas });
+        await jsm.streams.delete('KV_test_ready');
+        return true;
+      } finally {
+        await nc.close();
+      }
+    },
+    90_000,
+    250,
   );
 }
