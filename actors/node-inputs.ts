@@ -109,6 +109,11 @@ export interface NodeContext extends NodeInput {
   dead: ReadonlySet<string>;
   /** Slots this node holds only because owners are held dead (provisional takeover). */
   provisional: number;
+  /**
+   * The epoch this node's runners publish under: the followed map's, or one more while it runs a
+   * provisional takeover (so a wrongly-dead owner's late results are recognisably older); never lower.
+   */
+  runEpoch: number;
 }
 
 /** The node machine's types and children, shared by node-view.ts and node.ts. */

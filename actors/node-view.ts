@@ -73,11 +73,15 @@ function runMap({ context, enqueue }: Pick<Enqueue, 'context' | 'enqueue'>, reco
   const effective = effectiveMap(record, dead, self);
   const moved = promotions(record, effective, self);
   const slots = slotsOf(effective, self);
-  enqueue.assign({ dead, provisional: moved.length });
+  // Under a provisional takeover the runners publish one epoch past the followed map's: the owner
+  // held dead may be alive (a frozen link) and still publish under the followed epoch; consumers
+  // ordering by (epoch, seq) must see its late results as older. Never lower than before.
+  const epoch = Math.max(context.runEpoch, record.epoch + (effective === record ? 0 : 1));
+  enqueue.assign({ dead, provisional: moved.length, runEpoch: epoch });
   enqueue(() => context.ports.metrics.provisionalSlots.set(moved.length));
   if (moved.length > 0 || context.provisional > 0) {
     enqueue(() => {
-      const fields = { epoch: record.epoch, dead: [...dead], slots: moved.length, shards: moved.slice(0, 16).map((p) => `${p.shard}:${p.from ?? '-'}>${p.to}`) };
+      const fields = { epoch, mapEpoch: record.epoch, dead: [...dead], slots: moved.length, shards: moved.slice(0, 16).map((p) => `${p.shard}:${p.from ?? '-'}>${p.to}`) };
       if (moved.length > 0) context.log.warn({ event: 'provisional_takeover', ...fields }, 'running the slots of owners held dead until a map confirms it');
       else context.log.info({ event: 'provisional_takeover_ended', ...fields }, 'no slots held for dead owners any more');
     });
@@ -87,7 +91,7 @@ function runMap({ context, enqueue }: Pick<Enqueue, 'context' | 'enqueue'>, reco
   // A member that announced its leave still holds its slots until they are claimed: only one the
   // failure detector found dead (or that is not a member at all) is taken over without a claim.
   const reachable = context.view.members.filter((m) => m.state !== 'dead' && !dead.has(m.node)).map((m) => m.node);
-  enqueue.sendTo('shardOwner', { type: 'ASSIGN', slots, epoch: record.epoch, shards: effective.shards, live: reachable, ...(context.pauseHeld ? { atOnce: true } : {}) });
+  enqueue.sendTo('shardOwner', { type: 'ASSIGN', slots, epoch, shards: effective.shards, live: reachable, ...(context.pauseHeld ? { atOnce: true } : {}) });
 }
 
 /** A followed map: gauges, membership seeded with its members, the shard owner told its slots. */

@@ -57,6 +57,7 @@ export const nodeMachine = nodeSetup.extend({ actions: viewActions }).createMach
     pauseHeld: false,
     dead: new Set<string>(),
     provisional: 0,
+    runEpoch: 0,
   }),
   invoke: {
     id: 'shardOwner',
