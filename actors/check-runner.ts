@@ -133,7 +133,7 @@ export const checkRunnerMachine = setup({
   id: 'checkRunner',
   context: ({ input, self }) => {
     const { ports } = input;
-    const table = new CheckTable({ nodeId: ports.nodeId, rank: input.rank, jitterMs: ports.jitterMs, random: ports.random, catchUps: ports.catchUps });
+    const table = new CheckTable({ nodeId: ports.nodeId, rank: input.rank, jitterMs: ports.jitterMs, random: ports.random, catchUps: ports.catchUps, takeoverUnseenMs: ports.takeoverUnseenMs ?? 0 });
     table.epoch = input.epoch;
     const send = (e: RunnerEvent) => {
       if (self.getSnapshot().status === 'active') self.send(e);

@@ -42,6 +42,11 @@ export interface RunnerPorts {
   release(id: string): void;
   /** Node-wide pacing of catch-up probes after a failover. */
   catchUps: CatchUpPacer;
+  /**
+   * How long a holder taken over without a release may have published unseen (the dead threshold
+   * plus its own dead-link detection): a takeover skips that many intervals' seq numbers.
+   */
+  takeoverUnseenMs?: number;
 }
 
 /**

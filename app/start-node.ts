@@ -145,6 +145,9 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     bus,
     instance,
     claimWaitMs: cfg.claimWaitMs,
+    // A holder taken over may have published unseen until the others held it dead, and (a frozen
+    // link) until it noticed its own dead link.
+    takeoverUnseenMs: cfg.deadAfterMs + staleDetectMs(cfg.natsPingMs),
     history: streamResultHistory(jsm, s),
     subjects: s,
     metrics,

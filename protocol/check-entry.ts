@@ -43,6 +43,8 @@ export interface CheckEntry {
   /** Outcomes that finished before the lookup did; applied in order once it returns (rare: allocated on demand). */
   parked: Parked[] | null;
   seq: number;
+  /** Seq numbers to skip when the state is resumed (a takeover: check-resume.ts takeoverSeqGap). */
+  seqGap: number;
   published: Verdict | 'unknown';
   skipped: number;
   /** Start of the last probe (null: none yet here). */
@@ -61,5 +63,7 @@ export interface TableOptions {
   random: () => number;
   /** Node-wide pacing of catch-up probes (shared by every table of the node). */
   catchUps: CatchUpPacer;
+  /** A takeover's unseen window (check-resume.ts takeoverSeqGap); absent or 0: seq continues without a gap. */
+  takeoverUnseenMs?: number;
 }
 

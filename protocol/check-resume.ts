@@ -92,8 +92,25 @@ export function resumeStep(phase: ResumePhase, input: ResumeInput): ResumeStep {
   }
 }
 
-/** What a check continues from: the found state, or the policy's initial verdict with nothing published. */
-export function continueFrom(state: ResumeState | null, policy: NormalizedPolicy): { verdict: VerdictState; seq: number; published: Verdict | 'unknown' } {
-  if (state) return { verdict: { status: state.status, history: state.history }, seq: state.seq, published: state.status };
-  return { verdict: initialVerdict(policy), seq: 0, published: 'unknown' };
+/**
+ * What a check continues from: the found state, or the policy's initial verdict with nothing
+ * published. `seqGap`: seq numbers skipped (a takeover: takeoverSeqGap), so the next result's seq is
+ * past any the previous holder may have published that the lookup did not see.
+ */
+export function continueFrom(state: ResumeState | null, policy: NormalizedPolicy, seqGap = 0): { verdict: VerdictState; seq: number; published: Verdict | 'unknown' } {
+  if (state) return { verdict: { status: state.status, history: state.history }, seq: state.seq + seqGap, published: state.status };
+  return { verdict: initialVerdict(policy), seq: seqGap, published: 'unknown' };
+}
+
+/**
+ * How many seq numbers a takeover skips. The holder taken over without a release (held dead) may
+ * have published results the result stream did not show yet — or may still be alive behind a
+ * frozen link, publishing under the old map until it notices. Both last at most `unseenWindowMs`
+ * (until the others declared it dead, plus until it notices its own link dead: a few NATS pings),
+ * so at most one result per interval of that window, plus one in flight. Skipping that many keeps
+ * its late results from sharing a seq with ours; consumers see a gap, never a repeat. Clock-free:
+ * durations of this node's own settings only. 0: no window (no gap).
+ */
+export function takeoverSeqGap(intervalMs: number, unseenWindowMs: number): number {
+  return unseenWindowMs > 0 ? Math.ceil(unseenWindowMs / intervalMs) + 1 : 0;
 }

@@ -17,7 +17,7 @@ import type { ProbeOutcome } from '../checks/outcome';
 import type { NormalizedSpec } from '../checks/spec';
 import type { CheckEntry, Directive, InFlight, StartMode, TableOptions } from './check-entry';
 import { outcomeMessages } from './check-messages';
-import { continueFrom, resumeStep } from './check-resume';
+import { continueFrom, resumeStep, takeoverSeqGap } from './check-resume';
 import { earlierSlot, firstSlot, jitteredStart, slotAfterDue, takeoverSlot } from './check-schedule';
 import { continueReleased } from './handover';
 import type { ReleasedCheck, ResumeState } from './records';
@@ -75,6 +75,7 @@ export class CheckTable {
         resume: 'lookingUp',
         parked: null,
         seq: 0,
+        seqGap: mode === 'takeover' ? takeoverSeqGap(spec.intervalMs, this.opts.takeoverUnseenMs ?? 0) : 0,
         published: 'unknown',
         skipped: 0,
         lastStartedAt: null,
@@ -119,6 +120,7 @@ export class CheckTable {
       resume: 'resumed',
       parked: null,
       seq: rc.seq,
+      seqGap: 0,
       published: rc.status,
       skipped,
       lastStartedAt: null,
@@ -205,7 +207,7 @@ export class CheckTable {
     e.resume = step.phase;
     if (step.action !== 'apply') return [];
     const out: Directive[] = [];
-    ({ verdict: e.verdict, seq: e.seq, published: e.published } = continueFrom(state, e.spec.policy));
+    ({ verdict: e.verdict, seq: e.seq, published: e.published } = continueFrom(state, e.spec.policy, e.seqGap));
     const parked = e.parked ?? [];
     e.parked = null;
     for (const p of parked) out.push(...this.apply(id, e, p.inFlight, p.spec, p.outcome));

@@ -146,7 +146,9 @@ export function slotReportFromResults(
     for (let i = 1; i < rs.length; i++) {
       const a = rs[i - 1]!;
       const b = rs[i]!;
-      if (b.seq !== a.seq + 1) flag(report.seqBreaks, id, `${name}: seq ${a.seq} (${a.node} e${a.epoch}, slot ${clockTime(a.slot)}) → ${b.seq} (${b.node} e${b.epoch}, slot ${clockTime(b.slot)})`);
+      // A takeover from a node held dead skips seq numbers (check-resume.ts takeoverSeqGap): forward, never back.
+      const takenOver = opts.failoverFrom !== undefined && a.node === opts.failoverFrom && b.node !== opts.failoverFrom;
+      if (takenOver ? b.seq <= a.seq : b.seq !== a.seq + 1) flag(report.seqBreaks, id, `${name}: seq ${a.seq} (${a.node} e${a.epoch}, slot ${clockTime(a.slot)}) → ${b.seq} (${b.node} e${b.epoch}, slot ${clockTime(b.slot)})`);
       const missed = cell(b) - cell(a) - 1;
       if (missed < 0) {
         const whoAt = (r: PublishedResult) => `${who(r)}${offGrid(r) ? ` at ${clockTime(r.slot)}` : ''}`;

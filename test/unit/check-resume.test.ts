@@ -2,7 +2,7 @@
 // the legal transitions of protocol/check-resume.ts and the named no-ops; and what a check
 // continues from.
 import { normalizeSpec } from '../../checks/spec';
-import { continueFrom, resumeStep, ResumePhase, type ResumeInput } from '../../protocol/check-resume';
+import { continueFrom, resumeStep, ResumePhase, takeoverSeqGap, type ResumeInput } from '../../protocol/check-resume';
 
 const due: ResumeInput = { type: 'due' };
 const answer = (recent: boolean, probed: boolean): ResumeInput => ({ type: 'answer', recent, probed });
@@ -62,5 +62,24 @@ describe('continueFrom', () => {
 
   test('none: the policy’s initial verdict, seq 0, nothing published yet', () => {
     expect(continueFrom(null, spec.policy)).toEqual({ verdict: { status: 'down', history: '001' }, seq: 0, published: 'unknown' });
+  });
+});
+
+describe('takeover seq gap: a held-dead holder\'s unseen results never share a seq with ours', () => {
+  test.each([
+    // interval, unseen window → seq numbers skipped
+    [1000, 0, 0],
+    [1000, 1750, 3], // test profile: dead 1000 + 3 pings of 250
+    [2000, 6500, 5], // production: dead 3500 + 3 pings of 1000, at a 2 s interval
+    [60_000, 6500, 2],
+    [1000, 1000, 2],
+  ])('interval %i ms, window %i ms → %i', (interval, window, gap) => {
+    expect(takeoverSeqGap(interval, window)).toBe(gap);
+  });
+
+  test('continueFrom skips the gap, found or not', () => {
+    const spec = normalizeSpec('a', { kind: 'tcp', target: '127.0.0.1:1', intervalMs: 1000, timeoutMs: 500 });
+    expect(continueFrom({ seq: 41, status: 'up', history: '1', slot: 5 }, spec.policy, 3)).toMatchObject({ seq: 44, published: 'up' });
+    expect(continueFrom(null, spec.policy, 3)).toMatchObject({ seq: 3, published: 'unknown' });
   });
 });

@@ -5,6 +5,7 @@ import { checkRunnerMachine, type RunnerStart } from '../../actors/check-runner'
 import { normalizeSpec, type CheckSpec } from '../../checks/spec';
 import { phaseOf } from '../../protocol/hash';
 import { CatchUpPacer } from '../../protocol/catch-up-pacer';
+import { takeoverSeqGap } from '../../protocol/check-resume';
 import { failWith, fakePorts, pass, type FakePorts } from '../helpers/fake-ports';
 
 const spec = (id: string, extra: Partial<CheckSpec> = {}) =>
@@ -205,6 +206,21 @@ describe('check runner under a simulated clock', () => {
     f.clock.advance(next - f.clock.now());
     expect(f.pending).toHaveLength(1);
     expect(f.pending[0]!.startedAt).toBe(next);
+  });
+
+  test('a takeover skips the seq numbers the dead holder may have published unseen (no repeat, a gap)', async () => {
+    const f = fakePorts();
+    f.auto = () => pass();
+    f.ports.takeoverUnseenMs = 1750; // dead after 1000 ms + 3 pings of 250 ms
+    f.history.set('a', { seq: 5, status: 'up', history: '1', slot: f.clock.now() - 30_000 });
+    f.history.set('b', { seq: 5, status: 'up', history: '1', slot: f.clock.now() - 30_000 });
+    startRunner(f, [spec('a')], { type: 'takeover' });
+    startRunner(f, [spec('b')], { type: 'fresh' });
+    await f.settle();
+    f.clock.advance(20_000);
+    await f.settle();
+    expect(results(f, 'a')[0]).toMatchObject({ seq: 5 + takeoverSeqGap(10_000, 1750) + 1 });
+    expect(results(f, 'b')[0]).toMatchObject({ seq: 6 }); // a fresh start (restart, no dead holder) continues by one
   });
 
   test('catch-up probes of many overdue checks are paced node-wide, not fired in a burst', async () => {
