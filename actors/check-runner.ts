@@ -48,7 +48,8 @@ export const checkRunnerMachine = setup({
   actions: {
     loadFromStream: ({ context }) => {
       if (context.start.type === 'takeover') listenForReleases(context); // a paused holder's late release counts duplicates
-      loadChecks(context, context.start.type === 'takeover' ? 'takeover' : 'fresh', null);
+      const { start } = context;
+      loadChecks(context, start.type !== 'takeover' ? 'fresh' : start.heldDead ? 'deadTakeover' : 'takeover', null);
       context.log.debug({ event: 'runner_started', checks: context.table.size, start: context.start.type }, 'runner started');
     },
     startClaim: ({ context, self }) => {

@@ -91,7 +91,8 @@ function runMap({ context, enqueue }: Pick<Enqueue, 'context' | 'enqueue'>, reco
   // A member that announced its leave still holds its slots until they are claimed: only one the
   // failure detector found dead (or that is not a member at all) is taken over without a claim.
   const reachable = context.view.members.filter((m) => m.state !== 'dead' && !dead.has(m.node)).map((m) => m.node);
-  enqueue.sendTo('shardOwner', { type: 'ASSIGN', slots, epoch, shards: effective.shards, live: reachable, ...(context.pauseHeld ? { atOnce: true } : {}) });
+  const heldDead = [...new Set([...dead, ...context.view.members.filter((m) => m.state === 'dead').map((m) => m.node)])];
+  enqueue.sendTo('shardOwner', { type: 'ASSIGN', slots, epoch, shards: effective.shards, live: reachable, dead: heldDead, ...(context.pauseHeld ? { atOnce: true } : {}) });
 }
 
 /** A followed map: gauges, membership seeded with its members, the shard owner told its slots. */

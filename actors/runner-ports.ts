@@ -55,8 +55,11 @@ export interface RunnerPorts {
  * the node the previous map named, null when unknown). `takeover`: the previous holder is dead or
  * gone — from the result stream with one paced catch-up probe per check.
  */
-/** `takeover.from`: the holder taken over (dead, or not a member); only its late release counts duplicates. */
-export type RunnerStart = { type: 'fresh' } | { type: 'claim'; holder: string | null } | { type: 'takeover'; from?: string | null };
+/**
+ * `takeover.from`: the holder taken over (dead, or not a member); only its late release counts
+ * duplicates. `heldDead`: this node's detector holds it dead (not merely gone): its seq is skipped past.
+ */
+export type RunnerStart = { type: 'fresh' } | { type: 'claim'; holder: string | null } | { type: 'takeover'; from?: string | null; heldDead?: boolean };
 
 export interface RunnerInput {
   shard: number;

@@ -27,10 +27,11 @@ export type OwnerEvent =
   /**
    * `shards`: the whole map (the next ASSIGN reads the previous holders from it); `live`: the
    * members that may still hold slots (alive, suspect, or leaving: not dead). Without them a gained
-   * slot claims from whoever holds it. `atOnce`: the map reached us after a pause (pause-guard.ts):
+   * slot claims from whoever holds it. `dead`: the members this node holds dead (a takeover from one
+   * skips its seq past what it may have published unseen). `atOnce`: the map reached us after a pause (pause-guard.ts):
    * lost slots are released now instead of probed until claimed.
    */
-  | { type: 'ASSIGN'; slots: readonly Slot[]; epoch: number; shards?: ShardMap; live?: readonly string[]; atOnce?: boolean }
+  | { type: 'ASSIGN'; slots: readonly Slot[]; epoch: number; shards?: ShardMap; live?: readonly string[]; dead?: readonly string[]; atOnce?: boolean }
   /** A runner's release was published and claimed. */
   | { type: 'RUNNER_HANDED_OVER'; id: string }
   | { type: 'SPEC_SET'; spec: NormalizedSpec }
@@ -59,13 +60,13 @@ const slotKey = (shard: number, rank: number) => `${shard}/${rank}`;
  * whoever holds it, when no map was followed before), fresh when the previous map had no such
  * rank, or take it over when that holder is no longer a live member.
  */
-function startOf(previous: ShardMap | null, shard: number, rank: number, live: readonly string[] | undefined): RunnerStart {
+function startOf(previous: ShardMap | null, shard: number, rank: number, live: readonly string[] | undefined, dead: readonly string[] = []): RunnerStart {
   const holder = previous?.[shard]?.[rank] ?? null;
   // The previous map had no such rank: nobody held it (a passive subscriber to `<prefix>.>` would
   // make a claim wait out LOOKOUT_CLAIM_WAIT_MS instead of getting no responders).
   if (previous !== null && holder === null) return { type: 'fresh' };
   if (live === undefined) return { type: 'claim', holder };
-  return gainedStart(holder, live) === 'claim' ? { type: 'claim', holder } : { type: 'takeover', from: holder };
+  return gainedStart(holder, live) === 'claim' ? { type: 'claim', holder } : { type: 'takeover', from: holder, heldDead: holder !== null && dead.includes(holder) };
 }
 
 interface OwnerContext {
@@ -130,7 +131,7 @@ export const shardOwnerMachine = setup({
         const id = `runner-${shard}-${rank}-${gen}`;
         const ref = spawn('checkRunner', {
           id,
-          input: { shard, rank, gen, epoch: event.epoch, specs, ports: context.ports, start: startOf(context.previous, shard, rank, event.live), onHandedOver: () => self.send({ type: 'RUNNER_HANDED_OVER', id }) },
+          input: { shard, rank, gen, epoch: event.epoch, specs, ports: context.ports, start: startOf(context.previous, shard, rank, event.live, event.dead), onHandedOver: () => self.send({ type: 'RUNNER_HANDED_OVER', id }) },
         });
         runners.set(key, ref);
         gained++;

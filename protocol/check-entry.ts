@@ -51,8 +51,12 @@ export interface CheckEntry {
   lastStartedAt: number | null;
 }
 
-/** How a check new to the table starts: `fresh` on its next slot; `takeover` (its owner died) with one paced catch-up probe. */
-export type StartMode = 'fresh' | 'takeover';
+/**
+ * How a check new to the table starts: `fresh` on its next slot; `takeover` (its owner is gone)
+ * with one paced catch-up probe; `deadTakeover` (its owner is held dead: it may have published
+ * unseen, or still publish behind a frozen link) the same, and its seq skips takeoverSeqGap.
+ */
+export type StartMode = 'fresh' | 'takeover' | 'deadTakeover';
 
 export interface TableOptions {
   nodeId: string;

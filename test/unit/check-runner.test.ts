@@ -208,19 +208,21 @@ describe('check runner under a simulated clock', () => {
     expect(f.pending[0]!.startedAt).toBe(next);
   });
 
-  test('a takeover skips the seq numbers the dead holder may have published unseen (no repeat, a gap)', async () => {
+  test('a takeover from a holder held dead skips the seq numbers it may have published unseen (no repeat, a gap)', async () => {
     const f = fakePorts();
     f.auto = () => pass();
     f.ports.takeoverUnseenMs = 1750; // dead after 1000 ms + 3 pings of 250 ms
-    f.history.set('a', { seq: 5, status: 'up', history: '1', slot: f.clock.now() - 30_000 });
-    f.history.set('b', { seq: 5, status: 'up', history: '1', slot: f.clock.now() - 30_000 });
-    startRunner(f, [spec('a')], { type: 'takeover' });
-    startRunner(f, [spec('b')], { type: 'fresh' });
+    for (const id of ['a', 'b', 'c']) f.history.set(id, { seq: 5, status: 'up', history: '1', slot: f.clock.now() - 30_000 });
+    startRunner(f, [spec('a')], { type: 'takeover', from: 'x', heldDead: true });
+    startRunner(f, [spec('b')], { type: 'takeover', from: 'x' });
+    startRunner(f, [spec('c')], { type: 'fresh' });
     await f.settle();
     f.clock.advance(20_000);
     await f.settle();
     expect(results(f, 'a')[0]).toMatchObject({ seq: 5 + takeoverSeqGap(10_000, 1750) + 1 });
-    expect(results(f, 'b')[0]).toMatchObject({ seq: 6 }); // a fresh start (restart, no dead holder) continues by one
+    // A holder merely gone (it left, or this process never knew it) published nothing unseen: by one.
+    expect(results(f, 'b')[0]).toMatchObject({ seq: 6 });
+    expect(results(f, 'c')[0]).toMatchObject({ seq: 6 });
   });
 
   test('catch-up probes of many overdue checks are paced node-wide, not fired in a burst', async () => {
