@@ -1,5 +1,6 @@
 // The chaos suite (test/chaos/: real processes, faults injected, ~20–40 s per scenario) runs only
-// with LOOKOUT_CHAOS=1 (`npm run test:chaos`); `npm test` leaves it out. With it, the rows of every
+// with LOOKOUT_CHAOS=1, one scenario at a time (`npm run chaos:short`, the last step of `npm test`):
+// the plain `jest` run leaves it out, so the two never load the machine together. With it, the rows of every
 // scenario are printed as one table at the end (test/chaos/table-setup.ts, table-teardown.ts).
 const chaos = process.env.LOOKOUT_CHAOS === '1';
 
