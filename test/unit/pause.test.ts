@@ -5,7 +5,7 @@ import { confirmTimings, outageMs, pauseBetweenTicks, pauseFromLateTimer, pauseF
 describe('pause threshold: 0.8 × (deadAfterMs − 2 × heartbeatMs)', () => {
   test.each([
     ['production', 3500, 500, 2000],
-    ['nats-cluster', 6000, 1000, 3200],
+    ['nats-cluster', 3500, 500, 2000],
     ['test', 1000, 100, 640],
     ['heartbeat half the dead threshold: the floor', 200, 100, PAUSE_MIN_THRESHOLD_MS],
   ])('%s (dead %i ms, heartbeat %i ms) → %i ms', (_name, dead, hb, want) => {
