@@ -91,7 +91,10 @@ function runMap({ context, enqueue }: Pick<Enqueue, 'context' | 'enqueue'>, reco
   // A member that announced its leave still holds its slots until they are claimed: only one the
   // failure detector found dead (or that is not a member at all) is taken over without a claim.
   const reachable = context.view.members.filter((m) => m.state !== 'dead' && !dead.has(m.node)).map((m) => m.node);
-  const heldDead = [...new Set([...dead, ...context.view.members.filter((m) => m.state === 'dead').map((m) => m.node)])];
+  // Held dead after being heard (a member only seeded from the map and never heard by this process
+  // — a restart — is gone, not known to have published unseen: its checks continue seq by one).
+  const heard = new Set(context.view.members.filter((m) => m.instance !== '').map((m) => m.node));
+  const heldDead = [...new Set([...dead, ...context.view.members.filter((m) => m.state === 'dead').map((m) => m.node)])].filter((n) => heard.has(n));
   enqueue.sendTo('shardOwner', { type: 'ASSIGN', slots, epoch, shards: effective.shards, live: reachable, dead: heldDead, ...(context.pauseHeld ? { atOnce: true } : {}) });
 }
 
