@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { fakeTimeEnv } from '../../testkit/faketime';
 
 export const CLI = join(__dirname, '..', '..', 'dist', 'bin', 'lookout.js');
 
@@ -20,21 +21,15 @@ export interface LookoutProcess {
 
 export interface SpawnOptions {
   /**
-   * Run under libfaketime with this offset (what `faketime -f <spec>` does, e.g. '-30s'): only the
-   * wall clock (Date.now) is shifted; the monotonic clock is left alone (FAKETIME_DONT_FAKE_MONOTONIC).
-   * The library is preloaded into node itself rather than run through the `faketime` wrapper,
-   * which would take the signals a test sends (SIGTERM) and die without passing them on.
+   * Run with the wall clock shifted by this offset (e.g. '-30s'; testkit/faketime.ts): the
+   * monotonic clock is left alone.
    */
   faketime?: string;
 }
 
-/** libfaketime, multi-threaded flavour (Debian's faketime package, installed by .ci/run). */
-export const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1';
-
 export function runLookout(args: string[], env: Record<string, string>, opts: SpawnOptions = {}): LookoutProcess {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
-  if (opts.faketime !== undefined && !existsSync(LIBFAKETIME)) throw new Error(`${LIBFAKETIME} is missing: install Debian's faketime (libfaketime)`);
-  const fake = opts.faketime === undefined ? {} : { LD_PRELOAD: LIBFAKETIME, FAKETIME: opts.faketime, FAKETIME_DONT_FAKE_MONOTONIC: '1', FAKETIME_NO_CACHE: '1' };
+  const fake = opts.faketime === undefined ? {} : fakeTimeEnv(opts.faketime);
   const proc = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...fake, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));

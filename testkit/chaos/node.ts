@@ -10,6 +10,7 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { LogEvent } from './invariants';
+import { fakeTimeEnv } from '../faketime';
 
 /** The repository root: where package.json is, walking up from this file (source or dist/). */
 function repoRoot(): string {
@@ -21,8 +22,6 @@ function repoRoot(): string {
 /** The `lookout` entry point; LOOKOUT_CHAOS_CLI runs another build (e.g. an older commit's, for a before/after row). */
 export const CLI = process.env.LOOKOUT_CHAOS_CLI ?? join(repoRoot(), 'dist', 'bin', 'lookout.js');
 
-/** libfaketime as Debian's `faketime` package installs it (.ci/run installs the package). */
-export const LIBFAKETIME = process.env.LIBFAKETIME ?? '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
 
 export interface NodeLife {
   id: string;
@@ -54,7 +53,6 @@ export interface NodeStart {
 
 export function startNodeProcess(o: NodeStart): NodeLife {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
-  if (o.skew && !existsSync(LIBFAKETIME)) throw new Error(`${LIBFAKETIME} is missing: apt-get install faketime (.ci/run installs it), or set LIBFAKETIME`);
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     NATS_URL: o.natsUrl,
@@ -64,7 +62,7 @@ export function startNodeProcess(o: NodeStart): NodeLife {
     LOOKOUT_LOG_LEVEL: 'info',
     ...o.env,
     // Only the wall clock moves: timers and the monotonic clock stay true.
-    ...(o.skew ? { LD_PRELOAD: LIBFAKETIME, FAKETIME: o.skew, FAKETIME_DONT_FAKE_MONOTONIC: '1' } : {}),
+    ...(o.skew ? fakeTimeEnv(o.skew) : {}),
   };
   const proc = spawn(process.execPath, [CLI, 'node'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const file = createWriteStream(o.logFile, { flags: 'a' });
