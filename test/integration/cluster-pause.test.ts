@@ -92,7 +92,11 @@ scenarioTest('SIGSTOP the leader past its lease, then SIGCONT: woken, it runs no
     if (!e) throw new Error(`leader events since the stop: ${JSON.stringify(s.cluster.leaderEvents().slice(seen))}`);
     return e;
   });
-  // Stopped until the others run its checks under a newer map: by then its next slots belong to them.
+  // Stopped until the others follow a newer map and run its checks: by then its next slots belong to
+  // them. (A result under a newer epoch alone is not enough: a provisional takeover publishes under
+  // the followed epoch + 1 before any new map exists.)
+  const others = NODES.filter((n) => n !== old);
+  await waitFor('the others follow a newer map', () => others.every((n) => followedEpoch(s, n) > oldEpoch));
   await s.awaitResults(`${old}'s checks published by the others under a newer epoch`, mine, (r) => r.node !== old && r.epoch > oldEpoch);
   const mark = s.events.messages.length;
   const logMark = s.cluster.logs(old).length;
