@@ -21,7 +21,7 @@ import { CheckTable } from '../protocol/check-table';
 import { claimAttemptMs, releaseKeepMs } from '../protocol/handover';
 import { idOfKey } from '../runtime/timer-queue';
 import { applyEvent, carryOut } from './runner-directives';
-import { answerClaims, claimDecision, nextOf, countLateRelease, expectedHolder, keptAnswer, listenForReleases, loadChecks, noteClaimed, publishRelease, sendClaim, stopListening } from './runner-handover';
+import { answerClaims, claimDecision, nextOf, takeForeignRelease, expectedHolder, keptAnswer, listenForReleases, loadChecks, noteClaimed, publishRelease, sendClaim, stopListening } from './runner-handover';
 import type { RunnerContext, RunnerEvent, RunnerInput } from './runner-ports';
 
 export type { RunnerEvent, RunnerInput, RunnerPorts, RunnerStart } from './runner-ports';
@@ -47,7 +47,6 @@ export const checkRunnerMachine = setup({
   types: { context: {} as RunnerContext, input: {} as RunnerInput, events: {} as RunnerEvent },
   actions: {
     loadFromStream: ({ context }) => {
-      if (context.start.type === 'takeover') listenForReleases(context); // a paused holder's late release counts duplicates
       const { start } = context;
       loadChecks(context, start.type !== 'takeover' ? 'fresh' : start.heldDead ? 'deadTakeover' : 'takeover', null);
       context.log.debug({ event: 'runner_started', checks: context.table.size, start: context.start.type }, 'runner started');
@@ -58,11 +57,15 @@ export const checkRunnerMachine = setup({
       sendClaim(context);
       context.log.debug({ event: 'claim_sent', holder: expectedHolder(context) }, 'claiming from the previous holder');
       // Claim again every attempt's time until an answer or the end of the wait (CLAIM_RETRY judges it).
-      const tick = () => {
+      // The judgement waits for the I/O already received: after a stall (a busy node applying a large
+      // map) timers run before the socket is read, and an answer that arrived during the stall would
+      // otherwise be taken for silence.
+      const judge = () => {
         if (self.getSnapshot().status !== 'active' || !self.getSnapshot().matches('claiming')) return;
         self.send({ type: 'CLAIM_RETRY' });
         context.ports.clock.setTimeout(tick, claimAttemptMs(context.ports.claimWaitMs));
       };
+      const tick = () => void setImmediate(judge);
       context.ports.clock.setTimeout(tick, claimAttemptMs(context.ports.claimWaitMs));
     },
     holderAlive: ({ context, event }) => {
@@ -85,7 +88,11 @@ export const checkRunnerMachine = setup({
       if (event.type === 'CHECK_REMOVE') context.pending.delete(event.id);
       if (event.type === 'EPOCH') context.table.epoch = event.epoch;
     },
-    answerClaims: ({ context }) => answerClaims(context),
+    // A holder's late release, or a provisional taker's (we were held dead): counted and taken (runner-handover.ts).
+    hold: ({ context }) => {
+      answerClaims(context);
+      listenForReleases(context);
+    },
     apply: ({ context, event }) => applyEvent(context, event),
     answerReleasing: ({ context, event }) => {
       if (event.type !== 'CLAIM') return;
@@ -99,7 +106,7 @@ export const checkRunnerMachine = setup({
       event.answer(answer);
       noteClaimed(context, event.claim);
     },
-    lateRelease: ({ context, event }) => event.type === 'RELEASE' && countLateRelease(context, event.release),
+    heardRelease: ({ context, event }, params: { probing: boolean }) => event.type === 'RELEASE' && takeForeignRelease(context, event.release, params.probing),
     stopScheduling: ({ context }) => {
       context.ports.metrics.addChecks(-context.table.size);
       carryOut(context, context.table.clear());
@@ -155,6 +162,9 @@ export const checkRunnerMachine = setup({
       silentSince: 0,
       unsubs: [],
       resumedSeq: new Map(),
+      probes: new Map(),
+      continuedFrom: null,
+      hearsReleases: false,
       kept: null,
       claimed: false,
       stopWhenReleased: false,
@@ -187,11 +197,11 @@ export const checkRunnerMachine = setup({
       },
     },
     running: {
-      entry: 'answerClaims',
+      entry: 'hold',
       on: {
         ...PROBING,
         CLAIM: { guard: 'claimReleases', target: 'releasing', actions: 'answerReleasing' },
-        RELEASE: { actions: 'lateRelease' },
+        RELEASE: { actions: { type: 'heardRelease', params: { probing: true } } },
         STOP: [{ guard: 'handoverAtOnce', target: 'releasing' }, { guard: 'handover', target: 'moved' }, { target: 'draining' }],
       },
     },
@@ -204,7 +214,7 @@ export const checkRunnerMachine = setup({
       on: {
         ...PROBING,
         CLAIM: { guard: 'claimReleases', target: 'releasing', actions: 'answerReleasing' },
-        RELEASE: { actions: 'lateRelease' },
+        RELEASE: { actions: { type: 'heardRelease', params: { probing: true } } },
         // The node stops: release now (a claimant already listening gets it), then stop.
         STOP: [
           { guard: ({ event }) => event.handover !== true, target: 'releasing', actions: ({ context }) => void (context.stopWhenReleased = true) },
@@ -220,7 +230,7 @@ export const checkRunnerMachine = setup({
       on: {
         ...FINISHING,
         CLAIM: { guard: 'claimAnswered', actions: 'answerReleasing' },
-        RELEASE: { actions: 'lateRelease' },
+        RELEASE: { actions: { type: 'heardRelease', params: { probing: false } } },
         // The node stops while we release: finish the release, then stop rather than keep it.
         STOP: { guard: ({ event }) => event.handover !== true, actions: ({ context }) => void (context.stopWhenReleased = true) },
       },
@@ -231,7 +241,7 @@ export const checkRunnerMachine = setup({
       after: { keep: 'stopped' },
       on: {
         CLAIM: { actions: 'answerKept' },
-        RELEASE: { actions: 'lateRelease' },
+        RELEASE: { actions: { type: 'heardRelease', params: { probing: false } } },
         // The node stops: a late claim finds no responders and starts from the result stream.
         STOP: { guard: ({ event }) => event.handover !== true, target: 'stopped' },
       },

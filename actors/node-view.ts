@@ -68,7 +68,7 @@ const noteDeposed = nodeSetup.enqueueActions(({ context, enqueue }) => {
  * part changes: `provisional_takeover` (slots taken for dead owners), `provisional_takeover_ended`.
  */
 type Enqueue = Parameters<Parameters<typeof nodeSetup.enqueueActions>[0]>[0];
-function runMap({ context, enqueue }: Pick<Enqueue, 'context' | 'enqueue'>, record: AssignmentRecord, dead: ReadonlySet<string>): void {
+function runMap({ context, enqueue }: Pick<Enqueue, 'context' | 'enqueue'>, record: AssignmentRecord, dead: ReadonlySet<string>, viewOnly = false): void {
   const self = context.ports.nodeId;
   const effective = effectiveMap(record, dead, self);
   const moved = promotions(record, effective, self);
@@ -87,7 +87,9 @@ function runMap({ context, enqueue }: Pick<Enqueue, 'context' | 'enqueue'>, reco
     });
   }
   // While the pause guard holds the queue (we were away), lost slots are released at once rather
-  // than probed until claimed: their late slots would run under the old epoch.
+  // than probed until claimed: their late slots would run under the old epoch. So are slots lost
+  // without a new map (`viewOnly`: an owner held dead is heard again): it never stopped probing
+  // them and will not claim; the release tells it how far we got (runner-handover.ts).
   // A member that announced its leave still holds its slots until they are claimed: only one the
   // failure detector found dead (or that is not a member at all) is taken over without a claim.
   const reachable = context.view.members.filter((m) => m.state !== 'dead' && !dead.has(m.node)).map((m) => m.node);
@@ -95,7 +97,7 @@ function runMap({ context, enqueue }: Pick<Enqueue, 'context' | 'enqueue'>, reco
   // — a restart — is gone, not known to have published unseen: its checks continue seq by one).
   const heard = new Set(context.view.members.filter((m) => m.instance !== '').map((m) => m.node));
   const heldDead = [...new Set([...dead, ...context.view.members.filter((m) => m.state === 'dead').map((m) => m.node)])].filter((n) => heard.has(n));
-  enqueue.sendTo('shardOwner', { type: 'ASSIGN', slots, epoch, shards: effective.shards, live: reachable, dead: heldDead, ...(context.pauseHeld ? { atOnce: true } : {}) });
+  enqueue.sendTo('shardOwner', { type: 'ASSIGN', slots, epoch, shards: effective.shards, live: reachable, dead: heldDead, ...(context.pauseHeld || viewOnly ? { atOnce: true } : {}) });
 }
 
 /** A followed map: gauges, membership seeded with its members, the shard owner told its slots. */
@@ -123,7 +125,7 @@ const takeOver = nodeSetup.enqueueActions(({ context, event, enqueue }) => {
     enqueue.assign({ dead });
     return;
   }
-  runMap({ context, enqueue }, record, pruneDead(dead, record));
+  runMap({ context, enqueue }, record, pruneDead(dead, record), true);
 });
 
 /** The view actions, by name, for the node machine (node.ts). */

@@ -30,6 +30,7 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
         ctx.aborts.set(d.token, ac);
         ports.metrics.inFlight.inc();
         const started = ports.clock.monotonic();
+        noteProbe(ctx, d.id, d.spec.intervalMs, started);
         ports
           .probe(d.spec, ac.signal)
           .catch((err: unknown): ProbeOutcome => {
@@ -71,6 +72,17 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
   }
 }
 
+/** A probe of `id` starts at `at` (monotonic): extend its stretch, or start a new one after the queue was held. */
+function noteProbe(ctx: RunnerContext, id: string, intervalMs: number, at: number): void {
+  const p = ctx.probes.get(id);
+  if (!p || p.first < ctx.ports.queue.resumedAt) ctx.probes.set(id, { first: at, last: at, n: 1, intervalMs });
+  else {
+    p.last = at;
+    p.n++;
+    p.intervalMs = intervalMs;
+  }
+}
+
 /** Hand one event of a probing runner to its table and carry out what it decides. */
 export function applyEvent(context: RunnerContext, event: RunnerEvent): void {
   const { table, ports } = context;
@@ -84,6 +96,7 @@ export function applyEvent(context: RunnerContext, event: RunnerEvent): void {
     }
     case 'CHECK_REMOVE':
       if (table.has(event.id)) ports.metrics.addChecks(-1);
+      context.probes.delete(event.id);
       carryOut(context, table.remove(event.id));
       ports.release(event.id);
       break;
@@ -99,7 +112,8 @@ export function applyEvent(context: RunnerContext, event: RunnerEvent): void {
       carryOut(context, table.resumed(event.id, event.state));
       break;
     case 'EPOCH':
-      table.epoch = event.epoch;
+      // Never lower: a release taken from a provisional taker may have raised it past the node's.
+      table.epoch = Math.max(table.epoch, event.epoch);
       break;
     default:
       break;

@@ -4,9 +4,10 @@
 // it answers claims, builds and publishes its release, and keeps it to answer a late claim.
 // I/O only through the runner's ports (bus, clock, log, metrics).
 
-import { ClaimDecision, claimNext, decideClaim, lateReleaseDuplicates, parseClaim, parseClaimAnswer, parseRelease, type ClaimAnswer, type ClaimEvent, type ClaimRequest, type HolderPhase } from '../protocol/handover';
+import { ClaimDecision, claimNext, decideClaim, parseClaim, parseClaimAnswer, parseRelease, type ClaimAnswer, type ClaimEvent, type ClaimRequest, type HolderPhase } from '../protocol/handover';
 import { hasCode } from '../protocol/errors';
 import type { StartMode } from '../protocol/check-table';
+import { duplicateProbes, theirProbes } from '../protocol/overlap';
 import type { ReleaseRecord } from '../protocol/records';
 import type { BusMsg } from '../runtime/bus';
 import { carryOut } from './runner-directives';
@@ -28,8 +29,10 @@ function listen<T>(ctx: RunnerContext, subject: string, parse: (raw: unknown, sl
   );
 }
 
-/** Listen on `<…>.release` (before the first claim, so a release published meanwhile is not missed). */
+/** Listen on `<…>.release` (before the first claim, so a release published meanwhile is not missed; once per runner). */
 export function listenForReleases(ctx: RunnerContext): void {
+  if (ctx.hearsReleases) return;
+  ctx.hearsReleases = true;
   listen(ctx, ctx.ports.subjects.shardRelease(ctx.shard, ctx.rank), parseRelease, 'release_refused', (release) => {
     if (release.instance === ctx.ports.instance && release.gen === ctx.gen) return; // our own
     ctx.send({ type: 'RELEASE', release });
@@ -60,6 +63,7 @@ export function sendClaim(ctx: RunnerContext): void {
 export function loadChecks(ctx: RunnerContext, mode: StartMode, release: ReleaseRecord | null): void {
   const now = ctx.ports.clock.now();
   const released = new Map((release?.checks ?? []).map((c) => [c.id, c]));
+  if (release) ctx.continuedFrom = releaseKey(release);
   let fromRelease = 0;
   for (const spec of ctx.pending.values()) {
     const rc = released.get(spec.id);
@@ -91,7 +95,13 @@ export function noteClaimed(ctx: RunnerContext, claim: ClaimRequest): void {
 /** Build the release from the table (nothing in flight any more), publish it, keep it. */
 export function publishRelease(ctx: RunnerContext): void {
   const { ports } = ctx;
-  const release: ReleaseRecord = { shard: ctx.shard, rank: ctx.rank, node: ports.nodeId, instance: ports.instance, gen: ctx.gen, epoch: ctx.table.epoch, checks: ctx.table.release(ports.clock.now()) };
+  const mono = ports.clock.monotonic();
+  // Each check's probes of its current stretch go with it: a receiver that probed meanwhile counts what ran twice.
+  const checks = ctx.table.release(ports.clock.now()).map((c) => {
+    const p = ctx.probes.get(c.id);
+    return p ? { ...c, ran: p.n, ranForMs: Math.max(0, mono - p.first) } : c;
+  });
+  const release: ReleaseRecord = { shard: ctx.shard, rank: ctx.rank, node: ports.nodeId, instance: ports.instance, gen: ctx.gen, epoch: ctx.table.epoch, checks };
   ports.publish(ports.subjects.shardRelease(ctx.shard, ctx.rank), release);
   ctx.kept = { release, at: ports.clock.monotonic() };
   ctx.log.info({ event: 'handover_released', checks: release.checks.length, claimed: ctx.claimed }, 'released to the next owner');
@@ -107,19 +117,43 @@ export function keptAnswer(ctx: RunnerContext): ClaimAnswer | null {
   return { answer: 'released', release: { ...release, checks: release.checks.map((c) => ({ ...c, dueInMs: c.dueInMs - elapsed })) } };
 }
 
+const releaseKey = (r: ReleaseRecord) => `${r.node}/${r.instance}/${r.gen}`;
+
 /**
- * A release that came after this runner had started (from the result stream: its holder was
- * silent, gone or thought dead): the results it published past the seq we resumed from ran twice.
+ * A release of our (shard, rank) from another node that we did not continue from: that node ran
+ * our checks while we did — a holder we took over from without a release (its late release), or a
+ * provisional taker stepping back now that we are heard again. The probes both ran are counted
+ * (protocol/overlap.ts; `probing`: we still probe them, else our last probe bounds the overlap);
+ * while we probe, its seq and verdict are taken where it got further, and its epoch when higher,
+ * so our next results sort after its.
  */
-export function countLateRelease(ctx: RunnerContext, release: ReleaseRecord): void {
-  // Only the holder this runner started without (taken over, or silent to our claim) ran probes
-  // twice; a later holder's release of the same slot (it moved on after us) is no news of that.
-  const from = ctx.start.type === 'takeover' ? ctx.start.from : ctx.start.type === 'claim' ? ctx.start.holder : null;
-  if (from != null && release.node !== from) return;
-  const n = lateReleaseDuplicates(release, ctx.resumedSeq);
-  if (n === 0) return;
-  ctx.ports.metrics.duplicateRuns.inc(n);
-  ctx.log.warn({ event: 'handover_late_release', from: release.node, epoch: release.epoch, duplicates: n }, 'the previous holder kept probing after this node started: probes ran twice');
+export function takeForeignRelease(ctx: RunnerContext, release: ReleaseRecord, probing: boolean): void {
+  if (releaseKey(release) === ctx.continuedFrom) return; // the release we continued from, heard again
+  const { ports, table } = ctx;
+  const now = ports.clock.monotonic();
+  const wall = ports.clock.now();
+  const resumedAt = ports.queue.resumedAt;
+  let duplicates = 0;
+  let adopted = 0;
+  for (const rc of release.checks) {
+    if (probing && table.adopt(rc)) adopted++;
+    const p = ctx.probes.get(rc.id);
+    if (!p) continue;
+    const from = ctx.resumedSeq.get(rc.id);
+    const their = theirProbes(rc, now, p.intervalMs, from === undefined ? undefined : rc.seq - from);
+    // Our probes before the queue was last held (we were paused) are a stretch that ended then.
+    const ours = p.first >= resumedAt ? { first: p.first, ...(probing ? {} : { last: p.last }) } : { first: null };
+    // Slot intervals cut on our own grid for the check (its next slot, placed on the monotonic clock).
+    const next = table.nextSlotAt(rc.id);
+    duplicates += duplicateProbes(their, ours, p.intervalMs, next === undefined ? undefined : now + (next - wall));
+  }
+  const epochBefore = table.epoch;
+  if (probing && release.epoch > table.epoch) table.epoch = release.epoch;
+  if (duplicates > 0) ports.metrics.duplicateRuns.inc(duplicates);
+  if (duplicates > 0 || adopted > 0 || table.epoch !== epochBefore) {
+    const fields = { event: 'handover_late_release', from: release.node, epoch: release.epoch, duplicates, adopted, ...(table.epoch !== epochBefore ? { epochFrom: epochBefore, epochTo: table.epoch } : {}) };
+    ctx.log.warn(fields, 'another node ran these checks while this one did: probes ran twice; continuing past its results');
+  }
 }
 
 /** Unsubscribe everything this runner listens on. */

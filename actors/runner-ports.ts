@@ -93,6 +93,14 @@ export type RunnerEvent =
   /** A holder's release arrived on `<…>.release`. */
   | { type: 'RELEASE'; release: ReleaseRecord };
 
+/** One check's probes since it last started probing here (protocol/overlap.ts counts what ran twice from it). */
+export interface ProbeStretch {
+  first: number;
+  last: number;
+  n: number;
+  intervalMs: number;
+}
+
 /** The release a runner gave, kept to answer late claims; `at` is when it was made (monotonic: dueInMs is recomputed from it). */
 export interface KeptRelease {
   release: ReleaseRecord;
@@ -118,6 +126,12 @@ export interface RunnerContext {
   unsubs: (() => void)[];
   /** The seq each check resumed from when it started from the result stream (a late release counts duplicates from it). */
   resumedSeq: Map<string, number>;
+  /** Per check, the probes of its current stretch (since this runner started it, or since the queue was last held): monotonic first and last start, count. */
+  probes: Map<string, ProbeStretch>;
+  /** The release this runner continued from (`node/instance/gen`): heard again on `.release`, it is no news. */
+  continuedFrom: string | null;
+  /** Subscribed to this (shard, rank)'s `.release` already. */
+  hearsReleases: boolean;
   kept: KeptRelease | null;
   /** A claimant has asked for our release (it will get it): a graceful leave may go on. */
   claimed: boolean;

@@ -143,6 +143,27 @@ export class CheckTable {
     return out;
   }
 
+  /** The own-clock time of `id`'s next slot (a point of its slot grid here, without jitter), or undefined. */
+  nextSlotAt(id: string): number | undefined {
+    const e = this.checks.get(id);
+    return e ? e.slot + e.shift : undefined;
+  }
+
+  /**
+   * Another node ran this check meanwhile and released it (protocol/overlap.ts): continue past what
+   * it published. Its seq and verdict are taken when it got further than ours (our next result
+   * sorts after its last; a verdict it reached is not published again). A check still looking its
+   * state up keeps its own course. True when taken.
+   */
+  adopt(rc: ReleasedCheck): boolean {
+    const e = this.checks.get(rc.id);
+    if (!e || e.verdict === null || rc.seq <= e.seq) return false;
+    e.seq = rc.seq;
+    e.verdict = { status: rc.status, history: rc.history };
+    e.published = rc.status;
+    return true;
+  }
+
   /** Stop everything (shard lost or node stopping). In-flight probes may still report. */
   clear(): Directive[] {
     const out: Directive[] = [];

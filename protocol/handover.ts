@@ -22,6 +22,7 @@
 import { CHECK_ID_PATTERN } from '../checks/spec';
 import { SPEC_LIMITS } from '../checks/spec-limits';
 import type { ReleasedCheck, ReleaseRecord } from './records';
+import { MAX_RAN, MAX_RAN_FOR_MS } from './overlap';
 import { nextSlot } from './slots';
 
 /** `<prefix>._node.shard.<s>.<r>.claim` (request). `holder`: who the claimant expects to answer (null: unknown, any holder). */
@@ -161,16 +162,6 @@ export function continueReleased(id: string, rc: Pick<ReleasedCheck, 'slot' | 'd
   return { slot: label + skipped * intervalMs, shift, skipped };
 }
 
-/** Probes the holder published after the seq this runner resumed from (a release that came after we started from the stream). */
-export function lateReleaseDuplicates(release: ReleaseRecord, resumedSeq: ReadonlyMap<string, number>): number {
-  let n = 0;
-  for (const c of release.checks) {
-    const from = resumedSeq.get(c.id);
-    if (from !== undefined && c.seq > from) n += c.seq - from;
-  }
-  return n;
-}
-
 // --- parsing hostile input ----------------------------------------------------------------------
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -191,13 +182,15 @@ export function parseClaim(raw: unknown, slot: { shard: number; rank: number }):
 /** One released check, or null when any field is out of bounds. */
 function parseReleasedCheck(raw: unknown): ReleasedCheck | null {
   if (!isObj(raw)) return null;
-  const { id, seq, status, history, slot, dueInMs } = raw;
+  const { id, seq, status, history, slot, dueInMs, ran, ranForMs } = raw;
   if (typeof id !== 'string' || !CHECK_ID_PATTERN.test(id)) return null;
   if (!isCount(seq) || (status !== 'up' && status !== 'down')) return null;
   if (typeof history !== 'string' || history.length > MAX_HISTORY || !/^[01]*$/.test(history)) return null;
   if (typeof slot !== 'number' || !Number.isSafeInteger(slot)) return null;
   if (typeof dueInMs !== 'number' || !Number.isFinite(dueInMs) || Math.abs(dueInMs) > MAX_DUE_MS) return null;
-  return { id, seq, status, history, slot, dueInMs };
+  if (ran !== undefined && (!isCount(ran) || ran > MAX_RAN)) return null;
+  if (ranForMs !== undefined && (typeof ranForMs !== 'number' || !Number.isFinite(ranForMs) || ranForMs < 0 || ranForMs > MAX_RAN_FOR_MS)) return null;
+  return { id, seq, status, history, slot, dueInMs, ...(ran !== undefined ? { ran } : {}), ...(ranForMs !== undefined ? { ranForMs } : {}) };
 }
 
 /** A release as received on `<…>.release` for (shard, rank), or why it is refused. */

@@ -150,6 +150,10 @@ export interface ReleasedCheck {
   slot: number;
   /** Time from the moment of sending until that slot, on the holder's own clock: a duration, never a wall time. */
   dueInMs: number;
+  /** Probes the holder ran of this check since it last started probing it (absent from older nodes). */
+  ran?: number;
+  /** How long before the moment of sending that first of those probes started: a duration on the holder's clock. */
+  ranForMs?: number;
 }
 
 /** `<prefix>._node.shard.<s>.<r>.release`: a holder gives (shard, rank) up (handover.ts). */

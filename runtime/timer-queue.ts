@@ -51,6 +51,7 @@ export class TimerQueue {
   /** True while handing out due entries: callbacks may set/delete, the timer is armed once after. */
   private firing = false;
   private held = false;
+  private resumed = -Infinity;
   /** Monotonic instant the armed timer should fire (to notice it firing far too late). */
   private armedMono = 0;
   private lateWatch: { thresholdMs: number; onLate: (lateMs: number) => void } | null = null;
@@ -116,10 +117,16 @@ export class TimerQueue {
     this.armedFor = Infinity;
   }
 
+  /** Monotonic instant of the last resume() (-Infinity: never held): probes before it and after are two stretches. */
+  get resumedAt(): number {
+    return this.resumed;
+  }
+
   /** Fire again: entries that came due while held fire at once (in batches, as always). */
   resume(): void {
     if (!this.held) return;
     this.held = false;
+    this.resumed = this.clock.monotonic();
     this.arm();
   }
 

@@ -1,7 +1,7 @@
 // The handover protocol's pure decisions as tables (protocol/handover.ts): what a holder does with
 // a claim in each phase, how a gained slot starts, the claimant's next step, where a released
 // check continues on the new owner's clock, and received claims and releases as hostile input.
-import { claimNext, continueReleased, decideClaim, gainedStart, lateReleaseDuplicates, MAX_RELEASE_CHECKS, parseClaim, parseClaimAnswer, parseRelease, type ClaimRequest } from '../../protocol/handover';
+import { claimNext, continueReleased, decideClaim, gainedStart, MAX_RELEASE_CHECKS, parseClaim, parseClaimAnswer, parseRelease, type ClaimRequest } from '../../protocol/handover';
 import { phaseOf } from '../../protocol/hash';
 
 const me = { node: 'a', instance: 'ia', gen: 7 };
@@ -69,11 +69,6 @@ describe('continueReleased', () => {
   });
 });
 
-test('lateReleaseDuplicates: results the holder published past the seq we resumed from', () => {
-  const release = { shard: 0, rank: 0, node: 'a', instance: 'i', gen: 1, epoch: 2, checks: [{ id: 'x', seq: 10, status: 'up' as const, history: '1', slot: 0, dueInMs: 0 }, { id: 'y', seq: 4, status: 'up' as const, history: '1', slot: 0, dueInMs: 0 }, { id: 'z', seq: 9, status: 'up' as const, history: '1', slot: 0, dueInMs: 0 }] };
-  expect(lateReleaseDuplicates(release, new Map([['x', 7], ['y', 4]]))).toBe(3);
-});
-
 describe('received claims and releases are hostile input', () => {
   const slot = { shard: 3, rank: 0 };
   const rc = { id: 'c-1', seq: 4, status: 'up', history: '0101', slot: 1_700_000_000_000, dueInMs: 250 };
@@ -94,6 +89,12 @@ describe('received claims and releases are hostile input', () => {
     ['a history too long', { ...release, checks: [{ ...rc, history: '1'.repeat(65) }] }, false],
     ['dueInMs not finite', { ...release, checks: [{ ...rc, dueInMs: null }] }, false],
     ['dueInMs beyond two longest intervals', { ...release, checks: [{ ...rc, dueInMs: 7_200_001 }] }, false],
+    ['ran and ranForMs', { ...release, checks: [{ ...rc, ran: 12, ranForMs: 11_000 }] }, true],
+    ['ran negative', { ...release, checks: [{ ...rc, ran: -1 }] }, false],
+    ['ran beyond the bound', { ...release, checks: [{ ...rc, ran: 1e12 }] }, false],
+    ['ranForMs negative', { ...release, checks: [{ ...rc, ranForMs: -5 }] }, false],
+    ['ranForMs not finite', { ...release, checks: [{ ...rc, ranForMs: Infinity }] }, false],
+    ['ranForMs beyond a year', { ...release, checks: [{ ...rc, ranForMs: 400 * 86_400_000 }] }, false],
   ])('%s', (_name, raw, ok) => {
     expect(typeof parseRelease(raw, slot) !== 'string').toBe(ok);
     expect(typeof parseClaimAnswer({ answer: 'released', release: raw }, slot) !== 'string').toBe(ok);

@@ -7,6 +7,7 @@ import { createActor } from 'xstate';
 import { checkRunnerMachine, type RunnerStart } from '../../actors/check-runner';
 import { normalizeSpec, type CheckSpec } from '../../checks/spec';
 import { phaseOf } from '../../protocol/hash';
+import { nextSlot } from '../../protocol/slots';
 import { TimerQueue } from '../../runtime/timer-queue';
 import { FakeHub } from '../helpers/fake-bus';
 import { fakePorts, pass, type FakePorts } from '../helpers/fake-ports';
@@ -153,7 +154,11 @@ describe('handover by message', () => {
     await new Promise((r) => setTimeout(r, 120));
     await hub.settle(20);
     expect(claimant.getSnapshot().value).toBe('claiming');
-    neu.clock.advance(200);
+    // One attempt's time (50 ms) at a time: each silence is judged once the I/O received meanwhile is read.
+    for (let t = 0; t < 200; t += 50) {
+      neu.clock.advance(50);
+      await hub.settle(5);
+    }
     await new Promise((r) => setTimeout(r, 70));
     await hub.settle(20);
     expect(claimant.getSnapshot().value).toBe('running');
@@ -174,16 +179,47 @@ describe('handover by message', () => {
     expect(results(f)).toEqual([expect.objectContaining({ seq: 6, slot: BASE + phaseOf('t0', I) + 1 })]);
   });
 
-  test('a release that comes after a takeover counts the probes that ran twice', async () => {
+  test('a late release after a takeover: the holder’s probes after our first one ran twice, and are counted', async () => {
     const f = fakePorts({ start: BASE });
     f.history.set('d0', { seq: 5, status: 'up', history: '1', slot: BASE - I });
     f.auto = () => pass();
     runner(f, ['d0'], 2, { type: 'takeover' });
-    await advance([f], I);
-    // The holder was paused, woke, ran 3 more probes (seq 6..8) before learning of the move.
-    hubPublish(f, { shard: 0, rank: 0, node: 'a', instance: 'i-a', gen: 1, epoch: 3, checks: [{ id: 'd0', seq: 8, status: 'up', history: '1', slot: BASE, dueInMs: 100 }] });
+    await advance([f], 3 * I);
+    // The holder (a frozen link) kept probing on the check's grid, so its last three probes fell in
+    // the intervals of our three; it published 3 results past the seq we resumed from.
+    const dueInMs = nextSlot('d0', I, f.clock.now()) - f.clock.now();
+    hubPublish(f, { shard: 0, rank: 0, node: 'a', instance: 'i-a', gen: 1, epoch: 3, checks: [{ id: 'd0', seq: 8, status: 'up', history: '1', slot: BASE, dueInMs }] });
     await f.hub.settle(20);
     expect(await f.ports.metrics.duplicateRuns.get()).toMatchObject({ values: [{ value: 3 }] });
+  });
+
+  test('a late release after a takeover: results it probed before our first probe reached NATS late, and are not counted', async () => {
+    const f = fakePorts({ start: BASE });
+    f.history.set('d0', { seq: 5, status: 'up', history: '1', slot: BASE - I });
+    f.auto = () => pass();
+    runner(f, ['d0'], 2, { type: 'takeover' });
+    await advance([f], 3 * I);
+    // Three results past ours, but its next slot was due 3.5 intervals ago: it stopped (held) before we began.
+    hubPublish(f, { shard: 0, rank: 0, node: 'a', instance: 'i-a', gen: 1, epoch: 3, checks: [{ id: 'd0', seq: 8, status: 'up', history: '1', slot: BASE, dueInMs: -3.5 * I }] });
+    await f.hub.settle(20);
+    expect(await f.ports.metrics.duplicateRuns.get()).toMatchObject({ values: [{ value: 0 }] });
+  });
+
+  test('a provisional taker’s release reaches the holder that kept probing: counted, and its seq and epoch taken', async () => {
+    const f = fakePorts({ start: BASE });
+    f.history.set('p0', { seq: 5, status: 'up', history: '1', slot: BASE - I });
+    f.auto = () => pass();
+    runner(f, ['p0'], 4, { type: 'fresh' });
+    await advance([f], 4 * I);
+    const before = results(f).at(-1)!;
+    // Node b held us dead and ran our slot for two intervals under epoch 5 (the followed 4 + 1), from seq 20.
+    hubPublish(f, { shard: 0, rank: 0, node: 'b', instance: 'i-b', gen: 9, epoch: 5, checks: [{ id: 'p0', seq: 21, status: 'up', history: '11', slot: BASE, dueInMs: 0.3 * I, ran: 2, ranForMs: 1.8 * I }] });
+    await f.hub.settle(20);
+    expect(await f.ports.metrics.duplicateRuns.get()).toMatchObject({ values: [{ value: 2 }] });
+    await advance([f], I);
+    const after = results(f).at(-1)!;
+    expect(before.seq).toBeLessThan(21);
+    expect(after).toMatchObject({ seq: 22, epoch: 5 });
   });
 
   test('a hostile release is refused: nothing taken from it', async () => {

@@ -30,7 +30,15 @@ export interface HarnessOptions {
   move: 'crash' | 'planned';
   /** Extra environment for every node. */
   env?: Record<string, string>;
+  /** Timers that differ from the profile's (every node gets them as LOOKOUT_* settings; the harness's waits use them too). */
+  timers?: Partial<Timers>;
 }
+
+/** A profile's timers, in ms. */
+export type Timers = { [K in keyof (typeof TIMING_PROFILES)[TimingProfile]]: number };
+
+/** `leaseMs` → `LOOKOUT_LEASE_MS`: a timer's setting name (runtime/config.ts). */
+const timerEnv = (name: string) => `LOOKOUT_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 
 export interface StartOptions {
   /** Wall-clock offset under libfaketime, e.g. "-30s". */
@@ -56,11 +64,11 @@ export class ChaosHarness {
   readonly notes: string[] = [];
   ids: string[] = [];
   windowFrom = 0;
-  readonly timers: (typeof TIMING_PROFILES)[TimingProfile];
+  readonly timers: Timers;
 
   constructor(readonly opts: HarnessOptions) {
     this.runDir = mkdtempSync(join(tmpdir(), `lookout-chaos-${opts.scenario}-`));
-    this.timers = TIMING_PROFILES[opts.timing];
+    this.timers = { ...TIMING_PROFILES[opts.timing], ...opts.timers };
   }
 
   /** Start NATS, the target and the subscriber. */
@@ -114,6 +122,7 @@ export class ChaosHarness {
         LOOKOUT_JITTER_MS: String(MAX_JITTER_MS),
         LOOKOUT_SHUTDOWN_GRACE_MS: '1000',
         ...(this.opts.natsServers > 1 ? { LOOKOUT_KV_REPLICAS: String(this.opts.natsServers) } : {}),
+        ...Object.fromEntries(Object.entries(this.opts.timers ?? {}).map(([k, v]) => [timerEnv(k), String(v)])),
         ...this.opts.env,
       },
     });

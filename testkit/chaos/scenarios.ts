@@ -4,8 +4,9 @@
 // for the cluster to settle, observes one gap bound more, and returns the invariant checker's row.
 
 import { jetstreamManager } from '@nats-io/jetstream';
+import { TIMING_PROFILES } from '../../runtime/config';
 import * as F from './faults';
-import { ChaosHarness, type TimingProfile } from './harness';
+import { ChaosHarness, type Timers, type TimingProfile } from './harness';
 import type { ChaosRow } from './invariants';
 
 export interface ChaosProfile {
@@ -28,6 +29,8 @@ export interface ChaosScenario {
   nats?: 1 | 3;
   /** Open the window when the checks are put (their first probes count), not once they run steadily. */
   windowAtPut?: boolean;
+  /** Timers of every node that differ from the profile's, derived from them (e.g. a lease the fault must not outlast). */
+  timers?: (t: Timers) => Partial<Timers>;
   /** Start the nodes (default: a, b, c) and wait until they have settled. */
   setup?: (h: ChaosHarness) => Promise<void>;
   fault: (h: ChaosHarness) => Promise<void>;
@@ -59,6 +62,13 @@ export const SCENARIOS: ChaosScenario[] = [
   { name: 'kill-leader', what: 'SIGKILL the leader', move: 'crash', fault: async (h) => F.kill(h, await h.leader()) },
   { name: 'pause-node', what: 'SIGSTOP a follower past the dead threshold and the lease, then SIGCONT', move: 'crash', fault: async (h) => F.pause(h, await follower(h)) },
   { name: 'pause-leader', what: 'SIGSTOP the leader past its lease, then SIGCONT', move: 'crash', fault: async (h) => F.pause(h, await h.leader()) },
+  {
+    name: 'pause-leader-short',
+    what: 'SIGSTOP the leader past the dead threshold but not its lease (6 × dead), then SIGCONT: it wakes before any new map, its slots held provisionally by the others',
+    move: 'crash',
+    timers: (t) => ({ leaseMs: 6 * t.deadAfterMs }),
+    fault: async (h) => F.pause(h, await h.leader(), 2 * h.timers.deadAfterMs),
+  },
   {
     name: 'link-freeze',
     what: "freeze one node's NATS link (no reset) past the dead threshold, then thaw",
@@ -141,7 +151,8 @@ export async function closeOpenHarnesses(): Promise<void> {
 
 /** Run one scenario under a profile in a world of its own, and close that world whatever happens. */
 export async function runScenario(s: ChaosScenario, p: ChaosProfile): Promise<ChaosRun> {
-  const h = new ChaosHarness({ scenario: s.name, timing: p.timing, natsServers: s.nats ?? p.natsServers, checks: p.checks, intervalMs: p.intervalMs, move: s.move });
+  const timers = s.timers?.(TIMING_PROFILES[p.timing]);
+  const h = new ChaosHarness({ scenario: s.name, timing: p.timing, natsServers: s.nats ?? p.natsServers, checks: p.checks, intervalMs: p.intervalMs, move: s.move, ...(timers ? { timers } : {}) });
   open.add(h);
   try {
     await h.open();
