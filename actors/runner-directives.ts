@@ -1,8 +1,9 @@
 // Carrying out what a check runner's table decides (protocol/check-table.ts directives): arm and
 // disarm the node's shared timer queue (keyed by this runner's generation, so another runner of
 // the same check on this node never moves our entries), run probes, look up the last published
-// state, publish results and transitions. One exhaustive switch; no decision is made here. And
-// the way in: a probing runner's events handed to its table (applyEvent).
+// state, publish results, transitions and (replicas > 1) each vantage's resume state. One
+// exhaustive switch; no decision is made here. And the way in: a probing runner's events handed
+// to its table (applyEvent).
 
 import type { ProbeOutcome } from '../checks/outcome';
 import type { Directive } from '../protocol/check-table';
@@ -20,7 +21,7 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
         ports.queue.delete(runnerKey(ctx.gen, d.id));
         break;
       case 'resume':
-        ports.history.last(d.id, d.rank, (err, state) => {
+        ports.history.last(d.id, d.rank, d.perVantage, (err, state) => {
           if (err) ctx.log.warn({ event: 'check_resume_failed', check: d.id, err }, 'could not read last result; starting the check fresh');
           ctx.send({ type: 'RESUMED', id: d.id, state });
         });
@@ -53,6 +54,10 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
       case 'result':
         ports.publish(ports.subjects.result(d.msg.checkId), d.msg);
         ports.metrics.published.inc({ type: 'result' });
+        break;
+      case 'keepState':
+        // After its result, on the same connection: a vantage's record is never ahead of its results.
+        ports.publish(ports.subjects.resumeState(d.id, d.rank), d.state);
         break;
       case 'status':
         ports.publish(ports.subjects.status(d.msg.checkId), d.msg);

@@ -24,6 +24,7 @@ import { createMetrics, type Metrics } from '../runtime/metrics';
 import { connectNats, nodeInboxPrefix, staleDetectMs } from '../runtime/nats';
 import { PauseDetector } from '../runtime/pause-detector';
 import { PauseSource, pauseThresholdMs } from '../protocol/pause';
+import { streamResumeRecords } from '../runtime/resume-store';
 import { kvSpecStore, openStores, streamResultHistory } from '../runtime/store';
 import { assignmentStore, leaseStore, openClusterBuckets } from '../runtime/cluster-store';
 import { VERSION } from '../runtime/version';
@@ -101,7 +102,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
       (ms) => new Promise((r) => clock.setTimeout(r, ms)),
     );
   });
-  log.info({ event: 'stores_ready', buckets: [s.bucket('specs'), s.bucket('leader'), s.bucket('assignment')], stream: s.resultStream() }, 'stores ready');
+  log.info({ event: 'stores_ready', buckets: [s.bucket('specs'), s.bucket('leader'), s.bucket('assignment')], stream: s.resultStream(), resumeStream: s.resumeStream() }, 'stores ready');
 
   // The node tells its view by message; /readyz reads the latest one it was told.
   let view: ClusterView | null = null;
@@ -128,6 +129,8 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
 
   if (cfg.handoverMs !== undefined) log.warn({ event: 'setting_deprecated', setting: 'LOOKOUT_HANDOVER_MS' }, 'LOOKOUT_HANDOVER_MS is deprecated and ignored: shards change hands by message');
   const queue = new TimerQueue(clock);
+  const resumeRecords = streamResumeRecords(jsm, s);
+  const resumeBase = s.resumeWildcard().slice(0, -1); // `<prefix>._resume.`
   // On waking, the queue's own timer may fire before the detector's next tick: it holds itself first.
   queue.watchLateness(pauses.thresholdMs, (lateMs) => pauses.report(lateMs, PauseSource.timer));
   const ports: RunnerPorts = {
@@ -137,10 +140,11 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     // While the pause guard holds the queue, only probes that spanned the pause finish: their outcome
     // measures the pause, not the target, and would go out under a map we may no longer follow. Only
     // results and status changes are held back: a handover release must still reach the new owner.
+    // A vantage's resume record goes with its result (dropped too, uncounted: the result is counted).
     publish: (subject, msg) => {
-      const type = subject.startsWith(s.status('')) ? 'status' : subject.startsWith(s.result('')) ? 'result' : null;
+      const type = subject.startsWith(s.status('')) ? 'status' : subject.startsWith(s.result('')) ? 'result' : subject.startsWith(resumeBase) ? 'resume' : null;
       if (!queue.isHeld || type === null) return bus.publish(subject, msg);
-      metrics.pauseDropped.inc({ type });
+      if (type !== 'resume') metrics.pauseDropped.inc({ type });
     },
     bus,
     instance,
@@ -148,7 +152,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     // A holder taken over may have published unseen until the others held it dead, and (a frozen
     // link) until it noticed its own dead link.
     takeoverUnseenMs: cfg.deadAfterMs + staleDetectMs(cfg.natsPingMs),
-    history: streamResultHistory(jsm, s),
+    history: streamResultHistory(jsm, s, resumeRecords),
     subjects: s,
     metrics,
     log,
@@ -165,7 +169,9 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
       bus,
       specSource: kvSpecFeedSource(kv),
       instance,
-      store: kvSpecStore(kv, jsm, s.bucket('specs')),
+      store: kvSpecStore(kv, jsm, s.bucket('specs'), (id) =>
+        resumeRecords.purge(id).catch((err: unknown) => log.warn({ event: 'resume_purge_failed', check: id, err }, 'could not drop the deleted check\'s resume records (they expire with LOOKOUT_RESULTS_MAX_AGE_MS)')),
+      ),
       leaseStore: leaseStore(cluster.lease),
       assignmentStore: assignmentStore(cluster.assignment, (raw) => parseAssignment(raw, cfg.shards)),
       catalog,

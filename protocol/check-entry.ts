@@ -6,18 +6,21 @@ import type { NormalizedSpec } from '../checks/spec';
 import type { CatchUpPacer } from './catch-up-pacer';
 import type { ProbeRun } from './check-messages';
 import type { ResumePhase } from './check-resume';
-import type { ResultMessage, StatusMessage } from './records';
+import type { ResultMessage, ResumeState, StatusMessage } from './records';
 import type { Verdict, VerdictState } from './verdict';
 
 /** What the table asks the runner to do (`schedule` and `unschedule` name a check; the runner keys its timers). */
 export type Directive =
   | { type: 'schedule'; id: string; at: number }
   | { type: 'unschedule'; id: string }
-  | { type: 'resume'; id: string; rank: number }
+  /** Look the check's last published state up. `perVantage`: in its vantage's resume record too (resume-record.ts). */
+  | { type: 'resume'; id: string; rank: number; perVantage: boolean }
   | { type: 'probe'; id: string; token: number; spec: NormalizedSpec }
   | { type: 'abort'; id: string; token: number }
   | { type: 'result'; msg: ResultMessage }
   | { type: 'status'; msg: StatusMessage }
+  /** Keep the state a result left for its vantage (replicas > 1 only): published after the result. */
+  | { type: 'keepState'; id: string; rank: number; state: ResumeState }
   | { type: 'skipped'; id: string; slot: number; count: number };
 
 /** A probe running: its slot, start and token (an outcome with another token is stale). */

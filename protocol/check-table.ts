@@ -8,6 +8,7 @@
 //   continuing from the last published state (the resume phases)            → check-resume.ts
 //   what an outcome publishes (verdict, result and status messages)         → check-messages.ts
 //   continuing from a holder's release (handover by message)               → handover.ts
+//   each vantage's resume record (replicas > 1: `keepState` after a result) → resume-record.ts
 // What it decides itself: a check due while its probe is still in flight skips the round
 // (counted), never overlaps; outcomes of removed checks and stale tokens are dropped. A check
 // continued from a release keeps the holder's slot labels, shifted onto this node's clock by
@@ -21,6 +22,7 @@ import { continueFrom, resumeStep, takeoverSeqGap } from './check-resume';
 import { earlierSlot, firstSlot, jitteredStart, slotAfterDue, takeoverSlot } from './check-schedule';
 import { continueReleased } from './handover';
 import type { ReleasedCheck, ResumeState } from './records';
+import { keepsResumePerVantage, resumeRecordOf } from './resume-record';
 
 export type { Directive, StartMode, TableOptions } from './check-entry';
 
@@ -80,7 +82,7 @@ export class CheckTable {
         skipped: 0,
         lastStartedAt: null,
       });
-      return [{ type: 'resume', id: spec.id, rank: this.opts.rank }, this.scheduleAt(spec.id, slot, spec.intervalMs)];
+      return [this.lookup(spec), this.scheduleAt(spec.id, slot, spec.intervalMs)];
     }
     e.spec = spec;
     if (spec.intervalMs === e.slotInterval) return [];
@@ -179,7 +181,7 @@ export class CheckTable {
     const out: Directive[] = [];
     const step = resumeStep(e.resume, { type: 'due' });
     e.resume = step.phase;
-    if (step.action === 'lookup') out.push({ type: 'resume', id, rank: this.opts.rank });
+    if (step.action === 'lookup') out.push(this.lookup(e.spec));
     if (e.inFlight) {
       e.skipped++;
       out.push({ type: 'skipped', id, slot, count: 1 });
@@ -240,8 +242,14 @@ export class CheckTable {
     const { next, result, status } = outcomeMessages(id, spec, f, o, { verdict: e.verdict!, seq: e.seq, published: e.published, skipped: e.skipped }, by);
     ({ verdict: e.verdict, seq: e.seq, published: e.published, skipped: e.skipped } = next);
     const out: Directive[] = [{ type: 'result', msg: result }];
+    if (keepsResumePerVantage(e.spec.replicas)) out.push({ type: 'keepState', id, rank: this.opts.rank, state: resumeRecordOf(result) });
     if (status) out.push({ type: 'status', msg: status });
     return out;
+  }
+
+  /** Look up where a check continues from: the result stream, and its vantage's resume record when it has several vantages. */
+  private lookup(spec: NormalizedSpec): Directive {
+    return { type: 'resume', id: spec.id, rank: this.opts.rank, perVantage: keepsResumePerVantage(spec.replicas) };
   }
 
   private scheduleAt(id: string, slot: number, intervalMs: number, shift = 0): Directive {

@@ -8,7 +8,7 @@
 // (Streams of other applications on the same server without a limit can still fill it: give them
 // limits too, or give Lookout its own account with JetStream limits. README, Security.)
 
-import type { JetStreamManager } from '@nats-io/jetstream';
+import type { JetStreamManager, StreamConfig } from '@nats-io/jetstream';
 import { ErrorCode, LookoutError, messageOf } from '../protocol/errors';
 
 /** The lease bucket holds one small key (history 1). */
@@ -80,4 +80,32 @@ export async function withLimit<T>(jsm: JetStreamManager, l: Limited, create: ()
     }
   }
   return out;
+}
+
+/** The limits of a plain stream Lookout keeps in line with its settings on every start. */
+const STREAM_LIMITS = ['max_msgs_per_subject', 'max_age', 'max_bytes', 'max_msg_size'] as const;
+
+/**
+ * Create a plain stream (the result stream, the resume stream) with its limits, or bring an
+ * existing one's limits in line with `want` (its replica count stays as it was created).
+ * Reservation failures become StorageTooSmall naming `setting`.
+ */
+export async function ensureStream(jsm: JetStreamManager, want: Partial<StreamConfig> & { name: string; max_bytes: number }, setting: string): Promise<void> {
+  const tooSmall = (err: unknown) => (isInsufficientStorage(err) ? new StorageTooSmall(want.name, want.max_bytes, setting, err) : err);
+  try {
+    const info = await jsm.streams.info(want.name);
+    const c = info.config;
+    if (STREAM_LIMITS.some((k) => want[k] !== undefined && c[k] !== want[k])) {
+      // The server refuses a duplicate window longer than max_age (it shortens it on create only).
+      const window = want.max_age ? Math.min(c.duplicate_window, want.max_age) : c.duplicate_window;
+      await jsm.streams.update(want.name, { ...c, ...want, num_replicas: c.num_replicas, duplicate_window: window });
+    }
+  } catch (err) {
+    if ((err as { name?: string }).name !== 'StreamNotFoundError') throw tooSmall(err);
+    try {
+      await jsm.streams.add(want);
+    } catch (e) {
+      throw tooSmall(e);
+    }
+  }
 }

@@ -1,6 +1,7 @@
-// Durable state in JetStream: the spec bucket (`<prefix>_specs`, a KV) and the result history
-// stream (`<prefix>_results`, over `<prefix>.result.>`, bounded). Both are created on start if
-// missing; an existing result stream gets its limits updated to the configured ones.
+// Durable state in JetStream: the spec bucket (`<prefix>_specs`, a KV), the result history
+// stream (`<prefix>_results`, over `<prefix>.result.>`, bounded) and the resume stream
+// (`<prefix>_resume`, resume-store.ts). All are created on start if missing; an existing stream
+// gets its limits updated to the configured ones.
 
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
@@ -8,9 +9,10 @@ import { Kvm, type KV } from '@nats-io/kv';
 import type { CheckSpec } from '../checks/spec';
 import { ErrorCode, LookoutError, messageOf } from '../protocol/errors';
 import type { ResumeState } from '../protocol/records';
-import { parseVerdictState } from '../protocol/verdict';
+import { isCount, newerResume, parseResumeState } from '../protocol/resume-record';
 import type { Config } from './config';
-import { isInsufficientStorage, isStorageFull, StorageTooSmall, withLimit } from './storage-limits';
+import { ensureResumeStream, type ResumeRecords } from './resume-store';
+import { ensureStream, isStorageFull, withLimit } from './storage-limits';
 import type { Subjects } from './subjects';
 
 const NANOS_PER_MS = 1_000_000;
@@ -36,13 +38,15 @@ export interface SpecStore {
 export interface ResultHistory {
   /**
    * The newest retained result of `id` probed from `rank` (its `vantage` field), handed to `done` (null: none;
-   * an error: it could not be read). A callback, not a promise: a node gaining 100k checks queues
-   * 100k lookups, and a queued lookup should cost a small record, not a promise chain.
+   * an error: it could not be read). `perVantage` (a check with replicas > 1): the vantage's resume
+   * record too, and the newer of the two (protocol/resume-record.ts). A callback, not a promise: a
+   * node gaining 100k checks queues 100k lookups, and a queued lookup should cost a small record,
+   * not a promise chain.
    */
-  last(id: string, rank: number, done: (err: unknown, state: ResumeState | null) => void): void;
+  last(id: string, rank: number, perVantage: boolean, done: (err: unknown, state: ResumeState | null) => void): void;
 }
 
-export type StoreConfig = Pick<Config, 'kvReplicas' | 'resultsMaxAgeMs' | 'resultsPerCheck' | 'resultsMaxBytes' | 'specsMaxBytes'>;
+export type StoreConfig = Pick<Config, 'kvReplicas' | 'resultsMaxAgeMs' | 'resultsPerCheck' | 'resultsMaxBytes' | 'specsMaxBytes' | 'resumeMaxBytes'>;
 
 export async function openSpecBucket(nc: NatsConnection, jsm: JetStreamManager, s: Subjects, cfg: StoreConfig): Promise<KV> {
   const bucket = s.bucket('specs');
@@ -67,25 +71,7 @@ export function resultStreamConfig(s: Subjects, cfg: StoreConfig): Partial<Strea
 }
 
 export async function ensureResultStream(jsm: JetStreamManager, s: Subjects, cfg: StoreConfig): Promise<void> {
-  const want = resultStreamConfig(s, cfg);
-  try {
-    const info = await jsm.streams.info(want.name);
-    const c = info.config;
-    if (c.max_msgs_per_subject !== want.max_msgs_per_subject || c.max_age !== want.max_age || c.max_bytes !== want.max_bytes) {
-      await jsm.streams.update(want.name, { ...c, ...want, num_replicas: c.num_replicas });
-    }
-  } catch (err) {
-    if ((err as { name?: string }).name !== 'StreamNotFoundError') {
-      if (isInsufficientStorage(err)) throw new StorageTooSmall(want.name, cfg.resultsMaxBytes, 'LOOKOUT_RESULTS_MAX_BYTES', err);
-      throw err;
-    }
-    try {
-      await jsm.streams.add(want);
-    } catch (e) {
-      if (isInsufficientStorage(e)) throw new StorageTooSmall(want.name, cfg.resultsMaxBytes, 'LOOKOUT_RESULTS_MAX_BYTES', e);
-      throw e;
-    }
-  }
+  await ensureStream(jsm, { ...resultStreamConfig(s, cfg), max_bytes: cfg.resultsMaxBytes }, 'LOOKOUT_RESULTS_MAX_BYTES');
 }
 
 /**
@@ -104,9 +90,10 @@ export class SpecBucketFull extends LookoutError {
  * the key's earlier revisions, so deleting frees space (a plain delete marker would keep them).
  * It must work when the bucket is full — that is how space is freed — so when even the marker
  * does not fit, the key's stored revisions are purged from the stream first (that frees their
- * bytes without writing) and the marker is written after.
+ * bytes without writing) and the marker is written after. Once the spec is gone, `onDeleted`
+ * drops what else was kept for the check (its vantages' resume records); it must not throw.
  */
-export function kvSpecStore(kv: KV, jsm: JetStreamManager, bucket: string): SpecStore {
+export function kvSpecStore(kv: KV, jsm: JetStreamManager, bucket: string, onDeleted: (id: string) => Promise<void> = async () => {}): SpecStore {
   return {
     async put(id, spec) {
       try {
@@ -126,6 +113,7 @@ export function kvSpecStore(kv: KV, jsm: JetStreamManager, bucket: string): Spec
         await jsm.streams.purge(`KV_${bucket}`, { filter: `$KV.${bucket}.${id}` });
         await kv.purge(id);
       }
+      await onDeleted(id);
       return true;
     },
     async get(id) {
@@ -136,15 +124,7 @@ export function kvSpecStore(kv: KV, jsm: JetStreamManager, bucket: string): Spec
   };
 }
 
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-
 type StoredResult = { seq?: unknown; status?: unknown; history?: unknown; slot?: unknown; vantage?: unknown };
-
-function toResume(r: StoredResult): ResumeState | null {
-  const state = parseVerdictState(r.status, r.history);
-  if (!state || !isCount(r.seq) || !isCount(r.slot)) return null;
-  return { seq: r.seq, slot: r.slot, ...state };
-}
 
 /** The rank a stored result was probed from (its wire field `vantage`; 0 in results older than it). */
 const rankOf = (r: StoredResult) => (isCount(r.vantage) ? r.vantage : 0);
@@ -152,21 +132,27 @@ const rankOf = (r: StoredResult) => (isCount(r.vantage) ? r.vantage : 0);
 /**
  * Reads the result stream. The newest message of the subject is one direct lookup; when several
  * ranks publish on one subject and the newest is another's, the retained messages of the
- * subject (at most LOOKOUT_RESULTS_PER_CHECK) are walked oldest to newest.
+ * subject (at most LOOKOUT_RESULTS_PER_CHECK) are walked oldest to newest. A lookup `perVantage`
+ * also reads the vantage's resume record (`records`, at the same time) and takes the newer.
  */
-export function streamResultHistory(jsm: JetStreamManager, s: Subjects, maxInFlight = RESUME_LOOKUPS_IN_FLIGHT): ResultHistory {
+export function streamResultHistory(jsm: JetStreamManager, s: Subjects, records: ResumeRecords | null, maxInFlight = RESUME_LOOKUPS_IN_FLIGHT): ResultHistory {
   const stream = s.resultStream();
-  const queue = new LookupQueue(maxInFlight, lastOf);
+  const queue = new LookupQueue(maxInFlight, (id, rank, perVantage) => (perVantage && records ? lastOfVantage(id, rank, records) : lastOf(id, rank)));
   return {
-    last: (id, rank, done) => queue.push(id, rank, done),
+    last: (id, rank, perVantage, done) => queue.push(id, rank, perVantage, done),
   };
+
+  async function lastOfVantage(id: string, rank: number, r: ResumeRecords): Promise<ResumeState | null> {
+    const [fromStream, fromRecord] = await Promise.all([lastOf(id, rank), r.last(id, rank)]);
+    return newerResume(fromStream, fromRecord);
+  }
 
   async function lastOf(id: string, rank: number): Promise<ResumeState | null> {
     const subject = s.result(id);
     const newest = await jsm.direct.getMessage(stream, { last_by_subj: subject });
     if (!newest) return null;
     const r = newest.json<StoredResult>();
-    if (rankOf(r) === rank) return toResume(r);
+    if (rankOf(r) === rank) return parseResumeState(r);
     let found: StoredResult | null = null;
     for (let seq = 0; seq < newest.seq; ) {
       const m = await jsm.direct.getMessage(stream, { next_by_subj: subject, seq: seq + 1 });
@@ -175,7 +161,7 @@ export function streamResultHistory(jsm: JetStreamManager, s: Subjects, maxInFli
       if (rankOf(x) === rank) found = x;
       seq = m.seq;
     }
-    return found ? toResume(found) : null;
+    return found ? parseResumeState(found) : null;
   }
 }
 
@@ -196,6 +182,7 @@ export const RESUME_LOOKUPS_IN_FLIGHT = 512;
 interface Lookup {
   id: string;
   rank: number;
+  perVantage: boolean;
   done: (err: unknown, state: ResumeState | null) => void;
 }
 
@@ -210,15 +197,15 @@ export class LookupQueue {
 
   constructor(
     private readonly n: number,
-    private readonly run: (id: string, rank: number) => Promise<ResumeState | null>,
+    private readonly run: (id: string, rank: number, perVantage: boolean) => Promise<ResumeState | null>,
   ) {}
 
   get pending(): number {
     return this.waiting.length - this.head;
   }
 
-  push(id: string, rank: number, done: Lookup['done']): void {
-    this.waiting.push({ id, rank, done });
+  push(id: string, rank: number, perVantage: boolean, done: Lookup['done']): void {
+    this.waiting.push({ id, rank, perVantage, done });
     this.next();
   }
 
@@ -231,7 +218,7 @@ export class LookupQueue {
         this.head = 0;
       }
       this.running++;
-      this.run(job.id, job.rank).then(
+      this.run(job.id, job.rank, job.perVantage).then(
         (state) => this.finish(job, null, state),
         (err: unknown) => this.finish(job, err ?? new Error('lookup failed'), null),
       );
@@ -249,5 +236,6 @@ export async function openStores(nc: NatsConnection, s: Subjects, cfg: StoreConf
   const jsm = await jetstreamManager(nc);
   const kv = await openSpecBucket(nc, jsm, s, cfg);
   await ensureResultStream(jsm, s, cfg);
+  await ensureResumeStream(jsm, s, cfg);
   return { kv, jsm };
 }

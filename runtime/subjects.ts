@@ -1,5 +1,6 @@
 // Every NATS subject, bucket and stream name Lookout uses is built here (DESIGN.md §2).
-// Public contract: spec.*, result.<id>, status.<id>, cluster.*. Internal: _node.>.
+// Public contract: spec.*, result.<id>, status.<id>, cluster.*. Internal: _node.> (node to node)
+// and _resume.<id>.<rank> (each vantage's resume state, kept by a stream of its own).
 
 import { CHECK_ID_PATTERN } from '../checks/spec';
 
@@ -44,12 +45,20 @@ export interface Subjects {
   shardRelease(shard: number, rank: number): string;
   /** Internal node-to-node traffic. */
   internal(...tokens: string[]): string;
+  /** `<prefix>._resume.<id>.<rank>`: the resume state of one vantage of a check (replicas > 1). */
+  resumeState(id: string, rank: number): string;
+  /** Every vantage's resume state of check `id` (a purge filter). */
+  resumeStatesOf(id: string): string;
+  /** Every resume state: the resume stream's subjects. */
+  resumeWildcard(): string;
   /** Check id of a `<prefix>.result.<id>` or `<prefix>.status.<id>` subject, or null. */
   checkIdOf(subject: string): string | null;
   /** JetStream KV bucket `<prefix with _>_<purpose>`, e.g. lookout_specs. */
   bucket(purpose: 'specs' | 'leader' | 'assignment' | 'members'): string;
   /** The result history stream. */
   resultStream(): string;
+  /** The stream of resume states per vantage (`<prefix with _>_resume`). */
+  resumeStream(): string;
 }
 
 export function subjects(prefix = DEFAULT_PREFIX): Subjects {
@@ -86,6 +95,9 @@ export function subjects(prefix = DEFAULT_PREFIX): Subjects {
     shardClaim: (shard, rank) => `${p}._node.shard.${shard}.${rank}.claim`,
     shardRelease: (shard, rank) => `${p}._node.shard.${shard}.${rank}.release`,
     internal: (...tokens) => [`${p}._node`, ...tokens].join('.'),
+    resumeState: (id, rank) => `${p}._resume.${id}.${rank}`,
+    resumeStatesOf: (id) => `${p}._resume.${id}.*`,
+    resumeWildcard: () => `${p}._resume.>`,
     checkIdOf(subject) {
       for (const kind of ['result', 'status']) {
         const base = `${p}.${kind}.`;
@@ -98,5 +110,6 @@ export function subjects(prefix = DEFAULT_PREFIX): Subjects {
     },
     bucket: (purpose) => `${name}_${purpose}`,
     resultStream: () => `${name}_results`,
+    resumeStream: () => `${name}_resume`,
   };
 }

@@ -85,7 +85,7 @@ export function fakePorts(opts: { start?: number; jitterMs?: number; graceMs?: n
     bus,
     instance: `i-${nodeId}`,
     claimWaitMs: opts.claimWaitMs ?? 1000,
-    history: { last: (id, _rank, done) => void Promise.resolve().then(() => done(null, f.history.get(id) ?? null)) },
+    history: { last: (id, _rank, _perVantage, done) => void Promise.resolve().then(() => done(null, f.history.get(id) ?? null)) },
     subjects: subjects('lookout'),
     metrics: createMetrics(),
     log: pino({ level: 'silent' }),

@@ -119,7 +119,7 @@ describe('a Lookout cluster on the shipped roles', () => {
   });
 
   const status = () => request(conns.admin, 'lookout.cluster.status', '', 2000);
-  const put = (id: string) => request(conns.admin, `lookout.spec.put.${id}`, { kind: 'http', target: `${target.url}/c/${id}`, intervalMs: 1000, timeoutMs: 500 });
+  const put = (id: string, extra: object = {}) => request(conns.admin, `lookout.spec.put.${id}`, { kind: 'http', target: `${target.url}/c/${id}`, intervalMs: 1000, timeoutMs: 500, ...extra });
   const resultsOf = (id: string) => seen.results.results(id);
   const lastSeq = (id: string, node?: string) => Math.max(0, ...resultsOf(id).filter((r) => node === undefined || r.node === node).map((r) => r.seq as number));
 
@@ -136,8 +136,10 @@ describe('a Lookout cluster on the shipped roles', () => {
     );
     const leader = settled.leader.node as string;
 
-    // The spec API through the admin role: put, get, list, delete.
-    for (const id of ['gone', 'kept']) expect(await put(id)).toMatchObject({ ok: true, id });
+    // The spec API through the admin role: put, get, list, delete. Two vantages each: their nodes
+    // keep a resume record per vantage (lookout._resume.>), read it back after the failover below,
+    // and the delete purges the deleted check's records.
+    for (const id of ['gone', 'kept']) expect(await put(id, { replicas: 2 })).toMatchObject({ ok: true, id });
     expect(await request(conns.admin, 'lookout.spec.get.kept', '')).toMatchObject({ ok: true, id: 'kept' });
     expect((await request(conns.admin, 'lookout.spec.list', '')).ids).toEqual(expect.arrayContaining(['gone', 'kept']));
     expect(await request(conns.admin, 'lookout.spec.delete.gone', '')).toMatchObject({ ok: true, id: 'gone' });
@@ -215,6 +217,9 @@ describe('a Lookout cluster on the shipped roles', () => {
     ['admin', '$KV.lookout_specs.by-admin', 'refused'],
     ['admin', '$JS.API.STREAM.DELETE.KV_lookout_specs', 'refused'],
     ['admin', 'lookout._node.heartbeat', 'refused'],
+    ['admin', 'lookout._resume.kept.0', 'refused'],
+    ['reader', 'lookout._resume.kept.0', 'refused'],
+    ['admin', '$JS.API.STREAM.PURGE.lookout_resume', 'refused'],
     ['admin', 'lookout.cluster.status', 'allowed'],
     ['node', '$JS.API.STREAM.DELETE.KV_lookout_specs', 'refused'],
     ['node', '$JS.API.STREAM.CREATE.someone_elses', 'refused'],

@@ -115,7 +115,7 @@ describe('check runner under a simulated clock', () => {
   test('an outcome that finishes before the resume lookup is applied after it, in order', async () => {
     const f = fakePorts();
     let release!: () => void;
-    f.ports.history = { last: (_id, _rank, done) => void (release = () => done(null, { seq: 9, status: 'down', history: '00', slot: f.clock.now() })) };
+    f.ports.history = { last: (_id, _rank, _perVantage, done) => void (release = () => done(null, { seq: 9, status: 'down', history: '00', slot: f.clock.now() })) };
     startRunner(f, [spec('a', { policy: { type: 'consecutive', rise: 1, fall: 1 } })]);
     f.clock.advance(10_000);
     f.pending[0]!.finish(pass());
@@ -125,6 +125,36 @@ describe('check runner under a simulated clock', () => {
     await f.settle();
     expect(results(f)).toEqual([expect.objectContaining({ seq: 10, status: 'up' })]);
     expect(statuses(f)).toEqual([expect.objectContaining({ from: 'down', to: 'up', seq: 10 })]);
+  });
+
+  test('replicas > 1: the lookup asks for the vantage record too, and each result is followed by its vantage record; replicas 1 writes none', async () => {
+    const f = fakePorts();
+    const asked: string[] = [];
+    f.ports.history = {
+      last: (id, rank, perVantage, done) => {
+        asked.push(`${id}/${rank}/${perVantage}`);
+        void Promise.resolve().then(() => done(null, id === 'multi' ? { seq: 30, status: 'up', history: '111', slot: f.clock.now() - 10_000 } : null));
+      },
+    };
+    const actor = createActor(checkRunnerMachine, { input: { shard: 0, rank: 2, gen: 1, epoch: 7, specs: [spec('multi', { replicas: 3 }), spec('single')], start: { type: 'fresh' }, ports: f.ports }, clock: f.clock });
+    actor.start();
+    f.auto = () => pass();
+    for (let i = 0; i < 2; i++) {
+      f.clock.advance(10_000);
+      await f.settle();
+    }
+    expect(asked.sort()).toEqual(['multi/2/true', 'single/2/false']);
+    // Each record right after its result, on the vantage's own subject, carrying the result's state.
+    const multi = f.published.filter((p) => p.subject.endsWith('.multi') || p.subject.includes('.multi.'));
+    expect(multi.map((p) => p.subject)).toEqual(['lookout.result.multi', 'lookout._resume.multi.2', 'lookout.result.multi', 'lookout._resume.multi.2']);
+    for (let i = 0; i < multi.length; i += 2) {
+      const r = multi[i]!.msg;
+      expect(multi[i + 1]!.msg).toEqual({ seq: r.seq, slot: r.slot, status: r.status, history: r.history });
+    }
+    expect(multi[0]!.msg).toMatchObject({ seq: 31, vantage: 2 });
+    expect(f.published.filter((p) => p.subject.startsWith('lookout._resume.single'))).toEqual([]);
+    expect(results(f, 'single').length).toBe(2);
+    actor.stop();
   });
 
   test('a spec update applies at the next due time; a shorter interval moves the next probe earlier', async () => {

@@ -16,7 +16,7 @@ test('runs at most n lookups at once, every one, in arrival order', async () => 
     return state(Number(id));
   });
   const got = await Promise.all(
-    Array.from({ length: 5000 }, (_, i) => new Promise<number>((resolve) => q.push(String(i), 0, (_err, s) => resolve(s!.seq)))),
+    Array.from({ length: 5000 }, (_, i) => new Promise<number>((resolve) => q.push(String(i), 0, false, (_err, s) => resolve(s!.seq)))),
   );
   expect(got).toEqual(Array.from({ length: 5000 }, (_, i) => i));
   expect(peak).toBe(3);
@@ -29,8 +29,8 @@ test('a failing lookup reports its error and frees its place', async () => {
     if (id === 'bad') throw new Error('stream unavailable');
     return state(1);
   });
-  const bad = await new Promise<unknown>((resolve) => q.push('bad', 0, (err) => resolve(err)));
+  const bad = await new Promise<unknown>((resolve) => q.push('bad', 0, false, (err) => resolve(err)));
   expect((bad as Error).message).toBe('stream unavailable');
-  const good = await new Promise<ResumeState | null>((resolve) => q.push('ok', 0, (_e, s) => resolve(s)));
+  const good = await new Promise<ResumeState | null>((resolve) => q.push('ok', 0, false, (_e, s) => resolve(s)));
   expect(good).toEqual(state(1));
 });

@@ -22,6 +22,10 @@ describe('subjects', () => {
     [s.bucket('specs'), 'lookout_specs'],
     [s.bucket('leader'), 'lookout_leader'],
     [s.resultStream(), 'lookout_results'],
+    [s.resumeState('api', 2), 'lookout._resume.api.2'],
+    [s.resumeStatesOf('api'), 'lookout._resume.api.*'],
+    [s.resumeWildcard(), 'lookout._resume.>'],
+    [s.resumeStream(), 'lookout_resume'],
   ])('%s', (got, want) => expect(got).toBe(want));
 
   test('a custom prefix changes every subject and bucket', () => {
@@ -29,6 +33,8 @@ describe('subjects', () => {
     expect(c.result('x')).toBe('acme.hc.result.x');
     expect(c.bucket('specs')).toBe('acme_hc_specs');
     expect(c.resultStream()).toBe('acme_hc_results');
+    expect(c.resumeState('x', 1)).toBe('acme.hc._resume.x.1');
+    expect(c.resumeStream()).toBe('acme_hc_resume');
   });
 
   test.each([
@@ -55,7 +61,7 @@ describe('subjects', () => {
 describe('config', () => {
   test('defaults', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ natsUrl: 'nats://127.0.0.1:4222', prefix: 'lookout', shards: 256, kvReplicas: 1, jitterMs: 100, shutdownGraceMs: 5000, logLevel: 'info' });
+    expect(c).toMatchObject({ natsUrl: 'nats://127.0.0.1:4222', prefix: 'lookout', shards: 256, kvReplicas: 1, jitterMs: 100, shutdownGraceMs: 5000, logLevel: 'info', resumeMaxBytes: 64 * 1024 * 1024 });
     expect(c.nodeId).toMatch(/^[A-Za-z0-9_-]+-\d+$/);
   });
 

@@ -1,0 +1,59 @@
+// The resume stream `<prefix>_resume` over `<prefix>._resume.<id>.<rank>`: the last state (seq,
+// slot, verdict) of each vantage of each check with replicas > 1 (protocol/resume-record.ts says
+// why). One message per subject (a newer one replaces it), kept as long as the result stream keeps
+// results (LOOKOUT_RESULTS_MAX_AGE_MS), and at most LOOKOUT_RESUME_MAX_BYTES in all; records over
+// RESUME_RECORD_MAX_BYTES are refused by the server. Written by a plain core publish after each
+// result (no ack is awaited: it costs what the result itself costs); read by a direct get of the
+// subject's last message; a deleted check's records are purged with it.
+
+import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import { decodeResumeRecord, RESUME_RECORD_MAX_BYTES } from '../protocol/resume-record';
+import type { ResumeState } from '../protocol/records';
+import type { Config } from './config';
+import { ensureStream } from './storage-limits';
+import type { Subjects } from './subjects';
+
+const NANOS_PER_MS = 1_000_000;
+
+export type ResumeStreamConfig = Pick<Config, 'kvReplicas' | 'resultsMaxAgeMs' | 'resumeMaxBytes'>;
+
+/** The vantages' resume records: read one, drop a check's. */
+export interface ResumeRecords {
+  /** The last record of (id, rank), or null (none, or not a valid record). */
+  last(id: string, rank: number): Promise<ResumeState | null>;
+  /** Drop every vantage's record of a deleted check. */
+  purge(id: string): Promise<void>;
+}
+
+export function resumeStreamConfig(s: Subjects, cfg: ResumeStreamConfig): Partial<StreamConfig> & { name: string; max_bytes: number } {
+  return {
+    name: s.resumeStream(),
+    subjects: [s.resumeWildcard()],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    max_msgs_per_subject: 1,
+    max_age: cfg.resultsMaxAgeMs * NANOS_PER_MS,
+    max_bytes: cfg.resumeMaxBytes,
+    max_msg_size: RESUME_RECORD_MAX_BYTES,
+    num_replicas: cfg.kvReplicas,
+    allow_direct: true,
+  };
+}
+
+export async function ensureResumeStream(jsm: JetStreamManager, s: Subjects, cfg: ResumeStreamConfig): Promise<void> {
+  await ensureStream(jsm, resumeStreamConfig(s, cfg), 'LOOKOUT_RESUME_MAX_BYTES');
+}
+
+export function streamResumeRecords(jsm: JetStreamManager, s: Subjects): ResumeRecords {
+  const stream = s.resumeStream();
+  return {
+    async last(id, rank) {
+      const m = await jsm.direct.getMessage(stream, { last_by_subj: s.resumeState(id, rank) });
+      return m ? decodeResumeRecord(m.data) : null;
+    },
+    async purge(id) {
+      await jsm.streams.purge(stream, { filter: s.resumeStatesOf(id) });
+    },
+  };
+}
