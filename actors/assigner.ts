@@ -6,7 +6,9 @@
 // further change restarts, bounded by a maximum delay, so a flapping node causes one rebalance.
 // Churn is damped (protocol/churn.ts): a member that keeps coming back (restarts, returns from
 // dead) is held out of the map until it has been stable for a while — `member_damped` /
-// `member_undamped`, and the map's `damped` list. Only eligible members (live, not damped) are
+// `member_undamped`, and the map's `damped` list. Members that say they are overloaded (their
+// heartbeat) are relieved of primary shards (protocol/overload-relief.ts) — `member_relieved` /
+// `member_unrelieved`, and the map's `relieved` list. Only eligible members (live, not damped) are
 // assigned; a change of that set, or of the damped list, is what starts the quiet timer. The hold is re-evaluated on every
 // MEMBERS (membership reports on every heartbeat tick). The damping state lives in this actor: a
 // new leader starts it afresh, keeping only the members its predecessor's map held out.
@@ -29,6 +31,7 @@ import { strikeOut } from '../protocol/takeover';
 import { minimalMoves, movedSlots, shardsPerNode } from '../protocol/assignment-moves';
 import { dampedMembers, eligibleMembers, emptyChurn, inheritDamped, observeMembers, type ChurnConfig, type ChurnDecision, type ChurnState, type MemberLife } from '../protocol/churn';
 import { ErrorCode, errorCode, hasCode, NotLeader } from '../protocol/errors';
+import { emptyRelief, inheritRelieved, observeLoad, relievedMembers, type MemberLoad, type ReliefConfig, type ReliefDecision, type ReliefState } from '../protocol/overload-relief';
 import type { AssignmentRecord } from '../protocol/records';
 import type { Clock } from '../runtime/clock';
 import type { AssignmentStore, Versioned } from '../runtime/cluster-store';
@@ -56,10 +59,12 @@ export interface AssignerInput {
   log: Logger;
   /** The latest live members (alive + suspect) when the assigner starts. */
   live: string[];
-  /** The failure detector's members when the assigner starts (their lives, for churn damping). */
-  members?: readonly MemberLife[];
+  /** The failure detector's members when the assigner starts (their lives, for churn damping; whether they are overloaded). */
+  members?: readonly AssignedMember[];
   /** Churn damping settings (LOOKOUT_CHURN_*). */
   churn: ChurnConfig;
+  /** Overload relief settings (LOOKOUT_OVERLOAD_RELIEF_MS); absent: nobody is relieved. */
+  overloadRelief?: ReliefConfig;
   /**
    * Monotonic instant this node's lease runs out (from the leader actor, by message: ELECTED, then
    * LEASE after every renewal). Checked right before every write: no map is written after it.
@@ -73,7 +78,10 @@ export interface AssignerInput {
  * `members` are the failure detector's members with their lives; without them (a caller that only
  * knows names) every live member counts as one unchanging life and nobody is ever damped.
  */
-export type AssignerEvent = { type: 'MEMBERS'; live: string[]; members?: readonly MemberLife[] } | { type: 'LEASE'; validUntil: number } | { type: 'ELIGIBLE' };
+export type AssignerEvent = { type: 'MEMBERS'; live: string[]; members?: readonly AssignedMember[] } | { type: 'LEASE'; validUntil: number } | { type: 'ELIGIBLE' };
+
+/** What the assigner reads of a member: its lives (churn.ts) and whether it says it is overloaded (overload-relief.ts). */
+export type AssignedMember = MemberLife & Pick<MemberLoad, 'overloaded'>;
 
 interface AssignerContext extends AssignerInput {
   /** Live members the map may use (eligibleMembers: `allLive` without the damped), sorted. */
@@ -81,6 +89,9 @@ interface AssignerContext extends AssignerInput {
   /** Every live member last reported, sorted. */
   allLive: string[];
   damping: ChurnState;
+  relief: ReliefState;
+  /** Eligible members the map relieves of primary slots (overloaded), sorted. */
+  relieved: string[];
   stored: Versioned<AssignmentRecord> | null;
   /** Why the last write was refused (NotLeader), while fenced. */
   fencedBy: NotLeader['reason'] | null;
@@ -94,6 +105,19 @@ function sameMembers(a: readonly string[], b: readonly string[]): boolean {
 
 const livesOf = (live: readonly string[]): MemberLife[] => live.map((node) => ({ node, instance: '', state: 'alive' }));
 
+function logRelief(log: Logger, d: ReliefDecision): void {
+  if (d.kind === 'relieved') {
+    log.warn({ event: 'member_relieved', member: d.node, reason: d.reason, holdMs: d.holdMs, reliefs: d.reliefs }, `member ${d.node} is overloaded: fewer primary shards until it has been clear for ${d.holdMs} ms`);
+  } else {
+    log.info({ event: 'member_unrelieved', member: d.node, reason: d.reason, clearMs: d.clearMs, holdMs: d.holdMs }, `member ${d.node} gets its full share of shards again`);
+  }
+}
+
+/** Fold a membership report into the relief state (nobody is relieved without settings). */
+function observeRelief(state: ReliefState, members: readonly AssignedMember[], now: number, cfg: ReliefConfig | undefined): { state: ReliefState; decisions: ReliefDecision[] } {
+  return cfg ? observeLoad(state, members, now, cfg) : { state, decisions: [] };
+}
+
 function logDecision(log: Logger, d: ChurnDecision): void {
   if (d.kind === 'damped') {
     log.warn(
@@ -106,10 +130,13 @@ function logDecision(log: Logger, d: ChurnDecision): void {
 }
 
 /** The starting context: every member of the view seen once (a first sight is never damped). */
-function initialDamping(input: AssignerInput): Pick<AssignerContext, 'live' | 'allLive' | 'damping'> {
+function initialDamping(input: AssignerInput): Pick<AssignerContext, 'live' | 'allLive' | 'damping' | 'relief' | 'relieved'> {
   const allLive = [...input.live].sort();
-  const { state } = observeMembers(emptyChurn(), input.members ?? livesOf(allLive), input.clock.monotonic(), input.churn);
-  return { allLive, live: eligibleMembers(state, allLive), damping: state };
+  const members = input.members ?? livesOf(allLive);
+  const { state } = observeMembers(emptyChurn(), members, input.clock.monotonic(), input.churn);
+  const live = eligibleMembers(state, allLive);
+  const relief = observeRelief(emptyRelief(), members, input.clock.monotonic(), input.overloadRelief).state;
+  return { allLive, live, damping: state, relief, relieved: relievedMembers(relief, live) };
 }
 
 const writeMap = fromPromise<Versioned<AssignmentRecord> | null, { ctx: AssignerContext }>(async ({ input: { ctx } }) => {
@@ -120,20 +147,26 @@ const writeMap = fromPromise<Versioned<AssignmentRecord> | null, { ctx: Assigner
   // (protocol/takeover.ts) — the survivors already took those slots over; keep them where possible.
   const allLive = new Set(ctx.allLive);
   const base = prev.record ? strikeOut(prev.record.shards, (n) => allLive.has(n)) : null;
-  const shards = assignShards(live, base, ctx.shardCount, ctx.vantagePoints);
+  const relieved = ctx.relieved.filter((n) => live.includes(n));
+  const shards = assignShards(live, base, ctx.shardCount, ctx.vantagePoints, relieved);
   const damped = dampedMembers(ctx.damping);
   const unchanged =
-    prev.record !== null && prev.record.term === ctx.term && sameMembers(prev.record.members, live) && sameMembers(prev.record.damped ?? [], damped) && movedSlots(prev.record.shards, shards) === 0;
+    prev.record !== null &&
+    prev.record.term === ctx.term &&
+    sameMembers(prev.record.members, live) &&
+    sameMembers(prev.record.damped ?? [], damped) &&
+    sameMembers(prev.record.relieved ?? [], relieved) &&
+    movedSlots(prev.record.shards, shards) === 0;
   if (unchanged) return null;
   if (ctx.clock.monotonic() >= ctx.leaseValidUntil) throw new NotLeader(ctx.term, 'lease_expired', 'the lease ran out before the write');
   if (prev.record !== null && prev.record.term > ctx.term) throw new NotLeader(ctx.term, 'newer_term', `the stored map is from term ${prev.record.term}`);
-  const record: AssignmentRecord = { term: ctx.term, epoch: (prev.record?.epoch ?? 0) + 1, leader: ctx.node, at: ctx.clock.now(), members: live, shards, ...(damped.length ? { damped } : {}) };
+  const record: AssignmentRecord = { term: ctx.term, epoch: (prev.record?.epoch ?? 0) + 1, leader: ctx.node, at: ctx.clock.now(), members: live, shards, ...(damped.length ? { damped } : {}), ...(relieved.length ? { relieved } : {}) };
   const revision = await ctx.store.write(record, prev.revision);
   // Moves counted from the map as run (a dead owner's slots were already taken over by the next ranks).
   const moved = movedSlots(base, shards);
   const minimal = minimalMoves(base, live, ctx.shardCount, ctx.vantagePoints);
-  ctx.log.info({ event: 'assignment_written', term: ctx.term, epoch: record.epoch, members: live, damped, moved, minimal }, 'assignment written');
-  ctx.announce({ term: ctx.term, epoch: record.epoch, leader: ctx.node, at: new Date(record.at).toISOString(), members: live, damped, moved, minimalMoves: minimal, shardsPerNode: shardsPerNode(shards) });
+  ctx.log.info({ event: 'assignment_written', term: ctx.term, epoch: record.epoch, members: live, damped, relieved, moved, minimal }, 'assignment written');
+  ctx.announce({ term: ctx.term, epoch: record.epoch, leader: ctx.node, at: new Date(record.at).toISOString(), members: live, damped, relieved, moved, minimalMoves: minimal, shardsPerNode: shardsPerNode(shards) });
   return { revision, record };
 });
 
@@ -157,21 +190,37 @@ export const assignerMachine = setup({
       if (event.type !== 'MEMBERS') return;
       const now = context.clock.monotonic();
       const allLive = [...event.live].sort();
-      const { state, decisions } = observeMembers(context.damping, event.members ?? livesOf(allLive), now, context.churn);
+      const members = event.members ?? livesOf(allLive);
+      const { state, decisions } = observeMembers(context.damping, members, now, context.churn);
       for (const d of decisions) enqueue(() => logDecision(context.log, d));
+      const load = observeRelief(context.relief, members, now, context.overloadRelief);
+      for (const d of load.decisions) enqueue(() => logRelief(context.log, d));
       const live = eligibleMembers(state, allLive);
+      const relieved = relievedMembers(load.state, live);
       // A damping alone (of a member already out of the map) is written too: the map is how every node learns it.
-      const changed = !sameMembers(live, context.live) || !sameMembers(dampedMembers(state), dampedMembers(context.damping));
-      enqueue.assign({ damping: state, allLive, ...(changed ? { live, pendingSince: context.pendingSince ?? now } : {}) });
+      const changed = !sameMembers(live, context.live) || !sameMembers(dampedMembers(state), dampedMembers(context.damping)) || !sameMembers(relieved, context.relieved);
+      enqueue.assign({ damping: state, relief: load.state, allLive, ...(changed ? { live, relieved, pendingSince: context.pendingSince ?? now } : {}) });
       if (changed) enqueue.raise({ type: 'ELIGIBLE' });
     }),
     /** A map of an earlier term (another leader's): keep holding out the members it held out. */
     inheritDamped: enqueueActions(({ context, enqueue }) => {
       const rec = context.stored?.record;
-      if (!rec?.damped?.length || rec.term === context.term) return;
-      const { state, decisions } = inheritDamped(context.damping, rec.damped, context.clock.monotonic(), context.churn);
-      for (const d of decisions) enqueue(() => logDecision(context.log, d));
-      enqueue.assign({ damping: state, live: eligibleMembers(state, context.allLive) });
+      if (!rec || rec.term === context.term) return;
+      let { damping, relief } = context;
+      if (rec.damped?.length) {
+        const { state, decisions } = inheritDamped(context.damping, rec.damped, context.clock.monotonic(), context.churn);
+        for (const d of decisions) enqueue(() => logDecision(context.log, d));
+        damping = state;
+      }
+      // And the members it relieved because they were overloaded (fewer primaries for a while yet).
+      if (rec.relieved?.length && context.overloadRelief) {
+        const { state, decisions } = inheritRelieved(context.relief, rec.relieved, context.clock.monotonic(), context.overloadRelief);
+        for (const d of decisions) enqueue(() => logRelief(context.log, d));
+        relief = state;
+      }
+      if (damping === context.damping && relief === context.relief) return;
+      const live = eligibleMembers(damping, context.allLive);
+      enqueue.assign({ damping, relief, live, relieved: relievedMembers(relief, live) });
     }),
   },
   guards: {
@@ -222,7 +271,8 @@ export const assignerMachine = setup({
             const stored = event.output ?? context.stored;
             // Members that changed while the write was in flight are still pending.
             const written = stored?.record?.members ?? [];
-            const current = sameMembers(written, context.live) && sameMembers(stored?.record?.damped ?? [], dampedMembers(context.damping));
+            const current =
+              sameMembers(written, context.live) && sameMembers(stored?.record?.damped ?? [], dampedMembers(context.damping)) && sameMembers(stored?.record?.relieved ?? [], context.relieved);
             return { stored, pendingSince: context.live.length === 0 || current ? null : (context.pendingSince ?? context.clock.monotonic()) };
           }),
         },

@@ -1,7 +1,9 @@
 // `<prefix>.cluster.status` responder: members with state, leader and term, assignment epoch,
 // shards and checks per node, whether the leader holds a member out of the map because it flaps
 // (`damped`, from the followed map's damped list: protocol/churn.ts), and each member's clock
-// offset and skew (estimated from heartbeats, protocol/clock-offset.ts) — as the answering node
+// offset and skew (estimated from heartbeats, protocol/clock-offset.ts), whether it says it is
+// overloaded and its lag (its heartbeat) and whether the leader relieves it of shards for that (the
+// map's `relieved` list, protocol/overload-relief.ts) — as the answering node
 // sees them (a queue group: one node answers).
 // It holds the latest view the node actor sent it (VIEW); `clusterStatus` is the pure answer.
 
@@ -31,6 +33,7 @@ export function clusterStatus(view: ClusterView) {
     return c ? Math.round(c[field]) : null;
   };
   const damped = new Set(a?.damped ?? []);
+  const relieved = new Set(a?.relieved ?? []);
   return {
     ok: true,
     answeredBy: view.node,
@@ -39,7 +42,7 @@ export function clusterStatus(view: ClusterView) {
     epoch: a?.epoch ?? null,
     /** The skew bound (LOOKOUT_CLOCK_SKEW_WARN_MS) members' clockSkewMs is judged by. */
     clock: clocks ? { boundMs: clocks.boundMs } : null,
-    assignment: a ? { epoch: a.epoch, term: a.term, leader: a.leader, at: new Date(a.at).toISOString(), members: a.members, damped: a.damped ?? [] } : null,
+    assignment: a ? { epoch: a.epoch, term: a.term, leader: a.leader, at: new Date(a.at).toISOString(), members: a.members, damped: a.damped ?? [], relieved: a.relieved ?? [] } : null,
     members: view.members.map((m) => ({
       node: m.node,
       state: m.state,
@@ -53,6 +56,12 @@ export function clusterStatus(view: ClusterView) {
       /** Its wall clock minus the median of the live members' clocks (ms). */
       clockSkewMs: ms(m.node, 'skewMs'),
       damped: damped.has(m.node),
+      /** It says it is overloaded (its heartbeat: protocol/overload.ts); false for versions that do not say. */
+      overloaded: m.overloaded === true,
+      /** Its worst event-loop lag of its last second (ms); null for versions that do not say. */
+      lagMs: m.lagMs ?? null,
+      /** The leader gives it fewer primary shards because it was overloaded (protocol/overload-relief.ts). */
+      relieved: relieved.has(m.node),
     })),
   };
 }

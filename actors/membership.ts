@@ -2,7 +2,7 @@
 // (protocol/failure-detector.ts decides; this actor only does the I/O and the ticking).
 //
 // Internal subjects: `<prefix>._node.heartbeat` (every heartbeatMs: node, instance, startedAt,
-// sentAt, incarnation, seq, version, shards and checks held, leaving) and `<prefix>._node.suspect` (a node
+// sentAt, incarnation, seq, version, shards and checks held, leaving, overloaded and lagMs) and `<prefix>._node.suspect` (a node
 // that starts suspecting another says so; the suspected node, if alive, raises its incarnation and
 // heartbeats at once — the refutation). It also answers claims of its node id
 // (node-claim.ts) and notices a heartbeat of its own node id from another process.
@@ -42,6 +42,8 @@ export interface MembershipInput {
   deadAfterMs: number;
   /** What this node holds, for the heartbeat. */
   load(): { shards: number; checks: number };
+  /** Whether this node is overloaded and its worst recent lag (runtime/load-monitor.ts), for the heartbeat; absent: never. */
+  overload?(): { overloaded: boolean; lagMs: number };
   /** LOOKOUT_CLOCK_SKEW_WARN_MS. */
   clockSkewWarnMs: number;
   clockGauges: ClockGauges;
@@ -112,7 +114,7 @@ export const membership = fromCallback<MembershipEvent, MembershipInput>(({ inpu
 
   const beat = () => {
     if (duplicate) return;
-    const hb: Heartbeat = { node, instance, startedAt, incarnation, seq: ++seq, version: input.version, ...input.load(), leaving };
+    const hb: Heartbeat = { node, instance, startedAt, incarnation, seq: ++seq, version: input.version, ...input.load(), leaving, ...input.overload?.() };
     // Our own entry, so the view (and cluster.status) includes this node.
     report(detector.heartbeat(hb, clock.monotonic()));
     // sentAt read last, right before it goes out: a later reading only narrows the delay.

@@ -7,6 +7,7 @@
 import { setup } from 'xstate';
 import type { AddressPolicy } from '../checks/address-policy';
 import type { ChurnConfig } from '../protocol/churn';
+import type { ReliefConfig } from '../protocol/overload-relief';
 import type { ClusterView } from '../protocol/cluster-view';
 import type { LeaseConfig } from '../protocol/lease';
 import { confirmTimings } from '../protocol/pause';
@@ -49,6 +50,8 @@ export interface ClusterSettings {
   clockSkewWarnMs: number;
   /** Churn damping (protocol/churn.ts): the leader holds flapping members out of the map. */
   churn: ChurnConfig;
+  /** Overload relief (protocol/overload-relief.ts): the leader gives overloaded members fewer primary shards. Absent: never. */
+  overloadRelief?: ReliefConfig;
 }
 
 export interface NodeInput {
@@ -177,6 +180,7 @@ export const membershipInput: Mapper<MembershipInput> = ({ context }) => ({
   suspectAfterMs: context.cluster.suspectAfterMs,
   deadAfterMs: context.cluster.deadAfterMs,
   load: () => ({ ...context.ports.metrics.held }),
+  ...(context.ports.load ? { overload: context.ports.load.status.bind(context.ports.load) } : {}),
   clockSkewWarnMs: context.cluster.clockSkewWarnMs,
   clockGauges: context.ports.metrics,
 });
@@ -222,6 +226,7 @@ export const assignerInput: Mapper<AssignerInput> = ({ context }) => ({
   live: context.view.live,
   members: context.view.members,
   churn: context.cluster.churn,
+  ...(context.cluster.overloadRelief ? { overloadRelief: context.cluster.overloadRelief } : {}),
   leaseValidUntil: context.leaseValidUntil,
   announce: (e) => context.bus.publish(context.ports.subjects.cluster('assignment'), e),
 });

@@ -6,7 +6,9 @@
 // to its table (applyEvent).
 
 import type { ProbeOutcome } from '../checks/outcome';
+import type { NormalizedSpec } from '../checks/spec';
 import type { Directive } from '../protocol/check-table';
+import { judgeOutcome } from '../protocol/overload';
 import { runnerKey } from '../runtime/timer-queue';
 import type { RunnerContext, RunnerEvent } from './runner-ports';
 
@@ -31,6 +33,8 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
         ctx.aborts.set(d.token, ac);
         ports.metrics.inFlight.inc();
         const started = ports.clock.monotonic();
+        // The node's own stall while the probe runs: a failure it may have caused is inconclusive (protocol/overload.ts).
+        const stalledBefore = ports.load?.stallMs() ?? 0;
         noteProbe(ctx, d.id, d.spec.intervalMs, started);
         ports
           .probe(d.spec, ac.signal)
@@ -38,10 +42,11 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
             const ms = ports.clock.monotonic() - started;
             return { ok: false, reason: 'error', message: String((err as Error)?.message ?? err), latencyMs: ms, timings: { total: ms } };
           })
-          .then((outcome) => {
+          .then((measured) => {
+            const outcome = ports.load ? judgeOutcome(measured, ports.load.stallMs() - stalledBefore, boundsOf(d.spec)) : measured;
             ctx.aborts.delete(d.token);
             ports.metrics.inFlight.dec();
-            ports.metrics.probes.inc({ result: outcome.ok ? 'ok' : 'fail', reason: outcome.reason ?? 'none', kind: d.spec.kind });
+            ports.metrics.probes.inc({ result: outcome.ok ? 'ok' : outcome.reason === 'inconclusive' ? 'inconclusive' : 'fail', reason: outcome.reason ?? 'none', kind: d.spec.kind });
             ports.metrics.probeDuration.observe({ kind: d.spec.kind }, outcome.latencyMs / 1000);
             ctx.send({ type: 'PROBE_DONE', id: d.id, token: d.token, outcome });
           });
@@ -77,6 +82,12 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
   }
 }
 
+/** The bounds a probe of `spec` ran under, for judging its outcome. */
+function boundsOf(spec: NormalizedSpec): { timeoutMs: number; maxLatencyMs?: number } {
+  const maxLatencyMs = spec.kind === 'tcp' ? spec.tcp.maxLatencyMs : spec.http.maxLatencyMs;
+  return maxLatencyMs === undefined ? { timeoutMs: spec.timeoutMs } : { timeoutMs: spec.timeoutMs, maxLatencyMs };
+}
+
 /** A probe of `id` starts at `at` (monotonic): extend its stretch, or start a new one after the queue was held. */
 function noteProbe(ctx: RunnerContext, id: string, intervalMs: number, at: number): void {
   const p = ctx.probes.get(id);
@@ -107,6 +118,7 @@ export function applyEvent(context: RunnerContext, event: RunnerEvent): void {
       break;
     case 'DUE':
       ports.metrics.lateness.observe(Math.max(0, event.now - event.at) / 1000);
+      ports.load?.noteLateness(Math.max(0, event.now - event.at));
       carryOut(context, table.due(event.id, event.now));
       break;
     case 'PROBE_DONE':

@@ -11,6 +11,7 @@ import type { ClaimAnswer, ClaimEvent, ClaimRequest } from '../protocol/handover
 import type { ReleaseRecord, ResumeState } from '../protocol/records';
 import type { Bus } from '../runtime/bus';
 import type { Clock } from '../runtime/clock';
+import type { LoadPort } from '../runtime/load-monitor';
 import type { Logger } from '../runtime/logger';
 import type { Metrics } from '../runtime/metrics';
 import type { ResultHistory } from '../runtime/store';
@@ -47,6 +48,11 @@ export interface RunnerPorts {
    * plus its own dead-link detection): a takeover skips that many intervals' seq numbers.
    */
   takeoverUnseenMs?: number;
+  /**
+   * The node's measure of its own lag (runtime/load-monitor.ts): the stall while a probe runs judges
+   * its outcome, the queue's lateness counts towards the overload state. Absent: nothing is judged.
+   */
+  load?: LoadPort;
 }
 
 /**

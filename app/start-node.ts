@@ -22,8 +22,10 @@ import type { Config } from '../runtime/config';
 import { createLogger, type Logger } from '../runtime/logger';
 import { createMetrics, type Metrics } from '../runtime/metrics';
 import { connectNats, nodeInboxPrefix, staleDetectMs } from '../runtime/nats';
+import { LoadMonitor } from '../runtime/load-monitor';
 import { PauseDetector } from '../runtime/pause-detector';
 import { PauseSource, pauseThresholdMs } from '../protocol/pause';
+import { reliefConfig } from '../protocol/overload-relief';
 import { streamResumeRecords } from '../runtime/resume-store';
 import { kvSpecStore, openStores, streamResultHistory } from '../runtime/store';
 import { assignmentStore, leaseStore, openClusterBuckets } from '../runtime/cluster-store';
@@ -129,6 +131,8 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
 
   if (cfg.handoverMs !== undefined) log.warn({ event: 'setting_deprecated', setting: 'LOOKOUT_HANDOVER_MS' }, 'LOOKOUT_HANDOVER_MS is deprecated and ignored: shards change hands by message');
   const queue = new TimerQueue(clock);
+  // The node's own lag: judges probes that failed while it stalled, and says when it is overloaded.
+  const load = new LoadMonitor(clock, { lagMs: cfg.overloadLagMs, holdMs: cfg.overloadHoldMs }, metrics.load, log.child({ actor: 'load' }));
   const resumeRecords = streamResumeRecords(jsm, s);
   const resumeBase = s.resumeWildcard().slice(0, -1); // `<prefix>._resume.`
   // On waking, the queue's own timer may fire before the detector's next tick: it holds itself first.
@@ -162,6 +166,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     graceMs: cfg.shutdownGraceMs,
     release: (id) => void probeEnv.httpPool.release(id),
     catchUps: new CatchUpPacer(cfg.catchUpPerSecond),
+    load,
   };
   const catalog = new SpecCatalog(cfg.shards);
   const actor = createActor(nodeMachine, {
@@ -192,6 +197,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
         vantagePoints: cfg.vantagePoints,
         clockSkewWarnMs: cfg.clockSkewWarnMs,
         churn: { windowMs: cfg.churnWindowMs, threshold: cfg.churnThreshold, holdMs: cfg.churnHoldMs, maxHoldMs: cfg.churnMaxHoldMs },
+        overloadRelief: reliefConfig(cfg.overloadReliefMs),
       },
       flush: () => nc.flush(),
     },
@@ -211,6 +217,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
   actor.start();
   onPause = (e) => actor.send({ type: 'PAUSED', ...e });
   pauses.start();
+  load.start();
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
@@ -218,6 +225,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
       if (actor.getSnapshot().status === 'active') actor.send({ type: 'SHUTDOWN' });
       await ended;
       pauses.stop();
+      load.stop();
       queue.stop();
       await closeProbeEnv(probeEnv);
       await http?.close();

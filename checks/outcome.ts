@@ -34,6 +34,12 @@ export const FailureReason = {
   denied: 'denied',
   /** Any other local error (a bug or resource exhaustion); the message says what. */
   error: 'error',
+  /**
+   * Not the target's answer: the probe timed out (or missed maxLatencyMs) while the node's own event
+   * loop stalled for much of it (an overloaded or CPU-starved node: protocol/overload.ts). Never
+   * produced by a probe itself: the node judges it. The verdict and its history are left as they were.
+   */
+  inconclusive: 'inconclusive',
 } as const;
 export type FailureReason = (typeof FailureReason)[keyof typeof FailureReason];
 
@@ -63,4 +69,6 @@ export interface ProbeOutcome {
   truncated?: boolean;
   /** HTTP only: redirects followed. */
   redirects?: number;
+  /** Inconclusive outcomes only: ms the node's own event loop stalled while the probe ran. */
+  stallMs?: number;
 }

@@ -202,7 +202,7 @@ export interface ClusterStatusReply {
   leader?: { node: string; term: number } | null;
   term?: number | null;
   epoch?: number | null;
-  assignment?: { epoch: number; term: number; leader: string; at: string; members: string[]; damped?: string[] } | null;
+  assignment?: { epoch: number; term: number; leader: string; at: string; members: string[]; damped?: string[]; relieved?: string[] } | null;
   clock?: { boundMs: number } | null;
   members?: {
     node: string;
@@ -215,6 +215,11 @@ export interface ClusterStatusReply {
     clockSkewMs?: number | null;
     /** Held out of the map by the leader because it flaps (older nodes do not say). */
     damped?: boolean;
+    /** It says it is overloaded; its worst lag of the last second (older nodes do not say). */
+    overloaded?: boolean;
+    lagMs?: number | null;
+    /** The leader gives it fewer primary shards because it was overloaded. */
+    relieved?: boolean;
   }[];
 }
 
@@ -240,6 +245,18 @@ function clockLine(members: Members, boundMs: number | undefined): string {
   return `${off.map((m) => `${m.node} off by ${formatSkew(m.clockSkewMs)}`).join(', ')} (${bound})`;
 }
 
+/** A member's state with what qualifies it: `alive (damped)`, `alive (overloaded)`. */
+function stateOf(m: Members[number]): string {
+  const notes = [...(m.damped ? ['damped'] : []), ...(m.overloaded ? ['overloaded'] : [])];
+  return notes.length ? `${m.state} (${notes.join(', ')})` : m.state;
+}
+
+/** `12ms`, `1.3s`; `-` when the member does not say. */
+export function formatLag(ms: number | null | undefined): string {
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) return '-';
+  return ms >= 1000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.round(ms)}ms`;
+}
+
 export function formatCluster(r: ClusterStatusReply): string {
   const leader = r.leader ? `${r.leader.node} (term ${r.leader.term})` : 'none';
   const a = r.assignment;
@@ -248,8 +265,8 @@ export function formatCluster(r: ClusterStatusReply): string {
   const boundMs = r.clock?.boundMs;
   const clock = (m: Members[number]) => `${formatSkew(m.clockSkewMs)}${pastBound(m, boundMs) ? ' !' : ''}`;
   const rows = [
-    ['NODE', 'STATE', 'INCARNATION', 'PRIMARY', 'SHARDS', 'CHECKS', 'CLOCK', 'VERSION'],
-    ...members.map((m) => [m.node, m.damped ? `${m.state} (damped)` : m.state, String(m.incarnation), String(m.shards?.primary ?? 0), String(m.shards?.total ?? 0), String(m.checks), clock(m), m.version]),
+    ['NODE', 'STATE', 'INCARNATION', 'PRIMARY', 'SHARDS', 'CHECKS', 'LAG', 'CLOCK', 'VERSION'],
+    ...members.map((m) => [m.node, stateOf(m), String(m.incarnation), String(m.shards?.primary ?? 0), String(m.shards?.total ?? 0), String(m.checks), formatLag(m.lagMs), clock(m), m.version]),
   ];
   const lines = [
     `leader       ${leader}`,
@@ -258,8 +275,10 @@ export function formatCluster(r: ClusterStatusReply): string {
     `members      ${members.length}`,
     `clock        ${clockLine(members, boundMs)}`,
     ...(a?.damped?.length ? [`damped       ${a.damped.join(', ')} (flapping: no shards until stable)`] : []),
+    ...(members.some((m) => m.overloaded) ? [`overloaded   ${members.filter((m) => m.overloaded).map((m) => m.node).join(', ')} (event loop lagging: timeouts it causes are inconclusive)`] : []),
+    ...(a?.relieved?.length ? [`relieved     ${a.relieved.join(', ')} (fewer primary shards until no longer overloaded)`] : []),
     '',
-    table(rows, new Set([2, 3, 4, 5, 6])),
+    table(rows, new Set([2, 3, 4, 5, 6, 7])),
   ];
   return `${lines.join('\n')}\n`;
 }

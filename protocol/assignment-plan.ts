@@ -55,12 +55,17 @@ export class Plan {
   /** Every member holds base or base+1 slots at each rank; `extra` of them hold base+1. */
   readonly base: number;
   readonly extra: number;
+  /** 1 for a member relieved of primary slots (overloaded: overload-relief.ts). */
+  private readonly light: Uint8Array;
+  /** How many members are relieved (0 when all of them would be: then nobody is). */
+  readonly relieved: number;
 
   constructor(
     readonly nodes: readonly string[],
     readonly prevOwner: Int32Array[],
     readonly S: number,
     readonly ranks: number,
+    relieved: readonly string[] = [],
   ) {
     this.n = nodes.length;
     this.base = Math.floor(S / this.n);
@@ -68,6 +73,16 @@ export class Plan {
     this.owner = Array.from({ length: ranks }, () => new Int32Array(S).fill(UNOWNED));
     this.nodeHash = Uint32Array.from(nodes, (id) => mix(fnv1a32(id)));
     this.extras = new Int32Array(this.n);
+    const wanted = new Set(relieved);
+    this.light = Uint8Array.from(nodes, (id) => (wanted.has(id) ? 1 : 0));
+    const count = this.light.reduce((a, x) => a + x, 0);
+    if (count === this.n) this.light.fill(0);
+    this.relieved = count === this.n ? 0 : count;
+  }
+
+  /** Member u is relieved of primary slots: the balancing safety nets leave its counts as they are. */
+  isRelieved(u: number): boolean {
+    return this.light[u] === 1;
   }
 
   toMap(): ShardMap {

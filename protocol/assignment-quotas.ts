@@ -1,4 +1,5 @@
-// Shard assignment, step 1 (see assignment.ts): how many slots each member gets at one rank.
+// Shard assignment, step 1 (see assignment.ts): how many slots each member gets at one rank (and,
+// at rank 0, fewer for members relieved because they are overloaded: quotasAt, reliefQuotas).
 //
 // With n members and S shards, base = floor(S/n) and e = S mod n members get base+1 at this rank.
 // Which ones:
@@ -12,6 +13,38 @@
 // this one will hand out still lies between the members' summed minimums and capacities.
 
 import type { Plan } from './assignment-plan';
+import { RELIEF_SHARE } from './overload-relief';
+
+/**
+ * The quotas of rank k. With relieved members (overloaded: overload-relief.ts), rank 0 is split by
+ * reliefQuotas and the ranks after it by the usual look-ahead over the ranks left; otherwise every
+ * rank is rankQuotas'.
+ */
+export function quotasAt(plan: Plan, k: number, held: number[]): number[] {
+  if (plan.relieved === 0) return rankQuotas(plan, k, held);
+  if (k === 0) return reliefQuotas(plan, held);
+  // Rank 0 handed out no +1 the look-ahead tracks: balance the +1s over the ranks after it.
+  return rankQuotas({ n: plan.n, base: plan.base, extra: plan.extra, extras: plan.extras, ranks: plan.ranks - 1 }, k - 1, held);
+}
+
+/**
+ * Rank 0 with relieved members: each keeps floor(base × RELIEF_SHARE) primary slots (base is the
+ * fair share), and the others share the rest as rankQuotas shares a rank (base' or base'+1, the +1s
+ * first to those already holding more, so a relieved map stays put). A relieved member may hold no
+ * primary slot only when its fair share is under two; the others can always take rank 0 (no row
+ * holds anybody yet).
+ */
+export function reliefQuotas(plan: Pick<Plan, 'n' | 'S' | 'base' | 'isRelieved'>, held: number[]): number[] {
+  const light = Math.floor(plan.base * RELIEF_SHARE);
+  const others: number[] = [];
+  for (let u = 0; u < plan.n; u++) if (!plan.isRelieved(u)) others.push(u);
+  const rest = plan.S - (plan.n - others.length) * light;
+  const sub = { n: others.length, base: Math.floor(rest / others.length), extra: rest % others.length, extras: new Int32Array(others.length), ranks: 1 };
+  const q = rankQuotas(sub, 0, others.map((u) => held[u]));
+  const quota = new Array<number>(plan.n).fill(light);
+  others.forEach((u, i) => (quota[u] = q[i]));
+  return quota;
+}
 
 /**
  * Rank-k quotas: base for all, base+1 for `extra` members. `held[u]` is how many of rank k's slots

@@ -23,7 +23,9 @@ export function parseAssignment(raw: unknown, shardCount: number): AssignmentRec
   if (!Array.isArray(r.shards) || r.shards.length !== shardCount) return null;
   if (!r.shards.every((o) => Array.isArray(o) && o.every((n) => typeof n === 'string'))) return null;
   if (r.damped !== undefined && !(Array.isArray(r.damped) && r.damped.every((m) => typeof m === 'string'))) return null;
-  return { term: r.term, epoch: r.epoch, leader: r.leader, at: r.at, members: r.members, shards: r.shards, ...(r.damped?.length ? { damped: r.damped } : {}) };
+  // relieved is display and inheritance only: a malformed one is dropped, never the map.
+  const relieved = Array.isArray(r.relieved) && r.relieved.every((m) => typeof m === 'string') && r.relieved.length ? { relieved: r.relieved } : {};
+  return { term: r.term, epoch: r.epoch, leader: r.leader, at: r.at, members: r.members, shards: r.shards, ...(r.damped?.length ? { damped: r.damped } : {}), ...relieved };
 }
 
 export function slotsOf(rec: AssignmentRecord, node: string): Slot[] {

@@ -6,8 +6,10 @@
 //                  extra move per kept slot on the chain.
 //   overfill     — last resort: the least loaded member not in the row takes the slot over quota.
 //   balanceTotals, balanceRanks — no-ops unless overfill ran (seen only with fewer than two shards
-//                  per member): hand slots from the fullest to the emptiest member, then swap ranks
-//                  inside rows, until totals and every rank are balanced again. Each step lowers a
+//                  per member, or with relieved members): hand slots from the fullest to the emptiest
+//                  member, then swap ranks inside rows, until totals and every rank are balanced
+//                  again. Relieved members (overload-relief.ts) are left out of both: they hold
+//                  fewer primary slots by design. Each step lowers a
 //                  sum of squares, so both end; rows keep their distinct owners throughout.
 
 import { UNOWNED, type Plan } from './assignment-plan';
@@ -64,13 +66,15 @@ export function overfill(plan: Plan, s: number, k: number): void {
 export function balanceTotals(plan: Plan): void {
   const { per, total } = plan.tally();
   for (;;) {
-    let hi = 0;
-    let lo = 0;
-    for (let u = 1; u < plan.n; u++) {
-      if (total[u] > total[hi]) hi = u;
-      if (total[u] < total[lo]) lo = u;
+    // Relieved members hold fewer by design: balance the others among themselves.
+    let hi = UNOWNED;
+    let lo = UNOWNED;
+    for (let u = 0; u < plan.n; u++) {
+      if (plan.isRelieved(u)) continue;
+      if (hi === UNOWNED || total[u] > total[hi]) hi = u;
+      if (lo === UNOWNED || total[u] < total[lo]) lo = u;
     }
-    if (total[hi] - total[lo] <= 1) return;
+    if (hi === UNOWNED || total[hi] - total[lo] <= 1) return;
     let best = { s: UNOWNED, k: 0, score: 0, tie: 0 };
     for (let k = 0; k < plan.ranks; k++) {
       const score = per[k][hi] - per[k][lo];
@@ -113,13 +117,13 @@ export function balanceRanks(plan: Plan): void {
         if (via[w] !== UNOWNED) continue;
         via[w] = s;
         queue.push(w);
-        if (per[b][w] > per[a][w]) {
+        if (per[b][w] > per[a][w] && !plan.isRelieved(w)) {
           end = w;
           break;
         }
       }
     }
-    if (end === UNOWNED) return; // cannot happen: the chain's members hold as many b as a
+    if (end === UNOWNED) return; // only with relieved members (they never end a chain): leave it
     for (let w = end; w !== v; ) {
       const s = via[w];
       const x = plan.owner[a][s];
@@ -137,6 +141,7 @@ export function balanceRanks(plan: Plan): void {
 /** A member v and ranks a, b where v holds a at least two more times than b, or null. */
 function findGap(plan: Plan, per: Int32Array[]): { v: number; a: number; b: number } | null {
   for (let v = 0; v < plan.n; v++) {
+    if (plan.isRelieved(v)) continue; // fewer primaries by design
     let a = 0;
     let b = 0;
     for (let k = 1; k < plan.ranks; k++) {

@@ -34,9 +34,15 @@
 //      member's per-rank counts are within one of each other. Each step lowers a sum of squares, so
 //      both end; rows keep r distinct owners throughout.
 //
-// Guarantees (always, not only when the repairs are not needed): every shard has r distinct
-// owners, all members; at every rank each member holds base or base+1 shards; each member's total
-// over all ranks is within one of every other's; same inputs give the same map whatever the member
+// Relieved members (overloaded: overload-relief.ts). Rank 0 gives each floor(base × RELIEF_SHARE)
+// slots and splits the rest among the others as above (assignment-quotas.ts reliefQuotas); the
+// ranks after it are balanced as usual over the ranks left; the safety nets leave relieved members
+// out. With r = n every member is in every row, so what a relieved member gives up at rank 0 it
+// takes at a later rank (its checks of replicas 1 go, those with more vantages stay).
+//
+// Guarantees without relieved members (always, not only when the repairs are not needed): every
+// shard has r distinct owners, all members; at every rank each member holds base or base+1 shards;
+// each member's total over all ranks is within one of every other's; same inputs give the same map whatever the member
 // order; a map that already satisfies all of this comes back unchanged (so feeding the output back
 // in is a no-op).
 //
@@ -47,16 +53,20 @@
 // questions the steps ask of it are in assignment-plan.ts.
 
 import { checkCounts, mix, normalizeMembers, Plan, readPrev, UNOWNED } from './assignment-plan';
-import { rankQuotas } from './assignment-quotas';
+import { quotasAt } from './assignment-quotas';
 import { augment, balanceRanks, balanceTotals, overfill } from './assignment-repair';
 import type { ShardMap } from './records';
 
-export function assignShards(members: readonly string[], prev: ShardMap | null, shardCount: number, vantagePoints: number): ShardMap {
+/**
+ * `relieved`: members that said they are overloaded (overload-relief.ts decides which): each keeps
+ * only RELIEF_SHARE of its fair share of primary slots (assignment-quotas.ts reliefQuotas).
+ */
+export function assignShards(members: readonly string[], prev: ShardMap | null, shardCount: number, vantagePoints: number, relieved: readonly string[] = []): ShardMap {
   checkCounts(shardCount, vantagePoints);
   const nodes = normalizeMembers(members);
   const ranks = Math.min(vantagePoints, nodes.length);
   if (ranks === 0) return Array.from({ length: shardCount }, () => []);
-  const plan = new Plan(nodes, readPrev(prev, nodes, shardCount, ranks), shardCount, ranks);
+  const plan = new Plan(nodes, readPrev(prev, nodes, shardCount, ranks), shardCount, ranks, relieved);
   for (let k = 0; k < ranks; k++) fillRank(plan, k);
   balanceTotals(plan);
   balanceRanks(plan);
@@ -72,7 +82,7 @@ function fillRank(plan: Plan, k: number): void {
     const u = plan.prevOwner[k][s];
     if (u !== UNOWNED && !plan.holds(s, u, k)) cands[u].push(s);
   }
-  const quota = rankQuotas(plan, k, cands.map((c) => c.length));
+  const quota = quotasAt(plan, k, cands.map((c) => c.length));
 
   // Keep: over-quota owners give up the slots others can most easily take.
   const short = quota.map((q, u) => cands[u].length < q);

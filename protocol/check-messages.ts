@@ -9,10 +9,15 @@
 // seq counts a check's results per rank (the `vantage` field) and continues across handover and restart
 // (check-resume.ts); `skipped` counts the rounds dropped since the previous result and starts
 // again at 0; a status message names the failure only on a change to down.
+//
+// An inconclusive outcome (the node's own stall, not the target: overload.ts) is published as a
+// result with the next seq and the verdict and history as they were: it never enters the history,
+// never changes the verdict and never makes a status message.
 
 import type { ProbeOutcome } from '../checks/outcome';
 import type { NormalizedSpec } from '../checks/spec';
 import type { ResultMessage, StatusMessage } from './records';
+import { isInconclusive } from './overload';
 import { applyOutcome, type Verdict, type VerdictState } from './verdict';
 
 /** Who publishes: the same for every check of a table. */
@@ -49,9 +54,13 @@ export interface OutcomeMessages {
 
 /** Apply one outcome of check `id` (probed with `spec`) to its state, and build what to publish. */
 export function outcomeMessages(id: string, spec: NormalizedSpec, run: ProbeRun, o: ProbeOutcome, state: PublishedState, by: Publisher): OutcomeMessages {
-  const verdict = applyOutcome(spec.policy, state.verdict, o.ok);
   const seq = state.seq + 1;
   const at = new Date(run.startedAt).toISOString();
+  if (isInconclusive(o)) {
+    const result = resultMessage(id, spec, run, o, state.verdict, seq, state.skipped, at, by);
+    return { next: { ...state, seq, skipped: 0 }, result, status: null };
+  }
+  const verdict = applyOutcome(spec.policy, state.verdict, o.ok);
   const result = resultMessage(id, spec, run, o, verdict, seq, state.skipped, at, by);
   const changed = verdict.status !== state.published;
   return {
@@ -83,6 +92,7 @@ export function resultMessage(id: string, spec: NormalizedSpec, run: ProbeRun, o
     ...(o.bodyBytes !== undefined ? { bodyBytes: o.bodyBytes } : {}),
     ...(o.truncated !== undefined ? { truncated: o.truncated } : {}),
     ...(o.redirects !== undefined ? { redirects: o.redirects } : {}),
+    ...(o.stallMs !== undefined ? { stallMs: o.stallMs } : {}),
     history: verdict.history,
     skipped,
   };

@@ -194,5 +194,8 @@ export function parseHeartbeat(raw: unknown): Heartbeat | null {
   // Optional (a rolling upgrade mixes versions): a missing or malformed sentAt costs the clock
   // estimate of that one heartbeat, never the heartbeat itself.
   if (typeof h.sentAt === 'number' && Number.isFinite(h.sentAt)) hb.sentAt = h.sentAt;
+  // Optional too: absent or malformed reads as not overloaded, no lag known.
+  if (h.overloaded === true) hb.overloaded = true;
+  if (isCount(h.lagMs)) hb.lagMs = h.lagMs;
   return hb;
 }

@@ -57,6 +57,11 @@ export interface ResultMessage {
   bodyBytes?: number;
   truncated?: boolean;
   redirects?: number;
+  /**
+   * Reason `inconclusive` only: ms this node's own event loop stalled while the probe ran (the
+   * evidence that its failure was the node's, not the target's: protocol/overload.ts).
+   */
+  stallMs?: number;
   /** Recent outcomes, oldest first ('1' pass, '0' fail): the verdict state, for handover. */
   history: string;
   /** Rounds skipped since the previous result because a probe was still running. */
@@ -109,6 +114,14 @@ export interface Heartbeat {
   shards: number;
   checks: number;
   leaving: boolean;
+  /**
+   * The sender is overloaded (protocol/overload.ts: its event loop lagged past LOOKOUT_OVERLOAD_LAG_MS
+   * for the hold time): the leader gives it fewer primary shards (overload-relief.ts). Absent from
+   * heartbeats of versions before it was added (read as false).
+   */
+  overloaded?: boolean;
+  /** The sender's worst event-loop lag of its last second (ms), for display. Absent from older versions. */
+  lagMs?: number;
 }
 
 /** The leader lease as read from its KV key: who holds it, and under which term (lease.ts). */
@@ -137,6 +150,11 @@ export interface AssignmentRecord {
    * keeps holding them.
    */
   damped?: string[];
+  /**
+   * Members the leader gives fewer primary shards because they said they were overloaded
+   * (protocol/overload-relief.ts); absent in maps of older versions and when nobody is relieved.
+   */
+  relieved?: string[];
 }
 
 /** One check of a release (handover.ts): where the new owner continues it from. */

@@ -84,6 +84,15 @@ export class ManualClock implements Clock {
     this.t = end;
   }
 
+  /**
+   * The process did not run for `ms` (a stalled event loop, a CPU it waited for): both clocks move
+   * on, no timer fires; timers that came due fire, late, on the next advance.
+   */
+  stall(ms: number): void {
+    this.t += ms;
+    this.mono += ms;
+  }
+
   /** Jump the wall clock without firing timers or moving the monotonic clock (NTP step). */
   stepWall(ms: number): void {
     this.t += ms;

@@ -2,6 +2,7 @@
 // so several nodes in one process do not collide).
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { LoadGauges } from './load-monitor';
 
 export interface Metrics {
   registry: Registry;
@@ -31,6 +32,8 @@ export interface Metrics {
   clockOffset: Gauge<'peer'>;
   /** This node's clock minus the median of the live members' clocks. */
   clockSkew: Gauge;
+  /** The node's own lag and overload state (runtime/load-monitor.ts). */
+  load: LoadGauges;
   /** What this node holds now (also in the heartbeat and cluster.status); lookout_checks_owned and lookout_shards_owned follow it. */
   held: { checks: number; shards: number };
   addChecks(n: number): void;
@@ -65,7 +68,38 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     registers: r,
   });
   for (const assertion of ['bodyRegex', 'json']) for (const why of ['budget', 'remembered', 'rationed']) bodyWorkerOverruns.inc({ assertion, why }, 0);
+  const overloaded = new Gauge({
+    name: 'lookout_overloaded',
+    help: '1 while this node is overloaded: its event loop lag stayed at or above LOOKOUT_OVERLOAD_LAG_MS for LOOKOUT_OVERLOAD_HOLD_MS (cleared below half of it for as long). The heartbeat says so, and the leader gives the node fewer primary shards.',
+    registers: r,
+  });
+  const loopLag = new Histogram({
+    name: 'lookout_event_loop_lag_seconds',
+    help: 'How late the node\'s lag sampler fired (every 20 ms): how long the event loop could not run (busy, or waiting for the CPU).',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: r,
+  });
+  const loopLagWindow = new Gauge({
+    name: 'lookout_event_loop_lag_window_seconds',
+    help: 'The worst event-loop lag of the last second (the sampler, and how late the timer queue handed probes out): what the overload state reads.',
+    registers: r,
+  });
+  const loopStall = new Counter({
+    name: 'lookout_event_loop_stall_seconds_total',
+    help: 'Event-loop lag summed: its rate is the fraction of time the loop could not run. A probe that timed out while the loop stalled for more than a quarter of its timeout is published as inconclusive.',
+    registers: r,
+  });
   return {
+    load: {
+      observeLag(seconds) {
+        loopLag.observe(seconds);
+        if (seconds > 0) loopStall.inc(seconds);
+      },
+      setLoad(lagSeconds, isOverloaded) {
+        loopLagWindow.set(lagSeconds);
+        overloaded.set(isOverloaded ? 1 : 0);
+      },
+    },
     bodyWorkerOverruns,
     held,
     addChecks(n) {
@@ -77,7 +111,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       shardsOwned.set(n);
     },
     registry,
-    probes: new Counter({ name: 'lookout_probes_total', help: 'Probes run, by result (ok|fail), failure reason and kind.', labelNames: ['result', 'reason', 'kind'], registers: r }),
+    probes: new Counter({ name: 'lookout_probes_total', help: 'Probes run, by result (ok|fail|inconclusive), failure reason and kind. inconclusive: the node\'s own stall, not the target, may have failed the probe (it does not count against the verdict).', labelNames: ['result', 'reason', 'kind'], registers: r }),
     probeDuration: new Histogram({
       name: 'lookout_probe_duration_seconds',
       help: 'Probe wall time (dns + connect + tls + request + body).',

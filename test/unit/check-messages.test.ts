@@ -47,3 +47,19 @@ test.each([
     reason, message: reason === null ? null : `failed: ${reason}`,
   });
 });
+
+test.each([
+  // name, state before
+  ['an up check', { verdict: { status: 'up', history: '110' }, seq: 5, published: 'up', skipped: 1 }],
+  ['a down check', { verdict: { status: 'down', history: '00' }, seq: 9, published: 'down', skipped: 0 }],
+  ['a fresh check before its first verdict', { verdict: { status: 'down', history: '' }, seq: 0, published: 'unknown', skipped: 0 }],
+] as const)('an inconclusive outcome (the node stalled, protocol/overload.ts) is published with seq + 1 and leaves the verdict as it was: %s', (_name, before) => {
+  const o = { ...failWith('inconclusive'), stallMs: 880 };
+  const { next, result, status } = outcomeMessages('api', spec, run, o, before as PublishedState, by);
+  expect(status).toBeNull();
+  expect(result).toMatchObject({ ok: false, reason: 'inconclusive', status: before.verdict.status, history: before.verdict.history, seq: before.seq + 1, stallMs: 880, skipped: before.skipped });
+  expect(next).toEqual({ ...before, seq: before.seq + 1, skipped: 0 });
+  // The next conclusive outcome continues from the state before it, as if it had not happened.
+  const after = outcomeMessages('api', spec, run, failWith('timeout'), next, by);
+  expect(after.result.history).toBe(`${before.verdict.history}0`);
+});

@@ -30,7 +30,7 @@ test.each<[string, ClusterStatusReply, string, string[]]>([
   expect(out).toContain(`\nclock        ${line}\n`);
   const lines = out.split('\n');
   const header = lines.findIndex((l) => l.startsWith('NODE'));
-  expect(lines[header]).toMatch(/^NODE\s+STATE\s+INCARNATION\s+PRIMARY\s+SHARDS\s+CHECKS\s+CLOCK\s+VERSION$/);
+  expect(lines[header]).toMatch(/^NODE\s+STATE\s+INCARNATION\s+PRIMARY\s+SHARDS\s+CHECKS\s+LAG\s+CLOCK\s+VERSION$/);
   const at = lines[header]!.indexOf('VERSION');
   // CLOCK is right-aligned just before VERSION.
   expect(lines.slice(header + 1, header + 1 + column.length).map((l) => l.slice(0, at).trim().split(/\s{2,}/).at(-1))).toEqual(column);
@@ -46,11 +46,27 @@ test('a damped member is shown as such, and the report lists the damped members'
     members: [dampable('a', 8, false), dampable('b', 8, false), dampable('c', 0, true)],
   });
   expect(out).toMatch(/^damped\s+c \(flapping: no shards until stable\)$/m);
-  expect(out).toMatch(/^c\s+alive \(damped\)\s+0\s+0\s+0\s+0\s+-\s+1\.0\.0$/m);
-  expect(out).toMatch(/^a\s+alive\s+0\s+4\s+8\s+8\s+-\s+1\.0\.0$/m);
+  expect(out).toMatch(/^c\s+alive \(damped\)\s+0\s+0\s+0\s+0\s+-\s+-\s+1\.0\.0$/m);
+  expect(out).toMatch(/^a\s+alive\s+0\s+4\s+8\s+8\s+-\s+-\s+1\.0\.0$/m);
 });
 
 test('a reply without damping (an older node) prints as before', () => {
   const out = formatCluster({ leader: { node: 'a', term: 3 }, assignment: { epoch: 7, term: 3, leader: 'a', at: '2026-01-01T00:00:00.000Z', members: ['a'] }, members: [dampable('a', 8)] });
   expect(out).not.toMatch(/damped/);
+});
+
+test('an overloaded member reads "alive (overloaded)" with its lag; the report names the overloaded and the relieved', () => {
+  const out = formatCluster({
+    answeredBy: 'a',
+    leader: { node: 'a', term: 3 },
+    assignment: { epoch: 8, term: 3, leader: 'a', at: '2026-01-01T00:00:00.000Z', members: ['a', 'b'], relieved: ['b'] },
+    members: [
+      { ...dampable('a', 8), overloaded: false, lagMs: 3 },
+      { ...dampable('b', 8), overloaded: true, lagMs: 1_450, relieved: true },
+    ],
+  });
+  expect(out).toMatch(/^overloaded\s+b \(event loop lagging: timeouts it causes are inconclusive\)$/m);
+  expect(out).toMatch(/^relieved\s+b \(fewer primary shards until no longer overloaded\)$/m);
+  expect(out).toMatch(/^b\s+alive \(overloaded\)\s+0\s+4\s+8\s+8\s+1\.4s\s+-\s+1\.0\.0$/m);
+  expect(out).toMatch(/^a\s+alive\s+0\s+4\s+8\s+8\s+3ms\s+-\s+1\.0\.0$/m);
 });

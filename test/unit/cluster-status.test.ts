@@ -59,11 +59,11 @@ test('cluster.status answers from the latest view it was sent, once per request 
     term: 4,
     epoch: 9,
     clock: { boundMs: 1000 },
-    assignment: { epoch: 9, term: 4, leader: 'a', at: '2023-11-14T22:13:20.000Z', members: ['a', 'b'], damped: [] },
+    assignment: { epoch: 9, term: 4, leader: 'a', at: '2023-11-14T22:13:20.000Z', members: ['a', 'b'], damped: [], relieved: [] },
     members: [
-      { node: 'a', state: 'alive', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 2, total: 3 }, checks: 5, damped: false, clockOffsetMs: 0, clockSkewMs: 15_000 },
-      { node: 'b', state: 'suspect', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 1, total: 3 }, checks: 2, damped: false, clockOffsetMs: -30_000, clockSkewMs: -15_000 },
-      { node: 'c', state: 'alive', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 0, total: 0 }, checks: 0, damped: false, clockOffsetMs: null, clockSkewMs: null },
+      { node: 'a', state: 'alive', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 2, total: 3 }, checks: 5, damped: false, clockOffsetMs: 0, clockSkewMs: 15_000, overloaded: false, lagMs: null, relieved: false },
+      { node: 'b', state: 'suspect', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 1, total: 3 }, checks: 2, damped: false, clockOffsetMs: -30_000, clockSkewMs: -15_000, overloaded: false, lagMs: null, relieved: false },
+      { node: 'c', state: 'alive', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 0, total: 0 }, checks: 0, damped: false, clockOffsetMs: null, clockSkewMs: null, overloaded: false, lagMs: null, relieved: false },
     ],
   });
   expect(hub.published('_INBOX.>')).toHaveLength(2); // two requests, two replies
@@ -79,5 +79,17 @@ test('cluster.status shows the members the followed map holds out (damped)', () 
     ['a', false, 3],
     ['b', false, 3],
     ['c', true, 0],
+  ]);
+});
+
+test('cluster.status shows who says it is overloaded (its heartbeat) and whom the followed map relieves', () => {
+  let view = emptyView('a');
+  view = reduceView(view, { type: 'MEMBERS', members: [member('a', 'alive'), { ...member('b', 'alive'), overloaded: true, lagMs: 1_450 }], live: ['a', 'b'] });
+  view = reduceView(view, { type: 'ASSIGNED', record: { ...record, relieved: ['b'] } });
+  const st = clusterStatus(view);
+  expect(st.assignment).toMatchObject({ relieved: ['b'] });
+  expect(st.members.map((m) => [m.node, m.overloaded, m.lagMs, m.relieved])).toEqual([
+    ['a', false, null, false],
+    ['b', true, 1_450, true],
   ]);
 });

@@ -1,0 +1,140 @@
+// Overload relief: which members the leader gives fewer primary shards because they say they are
+// overloaded (their heartbeat's `overloaded`, protocol/overload.ts), and when it gives them their
+// full share again. Pure, in the pattern of churn.ts: the leader's monotonic time comes in as an
+// argument, decisions come out as values for the assigner to log.
+//
+// Per member, what an operator reads in `member_relieved` / `member_unrelieved`:
+//
+//   full share → relieved   it says it is overloaded (reason `overloaded`), or the previous
+//                           leader's map relieved it (reason `inherited`)
+//   relieved   → full share it has said it is clear (or is no longer live) for its hold, counted
+//                           from the later of the relief and the start of its clear run (reason
+//                           `clear`); saying overloaded again restarts the count
+//   relieved   → forgotten  the failure detector forgot the member (reason `forgotten`)
+//
+// The node itself only says overloaded after LOOKOUT_OVERLOAD_HOLD_MS of lag, and clear after as
+// long below half of it; the leader adds a hold of its own that grows like churn damping's: the n-th
+// relief within maxHoldMs of the end of the previous one holds holdMs·2^(n−1), at most maxHoldMs. A node that is
+// overloaded whenever it has its full share (too many checks for its CPU) is then relieved for longer
+// each time instead of flapping, and one that recovered for good is forgiven after maxHoldMs.
+//
+// What relief means for the map (assignment-quotas.ts): a relieved member keeps RELIEF_SHARE of
+// its fair share of primary (rank-0) slots, the others share the rest. Relief never applies to
+// every eligible member at once (then nobody could take the load: the map is balanced as usual).
+
+import type { MemberState } from './failure-detector';
+
+/** A relieved member keeps this fraction of its fair share of primary slots. */
+export const RELIEF_SHARE = 0.5;
+
+/** The longest hold, in multiples of the first (LOOKOUT_OVERLOAD_RELIEF_MS). */
+export const RELIEF_MAX_HOLD_FACTOR = 10;
+
+export interface ReliefConfig {
+  /** The first relief lasts until the member has been clear this long. */
+  holdMs: number;
+  /** Bound of the growing hold, and the quiet time after which its reliefs are forgiven. */
+  maxHoldMs: number;
+}
+
+/** The relief settings from LOOKOUT_OVERLOAD_RELIEF_MS. */
+export function reliefConfig(holdMs: number): ReliefConfig {
+  return { holdMs, maxHoldMs: RELIEF_MAX_HOLD_FACTOR * holdMs };
+}
+
+/** What relief reads of a member (a failure-detector Member has these fields). */
+export interface MemberLoad {
+  node: string;
+  state: MemberState;
+  overloaded?: boolean;
+}
+
+interface MemberRelief {
+  /** Since when it has said it is clear (or not been live), while relieved; null while it says overloaded. */
+  clearSince: number | null;
+  relieved: { since: number; holdMs: number } | null;
+  /** Reliefs not yet forgiven (the hold doubles with each). */
+  reliefs: number;
+  /** When its last relief began or ended (its reliefs are forgiven maxHoldMs after). */
+  lastReliefAt: number | null;
+}
+
+export type ReliefState = ReadonlyMap<string, Readonly<MemberRelief>>;
+
+export type ReliefDecision =
+  | { kind: 'relieved'; node: string; reason: 'overloaded' | 'inherited'; holdMs: number; reliefs: number }
+  | { kind: 'unrelieved'; node: string; reason: 'clear' | 'forgotten'; clearMs: number; holdMs: number };
+
+export const emptyRelief = (): ReliefState => new Map();
+
+/** Hold of the n-th relief (n ≥ 1): holdMs · 2^(n−1), bounded by maxHoldMs. */
+export function reliefHold(cfg: ReliefConfig, reliefs: number): number {
+  return Math.min(cfg.maxHoldMs, cfg.holdMs * 2 ** Math.max(0, Math.min(reliefs - 1, 30)));
+}
+
+const isLive = (s: MemberState): boolean => s === 'alive' || s === 'suspect';
+
+function observeOne(prev: Readonly<MemberRelief> | undefined, m: MemberLoad, now: number, cfg: ReliefConfig, out: ReliefDecision[]): MemberRelief {
+  const overloaded = m.overloaded === true && isLive(m.state);
+  let { relieved, reliefs, lastReliefAt, clearSince } = prev ?? { relieved: null, reliefs: 0, lastReliefAt: null, clearSince: null };
+  if (!relieved && reliefs > 0 && (lastReliefAt === null || now - lastReliefAt >= cfg.maxHoldMs)) reliefs = 0;
+  if (overloaded) {
+    clearSince = null;
+    if (!relieved) {
+      reliefs += 1;
+      lastReliefAt = now;
+      relieved = { since: now, holdMs: reliefHold(cfg, reliefs) };
+      out.push({ kind: 'relieved', node: m.node, reason: 'overloaded', holdMs: relieved.holdMs, reliefs });
+    }
+    return { relieved, reliefs, lastReliefAt, clearSince };
+  }
+  if (!relieved) return { relieved, reliefs, lastReliefAt, clearSince: null };
+  clearSince ??= now;
+  const clearMs = now - Math.max(clearSince, relieved.since);
+  if (clearMs >= relieved.holdMs) {
+    out.push({ kind: 'unrelieved', node: m.node, reason: 'clear', clearMs, holdMs: relieved.holdMs });
+    return { relieved: null, reliefs, lastReliefAt: now, clearSince: null };
+  }
+  return { relieved, reliefs, lastReliefAt, clearSince };
+}
+
+/**
+ * Fold the failure detector's member list of this instant into the relief state. Members missing
+ * from the list were forgotten by the detector and are dropped (a relieved one with a decision).
+ */
+export function observeLoad(state: ReliefState, members: readonly MemberLoad[], now: number, cfg: ReliefConfig): { state: ReliefState; decisions: ReliefDecision[] } {
+  const decisions: ReliefDecision[] = [];
+  const next = new Map<string, MemberRelief>();
+  for (const m of members) next.set(m.node, observeOne(state.get(m.node), m, now, cfg, decisions));
+  for (const [node, r] of state) {
+    if (next.has(node) || !r.relieved) continue;
+    decisions.push({ kind: 'unrelieved', node, reason: 'forgotten', clearMs: 0, holdMs: r.relieved.holdMs });
+  }
+  return { state: next, decisions };
+}
+
+/**
+ * The members of `eligible` the map relieves (sorted): those relieved now — none when that would be
+ * every eligible member (nobody else could take their load).
+ */
+export function relievedMembers(state: ReliefState, eligible: readonly string[]): string[] {
+  const out = eligible.filter((n) => state.get(n)?.relieved).sort();
+  return out.length < eligible.length ? out : [];
+}
+
+/**
+ * A new leader takes over the members its predecessor's map relieved: each is held relieved for a
+ * fresh holdMs from now, so a leader change alone gives nobody its full share back early.
+ */
+export function inheritRelieved(state: ReliefState, relieved: readonly string[], now: number, cfg: ReliefConfig): { state: ReliefState; decisions: ReliefDecision[] } {
+  const decisions: ReliefDecision[] = [];
+  const next = new Map<string, MemberRelief>(state);
+  for (const node of relieved) {
+    const prev = state.get(node);
+    if (prev?.relieved) continue;
+    const reliefs = Math.max(1, prev?.reliefs ?? 0);
+    next.set(node, { relieved: { since: now, holdMs: cfg.holdMs }, reliefs, lastReliefAt: now, clearSince: null });
+    decisions.push({ kind: 'relieved', node, reason: 'inherited', holdMs: cfg.holdMs, reliefs });
+  }
+  return { state: next, decisions };
+}

@@ -1,0 +1,74 @@
+// Overload relief (protocol/overload-relief.ts), as tables: member x's reports over the leader's
+// monotonic time (a and b are never overloaded), the decisions and whether the map relieves x at the
+// end. Relieved when it says overloaded; its full share back once clear for the hold (counted from
+// the later of the relief and the start of its clear run); the hold doubles on a relapse soon after
+// and is forgiven after a quiet maxHold; never every member at once.
+import { emptyRelief, inheritRelieved, observeLoad, reliefConfig, relievedMembers, type MemberLoad } from '../../protocol/overload-relief';
+import type { MemberState } from '../../protocol/failure-detector';
+
+const cfg = reliefConfig(10_000); // maxHold 100 s
+
+/** One report of x: [time, overloaded, state?]. */
+type Step = [number, boolean, MemberState?];
+
+function run(steps: Step[]) {
+  let state = emptyRelief();
+  const log: string[] = [];
+  for (const [t, overloaded, st] of steps) {
+    const members: MemberLoad[] = [
+      { node: 'a', state: 'alive' },
+      { node: 'b', state: 'alive', overloaded: false },
+      { node: 'x', state: st ?? 'alive', overloaded },
+    ];
+    const r = observeLoad(state, members, t, cfg);
+    state = r.state;
+    for (const d of r.decisions) log.push(d.kind === 'relieved' ? `${t} relieved hold=${d.holdMs}` : `${t} unrelieved ${d.reason} clear=${d.clearMs}`);
+  }
+  return { log, relieved: relievedMembers(state, ['a', 'b', 'x']) };
+}
+
+test.each<[string, Step[], string[], string[]]>([
+  ['never overloaded', [[0, false], [5_000, false]], [], []],
+  ['overloaded: relieved at once (the node already held its own hold)', [[0, false], [1_000, true]], ['1000 relieved hold=10000'], ['x']],
+  ['clear for less than the hold: still relieved', [[0, true], [3_000, false], [12_000, false]], ['0 relieved hold=10000'], ['x']],
+  ['clear for the hold: full share again', [[0, true], [3_000, false], [13_000, false]], ['0 relieved hold=10000', '13000 unrelieved clear clear=10000'], []],
+  ['overloaded again while clearing restarts the count', [[0, true], [3_000, false], [8_000, true], [9_000, false], [18_000, false], [19_000, false]], ['0 relieved hold=10000', '19000 unrelieved clear clear=10000'], []],
+  [
+    'relapse soon after: the hold doubles',
+    [[0, true], [1_000, false], [11_000, false], [20_000, true], [21_000, false], [31_000, false], [41_000, false]],
+    ['0 relieved hold=10000', '11000 unrelieved clear clear=10000', '20000 relieved hold=20000', '41000 unrelieved clear clear=20000'],
+    [],
+  ],
+  [
+    'relapse after a quiet maxHold: forgiven, the first hold again',
+    [[0, true], [1_000, false], [11_000, false], [111_000, false], [112_000, true]],
+    ['0 relieved hold=10000', '11000 unrelieved clear clear=10000', '112000 relieved hold=10000'],
+    ['x'],
+  ],
+  ['a dead member is not overloaded: its hold runs out like a clear one', [[0, true], [1_000, true, 'dead'], [11_000, true, 'dead']], ['0 relieved hold=10000', '11000 unrelieved clear clear=10000'], []],
+])('%s', (_name, steps, log, relieved) => {
+  expect(run(steps)).toEqual({ log, relieved });
+});
+
+test('never every eligible member: then nobody is relieved (nobody could take the load)', () => {
+  const both: MemberLoad[] = [
+    { node: 'a', state: 'alive', overloaded: true },
+    { node: 'b', state: 'alive', overloaded: true },
+  ];
+  const { state } = observeLoad(emptyRelief(), both, 0, cfg);
+  expect(relievedMembers(state, ['a', 'b'])).toEqual([]);
+  expect(relievedMembers(state, ['a', 'b', 'c'])).toEqual(['a', 'b']);
+});
+
+test('a member the detector forgot is dropped, with a decision', () => {
+  const { state } = observeLoad(emptyRelief(), [{ node: 'x', state: 'alive', overloaded: true }], 0, cfg);
+  const r = observeLoad(state, [], 1_000, cfg);
+  expect(r.decisions).toEqual([{ kind: 'unrelieved', node: 'x', reason: 'forgotten', clearMs: 0, holdMs: 10_000 }]);
+});
+
+test('a new leader keeps relieving the members its predecessor relieved, for a fresh hold', () => {
+  const { state, decisions } = inheritRelieved(emptyRelief(), ['x'], 50_000, cfg);
+  expect(decisions).toEqual([{ kind: 'relieved', node: 'x', reason: 'inherited', holdMs: 10_000, reliefs: 1 }]);
+  const clear = (t: number) => observeLoad(state, [{ node: 'x', state: 'alive', overloaded: false }], t, cfg);
+  expect(relievedMembers(clear(55_000).state, ['a', 'x'])).toEqual(['x']);
+});
