@@ -3,8 +3,9 @@
 // announcements recorded, `run` steps the clock in small increments and lets promises settle.
 import pino from 'pino';
 import { createActor } from 'xstate';
-import { assignerMachine } from '../../actors/assigner';
-import type { ChurnConfig, MemberLife } from '../../protocol/churn';
+import { assignerMachine, type AssignedMember } from '../../actors/assigner';
+import type { ChurnConfig } from '../../protocol/churn';
+import type { ReliefConfig } from '../../protocol/overload-relief';
 import { ManualClock } from '../../runtime/clock';
 import type { FakeMapKey } from './fake-kv';
 
@@ -21,9 +22,11 @@ export async function run(clock: ManualClock, ms: number, step = 10): Promise<vo
 export interface StartOptions {
   term?: number;
   live?: string[];
-  members?: MemberLife[];
+  members?: AssignedMember[];
   leaseValidUntil?: number;
   churn?: ChurnConfig;
+  /** Overload relief (absent: nobody is relieved). */
+  overloadRelief?: ReliefConfig;
 }
 
 export function start(store: FakeMapKey, opts: StartOptions = {}) {
@@ -45,6 +48,7 @@ export function start(store: FakeMapKey, opts: StartOptions = {}) {
       live: opts.live ?? ['a', 'b', 'c'],
       members: opts.members,
       churn: opts.churn ?? TEST_CHURN,
+      ...(opts.overloadRelief ? { overloadRelief: opts.overloadRelief } : {}),
       leaseValidUntil: opts.leaseValidUntil ?? Infinity,
       announce: (e) => announced.push(e),
     },

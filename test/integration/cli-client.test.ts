@@ -252,9 +252,10 @@ test('cluster: leader and term, epoch, one row per member', async () => {
   expect(r.code).toBe(0);
   expect(r.out).toContain(`leader       ${node.nodeId} (term ${status.leader.term})`);
   expect(r.out).toMatch(new RegExp(`^epoch        ${status.epoch} `, 'm'));
-  expect(r.out).toMatch(/^NODE\s+STATE\s+INCARNATION\s+PRIMARY\s+SHARDS\s+CHECKS\s+CLOCK\s+VERSION$/m);
+  expect(r.out).toMatch(/^NODE\s+STATE\s+INCARNATION\s+PRIMARY\s+SHARDS\s+CHECKS\s+LAG\s+CLOCK\s+VERSION$/m);
   // Alone, a node's clock is the members' median: skew 0.
-  expect(r.out).toMatch(new RegExp(`^${node.nodeId}\\s+alive\\s+\\d+\\s+256\\s+256\\s+\\d+\\s+\\+0ms\\s+\\S+$`, 'm'));
+  // LAG: the node's worst event-loop lag of its last second (its heartbeat).
+  expect(r.out).toMatch(new RegExp(`^${node.nodeId}\\s+alive\\s+\\d+\\s+256\\s+256\\s+\\d+\\s+\\d+(ms|\\.\\ds)\\s+\\+0ms\\s+\\S+$`, 'm'));
   expect(r.out).toMatch(/^clock {8}in step \(bound ±1000 ms/m);
   const json = await run(['cluster', '--json']);
   expect(json.lines).toHaveLength(1);

@@ -1,0 +1,73 @@
+// The assigner relieves overloaded members (protocol/overload-relief.ts wired in actors/assigner.ts),
+// under a simulated clock with an in-memory map key and membership reports every 100 ms: a member
+// whose heartbeat says overloaded gets half its fair share of primary shards in the next map (which
+// lists it in `relieved`), keeps it while it says overloaded and until it has said clear for the
+// hold, then gets its full share back; a new leader keeps relieving whom its predecessor's map did.
+import type { AnyActorRef } from 'xstate';
+import type { AssignedMember } from '../../actors/assigner';
+import { shardsPerNode } from '../../protocol/assignment-moves';
+import type { ManualClock } from '../../runtime/clock';
+import { run, start } from '../helpers/assigner-host';
+import { FakeMapKey } from '../helpers/fake-kv';
+
+const RELIEF = { holdMs: 2_000, maxHoldMs: 20_000 };
+const members = (overloaded: string[] = []): AssignedMember[] => ['a', 'b', 'c'].map((node) => ({ node, instance: `${node}1`, state: 'alive', overloaded: overloaded.includes(node) }));
+
+async function report(actor: AnyActorRef, clock: ManualClock, overloaded: string[], ms: number): Promise<void> {
+  for (let t = 0; t < ms; t += 100) {
+    actor.send({ type: 'MEMBERS', live: ['a', 'b', 'c'], members: members(overloaded) });
+    await run(clock, 100);
+  }
+}
+
+const primaries = (store: FakeMapKey, i: number) => Object.fromEntries(Object.entries(shardsPerNode(store.writes[i]!.shards)).map(([n, c]) => [n, c.primary]));
+
+test('an overloaded member gets half its share of primaries until it has been clear for the hold', async () => {
+  const store = new FakeMapKey();
+  const { clock, actor, events } = start(store, { live: ['a', 'b', 'c'], members: members(), overloadRelief: RELIEF });
+  await report(actor, clock, [], 500);
+  expect(store.writes).toHaveLength(1);
+  expect(Object.values(primaries(store, 0)).sort()).toEqual([5, 5, 6]);
+
+  await report(actor, clock, ['c'], 1_000);
+  expect(events('member_relieved')).toEqual([expect.objectContaining({ member: 'c', reason: 'overloaded', holdMs: 2_000, reliefs: 1 })]);
+  expect(store.writes).toHaveLength(2);
+  expect(store.writes[1]).toMatchObject({ members: ['a', 'b', 'c'], relieved: ['c'] });
+  expect(primaries(store, 1)).toEqual({ a: 7, b: 7, c: 2 });
+
+  // Clear, but not for the hold yet: nothing changes.
+  await report(actor, clock, [], 1_500);
+  expect(store.writes).toHaveLength(2);
+  await report(actor, clock, [], 1_000);
+  expect(events('member_unrelieved')).toEqual([expect.objectContaining({ member: 'c', reason: 'clear' })]);
+  expect(store.writes).toHaveLength(3);
+  expect(store.writes[2]!.relieved).toBeUndefined();
+  expect(Object.values(primaries(store, 2)).sort()).toEqual([5, 5, 6]);
+  actor.stop();
+});
+
+test('every member overloaded: nobody is relieved (nobody could take the load)', async () => {
+  const store = new FakeMapKey();
+  const { clock, actor } = start(store, { live: ['a', 'b', 'c'], members: members(), overloadRelief: RELIEF });
+  await report(actor, clock, [], 500);
+  await report(actor, clock, ['a', 'b', 'c'], 1_000);
+  expect(store.writes).toHaveLength(1);
+  actor.stop();
+});
+
+test('a new leader keeps relieving the members its predecessor relieved, for a fresh hold', async () => {
+  const store = new FakeMapKey();
+  const first = start(store, { live: ['a', 'b', 'c'], members: members(['c']), overloadRelief: RELIEF });
+  await report(first.actor, first.clock, ['c'], 1_000);
+  expect(store.writes.at(-1)).toMatchObject({ term: 7, relieved: ['c'] });
+  first.actor.stop();
+  // The next leader hears c clear from the start, yet relieves it for a hold before giving its share back.
+  const next = start(store, { term: 8, live: ['a', 'b', 'c'], members: members(), overloadRelief: RELIEF });
+  await report(next.actor, next.clock, [], 1_000);
+  expect(next.events('member_relieved')).toEqual([expect.objectContaining({ member: 'c', reason: 'inherited' })]);
+  expect(store.writes.at(-1)).toMatchObject({ term: 8, relieved: ['c'] });
+  await report(next.actor, next.clock, [], 2_000);
+  expect(store.writes.at(-1)!.term).toBe(8);
+  expect(store.writes.at(-1)!.relieved).toBeUndefined();
+  next.actor.stop();
+});
