@@ -95,8 +95,9 @@ is still checked by the node.`,
     'lookout watch [id] [--json] [--count N] [options]',
     `Prints every result and every verdict change of one check, or of all checks, as they are
 published on <prefix>.result.<id> and <prefix>.status.<id>. Table columns: time (UTC, from the
-message), check, node, vantage point, "ok"/"FAIL" and the verdict (a verdict change shows
-from→to), probe latency, failure reason, epoch:seq, message. Runs until SIGINT/SIGTERM (exit
+message), check, node, vantage point, "ok"/"FAIL" ("??" for an inconclusive probe: the node's
+own stall, not the target, failed it; the verdict stays as it was) and the verdict (a verdict
+change shows from→to), probe latency, failure reason, epoch:seq, message. Runs until SIGINT/SIGTERM (exit
 code 0) or until --count events were printed.`,
     `      --json            one JSON payload per line, with a "subject" field added
       --count N         exit after N events`,
@@ -107,12 +108,15 @@ code 0) or until --count events were printed.`,
     'lookout cluster [--json] [options]',
     `Asks one node for the cluster as it sees it (<prefix>.cluster.status): the leader and its term,
 the assignment epoch, and each member with its state, incarnation, primary shards, total shard
-slots (primary + replica ranks), checks, clock and version. CLOCK is the member's wall clock minus
+slots (primary + replica ranks), checks, event-loop lag (LAG: its worst of the last second), clock
+and version. CLOCK is the member's wall clock minus
 the median of the members' clocks, estimated from heartbeats ("-" before an estimate), marked "!"
 past the bound (LOOKOUT_CLOCK_SKEW_WARN_MS of the answering node); the "clock" line names the
 members past it. Display only: Lookout's decisions do not depend on clocks agreeing. A member the
 leader holds out of the assignment because it flaps (restarts again and again) shows as
-"alive (damped)" with no shards until it has been stable for LOOKOUT_CHURN_HOLD_MS.`,
+"alive (damped)" with no shards until it has been stable for LOOKOUT_CHURN_HOLD_MS. A member whose
+event loop lags past LOOKOUT_OVERLOAD_LAG_MS shows as "alive (overloaded)"; the "relieved" line
+names the members the leader gives fewer primary shards for that.`,
     `      --json            the raw reply`,
     `  lookout cluster -s nats://10.0.0.5:4222`,
   ),
@@ -167,7 +171,7 @@ export class WatchTable {
 
   row(e: WatchEvent): string {
     const m = e.msg;
-    const result = e.kind === 'result' ? `${e.msg.ok ? 'ok' : 'FAIL'} ${e.msg.status}` : `${e.msg.from}→${e.msg.to}`;
+    const result = e.kind === 'result' ? `${e.msg.ok ? 'ok' : e.msg.reason === 'inconclusive' ? '??' : 'FAIL'} ${e.msg.status}` : `${e.msg.from}→${e.msg.to}`;
     return this.line([
       timeOfDay(m.at),
       String(m.checkId ?? '?'),

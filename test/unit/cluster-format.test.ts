@@ -1,7 +1,7 @@
 // `lookout cluster` as printed (cli/format.ts): the CLOCK column and the clock line; a member the
 // leader holds out because it flaps reads "alive (damped)" with no shards, and the report names the
 // damped members.
-import { formatCluster, formatSkew, type ClusterStatusReply } from '../../cli/format';
+import { formatCluster, formatSkew, WatchTable, type ClusterStatusReply, type WatchEvent } from '../../cli/format';
 
 test.each([
   [null, '-'],
@@ -69,4 +69,11 @@ test('an overloaded member reads "alive (overloaded)" with its lag; the report n
   expect(out).toMatch(/^relieved\s+b \(fewer primary shards until no longer overloaded\)$/m);
   expect(out).toMatch(/^b\s+alive \(overloaded\)\s+0\s+4\s+8\s+8\s+1\.4s\s+-\s+1\.0\.0$/m);
   expect(out).toMatch(/^a\s+alive\s+0\s+4\s+8\s+8\s+3ms\s+-\s+1\.0\.0$/m);
+});
+
+test('lookout watch shows an inconclusive result as "??" with the verdict it left as it was', () => {
+  const msg = { checkId: 'api', ok: false, status: 'up', latencyMs: 1_250, reason: 'inconclusive', message: 'node overloaded: …', node: 'n1', at: '2026-01-01T00:00:00.000Z', epoch: 3, seq: 9, vantage: 0 };
+  const row = new WatchTable().row({ kind: 'result', msg } as WatchEvent);
+  expect(row).toMatch(/\s\?\? up\s+1250ms\s+inconclusive\s+3:9\s+node overloaded/);
+  expect(new WatchTable().row({ kind: 'result', msg: { ...msg, reason: 'timeout' } } as WatchEvent)).toMatch(/\sFAIL up\s/);
 });
