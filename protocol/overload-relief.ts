@@ -19,8 +19,10 @@
 // each time instead of flapping, and one that recovered for good is forgiven after maxHoldMs.
 //
 // What relief means for the map (assignment-quotas.ts): a relieved member keeps RELIEF_SHARE of
-// its fair share of primary (rank-0) slots, the others share the rest. Relief never applies to
-// every eligible member at once (then nobody could take the load: the map is balanced as usual).
+// its fair share of primary (rank-0) slots, the others share the rest. Relief moves work to members
+// with room, so it applies only while at least half of the eligible members say they are clear:
+// when most of the cluster is overloaded (a machine or a network they all share), moving shards
+// among them would only add handovers, and the map is balanced as usual.
 
 import type { MemberState } from './failure-detector';
 
@@ -50,6 +52,8 @@ export interface MemberLoad {
 }
 
 interface MemberRelief {
+  /** What its last heartbeat said (and it is live). */
+  overloaded: boolean;
   /** Since when it has said it is clear (or not been live), while relieved; null while it says overloaded. */
   clearSince: number | null;
   relieved: { since: number; holdMs: number } | null;
@@ -77,6 +81,7 @@ const isLive = (s: MemberState): boolean => s === 'alive' || s === 'suspect';
 function observeOne(prev: Readonly<MemberRelief> | undefined, m: MemberLoad, now: number, cfg: ReliefConfig, out: ReliefDecision[]): MemberRelief {
   const overloaded = m.overloaded === true && isLive(m.state);
   let { relieved, reliefs, lastReliefAt, clearSince } = prev ?? { relieved: null, reliefs: 0, lastReliefAt: null, clearSince: null };
+  const keep = (r: Omit<MemberRelief, 'overloaded'>): MemberRelief => ({ ...r, overloaded });
   if (!relieved && reliefs > 0 && (lastReliefAt === null || now - lastReliefAt >= cfg.maxHoldMs)) reliefs = 0;
   if (overloaded) {
     clearSince = null;
@@ -86,16 +91,16 @@ function observeOne(prev: Readonly<MemberRelief> | undefined, m: MemberLoad, now
       relieved = { since: now, holdMs: reliefHold(cfg, reliefs) };
       out.push({ kind: 'relieved', node: m.node, reason: 'overloaded', holdMs: relieved.holdMs, reliefs });
     }
-    return { relieved, reliefs, lastReliefAt, clearSince };
+    return keep({ relieved, reliefs, lastReliefAt, clearSince });
   }
-  if (!relieved) return { relieved, reliefs, lastReliefAt, clearSince: null };
+  if (!relieved) return keep({ relieved, reliefs, lastReliefAt, clearSince: null });
   clearSince ??= now;
   const clearMs = now - Math.max(clearSince, relieved.since);
   if (clearMs >= relieved.holdMs) {
     out.push({ kind: 'unrelieved', node: m.node, reason: 'clear', clearMs, holdMs: relieved.holdMs });
-    return { relieved: null, reliefs, lastReliefAt: now, clearSince: null };
+    return keep({ relieved: null, reliefs, lastReliefAt: now, clearSince: null });
   }
-  return { relieved, reliefs, lastReliefAt, clearSince };
+  return keep({ relieved, reliefs, lastReliefAt, clearSince });
 }
 
 /**
@@ -114,12 +119,13 @@ export function observeLoad(state: ReliefState, members: readonly MemberLoad[], 
 }
 
 /**
- * The members of `eligible` the map relieves (sorted): those relieved now — none when that would be
- * every eligible member (nobody else could take their load).
+ * The members of `eligible` the map relieves (sorted): those relieved now — none unless at least
+ * half of the eligible members say they are clear (the others must have room for the load).
  */
 export function relievedMembers(state: ReliefState, eligible: readonly string[]): string[] {
   const out = eligible.filter((n) => state.get(n)?.relieved).sort();
-  return out.length < eligible.length ? out : [];
+  const clear = eligible.filter((n) => !state.get(n)?.overloaded && !state.get(n)?.relieved).length;
+  return out.length > 0 && 2 * clear >= eligible.length ? out : [];
 }
 
 /**
@@ -133,7 +139,7 @@ export function inheritRelieved(state: ReliefState, relieved: readonly string[],
     const prev = state.get(node);
     if (prev?.relieved) continue;
     const reliefs = Math.max(1, prev?.reliefs ?? 0);
-    next.set(node, { relieved: { since: now, holdMs: cfg.holdMs }, reliefs, lastReliefAt: now, clearSince: null });
+    next.set(node, { overloaded: prev?.overloaded ?? false, relieved: { since: now, holdMs: cfg.holdMs }, reliefs, lastReliefAt: now, clearSince: null });
     decisions.push({ kind: 'relieved', node, reason: 'inherited', holdMs: cfg.holdMs, reliefs });
   }
   return { state: next, decisions };

@@ -2,7 +2,7 @@
 // monotonic time (a and b are never overloaded), the decisions and whether the map relieves x at the
 // end. Relieved when it says overloaded; its full share back once clear for the hold (counted from
 // the later of the relief and the start of its clear run); the hold doubles on a relapse soon after
-// and is forgiven after a quiet maxHold; never every member at once.
+// and is forgiven after a quiet maxHold; only while at least half of the members are clear.
 import { emptyRelief, inheritRelieved, observeLoad, reliefConfig, relievedMembers, type MemberLoad } from '../../protocol/overload-relief';
 import type { MemberState } from '../../protocol/failure-detector';
 
@@ -50,14 +50,18 @@ test.each<[string, Step[], string[], string[]]>([
   expect(run(steps)).toEqual({ log, relieved });
 });
 
-test('never every eligible member: then nobody is relieved (nobody could take the load)', () => {
-  const both: MemberLoad[] = [
-    { node: 'a', state: 'alive', overloaded: true },
-    { node: 'b', state: 'alive', overloaded: true },
-  ];
-  const { state } = observeLoad(emptyRelief(), both, 0, cfg);
-  expect(relievedMembers(state, ['a', 'b'])).toEqual([]);
-  expect(relievedMembers(state, ['a', 'b', 'c'])).toEqual(['a', 'b']);
+test.each<[string, string[], string[], string[]]>([
+  // name, eligible, overloaded, relieved
+  ['one of three', ['a', 'b', 'c'], ['c'], ['c']],
+  ['one of two: the other has room', ['a', 'b'], ['b'], ['b']],
+  ['two of four: half are clear', ['a', 'b', 'c', 'd'], ['a', 'd'], ['a', 'd']],
+  ['two of three: most of the cluster is overloaded, nobody has room', ['a', 'b', 'c'], ['a', 'c'], []],
+  ['all of them', ['a', 'b'], ['a', 'b'], []],
+  ['an overloaded member that is not eligible (damped) is not relieved', ['a', 'b'], ['c'], []],
+])('relief only while at least half of the eligible members are clear: %s', (_name, eligible, overloaded, want) => {
+  const members: MemberLoad[] = ['a', 'b', 'c', 'd'].map((node) => ({ node, state: 'alive', overloaded: overloaded.includes(node) }));
+  const { state } = observeLoad(emptyRelief(), members, 0, cfg);
+  expect(relievedMembers(state, eligible)).toEqual(want);
 });
 
 test('a member the detector forgot is dropped, with a decision', () => {
