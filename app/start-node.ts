@@ -132,8 +132,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
   if (cfg.handoverMs !== undefined) log.warn({ event: 'setting_deprecated', setting: 'LOOKOUT_HANDOVER_MS' }, 'LOOKOUT_HANDOVER_MS is deprecated and ignored: shards change hands by message');
   const queue = new TimerQueue(clock);
   // The node's own lag: judges probes that failed while it stalled, and says when it is overloaded.
-  // Its timer's lateness past the pause threshold is also a pause (the detector's ticks).
-  const load = new LoadMonitor(clock, { lagMs: cfg.overloadLagMs, holdMs: cfg.overloadHoldMs }, metrics.load, log.child({ actor: 'load' }), (lateMs) => pauses.tick(lateMs));
+  const load = new LoadMonitor(clock, { lagMs: cfg.overloadLagMs, holdMs: cfg.overloadHoldMs }, metrics.load, log.child({ actor: 'load' }));
   const resumeRecords = streamResumeRecords(jsm, s);
   const resumeBase = s.resumeWildcard().slice(0, -1); // `<prefix>._resume.`
   // On waking, the queue's own timer may fire before the detector's next tick: it holds itself first.
@@ -217,6 +216,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
   });
   actor.start();
   onPause = (e) => actor.send({ type: 'PAUSED', ...e });
+  pauses.start();
   load.start();
 
   let stopping: Promise<void> | null = null;
@@ -224,6 +224,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     (stopping ??= (async () => {
       if (actor.getSnapshot().status === 'active') actor.send({ type: 'SHUTDOWN' });
       await ended;
+      pauses.stop();
       load.stop();
       queue.stop();
       await closeProbeEnv(probeEnv);

@@ -7,9 +7,8 @@
 // before it has learned the current map; pause-guard.ts holds the node's timer queue until then.
 //
 // What counts as a pause:
-//   - a timer that fired far too late by the monotonic clock: the node's lag sampler, which fires
-//     every 20 ms (runtime/load-monitor.ts, feeding runtime/pause-detector.ts), or the timer
-//     queue's own timer — later than the threshold;
+//   - a gap between two consecutive ticks of a monotonic clock (runtime/pause-detector.ts ticks
+//     often; a timer that fired far too late is the same evidence) longer than the threshold;
 //   - a NATS outage (disconnect → reconnect) longer than the threshold. A connection found dead by
 //     unanswered pings was dead before the disconnect was reported: up to the stale-detection time
 //     earlier, which is added to the outage.
@@ -29,6 +28,20 @@ export const PAUSE_MIN_THRESHOLD_MS = 50;
 /** Gap beyond which the node may have been declared dead without knowing it. */
 export function pauseThresholdMs(deadAfterMs: number, heartbeatMs: number): number {
   return Math.max(PAUSE_MIN_THRESHOLD_MS, Math.floor(PAUSE_FRACTION * (deadAfterMs - 2 * heartbeatMs)));
+}
+
+/**
+ * How often the pause detector ticks: a quarter of the threshold, so a pause is measured to within
+ * a quarter of it, at most once a second and at least every 10 ms.
+ */
+export function pauseTickMs(thresholdMs: number): number {
+  return Math.min(1_000, Math.max(10, Math.floor(thresholdMs / 4)));
+}
+
+/** The pause between two consecutive ticks (`prev`, `now`, `tickMs` apart when nothing stalls), or 0. */
+export function pauseBetweenTicks(prev: number, now: number, tickMs: number, thresholdMs: number): number {
+  const gap = now - prev - tickMs;
+  return gap > thresholdMs ? gap : 0;
 }
 
 /** A timer meant to fire at `dueAt` fired at `firedAt`: the pause it reveals, or 0. */

@@ -10,9 +10,9 @@
 //           measure for lookout_schedule_lateness_seconds), stepped through the overload state
 //           with hysteresis: `node_overloaded` / `node_overload_cleared`, lookout_overloaded, and
 //           the heartbeat's `overloaded` and `lagMs` (actors/membership.ts).
-// A pause (the process stopped for seconds) is the pause detector's business: it takes its ticks
-// from here (`onLate`, every firing's lateness: runtime/pause-detector.ts tick), so one periodic
-// timer measures both lag and pauses.
+// A pause (the process stopped for seconds) is the pause detector's business (runtime/
+// pause-detector.ts, with ticks of its own a quarter of the pause threshold apart, too coarse to
+// see lag); a pause shows here as one very late firing.
 //
 // Beside these, the default metrics' lookout_nodejs_eventloop_lag_* (prom-client's native
 // monitorEventLoopDelay) stay as they were: they cannot be read per probe nor driven by a test clock.
@@ -56,8 +56,6 @@ export class LoadMonitor {
     private readonly cfg: OverloadConfig,
     private readonly gauges: LoadGauges,
     private readonly log: Logger | null,
-    /** Every firing's lateness (ms), for the pause detector. */
-    private readonly onLate: (lateMs: number) => void = () => {},
     private readonly sampleMs = LAG_SAMPLE_MS,
     private readonly windowMs = LAG_WINDOW_MS,
   ) {}
@@ -101,7 +99,6 @@ export class LoadMonitor {
     this.gauges.observeLag(late / 1000);
     if (now - this.windowStart >= this.windowMs) this.closeWindow(now);
     this.arm();
-    this.onLate(late);
   }
 
   private closeWindow(now: number): void {

@@ -1,17 +1,15 @@
 // The pause detector: notices that this process was not running (SIGSTOP, a VM freeze, a stalled
 // event loop) or not connected to NATS for longer than the pause threshold (protocol/pause.ts),
 // and reports it once per pause. Evidence comes from three places:
-//   ticks — the node's lag sampler (runtime/load-monitor.ts: a timer re-armed every 20 ms on the
-//           injected clock) fired this late by the monotonic clock: how long the process did not
-//           run. One periodic timer serves both: the sampler's lateness is the event-loop lag, and
-//           past the pause threshold it is a pause (tick);
+//   ticks — a timer re-armed every tickMs on the injected clock; a gap between consecutive ticks,
+//           by the monotonic clock, is how long the process did not run;
 //   timer — the node's timer queue saw its own timer fire far too late (TimerQueue.watchLateness);
 //           on waking this can come before the next tick, so the queue holds itself first;
 //   nats  — the connection was down (disconnect → reconnect) for longer than the threshold.
 // What to do about a pause is the pause guard's business (actors/pause-guard.ts).
 
-import { PauseSource, pauseFromLateTimer, pauseFromOutage } from '../protocol/pause';
-import type { Clock } from './clock';
+import { PauseSource, pauseBetweenTicks, pauseFromOutage, pauseTickMs } from '../protocol/pause';
+import type { Clock, TimerHandle } from './clock';
 
 export interface PauseReport {
   /** How long the node was away (ms, monotonic). */
@@ -20,8 +18,9 @@ export interface PauseReport {
 }
 
 export class PauseDetector {
-  /** Monotonic instant of the last report from elsewhere (a late tick spanning it is the same pause). */
-  private reportedAt = -Infinity;
+  readonly tickMs: number;
+  private timer: TimerHandle | null = null;
+  private lastTick = 0;
   private down: { at: number; stale: boolean } | null = null;
   private staleSeen = false;
 
@@ -34,22 +33,25 @@ export class PauseDetector {
     readonly thresholdMs: number,
     private readonly staleDetectMs: number,
     private readonly onPause: (r: PauseReport) => void,
-  ) {}
+  ) {
+    this.tickMs = pauseTickMs(thresholdMs);
+  }
 
-  /**
-   * The lag sampler's periodic timer fired `lateMs` late (monotonic): past the threshold, the
-   * process did not run that long — unless another component reported this pause already.
-   */
-  tick(lateMs: number): void {
-    const now = this.clock.monotonic();
-    const gapMs = pauseFromLateTimer(now - lateMs, now, this.thresholdMs);
-    if (gapMs > 0 && this.reportedAt < now - lateMs) this.onPause({ gapMs, source: PauseSource.ticks });
+  start(): void {
+    if (this.timer !== null) return;
+    this.lastTick = this.clock.monotonic();
+    this.timer = this.clock.setTimeout(() => this.tick(), this.tickMs);
+  }
+
+  stop(): void {
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    this.timer = null;
   }
 
   /** Another component saw a pause itself (the timer queue's late timer). */
   report(gapMs: number, source: PauseSource): void {
-    // The late tick that may follow measures the same pause: it is not reported again.
-    this.reportedAt = this.clock.monotonic();
+    // The tick that comes next measures the same pause: start its count afresh.
+    this.lastTick = this.clock.monotonic();
     this.onPause({ gapMs, source });
   }
 
@@ -73,5 +75,13 @@ export class PauseDetector {
     if (!d) return;
     const gapMs = pauseFromOutage({ downAt: d.at, upAt: this.clock.monotonic(), stale: d.stale }, this.staleDetectMs, this.thresholdMs);
     if (gapMs > 0) this.onPause({ gapMs, source: PauseSource.nats });
+  }
+
+  private tick(): void {
+    const now = this.clock.monotonic();
+    const gapMs = pauseBetweenTicks(this.lastTick, now, this.tickMs, this.thresholdMs);
+    this.lastTick = now;
+    this.timer = this.clock.setTimeout(() => this.tick(), this.tickMs);
+    if (gapMs > 0) this.onPause({ gapMs, source: PauseSource.ticks });
   }
 }

@@ -1,6 +1,6 @@
 // The pause rule (protocol/pause.ts): which gaps, late timers and NATS outages count as a pause.
 import { TIMING_PROFILES } from '../../runtime/config';
-import { confirmTimings, outageMs, pauseFromLateTimer, pauseFromOutage, pauseThresholdMs, PAUSE_MIN_THRESHOLD_MS } from '../../protocol/pause';
+import { confirmTimings, outageMs, pauseBetweenTicks, pauseFromLateTimer, pauseFromOutage, pauseThresholdMs, pauseTickMs, PAUSE_MIN_THRESHOLD_MS } from '../../protocol/pause';
 
 describe('pause threshold: 0.8 × (deadAfterMs − 2 × heartbeatMs)', () => {
   test.each([
@@ -16,18 +16,36 @@ describe('pause threshold: 0.8 × (deadAfterMs − 2 × heartbeatMs)', () => {
     for (const p of Object.values(TIMING_PROFILES)) {
       const t = pauseThresholdMs(p.deadAfterMs, p.heartbeatMs);
       expect(t).toBeLessThan(p.deadAfterMs - p.heartbeatMs);
+      expect(pauseTickMs(t)).toBeLessThanOrEqual(t / 4);
     }
+  });
+
+  test.each([
+    [640, 160],
+    [2000, 500],
+    [20_000, 1_000],
+    [20, 10],
+  ])('tick for threshold %i ms → %i ms', (threshold, tick) => {
+    expect(pauseTickMs(threshold)).toBe(tick);
   });
 });
 
 describe('evidence of a pause', () => {
   test.each([
+    ['on time', 1000, 1160, 160, 0],
+    ['late, below the threshold', 1000, 1160 + 640, 160, 0],
+    ['late, just past the threshold', 1000, 1160 + 641, 160, 641],
+    ['a 5 s SIGSTOP', 1000, 1160 + 5000, 160, 5000],
+  ])('ticks: %s', (_name, prev, now, tick, want) => {
+    expect(pauseBetweenTicks(prev, now, tick, 640)).toBe(want);
+  });
+
+  test.each([
     ['early (host timer rounding)', 1000, 999, 0],
     ['on time', 1000, 1000, 0],
     ['at the threshold', 1000, 1640, 0],
     ['past it', 1000, 1641, 641],
-    ['a 5 s SIGSTOP', 1000, 6000, 5000],
-  ])('late timer (the lag sampler\'s or the timer queue\'s): %s', (_name, due, fired, want) => {
+  ])('late timer: %s', (_name, due, fired, want) => {
     expect(pauseFromLateTimer(due, fired, 640)).toBe(want);
   });
 
