@@ -179,6 +179,7 @@ export const membershipInput: Mapper<MembershipInput> = ({ context }) => ({
   load: () => ({ ...context.ports.metrics.held }),
   clockSkewWarnMs: context.cluster.clockSkewWarnMs,
   clockGauges: context.ports.metrics,
+  ...(context.ports.clockOffsets ? { clockOffsets: context.ports.clockOffsets } : {}),
 });
 
 export const leaderInput: Mapper<LeaderInput> = ({ context }) => ({

@@ -31,7 +31,7 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
         ctx.aborts.set(d.token, ac);
         ports.metrics.inFlight.inc();
         const started = ports.clock.monotonic();
-        noteProbe(ctx, d.id, d.spec.intervalMs, started);
+        noteProbe(ctx, d.id, d.spec.intervalMs, started, ports.clock.now());
         ports
           .probe(d.spec, ac.signal)
           .catch((err: unknown): ProbeOutcome => {
@@ -77,12 +77,12 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
   }
 }
 
-/** A probe of `id` starts at `at` (monotonic): extend its stretch, or start a new one after the queue was held. */
-function noteProbe(ctx: RunnerContext, id: string, intervalMs: number, at: number): void {
+/** A probe of `id` starts at `at` (monotonic; `wall` on the wall clock): extend its stretch, or start a new one after the queue was held. */
+function noteProbe(ctx: RunnerContext, id: string, intervalMs: number, at: number, wall: number): void {
   const p = ctx.probes.get(id);
-  if (!p || p.first < ctx.ports.queue.resumedAt) ctx.probes.set(id, { first: at, last: at, n: 1, intervalMs });
+  if (!p || p.first < ctx.ports.queue.resumedAt) ctx.probes.set(id, { first: at, firstWall: wall, lastWall: wall, n: 1, intervalMs });
   else {
-    p.last = at;
+    p.lastWall = wall;
     p.n++;
     p.intervalMs = intervalMs;
   }
