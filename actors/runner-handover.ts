@@ -144,7 +144,9 @@ export function takeForeignRelease(ctx: RunnerContext, release: ReleaseRecord, p
     // Our probes before the queue was last held (we were paused) are a stretch that ended then.
     const ours = p.first >= resumedAt ? { first: p.firstWall, ...(probing ? {} : { last: p.lastWall }) } : { first: null };
     // Slot intervals cut on our own grid for the check (its next slot).
-    duplicates += duplicateProbes(their, ours, p.intervalMs, table.nextSlotAt(rc.id));
+    const n = duplicateProbes(their, ours, p.intervalMs, table.nextSlotAt(rc.id));
+    if (n > 0) ctx.log.debug({ event: 'handover_overlap', check: rc.id, duplicates: n, their, ours, offsetMs, grid: table.nextSlotAt(rc.id) ?? null }, 'probes this check ran twice');
+    duplicates += n;
   }
   const epochBefore = table.epoch;
   if (probing && release.epoch > table.epoch) table.epoch = release.epoch;
