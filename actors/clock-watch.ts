@@ -27,6 +27,8 @@ export interface ClockWatchInput {
   settleMs: number;
   log: Logger;
   gauges: ClockGauges;
+  /** The estimates to keep (shared with whoever reads them, e.g. the check runners); a book of its own when absent. */
+  offsets?: ClockOffsets;
 }
 
 export interface ClockWatch {
@@ -42,7 +44,7 @@ const secs = (ms: number) => ms / 1000;
 
 export function clockWatch(input: ClockWatchInput): ClockWatch {
   const { node, boundMs, gauges, log } = input;
-  const offsets = new ClockOffsets(node, CLOCK_WINDOW, CLOCK_MIN_SAMPLES, input.settleMs);
+  const offsets = input.offsets ?? new ClockOffsets(node, CLOCK_WINDOW, CLOCK_MIN_SAMPLES, input.settleMs);
   return {
     heard(hb, recvAt) {
       offsets.sample(hb.node, hb.instance, hb.sentAt, recvAt);

@@ -25,6 +25,7 @@ import type { Bus } from '../runtime/bus';
 import type { Clock, TimerHandle } from '../runtime/clock';
 import type { Logger } from '../runtime/logger';
 import type { Subjects } from '../runtime/subjects';
+import type { ClockOffsets } from '../protocol/clock-offset';
 import { clockWatch, type ClockGauges } from './clock-watch';
 import { answerClaims } from './node-claim';
 
@@ -47,6 +48,8 @@ export interface MembershipInput {
   /** LOOKOUT_CLOCK_SKEW_WARN_MS. */
   clockSkewWarnMs: number;
   clockGauges: ClockGauges;
+  /** Where the clock offset estimates are kept (shared with the check runners). */
+  clockOffsets?: ClockOffsets;
 }
 
 export type MembershipEvent =
@@ -94,7 +97,7 @@ export const membership = fromCallback<MembershipEvent, MembershipInput>(({ inpu
   let leading = false;
   let duplicate = false;
   let timer: TimerHandle | null = null;
-  const clocks = clockWatch({ node, boundMs: input.clockSkewWarnMs, settleMs: input.suspectAfterMs, log, gauges: input.clockGauges });
+  const clocks = clockWatch({ node, boundMs: input.clockSkewWarnMs, settleMs: input.suspectAfterMs, log, gauges: input.clockGauges, ...(input.clockOffsets ? { offsets: input.clockOffsets } : {}) });
   let clockReport = clocks.tick([], clock.monotonic());
 
   const report = (changes: MemberChange[], always = false) => {

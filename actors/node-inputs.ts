@@ -183,6 +183,7 @@ export const membershipInput: Mapper<MembershipInput> = ({ context }) => ({
   ...(context.ports.load ? { overload: context.ports.load.status.bind(context.ports.load) } : {}),
   clockSkewWarnMs: context.cluster.clockSkewWarnMs,
   clockGauges: context.ports.metrics,
+  ...(context.ports.clockOffsets ? { clockOffsets: context.ports.clockOffsets } : {}),
 });
 
 export const leaderInput: Mapper<LeaderInput> = ({ context }) => ({

@@ -35,7 +35,7 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
         const started = ports.clock.monotonic();
         // The node's own stall while the probe runs: a failure it may have caused is inconclusive (protocol/overload.ts).
         const stalledBefore = ports.load?.stallMs() ?? 0;
-        noteProbe(ctx, d.id, d.spec.intervalMs, started);
+        noteProbe(ctx, d.id, d.spec.intervalMs, started, ports.clock.now());
         ports
           .probe(d.spec, ac.signal)
           .catch((err: unknown): ProbeOutcome => {
@@ -88,12 +88,12 @@ function boundsOf(spec: NormalizedSpec): { timeoutMs: number; maxLatencyMs?: num
   return maxLatencyMs === undefined ? { timeoutMs: spec.timeoutMs } : { timeoutMs: spec.timeoutMs, maxLatencyMs };
 }
 
-/** A probe of `id` starts at `at` (monotonic): extend its stretch, or start a new one after the queue was held. */
-function noteProbe(ctx: RunnerContext, id: string, intervalMs: number, at: number): void {
+/** A probe of `id` starts at `at` (monotonic; `wall` on the wall clock): extend its stretch, or start a new one after the queue was held. */
+function noteProbe(ctx: RunnerContext, id: string, intervalMs: number, at: number, wall: number): void {
   const p = ctx.probes.get(id);
-  if (!p || p.first < ctx.ports.queue.resumedAt) ctx.probes.set(id, { first: at, last: at, n: 1, intervalMs });
+  if (!p || p.first < ctx.ports.queue.resumedAt) ctx.probes.set(id, { first: at, firstWall: wall, lastWall: wall, n: 1, intervalMs });
   else {
-    p.last = at;
+    p.lastWall = wall;
     p.n++;
     p.intervalMs = intervalMs;
   }

@@ -95,11 +95,11 @@ export function noteClaimed(ctx: RunnerContext, claim: ClaimRequest): void {
 /** Build the release from the table (nothing in flight any more), publish it, keep it. */
 export function publishRelease(ctx: RunnerContext): void {
   const { ports } = ctx;
-  const mono = ports.clock.monotonic();
+  const now = ports.clock.now();
   // Each check's probes of its current stretch go with it: a receiver that probed meanwhile counts what ran twice.
-  const checks = ctx.table.release(ports.clock.now()).map((c) => {
+  const checks = ctx.table.release(now).map((c) => {
     const p = ctx.probes.get(c.id);
-    return p ? { ...c, ran: p.n, ranForMs: Math.max(0, mono - p.first) } : c;
+    return p ? { ...c, ran: p.n, firstAt: Math.round(p.firstWall), nextAt: Math.round(now + c.dueInMs) } : c;
   });
   const release: ReleaseRecord = { shard: ctx.shard, rank: ctx.rank, node: ports.nodeId, instance: ports.instance, gen: ctx.gen, epoch: ctx.table.epoch, checks };
   ports.publish(ports.subjects.shardRelease(ctx.shard, ctx.rank), release);
@@ -130,9 +130,9 @@ const releaseKey = (r: ReleaseRecord) => `${r.node}/${r.instance}/${r.gen}`;
 export function takeForeignRelease(ctx: RunnerContext, release: ReleaseRecord, probing: boolean): void {
   if (releaseKey(release) === ctx.continuedFrom) return; // the release we continued from, heard again
   const { ports, table } = ctx;
-  const now = ports.clock.monotonic();
   const wall = ports.clock.now();
   const resumedAt = ports.queue.resumedAt;
+  const offsetMs = ports.clockOffsets?.estimate(release.node)?.offsetMs ?? 0;
   let duplicates = 0;
   let adopted = 0;
   for (const rc of release.checks) {
@@ -140,12 +140,13 @@ export function takeForeignRelease(ctx: RunnerContext, release: ReleaseRecord, p
     const p = ctx.probes.get(rc.id);
     if (!p) continue;
     const from = ctx.resumedSeq.get(rc.id);
-    const their = theirProbes(rc, now, p.intervalMs, from === undefined ? undefined : rc.seq - from);
+    const their = theirProbes(rc, offsetMs, wall, p.intervalMs, from === undefined ? undefined : rc.seq - from);
     // Our probes before the queue was last held (we were paused) are a stretch that ended then.
-    const ours = p.first >= resumedAt ? { first: p.first, ...(probing ? {} : { last: p.last }) } : { first: null };
-    // Slot intervals cut on our own grid for the check (its next slot, placed on the monotonic clock).
-    const next = table.nextSlotAt(rc.id);
-    duplicates += duplicateProbes(their, ours, p.intervalMs, next === undefined ? undefined : now + (next - wall));
+    const ours = p.first >= resumedAt ? { first: p.firstWall, ...(probing ? {} : { last: p.lastWall }) } : { first: null };
+    // Slot intervals cut on our own grid for the check (its next slot).
+    const n = duplicateProbes(their, ours, p.intervalMs, table.nextSlotAt(rc.id));
+    if (n > 0) ctx.log.debug({ event: 'handover_overlap', check: rc.id, duplicates: n, their, ours, offsetMs, grid: table.nextSlotAt(rc.id) ?? null }, 'probes this check ran twice');
+    duplicates += n;
   }
   const epochBefore = table.epoch;
   if (probing && release.epoch > table.epoch) table.epoch = release.epoch;

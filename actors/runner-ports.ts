@@ -7,6 +7,7 @@ import type { ProbeOutcome } from '../checks/outcome';
 import type { NormalizedSpec } from '../checks/spec';
 import type { CatchUpPacer } from '../protocol/catch-up-pacer';
 import type { CheckTable } from '../protocol/check-table';
+import type { ClockOffsets } from '../protocol/clock-offset';
 import type { ClaimAnswer, ClaimEvent, ClaimRequest } from '../protocol/handover';
 import type { ReleaseRecord, ResumeState } from '../protocol/records';
 import type { Bus } from '../runtime/bus';
@@ -48,6 +49,8 @@ export interface RunnerPorts {
    * plus its own dead-link detection): a takeover skips that many intervals' seq numbers.
    */
   takeoverUnseenMs?: number;
+  /** Peers' clock offsets estimated from heartbeats (membership writes them): a count of probes that ran twice places another node's probes by them. */
+  clockOffsets?: ClockOffsets;
   /**
    * The node's measure of its own lag (runtime/load-monitor.ts): the stall while a probe runs judges
    * its outcome, the queue's lateness counts towards the overload state. Absent: nothing is judged.
@@ -99,10 +102,15 @@ export type RunnerEvent =
   /** A holder's release arrived on `<…>.release`. */
   | { type: 'RELEASE'; release: ReleaseRecord };
 
-/** One check's probes since it last started probing here (protocol/overlap.ts counts what ran twice from it). */
+/**
+ * One check's probes since it last started probing here (protocol/overlap.ts counts what ran twice
+ * from it): the first start on the monotonic clock (a stretch ends when the queue is held), the
+ * first and last start on the wall clock, how many.
+ */
 export interface ProbeStretch {
   first: number;
-  last: number;
+  firstWall: number;
+  lastWall: number;
   n: number;
   intervalMs: number;
 }

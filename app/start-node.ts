@@ -8,6 +8,7 @@ import { bodyWorker, closeProbeEnv, HttpClientPool, runProbe, type ProbeEnv } fr
 import { systemLookup } from '../checks/connector';
 import type { ClusterView } from '../protocol/cluster-view';
 import { CatchUpPacer } from '../protocol/catch-up-pacer';
+import { CLOCK_MIN_SAMPLES, CLOCK_WINDOW, ClockOffsets } from '../protocol/clock-offset';
 import { parseAssignment } from '../protocol/assignment-record';
 import type { RunnerPorts } from '../actors/check-runner';
 import { nodeMachine, type NodeOutput } from '../actors/node';
@@ -145,9 +146,11 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     // measures the pause, not the target, and would go out under a map we may no longer follow. Only
     // results and status changes are held back: a handover release must still reach the new owner.
     // A vantage's resume record goes with its result (dropped too, uncounted: the result is counted).
+    // So are they while the link has been down past the pause threshold (pauses.cutOff): they would go
+    // out late, after others may have taken the checks over, and could share a seq with theirs.
     publish: (subject, msg) => {
       const type = subject.startsWith(s.status('')) ? 'status' : subject.startsWith(s.result('')) ? 'result' : subject.startsWith(resumeBase) ? 'resume' : null;
-      if (!queue.isHeld || type === null) return bus.publish(subject, msg);
+      if ((!queue.isHeld && !pauses.cutOff()) || type === null) return bus.publish(subject, msg);
       if (type !== 'resume') metrics.pauseDropped.inc({ type });
     },
     bus,
@@ -166,6 +169,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     graceMs: cfg.shutdownGraceMs,
     release: (id) => void probeEnv.httpPool.release(id),
     catchUps: new CatchUpPacer(cfg.catchUpPerSecond),
+    clockOffsets: new ClockOffsets(cfg.nodeId, CLOCK_WINDOW, CLOCK_MIN_SAMPLES, cfg.suspectAfterMs),
     load,
   };
   const catalog = new SpecCatalog(cfg.shards);

@@ -19,7 +19,7 @@ const INTERVAL = envInt('CHAOS_INTERVAL_MS', 2000);
 const list = (name: string): string[] | null => (process.env[name] ? process.env[name]!.split(',').map((x) => x.trim()).filter(Boolean) : null);
 
 /** Scenarios whose outcome depends on the timers: run under nats-cluster too. */
-const TIMER_BOUND = ['formation', 'kill-node', 'kill-leader', 'pause-leader', 'skew-kill', 'nats-server-loss', 'rolling-restart', 'flapping'];
+const TIMER_BOUND = ['formation', 'kill-node', 'kill-leader', 'pause-leader', 'pause-leader-short', 'skew-kill', 'nats-server-loss', 'rolling-restart', 'flapping'];
 
 const PROFILES: { profile: ChaosProfile; runs: (s: ChaosScenario) => boolean }[] = [
   { profile: { timing: 'production', checks: CHECKS, intervalMs: INTERVAL, natsServers: 1 }, runs: (s) => s.nats !== 3 },

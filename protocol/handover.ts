@@ -22,7 +22,7 @@
 import { CHECK_ID_PATTERN } from '../checks/spec';
 import { SPEC_LIMITS } from '../checks/spec-limits';
 import type { ReleasedCheck, ReleaseRecord } from './records';
-import { MAX_RAN, MAX_RAN_FOR_MS } from './overlap';
+import { MAX_RAN } from './overlap';
 import { nextSlot } from './slots';
 
 /** `<prefix>._node.shard.<s>.<r>.claim` (request). `holder`: who the claimant expects to answer (null: unknown, any holder). */
@@ -182,15 +182,15 @@ export function parseClaim(raw: unknown, slot: { shard: number; rank: number }):
 /** One released check, or null when any field is out of bounds. */
 function parseReleasedCheck(raw: unknown): ReleasedCheck | null {
   if (!isObj(raw)) return null;
-  const { id, seq, status, history, slot, dueInMs, ran, ranForMs } = raw;
+  const { id, seq, status, history, slot, dueInMs, ran, firstAt, nextAt } = raw;
   if (typeof id !== 'string' || !CHECK_ID_PATTERN.test(id)) return null;
   if (!isCount(seq) || (status !== 'up' && status !== 'down')) return null;
   if (typeof history !== 'string' || history.length > MAX_HISTORY || !/^[01]*$/.test(history)) return null;
   if (typeof slot !== 'number' || !Number.isSafeInteger(slot)) return null;
   if (typeof dueInMs !== 'number' || !Number.isFinite(dueInMs) || Math.abs(dueInMs) > MAX_DUE_MS) return null;
   if (ran !== undefined && (!isCount(ran) || ran > MAX_RAN)) return null;
-  if (ranForMs !== undefined && (typeof ranForMs !== 'number' || !Number.isFinite(ranForMs) || ranForMs < 0 || ranForMs > MAX_RAN_FOR_MS)) return null;
-  return { id, seq, status, history, slot, dueInMs, ...(ran !== undefined ? { ran } : {}), ...(ranForMs !== undefined ? { ranForMs } : {}) };
+  if ((firstAt !== undefined && !isCount(firstAt)) || (nextAt !== undefined && !isCount(nextAt))) return null;
+  return { id, seq, status, history, slot, dueInMs, ...(ran !== undefined ? { ran } : {}), ...(firstAt !== undefined ? { firstAt } : {}), ...(nextAt !== undefined ? { nextAt } : {}) };
 }
 
 /** A release as received on `<…>.release` for (shard, rank), or why it is refused. */

@@ -170,8 +170,10 @@ export interface ReleasedCheck {
   dueInMs: number;
   /** Probes the holder ran of this check since it last started probing it (absent from older nodes). */
   ran?: number;
-  /** How long before the moment of sending that first of those probes started: a duration on the holder's clock. */
-  ranForMs?: number;
+  /** When the first of those probes started, on the holder's wall clock (ms): for counting what ran twice only (overlap.ts). */
+  firstAt?: number;
+  /** When its next slot is, on the holder's wall clock (ms; the label `slot` may be on a previous holder's clock). */
+  nextAt?: number;
 }
 
 /** `<prefix>._node.shard.<s>.<r>.release`: a holder gives (shard, rank) up (handover.ts). */

@@ -67,6 +67,16 @@ export class PauseDetector {
     this.staleSeen = false;
   }
 
+  /**
+   * The link has been down past the threshold and is still down: the others may hold this node dead
+   * and run its checks. What it publishes now would reach them late (a reconnect attempt that hangs
+   * on a frozen link sends it when it succeeds) and could share a seq with the taker's results.
+   */
+  cutOff(): boolean {
+    const d = this.down;
+    return d !== null && pauseFromOutage({ downAt: d.at, upAt: this.clock.monotonic(), stale: d.stale }, this.staleDetectMs, this.thresholdMs) > 0;
+  }
+
   /** The NATS connection is back: an outage beyond the threshold is a pause. */
   linkUp(): void {
     const d = this.down;

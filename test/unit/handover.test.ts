@@ -89,12 +89,12 @@ describe('received claims and releases are hostile input', () => {
     ['a history too long', { ...release, checks: [{ ...rc, history: '1'.repeat(65) }] }, false],
     ['dueInMs not finite', { ...release, checks: [{ ...rc, dueInMs: null }] }, false],
     ['dueInMs beyond two longest intervals', { ...release, checks: [{ ...rc, dueInMs: 7_200_001 }] }, false],
-    ['ran and ranForMs', { ...release, checks: [{ ...rc, ran: 12, ranForMs: 11_000 }] }, true],
+    ['ran, firstAt and nextAt', { ...release, checks: [{ ...rc, ran: 12, firstAt: 1_700_000_000_000, nextAt: 1_700_000_011_000 }] }, true],
     ['ran negative', { ...release, checks: [{ ...rc, ran: -1 }] }, false],
     ['ran beyond the bound', { ...release, checks: [{ ...rc, ran: 1e12 }] }, false],
-    ['ranForMs negative', { ...release, checks: [{ ...rc, ranForMs: -5 }] }, false],
-    ['ranForMs not finite', { ...release, checks: [{ ...rc, ranForMs: Infinity }] }, false],
-    ['ranForMs beyond a year', { ...release, checks: [{ ...rc, ranForMs: 400 * 86_400_000 }] }, false],
+    ['firstAt negative', { ...release, checks: [{ ...rc, firstAt: -5 }] }, false],
+    ['nextAt not finite', { ...release, checks: [{ ...rc, nextAt: Infinity }] }, false],
+    ['nextAt fractional', { ...release, checks: [{ ...rc, nextAt: 1.5 }] }, false],
   ])('%s', (_name, raw, ok) => {
     expect(typeof parseRelease(raw, slot) !== 'string').toBe(ok);
     expect(typeof parseClaimAnswer({ answer: 'released', release: raw }, slot) !== 'string').toBe(ok);

@@ -56,6 +56,23 @@ test('NATS outages: a short one is nothing; a long one, or a stale link counted 
   expect(t.seen).toHaveLength(2);
 });
 
+test('cut off: while the link has been down past the threshold (a stale one counted from before its disconnect), not before, not after it is back', () => {
+  const t = start(750);
+  expect(t.d.cutOff()).toBe(false);
+  t.d.linkDown();
+  t.inner.advance(600);
+  expect(t.d.cutOff()).toBe(false);
+  t.inner.advance(100);
+  expect(t.d.cutOff()).toBe(true);
+  t.d.linkUp();
+  expect(t.d.cutOff()).toBe(false);
+  t.d.linkStale();
+  t.d.linkDown();
+  expect(t.d.cutOff()).toBe(true); // 750 ms of staleness before the disconnect is past 640 already
+  t.d.linkUp();
+  expect(t.d.cutOff()).toBe(false);
+});
+
 test('stop: no more ticks', () => {
   const t = start();
   t.d.stop();

@@ -212,8 +212,9 @@ describe('handover by message', () => {
     runner(f, ['p0'], 4, { type: 'fresh' });
     await advance([f], 4 * I);
     const before = results(f).at(-1)!;
-    // Node b held us dead and ran our slot for two intervals under epoch 5 (the followed 4 + 1), from seq 20.
-    hubPublish(f, { shard: 0, rank: 0, node: 'b', instance: 'i-b', gen: 9, epoch: 5, checks: [{ id: 'p0', seq: 21, status: 'up', history: '11', slot: BASE, dueInMs: 0.3 * I, ran: 2, ranForMs: 1.8 * I }] });
+    // Node b held us dead and ran our slot for its last two intervals under epoch 5 (the followed 4 + 1), from seq 20.
+    const nextAt = nextSlot('p0', I, f.clock.now());
+    hubPublish(f, { shard: 0, rank: 0, node: 'b', instance: 'i-b', gen: 9, epoch: 5, checks: [{ id: 'p0', seq: 21, status: 'up', history: '11', slot: nextAt, dueInMs: nextAt - f.clock.now(), ran: 2, firstAt: nextAt - 2 * I, nextAt }] });
     await f.hub.settle(20);
     expect(await f.ports.metrics.duplicateRuns.get()).toMatchObject({ values: [{ value: 2 }] });
     await advance([f], I);
