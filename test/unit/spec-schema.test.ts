@@ -261,7 +261,10 @@ function mutate(rnd: () => number, spec: unknown): unknown {
   const keys = Object.keys(node);
   const key = keys.length > 0 && rnd() < 0.6 ? keys[Math.floor(rnd() * keys.length)]! : NAMES[Math.floor(rnd() * NAMES.length)]!;
   // An array loses an element (a hole would not be JSON).
-  if (rnd() < 0.15) Array.isArray(node) && /^\d+$/.test(key) ? node.splice(Number(key), 1) : delete node[key];
+  if (rnd() < 0.15) {
+    if (Array.isArray(node) && /^\d+$/.test(key)) (node as unknown[]).splice(Number(key), 1);
+    else delete (node as Json)[key];
+  }
   else node[key] = JSON.parse(JSON.stringify(VALUES[Math.floor(rnd() * VALUES.length)]));
   return copy;
 }
