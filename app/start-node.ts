@@ -125,6 +125,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     // This node's kept-alive connections (released per deleted check, closed at shutdown).
     httpPool: new HttpClientPool(),
     bodyWorker,
+    userAgent: `lookout/${VERSION} (node ${cfg.nodeId})`,
     onWorkerOverrun: (assertion, why) => metrics.bodyWorkerOverruns.inc({ assertion, why }),
   };
 

@@ -105,6 +105,14 @@ export class QuorumTable {
     const r = parseVantageResult(raw, id, at.now);
     if (!r) return [{ type: 'quorumIgnored', id, why: 'malformed' }];
     if (!isNewer(r, e.latest[r.vantage])) return [{ type: 'quorumIgnored', id, why: 'notNewer' }];
+    // One node is one vantage: after a map moved it to another rank, its result under the old rank
+    // must not count a second time (nor may its late result under the old rank displace the new).
+    for (let k = 0; k < e.latest.length; k++) {
+      const other = e.latest[k];
+      if (k === r.vantage || other?.node !== r.node) continue;
+      if (other.epoch > r.epoch) return [{ type: 'quorumIgnored', id, why: 'notNewer' }];
+      e.latest[k] = undefined;
+    }
     e.latest[r.vantage] = r;
     return this.evaluate(id, at);
   }

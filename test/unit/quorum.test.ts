@@ -140,6 +140,22 @@ describe('QuorumTable', () => {
     expect(t.heard('a', { junk: true }, at(1))).toEqual([{ type: 'quorumIgnored', id: 'a', why: 'malformed' }]);
   });
 
+  test('a node moved to another rank counts once; its late result under the old rank is ignored', () => {
+    const t = new QuorumTable('n0');
+    t.set(spec(), 0);
+    t.restored('a', { status: 'up', seq: 1, formed: true }, at(0));
+    t.heard('a', res(0, 'up'), at(0));
+    t.heard('a', res(1, 'up'), at(0));
+    t.heard('a', res(2, 'down', 1, 1), at(0));
+    // n1 dies; n2 (down) moves from rank 2 to rank 1 in epoch 2: counted once — 1 up / 1 down / 1 unknown, held, not down.
+    // (Counted twice, n2 would make two downs within two intervals: a false `up → down`.)
+    expect(statuses(t.heard('a', { ...res(1, 'down', 2, 2), node: 'n2' }, at(I)))).toEqual([]);
+    expect(t.heard('a', res(2, 'down', 2, 1), at(I))).toEqual([{ type: 'quorumIgnored', id: 'a', why: 'notNewer' }]);
+    // Once the quorum has had time to form, it is called held — still up.
+    const [held] = statuses(t.heard('a', res(0, 'up', 2, 2), at(2 * I + 1)));
+    expect(held!.msg).toMatchObject({ from: 'up', to: 'up', quorum: { up: 1, down: 1, unknown: 1, formed: false } });
+  });
+
   test('a silent vantage becomes unknown on a due slot: the quorum is held, said once, and formed again', () => {
     const t = new QuorumTable('n0');
     t.set(spec(), 0);
