@@ -50,6 +50,8 @@ export interface RunnerPorts {
    * plus its own dead-link detection): a takeover skips that many intervals' seq numbers.
    */
   takeoverUnseenMs?: number;
+  /** False while this node must not publish verdicts (its queue is held, its link cut); absent: while the queue is not held. */
+  canPublishVerdicts?(): boolean;
   /** The stored combined verdicts of checks with replicas > 1 (absent: none is read; a new primary starts from unknown). */
   quorumRecords?: QuorumRecordStore;
   /** Peers' clock offsets estimated from heartbeats (membership writes them): a count of probes that ran twice places another node's probes by them. */

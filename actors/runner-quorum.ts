@@ -10,6 +10,15 @@ import type { QuorumDirective, QuorumNow } from '../protocol/quorum-table';
 import type { ReleasedCheck, ResultMessage } from '../protocol/records';
 import type { RunnerContext, RunnerEvent } from './runner-ports';
 
+/**
+ * Whether this node may announce a combined verdict now: not while its timer queue is held (a
+ * pause: every vantage would look stale to it) nor while its NATS link is cut. Results are still
+ * kept meanwhile; the next result or due slot evaluates, so a change is deferred, never lost.
+ */
+function canAnnounce(ctx: RunnerContext): boolean {
+  return ctx.ports.canPublishVerdicts ? ctx.ports.canPublishVerdicts() : !ctx.ports.queue.isHeld;
+}
+
 function nowOf(ctx: RunnerContext): QuorumNow {
   const { clock } = ctx.ports;
   return { now: clock.monotonic(), wall: clock.now(), epoch: ctx.table.epoch };
@@ -70,18 +79,18 @@ export function quorumRemove(ctx: RunnerContext, id: string): void {
 
 /** A due slot of `id` here, or a result this node published: combine again. */
 export function quorumDue(ctx: RunnerContext, id: string): void {
-  if (ctx.quorum?.has(id)) carryOutQuorum(ctx, ctx.quorum.evaluate(id, nowOf(ctx)));
+  if (ctx.quorum?.has(id) && canAnnounce(ctx)) carryOutQuorum(ctx, ctx.quorum.evaluate(id, nowOf(ctx)));
 }
 
 export function quorumOwnResult(ctx: RunnerContext, msg: ResultMessage): void {
-  if (ctx.quorum?.has(msg.checkId)) carryOutQuorum(ctx, ctx.quorum.heard(msg.checkId, msg, nowOf(ctx)));
+  if (ctx.quorum?.has(msg.checkId)) carryOutQuorum(ctx, ctx.quorum.heard(msg.checkId, msg, nowOf(ctx), canAnnounce(ctx)));
 }
 
 /** The quorum events of a probing primary. */
 export function applyQuorumEvent(ctx: RunnerContext, event: RunnerEvent): void {
   if (!ctx.quorum) return;
-  if (event.type === 'VANTAGE_RESULT') carryOutQuorum(ctx, ctx.quorum.heard(event.id, event.raw, nowOf(ctx)));
-  if (event.type === 'QUORUM_RESUMED') carryOutQuorum(ctx, ctx.quorum.restored(event.id, event.record, nowOf(ctx)));
+  if (event.type === 'VANTAGE_RESULT') carryOutQuorum(ctx, ctx.quorum.heard(event.id, event.raw, nowOf(ctx), canAnnounce(ctx)));
+  if (event.type === 'QUORUM_RESUMED') carryOutQuorum(ctx, ctx.quorum.restored(event.id, event.record, nowOf(ctx), canAnnounce(ctx)));
 }
 
 /** The released checks with their combined verdicts (a primary's release). */

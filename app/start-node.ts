@@ -157,6 +157,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     // link) until it noticed its own dead link.
     takeoverUnseenMs: cfg.deadAfterMs + staleDetectMs(cfg.natsPingMs),
     history: streamResultHistory(jsm, s, resumeRecords),
+    canPublishVerdicts: () => !queue.isHeld && !pauses.cutOff(),
     quorumRecords: { last: (id, done) => void resumeRecords.lastQuorum(id).then((r) => done(null, r), (err: unknown) => done(err, null)) },
     subjects: s,
     metrics,

@@ -98,8 +98,11 @@ export class QuorumTable {
     return out;
   }
 
-  /** A result heard on `<prefix>.result.<id>` (hostile input) or published by this node. */
-  heard(id: string, raw: unknown, at: QuorumNow): QuorumDirective[] {
+  /**
+   * A result heard on `<prefix>.result.<id>` (hostile input) or published by this node. `evaluate`
+   * false: only keep it (the node cannot publish now; the next evaluation decides).
+   */
+  heard(id: string, raw: unknown, at: QuorumNow, evaluate = true): QuorumDirective[] {
     const e = this.checks.get(id);
     if (!e) return [{ type: 'quorumIgnored', id, why: 'notCombined' }];
     const r = parseVantageResult(raw, id, at.now);
@@ -114,16 +117,16 @@ export class QuorumTable {
       e.latest[k] = undefined;
     }
     e.latest[r.vantage] = r;
-    return this.evaluate(id, at);
+    return evaluate ? this.evaluate(id, at) : [];
   }
 
   /** The stored record was read (null: none, or unreadable); a record the table already went past is ignored. */
-  restored(id: string, record: QuorumRecord | null, at: QuorumNow): QuorumDirective[] {
+  restored(id: string, record: QuorumRecord | null, at: QuorumNow, evaluate = true): QuorumDirective[] {
     const e = this.checks.get(id);
     if (!e || e.restored) return [];
     e.restored = true;
     if (record && record.seq >= e.seq) ({ status: e.verdict, seq: e.seq, formed: e.formed } = record);
-    return this.evaluate(id, at);
+    return evaluate ? this.evaluate(id, at) : [];
   }
 
   /** Combine the vantages now (on each result, and on each due slot of the check here). */

@@ -94,6 +94,17 @@ describe('quorum on the shard primary', () => {
     expect(c.statuses().map((m) => [m.from, m.to, m.seq])).toEqual([['up', 'down', 6]]);
   });
 
+  test('while the primary may not publish (a held queue, a cut link) nothing is announced, and the change comes after', async () => {
+    const c = cluster([spec('a')]);
+    let open = false;
+    c.nodes[0]!.f.ports.canPublishVerdicts = () => open;
+    await c.advance(4 * INTERVAL);
+    expect(c.statuses()).toEqual([]);
+    open = true;
+    await c.advance(INTERVAL);
+    expect(c.statuses().map((m) => `${m.from}>${m.to}:${m.seq}`)).toEqual(['unknown>up:1']);
+  });
+
   test("the primary's release carries the combined verdict", async () => {
     const c = cluster([spec('a')]);
     await c.advance(4 * INTERVAL);
