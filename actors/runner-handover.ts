@@ -12,7 +12,7 @@ import type { ReleaseRecord } from '../protocol/records';
 import type { BusMsg } from '../runtime/bus';
 import { carryOut } from './runner-directives';
 import type { RunnerContext, RunnerEvent } from './runner-ports';
-import { quorumSet, withQuorum } from './runner-quorum';
+import { quorumAdopt, quorumSet, withQuorum } from './runner-quorum';
 
 const slotOf = (ctx: RunnerContext) => ({ shard: ctx.shard, rank: ctx.rank });
 
@@ -139,6 +139,7 @@ export function takeForeignRelease(ctx: RunnerContext, release: ReleaseRecord, p
   let adopted = 0;
   for (const rc of release.checks) {
     if (probing && table.adopt(rc)) adopted++;
+    if (probing && rc.quorum) quorumAdopt(ctx, rc.id, rc.quorum);
     const p = ctx.probes.get(rc.id);
     if (!p) continue;
     const from = ctx.resumedSeq.get(rc.id);

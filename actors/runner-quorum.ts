@@ -6,6 +6,7 @@
 // at other ranks `ctx.quorum` is null and every hook does nothing.
 
 import type { NormalizedSpec } from '../checks/spec';
+import type { QuorumRecord } from '../protocol/quorum-record';
 import type { QuorumDirective, QuorumNow } from '../protocol/quorum-table';
 import type { ReleasedCheck, ResultMessage } from '../protocol/records';
 import type { RunnerContext, RunnerEvent } from './runner-ports';
@@ -84,6 +85,11 @@ export function quorumDue(ctx: RunnerContext, id: string): void {
 
 export function quorumOwnResult(ctx: RunnerContext, msg: ResultMessage): void {
   if (ctx.quorum?.has(msg.checkId)) carryOutQuorum(ctx, ctx.quorum.heard(msg.checkId, msg, nowOf(ctx), canAnnounce(ctx)));
+}
+
+/** A provisional taker's release (we were held dead): continue past the combined verdict it announced, if it got further. */
+export function quorumAdopt(ctx: RunnerContext, id: string, q: QuorumRecord): void {
+  ctx.quorum?.adopt(id, q);
 }
 
 /** The quorum events of a probing primary. */

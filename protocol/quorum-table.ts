@@ -129,6 +129,19 @@ export class QuorumTable {
     return evaluate ? this.evaluate(id, at) : [];
   }
 
+  /**
+   * Another primary combined this check meanwhile (a provisional taker's release, protocol/overlap.ts):
+   * continue past what it announced when it got further, so no combined seq repeats and a change
+   * it announced is not announced again. True when taken.
+   */
+  adopt(id: string, q: QuorumRecord): boolean {
+    const e = this.checks.get(id);
+    if (!e || q.seq <= e.seq) return false;
+    ({ status: e.verdict, seq: e.seq, formed: e.formed } = q);
+    e.restored = true;
+    return true;
+  }
+
   /** Combine the vantages now (on each result, and on each due slot of the check here). */
   evaluate(id: string, at: QuorumNow): QuorumDirective[] {
     const e = this.checks.get(id);

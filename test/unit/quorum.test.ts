@@ -194,6 +194,17 @@ describe('QuorumTable', () => {
     expect(t.size).toBe(0);
   });
 
+  test("a provisional taker's combined verdict is adopted when it got further", () => {
+    const t = new QuorumTable('n0');
+    t.set(spec(), 0);
+    t.restored('a', { status: 'up', seq: 3, formed: true }, at(0));
+    expect(t.adopt('a', { status: 'up', seq: 2, formed: true })).toBe(false);
+    expect(t.adopt('a', { status: 'down', seq: 5, formed: true })).toBe(true);
+    expect(t.adopt('b', { status: 'down', seq: 5, formed: true })).toBe(false);
+    t.heard('a', res(0, 'up'), at(1));
+    expect(statuses(t.heard('a', res(1, 'up'), at(1)))[0]!.msg).toMatchObject({ from: 'down', to: 'up', seq: 6 });
+  });
+
   test('a stored record older than what the table announced is ignored', () => {
     const t = new QuorumTable('n0');
     t.set(spec(2, { quorum: { type: 'atLeast', up: 1 } }), 0);
