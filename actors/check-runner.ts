@@ -20,7 +20,9 @@ import { setup } from 'xstate';
 import { CheckTable } from '../protocol/check-table';
 import { claimAttemptMs, releaseKeepMs } from '../protocol/handover';
 import { idOfKey } from '../runtime/timer-queue';
+import { QuorumTable } from '../protocol/quorum-table';
 import { applyEvent, carryOut } from './runner-directives';
+import { quorumStop } from './runner-quorum';
 import { answerClaims, claimDecision, nextOf, takeForeignRelease, expectedHolder, keptAnswer, listenForReleases, loadChecks, noteClaimed, publishRelease, sendClaim, stopListening } from './runner-handover';
 import type { RunnerContext, RunnerEvent, RunnerInput } from './runner-ports';
 
@@ -34,6 +36,8 @@ const PROBING = {
   PROBE_DONE: { actions: 'apply' },
   RESUMED: { actions: 'apply' },
   EPOCH: { actions: 'apply' },
+  VANTAGE_RESULT: { actions: 'apply' },
+  QUORUM_RESUMED: { actions: 'apply' },
 } as const;
 
 /** Events a runner that starts nothing new (releasing, draining) still takes: in-flight probes publish. */
@@ -110,6 +114,7 @@ export const checkRunnerMachine = setup({
     stopScheduling: ({ context }) => {
       context.ports.metrics.addChecks(-context.table.size);
       carryOut(context, context.table.clear());
+      quorumStop(context);
       context.log.debug({ event: 'runner_draining', checks: context.table.size, inFlight: context.aborts.size }, 'runner stops scheduling');
     },
     publishRelease: ({ context }) => publishRelease(context),
@@ -154,6 +159,9 @@ export const checkRunnerMachine = setup({
       ports,
       log: ports.log.child({ actor: 'check-runner', shard: input.shard, rank: input.rank }),
       table,
+      quorum: input.rank === 0 ? new QuorumTable(ports.nodeId) : null,
+      quorumUnsubs: new Map(),
+      quorumReleased: null,
       due: { onDue: (key: string, at: number, now: number) => send({ type: 'DUE', id: idOfKey(key), at, now }) },
       aborts: new Map(),
       pending: new Map(input.specs.map((s) => [s.id, s])),
@@ -256,6 +264,7 @@ export const checkRunnerMachine = setup({
       type: 'final',
       entry: ({ context }) => {
         stopListening(context);
+        quorumStop(context);
         context.log.debug({ event: 'runner_stopped' }, 'runner stopped');
       },
     },

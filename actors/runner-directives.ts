@@ -11,6 +11,7 @@ import type { Directive } from '../protocol/check-table';
 import { judgeOutcome } from '../protocol/overload';
 import { runnerKey } from '../runtime/timer-queue';
 import type { RunnerContext, RunnerEvent } from './runner-ports';
+import { applyQuorumEvent, quorumDue, quorumOwnResult, quorumRemove, quorumSet } from './runner-quorum';
 
 export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
   const { ports } = ctx;
@@ -59,6 +60,7 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
       case 'result':
         ports.publish(ports.subjects.result(d.msg.checkId), d.msg);
         ports.metrics.published.inc({ type: 'result' });
+        quorumOwnResult(ctx, d.msg);
         break;
       case 'keepState':
         // After its result, on the same connection: a vantage's record is never ahead of its results.
@@ -107,6 +109,7 @@ export function applyEvent(context: RunnerContext, event: RunnerEvent): void {
     case 'CHECK_SET': {
       const isNew = !table.has(event.spec.id);
       carryOut(context, table.set(event.spec, now));
+      quorumSet(context, event.spec);
       if (isNew) ports.metrics.addChecks(1);
       break;
     }
@@ -114,12 +117,14 @@ export function applyEvent(context: RunnerContext, event: RunnerEvent): void {
       if (table.has(event.id)) ports.metrics.addChecks(-1);
       context.probes.delete(event.id);
       carryOut(context, table.remove(event.id));
+      quorumRemove(context, event.id);
       ports.release(event.id);
       break;
     case 'DUE':
       ports.metrics.lateness.observe(Math.max(0, event.now - event.at) / 1000);
       ports.load?.noteLateness(Math.max(0, event.now - event.at));
       carryOut(context, table.due(event.id, event.now));
+      quorumDue(context, event.id);
       break;
     case 'PROBE_DONE':
       carryOut(context, table.probeDone(event.id, event.token, event.outcome));
@@ -131,6 +136,10 @@ export function applyEvent(context: RunnerContext, event: RunnerEvent): void {
     case 'EPOCH':
       // Never lower: a release taken from a provisional taker may have raised it past the node's.
       table.epoch = Math.max(table.epoch, event.epoch);
+      break;
+    case 'VANTAGE_RESULT':
+    case 'QUORUM_RESUMED':
+      applyQuorumEvent(context, event);
       break;
     default:
       break;

@@ -12,6 +12,7 @@ import type { ReleaseRecord } from '../protocol/records';
 import type { BusMsg } from '../runtime/bus';
 import { carryOut } from './runner-directives';
 import type { RunnerContext, RunnerEvent } from './runner-ports';
+import { quorumAdopt, quorumSet, withQuorum } from './runner-quorum';
 
 const slotOf = (ctx: RunnerContext) => ({ shard: ctx.shard, rank: ctx.rank });
 
@@ -69,6 +70,7 @@ export function loadChecks(ctx: RunnerContext, mode: StartMode, release: Release
     const rc = released.get(spec.id);
     if (rc) fromRelease++;
     carryOut(ctx, rc ? ctx.table.setReleased(spec, rc, now) : ctx.table.set(spec, now, mode));
+    quorumSet(ctx, spec, rc);
   }
   ctx.ports.metrics.addChecks(ctx.pending.size);
   if (release) ctx.log.info({ event: 'handover_received', from: release.node, epoch: release.epoch, checks: fromRelease, fromStream: ctx.pending.size - fromRelease }, 'continuing from the previous holder\'s release');
@@ -97,7 +99,7 @@ export function publishRelease(ctx: RunnerContext): void {
   const { ports } = ctx;
   const now = ports.clock.now();
   // Each check's probes of its current stretch go with it: a receiver that probed meanwhile counts what ran twice.
-  const checks = ctx.table.release(now).map((c) => {
+  const checks = withQuorum(ctx, ctx.table.release(now)).map((c) => {
     const p = ctx.probes.get(c.id);
     return p ? { ...c, ran: p.n, firstAt: Math.round(p.firstWall), nextAt: Math.round(now + c.dueInMs) } : c;
   });
@@ -137,6 +139,7 @@ export function takeForeignRelease(ctx: RunnerContext, release: ReleaseRecord, p
   let adopted = 0;
   for (const rc of release.checks) {
     if (probing && table.adopt(rc)) adopted++;
+    if (probing && rc.quorum) quorumAdopt(ctx, rc.id, rc.quorum);
     const p = ctx.probes.get(rc.id);
     if (!p) continue;
     const from = ctx.resumedSeq.get(rc.id);

@@ -9,6 +9,8 @@ import type { CatchUpPacer } from '../protocol/catch-up-pacer';
 import type { CheckTable } from '../protocol/check-table';
 import type { ClockOffsets } from '../protocol/clock-offset';
 import type { ClaimAnswer, ClaimEvent, ClaimRequest } from '../protocol/handover';
+import type { QuorumRecord } from '../protocol/quorum-record';
+import type { QuorumTable } from '../protocol/quorum-table';
 import type { ReleaseRecord, ResumeState } from '../protocol/records';
 import type { Bus } from '../runtime/bus';
 import type { Clock } from '../runtime/clock';
@@ -49,6 +51,10 @@ export interface RunnerPorts {
    * plus its own dead-link detection): a takeover skips that many intervals' seq numbers.
    */
   takeoverUnseenMs?: number;
+  /** False while this node must not publish verdicts (its queue is held, its link cut); absent: while the queue is not held. */
+  canPublishVerdicts?(): boolean;
+  /** The stored combined verdicts of checks with replicas > 1 (absent: none is read; a new primary starts from unknown). */
+  quorumRecords?: QuorumRecordStore;
   /** Peers' clock offsets estimated from heartbeats (membership writes them): a count of probes that ran twice places another node's probes by them. */
   clockOffsets?: ClockOffsets;
   /**
@@ -56,6 +62,11 @@ export interface RunnerPorts {
    * its outcome, the queue's lateness counts towards the overload state. Absent: nothing is judged.
    */
   load?: LoadPort;
+}
+
+/** Reads `<prefix>._resume.<id>.quorum` (protocol/quorum-record.ts); `done` gets null when there is none. */
+export interface QuorumRecordStore {
+  last(id: string, done: (err: unknown, record: QuorumRecord | null) => void): void;
 }
 
 /**
@@ -100,7 +111,11 @@ export type RunnerEvent =
   /** Claim again (the holder is releasing, or the last attempt went unanswered). */
   | { type: 'CLAIM_RETRY' }
   /** A holder's release arrived on `<…>.release`. */
-  | { type: 'RELEASE'; release: ReleaseRecord };
+  | { type: 'RELEASE'; release: ReleaseRecord }
+  /** The primary heard a result of a check it combines (`raw`: the payload, hostile input). */
+  | { type: 'VANTAGE_RESULT'; id: string; raw: unknown }
+  /** The stored combined verdict of a check was read. */
+  | { type: 'QUORUM_RESUMED'; id: string; record: QuorumRecord | null };
 
 /**
  * One check's probes since it last started probing here (protocol/overlap.ts counts what ran twice
@@ -128,6 +143,12 @@ export interface RunnerContext {
   ports: RunnerPorts;
   log: Logger;
   table: CheckTable;
+  /** The shard's primary (rank 0) combines its checks with replicas > 1 (runner-quorum.ts); null at other ranks. */
+  quorum: QuorumTable | null;
+  /** Per combined check, the subscription to its results. */
+  quorumUnsubs: Map<string, () => void>;
+  /** The combined verdicts when the primary stopped combining: they go with its release. */
+  quorumReleased: Map<string, QuorumRecord> | null;
   due: DueHandler;
   aborts: Map<number, AbortController>;
   /** Specs not loaded into the table yet (while claiming; a shard may hold thousands). */

@@ -127,6 +127,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     // This node's kept-alive connections (released per deleted check, closed at shutdown).
     httpPool: new HttpClientPool(),
     bodyWorker,
+    userAgent: `lookout/${VERSION} (node ${cfg.nodeId})`,
     onWorkerOverrun: (assertion, why) => metrics.bodyWorkerOverruns.inc({ assertion, why }),
   };
 
@@ -160,6 +161,8 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     // link) until it noticed its own dead link.
     takeoverUnseenMs: cfg.deadAfterMs + staleDetectMs(cfg.natsPingMs),
     history: streamResultHistory(jsm, s, resumeRecords),
+    canPublishVerdicts: () => !queue.isHeld && !pauses.cutOff(),
+    quorumRecords: { last: (id, done) => void resumeRecords.lastQuorum(id).then((r) => done(null, r), (err: unknown) => done(err, null)) },
     subjects: s,
     metrics,
     log,

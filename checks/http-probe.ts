@@ -65,6 +65,20 @@ export function probeHttp(spec: NormalizedSpec, signal?: AbortSignal, env: Probe
   });
 }
 
+// Most specs share one (frozen) headers object: the headers with the node's User-Agent are made once per object.
+const withAgent = new WeakMap<Record<string, string>, Record<string, string>>();
+
+/** The request headers with the node's User-Agent, unless the spec sets its own (any case). */
+function withUserAgent(headers: Record<string, string>, userAgent: string | undefined): Record<string, string> {
+  if (userAgent === undefined) return headers;
+  let h = withAgent.get(headers);
+  if (!h) {
+    h = Object.keys(headers).some((k) => k.toLowerCase() === 'user-agent') ? headers : { ...headers, 'user-agent': userAgent };
+    withAgent.set(headers, h);
+  }
+  return h;
+}
+
 /**
  * Tearing a response or a client down makes undici create errors (RequestAbortedError,
  * ClientDestroyedError) that nobody reads; capturing and formatting their stack traces was ~13% of
@@ -92,7 +106,7 @@ async function exchange(spec: NormalizedSpec, deadline: Deadline, a: HttpAttempt
     const res = await clientFor(spec, url, a).request({
       path: url.pathname + url.search,
       method: hop.method as Dispatcher.HttpMethod,
-      headers: hop.headers,
+      headers: withUserAgent(hop.headers, a.env.userAgent),
       ...(hop.body !== undefined ? { body: hop.body } : {}),
       signal: deadline.signal,
     });

@@ -25,6 +25,11 @@ export interface ProbeEnv {
   httpPool: HttpClientPool;
   /** Where bodyRegex and json assertions run (the process's one `bodyWorker` unless a test makes its own). */
   bodyWorker: BodyWorker;
+  /**
+   * The `User-Agent` every HTTP probe sends unless its spec sets one: a node sends
+   * `lookout/<version> (node <id>)`, so a target (or a test) can tell the vantages apart. Absent: none.
+   */
+  userAgent?: string;
   /** The node counts these in lookout_body_worker_overruns_total; direct callers may omit it. */
   onWorkerOverrun?: WorkerOverrunReport;
 }

@@ -179,6 +179,26 @@ export const PolicySpecSchema = Type.Union([WindowPolicySchema, ConsecutivePolic
   description: 'How probe results become the up/down verdict. Default: window 8, threshold 3, initial 2.',
 });
 
+export const QuorumAtLeastSchema = Type.Object(
+  {
+    type: Type.Literal('atLeast', { description: 'The quorum type.' }),
+    up: integerField(1, SPEC_LIMITS.replicas.max, 'Up when at least this many vantages are up; at most replicas.'),
+  },
+  { additionalProperties: false, description: 'Up when at least `up` vantages are up.' },
+);
+
+export const QuorumFractionSchema = Type.Object(
+  {
+    type: Type.Literal('fraction', { description: 'The quorum type.' }),
+    up: Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'Up when at least this fraction of the vantages (rounded up) are up: 0 < up <= 1.' }),
+  },
+  { additionalProperties: false, description: 'Up when at least ceil(up × replicas) vantages are up.' },
+);
+
+export const QuorumSpecSchema = Type.Union([QuorumAtLeastSchema, QuorumFractionSchema], {
+  description: 'How the vantages of a check with replicas > 1 combine into its verdict (replicas > 1 only). Default: a majority, floor(replicas / 2) + 1.',
+});
+
 // ---- the spec --------------------------------------------------------------------------------
 
 export const CheckSpecSchema = Type.Object(
@@ -203,6 +223,7 @@ export const CheckSpecSchema = Type.Object(
         SPEC_DEFAULTS.replicas,
       ),
     ),
+    quorum: Type.Optional(QuorumSpecSchema),
     labels: Type.Optional(
       Type.Record(Type.String({ pattern: SPEC_PATTERNS.labelName }), Type.String({ maxLength: SPEC_LIMITS.labels.valueMaxLength }), {
         maxProperties: SPEC_LIMITS.labels.max,
@@ -225,4 +246,5 @@ export type TcpOptions = Static<typeof TcpOptionsSchema>;
 export type WindowPolicy = Static<typeof WindowPolicySchema>;
 export type ConsecutivePolicy = Static<typeof ConsecutivePolicySchema>;
 export type PolicySpec = Static<typeof PolicySpecSchema>;
+export type QuorumSpec = Static<typeof QuorumSpecSchema>;
 export type CheckSpec = Static<typeof CheckSpecSchema>;

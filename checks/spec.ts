@@ -5,7 +5,7 @@
 
 import { SPEC_PATTERNS } from './spec-schema';
 import { SPEC_DEFAULTS } from './spec-limits';
-import type { CheckKind, CheckSpec, HttpOptions, JsonAssertion, PolicySpec, TcpOptions, TlsOptions } from './spec-schema';
+import type { CheckKind, CheckSpec, HttpOptions, JsonAssertion, PolicySpec, QuorumSpec, TcpOptions, TlsOptions } from './spec-schema';
 
 // The spec's shape, types, limits and defaults come from the declarative schema (spec-schema.ts,
 // spec-limits.ts); they are re-exported here under the names the rest of the code base uses.
@@ -18,6 +18,7 @@ export {
   type HttpOptions,
   type JsonAssertion,
   type PolicySpec,
+  type QuorumSpec,
   type StatusMatcher,
   type TcpOptions,
   type TlsOptions,
@@ -45,6 +46,8 @@ export interface NormalizedSpec {
   intervalMs: number;
   timeoutMs: number;
   replicas: number;
+  /** How the vantages combine (replicas > 1; absent: a majority — protocol/quorum.ts). */
+  quorum?: QuorumSpec;
   labels: Record<string, string>;
   http: Required<Omit<HttpOptions, 'body' | 'bodyContains' | 'bodyRegex' | 'maxLatencyMs' | 'tls'>> & {
     body?: string;
@@ -102,6 +105,7 @@ export function normalizeSpec(id: string, s: CheckSpec): NormalizedSpec {
     intervalMs: s.intervalMs ?? SPEC_DEFAULTS.intervalMs,
     timeoutMs: s.timeoutMs ?? Math.min(SPEC_DEFAULTS.timeoutMs, (s.intervalMs ?? SPEC_DEFAULTS.intervalMs) - 1),
     replicas: s.replicas ?? SPEC_DEFAULTS.replicas,
+    ...(s.quorum !== undefined ? { quorum: { ...s.quorum } } : {}),
     labels: s.labels ?? NO_LABELS,
     // The options of the other kind are never read: one frozen default object serves every spec.
     http: s.kind === 'http' ? normalizeHttp(s.http ?? {}) : (UNUSED_HTTP ??= Object.freeze(normalizeHttp({}))),

@@ -34,11 +34,15 @@ import {
   CheckSpecSchema,
   ConsecutivePolicySchema,
   PolicySpecSchema,
+  QuorumAtLeastSchema,
+  QuorumFractionSchema,
+  QuorumSpecSchema,
   WindowPolicySchema,
   type CheckKind,
   type CheckSpec,
   type ConsecutivePolicy,
   type PolicySpec,
+  type QuorumSpec,
   type WindowPolicy,
 } from './spec-schema';
 import { SpecError, type SpecErrorBody, type SpecErrorCode } from './spec-error';
@@ -51,6 +55,7 @@ export type SpecResult = { ok: true; spec: CheckSpec } | { ok: false; error: Spe
 const LABELS = mapParts(CheckSpecSchema.properties.labels);
 const TARGET_CHARACTERS = patternOf(CheckSpecSchema.properties.target);
 const POLICY_TYPES = PolicySpecSchema.anyOf.map((s) => s.properties.type.const);
+const QUORUM_TYPES = QuorumSpecSchema.anyOf.map((s) => s.properties.type.const);
 
 // ignoreBOM keeps a BOM in the text rather than dropping it silently; the check below names it.
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -131,6 +136,7 @@ function checkSpec(raw: unknown, subjectId: string): CheckSpec {
       return timeout;
     },
     replicas: integer,
+    quorum: (path, v, _s, spec) => checkQuorum(path, v, spec.replicas ?? SPEC_DEFAULTS.replicas),
     labels: checkLabels,
     http: section('http', (path, v, spec) => checkHttp(path, v, spec.target!, effectiveTimeout(spec))),
     tcp: section('tcp', (path, v, spec) => checkTcp(path, v, effectiveTimeout(spec))),
@@ -166,6 +172,41 @@ function checkLabels(path: string, v: unknown): Record<string, string> {
       return [key, text(p, value, LABELS.value)];
     }),
   );
+}
+
+// ---- quorum ----------------------------------------------------------------------------------
+
+/**
+ * `quorum` combines the vantages of a check with replicas > 1 (protocol/quorum.ts). With one
+ * vantage there is nothing to combine: refused (`conflict`) rather than silently ignored, so a spec
+ * says what runs. `atLeast.up` is at most replicas; `fraction.up` is in (0, 1].
+ */
+function checkQuorum(path: string, v: unknown, replicas: number): QuorumSpec {
+  const o = object(path, v);
+  const typePath = at(path, 'type');
+  const type = oneOf(typePath, required(typePath, own(o, 'type')), QUORUM_TYPES);
+  if (type === 'atLeast') {
+    const upToReplicas = (p: string, x: unknown, s: TInteger): number => {
+      const n = integer(p, x, s);
+      if (n > replicas) fail('range', p, `${p} must not exceed replicas (${replicas}), got ${n}`);
+      return n;
+    };
+    const q = fields(path, o, QuorumAtLeastSchema, { type: policyType, up: upToReplicas });
+    if (replicas < 2) quorumNeedsReplicas(path, replicas);
+    return q;
+  }
+  const fraction = (p: string, x: unknown): number => {
+    if (typeof x !== 'number' || !Number.isFinite(x)) fail('type', p, `${p} must be a number, got ${show(x)}`);
+    if (!(x > 0 && x <= 1)) fail('range', p, `${p} must be a fraction greater than 0 and at most 1, got ${x}`);
+    return x;
+  };
+  const q = fields(path, o, QuorumFractionSchema, { type: policyType, up: fraction });
+  if (replicas < 2) quorumNeedsReplicas(path, replicas);
+  return q;
+}
+
+function quorumNeedsReplicas(path: string, replicas: number): never {
+  fail('conflict', path, `quorum combines several vantages; this check has replicas ${replicas}${replicas === SPEC_DEFAULTS.replicas ? ' (the default)' : ''}: set replicas to 2 or more, or drop quorum`);
 }
 
 // ---- policy ----------------------------------------------------------------------------------

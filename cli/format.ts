@@ -1,7 +1,7 @@
 // What the client commands print: help texts, the `watch` table, the `cluster` report. Pure
 // functions of their input (no I/O), so the output format is defined in one place.
 
-import type { ResultMessage, StatusMessage } from '../protocol/records';
+import type { QuorumStatusMessage, ResultMessage, StatusMessage } from '../protocol/records';
 
 // ---------------------------------------------------------------------------------------------
 // Help
@@ -142,7 +142,7 @@ export function table(rows: string[][], right: ReadonlySet<number> = new Set()):
 // ---------------------------------------------------------------------------------------------
 // watch
 
-export type WatchEvent = { kind: 'result'; msg: ResultMessage } | { kind: 'status'; msg: StatusMessage };
+export type WatchEvent = { kind: 'result'; msg: ResultMessage } | { kind: 'status'; msg: StatusMessage | QuorumStatusMessage };
 
 const WATCH_HEADER = ['TIME', 'CHECK', 'NODE', 'V', 'RESULT', 'LATENCY', 'REASON', 'EPOCH:SEQ', 'MESSAGE'];
 // Starting widths; a column grows (for the rows after) when a wider value arrives.
@@ -176,7 +176,8 @@ export class WatchTable {
       timeOfDay(m.at),
       String(m.checkId ?? '?'),
       String(m.node ?? '?'),
-      String(m.vantage ?? 0),
+      // A combined verdict (replicas > 1) has no vantage: its quorum counts instead ("q 2/3 up"; "held" when not formed).
+      'quorum' in m && m.quorum ? `q ${m.quorum.up}/${m.quorum.replicas} up${m.quorum.formed ? '' : ' held'}` : String((m as { vantage?: number }).vantage ?? 0),
       result,
       e.kind === 'result' ? latency(e.msg.latencyMs) : '-',
       m.reason ?? '-',

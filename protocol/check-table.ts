@@ -22,6 +22,7 @@ import { continueFrom, resumeStep, takeoverSeqGap } from './check-resume';
 import { earlierSlot, firstSlot, jitteredStart, slotAfterDue, takeoverSlot } from './check-schedule';
 import { continueReleased } from './handover';
 import type { ReleasedCheck, ResumeState } from './records';
+import { combinesVantages } from './quorum-table';
 import { keepsResumePerVantage, resumeRecordOf } from './resume-record';
 
 export type { Directive, StartMode, TableOptions } from './check-entry';
@@ -243,7 +244,8 @@ export class CheckTable {
     ({ verdict: e.verdict, seq: e.seq, published: e.published, skipped: e.skipped } = next);
     const out: Directive[] = [{ type: 'result', msg: result }];
     if (keepsResumePerVantage(e.spec.replicas)) out.push({ type: 'keepState', id, rank: this.opts.rank, state: resumeRecordOf(result) });
-    if (status) out.push({ type: 'status', msg: status });
+    // replicas > 1: the shard's primary announces the combined verdict instead (quorum-table.ts).
+    if (status && !combinesVantages(e.spec)) out.push({ type: 'status', msg: status });
     return out;
   }
 

@@ -23,6 +23,7 @@ import { CHECK_ID_PATTERN } from '../checks/spec';
 import { SPEC_LIMITS } from '../checks/spec-limits';
 import type { ReleasedCheck, ReleaseRecord } from './records';
 import { MAX_RAN } from './overlap';
+import { parseQuorumRecord } from './quorum-record';
 import { nextSlot } from './slots';
 
 /** `<prefix>._node.shard.<s>.<r>.claim` (request). `holder`: who the claimant expects to answer (null: unknown, any holder). */
@@ -182,7 +183,7 @@ export function parseClaim(raw: unknown, slot: { shard: number; rank: number }):
 /** One released check, or null when any field is out of bounds. */
 function parseReleasedCheck(raw: unknown): ReleasedCheck | null {
   if (!isObj(raw)) return null;
-  const { id, seq, status, history, slot, dueInMs, ran, firstAt, nextAt } = raw;
+  const { id, seq, status, history, slot, dueInMs, ran, firstAt, nextAt, quorum } = raw;
   if (typeof id !== 'string' || !CHECK_ID_PATTERN.test(id)) return null;
   if (!isCount(seq) || (status !== 'up' && status !== 'down')) return null;
   if (typeof history !== 'string' || history.length > MAX_HISTORY || !/^[01]*$/.test(history)) return null;
@@ -190,7 +191,9 @@ function parseReleasedCheck(raw: unknown): ReleasedCheck | null {
   if (typeof dueInMs !== 'number' || !Number.isFinite(dueInMs) || Math.abs(dueInMs) > MAX_DUE_MS) return null;
   if (ran !== undefined && (!isCount(ran) || ran > MAX_RAN)) return null;
   if ((firstAt !== undefined && !isCount(firstAt)) || (nextAt !== undefined && !isCount(nextAt))) return null;
-  return { id, seq, status, history, slot, dueInMs, ...(ran !== undefined ? { ran } : {}), ...(firstAt !== undefined ? { firstAt } : {}), ...(nextAt !== undefined ? { nextAt } : {}) };
+  const q = quorum === undefined ? undefined : parseQuorumRecord(quorum);
+  if (q === null) return null;
+  return { id, seq, status, history, slot, dueInMs, ...(ran !== undefined ? { ran } : {}), ...(firstAt !== undefined ? { firstAt } : {}), ...(nextAt !== undefined ? { nextAt } : {}), ...(q ? { quorum: q } : {}) };
 }
 
 /** A release as received on `<…>.release` for (shard, rank), or why it is refused. */

@@ -27,6 +27,8 @@
 
 import type { FailureReason, PhaseTimings } from '../checks/outcome';
 import type { CheckKind } from '../checks/spec';
+import type { QuorumCounts, VantageState } from './quorum';
+import type { QuorumRecord } from './quorum-record';
 import type { Verdict } from './verdict';
 
 /** `<prefix>.result.<id>`: one per probe. */
@@ -82,6 +84,27 @@ export interface StatusMessage {
   /** Reason of the probe that caused the change (null on a change to up). */
   reason: FailureReason | null;
   message: string | null;
+}
+
+/**
+ * `<prefix>.status.<id>` of a check with replicas > 1: the combined verdict (protocol/quorum.ts),
+ * published by the shard's primary when it changes (or when the quorum is lost or formed again:
+ * then `from` equals `to`). `seq` counts these messages per check and `epoch` is the primary's,
+ * so they order by (epoch, seq) among themselves; `vantage` is absent.
+ */
+export interface QuorumStatusMessage {
+  checkId: string;
+  from: Verdict | 'unknown';
+  to: Verdict;
+  at: string;
+  node: string;
+  epoch: number;
+  seq: number;
+  /** The reason of the down vantage heard last, on a change to down (null otherwise). */
+  reason: FailureReason | null;
+  message: string | null;
+  quorum: QuorumCounts;
+  vantages: VantageState[];
 }
 
 /**
@@ -174,6 +197,8 @@ export interface ReleasedCheck {
   firstAt?: number;
   /** When its next slot is, on the holder's wall clock (ms; the label `slot` may be on a previous holder's clock). */
   nextAt?: number;
+  /** The combined verdict (replicas > 1, released by the shard's primary only; absent from older nodes). */
+  quorum?: QuorumRecord;
 }
 
 /** `<prefix>._node.shard.<s>.<r>.release`: a holder gives (shard, rank) up (handover.ts). */

@@ -1,6 +1,6 @@
 // The resume stream `<prefix>_resume` over `<prefix>._resume.<id>.<rank>`: the last state (seq,
 // slot, verdict) of each vantage of each check with replicas > 1 (protocol/resume-record.ts says
-// why). One message per subject (a newer one replaces it), kept as long as the result stream keeps
+// why), and `<prefix>._resume.<id>.quorum`, the check's combined verdict (protocol/quorum-record.ts). One message per subject (a newer one replaces it), kept as long as the result stream keeps
 // results (LOOKOUT_RESULTS_MAX_AGE_MS), and at most LOOKOUT_RESUME_MAX_BYTES in all; records over
 // RESUME_RECORD_MAX_BYTES are refused by the server. Written by a plain core publish after each
 // result (no ack is awaited: it costs what the result itself costs); read by a direct get of the
@@ -8,6 +8,7 @@
 
 import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { decodeResumeRecord, RESUME_RECORD_MAX_BYTES } from '../protocol/resume-record';
+import { decodeQuorumRecord, type QuorumRecord } from '../protocol/quorum-record';
 import type { ResumeState } from '../protocol/records';
 import type { Config } from './config';
 import { ensureStream } from './storage-limits';
@@ -21,6 +22,8 @@ export type ResumeStreamConfig = Pick<Config, 'kvReplicas' | 'resultsMaxAgeMs' |
 export interface ResumeRecords {
   /** The last record of (id, rank), or null (none, or not a valid record). */
   last(id: string, rank: number): Promise<ResumeState | null>;
+  /** The stored combined verdict of `id` (replicas > 1), or null (none, or not a valid record). */
+  lastQuorum(id: string): Promise<QuorumRecord | null>;
   /** Drop every vantage's record of a deleted check. */
   purge(id: string): Promise<void>;
 }
@@ -51,6 +54,10 @@ export function streamResumeRecords(jsm: JetStreamManager, s: Subjects): ResumeR
     async last(id, rank) {
       const m = await jsm.direct.getMessage(stream, { last_by_subj: s.resumeState(id, rank) });
       return m ? decodeResumeRecord(m.data) : null;
+    },
+    async lastQuorum(id) {
+      const m = await jsm.direct.getMessage(stream, { last_by_subj: s.quorumState(id) });
+      return m ? decodeQuorumRecord(m.data) : null;
     },
     async purge(id) {
       await jsm.streams.purge(stream, { filter: s.resumeStatesOf(id) });

@@ -47,7 +47,9 @@ export interface Subjects {
   internal(...tokens: string[]): string;
   /** `<prefix>._resume.<id>.<rank>`: the resume state of one vantage of a check (replicas > 1). */
   resumeState(id: string, rank: number): string;
-  /** Every vantage's resume state of check `id` (a purge filter). */
+  /** `<prefix>._resume.<id>.quorum`: the combined verdict of a check with replicas > 1 (protocol/quorum-record.ts). */
+  quorumState(id: string): string;
+  /** Every vantage's resume state of check `id`, and its combined verdict (a purge filter). */
   resumeStatesOf(id: string): string;
   /** Every resume state: the resume stream's subjects. */
   resumeWildcard(): string;
@@ -96,6 +98,7 @@ export function subjects(prefix = DEFAULT_PREFIX): Subjects {
     shardRelease: (shard, rank) => `${p}._node.shard.${shard}.${rank}.release`,
     internal: (...tokens) => [`${p}._node`, ...tokens].join('.'),
     resumeState: (id, rank) => `${p}._resume.${id}.${rank}`,
+    quorumState: (id) => `${p}._resume.${id}.quorum`,
     resumeStatesOf: (id) => `${p}._resume.${id}.*`,
     resumeWildcard: () => `${p}._resume.>`,
     checkIdOf(subject) {

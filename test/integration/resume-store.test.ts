@@ -84,6 +84,20 @@ test("a spec delete purges the check's records, every vantage's, and no other ch
   expect(await records.last('dd', 0)).toEqual(state(7));
 });
 
+test('the combined verdict (replicas > 1) is kept one deep on <id>.quorum, read back bounded, and purged with the check', async () => {
+  expect(await records.lastQuorum('q')).toBeNull();
+  await js.publish(s.quorumState('q'), JSON.stringify({ status: 'up', seq: 1, formed: true }));
+  await js.publish(s.quorumState('q'), JSON.stringify({ status: 'down', seq: 2, formed: true }));
+  expect(await records.lastQuorum('q')).toEqual({ status: 'down', seq: 2, formed: true });
+  await js.publish(s.quorumState('q'), '{"status":"sideways","seq":3,"formed":true}');
+  expect(await records.lastQuorum('q')).toBeNull(); // hostile: ignored
+  await js.publish(s.quorumState('q'), JSON.stringify({ status: 'up', seq: 4, formed: false }));
+  await record('q', 0, state(4));
+  await records.purge('q');
+  expect(await records.lastQuorum('q')).toBeNull();
+  expect(await records.last('q', 0)).toBeNull();
+});
+
 test("the stream's limits follow the settings: one message per subject, results' max age, its byte limit", async () => {
   const info = await jsm.streams.info(s.resumeStream());
   expect(info.config).toMatchObject({ subjects: ['lookout._resume.>'], max_msgs_per_subject: 1, max_age: cfg.resultsMaxAgeMs * 1e6, max_bytes: 1024 * 1024, max_msg_size: RESUME_RECORD_MAX_BYTES });

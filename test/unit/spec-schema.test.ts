@@ -44,7 +44,7 @@ function pointer(doc: Json, p: string): Json {
 
 const KEYWORDS = new Set([
   '$schema', '$id', 'title', 'description', 'default', 'type', 'properties', 'required', 'additionalProperties', 'patternProperties',
-  'items', 'minItems', 'maxItems', 'maxProperties', 'minLength', 'maxLength', 'pattern', 'minimum', 'maximum', 'const', 'anyOf', 'allOf', 'not',
+  'items', 'minItems', 'maxItems', 'maxProperties', 'minLength', 'maxLength', 'pattern', 'minimum', 'maximum', 'exclusiveMinimum', 'const', 'anyOf', 'allOf', 'not',
 ]);
 const COUNTS = ['minItems', 'maxItems', 'maxProperties', 'minLength', 'maxLength'];
 const TYPES = ['object', 'array', 'string', 'integer', 'number', 'boolean', 'null'];
@@ -172,6 +172,8 @@ const NOT_EXPRESSIBLE: Record<string, string> = {
   'payload-too-large-padding': BYTES,
   'payload-truncated': BYTES,
   'timeout-not-below-interval': COMPARE,
+  'quorum-up-above-replicas': COMPARE,
+  'quorum-with-one-replica': COMPARE,
   'http-max-latency-not-below-timeout': COMPARE,
   'tcp-max-latency-not-below-timeout': COMPARE,
   'policy-threshold-above-window': COMPARE,
@@ -258,7 +260,11 @@ function mutate(rnd: () => number, spec: unknown): unknown {
   const node = nodes[Math.floor(rnd() * nodes.length)]!;
   const keys = Object.keys(node);
   const key = keys.length > 0 && rnd() < 0.6 ? keys[Math.floor(rnd() * keys.length)]! : NAMES[Math.floor(rnd() * NAMES.length)]!;
-  if (rnd() < 0.15) delete node[key];
+  // An array loses an element (a hole would not be JSON).
+  if (rnd() < 0.15) {
+    if (Array.isArray(node) && /^\d+$/.test(key)) (node as unknown[]).splice(Number(key), 1);
+    else delete (node as Json)[key];
+  }
   else node[key] = JSON.parse(JSON.stringify(VALUES[Math.floor(rnd() * VALUES.length)]));
   return copy;
 }
@@ -267,6 +273,8 @@ function mutate(rnd: () => number, spec: unknown): unknown {
 function notExpressible(e: { code: string; path: string; message: string }): string | undefined {
   if (e.code === 'conflict' && /^(timeoutMs|(http|tcp)\.maxLatencyMs)$/.test(e.path) && / must be less than /.test(e.message)) return COMPARE;
   if (e.code === 'range' && /must not exceed the window \(\d+\)/.test(e.message)) return COMPARE;
+  if (e.code === 'range' && /must not exceed replicas \(\d+\)/.test(e.message)) return COMPARE;
+  if (e.code === 'conflict' && e.path === 'quorum') return COMPARE;
   if (e.code === 'format' && /^(target|(http|tcp)\.tls\.servername)$/.test(e.path)) return URL_SYNTAX;
   if ((e.code === 'format' || e.code === 'unsupported') && e.path === 'http.bodyRegex') return REGEX;
   if (e.code === 'conflict' && /repeats .* case-insensitive/.test(e.message)) return 'a repeated header name';
@@ -357,6 +365,8 @@ const POSITIONS: Position[] = [
   { path: 'tcp.tls', schema: S.TlsOptionsSchema, spec: (m) => ({ ...TCP, tcp: { tls: m } }) },
   { path: 'policy', schema: S.WindowPolicySchema, spec: (m) => ({ ...TCP, policy: { type: 'window', window: 64, ...m } }) },
   { path: 'policy', schema: S.ConsecutivePolicySchema, spec: (m) => ({ ...TCP, policy: { type: 'consecutive', ...m } }) },
+  { path: 'quorum', schema: S.QuorumAtLeastSchema, spec: (m) => ({ ...TCP, replicas: 5, quorum: { type: 'atLeast', up: 2, ...m } }) },
+  { path: 'quorum', schema: S.QuorumFractionSchema, spec: (m) => ({ ...TCP, replicas: 5, quorum: { type: 'fraction', up: 0.5, ...m } }) },
 ];
 const at = (path: string, key: string) => (path === '' ? key : `${path}.${key}`);
 const errorOf = (r: SpecResult) => (r.ok ? undefined : r.error);
@@ -422,7 +432,7 @@ describe('the validator knows exactly the schema', () => {
     );
     const probed = new Set(bounds.map(([p]) => p));
     expect(limited.filter((p) => !probed.has(p)).sort()).toEqual(['http.json[0].path', 'http.tls.servername', 'target', 'tcp.tls.servername']);
-    expect(probed.size).toBe(22);
+    expect(probed.size).toBe(23);
   });
 
   test.each(bounds.map(([p, doc, ok, shown]) => [p, ok ? 'accepts' : 'refuses', shown, doc] as const))(

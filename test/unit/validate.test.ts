@@ -182,10 +182,10 @@ describe('invalid specs', () => {
 
 
 const FIELD_NAMES = [
-  'id', 'kind', 'target', 'intervalMs', 'timeoutMs', 'replicas', 'labels', 'http', 'tcp', 'policy',
+  'id', 'kind', 'target', 'intervalMs', 'timeoutMs', 'replicas', 'quorum', 'labels', 'http', 'tcp', 'policy',
   'method', 'headers', 'body', 'expectStatus', 'bodyContains', 'bodyRegex', 'json', 'maxLatencyMs', 'tls',
   'maxRedirects', 'maxBodyBytes', 'reuseConnection', 'send', 'expect', 'verify', 'servername',
-  'type', 'window', 'threshold', 'initial', 'rise', 'fall', 'path', 'equals', '__proto__', 'constructor', 'Host', '',
+  'type', 'window', 'threshold', 'initial', 'rise', 'fall', 'up', 'path', 'equals', '__proto__', 'constructor', 'Host', '',
 ];
 const STRINGS = [
   '', 'http', 'tcp', 'window', 'consecutive', 'up', 'GET', 'HEAD', 'POST', '2xx', '9xx', '200', '$.a', '$[', '(', 'a\r\nb',
