@@ -19,15 +19,20 @@
 //
 // The budget covers the whole process (RSS): what lives outside the V8 heap (code, native buffers,
 // sockets) and the young generation are measured and taken off first; the old generation gets the
-// rest less a margin for fragmentation. A live set larger than that is over budget: the node then
-// collects as often as the floor allows and says so (memory_over_budget); it never stops itself.
+// rest, divided by its fragmentation (the memory V8 holds for it per byte of objects, measured at
+// its fullest, just before a full collection: free gaps between objects still take pages). A live
+// set larger than that is over budget: the node then collects as often as the floor allows and
+// says so (memory_over_budget); it never stops itself.
 
 /** LOOKOUT_MEMORY_MB when unset: 100k checks on one node fit (BENCHMARKS.md §2). */
 export const DEFAULT_MEMORY_MB = 256;
 /** The smallest budget accepted (0 turns the governor off). */
 export const MIN_MEMORY_MB = 64;
-/** Share of the old generation's room kept back for fragmentation (free space inside pages V8 keeps). */
-export const FRAGMENTATION_MARGIN = 0.15;
+/** Memory per byte of old generation objects assumed before any was measured, and the least ever assumed. */
+export const FRAGMENTATION_INITIAL = 1.2;
+export const FRAGMENTATION_MIN = 1.1;
+/** The most assumed: a measure past it (a sample taken just after a collection) is not the heap at its fullest. */
+export const FRAGMENTATION_MAX = 2;
 /** Bounds of --heap-growing-percent: below 10% V8 collects nearly back to back; above 100% a live set rising at start overshoots. */
 export const GROWING_PERCENT_MIN = 10;
 export const GROWING_PERCENT_MAX = 100;
@@ -48,6 +53,8 @@ export interface HeapSample {
   semiSpace: number;
   /** Old generation objects (live or not) after the last full collection; before the first, now. */
   oldLive: number;
+  /** Old generation memory per byte of its objects at its fullest (committed / used before the last full collection). */
+  fragmentation: number;
 }
 
 /** Which settings the user already made with node flags (NODE_OPTIONS or the command line): those are left alone. */
@@ -88,10 +95,10 @@ export function planHeap(budgetMb: number, heap: HeapSample, user: UserHeapFlags
   // (or as it is, when the user sized it), whichever is larger.
   const outside = Math.max(0, heap.rss - heap.heapCommitted);
   const young = Math.max(heap.youngCommitted, 2 * target);
-  const oldRoom = Math.max(0, (budget - outside - young) * (1 - FRAGMENTATION_MARGIN));
+  const oldRoom = Math.max(0, (budget - outside - young) / Math.min(FRAGMENTATION_MAX, Math.max(FRAGMENTATION_MIN, heap.fragmentation)));
   const live = Math.max(heap.oldLive, MiB);
   // Whole steps of 5%, so that a few MB of noise in the sample does not reset the flag each time.
-  const percent = 5 * Math.floor((20 * (oldRoom - live)) / live);
+  const percent = 5 * Math.floor((20 * (oldRoom - live)) / live + 1e-9);
   const overBudget = percent < GROWING_PERCENT_MIN;
   const growingPercent = user.oldGeneration ? 0 : Math.min(GROWING_PERCENT_MAX, Math.max(GROWING_PERCENT_MIN, percent));
   return { growingPercent, semiSpaceGrowthFactor, semiSpaceTarget: target, oldRoom, overBudget };

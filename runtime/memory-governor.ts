@@ -13,7 +13,7 @@ import { constants, PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from './logger';
-import { heapFlags, planHeap, userHeapFlags, type HeapPlan, type HeapSample, type UserHeapFlags } from './memory-budget';
+import { FRAGMENTATION_INITIAL, heapFlags, planHeap, userHeapFlags, type HeapPlan, type HeapSample, type UserHeapFlags } from './memory-budget';
 import { releaseYoungGeneration } from './young-generation-hold';
 
 export interface MemoryGovernor {
@@ -25,26 +25,27 @@ export interface MemoryGovernor {
   stop(): void;
 }
 
-/** The heap now; `oldLive` is the old generation's size after the last full collection, if known. */
-export function sampleHeap(oldLive: number | null): HeapSample {
-  let youngCommitted = 0;
-  let semiSpace = 0;
-  let oldNow = 0;
-  for (const s of v8.getHeapSpaceStatistics()) {
-    if (s.space_name === 'new_space') {
-      youngCommitted += s.space_size;
-      semiSpace = s.space_size / 2;
-    } else if (s.space_name === 'new_large_object_space') youngCommitted += s.space_size;
-    else if (s.space_name !== 'read_only_space') oldNow += s.space_used_size;
-  }
-  return { rss: process.memoryUsage.rss(), heapCommitted: v8.getHeapStatistics().total_heap_size, youngCommitted, semiSpace, oldLive: oldLive ?? oldNow };
+/** The heap now: the spaces' sizes, and the old generation's objects and memory. */
+interface Spaces {
+  youngCommitted: number;
+  semiSpace: number;
+  oldUsed: number;
+  oldCommitted: number;
 }
 
-/** Old generation objects now (everything but the young generation and read-only space). */
-function oldGenerationUsed(): number {
-  let n = 0;
-  for (const s of v8.getHeapSpaceStatistics()) if (!['new_space', 'new_large_object_space', 'read_only_space'].includes(s.space_name)) n += s.space_used_size;
-  return n;
+function spaces(): Spaces {
+  const out = { youngCommitted: 0, semiSpace: 0, oldUsed: 0, oldCommitted: 0 };
+  for (const s of v8.getHeapSpaceStatistics()) {
+    if (s.space_name === 'new_space') {
+      out.youngCommitted += s.space_size;
+      out.semiSpace = s.space_size / 2;
+    } else if (s.space_name === 'new_large_object_space') out.youngCommitted += s.space_size;
+    else if (s.space_name !== 'read_only_space') {
+      out.oldUsed += s.space_used_size;
+      out.oldCommitted += s.space_size;
+    }
+  }
+  return out;
 }
 
 /**
@@ -57,15 +58,18 @@ export function startMemoryGovernor(budgetMb: number, log: Logger, user: UserHea
   let applied = '';
   let live: number | null = null;
   let liveShown = 0;
-  const apply = () => {
-    const sample = sampleHeap(live);
+  let fragmentation = FRAGMENTATION_INITIAL;
+  let last: Spaces | null = null;
+  const apply = (now: Spaces) => {
+    last = now;
+    const sample: HeapSample = { rss: process.memoryUsage.rss(), heapCommitted: v8.getHeapStatistics().total_heap_size, youngCommitted: now.youngCommitted, semiSpace: now.semiSpace, oldLive: live ?? now.oldUsed, fragmentation };
     const plan = planHeap(budgetMb, sample, user);
     liveShown = sample.oldLive;
     const flags = heapFlags(plan).join(' ');
     if (flags !== applied) v8.setFlagsFromString(flags);
     applied = flags;
     if (current && plan.overBudget !== current.overBudget) {
-      const fields = { budgetMb, liveMb: Math.round(sample.oldLive / 2 ** 20), roomMb: Math.round(plan.oldRoom / 2 ** 20) };
+      const fields = { budgetMb, liveMb: Math.round(sample.oldLive / 2 ** 20), roomMb: Math.round(plan.oldRoom / 2 ** 20), fragmentation: Math.round(fragmentation * 100) / 100 };
       if (plan.overBudget) log.warn({ event: 'memory_over_budget', ...fields }, 'the live heap leaves no room within LOOKOUT_MEMORY_MB: collecting as often as allowed');
       else log.info({ event: 'memory_within_budget', ...fields }, 'the live heap fits LOOKOUT_MEMORY_MB again');
     }
@@ -77,12 +81,17 @@ export function startMemoryGovernor(budgetMb: number, log: Logger, user: UserHea
     log.info({ event: 'memory_budget', budgetMb: 0 }, 'memory budget off (LOOKOUT_MEMORY_MB=0): V8 sizes the heap');
     return { budgetMb, plan: () => null, register: (r) => void gaugesOn(r, 0).set(null, 0), stop: () => {} };
   }
-  apply();
+  apply(spaces());
   log.info({ event: 'memory_budget', budgetMb, flags: applied, userOldGeneration: user.oldGeneration, userYoungGeneration: user.youngGeneration }, 'memory budget applied');
-  // After a full collection the old generation's size is the live set (a scavenge leaves it as it was).
+  // After a full collection the old generation's size is the live set (a scavenge leaves it as it
+  // was); the sample before it (the last one, at a scavenge) shows the old generation at its fullest.
   const observer = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) if (((e as { detail?: { kind?: number } }).detail)?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) live = oldGenerationUsed();
-    apply();
+    const now = spaces();
+    if (list.getEntries().some((e) => (e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)) {
+      if (last && last.oldUsed > 0) fragmentation = last.oldCommitted / last.oldUsed;
+      live = now.oldUsed;
+    }
+    apply(now);
   });
   observer.observe({ entryTypes: ['gc'] });
   return {
