@@ -3,7 +3,8 @@
 #   docker build -t lookout .
 #   docker run --rm -e NATS_URL=nats://nats:4222 lookout            # a node (CMD "node")
 #   docker run --rm -p 8080:8080 lookout demo-target --port 8080     # the demo target
-# Configuration is environment only (see `docker run --rm lookout node --help`).
+# Configuration is environment only (see `docker run --rm lookout node --help`). The node sizes its
+# own heap from LOOKOUT_MEMORY_MB (default 256 MiB of RSS): no NODE_OPTIONS needed.
 
 # --- build: compile TypeScript to dist/ ------------------------------------------------------
 FROM node:20-slim AS build

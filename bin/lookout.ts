@@ -4,12 +4,16 @@
 // (dev/). Every command answers --help; errors are one line on stderr and a non-zero exit code
 // (2 for usage and configuration errors, 1 for everything else).
 
+// First: hold the young generation before the modules below grow it (runtime/young-generation-hold.ts).
+import { releaseYoungGeneration } from '../runtime/young-generation-hold';
 import { startNode } from '../app/start-node';
 import { runClientCommand } from '../cli/client';
 import { runDemoTarget } from '../dev/demo-target';
 import { runDev } from '../dev/dev-cluster';
 import { ConfigError, describeSettings, loadConfig } from '../runtime/config';
 import { createLogger } from '../runtime/logger';
+import { startMemoryGovernor } from '../runtime/memory-governor';
+import { createMetrics } from '../runtime/metrics';
 
 const USAGE = `Usage: lookout <command> [options]
 
@@ -43,7 +47,11 @@ async function runNode(argv: string[]): Promise<number | 'running'> {
   }
   const cfg = loadConfig(process.env, argv);
   const log = createLogger(cfg.nodeId, cfg.logLevel);
-  const node = await startNode(cfg, { log });
+  // The process's memory budget (LOOKOUT_MEMORY_MB) applies before the node loads anything.
+  const memory = startMemoryGovernor(cfg.memoryMb, log);
+  const metrics = createMetrics({ defaultMetrics: true });
+  memory.register(metrics.registry);
+  const node = await startNode(cfg, { log, metrics });
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
@@ -75,6 +83,7 @@ async function runNode(argv: string[]): Promise<number | 'running'> {
 /** Returns the exit code, or 'running' for long-lived commands that exit on their own. */
 export async function main(argv: string[]): Promise<number | 'running'> {
   const [cmd, ...rest] = argv;
+  if (cmd !== 'node') releaseYoungGeneration();
   switch (cmd) {
     case 'node':
       return runNode(rest);

@@ -107,15 +107,22 @@ export function normalizeSpec(id: string, s: CheckSpec): NormalizedSpec {
     replicas: s.replicas ?? SPEC_DEFAULTS.replicas,
     ...(s.quorum !== undefined ? { quorum: { ...s.quorum } } : {}),
     labels: s.labels ?? NO_LABELS,
-    // The options of the other kind are never read: one frozen default object serves every spec.
-    http: s.kind === 'http' ? normalizeHttp(s.http ?? {}) : (UNUSED_HTTP ??= Object.freeze(normalizeHttp({}))),
-    tcp: s.kind === 'tcp' ? normalizeTcp(s.tcp ?? {}) : (UNUSED_TCP ??= Object.freeze(normalizeTcp({}))),
+    // The options of the other kind are never read, and most specs leave their own kind's at the
+    // defaults: one frozen default object serves all of those.
+    http: s.kind === 'http' && hasOptions(s.http) ? normalizeHttp(s.http) : (DEFAULT_HTTP ??= Object.freeze(normalizeHttp({}))),
+    tcp: s.kind === 'tcp' && hasOptions(s.tcp) ? normalizeTcp(s.tcp) : (DEFAULT_TCP ??= Object.freeze(normalizeTcp({}))),
     policy: normalizePolicy(s.policy),
   };
 }
 
-let UNUSED_HTTP: NormalizedSpec['http'] | null = null;
-let UNUSED_TCP: NormalizedSpec['tcp'] | null = null;
+let DEFAULT_HTTP: NormalizedSpec['http'] | null = null;
+let DEFAULT_TCP: NormalizedSpec['tcp'] | null = null;
+
+function hasOptions<T extends object>(o: T | undefined): o is T {
+  if (o === undefined) return false;
+  for (const k in o) if (o[k] !== undefined) return true;
+  return false;
+}
 
 function normalizeHttp(h: HttpOptions): NormalizedSpec['http'] {
   return {

@@ -50,8 +50,8 @@ export interface CheckEntry {
   seqGap: number;
   published: Verdict | 'unknown';
   skipped: number;
-  /** Start of the last probe (null: none yet here). */
-  lastStartedAt: number | null;
+  /** A probe started here (a boolean, not its time: a time stored per probe would box a new number each time). */
+  probed: boolean;
 }
 
 /**

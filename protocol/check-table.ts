@@ -81,7 +81,7 @@ export class CheckTable {
         seqGap: mode === 'deadTakeover' ? takeoverSeqGap(spec.intervalMs, this.opts.takeoverUnseenMs ?? 0) : 0,
         published: 'unknown',
         skipped: 0,
-        lastStartedAt: null,
+        probed: false,
       });
       return [this.lookup(spec), this.scheduleAt(spec.id, slot, spec.intervalMs)];
     }
@@ -126,7 +126,7 @@ export class CheckTable {
       seqGap: 0,
       published: rc.status,
       skipped,
-      lastStartedAt: null,
+      probed: false,
     });
     const out: Directive[] = [this.scheduleAt(spec.id, slot, spec.intervalMs, shift)];
     if (skipped) out.push({ type: 'skipped', id: spec.id, slot: rc.slot, count: skipped });
@@ -189,7 +189,7 @@ export class CheckTable {
     } else {
       const token = this.nextToken++;
       e.inFlight = { token, slot, startedAt: now, spec: e.spec };
-      e.lastStartedAt = now;
+      e.probed = true;
       out.push({ type: 'probe', id, token, spec: e.spec });
     }
     const interval = e.spec.intervalMs;
@@ -227,7 +227,7 @@ export class CheckTable {
   resumed(id: string, state: ResumeState | null): Directive[] {
     const e = this.checks.get(id);
     if (!e) return [];
-    const step = resumeStep(e.resume, { type: 'answer', recent: false, probed: e.lastStartedAt !== null });
+    const step = resumeStep(e.resume, { type: 'answer', recent: false, probed: e.probed });
     e.resume = step.phase;
     if (step.action !== 'apply') return [];
     const out: Directive[] = [];

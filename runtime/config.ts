@@ -9,6 +9,7 @@ import { ResultDetail } from '../checks/result-detail';
 import { CLOCK_SKEW_WARN_MS } from '../protocol/clock-offset';
 import { ErrorCode, LookoutError } from '../protocol/errors';
 import { readArgv } from './argv';
+import { DEFAULT_MEMORY_MB, MIN_MEMORY_MB } from './memory-budget';
 import { isValidPrefix } from './subjects';
 
 export class ConfigError extends LookoutError {
@@ -33,6 +34,12 @@ const int =
     if (n < min || n > max) throw new Error(`expected an integer from ${min} to ${max}`);
     return n;
   };
+
+const memoryMb: Parser<number> = (raw) => {
+  const n = int(0, 1_048_576)(raw);
+  if (n !== 0 && n < MIN_MEMORY_MB) throw new Error(`expected 0 (off) or an integer from ${MIN_MEMORY_MB} to 1048576`);
+  return n;
+};
 
 const optional: Parser<string | undefined> = (raw) => (raw === '' ? undefined : raw);
 
@@ -107,6 +114,7 @@ export const SETTINGS = {
   maxSpecBytes: { env: 'LOOKOUT_MAX_SPEC_BYTES', flag: 'max-spec-bytes', default: 256 * 1024, parse: int(1024, 1024 * 1024), doc: 'Largest spec payload accepted (NATS max_payload is 1 MiB by default).' },
   jitterMs: { env: 'LOOKOUT_JITTER_MS', flag: 'jitter-ms', default: 100, parse: int(0, 10_000), doc: 'Upper bound of the random delay added to each probe start (never more than 1% of the interval).' },
   catchUpPerSecond: { env: 'LOOKOUT_CATCHUP_PER_SECOND', flag: 'catchup-per-second', default: 1000, parse: int(1, 1_000_000), doc: 'After a failover, overdue checks get an early catch-up probe; at most this many per second per node.' },
+  memoryMb: { env: 'LOOKOUT_MEMORY_MB', flag: 'memory-mb', default: DEFAULT_MEMORY_MB, parse: memoryMb, doc: 'Memory (RSS, MiB) the node keeps its V8 heap within: it sets how far the heap may grow between full collections and how large the young generation gets, from the heap it measures (runtime/memory-budget.ts) — no node flag needed. 100k checks fit the default. A live heap that needs more is logged (memory_over_budget) and the node carries on, collecting more often. Node flags that size the heap (NODE_OPTIONS=--max-old-space-size=…, --max-semi-space-size=…) win over it. 0: off (V8\'s own sizing, which may let the heap grow to several times what is live).' },
   shutdownGraceMs: { env: 'LOOKOUT_SHUTDOWN_GRACE_MS', flag: 'shutdown-grace-ms', default: 5_000, parse: int(0, 600_000), doc: 'On SIGTERM/SIGINT, how long in-flight probes may finish before they are abandoned.' },
   httpHost: { env: 'LOOKOUT_HTTP_HOST', flag: 'http-host', default: '0.0.0.0', parse: (raw: string) => raw, doc: 'Address of the /metrics, /healthz, /readyz endpoints. 0.0.0.0: every interface (metrics are readable by anyone who reaches the port; bind 127.0.0.1 or firewall it). Probes may never connect to this port on any local address.' },
   httpPort: { env: 'LOOKOUT_HTTP_PORT', flag: 'http-port', default: 9464, parse: int(0, 65535), doc: 'Port of the /metrics, /healthz, /readyz endpoints (0: any free port, logged at start).' },

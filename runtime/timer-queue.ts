@@ -7,6 +7,11 @@
 // in batches of at most `batchSize`, yielding to I/O between batches, so a burst cannot starve
 // the event loop.
 //
+// An entry handed out keeps its object while its owner's onDue runs: an owner that sets the same
+// key again (a check's next slot) moves that object back into the heap, so a steady schedule makes
+// no new entries, map slots or boxed times — objects that would otherwise live one interval each,
+// outlive every scavenge and be garbage only a full collection finds.
+//
 // Held (hold/resume): while held nothing fires — entries can still be set, moved and deleted — and
 // on resume whatever is due fires at once. The pause guard (actors/pause-guard.ts) holds the queue
 // after a pause until the node knows which checks it still owns. The queue can notice a pause
@@ -39,8 +44,12 @@ interface Entry {
   key: string;
   at: number;
   owner: DueHandler;
+  /** Position in the heap; OUT while the entry is handed out (its owner's onDue may set it again). */
   index: number;
 }
+
+/** The index of an entry that is not in the heap: being handed out. */
+const OUT = -1;
 
 export class TimerQueue {
   private heap: Entry[] = [];
@@ -67,13 +76,21 @@ export class TimerQueue {
 
   /** Due time of `key`, or undefined. */
   dueAt(key: string): number | undefined {
-    return this.byKey.get(key)?.at;
+    const e = this.byKey.get(key);
+    return e && e.index !== OUT ? e.at : undefined;
   }
 
   /** Insert `key` due at `at`, or move it there if present. */
   set(key: string, at: number, owner: DueHandler): void {
     const e = this.byKey.get(key);
-    if (e) {
+    if (e && e.index === OUT) {
+      // Handed out just now (set from its own onDue): back into the heap, same object.
+      e.owner = owner;
+      e.at = at;
+      e.index = this.heap.length;
+      this.heap.push(e);
+      this.up(e.index);
+    } else if (e) {
       e.owner = owner;
       const old = e.at;
       e.at = at;
@@ -92,13 +109,8 @@ export class TimerQueue {
     const e = this.byKey.get(key);
     if (!e) return false;
     this.byKey.delete(key);
-    const last = this.heap.pop()!;
-    if (last !== e) {
-      this.heap[e.index] = last;
-      last.index = e.index;
-      this.up(last.index);
-      this.down(last.index);
-    }
+    if (e.index === OUT) return false;
+    this.removeAt(e.index);
     this.arm();
     return true;
   }
@@ -177,9 +189,15 @@ export class TimerQueue {
     try {
       while (!this.stopped && !this.held && this.heap.length > 0 && this.heap[0]!.at <= now && n < this.batchSize) {
         const e = this.heap[0]!;
-        this.delete(e.key);
+        this.removeAt(0);
+        e.index = OUT;
         n++;
-        e.owner.onDue(e.key, e.at, now);
+        try {
+          e.owner.onDue(e.key, e.at, now);
+        } finally {
+          // Not set again by its owner (nor deleted): gone. A later set makes a new entry.
+          if (e.index === OUT && this.byKey.get(e.key) === e) this.byKey.delete(e.key);
+        }
       }
     } finally {
       this.firing = false;
@@ -193,6 +211,17 @@ export class TimerQueue {
       return;
     }
     this.arm();
+  }
+
+  /** Take the entry at heap position `i` out of the heap (its map slot is the caller's). */
+  private removeAt(i: number): void {
+    const last = this.heap.pop()!;
+    if (i < this.heap.length) {
+      this.heap[i] = last;
+      last.index = i;
+      this.up(i);
+      this.down(last.index);
+    }
   }
 
   private less(i: number, j: number): boolean {

@@ -50,6 +50,43 @@ describe('TimerQueue', () => {
     expect(times).toEqual([100, 200, 300, 400, 500, 600, 700, 800, 900, 1000]);
   });
 
+  test('while its entry is handed out, an owner sees it gone, may set it again (moved back, one entry), delete it, or leave it gone', () => {
+    const clock = new ManualClock(0);
+    const q = new TimerQueue(clock);
+    const seen: { key: string; dueAt: number | undefined; deleted?: boolean }[] = [];
+    const owner = {
+      onDue: (key: string, at: number) => {
+        seen.push({ key, dueAt: q.dueAt(key) });
+        if (key === 'again') q.set(key, at + 100, owner);
+        if (key === 'set-then-delete') {
+          q.set(key, at + 100, owner);
+          seen.push({ key, dueAt: q.dueAt(key), deleted: q.delete(key) });
+        }
+        if (key === 'delete') seen.push({ key, dueAt: undefined, deleted: q.delete(key) });
+      },
+    };
+    for (const k of ['again', 'set-then-delete', 'delete', 'gone']) q.set(k, 100, owner);
+    clock.advance(100);
+    expect(seen).toEqual([
+      { key: 'again', dueAt: undefined },
+      { key: 'delete', dueAt: undefined },
+      { key: 'delete', dueAt: undefined, deleted: false },
+      { key: 'gone', dueAt: undefined },
+      { key: 'set-then-delete', dueAt: undefined },
+      { key: 'set-then-delete', dueAt: 200, deleted: true },
+    ]);
+    expect(q.size).toBe(1);
+    expect(q.dueAt('again')).toBe(200);
+    for (const k of ['set-then-delete', 'delete', 'gone']) expect(q.dueAt(k)).toBeUndefined();
+    // Gone entries come back as new ones; the re-set one keeps firing.
+    q.set('gone', 150, owner);
+    clock.advance(100);
+    expect(seen.slice(6).map((x) => x.key)).toEqual(['gone', 'again']);
+    expect(q.size).toBe(1);
+    expect(q.delete('again')).toBe(true);
+    expect(q.size).toBe(0);
+  });
+
   test('a burst larger than the batch is handed out over several turns', () => {
     const clock = new ManualClock(0);
     const q = new TimerQueue(clock, 10);

@@ -116,6 +116,19 @@ describe('valid specs', () => {
     expect(n.timeoutMs).toBe(999);
   });
 
+  test('specs that leave their kind\'s options at the defaults share one frozen options object; set options get their own', () => {
+    const a = normalizeSpec('a', { kind: 'tcp', target: '127.0.0.1:1' });
+    const b = normalizeSpec('b', { kind: 'tcp', target: '127.0.0.1:2', tcp: {} });
+    expect(a.tcp).toBe(b.tcp);
+    expect(Object.isFrozen(a.tcp)).toBe(true);
+    expect(a.tcp).toEqual({ maxBodyBytes: 65536 });
+    expect(normalizeSpec('c', { kind: 'tcp', target: '127.0.0.1:3', tcp: { send: 'x' } }).tcp).toEqual({ send: 'x', maxBodyBytes: 65536 });
+    const h = normalizeSpec('h', { kind: 'http', target: 'http://127.0.0.1/' });
+    expect(h.http).toBe(normalizeSpec('i', { kind: 'http', target: 'http://127.0.0.1/', http: {} }).http);
+    expect(h.http).toBe(a.http);
+    expect(normalizeSpec('j', { kind: 'http', target: 'http://127.0.0.1/', http: { method: 'HEAD' } }).http.method).toBe('HEAD');
+  });
+
   test('a consecutive policy and tcp options survive normalization', () => {
     const n = normalizeSpec('web-1', accepted('tcp-every-option'));
     expect(n.policy).toMatchObject({ type: 'consecutive', rise: 3, fall: 2, initialUp: true });
