@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { phaseOf } from '../../protocol/hash';
 import { slotAtOrAfter } from '../../protocol/slots';
-import { client, Collector, request } from './lookout';
+import { client, Collector, OVERLOAD_OUT_OF_THE_WAY, request } from './lookout';
 import type { NatsServer } from '../../testkit/nats-server';
 import { GiveUp, waitFor } from './poll';
 import { runLookout, type LookoutProcess, type SpawnOptions } from './processes';
@@ -45,6 +45,7 @@ export class LookoutCluster {
       LOOKOUT_SHUTDOWN_GRACE_MS: '1000',
       LOOKOUT_LOG_LEVEL: 'info',
       LOOKOUT_HTTP_PORT: '0',
+      ...OVERLOAD_OUT_OF_THE_WAY,
       ...this.env,
       ...extraEnv,
     }, spawn);

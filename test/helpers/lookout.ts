@@ -10,6 +10,13 @@ import type { NatsServer } from '../../testkit/nats-server';
 
 let nodeSeq = 0;
 
+/**
+ * Overload detection out of the way for tests of everything else: the test machine's own load (a CI
+ * worker beside three nodes) would otherwise mark nodes overloaded and have the leader move shards
+ * off them mid-test (an even spread, a slot count). test/integration/overload.test.ts sets its own.
+ */
+export const OVERLOAD_OUT_OF_THE_WAY = { LOOKOUT_OVERLOAD_LAG_MS: '600000' } as const;
+
 /** Settings for tests: fast protocol timers, no jitter, short grace, quiet logs (LOOKOUT_TEST_LOG=debug to see them). */
 export function testEnv(server: NatsServer, overrides: Record<string, string> = {}): Record<string, string> {
   return {
@@ -20,6 +27,7 @@ export function testEnv(server: NatsServer, overrides: Record<string, string> = 
     LOOKOUT_SHUTDOWN_GRACE_MS: '1000',
     LOOKOUT_TIMING: 'test',
     LOOKOUT_HTTP_PORT: '0',
+    ...OVERLOAD_OUT_OF_THE_WAY,
     ...overrides,
   };
 }

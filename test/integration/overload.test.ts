@@ -70,7 +70,7 @@ const haveTwoCpus = (() => {
     pin(target.proc.pid, OTHER_CPU);
     nc = await client(server);
     events = new Collector(nc, 'lookout.>');
-    const env = (id: string) => testEnv(server!, { LOOKOUT_NODE_ID: id, LOOKOUT_LOG_LEVEL: 'info', LOOKOUT_TIMING: 'production', LOOKOUT_OVERLOAD_HOLD_MS: '2000', LOOKOUT_OVERLOAD_RELIEF_MS: '5000' });
+    const env = (id: string) => testEnv(server!, { LOOKOUT_NODE_ID: id, LOOKOUT_LOG_LEVEL: 'info', LOOKOUT_TIMING: 'production', LOOKOUT_OVERLOAD_LAG_MS: '250', LOOKOUT_OVERLOAD_HOLD_MS: '2000', LOOKOUT_OVERLOAD_RELIEF_MS: '5000' });
     const n1 = runLookout(['node'], env('n1'));
     nodes.push(n1);
     pin(n1.proc.pid, NODE_CPU);
