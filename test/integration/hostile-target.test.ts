@@ -70,13 +70,14 @@ describe('hostile JSON beside a canary (a real node process)', () => {
 
     // Every hostile probe is down: its JSON evaluated (nothing at $.status), stopped at the
     // worker's budget, refused (it overran before, or costly work had its share of the worker),
-    // or out of time waiting behind the others' JSON.
+    // or out of time waiting behind the others' JSON — or, when the loaded test machine stalled the
+    // node's event loop for over a quarter of the probe's time, inconclusive (never up).
     const hostileResults = ids.flatMap((id) => events.results(id));
     for (const r of hostileResults) {
       expect({ ok: r.ok, reason: r.reason, message: r.message }).toEqual({
         ok: false,
-        reason: expect.stringMatching(/^(json|timeout)$/),
-        message: expect.stringMatching(/^(\$\.status is missing, expected "up"|JSON evaluation was (stopped after 200 ms on 1048\d{3} characters of body|not run: it took over 50 ms recently).*|timed out after 900 ms)$/),
+        reason: expect.stringMatching(/^(json|timeout|inconclusive)$/),
+        message: expect.stringMatching(/^(\$\.status is missing, expected "up"|JSON evaluation was (stopped after 200 ms on 1048\d{3} characters of body|not run: it took over 50 ms recently).*|timed out after 900 ms|node overloaded: .*)$/),
       });
     }
     expect(hostileResults.some((r) => r.reason === 'json')).toBe(true); // the JSON did reach the worker
