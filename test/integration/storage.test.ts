@@ -80,7 +80,8 @@ test('a full spec bucket: puts fail with storage_full, deletes work and free spa
     nodes.push(await startTestNode(server, env));
     const after = await waitFor('a map with both nodes', async () => {
       const s = await request(nc, 'lookout.cluster.status', '', 2000);
-      if (s.assignment?.members?.length !== 2) throw new Error(`members ${JSON.stringify(s.assignment?.members)} epoch ${s.epoch}`);
+      // Either node may answer: the new one knows the leader only once it has read the lease.
+      if (s.assignment?.members?.length !== 2 || !s.leader) throw new Error(`members ${JSON.stringify(s.assignment?.members)} epoch ${s.epoch} leader ${JSON.stringify(s.leader)}`);
       return s;
     }, { timeoutMs: 30_000 });
     expect(after.epoch).toBeGreaterThan(st.epoch);
