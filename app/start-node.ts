@@ -151,7 +151,9 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     // out late, after others may have taken the checks over, and could share a seq with theirs.
     publish: (subject, msg) => {
       const type = subject.startsWith(s.status('')) ? 'status' : subject.startsWith(s.result('')) ? 'result' : subject.startsWith(resumeBase) ? 'resume' : null;
-      if ((!queue.isHeld && !pauses.cutOff()) || type === null) return bus.publish(subject, msg);
+      // And before the pause is noticed at all: a probe that finished while the process was stopped
+      // reports on waking before the detector's tick has run (pauses.overdue).
+      if ((!queue.isHeld && !pauses.cutOff() && !pauses.overdue()) || type === null) return bus.publish(subject, msg);
       if (type !== 'resume') metrics.pauseDropped.inc({ type });
     },
     bus,

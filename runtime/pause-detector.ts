@@ -55,6 +55,14 @@ export class PauseDetector {
     this.onPause({ gapMs, source });
   }
 
+  /**
+   * The detector's own tick is overdue past the threshold: the process was stopped and has not
+   * noticed yet (on waking, I/O callbacks such as finished probes can run before the timers do).
+   */
+  overdue(): boolean {
+    return this.timer !== null && pauseBetweenTicks(this.lastTick, this.clock.monotonic(), this.tickMs, this.thresholdMs) > 0;
+  }
+
   /** The NATS client found the connection stale (unanswered pings); a disconnect follows. */
   linkStale(): void {
     this.staleSeen = true;

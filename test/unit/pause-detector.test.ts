@@ -73,6 +73,19 @@ test('cut off: while the link has been down past the threshold (a stale one coun
   expect(t.d.cutOff()).toBe(false);
 });
 
+test('overdue: the tick is late past the threshold and has not run yet (a finished probe reporting first on waking)', () => {
+  const t = start();
+  expect(t.d.overdue()).toBe(false);
+  t.stop(5000);
+  expect(t.d.overdue()).toBe(true);
+  t.inner.advance(160); // the tick runs: the pause is reported, and the detector is current again
+  expect(t.seen).toEqual([{ gapMs: 5000, source: 'ticks' }]);
+  expect(t.d.overdue()).toBe(false);
+  t.d.stop();
+  t.stop(5000);
+  expect(t.d.overdue()).toBe(false); // stopped: nothing to be late
+});
+
 test('stop: no more ticks', () => {
   const t = start();
   t.d.stop();
