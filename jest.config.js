@@ -3,13 +3,17 @@
 // the plain `jest` run leaves it out, so the two never load the machine together. With it, the rows of every
 // scenario are printed as one table at the end (test/chaos/table-setup.ts, table-teardown.ts).
 const chaos = process.env.LOOKOUT_CHAOS === '1';
+// test/solo/ holds suites that load the whole machine on purpose (the overload test pins two busy
+// loops beside a node): they run alone (`npm run test:solo`, after the plain jest run in `npm test`),
+// never beside other suites whose timing they would starve.
+const solo = process.env.LOOKOUT_SOLO === '1';
 
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  testPathIgnorePatterns: chaos ? ['/node_modules/'] : ['/node_modules/', '<rootDir>/test/chaos/'],
+  testPathIgnorePatterns: ['/node_modules/', ...(chaos ? [] : ['<rootDir>/test/chaos/']), ...(solo ? [] : ['<rootDir>/test/solo/'])],
   ...(chaos ? { globalSetup: '<rootDir>/test/chaos/table-setup.ts', globalTeardown: '<rootDir>/test/chaos/table-teardown.ts' } : {}),
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }] },
   moduleFileExtensions: ['ts', 'js', 'json'],

@@ -13,7 +13,7 @@ let nodeSeq = 0;
 /**
  * Overload detection out of the way for tests of everything else: the test machine's own load (a CI
  * worker beside three nodes) would otherwise mark nodes overloaded and have the leader move shards
- * off them mid-test (an even spread, a slot count). test/integration/overload.test.ts sets its own.
+ * off them mid-test (an even spread, a slot count). test/solo/overload.test.ts sets its own.
  */
 export const OVERLOAD_OUT_OF_THE_WAY = { LOOKOUT_OVERLOAD_LAG_MS: '600000' } as const;
 
