@@ -8,7 +8,10 @@
 // dead) is held out of the map until it has been stable for a while — `member_damped` /
 // `member_undamped`, and the map's `damped` list. Members that say they are overloaded (their
 // heartbeat) are relieved of primary shards (protocol/overload-relief.ts) — `member_relieved` /
-// `member_unrelieved`, and the map's `relieved` list. Only eligible members (live, not damped) are
+// `member_unrelieved`, and the map's `relieved` list. Members that say they quarantined themselves
+// (their heartbeat) are held out within a bound (protocol/quarantine-bound.ts) — `quarantine_admitted`
+// / `quarantine_refused` / `quarantine_released`, and the map's `quarantined` and
+// `quarantineRefused` lists. Only eligible members (live, not damped) are
 // assigned; a change of that set, or of the damped list, is what starts the quiet timer. The hold is re-evaluated on every
 // MEMBERS (membership reports on every heartbeat tick). The damping state lives in this actor: a
 // new leader starts it afresh, keeping only the members its predecessor's map held out.
@@ -32,6 +35,7 @@ import { minimalMoves, movedSlots, shardsPerNode } from '../protocol/assignment-
 import { dampedMembers, eligibleMembers, emptyChurn, inheritDamped, observeMembers, type ChurnConfig, type ChurnDecision, type ChurnState, type MemberLife } from '../protocol/churn';
 import { ErrorCode, errorCode, hasCode, NotLeader } from '../protocol/errors';
 import { emptyRelief, inheritRelieved, observeLoad, relievedMembers, type MemberLoad, type ReliefConfig, type ReliefDecision, type ReliefState } from '../protocol/overload-relief';
+import { admissionChanges, admitQuarantined, NO_QUARANTINE, type QuarantineAdmission } from '../protocol/quarantine-bound';
 import type { AssignmentRecord } from '../protocol/records';
 import type { Clock } from '../runtime/clock';
 import type { AssignmentStore, Versioned } from '../runtime/cluster-store';
@@ -65,6 +69,8 @@ export interface AssignerInput {
   churn: ChurnConfig;
   /** Overload relief settings (LOOKOUT_OVERLOAD_RELIEF_MS); absent: nobody is relieved. */
   overloadRelief?: ReliefConfig;
+  /** LOOKOUT_QUARANTINE_MAX_PERCENT / 100; absent or 0: nobody is held out for quarantine. */
+  quarantineMaxFraction?: number;
   /**
    * Monotonic instant this node's lease runs out (from the leader actor, by message: ELECTED, then
    * LEASE after every renewal). Checked right before every write: no map is written after it.
@@ -81,7 +87,7 @@ export interface AssignerInput {
 export type AssignerEvent = { type: 'MEMBERS'; live: string[]; members?: readonly AssignedMember[] } | { type: 'LEASE'; validUntil: number } | { type: 'ELIGIBLE' };
 
 /** What the assigner reads of a member: its lives (churn.ts) and whether it says it is overloaded (overload-relief.ts). */
-export type AssignedMember = MemberLife & Pick<MemberLoad, 'overloaded'>;
+export type AssignedMember = MemberLife & Pick<MemberLoad, 'overloaded'> & { quarantined?: boolean };
 
 interface AssignerContext extends AssignerInput {
   /** Live members the map may use (eligibleMembers: `allLive` without the damped), sorted. */
@@ -92,6 +98,8 @@ interface AssignerContext extends AssignerInput {
   relief: ReliefState;
   /** Eligible members the map relieves of primary slots (overloaded), sorted. */
   relieved: string[];
+  /** Members held out of the map for self-quarantine, and those refused past the bound. */
+  quarantine: QuarantineAdmission;
   stored: Versioned<AssignmentRecord> | null;
   /** Why the last write was refused (NotLeader), while fenced. */
   fencedBy: NotLeader['reason'] | null;
@@ -118,6 +126,19 @@ function observeRelief(state: ReliefState, members: readonly AssignedMember[], n
   return cfg ? observeLoad(state, members, now, cfg) : { state, decisions: [] };
 }
 
+/** Who of `allLive` is held out for quarantine now (`previous` admitted first); the eligible members without them. */
+function quarantineOf(previous: readonly string[], members: readonly AssignedMember[], allLive: readonly string[], eligible: readonly string[], fraction: number | undefined): { quarantine: QuarantineAdmission; live: string[] } {
+  const quarantine = fraction ? admitQuarantined(previous, members, allLive, fraction) : NO_QUARANTINE;
+  return { quarantine, live: quarantine.admitted.length ? eligible.filter((n) => !quarantine.admitted.includes(n)) : [...eligible] };
+}
+
+function logQuarantine(log: Logger, before: QuarantineAdmission, after: QuarantineAdmission): void {
+  const c = admissionChanges(before, after);
+  for (const m of c.admitted) log.warn({ event: 'quarantine_admitted', member: m, quarantined: after.admitted }, `member ${m} quarantined itself: its shards move away`);
+  for (const m of c.refused) log.warn({ event: 'quarantine_refused', member: m, quarantined: after.admitted }, `member ${m} quarantined itself past the bound (${after.admitted.length} already): it keeps its shards`);
+  for (const m of c.released) log.info({ event: 'quarantine_released', member: m }, `member ${m} is no longer held out for quarantine`);
+}
+
 function logDecision(log: Logger, d: ChurnDecision): void {
   if (d.kind === 'damped') {
     log.warn(
@@ -130,13 +151,13 @@ function logDecision(log: Logger, d: ChurnDecision): void {
 }
 
 /** The starting context: every member of the view seen once (a first sight is never damped). */
-function initialDamping(input: AssignerInput): Pick<AssignerContext, 'live' | 'allLive' | 'damping' | 'relief' | 'relieved'> {
+function initialDamping(input: AssignerInput): Pick<AssignerContext, 'live' | 'allLive' | 'damping' | 'relief' | 'relieved' | 'quarantine'> {
   const allLive = [...input.live].sort();
   const members = input.members ?? livesOf(allLive);
   const { state } = observeMembers(emptyChurn(), members, input.clock.monotonic(), input.churn);
-  const live = eligibleMembers(state, allLive);
+  const { quarantine, live } = quarantineOf([], members, allLive, eligibleMembers(state, allLive), input.quarantineMaxFraction);
   const relief = observeRelief(emptyRelief(), members, input.clock.monotonic(), input.overloadRelief).state;
-  return { allLive, live, damping: state, relief, relieved: relievedMembers(relief, live) };
+  return { allLive, live, damping: state, relief, relieved: relievedMembers(relief, live), quarantine };
 }
 
 const writeMap = fromPromise<Versioned<AssignmentRecord> | null, { ctx: AssignerContext }>(async ({ input: { ctx } }) => {
@@ -150,23 +171,26 @@ const writeMap = fromPromise<Versioned<AssignmentRecord> | null, { ctx: Assigner
   const relieved = ctx.relieved.filter((n) => live.includes(n));
   const shards = assignShards(live, base, ctx.shardCount, ctx.vantagePoints, relieved);
   const damped = dampedMembers(ctx.damping);
+  const { admitted: quarantined, refused: quarantineRefused } = ctx.quarantine;
   const unchanged =
     prev.record !== null &&
     prev.record.term === ctx.term &&
     sameMembers(prev.record.members, live) &&
     sameMembers(prev.record.damped ?? [], damped) &&
     sameMembers(prev.record.relieved ?? [], relieved) &&
+    sameMembers(prev.record.quarantined ?? [], quarantined) &&
+    sameMembers(prev.record.quarantineRefused ?? [], quarantineRefused) &&
     movedSlots(prev.record.shards, shards) === 0;
   if (unchanged) return null;
   if (ctx.clock.monotonic() >= ctx.leaseValidUntil) throw new NotLeader(ctx.term, 'lease_expired', 'the lease ran out before the write');
   if (prev.record !== null && prev.record.term > ctx.term) throw new NotLeader(ctx.term, 'newer_term', `the stored map is from term ${prev.record.term}`);
-  const record: AssignmentRecord = { term: ctx.term, epoch: (prev.record?.epoch ?? 0) + 1, leader: ctx.node, at: ctx.clock.now(), members: live, shards, ...(damped.length ? { damped } : {}), ...(relieved.length ? { relieved } : {}) };
+  const record: AssignmentRecord = { term: ctx.term, epoch: (prev.record?.epoch ?? 0) + 1, leader: ctx.node, at: ctx.clock.now(), members: live, shards, ...(damped.length ? { damped } : {}), ...(relieved.length ? { relieved } : {}), ...(quarantined.length ? { quarantined } : {}), ...(quarantineRefused.length ? { quarantineRefused } : {}) };
   const revision = await ctx.store.write(record, prev.revision);
   // Moves counted from the map as run (a dead owner's slots were already taken over by the next ranks).
   const moved = movedSlots(base, shards);
   const minimal = minimalMoves(base, live, ctx.shardCount, ctx.vantagePoints);
-  ctx.log.info({ event: 'assignment_written', term: ctx.term, epoch: record.epoch, members: live, damped, relieved, moved, minimal }, 'assignment written');
-  ctx.announce({ term: ctx.term, epoch: record.epoch, leader: ctx.node, at: new Date(record.at).toISOString(), members: live, damped, relieved, moved, minimalMoves: minimal, shardsPerNode: shardsPerNode(shards) });
+  ctx.log.info({ event: 'assignment_written', term: ctx.term, epoch: record.epoch, members: live, damped, relieved, quarantined, quarantineRefused, moved, minimal }, 'assignment written');
+  ctx.announce({ term: ctx.term, epoch: record.epoch, leader: ctx.node, at: new Date(record.at).toISOString(), members: live, damped, relieved, quarantined, quarantineRefused, moved, minimalMoves: minimal, shardsPerNode: shardsPerNode(shards) });
   return { revision, record };
 });
 
@@ -195,11 +219,17 @@ export const assignerMachine = setup({
       for (const d of decisions) enqueue(() => logDecision(context.log, d));
       const load = observeRelief(context.relief, members, now, context.overloadRelief);
       for (const d of load.decisions) enqueue(() => logRelief(context.log, d));
-      const live = eligibleMembers(state, allLive);
+      const { quarantine, live } = quarantineOf(context.quarantine.admitted, members, allLive, eligibleMembers(state, allLive), context.quarantineMaxFraction);
+      enqueue(() => logQuarantine(context.log, context.quarantine, quarantine));
       const relieved = relievedMembers(load.state, live);
       // A damping alone (of a member already out of the map) is written too: the map is how every node learns it.
-      const changed = !sameMembers(live, context.live) || !sameMembers(dampedMembers(state), dampedMembers(context.damping)) || !sameMembers(relieved, context.relieved);
-      enqueue.assign({ damping: state, relief: load.state, allLive, ...(changed ? { live, relieved, pendingSince: context.pendingSince ?? now } : {}) });
+      const changed =
+        !sameMembers(live, context.live) ||
+        !sameMembers(dampedMembers(state), dampedMembers(context.damping)) ||
+        !sameMembers(relieved, context.relieved) ||
+        !sameMembers(quarantine.admitted, context.quarantine.admitted) ||
+        !sameMembers(quarantine.refused, context.quarantine.refused);
+      enqueue.assign({ damping: state, relief: load.state, allLive, members, quarantine, ...(changed ? { live, relieved, pendingSince: context.pendingSince ?? now } : {}) });
       if (changed) enqueue.raise({ type: 'ELIGIBLE' });
     }),
     /** A map of an earlier term (another leader's): keep holding out the members it held out. */
@@ -218,9 +248,11 @@ export const assignerMachine = setup({
         for (const d of decisions) enqueue(() => logRelief(context.log, d));
         relief = state;
       }
-      if (damping === context.damping && relief === context.relief) return;
-      const live = eligibleMembers(damping, context.allLive);
-      enqueue.assign({ damping, relief, live, relieved: relievedMembers(relief, live) });
+      // And the members it held out for quarantine (admitted first while they still say so).
+      const previous = rec.quarantined ?? [];
+      if (damping === context.damping && relief === context.relief && previous.length === 0) return;
+      const { quarantine, live } = quarantineOf(previous, context.members ?? livesOf(context.allLive), context.allLive, eligibleMembers(damping, context.allLive), context.quarantineMaxFraction);
+      enqueue.assign({ damping, relief, live, relieved: relievedMembers(relief, live), quarantine });
     }),
   },
   guards: {
@@ -272,7 +304,11 @@ export const assignerMachine = setup({
             // Members that changed while the write was in flight are still pending.
             const written = stored?.record?.members ?? [];
             const current =
-              sameMembers(written, context.live) && sameMembers(stored?.record?.damped ?? [], dampedMembers(context.damping)) && sameMembers(stored?.record?.relieved ?? [], context.relieved);
+              sameMembers(written, context.live) &&
+              sameMembers(stored?.record?.damped ?? [], dampedMembers(context.damping)) &&
+              sameMembers(stored?.record?.relieved ?? [], context.relieved) &&
+              sameMembers(stored?.record?.quarantined ?? [], context.quarantine.admitted) &&
+              sameMembers(stored?.record?.quarantineRefused ?? [], context.quarantine.refused);
             return { stored, pendingSince: context.live.length === 0 || current ? null : (context.pendingSince ?? context.clock.monotonic()) };
           }),
         },

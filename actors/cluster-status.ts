@@ -3,7 +3,8 @@
 // (`damped`, from the followed map's damped list: protocol/churn.ts), and each member's clock
 // offset and skew (estimated from heartbeats, protocol/clock-offset.ts), whether it says it is
 // overloaded and its lag (its heartbeat) and whether the leader relieves it of shards for that (the
-// map's `relieved` list, protocol/overload-relief.ts) — as the answering node
+// map's `relieved` list, protocol/overload-relief.ts), whether it quarantined itself (its heartbeat)
+// and whether the leader refused that past the bound (the map's lists, protocol/quarantine-bound.ts) — as the answering node
 // sees them (a queue group: one node answers).
 // It holds the latest view the node actor sent it (VIEW); `clusterStatus` is the pure answer.
 
@@ -34,6 +35,7 @@ export function clusterStatus(view: ClusterView) {
   };
   const damped = new Set(a?.damped ?? []);
   const relieved = new Set(a?.relieved ?? []);
+  const refused = new Set(a?.quarantineRefused ?? []);
   return {
     ok: true,
     answeredBy: view.node,
@@ -42,7 +44,7 @@ export function clusterStatus(view: ClusterView) {
     epoch: a?.epoch ?? null,
     /** The skew bound (LOOKOUT_CLOCK_SKEW_WARN_MS) members' clockSkewMs is judged by. */
     clock: clocks ? { boundMs: clocks.boundMs } : null,
-    assignment: a ? { epoch: a.epoch, term: a.term, leader: a.leader, at: new Date(a.at).toISOString(), members: a.members, damped: a.damped ?? [], relieved: a.relieved ?? [] } : null,
+    assignment: a ? { epoch: a.epoch, term: a.term, leader: a.leader, at: new Date(a.at).toISOString(), members: a.members, damped: a.damped ?? [], relieved: a.relieved ?? [], quarantined: a.quarantined ?? [], quarantineRefused: a.quarantineRefused ?? [] } : null,
     members: view.members.map((m) => ({
       node: m.node,
       state: m.state,
@@ -62,6 +64,10 @@ export function clusterStatus(view: ClusterView) {
       lagMs: m.lagMs ?? null,
       /** The leader gives it fewer primary shards because it was overloaded (protocol/overload-relief.ts). */
       relieved: relieved.has(m.node),
+      /** It says it quarantined itself (its heartbeat: protocol/quarantine.ts). */
+      quarantined: m.quarantined === true,
+      /** It did so past the bound: the leader keeps its shards with it (the map's quarantineRefused, protocol/quarantine-bound.ts). */
+      quarantineRefused: refused.has(m.node),
     })),
   };
 }

@@ -3,25 +3,32 @@
 //
 // States (the words an operator reads in the logs):
 //   follower.reading   → read the lease key
-//   follower.deciding  → followerMove(): wait, create (key absent), or take over (lease expired)
+//   follower.deciding  → followerMove(): wait, create (key absent), or take over (lease expired);
+//                        an overloaded node defers while a member could lead instead
+//                        (protocol/overload-leadership.ts candidacy: leader_candidacy_deferred)
 //   follower.waiting   → poll again after pollMs
 //   follower.acquiring → the compare-and-set write; won → leading, lost → waiting
 //   leading.renewing   → update(key, {holder, term}, lastRevision); a conflict means another node
 //                        holds the lease now: step down at once
 //   leading.holding    → wait for the next renewal; if the lease runs out by our own monotonic
 //                        clock first (a pause, a NATS outage), step down before anyone can win
+//   handingOver        → this leader said it is overloaded and a member could lead instead
+//                        (overloadStepDown): it stops acting as leader, then deletes the key with
+//                        compare-and-set on its own revision, and follows
 //   releasing          → graceful shutdown: delete the key (if still ours) so a follower takes over
 //                        on its next poll instead of waiting out the lease
 //   stopped            → final
 //
-// The parent hears ELECTED {term, validUntil}, LEASE_HELD {term, validUntil} after every renewal,
-// DEPOSED {term, reason} and TERM_SEEN {term} (a term read from the key, used to fence assignment
-// maps). `validUntil` is the monotonic instant the lease runs out by this node's own clock: the
+// The parent sends MEMBERS (the failure detector's member list, this node's own entry included)
+// for the overload decisions. The parent hears ELECTED {term, validUntil}, LEASE_HELD {term,
+// validUntil} after every renewal, DEPOSED {term, reason} and TERM_SEEN {term} (a term read from
+// the key, used to fence assignment maps). `validUntil` is the monotonic instant the lease runs out by this node's own clock: the
 // assigner, told by message, writes no map after it.
 
-import { assign, fromPromise, sendParent, setup } from 'xstate';
+import { and, assign, fromPromise, sendParent, setup } from 'xstate';
 import { ErrorCode, errorCode, hasCode } from '../protocol/errors';
 import { followerMove, leaseEndsAt, leaseLeft, observe, renewDelay, type LeaseConfig, type LeaseView } from '../protocol/lease';
+import { candidacy, freeFor, healthyPeers, overloadStepDown, type Standing } from '../protocol/overload-leadership';
 import type { LeaseRecord } from '../protocol/records';
 import type { Clock } from '../runtime/clock';
 import type { LeaseStore, Versioned } from '../runtime/cluster-store';
@@ -37,7 +44,7 @@ export interface LeaderInput {
   announce(event: { event: 'elected' | 'stepped_down'; node: string; term: number; reason?: string }): void;
 }
 
-export type LeaderEvent = { type: 'RELEASE' };
+export type LeaderEvent = { type: 'RELEASE' } | { type: 'MEMBERS'; members: readonly Standing[] };
 
 export type LeaderOutput =
   | { type: 'ELECTED'; term: number; validUntil: number }
@@ -52,6 +59,12 @@ interface LeaderContext extends LeaderInput {
   /** Monotonic time the last successful write was sent. */
   lastWriteAt: number;
   stepDownReason: string;
+  /** The member list as last sent by the parent (overload-leadership.ts reads it). */
+  members: readonly Standing[];
+  /** Monotonic instant of the last step-down for overload. */
+  lastStepDownAt: number;
+  /** Revision of the key the last candidacy log line was about (one line per opening). */
+  notedRevision: number;
 }
 
 /**
@@ -91,15 +104,27 @@ export const leaderMachine = setup({
     release: fromPromise<void, { ctx: LeaderContext }>(({ input: { ctx } }) => ctx.store.release(ctx.revision)),
   },
   actions: {
-    stepDown: assign(({ context }, params: { reason: string }) => {
-      context.log.warn({ event: 'leader_stepped_down', term: context.term, reason: params.reason }, 'no longer leader');
+    stepDown: assign(({ context }, params: { reason: string; healthy?: string[] }) => {
+      context.log.warn({ event: 'leader_stepped_down', term: context.term, reason: params.reason, ...(params.healthy ? { healthy: params.healthy } : {}) }, 'no longer leader');
       context.announce({ event: 'stepped_down', node: context.node, term: context.term, reason: params.reason });
       return { stepDownReason: params.reason, view: null };
+    }),
+    noteCandidacy: assign(({ context }) => {
+      const revision = context.view?.revision ?? 0;
+      const c = candidacy(context.node, context.members, freeFor(context.view, context.clock.monotonic(), context.cfg), context.cfg);
+      if (c.reason === 'clear' || revision === context.notedRevision) return {};
+      const fields = { event: c.stand ? 'leader_candidacy' : 'leader_candidacy_deferred', reason: c.reason, healthy: c.healthy, revision };
+      if (c.stand) context.log.warn(fields, `overloaded, standing for the lease anyway (${c.reason})`);
+      else context.log.info(fields, 'overloaded: not standing for the lease while another member could lead');
+      return { notedRevision: revision };
     }),
     tellParentDeposed: sendParent(({ context }): LeaderOutput => ({ type: 'DEPOSED', term: context.term, reason: context.stepDownReason })),
   },
   guards: {
-    mayAcquire: ({ context }) => followerMove(context.view, context.clock.monotonic(), context.cfg).type !== 'wait',
+    leaseFree: ({ context }) => followerMove(context.view, context.clock.monotonic(), context.cfg).type !== 'wait',
+    stands: ({ context }) => candidacy(context.node, context.members, freeFor(context.view, context.clock.monotonic(), context.cfg), context.cfg).stand,
+    shouldStepDown: ({ context, event }) =>
+      event.type === 'MEMBERS' && overloadStepDown(context.node, event.members, context.clock.monotonic(), context.lastStepDownAt, context.cfg).stepDown,
     conflict: ({ event }) => hasCode((event as { error?: unknown }).error, ErrorCode.cas_conflict),
     leaseGone: ({ context }) => leaseLeft(context.lastWriteAt, context.clock.monotonic(), context.cfg) <= 0,
   },
@@ -110,8 +135,9 @@ export const leaderMachine = setup({
   },
 }).createMachine({
   id: 'leader',
-  context: ({ input }) => ({ ...input, log: input.log.child({ actor: 'leader' }), view: null, term: 0, revision: 0, lastWriteAt: -Infinity, stepDownReason: '' }),
+  context: ({ input }) => ({ ...input, log: input.log.child({ actor: 'leader' }), view: null, term: 0, revision: 0, lastWriteAt: -Infinity, stepDownReason: '', members: [], lastStepDownAt: -Infinity, notedRevision: 0 }),
   initial: 'follower',
+  on: { MEMBERS: { actions: assign({ members: ({ event }) => event.members }) } },
   states: {
     follower: {
       initial: 'reading',
@@ -137,7 +163,11 @@ export const leaderMachine = setup({
           },
         },
         deciding: {
-          always: [{ guard: 'mayAcquire', target: 'acquiring' }, { target: 'waiting' }],
+          always: [
+            { guard: and(['leaseFree', 'stands']), target: 'acquiring', actions: 'noteCandidacy' },
+            { guard: 'leaseFree', target: 'waiting', actions: 'noteCandidacy' },
+            { target: 'waiting' },
+          ],
         },
         waiting: {
           after: { poll: 'reading' },
@@ -173,6 +203,20 @@ export const leaderMachine = setup({
       on: { RELEASE: { target: 'releasing', actions: [{ type: 'stepDown', params: { reason: 'released' } }, 'tellParentDeposed'] } },
       states: {
         holding: {
+          on: {
+            MEMBERS: [
+              {
+                guard: 'shouldStepDown',
+                target: '#leader.handingOver',
+                actions: [
+                  assign({ members: ({ event }) => event.members, lastStepDownAt: ({ context }) => context.clock.monotonic() }),
+                  { type: 'stepDown', params: ({ context }) => ({ reason: 'overloaded', healthy: healthyPeers(context.node, context.members) }) },
+                  'tellParentDeposed',
+                ],
+              },
+              { actions: assign({ members: ({ event }) => event.members }) },
+            ],
+          },
           after: {
             leaseLeft: { target: '#leader.follower', actions: [{ type: 'stepDown', params: { reason: 'lease expired' } }, 'tellParentDeposed'] },
             // Timers that were due while the process was paused fire in any order: check the lease first.
@@ -204,6 +248,18 @@ export const leaderMachine = setup({
           after: {
             leaseLeft: { target: '#leader.follower', actions: [{ type: 'stepDown', params: { reason: 'lease expired' } }, 'tellParentDeposed'] },
           },
+        },
+      },
+    },
+    handingOver: {
+      on: { RELEASE: 'stopped' },
+      invoke: {
+        src: 'release',
+        input: ({ context }) => ({ ctx: context }),
+        onDone: 'follower',
+        onError: {
+          target: 'follower',
+          actions: ({ context, event }) => context.log.info({ event: 'lease_handover_failed', code: errorCode(event.error), err: event.error }, 'could not delete the lease key (it moved on, or the store is down): the lease runs out instead'),
         },
       },
     },

@@ -2,7 +2,7 @@
 // (protocol/failure-detector.ts decides; this actor only does the I/O and the ticking).
 //
 // Internal subjects: `<prefix>._node.heartbeat` (every heartbeatMs: node, instance, startedAt,
-// sentAt, incarnation, seq, version, shards and checks held, leaving, overloaded and lagMs) and `<prefix>._node.suspect` (a node
+// sentAt, incarnation, seq, version, shards and checks held, leaving, overloaded and lagMs, quarantined) and `<prefix>._node.suspect` (a node
 // that starts suspecting another says so; the suspected node, if alive, raises its incarnation and
 // heartbeats at once — the refutation). It also answers claims of its node id
 // (node-claim.ts) and notices a heartbeat of its own node id from another process.
@@ -41,10 +41,14 @@ export interface MembershipInput {
   heartbeatMs: number;
   suspectAfterMs: number;
   deadAfterMs: number;
+  /** Extra silence tolerated when a member, or this node, says it is overloaded (failure-detector.ts). */
+  overloadGraceMs?: number;
   /** What this node holds, for the heartbeat. */
-  load(): { shards: number; checks: number };
+  load(): { shards: number; checks: number; specs?: number };
   /** Whether this node is overloaded and its worst recent lag (runtime/load-monitor.ts), for the heartbeat; absent: never. */
   overload?(): { overloaded: boolean; lagMs: number };
+  /** Whether this node is in self-quarantine (runtime/quarantine-guard.ts), for the heartbeat; absent: never. */
+  quarantined?(): boolean;
   /** LOOKOUT_CLOCK_SKEW_WARN_MS. */
   clockSkewWarnMs: number;
   clockGauges: ClockGauges;
@@ -89,7 +93,7 @@ export function memberEvent(c: MemberChange): string {
 export const membership = fromCallback<MembershipEvent, MembershipInput>(({ input, sendBack, receive }) => {
   const { bus, subjects: s, node, instance, clock } = input;
   const log = input.log.child({ actor: 'membership' });
-  const detector = new FailureDetector(node, { suspectAfterMs: input.suspectAfterMs, deadAfterMs: input.deadAfterMs });
+  const detector = new FailureDetector(node, { suspectAfterMs: input.suspectAfterMs, deadAfterMs: input.deadAfterMs, overloadGraceMs: input.overloadGraceMs ?? 0 });
   const startedAt = clock.now();
   let incarnation = 0;
   let seq = 0;
@@ -117,7 +121,7 @@ export const membership = fromCallback<MembershipEvent, MembershipInput>(({ inpu
 
   const beat = () => {
     if (duplicate) return;
-    const hb: Heartbeat = { node, instance, startedAt, incarnation, seq: ++seq, version: input.version, ...input.load(), leaving, ...input.overload?.() };
+    const hb: Heartbeat = { node, instance, startedAt, incarnation, seq: ++seq, version: input.version, ...input.load(), leaving, ...input.overload?.(), ...(input.quarantined?.() ? { quarantined: true } : {}) };
     // Our own entry, so the view (and cluster.status) includes this node.
     report(detector.heartbeat(hb, clock.monotonic()));
     // sentAt read last, right before it goes out: a later reading only narrows the delay.
@@ -190,7 +194,7 @@ export const membership = fromCallback<MembershipEvent, MembershipInput>(({ inpu
     }
   });
 
-  log.info({ event: 'membership_started', instance, heartbeatMs: input.heartbeatMs, suspectAfterMs: input.suspectAfterMs, deadAfterMs: input.deadAfterMs }, 'membership started');
+  log.info({ event: 'membership_started', instance, heartbeatMs: input.heartbeatMs, suspectAfterMs: input.suspectAfterMs, deadAfterMs: input.deadAfterMs, overloadGraceMs: input.overloadGraceMs ?? 0 }, 'membership started');
   tick();
   return () => {
     if (timer !== null) clock.clearTimeout(timer);

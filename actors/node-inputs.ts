@@ -15,8 +15,7 @@ import type { AdmissionConfig } from '../protocol/spec-admission';
 import type { Bus } from '../runtime/bus';
 import type { AssignmentStore, LeaseStore } from '../runtime/cluster-store';
 import type { Logger } from '../runtime/logger';
-import type { SpecFeedSource } from '../runtime/spec-watch';
-import type { SpecStore } from '../runtime/store';
+import type { ShardedSpecStore } from '../runtime/shard-spec-store';
 import { assignerMachine, type AssignerInput } from './assigner';
 import { assignmentFollower, assignmentRereadMs, type Assigned, type FollowerInput } from './assignment-follower';
 import type { RunnerPorts } from './check-runner';
@@ -27,8 +26,7 @@ import { lifecycleMachine, type LifecycleInput, type LifecycleLeaving, type Life
 import { pauseGuard, type PauseGuardEmitted, type PauseGuardEvent, type PauseGuardInput } from './pause-guard';
 import { shardOwnerMachine, type OwnerInput } from './shard-owner';
 import { specApi, type SpecApiInput } from './spec-api';
-import type { SpecCatalog } from './spec-catalog';
-import { specFeed, type FeedEvent, type FeedInput } from './spec-feed';
+import type { SpecHolder, ShardSpecEvent } from './shard-specs';
 
 /**
  * How often the spec API logs its summary of rejected requests (spec_rejections): one info line per
@@ -41,6 +39,8 @@ export interface ClusterSettings {
   heartbeatMs: number;
   suspectAfterMs: number;
   deadAfterMs: number;
+  /** LOOKOUT_OVERLOAD_GRACE_MS (protocol/failure-detector.ts). Absent: none. */
+  overloadGraceMs?: number;
   lease: LeaseConfig;
   rebalanceQuietMs: number;
   rebalanceMaxDelayMs: number;
@@ -52,17 +52,22 @@ export interface ClusterSettings {
   churn: ChurnConfig;
   /** Overload relief (protocol/overload-relief.ts): the leader gives overloaded members fewer primary shards. Absent: never. */
   overloadRelief?: ReliefConfig;
+  /** Self-quarantine (protocol/quarantine-bound.ts): the fraction of live members the leader may hold out of the map. Absent or 0: nobody. */
+  quarantineMaxFraction?: number;
 }
 
 export interface NodeInput {
   bus: Bus;
-  specSource: SpecFeedSource;
-  store: SpecStore;
+  /** The spec bucket for the API: any id, whichever shards this node holds. */
+  store: ShardedSpecStore;
   /** This process's instance id (protocol/node-identity.ts). */
   instance: string;
   leaseStore: LeaseStore;
   assignmentStore: AssignmentStore;
-  catalog: SpecCatalog;
+  /** The specs of the shards this node serves (actors/shard-specs.ts); its changes come as SPEC_SET / SPEC_REMOVED. */
+  specs: SpecHolder;
+  /** How many specs the cluster stores, as the members last said (app/node-specs.ts). */
+  specTotal(): number;
   ports: RunnerPorts;
   maxSpecBytes: number;
   /** LOOKOUT_MAX_SPECS. */
@@ -74,10 +79,16 @@ export interface NodeInput {
   cluster: ClusterSettings;
   /** One round trip to the NATS server (the pause guard's proof that the link works). */
   flush(): Promise<void>;
+  /**
+   * Whether this process was stopped and has not noticed yet (runtime/pause-detector.ts noticeNow:
+   * it reports the pause when so). Asked before a followed map is applied, which on waking can
+   * come before the pause detector's tick. Absent: never.
+   */
+  pauseUnnoticed?(): boolean;
 }
 
 export type NodeEvent =
-  | FeedEvent
+  | ShardSpecEvent
   | MembersChanged
   | LeaderOutput
   | Assigned
@@ -130,7 +141,6 @@ export const nodeSetup = setup({
   },
   actors: {
     specApi,
-    specFeed,
     membership,
     assignmentFollower,
     clusterStatusResponder,
@@ -146,12 +156,10 @@ type Mapper<T> = (args: { context: NodeContext }) => T;
 
 /** The shard owner reports back by message (HANDED_OVER) to the node that invoked it. */
 export const shardOwnerInput = ({ context, self }: { context: NodeContext; self: { send(e: NodeEvent): void } }): OwnerInput => ({
-  catalog: context.catalog,
+  specs: context.specs,
   ports: context.ports,
   onHandedOver: () => self.send({ type: 'HANDED_OVER' }),
 });
-
-export const specFeedInput: Mapper<FeedInput> = ({ context }) => ({ source: context.specSource, catalog: context.catalog, log: context.ports.log });
 
 export const specApiInput: Mapper<SpecApiInput> = ({ context }) => ({
   bus: context.bus,
@@ -159,9 +167,10 @@ export const specApiInput: Mapper<SpecApiInput> = ({ context }) => ({
   log: context.ports.log,
   metrics: context.ports.metrics,
   store: context.store,
-  catalog: context.catalog,
+  specTotal: context.specTotal,
   maxSpecBytes: context.maxSpecBytes,
   maxSpecs: context.maxSpecs,
+  vantagePoints: context.cluster.vantagePoints,
   clock: context.ports.clock,
   admission: context.api,
   summaryEveryMs: API_SUMMARY_EVERY_MS,
@@ -179,8 +188,10 @@ export const membershipInput: Mapper<MembershipInput> = ({ context }) => ({
   heartbeatMs: context.cluster.heartbeatMs,
   suspectAfterMs: context.cluster.suspectAfterMs,
   deadAfterMs: context.cluster.deadAfterMs,
-  load: () => ({ ...context.ports.metrics.held }),
+  ...(context.cluster.overloadGraceMs !== undefined ? { overloadGraceMs: context.cluster.overloadGraceMs } : {}),
+  load: () => ({ ...context.ports.metrics.held, specs: context.specs.primarySpecs?.() ?? 0 }),
   ...(context.ports.load ? { overload: context.ports.load.status.bind(context.ports.load) } : {}),
+  ...(context.ports.quarantine ? { quarantined: context.ports.quarantine.quarantined.bind(context.ports.quarantine) } : {}),
   clockSkewWarnMs: context.cluster.clockSkewWarnMs,
   clockGauges: context.ports.metrics,
   ...(context.ports.clockOffsets ? { clockOffsets: context.ports.clockOffsets } : {}),
@@ -209,6 +220,7 @@ export const lifecycleInput: Mapper<LifecycleInput> = ({ context }) => ({
   log: context.log,
   view: context.view,
   leaveTimeoutMs: context.cluster.leaveTimeoutMs,
+  flush: context.flush,
 });
 
 /** Started each time this node becomes leader, with the term, view and lease validity of that moment. */
@@ -216,7 +228,7 @@ export const assignerInput: Mapper<AssignerInput> = ({ context }) => ({
   term: context.term,
   node: context.ports.nodeId,
   store: context.assignmentStore,
-  shardCount: context.catalog.shardCount,
+  shardCount: context.specs.catalog.shardCount,
   vantagePoints: context.cluster.vantagePoints,
   quietMs: context.cluster.rebalanceQuietMs,
   maxDelayMs: context.cluster.rebalanceMaxDelayMs,
@@ -228,6 +240,7 @@ export const assignerInput: Mapper<AssignerInput> = ({ context }) => ({
   members: context.view.members,
   churn: context.cluster.churn,
   ...(context.cluster.overloadRelief ? { overloadRelief: context.cluster.overloadRelief } : {}),
+  ...(context.cluster.quarantineMaxFraction ? { quarantineMaxFraction: context.cluster.quarantineMaxFraction } : {}),
   leaseValidUntil: context.leaseValidUntil,
   announce: (e) => context.bus.publish(context.ports.subjects.cluster('assignment'), e),
 });

@@ -8,8 +8,9 @@
 //   leaving.awaitingMap ──alone, or no map yet──▶ stopping   (nobody to hand over to)
 //   leaving.awaitingMap ──a map without this node──▶ leaving.handingOver   "handover map received"
 //   leaving.awaitingMap ──leaveTimeoutMs──▶ stopping         "leave timeout: stopping without a handover map"
-//   leaving.handingOver ──HANDED_OVER (every runner released, each release claimed)──▶ stopping
-//   leaving.handingOver ──leaveTimeoutMs──▶ stopping         "leave timeout: stopping before every release was claimed"
+//   leaving.handingOver ──HANDED_OVER (every runner released, each release claimed)──▶ leaving.flushing
+//   leaving.handingOver ──leaveTimeoutMs──▶ leaving.flushing "leave timeout: stopping before every release was claimed"
+//   leaving.flushing ──NATS confirmed what was published (nc.flush), or LEAVE_FLUSH_MS──▶ stopping
 //   active | leaving ──DUPLICATE──▶ stopping                 (another process runs with this node id: it
 //                                                            holds the same shards, so no leave, no handover)
 //
@@ -19,7 +20,7 @@
 // every new cluster view (VIEW), every followed map (ASSIGNED, before that map's VIEW) and the
 // shard owner's HANDED_OVER in.
 
-import { assign, sendParent, setup } from 'xstate';
+import { assign, fromPromise, sendParent, setup } from 'xstate';
 import type { ClusterView } from '../protocol/cluster-view';
 import type { Logger } from '../runtime/logger';
 import type { Assigned } from './assignment-follower';
@@ -31,7 +32,12 @@ export interface LifecycleInput {
   view: ClusterView;
   /** How long a leaving node waits for a map without itself, and then for its releases to be claimed. */
   leaveTimeoutMs: number;
+  /** Write what was published to NATS and wait for the server's answer (nc.flush). */
+  flush(): Promise<void>;
 }
+
+/** How long a leaving node waits for its last releases to reach NATS before it stops anyway. */
+export const LEAVE_FLUSH_MS = 2000;
 
 export type LifecycleEvent =
   | { type: 'SHUTDOWN' }
@@ -70,6 +76,10 @@ export const lifecycleMachine = setup({
   },
   delays: {
     leaveTimeout: ({ context }) => context.leaveTimeoutMs,
+    flushTimeout: LEAVE_FLUSH_MS,
+  },
+  actors: {
+    flush: fromPromise<void, LifecycleContext>(({ input }) => input.flush()),
   },
 }).createMachine({
   id: 'lifecycle',
@@ -101,10 +111,20 @@ export const lifecycleMachine = setup({
           // The runners release their slots; the new owners claim them.
           entry: ({ context }) => context.log.info({ event: 'leave_handover_map' }, 'handover map received: releasing to the new owners'),
           on: {
-            HANDED_OVER: { target: '#lifecycle.stopping', actions: ({ context }) => context.log.info({ event: 'leave_handed_over' }, 'every release claimed') },
+            HANDED_OVER: { target: 'flushing', actions: ({ context }) => context.log.info({ event: 'leave_handed_over' }, 'every release claimed') },
           },
           after: {
-            leaveTimeout: { target: '#lifecycle.stopping', actions: ({ context }) => context.log.warn({ event: 'leave_handover_timeout' }, 'leave timeout: stopping before every release was claimed') },
+            leaveTimeout: { target: 'flushing', actions: ({ context }) => context.log.warn({ event: 'leave_handover_timeout' }, 'leave timeout: stopping before every release was claimed') },
+          },
+        },
+        flushing: {
+          // The last releases are still in the client's buffer (nats.js writes at the end of the turn),
+          // and stopping hundreds of runners is one long synchronous run: a release held behind it
+          // reached its new owner seconds late, and the slot it carried went unprobed. Write them
+          // out first; a server that does not answer does not hold the stop up for long.
+          invoke: { src: 'flush', input: ({ context }) => context, onDone: '#lifecycle.stopping', onError: '#lifecycle.stopping' },
+          after: {
+            flushTimeout: { target: '#lifecycle.stopping', actions: ({ context }) => context.log.warn({ event: 'leave_flush_timeout', waitedMs: LEAVE_FLUSH_MS }, 'NATS did not confirm the last releases in time: stopping anyway') },
           },
         },
       },

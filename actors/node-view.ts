@@ -2,7 +2,8 @@
 // events into the view (the pure reducer is protocol/cluster-view.ts), pass each new view on, and
 // set the gauges an operator watches; and how a followed map reaches the children that act on it.
 //
-//   MEMBERS (membership)             → view.members/live; lookout_members{state}
+//   MEMBERS (membership)             → view.members/live; lookout_members{state}; the leader actor
+//                                      told the members (overload-leadership.ts)
 //   TERM_SEEN / ELECTED / DEPOSED    → view.leader, view.leading; lookout_leader_term, lookout_leader;
 //     (leader)                         membership told whether we lead
 //   ASSIGNED (assignment follower)   → view.assignment; lookout_assignment_epoch, lookout_members_damped;
@@ -30,6 +31,13 @@ const updateView = nodeSetup.enqueueActions(({ context, event, enqueue }) => {
   enqueue.sendTo('clusterStatus', { type: 'VIEW', view });
   enqueue.sendTo('lifecycle', { type: 'VIEW', view });
   enqueue.emit({ type: 'view', view });
+});
+
+/** The member list to the leader actor (an overloaded node defers its candidacy, or hands the lease over). */
+const tellLeader = nodeSetup.enqueueActions(({ event, enqueue, self }) => {
+  // The leader actor is gone once it released the lease on a leave (a final state).
+  if (event.type !== 'MEMBERS' || !self.getSnapshot().children.leader) return;
+  enqueue.sendTo('leader', { type: 'MEMBERS', members: event.members });
 });
 
 /** Members by state, for lookout_members. */
@@ -97,7 +105,9 @@ function runMap({ context, enqueue }: Pick<Enqueue, 'context' | 'enqueue'>, reco
   // — a restart — is gone, not known to have published unseen: its checks continue seq by one).
   const heard = new Set(context.view.members.filter((m) => m.instance !== '').map((m) => m.node));
   const heldDead = [...new Set([...dead, ...context.view.members.filter((m) => m.state === 'dead').map((m) => m.node)])].filter((n) => heard.has(n));
-  enqueue.sendTo('shardOwner', { type: 'ASSIGN', slots, epoch, shards: effective.shards, live: reachable, dead: heldDead, ...(context.pauseHeld || viewOnly ? { atOnce: true } : {}) });
+  // A map that reached us on waking, before the pause was noticed, moves shards at once too.
+  const atOnce = context.pauseHeld || viewOnly || context.pauseUnnoticed?.() === true;
+  enqueue.sendTo('shardOwner', { type: 'ASSIGN', slots, epoch, shards: effective.shards, live: reachable, dead: heldDead, ...(atOnce ? { atOnce: true } : {}) });
 }
 
 /** A followed map: gauges, membership seeded with its members, the shard owner told its slots. */
@@ -129,4 +139,4 @@ const takeOver = nodeSetup.enqueueActions(({ context, event, enqueue }) => {
 });
 
 /** The view actions, by name, for the node machine (node.ts). */
-export const viewActions = { updateView, noteMembers, noteTerm, noteElected, noteDeposed, applyAssignment, takeOver };
+export const viewActions = { updateView, tellLeader, noteMembers, noteTerm, noteElected, noteDeposed, applyAssignment, takeOver };

@@ -1,12 +1,14 @@
 // The node: root actor of a Lookout process.
 //
 //   node
-//   ├── shardOwner ........ follows the assignment, one check runner per owned (shard, rank)
+//   ├── shardOwner ........ follows the assignment, one check runner per owned (shard, rank);
+//   │                       holds each served shard's specs first (shard-specs.ts: one filtered
+//   │                       watch per shard → catalog → SPEC_SET / SPEC_REMOVED to the node)
 //   └── running (parallel)
-//       ├── specFeed ...... bucket watch → catalog → SPEC_SET / SPEC_REMOVED
 //       ├── specApi ....... spec requests → bucket
 //       ├── membership .... heartbeats + failure detector → MEMBERS
-//       ├── leader ........ KV lease → ELECTED / DEPOSED / TERM_SEEN
+//       ├── leader ........ KV lease → ELECTED / DEPOSED / TERM_SEEN (told MEMBERS: an overloaded
+//       │                   node defers its candidacy and hands the lease over)
 //       ├── follower ...... assignment watch → ASSIGNED
 //       ├── clusterStatus . answers <prefix>.cluster.status
 //       ├── lifecycle ..... active | leaving (awaitingMap → handingOver) → done: the node stops
@@ -37,7 +39,6 @@ import {
   pauseGuardInput,
   shardOwnerInput,
   specApiInput,
-  specFeedInput,
   type NodeOutput,
 } from './node-inputs';
 import { viewActions } from './node-view';
@@ -70,9 +71,8 @@ export const nodeMachine = nodeSetup.extend({ actions: viewActions }).createMach
   states: {
     running: {
       type: 'parallel',
-      entry: ({ context }) => context.log.info({ event: 'node_running', shards: context.catalog.shardCount, vantagePoints: context.cluster.vantagePoints }, 'node running'),
+      entry: ({ context }) => context.log.info({ event: 'node_running', shards: context.specs.catalog.shardCount, vantagePoints: context.cluster.vantagePoints }, 'node running'),
       invoke: [
-        { src: 'specFeed', input: specFeedInput },
         { src: 'specApi', input: specApiInput },
         { id: 'membership', src: 'membership', input: membershipInput },
         { id: 'leader', src: 'leader', input: leaderInput },
@@ -90,8 +90,7 @@ export const nodeMachine = nodeSetup.extend({ actions: viewActions }).createMach
       on: {
         SPEC_SET: { actions: sendTo('shardOwner', ({ event }) => event) },
         SPEC_REMOVED: { actions: sendTo('shardOwner', ({ event }) => event) },
-        SPECS_LOADED: { actions: sendTo('shardOwner', { type: 'SPECS_LOADED' }) },
-        MEMBERS: { actions: ['updateView', 'noteMembers', 'takeOver'] },
+        MEMBERS: { actions: ['updateView', 'noteMembers', 'takeOver', 'tellLeader'] },
         TERM_SEEN: {
           actions: ['updateView', 'noteTerm', sendTo('follower', ({ event }) => ({ type: 'TERM_SEEN' as const, term: event.term }))],
         },
@@ -127,7 +126,7 @@ export const nodeMachine = nodeSetup.extend({ actions: viewActions }).createMach
               invoke: { id: 'assigner', src: 'assigner', input: assignerInput },
               on: {
                 // A region that handles an event shadows running's handler (XState parallel states), so record the view here too.
-                MEMBERS: { actions: ['updateView', 'noteMembers', 'takeOver', sendTo('assigner', ({ event }) => ({ type: 'MEMBERS' as const, live: event.live, members: event.members }))] },
+                MEMBERS: { actions: ['updateView', 'noteMembers', 'takeOver', 'tellLeader', sendTo('assigner', ({ event }) => ({ type: 'MEMBERS' as const, live: event.live, members: event.members }))] },
                 LEASE_HELD: {
                   actions: [
                     assign({ leaseValidUntil: ({ event }) => event.validUntil }),

@@ -10,7 +10,8 @@ import type { NormalizedSpec } from '../checks/spec';
 import type { Directive } from '../protocol/check-table';
 import { judgeOutcome } from '../protocol/overload';
 import { runnerKey } from '../runtime/timer-queue';
-import type { RunnerContext, RunnerEvent } from './runner-ports';
+import type { VerdictHold } from '../protocol/check-messages';
+import type { RunnerContext, RunnerEvent, RunnerPorts } from './runner-ports';
 import { applyQuorumEvent, quorumDue, quorumOwnResult, quorumRemove, quorumSet } from './runner-quorum';
 
 export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
@@ -19,9 +20,11 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
     switch (d.type) {
       case 'schedule':
         ports.queue.set(runnerKey(ctx.gen, d.id), d.at, ctx.due);
+        ports.checkGauges?.scheduled(ctx.gen, d.id, ctx.rank);
         break;
       case 'unschedule':
         ports.queue.delete(runnerKey(ctx.gen, d.id));
+        ports.checkGauges?.unscheduled(ctx.gen, d.id);
         break;
       case 'resume':
         ports.history.last(d.id, d.rank, d.perVantage, (err, state) => {
@@ -53,6 +56,9 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
           });
         break;
       }
+      case 'confirm':
+        confirm(ctx, d.id, d.token, d.spec, d.outcome);
+        break;
       case 'abort':
         ctx.aborts.get(d.token)?.abort();
         ports.release(d.id);
@@ -60,6 +66,9 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
       case 'result':
         ports.publish(ports.subjects.result(d.msg.checkId), d.msg);
         ports.metrics.published.inc({ type: 'result' });
+        if (d.msg.held === 'panic') ports.metrics.panicHeld.inc();
+        ports.checkGauges?.result(ctx.gen, d.msg);
+        ports.rollups?.observe(d.msg);
         quorumOwnResult(ctx, d.msg);
         break;
       case 'keepState':
@@ -70,6 +79,7 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
         ports.publish(ports.subjects.status(d.msg.checkId), d.msg);
         ports.metrics.published.inc({ type: 'status' });
         ports.metrics.transitions.inc({ to: d.msg.to });
+        ports.checkGauges?.status(ctx.gen, d.msg);
         ctx.log.info({ event: 'verdict_changed', check: d.msg.checkId, from: d.msg.from, to: d.msg.to, reason: d.msg.reason, seq: d.msg.seq, epoch: d.msg.epoch }, 'verdict changed');
         break;
       case 'skipped':
@@ -82,6 +92,31 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
       }
     }
   }
+}
+
+/** Another node probes once before the failure of `id` counts; the probe stays in flight (and abortable) until the answer. */
+function confirm(ctx: RunnerContext, id: string, token: number, spec: NormalizedSpec, outcome: ProbeOutcome): void {
+  const { ports } = ctx;
+  if (!ports.confirm) {
+    carryOut(ctx, ctx.table.probeDone(id, token, outcome, { by: null, outcome: 'unconfirmed', why: 'no_peer' }, verdictHold(ports)));
+    return;
+  }
+  const ac = new AbortController();
+  ctx.aborts.set(token, ac);
+  void ports.confirm(spec, ac.signal).then((confirmation) => {
+    ctx.aborts.delete(token);
+    ports.metrics.confirmations.inc({ peer: confirmation.by ?? 'none', outcome: confirmation.outcome });
+    const fields = { check: id, peer: confirmation.by, reason: outcome.reason, why: confirmation.why };
+    if (confirmation.outcome === 'disagreed') ctx.log.info({ event: 'confirm_disagreed', ...fields }, 'another node saw the check healthy: the verdict holds');
+    else ctx.log.debug({ event: 'confirm_' + confirmation.outcome, ...fields }, 'failure confirmed from elsewhere, or could not be');
+    ctx.send({ type: 'PROBE_DONE', id, token, outcome, confirmation });
+  });
+}
+
+/** Why verdict changes are held now: the node is quarantined (every change), the fleet panics (downs), or not. */
+function verdictHold(ports: RunnerPorts): VerdictHold {
+  if (ports.quarantine?.holdsVerdicts()) return 'quarantine';
+  return ports.panicking?.() ?? false;
 }
 
 /** The bounds a probe of `spec` ran under, for judging its outcome. */
@@ -127,7 +162,8 @@ export function applyEvent(context: RunnerContext, event: RunnerEvent): void {
       quorumDue(context, event.id);
       break;
     case 'PROBE_DONE':
-      carryOut(context, table.probeDone(event.id, event.token, event.outcome));
+      ports.quarantine?.observe(event.id, event.outcome.ok, event.outcome.reason, event.confirmation);
+      carryOut(context, table.probeDone(event.id, event.token, event.outcome, event.confirmation, verdictHold(ports)));
       break;
     case 'RESUMED':
       if (table.has(event.id)) context.resumedSeq.set(event.id, event.state?.seq ?? 0);

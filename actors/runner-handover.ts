@@ -60,20 +60,29 @@ export function sendClaim(ctx: RunnerContext): void {
   );
 }
 
-/** Load the checks waiting to start: from `release` where it has them, else from the result stream. */
+/** This node's total event-loop stall so far (runtime/load-monitor.ts; 0 without a monitor). */
+export const stallOf = (ctx: RunnerContext): number => ctx.ports.load?.stallMs() ?? 0;
+
+/**
+ * Load the checks waiting to start: from `release` where it has them, else from the result stream.
+ * A release may have been read late: its slots are placed by this node's stall since the claim
+ * went out and the holder's clock offset (protocol/handover.ts continueReleased).
+ */
 export function loadChecks(ctx: RunnerContext, mode: StartMode, release: ReleaseRecord | null): void {
   const now = ctx.ports.clock.now();
+  const stalledMs = release ? Math.max(0, stallOf(ctx) - ctx.claimStall) : 0;
+  const holderOffsetMs = release ? (ctx.ports.clockOffsets?.estimate(release.node)?.offsetMs ?? null) : null;
   const released = new Map((release?.checks ?? []).map((c) => [c.id, c]));
   if (release) ctx.continuedFrom = releaseKey(release);
   let fromRelease = 0;
   for (const spec of ctx.pending.values()) {
     const rc = released.get(spec.id);
     if (rc) fromRelease++;
-    carryOut(ctx, rc ? ctx.table.setReleased(spec, rc, now) : ctx.table.set(spec, now, mode));
+    carryOut(ctx, rc ? ctx.table.setReleased(spec, rc, now, { stalledMs, holderOffsetMs }) : ctx.table.set(spec, now, mode));
     quorumSet(ctx, spec, rc);
   }
   ctx.ports.metrics.addChecks(ctx.pending.size);
-  if (release) ctx.log.info({ event: 'handover_received', from: release.node, epoch: release.epoch, checks: fromRelease, fromStream: ctx.pending.size - fromRelease }, 'continuing from the previous holder\'s release');
+  if (release) ctx.log.info({ event: 'handover_received', from: release.node, epoch: release.epoch, checks: fromRelease, fromStream: ctx.pending.size - fromRelease, stalledMs: Math.round(stalledMs), holderOffsetMs }, 'continuing from the previous holder\'s release');
   ctx.pending.clear();
 }
 
@@ -171,7 +180,9 @@ export function stopListening(ctx: RunnerContext): void {
  * tick, which judges the silence.
  */
 export const nextOf = (ctx: RunnerContext, e: RunnerEvent) => {
-  const silentMs = ctx.ports.clock.monotonic() - ctx.silentSince;
+  // Only the time this node could run counts as the holder's silence: after a stall of our own,
+  // its answer may sit unread (timers run before the socket is read).
+  const silentMs = Math.max(0, ctx.ports.clock.monotonic() - ctx.silentSince - (stallOf(ctx) - ctx.silentStall));
   if (e.type === 'CLAIM_RETRY') return claimNext('silence', silentMs, ctx.ports.claimWaitMs);
   return e.type === 'CLAIM_RESULT' && e.event !== 'silence' ? claimNext(e.event, silentMs, ctx.ports.claimWaitMs) : null;
 };

@@ -8,14 +8,17 @@ import type { NormalizedSpec } from '../checks/spec';
 import type { CatchUpPacer } from '../protocol/catch-up-pacer';
 import type { CheckTable } from '../protocol/check-table';
 import type { ClockOffsets } from '../protocol/clock-offset';
+import type { Confirmation } from '../protocol/confirm';
 import type { ClaimAnswer, ClaimEvent, ClaimRequest } from '../protocol/handover';
 import type { QuorumRecord } from '../protocol/quorum-record';
 import type { QuorumTable } from '../protocol/quorum-table';
-import type { ReleaseRecord, ResumeState } from '../protocol/records';
+import type { ReleaseRecord, ResultMessage, ResumeState } from '../protocol/records';
 import type { Bus } from '../runtime/bus';
 import type { Clock } from '../runtime/clock';
 import type { LoadPort } from '../runtime/load-monitor';
 import type { Logger } from '../runtime/logger';
+import type { QuarantinePort } from '../runtime/quarantine-guard';
+import type { CheckGauges } from '../runtime/check-gauges';
 import type { Metrics } from '../runtime/metrics';
 import type { ResultHistory } from '../runtime/store';
 import type { Subjects } from '../runtime/subjects';
@@ -62,6 +65,22 @@ export interface RunnerPorts {
    * its outcome, the queue's lateness counts towards the overload state. Absent: nothing is judged.
    */
   load?: LoadPort;
+  /**
+   * Ask another live node to probe `spec` once before a failure of it counts (protocol/confirm.ts;
+   * runtime/confirm-bus.ts). Never rejects; `signal` gives up (unconfirmed). Absent: nobody is asked.
+   */
+  confirm?(spec: NormalizedSpec, signal: AbortSignal): Promise<Confirmation>;
+  /** True while the panic guard holds new downs (protocol/panic.ts; runtime/panic-guard.ts). Absent: never. */
+  panicking?(): boolean;
+  /**
+   * Self-quarantine (protocol/quarantine.ts; runtime/quarantine-guard.ts): told what each probe and
+   * confirmation showed, and asked whether verdict changes are held. Absent: never quarantined.
+   */
+  quarantine?: QuarantinePort;
+  /** Per-check metrics (runtime/check-gauges.ts), when LOOKOUT_CHECK_METRICS is on. */
+  checkGauges?: CheckGauges;
+  /** Per-period rollups of the probes (runtime/rollup-recorder.ts). */
+  rollups?: { observe(msg: ResultMessage): void };
 }
 
 /** Reads `<prefix>._resume.<id>.quorum` (protocol/quorum-record.ts); `done` gets null when there is none. */
@@ -100,7 +119,7 @@ export type RunnerEvent =
   | { type: 'CHECK_REMOVE'; id: string }
   | { type: 'EPOCH'; epoch: number }
   | { type: 'DUE'; id: string; at: number; now: number }
-  | { type: 'PROBE_DONE'; id: string; token: number; outcome: ProbeOutcome }
+  | { type: 'PROBE_DONE'; id: string; token: number; outcome: ProbeOutcome; confirmation?: Confirmation }
   | { type: 'RESUMED'; id: string; state: ResumeState | null }
   /** `handover`: the map moved this (shard, rank) to another node: release it. Absent: stop (node stopping, or drop). */
   | { type: 'STOP'; handover?: boolean; atOnce?: boolean }
@@ -157,6 +176,10 @@ export interface RunnerContext {
   /** Claiming: attempts sent, monotonic start of the wait (or the holder's last answer). */
   attempt: number;
   silentSince: number;
+  /** The node's total stall (load.stallMs) at silentSince: a stall of this node is no silence of the holder. */
+  silentStall: number;
+  /** The node's total stall when the first claim went out: a release read after a stall may have waited that long. */
+  claimStall: number;
   /** Unsubscribe functions of this runner's subscriptions (release while claiming, claims while holding). */
   unsubs: (() => void)[];
   /** The seq each check resumed from when it started from the result stream (a late release counts duplicates from it). */

@@ -3,25 +3,26 @@
 // and says how it starts: claim the slot from its previous holder (named by the previous map this
 // node followed) while that holder is a live member, else take it over from the result stream
 // (protocol/handover.ts gainedStart). Each lost slot's runner releases it to the next owner.
+// A gained slot's runner starts once the shard's specs are held (SpecHolder.hold: this node
+// watches only the shards it serves); a shard no rank of which is held any more is dropped.
 // Spec changes from the catalog are routed to the runners of the check's shard that should run it.
 // Once a map has taken every slot away and each runner's release was claimed (or the runner
 // stopped), the owner tells the node (`onHandedOver`): a graceful leave may stop.
 //
 // States:
-//   waiting  — until there is an assignment and the catalog has loaded (runners start with their
-//              specs in one go rather than one event per spec)
-//   owning   — runners exist for the assigned shards
+//   waiting  — until there is an assignment
+//   owning   — runners exist for the assigned slots whose shard's specs are held (the others wait
+//              for their hold: runners start with their specs in one go, not one event per spec)
 //   stopping — node shutdown: every runner drains; final when the last one has stopped
 //   stopped  — final
 
-import { assign, setup, type ActorRefFrom } from 'xstate';
+import { assign, setup } from 'xstate';
 import { SPEC_LIMITS, type NormalizedSpec } from '../checks/spec';
 import type { Slot } from '../protocol/assignment-record';
-import { gainedStart } from '../protocol/handover';
+import { slotKey, spawnRunner, startOf, syncHolds, type Deferred, type OwnerContext, type RunnerRef } from './owner-slots';
 import type { ShardMap } from '../protocol/records';
-import type { Logger } from '../runtime/logger';
-import { checkRunnerMachine, type RunnerPorts, type RunnerStart } from './check-runner';
-import type { SpecCatalog } from './spec-catalog';
+import { checkRunnerMachine, type RunnerPorts } from './check-runner';
+import type { SpecHolder } from './shard-specs';
 
 export type OwnerEvent =
   /**
@@ -36,60 +37,23 @@ export type OwnerEvent =
   | { type: 'RUNNER_HANDED_OVER'; id: string }
   | { type: 'SPEC_SET'; spec: NormalizedSpec }
   | { type: 'SPEC_REMOVED'; id: string }
-  | { type: 'SPECS_LOADED' }
+  /** The hold of `shard` (its `gen`-th) has loaded its specs. */
+  | { type: 'SHARD_LOADED'; shard: number; gen: number }
   | { type: 'STOP' }
   /** A runner reached its final state. */
   | { type: `xstate.done.actor.${string}`; actorId?: string };
 
 export interface OwnerInput {
-  catalog: SpecCatalog;
+  specs: SpecHolder;
   ports: RunnerPorts;
   /** Every slot this node held has been handed over (a map took them all and each release was claimed). */
   onHandedOver?: () => void;
 }
 
-type RunnerRef = ActorRefFrom<typeof checkRunnerMachine>;
-
 /** Ranks a check can run at: a spec asks for at most this many replicas. */
 const MAX_RANKS = SPEC_LIMITS.replicas.max;
 
-const slotKey = (shard: number, rank: number) => `${shard}/${rank}`;
 
-/**
- * How a gained (shard, rank) starts: claim it from the holder the previous map names (or from
- * whoever holds it, when no map was followed before), fresh when the previous map had no such
- * rank, or take it over when that holder is no longer a live member.
- */
-function startOf(previous: ShardMap | null, shard: number, rank: number, live: readonly string[] | undefined, dead: readonly string[] = []): RunnerStart {
-  const holder = previous?.[shard]?.[rank] ?? null;
-  // The previous map had no such rank: nobody held it (a passive subscriber to `<prefix>.>` would
-  // make a claim wait out LOOKOUT_CLAIM_WAIT_MS instead of getting no responders).
-  if (previous !== null && holder === null) return { type: 'fresh' };
-  if (live === undefined) return { type: 'claim', holder };
-  return gainedStart(holder, live) === 'claim' ? { type: 'claim', holder } : { type: 'takeover', from: holder, heldDead: holder !== null && dead.includes(holder) };
-}
-
-interface OwnerContext {
-  catalog: SpecCatalog;
-  ports: RunnerPorts;
-  log: Logger;
-  /** Runners of owned slots, keyed "shard/rank". */
-  runners: Map<string, RunnerRef>;
-  /** Ids of runners told to stop that have not stopped yet. */
-  draining: Set<string>;
-  /** Runners of moved slots whose release has not been claimed yet. */
-  handingOver: Set<string>;
-  /** Runners whose release was claimed (possibly before the map moved their slot). */
-  handedOver: Set<string>;
-  /** The previous map this node followed (who held each slot). */
-  previous: ShardMap | null;
-  onHandedOver: () => void;
-  epoch: number;
-  gen: number;
-  /** An assignment that arrived while waiting for the catalog. */
-  pending: Extract<OwnerEvent, { type: 'ASSIGN' }> | null;
-  specsLoaded: boolean;
-}
 
 export const shardOwnerMachine = setup({
   types: {
@@ -99,13 +63,13 @@ export const shardOwnerMachine = setup({
   },
   actors: { checkRunner: checkRunnerMachine },
   actions: {
-    applyAssignment: assign(({ context, event: e, spawn, self }) => {
-      const event = e.type === 'ASSIGN' ? e : context.pending;
-      if (!event) return {};
+    applyAssignment: assign(({ context, event, spawn, self }) => {
+      if (event.type !== 'ASSIGN') return {};
       const want = new Map(event.slots.map((s) => [slotKey(s.shard, s.rank), s]));
       const runners = new Map(context.runners);
       const draining = new Set(context.draining);
       const handingOver = new Set(context.handingOver);
+      const deferred = new Map([...context.deferred].filter(([key]) => want.has(key)));
       let gen = context.gen;
       let lost = 0;
       let gained = 0;
@@ -122,25 +86,41 @@ export const shardOwnerMachine = setup({
       }
       if (event.epoch !== context.epoch) for (const ref of runners.values()) ref.send({ type: 'EPOCH', epoch: event.epoch });
       for (const [key, { shard, rank }] of want) {
-        if (runners.has(key)) continue;
-        gen++;
-        const specs = context.catalog.inShard(shard).filter((spec) => spec.replicas > rank);
-        // An older runner of ours for this slot (moved away, now back): it releases and stops at once.
-        const children = self.getSnapshot().children as Record<string, RunnerRef | undefined>;
-        for (const old of draining) if (old.startsWith(`runner-${shard}-${rank}-`)) children[old]?.send({ type: 'STOP' });
-        const id = `runner-${shard}-${rank}-${gen}`;
-        const ref = spawn('checkRunner', {
-          id,
-          input: { shard, rank, gen, epoch: event.epoch, specs, ports: context.ports, start: startOf(context.previous, shard, rank, event.live, event.dead), onHandedOver: () => self.send({ type: 'RUNNER_HANDED_OVER', id }) },
-        });
-        runners.set(key, ref);
+        if (runners.has(key) || deferred.has(key)) continue;
+        const slot: Deferred = { shard, rank, start: startOf(context.previous, shard, rank, event.live, event.dead) };
         gained++;
+        if (!context.loaded.has(shard)) {
+          deferred.set(key, slot);
+          continue;
+        }
+        gen++;
+        runners.set(key, spawnRunner({ ...context, draining }, (id, input) => spawn('checkRunner', { id, input }), self, slot, gen, event.epoch));
       }
+      const holding = new Map(context.holding);
+      const loaded = new Set(context.loaded);
+      syncHolds(context, want, holding, loaded, self);
+      context.specs.setPrimaries?.([...want.values()].filter((s) => s.rank === 0).map((s) => s.shard));
       context.ports.metrics.setShards(runners.size);
       if (gained || lost || event.epoch !== context.epoch) {
-        context.log.info({ event: 'assignment_applied', epoch: event.epoch, slots: runners.size, gained, lost }, 'assignment applied');
+        context.log.info({ event: 'assignment_applied', epoch: event.epoch, slots: runners.size, waitingForSpecs: deferred.size, gained, lost }, 'assignment applied');
       }
-      return { runners, draining, handingOver, gen, epoch: event.epoch, pending: null, previous: event.shards ?? context.previous };
+      return { runners, draining, handingOver, deferred, holding, loaded, gen, epoch: event.epoch, previous: event.shards ?? context.previous };
+    }),
+    startLoaded: assign(({ context, event, spawn, self }) => {
+      if (event.type !== 'SHARD_LOADED' || context.holding.get(event.shard) !== event.gen) return {};
+      const loaded = new Set(context.loaded).add(event.shard);
+      const deferred = new Map(context.deferred);
+      const runners = new Map(context.runners);
+      let gen = context.gen;
+      for (const [key, slot] of context.deferred) {
+        if (slot.shard !== event.shard) continue;
+        deferred.delete(key);
+        gen++;
+        runners.set(key, spawnRunner(context, (id, input) => spawn('checkRunner', { id, input }), self, slot, gen, context.epoch));
+      }
+      context.ports.metrics.setShards(runners.size);
+      context.log.info({ event: 'shard_specs_held', shard: event.shard, specs: context.catalog.countInShard(event.shard), slots: runners.size, waitingForSpecs: deferred.size }, 'shard specs held; its slots run');
+      return { loaded, deferred, runners, gen };
     }),
     noteHandedOver: assign(({ context, event }) => {
       if (event.type !== 'RUNNER_HANDED_OVER') return {};
@@ -149,10 +129,8 @@ export const shardOwnerMachine = setup({
       return { handingOver, handedOver: new Set(context.handedOver).add(event.id) };
     }),
     tellHandedOver: ({ context }) => {
-      if (context.runners.size === 0 && context.handingOver.size === 0) context.onHandedOver();
+      if (context.runners.size === 0 && context.deferred.size === 0 && context.handingOver.size === 0) context.onHandedOver();
     },
-    holdAssignment: assign({ pending: ({ event }) => (event.type === 'ASSIGN' ? event : null) }),
-    noteLoaded: assign({ specsLoaded: true }),
     routeSet: ({ context, event }) => {
       if (event.type !== 'SPEC_SET') return;
       const shard = context.catalog.shardOf(event.spec.id);
@@ -191,18 +169,17 @@ export const shardOwnerMachine = setup({
       }
       context.ports.metrics.setShards(0);
       context.log.info({ event: 'runners_stopping', runners: draining.size }, 'stopping all runners');
-      return { runners: new Map(), draining };
+      return { runners: new Map(), draining, deferred: new Map() };
     }),
   },
   guards: {
-    loaded: ({ context }) => context.specsLoaded,
-    assigned: ({ context }) => context.pending !== null,
     allStopped: ({ context }) => context.runners.size === 0 && context.draining.size === 0,
   },
 }).createMachine({
   id: 'shardOwner',
   context: ({ input }) => ({
-    catalog: input.catalog,
+    specs: input.specs,
+    catalog: input.specs.catalog,
     ports: input.ports,
     log: input.ports.log.child({ actor: 'shard-owner' }),
     runners: new Map(),
@@ -213,8 +190,10 @@ export const shardOwnerMachine = setup({
     onHandedOver: input.onHandedOver ?? (() => {}),
     epoch: -1,
     gen: 0,
-    pending: null,
-    specsLoaded: false,
+    deferred: new Map(),
+    holding: new Map(),
+    loaded: new Set(),
+    holdSeq: { n: 0 },
   }),
   initial: 'waiting',
   on: {
@@ -224,14 +203,14 @@ export const shardOwnerMachine = setup({
   states: {
     waiting: {
       on: {
-        ASSIGN: [{ guard: 'loaded', target: 'owning', actions: 'applyAssignment' }, { actions: 'holdAssignment' }],
-        SPECS_LOADED: [{ guard: 'assigned', target: 'owning', actions: ['noteLoaded', 'applyAssignment'] }, { actions: 'noteLoaded' }],
+        ASSIGN: { target: 'owning', actions: 'applyAssignment' },
         STOP: 'stopping',
       },
     },
     owning: {
       on: {
         ASSIGN: { actions: ['applyAssignment', 'tellHandedOver'] },
+        SHARD_LOADED: { actions: 'startLoaded' },
         SPEC_SET: { actions: 'routeSet' },
         SPEC_REMOVED: { actions: 'routeRemove' },
         STOP: 'stopping',

@@ -1,9 +1,10 @@
-// This node's view of every stored spec, fed by the spec bucket watch: the source the shard
-// owner reads when it gains shards, and the spec API's list. Indexed by shard so gaining a shard
-// costs the checks in it, not a scan of all checks.
+// This node's view of the specs of the shards it holds (actors/shard-specs.ts: one filtered watch
+// per held shard): the source the shard owner reads when it gains shards. Indexed by shard so
+// gaining a shard costs the checks in it, and dropping one forgets them.
 
 import type { NormalizedSpec } from '../checks/spec';
 import { shardOf } from '../protocol/hash';
+import { SortedIds } from '../protocol/sorted-ids';
 
 export interface CatalogEntry {
   spec: NormalizedSpec;
@@ -13,7 +14,8 @@ export interface CatalogEntry {
 export class SpecCatalog {
   private readonly byId = new Map<string, CatalogEntry>();
   private readonly byShard = new Map<number, Set<string>>();
-  private sorted: string[] | null = null;
+  /** Byte order of the ids, kept incrementally for the list (protocol/sorted-ids.ts). */
+  private readonly sorted = new SortedIds();
 
   constructor(readonly shardCount: number) {}
 
@@ -39,7 +41,7 @@ export class SpecCatalog {
       let ids = this.byShard.get(shard);
       if (!ids) this.byShard.set(shard, (ids = new Set()));
       ids.add(spec.id);
-      this.sorted = null;
+      this.sorted.add(spec.id);
     }
     return true;
   }
@@ -47,8 +49,25 @@ export class SpecCatalog {
   delete(id: string): boolean {
     if (!this.byId.delete(id)) return false;
     this.byShard.get(this.shardOf(id))?.delete(id);
-    this.sorted = null;
+    this.sorted.delete(id);
     return true;
+  }
+
+  /** Forgets every spec of one shard (a node that no longer owns it); returns how many. */
+  dropShard(shard: number): number {
+    const ids = this.byShard.get(shard);
+    if (!ids) return 0;
+    for (const id of ids) {
+      this.byId.delete(id);
+      this.sorted.delete(id);
+    }
+    this.byShard.delete(shard);
+    return ids.size;
+  }
+
+  /** How many specs of one shard are held. */
+  countInShard(shard: number): number {
+    return this.byShard.get(shard)?.size ?? 0;
   }
 
   /** Specs of one shard. */
@@ -62,19 +81,6 @@ export class SpecCatalog {
 
   /** Ids in byte order, after `after` (exclusive), at most `limit`. */
   page(after: string | null, limit: number): { ids: string[]; next: string | null } {
-    if (!this.sorted) this.sorted = [...this.byId.keys()].sort();
-    const all = this.sorted;
-    let lo = 0;
-    if (after !== null) {
-      let hi = all.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (all[mid]! <= after) lo = mid + 1;
-        else hi = mid;
-      }
-    }
-    const ids = all.slice(lo, lo + limit);
-    const next = lo + limit < all.length ? ids[ids.length - 1]! : null;
-    return { ids, next };
+    return this.sorted.page(() => this.byId.keys(), after, limit);
   }
 }

@@ -26,9 +26,14 @@ export interface FeedInput {
 
 const YIELD_EVERY = 256;
 
-export const specFeed = fromCallback<{ type: 'noop' }, FeedInput>(({ input, sendBack }) => {
-  const { source, catalog } = input;
-  const log = input.log.child({ actor: 'spec-feed' });
+export const specFeed = fromCallback<{ type: 'noop' }, FeedInput>(({ input, sendBack }) => followSpecs(input.source, input.catalog, input.log.child({ actor: 'spec-feed' }), sendBack));
+
+/**
+ * Loads `source` into `catalog`, then follows it: SPECS_LOADED once the initial values are in
+ * (told on a later turn), then SPEC_SET / SPEC_REMOVED per change. Returns the stop. `onFailed`:
+ * the watch failed or ended without being stopped (logged either way; nothing more is told).
+ */
+export function followSpecs(source: SpecFeedSource, catalog: SpecCatalog, log: Logger, tell: (e: FeedEvent) => void, onFailed: (err: unknown) => void = () => {}): () => void {
   const t0 = performance.now();
   let stopped = false;
   let stop: () => void = () => {
@@ -47,7 +52,7 @@ export const specFeed = fromCallback<{ type: 'noop' }, FeedInput>(({ input, send
     // Outside the watch loop: starting every runner can take a while, and the loop's current batch
     // of entries (tens of MB at 100k specs) should be free to collect meanwhile.
     setImmediate(() => {
-      if (!stopped) sendBack({ type: 'SPECS_LOADED', count: catalog.size, ms } satisfies FeedEvent);
+      if (!stopped) tell({ type: 'SPECS_LOADED', count: catalog.size, ms });
     });
   };
   void (async () => {
@@ -62,21 +67,29 @@ export const specFeed = fromCallback<{ type: 'noop' }, FeedInput>(({ input, send
     let n = 0;
     for await (const e of watcher.changes) {
       if (++n % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
-      if (!e.deleted) {
+      if (stopped) break;
+      if (e.key === null) {
+        // not a spec of this source (a key written around the API under the wrong shard)
+      } else if (!e.deleted) {
         const v = validateSpec(e.json(), e.key);
         if (!v.ok) {
           log.error({ event: 'spec_invalid', check: e.key, revision: e.revision, error: v.error }, 'stored spec is invalid; ignored');
         } else {
           const spec = normalizeSpec(e.key, v.spec);
-          if (catalog.set(spec, e.revision) && loaded) sendBack({ type: 'SPEC_SET', spec } satisfies FeedEvent);
+          if (catalog.set(spec, e.revision) && loaded) tell({ type: 'SPEC_SET', spec });
         }
       } else if (catalog.delete(e.key) && loaded) {
-        sendBack({ type: 'SPEC_REMOVED', id: e.key } satisfies FeedEvent);
+        tell({ type: 'SPEC_REMOVED', id: e.key });
       }
       if (e.initialDone) markLoaded();
     }
+    if (!stopped) throw new Error('the spec watch ended');
   })().catch((err: unknown) => {
+    if (stopped) return;
+    stopped = true;
+    stop();
     log.error({ event: 'spec_watch_failed', err }, 'spec watch failed');
+    onFailed(err);
   });
   return stopAll;
-});
+}

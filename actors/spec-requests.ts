@@ -1,5 +1,5 @@
-// What the spec API answers: one function per request kind, I/O only through the SpecStore port
-// and the catalog. Nothing is stored unless the whole spec is valid and its literal target is
+// What the spec API answers: one function per request kind, I/O only through the spec store port
+// (any id, whatever shards this node holds) and the cluster's spec total. Nothing is stored unless the whole spec is valid and its literal target is
 // allowed by the node's address policy; a failed write is reported as `unavailable` and nothing
 // is applied.
 
@@ -10,8 +10,7 @@ import { specJsonSchema } from '../checks/spec-json-schema';
 import { decodeSpecPayload } from '../checks/validate';
 import { ErrorCode, hasCode, messageOf } from '../protocol/errors';
 import { isValidCheckId, type SpecOp } from '../runtime/subjects';
-import type { SpecStore } from '../runtime/store';
-import type { SpecCatalog } from './spec-catalog';
+import type { ShardedSpecStore } from '../runtime/shard-spec-store';
 
 export const LIST_DEFAULT_LIMIT = 1000;
 export const LIST_MAX_LIMIT = 10_000;
@@ -21,13 +20,29 @@ export type SpecRequest = { op: SpecOp; id: string; payload: Uint8Array } | { op
 export type Reply = { ok: true; [k: string]: unknown } | { ok: false; error: SpecErrorBody; retryAfterMs?: number };
 
 export interface SpecRequestDeps {
-  store: SpecStore;
-  catalog: SpecCatalog;
+  store: ShardedSpecStore;
+  /** How many specs the cluster stores, as the members last said (lags writes by about a heartbeat). */
+  specTotal(): number;
   maxSpecBytes: number;
   /** The node's address policy: a spec whose literal target it denies is rejected up front. */
   targetPolicy: AddressPolicy;
-  /** Most specs the cluster stores (LOOKOUT_MAX_SPECS), judged on this node's catalog. */
+  /** Most specs the cluster stores (LOOKOUT_MAX_SPECS), judged on specTotal. */
   maxSpecs: number;
+  /** Vantage points per shard (LOOKOUT_VANTAGE_POINTS): a check runs from at most this many nodes. */
+  vantagePoints?: number;
+}
+
+/** Something about a stored spec its author should know: stored as written, run differently. */
+export interface SpecWarning {
+  code: 'replicas_capped';
+  message: string;
+  path: string;
+}
+
+/** `replicas` above the cluster's vantage points runs from that many nodes only (the shard's owner list). */
+export function specWarnings(replicas: number | undefined, vantagePoints: number | undefined): SpecWarning[] {
+  if (replicas === undefined || vantagePoints === undefined || replicas <= vantagePoints) return [];
+  return [{ code: 'replicas_capped', message: `replicas ${replicas} asks for more vantage points than the cluster has (LOOKOUT_VANTAGE_POINTS=${vantagePoints}): the check runs from ${vantagePoints}`, path: 'replicas' }];
 }
 
 const fail = (code: SpecErrorCode, message: string, path = ''): Reply => ({ ok: false, error: { code, message, path } });
@@ -38,7 +53,7 @@ function unavailable(err: unknown): Reply {
 }
 
 export async function handleSpecRequest(req: SpecRequest, deps: SpecRequestDeps): Promise<Reply> {
-  if (req.op === 'list') return list(req.payload, deps.catalog);
+  if (req.op === 'list') return list(req.payload, deps);
   if (req.op === 'schema') return { ok: true, schema: specJsonSchema() };
   if (!isValidCheckId(req.id)) {
     return fail(SpecErrorCode.invalid_id, 'check id must match ^[A-Za-z0-9_-]{1,128}$', 'id');
@@ -49,12 +64,14 @@ export async function handleSpecRequest(req: SpecRequest, deps: SpecRequestDeps)
       if (!decoded.ok) return { ok: false, error: decoded.error };
       const denied = deniedTarget(decoded.spec, deps.targetPolicy);
       if (denied) return denied;
-      if (!deps.catalog.get(req.id) && deps.catalog.size >= deps.maxSpecs) {
-        return fail(SpecErrorCode.limit, `the cluster stores ${deps.catalog.size} checks, the most LOOKOUT_MAX_SPECS (${deps.maxSpecs}) allows: delete some or raise the limit; nothing was changed`, 'id');
-      }
       try {
+        const total = deps.specTotal();
+        if (total >= deps.maxSpecs && !(await deps.store.get(req.id))) {
+          return fail(SpecErrorCode.limit, `the cluster stores ${total} checks, the most LOOKOUT_MAX_SPECS (${deps.maxSpecs}) allows: delete some or raise the limit; nothing was changed`, 'id');
+        }
         const revision = await deps.store.put(req.id, decoded.spec);
-        return { ok: true, id: req.id, revision };
+        const warnings = specWarnings(decoded.spec.replicas, deps.vantagePoints);
+        return { ok: true, id: req.id, revision, ...(warnings.length > 0 ? { warnings } : {}) };
       } catch (err) {
         return unavailable(err);
       }
@@ -93,11 +110,11 @@ function deniedTarget(spec: CheckSpec, policy: AddressPolicy): Reply | null {
 }
 
 /**
- * `spec.list`: optional JSON body {"after": "<id>", "limit": n}. Ids come in byte order from this
- * node's catalog (it follows the bucket within milliseconds; a spec acknowledged a moment ago may
- * be missing from a list served by another node for that long).
+ * `spec.list`: optional JSON body {"after": "<id>", "limit": n}. Ids come from the bucket's keys,
+ * one shard at a time, ordered by (shard, id) (runtime/shard-spec-store.ts); `next` is the cursor.
+ * `total` is the cluster's spec count as the members last said (it lags writes by a heartbeat).
  */
-function list(payload: Uint8Array, catalog: SpecCatalog): Reply {
+async function list(payload: Uint8Array, deps: SpecRequestDeps): Promise<Reply> {
   let after: string | null = null;
   let limit = LIST_DEFAULT_LIMIT;
   if (payload.length > 0) {
@@ -120,6 +137,11 @@ function list(payload: Uint8Array, catalog: SpecCatalog): Reply {
       } else return fail(SpecErrorCode.unknown_field, `unknown field "${k}" in list request`, k);
     }
   }
-  const { ids, next } = catalog.page(after, limit);
-  return { ok: true, ids, next, total: catalog.size };
+  if (after !== null && !isValidCheckId(after)) return fail(SpecErrorCode.invalid_id, '"after" must be a check id', 'after');
+  try {
+    const { ids, next } = await deps.store.list(after, limit);
+    return { ok: true, ids, next, total: deps.specTotal() };
+  } catch (err) {
+    return unavailable(err);
+  }
 }

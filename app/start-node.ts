@@ -4,8 +4,6 @@
 
 import { createActor, type ActorRefFrom } from 'xstate';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { bodyWorker, closeProbeEnv, HttpClientPool, runProbe, type ProbeEnv } from '../checks/probe';
-import { systemLookup } from '../checks/connector';
 import type { ClusterView } from '../protocol/cluster-view';
 import { CatchUpPacer } from '../protocol/catch-up-pacer';
 import { CLOCK_MIN_SAMPLES, CLOCK_WINDOW, ClockOffsets } from '../protocol/clock-offset';
@@ -13,27 +11,35 @@ import { parseAssignment } from '../protocol/assignment-record';
 import type { RunnerPorts } from '../actors/check-runner';
 import { nodeMachine, type NodeOutput } from '../actors/node';
 import { claimNodeId, newInstanceId } from '../actors/node-claim';
-import { SpecCatalog } from '../actors/spec-catalog';
-import { describePolicy, nodeTargetPolicy } from '../runtime/target-policy';
 import { natsBus } from '../runtime/bus';
 import { whenJetStreamReady } from '../runtime/jetstream-ready';
-import { kvSpecFeedSource } from '../runtime/spec-watch';
 import { systemClock, type Clock } from '../runtime/clock';
 import type { Config } from '../runtime/config';
 import { createLogger, type Logger } from '../runtime/logger';
 import { createMetrics, type Metrics } from '../runtime/metrics';
 import { connectNats, nodeInboxPrefix, staleDetectMs } from '../runtime/nats';
+import { confirmAsker } from '../runtime/confirm-bus';
+import { quarantineSettings, startQuarantineGuard } from '../runtime/quarantine-guard';
+import { canarySpecs } from '../runtime/canaries';
 import { LoadMonitor } from '../runtime/load-monitor';
 import { PauseDetector } from '../runtime/pause-detector';
 import { PauseSource, pauseThresholdMs } from '../protocol/pause';
-import { reliefConfig } from '../protocol/overload-relief';
 import { streamResumeRecords } from '../runtime/resume-store';
-import { kvSpecStore, openStores, streamResultHistory } from '../runtime/store';
+import { streamCheckHistory } from '../runtime/transition-store';
+import { streamRollupRecords } from '../runtime/rollup-store';
+import { RollupRecorder } from '../runtime/rollup-recorder';
+import { openStores, streamResultHistory } from '../runtime/store';
+import { startNodeSpecs } from './node-specs';
+import { startProbing } from './node-probing';
+import { clusterSettings } from './node-settings';
+import { startNodeServices } from './node-services';
 import { assignmentStore, leaseStore, openClusterBuckets } from '../runtime/cluster-store';
-import { VERSION } from '../runtime/version';
 import { subjects } from '../runtime/subjects';
 import { TimerQueue } from '../runtime/timer-queue';
+import { PublishBatcher } from '../runtime/publish-batcher';
+import { PublishKind, publishKind } from '../protocol/publish-batch';
 import { startHttpEndpoints, type HttpEndpoints } from '../runtime/http-endpoints';
+import { CheckGauges } from '../runtime/check-gauges';
 
 export interface NodeHandle {
   nodeId: string;
@@ -57,12 +63,13 @@ export interface StartOptions {
   metrics?: Metrics;
 }
 
-/** Run `step`; if it throws, close the connection first (a node that does not start leaves nothing open). */
-async function closeOnError<T>(nc: NatsConnection, step: () => Promise<T>): Promise<T> {
+/** Run `step`; if it throws, close the connection and the HTTP endpoints first (a node that does not start leaves nothing open). */
+async function closeOnError<T>(nc: NatsConnection, http: HttpEndpoints, step: () => Promise<T>): Promise<T> {
   try {
     return await step();
   } catch (err) {
     await nc.close();
+    await http.close();
     throw err;
   }
 }
@@ -74,7 +81,18 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
   const s = subjects(cfg.prefix);
   let onConnection: (up: boolean) => void = () => {};
   let connected = false;
-  let http: HttpEndpoints | null = null;
+  // The node tells its view by message; /readyz reads the latest one it was told.
+  let view: ClusterView | null = null;
+  const checkGauges = cfg.checkMetrics === 'on' ? new CheckGauges() : undefined;
+  // Before NATS: /healthz answers (and /readyz says why not ready) while the node still connects.
+  const http = await startHttpEndpoints(
+    cfg.httpHost,
+    cfg.httpPort,
+    metrics.registry,
+    { natsConnected: () => connected, assigned: () => (view as ClusterView | null)?.assignment != null },
+    () => checkGauges?.render() ?? null,
+  );
+  log.info({ event: 'http_listening', port: http.port, host: cfg.httpHost }, 'http endpoints listening (/metrics, /healthz, /readyz)');
   // A pause (the process stopped, or cut off from NATS) past the threshold goes to the node's pause guard.
   let onPause: (e: { gapMs: number; source: PauseSource }) => void = () => {};
   const pauses = new PauseDetector(clock, pauseThresholdMs(cfg.deadAfterMs, cfg.heartbeatMs), staleDetectMs(cfg.natsPingMs), (e) => onPause(e));
@@ -93,7 +111,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
   );
   const bus = natsBus(nc);
   const instance = newInstanceId();
-  const { kv, jsm, cluster } = await closeOnError(nc, async () => {
+  const { kv, jsm, cluster } = await closeOnError(nc, http, async () => {
     // Refuse to start when another process runs with this node id (it answers the claim).
     await claimNodeId(bus, s, cfg.nodeId, instance, cfg.heartbeatMs);
     return whenJetStreamReady(
@@ -107,55 +125,80 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
   });
   log.info({ event: 'stores_ready', buckets: [s.bucket('specs'), s.bucket('leader'), s.bucket('assignment')], stream: s.resultStream(), resumeStream: s.resumeStream() }, 'stores ready');
 
-  // The node tells its view by message; /readyz reads the latest one it was told.
-  let view: ClusterView | null = null;
-  http = await closeOnError(nc, () =>
-    startHttpEndpoints(cfg.httpHost, cfg.httpPort, metrics.registry, {
-      natsConnected: () => connected,
-      assigned: () => (view as ClusterView | null)?.assignment != null,
-    }),
-  );
-  log.info({ event: 'http_listening', port: http.port, host: cfg.httpHost }, 'http endpoints listening (/metrics, /healthz, /readyz)');
-  // Probes may not reach link-local / metadata addresses, the operator's denied ranges, this
-  // node's own HTTP port or its NATS servers (known now that both are up).
-  const targetPolicy = await nodeTargetPolicy(cfg, http.port, nc.getServers());
-  log.info({ event: 'target_policy', ...describePolicy(targetPolicy) }, 'target address policy');
-  const probeEnv: ProbeEnv = {
-    policy: targetPolicy,
-    lookup: systemLookup,
-    detail: cfg.resultDetail,
-    // This node's kept-alive connections (released per deleted check, closed at shutdown).
-    httpPool: new HttpClientPool(),
-    bodyWorker,
-    userAgent: `lookout/${VERSION} (node ${cfg.nodeId})`,
-    onWorkerOverrun: (assertion, why) => metrics.bodyWorkerOverruns.inc({ assertion, why }),
-  };
+  // Probes may not reach this node's own HTTP port or its NATS servers (known now that both are up).
+  const probing = await startProbing(cfg, http.port, nc.getServers(), metrics, log);
+  const { probe } = probing;
 
   if (cfg.handoverMs !== undefined) log.warn({ event: 'setting_deprecated', setting: 'LOOKOUT_HANDOVER_MS' }, 'LOOKOUT_HANDOVER_MS is deprecated and ignored: shards change hands by message');
   const queue = new TimerQueue(clock);
   // The node's own lag: judges probes that failed while it stalled, and says when it is overloaded.
   const load = new LoadMonitor(clock, { lagMs: cfg.overloadLagMs, holdMs: cfg.overloadHoldMs }, metrics.load, log.child({ actor: 'load' }));
   const resumeRecords = streamResumeRecords(jsm, s);
+  const checkHistory = streamCheckHistory(jsm, s, cfg.transitionsPerCheck);
+  const rollupRecords = streamRollupRecords(jsm, s, cfg.rollupsPerCheck);
+  // A deleted check's records go with it: each vantage's resume state, its verdict changes, its rollups.
+  const dropRecords = async (id: string): Promise<void> => {
+    const purged = await Promise.allSettled([resumeRecords.purge(id), checkHistory.purge(id), rollupRecords.purge(id)]);
+    const err = purged.find((p): p is PromiseRejectedResult => p.status === 'rejected')?.reason;
+    if (err) log.warn({ event: 'records_purge_failed', check: id, err }, "could not drop some of the deleted check's records (they expire with their stream's age limit)");
+  };
+  const rollups = cfg.rollupPeriodMs > 0 ? new RollupRecorder({ bus, subjects: s, clock, nodeId: cfg.nodeId, periodMs: cfg.rollupPeriodMs, log: log.child({ actor: 'rollups' }) }) : null;
   const resumeBase = s.resumeWildcard().slice(0, -1); // `<prefix>._resume.`
   // On waking, the queue's own timer may fire before the detector's next tick: it holds itself first.
   queue.watchLateness(pauses.thresholdMs, (lateMs) => pauses.report(lateMs, PauseSource.timer));
+  const gatedPrefixes = { result: s.result(''), status: s.status(''), resume: resumeBase };
+  const publisher = new PublishBatcher({
+    windowMs: cfg.publishBatchMs,
+    gateOpen: () => !queue.isHeld && !pauses.cutOff() && !pauses.overdue(),
+    onDropped: (dropped) => {
+      for (const type of [PublishKind.result, PublishKind.status]) if (dropped[type] > 0) metrics.pauseDropped.inc({ type }, dropped[type]);
+    },
+    clock,
+    send: (subject, data) => nc.publish(subject, data),
+  });
+  const confirm = confirmAsker({ bus, subjects: s, nodeId: cfg.nodeId, peers: () => (view as ClusterView | null)?.members ?? [], perSecond: cfg.confirmPerSecond, clock });
+  // This node holds the specs of the shards it serves only; the API reads any id (app/node-specs.ts).
+  const specs = startNodeSpecs({
+    kv,
+    jsm,
+    bucket: s.bucket('specs'),
+    shards: cfg.shards,
+    metrics,
+    log,
+    onDeleted: dropRecords,
+    view: () => view,
+  });
+  // Self-quarantine (protocol/quarantine.ts): a node whose probes disagree with the others' takes itself out.
+  const canaries = canarySpecs(cfg.canaries, cfg.canaryIntervalMs);
+  const quarantine = startQuarantineGuard({
+    bus,
+    subjects: s,
+    clock,
+    cfg: quarantineSettings(cfg),
+    canaries,
+    canaryIntervalMs: cfg.canaryIntervalMs,
+    probe,
+    confirm,
+    specOf: specs.heldSpec,
+    refused: () => (view as ClusterView | null)?.assignment?.quarantineRefused?.includes(cfg.nodeId) === true,
+    nodeId: cfg.nodeId,
+    metrics,
+    log: log.child({ actor: 'quarantine' }),
+  });
   const ports: RunnerPorts = {
     clock,
     queue,
-    probe: (spec, signal) => runProbe(spec, signal, probeEnv),
+    probe,
     // While the pause guard holds the queue, only probes that spanned the pause finish: their outcome
     // measures the pause, not the target, and would go out under a map we may no longer follow. Only
     // results and status changes are held back: a handover release must still reach the new owner.
     // A vantage's resume record goes with its result (dropped too, uncounted: the result is counted).
     // So are they while the link has been down past the pause threshold (pauses.cutOff): they would go
     // out late, after others may have taken the checks over, and could share a seq with theirs.
-    publish: (subject, msg) => {
-      const type = subject.startsWith(s.status('')) ? 'status' : subject.startsWith(s.result('')) ? 'result' : subject.startsWith(resumeBase) ? 'resume' : null;
-      // And before the pause is noticed at all: a probe that finished while the process was stopped
-      // reports on waking before the detector's tick has run (pauses.overdue).
-      if ((!queue.isHeld && !pauses.cutOff() && !pauses.overdue()) || type === null) return bus.publish(subject, msg);
-      if (type !== 'resume') metrics.pauseDropped.inc({ type });
-    },
+    // And before the pause is noticed at all: a probe that finished while the process was stopped
+    // reports on waking before the detector's tick has run (pauses.overdue). The gate is asked when
+    // a result is produced and again when its batch is written (runtime/publish-batcher.ts).
+    publish: (subject, msg) => publisher.publish(subject, msg, publishKind(subject, gatedPrefixes)),
     bus,
     instance,
     claimWaitMs: cfg.claimWaitMs,
@@ -163,7 +206,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     // link) until it noticed its own dead link.
     takeoverUnseenMs: cfg.deadAfterMs + staleDetectMs(cfg.natsPingMs),
     history: streamResultHistory(jsm, s, resumeRecords),
-    canPublishVerdicts: () => !queue.isHeld && !pauses.cutOff(),
+    canPublishVerdicts: () => !queue.isHeld && !pauses.cutOff() && !quarantine.holdsVerdicts(),
     quorumRecords: { last: (id, done) => void resumeRecords.lastQuorum(id).then((r) => done(null, r), (err: unknown) => done(err, null)) },
     subjects: s,
     metrics,
@@ -172,48 +215,45 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     jitterMs: cfg.jitterMs,
     random: Math.random,
     graceMs: cfg.shutdownGraceMs,
-    release: (id) => void probeEnv.httpPool.release(id),
+    release: probing.release,
     catchUps: new CatchUpPacer(cfg.catchUpPerSecond),
     clockOffsets: new ClockOffsets(cfg.nodeId, CLOCK_WINDOW, CLOCK_MIN_SAMPLES, cfg.suspectAfterMs),
     load,
+    // Before a single-vantage check goes down, another live node probes it once (protocol/confirm.ts).
+    // While the fleet is in panic (too many downs at once), new downs are held (protocol/panic.ts).
+    panicking: () => services.panicking(),
+    confirm,
+    quarantine,
+    ...(checkGauges ? { checkGauges } : {}),
+    ...(rollups ? { rollups } : {}),
   };
-  const catalog = new SpecCatalog(cfg.shards);
+  const services = startNodeServices({ cfg, bus, subjects: s, checkHistory, rollupRecords, clock, metrics, log, specs, canaries, probe, load, quarantine, view: () => view });
   const actor = createActor(nodeMachine, {
     input: {
       bus,
-      specSource: kvSpecFeedSource(kv),
       instance,
-      store: kvSpecStore(kv, jsm, s.bucket('specs'), (id) =>
-        resumeRecords.purge(id).catch((err: unknown) => log.warn({ event: 'resume_purge_failed', check: id, err }, 'could not drop the deleted check\'s resume records (they expire with LOOKOUT_RESULTS_MAX_AGE_MS)')),
-      ),
+      store: specs.store,
+      specs: specs.holder,
+      specTotal: specs.total,
       leaseStore: leaseStore(cluster.lease),
       assignmentStore: assignmentStore(cluster.assignment, (raw) => parseAssignment(raw, cfg.shards)),
-      catalog,
       ports,
       maxSpecBytes: cfg.maxSpecBytes,
       maxSpecs: cfg.maxSpecs,
       api: { ratePerSec: cfg.apiRate, burst: cfg.apiBurst, maxPending: cfg.apiMaxPending },
-      targetPolicy,
-      cluster: {
-        version: VERSION,
-        heartbeatMs: cfg.heartbeatMs,
-        suspectAfterMs: cfg.suspectAfterMs,
-        deadAfterMs: cfg.deadAfterMs,
-        lease: { leaseMs: cfg.leaseMs, renewMs: cfg.renewMs, pollMs: cfg.leasePollMs, takeoverMarginMs: cfg.takeoverMarginMs },
-        rebalanceQuietMs: cfg.rebalanceQuietMs,
-        rebalanceMaxDelayMs: cfg.rebalanceMaxDelayMs,
-        leaveTimeoutMs: cfg.leaveTimeoutMs,
-        vantagePoints: cfg.vantagePoints,
-        clockSkewWarnMs: cfg.clockSkewWarnMs,
-        churn: { windowMs: cfg.churnWindowMs, threshold: cfg.churnThreshold, holdMs: cfg.churnHoldMs, maxHoldMs: cfg.churnMaxHoldMs },
-        overloadRelief: reliefConfig(cfg.overloadReliefMs),
-      },
+      targetPolicy: probing.targetPolicy,
+      cluster: clusterSettings(cfg),
       flush: () => nc.flush(),
+      pauseUnnoticed: () => pauses.noticeNow(),
     },
     clock,
   });
   onConnection = (up) => actor.send({ type: 'CONNECTION', up });
-  actor.on('view', (e) => (view = e.view));
+  specs.tellTo((e) => actor.send(e));
+  actor.on('view', (e) => {
+    view = e.view;
+    specs.noteView(e.view);
+  });
   const ended = new Promise<NodeOutput>((resolve) => {
     actor.subscribe({
       complete: () => resolve(actor.getSnapshot().output ?? { reason: 'shutdown' }),
@@ -224,20 +264,31 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     });
   });
   actor.start();
-  onPause = (e) => actor.send({ type: 'PAUSED', ...e });
+  // The queue is held here, synchronously, not only when the guard takes the event: a pause noticed
+  // while the node applies a map (pauseUnnoticed) must stop overdue slots before the queue re-arms.
+  onPause = (e) => {
+    queue.hold();
+    actor.send({ type: 'PAUSED', ...e });
+  };
   pauses.start();
   load.start();
+  rollups?.start();
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
       if (actor.getSnapshot().status === 'active') actor.send({ type: 'SHUTDOWN' });
       await ended;
+      services.stop();
+      specs.stop();
+      quarantine.stop();
+      publisher.stop(); // the runners' last results, before the connection drains
+      rollups?.stop(); // the partial period's counts, too
       pauses.stop();
       load.stop();
       queue.stop();
-      await closeProbeEnv(probeEnv);
-      await http?.close();
+      await probing.close();
+      await http.close();
       await nc.drain().catch((err: unknown) => log.warn({ event: 'nats_drain_failed', err }, 'NATS drain failed'));
       log.info({ event: 'shutdown_complete' }, 'shutdown complete');
     })());

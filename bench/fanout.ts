@@ -10,12 +10,15 @@
 // Warm-up messages (first 2 s) are not counted. Goal: p99 ≤ 2 ms on loopback.
 //
 //   npm run build && npm run bench:fanout
-//   knobs: BENCH_RATES ("1000,3000"), BENCH_SUBS ("1,100"), BENCH_SECONDS (15), BENCH_PROCS (2)
+//   knobs: BENCH_RATES ("1000,3000"), BENCH_SUBS ("1,100"), BENCH_SECONDS (15), BENCH_PROCS (2),
+//          BENCH_PUBLISH ("tick" | "direct" | "batch:<ms>": how results are published, see PUBLISH)
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { connect } from '@nats-io/transport-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { systemClock } from '../runtime/clock';
+import { PublishBatcher } from '../runtime/publish-batcher';
 import { startNats } from './lib/nats-server';
 import { cpuMs, LoadMeter } from './lib/procfs';
 import { checkId } from './lib/specs';
@@ -27,6 +30,44 @@ const SECONDS = envInt('BENCH_SECONDS', 15);
 const PROCS = envInt('BENCH_PROCS', 2);
 const WARM_MS = 2000;
 const CHECKS = 1000;
+/**
+ * How results are published: `tick` (default) — every result due in a 1 ms tick, from one callback;
+ * `direct` — each check on its own timer, one nc.publish per result (a node without batching);
+ * `batch:<ms>` — each check on its own timer, through the node's PublishBatcher with that window
+ * (LOOKOUT_PUBLISH_BATCH_MS; 0 = end of the event-loop turn). The stamp is taken when the result is
+ * produced, so a batch's wait is part of the latency.
+ */
+const PUBLISH = process.env.BENCH_PUBLISH ?? 'tick';
+
+/** Each check on its own timer at `rate` results/s in all (phases spread evenly), as a node's runners finish probes. */
+function publishPerCheck(nc: NatsConnection, ids: readonly string[], rate: number, start: number, end: number, counted: () => void): { stop(): void } {
+  const windowMs = PUBLISH.startsWith('batch:') ? Number(PUBLISH.slice('batch:'.length)) : -1;
+  const batcher = new PublishBatcher({ windowMs, gateOpen: () => true, onDropped: () => {}, clock: systemClock, send: (s, d) => nc.publish(s, d) });
+  const intervalMs = (ids.length * 1000) / rate;
+  const t0 = performance.now();
+  const timers: NodeJS.Timeout[] = [];
+  ids.forEach((id, i) => {
+    let n = 0;
+    const phase = (i * intervalMs) / ids.length;
+    const fire = () => {
+      n++;
+      const now = performance.now();
+      if (now >= end) return;
+      const warm = now < start + WARM_MS;
+      // The payload as the node's bus would encode it (a JSON object), stamped when produced.
+      batcher.publish(`lookout.result.${id}`, JSON.parse(resultPayload(id, n, process.hrtime.bigint(), warm)) as unknown, 'result');
+      if (!warm) counted();
+      timers[i] = setTimeout(fire, Math.max(0, t0 + phase + n * intervalMs - performance.now()));
+    };
+    timers[i] = setTimeout(fire, phase);
+  });
+  return {
+    stop: () => {
+      for (const t of timers) clearTimeout(t);
+      batcher.stop();
+    },
+  };
+}
 
 /** A real Lookout result (shape of protocol/records.ts ResultMessage, values from a probe of nginx). */
 function resultPayload(id: string, seq: number, t: bigint, warm: boolean): string {
@@ -106,6 +147,7 @@ async function run(url: string, natsPid: number, rate: number, subs: number): Pr
   const cpuNow = () => ({ pub: cpuMs(process.pid), nats: cpuMs(natsPid), subs: subProcs.reduce((a, s) => a + cpuMs(s.proc.pid!), 0) });
   let measuredFrom = 0;
   let meter: LoadMeter | null = null;
+  let perCheck: { stop(): void } | null = null;
   for (;;) {
     const now = performance.now();
     if (now >= end) break;
@@ -115,16 +157,23 @@ async function run(url: string, natsPid: number, rate: number, subs: number): Pr
       measuredFrom = now;
       meter = new LoadMeter(() => [process.pid, natsPid, ...subProcs.map((s) => s.proc.pid!)]);
     }
-    // Messages due by now at `rate` per second since the start.
-    const due = Math.floor(((now - start) * rate) / 1000);
-    while (seq < due) {
-      const id = ids[seq % CHECKS]!;
-      seq++;
-      nc.publish(`lookout.result.${id}`, resultPayload(id, seq, process.hrtime.bigint(), warm));
-      if (!warm) published++;
+    if (PUBLISH === 'tick') {
+      // Messages due by now at `rate` per second since the start.
+      const due = Math.floor(((now - start) * rate) / 1000);
+      while (seq < due) {
+        const id = ids[seq % CHECKS]!;
+        seq++;
+        nc.publish(`lookout.result.${id}`, resultPayload(id, seq, process.hrtime.bigint(), warm));
+        if (!warm) published++;
+      }
+    } else if (!perCheck) {
+      perCheck = publishPerCheck(nc, ids, rate, start, end, () => {
+        if (performance.now() >= start + WARM_MS) published++;
+      });
     }
     await sleep(1);
   }
+  perCheck?.stop();
   await nc.flush();
   const cpu1 = cpuNow();
   const load = meter!.read();
@@ -181,6 +230,7 @@ runBench('fanout', async (cleanup) => {
   for (const rate of RATES) for (const subs of SUBS) rows.push(await run(nats.url, nats.pid, rate, subs));
   return {
     payloadBytes: Buffer.byteLength(resultPayload(checkId(0), 1, process.hrtime.bigint(), false)),
+    publish: PUBLISH,
     seconds: SECONDS,
     results: rows.map((r) => ({ rate: r.rate, subs: r.subscribers, p50Ms: r.p50Ms, p99Ms: r.p99Ms, p999Ms: r.p999Ms, maxMs: r.maxMs, delivered: r.received, expected: r.expected, over1s: r.over1s, cpuPct: { pub: r.publisherCpuPct, nats: r.natsCpuPct, subs: r.subscriberCpuPct, foreign: r.foreignCpuPct } })),
     goal: 'p99 <= 2 ms',

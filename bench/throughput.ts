@@ -1,241 +1,135 @@
-// Benchmark 1 — probe efficiency, Lookout vs prometheus-blackbox-exporter, same run, same target.
+// Benchmark 1 — probe efficiency, Lookout vs prometheus-blackbox-exporter, at the load users run.
 //
-// Target: Debian's nginx, one worker, "200 ok" on loopback. Each repetition measures, one after
-// the other (never at the same time):
-//   lookout-fresh     one `lookout node` process (production profile) running BENCH_CHECKS HTTP
-//                     checks at BENCH_INTERVAL_MS (default 3000 at 1000 ms: more than one core can
-//                     probe, so the node is saturated), a fresh connection per probe
-//                     (http.reuseConnection false, the default), every result published to NATS;
-//                     probes counted from lookout_probes_total on its /metrics
-//   lookout-keepalive the same with http.reuseConnection true
-//   blackbox          prometheus-blackbox-exporter driven at saturation: BENCH_BB_CONCURRENCY
-//                     concurrent GET /probe?module=http_2xx&target=… from a keep-alive client in
-//                     this process; probes counted from the answers (probe_success 1)
-//   undici            reference: a bare undici loop, fresh Client per request (bench/lib/undici-loop)
-// Efficiency = probes / CPU-seconds of the prober process only (utime+stime from /proc/<pid>/stat):
-// the Lookout node process, the blackbox_exporter process, the undici loop process. Not counted:
-// nginx, nats-server, the load driver. Medians over BENCH_REPS repetitions (default 3).
-// Goal: Lookout ≥ 3x blackbox per CPU-second (reference: blackbox ≈ 930, bare undici ≈ 2,700).
+// Target: Debian's nginx, one worker, `return 200 "ok\n"` on loopback. For each repetition, in
+// turn (never two at the same time), at each rate R of BENCH_RATES:
+//   lookout    one `lookout node` (production profile, defaults) with R HTTP checks at a 1 s
+//              interval: an open-loop load of R probes/s, fresh connection per probe, every result
+//              published to NATS (bench/lib/lookout-load.ts)
+//   bb-paced   blackbox_exporter driven at R probes/s (open loop) over 16 keep-alive connections
+//              from this process (bench/lib/blackbox-load.ts)
+// and once per repetition
+//   bb-wrk     blackbox_exporter driven by `wrk -t1 -c8` (closed loop: wrk cannot pace)
+// so the order is lookout@R1, bb-paced@R1, lookout@R2, bb-paced@R2, bb-wrk, then again.
+// Each prober is warmed up (all checks owned and probed) before a window of BENCH_SECONDS; the CPU
+// counted is utime + stime of the prober's process tree (all threads) from /proc over the window
+// only: the node; the exporter. Not counted: nginx, nats-server, the drivers. Achieved probes/s is
+// reported next to the target rate. Every window records loadavg and foreign CPU (host busy minus
+// our processes); windows with foreign CPU above BENCH_MAX_FOREIGN_PCT are flagged and left out
+// of the medians. Ratio = Lookout probes per CPU-second ÷ blackbox's, per rate, for both drivers.
 //
-//   apt-get install -y nginx-light prometheus-blackbox-exporter
-//   npm run build && npm run bench:throughput
-//   knobs: BENCH_CHECKS (3000), BENCH_INTERVAL_MS (1000), BENCH_SECONDS (12), BENCH_REPS (3),
-//          BENCH_BB_CONCURRENCY (16), BENCH_PROFILE_DIR (set: one extra profiled Lookout run),
-//          BENCH_ONLY (fresh,keepalive,blackbox,undici), BENCH_NODE_ARGS (extra node flags for Lookout)
+//   apt-get install -y wrk nginx-light prometheus-blackbox-exporter
+//   npm run build && flock /work/notes/heavy.lock npm run bench:throughput
+//
+// Knobs (environment):
+//   BENCH_RATES            probes/s to run Lookout and bb-paced at            (1500,3000)
+//   BENCH_REPS             interleaved repetitions                           (3)
+//   BENCH_SECONDS          measured window per run                           (10)
+//   BENCH_WARM_SECONDS     warm-up before each window                        (4)
+//   BENCH_WRK_CONNECTIONS  wrk connections for bb-wrk                        (8)
+//   BENCH_BB_CONCURRENCY   keep-alive connections of the bb-paced driver     (16)
+//   BENCH_MAX_FOREIGN_PCT  foreign CPU (% of one core) above which a window is flagged (15)
+//   BENCH_RETRIES          re-measurements of a flagged window                (1)
+//   BENCH_BUDGET_SECONDS   no re-measurement after this long (keeps a locked run short) (420)
+//   BENCH_ONLY             subset of lookout,bb-paced,bb-wrk                 (all)
+//   BENCH_PROFILE_DIR      set: one extra Lookout run at the first rate with --cpu-prof into this
+//                          dir (not in the medians), its top functions in the summary
 
-import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Pool } from 'undici';
-import { startBlackbox } from './lib/blackbox';
+import { blackboxPaced, blackboxWrk, type ProberWindow } from './lib/blackbox-load';
 import { summarizeProfile } from './lib/cpuprofile';
-import { spawnNode, nodeEnv } from './lib/lookout';
-import { startNats } from './lib/nats-server';
-import { childPids, cpuMs, LoadMeter } from './lib/procfs';
-import { histogramDelta, histogramQuantile, sum, type Samples } from './lib/prom';
-import { checkId, natsClient, putSpecs } from './lib/specs';
-import { median } from './lib/stats';
-import { startNginx, type Nginx } from './lib/targets';
-import { envInt, note, round, runBench, sleep, waitFor } from './lib/util';
+import { lookoutAtRate } from './lib/lookout-load';
+import { childPids } from './lib/procfs';
+import { interleave, measureUntilClean, parseRates, ratio, summarize } from './lib/rate-math';
+import { startNginx } from './lib/targets';
+import { envInt, note, round, runBench } from './lib/util';
 
-const CHECKS = envInt('BENCH_CHECKS', 3000);
-const INTERVAL = envInt('BENCH_INTERVAL_MS', 1000);
-const SECONDS = envInt('BENCH_SECONDS', 12);
+const RATES = parseRates(process.env.BENCH_RATES ?? '1500,3000');
 const REPS = envInt('BENCH_REPS', 3);
+const SECONDS = envInt('BENCH_SECONDS', 10);
+const WARM = envInt('BENCH_WARM_SECONDS', 4);
+const WRK_CONN = envInt('BENCH_WRK_CONNECTIONS', 8);
 const BB_CONC = envInt('BENCH_BB_CONCURRENCY', 16);
+const MAX_FOREIGN = envInt('BENCH_MAX_FOREIGN_PCT', 15);
+const RETRIES = envInt('BENCH_RETRIES', 1);
+const BUDGET_S = envInt('BENCH_BUDGET_SECONDS', 420);
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
-/** Which measurements to run (diagnostics): any of fresh,keepalive,blackbox,undici. */
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'fresh,keepalive,blackbox,undici').split(','));
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'lookout,bb-paced,bb-wrk').split(','));
 
-/** nginx master and workers: ours, not foreign load. */
-const infra = (nginx: Nginx) => [nginx.pid, ...childPids(nginx.pid)];
+type Run = { kind: 'lookout' | 'bb-paced'; rate: number } | { kind: 'bb-wrk' };
 
-interface Measure {
-  probes: number;
-  ok: number;
-  cpuSec: number;
-  wallSec: number;
-  perCpuSec: number;
-  perSec: number;
-  cpuPct: number;
-  foreignPct: number;
-  extra?: Record<string, unknown>;
+function plan(): Run[] {
+  const perRep: Run[] = [];
+  for (const rate of RATES) {
+    if (ONLY.has('lookout')) perRep.push({ kind: 'lookout', rate });
+    if (ONLY.has('bb-paced')) perRep.push({ kind: 'bb-paced', rate });
+  }
+  if (ONLY.has('bb-wrk')) perRep.push({ kind: 'bb-wrk' });
+  return interleave(REPS, perRep).map(([, r]) => r);
 }
 
-function measureOf(probes: number, ok: number, cpuMsUsed: number, wallMs: number, foreignPct: number, extra?: Record<string, unknown>): Measure {
+const label = (r: Run) => (r.kind === 'bb-wrk' ? 'bb-wrk' : `${r.kind}@${r.rate}`);
+
+function row(ws: ProberWindow[]) {
+  const s = summarize(ws, MAX_FOREIGN);
   return {
-    probes,
-    ok,
-    cpuSec: round(cpuMsUsed / 1000, 2),
-    wallSec: round(wallMs / 1000, 2),
-    perCpuSec: Math.round(probes / (cpuMsUsed / 1000)),
-    perSec: Math.round(probes / (wallMs / 1000)),
-    cpuPct: Math.round((100 * cpuMsUsed) / wallMs),
-    foreignPct,
-    ...(extra ? { extra } : {}),
+    ...s,
+    okPct: ws.length ? round((100 * ws.reduce((a, w) => a + w.ok, 0)) / Math.max(1, ws.reduce((a, w) => a + w.count, 0)), 1) : NaN,
+    foreignPct: ws.map((w) => w.foreignPct),
+    loadavg1m: ws.map((w) => round(w.loadavg1m, 2)),
+    extra: ws.map((w) => w.extra),
   };
 }
 
-async function runLookout(nginx: Nginx, reuse: boolean, profileDir?: string): Promise<Measure> {
-  const nats = await startNats();
-  const nc = await natsClient(nats.url);
-  const node = spawnNode({
-    id: `bench-tp-${reuse ? 'ka' : 'fresh'}`,
-    natsUrl: nats.url,
-    env: nodeEnv(),
-    echo: true,
-    ...(profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
-  });
-  try {
-    await node.httpPort();
-    const specs = new Map<string, unknown>();
-    for (let i = 0; i < CHECKS; i++) {
-      specs.set(checkId(i), {
-        kind: 'http',
-        target: `http://127.0.0.1:${nginx.port}/c/${checkId(i)}`,
-        intervalMs: INTERVAL,
-        timeoutMs: Math.min(2000, INTERVAL - 1),
-        ...(reuse ? { http: { reuseConnection: true } } : {}),
-      });
-    }
-    await putSpecs(nc, specs);
-    await waitFor('all checks owned', async () => sum(await node.metrics(), 'lookout_checks_owned') === CHECKS, 60_000, 200);
-    // Warm-up: every check probed a few times (first verdicts, JIT, pooled connections).
-    await sleep(Math.max(4000, 3 * INTERVAL));
-    const m0 = await node.metrics();
-    const c0 = cpuMs(node.pid);
-    const meter = new LoadMeter(() => [node.pid, nats.pid, process.pid, ...infra(nginx)]);
-    const t0 = performance.now();
-    await sleep(SECONDS * 1000);
-    const m1 = await node.metrics();
-    const c1 = cpuMs(node.pid);
-    const wall = performance.now() - t0;
-    const load = meter.read();
-    const d = (s1: Samples, s0: Samples, name: string, ...match: string[]) => sum(s1, name, ...match) - sum(s0, name, ...match);
-    const probes = d(m1, m0, 'lookout_probes_total');
-    const ok = d(m1, m0, 'lookout_probes_total', 'result="ok"');
-    const lat = histogramDelta(m1, m0, 'lookout_schedule_lateness_seconds');
-    const r = measureOf(probes, ok, c1 - c0, wall, load.foreignPct, {
-      published: d(m1, m0, 'lookout_published_total', 'type="result"'),
-      skippedRounds: d(m1, m0, 'lookout_skipped_rounds_total'),
-      scheduledPerSec: Math.round((CHECKS * 1000) / INTERVAL),
-      latenessP99le: histogramQuantile(lat, 'lookout_schedule_lateness_seconds', 0.99).le,
-    });
-    note(`lookout ${reuse ? 'keep-alive' : 'fresh'}:`, r);
-    return r;
-  } finally {
-    await node.kill(profileDir ? 'SIGTERM' : 'SIGKILL');
-    await nc.close();
-    await nats.stop();
-  }
-}
-
-async function runBlackbox(nginx: Nginx): Promise<Measure & { version: string }> {
-  const bb = await startBlackbox();
-  const pool = new Pool(`http://127.0.0.1:${bb.port}`, { connections: BB_CONC });
-  const path = `/probe?module=http_2xx&target=${encodeURIComponent(`http://127.0.0.1:${nginx.port}/`)}`;
-  let probes = 0;
-  let ok = 0;
-  let counting = false;
-  let stop = false;
-  const worker = async () => {
-    while (!stop) {
-      const res = await pool.request({ path, method: 'GET' });
-      const text = await res.body.text();
-      if (!counting) continue;
-      probes++;
-      if (/^probe_success 1$/m.test(text)) ok++;
-    }
-  };
-  try {
-    const workers = Array.from({ length: BB_CONC }, worker);
-    await sleep(2000); // warm-up
-    const c0 = cpuMs(bb.pid);
-    const meter = new LoadMeter(() => [bb.pid, process.pid, ...infra(nginx)]);
-    const t0 = performance.now();
-    counting = true;
-    await sleep(SECONDS * 1000);
-    counting = false;
-    const c1 = cpuMs(bb.pid);
-    const wall = performance.now() - t0;
-    const load = meter.read();
-    stop = true;
-    await Promise.all(workers);
-    const r = { ...measureOf(probes, ok, c1 - c0, wall, load.foreignPct), version: bb.version };
-    note('blackbox:', r);
-    return r;
-  } finally {
-    await pool.close();
-    await bb.stop();
-  }
-}
-
-async function runUndici(nginx: Nginx): Promise<Measure> {
-  const proc = spawn(process.execPath, [join(__dirname, 'lib', 'undici-loop.js'), `http://127.0.0.1:${nginx.port}/`, '16', String(SECONDS)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  const meter = new LoadMeter(() => [proc.pid!, process.pid, ...infra(nginx)]);
-  const t0 = performance.now();
-  let c = 0;
-  // Sample CPU until the process exits (after exit /proc/<pid> is gone).
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  let load = meter.read();
-  while (proc.exitCode === null) {
-    try {
-      c = cpuMs(proc.pid!);
-      load = meter.read();
-    } catch {
-      break;
-    }
-    await Promise.race([sleep(100), exited]);
-  }
-  await exited;
-  const wall = performance.now() - t0;
-  const { requests, ok } = JSON.parse(out) as { requests: number; ok: number };
-  const r = measureOf(requests, ok, c, Math.min(wall, SECONDS * 1000), load.foreignPct);
-  note('undici fresh Client:', r);
-  return r;
+/** One extra Lookout run under --cpu-prof at the first rate; the profile's top functions. */
+async function profiledRun(nginxPort: number, ours: () => number[], dir: string) {
+  const w = await lookoutAtRate(nginxPort, RATES[0]!, WARM, SECONDS, ours, dir);
+  note(`profiled lookout@${RATES[0]}: ${Math.round((w.count * 1000) / w.cpuMs)} per CPU-s (profiler overhead included)`);
+  const f = readdirSync(dir).filter((x) => x.endsWith('.cpuprofile')).sort().pop();
+  if (!f) return { dir, error: 'no .cpuprofile written' };
+  const s = summarizeProfile(join(dir, f), 20);
+  for (const x of s.functions) note(`  ${x.selfPct}% self ${x.totalPct}% total ${x.fn}`);
+  return { file: join(dir, f), busyMs: s.busyMs, gcMs: s.gcMs, top: s.functions.slice(0, 8).map((x) => `${x.selfPct}% ${x.fn}`) };
 }
 
 runBench('throughput', async (cleanup) => {
   const nginx = await startNginx(1);
   cleanup(() => nginx.stop());
-  const fresh: Measure[] = [];
-  const ka: Measure[] = [];
-  const bb: (Measure & { version: string })[] = [];
-  const und: Measure[] = [];
-  for (let i = 0; i < REPS; i++) {
-    if (ONLY.has('fresh')) fresh.push(await runLookout(nginx, false));
-    if (ONLY.has('blackbox')) bb.push(await runBlackbox(nginx));
-    if (ONLY.has('keepalive')) ka.push(await runLookout(nginx, true));
-    if (ONLY.has('undici')) und.push(await runUndici(nginx));
+  const ours = () => [process.pid, nginx.pid, ...childPids(nginx.pid)];
+  const windows = new Map<string, ProberWindow[]>();
+  let version = 'unknown';
+  const t0 = performance.now();
+  const budgetLeft = () => performance.now() - t0 < BUDGET_S * 1000;
+  const measure = async (run: Run): Promise<ProberWindow> => {
+    if (run.kind === 'lookout') return lookoutAtRate(nginx.port, run.rate, WARM, SECONDS, ours);
+    const bb = run.kind === 'bb-wrk' ? await blackboxWrk(nginx.port, WRK_CONN, WARM, SECONDS, ours) : await blackboxPaced(nginx.port, run.rate, BB_CONC, WARM, SECONDS, ours);
+    version = bb.version;
+    return bb;
+  };
+  for (const run of plan()) {
+    const k = label(run);
+    const show = (w: ProberWindow) =>
+      note(`${k}: ${Math.round((w.count * 1000) / w.wallMs)} probes/s, ${Math.round((w.count * 1000) / w.cpuMs)} per CPU-s, ${Math.round((100 * w.cpuMs) / w.wallMs)}% CPU, ok ${w.ok}/${w.count}, foreign ${w.foreignPct}%, load ${round(w.loadavg1m, 2)}`, w.extra ?? {});
+    const ws = await measureUntilClean(() => measure(run), MAX_FOREIGN, RETRIES, budgetLeft, (w) => (show(w), note(`${k}: foreign CPU ${w.foreignPct}% > ${MAX_FOREIGN}%: flagged, measuring again`)));
+    show(ws[ws.length - 1]!);
+    windows.set(k, [...(windows.get(k) ?? []), ...ws]);
   }
-  let profile: unknown = undefined;
-  if (PROFILE_DIR) {
-    await runLookout(nginx, false, PROFILE_DIR);
-    const f = readdirSync(PROFILE_DIR).filter((x) => x.endsWith('.cpuprofile')).sort().pop();
-    if (f) {
-      const s = summarizeProfile(join(PROFILE_DIR, f), 20);
-      for (const x of s.functions) note(`  ${x.selfPct}% self ${x.totalPct}% total ${x.fn}`);
-      profile = { file: join(PROFILE_DIR, f), busyMs: s.busyMs, gcMs: s.gcMs, top: s.functions.slice(0, 8).map((x) => `${x.selfPct}% ${x.fn}`) };
-    }
-  }
-  const med = (xs: Measure[], k: keyof Measure) => median(xs.map((x) => x[k] as number));
-  const lookoutPerCpu = med(fresh, 'perCpuSec');
-  const bbPerCpu = med(bb, 'perCpuSec');
+  const profile = PROFILE_DIR ? await profiledRun(nginx.port, ours, PROFILE_DIR) : undefined;
+  const rows = Object.fromEntries([...windows].map(([k, ws]) => [k, row(ws)]));
+  const per = (k: string) => rows[k]?.perCpuSec ?? NaN;
+  const ratios = Object.fromEntries(
+    RATES.map((rate) => [rate, { vsWrkC8: ratio(per(`lookout@${rate}`), per('bb-wrk')), vsPaced16: ratio(per(`lookout@${rate}`), per(`bb-paced@${rate}`)) }]),
+  );
   return {
-    checks: CHECKS,
-    intervalMs: INTERVAL,
-    seconds: SECONDS,
+    rates: RATES,
     reps: REPS,
-    lookoutFresh: { perCpuSec: lookoutPerCpu, perSec: med(fresh, 'perSec'), cpuPct: med(fresh, 'cpuPct'), runs: fresh.map((x) => x.perCpuSec) },
-    lookoutKeepAlive: { perCpuSec: med(ka, 'perCpuSec'), perSec: med(ka, 'perSec'), cpuPct: med(ka, 'cpuPct'), runs: ka.map((x) => x.perCpuSec) },
-    blackbox: { perCpuSec: bbPerCpu, perSec: med(bb, 'perSec'), cpuPct: med(bb, 'cpuPct'), runs: bb.map((x) => x.perCpuSec), version: bb[0]?.version },
-    undiciFreshClient: { perCpuSec: med(und, 'perCpuSec'), perSec: med(und, 'perSec'), runs: und.map((x) => x.perCpuSec) },
-    ratioLookoutToBlackbox: round(lookoutPerCpu / bbPerCpu, 2),
-    ratioKeepAliveToBlackbox: round(med(ka, 'perCpuSec') / bbPerCpu, 2),
-    foreignCpuPctMedian: median([...fresh, ...ka, ...bb, ...und].map((x) => x.foreignPct)),
-    goal: 'lookout >= 3x blackbox per CPU-second',
+    seconds: SECONDS,
+    warmSeconds: WARM,
+    maxForeignPct: MAX_FOREIGN,
+    blackboxVersion: version,
+    rows,
+    ratioLookoutToBlackbox: ratios,
+    goal: 'lookout >= 3x blackbox per CPU-second at every rate',
     ...(profile ? { profile } : {}),
   };
 });

@@ -11,6 +11,7 @@ import { runClientCommand } from '../cli/client';
 import { runDemoTarget } from '../dev/demo-target';
 import { runDev } from '../dev/dev-cluster';
 import { ConfigError, describeSettings, loadConfig } from '../runtime/config';
+import { commandFirst } from '../runtime/argv';
 import { createLogger } from '../runtime/logger';
 import { startMemoryGovernor } from '../runtime/memory-governor';
 import { createMetrics } from '../runtime/metrics';
@@ -26,6 +27,8 @@ Commands:
   spec rm <id>         Delete a check
   watch [id]           Live results and verdict changes (--json for one JSON object per line)
   cluster              Members, leader and term, assignment epoch, shards and checks per node
+  status [id]          Each check's verdict, since when, last result and last failure (--prefix, --label)
+  history <id>         A check's uptime over 24 h / 7 d / 30 d and its verdict changes
   demo-target          Run the demo HTTP target (healthy, failing, slow and flapping endpoints)
 
 Run "lookout <command> --help" for the options of a command.
@@ -81,8 +84,10 @@ async function runNode(argv: string[]): Promise<number | 'running'> {
 }
 
 /** Returns the exit code, or 'running' for long-lived commands that exit on their own. */
+const COMMANDS = ['node', 'dev', 'spec', 'watch', 'cluster', 'status', 'history', 'demo-target', 'help'];
+
 export async function main(argv: string[]): Promise<number | 'running'> {
-  const [cmd, ...rest] = argv;
+  const [cmd, ...rest] = commandFirst(argv, COMMANDS);
   if (cmd !== 'node') releaseYoungGeneration();
   switch (cmd) {
     case 'node':
@@ -92,10 +97,15 @@ export async function main(argv: string[]): Promise<number | 'running'> {
     case 'spec':
     case 'watch':
     case 'cluster':
+    case 'status':
+    case 'history':
       return runClientCommand(cmd, rest, { stdout: process.stdout, stderr: process.stderr, env: process.env, stdin: process.stdin });
     case 'demo-target':
       return runDemoTarget(rest);
     case undefined:
+      // No command is a usage error (exit code 2); asking for help is not.
+      process.stderr.write(USAGE);
+      return 2;
     case '--help':
     case '-h':
     case 'help':

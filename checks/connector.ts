@@ -37,6 +37,11 @@ export interface ConnectContext {
   /** Addresses this probe may connect to. */
   policy: AddressPolicy;
   lookup: LookupFn;
+  /**
+   * Told of every TCP socket as it is created, before it connects: a probe without `signal` stops
+   * a connect in progress by destroying that socket with an error (checks/http-lean.ts).
+   */
+  onSocket?: (socket: net.Socket) => void;
 }
 
 /** A connect refused by the address policy; nothing was sent to the address. */
@@ -160,6 +165,7 @@ export async function connectTimed(target: ConnectTarget, ctx: ConnectContext): 
   let lastError: unknown;
   for (const address of addresses) {
     const attempt = net.connect({ host: address, port: target.port }).on('error', noop).setNoDelay(true);
+    ctx.onSocket?.(attempt);
     try {
       await settle(attempt, 'connect', ctx.signal);
       socket = attempt;

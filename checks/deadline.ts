@@ -7,6 +7,12 @@ import type { Failure } from './failures';
 /** What Deadline.race returns when the probe was stopped before its work settled. */
 export const STOPPED: unique symbol = Symbol('stopped');
 
+/** Why a probe was stopped, as its result says it: the deadline passed, or the caller aborted. */
+export function stopFailure(cause: 'timeout' | 'aborted', timeoutMs: number): Failure {
+  if (cause === 'timeout') return { reason: FailureReason.timeout, message: `timed out after ${timeoutMs} ms` };
+  return { reason: FailureReason.error, message: 'aborted' };
+}
+
 /**
  * The one deadline of a probe: a single timer covering dns + connect + tls + request + body.
  * Per-phase timeouts would add up, and undici's own timers have ~1 s resolution; one timer
@@ -40,9 +46,7 @@ export class Deadline {
 
   /** Why the probe was stopped; null while it may still run. */
   get failure(): Failure | null {
-    if (this.cause === 'timeout') return { reason: FailureReason.timeout, message: `timed out after ${this.timeoutMs} ms` };
-    if (this.cause === 'aborted') return { reason: FailureReason.error, message: 'aborted' };
-    return null;
+    return this.cause ? stopFailure(this.cause, this.timeoutMs) : null;
   }
 
   elapsed(): number {

@@ -69,7 +69,7 @@ export function probeHttp(spec: NormalizedSpec, signal?: AbortSignal, env: Probe
 const withAgent = new WeakMap<Record<string, string>, Record<string, string>>();
 
 /** The request headers with the node's User-Agent, unless the spec sets its own (any case). */
-function withUserAgent(headers: Record<string, string>, userAgent: string | undefined): Record<string, string> {
+export function withUserAgent(headers: Record<string, string>, userAgent: string | undefined): Record<string, string> {
   if (userAgent === undefined) return headers;
   let h = withAgent.get(headers);
   if (!h) {
@@ -126,11 +126,18 @@ async function exchange(spec: NormalizedSpec, deadline: Deadline, a: HttpAttempt
   }
 }
 
+/** The failure when `status` is not one the spec expects. */
+export function statusFailure(http: Pick<HttpSpec, 'expectStatus'>, status: number): Failure | null {
+  if (statusMatches(status, http.expectStatus)) return null;
+  return { reason: FailureReason.status, message: `expected status ${describeStatusSet(http.expectStatus)}, got ${status}` };
+}
+
 /** Check status, then the body assertions (reading at most maxBodyBytes). */
 async function judge(http: HttpSpec, res: Response, a: HttpAttempt): Promise<Failure | null> {
-  if (!statusMatches(res.statusCode, http.expectStatus)) {
+  const wrongStatus = statusFailure(http, res.statusCode);
+  if (wrongStatus) {
     withoutStacks(() => res.body.destroy());
-    return { reason: FailureReason.status, message: `expected status ${describeStatusSet(http.expectStatus)}, got ${res.statusCode}` };
+    return wrongStatus;
   }
   const assertsBody = http.bodyContains !== undefined || http.bodyRegex !== undefined || http.json.length > 0;
   if (!assertsBody) {
@@ -150,6 +157,11 @@ async function judge(http: HttpSpec, res: Response, a: HttpAttempt): Promise<Fai
   return failure;
 }
 
+/** The connection ended before a whole response head (undici: SocketError). */
+export function closedEarly(endpoint: string): Failure {
+  return { reason: FailureReason.reset, message: `connection closed by ${endpoint} before a complete response` };
+}
+
 /** Errors from undici first (HTTP-level), then the socket / TLS / resolver mapping. */
 function httpFailure(err: unknown, endpoint: string, detail: ResultDetail): Failure {
   const code = (err as { code?: unknown })?.code;
@@ -157,13 +169,13 @@ function httpFailure(err: unknown, endpoint: string, detail: ResultDetail): Fail
     return { reason: FailureReason.protocol, message: `invalid HTTP response from ${endpoint}: ${(err as Error).message}` };
   }
   if (err instanceof errors.SocketError) {
-    return { reason: FailureReason.reset, message: `connection closed by ${endpoint} before a complete response` };
+    return closedEarly(endpoint);
   }
   return networkFailure(err, endpoint, detail);
 }
 
 /** The TLS profile for a hop: an explicit servername applies to the target's own host only. */
-function tlsProfileFor(spec: NormalizedSpec, url: URL): TlsProfile {
+export function tlsProfileFor(spec: NormalizedSpec, url: URL): TlsProfile {
   const { verify, servername } = spec.http.tls;
   const own = servername !== undefined && url.hostname === new URL(spec.target).hostname;
   return { verify, ...(own ? { servername } : {}) };

@@ -1,5 +1,6 @@
 // The one entry point the check runner calls: run a probe of the spec's kind (and what a node
 // needs to build and close the ProbeEnv it passes).
+import { leanEligible, probeHttpLean } from './http-lean';
 import { probeHttp } from './http-probe';
 import { FailureReason, type ProbeOutcome } from './outcome';
 import { DIRECT_PROBE_ENV, type ProbeEnv } from './probe-env';
@@ -17,7 +18,8 @@ export { closeProbeEnv, type ProbeEnv } from './probe-env';
 export function runProbe(spec: NormalizedSpec, signal?: AbortSignal, env: ProbeEnv = DIRECT_PROBE_ENV): Promise<ProbeOutcome> {
   switch (spec.kind) {
     case CheckKind.http:
-      return probeHttp(spec, signal, env);
+      // The simplest specs (GET/HEAD, no body, no redirects, fresh connection) skip undici.
+      return leanEligible(spec) ? probeHttpLean(spec, signal, env) : probeHttp(spec, signal, env);
     case CheckKind.tcp:
       return probeTcp(spec, signal, env);
     default: {

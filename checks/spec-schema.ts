@@ -224,6 +224,12 @@ export const CheckSpecSchema = Type.Object(
       ),
     ),
     quorum: Type.Optional(QuorumSpecSchema),
+    confirm: Type.Optional(
+      Type.Boolean({
+        description:
+          'Before this single-vantage check is declared down, another live node probes it once; if that node sees it healthy, the verdict does not flip and the disagreement is published on the result. Default: true with replicas 1 (replicas > 1 combine their vantages by quorum instead).',
+      }),
+    ),
     labels: Type.Optional(
       Type.Record(Type.String({ pattern: SPEC_PATTERNS.labelName }), Type.String({ maxLength: SPEC_LIMITS.labels.valueMaxLength }), {
         maxProperties: SPEC_LIMITS.labels.max,

@@ -48,6 +48,8 @@ export interface NormalizedSpec {
   replicas: number;
   /** How the vantages combine (replicas > 1; absent: a majority — protocol/quorum.ts). */
   quorum?: QuorumSpec;
+  /** Ask another node to probe once before this check goes down (protocol/confirm.ts); default: replicas 1. */
+  confirm: boolean;
   labels: Record<string, string>;
   http: Required<Omit<HttpOptions, 'body' | 'bodyContains' | 'bodyRegex' | 'maxLatencyMs' | 'tls'>> & {
     body?: string;
@@ -106,6 +108,7 @@ export function normalizeSpec(id: string, s: CheckSpec): NormalizedSpec {
     timeoutMs: s.timeoutMs ?? Math.min(SPEC_DEFAULTS.timeoutMs, (s.intervalMs ?? SPEC_DEFAULTS.intervalMs) - 1),
     replicas: s.replicas ?? SPEC_DEFAULTS.replicas,
     ...(s.quorum !== undefined ? { quorum: { ...s.quorum } } : {}),
+    confirm: s.confirm ?? (s.replicas ?? SPEC_DEFAULTS.replicas) === 1,
     labels: s.labels ?? NO_LABELS,
     // The options of the other kind are never read, and most specs leave their own kind's at the
     // defaults: one frozen default object serves all of those.

@@ -48,7 +48,7 @@ import {
 import { SpecError, type SpecErrorBody, type SpecErrorCode } from './spec-error';
 import { checkHttp, checkTcp } from './validate-sections';
 import { at, entries, fail, httpTargetProblem, object, oneOf, own, required, show, tcpTargetProblem, type Obj } from './validate-fields';
-import { choice, fields, integer, mapParts, patternOf, text, type FieldCheck } from './validate-table';
+import { choice, fields, flag, integer, mapParts, patternOf, text, type FieldCheck } from './validate-table';
 
 export type SpecResult = { ok: true; spec: CheckSpec } | { ok: false; error: SpecErrorBody };
 
@@ -137,6 +137,7 @@ function checkSpec(raw: unknown, subjectId: string): CheckSpec {
     },
     replicas: integer,
     quorum: (path, v, _s, spec) => checkQuorum(path, v, spec.replicas ?? SPEC_DEFAULTS.replicas),
+    confirm: (path, v, _s, spec) => checkConfirm(path, v, spec.replicas ?? SPEC_DEFAULTS.replicas),
     labels: checkLabels,
     http: section('http', (path, v, spec) => checkHttp(path, v, spec.target!, effectiveTimeout(spec))),
     tcp: section('tcp', (path, v, spec) => checkTcp(path, v, effectiveTimeout(spec))),
@@ -207,6 +208,13 @@ function checkQuorum(path: string, v: unknown, replicas: number): QuorumSpec {
 
 function quorumNeedsReplicas(path: string, replicas: number): never {
   fail('conflict', path, `quorum combines several vantages; this check has replicas ${replicas}${replicas === SPEC_DEFAULTS.replicas ? ' (the default)' : ''}: set replicas to 2 or more, or drop quorum`);
+}
+
+/** `confirm` asks another node before a single-vantage check goes down; replicas > 1 combine vantages instead. */
+function checkConfirm(path: string, v: unknown, replicas: number): boolean {
+  const on = flag(path, v);
+  if (on && replicas > 1) fail('conflict', path, `confirm asks another node before a single-vantage check goes down; this check has replicas ${replicas}, whose vantages combine by quorum: drop confirm or set replicas to 1`);
+  return on;
 }
 
 // ---- policy ----------------------------------------------------------------------------------

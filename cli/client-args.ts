@@ -1,4 +1,4 @@
-// The arguments and settings of a client command (`spec put|get|ls|rm`, `watch`, `cluster`): its
+// The arguments and settings of a client command (`spec put|get|ls|rm`, `watch`, `cluster`, `status`, `history`): its
 // flags, read by runtime/argv.ts (util.parseArgs), and its connection settings, resolved from
 // flags, then the environment, then defaults by the node's own code (runtime/config.ts) — the
 // NATS settings and the prefix, under the flag names of the nats CLI (-s/--server). Every mistake
@@ -11,7 +11,7 @@ import { isValidCheckId } from '../runtime/subjects';
 /** A usage or settings error: exit code 2. (A CommandError is everything else: exit code 1.) */
 export class UsageError extends Error {}
 
-export type Sub = 'put' | 'get' | 'ls' | 'rm' | 'schema' | 'watch' | 'cluster';
+export type Sub = 'put' | 'get' | 'ls' | 'rm' | 'schema' | 'watch' | 'cluster' | 'status' | 'history';
 
 /** The settings a client reads. Node-only LOOKOUT_* values are never read, so they never matter. */
 const CLIENT_SETTINGS = {
@@ -39,6 +39,8 @@ const COMMAND_FLAGS: Record<Sub, FlagDefs> = {
   schema: JSON_FLAG,
   watch: { ...JSON_FLAG, count: { type: 'string' } },
   cluster: JSON_FLAG,
+  status: { ...JSON_FLAG, 'id-prefix': { type: 'string' }, label: { type: 'string' } },
+  history: { ...JSON_FLAG, from: { type: 'string' }, to: { type: 'string' } },
 };
 const POSITIONALS: Record<Sub, [min: number, max: number, name: string]> = {
   put: [1, 1, '<file|dir|->'],
@@ -48,6 +50,8 @@ const POSITIONALS: Record<Sub, [min: number, max: number, name: string]> = {
   schema: [0, 0, ''],
   watch: [0, 1, '[id]'],
   cluster: [0, 0, ''],
+  status: [0, 1, '[id]'],
+  history: [1, 1, '<id>'],
 };
 
 export interface Args {

@@ -1,5 +1,5 @@
 // Client commands of the `lookout` CLI: `spec put|get|ls|rm` (spec-commands.ts), `watch`
-// (watch.ts), `cluster` (cluster.ts). They talk to a running cluster over the public NATS API only
+// (watch.ts), `cluster` (cluster.ts), `status` and `history` (state.ts). They talk to a running cluster over the public NATS API only
 // (README "Subjects"), and report every error as one line on stderr: exit code 2 for usage and
 // settings (client-args.ts), 1 for everything else. Output formats: format.ts.
 
@@ -11,16 +11,17 @@ import { connectClient } from './client-nats';
 import { cluster } from './cluster';
 import { HELP } from './format';
 import { specGet, specLs, specPut, specRm, specSchema } from './spec-commands';
+import { history, status } from './state';
 import { CommandError } from './spec-files';
 import { watch } from './watch';
 
 export type { ClientIo } from './client-context';
 
-const RUN: Record<Sub, (ctx: Ctx) => Promise<number>> = { put: specPut, get: specGet, ls: specLs, rm: specRm, schema: specSchema, watch, cluster };
+const RUN: Record<Sub, (ctx: Ctx) => Promise<number>> = { put: specPut, get: specGet, ls: specLs, rm: specRm, schema: specSchema, watch, cluster, status, history };
 
 const SPEC_SUBS = ['put', 'get', 'ls', 'rm', 'schema'] as const;
 
-export async function runClientCommand(cmd: 'spec' | 'watch' | 'cluster', argv: string[], io: ClientIo): Promise<number | 'running'> {
+export async function runClientCommand(cmd: 'spec' | 'watch' | 'cluster' | 'status' | 'history', argv: string[], io: ClientIo): Promise<number | 'running'> {
   const out = (line: string) => void io.stdout.write(`${line}\n`);
   const err = (line: string) => void io.stderr.write(`lookout: ${line}\n`);
   const wantsHelp = (a: readonly string[]) => a.includes('-h') || a.includes('--help');

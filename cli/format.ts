@@ -104,6 +104,33 @@ code 0) or until --count events were printed.`,
     `  lookout watch api
   lookout watch --json | jq 'select(.ok == false)'`,
   ),
+  status: help(
+    'lookout status [id] [--id-prefix P] [--label k=v[,k=v...]] [--json] [options]',
+    `Asks one node (<prefix>.state.get.<id>, <prefix>.state.list) what each check's verdict is and
+since when, its last result (time, ok/FAIL, latency, node) and its last failure (reason and
+message), from what the cluster stored: the verdict changes (<prefix>_transitions) and the
+results still retained (LOOKOUT_RESULTS_PER_CHECK). With an id: that check; without: every check,
+or those whose id starts with --id-prefix and whose labels include every --label. Says so on stderr
+when nothing matches.`,
+    `      --id-prefix P     only checks whose id starts with P
+      --label k=v,...   only checks with these labels
+      --json            the states as JSON (verdict "up", "down" or "unknown")`,
+    `  lookout status
+  lookout status --label team=payments
+  lookout status api --json`,
+  ),
+  history: help(
+    'lookout history <id> [--from TIME] [--to TIME] [--json] [options]',
+    `Asks one node (<prefix>.state.history.<id>) for a check's uptime over the last 24 hours, 7 days
+and 30 days (the share of the time its verdict was known that it was up; times are the NATS
+server's), and its verdict changes between --from and --to (ISO-8601; default the last 24 hours).
+Changes are kept for LOOKOUT_TRANSITIONS_MAX_AGE_MS (30 days), at most
+LOOKOUT_TRANSITIONS_PER_CHECK per check.`,
+    `      --from TIME       first change to list (ISO-8601, e.g. 2026-11-30T00:00:00Z)
+      --to TIME         last change to list
+      --json            the reply as it came`,
+    `  lookout history api --from 2026-11-29T00:00:00Z`,
+  ),
   cluster: help(
     'lookout cluster [--json] [options]',
     `Asks one node for the cluster as it sees it (<prefix>.cluster.status): the leader and its term,
@@ -116,7 +143,10 @@ members past it. Display only: Lookout's decisions do not depend on clocks agree
 leader holds out of the assignment because it flaps (restarts again and again) shows as
 "alive (damped)" with no shards until it has been stable for LOOKOUT_CHURN_HOLD_MS. A member whose
 event loop lags past LOOKOUT_OVERLOAD_LAG_MS shows as "alive (overloaded)"; the "relieved" line
-names the members the leader gives fewer primary shards for that.`,
+names the members the leader gives fewer primary shards for that. A member whose probes disagree
+with the other nodes' (its own network is in doubt) shows as "alive (quarantined)" and the
+"quarantined" line: no shards until it is healthy again; past the bound (never a majority) it shows
+as "alive (quarantine refused)" and keeps its shards.`,
     `      --json            the raw reply`,
     `  lookout cluster -s nats://10.0.0.5:4222`,
   ),
@@ -207,7 +237,7 @@ export interface ClusterStatusReply {
   leader?: { node: string; term: number } | null;
   term?: number | null;
   epoch?: number | null;
-  assignment?: { epoch: number; term: number; leader: string; at: string; members: string[]; damped?: string[]; relieved?: string[] } | null;
+  assignment?: { epoch: number; term: number; leader: string; at: string; members: string[]; damped?: string[]; relieved?: string[]; quarantined?: string[]; quarantineRefused?: string[] } | null;
   clock?: { boundMs: number } | null;
   members?: {
     node: string;
@@ -225,6 +255,10 @@ export interface ClusterStatusReply {
     lagMs?: number | null;
     /** The leader gives it fewer primary shards because it was overloaded. */
     relieved?: boolean;
+    /** It says it quarantined itself (its probes disagree with the other nodes'); older nodes do not say. */
+    quarantined?: boolean;
+    /** It quarantined itself past the bound: the leader keeps its shards with it. */
+    quarantineRefused?: boolean;
   }[];
 }
 
@@ -250,9 +284,10 @@ function clockLine(members: Members, boundMs: number | undefined): string {
   return `${off.map((m) => `${m.node} off by ${formatSkew(m.clockSkewMs)}`).join(', ')} (${bound})`;
 }
 
-/** A member's state with what qualifies it: `alive (damped)`, `alive (overloaded)`. */
+/** A member's state with what qualifies it: `alive (damped)`, `alive (overloaded)`, `alive (quarantined)`. */
 function stateOf(m: Members[number]): string {
-  const notes = [...(m.damped ? ['damped'] : []), ...(m.overloaded ? ['overloaded'] : [])];
+  const quarantine = m.quarantined ? [m.quarantineRefused ? 'quarantine refused' : 'quarantined'] : [];
+  const notes = [...(m.damped ? ['damped'] : []), ...(m.overloaded ? ['overloaded'] : []), ...quarantine];
   return notes.length ? `${m.state} (${notes.join(', ')})` : m.state;
 }
 
@@ -282,6 +317,8 @@ export function formatCluster(r: ClusterStatusReply): string {
     ...(a?.damped?.length ? [`damped       ${a.damped.join(', ')} (flapping: no shards until stable)`] : []),
     ...(members.some((m) => m.overloaded) ? [`overloaded   ${members.filter((m) => m.overloaded).map((m) => m.node).join(', ')} (event loop lagging: timeouts it causes are inconclusive)`] : []),
     ...(a?.relieved?.length ? [`relieved     ${a.relieved.join(', ')} (fewer primary shards until no longer overloaded)`] : []),
+    ...(a?.quarantined?.length ? [`quarantined  ${a.quarantined.join(', ')} (its probes disagree with the others': no shards until healthy again)`] : []),
+    ...(a?.quarantineRefused?.length ? [`refused      ${a.quarantineRefused.join(', ')} (quarantined itself past the bound: keeps its shards)`] : []),
     '',
     table(rows, new Set([2, 3, 4, 5, 6, 7])),
   ];

@@ -50,7 +50,10 @@ export async function specPut(ctx: Ctx): Promise<number> {
       continue;
     }
     const { reply } = await request(nc, ctx.s.specPut(id), JSON.stringify(spec), ctx.settings.timeoutMs);
-    if (reply.ok) ctx.out(`put ${id} revision ${reply.revision}`);
+    if (reply.ok) {
+      ctx.out(`put ${id} revision ${reply.revision}`);
+      for (const w of reply.warnings ?? []) ctx.err(`${id}: warning ${w.code} at ${w.path}: ${w.message}`);
+    }
     else {
       ctx.err(`${id}: ${replyError(reply)}`);
       failed++;

@@ -1,11 +1,13 @@
 // `lookout watch [id]`: live results and verdict changes, as a table or one JSON object per line,
-// until Ctrl-C, --count messages, or a connection lost for good (exit code 1).
+// until Ctrl-C, --count messages, or a connection lost for good (exit code 1). It starts with the
+// last known state of what it watches (the state API, cli/state.ts), and says when nothing matches.
 
 import type { Msg } from '@nats-io/transport-node';
 import { checkIdArg, intOpt } from './client-args';
 import type { Ctx } from './client-context';
 import { describeNatsError } from './client-nats';
 import { WatchTable, type WatchEvent } from './format';
+import { lastKnown } from './state';
 
 export async function watch(ctx: Ctx): Promise<number> {
   const id = ctx.args.positionals[0] === undefined ? undefined : checkIdArg(ctx.args.positionals[0]);
@@ -34,6 +36,7 @@ export async function watch(ctx: Ctx): Promise<number> {
     nc.subscribe(id ? ctx.s.status(id) : ctx.s.statusWildcard(), { callback: onEvent('status') }),
   ];
   await nc.flush();
+  await lastKnown(ctx, id, json);
   if (!json) ctx.out(table.header());
   const onSignal = () => finish(0);
   process.once('SIGINT', onSignal);

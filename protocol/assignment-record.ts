@@ -25,7 +25,10 @@ export function parseAssignment(raw: unknown, shardCount: number): AssignmentRec
   if (r.damped !== undefined && !(Array.isArray(r.damped) && r.damped.every((m) => typeof m === 'string'))) return null;
   // relieved is display and inheritance only: a malformed one is dropped, never the map.
   const relieved = Array.isArray(r.relieved) && r.relieved.every((m) => typeof m === 'string') && r.relieved.length ? { relieved: r.relieved } : {};
-  return { term: r.term, epoch: r.epoch, leader: r.leader, at: r.at, members: r.members, shards: r.shards, ...(r.damped?.length ? { damped: r.damped } : {}), ...relieved };
+  // So are the quarantine lists (a new leader inherits `quarantined`: quarantine-bound.ts).
+  const names = (v: unknown): v is string[] => Array.isArray(v) && v.length > 0 && v.every((m) => typeof m === 'string');
+  const quarantine = { ...(names(r.quarantined) ? { quarantined: r.quarantined } : {}), ...(names(r.quarantineRefused) ? { quarantineRefused: r.quarantineRefused } : {}) };
+  return { term: r.term, epoch: r.epoch, leader: r.leader, at: r.at, members: r.members, shards: r.shards, ...(r.damped?.length ? { damped: r.damped } : {}), ...relieved, ...quarantine };
 }
 
 export function slotsOf(rec: AssignmentRecord, node: string): Slot[] {

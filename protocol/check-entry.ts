@@ -17,6 +17,8 @@ export type Directive =
   | { type: 'resume'; id: string; rank: number; perVantage: boolean }
   | { type: 'probe'; id: string; token: number; spec: NormalizedSpec }
   | { type: 'abort'; id: string; token: number }
+  /** Ask another node to probe once before this failure counts (confirm.ts); the probe stays in flight until the answer. */
+  | { type: 'confirm'; id: string; token: number; spec: NormalizedSpec; outcome: ProbeOutcome }
   | { type: 'result'; msg: ResultMessage }
   | { type: 'status'; msg: StatusMessage }
   /** Keep the state a result left for its vantage (replicas > 1 only): published after the result. */

@@ -12,11 +12,16 @@
 //
 // An inconclusive outcome (the node's own stall, not the target: overload.ts) is published as a
 // result with the next seq and the verdict and history as they were: it never enters the history,
-// never changes the verdict and never makes a status message.
+// never changes the verdict and never makes a status message. So is a failure another node saw
+// healthy (confirm.ts, `disagreed`); any confirmation is carried on the result, and on the status
+// message of a change to down. And so is a failure that would announce down while the fleet is in
+// panic (panic.ts): its result says `held: "panic"`. While the node is quarantined (quarantine.ts)
+// no verdict change at all is announced: the result says `held: "quarantine"`.
 
 import type { ProbeOutcome } from '../checks/outcome';
 import type { NormalizedSpec } from '../checks/spec';
 import type { ResultMessage, StatusMessage } from './records';
+import { keepsVerdict, type Confirmation } from './confirm';
 import { isInconclusive } from './overload';
 import { applyOutcome, type Verdict, type VerdictState } from './verdict';
 
@@ -52,22 +57,36 @@ export interface OutcomeMessages {
   status: StatusMessage | null;
 }
 
+/** Why verdict changes are held now: `panic` holds changes to down, `quarantine` every change; true is `panic`. */
+export type VerdictHold = boolean | 'panic' | 'quarantine';
+
 /** Apply one outcome of check `id` (probed with `spec`) to its state, and build what to publish. */
-export function outcomeMessages(id: string, spec: NormalizedSpec, run: ProbeRun, o: ProbeOutcome, state: PublishedState, by: Publisher): OutcomeMessages {
+export function outcomeMessages(id: string, spec: NormalizedSpec, run: ProbeRun, o: ProbeOutcome, state: PublishedState, by: Publisher, confirmation?: Confirmation, hold: VerdictHold = false): OutcomeMessages {
   const seq = state.seq + 1;
   const at = new Date(run.startedAt).toISOString();
-  if (isInconclusive(o)) {
-    const result = resultMessage(id, spec, run, o, state.verdict, seq, state.skipped, at, by);
+  const kept = (held?: 'panic' | 'quarantine'): OutcomeMessages => {
+    const result = withConfirmation(resultMessage(id, spec, run, o, state.verdict, seq, state.skipped, at, by), confirmation);
+    if (held) result.held = held;
     return { next: { ...state, seq, skipped: 0 }, result, status: null };
-  }
+  };
+  if (isInconclusive(o) || keepsVerdict(confirmation)) return kept();
   const verdict = applyOutcome(spec.policy, state.verdict, o.ok);
-  const result = resultMessage(id, spec, run, o, verdict, seq, state.skipped, at, by);
+  // The panic guard (panic.ts) holds a change to down: the verdict stays, the result says why.
+  if ((hold === true || hold === 'panic') && verdict.status === 'down' && state.published !== 'down') return kept('panic');
+  // A quarantined node (quarantine.ts) announces no verdict change: its view of the targets is in doubt.
+  if (hold === 'quarantine' && verdict.status !== state.published) return kept('quarantine');
+  const result = withConfirmation(resultMessage(id, spec, run, o, verdict, seq, state.skipped, at, by), confirmation);
   const changed = verdict.status !== state.published;
   return {
     next: { verdict, seq, published: verdict.status, skipped: 0 },
     result,
-    status: changed ? statusMessage(id, state.published, verdict.status, o, seq, at, by) : null,
+    status: changed ? withConfirmation(statusMessage(id, state.published, verdict.status, o, seq, at, by), confirmation) : null,
   };
+}
+
+function withConfirmation<M extends { confirmation?: Confirmation }>(msg: M, confirmation: Confirmation | undefined): M {
+  if (confirmation) msg.confirmation = confirmation;
+  return msg;
 }
 
 /** `<prefix>.result.<id>`: one per probe. Optional HTTP fields only when the probe measured them. */

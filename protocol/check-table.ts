@@ -17,7 +17,8 @@
 import type { ProbeOutcome } from '../checks/outcome';
 import type { NormalizedSpec } from '../checks/spec';
 import type { CheckEntry, Directive, InFlight, StartMode, TableOptions } from './check-entry';
-import { outcomeMessages } from './check-messages';
+import { outcomeMessages, type VerdictHold } from './check-messages';
+import { wantsConfirmation, type Confirmation } from './confirm';
 import { continueFrom, resumeStep, takeoverSeqGap } from './check-resume';
 import { earlierSlot, firstSlot, jitteredStart, slotAfterDue, takeoverSlot } from './check-schedule';
 import { continueReleased } from './handover';
@@ -110,8 +111,8 @@ export class CheckTable {
    * Add a check continued from its holder's release: seq and verdict from the release (no stream
    * lookup, so seq cannot repeat), the released slot at this node's now + dueInMs, then every interval.
    */
-  setReleased(spec: NormalizedSpec, rc: ReleasedCheck, now: number): Directive[] {
-    const { slot, shift, skipped } = continueReleased(spec.id, rc, spec.intervalMs, now);
+  setReleased(spec: NormalizedSpec, rc: ReleasedCheck, now: number, known: { stalledMs?: number; holderOffsetMs?: number | null } = {}): Directive[] {
+    const { slot, shift, skipped } = continueReleased(spec.id, rc, spec.intervalMs, now, known);
     this.checks.set(spec.id, {
       spec,
       slot,
@@ -205,17 +206,24 @@ export class CheckTable {
     return out;
   }
 
-  /** A probe finished. Outcomes of removed checks or stale tokens are dropped. */
-  probeDone(id: string, token: number, outcome: ProbeOutcome): Directive[] {
+  /**
+   * A probe finished (`confirmation`: what another node saw, confirm.ts). Outcomes of removed checks
+   * or stale tokens are dropped. A failure that would announce down is confirmed first: the probe
+   * stays in flight until the answer comes back with the same outcome.
+   */
+  probeDone(id: string, token: number, outcome: ProbeOutcome, confirmation?: Confirmation, panic: VerdictHold = false): Directive[] {
     const e = this.checks.get(id);
     if (!e || !e.inFlight || e.inFlight.token !== token) return [];
+    if (!confirmation && e.verdict && wantsConfirmation(e.spec.confirm, e.spec.policy, { verdict: e.verdict, published: e.published }, outcome.ok, outcome.reason)) {
+      return [{ type: 'confirm', id, token, spec: e.inFlight.spec, outcome }];
+    }
     const { spec, ...inFlight } = e.inFlight;
     e.inFlight = null;
     if (e.verdict === null) {
       (e.parked ??= []).push({ inFlight, spec, outcome });
       return [];
     }
-    return this.apply(id, e, inFlight, spec, outcome);
+    return this.apply(id, e, inFlight, spec, outcome, confirmation, panic);
   }
 
   /**
@@ -238,9 +246,9 @@ export class CheckTable {
     return out;
   }
 
-  private apply(id: string, e: CheckEntry, f: InFlight, spec: NormalizedSpec, o: ProbeOutcome): Directive[] {
+  private apply(id: string, e: CheckEntry, f: InFlight, spec: NormalizedSpec, o: ProbeOutcome, confirmation?: Confirmation, panic: VerdictHold = false): Directive[] {
     const by = { nodeId: this.opts.nodeId, epoch: this.epoch, rank: this.opts.rank };
-    const { next, result, status } = outcomeMessages(id, spec, f, o, { verdict: e.verdict!, seq: e.seq, published: e.published, skipped: e.skipped }, by);
+    const { next, result, status } = outcomeMessages(id, spec, f, o, { verdict: e.verdict!, seq: e.seq, published: e.published, skipped: e.skipped }, by, confirmation, panic);
     ({ verdict: e.verdict, seq: e.seq, published: e.published, skipped: e.skipped } = next);
     const out: Directive[] = [{ type: 'result', msg: result }];
     if (keepsResumePerVantage(e.spec.replicas)) out.push({ type: 'keepState', id, rank: this.opts.rank, state: resumeRecordOf(result) });

@@ -23,6 +23,14 @@
 // the clock of every member, `resume` restarts it from now (everyone gets the benefit of the doubt).
 // Likewise when this process itself stalled (ticks more than suspectAfterMs apart: SIGSTOP, a long
 // GC), it was us who were silent, not them.
+//
+// An overloaded node (protocol/overload.ts) heartbeats late: its heartbeat is a timer on the event
+// loop that lags. So silence is judged with a grace of overloadGraceMs (LOOKOUT_OVERLOAD_GRACE_MS)
+// added to both thresholds when the member's last heartbeat said it is overloaded, or when this node
+// says so itself (its own lag delays the heartbeats it reads as much as theirs): a starved but alive
+// node is neither suspected every few seconds nor declared dead and its shards moved back and forth.
+// The grace is bounded (at most deadAfterMs): a dead overloaded member is dead within
+// deadAfterMs + overloadGraceMs of its last heartbeat.
 
 import type { Heartbeat } from './records';
 
@@ -46,6 +54,8 @@ export interface MemberChange {
 export interface DetectorConfig {
   suspectAfterMs: number;
   deadAfterMs: number;
+  /** Extra silence tolerated when the member's last heartbeat, or this node, said overloaded (0 or absent: none). */
+  overloadGraceMs?: number;
 }
 
 /** Within one instance: is `a` newer than `b`? (Another instance is always a new life.) */
@@ -69,6 +79,8 @@ export class FailureDetector {
     if (!(cfg.deadAfterMs > cfg.suspectAfterMs && cfg.suspectAfterMs > 0)) {
       throw new Error('failure detector: need 0 < suspectAfterMs < deadAfterMs');
     }
+    const grace = cfg.overloadGraceMs ?? 0;
+    if (!(grace >= 0 && grace <= cfg.deadAfterMs)) throw new Error('failure detector: need 0 ≤ overloadGraceMs ≤ deadAfterMs');
   }
 
   /**
@@ -117,13 +129,15 @@ export class FailureDetector {
       return [];
     }
     const window = this.cfg.deadAfterMs - this.cfg.suspectAfterMs;
+    const selfOverloaded = this.members.get(this.self)?.overloaded === true;
     const out: MemberChange[] = [];
     for (const m of this.members.values()) {
       if (m.node === this.self) continue;
       const silent = now - m.lastHeard;
+      const grace = selfOverloaded || m.overloaded === true ? (this.cfg.overloadGraceMs ?? 0) : 0;
       let to: MemberState | null = null;
-      if (m.state === 'alive' && silent >= this.cfg.suspectAfterMs) to = 'suspect';
-      else if (m.state === 'suspect' && silent >= this.cfg.deadAfterMs && now - m.since >= window) to = 'dead';
+      if (m.state === 'alive' && silent >= this.cfg.suspectAfterMs + grace) to = 'suspect';
+      else if (m.state === 'suspect' && silent >= this.cfg.deadAfterMs + grace && now - m.since >= window) to = 'dead';
       if (to) {
         out.push({ node: m.node, from: m.state, to, incarnation: m.incarnation });
         m.state = to;
@@ -197,5 +211,7 @@ export function parseHeartbeat(raw: unknown): Heartbeat | null {
   // Optional too: absent or malformed reads as not overloaded, no lag known.
   if (h.overloaded === true) hb.overloaded = true;
   if (isCount(h.lagMs)) hb.lagMs = h.lagMs;
+  if (h.quarantined === true) hb.quarantined = true;
+  if (isCount(h.specs)) hb.specs = h.specs;
   return hb;
 }

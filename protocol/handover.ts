@@ -153,12 +153,32 @@ export function snapMs(intervalMs: number): number {
  * When that instant is within snapMs of the check's slot on the new owner's own grid (the clocks
  * agree), it joins its own grid (shift 0). A slot already passed on arrival runs at once; the
  * intervals passed since are skipped (counted).
+ *
+ * now + dueInMs is late by however long the release took to arrive and to be read — under load,
+ * most of a second (the message queued at NATS or in this node's input). What else is known:
+ *   - `holderOffsetMs`: the holder's clock minus ours, estimated from its heartbeats
+ *     (protocol/clock-offset.ts; null: no estimate yet). Within snapMs the clocks agree, so the
+ *     released slot is our own grid's slot whenever the release arrived: it keeps its label and
+ *     runs on the grid, at once if passed (a shift by the delay would leave its slot unprobed);
+ *   - `stalledMs`: this node's own event loop stalled that long since it claimed (its monotonic
+ *     clock), so the slot was due up to that much before now + dueInMs: a released slot in that
+ *     window keeps its label too.
  */
-export function continueReleased(id: string, rc: Pick<ReleasedCheck, 'slot' | 'dueInMs'>, intervalMs: number, now: number): { slot: number; shift: number; skipped: number } {
+export function continueReleased(
+  id: string,
+  rc: Pick<ReleasedCheck, 'slot' | 'dueInMs'>,
+  intervalMs: number,
+  now: number,
+  known: { stalledMs?: number; holderOffsetMs?: number | null } = {},
+): { slot: number; shift: number; skipped: number } {
   const ownDue = now + rc.dueInMs;
+  const snap = snapMs(intervalMs);
   const after = nextSlot(id, intervalMs, ownDue - 1);
   const grid = after - ownDue <= ownDue - (after - intervalMs) ? after : after - intervalMs;
-  const [label, shift] = Math.abs(grid - ownDue) <= snapMs(intervalMs) ? [grid, 0] : [rc.slot, ownDue - rc.slot];
+  const stalledMs = known.stalledMs ?? 0;
+  const clocksAgree = known.holderOffsetMs != null && Math.abs(known.holderOffsetMs) <= snap;
+  const inStallWindow = stalledMs > 0 && rc.slot >= ownDue - stalledMs - snap && rc.slot <= ownDue + snap;
+  const [label, shift] = clocksAgree || inStallWindow ? [rc.slot, 0] : Math.abs(grid - ownDue) <= snap ? [grid, 0] : [rc.slot, ownDue - rc.slot];
   const skipped = label + shift < now ? Math.floor((now - (label + shift)) / intervalMs) : 0;
   return { slot: label + skipped * intervalMs, shift, skipped };
 }

@@ -27,6 +27,7 @@
 
 import type { FailureReason, PhaseTimings } from '../checks/outcome';
 import type { CheckKind } from '../checks/spec';
+import type { Confirmation } from './confirm';
 import type { QuorumCounts, VantageState } from './quorum';
 import type { QuorumRecord } from './quorum-record';
 import type { Verdict } from './verdict';
@@ -64,6 +65,14 @@ export interface ResultMessage {
    * evidence that its failure was the node's, not the target's: protocol/overload.ts).
    */
   stallMs?: number;
+  /** What another node saw when this failure was confirmed (protocol/confirm.ts; replicas 1 with `confirm`). */
+  confirmation?: Confirmation;
+  /**
+   * `panic`: this failure would have turned the check down, held by the panic guard (protocol/panic.ts);
+   * `quarantine`: this outcome would have changed the verdict while the node is quarantined
+   * (protocol/quarantine.ts). Either way the verdict is as it was.
+   */
+  held?: 'panic' | 'quarantine';
   /** Recent outcomes, oldest first ('1' pass, '0' fail): the verdict state, for handover. */
   history: string;
   /** Rounds skipped since the previous result because a probe was still running. */
@@ -84,6 +93,8 @@ export interface StatusMessage {
   /** Reason of the probe that caused the change (null on a change to up). */
   reason: FailureReason | null;
   message: string | null;
+  /** A change to down: what another node saw when it was confirmed (protocol/confirm.ts). */
+  confirmation?: Confirmation;
 }
 
 /**
@@ -145,6 +156,17 @@ export interface Heartbeat {
   overloaded?: boolean;
   /** The sender's worst event-loop lag of its last second (ms), for display. Absent from older versions. */
   lagMs?: number;
+  /**
+   * The sender quarantined itself (protocol/quarantine.ts: its probes disagree with the others'):
+   * the leader leaves it out of the map within the bound (quarantine-bound.ts). Absent: not.
+   */
+  quarantined?: boolean;
+  /**
+   * Specs stored in the shards the sender runs at rank 0 (every check has one rank-0 slot), so the
+   * sum over members is the cluster's spec count: the API's `total` and LOOKOUT_MAX_SPECS, the panic
+   * guard's fleet size. Absent from older versions (read as 0).
+   */
+  specs?: number;
 }
 
 /** The leader lease as read from its KV key: who holds it, and under which term (lease.ts). */
@@ -178,6 +200,13 @@ export interface AssignmentRecord {
    * (protocol/overload-relief.ts); absent in maps of older versions and when nobody is relieved.
    */
   relieved?: string[];
+  /**
+   * Members held out of this map because they quarantined themselves (protocol/quarantine-bound.ts),
+   * and those that asked past the bound and keep their shards (`quarantineRefused`). Absent when
+   * empty and in maps of older versions; a new leader keeps holding the quarantined out.
+   */
+  quarantined?: string[];
+  quarantineRefused?: string[];
 }
 
 /** One check of a release (handover.ts): where the new owner continues it from. */

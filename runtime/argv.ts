@@ -55,3 +55,27 @@ export function readArgv(argv: readonly string[], defs: FlagDefs, problemError: 
   }
   return { flags, positionals };
 }
+
+/** Switches that take no value anywhere on the command line (every other `--flag` takes one). */
+const SWITCHES = new Set(['--json', '--help', '-h', '--no-status']);
+
+/**
+ * Flags given before the command (`lookout -s nats://10.0.0.5:4222 cluster`, the habit of the nats
+ * CLI and kubectl) moved after it, where the command reads them; a `spec` command keeps its
+ * sub-command first. `commands`: the command names. A flag's value is never taken for the command
+ * (`--prefix status` is a flag and its value): a `--flag` with no `=` takes the next token unless it
+ * is a switch. Returns argv unchanged when it starts with the command or has none.
+ */
+export function commandFirst(argv: readonly string[], commands: readonly string[]): string[] {
+  let i = 0;
+  while (i < argv.length && argv[i]!.startsWith('-') && argv[i] !== '--') {
+    const a = argv[i]!;
+    i += !a.includes('=') && !SWITCHES.has(a) ? 2 : 1;
+  }
+  if (i === 0 || i >= argv.length || !commands.includes(argv[i]!)) return [...argv];
+  const cmd = argv[i]!;
+  const flags = argv.slice(0, i);
+  const rest = argv.slice(i + 1);
+  if (cmd === 'spec' && rest.length > 0 && !rest[0]!.startsWith('-')) return [cmd, rest[0]!, ...flags, ...rest.slice(1)];
+  return [cmd, ...flags, ...rest];
+}

@@ -1,4 +1,5 @@
-// Per-node HTTP endpoints: /metrics (Prometheus text exposition), /healthz (the process is
+// Per-node HTTP endpoints: /metrics (Prometheus text exposition), /metrics/checks (per-check
+// metrics, when LOOKOUT_CHECK_METRICS is on: runtime/check-gauges.ts), /healthz (the process is
 // alive), /readyz (connected to NATS and following an assignment).
 
 import http from 'node:http';
@@ -15,7 +16,10 @@ export interface HttpEndpoints {
   close(): Promise<void>;
 }
 
-export async function startHttpEndpoints(host: string, port: number, registry: Registry, ready: Readiness): Promise<HttpEndpoints> {
+/** The per-check exposition, or null when it is off. */
+export type CheckMetricsSource = () => string | null;
+
+export async function startHttpEndpoints(host: string, port: number, registry: Registry, ready: Readiness, checkMetrics: CheckMetricsSource = () => null): Promise<HttpEndpoints> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const send = (status: number, body: string, type = 'text/plain; charset=utf-8') => {
@@ -30,6 +34,11 @@ export async function startHttpEndpoints(host: string, port: number, registry: R
           (err: unknown) => send(500, `metrics failed: ${(err as Error).message}\n`),
         );
         return;
+      case '/metrics/checks': {
+        const text = checkMetrics();
+        if (text === null) return send(404, 'per-check metrics are off: set LOOKOUT_CHECK_METRICS=on\n');
+        return send(200, text, 'text/plain; version=0.0.4; charset=utf-8');
+      }
       case '/healthz':
         return send(200, 'ok\n');
       case '/readyz': {
@@ -39,7 +48,7 @@ export async function startHttpEndpoints(host: string, port: number, registry: R
         return send(ok ? 200 : 503, JSON.stringify({ ready: ok, natsConnected: nats, assigned }) + '\n', 'application/json');
       }
       default:
-        return send(404, 'not found: try /metrics, /healthz, /readyz\n');
+        return send(404, 'not found: try /metrics, /metrics/checks, /healthz, /readyz\n');
     }
   });
   await new Promise<void>((resolve, reject) => {

@@ -26,6 +26,16 @@ export interface Metrics {
   duplicateRuns: Counter;
   pauses: Counter<'source'>;
   pauseDropped: Counter<'type'>;
+  confirmations: Counter<'peer' | 'outcome'>;
+  quarantined: Gauge;
+  quarantines: Counter;
+  quarantineEvidence: Counter<'kind' | 'source'>;
+  quarantineRate: Gauge;
+  canaryProbes: Counter<'canary' | 'result'>;
+  panic: Gauge;
+  panics: Counter;
+  panicHeld: Counter;
+  confirmAnswers: Counter<'answer'>;
   provisionalSlots: Gauge;
   bodyWorkerOverruns: Counter<'assertion' | 'why'>;
   /** Per peer: its clock minus this node's, as estimated from heartbeats (protocol/clock-offset.ts). */
@@ -38,6 +48,9 @@ export interface Metrics {
   held: { checks: number; shards: number };
   addChecks(n: number): void;
   setShards(n: number): void;
+  /** Specs this node holds (the shards it serves, app/node-specs.ts), and how many shards' specs. */
+  specsHeld: Gauge;
+  specShardsHeld: Gauge;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
@@ -54,6 +67,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   const checksOwned = new Gauge({ name: 'lookout_checks_owned', help: 'Checks this node runs.', registers: r });
   const shardsOwned = new Gauge({ name: 'lookout_shards_owned', help: 'Shard slots (shard, rank) assigned to this node.', registers: r });
   const held = { checks: 0, shards: 0 };
+  const specsHeld = new Gauge({ name: 'lookout_specs_held', help: 'Specs this node holds in memory: those of the shards it serves at any rank (not the whole bucket).', registers: r });
+  const specShardsHeld = new Gauge({ name: 'lookout_spec_shards_held', help: 'Shards whose specs this node holds (one filtered spec watch each).', registers: r });
   const specShed = new Counter({
     name: 'lookout_spec_requests_shed_total',
     help: 'Spec API requests answered `unavailable` at once because the API was over its rate (why=rate) or backlog (why=backlog) bound.',
@@ -102,6 +117,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     },
     bodyWorkerOverruns,
     held,
+    specsHeld,
+    specShardsHeld,
     addChecks(n) {
       held.checks += n;
       checksOwned.set(held.checks);
@@ -155,6 +172,31 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       name: 'lookout_pause_dropped_total',
       help: 'Results and transitions of probes that spanned a pause, not published (their outcome measured the pause), by type (result|status).',
       labelNames: ['type'],
+      registers: r,
+    }),
+    confirmations: new Counter({
+      name: 'lookout_confirmations_total',
+      help: 'Failures of single-vantage checks confirmed by another node before going down, by the node asked and outcome (agreed: it failed there too; disagreed: healthy there, the verdict held; unconfirmed: no view from elsewhere, the failure counted).',
+      labelNames: ['peer', 'outcome'],
+      registers: r,
+    }),
+    quarantined: new Gauge({ name: 'lookout_quarantined', help: '1 while this node is in self-quarantine (protocol/quarantine.ts: its probes disagree with the other nodes\'): it announces no verdict change and the leader moves its shards away (unless refused by the bound).', registers: r }),
+    quarantines: new Counter({ name: 'lookout_quarantines_total', help: 'Self-quarantines this node entered.', registers: r }),
+    quarantineEvidence: new Counter({
+      name: 'lookout_quarantine_evidence_total',
+      help: 'Observations counted towards self-quarantine, by kind (disagreed: a failure another node saw healthy; agreed: a failure it saw too; healthy: a passing probe) and source (check, canary, witness: a check probed again while quarantined).',
+      labelNames: ['kind', 'source'],
+      registers: r,
+    }),
+    quarantineRate: new Gauge({ name: 'lookout_quarantine_disagreement_rate', help: 'Fraction of the self-quarantine window that disagreed with other nodes (0..1).', registers: r }),
+    canaryProbes: new Counter({ name: 'lookout_canary_probes_total', help: 'Probes of the canaries (LOOKOUT_CANARIES), by canary target and result (ok|fail).', labelNames: ['canary', 'result'], registers: r }),
+    panic: new Gauge({ name: 'lookout_panic', help: '1 while this node is in panic (protocol/panic.ts: too many checks went down at once) and holds new downs.', registers: r }),
+    panics: new Counter({ name: 'lookout_panics_total', help: 'Panics this node entered (downs within LOOKOUT_PANIC_WINDOW_MS past LOOKOUT_PANIC_PERCENT of all checks).', registers: r }),
+    panicHeld: new Counter({ name: 'lookout_panic_held_total', help: 'Failures that would have turned a check down, held by the panic guard (published with held "panic", the verdict as it was).', registers: r }),
+    confirmAnswers: new Counter({
+      name: 'lookout_confirm_answers_total',
+      help: "This node's answers to other nodes' confirmation requests (probed: a probe ran; reused: a probe of the last half interval answered; busy, unknown_check, inconclusive, malformed: no probe).",
+      labelNames: ['answer'],
       registers: r,
     }),
     specRequests: new Counter({ name: 'lookout_spec_requests_total', help: 'Spec API requests, by op and outcome (ok or error code).', labelNames: ['op', 'outcome'], registers: r }),

@@ -63,6 +63,18 @@ export class PauseDetector {
     return this.timer !== null && pauseBetweenTicks(this.lastTick, this.clock.monotonic(), this.tickMs, this.thresholdMs) > 0;
   }
 
+  /**
+   * Ask now whether the process was stopped, rather than at the next tick: on waking, the I/O that
+   * queued up meanwhile (a map that moved this node's shards away) is handled before any timer
+   * runs. An overdue tick is taken at once (the pause is reported); true if it was.
+   */
+  noticeNow(): boolean {
+    if (!this.overdue()) return false;
+    this.clock.clearTimeout(this.timer!);
+    this.tick();
+    return true;
+  }
+
   /** The NATS client found the connection stale (unanswered pings); a disconnect follows. */
   linkStale(): void {
     this.staleSeen = true;

@@ -6,15 +6,14 @@
 // result (no ack is awaited: it costs what the result itself costs); read by a direct get of the
 // subject's last message; a deleted check's records are purged with it.
 
-import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import type { JetStreamManager, StreamConfig } from '@nats-io/jetstream';
 import { decodeResumeRecord, RESUME_RECORD_MAX_BYTES } from '../protocol/resume-record';
 import { decodeQuorumRecord, type QuorumRecord } from '../protocol/quorum-record';
 import type { ResumeState } from '../protocol/records';
 import type { Config } from './config';
-import { ensureStream } from './storage-limits';
+import { boundedStreamConfig, ensureStream } from './storage-limits';
 import type { Subjects } from './subjects';
 
-const NANOS_PER_MS = 1_000_000;
 
 export type ResumeStreamConfig = Pick<Config, 'kvReplicas' | 'resultsMaxAgeMs' | 'resumeMaxBytes'>;
 
@@ -29,19 +28,7 @@ export interface ResumeRecords {
 }
 
 export function resumeStreamConfig(s: Subjects, cfg: ResumeStreamConfig): Partial<StreamConfig> & { name: string; max_bytes: number } {
-  return {
-    name: s.resumeStream(),
-    subjects: [s.resumeWildcard()],
-    retention: RetentionPolicy.Limits,
-    storage: StorageType.File,
-    discard: DiscardPolicy.Old,
-    max_msgs_per_subject: 1,
-    max_age: cfg.resultsMaxAgeMs * NANOS_PER_MS,
-    max_bytes: cfg.resumeMaxBytes,
-    max_msg_size: RESUME_RECORD_MAX_BYTES,
-    num_replicas: cfg.kvReplicas,
-    allow_direct: true,
-  };
+  return boundedStreamConfig({ name: s.resumeStream(), subject: s.resumeWildcard(), perSubject: 1, maxAgeMs: cfg.resultsMaxAgeMs, maxBytes: cfg.resumeMaxBytes, replicas: cfg.kvReplicas, maxMsgBytes: RESUME_RECORD_MAX_BYTES });
 }
 
 export async function ensureResumeStream(jsm: JetStreamManager, s: Subjects, cfg: ResumeStreamConfig): Promise<void> {

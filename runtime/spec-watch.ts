@@ -4,7 +4,8 @@
 import type { KV } from '@nats-io/kv';
 
 export interface SpecChange {
-  key: string;
+  /** The check id, or null for a key no check of this source is stored under (skipped). */
+  key: string | null;
   revision: number;
   /** A delete or purge marker: the key has no value now. */
   deleted: boolean;
@@ -27,14 +28,23 @@ export interface SpecFeedSource {
 }
 
 export function kvSpecFeedSource(kv: KV): SpecFeedSource {
+  return filteredSpecFeedSource(kv, async () => (await kv.status()).values, undefined, (key) => key);
+}
+
+/**
+ * The values under one key filter (`key`; undefined: every key), each told under the id `idOf`
+ * its key (a key it maps to null is skipped). `count`: 0 when nothing is stored under the filter.
+ */
+export function filteredSpecFeedSource(kv: KV, count: () => Promise<number>, key: string | undefined, idOf: (key: string) => string | null): SpecFeedSource {
   return {
-    count: async () => (await kv.status()).values,
+    count,
     async watch() {
-      const w = await kv.watch();
+      const w = await kv.watch(key === undefined ? {} : { key });
       async function* changes(): AsyncGenerator<SpecChange> {
         for await (const e of w) {
+          const id = idOf(e.key);
           yield {
-            key: e.key,
+            key: id,
             revision: e.revision,
             deleted: e.operation !== 'PUT',
             json: () => {

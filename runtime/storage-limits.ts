@@ -8,7 +8,7 @@
 // (Streams of other applications on the same server without a limit can still fill it: give them
 // limits too, or give Lookout its own account with JetStream limits. README, Security.)
 
-import type { JetStreamManager, StreamConfig } from '@nats-io/jetstream';
+import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { ErrorCode, LookoutError, messageOf } from '../protocol/errors';
 
 /** The lease bucket holds one small key (history 1). */
@@ -108,4 +108,37 @@ export async function ensureStream(jsm: JetStreamManager, want: Partial<StreamCo
       throw tooSmall(e);
     }
   }
+}
+
+/** What sets one of Lookout's bounded streams apart from the others. */
+export interface BoundedStream {
+  name: string;
+  subject: string;
+  /** Messages kept per subject (a check's, or a vantage's). */
+  perSubject: number;
+  maxAgeMs: number;
+  maxBytes: number;
+  replicas: number;
+  /** Largest message the server accepts (a record much larger is not one of ours). */
+  maxMsgBytes?: number;
+}
+
+/**
+ * The config of a stream that keeps the newest messages per subject within an age and a byte
+ * limit, dropping the oldest first (never refusing a write), read by direct gets.
+ */
+export function boundedStreamConfig(b: BoundedStream): Partial<StreamConfig> & { name: string; max_bytes: number } {
+  return {
+    name: b.name,
+    subjects: [b.subject],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    max_msgs_per_subject: b.perSubject,
+    max_age: b.maxAgeMs * 1_000_000,
+    max_bytes: b.maxBytes,
+    ...(b.maxMsgBytes === undefined ? {} : { max_msg_size: b.maxMsgBytes }),
+    num_replicas: b.replicas,
+    allow_direct: true,
+  };
 }

@@ -1,10 +1,11 @@
 // Durable state in JetStream: the spec bucket (`<prefix>_specs`, a KV), the result history
-// stream (`<prefix>_results`, over `<prefix>.result.>`, bounded) and the resume stream
-// (`<prefix>_resume`, resume-store.ts). All are created on start if missing; an existing stream
+// stream (`<prefix>_results`, over `<prefix>.result.>`, bounded), the resume stream
+// (`<prefix>_resume`, resume-store.ts), the transition stream (`<prefix>_transitions`,
+// transition-store.ts) and the rollup stream (`<prefix>_rollups`, rollup-store.ts). All are created on start if missing; an existing stream
 // gets its limits updated to the configured ones.
 
 import type { NatsConnection } from '@nats-io/transport-node';
-import { jetstreamManager, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import { jetstreamManager, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { CheckSpec } from '../checks/spec';
 import { ErrorCode, LookoutError, messageOf } from '../protocol/errors';
@@ -12,10 +13,12 @@ import type { ResumeState } from '../protocol/records';
 import { isCount, newerResume, parseResumeState } from '../protocol/resume-record';
 import type { Config } from './config';
 import { ensureResumeStream, type ResumeRecords } from './resume-store';
-import { ensureStream, isStorageFull, withLimit } from './storage-limits';
+import { ensureTransitionStream } from './transition-store';
+import { subjectMessages } from './subject-walk';
+import { ensureRollupStream } from './rollup-store';
+import { boundedStreamConfig, ensureStream, isStorageFull, withLimit } from './storage-limits';
 import type { Subjects } from './subjects';
 
-const NANOS_PER_MS = 1_000_000;
 
 /** Spec bucket history: revisions kept per key (for audit with `nats kv history`). */
 export const SPEC_HISTORY = 5;
@@ -46,7 +49,7 @@ export interface ResultHistory {
   last(id: string, rank: number, perVantage: boolean, done: (err: unknown, state: ResumeState | null) => void): void;
 }
 
-export type StoreConfig = Pick<Config, 'kvReplicas' | 'resultsMaxAgeMs' | 'resultsPerCheck' | 'resultsMaxBytes' | 'specsMaxBytes' | 'resumeMaxBytes'>;
+export type StoreConfig = Pick<Config, 'kvReplicas' | 'resultsMaxAgeMs' | 'resultsPerCheck' | 'resultsMaxBytes' | 'specsMaxBytes' | 'resumeMaxBytes' | 'transitionsMaxAgeMs' | 'transitionsPerCheck' | 'transitionsMaxBytes' | 'rollupsMaxAgeMs' | 'rollupsPerCheck' | 'rollupsMaxBytes'>;
 
 export async function openSpecBucket(nc: NatsConnection, jsm: JetStreamManager, s: Subjects, cfg: StoreConfig): Promise<KV> {
   const bucket = s.bucket('specs');
@@ -56,18 +59,7 @@ export async function openSpecBucket(nc: NatsConnection, jsm: JetStreamManager, 
 }
 
 export function resultStreamConfig(s: Subjects, cfg: StoreConfig): Partial<StreamConfig> & { name: string } {
-  return {
-    name: s.resultStream(),
-    subjects: [s.resultWildcard()],
-    retention: RetentionPolicy.Limits,
-    storage: StorageType.File,
-    discard: DiscardPolicy.Old,
-    max_msgs_per_subject: cfg.resultsPerCheck,
-    max_age: cfg.resultsMaxAgeMs * NANOS_PER_MS,
-    max_bytes: cfg.resultsMaxBytes,
-    num_replicas: cfg.kvReplicas,
-    allow_direct: true,
-  };
+  return boundedStreamConfig({ name: s.resultStream(), subject: s.resultWildcard(), perSubject: cfg.resultsPerCheck, maxAgeMs: cfg.resultsMaxAgeMs, maxBytes: cfg.resultsMaxBytes, replicas: cfg.kvReplicas });
 }
 
 export async function ensureResultStream(jsm: JetStreamManager, s: Subjects, cfg: StoreConfig): Promise<void> {
@@ -93,6 +85,17 @@ export class SpecBucketFull extends LookoutError {
  * bytes without writing) and the marker is written after. Once the spec is gone, `onDeleted`
  * drops what else was kept for the check (its vantages' resume records); it must not throw.
  */
+/** Purges `key`; when even the marker does not fit, its revisions are purged from the stream first. */
+export async function purgeKey(kv: KV, jsm: JetStreamManager, bucket: string, key: string): Promise<void> {
+  try {
+    await kv.purge(key);
+  } catch (err) {
+    if (!isStorageFull(err)) throw err;
+    await jsm.streams.purge(`KV_${bucket}`, { filter: `$KV.${bucket}.${key}` });
+    await kv.purge(key);
+  }
+}
+
 export function kvSpecStore(kv: KV, jsm: JetStreamManager, bucket: string, onDeleted: (id: string) => Promise<void> = async () => {}): SpecStore {
   return {
     async put(id, spec) {
@@ -106,13 +109,7 @@ export function kvSpecStore(kv: KV, jsm: JetStreamManager, bucket: string, onDel
     async delete(id) {
       const existing = await kv.get(id);
       if (!existing || existing.operation !== 'PUT') return false;
-      try {
-        await kv.purge(id);
-      } catch (err) {
-        if (!isStorageFull(err)) throw err;
-        await jsm.streams.purge(`KV_${bucket}`, { filter: `$KV.${bucket}.${id}` });
-        await kv.purge(id);
-      }
+      await purgeKey(kv, jsm, bucket, id);
       await onDeleted(id);
       return true;
     },
@@ -154,12 +151,9 @@ export function streamResultHistory(jsm: JetStreamManager, s: Subjects, records:
     const r = newest.json<StoredResult>();
     if (rankOf(r) === rank) return parseResumeState(r);
     let found: StoredResult | null = null;
-    for (let seq = 0; seq < newest.seq; ) {
-      const m = await jsm.direct.getMessage(stream, { next_by_subj: subject, seq: seq + 1 });
-      if (!m || m.seq >= newest.seq) break;
+    for (const m of await subjectMessages(jsm, stream, subject, { beforeSeq: newest.seq })) {
       const x = m.json<StoredResult>();
       if (rankOf(x) === rank) found = x;
-      seq = m.seq;
     }
     return found ? parseResumeState(found) : null;
   }
@@ -237,5 +231,7 @@ export async function openStores(nc: NatsConnection, s: Subjects, cfg: StoreConf
   const kv = await openSpecBucket(nc, jsm, s, cfg);
   await ensureResultStream(jsm, s, cfg);
   await ensureResumeStream(jsm, s, cfg);
+  await ensureTransitionStream(jsm, s, cfg);
+  await ensureRollupStream(jsm, s, cfg);
   return { kv, jsm };
 }

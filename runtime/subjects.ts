@@ -1,6 +1,7 @@
 // Every NATS subject, bucket and stream name Lookout uses is built here (DESIGN.md §2).
-// Public contract: spec.*, result.<id>, status.<id>, cluster.*. Internal: _node.> (node to node)
-// and _resume.<id>.<rank> (each vantage's resume state, kept by a stream of its own).
+// Public contract: spec.*, state.*, result.<id>, status.<id>, cluster.*. Internal: _node.> (node to node)
+// and _resume.<id>.<rank> (each vantage's resume state, kept by a stream of its own), _rollup.<id>
+// (per-period rollups of a check's probes).
 
 import { CHECK_ID_PATTERN } from '../checks/spec';
 
@@ -39,12 +40,16 @@ export interface Subjects {
   /** `<prefix>.cluster.<event>`: leader, member, assignment events (public). */
   cluster(event: string): string;
   clusterStatus(): string;
+  /** `<prefix>.cluster.member.quarantined`: a node entered or left self-quarantine (public; protocol/quarantine.ts). */
+  memberQuarantined(): string;
   /** Request: a new owner claims (shard, rank) from its holder (protocol/handover.ts). */
   shardClaim(shard: number, rank: number): string;
   /** A holder's release of (shard, rank). */
   shardRelease(shard: number, rank: number): string;
   /** Internal node-to-node traffic. */
   internal(...tokens: string[]): string;
+  /** Request: probe a check once to confirm a failure (protocol/confirm.ts); `node` answers. */
+  confirm(node: string): string;
   /** `<prefix>._resume.<id>.<rank>`: the resume state of one vantage of a check (replicas > 1). */
   resumeState(id: string, rank: number): string;
   /** `<prefix>._resume.<id>.quorum`: the combined verdict of a check with replicas > 1 (protocol/quorum-record.ts). */
@@ -61,6 +66,21 @@ export interface Subjects {
   resultStream(): string;
   /** The stream of resume states per vantage (`<prefix with _>_resume`). */
   resumeStream(): string;
+  /** The stream of verdict changes (`<prefix with _>_transitions`, over `<prefix>.status.>`). */
+  transitionStream(): string;
+  /** The stream of per-period rollups (`<prefix with _>_rollups`, over `<prefix>._rollup.>`). */
+  rollupStream(): string;
+  /** `<prefix>._rollup.<id>`: the rollups of check `id` (protocol/rollup.ts). */
+  rollup(id: string): string;
+  rollupWildcard(): string;
+  /** Request: the current state of check `id` (actors/state-api.ts). */
+  stateGet(id: string): string;
+  /** Request: the states of many checks (filtered by id prefix or labels, paged). */
+  stateList(): string;
+  /** Request: the uptime and verdict changes of check `id`. */
+  stateHistory(id: string): string;
+  /** Wildcards the state API subscribes to (`>`, so a malformed id still gets an answer). */
+  stateOpWildcard(op: 'get' | 'history'): string;
 }
 
 export function subjects(prefix = DEFAULT_PREFIX): Subjects {
@@ -94,9 +114,11 @@ export function subjects(prefix = DEFAULT_PREFIX): Subjects {
     statusWildcard: () => `${p}.status.>`,
     cluster: (event) => `${p}.cluster.${event}`,
     clusterStatus: () => `${p}.cluster.status`,
+    memberQuarantined: () => `${p}.cluster.member.quarantined`,
     shardClaim: (shard, rank) => `${p}._node.shard.${shard}.${rank}.claim`,
     shardRelease: (shard, rank) => `${p}._node.shard.${shard}.${rank}.release`,
     internal: (...tokens) => [`${p}._node`, ...tokens].join('.'),
+    confirm: (node) => `${p}._node.confirm.${node}`,
     resumeState: (id, rank) => `${p}._resume.${id}.${rank}`,
     quorumState: (id) => `${p}._resume.${id}.quorum`,
     resumeStatesOf: (id) => `${p}._resume.${id}.*`,
@@ -114,5 +136,13 @@ export function subjects(prefix = DEFAULT_PREFIX): Subjects {
     bucket: (purpose) => `${name}_${purpose}`,
     resultStream: () => `${name}_results`,
     resumeStream: () => `${name}_resume`,
+    transitionStream: () => `${name}_transitions`,
+    rollupStream: () => `${name}_rollups`,
+    rollup: (id) => `${p}._rollup.${id}`,
+    rollupWildcard: () => `${p}._rollup.>`,
+    stateGet: (id) => `${p}.state.get.${id}`,
+    stateList: () => `${p}.state.list`,
+    stateHistory: (id) => `${p}.state.history.${id}`,
+    stateOpWildcard: (op) => `${p}.state.${op}.>`,
   };
 }

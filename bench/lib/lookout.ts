@@ -128,5 +128,7 @@ export function spawnNode(opts: NodeOptions): NodeProc {
 
 /** Settings for the production profile with the node's defaults, plus overrides. */
 export function nodeEnv(overrides: Record<string, string> = {}): Record<string, string> {
-  return { LOOKOUT_TIMING: 'production', LOOKOUT_SHUTDOWN_GRACE_MS: '1000', ...overrides };
+  // LOOKOUT_MEMORY_MB from the bench's own environment reaches the node (e.g. 0 for V8's own sizing, to compare).
+  const memory: Record<string, string> = process.env.LOOKOUT_MEMORY_MB === undefined ? {} : { LOOKOUT_MEMORY_MB: process.env.LOOKOUT_MEMORY_MB };
+  return { LOOKOUT_TIMING: 'production', LOOKOUT_SHUTDOWN_GRACE_MS: '1000', ...memory, ...overrides };
 }

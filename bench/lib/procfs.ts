@@ -2,7 +2,7 @@
 // clock ticks (USER_HZ, 100 on Linux), and VmRSS / VmHWM from /proc/<pid>/status.
 
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 let ticksPerSecond: number | null = null;
 
@@ -42,6 +42,44 @@ export function childPids(pid: number): number[] {
   } catch {
     return [];
   }
+}
+
+/** `pid` and all its descendants (children of every thread, recursively). */
+export function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    let tasks: string[] = [];
+    try {
+      tasks = readdirSync(`/proc/${out[i]}/task`);
+    } catch {
+      continue; // exited
+    }
+    for (const t of tasks) {
+      try {
+        for (const c of readFileSync(`/proc/${out[i]}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) out.push(Number(c));
+      } catch {
+        // thread exited
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU of a process tree, ms: utime + stime of `pid` (all its threads: /proc/<pid>/stat sums them)
+ * and of every live descendant. Descendants that exit during a window are not counted (the
+ * probers measured here do not fork per probe).
+ */
+export function treeCpuMs(pid: number): number {
+  let ms = 0;
+  for (const p of processTree(pid)) {
+    try {
+      ms += cpuMs(p);
+    } catch {
+      // exited between listing and reading
+    }
+  }
+  return ms;
 }
 
 /** Sum of cpuMs over several pids. */

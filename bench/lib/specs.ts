@@ -1,22 +1,25 @@
 // Load check specs fast: write them straight into the `lookout_specs` KV bucket (created with the
-// options Lookout uses) without awaiting each put, then wait for all acks. Nodes validate stored
+// options Lookout uses) under their sharded keys (protocol/spec-key.ts; `shards` must be the
+// nodes' LOOKOUT_SHARDS) without awaiting each put, then wait for all acks. Nodes validate stored
 // values in their spec feed exactly like API puts.
 
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { StorageType } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
+import { specKey } from '../../protocol/spec-key';
+import { SETTINGS } from '../../runtime/config';
 
 export async function natsClient(url: string, name = 'bench'): Promise<NatsConnection> {
   return connect({ servers: url, name });
 }
 
 /** Put every spec (id → spec JSON) into the spec bucket, `window` puts in flight at a time. */
-export async function putSpecs(nc: NatsConnection, specs: Map<string, unknown>, window = 2000): Promise<number> {
+export async function putSpecs(nc: NatsConnection, specs: Map<string, unknown>, window = 2000, shards: number = SETTINGS.shards.default): Promise<number> {
   const kv = await new Kvm(nc).create('lookout_specs', { replicas: 1, history: 5, storage: StorageType.File });
   const t0 = performance.now();
   const inFlight = new Set<Promise<unknown>>();
   for (const [id, spec] of specs) {
-    const p: Promise<unknown> = kv.put(id, JSON.stringify(spec)).finally(() => inFlight.delete(p));
+    const p: Promise<unknown> = kv.put(specKey(id, shards), JSON.stringify(spec)).finally(() => inFlight.delete(p));
     inFlight.add(p);
     if (inFlight.size >= window) await Promise.race(inFlight);
   }

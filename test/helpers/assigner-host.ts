@@ -27,6 +27,7 @@ export interface StartOptions {
   churn?: ChurnConfig;
   /** Overload relief (absent: nobody is relieved). */
   overloadRelief?: ReliefConfig;
+  quarantineMaxFraction?: number;
 }
 
 export function start(store: FakeMapKey, opts: StartOptions = {}) {
@@ -49,6 +50,7 @@ export function start(store: FakeMapKey, opts: StartOptions = {}) {
       members: opts.members,
       churn: opts.churn ?? TEST_CHURN,
       ...(opts.overloadRelief ? { overloadRelief: opts.overloadRelief } : {}),
+      ...(opts.quarantineMaxFraction ? { quarantineMaxFraction: opts.quarantineMaxFraction } : {}),
       leaseValidUntil: opts.leaseValidUntil ?? Infinity,
       announce: (e) => announced.push(e),
     },

@@ -2,7 +2,8 @@
 // releases, a publish that records, a result history in memory. Unit tests only.
 
 import pino from 'pino';
-import type { RunnerPorts } from '../../actors/check-runner';
+import { createActor } from 'xstate';
+import { checkRunnerMachine, type RunnerPorts, type RunnerStart } from '../../actors/check-runner';
 import type { ResumeState } from '../../protocol/records';
 import type { ProbeOutcome } from '../../checks/outcome';
 import type { NormalizedSpec } from '../../checks/spec';
@@ -97,4 +98,20 @@ export function fakePorts(opts: { start?: number; jitterMs?: number; graceMs?: n
     catchUps: new CatchUpPacer(1000),
   };
   return f;
+}
+
+/** Start one check runner (shard 0, rank 0, generation 1, epoch 7) on the fake ports. */
+export function startRunner(f: FakePorts, specs: NormalizedSpec[], start: RunnerStart = { type: 'fresh' }) {
+  const actor = createActor(checkRunnerMachine, { input: { shard: 0, rank: 0, gen: 1, epoch: 7, specs, start, ports: f.ports }, clock: f.clock });
+  actor.start();
+  return actor;
+}
+
+/** One interval per outcome: every probe due in it answers ok, or fails with `reason`. */
+export async function probeRounds(f: FakePorts, intervalMs: number, outcomes: readonly ('ok' | 'fail')[], reason: ProbeOutcome['reason'] = 'status'): Promise<void> {
+  for (const o of outcomes) {
+    f.auto = () => (o === 'ok' ? pass() : failWith(reason));
+    f.clock.advance(intervalMs);
+    await f.settle();
+  }
 }

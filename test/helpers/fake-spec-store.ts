@@ -1,12 +1,15 @@
-// An in-memory spec bucket: the spec API's SpecStore port and the spec feed's SpecFeedSource port
+// An in-memory spec bucket: the spec API's store port (listed in byte order: the real store's
+// shard order is runtime/shard-spec-store.ts's, tested on a real bucket) and the SpecFeedSource port
 // over one map, with KV's revision numbering (one sequence for the bucket) and a watch that
 // replays the current values and then follows changes. `fail` makes every call reject.
 
 import type { CheckSpec } from '../../checks/spec';
-import type { SpecStore, StoredSpec } from '../../runtime/store';
+import type { StoredSpec } from '../../runtime/store';
+import type { ShardedSpecStore, SpecPage } from '../../runtime/shard-spec-store';
+import { firstAfter } from '../../protocol/sorted-ids';
 import type { SpecChange, SpecFeedSource, SpecWatch } from '../../runtime/spec-watch';
 
-export class FakeSpecBucket implements SpecStore, SpecFeedSource {
+export class FakeSpecBucket implements ShardedSpecStore, SpecFeedSource {
   private readonly values = new Map<string, { raw: string; revision: number }>();
   private revision = 0;
   private readonly watchers = new Set<(c: SpecChange) => void>();
@@ -36,6 +39,18 @@ export class FakeSpecBucket implements SpecStore, SpecFeedSource {
     if (this.fail) throw this.fail;
     const v = this.values.get(id);
     return v ? { id, spec: JSON.parse(v.raw) as CheckSpec, revision: v.revision } : null;
+  }
+
+  get size(): number {
+    return this.values.size;
+  }
+
+  async list(after: string | null, limit: number): Promise<SpecPage> {
+    if (this.fail) throw this.fail;
+    const all = [...this.values.keys()].sort();
+    const from = after === null ? 0 : firstAfter(all, after);
+    const ids = all.slice(from, from + limit);
+    return { ids, next: from + ids.length < all.length ? ids[ids.length - 1]! : null };
   }
 
   async count(): Promise<number> {

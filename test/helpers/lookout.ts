@@ -1,7 +1,7 @@
 // Run Lookout nodes inside the test process against a spawned nats-server, and collect what they
 // publish. Cluster tests that need separate OS processes use the CLI instead (see process helpers).
 
-import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { connect, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { loadConfig } from '../../runtime/config';
 import { createLogger } from '../../runtime/logger';
 import { createMetrics } from '../../runtime/metrics';
@@ -51,27 +51,27 @@ export class Collector {
   readonly messages: Collected[] = [];
   private readonly allResults: any[] = [];
   private readonly resultsByCheck = new Map<string, any[]>();
-  private sub: Subscription;
+  private readonly subs: Subscription[];
 
-  constructor(nc: NatsConnection, subject: string) {
-    this.sub = nc.subscribe(subject, {
-      callback: (err, m) => {
-        if (err || m.data.length === 0) return;
-        let msg: any;
-        try {
-          msg = m.json();
-        } catch {
-          return; // not JSON (a malformed request someone else sent): not ours to keep
-        }
-        this.messages.push({ subject: m.subject, msg });
-        if (m.subject.startsWith('lookout.result.') && typeof msg?.checkId === 'string') {
-          this.allResults.push(msg);
-          let list = this.resultsByCheck.get(msg.checkId);
-          if (!list) this.resultsByCheck.set(msg.checkId, (list = []));
-          list.push(msg);
-        }
-      },
-    });
+  /** `subject`: one subject or several (one subscription each, collected into one list). */
+  constructor(nc: NatsConnection, subject: string | readonly string[]) {
+    const callback = (err: Error | null, m: Msg): void => {
+      if (err || m.data.length === 0) return;
+      let msg: any;
+      try {
+        msg = m.json();
+      } catch {
+        return; // not JSON (a malformed request someone else sent): not ours to keep
+      }
+      this.messages.push({ subject: m.subject, msg });
+      if (m.subject.startsWith('lookout.result.') && typeof msg?.checkId === 'string') {
+        this.allResults.push(msg);
+        let list = this.resultsByCheck.get(msg.checkId);
+        if (!list) this.resultsByCheck.set(msg.checkId, (list = []));
+        list.push(msg);
+      }
+    };
+    this.subs = (typeof subject === 'string' ? [subject] : subject).map((s) => nc.subscribe(s, { callback }));
   }
 
   of(prefix: string, checkId?: string): any[] {
@@ -88,7 +88,7 @@ export class Collector {
   }
 
   stop(): void {
-    this.sub.unsubscribe();
+    for (const sub of this.subs) sub.unsubscribe();
   }
 }
 

@@ -1,6 +1,8 @@
 // The client commands of the built `lookout` CLI (spec put/get/ls/rm, watch, cluster) as child
 // processes, against a spawned nats-server, an in-process node and a real HTTP target. Needs
 // `npx tsc -p tsconfig.json` first (the CLI runs from dist/).
+import { listOrderBefore } from '../../protocol/spec-key';
+import { SETTINGS } from '../../runtime/config';
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -173,7 +175,8 @@ describe('spec get / ls / rm', () => {
   test('ls follows the pages until done (page size 2 → several list requests)', async () => {
     const all = await run(['spec', 'ls']);
     expect(all.code).toBe(0);
-    expect(all.lines).toEqual([...all.lines].sort());
+    // The API's list order: by shard, then id (runtime/shard-spec-store.ts).
+    expect(all.lines).toEqual([...all.lines].sort((a, b) => (listOrderBefore(a, b, SETTINGS.shards.default) ? -1 : 1)));
     expect(all.lines).toEqual(expect.arrayContaining(['ls-a', 'ls-b', 'ls-c', 'ls-d', 'ls-e']));
 
     const lists = new Collector(nc, 'lookout.spec.list');
@@ -204,11 +207,13 @@ describe('watch', () => {
     for (const id of ['watch-json', 'watch-table']) await request(nc, `lookout.spec.delete.${id}`);
   });
 
-  test('--json --count 3 for one id: three payloads with their subject, then exit 0', async () => {
+  test('--json --count 3 for one id: its last known state, then three payloads with their subject, then exit 0', async () => {
     await request(nc, 'lookout.spec.put.watch-json', spec('watch-json', { intervalMs: 1000, timeoutMs: 500 }));
     const r = await run(['watch', 'watch-json', '--json', '--count', '3']);
     expect(r.code).toBe(0);
-    expect(r.lines).toHaveLength(3);
+    expect(r.lines).toHaveLength(4);
+    const known = JSON.parse(r.lines.shift()!);
+    expect(known).toMatchObject({ subject: 'lookout.state.get.watch-json', checkId: 'watch-json', verdict: expect.stringMatching(/^(unknown|up)$/) });
     for (const line of r.lines) {
       const m = JSON.parse(line);
       expect(m.subject).toMatch(/^lookout\.(result|status)\.watch-json$/);
@@ -220,10 +225,11 @@ describe('watch', () => {
 
   test('table rows: a header, then time, check, node, vantage, result or from→to, latency, reason, epoch:seq, message', async () => {
     const p = runLookout(['watch', 'watch-table', '--count', '3'], env);
-    await waitFor('the watch header', () => p.output().startsWith('TIME'));
+    await waitFor('the watch header', () => p.output().includes('TIME'));
     await request(nc, 'lookout.spec.put.watch-table', spec('watch-table', { target: `${target.url}/fail`, intervalMs: 1000, timeoutMs: 500 }));
     expect(await p.exited).toBe(0);
-    const [header, ...rows] = p.output().split('\n').filter(Boolean);
+    const [said, header, ...rows] = p.output().split('\n').filter(Boolean);
+    expect(said).toBe('lookout: no check with id watch-table (watching for it)');
     expect(header!.split(/\s+/)).toEqual(['TIME', 'CHECK', 'NODE', 'V', 'RESULT', 'LATENCY', 'REASON', 'EPOCH:SEQ', 'MESSAGE']);
     expect(rows).toHaveLength(3);
     const result = new RegExp(`^\\d\\d:\\d\\d:\\d\\d\\.\\d{3}\\s+watch-table\\s+${node.nodeId}\\s+0\\s+FAIL down\\s+\\d+\\.\\dms\\s+status\\s+\\d+:\\d+\\s+expected status 2xx, got 500$`);
@@ -234,12 +240,16 @@ describe('watch', () => {
     expect(new Set([header!, ...rows].map((l) => l.indexOf(l.startsWith('TIME') ? 'CHECK' : 'watch-table'))).size).toBe(1);
   });
 
-  test('every check (no id) until SIGINT → exit 0', async () => {
+  test('every check (no id): the last known state of each first, then live rows until SIGINT → exit 0', async () => {
     await request(nc, 'lookout.spec.put.watch-json', spec('watch-json', { intervalMs: 1000, timeoutMs: 500 }));
     const p: LookoutProcess = runLookout(['watch'], env);
-    await waitFor('a row', () => p.output().split('\n').filter(Boolean).length >= 2);
+    const lines = () => p.output().split('\n').filter(Boolean);
+    await waitFor('a live row', () => lines().findIndex((l) => l.startsWith('TIME')), { until: (i) => i > 0 && lines().length > i + 1 });
     p.signal('SIGINT');
     expect(await p.exited).toBe(0);
+    const all = lines();
+    expect(all[0]).toMatch(/^CHECK\s+VERDICT\s+SINCE/);
+    expect(all.slice(1, all.findIndex((l) => l.startsWith('TIME'))).some((l) => l.startsWith('watch-json '))).toBe(true);
   });
 });
 
@@ -263,7 +273,7 @@ test('cluster: leader and term, epoch, one row per member', async () => {
 });
 
 describe('help and errors', () => {
-  test.each(['spec', 'spec put', 'spec get', 'spec ls', 'spec rm', 'watch', 'cluster'])('%s --help → exit 0 with an example', async (cmd) => {
+  test.each(['spec', 'spec put', 'spec get', 'spec ls', 'spec rm', 'watch', 'cluster', 'status', 'history'])('%s --help → exit 0 with an example', async (cmd) => {
     const r = await run([...cmd.split(' '), '--help'], { NATS_URL: 'nats://127.0.0.1:1' });
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^Usage: lookout /);
@@ -277,6 +287,8 @@ describe('help and errors', () => {
     [['spec', 'frob'], /^lookout: unknown command "spec frob"/],
     [['spec'], /^lookout: "spec" needs a command/],
     [['cluster', 'extra'], /^lookout: unexpected argument "extra"/],
+    [['history'], /^lookout: "history" needs <id>/],
+    [['status', '--label', 'nokey'], /^lookout: --label: expected key=value/],
     [['watch', '--count', 'many'], /^lookout: --count: expected an integer/],
     [['spec', 'get', 'bad.id'], /^lookout: invalid check id "bad.id"/],
     [['spec', 'ls', '--user', 'u'], /^lookout: NATS_USER and NATS_PASSWORD/],

@@ -25,6 +25,21 @@ test('unknown command → exit 2; --help lists every setting', async () => {
   for (const s of ['NATS_URL', 'LOOKOUT_NODE_ID', 'LOOKOUT_SHARDS', 'LOOKOUT_SHUTDOWN_GRACE_MS']) expect(help.output()).toContain(s);
 });
 
+test('no command → the usage and exit 2 (a usage error); --help → the usage and exit 0', async () => {
+  const bare = runLookout([], {});
+  expect(await bare.exited).toBe(2);
+  expect(bare.output()).toMatch(/^Usage: lookout <command>/);
+  const help = runLookout(['--help'], {});
+  expect(await help.exited).toBe(0);
+  expect(help.output()).toMatch(/^Usage: lookout <command>/);
+});
+
+test('connection flags before the command are the command\'s (lookout -s URL spec ls)', async () => {
+  const p = runLookout(['-s', 'nats://127.0.0.1:1', '--timeout', '500', 'spec', 'ls'], {});
+  expect(await p.exited).toBe(1);
+  expect(p.output()).toMatch(/^lookout: cannot connect to NATS at nats:\/\/127\.0\.0\.1:1: /);
+});
+
 test('spec schema prints the CheckSpec JSON Schema without a NATS server', async () => {
   const p = runLookout(['spec', 'schema', '--json'], { NATS_URL: 'nats://127.0.0.1:1' });
   expect(await p.exited).toBe(0);

@@ -37,6 +37,10 @@ test('/healthz answers while the process lives; /readyz once connected and assig
   });
   expect(ready).toEqual({ ready: true, natsConnected: true, assigned: true });
   expect((await get('/nope')).status).toBe(404);
+  // Per-check metrics are opt-in (LOOKOUT_CHECK_METRICS): off, their path says how to turn them on.
+  const checks = await get('/metrics/checks');
+  expect(checks.status).toBe(404);
+  expect(await checks.text()).toContain('LOOKOUT_CHECK_METRICS=on');
 });
 
 test('/metrics has what an operator watches and passes promtool check metrics', async () => {

@@ -116,11 +116,16 @@ test.each([
   expect(p.logs().some((l) => l.event === 'nats_connected')).toBe(false);
 });
 
-test('nothing listening at start: the node logs "refused", and connects once the server is up', async () => {
+test('nothing listening at start: the node logs "refused", serves /healthz meanwhile, and connects once the server is up', async () => {
   const port = await freePort();
   const p = node(`nats://127.0.0.1:${port}`);
   const line = await logLine(p, 'nats_connect_failed');
   expect(line).toMatchObject({ server: `nats://127.0.0.1:${port}`, reason: 'refused', code: 'ECONNREFUSED' });
+  // The HTTP endpoints are up before NATS: alive, not ready, and why.
+  const http = (await logLine(p, 'http_listening')).port;
+  expect((await fetch(`http://127.0.0.1:${http}/healthz`)).status).toBe(200);
+  const ready = await fetch(`http://127.0.0.1:${http}/readyz`);
+  expect({ status: ready.status, body: await ready.json() }).toEqual({ status: 503, body: { ready: false, natsConnected: false, assigned: false } });
   servers.push(await startNatsServer({ port }));
   await logLine(p, 'stores_ready');
 });

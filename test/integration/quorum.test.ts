@@ -8,37 +8,14 @@
 //     counts as down; the check down for one other node is then held `up` (said so:
 //     `formed: false`), never flipped; and no check announces a second `unknown → …` when its
 //     primary changes (the successor reads the stored combined verdict).
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { putChecks } from '../helpers/cluster';
+import { perNodeTarget } from '../helpers/per-node-target';
 import { waitFor } from '../helpers/poll';
 import { scenarioTest, type Scenario } from '../helpers/scenario';
 import type { HttpTarget } from '../helpers/targets';
 
 const I = 1000;
 const NODES = ['n1', 'n2', 'n3'];
-
-/** A target answering 503 to the nodes a check is down for (by the User-Agent's node id), 200 otherwise. */
-async function perNodeTarget(): Promise<{ url: string; downFor: Map<string, Set<string> | 'all'>; seen: Set<string>; close(): Promise<void> }> {
-  const downFor = new Map<string, Set<string> | 'all'>();
-  const seen = new Set<string>();
-  const server = http.createServer((req, res) => {
-    const node = /\(node ([^)]+)\)/.exec(req.headers['user-agent'] ?? '')?.[1] ?? '?';
-    seen.add(node);
-    const id = /^\/c\/([^/?]+)/.exec(req.url ?? '')?.[1] ?? '';
-    const down = downFor.get(id);
-    res.statusCode = down === 'all' || down?.has(node) ? 503 : 200;
-    res.end('ok');
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    downFor,
-    seen,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
-  };
-}
 
 const flips = (s: Scenario, id: string) => s.events.statuses(id).map((m) => `${m.from}>${m.to}`);
 

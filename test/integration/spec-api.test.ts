@@ -1,6 +1,8 @@
 // Spec API against a real nats-server and a real node: request/reply acks with revisions,
 // validation errors with code and path, rejected events for plain publishes, nothing stored on
 // error, get / list / delete.
+import { listOrderBefore, specKey } from '../../protocol/spec-key';
+import { SETTINGS } from '../../runtime/config';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { NodeHandle } from '../../app/start-node';
@@ -28,7 +30,7 @@ const valid = { kind: 'http', target: 'http://127.0.0.1:9/', intervalMs: 60_000,
 
 async function stored(id: string) {
   const kv = await new Kvm(nc).open('lookout_specs');
-  const e = await kv.get(id);
+  const e = await kv.get(specKey(id, SETTINGS.shards.default));
   return e && e.operation === 'PUT' ? e.json<any>() : null;
 }
 
@@ -40,6 +42,15 @@ test('put with request → ack with the KV revision; get returns the spec and re
   const got = await request(nc, 'lookout.spec.get.api-1');
   expect(got).toEqual({ ok: true, id: 'api-1', revision: r2.revision, spec: { ...valid, intervalMs: 30_000 } });
   expect(await stored('api-1')).toEqual({ ...valid, intervalMs: 30_000 });
+});
+
+test('replicas above the cluster\'s vantage points: stored as written, and the ack warns (not silently capped)', async () => {
+  const r = await request(nc, 'lookout.spec.put.wide-1', { ...valid, replicas: 5 });
+  expect(r).toEqual({ ok: true, id: 'wide-1', revision: expect.any(Number), warnings: [{ code: 'replicas_capped', message: expect.stringContaining('LOOKOUT_VANTAGE_POINTS=3'), path: 'replicas' }] });
+  expect(await stored('wide-1')).toMatchObject({ replicas: 5 });
+  expect(await request(nc, 'lookout.spec.put.wide-2', { ...valid, replicas: 3 })).not.toHaveProperty('warnings');
+  await request(nc, 'lookout.spec.delete.wide-1');
+  await request(nc, 'lookout.spec.delete.wide-2');
 });
 
 test.each([
@@ -79,17 +90,19 @@ test('a plain publish that is rejected produces an event on spec.rejected.<id>; 
   rejected.stop();
 });
 
-test('list is paged in id order; delete removes; get of a missing id is not_found', async () => {
+test('list is paged in (shard, id) order; delete removes; get of a missing id is not_found', async () => {
   for (const id of ['list-a', 'list-b', 'list-c']) await request(nc, `lookout.spec.put.${id}`, valid);
-  const all = await waitFor('list shows the new ids', async () => {
+  // The list reads the bucket at once; its total is the members' heartbeat count (a heartbeat later).
+  const all = await waitFor('list shows the new ids, and the total counts them', async () => {
     const r = await request(nc, 'lookout.spec.list');
-    return ['list-a', 'list-b', 'list-c'].every((id) => r.ids.includes(id)) && r;
+    return ['list-a', 'list-b', 'list-c'].every((id) => r.ids.includes(id)) && r.total === r.ids.length && r;
   });
-  expect([...all.ids].sort()).toEqual(all.ids);
-  expect(all.total).toBe(all.ids.length);
+  const order = (a: string, b: string) => (listOrderBefore(a, b, SETTINGS.shards.default) ? -1 : 1);
+  expect([...all.ids].sort(order)).toEqual(all.ids);
+  const at = all.ids.indexOf('list-a');
   const p1 = await request(nc, 'lookout.spec.list', { after: 'list-a', limit: 1 });
-  expect(p1.ids).toEqual(['list-b']);
-  expect(p1.next).toBe('list-b');
+  expect(p1.ids).toEqual(all.ids.slice(at + 1, at + 2));
+  expect(p1.next).toBe(at + 2 < all.ids.length ? all.ids[at + 1] : null);
   expect(await request(nc, 'lookout.spec.list', { limit: 0 })).toMatchObject({ ok: false, error: { code: 'range', path: 'limit' } });
   expect(await request(nc, 'lookout.spec.delete.list-b')).toEqual({ ok: true, id: 'list-b', existed: true });
   expect(await request(nc, 'lookout.spec.delete.list-b')).toEqual({ ok: true, id: 'list-b', existed: false });

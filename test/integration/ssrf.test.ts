@@ -7,6 +7,8 @@
 // specs stored behind the API's back (a tcp `send` to the NATS client port, the node's own
 // /metrics) produce `denied` results and nothing reaches NATS; a JSON assertion on the NATS
 // monitoring endpoint does not publish the server id.
+import { specKey } from '../../protocol/spec-key';
+import { SETTINGS } from '../../runtime/config';
 import http from 'node:http';
 import net from 'node:net';
 import { Kvm } from '@nats-io/kv';
@@ -242,13 +244,13 @@ describe('a node', () => {
   });
 
   async function stored(id: string) {
-    const e = await (await new Kvm(nc).open('lookout_specs')).get(id);
+    const e = await (await new Kvm(nc).open('lookout_specs')).get(specKey(id, SETTINGS.shards.default));
     return e && e.operation === 'PUT' ? e.json<unknown>() : null;
   }
 
   /** Store a spec behind the API's back (as an older node, or a node with another policy, might have). */
   async function storeDirectly(id: string, spec: CheckSpec) {
-    await (await new Kvm(nc).open('lookout_specs')).put(id, JSON.stringify(spec));
+    await (await new Kvm(nc).open('lookout_specs')).put(specKey(id, SETTINGS.shards.default), JSON.stringify(spec));
   }
 
   const firstResult = (id: string) => waitFor(`a result of ${id}`, () => results.results(id)[0]);

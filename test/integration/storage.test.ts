@@ -43,12 +43,26 @@ test('a store too small for the streams is named at startup, with the stream and
   const resumeTooBig = runLookout(['node'], { ...base, LOOKOUT_SPECS_MAX_BYTES: String(1024 * 1024), LOOKOUT_RESULTS_MAX_BYTES: String(1024 * 1024) }); // resume: 64 MiB by default
   expect(await resumeTooBig.exited).toBe(1);
   expect(resumeTooBig.output()).toMatch(/lookout: cannot create lookout_resume with a limit of 64 MiB: .*lower LOOKOUT_RESUME_MAX_BYTES/);
+  const small = { LOOKOUT_SPECS_MAX_BYTES: String(1024 * 1024), LOOKOUT_RESULTS_MAX_BYTES: String(1024 * 1024), LOOKOUT_RESUME_MAX_BYTES: String(64 * 1024) };
+  const transitionsTooBig = runLookout(['node'], { ...base, ...small }); // transitions: 64 MiB by default
+  expect(await transitionsTooBig.exited).toBe(1);
+  expect(transitionsTooBig.output()).toMatch(/lookout: cannot create lookout_transitions with a limit of 64 MiB: .*lower LOOKOUT_TRANSITIONS_MAX_BYTES/);
+  const rollupsTooBig = runLookout(['node'], { ...base, ...small, LOOKOUT_TRANSITIONS_MAX_BYTES: String(64 * 1024) }); // rollups: 256 MiB by default
+  expect(await rollupsTooBig.exited).toBe(1);
+  expect(rollupsTooBig.output()).toMatch(/lookout: cannot create lookout_rollups with a limit of 256 MiB: .*lower LOOKOUT_ROLLUPS_MAX_BYTES/);
 });
 
 test('a full spec bucket: puts fail with storage_full, deletes work and free space, the lease and the assignment carry on', async () => {
-  // Room for every stream's limit (1 MiB results + 64 KiB resume + 64 KiB specs + 1 MiB lease + 16 MiB assignment), little else.
+  // Room for every stream's limit (1 MiB results + 64 KiB each for resume, specs, transitions and
+  // rollups + 1 MiB lease + 16 MiB assignment), little else.
   server = await smallServer('20MB');
-  const env = { LOOKOUT_SPECS_MAX_BYTES: String(64 * 1024), LOOKOUT_RESULTS_MAX_BYTES: String(1024 * 1024), LOOKOUT_RESUME_MAX_BYTES: String(64 * 1024) };
+  const env = {
+    LOOKOUT_SPECS_MAX_BYTES: String(64 * 1024),
+    LOOKOUT_RESULTS_MAX_BYTES: String(1024 * 1024),
+    LOOKOUT_RESUME_MAX_BYTES: String(64 * 1024),
+    LOOKOUT_TRANSITIONS_MAX_BYTES: String(64 * 1024),
+    LOOKOUT_ROLLUPS_MAX_BYTES: String(64 * 1024),
+  };
   const nc = await client(server);
   const events = new Collector(nc, 'lookout.cluster.>');
   try {

@@ -4,7 +4,7 @@
 import { clientSettings, parseClientArgs, UsageError } from '../../cli/client-args';
 import { parseDemoArgs } from '../../dev/demo-target';
 import { parseDevArgs } from '../../dev/dev-cluster';
-import { readArgv, type ArgvProblem, type FlagDefs } from '../../runtime/argv';
+import { commandFirst, readArgv, type ArgvProblem, type FlagDefs } from '../../runtime/argv';
 import { ConfigError, loadConfig, NATS_SETTINGS, parseFlags, resolveSettings, SETTINGS } from '../../runtime/config';
 
 describe('readArgv', () => {
@@ -115,5 +115,21 @@ describe('one settings resolver for the node and the client commands', () => {
     const defs = { prefix: SETTINGS.prefix, nodeId: SETTINGS.nodeId };
     expect(resolveSettings(defs, { LOOKOUT_PREFIX: 'e', LOOKOUT_NODE_ID: 'n1' }, new Map([['prefix', 'f']]))).toEqual({ prefix: 'f', nodeId: 'n1' });
     expect(resolveSettings(defs, {}, new Map()).nodeId).toMatch(/^[A-Za-z0-9_-]+-\d+$/);
+  });
+});
+
+describe('flags before the command (commandFirst)', () => {
+  const CMDS = ['node', 'spec', 'watch', 'cluster', 'status'];
+  test.each([
+    ['the command first: unchanged', ['cluster', '--json'], ['cluster', '--json']],
+    ['a server before the command', ['-s', 'nats://10.0.0.5:4222', 'cluster'], ['cluster', '-s', 'nats://10.0.0.5:4222']],
+    ['flag=value and a switch before it', ['--server=nats://h:4222', '--json', 'status', 'api'], ['status', '--server=nats://h:4222', '--json', 'api']],
+    ['a flag value that is a command name is still the value', ['--prefix', 'status', 'cluster'], ['cluster', '--prefix', 'status']],
+    ['spec keeps its sub-command first', ['-s', 'nats://h', 'spec', 'get', 'api', '--json'], ['spec', 'get', '-s', 'nats://h', 'api', '--json']],
+    ['no command after the flags: unchanged (the command reports it)', ['--help'], ['--help']],
+    ['an unknown word after the flags: unchanged', ['-s', 'x', 'frob'], ['-s', 'x', 'frob']],
+    ['nothing', [], []],
+  ] as const)('%s', (_name, argv, want) => {
+    expect(commandFirst(argv, CMDS)).toEqual(want);
   });
 });

@@ -1,20 +1,18 @@
 // The scheduler and runner under a simulated clock: phase, fixed rate, skip-not-overlap, live
-// spec changes, resume from the last published state, and draining.
+// spec changes, resume from the last published state, and draining; while running, probes bypass the machine.
 import { createActor } from 'xstate';
 import { checkRunnerMachine, type RunnerStart } from '../../actors/check-runner';
 import { normalizeSpec, type CheckSpec } from '../../checks/spec';
 import { phaseOf } from '../../protocol/hash';
 import { CatchUpPacer } from '../../protocol/catch-up-pacer';
 import { takeoverSeqGap } from '../../protocol/check-resume';
-import { failWith, fakePorts, pass, type FakePorts } from '../helpers/fake-ports';
+import { failWith, fakePorts, pass, startRunner as startRunnerOn, type FakePorts } from '../helpers/fake-ports';
 
 const spec = (id: string, extra: Partial<CheckSpec> = {}) =>
   normalizeSpec(id, { kind: 'http', target: 'http://127.0.0.1:1/', intervalMs: 10_000, timeoutMs: 1000, ...extra });
 
 function startRunner(f: FakePorts, specs = [spec('a')], start: RunnerStart = { type: 'fresh' }) {
-  const actor = createActor(checkRunnerMachine, { input: { shard: 0, rank: 0, gen: 1, epoch: 7, specs, start, ports: f.ports }, clock: f.clock });
-  actor.start();
-  return actor;
+  return startRunnerOn(f, specs, start);
 }
 
 const results = (f: FakePorts, id?: string) => f.published.filter((p) => p.subject.startsWith('lookout.result.') && (!id || p.msg.checkId === id)).map((p) => p.msg);
@@ -325,5 +323,34 @@ describe('check runner under a simulated clock', () => {
     f.pending[0]!.finish(pass());
     await f.settle();
     expect(results(f)[0].slot).toBe(slot);
+  });
+
+  test('while running, due slots and finished probes reach the table without an XState event; draining, they are events again', async () => {
+    const f = fakePorts();
+    const seen: string[] = [];
+    const actor = createActor(checkRunnerMachine, {
+      input: { shard: 0, rank: 0, gen: 1, epoch: 7, specs: [spec('a')], start: { type: 'fresh' }, ports: f.ports },
+      clock: f.clock,
+      inspect: (e) => {
+        if (e.type === '@xstate.event' && (e.actorRef as { id?: string }).id !== undefined && (e.event.type === 'DUE' || e.event.type === 'PROBE_DONE')) seen.push(e.event.type as string);
+      },
+    });
+    actor.start();
+    for (let i = 0; i < 3; i++) {
+      f.clock.advance(10_000);
+      f.pending[0]!.finish(pass());
+      await f.settle();
+    }
+    expect(results(f).map((r) => r.seq)).toEqual([1, 2, 3]);
+    expect(seen).toEqual([]);
+    f.clock.advance(10_000);
+    expect(f.pending).toHaveLength(1);
+    actor.send({ type: 'STOP' });
+    expect(actor.getSnapshot().value).toBe('draining');
+    f.pending[0]!.finish(pass());
+    await f.settle();
+    expect(seen).toEqual(['PROBE_DONE']); // draining: the machine hears it (and, idle now, stops)
+    expect(results(f).map((r) => r.seq)).toEqual([1, 2, 3, 4]);
+    expect(actor.getSnapshot().value).toBe('stopped');
   });
 });

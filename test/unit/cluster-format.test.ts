@@ -71,6 +71,19 @@ test('an overloaded member reads "alive (overloaded)" with its lag; the report n
   expect(out).toMatch(/^a\s+alive\s+0\s+4\s+8\s+8\s+3ms\s+-\s+1\.0\.0$/m);
 });
 
+test('a quarantined member reads "alive (quarantined)", one past the bound "alive (quarantine refused)"; the report names both', () => {
+  const out = formatCluster({
+    answeredBy: 'a',
+    leader: { node: 'a', term: 3 },
+    assignment: { epoch: 9, term: 3, leader: 'a', at: '2026-01-01T00:00:00.000Z', members: ['a', 'c'], quarantined: ['b'], quarantineRefused: ['c'] },
+    members: [dampable('a', 8), { ...dampable('b', 0), quarantined: true }, { ...dampable('c', 8), quarantined: true, quarantineRefused: true }],
+  });
+  expect(out).toMatch(/^quarantined\s+b \(its probes disagree with the others': no shards until healthy again\)$/m);
+  expect(out).toMatch(/^refused\s+c \(quarantined itself past the bound: keeps its shards\)$/m);
+  expect(out).toMatch(/^b\s+alive \(quarantined\)\s/m);
+  expect(out).toMatch(/^c\s+alive \(quarantine refused\)\s/m);
+});
+
 test('lookout watch shows an inconclusive result as "??" with the verdict it left as it was', () => {
   const msg = { checkId: 'api', ok: false, status: 'up', latencyMs: 1_250, reason: 'inconclusive', message: 'node overloaded: …', node: 'n1', at: '2026-01-01T00:00:00.000Z', epoch: 3, seq: 9, vantage: 0 };
   const row = new WatchTable().row({ kind: 'result', msg } as WatchEvent);

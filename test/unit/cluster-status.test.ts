@@ -59,11 +59,11 @@ test('cluster.status answers from the latest view it was sent, once per request 
     term: 4,
     epoch: 9,
     clock: { boundMs: 1000 },
-    assignment: { epoch: 9, term: 4, leader: 'a', at: '2023-11-14T22:13:20.000Z', members: ['a', 'b'], damped: [], relieved: [] },
+    assignment: { epoch: 9, term: 4, leader: 'a', at: '2023-11-14T22:13:20.000Z', members: ['a', 'b'], damped: [], relieved: [], quarantined: [], quarantineRefused: [] },
     members: [
-      { node: 'a', state: 'alive', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 2, total: 3 }, checks: 5, damped: false, clockOffsetMs: 0, clockSkewMs: 15_000, overloaded: false, lagMs: null, relieved: false },
-      { node: 'b', state: 'suspect', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 1, total: 3 }, checks: 2, damped: false, clockOffsetMs: -30_000, clockSkewMs: -15_000, overloaded: false, lagMs: null, relieved: false },
-      { node: 'c', state: 'alive', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 0, total: 0 }, checks: 0, damped: false, clockOffsetMs: null, clockSkewMs: null, overloaded: false, lagMs: null, relieved: false },
+      { node: 'a', state: 'alive', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 2, total: 3 }, checks: 5, damped: false, clockOffsetMs: 0, clockSkewMs: 15_000, overloaded: false, lagMs: null, relieved: false, quarantined: false, quarantineRefused: false },
+      { node: 'b', state: 'suspect', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 1, total: 3 }, checks: 2, damped: false, clockOffsetMs: -30_000, clockSkewMs: -15_000, overloaded: false, lagMs: null, relieved: false, quarantined: false, quarantineRefused: false },
+      { node: 'c', state: 'alive', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 0, total: 0 }, checks: 0, damped: false, clockOffsetMs: null, clockSkewMs: null, overloaded: false, lagMs: null, relieved: false, quarantined: false, quarantineRefused: false },
     ],
   });
   expect(hub.published('_INBOX.>')).toHaveLength(2); // two requests, two replies
@@ -91,5 +91,18 @@ test('cluster.status shows who says it is overloaded (its heartbeat) and whom th
   expect(st.members.map((m) => [m.node, m.overloaded, m.lagMs, m.relieved])).toEqual([
     ['a', false, null, false],
     ['b', true, 1_450, true],
+  ]);
+});
+
+test('cluster.status shows who says it quarantined itself (its heartbeat) and whom the followed map holds out or refuses', () => {
+  let view = emptyView('a');
+  view = reduceView(view, { type: 'MEMBERS', members: [member('a', 'alive'), { ...member('b', 'alive'), quarantined: true }, { ...member('c', 'alive'), quarantined: true }], live: ['a', 'b', 'c'] });
+  view = reduceView(view, { type: 'ASSIGNED', record: { ...record, quarantined: ['b'], quarantineRefused: ['c'] } });
+  const st = clusterStatus(view);
+  expect(st.assignment).toMatchObject({ quarantined: ['b'], quarantineRefused: ['c'] });
+  expect(st.members.map((m) => [m.node, m.quarantined, m.quarantineRefused])).toEqual([
+    ['a', false, false],
+    ['b', true, false],
+    ['c', true, true],
   ]);
 });

@@ -181,6 +181,43 @@ describe('FailureDetector (timeout with suspicion)', () => {
   });
 });
 
+describe('FailureDetector: overload grace (a starved node heartbeats late)', () => {
+  const graced = { ...cfg, overloadGraceMs: 2000 };
+  // Who said overloaded in their last heartbeat: the silent member b, this node, or nobody; with
+  // and without a grace configured. When b stops, when it is suspect and dead.
+  test.each<[string, { grace: number; bOverloaded: boolean; selfOverloaded: boolean }, string[]]>([
+    ['nobody overloaded: the usual bounds', { grace: 2000, bOverloaded: false, selfOverloaded: false }, ['1500 b alive→suspect', '3500 b suspect→dead']],
+    ['b said overloaded: both bounds later by the grace', { grace: 2000, bOverloaded: true, selfOverloaded: false }, ['3500 b alive→suspect', '5500 b suspect→dead']],
+    ['this node says overloaded: its own lag delays what it hears, the same grace', { grace: 2000, bOverloaded: false, selfOverloaded: true }, ['3500 b alive→suspect', '5500 b suspect→dead']],
+    ['b overloaded, no grace configured: the usual bounds', { grace: 0, bOverloaded: true, selfOverloaded: false }, ['1500 b alive→suspect', '3500 b suspect→dead']],
+  ])('%s', (_name, c, want) => {
+    const d = new FailureDetector('me', { ...cfg, overloadGraceMs: c.grace });
+    d.heartbeat(hb('me', 1, { overloaded: c.selfOverloaded }), 0);
+    d.heartbeat(hb('b', 1, { overloaded: c.bOverloaded }), 0);
+    const s = stepper(d);
+    s.until(8000);
+    expect(s.log).toEqual(want);
+  });
+
+  test('an overloaded member whose heartbeats come 3 s apart stays alive; once it says clear, the usual bounds apply again', () => {
+    const d = new FailureDetector('me', graced);
+    const s = stepper(d);
+    let seq = 0;
+    d.heartbeat(hb('b', ++seq, { overloaded: true }), 0);
+    // Starved: a heartbeat every 3 s (past deadAfterMs − the heartbeat period of a healthy node).
+    s.until(12_000, () => s.now % 3000 === 0 && void d.heartbeat(hb('b', ++seq, { overloaded: true }), s.now));
+    expect(s.log).toEqual([]);
+    d.heartbeat(hb('b', ++seq, { overloaded: false }), s.now);
+    s.until(20_000);
+    expect(s.log).toEqual(['13500 b alive→suspect', '15500 b suspect→dead']);
+  });
+
+  test('the grace is bounded by deadAfterMs', () => {
+    expect(() => new FailureDetector('me', { ...cfg, overloadGraceMs: cfg.deadAfterMs + 1 })).toThrow();
+    expect(() => new FailureDetector('me', { ...cfg, overloadGraceMs: -1 })).toThrow();
+  });
+});
+
 describe('parseHeartbeat', () => {
   const wire = { node: 'b', instance: 'b-i1', startedAt: 100, incarnation: 2, seq: 7, version: '0.1.0', shards: 3, checks: 9, leaving: false };
   test.each([

@@ -67,6 +67,30 @@ describe('continueReleased', () => {
   ] as const)('%s', (_name, rc, want) => {
     expect(continueReleased(id, rc, I, now)).toEqual(want);
   });
+
+  // This node stalled after claiming: the release (sent `late` ms before we read it) waited unread.
+  const at = next + 300; // we read it 300 ms after the released slot `next` was due
+  test.each([
+    ['read 900 ms late, no stall measured: shifted by how late it was read', at, { slot: next, dueInMs: next - at + 900 }, 0, { slot: next, shift: 900, skipped: 0 }],
+    ['read 900 ms late after a 950 ms stall: the released slot on the grid, at once (passed 300 ms ago)', at, { slot: next, dueInMs: next - at + 900 }, 950, { slot: next, shift: 0, skipped: 0 }],
+    ['a stall shorter than the lateness: shifted as before', at, { slot: next, dueInMs: next - at + 900 }, 300, { slot: next, shift: 900, skipped: 0 }],
+    ['a stall does not pull a holder 4.3 s ahead onto our grid', now, { slot: next, dueInMs: next - 4300 - now }, 950, { slot: next, shift: -4300, skipped: 0 }],
+    ['a stall longer than an interval: the slots passed since are skipped (counted)', next + 2 * I + 300, { slot: next, dueInMs: 500 }, 2 * I + 900, { slot: next + 2 * I, shift: 0, skipped: 2 }],
+  ] as const)('%s', (_name, t, rc, stalledMs, want) => {
+    expect(continueReleased(id, rc, I, t, { stalledMs })).toEqual(want);
+  });
+
+  // The release took 850 ms to arrive (queued at NATS), this node did not stall: what the holder's heartbeats say of its clock decides.
+  test.each([
+    ['no estimate of the holder\'s clock yet: shifted by the delay', null, { slot: next, shift: 850, skipped: 0 }],
+    ['the holder\'s clock agrees (12 ms off): the released slot on the grid, at once', 12, { slot: next, shift: 0, skipped: 0 }],
+    ['the holder\'s clock 4.3 s off: shifted by what the release says, as before', 4300, { slot: next, shift: 850, skipped: 0 }],
+  ] as const)('%s', (_name, holderOffsetMs, want) => {
+    expect(continueReleased(id, { slot: next, dueInMs: next - at + 850 }, I, at, { holderOffsetMs })).toEqual(want);
+  });
+  test('the holder\'s clock agrees and the release is older than an interval: the slots since are skipped (counted)', () => {
+    expect(continueReleased(id, { slot: next, dueInMs: -2 * I }, I, next + 2 * I + 300, { holderOffsetMs: 0 })).toEqual({ slot: next + 2 * I, shift: 0, skipped: 2 });
+  });
 });
 
 describe('received claims and releases are hostile input', () => {

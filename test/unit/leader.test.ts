@@ -5,6 +5,8 @@ import pino from 'pino';
 import { createActor, createMachine, sendTo, type AnyActorRef } from 'xstate';
 import { actsAsLeader, leaderMachine, type LeaderOutput } from '../../actors/leader';
 import type { LeaseConfig } from '../../protocol/lease';
+import type { Standing } from '../../protocol/overload-leadership';
+import { STEP_DOWN_COOLDOWN_LEASES } from '../../protocol/overload-leadership';
 import { ManualClock } from '../../runtime/clock';
 import { FakeLeaseKey } from '../helpers/fake-kv';
 
@@ -28,6 +30,7 @@ function startNode(name: string, key: FakeLeaseKey, clock: ManualClock): Node {
         ELECTED: { actions: ({ event }) => events.push({ ...(event as LeaderOutput), at: clock.monotonic() }) },
         DEPOSED: { actions: ({ event }) => events.push({ ...(event as LeaderOutput), at: clock.monotonic() }) },
         RELEASE: { actions: sendTo('leader', { type: 'RELEASE' }) },
+        MEMBERS: { actions: sendTo('leader', ({ event }) => event) },
       },
     }),
     { clock },
@@ -36,10 +39,11 @@ function startNode(name: string, key: FakeLeaseKey, clock: ManualClock): Node {
   return { name, events, parent, store, leader: () => parent.getSnapshot().children.leader as AnyActorRef };
 }
 
-async function run(clock: ManualClock, ms: number, step = 10) {
+async function run(clock: ManualClock, ms: number, step = 10, each?: () => void) {
   for (let t = 0; t < ms; t += step) {
     clock.advance(step);
     for (let i = 0; i < 5; i++) await Promise.resolve();
+    each?.();
   }
 }
 
@@ -122,4 +126,91 @@ test('losing the compare-and-set on renewal (someone else holds the lease) steps
   await run(clock, 1500);
   expect(leading(a)).toBe(false);
   expect(a.events.at(-1)).toMatchObject({ type: 'DEPOSED', reason: 'lease taken by another node' });
+});
+
+describe('an overloaded node and the lease (protocol/overload-leadership.ts)', () => {
+  const member = (node: string, overloaded: boolean): Standing => ({ node, state: 'alive', instance: `${node}-i`, leaving: false, overloaded });
+  /** What the membership actor sends on every heartbeat tick (every 500 ms here): the same list to every node. */
+  const tell = (nodes: Node[], members: Standing[]) => {
+    for (const n of nodes) n.parent.send({ type: 'MEMBERS', members });
+  };
+  /** Run, telling the members every 500 ms, and record at each step how many act as leader. */
+  async function runTelling(clock: ManualClock, ms: number, nodes: Node[], members: () => Standing[]) {
+    const most = { leaders: 0 };
+    let t = 0;
+    await run(clock, ms, 10, () => {
+      t += 10;
+      if (t % 500 === 0) tell(nodes, members());
+      most.leaders = Math.max(most.leaders, nodes.filter(leading).length);
+    });
+    return most;
+  }
+  const terms = (n: Node) => n.events.filter((e) => e.type === 'ELECTED').map((e) => (e as { term: number }).term);
+
+  test('an overloaded leader hands the lease over to a clear member: one leader at a time, a higher term, and it stays a follower', async () => {
+    const { clock, key, a, b } = await aLeadsBFollows();
+    expect(leading(a)).toBe(true);
+    const most = await runTelling(clock, 20_000, [a, b], () => [member('a', true), member('b', false)]);
+    expect(a.events.filter((e) => e.type === 'DEPOSED')).toEqual([expect.objectContaining({ reason: 'overloaded' })]);
+    expect(leading(b)).toBe(true);
+    expect(terms(b)).toHaveLength(1);
+    expect(terms(b)[0]).toBeGreaterThan(terms(a)[0]!);
+    expect(terms(a)).toHaveLength(1); // it never stood again
+    expect(most.leaders).toBe(1);
+    // b took over a deleted key (create), not after the lease ran out: the step-down released it.
+    expect(key.writes.filter((w) => w.node === 'b')[0]).toMatchObject({ term: null });
+    const deposedAt = a.events.find((e) => e.type === 'DEPOSED')!.at;
+    expect(b.events.find((e) => e.type === 'ELECTED')!.at - deposedAt).toBeLessThan(cfg.leaseMs);
+  });
+
+  test('a clear leader keeps the lease when the overloaded node recovers (no election after recovery)', async () => {
+    const { clock, a, b } = await aLeadsBFollows();
+    let aHot = true;
+    await runTelling(clock, 5000, [a, b], () => [member('a', aHot), member('b', false)]);
+    expect(leading(b)).toBe(true);
+    aHot = false;
+    await runTelling(clock, 20_000, [a, b], () => [member('a', aHot), member('b', false)]);
+    expect(leading(b)).toBe(true);
+    expect(terms(a)).toHaveLength(1);
+    expect(terms(b)).toHaveLength(1);
+  });
+
+  test('an overloaded follower does not stand while a clear member can; the clear one wins', async () => {
+    const clock = new ManualClock();
+    const key = new FakeLeaseKey();
+    const a = startNode('a', key, clock);
+    const b = startNode('b', key, clock);
+    tell([a, b], [member('a', true), member('b', false)]);
+    await runTelling(clock, 10_000, [a, b], () => [member('a', true), member('b', false)]);
+    expect(terms(a)).toEqual([]);
+    expect(leading(b)).toBe(true);
+  });
+
+  test('overloaded and alone, or everyone overloaded: it stands (a cluster always has a leader)', async () => {
+    for (const others of [[], ['b']]) {
+      const clock = new ManualClock();
+      const key = new FakeLeaseKey();
+      const a = startNode('a', key, clock);
+      const members = () => [member('a', true), ...others.map((o) => member(o, true))];
+      tell([a], members());
+      await runTelling(clock, 3000, [a], members);
+      expect(leading(a)).toBe(true);
+      await runTelling(clock, 20_000, [a], members);
+      expect(terms(a)).toHaveLength(1); // and it keeps it: nobody to hand it to
+    }
+  });
+
+  test('the clear member never takes the lease (cannot reach the store): the overloaded one stands after a lease, and keeps it for the cooldown', async () => {
+    const { clock, a, b } = await aLeadsBFollows();
+    b.store.down();
+    const members = () => [member('a', true), member('b', false)];
+    await runTelling(clock, 2 * cfg.leaseMs, [a, b], members);
+    expect(a.events.filter((e) => e.type === 'DEPOSED')).toHaveLength(1);
+    expect(leading(a)).toBe(true); // elected again: deferred_too_long
+    expect(terms(a)).toHaveLength(2);
+    // Within the cooldown it keeps the lease although b still looks clear.
+    await runTelling(clock, STEP_DOWN_COOLDOWN_LEASES * cfg.leaseMs - 3 * cfg.leaseMs, [a, b], members);
+    expect(terms(a)).toHaveLength(2);
+    expect(leading(a)).toBe(true);
+  });
 });

@@ -3,7 +3,7 @@
 // with nobody to hand over to; a leave that times out; a duplicate node id that stops without leaving. The host records what the machine tells
 // the node (LEAVING, and its final output: why the node stops) and when.
 import pino from 'pino';
-import { lifecycleMachine, type LifecycleOutput } from '../../actors/node-lifecycle';
+import { LEAVE_FLUSH_MS, lifecycleMachine, type LifecycleOutput } from '../../actors/node-lifecycle';
 import type { Slot } from '../../protocol/assignment-record';
 import { emptyView, type ClusterView } from '../../protocol/cluster-view';
 import type { AssignmentRecord } from '../../protocol/records';
@@ -18,12 +18,15 @@ const record = (at: number): AssignmentRecord => ({ term: 3, epoch: 9, leader: '
 const view = (live: string[], assignment: AssignmentRecord | null): ClusterView => ({ ...emptyView('a'), live, assignment });
 const assigned = (at: number, slots: Slot[]) => ({ type: 'ASSIGNED', record: record(at), slots });
 
-function start(initial: ClusterView) {
+/** Let a resolved flush reach the machine. */
+const settle = () => new Promise((r) => setImmediate(r));
+
+function start(initial: ClusterView, flush: () => Promise<void> = async () => {}) {
   const clock = new ManualClock();
   const lines: any[] = [];
   const log = pino({ level: 'debug' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
   const t0 = clock.monotonic();
-  const lc: Hosted<Told> = host<Told>(lifecycleMachine, { log, view: initial, leaveTimeoutMs: LEAVE_TIMEOUT_MS }, clock);
+  const lc: Hosted<Told> = host<Told>(lifecycleMachine, { log, view: initial, leaveTimeoutMs: LEAVE_TIMEOUT_MS, flush }, clock);
   /** What the machine told the node, as "type@ms since start" (the final output as "stop:<reason>"). */
   const told = () => lc.events.map((e) => `${e.type === 'LEAVING' ? 'LEAVING' : `stop:${(e as any).output.reason}`}@${e.at - t0}`);
   const events = () => lines.map((l) => l.event);
@@ -32,7 +35,7 @@ function start(initial: ClusterView) {
 
 const ours: Slot[] = [{ shard: 0, rank: 0 }];
 
-test('leave with a handover map: stops once the releases were claimed, whatever the map’s `at` says', () => {
+test('leave with a handover map: stops once the releases were claimed and written out, whatever the map’s `at` says', async () => {
   const { clock, lc, lines, told, events } = start(view(['a', 'b'], record(0)));
   clock.advance(1000);
   expect(told()).toEqual([]); // active: nothing until SHUTDOWN
@@ -55,6 +58,7 @@ test('leave with a handover map: stops once the releases were claimed, whatever 
   clock.advance(LEAVE_TIMEOUT_MS - 1);
   expect(told()).toEqual(['LEAVING@1000']);
   lc.send({ type: 'HANDED_OVER' });
+  await settle(); // the flush of the last releases
   expect(told()).toEqual(['LEAVING@1000', `stop:shutdown@${2000 + LEAVE_TIMEOUT_MS - 1}`]);
   expect(events()).toEqual(['node_leaving', 'leave_handover_map', 'leave_handed_over']);
 });
@@ -115,7 +119,7 @@ test('a duplicate node id found while leaving stops at once, without waiting for
   expect(clock.pending).toBe(0);
 });
 
-test('releases never claimed: the leave stops after leaveTimeoutMs of handing over (warned)', () => {
+test('releases never claimed: the leave stops after leaveTimeoutMs of handing over (warned)', async () => {
   const { clock, lc, lines, told } = start(view(['a', 'b'], record(0)));
   lc.send({ type: 'SHUTDOWN' });
   clock.advance(400);
@@ -123,6 +127,39 @@ test('releases never claimed: the leave stops after leaveTimeoutMs of handing ov
   clock.advance(LEAVE_TIMEOUT_MS - 1);
   expect(told()).toEqual(['LEAVING@0']);
   clock.advance(1);
+  await settle();
   expect(told()).toEqual(['LEAVING@0', `stop:shutdown@${400 + LEAVE_TIMEOUT_MS}`]);
   expect(lines.at(-1)).toMatchObject({ level: 40, event: 'leave_handover_timeout' });
+});
+
+test('the last releases are written out before the node stops: it waits for NATS to confirm, at most LEAVE_FLUSH_MS (warned)', async () => {
+  let confirm: () => void = () => {};
+  const flushes: number[] = [];
+  const { clock, lc, told } = start(view(['a', 'b'], record(0)), () => {
+    flushes.push(clock.monotonic());
+    return new Promise<void>((resolve) => (confirm = resolve));
+  });
+  lc.send({ type: 'SHUTDOWN' });
+  lc.send(assigned(clock.now(), []));
+  clock.advance(100);
+  lc.send({ type: 'HANDED_OVER' });
+  await settle();
+  expect(flushes).toEqual([100]);
+  expect(told()).toEqual(['LEAVING@0']); // not before NATS confirmed
+  clock.advance(50);
+  confirm();
+  await settle();
+  expect(told()).toEqual(['LEAVING@0', 'stop:shutdown@150']);
+
+  // A server that never answers: the stop waits LEAVE_FLUSH_MS, no longer.
+  const hung = start(view(['a', 'b'], record(0)), () => new Promise<void>(() => {}));
+  hung.lc.send({ type: 'SHUTDOWN' });
+  hung.lc.send(assigned(hung.clock.now(), []));
+  hung.lc.send({ type: 'HANDED_OVER' });
+  hung.clock.advance(LEAVE_FLUSH_MS - 1);
+  await settle();
+  expect(hung.told()).toEqual(['LEAVING@0']);
+  hung.clock.advance(1);
+  expect(hung.told()).toEqual(['LEAVING@0', `stop:shutdown@${LEAVE_FLUSH_MS}`]);
+  expect(hung.lines.at(-1)).toMatchObject({ level: 40, event: 'leave_flush_timeout' });
 });

@@ -86,6 +86,22 @@ test('overdue: the tick is late past the threshold and has not run yet (a finish
   expect(t.d.overdue()).toBe(false); // stopped: nothing to be late
 });
 
+test('noticeNow: an overdue tick is taken at once (a map read on waking, before any timer ran); one report, one timer', () => {
+  const t = start();
+  expect(t.d.noticeNow()).toBe(false);
+  expect(t.seen).toEqual([]);
+  t.stop(5000);
+  expect(t.d.noticeNow()).toBe(true);
+  expect(t.seen).toEqual([{ gapMs: 4840, source: 'ticks' }]);
+  expect(t.d.noticeNow()).toBe(false); // current again
+  expect(t.inner.pending).toBe(1); // the tick re-armed once, the overdue one cleared
+  t.inner.advance(160);
+  expect(t.seen).toHaveLength(1);
+  t.d.stop();
+  t.stop(5000);
+  expect(t.d.noticeNow()).toBe(false);
+});
+
 test('stop: no more ticks', () => {
   const t = start();
   t.d.stop();

@@ -166,6 +166,60 @@ describe('handover by message', () => {
     expect(claims[0]).toMatchObject({ shard: 0, rank: 0, node: 'b', instance: 'i-b', gen: 2, holder: 'a' });
   });
 
+  /** A holder that never answers, a claimant whose load port reports `stall()` ms of its own stall. */
+  async function silentHolder(stall: () => number, holder: string | null = 'a') {
+    const hub = new FakeHub();
+    hub.connect('a').subscribe('lookout._node.shard.0.0.claim', () => {});
+    const neu = fakePorts({ start: BASE + phaseOf('s0', I) + 1000, hub, nodeId: 'b', claimWaitMs: 200 });
+    neu.ports.random = () => 0;
+    neu.ports.load = { stallMs: stall, noteLateness: () => {}, status: () => ({ overloaded: false, lagMs: 0 }) };
+    neu.history.set('s0', { seq: 5, status: 'up', history: '1', slot: BASE + phaseOf('s0', I) });
+    neu.auto = () => pass();
+    const claimant = runner(neu, ['s0'], 2, { type: 'claim', holder });
+    await new Promise((r) => setTimeout(r, 120));
+    await hub.settle(20);
+    /** One attempt's time (50 ms) at a time, each judged once the I/O received meanwhile is read. */
+    const wait = async (ms: number, onStep = () => {}) => {
+      for (let t = 0; t < ms; t += 50) {
+        neu.clock.advance(50);
+        onStep();
+        await hub.settle(5);
+      }
+      await new Promise((r) => setTimeout(r, 70));
+      await hub.settle(20);
+    };
+    return { neu, claimant, wait };
+  }
+
+  test('the claimant\'s own stall is not the holder\'s silence: the wait counts only the time it could run', async () => {
+    let stalled = 0;
+    const { claimant, wait } = await silentHolder(() => stalled);
+    await wait(400, () => (stalled += 50)); // twice the claim wait, all of it our own stall
+    expect(claimant.getSnapshot().value).toBe('claiming');
+    await wait(200); // the claim wait, running freely
+    expect(claimant.getSnapshot().value).toBe('running');
+  });
+
+  test('an unanswered claim starts with one catch-up probe (a silent holder may have stopped before its last slot)', async () => {
+    const { neu, claimant, wait } = await silentHolder(() => 0);
+    await wait(200);
+    expect(claimant.getSnapshot().value).toBe('running');
+    neu.clock.advance(0);
+    await neu.settle();
+    // The slot passed 1.2 s ago and the next is 8.8 s away: the catch-up probe ran at once.
+    expect(results(neu)).toEqual([expect.objectContaining({ seq: 6 })]);
+    expect(Date.parse(results(neu)[0].at)).toBeLessThan(nextSlot('s0', I, neu.clock.now()));
+  });
+
+  test('an unanswered claim with no previous holder (a passive subscriber heard it at formation) starts on the grid, no catch-up', async () => {
+    const { neu, claimant, wait } = await silentHolder(() => 0, null);
+    await wait(200);
+    expect(claimant.getSnapshot().value).toBe('running');
+    neu.clock.advance(0);
+    await neu.settle();
+    expect(results(neu)).toEqual([]);
+  });
+
   test('a takeover (holder dead) gets one paced catch-up probe decided on its own clock, whatever the last slot says', async () => {
     const f = fakePorts({ start: BASE + phaseOf('t0', I) + 1 });
     f.ports.random = () => 0;

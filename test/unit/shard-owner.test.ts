@@ -1,32 +1,64 @@
-// The shard owner follows assignments: runners for gained shards (loaded with their specs),
-// drain-and-stop for lost ones, spec changes routed to the owning runner only.
+// The shard owner follows assignments: runners for gained shards once their specs are held (loaded
+// with them), drain-and-stop for lost ones (their specs dropped), spec changes routed to the
+// owning runner only.
 import { createActor } from 'xstate';
 import { shardOwnerMachine } from '../../actors/shard-owner';
 import { SpecCatalog } from '../../actors/spec-catalog';
+import type { SpecHolder } from '../../actors/shard-specs';
 import { normalizeSpec } from '../../checks/spec';
 import { fakePorts, pass } from '../helpers/fake-ports';
 
 const spec = (id: string) => normalizeSpec(id, { kind: 'tcp', target: '127.0.0.1:1', intervalMs: 1000, timeoutMs: 500 });
+
+/** A holder whose holds resolve when the test says (`load`), or at once (`auto`). */
+class FakeHolder implements SpecHolder {
+  readonly held = new Set<number>();
+  readonly dropped: number[] = [];
+  private readonly waiting = new Map<number, () => void>();
+  constructor(
+    readonly catalog: SpecCatalog,
+    public auto = true,
+  ) {}
+  hold(shard: number): Promise<void> {
+    this.held.add(shard);
+    if (this.auto) return Promise.resolve();
+    return new Promise((r) => this.waiting.set(shard, r));
+  }
+  load(shard: number): void {
+    this.waiting.get(shard)?.();
+    this.waiting.delete(shard);
+  }
+  drop(shard: number): void {
+    this.held.delete(shard);
+    this.dropped.push(shard);
+  }
+}
 
 function setup(ids: string[]) {
   const f = fakePorts();
   f.auto = () => pass();
   const catalog = new SpecCatalog(4);
   ids.forEach((id, i) => catalog.set(spec(id), i + 1));
-  const owner = createActor(shardOwnerMachine, { input: { catalog, ports: f.ports }, clock: f.clock });
+  const specs = new FakeHolder(catalog, false);
+  const owner = createActor(shardOwnerMachine, { input: { specs, ports: f.ports }, clock: f.clock });
   owner.start();
-  return { f, catalog, owner };
+  return { f, catalog, owner, specs };
 }
 
 const probedIds = (f: ReturnType<typeof fakePorts>) => new Set(f.published.filter((p) => p.subject.startsWith('lookout.result.')).map((p) => p.msg.checkId));
 
 test('runs exactly the checks of the assigned shards, follows changes, stops on STOP', async () => {
   const ids = Array.from({ length: 40 }, (_, i) => `c${i}`);
-  const { f, catalog, owner } = setup(ids);
+  const { f, catalog, owner, specs } = setup(ids);
   expect(owner.getSnapshot().value).toBe('waiting');
   owner.send({ type: 'ASSIGN', slots: [0, 1].map((shard) => ({ shard, rank: 0 })), epoch: 3 });
-  expect(owner.getSnapshot().value).toBe('waiting'); // until the catalog has loaded
-  owner.send({ type: 'SPECS_LOADED' });
+  expect([...specs.held].sort()).toEqual([0, 1]);
+  expect(owner.getSnapshot().context.runners.size).toBe(0); // until each shard's specs are held
+  specs.load(0);
+  await f.settle();
+  expect([...owner.getSnapshot().context.runners.keys()]).toEqual(['0/0']);
+  specs.load(1);
+  await f.settle();
   expect(owner.getSnapshot().context.runners.size).toBe(2);
   await f.settle(); // no map followed before: each runner claims, nobody answers (no responders), it starts
   f.clock.advance(1000);
@@ -38,6 +70,8 @@ test('runs exactly the checks of the assigned shards, follows changes, stops on 
   // Lose shard 0, gain shard 2. Shard 0's runner probes on until its new owner claims it, or
   // LOOKOUT_CLAIM_WAIT_MS (1 s here) passes: then it releases.
   owner.send({ type: 'ASSIGN', slots: [1, 2].map((shard) => ({ shard, rank: 0 })), epoch: 4 });
+  expect(specs.dropped).toEqual([0]);
+  specs.load(2);
   await f.settle();
   f.clock.advance(f.ports.claimWaitMs);
   await f.settle();
@@ -73,9 +107,8 @@ test('a map that takes every slot: the owner says handed over once each release 
   const id = Array.from({ length: 100 }, (_, i) => `h${i}`).find((x) => catalog.shardOf(x) === 1)!;
   catalog.set(spec(id), 1);
   let told = 0;
-  const owner = createActor(shardOwnerMachine, { input: { catalog, ports: f.ports, onHandedOver: () => told++ }, clock: f.clock });
+  const owner = createActor(shardOwnerMachine, { input: { specs: new FakeHolder(catalog), ports: f.ports, onHandedOver: () => told++ }, clock: f.clock });
   owner.start();
-  owner.send({ type: 'SPECS_LOADED' });
   owner.send({ type: 'ASSIGN', slots: [0, 1].map((shard) => ({ shard, rank: 0 })), epoch: 1, shards: [['n1'], ['n1'], ['x'], ['x']], live: ['n1', 'x'] });
   await f.settle();
   f.clock.advance(1000);

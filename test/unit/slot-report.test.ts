@@ -97,6 +97,14 @@ describe('slotReportFromResults', () => {
     // stopped after slot 4: the window up to slot 8 has a gap at its end
     const stopped = series('a', range(0, 5));
     expect(slotReportFromResults(stopped, ['a'], I, { from: T0 + 2 * I, to: T0 + 8 * I }).gaps).toEqual([`a v0: last slot ${clockTime(T0 + 4 * I)} (n1 e1 seq 5) is 4000 ms before the window closes`]);
+    // the window's last slot skipped, announced by the first result after the window: listed, not a gap
+    const endSkip = [...series('a', range(0, 5)), ...series('a', [6], 'n1', 6, { skipped: 1 })];
+    const endReport = slotReportFromResults(endSkip, ['a'], I, { from: T0 + 2 * I, to: T0 + 6 * I });
+    expect(endReport.gaps).toEqual([]);
+    expect(endReport.skipped).toEqual([`a v0: 1 round(s) before ${clockTime(T0 + 6 * I)} (n1 e1 seq 6)`]);
+    // the same without the announcement: a gap
+    const endUnannounced = [...series('a', range(0, 5)), ...series('a', [6], 'n1', 6)];
+    expect(slotReportFromResults(endUnannounced, ['a'], I, { from: T0 + 2 * I, to: T0 + 6 * I }).gaps).toEqual([`a v0: last slot ${clockTime(T0 + 4 * I)} (n1 e1 seq 5) is 2000 ms before the window closes`]);
     // started at slot 5: the window from slot 2 has a gap at its start
     const started = series('a', range(5, 9));
     expect(slotReportFromResults(started, ['a'], I, { from: T0 + 2 * I, to: T0 + 8 * I }).gaps).toEqual([`a v0: first slot ${clockTime(T0 + 5 * I)} (n1 e1 seq 1) is 3000 ms after the window opens`]);

@@ -3,9 +3,7 @@
 // store answers `unavailable` and changes nothing.
 import pino from 'pino';
 import { specApi } from '../../actors/spec-api';
-import { SpecCatalog } from '../../actors/spec-catalog';
 import { buildAddressPolicy } from '../../checks/address-policy';
-import { normalizeSpec } from '../../checks/spec';
 import { ManualClock } from '../../runtime/clock';
 import { createMetrics } from '../../runtime/metrics';
 import { SpecBucketFull } from '../../runtime/store';
@@ -23,15 +21,16 @@ function setup(nodes = ['n1'], admission = roomy, log = silentLog, maxSpecs = 10
   const clock = new ManualClock();
   const hub = new FakeHub();
   const bucket = new FakeSpecBucket();
-  const catalog = new SpecCatalog(16);
+  // The cluster's spec count as heartbeats would tell it (app/node-specs.ts): here, the bucket's.
+  const specTotal = () => bucket.size;
   const metrics = createMetrics();
   for (const n of nodes) {
-    const input = { bus: hub.connect(n), subjects: s, log, metrics, store: bucket, catalog, maxSpecBytes: 4096, targetPolicy: buildAddressPolicy(), maxSpecs, clock, admission, summaryEveryMs: 10_000 };
+    const input = { bus: hub.connect(n), subjects: s, log, metrics, store: bucket, specTotal, maxSpecBytes: 4096, targetPolicy: buildAddressPolicy(), maxSpecs, clock, admission, summaryEveryMs: 10_000 };
     host(specApi, input, clock);
   }
   const user = hub.connect('user');
   const ask = async (subject: string, payload: unknown) => (await user.request(subject, payload, 1000)).json() as any;
-  return { clock, hub, bucket, catalog, metrics, user, ask };
+  return { clock, hub, bucket, metrics, user, ask };
 }
 
 const metricLines = async (metrics: ReturnType<typeof createMetrics>, name: string) => (await metrics.registry.getSingleMetricAsString(name)).split('\n').filter((l) => !l.startsWith('#'));
@@ -73,9 +72,9 @@ test('requests are served by one member of the queue group: one reply, one write
   expect(await bucket.count()).toBe(6);
 });
 
-test('list pages through the catalog in byte order', async () => {
-  const { catalog, ask } = setup();
-  for (const id of ['b', 'a', 'c']) catalog.set(normalizeSpec(id, spec as never), 1);
+test('list pages through the store in its order, with the cluster total', async () => {
+  const { bucket, ask } = setup();
+  for (const id of ['b', 'a', 'c']) await bucket.put(id, spec as never);
   expect(await ask('lookout.spec.list', { limit: 2 })).toEqual({ ok: true, ids: ['a', 'b'], next: 'b', total: 3 });
   expect(await ask('lookout.spec.list', { after: 'b', limit: 2 })).toEqual({ ok: true, ids: ['c'], next: null, total: 3 });
 });
@@ -149,8 +148,8 @@ test('rejections are logged at debug, with one info summary per period counting 
 });
 
 test('LOOKOUT_MAX_SPECS: a new id beyond the cap is refused with code limit; updates and deletes still work', async () => {
-  const { catalog, bucket, ask } = setup(['n1'], roomy, silentLog, 2);
-  for (const id of ['a', 'b']) catalog.set(normalizeSpec(id, spec as never), 1);
+  const { bucket, ask } = setup(['n1'], roomy, silentLog, 2);
+  for (const id of ['a', 'b']) await bucket.put(id, spec as never);
   const r = await ask('lookout.spec.put.c', spec);
   expect(r).toMatchObject({ ok: false, error: { code: 'limit', path: 'id' } });
   expect(r.error.message).toMatch(/LOOKOUT_MAX_SPECS \(2\)/);

@@ -174,6 +174,7 @@ const NOT_EXPRESSIBLE: Record<string, string> = {
   'timeout-not-below-interval': COMPARE,
   'quorum-up-above-replicas': COMPARE,
   'quorum-with-one-replica': COMPARE,
+  'confirm-with-replicas': COMPARE,
   'http-max-latency-not-below-timeout': COMPARE,
   'tcp-max-latency-not-below-timeout': COMPARE,
   'policy-threshold-above-window': COMPARE,

@@ -74,6 +74,21 @@ describe('config', () => {
     expect(loadConfig({}).handoverMs).toBeUndefined();
   });
 
+  test('LOOKOUT_ROLLUP_PERIOD_MS: an hour by default, 0 turns rollups off, below a second is refused', () => {
+    expect(loadConfig({}).rollupPeriodMs).toBe(3_600_000);
+    expect(loadConfig({ LOOKOUT_ROLLUP_PERIOD_MS: '0' }).rollupPeriodMs).toBe(0);
+    expect(loadConfig({ LOOKOUT_ROLLUP_PERIOD_MS: '60000' }).rollupPeriodMs).toBe(60_000);
+    expect(() => loadConfig({ LOOKOUT_ROLLUP_PERIOD_MS: '500' })).toThrow(/LOOKOUT_ROLLUP_PERIOD_MS.*expected 0 \(off\) or an integer from 1000/);
+  });
+
+  test('LOOKOUT_OVERLOAD_GRACE_MS comes from the profile and is never more than LOOKOUT_DEAD_AFTER_MS', () => {
+    expect(loadConfig({}).overloadGraceMs).toBe(2000);
+    expect(loadConfig({ LOOKOUT_TIMING: 'test' }).overloadGraceMs).toBe(600);
+    expect(loadConfig({ LOOKOUT_OVERLOAD_GRACE_MS: '0' }).overloadGraceMs).toBe(0);
+    expect(loadConfig({ LOOKOUT_SUSPECT_AFTER_MS: '1000', LOOKOUT_DEAD_AFTER_MS: '1200' }).overloadGraceMs).toBe(1200);
+    expect(loadConfig({ LOOKOUT_OVERLOAD_GRACE_MS: '9000' }).overloadGraceMs).toBe(3500);
+  });
+
   test('flags win over the environment, which wins over defaults', () => {
     const c = loadConfig({ NATS_URL: 'nats://a:1', LOOKOUT_SHARDS: '64' }, ['--nats-url', 'nats://b:2,nats://c:3', '--node-id=n7']);
     expect(c).toMatchObject({ natsUrl: 'nats://b:2,nats://c:3', shards: 64, nodeId: 'n7' });

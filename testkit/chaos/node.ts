@@ -59,7 +59,7 @@ export function startNodeProcess(o: NodeStart): NodeLife {
     LOOKOUT_NODE_ID: o.id,
     LOOKOUT_HTTP_PORT: '0',
     LOOKOUT_HTTP_HOST: '127.0.0.1',
-    LOOKOUT_LOG_LEVEL: 'info',
+    LOOKOUT_LOG_LEVEL: process.env.LOOKOUT_CHAOS_LOG_LEVEL ?? 'info', // debug: every runner decision in the node logs
     ...o.env,
     // Only the wall clock moves: timers and the monotonic clock stay true.
     ...(o.skew ? fakeTimeEnv(o.skew) : {}),

@@ -1,0 +1,155 @@
+// The specs of the shards this node owns, and only those: one filtered watch per held shard
+// (runtime/shard-spec-watch.ts) feeding one catalog. `hold` starts a shard's watch and resolves
+// once its specs are loaded (a runner for the shard starts with them); `drop` stops the watch and
+// forgets the shard's specs. Changes after a shard's load are told as SPEC_SET / SPEC_REMOVED.
+// Memory is the held shards' specs, not the bucket's.
+//
+// A watch that fails (or ends unasked) is logged and started again after a backoff for as long as
+// the shard is held: a hold never rejects, it resolves once some attempt has loaded the shard, so a
+// slot waiting for its specs is never left unprobed in silence. A watch that fails after its load
+// keeps what the catalog holds; the restarted watch replays the shard (older revisions are ignored).
+//
+// At most LOAD_CONCURRENCY shards load at once (the others queue): a node given 256 shards at start
+// would otherwise ask the server for 256 consumers in one burst, and with a few nodes doing so the
+// JetStream API times out and the connection goes stale (seen with 3 nodes × 256 shards).
+
+import type { Logger } from '../runtime/logger';
+import type { SpecFeedSource } from '../runtime/spec-watch';
+import type { SpecCatalog } from './spec-catalog';
+import { followSpecs, type FeedEvent } from './spec-feed';
+
+export type ShardSpecEvent = Exclude<FeedEvent, { type: 'SPECS_LOADED' }>;
+
+/** What the shard owner needs of the node's specs: hold a shard before running it, drop it after. */
+export interface SpecHolder {
+  readonly catalog: SpecCatalog;
+  /** Resolves when the shard's stored specs are in the catalog (never rejects; retries inside). */
+  hold(shard: number): Promise<void>;
+  drop(shard: number): void;
+  /** The shards this node runs at rank 0: their specs are what it counts for the cluster total. */
+  setPrimaries?(shards: readonly number[]): void;
+  /** Specs in the shards set by setPrimaries (this node's part of the cluster total). */
+  primarySpecs?(): number;
+}
+
+/** First retry of a failed shard watch, doubled per consecutive failure up to RETRY_MAX_MS. */
+export const RETRY_MIN_MS = 500;
+export const RETRY_MAX_MS = 30_000;
+/** Shard watches loading at once, per node. */
+export const LOAD_CONCURRENCY = 8;
+
+interface Held {
+  stop: () => void;
+  loaded: Promise<void>;
+  retry: ReturnType<typeof setTimeout> | null;
+}
+
+export class ShardSpecs implements SpecHolder {
+  private readonly held = new Map<number, Held>();
+  private primaries: readonly number[] = [];
+  private loading = 0;
+  private readonly queued: (() => void)[] = [];
+
+  constructor(
+    readonly catalog: SpecCatalog,
+    private readonly sourceOf: (shard: number) => SpecFeedSource,
+    private readonly log: Logger,
+    private readonly tell: (e: ShardSpecEvent) => void,
+    private readonly onChange: () => void = () => {},
+  ) {}
+
+  /** Shards whose watch runs. */
+  get shards(): number[] {
+    return [...this.held.keys()].sort((a, b) => a - b);
+  }
+
+  /** Specs in the shards this node runs at rank 0 (its part of the cluster total). */
+  primarySpecs(): number {
+    let n = 0;
+    for (const s of this.primaries) n += this.catalog.countInShard(s);
+    return n;
+  }
+
+  setPrimaries(shards: readonly number[]): void {
+    this.primaries = [...shards];
+  }
+
+  /** Starts following `shard` (once); resolves when its stored specs are in the catalog. */
+  hold(shard: number): Promise<void> {
+    const have = this.held.get(shard);
+    if (have) return have.loaded;
+    let resolveLoaded: () => void = () => {};
+    const entry: Held = { stop: () => {}, loaded: new Promise<void>((r) => (resolveLoaded = r)), retry: null };
+    this.held.set(shard, entry);
+    const log = this.log.child({ shard });
+    let failures = 0;
+    let slot = false;
+    const release = () => {
+      if (!slot) return;
+      slot = false;
+      this.loading--;
+      // Starts queued loads (one of a shard dropped meanwhile starts nothing: go on to the next).
+      while (this.loading < LOAD_CONCURRENCY && this.queued.length > 0) this.queued.shift()!();
+    };
+    const start = () => {
+      entry.retry = null;
+      if (this.held.get(shard) !== entry) return;
+      if (this.loading >= LOAD_CONCURRENCY) {
+        this.queued.push(start);
+        return;
+      }
+      this.loading++;
+      slot = true;
+      const stopFeed = followSpecs(
+        this.sourceOf(shard),
+        this.catalog,
+        log,
+        (e) => {
+          if (this.held.get(shard) !== entry) return;
+          if (e.type === 'SPECS_LOADED') {
+            failures = 0;
+            release();
+            resolveLoaded();
+          } else this.tell(e);
+          this.onChange();
+        },
+        (err) => {
+          release();
+          if (this.held.get(shard) !== entry) return;
+          const waitMs = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** failures++);
+          log.warn({ event: 'shard_specs_failed', err, failures, retryInMs: waitMs }, 'the shard\'s spec watch failed; it is started again (the shard\'s checks wait for their specs until it loads)');
+          entry.retry = setTimeout(start, waitMs);
+        },
+      );
+      entry.stop = () => {
+        stopFeed();
+        release();
+      };
+    };
+    start();
+    return entry.loaded;
+  }
+
+  /** Stops following `shard` and forgets its specs. */
+  drop(shard: number): void {
+    const h = this.held.get(shard);
+    if (!h) return;
+    this.held.delete(shard);
+    h.stop();
+    if (h.retry) clearTimeout(h.retry);
+    const n = this.catalog.dropShard(shard);
+    this.log.debug({ event: 'shard_specs_dropped', shard, specs: n }, 'shard specs dropped');
+    this.onChange();
+  }
+
+  /** Holds exactly `shards`: drops the others, holds the new ones; resolves when all are loaded. */
+  async holdOnly(shards: Iterable<number>): Promise<void> {
+    const want = new Set(shards);
+    for (const s of [...this.held.keys()]) if (!want.has(s)) this.drop(s);
+    await Promise.all([...want].map((s) => this.hold(s)));
+  }
+
+  stop(): void {
+    for (const s of [...this.held.keys()]) this.drop(s);
+  }
+}

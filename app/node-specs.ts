@@ -1,0 +1,100 @@
+// The node's specs, wired (ARCHITECTURE.md "Specs per shard"): the spec bucket keyed by shard, of
+// which this node holds only the shards it serves (actors/shard-specs.ts, one filtered watch per
+// shard, held and dropped by the shard owner), while the API reads and writes any id and lists one
+// shard at a time (runtime/shard-spec-store.ts). What used to read the whole catalog reads:
+//   - the cluster's spec count: the sum of the members' heartbeat `specs` (each counts the shards it
+//     runs at rank 0; every check has one rank-0 slot) — the API's total, LOOKOUT_MAX_SPECS, and
+//     the panic guard's fleet size. It lags writes by a heartbeat, and misses a dead node's shards
+//     until the leader moves them;
+//   - a confirm request for a check this node does not hold: the spec read from the bucket by id.
+// Specs an older version stored under bare ids are moved to sharded keys by the leader, once per
+// process when it first leads (migrateLegacySpecs; idempotent), and again on a later lead if it failed.
+
+import type { JetStreamManager } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import { normalizeSpec, type NormalizedSpec } from '../checks/spec';
+import { validateSpec } from '../checks/validate';
+import type { ClusterView } from '../protocol/cluster-view';
+import { ShardSpecs, type ShardSpecEvent } from '../actors/shard-specs';
+import { SpecCatalog } from '../actors/spec-catalog';
+import type { Logger } from '../runtime/logger';
+import type { Metrics } from '../runtime/metrics';
+import { migrateLegacySpecs, shardedSpecStore, type ShardedSpecStore } from '../runtime/shard-spec-store';
+import { shardSpecFeedSource } from '../runtime/shard-spec-watch';
+
+export interface NodeSpecsOptions {
+  kv: KV;
+  jsm: JetStreamManager;
+  bucket: string;
+  shards: number;
+  metrics: Metrics;
+  log: Logger;
+  /** A check was deleted through the API (its resume records are dropped). */
+  onDeleted(id: string): Promise<void>;
+  /** The node's latest view (members and their heartbeats). */
+  view(): ClusterView | null;
+}
+
+export interface NodeSpecs {
+  holder: ShardSpecs;
+  store: ShardedSpecStore;
+  /** Where the holder tells spec changes of held shards (set once the node actor exists). */
+  tellTo(tell: (e: ShardSpecEvent) => void): void;
+  /** The cluster's spec count as the members last said. */
+  total(): number;
+  /** The spec of a check this node holds, or undefined. */
+  heldSpec(id: string): NormalizedSpec | undefined;
+  /** The stored spec of any check, validated (undefined: none, or invalid). */
+  fetchSpec(id: string): Promise<NormalizedSpec | undefined>;
+  /** Told every view: the first time this node leads, it migrates legacy keys. */
+  noteView(view: ClusterView): void;
+  stop(): void;
+}
+
+export function startNodeSpecs(o: NodeSpecsOptions): NodeSpecs {
+  const log = o.log.child({ actor: 'specs' });
+  let tell: (e: ShardSpecEvent) => void = () => {};
+  const catalog = new SpecCatalog(o.shards);
+  const gauges = () => {
+    o.metrics.specsHeld.set(catalog.size);
+    o.metrics.specShardsHeld.set(holder.shards.length);
+  };
+  const holder = new ShardSpecs(catalog, (shard) => shardSpecFeedSource(o.kv, o.jsm, o.bucket, shard, o.shards), log, (e) => tell(e), gauges);
+  const store = shardedSpecStore(o.kv, o.jsm, o.bucket, o.shards, o.onDeleted);
+  let migration: 'none' | 'running' | 'done' = 'none';
+  const migrate = () => {
+    migration = 'running';
+    const t0 = performance.now();
+    migrateLegacySpecs(o.kv, o.shards).then(
+      ({ found, moved }) => {
+        migration = 'done';
+        if (found > 0) log.info({ event: 'legacy_specs_migrated', found, moved, ms: Math.round(performance.now() - t0) }, 'specs stored under bare ids (an older version) moved to sharded keys');
+      },
+      (err: unknown) => {
+        migration = 'none';
+        log.error({ event: 'legacy_specs_migration_failed', err }, 'could not move legacy spec keys; tried again when this node next leads');
+      },
+    );
+  };
+  return {
+    holder,
+    store,
+    tellTo: (t) => (tell = t),
+    total: () => {
+      let n = 0;
+      for (const m of o.view()?.members ?? []) if (m.state === 'alive' || m.state === 'suspect') n += m.specs ?? 0;
+      return n;
+    },
+    heldSpec: (id) => catalog.get(id)?.spec,
+    async fetchSpec(id) {
+      const stored = await store.get(id);
+      if (!stored) return undefined;
+      const v = validateSpec(stored.spec, id);
+      return v.ok ? normalizeSpec(id, v.spec) : undefined;
+    },
+    noteView(view) {
+      if (view.leading && migration === 'none') migrate();
+    },
+    stop: () => holder.stop(),
+  };
+}

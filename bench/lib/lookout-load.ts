@@ -1,0 +1,69 @@
+// One `lookout node` process (production profile, defaults) probing `rate` HTTP checks at a 1 s
+// interval (so `rate` probes/s, open loop: each check on its own timer), a fresh connection per
+// probe, every result published to its own nats-server. Measured once every check is owned and
+// probed for a warm-up: probes from lookout_probes_total on /metrics, CPU (utime + stime) of the
+// node's process tree from /proc, over the window only.
+
+import { loadavg } from 'node:os';
+import type { ProberWindow, OursFn } from './blackbox-load';
+import { spawnNode, nodeEnv } from './lookout';
+import { startNats } from './nats-server';
+import { LoadMeter, processTree, treeCpuMs } from './procfs';
+import { histogramDelta, histogramQuantile, sum } from './prom';
+import { checkId, natsClient, putSpecs } from './specs';
+import { sleep, waitFor } from './util';
+
+export const INTERVAL_MS = 1000;
+
+/** `profileDir`: the node runs with --cpu-prof into it and is stopped with SIGTERM (so the profile is written). */
+export async function lookoutAtRate(nginxPort: number, rate: number, warmSec: number, seconds: number, ours: OursFn, profileDir?: string): Promise<ProberWindow> {
+  const nats = await startNats();
+  const nc = await natsClient(nats.url);
+  const node = spawnNode({
+    id: `bench-tp-${rate}`,
+    natsUrl: nats.url,
+    env: nodeEnv(),
+    echo: true,
+    ...(profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
+  });
+  try {
+    await node.httpPort();
+    const specs = new Map<string, unknown>();
+    for (let i = 0; i < rate; i++) {
+      specs.set(checkId(i), { kind: 'http', target: `http://127.0.0.1:${nginxPort}/c/${checkId(i)}`, intervalMs: INTERVAL_MS, timeoutMs: INTERVAL_MS - 1 });
+    }
+    await putSpecs(nc, specs);
+    await waitFor('all checks owned', async () => sum(await node.metrics(), 'lookout_checks_owned') === rate, 60_000, 200);
+    // Warm-up after every check is owned: each is scheduled and probed a few times (first verdicts, JIT).
+    await sleep(warmSec * 1000);
+    const m0 = await node.metrics();
+    const meter = new LoadMeter(() => [...processTree(node.pid), nats.pid, ...ours()]);
+    const c0 = treeCpuMs(node.pid);
+    const t0 = performance.now();
+    await sleep(seconds * 1000);
+    const c1 = treeCpuMs(node.pid);
+    const wall = performance.now() - t0;
+    const load = meter.read();
+    const m1 = await node.metrics();
+    const d = (name: string, ...match: string[]) => sum(m1, name, ...match) - sum(m0, name, ...match);
+    const lat = histogramDelta(m1, m0, 'lookout_schedule_lateness_seconds');
+    return {
+      count: d('lookout_probes_total'),
+      ok: d('lookout_probes_total', 'result="ok"'),
+      cpuMs: c1 - c0,
+      wallMs: wall,
+      foreignPct: load.foreignPct,
+      loadavg1m: loadavg()[0]!,
+      extra: {
+        checks: rate,
+        published: d('lookout_published_total', 'type="result"'),
+        skippedRounds: d('lookout_skipped_rounds_total'),
+        latenessP99le: histogramQuantile(lat, 'lookout_schedule_lateness_seconds', 0.99).le,
+      },
+    };
+  } finally {
+    await node.kill(profileDir ? 'SIGTERM' : 'SIGKILL');
+    await nc.close();
+    await nats.stop();
+  }
+}

@@ -1,0 +1,184 @@
+// The scale simulation of issue 12 §4: BENCH_CHECKS checks (default 1,000,000) at a 60 s interval
+// over BENCH_NODES (10) `lookout node` processes and one JetStream nats-server in a temp dir, with
+// a synthetic prober (LOOKOUT_BENCH_SYNTHETIC_PROBE_MS: every probe resolves ok after a fixed
+// latency, no network). Reports:
+//   - writeS: the specs written straight to the bucket (sharded keys), before any node starts;
+//   - scheduledS: first node spawned → the nodes together run every check (Σ lookout_checks_owned);
+//   - per node: RSS (and peak), lookout_specs_held (specs in memory: the shards it serves), checks run;
+//   - resultsPerS: results the result stream took per second over BENCH_WINDOW_MS (its last_seq),
+//     against the offered rate N / interval; probesPerS from lookout_probes_total;
+//   - failover: one follower SIGKILLed; rescheduledS (kill → Σ owned by the survivors = N) and the
+//     gap between consecutive results of a sample of its checks (minus the interval: the excess).
+//
+//   npm run build && flock /work/notes/heavy.lock npm run bench:sim-1m
+//   knobs: BENCH_CHECKS, BENCH_NODES, BENCH_INTERVAL_MS (60000), BENCH_PROBE_MS (50),
+//          BENCH_WINDOW_MS (60000), BENCH_SCHEDULE_TIMEOUT_MS (1200000), BENCH_SAMPLE (300),
+//          BENCH_FAILOVER_TIMEOUT_MS (3 intervals), BENCH_VANTAGE (node default), BENCH_MEMORY_MB (node default)
+
+import { jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { connect } from '@nats-io/transport-node';
+import { shardOf } from '../protocol/hash';
+import { SETTINGS } from '../runtime/config';
+import { subjects } from '../runtime/subjects';
+import { SYNTHETIC_PROBE_ENV } from '../runtime/synthetic-probe';
+import { nodeEnv, spawnNode, type NodeProc } from './lib/lookout';
+import { startNats } from './lib/nats-server';
+import { LoadMeter, memMiB } from './lib/procfs';
+import { scrape, sum } from './lib/prom';
+import { checkId, putSpecs } from './lib/specs';
+import { dist } from './lib/stats';
+import { envInt, freePort, note, round, runBench, sleep } from './lib/util';
+
+const N = envInt('BENCH_CHECKS', 1_000_000);
+const NODES = envInt('BENCH_NODES', 10);
+const INTERVAL = envInt('BENCH_INTERVAL_MS', 60_000);
+const PROBE_MS = envInt('BENCH_PROBE_MS', 50);
+const WINDOW = envInt('BENCH_WINDOW_MS', 60_000);
+const SCHEDULE_TIMEOUT = envInt('BENCH_SCHEDULE_TIMEOUT_MS', 1_200_000);
+const SAMPLE = envInt('BENCH_SAMPLE', 300);
+const SHARDS = SETTINGS.shards.default;
+const s = subjects('lookout');
+
+interface Node {
+  proc: NodeProc;
+  port: number;
+}
+
+async function metricsOf(nodes: readonly Node[]) {
+  return Promise.all(nodes.map(async (n) => (n.proc.alive() ? scrape(n.port).catch(() => null) : null)));
+}
+
+/** Polls until the live nodes run N checks between them; returns the seconds since `t0`, or null (timed out). */
+async function untilScheduled(nodes: readonly Node[], t0: number, timeoutMs: number, what: string): Promise<number | null> {
+  let lastNote = 0;
+  for (;;) {
+    const m = await metricsOf(nodes);
+    const owned = m.reduce((a, x) => a + (x ? sum(x, 'lookout_checks_owned') : 0), 0);
+    const el = performance.now() - t0;
+    if (owned === N) return round(el / 1000, 1);
+    if (el > timeoutMs) {
+      note(`${what}: gave up after ${Math.round(el / 1000)} s with ${owned} of ${N} scheduled`);
+      return null;
+    }
+    if (el - lastNote > 15_000) {
+      lastNote = el;
+      note(`${what}: ${owned} of ${N} scheduled after ${Math.round(el / 1000)} s; RSS MiB ${nodes.map((n) => (n.proc.alive() ? Math.round(memMiB(n.proc.pid).rss) : 0)).join(' ')}`);
+    }
+    await sleep(2000);
+  }
+}
+
+runBench('sim-1m', async (cleanup) => {
+  const nats = await startNats('max_payload: 1MB');
+  cleanup(() => nats.stop());
+  const nc = await connect({ servers: nats.url, name: 'bench-sim' });
+  cleanup(() => nc.close());
+  const specs = new Map<string, unknown>();
+  for (let i = 0; i < N; i++) specs.set(checkId(i), { kind: 'tcp', target: '127.0.0.1:9', intervalMs: INTERVAL, timeoutMs: 1000 });
+  note(`writing ${N} specs`);
+  const writeS = round((await putSpecs(nc, specs, 4000, SHARDS)) / 1000, 1);
+  specs.clear();
+  note(`specs written in ${writeS} s`);
+
+  const env: Record<string, string> = {
+    [SYNTHETIC_PROBE_ENV]: String(PROBE_MS),
+    LOOKOUT_MAX_SPECS: String(N),
+    LOOKOUT_SPECS_MAX_BYTES: String(4 * 1024 ** 3),
+    LOOKOUT_RESULTS_MAX_BYTES: String(2 * 1024 ** 3),
+    LOOKOUT_RESULTS_MAX_AGE_MS: '600000',
+    LOOKOUT_LOG_LEVEL: 'warn',
+    ...(process.env.BENCH_VANTAGE ? { LOOKOUT_VANTAGE_POINTS: process.env.BENCH_VANTAGE } : {}),
+    ...(process.env.BENCH_MEMORY_MB ? { LOOKOUT_MEMORY_MB: process.env.BENCH_MEMORY_MB } : {}),
+  };
+  const nodes: Node[] = [];
+  const t0 = performance.now();
+  for (let i = 1; i <= NODES; i++) {
+    const port = await freePort();
+    const proc = spawnNode({ id: `sim-${i}`, natsUrl: nats.url, env: nodeEnv({ ...env, LOOKOUT_HTTP_PORT: String(port) }), echo: process.env.BENCH_ECHO === '1' });
+    nodes.push({ proc, port });
+  }
+  cleanup(() => Promise.all(nodes.map((n) => n.proc.kill('SIGKILL'))));
+  const load = new LoadMeter(() => [nats.pid, ...nodes.filter((n) => n.proc.alive()).map((n) => n.proc.pid)]);
+  const scheduledS = await untilScheduled(nodes, t0, SCHEDULE_TIMEOUT, 'start');
+  const startLoad = load.read();
+  const perNode = async () => {
+    const m = await metricsOf(nodes);
+    return nodes.map((n, i) => ({
+      node: n.proc.id,
+      ...(n.proc.alive() ? { rssMiB: Math.round(memMiB(n.proc.pid).rss), peakMiB: Math.round(memMiB(n.proc.pid).hwm) } : { dead: true }),
+      specsHeld: m[i] ? sum(m[i]!, 'lookout_specs_held') : null,
+      checks: m[i] ? sum(m[i]!, 'lookout_checks_owned') : null,
+      lagMs: m[i] ? round(sum(m[i]!, 'lookout_event_loop_lag_window_seconds') * 1000, 0) : null,
+    }));
+  };
+  const atScheduled = await perNode();
+  note('scheduled', JSON.stringify(atScheduled));
+  if (scheduledS === null) return { checks: N, nodes: NODES, intervalMs: INTERVAL, probeMs: PROBE_MS, writeS, scheduledS, perNode: atScheduled, startLoad, natsRssMiB: Math.round(memMiB(nats.pid).rss) };
+
+  // For the failover below: a follower to SIGKILL, and a sample of its checks whose results are followed from now.
+  const m = await metricsOf(nodes);
+  const victim = nodes.find((_, i) => m[i] && sum(m[i]!, 'lookout_leader') === 0)!;
+  const map = (await (await new Kvm(nc).open(s.bucket('assignment'))).get('map'))!.json<{ shards: string[][] }>();
+  const sample: string[] = [];
+  for (let i = 0; i < N && sample.length < SAMPLE; i += 7) if (map.shards[shardOf(checkId(i), SHARDS)]![0] === victim.proc.id) sample.push(checkId(i));
+  const seen = new Map<string, number[]>();
+  const subs = sample.map((id) => nc.subscribe(s.result(id), {
+      callback: (err) => {
+        if (!err) (seen.get(id) ?? seen.set(id, []).get(id)!).push(Date.now());
+      },
+    }));
+  cleanup(() => subs.forEach((x) => x.unsubscribe()));
+  // Steady state: what reaches the result stream, per second, over one window.
+  const jsm = await jetstreamManager(nc);
+  const lastSeq = async () => (await jsm.streams.info(s.resultStream())).state.last_seq;
+  const probes = async () => (await metricsOf(nodes)).reduce((a, x) => a + (x ? sum(x, 'lookout_probes_total') : 0), 0);
+  const steadyLoad = new LoadMeter(() => [nats.pid, ...nodes.map((n) => n.proc.pid)]);
+  const [seq0, p0, w0] = [await lastSeq(), await probes(), performance.now()];
+  await sleep(WINDOW);
+  const [seq1, p1, w1] = [await lastSeq(), await probes(), performance.now()];
+  const steady = {
+    resultsPerS: Math.round(((seq1 - seq0) * 1000) / (w1 - w0)),
+    offeredPerS: Math.round((N * 1000) / INTERVAL),
+    probesPerS: Math.round(((p1 - p0) * 1000) / (w1 - w0)),
+    ...steadyLoad.read(),
+  };
+  const steadyNodes = await perNode();
+  const natsRssMiB = Math.round(memMiB(nats.pid).rss);
+  note('steady', JSON.stringify(steady), JSON.stringify(steadyNodes));
+
+  // One result of each sampled check before the kill (the steady window has usually seen them).
+  const until = Date.now() + INTERVAL + 5000;
+  while (Date.now() < until && sample.some((id) => !seen.has(id))) await sleep(500);
+  const killAt = Date.now();
+  const k0 = performance.now();
+  await victim.proc.kill('SIGKILL');
+  const survivors = nodes.filter((n) => n !== victim);
+  const rescheduledS = await untilScheduled(survivors, k0, envInt('BENCH_FAILOVER_TIMEOUT_MS', 3 * INTERVAL), 'failover');
+  const deadline = Date.now() + 3 * INTERVAL;
+  while (Date.now() < deadline && sample.some((id) => !(seen.get(id) ?? []).some((t) => t > killAt))) await sleep(1000);
+  const gaps: number[] = [];
+  let unresumed = 0;
+  for (const id of sample) {
+    const ts = seen.get(id) ?? [];
+    const before = ts.filter((t) => t <= killAt).pop();
+    const after = ts.find((t) => t > killAt);
+    if (before === undefined || after === undefined) unresumed++;
+    else gaps.push(after - before);
+  }
+  const gap = dist(gaps.map((g) => g / 1000), 1);
+  const excess = dist(gaps.map((g) => Math.max(0, g - INTERVAL) / 1000), 1);
+  return {
+    checks: N,
+    nodes: NODES,
+    intervalMs: INTERVAL,
+    probeMs: PROBE_MS,
+    writeS,
+    scheduledS,
+    startLoad,
+    steady,
+    perNode: steadyNodes,
+    natsRssMiB,
+    failover: { victim: victim.proc.id, sampled: sample.length, unresumed, rescheduledS, gapS: gap, excessOverIntervalS: excess },
+  };
+});

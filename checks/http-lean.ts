@@ -1,0 +1,178 @@
+// The lean HTTP probe: the simplest and most common spec — GET or HEAD, no request body, no
+// redirects followed, no body assertion, a fresh connection — answered from the response head
+// alone, on a socket from connectTimed (so the address policy is applied at connect, as for
+// every probe), without an undici Client, an AbortController or a Promise.race per probe.
+// Every other spec goes to undici (checks/http-probe.ts); runProbe picks (leanEligible).
+//
+// What it keeps of the undici path: the address policy and timings of checks/connector.ts; the
+// request undici would send (method, path, host, the spec's headers, the node's User-Agent, but
+// `connection: close`, as the connection is never reused); the response head read as strictly
+// and with the same header-size limit (checks/http-lean-parse.ts); one deadline for everything,
+// with the same `timeout` / `aborted` failures (checks/deadline.ts stopFailure); the same result
+// fields (httpStatus once a head arrived) and the latency bound. The body is never read.
+//
+// The deadline is one timer: when it fires (or the caller's signal aborts), the socket — or the
+// connect attempt in progress, which connectTimed hands over through ConnectContext.onSocket —
+// is destroyed and the outcome settles at once.
+import { maxHeaderSize } from 'node:http';
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { connectTimed, msSince, type ConnectContext, type ConnectTarget, type ProbeTimings } from './connector';
+import { stopFailure } from './deadline';
+import { buildOutcome, latencyFailure, networkFailure, type Failure } from './failures';
+import { HEAD_START, parseResponseHead, type HeadProgress } from './http-lean-parse';
+import { closedEarly, statusFailure, tlsProfileFor, withUserAgent } from './http-probe';
+import { FailureReason, type ProbeOutcome } from './outcome';
+import type { ProbeEnv } from './probe-env';
+import type { NormalizedSpec } from './spec';
+
+/** Whether the lean path can probe `spec` exactly as undici would (the rest goes to undici). */
+export function leanEligible(spec: NormalizedSpec): boolean {
+  const h = spec.http;
+  return (
+    (h.method === 'GET' || h.method === 'HEAD') &&
+    h.body === undefined &&
+    h.maxRedirects === 0 &&
+    !h.reuseConnection &&
+    h.bodyContains === undefined &&
+    h.bodyRegex === undefined &&
+    h.json.length === 0
+  );
+}
+
+/** Where and what to send, worked out once per spec object (and User-Agent). */
+interface LeanPlan {
+  target: ConnectTarget;
+  /** "host:port", for messages (as the undici path names it). */
+  endpoint: string;
+  request: Buffer;
+  userAgent: string | undefined;
+}
+
+const plans = new WeakMap<NormalizedSpec, LeanPlan>();
+
+function planFor(spec: NormalizedSpec, userAgent: string | undefined): LeanPlan {
+  const cached = plans.get(spec);
+  if (cached && cached.userAgent === userAgent) return cached;
+  const url = new URL(spec.target);
+  const https = url.protocol === 'https:';
+  const port = Number(url.port) || (https ? 443 : 80);
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  let head = `${spec.http.method} ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\nconnection: close\r\n`;
+  for (const [name, value] of Object.entries(withUserAgent(spec.http.headers, userAgent))) head += `${name}: ${value}\r\n`;
+  const plan: LeanPlan = {
+    target: { host, port, ...(https ? { tls: tlsProfileFor(spec, url), alpn: ['http/1.1'] } : {}) },
+    endpoint: `${url.hostname}:${port}`,
+    request: Buffer.from(`${head}\r\n`, 'latin1'),
+    userAgent,
+  };
+  plans.set(spec, plan);
+  return plan;
+}
+
+/**
+ * The longest incomplete line kept. Header names and values count toward maxHeaderSize as undici
+ * counts them; this bounds what undici does not count (a status reason, whitespace around a value).
+ */
+const MAX_LINE_BYTES = 2 * maxHeaderSize;
+
+/** The error a stopped probe destroys its socket with (shared: nobody reads its stack). */
+const STOPPED = Object.assign(new Error('probe stopped'), { code: 'LOOKOUT_PROBE_STOPPED' });
+
+/** One lean probe. Never rejects. `spec` must be leanEligible. */
+export function probeHttpLean(spec: NormalizedSpec, signal: AbortSignal | undefined, env: ProbeEnv): Promise<ProbeOutcome> {
+  return new Promise((resolve) => new LeanProbe(spec, planFor(spec, env.userAgent), signal, env, resolve));
+}
+
+class LeanProbe {
+  private readonly start = performance.now();
+  private readonly timings: ProbeTimings = {};
+  private readonly timer: NodeJS.Timeout;
+  /** The connect attempt in progress, then the connected socket. */
+  private socket: Socket | undefined;
+  private connected = false;
+  /** The bytes of the response head not yet read as whole lines, and how far the head has been read. */
+  private pending: Buffer | undefined;
+  private progress: HeadProgress = HEAD_START;
+  private status: number | undefined;
+  private done = false;
+
+  constructor(
+    private readonly spec: NormalizedSpec,
+    private readonly plan: LeanPlan,
+    private readonly signal: AbortSignal | undefined,
+    private readonly env: ProbeEnv,
+    private readonly resolve: (outcome: ProbeOutcome) => void,
+  ) {
+    this.timer = setTimeout(() => this.finish(stopFailure('timeout', spec.timeoutMs)), spec.timeoutMs);
+    if (signal?.aborted) {
+      this.finish(stopFailure('aborted', spec.timeoutMs));
+      return;
+    }
+    signal?.addEventListener('abort', this.onAbort, { once: true });
+    const context: ConnectContext = { timings: this.timings, policy: env.policy, lookup: env.lookup, onSocket: this.onSocket };
+    connectTimed(plan.target, context).then(this.onConnected, this.onError);
+  }
+
+  private readonly onAbort = (): void => this.finish(stopFailure('aborted', this.spec.timeoutMs));
+
+  private readonly onSocket = (socket: Socket): void => {
+    if (this.done) socket.destroy(STOPPED);
+    else this.socket = socket;
+  };
+
+  private readonly onConnected = (socket: Socket): void => {
+    if (this.done) return void socket.destroy();
+    this.socket = socket;
+    this.connected = true;
+    socket.on('data', this.onData).on('end', this.onEnd).on('close', this.onEnd).on('error', this.onError);
+    socket.write(this.plan.request);
+  };
+
+  private readonly onData = (chunk: Buffer): void => {
+    // Only the incomplete line is kept between reads: complete lines are parsed once.
+    const rest = this.pending?.subarray(this.progress.at);
+    const bytes = rest && rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
+    const parsed = parseResponseHead(bytes, { ...this.progress, at: 0 }, maxHeaderSize);
+    switch (parsed.kind) {
+      case 'partial':
+        this.pending = bytes;
+        this.progress = parsed.progress;
+        // A line past any header budget (a status reason, or whitespace, that never ends).
+        if (bytes.length - parsed.progress.at > MAX_LINE_BYTES) this.finish(this.protocol('Headers Overflow Error'));
+        return;
+      case 'head':
+        this.status = parsed.status;
+        this.timings.firstByte = msSince(this.start);
+        return this.finish(statusFailure(this.spec.http, parsed.status));
+      case 'bad_response':
+        return this.finish(closedEarly(this.plan.endpoint));
+      case 'invalid':
+        return this.finish(this.protocol(`Response does not match the HTTP/1.1 protocol (${parsed.message})`));
+      case 'overflow':
+        return this.finish(this.protocol('Headers Overflow Error'));
+    }
+  };
+
+  private readonly onEnd = (): void => this.finish(closedEarly(this.plan.endpoint));
+
+  private readonly onError = (err: unknown): void => this.finish(networkFailure(err, this.plan.endpoint, this.env.detail));
+
+  private protocol(message: string): Failure {
+    return { reason: FailureReason.protocol, message: `invalid HTTP response from ${this.plan.endpoint}: ${message}` };
+  }
+
+  /** Settle once, with `failure` (null: every assertion passed), and release the socket and timer. */
+  private finish(failure: Failure | null): void {
+    if (this.done) return;
+    this.done = true;
+    clearTimeout(this.timer);
+    this.signal?.removeEventListener('abort', this.onAbort);
+    // An attempt still connecting is destroyed with an error, which is what stops connectTimed.
+    if (this.connected) this.socket!.destroy();
+    else this.socket?.destroy(STOPPED);
+    const total = msSince(this.start);
+    const extra = this.status !== undefined ? { httpStatus: this.status } : {};
+    this.resolve(buildOutcome(total, this.timings, failure ?? latencyFailure(total, this.spec.http.maxLatencyMs), extra));
+  }
+}

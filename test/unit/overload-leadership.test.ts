@@ -1,0 +1,68 @@
+// Leadership of an overloaded node (protocol/overload-leadership.ts): table tests of when it stands
+// for the lease and when a leader hands it over.
+import { candidacy, DEFER_LEASES, freeFor, healthyPeers, overloadStepDown, STEP_DOWN_COOLDOWN_LEASES, type Standing } from '../../protocol/overload-leadership';
+import type { LeaseConfig } from '../../protocol/lease';
+
+const cfg: LeaseConfig = { leaseMs: 4000, renewMs: 1000, pollMs: 250, takeoverMarginMs: 200 };
+const m = (node: string, extra: Partial<Standing> = {}): Standing => ({ node, state: 'alive', instance: `${node}-i`, leaving: false, ...extra });
+const hot = (node: string, extra: Partial<Standing> = {}) => m(node, { overloaded: true, ...extra });
+
+describe('healthyPeers: who could lead instead', () => {
+  test.each<[string, Standing[], string[]]>([
+    ['alive and clear peers, sorted; not self', [m('c'), hot('a'), m('b')], ['b', 'c']],
+    ['an overloaded peer cannot', [hot('a'), hot('b')], []],
+    ['a suspect peer cannot', [hot('a'), m('b', { state: 'suspect' })], []],
+    ['a dead or left peer cannot', [hot('a'), m('b', { state: 'dead' }), m('c', { state: 'left' })], []],
+    ['a leaving peer cannot', [hot('a'), m('b', { leaving: true })], []],
+    ['a peer only seeded from the map (never heard) cannot', [hot('a'), m('b', { instance: '' })], []],
+  ])('%s', (_name, members, want) => {
+    expect(healthyPeers('a', members)).toEqual(want);
+  });
+});
+
+describe('candidacy: does a follower that may acquire the lease stand', () => {
+  const defer = DEFER_LEASES * cfg.leaseMs;
+  test.each<[string, Standing[], number, { stand: boolean; reason: string }]>([
+    ['clear: stands', [m('a'), m('b')], 0, { stand: true, reason: 'clear' }],
+    ['clear among overloaded peers: stands', [m('a'), hot('b')], 0, { stand: true, reason: 'clear' }],
+    ['overloaded, a clear peer: defers', [hot('a'), m('b')], 0, { stand: false, reason: 'overloaded' }],
+    ['overloaded, a clear peer, free just under the deferral: still defers', [hot('a'), m('b')], defer - 1, { stand: false, reason: 'overloaded' }],
+    ['overloaded, a clear peer that has not taken it for the deferral: stands', [hot('a'), m('b')], defer, { stand: true, reason: 'deferred_too_long' }],
+    ['overloaded and alone: stands', [hot('a')], 0, { stand: true, reason: 'alone' }],
+    ['overloaded, the only other member dead: stands', [hot('a'), m('b', { state: 'dead' })], 0, { stand: true, reason: 'alone' }],
+    ['everyone overloaded: stands', [hot('a'), hot('b'), hot('c')], 0, { stand: true, reason: 'no_clear_peer' }],
+    ['overloaded, the clear peer only suspect: stands', [hot('a'), m('b', { state: 'suspect' })], 0, { stand: true, reason: 'no_clear_peer' }],
+    ['no own entry yet (not overloaded as far as it knows): stands', [m('b')], 0, { stand: true, reason: 'clear' }],
+  ])('%s', (_name, members, free, want) => {
+    expect(candidacy('a', members, free, cfg)).toMatchObject(want);
+  });
+});
+
+describe('overloadStepDown: does a leader hand the lease over', () => {
+  const cooldown = STEP_DOWN_COOLDOWN_LEASES * cfg.leaseMs;
+  const now = 100_000;
+  test.each<[string, Standing[], number, boolean]>([
+    ['clear leader: keeps it', [m('a'), m('b')], -Infinity, false],
+    ['overloaded, a clear alive peer: steps down', [hot('a'), m('b')], -Infinity, true],
+    ['overloaded, only overloaded peers: keeps it', [hot('a'), hot('b')], -Infinity, false],
+    ['overloaded and alone: keeps it', [hot('a')], -Infinity, false],
+    ['overloaded, the clear peer suspect: keeps it', [hot('a'), m('b', { state: 'suspect' })], -Infinity, false],
+    ['overloaded, stepped down for overload within the cooldown: keeps it', [hot('a'), m('b')], now - cooldown + 1, false],
+    ['overloaded, the last step-down a cooldown ago: steps down', [hot('a'), m('b')], now - cooldown, true],
+  ])('%s', (_name, members, last, want) => {
+    const d = overloadStepDown('a', members, now, last, cfg);
+    expect(d.stepDown).toBe(want);
+    if (d.stepDown) expect(d).toEqual({ stepDown: true, reason: 'overloaded', healthy: ['b'] });
+  });
+});
+
+describe('freeFor: how long the lease has been free for a follower', () => {
+  test.each<[string, Parameters<typeof freeFor>[0], number, number]>([
+    ['nothing read yet', null, 1000, -Infinity],
+    ['key deleted 300 ms ago', { revision: 5, record: null, observedAt: 700 }, 1000, 300],
+    ['holder seen 1 s ago: not free', { revision: 5, record: { holder: 'b', term: 4 }, observedAt: 0 }, 1000, 1000 - cfg.leaseMs - cfg.takeoverMarginMs],
+    ['holder silent past lease and margin by 500 ms', { revision: 5, record: { holder: 'b', term: 4 }, observedAt: 0 }, cfg.leaseMs + cfg.takeoverMarginMs + 500, 500],
+  ])('%s', (_name, view, now, want) => {
+    expect(freeFor(view, now, cfg)).toBe(want);
+  });
+});

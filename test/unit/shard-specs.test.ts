@@ -1,0 +1,98 @@
+// Holding the specs of owned shards only, on in-memory per-shard sources: hold resolves once the
+// shard's specs are in, later changes are told, a dropped shard's specs are forgotten and its
+// later changes neither told nor kept, and a shard held again is loaded afresh.
+import { LOAD_CONCURRENCY, ShardSpecs, type ShardSpecEvent } from '../../actors/shard-specs';
+import { SpecCatalog } from '../../actors/spec-catalog';
+import { shardOf } from '../../protocol/hash';
+import { flush, silentLog } from '../helpers/actor-host';
+import { FakeSpecBucket } from '../helpers/fake-spec-store';
+
+const SHARDS = 4;
+const spec = (n: number) => ({ kind: 'tcp', target: `127.0.0.1:${1000 + n}`, intervalMs: 5000, timeoutMs: 1000 });
+const idsIn = (shard: number, n: number) => Array.from({ length: 200 }, (_, i) => `c${i}`).filter((id) => shardOf(id, SHARDS) === shard).slice(0, n);
+
+async function setup() {
+  const buckets = Array.from({ length: SHARDS }, () => new FakeSpecBucket());
+  for (let s = 0; s < SHARDS; s++) for (const [i, id] of idsIn(s, 3).entries()) await buckets[s]!.put(id, spec(i) as never);
+  const events: string[] = [];
+  const tell = (e: ShardSpecEvent) => events.push(e.type === 'SPEC_SET' ? `set ${e.spec.id}` : `removed ${e.id}`);
+  const h = new ShardSpecs(new SpecCatalog(SHARDS), (s) => buckets[s]!, silentLog, tell);
+  return { buckets, events, h };
+}
+
+test('hold loads a shard before resolving; only later changes are told', async () => {
+  const { buckets, events, h } = await setup();
+  await h.holdOnly([1, 3]);
+  expect(h.shards).toEqual([1, 3]);
+  expect(h.catalog.page(null, 100).ids).toEqual([...idsIn(1, 3), ...idsIn(3, 3)].sort());
+  expect(events).toEqual([]);
+  const [a] = idsIn(1, 4).slice(3);
+  await buckets[1]!.put(a!, spec(9) as never);
+  await buckets[3]!.delete(idsIn(3, 1)[0]!);
+  await flush();
+  expect(events).toEqual([`set ${a}`, `removed ${idsIn(3, 1)[0]}`]);
+});
+
+test('a dropped shard is forgotten; its later changes are neither kept nor told; held again, it is loaded afresh', async () => {
+  const { buckets, events, h } = await setup();
+  await h.holdOnly([0, 2]);
+  await h.holdOnly([0]);
+  expect(h.shards).toEqual([0]);
+  expect(h.catalog.inShard(2)).toEqual([]);
+  const late = idsIn(2, 4)[3]!;
+  await buckets[2]!.put(late, spec(7) as never);
+  await flush();
+  expect(events).toEqual([]);
+  expect(h.catalog.get(late)).toBeUndefined();
+  await h.hold(2);
+  expect(h.catalog.inShard(2).map((s) => s.id).sort()).toEqual([...idsIn(2, 3), late].sort());
+  h.stop();
+  expect(h.catalog.size).toBe(0);
+  expect(h.shards).toEqual([]);
+});
+
+test('a shard whose watch fails is logged and watched again until it loads; the hold resolves then', async () => {
+  const bucket = new FakeSpecBucket();
+  const id = idsIn(2, 1)[0]!;
+  await bucket.put(id, spec(1) as never);
+  let attempts = 0;
+  const flaky = {
+    count: () => bucket.count(),
+    watch: () => (++attempts < 3 ? Promise.reject(new Error('consumer create timed out')) : bucket.watch()),
+  };
+  const warned: unknown[] = [];
+  const log = { ...silentLog, child: () => log, warn: (o: unknown) => warned.push(o), error: () => {}, info: () => {}, debug: () => {} } as unknown as typeof silentLog;
+  const h = new ShardSpecs(new SpecCatalog(SHARDS), () => flaky, log, () => {});
+  await h.hold(2);
+  expect(attempts).toBe(3);
+  expect(warned).toEqual([expect.objectContaining({ event: 'shard_specs_failed', failures: 1 }), expect.objectContaining({ event: 'shard_specs_failed', failures: 2 })]);
+  expect(h.catalog.get(id)?.revision).toBe(1);
+  h.stop();
+});
+
+test('at most LOAD_CONCURRENCY shards load at once; the others start as those finish', async () => {
+  const SH = LOAD_CONCURRENCY + 4;
+  let loading = 0;
+  let most = 0;
+  const gates: (() => void)[] = [];
+  const source = () => ({
+    count: async () => 0,
+    watch: async () => {
+      most = Math.max(most, ++loading);
+      await new Promise<void>((r) => gates.push(r));
+      loading--;
+      return new FakeSpecBucket().watch();
+    },
+  });
+  const h = new ShardSpecs(new SpecCatalog(SH), source, silentLog, () => {});
+  const all = h.holdOnly(Array.from({ length: SH }, (_, s) => s));
+  await flush();
+  expect(gates).toHaveLength(LOAD_CONCURRENCY);
+  while (gates.length) {
+    gates.shift()!();
+    await flush();
+  }
+  await all;
+  expect(most).toBe(LOAD_CONCURRENCY);
+  h.stop();
+});
