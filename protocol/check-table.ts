@@ -125,7 +125,7 @@ export class CheckTable {
       parked: null,
       seq: rc.seq,
       seqGap: 0,
-      published: rc.status,
+      published: rc.published ?? rc.status,
       skipped,
       probed: false,
     });
@@ -142,7 +142,7 @@ export class CheckTable {
     const out: ReleasedCheck[] = [];
     for (const [id, e] of this.checks) {
       if (e.verdict === null) continue; // never resumed here: the next owner looks it up itself
-      out.push({ id, seq: e.seq, status: e.verdict.status, history: e.verdict.history, slot: e.slot, dueInMs: e.slot + e.shift - now });
+      out.push({ id, seq: e.seq, status: e.verdict.status, history: e.verdict.history, published: e.published, slot: e.slot, dueInMs: e.slot + e.shift - now });
     }
     return out;
   }
@@ -164,7 +164,7 @@ export class CheckTable {
     if (!e || e.verdict === null || rc.seq <= e.seq) return false;
     e.seq = rc.seq;
     e.verdict = { status: rc.status, history: rc.history };
-    e.published = rc.status;
+    e.published = rc.published ?? rc.status;
     return true;
   }
 

@@ -216,6 +216,11 @@ export interface ReleasedCheck {
   seq: number;
   status: Verdict;
   history: string;
+  /**
+   * The verdict last announced on `status.<id>` ('unknown': none yet — a check whose first probes
+   * have not decided yet carries its initial `status` here unannounced). Absent from older nodes: `status`.
+   */
+  published?: Verdict | 'unknown';
   /** The next slot, as the holder labelled it (ms on the holder's own slot grid). */
   slot: number;
   /** Time from the moment of sending until that slot, on the holder's own clock: a duration, never a wall time. */

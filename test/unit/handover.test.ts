@@ -109,6 +109,8 @@ describe('received claims and releases are hostile input', () => {
     ['a negative seq', { ...release, checks: [{ ...rc, seq: -1 }] }, false],
     ['a fractional seq', { ...release, checks: [{ ...rc, seq: 1.5 }] }, false],
     ['an unknown status', { ...release, checks: [{ ...rc, status: 'unknown' }] }, false],
+    ['published unknown (never announced)', { ...release, checks: [{ ...rc, published: 'unknown' }] }, true],
+    ['published something else', { ...release, checks: [{ ...rc, published: 'degraded' }] }, false],
     ['a history of other characters', { ...release, checks: [{ ...rc, history: '01x' }] }, false],
     ['a history too long', { ...release, checks: [{ ...rc, history: '1'.repeat(65) }] }, false],
     ['dueInMs not finite', { ...release, checks: [{ ...rc, dueInMs: null }] }, false],

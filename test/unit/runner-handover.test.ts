@@ -277,6 +277,25 @@ describe('handover by message', () => {
     expect(after).toMatchObject({ seq: 22, epoch: 5 });
   });
 
+  test('a check released before its first verdict was announced: the new owner announces it from unknown', async () => {
+    // A check whose first slot is well past the handover: the holder looked it up (nothing
+    // published) and released it unprobed, its initial verdict state unannounced.
+    const id = ['u0', 'u1', 'u2', 'u3', 'u4', 'u5'].find((c) => nextSlot(c, I, BASE) - BASE > 2000)!;
+    const hub = new FakeHub();
+    const old = fakePorts({ start: BASE, hub, nodeId: 'a', jitterMs: 100 });
+    old.auto = () => pass();
+    runner(old, [id], 1);
+    await advance([old], 200);
+    const neu = fakePorts({ start: old.clock.now(), hub, nodeId: 'b', jitterMs: 100 });
+    neu.auto = () => pass();
+    runner(neu, [id], 2, { type: 'claim', holder: 'a' });
+    await advance([old, neu], 2 * I);
+    expect(results(old)).toEqual([]);
+    expect(old.published.find((p) => p.subject === 'lookout._node.shard.0.0.release')?.msg.checks).toMatchObject([{ id, seq: 0, published: 'unknown' }]);
+    const statuses = neu.published.filter((p) => p.subject === `lookout.status.${id}`).map((p) => p.msg);
+    expect(statuses[0]).toMatchObject({ from: 'unknown', to: 'up', seq: 1 });
+  });
+
   test('a hostile release is refused: nothing taken from it', async () => {
     const { old, neu } = await pair(['x0']);
     old.hub.connect('evil').subscribe('lookout._node.shard.0.0.claim', (m) => m.respond({ answer: 'released', release: { shard: 0, rank: 0, node: 'a', instance: 'i', gen: 1, epoch: 1, checks: [{ id: 'x0', seq: -1 }] } }));
