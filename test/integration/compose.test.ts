@@ -16,7 +16,7 @@ import { loadConfig, SETTINGS, TIMING_PROFILES } from '../../runtime/config';
 import { parseDemoArgs } from '../../dev/demo-target';
 import { startHttpEndpoints } from '../../runtime/http-endpoints';
 import { freePort, natsServerBinary } from '../../testkit/nats-server';
-import { waitFor } from '../helpers/poll';
+import { GiveUp, waitFor } from '../helpers/poll';
 import { CLI } from '../helpers/processes';
 
 jest.setTimeout(60_000);
@@ -502,62 +502,101 @@ describe('docker-compose.yml: NATS cluster', () => {
   });
 
   test('the three command lines form one JetStream cluster (run here, hosts and ports remapped)', async () => {
-    const bin = natsServerBinary();
-    const procs: ChildProcess[] = [];
-    const dirs: string[] = [];
-    const ports = new Map<string, { client: number; cluster: number; http: number }>();
-    for (const n of natsServices) ports.set(n, { client: await freePort(), cluster: await freePort(), http: await freePort() });
-    try {
-      for (const n of natsServices) {
-        const p = ports.get(n)!;
-        const dir = mkdtempSync(join(tmpdir(), `lookout-compose-${n}-`));
-        dirs.push(dir);
-        const args: string[] = services[n].command.slice(1).map(String);
-        const set = (flags: string[], value: string) => {
-          const i = args.findIndex((a) => flags.includes(a));
-          expect([n, flags[0], i >= 0]).toEqual([n, flags[0], true]);
-          args[i + 1] = value;
-        };
-        set(['-sd', '--store_dir'], dir);
-        set(['-m', '--http_port'], String(p.http));
-        const listen = natsClusterUrl(n);
-        set(['--cluster'], `${listen.protocol}//127.0.0.1:${p.cluster}`);
-        set(
-          ['--routes'],
-          natsRoutes(n)
-            .map((r) => `${r.protocol}//127.0.0.1:${ports.get(r.hostname)!.cluster}`)
-            .join(','),
-        );
-        const proc = spawn(bin, [...args, '-a', '127.0.0.1', '-p', String(p.client)], { stdio: 'ignore' });
-        procs.push(proc);
+    // Ports are picked free up front, so another test's server may take one before ours binds it:
+    // a server that exits says why (its stderr), and a port taken that way is retried with new ports.
+    for (let attempt = 1; ; attempt++) {
+      const run = await startComposeNats();
+      try {
+        await expectOneCluster(run);
+        return;
+      } catch (err) {
+        if (attempt >= 3 || !run.exited().some((e) => /address already in use/i.test(e.stderr))) throw err;
+      } finally {
+        await run.stop();
       }
-      for (const n of natsServices) {
-        const { http: hp } = ports.get(n)!;
-        const jsz = await waitFor(
-          `${n} healthy in a 3-server JetStream cluster`,
-          async () => {
-            const h = await fetch(`http://127.0.0.1:${hp}/healthz`);
-            if (h.status !== 200) throw new Error(`healthz ${h.status}`);
-            const j = (await (await fetch(`http://127.0.0.1:${hp}/jsz`)).json()) as Json;
-            if (!j.meta_cluster?.leader) throw new Error('no meta leader yet');
-            if (j.meta_cluster.cluster_size !== 3) throw new Error(`meta cluster of ${j.meta_cluster.cluster_size} so far`);
-            return j;
-          },
-          { timeoutMs: 30_000, intervalMs: 200 },
-        );
-        expect(jsz.meta_cluster).toMatchObject({ name: String(natsFlag(n, '--cluster_name')), cluster_size: 3 });
-        const varz = (await (await fetch(`http://127.0.0.1:${hp}/varz`)).json()) as Json;
-        expect(varz.server_name).toBe(n);
-        const routez = (await (await fetch(`http://127.0.0.1:${hp}/routez`)).json()) as Json;
-        expect(routez.num_routes).toBe(natsServices.length - 1);
-      }
-    } finally {
-      for (const p of procs) p.kill('SIGKILL');
-      await Promise.all(procs.map((p) => (p.exitCode !== null || p.signalCode !== null ? null : new Promise((r) => p.once('exit', r)))));
-      for (const d of dirs) rmSync(d, { recursive: true, force: true });
     }
   });
 });
+
+interface ComposeNats {
+  ports: Map<string, { client: number; cluster: number; http: number }>;
+  /** The servers that exited, with the tail of their stderr. */
+  exited(): { service: string; code: number | string; stderr: string }[];
+  stop(): Promise<void>;
+}
+
+/** The compose file's NATS command lines, run here with their hosts and ports remapped to free local ones. */
+async function startComposeNats(): Promise<ComposeNats> {
+  const bin = natsServerBinary();
+  const procs = new Map<string, { proc: ChildProcess; stderr: string[]; code: number | string | null }>();
+  const dirs: string[] = [];
+  const ports = new Map<string, { client: number; cluster: number; http: number }>();
+  for (const n of natsServices) ports.set(n, { client: await freePort(), cluster: await freePort(), http: await freePort() });
+  for (const n of natsServices) {
+    const p = ports.get(n)!;
+    const dir = mkdtempSync(join(tmpdir(), `lookout-compose-${n}-`));
+    dirs.push(dir);
+    const args: string[] = services[n].command.slice(1).map(String);
+    const set = (flags: string[], value: string) => {
+      const i = args.findIndex((a) => flags.includes(a));
+      expect([n, flags[0], i >= 0]).toEqual([n, flags[0], true]);
+      args[i + 1] = value;
+    };
+    set(['-sd', '--store_dir'], dir);
+    set(['-m', '--http_port'], String(p.http));
+    const listen = natsClusterUrl(n);
+    set(['--cluster'], `${listen.protocol}//127.0.0.1:${p.cluster}`);
+    set(
+      ['--routes'],
+      natsRoutes(n)
+        .map((r) => `${r.protocol}//127.0.0.1:${ports.get(r.hostname)!.cluster}`)
+        .join(','),
+    );
+    const proc = spawn(bin, [...args, '-a', '127.0.0.1', '-p', String(p.client)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const entry = { proc, stderr: [] as string[], code: null as number | string | null };
+    proc.stderr!.on('data', (d: Buffer) => {
+      entry.stderr.push(d.toString());
+      if (entry.stderr.length > 50) entry.stderr.shift();
+    });
+    proc.once('exit', (code, sig) => (entry.code = code ?? sig ?? 'exit'));
+    procs.set(n, entry);
+  }
+  return {
+    ports,
+    exited: () => [...procs].filter(([, e]) => e.code !== null).map(([service, e]) => ({ service, code: e.code!, stderr: e.stderr.join('').slice(-600) })),
+    async stop() {
+      for (const { proc } of procs.values()) proc.kill('SIGKILL');
+      await Promise.all([...procs.values()].map(({ proc }) => (proc.exitCode !== null || proc.signalCode !== null ? null : new Promise((r) => proc.once('exit', r)))));
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Each server healthy, in one 3-server JetStream meta group named as the compose file says, routed to the other two. */
+async function expectOneCluster(run: ComposeNats): Promise<void> {
+  for (const n of natsServices) {
+    const { http: hp } = run.ports.get(n)!;
+    const jsz = await waitFor(
+      `${n} healthy in a 3-server JetStream cluster`,
+      async () => {
+        const gone = run.exited();
+        if (gone.length) throw new GiveUp(`nats-server exited: ${JSON.stringify(gone)}`);
+        const h = await fetch(`http://127.0.0.1:${hp}/healthz`);
+        if (h.status !== 200) throw new Error(`healthz ${h.status}`);
+        const j = (await (await fetch(`http://127.0.0.1:${hp}/jsz`)).json()) as Json;
+        if (!j.meta_cluster?.leader) throw new Error('no meta leader yet');
+        if (j.meta_cluster.cluster_size !== 3) throw new Error(`meta cluster of ${j.meta_cluster.cluster_size} so far (peers ${JSON.stringify(j.meta_cluster.replicas?.map((r: Json) => r.name))})`);
+        return j;
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+    expect(jsz.meta_cluster).toMatchObject({ name: String(natsFlag(n, '--cluster_name')), cluster_size: 3 });
+    const varz = (await (await fetch(`http://127.0.0.1:${hp}/varz`)).json()) as Json;
+    expect(varz.server_name).toBe(n);
+    const routez = (await (await fetch(`http://127.0.0.1:${hp}/routez`)).json()) as Json;
+    expect(routez.num_routes).toBe(natsServices.length - 1);
+  }
+}
 
 describe('docker-compose.yml: healthchecks', () => {
   /** Run a compose healthcheck test (["CMD", ...]) with its URL's port pointed at `port`; resolves with the exit code. */
