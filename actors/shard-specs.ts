@@ -39,7 +39,8 @@ export const RETRY_MAX_MS = 30_000;
 export const LOAD_CONCURRENCY = 8;
 
 interface Held {
-  stop: () => void;
+  /** Resolves once no part of the shard's watch is still being created (spec-feed.ts followSpecs). */
+  stop: () => Promise<void>;
   loaded: Promise<void>;
   retry: ReturnType<typeof setTimeout> | null;
 }
@@ -79,7 +80,7 @@ export class ShardSpecs implements SpecHolder {
     const have = this.held.get(shard);
     if (have) return have.loaded;
     let resolveLoaded: () => void = () => {};
-    const entry: Held = { stop: () => {}, loaded: new Promise<void>((r) => (resolveLoaded = r)), retry: null };
+    const entry: Held = { stop: async () => {}, loaded: new Promise<void>((r) => (resolveLoaded = r)), retry: null };
     this.held.set(shard, entry);
     const log = this.log.child({ shard });
     let failures = 0;
@@ -122,34 +123,37 @@ export class ShardSpecs implements SpecHolder {
         },
       );
       entry.stop = () => {
-        stopFeed();
+        const settled = stopFeed();
         release();
+        return settled;
       };
     };
     start();
     return entry.loaded;
   }
 
-  /** Stops following `shard` and forgets its specs. */
-  drop(shard: number): void {
+  /** Stops following `shard` and forgets its specs; resolves once nothing of its watch is still being created. */
+  drop(shard: number): Promise<void> {
     const h = this.held.get(shard);
-    if (!h) return;
+    if (!h) return Promise.resolve();
     this.held.delete(shard);
-    h.stop();
+    const settled = h.stop();
     if (h.retry) clearTimeout(h.retry);
     const n = this.catalog.dropShard(shard);
     this.log.debug({ event: 'shard_specs_dropped', shard, specs: n }, 'shard specs dropped');
     this.onChange();
+    return settled;
   }
 
   /** Holds exactly `shards`: drops the others, holds the new ones; resolves when all are loaded. */
   async holdOnly(shards: Iterable<number>): Promise<void> {
     const want = new Set(shards);
-    for (const s of [...this.held.keys()]) if (!want.has(s)) this.drop(s);
+    for (const s of [...this.held.keys()]) if (!want.has(s)) void this.drop(s);
     await Promise.all([...want].map((s) => this.hold(s)));
   }
 
-  stop(): void {
-    for (const s of [...this.held.keys()]) this.drop(s);
+  /** Drops every shard; resolves once none of their watches is still being created (close the connection after). */
+  async stop(): Promise<void> {
+    await Promise.all([...this.held.keys()].map((s) => this.drop(s)));
   }
 }

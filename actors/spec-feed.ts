@@ -10,7 +10,7 @@ import { fromCallback } from 'xstate';
 import { normalizeSpec, type NormalizedSpec } from '../checks/spec';
 import { validateSpec } from '../checks/validate';
 import type { Logger } from '../runtime/logger';
-import type { SpecFeedSource } from '../runtime/spec-watch';
+import type { SpecFeedSource, SpecWatch } from '../runtime/spec-watch';
 import type { SpecCatalog } from './spec-catalog';
 
 export type FeedEvent =
@@ -32,16 +32,24 @@ export const specFeed = fromCallback<{ type: 'noop' }, FeedInput>(({ input, send
  * Loads `source` into `catalog`, then follows it: SPECS_LOADED once the initial values are in
  * (told on a later turn), then SPEC_SET / SPEC_REMOVED per change. Returns the stop. `onFailed`:
  * the watch failed or ended without being stopped (logged either way; nothing more is told).
+ *
+ * The stop resolves once no part of the watch is still being created: a watch whose creation was
+ * under way when the node stopped is stopped as soon as it exists. Close the connection only after
+ * that: nats.js starts an ordered consumer's heartbeat timer before it subscribes, and a consumer
+ * whose subscribe fails on a draining connection keeps that timer running, with no handle to stop it.
  */
-export function followSpecs(source: SpecFeedSource, catalog: SpecCatalog, log: Logger, tell: (e: FeedEvent) => void, onFailed: (err: unknown) => void = () => {}): () => void {
+export function followSpecs(source: SpecFeedSource, catalog: SpecCatalog, log: Logger, tell: (e: FeedEvent) => void, onFailed: (err: unknown) => void = () => {}): () => Promise<void> {
   const t0 = performance.now();
   let stopped = false;
   let stop: () => void = () => {
     stopped = true;
   };
+  let opened: () => void = () => {};
+  const settled = new Promise<void>((r) => (opened = r));
   const stopAll = () => {
     stopped = true;
     stop();
+    return settled;
   };
   let loaded = false;
   const markLoaded = () => {
@@ -56,12 +64,18 @@ export function followSpecs(source: SpecFeedSource, catalog: SpecCatalog, log: L
     });
   };
   void (async () => {
-    const count = await source.count();
-    const watcher = await source.watch();
-    if (stopped) {
-      watcher.stop();
-      return;
+    let count: number;
+    let watcher: SpecWatch;
+    try {
+      count = await source.count();
+      watcher = await source.watch();
+    } catch (err) {
+      opened();
+      throw err;
     }
+    if (stopped) watcher.stop();
+    opened();
+    if (stopped) return;
     stop = () => watcher.stop();
     if (count === 0) markLoaded();
     let n = 0;

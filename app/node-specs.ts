@@ -48,7 +48,8 @@ export interface NodeSpecs {
   fetchSpec(id: string): Promise<NormalizedSpec | undefined>;
   /** Told every view: the first time this node leads, it migrates legacy keys. */
   noteView(view: ClusterView): void;
-  stop(): void;
+  /** Resolves once no spec watch is still being created (ShardSpecs.stop): drain the connection after. */
+  stop(): Promise<void>;
 }
 
 export function startNodeSpecs(o: NodeSpecsOptions): NodeSpecs {

@@ -41,6 +41,19 @@ import { PublishKind, publishKind } from '../protocol/publish-batch';
 import { startHttpEndpoints, type HttpEndpoints } from '../runtime/http-endpoints';
 import { CheckGauges } from '../runtime/check-gauges';
 
+/**
+ * How long a stopping node waits for spec watches still being created before it drains the
+ * connection (each is stopped as soon as it exists; one that never answers is left to the drain).
+ */
+const WATCH_SETTLE_MS = 5_000;
+
+/** `p`, or nothing after `ms` (the timer does not hold the process). */
+async function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p.catch(() => {}), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}
+
 export interface NodeHandle {
   nodeId: string;
   nc: NatsConnection;
@@ -280,7 +293,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
       if (actor.getSnapshot().status === 'active') actor.send({ type: 'SHUTDOWN' });
       await ended;
       services.stop();
-      specs.stop();
+      const watchesSettled = specs.stop();
       quarantine.stop();
       publisher.stop(); // the runners' last results, before the connection drains
       rollups?.stop(); // the partial period's counts, too
@@ -289,6 +302,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
       queue.stop();
       await probing.close();
       await http.close();
+      await settledWithin(watchesSettled, WATCH_SETTLE_MS);
       await nc.drain().catch((err: unknown) => log.warn({ event: 'nats_drain_failed', err }, 'NATS drain failed'));
       log.info({ event: 'shutdown_complete' }, 'shutdown complete');
     })());

@@ -2,7 +2,7 @@
 // SPECS_LOADED (no per-spec events), later changes become SPEC_SET / SPEC_REMOVED, and a stored
 // value that does not validate never reaches the catalog.
 import { SpecCatalog } from '../../actors/spec-catalog';
-import { specFeed, type FeedEvent } from '../../actors/spec-feed';
+import { followSpecs, specFeed, type FeedEvent } from '../../actors/spec-feed';
 import { ManualClock } from '../../runtime/clock';
 import { flush, host, silentLog } from '../helpers/actor-host';
 import { FakeSpecBucket } from '../helpers/fake-spec-store';
@@ -49,4 +49,28 @@ test('a stored value that does not validate (written around the API) is skipped,
   await flush();
   expect(types()).toEqual(['loaded 1']);
   expect(catalog.get('later')).toBeUndefined();
+});
+
+test('stopped while its watch is being created: the stop resolves only once the watch exists and is stopped', async () => {
+  const bucket = new FakeSpecBucket();
+  await bucket.put('c0', spec(0) as never);
+  let open: () => void = () => {};
+  const gate = new Promise<void>((r) => (open = r));
+  let watchStopped = false;
+  const source = {
+    count: () => bucket.count(),
+    async watch() {
+      await gate; // the request creating the consumer is in flight
+      const w = await bucket.watch();
+      return { changes: w.changes, stop: () => ((watchStopped = true), w.stop()) };
+    },
+  };
+  const stop = followSpecs(source, new SpecCatalog(16), silentLog, () => {});
+  let settled = false;
+  const stopped = stop().then(() => (settled = true));
+  await flush(10);
+  expect({ settled, watchStopped }).toEqual({ settled: false, watchStopped: false });
+  open();
+  await stopped;
+  expect({ settled, watchStopped }).toEqual({ settled: true, watchStopped: true });
 });
