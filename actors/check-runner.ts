@@ -18,7 +18,7 @@
 
 import { setup } from 'xstate';
 import { CheckTable } from '../protocol/check-table';
-import { claimAttemptMs, releaseKeepMs } from '../protocol/handover';
+import { claimAttemptMs, movedWait, releaseKeepMs } from '../protocol/handover';
 import { idOfKey } from '../runtime/timer-queue';
 import { QuorumTable } from '../protocol/quorum-table';
 import { applyEvent, carryOut } from './runner-directives';
@@ -50,6 +50,13 @@ const FINISHING = {
 export const checkRunnerMachine = setup({
   types: { context: {} as RunnerContext, input: {} as RunnerInput, events: {} as RunnerEvent },
   actions: {
+    noteNextOwner: ({ context, event }) => {
+      context.nextOwner = event.type === 'STOP' ? (event.nextOwner ?? null) : null;
+      context.movedWaits = 0;
+    },
+    noteMovedWait: ({ context }) => {
+      if (context.movedWaits++ === 0) context.log.info({ event: 'move_claim_late', nextOwner: context.nextOwner, waitedMs: context.ports.claimWaitMs }, 'the new owner is alive but has not claimed yet: probing on until it does');
+    },
     loadFromStream: ({ context }) => {
       const { start } = context;
       loadChecks(context, start.type !== 'takeover' ? 'fresh' : start.heldDead ? 'deadTakeover' : 'takeover', null);
@@ -132,6 +139,7 @@ export const checkRunnerMachine = setup({
     },
   },
   guards: {
+    waitOnMoved: ({ context }) => movedWait(context.movedWaits, context.nextOwner !== null && context.ports.peerAlive?.(context.nextOwner) === true) === 'wait',
     // A runner with no checks has nothing to continue: it starts at once (checks added later look their state up).
     claims: ({ context }) => context.start.type === 'claim' && context.pending.size > 0,
     idle: ({ context }) => context.aborts.size === 0 && !context.table.hasParked(),
@@ -197,6 +205,8 @@ export const checkRunnerMachine = setup({
       kept: null,
       claimed: false,
       stopWhenReleased: false,
+      nextOwner: null,
+      movedWaits: 0,
       onHandedOver: () => {
         if (!told) input.onHandedOver?.();
         told = true;
@@ -231,7 +241,7 @@ export const checkRunnerMachine = setup({
         ...PROBING,
         CLAIM: { guard: 'claimReleases', target: 'releasing', actions: 'answerReleasing' },
         RELEASE: { actions: { type: 'heardRelease', params: { probing: true } } },
-        STOP: [{ guard: 'handoverAtOnce', target: 'releasing' }, { guard: 'handover', target: 'moved' }, { target: 'draining' }],
+        STOP: [{ guard: 'handoverAtOnce', target: 'releasing' }, { guard: 'handover', target: 'moved', actions: 'noteNextOwner' }, { target: 'draining' }],
       },
     },
     moved: {
@@ -250,7 +260,9 @@ export const checkRunnerMachine = setup({
           { guard: 'handoverAtOnce', target: 'releasing' },
         ],
       },
-      after: { claimWait: 'releasing' },
+      // No claim within a claim wait: wait on while the new owner lives (it loads the shard's specs
+      // before it claims), at most MOVED_WAITS times; then release on our own.
+      after: { claimWait: [{ guard: 'waitOnMoved', target: 'moved', reenter: true, actions: 'noteMovedWait' }, { target: 'releasing' }] },
     },
     releasing: {
       entry: 'stopScheduling',

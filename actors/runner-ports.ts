@@ -81,6 +81,11 @@ export interface RunnerPorts {
   checkGauges?: CheckGauges;
   /** Per-period rollups of the probes (runtime/rollup-recorder.ts). */
   rollups?: { observe(msg: ResultMessage): void };
+  /**
+   * Whether this node's detector holds `node` alive: a moved holder keeps probing while the new
+   * owner lives and has not claimed yet (protocol/handover.ts movedWait). Absent: never waits on.
+   */
+  peerAlive?(node: string): boolean;
 }
 
 /** Reads `<prefix>._resume.<id>.quorum` (protocol/quorum-record.ts); `done` gets null when there is none. */
@@ -121,8 +126,8 @@ export type RunnerEvent =
   | { type: 'DUE'; id: string; at: number; now: number }
   | { type: 'PROBE_DONE'; id: string; token: number; outcome: ProbeOutcome; confirmation?: Confirmation }
   | { type: 'RESUMED'; id: string; state: ResumeState | null }
-  /** `handover`: the map moved this (shard, rank) to another node: release it. Absent: stop (node stopping, or drop). */
-  | { type: 'STOP'; handover?: boolean; atOnce?: boolean }
+  /** `handover`: the map moved this (shard, rank) to another node (`nextOwner`): release it. Absent: stop (node stopping, or drop). */
+  | { type: 'STOP'; handover?: boolean; atOnce?: boolean; nextOwner?: string }
   /** Another node claims this (shard, rank) (`answer` replies to it). */
   | { type: 'CLAIM'; claim: ClaimRequest; answer(a: ClaimAnswer): void }
   /** What our own claim attempt `attempt` got. */
@@ -195,6 +200,9 @@ export interface RunnerContext {
   claimed: boolean;
   /** The node stopped while this runner was releasing: stop once released instead of keeping the release. */
   stopWhenReleased: boolean;
+  /** Moved: the slot's new owner (null: unknown), and the claim waits passed without its claim. */
+  nextOwner: string | null;
+  movedWaits: number;
   onHandedOver: () => void;
   /** Actor events that arrive after the actor stopped are dropped, not warned about. */
   send: (e: RunnerEvent) => void;

@@ -77,8 +77,9 @@ export const shardOwnerMachine = setup({
         if (want.has(key)) continue;
         // Released to the slot's next owner; a rank the new map no longer has (fewer members) has none.
         const [shard, rank] = key.split('/').map(Number) as [number, number];
-        const next = event.shards === undefined ? true : event.shards[shard]?.[rank] !== undefined;
-        ref.send({ type: 'STOP', handover: next, ...(event.atOnce ? { atOnce: true } : {}) });
+        const nextOwner = event.shards?.[shard]?.[rank];
+        const next = event.shards === undefined ? true : nextOwner !== undefined;
+        ref.send({ type: 'STOP', handover: next, ...(event.atOnce ? { atOnce: true } : {}), ...(nextOwner !== undefined ? { nextOwner } : {}) });
         draining.add(ref.id);
         if (next && !context.handedOver.has(ref.id)) handingOver.add(ref.id);
         runners.delete(key);

@@ -237,6 +237,8 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     panicking: () => services.panicking(),
     confirm,
     quarantine,
+    // A moved holder probes on while the new owner lives and has not claimed (it loads specs first).
+    peerAlive: (node) => view?.members.some((m) => m.node === node && m.state === 'alive') === true,
     ...(checkGauges ? { checkGauges } : {}),
     ...(rollups ? { rollups } : {}),
   };

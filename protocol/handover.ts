@@ -10,8 +10,10 @@
 //   every interval. dueInMs is a duration on the holder's clock, never a wall time.
 //
 // A holder whose map moved the slot before any claim came keeps probing until the claim (the new
-// owner claims as soon as it has the map), or releases on its own after LOOKOUT_CLAIM_WAIT_MS; it
-// keeps its last release for a while to answer a late claim. How a gained slot starts (gainedStart, claimNext):
+// owner claims as soon as it has the map and the shard's specs), or releases on its own after
+// LOOKOUT_CLAIM_WAIT_MS — waiting on (movedWait) while the new owner is alive and has not claimed
+// (a node that just joined loads its shards' specs first), at most MOVED_WAITS such waits; it keeps
+// its last release for a while to answer a late claim. How a gained slot starts (gainedStart, claimNext):
 //   previous holder known and not a live member → take over from the result stream at once
 //   no responders                               → start from the result stream at once
 //   `releasing`                                 → wait for the release (claims repeat meanwhile)
@@ -135,6 +137,19 @@ export function claimNext(event: ClaimEvent, silentMs: number, claimWaitMs: numb
 /** How long one claim request waits for its answer: a quarter of the whole wait, 50 ms … 1 s. */
 export function claimAttemptMs(claimWaitMs: number): number {
   return Math.min(1000, Math.max(50, Math.floor(claimWaitMs / 4)));
+}
+
+/**
+ * A moved holder waits on for a claim at most this many claim waits while the new owner is alive:
+ * its specs load before it claims (256 shard watches on a node that just joined), and every slot
+ * the holder probes meanwhile is one the new owner would otherwise miss. A new owner that never
+ * claims (a node of an older version, a bug) costs this much probing from the old node at most.
+ */
+export const MOVED_WAITS = 10;
+
+/** After `waits` claim waits in a moved holder: wait on (the next owner is alive, the bound not reached), or release. */
+export function movedWait(waits: number, nextOwnerAlive: boolean): 'wait' | 'release' {
+  return nextOwnerAlive && waits < MOVED_WAITS ? 'wait' : 'release';
 }
 
 /** How long a holder keeps its release for late claims after publishing it. */

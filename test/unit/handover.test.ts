@@ -1,7 +1,7 @@
 // The handover protocol's pure decisions as tables (protocol/handover.ts): what a holder does with
 // a claim in each phase, how a gained slot starts, the claimant's next step, where a released
 // check continues on the new owner's clock, and received claims and releases as hostile input.
-import { claimNext, continueReleased, decideClaim, gainedStart, MAX_RELEASE_CHECKS, parseClaim, parseClaimAnswer, parseRelease, type ClaimRequest } from '../../protocol/handover';
+import { claimNext, continueReleased, decideClaim, gainedStart, MAX_RELEASE_CHECKS, MOVED_WAITS, movedWait, parseClaim, parseClaimAnswer, parseRelease, type ClaimRequest } from '../../protocol/handover';
 import { phaseOf } from '../../protocol/hash';
 
 const me = { node: 'a', instance: 'ia', gen: 7 };
@@ -90,6 +90,17 @@ describe('continueReleased', () => {
   });
   test('the holder\'s clock agrees and the release is older than an interval: the slots since are skipped (counted)', () => {
     expect(continueReleased(id, { slot: next, dueInMs: -2 * I }, I, next + 2 * I + 300, { holderOffsetMs: 0 })).toEqual({ slot: next + 2 * I, shift: 0, skipped: 2 });
+  });
+});
+
+describe('movedWait', () => {
+  test.each([
+    ['new owner alive, first wait', 0, true, 'wait'],
+    ['new owner alive, one wait short of the bound', MOVED_WAITS - 1, true, 'wait'],
+    ['new owner alive, bound reached', MOVED_WAITS, true, 'release'],
+    ['new owner not alive (or unknown)', 0, false, 'release'],
+  ])('%s', (_name, waits, alive, out) => {
+    expect(movedWait(waits as number, alive as boolean)).toBe(out);
   });
 });
 

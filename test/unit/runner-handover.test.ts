@@ -7,6 +7,7 @@ import { createActor } from 'xstate';
 import { checkRunnerMachine, type RunnerStart } from '../../actors/check-runner';
 import { normalizeSpec, type CheckSpec } from '../../checks/spec';
 import { phaseOf } from '../../protocol/hash';
+import { MOVED_WAITS } from '../../protocol/handover';
 import { nextSlot } from '../../protocol/slots';
 import { TimerQueue } from '../../runtime/timer-queue';
 import { FakeHub } from '../helpers/fake-bus';
@@ -109,6 +110,35 @@ describe('handover by message', () => {
     expect(claimant.getSnapshot().value).toBe('running');
     expect(events(old).filter((s) => s.endsWith('.release'))).toHaveLength(1);
     expectSeamless(old, neu, ids, 0);
+  });
+
+  test('the new owner is alive but claims 4 s after the map (loading its specs): the holder probes on until the claim, no slot missed or doubled', async () => {
+    const ids = ['w0', 'w1', 'w2', 'w3', 'w4', 'w5'];
+    const { old, neu, holder } = await pair(ids);
+    old.ports.peerAlive = (node) => node === 'b';
+    holder.send({ type: 'STOP', handover: true, nextOwner: 'b' });
+    await advance([old, neu], 4000); // four claim waits
+    expect(holder.getSnapshot().value).toBe('moved');
+    const claimant = runner(neu, ids, 2, { type: 'claim', holder: 'a' });
+    await advance([old, neu], 3 * I);
+    expect(claimant.getSnapshot().value).toBe('running');
+    expect(events(old).filter((s) => s.endsWith('.release'))).toHaveLength(1);
+    expectSeamless(old, neu, ids, 0);
+  });
+
+  test('a moved holder waits on only while the new owner is alive, and at most MOVED_WAITS claim waits', async () => {
+    const dead = await pair(['d0']);
+    dead.old.ports.peerAlive = () => false;
+    dead.holder.send({ type: 'STOP', handover: true, nextOwner: 'b' });
+    await advance([dead.old], 1100);
+    expect(dead.holder.getSnapshot().value).not.toBe('moved');
+    const silent = await pair(['s0']);
+    silent.old.ports.peerAlive = () => true;
+    silent.holder.send({ type: 'STOP', handover: true, nextOwner: 'b' });
+    await advance([silent.old], MOVED_WAITS * 1000 - 100);
+    expect(silent.holder.getSnapshot().value).toBe('moved');
+    await advance([silent.old], 1200);
+    expect(silent.holder.getSnapshot().value).not.toBe('moved');
   });
 
   test('the holder learns of the move by the claim first, then the map: one release, told handed over once', async () => {
