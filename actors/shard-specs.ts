@@ -9,14 +9,21 @@
 // slot waiting for its specs is never left unprobed in silence. A watch that fails after its load
 // keeps what the catalog holds; the restarted watch replays the shard (older revisions are ignored).
 //
-// At most LOAD_CONCURRENCY shards load at once (the others queue): a node given 256 shards at start
-// would otherwise ask the server for 256 consumers in one burst, and with a few nodes doing so the
-// JetStream API times out and the connection goes stale (seen with 3 nodes × 256 shards).
+// One attempt at a shard is actors/shard-load.ts: at most LOAD_CONCURRENCY watches are created at
+// once (the others queue): a node given 256 shards at start would otherwise ask the server for 256
+// consumers in one burst, and with a few nodes doing so the JetStream API times out and the
+// connection goes stale (seen with 3 nodes × 256 shards). Counting a shard (one direct get) is not
+// queued, and an empty shard — most of them in a small fleet — is loaded on its count, before its
+// watch exists: a node that joins starts the runners of its empty shards at once and claims from
+// their holders, instead of after hundreds of watches (a joining node's slots otherwise waited
+// ~9 s for their specs on a loaded 2-core machine). A load that stalls is started again like a
+// failed one (shard_specs_stalled).
 
 import type { Logger } from '../runtime/logger';
 import type { SpecFeedSource } from '../runtime/spec-watch';
 import type { SpecCatalog } from './spec-catalog';
-import { followSpecs, type FeedEvent } from './spec-feed';
+import { LOAD_STALL_MS, Places, ShardLoadStalled, startShardLoad } from './shard-load';
+import type { FeedEvent } from './spec-feed';
 
 export type ShardSpecEvent = Exclude<FeedEvent, { type: 'SPECS_LOADED' }>;
 
@@ -48,8 +55,7 @@ interface Held {
 export class ShardSpecs implements SpecHolder {
   private readonly held = new Map<number, Held>();
   private primaries: readonly number[] = [];
-  private loading = 0;
-  private readonly queued: (() => void)[] = [];
+  private readonly places = new Places(LOAD_CONCURRENCY);
 
   constructor(
     readonly catalog: SpecCatalog,
@@ -84,49 +90,26 @@ export class ShardSpecs implements SpecHolder {
     this.held.set(shard, entry);
     const log = this.log.child({ shard });
     let failures = 0;
-    let slot = false;
-    const release = () => {
-      if (!slot) return;
-      slot = false;
-      this.loading--;
-      // Starts queued loads (one of a shard dropped meanwhile starts nothing: go on to the next).
-      while (this.loading < LOAD_CONCURRENCY && this.queued.length > 0) this.queued.shift()!();
-    };
     const start = () => {
       entry.retry = null;
       if (this.held.get(shard) !== entry) return;
-      if (this.loading >= LOAD_CONCURRENCY) {
-        this.queued.push(start);
-        return;
-      }
-      this.loading++;
-      slot = true;
-      const stopFeed = followSpecs(
-        this.sourceOf(shard),
-        this.catalog,
-        log,
-        (e) => {
+      entry.stop = startShardLoad(this.sourceOf(shard), this.catalog, log, this.places, LOAD_STALL_MS * 2 ** Math.min(failures, 3), {
+        tell: (e) => {
           if (this.held.get(shard) !== entry) return;
           if (e.type === 'SPECS_LOADED') {
             failures = 0;
-            release();
             resolveLoaded();
           } else this.tell(e);
           this.onChange();
         },
-        (err) => {
-          release();
+        failed: (err) => {
           if (this.held.get(shard) !== entry) return;
           const waitMs = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** failures++);
-          log.warn({ event: 'shard_specs_failed', err, failures, retryInMs: waitMs }, 'the shard\'s spec watch failed; it is started again (the shard\'s checks wait for their specs until it loads)');
+          if (err instanceof ShardLoadStalled) log.warn({ event: 'shard_specs_stalled', afterMs: err.afterMs, failures, retryInMs: waitMs }, "the shard's specs did not load in time; its watch is started again (the shard's checks wait for their specs until it loads)");
+          else log.warn({ event: 'shard_specs_failed', err, failures, retryInMs: waitMs }, "the shard's spec watch failed; it is started again (the shard's checks wait for their specs until it loads)");
           entry.retry = setTimeout(start, waitMs);
         },
-      );
-      entry.stop = () => {
-        const settled = stopFeed();
-        release();
-        return settled;
-      };
+      });
     };
     start();
     return entry.loaded;

@@ -37,15 +37,31 @@ export const specFeed = fromCallback<{ type: 'noop' }, FeedInput>(({ input, send
  * under way when the node stopped is stopped as soon as it exists. Close the connection only after
  * that: nats.js starts an ordered consumer's heartbeat timer before it subscribes, and a consumer
  * whose subscribe fails on a draining connection keeps that timer running, with no handle to stop it.
+ *
+ * An empty source is loaded as soon as its count says so, before its watch exists (a value put
+ * meanwhile is in the watch's first entries, told as a change): a node that holds hundreds of
+ * mostly empty shards starts their runners without waiting for a watch each. `onOpened`: the
+ * watch exists, or its creation failed (a caller bounding concurrent creations frees a place).
  */
-export function followSpecs(source: SpecFeedSource, catalog: SpecCatalog, log: Logger, tell: (e: FeedEvent) => void, onFailed: (err: unknown) => void = () => {}): () => Promise<void> {
+export function followSpecs(
+  source: SpecFeedSource,
+  catalog: SpecCatalog,
+  log: Logger,
+  tell: (e: FeedEvent) => void,
+  onFailed: (err: unknown) => void = () => {},
+  onOpened: () => void = () => {},
+): () => Promise<void> {
   const t0 = performance.now();
   let stopped = false;
   let stop: () => void = () => {
     stopped = true;
   };
-  let opened: () => void = () => {};
-  const settled = new Promise<void>((r) => (opened = r));
+  let settle: () => void = () => {};
+  const settled = new Promise<void>((r) => (settle = r));
+  const opened = () => {
+    settle();
+    onOpened();
+  };
   const stopAll = () => {
     stopped = true;
     stop();
@@ -68,6 +84,7 @@ export function followSpecs(source: SpecFeedSource, catalog: SpecCatalog, log: L
     let watcher: SpecWatch;
     try {
       count = await source.count();
+      if (count === 0 && !stopped) markLoaded();
       watcher = await source.watch();
     } catch (err) {
       opened();

@@ -1,7 +1,8 @@
 // Holding the specs of owned shards only, on in-memory per-shard sources: hold resolves once the
 // shard's specs are in, later changes are told, a dropped shard's specs are forgotten and its
 // later changes neither told nor kept, and a shard held again is loaded afresh.
-import { LOAD_CONCURRENCY, ShardSpecs, type ShardSpecEvent } from '../../actors/shard-specs';
+import { LOAD_STALL_MS } from '../../actors/shard-load';
+import { LOAD_CONCURRENCY, RETRY_MIN_MS, ShardSpecs, type ShardSpecEvent } from '../../actors/shard-specs';
 import { SpecCatalog } from '../../actors/spec-catalog';
 import { shardOf } from '../../protocol/hash';
 import { flush, silentLog } from '../helpers/actor-host';
@@ -95,4 +96,57 @@ test('at most LOAD_CONCURRENCY shards load at once; the others start as those fi
   await all;
   expect(most).toBe(LOAD_CONCURRENCY);
   h.stop();
+});
+
+test('an empty shard is loaded on its count, before its watch exists; a shard with specs waits for its watch', async () => {
+  const SH = LOAD_CONCURRENCY + 4;
+  const gates: (() => void)[] = [];
+  const buckets = Array.from({ length: SH }, () => new FakeSpecBucket());
+  await buckets[0]!.put('c0', spec(0) as never);
+  const source = (s: number) => ({
+    count: () => buckets[s]!.count(),
+    watch: async () => {
+      await new Promise<void>((r) => gates.push(r));
+      return buckets[s]!.watch();
+    },
+  });
+  const h = new ShardSpecs(new SpecCatalog(SH), source, silentLog, () => {});
+  const loaded = new Set<number>();
+  const all = Array.from({ length: SH }, (_, s) => h.hold(s).then(() => loaded.add(s)));
+  await flush(20);
+  expect(gates).toHaveLength(LOAD_CONCURRENCY); // watches still bounded
+  expect([...loaded].sort((a, b) => a - b)).toEqual(Array.from({ length: SH - 1 }, (_, i) => i + 1));
+  while (gates.length) {
+    gates.shift()!();
+    await flush();
+  }
+  await Promise.all(all);
+  expect(loaded.has(0)).toBe(true);
+  await h.stop();
+});
+
+test('a load that stalls (its watch never delivers the initial values) is started again, and loads', async () => {
+  jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+  try {
+    const bucket = new FakeSpecBucket();
+    await bucket.put('c0', spec(0) as never);
+    let attempts = 0;
+    const source = () => ({
+      count: () => bucket.count(),
+      // The first watch stalls: it exists but never delivers (an ordered consumer that lost its messages).
+      watch: async () => (++attempts === 1 ? { changes: { [Symbol.asyncIterator]: () => ({ next: () => new Promise<never>(() => {}) }) }, stop: () => {} } : bucket.watch()),
+    });
+    const h = new ShardSpecs(new SpecCatalog(1), source, silentLog, () => {});
+    let loaded = false;
+    void h.hold(0).then(() => (loaded = true));
+    await flush(10);
+    expect({ loaded, attempts }).toEqual({ loaded: false, attempts: 1 });
+    await jest.advanceTimersByTimeAsync(LOAD_STALL_MS + RETRY_MIN_MS);
+    await flush(10);
+    expect({ loaded, attempts }).toEqual({ loaded: true, attempts: 2 });
+    expect(h.catalog.get('c0')).toBeDefined();
+    await h.stop();
+  } finally {
+    jest.useRealTimers();
+  }
 });
