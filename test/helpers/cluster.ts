@@ -133,12 +133,21 @@ export class LookoutCluster {
   }
 }
 
-/** Put `n` http checks `<prefix>-<i>` probing `<target>/c/<id>` every `intervalMs`. */
+/**
+ * Put `n` http checks `<prefix>-<i>` probing `<target>/c/<id>` every `intervalMs`. An `unavailable`
+ * answer (the API's backlog, or the store timing out while a cluster forms on a loaded machine)
+ * says nothing was changed: it is put again, as a client should, until accepted or refused otherwise.
+ */
 export async function putChecks(nc: NatsConnection, target: HttpTarget, prefix: string, n: number, intervalMs: number, extra: object = {}): Promise<string[]> {
   const ids = Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
   await Promise.all(
     ids.map(async (id) => {
-      const r = await request(nc, `lookout.spec.put.${id}`, { kind: 'http', target: `${target.url}/c/${id}`, intervalMs, timeoutMs: Math.min(500, intervalMs - 1), ...extra }, 10_000);
+      const spec = { kind: 'http', target: `${target.url}/c/${id}`, intervalMs, timeoutMs: Math.min(500, intervalMs - 1), ...extra };
+      const r = await waitFor(`put ${id} answered other than unavailable`, () => request(nc, `lookout.spec.put.${id}`, spec, 10_000), {
+        timeoutMs: 90_000,
+        intervalMs: 250,
+        until: (a: any) => a.ok || a.error?.code !== 'unavailable',
+      });
       if (!r.ok) throw new Error(`put ${id}: ${JSON.stringify(r)}`);
     }),
   );
