@@ -234,6 +234,7 @@
     const list = await fetchShown('/api/checks?limit=500', 'checks-error', 'Checks');
     if (!list) return;
     const states = Array.isArray(list.states) ? list.states.filter((s) => s && ID.test(s.checkId)) : [];
+    states.sort((a, b) => (a.checkId < b.checkId ? -1 : a.checkId > b.checkId ? 1 : 0));
     const body = $('check-table').tBodies[0];
     const seen = new Set();
     for (const st of states) {
