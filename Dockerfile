@@ -33,10 +33,12 @@ COPY package.json package-lock.json ./
 # No dev dependencies (no tsc), so lifecycle scripts such as `prepare` must not run.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# The status page's files (runtime/status-page.ts finds them beside dist/); uPlot comes with the dependencies.
+COPY web ./web
 COPY examples ./examples
 # The node image's unprivileged user (uid 1000).
 USER node
-# /metrics, /healthz, /readyz (LOOKOUT_HTTP_PORT).
+# /metrics, /healthz, /readyz and the status page at / (LOOKOUT_HTTP_PORT).
 EXPOSE 9464
 # No curl in the slim image: Node's fetch. /healthz answers 200 while the process is alive.
 # For a node only: docker-compose.yml overrides it for the demo target and disables it for the seed.

@@ -54,6 +54,18 @@ export default defineConfig([
     },
   },
   {
+    // The status page's browser script (web/, served by runtime/status-page.ts): plain JavaScript,
+    // no build step, no imports.
+    files: ['web/**/*.js'],
+    extends: [js.configs.recommended],
+    languageOptions: {
+      sourceType: 'script',
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'history', 'fetch', 'EventSource', 'setTimeout', 'clearTimeout', 'setInterval', 'console'].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
+  {
     // 1. checks/: the bottom layer (probes, the spec schema and its validation).
     files: ['checks/**/*.ts'],
     rules: {

@@ -2,7 +2,8 @@
 //   - the panic guard (protocol/panic.ts): too many downs at once fleet-wide → new downs held;
 //   - the confirm responder (protocol/confirm.ts): another node asks it to probe a failing check
 //     once — a check of a shard it does not hold is read from the bucket by id, paced;
-//   - the state API (runtime/state-api.ts): a check's state, uptime and history for anyone.
+//   - the state API (runtime/state-api.ts): a check's state, uptime and history for anyone;
+//   - the status page (runtime/status-page.ts, LOOKOUT_STATUS_PAGE): mounted on the HTTP endpoints.
 
 import type { NormalizedSpec } from '../checks/spec';
 import type { ProbeOutcome } from '../checks/outcome';
@@ -17,6 +18,8 @@ import type { Metrics } from '../runtime/metrics';
 import { startPanicGuard } from '../runtime/panic-guard';
 import type { QuarantineGuard } from '../runtime/quarantine-guard';
 import { startStateApi } from '../runtime/state-api';
+import { startStatusPage } from '../runtime/status-page';
+import type { HttpEndpoints } from '../runtime/http-endpoints';
 import type { Subjects } from '../runtime/subjects';
 import type { CheckHistory } from '../runtime/transition-store';
 import type { RollupRecords } from '../runtime/rollup-store';
@@ -38,6 +41,8 @@ export interface NodeServicesOptions {
   quarantine: QuarantineGuard;
   /** The node's latest view. */
   view(): ClusterView | null;
+  /** Where the status page is mounted. */
+  http: Pick<HttpEndpoints, 'mount'>;
 }
 
 export interface NodeServices {
@@ -83,9 +88,21 @@ export function startNodeServices(o: NodeServicesOptions): NodeServices {
     transitionsMaxAgeMs: cfg.transitionsMaxAgeMs,
     log: log.child({ actor: 'state-api' }),
   });
+  const page =
+    cfg.statusPage === 'on'
+      ? startStatusPage({
+          bus,
+          subjects: s,
+          clock,
+          log: log.child({ actor: 'status-page' }),
+          events: { onClients: (n) => metrics.statusPageClients.set(n), onDropped: (why) => metrics.statusPageDropped.inc({ why }) },
+        })
+      : null;
+  if (page) o.http.mount(page.route);
   return {
     panicking: () => panic.panicking(),
     stop: () => {
+      page?.stop();
       stopConfirming();
       stopStateApi();
       panic.stop();

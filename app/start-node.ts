@@ -105,7 +105,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     { natsConnected: () => connected, assigned: () => (view as ClusterView | null)?.assignment != null },
     () => checkGauges?.render() ?? null,
   );
-  log.info({ event: 'http_listening', port: http.port, host: cfg.httpHost }, 'http endpoints listening (/metrics, /healthz, /readyz)');
+  log.info({ event: 'http_listening', port: http.port, host: cfg.httpHost, statusPage: cfg.statusPage }, `http endpoints listening (/metrics, /healthz, /readyz${cfg.statusPage === 'on' ? ', and the status page at / once connected' : ''})`);
   // A pause (the process stopped, or cut off from NATS) past the threshold goes to the node's pause guard.
   let onPause: (e: { gapMs: number; source: PauseSource }) => void = () => {};
   const pauses = new PauseDetector(clock, pauseThresholdMs(cfg.deadAfterMs, cfg.heartbeatMs), staleDetectMs(cfg.natsPingMs), (e) => onPause(e));
@@ -242,7 +242,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     ...(checkGauges ? { checkGauges } : {}),
     ...(rollups ? { rollups } : {}),
   };
-  const services = startNodeServices({ cfg, bus, subjects: s, checkHistory, rollupRecords, clock, metrics, log, specs, canaries, probe, load, quarantine, view: () => view });
+  const services = startNodeServices({ cfg, bus, subjects: s, checkHistory, rollupRecords, clock, metrics, log, specs, canaries, probe, load, quarantine, view: () => view, http });
   const actor = createActor(nodeMachine, {
     input: {
       bus,

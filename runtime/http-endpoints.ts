@@ -1,6 +1,7 @@
 // Per-node HTTP endpoints: /metrics (Prometheus text exposition), /metrics/checks (per-check
 // metrics, when LOOKOUT_CHECK_METRICS is on: runtime/check-gauges.ts), /healthz (the process is
-// alive), /readyz (connected to NATS and following an assignment).
+// alive), /readyz (connected to NATS and following an assignment); and whatever is mounted once
+// the node has its NATS connection (the status page: runtime/status-page.ts).
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,8 +12,13 @@ export interface Readiness {
   assigned(): boolean;
 }
 
+/** More paths, mounted later: answers the request and returns true, or returns false (not its path). */
+export type HttpRoute = (req: http.IncomingMessage, res: http.ServerResponse, path: string) => boolean;
+
 export interface HttpEndpoints {
   port: number;
+  /** Serve `route` beside the fixed paths (which win) from now on. */
+  mount(route: HttpRoute): void;
   close(): Promise<void>;
 }
 
@@ -20,6 +26,7 @@ export interface HttpEndpoints {
 export type CheckMetricsSource = () => string | null;
 
 export async function startHttpEndpoints(host: string, port: number, registry: Registry, ready: Readiness, checkMetrics: CheckMetricsSource = () => null): Promise<HttpEndpoints> {
+  const routes: HttpRoute[] = [];
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const send = (status: number, body: string, type = 'text/plain; charset=utf-8') => {
@@ -48,6 +55,7 @@ export async function startHttpEndpoints(host: string, port: number, registry: R
         return send(ok ? 200 : 503, JSON.stringify({ ready: ok, natsConnected: nats, assigned }) + '\n', 'application/json');
       }
       default:
+        if (routes.some((route) => route(req, res, path))) return;
         return send(404, 'not found: try /metrics, /metrics/checks, /healthz, /readyz\n');
     }
   });
@@ -59,6 +67,7 @@ export async function startHttpEndpoints(host: string, port: number, registry: R
   });
   return {
     port: (server.address() as AddressInfo).port,
+    mount: (route) => void routes.push(route),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -51,6 +51,9 @@ export interface Metrics {
   /** Specs this node holds (the shards it serves, app/node-specs.ts), and how many shards' specs. */
   specsHeld: Gauge;
   specShardsHeld: Gauge;
+  /** Live clients of the status page (runtime/status-events.ts), and those dropped for reading too slowly. */
+  statusPageClients: Gauge;
+  statusPageDropped: Counter<'why'>;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
@@ -213,5 +216,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       registers: r,
     }),
     specBacklog: new Gauge({ name: 'lookout_spec_api_backlog', help: 'Spec API requests admitted and not yet answered.', registers: r }),
+    statusPageClients: new Gauge({ name: 'lookout_status_page_clients', help: 'Live-update (Server-Sent Events) clients of this node\'s status page.', registers: r }),
+    statusPageDropped: new Counter({ name: 'lookout_status_page_dropped_total', help: 'Status page live-update clients dropped, by why (slow: more unread events buffered than the bound).', labelNames: ['why'], registers: r }),
   };
 }

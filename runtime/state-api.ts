@@ -7,7 +7,8 @@
 //   <prefix>.state.get.<id>      → {ok, state}
 //   <prefix>.state.list          {prefix?, labels?, after?, limit?} → {ok, states, next, scanned}
 //   <prefix>.state.history.<id>  {from?, to?} → {ok, checkId, verdict, uptime and probes (counts, latency
-//                                percentiles from the rollups) per 24h / 7d / 30d, range, changes}
+//                                percentiles from the rollups) per 24h / 7d / 30d, range, changes, and
+//                                series: the rollups of the range period by period (protocol/rollup-series.ts)}
 //
 // At most LOOKOUT_STATE_MAX_IN_FLIGHT requests are worked on at once per node; beyond that a
 // request is answered `unavailable` with retryAfterMs at once (the probes come first).
@@ -23,6 +24,7 @@ import { isValidCheckId, type Subjects } from './subjects';
 import type { CheckHistory } from './transition-store';
 import type { RollupRecords } from './rollup-store';
 import { summarize } from '../protocol/rollup';
+import { rollupSeries } from '../protocol/rollup-series';
 
 export const stateApiQueue = (s: Subjects) => `${s.prefix}-state-api`;
 /** Requests one node works on at once. */
@@ -121,6 +123,7 @@ export function startStateApi(o: StateApiOptions): () => void {
       to: new Date(q.value.toMs).toISOString(),
       range: { ...uptimeOf(changes, q.value.fromMs, q.value.toMs, state.verdict, now - q.value.fromMs <= o.transitionsMaxAgeMs), probes: summarize(rollups, q.value.fromMs, q.value.toMs) },
       changes: inRange.map((c) => ({ from: c.from, to: c.to, at: c.at, storedAt: new Date(c.storedAt).toISOString(), node: c.node, reason: c.reason, message: c.message })),
+      series: rollupSeries(rollups, q.value.fromMs, q.value.toMs),
     };
   };
 

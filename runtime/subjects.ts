@@ -39,6 +39,8 @@ export interface Subjects {
   statusWildcard(): string;
   /** `<prefix>.cluster.<event>`: leader, member, assignment events (public). */
   cluster(event: string): string;
+  /** Every `<prefix>.cluster.>` subject: the cluster's events (and cluster.status requests). */
+  clusterWildcard(): string;
   clusterStatus(): string;
   /** `<prefix>.cluster.member.quarantined`: a node entered or left self-quarantine (public; protocol/quarantine.ts). */
   memberQuarantined(): string;
@@ -113,6 +115,7 @@ export function subjects(prefix = DEFAULT_PREFIX): Subjects {
     status: (id) => `${p}.status.${id}`,
     statusWildcard: () => `${p}.status.>`,
     cluster: (event) => `${p}.cluster.${event}`,
+    clusterWildcard: () => `${p}.cluster.>`,
     clusterStatus: () => `${p}.cluster.status`,
     memberQuarantined: () => `${p}.cluster.member.quarantined`,
     shardClaim: (shard, rank) => `${p}._node.shard.${shard}.${rank}.claim`,

@@ -128,8 +128,13 @@ test('history: after the target recovers, the changes unknown→down→up as pub
   expect(h.probes['24h'].failures).toBeGreaterThan(0);
   expect(h.probes['24h'].failures).toBeLessThanOrEqual(events.results('st-down').filter((r) => !r.ok).length);
   expect(h.probes['24h'].p50Ms).toEqual(expect.any(Number));
-  // A range before the check existed holds no change and no known time.
+  // The same per period (the series the status page draws): oldest first, adding up to the range's probes.
+  expect(h.series.length).toBeGreaterThan(0);
+  expect(h.series.map((p: any) => p.period)).toEqual([...h.series.map((p: any) => p.period)].sort());
+  expect(h.series.reduce((a: number, p: any) => a + p.probes, 0)).toBe(h.range.probes.probes);
   const before = await request(nc, 'lookout.state.history.st-down', { from: '2020-01-01T00:00:00Z', to: '2020-01-02T00:00:00Z' });
+  expect(before).toMatchObject({ ok: true, series: [] });
+  // A range before the check existed holds no change and no known time.
   expect(before).toMatchObject({ ok: true, changes: [], range: { changes: 0 } });
 }, 60_000);
 

@@ -4,6 +4,7 @@
 // hostile input, one record per check at each period's end, the partial period when the node stops.
 import pino from 'pino';
 import { bucketOf, LATENCY_BOUNDS_MS, parseRollup, percentileOf, periodStart, RollupAccumulator, summarize, type RollupRecord } from '../../protocol/rollup';
+import { rollupSeries } from '../../protocol/rollup-series';
 import type { ResultMessage } from '../../protocol/records';
 import { ManualClock } from '../../runtime/clock';
 import { RollupRecorder } from '../../runtime/rollup-recorder';
@@ -121,4 +122,18 @@ describe('the recorder', () => {
     clock.advance(H);
     expect(published).toHaveLength(1201); // stopped: no timer left
   });
+});
+
+test('rollupSeries: one point per period (nodes added up), oldest first, the newest maxPoints, inside the window', () => {
+  const rec = (node: string, period: number, probes: number, bucket: number): RollupRecord => {
+    const buckets = new Array(LATENCY_BOUNDS_MS.length + 1).fill(0);
+    buckets[bucket] = probes;
+    return { checkId: 'c', node, vantage: 0, period, periodMs: 1000, probes, failures: 0, inconclusive: 0, buckets, sumMs: probes, maxMs: 1 };
+  };
+  const records = [rec('a', 3000, 2, 0), rec('b', 3000, 2, 5), rec('a', 1000, 1, 0), rec('a', 2000, 3, 2), rec('a', 9000, 1, 0)];
+  const series = rollupSeries(records, 1000, 9000, 2);
+  expect(series.map((p) => [p.period, p.probes, p.p50Ms])).toEqual([
+    [new Date(2000).toISOString(), 3, 5],
+    [new Date(3000).toISOString(), 4, 1],
+  ]);
 });

@@ -1,0 +1,191 @@
+// The status page (runtime/status-page.ts, web/) against a spawned nats-server, two in-process
+// nodes (one with the page on — the default — and one with LOOKOUT_STATUS_PAGE=off) and a real HTTP
+// target with a healthy path and a failing one. The server side over plain HTTP: the headers (CSP,
+// nosniff), JSON errors for hostile ids and parameters, GET/HEAD only, 404 when off. Then what a
+// person sees in headless Debian Chromium driven by playwright-core: the leader and the members,
+// a row per check saying up or down, the failing check's last failure, its transitions after a
+// click, and a verdict change arriving live (the target switched to healthy; no reload). A
+// screenshot is kept in test-artifacts/status-page.png. No fixed sleeps: every wait polls with a
+// deadline.
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { NodeHandle } from '../../app/start-node';
+import { startNatsServer, type NatsServer } from '../../testkit/nats-server';
+import { client, Collector, request, startTestNode } from '../helpers/lookout';
+import { waitFor } from '../helpers/poll';
+import { startHttpTarget, type HttpTarget } from '../helpers/targets';
+
+const CHROMIUM = process.env.LOOKOUT_CHROMIUM ?? '/usr/bin/chromium';
+const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts');
+
+let server: NatsServer;
+let pageNode: NodeHandle;
+let offNode: NodeHandle;
+let nc: NatsConnection;
+let target: HttpTarget;
+let events: Collector;
+let browser: Browser | undefined;
+let base: string;
+
+const spec = (p: string) => ({ kind: 'http', target: `${target.url}${p}`, intervalMs: 1000, timeoutMs: 500, policy: { type: 'consecutive', rise: 1, fall: 1 } });
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`this test needs Debian's chromium at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`);
+  server = await startNatsServer();
+  target = await startHttpTarget({ routes: { '/ok': { status: 200 }, '/flaky': { status: 503, body: 'maintenance' } } });
+  // Rollups every second (an hour by default), so the latency sparkline has periods to draw.
+  pageNode = await startTestNode(server, { LOOKOUT_NODE_ID: 'page-node', LOOKOUT_ROLLUP_PERIOD_MS: '1000' });
+  offNode = await startTestNode(server, { LOOKOUT_NODE_ID: 'quiet-node', LOOKOUT_STATUS_PAGE: 'off', LOOKOUT_ROLLUP_PERIOD_MS: '1000' });
+  base = `http://127.0.0.1:${pageNode.httpPort}`;
+  nc = await client(server);
+  events = new Collector(nc, 'lookout.status.>');
+  for (const [id, p] of [['web-ok', '/ok'], ['web-flaky', '/flaky']] as const) expect(await request(nc, `lookout.spec.put.${id}`, spec(p))).toMatchObject({ ok: true });
+  await waitFor('web-ok up and web-flaky down', () => [events.statuses('web-ok').at(-1)?.to, events.statuses('web-flaky').at(-1)?.to], {
+    timeoutMs: 60_000,
+    until: ([ok, flaky]) => ok === 'up' && flaky === 'down',
+  });
+  // Both nodes are members before the page is looked at.
+  await waitFor('two members alive', () => request(nc, 'lookout.cluster.status'), {
+    timeoutMs: 60_000,
+    until: (c: any) => c.members?.filter((m: any) => m.state === 'alive').length === 2 && c.leader,
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  events?.stop();
+  await nc?.close();
+  await Promise.all([pageNode?.stop(), offNode?.stop()]);
+  await server?.cleanup();
+  await target?.close();
+});
+
+describe('server side', () => {
+  test('/ is the page: strict CSP, nosniff, no inline script; its files are served from the package', async () => {
+    const res = await fetch(`${base}/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    const html = await res.text();
+    expect(html).toContain('<script src="/status.js" defer></script>');
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // every script is a file
+    expect(html).not.toMatch(/<style|\sstyle=/); // and every style
+    for (const [p, type] of [['/status.js', /javascript/], ['/status.css', /text\/css/], ['/vendor/uPlot.iife.min.js', /javascript/], ['/vendor/uPlot.min.css', /text\/css/]] as const) {
+      const r = await fetch(`${base}${p}`);
+      expect([p, r.status, r.headers.get('content-type'), r.headers.get('x-content-type-options')]).toEqual([p, 200, expect.stringMatching(type), 'nosniff']);
+    }
+    const head = await fetch(`${base}/`, { method: 'HEAD' });
+    expect([head.status, await head.text()]).toEqual([200, '']);
+  });
+
+  test('only GET and HEAD', async () => {
+    for (const method of ['POST', 'PUT', 'DELETE']) expect((await fetch(`${base}/api/checks`, { method })).status).toBe(405);
+  });
+
+  test('the JSON API: the cluster, the checks, one check; hostile ids and parameters are 400 with a code, never echoed', async () => {
+    const cluster: any = await (await fetch(`${base}/api/cluster`)).json();
+    expect(cluster.members.map((m: any) => m.node).sort()).toEqual(['page-node', 'quiet-node']);
+    const checks: any = await (await fetch(`${base}/api/checks?prefix=web-`)).json();
+    expect(checks.states.map((s: any) => [s.checkId, s.verdict]).sort()).toEqual([['web-flaky', 'down'], ['web-ok', 'up']]);
+    const one = await (await fetch(`${base}/api/checks/web-flaky`)).json();
+    expect(one).toMatchObject({ ok: true, state: { checkId: 'web-flaky', verdict: 'down', lastFailure: { reason: 'status' } }, history: { ok: true, checkId: 'web-flaky' } });
+
+    for (const bad of ['%3Cscript%3Ealert(1)%3C%2Fscript%3E', 'a.b', 'x'.repeat(129)]) {
+      const r = await fetch(`${base}/api/checks/${bad}`);
+      expect(r.status).toBe(400);
+      expect(r.headers.get('content-type')).toMatch(/^application\/json/);
+      const text = await r.text();
+      expect(JSON.parse(text)).toEqual({ ok: false, error: { code: 'invalid_id', message: expect.any(String), path: 'id' } });
+      expect(text).not.toMatch(/script|xxxx/);
+    }
+    const missing = await fetch(`${base}/api/checks/no-such-check`);
+    expect([missing.status, ((await missing.json()) as any).error.code]).toEqual([404, 'not_found']);
+    const unknown = await fetch(`${base}/api/checks?%3Cb%3E=1`);
+    expect(unknown.status).toBe(400);
+    expect(await unknown.text()).not.toContain('<b>');
+    expect((await fetch(`${base}/api/nothing-here`)).status).toBe(404);
+  });
+
+  test('LOOKOUT_STATUS_PAGE=off: / and /api/ answer 404 as before, /metrics still answers', async () => {
+    const off = `http://127.0.0.1:${offNode.httpPort}`;
+    for (const p of ['/', '/status.js', '/api/cluster', '/api/events']) expect([p, (await fetch(`${off}${p}`)).status]).toEqual([p, 404]);
+    expect((await fetch(`${off}/metrics`)).status).toBe(200);
+  });
+});
+
+describe('in a browser', () => {
+  let page: Page;
+  const problems: string[] = [];
+  const rowVerdict = (id: string) => page.locator(`tr[data-check="${id}"] .c-verdict`);
+
+  beforeAll(async () => {
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    page.on('console', (m) => void (m.type() === 'error' && problems.push(`console: ${m.text()}`)));
+    page.on('pageerror', (e) => void problems.push(`page error: ${e.message}`));
+    page.on('response', (r) => void (r.status() >= 400 && problems.push(`HTTP ${r.status()} for ${r.url()}`)));
+    // The sparkline needs two ended periods of web-ok's rollups (one a second) before the page loads.
+    await waitFor('two latency periods of web-ok', () => request(nc, 'lookout.state.history.web-ok', {}), { timeoutMs: 60_000, until: (h: any) => h.series?.length >= 2 });
+    await page.goto(`${base}/`);
+  }, 90_000);
+
+  test('the cluster: leader, term and both members with their state', async () => {
+    const status = await request(nc, 'lookout.cluster.status');
+    await page.locator('#leader').filter({ hasText: status.leader.node }).waitFor({ timeout: 30_000 });
+    expect(await page.locator('#term').textContent()).toBe(String(status.term));
+    const members = page.locator('#members tbody tr');
+    await waitFor('both members listed', async () => (await members.allTextContents()).join(' | '), { until: (t) => t.includes('page-node') && t.includes('quiet-node') });
+    expect(await page.locator('#members tr[data-member="quiet-node"] td').nth(1).textContent()).toBe('alive');
+    expect(await page.locator(`#members tr[data-member="${status.leader.node}"] td`).nth(2).textContent()).toBe('leader');
+  });
+
+  test('a row per check saying up or down (word and colour), the failing check with its last failure, uptime and a sparkline', async () => {
+    await rowVerdict('web-ok').filter({ hasText: 'up' }).waitFor({ timeout: 30_000 });
+    await rowVerdict('web-flaky').filter({ hasText: 'down' }).waitFor({ timeout: 30_000 });
+    const colour = (id: string) => rowVerdict(id).locator('.verdict').evaluate((e) => (globalThis as any).getComputedStyle(e).backgroundColor as string);
+    expect(await colour('web-ok')).not.toBe(await colour('web-flaky'));
+    await page.locator('tr[data-check="web-flaky"] .c-failure').filter({ hasText: /status: .*503/ }).waitFor({ timeout: 30_000 });
+    await page.locator('tr[data-check="web-ok"] .c-uptime .bar').first().waitFor({ timeout: 30_000 });
+    expect(await page.locator('tr[data-check="web-ok"] .c-uptime').textContent()).toContain('24h');
+    await page.locator('tr[data-check="web-ok"] .c-latency .uplot canvas').waitFor({ timeout: 30_000 });
+  });
+
+  test('clicking a row shows its transitions and last failure', async () => {
+    await page.locator('tr[data-check="web-flaky"]').click();
+    await page.locator('#detail').waitFor({ state: 'visible', timeout: 30_000 });
+    expect(await page.locator('#detail-id').textContent()).toBe('web-flaky');
+    await page.locator('#detail-last-failure').filter({ hasText: /status: .*503/ }).waitFor({ timeout: 30_000 });
+    const first = page.locator('#transitions tbody tr').first();
+    await first.waitFor({ timeout: 30_000 });
+    expect((await first.locator('td').nth(1).textContent())?.replace(/\s+/g, ' ')).toBe('unknown → down');
+  });
+
+  test('a verdict change arrives live: the target heals and the row says up without a reload', async () => {
+    await page.locator('#live').filter({ hasText: /^live$/ }).waitFor({ timeout: 30_000 });
+    await page.evaluate(() => ((globalThis as any).__notReloaded = true));
+    target.set('/flaky', { status: 200 });
+    await page.waitForFunction(() => (globalThis as any).document.querySelector('tr[data-check="web-flaky"]')?.getAttribute('data-verdict') === 'up', undefined, { timeout: 60_000, polling: 100 });
+    expect(await rowVerdict('web-flaky').textContent()).toBe('up');
+    expect(await page.evaluate(() => (globalThis as any).__notReloaded)).toBe(true);
+    // The open detail view follows: its newest transition is down → up.
+    await waitFor('the detail view shows down → up', async () => (await page.locator('#transitions tbody tr').first().locator('td').nth(1).textContent())?.replace(/\s+/g, ' '), {
+      timeoutMs: 60_000,
+      until: (t) => t === 'down → up',
+    });
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'status-page.png'), fullPage: true });
+    // The node counts the page's live client.
+    expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^lookout_status_page_clients 1$/m);
+  });
+
+  test('no script error and no Content-Security-Policy violation in the page', () => {
+    expect(problems).toEqual([]);
+  });
+});

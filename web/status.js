@@ -1,0 +1,380 @@
+// Lookout status page: reads the node's JSON API (/api/cluster, /api/checks, /api/checks/<id>)
+// and its live events (/api/events, Server-Sent Events). Plain browser JavaScript, no build step.
+// Every value from the server is written with textContent (never as HTML); styles change only
+// through element.style and classes (the page's Content-Security-Policy allows nothing inline).
+'use strict';
+
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const ID = /^[A-Za-z0-9_-]{1,128}$/;
+  const WINDOWS = ['24h', '7d', '30d'];
+  /** Details (uptime, sparkline) fetched at once. */
+  const PARALLEL = 4;
+  /** A full reload this often, whatever the live updates said. */
+  const REFRESH_MS = 30000;
+
+  const rows = new Map(); // check id -> { tr, cells, chart }
+  let detailId = null;
+  let detailChart = null;
+
+  function el(tag, text, cls) {
+    const e = document.createElement(tag);
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (cls) e.className = cls;
+    return e;
+  }
+
+  function clear(node) {
+    while (node.firstChild) node.removeChild(node.firstChild);
+  }
+
+  function fmtTime(iso) {
+    if (typeof iso !== 'string') return '—';
+    const t = Date.parse(iso);
+    if (!Number.isFinite(t)) return '—';
+    return new Date(t).toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
+  }
+
+  function fmtMs(ms) {
+    return typeof ms === 'number' ? (ms >= 1000 ? (ms / 1000).toFixed(1) + ' s' : ms + ' ms') : '—';
+  }
+
+  function failureText(f) {
+    if (!f) return '—';
+    const reason = typeof f.reason === 'string' ? f.reason : 'failed';
+    return typeof f.message === 'string' && f.message ? reason + ': ' + f.message : reason;
+  }
+
+  function verdictBadge(verdict) {
+    const v = verdict === 'up' || verdict === 'down' ? verdict : 'unknown';
+    const b = el('span', v, 'verdict v-' + v);
+    b.setAttribute('data-verdict', v);
+    return b;
+  }
+
+  function showError(id, err) {
+    const p = $(id);
+    if (!err) {
+      p.hidden = true;
+      return;
+    }
+    p.hidden = false;
+    p.textContent = err;
+  }
+
+  async function getJson(url) {
+    let res;
+    try {
+      res = await fetch(url, { headers: { accept: 'application/json' }, cache: 'no-store' });
+    } catch (cause) {
+      throw new Error('cannot reach this node', { cause });
+    }
+    const body = await res.json().catch(() => null);
+    if (!res.ok || !body || body.ok !== true) {
+      const e = body && body.error;
+      throw new Error(e && typeof e.message === 'string' ? e.code + ': ' + e.message : 'HTTP ' + res.status);
+    }
+    return body;
+  }
+
+  /** The answer of `url`, or null with the error shown in `errorId` (cleared on success). */
+  async function fetchShown(url, errorId, what) {
+    try {
+      const body = await getJson(url);
+      showError(errorId, null);
+      return body;
+    } catch (e) {
+      showError(errorId, what + ' unavailable: ' + e.message);
+      return null;
+    }
+  }
+
+  // ---- cluster ----------------------------------------------------------------------------
+
+  async function loadCluster() {
+    const c = await fetchShown('/api/cluster', 'cluster-error', 'Cluster status');
+    if (!c) return;
+    $('answered-by').textContent = c.answeredBy || '?';
+    const leader = c.leader && typeof c.leader.node === 'string' ? c.leader.node : null;
+    $('leader').textContent = leader || 'none (election in progress)';
+    $('term').textContent = c.term === null || c.term === undefined ? '—' : String(c.term);
+    $('epoch').textContent = c.epoch === null || c.epoch === undefined ? '—' : String(c.epoch);
+    const members = Array.isArray(c.members) ? c.members : [];
+    const names = (f) => members.filter(f).map((m) => m.node).join(', ') || 'none';
+    $('quarantined').textContent = names((m) => m.quarantined);
+    $('overloaded').textContent = names((m) => m.overloaded);
+    const body = $('members').tBodies[0];
+    clear(body);
+    for (const m of members) {
+      const tr = el('tr');
+      tr.setAttribute('data-member', String(m.node));
+      tr.appendChild(el('td', m.node));
+      tr.appendChild(el('td', m.state, 'state s-' + (/^[a-z]+$/.test(m.state) ? m.state : 'other')));
+      tr.appendChild(el('td', m.node === leader ? 'leader' : 'follower'));
+      const sh = m.shards || {};
+      tr.appendChild(el('td', (sh.primary ?? 0) + ' / ' + (sh.total ?? 0)));
+      tr.appendChild(el('td', m.checks ?? '—'));
+      const notes = [];
+      if (m.quarantined) notes.push(m.quarantineRefused ? 'quarantined (refused: keeps its shards)' : 'quarantined');
+      if (m.overloaded) notes.push('overloaded' + (typeof m.lagMs === 'number' ? ' (lag ' + m.lagMs + ' ms)' : ''));
+      if (m.relieved) notes.push('relieved of shards');
+      if (m.damped) notes.push('damped (flapping)');
+      tr.appendChild(el('td', notes.join('; ') || '—'));
+      body.appendChild(tr);
+    }
+  }
+
+  // ---- checks ------------------------------------------------------------------------------
+
+  function rowFor(id) {
+    let r = rows.get(id);
+    if (r) return r;
+    const tr = el('tr', null, 'check');
+    tr.tabIndex = 0;
+    tr.setAttribute('data-check', id);
+    const cells = {};
+    for (const k of ['id', 'verdict', 'since', 'uptime', 'latency', 'failure']) {
+      cells[k] = el('td', null, 'c-' + k);
+      tr.appendChild(cells[k]);
+    }
+    cells.id.textContent = id;
+    cells.uptime.textContent = '…';
+    cells.latency.textContent = '…';
+    tr.addEventListener('click', () => openDetail(id));
+    tr.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' || e.key === ' ') openDetail(id);
+    });
+    r = { tr, cells, chart: null };
+    rows.set(id, r);
+    return r;
+  }
+
+  function setVerdict(r, verdict, since) {
+    clear(r.cells.verdict);
+    r.cells.verdict.appendChild(verdictBadge(verdict));
+    r.tr.setAttribute('data-verdict', verdict === 'up' || verdict === 'down' ? verdict : 'unknown');
+    r.cells.since.textContent = fmtTime(since);
+  }
+
+  function renderState(r, st) {
+    setVerdict(r, st.verdict, st.since);
+    r.cells.failure.textContent = st.lastFailure ? failureText(st.lastFailure) + ' (' + fmtTime(st.lastFailure.at) + ')' : '—';
+  }
+
+  function uptimeBars(uptime) {
+    const box = el('div', null, 'uptime');
+    for (const w of WINDOWS) {
+      const u = uptime && uptime[w];
+      const ratio = u && typeof u.ratio === 'number' ? u.ratio : null;
+      const item = el('div', null, 'bar');
+      item.title = w + ': ' + (ratio === null ? 'no data' : (ratio * 100).toFixed(2) + '% up') + (u && u.retainedFully === false ? ' (partial: older changes are not kept)' : '');
+      const track = el('span', null, 'track');
+      const fill = el('span', null, 'fill' + (ratio !== null && ratio < 0.99 ? ' low' : ''));
+      fill.style.width = (ratio === null ? 0 : Math.round(ratio * 1000) / 10) + '%';
+      track.appendChild(fill);
+      item.appendChild(el('span', w, 'label'));
+      item.appendChild(track);
+      item.appendChild(el('span', ratio === null ? '—' : (ratio * 100).toFixed(ratio === 1 ? 0 : 2) + '%', 'pct'));
+      box.appendChild(item);
+    }
+    return box;
+  }
+
+  /** A latency chart of the history's series (p50 per period), or a line saying there is none. */
+  function latencyChart(target, series, opts) {
+    const points = Array.isArray(series) ? series.filter((p) => typeof p.p50Ms === 'number' || typeof p.meanMs === 'number') : [];
+    clear(target);
+    if (points.length < 2 || typeof window.uPlot !== 'function') {
+      target.appendChild(el('span', points.length ? 'one period so far' : 'no rollups yet', 'meta'));
+      return null;
+    }
+    const xs = points.map((p) => Date.parse(p.period) / 1000);
+    const ys = points.map((p) => (typeof p.p50Ms === 'number' ? p.p50Ms : p.meanMs));
+    const spark = !opts || !opts.full;
+    return new window.uPlot(
+      {
+        width: spark ? 140 : Math.min(720, Math.max(320, target.clientWidth || 600)),
+        height: spark ? 32 : 180,
+        legend: { show: !spark },
+        cursor: { show: !spark },
+        scales: { x: { time: true } },
+        axes: spark ? [{ show: false }, { show: false }] : [{}, { label: 'ms', size: 60 }],
+        series: [{}, { label: 'p50 latency (ms)', stroke: '#2b6cb0', width: 1.5, fill: 'rgba(43,108,176,0.12)' }],
+      },
+      [xs, ys],
+      target,
+    );
+  }
+
+  async function loadDetails(ids) {
+    const queue = ids.slice();
+    const worker = async () => {
+      while (queue.length > 0) {
+        const id = queue.shift();
+        const r = rows.get(id);
+        if (!r) continue;
+        try {
+          const d = await getJson('/api/checks/' + encodeURIComponent(id));
+          renderState(r, d.state);
+          clear(r.cells.uptime);
+          if (d.history) {
+            r.cells.uptime.appendChild(uptimeBars(d.history.uptime));
+            if (r.chart) r.chart.destroy();
+            r.chart = latencyChart(r.cells.latency, d.history.series);
+          } else r.cells.uptime.textContent = 'history unavailable';
+        } catch {
+          r.cells.uptime.textContent = 'unavailable';
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: PARALLEL }, worker));
+  }
+
+  async function loadChecks() {
+    const list = await fetchShown('/api/checks?limit=500', 'checks-error', 'Checks');
+    if (!list) return;
+    const states = Array.isArray(list.states) ? list.states.filter((s) => s && ID.test(s.checkId)) : [];
+    states.sort((a, b) => (a.checkId < b.checkId ? -1 : a.checkId > b.checkId ? 1 : 0));
+    const body = $('check-table').tBodies[0];
+    const seen = new Set();
+    for (const st of states) {
+      const r = rowFor(st.checkId);
+      seen.add(st.checkId);
+      renderState(r, st);
+      body.appendChild(r.tr);
+    }
+    for (const [id, r] of rows) {
+      if (seen.has(id)) continue;
+      if (r.chart) r.chart.destroy();
+      r.tr.remove();
+      rows.delete(id);
+    }
+    $('check-count').textContent = '(' + states.length + ')';
+    const more = $('checks-more');
+    more.hidden = !list.next;
+    more.textContent = list.next ? 'Showing the first ' + states.length + ' checks.' : '';
+    await loadDetails(states.map((s) => s.checkId));
+  }
+
+  // ---- one check ----------------------------------------------------------------------------
+
+  async function openDetail(id) {
+    if (!ID.test(id)) return;
+    detailId = id;
+    $('detail').hidden = false;
+    $('detail-id').textContent = id;
+    if (location.hash !== '#' + id) history.replaceState(null, '', '#' + id);
+    await loadDetail();
+    $('detail').scrollIntoView({ block: 'nearest' });
+  }
+
+  function closeDetail() {
+    detailId = null;
+    $('detail').hidden = true;
+    history.replaceState(null, '', location.pathname);
+  }
+
+  async function loadDetail() {
+    const id = detailId;
+    if (!id) return;
+    const d = await fetchShown('/api/checks/' + encodeURIComponent(id), 'detail-error', 'Check ' + id);
+    if (!d || id !== detailId) return;
+    const st = d.state;
+    clear($('detail-verdict'));
+    $('detail-verdict').appendChild(verdictBadge(st.verdict));
+    $('detail-since').textContent = fmtTime(st.since);
+    const lr = st.lastResult;
+    $('detail-last-result').textContent = lr ? fmtTime(lr.at) + ' — ' + (lr.ok ? 'ok' : 'failed') + ', ' + fmtMs(lr.latencyMs) + ', from ' + lr.node : '—';
+    $('detail-last-failure').textContent = st.lastFailure ? failureText(st.lastFailure) + ' (' + fmtTime(st.lastFailure.at) + (st.lastFailure.node ? ', ' + st.lastFailure.node : '') + ')' : '—';
+    const h = d.history;
+    clear($('detail-uptime'));
+    if (h) $('detail-uptime').appendChild(uptimeBars(h.uptime));
+    else $('detail-uptime').textContent = 'history unavailable';
+    const p = h && h.probes && h.probes['24h'];
+    $('detail-latency').textContent = p && p.probes > 0 ? 'p50 ≤ ' + fmtMs(p.p50Ms) + ', p90 ≤ ' + fmtMs(p.p90Ms) + ', p99 ≤ ' + fmtMs(p.p99Ms) + ' over ' + p.probes + ' probes (' + p.failures + ' failed)' : 'no rollups yet';
+    if (detailChart) detailChart.destroy();
+    detailChart = latencyChart($('detail-chart'), h && h.series, { full: true });
+    const body = $('transitions').tBodies[0];
+    clear(body);
+    const changes = h && Array.isArray(h.changes) ? h.changes.slice(-50).reverse() : [];
+    for (const c of changes) {
+      const tr = el('tr');
+      tr.appendChild(el('td', fmtTime(c.at)));
+      const change = el('td');
+      change.appendChild(verdictBadge(c.from));
+      change.appendChild(el('span', ' → '));
+      change.appendChild(verdictBadge(c.to));
+      tr.appendChild(change);
+      tr.appendChild(el('td', c.node || '—'));
+      tr.appendChild(el('td', c.reason || '—'));
+      tr.appendChild(el('td', c.message || '—'));
+      body.appendChild(tr);
+    }
+    $('transitions-none').hidden = changes.length > 0;
+  }
+
+  // ---- live updates --------------------------------------------------------------------------
+
+  const pending = new Map();
+  /** Run `fn` once `ms` after the last call with this key (a burst of events, one reload). */
+  function soon(key, ms, fn) {
+    clearTimeout(pending.get(key));
+    pending.set(key, setTimeout(() => {
+      pending.delete(key);
+      fn();
+    }, ms));
+  }
+
+  function setLive(on, text) {
+    const l = $('live');
+    l.className = 'live ' + (on ? 'on' : 'off');
+    l.textContent = text;
+  }
+
+  function connect() {
+    const es = new EventSource('/api/events');
+    es.addEventListener('open', () => {
+      setLive(true, 'live');
+      soon('all', 50, reloadAll);
+    });
+    es.addEventListener('status', (e) => {
+      let m;
+      try {
+        m = JSON.parse(e.data);
+      } catch {
+        return;
+      }
+      if (!m || !ID.test(m.checkId)) return;
+      const r = rows.get(m.checkId);
+      if (!r) return soon('checks', 300, loadChecks);
+      setVerdict(r, m.to, m.at);
+      soon('check:' + m.checkId, 300, () => loadDetails([m.checkId]));
+      if (m.checkId === detailId) soon('detail', 300, loadDetail);
+    });
+    es.addEventListener('cluster', () => soon('cluster', 300, loadCluster));
+    es.addEventListener('error', () => {
+      if (es.readyState === EventSource.CLOSED) {
+        // Refused (too many clients) or the node went away: try again later, by hand.
+        setLive(false, 'not live: retrying');
+        setTimeout(connect, 10000);
+      } else setLive(false, 'reconnecting…');
+    });
+  }
+
+  async function reloadAll() {
+    await Promise.all([loadCluster(), loadChecks()]);
+    if (detailId) await loadDetail();
+  }
+
+  function start() {
+    $('detail-close').addEventListener('click', closeDetail);
+    const fromHash = location.hash.slice(1);
+    if (ID.test(fromHash)) openDetail(fromHash);
+    reloadAll();
+    connect();
+    setInterval(reloadAll, REFRESH_MS);
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
+})();
