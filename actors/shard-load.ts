@@ -63,7 +63,7 @@ export interface ShardLoadHooks {
 }
 
 /** Start one attempt; returns its stop, which resolves once nothing of its watch is still being created. */
-export function startShardLoad(source: SpecFeedSource, catalog: SpecCatalog, log: Logger, places: Places, stallMs: number, hooks: ShardLoadHooks): () => Promise<void> {
+export function startShardLoad(source: SpecFeedSource, catalog: SpecCatalog, log: Logger, places: Places, stallMs: number, hooks: ShardLoadHooks, resync?: () => string[]): () => Promise<void> {
   let ended = false;
   let [isLoaded, isOpen] = [false, false];
   let place: (() => void) | null = null;
@@ -103,16 +103,19 @@ export function startShardLoad(source: SpecFeedSource, catalog: SpecCatalog, log
       }
       hooks.tell(e);
     },
-    (err) => {
-      if (ended) return;
-      void end();
-      hooks.failed(err);
-    },
-    () => {
-      // The watch exists, or its creation failed. A watch being created keeps its place until
-      // then (the burst bound holds even for attempts that ended meanwhile).
-      isOpen = true;
-      if (isLoaded || ended) free();
+    {
+      onFailed: (err) => {
+        if (ended) return;
+        void end();
+        hooks.failed(err);
+      },
+      onOpened: () => {
+        // The watch exists, or its creation failed. A watch being created keeps its place until
+        // then (the burst bound holds even for attempts that ended meanwhile).
+        isOpen = true;
+        if (isLoaded || ended) free();
+      },
+      ...(resync ? { resync } : {}),
     },
   );
   const end = () => {

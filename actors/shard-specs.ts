@@ -90,14 +90,18 @@ export class ShardSpecs implements SpecHolder {
     this.held.set(shard, entry);
     const log = this.log.child({ shard });
     let failures = 0;
+    let everLoaded = false;
     const start = () => {
       entry.retry = null;
       if (this.held.get(shard) !== entry) return;
+      // A restart after the shard was loaded tells what changed while no watch ran (its runners hold the old specs).
+      const resync = everLoaded ? () => this.catalog.inShard(shard).map((s) => s.id) : undefined;
       entry.stop = startShardLoad(this.sourceOf(shard), this.catalog, log, this.places, LOAD_STALL_MS * 2 ** Math.min(failures, 3), {
         tell: (e) => {
           if (this.held.get(shard) !== entry) return;
           if (e.type === 'SPECS_LOADED') {
             failures = 0;
+            everLoaded = true;
             resolveLoaded();
           } else this.tell(e);
           this.onChange();
@@ -109,7 +113,7 @@ export class ShardSpecs implements SpecHolder {
           else log.warn({ event: 'shard_specs_failed', err, failures, retryInMs: waitMs }, "the shard's spec watch failed; it is started again (the shard's checks wait for their specs until it loads)");
           entry.retry = setTimeout(start, waitMs);
         },
-      });
+      }, resync);
     };
     start();
     return entry.loaded;

@@ -28,10 +28,22 @@ const YIELD_EVERY = 256;
 
 export const specFeed = fromCallback<{ type: 'noop' }, FeedInput>(({ input, sendBack }) => followSpecs(input.source, input.catalog, input.log.child({ actor: 'spec-feed' }), sendBack));
 
+export interface FollowOptions {
+  /** The watch failed or ended without being stopped (logged either way; nothing more is told). */
+  onFailed?: (err: unknown) => void;
+  /** The watch exists, or its creation failed (a caller bounding concurrent creations frees a place). */
+  onOpened?: () => void;
+  /**
+   * A restart of a source whose specs were told before (its watch failed after its load): the ids
+   * the catalog holds for it. Its replay is told as changes — a spec put or changed while no watch
+   * ran is SPEC_SET, an id the replay no longer has is SPEC_REMOVED — instead of loading silently.
+   */
+  resync?: () => string[];
+}
+
 /**
  * Loads `source` into `catalog`, then follows it: SPECS_LOADED once the initial values are in
- * (told on a later turn), then SPEC_SET / SPEC_REMOVED per change. Returns the stop. `onFailed`:
- * the watch failed or ended without being stopped (logged either way; nothing more is told).
+ * (told on a later turn), then SPEC_SET / SPEC_REMOVED per change. Returns the stop.
  *
  * The stop resolves once no part of the watch is still being created: a watch whose creation was
  * under way when the node stopped is stopped as soon as it exists. Close the connection only after
@@ -40,17 +52,9 @@ export const specFeed = fromCallback<{ type: 'noop' }, FeedInput>(({ input, send
  *
  * An empty source is loaded as soon as its count says so, before its watch exists (a value put
  * meanwhile is in the watch's first entries, told as a change): a node that holds hundreds of
- * mostly empty shards starts their runners without waiting for a watch each. `onOpened`: the
- * watch exists, or its creation failed (a caller bounding concurrent creations frees a place).
+ * mostly empty shards starts their runners without waiting for a watch each.
  */
-export function followSpecs(
-  source: SpecFeedSource,
-  catalog: SpecCatalog,
-  log: Logger,
-  tell: (e: FeedEvent) => void,
-  onFailed: (err: unknown) => void = () => {},
-  onOpened: () => void = () => {},
-): () => Promise<void> {
+export function followSpecs(source: SpecFeedSource, catalog: SpecCatalog, log: Logger, tell: (e: FeedEvent) => void, opts: FollowOptions = {}): () => Promise<void> {
   const t0 = performance.now();
   let stopped = false;
   let stop: () => void = () => {
@@ -60,7 +64,7 @@ export function followSpecs(
   const settled = new Promise<void>((r) => (settle = r));
   const opened = () => {
     settle();
-    onOpened();
+    opts.onOpened?.();
   };
   const stopAll = () => {
     stopped = true;
@@ -68,11 +72,17 @@ export function followSpecs(
     return settled;
   };
   let loaded = false;
+  // A resync's replay: the ids it has shown so far (null: not resyncing, or its replay is done).
+  let seen: Set<string> | null = opts.resync ? new Set() : null;
   const markLoaded = () => {
     if (loaded) return;
+    if (seen && opts.resync) {
+      for (const id of opts.resync()) if (!seen.has(id) && catalog.delete(id)) tell({ type: 'SPEC_REMOVED', id });
+    }
+    seen = null;
     loaded = true;
     const ms = Math.round(performance.now() - t0);
-    log.info({ event: 'specs_loaded', specs: catalog.size, ms }, 'specs loaded');
+    log.info({ event: 'specs_loaded', specs: catalog.size, ms, ...(opts.resync ? { resync: true } : {}) }, 'specs loaded');
     // Outside the watch loop: starting every runner can take a while, and the loop's current batch
     // of entries (tens of MB at 100k specs) should be free to collect meanwhile.
     setImmediate(() => {
@@ -94,22 +104,23 @@ export function followSpecs(
     opened();
     if (stopped) return;
     stop = () => watcher.stop();
-    if (count === 0) markLoaded();
     let n = 0;
     for await (const e of watcher.changes) {
       if (++n % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
       if (stopped) break;
+      const told = loaded || seen !== null;
       if (e.key === null) {
         // not a spec of this source (a key written around the API under the wrong shard)
       } else if (!e.deleted) {
+        seen?.add(e.key);
         const v = validateSpec(e.json(), e.key);
         if (!v.ok) {
           log.error({ event: 'spec_invalid', check: e.key, revision: e.revision, error: v.error }, 'stored spec is invalid; ignored');
         } else {
           const spec = normalizeSpec(e.key, v.spec);
-          if (catalog.set(spec, e.revision) && loaded) tell({ type: 'SPEC_SET', spec });
+          if (catalog.set(spec, e.revision) && told) tell({ type: 'SPEC_SET', spec });
         }
-      } else if (catalog.delete(e.key) && loaded) {
+      } else if (catalog.delete(e.key) && told) {
         tell({ type: 'SPEC_REMOVED', id: e.key });
       }
       if (e.initialDone) markLoaded();
@@ -120,7 +131,7 @@ export function followSpecs(
     stopped = true;
     stop();
     log.error({ event: 'spec_watch_failed', err }, 'spec watch failed');
-    onFailed(err);
+    opts.onFailed?.(err);
   });
   return stopAll;
 }

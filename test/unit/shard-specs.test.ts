@@ -150,3 +150,45 @@ test('a load that stalls (its watch never delivers the initial values) is starte
     jest.useRealTimers();
   }
 });
+
+test('a watch that fails after its load is started again, and what changed while no watch ran is told (put, changed, deleted)', async () => {
+  jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+  try {
+    const bucket = new FakeSpecBucket();
+    const [a, b, c] = idsIn(1, 3) as [string, string, string];
+    await bucket.put(a, spec(1) as never);
+    await bucket.put(b, spec(2) as never);
+    let breakFirst: (e: Error) => void = () => {};
+    let attempts = 0;
+    const source = {
+      count: () => bucket.count(),
+      watch: async () => {
+        const w = await bucket.watch();
+        if (++attempts > 1) return w;
+        // The first watch fails after the load (a consumer deleted under it, a timeout).
+        const broken = new Promise<never>((_, reject) => (breakFirst = reject));
+        const it = w.changes[Symbol.asyncIterator]();
+        const changes = { [Symbol.asyncIterator]: () => ({ next: () => Promise.race([it.next(), broken]) }) };
+        return { changes, stop: w.stop };
+      },
+    };
+    const events: string[] = [];
+    const tell = (e: ShardSpecEvent) => events.push(e.type === 'SPEC_SET' ? `set ${e.spec.id}:${e.spec.intervalMs}` : `removed ${e.id}`);
+    const h = new ShardSpecs(new SpecCatalog(SHARDS), () => source, silentLog, tell);
+    await h.hold(1);
+    breakFirst(new Error('consumer deleted'));
+    await flush(10);
+    await bucket.put(c, spec(3) as never);
+    await bucket.put(a, { ...spec(1), intervalMs: 6000 } as never);
+    await bucket.delete(b);
+    expect(events).toEqual([]); // no watch runs: nothing heard yet
+    await jest.advanceTimersByTimeAsync(RETRY_MIN_MS);
+    await flush(10);
+    expect(attempts).toBe(2);
+    expect([...events].sort()).toEqual([`removed ${b}`, `set ${a}:6000`, `set ${c}:5000`].sort());
+    expect(h.catalog.inShard(1).map((s) => s.id).sort()).toEqual([a, c].sort());
+    await h.stop();
+  } finally {
+    jest.useRealTimers();
+  }
+});
