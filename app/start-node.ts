@@ -125,8 +125,11 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
   const bus = natsBus(nc);
   const instance = newInstanceId();
   const { kv, jsm, cluster } = await closeOnError(nc, http, async () => {
-    // Refuse to start when another process runs with this node id (it answers the claim).
-    await claimNodeId(bus, s, cfg.nodeId, instance, cfg.heartbeatMs);
+    // Refuse to start when another process runs with this node id (it answers the claim). Nobody
+    // there answers at once (no responders); a holder gets as long as the cluster would wait before
+    // holding it dead (one heartbeat, 100 ms in the test profile, was too short for a holder busy
+    // loading its shards: the newcomer started beside it).
+    await claimNodeId(bus, s, cfg.nodeId, instance, cfg.deadAfterMs);
     return whenJetStreamReady(
       async () => {
         const stores = await openStores(nc, s, cfg);

@@ -55,6 +55,8 @@ test('a second process with a running node id refuses to start, naming the id; t
     expect(lines).toEqual([expect.stringContaining('node id "dup" is already used by another running process')]);
     expect(running(second)).toBe(false);
     expect(first.proc.exitCode).toBeNull();
+    // The first logs the claim it answered; its log line may reach us after the second's exit.
+    await waitFor('the first to log the claim it answered', () => first.logs().filter((l) => l.event === 'node_id_claimed').length, { timeoutMs: 15_000, until: (n) => n >= 1 });
     expect(first.logs().filter((l) => l.event === 'node_id_claimed')).toHaveLength(1);
     expect(await statesOf(nc, 'dup', 6)).toEqual(Array(6).fill('alive'));
     void other;
