@@ -190,7 +190,9 @@ export function hitGaps(target: HttpTarget, ids: readonly string[], intervalMs: 
  * Each check's probe count at the target against its published results: a probe in flight has
  * hit the target but not published yet, so the two are compared until each check has been seen
  * equal (or within `allowance(id)` more hits, e.g. 1 for a probe cut short by a SIGKILL) once.
- * A probe that ran without publishing, or a result without a probe, never gets there.
+ * A probe that ran without publishing, or a result without a probe, never gets there. A failure
+ * confirmed from elsewhere (protocol/confirm.ts) cost another node's probe too: one more hit when it
+ * disagreed (it saw the target healthy), perhaps one when it agreed or gave no view.
  */
 export async function awaitHitsMatchResults(target: HttpTarget, events: Collector, ids: readonly string[], allowance: (id: string) => number = () => 0, timeoutMs = 60_000): Promise<void> {
   const matched = new Set<string>();
@@ -205,6 +207,10 @@ export async function awaitHitsMatchResults(target: HttpTarget, events: Collecto
         if (!results.has(r.checkId)) continue;
         const into = r.reason === 'inconclusive' ? maybe : results;
         into.set(r.checkId, into.get(r.checkId)! + 1);
+        if (r.confirmation?.by) {
+          const byOther = r.confirmation.outcome === 'disagreed' ? results : maybe;
+          byOther.set(r.checkId, byOther.get(r.checkId)! + 1);
+        }
       }
       const off: string[] = [];
       for (const id of ids) {
