@@ -3,6 +3,11 @@
 // still electing its meta leader: requests time out or come back "temporarily unavailable". That
 // is a reason to wait, not to exit. A permanent problem (no JetStream, a store too small, a
 // permission refused) still stops the node at once with its own message.
+//
+// Nodes started together also race to create the same streams and buckets: the add that loses
+// finds the stream made meanwhile ("stream name already in use", or on nats-server 2.9 "subjects
+// overlap with an existing stream"). Opening again finds it; only CREATION_RACE_ATTEMPTS times, so
+// a real overlap with an operator's own stream still stops the node with its message.
 
 import { messageOf } from '../protocol/errors';
 import type { Logger } from './logger';
@@ -14,6 +19,15 @@ export function isJetStreamNotReady(err: unknown): boolean {
   if (/insufficient|permission|not enabled/i.test(text)) return false;
   return /timeout|timed out|temporarily unavailable|no responders|\b503\b|leader/i.test(text);
 }
+
+/** An add that may have lost a creation race to another node (opening again finds the stream). */
+export function isCreationRace(err: unknown): boolean {
+  const e = err as { message?: string } | null;
+  return /subjects overlap with an existing stream|stream name already in use/i.test(e?.message ?? String(err));
+}
+
+/** Attempts that may end in a creation race before it counts as a real conflict. */
+export const CREATION_RACE_ATTEMPTS = 3;
 
 /** First wait for JetStream: a meta leader is usually elected within a few hundred ms. */
 export const READY_FIRST_WAIT_MS = 250;
@@ -31,9 +45,11 @@ export async function whenJetStreamReady<T>(open: () => Promise<T>, log: Logger,
     try {
       return await open();
     } catch (err) {
-      if (!isJetStreamNotReady(err)) throw err;
+      const raced = isCreationRace(err) && attempt < CREATION_RACE_ATTEMPTS;
+      if (!raced && !isJetStreamNotReady(err)) throw err;
       const delayMs = readyBackoff(attempt);
-      log.warn({ event: 'jetstream_not_ready', attempt, delayMs, error: messageOf(err) }, 'JetStream not ready yet: retrying');
+      if (raced) log.warn({ event: 'stream_creation_raced', attempt, delayMs, error: messageOf(err) }, 'another node created a stream at the same time: opening again');
+      else log.warn({ event: 'jetstream_not_ready', attempt, delayMs, error: messageOf(err) }, 'JetStream not ready yet: retrying');
       await wait(delayMs);
     }
   }

@@ -1,5 +1,5 @@
 // A node waits for JetStream to come up instead of exiting, and stops at once on a real problem.
-import { isJetStreamNotReady, readyBackoff, whenJetStreamReady } from '../../runtime/jetstream-ready';
+import { CREATION_RACE_ATTEMPTS, isJetStreamNotReady, readyBackoff, whenJetStreamReady } from '../../runtime/jetstream-ready';
 import { StorageTooSmall } from '../../runtime/storage-limits';
 import { silentLog } from '../helpers/actor-host';
 
@@ -33,4 +33,22 @@ test('retries while JetStream is not ready, then returns what opened; a permanen
   expect(waits).toEqual([250, 500]);
   const tooSmall = new StorageTooSmall('lookout_results', 1, 'LOOKOUT_RESULTS_MAX_BYTES', new Error('insufficient storage resources available'));
   await expect(whenJetStreamReady(async () => Promise.reject(tooSmall), silentLog, async () => {})).rejects.toBe(tooSmall);
+});
+
+test('an add that lost a creation race to another node is opened again; the same refusal every time is a real conflict', async () => {
+  const overlap = new Error('subjects overlap with an existing stream');
+  let calls = 0;
+  const waits: number[] = [];
+  const opened = await whenJetStreamReady(
+    async () => {
+      if (++calls === 1) throw overlap; // another node's add landed first
+      return 'stores';
+    },
+    silentLog,
+    async (ms) => void waits.push(ms),
+  );
+  expect({ opened, calls, waits }).toEqual({ opened: 'stores', calls: 2, waits: [250] });
+  let tries = 0;
+  await expect(whenJetStreamReady(async () => ((tries++, Promise.reject(overlap))), silentLog, async () => {})).rejects.toBe(overlap);
+  expect(tries).toBe(CREATION_RACE_ATTEMPTS);
 });
