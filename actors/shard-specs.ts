@@ -50,6 +50,8 @@ interface Held {
   stop: () => Promise<void>;
   loaded: Promise<void>;
   retry: ReturnType<typeof setTimeout> | null;
+  /** Stop the current attempt and start another now (resynced once the shard has loaded). */
+  restart: () => void;
 }
 
 export class ShardSpecs implements SpecHolder {
@@ -86,7 +88,7 @@ export class ShardSpecs implements SpecHolder {
     const have = this.held.get(shard);
     if (have) return have.loaded;
     let resolveLoaded: () => void = () => {};
-    const entry: Held = { stop: async () => {}, loaded: new Promise<void>((r) => (resolveLoaded = r)), retry: null };
+    const entry: Held = { stop: async () => {}, loaded: new Promise<void>((r) => (resolveLoaded = r)), retry: null, restart: () => {} };
     this.held.set(shard, entry);
     const log = this.log.child({ shard });
     let failures = 0;
@@ -115,8 +117,24 @@ export class ShardSpecs implements SpecHolder {
         },
       }, resync);
     };
+    entry.restart = () => {
+      if (entry.retry) clearTimeout(entry.retry);
+      void entry.stop();
+      start();
+    };
     start();
     return entry.loaded;
+  }
+
+  /**
+   * Start every held shard's watch again, resynced: after a NATS reconnect, an ordered consumer
+   * missed what was published while the link was down and notices only after two missed 30 s
+   * heartbeats (a spec put then went unprobed for a minute in a loaded CI run). The watches are
+   * created anew within the same bound; what changed meanwhile is told as changes.
+   */
+  restartAll(): void {
+    for (const entry of this.held.values()) entry.restart();
+    this.log.info({ event: 'shard_specs_restarted', shards: this.held.size }, 'spec watches started again (NATS reconnected)');
   }
 
   /** Stops following `shard` and forgets its specs; resolves once nothing of its watch is still being created. */

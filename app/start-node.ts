@@ -93,6 +93,9 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
   const metrics = opts.metrics ?? createMetrics({ defaultMetrics: true });
   const s = subjects(cfg.prefix);
   let onConnection: (up: boolean) => void = () => {};
+  // After a reconnect every shard's spec watch starts again, resynced (ShardSpecs.restartAll).
+  let onReconnected: () => void = () => {};
+  let linkLost = false;
   let connected = false;
   // The node tells its view by message; /readyz reads the latest one it was told.
   let view: ClusterView | null = null;
@@ -117,6 +120,11 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
       connected = state === 'connected';
       metrics.natsConnected.set(connected ? 1 : 0);
       if (state === 'connected' || state === 'disconnected') onConnection(connected);
+      if (state === 'disconnected') linkLost = true;
+      if (state === 'connected' && linkLost) {
+        linkLost = false;
+        onReconnected();
+      }
       if (state === 'disconnected') pauses.linkDown();
       if (state === 'connected') pauses.linkUp();
     },
@@ -267,6 +275,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     clock,
   });
   onConnection = (up) => actor.send({ type: 'CONNECTION', up });
+  onReconnected = () => specs.holder.restartAll();
   specs.tellTo((e) => actor.send(e));
   actor.on('view', (e) => {
     view = e.view;

@@ -192,3 +192,44 @@ test('a watch that fails after its load is started again, and what changed while
     jest.useRealTimers();
   }
 });
+
+test('restartAll (a NATS reconnect): every held shard is watched anew, and what its old watch missed is told', async () => {
+  const bucket = new FakeSpecBucket();
+  const [a, b] = idsIn(1, 2) as [string, string];
+  await bucket.put(a, spec(1) as never);
+  let deaf = false;
+  let watches = 0;
+  const source = {
+    count: () => bucket.count(),
+    watch: async () => {
+      watches++;
+      const w = await bucket.watch();
+      // A watch from before the reconnect hears nothing more (its messages were lost with the link).
+      const it = w.changes[Symbol.asyncIterator]();
+      const changes = {
+        [Symbol.asyncIterator]: () => ({
+          next: async () => {
+            const r = await it.next();
+            return deaf ? new Promise<never>(() => {}) : r;
+          },
+        }),
+      };
+      return { changes, stop: w.stop };
+    },
+  };
+  const events: string[] = [];
+  const h = new ShardSpecs(new SpecCatalog(SHARDS), () => source, silentLog, (e) => events.push(e.type === 'SPEC_SET' ? `set ${e.spec.id}` : `removed ${e.id}`));
+  await h.hold(1);
+  await flush(10);
+  deaf = true;
+  await bucket.put(b, spec(2) as never);
+  await bucket.delete(a);
+  await flush(10);
+  expect(events).toEqual([]);
+  deaf = false;
+  h.restartAll();
+  await flush(20);
+  expect(watches).toBe(2);
+  expect([...events].sort()).toEqual([`removed ${a}`, `set ${b}`].sort());
+  await h.stop();
+});
