@@ -176,6 +176,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     gateOpen: () => !queue.isHeld && !pauses.cutOff() && !pauses.overdue(),
     onDropped: (dropped) => {
       for (const type of [PublishKind.result, PublishKind.status]) if (dropped[type] > 0) metrics.pauseDropped.inc({ type }, dropped[type]);
+      if (dropped.result > 0 || dropped.status > 0) log.warn({ event: 'publishes_dropped', results: dropped.result, statuses: dropped.status }, 'results of probes that spanned a pause (or a cut link) dropped: they would go out under a map this node may no longer follow');
     },
     clock,
     send: (subject, data) => nc.publish(subject, data),

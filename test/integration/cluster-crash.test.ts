@@ -43,7 +43,7 @@ async function killAndCheck(s: Scenario, victim: string): Promise<{ failoverMs: 
 
   // Probe counts: a probe the victim had in flight when killed hit the target without a result.
   const movedSet = new Set(moved);
-  await awaitHitsMatchResults(s.target, s.events, s.ids, (id) => (movedSet.has(id) ? 1 : 0));
+  await awaitHitsMatchResults(s.target, s.events, s.ids, (id) => (movedSet.has(id) ? 1 : 0), () => s.cluster.droppedResults());
   return { failoverMs: taken.failovers.map((f) => f.ms) };
 }
 

@@ -57,5 +57,5 @@ scenarioTest('a node cut off from NATS: its checks move to the others; on return
   // Back to one probe per check per interval, seq by one.
   await s.expectCleanFromNow(s.ids, 3);
   // The checks p3 never owned: every probe published.
-  await awaitHitsMatchResults(s.target, s.events, s.ids.filter((id) => !p3Checks.includes(id)));
+  await awaitHitsMatchResults(s.target, s.events, s.ids.filter((id) => !p3Checks.includes(id)), undefined, () => s.cluster.droppedResults());
 });
