@@ -186,8 +186,9 @@ export class ChaosHarness {
       await Promise.all(
         this.ids.slice(i, i + 50).map(async (id) => {
           const spec = { kind: 'http', target: `${this.target.url}/c/${id}`, intervalMs, timeoutMs: Math.min(1000, intervalMs / 2) };
-          const m = await this.nc.request(`${PREFIX}.spec.put.${id}`, JSON.stringify(spec), { timeout: 10_000 });
-          const r = m.json<any>();
+          // `unavailable` says nothing was changed (a store timeout while the cluster forms on a loaded machine): put again.
+          const put = async () => (await this.nc.request(`${PREFIX}.spec.put.${id}`, JSON.stringify(spec), { timeout: 10_000 })).json<any>();
+          const r = await waitFor(`put ${id} answered other than unavailable`, put, 90_000, 250, (a: any) => a.ok || a.error?.code !== 'unavailable');
           if (!r.ok) throw new Error(`put ${id}: ${JSON.stringify(r)}`);
         }),
       );
