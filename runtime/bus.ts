@@ -63,19 +63,31 @@ export function lazyJson(data: Uint8Array): () => unknown {
   };
 }
 
-function wrap(m: Msg): BusMsg {
+/**
+ * `link`: the connection's life a request came in on (undefined: replies always go out). A reply
+ * to a request received before a reconnect is dropped: the server grants a responder the right to
+ * answer a client's inbox per connection (`allow_responses`), so the late reply would be a
+ * permission violation where roles are enforced; the requester's timeout covers it either way.
+ */
+function wrap(m: Msg, link?: { at: number; now: () => number }): BusMsg {
   return {
     subject: m.subject,
     data: m.data,
     json: lazyJson(m.data),
     wantsReply: !!m.reply,
     respond: (payload) => {
-      if (m.reply) m.respond(encode(payload));
+      if (m.reply && (!link || link.at === link.now())) m.respond(encode(payload));
     },
   };
 }
 
 export function natsBus(nc: NatsConnection): Bus {
+  // Lives of the connection: one more per reconnect.
+  let life = 0;
+  void (async () => {
+    for await (const s of nc.status()) if (s.type === 'reconnect') life++;
+  })().catch(() => {});
+  const now = () => life;
   return {
     publish: (subject, payload) => nc.publish(subject, encode(payload)),
     subscribe(subject, onMsg, opts = {}) {
@@ -83,7 +95,7 @@ export function natsBus(nc: NatsConnection): Bus {
         ...(opts.queue ? { queue: opts.queue } : {}),
         callback: (err, m) => {
           if (err) return opts.onError?.(err);
-          onMsg(wrap(m));
+          onMsg(wrap(m, { at: life, now }));
         },
       });
       return () => sub.unsubscribe();
