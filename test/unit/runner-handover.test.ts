@@ -99,25 +99,15 @@ describe('handover by message', () => {
     expect(handedOver).toBe(0); // the claimant's callback is for its own release, not this one
   });
 
-  test('the holder learns of the move by the map 0.7 s before the claim: it keeps probing until the claim, no slot missed or doubled', async () => {
-    const ids = ['p0', 'p1', 'p2', 'p3', 'p4', 'p5'];
+  test.each([
+    // name, ids, the new owner the holder sees alive (null: none named), claim delay
+    ['the holder learns of the move by the map 0.7 s before the claim (below LOOKOUT_CLAIM_WAIT_MS, 1 s)', ['p0', 'p1', 'p2', 'p3', 'p4', 'p5'], null, 700],
+    ['the new owner is alive but claims 4 s after the map (loading its specs: four claim waits)', ['w0', 'w1', 'w2', 'w3', 'w4', 'w5'], 'b', 4000],
+  ])('%s: the holder keeps probing until the claim, no slot missed or doubled', async (_name, ids, alive, delayMs) => {
     const { old, neu, holder } = await pair(ids);
-    holder.send({ type: 'STOP', handover: true });
-    await advance([old, neu], 700); // below LOOKOUT_CLAIM_WAIT_MS (1 s): still holding
-    expect(holder.getSnapshot().value).toBe('moved');
-    const claimant = runner(neu, ids, 2, { type: 'claim', holder: 'a' });
-    await advance([old, neu], 3 * I);
-    expect(claimant.getSnapshot().value).toBe('running');
-    expect(events(old).filter((s) => s.endsWith('.release'))).toHaveLength(1);
-    expectSeamless(old, neu, ids, 0);
-  });
-
-  test('the new owner is alive but claims 4 s after the map (loading its specs): the holder probes on until the claim, no slot missed or doubled', async () => {
-    const ids = ['w0', 'w1', 'w2', 'w3', 'w4', 'w5'];
-    const { old, neu, holder } = await pair(ids);
-    old.ports.peerAlive = (node) => node === 'b';
-    holder.send({ type: 'STOP', handover: true, nextOwner: 'b' });
-    await advance([old, neu], 4000); // four claim waits
+    if (alive) old.ports.peerAlive = (node) => node === alive;
+    holder.send({ type: 'STOP', handover: true, ...(alive ? { nextOwner: alive } : {}) });
+    await advance([old, neu], delayMs);
     expect(holder.getSnapshot().value).toBe('moved');
     const claimant = runner(neu, ids, 2, { type: 'claim', holder: 'a' });
     await advance([old, neu], 3 * I);
