@@ -5,7 +5,8 @@
 // at a wall-clock instant.
 //
 // States (what an operator reads in the logs) and the legal transitions:
-//   claiming  — gained from a live (or unknown) holder: listen for its release, claim, wait
+//   claiming  — gained from a live (or unknown) holder, or taken over (one takeover claim: a moved
+//               holder or an unclaimed kept release answers): listen for its release, claim, wait
 //               ──release──▶ running (seq, verdict and next slot from it)
 //               ──no responders, or silent for LOOKOUT_CLAIM_WAIT_MS──▶ running (result stream)
 //   running   — probing; answers claims ──claim──▶ releasing ──a map that moves the slot──▶ moved
@@ -23,7 +24,7 @@ import { idOfKey } from '../runtime/timer-queue';
 import { QuorumTable } from '../protocol/quorum-table';
 import { applyEvent, carryOut } from './runner-directives';
 import { quorumStop } from './runner-quorum';
-import { answerClaims, claimDecision, nextOf, takeForeignRelease, expectedHolder, keptAnswer, listenForReleases, loadChecks, noteClaimed, publishRelease, sendClaim, stallOf, stopListening } from './runner-handover';
+import { answerClaims, claimDecision, nextOf, takeForeignRelease, expectedHolder, keptAnswer, listenForReleases, loadChecks, noteClaimed, publishRelease, sendClaim, stallOf, stopListening, streamMode } from './runner-handover';
 import type { RunnerContext, RunnerEvent, RunnerInput } from './runner-ports';
 
 export type { RunnerEvent, RunnerInput, RunnerPorts, RunnerStart } from './runner-ports';
@@ -58,8 +59,7 @@ export const checkRunnerMachine = setup({
       if (context.movedWaits++ === 0) context.log.info({ event: 'move_claim_late', nextOwner: context.nextOwner, waitedMs: context.ports.claimWaitMs }, 'the new owner is alive but has not claimed yet: probing on until it does');
     },
     loadFromStream: ({ context }) => {
-      const { start } = context;
-      loadChecks(context, start.type !== 'takeover' ? 'fresh' : start.heldDead ? 'deadTakeover' : 'takeover', null);
+      loadChecks(context, streamMode(context, null), null);
       context.log.debug({ event: 'runner_started', checks: context.table.size, start: context.start.type }, 'runner started');
     },
     startClaim: ({ context, self }) => {
@@ -83,6 +83,7 @@ export const checkRunnerMachine = setup({
     holderAlive: ({ context, event }) => {
       // The holder answered `releasing`: it is alive, the wait for its release starts again.
       if (nextOf(context, event) === 'waitRelease') {
+        context.heardHolder = true;
         context.silentSince = context.ports.clock.monotonic();
         context.silentStall = stallOf(context);
       }
@@ -94,13 +95,11 @@ export const checkRunnerMachine = setup({
     },
     claimFallback: ({ context, event }) => {
       const next = nextOf(context, event);
-      if (next === 'unanswered') context.log.warn({ event: 'claim_unanswered', holder: expectedHolder(context), waitedMs: context.ports.claimWaitMs }, 'the previous holder did not answer the claim: starting from the result stream');
-      else context.log.info({ event: 'claim_no_responders', holder: expectedHolder(context) }, 'nobody holds the slot: starting from the result stream');
-      // A silent holder may have stopped before its last slot (a stalled node leaving): one paced
-      // catch-up probe, as after a takeover (a late release counts a duplicate it makes). Nobody
-      // holding the slot (no responders, or no previous holder: a passive subscriber to `<prefix>.>`
-      // can make a claim at cluster formation go unanswered) owes no slot.
-      loadChecks(context, next === 'unanswered' && expectedHolder(context) !== null ? 'takeover' : 'fresh', null);
+      const holder = expectedHolder(context);
+      if (context.start.type === 'takeover') context.log.debug({ event: 'takeover_unclaimed', from: context.start.from ?? null, answer: next }, 'nobody had the slot\'s latest state: taking over from the result stream');
+      else if (next === 'unanswered') context.log.warn({ event: 'claim_unanswered', holder, waitedMs: context.ports.claimWaitMs }, 'the previous holder did not answer the claim: starting from the result stream');
+      else context.log.info({ event: 'claim_no_responders', holder }, 'nobody holds the slot: starting from the result stream');
+      loadChecks(context, streamMode(context, next), null);
     },
     holdSpec: ({ context, event }) => {
       if (event.type === 'CHECK_SET') context.pending.set(event.spec.id, event.spec);
@@ -141,13 +140,13 @@ export const checkRunnerMachine = setup({
   guards: {
     waitOnMoved: ({ context }) => movedWait(context.movedWaits, context.nextOwner !== null && context.ports.peerAlive?.(context.nextOwner) === true) === 'wait',
     // A runner with no checks has nothing to continue: it starts at once (checks added later look their state up).
-    claims: ({ context }) => context.start.type === 'claim' && context.pending.size > 0,
+    claims: ({ context }) => context.start.type !== 'fresh' && context.pending.size > 0,
     idle: ({ context }) => context.aborts.size === 0 && !context.table.hasParked(),
     handover: ({ event }) => event.type === 'STOP' && event.handover === true,
     takesRelease: ({ context, event }) => nextOf(context, event) === 'takeRelease',
     fromStream: ({ context, event }) => ['fromStream', 'unanswered'].includes(nextOf(context, event) ?? ''),
     fromHolder: ({ context, event }) => event.type === 'RELEASE' && [null, event.release.node].includes(expectedHolder(context)),
-    claimReleases: ({ context, event }) => event.type === 'CLAIM' && claimDecision(context, 'running', event.claim) === 'release',
+    claimReleases: ({ context, event }, params: { phase: 'running' | 'moved' }) => event.type === 'CLAIM' && claimDecision(context, params.phase, event.claim) === 'release',
     claimAnswered: ({ context, event }) => event.type === 'CLAIM' && claimDecision(context, 'releasing', event.claim) === 'answerReleasing',
     // The map reached us while the pause guard held the queue: release now rather than probe on
     // (our late slots would run under the old epoch after the new owner took over).
@@ -207,6 +206,7 @@ export const checkRunnerMachine = setup({
       stopWhenReleased: false,
       nextOwner: null,
       movedWaits: 0,
+      heardHolder: false,
       onHandedOver: () => {
         if (!told) input.onHandedOver?.();
         told = true;
@@ -239,7 +239,7 @@ export const checkRunnerMachine = setup({
       entry: 'hold',
       on: {
         ...PROBING,
-        CLAIM: { guard: 'claimReleases', target: 'releasing', actions: 'answerReleasing' },
+        CLAIM: { guard: { type: 'claimReleases', params: { phase: 'running' } }, target: 'releasing', actions: 'answerReleasing' },
         RELEASE: { actions: { type: 'heardRelease', params: { probing: true } } },
         STOP: [{ guard: 'handoverAtOnce', target: 'releasing' }, { guard: 'handover', target: 'moved', actions: 'noteNextOwner' }, { target: 'draining' }],
       },
@@ -252,7 +252,7 @@ export const checkRunnerMachine = setup({
       always: { guard: ({ context }) => context.table.size === 0, target: 'releasing' },
       on: {
         ...PROBING,
-        CLAIM: { guard: 'claimReleases', target: 'releasing', actions: 'answerReleasing' },
+        CLAIM: { guard: { type: 'claimReleases', params: { phase: 'moved' } }, target: 'releasing', actions: 'answerReleasing' },
         RELEASE: { actions: { type: 'heardRelease', params: { probing: true } } },
         // The node stops: release now (a claimant already listening gets it), then stop.
         STOP: [

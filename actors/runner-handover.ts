@@ -4,7 +4,7 @@
 // it answers claims, builds and publishes its release, and keeps it to answer a late claim.
 // I/O only through the runner's ports (bus, clock, log, metrics).
 
-import { ClaimDecision, claimNext, decideClaim, parseClaim, parseClaimAnswer, parseRelease, type ClaimAnswer, type ClaimEvent, type ClaimRequest, type HolderPhase } from '../protocol/handover';
+import { claimAttemptMs, ClaimDecision, claimNext, decideClaim, parseClaim, parseClaimAnswer, parseRelease, type ClaimAnswer, type ClaimEvent, type ClaimNext, type ClaimRequest, type HolderPhase } from '../protocol/handover';
 import { hasCode } from '../protocol/errors';
 import type { StartMode } from '../protocol/check-table';
 import { duplicateProbes, theirProbes } from '../protocol/overlap';
@@ -18,6 +18,21 @@ const slotOf = (ctx: RunnerContext) => ({ shard: ctx.shard, rank: ctx.rank });
 
 /** The node the claim expects to answer (null: unknown). */
 export const expectedHolder = (ctx: RunnerContext): string | null => (ctx.start.type === 'claim' ? ctx.start.holder : null);
+
+const isTakeover = (ctx: RunnerContext): boolean => ctx.start.type === 'takeover';
+
+/**
+ * How checks start from the result stream when no release came: a takeover as its start says; a
+ * claim a known holder left unanswered with one catch-up probe (a silent holder may have stopped
+ * before its last slot; a late release counts a duplicate it makes); otherwise on the grid — nobody
+ * held the slot (no responders, or no previous holder: a passive subscriber to `<prefix>.>` can
+ * make a claim at cluster formation go unanswered), so no slot is owed.
+ */
+export function streamMode(ctx: RunnerContext, next: ClaimNext | null): StartMode {
+  const { start } = ctx;
+  if (start.type === 'takeover') return start.heldDead ? 'deadTakeover' : 'takeover';
+  return next === 'unanswered' && expectedHolder(ctx) !== null ? 'takeover' : 'fresh';
+}
 
 /** Subscribe for this runner's life; what does not parse is refused with one warning line (`event`). */
 function listen<T>(ctx: RunnerContext, subject: string, parse: (raw: unknown, slot: { shard: number; rank: number }) => T | string, event: string, onMsg: (v: T, m: BusMsg) => void): void {
@@ -44,7 +59,7 @@ export function listenForReleases(ctx: RunnerContext): void {
 export function sendClaim(ctx: RunnerContext): void {
   const { ports } = ctx;
   const attempt = ++ctx.attempt;
-  const claim: ClaimRequest = { shard: ctx.shard, rank: ctx.rank, epoch: ctx.table.epoch, node: ports.nodeId, instance: ports.instance, gen: ctx.gen, holder: expectedHolder(ctx) };
+  const claim: ClaimRequest = { shard: ctx.shard, rank: ctx.rank, epoch: ctx.table.epoch, node: ports.nodeId, instance: ports.instance, gen: ctx.gen, holder: expectedHolder(ctx), ...(isTakeover(ctx) ? { takeover: true } : {}) };
   const result = (event: ClaimEvent, answer?: ClaimAnswer) => ctx.send({ type: 'CLAIM_RESULT', attempt, event, ...(answer ? { answer } : {}) });
   // Attempts overlap: each waits for the whole claim wait, a new one goes out every attempt's time.
   ports.bus.request(ports.subjects.shardClaim(ctx.shard, ctx.rank), claim, ports.claimWaitMs).then(
@@ -93,7 +108,7 @@ export function answerClaims(ctx: RunnerContext): void {
 
 /** What to do with a claim in `phase` (protocol/handover.ts decideClaim). */
 export function claimDecision(ctx: RunnerContext, phase: HolderPhase, claim: ClaimRequest): ClaimDecision {
-  return decideClaim(phase, claim, { node: ctx.ports.nodeId, instance: ctx.ports.instance, gen: ctx.gen });
+  return decideClaim(phase, claim, { node: ctx.ports.nodeId, instance: ctx.ports.instance, gen: ctx.gen, taken: ctx.claimed });
 }
 
 /** Note that a claimant asked: it gets the release. Tell the owner once the release is out too. */
@@ -183,6 +198,8 @@ export const nextOf = (ctx: RunnerContext, e: RunnerEvent) => {
   // Only the time this node could run counts as the holder's silence: after a stall of our own,
   // its answer may sit unread (timers run before the socket is read).
   const silentMs = Math.max(0, ctx.ports.clock.monotonic() - ctx.silentSince - (stallOf(ctx) - ctx.silentStall));
-  if (e.type === 'CLAIM_RETRY') return claimNext('silence', silentMs, ctx.ports.claimWaitMs);
-  return e.type === 'CLAIM_RESULT' && e.event !== 'silence' ? claimNext(e.event, silentMs, ctx.ports.claimWaitMs) : null;
+  // A takeover claim is one attempt (the holder is believed dead) unless a holder answered.
+  const waitMs = isTakeover(ctx) && !ctx.heardHolder ? claimAttemptMs(ctx.ports.claimWaitMs) : ctx.ports.claimWaitMs;
+  if (e.type === 'CLAIM_RETRY') return claimNext('silence', silentMs, waitMs);
+  return e.type === 'CLAIM_RESULT' && e.event !== 'silence' ? claimNext(e.event, silentMs, waitMs) : null;
 };

@@ -14,11 +14,19 @@
 // LOOKOUT_CLAIM_WAIT_MS — waiting on (movedWait) while the new owner is alive and has not claimed
 // (a node that just joined loads its shards' specs first), at most MOVED_WAITS such waits; it keeps
 // its last release for a while to answer a late claim. How a gained slot starts (gainedStart, claimNext):
-//   previous holder known and not a live member → take over from the result stream at once
+//   previous holder known and not a live member → take over: one takeover claim first (below), then
+//                                                 from the result stream
 //   no responders                               → start from the result stream at once
 //   `releasing`                                 → wait for the release (claims repeat meanwhile)
 //   the release                                 → continue from it
 //   silence for claimWaitMs since the last answer → from the stream (`claim_unanswered`)
+// A takeover claim (`takeover: true`, holder unknown) asks whoever may have the slot's latest state
+// without owning it: a moved holder still probing (its map gave the slot to the dead node) releases;
+// a holder that released on its own and was never claimed answers with its kept release. A running
+// holder that believes it owns the slot ignores it (both probe; its late release is counted). One
+// attempt's silence and the taker starts from the stream as before. Without it, a holder that gave
+// up waiting for a dead new owner published a release nobody heard, and the taker's catch-up probe
+// ran a slot twice uncounted (flapping chaos scenario).
 // A received claim or release is hostile input: parsed here, bounded, or refused with a reason.
 
 import { CHECK_ID_PATTERN } from '../checks/spec';
@@ -37,6 +45,8 @@ export interface ClaimRequest {
   instance: string;
   gen: number;
   holder: string | null;
+  /** A takeover claim (holder unknown, believed dead): answered only by a holder that does not own the slot any more. */
+  takeover?: boolean;
 }
 
 /** A holder's reply to a claim: it is releasing (the release follows on `.release`), or here is the release it kept. */
@@ -52,7 +62,7 @@ const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_TOKEN = 128;
 
 /** Where a holder is, as a claim sees it. */
-export type HolderPhase = 'claiming' | 'running' | 'releasing' | 'released' | 'draining';
+export type HolderPhase = 'claiming' | 'running' | 'moved' | 'releasing' | 'released' | 'draining';
 
 export const ClaimDecision = {
   /** A running holder: answer `releasing` and release. */
@@ -65,6 +75,8 @@ export const ClaimDecision = {
   ignoreOwn: 'ignoreOwn',
   /** Addressed to another holder. */
   ignoreNotAddressed: 'ignoreNotAddressed',
+  /** A takeover claim to a holder that owns the slot, or whose release another claimant took. */
+  ignoreTakeover: 'ignoreTakeover',
   /** We hold nothing to give (claiming ourselves, or draining without a handover). */
   ignoreNotHolding: 'ignoreNotHolding',
 } as const;
@@ -72,17 +84,24 @@ export type ClaimDecision = (typeof ClaimDecision)[keyof typeof ClaimDecision];
 
 /**
  * What a runner does with a claim. A kept release answers only a claim addressed to this node by
- * name: a claimant that does not know the holder is answered by whoever runs the slot now.
+ * name: a claimant that does not know the holder is answered by whoever runs the slot now. A
+ * takeover claim is answered only by a holder the map moved the slot away from (`moved`), or one
+ * that released on its own and whose release nobody has claimed (`taken` false).
  */
-export function decideClaim(phase: HolderPhase, claim: ClaimRequest, me: { node: string; instance: string; gen: number }): ClaimDecision {
+export function decideClaim(phase: HolderPhase, claim: ClaimRequest, me: { node: string; instance: string; gen: number; taken?: boolean }): ClaimDecision {
   if (claim.node === me.node && claim.instance === me.instance && claim.gen === me.gen) return 'ignoreOwn';
   if (claim.holder !== null && claim.holder !== me.node) return 'ignoreNotAddressed';
+  const takeover = claim.takeover === true;
+  const taken = takeover && me.taken === true;
   switch (phase) {
     case 'running':
+      return takeover ? 'ignoreTakeover' : 'release';
+    case 'moved':
       return 'release';
     case 'releasing':
-      return 'answerReleasing';
+      return taken ? 'ignoreTakeover' : 'answerReleasing';
     case 'released':
+      if (takeover) return taken ? 'ignoreTakeover' : 'answerRelease';
       return claim.holder === me.node ? 'answerRelease' : 'ignoreNotAddressed';
     case 'claiming':
     case 'draining':
@@ -207,12 +226,13 @@ const isToken = (v: unknown): v is string => typeof v === 'string' && v.length >
 /** A claim as received, or why it is refused. */
 export function parseClaim(raw: unknown, slot: { shard: number; rank: number }): ClaimRequest | string {
   if (!isObj(raw)) return 'not an object';
-  const { shard, rank, epoch, node, instance, gen, holder } = raw;
+  const { shard, rank, epoch, node, instance, gen, holder, takeover } = raw;
   if (shard !== slot.shard || rank !== slot.rank) return 'shard or rank does not match the subject';
   if (!isCount(epoch) || !isCount(gen)) return 'epoch and gen must be counts';
   if (typeof node !== 'string' || !NODE_ID.test(node) || !isToken(instance)) return 'bad node or instance';
   if (holder !== null && (typeof holder !== 'string' || !NODE_ID.test(holder))) return 'bad holder';
-  return { shard, rank, epoch, node, instance, gen, holder };
+  if (takeover !== undefined && typeof takeover !== 'boolean') return 'takeover must be a boolean';
+  return { shard, rank, epoch, node, instance, gen, holder, ...(takeover === true ? { takeover } : {}) };
 }
 
 /** One released check, or null when any field is out of bounds. */

@@ -21,8 +21,26 @@ describe('decideClaim', () => {
     ['draining', claim(), 'ignoreNotHolding'],
     ['running', claim({ node: 'a', instance: 'ia', gen: 7 }), 'ignoreOwn'],
     ['released', claim({ node: 'a', instance: 'ia', gen: 8, holder: 'a' }), 'answerRelease'], // another runner of ours takes the slot back
+    ['moved', claim(), 'release'],
+    ['moved', claim({ holder: null }), 'release'],
   ] as const)('%s + %j → %s', (phase, c, want) => {
     expect(decideClaim(phase, c, me)).toBe(want);
+  });
+
+  // A takeover claim (holder believed dead, unknown who has its latest state): answered only by a
+  // holder that does not own the slot any more, and only with a release nobody else took.
+  const takeover = claim({ holder: null, takeover: true });
+  test.each([
+    ['running', false, 'ignoreTakeover'], // believes it owns the slot: both probe, its late release is counted
+    ['moved', false, 'release'], // the map gave the slot to the dead node: hand it to the taker
+    ['releasing', false, 'answerReleasing'], // released on its own: the release follows
+    ['releasing', true, 'ignoreTakeover'], // another claimant gets this release
+    ['released', false, 'answerRelease'], // released on its own, never claimed: the kept release
+    ['released', true, 'ignoreTakeover'],
+    ['claiming', false, 'ignoreNotHolding'],
+    ['draining', false, 'ignoreNotHolding'],
+  ] as const)('takeover claim, %s (release taken: %s) → %s', (phase, taken, want) => {
+    expect(decideClaim(phase, takeover, { ...me, taken })).toBe(want);
   });
 });
 
@@ -144,6 +162,8 @@ describe('received claims and releases are hostile input', () => {
     ['a negative epoch', claim({ epoch: -1 }), false],
     ['an instance too long', claim({ instance: 'i'.repeat(129) }), false],
     ['a bad holder', claim({ holder: 'x y' as string }), false],
+    ['a takeover claim', claim({ holder: null, takeover: true }), true],
+    ['takeover not a boolean', { ...claim({ holder: null }), takeover: 'yes' }, false],
   ])('claim: %s', (_name, raw, ok) => {
     expect(typeof parseClaim(raw, slot) !== 'string').toBe(ok);
   });

@@ -297,6 +297,37 @@ describe('handover by message', () => {
     expect(after).toMatchObject({ seq: 22, epoch: 5 });
   });
 
+  // Flapping chaos: a moved holder waiting for its new owner released on its own when that owner
+  // died, before the node taking the slot over listened for releases. The taker used to start from
+  // the stream with a catch-up probe in the interval the holder had just probed: one probe twice,
+  // uncounted. Its takeover claim now finds the kept release (or the holder still waiting).
+  test.each([
+    ['the holder released on its own (its new owner died): the taker continues from its kept release', 'released'],
+    ['the holder still waits for its new owner (not yet seen dead): it releases to the taker', 'moved'],
+  ])('%s: no catch-up, no slot missed or doubled, seq continues', async (_name, holderState) => {
+    const ids = ['f0', 'f1', 'f2', 'f3'];
+    const { old, neu, holder } = await pair(ids);
+    old.ports.peerAlive = () => holderState === 'moved';
+    holder.send({ type: 'STOP', handover: true, nextOwner: 'c' });
+    await advance([old, neu], 1500);
+    expect(holder.getSnapshot().value).toBe(holderState);
+    const taker = runner(neu, ids, 2, { type: 'takeover', from: 'c', heldDead: true });
+    await advance([old, neu], 3 * I);
+    expect(taker.getSnapshot().value).toBe('running');
+    expect(holder.getSnapshot().value).not.toBe('moved');
+    expectSeamless(old, neu, ids, 0);
+    expect(await neu.ports.metrics.duplicateRuns.get()).toMatchObject({ values: [{ value: 0 }] });
+  });
+
+  test('a holder that owns the slot ignores a takeover claim: the taker starts from the stream after one attempt, the holder probes on', async () => {
+    const { old, neu, holder } = await pair(['o0']);
+    const taker = runner(neu, ['o0'], 2, { type: 'takeover', from: 'c' });
+    await advance([old, neu], 400); // one claim attempt (a quarter of the 1 s claim wait) and its judgement
+    expect(taker.getSnapshot().value).toBe('running');
+    expect(holder.getSnapshot().value).toBe('running');
+    expect(events(old).filter((s) => s.endsWith('.release'))).toEqual([]);
+  });
+
   test('a check released before its first verdict was announced: the new owner announces it from unknown', async () => {
     // A check whose first slot is well past the handover: the holder looked it up (nothing
     // published) and released it unprobed, its initial verdict state unannounced.
