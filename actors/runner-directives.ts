@@ -161,10 +161,13 @@ export function applyEvent(context: RunnerContext, event: RunnerEvent): void {
       carryOut(context, table.due(event.id, event.now));
       quorumDue(context, event.id);
       break;
-    case 'PROBE_DONE':
-      ports.quarantine?.observe(event.id, event.outcome.ok, event.outcome.reason, event.confirmation);
+    case 'PROBE_DONE': {
+      const spec = table.specOf(event.id);
+      const vantage = spec && spec.replicas > 1 ? { rank: context.rank, replicas: spec.replicas, intervalMs: spec.intervalMs } : undefined;
+      ports.quarantine?.observe(event.id, event.outcome.ok, event.outcome.reason, event.confirmation, vantage);
       carryOut(context, table.probeDone(event.id, event.token, event.outcome, event.confirmation, verdictHold(ports)));
       break;
+    }
     case 'RESUMED':
       if (table.has(event.id)) context.resumedSeq.set(event.id, event.state?.seq ?? 0);
       carryOut(context, table.resumed(event.id, event.state));

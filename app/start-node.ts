@@ -205,6 +205,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     probe,
     confirm,
     specOf: specs.heldSpec,
+    vantageRecord: (id, rank) => resumeRecords.lastSeen(id, rank),
     refused: () => (view as ClusterView | null)?.assignment?.quarantineRefused?.includes(cfg.nodeId) === true,
     nodeId: cfg.nodeId,
     metrics,

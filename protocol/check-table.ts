@@ -47,6 +47,11 @@ export class CheckTable {
     return this.checks.keys();
   }
 
+  /** The spec `id` runs under now, or undefined. */
+  specOf(id: string): NormalizedSpec | undefined {
+    return this.checks.get(id)?.spec;
+  }
+
   /** True while some outcome waits for its check's resume lookup (it is still to be published). */
   hasParked(): boolean {
     for (const e of this.checks.values()) if (e.parked?.length) return true;

@@ -187,7 +187,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     quarantines: new Counter({ name: 'lookout_quarantines_total', help: 'Self-quarantines this node entered.', registers: r }),
     quarantineEvidence: new Counter({
       name: 'lookout_quarantine_evidence_total',
-      help: 'Observations counted towards self-quarantine, by kind (disagreed: a failure another node saw healthy; agreed: a failure it saw too; healthy: a passing probe) and source (check, canary, witness: a check probed again while quarantined).',
+      help: 'Observations counted towards self-quarantine, by kind (disagreed: a failure another node saw healthy; agreed: a failure it saw too; healthy: a passing probe) and source (check, canary, witness: a check probed again while quarantined, vantage: a failure of a replicas > 1 check against its other vantages\' last results).',
       labelNames: ['kind', 'source'],
       registers: r,
     }),

@@ -1,6 +1,7 @@
 // Self-quarantine's I/O on the node (protocol/quarantine.ts has the rule, quarantine-bound.ts the
 // leader's bound). The runners tell it what each probe showed (a pass; a failure another node saw
-// healthy or failing too); every LOOKOUT_CANARY_INTERVAL_MS it probes the canaries — and, while
+// healthy or failing too; for a check with replicas > 1, what its other vantages last saw:
+// protocol/vantage-evidence.ts); every LOOKOUT_CANARY_INTERVAL_MS it probes the canaries — and, while
 // quarantined, the checks that disagreed last (they have no owner here any more) — confirming each
 // failure with another node. On entering and leaving it logs `quarantine_entered` /
 // `quarantine_left`, sets lookout_quarantined and publishes `<prefix>.cluster.member.quarantined`
@@ -12,6 +13,7 @@ import type { FailureReason } from '../checks/outcome';
 import type { NormalizedSpec } from '../checks/spec';
 import type { Confirmation } from '../protocol/confirm';
 import { QuarantineWatch, type EvidenceKind, type QuarantineChange, type QuarantineConfig } from '../protocol/quarantine';
+import { lastPassed, VANTAGE_LOOKUPS_IN_FLIGHT, vantageEvidence } from '../protocol/vantage-evidence';
 import type { ProbeOutcome } from '../checks/outcome';
 import type { Bus } from './bus';
 import { isCanaryId } from './canaries';
@@ -30,8 +32,19 @@ export interface QuarantinePort {
   quarantined(): boolean;
   /** Verdict changes are held: quarantined, and the leader did not refuse it. */
   holdsVerdicts(): boolean;
-  /** What one probe of check `id` showed (a failure counts only once confirmed). */
-  observe(id: string, ok: boolean, reason: FailureReason | null, confirmation?: Confirmation): void;
+  /**
+   * What one probe of check `id` showed (a failure counts only once confirmed). `vantage`: the
+   * check has replicas > 1 and this is its vantage `rank`: a failure is compared with the other
+   * vantages' last results.
+   */
+  observe(id: string, ok: boolean, reason: FailureReason | null, confirmation?: Confirmation, vantage?: VantageOf): void;
+}
+
+/** Which vantage of a check with replicas > 1 a probe was. */
+export interface VantageOf {
+  rank: number;
+  replicas: number;
+  intervalMs: number;
 }
 
 export interface QuarantineGuardOptions {
@@ -45,6 +58,8 @@ export interface QuarantineGuardOptions {
   confirm(spec: NormalizedSpec, signal: AbortSignal): Promise<Confirmation>;
   /** The spec of a check this node holds (a node holds only its shards' specs: app/node-specs.ts). */
   specOf(id: string): NormalizedSpec | undefined;
+  /** A vantage's last resume record with the server's time of storing it (runtime/resume-store.ts lastSeen). Absent: vantages give no evidence. */
+  vantageRecord?(id: string, rank: number): Promise<{ state: { history: string }; storedAt: number } | null>;
   /** The followed map lists this node as refused (past the bound): it keeps its shards and verdicts. */
   refused(): boolean;
   nodeId: string;
@@ -108,7 +123,7 @@ export function startQuarantineGuard(o: QuarantineGuardOptions): QuarantineGuard
       at: new Date(o.clock.now()).toISOString(),
     });
   };
-  const note = (kind: EvidenceKind, subject: string, source: 'check' | 'canary' | 'witness') => {
+  const note = (kind: EvidenceKind, subject: string, source: 'check' | 'canary' | 'witness' | 'vantage') => {
     o.metrics.quarantineEvidence.inc({ kind, source });
     const c = watch.observe(kind, subject, o.clock.monotonic());
     o.metrics.quarantineRate.set(watch.score().rate);
@@ -127,6 +142,23 @@ export function startQuarantineGuard(o: QuarantineGuardOptions): QuarantineGuard
       if (kind) note(kind, spec.id, source);
     } finally {
       inFlight.delete(spec.id);
+    }
+  };
+  /** A failed probe of a replicas > 1 check against its other vantages' last results (bounded lookups in flight; none free: no evidence). */
+  let lookups = 0;
+  const compareVantages = async (id: string, v: VantageOf) => {
+    const read = o.vantageRecord;
+    if (!read || lookups >= VANTAGE_LOOKUPS_IN_FLIGHT) return;
+    lookups++;
+    try {
+      const ranks = Array.from({ length: v.replicas }, (_, r) => r);
+      const seen = await Promise.all(ranks.map((r) => read(id, r).catch(() => null)));
+      const others = seen.filter((_, r) => r !== v.rank).map((x) => (x ? { ok: lastPassed(x.state.history), storedAt: x.storedAt } : null));
+      const kind = vantageEvidence(seen[v.rank]?.storedAt ?? null, others, v.intervalMs);
+      if (kind === 'disagreed') keepWitness(id);
+      if (kind) note(kind, id, 'vantage');
+    } finally {
+      lookups--;
     }
   };
   let timer: TimerHandle | null = null;
@@ -152,8 +184,9 @@ export function startQuarantineGuard(o: QuarantineGuardOptions): QuarantineGuard
   return {
     quarantined: () => watch.quarantined,
     holdsVerdicts: () => watch.quarantined && !o.refused(),
-    observe: (id, ok, reason, confirmation) => {
+    observe: (id, ok, reason, confirmation, vantage) => {
       if (off) return;
+      if (!ok && reason !== 'inconclusive' && !confirmation && vantage && vantage.replicas > 1) return void compareVantages(id, vantage);
       const kind = evidenceOf(ok, reason, confirmation);
       if (kind === 'disagreed') keepWitness(id);
       if (kind) note(kind, id, 'check');

@@ -21,6 +21,8 @@ export type ResumeStreamConfig = Pick<Config, 'kvReplicas' | 'resultsMaxAgeMs' |
 export interface ResumeRecords {
   /** The last record of (id, rank), or null (none, or not a valid record). */
   last(id: string, rank: number): Promise<ResumeState | null>;
+  /** The same with the server's time of storing it (ms since the epoch): how fresh another vantage's view is. */
+  lastSeen(id: string, rank: number): Promise<{ state: ResumeState; storedAt: number } | null>;
   /** The stored combined verdict of `id` (replicas > 1), or null (none, or not a valid record). */
   lastQuorum(id: string): Promise<QuorumRecord | null>;
   /** Drop every vantage's record of a deleted check. */
@@ -37,10 +39,15 @@ export async function ensureResumeStream(jsm: JetStreamManager, s: Subjects, cfg
 
 export function streamResumeRecords(jsm: JetStreamManager, s: Subjects): ResumeRecords {
   const stream = s.resumeStream();
+  const lastSeen = async (id: string, rank: number) => {
+    const m = await jsm.direct.getMessage(stream, { last_by_subj: s.resumeState(id, rank) });
+    const state = m ? decodeResumeRecord(m.data) : null;
+    return m && state ? { state, storedAt: m.time.getTime() } : null;
+  };
   return {
+    lastSeen,
     async last(id, rank) {
-      const m = await jsm.direct.getMessage(stream, { last_by_subj: s.resumeState(id, rank) });
-      return m ? decodeResumeRecord(m.data) : null;
+      return (await lastSeen(id, rank))?.state ?? null;
     },
     async lastQuorum(id) {
       const m = await jsm.direct.getMessage(stream, { last_by_subj: s.quorumState(id) });

@@ -19,7 +19,8 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
+/** `listenHost`: where the proxy listens (e.g. the host side of a network namespace's veth: testkit/netns.ts). */
+export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1', listenHost = '127.0.0.1'): Promise<TcpProxy> {
   const pairs = new Set<[net.Socket, net.Socket]>();
   let open = true;
   let frozen = false;
@@ -54,7 +55,7 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
       upstream.pause();
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, listenHost, resolve));
   const port = (server.address() as net.AddressInfo).port;
   const cut = () => {
     open = false;
@@ -73,7 +74,7 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
   };
   return {
     port,
-    url: `nats://127.0.0.1:${port}`,
+    url: `nats://${listenHost}:${port}`,
     cut,
     heal() {
       open = true;

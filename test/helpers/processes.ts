@@ -25,12 +25,15 @@ export interface SpawnOptions {
    * monotonic clock is left alone.
    */
   faketime?: string;
+  /** Run inside this network namespace (testkit/netns.ts: its `exec` argv prefix). */
+  netns?: string[];
 }
 
 export function runLookout(args: string[], env: Record<string, string>, opts: SpawnOptions = {}): LookoutProcess {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
   const fake = opts.faketime === undefined ? {} : fakeTimeEnv(opts.faketime);
-  const proc = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...fake, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [cmd, ...argv] = [...(opts.netns ?? []), process.execPath, CLI, ...args];
+  const proc = spawn(cmd!, argv, { env: { PATH: process.env.PATH ?? '', ...fake, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));

@@ -110,3 +110,11 @@ test("the stream's limits follow the settings: one message per subject, results'
   for (let seq = 1; seq <= 5; seq++) await record('e', 0, state(seq));
   expect((await jsm.streams.info(s.resumeStream(), { subjects_filter: s.resumeStatesOf('e') })).state.subjects).toEqual({ 'lookout._resume.e.0': 1 });
 });
+
+test("lastSeen: a vantage's record with the server's time of storing it (how fresh another vantage's view is); none → null", async () => {
+  const ack = await record('v', 1, state(4, 'down'));
+  const seen = await records.lastSeen('v', 1);
+  const stored = await jsm.streams.getMessage(s.resumeStream(), { seq: ack.seq });
+  expect(seen).toEqual({ state: state(4, 'down'), storedAt: stored!.time.getTime() });
+  expect(await records.lastSeen('v', 2)).toBeNull();
+});

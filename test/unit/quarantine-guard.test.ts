@@ -16,7 +16,9 @@ const spec = (id: string): NormalizedSpec => normalizeSpec(id, { kind: 'http', t
 const failed = { ok: false, reason: 'timeout', message: 'x', latencyMs: 500, timings: { total: 500 } } as unknown as ProbeOutcome;
 const passed = { ok: true, reason: null, latencyMs: 1, timings: { total: 1 } } as unknown as ProbeOutcome;
 
-function guard(held: Map<string, NormalizedSpec>) {
+type Seen = { state: { history: string }; storedAt: number } | null;
+
+function guard(held: Map<string, NormalizedSpec>, vantageRecord?: (id: string, rank: number) => Promise<Seen>) {
   const clock = new ManualClock();
   const probed: string[] = [];
   let healthy = false;
@@ -33,6 +35,7 @@ function guard(held: Map<string, NormalizedSpec>) {
     },
     confirm: async () => ({ by: 'n2', outcome: 'disagreed' }),
     specOf: (id) => held.get(id),
+    ...(vantageRecord ? { vantageRecord } : {}),
     refused: () => false,
     nodeId: 'n1',
     metrics: createMetrics(),
@@ -76,4 +79,37 @@ test('a check that passed or was never held leaves no witness spec behind', asyn
   await settle();
   expect(w.probed).toEqual([]);
   w.g.stop();
+});
+
+describe('a check with replicas > 1: a failure is weighed against its other vantages\' last results', () => {
+  const T = 1_700_000_000_000;
+  // Rank 1 is this node's; ranks 0 and 2 are other nodes'.
+  const records = (others: Seen) => async (_id: string, rank: number): Promise<Seen> => (rank === 1 ? { state: { history: '110' }, storedAt: T } : others);
+  const vantage = { rank: 1, replicas: 3, intervalMs: 1000 };
+
+  test.each([
+    ['the other vantages passed: disagreements, quarantined', { state: { history: '111' }, storedAt: T - 500 }, true],
+    ['the other vantages failed too: the targets are down, not quarantined', { state: { history: '110' }, storedAt: T - 500 }, false],
+    ['the other vantages passed long ago (stale): no evidence', { state: { history: '111' }, storedAt: T - 5000 }, false],
+    ['no record of the other vantages: no evidence', null, false],
+  ] as const)('%s', async (_name, others, quarantined) => {
+    const w = guard(new Map(), records(others));
+    for (const id of ['a', 'b', 'c', 'a']) {
+      w.g.observe(id, false, 'timeout' as any, undefined, vantage);
+      await settle();
+    }
+    expect(w.g.quarantined()).toBe(quarantined);
+    w.g.stop();
+  });
+
+  test('a replicas 1 failure without a confirmation, or an inconclusive one, asks no vantage', async () => {
+    const asked: string[] = [];
+    const w = guard(new Map(), async (id) => (asked.push(id), null));
+    w.g.observe('a', false, 'timeout' as any);
+    w.g.observe('b', false, 'inconclusive' as any, undefined, vantage);
+    w.g.observe('c', true, null, undefined, vantage);
+    await settle();
+    expect(asked).toEqual([]);
+    w.g.stop();
+  });
 });
