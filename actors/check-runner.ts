@@ -5,12 +5,13 @@
 // at a wall-clock instant.
 //
 // States (what an operator reads in the logs) and the legal transitions:
-//   claiming  — gained from a live (or unknown) holder, or taken over (one takeover claim: a moved
-//               holder or an unclaimed kept release answers): listen for its release, claim, wait
+//   claiming  — gained from a live (or unknown) holder: listen for its release, claim, wait
 //               ──release──▶ running (seq, verdict and next slot from it)
 //               ──no responders, or silent for LOOKOUT_CLAIM_WAIT_MS──▶ running (result stream)
 //   running   — probing; answers claims ──claim──▶ releasing ──a map that moves the slot──▶ moved
-//               (a fresh or taken-over start comes straight here, from the result stream)
+//               (a fresh or taken-over start comes straight here, from the result stream; a
+//               takeover also sends one takeover claim: a holder that had the slot without
+//               owning it answers with its release, counted as a late release)
 //   moved     — still probing until the new owner's claim ──claim, or LOOKOUT_CLAIM_WAIT_MS──▶ releasing
 //   releasing — starts nothing new; in-flight probes finish and publish (grace period) ──▶ released
 //   released  — the release is published and kept to answer late claims ──keep time──▶ stopped
@@ -24,7 +25,7 @@ import { idOfKey } from '../runtime/timer-queue';
 import { QuorumTable } from '../protocol/quorum-table';
 import { applyEvent, carryOut } from './runner-directives';
 import { quorumStop } from './runner-quorum';
-import { answerClaims, claimDecision, nextOf, takeForeignRelease, expectedHolder, keptAnswer, listenForReleases, loadChecks, noteClaimed, publishRelease, sendClaim, stallOf, stopListening, streamMode } from './runner-handover';
+import { answerClaims, askTakeover, claimDecision, nextOf, takeForeignRelease, expectedHolder, keptAnswer, listenForReleases, loadChecks, noteClaimed, publishRelease, sendClaim, stallOf, stopListening, streamMode } from './runner-handover';
 import type { RunnerContext, RunnerEvent, RunnerInput } from './runner-ports';
 
 export type { RunnerEvent, RunnerInput, RunnerPorts, RunnerStart } from './runner-ports';
@@ -39,6 +40,7 @@ const PROBING = {
   EPOCH: { actions: 'apply' },
   VANTAGE_RESULT: { actions: 'apply' },
   QUORUM_RESUMED: { actions: 'apply' },
+  CLAIM_RESULT: { actions: 'keptRelease' },
 } as const;
 
 /** Events a runner that starts nothing new (releasing, draining) still takes: in-flight probes publish. */
@@ -61,6 +63,7 @@ export const checkRunnerMachine = setup({
     loadFromStream: ({ context }) => {
       loadChecks(context, streamMode(context, null), null);
       context.log.debug({ event: 'runner_started', checks: context.table.size, start: context.start.type }, 'runner started');
+      if (context.start.type === 'takeover' && context.table.size > 0) askTakeover(context);
     },
     startClaim: ({ context, self }) => {
       context.silentSince = context.ports.clock.monotonic();
@@ -83,7 +86,6 @@ export const checkRunnerMachine = setup({
     holderAlive: ({ context, event }) => {
       // The holder answered `releasing`: it is alive, the wait for its release starts again.
       if (nextOf(context, event) === 'waitRelease') {
-        context.heardHolder = true;
         context.silentSince = context.ports.clock.monotonic();
         context.silentStall = stallOf(context);
       }
@@ -96,8 +98,7 @@ export const checkRunnerMachine = setup({
     claimFallback: ({ context, event }) => {
       const next = nextOf(context, event);
       const holder = expectedHolder(context);
-      if (context.start.type === 'takeover') context.log.debug({ event: 'takeover_unclaimed', from: context.start.from ?? null, answer: next }, 'nobody had the slot\'s latest state: taking over from the result stream');
-      else if (next === 'unanswered') context.log.warn({ event: 'claim_unanswered', holder, waitedMs: context.ports.claimWaitMs }, 'the previous holder did not answer the claim: starting from the result stream');
+      if (next === 'unanswered') context.log.warn({ event: 'claim_unanswered', holder, waitedMs: context.ports.claimWaitMs }, 'the previous holder did not answer the claim: starting from the result stream');
       else context.log.info({ event: 'claim_no_responders', holder }, 'nobody holds the slot: starting from the result stream');
       loadChecks(context, streamMode(context, next), null);
     },
@@ -125,6 +126,8 @@ export const checkRunnerMachine = setup({
       noteClaimed(context, event.claim);
     },
     heardRelease: ({ context, event }, params: { probing: boolean }) => event.type === 'RELEASE' && takeForeignRelease(context, event.release, params.probing),
+    // The answer to a takeover claim: a holder's kept release, taken like a late one (runner-handover.ts askTakeover).
+    keptRelease: ({ context, event }) => event.type === 'CLAIM_RESULT' && event.answer?.answer === 'released' && takeForeignRelease(context, event.answer.release, true),
     stopScheduling: ({ context }) => {
       context.ports.metrics.addChecks(-context.table.size);
       carryOut(context, context.table.clear());
@@ -140,7 +143,7 @@ export const checkRunnerMachine = setup({
   guards: {
     waitOnMoved: ({ context }) => movedWait(context.movedWaits, context.nextOwner !== null && context.ports.peerAlive?.(context.nextOwner) === true) === 'wait',
     // A runner with no checks has nothing to continue: it starts at once (checks added later look their state up).
-    claims: ({ context }) => context.start.type !== 'fresh' && context.pending.size > 0,
+    claims: ({ context }) => context.start.type === 'claim' && context.pending.size > 0,
     idle: ({ context }) => context.aborts.size === 0 && !context.table.hasParked(),
     handover: ({ event }) => event.type === 'STOP' && event.handover === true,
     takesRelease: ({ context, event }) => nextOf(context, event) === 'takeRelease',
@@ -206,7 +209,6 @@ export const checkRunnerMachine = setup({
       stopWhenReleased: false,
       nextOwner: null,
       movedWaits: 0,
-      heardHolder: false,
       onHandedOver: () => {
         if (!told) input.onHandedOver?.();
         told = true;

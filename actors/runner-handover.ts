@@ -4,7 +4,7 @@
 // it answers claims, builds and publishes its release, and keeps it to answer a late claim.
 // I/O only through the runner's ports (bus, clock, log, metrics).
 
-import { claimAttemptMs, ClaimDecision, claimNext, decideClaim, parseClaim, parseClaimAnswer, parseRelease, type ClaimAnswer, type ClaimEvent, type ClaimNext, type ClaimRequest, type HolderPhase } from '../protocol/handover';
+import { ClaimDecision, claimNext, decideClaim, parseClaim, parseClaimAnswer, parseRelease, type ClaimAnswer, type ClaimEvent, type ClaimNext, type ClaimRequest, type HolderPhase } from '../protocol/handover';
 import { hasCode } from '../protocol/errors';
 import type { StartMode } from '../protocol/check-table';
 import { duplicateProbes, theirProbes } from '../protocol/overlap';
@@ -18,8 +18,6 @@ const slotOf = (ctx: RunnerContext) => ({ shard: ctx.shard, rank: ctx.rank });
 
 /** The node the claim expects to answer (null: unknown). */
 export const expectedHolder = (ctx: RunnerContext): string | null => (ctx.start.type === 'claim' ? ctx.start.holder : null);
-
-const isTakeover = (ctx: RunnerContext): boolean => ctx.start.type === 'takeover';
 
 /**
  * How checks start from the result stream when no release came: a takeover as its start says; a
@@ -59,7 +57,7 @@ export function listenForReleases(ctx: RunnerContext): void {
 export function sendClaim(ctx: RunnerContext): void {
   const { ports } = ctx;
   const attempt = ++ctx.attempt;
-  const claim: ClaimRequest = { shard: ctx.shard, rank: ctx.rank, epoch: ctx.table.epoch, node: ports.nodeId, instance: ports.instance, gen: ctx.gen, holder: expectedHolder(ctx), ...(isTakeover(ctx) ? { takeover: true } : {}) };
+  const claim: ClaimRequest = { shard: ctx.shard, rank: ctx.rank, epoch: ctx.table.epoch, node: ports.nodeId, instance: ports.instance, gen: ctx.gen, holder: expectedHolder(ctx), ...(ctx.start.type === 'takeover' ? { takeover: true } : {}) };
   const result = (event: ClaimEvent, answer?: ClaimAnswer) => ctx.send({ type: 'CLAIM_RESULT', attempt, event, ...(answer ? { answer } : {}) });
   // Attempts overlap: each waits for the whole claim wait, a new one goes out every attempt's time.
   ports.bus.request(ports.subjects.shardClaim(ctx.shard, ctx.rank), claim, ports.claimWaitMs).then(
@@ -73,6 +71,21 @@ export function sendClaim(ctx: RunnerContext): void {
     },
     (err: unknown) => result(hasCode(err, 'no_responders') ? 'noResponders' : 'silence'),
   );
+}
+
+/**
+ * A takeover (the previous holder dead or gone) starts at once from the result stream; beside it,
+ * one takeover claim asks whoever had the slot without owning it (protocol/handover.ts): a holder
+ * whose map gave the slot to the dead node releases, one that released on its own and was never
+ * claimed answers with its kept release. Either is taken as a late release (takeForeignRelease):
+ * checks not probed here yet continue from it, the probes both ran are counted. Without it, a holder that gave
+ * up waiting for a dead new owner published a release nobody heard, and the probes both ran went
+ * uncounted (the flapping chaos scenario). Waiting for the answer first cost the takeover a claim
+ * attempt when the dead holder's subscription outlived it (a paused node).
+ */
+export function askTakeover(ctx: RunnerContext): void {
+  listenForReleases(ctx);
+  sendClaim(ctx);
 }
 
 /** This node's total event-loop stall so far (runtime/load-monitor.ts; 0 without a monitor). */
@@ -155,19 +168,31 @@ const releaseKey = (r: ReleaseRecord) => `${r.node}/${r.instance}/${r.gen}`;
  */
 export function takeForeignRelease(ctx: RunnerContext, release: ReleaseRecord, probing: boolean): void {
   if (releaseKey(release) === ctx.continuedFrom) return; // the release we continued from, heard again
+  ctx.continuedFrom = releaseKey(release);
   const { ports, table } = ctx;
   const wall = ports.clock.now();
   const resumedAt = ports.queue.resumedAt;
-  const offsetMs = ports.clockOffsets?.estimate(release.node)?.offsetMs ?? 0;
+  const estimate = ports.clockOffsets?.estimate(release.node)?.offsetMs;
+  const offsetMs = estimate ?? 0;
   let duplicates = 0;
   let adopted = 0;
+  let continued = 0;
   for (const rc of release.checks) {
+    // Not probed here yet (a takeover's pending catch-up): continue from the release, no slot twice.
+    const placed = probing ? table.continueUnprobed(rc, wall, { holderOffsetMs: estimate ?? null }) : null;
+    if (placed) {
+      carryOut(ctx, placed);
+      continued++;
+      continue;
+    }
     if (probing && table.adopt(rc)) adopted++;
     if (probing && rc.quorum) quorumAdopt(ctx, rc.id, rc.quorum);
     const p = ctx.probes.get(rc.id);
     if (!p) continue;
     const from = ctx.resumedSeq.get(rc.id);
-    const their = theirProbes(rc, offsetMs, wall, p.intervalMs, from === undefined ? undefined : rc.seq - from);
+    // At most the probes they published past the result we resumed from, and that one (our first
+    // probe, a takeover's catch-up, may share its interval): theirProbes' cap.
+    const their = theirProbes(rc, offsetMs, wall, p.intervalMs, from === undefined ? undefined : rc.seq - from + 1);
     // Our probes before the queue was last held (we were paused) are a stretch that ended then.
     const ours = p.first >= resumedAt ? { first: p.firstWall, ...(probing ? {} : { last: p.lastWall }) } : { first: null };
     // Slot intervals cut on our own grid for the check (its next slot).
@@ -178,8 +203,8 @@ export function takeForeignRelease(ctx: RunnerContext, release: ReleaseRecord, p
   const epochBefore = table.epoch;
   if (probing && release.epoch > table.epoch) table.epoch = release.epoch;
   if (duplicates > 0) ports.metrics.duplicateRuns.inc(duplicates);
-  if (duplicates > 0 || adopted > 0 || table.epoch !== epochBefore) {
-    const fields = { event: 'handover_late_release', from: release.node, epoch: release.epoch, duplicates, adopted, ...(table.epoch !== epochBefore ? { epochFrom: epochBefore, epochTo: table.epoch } : {}) };
+  if (duplicates > 0 || adopted > 0 || continued > 0 || table.epoch !== epochBefore) {
+    const fields = { event: 'handover_late_release', from: release.node, epoch: release.epoch, duplicates, adopted, continued, ...(table.epoch !== epochBefore ? { epochFrom: epochBefore, epochTo: table.epoch } : {}) };
     ctx.log.warn(fields, 'another node ran these checks while this one did: probes ran twice; continuing past its results');
   }
 }
@@ -198,8 +223,6 @@ export const nextOf = (ctx: RunnerContext, e: RunnerEvent) => {
   // Only the time this node could run counts as the holder's silence: after a stall of our own,
   // its answer may sit unread (timers run before the socket is read).
   const silentMs = Math.max(0, ctx.ports.clock.monotonic() - ctx.silentSince - (stallOf(ctx) - ctx.silentStall));
-  // A takeover claim is one attempt (the holder is believed dead) unless a holder answered.
-  const waitMs = isTakeover(ctx) && !ctx.heardHolder ? claimAttemptMs(ctx.ports.claimWaitMs) : ctx.ports.claimWaitMs;
-  if (e.type === 'CLAIM_RETRY') return claimNext('silence', silentMs, waitMs);
-  return e.type === 'CLAIM_RESULT' && e.event !== 'silence' ? claimNext(e.event, silentMs, waitMs) : null;
+  if (e.type === 'CLAIM_RETRY') return claimNext('silence', silentMs, ctx.ports.claimWaitMs);
+  return e.type === 'CLAIM_RESULT' && e.event !== 'silence' ? claimNext(e.event, silentMs, ctx.ports.claimWaitMs) : null;
 };

@@ -97,8 +97,8 @@ export interface QuorumRecordStore {
  * How a runner's checks start. `fresh`: from the result stream, on the next slot (a shard nobody
  * held, or a start with no previous map). `claim`: from the previous holder's release (`holder`:
  * the node the previous map named, null when unknown). `takeover`: the previous holder is dead or
- * gone — one takeover claim first (a moved holder or an unclaimed kept release answers it:
- * protocol/handover.ts), else from the result stream with one paced catch-up probe per check.
+ * gone — from the result stream with one paced catch-up probe per check, and one takeover claim
+ * beside it (a moved holder or an unclaimed kept release answers: protocol/handover.ts).
  */
 /**
  * `takeover.from`: the holder taken over (dead, or not a member); only its late release counts
@@ -204,8 +204,6 @@ export interface RunnerContext {
   /** Moved: the slot's new owner (null: unknown), and the claim waits passed without its claim. */
   nextOwner: string | null;
   movedWaits: number;
-  /** Claiming: a holder answered `releasing` (a takeover claim then waits the whole claim wait, not one attempt). */
-  heardHolder: boolean;
   onHandedOver: () => void;
   /** Actor events that arrive after the actor stopped are dropped, not warned about. */
   send: (e: RunnerEvent) => void;

@@ -140,6 +140,18 @@ export class CheckTable {
   }
 
   /**
+   * A release that reached this node after it started the check from the stream (a takeover
+   * claim's answer): a check not probed here yet continues from it instead (setReleased: its slot,
+   * seq and verdict; the pending catch-up is dropped, so no slot runs twice). Null when the check is
+   * unknown or has probed here already: then the probes both ran are counted (adopt, overlap.ts).
+   */
+  continueUnprobed(rc: ReleasedCheck, now: number, known: { stalledMs?: number; holderOffsetMs?: number | null } = {}): Directive[] | null {
+    const e = this.checks.get(rc.id);
+    if (!e || e.probed || e.inFlight) return null;
+    return this.setReleased(e.spec, rc, now, known);
+  }
+
+  /**
    * What a release carries: per check whose state is known, its last seq and verdict and its next
    * slot, due in so many ms on this node's clock. Call once nothing is in flight.
    */

@@ -14,8 +14,8 @@
 // LOOKOUT_CLAIM_WAIT_MS — waiting on (movedWait) while the new owner is alive and has not claimed
 // (a node that just joined loads its shards' specs first), at most MOVED_WAITS such waits; it keeps
 // its last release for a while to answer a late claim. How a gained slot starts (gainedStart, claimNext):
-//   previous holder known and not a live member → take over: one takeover claim first (below), then
-//                                                 from the result stream
+//   previous holder known and not a live member → take over from the result stream at once, one
+//                                                 takeover claim beside it (below)
 //   no responders                               → start from the result stream at once
 //   `releasing`                                 → wait for the release (claims repeat meanwhile)
 //   the release                                 → continue from it
@@ -23,10 +23,11 @@
 // A takeover claim (`takeover: true`, holder unknown) asks whoever may have the slot's latest state
 // without owning it: a moved holder still probing (its map gave the slot to the dead node) releases;
 // a holder that released on its own and was never claimed answers with its kept release. A running
-// holder that believes it owns the slot ignores it (both probe; its late release is counted). One
-// attempt's silence and the taker starts from the stream as before. Without it, a holder that gave
-// up waiting for a dead new owner published a release nobody heard, and the taker's catch-up probe
-// ran a slot twice uncounted (flapping chaos scenario).
+// holder that believes it owns the slot ignores it (both probe; its late release is counted). The
+// taker does not wait for the answer (a paused holder's subscription outlives it): it takes the
+// release as a late one, its probes beside the taker's counted. Without it, a holder that gave up
+// waiting for a dead new owner published a release nobody heard, and the probes both ran went
+// uncounted (flapping chaos scenario).
 // A received claim or release is hostile input: parsed here, bounded, or refused with a reason.
 
 import { CHECK_ID_PATTERN } from '../checks/spec';
