@@ -33,6 +33,7 @@ import { startNodeSpecs } from './node-specs';
 import { startProbing } from './node-probing';
 import { clusterSettings } from './node-settings';
 import { startNodeServices } from './node-services';
+import { startNodeNotify } from './node-notify';
 import { assignmentStore, leaseStore, openClusterBuckets } from '../runtime/cluster-store';
 import { subjects } from '../runtime/subjects';
 import { TimerQueue } from '../runtime/timer-queue';
@@ -256,6 +257,8 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     ...(rollups ? { rollups } : {}),
   };
   const services = startNodeServices({ cfg, bus, subjects: s, checkHistory, rollupRecords, clock, metrics, log, specs, canaries, probe, load, quarantine, view: () => view, http });
+  // Notifications (LOOKOUT_NOTIFY): the notifier API and this node's share of routing and webhook calls.
+  const notify = await closeOnError(nc, http, () => startNodeNotify({ cfg, nc, jsm, bus, subjects: s, specOf: (id) => specs.store.get(id), policy: probing.targetPolicy, clock, metrics, log }));
   const actor = createActor(nodeMachine, {
     input: {
       bus,
@@ -309,6 +312,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
       if (actor.getSnapshot().status === 'active') actor.send({ type: 'SHUTDOWN' });
       await ended;
       services.stop();
+      await notify.stop();
       const watchesSettled = specs.stop();
       quarantine.stop();
       publisher.stop(); // the runners' last results, before the connection drains

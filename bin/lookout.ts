@@ -25,6 +25,7 @@ Commands:
   spec get <id>        Show a stored spec
   spec ls              List check ids
   spec rm <id>         Delete a check
+  notify put <id> <file> Store a notifier (webhook on verdict changes); notify get <id>, notify ls, notify rm <id>
   watch [id]           Live results and verdict changes (--json for one JSON object per line)
   cluster              Members, leader and term, assignment epoch, shards and checks per node
   status [id]          Each check's verdict, since when, last result and last failure (--prefix, --label)
@@ -84,7 +85,7 @@ async function runNode(argv: string[]): Promise<number | 'running'> {
 }
 
 /** Returns the exit code, or 'running' for long-lived commands that exit on their own. */
-const COMMANDS = ['node', 'dev', 'spec', 'watch', 'cluster', 'status', 'history', 'demo-target', 'help'];
+const COMMANDS = ['node', 'dev', 'spec', 'notify', 'watch', 'cluster', 'status', 'history', 'demo-target', 'help'];
 
 export async function main(argv: string[]): Promise<number | 'running'> {
   const [cmd, ...rest] = commandFirst(argv, COMMANDS);
@@ -95,6 +96,7 @@ export async function main(argv: string[]): Promise<number | 'running'> {
     case 'dev':
       return runDev(rest);
     case 'spec':
+    case 'notify':
     case 'watch':
     case 'cluster':
     case 'status':

@@ -1,4 +1,4 @@
-// The arguments and settings of a client command (`spec put|get|ls|rm`, `watch`, `cluster`, `status`, `history`): its
+// The arguments and settings of a client command (`spec put|get|ls|rm`, `notify put|get|ls|rm`, `watch`, `cluster`, `status`, `history`): its
 // flags, read by runtime/argv.ts (util.parseArgs), and its connection settings, resolved from
 // flags, then the environment, then defaults by the node's own code (runtime/config.ts) — the
 // NATS settings and the prefix, under the flag names of the nats CLI (-s/--server). Every mistake
@@ -11,7 +11,7 @@ import { isValidCheckId } from '../runtime/subjects';
 /** A usage or settings error: exit code 2. (A CommandError is everything else: exit code 1.) */
 export class UsageError extends Error {}
 
-export type Sub = 'put' | 'get' | 'ls' | 'rm' | 'schema' | 'watch' | 'cluster' | 'status' | 'history';
+export type Sub = 'put' | 'get' | 'ls' | 'rm' | 'schema' | 'watch' | 'cluster' | 'status' | 'history' | 'notify-put' | 'notify-get' | 'notify-ls' | 'notify-rm';
 
 /** The settings a client reads. Node-only LOOKOUT_* values are never read, so they never matter. */
 const CLIENT_SETTINGS = {
@@ -41,6 +41,10 @@ const COMMAND_FLAGS: Record<Sub, FlagDefs> = {
   cluster: JSON_FLAG,
   status: { ...JSON_FLAG, 'id-prefix': { type: 'string' }, label: { type: 'string' } },
   history: { ...JSON_FLAG, from: { type: 'string' }, to: { type: 'string' } },
+  'notify-put': {},
+  'notify-get': JSON_FLAG,
+  'notify-ls': JSON_FLAG,
+  'notify-rm': {},
 };
 const POSITIONALS: Record<Sub, [min: number, max: number, name: string]> = {
   put: [1, 1, '<file|dir|->'],
@@ -52,6 +56,10 @@ const POSITIONALS: Record<Sub, [min: number, max: number, name: string]> = {
   cluster: [0, 0, ''],
   status: [0, 1, '[id]'],
   history: [1, 1, '<id>'],
+  'notify-put': [2, 2, '<id> <file|->'],
+  'notify-get': [1, 1, '<id>'],
+  'notify-ls': [0, 0, ''],
+  'notify-rm': [1, 1, '<id>'],
 };
 
 export interface Args {

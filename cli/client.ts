@@ -1,4 +1,5 @@
-// Client commands of the `lookout` CLI: `spec put|get|ls|rm` (spec-commands.ts), `watch`
+// Client commands of the `lookout` CLI: `spec put|get|ls|rm` (spec-commands.ts), `notify put|get|ls|rm`
+// (notify-commands.ts), `watch`
 // (watch.ts), `cluster` (cluster.ts), `status` and `history` (state.ts). They talk to a running cluster over the public NATS API only
 // (README "Subjects"), and report every error as one line on stderr: exit code 2 for usage and
 // settings (client-args.ts), 1 for everything else. Output formats: format.ts.
@@ -10,6 +11,7 @@ import type { ClientIo, Ctx } from './client-context';
 import { connectClient } from './client-nats';
 import { cluster } from './cluster';
 import { HELP } from './format';
+import { notifyGet, notifyLs, notifyPut, notifyRm } from './notify-commands';
 import { specGet, specLs, specPut, specRm, specSchema } from './spec-commands';
 import { history, status } from './state';
 import { CommandError } from './spec-files';
@@ -17,11 +19,15 @@ import { watch } from './watch';
 
 export type { ClientIo } from './client-context';
 
-const RUN: Record<Sub, (ctx: Ctx) => Promise<number>> = { put: specPut, get: specGet, ls: specLs, rm: specRm, schema: specSchema, watch, cluster, status, history };
+const RUN: Record<Sub, (ctx: Ctx) => Promise<number>> = {
+  put: specPut, get: specGet, ls: specLs, rm: specRm, schema: specSchema, watch, cluster, status, history,
+  'notify-put': notifyPut, 'notify-get': notifyGet, 'notify-ls': notifyLs, 'notify-rm': notifyRm,
+};
 
 const SPEC_SUBS = ['put', 'get', 'ls', 'rm', 'schema'] as const;
+const NOTIFY_SUBS = ['put', 'get', 'ls', 'rm'] as const;
 
-export async function runClientCommand(cmd: 'spec' | 'watch' | 'cluster' | 'status' | 'history', argv: string[], io: ClientIo): Promise<number | 'running'> {
+export async function runClientCommand(cmd: 'spec' | 'notify' | 'watch' | 'cluster' | 'status' | 'history', argv: string[], io: ClientIo): Promise<number | 'running'> {
   const out = (line: string) => void io.stdout.write(`${line}\n`);
   const err = (line: string) => void io.stderr.write(`lookout: ${line}\n`);
   const wantsHelp = (a: readonly string[]) => a.includes('-h') || a.includes('--help');
@@ -37,9 +43,18 @@ export async function runClientCommand(cmd: 'spec' | 'watch' | 'cluster' | 'stat
       if (!(SPEC_SUBS as readonly string[]).includes(first)) throw new UsageError(`unknown command "spec ${first}" (expected put, get, ls, rm or schema)`);
       sub = first as Sub;
       rest = argv.slice(1);
+    } else if (cmd === 'notify') {
+      const first = argv[0];
+      if (first === undefined || first.startsWith('-')) {
+        if (wantsHelp(argv)) return (out(HELP.notify.trimEnd()), 0);
+        throw new UsageError(`"notify" needs a command: put, get, ls or rm (see lookout notify --help)`);
+      }
+      if (!(NOTIFY_SUBS as readonly string[]).includes(first)) throw new UsageError(`unknown command "notify ${first}" (expected put, get, ls or rm)`);
+      sub = `notify-${first}` as Sub;
+      rest = argv.slice(1);
     } else sub = cmd;
     if (wantsHelp(rest)) return (out(HELP[sub].trimEnd()), 0);
-    const command = cmd === 'spec' ? `spec ${sub}` : cmd;
+    const command = cmd === 'spec' ? `spec ${sub}` : cmd === 'notify' ? sub.replace('-', ' ') : cmd;
     const args = parseClientArgs(rest, sub, command);
     const settings = clientSettings(args, io.env);
     let conn: Promise<NatsConnection> | undefined;

@@ -44,6 +44,39 @@ Run "lookout spec <command> --help" for the options of a command.
 Example:
   lookout spec put checks/ && lookout spec ls
 `,
+  notify: `Usage: lookout notify <put|get|ls|rm> [args] [options]
+
+Manage notifiers — webhooks called on verdict changes — through the notifier API (request/reply; a
+running Lookout node answers). See README, Notifications, for the document.
+
+Commands:
+  notify put <id> <file|->  Store a notifier from a JSON or YAML file, or stdin ("-")
+  notify get <id>           Show a stored notifier (its URL and headers included)
+  notify ls                 List notifiers: routing, retries, reminders, silences (no URLs)
+  notify rm <id>            Delete a notifier
+
+Run "lookout notify <command> --help" for the options of a command.
+
+Example:
+  lookout notify put ops notifier.json && lookout notify ls
+`,
+  'notify-put': help(
+    'lookout notify put <id> <file|-> [options]',
+    `Stores the notifier <id> from a file holding one document, JSON or YAML (stdin with "-"); \${NAME}
+in string values is replaced by the environment variable NAME. Validated by the node and stored
+whole or not at all: a rejected document prints "lookout: <id>: <code> at <path>: <message>"
+(exit code 1). Prints "put notifier <id> revision <n>".`,
+    '',
+    `  SLACK_URL=https://hooks.slack.com/services/… lookout notify put team-slack slack.yaml`,
+  ),
+  'notify-get': help('lookout notify get <id> [--json] [options]', 'Prints the stored notifier as {"id", "revision", "notifier"}. Exit code 1 when there is none.', `      --json            compact JSON on one line`, `  lookout notify get ops`),
+  'notify-ls': help(
+    'lookout notify ls [--json] [options]',
+    'Prints every notifier: the verdicts it is told of, its format, attempts, reminders, its silences (or the window open now) and which checks it takes. Never the URL or headers.',
+    `      --json            the summaries as one JSON array`,
+    `  lookout notify ls`,
+  ),
+  'notify-rm': help('lookout notify rm <id> [options]', 'Deletes a notifier: its pending deliveries and reminders are dropped.', '', `  lookout notify rm ops`),
   put: help(
     'lookout spec put <file|dir|-> [--id ID] [--wait MS] [options]',
     `Stores check specs and prints "put <id> revision <n>" for each, in order. A file holds one spec

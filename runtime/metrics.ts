@@ -3,6 +3,7 @@
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LoadGauges } from './load-monitor';
+import { createNotifyMetrics, type NotifyMetrics } from './notify-metrics';
 
 export interface Metrics {
   registry: Registry;
@@ -54,6 +55,8 @@ export interface Metrics {
   /** Live clients of the status page (runtime/status-events.ts), and those dropped for reading too slowly. */
   statusPageClients: Gauge;
   statusPageDropped: Counter<'why'>;
+  /** Notifications: calls, dead letters, suppressed, routed, pending (runtime/notify-metrics.ts). */
+  notify: NotifyMetrics;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
@@ -218,5 +221,6 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     specBacklog: new Gauge({ name: 'lookout_spec_api_backlog', help: 'Spec API requests admitted and not yet answered.', registers: r }),
     statusPageClients: new Gauge({ name: 'lookout_status_page_clients', help: 'Live-update (Server-Sent Events) clients of this node\'s status page.', registers: r }),
     statusPageDropped: new Counter({ name: 'lookout_status_page_dropped_total', help: 'Status page live-update clients dropped, by why (slow: more unread events buffered than the bound).', labelNames: ['why'], registers: r }),
+    notify: createNotifyMetrics(r),
   };
 }

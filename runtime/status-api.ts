@@ -6,6 +6,8 @@
 //                             → the answer of `<prefix>.state.list` (states, next)
 //   GET /api/checks/<id>      → {ok, state, history}: `<prefix>.state.get.<id>` and
 //                               `<prefix>.state.history.<id>` (uptime, changes, latency series)
+//   GET /api/notifiers        → the answer of `<prefix>.notify.list` (summaries: no URLs or headers;
+//                               each notifier's silences and the window open now)
 //
 // Every request has a deadline (STATUS_API_TIMEOUT_MS); a request that fails — nobody answers, no
 // answer in time, an answer that is no JSON object, the state API's own error — is a JSON error
@@ -13,6 +15,7 @@
 
 import { SpecErrorCode } from '../checks/spec-error';
 import { errorCode, ErrorCode } from '../protocol/errors';
+import { NOTIFY_LIST_MAX } from '../protocol/notifier-summary';
 import { parseCheckId, parseChecksQuery } from '../protocol/status-page-query';
 import type { Bus } from './bus';
 import type { Logger } from './logger';
@@ -39,6 +42,7 @@ export interface StatusApi {
   cluster(): Promise<ApiAnswer>;
   checks(query: string): Promise<ApiAnswer>;
   check(idSegment: string): Promise<ApiAnswer>;
+  notifiers(): Promise<ApiAnswer>;
 }
 
 /** The HTTP status of an error code. */
@@ -93,6 +97,7 @@ export function statusApi(o: StatusApiOptions): StatusApi {
 
   return {
     cluster: async () => passOn(await ask(s.clusterStatus(), {})),
+    notifiers: async () => passOn(await ask(s.notifyList(), { limit: NOTIFY_LIST_MAX })),
     checks: async (query) => {
       const q = parseChecksQuery(query);
       if (!q.ok) return apiError(q.error.code, q.error.message, q.error.path);

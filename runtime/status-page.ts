@@ -1,10 +1,11 @@
 // The status page (LOOKOUT_STATUS_PAGE, on by default): a read-only web page at `/` on the HTTP
 // port of /metrics, mounted on runtime/http-endpoints.ts once the node has its NATS connection.
 //
-//   /, /status.js, /status.css     the page: web/ of the package (plain HTML, one script, one sheet)
+//   /, /status.js, /notifiers.js, /status.css
+//                                  the page: web/ of the package (plain HTML, two scripts, one sheet)
 //   /vendor/uPlot.iife.min.js, /vendor/uPlot.min.css
 //                                  uPlot, the chart library, from node_modules (no CDN)
-//   /api/cluster, /api/checks, /api/checks/<id>
+//   /api/cluster, /api/checks, /api/checks/<id>, /api/notifiers
 //                                  JSON from the cluster over NATS (runtime/status-api.ts)
 //   /api/events                    live updates, Server-Sent Events (runtime/status-events.ts)
 //
@@ -61,6 +62,7 @@ function loadFiles(log: Logger): Map<string, StaticFile> {
     ['/', () => path.join(web!, 'index.html'), 'text/html; charset=utf-8'],
     ['/status.js', () => path.join(web!, 'status.js'), 'text/javascript; charset=utf-8'],
     ['/status.css', () => path.join(web!, 'status.css'), 'text/css; charset=utf-8'],
+    ['/notifiers.js', () => path.join(web!, 'notifiers.js'), 'text/javascript; charset=utf-8'],
     ['/vendor/uPlot.iife.min.js', () => require.resolve('uplot/dist/uPlot.iife.min.js'), 'text/javascript; charset=utf-8'],
     ['/vendor/uPlot.min.css', () => require.resolve('uplot/dist/uPlot.min.css'), 'text/css; charset=utf-8'],
   ];
@@ -124,6 +126,7 @@ export function startStatusPage(o: StatusPageOptions): StatusPage {
     if (p === '/api/cluster') answer(res, api.cluster());
     else if (p === '/api/checks') answer(res, api.checks(query));
     else if (p.startsWith('/api/checks/')) answer(res, api.check(p.slice('/api/checks/'.length)));
+    else if (p === '/api/notifiers') answer(res, api.notifiers());
     else if (p === '/api/events') {
       if (req.method === 'HEAD') {
         res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
@@ -136,7 +139,7 @@ export function startStatusPage(o: StatusPageOptions): StatusPage {
       }
       res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
       events.add(res);
-    } else sendJson(res, apiError('not_found', 'no such API path: /api/cluster, /api/checks, /api/checks/<id>, /api/events'));
+    } else sendJson(res, apiError('not_found', 'no such API path: /api/cluster, /api/checks, /api/checks/<id>, /api/notifiers, /api/events'));
     return true;
   };
 

@@ -1,7 +1,7 @@
 // Every NATS subject, bucket and stream name Lookout uses is built here (DESIGN.md §2).
-// Public contract: spec.*, state.*, result.<id>, status.<id>, cluster.*. Internal: _node.> (node to node)
+// Public contract: spec.*, state.*, notify.*, result.<id>, status.<id>, cluster.*. Internal: _node.> (node to node)
 // and _resume.<id>.<rank> (each vantage's resume state, kept by a stream of its own), _rollup.<id>
-// (per-period rollups of a check's probes).
+// (per-period rollups of a check's probes), _notify.job.<notifier>.<check> (delivery jobs of notifications).
 
 import { CHECK_ID_PATTERN } from '../checks/spec';
 
@@ -19,6 +19,7 @@ export function isValidCheckId(id: string): boolean {
 }
 
 export type SpecOp = 'put' | 'delete' | 'get';
+export type NotifyOp = SpecOp;
 
 export interface Subjects {
   readonly prefix: string;
@@ -63,7 +64,7 @@ export interface Subjects {
   /** Check id of a `<prefix>.result.<id>` or `<prefix>.status.<id>` subject, or null. */
   checkIdOf(subject: string): string | null;
   /** JetStream KV bucket `<prefix with _>_<purpose>`, e.g. lookout_specs. */
-  bucket(purpose: 'specs' | 'leader' | 'assignment' | 'members'): string;
+  bucket(purpose: 'specs' | 'leader' | 'assignment' | 'members' | 'notifiers'): string;
   /** The result history stream. */
   resultStream(): string;
   /** The stream of resume states per vantage (`<prefix with _>_resume`). */
@@ -83,6 +84,26 @@ export interface Subjects {
   stateHistory(id: string): string;
   /** Wildcards the state API subscribes to (`>`, so a malformed id still gets an answer). */
   stateOpWildcard(op: 'get' | 'history'): string;
+  /** Request: store notifier `id` (runtime/notify-api.ts). */
+  notifyPut(id: string): string;
+  notifyDelete(id: string): string;
+  notifyGet(id: string): string;
+  /** Request: every notifier's summary (no URL, headers or template) and its silences. */
+  notifyList(): string;
+  /** Wildcards the notifier API subscribes to (`>`, so a malformed id still gets an answer). */
+  notifyOpWildcard(op: NotifyOp): string;
+  /** `<prefix>.notify.dead.<notifier>`: a delivery given up on (public; kept by the dead-letter stream). */
+  notifyDead(notifier: string): string;
+  notifyDeadWildcard(): string;
+  /** `<prefix>._notify.job.<notifier>.<check>`: a delivery job (internal). */
+  notifyJob(notifier: string, check: string): string;
+  notifyJobWildcard(): string;
+  /** The work-queue stream of delivery jobs (`<prefix with _>_notify_jobs`). */
+  notifyJobStream(): string;
+  /** The stream that keeps dead letters (`<prefix with _>_notify_dead`). */
+  notifyDeadStream(): string;
+  /** Durable consumers every node shares: routing transitions into jobs, and delivering jobs. */
+  notifyConsumer(stage: 'route' | 'deliver'): string;
 }
 
 export function subjects(prefix = DEFAULT_PREFIX): Subjects {
@@ -147,5 +168,17 @@ export function subjects(prefix = DEFAULT_PREFIX): Subjects {
     stateList: () => `${p}.state.list`,
     stateHistory: (id) => `${p}.state.history.${id}`,
     stateOpWildcard: (op) => `${p}.state.${op}.>`,
+    notifyPut: (id) => `${p}.notify.put.${id}`,
+    notifyDelete: (id) => `${p}.notify.delete.${id}`,
+    notifyGet: (id) => `${p}.notify.get.${id}`,
+    notifyList: () => `${p}.notify.list`,
+    notifyOpWildcard: (op) => `${p}.notify.${op}.>`,
+    notifyDead: (notifier) => `${p}.notify.dead.${notifier}`,
+    notifyDeadWildcard: () => `${p}.notify.dead.>`,
+    notifyJob: (notifier, check) => `${p}._notify.job.${notifier}.${check}`,
+    notifyJobWildcard: () => `${p}._notify.job.>`,
+    notifyJobStream: () => `${name}_notify_jobs`,
+    notifyDeadStream: () => `${name}_notify_dead`,
+    notifyConsumer: (stage) => `${name}_notify_${stage}`,
   };
 }

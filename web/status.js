@@ -89,6 +89,9 @@
     }
   }
 
+  // What web/notifiers.js (loaded after this script) shares of this one.
+  window.LookoutPage = { el, clear, fmtTime, fmtMs, fetchShown };
+
   // ---- cluster ----------------------------------------------------------------------------
 
   async function loadCluster() {

@@ -3,7 +3,8 @@
 // election, assignment, probes, results, resume after a failover, graceful leave — without a
 // single permission violation; the server refuses a reader's put and delete; an admin's put
 // works and the reader sees its results; a reader listening on _INBOX.> overhears none of the
-// nodes' own traffic. A control shows the violation check is not vacuous: the permissions README
+// nodes' own traffic; notifications (the notifier API, routing, retries, delivery) work under the
+// same roles. A control shows the violation check is not vacuous: the permissions README
 // listed before (lookout.>, _INBOX.>, $JS.API.>) break a node at once.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { natsServerBinary, startNatsServer, type NatsServer } from '../../testki
 import { waitFor } from '../helpers/poll';
 import { runLookout, type LookoutProcess } from '../helpers/processes';
 import { startHttpTarget, type HttpTarget } from '../helpers/targets';
+import { startWebhookReceiver } from '../helpers/webhook-receiver';
 
 jest.setTimeout(120_000);
 
@@ -214,6 +216,11 @@ describe('a Lookout cluster on the shipped roles', () => {
     ['reader', '$JS.API.STREAM.PURGE.lookout_results', 'refused'],
     ['reader', 'lookout.cluster.status', 'allowed'],
     ['reader', 'lookout.spec.schema', 'allowed'],
+    ['reader', 'lookout.notify.put.by-reader', 'refused'],
+    ['reader', 'lookout.notify.get.ops', 'refused'],
+    ['reader', 'lookout.notify.list', 'allowed'],
+    ['admin', '$KV.lookout_notifiers.by-admin', 'refused'],
+    ['admin', 'lookout._notify.job.ops.kept', 'refused'],
     ['admin', '$KV.lookout_specs.by-admin', 'refused'],
     ['admin', '$JS.API.STREAM.DELETE.KV_lookout_specs', 'refused'],
     ['admin', 'lookout._node.heartbeat', 'refused'],
@@ -252,6 +259,27 @@ describe('a Lookout cluster on the shipped roles', () => {
     expect(r).toMatchObject({ checkId: 'by-admin', ok: true, status: 'up' });
     expect(await request(conns.reader, 'lookout.cluster.status', '')).toMatchObject({ ok: true });
     expect(await request(conns.reader, 'lookout.spec.schema', '')).toMatchObject({ ok: true, schema: { $id: 'urn:lookout:check-spec:v1' } });
+  });
+
+  test('notifications under the roles: an admin puts a notifier, nodes with only the node role route the change, retry and deliver, and the admin hears nothing dead — with no permission violation', async () => {
+    const receiver = await startWebhookReceiver();
+    try {
+      receiver.answer((c) => (c.n === 1 ? 503 : 200));
+      const dead = conns.admin.subscribe('lookout.notify.dead.>');
+      expect(await request(conns.admin, 'lookout.notify.put.ops', { match: { ids: ['notified'] }, webhook: { url: receiver.url }, retry: { backoffMs: 100 } })).toMatchObject({ ok: true });
+      expect(await put('notified', { policy: { type: 'consecutive', rise: 1, fall: 1 }, confirm: false })).toMatchObject({ ok: true });
+      await waitFor('notified up', () => seen.statuses.statuses('notified').find((m) => m.to === 'up'), { timeoutMs: 30_000 });
+      target.set('/c/notified', { status: 503 });
+      await waitFor('the down delivered on the second attempt', () => receiver.calls.find((c) => c.attempt === 2 && c.json?.to === 'down'), { timeoutMs: 30_000, intervalMs: 50 });
+      expect(await request(conns.reader, 'lookout.notify.list', '')).toMatchObject({ ok: true, total: 1, notifiers: [{ id: 'ops' }] });
+      expect(dead.getProcessed()).toBe(0);
+      dead.unsubscribe();
+      expect(all.map((p) => p.output()).join('\n')).not.toMatch(/Permissions Violation/);
+      // (The table above provokes refusals on a test client with the node role: not the nodes'.)
+      expect(violations(server).filter((l) => l.includes('"lookout-node"') && !l.includes(':test-node"'))).toEqual([]);
+    } finally {
+      await receiver.close();
+    }
   });
 
   test.each<[Role, string]>([
