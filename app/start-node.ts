@@ -24,12 +24,9 @@ import { canarySpecs } from '../runtime/canaries';
 import { LoadMonitor } from '../runtime/load-monitor';
 import { PauseDetector } from '../runtime/pause-detector';
 import { PauseSource, pauseThresholdMs } from '../protocol/pause';
-import { streamResumeRecords } from '../runtime/resume-store';
-import { streamCheckHistory } from '../runtime/transition-store';
-import { streamRollupRecords } from '../runtime/rollup-store';
-import { RollupRecorder } from '../runtime/rollup-recorder';
 import { openStores, streamResultHistory } from '../runtime/store';
 import { startNodeSpecs } from './node-specs';
+import { nodeRecords } from './node-records';
 import { startProbing } from './node-probing';
 import { clusterSettings } from './node-settings';
 import { startNodeServices } from './node-services';
@@ -158,16 +155,9 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
   const queue = new TimerQueue(clock);
   // The node's own lag: judges probes that failed while it stalled, and says when it is overloaded.
   const load = new LoadMonitor(clock, { lagMs: cfg.overloadLagMs, holdMs: cfg.overloadHoldMs }, metrics.load, log.child({ actor: 'load' }));
-  const resumeRecords = streamResumeRecords(jsm, s);
-  const checkHistory = streamCheckHistory(jsm, s, cfg.transitionsPerCheck);
-  const rollupRecords = streamRollupRecords(jsm, s, cfg.rollupsPerCheck);
-  // A deleted check's records go with it: each vantage's resume state, its verdict changes, its rollups.
-  const dropRecords = async (id: string): Promise<void> => {
-    const purged = await Promise.allSettled([resumeRecords.purge(id), checkHistory.purge(id), rollupRecords.purge(id)]);
-    const err = purged.find((p): p is PromiseRejectedResult => p.status === 'rejected')?.reason;
-    if (err) log.warn({ event: 'records_purge_failed', check: id, err }, "could not drop some of the deleted check's records (they expire with their stream's age limit)");
-  };
-  const rollups = cfg.rollupPeriodMs > 0 ? new RollupRecorder({ bus, subjects: s, clock, nodeId: cfg.nodeId, periodMs: cfg.rollupPeriodMs, log: log.child({ actor: 'rollups' }) }) : null;
+  // A check's records beside its spec: resume states, verdict changes, rollups (dropped with it).
+  const records = nodeRecords({ jsm, bus, subjects: s, cfg, clock, log });
+  const { resume: resumeRecords, history: checkHistory, rollupRecords, rollups } = records;
   const resumeBase = s.resumeWildcard().slice(0, -1); // `<prefix>._resume.`
   // On waking, the queue's own timer may fire before the detector's next tick: it holds itself first.
   queue.watchLateness(pauses.thresholdMs, (lateMs) => pauses.report(lateMs, PauseSource.timer));
@@ -191,7 +181,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     shards: cfg.shards,
     metrics,
     log,
-    onDeleted: dropRecords,
+    onDeleted: records.drop,
     view: () => view,
   });
   // Self-quarantine (protocol/quarantine.ts): a node whose probes disagree with the others' takes itself out.
