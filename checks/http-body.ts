@@ -47,6 +47,15 @@ export async function readCapped(body: AsyncIterable<Buffer>, cap: number): Prom
   return { bytes: Buffer.concat(chunks, size), truncated: false };
 }
 
+/** Read and drop the body up to its end, or until more than `cap` bytes came; its bytes are not kept. */
+export async function drainCapped(body: AsyncIterable<Buffer>, cap: number): Promise<void> {
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > cap) return;
+  }
+}
+
 /**
  * The body assertions in order: bodyContains (linear-time search, here), bodyRegex (RE2) and json
  * (JSON.parse and the paths) in the body worker, off the event loop, each within its budget — but
