@@ -43,7 +43,12 @@ export function leanEligible(spec: NormalizedSpec): boolean {
     !h.reuseConnection &&
     h.bodyContains === undefined &&
     h.bodyRegex === undefined &&
-    h.json.length === 0
+    h.bodyNotContains === undefined &&
+    h.bodyNotRegex === undefined &&
+    h.json.length === 0 &&
+    h.expectHeaders.length === 0 &&
+    // Without redirects the final response is the target's: requireTls holds exactly for https:.
+    (!h.requireTls || /^https:/i.test(spec.target))
   );
 }
 

@@ -12,6 +12,7 @@ import type { Deadline } from './deadline';
 import type { Failure } from './failures';
 import { checkBody, drainCapped, readCapped, type BodyContext, type BodyRead } from './http-body';
 import { httpFailure, statusFailure } from './http-failures';
+import { checkHeaders, headerRegexes } from './http-headers-check';
 import { endsChunked } from './http-lean-parse';
 import { UNDICI_TIMERS_OFF } from './http-pool';
 import { firstHop, followRedirect, redirectLocation, type Hop } from './http-redirect';
@@ -47,7 +48,9 @@ export function probeHttp(spec: NormalizedSpec, signal?: AbortSignal, env: Probe
   const http = spec.http;
   return runWithinDeadline({ timeoutMs: spec.timeoutMs, maxLatencyMs: http.maxLatencyMs }, signal, {
     begin: (deadline) => {
-      if (http.bodyRegex !== undefined || http.json.length > 0) env.bodyWorker.warm(); // loads while the request is out
+      if (http.bodyRegex !== undefined || http.bodyNotRegex !== undefined || http.json.length > 0 || headerRegexes(http.expectHeaders)) {
+        env.bodyWorker.warm(); // loads while the request is out
+      }
       const timings = {};
       const context: ConnectContext = { timings, signal: deadline.signal, policy: env.policy, lookup: env.lookup };
       const attempt: HttpAttempt = { timings, context, endpoint: spec.target, inBody: false, redirects: 0, clients: [], checkId: spec.id, signal: deadline.signal, env };
@@ -119,7 +122,7 @@ async function exchange(spec: NormalizedSpec, deadline: Deadline, a: HttpAttempt
     // From the probe's start to the latest response headers (the final answer's, after redirects).
     a.timings.firstByte = deadline.elapsed();
     const location = redirectLocation(res.statusCode, res.headers.location, http.maxRedirects);
-    if (location === undefined) return judge(http, res, a, hop.method);
+    if (location === undefined) return judge(http, res, a, hop);
 
     withoutStacks(() => res.body.destroy());
     const step = followRedirect(hop, res.statusCode, location, a.redirects, http.maxRedirects, a.env.detail);
@@ -133,14 +136,16 @@ async function exchange(spec: NormalizedSpec, deadline: Deadline, a: HttpAttempt
  * Check status, then read the body: for the assertions (at most maxBodyBytes kept), or without
  * them to its declared end (counted, not kept; README "Truncated responses"), as the lean path does.
  */
-async function judge(http: HttpSpec, res: Response, a: HttpAttempt, method: string): Promise<Failure | null> {
-  const wrongStatus = statusFailure(http, res.statusCode);
-  if (wrongStatus) {
+async function judge(http: HttpSpec, res: Response, a: HttpAttempt, hop: Hop): Promise<Failure | null> {
+  const headFailure = statusFailure(http, res.statusCode) ?? notOverTls(http, hop.url) ?? (await checkHeaders(http.expectHeaders, res.headers, a));
+  if (headFailure) {
     withoutStacks(() => res.body.destroy());
-    return wrongStatus;
+    return headFailure;
   }
   a.inBody = true;
-  const assertsBody = http.bodyContains !== undefined || http.bodyRegex !== undefined || http.json.length > 0;
+  const method = hop.method;
+  const assertsBody =
+    http.bodyContains !== undefined || http.bodyRegex !== undefined || http.bodyNotContains !== undefined || http.bodyNotRegex !== undefined || http.json.length > 0;
   if (!assertsBody) {
     // A body that ends only at the close cannot be cut short; one with a declared end is read to
     // it (which also keeps a pooled connection usable), or until more than maxBodyBytes came.
@@ -155,6 +160,12 @@ async function judge(http: HttpSpec, res: Response, a: HttpAttempt, method: stri
     return { reason: FailureReason.too_large, message: `${failure.message} in the first ${http.maxBodyBytes} bytes (body cut)` };
   }
   return failure;
+}
+
+/** `requireTls` (blackbox fail_if_not_ssl): the final response must have come over TLS. */
+function notOverTls(http: HttpSpec, url: URL): Failure | null {
+  if (!http.requireTls || url.protocol === 'https:') return null;
+  return { reason: FailureReason.tls, message: `the final response came over plain http (${url.origin}); requireTls is set` };
 }
 
 /** Whether an answer has a body at all (RFC 9110 §6.4.1): not to HEAD, not with 204 or 304. */
