@@ -5,7 +5,7 @@
 import type { JsonAssertion, JsonAssertionResult } from './json-path';
 
 /** The assertion a job serves, as spec fields name it (a label of lookout_body_worker_overruns_total). */
-export type BodyAssertion = 'bodyRegex' | 'json';
+export type BodyAssertion = 'bodyRegex' | 'bodyNotRegex' | 'json' | 'expectHeaders';
 
 /** How a job ended without an answer from the worker. */
 export type WorkStopped =

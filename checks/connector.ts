@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import type { buildConnector } from 'undici';
 import { decideAddress, decideHost, normalizeHostName, showEndpoint, type AddressPolicy, type Decision } from './address-policy';
+import { skipInterimResponses } from './http-interim';
 import type { PhaseTimings } from './outcome';
 
 /** TLS settings of one connection; also the identity of an HTTP connection pool entry. */
@@ -214,7 +215,8 @@ export function undiciConnector(tlsProfile: TlsProfile, context: () => ConnectCo
       ...(https ? { tls: tlsProfile, alpn: ['http/1.1'] } : {}),
     };
     connectTimed(target, context()).then(
-      (socket) => callback(null, socket),
+      // undici would drop the connection on an interim 100 it did not ask for (checks/http-interim.ts).
+      (socket) => callback(null, skipInterimResponses(socket)),
       // Passed through as is: `instanceof Error` is false for errors from another realm (Jest).
       (err: unknown) => callback(err as Error, null),
     );

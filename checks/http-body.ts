@@ -1,11 +1,11 @@
 // The body of an HTTP probe's answer: read it up to maxBodyBytes, then check bodyContains,
-// bodyRegex and json in that order, and put into words why one failed — including body work the
+// bodyRegex, bodyNotContains, bodyNotRegex and json in that order, and put into words why one failed — including body work the
 // body worker stopped or refused (checks/body-worker.ts), which is also reported to the node.
 // The status check and the decision to read the body at all are the probe's (checks/http-probe.ts).
 import { BODY_SMALL_CHARS } from './body-work-policy';
 import type { BodyAssertion, JsonVerdict, RegexVerdict, WorkStopped } from './body-job';
 import type { Failure } from './failures';
-import { evaluateJsonAssertions } from './json-path';
+import { evaluateJsonAssertions, isNegated } from './json-path';
 import { FailureReason } from './outcome';
 import type { ProbeEnv, WorkerOverrunReport } from './probe-env';
 import { describeFound, preview, type ResultDetail } from './result-detail';
@@ -47,6 +47,15 @@ export async function readCapped(body: AsyncIterable<Buffer>, cap: number): Prom
   return { bytes: Buffer.concat(chunks, size), truncated: false };
 }
 
+/** Read and drop the body up to its end, or until more than `cap` bytes came; its bytes are not kept. */
+export async function drainCapped(body: AsyncIterable<Buffer>, cap: number): Promise<void> {
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > cap) return;
+  }
+}
+
 /**
  * The body assertions in order: bodyContains (linear-time search, here), bodyRegex (RE2) and json
  * (JSON.parse and the paths) in the body worker, off the event loop, each within its budget — but
@@ -65,6 +74,17 @@ export async function checkBody(http: HttpSpec, bytes: Buffer, c: BodyContext): 
     const failure = regexFailure(http.bodyRegex, text.length, verdict);
     if (failure) return failure;
   }
+  // Found is conclusive: more of the body would not undo it. Not found in a cut body passes: what
+  // lies past maxBodyBytes is not seen (README).
+  if (http.bodyNotContains !== undefined && indexOfLinear(text, http.bodyNotContains) >= 0) {
+    return { reason: FailureReason.body, message: `body contains ${preview(http.bodyNotContains)}`, conclusive: true };
+  }
+  if (http.bodyNotRegex !== undefined) {
+    const verdict = await bodyWorker.match(http.bodyNotRegex, text, c.signal);
+    reportOverrun(onWorkerOverrun, 'bodyNotRegex', verdict);
+    if (verdict.status === 'match') return { reason: FailureReason.body, message: `body matches /${http.bodyNotRegex}/`, conclusive: true };
+    if (verdict.status !== 'no_match') return workStopped(verdict, FailureReason.body, `bodyNotRegex /${http.bodyNotRegex}/`, text.length, 'simplify the pattern or lower maxBodyBytes');
+  }
   if (http.json.length === 0) return null;
   const verdict = text.length < BODY_SMALL_CHARS ? evaluateSmallJson(text, http.json) : await bodyWorker.evaluateJson(c.checkId, text, http.json, c.signal);
   reportOverrun(onWorkerOverrun, 'json', verdict);
@@ -79,7 +99,7 @@ function evaluateSmallJson(text: string, assertions: HttpSpec['json']): JsonVerd
   }
 }
 
-function reportOverrun(report: WorkerOverrunReport | undefined, assertion: BodyAssertion, verdict: RegexVerdict | JsonVerdict): void {
+export function reportOverrun(report: WorkerOverrunReport | undefined, assertion: BodyAssertion, verdict: RegexVerdict | JsonVerdict): void {
   if (verdict.status === 'overrun') report?.(assertion, verdict.remembered ? 'remembered' : 'budget');
   else if (verdict.status === 'rationed') report?.(assertion, 'rationed');
 }
@@ -91,7 +111,7 @@ function regexFailure(pattern: string, chars: number, verdict: RegexVerdict): Bo
     case 'no_match':
       return { reason: FailureReason.body, message: `body does not match /${pattern}/` };
     default:
-      return stopped(verdict, FailureReason.body, `bodyRegex /${pattern}/`, chars, 'simplify the pattern or lower maxBodyBytes');
+      return workStopped(verdict, FailureReason.body, `bodyRegex /${pattern}/`, chars, 'simplify the pattern or lower maxBodyBytes');
   }
 }
 
@@ -102,11 +122,12 @@ function jsonFailure(http: HttpSpec, chars: number, verdict: JsonVerdict, detail
     case 'invalid':
       return { reason: FailureReason.json, message: 'body is not valid JSON' };
     case 'fail': {
-      const { path, equals } = http.json[verdict.index]!;
-      return { reason: FailureReason.json, message: `${path} is ${describeFound(verdict.found, equals, detail)}, expected ${preview(equals)}` };
+      const assertion = http.json[verdict.index]!;
+      if (isNegated(assertion)) return { reason: FailureReason.json, message: `${assertion.path} is ${preview(assertion.notEquals)}, which notEquals forbids` };
+      return { reason: FailureReason.json, message: `${assertion.path} is ${describeFound(verdict.found, assertion.equals, detail)}, expected ${preview(assertion.equals)}` };
     }
     default:
-      return stopped(verdict, FailureReason.json, 'JSON evaluation', chars, 'lower maxBodyBytes or check a smaller document');
+      return workStopped(verdict, FailureReason.json, 'JSON evaluation', chars, 'lower maxBodyBytes or check a smaller document');
   }
 }
 
@@ -114,7 +135,7 @@ function jsonFailure(http: HttpSpec, chars: number, verdict: JsonVerdict, detail
  * The body worker gave no answer: stopped at its budget or refused (conclusive: more body would
  * cost more), aborted, or failed. `what` names the work ("bodyRegex /x/", "JSON evaluation").
  */
-function stopped(verdict: WorkStopped, reason: FailureReason, what: string, chars: number, advice: string): BodyFailure {
+export function workStopped(verdict: WorkStopped, reason: FailureReason, what: string, chars: number, advice: string): BodyFailure {
   switch (verdict.status) {
     case 'overrun':
       return { reason, message: `${what} was stopped after ${verdict.budgetMs} ms on ${chars} characters of body; ${advice}`, conclusive: true };

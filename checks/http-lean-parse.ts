@@ -1,12 +1,13 @@
 // The head of an HTTP/1.1 response, pure: the status line and header lines up to the empty line,
 // as strictly as undici's parser (llhttp, no lenient flags) reads them, for the lean probe path
-// (checks/http-lean.ts), which needs only the final status code. Its verdicts match what undici
-// makes of the same bytes (test/integration/http-lean-diff.test.ts):
+// (checks/http-lean.ts) and the interim-response filter in front of undici (checks/http-interim.ts).
+// Its verdicts match what undici makes of the same bytes (test/integration/http-lean-diff.test.ts):
 //
-//   complete head, status ≥ 200        → head (status, end offset); the body is not read
-//   1xx other than 100 / 101           → skipped, the next head is read (undici ignores them)
+//   complete head, status ≥ 200        → head (status, where it starts and ends, how its body is framed)
+//   1xx other than 101, 100 included   → skipped, the next head is read (RFC 9110 §15.2: a client
+//                                        must parse 1xx it did not expect; Go's client skips them)
 //   CR / LF bytes before a status line → skipped, as llhttp does
-//   100, or 101 (an upgrade not asked) → bad_response (undici: SocketError 'bad response' / 'bad upgrade')
+//   101 (an upgrade not asked for)     → upgrade (undici: SocketError 'bad upgrade')
 //   a byte llhttp would refuse         → invalid (undici: HTTPParserError)
 //   header names + values ≥ maxHeaderSize bytes in one head → overflow (undici: HeadersOverflowError)
 //   otherwise                          → partial (read more; resume from its progress)
@@ -23,16 +24,39 @@ export interface HeadProgress {
   readonly contentLength: boolean;
   /** Whether the head being read has had a Transfer-Encoding. */
   readonly transferEncoding: boolean;
+  /** The head's Content-Length (-1: none yet). */
+  readonly length: number;
+  /** Whether the head's (last) Transfer-Encoding ends in `chunked`. */
+  readonly chunked: boolean;
+  /** Where the status line of the head being read starts (while the buffer still holds it). */
+  readonly start: number;
 }
 
 /** Nothing read yet. */
-export const HEAD_START: HeadProgress = { at: 0, status: 0, size: 0, contentLength: false, transferEncoding: false };
+export const HEAD_START: HeadProgress = { at: 0, status: 0, size: 0, contentLength: false, transferEncoding: false, length: -1, chunked: false, start: 0 };
+
+/**
+ * How the body after a final head ends, as llhttp frames a response (RFC 9112 §6.3): `chunked` when
+ * the last transfer coding is chunked, else `close` (read until the connection closes) when there
+ * is any Transfer-Encoding or no Content-Length, else `length` bytes. A HEAD request's answer,
+ * 204 and 304 have no body whatever the head says: that is the caller's to apply (bodyFraming).
+ */
+export type Framing = { kind: 'chunked' } | { kind: 'length'; length: number } | { kind: 'close' } | { kind: 'none' };
+
+/** A complete final head: its status, where its status line starts and where the head ends. */
+export interface Head {
+  kind: 'head';
+  status: number;
+  start: number;
+  end: number;
+  framing: Framing;
+}
 
 /** What the bytes received so far say about the response head. */
 export type HeadParse =
   | { kind: 'partial'; progress: HeadProgress }
-  | { kind: 'head'; status: number; end: number }
-  | { kind: 'bad_response'; status: number }
+  | Head
+  | { kind: 'upgrade' }
   | { kind: 'invalid'; message: string }
   | { kind: 'overflow' };
 
@@ -44,6 +68,7 @@ const PARTIAL = { kind: 'partial' } as const;
 /** The largest Content-Length llhttp reads (a 64-bit unsigned integer). */
 const MAX_CONTENT_LENGTH = 2n ** 64n - 1n;
 const OVERFLOW = { kind: 'overflow' } as const;
+const UPGRADE = { kind: 'upgrade' } as const;
 
 /** HTTP token characters (RFC 9110 tchar), by byte. */
 const TCHAR = new Uint8Array(256);
@@ -63,8 +88,8 @@ const invalid = (message: string): { kind: 'invalid'; message: string } => ({ ki
  * one head, as undici's `maxHeaderSize` does.
  */
 export function parseResponseHead(buf: Buffer, from: HeadProgress, maxHeaderSize: number): HeadParse {
-  let { at, status, size, contentLength, transferEncoding } = from;
-  const partial = (): HeadParse => ({ kind: 'partial', progress: { at, status, size, contentLength, transferEncoding } });
+  let { at, status, size, contentLength, transferEncoding, length, chunked, start } = from;
+  const partial = (): HeadParse => ({ kind: 'partial', progress: { at, status, size, contentLength, transferEncoding, length, chunked, start } });
   for (;;) {
     if (status === 0) {
       const line = statusLine(buf, at);
@@ -74,18 +99,17 @@ export function parseResponseHead(buf: Buffer, from: HeadProgress, maxHeaderSize
       }
       if (line.kind === 'partial') return partial();
       if (line.kind === 'invalid') return line;
+      start = at;
       ({ status, end: at } = line);
-      size = 0;
-      contentLength = false;
-      transferEncoding = false;
+      ({ size, contentLength, transferEncoding, length, chunked } = HEAD_START);
     }
     if (at >= buf.length) return size >= maxHeaderSize ? OVERFLOW : partial();
     if (buf[at] === CR) {
       if (at + 1 >= buf.length) return partial();
       if (buf[at + 1] !== LF) return invalid('Expected LF after headers');
-      if (status >= 200) return { kind: 'head', status, end: at + 2 };
-      if (status === 100 || status === 101) return { kind: 'bad_response', status };
-      at += 2; // an informational head: the answer follows
+      if (status >= 200) return { kind: 'head', status, start, end: at + 2, framing: framingOf(transferEncoding, chunked, length) };
+      if (status === 101) return UPGRADE;
+      at += 2; // an informational head (100 Continue included): the answer follows
       status = 0;
       continue;
     }
@@ -100,12 +124,32 @@ export function parseResponseHead(buf: Buffer, from: HeadProgress, maxHeaderSize
       if (BigInt(header.value) > MAX_CONTENT_LENGTH) return invalid('Content-Length overflow');
       if (contentLength) return invalid('Duplicate Content-Length');
       contentLength = true;
+      length = Number(header.value);
     } else if (name === 'transfer-encoding') {
       transferEncoding = true;
+      chunked = endsChunked(header.value);
     }
     if (contentLength && transferEncoding) return invalid("Content-Length can't be present with Transfer-Encoding");
     at = header.end;
   }
+}
+
+const LAST_CODING_CHUNKED = /(?:^|,)[ \t]*chunked[ \t]*$/i;
+
+/** Whether a Transfer-Encoding value ends in the chunked coding (the body is then chunked: RFC 9112 §6.3). */
+export function endsChunked(transferEncoding: string): boolean {
+  return LAST_CODING_CHUNKED.test(transferEncoding);
+}
+
+function framingOf(transferEncoding: boolean, chunked: boolean, length: number): Framing {
+  if (chunked) return { kind: 'chunked' };
+  if (transferEncoding || length < 0) return { kind: 'close' };
+  return length === 0 ? { kind: 'none' } : { kind: 'length', length };
+}
+
+/** The framing of the body that follows `head` for a request with `method`: none for HEAD, 204 and 304. */
+export function bodyFraming(head: Head, method: string): Framing {
+  return method === 'HEAD' || head.status === 204 || head.status === 304 ? { kind: 'none' } : head.framing;
 }
 
 type Line = { kind: 'head'; status: number; end: number } | { kind: 'partial' } | { kind: 'invalid'; message: string };

@@ -1,15 +1,20 @@
 // The lean HTTP probe: the simplest and most common spec — GET or HEAD, no request body, no
-// redirects followed, no body assertion, a fresh connection — answered from the response head
-// alone, on a socket from connectTimed (so the address policy is applied at connect, as for
+// redirects followed, no body or header assertion, a fresh connection — answered from the response
+// head and the body's framing, on a socket from connectTimed (so the address policy is applied at connect, as for
 // every probe), without an undici Client, an AbortController or a Promise.race per probe.
 // Every other spec goes to undici (checks/http-probe.ts); runProbe picks (leanEligible).
 //
 // What it keeps of the undici path: the address policy and timings of checks/connector.ts; the
 // request undici would send (method, path, host, the spec's headers, the node's User-Agent, but
 // `connection: close`, as the connection is never reused); the response head read as strictly
-// and with the same header-size limit (checks/http-lean-parse.ts); one deadline for everything,
-// with the same `timeout` / `aborted` failures (checks/deadline.ts stopFailure); the same result
-// fields (httpStatus once a head arrived) and the latency bound. The body is never read.
+// and with the same header-size limit (checks/http-lean-parse.ts); interim (1xx) heads skipped;
+// one deadline for everything, with the same `timeout` / `aborted` failures (checks/deadline.ts
+// stopFailure); the same result fields (httpStatus once a head arrived) and the latency bound.
+//
+// The body is read as the undici path reads it without assertions (README "Truncated
+// responses"): only when its end is declared (Content-Length, chunked), the status passed and
+// maxBodyBytes is not 0; counted, never kept, up to its end or past maxBodyBytes. A connection
+// that closes before that end is `reset`; chunk framing llhttp would refuse is `protocol`.
 //
 // The deadline is one timer: when it fires (or the caller's signal aborts), the socket — or the
 // connect attempt in progress, which connectTimed hands over through ConnectContext.onSocket —
@@ -20,8 +25,10 @@ import { performance } from 'node:perf_hooks';
 import { connectTimed, msSince, type ConnectContext, type ConnectTarget, type ProbeTimings } from './connector';
 import { stopFailure } from './deadline';
 import { buildOutcome, latencyFailure, networkFailure, type Failure } from './failures';
-import { HEAD_START, parseResponseHead, type HeadProgress } from './http-lean-parse';
-import { closedEarly, statusFailure, tlsProfileFor, withUserAgent } from './http-probe';
+import { CHUNKED_START, readChunked, type ChunkedState } from './http-chunked';
+import { bodyFraming, HEAD_START, parseResponseHead, type Head, type HeadProgress } from './http-lean-parse';
+import { closedEarly, statusFailure, truncatedBody, unaskedUpgrade } from './http-failures';
+import { tlsProfileFor, withUserAgent } from './http-probe';
 import { FailureReason, type ProbeOutcome } from './outcome';
 import type { ProbeEnv } from './probe-env';
 import type { NormalizedSpec } from './spec';
@@ -36,9 +43,17 @@ export function leanEligible(spec: NormalizedSpec): boolean {
     !h.reuseConnection &&
     h.bodyContains === undefined &&
     h.bodyRegex === undefined &&
-    h.json.length === 0
+    h.bodyNotContains === undefined &&
+    h.bodyNotRegex === undefined &&
+    h.json.length === 0 &&
+    h.expectHeaders.length === 0 &&
+    // Without redirects the final response is the target's: requireTls holds exactly for https:.
+    (!h.requireTls || /^https:/i.test(spec.target))
   );
 }
+
+/** The body being counted: the bytes of a Content-Length left, or where a chunked body is. */
+type BodyLeft = { kind: 'length'; remaining: number } | { kind: 'chunked'; chunk: ChunkedState };
 
 /** Where and what to send, worked out once per spec object (and User-Agent). */
 interface LeanPlan {
@@ -95,6 +110,9 @@ class LeanProbe {
   private pending: Buffer | undefined;
   private progress: HeadProgress = HEAD_START;
   private status: number | undefined;
+  /** Set once the head passed and its body is being read. */
+  private body: BodyLeft | undefined;
+  private bodyBytes = 0;
   private done = false;
 
   constructor(
@@ -130,6 +148,7 @@ class LeanProbe {
   };
 
   private readonly onData = (chunk: Buffer): void => {
+    if (this.body) return this.onBody(chunk, 0);
     // Only the incomplete line is kept between reads: complete lines are parsed once.
     const rest = this.pending?.subarray(this.progress.at);
     const bytes = rest && rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
@@ -142,11 +161,9 @@ class LeanProbe {
         if (bytes.length - parsed.progress.at > MAX_LINE_BYTES) this.finish(this.protocol('Headers Overflow Error'));
         return;
       case 'head':
-        this.status = parsed.status;
-        this.timings.firstByte = msSince(this.start);
-        return this.finish(statusFailure(this.spec.http, parsed.status));
-      case 'bad_response':
-        return this.finish(closedEarly(this.plan.endpoint));
+        return this.onHead(parsed, bytes);
+      case 'upgrade':
+        return this.finish(unaskedUpgrade(this.plan.endpoint));
       case 'invalid':
         return this.finish(this.protocol(`Response does not match the HTTP/1.1 protocol (${parsed.message})`));
       case 'overflow':
@@ -154,7 +171,39 @@ class LeanProbe {
     }
   };
 
-  private readonly onEnd = (): void => this.finish(closedEarly(this.plan.endpoint));
+  /** The final head: its status decides, then its body is counted to its declared end (or past the cap). */
+  private onHead(head: Head, bytes: Buffer): void {
+    this.status = head.status;
+    this.timings.firstByte = msSince(this.start);
+    const wrongStatus = statusFailure(this.spec.http, head.status);
+    const framing = bodyFraming(head, this.spec.http.method);
+    if (wrongStatus || this.spec.http.maxBodyBytes === 0) return this.finish(wrongStatus);
+    if (framing.kind === 'length') this.body = { kind: 'length', remaining: framing.length };
+    else if (framing.kind === 'chunked') this.body = { kind: 'chunked', chunk: CHUNKED_START };
+    else return this.finish(null); // no body, or one that ends only at close: nothing to cut short
+    this.pending = undefined;
+    this.onBody(bytes, head.end);
+  }
+
+  private onBody(bytes: Buffer, from: number): void {
+    const body = this.body!;
+    let ended: boolean;
+    if (body.kind === 'length') {
+      const n = Math.min(body.remaining, bytes.length - from);
+      body.remaining -= n;
+      this.bodyBytes += n;
+      ended = body.remaining === 0;
+    } else {
+      const step = readChunked(bytes, from, body.chunk);
+      if (step.kind === 'invalid') return this.finish(this.protocol(`Response does not match the HTTP/1.1 protocol (${step.message})`));
+      this.bodyBytes += step.data;
+      if (step.kind === 'more') body.chunk = step.state;
+      ended = step.kind === 'done';
+    }
+    if (ended || this.bodyBytes > this.spec.http.maxBodyBytes) this.finish(null);
+  }
+
+  private readonly onEnd = (): void => this.finish(this.body ? truncatedBody(this.plan.endpoint) : closedEarly(this.plan.endpoint));
 
   private readonly onError = (err: unknown): void => this.finish(networkFailure(err, this.plan.endpoint, this.env.detail));
 

@@ -6,19 +6,20 @@
 // runs within one Deadline (checks/probe-envelope.ts). Redirects are followed here, hop by hop,
 // by the rules of checks/http-redirect.ts, each on a Client whose connector applies the address
 // policy; the body assertions are checks/http-body.ts.
-import { Client, errors, type Dispatcher } from 'undici';
+import { Client, type Dispatcher } from 'undici';
 import { undiciConnector, type ConnectContext, type ProbeTimings, type TlsProfile } from './connector';
 import type { Deadline } from './deadline';
-import { networkFailure, type Failure } from './failures';
-import { checkBody, readCapped, type BodyContext, type BodyRead } from './http-body';
+import type { Failure } from './failures';
+import { checkBody, drainCapped, readCapped, type BodyContext, type BodyRead } from './http-body';
+import { httpFailure, statusFailure } from './http-failures';
+import { checkHeaders, headerRegexes } from './http-headers-check';
+import { endsChunked } from './http-lean-parse';
 import { UNDICI_TIMERS_OFF } from './http-pool';
 import { firstHop, followRedirect, redirectLocation, type Hop } from './http-redirect';
 import { FailureReason, type ProbeOutcome } from './outcome';
 import { DIRECT_PROBE_ENV, type ProbeEnv } from './probe-env';
 import { runWithinDeadline } from './probe-envelope';
-import type { ResultDetail } from './result-detail';
 import type { NormalizedSpec } from './spec';
-import { describeStatusSet, statusMatches } from './status-match';
 
 type HttpSpec = NormalizedSpec['http'];
 type Response = Dispatcher.ResponseData;
@@ -32,6 +33,8 @@ interface HttpAttempt extends BodyContext {
   context: ConnectContext;
   /** "host:port" of the hop in flight, for error messages. */
   endpoint: string;
+  /** Whether the hop in flight has its final head and its body is being read. */
+  inBody: boolean;
   status?: number;
   redirects: number;
   body?: BodyRead;
@@ -45,14 +48,16 @@ export function probeHttp(spec: NormalizedSpec, signal?: AbortSignal, env: Probe
   const http = spec.http;
   return runWithinDeadline({ timeoutMs: spec.timeoutMs, maxLatencyMs: http.maxLatencyMs }, signal, {
     begin: (deadline) => {
-      if (http.bodyRegex !== undefined || http.json.length > 0) env.bodyWorker.warm(); // loads while the request is out
+      if (http.bodyRegex !== undefined || http.bodyNotRegex !== undefined || http.json.length > 0 || headerRegexes(http.expectHeaders)) {
+        env.bodyWorker.warm(); // loads while the request is out
+      }
       const timings = {};
       const context: ConnectContext = { timings, signal: deadline.signal, policy: env.policy, lookup: env.lookup };
-      const attempt: HttpAttempt = { timings, context, endpoint: spec.target, redirects: 0, clients: [], checkId: spec.id, signal: deadline.signal, env };
+      const attempt: HttpAttempt = { timings, context, endpoint: spec.target, inBody: false, redirects: 0, clients: [], checkId: spec.id, signal: deadline.signal, env };
       return attempt;
     },
     exchange: (deadline, a) => exchange(spec, deadline, a),
-    classify: (err, a) => httpFailure(err, a.endpoint, a.env.detail),
+    classify: (err, a) => httpFailure(err, a.endpoint, a.inBody, a.env.detail),
     teardown: (a) =>
       withoutStacks(() => {
         for (const client of a.clients) client.destroy().catch(noop);
@@ -103,6 +108,7 @@ async function exchange(spec: NormalizedSpec, deadline: Deadline, a: HttpAttempt
     deadline.signal.throwIfAborted();
     const url = hop.url;
     a.endpoint = `${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)}`;
+    a.inBody = false;
     const res = await clientFor(spec, url, a).request({
       path: url.pathname + url.search,
       method: hop.method as Dispatcher.HttpMethod,
@@ -116,7 +122,7 @@ async function exchange(spec: NormalizedSpec, deadline: Deadline, a: HttpAttempt
     // From the probe's start to the latest response headers (the final answer's, after redirects).
     a.timings.firstByte = deadline.elapsed();
     const location = redirectLocation(res.statusCode, res.headers.location, http.maxRedirects);
-    if (location === undefined) return judge(http, res, a);
+    if (location === undefined) return judge(http, res, a, hop);
 
     withoutStacks(() => res.body.destroy());
     const step = followRedirect(hop, res.statusCode, location, a.redirects, http.maxRedirects, a.env.detail);
@@ -126,25 +132,24 @@ async function exchange(spec: NormalizedSpec, deadline: Deadline, a: HttpAttempt
   }
 }
 
-/** The failure when `status` is not one the spec expects. */
-export function statusFailure(http: Pick<HttpSpec, 'expectStatus'>, status: number): Failure | null {
-  if (statusMatches(status, http.expectStatus)) return null;
-  return { reason: FailureReason.status, message: `expected status ${describeStatusSet(http.expectStatus)}, got ${status}` };
-}
-
-/** Check status, then the body assertions (reading at most maxBodyBytes). */
-async function judge(http: HttpSpec, res: Response, a: HttpAttempt): Promise<Failure | null> {
-  const wrongStatus = statusFailure(http, res.statusCode);
-  if (wrongStatus) {
+/**
+ * Check status, then read the body: for the assertions (at most maxBodyBytes kept), or without
+ * them to its declared end (counted, not kept; README "Truncated responses"), as the lean path does.
+ */
+async function judge(http: HttpSpec, res: Response, a: HttpAttempt, hop: Hop): Promise<Failure | null> {
+  const headFailure = statusFailure(http, res.statusCode) ?? notOverTls(http, hop.url) ?? (await checkHeaders(http.expectHeaders, res.headers, a));
+  if (headFailure) {
     withoutStacks(() => res.body.destroy());
-    return wrongStatus;
+    return headFailure;
   }
-  const assertsBody = http.bodyContains !== undefined || http.bodyRegex !== undefined || http.json.length > 0;
+  a.inBody = true;
+  const method = hop.method;
+  const assertsBody =
+    http.bodyContains !== undefined || http.bodyRegex !== undefined || http.bodyNotContains !== undefined || http.bodyNotRegex !== undefined || http.json.length > 0;
   if (!assertsBody) {
-    // The headers are the answer. A pooled connection survives only if its body is drained, so
-    // a small body of known length is read; anything else is dropped with the connection.
-    const length = Number(res.headers['content-length']);
-    if (http.reuseConnection && length <= http.maxBodyBytes) a.body = await readCapped(res.body, http.maxBodyBytes);
+    // A body that ends only at the close cannot be cut short; one with a declared end is read to
+    // it (which also keeps a pooled connection usable), or until more than maxBodyBytes came.
+    if (http.maxBodyBytes > 0 && hasBody(res, method) && declaresEnd(res.headers)) await drainCapped(res.body, http.maxBodyBytes);
     else withoutStacks(() => res.body.destroy());
     return null;
   }
@@ -157,21 +162,22 @@ async function judge(http: HttpSpec, res: Response, a: HttpAttempt): Promise<Fai
   return failure;
 }
 
-/** The connection ended before a whole response head (undici: SocketError). */
-export function closedEarly(endpoint: string): Failure {
-  return { reason: FailureReason.reset, message: `connection closed by ${endpoint} before a complete response` };
+/** `requireTls` (blackbox fail_if_not_ssl): the final response must have come over TLS. */
+function notOverTls(http: HttpSpec, url: URL): Failure | null {
+  if (!http.requireTls || url.protocol === 'https:') return null;
+  return { reason: FailureReason.tls, message: `the final response came over plain http (${url.origin}); requireTls is set` };
 }
 
-/** Errors from undici first (HTTP-level), then the socket / TLS / resolver mapping. */
-function httpFailure(err: unknown, endpoint: string, detail: ResultDetail): Failure {
-  const code = (err as { code?: unknown })?.code;
-  if (err instanceof errors.HTTPParserError || code === 'UND_ERR_HEADERS_OVERFLOW' || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
-    return { reason: FailureReason.protocol, message: `invalid HTTP response from ${endpoint}: ${(err as Error).message}` };
-  }
-  if (err instanceof errors.SocketError) {
-    return closedEarly(endpoint);
-  }
-  return networkFailure(err, endpoint, detail);
+/** Whether an answer has a body at all (RFC 9110 §6.4.1): not to HEAD, not with 204 or 304. */
+function hasBody(res: Response, method: string): boolean {
+  return method !== 'HEAD' && res.statusCode !== 204 && res.statusCode !== 304;
+}
+
+/** Whether the body's end is declared: a Content-Length, or chunked as the last transfer coding. */
+function declaresEnd(headers: Response['headers']): boolean {
+  const te = headers['transfer-encoding'];
+  if (te !== undefined) return endsChunked(String(te));
+  return headers['content-length'] !== undefined;
 }
 
 /** The TLS profile for a hop: an explicit servername applies to the target's own host only. */

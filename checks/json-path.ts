@@ -87,10 +87,19 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
-/** A spec's json assertion: the value at `path` must equal `equals`. */
+/**
+ * A spec's json assertion: the value at `path` must equal `equals`, or (with `notEquals`, whose
+ * presence decides — its value may be null) must not equal `notEquals`: nothing at the path passes.
+ */
 export interface JsonAssertion {
   path: string;
-  equals: unknown;
+  equals?: unknown;
+  notEquals?: unknown;
+}
+
+/** Whether the assertion is the negated form (`notEquals` given, whatever its value). */
+export function isNegated(a: JsonAssertion): boolean {
+  return Object.hasOwn(a, 'notEquals');
 }
 
 /** What evaluating a body's json assertions found: all pass, the body is not JSON, or the first that failed. */
@@ -113,9 +122,10 @@ export function evaluateJsonAssertions(text: string, assertions: readonly JsonAs
     return { status: 'invalid' };
   }
   for (let index = 0; index < assertions.length; index++) {
-    const { path, equals } = assertions[index]!;
-    const actual = lookupJsonPath(doc, parseJsonPath(path));
-    if (!jsonEqual(actual, equals)) return actual === undefined ? { status: 'fail', index } : { status: 'fail', index, found: summarizeFound(actual) };
+    const assertion = assertions[index]!;
+    const actual = lookupJsonPath(doc, parseJsonPath(assertion.path));
+    const passes = isNegated(assertion) ? actual === undefined || !jsonEqual(actual, assertion.notEquals) : jsonEqual(actual, assertion.equals);
+    if (!passes) return actual === undefined ? { status: 'fail', index } : { status: 'fail', index, found: summarizeFound(actual) };
   }
   return { status: 'pass' };
 }

@@ -12,13 +12,15 @@ export const FailureReason = {
   unreachable: 'unreachable',
   /** The whole probe (dns + connect + tls + request + body) did not finish within timeoutMs. */
   timeout: 'timeout',
-  /** TLS handshake failed: bad certificate, name mismatch, protocol error. */
+  /** TLS handshake failed: bad certificate, name mismatch, protocol error; or `requireTls` and the final response was not over TLS. */
   tls: 'tls',
   /** The peer answered something that is not valid HTTP. */
   protocol: 'protocol',
   /** The HTTP status is not in the expected set (also: too many redirects). */
   status: 'status',
-  /** The body does not contain the expected substring / regex (TCP: `expect` not seen). */
+  /** A response header assertion failed (`http.expectHeaders`): a value (not) matched, or the header missing or present. */
+  header: 'header',
+  /** A body assertion failed: bodyContains / bodyRegex not found, bodyNotContains / bodyNotRegex found (TCP: `expect` not seen). */
   body: 'body',
   /** A JSON-path assertion failed or the body is not JSON. */
   json: 'json',

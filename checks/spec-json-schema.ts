@@ -6,7 +6,8 @@
 // defaults, descriptions; no unknown member anywhere) plus the cross-field rules JSON Schema can
 // state, written below as TypeBox schemas too: the `http` / `tcp` section and the target syntax
 // that go with each kind, a body needs a method that sends one, HEAD has no body to assert on,
-// an assertion needs kept bytes, `tls` needs an https: target, headers the prober manages, and a
+// an assertion needs kept bytes, exactly one test per json or header assertion, `tls` needs an
+// https: target, `requireTls` on an http: target needs a redirect, headers the prober manages, and a
 // field compared with another's default (timeoutMs without intervalMs, ...).
 //
 // What it cannot state, and only the cluster's validator checks (test/unit/spec-schema.test.ts
@@ -33,23 +34,46 @@ function anyCase(name: string): string {
   return [...name].map((c) => (/[a-z]/.test(c) ? `[${c.toUpperCase()}${c}]` : c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('');
 }
 
-/** No body assertion: bodyContains and bodyRegex absent, json absent or empty. */
+/** No body assertion: bodyContains, bodyRegex, bodyNotContains and bodyNotRegex absent, json absent or empty. */
 const NoBodyAssertion = Type.Object({
   bodyContains: Absent(),
   bodyRegex: Absent(),
+  bodyNotContains: Absent(),
+  bodyNotRegex: Absent(),
   json: Type.Optional(Type.Array(Type.Unknown(), { maxItems: 0 })),
 });
+
+/** Exactly one of `members` in each element; `also[m]`: members that must be absent beside `m` too. */
+function exactlyOne(members: readonly string[], also: Record<string, readonly string[]> = {}) {
+  return Type.Union(
+    members.map((m) =>
+      Type.Object({
+        [m]: Type.Unknown(),
+        ...Object.fromEntries([...members.filter((o) => o !== m), ...(also[m] ?? [])].map((o) => [o, Absent()])),
+      }),
+    ),
+  );
+}
+
+const AssertionRules = Type.Object(
+  {
+    json: Type.Optional(Type.Array(exactlyOne(['equals', 'notEquals']))),
+    expectHeaders: Type.Optional(Type.Array(exactlyOne(['matches', 'notMatches', 'present'], { present: ['allowMissing'] }))),
+  },
+  { description: 'A json assertion has exactly one of equals and notEquals; a header assertion exactly one of matches, notMatches and present (allowMissing not with present).' },
+);
 
 const HttpRules = Type.Intersect([
   Type.Union([Type.Object({ body: Absent() }), Type.Object({ method: methods((m) => m !== 'GET' && m !== 'HEAD') })], {
     description: 'A body needs a method that sends one: not GET (the default) or HEAD.',
   }),
   Type.Union([Type.Object({ method: Type.Optional(methods((m) => m !== 'HEAD')) }), NoBodyAssertion], {
-    description: 'bodyContains, bodyRegex and json need a response body; HEAD responses have none.',
+    description: 'bodyContains, bodyRegex, bodyNotContains, bodyNotRegex and json need a response body; HEAD responses have none.',
   }),
   Type.Union([Type.Object({ maxBodyBytes: Type.Optional(Type.Integer({ minimum: 1 })) }), NoBodyAssertion], {
-    description: 'bodyContains, bodyRegex and json need response bytes: maxBodyBytes must not be 0.',
+    description: 'bodyContains, bodyRegex, bodyNotContains, bodyNotRegex and json need response bytes: maxBodyBytes must not be 0.',
   }),
+  AssertionRules,
   Type.Object(
     { headers: Type.Optional(Type.Record(Type.String({ pattern: `^(?:${MANAGED_HEADERS.map(anyCase).join('|')})$` }), Type.Never())) },
     { description: `The prober manages ${MANAGED_HEADERS.join(', ')} (in any letter case).` },
@@ -81,6 +105,15 @@ const KindRules = Type.Union(
 const TlsNeedsHttps = Type.Union(
   [Type.Object({ target: Type.String({ pattern: SPEC_PATTERNS.httpsTarget }) }), Type.Object({ http: Type.Optional(Type.Object({ tls: Absent() })) })],
   { description: 'http.tls needs an https: target.' },
+);
+
+const RequireTlsCanPass = Type.Union(
+  [
+    Type.Object({ target: Type.String({ pattern: SPEC_PATTERNS.httpsTarget }) }),
+    Type.Object({ http: Type.Optional(Type.Object({ requireTls: Type.Optional(Type.Literal(false)) })) }),
+    Type.Object({ http: Type.Object({ maxRedirects: Type.Integer({ minimum: 1 }) }) }),
+  ],
+  { description: 'http.requireTls on an http: target can pass only by following a redirect: maxRedirects must be at least 1.' },
 );
 
 // Comparisons with a defaulted field are bounds JSON Schema can state: when the other field is
@@ -124,6 +157,7 @@ export const CheckSpecDocumentSchema: TSchema = Type.Intersect([
   CheckSpecSchema,
   KindRules,
   TlsNeedsHttps,
+  RequireTlsCanPass,
   TimeoutBelowDefaultInterval,
   LatencyBelowDefaultTimeout,
   WithinDefaultWindow,

@@ -42,6 +42,8 @@ export const SPEC_LIMITS = {
   regexMaxLength: 1024,
   stringMaxLength: 4096,
   jsonAssertions: { max: 16 },
+  /** `http.expectHeaders`: assertions, and the longest header name one may name. */
+  headerAssertions: { max: 16, nameMaxLength: 256 },
   /** A json assertion's `equals`: containers nested at most `maxDepth` deep, each with at most `maxMembers`. */
   jsonEquals: { maxDepth: 32, maxMembers: 256 },
 } as const;

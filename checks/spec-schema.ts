@@ -88,11 +88,38 @@ export const JsonAssertionSchema = Type.Object(
       pattern: SPEC_PATTERNS.jsonPath,
       description: 'Where to look: `$`, then `.name`, `[index]` or `["any key"]` steps; no wildcards or filters.',
     }),
-    equals: Type.Unknown({
-      description: `The JSON value the path must hold (deep equality); containers nested at most ${SPEC_LIMITS.jsonEquals.maxDepth} deep, each with at most ${SPEC_LIMITS.jsonEquals.maxMembers} members.`,
-    }),
+    equals: Type.Optional(
+      Type.Unknown({
+        description: `The JSON value the path must hold (deep equality); containers nested at most ${SPEC_LIMITS.jsonEquals.maxDepth} deep, each with at most ${SPEC_LIMITS.jsonEquals.maxMembers} members.`,
+      }),
+    ),
+    notEquals: Type.Optional(
+      Type.Unknown({
+        description: 'The JSON value the path must not hold (deep equality; nothing at the path passes). Exactly one of equals and notEquals; the same bounds.',
+      }),
+    ),
   },
   { additionalProperties: false },
+);
+
+/** A regex field of a spec: RE2 syntax (checks/regex.ts). */
+const Re2 = (description: string) => Type.String({ maxLength: SPEC_LIMITS.regexMaxLength, description: `${description} RE2 syntax, unanchored.` });
+
+export const HeaderAssertionSchema = Type.Object(
+  {
+    name: Type.String({
+      maxLength: SPEC_LIMITS.headerAssertions.nameMaxLength,
+      pattern: SPEC_PATTERNS.headerName,
+      description: 'The response header, in any letter case; every value it has (repeated headers, one value each) is tested.',
+    }),
+    matches: Type.Optional(Re2('Some value of the header must match this regex;')),
+    notMatches: Type.Optional(Re2('No value of the header may match this regex;')),
+    present: Type.Optional(Type.Boolean({ description: 'true: the header must be there; false: it must not be.' })),
+    allowMissing: Type.Optional(
+      Type.Boolean({ description: 'With matches or notMatches: a missing header passes (default: it fails).', default: false }),
+    ),
+  },
+  { additionalProperties: false, description: 'One assertion on a response header: exactly one of matches, notMatches and present.' },
 );
 
 // ---- sections --------------------------------------------------------------------------------
@@ -124,11 +151,26 @@ export const HttpOptionsSchema = Type.Object(
         description: 'An RE2 regex (no backreferences or lookaround; inline flags such as (?i)) the kept part of the body must match, unanchored.',
       }),
     ),
+    bodyNotContains: Type.Optional(
+      Type.String({ minLength: 1, maxLength: stringMaxLength, description: 'A substring the kept part of the response body must not contain.' }),
+    ),
+    bodyNotRegex: Type.Optional(
+      Type.String({
+        maxLength: SPEC_LIMITS.regexMaxLength,
+        description: 'An RE2 regex the kept part of the body must not match, unanchored (what lies past maxBodyBytes is not seen).',
+      }),
+    ),
     json: Type.Optional(
-      Type.Array(JsonAssertionSchema, { maxItems: SPEC_LIMITS.jsonAssertions.max, description: 'Equality assertions on the JSON response body.' }),
+      Type.Array(JsonAssertionSchema, { maxItems: SPEC_LIMITS.jsonAssertions.max, description: 'Equality and inequality assertions on the JSON response body.' }),
+    ),
+    expectHeaders: Type.Optional(
+      Type.Array(HeaderAssertionSchema, { maxItems: SPEC_LIMITS.headerAssertions.max, description: 'Assertions on the final response headers, checked after the status.' }),
     ),
     maxLatencyMs: Type.Optional(MaxLatencyMs),
     tls: Type.Optional(TlsOptionsSchema),
+    requireTls: Type.Optional(
+      Type.Boolean({ description: 'Fail (reason tls) when the final response did not come over TLS: an https: target redirected to http:.', default: false }),
+    ),
     maxRedirects: Type.Optional(
       integerField(0, SPEC_LIMITS.maxRedirects.max, 'Redirects to follow, each on a fresh connection; 0: a 3xx is the answer.', SPEC_DEFAULTS.maxRedirects),
     ),
@@ -247,6 +289,7 @@ export const CheckSpecSchema = Type.Object(
 export type TlsOptions = Static<typeof TlsOptionsSchema>;
 export type StatusMatcher = Static<typeof StatusMatcherSchema>;
 export type JsonAssertion = Static<typeof JsonAssertionSchema>;
+export type HeaderAssertion = Static<typeof HeaderAssertionSchema>;
 export type HttpOptions = Static<typeof HttpOptionsSchema>;
 export type TcpOptions = Static<typeof TcpOptionsSchema>;
 export type WindowPolicy = Static<typeof WindowPolicySchema>;

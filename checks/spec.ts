@@ -5,7 +5,7 @@
 
 import { SPEC_PATTERNS } from './spec-schema';
 import { SPEC_DEFAULTS } from './spec-limits';
-import type { CheckKind, CheckSpec, HttpOptions, JsonAssertion, PolicySpec, QuorumSpec, TcpOptions, TlsOptions } from './spec-schema';
+import type { CheckKind, CheckSpec, HeaderAssertion, HttpOptions, JsonAssertion, PolicySpec, QuorumSpec, TcpOptions, TlsOptions } from './spec-schema';
 
 // The spec's shape, types, limits and defaults come from the declarative schema (spec-schema.ts,
 // spec-limits.ts); they are re-exported here under the names the rest of the code base uses.
@@ -14,6 +14,7 @@ export {
   HTTP_METHODS,
   type CheckSpec,
   type ConsecutivePolicy,
+  type HeaderAssertion,
   type HttpMethod,
   type HttpOptions,
   type JsonAssertion,
@@ -51,10 +52,12 @@ export interface NormalizedSpec {
   /** Ask another node to probe once before this check goes down (protocol/confirm.ts); default: replicas 1. */
   confirm: boolean;
   labels: Record<string, string>;
-  http: Required<Omit<HttpOptions, 'body' | 'bodyContains' | 'bodyRegex' | 'maxLatencyMs' | 'tls'>> & {
+  http: Required<Omit<HttpOptions, 'body' | 'bodyContains' | 'bodyRegex' | 'bodyNotContains' | 'bodyNotRegex' | 'maxLatencyMs' | 'tls'>> & {
     body?: string;
     bodyContains?: string;
     bodyRegex?: string;
+    bodyNotContains?: string;
+    bodyNotRegex?: string;
     maxLatencyMs?: number;
     tls: Required<Pick<TlsOptions, 'verify'>> & { servername?: string };
   };
@@ -73,6 +76,7 @@ export interface NormalizedSpec {
 const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 const NO_LABELS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 const NO_JSON: JsonAssertion[] = Object.freeze([]) as unknown as JsonAssertion[];
+const NO_HEADER_ASSERTIONS: HeaderAssertion[] = Object.freeze([]) as unknown as HeaderAssertion[];
 const DEFAULT_TLS = Object.freeze({ verify: SPEC_DEFAULTS.tlsVerify });
 let defaultPolicy: NormalizedPolicy | null = null;
 
@@ -135,9 +139,13 @@ function normalizeHttp(h: HttpOptions): NormalizedSpec['http'] {
     expectStatus: h.expectStatus ?? SPEC_DEFAULTS.expectStatus,
     ...(h.bodyContains !== undefined ? { bodyContains: h.bodyContains } : {}),
     ...(h.bodyRegex !== undefined ? { bodyRegex: h.bodyRegex } : {}),
+    ...(h.bodyNotContains !== undefined ? { bodyNotContains: h.bodyNotContains } : {}),
+    ...(h.bodyNotRegex !== undefined ? { bodyNotRegex: h.bodyNotRegex } : {}),
     json: h.json ?? NO_JSON,
+    expectHeaders: h.expectHeaders ?? NO_HEADER_ASSERTIONS,
     ...(h.maxLatencyMs !== undefined ? { maxLatencyMs: h.maxLatencyMs } : {}),
     tls: normalizeTls(h.tls),
+    requireTls: h.requireTls ?? false,
     maxRedirects: h.maxRedirects ?? SPEC_DEFAULTS.maxRedirects,
     maxBodyBytes: h.maxBodyBytes ?? SPEC_DEFAULTS.maxBodyBytes,
     reuseConnection: h.reuseConnection ?? false,

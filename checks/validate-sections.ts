@@ -4,24 +4,21 @@
 // not say, or not with a clear message: header, status, regex, JSON path and host name rules, and
 // the conflicts between fields.
 import { isIP } from 'node:net';
-import { parseJsonPath, JsonPathError } from './json-path';
-import { regexProblem } from './regex';
+import { checkHeaderAssertion, checkJsonAssertion, checkRegex } from './validate-assertions';
 import {
   HttpOptionsSchema,
-  JsonAssertionSchema,
   MANAGED_HEADERS,
   StatusMatcherSchema,
   TcpOptionsSchema,
   TlsOptionsSchema,
   type HttpOptions,
-  type JsonAssertion,
   type StatusMatcher,
   type TcpOptions,
   type TlsOptions,
 } from './spec-schema';
 import { SPEC_DEFAULTS } from './spec-limits';
 import { STATUS_CLASS_PATTERN } from './status-match';
-import { at, entries, fail, hostnameProblem, jsonValue, object, show } from './validate-fields';
+import { at, entries, fail, hostnameProblem, object, show } from './validate-fields';
 import { choice, fields, flag, integer, list, mapParts, patternOf, text } from './validate-table';
 
 const HEADERS = mapParts(HttpOptionsSchema.properties.headers);
@@ -49,6 +46,9 @@ function checkLatencyBound(path: string, maxLatencyMs: number | undefined, timeo
 
 // ---- http ------------------------------------------------------------------------------------
 
+/** The assertions that need the response body, in the order a conflict names them. */
+const BODY_ASSERTIONS = ['bodyContains', 'bodyRegex', 'bodyNotContains', 'bodyNotRegex', 'json'] as const;
+
 /** The `http` section of a spec whose target is `target` and whose effective timeout is `timeout`. */
 export function checkHttp(path: string, v: unknown, target: string, timeout: number): HttpOptions {
   const h = fields(path, object(path, v), HttpOptionsSchema, {
@@ -58,9 +58,13 @@ export function checkHttp(path: string, v: unknown, target: string, timeout: num
     expectStatus: (p, x, s) => list(p, x, s).map((m, i) => statusMatcher(at(p, i), m)),
     bodyContains: text,
     bodyRegex: checkRegex,
+    bodyNotContains: text,
+    bodyNotRegex: checkRegex,
     json: (p, x, s) => list(p, x, s).map((a, i) => checkJsonAssertion(at(p, i), a)),
+    expectHeaders: (p, x, s) => list(p, x, s).map((a, i) => checkHeaderAssertion(at(p, i), a)),
     maxLatencyMs: integer,
     tls: checkTls,
+    requireTls: flag,
     maxRedirects: integer,
     maxBodyBytes: integer,
     reuseConnection: flag,
@@ -71,14 +75,18 @@ export function checkHttp(path: string, v: unknown, target: string, timeout: num
   if (h.body !== undefined && (method === 'GET' || method === 'HEAD')) {
     fail('conflict', at(path, 'body'), `a request body cannot be sent with ${method}${h.method === undefined ? ' (the default method)' : ''}; set http.method`);
   }
-  const assertion = h.bodyContains !== undefined ? 'bodyContains' : h.bodyRegex !== undefined ? 'bodyRegex' : h.json?.length ? 'json' : undefined;
+  const assertion = BODY_ASSERTIONS.find((k) => (k === 'json' ? h.json?.length : h[k] !== undefined));
   if (assertion && method === 'HEAD') fail('conflict', at(path, assertion), `${path}.${assertion} needs a response body; HEAD responses have none`);
   if (assertion && h.maxBodyBytes === 0) {
     fail('conflict', at(path, 'maxBodyBytes'), `${path}.maxBodyBytes is 0 but ${path}.${assertion} needs the response body`);
   }
   checkLatencyBound(path, h.maxLatencyMs, timeout);
-  if (h.tls !== undefined && target.toLowerCase().startsWith('http:')) {
+  const plain = target.toLowerCase().startsWith('http:');
+  if (h.tls !== undefined && plain) {
     fail('conflict', at(path, 'tls'), `${path}.tls needs an https: target; ${show(target)} is plain http`);
+  }
+  if (h.requireTls && plain && !h.maxRedirects) {
+    fail('conflict', at(path, 'requireTls'), `${path}.requireTls can never pass: ${show(target)} is plain http and no redirect is followed (set maxRedirects to follow one to https:)`);
   }
   return h;
 }
@@ -109,31 +117,6 @@ function statusMatcher(path: string, v: unknown): StatusMatcher {
   if (STATUS_CLASS_PATTERN.test(v)) return v as StatusMatcher;
   const hint = /^[0-9]{3}$/.test(v) ? `; write a status code as a number: ${v}` : '';
   fail('format', path, `${path} must be a status class 1xx..5xx or a status code, got ${show(v)}${hint}`);
-}
-
-/** RE2 syntax (checks/regex.ts): what RE2 lacks is `unsupported`, what parses nowhere is `format`. */
-function checkRegex(path: string, v: unknown, s: typeof HttpOptionsSchema.properties.bodyRegex): string {
-  const source = text(path, v, s);
-  const problem = regexProblem(source, path);
-  if (problem?.code === 'unsupported') fail('unsupported', path, problem.message);
-  if (problem) fail('format', path, problem.message);
-  return source;
-}
-
-function checkJsonAssertion(path: string, v: unknown): JsonAssertion {
-  return fields(path, object(path, v), JsonAssertionSchema, {
-    path: (p, x, s) => {
-      const jsonPath = text(p, x, s);
-      try {
-        parseJsonPath(jsonPath);
-      } catch (e) {
-        const why = e instanceof JsonPathError ? `${e.message} (at offset ${e.offset})` : 'unparsable';
-        fail('format', p, `${show(jsonPath)} is not a supported JSON path: ${why}`);
-      }
-      return jsonPath;
-    },
-    equals: (p, x) => jsonValue(p, x),
-  });
 }
 
 // ---- tcp -------------------------------------------------------------------------------------

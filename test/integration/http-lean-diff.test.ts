@@ -2,7 +2,8 @@
 // same corpus of raw responses from a real local server: for every answer both must give the same
 // verdict, the same failure reason and the same status code (and the same message, except where
 // the parsers put a protocol error in their own words). Then what the lean path must keep besides:
-// the address policy at connect, the deadline and the caller's abort.
+// the address policy at connect, the deadline and the caller's abort. The rows of issue 16 (1xx
+// before the answer, bodies cut short) also have the verdict both must give (EXPECTED).
 import { buildAddressPolicy } from '../../checks/address-policy';
 import { leanEligible, probeHttpLean } from '../../checks/http-lean';
 import { probeHttp } from '../../checks/http-probe';
@@ -24,8 +25,32 @@ const CORPUS: [string, RawStep[], HttpOptions?, number?][] = [
   ['HTTP/1.0', ['HTTP/1.0 200 OK\r\n\r\nok', 'end']],
   ['103 then 200', ['HTTP/1.1 103 Early Hints\r\nlink: </a.css>\r\n\r\n', OK]],
   ['102 then 200 in one write', ['HTTP/1.1 102 Processing\r\n\r\n' + OK]],
+  // Interim responses: skipped by both (RFC 9110 §15.2), undici through checks/http-interim.ts.
   ['100 then 200', ['HTTP/1.1 100 Continue\r\n\r\n', OK]],
-  ['101 not asked for', ['HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n', 'hold'], {}, 500],
+  ['100 and 200 in one write', ['HTTP/1.1 100 Continue\r\n\r\n' + OK]],
+  ['two 100s, split mid-line', ['HTTP/1.1 100 Cont', 'inue\r\n\r\nHTTP/1.1 100 Continue\r\n', '\r\n', OK]],
+  ['100 then a 503', ['HTTP/1.1 100 Continue\r\n\r\n', 'HTTP/1.1 503 Unavailable\r\ncontent-length: 0\r\n\r\n']],
+  ['100 then chunked', ['HTTP/1.1 100 Continue\r\n\r\n', 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n']],
+  ['100 then closed', ['HTTP/1.1 100 Continue\r\n\r\n', 'end']],
+  ['100 then nothing past the timeout', ['HTTP/1.1 100 Continue\r\n\r\n', 'hold'], {}, 300],
+  // Bodies: read to their declared end (or past maxBodyBytes); cut short is `reset`.
+  ['chunked split across writes, extensions and trailers', ['HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2;x=y\r', '\nok\r\n0\r\nx-t: 1\r\n', '\r\n']],
+  ['chunked cut after a chunk', ['HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n', 'end']],
+  ['chunked cut, connection: close', ['HTTP/1.1 200 OK\r\nconnection: close\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n', 'end']],
+  ['chunked without its final empty line', ['HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n', 'end']],
+  ['chunked never finished, past the timeout', ['HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n', 'hold'], {}, 300],
+  ['chunked, gzip (ends at the close)', ['HTTP/1.1 200 OK\r\ntransfer-encoding: chunked, gzip\r\n\r\nabc', 'end']],
+  ['content-length cut, connection: close', ['HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 10\r\n\r\nok', 'end']],
+  ['content-length cut, HTTP/1.0', ['HTTP/1.0 200 OK\r\ncontent-length: 10\r\n\r\nok', 'end']],
+  ['content-length cut, reset', ['HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nok', 'reset']],
+  ['content-length never finished, past the timeout', ['HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nok', 'hold'], {}, 300],
+  ['body over maxBodyBytes, then cut', [`HTTP/1.1 200 OK\r\ncontent-length: 70000\r\n\r\n${big(2000)}`, 'end'], { maxBodyBytes: 1024 }],
+  ['body cut, maxBodyBytes 0 (not read)', ['HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nok', 'end'], { maxBodyBytes: 0 }],
+  ['cut body on a 503: the status decides', ['HTTP/1.1 503 Unavailable\r\ncontent-length: 10\r\n\r\nok', 'end']],
+  ['204 with a content-length and no body', ['HTTP/1.1 204 No Content\r\ncontent-length: 10\r\n\r\n', 'hold']],
+  ['malformed: chunk size with a space', ['HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2 \r\nok\r\n0\r\n\r\n']],
+  ['malformed: chunk longer than its size', ['HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nokX\r\n0\r\n\r\n']],
+  ['101 not asked for (protocol: Lookout hangs up)', ['HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n', 'hold'], {}, 500],
   ['204', ['HTTP/1.1 204 No Content\r\n\r\n']],
   ['304', ['HTTP/1.1 304 Not Modified\r\netag: "x"\r\n\r\n']],
   ['304 expected', ['HTTP/1.1 304 Not Modified\r\n\r\n'], { expectStatus: [304] }],
@@ -37,7 +62,7 @@ const CORPUS: [string, RawStep[], HttpOptions?, number?][] = [
   ['status line split mid-way', ['HTTP/1.', '1 2', '03 Partial', ' Info\r\n\r\n']],
   ['one byte at a time', [...'HTTP/1.1 200 OK\r\nx: y\r\n\r\n']],
   ['body over maxBodyBytes', [`HTTP/1.1 200 OK\r\ncontent-length: 70000\r\n\r\n${big(70_000)}`], { maxBodyBytes: 1024 }],
-  ['content-length longer than the body', ['HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nok', 'end']],
+  ['content-length longer than the body (reset)', ['HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nok', 'end']],
   ['malformed: four-digit status', ['HTTP/1.1 2000 OK\r\n\r\n']],
   ['malformed: two-digit status', ['HTTP/1.1 20 OK\r\n\r\n']],
   ['malformed: letters for status', ['HTTP/1.1 abc OK\r\n\r\n']],
@@ -93,6 +118,27 @@ function verdict(o: ProbeOutcome): Partial<ProbeOutcome> {
   return { ok: o.ok, reason: o.reason, httpStatus: o.httpStatus, ...(o.reason === 'protocol' ? {} : { message: o.message }) };
 }
 
+/** The verdict some rows must have (both paths, as they agree): the cases issue 16 is about. */
+const EXPECTED: Record<string, Partial<ProbeOutcome>> = {
+  '100 then 200': { ok: true, httpStatus: 200 },
+  '100 and 200 in one write': { ok: true, httpStatus: 200 },
+  'two 100s, split mid-line': { ok: true, httpStatus: 200 },
+  '100 then chunked': { ok: true, httpStatus: 200 },
+  '100 then closed': { ok: false, reason: 'reset' },
+  '101 not asked for (protocol: Lookout hangs up)': { ok: false, reason: 'protocol', message: expect.stringContaining('no upgrade was asked for; Lookout closed the connection') },
+  'content-length longer than the body (reset)': { ok: false, reason: 'reset', message: expect.stringContaining('before the end of the response body') },
+  'chunked cut after a chunk': { ok: false, reason: 'reset', message: expect.stringContaining('before the end of the response body') },
+  'chunked cut, connection: close': { ok: false, reason: 'reset' },
+  'chunked without its final empty line': { ok: false, reason: 'reset' },
+  'content-length cut, connection: close': { ok: false, reason: 'reset' },
+  'content-length cut, HTTP/1.0': { ok: false, reason: 'reset' },
+  'content-length cut, reset': { ok: false, reason: 'reset' },
+  'chunked never finished, past the timeout': { ok: false, reason: 'timeout' },
+  'body over maxBodyBytes, then cut': { ok: true },
+  'body cut, maxBodyBytes 0 (not read)': { ok: true },
+  'malformed: chunk size with a space': { ok: false, reason: 'protocol' },
+};
+
 // Every row in full: jest takes a callback with more parameters than its row has for a `done` test.
 const ROWS = CORPUS.map(([name, steps, http, timeoutMs]) => [name, steps, http ?? {}, timeoutMs ?? 2000] as const);
 
@@ -104,6 +150,7 @@ describe('the lean path answers as undici does', () => {
     const lean = await probeHttpLean(s, undefined, DIRECT_PROBE_ENV);
     expect(verdict(lean)).toEqual(verdict(undici));
     expect(lean.bodyBytes).toBeUndefined();
+    if (EXPECTED[name]) expect(lean).toMatchObject(EXPECTED[name]);
   });
 
   // The one difference known: undici trips over its own assertion on a status under 100.

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { probeHttp } from '../../checks/http-probe';
 import { normalizeSpec, type CheckSpec, type HttpOptions } from '../../checks/spec';
 import {
@@ -201,6 +202,36 @@ describe('connections', () => {
   });
 });
 
+describe('interim answers on a kept-alive connection', () => {
+  test('every answer preceded by 100 Continue (and a 103): each probe passes, on one connection', async () => {
+    // A raw server: every request on a connection gets interim heads, then a whole 200.
+    let connections = 0;
+    const server = net.createServer((socket) => {
+      connections++;
+      let received = '';
+      socket.on('error', () => {});
+      socket.on('data', (chunk) => {
+        received += chunk.toString('latin1');
+        for (let end = received.indexOf('\r\n\r\n'); end >= 0; end = received.indexOf('\r\n\r\n')) {
+          received = received.slice(end + 4);
+          socket.write('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\n');
+          socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    closers.push(() => new Promise((resolve) => server.close(resolve)));
+    const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/`;
+    for (const http of [{ reuseConnection: true }, { reuseConnection: true, bodyContains: 'ok' }]) {
+      const spec = httpSpec(url, http, { id: `interim-${Object.keys(http).length}` });
+      for (let i = 0; i < 3; i++) expect(await probeHttp(spec)).toMatchObject({ ok: true, httpStatus: 200 });
+    }
+    expect(connections).toBe(2);
+    await DIRECT_PROBE_ENV.httpPool.release('interim-1');
+    await DIRECT_PROBE_ENV.httpPool.release('interim-2');
+  });
+});
+
 describe('hostile targets', () => {
   // How soon after timeoutMs a probe returns is a benchmark (bench:deadline, BENCHMARKS.md); the
   // tests check what the outcome reports: which deadline stopped it, and in which phase.
@@ -221,13 +252,15 @@ describe('hostile targets', () => {
     expect(outcome.timings.firstByte).toBeDefined();
   });
 
-  test('a dripping body is not read without body assertions', async () => {
-    // Reading it would end in the 300 ms deadline (as above): passing means it was not read.
+  test('without body assertions a chunked body is still read to its end: one that never ends times out, unless maxBodyBytes is 0', async () => {
+    // A truncated response is `reset` (README "Truncated responses"): to know, the body is read.
     const drip = await started(startDripTarget());
-    const outcome = await probeHttp(httpSpec(drip.url, {}, { timeoutMs: 300 }));
-    expect(outcome).toMatchObject({ ok: true, reason: null, httpStatus: 200 });
-    expect(outcome.timings.firstByte).toBeDefined();
-    expect(outcome.bodyBytes).toBeUndefined();
+    const read = await probeHttp(httpSpec(drip.url, {}, { timeoutMs: 300 }));
+    expect(read).toMatchObject({ ok: false, reason: 'timeout', httpStatus: 200 });
+    const notRead = await probeHttp(httpSpec(drip.url, { maxBodyBytes: 0 }, { timeoutMs: 300 }));
+    expect(notRead).toMatchObject({ ok: true, reason: null, httpStatus: 200 });
+    expect(notRead.timings.firstByte).toBeDefined();
+    expect(notRead.bodyBytes).toBeUndefined();
   });
 
   test('a huge body is cut at maxBodyBytes', async () => {

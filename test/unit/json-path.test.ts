@@ -111,13 +111,17 @@ describe('jsonEqual', () => {
 
 describe('evaluateJsonAssertions (what the body worker runs for a check\'s json assertions)', () => {
   const body = JSON.stringify({ status: 'up', checks: [{ name: 'db', ok: false }], token: 'SECRET' });
-  test.each<[string, { path: string; equals: unknown }[], unknown]>([
+  test.each<[string, { path: string; equals?: unknown; notEquals?: unknown }[], unknown]>([
     ['all pass', [{ path: '$.status', equals: 'up' }, { path: '$.checks[0].name', equals: 'db' }], { status: 'pass' }],
     ['no assertions', [], { status: 'pass' }],
     ['the first failure, by index', [{ path: '$.status', equals: 'up' }, { path: '$.checks[0].ok', equals: true }, { path: '$.nope', equals: 1 }], { status: 'fail', index: 1, found: { kind: 'a boolean', preview: 'false' } }],
     ['missing: no summary', [{ path: '$.nope', equals: 1 }], { status: 'fail', index: 0 }],
     ['a string, previewed', [{ path: '$.token', equals: 'x' }], { status: 'fail', index: 0, found: { kind: 'a string', preview: '"SECRET"' } }],
     ['an object', [{ path: '$.checks[0]', equals: {} }], { status: 'fail', index: 0, found: { kind: 'an object', preview: '{"name":"db","ok":false}' } }],
+    ['notEquals: another value passes', [{ path: '$.status', notEquals: 'down' }], { status: 'pass' }],
+    ['notEquals: nothing at the path passes', [{ path: '$.nope', notEquals: null }], { status: 'pass' }],
+    ['notEquals: the forbidden value fails', [{ path: '$.status', notEquals: 'up' }], { status: 'fail', index: 0, found: { kind: 'a string', preview: '"up"' } }],
+    ['notEquals: deep equality', [{ path: '$.checks[0]', notEquals: { ok: false, name: 'db' } }], { status: 'fail', index: 0, found: { kind: 'an object', preview: '{"name":"db","ok":false}' } }],
   ])('%s', (_, assertions, result) => {
     expect(evaluateJsonAssertions(body, assertions)).toEqual(result);
   });

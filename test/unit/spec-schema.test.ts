@@ -185,6 +185,9 @@ const NOT_EXPRESSIBLE: Record<string, string> = {
   'http-body-regex-lookahead': REGEX,
   'http-body-regex-lookbehind': REGEX,
   'http-body-regex-possessive': REGEX,
+  'http-body-not-regex-lookahead': REGEX,
+  'http-expect-headers-matches-backreference': REGEX,
+  'http-expect-headers-not-matches-bad': REGEX,
   'http-body-lone-surrogate': SURROGATE,
   'labels-value-lone-surrogate': SURROGATE,
   'tcp-send-lone-surrogate': SURROGATE,
@@ -200,6 +203,7 @@ const NOT_EXPRESSIBLE: Record<string, string> = {
   'http-json-equals-array-too-long': NESTING,
   'http-json-equals-object-too-many-members': NESTING,
   'http-json-equals-too-deep': NESTING,
+  'http-json-not-equals-too-deep': NESTING,
 };
 
 describe('the schema and the validator agree', () => {
@@ -277,10 +281,10 @@ function notExpressible(e: { code: string; path: string; message: string }): str
   if (e.code === 'range' && /must not exceed replicas \(\d+\)/.test(e.message)) return COMPARE;
   if (e.code === 'conflict' && e.path === 'quorum') return COMPARE;
   if (e.code === 'format' && /^(target|(http|tcp)\.tls\.servername)$/.test(e.path)) return URL_SYNTAX;
-  if ((e.code === 'format' || e.code === 'unsupported') && e.path === 'http.bodyRegex') return REGEX;
+  if ((e.code === 'format' || e.code === 'unsupported') && /^http\.(?:bodyRegex|bodyNotRegex|expectHeaders\[\d+\]\.(?:matches|notMatches))$/.test(e.path)) return REGEX;
   if (e.code === 'conflict' && /repeats .* case-insensitive/.test(e.message)) return 'a repeated header name';
   if (e.code === 'id_mismatch') return SUBJECT;
-  if (e.code === 'range' && /^http\.json\[\d+\]\.equals/.test(e.path)) return NESTING;
+  if (e.code === 'range' && /^http\.json\[\d+\]\.(?:equals|notEquals)/.test(e.path)) return NESTING;
   if (e.code === 'format' && / contains a lone surrogate /.test(e.message)) return SURROGATE;
   return undefined;
 }
@@ -362,6 +366,7 @@ const POSITIONS: Position[] = [
   { path: 'http', schema: S.HttpOptionsSchema, spec: (m) => ({ ...HTTP, http: m }) },
   { path: 'http.tls', schema: S.TlsOptionsSchema, spec: (m) => ({ ...HTTP, http: { tls: m } }) },
   { path: 'http.json[0]', schema: S.JsonAssertionSchema, spec: (m) => ({ ...HTTP, http: { json: [{ path: '$', equals: 1, ...m }] } }) },
+  { path: 'http.expectHeaders[0]', schema: S.HeaderAssertionSchema, spec: (m) => ({ ...HTTP, http: { expectHeaders: [{ name: 'x', present: true, ...m }] } }) },
   { path: 'tcp', schema: S.TcpOptionsSchema, spec: (m) => ({ ...TCP, tcp: m }) },
   { path: 'tcp.tls', schema: S.TlsOptionsSchema, spec: (m) => ({ ...TCP, tcp: { tls: m } }) },
   { path: 'policy', schema: S.WindowPolicySchema, spec: (m) => ({ ...TCP, policy: { type: 'window', window: 64, ...m } }) },
@@ -400,7 +405,7 @@ describe('the validator knows exactly the schema', () => {
   );
 
   /** Element and entry makers for the arrays and maps of the spec. */
-  const ITEMS: Record<string, unknown> = { 'http.expectStatus': 200, 'http.json': { path: '$', equals: 1 } };
+  const ITEMS: Record<string, unknown> = { 'http.expectStatus': 200, 'http.json': { path: '$', equals: 1 }, 'http.expectHeaders': { name: 'x', present: true } };
   const ENTRY: Record<string, (i: number) => string> = { labels: (i) => `k${i}`, 'http.headers': (i) => `X-H${i}` };
   const filled = (path: string, n: number): unknown =>
     path in ENTRY ? Object.fromEntries(Array.from({ length: n }, (_, i) => [ENTRY[path]!(i), 'v'])) : Array.from({ length: n }, () => ITEMS[path]);
@@ -432,8 +437,8 @@ describe('the validator knows exactly the schema', () => {
       Object.entries(schema.properties as Record<string, Json>).filter(([, s]) => LIMITS.some((k) => k in s)).map(([k]) => at(path, k)),
     );
     const probed = new Set(bounds.map(([p]) => p));
-    expect(limited.filter((p) => !probed.has(p)).sort()).toEqual(['http.json[0].path', 'http.tls.servername', 'target', 'tcp.tls.servername']);
-    expect(probed.size).toBe(23);
+    expect(limited.filter((p) => !probed.has(p)).sort()).toEqual(['http.expectHeaders[0].name', 'http.json[0].path', 'http.tls.servername', 'target', 'tcp.tls.servername']);
+    expect(probed.size).toBe(28);
   });
 
   test.each(bounds.map(([p, doc, ok, shown]) => [p, ok ? 'accepts' : 'refuses', shown, doc] as const))(
