@@ -1,18 +1,24 @@
 // `lookout dev`: a whole cluster on one machine for a newcomer. Starts a local nats-server with
 // JetStream (found on PATH or in /usr/sbin), three `lookout node` processes, the demo target and
 // the example specs, then shows live status: members, leader, and every check with the node that
-// probes it. Ctrl-C stops everything it started and leaves no process behind.
+// probes it. Ctrl-C stops everything it started and leaves no process behind: the children run in
+// process groups of their own (the terminal's Ctrl-C reaches only this process), and the nodes are
+// stopped one at a time, the leader last (each leaves gracefully; the lease is released once).
+// The state folder is locked (dev-state.ts), its NATS URL written to `<dir>/env`; a node that
+// exits on its own is reported at once with the end of its log.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { runClientCommand } from '../cli/client';
-import { formatCluster, table, type ClusterStatusReply } from '../cli/format';
+import type { ClusterStatusReply } from '../cli/format';
 import { readArgv } from '../runtime/argv';
 import { ConfigError } from '../runtime/config';
 import { subjects } from '../runtime/subjects';
 import { startDemoTarget } from './demo-target';
+import { lockDevDir, preferredNatsPort, publishDevUrl, unlockDevDir } from './dev-state';
+import { StatusView } from './status-view';
 import { findNatsServer, NATS_SERVER_INSTALL_HINT, spawnNatsServer } from './nats-server-process';
 
 const USAGE = `Usage: lookout dev [--nodes N] [--dir DIR] [--metrics-port P] [--no-status]
@@ -86,46 +92,11 @@ async function startNats(bin: string, dir: string): Promise<{ proc: ChildProcess
   const store = join(dir, 'nats');
   mkdirSync(store, { recursive: true });
   const log = openSync(join(dir, 'nats-server.log'), 'a');
+  const port = await preferredNatsPort();
   try {
-    return await spawnNatsServer({ bin, dir, args: ['-js', '-sd', store], stdio: ['ignore', log, log] });
+    return await spawnNatsServer({ bin, dir, args: ['-js', '-sd', store], stdio: ['ignore', log, log], ...(port ? { port } : {}), detached: true });
   } catch (err) {
     throw new Error(`${(err as Error).message}; see ${join(dir, 'nats-server.log')}`);
-  }
-}
-
-interface CheckRow {
-  status: string;
-  node: string;
-  latencyMs: number;
-  reason: string | null;
-  at: string;
-}
-
-/** Live view: every check's last result, refreshed cluster status. */
-class StatusView {
-  readonly checks = new Map<string, CheckRow>();
-  cluster: ClusterStatusReply | null = null;
-  transitions: string[] = [];
-
-  /** One line for logs and non-terminals. */
-  summary(): string {
-    const c = this.cluster;
-    const perNode = (c?.members ?? []).map((m) => `${m.node} ${m.checks} checks`).join(', ');
-    const up = [...this.checks.values()].filter((r) => r.status === 'up').length;
-    return `[status] leader ${c?.leader?.node ?? '?'} term ${c?.term ?? '?'} epoch ${c?.epoch ?? '?'} | ${perNode || 'no members yet'} | ${up} up, ${this.checks.size - up} down`;
-  }
-
-  render(): string {
-    const lines = [this.cluster ? formatCluster(this.cluster) : 'waiting for lookout.cluster.status…', ''];
-    const rows = [['CHECK', 'STATUS', 'NODE', 'LATENCY', 'REASON']];
-    for (const [id, r] of [...this.checks].sort(([a], [b]) => (a < b ? -1 : 1))) rows.push([id, r.status, r.node, `${Math.round(r.latencyMs)} ms`, r.reason ?? '']);
-    lines.push(table(rows, new Set([3])));
-    if (this.transitions.length) {
-      lines.push('');
-      lines.push('Recent verdict changes:');
-      for (const t of this.transitions.slice(-5)) lines.push(`  ${t}`);
-    }
-    return lines.join('\n');
   }
 }
 
@@ -139,8 +110,11 @@ export async function runDev(argv: string[]): Promise<number> {
   if (!bin) throw new Error(NATS_SERVER_INSTALL_HINT);
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" (or "npm ci", which builds) first`);
   mkdirSync(join(opts.dir, 'logs'), { recursive: true });
+  lockDevDir(opts.dir);
 
   const children: ChildProcess[] = [];
+  const nodeIds = new Map<ChildProcess, string>();
+  let view: StatusView | null = null;
   let nc: NatsConnection | null = null;
   let demo: { close(): Promise<void>; url: string } | null = null;
   let refresh: NodeJS.Timeout | null = null;
@@ -150,15 +124,20 @@ export async function runDev(argv: string[]): Promise<number> {
   const stopAll = async () => {
     if (refresh) clearInterval(refresh);
     await nc?.close().catch(() => {});
-    const nodes = children.slice(1);
-    for (const p of nodes) p.kill('SIGTERM');
-    await Promise.all(nodes.map((p) => waitExit(p, 10_000)));
+    // One node at a time, the leader last: each leaves gracefully, and leadership moves at most once.
+    const leader = view?.cluster?.leader?.node;
+    const nodes = children.slice(1).sort((a, b) => Number(nodeIds.get(a) === leader) - Number(nodeIds.get(b) === leader));
+    for (const p of nodes) {
+      p.kill('SIGTERM');
+      await waitExit(p, 10_000);
+    }
     await demo?.close().catch(() => {});
     const nats = children[0];
     if (nats) {
       nats.kill('SIGTERM');
       await waitExit(nats, 5000);
     }
+    unlockDevDir(opts.dir);
   };
 
   const done = new Promise<number>((resolveDone) => {
@@ -176,25 +155,33 @@ export async function runDev(argv: string[]): Promise<number> {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    process.on('SIGHUP', onSignal);
   });
 
   try {
     const nats = await startNats(bin, opts.dir);
     children.push(nats.proc);
     say(`nats-server ${bin} (pid ${nats.proc.pid}) on ${nats.url} (JetStream store ${join(opts.dir, 'nats')})`);
+    const envFile = publishDevUrl(opts.dir, nats.url);
     const target = await startDemoTarget({ host: '127.0.0.1', port: 0 });
     demo = target;
     say(`demo target on ${target.url}`);
     for (let i = 1; i <= opts.nodes; i++) {
-      const log = openSync(join(opts.dir, 'logs', `dev-${i}.log`), 'a');
+      const logFile = join(opts.dir, 'logs', `dev-${i}.log`);
+      const log = openSync(logFile, 'a');
       const port = opts.metricsPort === 0 ? 0 : opts.metricsPort + i - 1;
       const p = spawn(process.execPath, [CLI, 'node'], {
         env: { ...process.env, NATS_URL: nats.url, LOOKOUT_NODE_ID: `dev-${i}`, LOOKOUT_HTTP_PORT: String(port) },
         stdio: ['ignore', log, log],
+        detached: true, // its own process group: the terminal's Ctrl-C reaches only this process, which stops the nodes in order
       });
       children.push(p);
+      nodeIds.set(p, `dev-${i}`);
+      p.once('exit', (code, signal) => {
+        if (!stopping) say(`\nnode dev-${i} (pid ${p.pid}) exited (${code ?? signal}); the end of ${logFile}:\n${tail(logFile, 5)}\n`);
+      });
       const where = port === 0 ? 'metrics on a free port (see its log)' : `metrics on http://127.0.0.1:${port}/metrics`;
-      say(`node dev-${i} (pid ${p.pid}) — ${where}, log ${join(opts.dir, 'logs', `dev-${i}.log`)}`);
+      say(`node dev-${i} (pid ${p.pid}) — ${where}, log ${logFile}`);
     }
     nc = await connect({ servers: nats.url, name: 'lookout-dev' });
     const s = subjects();
@@ -204,15 +191,16 @@ export async function runDev(argv: string[]): Promise<number> {
     if ((await runClientCommand('spec', ['put', '--wait', '30000', examples], io)) !== 0) {
       throw new Error(`could not seed the example specs; see the logs in ${join(opts.dir, 'logs')}`);
     }
-    say(`\nWatch it yourself:  NATS_URL=${nats.url} npx lookout watch    |    NATS_URL=${nats.url} npx lookout cluster\n`);
+    say(`\nWatch it yourself:  source ${envFile}; ./lookout watch    |    NATS_URL=${nats.url} ./lookout cluster\n`);
 
-    const view = new StatusView();
+    view = new StatusView(nats.url, envFile);
+    const screen = view;
     const conn = nc;
     conn.subscribe(s.resultWildcard(), {
       callback: (err, m) => {
         if (err) return;
-        const r = m.json<{ checkId: string; status: string; node: string; latencyMs: number; reason: string | null; at: string }>();
-        view.checks.set(r.checkId, { status: r.status, node: r.node, latencyMs: r.latencyMs, reason: r.reason, at: r.at });
+        const r = m.json<{ checkId: string; status: string; node: string; latencyMs: number; reason: string | null; message?: string | null; at: string }>();
+        screen.checks.set(r.checkId, { status: r.status, node: r.node, latencyMs: r.latencyMs, reason: r.reason, message: r.message ?? null, at: r.at });
       },
     });
     conn.subscribe(s.statusWildcard(), {
@@ -220,7 +208,7 @@ export async function runDev(argv: string[]): Promise<number> {
         if (err) return;
         const t = m.json<{ checkId: string; from: string; to: string; node: string; at: string }>();
         const line = `${t.at.slice(11, 19)} ${t.checkId}: ${t.from} → ${t.to} (by ${t.node})`;
-        view.transitions.push(line);
+        screen.addTransition({ at: t.at, text: line });
         if (!opts.status) say(line);
       },
     });
@@ -228,12 +216,12 @@ export async function runDev(argv: string[]): Promise<number> {
     refresh = setInterval(() => {
       conn
         .request(s.clusterStatus(), '', { timeout: 1000 })
-        .then((m) => (view.cluster = m.json<ClusterStatusReply>()))
+        .then((m) => (screen.cluster = m.json<ClusterStatusReply>()))
         .catch(() => {})
         .finally(() => {
           if (stopping) return;
-          if (tty) process.stdout.write(`\x1b[2J\x1b[H${view.render()}\n\nCtrl-C stops everything.\n`);
-          else if (opts.status) say(view.summary());
+          if (tty) process.stdout.write(`\x1b[2J\x1b[H${screen.render()}\n\nCtrl-C stops everything.\n`);
+          else if (opts.status) say(screen.summary());
         });
     }, 2000);
   } catch (err) {
@@ -242,4 +230,13 @@ export async function runDev(argv: string[]): Promise<number> {
     throw err;
   }
   return done;
+}
+
+/** The last `n` lines of a log file (for a node that exited). */
+function tail(file: string, n: number): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).join('\n');
+  } catch {
+    return '(no log)';
+  }
 }

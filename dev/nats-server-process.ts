@@ -33,6 +33,8 @@ export interface SpawnOptions {
   stdio?: StdioOptions;
   timeoutMs?: number;
   bin?: string;
+  /** Its own process group (lookout dev: the terminal's Ctrl-C must reach only the parent, which stops it last). */
+  detached?: boolean;
 }
 
 /** The client port from the server's ports file; null until the file is there and complete (it may be caught half-written). */
@@ -53,7 +55,7 @@ export async function spawnNatsServer(o: SpawnOptions): Promise<NatsServerProces
   const bin = o.bin ?? findNatsServer();
   if (!bin) throw new Error(NATS_SERVER_INSTALL_HINT);
   for (const f of readdirSync(o.dir)) if (f.endsWith('.ports')) rmSync(join(o.dir, f));
-  const proc = spawn(bin, [...(o.args ?? []), '-a', '127.0.0.1', '-p', String(o.port ?? -1), '--ports_file_dir', o.dir], { stdio: o.stdio ?? ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(bin, [...(o.args ?? []), '-a', '127.0.0.1', '-p', String(o.port ?? -1), '--ports_file_dir', o.dir], { stdio: o.stdio ?? ['ignore', 'ignore', 'pipe'], detached: o.detached === true });
   let stderr = '';
   proc.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const deadline = Date.now() + (o.timeoutMs ?? 15_000);

@@ -39,6 +39,14 @@ export function readyBackoff(attempt: number): number {
   return Math.min(READY_MAX_WAIT_MS, READY_FIRST_WAIT_MS * 2 ** Math.min(attempt - 1, 5));
 }
 
+/** What to do about JetStream missing on the server: the error the node stops with. */
+export const JETSTREAM_HINT = 'JetStream is not enabled on the NATS server: Lookout keeps its specs, maps and results in JetStream. Start nats-server with -js (and -sd <store dir>), or add `jetstream { store_dir: "…" }` to its config; for a NATS account, enable JetStream for it';
+
+/** The error as the node reports it: JetStream missing gets the hint how to enable it. */
+export function explainJetStreamError(err: unknown): unknown {
+  return /jetstream (is )?not enabled/i.test(messageOf(err)) ? new Error(`${messageOf(err)}. ${JETSTREAM_HINT}`, { cause: err }) : err;
+}
+
 /** Run `open` until it succeeds or fails for a reason other than JetStream not being ready. */
 export async function whenJetStreamReady<T>(open: () => Promise<T>, log: Logger, wait: (ms: number) => Promise<void>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -46,7 +54,7 @@ export async function whenJetStreamReady<T>(open: () => Promise<T>, log: Logger,
       return await open();
     } catch (err) {
       const raced = isCreationRace(err) && attempt < CREATION_RACE_ATTEMPTS;
-      if (!raced && !isJetStreamNotReady(err)) throw err;
+      if (!raced && !isJetStreamNotReady(err)) throw explainJetStreamError(err);
       const delayMs = readyBackoff(attempt);
       if (raced) log.warn({ event: 'stream_creation_raced', attempt, delayMs, error: messageOf(err) }, 'another node created a stream at the same time: opening again');
       else log.warn({ event: 'jetstream_not_ready', attempt, delayMs, error: messageOf(err) }, 'JetStream not ready yet: retrying');

@@ -1,5 +1,5 @@
 // A node waits for JetStream to come up instead of exiting, and stops at once on a real problem.
-import { CREATION_RACE_ATTEMPTS, isJetStreamNotReady, readyBackoff, whenJetStreamReady } from '../../runtime/jetstream-ready';
+import { CREATION_RACE_ATTEMPTS, JETSTREAM_HINT, isJetStreamNotReady, readyBackoff, whenJetStreamReady } from '../../runtime/jetstream-ready';
 import { StorageTooSmall } from '../../runtime/storage-limits';
 import { silentLog } from '../helpers/actor-host';
 
@@ -51,4 +51,14 @@ test('an add that lost a creation race to another node is opened again; the same
   let tries = 0;
   await expect(whenJetStreamReady(async () => ((tries++, Promise.reject(overlap))), silentLog, async () => {})).rejects.toBe(overlap);
   expect(tries).toBe(CREATION_RACE_ATTEMPTS);
+});
+
+test('JetStream missing on the server: the node stops at once, saying how to enable it', async () => {
+  let calls = 0;
+  const err = await whenJetStreamReady(async () => {
+    calls++;
+    throw new Error('jetstream is not enabled');
+  }, silentLog, async () => {}).catch((e: Error) => e);
+  expect(calls).toBe(1);
+  expect((err as Error).message).toBe(`jetstream is not enabled. ${JETSTREAM_HINT}`);
 });
