@@ -15,6 +15,7 @@ import type { Clock } from '../runtime/clock';
 import type { Config } from '../runtime/config';
 import type { Logger } from '../runtime/logger';
 import type { Metrics } from '../runtime/metrics';
+import { whenJetStreamReady } from '../runtime/jetstream-ready';
 import { startNotifyApi } from '../runtime/notify-api';
 import { notifyDeliverer } from '../runtime/notify-deliverer';
 import { notifyRouter } from '../runtime/notify-router';
@@ -51,10 +52,18 @@ export async function startNodeNotify(o: NodeNotifyOptions): Promise<NodeNotify>
   const { cfg, nc, jsm, subjects: s, clock, metrics } = o;
   if (cfg.notify === 'off') return { stop: async () => {} };
   const log = o.log.child({ actor: 'notify' });
-  await ensureNotifyStreams(jsm, s, cfg);
-  const kv = await openNotifierBucket(nc, jsm, s, cfg);
+  // Like the node's other stores: a JetStream still electing its leaders (a fresh 3-server cluster)
+  // times out here, a reason to wait, not to exit (runtime/jetstream-ready.ts).
+  const { kv, cache } = await whenJetStreamReady(
+    async () => {
+      await ensureNotifyStreams(jsm, s, cfg);
+      const kv = await openNotifierBucket(nc, jsm, s, cfg);
+      return { kv, cache: await watchNotifiers(kv, log) };
+    },
+    log,
+    (ms) => new Promise((r) => clock.setTimeout(r, ms)),
+  );
   const store = kvNotifierStore(kv, jsm, s.bucket('notifiers'));
-  const cache = await watchNotifiers(kv, log);
   const stopApi = startNotifyApi({ bus: o.bus, subjects: s, store, cache, policy: o.policy, maxNotifiers: cfg.maxNotifiers, clock, log, onAnswer: (op, outcome) => metrics.notify.requests.inc({ op, outcome }) });
   const js = jetstream(nc);
   const stopping = new AbortController();
