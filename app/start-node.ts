@@ -35,6 +35,7 @@ import { assignmentStore, leaseStore, openClusterBuckets } from '../runtime/clus
 import { subjects } from '../runtime/subjects';
 import { TimerQueue } from '../runtime/timer-queue';
 import { PublishBatcher } from '../runtime/publish-batcher';
+import { startPublishConfirm } from '../runtime/publish-confirm';
 import { PublishKind, publishKind } from '../protocol/publish-batch';
 import { startHttpEndpoints, type HttpEndpoints } from '../runtime/http-endpoints';
 import { CheckGauges } from '../runtime/check-gauges';
@@ -91,6 +92,8 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
   const metrics = opts.metrics ?? createMetrics({ defaultMetrics: true });
   const s = subjects(cfg.prefix);
   let onConnection: (up: boolean) => void = () => {};
+  // What a dropped link may have lost: written since the last confirmed round trip (runtime/publish-confirm.ts).
+  let onLinkDropped: () => void = () => {};
   // After a reconnect every shard's spec watch starts again, resynced (ShardSpecs.restartAll).
   let onReconnected: () => void = () => {};
   let linkLost = false;
@@ -118,9 +121,13 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
       connected = state === 'connected';
       metrics.natsConnected.set(connected ? 1 : 0);
       if (state === 'connected' || state === 'disconnected') onConnection(connected);
-      if (state === 'disconnected') linkLost = true;
+      if (state === 'disconnected') {
+        linkLost = true;
+        onLinkDropped();
+      }
       if (state === 'connected' && linkLost) {
         linkLost = false;
+        onLinkDropped(); // what was written while it was down: nats.js empties its buffer at each reconnect attempt
         onReconnected();
       }
       if (state === 'disconnected') pauses.linkDown();
@@ -170,8 +177,13 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
       if (dropped.result > 0 || dropped.status > 0) log.warn({ event: 'publishes_dropped', results: dropped.result, statuses: dropped.status }, 'results of probes that spanned a pause (or a cut link) dropped: they would go out under a map this node may no longer follow');
     },
     clock,
-    send: (subject, data) => nc.publish(subject, data),
+    send: (subject, data) => {
+      confirming.sent(subject);
+      nc.publish(subject, data);
+    },
   });
+  const confirming = startPublishConfirm({ flush: () => nc.flush(), prefixes: gatedPrefixes, metrics, log });
+  onLinkDropped = () => confirming.linkDropped();
   const confirm = confirmAsker({ bus, subjects: s, nodeId: cfg.nodeId, peers: () => (view as ClusterView | null)?.members ?? [], perSecond: cfg.confirmPerSecond, clock });
   // This node holds the specs of the shards it serves only; the API reads any id (app/node-specs.ts).
   const specs = startNodeSpecs({
@@ -306,6 +318,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
       const watchesSettled = specs.stop();
       quarantine.stop();
       publisher.stop(); // the runners' last results, before the connection drains
+      confirming.stop();
       rollups?.stop(); // the partial period's counts, too
       pauses.stop();
       load.stop();

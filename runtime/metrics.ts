@@ -27,6 +27,7 @@ export interface Metrics {
   duplicateRuns: Counter;
   pauses: Counter<'source'>;
   pauseDropped: Counter<'type'>;
+  publishesUnconfirmed: Counter<'type'>;
   confirmations: Counter<'peer' | 'outcome'>;
   quarantined: Gauge;
   quarantines: Counter;
@@ -177,6 +178,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     pauseDropped: new Counter({
       name: 'lookout_pause_dropped_total',
       help: 'Results and transitions of probes that spanned a pause, not published (their outcome measured the pause), by type (result|status).',
+      labelNames: ['type'],
+      registers: r,
+    }),
+    publishesUnconfirmed: new Counter({
+      name: 'lookout_publishes_unconfirmed_total',
+      help: 'Results and transitions written into a NATS link that dropped before a round trip confirmed them (runtime/publish-confirm.ts): an upper bound on what the link lost, by type (result|status).',
       labelNames: ['type'],
       registers: r,
     }),

@@ -104,7 +104,8 @@ export class LookoutCluster {
   /** Results the nodes said they dropped (`publishes_dropped`: probes that spanned a pause), every life of every node. */
   droppedResults(): number {
     let n = 0;
-    for (const node of this.allProcs) for (const l of node.proc.logs()) if (l.event === 'publishes_dropped' && typeof l.results === 'number') n += l.results;
+    // Dropped at the pause gate, or written into a NATS link that dropped before a round trip confirmed them.
+    for (const node of this.allProcs) for (const l of node.proc.logs()) if ((l.event === 'publishes_dropped' || l.event === 'publishes_unconfirmed') && typeof l.results === 'number') n += l.results;
     return n;
   }
 
@@ -200,8 +201,9 @@ export function hitGaps(target: HttpTarget, ids: readonly string[], intervalMs: 
  * A probe that ran without publishing, or a result without a probe, never gets there. A failure
  * confirmed from elsewhere (protocol/confirm.ts) cost another node's probe too: one more hit when it
  * disagreed (it saw the target healthy), perhaps one when it agreed or gave no view. `dropped`: the
- * results the nodes said they dropped (`publishes_dropped`: probes that spanned a pause) — as many
- * extra hits, over all checks, are explained.
+ * results the nodes said they dropped (`publishes_dropped`: probes that spanned a pause) or may
+ * have lost with a dropped link (`publishes_unconfirmed`) — as many extra hits, over all checks,
+ * are explained.
  */
 export async function awaitHitsMatchResults(target: HttpTarget, events: Collector, ids: readonly string[], allowance: (id: string) => number = () => 0, dropped: () => number = () => 0, timeoutMs = 60_000): Promise<void> {
   const matched = new Set<string>();
