@@ -111,7 +111,7 @@ function untilAbort<T>(
  * form, normalised) skips the lookup. Rejects with AddressDeniedError when the host is a denied
  * name or every address it resolves to is denied.
  */
-async function allowedAddresses(host: string, port: number, ctx: ConnectContext): Promise<string[]> {
+export async function allowedAddresses(host: string, port: number, ctx: ConnectContext): Promise<string[]> {
   const before = decideHost(ctx.policy, host, port);
   if (before?.denied) throw new AddressDeniedError(host, port, before);
   if (before) return [before.address];

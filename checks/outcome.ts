@@ -4,7 +4,7 @@
 export const FailureReason = {
   /** The host name did not resolve (NXDOMAIN, no address, resolver failure). */
   dns: 'dns',
-  /** The peer refused the TCP connection (RST on SYN). */
+  /** The peer refused the TCP connection (RST on SYN); dns: the server answered REFUSED, or its port is closed. */
   refused: 'refused',
   /** The connection was reset or closed before a complete answer. */
   reset: 'reset',
@@ -14,7 +14,7 @@ export const FailureReason = {
   timeout: 'timeout',
   /** TLS handshake failed: bad certificate, name mismatch, protocol error. */
   tls: 'tls',
-  /** The peer answered something that is not valid HTTP. */
+  /** The peer answered something that is not valid HTTP (dns: not a well-formed response to the query sent). */
   protocol: 'protocol',
   /** The HTTP status is not in the expected set (also: too many redirects). */
   status: 'status',
@@ -32,6 +32,12 @@ export const FailureReason = {
    * and the rule.
    */
   denied: 'denied',
+  /** dns: the server answered NXDOMAIN (the name does not exist) where another rcode was expected. */
+  nxdomain: 'nxdomain',
+  /** dns: the server answered SERVFAIL where another rcode was expected. */
+  servfail: 'servfail',
+  /** dns: another unexpected rcode, too few answers of the queried type, or answers without (or beyond) the expected values. */
+  answer: 'answer',
   /** Any other local error (a bug or resource exhaustion); the message says what. */
   error: 'error',
   /**
@@ -71,4 +77,18 @@ export interface ProbeOutcome {
   redirects?: number;
   /** Inconclusive outcomes only: ms the node's own event loop stalled while the probe ran. */
   stallMs?: number;
+  /** dns only: what the server answered (checks/dns-probe.ts). */
+  dns?: DnsInfo;
+}
+
+/** What a dns probe got back. */
+export interface DnsInfo {
+  /** The server asked, "address:port" ("system" servers are shown by address too). */
+  server: string;
+  /** The transport of the answer judged: udp, or tcp after a truncated UDP answer. */
+  transport: 'udp' | 'tcp';
+  /** The response code, e.g. NOERROR, NXDOMAIN. */
+  rcode: string;
+  /** Answers of the queried type. */
+  answers: number;
 }

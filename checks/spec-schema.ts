@@ -7,9 +7,10 @@
 // Patterns use only the regex syntax ECMA-262, RE2, Python and Java share (no lookaround), so
 // validators in other languages read them the same way.
 import { Type, type Static } from '@sinclair/typebox';
+import { dnsOptionsSchema } from './spec-schema-dns';
 import { SPEC_DEFAULTS, SPEC_LIMITS } from './spec-limits';
 
-export const CheckKind = { http: 'http', tcp: 'tcp' } as const;
+export const CheckKind = { http: 'http', tcp: 'tcp', dns: 'dns' } as const;
 export type CheckKind = (typeof CheckKind)[keyof typeof CheckKind];
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -153,6 +154,8 @@ export const TcpOptionsSchema = Type.Object(
   { additionalProperties: false, description: 'Options of a tcp check (kind "tcp" only).' },
 );
 
+export const DnsOptionsSchema = dnsOptionsSchema(SPEC_PATTERNS.tcpTarget);
+
 const policyCount = (limit: { min: number; max: number }, description: string, dflt?: number) => Type.Optional(integerField(limit.min, limit.max, description, dflt));
 
 export const WindowPolicySchema = Type.Object(
@@ -204,12 +207,14 @@ export const QuorumSpecSchema = Type.Union([QuorumAtLeastSchema, QuorumFractionS
 export const CheckSpecSchema = Type.Object(
   {
     id: Type.Optional(Type.String({ pattern: SPEC_PATTERNS.checkId, description: 'The check id; must equal the <id> of the lookout.spec.put.<id> subject.' })),
-    kind: Type.Union([Type.Literal(CheckKind.http), Type.Literal(CheckKind.tcp)], { description: 'What a probe does: an HTTP request or a TCP connection.' }),
+    kind: Type.Union([Type.Literal(CheckKind.http), Type.Literal(CheckKind.tcp), Type.Literal(CheckKind.dns)], {
+      description: 'What a probe does: an HTTP request, a TCP connection or a DNS query.',
+    }),
     target: Type.String({
       minLength: 1,
       maxLength: stringMaxLength,
       pattern: SPEC_PATTERNS.target,
-      description: 'http: an http: or https: URL without credentials; tcp: host:port or [IPv6]:port. No spaces or control characters.',
+      description: 'http: an http: or https: URL without credentials; tcp: host:port or [IPv6]:port; dns: the name to query. No spaces or control characters.',
     }),
     intervalMs: Type.Optional(integerField(SPEC_LIMITS.intervalMs.min, SPEC_LIMITS.intervalMs.max, 'Milliseconds between probes.', SPEC_DEFAULTS.intervalMs)),
     timeoutMs: Type.Optional(
@@ -239,6 +244,7 @@ export const CheckSpecSchema = Type.Object(
     ),
     http: Type.Optional(HttpOptionsSchema),
     tcp: Type.Optional(TcpOptionsSchema),
+    dns: Type.Optional(DnsOptionsSchema),
     policy: Type.Optional(PolicySpecSchema),
   },
   { additionalProperties: false },
@@ -254,3 +260,4 @@ export type ConsecutivePolicy = Static<typeof ConsecutivePolicySchema>;
 export type PolicySpec = Static<typeof PolicySpecSchema>;
 export type QuorumSpec = Static<typeof QuorumSpecSchema>;
 export type CheckSpec = Static<typeof CheckSpecSchema>;
+export type DnsOptions = Static<typeof DnsOptionsSchema>;
