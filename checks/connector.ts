@@ -11,7 +11,8 @@ import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import type { buildConnector } from 'undici';
 import { decideAddress, decideHost, normalizeHostName, showEndpoint, type AddressPolicy, type Decision } from './address-policy';
-import type { PhaseTimings } from './outcome';
+import { readCertInfo } from './cert-expiry';
+import type { CertInfo, PhaseTimings } from './outcome';
 
 /** TLS settings of one connection; also the identity of an HTTP connection pool entry. */
 export interface TlsProfile {
@@ -42,6 +43,8 @@ export interface ConnectContext {
    * a connect in progress by destroying that socket with an error (checks/http-lean.ts).
    */
   onSocket?: (socket: net.Socket) => void;
+  /** Set by every TLS handshake: the peer certificate's expiry (checks/cert-expiry.ts). */
+  cert?: CertInfo;
 }
 
 /** A connect refused by the address policy; nothing was sent to the address. */
@@ -198,6 +201,8 @@ export async function connectTimed(target: ConnectTarget, ctx: ConnectContext): 
     throw err;
   }
   addPhase(ctx.timings, 'tls', tlsStart);
+  const cert = readCertInfo(secure);
+  if (cert) ctx.cert = cert;
   return secure;
 }
 

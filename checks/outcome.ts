@@ -38,6 +38,8 @@ export const FailureReason = {
   servfail: 'servfail',
   /** dns: another unexpected rcode, too few answers of the queried type, or answers without (or beyond) the expected values. */
   answer: 'answer',
+  /** TLS: the peer certificate, or one of its chain, expires in fewer than tls.minDaysLeft days. */
+  cert_expiry: 'cert_expiry',
   /** Any other local error (a bug or resource exhaustion); the message says what. */
   error: 'error',
   /**
@@ -77,8 +79,22 @@ export interface ProbeOutcome {
   redirects?: number;
   /** Inconclusive outcomes only: ms the node's own event loop stalled while the probe ran. */
   stallMs?: number;
+  /** TLS connections (https, tcp with tls): the peer certificate's expiry (checks/cert-expiry.ts). */
+  cert?: CertInfo;
   /** dns only: what the server answered (checks/dns-probe.ts). */
   dns?: DnsInfo;
+}
+
+/** The expiry of the certificate a TLS peer presented, and the earliest of its chain. */
+export interface CertInfo {
+  /** Days until the leaf certificate's notAfter (fractional, 2 decimals; negative once expired). */
+  daysLeft: number;
+  /** The leaf's notAfter, ISO-8601. */
+  notAfter: string;
+  /** Days until the earliest notAfter of the chain the peer presented (the leaf included). */
+  chainDaysLeft: number;
+  /** That earliest notAfter, ISO-8601. */
+  chainNotAfter: string;
 }
 
 /** What a dns probe got back. */

@@ -70,6 +70,13 @@ export const TlsOptionsSchema = Type.Object(
         description: "SNI and certificate host name to check: a DNS name, not an IP address. Default: the target's host.",
       }),
     ),
+    minDaysLeft: Type.Optional(
+      integerField(
+        SPEC_LIMITS.minDaysLeft.min,
+        SPEC_LIMITS.minDaysLeft.max,
+        'Fail with reason cert_expiry when the peer certificate, or any certificate of its chain, expires in fewer than this many days.',
+      ),
+    ),
   },
   { additionalProperties: false, description: 'TLS settings.' },
 );

@@ -58,10 +58,10 @@ export interface NormalizedSpec {
     bodyContains?: string;
     bodyRegex?: string;
     maxLatencyMs?: number;
-    tls: Required<Pick<TlsOptions, 'verify'>> & { servername?: string };
+    tls: NormalizedTls;
   };
   tcp: {
-    tls?: Required<Pick<TlsOptions, 'verify'>> & { servername?: string };
+    tls?: NormalizedTls;
     send?: string;
     expect?: string;
     maxLatencyMs?: number;
@@ -96,9 +96,16 @@ function computePolicy(p: PolicySpec | undefined): NormalizedPolicy {
   return { type: 'window', window, threshold, initial, rise: 0, fall: 0, initialUp: initial >= threshold };
 }
 
-function normalizeTls(t: TlsOptions | undefined) {
-  if (!t || (t.verify === undefined && !t.servername)) return DEFAULT_TLS;
-  return { verify: t.verify ?? SPEC_DEFAULTS.tlsVerify, ...(t.servername ? { servername: t.servername } : {}) };
+/** TLS options with verify filled; servername and minDaysLeft only when the spec sets them. */
+export type NormalizedTls = Required<Pick<TlsOptions, 'verify'>> & Pick<TlsOptions, 'servername' | 'minDaysLeft'>;
+
+function normalizeTls(t: TlsOptions | undefined): NormalizedTls {
+  if (!t || (t.verify === undefined && !t.servername && t.minDaysLeft === undefined)) return DEFAULT_TLS;
+  return {
+    verify: t.verify ?? SPEC_DEFAULTS.tlsVerify,
+    ...(t.servername ? { servername: t.servername } : {}),
+    ...(t.minDaysLeft !== undefined ? { minDaysLeft: t.minDaysLeft } : {}),
+  };
 }
 
 /** Fill defaults. The input must already have passed `validateSpec`. */

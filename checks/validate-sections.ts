@@ -38,6 +38,7 @@ export function checkTls(path: string, v: unknown): TlsOptions {
       if (problem) fail('format', p, `${p}: ${problem}`);
       return name;
     },
+    minDaysLeft: integer,
   });
 }
 

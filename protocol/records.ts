@@ -25,7 +25,7 @@
 //                  also calls one (shard, rank) cell of the map a slot (Slot, movedSlots): the
 //                  one name still used for two things.
 
-import type { DnsInfo, FailureReason, PhaseTimings } from '../checks/outcome';
+import type { CertInfo, DnsInfo, FailureReason, PhaseTimings } from '../checks/outcome';
 import type { CheckKind } from '../checks/spec';
 import type { Confirmation } from './confirm';
 import type { QuorumCounts, VantageState } from './quorum';
@@ -60,6 +60,8 @@ export interface ResultMessage {
   bodyBytes?: number;
   truncated?: boolean;
   redirects?: number;
+  /** TLS probes (https, tcp with tls): the peer certificate's days left and the chain's earliest expiry. */
+  cert?: CertInfo;
   /** dns probes: the server asked, the transport, the rcode and the number of answers of the queried type. */
   dns?: DnsInfo;
   /**

@@ -444,7 +444,7 @@ describe('the validator knows exactly the schema', () => {
     );
     const probed = new Set(bounds.map(([p]) => p));
     expect(limited.filter((p) => !probed.has(p)).sort()).toEqual(['dns.server', 'http.json[0].path', 'http.tls.servername', 'target', 'tcp.tls.servername']);
-    expect(probed.size).toBe(27);
+    expect(probed.size).toBe(29);
   });
 
   test.each(bounds.map(([p, doc, ok, shown]) => [p, ok ? 'accepts' : 'refuses', shown, doc] as const))(
