@@ -6,7 +6,7 @@
 // to its table (applyEvent).
 
 import type { ProbeOutcome } from '../checks/outcome';
-import type { NormalizedSpec } from '../checks/spec';
+import { maxLatencyOf, type NormalizedSpec } from '../checks/spec';
 import type { Directive } from '../protocol/check-table';
 import { judgeOutcome } from '../protocol/overload';
 import { runnerKey } from '../runtime/timer-queue';
@@ -121,7 +121,7 @@ function verdictHold(ports: RunnerPorts): VerdictHold {
 
 /** The bounds a probe of `spec` ran under, for judging its outcome. */
 function boundsOf(spec: NormalizedSpec): { timeoutMs: number; maxLatencyMs?: number } {
-  const maxLatencyMs = spec.kind === 'tcp' ? spec.tcp.maxLatencyMs : spec.http.maxLatencyMs;
+  const maxLatencyMs = maxLatencyOf(spec);
   return maxLatencyMs === undefined ? { timeoutMs: spec.timeoutMs } : { timeoutMs: spec.timeoutMs, maxLatencyMs };
 }
 

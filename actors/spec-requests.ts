@@ -103,10 +103,20 @@ export async function handleSpecRequest(req: SpecRequest, deps: SpecRequestDeps)
  * denies. Other names pass: what they resolve to is decided at every connect.
  */
 function deniedTarget(spec: CheckSpec, policy: AddressPolicy): Reply | null {
+  // A dns check's target is a name to ask about, not an address; the server it asks is one.
+  if (spec.kind === 'dns') return spec.dns?.server !== undefined ? deniedDnsServer(spec.dns.server, policy) : null;
   const decision = decideTarget(policy, spec.kind, spec.target);
   if (!decision?.denied) return null;
   const where = showEndpoint(decision.address, targetEndpoint(spec.kind, spec.target)!.port);
   return fail(SpecErrorCode.denied, `target ${where} is denied by this node's address policy: ${decision.rule}`, 'target');
+}
+
+/** The rejection of a dns check whose server is an IP literal or a host name the policy denies (as deniedTarget). */
+function deniedDnsServer(server: string, policy: AddressPolicy): Reply | null {
+  const decision = decideTarget(policy, 'tcp', server);
+  if (!decision?.denied) return null;
+  const where = showEndpoint(decision.address, targetEndpoint('tcp', server)!.port);
+  return fail(SpecErrorCode.denied, `DNS server ${where} is denied by this node's address policy: ${decision.rule}`, 'dns.server');
 }
 
 /**

@@ -11,8 +11,9 @@ import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import type { buildConnector } from 'undici';
 import { decideAddress, decideHost, normalizeHostName, showEndpoint, type AddressPolicy, type Decision } from './address-policy';
+import { readCertInfo } from './cert-expiry';
 import { skipInterimResponses } from './http-interim';
-import type { PhaseTimings } from './outcome';
+import type { CertInfo, PhaseTimings } from './outcome';
 
 /** TLS settings of one connection; also the identity of an HTTP connection pool entry. */
 export interface TlsProfile {
@@ -43,6 +44,8 @@ export interface ConnectContext {
    * a connect in progress by destroying that socket with an error (checks/http-lean.ts).
    */
   onSocket?: (socket: net.Socket) => void;
+  /** Set by every TLS handshake: the peer certificate's expiry (checks/cert-expiry.ts). */
+  cert?: CertInfo;
 }
 
 /** A connect refused by the address policy; nothing was sent to the address. */
@@ -112,7 +115,7 @@ function untilAbort<T>(
  * form, normalised) skips the lookup. Rejects with AddressDeniedError when the host is a denied
  * name or every address it resolves to is denied.
  */
-async function allowedAddresses(host: string, port: number, ctx: ConnectContext): Promise<string[]> {
+export async function allowedAddresses(host: string, port: number, ctx: ConnectContext): Promise<string[]> {
   const before = decideHost(ctx.policy, host, port);
   if (before?.denied) throw new AddressDeniedError(host, port, before);
   if (before) return [before.address];
@@ -199,6 +202,8 @@ export async function connectTimed(target: ConnectTarget, ctx: ConnectContext): 
     throw err;
   }
   addPhase(ctx.timings, 'tls', tlsStart);
+  const cert = readCertInfo(secure);
+  if (cert) ctx.cert = cert;
   return secure;
 }
 

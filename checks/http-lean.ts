@@ -24,6 +24,7 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { connectTimed, msSince, type ConnectContext, type ConnectTarget, type ProbeTimings } from './connector';
 import { stopFailure } from './deadline';
+import { certFailure } from './cert-expiry';
 import { buildOutcome, latencyFailure, networkFailure, type Failure } from './failures';
 import { CHUNKED_START, readChunked, type ChunkedState } from './http-chunked';
 import { bodyFraming, HEAD_START, parseResponseHead, type Head, type HeadProgress } from './http-lean-parse';
@@ -102,6 +103,8 @@ export function probeHttpLean(spec: NormalizedSpec, signal: AbortSignal | undefi
 class LeanProbe {
   private readonly start = performance.now();
   private readonly timings: ProbeTimings = {};
+  /** The connect context: the connector puts the peer certificate's expiry in it. */
+  private context: ConnectContext | undefined;
   private readonly timer: NodeJS.Timeout;
   /** The connect attempt in progress, then the connected socket. */
   private socket: Socket | undefined;
@@ -128,8 +131,8 @@ class LeanProbe {
       return;
     }
     signal?.addEventListener('abort', this.onAbort, { once: true });
-    const context: ConnectContext = { timings: this.timings, policy: env.policy, lookup: env.lookup, onSocket: this.onSocket };
-    connectTimed(plan.target, context).then(this.onConnected, this.onError);
+    this.context = { timings: this.timings, policy: env.policy, lookup: env.lookup, onSocket: this.onSocket };
+    connectTimed(plan.target, this.context).then(this.onConnected, this.onError);
   }
 
   private readonly onAbort = (): void => this.finish(stopFailure('aborted', this.spec.timeoutMs));
@@ -221,7 +224,9 @@ class LeanProbe {
     if (this.connected) this.socket!.destroy();
     else this.socket?.destroy(STOPPED);
     const total = msSince(this.start);
-    const extra = this.status !== undefined ? { httpStatus: this.status } : {};
-    this.resolve(buildOutcome(total, this.timings, failure ?? latencyFailure(total, this.spec.http.maxLatencyMs), extra));
+    const cert = this.context?.cert;
+    const extra = { ...(this.status !== undefined ? { httpStatus: this.status } : {}), ...(cert ? { cert } : {}) };
+    const passed = (): Failure | null => certFailure(cert, this.spec.http.tls.minDaysLeft) ?? latencyFailure(total, this.spec.http.maxLatencyMs);
+    this.resolve(buildOutcome(total, this.timings, failure ?? passed(), extra));
   }
 }

@@ -42,6 +42,8 @@ export class HttpClientPool {
       this.entries.set(key, created);
       entry = created;
     }
+    // A reused connection makes no handshake: the probe reports the certificate its last one saw.
+    if (entry.context.cert && entry.context !== context) context.cert ??= entry.context.cert;
     entry.context = context;
     return entry.client;
   }

@@ -46,7 +46,7 @@ interface HttpAttempt extends BodyContext {
 /** `env`: the address policy, resolver, result detail, connection pool and body worker (a node passes its own). */
 export function probeHttp(spec: NormalizedSpec, signal?: AbortSignal, env: ProbeEnv = DIRECT_PROBE_ENV): Promise<ProbeOutcome> {
   const http = spec.http;
-  return runWithinDeadline({ timeoutMs: spec.timeoutMs, maxLatencyMs: http.maxLatencyMs }, signal, {
+  return runWithinDeadline({ timeoutMs: spec.timeoutMs, maxLatencyMs: http.maxLatencyMs, minDaysLeft: http.tls.minDaysLeft }, signal, {
     begin: (deadline) => {
       if (http.bodyRegex !== undefined || http.bodyNotRegex !== undefined || http.json.length > 0 || headerRegexes(http.expectHeaders)) {
         env.bodyWorker.warm(); // loads while the request is out
@@ -66,6 +66,7 @@ export function probeHttp(spec: NormalizedSpec, signal?: AbortSignal, env: Probe
       ...(a.status !== undefined ? { httpStatus: a.status } : {}),
       ...(a.body ? { bodyBytes: a.body.bytes.length, truncated: a.body.truncated } : {}),
       ...(http.maxRedirects > 0 ? { redirects: a.redirects } : {}),
+      ...(a.context.cert ? { cert: a.context.cert } : {}),
     }),
   });
 }

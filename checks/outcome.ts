@@ -4,7 +4,7 @@
 export const FailureReason = {
   /** The host name did not resolve (NXDOMAIN, no address, resolver failure). */
   dns: 'dns',
-  /** The peer refused the TCP connection (RST on SYN). */
+  /** The peer refused the TCP connection (RST on SYN); dns: the server answered REFUSED, or its port is closed. */
   refused: 'refused',
   /** The connection was reset or closed before a complete answer. */
   reset: 'reset',
@@ -14,7 +14,7 @@ export const FailureReason = {
   timeout: 'timeout',
   /** TLS handshake failed: bad certificate, name mismatch, protocol error; or `requireTls` and the final response was not over TLS. */
   tls: 'tls',
-  /** The peer answered something that is not valid HTTP. */
+  /** The peer answered something that is not valid HTTP (dns: not a well-formed response to the query sent). */
   protocol: 'protocol',
   /** The HTTP status is not in the expected set (also: too many redirects). */
   status: 'status',
@@ -34,6 +34,14 @@ export const FailureReason = {
    * and the rule.
    */
   denied: 'denied',
+  /** dns: the server answered NXDOMAIN (the name does not exist) where another rcode was expected. */
+  nxdomain: 'nxdomain',
+  /** dns: the server answered SERVFAIL where another rcode was expected. */
+  servfail: 'servfail',
+  /** dns: another unexpected rcode, too few answers of the queried type, or answers without (or beyond) the expected values. */
+  answer: 'answer',
+  /** TLS: the peer certificate, or one of its chain, expires in fewer than tls.minDaysLeft days. */
+  cert_expiry: 'cert_expiry',
   /** Any other local error (a bug or resource exhaustion); the message says what. */
   error: 'error',
   /**
@@ -73,4 +81,32 @@ export interface ProbeOutcome {
   redirects?: number;
   /** Inconclusive outcomes only: ms the node's own event loop stalled while the probe ran. */
   stallMs?: number;
+  /** TLS connections (https, tcp with tls): the peer certificate's expiry (checks/cert-expiry.ts). */
+  cert?: CertInfo;
+  /** dns only: what the server answered (checks/dns-probe.ts). */
+  dns?: DnsInfo;
+}
+
+/** The expiry of the certificate a TLS peer presented, and the earliest of its chain. */
+export interface CertInfo {
+  /** Days until the leaf certificate's notAfter (fractional, 2 decimals; negative once expired). */
+  daysLeft: number;
+  /** The leaf's notAfter, ISO-8601. */
+  notAfter: string;
+  /** Days until the earliest notAfter of the chain the peer presented (the leaf included). */
+  chainDaysLeft: number;
+  /** That earliest notAfter, ISO-8601. */
+  chainNotAfter: string;
+}
+
+/** What a dns probe got back. */
+export interface DnsInfo {
+  /** The server asked, "address:port" ("system" servers are shown by address too). */
+  server: string;
+  /** The transport of the answer judged: udp, or tcp after a truncated UDP answer. */
+  transport: 'udp' | 'tcp';
+  /** The response code, e.g. NOERROR, NXDOMAIN. */
+  rcode: string;
+  /** Answers of the queried type. */
+  answers: number;
 }

@@ -8,14 +8,17 @@
 //   the deadline fires or the signal aborts → `timeout` / `error: aborted`, at once
 //   exchange throws before any stop        → classify(err)
 import type { ProbeTimings } from './connector';
+import { certFailure } from './cert-expiry';
 import { Deadline, STOPPED } from './deadline';
 import { buildOutcome, latencyFailure, type Failure, type OutcomeExtra } from './failures';
 import type { ProbeOutcome } from './outcome';
 
-/** The two bounds of a probe: the deadline over all of it, and the latency a pass may take. */
+/** The bounds of a probe: the deadline over all of it, the latency a pass may take, the certificate days left it needs. */
 export interface ProbeLimits {
   timeoutMs: number;
   maxLatencyMs: number | undefined;
+  /** tls.minDaysLeft (checks/cert-expiry.ts): applied to a pass that reports a `cert`. */
+  minDaysLeft?: number | undefined;
 }
 
 /** What one probe has measured so far; still read when the deadline cut the probe short. */
@@ -56,6 +59,7 @@ export async function runWithinDeadline<A extends ProbeAttempt>(
   const total = deadline.elapsed();
   deadline.dispose();
   probe.teardown(attempt);
-  failure ??= latencyFailure(total, limits.maxLatencyMs);
-  return buildOutcome(total, attempt.timings, failure, probe.extra(attempt));
+  const extra = probe.extra(attempt);
+  failure ??= certFailure(extra.cert, limits.minDaysLeft) ?? latencyFailure(total, limits.maxLatencyMs);
+  return buildOutcome(total, attempt.timings, failure, extra);
 }

@@ -1,5 +1,6 @@
 // The one entry point the check runner calls: run a probe of the spec's kind (and what a node
 // needs to build and close the ProbeEnv it passes).
+import { probeDns } from './dns-probe';
 import { leanEligible, probeHttpLean } from './http-lean';
 import { probeHttp } from './http-probe';
 import { FailureReason, type ProbeOutcome } from './outcome';
@@ -22,6 +23,8 @@ export function runProbe(spec: NormalizedSpec, signal?: AbortSignal, env: ProbeE
       return leanEligible(spec) ? probeHttpLean(spec, signal, env) : probeHttp(spec, signal, env);
     case CheckKind.tcp:
       return probeTcp(spec, signal, env);
+    case CheckKind.dns:
+      return probeDns(spec, signal, env);
     default: {
       // Fails to compile when a kind is added without a probe.
       const unknown: never = spec.kind;

@@ -21,6 +21,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { SPEC_DEFAULTS } from './spec-limits';
 import { CheckSpecSchema, HTTP_METHODS, MANAGED_HEADERS, SPEC_PATTERNS, type HttpMethod } from './spec-schema';
+import { DNS_NAME_PATTERN } from './spec-schema-dns';
 
 export const SPEC_SCHEMA_ID = 'urn:lookout:check-spec:v1';
 export const JSON_SCHEMA_DIALECT = 'https://json-schema.org/draft/2020-12/schema';
@@ -84,6 +85,19 @@ const TcpRules = Type.Union([Type.Object({ expect: Absent() }), Type.Object({ ma
   description: 'expect needs bytes from the peer: maxBodyBytes must not be 0.',
 });
 
+const DnsRules = Type.Intersect([
+  Type.Union([Type.Object({ answersContain: Absent() }), Type.Object({ answersEqual: Absent() })], {
+    description: 'answersContain and answersEqual exclude each other.',
+  }),
+  Type.Union(
+    [
+      Type.Object({ expectRcode: Type.Optional(Type.Literal('NOERROR')) }),
+      Type.Object({ answersContain: Absent(), answersEqual: Absent(), minAnswers: Type.Optional(Type.Integer({ maximum: 0 })) }),
+    ],
+    { description: 'Answers (answersContain, answersEqual, minAnswers > 0) come only with expectRcode NOERROR (the default).' },
+  ),
+]);
+
 const KindRules = Type.Union(
   [
     Type.Object({
@@ -91,15 +105,27 @@ const KindRules = Type.Union(
       target: Type.String({ pattern: SPEC_PATTERNS.httpTarget }),
       http: Type.Optional(HttpRules),
       tcp: Absent(),
+      dns: Absent(),
     }),
     Type.Object({
       kind: Type.Literal('tcp'),
       target: Type.String({ pattern: SPEC_PATTERNS.tcpTarget }),
       tcp: Type.Optional(TcpRules),
       http: Absent(),
+      dns: Absent(),
+    }),
+    Type.Object({
+      kind: Type.Literal('dns'),
+      target: Type.String({ pattern: DNS_NAME_PATTERN, maxLength: 254 }),
+      dns: Type.Optional(DnsRules),
+      http: Absent(),
+      tcp: Absent(),
     }),
   ],
-  { description: 'An http check has an http: or https: URL target and may have http options; a tcp check has a host:port target and may have tcp options.' },
+  {
+    description:
+      'An http check has an http: or https: URL target and may have http options; a tcp check has a host:port target and may have tcp options; a dns check has a DNS name as its target and may have dns options.',
+  },
 );
 
 const TlsNeedsHttps = Type.Union(
@@ -131,6 +157,7 @@ const LatencyBelowDefaultTimeout = Type.Union(
     Type.Object({
       http: Type.Optional(Type.Object({ maxLatencyMs: below(DEFAULT_TIMEOUT) })),
       tcp: Type.Optional(Type.Object({ maxLatencyMs: below(DEFAULT_TIMEOUT) })),
+      dns: Type.Optional(Type.Object({ maxLatencyMs: below(DEFAULT_TIMEOUT) })),
     }),
   ],
   { description: `Without timeoutMs (default min(${DEFAULT_TIMEOUT}, intervalMs - 1)), maxLatencyMs must be less than ${DEFAULT_TIMEOUT}.` },

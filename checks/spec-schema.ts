@@ -7,9 +7,10 @@
 // Patterns use only the regex syntax ECMA-262, RE2, Python and Java share (no lookaround), so
 // validators in other languages read them the same way.
 import { Type, type Static } from '@sinclair/typebox';
+import { dnsOptionsSchema } from './spec-schema-dns';
 import { SPEC_DEFAULTS, SPEC_LIMITS } from './spec-limits';
 
-export const CheckKind = { http: 'http', tcp: 'tcp' } as const;
+export const CheckKind = { http: 'http', tcp: 'tcp', dns: 'dns' } as const;
 export type CheckKind = (typeof CheckKind)[keyof typeof CheckKind];
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -68,6 +69,13 @@ export const TlsOptionsSchema = Type.Object(
         pattern: SPEC_PATTERNS.hostName,
         description: "SNI and certificate host name to check: a DNS name, not an IP address. Default: the target's host.",
       }),
+    ),
+    minDaysLeft: Type.Optional(
+      integerField(
+        SPEC_LIMITS.minDaysLeft.min,
+        SPEC_LIMITS.minDaysLeft.max,
+        'Fail with reason cert_expiry when the peer certificate, or any certificate of its chain, expires in fewer than this many days.',
+      ),
     ),
   },
   { additionalProperties: false, description: 'TLS settings.' },
@@ -195,6 +203,8 @@ export const TcpOptionsSchema = Type.Object(
   { additionalProperties: false, description: 'Options of a tcp check (kind "tcp" only).' },
 );
 
+export const DnsOptionsSchema = dnsOptionsSchema(SPEC_PATTERNS.tcpTarget);
+
 const policyCount = (limit: { min: number; max: number }, description: string, dflt?: number) => Type.Optional(integerField(limit.min, limit.max, description, dflt));
 
 export const WindowPolicySchema = Type.Object(
@@ -246,12 +256,14 @@ export const QuorumSpecSchema = Type.Union([QuorumAtLeastSchema, QuorumFractionS
 export const CheckSpecSchema = Type.Object(
   {
     id: Type.Optional(Type.String({ pattern: SPEC_PATTERNS.checkId, description: 'The check id; must equal the <id> of the lookout.spec.put.<id> subject.' })),
-    kind: Type.Union([Type.Literal(CheckKind.http), Type.Literal(CheckKind.tcp)], { description: 'What a probe does: an HTTP request or a TCP connection.' }),
+    kind: Type.Union([Type.Literal(CheckKind.http), Type.Literal(CheckKind.tcp), Type.Literal(CheckKind.dns)], {
+      description: 'What a probe does: an HTTP request, a TCP connection or a DNS query.',
+    }),
     target: Type.String({
       minLength: 1,
       maxLength: stringMaxLength,
       pattern: SPEC_PATTERNS.target,
-      description: 'http: an http: or https: URL without credentials; tcp: host:port or [IPv6]:port. No spaces or control characters.',
+      description: 'http: an http: or https: URL without credentials; tcp: host:port or [IPv6]:port; dns: the name to query. No spaces or control characters.',
     }),
     intervalMs: Type.Optional(integerField(SPEC_LIMITS.intervalMs.min, SPEC_LIMITS.intervalMs.max, 'Milliseconds between probes.', SPEC_DEFAULTS.intervalMs)),
     timeoutMs: Type.Optional(
@@ -281,6 +293,7 @@ export const CheckSpecSchema = Type.Object(
     ),
     http: Type.Optional(HttpOptionsSchema),
     tcp: Type.Optional(TcpOptionsSchema),
+    dns: Type.Optional(DnsOptionsSchema),
     policy: Type.Optional(PolicySpecSchema),
   },
   { additionalProperties: false },
@@ -297,3 +310,4 @@ export type ConsecutivePolicy = Static<typeof ConsecutivePolicySchema>;
 export type PolicySpec = Static<typeof PolicySpecSchema>;
 export type QuorumSpec = Static<typeof QuorumSpecSchema>;
 export type CheckSpec = Static<typeof CheckSpecSchema>;
+export type DnsOptions = Static<typeof DnsOptionsSchema>;

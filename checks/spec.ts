@@ -5,7 +5,8 @@
 
 import { SPEC_PATTERNS } from './spec-schema';
 import { SPEC_DEFAULTS } from './spec-limits';
-import type { CheckKind, CheckSpec, HeaderAssertion, HttpOptions, JsonAssertion, PolicySpec, QuorumSpec, TcpOptions, TlsOptions } from './spec-schema';
+import type { CheckKind, CheckSpec, DnsOptions, HeaderAssertion, HttpOptions, JsonAssertion, PolicySpec, QuorumSpec, TcpOptions, TlsOptions } from './spec-schema';
+import { DNS_DEFAULTS, type DnsRcode, type DnsRecordType } from './spec-schema-dns';
 
 // The spec's shape, types, limits and defaults come from the declarative schema (spec-schema.ts,
 // spec-limits.ts); they are re-exported here under the names the rest of the code base uses.
@@ -15,6 +16,7 @@ export {
   type CheckSpec,
   type ConsecutivePolicy,
   type HeaderAssertion,
+  type DnsOptions,
   type HttpMethod,
   type HttpOptions,
   type JsonAssertion,
@@ -59,15 +61,16 @@ export interface NormalizedSpec {
     bodyNotContains?: string;
     bodyNotRegex?: string;
     maxLatencyMs?: number;
-    tls: Required<Pick<TlsOptions, 'verify'>> & { servername?: string };
+    tls: NormalizedTls;
   };
   tcp: {
-    tls?: Required<Pick<TlsOptions, 'verify'>> & { servername?: string };
+    tls?: NormalizedTls;
     send?: string;
     expect?: string;
     maxLatencyMs?: number;
     maxBodyBytes: number;
   };
+  dns: NormalizedDns;
   policy: NormalizedPolicy;
 }
 
@@ -97,9 +100,16 @@ function computePolicy(p: PolicySpec | undefined): NormalizedPolicy {
   return { type: 'window', window, threshold, initial, rise: 0, fall: 0, initialUp: initial >= threshold };
 }
 
-function normalizeTls(t: TlsOptions | undefined) {
-  if (!t || (t.verify === undefined && !t.servername)) return DEFAULT_TLS;
-  return { verify: t.verify ?? SPEC_DEFAULTS.tlsVerify, ...(t.servername ? { servername: t.servername } : {}) };
+/** TLS options with verify filled; servername and minDaysLeft only when the spec sets them. */
+export type NormalizedTls = Required<Pick<TlsOptions, 'verify'>> & Pick<TlsOptions, 'servername' | 'minDaysLeft'>;
+
+function normalizeTls(t: TlsOptions | undefined): NormalizedTls {
+  if (!t || (t.verify === undefined && !t.servername && t.minDaysLeft === undefined)) return DEFAULT_TLS;
+  return {
+    verify: t.verify ?? SPEC_DEFAULTS.tlsVerify,
+    ...(t.servername ? { servername: t.servername } : {}),
+    ...(t.minDaysLeft !== undefined ? { minDaysLeft: t.minDaysLeft } : {}),
+  };
 }
 
 /** Fill defaults. The input must already have passed `validateSpec`. */
@@ -118,12 +128,45 @@ export function normalizeSpec(id: string, s: CheckSpec): NormalizedSpec {
     // defaults: one frozen default object serves all of those.
     http: s.kind === 'http' && hasOptions(s.http) ? normalizeHttp(s.http) : (DEFAULT_HTTP ??= Object.freeze(normalizeHttp({}))),
     tcp: s.kind === 'tcp' && hasOptions(s.tcp) ? normalizeTcp(s.tcp) : (DEFAULT_TCP ??= Object.freeze(normalizeTcp({}))),
+    dns: s.kind === 'dns' && hasOptions(s.dns) ? normalizeDns(s.dns) : (DEFAULT_DNS ??= Object.freeze(normalizeDns({}))),
     policy: normalizePolicy(s.policy),
   };
 }
 
 let DEFAULT_HTTP: NormalizedSpec['http'] | null = null;
 let DEFAULT_TCP: NormalizedSpec['tcp'] | null = null;
+let DEFAULT_DNS: NormalizedDns | null = null;
+const NO_VALUES: string[] = Object.freeze([]) as unknown as string[];
+
+/** The dns section with its defaults (checks/spec-schema-dns.ts DNS_DEFAULTS). */
+export interface NormalizedDns {
+  type: DnsRecordType;
+  /** host:port; absent: the node's system resolver. */
+  server?: string;
+  expectRcode: DnsRcode;
+  answersContain: string[];
+  answersEqual?: string[];
+  minAnswers: number;
+  maxLatencyMs?: number;
+}
+
+function normalizeDns(d: DnsOptions): NormalizedDns {
+  const expectRcode = d.expectRcode ?? DNS_DEFAULTS.expectRcode;
+  return {
+    type: d.type ?? DNS_DEFAULTS.type,
+    ...(d.server !== undefined ? { server: d.server } : {}),
+    expectRcode,
+    answersContain: d.answersContain ?? NO_VALUES,
+    ...(d.answersEqual !== undefined ? { answersEqual: d.answersEqual } : {}),
+    minAnswers: d.minAnswers ?? (expectRcode === 'NOERROR' ? DNS_DEFAULTS.minAnswersNoError : 0),
+    ...(d.maxLatencyMs !== undefined ? { maxLatencyMs: d.maxLatencyMs } : {}),
+  };
+}
+
+/** The latency bound of a spec's own kind (its section's maxLatencyMs). */
+export function maxLatencyOf(spec: NormalizedSpec): number | undefined {
+  return spec.kind === 'tcp' ? spec.tcp.maxLatencyMs : spec.kind === 'dns' ? spec.dns.maxLatencyMs : spec.http.maxLatencyMs;
+}
 
 function hasOptions<T extends object>(o: T | undefined): o is T {
   if (o === undefined) return false;

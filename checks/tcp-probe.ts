@@ -3,10 +3,10 @@
 // connect (and send) passes.
 import type { Socket } from 'node:net';
 import { splitHostPort } from './address-policy';
-import { connectTimed, type ConnectTarget, type ProbeTimings } from './connector';
+import { connectTimed, type ConnectContext, type ConnectTarget, type ProbeTimings } from './connector';
 import type { Deadline } from './deadline';
 import { networkFailure, type Failure } from './failures';
-import { FailureReason, type ProbeOutcome } from './outcome';
+import { FailureReason, type CertInfo, type ProbeOutcome } from './outcome';
 import { DIRECT_PROBE_ENV, type ProbeEnv } from './probe-env';
 import { runWithinDeadline } from './probe-envelope';
 import type { NormalizedSpec } from './spec';
@@ -19,16 +19,19 @@ interface TcpAttempt {
   timings: ProbeTimings;
   socket?: Socket;
   received?: { bytes: number; truncated: boolean };
+  /** With tls: the peer certificate's expiry. */
+  cert?: CertInfo;
 }
 
 /** `env`: the address policy, resolver and result detail (a node passes its own). */
 export function probeTcp(spec: NormalizedSpec, signal?: AbortSignal, env: ProbeEnv = DIRECT_PROBE_ENV): Promise<ProbeOutcome> {
-  return runWithinDeadline<TcpAttempt>({ timeoutMs: spec.timeoutMs, maxLatencyMs: spec.tcp.maxLatencyMs }, signal, {
+  const limits = { timeoutMs: spec.timeoutMs, maxLatencyMs: spec.tcp.maxLatencyMs, minDaysLeft: spec.tcp.tls?.minDaysLeft };
+  return runWithinDeadline<TcpAttempt>(limits, signal, {
     begin: () => ({ timings: {} }),
     exchange: (deadline, a) => exchange(spec, deadline, a, env),
     classify: (err) => networkFailure(err, spec.target, env.detail),
     teardown: (a) => a.socket?.destroy(),
-    extra: (a) => (a.received ? { bodyBytes: a.received.bytes, truncated: a.received.truncated } : {}),
+    extra: (a) => ({ ...(a.received ? { bodyBytes: a.received.bytes, truncated: a.received.truncated } : {}), ...(a.cert ? { cert: a.cert } : {}) }),
   });
 }
 
@@ -41,8 +44,10 @@ async function exchange(spec: NormalizedSpec, deadline: Deadline, a: TcpAttempt,
   if (!endpoint) return { reason: FailureReason.error, message: `invalid TCP target ${JSON.stringify(spec.target)}` };
   const target: ConnectTarget = { ...endpoint, ...(tcp.tls ? { tls: tcp.tls } : {}) };
   // The address policy is applied inside connectTimed: a denied address never sees `send`.
-  const socket = await connectTimed(target, { timings: a.timings, signal: deadline.signal, policy: env.policy, lookup: env.lookup });
+  const context: ConnectContext = { timings: a.timings, signal: deadline.signal, policy: env.policy, lookup: env.lookup };
+  const socket = await connectTimed(target, context);
   a.socket = socket;
+  if (context.cert) a.cert = context.cert;
   if (tcp.expect === undefined) {
     if (tcp.send !== undefined) await write(socket, tcp.send);
     return null;

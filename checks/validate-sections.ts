@@ -35,10 +35,11 @@ export function checkTls(path: string, v: unknown): TlsOptions {
       if (problem) fail('format', p, `${p}: ${problem}`);
       return name;
     },
+    minDaysLeft: integer,
   });
 }
 
-function checkLatencyBound(path: string, maxLatencyMs: number | undefined, timeout: number): void {
+export function checkLatencyBound(path: string, maxLatencyMs: number | undefined, timeout: number): void {
   if (maxLatencyMs !== undefined && maxLatencyMs >= timeout) {
     fail('conflict', at(path, 'maxLatencyMs'), `${path}.maxLatencyMs (${maxLatencyMs}) must be less than timeoutMs (${timeout}); a slower probe already times out`);
   }

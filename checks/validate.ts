@@ -13,7 +13,7 @@
 //     2. document is a plain object                      not_object    ""
 //     3. unknown top-level fields, in the document's key order
 //     4. id, kind, target, intervalMs, timeoutMs, timeoutMs < intervalMs, replicas, labels
-//     5. http, then tcp: present for the other kind -> conflict; not an object -> not_object;
+//     5. http, tcp, then dns: present for another kind -> conflict; not an object -> not_object;
 //        then inside the section: unknown fields, each field in schema order, then the section's
 //        cross-field conflicts (validate-sections.ts)
 //     6. policy: not_object; type (required/type/enum); fields of other types -> unknown_field;
@@ -46,6 +46,7 @@ import {
   type WindowPolicy,
 } from './spec-schema';
 import { SpecError, type SpecErrorBody, type SpecErrorCode } from './spec-error';
+import { checkDns, dnsNameProblem } from './validate-dns';
 import { checkHttp, checkTcp } from './validate-sections';
 import { at, entries, fail, httpTargetProblem, object, oneOf, own, required, show, tcpTargetProblem, type Obj } from './validate-fields';
 import { choice, fields, flag, integer, mapParts, patternOf, text, type FieldCheck } from './validate-table';
@@ -141,6 +142,7 @@ function checkSpec(raw: unknown, subjectId: string): CheckSpec {
     labels: checkLabels,
     http: section('http', (path, v, spec) => checkHttp(path, v, spec.target!, effectiveTimeout(spec))),
     tcp: section('tcp', (path, v, spec) => checkTcp(path, v, effectiveTimeout(spec))),
+    dns: section('dns', (path, v, spec) => checkDns(path, v, effectiveTimeout(spec))),
     policy: checkPolicy,
   });
 }
@@ -152,7 +154,7 @@ function effectiveTimeout(spec: Partial<CheckSpec>): number {
 
 function checkTarget(kind: CheckKind, target: string): string {
   if (!TARGET_CHARACTERS.test(target)) fail('format', 'target', 'target must not contain spaces or control characters');
-  const problem = kind === 'http' ? httpTargetProblem(target) : tcpTargetProblem(target);
+  const problem = kind === 'http' ? httpTargetProblem(target) : kind === 'dns' ? dnsNameProblem(target) : tcpTargetProblem(target);
   if (problem) fail('format', 'target', `target ${show(target)} is not a valid ${kind} target: ${problem}`);
   return target;
 }

@@ -111,6 +111,8 @@ export function resultMessage(id: string, spec: NormalizedSpec, run: ProbeRun, o
     ...(o.bodyBytes !== undefined ? { bodyBytes: o.bodyBytes } : {}),
     ...(o.truncated !== undefined ? { truncated: o.truncated } : {}),
     ...(o.redirects !== undefined ? { redirects: o.redirects } : {}),
+    ...(o.cert !== undefined ? { cert: o.cert } : {}),
+    ...(o.dns !== undefined ? { dns: o.dns } : {}),
     ...(o.stallMs !== undefined ? { stallMs: o.stallMs } : {}),
     history: verdict.history,
     skipped,

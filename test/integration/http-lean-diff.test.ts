@@ -208,18 +208,22 @@ describe('what the lean path keeps', () => {
     expect(await running).toMatchObject({ ok: false, reason: 'error', message: 'aborted' });
   });
 
-  test('HTTPS: the same answers over TLS, and the same TLS failure for a certificate that does not verify', async () => {
+  test('HTTPS: the same answers over TLS, the same TLS failure for a certificate that does not verify, the same certificate expiry', async () => {
     const secure = await startRawHttpTarget(await selfSignedCert());
     try {
       secure.set('/', [OK]);
       secure.set('/500', ['HTTP/1.1 500 Oops\r\ncontent-length: 0\r\n\r\n']);
-      for (const [path, verify, reason] of [['/', false, null], ['/500', false, 'status'], ['/', true, 'tls']] as const) {
-        const s = spec(`${secure.url}${path}`, { tls: { verify } });
+      // selfSignedCert lives one day: a threshold of 2 days is `cert_expiry`, after the status.
+      const rows = [['/', false, null, undefined], ['/500', false, 'status', undefined], ['/', true, 'tls', undefined], ['/', false, 'cert_expiry', 2], ['/500', false, 'status', 2]] as const;
+      for (const [path, verify, reason, minDaysLeft] of rows) {
+        const s = spec(`${secure.url}${path}`, { tls: { verify, ...(minDaysLeft ? { minDaysLeft } : {}) } });
         expect(leanEligible(s)).toBe(true);
         const [undici, lean] = [await probeHttp(s, undefined, DIRECT_PROBE_ENV), await probeHttpLean(s, undefined, DIRECT_PROBE_ENV)];
         expect(lean.reason).toBe(reason);
         if (reason !== 'tls') expect(lean.timings.tls).toEqual(expect.any(Number));
         expect(verdict(lean)).toEqual(verdict(undici));
+        expect(lean.cert?.notAfter).toBe(undici.cert?.notAfter);
+        if (reason !== 'tls') expect(lean.cert?.notAfter).toEqual(expect.any(String));
       }
     } finally {
       await secure.close();

@@ -155,6 +155,7 @@ const COMPARE = 'compares two fields that are both given';
 const REGEX = 'RE2 regex syntax';
 const SURROGATE = 'a lone surrogate: JSON Schema works on Unicode text, which cannot hold one';
 const URL_SYNTAX = 'URL or IP address syntax beyond the pattern';
+const DNS_VALUE = "an expected answer's syntax, which depends on dns.type";
 const NESTING = "bounds at every depth of an arbitrary JSON value (stated in the field's description)";
 
 /** Invalid fixtures a JSON Schema cannot reject, and why. Every other invalid fixture must fail the schema. */
@@ -204,6 +205,13 @@ const NOT_EXPRESSIBLE: Record<string, string> = {
   'http-json-equals-object-too-many-members': NESTING,
   'http-json-equals-too-deep': NESTING,
   'http-json-not-equals-too-deep': NESTING,
+  'dns-max-latency-not-below-timeout': COMPARE,
+  'dns-target-ip': URL_SYNTAX,
+  'dns-answers-value-a-not-ipv4': DNS_VALUE,
+  'dns-answers-value-aaaa-ipv4': DNS_VALUE,
+  'dns-answers-value-cname-bad': DNS_VALUE,
+  'dns-answers-value-mx-bad': DNS_VALUE,
+  'dns-answers-value-srv-port-range': DNS_VALUE,
 };
 
 describe('the schema and the validator agree', () => {
@@ -243,11 +251,11 @@ describe('the schema and the validator agree', () => {
 const NAMES = [
   'id', 'kind', 'target', 'intervalMs', 'timeoutMs', 'replicas', 'labels', 'http', 'tcp', 'policy', 'method', 'headers', 'body',
   'expectStatus', 'bodyContains', 'bodyRegex', 'json', 'maxLatencyMs', 'tls', 'maxRedirects', 'maxBodyBytes', 'reuseConnection',
-  'send', 'expect', 'verify', 'servername', 'type', 'window', 'threshold', 'initial', 'rise', 'fall', 'path', 'equals', 'Host', 'X-A', 'x-a', 'env',
+  'send', 'expect', 'verify', 'servername', 'minDaysLeft', 'dns', 'server', 'expectRcode', 'answersContain', 'answersEqual', 'minAnswers', 'type', 'window', 'threshold', 'initial', 'rise', 'fall', 'path', 'equals', 'Host', 'X-A', 'x-a', 'env',
 ];
 const VALUES: unknown[] = [
   null, true, false, 0, 1, 2, 8, 9, 64, 65, 100, 200, 599, 999, 1000, 1999, 2000, 4999, 5000, 3600000, 2 ** 53, 1.5, -1, '', 'x', 'GET', 'HEAD',
-  'POST', 'http', 'tcp', 'window', 'consecutive', 'up', '2xx', '200', '$.a', '$[', '(a', 'a\r\n', 'web-1', 'db.internal:5432', '[::1]:80',
+  'POST', 'http', 'tcp', 'dns', 'A', 'SRV', 'NOERROR', 'NXDOMAIN', ['10.0.0.1'], ['10 mx.example.com'], 'window', 'consecutive', 'up', '2xx', '200', '$.a', '$[', '(a', 'a\r\n', 'web-1', 'db.internal:5432', '[::1]:80',
   '10.0.0.256:1', 'http://example.com/', 'https://example.com/', 'https://u@example.com/', 'example.com', '1.2.3.4', [], [200], ['2xx', 404],
   [{ path: '$', equals: 1 }], {}, { verify: false }, { 'X-A': 'b' }, { type: 'window', window: 4 },
 ];
@@ -276,7 +284,8 @@ function mutate(rnd: () => number, spec: unknown): unknown {
 
 /** Why the schema could not have refused what the validator did, or undefined. */
 function notExpressible(e: { code: string; path: string; message: string }): string | undefined {
-  if (e.code === 'conflict' && /^(timeoutMs|(http|tcp)\.maxLatencyMs)$/.test(e.path) && / must be less than /.test(e.message)) return COMPARE;
+  if (e.code === 'format' && /^dns\.answers(Contain|Equal)\[\d+\]$/.test(e.path)) return DNS_VALUE;
+  if (e.code === 'conflict' && /^(timeoutMs|(http|tcp|dns)\.maxLatencyMs)$/.test(e.path) && / must be less than /.test(e.message)) return COMPARE;
   if (e.code === 'range' && /must not exceed the window \(\d+\)/.test(e.message)) return COMPARE;
   if (e.code === 'range' && /must not exceed replicas \(\d+\)/.test(e.message)) return COMPARE;
   if (e.code === 'conflict' && e.path === 'quorum') return COMPARE;
@@ -361,6 +370,7 @@ interface Position {
 
 const HTTP = { kind: 'http', target: 'https://example.com/' };
 const TCP = { kind: 'tcp', target: 'db.internal:5432' };
+const DNS = { kind: 'dns', target: 'app.example.com' };
 const POSITIONS: Position[] = [
   { path: '', schema: S.CheckSpecSchema, spec: (m) => ({ ...HTTP, ...m }) },
   { path: 'http', schema: S.HttpOptionsSchema, spec: (m) => ({ ...HTTP, http: m }) },
@@ -369,6 +379,7 @@ const POSITIONS: Position[] = [
   { path: 'http.expectHeaders[0]', schema: S.HeaderAssertionSchema, spec: (m) => ({ ...HTTP, http: { expectHeaders: [{ name: 'x', present: true, ...m }] } }) },
   { path: 'tcp', schema: S.TcpOptionsSchema, spec: (m) => ({ ...TCP, tcp: m }) },
   { path: 'tcp.tls', schema: S.TlsOptionsSchema, spec: (m) => ({ ...TCP, tcp: { tls: m } }) },
+  { path: 'dns', schema: S.DnsOptionsSchema, spec: (m) => ({ ...DNS, dns: m }) },
   { path: 'policy', schema: S.WindowPolicySchema, spec: (m) => ({ ...TCP, policy: { type: 'window', window: 64, ...m } }) },
   { path: 'policy', schema: S.ConsecutivePolicySchema, spec: (m) => ({ ...TCP, policy: { type: 'consecutive', ...m } }) },
   { path: 'quorum', schema: S.QuorumAtLeastSchema, spec: (m) => ({ ...TCP, replicas: 5, quorum: { type: 'atLeast', up: 2, ...m } }) },
@@ -405,7 +416,7 @@ describe('the validator knows exactly the schema', () => {
   );
 
   /** Element and entry makers for the arrays and maps of the spec. */
-  const ITEMS: Record<string, unknown> = { 'http.expectStatus': 200, 'http.json': { path: '$', equals: 1 }, 'http.expectHeaders': { name: 'x', present: true } };
+  const ITEMS: Record<string, unknown> = { 'http.expectStatus': 200, 'http.json': { path: '$', equals: 1 }, 'http.expectHeaders': { name: 'x', present: true }, 'dns.answersContain': '10.0.0.1', 'dns.answersEqual': '10.0.0.1' };
   const ENTRY: Record<string, (i: number) => string> = { labels: (i) => `k${i}`, 'http.headers': (i) => `X-H${i}` };
   const filled = (path: string, n: number): unknown =>
     path in ENTRY ? Object.fromEntries(Array.from({ length: n }, (_, i) => [ENTRY[path]!(i), 'v'])) : Array.from({ length: n }, () => ITEMS[path]);
@@ -437,8 +448,8 @@ describe('the validator knows exactly the schema', () => {
       Object.entries(schema.properties as Record<string, Json>).filter(([, s]) => LIMITS.some((k) => k in s)).map(([k]) => at(path, k)),
     );
     const probed = new Set(bounds.map(([p]) => p));
-    expect(limited.filter((p) => !probed.has(p)).sort()).toEqual(['http.expectHeaders[0].name', 'http.json[0].path', 'http.tls.servername', 'target', 'tcp.tls.servername']);
-    expect(probed.size).toBe(28);
+    expect(limited.filter((p) => !probed.has(p)).sort()).toEqual(['dns.server', 'http.expectHeaders[0].name', 'http.json[0].path', 'http.tls.servername', 'target', 'tcp.tls.servername']);
+    expect(probed.size).toBe(34);
   });
 
   test.each(bounds.map(([p, doc, ok, shown]) => [p, ok ? 'accepts' : 'refuses', shown, doc] as const))(
