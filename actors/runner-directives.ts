@@ -162,7 +162,8 @@ export function applyEvent(context: RunnerContext, event: RunnerEvent): void {
       quorumDue(context, event.id);
       break;
     case 'PROBE_DONE': {
-      const spec = table.specOf(event.id);
+      // Only a failure is weighed against the other vantages: a pass looks nothing up (one lookup and no allocation per passing probe).
+      const spec = event.outcome.ok ? undefined : table.specOf(event.id);
       const vantage = spec && spec.replicas > 1 ? { rank: context.rank, replicas: spec.replicas, intervalMs: spec.intervalMs } : undefined;
       ports.quarantine?.observe(event.id, event.outcome.ok, event.outcome.reason, event.confirmation, vantage);
       carryOut(context, table.probeDone(event.id, event.token, event.outcome, event.confirmation, verdictHold(ports)));
