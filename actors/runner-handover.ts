@@ -167,7 +167,8 @@ const releaseKey = (r: ReleaseRecord) => `${r.node}/${r.instance}/${r.gen}`;
  * so our next results sort after its.
  */
 export function takeForeignRelease(ctx: RunnerContext, release: ReleaseRecord, probing: boolean): void {
-  if (releaseKey(release) === ctx.continuedFrom) return; // the release we continued from, heard again
+  // The release we continued from, or took already (a takeover claim's answer, then the same release heard on `.release`).
+  if (releaseKey(release) === ctx.continuedFrom) return;
   ctx.continuedFrom = releaseKey(release);
   const { ports, table } = ctx;
   const wall = ports.clock.now();

@@ -79,16 +79,16 @@ export function createNetNs(tag: string): NetNs {
     close();
     throw err;
   }
-  const route = ['-n', name, 'route', '%s', `${targetAddress}/32`, 'via', hostAddress];
+  const route = (op: 'replace' | 'del') => ip('-n', name, 'route', op, `${targetAddress}/32`, 'via', hostAddress);
   return {
     name,
     hostAddress,
     targetAddress,
     exec: ['ip', 'netns', 'exec', name],
-    heal: () => ip(...route.map((x) => (x === '%s' ? 'replace' : x))),
+    heal: () => route('replace'),
     break: () => {
       try {
-        ip(...route.map((x) => (x === '%s' ? 'del' : x)));
+        route('del');
       } catch {
         // no route: broken already
       }
