@@ -9,6 +9,8 @@
 //               ──release──▶ running (seq, verdict and next slot from it)
 //               ──no responders, or silent for LOOKOUT_CLAIM_WAIT_MS──▶ running (result stream)
 //   running   — probing; answers claims ──claim──▶ releasing ──a map that moves the slot──▶ moved
+//               (a claim from a node this one holds dead or still starting is answered `held`:
+//               probing on for it until a view that hears it running moves the slot)
 //               (a fresh or taken-over start comes straight here, from the result stream; a
 //               takeover also sends one takeover claim: a holder that had the slot without
 //               owning it answers with its release, counted as a late release)
@@ -25,7 +27,7 @@ import { idOfKey } from '../runtime/timer-queue';
 import { QuorumTable } from '../protocol/quorum-table';
 import { applyEvent, carryOut } from './runner-directives';
 import { quorumStop } from './runner-quorum';
-import { answerClaims, askTakeover, claimDecision, nextOf, takeForeignRelease, expectedHolder, keptAnswer, listenForReleases, loadChecks, noteClaimed, publishRelease, sendClaim, stallOf, stopListening, streamMode } from './runner-handover';
+import { answerClaims, answerHeld, askTakeover, claimDecision, nextOf, takeForeignRelease, expectedHolder, keptAnswer, listenForReleases, loadChecks, noteClaimed, publishRelease, sendClaim, stallOf, stopListening, streamMode } from './runner-handover';
 import type { RunnerContext, RunnerEvent, RunnerInput } from './runner-ports';
 
 export type { RunnerEvent, RunnerInput, RunnerPorts, RunnerStart } from './runner-ports';
@@ -84,7 +86,11 @@ export const checkRunnerMachine = setup({
       context.ports.clock.setTimeout(tick, claimAttemptMs(context.ports.claimWaitMs));
     },
     holderAlive: ({ context, event }) => {
-      // The holder answered `releasing`: it is alive, the wait for its release starts again.
+      // The holder answered `releasing` (or `held`: it runs the slot for us until it hears us
+      // running): it is alive, the wait for its release starts again.
+      if (event.type === 'CLAIM_RESULT' && event.event === 'held' && context.heldClaims++ === 0) {
+        context.log.info({ event: 'claim_held_by_holder' }, 'the holder runs the slot until it hears this node running: waiting for its release');
+      }
       if (nextOf(context, event) === 'waitRelease') {
         context.silentSince = context.ports.clock.monotonic();
         context.silentStall = stallOf(context);
@@ -113,6 +119,7 @@ export const checkRunnerMachine = setup({
       listenForReleases(context);
     },
     apply: ({ context, event }) => applyEvent(context, event),
+    answerHeld: ({ context, event }) => event.type === 'CLAIM' && answerHeld(context, event.claim, event.answer),
     answerReleasing: ({ context, event }) => {
       if (event.type !== 'CLAIM') return;
       event.answer({ answer: 'releasing' });
@@ -150,6 +157,7 @@ export const checkRunnerMachine = setup({
     fromStream: ({ context, event }) => ['fromStream', 'unanswered'].includes(nextOf(context, event) ?? ''),
     fromHolder: ({ context, event }) => event.type === 'RELEASE' && [null, event.release.node].includes(expectedHolder(context)),
     claimReleases: ({ context, event }, params: { phase: 'running' | 'moved' }) => event.type === 'CLAIM' && claimDecision(context, params.phase, event.claim) === 'release',
+    claimHeld: ({ context, event }, params: { phase: 'running' | 'moved' }) => event.type === 'CLAIM' && claimDecision(context, params.phase, event.claim) === 'answerHeld',
     claimAnswered: ({ context, event }) => event.type === 'CLAIM' && claimDecision(context, 'releasing', event.claim) === 'answerReleasing',
     // The map reached us while the pause guard held the queue: release now rather than probe on
     // (our late slots would run under the old epoch after the new owner took over).
@@ -209,6 +217,7 @@ export const checkRunnerMachine = setup({
       stopWhenReleased: false,
       nextOwner: null,
       movedWaits: 0,
+      heldClaims: 0,
       onHandedOver: () => {
         if (!told) input.onHandedOver?.();
         told = true;
@@ -241,7 +250,10 @@ export const checkRunnerMachine = setup({
       entry: 'hold',
       on: {
         ...PROBING,
-        CLAIM: { guard: { type: 'claimReleases', params: { phase: 'running' } }, target: 'releasing', actions: 'answerReleasing' },
+        CLAIM: [
+          { guard: { type: 'claimReleases', params: { phase: 'running' } }, target: 'releasing', actions: 'answerReleasing' },
+          { guard: { type: 'claimHeld', params: { phase: 'running' } }, actions: 'answerHeld' },
+        ],
         RELEASE: { actions: { type: 'heardRelease', params: { probing: true } } },
         STOP: [{ guard: 'handoverAtOnce', target: 'releasing' }, { guard: 'handover', target: 'moved', actions: 'noteNextOwner' }, { target: 'draining' }],
       },
@@ -254,7 +266,10 @@ export const checkRunnerMachine = setup({
       always: { guard: ({ context }) => context.table.size === 0, target: 'releasing' },
       on: {
         ...PROBING,
-        CLAIM: { guard: { type: 'claimReleases', params: { phase: 'moved' } }, target: 'releasing', actions: 'answerReleasing' },
+        CLAIM: [
+          { guard: { type: 'claimReleases', params: { phase: 'moved' } }, target: 'releasing', actions: 'answerReleasing' },
+          { guard: { type: 'claimHeld', params: { phase: 'moved' } }, actions: 'answerHeld' },
+        ],
         RELEASE: { actions: { type: 'heardRelease', params: { probing: true } } },
         // The node stops: release now (a claimant already listening gets it), then stop.
         STOP: [

@@ -68,6 +68,8 @@ export function clusterStatus(view: ClusterView) {
       quarantined: m.quarantined === true,
       /** It did so past the bound: the leader keeps its shards with it (the map's quarantineRefused, protocol/quarantine-bound.ts). */
       quarantineRefused: refused.has(m.node),
+      /** A restart still loading its specs (its heartbeat says starting, an earlier life was heard): the next owners run its slots (protocol/takeover.ts). */
+      returning: m.returning === true,
     })),
   };
 }

@@ -47,6 +47,8 @@ export interface MembershipInput {
   load(): { shards: number; checks: number; specs?: number };
   /** Whether this node is overloaded and its worst recent lag (runtime/load-monitor.ts), for the heartbeat; absent: never. */
   overload?(): { overloaded: boolean; lagMs: number };
+  /** Whether this node's slots are not all running yet (a restart's are run by others meanwhile), for the heartbeat; absent: never. */
+  starting?(): boolean;
   /** Whether this node is in self-quarantine (runtime/quarantine-guard.ts), for the heartbeat; absent: never. */
   quarantined?(): boolean;
   /** LOOKOUT_CLOCK_SKEW_WARN_MS. */
@@ -121,7 +123,7 @@ export const membership = fromCallback<MembershipEvent, MembershipInput>(({ inpu
 
   const beat = () => {
     if (duplicate) return;
-    const hb: Heartbeat = { node, instance, startedAt, incarnation, seq: ++seq, version: input.version, ...input.load(), leaving, ...input.overload?.(), ...(input.quarantined?.() ? { quarantined: true } : {}) };
+    const hb: Heartbeat = { node, instance, startedAt, incarnation, seq: ++seq, version: input.version, ...input.load(), leaving, ...(input.starting?.() ? { starting: true } : {}), ...input.overload?.(), ...(input.quarantined?.() ? { quarantined: true } : {}) };
     // Our own entry, so the view (and cluster.status) includes this node.
     report(detector.heartbeat(hb, clock.monotonic()));
     // sentAt read last, right before it goes out: a later reading only narrows the delay.
@@ -137,6 +139,13 @@ export const membership = fromCallback<MembershipEvent, MembershipInput>(({ inpu
     report(changes, true);
     clocks.forget(detector.forget(clock.monotonic(), FORGET_AFTER_MS));
     timer = clock.setTimeout(tick, input.heartbeatMs);
+  };
+
+  /** A restart of a member is starting (its slots run on the next owners), or now runs (they go back to it). */
+  const noteReturning = (hb: Heartbeat, returning: boolean) => {
+    const fields = { member: hb.node, instance: hb.instance, incarnation: hb.incarnation };
+    if (returning) log.warn({ event: 'member_returning', ...fields }, 'a new life of the member is starting: the next owners run its slots until it runs');
+    else log.info({ event: 'member_running', ...fields }, 'the restarted member runs: its slots go back to it');
   };
 
   /** Another process with our node id: log it once; the one with the greater instance id stops. */
@@ -161,7 +170,11 @@ export const membership = fromCallback<MembershipEvent, MembershipInput>(({ inpu
         return;
       }
       clocks.heard(hb, recvAt);
-      report(detector.heartbeat(hb, clock.monotonic()));
+      const wasReturning = detector.get(hb.node)?.returning === true;
+      const changes = detector.heartbeat(hb, clock.monotonic());
+      const returning = detector.get(hb.node)?.returning === true;
+      if (returning !== wasReturning) noteReturning(hb, returning);
+      report(changes, returning !== wasReturning);
     }),
     bus.subscribe(s.internal('suspect'), (m) => {
       const msg = m.json() as { node?: unknown; incarnation?: unknown; by?: unknown } | undefined;

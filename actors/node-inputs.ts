@@ -124,6 +124,11 @@ export interface NodeContext extends NodeInput {
   /** Slots this node holds only because owners are held dead (provisional takeover). */
   provisional: number;
   /**
+   * Set once by the shard owner when every slot of the followed map runs; until then the heartbeat
+   * says `starting` (protocol/takeover.ts). A cell, not an assigned value: the heartbeat reads it.
+   */
+  startup: { running: boolean };
+  /**
    * The epoch this node's runners publish under: the followed map's, or one more while it runs a
    * provisional takeover (so a wrongly-dead owner's late results are recognisably older); never lower.
    */
@@ -159,6 +164,7 @@ export const shardOwnerInput = ({ context, self }: { context: NodeContext; self:
   specs: context.specs,
   ports: context.ports,
   onHandedOver: () => self.send({ type: 'HANDED_OVER' }),
+  onRunning: () => void (context.startup.running = true),
 });
 
 export const specApiInput: Mapper<SpecApiInput> = ({ context }) => ({
@@ -190,6 +196,7 @@ export const membershipInput: Mapper<MembershipInput> = ({ context }) => ({
   deadAfterMs: context.cluster.deadAfterMs,
   ...(context.cluster.overloadGraceMs !== undefined ? { overloadGraceMs: context.cluster.overloadGraceMs } : {}),
   load: () => ({ ...context.ports.metrics.held, specs: context.specs.primarySpecs?.() ?? 0 }),
+  starting: () => !context.startup.running,
   ...(context.ports.load ? { overload: context.ports.load.status.bind(context.ports.load) } : {}),
   ...(context.ports.quarantine ? { quarantined: context.ports.quarantine.quarantined.bind(context.ports.quarantine) } : {}),
   clockSkewWarnMs: context.cluster.clockSkewWarnMs,

@@ -93,6 +93,10 @@ export interface OwnerContext {
   /** The previous map this node followed (who held each slot). */
   previous: ShardMap | null;
   onHandedOver: () => void;
+  /** Every slot of the maps followed so far runs (once per life): this node is no longer starting. */
+  onRunning: () => void;
+  /** onRunning was told. */
+  running: boolean;
   epoch: number;
   gen: number;
   /** Assigned slots whose shard's specs are not held yet, keyed "shard/rank": spawned on SHARD_LOADED. */

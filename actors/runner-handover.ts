@@ -102,6 +102,9 @@ export function loadChecks(ctx: RunnerContext, mode: StartMode, release: Release
   const holderOffsetMs = release ? (ctx.ports.clockOffsets?.estimate(release.node)?.offsetMs ?? null) : null;
   const released = new Map((release?.checks ?? []).map((c) => [c.id, c]));
   if (release) ctx.continuedFrom = releaseKey(release);
+  // A release from a provisional taker (it ran our slot while we were held dead or starting) was
+  // published one epoch past our map's: continue under it, never lower, so results sort after its.
+  if (release && release.epoch > ctx.table.epoch) ctx.table.epoch = release.epoch;
   let fromRelease = 0;
   for (const spec of ctx.pending.values()) {
     const rc = released.get(spec.id);
@@ -121,7 +124,13 @@ export function answerClaims(ctx: RunnerContext): void {
 
 /** What to do with a claim in `phase` (protocol/handover.ts decideClaim). */
 export function claimDecision(ctx: RunnerContext, phase: HolderPhase, claim: ClaimRequest): ClaimDecision {
-  return decideClaim(phase, claim, { node: ctx.ports.nodeId, instance: ctx.ports.instance, gen: ctx.gen, taken: ctx.claimed });
+  return decideClaim(phase, claim, { node: ctx.ports.nodeId, instance: ctx.ports.instance, gen: ctx.gen, taken: ctx.claimed, claimantHeld: ctx.ports.heldDead?.(claim.node) === true });
+}
+
+/** Answer `held`: we run the slot for a claimant we hold dead or still starting (protocol/takeover.ts). */
+export function answerHeld(ctx: RunnerContext, claim: ClaimRequest, answer: (a: ClaimAnswer) => void): void {
+  answer({ answer: 'held' });
+  if (ctx.heldClaims++ === 0) ctx.log.info({ event: 'claim_held', by: claim.node, epoch: claim.epoch }, 'claimed by a node held dead or still starting: probing on for it until it is heard running');
 }
 
 /** Note that a claimant asked: it gets the release. Tell the owner once the release is out too. */

@@ -86,6 +86,12 @@ export interface RunnerPorts {
    * owner lives and has not claimed yet (protocol/handover.ts movedWait). Absent: never waits on.
    */
   peerAlive?(node: string): boolean;
+  /**
+   * Whether this node holds `node` dead or returning (a restart still loading its specs:
+   * protocol/takeover.ts): its claims are answered `held`, and the slot probed on for it until it
+   * is heard running. Absent: never.
+   */
+  heldDead?(node: string): boolean;
 }
 
 /** Reads `<prefix>._resume.<id>.quorum` (protocol/quorum-record.ts); `done` gets null when there is none. */
@@ -204,6 +210,8 @@ export interface RunnerContext {
   /** Moved: the slot's new owner (null: unknown), and the claim waits passed without its claim. */
   nextOwner: string | null;
   movedWaits: number;
+  /** Claims answered `held` by this runner (holder side; the first is logged), or received (claimant side). */
+  heldClaims: number;
   onHandedOver: () => void;
   /** Actor events that arrive after the actor stopped are dropped, not warned about. */
   send: (e: RunnerEvent) => void;

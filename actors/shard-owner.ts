@@ -7,7 +7,10 @@
 // watches only the shards it serves); a shard no rank of which is held any more is dropped.
 // Spec changes from the catalog are routed to the runners of the check's shard that should run it.
 // Once a map has taken every slot away and each runner's release was claimed (or the runner
-// stopped), the owner tells the node (`onHandedOver`): a graceful leave may stop.
+// stopped), the owner tells the node (`onHandedOver`): a graceful leave may stop. The first time
+// every assigned slot has its runner (no shard's specs still loading), it tells the node once
+// (`onRunning`): the heartbeat stops saying `starting` (protocol/takeover.ts: a restart's slots
+// are run by the next owners until then).
 //
 // States:
 //   waiting  — until there is an assignment
@@ -48,6 +51,8 @@ export interface OwnerInput {
   ports: RunnerPorts;
   /** Every slot this node held has been handed over (a map took them all and each release was claimed). */
   onHandedOver?: () => void;
+  /** Once per life: every slot of the followed map has its runner (the heartbeat stops saying `starting`). */
+  onRunning?: () => void;
 }
 
 /** Ranks a check can run at: a spec asks for at most this many replicas. */
@@ -129,6 +134,12 @@ export const shardOwnerMachine = setup({
       handingOver.delete(event.id);
       return { handingOver, handedOver: new Set(context.handedOver).add(event.id) };
     }),
+    tellRunning: assign(({ context }) => {
+      if (context.running || context.deferred.size > 0) return {};
+      context.log.info({ event: 'slots_running', slots: context.runners.size }, 'every assigned slot runs: this node is no longer starting');
+      context.onRunning();
+      return { running: true };
+    }),
     tellHandedOver: ({ context }) => {
       if (context.runners.size === 0 && context.deferred.size === 0 && context.handingOver.size === 0) context.onHandedOver();
     },
@@ -189,6 +200,8 @@ export const shardOwnerMachine = setup({
     handedOver: new Set(),
     previous: null,
     onHandedOver: input.onHandedOver ?? (() => {}),
+    onRunning: input.onRunning ?? (() => {}),
+    running: false,
     epoch: -1,
     gen: 0,
     deferred: new Map(),
@@ -204,14 +217,14 @@ export const shardOwnerMachine = setup({
   states: {
     waiting: {
       on: {
-        ASSIGN: { target: 'owning', actions: 'applyAssignment' },
+        ASSIGN: { target: 'owning', actions: ['applyAssignment', 'tellRunning'] },
         STOP: 'stopping',
       },
     },
     owning: {
       on: {
-        ASSIGN: { actions: ['applyAssignment', 'tellHandedOver'] },
-        SHARD_LOADED: { actions: 'startLoaded' },
+        ASSIGN: { actions: ['applyAssignment', 'tellHandedOver', 'tellRunning'] },
+        SHARD_LOADED: { actions: ['startLoaded', 'tellRunning'] },
         SPEC_SET: { actions: 'routeSet' },
         SPEC_REMOVED: { actions: 'routeRemove' },
         STOP: 'stopping',

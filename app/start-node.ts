@@ -8,6 +8,7 @@ import type { ClusterView } from '../protocol/cluster-view';
 import { CatchUpPacer } from '../protocol/catch-up-pacer';
 import { CLOCK_MIN_SAMPLES, CLOCK_WINDOW, ClockOffsets } from '../protocol/clock-offset';
 import { parseAssignment } from '../protocol/assignment-record';
+import { heldDead } from '../protocol/takeover';
 import type { RunnerPorts } from '../actors/check-runner';
 import { nodeMachine, type NodeOutput } from '../actors/node';
 import { claimNodeId, newInstanceId } from '../actors/node-claim';
@@ -255,6 +256,8 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     quarantine,
     // A moved holder probes on while the new owner lives and has not claimed (it loads specs first).
     peerAlive: (node) => view?.members.some((m) => m.node === node && m.state === 'alive') === true,
+    // A claimant held dead or still starting after a restart is answered `held` (protocol/takeover.ts).
+    heldDead: (node) => view?.members.some((m) => m.node === node && heldDead(m)) === true,
     ...(checkGauges ? { checkGauges } : {}),
     ...(rollups ? { rollups } : {}),
   };

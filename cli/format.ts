@@ -179,7 +179,9 @@ event loop lags past LOOKOUT_OVERLOAD_LAG_MS shows as "alive (overloaded)"; the 
 names the members the leader gives fewer primary shards for that. A member whose probes disagree
 with the other nodes' (its own network is in doubt) shows as "alive (quarantined)" and the
 "quarantined" line: no shards until it is healthy again; past the bound (never a majority) it shows
-as "alive (quarantine refused)" and keeps its shards.`,
+as "alive (quarantine refused)" and keeps its shards. A member restarted while its previous life
+was known shows as "alive (returning)" while it loads its shards' specs: the next owners run its
+checks until it runs.`,
     `      --json            the raw reply`,
     `  lookout cluster -s nats://10.0.0.5:4222`,
   ),
@@ -292,6 +294,8 @@ export interface ClusterStatusReply {
     quarantined?: boolean;
     /** It quarantined itself past the bound: the leader keeps its shards with it. */
     quarantineRefused?: boolean;
+    /** A restart still loading its specs: the next owners run its slots until it runs. */
+    returning?: boolean;
   }[];
 }
 
@@ -320,7 +324,7 @@ function clockLine(members: Members, boundMs: number | undefined): string {
 /** A member's state with what qualifies it: `alive (damped)`, `alive (overloaded)`, `alive (quarantined)`. */
 function stateOf(m: Members[number]): string {
   const quarantine = m.quarantined ? [m.quarantineRefused ? 'quarantine refused' : 'quarantined'] : [];
-  const notes = [...(m.damped ? ['damped'] : []), ...(m.overloaded ? ['overloaded'] : []), ...quarantine];
+  const notes = [...(m.returning ? ['returning'] : []), ...(m.damped ? ['damped'] : []), ...(m.overloaded ? ['overloaded'] : []), ...quarantine];
   return notes.length ? `${m.state} (${notes.join(', ')})` : m.state;
 }
 

@@ -42,6 +42,12 @@ export interface Member extends Heartbeat {
   lastHeard: number;
   /** Monotonic time of the last state change. */
   since: number;
+  /**
+   * A restart: this life superseded one this detector had heard (alive, suspect or dead — not one
+   * that left), and says it is still starting. It stays true until the life's heartbeat says it is
+   * running; the slots it owns are run by the next owners meanwhile (protocol/takeover.ts).
+   */
+  returning?: boolean;
 }
 
 export interface MemberChange {
@@ -63,6 +69,18 @@ function fresher(a: Pick<Heartbeat, 'instance' | 'incarnation' | 'seq'>, b: Pick
   if (a.instance !== b.instance) return true;
   if (a.incarnation !== b.incarnation) return a.incarnation > b.incarnation;
   return a.seq > b.seq;
+}
+
+/**
+ * Whether a starting life `hb` is a restart of a life this detector heard (see Member.returning):
+ * another instance than a heard one that had not left, or the same life already returning. A member
+ * only seeded from a map (instance '') was never heard: a cluster that starts together, or an
+ * observer that restarted itself, strikes nobody out.
+ */
+function returning(m: Member | undefined, hb: Pick<Heartbeat, 'instance'>): boolean {
+  if (!m) return false;
+  if (m.instance === hb.instance) return m.returning === true;
+  return m.instance !== '' && m.state !== 'left';
 }
 
 export class FailureDetector {
@@ -114,6 +132,7 @@ export class FailureDetector {
     } else lives.set(hb.instance, now);
     const to: MemberState = hb.leaving ? 'left' : 'alive';
     const next: Member = { ...hb, state: to, lastHeard: now, since: m && m.state === to ? m.since : now };
+    if (hb.starting === true && !hb.leaving && returning(m, hb)) next.returning = true;
     this.members.set(hb.node, next);
     if (m && m.state === to) return [];
     return [{ node: hb.node, from: m ? m.state : 'new', to, incarnation: hb.incarnation }];
@@ -213,5 +232,6 @@ export function parseHeartbeat(raw: unknown): Heartbeat | null {
   if (isCount(h.lagMs)) hb.lagMs = h.lagMs;
   if (h.quarantined === true) hb.quarantined = true;
   if (isCount(h.specs)) hb.specs = h.specs;
+  if (h.starting === true) hb.starting = true;
   return hb;
 }

@@ -19,7 +19,13 @@
 //   no responders                               → start from the result stream at once
 //   `releasing`                                 → wait for the release (claims repeat meanwhile)
 //   the release                                 → continue from it
+//   `held`                                      → wait on (claims repeat): the holder runs the slot
+//                                                 for us until it hears us running (below)
 //   silence for claimWaitMs since the last answer → from the stream (`claim_unanswered`)
+// A claimant the holder holds dead or returning (a restart still loading its specs:
+// protocol/takeover.ts) is answered `held`, not released to: the holder probes on for it, and
+// releases (at once) when it hears the claimant running — the claimant's runners are listening by
+// then. A claimant that dies while starting loses nothing: nobody released to it.
 // A takeover claim (`takeover: true`, holder unknown) asks whoever may have the slot's latest state
 // without owning it: a moved holder still probing (its map gave the slot to the dead node) releases;
 // a holder that released on its own and was never claimed answers with its kept release. A running
@@ -50,8 +56,11 @@ export interface ClaimRequest {
   takeover?: boolean;
 }
 
-/** A holder's reply to a claim: it is releasing (the release follows on `.release`), or here is the release it kept. */
-export type ClaimAnswer = { answer: 'releasing' } | { answer: 'released'; release: ReleaseRecord };
+/**
+ * A holder's reply to a claim: it is releasing (the release follows on `.release`), here is the
+ * release it kept, or `held`: it runs the slot for the claimant until it hears the claimant running.
+ */
+export type ClaimAnswer = { answer: 'releasing' } | { answer: 'held' } | { answer: 'released'; release: ReleaseRecord };
 
 /** Most checks a release may carry (one shard's; a NATS message holds ~10k at most anyway). */
 export const MAX_RELEASE_CHECKS = 20_000;
@@ -68,6 +77,8 @@ export type HolderPhase = 'claiming' | 'running' | 'moved' | 'releasing' | 'rele
 export const ClaimDecision = {
   /** A running holder: answer `releasing` and release. */
   release: 'release',
+  /** A holder that holds the claimant dead or still starting: answer `held`, probe on. */
+  answerHeld: 'answerHeld',
   /** Already releasing: answer `releasing` again (the release follows). */
   answerReleasing: 'answerReleasing',
   /** Released: answer with the kept release. */
@@ -89,16 +100,18 @@ export type ClaimDecision = (typeof ClaimDecision)[keyof typeof ClaimDecision];
  * takeover claim is answered only by a holder the map moved the slot away from (`moved`), or one
  * that released on its own and whose release nobody has claimed (`taken` false).
  */
-export function decideClaim(phase: HolderPhase, claim: ClaimRequest, me: { node: string; instance: string; gen: number; taken?: boolean }): ClaimDecision {
+export function decideClaim(phase: HolderPhase, claim: ClaimRequest, me: { node: string; instance: string; gen: number; taken?: boolean; claimantHeld?: boolean }): ClaimDecision {
   if (claim.node === me.node && claim.instance === me.instance && claim.gen === me.gen) return 'ignoreOwn';
   if (claim.holder !== null && claim.holder !== me.node) return 'ignoreNotAddressed';
   const takeover = claim.takeover === true;
   const taken = takeover && me.taken === true;
+  // A probing holder does not release to a claimant it holds dead or starting: it runs the slot for it.
+  const held = !takeover && me.claimantHeld === true;
   switch (phase) {
     case 'running':
-      return takeover ? 'ignoreTakeover' : 'release';
+      return takeover ? 'ignoreTakeover' : held ? 'answerHeld' : 'release';
     case 'moved':
-      return 'release';
+      return held ? 'answerHeld' : 'release';
     case 'releasing':
       return taken ? 'ignoreTakeover' : 'answerReleasing';
     case 'released':
@@ -120,7 +133,7 @@ export function gainedStart(previousHolder: string | null, live: readonly string
 }
 
 /** What happened to one claim attempt. */
-export type ClaimEvent = 'releasing' | 'released' | 'noResponders' | 'silence';
+export type ClaimEvent = 'releasing' | 'held' | 'released' | 'noResponders' | 'silence';
 
 export const ClaimNext = {
   /** The holder is releasing: wait for its release, claim again after an attempt's time. */
@@ -140,6 +153,7 @@ export type ClaimNext = (typeof ClaimNext)[keyof typeof ClaimNext];
 export function claimNext(event: ClaimEvent, silentMs: number, claimWaitMs: number): ClaimNext {
   switch (event) {
     case 'releasing':
+    case 'held':
       return 'waitRelease';
     case 'released':
       return 'takeRelease';
@@ -275,7 +289,7 @@ export function parseRelease(raw: unknown, slot: { shard: number; rank: number }
 /** A claim's answer, or why it is refused. */
 export function parseClaimAnswer(raw: unknown, slot: { shard: number; rank: number }): ClaimAnswer | string {
   if (!isObj(raw)) return 'not an object';
-  if (raw.answer === 'releasing') return { answer: 'releasing' };
+  if (raw.answer === 'releasing' || raw.answer === 'held') return { answer: raw.answer };
   if (raw.answer !== 'released') return 'unknown answer';
   const release = parseRelease(raw.release, slot);
   return typeof release === 'string' ? release : { answer: 'released', release };

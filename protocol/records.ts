@@ -171,6 +171,13 @@ export interface Heartbeat {
    * guard's fleet size. Absent from older versions (read as 0).
    */
   specs?: number;
+  /**
+   * The sender's slots of the first map it followed are not all running yet (their shards' specs
+   * are still loading). A peer that heard an earlier life of the sender holds it returning
+   * (failure-detector.ts): the next owners by rank keep running its slots until it is running
+   * (protocol/takeover.ts). Once false, never true again in one life. Absent: running.
+   */
+  starting?: boolean;
 }
 
 /** The leader lease as read from its KV key: who holds it, and under which term (lease.ts). */

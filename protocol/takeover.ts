@@ -17,6 +17,14 @@
 // the same way (strikeOut), so the slots the survivors already took over are kept where the quotas
 // allow, rather than moved a second time.
 //
+// A restart is the death of the old life: a member whose new life is still loading its shards'
+// specs (its heartbeat says `starting`, and this node heard an earlier life of it) is held dead too
+// — `returning` (failure-detector.ts). Without it a node that crash-restarted faster than the dead
+// threshold left its slots unprobed while it loaded (256 shard watches: seconds under load), and
+// one restarting every few seconds left them unprobed for good (the flapping chaos scenario). Its
+// slots come back by message once it runs: the next owner answers its claims `held` until then
+// (protocol/handover.ts), and releases when it hears the member running.
+//
 // Who is dead is remembered here, not read from the detector's table alone: the detector forgets
 // a dead member after a while (FORGET_AFTER_MS), and a forgotten owner must stay struck out until a
 // map without it arrives or the member is heard again. Pure: no I/O, no clock.
@@ -24,16 +32,19 @@
 import type { Member } from './failure-detector';
 import type { AssignmentRecord, ShardMap } from './records';
 
+/** Whether this node runs a member's slots for it: dead, or a restart still starting (returning). */
+export const heldDead = (m: Pick<Member, 'state' | 'returning'>): boolean => m.state === 'dead' || (m.returning === true && m.state !== 'left');
+
 /**
  * The owners this node holds dead, updated from the detector's member list: a member it reports
- * dead is added; one it reports alive, suspect or left is removed (heard again, or leaving by its
- * own handover); one it no longer lists keeps its previous standing. Returns `prev` itself when
- * nothing changed, so callers can compare by identity.
+ * dead or returning is added; one it reports alive (and running), suspect or left is removed
+ * (heard again, or leaving by its own handover); one it no longer lists keeps its previous
+ * standing. Returns `prev` itself when nothing changed, so callers can compare by identity.
  */
-export function deadOwners(prev: ReadonlySet<string>, members: readonly Pick<Member, 'node' | 'state'>[]): ReadonlySet<string> {
+export function deadOwners(prev: ReadonlySet<string>, members: readonly Pick<Member, 'node' | 'state' | 'returning'>[]): ReadonlySet<string> {
   let next: Set<string> | null = null;
   for (const m of members) {
-    const dead = m.state === 'dead';
+    const dead = heldDead(m);
     if (dead === prev.has(m.node)) continue;
     next ??= new Set(prev);
     if (dead) next.add(m.node);

@@ -41,6 +41,8 @@ export interface FakePorts {
   /** When set, every probe resolves at once with this outcome for its check. */
   auto: ((spec: NormalizedSpec) => ProbeOutcome) | null;
   settle(): Promise<void>;
+  /** Every log line the runner wrote (parsed pino JSON, level info and up). */
+  logs: Record<string, unknown>[];
 }
 
 export function fakePorts(opts: { start?: number; jitterMs?: number; graceMs?: number; hub?: FakeHub; nodeId?: string; claimWaitMs?: number } = {}): FakePorts {
@@ -54,6 +56,7 @@ export function fakePorts(opts: { start?: number; jitterMs?: number; graceMs?: n
     published: [],
     history: new Map(),
     released: [],
+    logs: [],
     auto: null,
     settle: async () => {
       for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
@@ -89,7 +92,7 @@ export function fakePorts(opts: { start?: number; jitterMs?: number; graceMs?: n
     history: { last: (id, _rank, _perVantage, done) => void Promise.resolve().then(() => done(null, f.history.get(id) ?? null)) },
     subjects: subjects('lookout'),
     metrics: createMetrics(),
-    log: pino({ level: 'silent' }),
+    log: pino({ level: 'info' }, { write: (line: string) => void f.logs.push(JSON.parse(line) as Record<string, unknown>) }),
     nodeId,
     jitterMs: opts.jitterMs ?? 0,
     random: () => 0.5,

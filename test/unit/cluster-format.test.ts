@@ -84,6 +84,17 @@ test('a quarantined member reads "alive (quarantined)", one past the bound "aliv
   expect(out).toMatch(/^c\s+alive \(quarantine refused\)\s/m);
 });
 
+test('a restart still loading its specs reads "alive (returning)"', () => {
+  const out = formatCluster({
+    answeredBy: 'a',
+    leader: { node: 'a', term: 3 },
+    assignment: { epoch: 9, term: 3, leader: 'a', at: '2026-01-01T00:00:00.000Z', members: ['a', 'b'] },
+    members: [dampable('a', 8), { ...dampable('b', 8), returning: true }],
+  });
+  expect(out).toMatch(/^b\s+alive \(returning\)\s/m);
+  expect(out).toMatch(/^a\s+alive\s/m);
+});
+
 test('lookout watch shows an inconclusive result as "??" with the verdict it left as it was', () => {
   const msg = { checkId: 'api', ok: false, status: 'up', latencyMs: 1_250, reason: 'inconclusive', message: 'node overloaded: …', node: 'n1', at: '2026-01-01T00:00:00.000Z', epoch: 3, seq: 9, vantage: 0 };
   const row = new WatchTable().row({ kind: 'result', msg } as WatchEvent);

@@ -61,9 +61,9 @@ test('cluster.status answers from the latest view it was sent, once per request 
     clock: { boundMs: 1000 },
     assignment: { epoch: 9, term: 4, leader: 'a', at: '2023-11-14T22:13:20.000Z', members: ['a', 'b'], damped: [], relieved: [], quarantined: [], quarantineRefused: [] },
     members: [
-      { node: 'a', state: 'alive', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 2, total: 3 }, checks: 5, damped: false, clockOffsetMs: 0, clockSkewMs: 15_000, overloaded: false, lagMs: null, relieved: false, quarantined: false, quarantineRefused: false },
-      { node: 'b', state: 'suspect', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 1, total: 3 }, checks: 2, damped: false, clockOffsetMs: -30_000, clockSkewMs: -15_000, overloaded: false, lagMs: null, relieved: false, quarantined: false, quarantineRefused: false },
-      { node: 'c', state: 'alive', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 0, total: 0 }, checks: 0, damped: false, clockOffsetMs: null, clockSkewMs: null, overloaded: false, lagMs: null, relieved: false, quarantined: false, quarantineRefused: false },
+      { node: 'a', state: 'alive', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 2, total: 3 }, checks: 5, damped: false, clockOffsetMs: 0, clockSkewMs: 15_000, overloaded: false, lagMs: null, relieved: false, quarantined: false, quarantineRefused: false, returning: false },
+      { node: 'b', state: 'suspect', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 1, total: 3 }, checks: 2, damped: false, clockOffsetMs: -30_000, clockSkewMs: -15_000, overloaded: false, lagMs: null, relieved: false, quarantined: false, quarantineRefused: false, returning: false },
+      { node: 'c', state: 'alive', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 0, total: 0 }, checks: 0, damped: false, clockOffsetMs: null, clockSkewMs: null, overloaded: false, lagMs: null, relieved: false, quarantined: false, quarantineRefused: false, returning: false },
     ],
   });
   expect(hub.published('_INBOX.>')).toHaveLength(2); // two requests, two replies

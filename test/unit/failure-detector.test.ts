@@ -176,6 +176,38 @@ describe('FailureDetector (timeout with suspicion)', () => {
     expect(d.forget(5000 + 60_000, 60_000).sort()).toEqual(['a', 'c', 'z']);
   });
 
+  // A restart still loading its specs is `returning` (protocol/takeover.ts holds it dead meanwhile):
+  // only a life that superseded one this detector heard, and only until it says it runs.
+  const i2 = { instance: 'b-i2', starting: true };
+  test.each<[string, (d: FailureDetector) => void, Partial<Heartbeat>, boolean]>([
+    ['a first life still starting (a cluster forming) is not returning', () => {}, { starting: true }, false],
+    ['a member only seeded from the map (never heard) is not returning', (d) => d.seed(['b'], 0), i2, false],
+    ['a new life of a heard member, starting: returning', (d) => d.heartbeat(hb('b', 9), 0), i2, true],
+    ['a new life of a heard member that already runs: not returning', (d) => d.heartbeat(hb('b', 9), 0), { instance: 'b-i2' }, false],
+    ['a new life after the previous one died: returning', (d) => {
+      d.heartbeat(hb('b', 9), 0);
+      stepper(d).until(5000);
+    }, i2, true],
+    ['a new life after the previous one left: not returning (it handed over by itself)', (d) => d.heartbeat(hb('b', 9, { leaving: true }), 0), i2, false],
+    ['returning, then its heartbeat says it runs: not returning any more', (d) => {
+      d.heartbeat(hb('b', 9), 0);
+      d.heartbeat(hb('b', 1, i2), 0);
+    }, { instance: 'b-i2', seq: 2 }, false],
+    ['returning stays while the same life still starts', (d) => {
+      d.heartbeat(hb('b', 9), 0);
+      d.heartbeat(hb('b', 1, i2), 0);
+    }, { ...i2, seq: 2 }, true],
+    ['a returning life restarting again while starting: still returning', (d) => {
+      d.heartbeat(hb('b', 9), 0);
+      d.heartbeat(hb('b', 1, i2), 0);
+    }, { instance: 'b-i3', starting: true }, true],
+  ])('%s', (_name, before, beat, want) => {
+    const d = new FailureDetector('me', cfg);
+    before(d);
+    d.heartbeat(hb('b', 1, beat), 6000);
+    expect(d.get('b')?.returning === true).toBe(want);
+  });
+
   test('config must have suspect < dead', () => {
     expect(() => new FailureDetector('me', { suspectAfterMs: 2000, deadAfterMs: 2000 })).toThrow();
   });
@@ -226,6 +258,8 @@ describe('parseHeartbeat', () => {
     ['a sentAt that is not a number is dropped, the heartbeat kept', { ...wire, sentAt: '12:00' }, wire],
     ['a sentAt that is not finite is dropped', { ...wire, sentAt: null }, wire],
     ['an unknown field is not copied', { ...wire, extra: 1 }, wire],
+    ['starting is copied when true', { ...wire, starting: true }, { ...wire, starting: true }],
+    ['starting that is not true reads as running', { ...wire, starting: 'yes' }, wire],
     ['no startedAt: malformed', { ...wire, startedAt: undefined }, null],
     ['no instance: malformed', { ...wire, instance: '' }, null],
     ['a negative seq: malformed', { ...wire, seq: -1 }, null],

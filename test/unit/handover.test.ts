@@ -42,6 +42,22 @@ describe('decideClaim', () => {
   ] as const)('takeover claim, %s (release taken: %s) → %s', (phase, taken, want) => {
     expect(decideClaim(phase, takeover, { ...me, taken })).toBe(want);
   });
+
+  // A claimant this holder holds dead or still starting after a restart (protocol/takeover.ts):
+  // a probing holder runs the slot for it (`held`) instead of releasing; nothing else changes.
+  test.each([
+    ['running', claim({ holder: null }), 'answerHeld'],
+    ['running', claim(), 'answerHeld'],
+    ['moved', claim({ holder: null }), 'answerHeld'],
+    ['running', claim({ holder: 'c' }), 'ignoreNotAddressed'],
+    ['running', claim({ holder: null, takeover: true }), 'ignoreTakeover'], // a takeover claim is never held
+    ['moved', claim({ holder: null, takeover: true }), 'release'],
+    ['releasing', claim(), 'answerReleasing'], // already releasing (it heard the claimant running)
+    ['released', claim(), 'answerRelease'],
+    ['claiming', claim(), 'ignoreNotHolding'],
+  ] as const)('claimant held dead or starting, %s + %j → %s', (phase, c, want) => {
+    expect(decideClaim(phase, c, { ...me, claimantHeld: true })).toBe(want);
+  });
 });
 
 describe('gainedStart', () => {
@@ -58,6 +74,8 @@ describe('claimNext', () => {
   test.each([
     ['releasing', 0, 'waitRelease'],
     ['releasing', 5000, 'waitRelease'],
+    ['held', 0, 'waitRelease'], // the holder runs the slot for us until it hears us running
+    ['held', 60_000, 'waitRelease'],
     ['released', 0, 'takeRelease'],
     ['noResponders', 0, 'fromStream'],
     ['silence', 999, 'retry'],
@@ -168,8 +186,9 @@ describe('received claims and releases are hostile input', () => {
     expect(typeof parseClaim(raw, slot) !== 'string').toBe(ok);
   });
 
-  test('answers: releasing, a release, anything else refused', () => {
+  test('answers: releasing, held, a release, anything else refused', () => {
     expect(parseClaimAnswer({ answer: 'releasing' }, slot)).toEqual({ answer: 'releasing' });
+    expect(parseClaimAnswer({ answer: 'held', extra: 'x'.repeat(10) }, slot)).toEqual({ answer: 'held' });
     expect(parseClaimAnswer({ answer: 'yes' }, slot)).toBe('unknown answer');
     expect(parseClaimAnswer(null, slot)).toBe('not an object');
   });

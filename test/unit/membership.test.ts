@@ -33,6 +33,8 @@ interface TestNode {
 interface StartOptions {
   /** This node's wall clock runs ahead (+) or behind (−) the shared clock by skew.ms (changeable). */
   skew?: { ms: number };
+  /** Whether the node says `starting` in its heartbeat (its slots not all running yet). */
+  starting?: () => boolean;
 }
 
 /** The shared clock's timers with a wall clock `skew.ms` off. */
@@ -48,7 +50,7 @@ function cluster() {
     const metrics = createMetrics();
     const logs: any[] = [];
     const log = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
-    const input = { bus: conn, subjects: s, node: name, instance, version: '1.0.0', clock: opts.skew ? skewed(clock, opts.skew) : clock, log, ...timing, load: () => ({ shards: 2, checks: 7 }), clockSkewWarnMs: 1000, clockGauges: metrics };
+    const input = { bus: conn, subjects: s, node: name, instance, version: '1.0.0', clock: opts.skew ? skewed(clock, opts.skew) : clock, log, ...timing, load: () => ({ shards: 2, checks: 7 }), ...(opts.starting ? { starting: opts.starting } : {}), clockSkewWarnMs: 1000, clockGauges: metrics };
     const actor = host<Out>(membership, input, clock);
     const members = () => actor.events.filter((e): e is MembersChanged & { at: number } => e.type === 'MEMBERS');
     return {
@@ -152,6 +154,37 @@ test('a restarted member (a new instance, whatever its wall clock) is a new life
   start('b', 'b-new');
   await run(clock, 200);
   expect(stateOf(a, 'b')).toBe('alive');
+});
+
+test('a restart heard before its old life is held dead is returning while it says starting: logged, reported at once, cleared when it runs', async () => {
+  const { clock, hub, start } = cluster();
+  const a = start('a');
+  const b1 = start('b', 'b-old', { starting: () => false });
+  await run(clock, 500);
+  b1.actor.stop(); // SIGKILL, restarted at once: never silent long enough to be suspected
+  let starting = true;
+  start('b', 'b-new', { starting: () => starting });
+  await run(clock, 50);
+  const beats = hub.published('lookout._node.heartbeat').filter((p) => p.msg.instance === 'b-new');
+  expect(beats.length).toBeGreaterThan(0);
+  expect(beats.every((p) => p.msg.starting === true)).toBe(true);
+  const member = () => a.view().members.find((m) => m.node === 'b')!;
+  expect([member().state, member().returning]).toEqual(['alive', true]);
+  expect(a.logs.filter((l) => l.event === 'member_returning').map((l) => l.instance)).toEqual(['b-new']);
+  starting = false;
+  await run(clock, 200);
+  expect(member().returning).toBeUndefined();
+  expect(a.logs.filter((l) => l.event === 'member_running').map((l) => l.instance)).toEqual(['b-new']);
+  expect(hub.published('lookout._node.heartbeat').filter((p) => p.msg.instance === 'b-new').at(-1)!.msg.starting).toBeUndefined();
+});
+
+test('a first life still starting (a cluster forming) is not returning', async () => {
+  const { clock, start } = cluster();
+  const a = start('a');
+  start('b', 'b-1', { starting: () => true });
+  await run(clock, 300);
+  expect(a.view().members.find((m) => m.node === 'b')?.returning).toBeUndefined();
+  expect(a.logs.filter((l) => l.event === 'member_returning')).toEqual([]);
 });
 
 test('malformed heartbeats are ignored: not JSON, missing fields, wrong types, oversized names', async () => {

@@ -150,6 +150,42 @@ describe('handover by message', () => {
     expectSeamless(old, neu, ids, 0);
   });
 
+  test('a restarted claimant still starting is answered `held`: the holder probes on for it far past the claim wait, then hands over by release when it hears it running', async () => {
+    const ids = ['r0', 'r1', 'r2'];
+    const { old, neu, holder } = await pair(ids);
+    let starting = true;
+    old.ports.heldDead = (node) => starting && node === 'b';
+    // A restart follows no previous map: it claims from whoever holds the slot.
+    const claimant = runner(neu, ids, 2, { type: 'claim', holder: null });
+    await advance([old, neu], 2 * I); // twenty claim waits
+    expect(claimant.getSnapshot().value).toBe('claiming');
+    expect(holder.getSnapshot().value).toBe('running');
+    expect(results(neu)).toEqual([]);
+    expect(events(old).filter((x) => x.endsWith('.release'))).toEqual([]);
+    expect(old.logs.filter((l) => l.event === 'claim_held')).toHaveLength(1); // logged once, not per claim
+    expect(neu.logs.filter((l) => l.event === 'claim_held_by_holder')).toHaveLength(1);
+    // The holder hears it running: its view moves the slot back at once (node-view.ts), it releases.
+    starting = false;
+    holder.send({ type: 'STOP', handover: true, atOnce: true });
+    await advance([old, neu], 3 * I);
+    expect(claimant.getSnapshot().value).toBe('running');
+    expect(results(neu).length).toBeGreaterThanOrEqual(2 * ids.length);
+    expectSeamless(old, neu, ids, 0);
+  });
+
+  test('a claimant held dead or starting that dies loses nothing: the holder never released', async () => {
+    const ids = ['x0'];
+    const { old, neu, holder } = await pair(ids);
+    old.ports.heldDead = () => true;
+    const claimant = runner(neu, ids, 2, { type: 'claim', holder: null });
+    await advance([old, neu], 1500);
+    claimant.stop(); // SIGKILL of the new life
+    const before = results(old).length;
+    await advance([old], 3 * I);
+    expect(holder.getSnapshot().value).toBe('running');
+    expect(results(old).length - before).toBe(3);
+  });
+
   test('no responders: the claimant starts from the result stream at once', async () => {
     const neu = fakePorts({ start: BASE });
     neu.history.set('n0', { seq: 41, status: 'up', history: '1', slot: BASE - I });

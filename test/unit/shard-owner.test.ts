@@ -47,6 +47,47 @@ function setup(ids: string[]) {
 
 const probedIds = (f: ReturnType<typeof fakePorts>) => new Set(f.published.filter((p) => p.subject.startsWith('lookout.result.')).map((p) => p.msg.checkId));
 
+test('tells the node it runs once, when every slot of the followed map has its runner (the heartbeat stops saying starting)', async () => {
+  const f = fakePorts();
+  f.auto = () => pass();
+  const catalog = new SpecCatalog(4);
+  ['c0', 'c1', 'c2'].forEach((id, i) => catalog.set(spec(id), i + 1));
+  const specs = new FakeHolder(catalog, false);
+  let running = 0;
+  const owner = createActor(shardOwnerMachine, { input: { specs, ports: f.ports, onRunning: () => running++ }, clock: f.clock });
+  owner.start();
+  owner.send({ type: 'ASSIGN', slots: [0, 1].map((shard) => ({ shard, rank: 0 })), epoch: 1 });
+  specs.load(0);
+  await f.settle();
+  expect(running).toBe(0); // shard 1 still loading
+  // A newer map while loading: what counts is the map followed now.
+  owner.send({ type: 'ASSIGN', slots: [0, 1, 2].map((shard) => ({ shard, rank: 0 })), epoch: 2 });
+  specs.load(1);
+  await f.settle();
+  expect(running).toBe(0);
+  specs.load(2);
+  await f.settle();
+  expect(running).toBe(1);
+  expect(f.logs.filter((l) => l.event === 'slots_running')).toEqual([expect.objectContaining({ slots: 3 })]);
+  // Once per life: a later map with shards still to load does not make it starting again.
+  owner.send({ type: 'ASSIGN', slots: [0, 1, 2, 3].map((shard) => ({ shard, rank: 0 })), epoch: 3 });
+  specs.load(3);
+  await f.settle();
+  expect(running).toBe(1);
+  owner.stop();
+});
+
+test('a node whose followed map gives it no slot runs at once', () => {
+  const { owner } = setup([]);
+  let running = 0;
+  const o2 = createActor(shardOwnerMachine, { input: { specs: owner.getSnapshot().context.specs, ports: owner.getSnapshot().context.ports, onRunning: () => running++ } });
+  o2.start();
+  o2.send({ type: 'ASSIGN', slots: [], epoch: 1 });
+  expect(running).toBe(1);
+  o2.stop();
+  owner.stop();
+});
+
 test('runs exactly the checks of the assigned shards, follows changes, stops on STOP', async () => {
   const ids = Array.from({ length: 40 }, (_, i) => `c${i}`);
   const { f, catalog, owner, specs } = setup(ids);

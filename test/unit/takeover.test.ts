@@ -4,10 +4,10 @@ import { slotsOf } from '../../protocol/assignment-record';
 
 const rec = (shards: string[][], members = ['a', 'b', 'c']): AssignmentRecord => ({ term: 3, epoch: 7, leader: 'a', at: 1, members, shards });
 type State = 'alive' | 'suspect' | 'dead' | 'left';
-const m = (node: string, state: State) => ({ node, state });
+const m = (node: string, state: State): { node: string; state: State; returning?: boolean } => ({ node, state });
 
 describe('deadOwners: who this node holds dead', () => {
-  test.each<[string, string[], { node: string; state: State }[], string[]]>([
+  test.each<[string, string[], { node: string; state: State; returning?: boolean }[], string[]]>([
     ['nothing dead', [], [m('a', 'alive'), m('b', 'suspect')], []],
     ['a member reported dead is added', [], [m('a', 'dead'), m('b', 'alive')], ['a']],
     ['suspect is not dead: no takeover on suspicion', [], [m('a', 'suspect')], []],
@@ -16,6 +16,11 @@ describe('deadOwners: who this node holds dead', () => {
     ['left: it hands over by itself, no takeover', ['a'], [m('a', 'left')], []],
     ['forgotten by the detector: stays dead', ['a'], [m('b', 'alive')], ['a']],
     ['two dead', ['a'], [m('a', 'dead'), m('c', 'dead')], ['a', 'c']],
+    // A restart still starting (its previous life was heard): held dead until it runs.
+    ['a returning member is added', [], [{ ...m('a', 'alive'), returning: true }], ['a']],
+    ['returning, then silent (suspect): stays', ['a'], [{ ...m('a', 'suspect'), returning: true }], ['a']],
+    ['returning, then running: removed', ['a'], [{ ...m('a', 'alive'), returning: false }], []],
+    ['a returning life that leaves hands over by itself', ['a'], [{ ...m('a', 'left'), returning: true }], []],
   ])('%s', (_name, prev, members, want) => {
     expect([...deadOwners(new Set(prev), members)].sort()).toEqual(want);
   });
