@@ -218,6 +218,7 @@ export const checkRunnerMachine = setup({
       nextOwner: null,
       movedWaits: 0,
       heldClaims: 0,
+      dropPublishes: false,
       onHandedOver: () => {
         if (!told) input.onHandedOver?.();
         told = true;

@@ -37,6 +37,7 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
         ctx.aborts.set(d.token, ac);
         ports.metrics.inFlight.inc();
         const started = ports.clock.monotonic();
+        const pausesBefore = ports.pauseCount?.() ?? 0;
         // The node's own stall while the probe runs: a failure it may have caused is inconclusive (protocol/overload.ts).
         const stalledBefore = ports.load?.stallMs() ?? 0;
         noteProbe(ctx, d.id, d.spec.intervalMs, started, ports.clock.now());
@@ -52,18 +53,24 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
             ports.metrics.inFlight.dec();
             ports.metrics.probes.inc({ result: outcome.ok ? 'ok' : outcome.reason === 'inconclusive' ? 'inconclusive' : 'fail', reason: outcome.reason ?? 'none', kind: d.spec.kind });
             ports.metrics.probeDuration.observe({ kind: d.spec.kind }, outcome.latencyMs / 1000);
-            ctx.send({ type: 'PROBE_DONE', id: d.id, token: d.token, outcome });
+            const spannedPause = (ports.pauseCount?.() ?? 0) !== pausesBefore;
+            ctx.send({ type: 'PROBE_DONE', id: d.id, token: d.token, outcome, ...(spannedPause ? { spannedPause } : {}) });
           });
         break;
       }
       case 'confirm':
-        confirm(ctx, d.id, d.token, d.spec, d.outcome);
+        // A failure of a probe that spanned a pause stays unpublished after its confirmation too.
+        confirm(ctx, d.id, d.token, d.spec, d.outcome, ctx.dropPublishes);
         break;
       case 'abort':
         ctx.aborts.get(d.token)?.abort();
         ports.release(d.id);
         break;
       case 'result':
+        if (ctx.dropPublishes) {
+          ports.metrics.pauseDropped.inc({ type: 'result' });
+          break;
+        }
         ports.publish(ports.subjects.result(d.msg.checkId), d.msg);
         ports.metrics.published.inc({ type: 'result' });
         if (d.msg.held === 'panic') ports.metrics.panicHeld.inc();
@@ -72,10 +79,15 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
         quorumOwnResult(ctx, d.msg);
         break;
       case 'keepState':
+        if (ctx.dropPublishes) break;
         // After its result, on the same connection: a vantage's record is never ahead of its results.
         ports.publish(ports.subjects.resumeState(d.id, d.rank), d.state);
         break;
       case 'status':
+        if (ctx.dropPublishes) {
+          ports.metrics.pauseDropped.inc({ type: 'status' });
+          break;
+        }
         ports.publish(ports.subjects.status(d.msg.checkId), d.msg);
         ports.metrics.published.inc({ type: 'status' });
         ports.metrics.transitions.inc({ to: d.msg.to });
@@ -95,7 +107,7 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
 }
 
 /** Another node probes once before the failure of `id` counts; the probe stays in flight (and abortable) until the answer. */
-function confirm(ctx: RunnerContext, id: string, token: number, spec: NormalizedSpec, outcome: ProbeOutcome): void {
+function confirm(ctx: RunnerContext, id: string, token: number, spec: NormalizedSpec, outcome: ProbeOutcome, spannedPause: boolean): void {
   const { ports } = ctx;
   if (!ports.confirm) {
     carryOut(ctx, ctx.table.probeDone(id, token, outcome, { by: null, outcome: 'unconfirmed', why: 'no_peer' }, verdictHold(ports)));
@@ -109,7 +121,7 @@ function confirm(ctx: RunnerContext, id: string, token: number, spec: Normalized
     const fields = { check: id, peer: confirmation.by, reason: outcome.reason, why: confirmation.why };
     if (confirmation.outcome === 'disagreed') ctx.log.info({ event: 'confirm_disagreed', ...fields }, 'another node saw the check healthy: the verdict holds');
     else ctx.log.debug({ event: 'confirm_' + confirmation.outcome, ...fields }, 'failure confirmed from elsewhere, or could not be');
-    ctx.send({ type: 'PROBE_DONE', id, token, outcome, confirmation });
+    ctx.send({ type: 'PROBE_DONE', id, token, outcome, confirmation, ...(spannedPause ? { spannedPause } : {}) });
   });
 }
 
@@ -165,8 +177,15 @@ export function applyEvent(context: RunnerContext, event: RunnerEvent): void {
       // Only a failure is weighed against the other vantages: a pass looks nothing up (one lookup and no allocation per passing probe).
       const spec = event.outcome.ok ? undefined : table.specOf(event.id);
       const vantage = spec && spec.replicas > 1 ? { rank: context.rank, replicas: spec.replicas, intervalMs: spec.intervalMs } : undefined;
-      ports.quarantine?.observe(event.id, event.outcome.ok, event.outcome.reason, event.confirmation, vantage);
-      carryOut(context, table.probeDone(event.id, event.token, event.outcome, event.confirmation, verdictHold(ports)));
+      if (!event.spannedPause) ports.quarantine?.observe(event.id, event.outcome.ok, event.outcome.reason, event.confirmation, vantage);
+      // A probe that spanned a pause: the table moves on (seq, slot), nothing of it goes out.
+      if (event.spannedPause) context.log.debug({ event: 'probe_spanned_pause', check: event.id }, 'a probe that spanned a pause: its result is not published');
+      context.dropPublishes = event.spannedPause === true;
+      try {
+        carryOut(context, table.probeDone(event.id, event.token, event.outcome, event.confirmation, verdictHold(ports)));
+      } finally {
+        context.dropPublishes = false;
+      }
       break;
     }
     case 'RESUMED':

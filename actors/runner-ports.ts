@@ -92,6 +92,12 @@ export interface RunnerPorts {
    * is heard running. Absent: never.
    */
   heldDead?(node: string): boolean;
+  /**
+   * Pauses this node has noticed so far (runtime/pause-detector.ts count). A probe during which it
+   * changed spanned a pause: its result, transition and resume state are not published (counted in
+   * lookout_pause_dropped_total), and its outcome is no quarantine evidence. Absent: never.
+   */
+  pauseCount?(): number;
 }
 
 /** Reads `<prefix>._resume.<id>.quorum` (protocol/quorum-record.ts); `done` gets null when there is none. */
@@ -131,7 +137,7 @@ export type RunnerEvent =
   | { type: 'CHECK_REMOVE'; id: string }
   | { type: 'EPOCH'; epoch: number }
   | { type: 'DUE'; id: string; at: number; now: number }
-  | { type: 'PROBE_DONE'; id: string; token: number; outcome: ProbeOutcome; confirmation?: Confirmation }
+  | { type: 'PROBE_DONE'; id: string; token: number; outcome: ProbeOutcome; confirmation?: Confirmation; spannedPause?: boolean }
   | { type: 'RESUMED'; id: string; state: ResumeState | null }
   /** `handover`: the map moved this (shard, rank) to another node (`nextOwner`): release it. Absent: stop (node stopping, or drop). */
   | { type: 'STOP'; handover?: boolean; atOnce?: boolean; nextOwner?: string }
@@ -212,6 +218,8 @@ export interface RunnerContext {
   movedWaits: number;
   /** Claims answered `held` by this runner (holder side; the first is logged), or received (claimant side). */
   heldClaims: number;
+  /** While true, carryOut publishes no result, transition or resume state (a probe that spanned a pause is being applied). */
+  dropPublishes: boolean;
   onHandedOver: () => void;
   /** Actor events that arrive after the actor stopped are dropped, not warned about. */
   send: (e: RunnerEvent) => void;

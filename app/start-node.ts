@@ -258,6 +258,8 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     peerAlive: (node) => view?.members.some((m) => m.node === node && m.state === 'alive') === true,
     // A claimant held dead or still starting after a restart is answered `held` (protocol/takeover.ts).
     heldDead: (node) => view?.members.some((m) => m.node === node && heldDead(m)) === true,
+    // A probe that spanned a pause (or a cut link) publishes nothing, even if it finishes after the hold.
+    pauseCount: () => pauses.count,
     ...(checkGauges ? { checkGauges } : {}),
     ...(rollups ? { rollups } : {}),
   };
