@@ -37,7 +37,7 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
         ctx.aborts.set(d.token, ac);
         ports.metrics.inFlight.inc();
         const started = ports.clock.monotonic();
-        const pausesBefore = ports.pauseCount?.() ?? 0;
+        const startedCutOff = ports.publishGate?.cutOff() === true;
         // The node's own stall while the probe runs: a failure it may have caused is inconclusive (protocol/overload.ts).
         const stalledBefore = ports.load?.stallMs() ?? 0;
         noteProbe(ctx, d.id, d.spec.intervalMs, started, ports.clock.now());
@@ -53,13 +53,12 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
             ports.metrics.inFlight.dec();
             ports.metrics.probes.inc({ result: outcome.ok ? 'ok' : outcome.reason === 'inconclusive' ? 'inconclusive' : 'fail', reason: outcome.reason ?? 'none', kind: d.spec.kind });
             ports.metrics.probeDuration.observe({ kind: d.spec.kind }, outcome.latencyMs / 1000);
-            const spannedPause = (ports.pauseCount?.() ?? 0) !== pausesBefore;
-            ctx.send({ type: 'PROBE_DONE', id: d.id, token: d.token, outcome, ...(spannedPause ? { spannedPause } : {}) });
+            ctx.send({ type: 'PROBE_DONE', id: d.id, token: d.token, outcome, ...(startedCutOff ? { startedCutOff } : {}) });
           });
         break;
       }
       case 'confirm':
-        // A failure of a probe that spanned a pause stays unpublished after its confirmation too.
+        // A failure of a probe started while cut off stays unpublished after its confirmation too.
         confirm(ctx, d.id, d.token, d.spec, d.outcome, ctx.dropPublishes);
         break;
       case 'abort':
@@ -68,7 +67,7 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
         break;
       case 'result':
         if (ctx.dropPublishes) {
-          ports.metrics.pauseDropped.inc({ type: 'result' });
+          ports.publishGate?.dropped('result');
           break;
         }
         ports.publish(ports.subjects.result(d.msg.checkId), d.msg);
@@ -85,7 +84,7 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
         break;
       case 'status':
         if (ctx.dropPublishes) {
-          ports.metrics.pauseDropped.inc({ type: 'status' });
+          ports.publishGate?.dropped('status');
           break;
         }
         ports.publish(ports.subjects.status(d.msg.checkId), d.msg);
@@ -107,7 +106,7 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
 }
 
 /** Another node probes once before the failure of `id` counts; the probe stays in flight (and abortable) until the answer. */
-function confirm(ctx: RunnerContext, id: string, token: number, spec: NormalizedSpec, outcome: ProbeOutcome, spannedPause: boolean): void {
+function confirm(ctx: RunnerContext, id: string, token: number, spec: NormalizedSpec, outcome: ProbeOutcome, startedCutOff: boolean): void {
   const { ports } = ctx;
   if (!ports.confirm) {
     carryOut(ctx, ctx.table.probeDone(id, token, outcome, { by: null, outcome: 'unconfirmed', why: 'no_peer' }, verdictHold(ports)));
@@ -121,7 +120,7 @@ function confirm(ctx: RunnerContext, id: string, token: number, spec: Normalized
     const fields = { check: id, peer: confirmation.by, reason: outcome.reason, why: confirmation.why };
     if (confirmation.outcome === 'disagreed') ctx.log.info({ event: 'confirm_disagreed', ...fields }, 'another node saw the check healthy: the verdict holds');
     else ctx.log.debug({ event: 'confirm_' + confirmation.outcome, ...fields }, 'failure confirmed from elsewhere, or could not be');
-    ctx.send({ type: 'PROBE_DONE', id, token, outcome, confirmation, ...(spannedPause ? { spannedPause } : {}) });
+    ctx.send({ type: 'PROBE_DONE', id, token, outcome, confirmation, ...(startedCutOff ? { startedCutOff } : {}) });
   });
 }
 
@@ -177,10 +176,10 @@ export function applyEvent(context: RunnerContext, event: RunnerEvent): void {
       // Only a failure is weighed against the other vantages: a pass looks nothing up (one lookup and no allocation per passing probe).
       const spec = event.outcome.ok ? undefined : table.specOf(event.id);
       const vantage = spec && spec.replicas > 1 ? { rank: context.rank, replicas: spec.replicas, intervalMs: spec.intervalMs } : undefined;
-      if (!event.spannedPause) ports.quarantine?.observe(event.id, event.outcome.ok, event.outcome.reason, event.confirmation, vantage);
-      // A probe that spanned a pause: the table moves on (seq, slot), nothing of it goes out.
-      if (event.spannedPause) context.log.debug({ event: 'probe_spanned_pause', check: event.id }, 'a probe that spanned a pause: its result is not published');
-      context.dropPublishes = event.spannedPause === true;
+      if (!event.startedCutOff) ports.quarantine?.observe(event.id, event.outcome.ok, event.outcome.reason, event.confirmation, vantage);
+      // A probe started while cut off: the table moves on (seq, slot), nothing of it goes out.
+      if (event.startedCutOff) context.log.debug({ event: 'probe_started_cut_off', check: event.id }, 'a probe started while cut off from NATS: its result is not published');
+      context.dropPublishes = event.startedCutOff === true;
       try {
         carryOut(context, table.probeDone(event.id, event.token, event.outcome, event.confirmation, verdictHold(ports)));
       } finally {

@@ -93,11 +93,14 @@ export interface RunnerPorts {
    */
   heldDead?(node: string): boolean;
   /**
-   * Pauses this node has noticed so far (runtime/pause-detector.ts count). A probe during which it
-   * changed spanned a pause: its result, transition and resume state are not published (counted in
-   * lookout_pause_dropped_total), and its outcome is no quarantine evidence. Absent: never.
+   * Whether this node is cut off from publishing now (its NATS link down past the pause threshold,
+   * or the pause guard holding: the publish gate closed). A probe started then is never published —
+   * not even when it finishes after the link is back and the gate open again: the others may have
+   * taken its check over meanwhile, and its seq could repeat theirs (its outcome is no quarantine
+   * evidence). `dropped` counts each message not published, like the gate's own drops
+   * (lookout_pause_dropped_total, `publishes_dropped`). Absent: never cut off.
    */
-  pauseCount?(): number;
+  publishGate?: { cutOff(): boolean; dropped(kind: 'result' | 'status'): void };
 }
 
 /** Reads `<prefix>._resume.<id>.quorum` (protocol/quorum-record.ts); `done` gets null when there is none. */
@@ -137,7 +140,7 @@ export type RunnerEvent =
   | { type: 'CHECK_REMOVE'; id: string }
   | { type: 'EPOCH'; epoch: number }
   | { type: 'DUE'; id: string; at: number; now: number }
-  | { type: 'PROBE_DONE'; id: string; token: number; outcome: ProbeOutcome; confirmation?: Confirmation; spannedPause?: boolean }
+  | { type: 'PROBE_DONE'; id: string; token: number; outcome: ProbeOutcome; confirmation?: Confirmation; startedCutOff?: boolean }
   | { type: 'RESUMED'; id: string; state: ResumeState | null }
   /** `handover`: the map moved this (shard, rank) to another node (`nextOwner`): release it. Absent: stop (node stopping, or drop). */
   | { type: 'STOP'; handover?: boolean; atOnce?: boolean; nextOwner?: string }
@@ -218,7 +221,7 @@ export interface RunnerContext {
   movedWaits: number;
   /** Claims answered `held` by this runner (holder side; the first is logged), or received (claimant side). */
   heldClaims: number;
-  /** While true, carryOut publishes no result, transition or resume state (a probe that spanned a pause is being applied). */
+  /** While true, carryOut publishes no result, transition or resume state (a probe started while cut off is being applied). */
   dropPublishes: boolean;
   onHandedOver: () => void;
   /** Actor events that arrive after the actor stopped are dropped, not warned about. */

@@ -170,13 +170,16 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
   // On waking, the queue's own timer may fire before the detector's next tick: it holds itself first.
   queue.watchLateness(pauses.thresholdMs, (lateMs) => pauses.report(lateMs, PauseSource.timer));
   const gatedPrefixes = { result: s.result(''), status: s.status(''), resume: resumeBase };
+  const noteDropped = (results: number, statuses: number) => {
+    if (results > 0) metrics.pauseDropped.inc({ type: PublishKind.result }, results);
+    if (statuses > 0) metrics.pauseDropped.inc({ type: PublishKind.status }, statuses);
+    if (results > 0 || statuses > 0) log.warn({ event: 'publishes_dropped', results, statuses }, 'results of probes that spanned a pause (or a cut link) dropped: they would go out under a map this node may no longer follow');
+  };
+  const publishGateOpen = () => !queue.isHeld && !pauses.cutOff() && !pauses.overdue();
   const publisher = new PublishBatcher({
     windowMs: cfg.publishBatchMs,
-    gateOpen: () => !queue.isHeld && !pauses.cutOff() && !pauses.overdue(),
-    onDropped: (dropped) => {
-      for (const type of [PublishKind.result, PublishKind.status]) if (dropped[type] > 0) metrics.pauseDropped.inc({ type }, dropped[type]);
-      if (dropped.result > 0 || dropped.status > 0) log.warn({ event: 'publishes_dropped', results: dropped.result, statuses: dropped.status }, 'results of probes that spanned a pause (or a cut link) dropped: they would go out under a map this node may no longer follow');
-    },
+    gateOpen: publishGateOpen,
+    onDropped: (dropped) => noteDropped(dropped.result, dropped.status),
     clock,
     send: (subject, data) => {
       confirming.sent(subject);
@@ -258,8 +261,8 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     peerAlive: (node) => view?.members.some((m) => m.node === node && m.state === 'alive') === true,
     // A claimant held dead or still starting after a restart is answered `held` (protocol/takeover.ts).
     heldDead: (node) => view?.members.some((m) => m.node === node && heldDead(m)) === true,
-    // A probe that spanned a pause (or a cut link) publishes nothing, even if it finishes after the hold.
-    pauseCount: () => pauses.count,
+    // A probe started while the publish gate is closed publishes nothing, even if it finishes after it opens.
+    publishGate: { cutOff: () => !publishGateOpen(), dropped: (kind) => noteDropped(kind === 'result' ? 1 : 0, kind === 'status' ? 1 : 0) },
     ...(checkGauges ? { checkGauges } : {}),
     ...(rollups ? { rollups } : {}),
   };

@@ -23,7 +23,6 @@ export class PauseDetector {
   private lastTick = 0;
   private down: { at: number; stale: boolean } | null = null;
   private staleSeen = false;
-  private reported = 0;
 
   /**
    * `staleDetectMs`: how long a dead connection can go unnoticed before nats.js reports it stale
@@ -53,22 +52,7 @@ export class PauseDetector {
   report(gapMs: number, source: PauseSource): void {
     // The tick that comes next measures the same pause: start its count afresh.
     this.lastTick = this.clock.monotonic();
-    this.pause({ gapMs, source });
-  }
-
-  /**
-   * Pauses reported so far. A probe during which this changed spanned a pause: its outcome measured
-   * the pause (or the cut link), and it must not be published even when it finishes after the pause
-   * guard has let go again (a probe started while the link was cut, finished after the map was re-read:
-   * its seq could repeat the taker's — the link-freeze chaos scenario).
-   */
-  get count(): number {
-    return this.reported;
-  }
-
-  private pause(r: PauseReport): void {
-    this.reported++;
-    this.onPause(r);
+    this.onPause({ gapMs, source });
   }
 
   /**
@@ -120,7 +104,7 @@ export class PauseDetector {
     this.staleSeen = false;
     if (!d) return;
     const gapMs = pauseFromOutage({ downAt: d.at, upAt: this.clock.monotonic(), stale: d.stale }, this.staleDetectMs, this.thresholdMs);
-    if (gapMs > 0) this.pause({ gapMs, source: PauseSource.nats });
+    if (gapMs > 0) this.onPause({ gapMs, source: PauseSource.nats });
   }
 
   private tick(): void {
@@ -128,6 +112,6 @@ export class PauseDetector {
     const gapMs = pauseBetweenTicks(this.lastTick, now, this.tickMs, this.thresholdMs);
     this.lastTick = now;
     this.timer = this.clock.setTimeout(() => this.tick(), this.tickMs);
-    if (gapMs > 0) this.pause({ gapMs, source: PauseSource.ticks });
+    if (gapMs > 0) this.onPause({ gapMs, source: PauseSource.ticks });
   }
 }

@@ -32,6 +32,8 @@ beforeAll(async () => {
   targetUrl = `http://${ns.targetAddress}:${(target.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
+  // Keep-alive connections from the nodes would hold close() open (the hook's timeout on a failed run).
+  target?.closeAllConnections();
   if (target) await new Promise((resolve) => target.close(resolve));
   ns?.close();
 });
@@ -65,7 +67,11 @@ scenarioTest('a node whose own network cannot reach the targets (a network names
   // Its failures were its kernel's: no route to the targets.
   const n3Failures = ids.flatMap((id) => s.events.results(id).slice(from.get(id)).filter((r) => r.node === 'n3' && !r.ok));
   expect(n3Failures.length).toBeGreaterThan(0);
-  expect(new Set(n3Failures.map((r) => r.reason))).toEqual(new Set(['unreachable']));
+  // No route: refused by the kernel at connect. A probe whose connection was already open when the
+  // route went (or that a loaded machine started just before) times out instead.
+  const reasons = new Set(n3Failures.map((r) => r.reason));
+  expect(reasons.has('unreachable')).toBe(true);
+  expect([...reasons].filter((r) => r !== 'unreachable' && r !== 'timeout')).toEqual([]);
   // Neither n1 nor n2 said so: the targets were fine.
   expect(quarantined(s, 'n1', true) ?? quarantined(s, 'n2', true)).toBeUndefined();
 

@@ -45,25 +45,29 @@ describe('check runner under a simulated clock', () => {
     expect(f.clock.pending).toBe(1);
   });
 
-  test('a probe that spanned a pause publishes nothing, even when it finishes after the pause is over; the next one does', async () => {
+  test('a probe started while cut off publishes nothing, even when it finishes after the link is back; the next one does', async () => {
     const f = fakePorts();
-    let pauses = 0;
-    f.ports.pauseCount = () => pauses;
+    let cut = false;
+    const dropped: string[] = [];
+    f.ports.publishGate = { cutOff: () => cut, dropped: (kind) => void dropped.push(kind) };
     startRunner(f, [spec('a'), spec('b', { kind: 'tcp', target: '127.0.0.1:1' })]);
-    f.clock.advance(10_000);
-    expect(f.pending).toHaveLength(2);
-    pauses++; // the link was cut past the threshold and came back: the pause guard has let go again
-    f.pending[0]!.finish({ ok: true });
-    f.pending[0]!.finish({ ok: false, reason: 'refused', message: 'refused' });
-    await f.settle();
-    expect(results(f)).toEqual([]);
-    expect(statuses(f)).toEqual([]);
-    const dropped = await f.ports.metrics.registry.getSingleMetric('lookout_pause_dropped_total')!.get();
-    expect(dropped.values.filter((v) => v.labels.type === 'result').map((v) => v.value)).toEqual([2]);
-    f.clock.advance(10_000);
-    for (const p of [...f.pending]) p.finish({ ok: true });
-    await f.settle();
-    expect(results(f).map((r) => [r.checkId, r.seq]).sort()).toEqual([['a', 2], ['b', 2]]);
+    const round = async (finish: (id: string) => Parameters<FakePorts['pending'][number]['finish']>[0]) => {
+      f.clock.advance(10_000);
+      expect(f.pending).toHaveLength(2);
+      const started = [...f.pending];
+      cut = false; // the link is back and the gate open again before they finish
+      for (const p of started) p.finish(finish(p.spec.id));
+      await f.settle();
+    };
+    await round(() => ({ ok: true }));
+    expect(results(f)).toHaveLength(2);
+    cut = true; // the link has been down past the pause threshold when the next probes start
+    await round((id) => (id === 'b' ? { ok: false, reason: 'refused', message: 'refused' } : { ok: true }));
+    expect(results(f)).toHaveLength(2);
+    expect(statuses(f).filter((x) => x.to === 'down')).toEqual([]);
+    expect(dropped).toEqual(['result', 'result']); // b's first failure is no transition yet (window)
+    await round(() => ({ ok: true }));
+    expect(results(f).map((r) => [r.checkId, r.seq]).sort()).toEqual([['a', 1], ['a', 3], ['b', 1], ['b', 3]]);
   });
 
   test('fixed rate: the next start does not move with the probe duration', async () => {

@@ -56,23 +56,6 @@ test('NATS outages: a short one is nothing; a long one, or a stale link counted 
   expect(t.seen).toHaveLength(2);
 });
 
-test('count: every pause reported, by any source, and nothing else (a probe during which it changed spanned a pause)', () => {
-  const t = start(750);
-  expect(t.d.count).toBe(0);
-  t.d.linkDown();
-  t.inner.advance(500);
-  t.d.linkUp(); // short: no pause
-  expect(t.d.count).toBe(0);
-  t.d.linkDown();
-  t.inner.advance(700);
-  t.d.linkUp();
-  t.stop(3000);
-  t.d.report(3000, 'timer');
-  t.stop(5000);
-  t.inner.advance(160);
-  expect([t.d.count, t.seen.length]).toEqual([3, 3]);
-});
-
 test('cut off: while the link has been down past the threshold (a stale one counted from before its disconnect), not before, not after it is back', () => {
   const t = start(750);
   expect(t.d.cutOff()).toBe(false);
