@@ -105,9 +105,11 @@ function runMap({ context, enqueue }: Pick<Enqueue, 'context' | 'enqueue'>, reco
   // — a restart — is gone, not known to have published unseen: its checks continue seq by one).
   const heard = new Set(context.view.members.filter((m) => m.instance !== '').map((m) => m.node));
   const heldDead = [...new Set([...dead, ...context.view.members.filter((m) => m.state === 'dead').map((m) => m.node)])].filter((n) => heard.has(n));
+  // Held dead because a new life of them is heard: the old one died moments ago (no catch-up probe).
+  const restarted = context.view.members.filter((m) => m.returning === true && dead.has(m.node)).map((m) => m.node);
   // A map that reached us on waking, before the pause was noticed, moves shards at once too.
   const atOnce = context.pauseHeld || viewOnly || context.pauseUnnoticed?.() === true;
-  enqueue.sendTo('shardOwner', { type: 'ASSIGN', slots, epoch, shards: effective.shards, live: reachable, dead: heldDead, ...(atOnce ? { atOnce: true } : {}) });
+  enqueue.sendTo('shardOwner', { type: 'ASSIGN', slots, epoch, shards: effective.shards, live: reachable, dead: heldDead, ...(restarted.length ? { restarted } : {}), ...(atOnce ? { atOnce: true } : {}) });
 }
 
 /** A followed map: gauges, membership seeded with its members, the shard owner told its slots. */

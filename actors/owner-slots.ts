@@ -20,13 +20,14 @@ export const slotKey = (shard: number, rank: number) => `${shard}/${rank}`;
  * whoever holds it, when no map was followed before), fresh when the previous map had no such
  * rank, or take it over when that holder is no longer a live member.
  */
-export function startOf(previous: ShardMap | null, shard: number, rank: number, live: readonly string[] | undefined, dead: readonly string[] = []): RunnerStart {
+export function startOf(previous: ShardMap | null, shard: number, rank: number, live: readonly string[] | undefined, dead: readonly string[] = [], restarted: readonly string[] = []): RunnerStart {
   const holder = previous?.[shard]?.[rank] ?? null;
   // The previous map had no such rank: nobody held it (a passive subscriber to `<prefix>.>` would
   // make a claim wait out LOOKOUT_CLAIM_WAIT_MS instead of getting no responders).
   if (previous !== null && holder === null) return { type: 'fresh' };
   if (live === undefined) return { type: 'claim', holder };
-  return gainedStart(holder, live) === 'claim' ? { type: 'claim', holder } : { type: 'takeover', from: holder, heldDead: holder !== null && dead.includes(holder) };
+  if (gainedStart(holder, live) === 'claim') return { type: 'claim', holder };
+  return { type: 'takeover', from: holder, heldDead: holder !== null && dead.includes(holder), ...(holder !== null && restarted.includes(holder) ? { restarted: true } : {}) };
 }
 
 

@@ -28,7 +28,7 @@ export const expectedHolder = (ctx: RunnerContext): string | null => (ctx.start.
  */
 export function streamMode(ctx: RunnerContext, next: ClaimNext | null): StartMode {
   const { start } = ctx;
-  if (start.type === 'takeover') return start.heldDead ? 'deadTakeover' : 'takeover';
+  if (start.type === 'takeover') return start.restarted ? 'restartTakeover' : start.heldDead ? 'deadTakeover' : 'takeover';
   return next === 'unanswered' && expectedHolder(ctx) !== null ? 'takeover' : 'fresh';
 }
 

@@ -118,8 +118,9 @@ export interface QuorumRecordStore {
 /**
  * `takeover.from`: the holder taken over (dead, or not a member); only its late release counts
  * duplicates. `heldDead`: this node's detector holds it dead (not merely gone): its seq is skipped past.
+ * `restarted`: it is held dead because a new life of it was heard (returning): no catch-up probe.
  */
-export type RunnerStart = { type: 'fresh' } | { type: 'claim'; holder: string | null } | { type: 'takeover'; from?: string | null; heldDead?: boolean };
+export type RunnerStart = { type: 'fresh' } | { type: 'claim'; holder: string | null } | { type: 'takeover'; from?: string | null; heldDead?: boolean; restarted?: boolean };
 
 export interface RunnerInput {
   shard: number;

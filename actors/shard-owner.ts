@@ -32,10 +32,11 @@ export type OwnerEvent =
    * `shards`: the whole map (the next ASSIGN reads the previous holders from it); `live`: the
    * members that may still hold slots (alive, suspect, or leaving: not dead). Without them a gained
    * slot claims from whoever holds it. `dead`: the members this node holds dead (a takeover from one
-   * skips its seq past what it may have published unseen). `atOnce`: the map reached us after a pause (pause-guard.ts):
+   * skips its seq past what it may have published unseen); `restarted`: those held dead because a new
+   * life of them is heard (a takeover from one has no catch-up probe). `atOnce`: the map reached us after a pause (pause-guard.ts):
    * lost slots are released now instead of probed until claimed.
    */
-  | { type: 'ASSIGN'; slots: readonly Slot[]; epoch: number; shards?: ShardMap; live?: readonly string[]; dead?: readonly string[]; atOnce?: boolean }
+  | { type: 'ASSIGN'; slots: readonly Slot[]; epoch: number; shards?: ShardMap; live?: readonly string[]; dead?: readonly string[]; restarted?: readonly string[]; atOnce?: boolean }
   /** A runner's release was published and claimed. */
   | { type: 'RUNNER_HANDED_OVER'; id: string }
   | { type: 'SPEC_SET'; spec: NormalizedSpec }
@@ -93,7 +94,7 @@ export const shardOwnerMachine = setup({
       if (event.epoch !== context.epoch) for (const ref of runners.values()) ref.send({ type: 'EPOCH', epoch: event.epoch });
       for (const [key, { shard, rank }] of want) {
         if (runners.has(key) || deferred.has(key)) continue;
-        const slot: Deferred = { shard, rank, start: startOf(context.previous, shard, rank, event.live, event.dead) };
+        const slot: Deferred = { shard, rank, start: startOf(context.previous, shard, rank, event.live, event.dead, event.restarted) };
         gained++;
         if (!context.loaded.has(shard)) {
           deferred.set(key, slot);

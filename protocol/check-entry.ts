@@ -59,9 +59,13 @@ export interface CheckEntry {
 /**
  * How a check new to the table starts: `fresh` on its next slot; `takeover` (its owner is gone)
  * with one paced catch-up probe; `deadTakeover` (its owner is held dead: it may have published
- * unseen, or still publish behind a frozen link) the same, and its seq skips takeoverSeqGap.
+ * unseen, or still publish behind a frozen link) the same, and its seq skips takeoverSeqGap;
+ * `restartTakeover` (its owner restarted: a new life is heard, the old one died moments ago) on its
+ * next slot, seq skipped like `deadTakeover` — no catch-up: the old life's last probe is likely in
+ * the current interval (a restart is heard well within one), and a catch-up there ran the slot twice,
+ * uncounted (no release comes from a life that is gone: the long `flapping` run of 2026-12-02).
  */
-export type StartMode = 'fresh' | 'takeover' | 'deadTakeover';
+export type StartMode = 'fresh' | 'takeover' | 'deadTakeover' | 'restartTakeover';
 
 export interface TableOptions {
   nodeId: string;

@@ -72,7 +72,7 @@ export class CheckTable {
   set(spec: NormalizedSpec, now: number, mode: StartMode = 'fresh'): Directive[] {
     const e = this.checks.get(spec.id);
     if (!e) {
-      const { slot, catchUp } = mode !== 'fresh' ? takeoverSlot(spec.id, spec.intervalMs, now, this.opts.catchUps) : firstSlot(spec.id, spec.intervalMs, now, now, this.opts.catchUps);
+      const { slot, catchUp } = mode === 'takeover' || mode === 'deadTakeover' ? takeoverSlot(spec.id, spec.intervalMs, now, this.opts.catchUps) : firstSlot(spec.id, spec.intervalMs, now, now, this.opts.catchUps);
       this.checks.set(spec.id, {
         spec,
         slot,
@@ -84,7 +84,7 @@ export class CheckTable {
         resume: 'lookingUp',
         parked: null,
         seq: 0,
-        seqGap: mode === 'deadTakeover' ? takeoverSeqGap(spec.intervalMs, this.opts.takeoverUnseenMs ?? 0) : 0,
+        seqGap: mode === 'deadTakeover' || mode === 'restartTakeover' ? takeoverSeqGap(spec.intervalMs, this.opts.takeoverUnseenMs ?? 0) : 0,
         published: 'unknown',
         skipped: 0,
         probed: false,

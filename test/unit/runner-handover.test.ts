@@ -289,6 +289,24 @@ describe('handover by message', () => {
     expect(results(f)).toEqual([expect.objectContaining({ seq: 6, slot: BASE + phaseOf('t0', I) + 1 })]);
   });
 
+  test('a takeover from a restarted holder (a new life heard) has no catch-up: it starts on its next slot, seq skipped like a dead holder\'s', async () => {
+    const f = fakePorts({ start: BASE + phaseOf('t1', I) + 1 });
+    f.ports.random = () => 0;
+    f.ports.takeoverUnseenMs = 0;
+    // The old life probed this interval's slot just before it died.
+    f.history.set('t1', { seq: 5, status: 'up', history: '1', slot: BASE + phaseOf('t1', I) });
+    f.auto = () => pass();
+    runner(f, ['t1'], 2, { type: 'takeover', from: 'a', heldDead: true, restarted: true });
+    await f.settle();
+    f.clock.advance(I / 2);
+    await f.settle();
+    expect(results(f)).toEqual([]); // no catch-up in the interval the old life probed
+    await advance([f], I);
+    const rs = results(f);
+    expect(rs.map((r) => r.slot)).toEqual([BASE + phaseOf('t1', I) + I]);
+    expect(rs[0]!.seq).toBeGreaterThan(5);
+  });
+
   test('a late release after a takeover: the holder’s probes after our first one ran twice, and are counted', async () => {
     const f = fakePorts({ start: BASE });
     f.history.set('d0', { seq: 5, status: 'up', history: '1', slot: BASE - I });
