@@ -93,8 +93,8 @@ export interface RunnerPorts {
    */
   heldDead?(node: string): boolean;
   /**
-   * Whether this node is cut off from publishing now (its NATS link down past the pause threshold,
-   * or the pause guard holding: the publish gate closed). A probe started then is never published —
+   * Whether this node is cut off from NATS now (its link down past the pause threshold). A probe
+   * started then is never published —
    * not even when it finishes after the link is back and the gate open again: the others may have
    * taken its check over meanwhile, and its seq could repeat theirs (its outcome is no quarantine
    * evidence). `dropped` counts each message not published, like the gate's own drops
