@@ -88,7 +88,7 @@ export const checkRunnerMachine = setup({
     holderAlive: ({ context, event }) => {
       // The holder answered `releasing` (or `held`: it runs the slot for us until it hears us
       // running): it is alive, the wait for its release starts again.
-      if (event.type === 'CLAIM_RESULT' && event.event === 'held' && context.heldClaims++ === 0) {
+      if (event.type === 'CLAIM_RESULT' && event.event === 'held' && context.heldWaits++ === 0) {
         context.log.info({ event: 'claim_held_by_holder' }, 'the holder runs the slot until it hears this node running: waiting for its release');
       }
       if (nextOf(context, event) === 'waitRelease') {
@@ -217,7 +217,8 @@ export const checkRunnerMachine = setup({
       stopWhenReleased: false,
       nextOwner: null,
       movedWaits: 0,
-      heldClaims: 0,
+      heldAnswers: 0,
+      heldWaits: 0,
       dropPublishes: false,
       onHandedOver: () => {
         if (!told) input.onHandedOver?.();

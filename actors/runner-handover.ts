@@ -130,7 +130,7 @@ export function claimDecision(ctx: RunnerContext, phase: HolderPhase, claim: Cla
 /** Answer `held`: we run the slot for a claimant we hold dead or still starting (protocol/takeover.ts). */
 export function answerHeld(ctx: RunnerContext, claim: ClaimRequest, answer: (a: ClaimAnswer) => void): void {
   answer({ answer: 'held' });
-  if (ctx.heldClaims++ === 0) ctx.log.info({ event: 'claim_held', by: claim.node, epoch: claim.epoch }, 'claimed by a node held dead or still starting: probing on for it until it is heard running');
+  if (ctx.heldAnswers++ === 0) ctx.log.info({ event: 'claim_held', by: claim.node, epoch: claim.epoch }, 'claimed by a node held dead or still starting: probing on for it until it is heard running');
 }
 
 /** Note that a claimant asked: it gets the release. Tell the owner once the release is out too. */

@@ -220,8 +220,10 @@ export interface RunnerContext {
   /** Moved: the slot's new owner (null: unknown), and the claim waits passed without its claim. */
   nextOwner: string | null;
   movedWaits: number;
-  /** Claims answered `held` by this runner (holder side; the first is logged), or received (claimant side). */
-  heldClaims: number;
+  /** Claims this runner answered `held` as a holder (the first is logged). */
+  heldAnswers: number;
+  /** `held` answers this runner received as a claimant (the first is logged). */
+  heldWaits: number;
   /** While true, carryOut publishes no result, transition or resume state (a probe started while cut off is being applied). */
   dropPublishes: boolean;
   onHandedOver: () => void;
