@@ -51,6 +51,10 @@ export interface CheckEntry {
   /** Seq numbers to skip when the state is resumed (a takeover: check-resume.ts takeoverSeqGap). */
   seqGap: number;
   published: Verdict | 'unknown';
+  /**
+   * Rounds skipped since the last probe started here (it was still running, or the process fell
+   * behind): announced on the next probe's result, never on the one before them.
+   */
   skipped: number;
   /** A probe started here (a boolean, not its time: a time stored per probe would box a new number each time). */
   probed: boolean;

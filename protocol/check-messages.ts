@@ -7,8 +7,8 @@
 //                                         → verdict ≠ last published? → status { from, to, seq }
 //
 // seq counts a check's results per rank (the `vantage` field) and continues across handover and restart
-// (check-resume.ts); `skipped` counts the rounds dropped since the previous result and starts
-// again at 0; a status message names the failure only on a change to down.
+// (check-resume.ts); `skipped` counts the rounds dropped between the previous probe and this one
+// (rounds dropped while a probe runs, or because it started late, go on the next probe's result); a status message names the failure only on a change to down.
 //
 // An inconclusive outcome (the node's own stall, not the target: overload.ts) is published as a
 // result with the next seq and the verdict and history as they were: it never enters the history,
@@ -34,10 +34,14 @@ export interface Publisher {
   rank: number;
 }
 
-/** The probe that produced the outcome: its slot and the instant it started (wall clock, ms). */
+/**
+ * The probe that produced the outcome: its slot, the instant it started (wall clock, ms), and the
+ * rounds skipped between the previous probe started here and this one (published as `skipped`).
+ */
 export interface ProbeRun {
   slot: number;
   startedAt: number;
+  skipped: number;
 }
 
 /** A check's published state, before or after one outcome. */
@@ -46,8 +50,6 @@ export interface PublishedState {
   seq: number;
   /** The verdict the last status message announced ('unknown' before the first). */
   published: Verdict | 'unknown';
-  /** Rounds skipped since the previous result. */
-  skipped: number;
 }
 
 export interface OutcomeMessages {
@@ -65,9 +67,9 @@ export function outcomeMessages(id: string, spec: NormalizedSpec, run: ProbeRun,
   const seq = state.seq + 1;
   const at = new Date(run.startedAt).toISOString();
   const kept = (held?: 'panic' | 'quarantine'): OutcomeMessages => {
-    const result = withConfirmation(resultMessage(id, spec, run, o, state.verdict, seq, state.skipped, at, by), confirmation);
+    const result = withConfirmation(resultMessage(id, spec, run, o, state.verdict, seq, at, by), confirmation);
     if (held) result.held = held;
-    return { next: { ...state, seq, skipped: 0 }, result, status: null };
+    return { next: { ...state, seq }, result, status: null };
   };
   if (isInconclusive(o) || keepsVerdict(confirmation)) return kept();
   const verdict = applyOutcome(spec.policy, state.verdict, o.ok);
@@ -75,10 +77,10 @@ export function outcomeMessages(id: string, spec: NormalizedSpec, run: ProbeRun,
   if ((hold === true || hold === 'panic') && verdict.status === 'down' && state.published !== 'down') return kept('panic');
   // A quarantined node (quarantine.ts) announces no verdict change: its view of the targets is in doubt.
   if (hold === 'quarantine' && verdict.status !== state.published) return kept('quarantine');
-  const result = withConfirmation(resultMessage(id, spec, run, o, verdict, seq, state.skipped, at, by), confirmation);
+  const result = withConfirmation(resultMessage(id, spec, run, o, verdict, seq, at, by), confirmation);
   const changed = verdict.status !== state.published;
   return {
-    next: { verdict, seq, published: verdict.status, skipped: 0 },
+    next: { verdict, seq, published: verdict.status },
     result,
     status: changed ? withConfirmation(statusMessage(id, state.published, verdict.status, o, seq, at, by), confirmation) : null,
   };
@@ -90,7 +92,7 @@ function withConfirmation<M extends { confirmation?: Confirmation }>(msg: M, con
 }
 
 /** `<prefix>.result.<id>`: one per probe. Optional HTTP fields only when the probe measured them. */
-export function resultMessage(id: string, spec: NormalizedSpec, run: ProbeRun, o: ProbeOutcome, verdict: VerdictState, seq: number, skipped: number, at: string, by: Publisher): ResultMessage {
+export function resultMessage(id: string, spec: NormalizedSpec, run: ProbeRun, o: ProbeOutcome, verdict: VerdictState, seq: number, at: string, by: Publisher): ResultMessage {
   return {
     checkId: id,
     ok: o.ok,
@@ -115,7 +117,7 @@ export function resultMessage(id: string, spec: NormalizedSpec, run: ProbeRun, o
     ...(o.dns !== undefined ? { dns: o.dns } : {}),
     ...(o.stallMs !== undefined ? { stallMs: o.stallMs } : {}),
     history: verdict.history,
-    skipped,
+    skipped: run.skipped,
   };
 }
 

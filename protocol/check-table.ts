@@ -206,7 +206,8 @@ export class CheckTable {
       out.push({ type: 'skipped', id, slot, count: 1 });
     } else {
       const token = this.nextToken++;
-      e.inFlight = { token, slot, startedAt: now, spec: e.spec };
+      e.inFlight = { token, slot, startedAt: now, skipped: e.skipped, spec: e.spec };
+      e.skipped = 0;
       e.probed = true;
       out.push({ type: 'probe', id, token, spec: e.spec });
     }
@@ -265,8 +266,8 @@ export class CheckTable {
 
   private apply(id: string, e: CheckEntry, f: InFlight, spec: NormalizedSpec, o: ProbeOutcome, confirmation?: Confirmation, panic: VerdictHold = false): Directive[] {
     const by = { nodeId: this.opts.nodeId, epoch: this.epoch, rank: this.opts.rank };
-    const { next, result, status } = outcomeMessages(id, spec, f, o, { verdict: e.verdict!, seq: e.seq, published: e.published, skipped: e.skipped }, by, confirmation, panic);
-    ({ verdict: e.verdict, seq: e.seq, published: e.published, skipped: e.skipped } = next);
+    const { next, result, status } = outcomeMessages(id, spec, f, o, { verdict: e.verdict!, seq: e.seq, published: e.published }, by, confirmation, panic);
+    ({ verdict: e.verdict, seq: e.seq, published: e.published } = next);
     const out: Directive[] = [{ type: 'result', msg: result }];
     if (keepsResumePerVantage(e.spec.replicas)) out.push({ type: 'keepState', id, rank: this.opts.rank, state: resumeRecordOf(result) });
     // replicas > 1: the shard's primary announces the combined verdict instead (quorum-table.ts).

@@ -1,5 +1,5 @@
 // What one probe outcome publishes (protocol/check-messages.ts): the result message with seq + 1,
-// the rounds skipped since the last result, optional HTTP fields only when measured; a status
+// the rounds skipped before the probe (carried by its run), optional HTTP fields only when measured; a status
 // message only when the verdict changes, naming the failure only on a change to down.
 import { normalizeSpec } from '../../checks/spec';
 import { outcomeMessages, type PublishedState } from '../../protocol/check-messages';
@@ -7,18 +7,18 @@ import { failWith, pass } from '../helpers/fake-ports';
 
 const spec = normalizeSpec('api', { kind: 'http', target: 'http://127.0.0.1:1/', intervalMs: 10_000, timeoutMs: 1000, policy: { type: 'consecutive', rise: 1, fall: 2 } });
 const by = { nodeId: 'n1', epoch: 7, rank: 1 };
-const run = { slot: 1_700_000_000_000, startedAt: 1_700_000_000_042 };
+const run = { slot: 1_700_000_000_000, startedAt: 1_700_000_000_042, skipped: 0 };
 const at = '2023-11-14T22:13:20.042Z';
-const up = (seq: number, skipped = 0): PublishedState => ({ verdict: { status: 'up', history: '11' }, seq, published: 'up', skipped });
+const up = (seq: number): PublishedState => ({ verdict: { status: 'up', history: '11' }, seq, published: 'up' });
 
 test('a result for every outcome: seq + 1, the verdict after it, who probed when, the skipped rounds', () => {
-  const { next, result, status } = outcomeMessages('api', spec, run, pass(), up(41, 2), by);
+  const { next, result, status } = outcomeMessages('api', spec, { ...run, skipped: 2 }, pass(), up(41), by);
   expect(result).toEqual({
     checkId: 'api', ok: true, status: 'up', latencyMs: 5, reason: null, message: null, node: 'n1', at, epoch: 7, seq: 42, vantage: 1,
     kind: 'http', target: 'http://127.0.0.1:1/', slot: run.slot, timings: { total: 5 }, history: '111', skipped: 2,
   });
   expect(status).toBeNull(); // still up
-  expect(next).toEqual({ verdict: { status: 'up', history: '111' }, seq: 42, published: 'up', skipped: 0 });
+  expect(next).toEqual({ verdict: { status: 'up', history: '111' }, seq: 42, published: 'up' });
 });
 
 test('optional HTTP fields appear only when the probe measured them', () => {
@@ -30,10 +30,10 @@ test('optional HTTP fields appear only when the probe measured them', () => {
 
 test.each([
   // name, state before, outcome → status message (from, to, reason) or none
-  ['first verdict of a fresh check', { verdict: { status: 'down', history: '' }, seq: 0, published: 'unknown', skipped: 0 }, pass(), ['unknown', 'up', null]],
+  ['first verdict of a fresh check', { verdict: { status: 'down', history: '' }, seq: 0, published: 'unknown' }, pass(), ['unknown', 'up', null]],
   ['one failure under fall 2: no change', up(5), failWith('timeout'), null],
   ['the second failure: down, with the probe’s reason', { ...up(5), verdict: { status: 'up', history: '110' } }, failWith('timeout'), ['up', 'down', 'timeout']],
-  ['back up: the change names no failure', { verdict: { status: 'down', history: '00' }, seq: 9, published: 'down', skipped: 0 }, pass(), ['down', 'up', null]],
+  ['back up: the change names no failure', { verdict: { status: 'down', history: '00' }, seq: 9, published: 'down' }, pass(), ['down', 'up', null]],
 ] as const)('%s', (_name, before, outcome, want) => {
   const { next, status } = outcomeMessages('api', spec, run, outcome, before as PublishedState, by);
   expect(next.published).toBe(next.verdict.status);
@@ -50,15 +50,15 @@ test.each([
 
 test.each([
   // name, state before
-  ['an up check', { verdict: { status: 'up', history: '110' }, seq: 5, published: 'up', skipped: 1 }],
-  ['a down check', { verdict: { status: 'down', history: '00' }, seq: 9, published: 'down', skipped: 0 }],
-  ['a fresh check before its first verdict', { verdict: { status: 'down', history: '' }, seq: 0, published: 'unknown', skipped: 0 }],
+  ['an up check', { verdict: { status: 'up', history: '110' }, seq: 5, published: 'up' }],
+  ['a down check', { verdict: { status: 'down', history: '00' }, seq: 9, published: 'down' }],
+  ['a fresh check before its first verdict', { verdict: { status: 'down', history: '' }, seq: 0, published: 'unknown' }],
 ] as const)('an inconclusive outcome (the node stalled, protocol/overload.ts) is published with seq + 1 and leaves the verdict as it was: %s', (_name, before) => {
   const o = { ...failWith('inconclusive'), stallMs: 880 };
   const { next, result, status } = outcomeMessages('api', spec, run, o, before as PublishedState, by);
   expect(status).toBeNull();
-  expect(result).toMatchObject({ ok: false, reason: 'inconclusive', status: before.verdict.status, history: before.verdict.history, seq: before.seq + 1, stallMs: 880, skipped: before.skipped });
-  expect(next).toEqual({ ...before, seq: before.seq + 1, skipped: 0 });
+  expect(result).toMatchObject({ ok: false, reason: 'inconclusive', status: before.verdict.status, history: before.verdict.history, seq: before.seq + 1, stallMs: 880, skipped: 0 });
+  expect(next).toEqual({ ...before, seq: before.seq + 1 });
   // The next conclusive outcome continues from the state before it, as if it had not happened.
   const after = outcomeMessages('api', spec, run, failWith('timeout'), next, by);
   expect(after.result.history).toBe(`${before.verdict.history}0`);

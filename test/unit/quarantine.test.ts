@@ -142,9 +142,9 @@ describe('what a probe tells', () => {
 describe('a quarantined node announces no verdict change', () => {
   const spec = normalizeSpec('api', { kind: 'http', target: 'http://127.0.0.1:1/', intervalMs: 10_000, timeoutMs: 1000, confirm: false, policy: { type: 'consecutive', rise: 1, fall: 2 } });
   const by = { nodeId: 'n1', epoch: 3, rank: 0 };
-  const run1 = { slot: 1_700_000_000_000, startedAt: 1_700_000_000_010 };
-  const up: PublishedState = { verdict: { status: 'up', history: '10' }, seq: 4, published: 'up', skipped: 0 };
-  const down: PublishedState = { verdict: { status: 'down', history: '00' }, seq: 4, published: 'down', skipped: 0 };
+  const run1 = { slot: 1_700_000_000_000, startedAt: 1_700_000_000_010, skipped: 0 };
+  const up: PublishedState = { verdict: { status: 'up', history: '10' }, seq: 4, published: 'up' };
+  const down: PublishedState = { verdict: { status: 'down', history: '00' }, seq: 4, published: 'down' };
   test.each([
     ['would go down: held', up, failWith('status'), { status: 'up', history: '10', held: 'quarantine' }],
     ['would come back up: held too', down, pass(), { status: 'down', history: '00', held: 'quarantine' }],
