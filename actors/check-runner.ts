@@ -172,7 +172,7 @@ export const checkRunnerMachine = setup({
   id: 'checkRunner',
   context: ({ input, self }) => {
     const { ports } = input;
-    const table = new CheckTable({ nodeId: ports.nodeId, rank: input.rank, jitterMs: ports.jitterMs, random: ports.random, catchUps: ports.catchUps, takeoverUnseenMs: ports.takeoverUnseenMs ?? 0 });
+    const table = new CheckTable({ nodeId: ports.nodeId, rank: input.rank, jitterMs: ports.jitterMs, random: ports.random, catchUps: ports.catchUps, takeoverUnseenMs: ports.takeoverUnseenMs ?? 0, groupLabel: ports.panicGroupLabel ?? '' });
     table.epoch = input.epoch;
     const send = (e: RunnerEvent) => {
       const snap = self.getSnapshot();
@@ -196,7 +196,7 @@ export const checkRunnerMachine = setup({
       ports,
       log: ports.log.child({ actor: 'check-runner', shard: input.shard, rank: input.rank }),
       table,
-      quorum: input.rank === 0 ? new QuorumTable(ports.nodeId) : null,
+      quorum: input.rank === 0 ? new QuorumTable(ports.nodeId, ports.panicGroupLabel ?? '') : null,
       quorumUnsubs: new Map(),
       quorumReleased: null,
       due: { onDue: (key: string, at: number, now: number) => send({ type: 'DUE', id: idOfKey(key), at, now }) },

@@ -44,7 +44,7 @@ export interface MembershipInput {
   /** Extra silence tolerated when a member, or this node, says it is overloaded (failure-detector.ts). */
   overloadGraceMs?: number;
   /** What this node holds, for the heartbeat. */
-  load(): { shards: number; checks: number; specs?: number };
+  load(): { shards: number; checks: number; specs?: number; groups?: Record<string, number> };
   /** Whether this node is overloaded and its worst recent lag (runtime/load-monitor.ts), for the heartbeat; absent: never. */
   overload?(): { overloaded: boolean; lagMs: number };
   /** Whether this node's slots are not all running yet (a restart's are run by others meanwhile), for the heartbeat; absent: never. */

@@ -195,7 +195,10 @@ export const membershipInput: Mapper<MembershipInput> = ({ context }) => ({
   suspectAfterMs: context.cluster.suspectAfterMs,
   deadAfterMs: context.cluster.deadAfterMs,
   ...(context.cluster.overloadGraceMs !== undefined ? { overloadGraceMs: context.cluster.overloadGraceMs } : {}),
-  load: () => ({ ...context.ports.metrics.held, specs: context.specs.primarySpecs?.() ?? 0 }),
+  load: () => {
+    const groups = context.specs.primaryGroups?.();
+    return { ...context.ports.metrics.held, specs: context.specs.primarySpecs?.() ?? 0, ...(groups ? { groups } : {}) };
+  },
   starting: () => !context.startup.running,
   ...(context.ports.load ? { overload: context.ports.load.status.bind(context.ports.load) } : {}),
   ...(context.ports.quarantine ? { quarantined: context.ports.quarantine.quarantined.bind(context.ports.quarantine) } : {}),

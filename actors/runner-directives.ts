@@ -9,6 +9,7 @@ import type { ProbeOutcome } from '../checks/outcome';
 import { maxLatencyOf, type NormalizedSpec } from '../checks/spec';
 import type { Directive } from '../protocol/check-table';
 import { judgeOutcome } from '../protocol/overload';
+import { groupOf } from '../protocol/panic-groups';
 import { runnerKey } from '../runtime/timer-queue';
 import type { VerdictHold } from '../protocol/check-messages';
 import type { RunnerContext, RunnerEvent, RunnerPorts } from './runner-ports';
@@ -109,7 +110,7 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
 function confirm(ctx: RunnerContext, id: string, token: number, spec: NormalizedSpec, outcome: ProbeOutcome, startedCutOff: boolean): void {
   const { ports } = ctx;
   if (!ports.confirm) {
-    carryOut(ctx, ctx.table.probeDone(id, token, outcome, { by: null, outcome: 'unconfirmed', why: 'no_peer' }, verdictHold(ports)));
+    carryOut(ctx, ctx.table.probeDone(id, token, outcome, { by: null, outcome: 'unconfirmed', why: 'no_peer' }, verdictHold(ports, spec)));
     return;
   }
   const ac = new AbortController();
@@ -124,10 +125,15 @@ function confirm(ctx: RunnerContext, id: string, token: number, spec: Normalized
   });
 }
 
-/** Why verdict changes are held now: the node is quarantined (every change), the fleet panics (downs), or not. */
-function verdictHold(ports: RunnerPorts): VerdictHold {
+/**
+ * Why verdict changes of `spec` are held now: the node is quarantined (every change), the fleet or
+ * the check's group panics (downs), or not. Without the spec (a pass: nothing to hold for a panic)
+ * only the fleet's panic is asked.
+ */
+function verdictHold(ports: RunnerPorts, spec?: NormalizedSpec): VerdictHold {
   if (ports.quarantine?.holdsVerdicts()) return 'quarantine';
-  return ports.panicking?.() ?? false;
+  const group = spec && ports.panicGroupLabel ? groupOf(spec.labels, ports.panicGroupLabel) : undefined;
+  return ports.panicking?.(group) ?? false;
 }
 
 /** The bounds a probe of `spec` ran under, for judging its outcome. */
@@ -181,7 +187,7 @@ export function applyEvent(context: RunnerContext, event: RunnerEvent): void {
       if (event.startedCutOff) context.log.debug({ event: 'probe_started_cut_off', check: event.id }, 'a probe started while cut off from NATS: its result is not published');
       context.dropPublishes = event.startedCutOff === true;
       try {
-        carryOut(context, table.probeDone(event.id, event.token, event.outcome, event.confirmation, verdictHold(ports)));
+        carryOut(context, table.probeDone(event.id, event.token, event.outcome, event.confirmation, verdictHold(ports, spec)));
       } finally {
         context.dropPublishes = false;
       }

@@ -70,8 +70,13 @@ export interface RunnerPorts {
    * runtime/confirm-bus.ts). Never rejects; `signal` gives up (unconfirmed). Absent: nobody is asked.
    */
   confirm?(spec: NormalizedSpec, signal: AbortSignal): Promise<Confirmation>;
-  /** True while the panic guard holds new downs (protocol/panic.ts; runtime/panic-guard.ts). Absent: never. */
-  panicking?(): boolean;
+  /**
+   * True while the panic guard holds new downs (protocol/panic.ts; runtime/panic-guard.ts): the
+   * fleet's, or that of `group` (protocol/panic-groups.ts). Absent: never.
+   */
+  panicking?(group?: string): boolean;
+  /** LOOKOUT_PANIC_GROUP_LABEL: the label whose value is a check's panic group. Absent or '': no groups. */
+  panicGroupLabel?: string;
   /**
    * Self-quarantine (protocol/quarantine.ts; runtime/quarantine-guard.ts): told what each probe and
    * confirmation showed, and asked whether verdict changes are held. Absent: never quarantined.

@@ -22,6 +22,7 @@
 import type { Logger } from '../runtime/logger';
 import type { SpecFeedSource } from '../runtime/spec-watch';
 import type { SpecCatalog } from './spec-catalog';
+import { groupOf, topGroups } from '../protocol/panic-groups';
 import { LOAD_STALL_MS, Places, ShardLoadStalled, startShardLoad } from './shard-load';
 import type { FeedEvent } from './spec-feed';
 
@@ -37,6 +38,8 @@ export interface SpecHolder {
   setPrimaries?(shards: readonly number[]): void;
   /** Specs in the shards set by setPrimaries (this node's part of the cluster total). */
   primarySpecs?(): number;
+  /** Those specs by panic group (protocol/panic-groups.ts topGroups); undefined without a group label. */
+  primaryGroups?(): Record<string, number> | undefined;
 }
 
 /** First retry of a failed shard watch, doubled per consecutive failure up to RETRY_MAX_MS. */
@@ -57,6 +60,10 @@ interface Held {
 export class ShardSpecs implements SpecHolder {
   private readonly held = new Map<number, Held>();
   private primaries: readonly number[] = [];
+  /** LOOKOUT_PANIC_GROUP_LABEL ('' : no groups). */
+  groupLabel = '';
+  /** primaryGroups at one catalog version and one set of primaries (a heartbeat asks every beat). */
+  private groupsMemo: { version: number; primaries: readonly number[]; groups: Record<string, number> } | null = null;
   private readonly places = new Places(LOAD_CONCURRENCY);
 
   constructor(
@@ -77,6 +84,22 @@ export class ShardSpecs implements SpecHolder {
     let n = 0;
     for (const s of this.primaries) n += this.catalog.countInShard(s);
     return n;
+  }
+
+  primaryGroups(): Record<string, number> | undefined {
+    if (this.groupLabel === '') return undefined;
+    const memo = this.groupsMemo;
+    if (memo && memo.version === this.catalog.version && memo.primaries === this.primaries) return memo.groups;
+    const counts = new Map<string, number>();
+    for (const s of this.primaries) {
+      for (const spec of this.catalog.inShard(s)) {
+        const g = groupOf(spec.labels, this.groupLabel);
+        if (g !== undefined) counts.set(g, (counts.get(g) ?? 0) + 1);
+      }
+    }
+    const groups = topGroups(counts);
+    this.groupsMemo = { version: this.catalog.version, primaries: this.primaries, groups };
+    return groups;
   }
 
   setPrimaries(shards: readonly number[]): void {

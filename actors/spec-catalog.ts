@@ -16,11 +16,17 @@ export class SpecCatalog {
   private readonly byShard = new Map<number, Set<string>>();
   /** Byte order of the ids, kept incrementally for the list (protocol/sorted-ids.ts). */
   private readonly sorted = new SortedIds();
+  private changes = 0;
 
   constructor(readonly shardCount: number) {}
 
   get size(): number {
     return this.byId.size;
+  }
+
+  /** Bumped by every change: what was derived from the catalog at one version still holds at it. */
+  get version(): number {
+    return this.changes;
   }
 
   get(id: string): CatalogEntry | undefined {
@@ -36,6 +42,7 @@ export class SpecCatalog {
     const prev = this.byId.get(spec.id);
     if (prev && prev.revision >= revision) return false;
     this.byId.set(spec.id, { spec, revision });
+    this.changes++;
     if (!prev) {
       const shard = this.shardOf(spec.id);
       let ids = this.byShard.get(shard);
@@ -48,6 +55,7 @@ export class SpecCatalog {
 
   delete(id: string): boolean {
     if (!this.byId.delete(id)) return false;
+    this.changes++;
     this.byShard.get(this.shardOf(id))?.delete(id);
     this.sorted.delete(id);
     return true;
@@ -57,6 +65,7 @@ export class SpecCatalog {
   dropShard(shard: number): number {
     const ids = this.byShard.get(shard);
     if (!ids) return 0;
+    this.changes++;
     for (const id of ids) {
       this.byId.delete(id);
       this.sorted.delete(id);

@@ -46,8 +46,8 @@ export interface NodeServicesOptions {
 }
 
 export interface NodeServices {
-  /** The fleet is in panic: new downs are held. */
-  panicking(): boolean;
+  /** The fleet, or `group`, is in panic: new downs are held. */
+  panicking(group?: string): boolean;
   stop(): void;
 }
 
@@ -59,6 +59,7 @@ export function startNodeServices(o: NodeServicesOptions): NodeServices {
     clock,
     cfg: { fraction: cfg.panicPercent / 100, minDowns: cfg.panicMinDowns, windowMs: cfg.panicWindowMs, holdMs: cfg.panicHoldMs },
     checks: () => specs.total(),
+    ...(cfg.panicGroupLabel !== '' ? { groupSizes: () => specs.groupSizes() } : {}),
     leading: () => o.view()?.leading === true,
     nodeId: cfg.nodeId,
     metrics,
@@ -100,7 +101,7 @@ export function startNodeServices(o: NodeServicesOptions): NodeServices {
       : null;
   if (page) o.http.mount(page.route);
   return {
-    panicking: () => panic.panicking(),
+    panicking: (group) => panic.panicking(group),
     stop: () => {
       page?.stop();
       stopConfirming();

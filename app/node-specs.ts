@@ -15,6 +15,7 @@ import type { KV } from '@nats-io/kv';
 import { normalizeSpec, type NormalizedSpec } from '../checks/spec';
 import { validateSpec } from '../checks/validate';
 import type { ClusterView } from '../protocol/cluster-view';
+import { fleetGroups } from '../protocol/panic-groups';
 import { ShardSpecs, type ShardSpecEvent } from '../actors/shard-specs';
 import { SpecCatalog } from '../actors/spec-catalog';
 import type { Logger } from '../runtime/logger';
@@ -33,6 +34,8 @@ export interface NodeSpecsOptions {
   onDeleted(id: string): Promise<void>;
   /** The node's latest view (members and their heartbeats). */
   view(): ClusterView | null;
+  /** LOOKOUT_PANIC_GROUP_LABEL: this node's heartbeat counts its rank-0 specs per group ('': none). */
+  groupLabel?: string;
 }
 
 export interface NodeSpecs {
@@ -42,6 +45,8 @@ export interface NodeSpecs {
   tellTo(tell: (e: ShardSpecEvent) => void): void;
   /** The cluster's spec count as the members last said. */
   total(): number;
+  /** The cluster's specs per panic group as the members last said (protocol/panic-groups.ts). */
+  groupSizes(): Map<string, number>;
   /** The spec of a check this node holds, or undefined. */
   heldSpec(id: string): NormalizedSpec | undefined;
   /** The stored spec of any check, validated (undefined: none, or invalid). */
@@ -52,6 +57,9 @@ export interface NodeSpecs {
   stop(): Promise<void>;
 }
 
+/** A member whose heartbeat counts towards the cluster's sizes: one still heard. */
+const counted = (m: { state: string }): boolean => m.state === 'alive' || m.state === 'suspect';
+
 export function startNodeSpecs(o: NodeSpecsOptions): NodeSpecs {
   const log = o.log.child({ actor: 'specs' });
   let tell: (e: ShardSpecEvent) => void = () => {};
@@ -61,6 +69,7 @@ export function startNodeSpecs(o: NodeSpecsOptions): NodeSpecs {
     o.metrics.specShardsHeld.set(holder.shards.length);
   };
   const holder = new ShardSpecs(catalog, (shard) => shardSpecFeedSource(o.kv, o.jsm, o.bucket, shard, o.shards), log, (e) => tell(e), gauges);
+  holder.groupLabel = o.groupLabel ?? '';
   const store = shardedSpecStore(o.kv, o.jsm, o.bucket, o.shards, o.onDeleted);
   let migration: 'none' | 'running' | 'done' = 'none';
   const migrate = () => {
@@ -83,9 +92,10 @@ export function startNodeSpecs(o: NodeSpecsOptions): NodeSpecs {
     tellTo: (t) => (tell = t),
     total: () => {
       let n = 0;
-      for (const m of o.view()?.members ?? []) if (m.state === 'alive' || m.state === 'suspect') n += m.specs ?? 0;
+      for (const m of o.view()?.members ?? []) if (counted(m)) n += m.specs ?? 0;
       return n;
     },
+    groupSizes: () => fleetGroups((o.view()?.members ?? []).filter(counted).map((m) => m.groups)),
     heldSpec: (id) => catalog.get(id)?.spec,
     async fetchSpec(id) {
       const stored = await store.get(id);

@@ -198,6 +198,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     log,
     onDeleted: records.drop,
     view: () => view,
+    groupLabel: cfg.panicGroupLabel,
   });
   // Self-quarantine (protocol/quarantine.ts): a node whose probes disagree with the others' takes itself out.
   const canaries = canarySpecs(cfg.canaries, cfg.canaryIntervalMs);
@@ -252,8 +253,9 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     clockOffsets: new ClockOffsets(cfg.nodeId, CLOCK_WINDOW, CLOCK_MIN_SAMPLES, cfg.suspectAfterMs),
     load,
     // Before a single-vantage check goes down, another live node probes it once (protocol/confirm.ts).
-    // While the fleet is in panic (too many downs at once), new downs are held (protocol/panic.ts).
-    panicking: () => services.panicking(),
+    // While the fleet (or a check's group) is in panic (too many downs at once), new downs are held (protocol/panic.ts, panic-groups.ts).
+    panicking: (group) => services.panicking(group),
+    panicGroupLabel: cfg.panicGroupLabel,
     confirm,
     quarantine,
     // A moved holder probes on while the new owner lives and has not claimed (it loads specs first).

@@ -82,5 +82,7 @@ export interface TableOptions {
   catchUps: CatchUpPacer;
   /** A takeover's unseen window (check-resume.ts takeoverSeqGap); absent or 0: seq continues without a gap. */
   takeoverUnseenMs?: number;
+  /** LOOKOUT_PANIC_GROUP_LABEL (panic-groups.ts): status messages name the check's group. Absent or '': none. */
+  groupLabel?: string;
 }
 

@@ -23,6 +23,7 @@ import type { NormalizedSpec } from '../checks/spec';
 import type { ResultMessage, StatusMessage } from './records';
 import { keepsVerdict, type Confirmation } from './confirm';
 import { isInconclusive } from './overload';
+import { withGroup } from './panic-groups';
 import { applyOutcome, type Verdict, type VerdictState } from './verdict';
 
 /** Who publishes: the same for every check of a table. */
@@ -32,6 +33,8 @@ export interface Publisher {
   epoch: number;
   /** This node's rank among the shard's owners (published as `vantage`). */
   rank: number;
+  /** LOOKOUT_PANIC_GROUP_LABEL: a status message names the check's group (panic-groups.ts). Absent or '': none. */
+  groupLabel?: string;
 }
 
 /**
@@ -82,7 +85,7 @@ export function outcomeMessages(id: string, spec: NormalizedSpec, run: ProbeRun,
   return {
     next: { verdict, seq, published: verdict.status },
     result,
-    status: changed ? withConfirmation(statusMessage(id, state.published, verdict.status, o, seq, at, by), confirmation) : null,
+    status: changed ? withGroup(withConfirmation(statusMessage(id, state.published, verdict.status, o, seq, at, by), confirmation), spec, by.groupLabel) : null,
   };
 }
 

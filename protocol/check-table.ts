@@ -265,7 +265,7 @@ export class CheckTable {
   }
 
   private apply(id: string, e: CheckEntry, f: InFlight, spec: NormalizedSpec, o: ProbeOutcome, confirmation?: Confirmation, panic: VerdictHold = false): Directive[] {
-    const by = { nodeId: this.opts.nodeId, epoch: this.epoch, rank: this.opts.rank };
+    const by = { nodeId: this.opts.nodeId, epoch: this.epoch, rank: this.opts.rank, groupLabel: this.opts.groupLabel };
     const { next, result, status } = outcomeMessages(id, spec, f, o, { verdict: e.verdict!, seq: e.seq, published: e.published }, by, confirmation, panic);
     ({ verdict: e.verdict, seq: e.seq, published: e.published } = next);
     const out: Directive[] = [{ type: 'result', msg: result }];

@@ -32,6 +32,7 @@
 // The grace is bounded (at most deadAfterMs): a dead overloaded member is dead within
 // deadAfterMs + overloadGraceMs of its last heartbeat.
 
+import { parseGroups } from './panic-groups';
 import type { Heartbeat } from './records';
 
 export type MemberState = 'alive' | 'suspect' | 'dead' | 'left';
@@ -232,6 +233,8 @@ export function parseHeartbeat(raw: unknown): Heartbeat | null {
   if (isCount(h.lagMs)) hb.lagMs = h.lagMs;
   if (h.quarantined === true) hb.quarantined = true;
   if (isCount(h.specs)) hb.specs = h.specs;
+  const groups = h.groups === undefined ? null : parseGroups(h.groups);
+  if (groups) hb.groups = groups;
   if (h.starting === true) hb.starting = true;
   return hb;
 }

@@ -78,6 +78,13 @@ export class PanicWatch {
     return this.phase;
   }
 
+  /** Nothing to remember at `now`: watching, and no down within the window. */
+  idle(now: number): boolean {
+    if (this.phase.type !== 'watching') return false;
+    this.forget(now);
+    return this.downs.length === 0;
+  }
+
   private forget(now: number): void {
     let i = 0;
     while (i < this.downs.length && now - this.downs[i]! > this.cfg.windowMs) i++;

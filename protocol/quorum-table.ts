@@ -14,6 +14,7 @@
 
 import type { NormalizedSpec } from '../checks/spec';
 import { combine, isNewer, STALE_INTERVALS, parseVantageResult, type QuorumCounts, type VantageResult, type VantageStatus } from './quorum';
+import { withGroup } from './panic-groups';
 import type { QuorumRecord } from './quorum-record';
 import type { QuorumStatusMessage } from './records';
 
@@ -56,7 +57,11 @@ export function combinesVantages(spec: Pick<NormalizedSpec, 'replicas'>): boolea
 export class QuorumTable {
   private readonly checks = new Map<string, QuorumEntry>();
 
-  constructor(private readonly nodeId: string) {}
+  /** `groupLabel`: LOOKOUT_PANIC_GROUP_LABEL — a combined status names the check's group (panic-groups.ts). */
+  constructor(
+    private readonly nodeId: string,
+    private readonly groupLabel = '',
+  ) {}
 
   get size(): number {
     return this.checks.size;
@@ -153,7 +158,7 @@ export class QuorumTable {
     const warm = at.now - e.since > STALE_INTERVALS * e.spec.intervalMs;
     const formedChanged = e.verdict !== 'unknown' && c.counts.formed !== e.formed && (c.counts.formed || warm);
     if (c.verdict === e.verdict && !formedChanged) return [];
-    const msg = statusOf(id, e.verdict, c.verdict, c.counts, c, { ...at, seq: e.seq + 1, node: this.nodeId });
+    const msg = withGroup(statusOf(id, e.verdict, c.verdict, c.counts, c, { ...at, seq: e.seq + 1, node: this.nodeId }), e.spec, this.groupLabel);
     e.verdict = c.verdict;
     e.formed = c.counts.formed;
     e.seq++;

@@ -99,6 +99,8 @@ export interface StatusMessage {
   message: string | null;
   /** A change to down: what another node saw when it was confirmed (protocol/confirm.ts). */
   confirmation?: Confirmation;
+  /** The check's value of LOOKOUT_PANIC_GROUP_LABEL, when set and it has one (protocol/panic-groups.ts). */
+  group?: string;
 }
 
 /**
@@ -120,6 +122,8 @@ export interface QuorumStatusMessage {
   message: string | null;
   quorum: QuorumCounts;
   vantages: VantageState[];
+  /** As on StatusMessage: the check's panic group. */
+  group?: string;
 }
 
 /**
@@ -171,6 +175,12 @@ export interface Heartbeat {
    * guard's fleet size. Absent from older versions (read as 0).
    */
   specs?: number;
+  /**
+   * With LOOKOUT_PANIC_GROUP_LABEL: the specs counted in `specs` by their value of that label, the
+   * sender's largest MAX_PANIC_GROUPS groups (protocol/panic-groups.ts): summed over members, a
+   * group's size for the panic guard. Absent: no label set, or an older version.
+   */
+  groups?: Record<string, number>;
   /**
    * The sender's slots of the first map it followed are not all running yet (their shards' specs
    * are still loading). A peer that heard an earlier life of the sender holds it returning

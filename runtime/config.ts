@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import { parseCidrList } from '../checks/address-policy';
 import { ResultDetail } from '../checks/result-detail';
+import { SPEC_PATTERNS } from '../checks/spec-schema';
 import { CLOCK_SKEW_WARN_MS } from '../protocol/clock-offset';
 import { ErrorCode, LookoutError } from '../protocol/errors';
 import { readArgv } from './argv';
@@ -62,6 +63,12 @@ const canaryList: Parser<string[]> = (raw) => {
 };
 
 const optional: Parser<string | undefined> = (raw) => (raw === '' ? undefined : raw);
+
+/** A spec label name (checks/spec-schema.ts), or '' for none. */
+const labelNameOrNone: Parser<string> = (raw) => {
+  if (raw !== '' && !new RegExp(SPEC_PATTERNS.labelName).test(raw)) throw new Error('expected a label name (1–64 of A–Z a–z 0–9 _ . -) or nothing (off)');
+  return raw;
+};
 
 const oneOf =
   <T extends string>(...values: T[]): Parser<T> =>
@@ -144,6 +151,7 @@ export const SETTINGS = {
   panicPercent: { env: 'LOOKOUT_PANIC_PERCENT', flag: 'panic-percent', default: 50, parse: int(0, 100), doc: 'Panic guard (protocol/panic.ts): when at least this percent of all checks (and at least LOOKOUT_PANIC_MIN_DOWNS) went down within LOOKOUT_PANIC_WINDOW_MS, no node announces a new down for LOOKOUT_PANIC_HOLD_MS (the failures are published with held "panic"). 0: off.' },
   panicMinDowns: { env: 'LOOKOUT_PANIC_MIN_DOWNS', flag: 'panic-min-downs', default: 10, parse: int(1, 1_000_000_000), doc: 'Panic guard: never fewer downs than this within the window, whatever the percent (a small fleet\'s few downs are no panic).' },
   panicWindowMs: { env: 'LOOKOUT_PANIC_WINDOW_MS', flag: 'panic-window-ms', default: 60_000, parse: int(1000, 3_600_000), doc: 'Panic guard: the window the downs are counted in; also how long after a panic is released no new one starts (the held downs arrive then).' },
+  panicGroupLabel: { env: 'LOOKOUT_PANIC_GROUP_LABEL', flag: 'panic-group-label', default: '', parse: labelNameOrNone, doc: 'Panic guard per group (protocol/panic-groups.ts): checks with the same value of this spec label are also watched as a group, with the same percent, minimum, window and hold as the whole fleet — a group whose checks go down together panics on its own and holds its downs. Empty: the fleet only.' },
   panicHoldMs: { env: 'LOOKOUT_PANIC_HOLD_MS', flag: 'panic-hold-ms', default: 120_000, parse: int(1000, 3_600_000), doc: 'Panic guard: how long new downs are held once a panic starts (the bound on how late a real mass outage is announced).' },
   quarantinePercent: { env: 'LOOKOUT_QUARANTINE_PERCENT', flag: 'quarantine-percent', default: QUARANTINE_DEFAULTS.rate * 100, parse: int(0, 100), doc: 'Self-quarantine (protocol/quarantine.ts): a node whose observations over the last LOOKOUT_QUARANTINE_WINDOW disagree with other nodes at least this percent of the time (failures another node saw healthy, against failures it saw too and probes that passed) quarantines itself: it announces no verdict change, says quarantined in its heartbeat, and the leader moves its shards away. 0: off.' },
   quarantineWindow: { env: 'LOOKOUT_QUARANTINE_WINDOW', flag: 'quarantine-window', default: QUARANTINE_DEFAULTS.window, parse: int(1, 100_000), doc: 'Self-quarantine: how many recent observations (probe passes, confirmed failures, canary probes) the disagreement rate is taken over. Counted in observations, not time.' },

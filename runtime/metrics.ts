@@ -37,6 +37,8 @@ export interface Metrics {
   panic: Gauge;
   panics: Counter;
   panicHeld: Counter;
+  panicGroup: Gauge<'group'>;
+  groupPanics: Counter;
   confirmAnswers: Counter<'answer'>;
   provisionalSlots: Gauge;
   bodyWorkerOverruns: Counter<'assertion' | 'why'>;
@@ -205,6 +207,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     canaryProbes: new Counter({ name: 'lookout_canary_probes_total', help: 'Probes of the canaries (LOOKOUT_CANARIES), by canary target and result (ok|fail).', labelNames: ['canary', 'result'], registers: r }),
     panic: new Gauge({ name: 'lookout_panic', help: '1 while this node is in panic (protocol/panic.ts: too many checks went down at once) and holds new downs.', registers: r }),
     panics: new Counter({ name: 'lookout_panics_total', help: 'Panics this node entered (downs within LOOKOUT_PANIC_WINDOW_MS past LOOKOUT_PANIC_PERCENT of all checks).', registers: r }),
+    panicGroup: new Gauge({ name: 'lookout_panic_group', help: '1 while a group of checks (their value of LOOKOUT_PANIC_GROUP_LABEL) is in panic on this node and its new downs are held; the series goes when the panic is released (at most 64 groups watched).', labelNames: ['group'], registers: r }),
+    groupPanics: new Counter({ name: 'lookout_group_panics_total', help: 'Group panics this node entered (downs of one group within LOOKOUT_PANIC_WINDOW_MS past LOOKOUT_PANIC_PERCENT of its checks).', registers: r }),
     panicHeld: new Counter({ name: 'lookout_panic_held_total', help: 'Failures that would have turned a check down, held by the panic guard (published with held "panic", the verdict as it was).', registers: r }),
     confirmAnswers: new Counter({
       name: 'lookout_confirm_answers_total',

@@ -1,9 +1,12 @@
-// The panic guard's I/O (protocol/panic.ts has the rule): every node listens to all status
-// messages, counts the downs in its PanicWatch, ticks it once a second, and tells its runners
-// whether to hold new downs (`panicking`). The leader announces a panic and its release on
-// `<prefix>.cluster.panic`; every node logs them (`panic_entered` / `panic_released`) and shows
-// them in `lookout_panic`.
+// The panic guard's I/O (protocol/panic.ts has the rule, protocol/panic-groups.ts the groups): every
+// node listens to all status messages, counts the downs in its PanicWatch (and, with a group label,
+// in the watch of the message's `group`), ticks them once a second, and tells its runners whether
+// to hold new downs (`panicking`, for the fleet or for a check's group). The leader announces a
+// panic and its release on `<prefix>.cluster.panic` (`group` names a group's); every node logs
+// them (`panic_entered` / `panic_released`) and shows them in `lookout_panic` /
+// `lookout_panic_group{group}`.
 
+import { MAX_GROUP_VALUE, GroupPanics, type GroupPanicChange } from '../protocol/panic-groups';
 import { PanicWatch, type PanicChange, type PanicConfig } from '../protocol/panic';
 import type { Bus } from './bus';
 import type { Clock, TimerHandle } from './clock';
@@ -19,8 +22,10 @@ export interface PanicGuardOptions {
   subjects: Subjects;
   clock: Clock;
   cfg: PanicConfig;
-  /** How many checks the fleet has (this node's spec catalog). */
+  /** How many checks the fleet has (the members' heartbeats). */
   checks(): number;
+  /** With LOOKOUT_PANIC_GROUP_LABEL: each group's checks (the members' heartbeats). Absent: no groups. */
+  groupSizes?(): ReadonlyMap<string, number>;
   /** True while this node leads (it announces). */
   leading(): boolean;
   nodeId: string;
@@ -29,41 +34,64 @@ export interface PanicGuardOptions {
 }
 
 export interface PanicGuard {
-  panicking(): boolean;
+  /** The fleet panics, or `group` does. */
+  panicking(group?: string): boolean;
   stop(): void;
+}
+
+/** The `group` of a status message, when it names one that can be watched. */
+function groupOfMessage(msg: { group?: unknown }): string | undefined {
+  const g = msg.group;
+  return typeof g === 'string' && g.length > 0 && g.length <= MAX_GROUP_VALUE ? g : undefined;
 }
 
 export function startPanicGuard(o: PanicGuardOptions): PanicGuard {
   if (o.cfg.fraction <= 0) return { panicking: () => false, stop: () => {} };
   const watch = new PanicWatch(o.cfg);
-  const announce = (c: PanicChange) => {
+  const groups = o.groupSizes ? new GroupPanics(o.cfg) : null;
+  const announce = (c: PanicChange | GroupPanicChange) => {
     const at = new Date(o.clock.now()).toISOString();
+    const group = 'group' in c ? c.group : undefined;
+    const named = group !== undefined ? { group } : {};
     if (c.type === 'entered') {
-      o.metrics.panic.set(1);
-      o.metrics.panics.inc();
-      o.log.warn({ event: 'panic_entered', downs: c.downs, checks: c.checks, threshold: c.threshold, holdMs: o.cfg.holdMs }, 'panic: too many checks went down at once; new downs are held');
-      if (o.leading()) o.bus.publish(o.subjects.cluster('panic'), { active: true, downs: c.downs, checks: c.checks, threshold: c.threshold, windowMs: o.cfg.windowMs, holdMs: o.cfg.holdMs, node: o.nodeId, at });
+      if (group !== undefined) {
+        o.metrics.panicGroup.set({ group }, 1);
+        o.metrics.groupPanics.inc();
+      } else {
+        o.metrics.panic.set(1);
+        o.metrics.panics.inc();
+      }
+      o.log.warn({ event: 'panic_entered', ...named, downs: c.downs, checks: c.checks, threshold: c.threshold, holdMs: o.cfg.holdMs }, group !== undefined ? 'panic: too many checks of one group went down at once; its new downs are held' : 'panic: too many checks went down at once; new downs are held');
+      if (o.leading()) o.bus.publish(o.subjects.cluster('panic'), { active: true, ...named, downs: c.downs, checks: c.checks, threshold: c.threshold, windowMs: o.cfg.windowMs, holdMs: o.cfg.holdMs, node: o.nodeId, at });
     } else {
-      o.metrics.panic.set(0);
-      o.log.info({ event: 'panic_released', heldMs: c.heldMs }, 'panic released: downs are announced again');
-      if (o.leading()) o.bus.publish(o.subjects.cluster('panic'), { active: false, heldMs: c.heldMs, node: o.nodeId, at });
+      if (group !== undefined) o.metrics.panicGroup.remove({ group });
+      else o.metrics.panic.set(0);
+      o.log.info({ event: 'panic_released', ...named, heldMs: c.heldMs }, 'panic released: downs are announced again');
+      if (o.leading()) o.bus.publish(o.subjects.cluster('panic'), { active: false, ...named, heldMs: c.heldMs, node: o.nodeId, at });
     }
   };
   const unsubscribe = o.bus.subscribe(o.subjects.statusWildcard(), (m) => {
-    const msg = m.json() as { to?: unknown } | undefined;
+    const msg = m.json() as { to?: unknown; group?: unknown } | undefined;
     if (typeof msg !== 'object' || msg === null || msg.to !== 'down') return;
-    const c = watch.noteDown(o.clock.monotonic(), o.checks());
+    const now = o.clock.monotonic();
+    const c = watch.noteDown(now, o.checks());
     if (c) announce(c);
+    const group = groups ? groupOfMessage(msg) : undefined;
+    if (group === undefined) return;
+    const g = groups!.noteDown(group, now, o.groupSizes!().get(group));
+    if (g) announce(g);
   });
   let timer: TimerHandle | null = null;
   const tick = () => {
-    const c = watch.tick(o.clock.monotonic());
+    const now = o.clock.monotonic();
+    const c = watch.tick(now);
     if (c) announce(c);
+    for (const g of groups?.tick(now) ?? []) announce(g);
     timer = o.clock.setTimeout(tick, PANIC_TICK_MS);
   };
   timer = o.clock.setTimeout(tick, PANIC_TICK_MS);
   return {
-    panicking: () => watch.panicking(),
+    panicking: (group) => watch.panicking() || (groups?.panicking(group) ?? false),
     stop: () => {
       unsubscribe();
       if (timer !== null) o.clock.clearTimeout(timer);

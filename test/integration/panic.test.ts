@@ -6,6 +6,7 @@
 //     the verdict still up, and each such check goes down only after its held results (by seq);
 //   - once released, every check is down: the hold is bounded, nothing is lost.
 import { putChecks } from '../helpers/cluster';
+import { expectHeldBeforeDown } from '../helpers/panic-held';
 import { perNodeTarget } from '../helpers/per-node-target';
 import { waitFor } from '../helpers/poll';
 import { scenarioTest } from '../helpers/scenario';
@@ -28,15 +29,7 @@ scenarioTest('a mass failure: the first downs go out, the rest are held for the 
   await waitFor('the panic released', () => panics().find((p) => p.active === false), { timeoutMs: 60_000, intervalMs: 100 });
   for (const id of ids) await waitFor(`${id} down`, () => s.events.statuses(id).find((m) => m.to === 'down'), { timeoutMs: 60_000, intervalMs: 100 });
 
-  const held = ids.filter((id) => s.events.results(id).some((r) => r.held === 'panic'));
-  expect(held.length).toBeGreaterThan(0);
-  for (const id of held) {
-    const down = s.events.statuses(id).find((m) => m.to === 'down')!;
-    for (const r of s.events.results(id).filter((x) => x.held === 'panic')) {
-      expect(r).toMatchObject({ ok: false, status: 'up' });
-      expect(r.seq).toBeLessThan(down.seq);
-    }
-  }
+  expectHeldBeforeDown(s.events, ids);
   // One down per check; nothing else flipped.
   for (const id of ids) expect(s.events.statuses(id).map((m) => m.to)).toEqual(['up', 'down']);
   expect(panics().map((p) => p.active)).toEqual([true, false]);

@@ -260,6 +260,8 @@ describe('parseHeartbeat', () => {
     ['an unknown field is not copied', { ...wire, extra: 1 }, wire],
     ['starting is copied when true', { ...wire, starting: true }, { ...wire, starting: true }],
     ['starting that is not true reads as running', { ...wire, starting: 'yes' }, wire],
+    ['groups are copied when well-formed', { ...wire, groups: { eu: 3 } }, { ...wire, groups: { eu: 3 } }],
+    ['malformed groups are dropped, the heartbeat kept', { ...wire, groups: { eu: -3 } }, wire],
     ['no startedAt: malformed', { ...wire, startedAt: undefined }, null],
     ['no instance: malformed', { ...wire, instance: '' }, null],
     ['a negative seq: malformed', { ...wire, seq: -1 }, null],

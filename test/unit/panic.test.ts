@@ -83,4 +83,29 @@ describe('a held failure', () => {
     expect(held).toBe(3); // the 2nd to 4th failures would each have turned it down
     expect(await f.ports.metrics.panicHeld.get()).toMatchObject({ values: [{ value: 3 }] });
   });
+
+  test('through the runner: a group’s panic holds the downs of its checks only, and their status messages name the group', async () => {
+    const f = fakePorts();
+    const asked: (string | undefined)[] = [];
+    f.ports.panicking = (group) => {
+      asked.push(group);
+      return group === 'eu';
+    };
+    f.ports.panicGroupLabel = 'region';
+    const eu = { ...spec, id: 'eu-api', labels: { region: 'eu' } };
+    const us = { ...spec, id: 'us-api', labels: { region: 'us' } };
+    const none = { ...spec, id: 'bare' };
+    startRunner(f, [eu, us, none]);
+    await probeRounds(f, 10_000, ['ok']);
+    await probeRounds(f, 10_000, ['fail', 'fail']);
+    const statuses = (id: string) => f.published.filter((p) => p.subject === `lookout.status.${id}`).map((p) => p.msg);
+    expect(statuses('eu-api').map((m) => m.to)).toEqual(['up']);
+    expect(statuses('us-api').map((m) => m.to)).toEqual(['up', 'down']);
+    expect(statuses('bare').map((m) => m.to)).toEqual(['up', 'down']);
+    expect(statuses('eu-api')[0].group).toBe('eu');
+    expect(statuses('us-api').map((m) => m.group)).toEqual(['us', 'us']);
+    expect(statuses('bare').every((m) => !('group' in m))).toBe(true);
+    expect(f.published.filter((p) => p.subject === 'lookout.result.eu-api' && p.msg.held === 'panic')).toHaveLength(1);
+    expect(new Set(asked)).toEqual(new Set(['eu', 'us', undefined]));
+  });
 });

@@ -130,6 +130,19 @@ describe('QuorumTable', () => {
     expect(statuses(t.heard('a', res(0, 'down', 2), at(4)))).toEqual([]);
   });
 
+  test('with a panic group label, the combined status names the check’s group (panic-groups.ts)', () => {
+    const t = new QuorumTable('n0', 'region');
+    t.set(spec(3, { labels: { region: 'eu' } }), 0);
+    t.restored('a', { status: 'up', seq: 7, formed: true }, at(0));
+    t.heard('a', res(0, 'down'), at(1));
+    expect(statuses(t.heard('a', res(1, 'down'), at(2)))[0]!.msg).toMatchObject({ to: 'down', group: 'eu' });
+    const bare = new QuorumTable('n0', 'region');
+    bare.set(spec(), 0);
+    bare.restored('a', { status: 'up', seq: 7, formed: true }, at(0));
+    bare.heard('a', res(0, 'down'), at(1));
+    expect('group' in statuses(bare.heard('a', res(1, 'down'), at(2)))[0]!.msg).toBe(false);
+  });
+
   test('an older or repeated result is ignored (epoch, seq)', () => {
     const t = new QuorumTable('n0');
     t.set(spec(), 0);
