@@ -22,15 +22,19 @@
 
 import { setup } from 'xstate';
 import { CheckTable } from '../protocol/check-table';
-import { claimAttemptMs, movedWait, releaseKeepMs } from '../protocol/handover';
+import { claimAttemptMs, movedWait, releaseKeepMs, staleRelease as isStale } from '../protocol/handover';
+import type { ReleaseRecord } from '../protocol/records';
 import { idOfKey } from '../runtime/timer-queue';
 import { QuorumTable } from '../protocol/quorum-table';
 import { applyEvent, carryOut } from './runner-directives';
 import { quorumStop } from './runner-quorum';
-import { answerClaims, answerHeld, askTakeover, claimDecision, nextOf, takeForeignRelease, expectedHolder, keptAnswer, listenForReleases, loadChecks, noteClaimed, publishRelease, sendClaim, stallOf, stopListening, streamMode } from './runner-handover';
+import { answerClaims, answerHeld, askTakeover, claimDecision, nextOf, takeForeignRelease, expectedHolder, keptAnswer, listenForReleases, loadChecks, noteClaimed, publishRelease, sendClaim, stallOf, stopListening, streamMode, unansweredTakeover } from './runner-handover';
 import type { RunnerContext, RunnerEvent, RunnerInput } from './runner-ports';
 
 export type { RunnerEvent, RunnerInput, RunnerPorts, RunnerStart } from './runner-ports';
+
+/** The release an event carries: heard on `.release`, or a claim's `released` answer. */
+const releaseOf = (e: RunnerEvent): ReleaseRecord | null => (e.type === 'RELEASE' ? e.release : e.type === 'CLAIM_RESULT' && e.answer?.answer === 'released' ? e.answer.release : null);
 
 /** Events a probing runner hands to its table. */
 const PROBING = {
@@ -97,16 +101,23 @@ export const checkRunnerMachine = setup({
       }
     },
     retryClaim: ({ context, event }) => nextOf(context, event) === 'retry' && sendClaim(context),
-    takeRelease: ({ context, event }) => {
-      const release = event.type === 'RELEASE' ? event.release : event.type === 'CLAIM_RESULT' && event.answer?.answer === 'released' ? event.answer.release : null;
-      loadChecks(context, 'fresh', release);
-    },
+    takeRelease: ({ context, event }) => loadChecks(context, 'fresh', releaseOf(event)),
     claimFallback: ({ context, event }) => {
       const next = nextOf(context, event);
       const holder = expectedHolder(context);
       if (next === 'unanswered') context.log.warn({ event: 'claim_unanswered', holder, waitedMs: context.ports.claimWaitMs }, 'the previous holder did not answer the claim: starting from the result stream');
       else context.log.info({ event: 'claim_no_responders', holder }, 'nobody holds the slot: starting from the result stream');
       loadChecks(context, streamMode(context, next), null);
+      if (unansweredTakeover(context, next) && context.table.size > 0) askTakeover(context);
+    },
+    // The holder answered with a release from before the map that named it: someone else may
+    // have held the slot since (protocol/handover.ts staleRelease). From the stream, seq skipped
+    // past what a holder still probing may publish, and a takeover claim to find it.
+    staleFallback: ({ context, event }) => {
+      const release = releaseOf(event);
+      context.log.warn({ event: 'release_stale', from: release?.node ?? null, releaseEpoch: release?.epoch ?? null, since: context.start.type === 'claim' ? (context.start.since ?? null) : null }, 'the holder answered with a release older than the map that named it: starting from the result stream');
+      loadChecks(context, 'deadTakeover', null);
+      if (context.table.size > 0) askTakeover(context);
     },
     holdSpec: ({ context, event }) => {
       if (event.type === 'CHECK_SET') context.pending.set(event.spec.id, event.spec);
@@ -156,6 +167,13 @@ export const checkRunnerMachine = setup({
     takesRelease: ({ context, event }) => nextOf(context, event) === 'takeRelease',
     fromStream: ({ context, event }) => ['fromStream', 'unanswered'].includes(nextOf(context, event) ?? ''),
     fromHolder: ({ context, event }) => event.type === 'RELEASE' && [null, event.release.node].includes(expectedHolder(context)),
+    // A release from the holder (an answer, or heard on `.release`) made before the map that named it.
+    staleRelease: ({ context, event }) => {
+      const release = releaseOf(event);
+      if (!release || context.start.type !== 'claim') return false;
+      if (event.type === 'RELEASE' && ![null, release.node].includes(expectedHolder(context))) return false;
+      return isStale(release, context.start.since);
+    },
     claimReleases: ({ context, event }, params: { phase: 'running' | 'moved' }) => event.type === 'CLAIM' && claimDecision(context, params.phase, event.claim) === 'release',
     claimHeld: ({ context, event }, params: { phase: 'running' | 'moved' }) => event.type === 'CLAIM' && claimDecision(context, params.phase, event.claim) === 'answerHeld',
     claimAnswered: ({ context, event }) => event.type === 'CLAIM' && claimDecision(context, 'releasing', event.claim) === 'answerReleasing',
@@ -236,11 +254,15 @@ export const checkRunnerMachine = setup({
       entry: 'startClaim',
       on: {
         CLAIM_RESULT: [
+          { guard: 'staleRelease', target: 'running', actions: 'staleFallback' },
           { guard: 'takesRelease', target: 'running', actions: 'takeRelease' },
           { guard: 'fromStream', target: 'running', actions: 'claimFallback' },
           { actions: 'holderAlive' },
         ],
-        RELEASE: { guard: 'fromHolder', target: 'running', actions: 'takeRelease' },
+        RELEASE: [
+          { guard: 'staleRelease', target: 'running', actions: 'staleFallback' },
+          { guard: 'fromHolder', target: 'running', actions: 'takeRelease' },
+        ],
         CLAIM_RETRY: [{ guard: 'fromStream', target: 'running', actions: 'claimFallback' }, { actions: 'retryClaim' }],
         CHECK_SET: { actions: 'holdSpec' },
         CHECK_REMOVE: { actions: 'holdSpec' },

@@ -18,15 +18,17 @@ export const slotKey = (shard: number, rank: number) => `${shard}/${rank}`;
 /**
  * How a gained (shard, rank) starts: claim it from the holder the previous map names (or from
  * whoever holds it, when no map was followed before), fresh when the previous map had no such
- * rank, or take it over when that holder is no longer a live member.
+ * rank, or take it over when that holder is no longer a live member. A claim carries the previous
+ * map's epoch (`since`): a release from before it is stale (protocol/handover.ts staleRelease).
  */
-export function startOf(previous: ShardMap | null, shard: number, rank: number, live: readonly string[] | undefined, dead: readonly string[] = [], restarted: readonly string[] = []): RunnerStart {
+export function startOf(previous: ShardMap | null, shard: number, rank: number, live: readonly string[] | undefined, dead: readonly string[] = [], restarted: readonly string[] = [], previousEpoch?: number): RunnerStart {
   const holder = previous?.[shard]?.[rank] ?? null;
   // The previous map had no such rank: nobody held it (a passive subscriber to `<prefix>.>` would
   // make a claim wait out LOOKOUT_CLAIM_WAIT_MS instead of getting no responders).
   if (previous !== null && holder === null) return { type: 'fresh' };
-  if (live === undefined) return { type: 'claim', holder };
-  if (gainedStart(holder, live) === 'claim') return { type: 'claim', holder };
+  const claim: RunnerStart = { type: 'claim', holder, ...(previous !== null && previousEpoch !== undefined ? { since: previousEpoch } : {}) };
+  if (live === undefined) return claim;
+  if (gainedStart(holder, live) === 'claim') return claim;
   return { type: 'takeover', from: holder, heldDead: holder !== null && dead.includes(holder), ...(holder !== null && restarted.includes(holder) ? { restarted: true } : {}) };
 }
 

@@ -21,16 +21,21 @@ export const expectedHolder = (ctx: RunnerContext): string | null => (ctx.start.
 
 /**
  * How checks start from the result stream when no release came: a takeover as its start says; a
- * claim a known holder left unanswered with one catch-up probe (a silent holder may have stopped
- * before its last slot; a late release counts a duplicate it makes); otherwise on the grid — nobody
- * held the slot (no responders, or no previous holder: a passive subscriber to `<prefix>.>` can
- * make a claim at cluster formation go unanswered), so no slot is owed.
+ * claim a known holder left unanswered like a takeover from a holder held dead — one catch-up
+ * probe (a silent holder may have stopped before its last slot; a late release counts a duplicate
+ * it makes) and seq skipped past what a holder still probing may publish (a frozen link, or a
+ * holder the claim did not name: unansweredTakeover); otherwise on the grid — nobody held the slot
+ * (no responders, or no previous holder: a passive subscriber to `<prefix>.>` can make a claim at
+ * cluster formation go unanswered), so no slot is owed.
  */
 export function streamMode(ctx: RunnerContext, next: ClaimNext | null): StartMode {
   const { start } = ctx;
   if (start.type === 'takeover') return start.restarted ? 'restartTakeover' : start.heldDead ? 'deadTakeover' : 'takeover';
-  return next === 'unanswered' && expectedHolder(ctx) !== null ? 'takeover' : 'fresh';
+  return unansweredTakeover(ctx, next) ? 'deadTakeover' : 'fresh';
 }
+
+/** A claim its named holder left unanswered: the slot may still be probed by whoever had it. */
+export const unansweredTakeover = (ctx: RunnerContext, next: ClaimNext | null): boolean => next === 'unanswered' && expectedHolder(ctx) !== null;
 
 /** Subscribe for this runner's life; what does not parse is refused with one warning line (`event`). */
 function listen<T>(ctx: RunnerContext, subject: string, parse: (raw: unknown, slot: { shard: number; rank: number }) => T | string, event: string, onMsg: (v: T, m: BusMsg) => void): void {
@@ -53,11 +58,14 @@ export function listenForReleases(ctx: RunnerContext): void {
   });
 }
 
-/** Send one claim; its outcome comes back as CLAIM_RESULT (no responders and silence told apart by error code). */
-export function sendClaim(ctx: RunnerContext): void {
+/**
+ * Send one claim; its outcome comes back as CLAIM_RESULT (no responders and silence told apart by
+ * error code). `takeover`: a takeover claim addressed to nobody (askTakeover), whatever the start.
+ */
+export function sendClaim(ctx: RunnerContext, takeover = ctx.start.type === 'takeover'): void {
   const { ports } = ctx;
   const attempt = ++ctx.attempt;
-  const claim: ClaimRequest = { shard: ctx.shard, rank: ctx.rank, epoch: ctx.table.epoch, node: ports.nodeId, instance: ports.instance, gen: ctx.gen, holder: expectedHolder(ctx), ...(ctx.start.type === 'takeover' ? { takeover: true } : {}) };
+  const claim: ClaimRequest = { shard: ctx.shard, rank: ctx.rank, epoch: ctx.table.epoch, node: ports.nodeId, instance: ports.instance, gen: ctx.gen, holder: takeover ? null : expectedHolder(ctx), ...(takeover ? { takeover: true } : {}) };
   const result = (event: ClaimEvent, answer?: ClaimAnswer) => ctx.send({ type: 'CLAIM_RESULT', attempt, event, ...(answer ? { answer } : {}) });
   // Attempts overlap: each waits for the whole claim wait, a new one goes out every attempt's time.
   ports.bus.request(ports.subjects.shardClaim(ctx.shard, ctx.rank), claim, ports.claimWaitMs).then(
@@ -82,10 +90,14 @@ export function sendClaim(ctx: RunnerContext): void {
  * up waiting for a dead new owner published a release nobody heard, and the probes both ran went
  * uncounted (the flapping chaos scenario). Waiting for the answer first cost the takeover a claim
  * attempt when the dead holder's subscription outlived it (a paused node).
+ * Sent too after a claim its named holder left unanswered: that holder may never have run the
+ * slot (a map gave it the slot, the next map moved it on before it had loaded the shard), while
+ * the holder before it still probes, moved, waiting for a claim nobody addresses to it (the
+ * pause-node chaos scenario: two nodes probing one slot, uncounted, seq repeated).
  */
 export function askTakeover(ctx: RunnerContext): void {
   listenForReleases(ctx);
-  sendClaim(ctx);
+  sendClaim(ctx, true);
 }
 
 /** This node's total event-loop stall so far (runtime/load-monitor.ts; 0 without a monitor). */

@@ -125,7 +125,11 @@ export interface QuorumRecordStore {
  * duplicates. `heldDead`: this node's detector holds it dead (not merely gone): its seq is skipped past.
  * `restarted`: it is held dead because a new life of it was heard (returning): no catch-up probe.
  */
-export type RunnerStart = { type: 'fresh' } | { type: 'claim'; holder: string | null } | { type: 'takeover'; from?: string | null; heldDead?: boolean; restarted?: boolean };
+/**
+ * How a runner starts. `claim`: from `holder`, which the previous map (epoch `since`) names; a
+ * release from before `since` is stale (protocol/handover.ts staleRelease).
+ */
+export type RunnerStart = { type: 'fresh' } | { type: 'claim'; holder: string | null; since?: number } | { type: 'takeover'; from?: string | null; heldDead?: boolean; restarted?: boolean };
 
 export interface RunnerInput {
   shard: number;

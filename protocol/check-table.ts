@@ -143,11 +143,14 @@ export class CheckTable {
    * A release that reached this node after it started the check from the stream (a takeover
    * claim's answer): a check not probed here yet continues from it instead (setReleased: its slot,
    * seq and verdict; the pending catch-up is dropped, so no slot runs twice). Null when the check is
-   * unknown or has probed here already: then the probes both ran are counted (adopt, overlap.ts).
+   * unknown or has probed here already: then the probes both ran are counted (adopt, overlap.ts);
+   * and for a release older than the state the stream gave (a release kept by a holder someone
+   * else continued from since): its seq would repeat results already published.
    */
   continueUnprobed(rc: ReleasedCheck, now: number, known: { stalledMs?: number; holderOffsetMs?: number | null } = {}): Directive[] | null {
     const e = this.checks.get(rc.id);
     if (!e || e.probed || e.inFlight) return null;
+    if (e.verdict !== null && rc.seq < e.seq - e.seqGap) return null;
     return this.setReleased(e.spec, rc, now, known);
   }
 

@@ -168,6 +168,20 @@ export function claimNext(event: ClaimEvent, silentMs: number, claimWaitMs: numb
   }
 }
 
+/**
+ * A release made before the map that named its holder (`since`, the claimant's previous map): the
+ * holder did not run the slot under that map — it never had a runner for it (the next map moved
+ * the slot on while it loaded the shard) and answers from a release it kept from an earlier life
+ * of the slot, while another node held it in between and got further (the pause-node chaos
+ * scenario: seq repeated from the paused node's release). A holder that ran the slot under that
+ * map released under it or a later one. Taking a stale release repeats seq; the claimant starts
+ * from the stream instead. A holder that missed the naming map itself (it followed only a later
+ * one) is taken for stale too: the cost is a seq gap and a takeover claim.
+ */
+export function staleRelease(release: Pick<ReleaseRecord, 'epoch'>, since: number | undefined): boolean {
+  return since !== undefined && release.epoch < since;
+}
+
 /** How long one claim request waits for its answer: a quarter of the whole wait, 50 ms … 1 s. */
 export function claimAttemptMs(claimWaitMs: number): number {
   return Math.min(1000, Math.max(50, Math.floor(claimWaitMs / 4)));

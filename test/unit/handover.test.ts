@@ -1,7 +1,8 @@
 // The handover protocol's pure decisions as tables (protocol/handover.ts): what a holder does with
 // a claim in each phase, how a gained slot starts, the claimant's next step, where a released
 // check continues on the new owner's clock, and received claims and releases as hostile input.
-import { claimNext, continueReleased, decideClaim, gainedStart, MAX_RELEASE_CHECKS, MOVED_WAITS, movedWait, parseClaim, parseClaimAnswer, parseRelease, type ClaimRequest } from '../../protocol/handover';
+import { claimNext, continueReleased, decideClaim, gainedStart, MAX_RELEASE_CHECKS, MOVED_WAITS, movedWait, parseClaim, parseClaimAnswer, parseRelease, staleRelease, type ClaimRequest } from '../../protocol/handover';
+import { startOf } from '../../actors/owner-slots';
 import { phaseOf } from '../../protocol/hash';
 
 const me = { node: 'a', instance: 'ia', gen: 7 };
@@ -67,6 +68,27 @@ describe('gainedStart', () => {
     ['c', ['a', 'b'], 'takeover'], // dead, left, or not a member any more
   ] as const)('previous holder %s, live %j → %s', (holder, live, want) => {
     expect(gainedStart(holder, live)).toBe(want);
+  });
+});
+
+describe('staleRelease', () => {
+  test.each([
+    ['made under the map that named the holder', 3, 3, false],
+    ['made under a later map (it held the slot on)', 5, 3, false],
+    ['made before the naming map: kept from an earlier life of the slot', 1, 3, true],
+    ['no naming map known (the claimant followed none before)', 1, undefined, false],
+  ] as const)('%s', (_name, epoch, since, want) => expect(staleRelease({ epoch }, since)).toBe(want));
+});
+
+describe('startOf', () => {
+  const map = [['a', 'b']];
+  test.each([
+    ['a live holder: claim, naming the previous map\'s epoch', map, 0, 0, ['a', 'b'], 7, { type: 'claim', holder: 'a', since: 7 }],
+    ['no map followed before: claim from whoever holds it, no epoch', null, 0, 0, undefined, 0, { type: 'claim', holder: null }],
+    ['the previous map had no such rank: fresh', map, 0, 2, ['a', 'b'], 7, { type: 'fresh' }],
+    ['a holder no longer live: takeover', map, 0, 0, ['b'], 7, { type: 'takeover', from: 'a', heldDead: false }],
+  ] as const)('%s', (_name, previous, shard, rank, live, epoch, want) => {
+    expect(startOf(previous as string[][] | null, shard, rank, live as string[] | undefined, [], [], epoch)).toEqual(want);
   });
 });
 

@@ -116,6 +116,73 @@ describe('handover by message', () => {
     expectSeamless(old, neu, ids, 0);
   });
 
+  test('a claim to a holder that never ran the slot goes unanswered: the takeover claim after it stops the moved holder before it, and seq never repeats', async () => {
+    // a held the slot, its map moved it to x; x never ran it (the next map moved it on before x
+    // had loaded the shard) and b claims from x. a, moved, waits for x's claim (x is alive) and
+    // ignores b's claim (addressed to x). pause-node chaos, 2026-12-02: a and b probed one slot
+    // side by side, uncounted, seq repeated.
+    const hub = new FakeHub();
+    const old = fakePorts({ start: BASE, hub, nodeId: 'a', claimWaitMs: 200 });
+    old.auto = () => pass();
+    old.ports.peerAlive = () => true;
+    const holder = runner(old, ['u0', 'u1'], 1);
+    await advance([old], 3 * I);
+    holder.send({ type: 'STOP', handover: true, nextOwner: 'x' });
+    await advance([old], 500);
+    expect(holder.getSnapshot().value).toBe('moved');
+    const neu = fakePorts({ start: old.clock.now(), hub, nodeId: 'b', claimWaitMs: 200 });
+    neu.auto = () => pass();
+    const claimant = runner(neu, ['u0', 'u1'], 2, { type: 'claim', holder: 'x' });
+    await advance([old, neu], 3 * I);
+    expect(claimant.getSnapshot().value).toBe('running');
+    expect(holder.getSnapshot().value).not.toBe('moved');
+    expect(events(old).filter((s) => s.endsWith('.release'))).toHaveLength(1);
+    for (const id of ['u0', 'u1']) {
+      const rs = [...results(old, id), ...results(neu, id)].sort((x, y) => x.slot - y.slot);
+      const seqs = rs.map((r) => r.seq);
+      expect(new Set(seqs).size).toBe(seqs.length);
+      expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+    }
+    const twice = ['u0', 'u1'].map((id) => {
+      const cells = [...results(old, id), ...results(neu, id)].map((r) => Math.floor((r.slot - phaseOf(id, I)) / I));
+      return cells.length - new Set(cells).size;
+    });
+    const counted = ((await neu.ports.metrics.duplicateRuns.get()).values[0]?.value ?? 0) as number;
+    expect(twice.reduce((x, y) => x + y, 0)).toBe(counted);
+  });
+
+  test('a holder that answers with a release older than the map that named it (kept from an earlier life of the slot) is not continued from: the stream, seq skipped, and the takeover claim finds the fresher release', async () => {
+    // b held the slot (map 1) and was paused; c took it over (map 2) and got further; map 3 named b
+    // again, but b never ran it (still loading the shard) and map 4 gave it to us. Our claim to b
+    // (since 3) is answered from b's kept release of map 1; c's moved runner has the fresher state.
+    const hub = new FakeHub();
+    const stale = { shard: 0, rank: 0, node: 'b', instance: 'i-b', gen: 1, epoch: 1, checks: [{ id: 'k0', seq: 4, status: 'up' as const, history: '1', slot: BASE, dueInMs: 500 }] };
+    hub.connect('b').subscribe('lookout._node.shard.0.0.claim', (m) => {
+      const claim = m.json() as { holder: string | null };
+      if (claim.holder === 'b') m.respond({ answer: 'released', release: stale });
+    });
+    const c = fakePorts({ start: BASE, hub, nodeId: 'c', claimWaitMs: 200 });
+    c.auto = () => pass();
+    c.ports.peerAlive = () => true;
+    const moved = runner(c, ['k0'], 1);
+    await advance([c], 3 * I);
+    moved.send({ type: 'STOP', handover: true, nextOwner: 'b' });
+    await advance([c], 300);
+    expect(moved.getSnapshot().value).toBe('moved');
+    const neu = fakePorts({ start: c.clock.now(), hub, nodeId: 'd', claimWaitMs: 200 });
+    neu.auto = () => pass();
+    neu.history.set('k0', results(c, 'k0').at(-1)!);
+    const claimant = runner(neu, ['k0'], 2, { type: 'claim', holder: 'b', since: 3 });
+    await advance([c, neu], 2 * I);
+    expect(claimant.getSnapshot().value).toBe('running');
+    expect(neu.logs.some((l) => l.event === 'release_stale' && l.releaseEpoch === 1 && l.since === 3)).toBe(true);
+    expect(moved.getSnapshot().value).not.toBe('moved'); // the takeover claim made it release
+    const cSeqs = results(c, 'k0').map((r) => r.seq);
+    const ours = results(neu, 'k0').map((r) => r.seq);
+    expect(ours.length).toBeGreaterThan(0);
+    expect(Math.min(...ours)).toBeGreaterThan(Math.max(...cSeqs)); // never b's seq 5, 6, … again
+  });
+
   test('a moved holder waits on only while the new owner is alive, and at most MOVED_WAITS claim waits', async () => {
     const dead = await pair(['d0']);
     dead.old.ports.peerAlive = () => false;
