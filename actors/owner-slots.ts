@@ -62,9 +62,14 @@ export function spawnRunner(
 /**
  * Holds the specs of every shard `want` has a slot of (a new hold tells SHARD_LOADED when it has
  * loaded), and drops the shards no wanted slot is in. Updates `holding` and `loaded` in place.
+ * New holds start in rank order, the shards this node is the primary of first: their watches are
+ * created a few at a time (shard-specs.ts LOAD_CONCURRENCY), and a spec put meanwhile reaches the
+ * node only once its shard's watch exists — its first probe, at rank 0, should not wait behind the
+ * watches of shards the node only backs up (formation chaos scenario: first probes up to 8.6 s
+ * after the put with 3 nodes × 256 watches).
  */
 export function syncHolds(context: { specs: SpecHolder; holdSeq: { n: number } }, want: ReadonlyMap<string, Slot>, holding: Map<number, number>, loaded: Set<number>, self: { send(e: { type: 'SHARD_LOADED'; shard: number; gen: number }): void }): void {
-  const shards = new Set([...want.values()].map((s) => s.shard));
+  const shards = new Set([...want.values()].sort((a, b) => a.rank - b.rank || a.shard - b.shard).map((s) => s.shard));
   for (const shard of [...holding.keys()]) {
     if (shards.has(shard)) continue;
     context.specs.drop(shard);

@@ -6,8 +6,10 @@
 //
 // Nodes started together also race to create the same streams and buckets: the add that loses
 // finds the stream made meanwhile ("stream name already in use", or on nats-server 2.9 "subjects
-// overlap with an existing stream"). Opening again finds it; only CREATION_RACE_ATTEMPTS times, so
-// a real overlap with an operator's own stream still stops the node with its message.
+// overlap with an existing stream"), and on a 3-server cluster a stream another node has just
+// created can be briefly "not found" (the skew-kill chaos scenario: a node exited at start with
+// "stream not found"). Opening again finds it; only CREATION_RACE_ATTEMPTS times, so a real overlap
+// with an operator's own stream still stops the node with its message.
 
 import { messageOf } from '../protocol/errors';
 import type { Logger } from './logger';
@@ -23,7 +25,7 @@ export function isJetStreamNotReady(err: unknown): boolean {
 /** An add that may have lost a creation race to another node (opening again finds the stream). */
 export function isCreationRace(err: unknown): boolean {
   const e = err as { message?: string } | null;
-  return /subjects overlap with an existing stream|stream name already in use/i.test(e?.message ?? String(err));
+  return /subjects overlap with an existing stream|stream name already in use|stream not found/i.test(e?.message ?? String(err));
 }
 
 /** Attempts that may end in a creation race before it counts as a real conflict. */

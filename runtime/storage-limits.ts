@@ -63,6 +63,26 @@ export interface Limited {
  * bucket made by an older version has none). Reservation failures become StorageTooSmall.
  */
 export async function withLimit<T>(jsm: JetStreamManager, l: Limited, create: () => Promise<T>): Promise<T> {
+  return naming(l.stream, () => createWithLimit(jsm, l, create));
+}
+
+/**
+ * Run `open` on `stream`; a failure names the stream (the server's words and the error's name
+ * kept, the original as its cause): "stream not found" alone did not say which of five.
+ */
+export async function naming<T>(stream: string, open: () => Promise<T>): Promise<T> {
+  try {
+    return await open();
+  } catch (err) {
+    const msg = messageOf(err);
+    if (err instanceof StorageTooSmall || msg.includes(stream)) throw err;
+    const e = new Error(`stream ${stream}: ${msg}`, { cause: err });
+    e.name = (err as { name?: string } | null)?.name ?? 'Error';
+    throw e;
+  }
+}
+
+async function createWithLimit<T>(jsm: JetStreamManager, l: Limited, create: () => Promise<T>): Promise<T> {
   let out: T;
   try {
     out = await create();
@@ -91,6 +111,10 @@ const STREAM_LIMITS = ['max_msgs_per_subject', 'max_age', 'max_bytes', 'max_msg_
  * Reservation failures become StorageTooSmall naming `setting`.
  */
 export async function ensureStream(jsm: JetStreamManager, want: Partial<StreamConfig> & { name: string; max_bytes: number }, setting: string): Promise<void> {
+  return naming(want.name, () => ensureStreamNamed(jsm, want, setting));
+}
+
+async function ensureStreamNamed(jsm: JetStreamManager, want: Partial<StreamConfig> & { name: string; max_bytes: number }, setting: string): Promise<void> {
   const tooSmall = (err: unknown) => (isInsufficientStorage(err) ? new StorageTooSmall(want.name, want.max_bytes, setting, err) : err);
   try {
     const info = await jsm.streams.info(want.name);

@@ -1,6 +1,6 @@
 // A node waits for JetStream to come up instead of exiting, and stops at once on a real problem.
 import { CREATION_RACE_ATTEMPTS, JETSTREAM_HINT, isJetStreamNotReady, readyBackoff, whenJetStreamReady } from '../../runtime/jetstream-ready';
-import { StorageTooSmall } from '../../runtime/storage-limits';
+import { StorageTooSmall, naming } from '../../runtime/storage-limits';
 import { silentLog } from '../helpers/actor-host';
 
 test.each([
@@ -61,4 +61,22 @@ test('JetStream missing on the server: the node stops at once, saying how to ena
   }, silentLog, async () => {}).catch((e: Error) => e);
   expect(calls).toBe(1);
   expect((err as Error).message).toBe(`jetstream is not enabled. ${JETSTREAM_HINT}`);
+});
+
+test('a stream another node has just created can be briefly "not found" on a 3-server cluster: opened again, and a failure names the stream', async () => {
+  let calls = 0;
+  const opened = await whenJetStreamReady(
+    () =>
+      naming('KV_lookout_leader', async () => {
+        if (++calls === 1) throw Object.assign(new Error('stream not found'), { name: 'StreamNotFoundError' });
+        return 'stores';
+      }),
+    silentLog,
+    async () => {},
+  );
+  expect({ opened, calls }).toEqual({ opened: 'stores', calls: 2 });
+  const err = await naming('lookout_results', () => Promise.reject(Object.assign(new Error('stream not found'), { name: 'StreamNotFoundError' }))).catch((e: Error) => e);
+  expect(err).toMatchObject({ name: 'StreamNotFoundError', message: 'stream lookout_results: stream not found' });
+  const tooSmall = new StorageTooSmall('lookout_results', 1, 'LOOKOUT_RESULTS_MAX_BYTES', new Error('insufficient storage resources available'));
+  await expect(naming('lookout_results', () => Promise.reject(tooSmall))).rejects.toBe(tooSmall);
 });

@@ -19,8 +19,11 @@ class FakeHolder implements SpecHolder {
     readonly catalog: SpecCatalog,
     public auto = true,
   ) {}
+  /** Shards in the order their holds started. */
+  readonly order: number[] = [];
   hold(shard: number): Promise<void> {
     this.held.add(shard);
+    this.order.push(shard);
     if (this.auto) return Promise.resolve();
     return new Promise((r) => this.waiting.set(shard, r));
   }
@@ -46,6 +49,12 @@ function setup(ids: string[]) {
 }
 
 const probedIds = (f: ReturnType<typeof fakePorts>) => new Set(f.published.filter((p) => p.subject.startsWith('lookout.result.')).map((p) => p.msg.checkId));
+
+test('holds start with the shards this node is the primary of: their watches come first (a spec put meanwhile waits for its watch)', () => {
+  const { owner, specs } = setup([]);
+  owner.send({ type: 'ASSIGN', slots: [{ shard: 0, rank: 1 }, { shard: 1, rank: 2 }, { shard: 2, rank: 0 }, { shard: 3, rank: 1 }, { shard: 5, rank: 0 }], epoch: 1 });
+  expect(specs.order).toEqual([2, 5, 0, 3, 1]);
+});
 
 test('tells the node it runs once, when every slot of the followed map has its runner (the heartbeat stops saying starting)', async () => {
   const f = fakePorts();
