@@ -240,6 +240,28 @@ describe('watch', () => {
     expect(new Set([header!, ...rows].map((l) => l.indexOf(l.startsWith('TIME') ? 'CHECK' : 'watch-table'))).size).toBe(1);
   });
 
+  test('a live result that arrives while the last known state is still being read prints after it and the header, not above them', async () => {
+    // A prefix no node serves: the test answers the state read itself, and publishes a live
+    // result first (on its one connection, so the CLI receives the result before the answer).
+    const sub = nc.subscribe('slowst.state.list', {
+      callback: (_e, m) => {
+        nc.publish('slowst.result.early-1', JSON.stringify({ checkId: 'early-1', ok: true, status: 'up', latencyMs: 1.5, reason: null, message: null, node: 'n9', at: new Date().toISOString(), epoch: 1, seq: 7, vantage: 0 }));
+        void nc.flush().then(() => m.respond(JSON.stringify({ ok: true, states: [], next: null })));
+      },
+    });
+    try {
+      const r = await runWithStdin(['watch', '--count', '1'], '', { LOOKOUT_PREFIX: 'slowst' });
+      expect(r.code).toBe(0);
+      const out = r.stdout.split('\n').filter(Boolean);
+      expect(out).toHaveLength(2);
+      expect(out[0]).toMatch(/^TIME\s+CHECK/);
+      expect(out[1]).toMatch(/^\d\d:\d\d:\d\d\.\d{3}\s+early-1\s+n9\s+0\s+ok up/);
+      expect(r.stderr).toContain('no check matches (watching for new ones)');
+    } finally {
+      sub.unsubscribe();
+    }
+  });
+
   test('every check (no id): the last known state of each first, then live rows until SIGINT → exit 0', async () => {
     await request(nc, 'lookout.spec.put.watch-json', spec('watch-json', { intervalMs: 1000, timeoutMs: 500 }));
     const p: LookoutProcess = runLookout(['watch'], env);
