@@ -22,7 +22,7 @@
 
 import { setup } from 'xstate';
 import { CheckTable } from '../protocol/check-table';
-import { claimAttemptMs, movedWait, releaseKeepMs, staleRelease as isStale } from '../protocol/handover';
+import { claimAttemptMs, MOVED_WAITS, movedWait, releaseKeepMs, staleRelease as isStale } from '../protocol/handover';
 import type { ReleaseRecord } from '../protocol/records';
 import { idOfKey } from '../runtime/timer-queue';
 import { QuorumTable } from '../protocol/quorum-table';
@@ -35,6 +35,22 @@ export type { RunnerEvent, RunnerInput, RunnerPorts, RunnerStart } from './runne
 
 /** The release an event carries: heard on `.release`, or a claim's `released` answer. */
 const releaseOf = (e: RunnerEvent): ReleaseRecord | null => (e.type === 'RELEASE' ? e.release : e.type === 'CLAIM_RESULT' && e.answer?.answer === 'released' ? e.answer.release : null);
+
+/**
+ * The first check of a runner that started with none, where its start was a claim from a live
+ * holder: the holder may still probe it (moved, waiting for our claim), so claim now. Its release
+ * comes on `.release` and is taken like a late one (takeForeignRelease): the check, not probed here
+ * yet, continues from it; else the probes both ran are counted. A loaded CI run: a node leaving by
+ * SIGTERM probed on for 3 s beside the new owner, whose shard watch had not delivered the specs yet.
+ */
+function claimLate(context: RunnerContext): void {
+  if (context.claimLateUntil === 0) return;
+  const due = context.ports.clock.monotonic() < context.claimLateUntil;
+  context.claimLateUntil = 0;
+  if (!due) return;
+  context.log.info({ event: 'claim_late', holder: expectedHolder(context) }, 'the first check came after the runner started: claiming it from the previous holder now');
+  sendClaim(context, false);
+}
 
 /** Events a probing runner hands to its table. */
 const PROBING = {
@@ -70,6 +86,8 @@ export const checkRunnerMachine = setup({
       loadChecks(context, streamMode(context, null), null);
       context.log.debug({ event: 'runner_started', checks: context.table.size, start: context.start.type }, 'runner started');
       if (context.start.type === 'takeover' && context.table.size > 0) askTakeover(context);
+      // A claim start with no checks yet (the shard's watch has not delivered them): claim when the first comes.
+      if (context.start.type === 'claim' && context.start.holder !== null && context.table.size === 0) context.claimLateUntil = context.ports.clock.monotonic() + MOVED_WAITS * context.ports.claimWaitMs;
     },
     startClaim: ({ context, self }) => {
       context.silentSince = context.ports.clock.monotonic();
@@ -129,7 +147,11 @@ export const checkRunnerMachine = setup({
       answerClaims(context);
       listenForReleases(context);
     },
-    apply: ({ context, event }) => applyEvent(context, event),
+    apply: ({ context, event }) => {
+      const added = event.type === 'CHECK_SET' && !context.table.has(event.spec.id);
+      applyEvent(context, event);
+      if (added) claimLate(context);
+    },
     answerHeld: ({ context, event }) => event.type === 'CLAIM' && answerHeld(context, event.claim, event.answer),
     answerReleasing: ({ context, event }) => {
       if (event.type !== 'CLAIM') return;
@@ -238,6 +260,7 @@ export const checkRunnerMachine = setup({
       heldAnswers: 0,
       heldWaits: 0,
       dropPublishes: false,
+      claimLateUntil: 0,
       onHandedOver: () => {
         if (!told) input.onHandedOver?.();
         told = true;

@@ -235,6 +235,12 @@ export interface RunnerContext {
   heldWaits: number;
   /** While true, carryOut publishes no result, transition or resume state (a probe started while cut off is being applied). */
   dropPublishes: boolean;
+  /**
+   * Gained from a live holder while this node had none of the shard's specs yet (its watch not
+   * created yet): nothing to claim at start. The first check added before this monotonic instant
+   * claims then, so the holder — still probing it, moved — releases (check-runner.ts claimLate).
+   */
+  claimLateUntil: number;
   onHandedOver: () => void;
   /** Actor events that arrive after the actor stopped are dropped, not warned about. */
   send: (e: RunnerEvent) => void;

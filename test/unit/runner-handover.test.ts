@@ -183,6 +183,25 @@ describe('handover by message', () => {
     expect(Math.min(...ours)).toBeGreaterThan(Math.max(...cSeqs)); // never b's seq 5, 6, … again
   });
 
+  test('a new owner that had none of the shard\'s specs when it started claims when the first comes: the moved holder releases, no slot twice', async () => {
+    const { old, neu, holder } = await pair(['l0']);
+    old.ports.peerAlive = () => true;
+    // The new owner's shard watch has not delivered the spec yet: its runner starts with no checks.
+    const claimant = createActor(checkRunnerMachine, { input: { shard: 0, rank: 0, gen: 2, epoch: 2, specs: [], start: { type: 'claim', holder: 'a', since: 1 }, ports: neu.ports }, clock: neu.clock });
+    claimant.start();
+    holder.send({ type: 'STOP', handover: true, nextOwner: 'b' });
+    await advance([old, neu], 1500);
+    expect(holder.getSnapshot().value).toBe('moved'); // probing on, waiting for a claim
+    claimant.send({ type: 'CHECK_SET', spec: spec('l0') });
+    await advance([old, neu], 3 * I);
+    expect(holder.getSnapshot().value).not.toBe('moved');
+    expect(neu.logs.some((l) => l.event === 'claim_late')).toBe(true);
+    const rs = [...results(old, 'l0'), ...results(neu, 'l0')].sort((x, y) => x.slot - y.slot);
+    expect(rs.map((r) => r.slot - rs[0].slot)).toEqual(rs.map((_, i) => i * I));
+    expect(rs.map((r) => r.seq)).toEqual(rs.map((_, i) => i + 1));
+    expect(results(neu, 'l0').length).toBeGreaterThanOrEqual(2);
+  });
+
   test('a moved holder waits on only while the new owner is alive, and at most MOVED_WAITS claim waits', async () => {
     const dead = await pair(['d0']);
     dead.old.ports.peerAlive = () => false;
