@@ -28,7 +28,7 @@ import { idOfKey } from '../runtime/timer-queue';
 import { QuorumTable } from '../protocol/quorum-table';
 import { applyEvent, carryOut } from './runner-directives';
 import { quorumStop } from './runner-quorum';
-import { answerClaims, answerHeld, askTakeover, claimDecision, nextOf, takeForeignRelease, expectedHolder, keptAnswer, listenForReleases, loadChecks, noteClaimed, publishRelease, sendClaim, stallOf, stopListening, streamMode, unansweredTakeover } from './runner-handover';
+import { answerClaims, answerHeld, claimDecision, nextOf, takeForeignRelease, expectedHolder, fromExpectedHolder, keptAnswer, listenForReleases, loadChecks, noteClaimed, publishRelease, sendClaim, stallOf, startFromStream, stopListening, streamMode } from './runner-handover';
 import type { RunnerContext, RunnerEvent, RunnerInput } from './runner-ports';
 
 export type { RunnerEvent, RunnerInput, RunnerPorts, RunnerStart } from './runner-ports';
@@ -83,9 +83,8 @@ export const checkRunnerMachine = setup({
       if (context.movedWaits++ === 0) context.log.info({ event: 'move_claim_late', nextOwner: context.nextOwner, waitedMs: context.ports.claimWaitMs }, 'the new owner is alive but has not claimed yet: probing on until it does');
     },
     loadFromStream: ({ context }) => {
-      loadChecks(context, streamMode(context, null), null);
+      startFromStream(context, streamMode(context, null));
       context.log.debug({ event: 'runner_started', checks: context.table.size, start: context.start.type }, 'runner started');
-      if (context.start.type === 'takeover' && context.table.size > 0) askTakeover(context);
       // A claim start with no checks yet (the shard's watch has not delivered them): claim when the first comes.
       if (context.start.type === 'claim' && context.start.holder !== null && context.table.size === 0) context.claimLateUntil = context.ports.clock.monotonic() + MOVED_WAITS * context.ports.claimWaitMs;
     },
@@ -125,8 +124,7 @@ export const checkRunnerMachine = setup({
       const holder = expectedHolder(context);
       if (next === 'unanswered') context.log.warn({ event: 'claim_unanswered', holder, waitedMs: context.ports.claimWaitMs }, 'the previous holder did not answer the claim: starting from the result stream');
       else context.log.info({ event: 'claim_no_responders', holder }, 'nobody holds the slot: starting from the result stream');
-      loadChecks(context, streamMode(context, next), null);
-      if (unansweredTakeover(context, next) && context.table.size > 0) askTakeover(context);
+      startFromStream(context, streamMode(context, next));
     },
     // The holder answered with a release from before the map that named it: someone else may
     // have held the slot since (protocol/handover.ts staleRelease). From the stream, seq skipped
@@ -134,8 +132,7 @@ export const checkRunnerMachine = setup({
     staleFallback: ({ context, event }) => {
       const release = releaseOf(event);
       context.log.warn({ event: 'release_stale', from: release?.node ?? null, releaseEpoch: release?.epoch ?? null, since: context.start.type === 'claim' ? (context.start.since ?? null) : null }, 'the holder answered with a release older than the map that named it: starting from the result stream');
-      loadChecks(context, 'deadTakeover', null);
-      if (context.table.size > 0) askTakeover(context);
+      startFromStream(context, 'deadTakeover');
     },
     holdSpec: ({ context, event }) => {
       if (event.type === 'CHECK_SET') context.pending.set(event.spec.id, event.spec);
@@ -188,12 +185,12 @@ export const checkRunnerMachine = setup({
     handover: ({ event }) => event.type === 'STOP' && event.handover === true,
     takesRelease: ({ context, event }) => nextOf(context, event) === 'takeRelease',
     fromStream: ({ context, event }) => ['fromStream', 'unanswered'].includes(nextOf(context, event) ?? ''),
-    fromHolder: ({ context, event }) => event.type === 'RELEASE' && [null, event.release.node].includes(expectedHolder(context)),
+    fromHolder: ({ context, event }) => event.type === 'RELEASE' && fromExpectedHolder(context, event.release),
     // A release from the holder (an answer, or heard on `.release`) made before the map that named it.
     staleRelease: ({ context, event }) => {
       const release = releaseOf(event);
       if (!release || context.start.type !== 'claim') return false;
-      if (event.type === 'RELEASE' && ![null, release.node].includes(expectedHolder(context))) return false;
+      if (event.type === 'RELEASE' && !fromExpectedHolder(context, release)) return false;
       return isStale(release, context.start.since);
     },
     claimReleases: ({ context, event }, params: { phase: 'running' | 'moved' }) => event.type === 'CLAIM' && claimDecision(context, params.phase, event.claim) === 'release',

@@ -24,18 +24,15 @@ export const expectedHolder = (ctx: RunnerContext): string | null => (ctx.start.
  * claim a known holder left unanswered like a takeover from a holder held dead — one catch-up
  * probe (a silent holder may have stopped before its last slot; a late release counts a duplicate
  * it makes) and seq skipped past what a holder still probing may publish (a frozen link, or a
- * holder the claim did not name: unansweredTakeover); otherwise on the grid — nobody held the slot
+ * holder the claim did not name; startFromStream asks it); otherwise on the grid — nobody held the slot
  * (no responders, or no previous holder: a passive subscriber to `<prefix>.>` can make a claim at
  * cluster formation go unanswered), so no slot is owed.
  */
 export function streamMode(ctx: RunnerContext, next: ClaimNext | null): StartMode {
   const { start } = ctx;
   if (start.type === 'takeover') return start.restarted ? 'restartTakeover' : start.heldDead ? 'deadTakeover' : 'takeover';
-  return unansweredTakeover(ctx, next) ? 'deadTakeover' : 'fresh';
+  return next === 'unanswered' && expectedHolder(ctx) !== null ? 'deadTakeover' : 'fresh';
 }
-
-/** A claim its named holder left unanswered: the slot may still be probed by whoever had it. */
-export const unansweredTakeover = (ctx: RunnerContext, next: ClaimNext | null): boolean => next === 'unanswered' && expectedHolder(ctx) !== null;
 
 /** Subscribe for this runner's life; what does not parse is refused with one warning line (`event`). */
 function listen<T>(ctx: RunnerContext, subject: string, parse: (raw: unknown, slot: { shard: number; rank: number }) => T | string, event: string, onMsg: (v: T, m: BusMsg) => void): void {
@@ -99,6 +96,18 @@ export function askTakeover(ctx: RunnerContext): void {
   listenForReleases(ctx);
   sendClaim(ctx, true);
 }
+
+/**
+ * Load the checks from the result stream in `mode`. Any start but `fresh` may leave a holder still
+ * probing the slot (dead, silent, or one the map did not name): ask it with a takeover claim.
+ */
+export function startFromStream(ctx: RunnerContext, mode: StartMode): void {
+  loadChecks(ctx, mode, null);
+  if (mode !== 'fresh' && ctx.table.size > 0) askTakeover(ctx);
+}
+
+/** A release from the holder this runner's claim names (any holder when it names none). */
+export const fromExpectedHolder = (ctx: RunnerContext, release: ReleaseRecord): boolean => [null, release.node].includes(expectedHolder(ctx));
 
 /** This node's total event-loop stall so far (runtime/load-monitor.ts; 0 without a monitor). */
 export const stallOf = (ctx: RunnerContext): number => ctx.ports.load?.stallMs() ?? 0;

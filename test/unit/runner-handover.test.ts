@@ -60,6 +60,22 @@ function expectSeamless(old: FakePorts, neu: FakePorts, ids: string[], skewMs: n
   }
 }
 
+/**
+ * A holder on `hub` (node `nodeId`) that probed `ids` for three intervals, then had the slot moved
+ * to `nextOwner` (seen alive): it probes on, `moved`, waiting for that node's claim.
+ */
+async function movedHolder(hub: FakeHub, nodeId: string, ids: string[], nextOwner: string) {
+  const ports = fakePorts({ start: BASE, hub, nodeId, claimWaitMs: 200 });
+  ports.auto = () => pass();
+  ports.ports.peerAlive = () => true;
+  const holder = runner(ports, ids, 1);
+  await advance([ports], 3 * I);
+  holder.send({ type: 'STOP', handover: true, nextOwner });
+  await advance([ports], 500);
+  expect(holder.getSnapshot().value).toBe('moved');
+  return { ports, holder };
+}
+
 describe('handover by message', () => {
   test.each([
     ['clocks agree', 0, 0.5],
@@ -122,14 +138,7 @@ describe('handover by message', () => {
     // ignores b's claim (addressed to x). pause-node chaos, 2026-12-02: a and b probed one slot
     // side by side, uncounted, seq repeated.
     const hub = new FakeHub();
-    const old = fakePorts({ start: BASE, hub, nodeId: 'a', claimWaitMs: 200 });
-    old.auto = () => pass();
-    old.ports.peerAlive = () => true;
-    const holder = runner(old, ['u0', 'u1'], 1);
-    await advance([old], 3 * I);
-    holder.send({ type: 'STOP', handover: true, nextOwner: 'x' });
-    await advance([old], 500);
-    expect(holder.getSnapshot().value).toBe('moved');
+    const { ports: old, holder } = await movedHolder(hub, 'a', ['u0', 'u1'], 'x');
     const neu = fakePorts({ start: old.clock.now(), hub, nodeId: 'b', claimWaitMs: 200 });
     neu.auto = () => pass();
     const claimant = runner(neu, ['u0', 'u1'], 2, { type: 'claim', holder: 'x' });
@@ -161,14 +170,7 @@ describe('handover by message', () => {
       const claim = m.json() as { holder: string | null };
       if (claim.holder === 'b') m.respond({ answer: 'released', release: stale });
     });
-    const c = fakePorts({ start: BASE, hub, nodeId: 'c', claimWaitMs: 200 });
-    c.auto = () => pass();
-    c.ports.peerAlive = () => true;
-    const moved = runner(c, ['k0'], 1);
-    await advance([c], 3 * I);
-    moved.send({ type: 'STOP', handover: true, nextOwner: 'b' });
-    await advance([c], 300);
-    expect(moved.getSnapshot().value).toBe('moved');
+    const { ports: c, holder: moved } = await movedHolder(hub, 'c', ['k0'], 'b');
     const neu = fakePorts({ start: c.clock.now(), hub, nodeId: 'd', claimWaitMs: 200 });
     neu.auto = () => pass();
     neu.history.set('k0', results(c, 'k0').at(-1)!);
