@@ -24,14 +24,18 @@ export const expectedHolder = (ctx: RunnerContext): string | null => (ctx.start.
  * claim a known holder left unanswered like a takeover from a holder held dead — one catch-up
  * probe (a silent holder may have stopped before its last slot; a late release counts a duplicate
  * it makes) and seq skipped past what a holder still probing may publish (a frozen link, or a
- * holder the claim did not name; startFromStream asks it); otherwise on the grid — nobody held the slot
- * (no responders, or no previous holder: a passive subscriber to `<prefix>.>` can make a claim at
- * cluster formation go unanswered), so no slot is owed.
+ * holder the claim did not name; startFromStream asks it) — unless this process never heard that
+ * holder (seeded from a stored map: it left or died before we started, as node-view.ts holds such
+ * a member gone, not dead), then a plain takeover, seq on by one; otherwise on the grid — nobody
+ * held the slot (no responders, or no previous holder: a passive subscriber to `<prefix>.>` can
+ * make a claim at cluster formation go unanswered), so no slot is owed.
  */
 export function streamMode(ctx: RunnerContext, next: ClaimNext | null): StartMode {
   const { start } = ctx;
   if (start.type === 'takeover') return start.restarted ? 'restartTakeover' : start.heldDead ? 'deadTakeover' : 'takeover';
-  return next === 'unanswered' && expectedHolder(ctx) !== null ? 'deadTakeover' : 'fresh';
+  const holder = expectedHolder(ctx);
+  if (next !== 'unanswered' || holder === null) return 'fresh';
+  return ctx.ports.peerHeard?.(holder) === false ? 'takeover' : 'deadTakeover';
 }
 
 /** Subscribe for this runner's life; what does not parse is refused with one warning line (`event`). */

@@ -98,6 +98,13 @@ export interface RunnerPorts {
    */
   heldDead?(node: string): boolean;
   /**
+   * Whether this process has heard `node`'s heartbeat (not merely seeded it from a stored map: a
+   * node that left before this one started). An unanswered claim to a holder never heard is a
+   * takeover from one gone, not from one that may still publish (runner-handover.ts streamMode).
+   * Absent: every holder counts as heard.
+   */
+  peerHeard?(node: string): boolean;
+  /**
    * Whether this node is cut off from NATS now (its link down past the pause threshold). A probe
    * started then is never published —
    * not even when it finishes after the link is back and the gate open again: the others may have

@@ -262,6 +262,8 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     peerAlive: (node) => view?.members.some((m) => m.node === node && m.state === 'alive') === true,
     // A claimant held dead or still starting after a restart is answered `held` (protocol/takeover.ts).
     heldDead: (node) => view?.members.some((m) => m.node === node && heldDead(m)) === true,
+    // A holder only seeded from a stored map (gone before this process started) is taken over, not held dead.
+    peerHeard: (node) => view?.members.some((m) => m.node === node && m.instance !== '') === true,
     // A probe started while the link has been down past the pause threshold publishes nothing, even
     // if it finishes after the link is back (the others may have taken its check over). Only then: a
     // probe started on waking from a stall (the gate closed until the pause is noticed) measured the

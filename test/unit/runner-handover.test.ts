@@ -4,7 +4,7 @@
 // silence until LOOKOUT_CLAIM_WAIT_MS; a takeover's clock-free catch-up; a late release counted
 // as duplicates; and the node-wide timer queue keyed by runner generation.
 import { createActor } from 'xstate';
-import { checkRunnerMachine, type RunnerStart } from '../../actors/check-runner';
+import { checkRunnerMachine, type RunnerPorts, type RunnerStart } from '../../actors/check-runner';
 import { normalizeSpec, type CheckSpec } from '../../checks/spec';
 import { phaseOf } from '../../protocol/hash';
 import { MOVED_WAITS } from '../../protocol/handover';
@@ -311,10 +311,11 @@ describe('handover by message', () => {
   });
 
   /** A holder that never answers, a claimant whose load port reports `stall()` ms of its own stall. */
-  async function silentHolder(stall: () => number, holder: string | null = 'a') {
+  async function silentHolder(stall: () => number, holder: string | null = 'a', ports: Partial<RunnerPorts> = {}) {
     const hub = new FakeHub();
     hub.connect('a').subscribe('lookout._node.shard.0.0.claim', () => {});
     const neu = fakePorts({ start: BASE + phaseOf('s0', I) + 1000, hub, nodeId: 'b', claimWaitMs: 200 });
+    Object.assign(neu.ports, ports);
     neu.ports.random = () => 0;
     neu.ports.load = { stallMs: stall, noteLateness: () => {}, status: () => ({ overloaded: false, lagMs: 0 }) };
     neu.history.set('s0', { seq: 5, status: 'up', history: '1', slot: BASE + phaseOf('s0', I) });
@@ -353,6 +354,21 @@ describe('handover by message', () => {
     // The slot passed 1.2 s ago and the next is 8.8 s away: the catch-up probe ran at once.
     expect(results(neu)).toEqual([expect.objectContaining({ seq: 6 })]);
     expect(Date.parse(results(neu)[0].at)).toBeLessThan(nextSlot('s0', I, neu.clock.now()));
+  });
+
+  // takeoverUnseenMs 3 s at a 10 s interval: a takeover from a holder that may still publish skips 2 seq numbers.
+  test.each([
+    ['heard by this process: it may still publish behind a frozen link, seq skipped past it', true, 8],
+    ['only seeded from the stored map (it left before this process started): gone, seq on by one', false, 6],
+  ])('an unanswered claim to a holder %s', async (_, heard, seq) => {
+    const asked: string[] = [];
+    const { neu, claimant, wait } = await silentHolder(() => 0, 'a', { takeoverUnseenMs: 3000, peerHeard: (n) => (asked.push(n), heard) });
+    await wait(200);
+    expect(claimant.getSnapshot().value).toBe('running');
+    neu.clock.advance(0);
+    await neu.settle();
+    expect(asked).toEqual(['a']);
+    expect(results(neu)).toEqual([expect.objectContaining({ seq })]);
   });
 
   test('an unanswered claim with no previous holder (a passive subscriber heard it at formation) starts on the grid, no catch-up', async () => {
