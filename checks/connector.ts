@@ -46,6 +46,8 @@ export interface ConnectContext {
   onSocket?: (socket: net.Socket) => void;
   /** Set by every TLS handshake: the peer certificate's expiry (checks/cert-expiry.ts). */
   cert?: CertInfo;
+  /** The HTTP version of the latest final response head read (`1.0`, `1.1`), set by checks/http-interim.ts. */
+  httpVersion?: string;
 }
 
 /** A connect refused by the address policy; nothing was sent to the address. */
@@ -221,7 +223,8 @@ export function undiciConnector(tlsProfile: TlsProfile, context: () => ConnectCo
     };
     connectTimed(target, context()).then(
       // undici would drop the connection on an interim 100 it did not ask for (checks/http-interim.ts).
-      (socket) => callback(null, skipInterimResponses(socket)),
+      // The final head's HTTP version goes to the probe running when it arrives (expectVersions).
+      (socket) => callback(null, skipInterimResponses(socket, (version) => (context().httpVersion = version))),
       // Passed through as is: `instanceof Error` is false for errors from another realm (Jest).
       (err: unknown) => callback(err as Error, null),
     );

@@ -19,6 +19,17 @@ export function statusFailure(http: Pick<NormalizedSpec['http'], 'expectStatus'>
   return { reason: FailureReason.status, message: `expected status ${describeStatusSet(http.expectStatus)}, got ${status}` };
 }
 
+/**
+ * The failure when the final response's HTTP version (`version`: `1.0`, `1.1`, from its status
+ * line; undefined: not seen) is not one `expectVersions` lists. No list: any version passes.
+ */
+export function versionFailure(http: Pick<NormalizedSpec['http'], 'expectVersions'>, version: string | undefined): Failure | null {
+  const expected = http.expectVersions;
+  if (expected === undefined || (version !== undefined && (expected as readonly string[]).includes(`HTTP/${version}`))) return null;
+  const got = version === undefined ? 'a response whose HTTP version was not seen' : `an HTTP/${version} response`;
+  return { reason: FailureReason.protocol, message: `expected ${expected.join(' or ')}, got ${got}` };
+}
+
 /** The target closed the connection before a whole response head. */
 export function closedEarly(endpoint: string): Failure {
   return { reason: FailureReason.reset, message: `connection closed by ${endpoint} before a complete response` };

@@ -16,7 +16,7 @@
 import { maxHeaderSize } from 'node:http';
 import type { Socket } from 'node:net';
 import { CHUNKED_START, readChunked, type ChunkedState } from './http-chunked';
-import { HEAD_START, parseResponseHead, type Head, type HeadProgress } from './http-lean-parse';
+import { finalHeadVersion, HEAD_START, parseResponseHead, type Head, type HeadProgress } from './http-lean-parse';
 
 type State =
   | { kind: 'head'; progress: HeadProgress }
@@ -32,6 +32,9 @@ const HOLD_LIMIT = 2 * maxHeaderSize + 64;
 
 /** The bytes of one connection's responses, with interim heads taken out. Pure but for its state. */
 export class InterimFilter {
+  /** `onHead`: told the HTTP version of each final head (`1.0`, `1.1`) as it is read. */
+  constructor(private readonly onHead?: (version: string) => void) {}
+
   private state: State = AT_HEAD;
   /** The bytes of the head being read (`used` of them), grown by doubling. */
   private held = EMPTY;
@@ -85,6 +88,7 @@ export class InterimFilter {
       return EMPTY;
     }
     out.push(all.subarray(parsed.start, parsed.end));
+    if (this.onHead) this.onHead(finalHeadVersion(all, parsed)!);
     this.state = next(parsed);
     return all.subarray(parsed.end);
   }
@@ -122,8 +126,8 @@ function next(head: Head): State {
 }
 
 /** Put the filter in front of undici's reads of `socket` (its one `read` method, on this socket only). */
-export function skipInterimResponses<S extends Socket>(socket: S): S {
-  const filter = new InterimFilter();
+export function skipInterimResponses<S extends Socket>(socket: S, onHead?: (version: string) => void): S {
+  const filter = new InterimFilter(onHead);
   const read = socket.read;
   socket.read = function filteredRead(this: S, size?: number) {
     for (;;) {

@@ -52,6 +52,16 @@ export interface Head {
   framing: Framing;
 }
 
+/**
+ * The HTTP version (`1.0`, `1.1`, …) of the final head in `parsed`, read from its status line in
+ * `buf` — undefined while no final status line is known. Call it on the parse that first gives
+ * one: only that parse's `buf` is sure to hold the status line (a caller may drop complete lines).
+ */
+export function finalHeadVersion(buf: Buffer, parsed: HeadParse): string | undefined {
+  const start = parsed.kind === 'head' ? parsed.start : parsed.kind === 'partial' && parsed.progress.status >= 200 ? parsed.progress.start : -1;
+  return start < 0 ? undefined : buf.toString('latin1', start + 5, start + 8);
+}
+
 /** What the bytes received so far say about the response head. */
 export type HeadParse =
   | { kind: 'partial'; progress: HeadProgress }

@@ -27,8 +27,8 @@ import { stopFailure } from './deadline';
 import { certFailure } from './cert-expiry';
 import { buildOutcome, latencyFailure, networkFailure, type Failure } from './failures';
 import { CHUNKED_START, readChunked, type ChunkedState } from './http-chunked';
-import { bodyFraming, HEAD_START, parseResponseHead, type Head, type HeadProgress } from './http-lean-parse';
-import { closedEarly, statusFailure, truncatedBody, unaskedUpgrade } from './http-failures';
+import { bodyFraming, finalHeadVersion, HEAD_START, parseResponseHead, type Head, type HeadProgress } from './http-lean-parse';
+import { closedEarly, statusFailure, truncatedBody, unaskedUpgrade, versionFailure } from './http-failures';
 import { tlsProfileFor, withUserAgent } from './http-probe';
 import { FailureReason, type ProbeOutcome } from './outcome';
 import type { ProbeEnv } from './probe-env';
@@ -113,6 +113,8 @@ class LeanProbe {
   private pending: Buffer | undefined;
   private progress: HeadProgress = HEAD_START;
   private status: number | undefined;
+  /** The final head's HTTP version (read only when the spec has expectVersions). */
+  private version: string | undefined;
   /** Set once the head passed and its body is being read. */
   private body: BodyLeft | undefined;
   private bodyBytes = 0;
@@ -156,6 +158,7 @@ class LeanProbe {
     const rest = this.pending?.subarray(this.progress.at);
     const bytes = rest && rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
     const parsed = parseResponseHead(bytes, { ...this.progress, at: 0 }, maxHeaderSize);
+    if (this.version === undefined && this.spec.http.expectVersions) this.version = finalHeadVersion(bytes, parsed);
     switch (parsed.kind) {
       case 'partial':
         this.pending = bytes;
@@ -178,7 +181,7 @@ class LeanProbe {
   private onHead(head: Head, bytes: Buffer): void {
     this.status = head.status;
     this.timings.firstByte = msSince(this.start);
-    const wrongStatus = statusFailure(this.spec.http, head.status);
+    const wrongStatus = statusFailure(this.spec.http, head.status) ?? versionFailure(this.spec.http, this.version);
     const framing = bodyFraming(head, this.spec.http.method);
     if (wrongStatus || this.spec.http.maxBodyBytes === 0) return this.finish(wrongStatus);
     if (framing.kind === 'length') this.body = { kind: 'length', remaining: framing.length };

@@ -11,7 +11,7 @@ import { undiciConnector, type ConnectContext, type ProbeTimings, type TlsProfil
 import type { Deadline } from './deadline';
 import type { Failure } from './failures';
 import { checkBody, drainCapped, readCapped, type BodyContext, type BodyRead } from './http-body';
-import { httpFailure, statusFailure } from './http-failures';
+import { httpFailure, statusFailure, versionFailure } from './http-failures';
 import { checkHeaders, headerRegexes } from './http-headers-check';
 import { endsChunked } from './http-lean-parse';
 import { UNDICI_TIMERS_OFF } from './http-pool';
@@ -138,7 +138,8 @@ async function exchange(spec: NormalizedSpec, deadline: Deadline, a: HttpAttempt
  * them to its declared end (counted, not kept; README "Truncated responses"), as the lean path does.
  */
 async function judge(http: HttpSpec, res: Response, a: HttpAttempt, hop: Hop): Promise<Failure | null> {
-  const headFailure = statusFailure(http, res.statusCode) ?? notOverTls(http, hop.url) ?? (await checkHeaders(http.expectHeaders, res.headers, a));
+  const headFailure =
+    statusFailure(http, res.statusCode) ?? versionFailure(http, a.context.httpVersion) ?? notOverTls(http, hop.url) ?? (await checkHeaders(http.expectHeaders, res.headers, a));
   if (headFailure) {
     withoutStacks(() => res.body.destroy());
     return headFailure;

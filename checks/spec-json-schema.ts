@@ -129,8 +129,12 @@ const KindRules = Type.Union(
 );
 
 const TlsNeedsHttps = Type.Union(
-  [Type.Object({ target: Type.String({ pattern: SPEC_PATTERNS.httpsTarget }) }), Type.Object({ http: Type.Optional(Type.Object({ tls: Absent() })) })],
-  { description: 'http.tls needs an https: target.' },
+  [
+    Type.Object({ target: Type.String({ pattern: SPEC_PATTERNS.httpsTarget }) }),
+    Type.Object({ http: Type.Optional(Type.Object({ tls: Absent() })) }),
+    Type.Object({ http: Type.Object({ maxRedirects: Type.Integer({ minimum: 1 }) }) }),
+  ],
+  { description: 'http.tls needs an https: target, or (on an http: target) a redirect to follow to one: maxRedirects at least 1.' },
 );
 
 const RequireTlsCanPass = Type.Union(

@@ -16,6 +16,10 @@ export type CheckKind = (typeof CheckKind)[keyof typeof CheckKind];
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
 
+/** The HTTP versions a response may come in (Lookout asks in HTTP/1.1; a server may answer in 1.0). */
+export const HTTP_VERSIONS = ['HTTP/1.0', 'HTTP/1.1'] as const;
+export type HttpVersion = (typeof HTTP_VERSIONS)[number];
+
 /** Headers the prober sets itself (or undici refuses); a spec may not set them, in any case. */
 export const MANAGED_HEADERS = ['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'expect'] as const;
 
@@ -149,6 +153,14 @@ export const HttpOptionsSchema = Type.Object(
     body: Type.Optional(Type.String({ maxLength: SPEC_LIMITS.bodyMaxLength, description: 'The request body (UTF-8); not with GET or HEAD, so set method.' })),
     expectStatus: Type.Optional(
       Type.Array(StatusMatcherSchema, { minItems: 1, maxItems: SPEC_LIMITS.expectStatus.max, description: 'The statuses that pass.', default: SPEC_DEFAULTS.expectStatus }),
+    ),
+    expectVersions: Type.Optional(
+      Type.Array(Type.Union(HTTP_VERSIONS.map((v) => Type.Literal(v))), {
+        minItems: 1,
+        maxItems: HTTP_VERSIONS.length,
+        uniqueItems: true,
+        description: 'The HTTP versions the final response may come in (reason protocol otherwise). Default: any.',
+      }),
     ),
     bodyContains: Type.Optional(
       Type.String({ minLength: 1, maxLength: stringMaxLength, description: 'A substring the kept part of the response body must contain.' }),

@@ -5,7 +5,7 @@
 
 import { SPEC_PATTERNS } from './spec-schema';
 import { SPEC_DEFAULTS } from './spec-limits';
-import type { CheckKind, CheckSpec, DnsOptions, HeaderAssertion, HttpOptions, JsonAssertion, PolicySpec, QuorumSpec, TcpOptions, TlsOptions } from './spec-schema';
+import type { CheckKind, CheckSpec, DnsOptions, HeaderAssertion, HttpOptions, HttpVersion, JsonAssertion, PolicySpec, QuorumSpec, TcpOptions, TlsOptions } from './spec-schema';
 import { DNS_DEFAULTS, type DnsRcode, type DnsRecordType } from './spec-schema-dns';
 
 // The spec's shape, types, limits and defaults come from the declarative schema (spec-schema.ts,
@@ -54,8 +54,10 @@ export interface NormalizedSpec {
   /** Ask another node to probe once before this check goes down (protocol/confirm.ts); default: replicas 1. */
   confirm: boolean;
   labels: Record<string, string>;
-  http: Required<Omit<HttpOptions, 'body' | 'bodyContains' | 'bodyRegex' | 'bodyNotContains' | 'bodyNotRegex' | 'maxLatencyMs' | 'tls'>> & {
+  http: Required<Omit<HttpOptions, 'body' | 'expectVersions' | 'bodyContains' | 'bodyRegex' | 'bodyNotContains' | 'bodyNotRegex' | 'maxLatencyMs' | 'tls'>> & {
     body?: string;
+    /** Absent: any version. */
+    expectVersions?: readonly HttpVersion[];
     bodyContains?: string;
     bodyRegex?: string;
     bodyNotContains?: string;
@@ -180,6 +182,7 @@ function normalizeHttp(h: HttpOptions): NormalizedSpec['http'] {
     headers: h.headers ?? NO_HEADERS,
     ...(h.body !== undefined ? { body: h.body } : {}),
     expectStatus: h.expectStatus ?? SPEC_DEFAULTS.expectStatus,
+    ...(h.expectVersions !== undefined ? { expectVersions: h.expectVersions } : {}),
     ...(h.bodyContains !== undefined ? { bodyContains: h.bodyContains } : {}),
     ...(h.bodyRegex !== undefined ? { bodyRegex: h.bodyRegex } : {}),
     ...(h.bodyNotContains !== undefined ? { bodyNotContains: h.bodyNotContains } : {}),

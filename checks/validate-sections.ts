@@ -57,6 +57,12 @@ export function checkHttp(path: string, v: unknown, target: string, timeout: num
     headers: checkHeaders,
     body: text,
     expectStatus: (p, x, s) => list(p, x, s).map((m, i) => statusMatcher(at(p, i), m)),
+    expectVersions: (p, x, s) => {
+      const versions = list(p, x, s).map((v, i) => choice(at(p, i), v, s.items));
+      const twice = versions.findIndex((v, i) => versions.indexOf(v) !== i);
+      if (twice >= 0) fail('conflict', at(p, twice), `${show(versions[twice])} is listed twice in ${p}`);
+      return versions;
+    },
     bodyContains: text,
     bodyRegex: checkRegex,
     bodyNotContains: text,
@@ -83,8 +89,9 @@ export function checkHttp(path: string, v: unknown, target: string, timeout: num
   }
   checkLatencyBound(path, h.maxLatencyMs, timeout);
   const plain = target.toLowerCase().startsWith('http:');
-  if (h.tls !== undefined && plain) {
-    fail('conflict', at(path, 'tls'), `${path}.tls needs an https: target; ${show(target)} is plain http`);
+  // On an http: target, tls applies to the https: hops a redirect leads to: it needs a redirect.
+  if (h.tls !== undefined && plain && !h.maxRedirects) {
+    fail('conflict', at(path, 'tls'), `${path}.tls needs an https: target, or a redirect to follow to one; ${show(target)} is plain http and maxRedirects is 0`);
   }
   if (h.requireTls && plain && !h.maxRedirects) {
     fail('conflict', at(path, 'requireTls'), `${path}.requireTls can never pass: ${show(target)} is plain http and no redirect is followed (set maxRedirects to follow one to https:)`);

@@ -76,6 +76,13 @@ const HTTP_ROWS: [string, string, RawStep[], HttpOptions, Expect][] = [
   ['Go net/http (io.ErrUnexpectedEOF)', 'a body cut before its content-length', ['HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nok', 'end'], {}, failed('reset')],
   ['Go net/http (io.ErrUnexpectedEOF)', 'a chunked body cut before its last chunk', ['HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n', 'end'], {}, failed('reset')],
   ['Go net/http', 'HTTP/1.0, body until the close', ['HTTP/1.0 200 OK\r\n\r\nbody', 'end'], {}, pass],
+  ['TestValidHTTPVersion', 'HTTP/1.1 answer, HTTP/1.1 expected', [OK], { expectVersions: ['HTTP/1.1'] }, pass],
+  ['TestValidHTTPVersion', 'HTTP/1.0 answer, HTTP/1.1 expected', ['HTTP/1.0 200 OK\r\ncontent-length: 0\r\n\r\n'], { expectVersions: ['HTTP/1.1'] }, failed('protocol', 'expected HTTP/1.1, got an HTTP/1.0 response')],
+  ['TestValidHTTPVersion', 'HTTP/1.0 answer, either expected', ['HTTP/1.0 200 OK\r\ncontent-length: 0\r\n\r\n'], { expectVersions: ['HTTP/1.1', 'HTTP/1.0'] }, pass],
+  ['TestValidHTTPVersion', 'the final head counts, not an interim 100', ['HTTP/1.1 100 Continue\r\n\r\n', 'HTTP/1.0 200 OK\r\ncontent-length: 0\r\n\r\n'], { expectVersions: ['HTTP/1.0'] }, pass],
+  ['TestValidHTTPVersion', 'status line split across packets', ['HTT', 'P/1.0 200 OK\r\ncontent-length: 0\r\n\r\n'], { expectVersions: ['HTTP/1.1'] }, failed('protocol')],
+  ['TestValidHTTPVersion', 'headers split after the status line', ['HTTP/1.0 200 OK\r\nx: ', 'y\r\ncontent-length: 0\r\n\r\n'], { expectVersions: ['HTTP/1.0'] }, pass],
+  ['TestValidHTTPVersion', 'after a redirect: the final response counts', [answer(302, [['Location', '/http-1.0']])], { maxRedirects: 1, expectVersions: ['HTTP/1.1'] }, failed('protocol')],
   ['Go net/http', 'headers split across packets', ['HTTP/1.1 200 OK\r\nconte', 'nt-length: 2\r\n\r', '\nok'], { expectHeaders: [{ name: 'Content-Length', matches: '^2$' }] }, pass],
 ];
 
@@ -83,6 +90,7 @@ let target: RawHttpTarget;
 beforeAll(async () => {
   target = await startRawHttpTarget();
   HTTP_ROWS.forEach(([, , steps], i) => target.set(`/${i}`, steps));
+  target.set('/http-1.0', ['HTTP/1.0 200 OK\r\ncontent-length: 0\r\n\r\n']);
 });
 afterAll(async () => {
   await target.close();

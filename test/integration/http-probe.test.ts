@@ -165,6 +165,16 @@ describe('redirects', () => {
     expect(await probeHttp(httpSpec(`${web.url}/no-location`, { maxRedirects: 2, expectStatus: [302] }))).toMatchObject({ ok: true, redirects: 0 });
   });
 
+  test('tls on an http: target applies to the https: hop a redirect leads to', async () => {
+    const secure = await started(startHttpTarget({ tls: true })); // a self-signed certificate
+    web.set('/to-https', { status: 302, headers: { location: `${secure.url}/landed` } });
+    const hits = secure.hits('/landed');
+    // Verified by default: the self-signed hop fails; with verify off it passes and counts as over TLS.
+    expect(await probeHttp(httpSpec(`${web.url}/to-https`, { maxRedirects: 1 }))).toMatchObject({ ok: false, reason: 'tls', redirects: 1 });
+    expect(await probeHttp(httpSpec(`${web.url}/to-https`, { maxRedirects: 1, requireTls: true, tls: { verify: false } }))).toMatchObject({ ok: true, httpStatus: 200, redirects: 1 });
+    expect(secure.hits('/landed') - hits).toBe(1);
+  });
+
   test('303 after POST continues as a GET without body', async () => {
     const before = web.requests.length;
     const out = await probeHttp(httpSpec(`${web.url}/see-other`, { method: 'POST', body: 'x', headers: { 'content-type': 'text/plain' }, maxRedirects: 1 }));

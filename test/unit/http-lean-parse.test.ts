@@ -1,4 +1,4 @@
-import { bodyFraming, HEAD_START, parseResponseHead, type Framing, type Head, type HeadParse } from '../../checks/http-lean-parse';
+import { bodyFraming, finalHeadVersion, HEAD_START, parseResponseHead, type Framing, type Head, type HeadParse } from '../../checks/http-lean-parse';
 
 const MAX = 100;
 const parse = (text: string, max = MAX): HeadParse => parseResponseHead(Buffer.from(text, 'latin1'), HEAD_START, max);
@@ -112,4 +112,17 @@ describe('bodyFraming', () => {
   ] as const)('%s %j', (method, text, framing) => {
     expect(bodyFraming(of(text), method)).toEqual(framing);
   });
+});
+
+describe('finalHeadVersion', () => {
+  const version = (text: string) => finalHeadVersion(Buffer.from(text, 'latin1'), parse(text));
+  test.each([
+    ['a whole 1.1 head', 'HTTP/1.1 200 OK\r\n\r\n', '1.1'],
+    ['a whole 1.0 head', 'HTTP/1.0 204 No\r\n\r\n', '1.0'],
+    ['a final status line, headers to come', 'HTTP/1.0 200 OK\r\nx: y', '1.0'],
+    ['the final head after an interim one of another version', 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.0 200 OK\r\n\r\n', '1.0'],
+    ['only an interim head so far: no final version yet', 'HTTP/1.1 100 Continue\r\n\r\n', undefined],
+    ['the status line not complete', 'HTTP/1.0 20', undefined],
+    ['not a head', 'HTTP/9.9 200 OK\r\n\r\n', undefined],
+  ])('%s', (_, text, expected) => expect(version(text)).toBe(expected));
 });

@@ -44,7 +44,7 @@ function pointer(doc: Json, p: string): Json {
 
 const KEYWORDS = new Set([
   '$schema', '$id', 'title', 'description', 'default', 'type', 'properties', 'required', 'additionalProperties', 'patternProperties',
-  'items', 'minItems', 'maxItems', 'maxProperties', 'minLength', 'maxLength', 'pattern', 'minimum', 'maximum', 'exclusiveMinimum', 'const', 'anyOf', 'allOf', 'not',
+  'items', 'minItems', 'maxItems', 'uniqueItems', 'maxProperties', 'minLength', 'maxLength', 'pattern', 'minimum', 'maximum', 'exclusiveMinimum', 'const', 'anyOf', 'allOf', 'not',
 ]);
 const COUNTS = ['minItems', 'maxItems', 'maxProperties', 'minLength', 'maxLength'];
 const TYPES = ['object', 'array', 'string', 'integer', 'number', 'boolean', 'null'];
@@ -66,6 +66,7 @@ describe('the published JSON Schema', () => {
       for (const k of Object.keys(s)) if (!KEYWORDS.has(k)) throw new Error(`${at}: unexpected keyword ${k}`);
       if ('type' in s) expect(TYPES).toContain(s.type);
       for (const k of COUNTS) if (k in s) expect(Number.isSafeInteger(s[k]) && s[k] >= 0).toBe(true);
+      if ('uniqueItems' in s) expect(s.uniqueItems).toBe(true);
       for (const k of ['minimum', 'maximum']) if (k in s) expect(typeof s[k]).toBe('number');
       if ('required' in s) {
         expect(new Set(s.required).size).toBe(s.required.length);
@@ -449,7 +450,7 @@ describe('the validator knows exactly the schema', () => {
     );
     const probed = new Set(bounds.map(([p]) => p));
     expect(limited.filter((p) => !probed.has(p)).sort()).toEqual(['dns.server', 'http.expectHeaders[0].name', 'http.json[0].path', 'http.tls.servername', 'target', 'tcp.tls.servername']);
-    expect(probed.size).toBe(34);
+    expect(probed.size).toBe(35);
   });
 
   test.each(bounds.map(([p, doc, ok, shown]) => [p, ok ? 'accepts' : 'refuses', shown, doc] as const))(
