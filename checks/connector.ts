@@ -13,6 +13,7 @@ import type { buildConnector } from 'undici';
 import { decideAddress, decideHost, normalizeHostName, showEndpoint, type AddressPolicy, type Decision } from './address-policy';
 import { readCertInfo } from './cert-expiry';
 import { skipInterimResponses } from './http-interim';
+import { caContext } from './tls-ca';
 import type { CertInfo, PhaseTimings } from './outcome';
 
 /** TLS settings of one connection; also the identity of an HTTP connection pool entry. */
@@ -20,6 +21,8 @@ export interface TlsProfile {
   verify: boolean;
   /** SNI and certificate name; default: the target host name (no SNI for an IP literal). */
   servername?: string;
+  /** Trust anchors (PEM) that replace the node's trust store (checks/tls-ca.ts). */
+  ca?: string;
 }
 
 /** Timings a probe collects; the connector adds to dns / connect / tls (summed over redirect hops). */
@@ -194,6 +197,7 @@ export async function connectTimed(target: ConnectTarget, ctx: ConnectContext): 
       host: target.host,
       ...(servername ? { servername } : {}),
       rejectUnauthorized: target.tls.verify,
+      ...(target.tls.ca !== undefined ? { secureContext: caContext(target.tls.ca) } : {}),
       ...(target.alpn ? { ALPNProtocols: target.alpn } : {}),
     })
     .on('error', noop);

@@ -27,7 +27,7 @@ export class HttpClientPool {
    * destroyed or closed). `context` is the running probe's: the connector reports into it.
    */
   client(spec: NormalizedSpec, origin: string, profile: TlsProfile, context: ConnectContext): Client {
-    const key = JSON.stringify([spec.id, origin, profile.verify, profile.servername ?? null]);
+    const key = JSON.stringify([spec.id, origin, profile.verify, profile.servername ?? null, profile.ca ?? null]);
     let entry = this.entries.get(key);
     if (!entry || entry.client.destroyed || entry.client.closed) {
       // Idle sockets live at most two intervals (less if the server's keep-alive hint says so).

@@ -182,11 +182,11 @@ function declaresEnd(headers: Response['headers']): boolean {
   return headers['content-length'] !== undefined;
 }
 
-/** The TLS profile for a hop: an explicit servername applies to the target's own host only. */
+/** The TLS profile for a hop: an explicit servername applies to the target's own host only; `ca` to every hop. */
 export function tlsProfileFor(spec: NormalizedSpec, url: URL): TlsProfile {
-  const { verify, servername } = spec.http.tls;
+  const { verify, servername, ca } = spec.http.tls;
   const own = servername !== undefined && url.hostname === new URL(spec.target).hostname;
-  return { verify, ...(own ? { servername } : {}) };
+  return { verify, ...(own ? { servername } : {}), ...(ca !== undefined ? { ca } : {}) };
 }
 
 function clientFor(spec: NormalizedSpec, url: URL, a: HttpAttempt): Client {

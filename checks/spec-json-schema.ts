@@ -146,6 +146,17 @@ const RequireTlsCanPass = Type.Union(
   { description: 'http.requireTls on an http: target can pass only by following a redirect: maxRedirects must be at least 1.' },
 );
 
+/** tls.ca (http and tcp) is used only to verify the peer: not with verify false. */
+const CaNeedsVerify = Type.Object(
+  Object.fromEntries(
+    (['http', 'tcp'] as const).map((section) => [
+      section,
+      Type.Optional(Type.Object({ tls: Type.Optional(Type.Union([Type.Object({ ca: Absent() }), Type.Object({ verify: Type.Optional(Type.Literal(true)) })])) })),
+    ]),
+  ),
+  { description: 'tls.ca is used only to verify the peer: not with tls.verify false.' },
+);
+
 // Comparisons with a defaulted field are bounds JSON Schema can state: when the other field is
 // absent, its default is a constant.
 const { intervalMs: DEFAULT_INTERVAL, timeoutMs: DEFAULT_TIMEOUT, window: DEFAULT_WINDOW } = SPEC_DEFAULTS;
@@ -189,6 +200,7 @@ export const CheckSpecDocumentSchema: TSchema = Type.Intersect([
   KindRules,
   TlsNeedsHttps,
   RequireTlsCanPass,
+  CaNeedsVerify,
   TimeoutBelowDefaultInterval,
   LatencyBelowDefaultTimeout,
   WithinDefaultWindow,

@@ -31,6 +31,8 @@ export const SPEC_LIMITS = {
   maxRedirects: { max: 10 },
   /** tls.minDaysLeft: a day to ten years. */
   minDaysLeft: { min: 1, max: 3650 },
+  /** tls.ca: PEM text of at most this many certificates (each is parsed at put, and a TLS context is built from them). */
+  tlsCa: { maxLength: 16 * 1024, maxCertificates: 4 },
   // Every byte kept is decoded, searched and maybe JSON-parsed on the event loop: at 16 MiB one
   // JSON check stalled every other check for 0.2-1.1 s per probe; at 1 MiB a typical body costs
   // ~5 ms (BENCHMARKS.md §6). 1 MiB still holds any health document and most /metrics pages.

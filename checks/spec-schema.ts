@@ -74,6 +74,13 @@ export const TlsOptionsSchema = Type.Object(
         description: "SNI and certificate host name to check: a DNS name, not an IP address. Default: the target's host.",
       }),
     ),
+    ca: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: SPEC_LIMITS.tlsCa.maxLength,
+        description: `Trust these certificates (PEM, at most ${SPEC_LIMITS.tlsCa.maxCertificates}) instead of the node's trust store when verifying the peer; not with verify false.`,
+      }),
+    ),
     minDaysLeft: Type.Optional(
       integerField(
         SPEC_LIMITS.minDaysLeft.min,

@@ -103,13 +103,14 @@ function computePolicy(p: PolicySpec | undefined): NormalizedPolicy {
 }
 
 /** TLS options with verify filled; servername and minDaysLeft only when the spec sets them. */
-export type NormalizedTls = Required<Pick<TlsOptions, 'verify'>> & Pick<TlsOptions, 'servername' | 'minDaysLeft'>;
+export type NormalizedTls = Required<Pick<TlsOptions, 'verify'>> & Pick<TlsOptions, 'servername' | 'ca' | 'minDaysLeft'>;
 
 function normalizeTls(t: TlsOptions | undefined): NormalizedTls {
-  if (!t || (t.verify === undefined && !t.servername && t.minDaysLeft === undefined)) return DEFAULT_TLS;
+  if (!t || (t.verify === undefined && !t.servername && t.ca === undefined && t.minDaysLeft === undefined)) return DEFAULT_TLS;
   return {
     verify: t.verify ?? SPEC_DEFAULTS.tlsVerify,
     ...(t.servername ? { servername: t.servername } : {}),
+    ...(t.ca !== undefined ? { ca: t.ca } : {}),
     ...(t.minDaysLeft !== undefined ? { minDaysLeft: t.minDaysLeft } : {}),
   };
 }

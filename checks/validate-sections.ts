@@ -17,6 +17,7 @@ import {
   type TlsOptions,
 } from './spec-schema';
 import { SPEC_DEFAULTS } from './spec-limits';
+import { caProblem } from './tls-ca';
 import { STATUS_CLASS_PATTERN } from './status-match';
 import { at, entries, fail, hostnameProblem, object, show } from './validate-fields';
 import { choice, fields, flag, integer, list, mapParts, patternOf, text } from './validate-table';
@@ -26,7 +27,7 @@ const HEADER_VALUE = patternOf(HEADERS.value);
 const [STATUS_CODE] = StatusMatcherSchema.anyOf;
 
 export function checkTls(path: string, v: unknown): TlsOptions {
-  return fields(path, object(path, v), TlsOptionsSchema, {
+  const t = fields(path, object(path, v), TlsOptionsSchema, {
     verify: flag,
     servername: (p, x, s) => {
       const name = text(p, x, s);
@@ -35,8 +36,16 @@ export function checkTls(path: string, v: unknown): TlsOptions {
       if (problem) fail('format', p, `${p}: ${problem}`);
       return name;
     },
+    ca: (p, x, s) => {
+      const pem = text(p, x, s);
+      const problem = caProblem(pem);
+      if (problem) fail('format', p, `${p} ${problem}`);
+      return pem;
+    },
     minDaysLeft: integer,
   });
+  if (t.ca !== undefined && t.verify === false) fail('conflict', at(path, 'ca'), `${path}.ca is used only to verify the peer, and ${path}.verify is false`);
+  return t;
 }
 
 export function checkLatencyBound(path: string, maxLatencyMs: number | undefined, timeout: number): void {

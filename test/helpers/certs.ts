@@ -15,6 +15,8 @@ export interface TestCert {
   key: string;
   /** The leaf, then the CA when there is one: what a server sends. */
   cert: string;
+  /** The CA's certificate alone, when there is one (what a client trusts: `tls.ca`). */
+  ca?: string;
 }
 
 /**
@@ -40,8 +42,8 @@ export async function certExpiringIn(days: number, caDays?: number): Promise<Tes
     await writeFile(file('leaf.ext'), `${SAN}\n`);
     // prettier-ignore
     await openssl(['x509', '-req', '-in', file('leaf.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial', '-out', file('leaf.pem'), '-days', String(days), '-extfile', file('leaf.ext')]);
-    const chain = (await readFile(file('leaf.pem'), 'utf8')) + (await readFile(file('ca.pem'), 'utf8'));
-    return { key: await readFile(file('key.pem'), 'utf8'), cert: chain };
+    const ca = await readFile(file('ca.pem'), 'utf8');
+    return { key: await readFile(file('key.pem'), 'utf8'), cert: (await readFile(file('leaf.pem'), 'utf8')) + ca, ca };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

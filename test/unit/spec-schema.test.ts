@@ -160,7 +160,12 @@ const DNS_VALUE = "an expected answer's syntax, which depends on dns.type";
 const NESTING = "bounds at every depth of an arbitrary JSON value (stated in the field's description)";
 
 /** Invalid fixtures a JSON Schema cannot reject, and why. Every other invalid fixture must fail the schema. */
+const PEM = 'PEM certificates that parse as X.509 (checks/tls-ca.ts)';
 const NOT_EXPRESSIBLE: Record<string, string> = {
+  'tls-ca-bad-der': PEM,
+  'tls-ca-key-inside': PEM,
+  'tls-ca-not-pem': PEM,
+  'tls-ca-too-many': PEM,
   'subject-id-empty': SUBJECT,
   'subject-id-invalid': SUBJECT,
   'subject-id-too-long': SUBJECT,
@@ -294,6 +299,7 @@ function notExpressible(e: { code: string; path: string; message: string }): str
   if ((e.code === 'format' || e.code === 'unsupported') && /^http\.(?:bodyRegex|bodyNotRegex|expectHeaders\[\d+\]\.(?:matches|notMatches))$/.test(e.path)) return REGEX;
   if (e.code === 'conflict' && /repeats .* case-insensitive/.test(e.message)) return 'a repeated header name';
   if (e.code === 'id_mismatch') return SUBJECT;
+  if (e.code === 'format' && /^(http|tcp)\.tls\.ca$/.test(e.path)) return PEM;
   if (e.code === 'range' && /^http\.json\[\d+\]\.(?:equals|notEquals)/.test(e.path)) return NESTING;
   if (e.code === 'format' && / contains a lone surrogate /.test(e.message)) return SURROGATE;
   return undefined;
@@ -450,7 +456,7 @@ describe('the validator knows exactly the schema', () => {
     );
     const probed = new Set(bounds.map(([p]) => p));
     expect(limited.filter((p) => !probed.has(p)).sort()).toEqual(['dns.server', 'http.expectHeaders[0].name', 'http.json[0].path', 'http.tls.servername', 'target', 'tcp.tls.servername']);
-    expect(probed.size).toBe(35);
+    expect(probed.size).toBe(37);
   });
 
   test.each(bounds.map(([p, doc, ok, shown]) => [p, ok ? 'accepts' : 'refuses', shown, doc] as const))(
