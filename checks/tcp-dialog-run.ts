@@ -2,8 +2,9 @@
 // probe's deadline (checks/probe-envelope.ts stops it). Each step's outcome:
 //
 //   send      written → next step; the peer already closed → `reset`
-//   expect    the text arrived → next step; the peer closed after other bytes → `body`, having sent
-//             nothing for this step → `reset`; maxBodyBytes read without it → `too_large`
+//   expect    the text arrived → next step; the peer closed after answering something else →
+//             `body`, without a byte since the last send → `reset`; maxBodyBytes read without it →
+//             `too_large`
 //             (checks/tcp-peer-reader.ts)
 //   starttls  handshake done (verify, servername as the tls options say; the certificate's expiry
 //             is reported as for tcp with tls) → the rest runs over TLS; any handshake failure →
@@ -53,6 +54,7 @@ export async function runDialog(socket: Socket, steps: readonly DialogStep[], io
     switch (step.kind) {
       case DialogStepKind.send: {
         if (reader.closed) return closedBefore();
+        reader.sent(); // before the write: no answer can come sooner
         await write(live, step.data);
         break;
       }

@@ -24,6 +24,8 @@ export class PeerReader {
   /** The peer closed its side (or the socket was closed). */
   closed = false;
   private error: Error | null = null;
+  /** `bytes` when the client last wrote: what came after is the answer to it. */
+  private sentAt = 0;
   private pending: Buffer[] = [];
   private waiter: Waiter | null = null;
   private socket: Socket | null = null;
@@ -62,6 +64,11 @@ export class PeerReader {
     socket.on('data', this.onData).once('end', this.onClose).once('close', this.onClose).once('error', this.onError);
   }
 
+  /** The client has written: the peer's next bytes answer it. */
+  sent(): void {
+    this.sentAt = this.bytes;
+  }
+
   /** Stop reading the current socket (before a STARTTLS handshake takes it over); unread bytes are dropped. */
   detach(): void {
     this.socket?.off('data', this.onData).off('end', this.onClose).off('close', this.onClose).off('error', this.onError);
@@ -71,13 +78,13 @@ export class PeerReader {
 
   /**
    * Wait until `text` arrives: null when it did (bytes after it stay for the next expect);
-   * `too_large` when the budget is spent without it; `body` when the peer closed after sending
-   * something else, `reset` when it closed having sent nothing since the previous step. Rejects on
+   * `too_large` when the budget is spent without it; `body` when the peer closed after answering
+   * something else, `reset` when it closed without a byte since the client last wrote (or since
+   * connect, before any write): it hung up rather than answered. Rejects on
    * a socket error. `label` starts each message ("tcp.dialog[2]: "); `shown` is the quoted text.
    */
   expect(text: string, label: string, shown: string): Promise<Failure | null> {
     const search = new ByteSearch(Buffer.from(text, 'utf8'));
-    const from = this.bytes - this.pending.reduce((n, b) => n + b.length, 0);
     return new Promise((resolve, reject) => {
       const finish = (failure: Failure | null): void => {
         this.waiter = null;
@@ -96,8 +103,7 @@ export class PeerReader {
         return true;
       };
       const closed = (): void => {
-        const got = this.bytes - from;
-        if (got === 0) finish({ reason: FailureReason.reset, message: `${label}the peer closed the connection before sending ${shown} (${this.bytes} bytes received)` });
+        if (this.bytes === this.sentAt) finish({ reason: FailureReason.reset, message: `${label}the peer closed the connection before sending ${shown} (${this.bytes} bytes received)` });
         else finish({ reason: FailureReason.body, message: `${label}peer closed before sending ${shown} (${this.bytes} bytes received)` });
       };
       const queued = this.pending;
