@@ -1,8 +1,13 @@
 // The tcp dialog as data (checks/tcp-dialog.ts) and the step matching of checks/tcp-peer-reader.ts
 // on a fake socket: table tests, no network, no timers.
 import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Value } from '@sinclair/typebox/value';
 import type { Socket } from 'node:net';
 import { normalizeSpec } from '../../checks/spec';
+import { CheckSpecDocumentSchema } from '../../checks/spec-json-schema';
+import { validateSpec } from '../../checks/validate';
 import { dialogOf, expectsAnswer, hasStartTls, preview, stepPrefix, type DialogStep } from '../../checks/tcp-dialog';
 import { PeerReader } from '../../checks/tcp-peer-reader';
 
@@ -55,6 +60,17 @@ describe('dialogOf: one list of steps for every way a tcp section is written', (
     expect(preview('250 ')).toBe('"250 "');
     expect(preview('x'.repeat(200))).toHaveLength(80);
   });
+});
+
+test("the README's tcp dialog example passes the validator and the JSON Schema, and runs the SMTP steps", () => {
+  const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+  const sample = /A tcp dialog: [\s\S]*?```json\n([\s\S]*?)```/.exec(readme)?.[1];
+  const doc: unknown = JSON.parse(sample!);
+  const r = validateSpec(doc, 'smtp');
+  if (!r.ok) throw new Error(JSON.stringify(r.error));
+  expect(Value.Check(CheckSpecDocumentSchema, doc)).toBe(true);
+  const steps = normalizeSpec('smtp', r.spec).tcp.dialog;
+  expect(steps.map((s) => s.kind)).toEqual(['expect', 'send', 'expect', 'send', 'expect', 'starttls', 'send', 'expect', 'send']);
 });
 
 /** A socket as PeerReader sees it: data / end / close / error events and pause. */
