@@ -186,8 +186,16 @@ export async function connectTimed(target: ConnectTarget, ctx: ConnectContext): 
   }
   if (!socket) throw lastError;
   addPhase(ctx.timings, 'connect', start);
-  if (!target.tls) return socket;
+  return target.tls ? startTls(socket, { ...target, tls: target.tls }, ctx) : socket;
+}
 
+/**
+ * Handshake TLS over a connected socket (right after connect, or in the middle of a conversation:
+ * a tcp dialog's STARTTLS), adding the tls duration to `ctx.timings` and the peer certificate's
+ * expiry to `ctx.cert`. Rejects with the handshake's error (the socket is destroyed) or the
+ * signal's reason.
+ */
+export async function startTls(socket: net.Socket, target: ConnectTarget & { tls: TlsProfile }, ctx: ConnectContext): Promise<tls.TLSSocket> {
   const tlsStart = performance.now();
   const servername = target.tls.servername ?? (net.isIP(target.host) ? undefined : target.host);
   const secure = tls

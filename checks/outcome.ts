@@ -85,6 +85,8 @@ export interface ProbeOutcome {
   cert?: CertInfo;
   /** dns only: what the server answered (checks/dns-probe.ts). */
   dns?: DnsInfo;
+  /** tcp only, on a failure: the dialog step that was running, as its field path ("tcp.dialog[2]", "tcp.expect"). */
+  step?: string;
 }
 
 /** The expiry of the certificate a TLS peer presented, and the earliest of its chain. */

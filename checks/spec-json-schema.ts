@@ -81,9 +81,18 @@ const HttpRules = Type.Intersect([
   ),
 ]);
 
-const TcpRules = Type.Union([Type.Object({ expect: Absent() }), Type.Object({ maxBodyBytes: Type.Optional(Type.Integer({ minimum: 1 })) })], {
-  description: 'expect needs bytes from the peer: maxBodyBytes must not be 0.',
-});
+const TcpRules = Type.Intersect([
+  Type.Union([Type.Object({ expect: Absent(), dialog: Type.Optional(Type.Array(Type.Object({ expect: Absent() }))) }), Type.Object({ maxBodyBytes: Type.Optional(Type.Integer({ minimum: 1 })) })], {
+    description: 'expect (the single one or a dialog step) needs bytes from the peer: maxBodyBytes must not be 0.',
+  }),
+  Type.Union([Type.Object({ dialog: Absent() }), Type.Object({ send: Absent(), expect: Absent() })], {
+    description: 'dialog replaces send and expect: not both.',
+  }),
+  Type.Object(
+    { dialog: Type.Optional(Type.Array(exactlyOne(['send', 'expect', 'starttls']))) },
+    { description: 'A dialog step has exactly one of send, expect and starttls.' },
+  ),
+]);
 
 const DnsRules = Type.Intersect([
   Type.Union([Type.Object({ answersContain: Absent() }), Type.Object({ answersEqual: Absent() })], {

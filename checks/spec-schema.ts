@@ -8,6 +8,7 @@
 // validators in other languages read them the same way.
 import { Type, type Static } from '@sinclair/typebox';
 import { dnsOptionsSchema } from './spec-schema-dns';
+import { tcpOptionsSchema, DialogStepSchema } from './spec-schema-tcp';
 import { SPEC_DEFAULTS, SPEC_LIMITS } from './spec-limits';
 
 export const CheckKind = { http: 'http', tcp: 'tcp', dns: 'dns' } as const;
@@ -209,18 +210,14 @@ export const HttpOptionsSchema = Type.Object(
   { additionalProperties: false, description: 'Options of an http check (kind "http" only).' },
 );
 
-export const TcpOptionsSchema = Type.Object(
-  {
-    tls: Type.Optional(TlsOptionsSchema),
-    send: Type.Optional(Type.String({ maxLength: SPEC_LIMITS.bodyMaxLength, description: 'Bytes (UTF-8) written after connect.' })),
-    expect: Type.Optional(
-      Type.String({ minLength: 1, maxLength: stringMaxLength, description: 'A substring the peer must send back before the deadline.' }),
-    ),
-    maxLatencyMs: Type.Optional(MaxLatencyMs),
-    maxBodyBytes: Type.Optional(MaxBodyBytes('Bytes read while waiting for expect')),
-  },
-  { additionalProperties: false, description: 'Options of a tcp check (kind "tcp" only).' },
+export const TcpOptionsSchema = tcpOptionsSchema(
+  TlsOptionsSchema,
+  MaxLatencyMs,
+  MaxBodyBytes('Bytes read from the peer in all (every expect of a dialog together)'),
+  SPEC_LIMITS.bodyMaxLength,
+  stringMaxLength,
 );
+export { DialogStepSchema };
 
 export const DnsOptionsSchema = dnsOptionsSchema(SPEC_PATTERNS.tcpTarget);
 
@@ -324,6 +321,7 @@ export type JsonAssertion = Static<typeof JsonAssertionSchema>;
 export type HeaderAssertion = Static<typeof HeaderAssertionSchema>;
 export type HttpOptions = Static<typeof HttpOptionsSchema>;
 export type TcpOptions = Static<typeof TcpOptionsSchema>;
+export type DialogStepSpec = Static<typeof DialogStepSchema>;
 export type WindowPolicy = Static<typeof WindowPolicySchema>;
 export type ConsecutivePolicy = Static<typeof ConsecutivePolicySchema>;
 export type PolicySpec = Static<typeof PolicySpecSchema>;

@@ -6,6 +6,7 @@
 import { SPEC_PATTERNS } from './spec-schema';
 import { SPEC_DEFAULTS } from './spec-limits';
 import type { CheckKind, CheckSpec, DnsOptions, HeaderAssertion, HttpOptions, HttpVersion, JsonAssertion, PolicySpec, QuorumSpec, TcpOptions, TlsOptions } from './spec-schema';
+import { dialogOf, type DialogStep } from './tcp-dialog';
 import { DNS_DEFAULTS, type DnsRcode, type DnsRecordType } from './spec-schema-dns';
 
 // The spec's shape, types, limits and defaults come from the declarative schema (spec-schema.ts,
@@ -67,8 +68,8 @@ export interface NormalizedSpec {
   };
   tcp: {
     tls?: NormalizedTls;
-    send?: string;
-    expect?: string;
+    /** What the probe does after connect: `send` / `expect` become steps too (checks/tcp-dialog.ts). */
+    dialog: DialogStep[];
     maxLatencyMs?: number;
     maxBodyBytes: number;
   };
@@ -202,8 +203,7 @@ function normalizeHttp(h: HttpOptions): NormalizedSpec['http'] {
 function normalizeTcp(t: TcpOptions): NormalizedSpec['tcp'] {
   return {
     ...(t.tls ? { tls: normalizeTls(t.tls) } : {}),
-    ...(t.send !== undefined ? { send: t.send } : {}),
-    ...(t.expect !== undefined ? { expect: t.expect } : {}),
+    dialog: dialogOf(t),
     ...(t.maxLatencyMs !== undefined ? { maxLatencyMs: t.maxLatencyMs } : {}),
     maxBodyBytes: t.maxBodyBytes ?? SPEC_DEFAULTS.maxBodyBytes,
   };

@@ -1,4 +1,4 @@
-// The `http` and `tcp` sections of a CheckSpec (and their `tls`): per-field checks and the
+// The `http` section of a CheckSpec and the `tls` options it shares with `tcp` (checks/validate-tcp.ts): per-field checks and the
 // cross-field conflicts inside a section (used by validate.ts). Field lists, order and limits come
 // from the schema (spec-schema.ts) through `fields`; what is written here is what a schema does
 // not say, or not with a clear message: header, status, regex, JSON path and host name rules, and
@@ -9,11 +9,9 @@ import {
   HttpOptionsSchema,
   MANAGED_HEADERS,
   StatusMatcherSchema,
-  TcpOptionsSchema,
   TlsOptionsSchema,
   type HttpOptions,
   type StatusMatcher,
-  type TcpOptions,
   type TlsOptions,
 } from './spec-schema';
 import { SPEC_DEFAULTS } from './spec-limits';
@@ -134,22 +132,4 @@ function statusMatcher(path: string, v: unknown): StatusMatcher {
   if (STATUS_CLASS_PATTERN.test(v)) return v as StatusMatcher;
   const hint = /^[0-9]{3}$/.test(v) ? `; write a status code as a number: ${v}` : '';
   fail('format', path, `${path} must be a status class 1xx..5xx or a status code, got ${show(v)}${hint}`);
-}
-
-// ---- tcp -------------------------------------------------------------------------------------
-
-/** The `tcp` section of a spec whose effective timeout is `timeout`. */
-export function checkTcp(path: string, v: unknown, timeout: number): TcpOptions {
-  const t = fields(path, object(path, v), TcpOptionsSchema, {
-    tls: checkTls,
-    send: text,
-    expect: text,
-    maxLatencyMs: integer,
-    maxBodyBytes: integer,
-  });
-  if (t.expect !== undefined && t.maxBodyBytes === 0) {
-    fail('conflict', at(path, 'maxBodyBytes'), `${path}.maxBodyBytes is 0 but ${path}.expect needs bytes from the peer`);
-  }
-  checkLatencyBound(path, t.maxLatencyMs, timeout);
-  return t;
 }

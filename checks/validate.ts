@@ -47,7 +47,8 @@ import {
 } from './spec-schema';
 import { SpecError, type SpecErrorBody, type SpecErrorCode } from './spec-error';
 import { checkDns, dnsNameProblem } from './validate-dns';
-import { checkHttp, checkTcp } from './validate-sections';
+import { checkHttp } from './validate-sections';
+import { checkTcp } from './validate-tcp';
 import { at, entries, fail, httpTargetProblem, object, oneOf, own, required, show, tcpTargetProblem, type Obj } from './validate-fields';
 import { choice, fields, flag, integer, mapParts, patternOf, text, type FieldCheck } from './validate-table';
 

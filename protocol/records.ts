@@ -64,6 +64,8 @@ export interface ResultMessage {
   cert?: CertInfo;
   /** dns probes: the server asked, the transport, the rcode and the number of answers of the queried type. */
   dns?: DnsInfo;
+  /** tcp probes that failed in a dialog step: the step's field path ("tcp.dialog[2]"). */
+  step?: string;
   /**
    * Reason `inconclusive` only: ms this node's own event loop stalled while the probe ran (the
    * evidence that its failure was the node's, not the target's: protocol/overload.ts).

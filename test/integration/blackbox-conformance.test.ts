@@ -15,6 +15,8 @@ import { normalizeSpec, type HttpOptions } from '../../checks/spec';
 import { probeTcp } from '../../checks/tcp-probe';
 import { startRawHttpTarget, type RawHttpTarget, type RawStep } from '../helpers/raw-http-target';
 import { closedPort } from '../helpers/targets';
+import { certExpiringIn } from '../helpers/certs';
+import { startLineServer } from '../helpers/line-server';
 
 /** A whole response with a Content-Length; `headers` as [name, value] pairs (a name may repeat). */
 function answer(status: number, headers: [string, string][] = [], body = ''): string {
@@ -137,5 +139,49 @@ describe('TCP, as prober/tcp_test.go', () => {
     expect(await probeTcp(tcp(banned.target, irc))).toMatchObject({ ok: false });
     welcome.close();
     banned.close();
+  });
+
+  test('TestTCPConnectionQueryResponseIRC, as a dialog: the greeting, NICK / USER, then 001; a refusal fails at that step', async () => {
+    const dialog = [{ expect: 'NOTICE AUTH' }, { send: irc.send }, { expect: irc.expect }];
+    const welcome = await ircServer(':ircd.localhost 001 prober :Welcome to IRC!\n');
+    const banned = await ircServer('ERROR: Your IP address has been blacklisted.\n');
+    expect(await probeTcp(tcp(welcome.target, { dialog }))).toMatchObject(pass);
+    expect(await probeTcp(tcp(banned.target, { dialog }))).toMatchObject({ ...failed('body'), step: 'tcp.dialog[2]' });
+    welcome.close();
+    banned.close();
+  });
+
+  test('TestTCPConnectionQueryResponseMatching: an SSH banner, then a send (literal expect: blackbox\'s regex captures ${1} are not supported, documented)', async () => {
+    const ssh = await startLineServer({ greeting: 'SSH-2.0-OpenSSH_6.9p1 Debian-2\n', answer: (line) => (line === 'OpenSSH_6.9p1,Debian' ? { write: 'OK\n', then: 'close' } : { then: 'close' }) });
+    const dialog = [{ expect: 'SSH-2.0-OpenSSH_6.9p1 Debian' }, { send: 'OpenSSH_6.9p1,Debian\n' }, { expect: 'OK' }];
+    expect(await probeTcp(tcp(ssh.target, { dialog }))).toMatchObject(pass);
+    await ssh.close();
+  });
+
+  test('TestTCPConnectionQueryResponseStartTLS: 220, EHLO → 250-STARTTLS, STARTTLS → 220, upgrade, EHLO over TLS → 250-AUTH, QUIT (no per-check CA in Lookout: verify off; verify on fails with tls)', async () => {
+    const cert = await certExpiringIn(30);
+    const smtp = await startLineServer({
+      greeting: '220 ESMTP StartTLS pseudo-server\n',
+      cert,
+      answer: (line, secure) => {
+        if (line === 'EHLO tls.prober') return secure ? '250-AUTH\n250 DSN\n' : '250-STARTTLS\n250 DSN\n';
+        if (line === 'STARTTLS' && !secure) return { write: '220 Ready to start TLS\n', then: 'starttls' };
+        return { write: '221 bye\n', then: 'close' };
+      },
+    });
+    const dialog = [
+      { expect: '220 ' },
+      { send: 'EHLO tls.prober\r\n' },
+      { expect: '250-STARTTLS' },
+      { send: 'STARTTLS\r\n' },
+      { expect: '220 ' },
+      { starttls: true as const },
+      { send: 'EHLO tls.prober\r\n' },
+      { expect: '250-AUTH' },
+      { send: 'QUIT\r\n' },
+    ];
+    expect(await probeTcp(tcp(smtp.target, { tls: { verify: false }, dialog }))).toMatchObject(pass);
+    expect(await probeTcp(tcp(smtp.target, { dialog }))).toMatchObject({ ...failed('tls'), step: 'tcp.dialog[5]' });
+    await smtp.close();
   });
 });

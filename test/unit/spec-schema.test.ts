@@ -198,6 +198,8 @@ const NOT_EXPRESSIBLE: Record<string, string> = {
   'http-body-lone-surrogate': SURROGATE,
   'labels-value-lone-surrogate': SURROGATE,
   'tcp-send-lone-surrogate': SURROGATE,
+  'tcp-dialog-expect-lone-surrogate': SURROGATE,
+  'tcp-dialog-starttls-twice': 'counts the steps of one kind across a list (one starttls per dialog)',
   'http-json-equals-lone-surrogate': SURROGATE,
   'http-json-equals-key-lone-surrogate': SURROGATE,
   'http-target-bad-host': URL_SYNTAX,
@@ -300,6 +302,7 @@ function notExpressible(e: { code: string; path: string; message: string }): str
   if (e.code === 'conflict' && /repeats .* case-insensitive/.test(e.message)) return 'a repeated header name';
   if (e.code === 'id_mismatch') return SUBJECT;
   if (e.code === 'format' && /^(http|tcp)\.tls\.ca$/.test(e.path)) return PEM;
+  if (e.code === 'conflict' && /^tcp\.dialog\[\d+\]\.starttls$/.test(e.path)) return 'one starttls per dialog';
   if (e.code === 'range' && /^http\.json\[\d+\]\.(?:equals|notEquals)/.test(e.path)) return NESTING;
   if (e.code === 'format' && / contains a lone surrogate /.test(e.message)) return SURROGATE;
   return undefined;
@@ -386,6 +389,7 @@ const POSITIONS: Position[] = [
   { path: 'http.expectHeaders[0]', schema: S.HeaderAssertionSchema, spec: (m) => ({ ...HTTP, http: { expectHeaders: [{ name: 'x', present: true, ...m }] } }) },
   { path: 'tcp', schema: S.TcpOptionsSchema, spec: (m) => ({ ...TCP, tcp: m }) },
   { path: 'tcp.tls', schema: S.TlsOptionsSchema, spec: (m) => ({ ...TCP, tcp: { tls: m } }) },
+  { path: 'tcp.dialog[0]', schema: S.DialogStepSchema, spec: (m) => ({ ...TCP, tcp: { dialog: [{ ...(Object.keys(m).some((k) => k !== 'zzUnknown') ? {} : { send: 'x' }), ...m }] } }) },
   { path: 'dns', schema: S.DnsOptionsSchema, spec: (m) => ({ ...DNS, dns: m }) },
   { path: 'policy', schema: S.WindowPolicySchema, spec: (m) => ({ ...TCP, policy: { type: 'window', window: 64, ...m } }) },
   { path: 'policy', schema: S.ConsecutivePolicySchema, spec: (m) => ({ ...TCP, policy: { type: 'consecutive', ...m } }) },
@@ -423,7 +427,7 @@ describe('the validator knows exactly the schema', () => {
   );
 
   /** Element and entry makers for the arrays and maps of the spec. */
-  const ITEMS: Record<string, unknown> = { 'http.expectStatus': 200, 'http.json': { path: '$', equals: 1 }, 'http.expectHeaders': { name: 'x', present: true }, 'dns.answersContain': '10.0.0.1', 'dns.answersEqual': '10.0.0.1' };
+  const ITEMS: Record<string, unknown> = { 'http.expectStatus': 200, 'http.json': { path: '$', equals: 1 }, 'http.expectHeaders': { name: 'x', present: true }, 'dns.answersContain': '10.0.0.1', 'dns.answersEqual': '10.0.0.1', 'tcp.dialog': { send: 'x' } };
   const ENTRY: Record<string, (i: number) => string> = { labels: (i) => `k${i}`, 'http.headers': (i) => `X-H${i}` };
   const filled = (path: string, n: number): unknown =>
     path in ENTRY ? Object.fromEntries(Array.from({ length: n }, (_, i) => [ENTRY[path]!(i), 'v'])) : Array.from({ length: n }, () => ITEMS[path]);
@@ -456,7 +460,7 @@ describe('the validator knows exactly the schema', () => {
     );
     const probed = new Set(bounds.map(([p]) => p));
     expect(limited.filter((p) => !probed.has(p)).sort()).toEqual(['dns.server', 'http.expectHeaders[0].name', 'http.json[0].path', 'http.tls.servername', 'target', 'tcp.tls.servername']);
-    expect(probed.size).toBe(37);
+    expect(probed.size).toBe(40);
   });
 
   test.each(bounds.map(([p, doc, ok, shown]) => [p, ok ? 'accepts' : 'refuses', shown, doc] as const))(

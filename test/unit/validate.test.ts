@@ -121,8 +121,8 @@ describe('valid specs', () => {
     const b = normalizeSpec('b', { kind: 'tcp', target: '127.0.0.1:2', tcp: {} });
     expect(a.tcp).toBe(b.tcp);
     expect(Object.isFrozen(a.tcp)).toBe(true);
-    expect(a.tcp).toEqual({ maxBodyBytes: 65536 });
-    expect(normalizeSpec('c', { kind: 'tcp', target: '127.0.0.1:3', tcp: { send: 'x' } }).tcp).toEqual({ send: 'x', maxBodyBytes: 65536 });
+    expect(a.tcp).toEqual({ dialog: [], maxBodyBytes: 65536 });
+    expect(normalizeSpec('c', { kind: 'tcp', target: '127.0.0.1:3', tcp: { send: 'x' } }).tcp).toEqual({ dialog: [{ kind: 'send', data: 'x', at: 'tcp.send' }], maxBodyBytes: 65536 });
     const h = normalizeSpec('h', { kind: 'http', target: 'http://127.0.0.1/' });
     expect(h.http).toBe(normalizeSpec('i', { kind: 'http', target: 'http://127.0.0.1/', http: {} }).http);
     expect(h.http).toBe(a.http);
@@ -132,7 +132,15 @@ describe('valid specs', () => {
   test('a consecutive policy and tcp options survive normalization', () => {
     const n = normalizeSpec('web-1', accepted('tcp-every-option'));
     expect(n.policy).toMatchObject({ type: 'consecutive', rise: 3, fall: 2, initialUp: true });
-    expect(n.tcp).toEqual({ tls: { verify: true, servername: 'mail.example.com' }, send: 'EHLO lookout\r\n', expect: '250', maxLatencyMs: 4999, maxBodyBytes: 4096 });
+    expect(n.tcp).toEqual({
+      tls: { verify: true, servername: 'mail.example.com' },
+      dialog: [
+        { kind: 'send', data: 'EHLO lookout\r\n', at: 'tcp.send' },
+        { kind: 'expect', text: '250', at: 'tcp.expect' },
+      ],
+      maxLatencyMs: 4999,
+      maxBodyBytes: 4096,
+    });
   });
 });
 

@@ -1,0 +1,91 @@
+// Runs a tcp check's dialog (checks/tcp-dialog.ts) on a connected socket, step by step, within the
+// probe's deadline (checks/probe-envelope.ts stops it). Each step's outcome:
+//
+//   send      written → next step; the peer already closed → `reset`
+//   expect    the text arrived → next step; the peer closed after answering something else →
+//             `body`, without a byte since the last send → `reset`; maxBodyBytes read without it →
+//             `too_large`
+//             (checks/tcp-peer-reader.ts)
+//   starttls  handshake done (verify, servername as the tls options say; the certificate's expiry
+//             is reported as for tcp with tls) → the rest runs over TLS; any handshake failure →
+//             `tls`; the peer already closed → `reset`
+//
+// The step running is recorded (`current`), so a failure, a socket error or the deadline names it
+// as the result's `step`; once every step passed it is cleared.
+import type { Socket } from 'node:net';
+import type { Deadline } from './deadline';
+import { networkFailure, type Failure } from './failures';
+import { FailureReason } from './outcome';
+import type { ResultDetail } from './result-detail';
+import { DialogStepKind, preview, stepPrefix, type DialogStep } from './tcp-dialog';
+import { PeerReader } from './tcp-peer-reader';
+
+/** What the dialog needs from the probe around it. */
+export interface DialogIo {
+  deadline: Deadline;
+  /** The whole probe's byte budget (tcp.maxBodyBytes). */
+  maxBytes: number;
+  /** "host:port", for messages. */
+  endpoint: string;
+  detail: ResultDetail;
+  /** The STARTTLS handshake over `socket` (checks/connector.ts startTls with the tls options). */
+  upgrade(socket: Socket): Promise<Socket>;
+  /** Told of every socket the dialog comes to hold (the TLS one after STARTTLS), to tear down. */
+  holds(socket: Socket): void;
+  /** Told as bytes are counted: the result's bodyBytes / truncated and firstByte. */
+  read(bytes: number, truncated: boolean): void;
+}
+
+/** The dialog's state, read by the probe's outcome: the step running (until all passed). */
+export interface DialogProgress {
+  current?: string;
+}
+
+/** Run `steps` on `socket`: the first failure, or null when every step passed. Rejects on a socket error. */
+export async function runDialog(socket: Socket, steps: readonly DialogStep[], io: DialogIo, progress: DialogProgress): Promise<Failure | null> {
+  if (steps.length === 0) return null;
+  const reader = new PeerReader(io.maxBytes, () => io.read(reader.bytes, reader.truncated));
+  reader.attach(socket);
+  let live = socket;
+  for (const step of steps) {
+    progress.current = step.at;
+    const label = stepPrefix(step);
+    const closedBefore = (): Failure => ({ reason: FailureReason.reset, message: `${label}connection closed by ${io.endpoint} before this step (${reader.bytes} bytes received)` });
+    switch (step.kind) {
+      case DialogStepKind.send: {
+        if (reader.closed) return closedBefore();
+        reader.sent(); // before the write: no answer can come sooner
+        await write(live, step.data);
+        break;
+      }
+      case DialogStepKind.expect: {
+        const failure = await reader.expect(step.text, label, preview(step.text));
+        if (failure) return failure;
+        break;
+      }
+      case DialogStepKind.starttls: {
+        if (reader.closed) return closedBefore();
+        reader.detach();
+        try {
+          live = await io.upgrade(live);
+        } catch (err) {
+          if (io.deadline.signal.aborted) throw err; // the deadline's failure, as the envelope says it
+          return { reason: FailureReason.tls, message: `${label}STARTTLS handshake failed: ${networkFailure(err, io.endpoint, io.detail).message}` };
+        }
+        io.holds(live);
+        reader.attach(live);
+        break;
+      }
+      default: {
+        const unknown: never = step;
+        throw new Error(`unknown dialog step ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+  delete progress.current;
+  return null;
+}
+
+function write(socket: Socket, data: string): Promise<void> {
+  return new Promise((resolve, reject) => socket.write(data, 'utf8', (err) => (err ? reject(err) : resolve())));
+}
