@@ -74,7 +74,7 @@ function planFor(spec: NormalizedSpec, userAgent: string | undefined): LeanPlan 
   const https = url.protocol === 'https:';
   const port = Number(url.port) || (https ? 443 : 80);
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  let head = `${spec.http.method} ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\nconnection: close\r\n`;
+  let head = `${spec.http.method} ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${spec.http.host ?? url.host}\r\nconnection: close\r\n`;
   for (const [name, value] of Object.entries(withUserAgent(spec.http.headers, userAgent))) head += `${name}: ${value}\r\n`;
   const plan: LeanPlan = {
     target: { host, port, ...(https ? { tls: tlsProfileFor(spec, url), alpn: ['http/1.1'] } : {}) },

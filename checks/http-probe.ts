@@ -6,6 +6,7 @@
 // runs within one Deadline (checks/probe-envelope.ts). Redirects are followed here, hop by hop,
 // by the rules of checks/http-redirect.ts, each on a Client whose connector applies the address
 // policy; the body assertions are checks/http-body.ts.
+import { isIP } from 'node:net';
 import { Client, type Dispatcher } from 'undici';
 import { undiciConnector, type ConnectContext, type ProbeTimings, type TlsProfile } from './connector';
 import type { Deadline } from './deadline';
@@ -182,11 +183,21 @@ function declaresEnd(headers: Response['headers']): boolean {
   return headers['content-length'] !== undefined;
 }
 
-/** The TLS profile for a hop: an explicit servername applies to the target's own host only; `ca` to every hop. */
+/**
+ * The TLS profile for a hop: the servername (`tls.servername`, else the name of `http.host`)
+ * applies to the target's own host only; `ca` to every hop.
+ */
 export function tlsProfileFor(spec: NormalizedSpec, url: URL): TlsProfile {
-  const { verify, servername, ca } = spec.http.tls;
+  const { verify, servername = sniOf(spec.http.host), ca } = spec.http.tls;
   const own = servername !== undefined && url.hostname === new URL(spec.target).hostname;
   return { verify, ...(own ? { servername } : {}), ...(ca !== undefined ? { ca } : {}) };
+}
+
+/** The servername a Host header value implies: its name without the port; none for an address (SNI carries names only). */
+export function sniOf(host: string | undefined): string | undefined {
+  if (host === undefined || host.startsWith('[')) return undefined;
+  const name = host.replace(/:\d+$/, '');
+  return isIP(name) ? undefined : name;
 }
 
 function clientFor(spec: NormalizedSpec, url: URL, a: HttpAttempt): Client {

@@ -17,6 +17,8 @@ const ORIGIN_BOUND_HEADERS = new Set(['authorization', 'cookie', 'proxy-authoriz
 /** Headers describing a request body, dropped when a redirect turns the request into a GET. */
 const BODY_HEADERS = new Set(['content-type', 'content-length', 'content-encoding']);
 
+const withHost = new WeakMap<object, Record<string, string>>();
+
 /** One request of a probe: the spec's own, or one a redirect asked for. */
 export interface Hop {
   url: URL;
@@ -25,9 +27,15 @@ export interface Hop {
   body?: string;
 }
 
-/** The spec's request: the first hop. */
-export function firstHop(target: string, http: { method: string; headers: Record<string, string>; body?: string }): Hop {
-  return { url: new URL(target), method: http.method, headers: http.headers, ...(http.body !== undefined ? { body: http.body } : {}) };
+/** The spec's request: the first hop (`host`: its Host header, sent on while redirects stay on its origin). */
+export function firstHop(target: string, http: { method: string; headers: Record<string, string>; host?: string; body?: string }): Hop {
+  let headers = http.headers;
+  if (http.host !== undefined) {
+    // Made once per spec's http section: the same object probe after probe.
+    headers = withHost.get(http) ?? { ...http.headers, host: http.host };
+    withHost.set(http, headers);
+  }
+  return { url: new URL(target), method: http.method, headers, ...(http.body !== undefined ? { body: http.body } : {}) };
 }
 
 /** The Location to follow, or undefined when the response is the answer (not a redirect, or redirects are off). */

@@ -41,6 +41,8 @@ export const SPEC_PATTERNS = {
   tcpTarget: `^(?:\\[[0-9A-Fa-f:.]+(?:%[^\\]]+)?\\]|${HOST}):${PORT}$`,
   /** A DNS name (labels of letters, digits, _ and -); it must not be an IP address (not expressed). */
   hostName: `^${HOST}$`,
+  /** A Host header value: a DNS name or IPv4 address, or a bracketed IPv6 address, with an optional port. */
+  hostHeader: `^(?:\\[[0-9A-Fa-f:.]+\\]|${HOST})(?::${PORT})?$`,
   /** token = 1*tchar (RFC 7230 §3.2.6). */
   headerName: "^[!#$%&'*+\\-.^_`|~0-9A-Za-z]+$",
   /** Tab, printable ASCII and U+0080..U+00FF: no CR, LF, NUL or other controls. */
@@ -157,6 +159,14 @@ export const HttpOptionsSchema = Type.Object(
           description: `Request headers (names are HTTP tokens, case-insensitive, each at most once). ${MANAGED_HEADERS.join(', ')} are managed by the prober and refused.`,
         },
       ),
+    ),
+    host: Type.Optional(
+      Type.String({
+        maxLength: 261,
+        pattern: SPEC_PATTERNS.hostHeader,
+        description:
+          "The Host header (name[:port]) to send, and the TLS servername when tls.servername is not set: a virtual host probed at the target's address. Never resolved or dialled; only hops on the target's own origin send it.",
+      }),
     ),
     body: Type.Optional(Type.String({ maxLength: SPEC_LIMITS.bodyMaxLength, description: 'The request body (UTF-8); not with GET or HEAD, so set method.' })),
     expectStatus: Type.Optional(

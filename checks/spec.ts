@@ -55,7 +55,9 @@ export interface NormalizedSpec {
   /** Ask another node to probe once before this check goes down (protocol/confirm.ts); default: replicas 1. */
   confirm: boolean;
   labels: Record<string, string>;
-  http: Required<Omit<HttpOptions, 'body' | 'expectVersions' | 'bodyContains' | 'bodyRegex' | 'bodyNotContains' | 'bodyNotRegex' | 'maxLatencyMs' | 'tls'>> & {
+  http: Required<Omit<HttpOptions, 'host' | 'body' | 'expectVersions' | 'bodyContains' | 'bodyRegex' | 'bodyNotContains' | 'bodyNotRegex' | 'maxLatencyMs' | 'tls'>> & {
+    /** The Host header (and default servername) of hops on the target's origin; absent: the target's own. */
+    host?: string;
     body?: string;
     /** Absent: any version. */
     expectVersions?: readonly HttpVersion[];
@@ -182,6 +184,7 @@ function normalizeHttp(h: HttpOptions): NormalizedSpec['http'] {
   return {
     method: h.method ?? SPEC_DEFAULTS.method,
     headers: h.headers ?? NO_HEADERS,
+    ...(h.host !== undefined ? { host: h.host } : {}),
     ...(h.body !== undefined ? { body: h.body } : {}),
     expectStatus: h.expectStatus ?? SPEC_DEFAULTS.expectStatus,
     ...(h.expectVersions !== undefined ? { expectVersions: h.expectVersions } : {}),

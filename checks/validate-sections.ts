@@ -62,6 +62,11 @@ export function checkHttp(path: string, v: unknown, target: string, timeout: num
   const h = fields(path, object(path, v), HttpOptionsSchema, {
     method: choice,
     headers: checkHeaders,
+    host: (p, x, s) => {
+      const host = text(p, x, s);
+      if (!patternOf(s).test(host)) fail('format', p, `${p} must be a host name or address with an optional port (name[:port]), as a Host header carries it`);
+      return host;
+    },
     body: text,
     expectStatus: (p, x, s) => list(p, x, s).map((m, i) => statusMatcher(at(p, i), m)),
     expectVersions: (p, x, s) => {
@@ -113,7 +118,9 @@ function checkHeaders(path: string, v: unknown): Record<string, string> {
       const p = at(path, name);
       if (!HEADERS.key.test(name)) fail('format', p, `header name ${show(name)} is not a valid HTTP token (RFC 7230)`);
       const lower = name.toLowerCase();
-      if ((MANAGED_HEADERS as readonly string[]).includes(lower)) fail('conflict', p, `the ${name} header is managed by the prober and cannot be set`);
+      if ((MANAGED_HEADERS as readonly string[]).includes(lower)) {
+        fail('conflict', p, `the ${name} header is managed by the prober and cannot be set${lower === 'host' ? ' here; to probe a virtual host, set http.host' : ''}`);
+      }
       const first = seen.get(lower);
       if (first !== undefined) fail('conflict', p, `header ${show(name)} repeats ${show(first)}; header names are case-insensitive`);
       seen.set(lower, name);

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { leanEligible, probeHttpLean } from '../../checks/http-lean';
 import { probeHttp } from '../../checks/http-probe';
 import { normalizeSpec, type CheckSpec, type HttpOptions } from '../../checks/spec';
 import {
@@ -10,6 +11,7 @@ import {
   startTcpTarget,
   type HttpTarget,
   resolverKnowingNothing,
+  selfSignedCert,
 } from '../helpers/targets';
 import { closeProbeEnv, DIRECT_PROBE_ENV } from '../../checks/probe-env';
 
@@ -356,5 +358,43 @@ describe('TLS', () => {
     const out = await probeHttp(httpSpec(`https://localhost:${secure.port}/`, { tls: { verify: false } }));
     expect(out.ok).toBe(true);
     expect(out.timings.dns).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('a virtual host by address (http.host)', () => {
+  const both = async (spec: ReturnType<typeof httpSpec>) => {
+    expect(leanEligible(spec)).toBe(true);
+    return [await probeHttp(spec), await probeHttpLean(spec, undefined, DIRECT_PROBE_ENV)];
+  };
+
+  test('the Host header is http.host on both paths; the connection goes to the target', async () => {
+    const before = web.requests.length;
+    const outcomes = await both(httpSpec(`${web.url}/vhost`, { host: 'status.example.com:8080' }));
+    expect(outcomes.map((o) => o.ok)).toEqual([true, true]);
+    expect(web.requests.slice(before).map((r) => r.headers.host)).toEqual(['status.example.com:8080', 'status.example.com:8080']);
+  });
+
+  test('over TLS its name is the servername the certificate is checked against, unless tls.servername says otherwise', async () => {
+    const secure = await started(startHttpTarget({ tls: true })); // CN/SAN localhost and 127.0.0.1
+    const { cert } = await selfSignedCert();
+    const at = (host: string, servername?: string) => httpSpec(`${secure.url}/`, { host, tls: { ca: cert, ...(servername ? { servername } : {}) } });
+    const sni = secure.servernames.length;
+    expect((await both(at('localhost'))).map((o) => [o.ok, o.reason])).toEqual([[true, null], [true, null]]);
+    expect((await both(at('status.example.com'))).map((o) => [o.ok, o.reason])).toEqual([[false, 'tls'], [false, 'tls']]);
+    expect((await both(at('status.example.com', 'localhost'))).map((o) => o.ok)).toEqual([true, true]);
+    // An address as the Host sends no SNI (and the certificate is checked against the target's address).
+    expect((await both(at('127.0.0.1:443'))).map((o) => o.ok)).toEqual([true, true]);
+    // Handshakes the client refused (the name did not match) are not recorded by the server.
+    expect(secure.servernames.slice(sni)).toEqual(['localhost', 'localhost', 'localhost', 'localhost', false, false]);
+  });
+
+  test('a redirect on the same origin keeps it; one to another origin does not', async () => {
+    const other = await started(startHttpTarget());
+    web.set('/vhost-same', { status: 302, headers: { location: '/vhost-landed' } });
+    web.set('/vhost-away', { status: 302, headers: { location: `${other.url}/elsewhere` } });
+    expect((await probeHttp(httpSpec(`${web.url}/vhost-same`, { host: 'status.example.com', maxRedirects: 1 }))).ok).toBe(true);
+    expect(web.requests.at(-1)).toMatchObject({ url: '/vhost-landed', headers: { host: 'status.example.com' } });
+    expect((await probeHttp(httpSpec(`${web.url}/vhost-away`, { host: 'status.example.com', maxRedirects: 1 }))).ok).toBe(true);
+    expect(other.requests.at(-1)!.headers.host).toBe(other.url.replace('http://', ''));
   });
 });

@@ -459,7 +459,7 @@ describe('the validator knows exactly the schema', () => {
       Object.entries(schema.properties as Record<string, Json>).filter(([, s]) => LIMITS.some((k) => k in s)).map(([k]) => at(path, k)),
     );
     const probed = new Set(bounds.map(([p]) => p));
-    expect(limited.filter((p) => !probed.has(p)).sort()).toEqual(['dns.server', 'http.expectHeaders[0].name', 'http.json[0].path', 'http.tls.servername', 'target', 'tcp.tls.servername']);
+    expect(limited.filter((p) => !probed.has(p)).sort()).toEqual(['dns.server', 'http.expectHeaders[0].name', 'http.host', 'http.json[0].path', 'http.tls.servername', 'target', 'tcp.tls.servername']);
     expect(probed.size).toBe(40);
   });
 
