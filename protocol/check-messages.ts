@@ -118,6 +118,7 @@ export function resultMessage(id: string, spec: NormalizedSpec, run: ProbeRun, o
     ...(o.redirects !== undefined ? { redirects: o.redirects } : {}),
     ...(o.cert !== undefined ? { cert: o.cert } : {}),
     ...(o.dns !== undefined ? { dns: o.dns } : {}),
+    ...(o.grpc !== undefined ? { grpc: o.grpc } : {}),
     ...(o.stallMs !== undefined ? { stallMs: o.stallMs } : {}),
     history: verdict.history,
     skipped: run.skipped,

@@ -212,6 +212,8 @@ const NOT_EXPRESSIBLE: Record<string, string> = {
   'dns-answers-value-cname-bad': DNS_VALUE,
   'dns-answers-value-mx-bad': DNS_VALUE,
   'dns-answers-value-srv-port-range': DNS_VALUE,
+  'grpc-max-latency-not-below-timeout': COMPARE,
+  'grpc-tls-servername-ip': URL_SYNTAX,
 };
 
 describe('the schema and the validator agree', () => {
@@ -251,11 +253,11 @@ describe('the schema and the validator agree', () => {
 const NAMES = [
   'id', 'kind', 'target', 'intervalMs', 'timeoutMs', 'replicas', 'labels', 'http', 'tcp', 'policy', 'method', 'headers', 'body',
   'expectStatus', 'bodyContains', 'bodyRegex', 'json', 'maxLatencyMs', 'tls', 'maxRedirects', 'maxBodyBytes', 'reuseConnection',
-  'send', 'expect', 'verify', 'servername', 'minDaysLeft', 'dns', 'server', 'expectRcode', 'answersContain', 'answersEqual', 'minAnswers', 'type', 'window', 'threshold', 'initial', 'rise', 'fall', 'path', 'equals', 'Host', 'X-A', 'x-a', 'env',
+  'send', 'expect', 'verify', 'servername', 'minDaysLeft', 'dns', 'server', 'expectRcode', 'answersContain', 'answersEqual', 'minAnswers', 'grpc', 'service', 'type', 'window', 'threshold', 'initial', 'rise', 'fall', 'path', 'equals', 'Host', 'X-A', 'x-a', 'env',
 ];
 const VALUES: unknown[] = [
   null, true, false, 0, 1, 2, 8, 9, 64, 65, 100, 200, 599, 999, 1000, 1999, 2000, 4999, 5000, 3600000, 2 ** 53, 1.5, -1, '', 'x', 'GET', 'HEAD',
-  'POST', 'http', 'tcp', 'dns', 'A', 'SRV', 'NOERROR', 'NXDOMAIN', ['10.0.0.1'], ['10 mx.example.com'], 'window', 'consecutive', 'up', '2xx', '200', '$.a', '$[', '(a', 'a\r\n', 'web-1', 'db.internal:5432', '[::1]:80',
+  'POST', 'http', 'tcp', 'dns', 'grpc', 'pkg.v1.Orders', 'A', 'SRV', 'NOERROR', 'NXDOMAIN', ['10.0.0.1'], ['10 mx.example.com'], 'window', 'consecutive', 'up', '2xx', '200', '$.a', '$[', '(a', 'a\r\n', 'web-1', 'db.internal:5432', '[::1]:80',
   '10.0.0.256:1', 'http://example.com/', 'https://example.com/', 'https://u@example.com/', 'example.com', '1.2.3.4', [], [200], ['2xx', 404],
   [{ path: '$', equals: 1 }], {}, { verify: false }, { 'X-A': 'b' }, { type: 'window', window: 4 },
 ];
@@ -285,11 +287,11 @@ function mutate(rnd: () => number, spec: unknown): unknown {
 /** Why the schema could not have refused what the validator did, or undefined. */
 function notExpressible(e: { code: string; path: string; message: string }): string | undefined {
   if (e.code === 'format' && /^dns\.answers(Contain|Equal)\[\d+\]$/.test(e.path)) return DNS_VALUE;
-  if (e.code === 'conflict' && /^(timeoutMs|(http|tcp|dns)\.maxLatencyMs)$/.test(e.path) && / must be less than /.test(e.message)) return COMPARE;
+  if (e.code === 'conflict' && /^(timeoutMs|(http|tcp|dns|grpc)\.maxLatencyMs)$/.test(e.path) && / must be less than /.test(e.message)) return COMPARE;
   if (e.code === 'range' && /must not exceed the window \(\d+\)/.test(e.message)) return COMPARE;
   if (e.code === 'range' && /must not exceed replicas \(\d+\)/.test(e.message)) return COMPARE;
   if (e.code === 'conflict' && e.path === 'quorum') return COMPARE;
-  if (e.code === 'format' && /^(target|(http|tcp)\.tls\.servername)$/.test(e.path)) return URL_SYNTAX;
+  if (e.code === 'format' && /^(target|(http|tcp|grpc)\.tls\.servername)$/.test(e.path)) return URL_SYNTAX;
   if ((e.code === 'format' || e.code === 'unsupported') && /^http\.(?:bodyRegex|bodyNotRegex|expectHeaders\[\d+\]\.(?:matches|notMatches))$/.test(e.path)) return REGEX;
   if (e.code === 'conflict' && /repeats .* case-insensitive/.test(e.message)) return 'a repeated header name';
   if (e.code === 'id_mismatch') return SUBJECT;
@@ -371,6 +373,7 @@ interface Position {
 const HTTP = { kind: 'http', target: 'https://example.com/' };
 const TCP = { kind: 'tcp', target: 'db.internal:5432' };
 const DNS = { kind: 'dns', target: 'app.example.com' };
+const GRPC = { kind: 'grpc', target: 'health.internal:50051' };
 const POSITIONS: Position[] = [
   { path: '', schema: S.CheckSpecSchema, spec: (m) => ({ ...HTTP, ...m }) },
   { path: 'http', schema: S.HttpOptionsSchema, spec: (m) => ({ ...HTTP, http: m }) },
@@ -380,6 +383,8 @@ const POSITIONS: Position[] = [
   { path: 'tcp', schema: S.TcpOptionsSchema, spec: (m) => ({ ...TCP, tcp: m }) },
   { path: 'tcp.tls', schema: S.TlsOptionsSchema, spec: (m) => ({ ...TCP, tcp: { tls: m } }) },
   { path: 'dns', schema: S.DnsOptionsSchema, spec: (m) => ({ ...DNS, dns: m }) },
+  { path: 'grpc', schema: S.GrpcOptionsSchema, spec: (m) => ({ ...GRPC, grpc: m }) },
+  { path: 'grpc.tls', schema: S.TlsOptionsSchema, spec: (m) => ({ ...GRPC, grpc: { tls: m } }) },
   { path: 'policy', schema: S.WindowPolicySchema, spec: (m) => ({ ...TCP, policy: { type: 'window', window: 64, ...m } }) },
   { path: 'policy', schema: S.ConsecutivePolicySchema, spec: (m) => ({ ...TCP, policy: { type: 'consecutive', ...m } }) },
   { path: 'quorum', schema: S.QuorumAtLeastSchema, spec: (m) => ({ ...TCP, replicas: 5, quorum: { type: 'atLeast', up: 2, ...m } }) },
@@ -448,8 +453,17 @@ describe('the validator knows exactly the schema', () => {
       Object.entries(schema.properties as Record<string, Json>).filter(([, s]) => LIMITS.some((k) => k in s)).map(([k]) => at(path, k)),
     );
     const probed = new Set(bounds.map(([p]) => p));
-    expect(limited.filter((p) => !probed.has(p)).sort()).toEqual(['dns.server', 'http.expectHeaders[0].name', 'http.json[0].path', 'http.tls.servername', 'target', 'tcp.tls.servername']);
-    expect(probed.size).toBe(34);
+    expect(limited.filter((p) => !probed.has(p)).sort()).toEqual([
+      'dns.server',
+      'grpc.service',
+      'grpc.tls.servername',
+      'http.expectHeaders[0].name',
+      'http.json[0].path',
+      'http.tls.servername',
+      'target',
+      'tcp.tls.servername',
+    ]);
+    expect(probed.size).toBe(36);
   });
 
   test.each(bounds.map(([p, doc, ok, shown]) => [p, ok ? 'accepts' : 'refuses', shown, doc] as const))(
