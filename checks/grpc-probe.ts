@@ -76,9 +76,15 @@ async function exchange(spec: NormalizedSpec, deadline: Deadline, a: GrpcAttempt
   return { reason: FailureReason.error, message: `no address to call for ${spec.target}` };
 }
 
+/**
+ * How much later than the probe's deadline the call's own deadline (grpc-timeout) is: the probe's
+ * Deadline stops it and says so ("timed out after N ms"); the call's is the server's bound and a backstop.
+ */
+const CALL_DEADLINE_SLACK_MS = 50;
+
 /** The unary call with our own (de)serializers; settles with the response or the call's error, never rejects. */
 function healthCall(client: Client, service: string, deadline: Deadline, a: GrpcAttempt): Promise<CallEnd> {
-  const remaining = Math.max(0, deadline.timeoutMs - deadline.elapsed());
+  const remaining = Math.max(0, deadline.timeoutMs - deadline.elapsed()) + CALL_DEADLINE_SLACK_MS;
   return new Promise((resolve) => {
     a.call = client.makeUnaryRequest<Buffer, HealthCheckRead>(
       HEALTH_CHECK_PATH,
