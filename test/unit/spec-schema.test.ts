@@ -245,6 +245,21 @@ describe('the schema and the validator agree', () => {
     expect(sample).toBeDefined();
     expect(accepts(JSON.parse(sample!))).toBe(true);
   });
+
+  test("every spec in the README's CheckSpec section passes the validator and the schema; its sample results are JSON", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = /\n## CheckSpec v1\n([\s\S]*?)\n## /.exec(readme)?.[1] ?? '';
+    const blocks = [...section.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]!) as Json);
+    const specs = blocks.filter((b) => !('checkId' in b));
+    expect(specs.map((b) => b.kind)).toEqual(expect.arrayContaining(['http', 'dns', 'grpc']));
+    for (const doc of specs) {
+      expect([doc.kind, validateSpec(doc, 'readme')]).toEqual([doc.kind, expect.objectContaining({ ok: true })]);
+      expect([doc.kind, accepts(doc)]).toEqual([doc.kind, true]);
+    }
+    const results = blocks.filter((b) => 'checkId' in b);
+    expect(results.map((r) => r.kind)).toContain('grpc');
+    for (const r of results) expect(Object.keys(r)).toEqual(expect.arrayContaining(['checkId', 'ok', 'status', 'latencyMs', 'reason', 'node', 'at', 'epoch', 'seq']));
+  });
 });
 
 // ---- random edits: the schema never refuses what the validator accepts -------------------------
