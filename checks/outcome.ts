@@ -14,7 +14,10 @@ export const FailureReason = {
   timeout: 'timeout',
   /** TLS handshake failed: bad certificate, name mismatch, protocol error; or `requireTls` and the final response was not over TLS. */
   tls: 'tls',
-  /** The peer answered something that is not valid HTTP (dns: not a well-formed response to the query sent). */
+  /**
+   * The peer answered something that is not valid HTTP (dns: not a well-formed response to the query
+   * sent; grpc: no HTTP/2 with the peer, no health service (UNIMPLEMENTED), or not a HealthCheckResponse).
+   */
   protocol: 'protocol',
   /** The HTTP status is not in the expected set (also: too many redirects). */
   status: 'status',
@@ -40,6 +43,8 @@ export const FailureReason = {
   servfail: 'servfail',
   /** dns: another unexpected rcode, too few answers of the queried type, or answers without (or beyond) the expected values. */
   answer: 'answer',
+  /** grpc: the health service answered NOT_SERVING, SERVICE_UNKNOWN or UNKNOWN (anything but SERVING). */
+  not_serving: 'not_serving',
   /** TLS: the peer certificate, or one of its chain, expires in fewer than tls.minDaysLeft days. */
   cert_expiry: 'cert_expiry',
   /** Any other local error (a bug or resource exhaustion); the message says what. */
@@ -87,6 +92,8 @@ export interface ProbeOutcome {
   dns?: DnsInfo;
   /** tcp only, on a failure: the dialog step that was running, as its field path ("tcp.dialog[2]", "tcp.expect"). */
   step?: string;
+  /** grpc only: how the health call ended (checks/grpc-probe.ts). */
+  grpc?: GrpcInfo;
 }
 
 /** The expiry of the certificate a TLS peer presented, and the earliest of its chain. */
@@ -111,4 +118,12 @@ export interface DnsInfo {
   rcode: string;
   /** Answers of the queried type. */
   answers: number;
+}
+
+/** What a grpc probe's health call ended with. */
+export interface GrpcInfo {
+  /** The gRPC status code of the call, by name: OK, UNIMPLEMENTED, UNAVAILABLE, … */
+  code: string;
+  /** When a HealthCheckResponse arrived: its status, e.g. SERVING, NOT_SERVING. */
+  servingStatus?: string;
 }

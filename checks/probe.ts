@@ -1,6 +1,7 @@
 // The one entry point the check runner calls: run a probe of the spec's kind (and what a node
 // needs to build and close the ProbeEnv it passes).
 import { probeDns } from './dns-probe';
+import { probeGrpc } from './grpc-probe';
 import { leanEligible, probeHttpLean } from './http-lean';
 import { probeHttp } from './http-probe';
 import { FailureReason, type ProbeOutcome } from './outcome';
@@ -25,6 +26,8 @@ export function runProbe(spec: NormalizedSpec, signal?: AbortSignal, env: ProbeE
       return probeTcp(spec, signal, env);
     case CheckKind.dns:
       return probeDns(spec, signal, env);
+    case CheckKind.grpc:
+      return probeGrpc(spec, signal, env);
     default: {
       // Fails to compile when a kind is added without a probe.
       const unknown: never = spec.kind;

@@ -4,7 +4,7 @@
 //
 // It is the declarative schema of spec-schema.ts (fields, types, limits, patterns, enums,
 // defaults, descriptions; no unknown member anywhere) plus the cross-field rules JSON Schema can
-// state, written below as TypeBox schemas too: the `http` / `tcp` section and the target syntax
+// state, written below as TypeBox schemas too: the `http` / `tcp` / `dns` / `grpc` section and the target syntax
 // that go with each kind, a body needs a method that sends one, HEAD has no body to assert on,
 // an assertion needs kept bytes, exactly one test per json or header assertion, `tls` needs an
 // https: target, `requireTls` on an http: target needs a redirect, headers the prober manages, and a
@@ -115,6 +115,7 @@ const KindRules = Type.Union(
       http: Type.Optional(HttpRules),
       tcp: Absent(),
       dns: Absent(),
+      grpc: Absent(),
     }),
     Type.Object({
       kind: Type.Literal('tcp'),
@@ -122,6 +123,7 @@ const KindRules = Type.Union(
       tcp: Type.Optional(TcpRules),
       http: Absent(),
       dns: Absent(),
+      grpc: Absent(),
     }),
     Type.Object({
       kind: Type.Literal('dns'),
@@ -129,11 +131,19 @@ const KindRules = Type.Union(
       dns: Type.Optional(DnsRules),
       http: Absent(),
       tcp: Absent(),
+      grpc: Absent(),
+    }),
+    Type.Object({
+      kind: Type.Literal('grpc'),
+      target: Type.String({ pattern: SPEC_PATTERNS.tcpTarget }),
+      http: Absent(),
+      tcp: Absent(),
+      dns: Absent(),
     }),
   ],
   {
     description:
-      'An http check has an http: or https: URL target and may have http options; a tcp check has a host:port target and may have tcp options; a dns check has a DNS name as its target and may have dns options.',
+      'An http check has an http: or https: URL target and may have http options; a tcp check has a host:port target and may have tcp options; a dns check has a DNS name as its target and may have dns options; a grpc check has a host:port target and may have grpc options.',
   },
 );
 
@@ -182,6 +192,7 @@ const LatencyBelowDefaultTimeout = Type.Union(
       http: Type.Optional(Type.Object({ maxLatencyMs: below(DEFAULT_TIMEOUT) })),
       tcp: Type.Optional(Type.Object({ maxLatencyMs: below(DEFAULT_TIMEOUT) })),
       dns: Type.Optional(Type.Object({ maxLatencyMs: below(DEFAULT_TIMEOUT) })),
+      grpc: Type.Optional(Type.Object({ maxLatencyMs: below(DEFAULT_TIMEOUT) })),
     }),
   ],
   { description: `Without timeoutMs (default min(${DEFAULT_TIMEOUT}, intervalMs - 1)), maxLatencyMs must be less than ${DEFAULT_TIMEOUT}.` },

@@ -9,9 +9,10 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { dnsOptionsSchema } from './spec-schema-dns';
 import { tcpOptionsSchema, DialogStepSchema } from './spec-schema-tcp';
+import { grpcOptionsSchema } from './spec-schema-grpc';
 import { SPEC_DEFAULTS, SPEC_LIMITS } from './spec-limits';
 
-export const CheckKind = { http: 'http', tcp: 'tcp', dns: 'dns' } as const;
+export const CheckKind = { http: 'http', tcp: 'tcp', dns: 'dns', grpc: 'grpc' } as const;
 export type CheckKind = (typeof CheckKind)[keyof typeof CheckKind];
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -231,6 +232,8 @@ export { DialogStepSchema };
 
 export const DnsOptionsSchema = dnsOptionsSchema(SPEC_PATTERNS.tcpTarget);
 
+export const GrpcOptionsSchema = grpcOptionsSchema(TlsOptionsSchema);
+
 const policyCount = (limit: { min: number; max: number }, description: string, dflt?: number) => Type.Optional(integerField(limit.min, limit.max, description, dflt));
 
 export const WindowPolicySchema = Type.Object(
@@ -282,14 +285,15 @@ export const QuorumSpecSchema = Type.Union([QuorumAtLeastSchema, QuorumFractionS
 export const CheckSpecSchema = Type.Object(
   {
     id: Type.Optional(Type.String({ pattern: SPEC_PATTERNS.checkId, description: 'The check id; must equal the <id> of the lookout.spec.put.<id> subject.' })),
-    kind: Type.Union([Type.Literal(CheckKind.http), Type.Literal(CheckKind.tcp), Type.Literal(CheckKind.dns)], {
-      description: 'What a probe does: an HTTP request, a TCP connection or a DNS query.',
+    kind: Type.Union([Type.Literal(CheckKind.http), Type.Literal(CheckKind.tcp), Type.Literal(CheckKind.dns), Type.Literal(CheckKind.grpc)], {
+      description: 'What a probe does: an HTTP request, a TCP connection, a DNS query or a gRPC health check (grpc.health.v1.Health/Check).',
     }),
     target: Type.String({
       minLength: 1,
       maxLength: stringMaxLength,
       pattern: SPEC_PATTERNS.target,
-      description: 'http: an http: or https: URL without credentials; tcp: host:port or [IPv6]:port; dns: the name to query. No spaces or control characters.',
+      description:
+        'http: an http: or https: URL without credentials; tcp and grpc: host:port or [IPv6]:port; dns: the name to query. No spaces or control characters.',
     }),
     intervalMs: Type.Optional(integerField(SPEC_LIMITS.intervalMs.min, SPEC_LIMITS.intervalMs.max, 'Milliseconds between probes.', SPEC_DEFAULTS.intervalMs)),
     timeoutMs: Type.Optional(
@@ -320,6 +324,7 @@ export const CheckSpecSchema = Type.Object(
     http: Type.Optional(HttpOptionsSchema),
     tcp: Type.Optional(TcpOptionsSchema),
     dns: Type.Optional(DnsOptionsSchema),
+    grpc: Type.Optional(GrpcOptionsSchema),
     policy: Type.Optional(PolicySpecSchema),
   },
   { additionalProperties: false },
@@ -338,3 +343,4 @@ export type PolicySpec = Static<typeof PolicySpecSchema>;
 export type QuorumSpec = Static<typeof QuorumSpecSchema>;
 export type CheckSpec = Static<typeof CheckSpecSchema>;
 export type DnsOptions = Static<typeof DnsOptionsSchema>;
+export type GrpcOptions = Static<typeof GrpcOptionsSchema>;

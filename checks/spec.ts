@@ -5,7 +5,7 @@
 
 import { SPEC_PATTERNS } from './spec-schema';
 import { SPEC_DEFAULTS } from './spec-limits';
-import type { CheckKind, CheckSpec, DnsOptions, HeaderAssertion, HttpOptions, HttpVersion, JsonAssertion, PolicySpec, QuorumSpec, TcpOptions, TlsOptions } from './spec-schema';
+import type { CheckKind, CheckSpec, DnsOptions, GrpcOptions, HeaderAssertion, HttpOptions, HttpVersion, JsonAssertion, PolicySpec, QuorumSpec, TcpOptions, TlsOptions } from './spec-schema';
 import { dialogOf, type DialogStep } from './tcp-dialog';
 import { DNS_DEFAULTS, type DnsRcode, type DnsRecordType } from './spec-schema-dns';
 
@@ -18,6 +18,7 @@ export {
   type ConsecutivePolicy,
   type HeaderAssertion,
   type DnsOptions,
+  type GrpcOptions,
   type HttpMethod,
   type HttpOptions,
   type JsonAssertion,
@@ -76,6 +77,7 @@ export interface NormalizedSpec {
     maxBodyBytes: number;
   };
   dns: NormalizedDns;
+  grpc: NormalizedGrpc;
   policy: NormalizedPolicy;
 }
 
@@ -135,6 +137,7 @@ export function normalizeSpec(id: string, s: CheckSpec): NormalizedSpec {
     http: s.kind === 'http' && hasOptions(s.http) ? normalizeHttp(s.http) : (DEFAULT_HTTP ??= Object.freeze(normalizeHttp({}))),
     tcp: s.kind === 'tcp' && hasOptions(s.tcp) ? normalizeTcp(s.tcp) : (DEFAULT_TCP ??= Object.freeze(normalizeTcp({}))),
     dns: s.kind === 'dns' && hasOptions(s.dns) ? normalizeDns(s.dns) : (DEFAULT_DNS ??= Object.freeze(normalizeDns({}))),
+    grpc: s.kind === 'grpc' && hasOptions(s.grpc) ? normalizeGrpc(s.grpc) : (DEFAULT_GRPC ??= Object.freeze(normalizeGrpc({}))),
     policy: normalizePolicy(s.policy),
   };
 }
@@ -142,6 +145,7 @@ export function normalizeSpec(id: string, s: CheckSpec): NormalizedSpec {
 let DEFAULT_HTTP: NormalizedSpec['http'] | null = null;
 let DEFAULT_TCP: NormalizedSpec['tcp'] | null = null;
 let DEFAULT_DNS: NormalizedDns | null = null;
+let DEFAULT_GRPC: NormalizedGrpc | null = null;
 const NO_VALUES: string[] = Object.freeze([]) as unknown as string[];
 
 /** The dns section with its defaults (checks/spec-schema-dns.ts DNS_DEFAULTS). */
@@ -169,9 +173,37 @@ function normalizeDns(d: DnsOptions): NormalizedDns {
   };
 }
 
+/** The grpc section with its defaults: the whole server's health ('') unless a service is named; plaintext unless tls. */
+export interface NormalizedGrpc {
+  service: string;
+  tls?: NormalizedTls;
+  maxLatencyMs?: number;
+}
+
+function normalizeGrpc(g: GrpcOptions): NormalizedGrpc {
+  return {
+    service: g.service ?? '',
+    ...(g.tls ? { tls: normalizeTls(g.tls) } : {}),
+    ...(g.maxLatencyMs !== undefined ? { maxLatencyMs: g.maxLatencyMs } : {}),
+  };
+}
+
 /** The latency bound of a spec's own kind (its section's maxLatencyMs). */
 export function maxLatencyOf(spec: NormalizedSpec): number | undefined {
-  return spec.kind === 'tcp' ? spec.tcp.maxLatencyMs : spec.kind === 'dns' ? spec.dns.maxLatencyMs : spec.http.maxLatencyMs;
+  switch (spec.kind) {
+    case 'http':
+      return spec.http.maxLatencyMs;
+    case 'tcp':
+      return spec.tcp.maxLatencyMs;
+    case 'dns':
+      return spec.dns.maxLatencyMs;
+    case 'grpc':
+      return spec.grpc.maxLatencyMs;
+    default: {
+      const unknown: never = spec.kind;
+      throw new Error(`unknown check kind ${String(unknown)}`);
+    }
+  }
 }
 
 function hasOptions<T extends object>(o: T | undefined): o is T {

@@ -13,7 +13,7 @@
 //     2. document is a plain object                      not_object    ""
 //     3. unknown top-level fields, in the document's key order
 //     4. id, kind, target, intervalMs, timeoutMs, timeoutMs < intervalMs, replicas, labels
-//     5. http, tcp, then dns: present for another kind -> conflict; not an object -> not_object;
+//     5. http, tcp, dns, then grpc: present for another kind -> conflict; not an object -> not_object;
 //        then inside the section: unknown fields, each field in schema order, then the section's
 //        cross-field conflicts (validate-sections.ts)
 //     6. policy: not_object; type (required/type/enum); fields of other types -> unknown_field;
@@ -47,6 +47,7 @@ import {
 } from './spec-schema';
 import { SpecError, type SpecErrorBody, type SpecErrorCode } from './spec-error';
 import { checkDns, dnsNameProblem } from './validate-dns';
+import { checkGrpc } from './validate-grpc';
 import { checkHttp } from './validate-sections';
 import { checkTcp } from './validate-tcp';
 import { at, entries, fail, httpTargetProblem, object, oneOf, own, required, show, tcpTargetProblem, type Obj } from './validate-fields';
@@ -144,6 +145,7 @@ function checkSpec(raw: unknown, subjectId: string): CheckSpec {
     http: section('http', (path, v, spec) => checkHttp(path, v, spec.target!, effectiveTimeout(spec))),
     tcp: section('tcp', (path, v, spec) => checkTcp(path, v, effectiveTimeout(spec))),
     dns: section('dns', (path, v, spec) => checkDns(path, v, effectiveTimeout(spec))),
+    grpc: section('grpc', (path, v, spec) => checkGrpc(path, v, effectiveTimeout(spec))),
     policy: checkPolicy,
   });
 }
@@ -160,7 +162,7 @@ function checkTarget(kind: CheckKind, target: string): string {
   return target;
 }
 
-/** The `http` / `tcp` section: only allowed for its own kind. */
+/** The `http` / `tcp` / `dns` / `grpc` section: only allowed for its own kind. */
 function section<K extends CheckKind>(key: K, check: (path: string, v: unknown, spec: Partial<CheckSpec>) => CheckSpec[K]): FieldCheck<Spec, K> {
   return (path, v, _s, spec) => {
     if (key !== spec.kind) fail('conflict', path, `${key} options are only allowed for kind "${key}"; this check is kind "${spec.kind}"`);

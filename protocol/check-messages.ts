@@ -119,6 +119,7 @@ export function resultMessage(id: string, spec: NormalizedSpec, run: ProbeRun, o
     ...(o.cert !== undefined ? { cert: o.cert } : {}),
     ...(o.dns !== undefined ? { dns: o.dns } : {}),
     ...(o.step !== undefined ? { step: o.step } : {}),
+    ...(o.grpc !== undefined ? { grpc: o.grpc } : {}),
     ...(o.stallMs !== undefined ? { stallMs: o.stallMs } : {}),
     history: verdict.history,
     skipped: run.skipped,

@@ -25,7 +25,7 @@
 //                  also calls one (shard, rank) cell of the map a slot (Slot, movedSlots): the
 //                  one name still used for two things.
 
-import type { CertInfo, DnsInfo, FailureReason, PhaseTimings } from '../checks/outcome';
+import type { CertInfo, DnsInfo, FailureReason, GrpcInfo, PhaseTimings } from '../checks/outcome';
 import type { CheckKind } from '../checks/spec';
 import type { Confirmation } from './confirm';
 import type { QuorumCounts, VantageState } from './quorum';
@@ -66,6 +66,8 @@ export interface ResultMessage {
   dns?: DnsInfo;
   /** tcp probes that failed in a dialog step: the step's field path ("tcp.dialog[2]"). */
   step?: string;
+  /** grpc probes: the call's gRPC status code and, when a response arrived, its serving status. */
+  grpc?: GrpcInfo;
   /**
    * Reason `inconclusive` only: ms this node's own event loop stalled while the probe ran (the
    * evidence that its failure was the node's, not the target's: protocol/overload.ts).

@@ -202,6 +202,8 @@ describe('host names and literal targets', () => {
     ['tcp', '[::ffff:169.254.169.254]:80', '169.254.169.254'],
     ['tcp', '0x7f000002:22', '127.0.0.2'],
     ['tcp', 'instance-data:80', 'instance-data'],
+    ['grpc', '0x7f000002:50051', '127.0.0.2'], // a grpc target is host:port, decided as tcp's (spec API: denied at target)
+    ['grpc', 'metadata.google.internal:50051', 'metadata.google.internal'],
   ])('%s target %s is denied (%s)', (kind, target, address) => {
     expect(decideTarget(policy, kind, target)).toMatchObject({ denied: true, address });
   });
@@ -209,6 +211,7 @@ describe('host names and literal targets', () => {
   test.each([
     ['http', 'https://example.com/health'],
     ['tcp', 'db.internal:5432'],
+    ['grpc', 'orders.internal:50051'],
   ])('%s target %s: only DNS can tell', (kind, target) => {
     expect(decideTarget(policy, kind, target)).toBeNull();
   });

@@ -220,6 +220,8 @@ const NOT_EXPRESSIBLE: Record<string, string> = {
   'dns-answers-value-cname-bad': DNS_VALUE,
   'dns-answers-value-mx-bad': DNS_VALUE,
   'dns-answers-value-srv-port-range': DNS_VALUE,
+  'grpc-max-latency-not-below-timeout': COMPARE,
+  'grpc-tls-servername-ip': URL_SYNTAX,
 };
 
 describe('the schema and the validator agree', () => {
@@ -251,6 +253,21 @@ describe('the schema and the validator agree', () => {
     expect(sample).toBeDefined();
     expect(accepts(JSON.parse(sample!))).toBe(true);
   });
+
+  test("every spec in the README's CheckSpec section passes the validator and the schema; its sample results are JSON", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = /\n## CheckSpec v1\n([\s\S]*?)\n## /.exec(readme)?.[1] ?? '';
+    const blocks = [...section.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]!) as Json);
+    const specs = blocks.filter((b) => !('checkId' in b));
+    expect(specs.map((b) => b.kind)).toEqual(expect.arrayContaining(['http', 'dns', 'grpc']));
+    for (const doc of specs) {
+      expect([doc.kind, validateSpec(doc, 'readme')]).toEqual([doc.kind, expect.objectContaining({ ok: true })]);
+      expect([doc.kind, accepts(doc)]).toEqual([doc.kind, true]);
+    }
+    const results = blocks.filter((b) => 'checkId' in b);
+    expect(results.map((r) => r.kind)).toContain('grpc');
+    for (const r of results) expect(Object.keys(r)).toEqual(expect.arrayContaining(['checkId', 'ok', 'status', 'latencyMs', 'reason', 'node', 'at', 'epoch', 'seq']));
+  });
 });
 
 // ---- random edits: the schema never refuses what the validator accepts -------------------------
@@ -259,11 +276,11 @@ describe('the schema and the validator agree', () => {
 const NAMES = [
   'id', 'kind', 'target', 'intervalMs', 'timeoutMs', 'replicas', 'labels', 'http', 'tcp', 'policy', 'method', 'headers', 'body',
   'expectStatus', 'bodyContains', 'bodyRegex', 'json', 'maxLatencyMs', 'tls', 'maxRedirects', 'maxBodyBytes', 'reuseConnection',
-  'send', 'expect', 'verify', 'servername', 'minDaysLeft', 'dns', 'server', 'expectRcode', 'answersContain', 'answersEqual', 'minAnswers', 'type', 'window', 'threshold', 'initial', 'rise', 'fall', 'path', 'equals', 'Host', 'X-A', 'x-a', 'env',
+  'send', 'expect', 'verify', 'servername', 'minDaysLeft', 'dns', 'server', 'expectRcode', 'answersContain', 'answersEqual', 'minAnswers', 'grpc', 'service', 'type', 'window', 'threshold', 'initial', 'rise', 'fall', 'path', 'equals', 'Host', 'X-A', 'x-a', 'env',
 ];
 const VALUES: unknown[] = [
   null, true, false, 0, 1, 2, 8, 9, 64, 65, 100, 200, 599, 999, 1000, 1999, 2000, 4999, 5000, 3600000, 2 ** 53, 1.5, -1, '', 'x', 'GET', 'HEAD',
-  'POST', 'http', 'tcp', 'dns', 'A', 'SRV', 'NOERROR', 'NXDOMAIN', ['10.0.0.1'], ['10 mx.example.com'], 'window', 'consecutive', 'up', '2xx', '200', '$.a', '$[', '(a', 'a\r\n', 'web-1', 'db.internal:5432', '[::1]:80',
+  'POST', 'http', 'tcp', 'dns', 'grpc', 'pkg.v1.Orders', 'A', 'SRV', 'NOERROR', 'NXDOMAIN', ['10.0.0.1'], ['10 mx.example.com'], 'window', 'consecutive', 'up', '2xx', '200', '$.a', '$[', '(a', 'a\r\n', 'web-1', 'db.internal:5432', '[::1]:80',
   '10.0.0.256:1', 'http://example.com/', 'https://example.com/', 'https://u@example.com/', 'example.com', '1.2.3.4', [], [200], ['2xx', 404],
   [{ path: '$', equals: 1 }], {}, { verify: false }, { 'X-A': 'b' }, { type: 'window', window: 4 },
 ];
@@ -293,11 +310,11 @@ function mutate(rnd: () => number, spec: unknown): unknown {
 /** Why the schema could not have refused what the validator did, or undefined. */
 function notExpressible(e: { code: string; path: string; message: string }): string | undefined {
   if (e.code === 'format' && /^dns\.answers(Contain|Equal)\[\d+\]$/.test(e.path)) return DNS_VALUE;
-  if (e.code === 'conflict' && /^(timeoutMs|(http|tcp|dns)\.maxLatencyMs)$/.test(e.path) && / must be less than /.test(e.message)) return COMPARE;
+  if (e.code === 'conflict' && /^(timeoutMs|(http|tcp|dns|grpc)\.maxLatencyMs)$/.test(e.path) && / must be less than /.test(e.message)) return COMPARE;
   if (e.code === 'range' && /must not exceed the window \(\d+\)/.test(e.message)) return COMPARE;
   if (e.code === 'range' && /must not exceed replicas \(\d+\)/.test(e.message)) return COMPARE;
   if (e.code === 'conflict' && e.path === 'quorum') return COMPARE;
-  if (e.code === 'format' && /^(target|(http|tcp)\.tls\.servername)$/.test(e.path)) return URL_SYNTAX;
+  if (e.code === 'format' && /^(target|(http|tcp|grpc)\.tls\.servername)$/.test(e.path)) return URL_SYNTAX;
   if ((e.code === 'format' || e.code === 'unsupported') && /^http\.(?:bodyRegex|bodyNotRegex|expectHeaders\[\d+\]\.(?:matches|notMatches))$/.test(e.path)) return REGEX;
   if (e.code === 'conflict' && /repeats .* case-insensitive/.test(e.message)) return 'a repeated header name';
   if (e.code === 'id_mismatch') return SUBJECT;
@@ -381,6 +398,7 @@ interface Position {
 const HTTP = { kind: 'http', target: 'https://example.com/' };
 const TCP = { kind: 'tcp', target: 'db.internal:5432' };
 const DNS = { kind: 'dns', target: 'app.example.com' };
+const GRPC = { kind: 'grpc', target: 'health.internal:50051' };
 const POSITIONS: Position[] = [
   { path: '', schema: S.CheckSpecSchema, spec: (m) => ({ ...HTTP, ...m }) },
   { path: 'http', schema: S.HttpOptionsSchema, spec: (m) => ({ ...HTTP, http: m }) },
@@ -391,6 +409,8 @@ const POSITIONS: Position[] = [
   { path: 'tcp.tls', schema: S.TlsOptionsSchema, spec: (m) => ({ ...TCP, tcp: { tls: m } }) },
   { path: 'tcp.dialog[0]', schema: S.DialogStepSchema, spec: (m) => ({ ...TCP, tcp: { dialog: [{ ...(Object.keys(m).some((k) => k !== 'zzUnknown') ? {} : { send: 'x' }), ...m }] } }) },
   { path: 'dns', schema: S.DnsOptionsSchema, spec: (m) => ({ ...DNS, dns: m }) },
+  { path: 'grpc', schema: S.GrpcOptionsSchema, spec: (m) => ({ ...GRPC, grpc: m }) },
+  { path: 'grpc.tls', schema: S.TlsOptionsSchema, spec: (m) => ({ ...GRPC, grpc: { tls: m } }) },
   { path: 'policy', schema: S.WindowPolicySchema, spec: (m) => ({ ...TCP, policy: { type: 'window', window: 64, ...m } }) },
   { path: 'policy', schema: S.ConsecutivePolicySchema, spec: (m) => ({ ...TCP, policy: { type: 'consecutive', ...m } }) },
   { path: 'quorum', schema: S.QuorumAtLeastSchema, spec: (m) => ({ ...TCP, replicas: 5, quorum: { type: 'atLeast', up: 2, ...m } }) },
@@ -459,8 +479,18 @@ describe('the validator knows exactly the schema', () => {
       Object.entries(schema.properties as Record<string, Json>).filter(([, s]) => LIMITS.some((k) => k in s)).map(([k]) => at(path, k)),
     );
     const probed = new Set(bounds.map(([p]) => p));
-    expect(limited.filter((p) => !probed.has(p)).sort()).toEqual(['dns.server', 'http.expectHeaders[0].name', 'http.host', 'http.json[0].path', 'http.tls.servername', 'target', 'tcp.tls.servername']);
-    expect(probed.size).toBe(40);
+    expect(limited.filter((p) => !probed.has(p)).sort()).toEqual([
+      'dns.server',
+      'grpc.service',
+      'grpc.tls.servername',
+      'http.expectHeaders[0].name',
+      'http.host',
+      'http.json[0].path',
+      'http.tls.servername',
+      'target',
+      'tcp.tls.servername',
+    ]);
+    expect(probed.size).toBe(43);
   });
 
   test.each(bounds.map(([p, doc, ok, shown]) => [p, ok ? 'accepts' : 'refuses', shown, doc] as const))(
