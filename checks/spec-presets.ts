@@ -1,7 +1,8 @@
 // Presets (issue 15): named bundles of probe timing and verdict policy, so a spec can say
 // `"preset": "medium"` instead of tuning intervalMs, timeoutMs and the window policy by hand —
 // Fastly's health-check "Check frequency" presets (docs.fastly.com/en/guides/working-with-health-checks:
-// Low, one probe a minute, healthy when 1 of 2 pass; Medium, every 15 s, 3 of 5; High, every 2 s).
+// Low, one probe a minute, healthy when 1 of 2 pass; Medium, every 15 s, 3 of 5; High, every 2 s;
+// High's window and threshold, 7 of 10, and all the timeouts are Lookout's choice).
 //
 // A preset supplies defaults only. It takes the place of the CheckSpec defaults (SPEC_DEFAULTS)
 // in the very same formulas, field by field, and whatever the spec sets explicitly wins:
