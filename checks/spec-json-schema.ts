@@ -8,7 +8,8 @@
 // that go with each kind, a body needs a method that sends one, HEAD has no body to assert on,
 // an assertion needs kept bytes, exactly one test per json or header assertion, `tls` needs an
 // https: target, `requireTls` on an http: target needs a redirect, headers the prober manages, and a
-// field compared with another's default (timeoutMs without intervalMs, ...).
+// field compared with another's default (timeoutMs without intervalMs, ...), which a preset changes:
+// those are stated once per preset.
 //
 // What it cannot state, and only the cluster's validator checks (test/unit/spec-schema.test.ts
 // lists the fixtures): comparisons between two fields that are both given (timeoutMs < intervalMs,
@@ -19,7 +20,7 @@
 // outside the BMP can pass here and be too long there); and the answering node's target address
 // policy.
 import { Type, type TSchema } from '@sinclair/typebox';
-import { SPEC_DEFAULTS } from './spec-limits';
+import { PRESET_NAMES, SPEC_PRESETS, baseOf, type SpecBase } from './spec-presets';
 import { CheckSpecSchema, HTTP_METHODS, MANAGED_HEADERS, SPEC_PATTERNS, type HttpMethod } from './spec-schema';
 import { DNS_NAME_PATTERN } from './spec-schema-dns';
 
@@ -177,39 +178,46 @@ const CaNeedsVerify = Type.Object(
 );
 
 // Comparisons with a defaulted field are bounds JSON Schema can state: when the other field is
-// absent, its default is a constant.
-const { intervalMs: DEFAULT_INTERVAL, timeoutMs: DEFAULT_TIMEOUT, window: DEFAULT_WINDOW } = SPEC_DEFAULTS;
+// absent, its default is a constant — SPEC_DEFAULTS without a preset, the preset's row with one
+// (checks/spec-presets.ts). Each rule below is stated once per base: without `preset`, and for
+// each preset name.
 const below = (max: number) => Type.Optional(Type.Integer({ maximum: max - 1 }));
+const BASES: { preset: TSchema; base: SpecBase; name: string }[] = [
+  { preset: Absent(), base: baseOf(undefined), name: 'without preset' },
+  ...PRESET_NAMES.map((n) => ({ preset: Type.Literal(n), base: SPEC_PRESETS[n], name: `with preset ${n}` })),
+];
+const perBase = (rule: (b: SpecBase) => Record<string, TSchema>) => BASES.map(({ preset, base }) => Type.Object({ preset, ...rule(base) }));
+const summary = (value: (b: SpecBase) => number) => BASES.map(({ base, name }) => `${value(base)} ${name}`).join(', ');
 
-const TimeoutBelowDefaultInterval = Type.Union([Type.Object({ intervalMs: Type.Integer() }), Type.Object({ timeoutMs: below(DEFAULT_INTERVAL) })], {
-  description: `Without intervalMs (default ${DEFAULT_INTERVAL}), timeoutMs must be less than ${DEFAULT_INTERVAL}.`,
+const TimeoutBelowDefaultInterval = Type.Union([Type.Object({ intervalMs: Type.Integer() }), ...perBase((b) => ({ timeoutMs: below(b.intervalMs) }))], {
+  description: `Without intervalMs, timeoutMs must be less than the default interval: ${summary((b) => b.intervalMs)}.`,
 });
 
 const LatencyBelowDefaultTimeout = Type.Union(
   [
     Type.Object({ timeoutMs: Type.Integer() }),
-    Type.Object({
-      http: Type.Optional(Type.Object({ maxLatencyMs: below(DEFAULT_TIMEOUT) })),
-      tcp: Type.Optional(Type.Object({ maxLatencyMs: below(DEFAULT_TIMEOUT) })),
-      dns: Type.Optional(Type.Object({ maxLatencyMs: below(DEFAULT_TIMEOUT) })),
-      grpc: Type.Optional(Type.Object({ maxLatencyMs: below(DEFAULT_TIMEOUT) })),
-    }),
+    ...perBase((b) => ({
+      http: Type.Optional(Type.Object({ maxLatencyMs: below(b.timeoutMs) })),
+      tcp: Type.Optional(Type.Object({ maxLatencyMs: below(b.timeoutMs) })),
+      dns: Type.Optional(Type.Object({ maxLatencyMs: below(b.timeoutMs) })),
+      grpc: Type.Optional(Type.Object({ maxLatencyMs: below(b.timeoutMs) })),
+    })),
   ],
-  { description: `Without timeoutMs (default min(${DEFAULT_TIMEOUT}, intervalMs - 1)), maxLatencyMs must be less than ${DEFAULT_TIMEOUT}.` },
+  { description: `Without timeoutMs (default min(base timeout, intervalMs - 1)), maxLatencyMs must be less than the base timeout: ${summary((b) => b.timeoutMs)}.` },
 );
 
-const WithinDefaultWindow = Type.Object({
-  policy: Type.Optional(
-    Type.Union(
-      [
+const WithinDefaultWindow = Type.Union(
+  perBase((b) => ({
+    policy: Type.Optional(
+      Type.Union([
         Type.Object({ type: Type.Literal('consecutive') }),
         Type.Object({ window: Type.Integer() }),
-        Type.Object({ threshold: below(DEFAULT_WINDOW + 1), initial: below(DEFAULT_WINDOW + 1) }),
-      ],
-      { description: `Without window (default ${DEFAULT_WINDOW}), threshold and initial must not exceed ${DEFAULT_WINDOW}.` },
+        Type.Object({ threshold: below(b.window + 1), initial: below(b.window + 1) }),
+      ]),
     ),
-  ),
-});
+  })),
+  { description: `Without policy.window, threshold and initial must not exceed the default window: ${summary((b) => b.window)}.` },
+);
 
 /**
  * The published schema as a TypeBox schema (what the unit test checks specs against): the

@@ -11,6 +11,7 @@ import { dnsOptionsSchema } from './spec-schema-dns';
 import { tcpOptionsSchema, DialogStepSchema } from './spec-schema-tcp';
 import { grpcOptionsSchema } from './spec-schema-grpc';
 import { SPEC_DEFAULTS, SPEC_LIMITS } from './spec-limits';
+import { PRESET_NAMES, SPEC_PRESETS, type PresetName } from './spec-presets';
 
 export const CheckKind = { http: 'http', tcp: 'tcp', dns: 'dns', grpc: 'grpc' } as const;
 export type CheckKind = (typeof CheckKind)[keyof typeof CheckKind];
@@ -239,8 +240,8 @@ const policyCount = (limit: { min: number; max: number }, description: string, d
 export const WindowPolicySchema = Type.Object(
   {
     type: Type.Literal('window', { description: 'The policy type.' }),
-    window: policyCount(SPEC_LIMITS.window, 'How many recent probes are considered (Varnish .window).', SPEC_DEFAULTS.window),
-    threshold: policyCount({ min: 1, max: SPEC_LIMITS.window.max }, 'Up when at least this many of them passed (Varnish .threshold); at most window.', SPEC_DEFAULTS.threshold),
+    window: policyCount(SPEC_LIMITS.window, 'How many recent probes are considered (Varnish .window). Default 8, or the preset value.', SPEC_DEFAULTS.window),
+    threshold: policyCount({ min: 1, max: SPEC_LIMITS.window.max }, 'Up when at least this many of them passed (Varnish .threshold); at most window. Default min(3 or the preset threshold, window).', SPEC_DEFAULTS.threshold),
     initial: policyCount({ min: 0, max: SPEC_LIMITS.window.max }, 'Passes pre-filled at start (Varnish .initial); at most window. Default threshold - 1.'),
   },
   { additionalProperties: false, description: 'Up when at least threshold of the last window probes passed.' },
@@ -257,7 +258,7 @@ export const ConsecutivePolicySchema = Type.Object(
 );
 
 export const PolicySpecSchema = Type.Union([WindowPolicySchema, ConsecutivePolicySchema], {
-  description: 'How probe results become the up/down verdict. Default: window 8, threshold 3, initial 2.',
+  description: 'How probe results become the up/down verdict. Default: window 8, threshold 3, initial 2; with a preset, its window policy.',
 });
 
 export const QuorumAtLeastSchema = Type.Object(
@@ -282,6 +283,12 @@ export const QuorumSpecSchema = Type.Union([QuorumAtLeastSchema, QuorumFractionS
 
 // ---- the spec --------------------------------------------------------------------------------
 
+/** `high: every 2000 ms, timeout 1000 ms, up while 7 of the last 10 passed` (from SPEC_PRESETS). */
+function presetSummary(name: PresetName): string {
+  const p = SPEC_PRESETS[name];
+  return `${name}: every ${p.intervalMs} ms, timeout ${p.timeoutMs} ms, up while ${p.threshold} of the last ${p.window} passed`;
+}
+
 export const CheckSpecSchema = Type.Object(
   {
     id: Type.Optional(Type.String({ pattern: SPEC_PATTERNS.checkId, description: 'The check id; must equal the <id> of the lookout.spec.put.<id> subject.' })),
@@ -295,9 +302,17 @@ export const CheckSpecSchema = Type.Object(
       description:
         'http: an http: or https: URL without credentials; tcp and grpc: host:port or [IPv6]:port; dns: the name to query. No spaces or control characters.',
     }),
-    intervalMs: Type.Optional(integerField(SPEC_LIMITS.intervalMs.min, SPEC_LIMITS.intervalMs.max, 'Milliseconds between probes.', SPEC_DEFAULTS.intervalMs)),
+    preset: Type.Optional(
+      Type.Union(
+        PRESET_NAMES.map((p) => Type.Literal(p)),
+        {
+          description: `Defaults for intervalMs, timeoutMs and the window policy: ${PRESET_NAMES.map((n) => presetSummary(n)).join('; ')}. Fields the spec sets win, one by one.`,
+        },
+      ),
+    ),
+    intervalMs: Type.Optional(integerField(SPEC_LIMITS.intervalMs.min, SPEC_LIMITS.intervalMs.max, 'Milliseconds between probes. Default 5000, or the preset value.', SPEC_DEFAULTS.intervalMs)),
     timeoutMs: Type.Optional(
-      integerField(SPEC_LIMITS.timeoutMs.min, undefined, 'One deadline for the whole probe, in milliseconds; must be less than intervalMs. Default min(2000, intervalMs - 1).'),
+      integerField(SPEC_LIMITS.timeoutMs.min, undefined, 'One deadline for the whole probe, in milliseconds; must be less than intervalMs. Default min(2000 or the preset timeoutMs, intervalMs - 1).'),
     ),
     replicas: Type.Optional(
       integerField(

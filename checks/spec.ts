@@ -1,13 +1,15 @@
 // CheckSpec v1: the document users publish on `lookout.spec.put.<id>` (DESIGN.md §3).
 //
-// Specs are stored exactly as the user sent them (after validation); `normalizeSpec` fills
-// the documented defaults so the runtime never deals with optional fields.
+// Specs are stored exactly as the user sent them (after validation), `preset` included, so
+// `lookout.spec.get` shows what the user wrote; `normalizeSpec` fills the documented defaults and
+// expands the preset (checks/spec-presets.ts) so the runtime never deals with optional fields.
 
 import { SPEC_PATTERNS } from './spec-schema';
 import { SPEC_DEFAULTS } from './spec-limits';
 import type { CheckKind, CheckSpec, DnsOptions, GrpcOptions, HeaderAssertion, HttpOptions, HttpVersion, JsonAssertion, PolicySpec, QuorumSpec, TcpOptions, TlsOptions } from './spec-schema';
 import { dialogOf, type DialogStep } from './tcp-dialog';
 import { DNS_DEFAULTS, type DnsRcode, type DnsRecordType } from './spec-schema-dns';
+import { effectiveInterval, effectiveTimeout, effectiveWindow, type PresetName } from './spec-presets';
 
 // The spec's shape, types, limits and defaults come from the declarative schema (spec-schema.ts,
 // spec-limits.ts); they are re-exported here under the names the rest of the code base uses.
@@ -30,6 +32,7 @@ export {
   type WindowPolicy,
 } from './spec-schema';
 export { SPEC_DEFAULTS, SPEC_LIMITS } from './spec-limits';
+export { PRESET_NAMES, SPEC_PRESETS, type PresetName } from './spec-presets';
 
 export const CHECK_ID_PATTERN = new RegExp(SPEC_PATTERNS.checkId);
 
@@ -88,22 +91,27 @@ const NO_LABELS: Record<string, string> = Object.freeze({}) as Record<string, st
 const NO_JSON: JsonAssertion[] = Object.freeze([]) as unknown as JsonAssertion[];
 const NO_HEADER_ASSERTIONS: HeaderAssertion[] = Object.freeze([]) as unknown as HeaderAssertion[];
 const DEFAULT_TLS = Object.freeze({ verify: SPEC_DEFAULTS.tlsVerify });
-let defaultPolicy: NormalizedPolicy | null = null;
+/** The policy of a spec without one, per preset ('' for none): one frozen object each, shared. */
+const defaultPolicies = new Map<PresetName | '', NormalizedPolicy>();
 
-export function normalizePolicy(p: PolicySpec | undefined): NormalizedPolicy {
-  if (p === undefined) return (defaultPolicy ??= Object.freeze(computePolicy(undefined)) as NormalizedPolicy);
-  return computePolicy(p);
+/**
+ * The verdict policy with its defaults: a window policy's missing fields come from the preset (or
+ * SPEC_DEFAULTS) field by field; a consecutive policy ignores the preset.
+ */
+export function normalizePolicy(p: PolicySpec | undefined, preset?: PresetName): NormalizedPolicy {
+  if (p !== undefined) return computePolicy(p, preset);
+  let shared = defaultPolicies.get(preset ?? '');
+  if (shared === undefined) defaultPolicies.set(preset ?? '', (shared = Object.freeze(computePolicy(undefined, preset)) as NormalizedPolicy));
+  return shared;
 }
 
-function computePolicy(p: PolicySpec | undefined): NormalizedPolicy {
+function computePolicy(p: PolicySpec | undefined, preset: PresetName | undefined): NormalizedPolicy {
   if (p?.type === 'consecutive') {
     const rise = p.rise ?? SPEC_DEFAULTS.rise;
     const fall = p.fall ?? SPEC_DEFAULTS.fall;
     return { type: 'consecutive', window: Math.max(rise, fall), threshold: rise, initial: 0, rise, fall, initialUp: p.initial === 'up' };
   }
-  const window = p?.window ?? SPEC_DEFAULTS.window;
-  const threshold = p?.threshold ?? Math.min(SPEC_DEFAULTS.threshold, window);
-  const initial = p?.initial ?? threshold - 1;
+  const { window, threshold, initial } = effectiveWindow(p, preset);
   return { type: 'window', window, threshold, initial, rise: 0, fall: 0, initialUp: initial >= threshold };
 }
 
@@ -126,8 +134,8 @@ export function normalizeSpec(id: string, s: CheckSpec): NormalizedSpec {
     id,
     kind: s.kind,
     target: s.target,
-    intervalMs: s.intervalMs ?? SPEC_DEFAULTS.intervalMs,
-    timeoutMs: s.timeoutMs ?? Math.min(SPEC_DEFAULTS.timeoutMs, (s.intervalMs ?? SPEC_DEFAULTS.intervalMs) - 1),
+    intervalMs: effectiveInterval(s),
+    timeoutMs: effectiveTimeout(s),
     replicas: s.replicas ?? SPEC_DEFAULTS.replicas,
     ...(s.quorum !== undefined ? { quorum: { ...s.quorum } } : {}),
     confirm: s.confirm ?? (s.replicas ?? SPEC_DEFAULTS.replicas) === 1,
@@ -138,7 +146,7 @@ export function normalizeSpec(id: string, s: CheckSpec): NormalizedSpec {
     tcp: s.kind === 'tcp' && hasOptions(s.tcp) ? normalizeTcp(s.tcp) : (DEFAULT_TCP ??= Object.freeze(normalizeTcp({}))),
     dns: s.kind === 'dns' && hasOptions(s.dns) ? normalizeDns(s.dns) : (DEFAULT_DNS ??= Object.freeze(normalizeDns({}))),
     grpc: s.kind === 'grpc' && hasOptions(s.grpc) ? normalizeGrpc(s.grpc) : (DEFAULT_GRPC ??= Object.freeze(normalizeGrpc({}))),
-    policy: normalizePolicy(s.policy),
+    policy: normalizePolicy(s.policy, s.preset),
   };
 }
 

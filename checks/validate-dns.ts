@@ -13,7 +13,7 @@ import { isIP } from 'node:net';
 import { expectedText } from './dns-answer';
 import { DnsOptionsSchema, type DnsOptions } from './spec-schema';
 import { DNS_DEFAULTS, DNS_LIMITS, type DnsRecordType } from './spec-schema-dns';
-import { checkLatencyBound } from './validate-sections';
+import { checkLatencyBound, type TimeoutBound } from './validate-sections';
 import { at, fail, hostnameProblem, object, show, tcpTargetProblem } from './validate-fields';
 import { choice, fields, integer, list, text } from './validate-table';
 
@@ -25,7 +25,7 @@ export function dnsNameProblem(name: string): string | undefined {
 }
 
 /** The `dns` section of a spec whose effective timeout is `timeout`. */
-export function checkDns(path: string, v: unknown, timeout: number): DnsOptions {
+export function checkDns(path: string, v: unknown, timeout: TimeoutBound): DnsOptions {
   const values = (p: string, x: unknown, s: typeof DnsOptionsSchema.properties.answersContain, before: Partial<DnsOptions>): string[] =>
     list(p, x, s).map((item, i) => expectedValue(at(p, i), text(at(p, i), item, s.items), before.type ?? DNS_DEFAULTS.type));
   const d = fields(path, object(path, v), DnsOptionsSchema, {

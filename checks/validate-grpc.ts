@@ -9,14 +9,14 @@
 // checked like a tcp target; its address is decided by the node's address policy (spec API,
 // `denied`, and at every probe after it resolves: checks/grpc-probe.ts).
 import { GrpcOptionsSchema, type GrpcOptions } from './spec-schema';
-import { checkLatencyBound, checkTls } from './validate-sections';
+import { checkLatencyBound, checkTls, type TimeoutBound } from './validate-sections';
 import { fail, object, show } from './validate-fields';
 import { fields, integer, patternOf, text } from './validate-table';
 
 const SERVICE = patternOf(GrpcOptionsSchema.properties.service);
 
 /** The `grpc` section of a spec whose effective timeout is `timeout`. */
-export function checkGrpc(path: string, v: unknown, timeout: number): GrpcOptions {
+export function checkGrpc(path: string, v: unknown, timeout: TimeoutBound): GrpcOptions {
   const g = fields(path, object(path, v), GrpcOptionsSchema, {
     service: (p, x, s) => {
       const service = text(p, x, s);

@@ -46,9 +46,15 @@ export function checkTls(path: string, v: unknown): TlsOptions {
   return t;
 }
 
-export function checkLatencyBound(path: string, maxLatencyMs: number | undefined, timeout: number): void {
-  if (maxLatencyMs !== undefined && maxLatencyMs >= timeout) {
-    fail('conflict', at(path, 'maxLatencyMs'), `${path}.maxLatencyMs (${maxLatencyMs}) must be less than timeoutMs (${timeout}); a slower probe already times out`);
+/** The effective timeoutMs of a spec, and where it came from when the spec left it out (`, from preset high`). */
+export interface TimeoutBound {
+  ms: number;
+  note: string;
+}
+
+export function checkLatencyBound(path: string, maxLatencyMs: number | undefined, timeout: TimeoutBound): void {
+  if (maxLatencyMs !== undefined && maxLatencyMs >= timeout.ms) {
+    fail('conflict', at(path, 'maxLatencyMs'), `${path}.maxLatencyMs (${maxLatencyMs}) must be less than timeoutMs (${timeout.ms}${timeout.note}); a slower probe already times out`);
   }
 }
 
@@ -58,7 +64,7 @@ export function checkLatencyBound(path: string, maxLatencyMs: number | undefined
 const BODY_ASSERTIONS = ['bodyContains', 'bodyRegex', 'bodyNotContains', 'bodyNotRegex', 'json'] as const;
 
 /** The `http` section of a spec whose target is `target` and whose effective timeout is `timeout`. */
-export function checkHttp(path: string, v: unknown, target: string, timeout: number): HttpOptions {
+export function checkHttp(path: string, v: unknown, target: string, timeout: TimeoutBound): HttpOptions {
   const h = fields(path, object(path, v), HttpOptionsSchema, {
     method: choice,
     headers: checkHeaders,

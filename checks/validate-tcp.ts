@@ -11,14 +11,14 @@
 //   maxBodyBytes 0 with an expect               conflict   tcp.maxBodyBytes
 //   maxLatencyMs not below timeoutMs            conflict   tcp.maxLatencyMs
 import { DialogStepSchema, TcpOptionsSchema, type DialogStepSpec, type TcpOptions } from './spec-schema';
-import { checkLatencyBound, checkTls } from './validate-sections';
+import { checkLatencyBound, checkTls, type TimeoutBound } from './validate-sections';
 import { at, fail, object } from './validate-fields';
 import { fields, flag, integer, list, text } from './validate-table';
 
 const STEP_ACTIONS = ['send', 'expect', 'starttls'] as const;
 
 /** The `tcp` section of a spec whose effective timeout is `timeout`. */
-export function checkTcp(path: string, v: unknown, timeout: number): TcpOptions {
+export function checkTcp(path: string, v: unknown, timeout: TimeoutBound): TcpOptions {
   const t = fields(path, object(path, v), TcpOptionsSchema, {
     tls: checkTls,
     send: text,

@@ -12,7 +12,8 @@
 //     1. subject id (again, for direct callers)          invalid_id    "id"
 //     2. document is a plain object                      not_object    ""
 //     3. unknown top-level fields, in the document's key order
-//     4. id, kind, target, intervalMs, timeoutMs, timeoutMs < intervalMs, replicas, labels
+//     4. id, kind, target, preset (enum), intervalMs, timeoutMs, timeoutMs < intervalMs, replicas,
+//        quorum, confirm, labels
 //     5. http, tcp, dns, then grpc: present for another kind -> conflict; not an object -> not_object;
 //        then inside the section: unknown fields, each field in schema order, then the section's
 //        cross-field conflicts (validate-sections.ts)
@@ -26,8 +27,11 @@
 //   well-formed Unicode (no lone surrogate: `format`), checked after its length. A regex RE2
 //   cannot run is `unsupported` (checks/regex.ts).
 //
-// Effective values for cross-field rules follow normalizeSpec: intervalMs defaults to
-// SPEC_DEFAULTS.intervalMs, timeoutMs to min(SPEC_DEFAULTS.timeoutMs, interval - 1), method to GET.
+// Effective values for cross-field rules follow normalizeSpec, through the same functions
+// (checks/spec-presets.ts): intervalMs defaults to the preset's or SPEC_DEFAULTS.intervalMs,
+// timeoutMs to min(that timeout, interval - 1), the window to the preset's or 8, method to GET.
+// A message whose other side came from a preset names it ("intervalMs (2000, from preset high)").
+// `preset` comes before intervalMs in schema order, so every rule that reads it sees it checked.
 import type { TInteger } from '@sinclair/typebox';
 import { CHECK_ID_PATTERN, SPEC_DEFAULTS } from './spec';
 import {
@@ -46,9 +50,10 @@ import {
   type WindowPolicy,
 } from './spec-schema';
 import { SpecError, type SpecErrorBody, type SpecErrorCode } from './spec-error';
+import { effectiveInterval, effectiveTimeout, effectiveWindow, originNote, timeoutNote, type PresetName } from './spec-presets';
 import { checkDns, dnsNameProblem } from './validate-dns';
 import { checkGrpc } from './validate-grpc';
-import { checkHttp } from './validate-sections';
+import { checkHttp, type TimeoutBound } from './validate-sections';
 import { checkTcp } from './validate-tcp';
 import { at, entries, fail, httpTargetProblem, object, oneOf, own, required, show, tcpTargetProblem, type Obj } from './validate-fields';
 import { choice, fields, flag, integer, mapParts, patternOf, text, type FieldCheck } from './validate-table';
@@ -129,12 +134,13 @@ function checkSpec(raw: unknown, subjectId: string): CheckSpec {
     },
     kind: choice,
     target: (path, v, s, spec) => checkTarget(spec.kind!, text(path, v, s)),
+    preset: choice,
     intervalMs: integer,
     timeoutMs: (path, v, s, spec) => {
       const timeout = integer(path, v, s);
-      const interval = spec.intervalMs ?? SPEC_DEFAULTS.intervalMs;
+      const interval = effectiveInterval(spec);
       if (timeout >= interval) {
-        fail('conflict', path, `timeoutMs (${timeout}) must be less than intervalMs (${interval}${spec.intervalMs === undefined ? ', the default' : ''})`);
+        fail('conflict', path, `timeoutMs (${timeout}) must be less than intervalMs (${interval}${originNote(spec.intervalMs !== undefined, spec.preset)})`);
       }
       return timeout;
     },
@@ -142,17 +148,17 @@ function checkSpec(raw: unknown, subjectId: string): CheckSpec {
     quorum: (path, v, _s, spec) => checkQuorum(path, v, spec.replicas ?? SPEC_DEFAULTS.replicas),
     confirm: (path, v, _s, spec) => checkConfirm(path, v, spec.replicas ?? SPEC_DEFAULTS.replicas),
     labels: checkLabels,
-    http: section('http', (path, v, spec) => checkHttp(path, v, spec.target!, effectiveTimeout(spec))),
-    tcp: section('tcp', (path, v, spec) => checkTcp(path, v, effectiveTimeout(spec))),
-    dns: section('dns', (path, v, spec) => checkDns(path, v, effectiveTimeout(spec))),
-    grpc: section('grpc', (path, v, spec) => checkGrpc(path, v, effectiveTimeout(spec))),
-    policy: checkPolicy,
+    http: section('http', (path, v, spec) => checkHttp(path, v, spec.target!, timeoutBound(spec))),
+    tcp: section('tcp', (path, v, spec) => checkTcp(path, v, timeoutBound(spec))),
+    dns: section('dns', (path, v, spec) => checkDns(path, v, timeoutBound(spec))),
+    grpc: section('grpc', (path, v, spec) => checkGrpc(path, v, timeoutBound(spec))),
+    policy: (path, v, _s, spec) => checkPolicy(path, v, spec.preset),
   });
 }
 
-/** timeoutMs as normalizeSpec fills it: min(SPEC_DEFAULTS.timeoutMs, interval - 1) by default. */
-function effectiveTimeout(spec: Partial<CheckSpec>): number {
-  return spec.timeoutMs ?? Math.min(SPEC_DEFAULTS.timeoutMs, (spec.intervalMs ?? SPEC_DEFAULTS.intervalMs) - 1);
+/** timeoutMs as normalizeSpec fills it, and where it came from (for a maxLatencyMs message). */
+function timeoutBound(spec: Partial<CheckSpec>): TimeoutBound {
+  return { ms: effectiveTimeout(spec), note: timeoutNote(spec) };
 }
 
 function checkTarget(kind: CheckKind, target: string): string {
@@ -224,11 +230,12 @@ function checkConfirm(path: string, v: unknown, replicas: number): boolean {
 
 // ---- policy ----------------------------------------------------------------------------------
 
-function checkPolicy(path: string, v: unknown): PolicySpec {
+/** A consecutive policy replaces a preset's window policy as a whole; a window policy's fields win one by one. */
+function checkPolicy(path: string, v: unknown, preset: PresetName | undefined): PolicySpec {
   const o = object(path, v);
   const typePath = at(path, 'type');
   const type = oneOf(typePath, required(typePath, own(o, 'type')), POLICY_TYPES);
-  return type === 'window' ? windowPolicy(path, o) : consecutivePolicy(path, o);
+  return type === 'window' ? windowPolicy(path, o, preset) : consecutivePolicy(path, o);
 }
 
 /** An unknown field that belongs to the other policy type says so. */
@@ -236,11 +243,11 @@ function otherPolicyHint(type: string, others: { properties: object }) {
   return (key: string) => (Object.hasOwn(others.properties, key) ? `${key} belongs to the ${type} policy` : undefined);
 }
 
-function windowPolicy(path: string, o: Obj): WindowPolicy {
+function windowPolicy(path: string, o: Obj, preset: PresetName | undefined): WindowPolicy {
   const upToWindow = (p: string, x: unknown, s: TInteger, policy: Partial<WindowPolicy>): number => {
     const n = integer(p, x, s);
-    const size = policy.window ?? SPEC_DEFAULTS.window;
-    if (n > size) fail('range', p, `${p} must not exceed the window (${size}${policy.window === undefined ? ', the default' : ''}), got ${n}`);
+    const size = effectiveWindow(policy, preset).window;
+    if (n > size) fail('range', p, `${p} must not exceed the window (${size}${originNote(policy.window !== undefined, preset)}), got ${n}`);
     return n;
   };
   const checks = { type: policyType, window: integer, threshold: upToWindow, initial: upToWindow };

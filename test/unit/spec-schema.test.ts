@@ -179,6 +179,7 @@ const NOT_EXPRESSIBLE: Record<string, string> = {
   'payload-too-large-padding': BYTES,
   'payload-truncated': BYTES,
   'timeout-not-below-interval': COMPARE,
+  'preset-max-latency-not-below-cut-timeout': 'compares with timeoutMs cut to intervalMs - 1, which is given',
   'quorum-up-above-replicas': COMPARE,
   'quorum-with-one-replica': COMPARE,
   'confirm-with-replicas': COMPARE,
@@ -274,12 +275,13 @@ describe('the schema and the validator agree', () => {
 
 
 const NAMES = [
-  'id', 'kind', 'target', 'intervalMs', 'timeoutMs', 'replicas', 'labels', 'http', 'tcp', 'policy', 'method', 'headers', 'body',
+  'id', 'kind', 'target', 'preset', 'intervalMs', 'timeoutMs', 'replicas', 'labels', 'http', 'tcp', 'policy', 'method', 'headers', 'body',
   'expectStatus', 'bodyContains', 'bodyRegex', 'json', 'maxLatencyMs', 'tls', 'maxRedirects', 'maxBodyBytes', 'reuseConnection',
   'send', 'expect', 'verify', 'servername', 'minDaysLeft', 'dns', 'server', 'expectRcode', 'answersContain', 'answersEqual', 'minAnswers', 'grpc', 'service', 'type', 'window', 'threshold', 'initial', 'rise', 'fall', 'path', 'equals', 'Host', 'X-A', 'x-a', 'env',
 ];
 const VALUES: unknown[] = [
-  null, true, false, 0, 1, 2, 8, 9, 64, 65, 100, 200, 599, 999, 1000, 1999, 2000, 4999, 5000, 3600000, 2 ** 53, 1.5, -1, '', 'x', 'GET', 'HEAD',
+  null, true, false, 0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 64, 65, 100, 200, 599, 999, 1000, 1999, 2000, 4999, 5000, 9999, 10000, 14999, 15000, 3600000, 2 ** 53, 1.5, -1, '', 'x', 'GET', 'HEAD',
+  'low', 'medium', 'high',
   'POST', 'http', 'tcp', 'dns', 'grpc', 'pkg.v1.Orders', 'A', 'SRV', 'NOERROR', 'NXDOMAIN', ['10.0.0.1'], ['10 mx.example.com'], 'window', 'consecutive', 'up', '2xx', '200', '$.a', '$[', '(a', 'a\r\n', 'web-1', 'db.internal:5432', '[::1]:80',
   '10.0.0.256:1', 'http://example.com/', 'https://example.com/', 'https://u@example.com/', 'example.com', '1.2.3.4', [], [200], ['2xx', 404],
   [{ path: '$', equals: 1 }], {}, { verify: false }, { 'X-A': 'b' }, { type: 'window', window: 4 },
