@@ -96,8 +96,7 @@ export class CookieJar {
  * then the jar's.
  */
 export function withJarCookies(headers: Record<string, string>, jar: CookieJar, url: URL): Record<string, string> {
-  const hostHeader = headers.host;
-  const cookies = jar.matching(url, hostHeader !== undefined ? hostOfHeader(hostHeader) : hostOf(url));
+  const cookies = jar.matching(url, requestHost(headers, url));
   if (cookies.length === 0) return headers;
   const names = new Set(cookies.map((c) => c.name));
   const out: Record<string, string> = {};
@@ -108,6 +107,11 @@ export function withJarCookies(headers: Record<string, string>, jar: CookieJar, 
   }
   out.cookie = [...pairs, ...cookies.map((c) => `${c.name}=${c.value}`)].join('; ');
   return out;
+}
+
+/** The request's host as cookies see it: the name its Host header carries (`http.host`), else the URL's. */
+export function requestHost(headers: Record<string, string>, url: URL): string {
+  return headers.host !== undefined ? hostOfHeader(headers.host) : hostOf(url);
 }
 
 /** The host a URL names, as cookies compare it: lower case, an IPv6 address without brackets. */
