@@ -40,7 +40,7 @@ export function leanEligible(spec: NormalizedSpec): boolean {
   return (
     (h.method === 'GET' || h.method === 'HEAD') &&
     h.body === undefined &&
-    h.maxRedirects === 0 &&
+    h.maxRedirects === 0 && // and so never `cookies`, which needs a redirect
     !h.reuseConnection &&
     h.bodyContains === undefined &&
     h.bodyRegex === undefined &&

@@ -5,10 +5,12 @@
 // checks/http-pool.ts) keeps a Client per (check, origin, TLS profile) instead. The whole probe
 // runs within one Deadline (checks/probe-envelope.ts). Redirects are followed here, hop by hop,
 // by the rules of checks/http-redirect.ts, each on a Client whose connector applies the address
-// policy; the body assertions are checks/http-body.ts.
+// policy; with `cookies`, the hops share the probe's own jar (checks/cookie-jar.ts); the body
+// assertions are checks/http-body.ts.
 import { isIP } from 'node:net';
 import { Client, type Dispatcher } from 'undici';
 import { undiciConnector, type ConnectContext, type ProbeTimings, type TlsProfile } from './connector';
+import { CookieJar, requestHost, withJarCookies } from './cookie-jar';
 import type { Deadline } from './deadline';
 import type { Failure } from './failures';
 import { checkBody, drainCapped, readCapped, type BodyContext, type BodyRead } from './http-body';
@@ -106,15 +108,18 @@ function withoutStacks(teardown: () => void): void {
 async function exchange(spec: NormalizedSpec, deadline: Deadline, a: HttpAttempt): Promise<Failure | null> {
   const http = spec.http;
   let hop: Hop = firstHop(spec.target, http);
+  // A new, empty jar for this probe only: nothing carried from the last probe or another check.
+  const jar = http.cookies ? new CookieJar() : undefined;
   for (;;) {
     deadline.signal.throwIfAborted();
     const url = hop.url;
     a.endpoint = `${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)}`;
     a.inBody = false;
+    const headers = withUserAgent(hop.headers, a.env.userAgent);
     const res = await clientFor(spec, url, a).request({
       path: url.pathname + url.search,
       method: hop.method as Dispatcher.HttpMethod,
-      headers: withUserAgent(hop.headers, a.env.userAgent),
+      headers: jar ? withJarCookies(headers, jar, url) : headers,
       ...(hop.body !== undefined ? { body: hop.body } : {}),
       signal: deadline.signal,
     });
@@ -127,6 +132,8 @@ async function exchange(spec: NormalizedSpec, deadline: Deadline, a: HttpAttempt
     if (location === undefined) return judge(http, res, a, hop);
 
     withoutStacks(() => res.body.destroy());
+    // The redirect's cookies, for the hops after it (values are never quoted in a result).
+    jar?.receive(url, res.headers['set-cookie'], res.headers.date, requestHost(hop.headers, url));
     const step = followRedirect(hop, res.statusCode, location, a.redirects, http.maxRedirects, a.env.detail);
     if ('failure' in step) return step.failure;
     hop = step.next;

@@ -7,7 +7,7 @@
 // state, written below as TypeBox schemas too: the `http` / `tcp` / `dns` / `grpc` section and the target syntax
 // that go with each kind, a body needs a method that sends one, HEAD has no body to assert on,
 // an assertion needs kept bytes, exactly one test per json or header assertion, `tls` needs an
-// https: target, `requireTls` on an http: target needs a redirect, headers the prober manages, and a
+// https: target, `requireTls` on an http: target and `cookies` on any need a redirect, headers the prober manages, and a
 // field compared with another's default (timeoutMs without intervalMs, ...), which a preset changes:
 // those are stated once per preset.
 //
@@ -166,6 +166,14 @@ const RequireTlsCanPass = Type.Union(
   { description: 'http.requireTls on an http: target can pass only by following a redirect: maxRedirects must be at least 1.' },
 );
 
+const CookiesNeedRedirects = Type.Union(
+  [
+    Type.Object({ http: Type.Optional(Type.Object({ cookies: Type.Optional(Type.Literal(false)) })) }),
+    Type.Object({ http: Type.Object({ maxRedirects: Type.Integer({ minimum: 1 }) }) }),
+  ],
+  { description: 'http.cookies keeps cookies across redirect hops: maxRedirects must be at least 1.' },
+);
+
 /** tls.ca (http and tcp) is used only to verify the peer: not with verify false. */
 const CaNeedsVerify = Type.Object(
   Object.fromEntries(
@@ -228,6 +236,7 @@ export const CheckSpecDocumentSchema: TSchema = Type.Intersect([
   KindRules,
   TlsNeedsHttps,
   RequireTlsCanPass,
+  CookiesNeedRedirects,
   CaNeedsVerify,
   TimeoutBelowDefaultInterval,
   LatencyBelowDefaultTimeout,

@@ -214,6 +214,13 @@ export const HttpOptionsSchema = Type.Object(
     maxRedirects: Type.Optional(
       integerField(0, SPEC_LIMITS.maxRedirects.max, 'Redirects to follow, each on a fresh connection; 0: a 3xx is the answer.', SPEC_DEFAULTS.maxRedirects),
     ),
+    cookies: Type.Optional(
+      Type.Boolean({
+        description:
+          "Keep the cookies the redirect answers set and send them on the next hops (a login or consent redirect); one empty jar per probe, nothing kept between probes. Needs maxRedirects at least 1.",
+        default: false,
+      }),
+    ),
     maxBodyBytes: Type.Optional(MaxBodyBytes('Response bytes kept for assertions')),
     reuseConnection: Type.Optional(
       Type.Boolean({ description: 'Keep the connection open between probes; false: every probe tests connect.', default: false }),

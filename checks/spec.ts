@@ -238,6 +238,7 @@ function normalizeHttp(h: HttpOptions): NormalizedSpec['http'] {
     tls: normalizeTls(h.tls),
     requireTls: h.requireTls ?? false,
     maxRedirects: h.maxRedirects ?? SPEC_DEFAULTS.maxRedirects,
+    cookies: h.cookies ?? false,
     maxBodyBytes: h.maxBodyBytes ?? SPEC_DEFAULTS.maxBodyBytes,
     reuseConnection: h.reuseConnection ?? false,
   };

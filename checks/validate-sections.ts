@@ -91,6 +91,7 @@ export function checkHttp(path: string, v: unknown, target: string, timeout: Tim
     tls: checkTls,
     requireTls: flag,
     maxRedirects: integer,
+    cookies: flag,
     maxBodyBytes: integer,
     reuseConnection: flag,
   });
@@ -113,6 +114,9 @@ export function checkHttp(path: string, v: unknown, target: string, timeout: Tim
   }
   if (h.requireTls && plain && !h.maxRedirects) {
     fail('conflict', at(path, 'requireTls'), `${path}.requireTls can never pass: ${show(target)} is plain http and no redirect is followed (set maxRedirects to follow one to https:)`);
+  }
+  if (h.cookies && !h.maxRedirects) {
+    fail('conflict', at(path, 'cookies'), `${path}.cookies keeps cookies from one redirect hop to the next, and ${path}.maxRedirects is 0: no redirect is followed (set maxRedirects to at least 1)`);
   }
   return h;
 }

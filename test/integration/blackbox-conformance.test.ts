@@ -6,6 +6,7 @@
 // runProbe (the lean path where the spec allows it) and undici — which must agree.
 // Documented differences from blackbox (README "Truncated responses and interim (1xx) answers")
 // are rows too, with the blackbox verdict written beside Lookout's.
+import http from 'node:http';
 import net from 'node:net';
 import { probeHttp } from '../../checks/http-probe';
 import type { ProbeOutcome } from '../../checks/outcome';
@@ -105,6 +106,29 @@ describe('HTTP, as prober/http_test.go (both paths)', () => {
     const [viaRunProbe, viaUndici] = [await runProbe(spec), await probeHttp(spec)];
     expect(viaRunProbe).toMatchObject(expected);
     expect(viaUndici).toMatchObject({ ok: viaRunProbe.ok, reason: viaRunProbe.reason, message: viaRunProbe.message });
+  });
+});
+
+describe('HTTP with a server that reads the request, as prober/http_test.go', () => {
+  test('TestCookieJar: "/" sets somecookie (Expires a year on) and redirects to /noredirect, which wants exactly "somecookie=cookie" (both paths; http.cookies)', async () => {
+    const server = http.createServer((req, res) => {
+      if (req.url === '/') {
+        const expires = new Date(Date.now() + 365 * 24 * 3600 * 1000).toUTCString(); // the server's clock, as its Date header
+        res.writeHead(302, { location: '/noredirect', 'set-cookie': `somecookie=cookie; Expires=${expires}` }).end();
+      } else {
+        res.writeHead(req.headers.cookie === 'somecookie=cookie' ? 200 : 400).end();
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/`;
+    const spec = (h: HttpOptions) => normalizeSpec('conformance-cookies', { kind: 'http', target: url, timeoutMs: 2000, http: h });
+    const withJar = spec({ maxRedirects: 10, cookies: true });
+    expect(await runProbe(withJar)).toMatchObject({ ...pass, redirects: 1 });
+    expect(await probeHttp(withJar)).toMatchObject({ ...pass, redirects: 1 });
+    // blackbox always has its jar; in Lookout it is opt-in: without it /noredirect refuses.
+    expect(await runProbe(spec({ maxRedirects: 10 }))).toMatchObject({ ...failed('status'), httpStatus: 400 });
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
   });
 });
 

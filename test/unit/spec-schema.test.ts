@@ -276,7 +276,7 @@ describe('the schema and the validator agree', () => {
 
 const NAMES = [
   'id', 'kind', 'target', 'preset', 'intervalMs', 'timeoutMs', 'replicas', 'labels', 'http', 'tcp', 'policy', 'method', 'headers', 'body',
-  'expectStatus', 'bodyContains', 'bodyRegex', 'json', 'maxLatencyMs', 'tls', 'maxRedirects', 'maxBodyBytes', 'reuseConnection',
+  'expectStatus', 'bodyContains', 'bodyRegex', 'json', 'maxLatencyMs', 'tls', 'maxRedirects', 'cookies', 'maxBodyBytes', 'reuseConnection',
   'send', 'expect', 'verify', 'servername', 'minDaysLeft', 'dns', 'server', 'expectRcode', 'answersContain', 'answersEqual', 'minAnswers', 'grpc', 'service', 'type', 'window', 'threshold', 'initial', 'rise', 'fall', 'path', 'equals', 'Host', 'X-A', 'x-a', 'env',
 ];
 const VALUES: unknown[] = [
