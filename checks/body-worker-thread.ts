@@ -5,14 +5,15 @@
 //   json   JSON.parse of the body and the spec's path assertions (checks/json-path.ts); only a
 //          summary of a failing value goes back (its kind and an 80-character preview)
 //   capture  a tcp expectRegex: the first match in the peer's bytes, multi-line (^ and $ at line
-//          ends), its end as a byte offset and groups 0 … 9 and the named ones, each cut to
-//          `groupChars` characters
+//          ends; the CR of a CR LF left out, checks/crlf-lines.ts), its end as an offset in the
+//          bytes received and groups 0 … 9 and the named ones, each cut to `groupChars` characters
 //
 // The parent times each job and terminates this thread when one runs past its budget.
 import { workerData } from 'node:worker_threads';
 import { RE2JS } from 're2js';
 import type { BodyAnswer, BodyJob, CaptureFound } from './body-job';
 import type { BodyWorkerData } from './body-thread-host';
+import { receivedOffset, withoutCrBeforeLf } from './crlf-lines';
 import { evaluateJsonAssertions } from './json-path';
 
 const { patternCacheLimit, port } = (workerData ?? {}) as Partial<BodyWorkerData>;
@@ -33,12 +34,13 @@ function compiled(pattern: string, flags = 0): RE2JS {
 /** The first match of `pattern` in `bytes` (multi-line), or null. */
 function capture(pattern: string, bytes: Uint8Array, groupChars: number): CaptureFound | null {
   const re = compiled(pattern, RE2JS.MULTILINE);
-  const m = re.matcher(bytes);
+  const text = withoutCrBeforeLf(bytes);
+  const m = re.matcher(text.bytes);
   if (!m.find()) return null;
   const cut = (g: string | null): string | null => (g === null ? null : g.slice(0, groupChars));
   const groups = Array.from({ length: Math.min(re.groupCount(), 9) + 1 }, (_, i) => cut(m.group(i)));
   const named = Object.fromEntries(Object.entries(m.getNamedGroups()).map(([name, g]) => [name, cut(g)]));
-  return { end: m.end(), captures: { groups, named } };
+  return { end: receivedOffset(text, m.end()), captures: { groups, named } };
 }
 
 function answer(job: BodyJob): BodyAnswer {
