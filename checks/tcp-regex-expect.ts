@@ -6,8 +6,9 @@
 //   what is matched   the bytes since the last expect, up to the last line end (LF) received:
 //                     a line is matched once it is whole, so `^SSH-2.0-(\S+)$` never matches half a
 //                     version string that a slow peer is still sending. Multi-line mode (^ and $ at
-//                     line starts and ends, as blackbox matches line by line; `.` stops at LF). Once
-//                     the peer closed or the budget is spent, the unfinished last line too
+//                     line starts and ends, as blackbox matches line by line; `.` stops at LF; the
+//                     CR of a CR LF is not seen, checks/crlf-lines.ts). Once the peer closed or the
+//                     budget is spent, the unfinished last line too
 //   when              at most one match runs at a time: when one ends without a match, the next
 //                     runs on everything received meanwhile (if a line ended since). A peer that
 //                     trickles a line at a time costs at most one match per line, each on at most
