@@ -8,6 +8,8 @@
 //              ~0.5 s on 64 KiB and ~6 s on 1 MiB in re2js (BENCHMARKS.md §6)
 //   json       JSON.parse plus the path lookups: a target answering 1 MiB of nested empty arrays
 //              costs ~50-200 ms per probe, whatever the spec asks
+//   capture    a tcp dialog's expectRegex (checks/tcp-regex-expect.ts): the same RE2 cost, on the
+//              bytes a peer sent, with the match's groups
 //
 // On the main thread either would stall every timer of the node. In the worker:
 //
@@ -27,7 +29,19 @@
 // costs the worker one budget per retry period or a bounded share, and delays the other checks'
 // assertions by at most the job running when they come.
 import { performance } from 'node:perf_hooks';
-import { jsonVerdict, regexVerdict, type BodyJob, type BodyRequest, type JobAnswer, type JsonVerdict, type RegexVerdict, type WorkStopped } from './body-job';
+import {
+  captureVerdict,
+  jsonVerdict,
+  regexVerdict,
+  requestLength,
+  type BodyJob,
+  type BodyRequest,
+  type CaptureVerdict,
+  type JobAnswer,
+  type JsonVerdict,
+  type RegexVerdict,
+  type WorkStopped,
+} from './body-job';
 import {
   BODY_HEAVY_MS,
   BODY_HEAVY_SHARE,
@@ -41,7 +55,7 @@ import {
 import { BodyThreadHost } from './body-thread-host';
 import type { JsonAssertion } from './json-path';
 
-export type { BodyAssertion, JsonVerdict, RegexVerdict, WorkStopped } from './body-job';
+export type { BodyAssertion, CaptureVerdict, JsonVerdict, RegexVerdict, WorkStopped } from './body-job';
 
 /**
  * Wall time one job may take in the worker: ~30x what a simple pattern costs on a 1 MiB body
@@ -127,6 +141,14 @@ export class BodyWorker {
     return jsonVerdict(await this.run(`json\u0000${key}`, { kind: 'json', text, assertions }, signal));
   }
 
+  /**
+   * The first match of `pattern` (RE2, multi-line) in `bytes`: its end (a byte offset) and groups,
+   * each cut to `groupChars` characters. The same budget, memory and share as `match`. Never rejects.
+   */
+  async capture(pattern: string, bytes: Uint8Array, groupChars: number, signal?: AbortSignal): Promise<CaptureVerdict> {
+    return captureVerdict(await this.run(`capture\u0000${pattern}`, { kind: 'capture', pattern, bytes, groupChars }, signal));
+  }
+
   /** Start the worker now if none runs, so a job soon after does not wait for it to load. */
   warm(): void {
     if (this.thread.start()) this.stats.started++;
@@ -143,7 +165,7 @@ export class BodyWorker {
 
   private run(key: string, request: BodyRequest, signal?: AbortSignal): Promise<JobAnswer | WorkStopped> {
     if (signal?.aborted) return Promise.resolve({ status: 'aborted' });
-    const item: WorkItem = { key, chars: request.text.length };
+    const item: WorkItem = { key, chars: requestLength(request) };
     if (this.policy.admit(item, this.now()) === 'remembered') {
       this.stats.refused++;
       return Promise.resolve({ status: 'overrun', budgetMs: this.budgetMs, remembered: true });

@@ -3,11 +3,11 @@
 // body worker stopped or refused (checks/body-worker.ts), which is also reported to the node.
 // The status check and the decision to read the body at all are the probe's (checks/http-probe.ts).
 import { BODY_SMALL_CHARS } from './body-work-policy';
-import type { BodyAssertion, JsonVerdict, RegexVerdict, WorkStopped } from './body-job';
-import type { Failure } from './failures';
+import type { JsonVerdict, RegexVerdict } from './body-job';
+import { reportOverrun, workStopped, type BodyFailure } from './body-work-stopped';
 import { evaluateJsonAssertions, isNegated } from './json-path';
 import { FailureReason } from './outcome';
-import type { ProbeEnv, WorkerOverrunReport } from './probe-env';
+import type { ProbeEnv } from './probe-env';
 import { describeFound, preview, type ResultDetail } from './result-detail';
 import type { NormalizedSpec } from './spec';
 import { indexOfLinear } from './text-search';
@@ -19,9 +19,6 @@ export interface BodyRead {
   bytes: Buffer;
   truncated: boolean;
 }
-
-/** A body failure; `conclusive` when more of the body would not have changed it. */
-export type BodyFailure = Failure & { conclusive?: boolean };
 
 /** Whose body it is, when the probe gives up on it, and where the work runs. */
 export interface BodyContext {
@@ -99,10 +96,6 @@ function evaluateSmallJson(text: string, assertions: HttpSpec['json']): JsonVerd
   }
 }
 
-export function reportOverrun(report: WorkerOverrunReport | undefined, assertion: BodyAssertion, verdict: RegexVerdict | JsonVerdict): void {
-  if (verdict.status === 'overrun') report?.(assertion, verdict.remembered ? 'remembered' : 'budget');
-  else if (verdict.status === 'rationed') report?.(assertion, 'rationed');
-}
 
 function regexFailure(pattern: string, chars: number, verdict: RegexVerdict): BodyFailure | null {
   switch (verdict.status) {
@@ -128,30 +121,5 @@ function jsonFailure(http: HttpSpec, chars: number, verdict: JsonVerdict, detail
     }
     default:
       return workStopped(verdict, FailureReason.json, 'JSON evaluation', chars, 'lower maxBodyBytes or check a smaller document');
-  }
-}
-
-/**
- * The body worker gave no answer: stopped at its budget or refused (conclusive: more body would
- * cost more), aborted, or failed. `what` names the work ("bodyRegex /x/", "JSON evaluation").
- */
-export function workStopped(verdict: WorkStopped, reason: FailureReason, what: string, chars: number, advice: string): BodyFailure {
-  switch (verdict.status) {
-    case 'overrun':
-      return { reason, message: `${what} was stopped after ${verdict.budgetMs} ms on ${chars} characters of body; ${advice}`, conclusive: true };
-    case 'rationed':
-      return {
-        reason,
-        message: `${what} was not run: it took over ${verdict.heavyMs} ms recently, and such costly body work may use at most ${verdict.sharePct}% of the node's body worker`,
-        conclusive: true,
-      };
-    case 'aborted': // the deadline fired (or the node is stopping): the probe reports that instead
-      return { reason: FailureReason.error, message: 'aborted' };
-    case 'failed':
-      return { reason: FailureReason.error, message: `${what} could not run: ${verdict.message}` };
-    default: {
-      const unknown: never = verdict;
-      return unknown;
-    }
   }
 }

@@ -12,7 +12,8 @@
 // event loop. The messages name the header and the pattern, never a value: a value can carry
 // anything (a session cookie), and LOOKOUT_RESULT_DETAIL bounds only previews of what was expected.
 import type { Failure } from './failures';
-import { reportOverrun, workStopped, type BodyContext } from './http-body';
+import { reportOverrun, workStopped } from './body-work-stopped';
+import type { BodyContext } from './http-body';
 import { FailureReason } from './outcome';
 import type { HeaderAssertion } from './spec-schema';
 

@@ -134,3 +134,15 @@ export function regexProblem(source: string, path: string): RegexProblem | undef
 export function cachedRegexVerdicts(): number {
   return verdicts.size;
 }
+
+/** The capturing groups of a valid spec regex: how many (group 0, the whole match, not counted) and their names. */
+export interface RegexGroups {
+  count: number;
+  names: readonly string[];
+}
+
+/** The groups of `source`, which regexProblem accepted (compiled again: validation only, ~0.05 ms). */
+export function regexGroups(source: string): RegexGroups {
+  const re = RE2JS.compile(source);
+  return { count: re.groupCount(), names: Object.keys(re.namedGroups()) };
+}

@@ -14,7 +14,8 @@
 // What it cannot state, and only the cluster's validator checks (test/unit/spec-schema.test.ts
 // lists the fixtures): comparisons between two fields that are both given (timeoutMs < intervalMs,
 // maxLatencyMs < timeoutMs, threshold and initial <= window); the id in the subject; URL, IP
-// address and regex syntax beyond the patterns; header names repeated in another case; lone
+// address and regex syntax beyond the patterns; which groups a tcp dialog's send may name (those of
+// the latest expectRegex before it); header names repeated in another case; lone
 // surrogates; the nesting bounds of a json assertion's `equals`; string lengths, which Lookout
 // counts in UTF-16 code units where JSON Schema counts code points (a string with characters
 // outside the BMP can pass here and be too long there); and the answering node's target address
@@ -23,6 +24,7 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import { PRESET_NAMES, SPEC_PRESETS, baseOf, type SpecBase } from './spec-presets';
 import { CheckSpecSchema, HTTP_METHODS, MANAGED_HEADERS, SPEC_PATTERNS, type HttpMethod } from './spec-schema';
 import { DNS_NAME_PATTERN } from './spec-schema-dns';
+import { SEND_TEMPLATE_PATTERN } from './tcp-send-template';
 
 export const SPEC_SCHEMA_ID = 'urn:lookout:check-spec:v1';
 export const JSON_SCHEMA_DIALECT = 'https://json-schema.org/draft/2020-12/schema';
@@ -83,15 +85,23 @@ const HttpRules = Type.Intersect([
 ]);
 
 const TcpRules = Type.Intersect([
-  Type.Union([Type.Object({ expect: Absent(), dialog: Type.Optional(Type.Array(Type.Object({ expect: Absent() }))) }), Type.Object({ maxBodyBytes: Type.Optional(Type.Integer({ minimum: 1 })) })], {
-    description: 'expect (the single one or a dialog step) needs bytes from the peer: maxBodyBytes must not be 0.',
-  }),
+  Type.Union(
+    [
+      Type.Object({ expect: Absent(), dialog: Type.Optional(Type.Array(Type.Object({ expect: Absent(), expectRegex: Absent() }))) }),
+      Type.Object({ maxBodyBytes: Type.Optional(Type.Integer({ minimum: 1 })) }),
+    ],
+    { description: 'expect (the single one or a dialog step) and expectRegex need bytes from the peer: maxBodyBytes must not be 0.' },
+  ),
   Type.Union([Type.Object({ dialog: Absent() }), Type.Object({ send: Absent(), expect: Absent() })], {
     description: 'dialog replaces send and expect: not both.',
   }),
   Type.Object(
-    { dialog: Type.Optional(Type.Array(exactlyOne(['send', 'expect', 'starttls']))) },
-    { description: 'A dialog step has exactly one of send, expect and starttls.' },
+    { dialog: Type.Optional(Type.Array(exactlyOne(['send', 'expect', 'expectRegex', 'starttls']))) },
+    { description: 'A dialog step has exactly one of send, expect, expectRegex and starttls.' },
+  ),
+  Type.Object(
+    { dialog: Type.Optional(Type.Array(Type.Object({ send: Type.Optional(Type.String({ pattern: SEND_TEMPLATE_PATTERN })) }))) },
+    { description: 'A dialog send is a template: every $ is $$ (a literal $), a group reference ${0} … ${9} or ${name}, or followed by neither $ nor {.' },
   ),
 ]);
 
@@ -247,7 +257,7 @@ const TITLE = 'Lookout CheckSpec v1';
 const DESCRIPTION =
   'A health check for Lookout, published on lookout.spec.put.<id>. This schema states every field, type, limit and allowed value, ' +
   'and the cross-field rules JSON Schema can express. The cluster checks a few more (timeoutMs < intervalMs, maxLatencyMs < ' +
-  'timeoutMs, policy threshold and initial <= window, RE2 regex syntax, URL and address syntax, repeated header names, ' +
+  'timeoutMs, policy threshold and initial <= window, RE2 regex syntax, the groups a tcp dialog send names, URL and address syntax, repeated header names, ' +
   'well-formed Unicode, json equals nesting, its target address policy) and answers {code, message, path} for the first problem. ' +
   'String lengths are counted in UTF-16 code units.';
 

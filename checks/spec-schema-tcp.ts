@@ -1,10 +1,12 @@
 // The `tcp` section of CheckSpec v1 as data (read by checks/spec-schema.ts, which owns the rest of
 // the spec and hands in the leaves it shares with http: tls, maxLatencyMs, maxBodyBytes). A tcp
 // check connects, then either writes `send` and waits for `expect`, or runs a `dialog`: an ordered
-// list of steps, each exactly one of `send`, `expect` and `starttls` (checks/tcp-dialog.ts). Like
+// list of steps, each exactly one of `send`, `expect`, `expectRegex` and `starttls`
+// (checks/tcp-dialog.ts); a dialog's send may fill in the groups of an expectRegex before it. Like
 // the rest of the schema, property order is the validator's rule order (checks/validate-tcp.ts)
 // and the descriptions are the README's reference.
 import { Type, type TSchema } from '@sinclair/typebox';
+import { SPEC_LIMITS } from './spec-limits';
 
 /** Bounds of the tcp section's dialog: every step is work (a write, a search, a handshake) on every probe. */
 export const TCP_LIMITS = {
@@ -19,7 +21,8 @@ export const DialogStepSchema = Type.Object(
     send: Type.Optional(
       Type.String({
         maxLength: TCP_LIMITS.stepMaxLength,
-        description: 'Bytes (UTF-8) to write; write CR LF as "\\r\\n" in JSON.',
+        description:
+          'Bytes (UTF-8) to write; write CR LF as "\\r\\n" in JSON. ${1} … ${9} (${0}: the whole match) and ${name} are the groups of the latest expectRegex step before it (a group that did not take part: empty); $$ is a literal $. At most 4096 characters after the groups are filled in (too_large otherwise, nothing sent).',
       }),
     ),
     expect: Type.Optional(
@@ -30,13 +33,21 @@ export const DialogStepSchema = Type.Object(
           'A substring (not a regex) the peer must send next: read until it arrives, the peer closes (reason body), maxBodyBytes of the whole dialog are read (too_large) or the deadline.',
       }),
     ),
+    expectRegex: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: SPEC_LIMITS.regexMaxLength,
+        description:
+          'An RE2 regex the peer must send next, matched line by line (multi-line: ^ and $ at line ends) on what came since the last expect, in the body worker: read until it matches, as for expect. Its groups serve the sends after it.',
+      }),
+    ),
     starttls: Type.Optional(
       Type.Literal(true, {
         description: 'Upgrade the connection to TLS here with the tls options (verify, servername, minDaysLeft); the rest of the dialog runs over TLS. At most one per dialog.',
       }),
     ),
   },
-  { additionalProperties: false, description: 'One step of a tcp dialog: exactly one of send, expect and starttls.' },
+  { additionalProperties: false, description: 'One step of a tcp dialog: exactly one of send, expect, expectRegex and starttls.' },
 );
 
 /**

@@ -11,17 +11,24 @@
 //   expect    read until this substring arrives: searched in linear time as bytes come
 //             (checks/text-search.ts); bytes after it are kept for the next expect; every
 //             expect of the probe shares one byte budget (maxBodyBytes)
+//   expectRegex  read until this RE2 pattern matches, line by line, in the body worker
+//             (checks/tcp-regex-expect.ts); its groups serve the sends after it
+//   send (a dialog's) a template: ${1} … ${9}, ${name} are the latest expectRegex's groups, $$ is
+//             a $ (checks/tcp-send-template.ts); `parts` only when it references a group. The
+//             single `tcp.send` is sent as written
 //   starttls  upgrade the connection to TLS in place (the tcp section's tls options); bytes the
 //             peer sent before the handshake and no expect read are dropped, never read as TLS
 import type { DialogStepSpec, TcpOptions } from './spec-schema';
+import { literalOf, parseSendTemplate, referencesOf, type SendPart } from './tcp-send-template';
 
-export const DialogStepKind = { send: 'send', expect: 'expect', starttls: 'starttls' } as const;
+export const DialogStepKind = { send: 'send', expect: 'expect', expectRegex: 'expectRegex', starttls: 'starttls' } as const;
 export type DialogStepKind = (typeof DialogStepKind)[keyof typeof DialogStepKind];
 
 /** One normalized step: what it does and the field path it came from. */
 export type DialogStep =
-  | { kind: typeof DialogStepKind.send; data: string; at: string }
+  | { kind: typeof DialogStepKind.send; data: string; parts?: SendPart[]; at: string }
   | { kind: typeof DialogStepKind.expect; text: string; at: string }
+  | { kind: typeof DialogStepKind.expectRegex; pattern: string; at: string }
   | { kind: typeof DialogStepKind.starttls; at: string };
 
 const NO_STEPS: DialogStep[] = Object.freeze([]) as unknown as DialogStep[];
@@ -35,11 +42,20 @@ export function dialogOf(t: Pick<TcpOptions, 'send' | 'expect' | 'dialog'>): Dia
   return steps.length === 0 ? NO_STEPS : steps;
 }
 
-/** A validated step (exactly one of send, expect and starttls). */
+/** A validated step (exactly one of send, expect, expectRegex and starttls). */
 function stepOf(s: DialogStepSpec, at: string): DialogStep {
-  if (s.send !== undefined) return { kind: DialogStepKind.send, data: s.send, at };
+  if (s.send !== undefined) return sendOf(s.send, at);
   if (s.expect !== undefined) return { kind: DialogStepKind.expect, text: s.expect, at };
+  if (s.expectRegex !== undefined) return { kind: DialogStepKind.expectRegex, pattern: s.expectRegex, at };
   return { kind: DialogStepKind.starttls, at };
+}
+
+/** A dialog send: its text with $$ reduced, and its parts when it references a group. */
+function sendOf(text: string, at: string): DialogStep {
+  const t = parseSendTemplate(text);
+  if (!t.ok) return { kind: DialogStepKind.send, data: text, at }; // validated: not reached
+  if (referencesOf(t.parts).length === 0) return { kind: DialogStepKind.send, data: literalOf(t.parts), at };
+  return { kind: DialogStepKind.send, data: text, parts: t.parts, at };
 }
 
 /** Whether the connection starts plain and is upgraded by a step (the tls options then serve the upgrade). */
@@ -49,7 +65,7 @@ export function hasStartTls(steps: readonly DialogStep[]): boolean {
 
 /** Whether any step reads from the peer (then maxBodyBytes must leave it bytes to read). */
 export function expectsAnswer(steps: readonly DialogStep[]): boolean {
-  return steps.some((s) => s.kind === DialogStepKind.expect);
+  return steps.some((s) => s.kind === DialogStepKind.expect || s.kind === DialogStepKind.expectRegex);
 }
 
 /** The prefix of a step's failure message: "tcp.dialog[2]: " for a dialog step, nothing for the single send / expect. */

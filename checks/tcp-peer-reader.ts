@@ -9,9 +9,14 @@ import { FailureReason } from './outcome';
 import type { Failure } from './failures';
 import { ByteSearch } from './text-search';
 
-/** An expect that is waiting for bytes. */
-interface Waiter {
+/**
+ * A step that reads (an expect), told of the bytes no earlier step read and then of each chunk
+ * as it comes, until it calls `release`.
+ */
+export interface Waiter {
   data(chunk: Buffer): void;
+  /** The byte budget is spent: every byte there will be was handed over. */
+  spent(): void;
   closed(): void;
   error(err: Error): void;
 }
@@ -45,9 +50,11 @@ export class PeerReader {
     const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
     this.bytes += kept.length;
     this.onBytes();
-    if (kept.length === 0) return;
-    if (this.waiter) this.waiter.data(kept);
-    else this.pending.push(kept);
+    if (kept.length > 0) {
+      if (this.waiter) this.waiter.data(kept);
+      else this.pending.push(kept);
+    }
+    if (this.full) this.waiter?.spent();
   };
   private readonly onClose = (): void => {
     this.closed = true;
@@ -57,6 +64,11 @@ export class PeerReader {
     this.error = err;
     this.waiter?.error(err);
   };
+
+  /** The byte budget is spent: no byte more will be read. */
+  get full(): boolean {
+    return this.bytes >= this.cap;
+  }
 
   /** Read from `socket` from now on (the connected socket, then the TLS socket of a STARTTLS). */
   attach(socket: Socket): void {
@@ -77,54 +89,63 @@ export class PeerReader {
   }
 
   /**
+   * Hand `waiter` the bytes no step read yet, then every chunk as it comes, and the end of them
+   * (the budget spent, the peer closed, a socket error), until it calls `release`.
+   */
+  listen(waiter: Waiter): void {
+    const queued = this.pending;
+    this.pending = [];
+    this.waiter = waiter;
+    for (const chunk of queued) {
+      if (this.waiter === waiter) waiter.data(chunk);
+      else this.pending.push(chunk); // the waiter is done: the rest stays for the next step
+    }
+    if (this.waiter !== waiter) return;
+    if (this.full) waiter.spent();
+    else if (this.error) waiter.error(this.error);
+    else if (this.closed) waiter.closed();
+  }
+
+  /** The waiting step is done; `rest` (the bytes after its match) goes first to the next step. */
+  release(rest?: Buffer): void {
+    this.waiter = null;
+    if (rest && rest.length > 0) this.pending.unshift(rest);
+  }
+
+  /**
+   * An expect the peer closed on: `body` when it answered something else since the client last
+   * wrote, `reset` when not a byte came since (or since connect, before any write): it hung up
+   * rather than answered. `label` starts the message ("tcp.dialog[2]: "), `shown` is the expected text.
+   */
+  closedFailure(label: string, shown: string): Failure {
+    if (this.bytes === this.sentAt) return { reason: FailureReason.reset, message: `${label}the peer closed the connection before sending ${shown} (${this.bytes} bytes received)` };
+    return { reason: FailureReason.body, message: `${label}peer closed before sending ${shown} (${this.bytes} bytes received)` };
+  }
+
+  /**
    * Wait until `text` arrives: null when it did (bytes after it stay for the next expect);
-   * `too_large` when the budget is spent without it; `body` when the peer closed after answering
-   * something else, `reset` when it closed without a byte since the client last wrote (or since
-   * connect, before any write): it hung up rather than answered. Rejects on
-   * a socket error. `label` starts each message ("tcp.dialog[2]: "); `shown` is the quoted text.
+   * `too_large` when the budget is spent without it; closedFailure when the peer closed without
+   * it. Rejects on a socket error.
    */
   expect(text: string, label: string, shown: string): Promise<Failure | null> {
     const search = new ByteSearch(Buffer.from(text, 'utf8'));
     return new Promise((resolve, reject) => {
-      const finish = (failure: Failure | null): void => {
-        this.waiter = null;
+      const finish = (failure: Failure | null, rest?: Buffer): void => {
+        this.release(rest);
         resolve(failure);
       };
-      /** True when the step is decided by this chunk. */
-      const feed = (chunk: Buffer): boolean => {
-        const end = search.push(chunk);
-        if (end !== -1) {
-          if (end < chunk.length) this.pending.unshift(chunk.subarray(end));
-          finish(null);
-          return true;
-        }
-        if (this.bytes < this.cap) return false;
-        finish({ reason: FailureReason.too_large, message: `${label}${shown} not in the first ${this.cap} bytes` });
-        return true;
-      };
-      const closed = (): void => {
-        if (this.bytes === this.sentAt) finish({ reason: FailureReason.reset, message: `${label}the peer closed the connection before sending ${shown} (${this.bytes} bytes received)` });
-        else finish({ reason: FailureReason.body, message: `${label}peer closed before sending ${shown} (${this.bytes} bytes received)` });
-      };
-      const queued = this.pending;
-      this.pending = [];
-      while (queued.length > 0) {
-        if (feed(queued.shift()!)) {
-          this.pending.push(...queued);
-          return;
-        }
-      }
-      if (this.bytes >= this.cap) return void feed(Buffer.alloc(0)); // the budget is spent: nothing more comes
-      if (this.error) return reject(this.error);
-      if (this.closed) return closed();
-      this.waiter = {
-        data: (chunk) => void feed(chunk),
-        closed,
+      this.listen({
+        data: (chunk) => {
+          const end = search.push(chunk);
+          if (end !== -1) finish(null, chunk.subarray(end));
+        },
+        spent: () => finish({ reason: FailureReason.too_large, message: `${label}${shown} not in the first ${this.cap} bytes` }),
+        closed: () => finish(this.closedFailure(label, shown)),
         error: (err) => {
-          this.waiter = null;
+          this.release();
           reject(err);
         },
-      };
+      });
     });
   }
 }

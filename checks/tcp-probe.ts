@@ -65,6 +65,8 @@ async function exchange(spec: NormalizedSpec, deadline: Deadline, a: TcpAttempt,
       return secure;
     },
     holds: (s) => a.sockets.push(s),
+    capturer: env.bodyWorker,
+    onWorkerOverrun: env.onWorkerOverrun,
     read: (bytes, truncated) => {
       a.timings.firstByte ??= deadline.elapsed();
       a.received = { bytes, truncated };

@@ -4,18 +4,25 @@
 // does not say, or not with a clear message:
 //
 //   dialog with send or expect                  conflict   tcp.dialog
-//   a step with none of send, expect, starttls  required   tcp.dialog[i].send
+//   a step with none of send, expect, expectRegex, starttls   required   tcp.dialog[i].send
 //   a step with two of them                     conflict   tcp.dialog[i].<the second>
+//   expectRegex not RE2 (as http's regexes)     format / unsupported   tcp.dialog[i].expectRegex
+//   a send with a malformed ${…}                format     tcp.dialog[i].send
+//   a send with ${n} / ${name} and no expectRegex before it, or one
+//     whose regex has fewer groups / no such name  conflict   tcp.dialog[i].send
 //   starttls: false                             enum       tcp.dialog[i].starttls
 //   a second starttls step                      conflict   tcp.dialog[i].starttls
-//   maxBodyBytes 0 with an expect               conflict   tcp.maxBodyBytes
+//   maxBodyBytes 0 with an expect (or expectRegex)  conflict   tcp.maxBodyBytes
 //   maxLatencyMs not below timeoutMs            conflict   tcp.maxLatencyMs
+import { regexGroups } from './regex';
 import { DialogStepSchema, TcpOptionsSchema, type DialogStepSpec, type TcpOptions } from './spec-schema';
+import { parseSendTemplate, referencesOf, showReference } from './tcp-send-template';
+import { checkRegex } from './validate-assertions';
 import { checkLatencyBound, checkTls, type TimeoutBound } from './validate-sections';
 import { at, fail, object } from './validate-fields';
 import { fields, flag, integer, list, text } from './validate-table';
 
-const STEP_ACTIONS = ['send', 'expect', 'starttls'] as const;
+const STEP_ACTIONS = ['send', 'expect', 'expectRegex', 'starttls'] as const;
 
 /** The `tcp` section of a spec whose effective timeout is `timeout`. */
 export function checkTcp(path: string, v: unknown, timeout: TimeoutBound): TcpOptions {
@@ -45,25 +52,27 @@ export function checkTcp(path: string, v: unknown, timeout: TimeoutBound): TcpOp
 /** The path of the first expect of the section (the single one, or a dialog step's), or undefined. */
 function firstExpect(path: string, t: TcpOptions): string | undefined {
   if (t.expect !== undefined) return at(path, 'expect');
-  const i = t.dialog?.findIndex((s) => s.expect !== undefined) ?? -1;
-  return i < 0 ? undefined : at(at(at(path, 'dialog'), i), 'expect');
+  const i = t.dialog?.findIndex((s) => s.expect !== undefined || s.expectRegex !== undefined) ?? -1;
+  return i < 0 ? undefined : at(at(at(path, 'dialog'), i), t.dialog![i]!.expect !== undefined ? 'expect' : 'expectRegex');
 }
 
-/** The steps of a dialog, each exactly one action; at most one starttls. */
+/** The steps of a dialog, each exactly one action; at most one starttls; every group a send names captured before it. */
 function checkDialog(path: string, steps: unknown[]): DialogStepSpec[] {
   let upgradedAt: string | undefined;
+  let lastRegex: { path: string; source: string } | undefined;
   return steps.map((raw, i) => {
     const p = at(path, i);
     const step = fields(p, object(p, raw), DialogStepSchema, {
-      send: text,
+      send: (sp, x, s) => checkSendTemplate(sp, text(sp, x, s), lastRegex),
       expect: text,
+      expectRegex: checkRegex,
       starttls: (sp, x) => {
         if (!flag(sp, x)) fail('enum', sp, `${sp} must be true (leave the step out to stay in plain text)`);
         return true as const;
       },
     });
     const actions = STEP_ACTIONS.filter((k) => step[k] !== undefined);
-    if (actions.length === 0) fail('required', at(p, 'send'), `${p} needs one of send, expect or starttls`);
+    if (actions.length === 0) fail('required', at(p, 'send'), `${p} needs one of send, expect, expectRegex or starttls`);
     if (actions.length > 1) {
       fail('conflict', at(p, actions[1]!), `${p} has both ${actions[0]} and ${actions[1]}; one action per step (add another step)`);
     }
@@ -71,6 +80,26 @@ function checkDialog(path: string, steps: unknown[]): DialogStepSpec[] {
       if (upgradedAt) fail('conflict', at(p, 'starttls'), `${p} upgrades to TLS again; ${upgradedAt} already did (one starttls per dialog)`);
       upgradedAt = p;
     }
+    if (step.expectRegex !== undefined) lastRegex = { path: at(p, 'expectRegex'), source: step.expectRegex };
     return step;
   });
+}
+
+/** A dialog send: its ${…} references well formed, each naming a group the latest expectRegex before it has. */
+function checkSendTemplate(path: string, send: string, regex: { path: string; source: string } | undefined): string {
+  const t = parseSendTemplate(send);
+  if (!t.ok) fail('format', path, `${path}: ${t.message}`);
+  const refs = referencesOf(t.parts);
+  if (refs.length === 0) return send;
+  if (!regex) fail('conflict', path, `${path} uses ${showReference(refs[0]!)} but no expectRegex step comes before it (write $$ for a literal $)`);
+  const groups = regexGroups(regex.source);
+  for (const ref of refs) {
+    if ('group' in ref && ref.group > groups.count) {
+      fail('conflict', path, `${path} uses ${showReference(ref)} but ${regex.path} has ${groups.count === 1 ? '1 group' : `${groups.count} groups`}`);
+    }
+    if ('name' in ref && !groups.names.includes(ref.name)) {
+      fail('conflict', path, `${path} uses ${showReference(ref)} but ${regex.path} has no group named ${ref.name}`);
+    }
+  }
+  return send;
 }

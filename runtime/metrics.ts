@@ -87,11 +87,11 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   for (const why of ['rate', 'backlog']) specShed.inc({ why }, 0); // the series exist from the start
   const bodyWorkerOverruns = new Counter({
     name: 'lookout_body_worker_overruns_total',
-    help: 'Body and header assertions (assertion=bodyRegex|bodyNotRegex|json|expectHeaders) the body worker stopped at its budget (why=budget), or refused without running because the same work overran recently (why=remembered) or costly work had its share of the worker (why=rationed); each such probe is down.',
+    help: 'Body and header assertions (assertion=bodyRegex|bodyNotRegex|json|expectHeaders|expectRegex, the last a tcp dialog step) the body worker stopped at its budget (why=budget), or refused without running because the same work overran recently (why=remembered) or costly work had its share of the worker (why=rationed); each such probe is down.',
     labelNames: ['assertion', 'why'],
     registers: r,
   });
-  for (const assertion of ['bodyRegex', 'bodyNotRegex', 'json', 'expectHeaders']) for (const why of ['budget', 'remembered', 'rationed']) bodyWorkerOverruns.inc({ assertion, why }, 0);
+  for (const assertion of ['bodyRegex', 'bodyNotRegex', 'json', 'expectHeaders', 'expectRegex']) for (const why of ['budget', 'remembered', 'rationed']) bodyWorkerOverruns.inc({ assertion, why }, 0);
   const overloaded = new Gauge({
     name: 'lookout_overloaded',
     help: '1 while this node is overloaded: its event loop lag stayed at or above LOOKOUT_OVERLOAD_LAG_MS for LOOKOUT_OVERLOAD_HOLD_MS (cleared below half of it for as long). The heartbeat says so, and the leader gives the node fewer primary shards.',

@@ -175,10 +175,18 @@ describe('TCP, as prober/tcp_test.go', () => {
     banned.close();
   });
 
-  test('TestTCPConnectionQueryResponseMatching: an SSH banner, then a send (literal expect: blackbox\'s regex captures ${1} are not supported, documented)', async () => {
-    const ssh = await startLineServer({ greeting: 'SSH-2.0-OpenSSH_6.9p1 Debian-2\n', answer: (line) => (line === 'OpenSSH_6.9p1,Debian' ? { write: 'OK\n', then: 'close' } : { then: 'close' }) });
-    const dialog = [{ expect: 'SSH-2.0-OpenSSH_6.9p1 Debian' }, { send: 'OpenSSH_6.9p1,Debian\n' }, { expect: 'OK' }];
+  test('TestTCPConnectionQueryResponseMatching: an SSH banner matched by blackbox\'s own regex, its version sent back as ${1}', async () => {
+    let confirmed: string | undefined;
+    const ssh = await startLineServer({
+      greeting: 'SSH-2.0-OpenSSH_6.9p1 Debian-2\n',
+      answer: (line) => {
+        confirmed = /^CONFIRM (\S+)$/.exec(line)?.[1];
+        return confirmed ? { write: 'OK\n', then: 'close' } : { then: 'close' };
+      },
+    });
+    const dialog = [{ expectRegex: '^SSH-2.0-([^ -]+)(?: (.*))?$' }, { send: 'CONFIRM ${1}\n' }, { expect: 'OK' }];
     expect(await probeTcp(tcp(ssh.target, { dialog }))).toMatchObject(pass);
+    expect(confirmed).toBe('OpenSSH_6.9p1');
     await ssh.close();
   });
 

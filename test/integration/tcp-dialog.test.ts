@@ -2,6 +2,8 @@
 // a multi-step line protocol, a mismatch, a server that closes mid-dialog, one budget of bytes for
 // the whole dialog, and an SMTP-like STARTTLS upgrade with a self-signed certificate made by the
 // test (openssl): verify on → `tls` at the starttls step, verify off → the rest runs over TLS.
+// Regex expects: a version captured and sent back, a regex that never matches, and a pattern whose
+// automaton blows up on a 1 MiB answer, stopped by the body worker's budget off the event loop.
 import { closeProbeEnv, DIRECT_PROBE_ENV } from '../../checks/probe-env';
 import { normalizeSpec, type TcpOptions } from '../../checks/spec';
 import { probeTcp } from '../../checks/tcp-probe';
@@ -142,6 +144,58 @@ describe('SMTP-like STARTTLS', () => {
     expect(['tls', 'timeout']).toContain(out.reason);
   });
 });
+
+describe('regex expects with captures', () => {
+  const SSH = '^SSH-2.0-([^ -]+)(?: (.*))?$';
+
+  test('a banner\'s version captured (${1}) and sent back; the server confirms it', async () => {
+    const ssh = await server({ greeting: 'SSH-2.0-OpenSSH_9.6p1 Ubuntu-3\r\n', answer: (line) => (line === 'VERSION OpenSSH_9.6p1 $' ? { write: 'OK\r\n', then: 'close' } : { then: 'close' }) });
+    const dialog = [{ expectRegex: SSH }, { send: 'VERSION ${1} $$\r\n' }, { expect: 'OK' }]; // $ matches before CR LF
+    expect(await probeTcp(spec(ssh.target, { dialog }))).toMatchObject({ ok: true, reason: null });
+    expect(ssh.lines).toEqual(['VERSION OpenSSH_9.6p1 $']);
+  });
+
+  test('a regex that never matches: body at its step once the peer closes, the answer not quoted', async () => {
+    const other = await server({ greeting: 'SSH-2.0-dropbear\r\n', answer: () => ({ write: 'ERR unknown command\r\n', then: 'close' }) });
+    const dialog = [{ expect: 'SSH-2.0-' }, { send: 'HELLO\r\n' }, { expectRegex: '^OK (\\d+)' }];
+    const out = await probeTcp(spec(other.target, { dialog }));
+    expect(out).toMatchObject({ ok: false, reason: 'body', step: 'tcp.dialog[2]' });
+    expect(out.message).toMatch(/^tcp\.dialog\[2\]: peer closed before sending \/\^OK \(\\d\+\)\/ \(\d+ bytes received\)$/);
+    expect(out.message).not.toContain('ERR');
+  });
+
+  test('a pattern whose automaton blows up, on a 1 MiB answer: stopped at the worker\'s budget (body), while the event loop serves another probe', async () => {
+    const hostile = await server({ greeting: abcText(MiB), answer: () => '' });
+    const plain = await server({ greeting: '220 ready\r\n', answer: () => '' });
+    const finished: string[] = [];
+    const hostileRun = probeTcp(spec(hostile.target, { dialog: [{ expectRegex: '(a|b|c)*a(a|b|c){500}(d|e)' }], maxBodyBytes: MiB }, 4000)).then((out) => {
+      finished.push('hostile');
+      return out;
+    });
+    const plainRun = probeTcp(spec(plain.target, { dialog: [{ expect: '220 ' }] })).then((out) => {
+      finished.push('plain');
+      return out;
+    });
+    const [out, plainOut] = await Promise.all([hostileRun, plainRun]);
+    expect(plainOut.ok).toBe(true);
+    expect(out).toMatchObject({ ok: false, reason: 'body', step: 'tcp.dialog[0]', bodyBytes: MiB, truncated: true });
+    expect(out.message).toMatch(/^tcp\.dialog\[0\]: expectRegex \/\(a\|b\|c\)\*a.*\/ was stopped after 200 ms on 1048576 characters of body; simplify the pattern or lower maxBodyBytes$/);
+    expect(finished).toEqual(['plain', 'hostile']);
+  });
+});
+
+const MiB = 1024 * 1024;
+
+/** Seeded text over "abc" and one "d" at the end, with no line end: the blow-up pattern scans all of it. */
+function abcText(chars: number): string {
+  let a = 7;
+  const out = Buffer.alloc(chars + 1, 'd');
+  for (let i = 0; i < chars; i++) {
+    a = (a * 1103515245 + 12345) & 0x7fffffff;
+    out[i] = 0x61 + (a % 3);
+  }
+  return out.toString('latin1');
+}
 
 /** The server's lines reach it after the probe's last write; poll rather than sleep. */
 async function waitForLine(s: LineServer, line: string): Promise<boolean> {

@@ -154,6 +154,7 @@ const SUBJECT = 'the <id> of the subject is not part of the document';
 const BYTES = 'a property of the bytes, not of the JSON document';
 const COMPARE = 'compares two fields that are both given';
 const REGEX = 'RE2 regex syntax';
+const GROUPS = "the groups of the latest expectRegex before the send: their number and names are the compiled regex's";
 const SURROGATE = 'a lone surrogate: JSON Schema works on Unicode text, which cannot hold one';
 const URL_SYNTAX = 'URL or IP address syntax beyond the pattern';
 const DNS_VALUE = "an expected answer's syntax, which depends on dns.type";
@@ -201,6 +202,12 @@ const NOT_EXPRESSIBLE: Record<string, string> = {
   'tcp-send-lone-surrogate': SURROGATE,
   'tcp-dialog-expect-lone-surrogate': SURROGATE,
   'tcp-dialog-starttls-twice': 'counts the steps of one kind across a list (one starttls per dialog)',
+  'tcp-dialog-expect-regex-bad': REGEX,
+  'tcp-dialog-expect-regex-backreference': REGEX,
+  'tcp-dialog-expect-regex-lookahead': REGEX,
+  'tcp-dialog-send-group-out-of-range': GROUPS,
+  'tcp-dialog-send-group-without-regex': GROUPS,
+  'tcp-dialog-send-group-unknown-name': GROUPS,
   'http-json-equals-lone-surrogate': SURROGATE,
   'http-json-equals-key-lone-surrogate': SURROGATE,
   'http-target-bad-host': URL_SYNTAX,
@@ -318,6 +325,8 @@ function notExpressible(e: { code: string; path: string; message: string }): str
   if (e.code === 'conflict' && e.path === 'quorum') return COMPARE;
   if (e.code === 'format' && /^(target|(http|tcp|grpc)\.tls\.servername)$/.test(e.path)) return URL_SYNTAX;
   if ((e.code === 'format' || e.code === 'unsupported') && /^http\.(?:bodyRegex|bodyNotRegex|expectHeaders\[\d+\]\.(?:matches|notMatches))$/.test(e.path)) return REGEX;
+  if ((e.code === 'format' || e.code === 'unsupported') && /^tcp\.dialog\[\d+\]\.expectRegex$/.test(e.path)) return REGEX;
+  if (e.code === 'conflict' && /^tcp\.dialog\[\d+\]\.send$/.test(e.path) && / uses \$\{/.test(e.message)) return GROUPS;
   if (e.code === 'conflict' && /repeats .* case-insensitive/.test(e.message)) return 'a repeated header name';
   if (e.code === 'id_mismatch') return SUBJECT;
   if (e.code === 'format' && /^(http|tcp)\.tls\.ca$/.test(e.path)) return PEM;
@@ -492,7 +501,7 @@ describe('the validator knows exactly the schema', () => {
       'target',
       'tcp.tls.servername',
     ]);
-    expect(probed.size).toBe(43);
+    expect(probed.size).toBe(44);
   });
 
   test.each(bounds.map(([p, doc, ok, shown]) => [p, ok ? 'accepts' : 'refuses', shown, doc] as const))(

@@ -1,15 +1,13 @@
 // The tcp dialog as data (checks/tcp-dialog.ts) and the step matching of checks/tcp-peer-reader.ts
 // on a fake socket: table tests, no network, no timers.
-import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
-import type { Socket } from 'node:net';
 import { normalizeSpec } from '../../checks/spec';
 import { CheckSpecDocumentSchema } from '../../checks/spec-json-schema';
 import { validateSpec } from '../../checks/validate';
 import { dialogOf, expectsAnswer, hasStartTls, preview, stepPrefix, type DialogStep } from '../../checks/tcp-dialog';
-import { PeerReader } from '../../checks/tcp-peer-reader';
+import { fakeSocket, readerOn } from '../helpers/fake-socket';
 
 describe('dialogOf: one list of steps for every way a tcp section is written', () => {
   test.each<[string, Parameters<typeof dialogOf>[0], DialogStep[]]>([
@@ -72,22 +70,6 @@ test("the README's tcp dialog example passes the validator and the JSON Schema, 
   const steps = normalizeSpec('smtp', r.spec).tcp.dialog;
   expect(steps.map((s) => s.kind)).toEqual(['expect', 'send', 'expect', 'send', 'expect', 'starttls', 'send', 'expect', 'send']);
 });
-
-/** A socket as PeerReader sees it: data / end / close / error events and pause. */
-function fakeSocket(): Socket & { paused: boolean } {
-  const s = new EventEmitter() as EventEmitter & { paused: boolean; pause(): unknown };
-  s.paused = false;
-  s.pause = () => (s.paused = true);
-  return s as unknown as Socket & { paused: boolean };
-}
-
-/** A reader of at most `cap` bytes on a fresh fake socket. */
-function readerOn(cap = 64): { socket: ReturnType<typeof fakeSocket>; reader: PeerReader } {
-  const socket = fakeSocket();
-  const reader = new PeerReader(cap, () => {});
-  reader.attach(socket);
-  return { socket, reader };
-}
 
 type Event = string | 'end';
 /** Feed `events` to a reader while it waits for `text`; the expect's failure reason, or 'match'. */
