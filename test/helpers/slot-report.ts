@@ -160,7 +160,10 @@ export function slotReportFromResults(
       const a = rs[i - 1]!;
       const b = rs[i]!;
       // A takeover from a node held dead skips seq numbers (check-resume.ts takeoverSeqGap): forward, never back.
-      const takenOver = opts.failoverFrom !== undefined && a.node === opts.failoverFrom && b.node !== opts.failoverFrom;
+      // A failover: the crashed node's last result, then a survivor's — or its own next life's under a
+      // later epoch (a crash-restart whose slot a survivor held, from the stream, and released back
+      // without a slot of its own to probe).
+      const takenOver = opts.failoverFrom !== undefined && a.node === opts.failoverFrom && (b.node !== opts.failoverFrom || b.epoch > a.epoch);
       if (takenOver ? b.seq <= a.seq : b.seq !== a.seq + 1) flag(report.seqBreaks, id, `${name}: seq ${a.seq} (${a.node} e${a.epoch}, slot ${clockTime(a.slot)}) → ${b.seq} (${b.node} e${b.epoch}, slot ${clockTime(b.slot)})`);
       const missed = cell(b) - cell(a) - 1;
       if (missed < 0) {
@@ -168,7 +171,7 @@ export function slotReportFromResults(
         flag(report.duplicates, id, `${name}: slot ${clockTime(gridSlot(b))} probed twice (${whoAt(a)}; ${whoAt(b)})`);
         continue;
       }
-      if (opts.failoverFrom !== undefined && a.node === opts.failoverFrom && b.node !== opts.failoverFrom) {
+      if (takenOver) {
         report.failovers.push({ check: name, from: a.node, to: b.node, ms: b.slot - a.slot });
         continue;
       }

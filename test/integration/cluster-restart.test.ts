@@ -5,7 +5,9 @@
 // slots (`member_returning`, a provisional takeover); its claims are answered `held`; once it runs
 // (`slots_running`) they hand each slot back by release. Judged from what was published:
 //   - every check of the restarted node keeps every slot once, seq unbroken, except the one
-//     failover from the old life to a survivor (the time to hear the new life or the old one dead);
+//     failover from the old life to a survivor (the time to hear the new life or the old one dead)
+//     — or straight to the new life, when the survivor that held the slot released it back before
+//     its next slot came (a loaded run: held 59.47 → 00.52, its one slot passed while it spawned);
 //   - the new life continued from a survivor's release, not from the result stream;
 //   - the survivors logged the return and, later, the member running.
 // Before this, the new life's slots went unprobed while it loaded (the flapping chaos scenario

@@ -133,6 +133,14 @@ describe('slotReportFromResults', () => {
     expect(slotReportFromResults([...series('a', [0, 1], 'n1', 5), ...series('a', [3], 'n2', 1)], ['a'], I, {}, { failoverFrom: 'n1' }).seqBreaks).toHaveLength(1);
   });
 
+  test('failoverFrom: the crashed node\'s own next life under a later epoch (a survivor held the slot without probing) is a failover; under the same epoch a gap', () => {
+    const rs = [...series('a', [0, 1, 2], 'n1', 1), ...series('a', [5, 6], 'n1', 16, { epoch: 2 })];
+    expect(clean(slotReportFromResults(rs, ['a'], I, {}, { failoverFrom: 'n1' }))).toEqual(none);
+    expect(slotReportFromResults(rs, ['a'], I, {}, { failoverFrom: 'n1' }).failovers).toEqual([{ check: 'a v0', from: 'n1', to: 'n1', ms: 3000 }]);
+    const sameEpoch = [...series('a', [0, 1, 2], 'n1', 1), ...series('a', [5, 6], 'n1', 4)];
+    expect(slotReportFromResults(sameEpoch, ['a'], I, {}, { failoverFrom: 'n1' }).gaps).toHaveLength(1);
+  });
+
   test('other checks in the list are ignored', () => {
     expect(slotReportFromResults([...series('a', [0, 1]), ...series('z', [0, 0])], ['a'], I)).toMatchObject({ ...none, series: 1, results: 2 });
   });
