@@ -132,6 +132,32 @@ describe('HTTP with a server that reads the request, as prober/http_test.go', ()
   });
 });
 
+describe('HTTP headers sent, as prober/http_test.go TestHTTPHeaders', () => {
+  test('the Host (http.host) and the spec\'s other headers reach the server as written, on both paths; the connection goes to the target', async () => {
+    const seen: http.IncomingHttpHeaders[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push(req.headers);
+      res.writeHead(200).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/`;
+    const spec = normalizeSpec('conformance-headers', {
+      kind: 'http',
+      target: url,
+      timeoutMs: 2000,
+      http: { host: 'example.com', headers: { 'Accept-Language': 'en-US', 'User-Agent': 'unsuspicious user', 'Accept-Encoding': 'gzip' } },
+    });
+    expect(await runProbe(spec)).toMatchObject(pass); // the lean path: GET, no body assertion
+    expect(await probeHttp(spec)).toMatchObject(pass);
+    expect(seen.map((h) => [h.host, h['accept-language'], h['user-agent'], h['accept-encoding']])).toEqual([
+      ['example.com', 'en-US', 'unsuspicious user', 'gzip'],
+      ['example.com', 'en-US', 'unsuspicious user', 'gzip'],
+    ]);
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+});
+
 describe('TCP, as prober/tcp_test.go', () => {
   /** A server that writes `greeting`, waits for a line, answers `reply` and closes. */
   async function ircServer(reply: string): Promise<{ target: string; close(): void }> {
