@@ -256,6 +256,7 @@ export const checkRunnerMachine = setup({
       movedWaits: 0,
       heldAnswers: 0,
       heldWaits: 0,
+      dropPublishes: false,
       claimLateUntil: 0,
       onHandedOver: () => {
         if (!told) input.onHandedOver?.();

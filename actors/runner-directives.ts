@@ -59,13 +59,18 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
         break;
       }
       case 'confirm':
-        confirm(ctx, d.id, d.token, d.spec, d.outcome);
+        // A failure of a probe started while cut off stays unpublished after its confirmation too.
+        confirm(ctx, d.id, d.token, d.spec, d.outcome, ctx.dropPublishes);
         break;
       case 'abort':
         ctx.aborts.get(d.token)?.abort();
         ports.release(d.id);
         break;
       case 'result':
+        if (ctx.dropPublishes) {
+          ports.publishGate?.dropped('result');
+          break;
+        }
         ports.publish(ports.subjects.result(d.msg.checkId), d.msg);
         ports.metrics.published.inc({ type: 'result' });
         if (d.msg.held === 'panic') ports.metrics.panicHeld.inc();
@@ -74,10 +79,15 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
         quorumOwnResult(ctx, d.msg);
         break;
       case 'keepState':
+        if (ctx.dropPublishes) break;
         // After its result, on the same connection: a vantage's record is never ahead of its results.
         ports.publish(ports.subjects.resumeState(d.id, d.rank), d.state);
         break;
       case 'status':
+        if (ctx.dropPublishes) {
+          ports.publishGate?.dropped('status');
+          break;
+        }
         ports.publish(ports.subjects.status(d.msg.checkId), d.msg);
         ports.metrics.published.inc({ type: 'status' });
         ports.metrics.transitions.inc({ to: d.msg.to });
@@ -97,7 +107,7 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
 }
 
 /** Another node probes once before the failure of `id` counts; the probe stays in flight (and abortable) until the answer. */
-function confirm(ctx: RunnerContext, id: string, token: number, spec: NormalizedSpec, outcome: ProbeOutcome): void {
+function confirm(ctx: RunnerContext, id: string, token: number, spec: NormalizedSpec, outcome: ProbeOutcome, startedCutOff: boolean): void {
   const { ports } = ctx;
   if (!ports.confirm) {
     carryOut(ctx, ctx.table.probeDone(id, token, outcome, { by: null, outcome: 'unconfirmed', why: 'no_peer' }, verdictHold(ports, spec)));
@@ -111,7 +121,7 @@ function confirm(ctx: RunnerContext, id: string, token: number, spec: Normalized
     const fields = { check: id, peer: confirmation.by, reason: outcome.reason, why: confirmation.why };
     if (confirmation.outcome === 'disagreed') ctx.log.info({ event: 'confirm_disagreed', ...fields }, 'another node saw the check healthy: the verdict holds');
     else ctx.log.debug({ event: 'confirm_' + confirmation.outcome, ...fields }, 'failure confirmed from elsewhere, or could not be');
-    ctx.send({ type: 'PROBE_DONE', id, token, outcome, confirmation });
+    ctx.send({ type: 'PROBE_DONE', id, token, outcome, confirmation, ...(startedCutOff ? { startedCutOff } : {}) });
   });
 }
 
@@ -173,15 +183,14 @@ export function applyEvent(context: RunnerContext, event: RunnerEvent): void {
       const spec = event.outcome.ok ? undefined : table.specOf(event.id);
       const vantage = spec && spec.replicas > 1 ? { rank: context.rank, replicas: spec.replicas, intervalMs: spec.intervalMs } : undefined;
       if (!event.startedCutOff) ports.quarantine?.observe(event.id, event.outcome.ok, event.outcome.reason, event.confirmation, vantage);
-      // A probe started while cut off: nothing of it goes out, and the table takes it as a skipped
-      // slot (verdict and seq unmoved: the next result continues seq and announces the slot in `skipped`).
-      if (event.startedCutOff) {
-        context.log.debug({ event: 'probe_started_cut_off', check: event.id }, 'a probe started while cut off from NATS: its result is not published');
-        ports.publishGate?.dropped('result');
-        carryOut(context, table.probeDropped(event.id, event.token));
-        break;
+      // A probe started while cut off: the table moves on (seq, slot), nothing of it goes out.
+      if (event.startedCutOff) context.log.debug({ event: 'probe_started_cut_off', check: event.id }, 'a probe started while cut off from NATS: its result is not published');
+      context.dropPublishes = event.startedCutOff === true;
+      try {
+        carryOut(context, table.probeDone(event.id, event.token, event.outcome, event.confirmation, verdictHold(ports, spec)));
+      } finally {
+        context.dropPublishes = false;
       }
-      carryOut(context, table.probeDone(event.id, event.token, event.outcome, event.confirmation, verdictHold(ports, spec)));
       break;
     }
     case 'RESUMED':

@@ -240,6 +240,8 @@ export interface RunnerContext {
   heldAnswers: number;
   /** `held` answers this runner received as a claimant (the first is logged). */
   heldWaits: number;
+  /** While true, carryOut publishes no result, transition or resume state (a probe started while cut off is being applied). */
+  dropPublishes: boolean;
   /**
    * Gained from a live holder while this node had none of the shard's specs yet (its watch not
    * created yet): nothing to claim at start. The first check added before this monotonic instant

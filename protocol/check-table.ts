@@ -248,20 +248,6 @@ export class CheckTable {
   }
 
   /**
-   * A probe whose result is not published (it started while this node was cut off from NATS): as
-   * if its slot had been skipped. Verdict and seq stay where the last published result left them,
-   * and the next result announces this slot (and those this probe would have announced) in `skipped`.
-   */
-  probeDropped(id: string, token: number): Directive[] {
-    const e = this.checks.get(id);
-    if (!e || !e.inFlight || e.inFlight.token !== token) return [];
-    const { slot, skipped } = e.inFlight;
-    e.inFlight = null;
-    e.skipped += skipped + 1;
-    return [{ type: 'skipped', id, slot, count: 1 }];
-  }
-
-  /**
    * The last published state of `id` was looked up (null: none, or it could not be read). Only a
    * check that did not come with a release is looked up, so no previous owner is still probing it
    * by plan: the answer is taken as it is (`recent: false`), and its slot is never compared with
