@@ -172,7 +172,7 @@ export function publishRelease(ctx: RunnerContext): void {
   // Each check's probes of its current stretch go with it: a receiver that probed meanwhile counts what ran twice.
   const checks = withQuorum(ctx, ctx.table.release(now)).map((c) => {
     const p = ctx.probes.get(c.id);
-    return p ? { ...c, ran: p.n, firstAt: Math.round(p.firstWall), nextAt: Math.round(now + c.dueInMs) } : c;
+    return p ? { ...c, ran: p.n, firstAt: Math.round(p.firstWall), lastAt: Math.round(p.lastWall), nextAt: Math.round(now + c.dueInMs) } : c;
   });
   const release: ReleaseRecord = { shard: ctx.shard, rank: ctx.rank, node: ports.nodeId, instance: ports.instance, gen: ctx.gen, epoch: ctx.table.epoch, checks };
   ports.publish(ports.subjects.shardRelease(ctx.shard, ctx.rank), release);

@@ -267,7 +267,7 @@ export function parseClaim(raw: unknown, slot: { shard: number; rank: number }):
 /** One released check, or null when any field is out of bounds. */
 function parseReleasedCheck(raw: unknown): ReleasedCheck | null {
   if (!isObj(raw)) return null;
-  const { id, seq, status, history, published, slot, dueInMs, ran, firstAt, nextAt, quorum } = raw;
+  const { id, seq, status, history, published, slot, dueInMs, ran, firstAt, nextAt, lastAt, quorum } = raw;
   if (typeof id !== 'string' || !CHECK_ID_PATTERN.test(id)) return null;
   if (!isCount(seq) || (status !== 'up' && status !== 'down')) return null;
   if (typeof history !== 'string' || history.length > MAX_HISTORY || !/^[01]*$/.test(history)) return null;
@@ -275,10 +275,10 @@ function parseReleasedCheck(raw: unknown): ReleasedCheck | null {
   if (typeof slot !== 'number' || !Number.isSafeInteger(slot)) return null;
   if (typeof dueInMs !== 'number' || !Number.isFinite(dueInMs) || Math.abs(dueInMs) > MAX_DUE_MS) return null;
   if (ran !== undefined && (!isCount(ran) || ran > MAX_RAN)) return null;
-  if ((firstAt !== undefined && !isCount(firstAt)) || (nextAt !== undefined && !isCount(nextAt))) return null;
+  if ((firstAt !== undefined && !isCount(firstAt)) || (nextAt !== undefined && !isCount(nextAt)) || (lastAt !== undefined && !isCount(lastAt))) return null;
   const q = quorum === undefined ? undefined : parseQuorumRecord(quorum);
   if (q === null) return null;
-  return { id, seq, status, history, ...(published !== undefined ? { published } : {}), slot, dueInMs, ...(ran !== undefined ? { ran } : {}), ...(firstAt !== undefined ? { firstAt } : {}), ...(nextAt !== undefined ? { nextAt } : {}), ...(q ? { quorum: q } : {}) };
+  return { id, seq, status, history, ...(published !== undefined ? { published } : {}), slot, dueInMs, ...(ran !== undefined ? { ran } : {}), ...(firstAt !== undefined ? { firstAt } : {}), ...(nextAt !== undefined ? { nextAt } : {}), ...(lastAt !== undefined ? { lastAt } : {}), ...(q ? { quorum: q } : {}) };
 }
 
 /** A release as received on `<…>.release` for (shard, rank), or why it is refused. */

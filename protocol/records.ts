@@ -256,6 +256,11 @@ export interface ReleasedCheck {
   firstAt?: number;
   /** When its next slot is, on the holder's wall clock (ms; the label `slot` may be on a previous holder's clock). */
   nextAt?: number;
+  /**
+   * When the last of those probes started, on the holder's wall clock (ms): slots it let pass (a
+   * pause) are not taken for probes. Absent from older nodes: one interval before `nextAt`.
+   */
+  lastAt?: number;
   /** The combined verdict (replicas > 1, released by the shard's primary only; absent from older nodes). */
   quorum?: QuorumRecord;
 }

@@ -411,6 +411,16 @@ describe('handover by message', () => {
     expect(rs[0]!.seq).toBeGreaterThan(5);
   });
 
+  test('a release says when the holder probed each check since it started: the first and last probe start and how many (a receiver counts what ran twice from them)', async () => {
+    const { old, holder } = await pair(['r0']);
+    holder.send({ type: 'STOP', handover: true });
+    await advance([old], 1000);
+    const release = old.published.find((p) => p.subject.endsWith('.release'))?.msg as { checks: Array<Record<string, number>> } | undefined;
+    const starts = results(old, 'r0').map((r) => Date.parse(r.at));
+    expect(starts.length).toBeGreaterThanOrEqual(2);
+    expect(release?.checks[0]).toMatchObject({ ran: starts.length, firstAt: starts[0], lastAt: starts.at(-1) });
+  });
+
   test('a late release after a takeover: the holder’s probes after our first one ran twice, and are counted', async () => {
     const f = fakePorts({ start: BASE });
     f.history.set('d0', { seq: 5, status: 'up', history: '1', slot: BASE - I });
