@@ -9,6 +9,7 @@ import type { ProbeOutcome } from '../checks/outcome';
 import { maxLatencyOf, type NormalizedSpec } from '../checks/spec';
 import type { Directive } from '../protocol/check-table';
 import { judgeOutcome } from '../protocol/overload';
+import { longestInterval } from '../protocol/state-interval';
 import { groupOf } from '../protocol/panic-groups';
 import { runnerKey } from '../runtime/timer-queue';
 import type { VerdictHold } from '../protocol/check-messages';
@@ -41,7 +42,7 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
         const startedCutOff = ports.publishGate?.cutOff() === true;
         // The node's own stall while the probe runs: a failure it may have caused is inconclusive (protocol/overload.ts).
         const stalledBefore = ports.load?.stallMs() ?? 0;
-        noteProbe(ctx, d.id, d.spec.intervalMs, started, ports.clock.now());
+        noteProbe(ctx, d.id, d.intervalMs, started, ports.clock.now());
         ports
           .probe(d.spec, ac.signal)
           .catch((err: unknown): ProbeOutcome => {
@@ -110,7 +111,7 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
 function confirm(ctx: RunnerContext, id: string, token: number, spec: NormalizedSpec, outcome: ProbeOutcome, startedCutOff: boolean): void {
   const { ports } = ctx;
   if (!ports.confirm) {
-    carryOut(ctx, ctx.table.probeDone(id, token, outcome, { by: null, outcome: 'unconfirmed', why: 'no_peer' }, verdictHold(ports, spec)));
+    carryOut(ctx, ctx.table.probeDone(id, token, outcome, ports.clock.now(), { by: null, outcome: 'unconfirmed', why: 'no_peer' }, verdictHold(ports, spec)));
     return;
   }
   const ac = new AbortController();
@@ -181,13 +182,14 @@ export function applyEvent(context: RunnerContext, event: RunnerEvent): void {
     case 'PROBE_DONE': {
       // Only a failure is weighed against the other vantages: a pass looks nothing up (one lookup and no allocation per passing probe).
       const spec = event.outcome.ok ? undefined : table.specOf(event.id);
-      const vantage = spec && spec.replicas > 1 ? { rank: context.rank, replicas: spec.replicas, intervalMs: spec.intervalMs } : undefined;
+      // Another vantage may run at this check's longest interval (a down one at intervalWhileDownMs): its record is fresh that long.
+      const vantage = spec && spec.replicas > 1 ? { rank: context.rank, replicas: spec.replicas, intervalMs: longestInterval(spec) } : undefined;
       if (!event.startedCutOff) ports.quarantine?.observe(event.id, event.outcome.ok, event.outcome.reason, event.confirmation, vantage);
       // A probe started while cut off: the table moves on (seq, slot), nothing of it goes out.
       if (event.startedCutOff) context.log.debug({ event: 'probe_started_cut_off', check: event.id }, 'a probe started while cut off from NATS: its result is not published');
       context.dropPublishes = event.startedCutOff === true;
       try {
-        carryOut(context, table.probeDone(event.id, event.token, event.outcome, event.confirmation, verdictHold(ports, spec)));
+        carryOut(context, table.probeDone(event.id, event.token, event.outcome, now, event.confirmation, verdictHold(ports, spec)));
       } finally {
         context.dropPublishes = false;
       }
@@ -195,7 +197,7 @@ export function applyEvent(context: RunnerContext, event: RunnerEvent): void {
     }
     case 'RESUMED':
       if (table.has(event.id)) context.resumedSeq.set(event.id, event.state?.seq ?? 0);
-      carryOut(context, table.resumed(event.id, event.state));
+      carryOut(context, table.resumed(event.id, event.state, now));
       break;
     case 'EPOCH':
       // Never lower: a release taken from a provisional taker may have raised it past the node's.

@@ -7,9 +7,16 @@
 //              published to NATS (bench/lib/lookout-load.ts)
 //   bb-paced   blackbox_exporter driven at R probes/s (open loop) over 16 keep-alive connections
 //              from this process (bench/lib/blackbox-load.ts)
+//   lookout-dns   the same node with R dns checks (an A query each, to testkit's DNS server on
+//              127.0.0.1 over UDP, in this process): issue 15's row for the dns kind
+//   lookout-grpc  the same with R grpc checks (grpc.health.v1 Check, plaintext, a fresh grpc-js
+//              channel per probe, to testkit's gRPC health server in this process): the grpc row
 // and once per repetition
 //   bb-wrk     blackbox_exporter driven by `wrk -t1 -c8` (closed loop: wrk cannot pace)
-// so the order is lookout@R1, bb-paced@R1, lookout@R2, bb-paced@R2, bb-wrk, then again.
+// so the order is lookout@R1, bb-paced@R1, lookout-dns@R1, lookout-grpc@R1, lookout@R2, …, bb-wrk,
+// then again. The dns and grpc rows report probes per CPU-second of the node alone: no blackbox
+// row is driven for those kinds (its dns and grpc modules are not compared here). Their servers
+// run in this process, so their CPU is neither the node's nor foreign.
 // Each prober is warmed up (all checks owned and probed) before a window of BENCH_SECONDS; the CPU
 // counted is utime + stime of the prober's process tree (all threads) from /proc over the window
 // only: the node; the exporter. Not counted: nginx, nats-server, the drivers. Achieved probes/s is
@@ -30,7 +37,7 @@
 //   BENCH_MAX_FOREIGN_PCT  foreign CPU (% of one core) above which a window is flagged (15)
 //   BENCH_RETRIES          re-measurements of a flagged window                (1)
 //   BENCH_BUDGET_SECONDS   no re-measurement after this long (keeps a locked run short) (420)
-//   BENCH_ONLY             subset of lookout,bb-paced,bb-wrk                 (all)
+//   BENCH_ONLY             subset of lookout,bb-paced,bb-wrk,lookout-dns,lookout-grpc (all)
 //   BENCH_PROFILE_DIR      set: one extra Lookout run at the first rate with --cpu-prof into this
 //                          dir (not in the medians), its top functions in the summary
 
@@ -38,11 +45,13 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { blackboxPaced, blackboxWrk, type ProberWindow } from './lib/blackbox-load';
 import { summarizeProfile } from './lib/cpuprofile';
-import { lookoutAtRate } from './lib/lookout-load';
+import { dnsSpecOf, grpcSpecOf, httpSpecOf, lookoutAtRate, type SpecOf } from './lib/lookout-load';
 import { childPids } from './lib/procfs';
 import { interleave, measureUntilClean, parseRates, ratio, summarize } from './lib/rate-math';
 import { startNginx } from './lib/targets';
 import { envInt, note, round, runBench } from './lib/util';
+import { rr, startDnsServer } from '../testkit/dns-server';
+import { startGrpcServer } from '../testkit/grpc-server';
 
 const RATES = parseRates(process.env.BENCH_RATES ?? '1500,3000');
 const REPS = envInt('BENCH_REPS', 3);
@@ -54,15 +63,19 @@ const MAX_FOREIGN = envInt('BENCH_MAX_FOREIGN_PCT', 15);
 const RETRIES = envInt('BENCH_RETRIES', 1);
 const BUDGET_S = envInt('BENCH_BUDGET_SECONDS', 420);
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'lookout,bb-paced,bb-wrk').split(','));
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'lookout,bb-paced,bb-wrk,lookout-dns,lookout-grpc').split(','));
+/** The name every dns check asks for (one A record in the bench's DNS server). */
+const DNS_NAME = 'app.bench';
 
-type Run = { kind: 'lookout' | 'bb-paced'; rate: number } | { kind: 'bb-wrk' };
+type Run = { kind: 'lookout' | 'bb-paced' | 'lookout-dns' | 'lookout-grpc'; rate: number } | { kind: 'bb-wrk' };
 
 function plan(): Run[] {
   const perRep: Run[] = [];
   for (const rate of RATES) {
     if (ONLY.has('lookout')) perRep.push({ kind: 'lookout', rate });
     if (ONLY.has('bb-paced')) perRep.push({ kind: 'bb-paced', rate });
+    if (ONLY.has('lookout-dns')) perRep.push({ kind: 'lookout-dns', rate });
+    if (ONLY.has('lookout-grpc')) perRep.push({ kind: 'lookout-grpc', rate });
   }
   if (ONLY.has('bb-wrk')) perRep.push({ kind: 'bb-wrk' });
   return interleave(REPS, perRep).map(([, r]) => r);
@@ -83,7 +96,7 @@ function row(ws: ProberWindow[]) {
 
 /** One extra Lookout run under --cpu-prof at the first rate; the profile's top functions. */
 async function profiledRun(nginxPort: number, ours: () => number[], dir: string) {
-  const w = await lookoutAtRate(nginxPort, RATES[0]!, WARM, SECONDS, ours, dir);
+  const w = await lookoutAtRate(httpSpecOf(nginxPort), RATES[0]!, WARM, SECONDS, ours, dir);
   note(`profiled lookout@${RATES[0]}: ${Math.round((w.count * 1000) / w.cpuMs)} per CPU-s (profiler overhead included)`);
   const f = readdirSync(dir).filter((x) => x.endsWith('.cpuprofile')).sort().pop();
   if (!f) return { dir, error: 'no .cpuprofile written' };
@@ -96,12 +109,25 @@ runBench('throughput', async (cleanup) => {
   const nginx = await startNginx(1);
   cleanup(() => nginx.stop());
   const ours = () => [process.pid, nginx.pid, ...childPids(nginx.pid)];
+  // The dns and grpc rows' targets, in this process (started only when their rows run).
+  const kindSpecs: Partial<Record<'lookout-dns' | 'lookout-grpc', SpecOf>> = {};
+  if (ONLY.has('lookout-dns')) {
+    const dns = await startDnsServer({ [DNS_NAME]: { records: [rr.a(DNS_NAME, '10.0.0.1')] } });
+    cleanup(() => dns.close());
+    kindSpecs['lookout-dns'] = dnsSpecOf(dns.address, DNS_NAME);
+  }
+  if (ONLY.has('lookout-grpc')) {
+    const grpc = await startGrpcServer({ health: { '': 1 } }); // 1: SERVING
+    cleanup(() => grpc.close());
+    kindSpecs['lookout-grpc'] = grpcSpecOf(grpc.address);
+  }
   const windows = new Map<string, ProberWindow[]>();
   let version = 'unknown';
   const t0 = performance.now();
   const budgetLeft = () => performance.now() - t0 < BUDGET_S * 1000;
   const measure = async (run: Run): Promise<ProberWindow> => {
-    if (run.kind === 'lookout') return lookoutAtRate(nginx.port, run.rate, WARM, SECONDS, ours);
+    if (run.kind === 'lookout') return lookoutAtRate(httpSpecOf(nginx.port), run.rate, WARM, SECONDS, ours);
+    if (run.kind === 'lookout-dns' || run.kind === 'lookout-grpc') return lookoutAtRate(kindSpecs[run.kind]!, run.rate, WARM, SECONDS, ours);
     const bb = run.kind === 'bb-wrk' ? await blackboxWrk(nginx.port, WRK_CONN, WARM, SECONDS, ours) : await blackboxPaced(nginx.port, run.rate, BB_CONC, WARM, SECONDS, ours);
     version = bb.version;
     return bb;
@@ -120,6 +146,9 @@ runBench('throughput', async (cleanup) => {
   const ratios = Object.fromEntries(
     RATES.map((rate) => [rate, { vsWrkC8: ratio(per(`lookout@${rate}`), per('bb-wrk')), vsPaced16: ratio(per(`lookout@${rate}`), per(`bb-paced@${rate}`)) }]),
   );
+  const perKind = Object.fromEntries(
+    RATES.map((rate) => [rate, { http: per(`lookout@${rate}`), dns: per(`lookout-dns@${rate}`), grpc: per(`lookout-grpc@${rate}`) }]),
+  );
   return {
     rates: RATES,
     reps: REPS,
@@ -129,6 +158,7 @@ runBench('throughput', async (cleanup) => {
     blackboxVersion: version,
     rows,
     ratioLookoutToBlackbox: ratios,
+    lookoutPerCpuSecondByKind: perKind,
     goal: 'lookout >= 3x blackbox per CPU-second at every rate',
     ...(profile ? { profile } : {}),
   };

@@ -30,8 +30,9 @@ export class HttpClientPool {
     const key = JSON.stringify([spec.id, origin, profile.verify, profile.servername ?? null, profile.ca ?? null]);
     let entry = this.entries.get(key);
     if (!entry || entry.client.destroyed || entry.client.closed) {
-      // Idle sockets live at most two intervals (less if the server's keep-alive hint says so).
-      const keepAlive = 2 * spec.intervalMs;
+      // Idle sockets live at most two intervals (less if the server's keep-alive hint says so): the
+      // longest the check runs at, intervalWhileDownMs when that is longer (protocol/state-interval.ts).
+      const keepAlive = 2 * Math.max(spec.intervalMs, spec.intervalWhileDownMs ?? 0);
       const created: PooledClient = { checkId: spec.id, context, client: null as unknown as Client };
       created.client = new Client(origin, {
         ...UNDICI_TIMERS_OFF,

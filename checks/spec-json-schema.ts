@@ -8,12 +8,13 @@
 // that go with each kind, a body needs a method that sends one, HEAD has no body to assert on,
 // an assertion needs kept bytes, exactly one test per json or header assertion, `tls` needs an
 // https: target, `requireTls` on an http: target and `cookies` on any need a redirect, headers the prober manages, and a
-// field compared with another's default (timeoutMs without intervalMs, ...), which a preset changes:
+// field compared with another's default (timeoutMs or intervalWhileTransitioningMs without
+// intervalMs, ...), which a preset changes:
 // those are stated once per preset.
 //
 // What it cannot state, and only the cluster's validator checks (test/unit/spec-schema.test.ts
-// lists the fixtures): comparisons between two fields that are both given (timeoutMs < intervalMs,
-// maxLatencyMs < timeoutMs, threshold and initial <= window); the id in the subject; URL, IP
+// lists the fixtures): comparisons between two fields that are both given (timeoutMs < intervalMs
+// and < each state-dependent interval, intervalWhileTransitioningMs <= intervalMs, maxLatencyMs < timeoutMs, threshold and initial <= window); the id in the subject; URL, IP
 // address and regex syntax beyond the patterns; which groups a tcp dialog's send may name (those of
 // the latest expectRegex before it); header names repeated in another case; lone
 // surrogates; the nesting bounds of a json assertion's `equals`; string lengths, which Lookout
@@ -211,6 +212,10 @@ const TimeoutBelowDefaultInterval = Type.Union([Type.Object({ intervalMs: Type.I
   description: `Without intervalMs, timeoutMs must be less than the default interval: ${summary((b) => b.intervalMs)}.`,
 });
 
+const TransitioningWithinDefaultInterval = Type.Union([Type.Object({ intervalMs: Type.Integer() }), ...perBase((b) => ({ intervalWhileTransitioningMs: Type.Optional(Type.Integer({ maximum: b.intervalMs })) }))], {
+  description: `Without intervalMs, intervalWhileTransitioningMs must not exceed the default interval: ${summary((b) => b.intervalMs)}.`,
+});
+
 const LatencyBelowDefaultTimeout = Type.Union(
   [
     Type.Object({ timeoutMs: Type.Integer() }),
@@ -249,6 +254,7 @@ export const CheckSpecDocumentSchema: TSchema = Type.Intersect([
   CookiesNeedRedirects,
   CaNeedsVerify,
   TimeoutBelowDefaultInterval,
+  TransitioningWithinDefaultInterval,
   LatencyBelowDefaultTimeout,
   WithinDefaultWindow,
 ]);
@@ -256,7 +262,7 @@ export const CheckSpecDocumentSchema: TSchema = Type.Intersect([
 const TITLE = 'Lookout CheckSpec v1';
 const DESCRIPTION =
   'A health check for Lookout, published on lookout.spec.put.<id>. This schema states every field, type, limit and allowed value, ' +
-  'and the cross-field rules JSON Schema can express. The cluster checks a few more (timeoutMs < intervalMs, maxLatencyMs < ' +
+  'and the cross-field rules JSON Schema can express. The cluster checks a few more (timeoutMs < intervalMs and the state-dependent intervals, intervalWhileTransitioningMs <= intervalMs, maxLatencyMs < ' +
   'timeoutMs, policy threshold and initial <= window, RE2 regex syntax, the groups a tcp dialog send names, URL and address syntax, repeated header names, ' +
   'well-formed Unicode, json equals nesting, its target address policy) and answers {code, message, path} for the first problem. ' +
   'String lengths are counted in UTF-16 code units.';

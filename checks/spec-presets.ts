@@ -8,7 +8,9 @@
 // in the very same formulas, field by field, and whatever the spec sets explicitly wins:
 //
 //   intervalMs = spec.intervalMs        ?? base.intervalMs
-//   timeoutMs  = spec.timeoutMs         ?? min(base.timeoutMs, intervalMs - 1)
+//   timeoutMs  = spec.timeoutMs         ?? min(base.timeoutMs, shortest interval - 1)
+//                (the shortest of intervalMs, intervalWhileTransitioningMs, intervalWhileDownMs;
+//                no preset sets the two state-dependent intervals)
 //   window     = spec.policy.window     ?? base.window          (window policy, or no policy)
 //   threshold  = spec.policy.threshold  ?? min(base.threshold, window)
 //   initial    = spec.policy.initial    ?? threshold - 1        (never a preset value: a new check
@@ -68,17 +70,35 @@ export function baseOf(preset: PresetName | undefined): SpecBase {
 export interface TimingFields {
   preset?: PresetName;
   intervalMs?: number;
+  intervalWhileTransitioningMs?: number;
+  intervalWhileDownMs?: number;
   timeoutMs?: number;
 }
+
+/** The state-dependent interval fields (protocol/state-interval.ts), in schema order. */
+export const STATE_INTERVAL_FIELDS = ['intervalWhileTransitioningMs', 'intervalWhileDownMs'] as const;
 
 /** The effective intervalMs. */
 export function effectiveInterval(s: TimingFields): number {
   return s.intervalMs ?? baseOf(s.preset).intervalMs;
 }
 
-/** The effective timeoutMs: min(base timeout, intervalMs - 1) unless given. */
+/**
+ * The shortest interval the spec can run at and the field that says so: intervalMs, or a
+ * state-dependent interval below it. A probe's timeout must fit it (a timeout fits each interval).
+ */
+export function shortestIntervalField(s: TimingFields): { ms: number; field: 'intervalMs' | (typeof STATE_INTERVAL_FIELDS)[number] } {
+  let best: { ms: number; field: 'intervalMs' | (typeof STATE_INTERVAL_FIELDS)[number] } = { ms: effectiveInterval(s), field: 'intervalMs' };
+  for (const field of STATE_INTERVAL_FIELDS) {
+    const ms = s[field];
+    if (ms !== undefined && ms < best.ms) best = { ms, field };
+  }
+  return best;
+}
+
+/** The effective timeoutMs: min(base timeout, shortest interval - 1) unless given. */
 export function effectiveTimeout(s: TimingFields): number {
-  return s.timeoutMs ?? Math.min(baseOf(s.preset).timeoutMs, effectiveInterval(s) - 1);
+  return s.timeoutMs ?? Math.min(baseOf(s.preset).timeoutMs, shortestIntervalField(s).ms - 1);
 }
 
 /** The parts of a window policy a spec may leave out. */
@@ -106,9 +126,9 @@ export function originNote(given: boolean, preset: PresetName | undefined): stri
   return preset === undefined ? ', the default' : `, from preset ${preset}`;
 }
 
-/** originNote for the effective timeout, which intervalMs may have cut to intervalMs - 1. */
+/** originNote for the effective timeout, which the shortest interval may have cut to that interval - 1. */
 export function timeoutNote(s: TimingFields): string {
   if (s.timeoutMs !== undefined) return '';
-  if (effectiveTimeout(s) < baseOf(s.preset).timeoutMs) return ', intervalMs - 1';
+  if (effectiveTimeout(s) < baseOf(s.preset).timeoutMs) return `, ${shortestIntervalField(s).field} - 1`;
   return originNote(false, s.preset);
 }

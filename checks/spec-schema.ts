@@ -318,8 +318,22 @@ export const CheckSpecSchema = Type.Object(
       ),
     ),
     intervalMs: Type.Optional(integerField(SPEC_LIMITS.intervalMs.min, SPEC_LIMITS.intervalMs.max, 'Milliseconds between probes. Default 5000, or the preset value.', SPEC_DEFAULTS.intervalMs)),
+    intervalWhileTransitioningMs: Type.Optional(
+      integerField(
+        SPEC_LIMITS.intervalMs.min,
+        SPEC_LIMITS.intervalMs.max,
+        'Milliseconds between probes while the verdict is changing (HAProxy fastinter): up with the newest probe failed, or down with the newest probe passed. At most intervalMs. Default: intervalMs.',
+      ),
+    ),
+    intervalWhileDownMs: Type.Optional(
+      integerField(
+        SPEC_LIMITS.intervalMs.min,
+        SPEC_LIMITS.intervalMs.max,
+        'Milliseconds between probes while the check is down and its newest probe failed (HAProxy downinter). Default: intervalMs.',
+      ),
+    ),
     timeoutMs: Type.Optional(
-      integerField(SPEC_LIMITS.timeoutMs.min, undefined, 'One deadline for the whole probe, in milliseconds; must be less than intervalMs. Default min(2000 or the preset timeoutMs, intervalMs - 1).'),
+      integerField(SPEC_LIMITS.timeoutMs.min, undefined, 'One deadline for the whole probe, in milliseconds; must be less than intervalMs and the state-dependent intervals. Default min(2000 or the preset timeoutMs, the shortest of those intervals - 1).'),
     ),
     replicas: Type.Optional(
       integerField(

@@ -52,6 +52,10 @@ export interface NormalizedSpec {
   kind: CheckKind;
   target: string;
   intervalMs: number;
+  /** While the verdict is changing (protocol/state-interval.ts); absent: intervalMs. At most intervalMs. */
+  intervalWhileTransitioningMs?: number;
+  /** While down with the newest probe failed (protocol/state-interval.ts); absent: intervalMs. */
+  intervalWhileDownMs?: number;
   timeoutMs: number;
   replicas: number;
   /** How the vantages combine (replicas > 1; absent: a majority — protocol/quorum.ts). */
@@ -135,6 +139,8 @@ export function normalizeSpec(id: string, s: CheckSpec): NormalizedSpec {
     kind: s.kind,
     target: s.target,
     intervalMs: effectiveInterval(s),
+    ...(s.intervalWhileTransitioningMs !== undefined ? { intervalWhileTransitioningMs: s.intervalWhileTransitioningMs } : {}),
+    ...(s.intervalWhileDownMs !== undefined ? { intervalWhileDownMs: s.intervalWhileDownMs } : {}),
     timeoutMs: effectiveTimeout(s),
     replicas: s.replicas ?? SPEC_DEFAULTS.replicas,
     ...(s.quorum !== undefined ? { quorum: { ...s.quorum } } : {}),

@@ -12,7 +12,8 @@
 //     1. subject id (again, for direct callers)          invalid_id    "id"
 //     2. document is a plain object                      not_object    ""
 //     3. unknown top-level fields, in the document's key order
-//     4. id, kind, target, preset (enum), intervalMs, timeoutMs, timeoutMs < intervalMs, replicas,
+//     4. id, kind, target, preset (enum), intervalMs, intervalWhileTransitioningMs (<= intervalMs),
+//        intervalWhileDownMs, timeoutMs, timeoutMs < the shortest of the three intervals, replicas,
 //        quorum, confirm, labels
 //     5. http, tcp, dns, then grpc: present for another kind -> conflict; not an object -> not_object;
 //        then inside the section: unknown fields, each field in schema order, then the section's
@@ -29,7 +30,7 @@
 //
 // Effective values for cross-field rules follow normalizeSpec, through the same functions
 // (checks/spec-presets.ts): intervalMs defaults to the preset's or SPEC_DEFAULTS.intervalMs,
-// timeoutMs to min(that timeout, interval - 1), the window to the preset's or 8, method to GET.
+// timeoutMs to min(that timeout, shortest interval - 1), the window to the preset's or 8, method to GET.
 // A message whose other side came from a preset names it ("intervalMs (2000, from preset high)").
 // `preset` comes before intervalMs in schema order, so every rule that reads it sees it checked.
 import type { TInteger } from '@sinclair/typebox';
@@ -50,7 +51,7 @@ import {
   type WindowPolicy,
 } from './spec-schema';
 import { SpecError, type SpecErrorBody, type SpecErrorCode } from './spec-error';
-import { effectiveInterval, effectiveTimeout, effectiveWindow, originNote, timeoutNote, type PresetName } from './spec-presets';
+import { effectiveInterval, effectiveTimeout, effectiveWindow, originNote, shortestIntervalField, timeoutNote, type PresetName } from './spec-presets';
 import { checkDns, dnsNameProblem } from './validate-dns';
 import { checkGrpc } from './validate-grpc';
 import { checkHttp, type TimeoutBound } from './validate-sections';
@@ -136,11 +137,21 @@ function checkSpec(raw: unknown, subjectId: string): CheckSpec {
     target: (path, v, s, spec) => checkTarget(spec.kind!, text(path, v, s)),
     preset: choice,
     intervalMs: integer,
+    intervalWhileTransitioningMs: (path, v, s, spec) => {
+      const ms = integer(path, v, s);
+      const interval = effectiveInterval(spec);
+      if (ms > interval) {
+        fail('conflict', path, `intervalWhileTransitioningMs (${ms}) must not exceed intervalMs (${interval}${originNote(spec.intervalMs !== undefined, spec.preset)}): it probes faster while the verdict changes, never slower`);
+      }
+      return ms;
+    },
+    intervalWhileDownMs: integer,
     timeoutMs: (path, v, s, spec) => {
       const timeout = integer(path, v, s);
-      const interval = effectiveInterval(spec);
-      if (timeout >= interval) {
-        fail('conflict', path, `timeoutMs (${timeout}) must be less than intervalMs (${interval}${originNote(spec.intervalMs !== undefined, spec.preset)})`);
+      const shortest = shortestIntervalField(spec);
+      if (timeout >= shortest.ms) {
+        const note = shortest.field === 'intervalMs' ? originNote(spec.intervalMs !== undefined, spec.preset) : '';
+        fail('conflict', path, `timeoutMs (${timeout}) must be less than ${shortest.field} (${shortest.ms}${note})`);
       }
       return timeout;
     },

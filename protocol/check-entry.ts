@@ -15,7 +15,8 @@ export type Directive =
   | { type: 'unschedule'; id: string }
   /** Look the check's last published state up. `perVantage`: in its vantage's resume record too (resume-record.ts). */
   | { type: 'resume'; id: string; rank: number; perVantage: boolean }
-  | { type: 'probe'; id: string; token: number; spec: NormalizedSpec }
+  /** `intervalMs`: the interval of the slot grid the probe runs on (state-interval.ts). */
+  | { type: 'probe'; id: string; token: number; spec: NormalizedSpec; intervalMs: number }
   | { type: 'abort'; id: string; token: number }
   /** Ask another node to probe once before this failure counts (confirm.ts); the probe stays in flight until the answer. */
   | { type: 'confirm'; id: string; token: number; spec: NormalizedSpec; outcome: ProbeOutcome }
@@ -33,7 +34,10 @@ export type Parked = { inFlight: InFlight; spec: NormalizedSpec; outcome: ProbeO
 
 export interface CheckEntry {
   spec: NormalizedSpec;
-  /** Slot of the next scheduled probe (its label), and the interval it was computed with. */
+  /**
+   * Slot of the next scheduled probe (its label), and the interval it was computed with
+   * (`slotInterval`: the spec's intervalMs or a state-dependent one, state-interval.ts).
+   */
   slot: number;
   /** This node's clock − the slot labels' clock (0 unless continued from a skewed holder's release). */
   shift: number;

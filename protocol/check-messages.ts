@@ -3,7 +3,7 @@
 // the shapes and their public-contract rule). Pure: the check table (check-table.ts) passes the
 // check's verdict state in and stores what comes back.
 //
-//   outcome → verdict policy (verdict.ts) → seq + 1 → result { …, seq, history, skipped }
+//   outcome → verdict policy (verdict.ts) → seq + 1 → result { …, seq, slot, intervalMs, history, skipped }
 //                                         → verdict ≠ last published? → status { from, to, seq }
 //
 // seq counts a check's results per rank (the `vantage` field) and continues across handover and restart
@@ -38,13 +38,16 @@ export interface Publisher {
 }
 
 /**
- * The probe that produced the outcome: its slot, the instant it started (wall clock, ms), and the
- * rounds skipped between the previous probe started here and this one (published as `skipped`).
+ * The probe that produced the outcome: its slot, the instant it started (wall clock, ms), the
+ * rounds skipped between the previous probe started here and this one (published as `skipped`),
+ * and the interval it ran at.
  */
 export interface ProbeRun {
   slot: number;
   startedAt: number;
   skipped: number;
+  /** The interval of the slot grid the probe ran on (state-interval.ts; published as `intervalMs`). */
+  intervalMs: number;
 }
 
 /** A check's published state, before or after one outcome. */
@@ -111,6 +114,7 @@ export function resultMessage(id: string, spec: NormalizedSpec, run: ProbeRun, o
     kind: spec.kind,
     target: spec.target,
     slot: run.slot,
+    intervalMs: run.intervalMs,
     timings: o.timings,
     ...(o.httpStatus !== undefined ? { httpStatus: o.httpStatus } : {}),
     ...(o.bodyBytes !== undefined ? { bodyBytes: o.bodyBytes } : {}),

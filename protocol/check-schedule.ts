@@ -11,6 +11,9 @@
 //                     interval later); slots already passed (a paused process, a stalled event
 //                     loop) are skipped and counted, never fired in a burst
 //   taken over      → the previous owner died: one catch-up probe now (paced), then the grid
+//   state change    → an outcome moved the check to another interval (state-interval.ts): the
+//                     pending slot moves to the new grid, at least the shorter of the two
+//                     intervals after the last probe's slot (retimedSlot)
 // Catch-up probes are paced node-wide (catch-up-pacer.ts), so a failover of thousands of checks
 // is a steady trickle. A probe *starts* at its slot plus a random jitter (never moved into the slot).
 
@@ -91,6 +94,23 @@ export function slotAfterDue(
   if (next > now) return { slot: next, skipped: null };
   const resumeAt = nextSlot(id, intervalMs, now);
   return { slot: resumeAt, skipped: { slot: next, count: Math.round((resumeAt - next) / intervalMs) } };
+}
+
+/**
+ * The check's effective interval changed from `fromMs` to `toMs` (an outcome moved its verdict
+ * state: state-interval.ts): its next slot, replacing the pending one. The new grid's first slot
+ * at least min(fromMs, toMs) after `lastSlot` (the slot of the probe whose outcome it was; null:
+ * none yet) and not before `now`, so
+ *   - two probes are never closer than the shorter interval (speeding up after a failure waits one
+ *     fast interval; settling down never probes sooner than the fast interval did),
+ *   - the gap is below min(fromMs, toMs) + toMs (one grid step of the new interval past the floor),
+ *   - the slot is on the new interval's grid (phaseOf per check and interval: every node agrees),
+ *     so a release carries a slot of the interval the new owner computes from the same state.
+ * Overlap stays impossible as before: a slot that comes due while a probe runs is skipped (counted).
+ */
+export function retimedSlot(id: string, lastSlot: number | null, fromMs: number, toMs: number, now: number): number {
+  const floor = lastSlot === null ? now : Math.max(now, lastSlot + Math.min(fromMs, toMs));
+  return nextSlot(id, toMs, floor - 1);
 }
 
 /** The instant a probe for `slot` starts: the slot plus a jitter below jitterBound (slots.ts). */

@@ -9,10 +9,14 @@
 //   what an outcome publishes (verdict, result and status messages)         → check-messages.ts
 //   continuing from a holder's release (handover by message)               → handover.ts
 //   each vantage's resume record (replicas > 1: `keepState` after a result) → resume-record.ts
+//   the interval the check runs at, from its spec and verdict state          → state-interval.ts
 // What it decides itself: a check due while its probe is still in flight skips the round
 // (counted), never overlaps; outcomes of removed checks and stale tokens are dropped. A check
 // continued from a release keeps the holder's slot labels, shifted onto this node's clock by
-// `shift` (0 unless the two clocks disagree: see handover.ts continueReleased).
+// `shift` (0 unless the two clocks disagree: see handover.ts continueReleased). An outcome or a
+// resumed state that moves the check to another interval moves its pending slot onto that
+// interval's grid (check-schedule.ts retimedSlot; an adopted release's state, at the next outcome);
+// a pending catch-up stays.
 
 import type { ProbeOutcome } from '../checks/outcome';
 import type { NormalizedSpec } from '../checks/spec';
@@ -20,11 +24,12 @@ import type { CheckEntry, Directive, InFlight, StartMode, TableOptions } from '.
 import { outcomeMessages, type VerdictHold } from './check-messages';
 import { wantsConfirmation, type Confirmation } from './confirm';
 import { continueFrom, resumeStep, takeoverSeqGap } from './check-resume';
-import { earlierSlot, firstSlot, jitteredStart, slotAfterDue, takeoverSlot } from './check-schedule';
+import { earlierSlot, firstSlot, jitteredStart, retimedSlot, slotAfterDue, takeoverSlot } from './check-schedule';
 import { continueReleased } from './handover';
 import type { ReleasedCheck, ResumeState } from './records';
 import { combinesVantages } from './quorum-table';
 import { keepsResumePerVantage, resumeRecordOf } from './resume-record';
+import { probeInterval, shortestInterval } from './state-interval';
 
 export type { Directive, StartMode, TableOptions } from './check-entry';
 
@@ -84,7 +89,8 @@ export class CheckTable {
         resume: 'lookingUp',
         parked: null,
         seq: 0,
-        seqGap: mode === 'deadTakeover' || mode === 'restartTakeover' ? takeoverSeqGap(spec.intervalMs, this.opts.takeoverUnseenMs ?? 0) : 0,
+        // The holder may have run at its shortest interval meanwhile: count its results by that.
+        seqGap: mode === 'deadTakeover' || mode === 'restartTakeover' ? takeoverSeqGap(shortestInterval(spec), this.opts.takeoverUnseenMs ?? 0) : 0,
         published: 'unknown',
         skipped: 0,
         probed: false,
@@ -92,14 +98,15 @@ export class CheckTable {
       return [this.lookup(spec), this.scheduleAt(spec.id, slot, spec.intervalMs)];
     }
     e.spec = spec;
-    if (spec.intervalMs === e.slotInterval) return [];
+    const interval = this.intervalOf(e);
+    if (interval === e.slotInterval) return [];
     // A new interval: keep the pending probe unless the new schedule (on this node's grid) has an earlier slot.
-    const earlier = earlierSlot(spec.id, spec.intervalMs, now, e.slot + e.shift);
+    const earlier = earlierSlot(spec.id, interval, now, e.slot + e.shift);
     if (earlier === null) return [];
     e.slot = earlier;
     e.shift = 0;
-    e.slotInterval = spec.intervalMs;
-    return [this.scheduleAt(spec.id, earlier, spec.intervalMs)];
+    e.slotInterval = interval;
+    return [this.scheduleAt(spec.id, earlier, interval)];
   }
 
   /** Stop a check: no further probes; an in-flight probe is aborted and its outcome dropped. */
@@ -117,24 +124,28 @@ export class CheckTable {
    * lookup, so seq cannot repeat), the released slot at this node's now + dueInMs, then every interval.
    */
   setReleased(spec: NormalizedSpec, rc: ReleasedCheck, now: number, known: { stalledMs?: number; holderOffsetMs?: number | null } = {}): Directive[] {
-    const { slot, shift, skipped } = continueReleased(spec.id, rc, spec.intervalMs, now, known);
+    const verdict = { status: rc.status, history: rc.history };
+    const published = rc.published ?? rc.status;
+    // The holder ran at the interval of this state (state-interval.ts): its released slot is on that grid.
+    const interval = probeInterval(spec, published === 'unknown' ? null : verdict);
+    const { slot, shift, skipped } = continueReleased(spec.id, rc, interval, now, known);
     this.checks.set(spec.id, {
       spec,
       slot,
       shift,
-      slotInterval: spec.intervalMs,
+      slotInterval: interval,
       catchUp: false,
       inFlight: null,
-      verdict: { status: rc.status, history: rc.history },
+      verdict,
       resume: 'resumed',
       parked: null,
       seq: rc.seq,
       seqGap: 0,
-      published: rc.published ?? rc.status,
+      published,
       skipped,
       probed: false,
     });
-    const out: Directive[] = [this.scheduleAt(spec.id, slot, spec.intervalMs, shift)];
+    const out: Directive[] = [this.scheduleAt(spec.id, slot, interval, shift)];
     if (skipped) out.push({ type: 'skipped', id: spec.id, slot: rc.slot, count: skipped });
     return out;
   }
@@ -177,7 +188,8 @@ export class CheckTable {
    * Another node ran this check meanwhile and released it (protocol/overlap.ts): continue past what
    * it published. Its seq and verdict are taken when it got further than ours (our next result
    * sorts after its last; a verdict it reached is not published again). A check still looking its
-   * state up keeps its own course. True when taken.
+   * state up keeps its own course. True when taken. The pending slot stays: if the taken state
+   * runs at another interval, the next outcome here moves the slot onto its grid (apply).
    */
   adopt(rc: ReleasedCheck): boolean {
     const e = this.checks.get(rc.id);
@@ -209,12 +221,12 @@ export class CheckTable {
       out.push({ type: 'skipped', id, slot, count: 1 });
     } else {
       const token = this.nextToken++;
-      e.inFlight = { token, slot, startedAt: now, skipped: e.skipped, spec: e.spec };
+      e.inFlight = { token, slot, startedAt: now, skipped: e.skipped, intervalMs: e.slotInterval, spec: e.spec };
       e.skipped = 0;
       e.probed = true;
-      out.push({ type: 'probe', id, token, spec: e.spec });
+      out.push({ type: 'probe', id, token, spec: e.spec, intervalMs: e.slotInterval });
     }
-    const interval = e.spec.intervalMs;
+    const interval = this.intervalOf(e);
     const next = slotAfterDue(id, slot, e.slotInterval, interval, e.catchUp, now - e.shift);
     e.slot = next.slot;
     e.catchUp = false;
@@ -232,7 +244,7 @@ export class CheckTable {
    * or stale tokens are dropped. A failure that would announce down is confirmed first: the probe
    * stays in flight until the answer comes back with the same outcome.
    */
-  probeDone(id: string, token: number, outcome: ProbeOutcome, confirmation?: Confirmation, panic: VerdictHold = false): Directive[] {
+  probeDone(id: string, token: number, outcome: ProbeOutcome, now: number, confirmation?: Confirmation, panic: VerdictHold = false): Directive[] {
     const e = this.checks.get(id);
     if (!e || !e.inFlight || e.inFlight.token !== token) return [];
     if (!confirmation && e.verdict && wantsConfirmation(e.spec.confirm, e.spec.policy, { verdict: e.verdict, published: e.published }, outcome.ok, outcome.reason)) {
@@ -244,7 +256,7 @@ export class CheckTable {
       (e.parked ??= []).push({ inFlight, spec, outcome });
       return [];
     }
-    return this.apply(id, e, inFlight, spec, outcome, confirmation, panic);
+    return this.apply(id, e, inFlight, spec, outcome, now, confirmation, panic);
   }
 
   /**
@@ -253,7 +265,7 @@ export class CheckTable {
    * by plan: the answer is taken as it is (`recent: false`), and its slot is never compared with
    * this node's clock.
    */
-  resumed(id: string, state: ResumeState | null): Directive[] {
+  resumed(id: string, state: ResumeState | null, now: number): Directive[] {
     const e = this.checks.get(id);
     if (!e) return [];
     const step = resumeStep(e.resume, { type: 'answer', recent: false, probed: e.probed });
@@ -263,11 +275,36 @@ export class CheckTable {
     ({ verdict: e.verdict, seq: e.seq, published: e.published } = continueFrom(state, e.spec.policy, e.seqGap));
     const parked = e.parked ?? [];
     e.parked = null;
-    for (const p of parked) out.push(...this.apply(id, e, p.inFlight, p.spec, p.outcome));
+    // The state found may run at another interval than the spec's (state-interval.ts): the probe in
+    // flight, else the last parked one, is the last probe the new slot keeps its distance from.
+    const last = e.inFlight ?? parked[parked.length - 1]?.inFlight ?? null;
+    out.push(...this.retime(id, e, last === null ? null : last.slot + e.shift, now));
+    for (const p of parked) out.push(...this.apply(id, e, p.inFlight, p.spec, p.outcome, now));
     return out;
   }
 
-  private apply(id: string, e: CheckEntry, f: InFlight, spec: NormalizedSpec, o: ProbeOutcome, confirmation?: Confirmation, panic: VerdictHold = false): Directive[] {
+  /**
+   * The interval of `e`'s state differs from the one its pending slot was computed with: move the
+   * slot onto the new interval's grid (check-schedule.ts retimedSlot). A pending catch-up stays (it
+   * rejoins the grid of the interval in force when it is due).
+   */
+  private retime(id: string, e: CheckEntry, lastSlot: number | null, now: number): Directive[] {
+    const interval = this.intervalOf(e);
+    if (interval === e.slotInterval || e.catchUp) return [];
+    const slot = retimedSlot(id, lastSlot, e.slotInterval, interval, now);
+    e.slotInterval = interval;
+    if (slot === e.slot + e.shift && e.shift === 0) return [];
+    e.slot = slot;
+    e.shift = 0;
+    return [this.scheduleAt(id, slot, interval)];
+  }
+
+  /** The interval `e` runs at: its state's (state-interval.ts), or intervalMs until it reached a verdict (looked up, or announced here). */
+  private intervalOf(e: CheckEntry): number {
+    return probeInterval(e.spec, e.published === 'unknown' ? null : e.verdict);
+  }
+
+  private apply(id: string, e: CheckEntry, f: InFlight, spec: NormalizedSpec, o: ProbeOutcome, now: number, confirmation?: Confirmation, panic: VerdictHold = false): Directive[] {
     const by = { nodeId: this.opts.nodeId, epoch: this.epoch, rank: this.opts.rank, groupLabel: this.opts.groupLabel };
     const { next, result, status } = outcomeMessages(id, spec, f, o, { verdict: e.verdict!, seq: e.seq, published: e.published }, by, confirmation, panic);
     ({ verdict: e.verdict, seq: e.seq, published: e.published } = next);
@@ -275,6 +312,7 @@ export class CheckTable {
     if (keepsResumePerVantage(e.spec.replicas)) out.push({ type: 'keepState', id, rank: this.opts.rank, state: resumeRecordOf(result) });
     // replicas > 1: the shard's primary announces the combined verdict instead (quorum-table.ts).
     if (status && !combinesVantages(e.spec)) out.push({ type: 'status', msg: status });
+    out.push(...this.retime(id, e, f.slot + e.shift, now));
     return out;
   }
 

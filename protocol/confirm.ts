@@ -97,7 +97,7 @@ export function pickPeer(checkId: string, members: readonly PeerCandidate[], sel
 }
 
 /**
- * A responder's recent answers per check: an ask within half the check's interval of the last
+ * A responder's recent answers per check: an ask within half the check's (shortest) interval of the last
  * probe gets that probe's answer again, so however many nodes ask, a check costs at most one
  * confirming probe per half interval. Times are monotonic ms.
  */

@@ -17,6 +17,7 @@ import { combine, isNewer, STALE_INTERVALS, parseVantageResult, type QuorumCount
 import { withGroup } from './panic-groups';
 import type { QuorumRecord } from './quorum-record';
 import type { QuorumStatusMessage } from './records';
+import { longestInterval } from './state-interval';
 
 export type QuorumDirective =
   /** Hear every vantage's results of the check. */
@@ -152,10 +153,13 @@ export class QuorumTable {
     const e = this.checks.get(id);
     if (!e) return [];
     if (!e.restored) return [{ type: 'quorumIgnored', id, why: 'restoring' }];
-    const c = combine({ replicas: e.spec.replicas, quorum: e.spec.quorum, intervalMs: e.spec.intervalMs, latest: e.latest, now: at.now, previous: e.verdict });
+    // Each vantage runs at the interval of its own verdict state (state-interval.ts): its results are
+    // fresh for STALE_INTERVALS of the longest one any vantage may run at.
+    const interval = longestInterval(e.spec);
+    const c = combine({ replicas: e.spec.replicas, quorum: e.spec.quorum, intervalMs: interval, latest: e.latest, now: at.now, previous: e.verdict });
     if (c.verdict === 'unknown') return []; // nothing formed yet: nothing to announce or hold
     // Losing the quorum is announced only once every vantage had STALE_INTERVALS intervals to report here.
-    const warm = at.now - e.since > STALE_INTERVALS * e.spec.intervalMs;
+    const warm = at.now - e.since > STALE_INTERVALS * interval;
     const formedChanged = e.verdict !== 'unknown' && c.counts.formed !== e.formed && (c.counts.formed || warm);
     if (c.verdict === e.verdict && !formedChanged) return [];
     const msg = withGroup(statusOf(id, e.verdict, c.verdict, c.counts, c, { ...at, seq: e.seq + 1, node: this.nodeId }), e.spec, this.groupLabel);

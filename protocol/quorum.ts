@@ -18,7 +18,7 @@ import type { FailureReason } from '../checks/outcome';
 import type { QuorumSpec } from '../checks/spec';
 import type { Verdict } from './verdict';
 
-/** A vantage whose newest result is older than this many of the check's intervals counts as unknown. */
+/** A vantage whose newest result is older than this many of the check's longest intervals (state-interval.ts) counts as unknown. */
 export const STALE_INTERVALS = 2;
 
 export type VantageStatus = Verdict | 'unknown';

@@ -55,6 +55,11 @@ export interface ResultMessage {
   target: string;
   /** Slot (ms since the Unix epoch) this probe belongs to; the start is slot + jitter. */
   slot: number;
+  /**
+   * The interval of the slot grid this probe ran on: intervalMs, or a state-dependent interval
+   * (protocol/state-interval.ts) — the spacing to this probe's slot from the previous one on the same grid.
+   */
+  intervalMs: number;
   timings: PhaseTimings;
   httpStatus?: number;
   bodyBytes?: number;

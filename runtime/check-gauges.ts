@@ -4,6 +4,8 @@
 //   lookout_check_up{check,vantage}                            1 up, 0 down (absent while unknown)
 //   lookout_check_probe_success{check,vantage}                 the last conclusive probe: 1 passed, 0 failed
 //   lookout_check_probe_duration_seconds{check,vantage}        that probe's latency
+//   lookout_check_interval_seconds{check,vantage}              the interval the last probe ran at (intervalMs,
+//                                                              or a state-dependent one: protocol/state-interval.ts)
 //   lookout_check_last_transition_timestamp_seconds{check,vantage}  the `at` of the last verdict change this
 //                                                              node published (absent until it publishes one)
 // A row lives while its runner schedules the check (from the `schedule` directive to `unschedule`):
@@ -20,6 +22,8 @@ interface Row {
   up: 0 | 1 | null;
   ok: 0 | 1 | null;
   latencyMs: number | null;
+  /** The interval the last probe ran at (the result's intervalMs). */
+  intervalMs: number | null;
   changedAtMs: number | null;
 }
 
@@ -35,7 +39,7 @@ export class CheckGauges {
   scheduled(gen: number, id: string, vantage: number): void {
     const r = this.rows.get(id);
     if (r?.gen === gen) return;
-    this.rows.set(id, { gen, vantage, up: null, ok: null, latencyMs: null, changedAtMs: null });
+    this.rows.set(id, { gen, vantage, up: null, ok: null, latencyMs: null, intervalMs: null, changedAtMs: null });
   }
 
   unscheduled(gen: number, id: string): void {
@@ -46,6 +50,7 @@ export class CheckGauges {
     const r = this.rows.get(msg.checkId);
     if (r?.gen !== gen) return;
     r.up = msg.status === 'up' ? 1 : msg.status === 'down' ? 0 : null;
+    r.intervalMs = msg.intervalMs ?? null;
     if (msg.reason === 'inconclusive') return; // the node's stall, not the target's answer
     r.ok = msg.ok ? 1 : 0;
     r.latencyMs = msg.latencyMs;
@@ -77,6 +82,7 @@ export class CheckGauges {
         family('lookout_check_up', "The check's verdict as this node holds it: 1 up, 0 down (absent while unknown).", (r) => r.up),
         family('lookout_check_probe_success', 'The last conclusive probe of the check from this node: 1 passed, 0 failed.', (r) => r.ok),
         family('lookout_check_probe_duration_seconds', "The last conclusive probe's latency, seconds.", (r) => (r.latencyMs === null ? null : r.latencyMs / 1000)),
+        family('lookout_check_interval_seconds', 'The interval the last probe of the check ran at, seconds: intervalMs, or intervalWhileTransitioningMs / intervalWhileDownMs while the verdict state calls for it.', (r) => (r.intervalMs === null ? null : r.intervalMs / 1000)),
         family('lookout_check_last_transition_timestamp_seconds', 'When this node last published a verdict change of the check (its at), seconds since the Unix epoch.', (r) => (r.changedAtMs === null ? null : r.changedAtMs / 1000)),
       ].join('\n') + '\n'
     );

@@ -11,6 +11,7 @@ import type { NormalizedSpec } from '../checks/spec';
 import { CatchUpPacer } from '../protocol/catch-up-pacer';
 import { CONFIRM_REPLY_MARGIN_MS, ConfirmReuse, confirmationOf, parseConfirmReply, parseConfirmRequest, pickPeer, type Confirmation, type ConfirmReply, type PeerCandidate } from '../protocol/confirm';
 import { isInconclusive, judgeOutcome } from '../protocol/overload';
+import { shortestInterval } from '../protocol/state-interval';
 import type { Bus } from './bus';
 import type { Clock } from './clock';
 import type { LoadPort } from './load-monitor';
@@ -104,7 +105,9 @@ export function startConfirmResponder(o: ResponderOptions): () => void {
       spec = await o.fetchSpec(checkId).catch(() => undefined);
     }
     if (!spec) return { reply: { type: 'refused', node: o.nodeId, why: 'unknown_check' }, how: 'unknown_check' };
-    const recent = reuse.get(checkId, now, spec.intervalMs);
+    // Reused within half the shortest interval the check runs at: a check confirming while it probes
+    // at intervalWhileTransitioningMs gets a fresh answer for each of its fast probes.
+    const recent = reuse.get(checkId, now, shortestInterval(spec));
     if (recent) return { reply: recent, how: 'reused' };
     const inFlight = running.get(checkId);
     if (inFlight) return { reply: await inFlight, how: 'reused' };

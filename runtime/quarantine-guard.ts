@@ -44,6 +44,7 @@ export interface QuarantinePort {
 export interface VantageOf {
   rank: number;
   replicas: number;
+  /** The longest interval the check's vantages may run at (protocol/state-interval.ts longestInterval): how long a record stays fresh. */
   intervalMs: number;
 }
 

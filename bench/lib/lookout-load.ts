@@ -1,8 +1,10 @@
-// One `lookout node` process (production profile, defaults) probing `rate` HTTP checks at a 1 s
-// interval (so `rate` probes/s, open loop: each check on its own timer), a fresh connection per
-// probe, every result published to its own nats-server. Measured once every check is owned and
-// probed for a warm-up: probes from lookout_probes_total on /metrics, CPU (utime + stime) of the
-// node's process tree from /proc, over the window only.
+// One `lookout node` process (production profile, defaults) probing `rate` checks at a 1 s
+// interval (so `rate` probes/s, open loop: each check on its own timer), every result published to
+// its own nats-server. The checks are HTTP against nginx (a fresh connection per probe), or of
+// another kind (`dns` against testkit's DNS server, `grpc` against its gRPC health server): the
+// spec of check i comes from `specOf`. Measured once every check is owned and probed for a
+// warm-up: probes from lookout_probes_total on /metrics, CPU (utime + stime) of the node's process
+// tree from /proc, over the window only.
 
 import { loadavg } from 'node:os';
 import type { ProberWindow, OursFn } from './blackbox-load';
@@ -15,8 +17,26 @@ import { sleep, waitFor } from './util';
 
 export const INTERVAL_MS = 1000;
 
+/** The spec of check `id` (JSON, as put): what one probe of the load does. */
+export type SpecOf = (id: string) => Record<string, unknown>;
+
+/** HTTP GET against nginx on `port`, a path per check (the §1 load). */
+export const httpSpecOf =
+  (port: number): SpecOf =>
+  (id) => ({ kind: 'http', target: `http://127.0.0.1:${port}/c/${id}`, intervalMs: INTERVAL_MS, timeoutMs: INTERVAL_MS - 1 });
+
+/** An A query of `name` to the DNS server at `server` ("127.0.0.1:port"). */
+export const dnsSpecOf =
+  (server: string, name: string): SpecOf =>
+  () => ({ kind: 'dns', target: name, intervalMs: INTERVAL_MS, timeoutMs: INTERVAL_MS - 1, dns: { server } });
+
+/** grpc.health.v1 Check (the server as a whole, plaintext) against `address` ("127.0.0.1:port"). */
+export const grpcSpecOf =
+  (address: string): SpecOf =>
+  () => ({ kind: 'grpc', target: address, intervalMs: INTERVAL_MS, timeoutMs: INTERVAL_MS - 1 });
+
 /** `profileDir`: the node runs with --cpu-prof into it and is stopped with SIGTERM (so the profile is written). */
-export async function lookoutAtRate(nginxPort: number, rate: number, warmSec: number, seconds: number, ours: OursFn, profileDir?: string): Promise<ProberWindow> {
+export async function lookoutAtRate(specOf: SpecOf, rate: number, warmSec: number, seconds: number, ours: OursFn, profileDir?: string): Promise<ProberWindow> {
   const nats = await startNats();
   const nc = await natsClient(nats.url);
   const node = spawnNode({
@@ -29,9 +49,7 @@ export async function lookoutAtRate(nginxPort: number, rate: number, warmSec: nu
   try {
     await node.httpPort();
     const specs = new Map<string, unknown>();
-    for (let i = 0; i < rate; i++) {
-      specs.set(checkId(i), { kind: 'http', target: `http://127.0.0.1:${nginxPort}/c/${checkId(i)}`, intervalMs: INTERVAL_MS, timeoutMs: INTERVAL_MS - 1 });
-    }
+    for (let i = 0; i < rate; i++) specs.set(checkId(i), specOf(checkId(i)));
     await putSpecs(nc, specs);
     await waitFor('all checks owned', async () => sum(await node.metrics(), 'lookout_checks_owned') === rate, 60_000, 200);
     // Warm-up after every check is owned: each is scheduled and probed a few times (first verdicts, JIT).

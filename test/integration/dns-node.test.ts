@@ -3,7 +3,7 @@
 // fields; its spec API rejects a dns.server the node's address policy denies (LOOKOUT_TARGET_DENY)
 // and an invalid dns section, and stores nothing for either.
 import { waitFor } from '../helpers/poll';
-import { rr, startDnsServer, type DnsTestServer } from '../helpers/dns-server';
+import { rr, startDnsServer, type DnsTestServer } from '../../testkit/dns-server';
 import { startNodeProcess, type NodeProcessFixture } from '../helpers/node-process';
 import { request } from '../helpers/lookout';
 

@@ -1,4 +1,4 @@
-// The dns probe against a DNS server the test starts on 127.0.0.1 (test/helpers/dns-server.ts):
+// The dns probe against a DNS server the test starts on 127.0.0.1 (testkit/dns-server.ts):
 // each record type and expectation, the rcodes and their reasons, a server that never answers, a
 // truncated UDP answer retried over TCP, garbage and a mismatched id, a closed port, and a server
 // the address policy denies (it sees no query). No sleeps: the silent server is the deadline's.
@@ -8,7 +8,7 @@ import { probeDns, systemDnsServer } from '../../checks/dns-probe';
 import { runProbe } from '../../checks/probe';
 import { DIRECT_PROBE_ENV, type ProbeEnv } from '../../checks/probe-env';
 import { normalizeSpec, type DnsOptions } from '../../checks/spec';
-import { rr, startDnsServer, type DnsTestServer } from '../helpers/dns-server';
+import { rr, startDnsServer, type DnsTestServer } from '../../testkit/dns-server';
 import { closedPort } from '../helpers/targets';
 
 let server: DnsTestServer;

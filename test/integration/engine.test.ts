@@ -51,6 +51,7 @@ test('a healthy target produces results with every contract field', async () => 
     kind: 'http',
     target: `${target.url}/healthy`,
     slot: expect.any(Number),
+    intervalMs: 1000,
     timings: expect.objectContaining({ connect: expect.any(Number), firstByte: expect.any(Number), total: expect.any(Number) }),
     httpStatus: 200,
     bodyBytes: 8,

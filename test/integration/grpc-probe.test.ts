@@ -1,5 +1,5 @@
 // The grpc probe against gRPC servers the test starts on 127.0.0.1 with grpc-js
-// (test/helpers/grpc-server.ts): each serving status, a named service, an unknown one, a server
+// (testkit/grpc-server.ts): each serving status, a named service, an unknown one, a server
 // without the health service, answers that are not a HealthCheckResponse or too large, a closed
 // port, a TCP server that never speaks (the deadline's), TLS with a self-signed certificate the test
 // makes with openssl (verified → tls; verify off → ok, with its expiry), plaintext against TLS and
@@ -12,7 +12,7 @@ import { runProbe } from '../../checks/probe';
 import { DIRECT_PROBE_ENV, type ProbeEnv } from '../../checks/probe-env';
 import { normalizeSpec, type GrpcOptions } from '../../checks/spec';
 import { certExpiringIn, type TestCert } from '../helpers/certs';
-import { startGrpcServer, type GrpcTestServer } from '../helpers/grpc-server';
+import { startGrpcServer, type GrpcTestServer } from '../../testkit/grpc-server';
 import { closedPort } from '../helpers/targets';
 
 let health: GrpcTestServer;

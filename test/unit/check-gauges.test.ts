@@ -21,7 +21,7 @@ test('a scheduled check gets a row; results and changes fill it; promtool accept
   g.scheduled(1, 'a-db', 1);
   g.result(1, result('b-api', false, 'down'));
   g.status(1, { checkId: 'b-api', to: 'down', at: '2027-01-15T08:00:00.000Z' });
-  g.result(1, result('a-db', true, 'up', { latencyMs: 3 }));
+  g.result(1, result('a-db', true, 'up', { latencyMs: 3, intervalMs: 2000 }));
   const text = g.render();
   expect(series(text)).toEqual([
     'lookout_check_up{check="a-db",vantage="1"} 1',
@@ -30,6 +30,7 @@ test('a scheduled check gets a row; results and changes fill it; promtool accept
     'lookout_check_probe_success{check="b-api",vantage="0"} 0',
     'lookout_check_probe_duration_seconds{check="a-db",vantage="1"} 0.003',
     'lookout_check_probe_duration_seconds{check="b-api",vantage="0"} 0.0125',
+    'lookout_check_interval_seconds{check="a-db",vantage="1"} 2',
     `lookout_check_last_transition_timestamp_seconds{check="b-api",vantage="0"} ${Date.parse('2027-01-15T08:00:00.000Z') / 1000}`,
   ]);
   expect(promtool(text)).toEqual({ status: 0, out: '' });

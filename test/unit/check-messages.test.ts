@@ -7,15 +7,15 @@ import { failWith, pass } from '../helpers/fake-ports';
 
 const spec = normalizeSpec('api', { kind: 'http', target: 'http://127.0.0.1:1/', intervalMs: 10_000, timeoutMs: 1000, policy: { type: 'consecutive', rise: 1, fall: 2 } });
 const by = { nodeId: 'n1', epoch: 7, rank: 1 };
-const run = { slot: 1_700_000_000_000, startedAt: 1_700_000_000_042, skipped: 0 };
+const run = { slot: 1_700_000_000_000, startedAt: 1_700_000_000_042, skipped: 0, intervalMs: 10_000 };
 const at = '2023-11-14T22:13:20.042Z';
 const up = (seq: number): PublishedState => ({ verdict: { status: 'up', history: '11' }, seq, published: 'up' });
 
-test('a result for every outcome: seq + 1, the verdict after it, who probed when, the skipped rounds', () => {
+test('a result for every outcome: seq + 1, the verdict after it, who probed when, the interval it ran at, the skipped rounds', () => {
   const { next, result, status } = outcomeMessages('api', spec, { ...run, skipped: 2 }, pass(), up(41), by);
   expect(result).toEqual({
     checkId: 'api', ok: true, status: 'up', latencyMs: 5, reason: null, message: null, node: 'n1', at, epoch: 7, seq: 42, vantage: 1,
-    kind: 'http', target: 'http://127.0.0.1:1/', slot: run.slot, timings: { total: 5 }, history: '111', skipped: 2,
+    kind: 'http', target: 'http://127.0.0.1:1/', slot: run.slot, intervalMs: 10_000, timings: { total: 5 }, history: '111', skipped: 2,
   });
   expect(status).toBeNull(); // still up
   expect(next).toEqual({ verdict: { status: 'up', history: '111' }, seq: 42, published: 'up' });

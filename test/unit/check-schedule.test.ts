@@ -2,7 +2,8 @@
 // a check with a 10 s interval: the first slot of a gained check and its catch-up, an interval
 // change, the slot after a due one (passed slots skipped and counted), catch-up pacing, jitter.
 import { CatchUpPacer } from '../../protocol/catch-up-pacer';
-import { catchUpAt, earlierSlot, firstSlot, jitteredStart, slotAfterDue } from '../../protocol/check-schedule';
+import { catchUpAt, earlierSlot, firstSlot, jitteredStart, retimedSlot, slotAfterDue } from '../../protocol/check-schedule';
+import { phaseOf } from '../../protocol/hash';
 import { nextSlot } from '../../protocol/slots';
 
 const I = 10_000;
@@ -79,6 +80,36 @@ describe('slotAfterDue', () => {
     ['interval changed: the new grid’s first slot after this one', s, I, 5000, false, s + 40, s + 5000, null],
   ] as const)('%s', (_name, slot, slotInterval, interval, catchUp, now, next, skipped) => {
     expect(slotAfterDue(id, slot, slotInterval, interval, catchUp, now)).toEqual({ slot: next, skipped });
+  });
+});
+
+describe('retimedSlot (the verdict state moved the check to another interval)', () => {
+  // phaseOf('api', 2000) and phaseOf('api', 20_000) put slot s on those grids too (2000 divides 10 000).
+  const T = 2000;
+  const D = 20_000;
+  test.each([
+    // name, last probe's slot, from, to, now → next slot
+    ['a failure while up: the fast grid, one fast interval after the failed probe', s, I, T, s + 40, s + T],
+    ['a failure whose outcome came late (a stall): the first fast slot not yet passed', s, I, T, s + 2500, s + 2 * T],
+    ['settled down: the down grid, at least one fast interval after the last probe', s, T, D, s + 40, s + D],
+    ['recovered: back on the intervalMs grid, at least one fast interval on', s + T, T, I, s + T + 40, s + I],
+    ['a resumed state and no probe yet: the new grid from now', null, I, T, s - 3000, s - T],
+  ] as const)('%s', (_name, last, from, to, now, want) => {
+    expect(retimedSlot(id, last, from, to, now)).toBe(want);
+  });
+
+  test('never closer to the last probe than the shorter interval, less than that plus the new interval away, on the new grid', () => {
+    const pairs = [[I, T], [T, I], [T, D], [D, T], [I, 3000], [3000, 7000], [I, 60_000]] as const;
+    for (const [from, to] of pairs) {
+      for (let k = 0; k < 200; k++) {
+        const last = s + k * 137;
+        const now = last + (k % 7) * 100; // the probe took up to 600 ms: below both intervals
+        const next = retimedSlot(id, last, from, to, now);
+        const gap = next - last;
+        expect([from, to, k, gap >= Math.min(from, to) && gap < Math.min(from, to) + to]).toEqual([from, to, k, true]);
+        expect(((next - phaseOf(id, to)) % to + to) % to).toBe(0);
+      }
+    }
   });
 });
 

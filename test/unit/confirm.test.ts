@@ -98,7 +98,7 @@ test.each([
 
 describe('outcomeMessages with a confirmation', () => {
   const by = { nodeId: 'n1', epoch: 3, rank: 0 };
-  const run = { slot: 1_700_000_000_000, startedAt: 1_700_000_000_010, skipped: 0 };
+  const run = { slot: 1_700_000_000_000, startedAt: 1_700_000_000_010, skipped: 0, intervalMs: 10_000 };
   const state: PublishedState = { verdict: { status: 'up', history: '10' }, seq: 4, published: 'up' };
   test('disagreed: the failure is published, the verdict and its history stay, no status', () => {
     const c: Confirmation = { by: 'n2', outcome: 'disagreed', latencyMs: 2 };

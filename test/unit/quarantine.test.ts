@@ -142,7 +142,7 @@ describe('what a probe tells', () => {
 describe('a quarantined node announces no verdict change', () => {
   const spec = normalizeSpec('api', { kind: 'http', target: 'http://127.0.0.1:1/', intervalMs: 10_000, timeoutMs: 1000, confirm: false, policy: { type: 'consecutive', rise: 1, fall: 2 } });
   const by = { nodeId: 'n1', epoch: 3, rank: 0 };
-  const run1 = { slot: 1_700_000_000_000, startedAt: 1_700_000_000_010, skipped: 0 };
+  const run1 = { slot: 1_700_000_000_000, startedAt: 1_700_000_000_010, skipped: 0, intervalMs: 10_000 };
   const up: PublishedState = { verdict: { status: 'up', history: '10' }, seq: 4, published: 'up' };
   const down: PublishedState = { verdict: { status: 'down', history: '00' }, seq: 4, published: 'down' };
   test.each([

@@ -11,7 +11,7 @@ import { MOVED_WAITS } from '../../protocol/handover';
 import { nextSlot } from '../../protocol/slots';
 import { TimerQueue } from '../../runtime/timer-queue';
 import { FakeHub } from '../helpers/fake-bus';
-import { fakePorts, pass, type FakePorts } from '../helpers/fake-ports';
+import { failWith, fakePorts, pass, type FakePorts } from '../helpers/fake-ports';
 
 const I = 10_000;
 const spec = (id: string, extra: Partial<CheckSpec> = {}) => normalizeSpec(id, { kind: 'http', target: 'http://127.0.0.1:1/', intervalMs: I, timeoutMs: 1000, ...extra });
@@ -560,4 +560,30 @@ test('the timer queue is keyed by runner generation: a releasing runner cannot u
   const before = results(f).length;
   await advance([f], 2 * I);
   expect(results(f).length - before).toBeGreaterThanOrEqual(2);
+});
+
+describe('state-dependent intervals across a handover', () => {
+  test('a check released while going down continues on the fast grid at the new owner: (status, history) carry the interval, seq continues', async () => {
+    const T = 2000;
+    const fast = normalizeSpec('t0', { kind: 'http', target: 'http://127.0.0.1:1/', intervalMs: I, intervalWhileTransitioningMs: T, timeoutMs: 1000, confirm: false, policy: { type: 'consecutive', rise: 2, fall: 3, initial: 'up' } });
+    const start = (f: FakePorts, gen: number, how: RunnerStart) => createActor(checkRunnerMachine, { input: { shard: 0, rank: 0, gen, epoch: gen, specs: [fast], start: how, ports: f.ports }, clock: f.clock }).start();
+    const hub = new FakeHub();
+    const old = fakePorts({ start: BASE, hub, nodeId: 'a' });
+    old.auto = () => pass();
+    start(old, 1, { type: 'fresh' });
+    await advance([old], 2 * I);
+    old.auto = () => failWith('status');
+    // Step until the first failure is published: up, going down, its next slot on the 2 s grid.
+    for (let i = 0; i < 200 && !results(old).some((r) => !r.ok); i++) await advance([old], 100);
+    const failed = results(old).at(-1)!;
+    expect(failed).toMatchObject({ ok: false, status: 'up', intervalMs: I });
+    const neu = fakePorts({ start: old.clock.now(), hub, nodeId: 'b' });
+    neu.auto = () => failWith('status');
+    start(neu, 2, { type: 'claim', holder: 'a' });
+    await advance([old, neu], 3 * T);
+    expect(results(old).at(-1)).toEqual(failed); // the holder released before its fast slot
+    const [first, second] = results(neu);
+    expect(first).toMatchObject({ seq: failed.seq + 1, slot: nextSlot('t0', T, failed.slot), intervalMs: T, status: 'up' });
+    expect(second).toMatchObject({ seq: failed.seq + 2, slot: first.slot + T, intervalMs: T, status: 'down' }); // the third failure: down
+  });
 });

@@ -180,6 +180,10 @@ const NOT_EXPRESSIBLE: Record<string, string> = {
   'payload-too-large-padding': BYTES,
   'payload-truncated': BYTES,
   'timeout-not-below-interval': COMPARE,
+  'timeout-not-below-transitioning-interval': COMPARE,
+  'timeout-not-below-down-interval': COMPARE,
+  'interval-while-transitioning-above-interval': COMPARE,
+  'max-latency-not-below-timeout-cut-by-transitioning': 'compares with timeoutMs cut to intervalWhileTransitioningMs - 1, which is given',
   'preset-max-latency-not-below-cut-timeout': 'compares with timeoutMs cut to intervalMs - 1, which is given',
   'quorum-up-above-replicas': COMPARE,
   'quorum-with-one-replica': COMPARE,
@@ -282,7 +286,7 @@ describe('the schema and the validator agree', () => {
 
 
 const NAMES = [
-  'id', 'kind', 'target', 'preset', 'intervalMs', 'timeoutMs', 'replicas', 'labels', 'http', 'tcp', 'policy', 'method', 'headers', 'body',
+  'id', 'kind', 'target', 'preset', 'intervalMs', 'intervalWhileTransitioningMs', 'intervalWhileDownMs', 'timeoutMs', 'replicas', 'labels', 'http', 'tcp', 'policy', 'method', 'headers', 'body',
   'expectStatus', 'bodyContains', 'bodyRegex', 'json', 'maxLatencyMs', 'tls', 'maxRedirects', 'cookies', 'maxBodyBytes', 'reuseConnection',
   'send', 'expect', 'verify', 'servername', 'minDaysLeft', 'dns', 'server', 'expectRcode', 'answersContain', 'answersEqual', 'minAnswers', 'grpc', 'service', 'type', 'window', 'threshold', 'initial', 'rise', 'fall', 'path', 'equals', 'Host', 'X-A', 'x-a', 'env',
 ];
@@ -501,7 +505,7 @@ describe('the validator knows exactly the schema', () => {
       'target',
       'tcp.tls.servername',
     ]);
-    expect(probed.size).toBe(44);
+    expect(probed.size).toBe(46);
   });
 
   test.each(bounds.map(([p, doc, ok, shown]) => [p, ok ? 'accepts' : 'refuses', shown, doc] as const))(

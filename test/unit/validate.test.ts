@@ -180,6 +180,18 @@ describe('invalid specs', () => {
     expect(!r.ok && r.error).toEqual({ code: 'range', path: 'http.expectStatus', message: 'http.expectStatus must have at most 32 elements, got 60000' });
   });
 
+  test.each([
+    // spec fields, path → message
+    [{ intervalMs: 5000, intervalWhileTransitioningMs: 5001 }, 'intervalWhileTransitioningMs', 'intervalWhileTransitioningMs (5001) must not exceed intervalMs (5000): it probes faster while the verdict changes, never slower'],
+    [{ preset: 'high', intervalWhileTransitioningMs: 3000 }, 'intervalWhileTransitioningMs', 'intervalWhileTransitioningMs (3000) must not exceed intervalMs (2000, from preset high): it probes faster while the verdict changes, never slower'],
+    [{ intervalMs: 10_000, intervalWhileTransitioningMs: 2000, timeoutMs: 2000 }, 'timeoutMs', 'timeoutMs (2000) must be less than intervalWhileTransitioningMs (2000)'],
+    [{ intervalMs: 10_000, intervalWhileTransitioningMs: 4000, intervalWhileDownMs: 1500, timeoutMs: 2000 }, 'timeoutMs', 'timeoutMs (2000) must be less than intervalWhileDownMs (1500)'],
+    [{ intervalWhileTransitioningMs: 1000, tcp: { maxLatencyMs: 999 } }, 'tcp.maxLatencyMs', 'tcp.maxLatencyMs (999) must be less than timeoutMs (999, intervalWhileTransitioningMs - 1); a slower probe already times out'],
+  ])('state-dependent intervals: %j is refused at %s, naming the interval', (fields, path, message) => {
+    const r = validateSpec({ kind: 'tcp', target: 'db.internal:5432', ...fields }, 'x');
+    expect(!r.ok && r.error).toEqual({ code: 'conflict', path, message });
+  });
+
   test('every error code the validator can emit has an invalid fixture, and no fixture expects another', () => {
     const checks = join(__dirname, '..', '..', 'checks');
     const files = readdirSync(checks).filter((f) => /^validate(-[a-z]+)*\.ts$/.test(f));
@@ -203,7 +215,7 @@ describe('invalid specs', () => {
 
 
 const FIELD_NAMES = [
-  'id', 'kind', 'target', 'intervalMs', 'timeoutMs', 'replicas', 'quorum', 'labels', 'http', 'tcp', 'policy',
+  'id', 'kind', 'target', 'intervalMs', 'intervalWhileTransitioningMs', 'intervalWhileDownMs', 'timeoutMs', 'replicas', 'quorum', 'labels', 'http', 'tcp', 'policy',
   'method', 'headers', 'body', 'expectStatus', 'bodyContains', 'bodyRegex', 'json', 'maxLatencyMs', 'tls',
   'maxRedirects', 'maxBodyBytes', 'reuseConnection', 'send', 'expect', 'verify', 'servername', 'minDaysLeft',
   'dns', 'server', 'expectRcode', 'answersContain', 'answersEqual', 'minAnswers', 'grpc', 'service',

@@ -1,5 +1,5 @@
-// A small DNS server for tests, on 127.0.0.1 (UDP and TCP on the same port, picked by the OS),
-// built with dns-packet. Each name answers as its zone entry says; a name without one is NXDOMAIN.
+// A small DNS server for tests and the efficiency benchmark, on 127.0.0.1 (UDP and TCP on the
+// same port, picked by the OS), built with dns-packet. Each name answers as its zone entry says; a name without one is NXDOMAIN.
 // It counts the queries it gets per transport. Nothing here sleeps: a `silent` name never answers.
 //
 //   records          NOERROR with these answers (an empty list: NOERROR, no answers)

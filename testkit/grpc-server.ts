@@ -1,11 +1,10 @@
-// A gRPC server on 127.0.0.1 for the grpc probe's tests, built with grpc-js: the standard health
+// A gRPC server on 127.0.0.1 for the grpc probe's tests and the efficiency benchmark, built with grpc-js: the standard health
 // service (grpc.health.v1.Health/Check) answering from a table of service → serving status (a
 // service not in the table fails with NOT_FOUND, as health.proto says), or no service at all
 // (every call UNIMPLEMENTED); plaintext or TLS with a given key and certificate. It counts the calls
 // it got and keeps the service names asked for, the :authority and the user-agent.
 import { Server, ServerCredentials, status, type ServerUnaryCall, type sendUnaryData, type ServiceDefinition } from '@grpc/grpc-js';
-import { readVarint } from '../../checks/grpc-health-wire';
-import type { TestCert } from './certs';
+import { readVarint } from '../checks/grpc-health-wire';
 
 /** What the health service answers for a service: a serving status (0..3, or any number), or raw response bytes. */
 export type HealthAnswer = number | { raw: Buffer };
@@ -22,7 +21,8 @@ export interface GrpcTestServer {
 export interface GrpcTestServerOptions {
   /** service name ('' = the server as a whole) → answer; absent: no health service at all. */
   health?: Record<string, HealthAnswer>;
-  tls?: TestCert;
+  /** Serve TLS with this key and certificate chain (PEM; test/helpers/certs.ts makes them). */
+  tls?: { key: string; cert: string };
 }
 
 /** The service field of a HealthCheckRequest (field 1, length-delimited); '' when absent. */
