@@ -119,3 +119,40 @@ scenarioTest('a graceful handover keeps the deadline: the new owner continues th
   expect(byNew.seq).toBe(lastOld.seq + 1);
   expect(byNew.ok).toBe(true);
 });
+
+scenarioTest('SIGKILL the owner: a job still reporting keeps its check up on the new owner; a silent one goes missed only a full interval + grace after the takeover', { nodes: ['n1', 'n2'] }, async (s) => {
+  // Twelve of each, so that some node surely owns one of each (where a check runs is the map's choice).
+  const alive = Array.from({ length: 12 }, (_, i) => `alive-${i}`);
+  const silent = Array.from({ length: 12 }, (_, i) => `silent-${i}`);
+  for (const id of alive) await put(s, id, { kind: 'push', intervalMs: I, push: { graceMs: 3000 } });
+  for (const id of silent) await put(s, id, { kind: 'push', intervalMs: I, push: { graceMs: 8000 } });
+  const timer = setInterval(() => {
+    for (const id of alive) s.cluster.nc.publish(`lookout.push.${id}`, '');
+  }, 200);
+  s.onCleanup(() => clearInterval(timer));
+  for (const id of silent) s.cluster.nc.publish(`lookout.push.${id}`, '');
+  await waitFor('every check up', () => [...alive, ...silent].filter((id) => !s.events.statuses(id).some((x) => x.to === 'up')), { until: (left) => left.length === 0 });
+  const ownerOf = (id: string) => s.events.results(id).at(-1).node as string;
+  const victim = ['n1', 'n2'].find((n) => alive.some((id) => ownerOf(id) === n) && silent.some((id) => ownerOf(id) === n))!;
+  expect(victim).toBeDefined();
+  const survivor = victim === 'n1' ? 'n2' : 'n1';
+  const a = alive.find((id) => ownerOf(id) === victim)!;
+  const q = silent.find((id) => ownerOf(id) === victim)!;
+  const seqAtKill = s.events.results(q).at(-1).seq;
+  await s.cluster.kill(victim);
+
+  // The silent check: the new owner heard nothing; inconclusive (the verdict stays up) until its own
+  // interval + grace has passed, then missed, measured on its clock since it took the check over.
+  const missed = await waitFor(`${q} missed on the new owner`, () => s.events.results(q).find((r) => r.node === survivor && r.reason === 'missed'), { timeoutMs: 60_000 });
+  const taken = s.events.results(q).filter((r) => r.node === survivor && r.seq < missed.seq);
+  expect(taken.length).toBeGreaterThan(0);
+  expect(taken.every((r) => r.reason === 'inconclusive' && r.status === 'up' && r.push.lastReportAgoMs === null)).toBe(true);
+  expect(missed.message).toMatch(/^no report in the (\d+) ms this node has kept the deadline \(intervalMs \+ graceMs = 9000 ms\)$/);
+  expect(Number(/in the (\d+) ms/.exec(missed.message)![1])).toBeGreaterThan(9000);
+  expect(s.events.statuses(q).filter((x) => x.to === 'down' && x.seq > seqAtKill).map((x) => x.seq)).toEqual([missed.seq]);
+
+  // The check whose job still reports: the new owner hears it, and it never went down.
+  const heard = await waitFor(`${a} ok on the new owner`, () => s.events.results(a).find((r) => r.node === survivor && r.ok));
+  expect(heard.push.lastReportAgoMs).not.toBeNull();
+  expect(alive.flatMap((id) => s.events.statuses(id).filter((x) => x.to === 'down'))).toEqual([]);
+});
