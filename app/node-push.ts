@@ -16,7 +16,7 @@ import type { Subjects } from '../runtime/subjects';
 export interface NodePushDeps {
   cfg: Pick<Config, 'pushMaxBytes' | 'pushPerSecond'>;
   clock: Clock;
-  /** The node's total event-loop stall (runtime/load-monitor.ts). */
+  /** Time this node could not hear reports, in all: its event-loop stall (runtime/load-monitor.ts) and its NATS outages (runtime/link-outage.ts). */
   stallMs: () => number;
   metrics: Metrics;
   log: Logger;

@@ -23,6 +23,7 @@ import { confirmAsker } from '../runtime/confirm-bus';
 import { quarantineSettings, startQuarantineGuard } from '../runtime/quarantine-guard';
 import { canarySpecs } from '../runtime/canaries';
 import { LoadMonitor } from '../runtime/load-monitor';
+import { LinkOutage } from '../runtime/link-outage';
 import { PauseDetector } from '../runtime/pause-detector';
 import { PauseSource, pauseThresholdMs } from '../protocol/pause';
 import { openStores, streamResultHistory } from '../runtime/store';
@@ -114,6 +115,8 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
   log.info({ event: 'http_listening', port: http.port, host: cfg.httpHost, statusPage: cfg.statusPage }, `http endpoints listening (/metrics, /healthz, /readyz${cfg.statusPage === 'on' ? ', and the status page at / once connected' : ''})`);
   // A pause (the process stopped, or cut off from NATS) past the threshold goes to the node's pause guard.
   let onPause: (e: { gapMs: number; source: PauseSource }) => void = () => {};
+  // Time cut off from NATS: push checks hear no reports then, so it does not count against their jobs.
+  const outage = new LinkOutage(clock);
   const pauses = new PauseDetector(clock, pauseThresholdMs(cfg.deadAfterMs, cfg.heartbeatMs), staleDetectMs(cfg.natsPingMs), (e) => onPause(e));
   const nc = await connectNats(
     cfg,
@@ -122,6 +125,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     (state) => {
       connected = state === 'connected';
       metrics.natsConnected.set(connected ? 1 : 0);
+      if (state === 'connected' || state === 'disconnected') outage.note(connected);
       if (state === 'connected' || state === 'disconnected') onConnection(connected);
       if (state === 'disconnected') {
         linkLost = true;
@@ -159,7 +163,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
   // The node's own lag: judges probes that failed while it stalled, and says when it is overloaded.
   const load = new LoadMonitor(clock, { lagMs: cfg.overloadLagMs, holdMs: cfg.overloadHoldMs }, metrics.load, log.child({ actor: 'load' }));
   // The deadlines of the push checks this node owns: a push check's probe evaluates them (app/node-push.ts).
-  const push = pushRegistry({ cfg, clock, stallMs: () => load.stallMs(), metrics, log: log.child({ actor: 'push' }) });
+  const push = pushRegistry({ cfg, clock, stallMs: () => load.stallMs() + outage.totalMs(), metrics, log: log.child({ actor: 'push' }) });
   // Probes may not reach this node's own HTTP port or its NATS servers (known now that both are up).
   const probing = await startProbing(cfg, http.port, nc.getServers(), metrics, log, push);
   const { probe } = probing;

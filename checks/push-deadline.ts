@@ -4,9 +4,10 @@
 // feeds performance.now()); nothing a job or another node says about time is compared with it.
 // A release carries ages (durations measured by the holder at sending), never instants.
 //
-// Each instant is kept with the node's total event-loop stall at that instant (runtime/load-monitor.ts):
-// time this node could not run is not counted against the job (a paused owner reads the reports
-// queued in its socket after its timers; they must not be late for that).
+// Each instant is kept with the node's total "deaf time" at that instant — its event-loop stall
+// (runtime/load-monitor.ts) and its NATS outages (runtime/link-outage.ts): time this node could not
+// run or could not hear is not counted against the job (a paused owner reads the reports queued in
+// its socket after its timers; a cut link loses the reports sent meanwhile).
 //
 // What an evaluation decides, in order:
 //   the last report was `fail`                              down  reported_fail (until the next ok)

@@ -6,7 +6,8 @@
 // A report's work is bounded before it is read: its size (LOOKOUT_PUSH_MAX_BYTES), then ownership,
 // then a token bucket per owned check (LOOKOUT_PUSH_PER_SECOND, a burst of twice that), then the
 // parse (checks/push-report.ts) and the token, compared in constant time. Each outcome is counted.
-// Times are this node's monotonic clock and its total event-loop stall (load-monitor.ts).
+// Times are this node's monotonic clock, less its event-loop stall (load-monitor.ts) and the time
+// its NATS link was down (link-outage.ts): neither is the job's lateness.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ProbeOutcome } from '../checks/outcome';
@@ -39,7 +40,7 @@ export interface PushOwnership {
 
 export interface PushRegistryOptions {
   clock: Pick<Clock, 'monotonic'>;
-  /** The node's total event-loop stall so far, ms (absent: 0). */
+  /** Time this node could not hear reports so far, ms — its event-loop stall and its NATS outages (absent: 0). */
   stallMs?: () => number;
   maxBytes: number;
   perSecond: number;
