@@ -30,7 +30,7 @@ const http = (port: number, path: string, init: RequestInit = {}) => fetch(`http
 
 scenarioTest('a job reporting on NATS keeps its push check up; when it stops, missed with the age of its last report', { nodes: ['n1'] }, async (s) => {
   await put(s, 'nightly', { kind: 'push', intervalMs: I, push: { graceMs: 2000 } });
-  const stop = natsJob(s, 'nightly', 200);
+  const stop = natsJob(s, 'nightly', 300);
   s.onCleanup(stop);
   const up = await waitFor('three ok results in a row after up', () => s.events.results('nightly'), { until: (rs) => rs.filter((r) => r.ok && r.status === 'up').length >= 3, timeoutMs: 60_000 });
   const ok = up.filter((r) => r.ok);
@@ -48,13 +48,13 @@ scenarioTest('a job reporting on NATS keeps its push check up; when it stops, mi
 scenarioTest('over HTTP: ok keeps it up, fail makes it down with the job\'s message, start + ok reports the run, a token keeps others out', { nodes: ['n1'] }, async (s) => {
   const port = await httpPort(s, 'n1');
   await put(s, 'backup', { kind: 'push', intervalMs: I, push: { graceMs: 3000 } });
-  // The job's requests, each answered before the next report below is sent (one node, one connection: published in order).
+  // The job reports every 300 ms (under LOOKOUT_PUSH_PER_SECOND, 5); each request is answered before the next report below is sent (one node, one connection: published in order).
   const inFlight = new Set<Promise<unknown>>();
   const job = setInterval(() => {
     const p = http(port, '/push/backup', { method: 'POST' }).catch(() => {});
     inFlight.add(p);
     void p.finally(() => inFlight.delete(p));
-  }, 200);
+  }, 300);
   s.onCleanup(() => clearInterval(job));
   expect(await http(port, '/push/backup')).toEqual({ status: 202, body: { ok: true, id: 'backup', signal: 'ok' } });
   await waitFor('up', () => s.events.statuses('backup').find((x) => x.to === 'up'));
@@ -128,7 +128,7 @@ scenarioTest('SIGKILL the owner: a job still reporting keeps its check up on the
   for (const id of silent) await put(s, id, { kind: 'push', intervalMs: I, push: { graceMs: 8000 } });
   const timer = setInterval(() => {
     for (const id of alive) s.cluster.nc.publish(`lookout.push.${id}`, '');
-  }, 200);
+  }, 300);
   s.onCleanup(() => clearInterval(timer));
   for (const id of silent) s.cluster.nc.publish(`lookout.push.${id}`, '');
   await waitFor('every check up', () => [...alive, ...silent].filter((id) => !s.events.statuses(id).some((x) => x.to === 'up')), { until: (left) => left.length === 0 });
