@@ -28,6 +28,7 @@ import { idOfKey } from '../runtime/timer-queue';
 import { QuorumTable } from '../protocol/quorum-table';
 import { applyEvent, carryOut } from './runner-directives';
 import { quorumStop } from './runner-quorum';
+import { pushDisownAll } from './runner-push';
 import { answerClaims, answerHeld, claimDecision, nextOf, takeForeignRelease, expectedHolder, fromExpectedHolder, keptAnswer, listenForReleases, loadChecks, noteClaimed, publishRelease, sendClaim, stallOf, startFromStream, stopListening, streamMode } from './runner-handover';
 import type { RunnerContext, RunnerEvent, RunnerInput } from './runner-ports';
 
@@ -359,6 +360,7 @@ export const checkRunnerMachine = setup({
       entry: ({ context }) => {
         stopListening(context);
         quorumStop(context);
+        pushDisownAll(context);
         context.log.debug({ event: 'runner_stopped' }, 'runner stopped');
       },
     },

@@ -15,6 +15,7 @@ import { runnerKey } from '../runtime/timer-queue';
 import type { VerdictHold } from '../protocol/check-messages';
 import type { RunnerContext, RunnerEvent, RunnerPorts } from './runner-ports';
 import { applyQuorumEvent, quorumDue, quorumOwnResult, quorumRemove, quorumSet } from './runner-quorum';
+import { pushDisown, pushOwn } from './runner-push';
 
 export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
   const { ports } = ctx;
@@ -163,6 +164,7 @@ export function applyEvent(context: RunnerContext, event: RunnerEvent): void {
       const isNew = !table.has(event.spec.id);
       carryOut(context, table.set(event.spec, now));
       quorumSet(context, event.spec);
+      pushOwn(context, event.spec);
       if (isNew) ports.metrics.addChecks(1);
       break;
     }
@@ -171,6 +173,7 @@ export function applyEvent(context: RunnerContext, event: RunnerEvent): void {
       context.probes.delete(event.id);
       carryOut(context, table.remove(event.id));
       quorumRemove(context, event.id);
+      pushDisown(context, event.id);
       ports.release(event.id);
       break;
     case 'DUE':
@@ -184,7 +187,8 @@ export function applyEvent(context: RunnerContext, event: RunnerEvent): void {
       const spec = event.outcome.ok ? undefined : table.specOf(event.id);
       // Another vantage may run at this check's longest interval (a down one at intervalWhileDownMs): its record is fresh that long.
       const vantage = spec && spec.replicas > 1 ? { rank: context.rank, replicas: spec.replicas, intervalMs: longestInterval(spec) } : undefined;
-      if (!event.startedCutOff) ports.quarantine?.observe(event.id, event.outcome.ok, event.outcome.reason, event.confirmation, vantage);
+      // A push check's evaluation says nothing about this node's network: no quarantine evidence.
+      if (!event.startedCutOff && !event.outcome.push) ports.quarantine?.observe(event.id, event.outcome.ok, event.outcome.reason, event.confirmation, vantage);
       // A probe started while cut off: the table moves on (seq, slot), nothing of it goes out.
       if (event.startedCutOff) context.log.debug({ event: 'probe_started_cut_off', check: event.id }, 'a probe started while cut off from NATS: its result is not published');
       context.dropPublishes = event.startedCutOff === true;

@@ -13,6 +13,7 @@ import type { BusMsg } from '../runtime/bus';
 import { carryOut } from './runner-directives';
 import type { RunnerContext, RunnerEvent } from './runner-ports';
 import { quorumAdopt, quorumSet, withQuorum } from './runner-quorum';
+import { agedPush, pushDisownAll, pushOwn, withPushCarry } from './runner-push';
 
 const slotOf = (ctx: RunnerContext) => ({ shard: ctx.shard, rank: ctx.rank });
 
@@ -136,6 +137,8 @@ export function loadChecks(ctx: RunnerContext, mode: StartMode, release: Release
     if (rc) fromRelease++;
     carryOut(ctx, rc ? ctx.table.setReleased(spec, rc, now, { stalledMs, holderOffsetMs }) : ctx.table.set(spec, now, mode));
     quorumSet(ctx, spec, rc);
+    // A push check's deadline continues from the release's ages; without one it starts now (push-deadline.ts).
+    pushOwn(ctx, spec, rc?.push);
   }
   ctx.ports.metrics.addChecks(ctx.pending.size);
   if (release) ctx.log.info({ event: 'handover_received', from: release.node, epoch: release.epoch, checks: fromRelease, fromStream: ctx.pending.size - fromRelease, stalledMs: Math.round(stalledMs), holderOffsetMs }, 'continuing from the previous holder\'s release');
@@ -170,12 +173,14 @@ export function publishRelease(ctx: RunnerContext): void {
   const { ports } = ctx;
   const now = ports.clock.now();
   // Each check's probes of its current stretch go with it: a receiver that probed meanwhile counts what ran twice.
-  const checks = withQuorum(ctx, ctx.table.release(now)).map((c) => {
+  const checks = withPushCarry(ctx, withQuorum(ctx, ctx.table.release(now))).map((c) => {
     const p = ctx.probes.get(c.id);
     return p ? { ...c, ran: p.n, firstAt: Math.round(p.firstWall), lastAt: Math.round(p.lastWall), nextAt: Math.round(now + c.dueInMs) } : c;
   });
   const release: ReleaseRecord = { shard: ctx.shard, rank: ctx.rank, node: ports.nodeId, instance: ports.instance, gen: ctx.gen, epoch: ctx.table.epoch, checks };
   ports.publish(ports.subjects.shardRelease(ctx.shard, ctx.rank), release);
+  // The deadlines went with the release: reports heard from now on are the new owner's.
+  pushDisownAll(ctx);
   ctx.kept = { release, at: ports.clock.monotonic() };
   ctx.log.info({ event: 'handover_released', checks: release.checks.length, claimed: ctx.claimed }, 'released to the next owner');
   // Nothing to hand over (no checks: the next owner does not claim): handed over as it is.
@@ -187,7 +192,7 @@ export function keptAnswer(ctx: RunnerContext): ClaimAnswer | null {
   if (!ctx.kept) return null;
   const elapsed = ctx.ports.clock.monotonic() - ctx.kept.at;
   const { release } = ctx.kept;
-  return { answer: 'released', release: { ...release, checks: release.checks.map((c) => ({ ...c, dueInMs: c.dueInMs - elapsed })) } };
+  return { answer: 'released', release: { ...release, checks: release.checks.map((c) => agedPush({ ...c, dueInMs: c.dueInMs - elapsed }, elapsed)) } };
 }
 
 const releaseKey = (r: ReleaseRecord) => `${r.node}/${r.instance}/${r.gen}`;
@@ -215,6 +220,9 @@ export function takeForeignRelease(ctx: RunnerContext, release: ReleaseRecord, p
   for (const rc of release.checks) {
     // Not probed here yet (a takeover's pending catch-up): continue from the release, no slot twice.
     const placed = probing ? table.continueUnprobed(rc, wall, { holderOffsetMs: estimate ?? null }) : null;
+    // A push check's deadline: what the other node heard is merged in (the newer report, the earlier start: push-deadline.ts withCarry).
+    const pushSpec = probing && rc.push ? table.specOf(rc.id) : undefined;
+    if (pushSpec) pushOwn(ctx, pushSpec, rc.push);
     if (placed) {
       carryOut(ctx, placed);
       continued++;

@@ -20,6 +20,7 @@ import type { Logger } from '../runtime/logger';
 import type { QuarantinePort } from '../runtime/quarantine-guard';
 import type { CheckGauges } from '../runtime/check-gauges';
 import type { Metrics } from '../runtime/metrics';
+import type { PushOwnership } from '../runtime/push-registry';
 import type { ResultHistory } from '../runtime/store';
 import type { Subjects } from '../runtime/subjects';
 import type { DueHandler, TimerQueue } from '../runtime/timer-queue';
@@ -113,6 +114,8 @@ export interface RunnerPorts {
    * (lookout_pause_dropped_total, `publishes_dropped`). Absent: never cut off.
    */
   publishGate?: { cutOff(): boolean; dropped(kind: 'result' | 'status'): void };
+  /** The node's push deadlines (runtime/push-registry.ts): the runner owns its push checks there (actors/runner-push.ts). Absent: none kept. */
+  push?: PushOwnership;
 }
 
 /** Reads `<prefix>._resume.<id>.quorum` (protocol/quorum-record.ts); `done` gets null when there is none. */

@@ -105,6 +105,8 @@ export async function handleSpecRequest(req: SpecRequest, deps: SpecRequestDeps)
 function deniedTarget(spec: CheckSpec, policy: AddressPolicy): Reply | null {
   // A dns check's target is a name to ask about, not an address; the server it asks is one.
   if (spec.kind === 'dns') return spec.dns?.server !== undefined ? deniedDnsServer(spec.dns.server, policy) : null;
+  // A push check reaches nothing: the job reports in.
+  if (spec.kind === 'push' || spec.target === undefined) return null;
   const decision = decideTarget(policy, spec.kind, spec.target);
   if (!decision?.denied) return null;
   const where = showEndpoint(decision.address, targetEndpoint(spec.kind, spec.target)!.port);

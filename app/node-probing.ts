@@ -4,7 +4,7 @@
 // worker, the user agent) and the probe function the runners, the confirm responder and the
 // quarantine guard call — the synthetic probe instead when the bench asks for it.
 
-import { bodyWorker, closeProbeEnv, HttpClientPool, runProbe, type ProbeEnv } from '../checks/probe';
+import { bodyWorker, closeProbeEnv, HttpClientPool, runProbe, type ProbeEnv, type PushEvaluator } from '../checks/probe';
 import { systemLookup } from '../checks/connector';
 import type { ProbeOutcome } from '../checks/outcome';
 import type { NormalizedSpec } from '../checks/spec';
@@ -25,8 +25,11 @@ export interface NodeProbing {
   close(): Promise<void>;
 }
 
-/** `httpPort`: this node's /metrics port; `natsServers`: the servers it is connected to (both are denied to probes). */
-export async function startProbing(cfg: Config, httpPort: number, natsServers: readonly NatsServerAddress[], metrics: Metrics, log: Logger): Promise<NodeProbing> {
+/**
+ * `httpPort`: this node's /metrics port; `natsServers`: the servers it is connected to (both are
+ * denied to probes); `push`: the deadlines of the push checks it owns (their probe evaluates them).
+ */
+export async function startProbing(cfg: Config, httpPort: number, natsServers: readonly NatsServerAddress[], metrics: Metrics, log: Logger, push?: PushEvaluator): Promise<NodeProbing> {
   const targetPolicy = await nodeTargetPolicy(cfg, httpPort, natsServers);
   log.info({ event: 'target_policy', ...describePolicy(targetPolicy) }, 'target address policy');
   const env: ProbeEnv = {
@@ -38,6 +41,7 @@ export async function startProbing(cfg: Config, httpPort: number, natsServers: r
     bodyWorker,
     userAgent: `lookout/${VERSION} (node ${cfg.nodeId})`,
     onWorkerOverrun: (assertion, why) => metrics.bodyWorkerOverruns.inc({ assertion, why }),
+    ...(push ? { push } : {}),
   };
   return {
     targetPolicy,

@@ -23,12 +23,14 @@ import { confirmAsker } from '../runtime/confirm-bus';
 import { quarantineSettings, startQuarantineGuard } from '../runtime/quarantine-guard';
 import { canarySpecs } from '../runtime/canaries';
 import { LoadMonitor } from '../runtime/load-monitor';
+import { LinkOutage } from '../runtime/link-outage';
 import { PauseDetector } from '../runtime/pause-detector';
 import { PauseSource, pauseThresholdMs } from '../protocol/pause';
 import { openStores, streamResultHistory } from '../runtime/store';
 import { startNodeSpecs } from './node-specs';
 import { nodeRecords } from './node-records';
 import { startProbing } from './node-probing';
+import { pushRegistry, startPushIntake } from './node-push';
 import { clusterSettings } from './node-settings';
 import { startNodeServices } from './node-services';
 import { startNodeNotify } from './node-notify';
@@ -113,6 +115,8 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
   log.info({ event: 'http_listening', port: http.port, host: cfg.httpHost, statusPage: cfg.statusPage }, `http endpoints listening (/metrics, /healthz, /readyz${cfg.statusPage === 'on' ? ', and the status page at / once connected' : ''})`);
   // A pause (the process stopped, or cut off from NATS) past the threshold goes to the node's pause guard.
   let onPause: (e: { gapMs: number; source: PauseSource }) => void = () => {};
+  // Time cut off from NATS: push checks hear no reports then, so it does not count against their jobs.
+  const outage = new LinkOutage(clock);
   const pauses = new PauseDetector(clock, pauseThresholdMs(cfg.deadAfterMs, cfg.heartbeatMs), staleDetectMs(cfg.natsPingMs), (e) => onPause(e));
   const nc = await connectNats(
     cfg,
@@ -121,6 +125,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     (state) => {
       connected = state === 'connected';
       metrics.natsConnected.set(connected ? 1 : 0);
+      if (state === 'connected' || state === 'disconnected') outage.note(connected);
       if (state === 'connected' || state === 'disconnected') onConnection(connected);
       if (state === 'disconnected') {
         linkLost = true;
@@ -155,14 +160,17 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
   });
   log.info({ event: 'stores_ready', buckets: [s.bucket('specs'), s.bucket('leader'), s.bucket('assignment')], stream: s.resultStream(), resumeStream: s.resumeStream() }, 'stores ready');
 
+  // The node's own lag: judges probes that failed while it stalled, and says when it is overloaded.
+  const load = new LoadMonitor(clock, { lagMs: cfg.overloadLagMs, holdMs: cfg.overloadHoldMs }, metrics.load, log.child({ actor: 'load' }));
+  // The deadlines of the push checks this node owns: a push check's probe evaluates them (app/node-push.ts).
+  const push = pushRegistry({ cfg, clock, stallMs: () => load.stallMs() + outage.totalMs(), metrics, log: log.child({ actor: 'push' }) });
   // Probes may not reach this node's own HTTP port or its NATS servers (known now that both are up).
-  const probing = await startProbing(cfg, http.port, nc.getServers(), metrics, log);
+  const probing = await startProbing(cfg, http.port, nc.getServers(), metrics, log, push);
   const { probe } = probing;
+  const stopPushIntake = startPushIntake(push, { bus, subjects: s, http, connected: () => connected, cfg, clock, log });
 
   if (cfg.handoverMs !== undefined) log.warn({ event: 'setting_deprecated', setting: 'LOOKOUT_HANDOVER_MS' }, 'LOOKOUT_HANDOVER_MS is deprecated and ignored: shards change hands by message');
   const queue = new TimerQueue(clock);
-  // The node's own lag: judges probes that failed while it stalled, and says when it is overloaded.
-  const load = new LoadMonitor(clock, { lagMs: cfg.overloadLagMs, holdMs: cfg.overloadHoldMs }, metrics.load, log.child({ actor: 'load' }));
   // A check's records beside its spec: resume states, verdict changes, rollups (dropped with it).
   const records = nodeRecords({ jsm, bus, subjects: s, cfg, clock, log });
   const { resume: resumeRecords, history: checkHistory, rollupRecords, rollups } = records;
@@ -269,6 +277,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     // probe started on waking from a stall (the gate closed until the pause is noticed) measured the
     // target, and dropping it would drop its verdict change for good (a loaded solo run: 1999 of 2000 up).
     publishGate: { cutOff: () => pauses.cutOff(), dropped: (kind) => noteDropped(kind === 'result' ? 1 : 0, kind === 'status' ? 1 : 0) },
+    push,
     ...(checkGauges ? { checkGauges } : {}),
     ...(rollups ? { rollups } : {}),
   };
@@ -328,6 +337,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
       if (actor.getSnapshot().status === 'active') actor.send({ type: 'SHUTDOWN' });
       await ended;
       services.stop();
+      stopPushIntake();
       await notify.stop();
       const watchesSettled = specs.stop();
       quarantine.stop();

@@ -45,14 +45,24 @@ export const FailureReason = {
   answer: 'answer',
   /** grpc: the health service answered NOT_SERVING, SERVICE_UNKNOWN or UNKNOWN (anything but SERVING). */
   not_serving: 'not_serving',
+  /**
+   * push: no report arrived within intervalMs + push.graceMs (since the last report, or since this
+   * node began to keep the deadline when it never heard one), or a run begun with a start signal
+   * reported no ok within push.graceMs.
+   */
+  missed: 'missed',
+  /** push: the job's last report was a fail signal (its message, if any, is the result's). */
+  reported_fail: 'reported_fail',
   /** TLS: the peer certificate, or one of its chain, expires in fewer than tls.minDaysLeft days. */
   cert_expiry: 'cert_expiry',
   /** Any other local error (a bug or resource exhaustion); the message says what. */
   error: 'error',
   /**
    * Not the target's answer: the probe timed out (or missed maxLatencyMs) while the node's own event
-   * loop stalled for much of it (an overloaded or CPU-starved node: protocol/overload.ts). Never
-   * produced by a probe itself: the node judges it. The verdict and its history are left as they were.
+   * loop stalled for much of it (an overloaded or CPU-starved node: protocol/overload.ts); never
+   * produced by a probe itself: the node judges it. Push checks: an owner that has heard no report
+   * yet and has kept the deadline for less than intervalMs + graceMs cannot tell either way
+   * (checks/push-deadline.ts). The verdict and its history are left as they were.
    */
   inconclusive: 'inconclusive',
 } as const;
@@ -94,6 +104,8 @@ export interface ProbeOutcome {
   step?: string;
   /** grpc only: how the health call ended (checks/grpc-probe.ts). */
   grpc?: GrpcInfo;
+  /** push only: what the owner had heard when it evaluated the deadline (checks/push-deadline.ts). */
+  push?: PushInfo;
 }
 
 /** The expiry of the certificate a TLS peer presented, and the earliest of its chain. */
@@ -126,4 +138,16 @@ export interface GrpcInfo {
   code: string;
   /** When a HealthCheckResponse arrived: its status, e.g. SERVING, NOT_SERVING. */
   servingStatus?: string;
+}
+
+/** What a push check's evaluation saw (durations on the evaluating node's monotonic clock). */
+export interface PushInfo {
+  /** ms since the last report (any signal), null when this owner has heard none (nor a release carried one). */
+  lastReportAgoMs: number | null;
+  /** The last report's signal, null when none was heard. */
+  signal: 'ok' | 'fail' | 'start' | null;
+  /** The last finished run's duration (a start followed by ok or fail), null when none. */
+  runMs: number | null;
+  /** A run begun with a start signal has not reported ok or fail yet. */
+  running: boolean;
 }

@@ -8,7 +8,9 @@ import type { BodyAssertion } from './body-job';
 import { bodyWorker, type BodyWorker } from './body-worker';
 import { systemLookup, type LookupFn } from './connector';
 import { HttpClientPool } from './http-pool';
+import type { ProbeOutcome } from './outcome';
 import { ResultDetail } from './result-detail';
+import type { NormalizedSpec } from './spec';
 
 /**
  * Body work (a bodyRegex match, a check's json assertions) the body worker stopped at its budget
@@ -32,6 +34,16 @@ export interface ProbeEnv {
   userAgent?: string;
   /** The node counts these in lookout_body_worker_overruns_total; direct callers may omit it. */
   onWorkerOverrun?: WorkerOverrunReport;
+  /**
+   * The deadlines of the push checks this node owns (runtime/push-registry.ts): a push check's
+   * "probe" is their evaluation, no I/O. Absent (a direct caller): a push probe is an `error` outcome.
+   */
+  push?: PushEvaluator;
+}
+
+/** Evaluates a push check's deadline from what this node heard (checks/push-deadline.ts). */
+export interface PushEvaluator {
+  evaluate(spec: NormalizedSpec): ProbeOutcome;
 }
 
 /**

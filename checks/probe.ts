@@ -11,7 +11,7 @@ import { probeTcp } from './tcp-probe';
 
 export { bodyWorker } from './body-worker';
 export { HttpClientPool } from './http-pool';
-export { closeProbeEnv, type ProbeEnv } from './probe-env';
+export { closeProbeEnv, type ProbeEnv, type PushEvaluator } from './probe-env';
 
 /**
  * Probe once. Never rejects: every failure, including an unknown kind or a denied address, is an
@@ -28,6 +28,11 @@ export function runProbe(spec: NormalizedSpec, signal?: AbortSignal, env: ProbeE
       return probeDns(spec, signal, env);
     case CheckKind.grpc:
       return probeGrpc(spec, signal, env);
+    case CheckKind.push:
+      // Nothing goes over a network: the owner's evaluation of what it heard (checks/push-deadline.ts).
+      return Promise.resolve(
+        env.push?.evaluate(spec) ?? { ok: false, reason: FailureReason.error, message: 'this caller keeps no push deadlines (only a node does)', latencyMs: 0, timings: { total: 0 } },
+      );
     default: {
       // Fails to compile when a kind is added without a probe.
       const unknown: never = spec.kind;

@@ -4,7 +4,7 @@
 //
 // It is the declarative schema of spec-schema.ts (fields, types, limits, patterns, enums,
 // defaults, descriptions; no unknown member anywhere) plus the cross-field rules JSON Schema can
-// state, written below as TypeBox schemas too: the `http` / `tcp` / `dns` / `grpc` section and the target syntax
+// state, written below as TypeBox schemas too: the `http` / `tcp` / `dns` / `grpc` / `push` section and the target syntax
 // that go with each kind, a body needs a method that sends one, HEAD has no body to assert on,
 // an assertion needs kept bytes, exactly one test per json or header assertion, `tls` needs an
 // https: target, `requireTls` on an http: target and `cookies` on any need a redirect, headers the prober manages, and a
@@ -128,6 +128,7 @@ const KindRules = Type.Union(
       tcp: Absent(),
       dns: Absent(),
       grpc: Absent(),
+      push: Absent(),
     }),
     Type.Object({
       kind: Type.Literal('tcp'),
@@ -136,6 +137,7 @@ const KindRules = Type.Union(
       http: Absent(),
       dns: Absent(),
       grpc: Absent(),
+      push: Absent(),
     }),
     Type.Object({
       kind: Type.Literal('dns'),
@@ -144,6 +146,7 @@ const KindRules = Type.Union(
       http: Absent(),
       tcp: Absent(),
       grpc: Absent(),
+      push: Absent(),
     }),
     Type.Object({
       kind: Type.Literal('grpc'),
@@ -151,11 +154,24 @@ const KindRules = Type.Union(
       http: Absent(),
       tcp: Absent(),
       dns: Absent(),
+      push: Absent(),
+    }),
+    Type.Object({
+      kind: Type.Literal('push'),
+      target: Absent(),
+      preset: Absent(),
+      timeoutMs: Absent(),
+      replicas: Type.Optional(Type.Literal(1)),
+      confirm: Type.Optional(Type.Literal(false)),
+      http: Absent(),
+      tcp: Absent(),
+      dns: Absent(),
+      grpc: Absent(),
     }),
   ],
   {
     description:
-      'An http check has an http: or https: URL target and may have http options; a tcp check has a host:port target and may have tcp options; a dns check has a DNS name as its target and may have dns options; a grpc check has a host:port target and may have grpc options.',
+      'An http check has an http: or https: URL target and may have http options; a tcp check has a host:port target and may have tcp options; a dns check has a DNS name as its target and may have dns options; a grpc check has a host:port target and may have grpc options; a push check has no target, preset or timeoutMs, replicas 1, no confirm, and may have push options.',
   },
 );
 

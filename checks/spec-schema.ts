@@ -10,10 +10,11 @@ import { Type, type Static } from '@sinclair/typebox';
 import { dnsOptionsSchema } from './spec-schema-dns';
 import { tcpOptionsSchema, DialogStepSchema } from './spec-schema-tcp';
 import { grpcOptionsSchema } from './spec-schema-grpc';
+import { PushOptionsSchema } from './spec-schema-push';
 import { SPEC_DEFAULTS, SPEC_LIMITS } from './spec-limits';
 import { PRESET_NAMES, SPEC_PRESETS, type PresetName } from './spec-presets';
 
-export const CheckKind = { http: 'http', tcp: 'tcp', dns: 'dns', grpc: 'grpc' } as const;
+export const CheckKind = { http: 'http', tcp: 'tcp', dns: 'dns', grpc: 'grpc', push: 'push' } as const;
 export type CheckKind = (typeof CheckKind)[keyof typeof CheckKind];
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -299,16 +300,19 @@ function presetSummary(name: PresetName): string {
 export const CheckSpecSchema = Type.Object(
   {
     id: Type.Optional(Type.String({ pattern: SPEC_PATTERNS.checkId, description: 'The check id; must equal the <id> of the lookout.spec.put.<id> subject.' })),
-    kind: Type.Union([Type.Literal(CheckKind.http), Type.Literal(CheckKind.tcp), Type.Literal(CheckKind.dns), Type.Literal(CheckKind.grpc)], {
-      description: 'What a probe does: an HTTP request, a TCP connection, a DNS query or a gRPC health check (grpc.health.v1.Health/Check).',
-    }),
-    target: Type.String({
-      minLength: 1,
-      maxLength: stringMaxLength,
-      pattern: SPEC_PATTERNS.target,
+    kind: Type.Union([Type.Literal(CheckKind.http), Type.Literal(CheckKind.tcp), Type.Literal(CheckKind.dns), Type.Literal(CheckKind.grpc), Type.Literal(CheckKind.push)], {
       description:
-        'http: an http: or https: URL without credentials; tcp and grpc: host:port or [IPv6]:port; dns: the name to query. No spaces or control characters.',
+        'What a probe does: an HTTP request, a TCP connection, a DNS query or a gRPC health check (grpc.health.v1.Health/Check); push: nothing — the job reports in on <prefix>.push.<id> and the check fails when no report came in time.',
     }),
+    target: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: stringMaxLength,
+        pattern: SPEC_PATTERNS.target,
+        description:
+          'http: an http: or https: URL without credentials; tcp and grpc: host:port or [IPv6]:port; dns: the name to query. No spaces or control characters. Required for every kind but push, which has none.',
+      }),
+    ),
     preset: Type.Optional(
       Type.Union(
         PRESET_NAMES.map((p) => Type.Literal(p)),
@@ -361,6 +365,7 @@ export const CheckSpecSchema = Type.Object(
     tcp: Type.Optional(TcpOptionsSchema),
     dns: Type.Optional(DnsOptionsSchema),
     grpc: Type.Optional(GrpcOptionsSchema),
+    push: Type.Optional(PushOptionsSchema),
     policy: Type.Optional(PolicySpecSchema),
   },
   { additionalProperties: false },
@@ -380,3 +385,5 @@ export type QuorumSpec = Static<typeof QuorumSpecSchema>;
 export type CheckSpec = Static<typeof CheckSpecSchema>;
 export type DnsOptions = Static<typeof DnsOptionsSchema>;
 export type GrpcOptions = Static<typeof GrpcOptionsSchema>;
+export type PushOptions = Static<typeof PushOptionsSchema>;
+export { PushOptionsSchema };

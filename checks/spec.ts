@@ -6,7 +6,7 @@
 
 import { SPEC_PATTERNS } from './spec-schema';
 import { SPEC_DEFAULTS } from './spec-limits';
-import type { CheckKind, CheckSpec, DnsOptions, GrpcOptions, HeaderAssertion, HttpOptions, HttpVersion, JsonAssertion, PolicySpec, QuorumSpec, TcpOptions, TlsOptions } from './spec-schema';
+import type { CheckKind, CheckSpec, DnsOptions, GrpcOptions, HeaderAssertion, HttpOptions, HttpVersion, JsonAssertion, PolicySpec, PushOptions, QuorumSpec, TcpOptions, TlsOptions } from './spec-schema';
 import { dialogOf, type DialogStep } from './tcp-dialog';
 import { DNS_DEFAULTS, type DnsRcode, type DnsRecordType } from './spec-schema-dns';
 import { effectiveInterval, effectiveTimeout, effectiveWindow, type PresetName } from './spec-presets';
@@ -21,6 +21,7 @@ export {
   type HeaderAssertion,
   type DnsOptions,
   type GrpcOptions,
+  type PushOptions,
   type HttpMethod,
   type HttpOptions,
   type JsonAssertion,
@@ -50,6 +51,7 @@ export interface NormalizedPolicy {
 export interface NormalizedSpec {
   id: string;
   kind: CheckKind;
+  /** '' for a push check (it has none). */
   target: string;
   intervalMs: number;
   /** While the verdict is changing (protocol/state-interval.ts); absent: intervalMs. At most intervalMs. */
@@ -85,6 +87,7 @@ export interface NormalizedSpec {
   };
   dns: NormalizedDns;
   grpc: NormalizedGrpc;
+  push: NormalizedPush;
   policy: NormalizedPolicy;
 }
 
@@ -137,14 +140,15 @@ export function normalizeSpec(id: string, s: CheckSpec): NormalizedSpec {
   return {
     id,
     kind: s.kind,
-    target: s.target,
+    target: s.target ?? '',
     intervalMs: effectiveInterval(s),
     ...(s.intervalWhileTransitioningMs !== undefined ? { intervalWhileTransitioningMs: s.intervalWhileTransitioningMs } : {}),
     ...(s.intervalWhileDownMs !== undefined ? { intervalWhileDownMs: s.intervalWhileDownMs } : {}),
     timeoutMs: effectiveTimeout(s),
     replicas: s.replicas ?? SPEC_DEFAULTS.replicas,
     ...(s.quorum !== undefined ? { quorum: { ...s.quorum } } : {}),
-    confirm: s.confirm ?? (s.replicas ?? SPEC_DEFAULTS.replicas) === 1,
+    // Nobody else hears a push check's reports: never confirmed from elsewhere (validate-push.ts refuses true).
+    confirm: s.kind === 'push' ? false : (s.confirm ?? (s.replicas ?? SPEC_DEFAULTS.replicas) === 1),
     labels: s.labels ?? NO_LABELS,
     // The options of the other kind are never read, and most specs leave their own kind's at the
     // defaults: one frozen default object serves all of those.
@@ -152,8 +156,24 @@ export function normalizeSpec(id: string, s: CheckSpec): NormalizedSpec {
     tcp: s.kind === 'tcp' && hasOptions(s.tcp) ? normalizeTcp(s.tcp) : (DEFAULT_TCP ??= Object.freeze(normalizeTcp({}))),
     dns: s.kind === 'dns' && hasOptions(s.dns) ? normalizeDns(s.dns) : (DEFAULT_DNS ??= Object.freeze(normalizeDns({}))),
     grpc: s.kind === 'grpc' && hasOptions(s.grpc) ? normalizeGrpc(s.grpc) : (DEFAULT_GRPC ??= Object.freeze(normalizeGrpc({}))),
-    policy: normalizePolicy(s.policy, s.preset),
+    push: s.kind === 'push' ? normalizePush(s.push ?? {}, effectiveInterval(s)) : NO_PUSH,
+    // A push check's evaluation already carries the grace: by default its verdict follows it (rise 1, fall 1).
+    policy: s.kind === 'push' && s.policy === undefined ? PUSH_POLICY : normalizePolicy(s.policy, s.preset),
   };
+}
+
+/** The push section with its defaults (graceMs: the interval). */
+export interface NormalizedPush {
+  graceMs: number;
+  /** The secret every report must carry; absent: none. */
+  token?: string;
+}
+
+const NO_PUSH: NormalizedPush = Object.freeze({ graceMs: 0 });
+const PUSH_POLICY: NormalizedPolicy = Object.freeze(computePolicy({ type: 'consecutive', rise: 1, fall: 1 }, undefined));
+
+function normalizePush(p: PushOptions, intervalMs: number): NormalizedPush {
+  return { graceMs: p.graceMs ?? intervalMs, ...(p.token !== undefined ? { token: p.token } : {}) };
 }
 
 let DEFAULT_HTTP: NormalizedSpec['http'] | null = null;
@@ -213,6 +233,8 @@ export function maxLatencyOf(spec: NormalizedSpec): number | undefined {
       return spec.dns.maxLatencyMs;
     case 'grpc':
       return spec.grpc.maxLatencyMs;
+    case 'push':
+      return undefined;
     default: {
       const unknown: never = spec.kind;
       throw new Error(`unknown check kind ${String(unknown)}`);

@@ -26,7 +26,7 @@ export type FieldChecks<S extends TObject> = { [K in keyof S['properties']]-?: F
 /**
  * Check the object `obj` at `path` against the object schema `schema`: unknown members first, in
  * the document's key order (`hint` may explain a near miss); then each member in schema order,
- * `required` when absent and listed as required, else its check. The result holds exactly the
+ * `required` when absent and listed as required (or as `absent` decides), else its check. The result holds exactly the
  * members present, in schema order.
  */
 export function fields<S extends TObject>(
@@ -35,6 +35,7 @@ export function fields<S extends TObject>(
   schema: S,
   checks: FieldChecks<S>,
   hint?: (key: string) => string | undefined,
+  absent?: (key: string, p: string, partial: Partial<Static<S>>) => void,
 ): Static<S> {
   const known = Object.keys(schema.properties);
   onlyKnown(path, obj, known, hint);
@@ -44,6 +45,8 @@ export function fields<S extends TObject>(
     const v = own(obj, key);
     if (v === undefined) {
       if (schema.required?.includes(key)) required(p, v);
+      // A member optional in the schema but required by an earlier one (target, by kind).
+      absent?.(key, p, out as Partial<Static<S>>);
       continue;
     }
     const check = checks[key as keyof S['properties']] as FieldCheck<S, keyof S['properties']>;

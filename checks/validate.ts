@@ -15,7 +15,9 @@
 //     4. id, kind, target, preset (enum), intervalMs, intervalWhileTransitioningMs (<= intervalMs),
 //        intervalWhileDownMs, timeoutMs, timeoutMs < the shortest of the three intervals, replicas,
 //        quorum, confirm, labels
-//     5. http, tcp, dns, then grpc: present for another kind -> conflict; not an object -> not_object;
+//        (kind push: target, preset, timeoutMs, replicas > 1 and confirm true -> conflict; any other
+//        kind: target absent -> required; validate-push.ts)
+//     5. http, tcp, dns, grpc, then push: present for another kind -> conflict; not an object -> not_object;
 //        then inside the section: unknown fields, each field in schema order, then the section's
 //        cross-field conflicts (validate-sections.ts)
 //     6. policy: not_object; type (required/type/enum); fields of other types -> unknown_field;
@@ -54,9 +56,11 @@ import { SpecError, type SpecErrorBody, type SpecErrorCode } from './spec-error'
 import { effectiveInterval, effectiveTimeout, effectiveWindow, originNote, shortestIntervalField, timeoutNote, type PresetName } from './spec-presets';
 import { checkDns, dnsNameProblem } from './validate-dns';
 import { checkGrpc } from './validate-grpc';
+import { checkPush, pushConflict } from './validate-push';
 import { checkHttp, type TimeoutBound } from './validate-sections';
 import { checkTcp } from './validate-tcp';
 import { at, entries, fail, httpTargetProblem, object, oneOf, own, required, show, tcpTargetProblem, type Obj } from './validate-fields';
+import type { TSchema } from '@sinclair/typebox';
 import { choice, fields, flag, integer, mapParts, patternOf, text, type FieldCheck } from './validate-table';
 
 export type SpecResult = { ok: true; spec: CheckSpec } | { ok: false; error: SpecErrorBody };
@@ -127,15 +131,21 @@ type Spec = typeof CheckSpecSchema;
 
 function checkSpec(raw: unknown, subjectId: string): CheckSpec {
   if (!isCheckId(subjectId)) fail('invalid_id', 'id', subjectIdMessage(subjectId));
-  return fields('', object('', raw), CheckSpecSchema, {
+  const noPush = <T>(field: Parameters<typeof pushConflict>[0], check: (path: string, v: unknown, s: never, spec: Partial<CheckSpec>) => T) =>
+    (path: string, v: unknown, s: TSchema, spec: Partial<CheckSpec>): T => {
+      const why = spec.kind === 'push' ? pushConflict(field, v) : undefined;
+      if (why) fail('conflict', path, why);
+      return check(path, v, s as never, spec);
+    };
+  const spec = fields('', object('', raw), CheckSpecSchema, {
     id: (path, v) => {
       if (typeof v !== 'string') fail('type', path, `id must be a string, got ${show(v)}`);
       if (v !== subjectId) fail('id_mismatch', path, `the spec's id ${show(v)} differs from the id in the subject ${show(subjectId)}`);
       return v;
     },
     kind: choice,
-    target: (path, v, s, spec) => checkTarget(spec.kind!, text(path, v, s)),
-    preset: choice,
+    target: noPush('target', (path, v, s, spec) => checkTarget(spec.kind!, text(path, v, s))),
+    preset: noPush('preset', choice<PresetName>),
     intervalMs: integer,
     intervalWhileTransitioningMs: (path, v, s, spec) => {
       const ms = integer(path, v, s);
@@ -146,7 +156,7 @@ function checkSpec(raw: unknown, subjectId: string): CheckSpec {
       return ms;
     },
     intervalWhileDownMs: integer,
-    timeoutMs: (path, v, s, spec) => {
+    timeoutMs: noPush('timeoutMs', (path, v, s, spec) => {
       const timeout = integer(path, v, s);
       const shortest = shortestIntervalField(spec);
       if (timeout >= shortest.ms) {
@@ -154,17 +164,22 @@ function checkSpec(raw: unknown, subjectId: string): CheckSpec {
         fail('conflict', path, `timeoutMs (${timeout}) must be less than ${shortest.field} (${shortest.ms}${note})`);
       }
       return timeout;
-    },
-    replicas: integer,
+    }),
+    replicas: noPush('replicas', integer),
     quorum: (path, v, _s, spec) => checkQuorum(path, v, spec.replicas ?? SPEC_DEFAULTS.replicas),
-    confirm: (path, v, _s, spec) => checkConfirm(path, v, spec.replicas ?? SPEC_DEFAULTS.replicas),
+    confirm: noPush('confirm', (path, v, _s, spec) => checkConfirm(path, v, spec.replicas ?? SPEC_DEFAULTS.replicas)),
     labels: checkLabels,
     http: section('http', (path, v, spec) => checkHttp(path, v, spec.target!, timeoutBound(spec))),
     tcp: section('tcp', (path, v, spec) => checkTcp(path, v, timeoutBound(spec))),
     dns: section('dns', (path, v, spec) => checkDns(path, v, timeoutBound(spec))),
     grpc: section('grpc', (path, v, spec) => checkGrpc(path, v, timeoutBound(spec))),
+    push: section('push', (path, v) => checkPush(path, v)),
     policy: (path, v, _s, spec) => checkPolicy(path, v, spec.preset),
+  }, undefined, (key, path, spec) => {
+    // Optional in the schema for kind push only (it has none): every other kind needs its target.
+    if (key === 'target' && spec.kind !== 'push') fail('required', path, `target is required for a ${spec.kind} check`);
   });
+  return spec;
 }
 
 /** timeoutMs as normalizeSpec fills it, and where it came from (for a maxLatencyMs message). */

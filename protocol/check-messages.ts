@@ -124,6 +124,7 @@ export function resultMessage(id: string, spec: NormalizedSpec, run: ProbeRun, o
     ...(o.dns !== undefined ? { dns: o.dns } : {}),
     ...(o.step !== undefined ? { step: o.step } : {}),
     ...(o.grpc !== undefined ? { grpc: o.grpc } : {}),
+    ...(o.push !== undefined ? { push: o.push } : {}),
     ...(o.stallMs !== undefined ? { stallMs: o.stallMs } : {}),
     history: verdict.history,
     skipped: run.skipped,

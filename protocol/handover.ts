@@ -41,6 +41,7 @@ import { SPEC_LIMITS } from '../checks/spec-limits';
 import type { ReleasedCheck, ReleaseRecord } from './records';
 import { MAX_RAN } from './overlap';
 import { parseQuorumRecord } from './quorum-record';
+import { parsePushCarry } from '../checks/push-report';
 import { nextSlot } from './slots';
 
 /** `<prefix>._node.shard.<s>.<r>.claim` (request). `holder`: who the claimant expects to answer (null: unknown, any holder). */
@@ -267,7 +268,7 @@ export function parseClaim(raw: unknown, slot: { shard: number; rank: number }):
 /** One released check, or null when any field is out of bounds. */
 function parseReleasedCheck(raw: unknown): ReleasedCheck | null {
   if (!isObj(raw)) return null;
-  const { id, seq, status, history, published, slot, dueInMs, ran, firstAt, nextAt, lastAt, quorum } = raw;
+  const { id, seq, status, history, published, slot, dueInMs, ran, firstAt, nextAt, lastAt, quorum, push } = raw;
   if (typeof id !== 'string' || !CHECK_ID_PATTERN.test(id)) return null;
   if (!isCount(seq) || (status !== 'up' && status !== 'down')) return null;
   if (typeof history !== 'string' || history.length > MAX_HISTORY || !/^[01]*$/.test(history)) return null;
@@ -278,7 +279,23 @@ function parseReleasedCheck(raw: unknown): ReleasedCheck | null {
   if ((firstAt !== undefined && !isCount(firstAt)) || (nextAt !== undefined && !isCount(nextAt)) || (lastAt !== undefined && !isCount(lastAt))) return null;
   const q = quorum === undefined ? undefined : parseQuorumRecord(quorum);
   if (q === null) return null;
-  return { id, seq, status, history, ...(published !== undefined ? { published } : {}), slot, dueInMs, ...(ran !== undefined ? { ran } : {}), ...(firstAt !== undefined ? { firstAt } : {}), ...(nextAt !== undefined ? { nextAt } : {}), ...(lastAt !== undefined ? { lastAt } : {}), ...(q ? { quorum: q } : {}) };
+  const p = push === undefined ? undefined : parsePushCarry(push);
+  if (p === null) return null;
+  return {
+    id,
+    seq,
+    status,
+    history,
+    ...(published !== undefined ? { published } : {}),
+    slot,
+    dueInMs,
+    ...(ran !== undefined ? { ran } : {}),
+    ...(firstAt !== undefined ? { firstAt } : {}),
+    ...(nextAt !== undefined ? { nextAt } : {}),
+    ...(lastAt !== undefined ? { lastAt } : {}),
+    ...(q ? { quorum: q } : {}),
+    ...(p ? { push: p } : {}),
+  };
 }
 
 /** A release as received on `<…>.release` for (shard, rank), or why it is refused. */

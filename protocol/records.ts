@@ -25,7 +25,8 @@
 //                  also calls one (shard, rank) cell of the map a slot (Slot, movedSlots): the
 //                  one name still used for two things.
 
-import type { CertInfo, DnsInfo, FailureReason, GrpcInfo, PhaseTimings } from '../checks/outcome';
+import type { CertInfo, DnsInfo, FailureReason, GrpcInfo, PhaseTimings, PushInfo } from '../checks/outcome';
+import type { PushCarry } from '../checks/push-deadline';
 import type { CheckKind } from '../checks/spec';
 import type { Confirmation } from './confirm';
 import type { QuorumCounts, VantageState } from './quorum';
@@ -73,6 +74,8 @@ export interface ResultMessage {
   step?: string;
   /** grpc probes: the call's gRPC status code and, when a response arrived, its serving status. */
   grpc?: GrpcInfo;
+  /** push checks: what the owner had heard when it evaluated the deadline (durations on its monotonic clock). */
+  push?: PushInfo;
   /**
    * Reason `inconclusive` only: ms this node's own event loop stalled while the probe ran (the
    * evidence that its failure was the node's, not the target's: protocol/overload.ts).
@@ -268,6 +271,11 @@ export interface ReleasedCheck {
   lastAt?: number;
   /** The combined verdict (replicas > 1, released by the shard's primary only; absent from older nodes). */
   quorum?: QuorumRecord;
+  /**
+   * A push check's deadline (checks/push-deadline.ts): the ages of what the holder heard, measured on
+   * its monotonic clock at sending — durations, never instants. Absent: not a push check, or an older node.
+   */
+  push?: PushCarry;
 }
 
 /** `<prefix>._node.shard.<s>.<r>.release`: a holder gives (shard, rank) up (handover.ts). */

@@ -1,7 +1,8 @@
 // Per-node HTTP endpoints: /metrics (Prometheus text exposition), /metrics/checks (per-check
 // metrics, when LOOKOUT_CHECK_METRICS is on: runtime/check-gauges.ts), /healthz (the process is
 // alive), /readyz (connected to NATS and following an assignment); and whatever is mounted once
-// the node has its NATS connection (the status page: runtime/status-page.ts).
+// the node has its NATS connection (the status page: runtime/status-page.ts; the push endpoint,
+// the one route that takes POST too: runtime/push-http.ts).
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,8 +18,11 @@ export type HttpRoute = (req: http.IncomingMessage, res: http.ServerResponse, pa
 
 export interface HttpEndpoints {
   port: number;
-  /** Serve `route` beside the fixed paths (which win) from now on. */
-  mount(route: HttpRoute): void;
+  /**
+   * Serve `route` beside the fixed paths (which win) from now on; GET and HEAD requests only,
+   * unless `post` (the push endpoint: runtime/push-http.ts).
+   */
+  mount(route: HttpRoute, opts?: { post?: boolean }): void;
   close(): Promise<void>;
 }
 
@@ -26,14 +30,17 @@ export interface HttpEndpoints {
 export type CheckMetricsSource = () => string | null;
 
 export async function startHttpEndpoints(host: string, port: number, registry: Registry, ready: Readiness, checkMetrics: CheckMetricsSource = () => null): Promise<HttpEndpoints> {
-  const routes: HttpRoute[] = [];
+  const routes: { route: HttpRoute; post: boolean }[] = [];
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const send = (status: number, body: string, type = 'text/plain; charset=utf-8') => {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
       res.end(body);
     };
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed\n');
+    const readOnly = req.method === 'GET' || req.method === 'HEAD';
+    if (!readOnly && req.method !== 'POST') return send(405, 'method not allowed\n');
+    if (!readOnly && !routes.some((r) => r.post && r.route(req, res, path))) return send(405, 'method not allowed\n');
+    if (!readOnly) return;
     switch (path) {
       case '/metrics':
         registry.metrics().then(
@@ -55,7 +62,7 @@ export async function startHttpEndpoints(host: string, port: number, registry: R
         return send(ok ? 200 : 503, JSON.stringify({ ready: ok, natsConnected: nats, assigned }) + '\n', 'application/json');
       }
       default:
-        if (routes.some((route) => route(req, res, path))) return;
+        if (routes.some((r) => r.route(req, res, path))) return;
         return send(404, 'not found: try /metrics, /metrics/checks, /healthz, /readyz\n');
     }
   });
@@ -67,7 +74,7 @@ export async function startHttpEndpoints(host: string, port: number, registry: R
   });
   return {
     port: (server.address() as AddressInfo).port,
-    mount: (route) => void routes.push(route),
+    mount: (route, opts) => void routes.push({ route, post: opts?.post === true }),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -29,6 +29,8 @@ export interface Metrics {
   pauseDropped: Counter<'type'>;
   publishesUnconfirmed: Counter<'type'>;
   confirmations: Counter<'peer' | 'outcome'>;
+  pushReports: Counter<'outcome'>;
+  pushOwned: Gauge;
   quarantined: Gauge;
   quarantines: Counter;
   quarantineEvidence: Counter<'kind' | 'source'>;
@@ -189,6 +191,13 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       labelNames: ['type'],
       registers: r,
     }),
+    pushReports: new Counter({
+      name: 'lookout_push_reports_total',
+      help: 'Reports of push checks heard by this node, by outcome: accepted (it owns the check), not_owned (another node keeps that deadline; every node hears every report), rate_limited (past LOOKOUT_PUSH_PER_SECOND for the check, dropped unread), too_large, invalid (not a report), bad_token (the spec wants a token the report lacks or gets wrong).',
+      labelNames: ['outcome'],
+      registers: r,
+    }),
+    pushOwned: new Gauge({ name: 'lookout_push_checks', help: 'Push checks whose deadline this node keeps (it owns them).', registers: r }),
     confirmations: new Counter({
       name: 'lookout_confirmations_total',
       help: 'Failures of single-vantage checks confirmed by another node before going down, by the node asked and outcome (agreed: it failed there too; disagreed: healthy there, the verdict held; unconfirmed: no view from elsewhere, the failure counted).',

@@ -1,5 +1,5 @@
 // Every NATS subject, bucket and stream name Lookout uses is built here (DESIGN.md §2).
-// Public contract: spec.*, state.*, notify.*, result.<id>, status.<id>, cluster.*. Internal: _node.> (node to node)
+// Public contract: spec.*, state.*, notify.*, result.<id>, status.<id>, push.<id>, cluster.*. Internal: _node.> (node to node)
 // and _resume.<id>.<rank> (each vantage's resume state, kept by a stream of its own), _rollup.<id>
 // (per-period rollups of a check's probes), _notify.job.<notifier>.<check> (delivery jobs of notifications).
 
@@ -61,6 +61,12 @@ export interface Subjects {
   resumeStatesOf(id: string): string;
   /** Every resume state: the resume stream's subjects. */
   resumeWildcard(): string;
+  /** `<prefix>.push.<id>`: a job reports in for push check `id` (public; checks/push-report.ts). */
+  push(id: string): string;
+  /** Every push subject: the one subscription of each node (runtime/push-registry.ts). */
+  pushWildcard(): string;
+  /** Check id of a `<prefix>.push.<id>` subject (unvalidated: everything after the base), or null. */
+  pushIdOf(subject: string): string | null;
   /** Check id of a `<prefix>.result.<id>` or `<prefix>.status.<id>` subject, or null. */
   checkIdOf(subject: string): string | null;
   /** JetStream KV bucket `<prefix with _>_<purpose>`, e.g. lookout_specs. */
@@ -147,6 +153,9 @@ export function subjects(prefix = DEFAULT_PREFIX): Subjects {
     quorumState: (id) => `${p}._resume.${id}.quorum`,
     resumeStatesOf: (id) => `${p}._resume.${id}.*`,
     resumeWildcard: () => `${p}._resume.>`,
+    push: (id) => `${p}.push.${id}`,
+    pushWildcard: () => `${p}.push.>`,
+    pushIdOf: (subject) => (subject.startsWith(`${p}.push.`) ? subject.slice(p.length + 6) : null),
     checkIdOf(subject) {
       for (const kind of ['result', 'status']) {
         const base = `${p}.${kind}.`;

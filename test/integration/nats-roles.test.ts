@@ -282,6 +282,22 @@ describe('a Lookout cluster on the shipped roles', () => {
     }
   });
 
+  test('a push check under the roles: a report to a node\'s HTTP endpoint is published by that node and heard by the owner — with no permission violation', async () => {
+    expect(await request(conns.admin, 'lookout.spec.put.pushed', { kind: 'push', intervalMs: 1000 })).toMatchObject({ ok: true });
+    const running = [...nodes.values()][0]!;
+    const port = await waitFor('a node\'s HTTP port', () => running.logs().find((l) => l.event === 'http_listening')?.port as number | undefined);
+    // Reports until the check is up (each node publishes what reaches it; the owner may be another node).
+    const job = setInterval(() => void fetch(`http://127.0.0.1:${port}/push/pushed`, { method: 'POST' }).catch(() => {}), 200);
+    try {
+      await waitFor('pushed up', () => seen.statuses.statuses('pushed').find((m) => m.to === 'up'), { timeoutMs: 30_000 });
+    } finally {
+      clearInterval(job);
+    }
+    expect(resultsOf('pushed').find((r) => r.ok)).toMatchObject({ kind: 'push', push: { signal: 'ok' } });
+    expect(all.map((p) => p.output()).join('\n')).not.toMatch(/Permissions Violation/);
+    expect(violations(server).filter((l) => l.includes('"lookout-node"') && !l.includes(':test-node"'))).toEqual([]);
+  });
+
   test.each<[Role, string]>([
     ['reader', 'lookout.spec.put.>'],
     ['reader', 'lookout.cluster.status'],

@@ -66,7 +66,7 @@ describe('examples/specs', () => {
       expect(placeholders(spec)).toEqual([]);
       const r = validateSpec(spec, ex.id);
       if (!r.ok) throw new Error(`${ex.file} with DEMO_URL=${url}: ${r.error.code} at "${r.error.path}": ${r.error.message}`);
-      expect(r.spec.target.startsWith(`${url}/`)).toBe(true);
+      expect(r.spec.target?.startsWith(`${url}/`)).toBe(true);
     });
 
     it('is rejected without substitution (a literal ${DEMO_URL} is not a URL)', () => {

@@ -271,7 +271,7 @@ describe('the schema and the validator agree', () => {
     const section = /\n## CheckSpec v1\n([\s\S]*?)\n## /.exec(readme)?.[1] ?? '';
     const blocks = [...section.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]!) as Json);
     const specs = blocks.filter((b) => !('checkId' in b));
-    expect(specs.map((b) => b.kind)).toEqual(expect.arrayContaining(['http', 'dns', 'grpc']));
+    expect(specs.map((b) => b.kind)).toEqual(expect.arrayContaining(['http', 'dns', 'grpc', 'push']));
     for (const doc of specs) {
       expect([doc.kind, validateSpec(doc, 'readme')]).toEqual([doc.kind, expect.objectContaining({ ok: true })]);
       expect([doc.kind, accepts(doc)]).toEqual([doc.kind, true]);
@@ -288,12 +288,12 @@ describe('the schema and the validator agree', () => {
 const NAMES = [
   'id', 'kind', 'target', 'preset', 'intervalMs', 'intervalWhileTransitioningMs', 'intervalWhileDownMs', 'timeoutMs', 'replicas', 'labels', 'http', 'tcp', 'policy', 'method', 'headers', 'body',
   'expectStatus', 'bodyContains', 'bodyRegex', 'json', 'maxLatencyMs', 'tls', 'maxRedirects', 'cookies', 'maxBodyBytes', 'reuseConnection',
-  'send', 'expect', 'verify', 'servername', 'minDaysLeft', 'dns', 'server', 'expectRcode', 'answersContain', 'answersEqual', 'minAnswers', 'grpc', 'service', 'type', 'window', 'threshold', 'initial', 'rise', 'fall', 'path', 'equals', 'Host', 'X-A', 'x-a', 'env',
+  'send', 'expect', 'verify', 'servername', 'minDaysLeft', 'dns', 'server', 'expectRcode', 'answersContain', 'answersEqual', 'minAnswers', 'grpc', 'service', 'push', 'graceMs', 'token', 'type', 'window', 'threshold', 'initial', 'rise', 'fall', 'path', 'equals', 'Host', 'X-A', 'x-a', 'env',
 ];
 const VALUES: unknown[] = [
   null, true, false, 0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 64, 65, 100, 200, 599, 999, 1000, 1999, 2000, 4999, 5000, 9999, 10000, 14999, 15000, 3600000, 2 ** 53, 1.5, -1, '', 'x', 'GET', 'HEAD',
   'low', 'medium', 'high',
-  'POST', 'http', 'tcp', 'dns', 'grpc', 'pkg.v1.Orders', 'A', 'SRV', 'NOERROR', 'NXDOMAIN', ['10.0.0.1'], ['10 mx.example.com'], 'window', 'consecutive', 'up', '2xx', '200', '$.a', '$[', '(a', 'a\r\n', 'web-1', 'db.internal:5432', '[::1]:80',
+  'POST', 'http', 'tcp', 'dns', 'grpc', 'push', 'abcdefghijklmnop', 'pkg.v1.Orders', 'A', 'SRV', 'NOERROR', 'NXDOMAIN', ['10.0.0.1'], ['10 mx.example.com'], 'window', 'consecutive', 'up', '2xx', '200', '$.a', '$[', '(a', 'a\r\n', 'web-1', 'db.internal:5432', '[::1]:80',
   '10.0.0.256:1', 'http://example.com/', 'https://example.com/', 'https://u@example.com/', 'example.com', '1.2.3.4', [], [200], ['2xx', 404],
   [{ path: '$', equals: 1 }], {}, { verify: false }, { 'X-A': 'b' }, { type: 'window', window: 4 },
 ];
@@ -414,6 +414,7 @@ const HTTP = { kind: 'http', target: 'https://example.com/' };
 const TCP = { kind: 'tcp', target: 'db.internal:5432' };
 const DNS = { kind: 'dns', target: 'app.example.com' };
 const GRPC = { kind: 'grpc', target: 'health.internal:50051' };
+const PUSH = { kind: 'push' };
 const POSITIONS: Position[] = [
   { path: '', schema: S.CheckSpecSchema, spec: (m) => ({ ...HTTP, ...m }) },
   { path: 'http', schema: S.HttpOptionsSchema, spec: (m) => ({ ...HTTP, http: m }) },
@@ -426,6 +427,7 @@ const POSITIONS: Position[] = [
   { path: 'dns', schema: S.DnsOptionsSchema, spec: (m) => ({ ...DNS, dns: m }) },
   { path: 'grpc', schema: S.GrpcOptionsSchema, spec: (m) => ({ ...GRPC, grpc: m }) },
   { path: 'grpc.tls', schema: S.TlsOptionsSchema, spec: (m) => ({ ...GRPC, grpc: { tls: m } }) },
+  { path: 'push', schema: S.PushOptionsSchema, spec: (m) => ({ ...PUSH, push: m }) },
   { path: 'policy', schema: S.WindowPolicySchema, spec: (m) => ({ ...TCP, policy: { type: 'window', window: 64, ...m } }) },
   { path: 'policy', schema: S.ConsecutivePolicySchema, spec: (m) => ({ ...TCP, policy: { type: 'consecutive', ...m } }) },
   { path: 'quorum', schema: S.QuorumAtLeastSchema, spec: (m) => ({ ...TCP, replicas: 5, quorum: { type: 'atLeast', up: 2, ...m } }) },
@@ -502,10 +504,11 @@ describe('the validator knows exactly the schema', () => {
       'http.host',
       'http.json[0].path',
       'http.tls.servername',
+      'push.token',
       'target',
       'tcp.tls.servername',
     ]);
-    expect(probed.size).toBe(46);
+    expect(probed.size).toBe(47);
   });
 
   test.each(bounds.map(([p, doc, ok, shown]) => [p, ok ? 'accepts' : 'refuses', shown, doc] as const))(

@@ -39,7 +39,7 @@ function expectWellFormed(r: SpecResult): void {
   expect(typeof r.ok).toBe('boolean');
   if (r.ok) {
     expect(Object.getPrototypeOf(r.spec)).toBe(Object.prototype);
-    expect(['http', 'tcp', 'dns', 'grpc']).toContain(r.spec.kind);
+    expect(['http', 'tcp', 'dns', 'grpc', 'push']).toContain(r.spec.kind);
   } else {
     expect(ALL_CODES).toContain(r.error.code);
     expect(typeof r.error.message).toBe('string');
@@ -218,11 +218,11 @@ const FIELD_NAMES = [
   'id', 'kind', 'target', 'intervalMs', 'intervalWhileTransitioningMs', 'intervalWhileDownMs', 'timeoutMs', 'replicas', 'quorum', 'labels', 'http', 'tcp', 'policy',
   'method', 'headers', 'body', 'expectStatus', 'bodyContains', 'bodyRegex', 'json', 'maxLatencyMs', 'tls',
   'maxRedirects', 'maxBodyBytes', 'reuseConnection', 'send', 'expect', 'verify', 'servername', 'minDaysLeft',
-  'dns', 'server', 'expectRcode', 'answersContain', 'answersEqual', 'minAnswers', 'grpc', 'service',
+  'dns', 'server', 'expectRcode', 'answersContain', 'answersEqual', 'minAnswers', 'grpc', 'service', 'push', 'graceMs', 'token',
   'type', 'window', 'threshold', 'initial', 'rise', 'fall', 'up', 'path', 'equals', '__proto__', 'constructor', 'Host', '',
 ];
 const STRINGS = [
-  '', 'http', 'tcp', 'dns', 'grpc', 'pkg.v1.Orders', 'A', 'MX', 'NXDOMAIN', '10 mx.example.com', 'window', 'consecutive', 'up', 'GET', 'HEAD', 'POST', '2xx', '9xx', '200', '$.a', '$[', '(', 'a\r\nb',
+  '', 'http', 'tcp', 'dns', 'grpc', 'push', 'abcdefghijklmnop', 'pkg.v1.Orders', 'A', 'MX', 'NXDOMAIN', '10 mx.example.com', 'window', 'consecutive', 'up', 'GET', 'HEAD', 'POST', '2xx', '9xx', '200', '$.a', '$[', '(', 'a\r\nb',
   'http://example.com/', 'https://u:p@x/', 'db:5432', '[::1]:80', 'web-1', '\u0000', '\ud800', 'x'.repeat(5000),
 ];
 const NUMBERS = [0, -0, 1, -1, 0.5, 99, 100, 599, 1000, 2000, 3600000, 2 ** 53, 1e308, NaN, Infinity, -Infinity];
