@@ -82,6 +82,16 @@ export interface NormalizedSpec {
   dns: NormalizedDns;
   grpc: NormalizedGrpc;
   policy: NormalizedPolicy;
+  /** A passing probe slower than this is degraded (protocol/published-verdict.ts); absent: no latency threshold. */
+  degradedAfterMs?: number;
+  /** Flap damping thresholds, defaults filled (protocol/flapping.ts); absent: off. */
+  flap?: FlapThresholds;
+}
+
+/** Flap damping: flapping starts at `high` percent state change and ends at `low` or below. */
+export interface FlapThresholds {
+  low: number;
+  high: number;
 }
 
 // Normalized specs are held for every check a node knows (100k of them at scale), so the parts
@@ -116,15 +126,16 @@ function computePolicy(p: PolicySpec | undefined, preset: PresetName | undefined
 }
 
 /** TLS options with verify filled; servername and minDaysLeft only when the spec sets them. */
-export type NormalizedTls = Required<Pick<TlsOptions, 'verify'>> & Pick<TlsOptions, 'servername' | 'ca' | 'minDaysLeft'>;
+export type NormalizedTls = Required<Pick<TlsOptions, 'verify'>> & Pick<TlsOptions, 'servername' | 'ca' | 'minDaysLeft' | 'degradedDaysLeft'>;
 
 function normalizeTls(t: TlsOptions | undefined): NormalizedTls {
-  if (!t || (t.verify === undefined && !t.servername && t.ca === undefined && t.minDaysLeft === undefined)) return DEFAULT_TLS;
+  if (!t || (t.verify === undefined && !t.servername && t.ca === undefined && t.minDaysLeft === undefined && t.degradedDaysLeft === undefined)) return DEFAULT_TLS;
   return {
     verify: t.verify ?? SPEC_DEFAULTS.tlsVerify,
     ...(t.servername ? { servername: t.servername } : {}),
     ...(t.ca !== undefined ? { ca: t.ca } : {}),
     ...(t.minDaysLeft !== undefined ? { minDaysLeft: t.minDaysLeft } : {}),
+    ...(t.degradedDaysLeft !== undefined ? { degradedDaysLeft: t.degradedDaysLeft } : {}),
   };
 }
 
@@ -147,6 +158,8 @@ export function normalizeSpec(id: string, s: CheckSpec): NormalizedSpec {
     dns: s.kind === 'dns' && hasOptions(s.dns) ? normalizeDns(s.dns) : (DEFAULT_DNS ??= Object.freeze(normalizeDns({}))),
     grpc: s.kind === 'grpc' && hasOptions(s.grpc) ? normalizeGrpc(s.grpc) : (DEFAULT_GRPC ??= Object.freeze(normalizeGrpc({}))),
     policy: normalizePolicy(s.policy, s.preset),
+    ...(s.degradedAfterMs !== undefined ? { degradedAfterMs: s.degradedAfterMs } : {}),
+    ...(s.flap !== undefined ? { flap: { low: s.flap.low ?? SPEC_DEFAULTS.flapLow, high: s.flap.high ?? SPEC_DEFAULTS.flapHigh } } : {}),
   };
 }
 
@@ -196,22 +209,33 @@ function normalizeGrpc(g: GrpcOptions): NormalizedGrpc {
   };
 }
 
-/** The latency bound of a spec's own kind (its section's maxLatencyMs). */
-export function maxLatencyOf(spec: NormalizedSpec): number | undefined {
+/** The options section of a spec's own kind. */
+function sectionOf(spec: NormalizedSpec): NormalizedSpec['http'] | NormalizedSpec['tcp'] | NormalizedDns | NormalizedGrpc {
   switch (spec.kind) {
     case 'http':
-      return spec.http.maxLatencyMs;
+      return spec.http;
     case 'tcp':
-      return spec.tcp.maxLatencyMs;
+      return spec.tcp;
     case 'dns':
-      return spec.dns.maxLatencyMs;
+      return spec.dns;
     case 'grpc':
-      return spec.grpc.maxLatencyMs;
+      return spec.grpc;
     default: {
       const unknown: never = spec.kind;
       throw new Error(`unknown check kind ${String(unknown)}`);
     }
   }
+}
+
+/** The latency bound of a spec's own kind (its section's maxLatencyMs). */
+export function maxLatencyOf(spec: NormalizedSpec): number | undefined {
+  return sectionOf(spec).maxLatencyMs;
+}
+
+/** The TLS options of a spec's own kind, when it has any (dns none; tcp and grpc only with a tls section). */
+export function tlsOf(spec: NormalizedSpec): NormalizedTls | undefined {
+  const section = sectionOf(spec);
+  return 'tls' in section ? section.tls : undefined;
 }
 
 function hasOptions<T extends object>(o: T | undefined): o is T {
