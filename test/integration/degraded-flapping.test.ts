@@ -8,7 +8,7 @@
 //     while the storm lasts, and one change out of it once the answers settle.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { putChecks } from '../helpers/cluster';
+import { ownerOf, putChecks } from '../helpers/cluster';
 import { waitFor } from '../helpers/poll';
 import { scenarioTest, type Scenario } from '../helpers/scenario';
 import type { HttpTarget } from '../helpers/targets';
@@ -88,3 +88,55 @@ scenarioTest('degraded on slow answers and back; one flapping change for a storm
   expect(after.map((m: { from: string; to: string }) => `${m.from}→${m.to}`)).toEqual([`${onset.from}→flapping`, 'flapping→up']);
   expect(s.events.results(storm!).find((r: { seq: number }) => r.seq === settle.seq).flapping).toBeUndefined();
 });
+
+// A flapping check that changes owner — by a planned move (its holder leaves: the release carries
+// the flag) and by a crash (SIGKILL: the next owner resumes from the last published result) — stays
+// flapping on its new owner: no second change to flapping, and one change out of it when it settles.
+// The panic guard is off: six checks failing together would be held as a panic, and a held failure
+// enters no history (check-messages.ts), so they would never be seen flapping.
+scenarioTest('flapping survives a planned move and a crash: no change republished, one settle change', { nodes: ['n1', 'n2', 'n3'], intervalMs: I, env: { LOOKOUT_PANIC_PERCENT: '0' } }, async (s) => {
+  const t = await controlledTarget();
+  s.onCleanup(() => t.close());
+  const opts = { timeoutMs: 120_000, intervalMs: 100 };
+  const ids = await putChecks(s.cluster.nc, t.target, 'mv', 6, I, { timeoutMs: 900, confirm: false, policy: { type: 'consecutive', rise: 1, fall: 1 }, flap: { low: 20, high: 30 } });
+  for (const id of ids) await waitFor(`${id} up`, () => s.events.statuses(id).find((m: { to: string }) => m.to === 'up'), opts);
+  for (const id of ids) t.mode.set(id, { alternate: true });
+  const onset = new Map<string, { seq: number; epoch: number }>();
+  for (const id of ids) onset.set(id, await waitFor(`${id} flapping`, () => s.events.statuses(id).find((m: { to: string }) => m.to === 'flapping'), opts));
+
+  const flapped = (id: string) => s.events.statuses(id).filter((m: { to: string }) => m.to === 'flapping');
+  /** Wait until every check in `moved` has 3 results from a node other than `from`, all flapping, with no status since its onset. */
+  const continuedElsewhere = async (moved: string[], from: string) => {
+    for (const id of moved) {
+      const after = await waitFor(
+        `${id}: 3 results from a node other than ${from}`,
+        () => s.events.results(id).filter((r: { node: string; seq: number }) => r.node !== from && r.seq > onset.get(id)!.seq),
+        { ...opts, until: (rs) => rs.length >= 3 },
+      );
+      expect(after.every((r: { flapping?: boolean }) => r.flapping === true)).toBe(true);
+      expect(flapped(id)).toHaveLength(1);
+      expect(s.events.statuses(id).filter((m: { seq: number; epoch: number }) => m.epoch > onset.get(id)!.epoch || m.seq > onset.get(id)!.seq)).toEqual([]);
+    }
+  };
+
+  // A planned move: n3 leaves (SIGTERM), its runners release their checks to the next owners.
+  const onN3 = ids.filter((id) => ownerOf(s.events, id) === 'n3');
+  s.cluster.signal('n3', 'SIGTERM');
+  await s.cluster.settled(['n1', 'n2']);
+  await continuedElsewhere(onN3, 'n3');
+  // A crash: n2 is killed; n1 resumes its checks from their last published results.
+  const onN2 = ids.filter((id) => ownerOf(s.events, id) === 'n2');
+  await s.cluster.kill('n2');
+  await s.cluster.settled(['n1']);
+  await continuedElsewhere(onN2, 'n2');
+  expect(onN3.length + onN2.length).toBeGreaterThan(0);
+
+  // Settled: one change out of flapping per check, to up.
+  for (const id of ids) t.mode.set(id, {});
+  for (const id of ids) {
+    const settle = await waitFor(`${id} settled`, () => s.events.statuses(id).find((m: { from: string }) => m.from === 'flapping'), opts);
+    expect(settle).toMatchObject({ to: 'up', node: 'n1' });
+    expect(flapped(id)).toHaveLength(1);
+    expect(s.events.statuses(id).filter((m: { from: string }) => m.from === 'flapping')).toHaveLength(1);
+  }
+}, 400_000);

@@ -148,6 +148,24 @@ describe('handover and resume carry the published verdict and the flags', () => 
     expect(changes(b.statuses)).toEqual(['flapping→up']);
   });
 
+  test('hysteresis across a release: calming down between low and high, the carried flag keeps it flapping', () => {
+    const s = spec({ flap: { low: 20, high: 30 } });
+    const a = driver(s);
+    a.probe(...Array(21).fill(pass()), ...storm(30));
+    // Steady passes until the percent is below high but above low: still flapping (the band).
+    const band = (h: string) => flapPercent(h) < 30 && flapPercent(h + '1') > 20;
+    while (!band(a.results.at(-1)!.history)) a.probe(pass());
+    expect(a.results.at(-1)!.flapping).toBe(true);
+    const rc = a.released();
+    expect(rc.flapping).toBe(true);
+    const b = driver(s, (t, now) => t.setReleased(s, rc, now));
+    b.probe(pass());
+    expect(b.statuses).toEqual([]); // without the flag, this pass would have settled it (nothing carried = not flapping)
+    const c = driver(s, (t, now) => t.setReleased(s, { ...rc, flapping: undefined }, now));
+    c.probe(pass());
+    expect(changes(c.statuses)).toEqual(['flapping→up']);
+  });
+
   test('a release from an older node (no flags, published up/down) parses and is not flapping', () => {
     const s = spec({ flap: { low: 20, high: 30 } });
     const old = { id: 'api', seq: 9, status: 'up', history: '1'.repeat(21), published: 'up', slot: 1_700_000_000_000, dueInMs: 500 };
@@ -165,6 +183,10 @@ describe('handover and resume carry the published verdict and the flags', () => 
     ['resumed degraded: a slow pass is no change', { degraded: true as const }, '1'.repeat(21), [slow(300)], []],
     ['resumed degraded: a fast pass is degraded→up', { degraded: true as const }, '1'.repeat(21), [pass()], ['degraded→up']],
     ['resumed without flags (an older node): up', {}, '1'.repeat(21), [pass()], []],
+    // 8 old changes: 29.01 %, then 24.47 % and 20.07 % after one and two more passes — between low and high.
+    ['resumed flapping in the band: stays flapping', { flapping: true as const }, '01'.repeat(4) + '1'.repeat(13), [pass(), pass()], []],
+    ['resumed not flapping in the band: stays not flapping', {}, '01'.repeat(4) + '1'.repeat(13), [pass(), pass()], []],
+    ['resumed flapping in the band: settles once below low', { flapping: true as const }, '01'.repeat(4) + '1'.repeat(13), [pass(), pass(), pass()], ['flapping→up']],
   ])('%s', (_name, flags, history, outcomes, want) => {
     const s = spec({ degradedAfterMs: 200, flap: { low: 20, high: 30 } });
     const d = driver(s, (t, now) => [...t.set(s, now), ...t.resumed(s.id, { seq: 41, slot: now - 1000, status: 'up', history, ...flags })]);
