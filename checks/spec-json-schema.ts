@@ -14,7 +14,9 @@
 //
 // What it cannot state, and only the cluster's validator checks (test/unit/spec-schema.test.ts
 // lists the fixtures): comparisons between two fields that are both given (timeoutMs < intervalMs
-// and < each state-dependent interval, intervalWhileTransitioningMs <= intervalMs, maxLatencyMs < timeoutMs, threshold and initial <= window); the id in the subject; URL, IP
+// and < each state-dependent interval, intervalWhileTransitioningMs <= intervalMs, maxLatencyMs < timeoutMs,
+// threshold and initial <= window, degradedAfterMs < timeoutMs and maxLatencyMs, tls.degradedDaysLeft >
+// minDaysLeft, flap.low < flap.high); the id in the subject; URL, IP
 // address and regex syntax beyond the patterns; which groups a tcp dialog's send may name (those of
 // the latest expectRegex before it); header names repeated in another case; lone
 // surrogates; the nesting bounds of a json assertion's `equals`; string lengths, which Lookout
@@ -23,6 +25,7 @@
 // policy.
 import { Type, type TSchema } from '@sinclair/typebox';
 import { PRESET_NAMES, SPEC_PRESETS, baseOf, type SpecBase } from './spec-presets';
+import { SPEC_DEFAULTS } from './spec-limits';
 import { CheckSpecSchema, HTTP_METHODS, MANAGED_HEADERS, SPEC_PATTERNS, type HttpMethod } from './spec-schema';
 import { DNS_NAME_PATTERN } from './spec-schema-dns';
 import { SEND_TEMPLATE_PATTERN } from './tcp-send-template';
@@ -161,6 +164,7 @@ const KindRules = Type.Union(
       target: Absent(),
       preset: Absent(),
       timeoutMs: Absent(),
+      degradedAfterMs: Absent(),
       replicas: Type.Optional(Type.Literal(1)),
       confirm: Type.Optional(Type.Literal(false)),
       http: Absent(),
@@ -171,7 +175,7 @@ const KindRules = Type.Union(
   ],
   {
     description:
-      'An http check has an http: or https: URL target and may have http options; a tcp check has a host:port target and may have tcp options; a dns check has a DNS name as its target and may have dns options; a grpc check has a host:port target and may have grpc options; a push check has no target, preset or timeoutMs, replicas 1, no confirm, and may have push options.',
+      'An http check has an http: or https: URL target and may have http options; a tcp check has a host:port target and may have tcp options; a dns check has a DNS name as its target and may have dns options; a grpc check has a host:port target and may have grpc options; a push check has no target, preset, timeoutMs or degradedAfterMs, replicas 1, no confirm, and may have push options.',
   },
 );
 
@@ -245,6 +249,22 @@ const LatencyBelowDefaultTimeout = Type.Union(
   { description: `Without timeoutMs (default min(base timeout, intervalMs - 1)), maxLatencyMs must be less than the base timeout: ${summary((b) => b.timeoutMs)}.` },
 );
 
+const DegradedBelowDefaultTimeout = Type.Union([Type.Object({ timeoutMs: Type.Integer() }), ...perBase((b) => ({ degradedAfterMs: below(b.timeoutMs) }))], {
+  description: `Without timeoutMs (default min(base timeout, intervalMs - 1)), degradedAfterMs must be less than the base timeout: ${summary((b) => b.timeoutMs)}.`,
+});
+
+const FlapAgainstDefaults = Type.Object(
+  {
+    flap: Type.Optional(
+      Type.Intersect([
+        Type.Union([Type.Object({ low: Type.Integer() }), Type.Object({ high: Type.Optional(Type.Integer({ minimum: SPEC_DEFAULTS.flapLow + 1 })) })]),
+        Type.Union([Type.Object({ high: Type.Integer() }), Type.Object({ low: Type.Optional(Type.Integer({ maximum: SPEC_DEFAULTS.flapHigh - 1 })) })]),
+      ]),
+    ),
+  },
+  { description: `flap.low < flap.high: without low (default ${SPEC_DEFAULTS.flapLow}) high must be more, without high (default ${SPEC_DEFAULTS.flapHigh}) low must be less.` },
+);
+
 const WithinDefaultWindow = Type.Union(
   perBase((b) => ({
     policy: Type.Optional(
@@ -272,6 +292,8 @@ export const CheckSpecDocumentSchema: TSchema = Type.Intersect([
   TimeoutBelowDefaultInterval,
   TransitioningWithinDefaultInterval,
   LatencyBelowDefaultTimeout,
+  DegradedBelowDefaultTimeout,
+  FlapAgainstDefaults,
   WithinDefaultWindow,
 ]);
 
@@ -279,7 +301,7 @@ const TITLE = 'Lookout CheckSpec v1';
 const DESCRIPTION =
   'A health check for Lookout, published on lookout.spec.put.<id>. This schema states every field, type, limit and allowed value, ' +
   'and the cross-field rules JSON Schema can express. The cluster checks a few more (timeoutMs < intervalMs and the state-dependent intervals, intervalWhileTransitioningMs <= intervalMs, maxLatencyMs < ' +
-  'timeoutMs, policy threshold and initial <= window, RE2 regex syntax, the groups a tcp dialog send names, URL and address syntax, repeated header names, ' +
+  'timeoutMs, policy threshold and initial <= window, degradedAfterMs < timeoutMs and maxLatencyMs, tls.degradedDaysLeft > minDaysLeft, flap.low < flap.high, RE2 regex syntax, the groups a tcp dialog send names, URL and address syntax, repeated header names, ' +
   'well-formed Unicode, json equals nesting, its target address policy) and answers {code, message, path} for the first problem. ' +
   'String lengths are counted in UTF-16 code units.';
 

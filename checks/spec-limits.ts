@@ -18,6 +18,11 @@ export const SPEC_DEFAULTS = {
   threshold: 3,
   rise: 2, // HAProxy defaults: rise 2, fall 3
   fall: 3,
+  // Flap damping (protocol/flapping.ts), when a spec sets `flap` without thresholds: flapping starts
+  // at a weighted state change of 30% of the last 21 results and ends at 20% (the gap is the
+  // hysteresis; Nagios ships 20/30 as its host thresholds' example).
+  flapLow: 20,
+  flapHigh: 30,
 } as const;
 
 /** Limits enforced by validation. */
@@ -31,6 +36,12 @@ export const SPEC_LIMITS = {
   maxRedirects: { max: 10 },
   /** tls.minDaysLeft: a day to ten years. */
   minDaysLeft: { min: 1, max: 3650 },
+  /** tls.degradedDaysLeft: the same range; more than minDaysLeft when both are set. */
+  degradedDaysLeft: { min: 1, max: 3650 },
+  /** degradedAfterMs: at least 1 ms; less than timeoutMs and any maxLatencyMs (checked against them). */
+  degradedAfterMs: { min: 1 },
+  /** flap.low / flap.high: percent state change (protocol/flapping.ts), low < high. */
+  flapPercent: { min: 0, max: 100 },
   /** tls.ca: PEM text of at most this many certificates (each is parsed at put, and a TLS context is built from them). */
   tlsCa: { maxLength: 16 * 1024, maxCertificates: 4 },
   // Every byte kept is decoded, searched and maybe JSON-parsed on the event loop: at 16 MiB one

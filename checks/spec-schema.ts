@@ -94,6 +94,13 @@ export const TlsOptionsSchema = Type.Object(
         'Fail with reason cert_expiry when the peer certificate, or any certificate of its chain, expires in fewer than this many days.',
       ),
     ),
+    degradedDaysLeft: Type.Optional(
+      integerField(
+        SPEC_LIMITS.degradedDaysLeft.min,
+        SPEC_LIMITS.degradedDaysLeft.max,
+        'A passing probe whose peer certificate, or any certificate of its chain, expires in fewer than this many days makes the check degraded (not down); more than minDaysLeft when both are set.',
+      ),
+    ),
   },
   { additionalProperties: false, description: 'TLS settings.' },
 );
@@ -269,6 +276,20 @@ export const PolicySpecSchema = Type.Union([WindowPolicySchema, ConsecutivePolic
   description: 'How probe results become the up/down verdict. Default: window 8, threshold 3, initial 2; with a preset, its window policy.',
 });
 
+const flapPercent = (description: string, dflt: number) =>
+  Type.Optional(integerField(SPEC_LIMITS.flapPercent.min, SPEC_LIMITS.flapPercent.max, description, dflt));
+
+export const FlapSchema = Type.Object(
+  {
+    low: flapPercent('Flapping ends when the weighted state change of the last 21 results falls to this percent or below; less than high.', SPEC_DEFAULTS.flapLow),
+    high: flapPercent('Flapping starts when the weighted state change of the last 21 results reaches this percent (Nagios/Sensu flap detection).', SPEC_DEFAULTS.flapHigh),
+  },
+  {
+    additionalProperties: false,
+    description: 'Flap damping (opt-in): a check whose results keep changing publishes one `flapping` transition instead of a storm, and one more when it settles. Default: off.',
+  },
+);
+
 export const QuorumAtLeastSchema = Type.Object(
   {
     type: Type.Literal('atLeast', { description: 'The quorum type.' }),
@@ -367,6 +388,14 @@ export const CheckSpecSchema = Type.Object(
     grpc: Type.Optional(GrpcOptionsSchema),
     push: Type.Optional(PushOptionsSchema),
     policy: Type.Optional(PolicySpecSchema),
+    degradedAfterMs: Type.Optional(
+      integerField(
+        SPEC_LIMITS.degradedAfterMs.min,
+        undefined,
+        'A passing probe slower than this many milliseconds makes the check degraded (not down); less than timeoutMs and than the maxLatencyMs of its kind.',
+      ),
+    ),
+    flap: Type.Optional(FlapSchema),
   },
   { additionalProperties: false },
 );
@@ -382,6 +411,7 @@ export type WindowPolicy = Static<typeof WindowPolicySchema>;
 export type ConsecutivePolicy = Static<typeof ConsecutivePolicySchema>;
 export type PolicySpec = Static<typeof PolicySpecSchema>;
 export type QuorumSpec = Static<typeof QuorumSpecSchema>;
+export type FlapSpec = Static<typeof FlapSchema>;
 export type CheckSpec = Static<typeof CheckSpecSchema>;
 export type DnsOptions = Static<typeof DnsOptionsSchema>;
 export type GrpcOptions = Static<typeof GrpcOptionsSchema>;

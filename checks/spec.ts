@@ -89,6 +89,16 @@ export interface NormalizedSpec {
   grpc: NormalizedGrpc;
   push: NormalizedPush;
   policy: NormalizedPolicy;
+  /** A passing probe slower than this is degraded (protocol/published-verdict.ts); absent: no latency threshold. */
+  degradedAfterMs?: number;
+  /** Flap damping thresholds, defaults filled (protocol/flapping.ts); absent: off. */
+  flap?: FlapThresholds;
+}
+
+/** Flap damping: flapping starts at `high` percent state change and ends at `low` or below. */
+export interface FlapThresholds {
+  low: number;
+  high: number;
 }
 
 // Normalized specs are held for every check a node knows (100k of them at scale), so the parts
@@ -123,15 +133,16 @@ function computePolicy(p: PolicySpec | undefined, preset: PresetName | undefined
 }
 
 /** TLS options with verify filled; servername and minDaysLeft only when the spec sets them. */
-export type NormalizedTls = Required<Pick<TlsOptions, 'verify'>> & Pick<TlsOptions, 'servername' | 'ca' | 'minDaysLeft'>;
+export type NormalizedTls = Required<Pick<TlsOptions, 'verify'>> & Pick<TlsOptions, 'servername' | 'ca' | 'minDaysLeft' | 'degradedDaysLeft'>;
 
 function normalizeTls(t: TlsOptions | undefined): NormalizedTls {
-  if (!t || (t.verify === undefined && !t.servername && t.ca === undefined && t.minDaysLeft === undefined)) return DEFAULT_TLS;
+  if (!t || (t.verify === undefined && !t.servername && t.ca === undefined && t.minDaysLeft === undefined && t.degradedDaysLeft === undefined)) return DEFAULT_TLS;
   return {
     verify: t.verify ?? SPEC_DEFAULTS.tlsVerify,
     ...(t.servername ? { servername: t.servername } : {}),
     ...(t.ca !== undefined ? { ca: t.ca } : {}),
     ...(t.minDaysLeft !== undefined ? { minDaysLeft: t.minDaysLeft } : {}),
+    ...(t.degradedDaysLeft !== undefined ? { degradedDaysLeft: t.degradedDaysLeft } : {}),
   };
 }
 
@@ -159,6 +170,8 @@ export function normalizeSpec(id: string, s: CheckSpec): NormalizedSpec {
     push: s.kind === 'push' ? normalizePush(s.push ?? {}, effectiveInterval(s)) : NO_PUSH,
     // A push check's evaluation already carries the grace: by default its verdict follows it (rise 1, fall 1).
     policy: s.kind === 'push' && s.policy === undefined ? PUSH_POLICY : normalizePolicy(s.policy, s.preset),
+    ...(s.degradedAfterMs !== undefined ? { degradedAfterMs: s.degradedAfterMs } : {}),
+    ...(s.flap !== undefined ? { flap: { low: s.flap.low ?? SPEC_DEFAULTS.flapLow, high: s.flap.high ?? SPEC_DEFAULTS.flapHigh } } : {}),
   };
 }
 
@@ -222,17 +235,17 @@ function normalizeGrpc(g: GrpcOptions): NormalizedGrpc {
   };
 }
 
-/** The latency bound of a spec's own kind (its section's maxLatencyMs). */
-export function maxLatencyOf(spec: NormalizedSpec): number | undefined {
+/** The options section of a spec's own kind (push has no probe options: none). */
+function sectionOf(spec: NormalizedSpec): NormalizedSpec['http'] | NormalizedSpec['tcp'] | NormalizedDns | NormalizedGrpc | undefined {
   switch (spec.kind) {
     case 'http':
-      return spec.http.maxLatencyMs;
+      return spec.http;
     case 'tcp':
-      return spec.tcp.maxLatencyMs;
+      return spec.tcp;
     case 'dns':
-      return spec.dns.maxLatencyMs;
+      return spec.dns;
     case 'grpc':
-      return spec.grpc.maxLatencyMs;
+      return spec.grpc;
     case 'push':
       return undefined;
     default: {
@@ -240,6 +253,17 @@ export function maxLatencyOf(spec: NormalizedSpec): number | undefined {
       throw new Error(`unknown check kind ${String(unknown)}`);
     }
   }
+}
+
+/** The latency bound of a spec's own kind (its section's maxLatencyMs). */
+export function maxLatencyOf(spec: NormalizedSpec): number | undefined {
+  return sectionOf(spec)?.maxLatencyMs;
+}
+
+/** The TLS options of a spec's own kind, when it has any (dns none; tcp and grpc only with a tls section). */
+export function tlsOf(spec: NormalizedSpec): NormalizedTls | undefined {
+  const section = sectionOf(spec);
+  return section !== undefined && 'tls' in section ? section.tls : undefined;
 }
 
 function hasOptions<T extends object>(o: T | undefined): o is T {

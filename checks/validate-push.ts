@@ -34,7 +34,7 @@ export function checkPush(path: string, v: unknown): PushOptions {
 }
 
 /** Why `field` (present) does not go with kind push, or undefined. */
-export function pushConflict(field: 'target' | 'preset' | 'timeoutMs' | 'replicas' | 'confirm', value: unknown): string | undefined {
+export function pushConflict(field: 'target' | 'preset' | 'timeoutMs' | 'replicas' | 'confirm' | 'degradedAfterMs', value: unknown): string | undefined {
   switch (field) {
     case 'target':
       return 'a push check has no target: the job reports in on <prefix>.push.<id> or a node\'s /push/<id> endpoint';
@@ -44,6 +44,8 @@ export function pushConflict(field: 'target' | 'preset' | 'timeoutMs' | 'replica
       return 'a push check probes nothing, so it has no timeout: its deadline is intervalMs + push.graceMs';
     case 'replicas':
       return value === 1 ? undefined : `a push check has one deadline, kept by one node: replicas must be 1, got ${show(value)}`;
+    case 'degradedAfterMs':
+      return 'a push check measures no latency (a report is on time or not): it cannot be degraded by one';
     case 'confirm':
       return value === true ? 'no other node can confirm a push check (only its owner hears the reports): drop confirm or set it to false' : undefined;
   }

@@ -41,6 +41,13 @@ export function checkTls(path: string, v: unknown): TlsOptions {
       return pem;
     },
     minDaysLeft: integer,
+    degradedDaysLeft: (p, x, s, before) => {
+      const days = integer(p, x, s);
+      if (before.minDaysLeft !== undefined && days <= before.minDaysLeft) {
+        fail('conflict', p, `${p} (${days}) must be more than ${path}.minDaysLeft (${before.minDaysLeft}): a certificate that close to expiry already fails with reason cert_expiry`);
+      }
+      return days;
+    },
   });
   if (t.ca !== undefined && t.verify === false) fail('conflict', at(path, 'ca'), `${path}.ca is used only to verify the peer, and ${path}.verify is false`);
   return t;

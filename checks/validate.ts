@@ -22,6 +22,8 @@
 //        cross-field conflicts (validate-sections.ts)
 //     6. policy: not_object; type (required/type/enum); fields of other types -> unknown_field;
 //        then each field, with threshold and initial bounded by the effective window
+//     7. degradedAfterMs: below the effective timeoutMs, then below the kind's maxLatencyMs
+//     8. flap: not_object; unknown fields; low, high (0..100); then low < high (defaults filled)
 //   Within every object the same pattern holds: unknown fields first, then the known fields in
 //   the order of the schema's properties (checks/spec-schema.ts, read by `fields` in
 //   validate-table.ts), then conflicts between them. Maps (labels, headers) and arrays
@@ -48,6 +50,7 @@ import {
   type CheckKind,
   type CheckSpec,
   type ConsecutivePolicy,
+  type FlapSpec,
   type PolicySpec,
   type QuorumSpec,
   type WindowPolicy,
@@ -175,11 +178,39 @@ function checkSpec(raw: unknown, subjectId: string): CheckSpec {
     grpc: section('grpc', (path, v, spec) => checkGrpc(path, v, timeoutBound(spec))),
     push: section('push', (path, v) => checkPush(path, v)),
     policy: (path, v, _s, spec) => checkPolicy(path, v, spec.preset),
+    degradedAfterMs: noPush('degradedAfterMs', (path, v, s, spec) => checkDegradedAfter(path, integer(path, v, s), spec)),
+    flap: (path, v, s) => checkFlap(path, fields(path, object(path, v), s, { low: integer, high: integer })),
   }, undefined, (key, path, spec) => {
     // Optional in the schema for kind push only (it has none): every other kind needs its target.
     if (key === 'target' && spec.kind !== 'push') fail('required', path, `target is required for a ${spec.kind} check`);
   });
   return spec;
+}
+
+/**
+ * `degradedAfterMs` (protocol/published-verdict.ts) marks a passing probe slower than it: below
+ * timeoutMs (a slower probe times out) and below the kind's maxLatencyMs (a slower one fails).
+ */
+function checkDegradedAfter(path: string, ms: number, spec: Partial<CheckSpec>): number {
+  const timeout = timeoutBound(spec);
+  if (ms >= timeout.ms) fail('conflict', path, `degradedAfterMs (${ms}) must be less than timeoutMs (${timeout.ms}${timeout.note}); a slower probe already times out`);
+  const kind = spec.kind!;
+  const bound = kind === 'push' ? undefined : spec[kind]?.maxLatencyMs;
+  if (bound !== undefined && ms >= bound) {
+    fail('conflict', path, `degradedAfterMs (${ms}) must be less than ${kind}.maxLatencyMs (${bound}); a slower probe already fails with reason latency`);
+  }
+  return ms;
+}
+
+/** `flap` (protocol/flapping.ts): low < high, each filled with its default when absent. */
+function checkFlap(path: string, f: FlapSpec): FlapSpec {
+  const low = f.low ?? SPEC_DEFAULTS.flapLow;
+  const high = f.high ?? SPEC_DEFAULTS.flapHigh;
+  if (low >= high) {
+    const shown = (n: number, given: boolean) => `${n}${given ? '' : ', the default'}`;
+    fail('conflict', at(path, f.low !== undefined ? 'low' : 'high'), `${path}.low (${shown(low, f.low !== undefined)}) must be less than ${path}.high (${shown(high, f.high !== undefined)}): flapping starts at high and ends at low`);
+  }
+  return f;
 }
 
 /** timeoutMs as normalizeSpec fills it, and where it came from (for a maxLatencyMs message). */

@@ -2,6 +2,7 @@
 // functions of their input (no I/O), so the output format is defined in one place.
 
 import type { QuorumStatusMessage, ResultMessage, StatusMessage } from '../protocol/records';
+import { resultVerdictOf } from '../protocol/check-state';
 
 // ---------------------------------------------------------------------------------------------
 // Help
@@ -147,7 +148,7 @@ or those whose id starts with --id-prefix and whose labels include every --label
 when nothing matches.`,
     `      --id-prefix P     only checks whose id starts with P
       --label k=v,...   only checks with these labels
-      --json            the states as JSON (verdict "up", "down" or "unknown")`,
+      --json            the states as JSON (verdict "up", "degraded", "down", "flapping" or "unknown")`,
     `  lookout status
   lookout status --label team=payments
   lookout status api --json`,
@@ -236,7 +237,8 @@ export class WatchTable {
 
   row(e: WatchEvent): string {
     const m = e.msg;
-    const result = e.kind === 'result' ? `${e.msg.ok ? 'ok' : e.msg.reason === 'inconclusive' ? '??' : 'FAIL'} ${e.msg.status}` : `${e.msg.from}→${e.msg.to}`;
+    // A result shows the published verdict (its status with the degraded / flapping flags).
+    const result = e.kind === 'result' ? `${e.msg.ok ? 'ok' : e.msg.reason === 'inconclusive' ? '??' : 'FAIL'} ${resultVerdictOf(e.msg)}` : `${e.msg.from}→${e.msg.to}`;
     return this.line([
       timeOfDay(m.at),
       String(m.checkId ?? '?'),

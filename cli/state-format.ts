@@ -15,7 +15,7 @@ export interface HistoryReply {
   changes: { from: string; to: string; at: string; node: string | null; reason: string | null; message: string | null }[];
 }
 
-const VERDICT_TEXT: Record<string, string> = { up: 'UP', down: 'DOWN', unknown: '?' };
+const VERDICT_TEXT: Record<string, string> = { up: 'UP', degraded: 'DEGRADED', down: 'DOWN', flapping: 'FLAPPING', unknown: '?' };
 
 /** `2026-11-30T12:00:01.234Z` → `2026-11-30 12:00:01` (UTC). */
 export function shortTime(iso: string | null | undefined): string {

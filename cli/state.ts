@@ -2,7 +2,7 @@
 // what a check's verdict is, since when, its last result and last failure, its uptime and verdict
 // changes, as any node answers them from what the cluster stored (<prefix>.state.*, runtime/
 // state-api.ts). A table by default; --json prints the states (or the history reply) as JSON, with
-// the verdict as "up" / "down" / "unknown".
+// the verdict as "up" / "degraded" / "down" / "flapping" / "unknown" (protocol/published-verdict.ts).
 
 import type { CheckState } from '../protocol/check-state';
 import { checkIdArg, str, UsageError, type Args } from './client-args';

@@ -14,6 +14,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { runClientCommand } from '../cli/client';
 import type { ClusterStatusReply } from '../cli/format';
 import { readArgv } from '../runtime/argv';
+import { resultVerdictOf } from '../protocol/check-state';
 import { ConfigError } from '../runtime/config';
 import { subjects } from '../runtime/subjects';
 import { startDemoTarget } from './demo-target';
@@ -199,8 +200,8 @@ export async function runDev(argv: string[]): Promise<number> {
     conn.subscribe(s.resultWildcard(), {
       callback: (err, m) => {
         if (err) return;
-        const r = m.json<{ checkId: string; status: string; node: string; latencyMs: number; reason: string | null; message?: string | null; at: string }>();
-        screen.checks.set(r.checkId, { status: r.status, node: r.node, latencyMs: r.latencyMs, reason: r.reason, message: r.message ?? null, at: r.at });
+        const r = m.json<{ checkId: string; status: string; degraded?: boolean; flapping?: boolean; node: string; latencyMs: number; reason: string | null; message?: string | null; at: string }>();
+        screen.checks.set(r.checkId, { status: resultVerdictOf(r), node: r.node, latencyMs: r.latencyMs, reason: r.reason, message: r.message ?? null, at: r.at });
       },
     });
     conn.subscribe(s.statusWildcard(), {

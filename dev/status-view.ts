@@ -46,8 +46,10 @@ export class StatusView {
   summary(): string {
     const c = this.cluster;
     const perNode = (c?.members ?? []).map((m) => `${m.node} ${m.checks} checks`).join(', ');
-    const up = [...this.checks.values()].filter((r) => r.status === 'up').length;
-    return `[status] leader ${c?.leader?.node ?? '?'} term ${c?.term ?? '?'} epoch ${c?.epoch ?? '?'} | ${perNode || 'no members yet'} | ${up} up, ${this.checks.size - up} down`;
+    // The published verdicts (protocol/published-verdict.ts): degraded and flapping only when some check is.
+    const count = (v: string) => [...this.checks.values()].filter((r) => r.status === v).length;
+    const verdicts = ['up', 'degraded', 'down', 'flapping'].map((v) => [v, count(v)] as const).filter(([v, n]) => n > 0 || v === 'up' || v === 'down');
+    return `[status] leader ${c?.leader?.node ?? '?'} term ${c?.term ?? '?'} epoch ${c?.epoch ?? '?'} | ${perNode || 'no members yet'} | ${verdicts.map(([v, n]) => `${n} ${v}`).join(', ')}`;
   }
 
   render(): string {

@@ -7,7 +7,8 @@ import type { CatchUpPacer } from './catch-up-pacer';
 import type { ProbeRun } from './check-messages';
 import type { ResumePhase } from './check-resume';
 import type { ResultMessage, ResumeState, StatusMessage } from './records';
-import type { Verdict, VerdictState } from './verdict';
+import type { PublishedVerdict } from './published-verdict';
+import type { VerdictState } from './verdict';
 
 /** What the table asks the runner to do (`schedule` and `unschedule` name a check; the runner keys its timers). */
 export type Directive =
@@ -54,7 +55,10 @@ export interface CheckEntry {
   seq: number;
   /** Seq numbers to skip when the state is resumed (a takeover: check-resume.ts takeoverSeqGap). */
   seqGap: number;
-  published: Verdict | 'unknown';
+  /** The verdict the last status message announced (published-verdict.ts), and the flags it is derived with. */
+  published: PublishedVerdict | 'unknown';
+  degraded: boolean;
+  flapping: boolean;
   /**
    * Rounds skipped since the last probe started here (it was still running, or the process fell
    * behind): announced on the next probe's result, never on the one before them.

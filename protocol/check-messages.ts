@@ -3,12 +3,13 @@
 // the shapes and their public-contract rule). Pure: the check table (check-table.ts) passes the
 // check's verdict state in and stores what comes back.
 //
-//   outcome → verdict policy (verdict.ts) → seq + 1 → result { …, seq, slot, intervalMs, history, skipped }
-//                                         → verdict ≠ last published? → status { from, to, seq }
+//   outcome → verdict policy (verdict.ts) + flags (published-verdict.ts) → seq + 1 → result { …, seq, slot, intervalMs, history, skipped, degraded?, flapping? }
+//           → published verdict (up / degraded / down / flapping) ≠ last published? → status { from, to, seq }
 //
 // seq counts a check's results per rank (the `vantage` field) and continues across handover and restart
 // (check-resume.ts); `skipped` counts the rounds dropped between the previous probe and this one
-// (rounds dropped while a probe runs, or because it started late, go on the next probe's result); a status message names the failure only on a change to down.
+// (rounds dropped while a probe runs, or because it started late, go on the next probe's result); a status message names the failure only on a change to down
+// (the breached threshold on a change to degraded, the percent state change on one to flapping).
 //
 // An inconclusive outcome (the node's own stall, not the target: overload.ts) is published as a
 // result with the next seq and the verdict and history as they were: it never enters the history,
@@ -24,7 +25,8 @@ import type { ResultMessage, StatusMessage } from './records';
 import { keepsVerdict, type Confirmation } from './confirm';
 import { isInconclusive } from './overload';
 import { withGroup } from './panic-groups';
-import { applyOutcome, type Verdict, type VerdictState } from './verdict';
+import { changeCause, flagFields, NO_FLAGS, stepPublished, type PublishedVerdict } from './published-verdict';
+import type { VerdictState } from './verdict';
 
 /** Who publishes: the same for every check of a table. */
 export interface Publisher {
@@ -55,7 +57,10 @@ export interface PublishedState {
   verdict: VerdictState;
   seq: number;
   /** The verdict the last status message announced ('unknown' before the first). */
-  published: Verdict | 'unknown';
+  published: PublishedVerdict | 'unknown';
+  /** The flags beside the policy's verdict (published-verdict.ts); absent: false. */
+  degraded?: boolean;
+  flapping?: boolean;
 }
 
 export interface OutcomeMessages {
@@ -73,22 +78,24 @@ export function outcomeMessages(id: string, spec: NormalizedSpec, run: ProbeRun,
   const seq = state.seq + 1;
   const at = new Date(run.startedAt).toISOString();
   const kept = (held?: 'panic' | 'quarantine'): OutcomeMessages => {
-    const result = withConfirmation(resultMessage(id, spec, run, o, state.verdict, seq, at, by), confirmation);
+    const result = withConfirmation(resultMessage(id, spec, run, o, state.verdict, seq, at, by, { degraded: state.degraded ?? false, flapping: state.flapping ?? false }), confirmation);
     if (held) result.held = held;
     return { next: { ...state, seq }, result, status: null };
   };
   if (isInconclusive(o) || keepsVerdict(confirmation)) return kept();
-  const verdict = applyOutcome(spec.policy, state.verdict, o.ok);
+  const flags = { degraded: state.degraded ?? false, flapping: state.flapping ?? false };
+  const step = stepPublished(spec, { verdict: state.verdict, ...flags }, o);
+  const to = step.to;
   // The panic guard (panic.ts) holds a change to down: the verdict stays, the result says why.
-  if ((hold === true || hold === 'panic') && verdict.status === 'down' && state.published !== 'down') return kept('panic');
+  if ((hold === true || hold === 'panic') && to === 'down' && state.published !== 'down') return kept('panic');
   // A quarantined node (quarantine.ts) announces no verdict change: its view of the targets is in doubt.
-  if (hold === 'quarantine' && verdict.status !== state.published) return kept('quarantine');
-  const result = withConfirmation(resultMessage(id, spec, run, o, verdict, seq, at, by), confirmation);
-  const changed = verdict.status !== state.published;
+  if (hold === 'quarantine' && to !== state.published) return kept('quarantine');
+  const result = withConfirmation(resultMessage(id, spec, run, o, step.verdict, seq, at, by, step), confirmation);
+  const changed = to !== state.published;
   return {
-    next: { verdict, seq, published: verdict.status },
+    next: { verdict: step.verdict, seq, published: to, degraded: step.degraded, flapping: step.flapping },
     result,
-    status: changed ? withGroup(withConfirmation(statusMessage(id, state.published, verdict.status, o, seq, at, by), confirmation), spec, by.groupLabel) : null,
+    status: changed ? withGroup(withConfirmation(statusMessage(id, state.published, to, changeCause(spec, step, o), seq, at, by), confirmation), spec, by.groupLabel) : null,
   };
 }
 
@@ -98,7 +105,7 @@ function withConfirmation<M extends { confirmation?: Confirmation }>(msg: M, con
 }
 
 /** `<prefix>.result.<id>`: one per probe. Optional HTTP fields only when the probe measured them. */
-export function resultMessage(id: string, spec: NormalizedSpec, run: ProbeRun, o: ProbeOutcome, verdict: VerdictState, seq: number, at: string, by: Publisher): ResultMessage {
+export function resultMessage(id: string, spec: NormalizedSpec, run: ProbeRun, o: ProbeOutcome, verdict: VerdictState, seq: number, at: string, by: Publisher, flags = NO_FLAGS): ResultMessage {
   return {
     checkId: id,
     ok: o.ok,
@@ -128,11 +135,12 @@ export function resultMessage(id: string, spec: NormalizedSpec, run: ProbeRun, o
     ...(o.stallMs !== undefined ? { stallMs: o.stallMs } : {}),
     history: verdict.history,
     skipped: run.skipped,
+    ...flagFields(verdict.status, flags),
   };
 }
 
-/** `<prefix>.status.<id>`: the verdict changed. The probe's reason and message only on a change to down. */
-export function statusMessage(id: string, from: Verdict | 'unknown', to: Verdict, o: ProbeOutcome, seq: number, at: string, by: Publisher): StatusMessage {
+/** `<prefix>.status.<id>`: the published verdict changed; `cause` is published-verdict.ts changeCause. */
+export function statusMessage(id: string, from: PublishedVerdict | 'unknown', to: PublishedVerdict, cause: Pick<StatusMessage, 'reason' | 'message'>, seq: number, at: string, by: Publisher): StatusMessage {
   return {
     checkId: id,
     from,
@@ -142,7 +150,7 @@ export function statusMessage(id: string, from: Verdict | 'unknown', to: Verdict
     epoch: by.epoch,
     seq,
     vantage: by.rank,
-    reason: to === 'down' ? o.reason : null,
-    message: to === 'down' ? o.message : null,
+    reason: cause.reason,
+    message: cause.message,
   };
 }

@@ -5,7 +5,8 @@
 // A new owner must not restart a check's seq or flip its verdict. A planned move carries seq and
 // verdict in the holder's release (handover.ts); a check without one (its owner died, nobody
 // answered the claim, a check added later) looks up the newest message on `<prefix>.result.<id>`
-// (ResumeState, records.ts) before applying its first outcome. Outcomes that finish before the
+// (ResumeState, records.ts: with its `degraded` / `flapping` flags, so the published verdict —
+// published-verdict.ts — continues too) before applying its first outcome. Outcomes that finish before the
 // lookup answers are parked and applied in order after it. The table now always answers with
 // `recent: false` (nobody keeps probing by plan while we look up), so the re-lookup phases below
 // are kept only as the legal transitions of the machine.
@@ -27,7 +28,8 @@
 
 import type { NormalizedPolicy } from '../checks/spec';
 import type { ResumeState } from './records';
-import { initialVerdict, type Verdict, type VerdictState } from './verdict';
+import { flagsOf, NO_FLAGS, publishedOf, type PublishedVerdict, type VerdictFlags } from './published-verdict';
+import { initialVerdict, type VerdictState } from './verdict';
 
 export const ResumePhase = {
   /** The lookup issued when the check was gained is out. */
@@ -97,9 +99,12 @@ export function resumeStep(phase: ResumePhase, input: ResumeInput): ResumeStep {
  * published. `seqGap`: seq numbers skipped (a takeover: takeoverSeqGap), so the next result's seq is
  * past any the previous holder may have published that the lookup did not see.
  */
-export function continueFrom(state: ResumeState | null, policy: NormalizedPolicy, seqGap = 0): { verdict: VerdictState; seq: number; published: Verdict | 'unknown' } {
-  if (state) return { verdict: { status: state.status, history: state.history }, seq: state.seq + seqGap, published: state.status };
-  return { verdict: initialVerdict(policy), seq: seqGap, published: 'unknown' };
+export function continueFrom(state: ResumeState | null, policy: NormalizedPolicy, seqGap = 0): { verdict: VerdictState; seq: number; published: PublishedVerdict | 'unknown' } & VerdictFlags {
+  if (state) {
+    const flags = flagsOf(state);
+    return { verdict: { status: state.status, history: state.history }, seq: state.seq + seqGap, published: publishedOf(state.status, flags), ...flags };
+  }
+  return { verdict: initialVerdict(policy), seq: seqGap, published: 'unknown', ...NO_FLAGS };
 }
 
 /**

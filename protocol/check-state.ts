@@ -8,12 +8,17 @@
 // - The last failure: the newest of the failed results still retained (LOOKOUT_RESULTS_PER_CHECK)
 //   and the newest change to down (it carries the failing probe's reason and message).
 // - Uptime over a window: the share of the window the verdict was up, of the time it was known
-//   (unknown time is left out), from the retained changes. Times are the NATS server's receive
+//   (unknown time is left out), from the retained changes. The published verdict has four values
+//   (published-verdict.ts): degraded time counts as up (the target answered, slowly or with a
+//   certificate near expiry) and is reported on its own too (`degradedMs`, part of `upMs`);
+//   flapping time is left out of the ratio like unknown time (whether the target served is not
+//   known) and reported as `flappingMs`. Times are the NATS server's receive
 //   times of the status messages (one clock for every node's messages), not the nodes' `at`.
 
 import type { FailureReason } from '../checks/outcome';
+import { flagsOf, isPublishedVerdict, publishedOf, type PublishedVerdict } from './published-verdict';
 
-export type KnownVerdict = 'up' | 'down';
+export type KnownVerdict = PublishedVerdict;
 export type StateVerdict = KnownVerdict | 'unknown';
 
 /** A stored verdict change: the status message's fields that matter here, with its stored time. */
@@ -74,10 +79,15 @@ export function checkState(id: string, lastChange: Transition | null, results: r
 }
 
 export interface Uptime {
-  /** Share of the known time the verdict was up (0..1), or null when it was never known in the window. */
+  /** Share of the known time the verdict was up or degraded (0..1), or null when it was never known in the window. */
   ratio: number | null;
+  /** Up or degraded. */
   upMs: number;
+  /** Of upMs, degraded. */
+  degradedMs: number;
   downMs: number;
+  /** Flapping: neither up nor down, left out of the ratio. */
+  flappingMs: number;
   /** Verdict changes inside the window. */
   changes: number;
 }
@@ -94,12 +104,16 @@ export function uptimeOf(changes: readonly Transition[], from: number, to: numbe
   while (i < changes.length && changes[i]!.storedAt <= from) verdict = changes[i++]!.to;
   if (i === 0) verdict = changes[0] && changes[0].storedAt <= to ? changes[0].from : complete ? current : 'unknown';
   let upMs = 0;
+  let degradedMs = 0;
   let downMs = 0;
+  let flappingMs = 0;
   let t = from;
   let n = 0;
   const span = (until: number) => {
-    if (verdict === 'up') upMs += until - t;
+    if (verdict === 'up' || verdict === 'degraded') upMs += until - t;
+    if (verdict === 'degraded') degradedMs += until - t;
     else if (verdict === 'down') downMs += until - t;
+    else if (verdict === 'flapping') flappingMs += until - t;
     t = until;
   };
   for (; i < changes.length && changes[i]!.storedAt <= to; i++) {
@@ -109,7 +123,17 @@ export function uptimeOf(changes: readonly Transition[], from: number, to: numbe
   }
   span(to);
   const known = upMs + downMs;
-  return { ratio: known > 0 ? upMs / known : null, upMs, downMs, changes: n };
+  return { ratio: known > 0 ? upMs / known : null, upMs, degradedMs, downMs, flappingMs, changes: n };
+}
+
+/** A verdict read from a stored message: one of the four, else unknown. */
+export function verdictOf(v: unknown): StateVerdict {
+  return isPublishedVerdict(v) ? v : 'unknown';
+}
+
+/** The published verdict a stored result shows: its status with its `degraded` / `flapping` flags. */
+export function resultVerdictOf(r: { status?: unknown; degraded?: unknown; flapping?: unknown }): StateVerdict {
+  return r.status === 'up' || r.status === 'down' ? publishedOf(r.status, flagsOf(r)) : 'unknown';
 }
 
 /** The windows `lookout history` and the state API report uptime for. */

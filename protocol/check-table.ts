@@ -26,6 +26,7 @@ import { wantsConfirmation, type Confirmation } from './confirm';
 import { continueFrom, resumeStep, takeoverSeqGap } from './check-resume';
 import { earlierSlot, firstSlot, jitteredStart, retimedSlot, slotAfterDue, takeoverSlot } from './check-schedule';
 import { continueReleased } from './handover';
+import { flagFields, flagsOf } from './published-verdict';
 import type { ReleasedCheck, ResumeState } from './records';
 import { combinesVantages } from './quorum-table';
 import { keepsResumePerVantage, resumeRecordOf } from './resume-record';
@@ -92,6 +93,8 @@ export class CheckTable {
         // The holder may have run at its shortest interval meanwhile: count its results by that.
         seqGap: mode === 'deadTakeover' || mode === 'restartTakeover' ? takeoverSeqGap(shortestInterval(spec), this.opts.takeoverUnseenMs ?? 0) : 0,
         published: 'unknown',
+        degraded: false,
+        flapping: false,
         skipped: 0,
         probed: false,
       });
@@ -142,6 +145,7 @@ export class CheckTable {
       seq: rc.seq,
       seqGap: 0,
       published,
+      ...flagsOf(rc),
       skipped,
       probed: false,
     });
@@ -173,7 +177,7 @@ export class CheckTable {
     const out: ReleasedCheck[] = [];
     for (const [id, e] of this.checks) {
       if (e.verdict === null) continue; // never resumed here: the next owner looks it up itself
-      out.push({ id, seq: e.seq, status: e.verdict.status, history: e.verdict.history, published: e.published, slot: e.slot, dueInMs: e.slot + e.shift - now });
+      out.push({ id, seq: e.seq, status: e.verdict.status, history: e.verdict.history, published: e.published, ...flagFields(e.verdict.status, e), slot: e.slot, dueInMs: e.slot + e.shift - now });
     }
     return out;
   }
@@ -197,6 +201,7 @@ export class CheckTable {
     e.seq = rc.seq;
     e.verdict = { status: rc.status, history: rc.history };
     e.published = rc.published ?? rc.status;
+    ({ degraded: e.degraded, flapping: e.flapping } = flagsOf(rc));
     return true;
   }
 
@@ -247,7 +252,7 @@ export class CheckTable {
   probeDone(id: string, token: number, outcome: ProbeOutcome, now: number, confirmation?: Confirmation, panic: VerdictHold = false): Directive[] {
     const e = this.checks.get(id);
     if (!e || !e.inFlight || e.inFlight.token !== token) return [];
-    if (!confirmation && e.verdict && wantsConfirmation(e.spec.confirm, e.spec.policy, { verdict: e.verdict, published: e.published }, outcome.ok, outcome.reason)) {
+    if (!confirmation && e.verdict && wantsConfirmation(e.spec.confirm, e.spec.policy, { verdict: e.verdict, published: e.published, flapping: e.flapping }, outcome.ok, outcome.reason, e.spec.flap)) {
       return [{ type: 'confirm', id, token, spec: e.inFlight.spec, outcome }];
     }
     const { spec, ...inFlight } = e.inFlight;
@@ -272,7 +277,7 @@ export class CheckTable {
     e.resume = step.phase;
     if (step.action !== 'apply') return [];
     const out: Directive[] = [];
-    ({ verdict: e.verdict, seq: e.seq, published: e.published } = continueFrom(state, e.spec.policy, e.seqGap));
+    ({ verdict: e.verdict, seq: e.seq, published: e.published, degraded: e.degraded, flapping: e.flapping } = continueFrom(state, e.spec.policy, e.seqGap));
     const parked = e.parked ?? [];
     e.parked = null;
     // The state found may run at another interval than the spec's (state-interval.ts): the probe in
@@ -306,8 +311,10 @@ export class CheckTable {
 
   private apply(id: string, e: CheckEntry, f: InFlight, spec: NormalizedSpec, o: ProbeOutcome, now: number, confirmation?: Confirmation, panic: VerdictHold = false): Directive[] {
     const by = { nodeId: this.opts.nodeId, epoch: this.epoch, rank: this.opts.rank, groupLabel: this.opts.groupLabel };
-    const { next, result, status } = outcomeMessages(id, spec, f, o, { verdict: e.verdict!, seq: e.seq, published: e.published }, by, confirmation, panic);
+    const { next, result, status } = outcomeMessages(id, spec, f, o, { verdict: e.verdict!, seq: e.seq, published: e.published, degraded: e.degraded, flapping: e.flapping }, by, confirmation, panic);
     ({ verdict: e.verdict, seq: e.seq, published: e.published } = next);
+    e.degraded = next.degraded ?? false;
+    e.flapping = next.flapping ?? false;
     const out: Directive[] = [{ type: 'result', msg: result }];
     if (keepsResumePerVantage(e.spec.replicas)) out.push({ type: 'keepState', id, rank: this.opts.rank, state: resumeRecordOf(result) });
     // replicas > 1: the shard's primary announces the combined verdict instead (quorum-table.ts).

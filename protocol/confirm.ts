@@ -12,9 +12,11 @@
 
 import type { FailureReason } from '../checks/outcome';
 import { FailureReason as Reasons } from '../checks/outcome';
-import type { NormalizedPolicy } from '../checks/spec';
+import type { FlapThresholds, NormalizedPolicy } from '../checks/spec';
 import { fnv1a32 } from './hash';
-import { applyOutcome, type Verdict, type VerdictState } from './verdict';
+import { flapPercent, nextFlapping } from './flapping';
+import type { PublishedVerdict as Published } from './published-verdict';
+import { applyOutcome, type VerdictState } from './verdict';
 
 /** The confirming request waits the check's timeout plus this (the probe runs there for up to the timeout). */
 export const CONFIRM_REPLY_MARGIN_MS = 250;
@@ -50,16 +52,21 @@ export type ConfirmReply =
 /** The verdict state a failure would be applied to. */
 export interface PublishedVerdict {
   verdict: VerdictState;
-  published: Verdict | 'unknown';
+  published: Published | 'unknown';
+  /** Flapping now (flapping.ts); absent: not. */
+  flapping?: boolean;
 }
 
 /**
  * Ask before counting this failure? Only for a check that confirms, a failure that counts (not
- * passed, not inconclusive), and only when it would announce down.
+ * passed, not inconclusive), and only when it would announce down — not when the check is, or
+ * with this failure becomes, flapping (`flap`: the spec's thresholds): that announces `flapping`.
  */
-export function wantsConfirmation(confirm: boolean, policy: NormalizedPolicy, state: PublishedVerdict, ok: boolean, reason: FailureReason | null): boolean {
-  if (!confirm || ok || reason === Reasons.inconclusive) return false;
-  return state.published !== 'down' && applyOutcome(policy, state.verdict, false).status === 'down';
+export function wantsConfirmation(confirm: boolean, policy: NormalizedPolicy, state: PublishedVerdict, ok: boolean, reason: FailureReason | null, flap?: FlapThresholds): boolean {
+  if (!confirm || ok || reason === Reasons.inconclusive || state.published === 'down') return false;
+  const next = applyOutcome(policy, state.verdict, false);
+  if (next.status !== 'down') return false;
+  return !(flap && nextFlapping(state.flapping ?? false, flapPercent(next.history), flap));
 }
 
 /** The confirmation an answer (null: none within the wait) from `peer` makes. */

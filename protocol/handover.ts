@@ -42,6 +42,7 @@ import type { ReleasedCheck, ReleaseRecord } from './records';
 import { MAX_RAN } from './overlap';
 import { parseQuorumRecord } from './quorum-record';
 import { parsePushCarry } from '../checks/push-report';
+import { flagFields, flagsOf, isPublishedVerdict } from './published-verdict';
 import { nextSlot } from './slots';
 
 /** `<prefix>._node.shard.<s>.<r>.claim` (request). `holder`: who the claimant expects to answer (null: unknown, any holder). */
@@ -268,11 +269,12 @@ export function parseClaim(raw: unknown, slot: { shard: number; rank: number }):
 /** One released check, or null when any field is out of bounds. */
 function parseReleasedCheck(raw: unknown): ReleasedCheck | null {
   if (!isObj(raw)) return null;
-  const { id, seq, status, history, published, slot, dueInMs, ran, firstAt, nextAt, lastAt, quorum, push } = raw;
+  const { id, seq, status, history, published, slot, dueInMs, ran, firstAt, nextAt, lastAt, quorum, push, degraded, flapping } = raw;
   if (typeof id !== 'string' || !CHECK_ID_PATTERN.test(id)) return null;
   if (!isCount(seq) || (status !== 'up' && status !== 'down')) return null;
   if (typeof history !== 'string' || history.length > MAX_HISTORY || !/^[01]*$/.test(history)) return null;
-  if (published !== undefined && published !== 'up' && published !== 'down' && published !== 'unknown') return null;
+  if (published !== undefined && published !== 'unknown' && !isPublishedVerdict(published)) return null;
+  if ((degraded !== undefined && typeof degraded !== 'boolean') || (flapping !== undefined && typeof flapping !== 'boolean')) return null;
   if (typeof slot !== 'number' || !Number.isSafeInteger(slot)) return null;
   if (typeof dueInMs !== 'number' || !Number.isFinite(dueInMs) || Math.abs(dueInMs) > MAX_DUE_MS) return null;
   if (ran !== undefined && (!isCount(ran) || ran > MAX_RAN)) return null;
@@ -287,6 +289,7 @@ function parseReleasedCheck(raw: unknown): ReleasedCheck | null {
     status,
     history,
     ...(published !== undefined ? { published } : {}),
+    ...flagFields(status, flagsOf({ degraded, flapping })),
     slot,
     dueInMs,
     ...(ran !== undefined ? { ran } : {}),

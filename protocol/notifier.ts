@@ -16,8 +16,11 @@
 export const NotifyFormat = { json: 'json', slack: 'slack' } as const;
 export type NotifyFormat = (typeof NotifyFormat)[keyof typeof NotifyFormat];
 
-/** The verdict changes a notifier can be told of. */
-export const NOTIFY_ON = ['down', 'up'] as const;
+/**
+ * The verdict changes a notifier can be told of: changes to these published verdicts
+ * (protocol/published-verdict.ts). A notifier without `degraded` reads degraded as up (notify-match.ts).
+ */
+export const NOTIFY_ON = ['down', 'up', 'degraded', 'flapping'] as const;
 export type NotifyOn = (typeof NOTIFY_ON)[number];
 
 export interface NotifierMatch {

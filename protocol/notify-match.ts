@@ -4,7 +4,13 @@
 // says the quorum was lost or formed again is not), its `to` is in the notifier's `on`, and it is not
 // a check's first verdict `unknown → up` (a new check coming up is no news; `unknown → down` is). The
 // check must match the notifier's id globs (any, when none) and carry every label it names.
+//
+// Degraded and flapping (published-verdict.ts) are opt-in per notifier (`on`). A notifier whose `on`
+// lacks `degraded` reads degraded as up: up ↔ degraded is no news to it, degraded → down is a down
+// and down → degraded an up. A notifier without `flapping` is not told of a change to flapping, and
+// is told of the change out of it to a verdict in its `on` (flapping → down is a down).
 
+import { isPublishedVerdict } from './published-verdict';
 import { labelsMatch } from './state-query';
 import type { NormalizedNotifier, NotifyOn } from './notifier';
 
@@ -62,10 +68,18 @@ export function matchesCheck(n: Pick<NormalizedNotifier, 'match'>, checkId: stri
   return labelsMatch(labels, n.match.labels);
 }
 
+/** The notifier's `on` takes this change (degraded read as up without `degraded` in it). */
+export function wantsChange(on: readonly NotifyOn[], m: Pick<StatusView, 'from' | 'to'>): boolean {
+  const fold = (v: string): string => (v === 'degraded' && !on.includes('degraded') ? 'up' : v);
+  const from = fold(m.from);
+  const to = fold(m.to);
+  return notifiable({ from, to }) === null && on.includes(to as NotifyOn);
+}
+
 /** The notifiers a notifiable change goes to. */
 export function routeChange(notifiers: readonly NormalizedNotifier[], m: StatusView, labels: Readonly<Record<string, string>> | undefined): NormalizedNotifier[] {
   if (notifiable(m) !== null) return [];
-  return notifiers.filter((n) => n.on.includes(m.to as NotifyOn) && matchesCheck(n, m.checkId, labels));
+  return notifiers.filter((n) => wantsChange(n.on, m) && matchesCheck(n, m.checkId, labels));
 }
 
 /**
@@ -85,7 +99,7 @@ export function statusViewOf(data: unknown): StatusView | null {
   const count = (v: unknown): number | null => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : null);
   const checkId = str(m.checkId, 128);
   const from = str(m.from, 16);
-  const to = m.to === 'up' || m.to === 'down' ? m.to : null;
+  const to = isPublishedVerdict(m.to) ? m.to : null;
   const epoch = count(m.epoch);
   const seq = count(m.seq);
   if (!checkId || !/^[A-Za-z0-9_-]+$/.test(checkId) || from === null || to === null || epoch === null || seq === null) return null;

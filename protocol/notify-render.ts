@@ -41,7 +41,7 @@ const TOKEN = /\{\{\s*([A-Za-z0-9_.-]{1,80})\s*\}\}/g;
 
 /** A one-line summary: "api is DOWN (was up): status — expected 2xx, got 503". */
 export function summaryOf(e: NotifyEvent): string {
-  const why = e.to === 'down' && (e.reason || e.message) ? `: ${[e.reason, e.message].filter(Boolean).join(' — ')}` : '';
+  const why = e.to !== 'up' && (e.reason || e.message) ? `: ${[e.reason, e.message].filter(Boolean).join(' — ')}` : '';
   if (e.kind === 'reminder') return `reminder ${e.reminder}: ${e.check} is still ${e.to.toUpperCase()} (since ${e.at})${why}`;
   return `${e.check} is ${e.to.toUpperCase()} (was ${e.from})${why}`;
 }
@@ -88,9 +88,9 @@ function escapeSlack(v: string): string {
 }
 
 export function slackPayload(e: NotifyEvent): { text: string; blocks: unknown[] } {
-  const icon = e.to === 'down' ? ':red_circle:' : ':large_green_circle:';
+  const icon = e.to === 'down' ? ':red_circle:' : e.to === 'up' ? ':large_green_circle:' : ':large_yellow_circle:';
   const head = e.kind === 'reminder' ? `*${escapeSlack(e.check)}* is still *${e.to.toUpperCase()}* (reminder ${e.reminder}, since ${escapeSlack(e.at)})` : `*${escapeSlack(e.check)}* is *${e.to.toUpperCase()}* (was ${escapeSlack(e.from)})`;
-  const why = e.to === 'down' && (e.reason || e.message) ? `\n>${escapeSlack([e.reason, e.message].filter(Boolean).join(' — '))}` : '';
+  const why = e.to !== 'up' && (e.reason || e.message) ? `\n>${escapeSlack([e.reason, e.message].filter(Boolean).join(' — '))}` : '';
   return {
     text: `${icon} ${escapeSlack(summaryOf(e))}`,
     blocks: [

@@ -6,11 +6,11 @@
 // stored one is read (hostile input: bounded, every field checked).
 
 import { RESUME_RECORD_MAX_BYTES } from './resume-record';
-import type { Verdict } from './verdict';
+import type { QuorumVerdict } from './quorum';
 
 export interface QuorumRecord {
   /** The combined verdict last announced on `<prefix>.status.<id>`. */
-  status: Verdict;
+  status: QuorumVerdict;
   /** Seq of that status message: the combined verdict's own count, continued by the next primary. */
   seq: number;
   /** False while the quorum could not be formed (the verdict is held). */
@@ -23,7 +23,7 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 export function parseQuorumRecord(raw: unknown): QuorumRecord | null {
   if (!isObj(raw)) return null;
   const { status, seq, formed } = raw;
-  if (status !== 'up' && status !== 'down') return null;
+  if (status !== 'up' && status !== 'down' && status !== 'degraded') return null;
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) return null;
   if (typeof formed !== 'boolean') return null;
   return { status, seq, formed };

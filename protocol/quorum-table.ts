@@ -13,7 +13,7 @@
 //   new primary never announces `unknown → up` for a check whose verdict was already up.
 
 import type { NormalizedSpec } from '../checks/spec';
-import { combine, isNewer, STALE_INTERVALS, parseVantageResult, type QuorumCounts, type VantageResult, type VantageStatus } from './quorum';
+import { combine, isNewer, STALE_INTERVALS, parseVantageResult, type QuorumCounts, type QuorumVerdict, type VantageResult, type VantageStatus } from './quorum';
 import { withGroup } from './panic-groups';
 import type { QuorumRecord } from './quorum-record';
 import type { QuorumStatusMessage } from './records';
@@ -180,7 +180,7 @@ export class QuorumTable {
 function statusOf(
   id: string,
   from: VantageStatus,
-  to: 'up' | 'down',
+  to: QuorumVerdict,
   counts: QuorumCounts,
   c: ReturnType<typeof combine>,
   by: QuorumNow & { seq: number; node: string },

@@ -4,11 +4,14 @@
 // times (never another node's wall clock).
 //
 //   need    atLeast n → n;  fraction f → ceil(f × replicas);  absent → a majority, floor(replicas / 2) + 1
-//   a vantage's state: its newest result by (epoch, seq) — `up` or `down` — or `unknown` when it has
-//           none, or when that result was received more than STALE_INTERVALS intervals ago
-//   up      ups ≥ need
+//   a vantage's state: its newest result by (epoch, seq) — `up`, `degraded` (up with the result's
+//           `degraded` flag: published-verdict.ts) or `down` — or `unknown` when it has none, or
+//           when that result was received more than STALE_INTERVALS intervals ago
+//   up      ups ≥ need, counting degraded vantages as up — and `degraded` instead when the quorum
+//           holds only with degraded vantages (the up ones that are not degraded < need)
 //   down    downs > replicas − need (need can no longer be met even if every unknown were up)
 //   held    otherwise: the quorum cannot be formed; the previous verdict stands (formed: false)
+// A vantage's own flapping is not combined: its result's policy status (up / down) counts.
 //
 // An unknown vantage never counts as down: a node that is dead, cut off or slow never turns a
 // check down by its silence. The shard's primary combines (quorum-table.ts); a hostile result
@@ -21,7 +24,9 @@ import type { Verdict } from './verdict';
 /** A vantage whose newest result is older than this many of the check's longest intervals (state-interval.ts) counts as unknown. */
 export const STALE_INTERVALS = 2;
 
-export type VantageStatus = Verdict | 'unknown';
+/** What the combined verdict can be: a quorum of vantages is never `flapping` (see above). */
+export type QuorumVerdict = Verdict | 'degraded';
+export type VantageStatus = QuorumVerdict | 'unknown';
 export type QuorumType = QuorumSpec['type'] | 'majority';
 
 /** The newest result heard from one vantage (rank), stamped with the combining node's receive time. */
@@ -29,6 +34,8 @@ export interface VantageResult {
   vantage: number;
   node: string;
   status: Verdict;
+  /** The result said `degraded: true` (its status is up). */
+  degraded: boolean;
   seq: number;
   epoch: number;
   reason: FailureReason | null;
@@ -50,7 +57,10 @@ export interface QuorumCounts {
   type: QuorumType;
   replicas: number;
   need: number;
+  /** Vantages up, the degraded ones included. */
   up: number;
+  /** Of those, the degraded ones. */
+  degraded: number;
   down: number;
   unknown: number;
   /** False: the quorum could not be formed and the previous verdict is held. */
@@ -96,13 +106,15 @@ export function combine(input: {
   const staleAfter = STALE_INTERVALS * intervalMs;
   const vantages: VantageState[] = [];
   let up = 0;
+  let degraded = 0;
   let down = 0;
   let cause: VantageResult | null = null;
   for (let rank = 0; rank < replicas; rank++) {
     const r = latest[rank];
     const fresh = r !== undefined && now - r.receivedAt <= staleAfter;
-    const status: VantageStatus = fresh ? r.status : 'unknown';
-    if (status === 'up') up++;
+    const status: VantageStatus = fresh ? (r.status === 'up' && r.degraded ? 'degraded' : r.status) : 'unknown';
+    if (status === 'up' || status === 'degraded') up++;
+    if (status === 'degraded') degraded++;
     if (status === 'down') {
       down++;
       if (!cause || r!.receivedAt >= cause.receivedAt) cause = r!;
@@ -110,9 +122,9 @@ export function combine(input: {
     vantages.push({ vantage: rank, node: r?.node ?? null, status, seq: r?.seq ?? null, epoch: r?.epoch ?? null });
   }
   const unknown = replicas - up - down;
-  const verdict: VantageStatus = up >= need ? 'up' : down > replicas - need ? 'down' : previous;
+  const verdict: VantageStatus = up >= need ? (up - degraded >= need ? 'up' : 'degraded') : down > replicas - need ? 'down' : previous;
   const formed = up >= need || down > replicas - need;
-  return { verdict, counts: { type: quorum?.type ?? 'majority', replicas, need, up, down, unknown, formed }, vantages, cause };
+  return { verdict, counts: { type: quorum?.type ?? 'majority', replicas, need, up, degraded, down, unknown, formed }, vantages, cause };
 }
 
 // --- hostile input --------------------------------------------------------------------------
@@ -132,7 +144,7 @@ const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isS
  */
 export function parseVantageResult(raw: unknown, id: string, receivedAt: number): VantageResult | null {
   if (!isObj(raw) || raw.checkId !== id) return null;
-  const { vantage, node, status, seq, epoch, reason, message } = raw;
+  const { vantage, node, status, seq, epoch, reason, message, degraded } = raw;
   if (!isCount(vantage) || vantage >= MAX_VANTAGE || !isCount(seq) || !isCount(epoch)) return null;
   if (typeof node !== 'string' || node.length === 0 || node.length > NODE_MAX) return null;
   if (status !== 'up' && status !== 'down') return null;
@@ -142,6 +154,7 @@ export function parseVantageResult(raw: unknown, id: string, receivedAt: number)
     vantage,
     node,
     status,
+    degraded: status === 'up' && degraded === true,
     seq,
     epoch,
     reason: (reason ?? null) as FailureReason | null,

@@ -29,8 +29,9 @@ import type { CertInfo, DnsInfo, FailureReason, GrpcInfo, PhaseTimings, PushInfo
 import type { PushCarry } from '../checks/push-deadline';
 import type { CheckKind } from '../checks/spec';
 import type { Confirmation } from './confirm';
-import type { QuorumCounts, VantageState } from './quorum';
+import type { QuorumCounts, QuorumVerdict, VantageState } from './quorum';
 import type { QuorumRecord } from './quorum-record';
+import type { PublishedVerdict } from './published-verdict';
 import type { Verdict } from './verdict';
 
 /** `<prefix>.result.<id>`: one per probe. */
@@ -38,7 +39,7 @@ export interface ResultMessage {
   checkId: string;
   /** This probe passed. */
   ok: boolean;
-  /** The verdict after this probe. */
+  /** The verdict policy's verdict after this probe (up / down; the published verdict adds the flags below). */
   status: Verdict;
   latencyMs: number;
   reason: FailureReason | null;
@@ -93,20 +94,31 @@ export interface ResultMessage {
   history: string;
   /** Rounds skipped since the previous result because a probe was still running. */
   skipped: number;
+  /**
+   * Status up and the newest passing probe breached a degraded threshold (`degradedAfterMs`,
+   * `tls.degradedDaysLeft`): the check is degraded (protocol/published-verdict.ts). Absent: not.
+   */
+  degraded?: true;
+  /** The check is flapping (protocol/flapping.ts): the published verdict is `flapping`, whatever status says. Absent: not. */
+  flapping?: true;
 }
 
-/** `<prefix>.status.<id>`: only when the verdict changes ("unknown" before a check's first verdict). */
+/** `<prefix>.status.<id>`: only when the published verdict changes ("unknown" before a check's first verdict). */
 export interface StatusMessage {
   checkId: string;
-  from: Verdict | 'unknown';
-  to: Verdict;
+  from: PublishedVerdict | 'unknown';
+  to: PublishedVerdict;
   at: string;
   node: string;
   epoch: number;
   seq: number;
   /** The rank the probe ran from (as in ResultMessage). */
   vantage: number;
-  /** Reason of the probe that caused the change (null on a change to up). */
+  /**
+   * Reason of the probe that caused a change to down; the threshold breached (`latency`,
+   * `cert_expiry`) on a change to degraded; null otherwise. `message` says more (for flapping: the
+   * percent state change).
+   */
   reason: FailureReason | null;
   message: string | null;
   /** A change to down: what another node saw when it was confirmed (protocol/confirm.ts). */
@@ -123,8 +135,8 @@ export interface StatusMessage {
  */
 export interface QuorumStatusMessage {
   checkId: string;
-  from: Verdict | 'unknown';
-  to: Verdict;
+  from: QuorumVerdict | 'unknown';
+  to: QuorumVerdict;
   at: string;
   node: string;
   epoch: number;
@@ -148,6 +160,9 @@ export interface ResumeState {
   history: string;
   /** Slot of that result: tells whether the check missed a round while it had no owner. */
   slot: number;
+  /** The result's flags (protocol/published-verdict.ts): absent, false. */
+  degraded?: true;
+  flapping?: true;
 }
 
 /** `<prefix>._node.heartbeat`: the membership message every node publishes (failure-detector.ts). */
@@ -253,7 +268,10 @@ export interface ReleasedCheck {
    * The verdict last announced on `status.<id>` ('unknown': none yet — a check whose first probes
    * have not decided yet carries its initial `status` here unannounced). Absent from older nodes: `status`.
    */
-  published?: Verdict | 'unknown';
+  published?: PublishedVerdict | 'unknown';
+  /** The flags beside `status` (protocol/published-verdict.ts): absent from older nodes and when false. */
+  degraded?: true;
+  flapping?: true;
   /** The next slot, as the holder labelled it (ms on the holder's own slot grid). */
   slot: number;
   /** Time from the moment of sending until that slot, on the holder's own clock: a duration, never a wall time. */

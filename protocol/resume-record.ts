@@ -11,10 +11,13 @@
 // A check with replicas 1 has one vantage, whose newest result is the newest on its subject: it
 // writes no record (one NATS write per result is a noticeable share of a probe's cost).
 //
+// A record keeps the result's `degraded` / `flapping` flags too (published-verdict.ts; absent: false).
+//
 // Pure: what to keep, how a stored record is read (hostile input: bounded, every field checked),
 // and which of two found states wins.
 
 import type { ResumeState } from './records';
+import { flagFields, flagsOf } from './published-verdict';
 import { parseVerdictState } from './verdict';
 
 /** Whether a check with `replicas` keeps a resume state per vantage (replicas 1: the result stream alone). */
@@ -40,7 +43,7 @@ export function parseResumeState(raw: unknown): ResumeState | null {
   if (!isObj(raw)) return null;
   const state = parseVerdictState(raw.status, raw.history);
   if (!state || !isCount(raw.seq) || !isCount(raw.slot)) return null;
-  return { seq: raw.seq, slot: raw.slot, ...state };
+  return { seq: raw.seq, slot: raw.slot, ...state, ...flagFields(state.status, flagsOf(raw)) };
 }
 
 /** A stored resume record as read from the stream: at most RESUME_RECORD_MAX_BYTES of JSON, or null. */
@@ -57,7 +60,7 @@ export function decodeResumeRecord(data: Uint8Array): ResumeState | null {
 
 /** What a result of a check with replicas > 1 keeps for its vantage: exactly the resume state, nothing more. */
 export function resumeRecordOf(r: ResumeState): ResumeState {
-  return { seq: r.seq, slot: r.slot, status: r.status, history: r.history };
+  return { seq: r.seq, slot: r.slot, status: r.status, history: r.history, ...flagFields(r.status, flagsOf(r)) };
 }
 
 /**

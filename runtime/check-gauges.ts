@@ -1,7 +1,9 @@
 // Per-check metrics, opt-in (LOOKOUT_CHECK_METRICS=on), on their own path (/metrics/checks) so the
 // default /metrics stays small at 100k checks — what blackbox_exporter users scrape as
 // probe_success, for the checks this node runs:
-//   lookout_check_up{check,vantage}                            1 up, 0 down (absent while unknown)
+//   lookout_check_up{check,vantage}                            1 up (degraded too), 0 down (absent while unknown): the policy's verdict
+//   lookout_check_degraded{check,vantage}                      1 while degraded (protocol/published-verdict.ts), else 0
+//   lookout_check_flapping{check,vantage}                      1 while flapping (protocol/flapping.ts), else 0
 //   lookout_check_probe_success{check,vantage}                 the last conclusive probe: 1 passed, 0 failed
 //   lookout_check_probe_duration_seconds{check,vantage}        that probe's latency
 //   lookout_check_interval_seconds{check,vantage}              the interval the last probe ran at (intervalMs,
@@ -20,6 +22,8 @@ interface Row {
   gen: number;
   vantage: number;
   up: 0 | 1 | null;
+  degraded: 0 | 1 | null;
+  flapping: 0 | 1 | null;
   ok: 0 | 1 | null;
   latencyMs: number | null;
   /** The interval the last probe ran at (the result's intervalMs). */
@@ -39,7 +43,7 @@ export class CheckGauges {
   scheduled(gen: number, id: string, vantage: number): void {
     const r = this.rows.get(id);
     if (r?.gen === gen) return;
-    this.rows.set(id, { gen, vantage, up: null, ok: null, latencyMs: null, intervalMs: null, changedAtMs: null });
+    this.rows.set(id, { gen, vantage, up: null, degraded: null, flapping: null, ok: null, latencyMs: null, intervalMs: null, changedAtMs: null });
   }
 
   unscheduled(gen: number, id: string): void {
@@ -51,6 +55,8 @@ export class CheckGauges {
     if (r?.gen !== gen) return;
     r.up = msg.status === 'up' ? 1 : msg.status === 'down' ? 0 : null;
     r.intervalMs = msg.intervalMs ?? null;
+    r.degraded = msg.degraded ? 1 : 0;
+    r.flapping = msg.flapping ? 1 : 0;
     if (msg.reason === 'inconclusive') return; // the node's stall, not the target's answer
     r.ok = msg.ok ? 1 : 0;
     r.latencyMs = msg.latencyMs;
@@ -59,7 +65,9 @@ export class CheckGauges {
   status(gen: number, msg: Pick<StatusMessage, 'checkId' | 'to' | 'at'>): void {
     const r = this.rows.get(msg.checkId);
     if (r?.gen !== gen) return;
-    r.up = msg.to === 'up' ? 1 : 0;
+    if (msg.to !== 'flapping') r.up = msg.to === 'down' ? 0 : 1;
+    r.degraded = msg.to === 'degraded' ? 1 : 0;
+    r.flapping = msg.to === 'flapping' ? 1 : 0;
     const at = Date.parse(msg.at);
     if (Number.isFinite(at)) r.changedAtMs = at;
   }
@@ -80,6 +88,8 @@ export class CheckGauges {
     return (
       [
         family('lookout_check_up', "The check's verdict as this node holds it: 1 up, 0 down (absent while unknown).", (r) => r.up),
+        family('lookout_check_degraded', 'The check is degraded (up, but a passing probe breached degradedAfterMs or tls.degradedDaysLeft): 1, else 0.', (r) => r.degraded),
+        family('lookout_check_flapping', 'The check is flapping (its results keep changing; spec flap): 1, else 0.', (r) => r.flapping),
         family('lookout_check_probe_success', 'The last conclusive probe of the check from this node: 1 passed, 0 failed.', (r) => r.ok),
         family('lookout_check_probe_duration_seconds', "The last conclusive probe's latency, seconds.", (r) => (r.latencyMs === null ? null : r.latencyMs / 1000)),
         family('lookout_check_interval_seconds', 'The interval the last probe of the check ran at, seconds: intervalMs, or intervalWhileTransitioningMs / intervalWhileDownMs while the verdict state calls for it.', (r) => (r.intervalMs === null ? null : r.intervalMs / 1000)),

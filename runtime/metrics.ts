@@ -156,7 +156,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     skippedRounds: new Counter({ name: 'lookout_skipped_rounds_total', help: 'Rounds skipped because the previous probe of the check was still running.', registers: r }),
     inFlight: new Gauge({ name: 'lookout_probes_in_flight', help: 'Probes running now.', registers: r }),
     published: new Counter({ name: 'lookout_published_total', help: 'Messages published, by type (result|status).', labelNames: ['type'], registers: r }),
-    transitions: new Counter({ name: 'lookout_transitions_total', help: 'Verdict changes, by new verdict.', labelNames: ['to'], registers: r }),
+    transitions: new Counter({ name: 'lookout_transitions_total', help: 'Published verdict changes, by new verdict (up, degraded, down, flapping).', labelNames: ['to'], registers: r }),
     natsConnected: new Gauge({ name: 'lookout_nats_connected', help: '1 while the NATS connection is up.', registers: r }),
     isLeader: new Gauge({ name: 'lookout_leader', help: '1 while this node acts as leader.', registers: r }),
     leaderTerm: new Gauge({ name: 'lookout_leader_term', help: 'Highest leader term this node has seen.', registers: r }),

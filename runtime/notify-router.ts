@@ -10,7 +10,7 @@
 
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { jobMsgId, newJob, JobKind } from '../protocol/notify-job';
-import { deliveryId, notifiable, routeChange, statusViewOf } from '../protocol/notify-match';
+import { deliveryId, notifiable, routeChange, statusViewOf, wantsChange } from '../protocol/notify-match';
 import { encode } from './bus';
 import type { Logger } from './logger';
 import { jsonOf } from './pull-workers';
@@ -39,7 +39,7 @@ export function notifyRouter(o: NotifyRouterOptions): (m: JsMsg) => Promise<void
   return async (m) => {
     const change = statusViewOf(jsonOf(m));
     if (!change || notifiable(change) !== null) return m.ack();
-    const candidates = o.cache.all().filter((n) => n.on.includes(change.to as 'up' | 'down'));
+    const candidates = o.cache.all().filter((n) => wantsChange(n.on, change));
     if (candidates.length === 0) return m.ack();
     try {
       const labels = (await o.labelsOf(change.checkId)) ?? {};

@@ -9,7 +9,7 @@
 
 import type { JetStreamManager, StoredMsg, StreamConfig } from '@nats-io/jetstream';
 import type { FailureReason } from '../checks/outcome';
-import type { StateVerdict, StoredResultView, Transition } from '../protocol/check-state';
+import { resultVerdictOf, verdictOf, type StoredResultView, type Transition } from '../protocol/check-state';
 import { isCount } from '../protocol/resume-record';
 import type { Config } from './config';
 import { boundedStreamConfig, ensureStream } from './storage-limits';
@@ -39,15 +39,15 @@ export interface CheckHistory {
   purge(id: string): Promise<void>;
 }
 
-const verdictOf = (v: unknown): StateVerdict => (v === 'up' || v === 'down' ? v : 'unknown');
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 /** A stored status message as a change, or null when it is not one. */
 export function transitionOf(data: unknown, storedAt: number): Transition | null {
   if (data === null || typeof data !== 'object') return null;
   const m = data as Record<string, unknown>;
-  if (m.to !== 'up' && m.to !== 'down') return null;
-  return { from: verdictOf(m.from), to: m.to, storedAt, at: str(m.at) ?? new Date(storedAt).toISOString(), node: str(m.node), reason: str(m.reason) as FailureReason | null, message: str(m.message) };
+  const to = verdictOf(m.to);
+  if (to === 'unknown') return null;
+  return { from: verdictOf(m.from), to, storedAt, at: str(m.at) ?? new Date(storedAt).toISOString(), node: str(m.node), reason: str(m.reason) as FailureReason | null, message: str(m.message) };
 }
 
 /** A stored result as the state shows it, or null when it is not one. */
@@ -57,7 +57,7 @@ export function resultViewOf(data: unknown, storedAt: number): StoredResultView 
   if (typeof r.ok !== 'boolean' || !isCount(r.seq)) return null;
   return {
     ok: r.ok,
-    status: verdictOf(r.status),
+    status: resultVerdictOf(r),
     at: str(r.at) ?? new Date(storedAt).toISOString(),
     node: str(r.node) ?? '',
     vantage: isCount(r.vantage) ? r.vantage : 0,

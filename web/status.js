@@ -45,8 +45,14 @@
     return typeof f.message === 'string' && f.message ? reason + ': ' + f.message : reason;
   }
 
+  // The published verdicts (protocol/published-verdict.ts); anything else shows as unknown.
+  const VERDICTS = ['up', 'degraded', 'down', 'flapping'];
+  function knownVerdict(verdict) {
+    return VERDICTS.indexOf(verdict) >= 0 ? verdict : 'unknown';
+  }
+
   function verdictBadge(verdict) {
-    const v = verdict === 'up' || verdict === 'down' ? verdict : 'unknown';
+    const v = knownVerdict(verdict);
     const b = el('span', v, 'verdict v-' + v);
     b.setAttribute('data-verdict', v);
     return b;
@@ -155,7 +161,7 @@
   function setVerdict(r, verdict, since) {
     clear(r.cells.verdict);
     r.cells.verdict.appendChild(verdictBadge(verdict));
-    r.tr.setAttribute('data-verdict', verdict === 'up' || verdict === 'down' ? verdict : 'unknown');
+    r.tr.setAttribute('data-verdict', knownVerdict(verdict));
     r.cells.since.textContent = fmtTime(since);
   }
 

@@ -26,6 +26,10 @@ test('a scheduled check gets a row; results and changes fill it; promtool accept
   expect(series(text)).toEqual([
     'lookout_check_up{check="a-db",vantage="1"} 1',
     'lookout_check_up{check="b-api",vantage="0"} 0',
+    'lookout_check_degraded{check="a-db",vantage="1"} 0',
+    'lookout_check_degraded{check="b-api",vantage="0"} 0',
+    'lookout_check_flapping{check="a-db",vantage="1"} 0',
+    'lookout_check_flapping{check="b-api",vantage="0"} 0',
     'lookout_check_probe_success{check="a-db",vantage="1"} 1',
     'lookout_check_probe_success{check="b-api",vantage="0"} 0',
     'lookout_check_probe_duration_seconds{check="a-db",vantage="1"} 0.003',
@@ -42,7 +46,31 @@ test('an inconclusive result keeps the last conclusive probe; a verdict not know
   expect(series(g.render())).toEqual([]);
   g.result(1, result('c', true, 'up'));
   g.result(1, result('c', false, 'up', { reason: 'inconclusive', latencyMs: 900 }));
-  expect(series(g.render())).toEqual(['lookout_check_up{check="c",vantage="0"} 1', 'lookout_check_probe_success{check="c",vantage="0"} 1', 'lookout_check_probe_duration_seconds{check="c",vantage="0"} 0.0125']);
+  expect(series(g.render())).toEqual([
+    'lookout_check_up{check="c",vantage="0"} 1',
+    'lookout_check_degraded{check="c",vantage="0"} 0',
+    'lookout_check_flapping{check="c",vantage="0"} 0',
+    'lookout_check_probe_success{check="c",vantage="0"} 1',
+    'lookout_check_probe_duration_seconds{check="c",vantage="0"} 0.0125',
+  ]);
+});
+
+test('degraded and flapping: from the results\' flags and the published changes; a degraded check is up', () => {
+  const g = new CheckGauges();
+  g.scheduled(1, 'd', 0);
+  const line = (name: string) => series(g.render()).find((l) => l.startsWith(`${name}{`));
+  g.result(1, result('d', true, 'up', { degraded: true }));
+  g.status(1, { checkId: 'd', to: 'degraded', at: '2027-01-15T08:00:00.000Z' });
+  expect([line('lookout_check_up'), line('lookout_check_degraded'), line('lookout_check_flapping')]).toEqual([
+    'lookout_check_up{check="d",vantage="0"} 1', 'lookout_check_degraded{check="d",vantage="0"} 1', 'lookout_check_flapping{check="d",vantage="0"} 0',
+  ]);
+  g.status(1, { checkId: 'd', to: 'flapping', at: '2027-01-15T08:01:00.000Z' });
+  expect([line('lookout_check_up'), line('lookout_check_degraded'), line('lookout_check_flapping')]).toEqual([
+    'lookout_check_up{check="d",vantage="0"} 1', 'lookout_check_degraded{check="d",vantage="0"} 0', 'lookout_check_flapping{check="d",vantage="0"} 1',
+  ]);
+  g.result(1, result('d', false, 'down', { flapping: true }));
+  expect([line('lookout_check_up'), line('lookout_check_flapping')]).toEqual(['lookout_check_up{check="d",vantage="0"} 0', 'lookout_check_flapping{check="d",vantage="0"} 1']);
+  expect(promtool(g.render())).toEqual({ status: 0, out: '' });
 });
 
 test('unscheduled (moved away, deleted, runner stopped): the row goes, and a probe finishing late does not bring it back', () => {

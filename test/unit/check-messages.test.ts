@@ -18,7 +18,7 @@ test('a result for every outcome: seq + 1, the verdict after it, who probed when
     kind: 'http', target: 'http://127.0.0.1:1/', slot: run.slot, intervalMs: 10_000, timings: { total: 5 }, history: '111', skipped: 2,
   });
   expect(status).toBeNull(); // still up
-  expect(next).toEqual({ verdict: { status: 'up', history: '111' }, seq: 42, published: 'up' });
+  expect(next).toEqual({ verdict: { status: 'up', history: '111' }, seq: 42, published: 'up', degraded: false, flapping: false });
 });
 
 test('optional HTTP fields appear only when the probe measured them', () => {

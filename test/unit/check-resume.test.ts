@@ -57,11 +57,21 @@ describe('continueFrom', () => {
   const spec = normalizeSpec('a', { kind: 'tcp', target: '127.0.0.1:1', intervalMs: 1000, timeoutMs: 500, policy: { type: 'window', window: 3, threshold: 2, initial: 1 } });
 
   test('a found state: its verdict, history and seq; its status counts as published', () => {
-    expect(continueFrom({ seq: 41, status: 'down', history: '0010', slot: 5 }, spec.policy)).toEqual({ verdict: { status: 'down', history: '0010' }, seq: 41, published: 'down' });
+    expect(continueFrom({ seq: 41, status: 'down', history: '0010', slot: 5 }, spec.policy)).toEqual({ verdict: { status: 'down', history: '0010' }, seq: 41, published: 'down', degraded: false, flapping: false });
+  });
+
+  test.each([
+    // the found result's flags → published, and the flags carried on (absent: an older node's result)
+    [{ status: 'up' as const }, 'up', false, false],
+    [{ status: 'up' as const, degraded: true as const }, 'degraded', true, false],
+    [{ status: 'up' as const, degraded: true as const, flapping: true as const }, 'flapping', true, true],
+    [{ status: 'down' as const, flapping: true as const }, 'flapping', false, true],
+  ])('a found result %j: published %s, degraded %s, flapping %s', (found, published, degraded, flapping) => {
+    expect(continueFrom({ seq: 41, history: '0011', slot: 5, ...found }, spec.policy)).toMatchObject({ seq: 41, published, degraded, flapping });
   });
 
   test('none: the policy’s initial verdict, seq 0, nothing published yet', () => {
-    expect(continueFrom(null, spec.policy)).toEqual({ verdict: { status: 'down', history: '001' }, seq: 0, published: 'unknown' });
+    expect(continueFrom(null, spec.policy)).toEqual({ verdict: { status: 'down', history: '001' }, seq: 0, published: 'unknown', degraded: false, flapping: false });
   });
 });
 

@@ -57,18 +57,20 @@ describe('uptimeOf', () => {
   const from = T0;
   const to = T0 + 24 * H;
   test.each([
-    ['up the whole window (changed before it)', [change('unknown', 'up', from - H)], { ratio: 1, upMs: 24 * H, downMs: 0, changes: 0 }],
-    ['down 6 h in the middle', [change('unknown', 'up', from - H), change('up', 'down', from + 6 * H), change('down', 'up', from + 12 * H)], { ratio: 0.75, upMs: 18 * H, downMs: 6 * H, changes: 2 }],
-    ['created inside the window: the unknown hours before its first verdict do not count', [change('unknown', 'up', from + 12 * H)], { ratio: 1, upMs: 12 * H, downMs: 0, changes: 1 }],
-    ['older changes gone (retention): the first retained change says what it was before', [change('up', 'down', from + 18 * H)], { ratio: 0.75, upMs: 18 * H, downMs: 6 * H, changes: 1 }],
-    ['a change after the window is not in it', [change('unknown', 'down', from - H), change('down', 'up', to + H)], { ratio: 0, upMs: 0, downMs: 24 * H, changes: 0 }],
-    ['no change at all: unknown unless the window is fully retained', [], { ratio: null, upMs: 0, downMs: 0, changes: 0 }],
+    ['up the whole window (changed before it)', [change('unknown', 'up', from - H)], { ratio: 1, upMs: 24 * H, downMs: 0, degradedMs: 0, flappingMs: 0, changes: 0 }],
+    ['down 6 h in the middle', [change('unknown', 'up', from - H), change('up', 'down', from + 6 * H), change('down', 'up', from + 12 * H)], { ratio: 0.75, upMs: 18 * H, downMs: 6 * H, degradedMs: 0, flappingMs: 0, changes: 2 }],
+    ['created inside the window: the unknown hours before its first verdict do not count', [change('unknown', 'up', from + 12 * H)], { ratio: 1, upMs: 12 * H, downMs: 0, degradedMs: 0, flappingMs: 0, changes: 1 }],
+    ['older changes gone (retention): the first retained change says what it was before', [change('up', 'down', from + 18 * H)], { ratio: 0.75, upMs: 18 * H, downMs: 6 * H, degradedMs: 0, flappingMs: 0, changes: 1 }],
+    ['a change after the window is not in it', [change('unknown', 'down', from - H), change('down', 'up', to + H)], { ratio: 0, upMs: 0, downMs: 24 * H, degradedMs: 0, flappingMs: 0, changes: 0 }],
+    ['no change at all: unknown unless the window is fully retained', [], { ratio: null, upMs: 0, downMs: 0, degradedMs: 0, flappingMs: 0, changes: 0 }],
+    ['degraded counts as up, and on its own', [change('unknown', 'up', from - H), change('up', 'degraded', from + 6 * H), change('degraded', 'up', from + 12 * H)], { ratio: 1, upMs: 24 * H, downMs: 0, degradedMs: 6 * H, flappingMs: 0, changes: 2 }],
+    ['flapping is left out of the ratio, like unknown', [change('unknown', 'up', from - H), change('up', 'flapping', from + 6 * H), change('flapping', 'down', from + 12 * H)], { ratio: 1 / 3, upMs: 6 * H, downMs: 12 * H, degradedMs: 0, flappingMs: 6 * H, changes: 2 }],
   ] as const)('%s', (_name, changes, want) => {
     expect(uptimeOf(changes, from, to)).toEqual(want);
   });
 
   test('no change retained and the window fully retained: the current verdict held throughout', () => {
-    expect(uptimeOf([], from, to, 'down', true)).toEqual({ ratio: 0, upMs: 0, downMs: 24 * H, changes: 0 });
+    expect(uptimeOf([], from, to, 'down', true)).toEqual({ ratio: 0, upMs: 0, downMs: 24 * H, degradedMs: 0, flappingMs: 0, changes: 0 });
     expect(uptimeOf([], from, to, 'unknown', true).ratio).toBeNull();
   });
 });

@@ -29,6 +29,19 @@ describe('wantsConfirmation: only a counted failure that would announce down', (
     // A new check starts down under the default window policy: its first failure announces down.
     expect(wantsConfirmation(true, w, { verdict: { status: 'down', history: '001' }, published: 'unknown' }, false, 'status')).toBe(true);
   });
+  test('flap damping: a failure that announces flapping (or keeps it) is not a down to confirm', () => {
+    const flap = { low: 20, high: 30 };
+    // Up with one failure behind it (fall 2): the next failure turns the policy down, and the
+    // history it makes changed 11 times in its last 21 results (≥ 30 %).
+    const storm = '1'.repeat(10) + '01010101010';
+    expect(wantsConfirmation(true, policy, { verdict: { status: 'up', history: storm }, published: 'up' }, false, 'status')).toBe(true); // no flap: a down
+    expect(wantsConfirmation(true, policy, { verdict: { status: 'up', history: storm }, published: 'up' }, false, 'status', flap)).toBe(false); // → flapping
+    expect(wantsConfirmation(true, policy, { verdict: { status: 'up', history: storm }, published: 'flapping', flapping: true }, false, 'status', flap)).toBe(false); // stays flapping
+    // Flapping that ends with this failure on a down: that is a change to down, confirmed.
+    expect(wantsConfirmation(true, policy, { verdict: { status: 'up', history: '10' }, published: 'flapping', flapping: true }, false, 'status', flap)).toBe(true);
+    // Steady until now: flapping does not start, the down is confirmed as before.
+    expect(wantsConfirmation(true, policy, { verdict: { status: 'up', history: '1'.repeat(20) + '0' }, published: 'up' }, false, 'status', flap)).toBe(true);
+  });
 });
 
 test.each([

@@ -92,6 +92,11 @@ describe('validateNotifier', () => {
     expect(n).toEqual({ id: 'min', match: { ids: null, labels: {} }, on: ['down', 'up'], webhook: { url: URL_OK, format: 'json', template: null, headers: {}, timeoutMs: 5000 }, retry: { attempts: 5, backoffMs: 1000, maxBackoffMs: 300_000 }, remindEveryMs: null, silences: [] });
   });
 
+  test('on may name the published verdicts degraded and flapping (opt-in: not in the default)', () => {
+    const doc2 = { webhook: { url: URL_OK }, on: ['down', 'up', 'degraded', 'flapping'] };
+    expect(validateNotifier(doc2, 'ops', NOW)).toEqual({ ok: true, notifier: doc2 });
+  });
+
   test('a one-off window that has passed is refused at put time, kept when read back (nowMs null)', () => {
     const past = silence({ cron: '0 0 2 1 1 * 2026' });
     expect(validateNotifier(past, 'ops', NOW)).toMatchObject({ ok: false, error: { code: 'format', path: 'silences[0].cron' } });

@@ -1,6 +1,6 @@
 // Routing of verdict changes to notifiers (protocol/notify-match.ts): globs, labels, `on`, what is
 // no news, the delivery id, and status messages read as hostile input.
-import { deliveryId, globMatch, notifiable, routeChange, statusViewOf, type StatusView } from '../../protocol/notify-match';
+import { deliveryId, globMatch, notifiable, routeChange, statusViewOf, wantsChange, type StatusView } from '../../protocol/notify-match';
 import { normalizeNotifier, type Notifier } from '../../protocol/notifier';
 
 const hook = { url: 'http://127.0.0.1:9/' };
@@ -47,6 +47,32 @@ describe('routeChange', () => {
   test('a check without a spec has no labels', () => expect(ids(routeChange(all, change({ checkId: 'db-2' }), undefined))).toEqual(['any', 'downs', 'db']));
   test('a recovery', () => expect(ids(routeChange(all, change({ from: 'down', to: 'up' }), {}))).toEqual(['any', 'ups', 'api']));
   test('no news goes nowhere', () => expect(routeChange(all, change({ from: 'unknown', to: 'up' }), {})).toEqual([]));
+});
+
+describe('degraded and flapping: opt-in per notifier; without degraded, degraded reads as up', () => {
+  test.each([
+    // from, to, on → told?
+    ['up', 'degraded', ['down', 'up'], false],
+    ['degraded', 'up', ['down', 'up'], false],
+    ['degraded', 'down', ['down', 'up'], true],
+    ['down', 'degraded', ['down', 'up'], true], // a recovery, as far as it knows
+    ['down', 'degraded', ['down'], false],
+    ['unknown', 'degraded', ['down', 'up'], false], // a first verdict up
+    ['up', 'degraded', ['degraded'], true],
+    ['degraded', 'up', ['up', 'degraded'], true],
+    ['up', 'flapping', ['down', 'up'], false],
+    ['up', 'flapping', ['flapping'], true],
+    ['flapping', 'down', ['down'], true],
+    ['flapping', 'up', ['down'], false],
+  ] as const)('%s → %s, on %j: %s', (from, to, on, want) => {
+    expect(wantsChange(on, { from, to })).toBe(want);
+    expect(routeChange([n('x', { on: [...on] })], change({ from, to }), {}).length).toBe(want ? 1 : 0);
+  });
+
+  test('a status message with a widened verdict is read; an unknown one is not', () => {
+    expect(statusViewOf({ ...change(), to: 'flapping' })?.to).toBe('flapping');
+    expect(statusViewOf({ ...change(), to: 'sideways' })).toBeNull();
+  });
 });
 
 test('the delivery id names the notifier and the transition', () => expect(deliveryId('ops', change())).toBe('ops:api-1:3:41'));

@@ -7,8 +7,8 @@ import { QuorumTable } from '../../protocol/quorum-table';
 import { parseRelease } from '../../protocol/handover';
 
 const I = 1000; // interval
-const v = (vantage: number, status: 'up' | 'down', receivedAt = 0, seq = 1, epoch = 1): VantageResult => ({
-  vantage, node: `n${vantage}`, status, seq, epoch, reason: status === 'down' ? 'status' : null, message: null, receivedAt,
+const v = (vantage: number, status: 'up' | 'down' | 'degraded', receivedAt = 0, seq = 1, epoch = 1): VantageResult => ({
+  vantage, node: `n${vantage}`, status: status === 'degraded' ? 'up' : status, degraded: status === 'degraded', seq, epoch, reason: status === 'down' ? 'status' : null, message: null, receivedAt,
 });
 
 describe('quorumNeed', () => {
@@ -37,6 +37,27 @@ describe('combine (replicas 3, majority: need 2)', () => {
     const c = at([...latest], previous);
     expect(c.verdict).toBe(verdict);
     expect(c.counts).toMatchObject({ need: 2, replicas: 3, up, down, unknown, formed, type: 'majority' });
+  });
+
+  test.each([
+    // name, vantages → combined verdict, up (degraded included), degraded
+    ['one degraded, two up: the quorum holds without it', [v(0, 'degraded'), v(1, 'up'), v(2, 'up')], 'up', 3, 1],
+    ['two degraded, one up: the quorum holds only with degraded vantages', [v(0, 'degraded'), v(1, 'up'), v(2, 'degraded')], 'degraded', 3, 2],
+    ['one degraded, one up, one down: up needs the degraded one', [v(0, 'degraded'), v(1, 'up'), v(2, 'down')], 'degraded', 2, 1],
+    ['one degraded, two down: down', [v(0, 'degraded'), v(1, 'down'), v(2, 'down')], 'down', 1, 1],
+  ] as const)('degraded vantages count toward up: %s', (_name, latest, verdict, up, degraded) => {
+    const c = at([...latest], 'up');
+    expect([c.verdict, c.counts.up, c.counts.degraded]).toEqual([verdict, up, degraded]);
+    expect(c.vantages.map((x) => x.status)).toEqual(latest.map((x) => (x.degraded ? 'degraded' : x.status)));
+  });
+
+  test('a heard result is degraded only with `degraded: true` and status up; an older node\'s result (no flag) is up', () => {
+    const base = { checkId: 'api', vantage: 1, node: 'n1', seq: 3, epoch: 1, reason: null, message: null };
+    expect(parseVantageResult({ ...base, status: 'up', degraded: true }, 'api', 0)?.degraded).toBe(true);
+    expect(parseVantageResult({ ...base, status: 'up' }, 'api', 0)?.degraded).toBe(false);
+    expect(parseVantageResult({ ...base, status: 'down', degraded: true }, 'api', 0)?.degraded).toBe(false);
+    expect(parseQuorumRecord({ status: 'degraded', seq: 4, formed: true })).toEqual({ status: 'degraded', seq: 4, formed: true });
+    expect(parseQuorumRecord({ status: 'flapping', seq: 4, formed: true })).toBeNull();
   });
 
   test('a result older than two intervals (by the receive clock) is unknown, never down', () => {

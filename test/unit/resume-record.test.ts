@@ -38,6 +38,9 @@ describe('parseResumeState', () => {
     ['a history too long', { ...ok, history: '1'.repeat(HISTORY_MAX + 1) }, null],
     ['a history of other characters', { ...ok, history: '1x0' }, null],
     ['a history that is not a string', { ...ok, history: 1010 }, null],
+    ['the flags of a flapping, degraded up check', { ...ok, status: 'up', degraded: true, flapping: true }, { ...ok, status: 'up', degraded: true, flapping: true } as ResumeState],
+    ['degraded means nothing while down: dropped', { ...ok, degraded: true }, { seq: 12, slot: 1_700_000_000_000, status: 'down', history: '0010' }],
+    ['flags that are not true: absent', { ...ok, status: 'up', degraded: 'yes', flapping: 1 }, { ...ok, status: 'up' } as ResumeState],
   ])('%s', (_what, raw, want) => {
     expect(parseResumeState(raw)).toEqual(want);
   });
@@ -65,6 +68,9 @@ test('resumeRecordOf keeps the resume state of a result and nothing else', () =>
   const result = { checkId: 'a', ok: true, node: 'n1', epoch: 3, vantage: 2, latencyMs: 5, ...state(9) };
   expect(resumeRecordOf(result)).toEqual(state(9));
   expect(Object.keys(resumeRecordOf(result)).sort()).toEqual(['history', 'seq', 'slot', 'status']);
+  // A degraded or flapping result keeps its flags (protocol/published-verdict.ts): the next owner continues them.
+  const flagged = { ...result, status: 'up' as const, degraded: true as const, flapping: true as const };
+  expect(resumeRecordOf(flagged)).toEqual({ ...state(9), status: 'up', degraded: true, flapping: true });
 });
 
 describe('newerResume (the result stream, the vantage record)', () => {

@@ -234,6 +234,10 @@ const NOT_EXPRESSIBLE: Record<string, string> = {
   'dns-answers-value-srv-port-range': DNS_VALUE,
   'grpc-max-latency-not-below-timeout': COMPARE,
   'grpc-tls-servername-ip': URL_SYNTAX,
+  'degraded-after-not-below-timeout': COMPARE,
+  'degraded-after-not-below-max-latency': COMPARE,
+  'tls-degraded-days-left-not-above-min': COMPARE,
+  'flap-low-not-below-high': COMPARE,
 };
 
 describe('the schema and the validator agree', () => {
@@ -289,6 +293,7 @@ const NAMES = [
   'id', 'kind', 'target', 'preset', 'intervalMs', 'intervalWhileTransitioningMs', 'intervalWhileDownMs', 'timeoutMs', 'replicas', 'labels', 'http', 'tcp', 'policy', 'method', 'headers', 'body',
   'expectStatus', 'bodyContains', 'bodyRegex', 'json', 'maxLatencyMs', 'tls', 'maxRedirects', 'cookies', 'maxBodyBytes', 'reuseConnection',
   'send', 'expect', 'verify', 'servername', 'minDaysLeft', 'dns', 'server', 'expectRcode', 'answersContain', 'answersEqual', 'minAnswers', 'grpc', 'service', 'push', 'graceMs', 'token', 'type', 'window', 'threshold', 'initial', 'rise', 'fall', 'path', 'equals', 'Host', 'X-A', 'x-a', 'env',
+  'degradedAfterMs', 'degradedDaysLeft', 'flap', 'low', 'high',
 ];
 const VALUES: unknown[] = [
   null, true, false, 0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 64, 65, 100, 200, 599, 999, 1000, 1999, 2000, 4999, 5000, 9999, 10000, 14999, 15000, 3600000, 2 ** 53, 1.5, -1, '', 'x', 'GET', 'HEAD',
@@ -324,6 +329,10 @@ function mutate(rnd: () => number, spec: unknown): unknown {
 function notExpressible(e: { code: string; path: string; message: string }): string | undefined {
   if (e.code === 'format' && /^dns\.answers(Contain|Equal)\[\d+\]$/.test(e.path)) return DNS_VALUE;
   if (e.code === 'conflict' && /^(timeoutMs|(http|tcp|dns|grpc)\.maxLatencyMs)$/.test(e.path) && / must be less than /.test(e.message)) return COMPARE;
+  if (e.code === 'conflict' && e.path === 'degradedAfterMs' && / must be less than /.test(e.message)) return COMPARE;
+  if (e.code === 'conflict' && e.path === 'intervalWhileTransitioningMs' && /must not exceed intervalMs \(\d+\)/.test(e.message)) return COMPARE;
+  if (e.code === 'conflict' && /^(http|tcp|grpc)\.tls\.degradedDaysLeft$/.test(e.path) && / must be more than /.test(e.message)) return COMPARE;
+  if (e.code === 'conflict' && /^flap\.(low|high)$/.test(e.path) && !/the default/.test(e.message)) return COMPARE;
   if (e.code === 'range' && /must not exceed the window \(\d+\)/.test(e.message)) return COMPARE;
   if (e.code === 'range' && /must not exceed replicas \(\d+\)/.test(e.message)) return COMPARE;
   if (e.code === 'conflict' && e.path === 'quorum') return COMPARE;
@@ -432,6 +441,7 @@ const POSITIONS: Position[] = [
   { path: 'policy', schema: S.ConsecutivePolicySchema, spec: (m) => ({ ...TCP, policy: { type: 'consecutive', ...m } }) },
   { path: 'quorum', schema: S.QuorumAtLeastSchema, spec: (m) => ({ ...TCP, replicas: 5, quorum: { type: 'atLeast', up: 2, ...m } }) },
   { path: 'quorum', schema: S.QuorumFractionSchema, spec: (m) => ({ ...TCP, replicas: 5, quorum: { type: 'fraction', up: 0.5, ...m } }) },
+  { path: 'flap', schema: S.FlapSchema, spec: (m) => ({ ...TCP, flap: m }) },
 ];
 const at = (path: string, key: string) => (path === '' ? key : `${path}.${key}`);
 const errorOf = (r: SpecResult) => (r.ok ? undefined : r.error);
@@ -508,7 +518,7 @@ describe('the validator knows exactly the schema', () => {
       'target',
       'tcp.tls.servername',
     ]);
-    expect(probed.size).toBe(47);
+    expect(probed.size).toBe(53);
   });
 
   test.each(bounds.map(([p, doc, ok, shown]) => [p, ok ? 'accepts' : 'refuses', shown, doc] as const))(
