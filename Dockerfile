@@ -45,7 +45,7 @@ EXPOSE 9464
 # node's /healthz on LOOKOUT_HTTP_PORT (200 while the process is alive), or the demo target's
 # /healthy on DEMO_PORT (`docker run lookout demo-target` is healthy too; give it its port with
 # DEMO_PORT rather than --port for this to follow). docker-compose.yml sets its own per service.
-HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+HEALTHCHECK --interval=10s --timeout=10s --start-period=30s --retries=3 \
   CMD node -e "Promise.any(['http://127.0.0.1:${LOOKOUT_HTTP_PORT:-9464}/healthz', 'http://127.0.0.1:${DEMO_PORT:-8080}/healthy'].map((u) => fetch(u).then((r) => r.ok || Promise.reject(new Error(u + ' ' + r.status))))).then(() => process.exit(0), () => process.exit(1))"
 ENTRYPOINT ["node", "dist/bin/lookout.js"]
 CMD ["node"]

@@ -43,6 +43,10 @@ teardown() {
   if [ -n "$UP" ]; then
     if [ -z "$OK" ]; then
       compose ps >"$RUN_DIR/ps.txt" 2>&1 || true
+      local c
+      for c in $(compose ps -q 2>/dev/null); do
+        docker inspect -f '{{.Name}} {{json .State}}' "$c" >>"$RUN_DIR/states.txt" 2>&1 || true
+      done
       compose logs --no-color --timestamps >"$RUN_DIR/compose.log" 2>&1 || true
       log "containers at the failure:"
       cat "$RUN_DIR/ps.txt" >&2
@@ -105,7 +109,7 @@ wait_healthy() {
   for s in "$@"; do
     ref=$(container "$s")
     until status=$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}no healthcheck{{end}}' "${ref:-$s}" 2>&1) && [ "$status" = healthy ]; do
-      [ "$(uptime_s)" -lt "$deadline" ] || fail "$s is not healthy after ${WAIT_S} s: last status ${status}"
+      [ "$(uptime_s)" -lt "$deadline" ] || fail "$s is not healthy after ${WAIT_S} s: last status ${status}; its last healthchecks: $(docker inspect -f '{{if .State.Health}}{{range .State.Health.Log}}[exit {{.ExitCode}} {{.Start}} .. {{.End}}: {{.Output}}] {{end}}{{end}}' "${ref:-$s}" 2>&1 | tr '\n' ' ')"
       sleep 1
       ref=$(container "$s")
     done
@@ -131,6 +135,7 @@ step "checks spread over the nodes (24 more checks of the demo target, put from 
 "${CHECK[@]}" put-spread 24 >"$RUN_DIR/put-spread.log" 2>&1 || { cat "$RUN_DIR/put-spread.log" >&2; fail "spec put of the spread checks failed"; }
 "${CHECK[@]}" wait spread
 "${CHECK[@]}" wait verdicts
+node "$ROOT/dist/bin/lookout.js" -s "nats://127.0.0.1:$NATS_1_HOST_PORT,nats://127.0.0.1:$NATS_2_HOST_PORT" status --id-prefix demo- >&2 || fail "lookout status from the host failed"
 step "the CLI inside the network: compose run --rm --no-deps seed cluster"
 compose run --rm --no-deps -T seed cluster >"$RUN_DIR/cluster.txt" 2>&1 || { cat "$RUN_DIR/cluster.txt" >&2; fail "lookout cluster inside the network failed (output above)"; }
 cat "$RUN_DIR/cluster.txt" >&2
