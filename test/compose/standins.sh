@@ -81,9 +81,13 @@ build_standin() {
     return
   fi
   log "$image: building the stand-in (log $RUN_DIR/standin-${image%%:*}.log)"
+  local old
+  old=$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)
   nice -n 10 docker build -f "$COMPOSE_DIR/standins/$dockerfile" --build-arg "BASE=$BASE_IMAGE" \
     --label "$STANDIN_LABEL=$key" -t "$image" "$context" >"$RUN_DIR/standin-${image%%:*}.log" 2>&1 ||
     { tail -n 20 "$RUN_DIR/standin-${image%%:*}.log" >&2; fail "building the $image stand-in failed (log above)"; }
+  # The stand-in it replaces (kept only while an image built on it still is).
+  [ -z "$old" ] || docker rmi "$old" >/dev/null 2>&1 || true
 }
 
 # The node:20-slim and nats:2.10-alpine stand-ins (the names docker-compose.yml and the Dockerfile use).
