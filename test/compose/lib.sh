@@ -48,6 +48,8 @@ ensure_dockerd() {
     [ "$(uptime_s)" -lt "$deadline" ] || fail "dockerd did not answer within ${LOOKOUT_COMPOSE_DOCKERD_WAIT_S:-60} s (see $RUN_DIR/dockerd.log)"
     sleep 0.5
   done
+  # The PID dockerd wrote itself is the one to stop (the same as $! unless setsid had to fork).
+  if [ -s "$RUN_DIR/dockerd.pid" ]; then DOCKERD_PID=$(cat "$RUN_DIR/dockerd.pid"); fi
   log "dockerd $(docker version --format '{{.Server.Version}}') running as PID $DOCKERD_PID"
 }
 

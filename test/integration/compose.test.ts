@@ -2,7 +2,8 @@
 // command, environment, ports, healthcheck and dependencies must point at things that exist in
 // this repo and that the code accepts. Commands are run through the built CLI (`<command> --help`),
 // environments through loadConfig, healthcheck scripts against the real /healthz handler, and the
-// NATS command lines are started as a local 3-server cluster (hosts and ports remapped).
+// NATS command lines are started as a local 3-server cluster (hosts and ports remapped). The file
+// run for real in Docker is test/compose/run.sh (`npm run test:compose`), outside Jest.
 //
 // Needs `npm run build` (dist/bin/lookout.js) and nats-server, like the other integration tests.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
