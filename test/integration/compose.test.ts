@@ -2,7 +2,8 @@
 // command, environment, ports, healthcheck and dependencies must point at things that exist in
 // this repo and that the code accepts. Commands are run through the built CLI (`<command> --help`),
 // environments through loadConfig, healthcheck scripts against the real /healthz handler, and the
-// NATS command lines are started as a local 3-server cluster (hosts and ports remapped).
+// NATS command lines are started as a local 3-server cluster (hosts and ports remapped). The file
+// run for real in Docker is test/compose/run.sh (`npm run test:compose`), outside Jest.
 //
 // Needs `npm run build` (dist/bin/lookout.js) and nats-server, like the other integration tests.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -13,9 +14,10 @@ import { Registry } from 'prom-client';
 import { parseDocument } from 'yaml';
 import { validateSpec } from '../../checks/validate';
 import { loadConfig, SETTINGS, TIMING_PROFILES } from '../../runtime/config';
-import { parseDemoArgs } from '../../dev/demo-target';
+import { DEMO_DEFAULTS, parseDemoArgs, startDemoTarget } from '../../dev/demo-target';
 import { startHttpEndpoints } from '../../runtime/http-endpoints';
 import { freePort, natsServerBinary } from '../../testkit/nats-server';
+import { hostPortEntry } from '../../testkit/compose/compose-file';
 import { GiveUp, waitFor } from '../helpers/poll';
 import { CLI } from '../helpers/processes';
 
@@ -212,10 +214,13 @@ interface PortMapping {
   container: number;
   proto: string;
 }
+/** Published ports as compose runs them with no host-port variable set (their defaults). */
 function portsOf(name: string): PortMapping[] {
   return (services[name].ports ?? []).map((p: Json) => {
     if (typeof p === 'object') return { hostIp: p.host_ip ?? '0.0.0.0', host: Number(p.published), container: Number(p.target), proto: p.protocol ?? 'tcp' };
-    const [spec, proto = 'tcp'] = String(p).split('/');
+    const [spec, proto = 'tcp'] = String(p)
+      .replace(/\$\{[A-Z][A-Z0-9_]*:-(\d+)\}/g, '$1')
+      .split('/');
     const parts = spec!.split(':');
     if (parts.length === 3) return { hostIp: parts[0]!, host: Number(parts[1]), container: Number(parts[2]), proto };
     if (parts.length === 2) return { hostIp: '0.0.0.0', host: Number(parts[0]), container: Number(parts[1]), proto };
@@ -316,7 +321,7 @@ describe('docker-compose.yml: structure', () => {
     expect(serviceNames.sort()).toEqual([...natsServices, ...nodeServices, ...demoServices, ...seedServices].sort());
   });
 
-  test('no compose interpolation: every $ in a value is escaped ($$), so the file means what it says', () => {
+  test('the only compose interpolation is each published host port, ${NAME:-default}, one variable per port, documented in README', () => {
     const strings: string[] = [];
     const walk = (v: unknown) => {
       if (typeof v === 'string') strings.push(v);
@@ -324,7 +329,17 @@ describe('docker-compose.yml: structure', () => {
       else if (v && typeof v === 'object') Object.entries(v).forEach(([k, x]) => (strings.push(k), walk(x)));
     };
     walk(compose);
-    expect(strings.filter((s) => /\$(?!\$)/.test(s.replace(/\$\$/g, '')))).toEqual([]);
+    const interpolated = strings.filter((s) => /\$(?!\$)/.test(s.replace(/\$\$/g, '')));
+    const published = serviceNames.flatMap((n) => (services[n].ports ?? []).map(String));
+    // every other $ is escaped ($$), so the file means what it says
+    expect(interpolated.filter((s) => !published.includes(s))).toEqual([]);
+    // and every published port can be moved (a nats-server already on 4222 must not block `up`)
+    const vars = published.map((p) => [p, hostPortEntry(p)?.name] as const);
+    expect(vars.filter(([, v]) => v === undefined)).toEqual([]);
+    expect(new Set(vars.map(([, v]) => v)).size).toBe(published.length);
+    const readme = read('README.md');
+    const section = readme.slice(readme.indexOf('### With Docker Compose'), readme.indexOf('### ', readme.indexOf('### With Docker Compose') + 4));
+    for (const [, v] of vars) expect([v, section.includes(v!)]).toEqual([v, true]);
   });
 
   test('every depends_on target is a service, with a valid condition; service_healthy targets have a healthcheck', () => {
@@ -742,7 +757,7 @@ describe('Dockerfile', () => {
     expect(contextSourceOf(finalStage, posix.join(workdirOf(finalStage), 'package.json'))?.repoPath).toBe('package.json');
   });
 
-  test('HEALTHCHECK fetches /healthz on LOOKOUT_HTTP_PORT (default 9464) with node, and works', async () => {
+  test('HEALTHCHECK: a node\'s /healthz on LOOKOUT_HTTP_PORT (default 9464) or the demo target\'s /healthy on DEMO_PORT, with node, and works', async () => {
     const hc = lastFinal('HEALTHCHECK');
     expect(hc).toBeDefined();
     const cmd = /\bCMD\s+(.*)$/.exec(hc!.args)![1]!;
@@ -759,7 +774,15 @@ describe('Dockerfile', () => {
     } finally {
       await endpoints.close();
     }
-    expect(await run('/bin/sh', ['-c', cmd], { PATH: shellPath, LOOKOUT_HTTP_PORT: String(await freePort()) })).toBe(1);
+    // a demo target container (`docker run lookout demo-target`) is healthy too, not only a node
+    expect(cmd).toContain(`\${DEMO_PORT:-${DEMO_DEFAULTS.port}}/healthy`);
+    const demo = await startDemoTarget({ host: '127.0.0.1', port: 0 });
+    try {
+      expect(await run('/bin/sh', ['-c', cmd], { PATH: shellPath, LOOKOUT_HTTP_PORT: String(await freePort()), DEMO_PORT: String(demo.port) })).toBe(0);
+    } finally {
+      await demo.close();
+    }
+    expect(await run('/bin/sh', ['-c', cmd], { PATH: shellPath, LOOKOUT_HTTP_PORT: String(await freePort()), DEMO_PORT: String(await freePort()) })).toBe(1);
   });
 
   test('.dockerignore keeps local builds, dependencies and git out of the context', () => {
