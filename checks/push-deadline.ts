@@ -21,7 +21,12 @@
 //                                                           (a takeover of a down check must not flip
 //                                                           it up, nor of an up one down: it cannot know)
 //   otherwise                                               up
+//
+// How often this runs is push.checkEveryMs (protocol/state-interval.ts), not intervalMs: a missed
+// deadline or a fail report is published at the first evaluation after it, within checkEveryMs.
 import { FailureReason, type ProbeOutcome, type PushInfo } from './outcome';
+import { SPEC_LIMITS } from './spec-limits';
+import { PUSH_LIMITS } from './spec-schema-push';
 
 export const PushSignal = { ok: 'ok', fail: 'fail', start: 'start' } as const;
 export type PushSignal = (typeof PushSignal)[keyof typeof PushSignal];
@@ -59,10 +64,11 @@ export interface PushCarry {
 }
 
 /**
- * Ages past this are all "missed" alike (twice the longest interval + grace): a carry clamps them,
- * and a release that says more is refused, so a hostile release cannot push numbers around.
+ * Ages past this are all "missed" alike (twice the longest period + the longest grace: 140 days):
+ * a carry clamps them, and a release that says more is refused, so a hostile release cannot push
+ * numbers around.
  */
-export const PUSH_MAX_AGE_MS = 4 * 3_600_000;
+export const PUSH_MAX_AGE_MS = 2 * (SPEC_LIMITS.pushPeriodMs.max + PUSH_LIMITS.graceMs.max);
 
 /** What a new owner knows with no release: nothing, since now. */
 export function freshPush(now: Instant): PushState {

@@ -14,9 +14,9 @@
 //
 // What it cannot state, and only the cluster's validator checks (test/unit/spec-schema.test.ts
 // lists the fixtures): comparisons between two fields that are both given (timeoutMs < intervalMs
-// and < each state-dependent interval, intervalWhileTransitioningMs <= intervalMs, maxLatencyMs < timeoutMs,
-// threshold and initial <= window, degradedAfterMs < timeoutMs and maxLatencyMs, tls.degradedDaysLeft >
-// minDaysLeft, flap.low < flap.high); the id in the subject; URL, IP
+// and < each state-dependent interval, intervalWhileTransitioningMs <= intervalMs, push.checkEveryMs <= intervalMs,
+// maxLatencyMs < timeoutMs, threshold and initial <= window, degradedAfterMs < timeoutMs and
+// maxLatencyMs, tls.degradedDaysLeft > minDaysLeft, flap.low < flap.high); the id in the subject; URL, IP
 // address and regex syntax beyond the patterns; which groups a tcp dialog's send may name (those of
 // the latest expectRegex before it); header names repeated in another case; lone
 // surrogates; the nesting bounds of a json assertion's `equals`; string lengths, which Lookout
@@ -29,6 +29,7 @@ import { SPEC_DEFAULTS } from './spec-limits';
 import { CheckSpecSchema, HTTP_METHODS, MANAGED_HEADERS, SPEC_PATTERNS, type HttpMethod } from './spec-schema';
 import { DNS_NAME_PATTERN } from './spec-schema-dns';
 import { SEND_TEMPLATE_PATTERN } from './tcp-send-template';
+import { SPEC_LIMITS } from './spec-limits';
 
 export const SPEC_SCHEMA_ID = 'urn:lookout:check-spec:v1';
 export const JSON_SCHEMA_DIALECT = 'https://json-schema.org/draft/2020-12/schema';
@@ -122,10 +123,14 @@ const DnsRules = Type.Intersect([
   ),
 ]);
 
+/** Every kind but push probes at most hourly (the schema's intervalMs maximum is a push check's period). */
+const OneHourAtMost = Type.Optional(Type.Integer({ maximum: SPEC_LIMITS.intervalMs.max }));
+
 const KindRules = Type.Union(
   [
     Type.Object({
       kind: Type.Literal('http'),
+      intervalMs: OneHourAtMost,
       target: Type.String({ pattern: SPEC_PATTERNS.httpTarget }),
       http: Type.Optional(HttpRules),
       tcp: Absent(),
@@ -135,6 +140,7 @@ const KindRules = Type.Union(
     }),
     Type.Object({
       kind: Type.Literal('tcp'),
+      intervalMs: OneHourAtMost,
       target: Type.String({ pattern: SPEC_PATTERNS.tcpTarget }),
       tcp: Type.Optional(TcpRules),
       http: Absent(),
@@ -144,6 +150,7 @@ const KindRules = Type.Union(
     }),
     Type.Object({
       kind: Type.Literal('dns'),
+      intervalMs: OneHourAtMost,
       target: Type.String({ pattern: DNS_NAME_PATTERN, maxLength: 254 }),
       dns: Type.Optional(DnsRules),
       http: Absent(),
@@ -153,6 +160,7 @@ const KindRules = Type.Union(
     }),
     Type.Object({
       kind: Type.Literal('grpc'),
+      intervalMs: OneHourAtMost,
       target: Type.String({ pattern: SPEC_PATTERNS.tcpTarget }),
       http: Absent(),
       tcp: Absent(),
@@ -165,6 +173,8 @@ const KindRules = Type.Union(
       preset: Absent(),
       timeoutMs: Absent(),
       degradedAfterMs: Absent(),
+      intervalWhileTransitioningMs: Absent(),
+      intervalWhileDownMs: Absent(),
       replicas: Type.Optional(Type.Literal(1)),
       confirm: Type.Optional(Type.Literal(false)),
       http: Absent(),
@@ -175,7 +185,7 @@ const KindRules = Type.Union(
   ],
   {
     description:
-      'An http check has an http: or https: URL target and may have http options; a tcp check has a host:port target and may have tcp options; a dns check has a DNS name as its target and may have dns options; a grpc check has a host:port target and may have grpc options; a push check has no target, preset, timeoutMs or degradedAfterMs, replicas 1, no confirm, and may have push options.',
+      'An http check has an http: or https: URL target and may have http options; a tcp check has a host:port target and may have tcp options; a dns check has a DNS name as its target and may have dns options; a grpc check has a host:port target and may have grpc options; a push check has no target, preset, timeoutMs, degradedAfterMs or state-dependent intervals, replicas 1, no confirm, and may have push options; only kind push may have an intervalMs over an hour.',
   },
 );
 

@@ -27,7 +27,15 @@ export const SPEC_DEFAULTS = {
 
 /** Limits enforced by validation. */
 export const SPEC_LIMITS = {
+  /** Every kind's probe interval (and the state-dependent intervals); a push check's intervalMs is its job's period: pushPeriodMs. */
   intervalMs: { min: 1_000, max: 3_600_000 },
+  /**
+   * kind push: intervalMs is the job's expected period, not a probe interval, so it may be as long
+   * as a monthly cron job's (31 days) with room for a late month: 35 days. push.graceMs has the
+   * same bound. How often the deadline is looked at is push.checkEveryMs (at most intervalMs.max),
+   * so no slot, seq gap or handover due time ever spans more than an hour.
+   */
+  pushPeriodMs: { min: 1_000, max: 35 * 86_400_000 },
   timeoutMs: { min: 1 },
   replicas: { min: 1, max: 5 },
   window: { min: 1, max: 64 },

@@ -342,7 +342,14 @@ export const CheckSpecSchema = Type.Object(
         },
       ),
     ),
-    intervalMs: Type.Optional(integerField(SPEC_LIMITS.intervalMs.min, SPEC_LIMITS.intervalMs.max, 'Milliseconds between probes. Default 5000, or the preset value.', SPEC_DEFAULTS.intervalMs)),
+    intervalMs: Type.Optional(
+      integerField(
+        SPEC_LIMITS.intervalMs.min,
+        SPEC_LIMITS.pushPeriodMs.max,
+        `Milliseconds between probes, at most ${SPEC_LIMITS.intervalMs.max} (an hour). Kind push: the job's expected period, at most ${SPEC_LIMITS.pushPeriodMs.max} (35 days). Default 5000, or the preset value.`,
+        SPEC_DEFAULTS.intervalMs,
+      ),
+    ),
     intervalWhileTransitioningMs: Type.Optional(
       integerField(
         SPEC_LIMITS.intervalMs.min,

@@ -9,6 +9,7 @@ import { SPEC_DEFAULTS } from './spec-limits';
 import type { CheckKind, CheckSpec, DnsOptions, GrpcOptions, HeaderAssertion, HttpOptions, HttpVersion, JsonAssertion, PolicySpec, PushOptions, QuorumSpec, TcpOptions, TlsOptions } from './spec-schema';
 import { dialogOf, type DialogStep } from './tcp-dialog';
 import { DNS_DEFAULTS, type DnsRcode, type DnsRecordType } from './spec-schema-dns';
+import { PUSH_LIMITS } from './spec-schema-push';
 import { effectiveInterval, effectiveTimeout, effectiveWindow, type PresetName } from './spec-presets';
 
 // The spec's shape, types, limits and defaults come from the declarative schema (spec-schema.ts,
@@ -175,18 +176,25 @@ export function normalizeSpec(id: string, s: CheckSpec): NormalizedSpec {
   };
 }
 
-/** The push section with its defaults (graceMs: the interval). */
+/** The push section with its defaults (graceMs: the interval; checkEveryMs: min(intervalMs, a minute)). */
 export interface NormalizedPush {
   graceMs: number;
+  /** How often the deadline is evaluated: the slot interval of a push check (protocol/state-interval.ts). */
+  checkEveryMs: number;
   /** The secret every report must carry; absent: none. */
   token?: string;
 }
 
-const NO_PUSH: NormalizedPush = Object.freeze({ graceMs: 0 });
+// Never read: only a push check's push section is (its kind says so).
+const NO_PUSH: NormalizedPush = Object.freeze({ graceMs: 0, checkEveryMs: 0 });
 const PUSH_POLICY: NormalizedPolicy = Object.freeze(computePolicy({ type: 'consecutive', rise: 1, fall: 1 }, undefined));
 
 function normalizePush(p: PushOptions, intervalMs: number): NormalizedPush {
-  return { graceMs: p.graceMs ?? intervalMs, ...(p.token !== undefined ? { token: p.token } : {}) };
+  return {
+    graceMs: p.graceMs ?? intervalMs,
+    checkEveryMs: p.checkEveryMs ?? Math.min(intervalMs, PUSH_LIMITS.defaultCheckEveryMs),
+    ...(p.token !== undefined ? { token: p.token } : {}),
+  };
 }
 
 let DEFAULT_HTTP: NormalizedSpec['http'] | null = null;

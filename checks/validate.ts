@@ -15,8 +15,9 @@
 //     4. id, kind, target, preset (enum), intervalMs, intervalWhileTransitioningMs (<= intervalMs),
 //        intervalWhileDownMs, timeoutMs, timeoutMs < the shortest of the three intervals, replicas,
 //        quorum, confirm, labels
-//        (kind push: target, preset, timeoutMs, replicas > 1 and confirm true -> conflict; any other
-//        kind: target absent -> required; validate-push.ts)
+//        (kind push: target, preset, state-dependent intervals, timeoutMs, replicas > 1 and confirm
+//        true -> conflict; any other kind: target absent -> required, intervalMs over an hour ->
+//        range (a push check's period may be 35 days); validate-push.ts)
 //     5. http, tcp, dns, grpc, then push: present for another kind -> conflict; not an object -> not_object;
 //        then inside the section: unknown fields, each field in schema order, then the section's
 //        cross-field conflicts (validate-sections.ts)
@@ -59,7 +60,7 @@ import { SpecError, type SpecErrorBody, type SpecErrorCode } from './spec-error'
 import { effectiveInterval, effectiveTimeout, effectiveWindow, originNote, shortestIntervalField, timeoutNote, type PresetName } from './spec-presets';
 import { checkDns, dnsNameProblem } from './validate-dns';
 import { checkGrpc } from './validate-grpc';
-import { checkPush, pushConflict } from './validate-push';
+import { checkPush, intervalRangeProblem, pushConflict } from './validate-push';
 import { checkHttp, type TimeoutBound } from './validate-sections';
 import { checkTcp } from './validate-tcp';
 import { at, entries, fail, httpTargetProblem, object, oneOf, own, required, show, tcpTargetProblem, type Obj } from './validate-fields';
@@ -149,16 +150,21 @@ function checkSpec(raw: unknown, subjectId: string): CheckSpec {
     kind: choice,
     target: noPush('target', (path, v, s, spec) => checkTarget(spec.kind!, text(path, v, s))),
     preset: noPush('preset', choice<PresetName>),
-    intervalMs: integer,
-    intervalWhileTransitioningMs: (path, v, s, spec) => {
+    intervalMs: (path, v, s, spec) => {
+      const ms = integer(path, v, s);
+      const why = intervalRangeProblem(spec.kind, ms);
+      if (why) fail('range', path, why);
+      return ms;
+    },
+    intervalWhileTransitioningMs: noPush('intervalWhileTransitioningMs', (path, v, s, spec) => {
       const ms = integer(path, v, s);
       const interval = effectiveInterval(spec);
       if (ms > interval) {
         fail('conflict', path, `intervalWhileTransitioningMs (${ms}) must not exceed intervalMs (${interval}${originNote(spec.intervalMs !== undefined, spec.preset)}): it probes faster while the verdict changes, never slower`);
       }
       return ms;
-    },
-    intervalWhileDownMs: integer,
+    }),
+    intervalWhileDownMs: noPush('intervalWhileDownMs', integer),
     timeoutMs: noPush('timeoutMs', (path, v, s, spec) => {
       const timeout = integer(path, v, s);
       const shortest = shortestIntervalField(spec);
@@ -176,7 +182,7 @@ function checkSpec(raw: unknown, subjectId: string): CheckSpec {
     tcp: section('tcp', (path, v, spec) => checkTcp(path, v, timeoutBound(spec))),
     dns: section('dns', (path, v, spec) => checkDns(path, v, timeoutBound(spec))),
     grpc: section('grpc', (path, v, spec) => checkGrpc(path, v, timeoutBound(spec))),
-    push: section('push', (path, v) => checkPush(path, v)),
+    push: section('push', (path, v, spec) => checkPush(path, v, effectiveInterval(spec))),
     policy: (path, v, _s, spec) => checkPolicy(path, v, spec.preset),
     degradedAfterMs: noPush('degradedAfterMs', (path, v, s, spec) => checkDegradedAfter(path, integer(path, v, s), spec)),
     flap: (path, v, s) => checkFlap(path, fields(path, object(path, v), s, { low: integer, high: integer })),

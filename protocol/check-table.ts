@@ -78,12 +78,14 @@ export class CheckTable {
   set(spec: NormalizedSpec, now: number, mode: StartMode = 'fresh'): Directive[] {
     const e = this.checks.get(spec.id);
     if (!e) {
-      const { slot, catchUp } = mode === 'takeover' || mode === 'deadTakeover' ? takeoverSlot(spec.id, spec.intervalMs, now, this.opts.catchUps) : firstSlot(spec.id, spec.intervalMs, now, now, this.opts.catchUps);
+      // No verdict yet: intervalMs (a push check's checkEveryMs: state-interval.ts).
+      const first = probeInterval(spec, null);
+      const { slot, catchUp } = mode === 'takeover' || mode === 'deadTakeover' ? takeoverSlot(spec.id, first, now, this.opts.catchUps) : firstSlot(spec.id, first, now, now, this.opts.catchUps);
       this.checks.set(spec.id, {
         spec,
         slot,
         shift: 0,
-        slotInterval: spec.intervalMs,
+        slotInterval: first,
         catchUp,
         inFlight: null,
         verdict: null,
@@ -98,7 +100,7 @@ export class CheckTable {
         skipped: 0,
         probed: false,
       });
-      return [this.lookup(spec), this.scheduleAt(spec.id, slot, spec.intervalMs)];
+      return [this.lookup(spec), this.scheduleAt(spec.id, slot, first)];
     }
     e.spec = spec;
     const interval = this.intervalOf(e);

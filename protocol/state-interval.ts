@@ -26,6 +26,11 @@
 // as it was. Since the state is (status, history) and every result, release and resume record
 // carries both, a new owner computes the same interval with no field of its own on the wire.
 // Where the next slot goes when the interval changes: check-schedule.ts retimedSlot.
+//
+// A push check (issue 15) is the exception: its intervalMs is the job's period (up to 35 days), not
+// a probe interval. Its slots run every push.checkEveryMs in every phase (validation refuses the
+// state-dependent fields for it: more evaluations gather no evidence, only reports do), so its
+// scheduling, handover, takeover seq gap, freshness and results' intervalMs all follow from here.
 
 import type { NormalizedSpec } from '../checks/spec';
 import type { VerdictState } from './verdict';
@@ -37,8 +42,13 @@ export const IntervalPhase = {
 } as const;
 export type IntervalPhase = (typeof IntervalPhase)[keyof typeof IntervalPhase];
 
-/** The spec fields the interval depends on. */
-export type IntervalSpec = Pick<NormalizedSpec, 'intervalMs' | 'intervalWhileTransitioningMs' | 'intervalWhileDownMs'>;
+/** The spec fields the interval depends on (kind and push: a push check's cadence). */
+export type IntervalSpec = Pick<NormalizedSpec, 'intervalMs' | 'intervalWhileTransitioningMs' | 'intervalWhileDownMs'> & Partial<Pick<NormalizedSpec, 'kind' | 'push'>>;
+
+/** The interval of the settled phase: intervalMs, or a push check's push.checkEveryMs. */
+function baseInterval(spec: IntervalSpec): number {
+  return spec.kind === 'push' && spec.push ? spec.push.checkEveryMs : spec.intervalMs;
+}
 
 /** Where a verdict state is: settled, on its way to the other verdict, or down. */
 export function intervalPhase(state: VerdictState): IntervalPhase {
@@ -49,7 +59,7 @@ export function intervalPhase(state: VerdictState): IntervalPhase {
 
 /** The interval a check in `state` runs at; `null` (no verdict reached yet, or its state still being looked up): intervalMs. */
 export function probeInterval(spec: IntervalSpec, state: VerdictState | null): number {
-  if (state === null) return spec.intervalMs;
+  if (state === null || spec.kind === 'push') return baseInterval(spec);
   const phase = intervalPhase(state);
   switch (phase) {
     case IntervalPhase.settled:
@@ -67,11 +77,13 @@ export function probeInterval(spec: IntervalSpec, state: VerdictState | null): n
 
 /** The shortest interval a check with this spec can run at (seq gaps, confirm reuse: counts per time). */
 export function shortestInterval(spec: IntervalSpec): number {
+  if (spec.kind === 'push') return baseInterval(spec);
   return Math.min(spec.intervalMs, spec.intervalWhileTransitioningMs ?? spec.intervalMs, spec.intervalWhileDownMs ?? spec.intervalMs);
 }
 
 /** The longest interval a check with this spec can run at (freshness of another vantage's result). */
 export function longestInterval(spec: IntervalSpec): number {
+  if (spec.kind === 'push') return baseInterval(spec);
   return Math.max(spec.intervalMs, spec.intervalWhileTransitioningMs ?? spec.intervalMs, spec.intervalWhileDownMs ?? spec.intervalMs);
 }
 

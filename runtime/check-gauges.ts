@@ -92,7 +92,7 @@ export class CheckGauges {
         family('lookout_check_flapping', 'The check is flapping (its results keep changing; spec flap): 1, else 0.', (r) => r.flapping),
         family('lookout_check_probe_success', 'The last conclusive probe of the check from this node: 1 passed, 0 failed.', (r) => r.ok),
         family('lookout_check_probe_duration_seconds', "The last conclusive probe's latency, seconds.", (r) => (r.latencyMs === null ? null : r.latencyMs / 1000)),
-        family('lookout_check_interval_seconds', 'The interval the last probe of the check ran at, seconds: intervalMs, or intervalWhileTransitioningMs / intervalWhileDownMs while the verdict state calls for it.', (r) => (r.intervalMs === null ? null : r.intervalMs / 1000)),
+        family('lookout_check_interval_seconds', 'The interval the last probe of the check ran at, seconds: intervalMs, or intervalWhileTransitioningMs / intervalWhileDownMs while the verdict state calls for it; a push check: push.checkEveryMs.', (r) => (r.intervalMs === null ? null : r.intervalMs / 1000)),
         family('lookout_check_last_transition_timestamp_seconds', 'When this node last published a verdict change of the check (its at), seconds since the Unix epoch.', (r) => (r.changedAtMs === null ? null : r.changedAtMs / 1000)),
       ].join('\n') + '\n'
     );

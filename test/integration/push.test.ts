@@ -45,6 +45,39 @@ scenarioTest('a job reporting on NATS keeps its push check up; when it stops, mi
   await waitFor('the down transition with reason missed', () => s.events.statuses('nightly').find((x) => x.to === 'down' && x.reason === 'missed'));
 });
 
+scenarioTest('a long period looked at every second: a fail is published at the next evaluation; the missed verdict comes from the period, not the cadence', { nodes: ['n1'] }, async (s) => {
+  const PERIOD = 20_000;
+  const EVERY = 1000;
+  await put(s, 'daily', { kind: 'push', intervalMs: PERIOD, push: { graceMs: 0, checkEveryMs: EVERY } });
+  // A report sent before the owner keeps the deadline reaches no one (not_owned): wait for its first evaluation.
+  const first = await waitFor('a first result', () => s.events.results('daily')[0], { timeoutMs: 60_000 });
+  expect(first).toMatchObject({ reason: 'inconclusive', intervalMs: EVERY, push: { lastReportAgoMs: null } });
+  s.cluster.nc.publish('lookout.push.daily', '');
+  const up = await waitFor('an up result that heard the ok', () => s.events.results('daily').find((r) => r.ok && r.status === 'up' && r.push.signal === 'ok'), { timeoutMs: 60_000 });
+
+  // fail: the first evaluation that heard it publishes reported_fail, long before a period has passed.
+  s.cluster.nc.publish('lookout.push.daily', '{"signal":"fail","message":"backup failed"}');
+  const failed = await waitFor('the first result that heard the fail', () => s.events.results('daily').find((r) => r.seq > up.seq && r.push.signal === 'fail'));
+  expect(failed).toMatchObject({ ok: false, status: 'down', reason: 'reported_fail', message: 'backup failed', intervalMs: EVERY });
+  expect(failed.push.lastReportAgoMs).toBeLessThan(PERIOD);
+
+  // ok again, then silence: up at every evaluation while the ok is younger than the period, then missed.
+  s.cluster.nc.publish('lookout.push.daily', '');
+  const okAgain = await waitFor('up again', () => s.events.results('daily').find((r) => r.seq > failed.seq && r.ok && r.status === 'up'));
+  const missed = await waitFor('a missed result', () => s.events.results('daily').find((r) => r.seq > okAgain.seq && r.reason === 'missed'), { timeoutMs: 90_000 });
+  const between = s.events.results('daily').filter((r) => r.seq >= okAgain.seq && r.seq < missed.seq);
+  // One result per evaluation (seq per slot), each at the cadence, all up while the report was younger than the period.
+  expect(between.map((r) => r.seq)).toEqual(between.map((_, k) => okAgain.seq + k));
+  expect(between.every((r) => r.intervalMs === EVERY && r.ok && r.push.lastReportAgoMs <= PERIOD)).toBe(true);
+  // Up results well past one cadence after the report: the cadence is not the deadline.
+  expect(between.filter((r) => r.push.lastReportAgoMs > 2 * EVERY).length).toBeGreaterThan(0);
+  // Missed at the first evaluation past the period (the one before it was still within it), the deadline named from the period.
+  expect(missed).toMatchObject({ ok: false, status: 'down', intervalMs: EVERY, push: { signal: 'ok' } });
+  expect(missed.seq).toBe(between.at(-1).seq + 1);
+  expect(missed.push.lastReportAgoMs).toBeGreaterThan(PERIOD);
+  expect(missed.message).toBe(`no report for ${missed.push.lastReportAgoMs} ms: the deadline is intervalMs + graceMs = ${PERIOD} ms`);
+});
+
 scenarioTest('over HTTP: ok keeps it up, fail makes it down with the job\'s message, start + ok reports the run, a token keeps others out', { nodes: ['n1'] }, async (s) => {
   const port = await httpPort(s, 'n1');
   await put(s, 'backup', { kind: 'push', intervalMs: I, push: { graceMs: 3000 } });

@@ -112,6 +112,18 @@ describe('the slot grid follows the verdict state', () => {
   });
 });
 
+describe('a push check: slots every push.checkEveryMs, whatever its period and verdict', () => {
+  test('a daily period evaluated every 10 s: every slot and every result\'s intervalMs is 10 s, up or down', () => {
+    const push = normalizeSpec(id, { kind: 'push', intervalMs: 86_400_000, push: { graceMs: 0, checkEveryMs: I } });
+    const { t, next } = started(push);
+    expect(next).toBe(s);
+    const { rows, results } = drive(t, next, '1000111');
+    expect(rows.map(([slot, interval]) => [slot, interval])).toEqual([0, 1, 2, 3, 4, 5, 6].map((k) => [k * I, I]));
+    expect(rows.map(([, , status]) => status)).toEqual(['up', 'down', 'down', 'down', 'up', 'up', 'up']);
+    expect(results.map((r) => r.seq)).toEqual(results.map((_, k) => results[0]!.seq + k));
+  });
+});
+
 describe('no overlap, no burst', () => {
   test('a fast slot that comes while the probe runs is skipped (counted on the next result), never run beside it', () => {
     const { t } = started();

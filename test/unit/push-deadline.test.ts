@@ -5,6 +5,8 @@
 import { agedCarry, carryOf, evaluatePush, freshPush, fromCarry, noteReport, PUSH_MAX_AGE_MS, withCarry, type Instant, type PushState } from '../../checks/push-deadline';
 import { parsePushCarry } from '../../checks/push-report';
 import { parseRelease } from '../../protocol/handover';
+import { normalizeSpec } from '../../checks/spec';
+import { longestInterval, probeInterval, shortestInterval } from '../../protocol/state-interval';
 
 const D = { intervalMs: 60_000, graceMs: 30_000 }; // deadline 90 s
 const t = (at: number, stall = 0): Instant => ({ at, stall });
@@ -134,5 +136,61 @@ describe('the carry as hostile input', () => {
 
   test('a release check without push is still a release', () => {
     expect(parseRelease({ shard: 1, rank: 0, node: 'n1', instance: 'i', gen: 1, epoch: 2, checks: [rc] }, { shard: 1, rank: 0 })).toMatchObject({ checks: [{ id: 'job' }] });
+  });
+});
+
+describe('a daily cron job: the period is intervalMs, the cadence push.checkEveryMs (protocol/state-interval.ts)', () => {
+  const DAY = 86_400_000;
+  const HOUR = 3_600_000;
+  const spec = normalizeSpec('nightly', { kind: 'push', intervalMs: DAY, push: { graceMs: HOUR } });
+  const every = probeInterval(spec, null);
+  const deadline = { intervalMs: spec.intervalMs, graceMs: spec.push.graceMs };
+
+  test('the default cadence is a minute, in every verdict state, and the spec keeps its 24 h period', () => {
+    expect([every, spec.intervalMs, spec.push.graceMs]).toEqual([60_000, DAY, HOUR]);
+    expect([probeInterval(spec, { status: 'down', history: '0' }), probeInterval(spec, { status: 'up', history: '0' }), shortestInterval(spec), longestInterval(spec)]).toEqual([every, every, every, every]);
+  });
+
+  /** Evaluations every `every` from `from` to `to` (inclusive): [at, outcome] of each. */
+  const evaluations = (s: (at: number) => PushState, from: number, to: number) => {
+    const out: [number, ReturnType<typeof evaluatePush>][] = [];
+    for (let at = from; at <= to; at += every) out.push([at, evaluatePush(s(at), deadline, t(at))]);
+    return out;
+  };
+  /** The state at `at` of an owner that began at 0 and heard `reports` (those at or before `at`). */
+  const upTo = (reports: [number, 'ok' | 'fail' | 'start', string?][]) => (at: number) => heard(reports.filter(([r]) => r <= at));
+
+  test.each([
+    // reports (ms), the first evaluation not up → its reason, and how late it is after the event that caused it
+    ['an ok every 24 h, each up to the grace late: up at every evaluation for 4 days', [[0, 'ok'], [DAY + HOUR, 'ok'], [2 * DAY + HOUR, 'ok'], [3 * DAY + 2 * HOUR, 'ok']], null, null],
+    ['the second ok never comes: missed at the first evaluation after 24 h + grace', [[0, 'ok']], 'missed', DAY + HOUR],
+    ['a fail 7 h in: reported_fail at the next evaluation', [[0, 'ok'], [7 * HOUR + 1, 'fail', 'backup failed']], 'reported_fail', 7 * HOUR + 1],
+  ] as const)('%s', (_name, reports, reason, causeAt) => {
+    const seen = evaluations(upTo(reports as unknown as [number, 'ok' | 'fail' | 'start', string?][]), every, 4 * DAY);
+    const first = seen.find(([, o]) => !o.ok);
+    if (reason === null) {
+      expect(first).toBeUndefined();
+      return;
+    }
+    const [at, o] = first!;
+    expect(o.reason).toBe(reason);
+    // Flagged after the event, within one cadence of it — never a period later.
+    expect(at).toBeGreaterThan(causeAt!);
+    expect(at - causeAt!).toBeLessThanOrEqual(every);
+    if (reason === 'missed') expect(o.push?.lastReportAgoMs).toBeGreaterThan(DAY + HOUR);
+  });
+
+  test('a new owner without a release: inconclusive at every evaluation for 24 h + grace, then missed', () => {
+    const seen = evaluations(() => freshPush(t(0)), every, DAY + HOUR + 2 * every);
+    const reasons = new Set(seen.filter(([at]) => at <= DAY + HOUR).map(([, o]) => o.reason));
+    expect([...reasons]).toEqual(['inconclusive']);
+    expect(seen.filter(([at]) => at > DAY + HOUR).map(([, o]) => o.reason)).toEqual(['missed', 'missed']);
+  });
+
+  test('a release carries ages beyond a day: a 30-hour-old ok stays 30 hours old (not clamped), so the new owner flags it', () => {
+    const carry = carryOf(heard([[0, 'ok']]), t(30 * HOUR));
+    expect(carry.last?.agoMs).toBe(30 * HOUR);
+    expect(parsePushCarry(carry)).toEqual(carry);
+    expect(evaluatePush(fromCarry(carry, t(5_000_000)), deadline, t(5_000_000)).reason).toBe('missed');
   });
 });

@@ -110,3 +110,17 @@ describe('shortest and longest interval of a spec', () => {
     expect([with2.intervalWhileTransitioningMs, with2.intervalWhileDownMs, with2.timeoutMs]).toEqual([T, D, 1999]);
   });
 });
+
+describe('a push check runs at push.checkEveryMs: its intervalMs is the job\'s period', () => {
+  const push = (p: { checkEveryMs?: number }, intervalMs: number) => normalizeSpec('job', { kind: 'push', intervalMs, push: p });
+  test.each([
+    // name, spec → interval in every state (null, up settled, going down, down), shortest, longest
+    ['a daily job, default cadence: a minute', push({}, 86_400_000), 60_000],
+    ['a daily job evaluated every 5 s', push({ checkEveryMs: 5_000 }, 86_400_000), 5_000],
+    ['a 30 s period, default cadence: the period (min(intervalMs, 60 s))', push({}, 30_000), 30_000],
+    ['a weekly job evaluated hourly (the longest cadence)', push({ checkEveryMs: 3_600_000 }, 7 * 86_400_000), 3_600_000],
+  ] as const)('%s', (_name, spec, every) => {
+    const states = [null, up('1'), up('0'), down('0'), down('1')];
+    expect([...states.map((st) => probeInterval(spec, st)), shortestInterval(spec), longestInterval(spec)]).toEqual(Array(7).fill(every));
+  });
+});
