@@ -51,6 +51,9 @@ export interface StartOptions {
 const MAX_JITTER_MS = 10_000;
 const PREFIX = 'lookout';
 
+/** How long the end of a scenario waits for the spec list (JetStream back after a server's loss). */
+const SPEC_LIST_WAIT_MS = 45_000;
+
 export class ChaosHarness {
   readonly runDir: string;
   readonly servers: NatsServer[] = [];
@@ -258,7 +261,11 @@ export class ChaosHarness {
   /** Close the window, read the spec list, and decide the row. */
   async finish(): Promise<ChaosRow> {
     const to = performance.now();
-    const specsAtEnd = await waitFor('the spec list', () => this.listSpecs(), 15_000, 500).catch(() => null);
+    // After a NATS server's loss the spec bucket's stream may still be electing its leader: listing
+    // its keys (an ordered consumer) timed out for over 15 s once in a CI run (2026-12-02) while
+    // a new leader's own key listing timed out too. A spec is lost only if it cannot be listed
+    // once JetStream is back, so wait that long (each failed attempt is noted in the row's notes).
+    const specsAtEnd = await waitFor('the spec list', () => this.listSpecs(), SPEC_LIST_WAIT_MS, 500).catch(() => null);
     this.dump({ window: { from: this.windowFrom, to }, wallAtZero: performance.timeOrigin, ids: this.ids, specsAtEnd, notes: this.notes });
     return checkInvariants({
       scenario: this.opts.scenario,
