@@ -40,12 +40,13 @@ export interface TheirProbes {
  * node) is placed by `dueInMs` from `receivedAt` (the receiver's wall clock at receipt).
  * `seqPast`: seq numbers they published past the one we continued from (a cap when known).
  */
-export function theirProbes(rc: Pick<ReleasedCheck, 'dueInMs' | 'nextAt' | 'firstAt' | 'lastAt' | 'ran'>, offsetMs: number, receivedAt: number, intervalMs: number, seqPast?: number): TheirProbes {
+export function theirProbes(rc: Pick<ReleasedCheck, 'dueInMs' | 'nextAt' | 'firstAt' | 'ran'>, offsetMs: number, receivedAt: number, intervalMs: number, seqPast?: number): TheirProbes {
   const first = rc.firstAt === undefined ? -Infinity : rc.firstAt - offsetMs;
   const next = rc.nextAt === undefined ? receivedAt + rc.dueInMs : rc.nextAt - offsetMs;
-  // Slots they let pass before the next one (a pause) were not probed: their last probe's own grid
-  // point, told by `lastAt` (both on their clock; a start up to half an interval late still rounds to its slot).
-  const back = rc.lastAt === undefined || rc.nextAt === undefined ? 1 : Math.max(1, Math.round((rc.nextAt - rc.lastAt) / intervalMs));
+  // `lastAt` (when their last probe started) is carried but not used: placing the last probe by it
+  // (9504e59) missed real duplicates in a loaded CI run's pause-node (3 uncounted); one interval
+  // before the next slot over-counts a paused holder instead, which a count may do, never under.
+  const back = 1;
   const lastGrid = next - back * intervalMs;
   const cap = Math.max(0, Math.min(rc.ran ?? Infinity, seqPast ?? Infinity));
   return lastGrid >= first ? { first, last: lastGrid, lastOnGrid: true, cap } : { first, last: first, lastOnGrid: false, cap };

@@ -14,11 +14,6 @@ describe('theirProbes: a released check on the receiver’s clock', () => {
     ['one catch-up probe after the grid point before its next slot: the last is that probe, off the grid', { dueInMs: 281, nextAt: 10_000, firstAt: 9_288, ran: 1 }, 0, 9_719, undefined, { first: 9_288, last: 9_288, lastOnGrid: false, cap: 1 }],
     ['the seq past ours caps it', { dueInMs: 300, nextAt: 10_000, ran: 9 }, 0, 9_700, 4, { first: -Infinity, last: 9_000, lastOnGrid: true, cap: 4 }],
     ['a seq behind ours: nothing', { dueInMs: 300, nextAt: 10_000 }, 0, 9_700, -2, { first: -Infinity, last: 9_000, lastOnGrid: true, cap: 0 }],
-    // With lastAt (the holder's own last probe start): slots it let pass are not probes.
-    ['paused after its probe at 3 000, next slot 10 000: the last is the grid point 3 000, not 9 000', { dueInMs: 300, nextAt: 10_000, firstAt: 1_000, lastAt: 3_000, ran: 3 }, 0, 9_700, undefined, { first: 1_000, last: 3_000, lastOnGrid: true, cap: 3 }],
-    ['its last started 420 ms late (a busy loop), its clock 30 s ahead: still its grid point, moved back', { dueInMs: 300, nextAt: 40_000, firstAt: 36_008, lastAt: 39_420, ran: 4 }, 30_000, 9_700, undefined, { first: 6_008, last: 9_000, lastOnGrid: true, cap: 4 }],
-    ['probing to the end: lastAt agrees with one interval before the next slot', { dueInMs: 300, nextAt: 10_000, firstAt: 6_010, lastAt: 9_010, ran: 4 }, 0, 9_700, undefined, { first: 6_010, last: 9_000, lastOnGrid: true, cap: 4 }],
-    ['its one probe a catch-up at 9 288: off the grid', { dueInMs: 281, nextAt: 10_000, firstAt: 9_288, lastAt: 9_288, ran: 1 }, 0, 9_719, undefined, { first: 9_288, last: 9_288, lastOnGrid: false, cap: 1 }],
   ])('%s', (_name, rc, offsetMs, receivedAt, seqPast, want) => {
     expect(theirProbes(rc, offsetMs, receivedAt, I, seqPast)).toEqual(want);
   });
