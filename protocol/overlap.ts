@@ -46,8 +46,7 @@ export function theirProbes(rc: Pick<ReleasedCheck, 'dueInMs' | 'nextAt' | 'firs
   // `lastAt` (when their last probe started) is carried but not used: placing the last probe by it
   // (9504e59) missed real duplicates in a loaded CI run's pause-node (3 uncounted); one interval
   // before the next slot over-counts a paused holder instead, which a count may do, never under.
-  const back = 1;
-  const lastGrid = next - back * intervalMs;
+  const lastGrid = next - intervalMs;
   const cap = Math.max(0, Math.min(rc.ran ?? Infinity, seqPast ?? Infinity));
   return lastGrid >= first ? { first, last: lastGrid, lastOnGrid: true, cap } : { first, last: first, lastOnGrid: false, cap };
 }

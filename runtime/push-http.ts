@@ -14,6 +14,7 @@ import type http from 'node:http';
 import { CHECK_ID_PATTERN } from '../checks/spec';
 import { PushSignal } from '../checks/push-deadline';
 import { sanitizeMessage } from '../checks/push-report';
+import { fullBucket, takeToken, type TokenBucket } from '../protocol/token-bucket';
 import type { Bus } from './bus';
 import type { HttpRoute } from './http-endpoints';
 import type { Subjects } from './subjects';
@@ -34,17 +35,13 @@ export interface PushHttpOptions {
 }
 
 export function pushRoute(o: PushHttpOptions): HttpRoute {
-  const buckets = new Map<string, { tokens: number; at: number }>();
+  const buckets = new Map<string, TokenBucket>();
   const take = (id: string): boolean => {
     const now = o.monotonic();
     if (!buckets.has(id) && buckets.size >= MAX_BUCKETS) buckets.clear();
-    const b = buckets.get(id) ?? { tokens: 2 * o.perSecond, at: now };
-    b.tokens = Math.min(2 * o.perSecond, b.tokens + ((now - b.at) * o.perSecond) / 1000);
-    b.at = now;
+    const b = buckets.get(id) ?? fullBucket(o.perSecond, now);
     buckets.set(id, b);
-    if (b.tokens < 1) return false;
-    b.tokens -= 1;
-    return true;
+    return takeToken(b, o.perSecond, now);
   };
   return (req, res, path) => {
     const m = PATH.exec(path);

@@ -16,6 +16,7 @@ import { carryOf, evaluatePush, freshPush, fromCarry, noteReport, withCarry, typ
 import { parsePushReport } from '../checks/push-report';
 import type { NormalizedSpec } from '../checks/spec';
 import { FailureReason } from '../checks/outcome';
+import { fullBucket, takeToken, type TokenBucket } from '../protocol/token-bucket';
 import type { Clock } from './clock';
 
 export const PushReportOutcome = {
@@ -54,9 +55,8 @@ interface Kept {
   owner: number;
   spec: NormalizedSpec;
   state: PushState;
-  /** Token bucket: reports left, and when it was last filled (monotonic). */
-  tokens: number;
-  filledAt: number;
+  /** Reports left for this check (protocol/token-bucket.ts). */
+  bucket: TokenBucket;
 }
 
 export class PushRegistry implements PushOwnership, PushEvaluator {
@@ -82,7 +82,7 @@ export class PushRegistry implements PushOwnership, PushEvaluator {
       return;
     }
     const state = carry ? fromCarry(carry, now) : freshPush(now);
-    this.kept.set(spec.id, { owner, spec, state, tokens: this.burst(), filledAt: now.at });
+    this.kept.set(spec.id, { owner, spec, state, bucket: fullBucket(this.opts.perSecond, now.at) });
     this.opts.onOwned?.(this.kept.size);
   }
 
@@ -115,7 +115,7 @@ export class PushRegistry implements PushOwnership, PushEvaluator {
     const k = this.kept.get(id);
     if (!k) return PushReportOutcome.not_owned;
     const now = this.now();
-    if (!this.take(k, now.at)) return PushReportOutcome.rate_limited;
+    if (!takeToken(k.bucket, this.opts.perSecond, now.at)) return PushReportOutcome.rate_limited;
     const report = parsePushReport(data, this.opts.maxBytes);
     if ('refused' in report) return report.refused;
     if (!tokenMatches(k.spec.push.token, report.token)) return PushReportOutcome.bad_token;
@@ -123,18 +123,6 @@ export class PushRegistry implements PushOwnership, PushEvaluator {
     return PushReportOutcome.accepted;
   }
 
-  private burst(): number {
-    return 2 * this.opts.perSecond;
-  }
-
-  /** One report from `k`'s bucket, refilled at perSecond; false when it is empty. */
-  private take(k: Kept, now: number): boolean {
-    k.tokens = Math.min(this.burst(), k.tokens + (Math.max(0, now - k.filledAt) * this.opts.perSecond) / 1000);
-    k.filledAt = now;
-    if (k.tokens < 1) return false;
-    k.tokens -= 1;
-    return true;
-  }
 }
 
 /** The spec's token against the one a report carries, in constant time (digests of equal length); no token wanted: true. */
