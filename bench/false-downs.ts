@@ -5,15 +5,22 @@
 // `lookout.status.>` is false (no target is down for the other nodes). Two clusters, one after the
 // other in one run (three, with the `confirm` row between them), each with its own nats-server and nodes:
 //
-//   off     — the features off: checks with `confirm: false`, LOOKOUT_QUARANTINE_PERCENT=0
-//   confirm — confirm from elsewhere only (the spec default for replicas 1), quarantine off
-//   on      — the defaults: confirm from elsewhere (replicas 1), self-quarantine, and a canary on the
-//         same target (LOOKOUT_CANARIES)
+//   off     — every feature off: checks with `confirm: false`, LOOKOUT_QUARANTINE_PERCENT=0,
+//             LOOKOUT_PANIC_PERCENT=0
+//   quorum  — multi-vantage quorum only: `replicas: 3` (every node a vantage, the default majority),
+//             `confirm: false`, quarantine and panic guard off
+//   confirm — confirm from elsewhere only (the spec default for replicas 1), quarantine and panic off
+//   panic   — the panic guard only (`confirm: false`, quarantine off), at LOOKOUT_PANIC_PERCENT=20 so
+//             that one node of three failing its third of the checks reaches it (the default, 50%,
+//             is for a fleet-wide failure, which one node of three is not)
+//   on      — the defaults: confirm from elsewhere (replicas 1), self-quarantine, the panic guard at
+//             its default 50%, and a canary on the same target (LOOKOUT_CANARIES)
 //
 // Reported per run: false downs, check-hours measured (checks × the broken stretch plus the watch
 // after healing), false downs per 1,000 check-hours, and what the broken node did (the checks it
-// owned when its network broke; quarantined, when; failed results it published, the failures
-// another node saw healthy).
+// owned when its network broke, i.e. published the last result of; the checks it published a failed
+// result for while broken; quarantined, when; failed results it published, the failures another
+// node saw healthy; panics entered).
 //
 //   npm run build && npm run bench:false-downs
 //   knobs: BENCH_CHECKS (60), BENCH_INTERVAL_MS (1000), BENCH_BROKEN_MS (60000), BENCH_AFTER_MS (15000)
@@ -33,28 +40,44 @@ const NODES = ['a', 'b', 'c'];
 const VICTIM = 'b';
 
 interface Mode {
-  name: 'off' | 'confirm' | 'on';
+  name: 'off' | 'quorum' | 'confirm' | 'panic' | 'on';
   env: Record<string, string>;
   spec: Record<string, unknown>;
 }
 
-const MODES: Mode[] = [
-  { name: 'off', env: { LOOKOUT_QUARANTINE_PERCENT: '0' }, spec: { confirm: false } },
-  { name: 'confirm', env: { LOOKOUT_QUARANTINE_PERCENT: '0' }, spec: {} },
+const ALONE = { LOOKOUT_QUARANTINE_PERCENT: '0', LOOKOUT_PANIC_PERCENT: '0' };
+const ALL_MODES: Mode[] = [
+  { name: 'off', env: ALONE, spec: { confirm: false } },
+  { name: 'quorum', env: ALONE, spec: { confirm: false, replicas: 3 } },
+  { name: 'confirm', env: ALONE, spec: {} },
+  { name: 'panic', env: { ...ALONE, LOOKOUT_PANIC_PERCENT: '20' }, spec: { confirm: false } },
   { name: 'on', env: {}, spec: {} },
 ];
+/** BENCH_MODES: a comma list of mode names (all by default). */
+const MODES = process.env.BENCH_MODES ? ALL_MODES.filter((m) => process.env.BENCH_MODES!.split(',').includes(m.name)) : ALL_MODES;
 
 /** Status messages by check, as received; and per check the node of its last result, and the failed results per node. */
-function watchStatuses(nc: NatsConnection): { byCheck: Map<string, { to: string; node: string }[]>; lastNode: Map<string, string>; failed: Map<string, number>; stop(): void } {
+function watchStatuses(nc: NatsConnection): {
+  byCheck: Map<string, { to: string; node: string }[]>;
+  lastNode: Map<string, string>;
+  failed: Map<string, number>;
+  failedChecks: Map<string, Set<string>>;
+  stop(): void;
+} {
   const byCheck = new Map<string, { to: string; node: string }[]>();
   const lastNode = new Map<string, string>();
   const failed = new Map<string, number>();
+  const failedChecks = new Map<string, Set<string>>();
   const results = nc.subscribe('lookout.result.>', {
     callback: (_err, m) => {
       const r = m.json<{ checkId?: string; node?: string; ok?: boolean }>();
       if (typeof r.checkId !== 'string' || typeof r.node !== 'string') return;
       lastNode.set(r.checkId, r.node);
-      if (r.ok === false) failed.set(r.node, (failed.get(r.node) ?? 0) + 1);
+      if (r.ok !== false) return;
+      failed.set(r.node, (failed.get(r.node) ?? 0) + 1);
+      let ids = failedChecks.get(r.node);
+      if (!ids) failedChecks.set(r.node, (ids = new Set()));
+      ids.add(r.checkId);
     },
   });
   const sub = nc.subscribe('lookout.status.>', {
@@ -66,7 +89,7 @@ function watchStatuses(nc: NatsConnection): { byCheck: Map<string, { to: string;
       list.push({ to: msg.to, node: String(msg.node) });
     },
   });
-  return { byCheck, lastNode, failed, stop: () => (sub.unsubscribe(), results.unsubscribe()) };
+  return { byCheck, lastNode, failed, failedChecks, stop: () => (sub.unsubscribe(), results.unsubscribe()) };
 }
 
 async function runMode(mode: Mode, target: PerNodeTarget, cleanup: (fn: () => unknown) => void): Promise<Record<string, unknown>> {
@@ -77,6 +100,8 @@ async function runMode(mode: Mode, target: PerNodeTarget, cleanup: (fn: () => un
   const statuses = watchStatuses(nc);
   const quarantine: { node: string; quarantined: boolean; atMs: number }[] = [];
   let t0 = 0;
+  const panics: { node: string; atMs: number }[] = [];
+  nc.subscribe('lookout.cluster.panic', { callback: (_e, m) => { const e = m.json<{ node?: string; active?: boolean }>(); if (e.active === true) panics.push({ node: String(e.node), atMs: Date.now() - t0 }); } });
   nc.subscribe('lookout.cluster.member.quarantined', { callback: (_e, m) => { const e = m.json<{ node: string; quarantined: boolean }>(); quarantine.push({ node: e.node, quarantined: e.quarantined, atMs: Date.now() - t0 }); } });
   const env = nodeEnv({ LOOKOUT_TARGET_ALLOW: '127.0.0.1/32', LOOKOUT_CANARIES: `${target.url}/c/canary`, ...mode.env });
   const nodes: NodeProc[] = NODES.map((id) => spawnNode({ id, natsUrl: nats.url, env }));
@@ -90,6 +115,7 @@ async function runMode(mode: Mode, target: PerNodeTarget, cleanup: (fn: () => un
   // The victim's network to the targets (and the canary) breaks.
   const victimChecks = ids.filter((id) => statuses.lastNode.get(id) === VICTIM).length;
   statuses.failed.clear();
+  statuses.failedChecks.clear();
   for (const id of [...ids, 'canary']) target.downFor.set(id, new Set([VICTIM]));
   t0 = Date.now();
   note(`${mode.name}: ${VICTIM}'s probes fail for ${BROKEN_MS} ms`);
@@ -112,7 +138,9 @@ async function runMode(mode: Mode, target: PerNodeTarget, cleanup: (fn: () => un
     checkHours: round(checkHours, 3),
     falseDownsPer1000CheckHours: round((falseDowns / checkHours) * 1000, 1),
     victimChecks,
+    victimFailedChecks: statuses.failedChecks.get(VICTIM)?.size ?? 0,
     quarantine,
+    panicsEntered: panics,
     victimFailedResults: statuses.failed.get(VICTIM) ?? 0,
     victimConfirmDisagreed: events('confirm_disagreed'),
   };

@@ -11,10 +11,13 @@
 //              127.0.0.1 over UDP, in this process): issue 15's row for the dns kind
 //   lookout-grpc  the same with R grpc checks (grpc.health.v1 Check, plaintext, a fresh grpc-js
 //              channel per probe, to testkit's gRPC health server in this process): the grpc row
+//   lookout-push  the same with R push checks (a 1 s period) and this process reporting in for
+//              each once a second on lookout.push.<id>: R reports/s in and R evaluations/s (each a
+//              published result) out: the push row, per evaluation
 // and once per repetition
 //   bb-wrk     blackbox_exporter driven by `wrk -t1 -c8` (closed loop: wrk cannot pace)
-// so the order is lookout@R1, bb-paced@R1, lookout-dns@R1, lookout-grpc@R1, lookout@R2, …, bb-wrk,
-// then again. The dns and grpc rows report probes per CPU-second of the node alone: no blackbox
+// so the order is lookout@R1, bb-paced@R1, lookout-dns@R1, lookout-grpc@R1, lookout-push@R1, lookout@R2, …, bb-wrk,
+// then again. The dns, grpc and push rows report probes per CPU-second of the node alone: no blackbox
 // row is driven for those kinds (its dns and grpc modules are not compared here). Their servers
 // run in this process, so their CPU is neither the node's nor foreign.
 // Each prober is warmed up (all checks owned and probed) before a window of BENCH_SECONDS; the CPU
@@ -37,7 +40,7 @@
 //   BENCH_MAX_FOREIGN_PCT  foreign CPU (% of one core) above which a window is flagged (15)
 //   BENCH_RETRIES          re-measurements of a flagged window                (1)
 //   BENCH_BUDGET_SECONDS   no re-measurement after this long (keeps a locked run short) (420)
-//   BENCH_ONLY             subset of lookout,bb-paced,bb-wrk,lookout-dns,lookout-grpc (all)
+//   BENCH_ONLY             subset of lookout,bb-paced,bb-wrk,lookout-dns,lookout-grpc,lookout-push (all)
 //   BENCH_PROFILE_DIR      set: one extra Lookout run at the first rate with --cpu-prof into this
 //                          dir (not in the medians), its top functions in the summary
 
@@ -45,7 +48,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { blackboxPaced, blackboxWrk, type ProberWindow } from './lib/blackbox-load';
 import { summarizeProfile } from './lib/cpuprofile';
-import { dnsSpecOf, grpcSpecOf, httpSpecOf, lookoutAtRate, type SpecOf } from './lib/lookout-load';
+import { dnsSpecOf, grpcSpecOf, httpSpecOf, lookoutAtRate, pushSpecOf, reportEveryInterval, type SpecOf } from './lib/lookout-load';
 import { childPids } from './lib/procfs';
 import { interleave, measureUntilClean, parseRates, ratio, summarize } from './lib/rate-math';
 import { startNginx } from './lib/targets';
@@ -63,11 +66,11 @@ const MAX_FOREIGN = envInt('BENCH_MAX_FOREIGN_PCT', 15);
 const RETRIES = envInt('BENCH_RETRIES', 1);
 const BUDGET_S = envInt('BENCH_BUDGET_SECONDS', 420);
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'lookout,bb-paced,bb-wrk,lookout-dns,lookout-grpc').split(','));
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'lookout,bb-paced,bb-wrk,lookout-dns,lookout-grpc,lookout-push').split(','));
 /** The name every dns check asks for (one A record in the bench's DNS server). */
 const DNS_NAME = 'app.bench';
 
-type Run = { kind: 'lookout' | 'bb-paced' | 'lookout-dns' | 'lookout-grpc'; rate: number } | { kind: 'bb-wrk' };
+type Run = { kind: 'lookout' | 'bb-paced' | 'lookout-dns' | 'lookout-grpc' | 'lookout-push'; rate: number } | { kind: 'bb-wrk' };
 
 function plan(): Run[] {
   const perRep: Run[] = [];
@@ -76,6 +79,7 @@ function plan(): Run[] {
     if (ONLY.has('bb-paced')) perRep.push({ kind: 'bb-paced', rate });
     if (ONLY.has('lookout-dns')) perRep.push({ kind: 'lookout-dns', rate });
     if (ONLY.has('lookout-grpc')) perRep.push({ kind: 'lookout-grpc', rate });
+    if (ONLY.has('lookout-push')) perRep.push({ kind: 'lookout-push', rate });
   }
   if (ONLY.has('bb-wrk')) perRep.push({ kind: 'bb-wrk' });
   return interleave(REPS, perRep).map(([, r]) => r);
@@ -128,6 +132,7 @@ runBench('throughput', async (cleanup) => {
   const measure = async (run: Run): Promise<ProberWindow> => {
     if (run.kind === 'lookout') return lookoutAtRate(httpSpecOf(nginx.port), run.rate, WARM, SECONDS, ours);
     if (run.kind === 'lookout-dns' || run.kind === 'lookout-grpc') return lookoutAtRate(kindSpecs[run.kind]!, run.rate, WARM, SECONDS, ours);
+    if (run.kind === 'lookout-push') return lookoutAtRate(pushSpecOf, run.rate, WARM, SECONDS, ours, undefined, reportEveryInterval);
     const bb = run.kind === 'bb-wrk' ? await blackboxWrk(nginx.port, WRK_CONN, WARM, SECONDS, ours) : await blackboxPaced(nginx.port, run.rate, BB_CONC, WARM, SECONDS, ours);
     version = bb.version;
     return bb;
@@ -147,7 +152,7 @@ runBench('throughput', async (cleanup) => {
     RATES.map((rate) => [rate, { vsWrkC8: ratio(per(`lookout@${rate}`), per('bb-wrk')), vsPaced16: ratio(per(`lookout@${rate}`), per(`bb-paced@${rate}`)) }]),
   );
   const perKind = Object.fromEntries(
-    RATES.map((rate) => [rate, { http: per(`lookout@${rate}`), dns: per(`lookout-dns@${rate}`), grpc: per(`lookout-grpc@${rate}`) }]),
+    RATES.map((rate) => [rate, { http: per(`lookout@${rate}`), dns: per(`lookout-dns@${rate}`), grpc: per(`lookout-grpc@${rate}`), push: per(`lookout-push@${rate}`) }]),
   );
   return {
     rates: RATES,
