@@ -252,8 +252,6 @@
   // ---- the list: filter, pages, counts -------------------------------------------------------
 
   const V = window.LookoutView;
-  /** API requests one page may take to fill itself (each scans at most 2000 ids of the cluster). */
-  const MAX_CALLS_PER_PAGE = 5;
   /** Previous pages remembered (Previous goes back through them). */
   const MAX_STACK = 500;
 
@@ -310,26 +308,6 @@
     go({ prefix, labels: labels.labels, after: null, from: 1, size: V.PAGE_SIZES.indexOf(size) >= 0 ? size : V.DEFAULT_PAGE_SIZE }, [], true);
   }
 
-  /**
-   * One page of the view: up to `size` states in the cluster's list order, asking for one more to
-   * know whether more exist. A filter that matches few checks may need several requests (each
-   * scans at most 2000 ids): at most MAX_CALLS_PER_PAGE, then the page says so and Next goes on.
-   */
-  async function fetchPage(v) {
-    const states = [];
-    let after = v.after;
-    let scanned = 0;
-    for (let call = 1; ; call++) {
-      const list = await getJson('/api/checks?' + V.apiQuery(v, after, v.size + 1 - states.length));
-      for (const st of Array.isArray(list.states) ? list.states : []) if (st && ID.test(st.checkId)) states.push(st);
-      scanned += typeof list.scanned === 'number' ? list.scanned : 0;
-      if (states.length > v.size) return { states: states.slice(0, v.size), next: states[v.size - 1].checkId, partial: false, scanned };
-      if (!list.next || !ID.test(list.next)) return { states, next: null, partial: false, scanned };
-      after = list.next;
-      if (call >= MAX_CALLS_PER_PAGE) return { states, next: after, partial: true, scanned };
-    }
-  }
-
   const COUNTED = ['down', 'degraded', 'flapping', 'up', 'unknown'];
 
   /** How many rows of the page say each verdict (the page's rows only: see README). */
@@ -374,7 +352,7 @@
     const v = view;
     let page;
     try {
-      page = await fetchPage(v);
+      page = await V.fetchPage(v, (query) => getJson('/api/checks?' + query));
       showError('checks-error', null);
     } catch (e) {
       if (seq === loadSeq) showError('checks-error', 'Checks unavailable: ' + e.message);
@@ -479,6 +457,7 @@
   // ---- live updates --------------------------------------------------------------------------
 
   const pending = new Map();
+  let statusEvents = 0;
   /** Run `fn` once `ms` after the last call with this key (a burst of events, one reload). */
   function soon(key, ms, fn) {
     clearTimeout(pending.get(key));
@@ -508,6 +487,10 @@
         return;
       }
       if (!m || !ID.test(m.checkId)) return;
+      // How many verdict changes arrived (shown on hover; tests wait on it).
+      statusEvents++;
+      $('live').setAttribute('data-status-events', String(statusEvents));
+      $('live').title = statusEvents + ' verdict changes received';
       // Only rows on the page follow (the list never grows from events; the 30 s reload and the
       // pager bring other checks).
       const r = rows.get(m.checkId);

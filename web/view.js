@@ -1,5 +1,6 @@
 // Lookout status page: the view its own URL names (pure, no DOM) — which checks to list and where
-// the list starts: `/?prefix=web-&label=env=prod&after=<id>&from=101&size=100`, so a link
+// the list starts — and how one page of it is read from /api/checks (fetchPage, I/O through a
+// function it is given): `/?prefix=web-&label=env=prod&after=<id>&from=101&size=100`, so a link
 // reproduces what a person saw. The URL is hostile input: a value that does not parse is dropped
 // and named in `problems` (the page shows them); the JSON API checks every value again
 // (protocol/status-page-query.ts answers 400 {code, message, path}). Loaded by the browser
@@ -130,7 +131,34 @@
     return p.toString();
   }
 
-  const api = { PAGE_SIZES, DEFAULT_PAGE_SIZE, MAX_LABELS, parseView, viewSearch, apiQuery, parseLabelsText, labelsText, defaultView };
+  /** API requests one page may take to fill itself (each scans at most 2000 ids of the cluster). */
+  const MAX_CALLS_PER_PAGE = 5;
+  const ID_OK = (st) => st && typeof st.checkId === 'string' && ID.test(st.checkId);
+
+  /**
+   * One page of the view through `ask(apiQuery)` (resolves to an answer of /api/checks): up to
+   * `size` states in the cluster's list order, asking for one more to know whether more exist —
+   * `next` is where the next page starts, null on the last. A filter that matches few checks may
+   * take several requests (each scans a bounded number of ids): after `maxCalls` the page is
+   * `partial` and `next` continues the scan.
+   */
+  async function fetchPage(view, ask, maxCalls) {
+    const calls = maxCalls || MAX_CALLS_PER_PAGE;
+    const states = [];
+    let after = view.after;
+    let scanned = 0;
+    for (let call = 1; ; call++) {
+      const list = await ask(apiQuery(view, after, view.size + 1 - states.length));
+      for (const st of Array.isArray(list.states) ? list.states : []) if (ID_OK(st)) states.push(st);
+      scanned += typeof list.scanned === 'number' ? list.scanned : 0;
+      if (states.length > view.size) return { states: states.slice(0, view.size), next: states[view.size - 1].checkId, partial: false, scanned };
+      if (typeof list.next !== 'string' || !ID.test(list.next)) return { states, next: null, partial: false, scanned };
+      after = list.next;
+      if (call >= calls) return { states, next: after, partial: true, scanned };
+    }
+  }
+
+  const api = { PAGE_SIZES, DEFAULT_PAGE_SIZE, MAX_LABELS, parseView, viewSearch, apiQuery, fetchPage, parseLabelsText, labelsText, defaultView };
   if (typeof module === 'object' && module.exports) module.exports = api;
   else root.LookoutView = api;
 })(typeof window === 'undefined' ? globalThis : window);

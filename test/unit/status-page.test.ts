@@ -162,6 +162,53 @@ describe('the page\'s view (web/view.js)', () => {
   });
 });
 
+describe('one page of a view (web/view.js fetchPage) against a list shaped like state.list', () => {
+  const def = { prefix: '', labels: [], after: null, from: 1, size: 3 };
+  /** state.list's rules in small: list order, a prefix filter, at most `limit` states, at most `scan` ids looked at. */
+  function fakeList(ids: string[], scan: number) {
+    const asked: string[] = [];
+    const ask = async (query: string) => {
+      asked.push(query);
+      const q = parseChecksQuery(query);
+      if (!q.ok) throw new Error(q.error.message);
+      const { prefix = '', after, limit = 100 } = q.value;
+      const from = after === undefined ? 0 : ids.indexOf(after) + 1;
+      const states: { checkId: string }[] = [];
+      let i = from;
+      for (; i < ids.length && i - from < scan && states.length < limit; i++) if (ids[i]!.startsWith(prefix)) states.push({ checkId: ids[i]! });
+      return { ok: true, states, next: i >= ids.length ? null : ids[i - 1]!, scanned: i - from };
+    };
+    return { ask, asked };
+  }
+  const ids = ['b1', 'a1', 'a2', 'c1', 'a3', 'b2', 'a4'];
+
+  test.each([
+    ['the first page: one row more asked, so more is known', def, { states: ['b1', 'a1', 'a2'], next: 'a2', partial: false }],
+    ['a middle page', { ...def, after: 'a2' }, { states: ['c1', 'a3', 'b2'], next: 'b2', partial: false }],
+    ['the last page, full to the row: no more', { ...def, after: 'c1' }, { states: ['a3', 'b2', 'a4'], next: null, partial: false }],
+    ['a short last page', { ...def, after: 'b2' }, { states: ['a4'], next: null, partial: false }],
+    ['a filter filling the page over several scans', { ...def, prefix: 'a' }, { states: ['a1', 'a2', 'a3'], next: 'a3', partial: false }],
+    ['a filter matching nothing', { ...def, prefix: 'z' }, { states: [], next: null, partial: false }],
+  ])('%s', async (_n, view, want) => {
+    const r = await V.fetchPage(view, fakeList(ids, 2).ask);
+    expect({ states: r.states.map((st: any) => st.checkId), next: r.next, partial: r.partial }).toEqual(want);
+  });
+
+  test('after maxCalls requests the page is partial: it says how far it looked, and next goes on from there', async () => {
+    const many = [...Array.from({ length: 20 }, (_, i) => `b${String(i).padStart(2, '0')}`), 'a1'];
+    const f = fakeList(many, 4);
+    const r = await V.fetchPage({ ...def, prefix: 'a' }, f.ask, 3);
+    expect([r.states, r.next, r.partial, r.scanned, f.asked.length]).toEqual([[], 'b11', true, 12, 3]);
+    const rest = await V.fetchPage({ ...def, prefix: 'a', after: r.next }, f.ask, 3);
+    expect([rest.states.map((st: any) => st.checkId), rest.next, rest.partial]).toEqual([['a1'], null, false]);
+  });
+
+  test('an answer\'s hostile ids are left out', async () => {
+    const r = await V.fetchPage(def, async () => ({ states: [{ checkId: '<img>' }, null, { checkId: 'ok-1' }], next: '../x', scanned: 3 }));
+    expect([r.states, r.next]).toEqual([[{ checkId: 'ok-1' }], null]);
+  });
+});
+
 test('parseCheckId: the check-id pattern, percent-decoded', () => {
   expect(parseCheckId('web-1')).toEqual({ ok: true, value: 'web-1' });
   expect(parseCheckId('web%2D1')).toEqual({ ok: true, value: 'web-1' });
