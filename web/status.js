@@ -517,6 +517,7 @@
   function start() {
     $('detail-close').addEventListener('click', closeDetail);
     $('filter').addEventListener('submit', applyFilter);
+    $('filter-size').addEventListener('change', applyFilter);
     $('filter-clear').addEventListener('click', () => go(V.defaultView(), [], true));
     $('page-next').addEventListener('click', nextPage);
     $('page-prev').addEventListener('click', prevPage);

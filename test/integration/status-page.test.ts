@@ -258,12 +258,21 @@ describe('a fleet larger than one page', () => {
     expect(await pageSays(fleet, /^Checks 1–100 · more after these$/)).toEqual(first);
   });
 
-  test('search by id prefix narrows the rows; the URL says so', async () => {
+  test('search by id prefix narrows the rows; the URL says so; a smaller page splits them', async () => {
     await fleet.locator('#filter-prefix').fill('fleet-1');
     await fleet.locator('#filter-apply').click();
     const ids = await pageSays(fleet, /^Checks 1–100 · no more$/);
     expect(ids).toEqual(allIds.filter((id) => id.startsWith('fleet-1')));
     expect(new URL(fleet.url()).search).toBe('?prefix=fleet-1');
+    // A smaller page: the same rows in two.
+    await fleet.locator('#filter-size').selectOption('50');
+    const half = await pageSays(fleet, /^Checks 1–50 · more after these$/);
+    expect(new URL(fleet.url()).search).toBe('?prefix=fleet-1&size=50');
+    await fleet.locator('#page-next').click();
+    const rest = await pageSays(fleet, /^Checks 51–100 · no more$/);
+    expect([...half, ...rest].sort()).toEqual(ids);
+    await fleet.locator('#filter-size').selectOption('100');
+    await pageSays(fleet, /^Checks 1–100 · no more$/);
   });
 
   test('search by label narrows the rows; a link to the view shows the same rows in a new tab', async () => {
