@@ -1,8 +1,8 @@
 // The status page (LOOKOUT_STATUS_PAGE, on by default): a read-only web page at `/` on the HTTP
 // port of /metrics, mounted on runtime/http-endpoints.ts once the node has its NATS connection.
 //
-//   /, /status.js, /notifiers.js, /status.css
-//                                  the page: web/ of the package (plain HTML, two scripts, one sheet)
+//   /, /view.js, /status.js, /notifiers.js, /status.css
+//                                  the page: web/ of the package (plain HTML, three scripts, one sheet)
 //   /vendor/uPlot.iife.min.js, /vendor/uPlot.min.css
 //                                  uPlot, the chart library, from node_modules (no CDN)
 //   /api/cluster, /api/checks, /api/checks/<id>, /api/notifiers
@@ -60,6 +60,7 @@ function loadFiles(log: Logger): Map<string, StaticFile> {
   const web = findWebDir();
   const wanted: [string, () => string, string][] = [
     ['/', () => path.join(web!, 'index.html'), 'text/html; charset=utf-8'],
+    ['/view.js', () => path.join(web!, 'view.js'), 'text/javascript; charset=utf-8'],
     ['/status.js', () => path.join(web!, 'status.js'), 'text/javascript; charset=utf-8'],
     ['/status.css', () => path.join(web!, 'status.css'), 'text/css; charset=utf-8'],
     ['/notifiers.js', () => path.join(web!, 'notifiers.js'), 'text/javascript; charset=utf-8'],

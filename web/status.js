@@ -1,5 +1,7 @@
 // Lookout status page: reads the node's JSON API (/api/cluster, /api/checks, /api/checks/<id>)
 // and its live events (/api/events, Server-Sent Events). Plain browser JavaScript, no build step.
+// The list is one page of the view its URL names (web/view.js: prefix, labels, cursor, size),
+// with Next / Previous; live changes update the rows shown and never add rows.
 // Every value from the server is written with textContent (never as HTML); styles change only
 // through element.style and classes (the page's Content-Security-Policy allows nothing inline).
 'use strict';
@@ -165,6 +167,12 @@
     r.cells.since.textContent = fmtTime(since);
   }
 
+  /** A live verdict change of a row on the page (and the page's counts with it). */
+  function liveVerdict(r, verdict, since) {
+    setVerdict(r, verdict, since);
+    renderCounts();
+  }
+
   function renderState(r, st) {
     setVerdict(r, st.verdict, st.since);
     r.cells.failure.textContent = st.lastFailure ? failureText(st.lastFailure) + ' (' + fmtTime(st.lastFailure.at) + ')' : '—';
@@ -224,7 +232,9 @@
         if (!r) continue;
         try {
           const d = await getJson('/api/checks/' + encodeURIComponent(id));
+          if (rows.get(id) !== r) continue; // the page moved on meanwhile
           renderState(r, d.state);
+          renderCounts();
           clear(r.cells.uptime);
           if (d.history) {
             r.cells.uptime.appendChild(uptimeBars(d.history.uptime));
@@ -239,11 +249,120 @@
     await Promise.all(Array.from({ length: PARALLEL }, worker));
   }
 
+  // ---- the list: filter, pages, counts -------------------------------------------------------
+
+  const V = window.LookoutView;
+  /** Previous pages remembered (Previous goes back through them). */
+  const MAX_STACK = 500;
+
+  let view = V.defaultView();
+  /** The cursors of the pages before this one: [{after, from}]. */
+  let stack = [];
+  /** Where Next continues (null: this is the last page), and how many rows are shown. */
+  let nextCursor = null;
+  let shownCount = 0;
+  let loadSeq = 0;
+
+  function stackOf(state) {
+    const s = state && Array.isArray(state.stack) ? state.stack : [];
+    return s
+      .filter((e) => e && (e.after === null || ID.test(e.after)) && Number.isInteger(e.from) && e.from >= 1)
+      .slice(-MAX_STACK)
+      .map((e) => ({ after: e.after, from: e.from }));
+  }
+
+  /** Show `next` (a new history entry when `push`) and list its checks. */
+  function go(next, nextStack, push) {
+    view = next;
+    stack = nextStack.slice(-MAX_STACK);
+    const url = location.pathname + V.viewSearch(view) + location.hash;
+    if (push) history.pushState({ stack }, '', url);
+    else history.replaceState({ stack }, '', url);
+    syncFilter();
+    loadChecks();
+  }
+
+  function syncFilter() {
+    $('filter-prefix').value = view.prefix;
+    $('filter-labels').value = V.labelsText(view.labels);
+    $('filter-size').value = String(view.size);
+  }
+
+  function readUrl(state) {
+    const p = V.parseView(location.search);
+    view = p.view;
+    stack = view.after === null ? [] : stackOf(state);
+    showError('filter-problem', p.problems.length ? 'Part of this link was ignored: ' + p.problems.join('; ') : null);
+    syncFilter();
+  }
+
+  function applyFilter(e) {
+    if (e) e.preventDefault();
+    const labels = V.parseLabelsText($('filter-labels').value);
+    const prefix = $('filter-prefix').value.trim();
+    const problems = labels.problems.slice();
+    if (!/^[A-Za-z0-9_-]{0,128}$/.test(prefix)) problems.push('the id prefix takes letters, digits, _ and - (at most 128)');
+    if (problems.length) return showError('filter-problem', problems.join('; '));
+    showError('filter-problem', null);
+    const size = Number($('filter-size').value);
+    go({ prefix, labels: labels.labels, after: null, from: 1, size: V.PAGE_SIZES.indexOf(size) >= 0 ? size : V.DEFAULT_PAGE_SIZE }, [], true);
+  }
+
+  const COUNTED = ['down', 'degraded', 'flapping', 'up', 'unknown'];
+
+  /** How many rows of the page say each verdict (the page's rows only: see README). */
+  function renderCounts() {
+    const n = { down: 0, degraded: 0, flapping: 0, up: 0, unknown: 0 };
+    for (const r of rows.values()) n[r.tr.getAttribute('data-verdict') || 'unknown']++;
+    const box = $('check-counts');
+    clear(box);
+    box.appendChild(el('span', 'On this page: ', 'meta'));
+    COUNTED.forEach((v, i) => {
+      const c = el('span', n[v] + ' ' + v, 'count v-' + v + (n[v] === 0 ? ' zero' : ''));
+      c.setAttribute('data-count', v);
+      c.setAttribute('data-n', String(n[v]));
+      box.appendChild(c);
+      if (i < COUNTED.length - 1) box.appendChild(el('span', ' · ', 'meta'));
+    });
+  }
+
+  function renderPager(page) {
+    const first = view.from;
+    const last = view.from + page.states.length - 1;
+    const filtered = view.prefix || view.labels.length;
+    let range;
+    if (page.states.length === 0) range = view.after === null ? (filtered ? 'No check matches this filter' : 'No checks yet') : 'No more checks after ' + view.after;
+    else range = 'Checks ' + first + '–' + last;
+    const more = page.partial
+      ? ' · scanned ' + page.scanned + ' ids without filling the page: Next looks further'
+      : page.next
+        ? ' · more after these'
+        : page.states.length
+          ? ' · no more'
+          : '';
+    $('page-range').textContent = range + more;
+    $('check-count').textContent = page.states.length ? '(' + first + '–' + last + (page.next ? ', more' : '') + ')' : '(none)';
+    $('page-prev').disabled = stack.length === 0;
+    $('page-first').disabled = view.after === null;
+    $('page-next').disabled = !page.next;
+  }
+
   async function loadChecks() {
-    const list = await fetchShown('/api/checks?limit=500', 'checks-error', 'Checks');
-    if (!list) return;
-    const states = Array.isArray(list.states) ? list.states.filter((s) => s && ID.test(s.checkId)) : [];
-    states.sort((a, b) => (a.checkId < b.checkId ? -1 : a.checkId > b.checkId ? 1 : 0));
+    const seq = ++loadSeq;
+    const v = view;
+    let page;
+    try {
+      page = await V.fetchPage(v, (query) => getJson('/api/checks?' + query));
+      showError('checks-error', null);
+    } catch (e) {
+      if (seq === loadSeq) showError('checks-error', 'Checks unavailable: ' + e.message);
+      return;
+    }
+    if (seq !== loadSeq) return; // a newer view was asked for meanwhile
+    nextCursor = page.next;
+    shownCount = page.states.length;
+    // Within the page, by id (pages follow the cluster's list order: shard, then id).
+    const states = page.states.slice().sort((a, b) => (a.checkId < b.checkId ? -1 : a.checkId > b.checkId ? 1 : 0));
     const body = $('check-table').tBodies[0];
     const seen = new Set();
     for (const st of states) {
@@ -258,11 +377,24 @@
       r.tr.remove();
       rows.delete(id);
     }
-    $('check-count').textContent = '(' + states.length + ')';
-    const more = $('checks-more');
-    more.hidden = !list.next;
-    more.textContent = list.next ? 'Showing the first ' + states.length + ' checks.' : '';
+    renderPager(page);
+    renderCounts();
     await loadDetails(states.map((s) => s.checkId));
+  }
+
+  function nextPage() {
+    if (!nextCursor) return;
+    go(Object.assign({}, view, { after: nextCursor, from: view.from + shownCount }), stack.concat([{ after: view.after, from: view.from }]), true);
+  }
+
+  function prevPage() {
+    const top = stack[stack.length - 1];
+    if (!top) return;
+    go(Object.assign({}, view, { after: top.after, from: top.after === null ? 1 : top.from }), stack.slice(0, -1), true);
+  }
+
+  function firstPage() {
+    go(Object.assign({}, view, { after: null, from: 1 }), [], true);
   }
 
   // ---- one check ----------------------------------------------------------------------------
@@ -272,7 +404,7 @@
     detailId = id;
     $('detail').hidden = false;
     $('detail-id').textContent = id;
-    if (location.hash !== '#' + id) history.replaceState(null, '', '#' + id);
+    if (location.hash !== '#' + id) history.replaceState(history.state, '', location.pathname + location.search + '#' + id);
     await loadDetail();
     $('detail').scrollIntoView({ block: 'nearest' });
   }
@@ -280,7 +412,7 @@
   function closeDetail() {
     detailId = null;
     $('detail').hidden = true;
-    history.replaceState(null, '', location.pathname);
+    history.replaceState(history.state, '', location.pathname + location.search);
   }
 
   async function loadDetail() {
@@ -325,6 +457,7 @@
   // ---- live updates --------------------------------------------------------------------------
 
   const pending = new Map();
+  let statusEvents = 0;
   /** Run `fn` once `ms` after the last call with this key (a burst of events, one reload). */
   function soon(key, ms, fn) {
     clearTimeout(pending.get(key));
@@ -354,9 +487,15 @@
         return;
       }
       if (!m || !ID.test(m.checkId)) return;
+      // How many verdict changes arrived (shown on hover; tests wait on it).
+      statusEvents++;
+      $('live').setAttribute('data-status-events', String(statusEvents));
+      $('live').title = statusEvents + ' verdict changes received';
+      // Only rows on the page follow (the list never grows from events; the 30 s reload and the
+      // pager bring other checks).
       const r = rows.get(m.checkId);
-      if (!r) return soon('checks', 300, loadChecks);
-      setVerdict(r, m.to, m.at);
+      if (!r) return;
+      liveVerdict(r, m.to, m.at);
       soon('check:' + m.checkId, 300, () => loadDetails([m.checkId]));
       if (m.checkId === detailId) soon('detail', 300, loadDetail);
     });
@@ -377,6 +516,17 @@
 
   function start() {
     $('detail-close').addEventListener('click', closeDetail);
+    $('filter').addEventListener('submit', applyFilter);
+    $('filter-size').addEventListener('change', applyFilter);
+    $('filter-clear').addEventListener('click', () => go(V.defaultView(), [], true));
+    $('page-next').addEventListener('click', nextPage);
+    $('page-prev').addEventListener('click', prevPage);
+    $('page-first').addEventListener('click', firstPage);
+    window.addEventListener('popstate', (e) => {
+      readUrl(e.state);
+      loadChecks();
+    });
+    readUrl(history.state);
     const fromHash = location.hash.slice(1);
     if (ID.test(fromHash)) openDetail(fromHash);
     reloadAll();

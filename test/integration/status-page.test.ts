@@ -7,6 +7,11 @@
 // click, and a verdict change arriving live (the target switched to healthy; no reload). A
 // screenshot is kept in test-artifacts/status-page.png. No fixed sleeps: every wait polls with a
 // deadline.
+//
+// Then a fleet larger than one page (250 more checks, pages of 100): the first page, Next and
+// Previous with "Checks N–M", a reload keeping the view, search by id prefix and by label narrowing
+// the rows, a link opened in a new tab reproducing the view, live changes never adding rows, and a
+// hostile link whose bad parts are dropped and named. A second screenshot: status-page-fleet.png.
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -133,7 +138,8 @@ describe('in a browser', () => {
     page.on('response', (r) => void (r.status() >= 400 && problems.push(`HTTP ${r.status()} for ${r.url()}`)));
     // The sparkline needs two ended periods of web-ok's rollups (one a second) before the page loads.
     await waitFor('two latency periods of web-ok', () => request(nc, 'lookout.state.history.web-ok', {}), { timeoutMs: 60_000, until: (h: any) => h.series?.length >= 2 });
-    await page.goto(`${base}/`);
+    // The two checks of this part among the fleet's (the fleet describe below puts 250 more).
+    await page.goto(`${base}/?prefix=web-`);
   }, 90_000);
 
   test('the cluster: leader, term and both members with their state', async () => {
@@ -187,5 +193,144 @@ describe('in a browser', () => {
 
   test('no script error and no Content-Security-Policy violation in the page', () => {
     expect(problems).toEqual([]);
+  });
+});
+
+describe('a fleet larger than one page', () => {
+  const FLEET = 250;
+  const fleetId = (i: number) => `fleet-${String(i).padStart(3, '0')}`;
+  const allIds = [...Array.from({ length: FLEET }, (_, i) => fleetId(i)), 'web-flaky', 'web-ok'].sort();
+  let fleet: Page;
+  const problems: string[] = [];
+  const shownIds = async (p: Page) => (await p.$$eval('#check-table tbody tr', (trs) => trs.map((t) => t.getAttribute('data-check') ?? ''))).sort();
+  /** Waits until the pager says `range` (a regex) and returns the ids then shown. */
+  const pageSays = async (p: Page, range: RegExp) => {
+    await p.locator('#page-range').filter({ hasText: range }).waitFor({ timeout: 30_000 });
+    return shownIds(p);
+  };
+
+  beforeAll(async () => {
+    // Every tenth check is tier=gold; every check probes the healthy path once a minute.
+    for (let i = 0; i < FLEET; i += 25) {
+      const batch = Array.from({ length: 25 }, (_, j) => i + j).map((n) =>
+        request(nc, `lookout.spec.put.${fleetId(n)}`, { ...spec('/ok'), intervalMs: 60_000, timeoutMs: 1000, labels: { fleet: 'yes', tier: n % 10 === 0 ? 'gold' : 'std' } }),
+      );
+      for (const ack of await Promise.all(batch)) expect(ack).toMatchObject({ ok: true });
+    }
+    await waitFor(`all ${allIds.length} checks listed`, async () => ((await request(nc, 'lookout.state.list', { limit: 500 })).states ?? []).length, { timeoutMs: 60_000, until: (n) => n === allIds.length });
+    fleet = await browser!.newPage({ viewport: { width: 1280, height: 1000 } });
+    fleet.on('console', (m) => void (m.type() === 'error' && problems.push(`console: ${m.text()}`)));
+    fleet.on('pageerror', (e) => void problems.push(`page error: ${e.message}`));
+    fleet.on('response', (r) => void (r.status() >= 400 && problems.push(`HTTP ${r.status()} for ${r.url()}`)));
+    await fleet.goto(`${base}/`);
+  }, 120_000);
+
+  afterAll(async () => {
+    await fleet?.close();
+  });
+
+  test('the first page: 100 rows, "Checks 1–100", more after them; counts per verdict add up to the rows', async () => {
+    const ids = await pageSays(fleet, /^Checks 1–100 · more after these$/);
+    expect(ids).toHaveLength(100);
+    expect(await fleet.locator('#page-prev').isDisabled()).toBe(true);
+    expect(await fleet.locator('#page-next').isEnabled()).toBe(true);
+    const counts = await fleet.$$eval('#check-counts [data-count]', (cs) => cs.map((c) => [c.getAttribute('data-count'), Number(c.getAttribute('data-n'))] as const));
+    expect(counts.map(([v]) => v)).toEqual(['down', 'degraded', 'flapping', 'up', 'unknown']);
+    expect(counts.reduce((sum, [, n]) => sum + n, 0)).toBe(100);
+    expect(await fleet.locator('#check-counts').textContent()).toMatch(/^On this page: \d+ down · \d+ degraded · \d+ flapping · \d+ up · \d+ unknown$/);
+  });
+
+  test('Next, Next, Previous: every check exactly once over three pages; a reload keeps the page', async () => {
+    const first = await shownIds(fleet);
+    await fleet.locator('#page-next').click();
+    const second = await pageSays(fleet, /^Checks 101–200 · more after these$/);
+    expect(new URL(fleet.url()).searchParams.get('from')).toBe('101');
+    await fleet.locator('#page-next').click();
+    const third = await pageSays(fleet, /^Checks 201–252 · no more$/);
+    expect(await fleet.locator('#page-next').isDisabled()).toBe(true);
+    expect([...first, ...second, ...third].sort()).toEqual(allIds);
+    await fleet.locator('#page-prev').click();
+    expect(await pageSays(fleet, /^Checks 101–200 · more after these$/)).toEqual(second);
+    await fleet.reload();
+    expect(await pageSays(fleet, /^Checks 101–200 · more after these$/)).toEqual(second);
+    // The way back survives the reload (it is kept in the history entry).
+    await fleet.locator('#page-prev').click();
+    expect(await pageSays(fleet, /^Checks 1–100 · more after these$/)).toEqual(first);
+  });
+
+  test('search by id prefix narrows the rows; the URL says so; a smaller page splits them', async () => {
+    await fleet.locator('#filter-prefix').fill('fleet-1');
+    await fleet.locator('#filter-apply').click();
+    const ids = await pageSays(fleet, /^Checks 1–100 · no more$/);
+    expect(ids).toEqual(allIds.filter((id) => id.startsWith('fleet-1')));
+    expect(new URL(fleet.url()).search).toBe('?prefix=fleet-1');
+    // A smaller page: the same rows in two.
+    await fleet.locator('#filter-size').selectOption('50');
+    const half = await pageSays(fleet, /^Checks 1–50 · more after these$/);
+    expect(new URL(fleet.url()).search).toBe('?prefix=fleet-1&size=50');
+    await fleet.locator('#page-next').click();
+    const rest = await pageSays(fleet, /^Checks 51–100 · no more$/);
+    expect([...half, ...rest].sort()).toEqual(ids);
+    await fleet.locator('#filter-size').selectOption('100');
+    await pageSays(fleet, /^Checks 1–100 · no more$/);
+  });
+
+  test('search by label narrows the rows; a link to the view shows the same rows in a new tab', async () => {
+    await fleet.locator('#filter-prefix').fill('');
+    await fleet.locator('#filter-labels').fill('tier=gold');
+    await fleet.locator('#filter-labels').press('Enter');
+    const gold = Array.from({ length: FLEET / 10 }, (_, i) => fleetId(i * 10));
+    expect(await pageSays(fleet, /^Checks 1–25 · no more$/)).toEqual(gold);
+    expect(new URL(fleet.url()).searchParams.getAll('label')).toEqual(['tier=gold']);
+    const tab = await browser!.newPage();
+    try {
+      await tab.goto(fleet.url());
+      expect(await pageSays(tab, /^Checks 1–25 · no more$/)).toEqual(gold);
+      expect(await tab.locator('#filter-labels').inputValue()).toBe('tier=gold');
+      await tab.goto(`${base}/?prefix=fleet-2&label=tier%3Dgold&label=fleet=yes`);
+      expect(await pageSays(tab, /^Checks 1–5 · no more$/)).toEqual(['fleet-200', 'fleet-210', 'fleet-220', 'fleet-230', 'fleet-240']);
+    } finally {
+      await tab.close();
+    }
+  });
+
+  test('a verdict change of a check not on the page adds no row', async () => {
+    const seen = async () => Number((await fleet.locator('#live').getAttribute('data-status-events')) ?? 0);
+    await fleet.locator('#live').filter({ hasText: /^live$/ }).waitFor({ timeout: 30_000 });
+    const before = await seen();
+    target.set('/flaky', { status: 503, body: 'maintenance' });
+    await waitFor('the page received web-flaky going down', seen, { timeoutMs: 60_000, until: (n) => n > before });
+    expect(await shownIds(fleet)).toHaveLength(25);
+    expect(await fleet.locator('tr[data-check="web-flaky"]').count()).toBe(0);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await fleet.screenshot({ path: path.join(ARTIFACTS, 'status-page-fleet.png'), fullPage: true });
+  });
+
+  test('no script error, no failed request', () => {
+    expect(problems).toEqual([]);
+  });
+
+  test('a hostile link: its bad parts are dropped and named (never as markup), the rest is shown', async () => {
+    const tab = await browser!.newPage();
+    const errors: string[] = [];
+    tab.on('pageerror', (e) => void errors.push(e.message));
+    try {
+      await tab.goto(`${base}/?prefix=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E&size=100000&label=tier%3Dgold&bogus=1`);
+      expect(await pageSays(tab, /^Checks 1–25 · no more$/)).toHaveLength(25);
+      const problem = tab.locator('#filter-problem');
+      await problem.waitFor({ state: 'visible', timeout: 30_000 });
+      const text = (await problem.textContent()) ?? '';
+      expect(text).toMatch(/"prefix".*ignored.*"size".*ignored.*unknown parameter "bogus"/);
+      expect(text).not.toMatch(/[<>]/);
+      expect(await tab.locator('#check-table img').count()).toBe(0);
+      expect(errors).toEqual([]);
+    } finally {
+      await tab.close();
+    }
+    // The API under the page refuses what the page would never send, with {code, message, path}.
+    for (const [q, code, p] of [['limit=501', 'range', 'limit'], ['limit=0', 'range', 'limit'], [`label=k=${'v'.repeat(300)}`, 'range', 'label'], ['after=a.b', 'invalid_id', 'after'], ['prefix=x&prefix=y', 'bad_request', 'prefix']]) {
+      const r = await fetch(`${base}/api/checks?${q}`);
+      expect([q, r.status, await r.json()]).toEqual([q, 400, { ok: false, error: { code, message: expect.any(String), path: p } }]);
+    }
   });
 });

@@ -1,9 +1,10 @@
 // The status page's server side without a browser or NATS: the URL parameters it accepts
-// (protocol/status-page-query.ts), its JSON errors (runtime/status-api.ts) on an in-memory bus, the
+// (protocol/status-page-query.ts), the view the page reads from its own URL (web/view.js, pure), its JSON errors (runtime/status-api.ts) on an in-memory bus, the
 // live-update hub (runtime/status-events.ts) with fake streams under a manual clock — the client
 // bound, a slow client dropped and logged, hostile messages re-encoded, cleanup on stop.
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import { STATE_LABEL_MAX_CHARS, STATE_LIST_MAX_LABELS, STATE_LIST_MAX_LIMIT } from '../../protocol/state-query';
 import { parseCheckId, parseChecksQuery, PAGE_QUERY_MAX_CHARS } from '../../protocol/status-page-query';
 import { ManualClock } from '../../runtime/clock';
 import { statusApi } from '../../runtime/status-api';
@@ -12,6 +13,9 @@ import { subjects } from '../../runtime/subjects';
 import { FakeHub } from '../helpers/fake-bus';
 
 const s = subjects('lookout');
+// Plain browser JavaScript (no build step), loaded here through its CommonJS export.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const V = require('../../web/view.js');
 
 /** A pino logger whose lines the test reads. */
 function capturedLog() {
@@ -84,6 +88,124 @@ describe('parseChecksQuery', () => {
     const r = parseChecksQuery(`${encodeURIComponent('<img src=x onerror=alert(1)>')}=1`);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(JSON.stringify(r.error)).not.toMatch(/[<>]/);
+  });
+});
+
+describe('the page\'s view (web/view.js)', () => {
+  const def = { prefix: '', labels: [], after: null, from: 1, size: 100 };
+
+  test.each([
+    ['nothing', '', {}],
+    ['a prefix', '?prefix=web-', { prefix: 'web-' }],
+    ['labels, repeated, the later value of a key winning', 'label=env%3Dprod&label=team=edge&label=env=stage', { labels: [['env', 'stage'], ['team', 'edge']] }],
+    ['a cursor with its row number', 'after=fleet-099&from=101', { after: 'fleet-099', from: 101 }],
+    ['a row number without a cursor (meaningless: 1)', 'from=101', {}],
+    ['a page size of the list', 'size=25', { size: 25 }],
+    ['everything', 'prefix=x&label=a=b&after=x-1&from=3&size=200', { prefix: 'x', labels: [['a', 'b']], after: 'x-1', from: 3, size: 200 }],
+  ])('reads %s', (_n, search, want) => {
+    expect(V.parseView(search)).toEqual({ view: { ...def, ...want }, problems: [] });
+  });
+
+  test.each([
+    ['an unknown parameter', 'sort=id', {}],
+    ['a prefix that is no id start', 'prefix=%3Cscript%3E', {}],
+    ['a prefix past 128 characters', `prefix=${'a'.repeat(129)}`, {}],
+    ['a label without =', 'label=env', {}],
+    ['a label key past the bound', `label=${'k'.repeat(STATE_LABEL_MAX_CHARS + 1)}=v`, {}],
+    ['a cursor that is no id', 'after=a.b', {}],
+    ['a row number that is no integer', 'after=a&from=1e3', { after: 'a' }],
+    ['a row number of 0', 'after=a&from=0', { after: 'a' }],
+    ['a page size not offered', 'size=100000', {}],
+    ['a parameter twice (the first is kept)', 'prefix=a&prefix=b', { prefix: 'a' }],
+    ['a query past 4096 characters', `prefix=a&label=k=${'v'.repeat(4100)}`, {}],
+  ])('drops %s and says so', (_n, search, kept) => {
+    const r = V.parseView(search);
+    expect(r.view).toEqual({ ...def, ...kept });
+    expect(r.problems).toHaveLength(1);
+    expect(r.problems[0]).not.toMatch(/[<>]/);
+  });
+
+  test('labels past the bound are dropped with one problem each', () => {
+    const r = V.parseView(Array.from({ length: STATE_LIST_MAX_LABELS + 2 }, (_, i) => `label=k${i}=v`).join('&'));
+    expect(r.view.labels).toHaveLength(STATE_LIST_MAX_LABELS);
+    expect(r.problems).toHaveLength(2);
+  });
+
+  test('viewSearch writes what parseView reads (defaults left out)', () => {
+    const views = [def, { ...def, prefix: 'web-' }, { ...def, labels: [['env', 'prod'], ['a b', 'c=d']], after: 'w-9', from: 201, size: 50 }];
+    for (const v of views) expect(V.parseView(V.viewSearch(v))).toEqual({ view: v, problems: [] });
+    expect(V.viewSearch(def)).toBe('');
+    expect(V.viewSearch({ ...def, after: 'a' })).toBe('?after=a');
+  });
+
+  test('apiQuery is what the API accepts: the filter, the cursor and a limit', () => {
+    const q = V.apiQuery({ ...def, prefix: 'web-', labels: [['env', 'prod']], after: 'x', from: 7 }, 'web-9', 101);
+    expect(q).toBe('prefix=web-&label=env%3Dprod&after=web-9&limit=101');
+    expect(parseChecksQuery(q)).toEqual({ ok: true, value: { prefix: 'web-', labels: { env: 'prod' }, after: 'web-9', limit: 101 } });
+    // The page asks for one row more than it shows: every size stays within the API's limit.
+    for (const size of V.PAGE_SIZES) expect(parseChecksQuery(V.apiQuery(def, null, size + 1)).ok).toBe(true);
+    expect(Math.max(...V.PAGE_SIZES) + 1).toBeLessThanOrEqual(STATE_LIST_MAX_LIMIT);
+    expect(V.MAX_LABELS).toBe(STATE_LIST_MAX_LABELS);
+  });
+
+  test.each([
+    ['env=prod, team=edge', [['env', 'prod'], ['team', 'edge']], 0],
+    ['  env = prod ,, ', [['env', 'prod']], 0],
+    ['', [], 0],
+    ['env', [], 1],
+    ['=x, a=b', [['a', 'b']], 1],
+  ])('the labels box %j', (text, labels, problems) => {
+    const r = V.parseLabelsText(text);
+    expect(r.labels).toEqual(labels);
+    expect(r.problems).toHaveLength(problems);
+    expect(V.labelsText(r.labels)).toBe(labels.map(([k, v]) => `${k}=${v}`).join(', '));
+  });
+});
+
+describe('one page of a view (web/view.js fetchPage) against a list shaped like state.list', () => {
+  const def = { prefix: '', labels: [], after: null, from: 1, size: 3 };
+  /** state.list's rules in small: list order, a prefix filter, at most `limit` states, at most `scan` ids looked at. */
+  function fakeList(ids: string[], scan: number) {
+    const asked: string[] = [];
+    const ask = async (query: string) => {
+      asked.push(query);
+      const q = parseChecksQuery(query);
+      if (!q.ok) throw new Error(q.error.message);
+      const { prefix = '', after, limit = 100 } = q.value;
+      const from = after === undefined ? 0 : ids.indexOf(after) + 1;
+      const states: { checkId: string }[] = [];
+      let i = from;
+      for (; i < ids.length && i - from < scan && states.length < limit; i++) if (ids[i]!.startsWith(prefix)) states.push({ checkId: ids[i]! });
+      return { ok: true, states, next: i >= ids.length ? null : ids[i - 1]!, scanned: i - from };
+    };
+    return { ask, asked };
+  }
+  const ids = ['b1', 'a1', 'a2', 'c1', 'a3', 'b2', 'a4'];
+
+  test.each([
+    ['the first page: one row more asked, so more is known', def, { states: ['b1', 'a1', 'a2'], next: 'a2', partial: false }],
+    ['a middle page', { ...def, after: 'a2' }, { states: ['c1', 'a3', 'b2'], next: 'b2', partial: false }],
+    ['the last page, full to the row: no more', { ...def, after: 'c1' }, { states: ['a3', 'b2', 'a4'], next: null, partial: false }],
+    ['a short last page', { ...def, after: 'b2' }, { states: ['a4'], next: null, partial: false }],
+    ['a filter filling the page over several scans', { ...def, prefix: 'a' }, { states: ['a1', 'a2', 'a3'], next: 'a3', partial: false }],
+    ['a filter matching nothing', { ...def, prefix: 'z' }, { states: [], next: null, partial: false }],
+  ])('%s', async (_n, view, want) => {
+    const r = await V.fetchPage(view, fakeList(ids, 2).ask);
+    expect({ states: r.states.map((st: any) => st.checkId), next: r.next, partial: r.partial }).toEqual(want);
+  });
+
+  test('after maxCalls requests the page is partial: it says how far it looked, and next goes on from there', async () => {
+    const many = [...Array.from({ length: 20 }, (_, i) => `b${String(i).padStart(2, '0')}`), 'a1'];
+    const f = fakeList(many, 4);
+    const r = await V.fetchPage({ ...def, prefix: 'a' }, f.ask, 3);
+    expect([r.states, r.next, r.partial, r.scanned, f.asked.length]).toEqual([[], 'b11', true, 12, 3]);
+    const rest = await V.fetchPage({ ...def, prefix: 'a', after: r.next }, f.ask, 3);
+    expect([rest.states.map((st: any) => st.checkId), rest.next, rest.partial]).toEqual([['a1'], null, false]);
+  });
+
+  test('an answer\'s hostile ids are left out', async () => {
+    const r = await V.fetchPage(def, async () => ({ states: [{ checkId: '<img>' }, null, { checkId: 'ok-1' }], next: '../x', scanned: 3 }));
+    expect([r.states, r.next]).toEqual([[{ checkId: 'ok-1' }], null]);
   });
 });
 
