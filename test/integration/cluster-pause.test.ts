@@ -107,13 +107,16 @@ scenarioTest('SIGSTOP the leader past its lease, then SIGCONT: woken, it runs no
   await s.awaitSlot(s.ids, Date.now());
   const stale = s.events.messages.slice(mark).filter((m) => m.subject.startsWith('lookout.result.') && m.msg.node === old && m.msg.epoch <= oldEpoch).map((m) => m.msg);
   // The target's side: every probe of these checks was published, except results the woken node
-  // dropped because their probe spanned the pause (lookout_pause_dropped_total).
+  // dropped because their probe spanned the pause (lookout_pause_dropped_total) — at least those
+  // are missing — and, on a loaded machine, results the nodes that took them over dropped after a
+  // pause of their own (a CI run: n1 paused 729 ms and dropped 9): at most all the nodes' drops.
   const dropped = await counter(s, old, 'lookout_pause_dropped_total');
   let excess = 0;
   await waitFor('the target’s hits on the paused node’s checks to match their results (+ dropped)', () => {
     const hits = hitCounts(s.target, mine);
     excess = mine.reduce((n, id) => n + hits.get(id)! - s.events.results(id).length, 0);
-    if (excess !== dropped) throw new Error(`hits − results = ${excess}, dropped by ${old}: ${dropped}`);
+    const anyDropped = Math.max(dropped, s.cluster.droppedResults());
+    if (excess < dropped || excess > anyDropped) throw new Error(`hits − results = ${excess}, dropped by ${old}: ${dropped}, by every node: ${anyDropped}`);
     return true;
   });
   // It ran nothing after the handover instant, so it counts no duplicate run either.
