@@ -13,6 +13,7 @@ import { client, Collector, OVERLOAD_OUT_OF_THE_WAY, request } from './lookout';
 import type { NatsServer } from '../../testkit/nats-server';
 import { GiveUp, waitFor } from './poll';
 import { runLookout, type LookoutProcess, type SpawnOptions } from './processes';
+import type { DeclaredLoss } from './slot-report';
 import type { HttpTarget } from './targets';
 
 export interface ClusterNode {
@@ -101,12 +102,18 @@ export class LookoutCluster {
     return this.nodes.get(id)!.proc.logs();
   }
 
-  /** Results the nodes said they dropped (`publishes_dropped`: probes that spanned a pause), every life of every node. */
+  /** Results the nodes said they dropped (`publishes_dropped`: probes that spanned a pause) or may have lost with a dropped NATS link (`publishes_unconfirmed`), every life of every node. */
   droppedResults(): number {
-    let n = 0;
-    // Dropped at the pause gate, or written into a NATS link that dropped before a round trip confirmed them.
-    for (const node of this.allProcs) for (const l of node.proc.logs()) if ((l.event === 'publishes_dropped' || l.event === 'publishes_unconfirmed') && typeof l.results === 'number') n += l.results;
-    return n;
+    return this.declaredLosses().reduce((n, d) => n + d.results, 0);
+  }
+
+  /** Each `publishes_dropped` / `publishes_unconfirmed` line of every life of every node, for the slot report (slot-report.ts). */
+  declaredLosses(): DeclaredLoss[] {
+    const out: DeclaredLoss[] = [];
+    for (const node of this.allProcs)
+      for (const l of node.proc.logs())
+        if ((l.event === 'publishes_dropped' || l.event === 'publishes_unconfirmed') && typeof l.results === 'number' && l.results > 0) out.push({ node: String(l.node), at: Date.parse(l.time), results: l.results });
+    return out;
   }
 
   signal(id: string, sig: NodeJS.Signals): void {

@@ -118,7 +118,7 @@ export class Scenario {
 
   /** The slot report of `ids` over `window` (see slot-report.ts); offenders become suspects. */
   slots(ids: readonly string[], window: SlotWindow = {}, opts: SlotReportOptions = {}): SlotReport {
-    const report = slotReportFromResults(this.events, ids, this.intervalMs, window, { phaseOf, ...opts });
+    const report = slotReportFromResults(this.events, ids, this.intervalMs, window, { phaseOf, declaredLost: this.cluster?.declaredLosses() ?? [], ...opts });
     for (const id of report.offenders.slice(0, 3)) this.suspects.add(id);
     return report;
   }

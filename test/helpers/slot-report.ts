@@ -10,6 +10,10 @@
 // probe (a new owner probing at once, off the grid, for a slot nobody probed) covers the interval
 // it falls in and is listed in `catchUps`; the owner then rejoins the grid at least half an
 // interval later, so one interval right after a catch-up may stay empty by design (not a gap).
+// A node whose NATS link dropped (or that paused) says how many results it may have lost
+// (`publishes_unconfirmed`, `publishes_dropped`; runtime/publish-confirm.ts): a hole between two
+// results of that node whose seq numbers it consumed (probed, not delivered), around the time it
+// said so, is listed in `lost` — not a gap nor a seq break — within the count it declared.
 // Pure: the input is a list of result messages (or a Collector holding them).
 
 import type { Collector } from './lookout';
@@ -43,6 +47,16 @@ export interface SlotReportOptions {
   failoverFrom?: string;
   /** The phase of a check's slot grid (protocol/hash phaseOf); default: the phase most of its results share. */
   phaseOf?: (checkId: string, intervalMs: number) => number;
+  /** What the nodes declared lost (their `publishes_unconfirmed` / `publishes_dropped` lines): wall time of the line, results. */
+  declaredLost?: readonly DeclaredLoss[];
+}
+
+/** A node's own word that results it probed may not have reached NATS. */
+export interface DeclaredLoss {
+  node: string;
+  /** When it said so (ms since the epoch, its log line's time). */
+  at: number;
+  results: number;
 }
 
 export interface Failover {
@@ -70,6 +84,8 @@ export interface SlotReport {
   failovers: Failover[];
   /** Off-grid results: catch-up probes, each standing for the slot whose interval it falls in. */
   catchUps: string[];
+  /** Holes the nodes' declared losses explain (seq consumed by the same node, at the time it said so, within its count). */
+  lost: string[];
   /** Check ids with a duplicate, gap or seq break (first offender first). */
   offenders: string[];
 }
@@ -122,7 +138,22 @@ export function slotReportFromResults(
     list.push(r);
     results++;
   }
-  const report: SlotReport = { series: series.size, results, duplicates: [], gaps: [], seqBreaks: [], skipped: [], failovers: [], catchUps: [], offenders: [] };
+  const report: SlotReport = { series: series.size, results, duplicates: [], gaps: [], seqBreaks: [], skipped: [], failovers: [], catchUps: [], lost: [], offenders: [] };
+  // What each node declared lost, still unspent; a hole is explained by a declaration of its node
+  // made between the slot before the hole and one interval after the slot that ends it.
+  const declared = (opts.declaredLost ?? []).map((d) => ({ ...d }));
+  const explainLoss = (a: PublishedResult, b: PublishedResult, missed: number): boolean => {
+    if (a.node !== b.node || a.epoch !== b.epoch || b.seq !== a.seq + 1 + missed) return false;
+    const fits = declared.filter((d) => d.node === a.node && d.at >= a.slot && d.at <= b.slot + intervalMs && d.results > 0);
+    if (fits.reduce((n, d) => n + d.results, 0) < missed) return false;
+    let left = missed;
+    for (const d of fits) {
+      const take = Math.min(left, d.results);
+      d.results -= take;
+      left -= take;
+    }
+    return true;
+  };
   const offenders = new Set<string>();
   const flag = (list: string[], id: string, text: string): void => {
     list.push(text);
@@ -164,8 +195,13 @@ export function slotReportFromResults(
       // later epoch (a crash-restart whose slot a survivor held, from the stream, and released back
       // without a slot of its own to probe).
       const takenOver = opts.failoverFrom !== undefined && a.node === opts.failoverFrom && (b.node !== opts.failoverFrom || b.epoch > a.epoch);
-      if (takenOver ? b.seq <= a.seq : b.seq !== a.seq + 1) flag(report.seqBreaks, id, `${name}: seq ${a.seq} (${a.node} e${a.epoch}, slot ${clockTime(a.slot)}) → ${b.seq} (${b.node} e${b.epoch}, slot ${clockTime(b.slot)})`);
       const missed = cell(b) - cell(a) - 1;
+      const announced = b.skipped ?? 0;
+      if (!takenOver && missed > announced && explainLoss(a, b, missed - announced)) {
+        report.lost.push(`${name}: ${missed - announced} slot(s) between ${clockTime(a.slot)} (${who(a)}) and ${clockTime(b.slot)} (${who(b)}), declared lost by ${a.node}`);
+        continue;
+      }
+      if (takenOver ? b.seq <= a.seq : b.seq !== a.seq + 1) flag(report.seqBreaks, id, `${name}: seq ${a.seq} (${a.node} e${a.epoch}, slot ${clockTime(a.slot)}) → ${b.seq} (${b.node} e${b.epoch}, slot ${clockTime(b.slot)})`);
       if (missed < 0) {
         const whoAt = (r: PublishedResult) => `${who(r)}${offGrid(r) ? ` at ${clockTime(r.slot)}` : ''}`;
         flag(report.duplicates, id, `${name}: slot ${clockTime(gridSlot(b))} probed twice (${whoAt(a)}; ${whoAt(b)})`);
@@ -177,7 +213,6 @@ export function slotReportFromResults(
       }
       if (missed === 0) continue;
       if (offGrid(a) && !offGrid(b) && missed === 1) continue; // rejoining the grid after a catch-up probe
-      const announced = b.skipped ?? 0;
       if (missed === announced) {
         report.skipped.push(`${name}: ${announced} round(s) between ${clockTime(a.slot)} and ${clockTime(b.slot)} (${who(b)})`);
       } else {

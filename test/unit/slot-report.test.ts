@@ -47,6 +47,28 @@ describe('slotReportFromResults', () => {
     expect(r.offenders).toEqual(['a']);
   });
 
+  test.each([
+    // [what, slots missed, seq of the result after the hole (seq 3 + missed: consumed), node of it, declared losses, lost, gaps]
+    ['seq consumed, declared by its node at the time: lost, not a gap', 1, 4, 'n1', [{ node: 'n1', at: T0 + 2 * I + 500, results: 3 }], 1, 0],
+    ['two slots consumed, one declaration of two', 2, 5, 'n1', [{ node: 'n1', at: T0 + 3 * I, results: 2 }], 1, 0],
+    ['two slots, declared one: a gap', 2, 5, 'n1', [{ node: 'n1', at: T0 + 3 * I, results: 1 }], 0, 1],
+    ['declared by another node: a gap', 1, 4, 'n1', [{ node: 'n2', at: T0 + 2 * I, results: 5 }], 0, 1],
+    ['declared long before the hole: a gap', 1, 4, 'n1', [{ node: 'n1', at: T0 - 10 * I, results: 5 }], 0, 1],
+    ['seq not consumed (nothing probed): a gap', 1, 3, 'n1', [{ node: 'n1', at: T0 + 2 * I, results: 5 }], 0, 1],
+    ['another node after the hole (a handover, not a loss): a gap', 1, 4, 'n2', [{ node: 'n1', at: T0 + 2 * I, results: 5 }], 0, 1],
+  ] as const)('declared losses — %s', (_what, missed, seqAfter, node, declaredLost, lost, gaps) => {
+    const rs = [...series('a', [0, 1], 'n1', 1), ...series('a', [2 + missed], node, seqAfter)];
+    const r = slotReportFromResults(rs, ['a'], I, {}, { declaredLost });
+    expect([r.lost.length, r.gaps.length]).toEqual([lost, gaps]);
+    if (lost) expect(r.seqBreaks).toEqual([]);
+  });
+
+  test('one declaration is spent once: two holes against a count of one leave a gap', () => {
+    const rs = [...series('a', [0, 1], 'n1', 1), ...series('a', [3], 'n1', 4), ...series('b', [0, 1], 'n1', 1), ...series('b', [3], 'n1', 4)];
+    const r = slotReportFromResults(rs, ['a', 'b'], I, {}, { declaredLost: [{ node: 'n1', at: T0 + 2 * I, results: 1 }] });
+    expect([r.lost.length, r.gaps.length]).toEqual([1, 1]);
+  });
+
   test('a missed slot is a gap, named with the results on both sides', () => {
     const r = slotReportFromResults([...series('a', [0, 1], 'n1', 1), ...series('a', [3, 4], 'n2', 3)], ['a', 'b'], I);
     expect(r.gaps).toEqual([`a v0: 1 slot(s) unprobed between ${clockTime(T0 + I)} (n1 e1 seq 2) and ${clockTime(T0 + 3 * I)} (n2 e1 seq 3)`, 'b v0: no result']);
