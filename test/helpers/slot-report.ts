@@ -194,8 +194,11 @@ export function slotReportFromResults(
       // A failover: the crashed node's last result, then a survivor's — or its own next life's under a
       // later epoch (a crash-restart whose slot a survivor held, from the stream, and released back
       // without a slot of its own to probe).
-      const takenOver = opts.failoverFrom !== undefined && a.node === opts.failoverFrom && (b.node !== opts.failoverFrom || b.epoch > a.epoch);
       const missed = cell(b) - cell(a) - 1;
+      // The same node going on under a newer map (its leader re-elected with a new epoch, nothing
+      // moved: next slot, seq by one) is the same life, not a failover.
+      const sameLife = b.node === a.node && b.seq === a.seq + 1 && missed === 0;
+      const takenOver = opts.failoverFrom !== undefined && a.node === opts.failoverFrom && !sameLife && (b.node !== opts.failoverFrom || b.epoch > a.epoch);
       const announced = b.skipped ?? 0;
       if (!takenOver && missed > announced && explainLoss(a, b, missed - announced)) {
         report.lost.push(`${name}: ${missed - announced} slot(s) between ${clockTime(a.slot)} (${who(a)}) and ${clockTime(b.slot)} (${who(b)}), declared lost by ${a.node}`);

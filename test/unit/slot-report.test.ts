@@ -163,6 +163,13 @@ describe('slotReportFromResults', () => {
     expect(slotReportFromResults(sameEpoch, ['a'], I, {}, { failoverFrom: 'n1' }).gaps).toHaveLength(1);
   });
 
+  test('failoverFrom: the crashed node going on under a newer epoch before the crash (its leader re-elected, nothing moved: next slot, seq by one) is no failover; the crash after it is the one', () => {
+    const rs = [...series('a', [0, 1], 'n1', 1), ...series('a', [2, 3], 'n1', 3, { epoch: 2 }), ...series('a', [5, 6], 'n2', 7, { epoch: 3 })];
+    const r = slotReportFromResults(rs, ['a'], I, {}, { failoverFrom: 'n1' });
+    expect(clean(r)).toEqual(none);
+    expect(r.failovers).toEqual([{ check: 'a v0', from: 'n1', to: 'n2', ms: 2000 }]);
+  });
+
   test('other checks in the list are ignored', () => {
     expect(slotReportFromResults([...series('a', [0, 1]), ...series('z', [0, 0])], ['a'], I)).toMatchObject({ ...none, series: 1, results: 2 });
   });
