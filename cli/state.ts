@@ -1,10 +1,11 @@
-// `lookout status [id] [--id-prefix P] [--label k=v,...]` and `lookout history <id> [--from T] [--to T]`:
+// `lookout status [id] [--id-prefix P] [--label k=v,...]` and `lookout history <id> [--from T] [--to T] [--grain G]`:
 // what a check's verdict is, since when, its last result and last failure, its uptime and verdict
 // changes, as any node answers them from what the cluster stored (<prefix>.state.*, runtime/
 // state-api.ts). A table by default; --json prints the states (or the history reply) as JSON, with
 // the verdict as "up" / "degraded" / "down" / "flapping" / "unknown" (protocol/published-verdict.ts).
 
 import type { CheckState } from '../protocol/check-state';
+import { SeriesGrain } from '../protocol/state-query';
 import { checkIdArg, str, UsageError, type Args } from './client-args';
 import type { Ctx } from './client-context';
 import { replyError, request } from './client-nats';
@@ -84,16 +85,19 @@ export async function lastKnown(ctx: Ctx, id: string | undefined, json: boolean)
   else ctx.io.stdout.write(`${formatStates(states)}\n`);
 }
 
+const GRAINS: readonly string[] = Object.values(SeriesGrain);
+
 export async function history(ctx: Ctx): Promise<number> {
   const id = checkIdArg(ctx.args.positionals[0]!);
   const body: Record<string, string> = {};
-  for (const k of ['from', 'to'] as const) {
+  for (const k of ['from', 'to', 'grain'] as const) {
     const v = str(ctx.args, k);
     if (v !== undefined) body[k] = v;
   }
+  if (body.grain !== undefined && !GRAINS.includes(body.grain)) throw new UsageError(`--grain: expected one of ${GRAINS.join(', ')}, got ${JSON.stringify(body.grain)}`);
   const { raw, reply } = await request(await ctx.nc(), ctx.s.stateHistory(id), JSON.stringify(body), ctx.settings.timeoutMs);
   if (reply.ok === false) throw new CommandError(`history ${id}: ${replyError(reply)}`);
   if (ctx.args.opts.has('json')) ctx.out(raw);
-  else ctx.io.stdout.write(formatHistory(reply as HistoryReply));
+  else ctx.io.stdout.write(formatHistory(reply as HistoryReply, body.grain !== undefined));
   return 0;
 }
