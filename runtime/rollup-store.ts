@@ -1,11 +1,12 @@
 // The rollup stream `<prefix>_rollups` over `<prefix>._rollup.<id>`: each node's rollup of each
 // check it probed, per period (protocol/rollup.ts), kept LOOKOUT_ROLLUPS_MAX_AGE_MS (31 days), at
 // most LOOKOUT_ROLLUPS_PER_CHECK records per check and LOOKOUT_ROLLUPS_MAX_BYTES in all (the
-// oldest go first). Beside it the fine stream `<prefix>_rollups_fine` over `<prefix>._rollup_fine.<id>`
-// (per LOOKOUT_ROLLUP_FINE_PERIOD_MS, a minute) with bounds of its own: LOOKOUT_ROLLUPS_FINE_MAX_AGE_MS
-// (24 h), LOOKOUT_ROLLUPS_FINE_PER_CHECK, LOOKOUT_ROLLUPS_FINE_MAX_BYTES. Written with plain core publishes at each period's end (no ack awaited); read
-// by the state API by walking a check's records with direct gets (at most the per-check bound of the stream);
-// a deleted check's records are purged with it.
+// oldest go first). Beside it the fine stream `<prefix>_rollups_fine` over
+// `<prefix>._rollup_fine.<id>` (per LOOKOUT_ROLLUP_FINE_PERIOD_MS, a minute) with bounds of its own:
+// LOOKOUT_ROLLUPS_FINE_MAX_AGE_MS (24 h), LOOKOUT_ROLLUPS_FINE_PER_CHECK, LOOKOUT_ROLLUPS_FINE_MAX_BYTES.
+// Written with plain core publishes at each period's end (no ack awaited); read by the state API by
+// walking a check's records with direct gets (at most the stream's per-check bound); a deleted
+// check's records are purged with it.
 
 import type { JetStreamManager, StreamConfig } from '@nats-io/jetstream';
 import { parseRollup, type RollupRecord } from '../protocol/rollup';
