@@ -154,7 +154,7 @@ when nothing matches.`,
   lookout status api --json`,
   ),
   history: help(
-    'lookout history <id> [--from TIME] [--to TIME] [--grain fine|coarse|auto] [--json] [options]',
+    'lookout history <id> [--from TIME | --last DURATION] [--to TIME] [--grain fine|coarse|auto] [--json] [options]',
     `Asks one node (<prefix>.state.history.<id>) for a check's uptime over the last 24 hours, 7 days
 and 30 days (the share of the time its verdict was known that it was up; times are the NATS
 server's), and its verdict changes between --from and --to (ISO-8601; default the last 24 hours).
@@ -165,10 +165,11 @@ LOOKOUT_ROLLUPS_FINE_MAX_AGE_MS: 24 hours), coarse (LOOKOUT_ROLLUP_PERIOD_MS, an
 (fine when the range starts within the fine records' reach).`,
     `      --from TIME       first change to list (ISO-8601, e.g. 2026-11-30T00:00:00Z)
       --to TIME         last change to list
+      --last DURATION   from this long ago (30m, 1h, 24h, 7d; instead of --from)
       --grain G         print the series at grain fine, coarse or auto
       --json            the reply as it came`,
     `  lookout history api --from 2026-11-29T00:00:00Z
-  lookout history api --grain fine --from 2026-11-30T11:00:00Z`,
+  lookout history api --grain fine --last 1h`,
   ),
   cluster: help(
     'lookout cluster [--json] [options]',

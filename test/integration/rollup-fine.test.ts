@@ -106,13 +106,13 @@ test('history: grain fine answers the fine series (as published), the default st
   expect(await request(nc, 'lookout.state.history.fine-1', { grain: 'minute' })).toMatchObject({ ok: false, error: { code: 'enum', path: 'grain' } });
 }, 30_000);
 
-test('lookout history <id> --grain fine: the fine periods as a table; a bad grain is a usage error', async () => {
+test('lookout history <id> --grain fine --last 1h: the fine periods as a table; a bad grain is a usage error', async () => {
   const run = async (args: string[]) => {
     const p = runLookout(args, { NATS_URL: server.url });
     const code = await p.exited;
     return { code, out: p.output() };
   };
-  const r = await run(['history', 'fine-1', '--grain', 'fine']);
+  const r = await run(['history', 'fine-1', '--grain', 'fine', '--last', '1h']);
   expect(r.code).toBe(0);
   expect(r.out).toMatch(/\nfine periods of 1s from .* UTC: \d+\nPERIOD\s+PROBES\s+FAILED\s+\?\?\s+MEAN\s+P50\s+P90\s+MAX\n\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+\d+\s+0\s+0\s+/);
   const bad = await run(['history', 'fine-1', '--grain', 'minute']);

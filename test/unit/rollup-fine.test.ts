@@ -4,6 +4,9 @@
 // record (histograms added), idle checks are forgotten, and a history request picks its series'
 // grain from a bounded field.
 import pino from 'pino';
+import { UsageError } from '../../cli/client-args';
+import { parseLast } from '../../cli/state';
+import { formatSeries, spanText, type HistoryReply } from '../../cli/state-format';
 import { LATENCY_BOUNDS_MS, RollupAccumulator, summarize, type RollupRecord } from '../../protocol/rollup';
 import { FINE_SERIES_MAX_POINTS, pickSeries, wantsFine, type SeriesAsk } from '../../protocol/rollup-series';
 import type { ResultMessage } from '../../protocol/records';
@@ -174,4 +177,43 @@ test('settings: the fine period a minute by default, 0 off, at least a second; i
   expect(loadConfig({ LOOKOUT_ROLLUP_FINE_PERIOD_MS: '1000' }).rollupFinePeriodMs).toBe(1000);
   expect(() => loadConfig({ LOOKOUT_ROLLUP_FINE_PERIOD_MS: '999' })).toThrow(/LOOKOUT_ROLLUP_FINE_PERIOD_MS.*expected 0 \(off\) or an integer from 1000/);
   expect(() => loadConfig({ LOOKOUT_ROLLUPS_FINE_MAX_BYTES: '1000' })).toThrow(/LOOKOUT_ROLLUPS_FINE_MAX_BYTES/);
+});
+
+describe('lookout history --grain: the series as printed', () => {
+  test.each([
+    [1000, '1s'],
+    [60_000, '1m'],
+    [3_600_000, '1h'],
+    [90_000, '90s'],
+    [1500, '1500ms'],
+  ])('%d ms → %s', (ms, text) => {
+    expect(spanText(ms)).toBe(text);
+  });
+
+  const reply = (series: HistoryReply['series'], grain?: string): HistoryReply => ({ checkId: 'c', verdict: 'up', since: null, uptime: {}, from: '2026-12-02T15:00:00.000Z', to: '2026-12-02T16:00:00.000Z', range: { ratio: 1, changes: 0 }, changes: [], series, ...(grain ? { grain } : {}) });
+
+  test('one row per period; none said as such; a reply from an older node (no grain) is coarse', () => {
+    const out = formatSeries(reply([{ period: '2026-12-02T15:01:00.000Z', periodMs: 60_000, probes: 6, failures: 1, inconclusive: 0, meanMs: 12.34, p50Ms: 20, p90Ms: 50, maxMs: 40.5 }], 'fine'));
+    expect(out.split('\n')).toEqual([
+      'fine periods of 1m from 2026-12-02 15:00:00 to 2026-12-02 16:00:00 UTC: 1',
+      'PERIOD               PROBES  FAILED  ??  MEAN    P50    P90    MAX',
+      '2026-12-02 15:01:00  6       1       0   12.3ms  ≤20ms  ≤50ms  40.5ms',
+    ]);
+    expect(formatSeries(reply([]))).toBe('coarse periods from 2026-12-02 15:00:00 to 2026-12-02 16:00:00 UTC: 0');
+  });
+});
+
+test.each([
+  ['30m', 30 * M],
+  ['1h', H],
+  [' 24h ', 24 * H],
+  ['7d', 7 * 24 * H],
+  ['31d', 31 * 24 * H],
+])('--last %s → %d ms', (raw, ms) => {
+  expect(parseLast(raw)).toBe(ms);
+});
+
+test.each(['0m', '32d', '1w', '1.5h', '-1h', 'h', '', '99999999m', '1h; rm'])('--last %j is a usage error', (raw) => {
+  expect(() => parseLast(raw)).toThrow(UsageError);
+  expect(() => parseLast(raw)).toThrow(/--last: expected a duration such as 30m, 1h, 24h or 7d/);
 });
