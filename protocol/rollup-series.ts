@@ -69,14 +69,18 @@ export function wantsFine(a: SeriesAsk): boolean {
 }
 
 /**
- * The series a history answers, and its grain: the fine records' when the request wants them (for
- * `auto`: unless no fine record falls in the range — the fine grain is off on the nodes that
- * probed — while coarse ones do), else the rollup period's.
+ * The series a history answers, and its grain: the fine records' when the request wants them, else
+ * the rollup period's. For `auto`, fine only where the fine records cover the range as well as the
+ * coarse ones: not when a coarse period of the range ended before the oldest fine record in it (the
+ * fine stream's byte cap dropped older minutes, or the fine grain was off on the nodes that probed).
  */
 export function pickSeries(a: SeriesAsk, coarse: readonly RollupRecord[], fine: readonly RollupRecord[]): { grain: 'coarse' | 'fine'; series: SeriesPoint[] } {
-  if (wantsFine(a)) {
-    const series = rollupSeries(fine, a.fromMs, a.toMs, FINE_SERIES_MAX_POINTS);
-    if (series.length > 0 || a.grain === SeriesGrain.fine) return { grain: SeriesGrain.fine, series };
-  }
-  return { grain: SeriesGrain.coarse, series: rollupSeries(coarse, a.fromMs, a.toMs) };
+  const coarseSeries = () => rollupSeries(coarse, a.fromMs, a.toMs);
+  if (!wantsFine(a)) return { grain: SeriesGrain.coarse, series: coarseSeries() };
+  const series = rollupSeries(fine, a.fromMs, a.toMs, FINE_SERIES_MAX_POINTS);
+  if (a.grain === SeriesGrain.fine) return { grain: SeriesGrain.fine, series };
+  const c = coarseSeries();
+  const oldestFine = series.length > 0 ? Date.parse(series[0]!.period) : Infinity;
+  const uncovered = c.length > 0 && Date.parse(c[0]!.period) + c[0]!.periodMs <= oldestFine;
+  return uncovered ? { grain: SeriesGrain.coarse, series: c } : { grain: SeriesGrain.fine, series };
 }

@@ -95,12 +95,16 @@ test('history: grain fine answers the fine series (as published), the default st
   for (const p of c.series) if (coarseSeen.has(p.period)) expect(p.probes).toBe(coarseSeen.get(p.period));
   expect(c.series.reduce((a: number, p: any) => a + p.probes, 0)).toBe(c.range.probes.probes);
 
-  // auto: fine for a range within the fine records' reach (LOOKOUT_ROLLUPS_FINE_MAX_AGE_MS, 2 min
-  // here), coarse for one reaching further back (the default range: 24 h).
+  // auto: fine for a range the fine records cover (the last 4 s: they keep the last 6 here);
+  // coarse for one reaching further back than LOOKOUT_ROLLUPS_FINE_MAX_AGE_MS (2 min here; the
+  // default range: 24 h), or than the fine records kept (the last minute: whole 3-second periods
+  // ended before the oldest fine record).
   const now = Date.now();
-  const shortRange = await request(nc, 'lookout.state.history.fine-1', { grain: 'auto', from: new Date(now - 60_000).toISOString() });
+  const shortRange = await request(nc, 'lookout.state.history.fine-1', { grain: 'auto', from: new Date(now - 4000).toISOString() });
   expect(shortRange).toMatchObject({ ok: true, grain: 'fine' });
+  expect(shortRange.series.length).toBeGreaterThan(0);
   expect(shortRange.series.every((p: any) => p.periodMs === 1000)).toBe(true);
+  expect(await request(nc, 'lookout.state.history.fine-1', { grain: 'auto', from: new Date(now - 60_000).toISOString() })).toMatchObject({ ok: true, grain: 'coarse' });
   expect(await request(nc, 'lookout.state.history.fine-1', { grain: 'auto' })).toMatchObject({ ok: true, grain: 'coarse' });
 
   expect(await request(nc, 'lookout.state.history.fine-1', { grain: 'minute' })).toMatchObject({ ok: false, error: { code: 'enum', path: 'grain' } });

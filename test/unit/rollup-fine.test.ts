@@ -145,11 +145,14 @@ describe('which grain a history series is at', () => {
     ['auto with fine records', ask({ grain: 'auto' }), coarse, fine, 'fine', 120, M],
     ['auto with none (fine off where it was probed): coarse', ask({ grain: 'auto' }), coarse, [], 'coarse', 2, H],
     ['auto over 7 days', ask({ grain: 'auto', fromMs: now - 7 * 24 * H }), coarse, fine, 'coarse', 2, H],
+    ['auto, the fine records reaching back only into the newer hour (byte cap): coarse', ask({ grain: 'auto' }), coarse, fine.slice(60), 'coarse', 2, H],
+    ['auto, the fine records starting inside the older hour: fine', ask({ grain: 'auto' }), coarse, fine.slice(59), 'fine', 61, M],
+    ['auto, a new check: fine records, no ended hour yet', ask({ grain: 'auto' }), [], fine.slice(100), 'fine', 20, M],
   ] as const)('%s', (_name, a, c, f, grain, points, periodMs) => {
     const s = pickSeries(a, c, f);
     expect([s.grain, s.series.length, s.series[0]?.periodMs ?? null]).toEqual([grain, points, periodMs]);
     // However it is cut, a series counts the same probes over the same time.
-    expect(s.series.reduce((n, p) => n + p.probes, 0)).toBe(points === 0 ? 0 : a.fromMs <= now - 2 * H ? 120 : 60);
+    if (f.length === fine.length) expect(s.series.reduce((n, p) => n + p.probes, 0)).toBe(points === 0 ? 0 : a.fromMs <= now - 2 * H ? 120 : 60);
   });
 
   test('a fine series keeps the newest FINE_SERIES_MAX_POINTS periods', () => {
