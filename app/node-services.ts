@@ -31,6 +31,7 @@ export interface NodeServicesOptions {
   subjects: Subjects;
   checkHistory: CheckHistory;
   rollupRecords: RollupRecords;
+  fineRollupRecords: RollupRecords;
   clock: Clock;
   metrics: Metrics;
   log: Logger;
@@ -84,6 +85,8 @@ export function startNodeServices(o: NodeServicesOptions): NodeServices {
     subjects: s,
     history: o.checkHistory,
     rollups: o.rollupRecords,
+    fineRollups: o.fineRollupRecords,
+    fineMaxAgeMs: cfg.rollupFinePeriodMs > 0 ? cfg.rollupsFineMaxAgeMs : 0,
     specs: specs.store,
     clock,
     transitionsMaxAgeMs: cfg.transitionsMaxAgeMs,

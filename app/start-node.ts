@@ -173,7 +173,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
   const queue = new TimerQueue(clock);
   // A check's records beside its spec: resume states, verdict changes, rollups (dropped with it).
   const records = nodeRecords({ jsm, bus, subjects: s, cfg, clock, log });
-  const { resume: resumeRecords, history: checkHistory, rollupRecords, rollups } = records;
+  const { resume: resumeRecords, history: checkHistory, rollupRecords, fineRollupRecords, rollups } = records;
   const resumeBase = s.resumeWildcard().slice(0, -1); // `<prefix>._resume.`
   // On waking, the queue's own timer may fire before the detector's next tick: it holds itself first.
   queue.watchLateness(pauses.thresholdMs, (lateMs) => pauses.report(lateMs, PauseSource.timer));
@@ -281,7 +281,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     ...(checkGauges ? { checkGauges } : {}),
     ...(rollups ? { rollups } : {}),
   };
-  const services = startNodeServices({ cfg, bus, subjects: s, checkHistory, rollupRecords, clock, metrics, log, specs, canaries, probe, load, quarantine, view: () => view, http });
+  const services = startNodeServices({ cfg, bus, subjects: s, checkHistory, rollupRecords, fineRollupRecords, clock, metrics, log, specs, canaries, probe, load, quarantine, view: () => view, http });
   // Notifications (LOOKOUT_NOTIFY): the notifier API and this node's share of routing and webhook calls.
   const notify = await closeOnError(nc, http, () => startNodeNotify({ cfg, nc, jsm, bus, subjects: s, specOf: (id) => specs.store.get(id), policy: probing.targetPolicy, clock, metrics, log }));
   const actor = createActor(nodeMachine, {

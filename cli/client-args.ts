@@ -40,7 +40,7 @@ const COMMAND_FLAGS: Record<Sub, FlagDefs> = {
   watch: { ...JSON_FLAG, count: { type: 'string' } },
   cluster: JSON_FLAG,
   status: { ...JSON_FLAG, 'id-prefix': { type: 'string' }, label: { type: 'string' } },
-  history: { ...JSON_FLAG, from: { type: 'string' }, to: { type: 'string' } },
+  history: { ...JSON_FLAG, from: { type: 'string' }, to: { type: 'string' }, last: { type: 'string' }, grain: { type: 'string' } },
   'notify-put': {},
   'notify-get': JSON_FLAG,
   'notify-ls': JSON_FLAG,

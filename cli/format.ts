@@ -154,16 +154,22 @@ when nothing matches.`,
   lookout status api --json`,
   ),
   history: help(
-    'lookout history <id> [--from TIME] [--to TIME] [--json] [options]',
+    'lookout history <id> [--from TIME | --last DURATION] [--to TIME] [--grain fine|coarse|auto] [--json] [options]',
     `Asks one node (<prefix>.state.history.<id>) for a check's uptime over the last 24 hours, 7 days
 and 30 days (the share of the time its verdict was known that it was up; times are the NATS
 server's), and its verdict changes between --from and --to (ISO-8601; default the last 24 hours).
 Changes are kept for LOOKOUT_TRANSITIONS_MAX_AGE_MS (30 days), at most
-LOOKOUT_TRANSITIONS_PER_CHECK per check.`,
+LOOKOUT_TRANSITIONS_PER_CHECK per check. With --grain, also the probes period by period
+between --from and --to: fine (LOOKOUT_ROLLUP_FINE_PERIOD_MS, a minute, kept
+LOOKOUT_ROLLUPS_FINE_MAX_AGE_MS: 24 hours), coarse (LOOKOUT_ROLLUP_PERIOD_MS, an hour) or auto
+(fine when the range starts within the fine records' reach).`,
     `      --from TIME       first change to list (ISO-8601, e.g. 2026-11-30T00:00:00Z)
       --to TIME         last change to list
+      --last DURATION   from this long ago (30m, 1h, 24h, 7d; instead of --from)
+      --grain G         print the series at grain fine, coarse or auto
       --json            the reply as it came`,
-    `  lookout history api --from 2026-11-29T00:00:00Z`,
+    `  lookout history api --from 2026-11-29T00:00:00Z
+  lookout history api --grain fine --last 1h`,
   ),
   cluster: help(
     'lookout cluster [--json] [options]',

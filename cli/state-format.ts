@@ -13,6 +13,9 @@ export interface HistoryReply {
   to: string;
   range: { ratio: number | null; changes: number };
   changes: { from: string; to: string; at: string; node: string | null; reason: string | null; message: string | null }[];
+  /** The grain of `series` (absent from nodes older than the fine grain: coarse). */
+  grain?: string;
+  series?: { period: string; periodMs?: number; probes: number; failures: number; inconclusive: number; meanMs: number | null; p50Ms: number | null; p90Ms: number | null; maxMs: number | null }[];
 }
 
 const VERDICT_TEXT: Record<string, string> = { up: 'UP', degraded: 'DEGRADED', down: 'DOWN', flapping: 'FLAPPING', unknown: '?' };
@@ -63,11 +66,31 @@ export function formatState(st: CheckState): string {
 
 const pct = (r: number | null) => (r === null ? '-' : `${(Math.floor(r * 100_000) / 1000).toFixed(3)}%`);
 
-/** Uptime per window, then the verdict changes in the asked range. */
-export function formatHistory(h: HistoryReply): string {
+const ms = (v: number | null | undefined) => (v === null || v === undefined ? '-' : `≤${v}ms`);
+
+/** `60000` → `1m`, `3600000` → `1h`, `1500` → `1500ms`. */
+export function spanText(periodMs: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) if (periodMs % size === 0) return `${periodMs / size}${unit}`;
+  return `${periodMs}ms`;
+}
+
+/** The series, one row per period, oldest first. */
+export function formatSeries(h: HistoryReply): string {
+  const series = h.series ?? [];
+  const grain = h.grain ?? 'coarse';
+  const span = series[0]?.periodMs ? ` of ${spanText(series[0].periodMs)}` : '';
+  const head = `${grain} periods${span} from ${shortTime(h.from)} to ${shortTime(h.to)} UTC: ${series.length}`;
+  if (series.length === 0) return head;
+  const rows = [['PERIOD', 'PROBES', 'FAILED', '??', 'MEAN', 'P50', 'P90', 'MAX']];
+  const mean = (v: number | null) => (v === null ? '-' : `${Math.round(v * 10) / 10}ms`);
+  for (const p of series) rows.push([shortTime(p.period), String(p.probes), String(p.failures), String(p.inconclusive), mean(p.meanMs), ms(p.p50Ms), ms(p.p90Ms), mean(p.maxMs)]);
+  return `${head}\n${table(rows).trimEnd()}`;
+}
+
+/** Uptime per window, then the verdict changes in the asked range (and with `withSeries` the series). */
+export function formatHistory(h: HistoryReply, withSeries = false): string {
   const out = [`check ${h.checkId}: ${h.verdict}${h.since ? ` since ${shortTime(h.since)} UTC` : ''}`, ''];
   const up = [['WINDOW', 'UPTIME', 'CHANGES', 'PROBES', 'FAILED', 'P50', 'P90', 'P99']];
-  const ms = (v: number | null | undefined) => (v === null || v === undefined ? '-' : `≤${v}ms`);
   for (const [name, u] of Object.entries(h.uptime)) {
     const p = h.probes?.[name];
     up.push([name, `${pct(u.ratio)}${u.retainedFully ? '' : ' (partial)'}`, String(u.changes), p ? String(p.probes) : '-', p ? String(p.failures) : '-', ms(p?.p50Ms), ms(p?.p90Ms), ms(p?.p99Ms)]);
@@ -79,5 +102,6 @@ export function formatHistory(h: HistoryReply): string {
     for (const c of h.changes) rows.push([shortTime(c.at), `${c.from}→${c.to}`, c.node ?? '-', `${c.reason ?? ''}${c.message ? `: ${oneLine(c.message)}` : ''}`]);
     out.push(table(rows).trimEnd());
   }
+  if (withSeries) out.push('', formatSeries(h));
   return `${out.join('\n')}\n`;
 }

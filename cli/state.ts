@@ -1,10 +1,11 @@
-// `lookout status [id] [--id-prefix P] [--label k=v,...]` and `lookout history <id> [--from T] [--to T]`:
+// `lookout status [id] [--id-prefix P] [--label k=v,...]` and `lookout history <id> [--from T|--last D] [--to T] [--grain G]`:
 // what a check's verdict is, since when, its last result and last failure, its uptime and verdict
 // changes, as any node answers them from what the cluster stored (<prefix>.state.*, runtime/
 // state-api.ts). A table by default; --json prints the states (or the history reply) as JSON, with
 // the verdict as "up" / "degraded" / "down" / "flapping" / "unknown" (protocol/published-verdict.ts).
 
 import type { CheckState } from '../protocol/check-state';
+import { SeriesGrain } from '../protocol/state-query';
 import { checkIdArg, str, UsageError, type Args } from './client-args';
 import type { Ctx } from './client-context';
 import { replyError, request } from './client-nats';
@@ -84,16 +85,35 @@ export async function lastKnown(ctx: Ctx, id: string | undefined, json: boolean)
   else ctx.io.stdout.write(`${formatStates(states)}\n`);
 }
 
+const GRAINS: readonly string[] = Object.values(SeriesGrain);
+/** Longest `--last`: as far back as anything is kept (the hourly rollups, 31 days). */
+export const LAST_MAX_MS = 31 * 86_400_000;
+const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `--last 90m` / `1h` / `24h` / `7d` in ms (at most LAST_MAX_MS). */
+export function parseLast(raw: string): number {
+  const m = /^([1-9]\d{0,6})([mhd])$/.exec(raw.trim());
+  const ms = m ? Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS] : NaN;
+  if (!(ms <= LAST_MAX_MS)) throw new UsageError(`--last: expected a duration such as 30m, 1h, 24h or 7d (at most 31d), got ${JSON.stringify(raw.slice(0, 32))}`);
+  return ms;
+}
+
 export async function history(ctx: Ctx): Promise<number> {
   const id = checkIdArg(ctx.args.positionals[0]!);
   const body: Record<string, string> = {};
-  for (const k of ['from', 'to'] as const) {
+  for (const k of ['from', 'to', 'grain'] as const) {
     const v = str(ctx.args, k);
     if (v !== undefined) body[k] = v;
+  }
+  if (body.grain !== undefined && !GRAINS.includes(body.grain)) throw new UsageError(`--grain: expected one of ${GRAINS.join(', ')}, got ${JSON.stringify(body.grain)}`);
+  const last = str(ctx.args, 'last');
+  if (last !== undefined) {
+    if (body.from !== undefined) throw new UsageError('give --from or --last, not both');
+    body.from = new Date(Date.now() - parseLast(last)).toISOString(); // this machine's clock: a range, not a decision
   }
   const { raw, reply } = await request(await ctx.nc(), ctx.s.stateHistory(id), JSON.stringify(body), ctx.settings.timeoutMs);
   if (reply.ok === false) throw new CommandError(`history ${id}: ${replyError(reply)}`);
   if (ctx.args.opts.has('json')) ctx.out(raw);
-  else ctx.io.stdout.write(formatHistory(reply as HistoryReply));
+  else ctx.io.stdout.write(formatHistory(reply as HistoryReply, body.grain !== undefined));
   return 0;
 }

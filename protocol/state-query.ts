@@ -86,19 +86,30 @@ export function labelsMatch(labels: Readonly<Record<string, string>> | undefined
   return true;
 }
 
+/** The grain of a history's `series`: the rollup period's, the fine period's, or fine when the range allows. */
+export const SeriesGrain = { coarse: 'coarse', fine: 'fine', auto: 'auto' } as const;
+export type SeriesGrain = (typeof SeriesGrain)[keyof typeof SeriesGrain];
+
 export interface HistoryQuery {
   /** Changes stored at or after this (ms since the Unix epoch); default: 24 h before now. */
   fromMs: number;
   /** ... and at or before this; default: now. */
   toMs: number;
+  /** The series' grain; default coarse (the rollup period: what clients before the fine grain got). */
+  grain: SeriesGrain;
 }
 
-/** `state.history.<id>` body: {"from"?: ISO-8601, "to"?: ISO-8601}, from ≤ to. */
+/** `state.history.<id>` body: {"from"?: ISO-8601, "to"?: ISO-8601, "grain"?: "coarse"|"fine"|"auto"}, from ≤ to. */
 export function parseHistory(payload: Uint8Array, nowMs: number): Parsed<HistoryQuery> {
   const b = bodyObject(payload);
   if (!b.ok) return b;
-  const q: HistoryQuery = { fromMs: nowMs - 24 * 3600_000, toMs: nowMs };
+  const q: HistoryQuery = { fromMs: nowMs - 24 * 3600_000, toMs: nowMs, grain: SeriesGrain.coarse };
   for (const [k, v] of Object.entries(b.value)) {
+    if (k === 'grain') {
+      if (typeof v !== 'string' || !Object.hasOwn(SeriesGrain, v)) return fail(SpecErrorCode.enum, '"grain" must be one of coarse, fine, auto', 'grain');
+      q.grain = v as SeriesGrain;
+      continue;
+    }
     if (k !== 'from' && k !== 'to') return fail(SpecErrorCode.unknown_field, `unknown field "${k.slice(0, 64)}" in history request`, k.slice(0, 64));
     const t = typeof v === 'string' && v.length <= 64 ? Date.parse(v) : NaN;
     if (!Number.isFinite(t)) return fail(SpecErrorCode.format, `"${k}" must be an ISO-8601 time, e.g. 2026-11-30T12:00:00Z`, k);

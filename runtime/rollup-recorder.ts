@@ -1,9 +1,10 @@
 // The node's side of the rollups (protocol/rollup.ts): every result a runner of this node publishes
-// is counted into its check's accumulator (no allocation per probe); at each period's end
-// (LOOKOUT_ROLLUP_PERIOD_MS on this node's wall clock: a label, never compared with another node's)
-// one record per check probed goes to `<prefix>._rollup.<id>` — a few hundred at a time, between
-// which the event loop runs (100k checks make 100k records an hour). A node that stops publishes
-// its partial period, so a rolling restart loses no probe from the counts.
+// is counted into its check's accumulator (no allocation per probe), once per grain; at each
+// period's end of a grain (LOOKOUT_ROLLUP_PERIOD_MS → `<prefix>._rollup.<id>`, and the fine
+// LOOKOUT_ROLLUP_FINE_PERIOD_MS → `<prefix>._rollup_fine.<id>`; on this node's wall clock: a label,
+// never compared with another node's) one record per check probed goes out — a few hundred at a
+// time, between which the event loop runs (100k checks make 100k records a period). A node that
+// stops publishes the partial period of each grain, so a rolling restart loses no probe.
 
 import { periodStart, RollupAccumulator, type RollupRecord } from '../protocol/rollup';
 import type { ResultMessage } from '../protocol/records';
@@ -15,25 +16,39 @@ import type { Subjects } from './subjects';
 /** Records published per turn of the event loop at a period's end. */
 export const ROLLUP_PUBLISH_CHUNK = 500;
 
+/** One grain of rollups: its period and the subject its records go to. */
+export interface RollupGrain {
+  periodMs: number;
+  /** The subject of check `id`'s records of this grain. */
+  subject(id: string): string;
+}
+
 export interface RollupRecorderOptions {
   bus: Pick<Bus, 'publish'>;
-  subjects: Subjects;
   clock: Clock;
   nodeId: string;
-  periodMs: number;
+  /** The grains every probe is counted in (the rollup period, and the fine period when on). */
+  grains: readonly RollupGrain[];
   log: Logger;
   /** Runs `fn` on a later turn of the event loop (setImmediate; tests pass their own). */
   defer?: (fn: () => void) => void;
 }
 
+/** The grains a node's settings ask for: the rollup period, and the fine period when on (0: off). */
+export function rollupGrains(s: Subjects, periodMs: number, finePeriodMs: number): RollupGrain[] {
+  return [...(periodMs > 0 ? [{ periodMs, subject: (id: string) => s.rollup(id) }] : []), ...(finePeriodMs > 0 ? [{ periodMs: finePeriodMs, subject: (id: string) => s.fineRollup(id) }] : [])];
+}
+
 export class RollupRecorder {
-  private acc = new RollupAccumulator();
-  private period: number;
-  private timer: TimerHandle | null = null;
+  private readonly acc: RollupAccumulator;
+  private readonly periods: number[];
+  private readonly timers: (TimerHandle | null)[];
   private readonly defer: (fn: () => void) => void;
 
   constructor(private readonly o: RollupRecorderOptions) {
-    this.period = periodStart(o.clock.now(), o.periodMs);
+    this.acc = new RollupAccumulator(o.grains.length);
+    this.periods = o.grains.map((g) => periodStart(o.clock.now(), g.periodMs));
+    this.timers = o.grains.map(() => null);
     this.defer = o.defer ?? ((fn) => void setImmediate(fn));
   }
 
@@ -42,41 +57,46 @@ export class RollupRecorder {
   }
 
   start(): void {
-    this.arm();
+    this.o.grains.forEach((_, level) => this.arm(level));
   }
 
-  /** Publish the partial period at once (the node stops). */
+  /** Publish the partial period of every grain at once (the node stops). */
   stop(): void {
-    if (this.timer !== null) this.o.clock.clearTimeout(this.timer);
-    this.timer = null;
-    for (const r of this.drain()) this.publish(r);
+    this.o.grains.forEach((g, level) => {
+      const t = this.timers[level];
+      if (t !== null && t !== undefined) this.o.clock.clearTimeout(t);
+      this.timers[level] = null;
+      for (const r of this.drain(level)) this.publish(g, r);
+    });
   }
 
-  private arm(): void {
-    const next = this.period + this.o.periodMs;
-    this.timer = this.o.clock.setTimeout(() => this.endPeriod(), Math.max(0, next - this.o.clock.now()));
+  private arm(level: number): void {
+    const next = this.periods[level]! + this.o.grains[level]!.periodMs;
+    this.timers[level] = this.o.clock.setTimeout(() => this.endPeriod(level), Math.max(0, next - this.o.clock.now()));
   }
 
-  private endPeriod(): void {
-    const records = this.drain();
-    this.arm();
-    if (records.length > 0) this.o.log.debug({ event: 'rollups_published', records: records.length, period: new Date(records[0]!.period).toISOString() }, 'rollups of the period published');
+  private endPeriod(level: number): void {
+    const grain = this.o.grains[level]!;
+    const records = this.drain(level);
+    this.arm(level);
+    if (records.length > 0) this.o.log.debug({ event: 'rollups_published', records: records.length, periodMs: grain.periodMs, period: new Date(records[0]!.period).toISOString() }, 'rollups of the period published');
     const step = (from: number) => {
-      for (const r of records.slice(from, from + ROLLUP_PUBLISH_CHUNK)) this.publish(r);
+      for (const r of records.slice(from, from + ROLLUP_PUBLISH_CHUNK)) this.publish(grain, r);
       if (from + ROLLUP_PUBLISH_CHUNK < records.length) this.defer(() => step(from + ROLLUP_PUBLISH_CHUNK));
     };
     step(0);
   }
 
-  /** The records of the period so far, and the next period from now. */
-  private drain(): RollupRecord[] {
-    const records = this.acc.drain(this.o.nodeId, this.period, this.o.periodMs);
+  /** The records of grain `level`'s period so far, and its next period from now. */
+  private drain(level: number): RollupRecord[] {
+    const periodMs = this.o.grains[level]!.periodMs;
+    const records = this.acc.drain(this.o.nodeId, this.periods[level]!, periodMs, level);
     // A timer may fire a millisecond early: the next period never starts before this one ends.
-    this.period = Math.max(periodStart(this.o.clock.now(), this.o.periodMs), this.period + this.o.periodMs);
+    this.periods[level] = Math.max(periodStart(this.o.clock.now(), periodMs), this.periods[level]! + periodMs);
     return records;
   }
 
-  private publish(r: RollupRecord): void {
-    this.o.bus.publish(this.o.subjects.rollup(r.checkId), r);
+  private publish(grain: RollupGrain, r: RollupRecord): void {
+    this.o.bus.publish(grain.subject(r.checkId), r);
   }
 }

@@ -6,9 +6,10 @@
 //
 //   <prefix>.state.get.<id>      → {ok, state}
 //   <prefix>.state.list          {prefix?, labels?, after?, limit?} → {ok, states, next, scanned}
-//   <prefix>.state.history.<id>  {from?, to?} → {ok, checkId, verdict, uptime and probes (counts, latency
-//                                percentiles from the rollups) per 24h / 7d / 30d, range, changes, and
-//                                series: the rollups of the range period by period (protocol/rollup-series.ts)}
+//   <prefix>.state.history.<id>  {from?, to?, grain?} → {ok, checkId, verdict, uptime and probes (counts,
+//                                latency percentiles from the rollups) per 24h / 7d / 30d, range, changes,
+//                                series: the rollups of the range period by period (protocol/rollup-series.ts),
+//                                and grain: the series' (coarse: the rollup period; fine: the fine period)}
 //
 // At most LOOKOUT_STATE_MAX_IN_FLIGHT requests are worked on at once per node; beyond that a
 // request is answered `unavailable` with retryAfterMs at once (the probes come first).
@@ -24,7 +25,7 @@ import { isValidCheckId, type Subjects } from './subjects';
 import type { CheckHistory } from './transition-store';
 import type { RollupRecords } from './rollup-store';
 import { summarize } from '../protocol/rollup';
-import { rollupSeries } from '../protocol/rollup-series';
+import { pickSeries, wantsFine } from '../protocol/rollup-series';
 
 export const stateApiQueue = (s: Subjects) => `${s.prefix}-state-api`;
 /** Requests one node works on at once. */
@@ -46,6 +47,10 @@ export interface StateApiOptions {
   history: CheckHistory;
   /** Per-period rollups of the probes (latency, counts): runtime/rollup-store.ts. */
   rollups: RollupRecords;
+  /** The fine grain's rollups (LOOKOUT_ROLLUP_FINE_PERIOD_MS), read only for a fine series. */
+  fineRollups: RollupRecords;
+  /** How far back the fine rollups reach (LOOKOUT_ROLLUPS_FINE_MAX_AGE_MS; 0: the fine grain is off here). */
+  fineMaxAgeMs: number;
   specs: StateSpecs;
   clock: Clock;
   /** How far back the transition stream keeps changes (LOOKOUT_TRANSITIONS_MAX_AGE_MS). */
@@ -104,7 +109,8 @@ export function startStateApi(o: StateApiOptions): () => void {
     const q = parseHistory(payload, now);
     if (!q.ok) return { ok: false, error: q.error };
     if (!(await o.specs.get(id))) return fail(SpecErrorCode.not_found, `no check with id ${id}`, 'id');
-    const [changes, results, rollups] = await Promise.all([o.history.changes(id), o.history.results(id), o.rollups.of(id)]);
+    const ask = { grain: q.value.grain, fromMs: q.value.fromMs, toMs: q.value.toMs, nowMs: now, fineMaxAgeMs: o.fineMaxAgeMs };
+    const [changes, results, rollups, fine] = await Promise.all([o.history.changes(id), o.history.results(id), o.rollups.of(id), wantsFine(ask) ? o.fineRollups.of(id) : []]);
     const state = checkState(id, changes.at(-1) ?? null, results);
     const uptime = Object.fromEntries(
       UPTIME_WINDOWS.map((w) => [w.name, { ...uptimeOf(changes, now - w.ms, now, state.verdict, w.ms <= o.transitionsMaxAgeMs), retainedFully: w.ms <= o.transitionsMaxAgeMs }]),
@@ -123,7 +129,7 @@ export function startStateApi(o: StateApiOptions): () => void {
       to: new Date(q.value.toMs).toISOString(),
       range: { ...uptimeOf(changes, q.value.fromMs, q.value.toMs, state.verdict, now - q.value.fromMs <= o.transitionsMaxAgeMs), probes: summarize(rollups, q.value.fromMs, q.value.toMs) },
       changes: inRange.map((c) => ({ from: c.from, to: c.to, at: c.at, storedAt: new Date(c.storedAt).toISOString(), node: c.node, reason: c.reason, message: c.message })),
-      series: rollupSeries(rollups, q.value.fromMs, q.value.toMs),
+      ...pickSeries(ask, rollups, fine),
     };
   };
 

@@ -1,7 +1,7 @@
 // Durable state in JetStream: the spec bucket (`<prefix>_specs`, a KV), the result history
 // stream (`<prefix>_results`, over `<prefix>.result.>`, bounded), the resume stream
 // (`<prefix>_resume`, resume-store.ts), the transition stream (`<prefix>_transitions`,
-// transition-store.ts) and the rollup stream (`<prefix>_rollups`, rollup-store.ts). All are created on start if missing; an existing stream
+// transition-store.ts) and the rollup streams (`<prefix>_rollups`, `<prefix>_rollups_fine`, rollup-store.ts). All are created on start if missing; an existing stream
 // gets its limits updated to the configured ones.
 
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -49,7 +49,7 @@ export interface ResultHistory {
   last(id: string, rank: number, perVantage: boolean, done: (err: unknown, state: ResumeState | null) => void): void;
 }
 
-export type StoreConfig = Pick<Config, 'kvReplicas' | 'resultsMaxAgeMs' | 'resultsPerCheck' | 'resultsMaxBytes' | 'specsMaxBytes' | 'resumeMaxBytes' | 'transitionsMaxAgeMs' | 'transitionsPerCheck' | 'transitionsMaxBytes' | 'rollupsMaxAgeMs' | 'rollupsPerCheck' | 'rollupsMaxBytes'>;
+export type StoreConfig = Pick<Config, 'kvReplicas' | 'resultsMaxAgeMs' | 'resultsPerCheck' | 'resultsMaxBytes' | 'specsMaxBytes' | 'resumeMaxBytes' | 'transitionsMaxAgeMs' | 'transitionsPerCheck' | 'transitionsMaxBytes' | 'rollupsMaxAgeMs' | 'rollupsPerCheck' | 'rollupsMaxBytes' | 'rollupsFineMaxAgeMs' | 'rollupsFinePerCheck' | 'rollupsFineMaxBytes'>;
 
 export async function openSpecBucket(nc: NatsConnection, jsm: JetStreamManager, s: Subjects, cfg: StoreConfig): Promise<KV> {
   const bucket = s.bucket('specs');

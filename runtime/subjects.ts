@@ -1,7 +1,7 @@
 // Every NATS subject, bucket and stream name Lookout uses is built here (DESIGN.md §2).
 // Public contract: spec.*, state.*, notify.*, result.<id>, status.<id>, push.<id>, cluster.*. Internal: _node.> (node to node)
 // and _resume.<id>.<rank> (each vantage's resume state, kept by a stream of its own), _rollup.<id>
-// (per-period rollups of a check's probes), _notify.job.<notifier>.<check> (delivery jobs of notifications).
+// and _rollup_fine.<id> (per-period rollups of a check's probes, hourly and fine), _notify.job.<notifier>.<check> (delivery jobs of notifications).
 
 import { CHECK_ID_PATTERN } from '../checks/spec';
 
@@ -82,6 +82,11 @@ export interface Subjects {
   /** `<prefix>._rollup.<id>`: the rollups of check `id` (protocol/rollup.ts). */
   rollup(id: string): string;
   rollupWildcard(): string;
+  /** The stream of fine-grained rollups (`<prefix with _>_rollups_fine`, over `<prefix>._rollup_fine.>`). */
+  fineRollupStream(): string;
+  /** `<prefix>._rollup_fine.<id>`: the fine rollups of check `id` (LOOKOUT_ROLLUP_FINE_PERIOD_MS). */
+  fineRollup(id: string): string;
+  fineRollupWildcard(): string;
   /** Request: the current state of check `id` (actors/state-api.ts). */
   stateGet(id: string): string;
   /** Request: the states of many checks (filtered by id prefix or labels, paged). */
@@ -173,6 +178,9 @@ export function subjects(prefix = DEFAULT_PREFIX): Subjects {
     rollupStream: () => `${name}_rollups`,
     rollup: (id) => `${p}._rollup.${id}`,
     rollupWildcard: () => `${p}._rollup.>`,
+    fineRollupStream: () => `${name}_rollups_fine`,
+    fineRollup: (id) => `${p}._rollup_fine.${id}`,
+    fineRollupWildcard: () => `${p}._rollup_fine.>`,
     stateGet: (id) => `${p}.state.get.${id}`,
     stateList: () => `${p}.state.list`,
     stateHistory: (id) => `${p}.state.history.${id}`,

@@ -50,14 +50,17 @@ test('a store too small for the streams is named at startup, with the stream and
   const rollupsTooBig = runLookout(['node'], { ...base, ...small, LOOKOUT_TRANSITIONS_MAX_BYTES: String(64 * 1024) }); // rollups: 256 MiB by default
   expect(await rollupsTooBig.exited).toBe(1);
   expect(rollupsTooBig.output()).toMatch(/lookout: cannot create lookout_rollups with a limit of 256 MiB: .*lower LOOKOUT_ROLLUPS_MAX_BYTES/);
-  const jobsTooBig = runLookout(['node'], { ...base, ...small, LOOKOUT_TRANSITIONS_MAX_BYTES: String(64 * 1024), LOOKOUT_ROLLUPS_MAX_BYTES: String(64 * 1024) }); // notification jobs: 64 MiB by default
+  const fineTooBig = runLookout(['node'], { ...base, ...small, LOOKOUT_TRANSITIONS_MAX_BYTES: String(64 * 1024), LOOKOUT_ROLLUPS_MAX_BYTES: String(64 * 1024) }); // fine rollups: 256 MiB by default
+  expect(await fineTooBig.exited).toBe(1);
+  expect(fineTooBig.output()).toMatch(/lookout: cannot create lookout_rollups_fine with a limit of 256 MiB: .*lower LOOKOUT_ROLLUPS_FINE_MAX_BYTES/);
+  const jobsTooBig = runLookout(['node'], { ...base, ...small, LOOKOUT_TRANSITIONS_MAX_BYTES: String(64 * 1024), LOOKOUT_ROLLUPS_MAX_BYTES: String(64 * 1024), LOOKOUT_ROLLUPS_FINE_MAX_BYTES: String(64 * 1024) }); // notification jobs: 64 MiB by default
   expect(await jobsTooBig.exited).toBe(1);
   expect(jobsTooBig.output()).toMatch(/lookout: cannot create lookout_notify_jobs with a limit of 64 MiB: .*lower LOOKOUT_NOTIFY_JOBS_MAX_BYTES/);
 });
 
 test('a full spec bucket: puts fail with storage_full, deletes work and free space, the lease and the assignment carry on', async () => {
   // Room for every stream's limit (1 MiB results + 64 KiB each for resume, specs, transitions,
-  // rollups and the three of notifications + 1 MiB lease + 16 MiB assignment), little else.
+  // both rollup streams and the three of notifications + 1 MiB lease + 16 MiB assignment), little else.
   server = await smallServer('20MB');
   const env = {
     LOOKOUT_SPECS_MAX_BYTES: String(64 * 1024),
@@ -65,6 +68,7 @@ test('a full spec bucket: puts fail with storage_full, deletes work and free spa
     LOOKOUT_RESUME_MAX_BYTES: String(64 * 1024),
     LOOKOUT_TRANSITIONS_MAX_BYTES: String(64 * 1024),
     LOOKOUT_ROLLUPS_MAX_BYTES: String(64 * 1024),
+    LOOKOUT_ROLLUPS_FINE_MAX_BYTES: String(64 * 1024),
     LOOKOUT_NOTIFY_JOBS_MAX_BYTES: String(64 * 1024),
     LOOKOUT_NOTIFY_DEAD_MAX_BYTES: String(64 * 1024),
     LOOKOUT_NOTIFIERS_MAX_BYTES: String(64 * 1024),

@@ -7,7 +7,7 @@ import { bucketOf, LATENCY_BOUNDS_MS, parseRollup, percentileOf, periodStart, Ro
 import { rollupSeries } from '../../protocol/rollup-series';
 import type { ResultMessage } from '../../protocol/records';
 import { ManualClock } from '../../runtime/clock';
-import { RollupRecorder } from '../../runtime/rollup-recorder';
+import { rollupGrains, RollupRecorder } from '../../runtime/rollup-recorder';
 import { subjects } from '../../runtime/subjects';
 
 const H = 3600_000;
@@ -78,10 +78,9 @@ describe('the recorder', () => {
     const deferred: (() => void)[] = [];
     const r = new RollupRecorder({
       bus: { publish: (subject, msg) => void published.push({ subject, msg: msg as RollupRecord }) },
-      subjects: subjects(),
       clock,
       nodeId: 'n1',
-      periodMs: H,
+      grains: rollupGrains(subjects(), H, 0),
       log: pino({ level: 'silent' }),
       defer: (fn) => void deferred.push(fn),
     });
@@ -132,8 +131,8 @@ test('rollupSeries: one point per period (nodes added up), oldest first, the new
   };
   const records = [rec('a', 3000, 2, 0), rec('b', 3000, 2, 5), rec('a', 1000, 1, 0), rec('a', 2000, 3, 2), rec('a', 9000, 1, 0)];
   const series = rollupSeries(records, 1000, 9000, 2);
-  expect(series.map((p) => [p.period, p.probes, p.p50Ms])).toEqual([
-    [new Date(2000).toISOString(), 3, 5],
-    [new Date(3000).toISOString(), 4, 1],
+  expect(series.map((p) => [p.period, p.periodMs, p.probes, p.p50Ms])).toEqual([
+    [new Date(2000).toISOString(), 1000, 3, 5],
+    [new Date(3000).toISOString(), 1000, 4, 1],
   ]);
 });
