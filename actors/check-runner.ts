@@ -167,6 +167,8 @@ export const checkRunnerMachine = setup({
     // The answer to a takeover claim: a holder's kept release, taken like a late one (runner-handover.ts askTakeover).
     keptRelease: ({ context, event }) => event.type === 'CLAIM_RESULT' && event.answer?.answer === 'released' && takeForeignRelease(context, event.answer.release, true),
     stopScheduling: ({ context }) => {
+      // The table keeps its entries for in-flight probes and the release: the slot's next owner counts them from now.
+      context.uncount();
       context.ports.metrics.addChecks(-context.table.size);
       carryOut(context, context.table.clear());
       quorumStop(context);

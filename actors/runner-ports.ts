@@ -254,7 +254,7 @@ export interface RunnerContext {
    * claims then, so the holder — still probing it, moved — releases (check-runner.ts claimLate).
    */
   claimLateUntil: number;
-  /** Stops counting this runner's verdicts (a rank-0 runner counts its checks in ports.verdictTally while it lives). */
+  /** Stops counting this runner's verdicts (a rank-0 runner counts its checks in ports.verdictTally until it stops scheduling); idempotent. */
   uncount: () => void;
   onHandedOver: () => void;
   /** Actor events that arrive after the actor stopped are dropped, not warned about. */

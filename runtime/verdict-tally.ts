@@ -1,8 +1,8 @@
 // This node's verdict counts (protocol/verdict-counts.ts): the checks whose status it decides, by
 // published verdict. Each check runner at rank 0 adds itself as a source while it lives
 // (actors/check-runner.ts) and counts its table on demand (CheckTable.countVerdicts, the quorum
-// verdict for checks with replicas > 1); a runner that releases or drains clears its table, so it
-// counts nothing while the slot's next owner takes over.
+// verdict for checks with replicas > 1) until it stops scheduling (releasing, draining): from then
+// on the slot's next owner counts them. A runner still claiming has an empty table.
 //
 // Read by the heartbeat (twice a second) and by /metrics: the count walks every check the node
 // decides, so it is kept for VERDICT_TALLY_MAX_AGE_MS — at 100k checks one walk costs a few ms,
