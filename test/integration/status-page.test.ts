@@ -311,7 +311,8 @@ describe('a fleet larger than one page', () => {
   test("the fleet's counts beside the page's; the Verdict select lists only the down checks, kept in the URL", async () => {
     // web-flaky is down (the test before), every other check up: what the members' heartbeats add up to.
     const want = { down: 1, degraded: 0, flapping: 0, up: allIds.length - 1, unknown: 0 };
-    await waitFor('cluster.status counts 1 down, the rest up', () => request(nc, 'lookout.cluster.status'), { timeoutMs: 60_000, until: (c: any) => JSON.stringify(c.verdicts?.counts) === JSON.stringify(want) });
+    // The fleet's checks probe once a minute: each has its first verdict within a minute of its put.
+    await waitFor('cluster.status counts 1 down, the rest up', () => request(nc, 'lookout.cluster.status'), { timeoutMs: 120_000, until: (c: any) => JSON.stringify(c.verdicts?.counts) === JSON.stringify(want) });
     await fleet.goto(`${base}/`);
     await pageSays(fleet, /^Checks 1–100 · more after these$/);
     const fleetCounts = fleet.locator('#fleet-counts');
@@ -339,7 +340,7 @@ describe('a fleet larger than one page', () => {
     await fleet.locator('#filter-clear').click();
     await pageSays(fleet, /^Checks 1–100 · more after these$/);
     expect(await fleet.locator('#filter-verdict').inputValue()).toBe('');
-  });
+  }, 180_000);
 
   test('no script error, no failed request', () => {
     expect(problems).toEqual([]);
