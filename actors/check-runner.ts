@@ -167,6 +167,8 @@ export const checkRunnerMachine = setup({
     // The answer to a takeover claim: a holder's kept release, taken like a late one (runner-handover.ts askTakeover).
     keptRelease: ({ context, event }) => event.type === 'CLAIM_RESULT' && event.answer?.answer === 'released' && takeForeignRelease(context, event.answer.release, true),
     stopScheduling: ({ context }) => {
+      // The table keeps its entries for in-flight probes and the release: the slot's next owner counts them from now.
+      context.uncount();
       context.ports.metrics.addChecks(-context.table.size);
       carryOut(context, context.table.clear());
       quorumStop(context);
@@ -227,6 +229,9 @@ export const checkRunnerMachine = setup({
       }
     };
     let told = false;
+    const quorum = input.rank === 0 ? new QuorumTable(ports.nodeId, ports.panicGroupLabel ?? '') : null;
+    // The shard's primary decides its checks' status: it counts them (runtime/verdict-tally.ts).
+    const uncount = quorum && ports.verdictTally ? ports.verdictTally.add({ countVerdicts: (into) => table.countVerdicts(into, (id) => quorum.verdictOf(id)) }) : () => {};
     return {
       shard: input.shard,
       rank: input.rank,
@@ -234,7 +239,7 @@ export const checkRunnerMachine = setup({
       ports,
       log: ports.log.child({ actor: 'check-runner', shard: input.shard, rank: input.rank }),
       table,
-      quorum: input.rank === 0 ? new QuorumTable(ports.nodeId, ports.panicGroupLabel ?? '') : null,
+      quorum,
       quorumUnsubs: new Map(),
       quorumReleased: null,
       due: { onDue: (key: string, at: number, now: number) => send({ type: 'DUE', id: idOfKey(key), at, now }) },
@@ -259,6 +264,7 @@ export const checkRunnerMachine = setup({
       heldWaits: 0,
       dropPublishes: false,
       claimLateUntil: 0,
+      uncount,
       onHandedOver: () => {
         if (!told) input.onHandedOver?.();
         told = true;
@@ -359,6 +365,7 @@ export const checkRunnerMachine = setup({
       type: 'final',
       entry: ({ context }) => {
         stopListening(context);
+        context.uncount();
         quorumStop(context);
         pushDisownAll(context);
         context.log.debug({ event: 'runner_stopped' }, 'runner stopped');

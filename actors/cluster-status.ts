@@ -4,13 +4,15 @@
 // offset and skew (estimated from heartbeats, protocol/clock-offset.ts), whether it says it is
 // overloaded and its lag (its heartbeat) and whether the leader relieves it of shards for that (the
 // map's `relieved` list, protocol/overload-relief.ts), whether it quarantined itself (its heartbeat)
-// and whether the leader refused that past the bound (the map's lists, protocol/quarantine-bound.ts) — as the answering node
-// sees them (a queue group: one node answers).
+// and whether the leader refused that past the bound (the map's lists, protocol/quarantine-bound.ts), and the fleet's verdict
+// counts (`verdicts`: the sum of the live members' heartbeat counts, protocol/verdict-counts.ts, with the
+// members that did not report) — as the answering node sees them (a queue group: one node answers).
 // It holds the latest view the node actor sent it (VIEW); `clusterStatus` is the pure answer.
 
 import { fromCallback } from 'xstate';
 import { shardsPerNode } from '../protocol/assignment-moves';
 import type { ClusterView } from '../protocol/cluster-view';
+import { sumCounts } from '../protocol/verdict-counts';
 import type { Bus } from '../runtime/bus';
 import type { Logger } from '../runtime/logger';
 import type { Subjects } from '../runtime/subjects';
@@ -36,6 +38,7 @@ export function clusterStatus(view: ClusterView) {
   const damped = new Set(a?.damped ?? []);
   const relieved = new Set(a?.relieved ?? []);
   const refused = new Set(a?.quarantineRefused ?? []);
+  const live = view.members.filter((m) => m.state === 'alive' || m.state === 'suspect');
   return {
     ok: true,
     answeredBy: view.node,
@@ -44,6 +47,8 @@ export function clusterStatus(view: ClusterView) {
     epoch: a?.epoch ?? null,
     /** The skew bound (LOOKOUT_CLOCK_SKEW_WARN_MS) members' clockSkewMs is judged by. */
     clock: clocks ? { boundMs: clocks.boundMs } : null,
+    /** The fleet's checks by verdict: summed over the live members that reported (`unreported`: those that did not). */
+    verdicts: sumCounts(live),
     assignment: a ? { epoch: a.epoch, term: a.term, leader: a.leader, at: new Date(a.at).toISOString(), members: a.members, damped: a.damped ?? [], relieved: a.relieved ?? [], quarantined: a.quarantined ?? [], quarantineRefused: a.quarantineRefused ?? [] } : null,
     members: view.members.map((m) => ({
       node: m.node,
@@ -70,6 +75,8 @@ export function clusterStatus(view: ClusterView) {
       quarantineRefused: refused.has(m.node),
       /** A restart still loading its specs (its heartbeat says starting, an earlier life was heard): the next owners run its slots (protocol/takeover.ts). */
       returning: m.returning === true,
+      /** The checks whose status it decides, by verdict (its heartbeat); null: it does not say (an older version). */
+      verdicts: m.verdicts ?? null,
     })),
   };
 }

@@ -21,6 +21,7 @@ import { FailureDetector, parseHeartbeat, type Member, type MemberChange } from 
 import type { ClockReport } from '../protocol/clock-offset';
 import { yieldsTo } from '../protocol/node-identity';
 import type { Heartbeat } from '../protocol/records';
+import type { VerdictCounts } from '../protocol/verdict-counts';
 import type { Bus } from '../runtime/bus';
 import type { Clock, TimerHandle } from '../runtime/clock';
 import type { Logger } from '../runtime/logger';
@@ -44,7 +45,7 @@ export interface MembershipInput {
   /** Extra silence tolerated when a member, or this node, says it is overloaded (failure-detector.ts). */
   overloadGraceMs?: number;
   /** What this node holds, for the heartbeat. */
-  load(): { shards: number; checks: number; specs?: number; groups?: Record<string, number> };
+  load(): { shards: number; checks: number; specs?: number; groups?: Record<string, number>; verdicts?: VerdictCounts };
   /** Whether this node is overloaded and its worst recent lag (runtime/load-monitor.ts), for the heartbeat; absent: never. */
   overload?(): { overloaded: boolean; lagMs: number };
   /** Whether this node's slots are not all running yet (a restart's are run by others meanwhile), for the heartbeat; absent: never. */

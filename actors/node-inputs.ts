@@ -197,7 +197,8 @@ export const membershipInput: Mapper<MembershipInput> = ({ context }) => ({
   ...(context.cluster.overloadGraceMs !== undefined ? { overloadGraceMs: context.cluster.overloadGraceMs } : {}),
   load: () => {
     const groups = context.specs.primaryGroups?.();
-    return { ...context.ports.metrics.held, specs: context.specs.primarySpecs?.() ?? 0, ...(groups ? { groups } : {}) };
+    const verdicts = context.ports.verdictTally?.counts();
+    return { ...context.ports.metrics.held, specs: context.specs.primarySpecs?.() ?? 0, ...(groups ? { groups } : {}), ...(verdicts ? { verdicts } : {}) };
   },
   starting: () => !context.startup.running,
   ...(context.ports.load ? { overload: context.ports.load.status.bind(context.ports.load) } : {}),

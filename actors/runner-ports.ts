@@ -19,6 +19,7 @@ import type { LoadPort } from '../runtime/load-monitor';
 import type { Logger } from '../runtime/logger';
 import type { QuarantinePort } from '../runtime/quarantine-guard';
 import type { CheckGauges } from '../runtime/check-gauges';
+import type { VerdictTally } from '../runtime/verdict-tally';
 import type { Metrics } from '../runtime/metrics';
 import type { PushOwnership } from '../runtime/push-registry';
 import type { ResultHistory } from '../runtime/store';
@@ -85,6 +86,8 @@ export interface RunnerPorts {
   quarantine?: QuarantinePort;
   /** Per-check metrics (runtime/check-gauges.ts), when LOOKOUT_CHECK_METRICS is on. */
   checkGauges?: CheckGauges;
+  /** This node's verdict counts (runtime/verdict-tally.ts): a rank-0 runner counts its checks there while it lives. */
+  verdictTally?: VerdictTally;
   /** Per-period rollups of the probes (runtime/rollup-recorder.ts). */
   rollups?: { observe(msg: ResultMessage): void };
   /**
@@ -251,6 +254,8 @@ export interface RunnerContext {
    * claims then, so the holder — still probing it, moved — releases (check-runner.ts claimLate).
    */
   claimLateUntil: number;
+  /** Stops counting this runner's verdicts (a rank-0 runner counts its checks in ports.verdictTally until it stops scheduling); idempotent. */
+  uncount: () => void;
   onHandedOver: () => void;
   /** Actor events that arrive after the actor stopped are dropped, not warned about. */
   send: (e: RunnerEvent) => void;

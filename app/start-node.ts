@@ -42,6 +42,7 @@ import { startPublishConfirm } from '../runtime/publish-confirm';
 import { PublishKind, publishKind } from '../protocol/publish-batch';
 import { startHttpEndpoints, type HttpEndpoints } from '../runtime/http-endpoints';
 import { CheckGauges } from '../runtime/check-gauges';
+import { VerdictTally } from '../runtime/verdict-tally';
 
 /**
  * How long a stopping node waits for spec watches still being created before it drains the
@@ -104,6 +105,9 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
   // The node tells its view by message; /readyz reads the latest one it was told.
   let view: ClusterView | null = null;
   const checkGauges = cfg.checkMetrics === 'on' ? new CheckGauges() : undefined;
+  // The checks whose status this node decides, by verdict: in its heartbeat and on /metrics.
+  const verdictTally = new VerdictTally(clock);
+  verdictTally.register(metrics.registry);
   // Before NATS: /healthz answers (and /readyz says why not ready) while the node still connects.
   const http = await startHttpEndpoints(
     cfg.httpHost,
@@ -279,6 +283,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     publishGate: { cutOff: () => pauses.cutOff(), dropped: (kind) => noteDropped(kind === 'result' ? 1 : 0, kind === 'status' ? 1 : 0) },
     push,
     ...(checkGauges ? { checkGauges } : {}),
+    verdictTally,
     ...(rollups ? { rollups } : {}),
   };
   const services = startNodeServices({ cfg, bus, subjects: s, checkHistory, rollupRecords, fineRollupRecords, clock, metrics, log, specs, canaries, probe, load, quarantine, view: () => view, http });

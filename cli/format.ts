@@ -3,6 +3,7 @@
 
 import type { QuorumStatusMessage, ResultMessage, StatusMessage } from '../protocol/records';
 import { resultVerdictOf } from '../protocol/check-state';
+import { COUNTED_VERDICTS } from '../protocol/verdict-counts';
 
 // ---------------------------------------------------------------------------------------------
 // Help
@@ -282,6 +283,8 @@ export interface ClusterStatusReply {
   epoch?: number | null;
   assignment?: { epoch: number; term: number; leader: string; at: string; members: string[]; damped?: string[]; relieved?: string[]; quarantined?: string[]; quarantineRefused?: string[] } | null;
   clock?: { boundMs: number } | null;
+  /** The fleet's checks by verdict (older nodes do not say). */
+  verdicts?: { counts: Partial<Record<string, number>>; total: number; reported: string[]; unreported: string[] };
   members?: {
     node: string;
     state: string;
@@ -342,6 +345,13 @@ export function formatLag(ms: number | null | undefined): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.round(ms)}ms`;
 }
 
+/** `2 down · 0 degraded · 0 flapping · 5 up · 0 unknown (7 checks)`, naming the live members that did not report. */
+export function verdictLine(v: NonNullable<ClusterStatusReply['verdicts']>): string {
+  const counts = COUNTED_VERDICTS.map((k) => `${v.counts[k] ?? 0} ${k}`).join(' · ');
+  const missing = v.unreported.length ? `; not reported by ${v.unreported.join(', ')}` : '';
+  return `${counts} (${v.total} checks${missing})`;
+}
+
 export function formatCluster(r: ClusterStatusReply): string {
   const leader = r.leader ? `${r.leader.node} (term ${r.leader.term})` : 'none';
   const a = r.assignment;
@@ -359,6 +369,7 @@ export function formatCluster(r: ClusterStatusReply): string {
     `answered by  ${r.answeredBy ?? '?'}`,
     `members      ${members.length}`,
     `clock        ${clockLine(members, boundMs)}`,
+    ...(r.verdicts ? [`checks       ${verdictLine(r.verdicts)}`] : []),
     ...(a?.damped?.length ? [`damped       ${a.damped.join(', ')} (flapping: no shards until stable)`] : []),
     ...(members.some((m) => m.overloaded) ? [`overloaded   ${members.filter((m) => m.overloaded).map((m) => m.node).join(', ')} (event loop lagging: timeouts it causes are inconclusive)`] : []),
     ...(a?.relieved?.length ? [`relieved     ${a.relieved.join(', ')} (fewer primary shards until no longer overloaded)`] : []),

@@ -31,6 +31,7 @@ import type { ReleasedCheck, ResumeState } from './records';
 import { combinesVantages } from './quorum-table';
 import { keepsResumePerVantage, resumeRecordOf } from './resume-record';
 import { probeInterval, shortestInterval } from './state-interval';
+import { countVerdict, type CountedVerdict, type VerdictCounts } from './verdict-counts';
 
 export type { Directive, StartMode, TableOptions } from './check-entry';
 
@@ -51,6 +52,14 @@ export class CheckTable {
 
   ids(): IterableIterator<string> {
     return this.checks.keys();
+  }
+
+  /**
+   * Each check's published verdict added to `into` ('unknown' before its first); a check whose
+   * vantages are combined (replicas > 1) is counted by `combined` (the primary's quorum verdict).
+   */
+  countVerdicts(into: VerdictCounts, combined: (id: string) => CountedVerdict): void {
+    for (const [id, e] of this.checks) countVerdict(into, combinesVantages(e.spec) ? combined(id) : e.published);
   }
 
   /** The spec `id` runs under now, or undefined. */

@@ -33,6 +33,7 @@
 // deadAfterMs + overloadGraceMs of its last heartbeat.
 
 import { parseGroups } from './panic-groups';
+import { parseVerdictCounts } from './verdict-counts';
 import type { Heartbeat } from './records';
 
 export type MemberState = 'alive' | 'suspect' | 'dead' | 'left';
@@ -236,5 +237,7 @@ export function parseHeartbeat(raw: unknown): Heartbeat | null {
   const groups = h.groups === undefined ? null : parseGroups(h.groups);
   if (groups) hb.groups = groups;
   if (h.starting === true) hb.starting = true;
+  const verdicts = h.verdicts === undefined ? null : parseVerdictCounts(h.verdicts);
+  if (verdicts) hb.verdicts = verdicts;
   return hb;
 }

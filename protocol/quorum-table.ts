@@ -72,6 +72,11 @@ export class QuorumTable {
     return this.checks.has(id);
   }
 
+  /** The combined verdict last announced (or restored) of `id`: 'unknown' before one, or for a check not combined here. */
+  verdictOf(id: string): VantageStatus {
+    return this.checks.get(id)?.verdict ?? 'unknown';
+  }
+
   /** Add a check or change its spec (from the result stream: its stored record is looked up). */
   set(spec: NormalizedSpec, now: number): QuorumDirective[] {
     if (!combinesVantages(spec)) return this.remove(spec.id);

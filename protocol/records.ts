@@ -33,6 +33,7 @@ import type { QuorumCounts, QuorumVerdict, VantageState } from './quorum';
 import type { QuorumRecord } from './quorum-record';
 import type { PublishedVerdict } from './published-verdict';
 import type { Verdict } from './verdict';
+import type { VerdictCounts } from './verdict-counts';
 
 /** `<prefix>.result.<id>`: one per probe. */
 export interface ResultMessage {
@@ -215,6 +216,13 @@ export interface Heartbeat {
    * (protocol/takeover.ts). Once false, never true again in one life. Absent: running.
    */
   starting?: boolean;
+  /**
+   * The checks whose status the sender decides (the shards it runs at rank 0: each check is counted
+   * by one node), by published verdict, `unknown` before a first one (protocol/verdict-counts.ts):
+   * summed over members by cluster.status. Each a bounded integer; absent (an older version, or
+   * malformed): not known.
+   */
+  verdicts?: VerdictCounts;
 }
 
 /** The leader lease as read from its KV key: who holds it, and under which term (lease.ts). */

@@ -1,15 +1,22 @@
 // The state API's requests (pure): what `<prefix>.state.list` and `<prefix>.state.history.<id>`
 // accept, with a clear error (code, message, field path) for anything else. Every size is bounded:
 // a list answers at most STATE_LIST_MAX_LIMIT states and examines at most STATE_LIST_SCAN ids per
-// request (the rest is behind the `next` cursor), so no request can keep a node busy for long.
+// request — with a verdict filter it reads the state of at most STATE_LIST_STATE_READS of them —
+// (the rest is behind the `next` cursor), so no request can keep a node busy for long.
 
 import { SpecErrorCode, type SpecErrorBody } from '../checks/spec-error';
 import { CHECK_ID_PATTERN } from '../checks/spec';
+import { COUNTED_VERDICTS, isCountedVerdict, type CountedVerdict } from './verdict-counts';
 
 export const STATE_LIST_DEFAULT_LIMIT = 100;
 export const STATE_LIST_MAX_LIMIT = 500;
 /** Ids one list request examines at most (a label filter reads each one's spec). */
 export const STATE_LIST_SCAN = 2000;
+/**
+ * States one list request reads at most when it filters by verdict (each is a look-up in the
+ * transition and result streams): as many as an unfiltered request of the largest limit reads.
+ */
+export const STATE_LIST_STATE_READS = 500;
 /** Labels a list may filter on at once. */
 export const STATE_LIST_MAX_LABELS = 16;
 /** Longest label key or value a filter may name (a spec's own labels are bounded alike). */
@@ -20,6 +27,8 @@ export interface StateListQuery {
   prefix: string | null;
   /** Only checks whose labels include every one of these. */
   labels: Record<string, string>;
+  /** Only checks with this verdict (read from each one's state). */
+  verdict: CountedVerdict | null;
   /** Continue after this id (a previous answer's `next`). */
   after: string | null;
   limit: number;
@@ -42,11 +51,14 @@ export function bodyObject(payload: Uint8Array): Parsed<Record<string, unknown>>
   return { ok: true, value: body as Record<string, unknown> };
 }
 
-/** `state.list` body: {"prefix"?: string, "labels"?: {k: v}, "after"?: id, "limit"?: 1..500}. */
+/** A verdict filter's error (a bounded slice of what was sent is never repeated). */
+export const VERDICT_FILTER_MESSAGE = `"verdict" must be one of ${COUNTED_VERDICTS.join(', ')}`;
+
+/** `state.list` body: {"prefix"?: string, "labels"?: {k: v}, "verdict"?: name, "after"?: id, "limit"?: 1..500}. */
 export function parseStateList(payload: Uint8Array): Parsed<StateListQuery> {
   const b = bodyObject(payload);
   if (!b.ok) return b;
-  const q: StateListQuery = { prefix: null, labels: {}, after: null, limit: STATE_LIST_DEFAULT_LIMIT };
+  const q: StateListQuery = { prefix: null, labels: {}, verdict: null, after: null, limit: STATE_LIST_DEFAULT_LIMIT };
   for (const [k, v] of Object.entries(b.value)) {
     switch (k) {
       case 'prefix':
@@ -65,6 +77,10 @@ export function parseStateList(payload: Uint8Array): Parsed<StateListQuery> {
         }
         break;
       }
+      case 'verdict':
+        if (!isCountedVerdict(v)) return fail(SpecErrorCode.enum, VERDICT_FILTER_MESSAGE, 'verdict');
+        q.verdict = v;
+        break;
       case 'after':
         if (typeof v !== 'string' || !CHECK_ID_PATTERN.test(v)) return fail(SpecErrorCode.invalid_id, '"after" must be a check id (a previous answer\'s "next")', 'after');
         q.after = v;

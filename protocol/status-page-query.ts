@@ -6,18 +6,20 @@
 
 import { SpecErrorCode } from '../checks/spec-error';
 import { CHECK_ID_PATTERN } from '../checks/spec';
-import { STATE_LABEL_MAX_CHARS, STATE_LIST_MAX_LABELS, STATE_LIST_MAX_LIMIT, type Parsed } from './state-query';
+import { STATE_LABEL_MAX_CHARS, STATE_LIST_MAX_LABELS, STATE_LIST_MAX_LIMIT, VERDICT_FILTER_MESSAGE, type Parsed } from './state-query';
+import { isCountedVerdict, type CountedVerdict } from './verdict-counts';
 
 /** Longest query string the page's API reads (the rest of the URL is bounded by Node's header limit). */
 export const PAGE_QUERY_MAX_CHARS = 4096;
 /** Parameters one query may carry (a `label` counts once per occurrence). */
-const MAX_PARAMS = STATE_LIST_MAX_LABELS + 3;
+const MAX_PARAMS = STATE_LIST_MAX_LABELS + 4;
 const ID_PREFIX = /^[A-Za-z0-9_-]{0,128}$/;
 
 /** The body of a `state.list` request. */
 export interface ChecksListBody {
   prefix?: string;
   labels?: Record<string, string>;
+  verdict?: CountedVerdict;
   after?: string;
   limit?: number;
 }
@@ -26,7 +28,7 @@ const fail = <T>(code: SpecErrorCode, message: string, path: string): Parsed<T> 
 /** A parameter name as an error may name it: short, and only harmless characters. */
 const shown = (name: string) => name.slice(0, 32).replace(/[^A-Za-z0-9_-]/g, '?');
 
-/** `?prefix=P&label=k=v&label=k2=v2&after=<id>&limit=N`, each at most once but `label`. */
+/** `?prefix=P&label=k=v&label=k2=v2&verdict=down&after=<id>&limit=N`, each at most once but `label`. */
 export function parseChecksQuery(query: string): Parsed<ChecksListBody> {
   if (query.length > PAGE_QUERY_MAX_CHARS) return fail(SpecErrorCode.range, `the query is at most ${PAGE_QUERY_MAX_CHARS} characters`, '');
   const params = [...new URLSearchParams(query)];
@@ -52,6 +54,10 @@ export function parseChecksQuery(query: string): Parsed<ChecksListBody> {
         if (Object.keys(body.labels).length > STATE_LIST_MAX_LABELS) return fail(SpecErrorCode.range, `at most ${STATE_LIST_MAX_LABELS} labels`, 'label');
         break;
       }
+      case 'verdict':
+        if (!isCountedVerdict(value)) return fail(SpecErrorCode.enum, VERDICT_FILTER_MESSAGE, 'verdict');
+        body.verdict = value;
+        break;
       case 'after':
         if (!CHECK_ID_PATTERN.test(value)) return fail(SpecErrorCode.invalid_id, '"after" must be a check id (a previous answer\'s "next")', 'after');
         body.after = value;
@@ -63,7 +69,7 @@ export function parseChecksQuery(query: string): Parsed<ChecksListBody> {
         break;
       }
       default:
-        return fail(SpecErrorCode.unknown_field, `unknown query parameter "${shown(name)}" (prefix, label, after, limit)`, shown(name));
+        return fail(SpecErrorCode.unknown_field, `unknown query parameter "${shown(name)}" (prefix, label, verdict, after, limit)`, shown(name));
     }
   }
   return { ok: true, value: body };

@@ -5,7 +5,7 @@
 // spec bucket; the rules are protocol/check-state.ts, the request shapes protocol/state-query.ts.
 //
 //   <prefix>.state.get.<id>      → {ok, state}
-//   <prefix>.state.list          {prefix?, labels?, after?, limit?} → {ok, states, next, scanned}
+//   <prefix>.state.list          {prefix?, labels?, verdict?, after?, limit?} → {ok, states, next, scanned}
 //   <prefix>.state.history.<id>  {from?, to?, grain?} → {ok, checkId, verdict, uptime and probes (counts,
 //                                latency percentiles from the rollups) per 24h / 7d / 30d, range, changes,
 //                                series: the rollups of the range period by period (protocol/rollup-series.ts),
@@ -16,7 +16,7 @@
 
 import { SpecErrorCode } from '../checks/spec-error';
 import { checkState, uptimeOf, UPTIME_WINDOWS, type CheckState } from '../protocol/check-state';
-import { labelsMatch, parseHistory, parseStateList, STATE_LIST_SCAN } from '../protocol/state-query';
+import { labelsMatch, parseHistory, parseStateList, STATE_LIST_SCAN, STATE_LIST_STATE_READS } from '../protocol/state-query';
 import type { Bus, BusMsg } from './bus';
 import type { Clock } from './clock';
 import type { Logger } from './logger';
@@ -79,22 +79,27 @@ export function startStateApi(o: StateApiOptions): () => void {
   const list = async (payload: Uint8Array): Promise<Reply> => {
     const q = parseStateList(payload);
     if (!q.ok) return { ok: false, error: q.error };
-    const { prefix, labels, limit } = q.value;
+    const { prefix, labels, verdict, limit } = q.value;
     const wantLabels = Object.keys(labels).length > 0;
     const states: CheckState[] = [];
     let after = q.value.after;
     let scanned = 0;
+    let reads = 0;
     let exhausted = false;
-    while (states.length < limit && scanned < STATE_LIST_SCAN) {
+    // A verdict filter reads each candidate's state: at most STATE_LIST_STATE_READS per request.
+    const more = () => states.length < limit && scanned < STATE_LIST_SCAN && (verdict === null || reads < STATE_LIST_STATE_READS);
+    while (more()) {
       const page = await o.specs.list(after, Math.min(LIST_PAGE, STATE_LIST_SCAN - scanned));
       let i = 0;
-      for (; i < page.ids.length && states.length < limit; i++) {
+      for (; i < page.ids.length && more(); i++) {
         const id = page.ids[i]!;
         scanned++;
         after = id;
         if (prefix && !id.startsWith(prefix)) continue;
         if (wantLabels && !labelsMatch((await o.specs.get(id))?.spec.labels, labels)) continue;
-        states.push(await stateOf(o.history, id));
+        const state = await stateOf(o.history, id);
+        reads++;
+        if (verdict === null || state.verdict === verdict) states.push(state);
       }
       if (i === page.ids.length && page.next === null) exhausted = true;
       if (exhausted || page.ids.length === 0) break;

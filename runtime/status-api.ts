@@ -2,7 +2,7 @@
 // node's connection (runtime/status-page.ts routes to it):
 //
 //   GET /api/cluster          → the answer of `<prefix>.cluster.status` (members, leader, term, …)
-//   GET /api/checks?prefix=&label=k=v&after=&limit=
+//   GET /api/checks?prefix=&label=k=v&verdict=&after=&limit=
 //                             → the answer of `<prefix>.state.list` (states, next)
 //   GET /api/checks/<id>      → {ok, state, history}: `<prefix>.state.get.<id>` and
 //                               `<prefix>.state.history.<id>` (uptime, changes, latency series)

@@ -14,6 +14,8 @@
   const PARALLEL = 4;
   /** A full reload this often, whatever the live updates said. */
   const REFRESH_MS = 30000;
+  /** The fleet's counts are asked again this long after a verdict change (heartbeats carry them: ~1.5 s). */
+  const FLEET_AFTER_CHANGE_MS = 2000;
 
   const rows = new Map(); // check id -> { tr, cells, chart }
   let detailId = null;
@@ -114,6 +116,7 @@
     const names = (f) => members.filter(f).map((m) => m.node).join(', ') || 'none';
     $('quarantined').textContent = names((m) => m.quarantined);
     $('overloaded').textContent = names((m) => m.overloaded);
+    renderFleet(c.verdicts);
     const body = $('members').tBodies[0];
     clear(body);
     for (const m of members) {
@@ -285,6 +288,7 @@
   function syncFilter() {
     $('filter-prefix').value = view.prefix;
     $('filter-labels').value = V.labelsText(view.labels);
+    $('filter-verdict').value = view.verdict;
     $('filter-size').value = String(view.size);
   }
 
@@ -305,18 +309,16 @@
     if (problems.length) return showError('filter-problem', problems.join('; '));
     showError('filter-problem', null);
     const size = Number($('filter-size').value);
-    go({ prefix, labels: labels.labels, after: null, from: 1, size: V.PAGE_SIZES.indexOf(size) >= 0 ? size : V.DEFAULT_PAGE_SIZE }, [], true);
+    const verdict = V.VERDICTS.indexOf($('filter-verdict').value) >= 0 ? $('filter-verdict').value : '';
+    go({ prefix, labels: labels.labels, verdict, after: null, from: 1, size: V.PAGE_SIZES.indexOf(size) >= 0 ? size : V.DEFAULT_PAGE_SIZE }, [], true);
   }
 
   const COUNTED = ['down', 'degraded', 'flapping', 'up', 'unknown'];
 
-  /** How many rows of the page say each verdict (the page's rows only: see README). */
-  function renderCounts() {
-    const n = { down: 0, degraded: 0, flapping: 0, up: 0, unknown: 0 };
-    for (const r of rows.values()) n[r.tr.getAttribute('data-verdict') || 'unknown']++;
-    const box = $('check-counts');
+  /** `label: N down · N degraded · …` into `box`, each count a span with data-count and data-n. */
+  function showCounts(box, label, n, note) {
     clear(box);
-    box.appendChild(el('span', 'On this page: ', 'meta'));
+    box.appendChild(el('span', label + ': ', 'meta'));
     COUNTED.forEach((v, i) => {
       const c = el('span', n[v] + ' ' + v, 'count v-' + v + (n[v] === 0 ? ' zero' : ''));
       c.setAttribute('data-count', v);
@@ -324,12 +326,32 @@
       box.appendChild(c);
       if (i < COUNTED.length - 1) box.appendChild(el('span', ' · ', 'meta'));
     });
+    if (note) box.appendChild(el('span', ' ' + note, 'meta'));
+  }
+
+  /** How many rows of the page say each verdict (the page's rows only; the fleet's are beside them). */
+  function renderCounts() {
+    const n = { down: 0, degraded: 0, flapping: 0, up: 0, unknown: 0 };
+    for (const r of rows.values()) n[r.tr.getAttribute('data-verdict') || 'unknown']++;
+    showCounts($('check-counts'), 'On this page', n);
+  }
+
+  /** The fleet's counts from cluster.status (`verdicts`: the members' heartbeats summed), hidden when the cluster does not say. */
+  function renderFleet(v) {
+    const box = $('fleet-counts');
+    const counts = v && typeof v === 'object' && v.counts && typeof v.counts === 'object' ? v.counts : null;
+    box.hidden = !counts;
+    if (!counts) return clear(box);
+    const n = {};
+    for (const k of COUNTED) n[k] = Number.isSafeInteger(counts[k]) && counts[k] >= 0 ? counts[k] : 0;
+    const missing = Array.isArray(v.unreported) ? v.unreported.filter((m) => typeof m === 'string').slice(0, 20) : [];
+    showCounts(box, 'Fleet', n, missing.length ? '(not reported by ' + missing.join(', ') + ')' : '');
   }
 
   function renderPager(page) {
     const first = view.from;
     const last = view.from + page.states.length - 1;
-    const filtered = view.prefix || view.labels.length;
+    const filtered = view.prefix || view.labels.length || view.verdict;
     let range;
     if (page.states.length === 0) range = view.after === null ? (filtered ? 'No check matches this filter' : 'No checks yet') : 'No more checks after ' + view.after;
     else range = 'Checks ' + first + '–' + last;
@@ -467,6 +489,15 @@
     }, ms));
   }
 
+  /** Run `fn` `ms` after the first call with this key; calls meanwhile change nothing (a steady stream of events still reloads). */
+  function atMostOnce(key, ms, fn) {
+    if (pending.has(key)) return;
+    pending.set(key, setTimeout(() => {
+      pending.delete(key);
+      fn();
+    }, ms));
+  }
+
   function setLive(on, text) {
     const l = $('live');
     l.className = 'live ' + (on ? 'on' : 'off');
@@ -491,6 +522,8 @@
       statusEvents++;
       $('live').setAttribute('data-status-events', String(statusEvents));
       $('live').title = statusEvents + ' verdict changes received';
+      // The fleet's counts travel in heartbeats: ask again once they had time to carry this change.
+      atMostOnce('fleet', FLEET_AFTER_CHANGE_MS, loadCluster);
       // Only rows on the page follow (the list never grows from events; the 30 s reload and the
       // pager bring other checks).
       const r = rows.get(m.checkId);
@@ -518,6 +551,7 @@
     $('detail-close').addEventListener('click', closeDetail);
     $('filter').addEventListener('submit', applyFilter);
     $('filter-size').addEventListener('change', applyFilter);
+    $('filter-verdict').addEventListener('change', applyFilter);
     $('filter-clear').addEventListener('click', () => go(V.defaultView(), [], true));
     $('page-next').addEventListener('click', nextPage);
     $('page-prev').addEventListener('click', prevPage);

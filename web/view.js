@@ -1,6 +1,6 @@
 // Lookout status page: the view its own URL names (pure, no DOM) — which checks to list and where
 // the list starts — and how one page of it is read from /api/checks (fetchPage, I/O through a
-// function it is given): `/?prefix=web-&label=env=prod&after=<id>&from=101&size=100`, so a link
+// function it is given): `/?prefix=web-&label=env=prod&verdict=down&after=<id>&from=101&size=100`, so a link
 // reproduces what a person saw. The URL is hostile input: a value that does not parse is dropped
 // and named in `problems` (the page shows them); the JSON API checks every value again
 // (protocol/status-page-query.ts answers 400 {code, message, path}). Loaded by the browser
@@ -21,7 +21,9 @@
   const MAX_FROM = 1000000000;
   const PREFIX = /^[A-Za-z0-9_-]{0,128}$/;
   const ID = /^[A-Za-z0-9_-]{1,128}$/;
-  const KNOWN = ['prefix', 'label', 'after', 'from', 'size'];
+  const KNOWN = ['prefix', 'label', 'verdict', 'after', 'from', 'size'];
+  /** The verdicts a list may be filtered by (protocol/verdict-counts.ts; the API refuses others). */
+  const VERDICTS = ['down', 'degraded', 'flapping', 'up', 'unknown'];
 
   /** A value as a problem may show it: short, harmless characters only. */
   const shown = (s) => String(s).slice(0, 32).replace(/[^A-Za-z0-9_=.-]/g, '?');
@@ -58,7 +60,7 @@
   const labelsText = (labels) => labels.map((l) => l[0] + '=' + l[1]).join(', ');
 
   function defaultView() {
-    return { prefix: '', labels: [], after: null, from: 1, size: DEFAULT_PAGE_SIZE };
+    return { prefix: '', labels: [], verdict: '', after: null, from: 1, size: DEFAULT_PAGE_SIZE };
   }
 
   /** The view of `location.search` (with or without its `?`), and what was dropped from it. */
@@ -89,6 +91,10 @@
         if (PREFIX.test(value)) view.prefix = value;
         else problems.push('"prefix" is the start of a check id (letters, digits, _ and -, at most 128): "' + shown(value) + '" ignored');
       } else if (name === 'label') addLabel(view.labels, value, problems);
+      else if (name === 'verdict') {
+        if (VERDICTS.indexOf(value) >= 0) view.verdict = value;
+        else problems.push('"verdict" is one of ' + VERDICTS.join(', ') + ': "' + shown(value) + '" ignored');
+      }
       else if (name === 'after') {
         if (ID.test(value)) view.after = value;
         else problems.push('"after" is a check id: "' + shown(value) + '" ignored');
@@ -112,6 +118,7 @@
     const p = new URLSearchParams();
     if (view.prefix) p.append('prefix', view.prefix);
     for (const [k, v] of view.labels) p.append('label', k + '=' + v);
+    if (view.verdict) p.append('verdict', view.verdict);
     if (view.after !== null) {
       p.append('after', view.after);
       if (view.from > 1) p.append('from', String(view.from));
@@ -126,6 +133,7 @@
     const p = new URLSearchParams();
     if (view.prefix) p.append('prefix', view.prefix);
     for (const [k, v] of view.labels) p.append('label', k + '=' + v);
+    if (view.verdict) p.append('verdict', view.verdict);
     if (after !== null) p.append('after', after);
     p.append('limit', String(limit));
     return p.toString();
@@ -158,7 +166,7 @@
     }
   }
 
-  const api = { PAGE_SIZES, DEFAULT_PAGE_SIZE, MAX_LABELS, parseView, viewSearch, apiQuery, fetchPage, parseLabelsText, labelsText, defaultView };
+  const api = { PAGE_SIZES, DEFAULT_PAGE_SIZE, MAX_LABELS, VERDICTS, parseView, viewSearch, apiQuery, fetchPage, parseLabelsText, labelsText, defaultView };
   if (typeof module === 'object' && module.exports) module.exports = api;
   else root.LookoutView = api;
 })(typeof window === 'undefined' ? globalThis : window);

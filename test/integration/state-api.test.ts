@@ -69,6 +69,15 @@ test('state.list: by id prefix, by labels, paged with a cursor; every state as s
   expect(ids(await request(nc, 'lookout.state.list', { labels: { team: 'pay' } }))).toEqual(['st-down', 'st-pay-2']);
   expect(ids(await request(nc, 'lookout.state.list', { labels: { team: 'pay', tier: '1' } }))).toEqual(['st-down']);
   expect(await request(nc, 'lookout.state.list', { prefix: 'nothing-' })).toMatchObject({ ok: true, states: [], next: null });
+  // By verdict: each candidate's state is read, only those with that verdict are answered.
+  expect(ids(await request(nc, 'lookout.state.list', { verdict: 'down' }))).toEqual(['st-down']);
+  expect(ids(await request(nc, 'lookout.state.list', { verdict: 'up', prefix: 'st-' }))).toEqual(['st-pay-2', 'st-up']);
+  expect(ids(await request(nc, 'lookout.state.list', { verdict: 'flapping' }))).toEqual([]);
+  // A verdict filter pages with the same cursor.
+  const first: any = await request(nc, 'lookout.state.list', { verdict: 'up', limit: 1 });
+  expect(first.states).toHaveLength(1);
+  const rest: any = await request(nc, 'lookout.state.list', { verdict: 'up', after: first.next });
+  expect([...first.states, ...rest.states].map((s: any) => s.checkId).sort()).toEqual(['other-1', 'st-pay-2', 'st-up']);
 
   const pages: string[] = [];
   let after: string | null = null;
@@ -103,6 +112,7 @@ test('hostile or wrong requests get a clear error (code, path), nothing else', a
   expect(await request(nc, 'lookout.state.get.a*b')).toMatchObject({ ok: false, error: { code: 'invalid_id' } });
   expect(await request(nc, 'lookout.state.list', '{')).toMatchObject({ ok: false, error: { code: 'invalid_json' } });
   expect(await request(nc, 'lookout.state.list', { limit: 100_000 })).toMatchObject({ ok: false, error: { code: 'range', path: 'limit' } });
+  expect(await request(nc, 'lookout.state.list', { verdict: 'sideways' })).toMatchObject({ ok: false, error: { code: 'enum', path: 'verdict' } });
   expect(await request(nc, 'lookout.state.history.st-down', { from: 'last week' })).toMatchObject({ ok: false, error: { code: 'format', path: 'from' } });
 });
 

@@ -11,7 +11,9 @@
 // Then a fleet larger than one page (250 more checks, pages of 100): the first page, Next and
 // Previous with "Checks N–M", a reload keeping the view, search by id prefix and by label narrowing
 // the rows, a link opened in a new tab reproducing the view, live changes never adding rows, and a
-// hostile link whose bad parts are dropped and named. A second screenshot: status-page-fleet.png.
+// hostile link whose bad parts are dropped and named; the fleet's verdict counts (cluster.status,
+// summed from heartbeats) beside the page's, and the Verdict select listing only the down check.
+// A second screenshot: status-page-fleet.png.
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -306,6 +308,40 @@ describe('a fleet larger than one page', () => {
     await fleet.screenshot({ path: path.join(ARTIFACTS, 'status-page-fleet.png'), fullPage: true });
   });
 
+  test("the fleet's counts beside the page's; the Verdict select lists only the down checks, kept in the URL", async () => {
+    // web-flaky is down (the test before), every other check up: what the members' heartbeats add up to.
+    const want = { down: 1, degraded: 0, flapping: 0, up: allIds.length - 1, unknown: 0 };
+    // The fleet's checks probe once a minute: each has its first verdict within a minute of its put.
+    await waitFor('cluster.status counts 1 down, the rest up', () => request(nc, 'lookout.cluster.status'), { timeoutMs: 120_000, until: (c: any) => JSON.stringify(c.verdicts?.counts) === JSON.stringify(want) });
+    await fleet.goto(`${base}/`);
+    await pageSays(fleet, /^Checks 1–100 · more after these$/);
+    const fleetCounts = fleet.locator('#fleet-counts');
+    await fleetCounts.filter({ hasText: /^Fleet: / }).waitFor({ timeout: 30_000 });
+    expect(await fleetCounts.textContent()).toBe(`Fleet: 1 down · 0 degraded · 0 flapping · ${allIds.length - 1} up · 0 unknown`);
+    expect(await fleet.$$eval('#fleet-counts [data-count]', (cs) => cs.map((c) => [c.getAttribute('data-count'), Number(c.getAttribute('data-n'))]))).toEqual(Object.entries(want));
+    // The page's own counts stay the page's.
+    expect(await fleet.locator('#check-counts').textContent()).toMatch(/^On this page: \d+ down · 0 degraded · 0 flapping · \d+ up · 0 unknown$/);
+
+    await fleet.locator('#filter-verdict').selectOption('down');
+    expect(await pageSays(fleet, /^Checks 1–1 · no more$/)).toEqual(['web-flaky']);
+    expect(new URL(fleet.url()).search).toBe('?verdict=down');
+    expect(await fleet.locator('tr[data-check="web-flaky"]').getAttribute('data-verdict')).toBe('down');
+    // A link to the view reproduces it; up with a prefix narrows to those.
+    const tab = await browser!.newPage();
+    try {
+      await tab.goto(fleet.url());
+      expect(await pageSays(tab, /^Checks 1–1 · no more$/)).toEqual(['web-flaky']);
+      expect(await tab.locator('#filter-verdict').inputValue()).toBe('down');
+      await tab.goto(`${base}/?prefix=web-&verdict=up`);
+      expect(await pageSays(tab, /^Checks 1–1 · no more$/)).toEqual(['web-ok']);
+    } finally {
+      await tab.close();
+    }
+    await fleet.locator('#filter-clear').click();
+    await pageSays(fleet, /^Checks 1–100 · more after these$/);
+    expect(await fleet.locator('#filter-verdict').inputValue()).toBe('');
+  }, 180_000);
+
   test('no script error, no failed request', () => {
     expect(problems).toEqual([]);
   });
@@ -328,7 +364,7 @@ describe('a fleet larger than one page', () => {
       await tab.close();
     }
     // The API under the page refuses what the page would never send, with {code, message, path}.
-    for (const [q, code, p] of [['limit=501', 'range', 'limit'], ['limit=0', 'range', 'limit'], [`label=k=${'v'.repeat(300)}`, 'range', 'label'], ['after=a.b', 'invalid_id', 'after'], ['prefix=x&prefix=y', 'bad_request', 'prefix']]) {
+    for (const [q, code, p] of [['limit=501', 'range', 'limit'], ['limit=0', 'range', 'limit'], [`label=k=${'v'.repeat(300)}`, 'range', 'label'], ['after=a.b', 'invalid_id', 'after'], ['prefix=x&prefix=y', 'bad_request', 'prefix'], ['verdict=sideways', 'enum', 'verdict'], ['verdict=DOWN', 'enum', 'verdict']]) {
       const r = await fetch(`${base}/api/checks?${q}`);
       expect([q, r.status, await r.json()]).toEqual([q, 400, { ok: false, error: { code, message: expect.any(String), path: p } }]);
     }

@@ -9,6 +9,7 @@ import { CheckTable, type Directive } from '../../protocol/check-table';
 import { flapPercent } from '../../protocol/flapping';
 import { parseRelease } from '../../protocol/handover';
 import type { ReleasedCheck, ResultMessage, StatusMessage } from '../../protocol/records';
+import { emptyCounts, type CountedVerdict } from '../../protocol/verdict-counts';
 import { failWith, pass } from '../helpers/fake-ports';
 
 const spec = (extra: Partial<CheckSpec> = {}): NormalizedSpec =>
@@ -193,5 +194,34 @@ describe('handover and resume carry the published verdict and the flags', () => 
     d.probe(...outcomes);
     expect(changes(d.statuses)).toEqual(want);
     expect(d.results[0]!.seq).toBe(42);
+  });
+});
+
+describe('countVerdicts: what a node carries in its heartbeat (protocol/verdict-counts.ts)', () => {
+  const count = (t: CheckTable, combined: (id: string) => CountedVerdict = () => 'unknown') => {
+    const into = emptyCounts();
+    t.countVerdicts(into, combined);
+    return into;
+  };
+
+  test('the published verdict, unknown before the first; flapping and degraded counted as published', () => {
+    const d = driver(spec({ flap: { low: 20, high: 30 }, degradedAfterMs: 100 }));
+    expect(count(d.table)).toEqual({ ...emptyCounts(), unknown: 1 });
+    d.probe(pass());
+    expect(count(d.table)).toEqual({ ...emptyCounts(), up: 1 });
+    d.probe(slow(500));
+    expect(count(d.table)).toEqual({ ...emptyCounts(), degraded: 1 });
+    d.probe(failWith('status'));
+    expect(count(d.table)).toEqual({ ...emptyCounts(), down: 1 });
+    d.probe(...storm(20));
+    expect(d.statuses.at(-1)?.to).toBe('flapping');
+    expect(count(d.table)).toEqual({ ...emptyCounts(), flapping: 1 });
+  });
+
+  test('a check whose vantages are combined (replicas > 1) is counted by the combined verdict, not its own', () => {
+    const d = driver(spec({ replicas: 2 }));
+    d.probe(pass());
+    expect(count(d.table)).toEqual({ ...emptyCounts(), unknown: 1 });
+    expect(count(d.table, (id) => (id === 'api' ? 'down' : 'up'))).toEqual({ ...emptyCounts(), down: 1 });
   });
 });

@@ -59,11 +59,12 @@ test('cluster.status answers from the latest view it was sent, once per request 
     term: 4,
     epoch: 9,
     clock: { boundMs: 1000 },
+    verdicts: { counts: { down: 0, degraded: 0, flapping: 0, up: 0, unknown: 0 }, total: 0, reported: [], unreported: ['a', 'b', 'c'] },
     assignment: { epoch: 9, term: 4, leader: 'a', at: '2023-11-14T22:13:20.000Z', members: ['a', 'b'], damped: [], relieved: [], quarantined: [], quarantineRefused: [] },
     members: [
-      { node: 'a', state: 'alive', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 2, total: 3 }, checks: 5, damped: false, clockOffsetMs: 0, clockSkewMs: 15_000, overloaded: false, lagMs: null, relieved: false, quarantined: false, quarantineRefused: false, returning: false },
-      { node: 'b', state: 'suspect', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 1, total: 3 }, checks: 2, damped: false, clockOffsetMs: -30_000, clockSkewMs: -15_000, overloaded: false, lagMs: null, relieved: false, quarantined: false, quarantineRefused: false, returning: false },
-      { node: 'c', state: 'alive', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 0, total: 0 }, checks: 0, damped: false, clockOffsetMs: null, clockSkewMs: null, overloaded: false, lagMs: null, relieved: false, quarantined: false, quarantineRefused: false, returning: false },
+      { node: 'a', state: 'alive', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 2, total: 3 }, checks: 5, damped: false, clockOffsetMs: 0, clockSkewMs: 15_000, overloaded: false, lagMs: null, relieved: false, quarantined: false, quarantineRefused: false, returning: false, verdicts: null },
+      { node: 'b', state: 'suspect', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 1, total: 3 }, checks: 2, damped: false, clockOffsetMs: -30_000, clockSkewMs: -15_000, overloaded: false, lagMs: null, relieved: false, quarantined: false, quarantineRefused: false, returning: false, verdicts: null },
+      { node: 'c', state: 'alive', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 0, total: 0 }, checks: 0, damped: false, clockOffsetMs: null, clockSkewMs: null, overloaded: false, lagMs: null, relieved: false, quarantined: false, quarantineRefused: false, returning: false, verdicts: null },
     ],
   });
   expect(hub.published('_INBOX.>')).toHaveLength(2); // two requests, two replies
@@ -104,5 +105,21 @@ test('cluster.status shows who says it quarantined itself (its heartbeat) and wh
     ['a', false, false],
     ['b', true, false],
     ['c', true, true],
+  ]);
+});
+
+test("cluster.status sums the live members' verdict counts (their heartbeats) and names the live ones that did not say", () => {
+  const c = (up: number, down: number) => ({ down, degraded: 1, flapping: 0, up, unknown: 2 });
+  let view = emptyView('a');
+  const members = [{ ...member('a', 'alive'), verdicts: c(5, 1) }, { ...member('b', 'suspect'), verdicts: c(3, 2) }, member('old', 'alive'), { ...member('gone', 'dead'), verdicts: c(100, 100) }, member('left', 'left')];
+  view = reduceView(view, { type: 'MEMBERS', members, live: ['a', 'b', 'old'] });
+  const st = clusterStatus(view);
+  expect(st.verdicts).toEqual({ counts: { down: 3, degraded: 2, flapping: 0, up: 8, unknown: 4 }, total: 17, reported: ['a', 'b'], unreported: ['old'] });
+  expect(st.members.map((m) => [m.node, m.verdicts])).toEqual([
+    ['a', c(5, 1)],
+    ['b', c(3, 2)],
+    ['old', null],
+    ['gone', c(100, 100)],
+    ['left', null],
   ]);
 });

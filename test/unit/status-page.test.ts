@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { STATE_LABEL_MAX_CHARS, STATE_LIST_MAX_LABELS, STATE_LIST_MAX_LIMIT } from '../../protocol/state-query';
 import { parseCheckId, parseChecksQuery, PAGE_QUERY_MAX_CHARS } from '../../protocol/status-page-query';
+import { COUNTED_VERDICTS } from '../../protocol/verdict-counts';
 import { ManualClock } from '../../runtime/clock';
 import { statusApi } from '../../runtime/status-api';
 import { startStatusEvents, type EventSink } from '../../runtime/status-events';
@@ -92,7 +93,7 @@ describe('parseChecksQuery', () => {
 });
 
 describe('the page\'s view (web/view.js)', () => {
-  const def = { prefix: '', labels: [], after: null, from: 1, size: 100 };
+  const def = { prefix: '', labels: [], verdict: '', after: null, from: 1, size: 100 };
 
   test.each([
     ['nothing', '', {}],
@@ -101,7 +102,8 @@ describe('the page\'s view (web/view.js)', () => {
     ['a cursor with its row number', 'after=fleet-099&from=101', { after: 'fleet-099', from: 101 }],
     ['a row number without a cursor (meaningless: 1)', 'from=101', {}],
     ['a page size of the list', 'size=25', { size: 25 }],
-    ['everything', 'prefix=x&label=a=b&after=x-1&from=3&size=200', { prefix: 'x', labels: [['a', 'b']], after: 'x-1', from: 3, size: 200 }],
+    ['a verdict', 'verdict=down', { verdict: 'down' }],
+    ['everything', 'prefix=x&label=a=b&verdict=unknown&after=x-1&from=3&size=200', { prefix: 'x', labels: [['a', 'b']], verdict: 'unknown', after: 'x-1', from: 3, size: 200 }],
   ])('reads %s', (_n, search, want) => {
     expect(V.parseView(search)).toEqual({ view: { ...def, ...want }, problems: [] });
   });
@@ -116,6 +118,8 @@ describe('the page\'s view (web/view.js)', () => {
     ['a row number that is no integer', 'after=a&from=1e3', { after: 'a' }],
     ['a row number of 0', 'after=a&from=0', { after: 'a' }],
     ['a page size not offered', 'size=100000', {}],
+    ['a verdict that is none of the names', 'verdict=%3Cb%3Esideways', {}],
+    ['a verdict twice (the first is kept)', 'verdict=down&verdict=up', { verdict: 'down' }],
     ['a parameter twice (the first is kept)', 'prefix=a&prefix=b', { prefix: 'a' }],
     ['a query past 4096 characters', `prefix=a&label=k=${'v'.repeat(4100)}`, {}],
   ])('drops %s and says so', (_n, search, kept) => {
@@ -132,7 +136,7 @@ describe('the page\'s view (web/view.js)', () => {
   });
 
   test('viewSearch writes what parseView reads (defaults left out)', () => {
-    const views = [def, { ...def, prefix: 'web-' }, { ...def, labels: [['env', 'prod'], ['a b', 'c=d']], after: 'w-9', from: 201, size: 50 }];
+    const views = [def, { ...def, prefix: 'web-' }, { ...def, verdict: 'flapping' }, { ...def, labels: [['env', 'prod'], ['a b', 'c=d']], after: 'w-9', from: 201, size: 50 }];
     for (const v of views) expect(V.parseView(V.viewSearch(v))).toEqual({ view: v, problems: [] });
     expect(V.viewSearch(def)).toBe('');
     expect(V.viewSearch({ ...def, after: 'a' })).toBe('?after=a');
@@ -146,6 +150,9 @@ describe('the page\'s view (web/view.js)', () => {
     for (const size of V.PAGE_SIZES) expect(parseChecksQuery(V.apiQuery(def, null, size + 1)).ok).toBe(true);
     expect(Math.max(...V.PAGE_SIZES) + 1).toBeLessThanOrEqual(STATE_LIST_MAX_LIMIT);
     expect(V.MAX_LABELS).toBe(STATE_LIST_MAX_LABELS);
+    // Every verdict the page offers is one the API accepts, and the other way round.
+    expect(V.VERDICTS).toEqual(COUNTED_VERDICTS);
+    for (const verdict of V.VERDICTS) expect(parseChecksQuery(V.apiQuery({ ...def, verdict }, null, 10))).toEqual({ ok: true, value: { verdict, limit: 10 } });
   });
 
   test.each([
