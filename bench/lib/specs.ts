@@ -15,7 +15,12 @@ export async function natsClient(url: string, name = 'bench'): Promise<NatsConne
 
 /** Put every spec (id → spec JSON) into the spec bucket, `window` puts in flight at a time. */
 export async function putSpecs(nc: NatsConnection, specs: Map<string, unknown>, window = 2000, shards: number = SETTINGS.shards.default): Promise<number> {
-  const kv = await new Kvm(nc).create('lookout_specs', { replicas: 1, history: 5, storage: StorageType.File });
+  const kvm = new Kvm(nc);
+  // A node started first may have made the bucket already, with its own options: then use it.
+  const kv = await kvm.create('lookout_specs', { replicas: 1, history: 5, storage: StorageType.File }).catch((err: unknown) => {
+    if (err instanceof Error && /already in use/.test(err.message)) return kvm.open('lookout_specs');
+    throw err;
+  });
   const t0 = performance.now();
   const inFlight = new Set<Promise<unknown>>();
   for (const [id, spec] of specs) {
