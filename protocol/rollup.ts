@@ -75,7 +75,8 @@ export class RollupAccumulator {
     return this.slots.size;
   }
 
-  observe(id: string, vantage: number, ok: boolean, inconclusive: boolean, latencyMs: number): void {
+  /** Count a probe in grains 0 … `levels` − 1 (every grain by default). */
+  observe(id: string, vantage: number, ok: boolean, inconclusive: boolean, latencyMs: number, levels = this.levels): void {
     let slot = this.slots.get(id);
     if (slot === undefined) {
       slot = this.slots.size;
@@ -84,7 +85,7 @@ export class RollupAccumulator {
       this.vantages[slot] = vantage;
     }
     const bucket = inconclusive ? -1 : bucketOf(latencyMs);
-    for (let level = 0; level < this.levels; level++) {
+    for (let level = 0; level < Math.min(levels, this.levels); level++) {
       const row = slot * this.levels + level;
       const base = row * COUNTS;
       this.counts[base]!++;

@@ -130,5 +130,7 @@ export function spawnNode(opts: NodeOptions): NodeProc {
 export function nodeEnv(overrides: Record<string, string> = {}): Record<string, string> {
   // LOOKOUT_MEMORY_MB from the bench's own environment reaches the node (e.g. 0 for V8's own sizing, to compare).
   const memory: Record<string, string> = process.env.LOOKOUT_MEMORY_MB === undefined ? {} : { LOOKOUT_MEMORY_MB: process.env.LOOKOUT_MEMORY_MB };
-  return { LOOKOUT_TIMING: 'production', LOOKOUT_SHUTDOWN_GRACE_MS: '1000', ...memory, ...overrides };
+  // BENCH_NODE_ENV: more settings for every node, "NAME=value NAME=value" (e.g. LOOKOUT_ROLLUP_FINE_PERIOD_MS=0).
+  const extra = Object.fromEntries((process.env.BENCH_NODE_ENV ?? '').split(' ').filter((kv) => kv.includes('=')).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  return { LOOKOUT_TIMING: 'production', LOOKOUT_SHUTDOWN_GRACE_MS: '1000', ...memory, ...extra, ...overrides };
 }

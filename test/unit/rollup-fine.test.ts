@@ -77,7 +77,21 @@ describe('an accumulator of two grains', () => {
 });
 
 describe('the recorder with a fine grain', () => {
-  const result = (checkId: string, ok: boolean, latencyMs: number): ResultMessage => ({ checkId, ok, latencyMs, vantage: 0, reason: ok ? null : 'status' }) as ResultMessage;
+  const result = (checkId: string, ok: boolean, latencyMs: number, intervalMs = 30_000): ResultMessage => ({ checkId, ok, latencyMs, intervalMs, vantage: 0, reason: ok ? null : 'status' }) as ResultMessage;
+
+  test.each([
+    ['probed every 30 s: both grains', 30_000, ['_rollup', '_rollup_fine']],
+    ['probed once a minute (the fine period): the hourly grain only', M, ['_rollup']],
+    ['probed every 5 min: the hourly grain only', 5 * M, ['_rollup']],
+  ])('a check %s', (_what, intervalMs, tokens) => {
+    const clock = new ManualClock(400_000 * H + 5);
+    const published: string[] = [];
+    const r = new RollupRecorder({ bus: { publish: (subject) => void published.push(subject.split('.')[1]!) }, clock, nodeId: 'n1', grains: rollupGrains(subjects(), H, M), log: pino({ level: 'silent' }) });
+    r.start();
+    r.observe(result('a', true, 2, intervalMs));
+    r.stop();
+    expect(published).toEqual(tokens);
+  });
 
   test('fine records each minute on <prefix>._rollup_fine.<id>, the hourly one on _rollup.<id>, adding up exactly; a stop publishes both partial periods', () => {
     const t0 = 400_000 * H;
