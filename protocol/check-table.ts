@@ -157,7 +157,9 @@ export class CheckTable {
       seqGap: 0,
       published,
       ...flagsOf(rc),
-      skipped,
+      // The holder's rounds skipped since its last result (a probe still running when the slot
+      // came) are announced by the first result here, with the ones that passed in transit.
+      skipped: skipped + (rc.skipped ?? 0),
       probed: false,
     });
     const out: Directive[] = [this.scheduleAt(spec.id, slot, interval, shift)];
@@ -188,7 +190,7 @@ export class CheckTable {
     const out: ReleasedCheck[] = [];
     for (const [id, e] of this.checks) {
       if (e.verdict === null) continue; // never resumed here: the next owner looks it up itself
-      out.push({ id, seq: e.seq, status: e.verdict.status, history: e.verdict.history, published: e.published, ...flagFields(e.verdict.status, e), slot: e.slot, dueInMs: e.slot + e.shift - now });
+      out.push({ id, seq: e.seq, status: e.verdict.status, history: e.verdict.history, published: e.published, ...flagFields(e.verdict.status, e), slot: e.slot, dueInMs: e.slot + e.shift - now, ...(e.skipped > 0 ? { skipped: e.skipped } : {}) });
     }
     return out;
   }

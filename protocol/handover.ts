@@ -269,7 +269,7 @@ export function parseClaim(raw: unknown, slot: { shard: number; rank: number }):
 /** One released check, or null when any field is out of bounds. */
 function parseReleasedCheck(raw: unknown): ReleasedCheck | null {
   if (!isObj(raw)) return null;
-  const { id, seq, status, history, published, slot, dueInMs, ran, firstAt, nextAt, lastAt, quorum, push, degraded, flapping } = raw;
+  const { id, seq, status, history, published, slot, dueInMs, skipped, ran, firstAt, nextAt, lastAt, quorum, push, degraded, flapping } = raw;
   if (typeof id !== 'string' || !CHECK_ID_PATTERN.test(id)) return null;
   if (!isCount(seq) || (status !== 'up' && status !== 'down')) return null;
   if (typeof history !== 'string' || history.length > MAX_HISTORY || !/^[01]*$/.test(history)) return null;
@@ -278,6 +278,7 @@ function parseReleasedCheck(raw: unknown): ReleasedCheck | null {
   if (typeof slot !== 'number' || !Number.isSafeInteger(slot)) return null;
   if (typeof dueInMs !== 'number' || !Number.isFinite(dueInMs) || Math.abs(dueInMs) > MAX_DUE_MS) return null;
   if (ran !== undefined && (!isCount(ran) || ran > MAX_RAN)) return null;
+  if (skipped !== undefined && (!isCount(skipped) || skipped > MAX_RAN)) return null;
   if ((firstAt !== undefined && !isCount(firstAt)) || (nextAt !== undefined && !isCount(nextAt)) || (lastAt !== undefined && !isCount(lastAt))) return null;
   const q = quorum === undefined ? undefined : parseQuorumRecord(quorum);
   if (q === null) return null;
@@ -292,6 +293,7 @@ function parseReleasedCheck(raw: unknown): ReleasedCheck | null {
     ...flagFields(status, flagsOf({ degraded, flapping })),
     slot,
     dueInMs,
+    ...(skipped !== undefined && skipped > 0 ? { skipped } : {}),
     ...(ran !== undefined ? { ran } : {}),
     ...(firstAt !== undefined ? { firstAt } : {}),
     ...(nextAt !== undefined ? { nextAt } : {}),

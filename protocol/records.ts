@@ -284,6 +284,12 @@ export interface ReleasedCheck {
   slot: number;
   /** Time from the moment of sending until that slot, on the holder's own clock: a duration, never a wall time. */
   dueInMs: number;
+  /**
+   * Rounds the holder skipped since its last published result (its probe was still running when
+   * the slot came), not announced yet: the new owner's first result announces them in `skipped`.
+   * Absent when none, and from older nodes.
+   */
+  skipped?: number;
   /** Probes the holder ran of this check since it last started probing it (absent from older nodes). */
   ran?: number;
   /** When the first of those probes started, on the holder's wall clock (ms): for counting what ran twice only (overlap.ts). */

@@ -174,6 +174,29 @@ describe('handed over with the check: (status, history) is enough', () => {
     expect(probeOf(due)?.intervalMs).toBe(interval);
   });
 
+  test('a round the holder skipped (its probe still running) travels in the release: the new owner\'s first result announces it', () => {
+    const { t, next } = started(spec(), { status: 'up', history: '11' });
+    const probe = probeOf(t.due(id, next))!;
+    const skip = t.due(id, next + I); // the probe still runs at the next slot: skipped here
+    expect(skip.some((d) => d.type === 'skipped')).toBe(true);
+    const done = t.probeDone(id, probe.token, pass(), next + I + 300);
+    expect(resultOf(done)).toMatchObject({ slot: next, skipped: 0 }); // the round after it is not its to announce
+    const now = next + I + 400;
+    const [rc] = t.release(now);
+    expect(rc).toMatchObject({ slot: next + 2 * I, skipped: 1 });
+    const owner = table();
+    owner.setReleased(spec(), rc!, now + 60, { holderOffsetMs: 0 });
+    const p2 = probeOf(owner.due(id, next + 2 * I))!;
+    expect(resultOf(owner.probeDone(id, p2.token, pass(), next + 2 * I + 40))).toMatchObject({ slot: next + 2 * I, skipped: 1, seq: rc!.seq + 1 });
+  });
+
+  test('a release with nothing skipped carries no skipped field', () => {
+    const { t, next } = started(spec(), { status: 'up', history: '11' });
+    const probe = probeOf(t.due(id, next))!;
+    t.probeDone(id, probe.token, pass(), next + 40);
+    expect(t.release(next + 100)[0]).not.toHaveProperty('skipped');
+  });
+
   test('a new check starting down (nothing published yet) probes first on the intervalMs grid; its first failure moves it to the down grid', () => {
     const { t, next } = started(spec({ policy: { type: 'consecutive', rise: 2, fall: 2, initial: 'down' } }));
     expect(next).toBe(s);
