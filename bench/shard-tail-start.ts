@@ -1,0 +1,90 @@
+// Benchmark: what opening a per-shard watch costs by where it starts (issue 12 §2/§4, "one
+// snapshot, then tail"). BENCH_SPECS specs under sharded keys among 256 shards; then, in turn and
+// repeated BENCH_ROUNDS times, 256 filtered KV watches (one per shard, BENCH_CONCURRENCY at a time
+// as actors/shard-specs.ts loads shards) opened
+//   last: deliver last per subject (what a shard load opens today), each read to its end;
+//   tail: deliver by start sequence at the stream's last sequence + 1 (nothing to read);
+// and one whole-bucket watch read to its end (the snapshot). nats-server here is 2.9.10 (one
+// filter subject per consumer).
+//
+//   npm run build && flock /work/notes/heavy.lock node dist/bench/shard-tail-start.js
+//   knobs: BENCH_SPECS (100000), BENCH_ROUNDS (2), BENCH_CONCURRENCY (8)
+
+import { jetstreamManager } from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import { connect } from '@nats-io/transport-node';
+import { loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { shardKeyFilter, specKey } from '../protocol/spec-key';
+import { startNats } from './lib/nats-server';
+import { LoadMeter } from './lib/procfs';
+import { codeVersion, envInt, note, round, runBench } from './lib/util';
+
+const SPECS = envInt('BENCH_SPECS', 100_000);
+const ROUNDS = envInt('BENCH_ROUNDS', 2);
+const CONCURRENCY = envInt('BENCH_CONCURRENCY', 8);
+const SHARDS = 256;
+const BUCKET = 'bench_specs';
+
+/** Opens a watch and reads it until its initial values are all delivered; returns the count read. */
+async function readInitial(kv: KV, opts: { key?: string; resumeFromRevision?: number }): Promise<{ n: number; stop: () => void }> {
+  const w = await kv.watch(opts);
+  let n = 0;
+  if (opts.resumeFromRevision !== undefined) return { n, stop: () => w.stop() };
+  for await (const e of w) {
+    n++;
+    if (e.isUpdate || e.delta === 0) break;
+  }
+  return { n, stop: () => w.stop() };
+}
+
+async function pool<T>(items: T[], width: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  }));
+}
+
+runBench('shard-tail-start', async (cleanup) => {
+  const nats = await startNats();
+  cleanup(() => nats.stop());
+  const load = new LoadMeter(() => [process.pid, nats.pid]);
+  const nc = await connect({ servers: nats.url });
+  cleanup(() => nc.close());
+  const jsm = await jetstreamManager(nc);
+  const kv = await new Kvm(nc).create(BUCKET, { history: 5 });
+  const value = (i: number) => JSON.stringify({ kind: 'http', target: `http://127.0.0.1:${1000 + (i % 60000)}/health/${i}`, intervalMs: 60_000, timeoutMs: 5000 });
+  let t = performance.now();
+  for (let i = 0; i < SPECS; i += 512) {
+    await Promise.all(Array.from({ length: Math.min(512, SPECS - i) }, (_, k) => kv.put(specKey(`check-${i + k}`, SHARDS), value(i + k))));
+  }
+  note({ stored: SPECS, writeS: round((performance.now() - t) / 1000, 1) });
+  const shards = Array.from({ length: SHARDS }, (_, i) => i);
+
+  const perShard = async (mode: 'last' | 'tail') => {
+    const lastSeq = (await jsm.streams.info(`KV_${BUCKET}`)).state.last_seq;
+    const stops: (() => void)[] = [];
+    let read = 0;
+    const t0 = performance.now();
+    await pool(shards, CONCURRENCY, async (s) => {
+      const r = await readInitial(kv, mode === 'last' ? { key: shardKeyFilter(s) } : { key: shardKeyFilter(s), resumeFromRevision: lastSeq + 1 });
+      read += r.n;
+      stops.push(r.stop);
+    });
+    const ms = Math.round(performance.now() - t0);
+    for (const s of stops) s();
+    return { ms, read };
+  };
+  const rounds: Record<string, unknown>[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const last = await perShard('last');
+    const tail = await perShard('tail');
+    t = performance.now();
+    const snap = await readInitial(kv, {});
+    snap.stop();
+    const round = { last, tail, wholeSnapshot: { ms: Math.round(performance.now() - t), read: snap.n } };
+    note(round);
+    rounds.push(round);
+  }
+  return { code: codeVersion(), specs: SPECS, shards: SHARDS, concurrency: CONCURRENCY, rounds, loadavg: loadavg().map((x) => round(x)), ...load.read() };
+});
