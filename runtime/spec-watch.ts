@@ -34,12 +34,14 @@ export function kvSpecFeedSource(kv: KV): SpecFeedSource {
 /**
  * The values under one key filter (`key`; undefined: every key), each told under the id `idOf`
  * its key (a key it maps to null is skipped). `count`: 0 when nothing is stored under the filter.
+ * `from`: every message from this stream sequence on instead of the latest values (a tail after
+ * a snapshot, runtime/spec-snapshot.ts).
  */
-export function filteredSpecFeedSource(kv: KV, count: () => Promise<number>, key: string | undefined, idOf: (key: string) => string | null): SpecFeedSource {
+export function filteredSpecFeedSource(kv: KV, count: () => Promise<number>, key: string | undefined, idOf: (key: string) => string | null, from?: number): SpecFeedSource {
   return {
     count,
     async watch() {
-      const w = await kv.watch(key === undefined ? {} : { key });
+      const w = await kv.watch({ ...(key === undefined ? {} : { key }), ...(from === undefined ? {} : { resumeFromRevision: from }) });
       async function* changes(): AsyncGenerator<SpecChange> {
         for await (const e of w) {
           const id = idOf(e.key);
