@@ -17,7 +17,8 @@ import { normalizeSpec, type NormalizedSpec } from '../checks/spec';
 import { validateSpec } from '../checks/validate';
 import type { ClusterView } from '../protocol/cluster-view';
 import { fleetGroups } from '../protocol/panic-groups';
-import { ShardSpecs, type ShardSpecEvent } from '../actors/shard-specs';
+import { Places } from '../actors/shard-load';
+import { LOAD_CONCURRENCY, ShardSpecs, type ShardSpecEvent } from '../actors/shard-specs';
 import { SpecCatalog } from '../actors/spec-catalog';
 import type { Logger } from '../runtime/logger';
 import type { Metrics } from '../runtime/metrics';
@@ -78,6 +79,7 @@ export function startNodeSpecs(o: NodeSpecsOptions): NodeSpecs {
       snapshot: (shards) => readSpecSnapshot(o.kv, shards, o.shards),
     },
     log,
+    new Places(LOAD_CONCURRENCY),
   );
   const holder = new ShardSpecs(catalog, (shard) => sources.sourceOf(shard), log, (e) => tell(e), gauges);
   holder.groupLabel = o.groupLabel ?? '';
@@ -117,6 +119,9 @@ export function startNodeSpecs(o: NodeSpecsOptions): NodeSpecs {
     noteView(view) {
       if (view.leading && migration === 'none') migrate();
     },
-    stop: () => holder.stop(),
+    stop: async () => {
+      await holder.stop();
+      await sources.settled();
+    },
   };
 }

@@ -7,7 +7,9 @@
 // is logged and its shards load on watches of their own.
 //
 // A shard's count waits for its batch's snapshot (not bounded by the load places: the snapshot is
-// one read); its watch opens the tail (bounded like any watch) and replays the kept entries first.
+// one read); its watch replays the kept entries, so the shard is loaded at once, and then opens its
+// tail, at most `places` tails being created at once (a burst of consumer creations times the
+// JetStream API out). `settled` resolves once no tail is being created (close the connection after).
 
 import type { Logger } from './logger';
 import { snapshotThenTail, type SnapshotEntry, type SpecSnapshot } from './spec-snapshot';
@@ -25,14 +27,39 @@ export interface ShardSourcePorts {
   snapshot(shards: ReadonlySet<number>): Promise<SpecSnapshot>;
 }
 
+/** Bounds concurrent tail creations (actors/shard-load.ts Places). */
+export interface TailPlaces {
+  acquire(): Promise<() => void>;
+}
+
 export class ShardSources {
   private pending: { shards: Set<number>; resolve: (s: Promise<SpecSnapshot | null>) => void; batch: Promise<SpecSnapshot | null> } | null = null;
+
+  private readonly opening = new Set<Promise<unknown>>();
 
   constructor(
     private readonly ports: ShardSourcePorts,
     private readonly log: Logger,
+    private readonly places: TailPlaces,
     readonly minShards = SNAPSHOT_MIN_SHARDS,
   ) {}
+
+  /** Resolves once no tail is being created. */
+  async settled(): Promise<void> {
+    while (this.opening.size > 0) await Promise.allSettled([...this.opening]);
+  }
+
+  private async openTail(shard: number, from: number): Promise<SpecWatch> {
+    const free = await this.places.acquire();
+    const p = this.ports.tail(shard, from);
+    this.opening.add(p);
+    try {
+      return await p;
+    } finally {
+      this.opening.delete(p);
+      free();
+    }
+  }
 
   /** The source of one attempt at `shard`. */
   sourceOf(shard: number): SpecFeedSource {
@@ -50,8 +77,7 @@ export class ShardSources {
       },
       watch: async () => {
         if (!snap) return own.watch();
-        const { seq } = snap;
-        return snapshotThenTail(entries, seq, await this.ports.tail(shard, seq + 1));
+        return snapshotThenTail(entries, snap.seq, (from) => this.openTail(shard, from));
       },
     };
   }

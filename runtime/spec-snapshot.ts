@@ -72,15 +72,32 @@ function decodeJson(value: Uint8Array): unknown {
 
 /**
  * One shard's feed from a snapshot: its kept entries, then a marker that ends the initial load,
- * then every change of its tail (a watch opened from the snapshot's seq + 1), all told as changes.
+ * then every change of its tail, a watch opened from the snapshot's seq + 1 only once the entries
+ * are read (`openTail`): the shard is loaded without waiting for a consumer of its own, which a
+ * node busy starting its checks creates slowly. Stopped before the tail exists, the tail is
+ * stopped as soon as it does; a tail that fails to open ends the feed with its error.
  */
-export function snapshotThenTail(entries: readonly SnapshotEntry[], seq: number, tail: SpecWatch): SpecWatch {
+export function snapshotThenTail(entries: readonly SnapshotEntry[], seq: number, openTail: (from: number) => Promise<SpecWatch>): SpecWatch {
+  let stopped = false;
+  let tail: SpecWatch | null = null;
   async function* changes(): AsyncGenerator<SpecChange> {
     for (const e of entries) yield { key: e.id, revision: e.revision, deleted: e.deleted, json: () => decodeJson(e.value), initialDone: false };
     yield { key: null, revision: seq, deleted: false, json: () => undefined, initialDone: true };
+    if (stopped) return;
+    tail = await openTail(seq + 1);
+    if (stopped) {
+      tail.stop();
+      return;
+    }
     for await (const c of tail.changes) yield { ...c, initialDone: true };
   }
-  return { changes: changes(), stop: () => tail.stop() };
+  return {
+    changes: changes(),
+    stop: () => {
+      stopped = true;
+      tail?.stop();
+    },
+  };
 }
 
 /** Reads the bucket's latest values once, keeping the entries of `wanted` shards. */

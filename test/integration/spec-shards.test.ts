@@ -6,6 +6,7 @@
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { Places } from '../../actors/shard-load';
 import { ShardSpecs, type ShardSpecEvent } from '../../actors/shard-specs';
 import { SpecCatalog } from '../../actors/spec-catalog';
 import { shardOf } from '../../protocol/hash';
@@ -193,6 +194,7 @@ test('many shards load from one snapshot of the bucket, keeping only theirs; a c
       },
     },
     silentLog,
+    new Places(4),
     2,
   );
   const h = new ShardSpecs(new SpecCatalog(SHARDS), (s) => sources.sourceOf(s), silentLog, () => {});
@@ -207,6 +209,7 @@ test('many shards load from one snapshot of the bucket, keeping only theirs; a c
   });
   expect(got).toEqual(want);
   await h.stop();
+  await sources.settled();
 });
 
 test('a snapshot of an empty bucket, or of one holding only a delete, is complete at its last sequence', async () => {

@@ -58,13 +58,19 @@ async function drain(w: SpecWatch): Promise<[string | null, number, boolean, boo
   return out;
 }
 
-test("a shard's feed: its entries, the end of the load, then its tail as changes", async () => {
+test("a shard's feed: its entries, the end of the load, then its tail (opened after them, from the snapshot's sequence + 1) as changes", async () => {
   const tail = fakeWatch([change('z', 12), change('a', 13, true)]);
-  const w = snapshotThenTail([{ id: 'a', revision: 4, deleted: false, value: bytes('{"v":1}') }, { id: 'b', revision: 9, deleted: false, value: bytes('not json') }], 11, tail);
-  expect(await drain(w)).toEqual([
-    ['a', 4, false, false, { v: 1 }],
-    ['b', 9, false, false, undefined],
-    [null, 11, false, true, undefined],
+  const opened: number[] = [];
+  const w = snapshotThenTail([{ id: 'a', revision: 4, deleted: false, value: bytes('{"v":1}') }, { id: 'b', revision: 9, deleted: false, value: bytes('not json') }], 11, async (from) => {
+    opened.push(from);
+    return tail;
+  });
+  const it = w.changes[Symbol.asyncIterator]();
+  for (let i = 0; i < 3; i++) await it.next();
+  expect(opened).toEqual([]);
+  const rest = await drain({ changes: { [Symbol.asyncIterator]: () => it }, stop: () => {} });
+  expect(opened).toEqual([12]);
+  expect(rest).toEqual([
     ['z', 12, false, true, { revision: 12 }],
     ['a', 13, true, true, { revision: 13 }],
   ]);
@@ -72,7 +78,23 @@ test("a shard's feed: its entries, the end of the load, then its tail as changes
   expect(tail.stopped).toBe(true);
 });
 
+test('a feed stopped before its tail opens stops the tail once it exists; its entries still end the load', async () => {
+  const tail = fakeWatch([change('z', 12)]);
+  let open: (w: SpecWatch) => void = () => {};
+  const w = snapshotThenTail([{ id: 'a', revision: 4, deleted: false, value: bytes('{}') }], 11, () => new Promise((r) => (open = r)));
+  const it = w.changes[Symbol.asyncIterator]();
+  expect((await it.next()).value).toMatchObject({ key: 'a', initialDone: false });
+  expect((await it.next()).value).toMatchObject({ key: null, initialDone: true });
+  const last = it.next();
+  await new Promise((r) => setImmediate(r));
+  w.stop();
+  open(tail);
+  expect((await last).done).toBe(true);
+  expect(tail.stopped).toBe(true);
+});
+
 describe('ShardSources', () => {
+  const places = { acquire: async () => () => {} };
   function ports(fail = false) {
     const calls = { snapshots: [] as number[][], tails: [] as [number, number][], own: [] as number[] };
     const own = (shard: number): SpecFeedSource => ({
@@ -99,14 +121,16 @@ describe('ShardSources', () => {
 
   test('shards asked for in one turn share one snapshot; each tail starts after it; counts come from it', async () => {
     const { calls, p } = ports();
-    const s = new ShardSources(p, silentLog, 3);
+    const s = new ShardSources(p, silentLog, places, 3);
     const sources = [2, 4, 5].map((shard) => s.sourceOf(shard));
     expect(await Promise.all(sources.map((x) => x.count()))).toEqual([1, 0, 0]);
     const feeds = await Promise.all(sources.map((x) => x.watch()));
     expect(calls.snapshots).toEqual([[2, 4, 5]]);
+    const read = await Promise.all(feeds.map((f) => drain(f)));
+    expect(read[0]!.map(([k, r, , d]) => [k, r, d])).toEqual([[idIn(2), 40, false], [null, 41, true]]);
     expect(calls.tails.sort()).toEqual([[2, 42], [4, 42], [5, 42]]);
     expect(calls.own).toEqual([]);
-    expect((await drain(feeds[0]!)).map(([k, r, , d]) => [k, r, d])).toEqual([[idIn(2), 40, false], [null, 41, true]]);
+    await s.settled();
     // Alone in a later turn (a retry, a shard gained later): a watch of its own.
     const later = s.sourceOf(2);
     expect(await later.count()).toBe(7);
@@ -117,7 +141,7 @@ describe('ShardSources', () => {
 
   test('fewer shards than the threshold, or a failed snapshot: a watch each', async () => {
     const few = ports();
-    const s = new ShardSources(few.p, silentLog, 3);
+    const s = new ShardSources(few.p, silentLog, places, 3);
     const two = [1, 2].map((shard) => s.sourceOf(shard));
     for (const x of two) {
       expect(await x.count()).toBe(7);
@@ -126,7 +150,7 @@ describe('ShardSources', () => {
     expect(few.calls.snapshots).toEqual([]);
     expect(few.calls.own).toEqual([1, 2]);
     const failing = ports(true);
-    const f = new ShardSources(failing.p, silentLog, 2);
+    const f = new ShardSources(failing.p, silentLog, places, 2);
     const both = [1, 2].map((shard) => f.sourceOf(shard));
     for (const x of both) {
       expect(await x.count()).toBe(7);
