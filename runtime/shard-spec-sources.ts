@@ -7,8 +7,8 @@
 // is logged and its shards load on watches of their own.
 //
 // A shard's count waits for its batch's snapshot (not bounded by the load places: the snapshot is
-// one read); its watch replays the kept entries, so the shard is loaded at once, and then opens its
-// tail, at most `places` tails being created at once (a burst of consumer creations times the
+// one read); its watch replays the kept entries without a place among the load places (`local`),
+// so the shards of a snapshot all load at once, and then opens its tail, at most `places` tails being created at once (a burst of consumer creations times the
 // JetStream API out). `settled` resolves once no tail is being created (close the connection after).
 
 import type { Logger } from './logger';
@@ -68,6 +68,9 @@ export class ShardSources {
     let snap: SpecSnapshot | null = null;
     let entries: SnapshotEntry[] = [];
     return {
+      get local() {
+        return snap !== null;
+      },
       async count() {
         snap = await batch;
         if (!snap) return own.count();

@@ -25,6 +25,8 @@ export interface SpecFeedSource {
   count(): Promise<number>;
   /** Every value stored now, then every change. */
   watch(): Promise<SpecWatch>;
+  /** Its watch creates no consumer before its values are read (not bounded with those that do; read after count). */
+  readonly local?: boolean;
 }
 
 export function kvSpecFeedSource(kv: KV): SpecFeedSource {
