@@ -4,10 +4,13 @@
 // as actors/shard-specs.ts loads shards) opened
 //   last: deliver last per subject (what a shard load opens today), each read to its end;
 //   tail: deliver by start sequence at the stream's last sequence + 1 (nothing to read);
-// and one whole-bucket watch read to its end (the snapshot). nats-server here is 2.9.10 (one
+// and one whole-bucket watch read to its end (the snapshot). Then the holder itself
+// (actors/shard-specs.ts) holding all 256 shards to loaded: `perShard`, a watch each (deliver last
+// per subject), and `snapshot`, one snapshot then a tail each (runtime/shard-spec-sources.ts),
+// with the heap kept after a full GC (run with --expose-gc). nats-server here is 2.9.10 (one
 // filter subject per consumer).
 //
-//   npm run build && flock /work/notes/heavy.lock node dist/bench/shard-tail-start.js
+//   npm run build && flock /work/notes/heavy.lock node --expose-gc dist/bench/shard-tail-start.js
 //   knobs: BENCH_SPECS (100000), BENCH_ROUNDS (2), BENCH_CONCURRENCY (8)
 
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -15,7 +18,14 @@ import { Kvm, type KV } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import pino from 'pino';
+import { Places } from '../actors/shard-load';
+import { LOAD_CONCURRENCY, ShardSpecs } from '../actors/shard-specs';
+import { SpecCatalog } from '../actors/spec-catalog';
 import { shardKeyFilter, specKey } from '../protocol/spec-key';
+import { ShardSources } from '../runtime/shard-spec-sources';
+import { shardSpecFeedSource } from '../runtime/shard-spec-watch';
+import { readSpecSnapshot } from '../runtime/spec-snapshot';
 import { startNats } from './lib/nats-server';
 import { LoadMeter } from './lib/procfs';
 import { codeVersion, envInt, note, round, runBench } from './lib/util';
@@ -86,5 +96,24 @@ runBench('shard-tail-start', async (cleanup) => {
     note(round);
     rounds.push(round);
   }
-  return { code: codeVersion(), specs: SPECS, shards: SHARDS, concurrency: CONCURRENCY, rounds, loadavg: loadavg().map((x) => round(x)), ...load.read() };
+  const log = pino({ level: 'silent' });
+  const heapMiB = () => {
+    (globalThis as { gc?: () => void }).gc?.();
+    return round(process.memoryUsage().heapUsed / 2 ** 20, 1);
+  };
+  const holder = async (how: 'perShard' | 'snapshot') => {
+    const base = heapMiB();
+    const own = (s: number) => shardSpecFeedSource(kv, jsm, BUCKET, s, SHARDS);
+    const sources = new ShardSources({ perShard: own, tail: (s, from) => shardSpecFeedSource(kv, jsm, BUCKET, s, SHARDS, from).watch(), snapshot: (set) => readSpecSnapshot(kv, set, SHARDS) }, log, new Places(LOAD_CONCURRENCY));
+    const h = new ShardSpecs(new SpecCatalog(SHARDS), how === 'perShard' ? own : (s) => sources.sourceOf(s), log, () => {});
+    const t0 = performance.now();
+    await h.holdOnly(shards);
+    const r = { ms: Math.round(performance.now() - t0), specs: h.catalog.size, heapMiB: round(heapMiB() - base, 1) };
+    await h.stop();
+    await sources.settled();
+    note({ [how]: r });
+    return r;
+  };
+  const holders = { snapshot: await holder('snapshot'), perShard: await holder('perShard') };
+  return { code: codeVersion(), specs: SPECS, shards: SHARDS, concurrency: CONCURRENCY, rounds, holders, loadavg: loadavg().map((x) => round(x)), ...load.read() };
 });

@@ -80,7 +80,9 @@ export class ShardSources {
       },
       watch: async () => {
         if (!snap) return own.watch();
-        return snapshotThenTail(entries, snap.seq, (from) => this.openTail(shard, from));
+        const mine = entries;
+        entries = [];
+        return snapshotThenTail(mine, snap.seq, (from) => this.openTail(shard, from));
       },
     };
   }

@@ -80,8 +80,16 @@ function decodeJson(value: Uint8Array): unknown {
 export function snapshotThenTail(entries: readonly SnapshotEntry[], seq: number, openTail: (from: number) => Promise<SpecWatch>): SpecWatch {
   let stopped = false;
   let tail: SpecWatch | null = null;
+  // Let go once read: the catalog holds the specs, the raw entries would double them.
+  let kept: readonly SnapshotEntry[] | null = entries;
   async function* changes(): AsyncGenerator<SpecChange> {
-    for (const e of entries) yield { key: e.id, revision: e.revision, deleted: e.deleted, json: () => decodeJson(e.value), initialDone: false };
+    let list = kept ?? [];
+    kept = null;
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i]!;
+      yield { key: e.id, revision: e.revision, deleted: e.deleted, json: () => decodeJson(e.value), initialDone: false };
+    }
+    list = [];
     yield { key: null, revision: seq, deleted: false, json: () => undefined, initialDone: true };
     if (stopped) return;
     tail = await openTail(seq + 1);
