@@ -13,21 +13,18 @@
 //   npm run build && flock /work/notes/heavy.lock node --expose-gc dist/bench/shard-tail-start.js
 //   knobs: BENCH_SPECS (100000), BENCH_ROUNDS (2), BENCH_CONCURRENCY (8)
 
-import { jetstreamManager } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
-import { connect } from '@nats-io/transport-node';
+import type { KV } from '@nats-io/kv';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import { Places } from '../actors/shard-load';
 import { LOAD_CONCURRENCY, ShardSpecs } from '../actors/shard-specs';
 import { SpecCatalog } from '../actors/spec-catalog';
-import { shardKeyFilter, specKey } from '../protocol/spec-key';
+import { shardKeyFilter } from '../protocol/spec-key';
 import { ShardSources } from '../runtime/shard-spec-sources';
 import { shardSpecFeedSource } from '../runtime/shard-spec-watch';
 import { readSpecSnapshot } from '../runtime/spec-snapshot';
-import { startNats } from './lib/nats-server';
-import { LoadMeter } from './lib/procfs';
+import { specBucket } from './lib/spec-bucket';
 import { codeVersion, envInt, note, round, runBench } from './lib/util';
 
 const SPECS = envInt('BENCH_SPECS', 100_000);
@@ -56,19 +53,9 @@ async function pool<T>(items: T[], width: number, fn: (t: T) => Promise<void>): 
 }
 
 runBench('shard-tail-start', async (cleanup) => {
-  const nats = await startNats();
-  cleanup(() => nats.stop());
-  const load = new LoadMeter(() => [process.pid, nats.pid]);
-  const nc = await connect({ servers: nats.url });
-  cleanup(() => nc.close());
-  const jsm = await jetstreamManager(nc);
-  const kv = await new Kvm(nc).create(BUCKET, { history: 5 });
-  const value = (i: number) => JSON.stringify({ kind: 'http', target: `http://127.0.0.1:${1000 + (i % 60000)}/health/${i}`, intervalMs: 60_000, timeoutMs: 5000 });
-  let t = performance.now();
-  for (let i = 0; i < SPECS; i += 512) {
-    await Promise.all(Array.from({ length: Math.min(512, SPECS - i) }, (_, k) => kv.put(specKey(`check-${i + k}`, SHARDS), value(i + k))));
-  }
-  note({ stored: SPECS, writeS: round((performance.now() - t) / 1000, 1) });
+  const { jsm, kv, load, writeS } = await specBucket(cleanup, BUCKET, SPECS, SHARDS);
+  let t = 0;
+  note({ stored: SPECS, writeS });
   const shards = Array.from({ length: SHARDS }, (_, i) => i);
 
   const perShard = async (mode: 'last' | 'tail') => {
