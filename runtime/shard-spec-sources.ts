@@ -49,16 +49,20 @@ export class ShardSources {
     while (this.opening.size > 0) await Promise.allSettled([...this.opening]);
   }
 
-  private async openTail(shard: number, from: number): Promise<SpecWatch> {
-    const free = await this.places.acquire();
-    const p = this.ports.tail(shard, from);
+  /** Opens a tail in one of the places; tracked from the wait for a place on (settled waits for it). */
+  private openTail(shard: number, from: number): Promise<SpecWatch> {
+    const p = (async () => {
+      const free = await this.places.acquire();
+      try {
+        return await this.ports.tail(shard, from);
+      } finally {
+        free();
+      }
+    })();
     this.opening.add(p);
-    try {
-      return await p;
-    } finally {
-      this.opening.delete(p);
-      free();
-    }
+    const done = () => this.opening.delete(p);
+    p.then(done, done);
+    return p;
   }
 
   /** The source of one attempt at `shard`. */

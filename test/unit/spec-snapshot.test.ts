@@ -160,4 +160,27 @@ describe('ShardSources', () => {
     expect(failing.calls.own).toEqual([1, 2]);
     expect(failing.calls.tails).toEqual([]);
   });
+  test('settled waits for a tail still waiting for a place, until it is created', async () => {
+    const { calls, p } = ports();
+    let grant: () => void = () => {};
+    const places = { acquire: () => new Promise<() => void>((r) => (grant = () => r(() => {}))) };
+    const s = new ShardSources(p, silentLog, places, 1);
+    const src = s.sourceOf(2);
+    await src.count();
+    const feed = await src.watch();
+    const it = feed.changes[Symbol.asyncIterator]();
+    await it.next();
+    await it.next();
+    const next = it.next();
+    await new Promise((r) => setImmediate(r));
+    let settled = false;
+    const done = s.settled().then(() => (settled = true));
+    await new Promise((r) => setImmediate(r));
+    expect([settled, calls.tails]).toEqual([false, []]);
+    feed.stop();
+    grant();
+    await done;
+    expect(calls.tails).toEqual([[2, 42]]);
+    expect((await next).done).toBe(true);
+  });
 });
