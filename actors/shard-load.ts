@@ -4,6 +4,7 @@
 //
 //   count (one direct get, not bounded) ── 0 ──▶ loaded at once (spec-feed.ts followSpecs)
 //   a place (Places: at most LOAD_CONCURRENCY watches created at once) ──▶ create the watch
+//     (none for a source read from memory, runtime/shard-spec-sources.ts: it loads at once)
 //   the place is freed once the shard is loaded and its watch exists, or the attempt ended
 //   not loaded LOAD_STALL_MS after it got its place ──▶ the attempt ends (`stalled`): the caller
 //     starts another. An ordered consumer that lost messages across a reconnect only recovers
@@ -75,7 +76,8 @@ export function startShardLoad(source: SpecFeedSource, catalog: SpecCatalog, log
   const gated: SpecFeedSource = {
     count: () => source.count(),
     watch: async () => {
-      place = await places.acquire();
+      // A source read from memory (a snapshot's entries) creates no consumer first: no place.
+      place = source.local ? null : await places.acquire();
       if (ended) {
         free();
         throw new Error('shard load stopped');

@@ -1,6 +1,7 @@
 // The node's specs, wired (ARCHITECTURE.md "Specs per shard"): the spec bucket keyed by shard, of
 // which this node holds only the shards it serves (actors/shard-specs.ts, one filtered watch per
-// shard, held and dropped by the shard owner), while the API reads and writes any id and lists one
+// shard, held and dropped by the shard owner; many shards at once load from one snapshot of the
+// bucket, runtime/shard-spec-sources.ts), while the API reads and writes any id and lists one
 // shard at a time (runtime/shard-spec-store.ts). What used to read the whole catalog reads:
 //   - the cluster's spec count: the sum of the members' heartbeat `specs` (each counts the shards it
 //     runs at rank 0; every check has one rank-0 slot) — the API's total, LOOKOUT_MAX_SPECS, and
@@ -16,12 +17,15 @@ import { normalizeSpec, type NormalizedSpec } from '../checks/spec';
 import { validateSpec } from '../checks/validate';
 import type { ClusterView } from '../protocol/cluster-view';
 import { fleetGroups } from '../protocol/panic-groups';
-import { ShardSpecs, type ShardSpecEvent } from '../actors/shard-specs';
+import { Places } from '../actors/shard-load';
+import { LOAD_CONCURRENCY, ShardSpecs, type ShardSpecEvent } from '../actors/shard-specs';
 import { SpecCatalog } from '../actors/spec-catalog';
 import type { Logger } from '../runtime/logger';
 import type { Metrics } from '../runtime/metrics';
 import { migrateLegacySpecs, shardedSpecStore, type ShardedSpecStore } from '../runtime/shard-spec-store';
+import { ShardSources } from '../runtime/shard-spec-sources';
 import { shardSpecFeedSource } from '../runtime/shard-spec-watch';
+import { readSpecSnapshot } from '../runtime/spec-snapshot';
 
 export interface NodeSpecsOptions {
   kv: KV;
@@ -68,7 +72,16 @@ export function startNodeSpecs(o: NodeSpecsOptions): NodeSpecs {
     o.metrics.specsHeld.set(catalog.size);
     o.metrics.specShardsHeld.set(holder.shards.length);
   };
-  const holder = new ShardSpecs(catalog, (shard) => shardSpecFeedSource(o.kv, o.jsm, o.bucket, shard, o.shards), log, (e) => tell(e), gauges);
+  const sources = new ShardSources(
+    {
+      perShard: (shard) => shardSpecFeedSource(o.kv, o.jsm, o.bucket, shard, o.shards),
+      tail: (shard, from) => shardSpecFeedSource(o.kv, o.jsm, o.bucket, shard, o.shards, from).watch(),
+      snapshot: (shards) => readSpecSnapshot(o.kv, shards, o.shards),
+    },
+    log,
+    new Places(LOAD_CONCURRENCY),
+  );
+  const holder = new ShardSpecs(catalog, (shard) => sources.sourceOf(shard), log, (e) => tell(e), gauges);
   holder.groupLabel = o.groupLabel ?? '';
   const store = shardedSpecStore(o.kv, o.jsm, o.bucket, o.shards, o.onDeleted);
   let migration: 'none' | 'running' | 'done' = 'none';
@@ -106,6 +119,9 @@ export function startNodeSpecs(o: NodeSpecsOptions): NodeSpecs {
     noteView(view) {
       if (view.leading && migration === 'none') migrate();
     },
-    stop: () => holder.stop(),
+    stop: async () => {
+      await holder.stop();
+      await sources.settled();
+    },
   };
 }

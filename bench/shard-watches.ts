@@ -10,9 +10,6 @@
 //   process; whole | shards | tenth: that one alone, so its heap is not shared with another's —
 //   run each in a process of its own for the heap figures)
 
-import { jetstreamManager } from '@nats-io/jetstream';
-import { Kvm } from '@nats-io/kv';
-import { connect } from '@nats-io/transport-node';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import pino from 'pino';
@@ -22,9 +19,9 @@ import { followSpecs } from '../actors/spec-feed';
 import { shardedSpecStore } from '../runtime/shard-spec-store';
 import { shardSpecFeedSource } from '../runtime/shard-spec-watch';
 import { filteredSpecFeedSource } from '../runtime/spec-watch';
-import { parseSpecKey, specKey } from '../protocol/spec-key';
-import { startNats } from './lib/nats-server';
-import { cpuMs, LoadMeter } from './lib/procfs';
+import { parseSpecKey } from '../protocol/spec-key';
+import { cpuMs } from './lib/procfs';
+import { specBucket } from './lib/spec-bucket';
 import { codeVersion, envInt, note, round, runBench, sleep } from './lib/util';
 
 const SPECS = envInt('BENCH_SPECS', 50_000);
@@ -41,19 +38,8 @@ const heapMiB = () => {
 };
 
 runBench('shard-watches', async (cleanup) => {
-  const nats = await startNats();
-  cleanup(() => nats.stop());
-  const load = new LoadMeter(() => [process.pid, nats.pid]);
-  const nc = await connect({ servers: nats.url });
-  cleanup(() => nc.close());
-  const jsm = await jetstreamManager(nc);
-  const kv = await new Kvm(nc).create(BUCKET, { history: 5 });
-  const value = (i: number) => JSON.stringify({ kind: 'http', target: `http://127.0.0.1:${1000 + (i % 60000)}/health/${i}`, intervalMs: 60_000, timeoutMs: 5000 });
-  let t = performance.now();
-  for (let i = 0; i < SPECS; i += 512) {
-    await Promise.all(Array.from({ length: Math.min(512, SPECS - i) }, (_, k) => kv.put(specKey(`check-${i + k}`, SHARDS), value(i + k))));
-  }
-  const writeS = round((performance.now() - t) / 1000, 1);
+  const { nats, jsm, kv, load, writeS } = await specBucket(cleanup, BUCKET, SPECS, SHARDS);
+  let t = 0;
   note({ stored: SPECS, writeS });
   const base = heapMiB();
 

@@ -25,6 +25,8 @@ export interface SpecFeedSource {
   count(): Promise<number>;
   /** Every value stored now, then every change. */
   watch(): Promise<SpecWatch>;
+  /** Its watch creates no consumer before its values are read (not bounded with those that do; read after count). */
+  readonly local?: boolean;
 }
 
 export function kvSpecFeedSource(kv: KV): SpecFeedSource {
@@ -34,12 +36,14 @@ export function kvSpecFeedSource(kv: KV): SpecFeedSource {
 /**
  * The values under one key filter (`key`; undefined: every key), each told under the id `idOf`
  * its key (a key it maps to null is skipped). `count`: 0 when nothing is stored under the filter.
+ * `from`: every message from this stream sequence on instead of the latest values (a tail after
+ * a snapshot, runtime/spec-snapshot.ts).
  */
-export function filteredSpecFeedSource(kv: KV, count: () => Promise<number>, key: string | undefined, idOf: (key: string) => string | null): SpecFeedSource {
+export function filteredSpecFeedSource(kv: KV, count: () => Promise<number>, key: string | undefined, idOf: (key: string) => string | null, from?: number): SpecFeedSource {
   return {
     count,
     async watch() {
-      const w = await kv.watch(key === undefined ? {} : { key });
+      const w = await kv.watch({ ...(key === undefined ? {} : { key }), ...(from === undefined ? {} : { resumeFromRevision: from }) });
       async function* changes(): AsyncGenerator<SpecChange> {
         for await (const e of w) {
           const id = idOf(e.key);

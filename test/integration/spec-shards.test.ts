@@ -1,16 +1,20 @@
 // Specs keyed by shard against a real nats-server: any id is stored, read, listed and deleted
 // from any node; a node following only some shards holds only their specs and hears only their
-// changes; a shard moving between two holders loses no spec; specs under legacy bare-id keys are
+// changes; shards loaded from one snapshot then tailed lose no change made between the two; a
+// shard moving between two holders loses no spec; specs under legacy bare-id keys are
 // found, deleted, and migrated idempotently.
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { Places } from '../../actors/shard-load';
 import { ShardSpecs, type ShardSpecEvent } from '../../actors/shard-specs';
 import { SpecCatalog } from '../../actors/spec-catalog';
 import { shardOf } from '../../protocol/hash';
 import { listOrderBefore, specKey } from '../../protocol/spec-key';
 import { migrateLegacySpecs, shardedSpecStore, type ShardedSpecStore } from '../../runtime/shard-spec-store';
+import { ShardSources } from '../../runtime/shard-spec-sources';
 import { shardSpecFeedSource } from '../../runtime/shard-spec-watch';
+import { readSpecSnapshot, type SpecSnapshot } from '../../runtime/spec-snapshot';
 import { startNatsServer, type NatsServer } from '../../testkit/nats-server';
 import { silentLog } from '../helpers/actor-host';
 import { waitFor } from '../helpers/poll';
@@ -167,4 +171,52 @@ test('a shard moving between two holders loses no spec, written before or during
   expect(a.catalog.inShard(2)).toEqual([]);
   a.stop();
   b.stop();
+});
+
+test('many shards load from one snapshot of the bucket, keeping only theirs; a change between the snapshot and the tails is not lost', async () => {
+  const all = ids(80);
+  for (const [i, id] of all.entries()) await store.put(id, spec(i) as never);
+  const mine = [0, 3, 5, 9];
+  const expected = all.filter((id) => mine.includes(shardOf(id, SHARDS))).sort();
+  const inMine = ids(200, 'n').find((id) => mine.includes(shardOf(id, SHARDS)))!;
+  const snapshots: SpecSnapshot[] = [];
+  const sources = new ShardSources(
+    {
+      perShard: (s) => shardSpecFeedSource(kv, jsm, BUCKET, s, SHARDS),
+      tail: (s, from) => shardSpecFeedSource(kv, jsm, BUCKET, s, SHARDS, from).watch(),
+      // Between the snapshot and the tails: a put and a delete in held shards.
+      snapshot: async (shards) => {
+        const snap = await readSpecSnapshot(kv, shards, SHARDS);
+        snapshots.push({ seq: snap.seq, entries: new Map(snap.entries) });
+        await store.put(inMine, spec(2) as never);
+        await store.delete(expected[0]!);
+        return snap;
+      },
+    },
+    silentLog,
+    new Places(4),
+    2,
+  );
+  const h = new ShardSpecs(new SpecCatalog(SHARDS), (s) => sources.sourceOf(s), silentLog, () => {});
+  await h.holdOnly(mine);
+  expect(snapshots).toHaveLength(1);
+  expect([...snapshots[0]!.entries.keys()].sort((a, b) => a - b)).toEqual(mine);
+  expect([...snapshots[0]!.entries.values()].flat().map((e) => e.id).sort()).toEqual(expected);
+  const want = [...expected.slice(1), inMine].sort();
+  const got = await waitFor('the put and the delete made between the snapshot and the tails', () => {
+    const held = h.catalog.page(null, 1000).ids;
+    return held.join() === want.join() ? held : null;
+  });
+  expect(got).toEqual(want);
+  await h.stop();
+  await sources.settled();
+});
+
+test('a snapshot of an empty bucket, or of one holding only a delete, is complete at its last sequence', async () => {
+  const empty = await readSpecSnapshot(kv, new Set([0, 1]), SHARDS);
+  expect([empty.seq, empty.entries.size]).toEqual([0, 0]);
+  await store.put('x1', spec(1) as never);
+  await store.delete('x1');
+  const snap = await readSpecSnapshot(kv, new Set([shardOf('x1', SHARDS)]), SHARDS);
+  expect(snap.seq).toBe((await kv.status()).streamInfo.state.last_seq);
 });

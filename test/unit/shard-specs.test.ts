@@ -98,6 +98,25 @@ test('at most LOAD_CONCURRENCY shards load at once; the others start as those fi
   h.stop();
 });
 
+test('sources read from memory (a snapshot, `local`) all load at once, past LOAD_CONCURRENCY, while the places are taken', async () => {
+  const SH = 2 * (LOAD_CONCURRENCY + 2);
+  const buckets = Array.from({ length: SH }, () => new FakeSpecBucket());
+  for (let s = 0; s < SH; s++) await buckets[s]!.put(`c${s}`, spec(s) as never);
+  const gates: (() => void)[] = [];
+  // Half the shards on watches that never open (their places stay taken), half local.
+  const source = (s: number) =>
+    s % 2 === 0
+      ? { count: async () => 1, watch: () => new Promise<never>(() => gates.push(() => {})) }
+      : { local: true, count: () => buckets[s]!.count(), watch: () => buckets[s]!.watch() };
+  const h = new ShardSpecs(new SpecCatalog(SH), source, silentLog, () => {});
+  const loaded = new Set<number>();
+  for (let s = 0; s < SH; s++) void h.hold(s).then(() => loaded.add(s));
+  await flush(20);
+  expect(gates.length).toBe(LOAD_CONCURRENCY);
+  expect([...loaded].sort((a, b) => a - b)).toEqual(Array.from({ length: SH / 2 }, (_, i) => 2 * i + 1));
+  void h.stop();
+});
+
 test('an empty shard is loaded on its count, before its watch exists; a shard with specs waits for its watch', async () => {
   const SH = LOAD_CONCURRENCY + 4;
   const gates: (() => void)[] = [];

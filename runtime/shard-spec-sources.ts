@@ -1,0 +1,123 @@
+// Where each held shard's specs come from (actors/shard-specs.ts sourceOf): shards asked for in
+// one turn of the event loop — a node's first assignment, or every shard again after a reconnect
+// (ShardSpecs.restartAll) — share one snapshot of the bucket when there are at least
+// SNAPSHOT_MIN_SHARDS of them, each then followed by a tail from the snapshot's sequence + 1
+// (runtime/spec-snapshot.ts); fewer, a shard gained later on its own, or a retry after a failed
+// attempt load on a watch of their own (deliver last per subject). A snapshot that fails or stalls
+// is logged and its shards load on watches of their own.
+//
+// A shard's count waits for its batch's snapshot (not bounded by the load places: the snapshot is
+// one read); its watch replays the kept entries without a place among the load places (`local`),
+// so the shards of a snapshot all load at once, and then opens its tail, at most `places` tails being created at once (a burst of consumer creations times the
+// JetStream API out). `settled` resolves once no tail is being created (close the connection after).
+
+import type { Logger } from './logger';
+import { snapshotThenTail, type SnapshotEntry, type SpecSnapshot } from './spec-snapshot';
+import type { SpecFeedSource, SpecWatch } from './spec-watch';
+
+/** Shards asked for in one turn from which they share a snapshot (fewer: a watch each). */
+export const SNAPSHOT_MIN_SHARDS = 16;
+
+export interface ShardSourcePorts {
+  /** A shard's own source: its count, then a watch of its latest values and changes. */
+  perShard(shard: number): SpecFeedSource;
+  /** A watch of one shard's messages from stream sequence `from` on. */
+  tail(shard: number, from: number): Promise<SpecWatch>;
+  /** The bucket's latest values, the entries of `shards` kept. */
+  snapshot(shards: ReadonlySet<number>): Promise<SpecSnapshot>;
+}
+
+/** Bounds concurrent tail creations (actors/shard-load.ts Places). */
+export interface TailPlaces {
+  acquire(): Promise<() => void>;
+}
+
+export class ShardSources {
+  private pending: { shards: Set<number>; resolve: (s: Promise<SpecSnapshot | null>) => void; batch: Promise<SpecSnapshot | null> } | null = null;
+
+  private readonly opening = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly ports: ShardSourcePorts,
+    private readonly log: Logger,
+    private readonly places: TailPlaces,
+    readonly minShards = SNAPSHOT_MIN_SHARDS,
+  ) {}
+
+  /** Resolves once no tail is being created. */
+  async settled(): Promise<void> {
+    while (this.opening.size > 0) await Promise.allSettled([...this.opening]);
+  }
+
+  /** Opens a tail in one of the places; tracked from the wait for a place on (settled waits for it). */
+  private openTail(shard: number, from: number): Promise<SpecWatch> {
+    const p = (async () => {
+      const free = await this.places.acquire();
+      try {
+        return await this.ports.tail(shard, from);
+      } finally {
+        free();
+      }
+    })();
+    this.opening.add(p);
+    const done = () => this.opening.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  /** The source of one attempt at `shard`. */
+  sourceOf(shard: number): SpecFeedSource {
+    const own = this.ports.perShard(shard);
+    const batch = this.join(shard);
+    let snap: SpecSnapshot | null = null;
+    let entries: SnapshotEntry[] = [];
+    return {
+      get local() {
+        return snap !== null;
+      },
+      async count() {
+        snap = await batch;
+        if (!snap) return own.count();
+        entries = snap.entries.get(shard) ?? [];
+        snap.entries.delete(shard);
+        return entries.filter((e) => !e.deleted).length;
+      },
+      watch: async () => {
+        if (!snap) return own.watch();
+        const mine = entries;
+        entries = [];
+        return snapshotThenTail(mine, snap.seq, (from) => this.openTail(shard, from));
+      },
+    };
+  }
+
+  /** The batch `shard` is asked for in: a snapshot, or null (a watch of its own). */
+  private join(shard: number): Promise<SpecSnapshot | null> {
+    if (!this.pending) {
+      let resolve: (s: Promise<SpecSnapshot | null>) => void = () => {};
+      const batch = new Promise<SpecSnapshot | null>((r) => (resolve = r));
+      const p = { shards: new Set<number>(), resolve, batch };
+      this.pending = p;
+      setImmediate(() => {
+        if (this.pending === p) this.pending = null;
+        p.resolve(p.shards.size >= this.minShards ? this.read(p.shards) : Promise.resolve(null));
+      });
+    }
+    this.pending.shards.add(shard);
+    return this.pending.batch;
+  }
+
+  private async read(shards: Set<number>): Promise<SpecSnapshot | null> {
+    const t0 = performance.now();
+    try {
+      const snap = await this.ports.snapshot(shards);
+      let kept = 0;
+      for (const l of snap.entries.values()) kept += l.length;
+      this.log.info({ event: 'spec_snapshot', shards: shards.size, kept, seq: snap.seq, ms: Math.round(performance.now() - t0) }, "the specs of many shards read in one snapshot; each is followed from the snapshot's sequence on");
+      return snap;
+    } catch (err) {
+      this.log.warn({ event: 'spec_snapshot_failed', err, shards: shards.size }, 'the spec snapshot failed; its shards load on watches of their own');
+      return null;
+    }
+  }
+}

@@ -1,0 +1,144 @@
+// One snapshot, then tail (issue 12 §2/§4): loading many shards at once reads the spec bucket's
+// latest values with ONE whole-bucket watch (deliver last per subject), keeps only the entries of
+// the shards being loaded, and notes the stream sequence the snapshot is complete at. Each shard
+// is then followed by a filtered watch that starts at that sequence + 1 (deliver by start
+// sequence), so nothing between the snapshot and the tail is lost (a delete or purge is a message
+// too). On nats-server 2.9 a filtered deliver-last-per-subject consumer costs time proportional to
+// the stream (256 of them at 100k specs: 17–23 s), a filtered consumer that starts at the stream's
+// end does not (256: 0.1 s), and the whole-bucket read is ~0.8 s (BENCHMARKS.md §14).
+//
+// Memory stays the node's share: an entry of a shard not being loaded is skipped on its key, its
+// value never decoded or kept.
+
+import type { KV } from '@nats-io/kv';
+import { parseSpecKey } from '../protocol/spec-key';
+import type { SpecChange, SpecWatch } from './spec-watch';
+
+/** A snapshot read still not complete after this long is given up (the shards load one watch each). */
+export const SNAPSHOT_STALL_MS = 120_000;
+
+export interface SnapshotEntry {
+  id: string;
+  revision: number;
+  deleted: boolean;
+  value: Uint8Array;
+}
+
+export interface SpecSnapshot {
+  /** The stream sequence the snapshot is complete at: a tail starts at seq + 1. */
+  seq: number;
+  /** The kept entries of each wanted shard, in stream order (absent: none). */
+  entries: Map<number, SnapshotEntry[]>;
+}
+
+/** The shard a sharded key's first token names, without parsing the rest (-1: not a sharded key). */
+function shardHead(key: string): number {
+  const dot = key.indexOf('.');
+  if (dot <= 0) return -1;
+  const n = Number(key.slice(0, dot));
+  return Number.isInteger(n) ? n : -1;
+}
+
+/** Collects a snapshot's entries: those of `wanted` shards kept, every entry's sequence noted. */
+export class SnapshotCollector {
+  seq = 0;
+  readonly entries = new Map<number, SnapshotEntry[]>();
+
+  constructor(
+    private readonly wanted: ReadonlySet<number>,
+    private readonly shardCount: number,
+  ) {}
+
+  /** One entry of the whole-bucket read (`value` is read only for a kept entry). */
+  add(key: string, revision: number, deleted: boolean, value: () => Uint8Array): void {
+    if (revision > this.seq) this.seq = revision;
+    if (!this.wanted.has(shardHead(key))) return;
+    const k = parseSpecKey(key, this.shardCount);
+    if (k.type !== 'sharded') return;
+    let list = this.entries.get(k.shard);
+    if (!list) this.entries.set(k.shard, (list = []));
+    list.push({ id: k.id, revision, deleted, value: deleted ? new Uint8Array(0) : value().slice() });
+  }
+}
+
+/** A stored value decoded as JSON (undefined when it does not parse). */
+function decodeJson(value: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(value));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One shard's feed from a snapshot: its kept entries, then a marker that ends the initial load,
+ * then every change of its tail, a watch opened from the snapshot's seq + 1 only once the entries
+ * are read (`openTail`): the shard is loaded without waiting for a consumer of its own, which a
+ * node busy starting its checks creates slowly. Stopped before the tail exists, the tail is
+ * stopped as soon as it does; a tail that fails to open ends the feed with its error.
+ */
+export function snapshotThenTail(entries: readonly SnapshotEntry[], seq: number, openTail: (from: number) => Promise<SpecWatch>): SpecWatch {
+  let stopped = false;
+  let tail: SpecWatch | null = null;
+  // Let go once read: the catalog holds the specs, the raw entries would double them.
+  let kept: readonly SnapshotEntry[] | null = entries;
+  async function* changes(): AsyncGenerator<SpecChange> {
+    let list = kept ?? [];
+    kept = null;
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i]!;
+      yield { key: e.id, revision: e.revision, deleted: e.deleted, json: () => decodeJson(e.value), initialDone: false };
+    }
+    list = [];
+    yield { key: null, revision: seq, deleted: false, json: () => undefined, initialDone: true };
+    if (stopped) return;
+    tail = await openTail(seq + 1);
+    if (stopped) {
+      tail.stop();
+      return;
+    }
+    for await (const c of tail.changes) yield { ...c, initialDone: true };
+  }
+  return {
+    changes: changes(),
+    stop: () => {
+      stopped = true;
+      tail?.stop();
+    },
+  };
+}
+
+/** Reads the bucket's latest values once, keeping the entries of `wanted` shards. */
+export async function readSpecSnapshot(kv: KV, wanted: ReadonlySet<number>, shardCount: number, stallMs = SNAPSHOT_STALL_MS): Promise<SpecSnapshot> {
+  const c = new SnapshotCollector(wanted, shardCount);
+  const status = await kv.status();
+  // An empty stream sends nothing to say the snapshot is done: it is complete at the last sequence.
+  if (status.values === 0) {
+    c.seq = status.streamInfo.state.last_seq;
+    return { seq: c.seq, entries: c.entries };
+  }
+  const w = await kv.watch({});
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      w.stop();
+      reject(new Error(`spec snapshot not complete after ${stallMs} ms`));
+    }, stallMs);
+  });
+  const read = (async () => {
+    let n = 0;
+    for await (const e of w) {
+      c.add(e.key, e.revision, e.operation !== 'PUT', () => e.value);
+      if (e.isUpdate || e.delta === 0) return;
+      if (++n % 1024 === 0) await new Promise((r) => setImmediate(r));
+    }
+    throw new Error('the spec snapshot watch ended before its last value');
+  })();
+  try {
+    await Promise.race([read, stalled]);
+  } finally {
+    clearTimeout(timer);
+    w.stop();
+  }
+  return { seq: c.seq, entries: c.entries };
+}
