@@ -17,6 +17,8 @@
 //   moved     — still probing until the new owner's claim ──claim, or LOOKOUT_CLAIM_WAIT_MS──▶ releasing
 //   releasing — starts nothing new; in-flight probes finish and publish (grace period) ──▶ released
 //   released  — the release is published and kept to answer late claims ──keep time──▶ stopped
+//               (releasing or released, a claim from a node other than the first claimant is
+//               answered `taken`: the release goes to one claimant only)
 //   draining  — the node stops without a handover: in-flight probes may finish, then stopped
 //   stopped   — final (the parent hears xstate.done.actor.<id>)
 
@@ -29,7 +31,7 @@ import { QuorumTable } from '../protocol/quorum-table';
 import { applyEvent, carryOut } from './runner-directives';
 import { quorumStop } from './runner-quorum';
 import { pushDisownAll } from './runner-push';
-import { answerClaims, answerHeld, claimDecision, nextOf, takeForeignRelease, expectedHolder, fromExpectedHolder, keptAnswer, listenForReleases, loadChecks, noteClaimed, publishRelease, sendClaim, stallOf, startFromStream, stopListening, streamMode } from './runner-handover';
+import { answerClaims, answerHeld, answerTaken, claimDecision, nextOf, takeForeignRelease, expectedHolder, fromExpectedHolder, keptAnswer, listenForReleases, loadChecks, noteClaimed, noteTaken, publishRelease, sendClaim, stallOf, startFromStream, stopListening, streamMode } from './runner-handover';
 import type { RunnerContext, RunnerEvent, RunnerInput } from './runner-ports';
 
 export type { RunnerEvent, RunnerInput, RunnerPorts, RunnerStart } from './runner-ports';
@@ -109,7 +111,8 @@ export const checkRunnerMachine = setup({
     },
     holderAlive: ({ context, event }) => {
       // The holder answered `releasing` (or `held`: it runs the slot for us until it hears us
-      // running): it is alive, the wait for its release starts again.
+      // running; or `taken`: it released to another claimant): it is alive, the wait for its
+      // release starts again — or for the answer of the node it released to (noteTaken).
       if (event.type === 'CLAIM_RESULT' && event.event === 'held' && context.heldWaits++ === 0) {
         context.log.info({ event: 'claim_held_by_holder' }, 'the holder runs the slot until it hears this node running: waiting for its release');
       }
@@ -117,6 +120,7 @@ export const checkRunnerMachine = setup({
         context.silentSince = context.ports.clock.monotonic();
         context.silentStall = stallOf(context);
       }
+      if (event.type === 'CLAIM_RESULT') noteTaken(context, event.answer);
     },
     retryClaim: ({ context, event }) => nextOf(context, event) === 'retry' && sendClaim(context),
     takeRelease: ({ context, event }) => loadChecks(context, 'fresh', releaseOf(event)),
@@ -151,6 +155,7 @@ export const checkRunnerMachine = setup({
       if (added) claimLate(context);
     },
     answerHeld: ({ context, event }) => event.type === 'CLAIM' && answerHeld(context, event.claim, event.answer),
+    answerTaken: ({ context, event }) => event.type === 'CLAIM' && answerTaken(context, event.claim, event.answer),
     answerReleasing: ({ context, event }) => {
       if (event.type !== 'CLAIM') return;
       event.answer({ answer: 'releasing' });
@@ -199,6 +204,7 @@ export const checkRunnerMachine = setup({
     claimReleases: ({ context, event }, params: { phase: 'running' | 'moved' }) => event.type === 'CLAIM' && claimDecision(context, params.phase, event.claim) === 'release',
     claimHeld: ({ context, event }, params: { phase: 'running' | 'moved' }) => event.type === 'CLAIM' && claimDecision(context, params.phase, event.claim) === 'answerHeld',
     claimAnswered: ({ context, event }) => event.type === 'CLAIM' && claimDecision(context, 'releasing', event.claim) === 'answerReleasing',
+    claimTaken: ({ context, event }, params: { phase: 'releasing' | 'released' }) => event.type === 'CLAIM' && claimDecision(context, params.phase, event.claim) === 'answerTaken',
     // The map reached us while the pause guard held the queue: release now rather than probe on
     // (our late slots would run under the old epoch after the new owner took over).
     handoverAtOnce: ({ event }) => event.type === 'STOP' && event.handover === true && event.atOnce === true,
@@ -256,7 +262,8 @@ export const checkRunnerMachine = setup({
       continuedFrom: null,
       hearsReleases: false,
       kept: null,
-      claimed: false,
+      claimedBy: null,
+      takenAnswers: 0,
       stopWhenReleased: false,
       nextOwner: null,
       movedWaits: 0,
@@ -338,7 +345,10 @@ export const checkRunnerMachine = setup({
       after: { grace: { target: 'released', actions: 'abandon' } },
       on: {
         ...FINISHING,
-        CLAIM: { guard: 'claimAnswered', actions: 'answerReleasing' },
+        CLAIM: [
+          { guard: 'claimAnswered', actions: 'answerReleasing' },
+          { guard: { type: 'claimTaken', params: { phase: 'releasing' } }, actions: 'answerTaken' },
+        ],
         RELEASE: { actions: { type: 'heardRelease', params: { probing: false } } },
         // The node stops while we release: finish the release, then stop rather than keep it.
         STOP: { guard: ({ event }) => event.handover !== true, actions: ({ context }) => void (context.stopWhenReleased = true) },
@@ -349,7 +359,7 @@ export const checkRunnerMachine = setup({
       always: { guard: ({ context }) => context.stopWhenReleased, target: 'stopped' },
       after: { keep: 'stopped' },
       on: {
-        CLAIM: { actions: 'answerKept' },
+        CLAIM: [{ guard: { type: 'claimTaken', params: { phase: 'released' } }, actions: 'answerTaken' }, { actions: 'answerKept' }],
         RELEASE: { actions: { type: 'heardRelease', params: { probing: false } } },
         // The node stops: a late claim finds no responders and starts from the result stream.
         STOP: { guard: ({ event }) => event.handover !== true, target: 'stopped' },

@@ -4,7 +4,8 @@
 // it answers claims, builds and publishes its release, and keeps it to answer a late claim.
 // I/O only through the runner's ports (bus, clock, log, metrics).
 
-import { ClaimDecision, claimNext, decideClaim, parseClaim, parseClaimAnswer, parseRelease, type ClaimAnswer, type ClaimEvent, type ClaimNext, type ClaimRequest, type HolderPhase } from '../protocol/handover';
+import { ClaimDecision, claimNext, decideClaim, releasedToMe, takenNext, type ClaimEvent, type ClaimNext, type HolderPhase } from '../protocol/handover';
+import { parseClaim, parseClaimAnswer, parseRelease, type ClaimAnswer, type ClaimRequest } from '../protocol/handover-wire';
 import { hasCode } from '../protocol/errors';
 import type { StartMode } from '../protocol/check-table';
 import { duplicateProbes, theirProbes } from '../protocol/overlap';
@@ -111,8 +112,35 @@ export function startFromStream(ctx: RunnerContext, mode: StartMode): void {
   if (mode !== 'fresh' && ctx.table.size > 0) askTakeover(ctx);
 }
 
-/** A release from the holder this runner's claim names (any holder when it names none). */
-export const fromExpectedHolder = (ctx: RunnerContext, release: ReleaseRecord): boolean => [null, release.node].includes(expectedHolder(ctx));
+/** This runner as a claimant (its node, process instance and generation). */
+const meAsClaimant = (ctx: RunnerContext) => ({ node: ctx.ports.nodeId, instance: ctx.ports.instance, gen: ctx.gen });
+
+/**
+ * A release for this claimant: from the holder its claim names (any holder when it names none),
+ * and released to it (or to no one in particular). A release the holder gave another claimant is
+ * not ours, heard on `.release` though it is (protocol/handover.ts decideClaim).
+ */
+export const fromExpectedHolder = (ctx: RunnerContext, release: ReleaseRecord): boolean => [null, release.node].includes(expectedHolder(ctx)) && releasedToMe(release, meAsClaimant(ctx));
+
+/** A `taken` answer that sends this claimant to the node the slot went to (protocol/handover.ts takenNext). */
+export const retargets = (ctx: RunnerContext, answer: ClaimAnswer | undefined): answer is ClaimAnswer & { answer: 'taken' } =>
+  answer?.answer === 'taken' && ctx.start.type === 'claim' && takenNext(answer, { node: ctx.ports.nodeId, epoch: ctx.table.epoch }) === 'retarget';
+
+/**
+ * The holder released the slot to another claimant (`taken`): claim from that node when our map is
+ * newer than the one its claim came under; else wait, as for `held` (the caller: holderAlive).
+ */
+export function noteTaken(ctx: RunnerContext, answer: ClaimAnswer | undefined): void {
+  if (answer?.answer !== 'taken') return;
+  const retarget = retargets(ctx, answer);
+  if (ctx.takenAnswers++ === 0 || retarget) {
+    const fields = { event: retarget ? 'claim_retargeted' : 'claim_taken_elsewhere', holder: expectedHolder(ctx), by: answer.by, takenEpoch: answer.epoch, epoch: ctx.table.epoch };
+    ctx.log.info(fields, retarget ? 'the holder released to a node following an older map: claiming from that node' : 'the holder released to a node following a map as new as ours: waiting for the map that moves the slot away');
+  }
+  if (!retarget || ctx.start.type !== 'claim') return;
+  ctx.start = { ...ctx.start, holder: answer.by };
+  sendClaim(ctx);
+}
 
 /** This node's total event-loop stall so far (runtime/load-monitor.ts; 0 without a monitor). */
 export const stallOf = (ctx: RunnerContext): number => ctx.ports.load?.stallMs() ?? 0;
@@ -152,7 +180,7 @@ export function answerClaims(ctx: RunnerContext): void {
 
 /** What to do with a claim in `phase` (protocol/handover.ts decideClaim). */
 export function claimDecision(ctx: RunnerContext, phase: HolderPhase, claim: ClaimRequest): ClaimDecision {
-  return decideClaim(phase, claim, { node: ctx.ports.nodeId, instance: ctx.ports.instance, gen: ctx.gen, taken: ctx.claimed, claimantHeld: ctx.ports.heldDead?.(claim.node) === true });
+  return decideClaim(phase, claim, { ...meAsClaimant(ctx), releasedTo: ctx.claimedBy, claimantHeld: ctx.ports.heldDead?.(claim.node) === true });
 }
 
 /** Answer `held`: we run the slot for a claimant we hold dead or still starting (protocol/takeover.ts). */
@@ -161,11 +189,21 @@ export function answerHeld(ctx: RunnerContext, claim: ClaimRequest, answer: (a: 
   if (ctx.heldAnswers++ === 0) ctx.log.info({ event: 'claim_held', by: claim.node, epoch: claim.epoch }, 'claimed by a node held dead or still starting: probing on for it until it is heard running');
 }
 
-/** Note that a claimant asked: it gets the release. Tell the owner once the release is out too. */
+/** Note that a claimant asked: it gets the release (the first one only). Tell the owner once the release is out too. */
 export function noteClaimed(ctx: RunnerContext, claim: ClaimRequest): void {
-  if (!ctx.claimed) ctx.log.info({ event: 'handover_claimed', by: claim.node, epoch: claim.epoch }, 'claimed by the new owner');
-  ctx.claimed = true;
+  if (!ctx.claimedBy) {
+    ctx.log.info({ event: 'handover_claimed', by: claim.node, epoch: claim.epoch }, 'claimed by the new owner');
+    ctx.claimedBy = claim;
+  }
   if (ctx.kept) ctx.onHandedOver();
+}
+
+/** Answer `taken`: the release went to another claimant (protocol/handover.ts decideClaim). */
+export function answerTaken(ctx: RunnerContext, claim: ClaimRequest, answer: (a: ClaimAnswer) => void): void {
+  const to = ctx.claimedBy;
+  if (!to) return;
+  answer({ answer: 'taken', by: to.node, epoch: to.epoch });
+  if (ctx.takenAnswers++ === 0) ctx.log.warn({ event: 'claim_after_taken', by: claim.node, epoch: claim.epoch, releasedTo: to.node, releasedEpoch: to.epoch }, 'claimed by a second node after the release went to another: answered taken (two maps in flight)');
 }
 
 /** Build the release from the table (nothing in flight any more), publish it, keep it. */
@@ -177,14 +215,15 @@ export function publishRelease(ctx: RunnerContext): void {
     const p = ctx.probes.get(c.id);
     return p ? { ...c, ran: p.n, firstAt: Math.round(p.firstWall), lastAt: Math.round(p.lastWall), nextAt: Math.round(now + c.dueInMs) } : c;
   });
-  const release: ReleaseRecord = { shard: ctx.shard, rank: ctx.rank, node: ports.nodeId, instance: ports.instance, gen: ctx.gen, epoch: ctx.table.epoch, checks };
+  const to = ctx.claimedBy;
+  const release: ReleaseRecord = { shard: ctx.shard, rank: ctx.rank, node: ports.nodeId, instance: ports.instance, gen: ctx.gen, epoch: ctx.table.epoch, checks, ...(to ? { to: { node: to.node, instance: to.instance, gen: to.gen } } : {}) };
   ports.publish(ports.subjects.shardRelease(ctx.shard, ctx.rank), release);
   // The deadlines went with the release: reports heard from now on are the new owner's.
   pushDisownAll(ctx);
   ctx.kept = { release, at: ports.clock.monotonic() };
-  ctx.log.info({ event: 'handover_released', checks: release.checks.length, claimed: ctx.claimed }, 'released to the next owner');
+  ctx.log.info({ event: 'handover_released', checks: release.checks.length, claimed: to !== null, to: to?.node ?? null }, 'released to the next owner');
   // Nothing to hand over (no checks: the next owner does not claim): handed over as it is.
-  if (ctx.claimed || ctx.table.size === 0) ctx.onHandedOver();
+  if (to || ctx.table.size === 0) ctx.onHandedOver();
 }
 
 /** The kept release for a late claim, each dueInMs counted down by the time since it was made. */

@@ -9,7 +9,8 @@ import type { CatchUpPacer } from '../protocol/catch-up-pacer';
 import type { CheckTable } from '../protocol/check-table';
 import type { ClockOffsets } from '../protocol/clock-offset';
 import type { Confirmation } from '../protocol/confirm';
-import type { ClaimAnswer, ClaimEvent, ClaimRequest } from '../protocol/handover';
+import type { ClaimEvent } from '../protocol/handover';
+import type { ClaimAnswer, ClaimRequest } from '../protocol/handover-wire';
 import type { QuorumRecord } from '../protocol/quorum-record';
 import type { QuorumTable } from '../protocol/quorum-table';
 import type { ReleaseRecord, ResultMessage, ResumeState } from '../protocol/records';
@@ -235,8 +236,10 @@ export interface RunnerContext {
   /** Subscribed to this (shard, rank)'s `.release` already. */
   hearsReleases: boolean;
   kept: KeptRelease | null;
-  /** A claimant has asked for our release (it will get it): a graceful leave may go on. */
-  claimed: boolean;
+  /** The first claimant that asked for our release (it gets it; a graceful leave may go on); null: none yet. */
+  claimedBy: ClaimRequest | null;
+  /** `taken` answers given as a holder, or received as a claimant (the first is logged). */
+  takenAnswers: number;
   /** The node stopped while this runner was releasing: stop once released instead of keeping the release. */
   stopWhenReleased: boolean;
   /** Moved: the slot's new owner (null: unknown), and the claim waits passed without its claim. */

@@ -1,5 +1,5 @@
 // Handover by message: how a (shard, rank) changes hands without two nodes' wall clocks having to
-// agree (issue 11 §1). Pure decisions and the wire shapes; the runner (actors/runner-handover.ts)
+// agree (issue 11 §1). Pure decisions (the wire shapes: handover-wire.ts); the runner (actors/runner-handover.ts)
 // does the I/O.
 //
 //   new owner (claimant)                          holder (the runner that had the slot)
@@ -21,6 +21,8 @@
 //   the release                                 → continue from it
 //   `held`                                      → wait on (claims repeat): the holder runs the slot
 //                                                 for us until it hears us running (below)
+//   `taken` (released to another claimant)      → claim from that one (our map is newer) or wait
+//                                                 on like `held` (ours is stale: takenNext)
 //   silence for claimWaitMs since the last answer → from the stream (`claim_unanswered`)
 // A claimant the holder holds dead or returning (a restart still loading its specs:
 // protocol/takeover.ts) is answered `held`, not released to: the holder probes on for it, and
@@ -34,44 +36,11 @@
 // release as a late one, its probes beside the taker's counted. Without it, a holder that gave up
 // waiting for a dead new owner published a release nobody heard, and the probes both ran went
 // uncounted (flapping chaos scenario).
-// A received claim or release is hostile input: parsed here, bounded, or refused with a reason.
+// A received claim or release is hostile input: protocol/handover-wire.ts parses it, bounded, or refuses it with a reason.
 
-import { CHECK_ID_PATTERN } from '../checks/spec';
-import { SPEC_LIMITS } from '../checks/spec-limits';
-import type { ReleasedCheck, ReleaseRecord } from './records';
-import { MAX_RAN } from './overlap';
-import { parseQuorumRecord } from './quorum-record';
-import { parsePushCarry } from '../checks/push-report';
-import { flagFields, flagsOf, isPublishedVerdict } from './published-verdict';
+import type { Claimant, ReleasedCheck, ReleaseRecord } from './records';
+import type { ClaimRequest, ClaimTaken } from './handover-wire';
 import { nextSlot } from './slots';
-
-/** `<prefix>._node.shard.<s>.<r>.claim` (request). `holder`: who the claimant expects to answer (null: unknown, any holder). */
-export interface ClaimRequest {
-  shard: number;
-  rank: number;
-  epoch: number;
-  node: string;
-  instance: string;
-  gen: number;
-  holder: string | null;
-  /** A takeover claim (holder unknown, believed dead): answered only by a holder that does not own the slot any more. */
-  takeover?: boolean;
-}
-
-/**
- * A holder's reply to a claim: it is releasing (the release follows on `.release`), here is the
- * release it kept, or `held`: it runs the slot for the claimant until it hears the claimant running.
- */
-export type ClaimAnswer = { answer: 'releasing' } | { answer: 'held' } | { answer: 'released'; release: ReleaseRecord };
-
-/** Most checks a release may carry (one shard's; a NATS message holds ~10k at most anyway). */
-export const MAX_RELEASE_CHECKS = 20_000;
-/** Largest |dueInMs| accepted: two of the longest intervals. */
-export const MAX_DUE_MS = 2 * SPEC_LIMITS.intervalMs.max;
-/** Longest verdict history (the largest window). */
-export const MAX_HISTORY = SPEC_LIMITS.window.max;
-const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
-const MAX_TOKEN = 128;
 
 /** Where a holder is, as a claim sees it. */
 export type HolderPhase = 'claiming' | 'running' | 'moved' | 'releasing' | 'released' | 'draining';
@@ -85,6 +54,8 @@ export const ClaimDecision = {
   answerReleasing: 'answerReleasing',
   /** Released: answer with the kept release. */
   answerRelease: 'answerRelease',
+  /** Releasing or released to another claimant: answer `taken` (by whom, under which map: takenNext). */
+  answerTaken: 'answerTaken',
   /** Our own claim (same node, instance and runner generation: another runner of ours may claim from us). */
   ignoreOwn: 'ignoreOwn',
   /** Addressed to another holder. */
@@ -96,17 +67,24 @@ export const ClaimDecision = {
 } as const;
 export type ClaimDecision = (typeof ClaimDecision)[keyof typeof ClaimDecision];
 
+/** One claimant's runner (the same node, process and runner generation). */
+export const sameClaimant = (a: Claimant, b: Claimant): boolean => a.node === b.node && a.instance === b.instance && a.gen === b.gen;
+
 /**
  * What a runner does with a claim. A kept release answers only a claim addressed to this node by
  * name: a claimant that does not know the holder is answered by whoever runs the slot now. A
  * takeover claim is answered only by a holder the map moved the slot away from (`moved`), or one
- * that released on its own and whose release nobody has claimed (`taken` false).
+ * that released on its own and whose release nobody has claimed (`releasedTo` null). A release
+ * goes to one claimant (`releasedTo`, the first that claimed): another claim, from a node whose
+ * map gave it the slot too (two maps in flight: a flapping node's returning life claimed with an
+ * older one), is answered `taken` — never the same release twice, two nodes probing one slot.
  */
-export function decideClaim(phase: HolderPhase, claim: ClaimRequest, me: { node: string; instance: string; gen: number; taken?: boolean; claimantHeld?: boolean }): ClaimDecision {
-  if (claim.node === me.node && claim.instance === me.instance && claim.gen === me.gen) return 'ignoreOwn';
+export function decideClaim(phase: HolderPhase, claim: ClaimRequest, me: Claimant & { releasedTo?: Claimant | null; claimantHeld?: boolean }): ClaimDecision {
+  if (sameClaimant(claim, me)) return 'ignoreOwn';
   if (claim.holder !== null && claim.holder !== me.node) return 'ignoreNotAddressed';
   const takeover = claim.takeover === true;
-  const taken = takeover && me.taken === true;
+  const releasedTo = me.releasedTo ?? null;
+  const toAnother = releasedTo !== null && !sameClaimant(releasedTo, claim);
   // A probing holder does not release to a claimant it holds dead or starting: it runs the slot for it.
   const held = !takeover && me.claimantHeld === true;
   switch (phase) {
@@ -115,10 +93,12 @@ export function decideClaim(phase: HolderPhase, claim: ClaimRequest, me: { node:
     case 'moved':
       return held ? 'answerHeld' : 'release';
     case 'releasing':
-      return taken ? 'ignoreTakeover' : 'answerReleasing';
+      if (takeover) return releasedTo !== null ? 'ignoreTakeover' : 'answerReleasing';
+      return toAnother ? 'answerTaken' : 'answerReleasing';
     case 'released':
-      if (takeover) return taken ? 'ignoreTakeover' : 'answerRelease';
-      return claim.holder === me.node ? 'answerRelease' : 'ignoreNotAddressed';
+      if (takeover) return releasedTo !== null ? 'ignoreTakeover' : 'answerRelease';
+      if (claim.holder !== me.node) return 'ignoreNotAddressed';
+      return toAnother ? 'answerTaken' : 'answerRelease';
     case 'claiming':
     case 'draining':
       return 'ignoreNotHolding';
@@ -129,13 +109,30 @@ export function decideClaim(phase: HolderPhase, claim: ClaimRequest, me: { node:
   }
 }
 
+/**
+ * A claim answered `taken`: the holder released the slot to another claimant. A claimant whose map
+ * is newer than the one that claim came under (`epoch`) claims from that node (`retarget`): it
+ * runs the slot now, and the newer map moves it here. Otherwise this claimant's map is the stale
+ * one (or the taker is this node's own earlier life): it waits as for `held` — claims repeat,
+ * nothing probed — until the map that moves the slot away from it, or the holder's kept release
+ * expires (then no responders: from the result stream).
+ */
+export function takenNext(taken: ClaimTaken, me: { node: string; epoch: number }): 'retarget' | 'wait' {
+  return taken.epoch < me.epoch && taken.by !== me.node ? 'retarget' : 'wait';
+}
+
+/** A release heard on `.release` that names its claimant is for that claimant only (a release without `to`: for any). */
+export function releasedToMe(release: Pick<ReleaseRecord, 'to'>, me: Claimant): boolean {
+  return release.to === undefined || sameClaimant(release.to, me);
+}
+
 /** How a gained slot starts: claim it from its previous holder, or take it over (the holder is dead or gone). */
 export function gainedStart(previousHolder: string | null, live: readonly string[]): 'claim' | 'takeover' {
   return previousHolder === null || live.includes(previousHolder) ? 'claim' : 'takeover';
 }
 
 /** What happened to one claim attempt. */
-export type ClaimEvent = 'releasing' | 'held' | 'released' | 'noResponders' | 'silence';
+export type ClaimEvent = 'releasing' | 'held' | 'taken' | 'released' | 'noResponders' | 'silence';
 
 export const ClaimNext = {
   /** The holder is releasing: wait for its release, claim again after an attempt's time. */
@@ -156,6 +153,7 @@ export function claimNext(event: ClaimEvent, silentMs: number, claimWaitMs: numb
   switch (event) {
     case 'releasing':
     case 'held':
+    case 'taken':
       return 'waitRelease';
     case 'released':
       return 'takeRelease';
@@ -246,87 +244,4 @@ export function continueReleased(
   const [label, shift] = clocksAgree || inStallWindow ? [rc.slot, 0] : Math.abs(grid - ownDue) <= snap ? [grid, 0] : [rc.slot, ownDue - rc.slot];
   const skipped = label + shift < now ? Math.floor((now - (label + shift)) / intervalMs) : 0;
   return { slot: label + skipped * intervalMs, shift, skipped };
-}
-
-// --- parsing hostile input ----------------------------------------------------------------------
-
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-const isToken = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_TOKEN;
-
-/** A claim as received, or why it is refused. */
-export function parseClaim(raw: unknown, slot: { shard: number; rank: number }): ClaimRequest | string {
-  if (!isObj(raw)) return 'not an object';
-  const { shard, rank, epoch, node, instance, gen, holder, takeover } = raw;
-  if (shard !== slot.shard || rank !== slot.rank) return 'shard or rank does not match the subject';
-  if (!isCount(epoch) || !isCount(gen)) return 'epoch and gen must be counts';
-  if (typeof node !== 'string' || !NODE_ID.test(node) || !isToken(instance)) return 'bad node or instance';
-  if (holder !== null && (typeof holder !== 'string' || !NODE_ID.test(holder))) return 'bad holder';
-  if (takeover !== undefined && typeof takeover !== 'boolean') return 'takeover must be a boolean';
-  return { shard, rank, epoch, node, instance, gen, holder, ...(takeover === true ? { takeover } : {}) };
-}
-
-/** One released check, or null when any field is out of bounds. */
-function parseReleasedCheck(raw: unknown): ReleasedCheck | null {
-  if (!isObj(raw)) return null;
-  const { id, seq, status, history, published, slot, dueInMs, skipped, ran, firstAt, nextAt, lastAt, quorum, push, degraded, flapping } = raw;
-  if (typeof id !== 'string' || !CHECK_ID_PATTERN.test(id)) return null;
-  if (!isCount(seq) || (status !== 'up' && status !== 'down')) return null;
-  if (typeof history !== 'string' || history.length > MAX_HISTORY || !/^[01]*$/.test(history)) return null;
-  if (published !== undefined && published !== 'unknown' && !isPublishedVerdict(published)) return null;
-  if ((degraded !== undefined && typeof degraded !== 'boolean') || (flapping !== undefined && typeof flapping !== 'boolean')) return null;
-  if (typeof slot !== 'number' || !Number.isSafeInteger(slot)) return null;
-  if (typeof dueInMs !== 'number' || !Number.isFinite(dueInMs) || Math.abs(dueInMs) > MAX_DUE_MS) return null;
-  if (ran !== undefined && (!isCount(ran) || ran > MAX_RAN)) return null;
-  if (skipped !== undefined && (!isCount(skipped) || skipped > MAX_RAN)) return null;
-  if ((firstAt !== undefined && !isCount(firstAt)) || (nextAt !== undefined && !isCount(nextAt)) || (lastAt !== undefined && !isCount(lastAt))) return null;
-  const q = quorum === undefined ? undefined : parseQuorumRecord(quorum);
-  if (q === null) return null;
-  const p = push === undefined ? undefined : parsePushCarry(push);
-  if (p === null) return null;
-  return {
-    id,
-    seq,
-    status,
-    history,
-    ...(published !== undefined ? { published } : {}),
-    ...flagFields(status, flagsOf({ degraded, flapping })),
-    slot,
-    dueInMs,
-    ...(skipped !== undefined && skipped > 0 ? { skipped } : {}),
-    ...(ran !== undefined ? { ran } : {}),
-    ...(firstAt !== undefined ? { firstAt } : {}),
-    ...(nextAt !== undefined ? { nextAt } : {}),
-    ...(lastAt !== undefined ? { lastAt } : {}),
-    ...(q ? { quorum: q } : {}),
-    ...(p ? { push: p } : {}),
-  };
-}
-
-/** A release as received on `<…>.release` for (shard, rank), or why it is refused. */
-export function parseRelease(raw: unknown, slot: { shard: number; rank: number }): ReleaseRecord | string {
-  if (!isObj(raw)) return 'not an object';
-  const { shard, rank, node, instance, gen, epoch, checks } = raw;
-  if (shard !== slot.shard || rank !== slot.rank) return 'shard or rank does not match the subject';
-  if (typeof node !== 'string' || !NODE_ID.test(node) || !isToken(instance) || !isCount(gen) || !isCount(epoch)) return 'bad node, instance, gen or epoch';
-  if (!Array.isArray(checks) || checks.length > MAX_RELEASE_CHECKS) return `checks must be a list of at most ${MAX_RELEASE_CHECKS}`;
-  const out: ReleasedCheck[] = [];
-  const seen = new Set<string>();
-  for (const c of checks) {
-    const rc = parseReleasedCheck(c);
-    if (!rc) return 'a check is malformed';
-    if (seen.has(rc.id)) return `check ${rc.id} twice`;
-    seen.add(rc.id);
-    out.push(rc);
-  }
-  return { shard, rank, node, instance, gen, epoch, checks: out };
-}
-
-/** A claim's answer, or why it is refused. */
-export function parseClaimAnswer(raw: unknown, slot: { shard: number; rank: number }): ClaimAnswer | string {
-  if (!isObj(raw)) return 'not an object';
-  if (raw.answer === 'releasing' || raw.answer === 'held') return { answer: raw.answer };
-  if (raw.answer !== 'released') return 'unknown answer';
-  const release = parseRelease(raw.release, slot);
-  return typeof release === 'string' ? release : { answer: 'released', release };
 }

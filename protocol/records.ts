@@ -310,6 +310,13 @@ export interface ReleasedCheck {
   push?: PushCarry;
 }
 
+/** A claimant's runner: its node, process instance and runner generation there. */
+export interface Claimant {
+  node: string;
+  instance: string;
+  gen: number;
+}
+
 /** `<prefix>._node.shard.<s>.<r>.release`: a holder gives (shard, rank) up (handover.ts). */
 export interface ReleaseRecord {
   shard: number;
@@ -321,4 +328,9 @@ export interface ReleaseRecord {
   /** Epoch of the map the holder followed when it released. */
   epoch: number;
   checks: ReleasedCheck[];
+  /**
+   * The claimant the holder released to (the first that claimed): only it continues from this
+   * release when heard on `.release`. Absent: released on its own (no claim came), or an older node.
+   */
+  to?: Claimant;
 }

@@ -7,7 +7,7 @@ import { normalizeSpec, type CheckSpec, type NormalizedSpec } from '../../checks
 import { CatchUpPacer } from '../../protocol/catch-up-pacer';
 import { CheckTable, type Directive } from '../../protocol/check-table';
 import { flapPercent } from '../../protocol/flapping';
-import { parseRelease } from '../../protocol/handover';
+import { parseRelease } from '../../protocol/handover-wire';
 import type { ReleasedCheck, ResultMessage, StatusMessage } from '../../protocol/records';
 import { emptyCounts, type CountedVerdict } from '../../protocol/verdict-counts';
 import { failWith, pass } from '../helpers/fake-ports';

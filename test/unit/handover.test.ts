@@ -1,7 +1,8 @@
 // The handover protocol's pure decisions as tables (protocol/handover.ts): what a holder does with
 // a claim in each phase, how a gained slot starts, the claimant's next step, where a released
 // check continues on the new owner's clock, and received claims and releases as hostile input.
-import { claimNext, continueReleased, decideClaim, gainedStart, MAX_RELEASE_CHECKS, MOVED_WAITS, movedWait, parseClaim, parseClaimAnswer, parseRelease, staleRelease, type ClaimRequest } from '../../protocol/handover';
+import { claimNext, continueReleased, decideClaim, gainedStart, MOVED_WAITS, movedWait, releasedToMe, staleRelease, takenNext } from '../../protocol/handover';
+import { MAX_RELEASE_CHECKS, parseClaim, parseClaimAnswer, parseRelease, type ClaimRequest } from '../../protocol/handover-wire';
 import { startOf } from '../../actors/owner-slots';
 import { phaseOf } from '../../protocol/hash';
 
@@ -31,17 +32,35 @@ describe('decideClaim', () => {
   // A takeover claim (holder believed dead, unknown who has its latest state): answered only by a
   // holder that does not own the slot any more, and only with a release nobody else took.
   const takeover = claim({ holder: null, takeover: true });
+  const other = { node: 'c', instance: 'ic', gen: 4 };
   test.each([
-    ['running', false, 'ignoreTakeover'], // believes it owns the slot: both probe, its late release is counted
-    ['moved', false, 'release'], // the map gave the slot to the dead node: hand it to the taker
-    ['releasing', false, 'answerReleasing'], // released on its own: the release follows
-    ['releasing', true, 'ignoreTakeover'], // another claimant gets this release
-    ['released', false, 'answerRelease'], // released on its own, never claimed: the kept release
-    ['released', true, 'ignoreTakeover'],
-    ['claiming', false, 'ignoreNotHolding'],
-    ['draining', false, 'ignoreNotHolding'],
-  ] as const)('takeover claim, %s (release taken: %s) → %s', (phase, taken, want) => {
-    expect(decideClaim(phase, takeover, { ...me, taken })).toBe(want);
+    ['running', null, 'ignoreTakeover'], // believes it owns the slot: both probe, its late release is counted
+    ['moved', null, 'release'], // the map gave the slot to the dead node: hand it to the taker
+    ['releasing', null, 'answerReleasing'], // released on its own: the release follows
+    ['releasing', other, 'ignoreTakeover'], // another claimant gets this release
+    ['released', null, 'answerRelease'], // released on its own, never claimed: the kept release
+    ['released', other, 'ignoreTakeover'],
+    ['claiming', null, 'ignoreNotHolding'],
+    ['draining', null, 'ignoreNotHolding'],
+  ] as const)('takeover claim, %s (released to %j) → %s', (phase, releasedTo, want) => {
+    expect(decideClaim(phase, takeover, { ...me, releasedTo })).toBe(want);
+  });
+
+  // One release, one claimant: once a claimant has asked (releasedTo), a claim from any other runner
+  // — a second node whose map gave it the slot too (a flapping node's returning life, with an older
+  // map), or a restarted life of the first — is answered `taken`, never the same release.
+  const first = { node: 'b', instance: 'ib', gen: 2 };
+  test.each([
+    ['releasing', claim(), 'answerReleasing'], // the first claimant asks again
+    ['released', claim(), 'answerRelease'],
+    ['releasing', claim({ node: 'c', instance: 'ic', gen: 4 }), 'answerTaken'],
+    ['released', claim({ node: 'c', instance: 'ic', gen: 4 }), 'answerTaken'],
+    ['released', claim({ instance: 'ib2' }), 'answerTaken'], // the first claimant's node, another life
+    ['released', claim({ gen: 3 }), 'answerTaken'], // the first claimant's node, another runner
+    ['released', claim({ node: 'c', instance: 'ic', gen: 4, holder: null }), 'ignoreNotAddressed'], // a kept release answers only by name
+    ['running', claim({ node: 'c', instance: 'ic', gen: 4 }), 'release'], // not released yet: the claim is news
+  ] as const)('released to b, %s + %j → %s', (phase, c, want) => {
+    expect(decideClaim(phase, c, { ...me, releasedTo: first })).toBe(want);
   });
 
   // A claimant this holder holds dead or still starting after a restart (protocol/takeover.ts):
@@ -98,6 +117,7 @@ describe('claimNext', () => {
     ['releasing', 5000, 'waitRelease'],
     ['held', 0, 'waitRelease'], // the holder runs the slot for us until it hears us running
     ['held', 60_000, 'waitRelease'],
+    ['taken', 0, 'waitRelease'], // released to another claimant: wait, or claim from it (takenNext)
     ['released', 0, 'takeRelease'],
     ['noResponders', 0, 'fromStream'],
     ['silence', 999, 'retry'],
@@ -105,6 +125,26 @@ describe('claimNext', () => {
   ] as const)('%s after %d ms silent (wait 1000) → %s', (event, silent, want) => {
     expect(claimNext(event, silent, 1000)).toBe(want);
   });
+});
+
+describe('takenNext', () => {
+  test.each([
+    ['the slot went to a claim under an older map: claim from that node', { by: 'b', epoch: 8 }, { node: 'c', epoch: 9 }, 'retarget'],
+    ['under a newer map: ours is stale, wait for the map that moves the slot', { by: 'b', epoch: 10 }, { node: 'c', epoch: 9 }, 'wait'],
+    ['under the same map: wait', { by: 'b', epoch: 9 }, { node: 'c', epoch: 9 }, 'wait'],
+    ["to this node's own earlier life: never claim from ourselves", { by: 'c', epoch: 8 }, { node: 'c', epoch: 9 }, 'wait'],
+  ] as const)('%s', (_name, taken, me, want) => expect(takenNext(taken, me)).toBe(want));
+});
+
+describe('releasedToMe', () => {
+  const me = { node: 'c', instance: 'ic', gen: 4 };
+  test.each([
+    ['no claimant named (released on its own, or an older node): anyone', {}, true],
+    ['named this runner', { to: me }, true],
+    ['named another node', { to: { node: 'b', instance: 'ib', gen: 2 } }, false],
+    ['named this node, another life', { to: { ...me, instance: 'old' } }, false],
+    ['named this node, another runner', { to: { ...me, gen: 3 } }, false],
+  ] as const)('%s', (_name, release, want) => expect(releasedToMe(release, me)).toBe(want));
 });
 
 describe('continueReleased', () => {
@@ -198,6 +238,10 @@ describe('received claims and releases are hostile input', () => {
     ['firstAt negative', { ...release, checks: [{ ...rc, firstAt: -5 }] }, false],
     ['nextAt not finite', { ...release, checks: [{ ...rc, nextAt: Infinity }] }, false],
     ['nextAt fractional', { ...release, checks: [{ ...rc, nextAt: 1.5 }] }, false],
+    ['to a claimant', { ...release, to: { node: 'b', instance: 'ib', gen: 2 } }, true],
+    ['to a bad node id', { ...release, to: { node: 'b.c', instance: 'ib', gen: 2 } }, false],
+    ['to without a gen', { ...release, to: { node: 'b', instance: 'ib' } }, false],
+    ['to not an object', { ...release, to: 'b' }, false],
   ])('%s', (_name, raw, ok) => {
     expect(typeof parseRelease(raw, slot) !== 'string').toBe(ok);
     expect(typeof parseClaimAnswer({ answer: 'released', release: raw }, slot) !== 'string').toBe(ok);
@@ -216,9 +260,13 @@ describe('received claims and releases are hostile input', () => {
     expect(typeof parseClaim(raw, slot) !== 'string').toBe(ok);
   });
 
-  test('answers: releasing, held, a release, anything else refused', () => {
+  test('answers: releasing, held, taken, a release, anything else refused', () => {
     expect(parseClaimAnswer({ answer: 'releasing' }, slot)).toEqual({ answer: 'releasing' });
     expect(parseClaimAnswer({ answer: 'held', extra: 'x'.repeat(10) }, slot)).toEqual({ answer: 'held' });
+    expect(parseClaimAnswer({ answer: 'taken', by: 'b', epoch: 8, extra: 1 }, slot)).toEqual({ answer: 'taken', by: 'b', epoch: 8 });
+    expect(parseClaimAnswer({ answer: 'taken', by: 'b c', epoch: 8 }, slot)).toBe('taken must name a node and an epoch');
+    expect(parseClaimAnswer({ answer: 'taken', by: 'b', epoch: -1 }, slot)).toBe('taken must name a node and an epoch');
+    expect(parseRelease({ ...release, to: { node: 'b', instance: 'ib', gen: 2 } }, slot)).toMatchObject({ to: { node: 'b', instance: 'ib', gen: 2 } });
     expect(parseClaimAnswer({ answer: 'yes' }, slot)).toBe('unknown answer');
     expect(parseClaimAnswer(null, slot)).toBe('not an object');
   });

@@ -4,7 +4,7 @@
 // without a release waits a full interval + grace on its own clock. Every instant is monotonic ms.
 import { agedCarry, carryOf, evaluatePush, freshPush, fromCarry, noteReport, PUSH_MAX_AGE_MS, withCarry, type Instant, type PushState } from '../../checks/push-deadline';
 import { parsePushCarry } from '../../checks/push-report';
-import { parseRelease } from '../../protocol/handover';
+import { parseRelease } from '../../protocol/handover-wire';
 import { normalizeSpec } from '../../checks/spec';
 import { longestInterval, probeInterval, shortestInterval } from '../../protocol/state-interval';
 

@@ -4,7 +4,7 @@ import { normalizeSpec } from '../../checks/spec';
 import { combine, isNewer, parseVantageResult, quorumNeed, type VantageResult, type VantageStatus } from '../../protocol/quorum';
 import { decodeQuorumRecord, parseQuorumRecord } from '../../protocol/quorum-record';
 import { QuorumTable } from '../../protocol/quorum-table';
-import { parseRelease } from '../../protocol/handover';
+import { parseRelease } from '../../protocol/handover-wire';
 
 const I = 1000; // interval
 const v = (vantage: number, status: 'up' | 'down' | 'degraded', receivedAt = 0, seq = 1, epoch = 1): VantageResult => ({

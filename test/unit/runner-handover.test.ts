@@ -238,6 +238,51 @@ describe('handover by message', () => {
     expectSeamless(old, neu, ids, 0);
   });
 
+  // Two maps in flight: b claims under epoch 3 and gets the release; c claims the same slot from the
+  // same holder a moment later under its own map. The release goes to one claimant only (`to`): c
+  // is answered `taken` and neither takes the release it hears on `.release` nor probes. A loaded
+  // CI run (chaos flapping): a flapping node's returning life took the release given to the new
+  // owner, and both probed the slot.
+  test.each([
+    ['c follows an older map (epoch 2): it waits, probing nothing, until its map moves the slot away', 2, 'b'],
+    ['c follows a newer map (epoch 4): it claims from b, which releases to it', 4, 'c'],
+  ])('a second claimant after the release went to the first: %s', async (_name, cEpoch, runs) => {
+    const ids = ['t0', 't1', 't2'];
+    const { hub, old, neu, holder } = await pair(ids);
+    const third = fakePorts({ start: old.clock.now(), hub, nodeId: 'c', jitterMs: 100 });
+    third.ports.random = () => 0.5;
+    third.auto = () => pass();
+    const b = runner(neu, ids, 3, { type: 'claim', holder: 'a' });
+    const c = runner(third, ids, cEpoch, { type: 'claim', holder: 'a' });
+    await advance([old, neu, third], 3000); // within the holder's keep time (5 s)
+    expect(old.published.filter((p) => p.subject.endsWith('.release')).map((p) => p.msg.to?.node)).toEqual(['b']);
+    expect(old.logs.filter((l) => l.event === 'claim_after_taken')).toHaveLength(1);
+    if (runs === 'b') {
+      expect(c.getSnapshot().value).toBe('claiming');
+      expect(third.logs.filter((l) => l.event === 'claim_taken_elsewhere')).toHaveLength(1);
+      c.send({ type: 'STOP' }); // the map that moves the slot away from c
+      expect(c.getSnapshot().value).toBe('stopped');
+    }
+    await advance([old, neu, third], 4 * I);
+    expect(holder.getSnapshot().value).toBe('stopped');
+    if (runs === 'b') {
+      expect(results(third)).toEqual([]);
+      expect(b.getSnapshot().value).toBe('running');
+    } else {
+      expect(third.logs.filter((l) => l.event === 'claim_retargeted')).toMatchObject([{ by: 'b', takenEpoch: 3 }]);
+      expect(neu.published.filter((p) => p.subject.endsWith('.release')).map((p) => p.msg.to?.node)).toEqual(['c']);
+      expect(c.getSnapshot().value).toBe('running');
+      expect(b.getSnapshot().value).not.toBe('running');
+      expect(results(third).length).toBeGreaterThanOrEqual(2 * ids.length);
+    }
+    // Across the three nodes: every check once per slot, seq by one.
+    for (const id of ids) {
+      const rs = [old, neu, third].flatMap((f) => results(f, id)).sort((x, y) => x.slot - y.slot);
+      expect({ id, slots: rs.map((r) => r.slot - rs[0].slot) }).toEqual({ id, slots: rs.map((_, i) => i * I) });
+      expect({ id, seqs: rs.map((r) => r.seq) }).toEqual({ id, seqs: rs.map((_, i) => i + 1) });
+    }
+  });
+
   test('a restarted claimant still starting is answered `held`: the holder probes on for it far past the claim wait, then hands over by release when it hears it running', async () => {
     const ids = ['r0', 'r1', 'r2'];
     const { old, neu, holder } = await pair(ids);
