@@ -50,122 +50,77 @@ export function bucketOf(latencyMs: number): number {
 }
 
 /**
- * Per check: the counts of the current period of each grain (LEVELS of them: the rollup period and
- * the fine period, runtime/rollup-recorder.ts) in flat typed arrays (no object per check, no
- * allocation per probe), one map from check id to slot shared by every grain: probes, failures,
- * inconclusive and the latency buckets as 32-bit counts, the latency sum and maximum as doubles —
- * 88 bytes a check per grain, plus one vantage byte and one map entry (README, State and history).
+ * Per check: the counts of the current period of one grain (runtime/rollup-recorder.ts keeps one
+ * accumulator per grain, so a grain that counts few checks holds only those) in flat typed arrays
+ * (no object per check, no allocation per probe): probes, failures, inconclusive and the latency
+ * buckets as 32-bit counts, the latency sum and maximum as doubles — 88 bytes a check, plus one
+ * vantage byte and its map entry (README, State and history).
  */
 const COUNTS = 3 + BUCKETS; // probes, failures, inconclusive, buckets…
 export class RollupAccumulator {
   private slots = new Map<string, number>();
-  private counts: Uint32Array;
-  private sums: Float64Array;
-  private maxes: Float64Array;
+  private counts = new Uint32Array(64 * COUNTS);
+  private sums = new Float64Array(64);
+  private maxes = new Float64Array(64);
   private vantages = new Uint8Array(64);
-
-  /** `levels`: how many grains count each probe (each drained on its own). */
-  constructor(readonly levels = 1) {
-    this.counts = new Uint32Array(64 * levels * COUNTS);
-    this.sums = new Float64Array(64 * levels);
-    this.maxes = new Float64Array(64 * levels);
-  }
 
   get size(): number {
     return this.slots.size;
   }
 
-  /** Count a probe in grains 0 … `levels` − 1 (every grain by default). */
-  observe(id: string, vantage: number, ok: boolean, inconclusive: boolean, latencyMs: number, levels = this.levels): void {
+  observe(id: string, vantage: number, ok: boolean, inconclusive: boolean, latencyMs: number): void {
     let slot = this.slots.get(id);
     if (slot === undefined) {
       slot = this.slots.size;
-      if (slot >= this.vantages.length) this.grow(this.vantages.length * 2);
+      if (slot >= this.sums.length) this.grow();
       this.slots.set(id, slot);
       this.vantages[slot] = vantage;
     }
-    const bucket = inconclusive ? -1 : bucketOf(latencyMs);
-    for (let level = 0; level < Math.min(levels, this.levels); level++) {
-      const row = slot * this.levels + level;
-      const base = row * COUNTS;
-      this.counts[base]!++;
-      if (inconclusive) {
-        this.counts[base + 2]!++;
-        continue;
-      }
-      if (!ok) this.counts[base + 1]!++;
-      if (latencyMs > this.maxes[row]!) this.maxes[row] = latencyMs;
-      this.counts[base + 3 + bucket]!++;
-      this.sums[row]! += latencyMs;
+    const base = slot * COUNTS;
+    this.counts[base]!++;
+    if (inconclusive) {
+      this.counts[base + 2]!++;
+      return;
     }
+    if (!ok) this.counts[base + 1]!++;
+    if (latencyMs > this.maxes[slot]!) this.maxes[slot] = latencyMs;
+    this.counts[base + 3 + bucketOf(latencyMs)]!++;
+    this.sums[slot]! += latencyMs;
   }
 
-  /**
-   * The records of grain `level`'s period (every check observed in it), and a fresh period of that
-   * grain. Checks no grain has counted since are forgotten (their slots reused).
-   */
-  drain(node: string, period: number, periodMs: number, level = 0): RollupRecord[] {
+  /** The period's records (every check observed in it), and a fresh period. */
+  drain(node: string, period: number, periodMs: number): RollupRecord[] {
     const out: RollupRecord[] = [];
-    let idle = 0;
     for (const [checkId, slot] of this.slots) {
-      const row = slot * this.levels + level;
-      const b = row * COUNTS;
-      if (this.counts[b]! > 0) {
-        out.push({
-          checkId,
-          node,
-          vantage: this.vantages[slot]!,
-          period,
-          periodMs,
-          probes: this.counts[b]!,
-          failures: this.counts[b + 1]!,
-          inconclusive: this.counts[b + 2]!,
-          buckets: Array.from(this.counts.subarray(b + 3, b + COUNTS)),
-          sumMs: Math.round(this.sums[row]! * 1000) / 1000,
-          maxMs: Math.round(this.maxes[row]! * 1000) / 1000,
-        });
-      }
-      this.counts.fill(0, b, b + COUNTS);
-      this.sums[row] = 0;
-      this.maxes[row] = 0;
-      if (this.idle(slot)) idle++;
+      const b = slot * COUNTS;
+      out.push({
+        checkId,
+        node,
+        vantage: this.vantages[slot]!,
+        period,
+        periodMs,
+        probes: this.counts[b]!,
+        failures: this.counts[b + 1]!,
+        inconclusive: this.counts[b + 2]!,
+        buckets: Array.from(this.counts.subarray(b + 3, b + COUNTS)),
+        sumMs: Math.round(this.sums[slot]! * 1000) / 1000,
+        maxMs: Math.round(this.maxes[slot]! * 1000) / 1000,
+      });
     }
-    if (idle > 0) this.compact();
+    this.slots = new Map();
+    this.counts.fill(0);
+    this.sums.fill(0);
+    this.maxes.fill(0);
     return out;
   }
 
-  /** No grain has counted a probe of this slot's check. */
-  private idle(slot: number): boolean {
-    for (let level = 0; level < this.levels; level++) if (this.counts[(slot * this.levels + level) * COUNTS]! > 0) return false;
-    return true;
-  }
-
-  /** Forget the idle checks: the busy ones move down to the first slots, in order. */
-  private compact(): void {
-    const slots = new Map<string, number>();
-    const width = this.levels * COUNTS;
-    for (const [checkId, slot] of this.slots) {
-      if (this.idle(slot)) continue;
-      const to = slots.size;
-      slots.set(checkId, to);
-      if (to === slot) continue;
-      this.counts.copyWithin(to * width, slot * width, (slot + 1) * width);
-      this.sums.copyWithin(to * this.levels, slot * this.levels, (slot + 1) * this.levels);
-      this.maxes.copyWithin(to * this.levels, slot * this.levels, (slot + 1) * this.levels);
-      this.vantages[to] = this.vantages[slot]!;
-    }
-    this.counts.fill(0, slots.size * width);
-    this.sums.fill(0, slots.size * this.levels);
-    this.maxes.fill(0, slots.size * this.levels);
-    this.slots = slots;
-  }
-
-  private grow(n: number): void {
-    const counts = new Uint32Array(n * this.levels * COUNTS);
+  private grow(): void {
+    const n = this.sums.length * 2;
+    const counts = new Uint32Array(n * COUNTS);
     counts.set(this.counts);
     this.counts = counts;
     for (const k of ['sums', 'maxes'] as const) {
-      const a = new Float64Array(n * this.levels);
+      const a = new Float64Array(n);
       a.set(this[k]);
       this[k] = a;
     }

@@ -40,13 +40,14 @@ export function rollupGrains(s: Subjects, periodMs: number, finePeriodMs: number
 }
 
 export class RollupRecorder {
-  private readonly acc: RollupAccumulator;
+  /** One per grain: a grain holds only the checks it counts (the fine one: those probed more often than its period). */
+  private readonly accs: RollupAccumulator[];
   private readonly periods: number[];
   private readonly timers: (TimerHandle | null)[];
   private readonly defer: (fn: () => void) => void;
 
   constructor(private readonly o: RollupRecorderOptions) {
-    this.acc = new RollupAccumulator(o.grains.length);
+    this.accs = o.grains.map(() => new RollupAccumulator());
     this.periods = o.grains.map((g) => periodStart(o.clock.now(), g.periodMs));
     this.timers = o.grains.map(() => null);
     this.defer = o.defer ?? ((fn) => void setImmediate(fn));
@@ -61,7 +62,13 @@ export class RollupRecorder {
   observe(msg: ResultMessage): void {
     let levels = this.o.grains.length;
     while (levels > 1 && msg.intervalMs >= this.o.grains[levels - 1]!.periodMs) levels--;
-    this.acc.observe(msg.checkId, msg.vantage, msg.ok, msg.reason === 'inconclusive', msg.latencyMs, levels);
+    const inconclusive = msg.reason === 'inconclusive';
+    for (let level = 0; level < levels; level++) this.accs[level]!.observe(msg.checkId, msg.vantage, msg.ok, inconclusive, msg.latencyMs);
+  }
+
+  /** Checks each grain holds counts for now (a row each: 88 bytes plus a map entry). */
+  held(): number[] {
+    return this.accs.map((a) => a.size);
   }
 
   start(): void {
@@ -98,7 +105,7 @@ export class RollupRecorder {
   /** The records of grain `level`'s period so far, and its next period from now. */
   private drain(level: number): RollupRecord[] {
     const periodMs = this.o.grains[level]!.periodMs;
-    const records = this.acc.drain(this.o.nodeId, this.periods[level]!, periodMs, level);
+    const records = this.accs[level]!.drain(this.o.nodeId, this.periods[level]!, periodMs);
     // A timer may fire a millisecond early: the next period never starts before this one ends.
     this.periods[level] = Math.max(periodStart(this.o.clock.now(), periodMs), this.periods[level]! + periodMs);
     return records;

@@ -1,13 +1,13 @@
 // The fine grain of the rollups beside the rollup period (protocol/rollup.ts, protocol/rollup-series.ts,
-// runtime/rollup-recorder.ts, protocol/state-query.ts) on a manual clock: one accumulator counts each
-// probe in both grains over one slot map, the fine records of an hour add up exactly to its hourly
-// record (histograms added), idle checks are forgotten, and a history request picks its series'
+// runtime/rollup-recorder.ts, protocol/state-query.ts) on a manual clock: one accumulator per grain,
+// the fine one holding only checks probed more often than its period, the fine records of an hour
+// add up exactly to its hourly record (histograms added), and a history request picks its series'
 // grain from a bounded field.
 import pino from 'pino';
 import { UsageError } from '../../cli/client-args';
 import { parseLast } from '../../cli/state';
 import { formatSeries, spanText, type HistoryReply } from '../../cli/state-format';
-import { LATENCY_BOUNDS_MS, RollupAccumulator, summarize, type RollupRecord } from '../../protocol/rollup';
+import { LATENCY_BOUNDS_MS, summarize, type RollupRecord } from '../../protocol/rollup';
 import { FINE_SERIES_MAX_POINTS, pickSeries, wantsFine, type SeriesAsk } from '../../protocol/rollup-series';
 import type { ResultMessage } from '../../protocol/records';
 import { parseHistory } from '../../protocol/state-query';
@@ -18,8 +18,6 @@ import { subjects } from '../../runtime/subjects';
 
 const M = 60_000;
 const H = 3600_000;
-const COARSE = 0;
-const FINE = 1;
 
 const sumOf = (records: readonly RollupRecord[]) => {
   const s = summarize(records, -Infinity, Infinity);
@@ -28,51 +26,27 @@ const sumOf = (records: readonly RollupRecord[]) => {
   return { probes: s.probes, failures: s.failures, inconclusive: s.inconclusive, buckets, maxMs: s.maxMs };
 };
 
-describe('an accumulator of two grains', () => {
-  test('each probe counts in both; draining the fine grain leaves the coarse counts whole', () => {
-    const acc = new RollupAccumulator(2);
-    acc.observe('a', 0, true, false, 3);
-    acc.observe('a', 0, false, false, 40);
-    acc.observe('b', 1, true, true, 900);
-    const fine1 = acc.drain('n', 0, M, FINE);
-    expect(fine1.map((r) => [r.checkId, r.periodMs, r.probes, r.failures, r.inconclusive])).toEqual([
-      ['a', M, 2, 1, 0],
-      ['b', M, 1, 0, 1],
-    ]);
-    acc.observe('a', 0, true, false, 7);
-    const fine2 = acc.drain('n', M, M, FINE);
-    expect(fine2.map((r) => [r.checkId, r.probes])).toEqual([['a', 1]]); // b had nothing this minute: no record
-    const coarse = acc.drain('n', 0, H, COARSE);
-    expect(coarse.map((r) => [r.checkId, r.vantage, r.probes])).toEqual([
-      ['a', 0, 3],
-      ['b', 1, 1],
-    ]);
-    // Exact: the fine records of the period add up to its coarse record, histogram and all.
-    for (const id of ['a', 'b']) expect(sumOf([...fine1, ...fine2].filter((r) => r.checkId === id))).toEqual(sumOf(coarse.filter((r) => r.checkId === id)));
-    expect(acc.size).toBe(0); // every grain drained: nothing left to remember
-  });
-
-  test('a check no grain counted since is forgotten; the busy ones keep their counts and vantages', () => {
-    const acc = new RollupAccumulator(2);
-    for (let i = 0; i < 100; i++) acc.observe(`c${i}`, i % 3, true, false, i); // grows past its first capacity
-    acc.drain('n', 0, M, FINE);
-    acc.drain('n', 0, H, COARSE);
-    expect(acc.size).toBe(0);
-    // Only the odd checks run on: after the coarse drain, the even ones' slots are reused.
-    for (let i = 1; i < 100; i += 2) acc.observe(`c${i}`, i % 3, i % 5 !== 0, false, 10);
-    acc.observe('new', 2, true, false, 1);
-    acc.drain('n', M, M, FINE);
-    expect(acc.size).toBe(51); // coarse counts still held
-    for (let i = 1; i < 100; i += 4) acc.observe(`c${i}`, i % 3, true, false, 20);
-    const coarse = acc.drain('n', H, H, COARSE);
-    expect(coarse).toHaveLength(51);
-    expect(coarse.find((r) => r.checkId === 'c5')).toMatchObject({ vantage: 2, probes: 2, failures: 1 });
-    expect(coarse.find((r) => r.checkId === 'c3')).toMatchObject({ vantage: 0, probes: 1, failures: 0 });
-    expect(coarse.find((r) => r.checkId === 'new')).toMatchObject({ vantage: 2, probes: 1 });
-    // The fine grain of the second minute still holds the c1, c5, … probes: compaction kept them.
-    const fine = acc.drain('n', 2 * M, M, FINE);
-    expect(fine.map((r) => r.checkId)).toEqual(Array.from({ length: 25 }, (_, k) => `c${1 + 4 * k}`));
-    expect(acc.size).toBe(0);
+describe('one accumulator per grain', () => {
+  test('the fine grain holds only the checks probed more often than its period; draining one grain leaves the other whole', () => {
+    const clock = new ManualClock(400_000 * H + 5);
+    const published: { subject: string; msg: RollupRecord }[] = [];
+    const r = new RollupRecorder({ bus: { publish: (subject, msg) => void published.push({ subject, msg: msg as RollupRecord }) }, clock, nodeId: 'n1', grains: rollupGrains(subjects(), H, M), log: pino({ level: 'silent' }) });
+    r.start();
+    const result = (checkId: string, intervalMs: number, ok = true, reason: string | null = null): ResultMessage => ({ checkId, ok, latencyMs: 5, intervalMs, vantage: 0, reason }) as ResultMessage;
+    for (let i = 0; i < 100; i++) r.observe(result(`slow${i}`, M)); // 100k checks at 60 s, scaled down: no fine rows
+    for (let i = 0; i < 10; i++) r.observe(result(`fast${i}`, 10_000));
+    r.observe(result('fast0', 10_000, false, 'inconclusive'));
+    expect(r.held()).toEqual([110, 10]);
+    clock.advance(M); // the fine period ends: its records out, its rows gone; the hour's counts stay
+    expect(r.held()).toEqual([110, 0]);
+    const fine = published.filter((p) => p.subject.startsWith('lookout._rollup_fine.')).map((p) => p.msg);
+    expect(fine.map((f) => f.checkId).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `fast${i}`).sort());
+    expect(fine.find((f) => f.checkId === 'fast0')).toMatchObject({ probes: 2, inconclusive: 1 });
+    r.stop();
+    const coarse = published.filter((p) => p.subject.startsWith('lookout._rollup.')).map((p) => p.msg);
+    expect(coarse).toHaveLength(110);
+    expect(coarse.find((f) => f.checkId === 'fast0')).toMatchObject({ probes: 2, inconclusive: 1 });
+    expect(r.held()).toEqual([0, 0]);
   });
 });
 
