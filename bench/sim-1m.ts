@@ -69,6 +69,19 @@ async function untilScheduled(nodes: readonly Node[], t0: number, timeoutMs: num
   }
 }
 
+/** What explains a start per node: maps applied, spec snapshots (and their time), shard loads stalled, failed or restarted. */
+const START_EVENTS = ['assignment_applied', 'spec_snapshot', 'spec_snapshot_failed', 'shard_specs_stalled', 'shard_specs_failed', 'shard_specs_restarted', 'shard_specs_dropped', 'spec_watch_failed'];
+function startEvents(procs: readonly NodeProc[]): Record<string, unknown>[] {
+  return procs.map((p) => {
+    const counts: Record<string, number> = {};
+    for (const l of p.logs) if (typeof l.event === 'string' && START_EVENTS.includes(l.event)) counts[l.event] = (counts[l.event] ?? 0) + 1;
+    const snapshotMs = p.logs.filter((l) => l.event === 'spec_snapshot').map((l) => l.ms);
+    const failed = p.logs.find((l) => l.event === 'spec_snapshot_failed' || l.event === 'shard_specs_failed');
+    const why = failed ? String((failed.err as { message?: string } | undefined)?.message ?? failed.msg).slice(0, 200) : undefined;
+    return { node: p.id, ...counts, ...(snapshotMs.length ? { snapshotMs } : {}), ...(why ? { firstFailure: why } : {}) };
+  });
+}
+
 runBench('sim-1m', async (cleanup) => {
   const nats = await startNats('max_payload: 1MB');
   cleanup(() => nats.stop());
@@ -87,7 +100,8 @@ runBench('sim-1m', async (cleanup) => {
     LOOKOUT_SPECS_MAX_BYTES: String(4 * 1024 ** 3),
     LOOKOUT_RESULTS_MAX_BYTES: String(2 * 1024 ** 3),
     LOOKOUT_RESULTS_MAX_AGE_MS: '600000',
-    LOOKOUT_LOG_LEVEL: 'warn',
+    // info: the start's events (maps applied, snapshots, shard loads) are counted per node (startEvents).
+    LOOKOUT_LOG_LEVEL: 'info',
     ...(process.env.BENCH_VANTAGE ? { LOOKOUT_VANTAGE_POINTS: process.env.BENCH_VANTAGE } : {}),
     ...(process.env.BENCH_MEMORY_MB ? { LOOKOUT_MEMORY_MB: process.env.BENCH_MEMORY_MB } : {}),
   };
@@ -114,7 +128,9 @@ runBench('sim-1m', async (cleanup) => {
   };
   const atScheduled = await perNode();
   note('scheduled', JSON.stringify(atScheduled));
-  if (scheduledS === null) return { checks: N, nodes: NODES, intervalMs: INTERVAL, probeMs: PROBE_MS, writeS, scheduledS, perNode: atScheduled, startLoad, natsRssMiB: Math.round(memMiB(nats.pid).rss) };
+  const events = startEvents(nodes.map((n) => n.proc));
+  note('start events', JSON.stringify(events));
+  if (scheduledS === null) return { checks: N, nodes: NODES, intervalMs: INTERVAL, probeMs: PROBE_MS, writeS, scheduledS, perNode: atScheduled, startEvents: events, startLoad, natsRssMiB: Math.round(memMiB(nats.pid).rss) };
 
   // For the failover below: a follower to SIGKILL, and a sample of its checks whose results are followed from now.
   const m = await metricsOf(nodes);
@@ -175,6 +191,7 @@ runBench('sim-1m', async (cleanup) => {
     probeMs: PROBE_MS,
     writeS,
     scheduledS,
+    startEvents: events,
     startLoad,
     steady,
     perNode: steadyNodes,

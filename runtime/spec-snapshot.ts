@@ -1,5 +1,5 @@
 // One snapshot, then tail (issue 12 §2/§4): loading many shards at once reads the spec bucket's
-// latest values with ONE whole-bucket watch (deliver last per subject), keeps only the entries of
+// latest values with ONE whole-bucket read (deliver last per subject, pulled in batches), keeps only the entries of
 // the shards being loaded, and notes the stream sequence the snapshot is complete at. Each shard
 // is then followed by a filtered watch that starts at that sequence + 1 (deliver by start
 // sequence), so nothing between the snapshot and the tail is lost (a delete or purge is a message
@@ -10,12 +10,15 @@
 // Memory stays the node's share: an entry of a shard not being loaded is skipped on its key, its
 // value never decoded or kept.
 
+import { DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { parseSpecKey } from '../protocol/spec-key';
 import type { SpecChange, SpecWatch } from './spec-watch';
 
 /** A snapshot read still not complete after this long is given up (the shards load one watch each). */
 export const SNAPSHOT_STALL_MS = 120_000;
+/** Messages a snapshot read asks the server for at a time (~200 bytes each: ~200 KB on the socket at most). */
+export const SNAPSHOT_BATCH = 1000;
 
 export interface SnapshotEntry {
   id: string;
@@ -108,8 +111,29 @@ export function snapshotThenTail(entries: readonly SnapshotEntry[], seq: number,
   };
 }
 
-/** Reads the bucket's latest values once, keeping the entries of `wanted` shards. */
-export async function readSpecSnapshot(kv: KV, wanted: ReadonlySet<number>, shardCount: number, stallMs = SNAPSHOT_STALL_MS): Promise<SpecSnapshot> {
+/** The parts of a KV bucket a snapshot reads through (a @nats-io/kv Bucket has them). */
+interface BucketParts {
+  js: JetStreamClient;
+  /** The bucket's stream (`KV_<bucket>`) and its subject prefix (`$KV.<bucket>`). */
+  stream: string;
+  prefix: string;
+}
+
+function bucketParts(kv: KV): BucketParts {
+  const b = kv as unknown as Partial<BucketParts>;
+  if (!b.js || typeof b.stream !== 'string' || typeof b.prefix !== 'string') throw new Error('a spec snapshot needs a @nats-io/kv bucket (js, stream, prefix)');
+  return { js: b.js, stream: b.stream, prefix: b.prefix };
+}
+
+/**
+ * Reads the bucket's latest values once, keeping the entries of `wanted` shards. An ordered *pull*
+ * consumer (deliver last per subject) fetches at most `batch` messages at a time: the server never
+ * queues the whole bucket on the node's socket, so the node's PINGs are answered within a batch —
+ * a push watch queued ~100k messages at once, and on a loaded host (10 nodes on 2 cores) the PONG
+ * behind them came after LOOKOUT_NATS_PING_MS × 2, the link was taken for dead, every watch started
+ * again, and the start never ended (BENCHMARKS.md §16).
+ */
+export async function readSpecSnapshot(kv: KV, wanted: ReadonlySet<number>, shardCount: number, stallMs = SNAPSHOT_STALL_MS, batch = SNAPSHOT_BATCH): Promise<SpecSnapshot> {
   const c = new SnapshotCollector(wanted, shardCount);
   const status = await kv.status();
   // An empty stream sends nothing to say the snapshot is done: it is complete at the last sequence.
@@ -117,28 +141,29 @@ export async function readSpecSnapshot(kv: KV, wanted: ReadonlySet<number>, shar
     c.seq = status.streamInfo.state.last_seq;
     return { seq: c.seq, entries: c.entries };
   }
-  const w = await kv.watch({});
+  const { js, stream, prefix } = bucketParts(kv);
+  const consumer = await js.consumers.get(stream, { filter_subjects: `${prefix}.>`, deliver_policy: DeliverPolicy.LastPerSubject });
+  const msgs = await consumer.consume({ max_messages: batch });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const stalled = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      w.stop();
-      reject(new Error(`spec snapshot not complete after ${stallMs} ms`));
-    }, stallMs);
+    timer = setTimeout(() => reject(new Error(`spec snapshot not complete after ${stallMs} ms`)), stallMs);
   });
+  const skip = prefix.length + 1;
   const read = (async () => {
     let n = 0;
-    for await (const e of w) {
-      c.add(e.key, e.revision, e.operation !== 'PUT', () => e.value);
-      if (e.isUpdate || e.delta === 0) return;
+    for await (const m of msgs) {
+      const op = m.headers?.get('KV-Operation');
+      c.add(m.subject.slice(skip), m.seq, op === 'DEL' || op === 'PURGE', () => m.data);
+      if (m.info.pending === 0) return;
       if (++n % 1024 === 0) await new Promise((r) => setImmediate(r));
     }
-    throw new Error('the spec snapshot watch ended before its last value');
+    throw new Error('the spec snapshot read ended before its last value');
   })();
   try {
     await Promise.race([read, stalled]);
   } finally {
     clearTimeout(timer);
-    w.stop();
+    await msgs.close().catch(() => undefined);
   }
   return { seq: c.seq, entries: c.entries };
 }

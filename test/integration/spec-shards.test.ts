@@ -212,6 +212,18 @@ test('many shards load from one snapshot of the bucket, keeping only theirs; a c
   await sources.settled();
 });
 
+test('a snapshot pulled a few messages at a time reads every shard it wants whole, the latest revision of each spec only', async () => {
+  const all = ids(60, 'b');
+  for (const [i, id] of all.entries()) await store.put(id, spec(i) as never);
+  await store.put(all[0]!, spec(99) as never); // a second revision: only it is read
+  const wanted = new Set(all.map((id) => shardOf(id, SHARDS)));
+  const snap = await readSpecSnapshot(kv, wanted, SHARDS, 60_000, 7); // 7 per pull: many pulls
+  const read = [...snap.entries.values()].flat();
+  expect(read.filter((e) => e.id.startsWith('b')).map((e) => e.id).sort()).toEqual([...all].sort());
+  expect(read.filter((e) => e.id === all[0]).map((e) => JSON.parse(new TextDecoder().decode(e.value)).target)).toEqual([spec(99).target]);
+  expect(snap.seq).toBe((await kv.status()).streamInfo.state.last_seq);
+});
+
 test('a snapshot of an empty bucket, or of one holding only a delete, is complete at its last sequence', async () => {
   const empty = await readSpecSnapshot(kv, new Set([0, 1]), SHARDS);
   expect([empty.seq, empty.entries.size]).toEqual([0, 0]);
