@@ -123,7 +123,7 @@ const meAsClaimant = (ctx: RunnerContext) => ({ node: ctx.ports.nodeId, instance
 export const fromExpectedHolder = (ctx: RunnerContext, release: ReleaseRecord): boolean => [null, release.node].includes(expectedHolder(ctx)) && releasedToMe(release, meAsClaimant(ctx));
 
 /** A `taken` answer that sends this claimant to the node the slot went to (protocol/handover.ts takenNext). */
-export const retargets = (ctx: RunnerContext, answer: ClaimAnswer | undefined): answer is ClaimAnswer & { answer: 'taken' } =>
+const retargets = (ctx: RunnerContext, answer: ClaimAnswer | undefined): answer is ClaimAnswer & { answer: 'taken' } =>
   answer?.answer === 'taken' && ctx.start.type === 'claim' && takenNext(answer, { node: ctx.ports.nodeId, epoch: ctx.table.epoch }) === 'retarget';
 
 /**
