@@ -61,6 +61,8 @@ export interface ShardLoadHooks {
   tell(e: FeedEvent): void;
   /** The attempt is over: the watch failed, or the load stalled (ShardLoadStalled). Its place is freed. */
   failed(err: unknown): void;
+  /** The stream sequence of each change applied (spec-feed.ts onSeq). */
+  seq?(n: number): void;
 }
 
 /** Start one attempt; returns its stop, which resolves once nothing of its watch is still being created. */
@@ -118,6 +120,9 @@ export function startShardLoad(source: SpecFeedSource, catalog: SpecCatalog, log
         if (isLoaded || ended) free();
       },
       ...(resync ? { resync } : {}),
+      onSeq: (n: number) => {
+        if (!ended) hooks.seq?.(n);
+      },
     },
   );
   const end = () => {

@@ -9,6 +9,13 @@
 // slot waiting for its specs is never left unprobed in silence. A watch that fails after its load
 // keeps what the catalog holds; the restarted watch replays the shard (older revisions are ignored).
 //
+// After a NATS reconnect (restartAll) a loaded shard is not read again: its attempt is replaced by
+// a tail from the stream sequence after the last change it applied (`sourceOf(shard, from)`), so
+// a reconnect costs one cheap consumer per shard instead of the whole shard's values (at 100k specs
+// over 10 nodes on 2 cores, reloading every shard on each reconnect kept the nodes from ever
+// finishing their start, BENCHMARKS.md §16). A shard not loaded yet, or whose position is unknown
+// (an empty shard loaded on its count that has heard nothing since), is loaded afresh as before.
+//
 // One attempt at a shard is actors/shard-load.ts: at most LOAD_CONCURRENCY watches are created at
 // once (the others queue): a node given 256 shards at start would otherwise ask the server for 256
 // consumers in one burst, and with a few nodes doing so the JetStream API times out and the
@@ -53,8 +60,8 @@ interface Held {
   stop: () => Promise<void>;
   loaded: Promise<void>;
   retry: ReturnType<typeof setTimeout> | null;
-  /** Stop the current attempt and start another now (resynced once the shard has loaded). */
-  restart: () => void;
+  /** Stop the current attempt and start another now: a tail after `seq` once loaded, else a fresh load. Returns which. */
+  restart: () => 'resumed' | 'reloaded';
 }
 
 export class ShardSpecs implements SpecHolder {
@@ -68,7 +75,8 @@ export class ShardSpecs implements SpecHolder {
 
   constructor(
     readonly catalog: SpecCatalog,
-    private readonly sourceOf: (shard: number) => SpecFeedSource,
+    /** A shard's source: its stored values then changes, or (`from`) only its changes from that stream sequence on. */
+    private readonly sourceOf: (shard: number, from?: number) => SpecFeedSource,
     private readonly log: Logger,
     private readonly tell: (e: ShardSpecEvent) => void,
     private readonly onChange: () => void = () => {},
@@ -111,17 +119,24 @@ export class ShardSpecs implements SpecHolder {
     const have = this.held.get(shard);
     if (have) return have.loaded;
     let resolveLoaded: () => void = () => {};
-    const entry: Held = { stop: async () => {}, loaded: new Promise<void>((r) => (resolveLoaded = r)), retry: null, restart: () => {} };
+    const entry: Held = { stop: async () => {}, loaded: new Promise<void>((r) => (resolveLoaded = r)), retry: null, restart: () => 'reloaded' };
     this.held.set(shard, entry);
     const log = this.log.child({ shard });
     let failures = 0;
     let everLoaded = false;
-    const start = () => {
+    // The stream sequence of the last change applied to the catalog for this shard (0: none heard).
+    let seq = 0;
+    const start = (resume = false) => {
       entry.retry = null;
       if (this.held.get(shard) !== entry) return;
-      // A restart after the shard was loaded tells what changed while no watch ran (its runners hold the old specs).
-      const resync = everLoaded ? () => this.catalog.inShard(shard).map((s) => s.id) : undefined;
-      entry.stop = startShardLoad(this.sourceOf(shard), this.catalog, log, this.places, LOAD_STALL_MS * 2 ** Math.min(failures, 3), {
+      // A restart after the shard was loaded tells what changed while no watch ran (its runners hold
+      // the old specs): a tail tells every change after `seq`; a fresh load is resynced.
+      const resync = everLoaded && !resume ? () => this.catalog.inShard(shard).map((s) => s.id) : undefined;
+      const source = resume ? this.sourceOf(shard, seq + 1) : this.sourceOf(shard);
+      entry.stop = startShardLoad(source, this.catalog, log, this.places, LOAD_STALL_MS * 2 ** Math.min(failures, 3), {
+        seq: (n) => {
+          if (this.held.get(shard) === entry && n > seq) seq = n;
+        },
         tell: (e) => {
           if (this.held.get(shard) !== entry) return;
           if (e.type === 'SPECS_LOADED') {
@@ -136,28 +151,32 @@ export class ShardSpecs implements SpecHolder {
           const waitMs = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** failures++);
           if (err instanceof ShardLoadStalled) log.warn({ event: 'shard_specs_stalled', afterMs: err.afterMs, failures, retryInMs: waitMs }, "the shard's specs did not load in time; its watch is started again (the shard's checks wait for their specs until it loads)");
           else log.warn({ event: 'shard_specs_failed', err, failures, retryInMs: waitMs }, "the shard's spec watch failed; it is started again (the shard's checks wait for their specs until it loads)");
-          entry.retry = setTimeout(start, waitMs);
+          entry.retry = setTimeout(() => start(), waitMs);
         },
       }, resync);
     };
     entry.restart = () => {
       if (entry.retry) clearTimeout(entry.retry);
       void entry.stop();
-      start();
+      const resume = everLoaded && seq > 0;
+      start(resume);
+      return resume ? 'resumed' : 'reloaded';
     };
     start();
     return entry.loaded;
   }
 
   /**
-   * Start every held shard's watch again, resynced: after a NATS reconnect, an ordered consumer
-   * missed what was published while the link was down and notices only after two missed 30 s
-   * heartbeats (a spec put then went unprobed for a minute in a loaded CI run). The watches are
-   * created anew within the same bound; what changed meanwhile is told as changes.
+   * Start every held shard's watch again: after a NATS reconnect, an ordered consumer missed what
+   * was published while the link was down and notices only after two missed 30 s heartbeats (a
+   * spec put then went unprobed for a minute in a loaded CI run). A loaded shard resumes from the
+   * sequence after its last applied change; the others load afresh. The watches are created within
+   * the same bound; what changed meanwhile is told as changes.
    */
   restartAll(): void {
-    for (const entry of this.held.values()) entry.restart();
-    this.log.info({ event: 'shard_specs_restarted', shards: this.held.size }, 'spec watches started again (NATS reconnected)');
+    let resumed = 0;
+    for (const entry of this.held.values()) if (entry.restart() === 'resumed') resumed++;
+    this.log.info({ event: 'shard_specs_restarted', shards: this.held.size, resumed, reloaded: this.held.size - resumed }, 'spec watches started again (NATS reconnected): loaded shards resume after their last change, the others load afresh');
   }
 
   /** Stops following `shard` and forgets its specs; resolves once nothing of its watch is still being created. */

@@ -39,6 +39,8 @@ export interface FollowOptions {
    * ran is SPEC_SET, an id the replay no longer has is SPEC_REMOVED — instead of loading silently.
    */
   resync?: () => string[];
+  /** The stream sequence of each change once applied (the marker's too): where a resumed tail starts after it. */
+  onSeq?: (seq: number) => void;
 }
 
 /**
@@ -123,6 +125,7 @@ export function followSpecs(source: SpecFeedSource, catalog: SpecCatalog, log: L
       } else if (catalog.delete(e.key) && told) {
         tell({ type: 'SPEC_REMOVED', id: e.key });
       }
+      opts.onSeq?.(e.revision);
       if (e.initialDone) markLoaded();
     }
     if (!stopped) throw new Error('the spec watch ended');

@@ -81,7 +81,7 @@ export function startNodeSpecs(o: NodeSpecsOptions): NodeSpecs {
     log,
     new Places(LOAD_CONCURRENCY),
   );
-  const holder = new ShardSpecs(catalog, (shard) => sources.sourceOf(shard), log, (e) => tell(e), gauges);
+  const holder = new ShardSpecs(catalog, (shard, from) => (from === undefined ? sources.sourceOf(shard) : sources.resumeOf(shard, from)), log, (e) => tell(e), gauges);
   holder.groupLabel = o.groupLabel ?? '';
   const store = shardedSpecStore(o.kv, o.jsm, o.bucket, o.shards, o.onDeleted);
   let migration: 'none' | 'running' | 'done' = 'none';

@@ -1,15 +1,17 @@
 // Where each held shard's specs come from (actors/shard-specs.ts sourceOf): shards asked for in
-// one turn of the event loop — a node's first assignment, or every shard again after a reconnect
-// (ShardSpecs.restartAll) — share one snapshot of the bucket when there are at least
-// SNAPSHOT_MIN_SHARDS of them, each then followed by a tail from the snapshot's sequence + 1
+// one turn of the event loop — a node's first assignment, or the not-yet-loaded shards restarted
+// after a reconnect (ShardSpecs.restartAll) — share one snapshot of the bucket when there are at
+// least SNAPSHOT_MIN_SHARDS of them, each then followed by a tail from the snapshot's sequence + 1
 // (runtime/spec-snapshot.ts); fewer, a shard gained later on its own, or a retry after a failed
 // attempt load on a watch of their own (deliver last per subject). A snapshot that fails or stalls
-// is logged and its shards load on watches of their own.
+// is logged and its shards load on watches of their own. A loaded shard restarted after a
+// reconnect is only a tail from the sequence after its last applied change (resumeOf).
 //
 // A shard's count waits for its batch's snapshot (not bounded by the load places: the snapshot is
 // one read); its watch replays the kept entries without a place among the load places (`local`),
-// so the shards of a snapshot all load at once, and then opens its tail, at most `places` tails being created at once (a burst of consumer creations times the
-// JetStream API out). `settled` resolves once no tail is being created (close the connection after).
+// so the shards of a snapshot all load at once, and then opens its tail, at most `places` tails
+// being created at once (a burst of consumer creations times the JetStream API out). `settled`
+// resolves once no tail is being created (close the connection after).
 
 import type { Logger } from './logger';
 import { snapshotThenTail, type SnapshotEntry, type SpecSnapshot } from './spec-snapshot';
@@ -88,6 +90,19 @@ export class ShardSources {
         entries = [];
         return snapshotThenTail(mine, snap.seq, (from) => this.openTail(shard, from));
       },
+    };
+  }
+
+  /**
+   * A shard resumed after a reconnect (actors/shard-specs.ts restartAll): only its changes from
+   * stream sequence `from` on, on a tail like a snapshot's. Nothing to load (`count` 0, read from
+   * memory: no load place); the tail is created in one of the tail places.
+   */
+  resumeOf(shard: number, from: number): SpecFeedSource {
+    return {
+      local: true,
+      count: async () => 0,
+      watch: async () => snapshotThenTail([], from - 1, (at) => this.openTail(shard, at)),
     };
   }
 

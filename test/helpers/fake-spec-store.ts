@@ -1,7 +1,8 @@
 // An in-memory spec bucket: the spec API's store port (listed in byte order: the real store's
 // shard order is runtime/shard-spec-store.ts's, tested on a real bucket) and the SpecFeedSource port
-// over one map, with KV's revision numbering (one sequence for the bucket) and a watch that
-// replays the current values and then follows changes. `fail` makes every call reject.
+// over one map, with KV's revision numbering (one sequence for the bucket), a watch that replays
+// the current values and then follows changes, and a tail of every change from a revision on.
+// `fail` makes every call reject.
 
 import type { CheckSpec } from '../../checks/spec';
 import type { StoredSpec } from '../../runtime/store';
@@ -13,6 +14,8 @@ export class FakeSpecBucket implements ShardedSpecStore, SpecFeedSource {
   private readonly values = new Map<string, { raw: string; revision: number }>();
   private revision = 0;
   private readonly watchers = new Set<(c: SpecChange) => void>();
+  /** Every change in order, deletes too (the stream a tail reads from). */
+  private readonly history: { key: string; revision: number; deleted: boolean; raw: string }[] = [];
   fail: Error | null = null;
 
   async put(id: string, spec: CheckSpec): Promise<number> {
@@ -58,11 +61,19 @@ export class FakeSpecBucket implements ShardedSpecStore, SpecFeedSource {
   }
 
   async watch(): Promise<SpecWatch> {
-    const queue: SpecChange[] = [];
+    const initial = [...this.values.entries()];
+    return this.follow(initial.map(([key, v], i) => change({ key, revision: v.revision, deleted: false, raw: v.raw }, i === initial.length - 1)));
+  }
+
+  /** Every change from revision `from` on (deletes too), then every new one: a tail. */
+  async tail(from: number): Promise<SpecWatch> {
+    return this.follow(this.history.filter((c) => c.revision >= from).map((c) => change(c, true)));
+  }
+
+  private follow(first: SpecChange[]): SpecWatch {
+    const queue: SpecChange[] = [...first];
     let wake: (() => void) | null = null;
     let stopped = false;
-    const initial = [...this.values.entries()];
-    initial.forEach(([key, v], i) => queue.push(change({ key, revision: v.revision, deleted: false, raw: v.raw }, i === initial.length - 1)));
     const push = (c: SpecChange) => {
       queue.push(c);
       wake?.();
@@ -87,6 +98,7 @@ export class FakeSpecBucket implements ShardedSpecStore, SpecFeedSource {
   }
 
   private emit(c: { key: string; revision: number; deleted: boolean; raw: string }): void {
+    this.history.push(c);
     for (const w of this.watchers) w(change(c, true));
   }
 }

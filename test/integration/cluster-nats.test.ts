@@ -23,7 +23,18 @@ scenarioTest('restart the nats-server (same store dir): nodes reconnect, every s
     return r;
   }, { timeoutMs: 60_000 });
   expect(list.total).toBe(N);
+  // Each node's loaded shards resume their spec tails after their last applied change (not reloaded).
+  const restarts = await waitFor('spec watches restarted on every node', () => {
+    const got = [...s.cluster.nodes.keys()].map((id) => ({ id, r: s.cluster.logs(id).find((l) => l.event === 'shard_specs_restarted') }));
+    const waiting = got.filter((g) => !g.r).map((g) => g.id);
+    if (waiting.length) throw new Error(`no shard_specs_restarted yet: ${waiting.join(', ')}`);
+    return got.map((g) => g.r);
+  }, { timeoutMs: 60_000 });
+  for (const r of restarts) expect(r).toMatchObject({ resumed: expect.any(Number), reloaded: r.shards - r.resumed });
+  expect(restarts.every((r) => r.resumed > 0)).toBe(true);
   await s.awaitResults('every check probed after the restart', s.ids, (r) => r.slot > restartedAt);
+  // A spec put after the reconnect reaches its owner through a resumed tail.
+  await s.addChecks('late', 6);
   const st = await s.cluster.settled(['n1', 'n2', 'n3']);
   expect(st.members.filter((m: any) => m.state === 'alive')).toHaveLength(3);
   // From here on, as before the restart: every slot once, seq by one.

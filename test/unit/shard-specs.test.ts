@@ -1,12 +1,14 @@
 // Holding the specs of owned shards only, on in-memory per-shard sources: hold resolves once the
 // shard's specs are in, later changes are told, a dropped shard's specs are forgotten and its
 // later changes neither told nor kept, and a shard held again is loaded afresh.
-import { LOAD_STALL_MS } from '../../actors/shard-load';
+import { LOAD_STALL_MS, Places } from '../../actors/shard-load';
 import { LOAD_CONCURRENCY, RETRY_MIN_MS, ShardSpecs, type ShardSpecEvent } from '../../actors/shard-specs';
 import { SpecCatalog } from '../../actors/spec-catalog';
 import { shardOf } from '../../protocol/hash';
 import { flush, silentLog } from '../helpers/actor-host';
 import { FakeSpecBucket } from '../helpers/fake-spec-store';
+import { ShardSources } from '../../runtime/shard-spec-sources';
+import type { SpecWatch } from '../../runtime/spec-watch';
 
 const SHARDS = 4;
 const spec = (n: number) => ({ kind: 'tcp', target: `127.0.0.1:${1000 + n}`, intervalMs: 5000, timeoutMs: 1000 });
@@ -212,43 +214,81 @@ test('a watch that fails after its load is started again, and what changed while
   }
 });
 
-test('restartAll (a NATS reconnect): every held shard is watched anew, and what its old watch missed is told', async () => {
-  const bucket = new FakeSpecBucket();
-  const [a, b] = idsIn(1, 2) as [string, string];
-  await bucket.put(a, spec(1) as never);
-  let deaf = false;
-  let watches = 0;
-  const source = {
-    count: () => bucket.count(),
-    watch: async () => {
-      watches++;
-      const w = await bucket.watch();
-      // A watch from before the reconnect hears nothing more (its messages were lost with the link).
-      const it = w.changes[Symbol.asyncIterator]();
-      const changes = {
-        [Symbol.asyncIterator]: () => ({
-          next: async () => {
-            const r = await it.next();
-            return deaf ? new Promise<never>(() => {}) : r;
-          },
-        }),
-      };
-      return { changes, stop: w.stop };
-    },
+/** A watch that goes deaf while `deaf()` (its messages were lost with the link). */
+function deafWhile(w: SpecWatch, deaf: () => boolean): SpecWatch {
+  const it = w.changes[Symbol.asyncIterator]();
+  const changes = {
+    [Symbol.asyncIterator]: () => ({
+      next: async () => {
+        const r = await it.next();
+        return deaf() ? new Promise<never>(() => {}) : r;
+      },
+    }),
   };
+  return { changes, stop: w.stop };
+}
+
+/** One shard's bucket behind ShardSources (no snapshot): full watches and tails counted, watches deaf while `deaf`. */
+function reconnectable(bucket: FakeSpecBucket) {
+  const seen = { watches: 0, tails: [] as number[], deaf: false };
+  const sources = new ShardSources(
+    {
+      perShard: () => ({ count: () => bucket.count(), watch: async () => (seen.watches++, deafWhile(await bucket.watch(), () => seen.deaf)) }),
+      tail: async (_shard, from) => (seen.tails.push(from), deafWhile(await bucket.tail(from), () => seen.deaf)),
+      snapshot: () => Promise.reject(new Error('no snapshot in this test')),
+    },
+    silentLog,
+    new Places(LOAD_CONCURRENCY),
+    Infinity,
+  );
   const events: string[] = [];
-  const h = new ShardSpecs(new SpecCatalog(SHARDS), () => source, silentLog, (e) => events.push(e.type === 'SPEC_SET' ? `set ${e.spec.id}` : `removed ${e.id}`));
+  const h = new ShardSpecs(new SpecCatalog(SHARDS), (s, from) => (from === undefined ? sources.sourceOf(s) : sources.resumeOf(s, from)), silentLog, (e) => events.push(e.type === 'SPEC_SET' ? `set ${e.spec.id}` : `removed ${e.id}`));
+  return { seen, events, h };
+}
+
+test('restartAll (a NATS reconnect): a loaded shard resumes after its last applied change, not reloaded, and what its old watch missed is told', async () => {
+  const bucket = new FakeSpecBucket();
+  const [a, b, c] = idsIn(1, 3) as [string, string, string];
+  await bucket.put(a, spec(1) as never);
+  await bucket.put(c, spec(3) as never);
+  const { seen, events, h } = reconnectable(bucket);
   await h.hold(1);
   await flush(10);
-  deaf = true;
+  const heard = await bucket.put(c, { ...spec(3), intervalMs: 7000 } as never);
+  await flush(10);
+  expect(events).toEqual([`set ${c}`]);
+  seen.deaf = true;
   await bucket.put(b, spec(2) as never);
   await bucket.delete(a);
   await flush(10);
-  expect(events).toEqual([]);
-  deaf = false;
+  expect(events).toEqual([`set ${c}`]);
+  seen.deaf = false;
   h.restartAll();
   await flush(20);
-  expect(watches).toBe(2);
-  expect([...events].sort()).toEqual([`removed ${a}`, `set ${b}`].sort());
+  expect(seen).toEqual({ watches: 1, tails: [heard + 1], deaf: false });
+  expect(events).toEqual([`set ${c}`, `set ${b}`, `removed ${a}`]);
+  expect(h.catalog.inShard(1).map((s) => s.id).sort()).toEqual([b, c].sort());
+  // The tail goes on: a later change is told once.
+  await bucket.put(b, { ...spec(2), intervalMs: 9000 } as never);
+  await flush(10);
+  expect(events).toEqual([`set ${c}`, `set ${b}`, `removed ${a}`, `set ${b}`]);
+  await h.stop();
+});
+
+test('restartAll: a shard that has heard no change (empty, loaded on its count) loads afresh, and what its old watch missed is told', async () => {
+  const bucket = new FakeSpecBucket();
+  const [a] = idsIn(1, 1) as [string];
+  const { seen, events, h } = reconnectable(bucket);
+  await h.hold(1);
+  await flush(10);
+  seen.deaf = true;
+  await bucket.put(a, spec(1) as never);
+  await flush(10);
+  expect(events).toEqual([]);
+  seen.deaf = false;
+  h.restartAll();
+  await flush(20);
+  expect(seen).toEqual({ watches: 2, tails: [], deaf: false });
+  expect(events).toEqual([`set ${a}`]);
   await h.stop();
 });
