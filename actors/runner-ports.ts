@@ -23,7 +23,7 @@ import type { CheckGauges } from '../runtime/check-gauges';
 import type { VerdictTally } from '../runtime/verdict-tally';
 import type { Metrics } from '../runtime/metrics';
 import type { PushOwnership } from '../runtime/push-registry';
-import type { ResultHistory } from '../runtime/store';
+import type { ResultHistory } from '../runtime/result-history';
 import type { Subjects } from '../runtime/subjects';
 import type { DueHandler, TimerQueue } from '../runtime/timer-queue';
 

@@ -26,7 +26,9 @@ import { LoadMonitor } from '../runtime/load-monitor';
 import { LinkOutage } from '../runtime/link-outage';
 import { PauseDetector } from '../runtime/pause-detector';
 import { PauseSource, pauseThresholdMs } from '../protocol/pause';
-import { openStores, streamResultHistory } from '../runtime/store';
+import { openStores } from '../runtime/store';
+import { streamResultHistory } from '../runtime/result-history';
+import { ReconnectSettle } from '../runtime/reconnect-settle';
 import { startNodeSpecs } from './node-specs';
 import { nodeRecords } from './node-records';
 import { startProbing } from './node-probing';
@@ -98,8 +100,10 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
   let onConnection: (up: boolean) => void = () => {};
   // What a dropped link may have lost: written since the last confirmed round trip (runtime/publish-confirm.ts).
   let onLinkDropped: () => void = () => {};
-  // After a reconnect every shard's spec watch starts again, resynced (ShardSpecs.restartAll).
-  let onReconnected: () => void = () => {};
+  // After a reconnect every held shard's spec watch starts again (ShardSpecs.restartAll), once the
+  // link has stayed up a while (runtime/reconnect-settle.ts: not on every reconnect of a storm).
+  let restartSpecWatches: () => void = () => {};
+  const reconnects = new ReconnectSettle(() => restartSpecWatches());
   let linkLost = false;
   let connected = false;
   // The node tells its view by message; /readyz reads the latest one it was told.
@@ -134,11 +138,12 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
       if (state === 'disconnected') {
         linkLost = true;
         onLinkDropped();
+        reconnects.disconnected();
       }
       if (state === 'connected' && linkLost) {
         linkLost = false;
         onLinkDropped(); // what was written while it was down: nats.js empties its buffer at each reconnect attempt
-        onReconnected();
+        reconnects.reconnected();
       }
       if (state === 'disconnected') pauses.linkDown();
       if (state === 'connected') pauses.linkUp();
@@ -250,7 +255,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     // A holder taken over may have published unseen until the others held it dead, and (a frozen
     // link) until it noticed its own dead link.
     takeoverUnseenMs: cfg.deadAfterMs + staleDetectMs(cfg.natsPingMs),
-    history: streamResultHistory(jsm, s, resumeRecords),
+    history: streamResultHistory(jsm, s, resumeRecords, { answered: (sec) => metrics.resumeLookupSeconds.observe(sec), outstanding: (n) => metrics.resumeLookupsPending.set(n) }),
     canPublishVerdicts: () => !queue.isHeld && !pauses.cutOff() && !quarantine.holdsVerdicts(),
     quorumRecords: { last: (id, done) => void resumeRecords.lastQuorum(id).then((r) => done(null, r), (err: unknown) => done(err, null)) },
     subjects: s,
@@ -310,7 +315,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     clock,
   });
   onConnection = (up) => actor.send({ type: 'CONNECTION', up });
-  onReconnected = () => specs.holder.restartAll();
+  restartSpecWatches = () => specs.holder.restartAll();
   specs.tellTo((e) => actor.send(e));
   actor.on('view', (e) => {
     view = e.view;
@@ -344,6 +349,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
       services.stop();
       stopPushIntake();
       await notify.stop();
+      reconnects.stop();
       const watchesSettled = specs.stop();
       quarantine.stop();
       publisher.stop(); // the runners' last results, before the connection drains

@@ -13,7 +13,8 @@
 //   npm run build && flock /work/notes/heavy.lock npm run bench:sim-1m
 //   knobs: BENCH_CHECKS, BENCH_NODES, BENCH_INTERVAL_MS (60000), BENCH_PROBE_MS (50),
 //          BENCH_WINDOW_MS (60000), BENCH_SCHEDULE_TIMEOUT_MS (1200000), BENCH_SAMPLE (300),
-//          BENCH_FAILOVER_TIMEOUT_MS (3 intervals), BENCH_VANTAGE (node default), BENCH_MEMORY_MB (node default)
+//          BENCH_FAILOVER_TIMEOUT_MS (3 intervals), BENCH_VANTAGE (node default), BENCH_MEMORY_MB (node default),
+//          BENCH_NATS_LOG (a file for the nats-server log; none by default)
 
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
@@ -70,20 +71,25 @@ async function untilScheduled(nodes: readonly Node[], t0: number, timeoutMs: num
 }
 
 /** What explains a start per node: maps applied, spec snapshots (and their time), shard loads stalled, failed or restarted. */
-const START_EVENTS = ['assignment_applied', 'spec_snapshot', 'spec_snapshot_failed', 'shard_specs_stalled', 'shard_specs_failed', 'shard_specs_restarted', 'shard_specs_dropped', 'spec_watch_failed'];
-function startEvents(procs: readonly NodeProc[]): Record<string, unknown>[] {
-  return procs.map((p) => {
+const START_EVENTS = ['assignment_applied', 'spec_snapshot', 'spec_snapshot_failed', 'shard_specs_stalled', 'shard_specs_failed', 'shard_specs_restarted', 'shard_specs_dropped', 'spec_watch_failed', 'nats_stale_connection', 'nats_disconnected', 'nats_slow_consumer'];
+/** What explains a failover besides those: links lost, overload, elections, claims between owners. */
+const FAILOVER_EVENTS = [...START_EVENTS, 'node_overloaded', 'leader_elected', 'lease_renew_failed', 'assignment_written', 'handover_claimed', 'claim_held', 'claim_after_taken'];
+/** Per node, the `events` logged from line `from[i]` of its log on. */
+function startEvents(procs: readonly NodeProc[], events = START_EVENTS, from: readonly number[] = []): Record<string, unknown>[] {
+  return procs.map((p, i) => {
+    const logs = p.logs.slice(from[i] ?? 0);
     const counts: Record<string, number> = {};
-    for (const l of p.logs) if (typeof l.event === 'string' && START_EVENTS.includes(l.event)) counts[l.event] = (counts[l.event] ?? 0) + 1;
-    const snapshotMs = p.logs.filter((l) => l.event === 'spec_snapshot').map((l) => l.ms);
-    const failed = p.logs.find((l) => l.event === 'spec_snapshot_failed' || l.event === 'shard_specs_failed');
+    for (const l of logs) if (typeof l.event === 'string' && events.includes(l.event)) counts[l.event] = (counts[l.event] ?? 0) + 1;
+    const snapshotMs = logs.filter((l) => l.event === 'spec_snapshot').map((l) => l.ms);
+    const failed = logs.find((l) => l.event === 'spec_snapshot_failed' || l.event === 'shard_specs_failed');
     const why = failed ? String((failed.err as { message?: string } | undefined)?.message ?? failed.msg).slice(0, 200) : undefined;
     return { node: p.id, ...counts, ...(snapshotMs.length ? { snapshotMs } : {}), ...(why ? { firstFailure: why } : {}) };
   });
 }
 
 runBench('sim-1m', async (cleanup) => {
-  const nats = await startNats('max_payload: 1MB');
+  // BENCH_NATS_LOG=FILE keeps the server's log (why it closed a client: slow consumer, stale link).
+  const nats = await startNats(['max_payload: 1MB', ...(process.env.BENCH_NATS_LOG ? [`log_file: "${process.env.BENCH_NATS_LOG}"`] : [])].join('\n'));
   cleanup(() => nats.stop());
   const nc = await connect({ servers: nats.url, name: 'bench-sim' });
   cleanup(() => nc.close());
@@ -124,6 +130,10 @@ runBench('sim-1m', async (cleanup) => {
       specsHeld: m[i] ? sum(m[i]!, 'lookout_specs_held') : null,
       checks: m[i] ? sum(m[i]!, 'lookout_checks_owned') : null,
       lagMs: m[i] ? round(sum(m[i]!, 'lookout_event_loop_lag_window_seconds') * 1000, 0) : null,
+      // Resume lookups (a gained check's first results wait for its lookup): count and mean seconds so far, and still outstanding.
+      lookups: m[i] ? sum(m[i]!, 'lookout_resume_lookup_seconds_count') : null,
+      lookupMeanS: m[i] && sum(m[i]!, 'lookout_resume_lookup_seconds_count') > 0 ? round(sum(m[i]!, 'lookout_resume_lookup_seconds_sum') / sum(m[i]!, 'lookout_resume_lookup_seconds_count'), 2) : null,
+      lookupsPending: m[i] ? sum(m[i]!, 'lookout_resume_lookups_pending') : null,
     }));
   };
   const atScheduled = await perNode();
@@ -168,11 +178,16 @@ runBench('sim-1m', async (cleanup) => {
   while (Date.now() < until && sample.some((id) => !seen.has(id))) await sleep(500);
   const killAt = Date.now();
   const k0 = performance.now();
+  const logsAtKill = nodes.map((n) => n.proc.logs.length);
   await victim.proc.kill('SIGKILL');
   const survivors = nodes.filter((n) => n !== victim);
   const rescheduledS = await untilScheduled(survivors, k0, envInt('BENCH_FAILOVER_TIMEOUT_MS', 3 * INTERVAL), 'failover');
+  const failoverEvents = startEvents(survivors.map((n) => n.proc), FAILOVER_EVENTS, survivors.map((n) => logsAtKill[nodes.indexOf(n)]!));
+  note('failover events', JSON.stringify(failoverEvents));
   const deadline = Date.now() + 3 * INTERVAL;
   while (Date.now() < deadline && sample.some((id) => !(seen.get(id) ?? []).some((t) => t > killAt))) await sleep(1000);
+  const afterFailover = await perNode();
+  note('after the failover', JSON.stringify(afterFailover));
   const gaps: number[] = [];
   let unresumed = 0;
   for (const id of sample) {
@@ -196,6 +211,6 @@ runBench('sim-1m', async (cleanup) => {
     steady,
     perNode: steadyNodes,
     natsRssMiB,
-    failover: { victim: victim.proc.id, sampled: sample.length, unresumed, rescheduledS, gapS: gap, excessOverIntervalS: excess },
+    failover: { victim: victim.proc.id, sampled: sample.length, unresumed, rescheduledS, gapS: gap, excessOverIntervalS: excess, events: failoverEvents, perNode: afterFailover },
   };
 });

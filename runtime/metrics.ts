@@ -62,6 +62,9 @@ export interface Metrics {
   statusPageDropped: Counter<'why'>;
   /** Notifications: calls, dead letters, suppressed, routed, pending (runtime/notify-metrics.ts). */
   notify: NotifyMetrics;
+  /** Resume lookups of gained checks (runtime/result-history.ts): time from asked to answered, and how many are outstanding. */
+  resumeLookupSeconds: Histogram;
+  resumeLookupsPending: Gauge;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
@@ -153,6 +156,13 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
       registers: r,
     }),
+    resumeLookupSeconds: new Histogram({
+      name: 'lookout_resume_lookup_seconds',
+      help: "From a gained check's resume lookup being asked to its answer (queue wait included). Its first results are held back until then: a slow queue shows as a failover gap.",
+      buckets: [0.005, 0.025, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers: r,
+    }),
+    resumeLookupsPending: new Gauge({ name: 'lookout_resume_lookups_pending', help: 'Resume lookups asked and not yet answered (queued or out).', registers: r }),
     skippedRounds: new Counter({ name: 'lookout_skipped_rounds_total', help: 'Rounds skipped because the previous probe of the check was still running.', registers: r }),
     inFlight: new Gauge({ name: 'lookout_probes_in_flight', help: 'Probes running now.', registers: r }),
     published: new Counter({ name: 'lookout_published_total', help: 'Messages published, by type (result|status).', labelNames: ['type'], registers: r }),

@@ -4,7 +4,8 @@
 // least SNAPSHOT_MIN_SHARDS of them, each then followed by a tail from the snapshot's sequence + 1
 // (runtime/spec-snapshot.ts); fewer, a shard gained later on its own, or a retry after a failed
 // attempt load on a watch of their own (deliver last per subject). A snapshot that fails or stalls
-// is logged and its shards load on watches of their own. A loaded shard restarted after a
+// is logged and read again for the same shards; after SNAPSHOT_TRIES failures they load on
+// watches of their own. A loaded shard restarted after a
 // reconnect is only a tail from the sequence after its last applied change (resumeOf).
 //
 // A shard's count waits for its batch's snapshot (not bounded by the load places: the snapshot is
@@ -19,6 +20,14 @@ import type { SpecFeedSource, SpecWatch } from './spec-watch';
 
 /** Shards asked for in one turn from which they share a snapshot (fewer: a watch each). */
 export const SNAPSHOT_MIN_SHARDS = 16;
+/**
+ * Tries at a snapshot before its shards load on watches of their own. A failed snapshot is read
+ * again (after SNAPSHOT_RETRY_MS, doubled per failure) for the same shards, whose counts wait: a
+ * watch of its own per shard (deliver last per subject) costs the server time proportional to the
+ * stream each, which is what overloaded a busy server (BENCHMARKS.md §16).
+ */
+export const SNAPSHOT_TRIES = 3;
+export const SNAPSHOT_RETRY_MS = 1_000;
 
 export interface ShardSourcePorts {
   /** A shard's own source: its count, then a watch of its latest values and changes. */
@@ -123,16 +132,21 @@ export class ShardSources {
   }
 
   private async read(shards: Set<number>): Promise<SpecSnapshot | null> {
-    const t0 = performance.now();
-    try {
-      const snap = await this.ports.snapshot(shards);
-      let kept = 0;
-      for (const l of snap.entries.values()) kept += l.length;
-      this.log.info({ event: 'spec_snapshot', shards: shards.size, kept, seq: snap.seq, ms: Math.round(performance.now() - t0) }, "the specs of many shards read in one snapshot; each is followed from the snapshot's sequence on");
-      return snap;
-    } catch (err) {
-      this.log.warn({ event: 'spec_snapshot_failed', err, shards: shards.size }, 'the spec snapshot failed; its shards load on watches of their own');
-      return null;
+    for (let tries = 1; ; tries++) {
+      const t0 = performance.now();
+      try {
+        const snap = await this.ports.snapshot(shards);
+        let kept = 0;
+        for (const l of snap.entries.values()) kept += l.length;
+        this.log.info({ event: 'spec_snapshot', shards: shards.size, kept, seq: snap.seq, ms: Math.round(performance.now() - t0), tries }, "the specs of many shards read in one snapshot; each is followed from the snapshot's sequence on");
+        return snap;
+      } catch (err) {
+        const last = tries >= SNAPSHOT_TRIES;
+        const retryInMs = SNAPSHOT_RETRY_MS * 2 ** (tries - 1);
+        this.log.warn({ event: 'spec_snapshot_failed', err, shards: shards.size, tries, ...(last ? {} : { retryInMs }) }, last ? 'the spec snapshot failed again; its shards load on watches of their own' : 'the spec snapshot failed; it is read again for the same shards');
+        if (last) return null;
+        await new Promise((r) => setTimeout(r, retryInMs));
+      }
     }
   }
 }

@@ -10,7 +10,8 @@
 // Memory stays the node's share: an entry of a shard not being loaded is skipped on its key, its
 // value never decoded or kept.
 
-import { DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
+import { DeliverPolicy, jetstream, type JetStreamClient, type JetStreamOptions } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { KV } from '@nats-io/kv';
 import { parseSpecKey } from '../protocol/spec-key';
 import type { SpecChange, SpecWatch } from './spec-watch';
@@ -19,6 +20,12 @@ import type { SpecChange, SpecWatch } from './spec-watch';
 export const SNAPSHOT_STALL_MS = 120_000;
 /** Messages a snapshot read asks the server for at a time (~200 bytes each: ~200 KB on the socket at most). */
 export const SNAPSHOT_BATCH = 1000;
+/**
+ * The JetStream API timeout of a snapshot's requests (its consumer's create), instead of nats.js's
+ * 5 s: a server busy with 10 nodes on 2 cores took 2–4 s per consumer create, the default timed
+ * out, and each failed snapshot cost its shards a retry (BENCHMARKS.md §16).
+ */
+export const SNAPSHOT_API_TIMEOUT_MS = 30_000;
 
 export interface SnapshotEntry {
   id: string;
@@ -119,10 +126,13 @@ interface BucketParts {
   prefix: string;
 }
 
-function bucketParts(kv: KV): BucketParts {
-  const b = kv as unknown as Partial<BucketParts>;
+/** The bucket's parts, with a JetStream client of its own whose requests wait `timeoutMs`. */
+function bucketParts(kv: KV, timeoutMs: number): BucketParts {
+  const b = kv as unknown as Partial<BucketParts> & { js?: { nc?: NatsConnection; getOptions?: () => JetStreamOptions } };
   if (!b.js || typeof b.stream !== 'string' || typeof b.prefix !== 'string') throw new Error('a spec snapshot needs a @nats-io/kv bucket (js, stream, prefix)');
-  return { js: b.js, stream: b.stream, prefix: b.prefix };
+  const { nc, getOptions } = b.js;
+  const js = nc && getOptions ? jetstream(nc, { ...getOptions.call(b.js), timeout: timeoutMs }) : (b.js as JetStreamClient);
+  return { js, stream: b.stream, prefix: b.prefix };
 }
 
 /**
@@ -141,7 +151,7 @@ export async function readSpecSnapshot(kv: KV, wanted: ReadonlySet<number>, shar
     c.seq = status.streamInfo.state.last_seq;
     return { seq: c.seq, entries: c.entries };
   }
-  const { js, stream, prefix } = bucketParts(kv);
+  const { js, stream, prefix } = bucketParts(kv, SNAPSHOT_API_TIMEOUT_MS);
   const consumer = await js.consumers.get(stream, { filter_subjects: `${prefix}.>`, deliver_policy: DeliverPolicy.LastPerSubject });
   const msgs = await consumer.consume({ max_messages: batch });
   let timer: ReturnType<typeof setTimeout> | undefined;

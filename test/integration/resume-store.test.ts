@@ -7,7 +7,8 @@ import { jetstream, type JetStreamClient, type JetStreamManager } from '@nats-io
 import type { KV } from '@nats-io/kv';
 import { loadConfig } from '../../runtime/config';
 import { ensureResumeStream, streamResumeRecords, type ResumeRecords } from '../../runtime/resume-store';
-import { ensureResultStream, kvSpecStore, openStores, streamResultHistory, type ResultHistory } from '../../runtime/store';
+import { ensureResultStream, kvSpecStore, openStores } from '../../runtime/store';
+import { streamResultHistory, type ResultHistory } from '../../runtime/result-history';
 import { subjects } from '../../runtime/subjects';
 import type { ResumeState } from '../../protocol/records';
 import { RESUME_RECORD_MAX_BYTES } from '../../protocol/resume-record';

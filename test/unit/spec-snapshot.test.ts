@@ -4,7 +4,7 @@
 // between the snapshot and the tails) is test/integration/spec-shards.test.ts.
 import { shardOf } from '../../protocol/hash';
 import { specKey } from '../../protocol/spec-key';
-import { ShardSources, type ShardSourcePorts } from '../../runtime/shard-spec-sources';
+import { ShardSources, SNAPSHOT_RETRY_MS, SNAPSHOT_TRIES, type ShardSourcePorts } from '../../runtime/shard-spec-sources';
 import { snapshotThenTail, SnapshotCollector, type SpecSnapshot } from '../../runtime/spec-snapshot';
 import type { SpecChange, SpecFeedSource, SpecWatch } from '../../runtime/spec-watch';
 import { silentLog } from '../helpers/actor-host';
@@ -95,7 +95,8 @@ test('a feed stopped before its tail opens stops the tail once it exists; its en
 
 describe('ShardSources', () => {
   const places = { acquire: async () => () => {} };
-  function ports(fail = false) {
+  /** `fail`: how many snapshot reads fail before they succeed. */
+  function ports(fail = 0) {
     const calls = { snapshots: [] as number[][], tails: [] as [number, number][], own: [] as number[] };
     const own = (shard: number): SpecFeedSource => ({
       count: async () => 7,
@@ -112,7 +113,7 @@ describe('ShardSources', () => {
       },
       snapshot: async (shards): Promise<SpecSnapshot> => {
         calls.snapshots.push([...shards].sort((x, y) => x - y));
-        if (fail) throw new Error('no snapshot');
+        if (calls.snapshots.length <= fail) throw new Error('no snapshot');
         return { seq: 41, entries: new Map([[2, [{ id: idIn(2), revision: 40, deleted: false, value: bytes('{}') }]], [5, [{ id: idIn(5), revision: 30, deleted: true, value: bytes('') }]]]) };
       },
     };
@@ -139,7 +140,7 @@ describe('ShardSources', () => {
     expect(calls.snapshots).toHaveLength(1);
   });
 
-  test('fewer shards than the threshold, or a failed snapshot: a watch each', async () => {
+  test('fewer shards than the threshold: a watch each; failed snapshots: retried, then a watch each', async () => {
     const few = ports();
     const s = new ShardSources(few.p, silentLog, places, 3);
     const two = [1, 2].map((shard) => s.sourceOf(shard));
@@ -149,17 +150,41 @@ describe('ShardSources', () => {
     }
     expect(few.calls.snapshots).toEqual([]);
     expect(few.calls.own).toEqual([1, 2]);
-    const failing = ports(true);
+    // A failed snapshot is read again for the same shards (their counts wait); after SNAPSHOT_TRIES
+    // failures they load on watches of their own.
+    const failing = ports(Infinity);
     const f = new ShardSources(failing.p, silentLog, places, 2);
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
     const both = [1, 2].map((shard) => f.sourceOf(shard));
-    for (const x of both) {
-      expect(await x.count()).toBe(7);
-      await x.watch();
+    const counts = Promise.all(both.map((x) => x.count()));
+    try {
+      await jest.advanceTimersByTimeAsync(SNAPSHOT_RETRY_MS * 2 ** SNAPSHOT_TRIES);
+    } finally {
+      jest.useRealTimers();
     }
-    expect(failing.calls.snapshots).toEqual([[1, 2]]);
+    expect(await counts).toEqual([7, 7]);
+    for (const x of both) await x.watch();
+    expect(failing.calls.snapshots).toEqual(Array.from({ length: SNAPSHOT_TRIES }, () => [1, 2]));
     expect(failing.calls.own).toEqual([1, 2]);
     expect(failing.calls.tails).toEqual([]);
   });
+  test('a snapshot that fails once is read again for the same shards, and used', async () => {
+    const { calls, p } = ports(1);
+    const s = new ShardSources(p, silentLog, places, 2);
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+    const sources = [2, 5].map((shard) => s.sourceOf(shard));
+    const counts = Promise.all(sources.map((x) => x.count()));
+    try {
+      await jest.advanceTimersByTimeAsync(SNAPSHOT_RETRY_MS);
+    } finally {
+      jest.useRealTimers();
+    }
+    expect(await counts).toEqual([1, 0]);
+    expect(calls.snapshots).toEqual([[2, 5], [2, 5]]);
+    await Promise.all(sources.map((x) => x.watch().then((f) => drain(f))));
+    expect([calls.own, calls.tails.sort()]).toEqual([[], [[2, 42], [5, 42]]]);
+  });
+
   test('settled waits for a tail still waiting for a place, until it is created', async () => {
     const { calls, p } = ports();
     let grant: () => void = () => {};
