@@ -13,8 +13,7 @@
 // a tail from the stream sequence after the last change it applied (`sourceOf(shard, from)`), so
 // a reconnect costs one cheap consumer per shard instead of the whole shard's values (at 100k specs
 // over 10 nodes on 2 cores, reloading every shard on each reconnect kept the nodes from ever
-// finishing their start, BENCHMARKS.md §16). A shard not loaded yet, or whose position is unknown
-// (an empty shard loaded on its count that has heard nothing since), is loaded afresh as before.
+// finishing their start, BENCHMARKS.md §16). A shard not loaded yet is loaded afresh as before.
 //
 // One attempt at a shard is actors/shard-load.ts: at most LOAD_CONCURRENCY watches are created at
 // once (the others queue): a node given 256 shards at start would otherwise ask the server for 256
@@ -124,18 +123,19 @@ export class ShardSpecs implements SpecHolder {
     const log = this.log.child({ shard });
     let failures = 0;
     let everLoaded = false;
-    // The stream sequence of the last change applied to the catalog for this shard (0: none heard).
-    let seq = 0;
+    // The stream sequence the shard's specs are complete at: its last applied change, or the
+    // sequence its load was complete at (null: not known yet).
+    let seq: number | null = null;
     const start = (resume = false) => {
       entry.retry = null;
       if (this.held.get(shard) !== entry) return;
       // A restart after the shard was loaded tells what changed while no watch ran (its runners hold
       // the old specs): a tail tells every change after `seq`; a fresh load is resynced.
       const resync = everLoaded && !resume ? () => this.catalog.inShard(shard).map((s) => s.id) : undefined;
-      const source = resume ? this.sourceOf(shard, seq + 1) : this.sourceOf(shard);
+      const source = resume && seq !== null ? this.sourceOf(shard, seq + 1) : this.sourceOf(shard);
       entry.stop = startShardLoad(source, this.catalog, log, this.places, LOAD_STALL_MS * 2 ** Math.min(failures, 3), {
         seq: (n) => {
-          if (this.held.get(shard) === entry && n > seq) seq = n;
+          if (this.held.get(shard) === entry && (seq === null || n > seq)) seq = n;
         },
         tell: (e) => {
           if (this.held.get(shard) !== entry) return;
@@ -158,7 +158,7 @@ export class ShardSpecs implements SpecHolder {
     entry.restart = () => {
       if (entry.retry) clearTimeout(entry.retry);
       void entry.stop();
-      const resume = everLoaded && seq > 0;
+      const resume = everLoaded && seq !== null;
       start(resume);
       return resume ? 'resumed' : 'reloaded';
     };

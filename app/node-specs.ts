@@ -1,8 +1,8 @@
 // The node's specs, wired (ARCHITECTURE.md "Specs per shard"): the spec bucket keyed by shard, of
-// which this node holds only the shards it serves (actors/shard-specs.ts, one filtered watch per
-// shard, held and dropped by the shard owner; many shards at once load from one snapshot of the
-// bucket, runtime/shard-spec-sources.ts), while the API reads and writes any id and lists one
-// shard at a time (runtime/shard-spec-store.ts). What used to read the whole catalog reads:
+// which this node holds only the shards it serves (actors/shard-specs.ts, held and dropped by the
+// shard owner; many shards at once load from one snapshot of the bucket, runtime/shard-spec-sources.ts,
+// and every loaded shard is followed through one tail for the node, runtime/node-spec-tail.ts),
+// while the API reads and writes any id and lists one shard at a time (runtime/shard-spec-store.ts). What used to read the whole catalog reads:
 //   - the cluster's spec count: the sum of the members' heartbeat `specs` (each counts the shards it
 //     runs at rank 0; every check has one rank-0 slot) — the API's total, LOOKOUT_MAX_SPECS, and
 //     the panic guard's fleet size. It lags writes by a heartbeat, and misses a dead node's shards
@@ -26,6 +26,9 @@ import { migrateLegacySpecs, shardedSpecStore, type ShardedSpecStore } from '../
 import { ShardSources } from '../runtime/shard-spec-sources';
 import { shardSpecFeedSource } from '../runtime/shard-spec-watch';
 import { readSpecSnapshot } from '../runtime/spec-snapshot';
+import { NodeSpecTail } from '../runtime/node-spec-tail';
+import { filteredSpecFeedSource } from '../runtime/spec-watch';
+import { parseSpecKey } from '../protocol/spec-key';
 
 export interface NodeSpecsOptions {
   kv: KV;
@@ -72,11 +75,21 @@ export function startNodeSpecs(o: NodeSpecsOptions): NodeSpecs {
     o.metrics.specsHeld.set(catalog.size);
     o.metrics.specShardsHeld.set(holder.shards.length);
   };
+  // One consumer over the whole bucket follows every held shard after its load (runtime/node-spec-tail.ts).
+  const tail = new NodeSpecTail(
+    (from) => filteredSpecFeedSource(o.kv, async () => 1, undefined, (key) => key, from).watch(),
+    (key) => {
+      const k = parseSpecKey(key, o.shards);
+      return k.type === 'sharded' ? { shard: k.shard, id: k.id } : null;
+    },
+    log,
+  );
   const sources = new ShardSources(
     {
       perShard: (shard) => shardSpecFeedSource(o.kv, o.jsm, o.bucket, shard, o.shards),
-      tail: (shard, from) => shardSpecFeedSource(o.kv, o.jsm, o.bucket, shard, o.shards, from).watch(),
+      tail: (shard, from) => tail.follow(shard, from),
       snapshot: (shards) => readSpecSnapshot(o.kv, shards, o.shards),
+      lastSeq: async () => (await o.jsm.streams.info(`KV_${o.bucket}`)).state.last_seq,
     },
     log,
     new Places(LOAD_CONCURRENCY),
@@ -122,6 +135,7 @@ export function startNodeSpecs(o: NodeSpecsOptions): NodeSpecs {
     stop: async () => {
       await holder.stop();
       await sources.settled();
+      await tail.stop();
     },
   };
 }

@@ -91,7 +91,7 @@ runBench('shard-tail-start', async (cleanup) => {
   const holder = async (how: 'perShard' | 'snapshot') => {
     const base = heapMiB();
     const own = (s: number) => shardSpecFeedSource(kv, jsm, BUCKET, s, SHARDS);
-    const sources = new ShardSources({ perShard: own, tail: (s, from) => shardSpecFeedSource(kv, jsm, BUCKET, s, SHARDS, from).watch(), snapshot: (set) => readSpecSnapshot(kv, set, SHARDS) }, log, new Places(LOAD_CONCURRENCY));
+    const sources = new ShardSources({ perShard: own, tail: (s, from) => shardSpecFeedSource(kv, jsm, BUCKET, s, SHARDS, from).watch(), snapshot: (set) => readSpecSnapshot(kv, set, SHARDS), lastSeq: async () => (await jsm.streams.info(`KV_${BUCKET}`)).state.last_seq }, log, new Places(LOAD_CONCURRENCY));
     const h = new ShardSpecs(new SpecCatalog(SHARDS), how === 'perShard' ? own : (s) => sources.sourceOf(s), log, () => {});
     const t0 = performance.now();
     await h.holdOnly(shards);

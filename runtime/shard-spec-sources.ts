@@ -15,7 +15,7 @@
 // resolves once no tail is being created (close the connection after).
 
 import type { Logger } from './logger';
-import { snapshotThenTail, type SnapshotEntry, type SpecSnapshot } from './spec-snapshot';
+import { loadThenTail, snapshotThenTail, type SnapshotEntry, type SpecSnapshot } from './spec-snapshot';
 import type { SpecFeedSource, SpecWatch } from './spec-watch';
 
 /** Shards asked for in one turn from which they share a snapshot (fewer: a watch each). */
@@ -36,6 +36,8 @@ export interface ShardSourcePorts {
   tail(shard: number, from: number): Promise<SpecWatch>;
   /** The bucket's latest values, the entries of `shards` kept. */
   snapshot(shards: ReadonlySet<number>): Promise<SpecSnapshot>;
+  /** The bucket's last stream sequence now (an empty shard is followed from the one after it). */
+  lastSeq(): Promise<number>;
 }
 
 /** Bounds concurrent tail creations (actors/shard-load.ts Places). */
@@ -82,22 +84,31 @@ export class ShardSources {
     const batch = this.join(shard);
     let snap: SpecSnapshot | null = null;
     let entries: SnapshotEntry[] = [];
+    // An empty shard (no snapshot): complete at the bucket's last sequence read before its count.
+    let emptyAt: number | null = null;
+    const openTail = (from: number) => this.openTail(shard, from);
     return {
       get local() {
-        return snap !== null;
+        return snap !== null || emptyAt !== null;
       },
-      async count() {
+      count: async () => {
         snap = await batch;
-        if (!snap) return own.count();
-        entries = snap.entries.get(shard) ?? [];
-        snap.entries.delete(shard);
-        return entries.filter((e) => !e.deleted).length;
+        if (snap) {
+          entries = snap.entries.get(shard) ?? [];
+          snap.entries.delete(shard);
+          return entries.filter((e) => !e.deleted).length;
+        }
+        const seq = await this.ports.lastSeq();
+        const n = await own.count();
+        if (n === 0) emptyAt = seq;
+        return n;
       },
       watch: async () => {
-        if (!snap) return own.watch();
+        if (emptyAt !== null) return snapshotThenTail([], emptyAt, openTail);
+        if (!snap) return loadThenTail(await own.watch(), openTail);
         const mine = entries;
         entries = [];
-        return snapshotThenTail(mine, snap.seq, (from) => this.openTail(shard, from));
+        return snapshotThenTail(mine, snap.seq, openTail);
       },
     };
   }

@@ -88,11 +88,9 @@ function decodeJson(value: Uint8Array): unknown {
  * stopped as soon as it does; a tail that fails to open ends the feed with its error.
  */
 export function snapshotThenTail(entries: readonly SnapshotEntry[], seq: number, openTail: (from: number) => Promise<SpecWatch>): SpecWatch {
-  let stopped = false;
-  let tail: SpecWatch | null = null;
   // Let go once read: the catalog holds the specs, the raw entries would double them.
   let kept: readonly SnapshotEntry[] | null = entries;
-  async function* changes(): AsyncGenerator<SpecChange> {
+  return withTail(async function* () {
     let list = kept ?? [];
     kept = null;
     for (let i = 0; i < list.length; i++) {
@@ -101,6 +99,45 @@ export function snapshotThenTail(entries: readonly SnapshotEntry[], seq: number,
     }
     list = [];
     yield { key: null, revision: seq, deleted: false, json: () => undefined, initialDone: true };
+    return seq;
+  }, openTail);
+}
+
+/**
+ * A shard loaded on a watch of its own (deliver last per subject), then followed by a tail: the
+ * watch's values up to the end of the initial load, then — that watch stopped, its consumer gone —
+ * the shard's changes from the sequence after the last it delivered (`openTail`). The latest value
+ * of every key comes in stream order, so every later message of the shard has a higher sequence.
+ */
+export function loadThenTail(own: SpecWatch, openTail: (from: number) => Promise<SpecWatch>): SpecWatch {
+  return withTail(
+    async function* () {
+      let last = 0;
+      for await (const c of own.changes) {
+        if (c.revision > last) last = c.revision;
+        yield c;
+        if (c.initialDone) {
+          own.stop();
+          return last;
+        }
+      }
+      throw new Error('the spec watch ended before its initial values');
+    },
+    openTail,
+    () => own.stop(),
+  );
+}
+
+/**
+ * `load`'s changes (it returns the sequence it is complete at), then every change of the tail
+ * opened from the sequence after it, only once the load is read. Stopped before the tail exists,
+ * the tail is stopped as soon as it does; a tail that fails to open ends the feed with its error.
+ */
+function withTail(load: () => AsyncGenerator<SpecChange, number>, openTail: (from: number) => Promise<SpecWatch>, stopLoad?: () => void): SpecWatch {
+  let stopped = false;
+  let tail: SpecWatch | null = null;
+  async function* changes(): AsyncGenerator<SpecChange> {
+    const seq = yield* load();
     if (stopped) return;
     tail = await openTail(seq + 1);
     if (stopped) {
@@ -113,6 +150,7 @@ export function snapshotThenTail(entries: readonly SnapshotEntry[], seq: number,
     changes: changes(),
     stop: () => {
       stopped = true;
+      stopLoad?.();
       tail?.stop();
     },
   };

@@ -56,6 +56,11 @@ export class FakeSpecBucket implements ShardedSpecStore, SpecFeedSource {
     return { ids, next: from + ids.length < all.length ? ids[ids.length - 1]! : null };
   }
 
+  /** The last revision written (the stream's last sequence). */
+  lastSeq(): number {
+    return this.revision;
+  }
+
   async count(): Promise<number> {
     return this.values.size;
   }

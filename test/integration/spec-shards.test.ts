@@ -184,6 +184,7 @@ test('many shards load from one snapshot of the bucket, keeping only theirs; a c
     {
       perShard: (s) => shardSpecFeedSource(kv, jsm, BUCKET, s, SHARDS),
       tail: (s, from) => shardSpecFeedSource(kv, jsm, BUCKET, s, SHARDS, from).watch(),
+      lastSeq: async () => (await jsm.streams.info(`KV_${BUCKET}`)).state.last_seq,
       // Between the snapshot and the tails: a put and a delete in held shards.
       snapshot: async (shards) => {
         const snap = await readSpecSnapshot(kv, shards, SHARDS);

@@ -5,7 +5,7 @@
 import { shardOf } from '../../protocol/hash';
 import { specKey } from '../../protocol/spec-key';
 import { ShardSources, SNAPSHOT_RETRY_MS, SNAPSHOT_TRIES, type ShardSourcePorts } from '../../runtime/shard-spec-sources';
-import { snapshotThenTail, SnapshotCollector, type SpecSnapshot } from '../../runtime/spec-snapshot';
+import { loadThenTail, snapshotThenTail, SnapshotCollector, type SpecSnapshot } from '../../runtime/spec-snapshot';
 import type { SpecChange, SpecFeedSource, SpecWatch } from '../../runtime/spec-watch';
 import { silentLog } from '../helpers/actor-host';
 
@@ -93,6 +93,23 @@ test('a feed stopped before its tail opens stops the tail once it exists; its en
   expect(tail.stopped).toBe(true);
 });
 
+test("a shard loaded on a watch of its own: its values to the end of the load, that watch stopped, then its tail from after the last it delivered", async () => {
+  const own = fakeWatch([change('a', 4), change('b', 9, true), { ...change('c', 7), initialDone: true }, change('late', 12)]);
+  const tail = fakeWatch([change('d', 13)]);
+  const from: number[] = [];
+  const w = loadThenTail(own, async (at) => (from.push(at), tail));
+  const read = await drain(w);
+  expect(read.map(([k, r, d, done]) => [k, r, d, done])).toEqual([['a', 4, false, false], ['b', 9, true, false], ['c', 7, false, true], ['d', 13, false, true]]);
+  expect([own.stopped, from]).toEqual([true, [10]]);
+});
+
+test('a watch of its own that ends before its initial values fails the feed (no tail opened)', async () => {
+  const from: number[] = [];
+  const w = loadThenTail(fakeWatch([change('a', 4)]), async (at) => (from.push(at), fakeWatch([])));
+  await expect(drain(w)).rejects.toThrow('the spec watch ended before its initial values');
+  expect(from).toEqual([]);
+});
+
 describe('ShardSources', () => {
   const places = { acquire: async () => () => {} };
   /** `fail`: how many snapshot reads fail before they succeed. */
@@ -111,6 +128,7 @@ describe('ShardSources', () => {
         calls.tails.push([shard, from]);
         return fakeWatch([]);
       },
+      lastSeq: async () => 50,
       snapshot: async (shards): Promise<SpecSnapshot> => {
         calls.snapshots.push([...shards].sort((x, y) => x - y));
         if (calls.snapshots.length <= fail) throw new Error('no snapshot');
