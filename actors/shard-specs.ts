@@ -11,9 +11,9 @@
 //
 // After a NATS reconnect (restartAll) a loaded shard is not read again: its attempt is replaced by
 // a tail from the stream sequence after the last change it applied (`sourceOf(shard, from)`), so
-// a reconnect costs one cheap consumer per shard instead of the whole shard's values (at 100k specs
-// over 10 nodes on 2 cores, reloading every shard on each reconnect kept the nodes from ever
-// finishing their start, BENCHMARKS.md §16). A shard not loaded yet is loaded afresh as before.
+// a reconnect costs the changes since instead of the whole shard's values (at 100k specs over 10
+// nodes on 2 cores, reloading every shard on each reconnect kept the nodes from ever finishing
+// their start, BENCHMARKS.md §16). A shard not loaded yet is loaded afresh as before.
 //
 // One attempt at a shard is actors/shard-load.ts: at most LOAD_CONCURRENCY watches are created at
 // once (the others queue): a node given 256 shards at start would otherwise ask the server for 256

@@ -39,7 +39,8 @@ export class NodeSpecTail {
   private next: number | null = null;
   /** Resolves once the consumer started for the current generation exists (or failed). */
   private opened: Promise<void> = Promise.resolve();
-  private restartAt: number | null = null;
+  /** A restart is scheduled for the next turn (followers asking meanwhile share it). */
+  private restartPending = false;
   private retry: ReturnType<typeof setTimeout> | null = null;
   private failures = 0;
   private stopped = false;
@@ -98,14 +99,14 @@ export class NodeSpecTail {
 
   /** Drops the running consumer's deliveries now, and starts one from the lowest sequence needed on the next turn. */
   private restartSoon(): void {
-    if (this.stopped || this.restartAt !== null) return;
+    if (this.stopped || this.restartPending) return;
     const gen = ++this.gen;
     this.next = null;
-    this.restartAt = 0;
+    this.restartPending = true;
     let done: () => void = () => {};
     this.opened = new Promise<void>((r) => (done = r));
     setImmediate(() => {
-      this.restartAt = null;
+      this.restartPending = false;
       void this.start(gen).finally(done);
     });
   }

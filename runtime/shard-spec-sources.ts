@@ -10,9 +10,9 @@
 //
 // A shard's count waits for its batch's snapshot (not bounded by the load places: the snapshot is
 // one read); its watch replays the kept entries without a place among the load places (`local`),
-// so the shards of a snapshot all load at once, and then opens its tail, at most `places` tails
-// being created at once (a burst of consumer creations times the JetStream API out). `settled`
-// resolves once no tail is being created (close the connection after).
+// so the shards of a snapshot all load at once, and then opens its tail (`ports.tail`: on a node,
+// a follower of its one spec tail, runtime/node-spec-tail.ts), at most `places` being opened at
+// once. `settled` resolves once no tail is being opened (close the connection after).
 
 import type { Logger } from './logger';
 import { loadThenTail, snapshotThenTail, type SnapshotEntry, type SpecSnapshot } from './spec-snapshot';
@@ -104,7 +104,7 @@ export class ShardSources {
         return n;
       },
       watch: async () => {
-        if (emptyAt !== null) return snapshotThenTail([], emptyAt, openTail);
+        if (emptyAt !== null) return this.resumeOf(shard, emptyAt + 1).watch();
         if (!snap) return loadThenTail(await own.watch(), openTail);
         const mine = entries;
         entries = [];
@@ -114,9 +114,9 @@ export class ShardSources {
   }
 
   /**
-   * A shard resumed after a reconnect (actors/shard-specs.ts restartAll): only its changes from
-   * stream sequence `from` on, on a tail like a snapshot's. Nothing to load (`count` 0, read from
-   * memory: no load place); the tail is created in one of the tail places.
+   * Only a shard's changes from stream sequence `from` on, on a tail like a snapshot's: a shard
+   * resumed after a reconnect (actors/shard-specs.ts restartAll), or an empty one. Nothing to load
+   * (`count` 0, read from memory: no load place); the tail is opened in one of the tail places.
    */
   resumeOf(shard: number, from: number): SpecFeedSource {
     return {
