@@ -26,14 +26,26 @@ scenarioTest('steady state: each of 300 checks is probed exactly once per interv
   else console.log(`steady state: ${r.skipped.length} announced skip(s), e.g. ${r.skipped[0]}`);
   if (r.catchUps.length) console.log(`steady state: ${r.catchUps.length} catch-up probe(s), e.g. ${r.catchUps[0]}`);
 
+  // Balance, from the map: within 1 primary shard of each other — except a member the leader
+  // relieved because it said it was overloaded (issue 12 §3: a CPU-starved machine), which holds
+  // fewer; the others are then balanced among themselves.
   const st = await s.cluster.status();
   const primaries = st.members.map((m: any) => m.shards.primary);
   expect(primaries.reduce((a: number, b: number) => a + b, 0)).toBe(256);
-  expect(Math.max(...primaries) - Math.min(...primaries)).toBeLessThanOrEqual(1);
+  const full = st.members.filter((m: any) => !m.relieved).map((m: any) => m.shards.primary);
+  const lightened = st.members.filter((m: any) => m.relieved).map((m: any) => m.shards.primary);
+  expect(full.length).toBeGreaterThan(0);
+  expect(Math.max(...full) - Math.min(...full)).toBeLessThanOrEqual(1);
+  for (const p of lightened) expect(p).toBeLessThan(Math.min(...full));
+  // Which node published each check's last result: every node some, evenly — unless a map of this
+  // run relieved a member (then who holds what followed the relief, not the hash).
+  const reliefs = s.events.of('lookout.cluster.').filter((e: any) => Array.isArray(e.relieved) && e.relieved.length > 0);
   const perNode = new Map<string, number>();
   for (const id of s.ids) perNode.set(ownerOf(s.events, id)!, (perNode.get(ownerOf(s.events, id)!) ?? 0) + 1);
-  expect([...perNode.keys()].sort()).toEqual(NODES);
-  for (const n of perNode.values()) expect(n).toBeGreaterThan(N / 3 - 40); // hashing spreads 300 checks over 256 shards
+  if (reliefs.length === 0 && lightened.length === 0) {
+    expect([...perNode.keys()].sort()).toEqual(NODES);
+    for (const n of perNode.values()) expect(n).toBeGreaterThan(N / 3 - 40); // hashing spreads 300 checks over 256 shards
+  } else console.log(`steady state: overload relief in ${reliefs.length} map(s) (e.g. ${JSON.stringify((reliefs[0] as any)?.relieved ?? lightened)}); checks per node ${JSON.stringify(Object.fromEntries(perNode))}`);
 
   await awaitHitsMatchResults(s.target, s.events, s.ids, undefined, () => s.cluster.droppedResults());
 });

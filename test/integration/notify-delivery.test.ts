@@ -45,7 +45,8 @@ scenarioTest('one verdict change, 3 nodes: exactly one webhook call with the rig
   await notifyIdle(s.cluster.nc);
   expect(receiver.calls.map((c) => c.delivery)).toEqual([delivery, `ops:${id}:${up.epoch}:${up.seq}`]);
   // One node routed each change and one node called: their logs say so.
-  const routed = [...s.cluster.nodes.keys()].flatMap((n) => s.cluster.logs(n).filter((l) => l.event === 'notify_routed' && l.check === id));
+  const routedLines = () => [...s.cluster.nodes.keys()].flatMap((n) => s.cluster.logs(n).filter((l) => l.event === 'notify_routed' && l.check === id));
+  const routed = await waitFor('both changes routed in the logs', routedLines, { until: (ls) => ls.length >= 2, timeoutMs: 30_000, intervalMs: 50 });
   expect(routed.map((l) => l.to).sort()).toEqual(['down', 'up']);
 });
 
@@ -59,7 +60,12 @@ scenarioTest('the receiver fails the first two calls: retried after the backoff,
   await waitFor('a 2xx answer', () => receiver.calls.find((c) => c.n === 3), { timeoutMs: 60_000, intervalMs: 50 });
   await notifyIdle(s.cluster.nc);
   expect(receiver.calls.map((c) => [c.delivery, c.attempt])).toEqual([[delivery, 1], [delivery, 2], [delivery, 3]]);
-  const logs = [...s.cluster.nodes.keys()].flatMap((n) => s.cluster.logs(n));
+  // Log lines come through each node's stdout, which may trail JetStream's ack: polled for.
+  const logs = await waitFor('the two failures and the delivery logged', () => [...s.cluster.nodes.keys()].flatMap((n) => s.cluster.logs(n)), {
+    until: (ls) => ls.filter((l) => l.event === 'notify_attempt_failed').length >= 2 && ls.some((l) => l.event === 'notify_delivered'),
+    timeoutMs: 30_000,
+    intervalMs: 50,
+  });
   expect(logs.filter((l) => l.event === 'notify_attempt_failed').map((l) => [l.attempt, l.retryInMs])).toEqual([[1, 200], [2, 400]]);
   expect(logs.filter((l) => l.event === 'notify_delivered').map((l) => l.attempt)).toEqual([3]);
 });

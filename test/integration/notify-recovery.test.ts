@@ -37,8 +37,11 @@ scenarioTest('the node holding a retry dies mid-call: another node continues the
   await notifyIdle(s.cluster.nc);
   expect(receiver.calls.map((c) => [c.delivery, c.attempt])).toEqual([[delivery, 1], [delivery, 2], [delivery, 3]]);
   expect(success.headers['user-agent']).not.toContain(`(node ${holder})`);
+  // The caller logs the delivery after its ack: the line can still be on its way through the
+  // node's stdout when JetStream is idle, so it is polled for (and then there is exactly one).
   const survivors = [...s.cluster.nodes.keys()];
-  const delivered = survivors.flatMap((n) => s.cluster.logs(n).filter((l) => l.event === 'notify_delivered' && l.delivery === delivery).map((l) => ({ node: n, attempt: l.attempt })));
+  const deliveredLines = () => survivors.flatMap((n) => s.cluster.logs(n).filter((l) => l.event === 'notify_delivered' && l.delivery === delivery).map((l) => ({ node: n, attempt: l.attempt })));
+  const delivered = await waitFor('a survivor logged notify_delivered', deliveredLines, { until: (d) => d.length > 0, timeoutMs: 30_000, intervalMs: 50 });
   expect(delivered).toEqual([{ node: expect.not.stringMatching(holder), attempt: 3 }]);
 });
 
