@@ -16,20 +16,17 @@
 // maxBodyBytes is not 0; counted, never kept, up to its end or past maxBodyBytes. A connection
 // that closes before that end is `reset`; chunk framing llhttp would refuse is `protocol`.
 //
-// The deadline is one timer: when it fires (or the caller's signal aborts), the socket — or the
-// connect attempt in progress, which connectTimed hands over through ConnectContext.onSocket —
-// is destroyed and the outcome settles at once.
+// The connect, the one timer, the caller's signal and settling the outcome are the lean frame's
+// (checks/lean-connect.ts); this file is what an HTTP probe does on the connected socket.
 import { maxHeaderSize } from 'node:http';
 import type { Socket } from 'node:net';
-import { performance } from 'node:perf_hooks';
-import { connectTimed, msSince, type ConnectContext, type ConnectTarget, type ProbeTimings } from './connector';
-import { stopFailure } from './deadline';
-import { certFailure } from './cert-expiry';
-import { buildOutcome, latencyFailure, networkFailure, type Failure } from './failures';
+import { msSince, type ConnectTarget } from './connector';
+import type { Failure, OutcomeExtra } from './failures';
 import { CHUNKED_START, readChunked, type ChunkedState } from './http-chunked';
 import { bodyFraming, finalHeadVersion, HEAD_START, parseResponseHead, type Head, type HeadProgress } from './http-lean-parse';
 import { closedEarly, statusFailure, truncatedBody, unaskedUpgrade, versionFailure } from './http-failures';
 import { tlsProfileFor, withUserAgent } from './http-probe';
+import { LeanConnect } from './lean-connect';
 import { FailureReason, type ProbeOutcome } from './outcome';
 import type { ProbeEnv } from './probe-env';
 import type { NormalizedSpec } from './spec';
@@ -92,23 +89,15 @@ function planFor(spec: NormalizedSpec, userAgent: string | undefined): LeanPlan 
  */
 const MAX_LINE_BYTES = 2 * maxHeaderSize;
 
-/** The error a stopped probe destroys its socket with (shared: nobody reads its stack). */
-const STOPPED = Object.assign(new Error('probe stopped'), { code: 'LOOKOUT_PROBE_STOPPED' });
-
 /** One lean probe. Never rejects. `spec` must be leanEligible. */
 export function probeHttpLean(spec: NormalizedSpec, signal: AbortSignal | undefined, env: ProbeEnv): Promise<ProbeOutcome> {
-  return new Promise((resolve) => new LeanProbe(spec, planFor(spec, env.userAgent), signal, env, resolve));
+  return new Promise((resolve) => {
+    const plan = planFor(spec, env.userAgent);
+    new LeanProbe(spec, plan, signal, env, resolve).begin(plan.target);
+  });
 }
 
-class LeanProbe {
-  private readonly start = performance.now();
-  private readonly timings: ProbeTimings = {};
-  /** The connect context: the connector puts the peer certificate's expiry in it. */
-  private context: ConnectContext | undefined;
-  private readonly timer: NodeJS.Timeout;
-  /** The connect attempt in progress, then the connected socket. */
-  private socket: Socket | undefined;
-  private connected = false;
+class LeanProbe extends LeanConnect {
   /** The bytes of the response head not yet read as whole lines, and how far the head has been read. */
   private pending: Buffer | undefined;
   private progress: HeadProgress = HEAD_START;
@@ -118,39 +107,25 @@ class LeanProbe {
   /** Set once the head passed and its body is being read. */
   private body: BodyLeft | undefined;
   private bodyBytes = 0;
-  private done = false;
 
   constructor(
     private readonly spec: NormalizedSpec,
     private readonly plan: LeanPlan,
-    private readonly signal: AbortSignal | undefined,
-    private readonly env: ProbeEnv,
-    private readonly resolve: (outcome: ProbeOutcome) => void,
+    signal: AbortSignal | undefined,
+    env: ProbeEnv,
+    resolve: (outcome: ProbeOutcome) => void,
   ) {
-    this.timer = setTimeout(() => this.finish(stopFailure('timeout', spec.timeoutMs)), spec.timeoutMs);
-    if (signal?.aborted) {
-      this.finish(stopFailure('aborted', spec.timeoutMs));
-      return;
-    }
-    signal?.addEventListener('abort', this.onAbort, { once: true });
-    this.context = { timings: this.timings, policy: env.policy, lookup: env.lookup, onSocket: this.onSocket };
-    connectTimed(plan.target, this.context).then(this.onConnected, this.onError);
+    super({ timeoutMs: spec.timeoutMs, maxLatencyMs: spec.http.maxLatencyMs, minDaysLeft: spec.http.tls.minDaysLeft }, plan.endpoint, signal, env, resolve);
   }
 
-  private readonly onAbort = (): void => this.finish(stopFailure('aborted', this.spec.timeoutMs));
-
-  private readonly onSocket = (socket: Socket): void => {
-    if (this.done) socket.destroy(STOPPED);
-    else this.socket = socket;
-  };
-
-  private readonly onConnected = (socket: Socket): void => {
-    if (this.done) return void socket.destroy();
-    this.socket = socket;
-    this.connected = true;
+  protected opened(socket: Socket): void {
     socket.on('data', this.onData).on('end', this.onEnd).on('close', this.onEnd).on('error', this.onError);
     socket.write(this.plan.request);
-  };
+  }
+
+  protected override extra(): OutcomeExtra {
+    return this.status !== undefined ? { httpStatus: this.status } : {};
+  }
 
   private readonly onData = (chunk: Buffer): void => {
     if (this.body) return this.onBody(chunk, 0);
@@ -169,7 +144,7 @@ class LeanProbe {
       case 'head':
         return this.onHead(parsed, bytes);
       case 'upgrade':
-        return this.finish(unaskedUpgrade(this.plan.endpoint));
+        return this.finish(unaskedUpgrade(this.endpoint));
       case 'invalid':
         return this.finish(this.protocol(`Response does not match the HTTP/1.1 protocol (${parsed.message})`));
       case 'overflow':
@@ -209,27 +184,9 @@ class LeanProbe {
     if (ended || this.bodyBytes > this.spec.http.maxBodyBytes) this.finish(null);
   }
 
-  private readonly onEnd = (): void => this.finish(this.body ? truncatedBody(this.plan.endpoint) : closedEarly(this.plan.endpoint));
-
-  private readonly onError = (err: unknown): void => this.finish(networkFailure(err, this.plan.endpoint, this.env.detail));
+  private readonly onEnd = (): void => this.finish(this.body ? truncatedBody(this.endpoint) : closedEarly(this.endpoint));
 
   private protocol(message: string): Failure {
-    return { reason: FailureReason.protocol, message: `invalid HTTP response from ${this.plan.endpoint}: ${message}` };
-  }
-
-  /** Settle once, with `failure` (null: every assertion passed), and release the socket and timer. */
-  private finish(failure: Failure | null): void {
-    if (this.done) return;
-    this.done = true;
-    clearTimeout(this.timer);
-    this.signal?.removeEventListener('abort', this.onAbort);
-    // An attempt still connecting is destroyed with an error, which is what stops connectTimed.
-    if (this.connected) this.socket!.destroy();
-    else this.socket?.destroy(STOPPED);
-    const total = msSince(this.start);
-    const cert = this.context?.cert;
-    const extra = { ...(this.status !== undefined ? { httpStatus: this.status } : {}), ...(cert ? { cert } : {}) };
-    const passed = (): Failure | null => certFailure(cert, this.spec.http.tls.minDaysLeft) ?? latencyFailure(total, this.spec.http.maxLatencyMs);
-    this.resolve(buildOutcome(total, this.timings, failure ?? passed(), extra));
+    return { reason: FailureReason.protocol, message: `invalid HTTP response from ${this.endpoint}: ${message}` };
   }
 }

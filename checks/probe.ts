@@ -7,6 +7,7 @@ import { probeHttp } from './http-probe';
 import { FailureReason, type ProbeOutcome } from './outcome';
 import { DIRECT_PROBE_ENV, type ProbeEnv } from './probe-env';
 import { CheckKind, type NormalizedSpec } from './spec';
+import { probeTcpLean, tcpLeanEligible } from './tcp-lean';
 import { probeTcp } from './tcp-probe';
 
 export { bodyWorker } from './body-worker';
@@ -23,7 +24,8 @@ export function runProbe(spec: NormalizedSpec, signal?: AbortSignal, env: ProbeE
       // The simplest specs (GET/HEAD, no body, no redirects, fresh connection) skip undici.
       return leanEligible(spec) ? probeHttpLean(spec, signal, env) : probeHttp(spec, signal, env);
     case CheckKind.tcp:
-      return probeTcp(spec, signal, env);
+      // A connect-only spec (no dialog) skips the probe envelope.
+      return tcpLeanEligible(spec) ? probeTcpLean(spec, signal, env) : probeTcp(spec, signal, env);
     case CheckKind.dns:
       return probeDns(spec, signal, env);
     case CheckKind.grpc:
