@@ -26,7 +26,6 @@ import { setup } from 'xstate';
 import { CheckTable } from '../protocol/check-table';
 import { claimAttemptMs, MOVED_WAITS, movedWait, releaseKeepMs, staleRelease as isStale } from '../protocol/handover';
 import type { ReleaseRecord } from '../protocol/records';
-import { idOfKey } from '../runtime/timer-queue';
 import { QuorumTable } from '../protocol/quorum-table';
 import { applyEvent, carryOut } from './runner-directives';
 import { quorumStop } from './runner-quorum';
@@ -242,13 +241,14 @@ export const checkRunnerMachine = setup({
       shard: input.shard,
       rank: input.rank,
       gen: input.gen,
+      wallOrigin: ports.clock.now(),
       ports,
       log: ports.log.child({ actor: 'check-runner', shard: input.shard, rank: input.rank }),
       table,
       quorum,
       quorumUnsubs: new Map(),
       quorumReleased: null,
-      due: { onDue: (key: string, at: number, now: number) => send({ type: 'DUE', id: idOfKey(key), at, now }) },
+      due: { onDue: (id: string, at: number, now: number) => send({ type: 'DUE', id, at, now }) },
       aborts: new Map(),
       pending: new Map(input.specs.map((s) => [s.id, s])),
       start: input.start ?? { type: 'fresh' },
@@ -257,8 +257,6 @@ export const checkRunnerMachine = setup({
       silentStall: 0,
       claimStall: 0,
       unsubs: [],
-      resumedSeq: new Map(),
-      probes: new Map(),
       continuedFrom: null,
       hearsReleases: false,
       kept: null,

@@ -11,8 +11,8 @@ import type { Directive } from '../protocol/check-table';
 import { judgeOutcome } from '../protocol/overload';
 import { longestInterval } from '../protocol/state-interval';
 import { groupOf } from '../protocol/panic-groups';
-import { runnerKey } from '../runtime/timer-queue';
 import type { VerdictHold } from '../protocol/check-messages';
+import type { ResumeState } from '../protocol/records';
 import type { RunnerContext, RunnerEvent, RunnerPorts } from './runner-ports';
 import { applyQuorumEvent, quorumDue, quorumOwnResult, quorumRemove, quorumSet } from './runner-quorum';
 import { pushDisown, pushOwn } from './runner-push';
@@ -22,18 +22,15 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
   for (const d of directives) {
     switch (d.type) {
       case 'schedule':
-        ports.queue.set(runnerKey(ctx.gen, d.id), d.at, ctx.due);
+        ports.queue.set(d.id, d.at, ctx.due);
         ports.checkGauges?.scheduled(ctx.gen, d.id, ctx.rank);
         break;
       case 'unschedule':
-        ports.queue.delete(runnerKey(ctx.gen, d.id));
+        ports.queue.delete(d.id, ctx.due);
         ports.checkGauges?.unscheduled(ctx.gen, d.id);
         break;
       case 'resume':
-        ports.history.last(d.id, d.rank, d.perVantage, (err, state) => {
-          if (err) ctx.log.warn({ event: 'check_resume_failed', check: d.id, err }, 'could not read last result; starting the check fresh');
-          ctx.send({ type: 'RESUMED', id: d.id, state });
-        });
+        ports.history.last(d.id, d.rank, d.perVantage, resumedTo(ctx, d.id));
         break;
       case 'probe': {
         const ac = new AbortController();
@@ -43,7 +40,7 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
         const startedCutOff = ports.publishGate?.cutOff() === true;
         // The node's own stall while the probe runs: a failure it may have caused is inconclusive (protocol/overload.ts).
         const stalledBefore = ports.load?.stallMs() ?? 0;
-        noteProbe(ctx, d.id, d.intervalMs, started, ports.clock.now());
+        noteProbe(ctx, d.id, d.intervalMs, ports.clock.now());
         ports
           .probe(d.spec, ac.signal)
           .catch((err: unknown): ProbeOutcome => {
@@ -138,18 +135,34 @@ function verdictHold(ports: RunnerPorts, spec?: NormalizedSpec): VerdictHold {
   return ports.panicking?.(group) ?? false;
 }
 
+/**
+ * What a resume lookup of `id` answers into. A closure over the runner and the id alone: at a
+ * start every check waits in the lookup queue, and one holding its directive and the loop's scope
+ * kept ~100 bytes more per check alive (~8 MB of the start's peak at 100k checks, BENCHMARKS.md §2).
+ */
+function resumedTo(ctx: RunnerContext, id: string): (err: unknown, state: ResumeState | null) => void {
+  return (err, state) => {
+    if (err) ctx.log.warn({ event: 'check_resume_failed', check: id, err }, 'could not read last result; starting the check fresh');
+    ctx.send({ type: 'RESUMED', id, state });
+  };
+}
+
 /** The bounds a probe of `spec` ran under, for judging its outcome. */
 function boundsOf(spec: NormalizedSpec): { timeoutMs: number; maxLatencyMs?: number } {
   const maxLatencyMs = maxLatencyOf(spec);
   return maxLatencyMs === undefined ? { timeoutMs: spec.timeoutMs } : { timeoutMs: spec.timeoutMs, maxLatencyMs };
 }
 
-/** A probe of `id` starts at `at` (monotonic; `wall` on the wall clock): extend its stretch, or start a new one after the queue was held. */
-function noteProbe(ctx: RunnerContext, id: string, intervalMs: number, at: number, wall: number): void {
-  const p = ctx.probes.get(id);
-  if (!p || p.first < ctx.ports.queue.resumedAt) ctx.probes.set(id, { first: at, firstWall: wall, lastWall: wall, n: 1, intervalMs });
+/** A probe of `id` starts at `wall` (the wall clock): extend its stretch, or start a new one after the queue was held. */
+function noteProbe(ctx: RunnerContext, id: string, intervalMs: number, wall: number): void {
+  const notes = ctx.table.notesOf(id);
+  if (!notes) return;
+  const p = notes.ran;
+  const at = wall - ctx.wallOrigin;
+  const resumes = ctx.ports.queue.resumes;
+  if (!p || p.resumes !== resumes) notes.ran = { resumes, first: at, last: at, n: 1, intervalMs };
   else {
-    p.lastWall = wall;
+    p.last = at;
     p.n++;
     p.intervalMs = intervalMs;
   }
@@ -170,7 +183,6 @@ export function applyEvent(context: RunnerContext, event: RunnerEvent): void {
     }
     case 'CHECK_REMOVE':
       if (table.has(event.id)) ports.metrics.addChecks(-1);
-      context.probes.delete(event.id);
       carryOut(context, table.remove(event.id));
       quorumRemove(context, event.id);
       pushDisown(context, event.id);
@@ -199,10 +211,12 @@ export function applyEvent(context: RunnerContext, event: RunnerEvent): void {
       }
       break;
     }
-    case 'RESUMED':
-      if (table.has(event.id)) context.resumedSeq.set(event.id, event.state?.seq ?? 0);
+    case 'RESUMED': {
+      const notes = table.notesOf(event.id);
+      if (notes) notes.resumedSeq = event.state?.seq ?? 0;
       carryOut(context, table.resumed(event.id, event.state, now));
       break;
+    }
     case 'EPOCH':
       // Never lower: a release taken from a provisional taker may have raised it past the node's.
       table.epoch = Math.max(table.epoch, event.epoch);

@@ -212,8 +212,8 @@ export function publishRelease(ctx: RunnerContext): void {
   const now = ports.clock.now();
   // Each check's probes of its current stretch go with it: a receiver that probed meanwhile counts what ran twice.
   const checks = withPushCarry(ctx, withQuorum(ctx, ctx.table.release(now))).map((c) => {
-    const p = ctx.probes.get(c.id);
-    return p ? { ...c, ran: p.n, firstAt: Math.round(p.firstWall), lastAt: Math.round(p.lastWall), nextAt: Math.round(now + c.dueInMs) } : c;
+    const p = ctx.table.notesOf(c.id)?.ran;
+    return p ? { ...c, ran: p.n, firstAt: Math.round(ctx.wallOrigin + p.first), lastAt: Math.round(ctx.wallOrigin + p.last), nextAt: Math.round(now + c.dueInMs) } : c;
   });
   const to = ctx.claimedBy;
   const release: ReleaseRecord = { shard: ctx.shard, rank: ctx.rank, node: ports.nodeId, instance: ports.instance, gen: ctx.gen, epoch: ctx.table.epoch, checks, ...(to ? { to: { node: to.node, instance: to.instance, gen: to.gen } } : {}) };
@@ -250,7 +250,7 @@ export function takeForeignRelease(ctx: RunnerContext, release: ReleaseRecord, p
   ctx.continuedFrom = releaseKey(release);
   const { ports, table } = ctx;
   const wall = ports.clock.now();
-  const resumedAt = ports.queue.resumedAt;
+  const resumes = ports.queue.resumes;
   const estimate = ports.clockOffsets?.estimate(release.node)?.offsetMs;
   const offsetMs = estimate ?? 0;
   let duplicates = 0;
@@ -269,14 +269,15 @@ export function takeForeignRelease(ctx: RunnerContext, release: ReleaseRecord, p
     }
     if (probing && table.adopt(rc)) adopted++;
     if (probing && rc.quorum) quorumAdopt(ctx, rc.id, rc.quorum);
-    const p = ctx.probes.get(rc.id);
+    const notes = table.notesOf(rc.id);
+    const p = notes?.ran;
     if (!p) continue;
-    const from = ctx.resumedSeq.get(rc.id);
+    const from = notes!.resumedSeq ?? undefined;
     // At most the probes they published past the result we resumed from, and that one (our first
     // probe, a takeover's catch-up, may share its interval): theirProbes' cap.
     const their = theirProbes(rc, offsetMs, wall, p.intervalMs, from === undefined ? undefined : rc.seq - from + 1);
     // Our probes before the queue was last held (we were paused) are a stretch that ended then.
-    const ours = p.first >= resumedAt ? { first: p.firstWall, ...(probing ? {} : { last: p.lastWall }) } : { first: null };
+    const ours = p.resumes === resumes ? { first: ctx.wallOrigin + p.first, ...(probing ? {} : { last: ctx.wallOrigin + p.last }) } : { first: null };
     // Slot intervals cut on our own grid for the check (its next slot).
     const n = duplicateProbes(their, ours, p.intervalMs, table.nextSlotAt(rc.id));
     if (n > 0) ctx.log.debug({ event: 'handover_overlap', check: rc.id, duplicates: n, their, ours, offsetMs, grid: table.nextSlotAt(rc.id) ?? null }, 'probes this check ran twice');

@@ -181,19 +181,6 @@ export type RunnerEvent =
   /** The stored combined verdict of a check was read. */
   | { type: 'QUORUM_RESUMED'; id: string; record: QuorumRecord | null };
 
-/**
- * One check's probes since it last started probing here (protocol/overlap.ts counts what ran twice
- * from it): the first start on the monotonic clock (a stretch ends when the queue is held), the
- * first and last start on the wall clock, how many.
- */
-export interface ProbeStretch {
-  first: number;
-  firstWall: number;
-  lastWall: number;
-  n: number;
-  intervalMs: number;
-}
-
 /** The release a runner gave, kept to answer late claims; `at` is when it was made (monotonic: dueInMs is recomputed from it). */
 export interface KeptRelease {
   release: ReleaseRecord;
@@ -204,6 +191,8 @@ export interface RunnerContext {
   shard: number;
   rank: number;
   gen: number;
+  /** The wall clock when the runner started: its checks' probe stretches count their times from it (check-entry.ts ProbeStretch). */
+  wallOrigin: number;
   ports: RunnerPorts;
   log: Logger;
   table: CheckTable;
@@ -227,10 +216,6 @@ export interface RunnerContext {
   claimStall: number;
   /** Unsubscribe functions of this runner's subscriptions (release while claiming, claims while holding). */
   unsubs: (() => void)[];
-  /** The seq each check resumed from when it started from the result stream (a late release counts duplicates from it). */
-  resumedSeq: Map<string, number>;
-  /** Per check, the probes of its current stretch (since this runner started it, or since the queue was last held): monotonic first and last start, count. */
-  probes: Map<string, ProbeStretch>;
   /** The release this runner continued from (`node/instance/gen`): heard again on `.release`, it is no news. */
   continuedFrom: string | null;
   /** Subscribed to this (shard, rank)'s `.release` already. */

@@ -12,8 +12,13 @@ export interface CatalogEntry {
 }
 
 export class SpecCatalog {
-  private readonly byId = new Map<string, CatalogEntry>();
-  private readonly byShard = new Map<number, Set<string>>();
+  /**
+   * The entries, by shard then id: one table per held shard, and no second one keyed by id across
+   * shards (a get hashes the id to its shard). At 100k specs a node-wide map of them and a set of ids
+   * per shard were 6 MB (BENCHMARKS.md §2).
+   */
+  private readonly byShard = new Map<number, Map<string, CatalogEntry>>();
+  private count = 0;
   /** Byte order of the ids, kept incrementally for the list (protocol/sorted-ids.ts). */
   private readonly sorted = new SortedIds();
   private changes = 0;
@@ -21,7 +26,7 @@ export class SpecCatalog {
   constructor(readonly shardCount: number) {}
 
   get size(): number {
-    return this.byId.size;
+    return this.count;
   }
 
   /** Bumped by every change: what was derived from the catalog at one version still holds at it. */
@@ -30,7 +35,7 @@ export class SpecCatalog {
   }
 
   get(id: string): CatalogEntry | undefined {
-    return this.byId.get(id);
+    return this.byShard.get(this.shardOf(id))?.get(id);
   }
 
   shardOf(id: string): number {
@@ -39,39 +44,37 @@ export class SpecCatalog {
 
   /** Returns false when the entry is not newer than what is held (replayed watch entries). */
   set(spec: NormalizedSpec, revision: number): boolean {
-    const prev = this.byId.get(spec.id);
+    const shard = this.shardOf(spec.id);
+    let entries = this.byShard.get(shard);
+    const prev = entries?.get(spec.id);
     if (prev && prev.revision >= revision) return false;
-    this.byId.set(spec.id, { spec, revision });
+    if (!entries) this.byShard.set(shard, (entries = new Map()));
+    entries.set(spec.id, { spec, revision });
     this.changes++;
     if (!prev) {
-      const shard = this.shardOf(spec.id);
-      let ids = this.byShard.get(shard);
-      if (!ids) this.byShard.set(shard, (ids = new Set()));
-      ids.add(spec.id);
+      this.count++;
       this.sorted.add(spec.id);
     }
     return true;
   }
 
   delete(id: string): boolean {
-    if (!this.byId.delete(id)) return false;
+    if (!this.byShard.get(this.shardOf(id))?.delete(id)) return false;
+    this.count--;
     this.changes++;
-    this.byShard.get(this.shardOf(id))?.delete(id);
     this.sorted.delete(id);
     return true;
   }
 
   /** Forgets every spec of one shard (a node that no longer owns it); returns how many. */
   dropShard(shard: number): number {
-    const ids = this.byShard.get(shard);
-    if (!ids) return 0;
+    const entries = this.byShard.get(shard);
+    if (!entries) return 0;
     this.changes++;
-    for (const id of ids) {
-      this.byId.delete(id);
-      this.sorted.delete(id);
-    }
+    for (const id of entries.keys()) this.sorted.delete(id);
+    this.count -= entries.size;
     this.byShard.delete(shard);
-    return ids.size;
+    return entries.size;
   }
 
   /** How many specs of one shard are held. */
@@ -81,15 +84,19 @@ export class SpecCatalog {
 
   /** Specs of one shard. */
   inShard(shard: number): NormalizedSpec[] {
-    const ids = this.byShard.get(shard);
-    if (!ids) return [];
+    const entries = this.byShard.get(shard);
+    if (!entries) return [];
     const out: NormalizedSpec[] = [];
-    for (const id of ids) out.push(this.byId.get(id)!.spec);
+    for (const e of entries.values()) out.push(e.spec);
     return out;
   }
 
   /** Ids in byte order, after `after` (exclusive), at most `limit`. */
   page(after: string | null, limit: number): { ids: string[]; next: string | null } {
-    return this.sorted.page(() => this.byId.keys(), after, limit);
+    return this.sorted.page(() => this.ids(), after, limit);
+  }
+
+  private *ids(): IterableIterator<string> {
+    for (const entries of this.byShard.values()) yield* entries.keys();
   }
 }

@@ -179,7 +179,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
   const stopPushIntake = startPushIntake(push, { bus, subjects: s, http, connected: () => connected, cfg, clock, log });
 
   if (cfg.handoverMs !== undefined) log.warn({ event: 'setting_deprecated', setting: 'LOOKOUT_HANDOVER_MS' }, 'LOOKOUT_HANDOVER_MS is deprecated and ignored: shards change hands by message');
-  const queue = new TimerQueue(clock);
+  const queue = new TimerQueue(clock, undefined, cfg.timerGrainMs);
   // A check's records beside its spec: resume states, verdict changes, rollups (dropped with it).
   const records = nodeRecords({ jsm, bus, subjects: s, cfg, clock, log });
   const { resume: resumeRecords, history: checkHistory, rollupRecords, fineRollupRecords, rollups } = records;

@@ -33,7 +33,34 @@ export type InFlight = ProbeRun & { token: number };
 /** An outcome that finished before the resume lookup answered. */
 export type Parked = { inFlight: InFlight; spec: NormalizedSpec; outcome: ProbeOutcome };
 
-export interface CheckEntry {
+/**
+ * One check's probes since it last started probing here (protocol/overlap.ts counts what ran twice
+ * from it): the timer queue's resume count when the stretch began (a hold ends a stretch: the queue
+ * has resumed since), the first and last start on the wall clock in ms since the runner's
+ * `wallOrigin`, how many. Small integers all: a field holding ms since 1970 boxes a number per field
+ * and check (~5 MB at 100k checks, BENCHMARKS.md §2).
+ */
+export interface ProbeStretch {
+  resumes: number;
+  first: number;
+  last: number;
+  n: number;
+  intervalMs: number;
+}
+
+/**
+ * What the check runner notes per check beside the table's own state (actors/runner-directives.ts
+ * noteProbe, the RESUMED event), read at a handover. Kept in the table's entry, read and written in
+ * place: at 100k checks two more maps keyed by id cost ~7 MB (BENCHMARKS.md §2).
+ */
+export interface RunnerNotes {
+  /** The probes of the check's current stretch here; null before its first. */
+  ran: ProbeStretch | null;
+  /** The seq it resumed from when it started from the result stream (a late release counts duplicates from it); null: it did not. */
+  resumedSeq: number | null;
+}
+
+export interface CheckEntry extends RunnerNotes {
   spec: NormalizedSpec;
   /**
    * Slot of the next scheduled probe (its label), and the interval it was computed with

@@ -9,7 +9,8 @@
 // on. The shared consumer runs from the lowest sequence any follower still needs: a follower that
 // needs sequences the consumer has passed restarts it from there (once per turn for all such
 // followers; the old consumer's deliveries are dropped from that moment, and each follower skips
-// what it has had — its `next`), so nothing between a shard's load and its tail is lost. A change
+// what it has had — its `next`), so nothing between a shard's load and its tail is lost. A
+// follower arriving while a consumer is being created joins it if it starts early enough. A change
 // of a key no follower wants is skipped on its key (its value never decoded). A consumer that fails
 // or ends is started again after a backoff from the lowest sequence still needed; its followers
 // just wait. Memory is the held shards' specs; the bandwidth is every change of the bucket.
@@ -37,6 +38,8 @@ export class NodeSpecTail {
   private watch: SpecWatch | null = null;
   /** The consumer's next sequence (what it will deliver next at the earliest); null: none runs. */
   private next: number | null = null;
+  /** The sequence the consumer being created (not yet delivering) starts from; null: none is. */
+  private creating: number | null = null;
   /** Resolves once the consumer started for the current generation exists (or failed). */
   private opened: Promise<void> = Promise.resolve();
   /** A restart is scheduled for the next turn (followers asking meanwhile share it). */
@@ -59,8 +62,12 @@ export class NodeSpecTail {
     let set = this.followers.get(shard);
     if (!set) this.followers.set(shard, (set = new Set()));
     set.add(f);
-    // The consumer has passed `from` (or none runs): start it again from the lowest still needed.
-    if (this.next === null || this.next > from) this.restartSoon();
+    // The consumer has passed `from`, or none runs nor is being created from at most `from`: start
+    // it again from the lowest still needed. A consumer being created from `from` or before serves
+    // this follower too (it skips what it has had): on a busy server a creation takes seconds, and
+    // restarting it for every shard that arrives meanwhile would never let one finish.
+    const covered = this.next !== null ? this.next <= from : this.creating !== null && this.creating <= from;
+    if (!covered) this.restartSoon();
     await this.opened;
     const changes = async function* (): AsyncGenerator<SpecChange> {
       while (!f.stopped) {
@@ -84,6 +91,7 @@ export class NodeSpecTail {
   async stop(): Promise<void> {
     this.stopped = true;
     this.gen++;
+    this.creating = null;
     if (this.retry) clearTimeout(this.retry);
     await this.opened;
     this.watch?.stop();
@@ -102,6 +110,7 @@ export class NodeSpecTail {
     if (this.stopped || this.restartPending) return;
     const gen = ++this.gen;
     this.next = null;
+    this.creating = null;
     this.restartPending = true;
     let done: () => void = () => {};
     this.opened = new Promise<void>((r) => (done = r));
@@ -116,10 +125,12 @@ export class NodeSpecTail {
     this.watch = null;
     const from = this.lowest();
     if (from === null || this.stopped || gen !== this.gen) return;
+    this.creating = from;
     let w: SpecWatch;
     try {
       w = await this.open(from);
     } catch (err) {
+      if (gen === this.gen) this.creating = null;
       this.failed(gen, err);
       return;
     }
@@ -127,6 +138,7 @@ export class NodeSpecTail {
       w.stop();
       return;
     }
+    this.creating = null;
     this.watch = w;
     this.next = from;
     this.log.info({ event: 'spec_tail_started', from, shards: this.followers.size }, "the node's spec tail started (one consumer for every held shard)");

@@ -1,14 +1,18 @@
-// One timer for many jobs: a binary min-heap of (due time, key) driven by a single clock timer
+// One timer for many jobs: a binary min-heap of (due time, owner, id) driven by a single clock timer
 // armed for the earliest entry. 100k checks cost 100k small heap entries, not 100k timers
 // (DESIGN.md §6: one setTimeout per job at 1M jobs was 635 MB and 25 ms p99 late; a heap 63 MB, 4 ms).
 //
 // Entries never fire early: if the host timer wakes before the head is due (Node may round a
-// timer down by a millisecond), the queue re-arms instead of firing. Due entries are handed out
+// timer down by a millisecond), the queue re-arms instead of firing. With a grain (G ms; the node's
+// LOOKOUT_TIMER_GRAIN_MS) the timer is armed for the head's due time rounded up to a multiple of G,
+// so entries due within one grain fire in one wakeup: at 1,500 probes/s each probe otherwise woke
+// the loop on its own, and a 4 ms grain cut the node's CPU per probe by ~10–15% for at most 4 ms
+// of lateness (BENCHMARKS.md §1). Due entries are handed out
 // in batches of at most `batchSize`, yielding to I/O between batches, so a burst cannot starve
 // the event loop.
 //
 // An entry handed out keeps its object while its owner's onDue runs: an owner that sets the same
-// key again (a check's next slot) moves that object back into the heap, so a steady schedule makes
+// id again (a check's next slot) moves that object back into the heap, so a steady schedule makes
 // no new entries, map slots or boxed times — objects that would otherwise live one interval each,
 // outlive every scavenge and be garbage only a full collection finds.
 //
@@ -22,26 +26,19 @@ import { pauseFromLateTimer } from '../protocol/pause';
 import type { Clock, TimerHandle } from './clock';
 
 /**
- * The key of check `id` for the runner of generation `gen`. Keys are node-wide: two runners of the
- * same check on one node (one draining or releasing, one starting) must not move or delete each
- * other's entries, so a runner keys its entries by its generation.
+ * Whoever set an entry, told when it is due. Entries are keyed by (owner, id): two runners of the
+ * same check on one node (one draining or releasing, one starting) are two owners, so neither
+ * moves or deletes the other's entries — with no key string per check (at 100k checks a
+ * `gen:id` string each was 3 MB, and two more per probe).
  */
-export function runnerKey(gen: number, id: string): string {
-  return `${gen}:${id}`;
-}
-
-/** The check id of a runnerKey. */
-export function idOfKey(key: string): string {
-  return key.slice(key.indexOf(':') + 1);
-}
-
 export interface DueHandler {
   /** Called once per entry when it is due; `at` is the time it was due, `now` when it fired. */
-  onDue(key: string, at: number, now: number): void;
+  onDue(id: string, at: number, now: number): void;
 }
 
 interface Entry {
-  key: string;
+  id: string;
+  /** Due, in ms since the queue's origin: a small integer (a time since 1970 would be a boxed number per entry). */
   at: number;
   owner: DueHandler;
   /** Position in the heap; OUT while the entry is handed out (its owner's onDue may set it again). */
@@ -53,62 +50,72 @@ const OUT = -1;
 
 export class TimerQueue {
   private heap: Entry[] = [];
-  private byKey = new Map<string, Entry>();
+  /** Each owner's entries by id (an owner with none has no map). */
+  private byOwner = new Map<DueHandler, Map<string, Entry>>();
   private timer: TimerHandle | null = null;
   private armedFor = Infinity;
   private stopped = false;
   /** True while handing out due entries: callbacks may set/delete, the timer is armed once after. */
   private firing = false;
   private held = false;
-  private resumed = -Infinity;
+  private resumeCount = 0;
   /** Monotonic instant the armed timer should fire (to notice it firing far too late). */
   private armedMono = 0;
   private lateWatch: { thresholdMs: number; onLate: (lateMs: number) => void } | null = null;
 
+  /** The clock's time the entries' times count from. */
+  private readonly origin: number;
+
   constructor(
     private readonly clock: Clock,
     private readonly batchSize = 1000,
-  ) {}
+    /** Round the timer's instant up to a multiple of this (ms; 0: fire each entry at its own time). */
+    private readonly grainMs = 0,
+  ) {
+    this.origin = Math.floor(clock.now());
+  }
 
   get size(): number {
     return this.heap.length;
   }
 
-  /** Due time of `key`, or undefined. */
-  dueAt(key: string): number | undefined {
-    const e = this.byKey.get(key);
-    return e && e.index !== OUT ? e.at : undefined;
+  /** Due time of `owner`'s entry `id`, or undefined. */
+  dueAt(id: string, owner: DueHandler): number | undefined {
+    const e = this.byOwner.get(owner)?.get(id);
+    return e && e.index !== OUT ? this.origin + e.at : undefined;
   }
 
-  /** Insert `key` due at `at`, or move it there if present. */
-  set(key: string, at: number, owner: DueHandler): void {
-    const e = this.byKey.get(key);
+  /** Insert `owner`'s entry `id` due at `dueAt` (a clock time), or move it there if present. */
+  set(id: string, dueAt: number, owner: DueHandler): void {
+    const at = dueAt - this.origin;
+    let entries = this.byOwner.get(owner);
+    if (!entries) this.byOwner.set(owner, (entries = new Map()));
+    const e = entries.get(id);
     if (e && e.index === OUT) {
       // Handed out just now (set from its own onDue): back into the heap, same object.
-      e.owner = owner;
       e.at = at;
       e.index = this.heap.length;
       this.heap.push(e);
       this.up(e.index);
     } else if (e) {
-      e.owner = owner;
       const old = e.at;
       e.at = at;
       if (at < old) this.up(e.index);
       else this.down(e.index);
     } else {
-      const entry: Entry = { key, at, owner, index: this.heap.length };
+      const entry: Entry = { id, at, owner, index: this.heap.length };
       this.heap.push(entry);
-      this.byKey.set(key, entry);
+      entries.set(id, entry);
       this.up(entry.index);
     }
     this.arm();
   }
 
-  delete(key: string): boolean {
-    const e = this.byKey.get(key);
+  delete(id: string, owner: DueHandler): boolean {
+    const entries = this.byOwner.get(owner);
+    const e = entries?.get(id);
     if (!e) return false;
-    this.byKey.delete(key);
+    this.forget(entries!, e);
     if (e.index === OUT) return false;
     this.removeAt(e.index);
     this.arm();
@@ -129,16 +136,16 @@ export class TimerQueue {
     this.armedFor = Infinity;
   }
 
-  /** Monotonic instant of the last resume() (-Infinity: never held): probes before it and after are two stretches. */
-  get resumedAt(): number {
-    return this.resumed;
+  /** How many times the queue resumed after a hold: probes before a resume and after it are two stretches. */
+  get resumes(): number {
+    return this.resumeCount;
   }
 
   /** Fire again: entries that came due while held fire at once (in batches, as always). */
   resume(): void {
     if (!this.held) return;
     this.held = false;
-    this.resumed = this.clock.monotonic();
+    this.resumeCount++;
     this.arm();
   }
 
@@ -161,7 +168,9 @@ export class TimerQueue {
   private arm(): void {
     if (this.stopped || this.firing || this.held) return;
     const head = this.heap[0];
-    const want = head ? head.at : Infinity;
+    const g = this.grainMs;
+    const due = head ? this.origin + head.at : Infinity;
+    const want = g > 0 && head ? Math.ceil(due / g) * g : due;
     if (want === this.armedFor) return;
     if (this.timer !== null) this.clock.clearTimeout(this.timer);
     this.timer = null;
@@ -184,26 +193,28 @@ export class TimerQueue {
       }
     }
     const now = this.clock.now();
+    const nowAt = now - this.origin;
     let n = 0;
     this.firing = true;
     try {
-      while (!this.stopped && !this.held && this.heap.length > 0 && this.heap[0]!.at <= now && n < this.batchSize) {
+      while (!this.stopped && !this.held && this.heap.length > 0 && this.heap[0]!.at <= nowAt && n < this.batchSize) {
         const e = this.heap[0]!;
         this.removeAt(0);
         e.index = OUT;
         n++;
         try {
-          e.owner.onDue(e.key, e.at, now);
+          e.owner.onDue(e.id, this.origin + e.at, now);
         } finally {
           // Not set again by its owner (nor deleted): gone. A later set makes a new entry.
-          if (e.index === OUT && this.byKey.get(e.key) === e) this.byKey.delete(e.key);
+          const entries = this.byOwner.get(e.owner);
+          if (e.index === OUT && entries?.get(e.id) === e) this.forget(entries, e);
         }
       }
     } finally {
       this.firing = false;
     }
     if (this.stopped || this.held) return;
-    if (n === this.batchSize && this.heap.length > 0 && this.heap[0]!.at <= now) {
+    if (n === this.batchSize && this.heap.length > 0 && this.heap[0]!.at <= nowAt) {
       // More are due: yield to I/O, then continue.
       this.armedFor = now;
       this.armedMono = this.clock.monotonic();
@@ -211,6 +222,12 @@ export class TimerQueue {
       return;
     }
     this.arm();
+  }
+
+  /** Drop `e` from its owner's entries (and the owner's map once empty). */
+  private forget(entries: Map<string, Entry>, e: Entry): void {
+    entries.delete(e.id);
+    if (entries.size === 0) this.byOwner.delete(e.owner);
   }
 
   /** Take the entry at heap position `i` out of the heap (its map slot is the caller's). */
@@ -227,7 +244,7 @@ export class TimerQueue {
   private less(i: number, j: number): boolean {
     const a = this.heap[i]!;
     const b = this.heap[j]!;
-    return a.at < b.at || (a.at === b.at && a.key < b.key);
+    return a.at < b.at || (a.at === b.at && a.id < b.id);
   }
 
   private swap(i: number, j: number): void {

@@ -116,3 +116,62 @@ test('a consumer that fails starts again after a backoff from the lowest sequenc
     jest.useRealTimers();
   }
 });
+
+test('followers arriving while the consumer is being created join it if it starts early enough; an earlier one restarts it', async () => {
+  const bucket = new FakeSpecBucket();
+  const opened: number[] = [];
+  // Creations wait until released: a busy server takes seconds to create a consumer.
+  const pending: (() => void)[] = [];
+  const tail = new NodeSpecTail(
+    async (from) => {
+      opened.push(from);
+      await new Promise<void>((r) => pending.push(r));
+      return bucket.tail(from);
+    },
+    keyOf,
+    silentLog,
+  );
+  const release = async () => {
+    for (const r of pending.splice(0)) r();
+    await flush(10);
+  };
+  await bucket.put('0.a', spec); // 1
+  await bucket.put('1.b', spec); // 2
+  await bucket.put('2.c', spec); // 3
+  const w0 = tail.follow(0, 2);
+  await flush(10);
+  expect(opened).toEqual([2]);
+  // Shards 1 and 2 arrive while that creation is under way, needing 2 and 3 on: it serves them.
+  const w1 = tail.follow(1, 2);
+  const w2 = tail.follow(2, 3);
+  await flush(10);
+  expect(opened).toEqual([2]);
+  await release();
+  const [a, b, c] = [collect(await w0), collect(await w1), collect(await w2)];
+  await bucket.put('2.d', spec); // 4
+  await flush(10);
+  expect(a).toEqual([]);
+  expect(b).toEqual(['b@2']);
+  expect(c).toEqual(['c@3', 'd@4']);
+  // Shard 3 needs 4 on (the consumer has passed it): a creation from 4 starts. Shard 4 arrives
+  // meanwhile needing 2 on: that creation cannot serve it and is replaced by one from 2.
+  await bucket.put('4.e', spec); // 5
+  await flush(10);
+  const w3 = tail.follow(3, 4);
+  await flush(10);
+  expect(opened).toEqual([2, 4]);
+  const w4 = tail.follow(4, 2);
+  await flush(10);
+  expect(opened).toEqual([2, 4, 2]);
+  await release();
+  const [d, e] = [collect(await w3), collect(await w4)];
+  await bucket.put('0.f', spec); // 6
+  await bucket.put('3.g', spec); // 7
+  await flush(10);
+  expect(d).toEqual(['g@7']);
+  expect(e).toEqual(['e@5']);
+  expect(a).toEqual(['f@6']);
+  expect(b).toEqual(['b@2']);
+  expect(c).toEqual(['c@3', 'd@4']);
+  await tail.stop();
+});

@@ -2,7 +2,7 @@
 // clock (one of them skewed): claim → releasing → release → continue; the holder learning of the
 // move by the map before the claim; a late claim answered from the kept release; no responders;
 // silence until LOOKOUT_CLAIM_WAIT_MS; a takeover's clock-free catch-up; a late release counted
-// as duplicates; and the node-wide timer queue keyed by runner generation.
+// as duplicates; and the node-wide timer queue keyed by runner.
 import { createActor } from 'xstate';
 import { checkRunnerMachine, type RunnerPorts, type RunnerStart } from '../../actors/check-runner';
 import { normalizeSpec, type CheckSpec } from '../../checks/spec';
@@ -74,6 +74,16 @@ async function movedHolder(hub: FakeHub, nodeId: string, ids: string[], nextOwne
   await advance([ports], 500);
   expect(holder.getSnapshot().value).toBe('moved');
   return { ports, holder };
+}
+
+/** A runner that took check d0 over (its last state: seq 5) and probed it for three intervals. */
+async function tookOver(): Promise<FakePorts> {
+  const f = fakePorts({ start: BASE });
+  f.history.set('d0', { seq: 5, status: 'up', history: '1', slot: BASE - I });
+  f.auto = () => pass();
+  runner(f, ['d0'], 2, { type: 'takeover' });
+  await advance([f], 3 * I);
+  return f;
 }
 
 describe('handover by message', () => {
@@ -467,11 +477,7 @@ describe('handover by message', () => {
   });
 
   test('a late release after a takeover: the holder’s probes after our first one ran twice, and are counted', async () => {
-    const f = fakePorts({ start: BASE });
-    f.history.set('d0', { seq: 5, status: 'up', history: '1', slot: BASE - I });
-    f.auto = () => pass();
-    runner(f, ['d0'], 2, { type: 'takeover' });
-    await advance([f], 3 * I);
+    const f = await tookOver();
     // The holder (a frozen link) kept probing on the check's grid, so its last three probes fell in
     // the intervals of our three; it published 3 results past the seq we resumed from.
     const dueInMs = nextSlot('d0', I, f.clock.now()) - f.clock.now();
@@ -480,12 +486,19 @@ describe('handover by message', () => {
     expect(await f.ports.metrics.duplicateRuns.get()).toMatchObject({ values: [{ value: 3 }] });
   });
 
+  test('a late release after a takeover: our probes before the queue was held (a pause) are a stretch that ended then, and are not counted', async () => {
+    const f = await tookOver();
+    // As in the test before, but the pause guard held the queue and resumed it since our last probe.
+    f.ports.queue.hold();
+    f.ports.queue.resume();
+    const dueInMs = nextSlot('d0', I, f.clock.now()) - f.clock.now();
+    hubPublish(f, { shard: 0, rank: 0, node: 'a', instance: 'i-a', gen: 1, epoch: 3, checks: [{ id: 'd0', seq: 8, status: 'up', history: '1', slot: BASE, dueInMs }] });
+    await f.hub.settle(20);
+    expect(await f.ports.metrics.duplicateRuns.get()).toMatchObject({ values: [{ value: 0 }] });
+  });
+
   test('a late release after a takeover: results it probed before our first probe reached NATS late, and are not counted', async () => {
-    const f = fakePorts({ start: BASE });
-    f.history.set('d0', { seq: 5, status: 'up', history: '1', slot: BASE - I });
-    f.auto = () => pass();
-    runner(f, ['d0'], 2, { type: 'takeover' });
-    await advance([f], 3 * I);
+    const f = await tookOver();
     // Three results past ours, but its next slot was due 3.5 intervals ago: it stopped (held) before we began.
     hubPublish(f, { shard: 0, rank: 0, node: 'a', instance: 'i-a', gen: 1, epoch: 3, checks: [{ id: 'd0', seq: 8, status: 'up', history: '1', slot: BASE, dueInMs: -3.5 * I }] });
     await f.hub.settle(20);
@@ -587,7 +600,7 @@ function hubPublish(f: FakePorts, release: object): void {
   f.hub.connect('a').publish('lookout._node.shard.0.0.release', release);
 }
 
-test('the timer queue is keyed by runner generation: a releasing runner cannot unschedule the new runner of the same check on the same node', async () => {
+test('the timer queue is keyed by runner: a releasing runner cannot unschedule the new runner of the same check on the same node', async () => {
   const hub = new FakeHub();
   const f = fakePorts({ start: BASE, hub });
   f.auto = () => pass();

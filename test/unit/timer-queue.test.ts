@@ -27,12 +27,12 @@ describe('TimerQueue', () => {
     q.set('a', 100, r.owner);
     q.set('b', 200, r.owner);
     q.set('a', 300, r.owner);
-    q.delete('b');
+    q.delete('b', r.owner);
     clock.advance(250);
     expect(r.fired).toEqual([]);
     clock.advance(50);
     expect(r.fired.map((f) => f.key)).toEqual(['a']);
-    expect(q.delete('nope')).toBe(false);
+    expect(q.delete('nope', r.owner)).toBe(false);
   });
 
   test('an owner that re-arms itself while firing fires again at its next time', () => {
@@ -56,13 +56,13 @@ describe('TimerQueue', () => {
     const seen: { key: string; dueAt: number | undefined; deleted?: boolean }[] = [];
     const owner = {
       onDue: (key: string, at: number) => {
-        seen.push({ key, dueAt: q.dueAt(key) });
+        seen.push({ key, dueAt: q.dueAt(key, owner) });
         if (key === 'again') q.set(key, at + 100, owner);
         if (key === 'set-then-delete') {
           q.set(key, at + 100, owner);
-          seen.push({ key, dueAt: q.dueAt(key), deleted: q.delete(key) });
+          seen.push({ key, dueAt: q.dueAt(key, owner), deleted: q.delete(key, owner) });
         }
-        if (key === 'delete') seen.push({ key, dueAt: undefined, deleted: q.delete(key) });
+        if (key === 'delete') seen.push({ key, dueAt: undefined, deleted: q.delete(key, owner) });
       },
     };
     for (const k of ['again', 'set-then-delete', 'delete', 'gone']) q.set(k, 100, owner);
@@ -76,14 +76,32 @@ describe('TimerQueue', () => {
       { key: 'set-then-delete', dueAt: 200, deleted: true },
     ]);
     expect(q.size).toBe(1);
-    expect(q.dueAt('again')).toBe(200);
-    for (const k of ['set-then-delete', 'delete', 'gone']) expect(q.dueAt(k)).toBeUndefined();
+    expect(q.dueAt('again', owner)).toBe(200);
+    for (const k of ['set-then-delete', 'delete', 'gone']) expect(q.dueAt(k, owner)).toBeUndefined();
     // Gone entries come back as new ones; the re-set one keeps firing.
     q.set('gone', 150, owner);
     clock.advance(100);
     expect(seen.slice(6).map((x) => x.key)).toEqual(['gone', 'again']);
     expect(q.size).toBe(1);
-    expect(q.delete('again')).toBe(true);
+    expect(q.delete('again', owner)).toBe(true);
+    expect(q.size).toBe(0);
+  });
+
+  test('entries are per owner: the same id of two owners is two entries, and neither moves or deletes the other', () => {
+    const clock = new ManualClock(0);
+    const q = new TimerQueue(clock);
+    const a = recorder(clock);
+    const b = recorder(clock);
+    q.set('x', 100, a.owner);
+    q.set('x', 200, b.owner);
+    expect([q.size, q.dueAt('x', a.owner), q.dueAt('x', b.owner)]).toEqual([2, 100, 200]);
+    q.set('x', 300, a.owner);
+    expect([q.size, q.dueAt('x', a.owner), q.dueAt('x', b.owner)]).toEqual([2, 300, 200]);
+    expect(q.delete('x', b.owner)).toBe(true);
+    expect(q.delete('x', b.owner)).toBe(false);
+    expect([q.size, q.dueAt('x', a.owner), q.dueAt('x', b.owner)]).toEqual([1, 300, undefined]);
+    clock.advance(300);
+    expect([a.fired.map((f) => [f.key, f.at]), b.fired]).toEqual([[['x', 300]], []]);
     expect(q.size).toBe(0);
   });
 
@@ -141,7 +159,7 @@ describe('TimerQueue hold / resume', () => {
     clock.advance(500);
     expect(r.fired).toEqual([]);
     q.set('c', 300, r.owner);
-    q.delete('b');
+    q.delete('b', r.owner);
     q.set('d', 900, r.owner);
     clock.advance(100);
     expect(r.fired).toEqual([]);
@@ -173,8 +191,11 @@ describe('TimerQueue hold / resume', () => {
     q.hold();
     clock.advance(100);
     expect(fired).toEqual(['a', 'b']);
+    expect(q.resumes).toBe(0);
     q.resume();
     q.resume();
+    // Counted once per hold: a stretch of probes before it and one after are two.
+    expect(q.resumes).toBe(1);
     clock.advance(0);
     expect(fired).toEqual(['a', 'b', 'c']);
   });
@@ -212,5 +233,43 @@ describe('TimerQueue hold / resume', () => {
     inner.advance(100);
     expect(r.fired.map((f) => f.key)).toEqual(['a']);
     expect(late).toEqual([]);
+  });
+});
+
+describe('TimerQueue with a grain', () => {
+  test('entries due within one grain fire together at its end, never early; a grain of 0 fires each at its own time', () => {
+    for (const [grain, wakeups, firedAt] of [
+      [4, 2, [1004, 1004, 1004, 1004, 1008]],
+      [0, 5, [1001, 1002, 1003, 1004, 1005]],
+    ] as const) {
+      const clock = new ManualClock(1000);
+      const q = new TimerQueue(clock, 1000, grain);
+      const r = recorder(clock);
+      for (const at of [1001, 1002, 1003, 1004, 1005]) q.set(`k${at}`, at, r.owner);
+      const before = clock.pending;
+      let n = 0;
+      while (q.size > 0) {
+        const fired = r.fired.length;
+        clock.advance(1);
+        if (r.fired.length > fired) n++;
+      }
+      expect(before).toBe(1);
+      expect(n).toBe(wakeups);
+      expect(r.fired.map((f) => f.now)).toEqual(firedAt);
+      for (const f of r.fired) expect(f.now).toBeGreaterThanOrEqual(f.at);
+    }
+  });
+
+  test('moving the head within the armed grain does not re-arm the timer', () => {
+    const clock = new ManualClock(0);
+    const q = new TimerQueue(clock, 1000, 10);
+    const r = recorder(clock);
+    const armed = jest.spyOn(clock, 'setTimeout');
+    q.set('a', 105, r.owner);
+    q.set('b', 102, r.owner);
+    q.set('c', 108, r.owner);
+    expect(armed).toHaveBeenCalledTimes(1);
+    clock.advance(110);
+    expect(r.fired.map((f) => [f.key, f.now])).toEqual([['b', 110], ['a', 110], ['c', 110]]);
   });
 });
