@@ -9,6 +9,8 @@
 //   probe-node-http  connectTimed + one timer + http.request on that socket (a probe on Node's http, sketched)
 //   probe-undici     probeHttp through checks/ (the undici path: what runProbe did before)
 //   probe-lean       runProbe through checks/ (the lean path, checks/http-lean.ts, for this spec)
+//   tcp-full         a TCP connect check through probeTcp (the envelope: Deadline, AbortController, race)
+//   tcp-lean         the same spec through runProbe (checks/tcp-lean.ts): connect only, nothing sent
 //
 //   npm run build && flock /work/notes/heavy.lock node dist/bench/probe-path.js
 //   knobs: BENCH_REPS (5), BENCH_N (20000), BENCH_CONC (8), BENCH_OPTIONS (comma list)
@@ -25,11 +27,12 @@ import { probeHttp } from '../checks/http-probe';
 import { DIRECT_PROBE_ENV } from '../checks/probe-env';
 import { runProbe } from '../checks/probe';
 import { normalizeSpec, type NormalizedSpec } from '../checks/spec';
+import { probeTcp } from '../checks/tcp-probe';
 import { childPids, cpuMsOf, hostCpu } from './lib/procfs';
 import { startNginx } from './lib/targets';
 import { envInt } from './lib/util';
 
-const OPTIONS = ['undici-request', 'undici-dispatch', 'node-http', 'net-lean', 'probe-node-http', 'probe-undici', 'probe-lean'] as const;
+const OPTIONS = ['undici-request', 'undici-dispatch', 'node-http', 'net-lean', 'probe-node-http', 'probe-undici', 'probe-lean', 'tcp-full', 'tcp-lean'] as const;
 type Option = (typeof OPTIONS)[number];
 type OneRequest = (port: number) => Promise<unknown>;
 
@@ -115,12 +118,18 @@ function nodeHttpProbe(port: number): Promise<unknown> {
 }
 const DEFAULT_EXPECT = { expectStatus: ['2xx' as const] };
 
-/** One probe through checks/: runProbe (the lean path for this spec) or undici's probeHttp. */
-function viaProbe(lean: boolean): OneRequest {
+/**
+ * One probe through checks/: runProbe (the lean path for this spec) or the full one — undici's
+ * probeHttp, or for a TCP connect (`tcp`) the enveloped probeTcp.
+ */
+function viaProbe(lean: boolean, tcp = false): OneRequest {
   let spec: NormalizedSpec | null = null;
   return (port) => {
-    spec ??= normalizeSpec('b', { kind: 'http', target: `http://127.0.0.1:${port}/`, intervalMs: 1000, timeoutMs: 2000 });
-    const outcome = lean ? runProbe(spec, undefined, DIRECT_PROBE_ENV) : probeHttp(spec, undefined, DIRECT_PROBE_ENV);
+    spec ??= tcp
+      ? normalizeSpec('b', { kind: 'tcp', target: `127.0.0.1:${port}`, intervalMs: 1000, timeoutMs: 2000 })
+      : normalizeSpec('b', { kind: 'http', target: `http://127.0.0.1:${port}/`, intervalMs: 1000, timeoutMs: 2000 });
+    const full = tcp ? probeTcp : probeHttp;
+    const outcome = lean ? runProbe(spec, undefined, DIRECT_PROBE_ENV) : full(spec, undefined, DIRECT_PROBE_ENV);
     return outcome.then((o) => {
       if (!o.ok) throw new Error(`probe failed: ${o.reason} ${o.message}`);
     });
@@ -143,6 +152,10 @@ function requestOf(option: Option): OneRequest {
       return viaProbe(false);
     case 'probe-lean':
       return viaProbe(true);
+    case 'tcp-full':
+      return viaProbe(false, true);
+    case 'tcp-lean':
+      return viaProbe(true, true);
   }
 }
 

@@ -8,7 +8,9 @@
 //   - resultsPerS: results the result stream took per second over BENCH_WINDOW_MS (its last_seq),
 //     against the offered rate N / interval; probesPerS from lookout_probes_total;
 //   - failover: one follower SIGKILLed; rescheduledS (kill → Σ owned by the survivors = N) and the
-//     gap between consecutive results of a sample of its checks (minus the interval: the excess).
+//     gap between consecutive results of a sample of its checks (minus the interval: the excess);
+//     for each sampled check that missed a slot, the results either side of the gap (node, seq,
+//     epoch, slot, skipped): which node held the lost slot, and whether seq says a result went unseen.
 //
 //   npm run build && flock /work/notes/heavy.lock npm run bench:sim-1m
 //   knobs: BENCH_CHECKS, BENCH_NODES, BENCH_INTERVAL_MS (60000), BENCH_PROBE_MS (50),
@@ -25,11 +27,21 @@ import { subjects } from '../runtime/subjects';
 import { SYNTHETIC_PROBE_ENV } from '../runtime/synthetic-probe';
 import { nodeEnv, spawnNode, type NodeProc } from './lib/lookout';
 import { startNats } from './lib/nats-server';
-import { LoadMeter, memMiB } from './lib/procfs';
+import { cpuMs, LoadMeter, memMiB } from './lib/procfs';
 import { scrape, sum } from './lib/prom';
 import { checkId, putSpecs } from './lib/specs';
 import { dist } from './lib/stats';
 import { envInt, freePort, note, round, runBench, sleep } from './lib/util';
+
+/** A sampled check's result as the bench heard it. */
+interface Heard {
+  t: number;
+  node: string;
+  seq: number;
+  slot: number;
+  epoch: number;
+  skipped: number;
+}
 
 const N = envInt('BENCH_CHECKS', 1_000_000);
 const NODES = envInt('BENCH_NODES', 10);
@@ -73,7 +85,19 @@ async function untilScheduled(nodes: readonly Node[], t0: number, timeoutMs: num
 /** What explains a start per node: maps applied, spec snapshots (and their time), shard loads stalled, failed or restarted. */
 const START_EVENTS = ['assignment_applied', 'spec_snapshot', 'spec_snapshot_failed', 'shard_specs_stalled', 'shard_specs_failed', 'shard_specs_restarted', 'shard_specs_dropped', 'spec_watch_failed', 'nats_stale_connection', 'nats_disconnected', 'nats_slow_consumer'];
 /** What explains a failover besides those: links lost, overload, elections, claims between owners. */
-const FAILOVER_EVENTS = [...START_EVENTS, 'node_overloaded', 'leader_elected', 'lease_renew_failed', 'assignment_written', 'handover_claimed', 'claim_held', 'claim_after_taken'];
+const FAILOVER_EVENTS = [...START_EVENTS, 'node_overloaded', 'leader_elected', 'lease_renew_failed', 'assignment_written', 'handover_claimed', 'claim_held', 'claim_after_taken', 'member_dead', 'provisional_takeover'];
+/** Per node, seconds from `at` (ms since the epoch, this host's clock) to the first line of each of `events` (logs from line `from[i]` on). */
+function firstAfter(procs: readonly NodeProc[], at: number, events: readonly string[], from: readonly number[]): Record<string, unknown>[] {
+  return procs.map((p, i) => {
+    const firsts: Record<string, number> = {};
+    for (const l of p.logs.slice(from[i] ?? 0)) {
+      if (typeof l.event !== 'string' || !events.includes(l.event) || l.event in firsts) continue;
+      const t = Date.parse(String(l.time));
+      if (Number.isFinite(t)) firsts[l.event] = round((t - at) / 1000, 1);
+    }
+    return { node: p.id, ...firsts };
+  });
+}
 /** Per node, the `events` logged from line `from[i]` of its log on. */
 function startEvents(procs: readonly NodeProc[], events = START_EVENTS, from: readonly number[] = []): Record<string, unknown>[] {
   return procs.map((p, i) => {
@@ -148,10 +172,14 @@ runBench('sim-1m', async (cleanup) => {
   const map = (await (await new Kvm(nc).open(s.bucket('assignment'))).get('map'))!.json<{ shards: string[][] }>();
   const sample: string[] = [];
   for (let i = 0; i < N && sample.length < SAMPLE; i += 7) if (map.shards[shardOf(checkId(i), SHARDS)]![0] === victim.proc.id) sample.push(checkId(i));
-  const seen = new Map<string, number[]>();
+  // Each sampled result as heard: when, and who published it with which seq and slot (a missed
+  // slot's results say which node held it and whether seq skipped: no probe, or one unseen).
+  const seen = new Map<string, Heard[]>();
   const subs = sample.map((id) => nc.subscribe(s.result(id), {
-      callback: (err) => {
-        if (!err) (seen.get(id) ?? seen.set(id, []).get(id)!).push(Date.now());
+      callback: (err, msg) => {
+        if (err) return;
+        const r = msg.json<{ node: string; seq: number; slot: number; epoch: number; skipped?: number }>();
+        (seen.get(id) ?? seen.set(id, []).get(id)!).push({ t: Date.now(), node: r.node, seq: r.seq, slot: r.slot, epoch: r.epoch, skipped: r.skipped ?? 0 });
       },
     }));
   cleanup(() => subs.forEach((x) => x.unsubscribe()));
@@ -160,14 +188,16 @@ runBench('sim-1m', async (cleanup) => {
   const lastSeq = async () => (await jsm.streams.info(s.resultStream())).state.last_seq;
   const probes = async () => (await metricsOf(nodes)).reduce((a, x) => a + (x ? sum(x, 'lookout_probes_total') : 0), 0);
   const steadyLoad = new LoadMeter(() => [nats.pid, ...nodes.map((n) => n.proc.pid)]);
-  const [seq0, p0, w0] = [await lastSeq(), await probes(), performance.now()];
+  const [seq0, p0, n0, w0] = [await lastSeq(), await probes(), cpuMs(nats.pid), performance.now()];
   await sleep(WINDOW);
-  const [seq1, p1, w1] = [await lastSeq(), await probes(), performance.now()];
+  const [seq1, p1, n1, w1] = [await lastSeq(), await probes(), cpuMs(nats.pid), performance.now()];
   const steady = {
     resultsPerS: Math.round(((seq1 - seq0) * 1000) / (w1 - w0)),
     offeredPerS: Math.round((N * 1000) / INTERVAL),
     probesPerS: Math.round(((p1 - p0) * 1000) / (w1 - w0)),
     ...steadyLoad.read(),
+    // Of `oursPct`, the nats-server's share (% of one core): the rest is the nodes'.
+    natsPct: Math.round(((n1 - n0) * 100) / (w1 - w0)),
   };
   const steadyNodes = await perNode();
   const natsRssMiB = Math.round(memMiB(nats.pid).rss);
@@ -182,20 +212,36 @@ runBench('sim-1m', async (cleanup) => {
   await victim.proc.kill('SIGKILL');
   const survivors = nodes.filter((n) => n !== victim);
   const rescheduledS = await untilScheduled(survivors, k0, envInt('BENCH_FAILOVER_TIMEOUT_MS', 3 * INTERVAL), 'failover');
-  const failoverEvents = startEvents(survivors.map((n) => n.proc), FAILOVER_EVENTS, survivors.map((n) => logsAtKill[nodes.indexOf(n)]!));
+  const sinceKill = survivors.map((n) => logsAtKill[nodes.indexOf(n)]!);
+  const failoverEvents = startEvents(survivors.map((n) => n.proc), FAILOVER_EVENTS, sinceKill);
   note('failover events', JSON.stringify(failoverEvents));
+  // When each survivor held the victim dead and took its slots over, and when the first map after the kill came (s after the kill).
+  const failoverTimes = firstAfter(survivors.map((n) => n.proc), killAt, ['member_dead', 'provisional_takeover', 'assignment_applied'], sinceKill);
   const deadline = Date.now() + 3 * INTERVAL;
-  while (Date.now() < deadline && sample.some((id) => !(seen.get(id) ?? []).some((t) => t > killAt))) await sleep(1000);
+  while (Date.now() < deadline && sample.some((id) => !(seen.get(id) ?? []).some((h) => h.t > killAt))) await sleep(1000);
   const afterFailover = await perNode();
   note('after the failover', JSON.stringify(afterFailover));
   const gaps: number[] = [];
+  // A sampled check whose gap exceeds 1.5 intervals missed a slot: when that slot was due,
+  // seconds after the kill (its last result before the kill + one interval).
+  const missedDue: number[] = [];
+  // Per missed slot: the last result before the kill and the first after (node, seq, slot, epoch;
+  // `skipped`: rounds the publisher says it skipped; `seqStep` > 1: results it published unseen or a takeover's seq gap).
+  const missed: object[] = [];
   let unresumed = 0;
   for (const id of sample) {
-    const ts = seen.get(id) ?? [];
-    const before = ts.filter((t) => t <= killAt).pop();
-    const after = ts.find((t) => t > killAt);
+    const hs = seen.get(id) ?? [];
+    const before = hs.filter((h) => h.t <= killAt).pop();
+    const after = hs.find((h) => h.t > killAt);
     if (before === undefined || after === undefined) unresumed++;
-    else gaps.push(after - before);
+    else {
+      gaps.push(after.t - before.t);
+      if (after.t - before.t > 1.5 * INTERVAL) {
+        missedDue.push((before.t + INTERVAL - killAt) / 1000);
+        const brief = (h: Heard) => ({ node: h.node, seq: h.seq, epoch: h.epoch, slotS: round((h.slot - killAt) / 1000, 1), heardS: round((h.t - killAt) / 1000, 1), skipped: h.skipped });
+        missed.push({ id, before: brief(before), after: brief(after), seqStep: after.seq - before.seq, slotsApart: round((after.slot - before.slot) / INTERVAL, 2) });
+      }
+    }
   }
   const gap = dist(gaps.map((g) => g / 1000), 1);
   const excess = dist(gaps.map((g) => Math.max(0, g - INTERVAL) / 1000), 1);
@@ -211,6 +257,6 @@ runBench('sim-1m', async (cleanup) => {
     steady,
     perNode: steadyNodes,
     natsRssMiB,
-    failover: { victim: victim.proc.id, sampled: sample.length, unresumed, rescheduledS, gapS: gap, excessOverIntervalS: excess, events: failoverEvents, perNode: afterFailover },
+    failover: { victim: victim.proc.id, sampled: sample.length, unresumed, rescheduledS, gapS: gap, excessOverIntervalS: excess, missedSlotDueAfterKillS: dist(missedDue, 1), missed: missed.slice(0, 20), times: failoverTimes, events: failoverEvents, perNode: afterFailover },
   };
 });

@@ -43,12 +43,16 @@
 //   BENCH_ONLY             subset of lookout,bb-paced,bb-wrk,lookout-dns,lookout-grpc,lookout-push (all)
 //   BENCH_PROFILE_DIR      set: one extra Lookout run at the first rate with --cpu-prof into this
 //                          dir (not in the medians), its top functions in the summary
+//   BENCH_VARIANTS         more HTTP rows with settings of their own, interleaved with the others:
+//                          "name:NAME=v,NAME=v;name2:…" → rows lookout[name]@R (e.g.
+//                          "grain0:LOOKOUT_TIMER_GRAIN_MS=0" beside the default), each with its ratios
 
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { blackboxPaced, blackboxWrk, type ProberWindow } from './lib/blackbox-load';
 import { summarizeProfile } from './lib/cpuprofile';
 import { dnsSpecOf, grpcSpecOf, httpSpecOf, lookoutAtRate, pushSpecOf, reportEveryInterval, type SpecOf } from './lib/lookout-load';
+import { parseSettings } from './lib/lookout';
 import { childPids } from './lib/procfs';
 import { interleave, measureUntilClean, parseRates, ratio, summarize } from './lib/rate-math';
 import { startNginx } from './lib/targets';
@@ -70,12 +74,22 @@ const ONLY = new Set((process.env.BENCH_ONLY ?? 'lookout,bb-paced,bb-wrk,lookout
 /** The name every dns check asks for (one A record in the bench's DNS server). */
 const DNS_NAME = 'app.bench';
 
-type Run = { kind: 'lookout' | 'bb-paced' | 'lookout-dns' | 'lookout-grpc' | 'lookout-push'; rate: number } | { kind: 'bb-wrk' };
+/** BENCH_VARIANTS parsed: a name and its node settings per variant row. */
+const VARIANTS: { name: string; env: Record<string, string> }[] = (process.env.BENCH_VARIANTS ?? '')
+  .split(';')
+  .filter((v) => v.includes(':'))
+  .map((v) => {
+    const [name, settings] = [v.slice(0, v.indexOf(':')), v.slice(v.indexOf(':') + 1)];
+    return { name, env: parseSettings(settings, ',') };
+  });
+
+type Run = { kind: 'lookout' | 'bb-paced' | 'lookout-dns' | 'lookout-grpc' | 'lookout-push'; rate: number } | { kind: 'variant'; name: string; env: Record<string, string>; rate: number } | { kind: 'bb-wrk' };
 
 function plan(): Run[] {
   const perRep: Run[] = [];
   for (const rate of RATES) {
     if (ONLY.has('lookout')) perRep.push({ kind: 'lookout', rate });
+    for (const v of VARIANTS) perRep.push({ kind: 'variant', ...v, rate });
     if (ONLY.has('bb-paced')) perRep.push({ kind: 'bb-paced', rate });
     if (ONLY.has('lookout-dns')) perRep.push({ kind: 'lookout-dns', rate });
     if (ONLY.has('lookout-grpc')) perRep.push({ kind: 'lookout-grpc', rate });
@@ -85,7 +99,7 @@ function plan(): Run[] {
   return interleave(REPS, perRep).map(([, r]) => r);
 }
 
-const label = (r: Run) => (r.kind === 'bb-wrk' ? 'bb-wrk' : `${r.kind}@${r.rate}`);
+const label = (r: Run) => (r.kind === 'bb-wrk' ? 'bb-wrk' : r.kind === 'variant' ? `lookout[${r.name}]@${r.rate}` : `${r.kind}@${r.rate}`);
 
 function row(ws: ProberWindow[]) {
   const s = summarize(ws, MAX_FOREIGN);
@@ -131,6 +145,7 @@ runBench('throughput', async (cleanup) => {
   const budgetLeft = () => performance.now() - t0 < BUDGET_S * 1000;
   const measure = async (run: Run): Promise<ProberWindow> => {
     if (run.kind === 'lookout') return lookoutAtRate(httpSpecOf(nginx.port), run.rate, WARM, SECONDS, ours);
+    if (run.kind === 'variant') return lookoutAtRate(httpSpecOf(nginx.port), run.rate, WARM, SECONDS, ours, undefined, undefined, run.env);
     if (run.kind === 'lookout-dns' || run.kind === 'lookout-grpc') return lookoutAtRate(kindSpecs[run.kind]!, run.rate, WARM, SECONDS, ours);
     if (run.kind === 'lookout-push') return lookoutAtRate(pushSpecOf, run.rate, WARM, SECONDS, ours, undefined, reportEveryInterval);
     const bb = run.kind === 'bb-wrk' ? await blackboxWrk(nginx.port, WRK_CONN, WARM, SECONDS, ours) : await blackboxPaced(nginx.port, run.rate, BB_CONC, WARM, SECONDS, ours);
@@ -148,9 +163,11 @@ runBench('throughput', async (cleanup) => {
   const profile = PROFILE_DIR ? await profiledRun(nginx.port, ours, PROFILE_DIR) : undefined;
   const rows = Object.fromEntries([...windows].map(([k, ws]) => [k, row(ws)]));
   const per = (k: string) => rows[k]?.perCpuSec ?? NaN;
-  const ratios = Object.fromEntries(
-    RATES.map((rate) => [rate, { vsWrkC8: ratio(per(`lookout@${rate}`), per('bb-wrk')), vsPaced16: ratio(per(`lookout@${rate}`), per(`bb-paced@${rate}`)) }]),
-  );
+  // Per rate, a Lookout row's probes per CPU-second against blackbox's under each driver.
+  const ratiosOf = (rowAt: (rate: number) => string) =>
+    Object.fromEntries(RATES.map((rate) => [rate, { vsWrkC8: ratio(per(rowAt(rate)), per('bb-wrk')), vsPaced16: ratio(per(rowAt(rate)), per(`bb-paced@${rate}`)) }]));
+  const ratios = ratiosOf((rate) => `lookout@${rate}`);
+  const variantRatios = Object.fromEntries(VARIANTS.map((v) => [v.name, ratiosOf((rate) => `lookout[${v.name}]@${rate}`)]));
   const perKind = Object.fromEntries(
     RATES.map((rate) => [rate, { http: per(`lookout@${rate}`), dns: per(`lookout-dns@${rate}`), grpc: per(`lookout-grpc@${rate}`), push: per(`lookout-push@${rate}`) }]),
   );
@@ -163,6 +180,7 @@ runBench('throughput', async (cleanup) => {
     blackboxVersion: version,
     rows,
     ratioLookoutToBlackbox: ratios,
+    ...(VARIANTS.length ? { variants: VARIANTS, variantRatios } : {}),
     lookoutPerCpuSecondByKind: perKind,
     goal: 'lookout >= 3x blackbox per CPU-second at every rate',
     ...(profile ? { profile } : {}),

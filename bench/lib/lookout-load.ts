@@ -61,13 +61,14 @@ export const reportEveryInterval: Drive = (nc, ids) => {
  * `profileDir`: the node runs with --cpu-prof into it and is stopped with SIGTERM (so the profile is written).
  * `drive`: runs from the put to the end of the window (its publishes are this process's CPU: not the node's).
  */
-export async function lookoutAtRate(specOf: SpecOf, rate: number, warmSec: number, seconds: number, ours: OursFn, profileDir?: string, drive?: Drive): Promise<ProberWindow> {
+/** `env`: settings for this node on top of nodeEnv() (a variant row, e.g. LOOKOUT_TIMER_GRAIN_MS=0). */
+export async function lookoutAtRate(specOf: SpecOf, rate: number, warmSec: number, seconds: number, ours: OursFn, profileDir?: string, drive?: Drive, env: Record<string, string> = {}): Promise<ProberWindow> {
   const nats = await startNats();
   const nc = await natsClient(nats.url);
   const node = spawnNode({
     id: `bench-tp-${rate}`,
     natsUrl: nats.url,
-    env: nodeEnv(),
+    env: nodeEnv(env),
     echo: true,
     ...(profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
   });

@@ -3,7 +3,7 @@
 // are parsed as they arrive; the /metrics port is read from the "http endpoints listening" line.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { scrape, type Samples } from './prom';
@@ -104,8 +104,13 @@ export function spawnNode(opts: NodeOptions): NodeProc {
       clearTimeout(t);
     },
   };
+  // BENCH_NODE_STDOUT: a file that gets the node's stdout lines that are not log records (e.g. --trace-gc's).
+  const other = process.env.BENCH_NODE_STDOUT ? createWriteStream(process.env.BENCH_NODE_STDOUT, { flags: 'a' }) : null;
   createInterface({ input: proc.stdout! }).on('line', (line) => {
-    if (!line.startsWith('{')) return;
+    if (!line.startsWith('{')) {
+      other?.write(`${opts.id} ${Date.now()} ${line}\n`);
+      return;
+    }
     if (line.includes('"verdict changed"')) {
       node.verdictLines++;
       return;
@@ -126,11 +131,16 @@ export function spawnNode(opts: NodeOptions): NodeProc {
   return node;
 }
 
+/** "NAME=value<sep>NAME=value" as an object (entries without '=' are ignored). */
+export function parseSettings(text: string, sep: string): Record<string, string> {
+  return Object.fromEntries(text.split(sep).filter((kv) => kv.includes('=')).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+}
+
 /** Settings for the production profile with the node's defaults, plus overrides. */
 export function nodeEnv(overrides: Record<string, string> = {}): Record<string, string> {
   // LOOKOUT_MEMORY_MB from the bench's own environment reaches the node (e.g. 0 for V8's own sizing, to compare).
   const memory: Record<string, string> = process.env.LOOKOUT_MEMORY_MB === undefined ? {} : { LOOKOUT_MEMORY_MB: process.env.LOOKOUT_MEMORY_MB };
   // BENCH_NODE_ENV: more settings for every node, "NAME=value NAME=value" (e.g. LOOKOUT_ROLLUP_FINE_PERIOD_MS=0).
-  const extra = Object.fromEntries((process.env.BENCH_NODE_ENV ?? '').split(' ').filter((kv) => kv.includes('=')).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  const extra = parseSettings(process.env.BENCH_NODE_ENV ?? '', ' ');
   return { LOOKOUT_TIMING: 'production', LOOKOUT_SHUTDOWN_GRACE_MS: '1000', ...memory, ...extra, ...overrides };
 }
