@@ -25,7 +25,7 @@
 import { setup } from 'xstate';
 import { CheckTable } from '../protocol/check-table';
 import { claimAttemptMs, MOVED_WAITS, movedWait, releaseKeepMs, staleRelease as isStale } from '../protocol/handover';
-import type { ReleaseRecord } from '../protocol/records';
+import type { ReleaseRecord, ResumeState } from '../protocol/records';
 import { QuorumTable } from '../protocol/quorum-table';
 import { applyEvent, carryOut } from './runner-directives';
 import { quorumStop } from './runner-quorum';
@@ -237,18 +237,25 @@ export const checkRunnerMachine = setup({
     const quorum = input.rank === 0 ? new QuorumTable(ports.nodeId, ports.panicGroupLabel ?? '') : null;
     // The shard's primary decides its checks' status: it counts them (runtime/verdict-tally.ts).
     const uncount = quorum && ports.verdictTally ? ports.verdictTally.add({ countVerdicts: (into) => table.countVerdicts(into, (id) => quorum.verdictOf(id)) }) : () => {};
+    const log = ports.log.child({ actor: 'check-runner', shard: input.shard, rank: input.rank });
     return {
       shard: input.shard,
       rank: input.rank,
       gen: input.gen,
       wallOrigin: ports.clock.now(),
       ports,
-      log: ports.log.child({ actor: 'check-runner', shard: input.shard, rank: input.rank }),
+      log,
       table,
       quorum,
       quorumUnsubs: new Map(),
       quorumReleased: null,
       due: { onDue: (id: string, at: number, now: number) => send({ type: 'DUE', id, at, now }) },
+      // One answer function for every resume lookup of this runner: at a start every check waits in
+      // the lookup queue, and a closure per lookup was ~100 bytes more per check (BENCHMARKS.md §2).
+      resumed: (id: string, err: unknown, state: ResumeState | null) => {
+        if (err) log.warn({ event: 'check_resume_failed', check: id, err }, 'could not read last result; starting the check fresh');
+        send({ type: 'RESUMED', id, state });
+      },
       aborts: new Map(),
       pending: new Map(input.specs.map((s) => [s.id, s])),
       start: input.start ?? { type: 'fresh' },

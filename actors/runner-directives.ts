@@ -12,7 +12,6 @@ import { judgeOutcome } from '../protocol/overload';
 import { longestInterval } from '../protocol/state-interval';
 import { groupOf } from '../protocol/panic-groups';
 import type { VerdictHold } from '../protocol/check-messages';
-import type { ResumeState } from '../protocol/records';
 import type { RunnerContext, RunnerEvent, RunnerPorts } from './runner-ports';
 import { applyQuorumEvent, quorumDue, quorumOwnResult, quorumRemove, quorumSet } from './runner-quorum';
 import { pushDisown, pushOwn } from './runner-push';
@@ -30,7 +29,7 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
         ports.checkGauges?.unscheduled(ctx.gen, d.id);
         break;
       case 'resume':
-        ports.history.last(d.id, d.rank, d.perVantage, resumedTo(ctx, d.id));
+        ports.history.last(d.id, d.rank, d.perVantage, ctx.resumed);
         break;
       case 'probe': {
         const ac = new AbortController();
@@ -133,18 +132,6 @@ function verdictHold(ports: RunnerPorts, spec?: NormalizedSpec): VerdictHold {
   if (ports.quarantine?.holdsVerdicts()) return 'quarantine';
   const group = spec && ports.panicGroupLabel ? groupOf(spec.labels, ports.panicGroupLabel) : undefined;
   return ports.panicking?.(group) ?? false;
-}
-
-/**
- * What a resume lookup of `id` answers into. A closure over the runner and the id alone: at a
- * start every check waits in the lookup queue, and one holding its directive and the loop's scope
- * kept ~100 bytes more per check alive (~8 MB of the start's peak at 100k checks, BENCHMARKS.md §2).
- */
-function resumedTo(ctx: RunnerContext, id: string): (err: unknown, state: ResumeState | null) => void {
-  return (err, state) => {
-    if (err) ctx.log.warn({ event: 'check_resume_failed', check: id, err }, 'could not read last result; starting the check fresh');
-    ctx.send({ type: 'RESUMED', id, state });
-  };
 }
 
 /** The bounds a probe of `spec` ran under, for judging its outcome. */

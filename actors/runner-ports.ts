@@ -23,7 +23,7 @@ import type { CheckGauges } from '../runtime/check-gauges';
 import type { VerdictTally } from '../runtime/verdict-tally';
 import type { Metrics } from '../runtime/metrics';
 import type { PushOwnership } from '../runtime/push-registry';
-import type { ResultHistory } from '../runtime/result-history';
+import type { ResultHistory, ResumeAnswer } from '../runtime/result-history';
 import type { Subjects } from '../runtime/subjects';
 import type { DueHandler, TimerQueue } from '../runtime/timer-queue';
 
@@ -203,6 +203,8 @@ export interface RunnerContext {
   /** The combined verdicts when the primary stopped combining: they go with its release. */
   quorumReleased: Map<string, QuorumRecord> | null;
   due: DueHandler;
+  /** Where this runner's resume lookups answer (one function for all of them: runtime/result-history.ts). */
+  resumed: ResumeAnswer;
   aborts: Map<number, AbortController>;
   /** Specs not loaded into the table yet (while claiming; a shard may hold thousands). */
   pending: Map<string, NormalizedSpec>;

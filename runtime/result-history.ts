@@ -14,16 +14,22 @@ import type { ResumeRecords } from './resume-store';
 import { subjectMessages } from './subject-walk';
 import type { Subjects } from './subjects';
 
+/**
+ * Where a lookup's answer goes: the asker's one function for all its lookups (a runner has one), told
+ * which check it is for — so that a queued lookup holds no closure of its own.
+ */
+export type ResumeAnswer = (id: string, err: unknown, state: ResumeState | null) => void;
+
 /** The narrow port check runners use to continue a check where its last owner left it. */
 export interface ResultHistory {
   /**
-   * The newest retained result of `id` probed from `rank` (its `vantage` field), handed to `done` (null: none;
-   * an error: it could not be read). `perVantage` (a check with replicas > 1): the vantage's resume
-   * record too, and the newer of the two (protocol/resume-record.ts). A callback, not a promise: a
-   * node gaining 100k checks queues 100k lookups, and a queued lookup should cost a small record,
-   * not a promise chain.
+   * The newest retained result of `id` probed from `rank` (its `vantage` field), handed to
+   * `answer(id, …)` (null: none; an error: it could not be read). `perVantage` (a check with
+   * replicas > 1): the vantage's resume record too, and the newer of the two
+   * (protocol/resume-record.ts). A callback, not a promise: a node gaining 100k checks queues 100k
+   * lookups, and a queued lookup should cost a few array slots, not a promise chain or a closure.
    */
-  last(id: string, rank: number, perVantage: boolean, done: (err: unknown, state: ResumeState | null) => void): void;
+  last(id: string, rank: number, perVantage: boolean, answer: ResumeAnswer): void;
 }
 
 type StoredResult = { seq?: unknown; status?: unknown; history?: unknown; slot?: unknown; vantage?: unknown };
@@ -41,7 +47,7 @@ export function streamResultHistory(jsm: JetStreamManager, s: Subjects, records:
   const stream = s.resultStream();
   const queue = new LookupQueue(maxInFlight, (id, rank, perVantage) => (perVantage && records ? lastOfVantage(id, rank, records) : lastOf(id, rank)), observer);
   return {
-    last: (id, rank, perVantage, done) => queue.push(id, rank, perVantage, done),
+    last: (id, rank, perVantage, answer) => queue.push(id, rank, perVantage, answer),
   };
 
   async function lastOfVantage(id: string, rank: number, r: ResumeRecords): Promise<ResumeState | null> {
@@ -78,15 +84,6 @@ export function streamResultHistory(jsm: JetStreamManager, s: Subjects, records:
  */
 export const RESUME_LOOKUPS_IN_FLIGHT = 512;
 
-interface Lookup {
-  id: string;
-  rank: number;
-  perVantage: boolean;
-  done: (err: unknown, state: ResumeState | null) => void;
-  /** performance.now() when asked (observed lookups only). */
-  askedAt: number;
-}
-
 /** What a lookup queue tells its metrics: each lookup's time from asked to answered, and how many are asked and not answered. */
 export interface LookupObserver {
   answered(seconds: number): void;
@@ -94,11 +91,19 @@ export interface LookupObserver {
 }
 
 /**
- * Lookups waiting their turn as plain records (FIFO, at most `n` running). A head index over an
- * array (compacted now and then) rather than shift(), so 100k queued lookups cost O(1) each.
+ * Lookups waiting their turn (FIFO, at most `n` running), kept as parallel arrays — the check id,
+ * rank and vantage flag packed in one small integer, the asker's answer function (shared by all of
+ * its lookups), the time asked — not an object and a closure each: at a start 86k of 100k lookups
+ * were waiting at once (BENCHMARKS.md §2). A head index over the arrays (compacted now and then)
+ * rather than shift(), so each lookup costs O(1).
  */
 export class LookupQueue {
-  private waiting: (Lookup | undefined)[] = [];
+  private ids: (string | undefined)[] = [];
+  /** rank × 2 + (perVantage ? 1 : 0). */
+  private keys: number[] = [];
+  private answers: (ResumeAnswer | undefined)[] = [];
+  /** performance.now() when asked (observed queues only; empty otherwise). */
+  private askedAt: number[] = [];
   private head = 0;
   private running = 0;
 
@@ -109,37 +114,50 @@ export class LookupQueue {
   ) {}
 
   get pending(): number {
-    return this.waiting.length - this.head;
+    return this.ids.length - this.head;
   }
 
-  push(id: string, rank: number, perVantage: boolean, done: Lookup['done']): void {
-    this.waiting.push({ id, rank, perVantage, done, askedAt: this.observer ? performance.now() : 0 });
+  push(id: string, rank: number, perVantage: boolean, answer: ResumeAnswer): void {
+    this.ids.push(id);
+    this.keys.push(rank * 2 + (perVantage ? 1 : 0));
+    this.answers.push(answer);
+    if (this.observer) this.askedAt.push(performance.now());
     this.next();
     this.observer?.outstanding(this.pending + this.running);
   }
 
   private next(): void {
-    while (this.running < this.n && this.head < this.waiting.length) {
-      const job = this.waiting[this.head]!;
-      this.waiting[this.head++] = undefined;
-      if (this.head > 1024 && this.head * 2 > this.waiting.length) {
-        this.waiting = this.waiting.slice(this.head);
-        this.head = 0;
-      }
+    while (this.running < this.n && this.head < this.ids.length) {
+      const i = this.head++;
+      const id = this.ids[i]!;
+      const key = this.keys[i]!;
+      const answer = this.answers[i]!;
+      const askedAt = this.observer ? this.askedAt[i]! : 0;
+      this.ids[i] = undefined;
+      this.answers[i] = undefined;
+      if (this.head > 1024 && this.head * 2 > this.ids.length) this.compact();
       this.running++;
-      this.run(job.id, job.rank, job.perVantage).then(
-        (state) => this.finish(job, null, state),
-        (err: unknown) => this.finish(job, err ?? new Error('lookup failed'), null),
+      this.run(id, key >> 1, (key & 1) === 1).then(
+        (state) => this.finish(id, answer, askedAt, null, state),
+        (err: unknown) => this.finish(id, answer, askedAt, err ?? new Error('lookup failed'), null),
       );
     }
   }
 
-  private finish(job: Lookup, err: unknown, state: ResumeState | null): void {
+  private compact(): void {
+    const h = this.head;
+    this.ids = this.ids.slice(h);
+    this.keys = this.keys.slice(h);
+    this.answers = this.answers.slice(h);
+    if (this.observer) this.askedAt = this.askedAt.slice(h);
+    this.head = 0;
+  }
+
+  private finish(id: string, answer: ResumeAnswer, askedAt: number, err: unknown, state: ResumeState | null): void {
     this.running--;
-    if (this.observer) this.observer.answered((performance.now() - job.askedAt) / 1000);
-    job.done(err, state);
+    if (this.observer) this.observer.answered((performance.now() - askedAt) / 1000);
+    answer(id, err, state);
     this.next();
     this.observer?.outstanding(this.pending + this.running);
   }
 }
-

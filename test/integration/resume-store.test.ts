@@ -44,7 +44,7 @@ const state = (seq: number, status: 'up' | 'down' = 'up'): ResumeState => ({ seq
 const result = (id: string, vantage: number, seq: number) => js.publish(s.result(id), JSON.stringify({ checkId: id, vantage, node: 'n1', epoch: 1, ...state(seq) }));
 const record = (id: string, rank: number, st: ResumeState | string) => js.publish(s.resumeState(id, rank), typeof st === 'string' ? st : JSON.stringify(st));
 const last = (id: string, rank: number, perVantage: boolean) =>
-  new Promise<ResumeState | null>((resolve, reject) => history.last(id, rank, perVantage, (err, st) => (err ? reject(err) : resolve(st))));
+  new Promise<ResumeState | null>((resolve, reject) => history.last(id, rank, perVantage, (_id, err, st) => (err ? reject(err) : resolve(st))));
 
 test('a vantage evicted from the result stream (3 kept per check) continues from its record; without the record it finds nothing', async () => {
   await result('a', 2, 5);

@@ -143,7 +143,7 @@ describe('check runner under a simulated clock', () => {
   test('an outcome that finishes before the resume lookup is applied after it, in order', async () => {
     const f = fakePorts();
     let release!: () => void;
-    f.ports.history = { last: (_id, _rank, _perVantage, done) => void (release = () => done(null, { seq: 9, status: 'down', history: '00', slot: f.clock.now() })) };
+    f.ports.history = { last: (id, _rank, _perVantage, done) => void (release = () => done(id, null, { seq: 9, status: 'down', history: '00', slot: f.clock.now() })) };
     startRunner(f, [spec('a', { policy: { type: 'consecutive', rise: 1, fall: 1 } })]);
     f.clock.advance(10_000);
     f.pending[0]!.finish(pass());
@@ -161,7 +161,7 @@ describe('check runner under a simulated clock', () => {
     f.ports.history = {
       last: (id, rank, perVantage, done) => {
         asked.push(`${id}/${rank}/${perVantage}`);
-        void Promise.resolve().then(() => done(null, id === 'multi' ? { seq: 30, status: 'up', history: '111', slot: f.clock.now() - 10_000 } : null));
+        void Promise.resolve().then(() => done(id, null, id === 'multi' ? { seq: 30, status: 'up', history: '111', slot: f.clock.now() - 10_000 } : null));
       },
     };
     const actor = createActor(checkRunnerMachine, { input: { shard: 0, rank: 2, gen: 1, epoch: 7, specs: [spec('multi', { replicas: 3 }), spec('single')], start: { type: 'fresh' }, ports: f.ports }, clock: f.clock });

@@ -16,7 +16,7 @@ test('runs at most n lookups at once, every one, in arrival order', async () => 
     return state(Number(id));
   });
   const got = await Promise.all(
-    Array.from({ length: 5000 }, (_, i) => new Promise<number>((resolve) => q.push(String(i), 0, false, (_err, s) => resolve(s!.seq)))),
+    Array.from({ length: 5000 }, (_, i) => new Promise<number>((resolve) => q.push(String(i), 0, false, (_id, _err, s) => resolve(s!.seq)))),
   );
   expect(got).toEqual(Array.from({ length: 5000 }, (_, i) => i));
   expect(peak).toBe(3);
@@ -29,9 +29,9 @@ test('a failing lookup reports its error and frees its place', async () => {
     if (id === 'bad') throw new Error('stream unavailable');
     return state(1);
   });
-  const bad = await new Promise<unknown>((resolve) => q.push('bad', 0, false, (err) => resolve(err)));
+  const bad = await new Promise<unknown>((resolve) => q.push('bad', 0, false, (_id, err) => resolve(err)));
   expect((bad as Error).message).toBe('stream unavailable');
-  const good = await new Promise<ResumeState | null>((resolve) => q.push('ok', 0, false, (_e, s) => resolve(s)));
+  const good = await new Promise<ResumeState | null>((resolve) => q.push('ok', 0, false, (_id, _e, s) => resolve(s)));
   expect(good).toEqual(state(1));
 });
 
@@ -45,7 +45,7 @@ test('an observer hears each lookup answered (time from asked, queue wait includ
     { answered: (s) => answered.push(s), outstanding: (n) => outstanding.push(n) },
   );
   const done: number[] = [];
-  for (const id of ['1', '2', '3']) q.push(id, 0, false, (_e, s) => done.push(s!.seq));
+  for (const id of ['1', '2', '3']) q.push(id, 0, false, (_id, _e, s) => done.push(s!.seq));
   expect(outstanding).toEqual([1, 2, 3]);
   while (gates.length > 0) {
     gates.shift()!();
@@ -57,4 +57,27 @@ test('an observer hears each lookup answered (time from asked, queue wait includ
   // The third waited behind the other two: asked first of all, answered last.
   expect(answered.every((s) => s >= 0)).toBe(true);
   expect(answered[2]).toBeGreaterThanOrEqual(answered[0]!);
+});
+
+test('one answer function serves every lookup: it is told which check each answer is for, ranks and vantage flags kept apart', async () => {
+  const asked: string[] = [];
+  const q = new LookupQueue(2, async (id, rank, perVantage) => {
+    asked.push(`${id}/${rank}/${perVantage}`);
+    return state(rank * 10 + (perVantage ? 1 : 0));
+  });
+  const answers = new Map<string, number>();
+  let n = 0;
+  await new Promise<void>((resolve) => {
+    const answer = (id: string, err: unknown, s: ResumeState | null) => {
+      expect(err).toBeNull();
+      answers.set(id, s!.seq);
+      if (++n === 4) resolve();
+    };
+    q.push('a', 0, false, answer);
+    q.push('b', 3, true, answer);
+    q.push('c', 1, false, answer);
+    q.push('d', 7, true, answer);
+  });
+  expect(asked).toEqual(['a/0/false', 'b/3/true', 'c/1/false', 'd/7/true']);
+  expect([...answers]).toEqual(expect.arrayContaining([['a', 0], ['b', 31], ['c', 10], ['d', 71]]));
 });
