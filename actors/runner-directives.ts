@@ -11,7 +11,7 @@ import type { Directive } from '../protocol/check-table';
 import { judgeOutcome } from '../protocol/overload';
 import { longestInterval } from '../protocol/state-interval';
 import { groupOf } from '../protocol/panic-groups';
-import type { VerdictHold } from '../protocol/check-messages';
+import { verdictChangeLevel, type VerdictHold } from '../protocol/check-messages';
 import type { RunnerContext, RunnerEvent, RunnerPorts } from './runner-ports';
 import { applyQuorumEvent, quorumDue, quorumOwnResult, quorumRemove, quorumSet } from './runner-quorum';
 import { pushDisown, pushOwn } from './runner-push';
@@ -90,7 +90,7 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
         ports.metrics.published.inc({ type: 'status' });
         ports.metrics.transitions.inc({ to: d.msg.to });
         ports.checkGauges?.status(ctx.gen, d.msg);
-        ctx.log.info({ event: 'verdict_changed', check: d.msg.checkId, from: d.msg.from, to: d.msg.to, reason: d.msg.reason, seq: d.msg.seq, epoch: d.msg.epoch }, 'verdict changed');
+        ctx.log[verdictChangeLevel(d.msg.from, d.msg.to)]({ event: 'verdict_changed', check: d.msg.checkId, from: d.msg.from, to: d.msg.to, reason: d.msg.reason, seq: d.msg.seq, epoch: d.msg.epoch }, 'verdict changed');
         break;
       case 'skipped':
         ports.metrics.skippedRounds.inc(d.count);

@@ -6,6 +6,7 @@
 // at other ranks `ctx.quorum` is null and every hook does nothing.
 
 import type { NormalizedSpec } from '../checks/spec';
+import { verdictChangeLevel } from '../protocol/check-messages';
 import type { QuorumRecord } from '../protocol/quorum-record';
 import type { QuorumDirective, QuorumNow } from '../protocol/quorum-table';
 import type { ReleasedCheck, ResultMessage } from '../protocol/records';
@@ -52,7 +53,7 @@ export function carryOutQuorum(ctx: RunnerContext, directives: QuorumDirective[]
         const fields = { check: msg.checkId, from: msg.from, to: msg.to, seq: msg.seq, epoch: msg.epoch, quorum: msg.quorum };
         if (msg.from !== msg.to) {
           ports.metrics.transitions.inc({ to: msg.to });
-          ctx.log.info({ event: 'verdict_changed', ...fields, reason: msg.reason }, 'combined verdict changed');
+          ctx.log[verdictChangeLevel(msg.from, msg.to)]({ event: 'verdict_changed', ...fields, reason: msg.reason }, 'combined verdict changed');
         } else if (!msg.quorum.formed) ctx.log.warn({ event: 'quorum_not_formed', ...fields }, 'the quorum cannot be formed: keeping the previous verdict');
         else ctx.log.info({ event: 'quorum_formed', ...fields }, 'the quorum is formed again');
         break;

@@ -154,3 +154,13 @@ export function statusMessage(id: string, from: PublishedVerdict | 'unknown', to
     message: cause.message,
   };
 }
+
+/**
+ * The log level of a published verdict change. A check's first verdict `up` (from `unknown`) is
+ * debug: a node starting with 100k checks would otherwise write 100k info lines (~25 MB) in its
+ * first interval, none of which tells an operator of an incident; the status is still published and
+ * counted (lookout_verdict_transitions_total). Every other change, a first `down` included, is info.
+ */
+export function verdictChangeLevel(from: string, to: string): 'info' | 'debug' {
+  return from === 'unknown' && to === 'up' ? 'debug' : 'info';
+}

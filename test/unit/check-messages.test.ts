@@ -2,7 +2,7 @@
 // the rounds skipped before the probe (carried by its run), optional HTTP fields only when measured; a status
 // message only when the verdict changes, naming the failure only on a change to down.
 import { normalizeSpec } from '../../checks/spec';
-import { outcomeMessages, type PublishedState } from '../../protocol/check-messages';
+import { outcomeMessages, verdictChangeLevel, type PublishedState } from '../../protocol/check-messages';
 import { failWith, pass } from '../helpers/fake-ports';
 
 const spec = normalizeSpec('api', { kind: 'http', target: 'http://127.0.0.1:1/', intervalMs: 10_000, timeoutMs: 1000, policy: { type: 'consecutive', rise: 1, fall: 2 } });
@@ -62,4 +62,17 @@ test.each([
   // The next conclusive outcome continues from the state before it, as if it had not happened.
   const after = outcomeMessages('api', spec, run, failWith('timeout'), next, by);
   expect(after.result.history).toBe(`${before.verdict.history}0`);
+});
+
+test.each([
+  ['unknown', 'up', 'debug'],
+  ['unknown', 'down', 'info'],
+  ['unknown', 'degraded', 'info'],
+  ['unknown', 'flapping', 'info'],
+  ['up', 'down', 'info'],
+  ['down', 'up', 'info'],
+  ['degraded', 'up', 'info'],
+  ['flapping', 'up', 'info'],
+] as const)('a verdict change %s → %s is logged at %s', (from, to, level) => {
+  expect(verdictChangeLevel(from, to)).toBe(level);
 });
