@@ -32,6 +32,7 @@ import { quorumStop } from './runner-quorum';
 import { pushDisownAll } from './runner-push';
 import { answerClaims, answerHeld, answerTaken, claimDecision, nextOf, takeForeignRelease, expectedHolder, fromExpectedHolder, keptAnswer, listenForReleases, loadChecks, noteClaimed, noteTaken, publishRelease, sendClaim, stallOf, startFromStream, stopListening, streamMode } from './runner-handover';
 import type { RunnerContext, RunnerEvent, RunnerInput } from './runner-ports';
+import { InFlightStops } from '../checks/probe-stop';
 
 export type { RunnerEvent, RunnerInput, RunnerPorts, RunnerStart } from './runner-ports';
 
@@ -181,7 +182,7 @@ export const checkRunnerMachine = setup({
     publishRelease: ({ context }) => publishRelease(context),
     abandon: ({ context }) => {
       if (context.aborts.size > 0) context.log.warn({ event: 'probes_abandoned', abandoned: context.aborts.size }, 'grace period over: abandoning in-flight probes');
-      for (const ac of context.aborts.values()) ac.abort();
+      context.aborts.abortAll();
     },
   },
   guards: {
@@ -256,7 +257,7 @@ export const checkRunnerMachine = setup({
         if (err) log.warn({ event: 'check_resume_failed', check: id, err }, 'could not read last result; starting the check fresh');
         send({ type: 'RESUMED', id, state });
       },
-      aborts: new Map(),
+      aborts: new InFlightStops(),
       pending: new Map(input.specs.map((s) => [s.id, s])),
       start: input.start ?? { type: 'fresh' },
       attempt: 0,

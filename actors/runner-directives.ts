@@ -6,6 +6,7 @@
 // to its table (applyEvent).
 
 import type { ProbeOutcome } from '../checks/outcome';
+import { ProbeStop } from '../checks/probe-stop';
 import { maxLatencyOf, type NormalizedSpec } from '../checks/spec';
 import type { Directive } from '../protocol/check-table';
 import { judgeOutcome } from '../protocol/overload';
@@ -32,8 +33,8 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
         ports.history.last(d.id, d.rank, d.perVantage, ctx.resumed);
         break;
       case 'probe': {
-        const ac = new AbortController();
-        ctx.aborts.set(d.token, ac);
+        const stop = new ProbeStop();
+        ctx.aborts.set(d.token, stop);
         ports.metrics.inFlight.inc();
         const started = ports.clock.monotonic();
         const startedCutOff = ports.publishGate?.cutOff() === true;
@@ -41,7 +42,7 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
         const stalledBefore = ports.load?.stallMs() ?? 0;
         noteProbe(ctx, d.id, d.intervalMs, ports.clock.now());
         ports
-          .probe(d.spec, ac.signal)
+          .probe(d.spec, stop)
           .catch((err: unknown): ProbeOutcome => {
             const ms = ports.clock.monotonic() - started;
             return { ok: false, reason: 'error', message: String((err as Error)?.message ?? err), latencyMs: ms, timings: { total: ms } };
@@ -111,9 +112,9 @@ function confirm(ctx: RunnerContext, id: string, token: number, spec: Normalized
     carryOut(ctx, ctx.table.probeDone(id, token, outcome, ports.clock.now(), { by: null, outcome: 'unconfirmed', why: 'no_peer' }, verdictHold(ports, spec)));
     return;
   }
-  const ac = new AbortController();
-  ctx.aborts.set(token, ac);
-  void ports.confirm(spec, ac.signal).then((confirmation) => {
+  const stop = new ProbeStop();
+  ctx.aborts.set(token, stop);
+  void ports.confirm(spec, stop).then((confirmation) => {
     ctx.aborts.delete(token);
     ports.metrics.confirmations.inc({ peer: confirmation.by ?? 'none', outcome: confirmation.outcome });
     const fields = { check: id, peer: confirmation.by, reason: outcome.reason, why: confirmation.why };

@@ -26,12 +26,13 @@ import type { PushOwnership } from '../runtime/push-registry';
 import type { ResultHistory, ResumeAnswer } from '../runtime/result-history';
 import type { Subjects } from '../runtime/subjects';
 import type { DueHandler, TimerQueue } from '../runtime/timer-queue';
+import type { InFlightStops, StopSignal } from '../checks/probe-stop';
 
 /** Everything a runner touches outside itself. */
 export interface RunnerPorts {
   clock: Clock;
   queue: TimerQueue;
-  probe(spec: NormalizedSpec, signal: AbortSignal): Promise<ProbeOutcome>;
+  probe(spec: NormalizedSpec, signal: StopSignal): Promise<ProbeOutcome>;
   publish(subject: string, msg: unknown): void;
   /** Claims and releases between nodes (request/reply, subscribe). */
   bus: Bus;
@@ -72,7 +73,7 @@ export interface RunnerPorts {
    * Ask another live node to probe `spec` once before a failure of it counts (protocol/confirm.ts;
    * runtime/confirm-bus.ts). Never rejects; `signal` gives up (unconfirmed). Absent: nobody is asked.
    */
-  confirm?(spec: NormalizedSpec, signal: AbortSignal): Promise<Confirmation>;
+  confirm?(spec: NormalizedSpec, signal: StopSignal): Promise<Confirmation>;
   /**
    * True while the panic guard holds new downs (protocol/panic.ts; runtime/panic-guard.ts): the
    * fleet's, or that of `group` (protocol/panic-groups.ts). Absent: never.
@@ -205,7 +206,8 @@ export interface RunnerContext {
   due: DueHandler;
   /** Where this runner's resume lookups answer (one function for all of them: runtime/result-history.ts). */
   resumed: ResumeAnswer;
-  aborts: Map<number, AbortController>;
+  /** The stop switch of each probe (or confirmation) in flight, by its token. */
+  aborts: InFlightStops;
   /** Specs not loaded into the table yet (while claiming; a shard may hold thousands). */
   pending: Map<string, NormalizedSpec>;
   start: RunnerStart;

@@ -15,10 +15,11 @@ import type { Metrics } from '../runtime/metrics';
 import { probeOrSynthetic } from '../runtime/synthetic-probe';
 import { describePolicy, nodeTargetPolicy, type NatsServerAddress } from '../runtime/target-policy';
 import { VERSION } from '../runtime/version';
+import type { StopSignal } from '../checks/probe-stop';
 
 export interface NodeProbing {
   targetPolicy: AddressPolicy;
-  probe(spec: NormalizedSpec, signal: AbortSignal): Promise<ProbeOutcome>;
+  probe(spec: NormalizedSpec, signal: StopSignal): Promise<ProbeOutcome>;
   /** Drop the kept-alive connections of a deleted (or moved) check. */
   release(id: string): void;
   /** Close every kept-alive connection and the body worker (shutdown). */
@@ -45,7 +46,7 @@ export async function startProbing(cfg: Config, httpPort: number, natsServers: r
   };
   return {
     targetPolicy,
-    probe: probeOrSynthetic(process.env, (spec: NormalizedSpec, signal: AbortSignal) => runProbe(spec, signal, env), log),
+    probe: probeOrSynthetic(process.env, (spec: NormalizedSpec, signal: StopSignal) => runProbe(spec, signal, env), log),
     release: (id) => void env.httpPool.release(id),
     close: () => closeProbeEnv(env),
   };

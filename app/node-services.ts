@@ -24,6 +24,7 @@ import type { Subjects } from '../runtime/subjects';
 import type { CheckHistory } from '../runtime/transition-store';
 import type { RollupRecords } from '../runtime/rollup-store';
 import type { NodeSpecs } from './node-specs';
+import type { StopSignal } from '../checks/probe-stop';
 
 export interface NodeServicesOptions {
   cfg: Config;
@@ -37,7 +38,7 @@ export interface NodeServicesOptions {
   log: Logger;
   specs: NodeSpecs;
   canaries: readonly NormalizedSpec[];
-  probe(spec: NormalizedSpec, signal: AbortSignal): Promise<ProbeOutcome>;
+  probe(spec: NormalizedSpec, signal: StopSignal): Promise<ProbeOutcome>;
   load: LoadMonitor;
   quarantine: QuarantineGuard;
   /** The node's latest view. */

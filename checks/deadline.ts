@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { msSince } from './connector';
 import { FailureReason } from './outcome';
 import type { Failure } from './failures';
+import type { StopSignal } from './probe-stop';
 
 /** What Deadline.race returns when the probe was stopped before its work settled. */
 export const STOPPED: unique symbol = Symbol('stopped');
@@ -30,7 +31,7 @@ export class Deadline {
 
   constructor(
     readonly timeoutMs: number,
-    external?: AbortSignal,
+    external?: StopSignal,
   ) {
     this.timer = setTimeout(() => this.stop('timeout'), timeoutMs);
     const onExternal = (): void => this.stop('aborted');

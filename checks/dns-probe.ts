@@ -22,6 +22,7 @@ import { DIRECT_PROBE_ENV, type ProbeEnv } from './probe-env';
 import { runWithinDeadline } from './probe-envelope';
 import type { NormalizedSpec } from './spec';
 import { DNS_DEFAULTS } from './spec-schema-dns';
+import type { StopSignal } from './probe-stop';
 
 const noop = (): void => {};
 
@@ -43,7 +44,7 @@ export function systemDnsServer(servers: readonly string[] = dns.getServers()): 
 }
 
 /** `env`: the address policy and resolver (a node passes its own). */
-export function probeDns(spec: NormalizedSpec, signal?: AbortSignal, env: ProbeEnv = DIRECT_PROBE_ENV): Promise<ProbeOutcome> {
+export function probeDns(spec: NormalizedSpec, signal?: StopSignal, env: ProbeEnv = DIRECT_PROBE_ENV): Promise<ProbeOutcome> {
   return runWithinDeadline<DnsAttempt>({ timeoutMs: spec.timeoutMs, maxLatencyMs: spec.dns.maxLatencyMs }, signal, {
     begin: () => ({ timings: {} }),
     exchange: (deadline, a) => exchange(spec, deadline, a, env),

@@ -23,6 +23,7 @@ import { FailureReason, type GrpcInfo, type ProbeOutcome } from './outcome';
 import { DIRECT_PROBE_ENV, type ProbeEnv } from './probe-env';
 import { runWithinDeadline } from './probe-envelope';
 import type { NormalizedSpec } from './spec';
+import type { StopSignal } from './probe-stop';
 
 /** What one probe has measured and holds; still read when the deadline cut the probe short. */
 interface GrpcAttempt extends ChannelReport {
@@ -39,7 +40,7 @@ type CallEnd = { response: HealthCheckRead } | { error: GrpcCallError };
 const TRY_NEXT_ADDRESS = /\b(ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|EADDRNOTAVAIL|EAFNOSUPPORT)\b/;
 
 /** `env`: the address policy, resolver, result detail and User-Agent (a node passes its own). */
-export function probeGrpc(spec: NormalizedSpec, signal?: AbortSignal, env: ProbeEnv = DIRECT_PROBE_ENV): Promise<ProbeOutcome> {
+export function probeGrpc(spec: NormalizedSpec, signal?: StopSignal, env: ProbeEnv = DIRECT_PROBE_ENV): Promise<ProbeOutcome> {
   const g = spec.grpc;
   return runWithinDeadline<GrpcAttempt>({ timeoutMs: spec.timeoutMs, maxLatencyMs: g.maxLatencyMs, minDaysLeft: g.tls?.minDaysLeft }, signal, {
     begin: (deadline) => ({ timings: {}, elapsed: () => deadline.elapsed(), sockets: [] }),

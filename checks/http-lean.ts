@@ -30,6 +30,7 @@ import { LeanConnect } from './lean-connect';
 import { FailureReason, type ProbeOutcome } from './outcome';
 import type { ProbeEnv } from './probe-env';
 import type { NormalizedSpec } from './spec';
+import type { StopSignal } from './probe-stop';
 
 /** Whether the lean path can probe `spec` exactly as undici would (the rest goes to undici). */
 export function leanEligible(spec: NormalizedSpec): boolean {
@@ -90,7 +91,7 @@ function planFor(spec: NormalizedSpec, userAgent: string | undefined): LeanPlan 
 const MAX_LINE_BYTES = 2 * maxHeaderSize;
 
 /** One lean probe. Never rejects. `spec` must be leanEligible. */
-export function probeHttpLean(spec: NormalizedSpec, signal: AbortSignal | undefined, env: ProbeEnv): Promise<ProbeOutcome> {
+export function probeHttpLean(spec: NormalizedSpec, signal: StopSignal | undefined, env: ProbeEnv): Promise<ProbeOutcome> {
   return new Promise((resolve) => {
     const plan = planFor(spec, env.userAgent);
     new LeanProbe(spec, plan, signal, env, resolve).begin(plan.target);
@@ -111,7 +112,7 @@ class LeanProbe extends LeanConnect {
   constructor(
     private readonly spec: NormalizedSpec,
     private readonly plan: LeanPlan,
-    signal: AbortSignal | undefined,
+    signal: StopSignal | undefined,
     env: ProbeEnv,
     resolve: (outcome: ProbeOutcome) => void,
   ) {

@@ -23,6 +23,7 @@ import { FailureReason, type ProbeOutcome } from './outcome';
 import { DIRECT_PROBE_ENV, type ProbeEnv } from './probe-env';
 import { runWithinDeadline } from './probe-envelope';
 import type { NormalizedSpec } from './spec';
+import type { StopSignal } from './probe-stop';
 
 type HttpSpec = NormalizedSpec['http'];
 type Response = Dispatcher.ResponseData;
@@ -47,7 +48,7 @@ interface HttpAttempt extends BodyContext {
 }
 
 /** `env`: the address policy, resolver, result detail, connection pool and body worker (a node passes its own). */
-export function probeHttp(spec: NormalizedSpec, signal?: AbortSignal, env: ProbeEnv = DIRECT_PROBE_ENV): Promise<ProbeOutcome> {
+export function probeHttp(spec: NormalizedSpec, signal?: StopSignal, env: ProbeEnv = DIRECT_PROBE_ENV): Promise<ProbeOutcome> {
   const http = spec.http;
   return runWithinDeadline({ timeoutMs: spec.timeoutMs, maxLatencyMs: http.maxLatencyMs, minDaysLeft: http.tls.minDaysLeft }, signal, {
     begin: (deadline) => {

@@ -17,6 +17,7 @@ import { stopFailure } from './deadline';
 import { buildOutcome, latencyFailure, networkFailure, type Failure, type OutcomeExtra } from './failures';
 import type { ProbeOutcome } from './outcome';
 import type { ProbeEnv } from './probe-env';
+import type { StopSignal } from './probe-stop';
 
 /** The bounds of a lean probe (the spec's, for its kind). */
 export interface LeanLimits {
@@ -44,7 +45,7 @@ export abstract class LeanConnect {
     private readonly limits: LeanLimits,
     /** "host:port" as failures name it. */
     protected readonly endpoint: string,
-    private readonly signal: AbortSignal | undefined,
+    private readonly signal: StopSignal | undefined,
     protected readonly env: ProbeEnv,
     private readonly resolve: (outcome: ProbeOutcome) => void,
   ) {}

@@ -12,6 +12,7 @@ import { certFailure } from './cert-expiry';
 import { Deadline, STOPPED } from './deadline';
 import { buildOutcome, latencyFailure, type Failure, type OutcomeExtra } from './failures';
 import type { ProbeOutcome } from './outcome';
+import type { StopSignal } from './probe-stop';
 
 /** The bounds of a probe: the deadline over all of it, the latency a pass may take, the certificate days left it needs. */
 export interface ProbeLimits {
@@ -43,7 +44,7 @@ export interface ProbeKindRun<A extends ProbeAttempt> {
 /** Run one probe within its deadline. Rejects only if the kind's own callbacks throw. */
 export async function runWithinDeadline<A extends ProbeAttempt>(
   limits: ProbeLimits,
-  signal: AbortSignal | undefined,
+  signal: StopSignal | undefined,
   probe: ProbeKindRun<A>,
 ): Promise<ProbeOutcome> {
   const deadline = new Deadline(limits.timeoutMs, signal);

@@ -9,6 +9,7 @@ import { DIRECT_PROBE_ENV, type ProbeEnv } from './probe-env';
 import { CheckKind, type NormalizedSpec } from './spec';
 import { probeTcpLean, tcpLeanEligible } from './tcp-lean';
 import { probeTcp } from './tcp-probe';
+import type { StopSignal } from './probe-stop';
 
 export { bodyWorker } from './body-worker';
 export { HttpClientPool } from './http-pool';
@@ -18,7 +19,7 @@ export { closeProbeEnv, type ProbeEnv, type PushEvaluator } from './probe-env';
  * Probe once. Never rejects: every failure, including an unknown kind or a denied address, is an
  * outcome. `env` carries the node's address policy, resolver, result detail, pool and body worker.
  */
-export function runProbe(spec: NormalizedSpec, signal?: AbortSignal, env: ProbeEnv = DIRECT_PROBE_ENV): Promise<ProbeOutcome> {
+export function runProbe(spec: NormalizedSpec, signal?: StopSignal, env: ProbeEnv = DIRECT_PROBE_ENV): Promise<ProbeOutcome> {
   switch (spec.kind) {
     case CheckKind.http:
       // The simplest specs (GET/HEAD, no body, no redirects, fresh connection) skip undici.

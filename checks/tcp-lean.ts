@@ -11,6 +11,7 @@ import { LeanConnect } from './lean-connect';
 import type { ProbeOutcome } from './outcome';
 import type { ProbeEnv } from './probe-env';
 import type { NormalizedSpec } from './spec';
+import type { StopSignal } from './probe-stop';
 
 /** Where to connect, worked out once per spec object; null: not a `host:port` (the full path reports it). */
 const targets = new WeakMap<NormalizedSpec, ConnectTarget | null>();
@@ -30,12 +31,12 @@ export function tcpLeanEligible(spec: NormalizedSpec): boolean {
 }
 
 /** One lean TCP probe. Never rejects. `spec` must be tcpLeanEligible. */
-export function probeTcpLean(spec: NormalizedSpec, signal: AbortSignal | undefined, env: ProbeEnv): Promise<ProbeOutcome> {
+export function probeTcpLean(spec: NormalizedSpec, signal: StopSignal | undefined, env: ProbeEnv): Promise<ProbeOutcome> {
   return new Promise((resolve) => new LeanTcp(spec, signal, env, resolve).begin(targetOf(spec)!));
 }
 
 class LeanTcp extends LeanConnect {
-  constructor(spec: NormalizedSpec, signal: AbortSignal | undefined, env: ProbeEnv, resolve: (outcome: ProbeOutcome) => void) {
+  constructor(spec: NormalizedSpec, signal: StopSignal | undefined, env: ProbeEnv, resolve: (outcome: ProbeOutcome) => void) {
     super({ timeoutMs: spec.timeoutMs, maxLatencyMs: spec.tcp.maxLatencyMs, minDaysLeft: spec.tcp.tls?.minDaysLeft }, spec.target, signal, env, resolve);
   }
 

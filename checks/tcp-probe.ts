@@ -12,6 +12,7 @@ import { runWithinDeadline } from './probe-envelope';
 import type { NormalizedSpec } from './spec';
 import { hasStartTls } from './tcp-dialog';
 import { runDialog, type DialogProgress } from './tcp-dialog-run';
+import type { StopSignal } from './probe-stop';
 
 /** What one probe has measured so far; still read when the deadline cut the probe short. */
 interface TcpAttempt extends DialogProgress {
@@ -24,7 +25,7 @@ interface TcpAttempt extends DialogProgress {
 }
 
 /** `env`: the address policy, resolver and result detail (a node passes its own). */
-export function probeTcp(spec: NormalizedSpec, signal?: AbortSignal, env: ProbeEnv = DIRECT_PROBE_ENV): Promise<ProbeOutcome> {
+export function probeTcp(spec: NormalizedSpec, signal?: StopSignal, env: ProbeEnv = DIRECT_PROBE_ENV): Promise<ProbeOutcome> {
   const limits = { timeoutMs: spec.timeoutMs, maxLatencyMs: spec.tcp.maxLatencyMs, minDaysLeft: spec.tcp.tls?.minDaysLeft };
   return runWithinDeadline<TcpAttempt>(limits, signal, {
     begin: () => ({ timings: {}, sockets: [] }),

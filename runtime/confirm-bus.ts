@@ -18,6 +18,7 @@ import type { LoadPort } from './load-monitor';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import type { Subjects } from './subjects';
+import type { StopSignal } from '../checks/probe-stop';
 
 /** How far ahead of now a pacer may hand out places: a second's worth of its rate is the burst. */
 const BURST_MS = 1000;
@@ -40,7 +41,7 @@ export interface AskerOptions {
 }
 
 /** The runner's `confirm` port: ask one live peer, within the check's timeout plus a margin. Never rejects. */
-export function confirmAsker(o: AskerOptions): (spec: NormalizedSpec, signal: AbortSignal) => Promise<Confirmation> {
+export function confirmAsker(o: AskerOptions): (spec: NormalizedSpec, signal: StopSignal) => Promise<Confirmation> {
   const pacer = new CatchUpPacer(o.perSecond);
   return async (spec, signal) => {
     const peer = pickPeer(spec.id, o.peers(), o.nodeId);
@@ -67,7 +68,7 @@ export interface ResponderOptions {
   specOf(id: string): NormalizedSpec | undefined;
   /** The stored spec of any check (read from the bucket; undefined: none, or invalid). Absent: held checks only. */
   fetchSpec?(id: string): Promise<NormalizedSpec | undefined>;
-  probe(spec: NormalizedSpec, signal: AbortSignal): Promise<ProbeOutcome>;
+  probe(spec: NormalizedSpec, signal: StopSignal): Promise<ProbeOutcome>;
   /** The node's own lag: a failure it caused is not an answer. */
   load?: LoadPort;
   /** True while this node is quarantined (protocol/quarantine.ts): it refuses to vouch for anyone. */

@@ -22,6 +22,7 @@ import type { Config } from './config';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import type { Subjects } from './subjects';
+import type { StopSignal } from '../checks/probe-stop';
 
 /** Checks that disagreed last, probed again each canary interval while quarantined. */
 export const QUARANTINE_WITNESSES = 3;
@@ -55,8 +56,8 @@ export interface QuarantineGuardOptions {
   cfg: QuarantineConfig;
   canaries: readonly NormalizedSpec[];
   canaryIntervalMs: number;
-  probe(spec: NormalizedSpec, signal: AbortSignal): Promise<ProbeOutcome>;
-  confirm(spec: NormalizedSpec, signal: AbortSignal): Promise<Confirmation>;
+  probe(spec: NormalizedSpec, signal: StopSignal): Promise<ProbeOutcome>;
+  confirm(spec: NormalizedSpec, signal: StopSignal): Promise<Confirmation>;
   /** The spec of a check this node holds (a node holds only its shards' specs: app/node-specs.ts). */
   specOf(id: string): NormalizedSpec | undefined;
   /** A vantage's last resume record with the server's time of storing it (runtime/resume-store.ts lastSeen). Absent: vantages give no evidence. */

@@ -7,8 +7,9 @@
 import type { ProbeOutcome } from '../checks/outcome';
 import type { NormalizedSpec } from '../checks/spec';
 import type { Logger } from './logger';
+import type { StopSignal } from '../checks/probe-stop';
 
-type Probe = (spec: NormalizedSpec, signal: AbortSignal) => Promise<ProbeOutcome>;
+type Probe = (spec: NormalizedSpec, signal: StopSignal) => Promise<ProbeOutcome>;
 
 export const SYNTHETIC_PROBE_ENV = 'LOOKOUT_BENCH_SYNTHETIC_PROBE_MS';
 

@@ -7,6 +7,7 @@ import { checkRunnerMachine, type RunnerPorts, type RunnerStart } from '../../ac
 import type { ResumeState } from '../../protocol/records';
 import type { ProbeOutcome } from '../../checks/outcome';
 import type { NormalizedSpec } from '../../checks/spec';
+import type { StopSignal } from '../../checks/probe-stop';
 import { CatchUpPacer } from '../../protocol/catch-up-pacer';
 import { ManualClock } from '../../runtime/clock';
 import { createMetrics } from '../../runtime/metrics';
@@ -17,7 +18,7 @@ import { FakeHub } from './fake-bus';
 export interface PendingProbe {
   spec: NormalizedSpec;
   startedAt: number;
-  signal: AbortSignal;
+  signal: StopSignal;
   finish(outcome: Partial<ProbeOutcome> & { ok: boolean }): void;
 }
 

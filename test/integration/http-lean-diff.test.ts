@@ -12,6 +12,7 @@ import { closeProbeEnv, DIRECT_PROBE_ENV, type ProbeEnv } from '../../checks/pro
 import { normalizeSpec, type HttpOptions } from '../../checks/spec';
 import { startRawHttpTarget, type RawHttpTarget, type RawStep } from '../helpers/raw-http-target';
 import { closedPort, selfSignedCert } from '../helpers/targets';
+import { stopSwitches } from '../helpers/stop-switches';
 
 const OK = 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok';
 const big = (n: number): string => 'x'.repeat(n);
@@ -198,14 +199,19 @@ describe('what the lean path keeps', () => {
 
   test("the caller's abort stops the probe with `error: aborted`, already aborted or in flight", async () => {
     const s = spec(`${target.url}/${encodeURIComponent('no answer past the timeout')}`, {}, 60_000);
-    expect(await probeHttpLean(s, AbortSignal.abort(), DIRECT_PROBE_ENV)).toMatchObject({ ok: false, reason: 'error', message: 'aborted' });
-    const controller = new AbortController();
-    const connected = target.connections();
-    const running = probeHttpLean(s, controller.signal, DIRECT_PROBE_ENV);
-    // Abort once the server has the connection (polling the event loop, not a clock).
-    while (target.connections() === connected) await new Promise((r) => setImmediate(r));
-    controller.abort();
-    expect(await running).toMatchObject({ ok: false, reason: 'error', message: 'aborted' });
+    // An AbortController's signal, and the runners' ProbeStop (no AbortController per probe), alike.
+    for (const make of stopSwitches) {
+      const done = make();
+      done.abort();
+      expect(await probeHttpLean(s, done.signal, DIRECT_PROBE_ENV)).toMatchObject({ ok: false, reason: 'error', message: 'aborted' });
+      const stop = make();
+      const connected = target.connections();
+      const running = probeHttpLean(s, stop.signal, DIRECT_PROBE_ENV);
+      // Abort once the server has the connection (polling the event loop, not a clock).
+      while (target.connections() === connected) await new Promise((r) => setImmediate(r));
+      stop.abort();
+      expect(await running).toMatchObject({ ok: false, reason: 'error', message: 'aborted' });
+    }
   });
 
   test('HTTPS: the same answers over TLS, the same TLS failure for a certificate that does not verify, the same certificate expiry', async () => {

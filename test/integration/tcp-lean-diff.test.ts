@@ -11,6 +11,7 @@ import { normalizeSpec, type CheckSpec, type TcpOptions } from '../../checks/spe
 import { probeTcpLean, tcpLeanEligible } from '../../checks/tcp-lean';
 import { probeTcp } from '../../checks/tcp-probe';
 import { closedPort, startSilentTarget, startTcpTarget, type TcpTarget } from '../helpers/targets';
+import { stopSwitches } from '../helpers/stop-switches';
 
 function tcpSpec(target: string, tcp: TcpOptions = {}, extra: Partial<CheckSpec> = {}) {
   return normalizeSpec('tcp-lean', { kind: 'tcp', target, timeoutMs: 2000, tcp, ...extra });
@@ -107,11 +108,16 @@ describe('the lean TCP probe gives what the full one gives', () => {
     const hang: ProbeEnv = { ...DIRECT_PROBE_ENV, lookup: () => new Promise<string[]>(() => {}) };
     const s = tcpSpec('never.test:80', {}, { timeoutMs: 60_000 });
     for (const probe of [probeTcp, probeTcpLean]) {
-      expect(await probe(s, AbortSignal.abort(), hang)).toMatchObject({ ok: false, reason: 'error', message: 'aborted' });
-      const controller = new AbortController();
-      const running = probe(s, controller.signal, hang);
-      controller.abort();
-      expect(await running).toMatchObject({ ok: false, reason: 'error', message: 'aborted' });
+      // An AbortController's signal, and the runners' ProbeStop (no AbortController per probe), alike.
+      for (const make of stopSwitches) {
+        const done = make();
+        done.abort();
+        expect(await probe(s, done.signal, hang)).toMatchObject({ ok: false, reason: 'error', message: 'aborted' });
+        const stop = make();
+        const running = probe(s, stop.signal, hang);
+        stop.abort();
+        expect(await running).toMatchObject({ ok: false, reason: 'error', message: 'aborted' });
+      }
     }
   });
 });
