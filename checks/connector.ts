@@ -10,7 +10,8 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import type { buildConnector } from 'undici';
-import { decideAddress, decideHost, normalizeHostName, showEndpoint, type AddressPolicy, type Decision } from './address-policy';
+import { normalizeHostName, showEndpoint, type AddressPolicy, type Decision } from './address-policy';
+import { decideAddressKept, decideHostKept } from './address-decisions';
 import { readCertInfo } from './cert-expiry';
 import { skipInterimResponses } from './http-interim';
 import { caContext } from './tls-ca';
@@ -121,7 +122,7 @@ function untilAbort<T>(
  * name or every address it resolves to is denied.
  */
 export async function allowedAddresses(host: string, port: number, ctx: ConnectContext): Promise<string[]> {
-  const before = decideHost(ctx.policy, host, port);
+  const before = decideHostKept(ctx.policy, host, port);
   if (before?.denied) throw new AddressDeniedError(host, port, before);
   if (before) return [before.address];
   const start = performance.now();
@@ -129,7 +130,7 @@ export async function allowedAddresses(host: string, port: number, ctx: ConnectC
   const found = await untilAbort<string[]>(ctx.signal, (resolve, reject) => void ctx.lookup(host).then(resolve, reject));
   addPhase(ctx.timings, 'dns', start);
   if (found.length === 0) throw Object.assign(new Error(`${host} has no address`), { code: 'ENOTFOUND', hostname: host });
-  const decisions = found.map((address) => decideAddress(ctx.policy, address, port));
+  const decisions = found.map((address) => decideAddressKept(ctx.policy, address, port));
   const allowed = decisions.filter((d) => !d.denied).map((d) => d.address);
   const denied = decisions.find((d): d is Extract<Decision, { denied: true }> => d.denied);
   if (allowed.length === 0 && denied) throw new AddressDeniedError(host, port, denied);
