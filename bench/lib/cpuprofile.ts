@@ -3,13 +3,13 @@
 
 import { readFileSync } from 'node:fs';
 
-interface ProfileNode {
+export interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
   children?: number[];
 }
 
-interface Profile {
+export interface Profile {
   nodes: ProfileNode[];
   startTime: number;
   endTime: number;
@@ -25,7 +25,7 @@ export interface FnTime {
   totalPct: number;
 }
 
-function label(n: ProfileNode): string {
+export function label(n: ProfileNode): string {
   const f = n.callFrame;
   const file = f.url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, 'nm:').replace(/^.*\/dist\//, '');
   return `${f.functionName || '(anonymous)'} ${file}:${f.lineNumber + 1}`;

@@ -10,12 +10,17 @@
 //
 // Settings (environment of the profiled process): WINDOW_PROFILE_START_MS (70000) after the
 // process started, for WINDOW_PROFILE_MS (30000), into WINDOW_PROFILE_DIR (/tmp/window-profile).
+// WINDOW_PROFILE_HEAP: `all` (default: every sampled allocation, collected or not), `survivors`
+// (only objects no scavenge collected: what was promoted to the old generation — garbage a full
+// collection finds later, or live — plus what is young at the end), or `none` (a CPU profile
+// alone, undisturbed by the allocation sampler: for `bench/long-tasks.ts`).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 
 const startMs = Number(process.env.WINDOW_PROFILE_START_MS ?? 70_000);
 const forMs = Number(process.env.WINDOW_PROFILE_MS ?? 30_000);
 const dir = process.env.WINDOW_PROFILE_DIR ?? '/tmp/window-profile';
+const heapKind = process.env.WINDOW_PROFILE_HEAP ?? 'all';
 
 const session = new Session();
 session.connect();
@@ -27,17 +32,21 @@ async function profileWindow(): Promise<void> {
   await post('Profiler.enable');
   await post('Profiler.setSamplingInterval', { interval: 500 });
   await post('Profiler.start');
-  await post('HeapProfiler.enable');
-  await post('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  if (heapKind !== 'none') {
+    await post('HeapProfiler.enable');
+    await post('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: heapKind !== 'survivors' });
+  }
   setTimeout(() => void stop(), forMs).unref();
 }
 
 async function stop(): Promise<void> {
   const cpu = await post('Profiler.stop');
   writeFileSync(`${dir}/${process.pid}.cpuprofile`, JSON.stringify(cpu.profile));
-  const heap = await post('HeapProfiler.stopSampling');
-  writeFileSync(`${dir}/${process.pid}.heapprofile`, JSON.stringify(heap.profile));
-  process.stderr.write(`window-profile: wrote ${dir}/${process.pid}.{cpuprofile,heapprofile}\n`);
+  if (heapKind !== 'none') {
+    const heap = await post('HeapProfiler.stopSampling');
+    writeFileSync(`${dir}/${process.pid}.heapprofile`, JSON.stringify(heap.profile));
+  }
+  process.stderr.write(`window-profile: wrote ${dir}/${process.pid}.cpuprofile${heapKind === 'none' ? '' : ' and .heapprofile'}\n`);
 }
 
 setTimeout(() => void profileWindow().catch((err) => process.stderr.write(`window-profile: ${String(err)}\n`)), startMs).unref();
