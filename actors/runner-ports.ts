@@ -27,12 +27,13 @@ import type { ResultHistory, ResumeAnswer } from '../runtime/result-history';
 import type { Subjects } from '../runtime/subjects';
 import type { DueHandler, TimerQueue } from '../runtime/timer-queue';
 import type { InFlightStops, StopSignal } from '../checks/probe-stop';
+import type { ProbeFn } from '../checks/probe';
 
 /** Everything a runner touches outside itself. */
 export interface RunnerPorts {
   clock: Clock;
   queue: TimerQueue;
-  probe(spec: NormalizedSpec, signal: StopSignal): Promise<ProbeOutcome>;
+  probe: ProbeFn;
   publish(subject: string, msg: unknown): void;
   /** Claims and releases between nodes (request/reply, subscribe). */
   bus: Bus;

@@ -6,7 +6,6 @@
 
 import { bodyWorker, closeProbeEnv, HttpClientPool, runProbe, type ProbeEnv, type PushEvaluator } from '../checks/probe';
 import { systemLookup } from '../checks/connector';
-import type { ProbeOutcome } from '../checks/outcome';
 import type { NormalizedSpec } from '../checks/spec';
 import type { AddressPolicy } from '../checks/address-policy';
 import type { Config } from '../runtime/config';
@@ -16,10 +15,11 @@ import { probeOrSynthetic } from '../runtime/synthetic-probe';
 import { describePolicy, nodeTargetPolicy, type NatsServerAddress } from '../runtime/target-policy';
 import { VERSION } from '../runtime/version';
 import type { StopSignal } from '../checks/probe-stop';
+import type { ProbeFn } from '../checks/probe';
 
 export interface NodeProbing {
   targetPolicy: AddressPolicy;
-  probe(spec: NormalizedSpec, signal: StopSignal): Promise<ProbeOutcome>;
+  probe: ProbeFn;
   /** Drop the kept-alive connections of a deleted (or moved) check. */
   release(id: string): void;
   /** Close every kept-alive connection and the body worker (shutdown). */

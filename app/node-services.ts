@@ -6,7 +6,6 @@
 //   - the status page (runtime/status-page.ts, LOOKOUT_STATUS_PAGE): mounted on the HTTP endpoints.
 
 import type { NormalizedSpec } from '../checks/spec';
-import type { ProbeOutcome } from '../checks/outcome';
 import type { ClusterView } from '../protocol/cluster-view';
 import type { Bus } from '../runtime/bus';
 import type { Clock } from '../runtime/clock';
@@ -24,7 +23,7 @@ import type { Subjects } from '../runtime/subjects';
 import type { CheckHistory } from '../runtime/transition-store';
 import type { RollupRecords } from '../runtime/rollup-store';
 import type { NodeSpecs } from './node-specs';
-import type { StopSignal } from '../checks/probe-stop';
+import type { ProbeFn } from '../checks/probe';
 
 export interface NodeServicesOptions {
   cfg: Config;
@@ -38,7 +37,7 @@ export interface NodeServicesOptions {
   log: Logger;
   specs: NodeSpecs;
   canaries: readonly NormalizedSpec[];
-  probe(spec: NormalizedSpec, signal: StopSignal): Promise<ProbeOutcome>;
+  probe: ProbeFn;
   load: LoadMonitor;
   quarantine: QuarantineGuard;
   /** The node's latest view. */

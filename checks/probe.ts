@@ -15,6 +15,9 @@ export { bodyWorker } from './body-worker';
 export { HttpClientPool } from './http-pool';
 export { closeProbeEnv, type ProbeEnv, type PushEvaluator } from './probe-env';
 
+/** A probe as the node's parts call it (runners, the confirm responder, the quarantine guard): runProbe bound to the node's probe environment, or the bench's synthetic probe. */
+export type ProbeFn = (spec: NormalizedSpec, signal: StopSignal) => Promise<ProbeOutcome>;
+
 /**
  * Probe once. Never rejects: every failure, including an unknown kind or a denied address, is an
  * outcome. `env` carries the node's address policy, resolver, result detail, pool and body worker.

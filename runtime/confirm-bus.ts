@@ -19,6 +19,7 @@ import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import type { Subjects } from './subjects';
 import type { StopSignal } from '../checks/probe-stop';
+import type { ProbeFn } from '../checks/probe';
 
 /** How far ahead of now a pacer may hand out places: a second's worth of its rate is the burst. */
 const BURST_MS = 1000;
@@ -68,7 +69,7 @@ export interface ResponderOptions {
   specOf(id: string): NormalizedSpec | undefined;
   /** The stored spec of any check (read from the bucket; undefined: none, or invalid). Absent: held checks only. */
   fetchSpec?(id: string): Promise<NormalizedSpec | undefined>;
-  probe(spec: NormalizedSpec, signal: StopSignal): Promise<ProbeOutcome>;
+  probe: ProbeFn;
   /** The node's own lag: a failure it caused is not an answer. */
   load?: LoadPort;
   /** True while this node is quarantined (protocol/quarantine.ts): it refuses to vouch for anyone. */

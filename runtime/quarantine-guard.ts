@@ -23,6 +23,7 @@ import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import type { Subjects } from './subjects';
 import type { StopSignal } from '../checks/probe-stop';
+import type { ProbeFn } from '../checks/probe';
 
 /** Checks that disagreed last, probed again each canary interval while quarantined. */
 export const QUARANTINE_WITNESSES = 3;
@@ -56,7 +57,7 @@ export interface QuarantineGuardOptions {
   cfg: QuarantineConfig;
   canaries: readonly NormalizedSpec[];
   canaryIntervalMs: number;
-  probe(spec: NormalizedSpec, signal: StopSignal): Promise<ProbeOutcome>;
+  probe: ProbeFn;
   confirm(spec: NormalizedSpec, signal: StopSignal): Promise<Confirmation>;
   /** The spec of a check this node holds (a node holds only its shards' specs: app/node-specs.ts). */
   specOf(id: string): NormalizedSpec | undefined;

@@ -4,12 +4,10 @@
 // flag, not in the settings table) and nothing a spec can ask for. The node logs a warning
 // (`synthetic_probe`) when it is on, so a node that probes nothing real says so.
 
-import type { ProbeOutcome } from '../checks/outcome';
-import type { NormalizedSpec } from '../checks/spec';
 import type { Logger } from './logger';
-import type { StopSignal } from '../checks/probe-stop';
+import type { ProbeFn } from '../checks/probe';
 
-type Probe = (spec: NormalizedSpec, signal: StopSignal) => Promise<ProbeOutcome>;
+type Probe = ProbeFn;
 
 export const SYNTHETIC_PROBE_ENV = 'LOOKOUT_BENCH_SYNTHETIC_PROBE_MS';
 
