@@ -38,13 +38,13 @@ import { probeTcp } from '../checks/tcp-probe';
 import { LoadMeter } from './lib/procfs';
 import { dist } from './lib/stats';
 import { envInt, note, round, runBench, sleep } from './lib/util';
+import { BLOW_UP } from '../testkit/hostile-text';
 
 const SCENARIO_MS = envInt('BENCH_SCENARIO_MS', 6000);
 const HEAVY_EVERY_MS = envInt('BENCH_HEAVY_EVERY_MS', 1000);
 const ONLY = process.env.BENCH_ONLY?.split(',');
 const MiB = 1024 * 1024;
 const NEIGHBOUR_TIMEOUT = 200;
-const BLOW_UP = '(a|b|c)*a(a|b|c){500}(d|e)';
 const NEEDLE = `ab${'a'.repeat(4094)}`;
 
 // The target: a child process, so serving 16 MiB bodies costs the measured process nothing.

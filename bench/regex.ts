@@ -16,6 +16,7 @@ import { ByteSearch, indexOfLinear } from '../checks/text-search';
 import { LoadMeter } from './lib/procfs';
 import { median } from './lib/stats';
 import { envInt, note, round, runBench } from './lib/util';
+import { abcText, BLOW_UP } from '../testkit/hostile-text';
 
 const REPEAT = envInt('BENCH_REPEAT', 5);
 const KiB = 1024;
@@ -47,16 +48,6 @@ function ms(f: () => unknown, runs = REPEAT): number {
   return round(median(times), 4);
 }
 
-function abcText(chars: number): string {
-  let a = 7;
-  const out = Buffer.alloc(chars, 'd');
-  for (let i = 0; i < chars - 1; i++) {
-    a = (a * 1103515245 + 12345) & 0x7fffffff;
-    out[i] = 0x61 + (a % 3);
-  }
-  return out.toString('latin1');
-}
-
 function jsonBody(bytes: number, tail = ''): string {
   const items: string[] = [];
   let size = 2;
@@ -71,7 +62,6 @@ function jsonBody(bytes: number, tail = ''): string {
 const TYPICAL = ['"status"\\s*:\\s*"(up|ok)"', 'build \\d+\\)$', '"version":"\\d+\\.\\d+\\.\\d+"', 'healthy|ok'];
 const BIG_PATTERN = '\\pL{1000}'; // the costliest compile found within the 1024-character limit
 const STATUS = '"status"\\s*:\\s*"(up|ok)"';
-const BLOW_UP = '(a|b|c)*a(a|b|c){500}(d|e)';
 
 function engineFigures(engine: Engine): Record<string, unknown> {
   const js = engine.name === 'js-regexp';

@@ -23,6 +23,11 @@
 //                                                   dropped, a running one still ends at its budget
 //                                                   (terminating it would cost a restart)
 //
+// How long a job waited before it ran — behind other checks' jobs, or for a worker to start — is
+// added to the caller's WorkerWait: that is the node's own delay, not the target's, and the node
+// judges a probe whose deadline it ate as it judges one its stalled event loop ate
+// (protocol/overload.ts judgeOutcome).
+//
 // What runs next and what is refused without running is checks/body-work-policy.ts: work that
 // overran is refused for a while (`remembered`), short bodies go first, work that was costly
 // recently goes last and gets at most half of the worker's time (`rationed`) — so a hostile target
@@ -63,13 +68,22 @@ export type { BodyAssertion, CaptureVerdict, JsonVerdict, RegexVerdict, WorkStop
  */
 export const BODY_WORK_BUDGET_MS = 200;
 
+/** Where a probe adds up how long its body work waited for the worker (ms): see the header. */
+export interface WorkerWait {
+  ms: number;
+}
+
 interface Job {
   id: number;
+  /** When it was queued (performance.now()). */
+  queuedAt: number;
+  wait?: WorkerWait;
   item: WorkItem;
   request: BodyRequest;
   signal?: AbortSignal;
   onAbort?: () => void;
   timer?: NodeJS.Timeout;
+  /** When it left the queue (performance.now()): started in the worker, or dropped. */
   startedAt?: number;
   resolve(answer: JobAnswer | WorkStopped): void;
 }
@@ -129,24 +143,24 @@ export class BodyWorker {
   }
 
   /** Whether `pattern` (RE2 syntax) matches anywhere in `text` (unanchored, like RegExp.test). Never rejects. */
-  async match(pattern: string, text: string, signal?: AbortSignal): Promise<RegexVerdict> {
-    return regexVerdict(await this.run(`regex\u0000${pattern}`, { kind: 'regex', pattern, text }, signal));
+  async match(pattern: string, text: string, signal?: AbortSignal, wait?: WorkerWait): Promise<RegexVerdict> {
+    return regexVerdict(await this.run(`regex\u0000${pattern}`, { kind: 'regex', pattern, text }, signal, wait));
   }
 
   /**
    * Parse `text` as JSON and evaluate `assertions` (checks/json-path.ts evaluateJsonAssertions).
    * `key` names whose JSON it is (the check), for the policy's memory. Never rejects.
    */
-  async evaluateJson(key: string, text: string, assertions: readonly JsonAssertion[], signal?: AbortSignal): Promise<JsonVerdict> {
-    return jsonVerdict(await this.run(`json\u0000${key}`, { kind: 'json', text, assertions }, signal));
+  async evaluateJson(key: string, text: string, assertions: readonly JsonAssertion[], signal?: AbortSignal, wait?: WorkerWait): Promise<JsonVerdict> {
+    return jsonVerdict(await this.run(`json\u0000${key}`, { kind: 'json', text, assertions }, signal, wait));
   }
 
   /**
    * The first match of `pattern` (RE2, multi-line) in `bytes`: its end (a byte offset) and groups,
    * each cut to `groupChars` characters. The same budget, memory and share as `match`. Never rejects.
    */
-  async capture(pattern: string, bytes: Uint8Array, groupChars: number, signal?: AbortSignal): Promise<CaptureVerdict> {
-    return captureVerdict(await this.run(`capture\u0000${pattern}`, { kind: 'capture', pattern, bytes, groupChars }, signal));
+  async capture(pattern: string, bytes: Uint8Array, groupChars: number, signal?: AbortSignal, wait?: WorkerWait): Promise<CaptureVerdict> {
+    return captureVerdict(await this.run(`capture\u0000${pattern}`, { kind: 'capture', pattern, bytes, groupChars }, signal, wait));
   }
 
   /** Start the worker now if none runs, so a job soon after does not wait for it to load. */
@@ -163,7 +177,7 @@ export class BodyWorker {
     await this.thread.terminate();
   }
 
-  private run(key: string, request: BodyRequest, signal?: AbortSignal): Promise<JobAnswer | WorkStopped> {
+  private run(key: string, request: BodyRequest, signal?: AbortSignal, wait?: WorkerWait): Promise<JobAnswer | WorkStopped> {
     if (signal?.aborted) return Promise.resolve({ status: 'aborted' });
     const item: WorkItem = { key, chars: requestLength(request) };
     if (this.policy.admit(item, this.now()) === 'remembered') {
@@ -171,7 +185,8 @@ export class BodyWorker {
       return Promise.resolve({ status: 'overrun', budgetMs: this.budgetMs, remembered: true });
     }
     return new Promise((resolve) => {
-      const job: Job = { id: this.nextId++, item, request, resolve };
+      const job: Job = { id: this.nextId++, queuedAt: performance.now(), item, request, resolve };
+      if (wait) job.wait = wait;
       if (signal) {
         job.signal = signal;
         job.onAbort = () => this.abort(job);
@@ -193,13 +208,13 @@ export class BodyWorker {
       if (!this.thread.ready) return; // pumped again on `ready`
       const now = this.now();
       const job = this.queue.splice(this.policy.pick(this.queue.map((j) => j.item), now), 1)[0]!;
+      leaveQueue(job);
       if (this.policy.start(job.item, now) === 'rationed') {
         this.stats.rationed++;
         this.settle(job, { status: 'rationed', heavyMs: this.heavyMs, sharePct: Math.round(this.heavyShare * 100) });
         continue;
       }
       this.running = job;
-      job.startedAt = performance.now();
       job.timer = setTimeout(() => this.budgetEnded(job), this.budgetMs);
       const message: BodyJob = { id: job.id, ...job.request };
       this.thread.post(message);
@@ -259,6 +274,7 @@ export class BodyWorker {
 
   /** Answer the caller and release the job (an abandoned running job keeps its budget timer). */
   private settle(job: Job, answer: JobAnswer | WorkStopped): void {
+    if (job.startedAt === undefined) leaveQueue(job); // dropped without running: it waited until now
     if (job.onAbort) {
       job.signal?.removeEventListener('abort', job.onAbort);
       delete job.onAbort;
@@ -266,6 +282,12 @@ export class BodyWorker {
     if (this.running !== job) clearTimeout(job.timer);
     job.resolve(answer); // a job answered `aborted` while it ran is settled again later: a no-op
   }
+}
+
+/** The job leaves the queue now (to run, or dropped): its wait ends. */
+function leaveQueue(job: Job): void {
+  job.startedAt = performance.now();
+  if (job.wait) job.wait.ms += job.startedAt - job.queuedAt;
 }
 
 /** The node's one body worker (started on the first job). */

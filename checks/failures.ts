@@ -40,7 +40,7 @@ export function networkFailure(err: unknown, endpoint: string, detail: ResultDet
 }
 
 /** What a probe kind adds to an outcome besides pass/fail and the timings. */
-export type OutcomeExtra = Pick<ProbeOutcome, 'httpStatus' | 'bodyBytes' | 'truncated' | 'redirects' | 'cert' | 'dns' | 'step' | 'grpc' | 'push'>;
+export type OutcomeExtra = Pick<ProbeOutcome, 'httpStatus' | 'bodyBytes' | 'truncated' | 'redirects' | 'cert' | 'dns' | 'step' | 'grpc' | 'push' | 'waitedMs'>;
 
 /** Assemble the outcome; `total` is the probe's wall time. */
 export function buildOutcome(total: number, timings: ProbeTimings, failure: Failure | null, extra: OutcomeExtra = {}): ProbeOutcome {

@@ -4,6 +4,7 @@
 // The status check and the decision to read the body at all are the probe's (checks/http-probe.ts).
 import { BODY_SMALL_CHARS } from './body-work-policy';
 import type { JsonVerdict, RegexVerdict } from './body-job';
+import type { WorkerWait } from './body-worker';
 import { reportOverrun, workStopped, type BodyFailure } from './body-work-stopped';
 import { evaluateJsonAssertions, isNegated } from './json-path';
 import { FailureReason } from './outcome';
@@ -26,6 +27,8 @@ export interface BodyContext {
   checkId: string;
   /** The probe's deadline: body work still waiting when it fires answers `aborted`. */
   signal: AbortSignal;
+  /** How long this probe's body work waited for the body worker (the node's delay, not the target's). */
+  wait: WorkerWait;
   env: Pick<ProbeEnv, 'bodyWorker' | 'detail' | 'onWorkerOverrun'>;
 }
 
@@ -66,7 +69,7 @@ export async function checkBody(http: HttpSpec, bytes: Buffer, c: BodyContext): 
     return { reason: FailureReason.body, message: `body does not contain ${preview(http.bodyContains)}` };
   }
   if (http.bodyRegex !== undefined) {
-    const verdict = await bodyWorker.match(http.bodyRegex, text, c.signal);
+    const verdict = await bodyWorker.match(http.bodyRegex, text, c.signal, c.wait);
     reportOverrun(onWorkerOverrun, 'bodyRegex', verdict);
     const failure = regexFailure(http.bodyRegex, text.length, verdict);
     if (failure) return failure;
@@ -77,13 +80,13 @@ export async function checkBody(http: HttpSpec, bytes: Buffer, c: BodyContext): 
     return { reason: FailureReason.body, message: `body contains ${preview(http.bodyNotContains)}`, conclusive: true };
   }
   if (http.bodyNotRegex !== undefined) {
-    const verdict = await bodyWorker.match(http.bodyNotRegex, text, c.signal);
+    const verdict = await bodyWorker.match(http.bodyNotRegex, text, c.signal, c.wait);
     reportOverrun(onWorkerOverrun, 'bodyNotRegex', verdict);
     if (verdict.status === 'match') return { reason: FailureReason.body, message: `body matches /${http.bodyNotRegex}/`, conclusive: true };
     if (verdict.status !== 'no_match') return workStopped(verdict, FailureReason.body, `bodyNotRegex /${http.bodyNotRegex}/`, text.length, 'simplify the pattern or lower maxBodyBytes');
   }
   if (http.json.length === 0) return null;
-  const verdict = text.length < BODY_SMALL_CHARS ? evaluateSmallJson(text, http.json) : await bodyWorker.evaluateJson(c.checkId, text, http.json, c.signal);
+  const verdict = text.length < BODY_SMALL_CHARS ? evaluateSmallJson(text, http.json) : await bodyWorker.evaluateJson(c.checkId, text, http.json, c.signal, c.wait);
   reportOverrun(onWorkerOverrun, 'json', verdict);
   return jsonFailure(http, text.length, verdict, c.env.detail);
 }

@@ -61,7 +61,7 @@ async function checkOne(a: HeaderAssertion, values: string[], c: BodyContext): P
 /** Whether any value matches `pattern`, or the failure when the body worker gave no answer. */
 async function anyMatches(pattern: string, values: string[], field: string, c: BodyContext): Promise<boolean | Failure> {
   for (const value of values) {
-    const verdict = await c.env.bodyWorker.match(pattern, value, c.signal);
+    const verdict = await c.env.bodyWorker.match(pattern, value, c.signal, c.wait);
     reportOverrun(c.env.onWorkerOverrun, 'expectHeaders', verdict);
     if (verdict.status === 'match') return true;
     if (verdict.status !== 'no_match') {

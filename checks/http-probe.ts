@@ -57,7 +57,7 @@ export function probeHttp(spec: NormalizedSpec, signal?: StopSignal, env: ProbeE
       }
       const timings = {};
       const context: ConnectContext = { timings, signal: deadline.signal, policy: env.policy, lookup: env.lookup };
-      const attempt: HttpAttempt = { timings, context, endpoint: spec.target, inBody: false, redirects: 0, clients: [], checkId: spec.id, signal: deadline.signal, env };
+      const attempt: HttpAttempt = { timings, context, endpoint: spec.target, inBody: false, redirects: 0, clients: [], checkId: spec.id, signal: deadline.signal, wait: { ms: 0 }, env };
       return attempt;
     },
     exchange: (deadline, a) => exchange(spec, deadline, a),
@@ -71,6 +71,7 @@ export function probeHttp(spec: NormalizedSpec, signal?: StopSignal, env: ProbeE
       ...(a.body ? { bodyBytes: a.body.bytes.length, truncated: a.body.truncated } : {}),
       ...(http.maxRedirects > 0 ? { redirects: a.redirects } : {}),
       ...(a.context.cert ? { cert: a.context.cert } : {}),
+      ...(a.wait.ms > 0 ? { waitedMs: a.wait.ms } : {}),
     }),
   });
 }

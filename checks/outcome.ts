@@ -94,8 +94,17 @@ export interface ProbeOutcome {
   truncated?: boolean;
   /** HTTP only: redirects followed. */
   redirects?: number;
-  /** Inconclusive outcomes only: ms the node's own event loop stalled while the probe ran. */
+  /**
+   * Inconclusive outcomes only: ms the node lost while the probe ran — its event loop's stall plus
+   * waitedMs (protocol/overload.ts).
+   */
   stallMs?: number;
+  /**
+   * Not published: ms this probe's body work waited for the node's body worker (behind other
+   * checks' jobs, or for a worker to start: checks/body-worker.ts). The node's delay, not the
+   * target's: the node judges it as it judges its own stall.
+   */
+  waitedMs?: number;
   /** TLS connections (https, tcp with tls): the peer certificate's expiry (checks/cert-expiry.ts). */
   cert?: CertInfo;
   /** dns only: what the server answered (checks/dns-probe.ts). */

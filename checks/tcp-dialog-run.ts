@@ -18,6 +18,7 @@
 // The step running is recorded (`current`), so a failure, a socket error or the deadline names it
 // as the result's `step`; once every step passed it is cleared.
 import type { Socket } from 'node:net';
+import type { WorkerWait } from './body-worker';
 import type { Deadline } from './deadline';
 import { networkFailure, type Failure } from './failures';
 import { FailureReason } from './outcome';
@@ -45,6 +46,8 @@ export interface DialogIo {
   read(bytes: number, truncated: boolean): void;
   /** Where expectRegex steps match (the env's body worker). */
   capturer: RegexCapturer;
+  /** Where the matches' waits for the body worker add up (the node's delay, not the peer's). */
+  wait?: WorkerWait;
   onWorkerOverrun?: WorkerOverrunReport | undefined;
 }
 
@@ -82,7 +85,7 @@ export async function runDialog(socket: Socket, steps: readonly DialogStep[], io
         break;
       }
       case DialogStepKind.expectRegex: {
-        const regexIo = { capturer: io.capturer, signal: io.deadline.signal, groupChars: SEND_MAX + 1, onWorkerOverrun: io.onWorkerOverrun };
+        const regexIo = { capturer: io.capturer, signal: io.deadline.signal, wait: io.wait, groupChars: SEND_MAX + 1, onWorkerOverrun: io.onWorkerOverrun };
         const matched = await expectRegex(reader, step.pattern, label, regexIo);
         if (matched.failure) return matched.failure;
         captures = matched.captures;

@@ -2,6 +2,7 @@
 // dialog (checks/tcp-dialog-run.ts: the single send / expect, or `tcp.dialog`), all within one
 // Deadline (checks/probe-envelope.ts). Without steps, a completed connect passes.
 import type { Socket } from 'node:net';
+import type { WorkerWait } from './body-worker';
 import { splitHostPort } from './address-policy';
 import { connectTimed, startTls, type ConnectContext, type ConnectTarget, type ProbeTimings } from './connector';
 import type { Deadline } from './deadline';
@@ -22,13 +23,15 @@ interface TcpAttempt extends DialogProgress {
   received?: { bytes: number; truncated: boolean };
   /** With tls: the peer certificate's expiry. */
   cert?: CertInfo;
+  /** How long expectRegex matches waited for the body worker. */
+  wait: WorkerWait;
 }
 
 /** `env`: the address policy, resolver and result detail (a node passes its own). */
 export function probeTcp(spec: NormalizedSpec, signal?: StopSignal, env: ProbeEnv = DIRECT_PROBE_ENV): Promise<ProbeOutcome> {
   const limits = { timeoutMs: spec.timeoutMs, maxLatencyMs: spec.tcp.maxLatencyMs, minDaysLeft: spec.tcp.tls?.minDaysLeft };
   return runWithinDeadline<TcpAttempt>(limits, signal, {
-    begin: () => ({ timings: {}, sockets: [] }),
+    begin: () => ({ timings: {}, sockets: [], wait: { ms: 0 } }),
     exchange: (deadline, a) => exchange(spec, deadline, a, env),
     classify: (err) => networkFailure(err, spec.target, env.detail),
     teardown: (a) => a.sockets.forEach((s) => s.destroy()),
@@ -36,6 +39,7 @@ export function probeTcp(spec: NormalizedSpec, signal?: StopSignal, env: ProbeEn
       ...(a.received ? { bodyBytes: a.received.bytes, truncated: a.received.truncated } : {}),
       ...(a.cert ? { cert: a.cert } : {}),
       ...(a.current !== undefined ? { step: a.current } : {}),
+      ...(a.wait.ms > 0 ? { waitedMs: a.wait.ms } : {}),
     }),
   });
 }
@@ -67,6 +71,7 @@ async function exchange(spec: NormalizedSpec, deadline: Deadline, a: TcpAttempt,
     },
     holds: (s) => a.sockets.push(s),
     capturer: env.bodyWorker,
+    wait: a.wait,
     onWorkerOverrun: env.onWorkerOverrun,
     read: (bytes, truncated) => {
       a.timings.firstByte ??= deadline.elapsed();

@@ -20,6 +20,7 @@
 //   the worker stopped the match at its budget, or refused it → `body` ("expectRegex /…/ was
 //                     stopped after 200 ms …", the same words and memory as bodyRegex)
 import type { CaptureVerdict } from './body-job';
+import type { WorkerWait } from './body-worker';
 import { reportOverrun, workStopped } from './body-work-stopped';
 import type { Failure } from './failures';
 import { FailureReason } from './outcome';
@@ -29,7 +30,7 @@ import type { Captures } from './tcp-send-template';
 
 /** Where a pattern is matched: the body worker's capture (a narrow port: tests pass a fake). */
 export interface RegexCapturer {
-  capture(pattern: string, bytes: Uint8Array, groupChars: number, signal?: AbortSignal): Promise<CaptureVerdict>;
+  capture(pattern: string, bytes: Uint8Array, groupChars: number, signal?: AbortSignal, wait?: WorkerWait): Promise<CaptureVerdict>;
 }
 
 /** What an expectRegex step needs besides the reader. */
@@ -37,6 +38,8 @@ export interface RegexExpectIo {
   capturer: RegexCapturer;
   /** The probe's deadline: a match still waiting when it fires answers `aborted`. */
   signal: AbortSignal;
+  /** Where the match's wait for the body worker is added (checks/body-worker.ts). */
+  wait?: WorkerWait | undefined;
   /** Each group is cut to this many characters (one more than a send may hold: any longer one fails the send alike). */
   groupChars: number;
   onWorkerOverrun?: WorkerOverrunReport | undefined;
@@ -77,7 +80,7 @@ export function expectRegex(reader: PeerReader, pattern: string, label: string, 
       tried = upto;
       const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
       chunks = [all]; // joined once per match, not once per chunk; the worker gets a copy of exactly what it matches
-      const verdict = await io.capturer.capture(pattern, new Uint8Array(all.subarray(0, upto)), io.groupChars, io.signal);
+      const verdict = await io.capturer.capture(pattern, new Uint8Array(all.subarray(0, upto)), io.groupChars, io.signal, io.wait);
       running = false;
       if (done) return;
       if (verdict.status === 'match') return finish({ failure: null, captures: verdict.captures }, all.subarray(verdict.end));

@@ -14,6 +14,9 @@
 //             probe ran: the target had less than 3/4 of its timeout of the node's attention;
 //   latency — the probe passed everything but maxLatencyMs, the stall was more than that fraction
 //             of the bound, and without the stall it would have been within the bound.
+// Time the probe's body work spent waiting for the node's body worker (behind other checks' jobs,
+// or for a worker to start: the outcome's waitedMs, checks/body-worker.ts) is lost to the node the
+// same way and counts as stall here.
 // Every other failure (refused, reset, dns, status, body, …) is the target's answer and stands, and
 // so does a timeout on a node that was merely a bit busy: a target that is really slow on a node that
 // lost less than a quarter of the timeout goes down as it always did. What the rule cannot tell
@@ -57,19 +60,29 @@ const round = (ms: number) => Math.round(ms);
 
 /**
  * The outcome as the node publishes it: `o` itself, or — when its failure could be the node's own
- * stall of `stallMs` while it ran — an inconclusive outcome that keeps the timings and says why.
+ * stall of `stallMs` (its event loop) plus `o.waitedMs` (its body worker) while it ran — an
+ * inconclusive outcome that keeps the timings and says why.
  */
 export function judgeOutcome(o: ProbeOutcome, stallMs: number, b: ProbeBounds): ProbeOutcome {
-  if (o.ok || !(stallMs > 0)) return o;
+  const lost = stallMs + (o.waitedMs ?? 0);
+  if (o.ok || !(lost > 0)) return o;
   if (o.reason === FailureReason.timeout) {
-    if (stallMs <= INCONCLUSIVE_STALL_FRACTION * b.timeoutMs) return o;
-    return inconclusive(o, stallMs, `node overloaded: its event loop stalled ${round(stallMs)} ms of this probe's ${round(o.latencyMs)} ms (timeout ${b.timeoutMs} ms); whether the target answered in time is unknown`);
+    if (lost <= INCONCLUSIVE_STALL_FRACTION * b.timeoutMs) return o;
+    return inconclusive(o, lost, `node overloaded: ${lostWords(stallMs, o.waitedMs)} of this probe's ${round(o.latencyMs)} ms (timeout ${b.timeoutMs} ms); whether the target answered in time is unknown`);
   }
   if (o.reason === FailureReason.latency && b.maxLatencyMs !== undefined) {
-    if (stallMs <= INCONCLUSIVE_STALL_FRACTION * b.maxLatencyMs || o.latencyMs - stallMs > b.maxLatencyMs) return o;
-    return inconclusive(o, stallMs, `node overloaded: took ${round(o.latencyMs)} ms of which its event loop stalled ${round(stallMs)} ms (bound ${b.maxLatencyMs} ms); the target's own latency is unknown`);
+    if (lost <= INCONCLUSIVE_STALL_FRACTION * b.maxLatencyMs || o.latencyMs - lost > b.maxLatencyMs) return o;
+    return inconclusive(o, lost, `node overloaded: took ${round(o.latencyMs)} ms of which ${lostWords(stallMs, o.waitedMs)} (bound ${b.maxLatencyMs} ms); the target's own latency is unknown`);
   }
   return o;
+}
+
+/** "its event loop stalled 300 ms", "it waited 300 ms for its body worker", or both. */
+function lostWords(stallMs: number, waitedMs: number | undefined): string {
+  const stalled = stallMs > 0 ? `its event loop stalled ${round(stallMs)} ms` : '';
+  if (!waitedMs) return stalled;
+  const waited = `${stalled ? 'and ' : ''}it waited ${round(waitedMs)} ms for its body worker`;
+  return stalled ? `${stalled} ${waited}` : waited;
 }
 
 function inconclusive(o: ProbeOutcome, stallMs: number, message: string): ProbeOutcome {

@@ -21,23 +21,12 @@ import { waitFor } from '../helpers/poll';
 import type { LookoutProcess } from '../helpers/processes';
 import { lastEvents, slotReportFromResults } from '../helpers/slot-report';
 import type { HttpTarget } from '../helpers/targets';
+import { abcText, BLOW_UP } from '../../testkit/hostile-text';
 
 const INTERVAL = 1000;
 const HOSTILE_ROUNDS = 5;
 const MiB = 1024 * 1024;
 
-/** Seeded text over "abc", ending in "d" (so the blow-up pattern must scan all of it). */
-function abcText(chars: number): string {
-  let a = 7;
-  const out = Buffer.alloc(chars, 'd');
-  for (let i = 0; i < chars - 1; i++) {
-    a = (a * 1103515245 + 12345) & 0x7fffffff;
-    out[i] = 0x61 + (a % 3);
-  }
-  return out.toString('latin1');
-}
-
-const BLOW_UP = '(a|b|c)*a(a|b|c){500}(d|e)';
 const NEEDLE = `ab${'a'.repeat(4094)}`;
 
 let f: NodeProcessFixture;

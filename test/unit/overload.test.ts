@@ -7,6 +7,8 @@ import { clearState, judgeOutcome, overloadStep, type OverloadState } from '../.
 
 const outcome = (reason: ProbeOutcome['reason'], latencyMs: number): ProbeOutcome => ({ ok: reason === null, reason, message: reason ? `failed: ${reason}` : null, latencyMs, timings: { total: latencyMs } });
 
+const waited = (o: ProbeOutcome, waitedMs: number): ProbeOutcome => ({ ...o, waitedMs });
+
 describe('judgeOutcome: is a failure the node\'s own stall?', () => {
   test.each<[string, ProbeOutcome, number, { timeoutMs: number; maxLatencyMs?: number }, string | null]>([
     // name, outcome, stall while it ran (ms), bounds, reason published
@@ -22,11 +24,21 @@ describe('judgeOutcome: is a failure the node\'s own stall?', () => {
     ['latency over its bound only because of the stall', outcome('latency', 180), 120, { timeoutMs: 1_000, maxLatencyMs: 100 }, 'inconclusive'],
     ['latency over its bound even without the stall: down', outcome('latency', 300), 120, { timeoutMs: 1_000, maxLatencyMs: 100 }, 'latency'],
     ['latency a hair over with a stall that is noise: down', outcome('latency', 104), 6, { timeoutMs: 1_000, maxLatencyMs: 100 }, 'latency'],
+    // waitedMs: the probe's body work waited for the node's body worker (behind other checks' jobs)
+    ['timeout while its JSON waited behind another check\'s job, loop free', waited(outcome('timeout', 900), 420), 0, { timeoutMs: 900 }, 'inconclusive'],
+    ['timeout, wait plus stall just over a quarter', waited(outcome('timeout', 1_000), 200), 51, { timeoutMs: 1_000 }, 'inconclusive'],
+    ['timeout, a short wait for the worker: the target had 3/4 of its timeout', waited(outcome('timeout', 1_000), 250), 0, { timeoutMs: 1_000 }, 'timeout'],
+    ['a body failure after a wait is the target\'s answer', waited(outcome('body', 900), 800), 0, { timeoutMs: 1_000 }, 'body'],
+    ['latency over its bound only because of the wait', waited(outcome('latency', 180), 120), 0, { timeoutMs: 1_000, maxLatencyMs: 100 }, 'inconclusive'],
+    ['latency over its bound even without the wait: down', waited(outcome('latency', 300), 120), 0, { timeoutMs: 1_000, maxLatencyMs: 100 }, 'latency'],
   ])('%s', (_name, o, stallMs, bounds, want) => {
     const got = judgeOutcome(o, stallMs, bounds);
     expect(got.reason).toBe(want);
     if (want === 'inconclusive') {
-      expect(got).toMatchObject({ ok: false, stallMs: Math.round(stallMs), latencyMs: o.latencyMs, timings: o.timings });
+      // the node's loss it publishes: the loop's stall and the worker wait together
+      expect(got).toMatchObject({ ok: false, stallMs: Math.round(stallMs + (o.waitedMs ?? 0)), latencyMs: o.latencyMs, timings: o.timings });
+      if (o.waitedMs) expect(got.message).toContain(`it waited ${o.waitedMs} ms for its body worker`);
+      if (stallMs > 0) expect(got.message).toContain(`its event loop stalled ${stallMs} ms`);
       expect(got.message).toMatch(/^node overloaded: /);
     } else expect(got).toBe(o);
   });

@@ -4,6 +4,7 @@
 import { BodyWorkPolicy } from '../../checks/body-work-policy';
 import { BODY_WORK_BUDGET_MS, BodyWorker, type RegexVerdict } from '../../checks/body-worker';
 import { cachedRegexVerdicts, REGEX_VERDICT_CACHE_LIMIT, regexProblem, unsupportedConstruct } from '../../checks/regex';
+import { abcText, BLOW_UP } from '../../testkit/hostile-text';
 
 describe('unsupportedConstruct names what RE2 lacks', () => {
   test.each([
@@ -125,21 +126,6 @@ describe('BodyWorkPolicy', () => {
 
 // ---- the body worker: a real worker thread ---------------------------------------------------
 
-/** A random text over "abc" (seeded) that ends in "d": the blow-up pattern below must scan all of it. */
-function abcText(chars: number): string {
-  let a = 7;
-  let s = '';
-  for (let i = 0; i < chars - 1; i++) {
-    a = (a * 1103515245 + 12345) & 0x7fffffff;
-    s += 'abc'[a % 3];
-  }
-  return `${s}d`;
-}
-
-// RE2-valid, linear — and still ~0.5 s per 64 KiB in re2js: the DFA for "an a, then exactly 500
-// more of [abc]" has too many states, so the engine falls back to the NFA (BENCHMARKS.md §6).
-const BLOW_UP = '(a|b|c)*a(a|b|c){500}(d|e)';
-
 /** 1 MiB of JSON that is costly to parse: runs of 256 nested empty arrays (~50-200 ms). */
 const HOSTILE_JSON = `[${Array(Math.floor((1024 * 1024) / 513)).fill(`${'['.repeat(256)}${']'.repeat(256)}`).join(',')}]`;
 
@@ -231,6 +217,41 @@ describe('BodyWorker: regex matches', () => {
     expect(await third).toEqual({ status: 'match' });
     expect(worker.stats).toMatchObject({ overruns: 1, started: 2, answered: 2 });
     expect(await worker.match('x', 'x', AbortSignal.abort())).toEqual({ status: 'aborted' });
+  });
+
+  test("the time a job waited for the worker is added to its caller's WorkerWait; its own run is not", async () => {
+    // Exact bounds from this thread's clock, no threshold: a job started within the call waited no
+    // longer than the call took; a job queued behind one that overran waited at least its budget;
+    // a queued job dropped at an abort waited from its call to the abort.
+    const budgetMs = 100;
+    const w = new BodyWorker({ budgetMs });
+    try {
+      await w.match('a', 'a'); // a ready worker: the next job starts at once
+      const own = { ms: 0 };
+      const behind = { ms: 0 };
+      const dropped = { ms: 0 };
+      const t0 = performance.now();
+      const first = w.match(BLOW_UP, abcText(1024 * 1024), undefined, own);
+      const t1 = performance.now();
+      const second = w.match('x', 'x', undefined, behind);
+      const stop = new AbortController();
+      const t2 = performance.now();
+      const third = w.match('y', 'y', stop.signal, dropped);
+      const t3 = performance.now();
+      while (performance.now() - t3 < 5); // it stays queued at least 5 ms
+      stop.abort();
+      const t4 = performance.now();
+      expect(await third).toEqual({ status: 'aborted' });
+      expect(dropped.ms).toBeGreaterThanOrEqual(5);
+      expect(dropped.ms).toBeLessThanOrEqual(t4 - t2);
+      expect(await first).toEqual({ status: 'overrun', budgetMs, remembered: false });
+      expect(await second).toEqual({ status: 'match' });
+      expect(own.ms).toBeLessThanOrEqual(t1 - t0); // its ~100 ms run (and overrun) is not a wait
+      expect(behind.ms).toBeGreaterThanOrEqual(budgetMs - 1); // the first job's budget, then a fresh worker's start
+      expect(w.stats).toMatchObject({ overruns: 1, started: 2 });
+    } finally {
+      await w.close();
+    }
   });
 
   test('jobs are answered in order, one at a time; close answers the rest `aborted`', async () => {
