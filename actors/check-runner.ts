@@ -243,7 +243,7 @@ export const checkRunnerMachine = setup({
       shard: input.shard,
       rank: input.rank,
       gen: input.gen,
-      wallOrigin: ports.clock.now(),
+      wallOrigin: Math.floor(ports.clock.now()),
       ports,
       log,
       table,

@@ -145,15 +145,17 @@ function boundsOf(spec: NormalizedSpec): { timeoutMs: number; maxLatencyMs?: num
 function noteProbe(ctx: RunnerContext, id: string, intervalMs: number, wall: number): void {
   const notes = ctx.table.notesOf(id);
   if (!notes) return;
-  const p = notes.ran;
-  const at = wall - ctx.wallOrigin;
+  // Whole ms (rounded up: never before the slot): a fraction would box the number in every entry (BENCHMARKS.md §2).
+  const at = Math.ceil(wall - ctx.wallOrigin);
   const resumes = ctx.ports.queue.resumes;
-  if (!p || p.resumes !== resumes) notes.ran = { resumes, first: at, last: at, n: 1, intervalMs };
-  else {
-    p.last = at;
-    p.n++;
-    p.intervalMs = intervalMs;
+  if (notes.ranN === 0 || notes.ranResumes !== resumes) {
+    notes.ranResumes = resumes;
+    notes.ranFirst = at;
+    notes.ranN = 0;
   }
+  notes.ranLast = at;
+  notes.ranN++;
+  notes.ranIntervalMs = intervalMs;
 }
 
 /** Hand one event of a probing runner to its table and carry out what it decides. */

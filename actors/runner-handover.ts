@@ -8,6 +8,7 @@ import { ClaimDecision, claimNext, decideClaim, releasedToMe, takenNext, type Cl
 import { parseClaim, parseClaimAnswer, parseRelease, type ClaimAnswer, type ClaimRequest } from '../protocol/handover-wire';
 import { hasCode } from '../protocol/errors';
 import type { StartMode } from '../protocol/check-table';
+import { stretchOf } from '../protocol/check-entry';
 import { duplicateProbes, theirProbes } from '../protocol/overlap';
 import type { ReleaseRecord } from '../protocol/records';
 import type { BusMsg } from '../runtime/bus';
@@ -212,7 +213,7 @@ export function publishRelease(ctx: RunnerContext): void {
   const now = ports.clock.now();
   // Each check's probes of its current stretch go with it: a receiver that probed meanwhile counts what ran twice.
   const checks = withPushCarry(ctx, withQuorum(ctx, ctx.table.release(now))).map((c) => {
-    const p = ctx.table.notesOf(c.id)?.ran;
+    const p = stretchOf(ctx.table.notesOf(c.id));
     return p ? { ...c, ran: p.n, firstAt: Math.round(ctx.wallOrigin + p.first), lastAt: Math.round(ctx.wallOrigin + p.last), nextAt: Math.round(now + c.dueInMs) } : c;
   });
   const to = ctx.claimedBy;
@@ -270,7 +271,7 @@ export function takeForeignRelease(ctx: RunnerContext, release: ReleaseRecord, p
     if (probing && table.adopt(rc)) adopted++;
     if (probing && rc.quorum) quorumAdopt(ctx, rc.id, rc.quorum);
     const notes = table.notesOf(rc.id);
-    const p = notes?.ran;
+    const p = stretchOf(notes);
     if (!p) continue;
     const from = notes!.resumedSeq ?? undefined;
     // At most the probes they published past the result we resumed from, and that one (our first

@@ -193,7 +193,7 @@ export interface RunnerContext {
   shard: number;
   rank: number;
   gen: number;
-  /** The wall clock when the runner started: its checks' probe stretches count their times from it (check-entry.ts ProbeStretch). */
+  /** The wall clock when the runner started, whole ms: its checks' probe stretches count their times from it in whole ms (check-entry.ts ProbeStretch). */
   wallOrigin: number;
   ports: RunnerPorts;
   log: Logger;

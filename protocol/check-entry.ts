@@ -35,10 +35,12 @@ export type Parked = { inFlight: InFlight; spec: NormalizedSpec; outcome: ProbeO
 
 /**
  * One check's probes since it last started probing here (protocol/overlap.ts counts what ran twice
- * from it): the timer queue's resume count when the stretch began (a hold ends a stretch: the queue
- * has resumed since), the first and last start on the wall clock in ms since the runner's
- * `wallOrigin`, how many. Small integers all: a field holding ms since 1970 boxes a number per field
- * and check (~5 MB at 100k checks, BENCHMARKS.md §2).
+ * from it), as `RunnerNotes` keeps them in the table's entry, fields prefixed `ran`: the timer
+ * queue's resume count when the stretch began (a hold ends a stretch: the queue has resumed since),
+ * the first and last start on the wall clock in ms since the runner's `wallOrigin` (whole ms,
+ * rounded up), how many (0: no probe yet), the interval of the last. Small integers all, in the
+ * entry itself: an object per check cost ~6 MB at 100k checks, and a field holding ms since 1970 or
+ * a fraction of a ms boxes a number per field and check (BENCHMARKS.md §2).
  */
 export interface ProbeStretch {
   resumes: number;
@@ -54,19 +56,29 @@ export interface ProbeStretch {
  * place: at 100k checks two more maps keyed by id cost ~7 MB (BENCHMARKS.md §2).
  */
 export interface RunnerNotes {
-  /** The probes of the check's current stretch here; null before its first. */
-  ran: ProbeStretch | null;
+  /** The probes of the check's current stretch here (ProbeStretch); ranN 0: none yet. */
+  ranN: number;
+  ranResumes: number;
+  ranFirst: number;
+  ranLast: number;
+  ranIntervalMs: number;
   /** The seq it resumed from when it started from the result stream (a late release counts duplicates from it); null: it did not. */
   resumedSeq: number | null;
+}
+
+/** The check's current stretch as one record (read at a handover), or null before its first probe. */
+export function stretchOf(notes: RunnerNotes | undefined): ProbeStretch | null {
+  return notes && notes.ranN > 0 ? { resumes: notes.ranResumes, first: notes.ranFirst, last: notes.ranLast, n: notes.ranN, intervalMs: notes.ranIntervalMs } : null;
 }
 
 export interface CheckEntry extends RunnerNotes {
   spec: NormalizedSpec;
   /**
-   * Slot of the next scheduled probe (its label), and the interval it was computed with
-   * (`slotInterval`: the spec's intervalMs or a state-dependent one, state-interval.ts).
+   * Slot of the next scheduled probe (its label), in ms from the table's slot base (check-table.ts
+   * slotOf: a small integer, where the label itself would be a boxed number), and the interval it
+   * was computed with (`slotInterval`: the spec's intervalMs or a state-dependent one, state-interval.ts).
    */
-  slot: number;
+  slotOff: number;
   /** This node's clock − the slot labels' clock (0 unless continued from a skewed holder's release). */
   shift: number;
   slotInterval: number;

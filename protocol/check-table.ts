@@ -40,6 +40,13 @@ export class CheckTable {
   private nextToken = 1;
   epoch = 0;
 
+  /**
+   * Slot labels are ms since 1970: stored as such, each entry's would be a boxed number (16 B a
+   * check, BENCHMARKS.md §2). Entries keep theirs in ms from this base (the first label seen, whole
+   * ms), a small integer V8 stores in the entry itself.
+   */
+  private slotBase: number | null = null;
+
   constructor(private readonly opts: TableOptions) {}
 
   get size(): number {
@@ -99,7 +106,7 @@ export class CheckTable {
       const { slot, catchUp } = mode === 'takeover' || mode === 'deadTakeover' ? takeoverSlot(spec.id, first, now, this.opts.catchUps) : firstSlot(spec.id, first, now, now, this.opts.catchUps);
       this.checks.set(spec.id, {
         spec,
-        slot,
+        slotOff: this.offset(slot),
         shift: 0,
         slotInterval: first,
         catchUp,
@@ -115,7 +122,12 @@ export class CheckTable {
         flapping: false,
         skipped: 0,
         probed: false,
-        ran: null,
+        // Written out, not spread: fields after a spread live outside the object (a property array per entry).
+        ranN: 0,
+        ranResumes: 0,
+        ranFirst: 0,
+        ranLast: 0,
+        ranIntervalMs: 0,
         resumedSeq: null,
       });
       return [this.lookup(spec), this.scheduleAt(spec.id, slot, first)];
@@ -124,9 +136,9 @@ export class CheckTable {
     const interval = this.intervalOf(e);
     if (interval === e.slotInterval) return [];
     // A new interval: keep the pending probe unless the new schedule (on this node's grid) has an earlier slot.
-    const earlier = earlierSlot(spec.id, interval, now, e.slot + e.shift);
+    const earlier = earlierSlot(spec.id, interval, now, this.slotOf(e) + e.shift);
     if (earlier === null) return [];
-    e.slot = earlier;
+    e.slotOff = this.offset(earlier);
     e.shift = 0;
     e.slotInterval = interval;
     return [this.scheduleAt(spec.id, earlier, interval)];
@@ -156,7 +168,7 @@ export class CheckTable {
     const notes = this.checks.get(spec.id);
     this.checks.set(spec.id, {
       spec,
-      slot,
+      slotOff: this.offset(slot),
       shift,
       slotInterval: interval,
       catchUp: false,
@@ -172,7 +184,11 @@ export class CheckTable {
       // came) are announced by the first result here, with the ones that passed in transit.
       skipped: skipped + (rc.skipped ?? 0),
       probed: false,
-      ran: notes?.ran ?? null,
+      ranN: notes?.ranN ?? 0,
+      ranResumes: notes?.ranResumes ?? 0,
+      ranFirst: notes?.ranFirst ?? 0,
+      ranLast: notes?.ranLast ?? 0,
+      ranIntervalMs: notes?.ranIntervalMs ?? 0,
       resumedSeq: notes?.resumedSeq ?? null,
     });
     const out: Directive[] = [this.scheduleAt(spec.id, slot, interval, shift)];
@@ -203,7 +219,7 @@ export class CheckTable {
     const out: ReleasedCheck[] = [];
     for (const [id, e] of this.checks) {
       if (e.verdict === null) continue; // never resumed here: the next owner looks it up itself
-      out.push({ id, seq: e.seq, status: e.verdict.status, history: e.verdict.history, published: e.published, ...flagFields(e.verdict.status, e), slot: e.slot, dueInMs: e.slot + e.shift - now, ...(e.skipped > 0 ? { skipped: e.skipped } : {}) });
+      out.push({ id, seq: e.seq, status: e.verdict.status, history: e.verdict.history, published: e.published, ...flagFields(e.verdict.status, e), slot: this.slotOf(e), dueInMs: this.slotOf(e) + e.shift - now, ...(e.skipped > 0 ? { skipped: e.skipped } : {}) });
     }
     return out;
   }
@@ -211,7 +227,7 @@ export class CheckTable {
   /** The own-clock time of `id`'s next slot (a point of its slot grid here, without jitter), or undefined. */
   nextSlotAt(id: string): number | undefined {
     const e = this.checks.get(id);
-    return e ? e.slot + e.shift : undefined;
+    return e ? this.slotOf(e) + e.shift : undefined;
   }
 
   /**
@@ -242,7 +258,7 @@ export class CheckTable {
   due(id: string, now: number): Directive[] {
     const e = this.checks.get(id);
     if (!e) return [];
-    const slot = e.slot;
+    const slot = this.slotOf(e);
     const out: Directive[] = [];
     const step = resumeStep(e.resume, { type: 'due' });
     e.resume = step.phase;
@@ -259,14 +275,14 @@ export class CheckTable {
     }
     const interval = this.intervalOf(e);
     const next = slotAfterDue(id, slot, e.slotInterval, interval, e.catchUp, now - e.shift);
-    e.slot = next.slot;
+    e.slotOff = this.offset(next.slot);
     e.catchUp = false;
     e.slotInterval = interval;
     if (next.skipped) {
       e.skipped += next.skipped.count;
       out.push({ type: 'skipped', id, slot: next.skipped.slot, count: next.skipped.count });
     }
-    out.push(this.scheduleAt(id, e.slot, interval, e.shift));
+    out.push(this.scheduleAt(id, next.slot, interval, e.shift));
     return out;
   }
 
@@ -314,6 +330,20 @@ export class CheckTable {
     return out;
   }
 
+  /** `e`'s pending slot (its label). */
+  private slotOf(e: CheckEntry): number {
+    return this.slotBase! + e.slotOff;
+  }
+
+  /** `slot` as an entry keeps it: ms from the table's slot base (set by the first slot seen). */
+  private offset(slot: number): number {
+    this.slotBase ??= Math.floor(slot);
+    const off = slot - this.slotBase;
+    // A difference of two boxed numbers is a boxed number even when whole: `| 0` makes it a small
+    // integer (only when that is its value: a fraction or a far label is kept as it is, boxed).
+    return off === (off | 0) ? off | 0 : off;
+  }
+
   /**
    * The interval of `e`'s state differs from the one its pending slot was computed with: move the
    * slot onto the new interval's grid (check-schedule.ts retimedSlot). A pending catch-up stays (it
@@ -324,8 +354,8 @@ export class CheckTable {
     if (interval === e.slotInterval || e.catchUp) return [];
     const slot = retimedSlot(id, lastSlot, e.slotInterval, interval, now);
     e.slotInterval = interval;
-    if (slot === e.slot + e.shift && e.shift === 0) return [];
-    e.slot = slot;
+    if (slot === this.slotOf(e) + e.shift && e.shift === 0) return [];
+    e.slotOff = this.offset(slot);
     e.shift = 0;
     return [this.scheduleAt(id, slot, interval)];
   }

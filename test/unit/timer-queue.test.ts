@@ -127,6 +127,23 @@ describe('TimerQueue', () => {
     expect(r.fired).toEqual([{ key: 'a', at: 100, now: 100 }]);
   });
 
+  test('a due time with a fraction of a ms is kept in whole ms rounded up: never early, less than 1 ms late', () => {
+    // A wall clock since 1970 with a fraction, as the runner's clock reads it.
+    const clock = new ManualClock(1_764_000_000_123.6);
+    const q = new TimerQueue(clock);
+    const r = recorder(clock);
+    q.set('a', 1_764_000_000_224.1, r.owner);
+    q.set('b', 1_764_000_000_223.5, r.owner);
+    expect([q.dueAt('a', r.owner), q.dueAt('b', r.owner)]).toEqual([1_764_000_000_225, 1_764_000_000_224]);
+    clock.advance(100.7); // ~…224.3: past a's own time (…224.1), before its whole ms
+    expect(r.fired.map((f) => [f.key, f.at])).toEqual([['b', 1_764_000_000_224]]);
+    clock.advance(0.6); // ~…224.9
+    expect(r.fired).toHaveLength(1);
+    clock.advance(0.2); // ~…225.1
+    expect(r.fired.map((f) => [f.key, f.at])).toEqual([['b', 1_764_000_000_224], ['a', 1_764_000_000_225]]);
+    for (const f of r.fired) expect(f.now).toBeGreaterThanOrEqual(f.at);
+  });
+
   test('stop silences the queue', () => {
     const clock = new ManualClock(0);
     const q = new TimerQueue(clock);
