@@ -7,7 +7,7 @@ import { probeHttp } from './http-probe';
 import { FailureReason, type ProbeOutcome } from './outcome';
 import { DIRECT_PROBE_ENV, type ProbeEnv } from './probe-env';
 import { CheckKind, type NormalizedSpec } from './spec';
-import { probeTcpLean, tcpLeanEligible } from './tcp-lean';
+import { probeTcpLean, tcpLeanTarget } from './tcp-lean';
 import { probeTcp } from './tcp-probe';
 import type { StopSignal } from './probe-stop';
 
@@ -27,9 +27,11 @@ export function runProbe(spec: NormalizedSpec, signal?: StopSignal, env: ProbeEn
     case CheckKind.http:
       // The simplest specs (GET/HEAD, no body, no redirects, fresh connection) skip undici.
       return leanEligible(spec) ? probeHttpLean(spec, signal, env) : probeHttp(spec, signal, env);
-    case CheckKind.tcp:
+    case CheckKind.tcp: {
       // A connect-only spec (no dialog) skips the probe envelope.
-      return tcpLeanEligible(spec) ? probeTcpLean(spec, signal, env) : probeTcp(spec, signal, env);
+      const target = tcpLeanTarget(spec);
+      return target ? probeTcpLean(spec, signal, env, target) : probeTcp(spec, signal, env);
+    }
     case CheckKind.dns:
       return probeDns(spec, signal, env);
     case CheckKind.grpc:

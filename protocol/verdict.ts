@@ -12,10 +12,17 @@
 //   check goes up after `rise` consecutive passes; `initial` is the verdict before any probe.
 
 import type { NormalizedPolicy } from '../checks/spec';
+import { StringShare } from './string-share';
 
 export type Verdict = 'up' | 'down';
 
 export const HISTORY_MAX = 64;
+
+/**
+ * The histories checks hold, one copy of each value (protocol/string-share.ts): 100k healthy checks
+ * spell the same few. Every state this module returns carries a shared history.
+ */
+export const sharedHistories = new StringShare();
 
 export interface VerdictState {
   status: Verdict;
@@ -25,7 +32,7 @@ export interface VerdictState {
 
 export function initialVerdict(p: NormalizedPolicy): VerdictState {
   if (p.type === 'window') {
-    const history = '0'.repeat(p.window - p.initial) + '1'.repeat(p.initial);
+    const history = sharedHistories.share('0'.repeat(p.window - p.initial) + '1'.repeat(p.initial));
     return { status: p.initial >= p.threshold ? 'up' : 'down', history };
   }
   return { status: p.initialUp ? 'up' : 'down', history: '' };
@@ -47,7 +54,7 @@ function tailRun(history: string, c: '0' | '1'): number {
 /** Apply one probe outcome; returns the new state (the input is not modified). */
 export function applyOutcome(p: NormalizedPolicy, s: VerdictState, ok: boolean): VerdictState {
   const full = s.history + (ok ? '1' : '0');
-  const history = full.length > HISTORY_MAX ? full.slice(full.length - HISTORY_MAX) : full;
+  const history = sharedHistories.share(full.length > HISTORY_MAX ? full.slice(full.length - HISTORY_MAX) : full);
   let status: Verdict;
   switch (p.type) {
     case 'window':
@@ -69,5 +76,5 @@ export function applyOutcome(p: NormalizedPolicy, s: VerdictState, ok: boolean):
 export function parseVerdictState(status: unknown, history: unknown): VerdictState | null {
   if ((status !== 'up' && status !== 'down') || typeof history !== 'string') return null;
   if (history.length > HISTORY_MAX || !/^[01]*$/.test(history)) return null;
-  return { status, history };
+  return { status, history: sharedHistories.share(history) };
 }
