@@ -47,6 +47,11 @@ export function connectionOptions(cfg: NatsAuthConfig, name: string): NodeConnec
     waitOnFirstConnect: true,
     pingInterval: NATS_PING_MS,
     maxPingOut: NATS_MAX_PING_OUT,
+    // nats.js builds an Error (a stack captured) at every request and every request timer, to name
+    // the caller if it fails; a node starting 100k checks makes ~86k resume lookups (direct gets),
+    // and those Errors were ~23% of the start's long tasks (BENCHMARKS.md §2). Our own errors say
+    // what failed.
+    noAsyncTraces: true,
   };
   if (cfg.natsCreds) opts.authenticator = credsAuthenticator(readFileSync(cfg.natsCreds));
   else if (cfg.natsNkey) opts.authenticator = nkeyAuthenticator(new TextEncoder().encode(readFileSync(cfg.natsNkey, 'utf8').trim()));
