@@ -9,6 +9,7 @@ import type { Bus } from '../runtime/bus';
 import type { Clock } from '../runtime/clock';
 import type { Config } from '../runtime/config';
 import type { Logger } from '../runtime/logger';
+import type { LastMessages } from '../runtime/direct-get';
 import { streamResumeRecords, type ResumeRecords } from '../runtime/resume-store';
 import { rollupGrains, RollupRecorder } from '../runtime/rollup-recorder';
 import { coarseRollups, fineRollups, streamRollupRecords, type RollupRecords } from '../runtime/rollup-store';
@@ -27,9 +28,9 @@ export interface NodeRecords {
   drop(id: string): Promise<void>;
 }
 
-export function nodeRecords(o: { jsm: JetStreamManager; bus: Bus; subjects: Subjects; cfg: Config; clock: Clock; log: Logger }): NodeRecords {
+export function nodeRecords(o: { jsm: JetStreamManager; gets?: LastMessages; bus: Bus; subjects: Subjects; cfg: Config; clock: Clock; log: Logger }): NodeRecords {
   const { jsm, subjects: s, cfg, log } = o;
-  const resume = streamResumeRecords(jsm, s);
+  const resume = streamResumeRecords(jsm, s, o.gets);
   const history = streamCheckHistory(jsm, s, cfg.transitionsPerCheck);
   const rollupRecords = streamRollupRecords(jsm, coarseRollups(s), cfg.rollupsPerCheck);
   const fineRollupRecords = streamRollupRecords(jsm, fineRollups(s), cfg.rollupsFinePerCheck);

@@ -27,6 +27,7 @@ import { LinkOutage } from '../runtime/link-outage';
 import { PauseDetector } from '../runtime/pause-detector';
 import { PauseSource, pauseThresholdMs } from '../protocol/pause';
 import { openStores } from '../runtime/store';
+import { DirectGets } from '../runtime/direct-get';
 import { streamResultHistory } from '../runtime/result-history';
 import { ReconnectSettle } from '../runtime/reconnect-settle';
 import { startNodeSpecs } from './node-specs';
@@ -180,8 +181,10 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
 
   if (cfg.handoverMs !== undefined) log.warn({ event: 'setting_deprecated', setting: 'LOOKOUT_HANDOVER_MS' }, 'LOOKOUT_HANDOVER_MS is deprecated and ignored: shards change hands by message');
   const queue = new TimerQueue(clock, undefined, cfg.timerGrainMs);
+  // Last messages of a subject (resume lookups: ~86k at a start of 100k checks) on the node's inbox.
+  const gets = new DirectGets(nc, nodeInboxPrefix(cfg.prefix));
   // A check's records beside its spec: resume states, verdict changes, rollups (dropped with it).
-  const records = nodeRecords({ jsm, bus, subjects: s, cfg, clock, log });
+  const records = nodeRecords({ jsm, gets, bus, subjects: s, cfg, clock, log });
   const { resume: resumeRecords, history: checkHistory, rollupRecords, fineRollupRecords, rollups } = records;
   const resumeBase = s.resumeWildcard().slice(0, -1); // `<prefix>._resume.`
   // On waking, the queue's own timer may fire before the detector's next tick: it holds itself first.
@@ -255,7 +258,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     // A holder taken over may have published unseen until the others held it dead, and (a frozen
     // link) until it noticed its own dead link.
     takeoverUnseenMs: cfg.deadAfterMs + staleDetectMs(cfg.natsPingMs),
-    history: streamResultHistory(jsm, s, resumeRecords, { answered: (sec) => metrics.resumeLookupSeconds.observe(sec), outstanding: (n) => metrics.resumeLookupsPending.set(n) }),
+    history: streamResultHistory(jsm, s, resumeRecords, { answered: (sec) => metrics.resumeLookupSeconds.observe(sec), outstanding: (n) => metrics.resumeLookupsPending.set(n) }, undefined, gets),
     canPublishVerdicts: () => !queue.isHeld && !pauses.cutOff() && !quarantine.holdsVerdicts(),
     quorumRecords: { last: (id, done) => void resumeRecords.lastQuorum(id).then((r) => done(null, r), (err: unknown) => done(err, null)) },
     subjects: s,
@@ -358,6 +361,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
       pauses.stop();
       load.stop();
       queue.stop();
+      gets.close(); // lookups still waiting are rejected (their checks have stopped)
       await probing.close();
       await http.close();
       await settledWithin(watchesSettled, WATCH_SETTLE_MS);

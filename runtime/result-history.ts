@@ -10,6 +10,7 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { ResumeState } from '../protocol/records';
 import { isCount, newerResume, parseResumeState } from '../protocol/resume-record';
+import { jsmLastMessages, type LastMessages } from './direct-get';
 import type { ResumeRecords } from './resume-store';
 import { subjectMessages } from './subject-walk';
 import type { Subjects } from './subjects';
@@ -43,7 +44,14 @@ const rankOf = (r: StoredResult) => (isCount(r.vantage) ? r.vantage : 0);
  * subject (at most LOOKOUT_RESULTS_PER_CHECK) are walked oldest to newest. A lookup `perVantage`
  * also reads the vantage's resume record (`records`, at the same time) and takes the newer.
  */
-export function streamResultHistory(jsm: JetStreamManager, s: Subjects, records: ResumeRecords | null, observer?: LookupObserver, maxInFlight = RESUME_LOOKUPS_IN_FLIGHT): ResultHistory {
+export function streamResultHistory(
+  jsm: JetStreamManager,
+  s: Subjects,
+  records: ResumeRecords | null,
+  observer?: LookupObserver,
+  maxInFlight = RESUME_LOOKUPS_IN_FLIGHT,
+  gets: LastMessages = jsmLastMessages(jsm),
+): ResultHistory {
   const stream = s.resultStream();
   const queue = new LookupQueue(maxInFlight, (id, rank, perVantage) => (perVantage && records ? lastOfVantage(id, rank, records) : lastOf(id, rank)), observer);
   return {
@@ -57,7 +65,7 @@ export function streamResultHistory(jsm: JetStreamManager, s: Subjects, records:
 
   async function lastOf(id: string, rank: number): Promise<ResumeState | null> {
     const subject = s.result(id);
-    const newest = await jsm.direct.getMessage(stream, { last_by_subj: subject });
+    const newest = await gets.last(stream, subject);
     if (!newest) return null;
     const r = newest.json<StoredResult>();
     if (rankOf(r) === rank) return parseResumeState(r);

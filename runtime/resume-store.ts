@@ -7,6 +7,7 @@
 // subject's last message; a deleted check's records are purged with it.
 
 import type { JetStreamManager, StreamConfig } from '@nats-io/jetstream';
+import { jsmLastMessages, type LastMessages } from './direct-get';
 import { decodeResumeRecord, RESUME_RECORD_MAX_BYTES } from '../protocol/resume-record';
 import { decodeQuorumRecord, type QuorumRecord } from '../protocol/quorum-record';
 import type { ResumeState } from '../protocol/records';
@@ -37,12 +38,13 @@ export async function ensureResumeStream(jsm: JetStreamManager, s: Subjects, cfg
   await ensureStream(jsm, resumeStreamConfig(s, cfg), 'LOOKOUT_RESUME_MAX_BYTES');
 }
 
-export function streamResumeRecords(jsm: JetStreamManager, s: Subjects): ResumeRecords {
+/** `gets` reads a subject's last record (a node passes its DirectGets; by default through `jsm`). */
+export function streamResumeRecords(jsm: JetStreamManager, s: Subjects, gets: LastMessages = jsmLastMessages(jsm)): ResumeRecords {
   const stream = s.resumeStream();
   const lastSeen = async (id: string, rank: number) => {
-    const m = await jsm.direct.getMessage(stream, { last_by_subj: s.resumeState(id, rank) });
+    const m = await gets.last(stream, s.resumeState(id, rank));
     const state = m ? decodeResumeRecord(m.data) : null;
-    return m && state ? { state, storedAt: m.time.getTime() } : null;
+    return m && state ? { state, storedAt: m.storedAt } : null;
   };
   return {
     lastSeen,
@@ -50,7 +52,7 @@ export function streamResumeRecords(jsm: JetStreamManager, s: Subjects): ResumeR
       return (await lastSeen(id, rank))?.state ?? null;
     },
     async lastQuorum(id) {
-      const m = await jsm.direct.getMessage(stream, { last_by_subj: s.quorumState(id) });
+      const m = await gets.last(stream, s.quorumState(id));
       return m ? decodeQuorumRecord(m.data) : null;
     },
     async purge(id) {
