@@ -24,7 +24,7 @@
 // set larger than that is over budget: the node then collects as often as the floor allows and
 // says so (memory_over_budget); it never stops itself.
 
-/** LOOKOUT_MEMORY_MB when unset. 100k checks on one node needed 246–249 MiB on 2026-11-30, 257–278 MiB on 2026-12-03, 259–271 MiB after that day's cuts, 256–262 on 2026-12-04 and 255–263 after that day's per-probe garbage cut (BENCHMARKS.md §2). */
+/** LOOKOUT_MEMORY_MB when unset. 100k checks on one node needed 246–249 MiB on 2026-11-30, 257–278 MiB on 2026-12-03, 259–271 MiB after that day's cuts, 256–262 on 2026-12-04 and 255–263 after that day's per-probe garbage cut, 249–252 (peaks ≤ 254.4) on 2026-12-05 (BENCHMARKS.md §2). */
 export const DEFAULT_MEMORY_MB = 256;
 /** The smallest budget accepted (0 turns the governor off). */
 export const MIN_MEMORY_MB = 64;
