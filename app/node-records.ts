@@ -28,7 +28,7 @@ export interface NodeRecords {
   drop(id: string): Promise<void>;
 }
 
-export function nodeRecords(o: { jsm: JetStreamManager; gets?: LastMessages; bus: Bus; subjects: Subjects; cfg: Config; clock: Clock; log: Logger }): NodeRecords {
+export function nodeRecords(o: { jsm: JetStreamManager; gets: LastMessages; bus: Bus; subjects: Subjects; cfg: Config; clock: Clock; log: Logger }): NodeRecords {
   const { jsm, subjects: s, cfg, log } = o;
   const resume = streamResumeRecords(jsm, s, o.gets);
   const history = streamCheckHistory(jsm, s, cfg.transitionsPerCheck);

@@ -11,6 +11,7 @@
 // other status, or no answer within the deadline, rejects with DirectGetError. The subject is part
 // of the request subject (`$JS.API.DIRECT.GET.<stream>.<subject>`), so permissions can narrow it.
 
+import type { JetStreamManager } from '@nats-io/jetstream';
 import { Empty, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 
 /** How long a lookup waits for its answer (nats.js's JetStream API default). */
@@ -69,7 +70,6 @@ export class DirectGets implements LastMessages {
     private readonly nc: NatsConnection,
     inboxPrefix: string,
     private readonly timeoutMs: number = DIRECT_GET_TIMEOUT_MS,
-    private readonly apiPrefix = '$JS.API',
   ) {
     this.replyPrefix = `${inboxPrefix}.dg.`;
     this.sub = nc.subscribe(`${this.replyPrefix}*`, { callback: (err, m) => (err ? this.close(err) : this.answer(m)) });
@@ -81,7 +81,7 @@ export class DirectGets implements LastMessages {
     return new Promise((resolve, reject) => {
       this.waiting.set(token, { resolve, reject, deadline: performance.now() + this.timeoutMs });
       this.arm();
-      this.nc.publish(`${this.apiPrefix}.DIRECT.GET.${stream}.${subject}`, Empty, { reply: `${this.replyPrefix}${token}` });
+      this.nc.publish(`$JS.API.DIRECT.GET.${stream}.${subject}`, Empty, { reply: `${this.replyPrefix}${token}` });
     });
   }
 
@@ -128,7 +128,7 @@ export class DirectGets implements LastMessages {
 }
 
 /** The same port over nats.js's JetStream manager (`jsm.direct.getMessage`): for callers without a connection of their own. */
-export function jsmLastMessages(jsm: { direct: { getMessage(stream: string, q: { last_by_subj: string }): Promise<{ seq: number; time: Date; data: Uint8Array; json<T>(): T } | null> } }): LastMessages {
+export function jsmLastMessages(jsm: Pick<JetStreamManager, 'direct'>): LastMessages {
   return {
     async last(stream, subject) {
       const m = await jsm.direct.getMessage(stream, { last_by_subj: subject });
