@@ -12,7 +12,7 @@
 // of the request subject (`$JS.API.DIRECT.GET.<stream>.<subject>`), so permissions can narrow it.
 
 import type { JetStreamManager } from '@nats-io/jetstream';
-import { Empty, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { createInbox, Empty, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 
 /** How long a lookup waits for its answer (nats.js's JetStream API default). */
 export const DIRECT_GET_TIMEOUT_MS = 5_000;
@@ -71,7 +71,10 @@ export class DirectGets implements LastMessages {
     inboxPrefix: string,
     private readonly timeoutMs: number = DIRECT_GET_TIMEOUT_MS,
   ) {
-    this.replyPrefix = `${inboxPrefix}.dg.`;
+    // Unique per instance (nats.js's createInbox: `<prefix>.<nuid>`): every node of a cluster has
+    // the same inbox prefix, and tokens count from 1 in each, so on `<prefix>.dg.*` the nodes took
+    // each other's answers (a gained check resumed from another check's record, or from none).
+    this.replyPrefix = `${createInbox(inboxPrefix)}.`;
     this.sub = nc.subscribe(`${this.replyPrefix}*`, { callback: (err, m) => (err ? this.close(err) : this.answer(m)) });
   }
 

@@ -1,12 +1,13 @@
 // DirectGets (runtime/direct-get.ts) beside nats.js's jsm.direct.getMessage on a real nats-server:
 // the same message (sequence, time stored, body) or the same null for every subject, answers that
-// reach the right lookup when many are out at once, a stream nobody serves, an error status, no
+// reach the right lookup when many are out at once (also with two connections on one inbox prefix), a stream nobody serves, an error status, no
 // answer at all, and closing with lookups out.
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Empty, headers, type NatsConnection } from '@nats-io/transport-node';
 import { DirectGetError, DirectGets, jsmLastMessages, type LastMessages, type StoredMessage } from '../../runtime/direct-get';
 import { startNatsServer, type NatsServer } from '../../testkit/nats-server';
 import { client } from '../helpers/lookout';
+import { waitFor } from '../helpers/poll';
 
 let server: NatsServer;
 let nc: NatsConnection;
@@ -50,6 +51,35 @@ test.each([
 test('200 lookups out at once each get their own subject', async () => {
   const got = await Promise.all(Array.from({ length: 200 }, (_, i) => lean.last('dg', `dg.n.${i}`)));
   expect(got.map((m) => m?.json<{ n: number }>().n)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+});
+
+test('two connections with the same inbox prefix (two nodes of a cluster) each get their own answer', async () => {
+  // Every node's inbox prefix is the same (runtime/nats.ts nodeInboxPrefix) and each counts its
+  // lookups from 1. A responder holds both lookups and answers the second asker first: that answer
+  // must not reach the first asker.
+  const other = await client(server);
+  const held: { reply: string; asker: string }[] = [];
+  const responder = nc.subscribe('$JS.API.DIRECT.GET.pair.>', { callback: (_e, m) => void held.push({ reply: m.reply!, asker: m.subject.split('.').pop()! }) });
+  const [a, b] = [new DirectGets(nc, '_INBOX_dgshared'), new DirectGets(other, '_INBOX_dgshared')];
+  await Promise.all([nc.flush(), other.flush()]);
+  try {
+    const fromA = a.last('pair', 'a');
+    const fromB = b.last('pair', 'b');
+    await waitFor('both lookups held', () => held.length === 2 || null, { timeoutMs: 10_000, intervalMs: 10 });
+    for (const h of [...held].sort((x, y) => (x.asker === 'b' ? -1 : y.asker === 'b' ? 1 : 0))) {
+      const hdrs = headers();
+      hdrs.set('Nats-Sequence', h.asker === 'a' ? '1' : '2');
+      hdrs.set('Nats-Time-Stamp', new Date(0).toISOString());
+      nc.publish(h.reply, JSON.stringify({ for: h.asker }), { headers: hdrs });
+      await nc.flush();
+    }
+    expect({ a: (await fromA)?.json(), b: (await fromB)?.json() }).toEqual({ a: { for: 'a' }, b: { for: 'b' } });
+  } finally {
+    responder.unsubscribe();
+    a.close();
+    b.close();
+    await other.close();
+  }
 });
 
 test('a stream nobody serves: no answer, rejected as a timeout (as through jsm)', async () => {
