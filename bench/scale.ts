@@ -17,33 +17,49 @@
 //   - CPU of the node and of the TCP target over the window (does the probing itself saturate?).
 // Goals: all scheduled ≤ 2 s, RSS ≤ 256 MB, p99 lateness ≤ 10 ms.
 //
+// BENCH_KIND=http: HTTP checks instead, one URL each (`http://127.0.0.1:<port>/c/<id>`, as users'
+// checks have a URL of their own) on Debian's nginx answering `return 200` (one worker); the
+// target's CPU is then nginx's master and worker.
+//
 //   npm run build && npm run bench:scale
-//   knobs: BENCH_CHECKS (100000), BENCH_INTERVAL_MS (60000), BENCH_INTERVALS (2)
+//   knobs: BENCH_CHECKS (100000), BENCH_INTERVAL_MS (60000), BENCH_INTERVALS (2), BENCH_KIND (tcp | http)
 
 import { connect } from '@nats-io/transport-node';
 import { spawnNode, nodeEnv } from './lib/lookout';
 import { startNats } from './lib/nats-server';
-import { cpuMs, LoadMeter, memMiB } from './lib/procfs';
+import { cpuMs, LoadMeter, memMiB, treeCpuMs } from './lib/procfs';
 import { histogramDelta, histogramQuantile, sum, type Samples } from './lib/prom';
 import { checkId, putSpecs } from './lib/specs';
 import { dist } from './lib/stats';
-import { startTcpSink } from './lib/targets';
+import { startNginx, startTcpSink } from './lib/targets';
 import { envInt, GiveUp, note, round, runBench, sleep, waitFor } from './lib/util';
 
 const CHECKS = envInt('BENCH_CHECKS', 100_000);
 const INTERVAL = envInt('BENCH_INTERVAL_MS', 60_000);
 const INTERVALS = envInt('BENCH_INTERVALS', 2);
+const KIND = process.env.BENCH_KIND ?? 'tcp';
+if (KIND !== 'tcp' && KIND !== 'http') throw new Error(`BENCH_KIND must be tcp or http, not ${KIND}`);
+
+/** The checks' target: a TCP sink that accepts and closes, or nginx answering 200. */
+async function startTarget(): Promise<{ pid: number; stop(): Promise<void>; spec(id: string): Record<string, unknown> }> {
+  if (KIND === 'http') {
+    const nginx = await startNginx(1);
+    return { pid: nginx.pid, stop: () => nginx.stop(), spec: (id) => ({ kind: 'http', target: `http://127.0.0.1:${nginx.port}/c/${id}`, intervalMs: INTERVAL, timeoutMs: 2000 }) };
+  }
+  const sink = await startTcpSink();
+  return { pid: sink.pid, stop: () => sink.stop(), spec: () => ({ kind: 'tcp', target: `127.0.0.1:${sink.port}`, intervalMs: INTERVAL, timeoutMs: 2000 }) };
+}
 
 runBench('scale', async (cleanup) => {
   const nats = await startNats('max_payload: 1048576');
   cleanup(() => nats.stop());
-  const sink = await startTcpSink();
+  const sink = await startTarget();
   cleanup(() => sink.stop());
   const nc = await connect({ servers: nats.url, name: 'bench-scale' });
   cleanup(() => nc.close());
 
   const specs = new Map<string, unknown>();
-  for (let i = 0; i < CHECKS; i++) specs.set(checkId(i), { kind: 'tcp', target: `127.0.0.1:${sink.port}`, intervalMs: INTERVAL, timeoutMs: 2000 });
+  for (let i = 0; i < CHECKS; i++) specs.set(checkId(i), sink.spec(checkId(i)));
   const putMs = await putSpecs(nc, specs);
   specs.clear();
   (globalThis as { gc?: () => void }).gc?.();
@@ -126,7 +142,7 @@ runBench('scale', async (cleanup) => {
   const windowTo = windowFrom + INTERVALS * INTERVAL;
   await sleep(windowFrom - Date.now());
   const m0 = await node.metrics();
-  const c0 = { node: cpuMs(node.pid), sink: cpuMs(sink.pid), nats: cpuMs(nats.pid) };
+  const c0 = { node: cpuMs(node.pid), sink: treeCpuMs(sink.pid), nats: cpuMs(nats.pid) };
   const meter = new LoadMeter(() => [node.pid, sink.pid, nats.pid, process.pid]);
   const w0 = performance.now();
   let rssMax = 0;
@@ -149,7 +165,7 @@ runBench('scale', async (cleanup) => {
   }
   const m1 = await node.metrics();
   const wallMs = performance.now() - w0;
-  const c1 = { node: cpuMs(node.pid), sink: cpuMs(sink.pid), nats: cpuMs(nats.pid) };
+  const c1 = { node: cpuMs(node.pid), sink: treeCpuMs(sink.pid), nats: cpuMs(nats.pid) };
   const load = meter.read();
   const mem = memMiB(node.pid);
   const hist = histogramDelta(m1, m0, 'lookout_schedule_lateness_seconds');
@@ -159,6 +175,7 @@ runBench('scale', async (cleanup) => {
   const shardLoads = node.logs.filter((l) => l.msg === 'specs loaded');
   return {
     checks: CHECKS,
+    kind: KIND,
     intervalMs: INTERVAL,
     intervals: INTERVALS,
     specsPutMs: Math.round(putMs),
@@ -190,7 +207,7 @@ runBench('scale', async (cleanup) => {
     eventLoopLagP99MaxMs: round(lagP99Max * 1000, 1),
     cpuPct: {
       node: Math.round((100 * (c1.node - c0.node)) / wallMs),
-      tcpTarget: Math.round((100 * (c1.sink - c0.sink)) / wallMs),
+      target: Math.round((100 * (c1.sink - c0.sink)) / wallMs),
       nats: Math.round((100 * (c1.nats - c0.nats)) / wallMs),
       foreign: load.foreignPct,
     },
