@@ -54,40 +54,32 @@ export function leanEligible(spec: NormalizedSpec): boolean {
 /** The body being counted: the bytes of a Content-Length left, or where a chunked body is. */
 type BodyLeft = { kind: 'length'; remaining: number } | { kind: 'chunked'; chunk: ChunkedState };
 
-/** Where and what to send, worked out once per spec object (and User-Agent). */
+/**
+ * Where and what to send, worked out per probe. Not kept per spec: a WeakMap from spec to plan held
+ * ~200 B a check (the entry, the plan, its target, endpoint and head; its head as a pooled Buffer
+ * pinned an 8 KiB pool slab each) — at 100k HTTP checks the node's RSS went over its 256 MiB — for
+ * a URL parse and a string per probe, ~0.5 µs (BENCHMARKS.md §2).
+ */
 interface LeanPlan {
   target: ConnectTarget;
   /** "host:port", for messages (as the undici path names it). */
   endpoint: string;
-  /**
-   * The request head, written as latin1 (the bytes Buffer.from(head, 'latin1') would hold). Not a
-   * Buffer: a small Buffer is carved from Node's shared 8 KiB pool, and one kept per check pinned a
-   * pool slab each among the probes' short-lived allocations — 65 MiB of slabs at 100k HTTP checks
-   * (BENCHMARKS.md §2).
-   */
+  /** The request head, written as latin1 (the bytes Buffer.from(head, 'latin1') would hold). */
   request: string;
-  userAgent: string | undefined;
 }
 
-const plans = new WeakMap<NormalizedSpec, LeanPlan>();
-
 function planFor(spec: NormalizedSpec, userAgent: string | undefined): LeanPlan {
-  const cached = plans.get(spec);
-  if (cached && cached.userAgent === userAgent) return cached;
   const url = new URL(spec.target);
   const https = url.protocol === 'https:';
   const port = Number(url.port) || (https ? 443 : 80);
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   let head = `${spec.http.method} ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${spec.http.host ?? url.host}\r\nconnection: close\r\n`;
   for (const [name, value] of Object.entries(withUserAgent(spec.http.headers, userAgent))) head += `${name}: ${value}\r\n`;
-  const plan: LeanPlan = {
+  return {
     target: { host, port, ...(https ? { tls: tlsProfileFor(spec, url), alpn: ['http/1.1'] } : {}) },
     endpoint: `${url.hostname}:${port}`,
     request: `${head}\r\n`,
-    userAgent,
   };
-  plans.set(spec, plan);
-  return plan;
 }
 
 /**
