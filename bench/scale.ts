@@ -14,7 +14,7 @@
 //     would mean early), p50/p99/max, per interval, over two full intervals after all scheduled;
 //     plus the node's own lookout_schedule_lateness_seconds histogram (bucket bounds);
 //   - skipped rounds (lookout_skipped_rounds_total) and results received vs expected (2 per check);
-//   - CPU of the node and of the TCP target over the window (does the probing itself saturate?).
+//   - CPU of the node and of the target (its process tree) over the window (does the probing itself saturate?).
 // Goals: all scheduled ≤ 2 s, RSS ≤ 256 MB, p99 lateness ≤ 10 ms.
 //
 // BENCH_KIND=http: HTTP checks instead, one URL each (`http://127.0.0.1:<port>/c/<id>`, as users'
@@ -27,7 +27,7 @@
 import { connect } from '@nats-io/transport-node';
 import { spawnNode, nodeEnv } from './lib/lookout';
 import { startNats } from './lib/nats-server';
-import { cpuMs, LoadMeter, memMiB, treeCpuMs } from './lib/procfs';
+import { cpuMs, LoadMeter, memMiB, processTree, treeCpuMs } from './lib/procfs';
 import { histogramDelta, histogramQuantile, sum, type Samples } from './lib/prom';
 import { checkId, putSpecs } from './lib/specs';
 import { dist } from './lib/stats';
@@ -53,13 +53,13 @@ async function startTarget(): Promise<{ pid: number; stop(): Promise<void>; spec
 runBench('scale', async (cleanup) => {
   const nats = await startNats('max_payload: 1048576');
   cleanup(() => nats.stop());
-  const sink = await startTarget();
-  cleanup(() => sink.stop());
+  const target = await startTarget();
+  cleanup(() => target.stop());
   const nc = await connect({ servers: nats.url, name: 'bench-scale' });
   cleanup(() => nc.close());
 
   const specs = new Map<string, unknown>();
-  for (let i = 0; i < CHECKS; i++) specs.set(checkId(i), sink.spec(checkId(i)));
+  for (let i = 0; i < CHECKS; i++) specs.set(checkId(i), target.spec(checkId(i)));
   const putMs = await putSpecs(nc, specs);
   specs.clear();
   (globalThis as { gc?: () => void }).gc?.();
@@ -142,8 +142,8 @@ runBench('scale', async (cleanup) => {
   const windowTo = windowFrom + INTERVALS * INTERVAL;
   await sleep(windowFrom - Date.now());
   const m0 = await node.metrics();
-  const c0 = { node: cpuMs(node.pid), sink: treeCpuMs(sink.pid), nats: cpuMs(nats.pid) };
-  const meter = new LoadMeter(() => [node.pid, sink.pid, nats.pid, process.pid]);
+  const c0 = { node: cpuMs(node.pid), target: treeCpuMs(target.pid), nats: cpuMs(nats.pid) };
+  const meter = new LoadMeter(() => [node.pid, ...processTree(target.pid), nats.pid, process.pid]);
   const w0 = performance.now();
   let rssMax = 0;
   let heapMax = 0;
@@ -165,7 +165,7 @@ runBench('scale', async (cleanup) => {
   }
   const m1 = await node.metrics();
   const wallMs = performance.now() - w0;
-  const c1 = { node: cpuMs(node.pid), sink: treeCpuMs(sink.pid), nats: cpuMs(nats.pid) };
+  const c1 = { node: cpuMs(node.pid), target: treeCpuMs(target.pid), nats: cpuMs(nats.pid) };
   const load = meter.read();
   const mem = memMiB(node.pid);
   const hist = histogramDelta(m1, m0, 'lookout_schedule_lateness_seconds');
@@ -207,7 +207,7 @@ runBench('scale', async (cleanup) => {
     eventLoopLagP99MaxMs: round(lagP99Max * 1000, 1),
     cpuPct: {
       node: Math.round((100 * (c1.node - c0.node)) / wallMs),
-      target: Math.round((100 * (c1.sink - c0.sink)) / wallMs),
+      target: Math.round((100 * (c1.target - c0.target)) / wallMs),
       nats: Math.round((100 * (c1.nats - c0.nats)) / wallMs),
       foreign: load.foreignPct,
     },
