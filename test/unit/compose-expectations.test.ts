@@ -4,30 +4,37 @@ import { hostPortEntry } from '../../testkit/compose/compose-file';
 import { isNewer, membersAre, natsClusterFormed, probedSince, snapshot, specsStored, spreadOver, verdictsAsLabelled, type ClusterView, type NatsServerView, type StateView } from '../../testkit/compose/expectations';
 
 const SERVICES = ['nats-1', 'nats-2', 'nats-3'];
+const replicas = (...names: string[]) => names.map((name) => ({ name, current: true }));
+const meta = (leader: string, over: Partial<NonNullable<NatsServerView['jsz']['meta_cluster']>> = {}) => ({ jsz: { meta_cluster: { name: 'lookout', leader, cluster_size: 3, ...over } } });
 const server = (service: string, over: Partial<NatsServerView> = {}): NatsServerView => ({
   service,
   healthz: 200,
   varz: { server_name: service },
-  jsz: { meta_cluster: { name: 'lookout', leader: 'nats-2', cluster_size: 3 } },
+  ...meta('nats-2', service === 'nats-2' ? { replicas: replicas('nats-1', 'nats-3') } : {}),
   routez: { num_routes: 2 },
   ...over,
 });
 const formed = SERVICES.map((s) => server(s));
+const withLeader = (over: Partial<NatsServerView>) => [formed[0]!, server('nats-2', over), formed[2]!];
 
 describe('natsClusterFormed', () => {
   test.each<[string, NatsServerView[], RegExp | null]>([
     ['three servers, one leader, two routes each', formed, null],
     ['a server missing', formed.slice(0, 2), /nats-3: no answer/],
     ['a server not healthy', [server('nats-1', { healthz: 503 }), ...formed.slice(1)], /nats-1: \/healthz 503/],
-    ['a meta group of two', [server('nats-1', { jsz: { meta_cluster: { name: 'lookout', leader: 'nats-2', cluster_size: 2 } } }), ...formed.slice(1)], /nats-1: meta cluster of 2/],
+    // nats-server 2.9.10 after its meta leader was SIGKILLed and restarted: the followers count 2, the leader serves all
+    ['followers counting a meta group of 2', formed.map((s) => (s.service === 'nats-2' ? s : server(s.service, meta('nats-2', { cluster_size: 2 })))), null],
+    ['the leader lacks a replica', withLeader(meta('nats-2', { replicas: replicas('nats-1') })), /nats-2 \(meta leader\): nats-3 is not a replica.*meta cluster size as each server counts it: nats-1 3, nats-2 3, nats-3 3/],
+    ['a replica not current', withLeader(meta('nats-2', { replicas: [...replicas('nats-1'), { name: 'nats-3', current: false }] })), /replica nats-3 not current/],
+    ['a replica offline', withLeader(meta('nats-2', { replicas: [...replicas('nats-1'), { name: 'nats-3', current: true, offline: true }] })), /replica nats-3 offline/],
     ['no meta leader yet', [server('nats-1', { jsz: { meta_cluster: { name: 'lookout', cluster_size: 3 } } }), ...formed.slice(1)], /nats-1: meta leader undefined/],
-    ['two leaders named', [server('nats-1', { jsz: { meta_cluster: { name: 'lookout', leader: 'nats-1', cluster_size: 3 } } }), ...formed.slice(1)], /different meta leaders/],
+    ['two leaders named', [server('nats-1', meta('nats-1')), ...formed.slice(1)], /different meta leaders/],
     ['a route missing', [server('nats-1', { routez: { num_routes: 1 } }), ...formed.slice(1)], /nats-1: 1 routes/],
-    ['another cluster name', [server('nats-1', { jsz: { meta_cluster: { name: 'other', leader: 'nats-2', cluster_size: 3 } } }), ...formed.slice(1)], /meta cluster other/],
+    ['another cluster name', [server('nats-1', meta('nats-2', { name: 'other' })), ...formed.slice(1)], /meta cluster other/],
     ['a server under another name', [server('nats-1', { varz: { server_name: 'x' } }), ...formed.slice(1)], /server_name x/],
   ])('%s', (_, servers, why) => {
     const v = natsClusterFormed(servers, { services: SERVICES, clusterName: 'lookout' });
-    if (why === null) expect(v).toEqual({ ok: true, detail: '3 NATS servers, JetStream meta leader nats-2, 2 routes each' });
+    if (why === null) expect(v).toEqual({ ok: true, detail: '3 NATS servers, JetStream meta leader nats-2 with 2 current replicas, 2 routes each' });
     else expect(v.ok ? 'passed' : v.why).toMatch(why);
   });
 });

@@ -22,6 +22,7 @@ import { freePort } from '../free-port';
 import { waitFor } from '../wait';
 import { readComposeFacts } from './compose-file';
 import * as expect from './expectations';
+import { readNatsView } from './nats-view';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const CLI = join(ROOT, 'dist', 'bin', 'lookout.js');
@@ -44,19 +45,8 @@ function lookout(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000
   });
 }
 
-async function monitor(port: number, path: string): Promise<{ status: number; body: any }> {
-  const r = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(5000) });
-  return { status: r.status, body: path === '/healthz' ? await r.text() : await r.json() };
-}
-
 async function natsServers(): Promise<expect.NatsServerView[]> {
-  return Promise.all(
-    facts.nats.map(async (n) => {
-      const port = hostPort(n.monitorVar);
-      const [healthz, varz, jsz, routez] = await Promise.all(['/healthz', '/varz', '/jsz', '/routez'].map((p) => monitor(port, p)));
-      return { service: n.service, healthz: healthz!.status, varz: varz!.body, jsz: jsz!.body, routez: routez!.body };
-    }),
-  );
+  return Promise.all(facts.nats.map((n) => readNatsView(n.service, hostPort(n.monitorVar))));
 }
 
 /** The example specs (examples/specs): their ids, and the verdicts their `expect` labels promise. */
