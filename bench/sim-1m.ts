@@ -16,8 +16,10 @@
 //   knobs: BENCH_CHECKS, BENCH_NODES, BENCH_INTERVAL_MS (60000), BENCH_PROBE_MS (50),
 //          BENCH_WINDOW_MS (60000), BENCH_SCHEDULE_TIMEOUT_MS (1200000), BENCH_SAMPLE (300),
 //          BENCH_FAILOVER_TIMEOUT_MS (3 intervals), BENCH_VANTAGE (node default), BENCH_MEMORY_MB (node default),
-//          BENCH_NATS_LOG (a file for the nats-server log; none by default)
+//          BENCH_NATS_LOG (a file for the nats-server log; none by default), BENCH_LOG_DIR (a directory for every node's log lines)
 
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
@@ -143,6 +145,9 @@ runBench('sim-1m', async (cleanup) => {
     nodes.push({ proc, port });
   }
   cleanup(() => Promise.all(nodes.map((n) => n.proc.kill('SIGKILL'))));
+  // BENCH_LOG_DIR=DIR keeps every node's log lines (DIR/<node>.ndjson, written at the end): the timeline of a collapse.
+  const logDir = process.env.BENCH_LOG_DIR;
+  if (logDir) cleanup(() => { mkdirSync(logDir, { recursive: true }); for (const n of nodes) writeFileSync(join(logDir, `${n.proc.id}.ndjson`), n.proc.logs.map((l) => JSON.stringify(l)).join('\n') + '\n'); });
   const load = new LoadMeter(() => [nats.pid, ...nodes.filter((n) => n.proc.alive()).map((n) => n.proc.pid)]);
   const scheduledS = await untilScheduled(nodes, t0, SCHEDULE_TIMEOUT, 'start');
   const startLoad = load.read();

@@ -7,6 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { connect, credsAuthenticator, nkeyAuthenticator, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
 import type { Config } from './config';
 import type { Logger } from './logger';
+import { watchNatsLink } from './link-watch';
 import { describeNatsFailure, FailureLog, NATS_FAILURE_LOG_EVERY_MS, type NatsFailure } from './nats-failure';
 
 /** Connection state as an operator reads it (also exported as a metric). */
@@ -30,6 +31,18 @@ export const NATS_PING_MS = 10_000;
 
 /** Pings without an answer before the connection counts as dead (nats.js maxPingOut). */
 export const NATS_MAX_PING_OUT = 2;
+
+/**
+ * A node's link is watched every LOOKOUT_NATS_PING_MS by runtime/link-watch.ts (anything heard from
+ * the server counts as life, judged after the node read its socket); nats.js's own pinging stays
+ * on as a backstop this many times slower, for a server that delivers but no longer answers PINGs.
+ */
+export const NATS_BACKSTOP_PING_FACTOR = 10;
+
+/** nats.js's own ping period on a node's connection whose link is watched every `pingMs`. */
+export function backstopPingMs(pingMs: number): number {
+  return Math.max(NATS_PING_MS, pingMs * NATS_BACKSTOP_PING_FACTOR);
+}
 
 /** The longest a connection that stopped answering goes unnoticed, pinging every `pingMs`. */
 export function staleDetectMs(pingMs: number): number {
@@ -164,9 +177,12 @@ export function nodeInboxPrefix(prefix: string): string {
 export interface ConnectOptions {
   /** Inbox prefix for replies to this connection's requests (default nats.js's `_INBOX`). */
   inboxPrefix?: string;
-  /** Ping period (default NATS_PING_MS). */
+  /**
+   * Watch the link every `pingMs` (runtime/link-watch.ts) and keep nats.js's own pinging as the
+   * slower backstop (backstopPingMs); without it, nats.js pings every NATS_PING_MS alone.
+   */
   pingMs?: number;
-  /** Called when unanswered pings mark the connection dead (a disconnect follows). */
+  /** Called when the link is found dead (by the watch or the backstop); a disconnect follows. */
   onStale?: () => void;
 }
 
@@ -184,7 +200,7 @@ export async function connectNats(
   onState: (s: ConnState) => void = () => {},
   extra: ConnectOptions = {},
 ): Promise<NatsConnection> {
-  const opts = { ...connectionOptions(cfg, name), ...(extra.inboxPrefix ? { inboxPrefix: extra.inboxPrefix } : {}), ...(extra.pingMs ? { pingInterval: extra.pingMs } : {}) };
+  const opts = { ...connectionOptions(cfg, name), ...(extra.inboxPrefix ? { inboxPrefix: extra.inboxPrefix } : {}), ...(extra.pingMs ? { pingInterval: backstopPingMs(extra.pingMs) } : {}) };
   const reporter = new FailureReporter(cfg, opts, log);
   log.info({ event: 'nats_connecting', servers: cfg.natsUrl }, 'connecting to NATS');
   let nc: NatsConnection;
@@ -202,11 +218,14 @@ export async function connectNats(
   reporter.connected();
   log.info({ event: 'nats_connected', server: nc.getServer() }, 'NATS connected');
   onState(ConnState.connected);
+  let up = true;
+  const watch = extra.pingMs ? watchNatsLink(nc, { pingMs: extra.pingMs, maxSilentTicks: NATS_MAX_PING_OUT }, () => up, log, () => extra.onStale?.()) : null;
   void (async () => {
     let attemptsSinceDisconnect = 0;
     for await (const s of nc.status()) {
       switch (s.type) {
         case 'disconnect':
+          up = false;
           attemptsSinceDisconnect = 0;
           log.warn({ event: 'nats_disconnected', server: s.server }, 'NATS disconnected');
           onState(ConnState.disconnected);
@@ -217,6 +236,7 @@ export async function connectNats(
           onState(ConnState.reconnecting);
           break;
         case 'reconnect':
+          up = true;
           reporter.connected();
           log.info({ event: 'nats_reconnected', server: s.server }, 'NATS reconnected');
           onState(ConnState.connected);
@@ -228,7 +248,7 @@ export async function connectNats(
           log.warn({ event: 'nats_lame_duck', server: s.server }, 'NATS server entering lame duck mode');
           break;
         case 'staleConnection':
-          log.warn({ event: 'nats_stale_connection' }, 'NATS connection stale');
+          log.warn({ event: 'nats_stale_connection', by: 'nats.js' }, 'NATS connection stale: pings unanswered');
           extra.onStale?.();
           break;
         case 'slowConsumer':
@@ -240,6 +260,7 @@ export async function connectNats(
     }
   })();
   void nc.closed().then((err) => {
+    watch?.stop();
     if (err) log.error({ event: 'nats_closed', err }, 'NATS connection closed with error');
     else log.info({ event: 'nats_closed' }, 'NATS connection closed');
     onState(ConnState.closed);
