@@ -8,7 +8,8 @@
 //   - a server slow to read the node's PINGs (its read loop over 2 s) while it still delivers.
 // Each false "stale" is a reconnect, and each reconnect costs the cluster (subscriptions made
 // again, the spec tail resumed, heartbeats missed: members look dead and shards move), which
-// slows everything further — the start at 100k collapsed that way in 3 of 5 runs.
+// slows everything further (the 100k starts that collapsed, 3 of 5 runs, had 12–66 stale links per
+// node; that they began it is not shown).
 //
 // So a link is alive while anything comes from the server: a PONG, or any message. It is stale
 // after more than `maxSilentTicks` judgements in a row with neither, each made after the node has
