@@ -4,10 +4,16 @@
 //            connections reset), heal() lets new connections through again (and thaws a freeze);
 //   freeze() stops moving bytes both ways but keeps every connection open (a link that went silent:
 //            nothing resets, the node only learns from its own timeouts), thaw() moves them again —
-//            what was sent meanwhile waits in the socket buffers and arrives late.
+//            what was sent meanwhile waits in the socket buffers and arrives late;
+//   throttle(bytesPerSecond) delivers what the target sends at that rate (a slow downstream link:
+//            every reply waits behind what was sent before it, yet bytes keep arriving), throttle(null)
+//            at full speed again.
 // Used by test/integration/cluster-partition.test.ts, cluster-pause.test.ts and testkit/chaos/.
 
 import net from 'node:net';
+
+/** How often a throttled link hands each client its share of the rate. */
+const THROTTLE_SLICE_MS = 10;
 
 export interface TcpProxy {
   port: number;
@@ -16,6 +22,7 @@ export interface TcpProxy {
   heal(): void;
   freeze(): void;
   thaw(): void;
+  throttle(bytesPerSecond: number | null): void;
   close(): Promise<void>;
 }
 
@@ -24,9 +31,33 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
   const pairs = new Set<[net.Socket, net.Socket]>();
   let open = true;
   let frozen = false;
-  /** Forward a → b, holding bytes back (socket paused: they stay in the kernel's buffers) while frozen. */
-  const forward = (a: net.Socket, b: net.Socket): void => {
+  /** Target → client bytes waiting for their slice of a throttled link, per client socket. */
+  const held = new Map<net.Socket, Buffer[]>();
+  let rate: number | null = null;
+  let slicer: NodeJS.Timeout | undefined;
+  /** Every THROTTLE_SLICE_MS, hand each client up to its share of the rate from what is held. */
+  const slice = () => {
+    if (frozen) return;
+    for (const [client, queue] of held) {
+      let budget = rate === null ? Infinity : Math.max(1, Math.floor((rate * THROTTLE_SLICE_MS) / 1000));
+      while (budget > 0 && queue.length > 0) {
+        const head = queue[0]!;
+        const n = Math.min(budget, head.length);
+        client.write(head.subarray(0, n));
+        if (n === head.length) queue.shift();
+        else queue[0] = head.subarray(n);
+        budget -= n;
+      }
+    }
+    if (rate === null && [...held.values()].every((q) => q.length === 0)) {
+      clearInterval(slicer);
+      slicer = undefined;
+    }
+  };
+  /** Forward a → b, holding bytes back (socket paused: they stay in the kernel's buffers) while frozen; `hold` may take a chunk instead. */
+  const forward = (a: net.Socket, b: net.Socket, hold: (chunk: Buffer) => boolean = () => false): void => {
     a.on('data', (chunk: Buffer) => {
+      if (hold(chunk)) return;
       if (!b.write(chunk)) {
         a.pause();
         b.once('drain', () => frozen || a.resume());
@@ -42,6 +73,7 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     const pair: [net.Socket, net.Socket] = [client, upstream];
     pairs.add(pair);
     const drop = () => {
+      held.delete(client);
       client.destroy();
       upstream.destroy();
       pairs.delete(pair);
@@ -49,7 +81,9 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
     forward(client, upstream);
-    forward(upstream, client);
+    const queue: Buffer[] = [];
+    held.set(client, queue);
+    forward(upstream, client, (chunk) => (rate !== null || queue.length > 0) && queue.push(chunk) > 0);
     if (frozen) {
       client.pause();
       upstream.pause();
@@ -88,7 +122,12 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
       }
     },
     thaw,
+    throttle(bytesPerSecond) {
+      rate = bytesPerSecond;
+      slicer ??= setInterval(slice, THROTTLE_SLICE_MS);
+    },
     close() {
+      clearInterval(slicer);
       cut();
       return new Promise((resolve) => server.close(() => resolve()));
     },
