@@ -28,17 +28,16 @@ export interface TcpProxy {
 
 /** `listenHost`: where the proxy listens (e.g. the host side of a network namespace's veth: testkit/netns.ts). */
 export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1', listenHost = '127.0.0.1'): Promise<TcpProxy> {
-  const pairs = new Set<[net.Socket, net.Socket]>();
+  /** Each connection: the client, its upstream, and the target → client bytes waiting for their slice of a throttled link. */
+  const pairs = new Set<[net.Socket, net.Socket, Buffer[]]>();
   let open = true;
   let frozen = false;
-  /** Target → client bytes waiting for their slice of a throttled link, per client socket. */
-  const held = new Map<net.Socket, Buffer[]>();
   let rate: number | null = null;
   let slicer: NodeJS.Timeout | undefined;
   /** Every THROTTLE_SLICE_MS, hand each client up to its share of the rate from what is held. */
   const slice = () => {
     if (frozen) return;
-    for (const [client, queue] of held) {
+    for (const [client, , queue] of pairs) {
       let budget = rate === null ? Infinity : Math.max(1, Math.floor((rate * THROTTLE_SLICE_MS) / 1000));
       while (budget > 0 && queue.length > 0) {
         const head = queue[0]!;
@@ -49,7 +48,7 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
         budget -= n;
       }
     }
-    if (rate === null && [...held.values()].every((q) => q.length === 0)) {
+    if (rate === null && [...pairs].every(([, , q]) => q.length === 0)) {
       clearInterval(slicer);
       slicer = undefined;
     }
@@ -70,10 +69,10 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
       return;
     }
     const upstream = net.connect(targetPort, targetHost);
-    const pair: [net.Socket, net.Socket] = [client, upstream];
+    const queue: Buffer[] = [];
+    const pair: [net.Socket, net.Socket, Buffer[]] = [client, upstream, queue];
     pairs.add(pair);
     const drop = () => {
-      held.delete(client);
       client.destroy();
       upstream.destroy();
       pairs.delete(pair);
@@ -81,9 +80,12 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
     forward(client, upstream);
-    const queue: Buffer[] = [];
-    held.set(client, queue);
-    forward(upstream, client, (chunk) => (rate !== null || queue.length > 0) && queue.push(chunk) > 0);
+    // Throttled, or still handing out what was held: the chunk joins the queue (order kept).
+    forward(upstream, client, (chunk) => {
+      if (rate === null && queue.length === 0) return false;
+      queue.push(chunk);
+      return true;
+    });
     if (frozen) {
       client.pause();
       upstream.pause();
