@@ -17,7 +17,8 @@
 // and alerting only: no decision here or in the failure detector reads a wall clock.
 
 import { fromCallback } from 'xstate';
-import { FailureDetector, parseHeartbeat, type Member, type MemberChange } from '../protocol/failure-detector';
+import { FailureDetector, type Member, type MemberChange } from '../protocol/failure-detector';
+import { parseHeartbeat } from '../protocol/heartbeat';
 import type { ClockReport } from '../protocol/clock-offset';
 import { yieldsTo } from '../protocol/node-identity';
 import type { Heartbeat } from '../protocol/records';
@@ -44,6 +45,10 @@ export interface MembershipInput {
   deadAfterMs: number;
   /** Extra silence tolerated when a member, or this node, says it is overloaded (failure-detector.ts). */
   overloadGraceMs?: number;
+  /** Extra silence tolerated for a member silent while most members were (protocol/shared-silence.ts). */
+  sharedSilenceGraceMs?: number;
+  /** Counts each shared silence found (lookout_shared_silences_total). */
+  sharedSilences?: { inc(): void };
   /** What this node holds, for the heartbeat. */
   load(): { shards: number; checks: number; specs?: number; groups?: Record<string, number>; verdicts?: VerdictCounts };
   /** Whether this node is overloaded and its worst recent lag (runtime/load-monitor.ts), for the heartbeat; absent: never. */
@@ -96,7 +101,7 @@ export function memberEvent(c: MemberChange): string {
 export const membership = fromCallback<MembershipEvent, MembershipInput>(({ input, sendBack, receive }) => {
   const { bus, subjects: s, node, instance, clock } = input;
   const log = input.log.child({ actor: 'membership' });
-  const detector = new FailureDetector(node, { suspectAfterMs: input.suspectAfterMs, deadAfterMs: input.deadAfterMs, overloadGraceMs: input.overloadGraceMs ?? 0 });
+  const detector = new FailureDetector(node, { suspectAfterMs: input.suspectAfterMs, deadAfterMs: input.deadAfterMs, overloadGraceMs: input.overloadGraceMs ?? 0, sharedSilenceGraceMs: input.sharedSilenceGraceMs ?? 0 });
   const startedAt = clock.now();
   let incarnation = 0;
   let seq = 0;
@@ -136,6 +141,11 @@ export const membership = fromCallback<MembershipEvent, MembershipInput>(({ inpu
     // Every tick, even without a state change: the view also carries what members hold (checks,
     // shards, version) for cluster.status.
     const changes = detector.tick(clock.monotonic());
+    const shared = detector.sharedSilenceNews();
+    if (shared) {
+      input.sharedSilences?.inc();
+      log.warn({ event: 'shared_silence', silent: shared.silent, live: shared.live, marked: shared.marked, graceMs: input.sharedSilenceGraceMs ?? 0 }, `${shared.silent.length} of ${shared.live} members silent at once: taken for the server's or this node's link's delay, each judged with the grace until heard`);
+    }
     clockReport = clocks.tick(detector.live(), clock.monotonic());
     report(changes, true);
     clocks.forget(detector.forget(clock.monotonic(), FORGET_AFTER_MS));
@@ -208,7 +218,7 @@ export const membership = fromCallback<MembershipEvent, MembershipInput>(({ inpu
     }
   });
 
-  log.info({ event: 'membership_started', instance, heartbeatMs: input.heartbeatMs, suspectAfterMs: input.suspectAfterMs, deadAfterMs: input.deadAfterMs, overloadGraceMs: input.overloadGraceMs ?? 0 }, 'membership started');
+  log.info({ event: 'membership_started', instance, heartbeatMs: input.heartbeatMs, suspectAfterMs: input.suspectAfterMs, deadAfterMs: input.deadAfterMs, overloadGraceMs: input.overloadGraceMs ?? 0, sharedSilenceGraceMs: input.sharedSilenceGraceMs ?? 0 }, 'membership started');
   tick();
   return () => {
     if (timer !== null) clock.clearTimeout(timer);

@@ -41,6 +41,8 @@ export interface ClusterSettings {
   deadAfterMs: number;
   /** LOOKOUT_OVERLOAD_GRACE_MS (protocol/failure-detector.ts). Absent: none. */
   overloadGraceMs?: number;
+  /** LOOKOUT_SHARED_SILENCE_GRACE_MS (protocol/shared-silence.ts). Absent: the rule is off. */
+  sharedSilenceGraceMs?: number;
   lease: LeaseConfig;
   rebalanceQuietMs: number;
   rebalanceMaxDelayMs: number;
@@ -195,6 +197,8 @@ export const membershipInput: Mapper<MembershipInput> = ({ context }) => ({
   suspectAfterMs: context.cluster.suspectAfterMs,
   deadAfterMs: context.cluster.deadAfterMs,
   ...(context.cluster.overloadGraceMs !== undefined ? { overloadGraceMs: context.cluster.overloadGraceMs } : {}),
+  ...(context.cluster.sharedSilenceGraceMs !== undefined ? { sharedSilenceGraceMs: context.cluster.sharedSilenceGraceMs } : {}),
+  sharedSilences: context.ports.metrics.sharedSilences,
   load: () => {
     const groups = context.specs.primaryGroups?.();
     const verdicts = context.ports.verdictTally?.counts();

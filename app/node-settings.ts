@@ -14,6 +14,7 @@ export function clusterSettings(cfg: Config): ClusterSettings {
     suspectAfterMs: cfg.suspectAfterMs,
     deadAfterMs: cfg.deadAfterMs,
     overloadGraceMs: cfg.overloadGraceMs,
+    sharedSilenceGraceMs: cfg.sharedSilenceGraceMs,
     lease: { leaseMs: cfg.leaseMs, renewMs: cfg.renewMs, pollMs: cfg.leasePollMs, takeoverMarginMs: cfg.takeoverMarginMs },
     rebalanceQuietMs: cfg.rebalanceQuietMs,
     rebalanceMaxDelayMs: cfg.rebalanceMaxDelayMs,

@@ -31,15 +31,19 @@
 // node is neither suspected every few seconds nor declared dead and its shards moved back and forth.
 // The grace is bounded (at most deadAfterMs): a dead overloaded member is dead within
 // deadAfterMs + overloadGraceMs of its last heartbeat.
+//
+// Most members silent at once is the path's silence, not theirs (protocol/shared-silence.ts): each
+// member silent at such a tick is judged with sharedSilenceGraceMs added until it is heard again.
 
-import { parseGroups } from './panic-groups';
-import { parseVerdictCounts } from './verdict-counts';
+import { sharedSilence, type SharedSilence } from './shared-silence';
 import type { Heartbeat } from './records';
 
 export type MemberState = 'alive' | 'suspect' | 'dead' | 'left';
 
 export interface Member extends Heartbeat {
   state: MemberState;
+  /** Silent at a tick when most members were (shared-silence.ts): judged with the grace until heard again. */
+  sharedSilence?: boolean;
   /** Monotonic time the last fresh heartbeat arrived. */
   lastHeard: number;
   /** Monotonic time of the last state change. */
@@ -64,6 +68,13 @@ export interface DetectorConfig {
   deadAfterMs: number;
   /** Extra silence tolerated when the member's last heartbeat, or this node, said overloaded (0 or absent: none). */
   overloadGraceMs?: number;
+  /** Extra silence tolerated for a member silent while most were (protocol/shared-silence.ts; 0 or absent: the rule is off). */
+  sharedSilenceGraceMs?: number;
+}
+
+/** A shared silence a tick found, with the members it marked that were not marked before. */
+export interface SharedSilenceNews extends SharedSilence {
+  marked: string[];
 }
 
 /** Within one instance: is `a` newer than `b`? (Another instance is always a new life.) */
@@ -91,6 +102,7 @@ export class FailureDetector {
   private readonly instances = new Map<string, Map<string, number>>();
   private paused = false;
   private lastTick: number | null = null;
+  private news: SharedSilenceNews | null = null;
 
   constructor(
     readonly self: string,
@@ -99,8 +111,9 @@ export class FailureDetector {
     if (!(cfg.deadAfterMs > cfg.suspectAfterMs && cfg.suspectAfterMs > 0)) {
       throw new Error('failure detector: need 0 < suspectAfterMs < deadAfterMs');
     }
-    const grace = cfg.overloadGraceMs ?? 0;
-    if (!(grace >= 0 && grace <= cfg.deadAfterMs)) throw new Error('failure detector: need 0 ≤ overloadGraceMs ≤ deadAfterMs');
+    for (const [name, grace] of [['overloadGraceMs', cfg.overloadGraceMs], ['sharedSilenceGraceMs', cfg.sharedSilenceGraceMs]] as const) {
+      if (!((grace ?? 0) >= 0 && (grace ?? 0) <= cfg.deadAfterMs)) throw new Error(`failure detector: need 0 ≤ ${name} ≤ deadAfterMs`);
+    }
   }
 
   /**
@@ -142,6 +155,7 @@ export class FailureDetector {
 
   /** Apply silence: alive → suspect → dead. Call on every tick. */
   tick(now: number): MemberChange[] {
+    this.news = null;
     if (this.paused) return [];
     const stalled = this.lastTick !== null && now - this.lastTick > this.cfg.suspectAfterMs;
     this.lastTick = now;
@@ -151,11 +165,13 @@ export class FailureDetector {
     }
     const window = this.cfg.deadAfterMs - this.cfg.suspectAfterMs;
     const selfOverloaded = this.members.get(this.self)?.overloaded === true;
+    this.markSharedSilence(now);
     const out: MemberChange[] = [];
     for (const m of this.members.values()) {
       if (m.node === this.self) continue;
       const silent = now - m.lastHeard;
-      const grace = selfOverloaded || m.overloaded === true ? (this.cfg.overloadGraceMs ?? 0) : 0;
+      const overload = selfOverloaded || m.overloaded === true ? (this.cfg.overloadGraceMs ?? 0) : 0;
+      const grace = Math.max(overload, m.sharedSilence === true ? (this.cfg.sharedSilenceGraceMs ?? 0) : 0);
       let to: MemberState | null = null;
       if (m.state === 'alive' && silent >= this.cfg.suspectAfterMs + grace) to = 'suspect';
       else if (m.state === 'suspect' && silent >= this.cfg.deadAfterMs + grace && now - m.since >= window) to = 'dead';
@@ -166,6 +182,25 @@ export class FailureDetector {
       }
     }
     return out;
+  }
+
+  /** Marks each silent member when the silence is shared (a member heard again is a new Member, unmarked). */
+  private markSharedSilence(now: number): void {
+    if (!this.cfg.sharedSilenceGraceMs) return;
+    const found = sharedSilence(this.members.values(), this.self, now, this.cfg.suspectAfterMs);
+    if (!found) return;
+    const marked: string[] = [];
+    for (const node of found.silent) {
+      const m = this.members.get(node)!;
+      if (m.sharedSilence !== true) marked.push(node);
+      m.sharedSilence = true;
+    }
+    if (marked.length) this.news = { ...found, marked };
+  }
+
+  /** The shared silence the last tick found, when it marked a member not marked before (for the log); else null. */
+  sharedSilenceNews(): SharedSilenceNews | null {
+    return this.news;
   }
 
   pause(): void {
@@ -213,31 +248,4 @@ export class FailureDetector {
       .filter((m) => m.state === 'alive' || m.state === 'suspect')
       .map((m) => m.node);
   }
-}
-
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-
-/** A heartbeat as received from the bus, checked field by field (a malformed required field: null). */
-export function parseHeartbeat(raw: unknown): Heartbeat | null {
-  const h = raw as Partial<Heartbeat> | null;
-  if (typeof h !== 'object' || h === null) return null;
-  if (typeof h.node !== 'string' || h.node.length === 0 || h.node.length > 64) return null;
-  if (typeof h.instance !== 'string' || h.instance.length === 0 || h.instance.length > 64) return null;
-  if (!isCount(h.incarnation) || !isCount(h.seq) || !isCount(h.shards) || !isCount(h.checks)) return null;
-  if (typeof h.leaving !== 'boolean' || typeof h.version !== 'string' || typeof h.startedAt !== 'number') return null;
-  const hb: Heartbeat = { node: h.node, instance: h.instance, startedAt: h.startedAt, incarnation: h.incarnation, seq: h.seq, version: h.version.slice(0, 32), shards: h.shards, checks: h.checks, leaving: h.leaving };
-  // Optional (a rolling upgrade mixes versions): a missing or malformed sentAt costs the clock
-  // estimate of that one heartbeat, never the heartbeat itself.
-  if (typeof h.sentAt === 'number' && Number.isFinite(h.sentAt)) hb.sentAt = h.sentAt;
-  // Optional too: absent or malformed reads as not overloaded, no lag known.
-  if (h.overloaded === true) hb.overloaded = true;
-  if (isCount(h.lagMs)) hb.lagMs = h.lagMs;
-  if (h.quarantined === true) hb.quarantined = true;
-  if (isCount(h.specs)) hb.specs = h.specs;
-  const groups = h.groups === undefined ? null : parseGroups(h.groups);
-  if (groups) hb.groups = groups;
-  if (h.starting === true) hb.starting = true;
-  const verdicts = h.verdicts === undefined ? null : parseVerdictCounts(h.verdicts);
-  if (verdicts) hb.verdicts = verdicts;
-  return hb;
 }

@@ -25,6 +25,8 @@ export interface Metrics {
   /** Members the followed map holds out because they flap (protocol/churn.ts). */
   membersDamped: Gauge;
   duplicateRuns: Counter;
+  /** Shared silences the failure detector found (protocol/shared-silence.ts). */
+  sharedSilences: Counter;
   pauses: Counter<'source'>;
   pauseDropped: Counter<'type'>;
   publishesUnconfirmed: Counter<'type'>;
@@ -176,6 +178,11 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     provisionalSlots: new Gauge({
       name: 'lookout_provisional_slots',
       help: 'Slots (shard, rank) this node runs only because its failure detector holds an owner dead, before a map confirms it (provisional takeover).',
+      registers: r,
+    }),
+    sharedSilences: new Counter({
+      name: 'lookout_shared_silences_total',
+      help: 'Times most of the members this node hears went silent together (the NATS server or this node\'s link delayed every heartbeat, rather than members dying): each silent member got LOOKOUT_SHARED_SILENCE_GRACE_MS more before it could be suspected. Counted when a tick marks a member not already marked.',
       registers: r,
     }),
     duplicateRuns: new Counter({

@@ -58,6 +58,15 @@ export class Scenario {
     return this.cluster.events;
   }
 
+  /** Sum of a counter's samples on node `id`'s /metrics (0 when the node does not export it). */
+  async counter(id: string, name: string): Promise<number> {
+    const port = this.cluster.logs(id).find((l) => l.event === 'http_listening')?.port;
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    let n = 0;
+    for (const line of text.split('\n')) if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) n += Number(line.slice(line.lastIndexOf(' ') + 1));
+    return n;
+  }
+
   /** Run `fn` when the scenario is torn down (before the cluster stops). */
   onCleanup(fn: () => unknown): void {
     this.cleanups.push(fn);

@@ -63,15 +63,6 @@ scenarioTest('SIGSTOP the leader past its lease, then SIGCONT: another node lead
   expect(s.cluster.assignmentEvents().filter((e) => e.term === oldTerm && Date.parse(e.at) >= wokeAt)).toEqual([]);
 });
 
-/** Sum of a counter's samples on a node's /metrics (0 when the node does not export it). */
-async function counter(s: Scenario, id: string, name: string): Promise<number> {
-  const port = s.cluster.logs(id).find((l) => l.event === 'http_listening')?.port;
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  let n = 0;
-  for (const line of text.split('\n')) if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) n += Number(line.slice(line.lastIndexOf(' ') + 1));
-  return n;
-}
-
 /** Epoch of the last map a node followed, from its own log. */
 function followedEpoch(s: Scenario, id: string): number {
   const f = s.cluster.logs(id).filter((l) => l.event === 'assignment_followed');
@@ -110,7 +101,7 @@ scenarioTest('SIGSTOP the leader past its lease, then SIGCONT: woken, it runs no
   // dropped because their probe spanned the pause (lookout_pause_dropped_total) — at least those
   // are missing — and, on a loaded machine, results the nodes that took them over dropped after a
   // pause of their own (a CI run: n1 paused 729 ms and dropped 9): at most all the nodes' drops.
-  const dropped = await counter(s, old, 'lookout_pause_dropped_total');
+  const dropped = await s.counter(old, 'lookout_pause_dropped_total');
   let excess = 0;
   await waitFor('the target’s hits on the paused node’s checks to match their results (+ dropped)', () => {
     const hits = hitCounts(s.target, mine);
@@ -120,7 +111,7 @@ scenarioTest('SIGSTOP the leader past its lease, then SIGCONT: woken, it runs no
     return true;
   });
   // It ran nothing after the handover instant, so it counts no duplicate run either.
-  const duplicates = await counter(s, old, 'lookout_duplicate_runs_total');
+  const duplicates = await s.counter(old, 'lookout_duplicate_runs_total');
   const pauses = s.cluster.logs(old).slice(logMark).filter((l) => l.event === 'pause_detected' || l.event === 'pause_confirmed');
   console.log(`woken ${old}: ${stale.length} result(s) under its old epoch ${oldEpoch} after waking (slots ${stale.map((r) => r.slot % 100_000).join(',')}); duplicate runs counted ${duplicates}; dropped ${dropped}; pause lines ${JSON.stringify(pauses.map((l) => [l.event, l.source ?? l.epoch, l.gapMs ?? l.heldMs]))}`);
   expect(stale).toEqual([]);

@@ -1,29 +1,7 @@
-import { FailureDetector, parseHeartbeat } from '../../protocol/failure-detector';
+import { FailureDetector } from '../../protocol/failure-detector';
+import { parseHeartbeat } from '../../protocol/heartbeat';
 import type { Heartbeat } from '../../protocol/records';
-
-const cfg = { suspectAfterMs: 1500, deadAfterMs: 3500 };
-const hb = (node: string, seq: number, extra: Partial<Heartbeat> = {}): Heartbeat => ({
-  node, instance: `${node}-i1`, startedAt: 100, incarnation: 0, seq, version: '0.1.0', shards: 0, checks: 0, leaving: false, ...extra,
-});
-
-/** Step a detector through time, ticking every 100 ms like the membership actor does. */
-function stepper(d: FailureDetector) {
-  let now = 0;
-  const log: string[] = [];
-  return {
-    log,
-    get now() {
-      return now;
-    },
-    until(t: number, beat?: () => void) {
-      while (now < t) {
-        now += 100;
-        beat?.();
-        for (const c of d.tick(now)) log.push(`${now} ${c.node} ${c.from}→${c.to}`);
-      }
-    },
-  };
-}
+import { cfg, hb, stepper } from './detector-steps';
 
 describe('FailureDetector (timeout with suspicion)', () => {
   test('a silent member goes alive → suspect at suspectAfterMs → dead at deadAfterMs', () => {

@@ -81,12 +81,17 @@ describe('config', () => {
     expect(() => loadConfig({ LOOKOUT_ROLLUP_PERIOD_MS: '500' })).toThrow(/LOOKOUT_ROLLUP_PERIOD_MS.*expected 0 \(off\) or an integer from 1000/);
   });
 
-  test('LOOKOUT_OVERLOAD_GRACE_MS comes from the profile and is never more than LOOKOUT_DEAD_AFTER_MS', () => {
-    expect(loadConfig({}).overloadGraceMs).toBe(2000);
-    expect(loadConfig({ LOOKOUT_TIMING: 'test' }).overloadGraceMs).toBe(600);
-    expect(loadConfig({ LOOKOUT_OVERLOAD_GRACE_MS: '0' }).overloadGraceMs).toBe(0);
-    expect(loadConfig({ LOOKOUT_SUSPECT_AFTER_MS: '1000', LOOKOUT_DEAD_AFTER_MS: '1200' }).overloadGraceMs).toBe(1200);
-    expect(loadConfig({ LOOKOUT_OVERLOAD_GRACE_MS: '9000' }).overloadGraceMs).toBe(3500);
+  // The two failure-detector graces (protocol/failure-detector.ts, protocol/shared-silence.ts): 0 turns each off.
+  test.each([
+    ['LOOKOUT_OVERLOAD_GRACE_MS', 'overloadGraceMs'],
+    ['LOOKOUT_SHARED_SILENCE_GRACE_MS', 'sharedSilenceGraceMs'],
+  ] as const)('%s comes from the profile and is never more than LOOKOUT_DEAD_AFTER_MS', (env, key) => {
+    expect(loadConfig({})[key]).toBe(2000);
+    expect(loadConfig({ LOOKOUT_TIMING: 'test' })[key]).toBe(600);
+    expect(loadConfig({ [env]: '0' })[key]).toBe(0);
+    expect(loadConfig({ LOOKOUT_SUSPECT_AFTER_MS: '1000', LOOKOUT_DEAD_AFTER_MS: '1200' })[key]).toBe(1200);
+    expect(loadConfig({ [env]: '9000' })[key]).toBe(3500);
+    expect(() => loadConfig({ [env]: '-1' })).toThrow(new RegExp(env));
   });
 
   test('flags win over the environment, which wins over defaults', () => {

@@ -2,7 +2,7 @@
 // input, the sum over members, a check table's and a node's tally (runtime/verdict-tally.ts), the
 // verdict filter of state.list and /api/checks, and `lookout cluster`'s line. Pure, no NATS.
 import { verdictLine } from '../../cli/format';
-import { parseHeartbeat } from '../../protocol/failure-detector';
+import { parseHeartbeat } from '../../protocol/heartbeat';
 import { parseStateList } from '../../protocol/state-query';
 import { parseChecksQuery } from '../../protocol/status-page-query';
 import { emptyCounts, MAX_VERDICT_COUNT, parseVerdictCounts, sumCounts, type VerdictCounts } from '../../protocol/verdict-counts';
