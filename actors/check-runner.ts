@@ -30,7 +30,7 @@ import { QuorumTable } from '../protocol/quorum-table';
 import { applyEvent, carryOut } from './runner-directives';
 import { quorumStop } from './runner-quorum';
 import { pushDisownAll } from './runner-push';
-import { answerClaims, answerHeld, answerTaken, claimDecision, nextOf, takeForeignRelease, expectedHolder, fromExpectedHolder, keptAnswer, listenForReleases, loadChecks, noteClaimed, noteTaken, publishRelease, sendClaim, stallOf, startFromStream, stopListening, streamMode } from './runner-handover';
+import { answerClaims, answerHeld, answerTaken, claimDecision, nextOf, takeForeignRelease, expectedHolder, fromExpectedHolder, keptAnswer, listenForReleases, loadChecks, noteClaimed, noteTaken, publishRelease, sendClaim, stallOf, startFromStream, stopListening, streamMode, unheldSince } from './runner-handover';
 import type { RunnerContext, RunnerEvent, RunnerInput } from './runner-ports';
 import { InFlightStops } from '../checks/probe-stop';
 
@@ -127,9 +127,11 @@ export const checkRunnerMachine = setup({
     claimFallback: ({ context, event }) => {
       const next = nextOf(context, event);
       const holder = expectedHolder(context);
+      const mode = streamMode(context, next);
+      const unheld = mode === 'fresh' ? unheldSince(context, next) : undefined;
       if (next === 'unanswered') context.log.warn({ event: 'claim_unanswered', holder, waitedMs: context.ports.claimWaitMs }, 'the previous holder did not answer the claim: starting from the result stream');
-      else context.log.info({ event: 'claim_no_responders', holder }, 'nobody holds the slot: starting from the result stream');
-      startFromStream(context, streamMode(context, next));
+      else context.log.info({ event: 'claim_no_responders', holder, mode, ...(unheld !== undefined ? { unheldMs: Math.max(0, context.ports.clock.now() - unheld) } : {}) }, 'nobody holds the slot: starting from the result stream');
+      startFromStream(context, mode, unheld);
     },
     // The holder answered with a release from before the map that named it: someone else may
     // have held the slot since (protocol/handover.ts staleRelease). From the stream, seq skipped

@@ -21,12 +21,12 @@ export const slotKey = (shard: number, rank: number) => `${shard}/${rank}`;
  * rank, or take it over when that holder is no longer a live member. A claim carries the previous
  * map's epoch (`since`): a release from before it is stale (protocol/handover.ts staleRelease).
  */
-export function startOf(previous: ShardMap | null, shard: number, rank: number, live: readonly string[] | undefined, dead: readonly string[] = [], restarted: readonly string[] = [], previousEpoch?: number): RunnerStart {
+export function startOf(previous: ShardMap | null, shard: number, rank: number, live: readonly string[] | undefined, dead: readonly string[] = [], restarted: readonly string[] = [], previousEpoch?: number, gainedAt?: number): RunnerStart {
   const holder = previous?.[shard]?.[rank] ?? null;
   // The previous map had no such rank: nobody held it (a passive subscriber to `<prefix>.>` would
   // make a claim wait out LOOKOUT_CLAIM_WAIT_MS instead of getting no responders).
   if (previous !== null && holder === null) return { type: 'fresh' };
-  const claim: RunnerStart = { type: 'claim', holder, ...(previous !== null && previousEpoch !== undefined ? { since: previousEpoch } : {}) };
+  const claim: RunnerStart = { type: 'claim', holder, ...(previous !== null && previousEpoch !== undefined ? { since: previousEpoch } : {}), ...(gainedAt !== undefined ? { gainedAt } : {}) };
   if (live === undefined) return claim;
   if (gainedStart(holder, live) === 'claim') return claim;
   return { type: 'takeover', from: holder, heldDead: holder !== null && dead.includes(holder), ...(holder !== null && restarted.includes(holder) ? { restarted: true } : {}) };

@@ -33,10 +33,28 @@ export const expectedHolder = (ctx: RunnerContext): string | null => (ctx.start.
  * held the slot (no responders, or no previous holder: a passive subscriber to `<prefix>.>` can
  * make a claim at cluster formation go unanswered), so no slot is owed.
  */
+/**
+ * Since when nobody held the slot, when a claim named a holder and no runner answered it (no
+ * responders): the holder's runner had stopped before taking the release it was sent (the next map
+ * moved the slot on while it loaded the shard), so nobody probed since this node was given the slot
+ * (`gainedAt`, its own clock). Undefined otherwise (a release, a silent holder: a takeover's catch-up).
+ */
+export function unheldSince(ctx: RunnerContext, next: ClaimNext | null): number | undefined {
+  const { start } = ctx;
+  return next === 'fromStream' && start.type === 'claim' && start.holder !== null ? start.gainedAt : undefined;
+}
+
+/**
+ * How a runner starts from the result stream. No responders from a named holder this node no
+ * longer holds alive (suspect, dead or gone: a SIGKILLed holder's subscriptions go with its
+ * connection, before any detector notices — the map that named it came from a leader that did):
+ * a takeover, with its catch-up probe; from one held alive, fresh (with `unheldSince`).
+ */
 export function streamMode(ctx: RunnerContext, next: ClaimNext | null): StartMode {
   const { start } = ctx;
   if (start.type === 'takeover') return start.restarted ? 'restartTakeover' : start.heldDead ? 'deadTakeover' : 'takeover';
   const holder = expectedHolder(ctx);
+  if (next === 'fromStream' && holder !== null && ctx.ports.peerAlive?.(holder) === false) return 'takeover';
   if (next !== 'unanswered' || holder === null) return 'fresh';
   return ctx.ports.peerHeard?.(holder) === false ? 'takeover' : 'deadTakeover';
 }
@@ -108,8 +126,8 @@ export function askTakeover(ctx: RunnerContext): void {
  * Load the checks from the result stream in `mode`. Any start but `fresh` may leave a holder still
  * probing the slot (dead, silent, or one the map did not name): ask it with a takeover claim.
  */
-export function startFromStream(ctx: RunnerContext, mode: StartMode): void {
-  loadChecks(ctx, mode, null);
+export function startFromStream(ctx: RunnerContext, mode: StartMode, unheldSince?: number): void {
+  loadChecks(ctx, mode, null, unheldSince);
   if (mode !== 'fresh' && ctx.table.size > 0) askTakeover(ctx);
 }
 
@@ -151,7 +169,7 @@ export const stallOf = (ctx: RunnerContext): number => ctx.ports.load?.stallMs()
  * A release may have been read late: its slots are placed by this node's stall since the claim
  * went out and the holder's clock offset (protocol/handover.ts continueReleased).
  */
-export function loadChecks(ctx: RunnerContext, mode: StartMode, release: ReleaseRecord | null): void {
+export function loadChecks(ctx: RunnerContext, mode: StartMode, release: ReleaseRecord | null, unheldSince?: number): void {
   const now = ctx.ports.clock.now();
   const stalledMs = release ? Math.max(0, stallOf(ctx) - ctx.claimStall) : 0;
   const holderOffsetMs = release ? (ctx.ports.clockOffsets?.estimate(release.node)?.offsetMs ?? null) : null;
@@ -164,7 +182,7 @@ export function loadChecks(ctx: RunnerContext, mode: StartMode, release: Release
   for (const spec of ctx.pending.values()) {
     const rc = released.get(spec.id);
     if (rc) fromRelease++;
-    carryOut(ctx, rc ? ctx.table.setReleased(spec, rc, now, { stalledMs, holderOffsetMs }) : ctx.table.set(spec, now, mode));
+    carryOut(ctx, rc ? ctx.table.setReleased(spec, rc, now, { stalledMs, holderOffsetMs }) : ctx.table.set(spec, now, mode, unheldSince));
     quorumSet(ctx, spec, rc);
     // A push check's deadline continues from the release's ages; without one it starts now (push-deadline.ts).
     pushOwn(ctx, spec, rc?.push);

@@ -145,7 +145,12 @@ export interface QuorumRecordStore {
  * How a runner starts. `claim`: from `holder`, which the previous map (epoch `since`) names; a
  * release from before `since` is stale (protocol/handover.ts staleRelease).
  */
-export type RunnerStart = { type: 'fresh' } | { type: 'claim'; holder: string | null; since?: number } | { type: 'takeover'; from?: string | null; heldDead?: boolean; restarted?: boolean };
+/**
+ * How a runner starts. A claim's `gainedAt`: this node's wall time when its map gave it the slot (the
+ * runner itself may start later, once the shard's specs are held): if the named holder turns out to
+ * hold nothing (no responders), nobody probed the slot since, and a slot due since gets a catch-up.
+ */
+export type RunnerStart = { type: 'fresh' } | { type: 'claim'; holder: string | null; since?: number; gainedAt?: number } | { type: 'takeover'; from?: string | null; heldDead?: boolean; restarted?: boolean };
 
 export interface RunnerInput {
   shard: number;

@@ -94,7 +94,7 @@ export const shardOwnerMachine = setup({
       if (event.epoch !== context.epoch) for (const ref of runners.values()) ref.send({ type: 'EPOCH', epoch: event.epoch });
       for (const [key, { shard, rank }] of want) {
         if (runners.has(key) || deferred.has(key)) continue;
-        const slot: Deferred = { shard, rank, start: startOf(context.previous, shard, rank, event.live, event.dead, event.restarted, context.epoch) };
+        const slot: Deferred = { shard, rank, start: startOf(context.previous, shard, rank, event.live, event.dead, event.restarted, context.epoch, context.ports.clock.now()) };
         gained++;
         if (!context.loaded.has(shard)) {
           deferred.set(key, slot);

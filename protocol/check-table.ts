@@ -96,14 +96,17 @@ export class CheckTable {
   /**
    * Add a check, or change its spec. A change applies from the next due probe. A new check looks
    * its last published state up in the result stream; `takeover` (its owner died) adds one paced
-   * catch-up probe — decided on this node's clock alone, never against another node's slot.
+   * catch-up probe — decided on this node's clock alone, never against another node's slot. So
+   * does a fresh start with `unheldSince` (this node's wall time since which nobody held the check:
+   * a slot came due between it and now), a full interval back at most (any longer, a slot surely did).
    */
-  set(spec: NormalizedSpec, now: number, mode: StartMode = 'fresh'): Directive[] {
+  set(spec: NormalizedSpec, now: number, mode: StartMode = 'fresh', unheldSince?: number): Directive[] {
     const e = this.checks.get(spec.id);
     if (!e) {
       // No verdict yet: intervalMs (a push check's checkEveryMs: state-interval.ts).
       const first = probeInterval(spec, null);
-      const { slot, catchUp } = mode === 'takeover' || mode === 'deadTakeover' ? takeoverSlot(spec.id, first, now, this.opts.catchUps) : firstSlot(spec.id, first, now, now, this.opts.catchUps);
+      const startAt = unheldSince === undefined ? now : Math.min(now, Math.max(unheldSince, now - first + 1));
+      const { slot, catchUp } = mode === 'takeover' || mode === 'deadTakeover' ? takeoverSlot(spec.id, first, now, this.opts.catchUps) : firstSlot(spec.id, first, now, startAt, this.opts.catchUps);
       this.checks.set(spec.id, {
         spec,
         slotOff: this.offset(slot),

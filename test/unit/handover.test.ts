@@ -109,6 +109,12 @@ describe('startOf', () => {
   ] as const)('%s', (_name, previous, shard, rank, live, epoch, want) => {
     expect(startOf(previous as string[][] | null, shard, rank, live as string[] | undefined, [], [], epoch)).toEqual(want);
   });
+
+  test('a claim carries when this node was given the slot (gainedAt, its own clock); a takeover or fresh start has no use for it', () => {
+    expect(startOf(map, 0, 0, ['a', 'b'], [], [], 7, 123)).toEqual({ type: 'claim', holder: 'a', since: 7, gainedAt: 123 });
+    expect(startOf(map, 0, 0, ['b'], [], [], 7, 123)).toEqual({ type: 'takeover', from: 'a', heldDead: false });
+    expect(startOf(map, 0, 2, ['a', 'b'], [], [], 7, 123)).toEqual({ type: 'fresh' });
+  });
 });
 
 describe('claimNext', () => {

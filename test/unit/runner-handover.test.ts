@@ -340,6 +340,36 @@ describe('handover by message', () => {
     expect(results(neu)[0]).toMatchObject({ seq: 42 });
   });
 
+  // A claim to a holder whose runner stopped before it took the release it was sent (the next map
+  // moved the slot on while it loaded the shard): nobody probed since this node was given the slot.
+  // Or a holder SIGKILLed moments ago (its subscriptions went with its connection) that this node's
+  // detector does not hold alive any more, named by a map from a leader that found it dead first.
+  test.each<[string, string | null, number | undefined, boolean, boolean]>([
+    ['given the slot 2 s ago: the slot due 1 s ago gets one catch-up probe at once', 'a', 2000, true, true],
+    ['given the slot 0.5 s ago: no slot came due since, the next slot', 'a', 500, true, false],
+    ['no holder named (a first map: nothing ran before): the next slot', null, 2000, true, false],
+    ['without gainedAt: the next slot', 'a', undefined, true, false],
+    ['the holder no longer alive here (suspect or dead), given the slot 0.5 s ago: a takeover, one catch-up probe at once', 'a', 500, false, true],
+  ])('no responders, %s', async (_name, holder, gainedAgo, holderAlive, caughtUp) => {
+    const slot = BASE + phaseOf('u0', I);
+    const neu = fakePorts({ start: slot + 1000 });
+    neu.ports.random = () => 0;
+    neu.ports.peerAlive = () => holderAlive;
+    neu.history.set('u0', { seq: 7, status: 'up', history: '1', slot: slot - I });
+    neu.auto = () => pass();
+    const start: RunnerStart = { type: 'claim', holder, ...(gainedAgo !== undefined ? { gainedAt: neu.clock.now() - gainedAgo } : {}) };
+    const claimant = runner(neu, ['u0'], 2, start);
+    await neu.hub.settle(20);
+    expect(claimant.getSnapshot().value).toBe('running');
+    neu.clock.advance(0);
+    await neu.settle();
+    expect(results(neu).map((r) => r.seq)).toEqual(caughtUp ? [8] : []);
+    await advance([neu], I);
+    // Caught up: the next probe rejoins the grid at the slot after; else the next slot is the first.
+    expect(results(neu).map((r) => r.seq)).toEqual(caughtUp ? [8, 9] : [8]);
+    expect(Date.parse(results(neu).at(-1).at)).toBe(slot + I);
+  });
+
   test('silence: claims repeat until LOOKOUT_CLAIM_WAIT_MS, then the stream (claim_unanswered)', async () => {
     const hub = new FakeHub();
     const silent = hub.connect('a');
