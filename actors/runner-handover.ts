@@ -23,17 +23,6 @@ const slotOf = (ctx: RunnerContext) => ({ shard: ctx.shard, rank: ctx.rank });
 export const expectedHolder = (ctx: RunnerContext): string | null => (ctx.start.type === 'claim' ? ctx.start.holder : null);
 
 /**
- * How checks start from the result stream when no release came: a takeover as its start says; a
- * claim a known holder left unanswered like a takeover from a holder held dead — one catch-up
- * probe (a silent holder may have stopped before its last slot; a late release counts a duplicate
- * it makes) and seq skipped past what a holder still probing may publish (a frozen link, or a
- * holder the claim did not name; startFromStream asks it) — unless this process never heard that
- * holder (seeded from a stored map: it left or died before we started, as node-view.ts holds such
- * a member gone, not dead), then a plain takeover, seq on by one; otherwise on the grid — nobody
- * held the slot (no responders, or no previous holder: a passive subscriber to `<prefix>.>` can
- * make a claim at cluster formation go unanswered), so no slot is owed.
- */
-/**
  * Since when nobody held the slot, when a claim named a holder and no runner answered it (no
  * responders): the holder's runner had stopped before taking the release it was sent (the next map
  * moved the slot on while it loaded the shard), so nobody probed since this node was given the slot
@@ -45,10 +34,19 @@ export function unheldSince(ctx: RunnerContext, next: ClaimNext | null): number 
 }
 
 /**
- * How a runner starts from the result stream. No responders from a named holder this node no
- * longer holds alive (suspect, dead or gone: a SIGKILLed holder's subscriptions go with its
- * connection, before any detector notices — the map that named it came from a leader that did):
- * a takeover, with its catch-up probe; from one held alive, fresh (with `unheldSince`).
+ * How checks start from the result stream when no release came: a takeover as its start says; a
+ * claim a known holder left unanswered like a takeover from a holder held dead — one catch-up
+ * probe (a silent holder may have stopped before its last slot; a late release counts a duplicate
+ * it makes) and seq skipped past what a holder still probing may publish (a frozen link, or a
+ * holder the claim did not name; startFromStream asks it) — unless this process never heard that
+ * holder (seeded from a stored map: it left or died before we started, as node-view.ts holds such
+ * a member gone, not dead), then a plain takeover, seq on by one. No responders from a named holder
+ * this node no longer holds alive (suspect, dead or gone: a SIGKILLed holder's subscriptions go with
+ * its connection, before any detector notices — the map that named it came from a leader that did):
+ * a takeover, with its catch-up probe. Otherwise on the grid, fresh — nobody held the slot (no
+ * responders, or no previous holder: a passive subscriber to `<prefix>.>` can make a claim at
+ * cluster formation go unanswered); from a named holder held alive, a slot due since this node was
+ * given the slot is owed one catch-up (`unheldSince`).
  */
 export function streamMode(ctx: RunnerContext, next: ClaimNext | null): StartMode {
   const { start } = ctx;

@@ -132,23 +132,16 @@ export interface QuorumRecordStore {
 /**
  * How a runner's checks start. `fresh`: from the result stream, on the next slot (a shard nobody
  * held, or a start with no previous map). `claim`: from the previous holder's release (`holder`:
- * the node the previous map named, null when unknown). `takeover`: the previous holder is dead or
- * gone — from the result stream with one paced catch-up probe per check, and one takeover claim
- * beside it (a moved holder or an unclaimed kept release answers: protocol/handover.ts).
- */
-/**
- * `takeover.from`: the holder taken over (dead, or not a member); only its late release counts
- * duplicates. `heldDead`: this node's detector holds it dead (not merely gone): its seq is skipped past.
- * `restarted`: it is held dead because a new life of it was heard (returning): no catch-up probe.
- */
-/**
- * How a runner starts. `claim`: from `holder`, which the previous map (epoch `since`) names; a
- * release from before `since` is stale (protocol/handover.ts staleRelease).
- */
-/**
- * How a runner starts. A claim's `gainedAt`: this node's wall time when its map gave it the slot (the
- * runner itself may start later, once the shard's specs are held): if the named holder turns out to
- * hold nothing (no responders), nobody probed the slot since, and a slot due since gets a catch-up.
+ * the node the previous map named, epoch `since`, null when unknown; a release from before `since`
+ * is stale: protocol/handover.ts staleRelease); `gainedAt`: this node's wall time when its map gave
+ * it the slot (the runner itself may start later, once the shard's specs are held) — if the named
+ * holder turns out to hold nothing (no responders), nobody probed the slot since, and a slot due
+ * since gets a catch-up. `takeover`: the previous holder is dead or gone — from the result stream
+ * with one paced catch-up probe per check, and one takeover claim beside it (a moved holder or an
+ * unclaimed kept release answers: protocol/handover.ts); `from`: the holder taken over (dead, or
+ * not a member), only its late release counts duplicates; `heldDead`: this node's detector holds
+ * it dead (not merely gone), its seq is skipped past; `restarted`: it is held dead because a new
+ * life of it was heard (returning), no catch-up probe.
  */
 export type RunnerStart = { type: 'fresh' } | { type: 'claim'; holder: string | null; since?: number; gainedAt?: number } | { type: 'takeover'; from?: string | null; heldDead?: boolean; restarted?: boolean };
 
