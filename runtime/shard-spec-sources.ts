@@ -5,7 +5,10 @@
 // (runtime/spec-snapshot.ts); fewer, a shard gained later on its own, or a retry after a failed
 // attempt load on a watch of their own (deliver last per subject). A snapshot that fails or stalls
 // is logged and read again for the same shards; after SNAPSHOT_TRIES failures they load on
-// watches of their own. A loaded shard restarted after a
+// watches of their own. One snapshot is read at a time: shards asked for while one is read (the
+// next maps of a start that churns) wait for it and share the next — at 1M specs each read is the
+// whole bucket (~200 MB), and a read per map (1,071 over 10 nodes in one run) kept the server too
+// busy to finish any (BENCHMARKS.md §16). A loaded shard restarted after a
 // reconnect is only a tail from the sequence after its last applied change (resumeOf).
 //
 // A shard's count waits for its batch's snapshot (not bounded by the load places: the snapshot is
@@ -45,8 +48,31 @@ export interface TailPlaces {
   acquire(): Promise<() => void>;
 }
 
+/** A snapshot read, and how many attempts of each of its shards have still to take their entries. */
+interface Read {
+  snap: SpecSnapshot;
+  waiting: Map<number, number>;
+}
+
+/** Shards asked for together (each with its attempts), and the read they get (null: none). */
+interface Batch {
+  shards: Map<number, number>;
+  resolve: (s: Promise<Read | null>) => void;
+  read: Promise<Read | null>;
+}
+
+function newBatch(): Batch {
+  let resolve: (s: Promise<Read | null>) => void = () => {};
+  const read = new Promise<Read | null>((r) => (resolve = r));
+  return { shards: new Map(), resolve, read };
+}
+
 export class ShardSources {
-  private pending: { shards: Set<number>; resolve: (s: Promise<SpecSnapshot | null>) => void; batch: Promise<SpecSnapshot | null> } | null = null;
+  /** The shards asked for in this turn of the event loop. */
+  private turn: Batch | null = null;
+  /** The snapshot being read (with its retries), and the batch waiting for it to end. */
+  private reading: Promise<unknown> | null = null;
+  private next: Batch | null = null;
 
   private readonly opening = new Set<Promise<unknown>>();
 
@@ -92,10 +118,10 @@ export class ShardSources {
         return snap !== null || emptyAt !== null;
       },
       count: async () => {
-        snap = await batch;
-        if (snap) {
-          entries = snap.entries.get(shard) ?? [];
-          snap.entries.delete(shard);
+        const read = await batch.read;
+        if (read) {
+          snap = read.snap;
+          entries = take(read, shard);
           return entries.filter((e) => !e.deleted).length;
         }
         const seq = await this.ports.lastSeq();
@@ -126,20 +152,49 @@ export class ShardSources {
     };
   }
 
-  /** The batch `shard` is asked for in: a snapshot, or null (a watch of its own). */
-  private join(shard: number): Promise<SpecSnapshot | null> {
-    if (!this.pending) {
-      let resolve: (s: Promise<SpecSnapshot | null>) => void = () => {};
-      const batch = new Promise<SpecSnapshot | null>((r) => (resolve = r));
-      const p = { shards: new Set<number>(), resolve, batch };
-      this.pending = p;
+  /**
+   * The batch `shard` is asked for in: this turn's. At the turn's end, fewer than minShards get no
+   * snapshot (null: a watch each); more are read at once, or — a read being in flight — join the
+   * batch that waits for it (the shards asked for meanwhile, read together next).
+   */
+  private join(shard: number): Batch {
+    if (!this.turn) {
+      const t = (this.turn = newBatch());
       setImmediate(() => {
-        if (this.pending === p) this.pending = null;
-        p.resolve(p.shards.size >= this.minShards ? this.read(p.shards) : Promise.resolve(null));
+        if (this.turn === t) this.turn = null;
+        t.resolve(t.shards.size >= this.minShards ? this.snapshotFor(t.shards) : Promise.resolve(null));
       });
     }
-    this.pending.shards.add(shard);
-    return this.pending.batch;
+    this.turn.shards.set(shard, (this.turn.shards.get(shard) ?? 0) + 1);
+    return this.turn;
+  }
+
+  /** The snapshot `shards` (each with its waiting attempts) are read in: now, or after the one in flight. */
+  private snapshotFor(shards: Map<number, number>): Promise<Read | null> {
+    if (!this.reading) return this.start(shards);
+    if (!this.next) {
+      const n = (this.next = newBatch());
+      this.reading.then(() => {
+        this.next = null;
+        n.resolve(this.start(n.shards));
+      });
+    }
+    for (const [shard, waiting] of shards) this.next.shards.set(shard, (this.next.shards.get(shard) ?? 0) + waiting);
+    this.log.info({ event: 'spec_snapshot_queued', shards: shards.size, next: this.next.shards.size }, 'shards asked for while a spec snapshot is read wait for it and share the next');
+    return this.next.read;
+  }
+
+  private start(shards: Map<number, number>): Promise<Read | null> {
+    const p = this.read(new Set(shards.keys())).then((snap) => (snap ? { snap, waiting: shards } : null));
+    const done = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.reading = done;
+    void done.then(() => {
+      if (this.reading === done) this.reading = null;
+    });
+    return p;
   }
 
   private async read(shards: Set<number>): Promise<SpecSnapshot | null> {
@@ -149,7 +204,7 @@ export class ShardSources {
         const snap = await this.ports.snapshot(shards);
         let kept = 0;
         for (const l of snap.entries.values()) kept += l.length;
-        this.log.info({ event: 'spec_snapshot', shards: shards.size, kept, seq: snap.seq, ms: Math.round(performance.now() - t0), tries }, "the specs of many shards read in one snapshot; each is followed from the snapshot's sequence on");
+        this.log.info({ event: 'spec_snapshot', shards: shards.size, kept, seq: snap.seq, policy: snap.policy, ms: Math.round(performance.now() - t0), tries }, "the specs of many shards read in one snapshot; each is followed from the snapshot's sequence on");
         return snap;
       } catch (err) {
         const last = tries >= SNAPSHOT_TRIES;
@@ -160,4 +215,19 @@ export class ShardSources {
       }
     }
   }
+}
+
+/**
+ * One attempt's entries of `shard` from its batch's snapshot; the snapshot lets go of them once the
+ * last attempt waiting for them has taken them (the catalog holds the specs: kept, they would double).
+ */
+function take({ snap, waiting }: Read, shard: number): SnapshotEntry[] {
+  const entries = snap.entries.get(shard) ?? [];
+  const left = (waiting.get(shard) ?? 1) - 1;
+  if (left > 0) waiting.set(shard, left);
+  else {
+    waiting.delete(shard);
+    snap.entries.delete(shard);
+  }
+  return entries;
 }

@@ -1,5 +1,5 @@
 // One snapshot, then tail (issue 12 §2/§4): loading many shards at once reads the spec bucket's
-// latest values with ONE whole-bucket read (deliver last per subject, pulled in batches), keeps only the entries of
+// latest values with ONE whole-bucket read (every message, pulled in batches; snapshotPolicy), keeps only the entries of
 // the shards being loaded, and notes the stream sequence the snapshot is complete at. Each shard
 // is then followed by a filtered watch that starts at that sequence + 1 (deliver by start
 // sequence), so nothing between the snapshot and the tail is lost (a delete or purge is a message
@@ -14,10 +14,16 @@ import { DeliverPolicy, jetstream, type JetStreamClient, type JetStreamOptions }
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { KV } from '@nats-io/kv';
 import { parseSpecKey } from '../protocol/spec-key';
+import { StorageUnavailable } from '../protocol/errors';
 import type { SpecChange, SpecWatch } from './spec-watch';
 
-/** A snapshot read still not complete after this long is given up (the shards load one watch each). */
-export const SNAPSHOT_STALL_MS = 120_000;
+/**
+ * A snapshot read that got no message for this long is given up (and read again, or its shards load
+ * on watches of their own: shard-spec-sources.ts). A limit on progress, not on the read's length: at
+ * 1M specs a read that was still moving took 141 s, and a 120 s limit on its whole duration gave up
+ * 264 such reads, each started again from the beginning (BENCHMARKS.md §16).
+ */
+export const SNAPSHOT_STALL_MS = 30_000;
 /** Messages a snapshot read asks the server for at a time (~200 bytes each: ~200 KB on the socket at most). */
 export const SNAPSHOT_BATCH = 1000;
 /**
@@ -34,9 +40,13 @@ export interface SnapshotEntry {
   value: Uint8Array;
 }
 
+export type SnapshotPolicy = 'all' | 'lastPerSubject';
+
 export interface SpecSnapshot {
   /** The stream sequence the snapshot is complete at: a tail starts at seq + 1. */
   seq: number;
+  /** How it was read (snapshotPolicy; absent: nothing to read). */
+  policy?: SnapshotPolicy;
   /** The kept entries of each wanted shard, in stream order (absent: none). */
   entries: Map<number, SnapshotEntry[]>;
 }
@@ -49,10 +59,17 @@ function shardHead(key: string): number {
   return Number.isInteger(n) ? n : -1;
 }
 
-/** Collects a snapshot's entries: those of `wanted` shards kept, every entry's sequence noted. */
+/**
+ * Collects a snapshot's entries: those of `wanted` shards kept, every entry's sequence noted. A read
+ * of every message (deliver all) brings a key's older revisions before its latest: the latest is
+ * kept, in the place of its own sequence (a key seen again moves to the end), so a shard's entries
+ * stay in stream order with one per key, as a deliver-last-per-subject read gives them.
+ */
 export class SnapshotCollector {
   seq = 0;
-  readonly entries = new Map<number, SnapshotEntry[]>();
+  /** Entries read (kept or not). */
+  count = 0;
+  private readonly kept = new Map<number, Map<string, SnapshotEntry>>();
 
   constructor(
     private readonly wanted: ReadonlySet<number>,
@@ -61,13 +78,20 @@ export class SnapshotCollector {
 
   /** One entry of the whole-bucket read (`value` is read only for a kept entry). */
   add(key: string, revision: number, deleted: boolean, value: () => Uint8Array): void {
+    this.count++;
     if (revision > this.seq) this.seq = revision;
     if (!this.wanted.has(shardHead(key))) return;
     const k = parseSpecKey(key, this.shardCount);
     if (k.type !== 'sharded') return;
-    let list = this.entries.get(k.shard);
-    if (!list) this.entries.set(k.shard, (list = []));
-    list.push({ id: k.id, revision, deleted, value: deleted ? new Uint8Array(0) : value().slice() });
+    let byId = this.kept.get(k.shard);
+    if (!byId) this.kept.set(k.shard, (byId = new Map()));
+    byId.delete(k.id);
+    byId.set(k.id, { id: k.id, revision, deleted, value: deleted ? new Uint8Array(0) : value().slice() });
+  }
+
+  /** The snapshot read so far: complete at `seq`, each wanted shard's entries in stream order. */
+  result(): SpecSnapshot {
+    return { seq: this.seq, entries: new Map([...this.kept].map(([shard, byId]) => [shard, [...byId.values()]])) };
   }
 }
 
@@ -173,45 +197,80 @@ function bucketParts(kv: KV, timeoutMs: number): BucketParts {
   return { js, stream: b.stream, prefix: b.prefix };
 }
 
+/** `p`, its failure named by the step of the read it was (a log line tells a slow create from a stall). */
+async function step<T>(name: string, p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    throw new StorageUnavailable(`spec snapshot: ${name}`, err);
+  }
+}
+
+/**
+ * Messages per key up to which a snapshot reads every message of the bucket (deliver all, no filter)
+ * rather than the last per subject. On nats-server 2.9 creating a deliver-last-per-subject consumer
+ * indexes every subject of the stream inside the server's JetStream API: at 1M specs 4.5 s per
+ * create, three at once held every other API request (stream info, lease reads) for over 5 s, while
+ * a deliver-all consumer was created in 4–7 ms with API requests answered within 86 ms, and its
+ * read cost the server 39–53% less CPU (bench/snapshot-read.ts, BENCHMARKS.md §16). It brings the older
+ * revisions the bucket keeps (SPEC_HISTORY) too, which cost the wire more than the index past this
+ * many per key.
+ */
+export const SNAPSHOT_ALL_MAX_PER_KEY = 2;
+
+/** How a snapshot reads a bucket of `messages` over `subjects` keys (unknown: every message). */
+export function snapshotPolicy(messages: number, subjects: number | undefined): SnapshotPolicy {
+  return subjects !== undefined && subjects > 0 && messages > SNAPSHOT_ALL_MAX_PER_KEY * subjects ? 'lastPerSubject' : 'all';
+}
+
 /**
  * Reads the bucket's latest values once, keeping the entries of `wanted` shards. An ordered *pull*
- * consumer (deliver last per subject) fetches at most `batch` messages at a time: the server never
- * queues the whole bucket on the node's socket, so the node's PINGs are answered within a batch —
- * a push watch queued ~100k messages at once, and on a loaded host (10 nodes on 2 cores) the PONG
- * behind them came after LOOKOUT_NATS_PING_MS × 2, the link was taken for dead, every watch started
- * again, and the start never ended (BENCHMARKS.md §16).
+ * consumer fetches at most `batch` messages at a time: the server never queues the whole bucket
+ * on the node's socket, so the node's PINGs are answered within a batch — a push watch queued ~100k
+ * messages at once, and on a loaded host (10 nodes on 2 cores) the PONG behind them came after
+ * LOOKOUT_NATS_PING_MS × 2, the link was taken for dead, every watch started again, and the start
+ * never ended (BENCHMARKS.md §16). It reads every message, or the last per subject when the bucket
+ * holds many revisions per key (snapshotPolicy). Given up when no message came for `stallMs`
+ * (checked every quarter of it), however long the read has run; a failure is a StorageUnavailable
+ * naming its step (`stream info`, `consumer create`, `read`).
  */
 export async function readSpecSnapshot(kv: KV, wanted: ReadonlySet<number>, shardCount: number, stallMs = SNAPSHOT_STALL_MS, batch = SNAPSHOT_BATCH): Promise<SpecSnapshot> {
   const c = new SnapshotCollector(wanted, shardCount);
-  const status = await kv.status();
-  // An empty stream sends nothing to say the snapshot is done: it is complete at the last sequence.
-  if (status.values === 0) {
-    c.seq = status.streamInfo.state.last_seq;
-    return { seq: c.seq, entries: c.entries };
-  }
   const { js, stream, prefix } = bucketParts(kv, SNAPSHOT_API_TIMEOUT_MS);
-  const consumer = await js.consumers.get(stream, { filter_subjects: `${prefix}.>`, deliver_policy: DeliverPolicy.LastPerSubject });
-  const msgs = await consumer.consume({ max_messages: batch });
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  const { state } = await step('stream info', js.jetstreamManager(false).then((jsm) => jsm.streams.info(stream)));
+  // An empty stream sends nothing to say the snapshot is done: it is complete at the last sequence.
+  if (state.messages === 0) {
+    c.seq = state.last_seq;
+    return c.result();
+  }
+  const policy = snapshotPolicy(state.messages, state.num_subjects);
+  const opts = policy === 'all' ? { deliver_policy: DeliverPolicy.All } : { filter_subjects: `${prefix}.>`, deliver_policy: DeliverPolicy.LastPerSubject };
+  const consumer = await step('consumer create', js.consumers.get(stream, opts));
+  const msgs = await step('consumer create', consumer.consume({ max_messages: batch }));
+  let heard = performance.now();
+  let timer: ReturnType<typeof setInterval> | undefined;
   const stalled = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`spec snapshot not complete after ${stallMs} ms`)), stallMs);
+    timer = setInterval(() => {
+      const quietMs = performance.now() - heard;
+      if (quietMs >= stallMs) reject(new StorageUnavailable('spec snapshot: read', new Error(`no message for ${Math.round(quietMs)} ms (${c.count} read)`)));
+    }, Math.max(1, stallMs / 4));
   });
   const skip = prefix.length + 1;
   const read = (async () => {
-    let n = 0;
     for await (const m of msgs) {
+      heard = performance.now();
       const op = m.headers?.get('KV-Operation');
       c.add(m.subject.slice(skip), m.seq, op === 'DEL' || op === 'PURGE', () => m.data);
       if (m.info.pending === 0) return;
-      if (++n % 1024 === 0) await new Promise((r) => setImmediate(r));
+      if (c.count % 1024 === 0) await new Promise((r) => setImmediate(r));
     }
-    throw new Error('the spec snapshot read ended before its last value');
+    throw new StorageUnavailable('spec snapshot: read', new Error('the read ended before its last value'));
   })();
   try {
     await Promise.race([read, stalled]);
   } finally {
-    clearTimeout(timer);
+    clearInterval(timer);
     await msgs.close().catch(() => undefined);
   }
-  return { seq: c.seq, entries: c.entries };
+  return { ...c.result(), policy };
 }

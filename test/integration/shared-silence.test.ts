@@ -4,7 +4,7 @@
 // two deaths — it logs `shared_silence` naming both, declares neither dead nor takes over their
 // slots before its link watch has dropped the frozen link (after which it judges nobody), and counts
 // the silence in lookout_shared_silences_total. p1 and p2 each hear one silent member of two, which
-// is never shared: they declare p3 dead at the usual bound. Without the rule, p3's dead threshold
+// is never shared alone: they declare p3 dead at the usual bound. Without the rule, p3's dead threshold
 // (1 s on the test timers) races its link watch (~0.75–0.8 s): with LOOKOUT_SHARED_SILENCE_GRACE_MS=0
 // for p3, this test found p3 declaring a peer dead and taking over its slots before the drop in 1 of
 // 6 runs (and no shared_silence in all 6); the chaos `link-freeze` scenario broke 2 of 6 short runs
@@ -45,10 +45,18 @@ scenarioTest('a node whose NATS link froze hears both peers silent at once: shar
   expect(shared!.graceMs).toBe(600);
   // Neither peer held dead, no slot taken over, before the link was dropped — nor after (cut off, it judges nobody).
   expect(judged(frozen)).toEqual([]);
+  // p1 and p2 hear p3 silent alone, never a shared silence: if either logs one (its other peer's
+  // heartbeats late at the same moment on a loaded host: a silence it rightly shares), it names
+  // both peers. What the freeze itself must not do to them is hide p3's death.
   for (const id of ['p1', 'p2']) {
-    expect(since(id).filter((l) => l.event === 'shared_silence')).toEqual([]);
+    for (const l of since(id).filter((x) => x.event === 'shared_silence')) expect(l.silent).toEqual(expect.arrayContaining(NODES.filter((n) => n !== id)));
     expect(since(id).some((l) => l.event === 'member_dead' && l.member === 'p3')).toBe(true);
   }
-  expect(await s.counter('p3', 'lookout_shared_silences_total')).toBeGreaterThanOrEqual(1);
-  expect(await s.counter('p1', 'lookout_shared_silences_total')).toBe(0);
+  // The counter counts what the log line says, on the frozen node and on one that heard nothing shared.
+  // (Polled: a line and the count it goes with reach the test by different pipes.)
+  const logged = (id: string) => s.cluster.logs(id).filter((l) => l.event === 'shared_silence').length;
+  for (const id of ['p3', 'p1']) {
+    const [counted] = await waitFor(`${id}'s lookout_shared_silences_total equals its shared_silence lines`, async () => [await s.counter(id, 'lookout_shared_silences_total'), logged(id)], { until: ([c, l]) => c === l });
+    if (id === 'p3') expect(counted).toBeGreaterThanOrEqual(1);
+  }
 });

@@ -219,10 +219,31 @@ test('a snapshot pulled a few messages at a time reads every shard it wants whol
   await store.put(all[0]!, spec(99) as never); // a second revision: only it is read
   const wanted = new Set(all.map((id) => shardOf(id, SHARDS)));
   const snap = await readSpecSnapshot(kv, wanted, SHARDS, 60_000, 7); // 7 per pull: many pulls
+  expect(snap.policy).toBe('all'); // 61 messages over 60 keys: every message read, the older revision dropped
   const read = [...snap.entries.values()].flat();
   expect(read.filter((e) => e.id.startsWith('b')).map((e) => e.id).sort()).toEqual([...all].sort());
   expect(read.filter((e) => e.id === all[0]).map((e) => JSON.parse(new TextDecoder().decode(e.value)).target)).toEqual([spec(99).target]);
   expect(snap.seq).toBe((await kv.status()).streamInfo.state.last_seq);
+});
+
+test('a bucket holding many revisions per key is read by the last per subject: the latest revision of each key, a delete kept as a delete', async () => {
+  const few = ids(10, 'h');
+  for (const [i, id] of few.entries()) await store.put(id, spec(i) as never);
+  const wanted = new Set(few.map((id) => shardOf(id, SHARDS)));
+  const latest = async () => {
+    const snap = await readSpecSnapshot(kv, wanted, SHARDS, 60_000, 3);
+    const byId = [...snap.entries.values()].flat().map((e) => [e.id, e.deleted, e.deleted ? null : JSON.parse(new TextDecoder().decode(e.value)).target]);
+    return { policy: snap.policy, seq: snap.seq, entries: byId.sort((a, b) => String(a[0]).localeCompare(String(b[0]))) };
+  };
+  const once = await latest();
+  expect(once.policy).toBe('all');
+  // Four more revisions of each (history 5 keeps them), then one deleted: 5 messages a key.
+  for (let r = 1; r <= 4; r++) for (const [i, id] of few.entries()) await store.put(id, spec(100 * r + i) as never);
+  await store.delete(few[0]!);
+  const many = await latest();
+  expect(many.policy).toBe('lastPerSubject');
+  expect(many.seq).toBe((await kv.status()).streamInfo.state.last_seq);
+  expect(many.entries).toEqual(few.map((id, i) => (i === 0 ? [id, true, null] : [id, false, spec(400 + i).target])).sort((a, b) => String(a[0]).localeCompare(String(b[0]))));
 });
 
 test('a snapshot of an empty bucket, or of one holding only a delete, is complete at its last sequence', async () => {

@@ -5,7 +5,7 @@
 import { shardOf } from '../../protocol/hash';
 import { specKey } from '../../protocol/spec-key';
 import { ShardSources, SNAPSHOT_RETRY_MS, SNAPSHOT_TRIES, type ShardSourcePorts } from '../../runtime/shard-spec-sources';
-import { loadThenTail, snapshotThenTail, SnapshotCollector, type SpecSnapshot } from '../../runtime/spec-snapshot';
+import { loadThenTail, SNAPSHOT_ALL_MAX_PER_KEY, snapshotPolicy, snapshotThenTail, SnapshotCollector, type SpecSnapshot } from '../../runtime/spec-snapshot';
 import type { SpecChange, SpecFeedSource, SpecWatch } from '../../runtime/spec-watch';
 import { silentLog } from '../helpers/actor-host';
 
@@ -23,7 +23,8 @@ describe('SnapshotCollector', () => {
     ['another shard is skipped, its sequence noted', [[specKey(a, SHARDS), 3, false], [specKey(other, SHARDS), 9, false]], { 1: [[a, 3, false]] }, 9],
     ['a legacy key is skipped', [['bare', 4, false]], {}, 4],
     ['a key under the wrong shard is skipped', [[`1.${other}`, 4, false]], {}, 4],
-    ['entries stay in stream order', [[specKey(b, SHARDS), 2, false], [specKey(a, SHARDS), 6, false], [specKey(b, SHARDS), 7, true]], { 1: [[b, 2, false], [a, 6, false], [b, 7, true]] }, 7],
+    ['entries stay in stream order', [[specKey(b, SHARDS), 2, false], [specKey(a, SHARDS), 6, false]], { 1: [[b, 2, false], [a, 6, false]] }, 6],
+    ['a key read again (every message read: its older revisions first) keeps its latest, in that one\'s place', [[specKey(b, SHARDS), 2, false], [specKey(a, SHARDS), 6, false], [specKey(b, SHARDS), 7, true]], { 1: [[a, 6, false], [b, 7, true]] }, 7],
   ] as [string, [string, number, boolean][], Record<number, [string, number, boolean][]>, number][])('%s', (_name, input, kept, seq) => {
     const c = new SnapshotCollector(new Set([1, 3]), SHARDS);
     for (const [key, rev, deleted] of input) {
@@ -32,9 +33,19 @@ describe('SnapshotCollector', () => {
         return bytes(`{"n":${rev}}`);
       });
     }
-    expect(Object.fromEntries([...c.entries].map(([s, l]) => [s, l.map((e) => [e.id, e.revision, e.deleted])]))).toEqual(kept);
+    expect(Object.fromEntries([...c.result().entries].map(([s, l]) => [s, l.map((e) => [e.id, e.revision, e.deleted])]))).toEqual(kept);
     expect(c.seq).toBe(seq);
   });
+});
+
+test.each([
+  ['one revision per key: every message', 1_000_000, 1_000_000, 'all'],
+  ['up to the ratio: every message', SNAPSHOT_ALL_MAX_PER_KEY * 1000, 1000, 'all'],
+  ['past it: the last per subject', SNAPSHOT_ALL_MAX_PER_KEY * 1000 + 1, 1000, 'lastPerSubject'],
+  ['a server that does not say how many keys: every message', 5000, undefined, 'all'],
+  ['no key counted: every message', 5, 0, 'all'],
+] as const)('snapshotPolicy: %s', (_name, messages, subjects, policy) => {
+  expect(snapshotPolicy(messages, subjects)).toBe(policy);
 });
 
 function fakeWatch(items: SpecChange[]): SpecWatch & { stopped: boolean } {
@@ -201,6 +212,48 @@ describe('ShardSources', () => {
     expect(calls.snapshots).toEqual([[2, 5], [2, 5]]);
     await Promise.all(sources.map((x) => x.watch().then((f) => drain(f))));
     expect([calls.own, calls.tails.sort()]).toEqual([[], [[2, 42], [5, 42]]]);
+  });
+
+  test('one snapshot is read at a time: shards asked for while one is read wait for it and share the next; a shard asked for twice gets its entries twice', async () => {
+    const reads: { shards: number[]; done: () => void }[] = [];
+    let inFlight = 0;
+    let most = 0;
+    const entry = (shard: number) => ({ id: idIn(shard), revision: 40, deleted: false, value: bytes('{}') });
+    const p: ShardSourcePorts = {
+      perShard: () => ({
+        count: () => Promise.reject(new Error('no watch of its own in this test')),
+        watch: () => Promise.reject(new Error('no watch of its own in this test')),
+      }),
+      tail: async () => fakeWatch([]),
+      lastSeq: async () => 50,
+      snapshot: (shards) => {
+        most = Math.max(most, ++inFlight);
+        return new Promise<SpecSnapshot>((resolve) => {
+          reads.push({ shards: [...shards].sort((x, y) => x - y), done: () => (inFlight--, resolve({ seq: 41, entries: new Map([2, 3, 5, 6].filter((x) => shards.has(x)).map((x) => [x, [entry(x)]])) })) });
+        });
+      },
+    };
+    const s = new ShardSources(p, silentLog, places, 2);
+    const turn = async (shards: number[]) => {
+      const sources = shards.map((shard) => s.sourceOf(shard));
+      await new Promise((r) => setImmediate(r));
+      return sources.map((x) => x.count());
+    };
+    const first = await turn([2, 4]);
+    const second = await turn([2, 5]);
+    const third = await turn([2, 6]);
+    expect(reads.map((r) => r.shards)).toEqual([[2, 4]]);
+    reads[0]!.done();
+    expect(await Promise.all(first)).toEqual([1, 0]);
+    await new Promise((r) => setImmediate(r));
+    // The second and third turns share one read; each of their attempts at shard 2 gets its entry.
+    expect(reads.map((r) => r.shards)).toEqual([[2, 4], [2, 5, 6]]);
+    reads[1]!.done();
+    expect([await Promise.all(second), await Promise.all(third)]).toEqual([[1, 1], [1, 1]]);
+    expect(most).toBe(1);
+    // Nothing in flight: the next turn's read starts at once.
+    await turn([3, 4]);
+    expect(reads.map((r) => r.shards)).toHaveLength(3);
   });
 
   test('settled waits for a tail still waiting for a place, until it is created', async () => {
