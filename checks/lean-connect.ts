@@ -78,6 +78,11 @@ export abstract class LeanConnect {
     if (this.done) return void socket.destroy();
     this.socket = socket;
     this.connected = true;
+    // Past the deadline already, its timer not yet run: a process that was stopped (SIGSTOP, a VM
+    // freeze) wakes with the connect's I/O callback ahead of the timers, and a request written
+    // now reached the target seconds after its slot, beside the new owner's (the chaos pause
+    // scenarios' one uncounted duplicate). The timer's verdict, before anything is sent.
+    if (msSince(this.start) >= this.limits.timeoutMs) return this.finish(stopFailure('timeout', this.limits.timeoutMs));
     this.opened(socket);
   };
 
