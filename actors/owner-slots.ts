@@ -10,6 +10,7 @@ import type { checkRunnerMachine, RunnerInput, RunnerPorts, RunnerStart } from '
 import type { SpecCatalog } from './spec-catalog';
 import type { SpecHolder } from './shard-specs';
 import type { Logger } from '../runtime/logger';
+import { loadTurns, type TurnBudget } from '../runtime/turn-budget';
 
 export type RunnerRef = ActorRefFrom<typeof checkRunnerMachine>;
 
@@ -66,9 +67,11 @@ export function spawnRunner(
  * created a few at a time (shard-specs.ts LOAD_CONCURRENCY), and a spec put meanwhile reaches the
  * node only once its shard's watch exists — its first probe, at rank 0, should not wait behind the
  * watches of shards the node only backs up (formation chaos scenario: first probes up to 8.6 s
- * after the put with 3 nodes × 256 watches).
+ * after the put with 3 nodes × 256 watches). With LOOKOUT_LOAD_SLICE_MS set, SHARD_LOADED is a
+ * piece of the node's turn budget (runtime/turn-budget.ts), run after the loads under way: the
+ * shards of a snapshot load together, and their runners would otherwise start in one turn.
  */
-export function syncHolds(context: { specs: SpecHolder; holdSeq: { n: number } }, want: ReadonlyMap<string, Slot>, holding: Map<number, number>, loaded: Set<number>, self: { send(e: { type: 'SHARD_LOADED'; shard: number; gen: number }): void }): void {
+export function syncHolds(context: { specs: SpecHolder; holdSeq: { n: number }; turns?: TurnBudget }, want: ReadonlyMap<string, Slot>, holding: Map<number, number>, loaded: Set<number>, self: { send(e: { type: 'SHARD_LOADED'; shard: number; gen: number }): void }): void {
   const shards = new Set([...want.values()].sort((a, b) => a.rank - b.rank || a.shard - b.shard).map((s) => s.shard));
   for (const shard of [...holding.keys()]) {
     if (shards.has(shard)) continue;
@@ -80,7 +83,7 @@ export function syncHolds(context: { specs: SpecHolder; holdSeq: { n: number } }
     if (holding.has(shard)) continue;
     const gen = ++context.holdSeq.n;
     holding.set(shard, gen);
-    void context.specs.hold(shard).then(() => self.send({ type: 'SHARD_LOADED', shard, gen }));
+    void context.specs.hold(shard).then(() => (context.turns ?? loadTurns).run(() => self.send({ type: 'SHARD_LOADED', shard, gen })));
   }
 }
 
@@ -115,4 +118,6 @@ export interface OwnerContext {
   loaded: Set<number>;
   /** Counts holds (a SHARD_LOADED of a hold since dropped is ignored). */
   holdSeq: { n: number };
+  /** The slices loaded shards' runners start in (the process's loadTurns unless a test gives its own). */
+  turns?: TurnBudget;
 }

@@ -9,7 +9,8 @@
 //   not loaded LOAD_STALL_MS after it got its place ──▶ the attempt ends (`stalled`): the caller
 //     starts another. An ordered consumer that lost messages across a reconnect only recovers
 //     after two missed 30 s idle heartbeats (nats.js): a shard waiting on it left its checks
-//     unprobed for a minute (a CI run with a reconnect under load).
+//     unprobed for a minute (a CI run with a reconnect under load). Not a source read from
+//     memory: it has no consumer to lose messages, only CPU to wait for.
 
 import type { Logger } from '../runtime/logger';
 import type { SpecFeedSource } from '../runtime/spec-watch';
@@ -84,7 +85,10 @@ export function startShardLoad(source: SpecFeedSource, catalog: SpecCatalog, log
         free();
         throw new Error('shard load stopped');
       }
-      if (!isLoaded) {
+      // A source read from memory cannot stall, only wait for CPU: at 300k specs per node on a
+      // loaded host that took longer than stallMs, and given up, 130–159 shards per node were
+      // read again in a second snapshot (BENCHMARKS.md §16).
+      if (!isLoaded && !source.local) {
         stall = setTimeout(() => {
           if (isLoaded || ended) return;
           void end();

@@ -3,14 +3,17 @@
 // change is told to the parent. A stored value that does not validate (written to the bucket
 // directly, bypassing the API) is logged and skipped — it never reaches a runner.
 //
-// Entries already queued by the watch are consumed without returning to the event loop, so the
-// feed yields every YIELD_EVERY entries: loading 100k specs must not starve the lease renewals.
+// Entries already queued by the watch (or replayed from a snapshot in memory) are consumed without
+// returning to the event loop, so the feed yields: with LOOKOUT_LOAD_SLICE_MS set, in the node's
+// slices (runtime/turn-budget.ts, shared by every feed — loading 300k specs must not starve the
+// lease renewals); else every YIELD_EVERY entries.
 
 import { fromCallback } from 'xstate';
 import { normalizeSpec, type NormalizedSpec } from '../checks/spec';
 import { validateSpec } from '../checks/validate';
 import type { Logger } from '../runtime/logger';
 import type { SpecFeedSource, SpecWatch } from '../runtime/spec-watch';
+import { loadTurns, type TurnBudget } from '../runtime/turn-budget';
 import type { SpecCatalog } from './spec-catalog';
 
 export type FeedEvent =
@@ -24,6 +27,7 @@ export interface FeedInput {
   log: Logger;
 }
 
+/** Entries a feed takes per turn while the node's turn budget is off (a count per feed, not per turn). */
 const YIELD_EVERY = 256;
 
 export const specFeed = fromCallback<{ type: 'noop' }, FeedInput>(({ input, sendBack }) => followSpecs(input.source, input.catalog, input.log.child({ actor: 'spec-feed' }), sendBack));
@@ -41,6 +45,8 @@ export interface FollowOptions {
   resync?: () => string[];
   /** The stream sequence of each change once applied (the marker's too): where a resumed tail starts after it. */
   onSeq?: (seq: number) => void;
+  /** The slices the feed works in (the process's loadTurns unless a test gives its own). */
+  turns?: TurnBudget;
 }
 
 /**
@@ -58,6 +64,9 @@ export interface FollowOptions {
  */
 export function followSpecs(source: SpecFeedSource, catalog: SpecCatalog, log: Logger, tell: (e: FeedEvent) => void, opts: FollowOptions = {}): () => Promise<void> {
   const t0 = performance.now();
+  const turns = opts.turns ?? loadTurns;
+  // A load from memory (a snapshot's entries) cannot stall: runner starts wait for it (turn-budget.ts).
+  const endLoad = source.local ? turns.loading() : () => {};
   let stopped = false;
   let stop: () => void = () => {
     stopped = true;
@@ -70,6 +79,7 @@ export function followSpecs(source: SpecFeedSource, catalog: SpecCatalog, log: L
   };
   const stopAll = () => {
     stopped = true;
+    endLoad();
     stop();
     return settled;
   };
@@ -78,6 +88,7 @@ export function followSpecs(source: SpecFeedSource, catalog: SpecCatalog, log: L
   let seen: Set<string> | null = opts.resync ? new Set() : null;
   const markLoaded = () => {
     if (loaded) return;
+    endLoad();
     if (seen && opts.resync) {
       for (const id of opts.resync()) if (!seen.has(id) && catalog.delete(id)) tell({ type: 'SPEC_REMOVED', id });
     }
@@ -108,7 +119,9 @@ export function followSpecs(source: SpecFeedSource, catalog: SpecCatalog, log: L
     stop = () => watcher.stop();
     let n = 0;
     for await (const e of watcher.changes) {
-      if (++n % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
+      if (turns.on) {
+        if (turns.spent()) await turns.next(true);
+      } else if (++n % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
       if (stopped) break;
       const told = loaded || seen !== null;
       if (e.key === null) {
@@ -130,6 +143,7 @@ export function followSpecs(source: SpecFeedSource, catalog: SpecCatalog, log: L
     }
     if (!stopped) throw new Error('the spec watch ended');
   })().catch((err: unknown) => {
+    endLoad();
     if (stopped) return;
     stopped = true;
     stop();

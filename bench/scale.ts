@@ -24,6 +24,8 @@
 //   npm run build && npm run bench:scale
 //   knobs: BENCH_CHECKS (100000), BENCH_INTERVAL_MS (60000), BENCH_INTERVALS (2), BENCH_KIND (tcp | http)
 
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { spawnNode, nodeEnv } from './lib/lookout';
 import { startNats } from './lib/nats-server';
@@ -111,6 +113,9 @@ runBench('scale', async (cleanup) => {
   const t0 = Date.now();
   const node = spawnNode({ id: 'bench-scale', natsUrl: nats.url, env: nodeEnv({ LOOKOUT_JITTER_MS: '0' }), echo: true });
   cleanup(() => node.kill('SIGKILL'));
+  // BENCH_LOG_DIR=DIR keeps the node's log lines (DIR/bench-scale.ndjson, written at the end), as bench/sim-1m.ts does.
+  const logDir = process.env.BENCH_LOG_DIR;
+  if (logDir) cleanup(() => { mkdirSync(logDir, { recursive: true }); writeFileSync(join(logDir, 'bench-scale.ndjson'), node.logs.map((l) => JSON.stringify(l)).join('\n') + '\n'); });
   const port = await node.httpPort();
   // Poll the gauge until every check is owned (scheduled: the runners set them into the timer queue as they load).
   const owned = await waitFor(

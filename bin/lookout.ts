@@ -15,6 +15,7 @@ import { commandFirst } from '../runtime/argv';
 import { createLogger } from '../runtime/logger';
 import { startMemoryGovernor } from '../runtime/memory-governor';
 import { createMetrics } from '../runtime/metrics';
+import { loadTurns } from '../runtime/turn-budget';
 
 const USAGE = `Usage: lookout <command> [options]
 
@@ -53,6 +54,8 @@ async function runNode(argv: string[]): Promise<number | 'running'> {
   const log = createLogger(cfg.nodeId, cfg.logLevel);
   // The process's memory budget (LOOKOUT_MEMORY_MB) applies before the node loads anything.
   const memory = startMemoryGovernor(cfg.memoryMb, log);
+  // The process's budget of bulk work per turn (LOOKOUT_LOAD_SLICE_MS; 0: off).
+  loadTurns.configure(cfg.loadSliceMs);
   const metrics = createMetrics({ defaultMetrics: true });
   memory.register(metrics.registry);
   const node = await startNode(cfg, { log, metrics });

@@ -95,10 +95,12 @@ export class SnapshotCollector {
   }
 }
 
+const utf8 = new TextDecoder();
+
 /** A stored value decoded as JSON (undefined when it does not parse). */
 function decodeJson(value: Uint8Array): unknown {
   try {
-    return JSON.parse(new TextDecoder().decode(value));
+    return JSON.parse(utf8.decode(value));
   } catch {
     return undefined;
   }

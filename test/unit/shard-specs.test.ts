@@ -172,6 +172,40 @@ test('a load that stalls (its watch never delivers the initial values) is starte
   }
 });
 
+test('a source read from memory (a snapshot) is not given up as stalled, however long its entries take to load', async () => {
+  jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+  try {
+    const bucket = new FakeSpecBucket();
+    await bucket.put('c0', spec(0) as never);
+    let attempts = 0;
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    // Its load waits (for CPU, in production) past LOAD_STALL_MS, then goes on.
+    const source = () => ({
+      local: true,
+      count: () => bucket.count(),
+      watch: async () => {
+        attempts++;
+        const w = await bucket.watch();
+        const it = w.changes[Symbol.asyncIterator]();
+        return { changes: { [Symbol.asyncIterator]: () => ({ next: () => gate.then(() => it.next()) }) }, stop: w.stop };
+      },
+    });
+    const h = new ShardSpecs(new SpecCatalog(1), source, silentLog, () => {});
+    let loaded = false;
+    void h.hold(0).then(() => (loaded = true));
+    await flush(10);
+    await jest.advanceTimersByTimeAsync(LOAD_STALL_MS * 3);
+    expect({ loaded, attempts }).toEqual({ loaded: false, attempts: 1 });
+    release();
+    await flush(10);
+    expect({ loaded, attempts }).toEqual({ loaded: true, attempts: 1 });
+    await h.stop();
+  } finally {
+    jest.useRealTimers();
+  }
+});
+
 test('a watch that fails after its load is started again, and what changed while no watch ran is told (put, changed, deleted)', async () => {
   jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
   try {
