@@ -52,7 +52,7 @@ export interface MembershipInput {
   /** What this node holds, for the heartbeat. */
   load(): { shards: number; checks: number; specs?: number; groups?: Record<string, number>; verdicts?: VerdictCounts };
   /** Whether this node is overloaded and its worst recent lag (runtime/load-monitor.ts), for the heartbeat; absent: never. */
-  overload?(): { overloaded: boolean; lagMs: number };
+  overload?(): { overloaded: boolean; lagMs: number; lagging?: boolean };
   /** Whether this node's slots are not all running yet (a restart's are run by others meanwhile), for the heartbeat; absent: never. */
   starting?(): boolean;
   /** Whether this node is in self-quarantine (runtime/quarantine-guard.ts), for the heartbeat; absent: never. */

@@ -20,9 +20,21 @@
 //
 // What relief means for the map (assignment-quotas.ts): a relieved member keeps RELIEF_SHARE of
 // its fair share of primary (rank-0) slots, the others share the rest. Relief moves work to members
-// with room, so it applies only while at least half of the eligible members say they are clear:
-// when most of the cluster is overloaded (a machine or a network they all share), moving shards
-// among them would only add handovers, and the map is balanced as usual.
+// with room, so it applies only while at least half of the eligible members run (are not starting)
+// and at least half of those have room — say they are clear and not `lagging` (clear, but lagging
+// past the threshold on their way to overloaded: overload.ts isLagging): when most of the cluster is overloaded (a machine
+// or a network they all share), moving shards among them would only add handovers, and the map is
+// balanced as usual.
+//
+// A **starting** member (its heartbeat's `starting`: the slots of its first map are not all running
+// yet) is not judged by its load: its lag is its start's (specs loading, first probes, resume
+// lookups), not its share's. Its overload relieves nobody — moving shards off a node that is
+// loading them only makes it and the next owner load again — and its clear reports are not room
+// for others' shards, nor count toward its own hold (a relieved member that restarts counts its
+// clear run from when it runs). At a cluster's start every member is starting, so no map relieves
+// anyone until most of them run: at 1M checks the nodes, starting together on one saturated host,
+// turned overloaded a few seconds apart, and each moment's minority was relieved onto members that
+// were overloaded seconds later (BENCHMARKS.md §16).
 
 import type { MemberState } from './failure-detector';
 
@@ -49,11 +61,19 @@ export interface MemberLoad {
   node: string;
   state: MemberState;
   overloaded?: boolean;
+  /** Its first map's slots are not all running yet (records.ts Heartbeat.starting). */
+  starting?: boolean;
+  /** Clear, but lagging past the threshold on its way to overloaded (records.ts Heartbeat.lagging). */
+  lagging?: boolean;
 }
 
 interface MemberRelief {
   /** What its last heartbeat said (and it is live). */
   overloaded: boolean;
+  /** Its last heartbeat said it is starting (and it is live): its load is not judged. */
+  starting: boolean;
+  /** Its last heartbeat said it is lagging (clear, on its way to overloaded): not room for others' shards. */
+  lagging: boolean;
   /** Since when it has said it is clear (or not been live), while relieved; null while it says overloaded. */
   clearSince: number | null;
   relieved: { since: number; holdMs: number } | null;
@@ -80,9 +100,12 @@ const isLive = (s: MemberState): boolean => s === 'alive' || s === 'suspect';
 
 function observeOne(prev: Readonly<MemberRelief> | undefined, m: MemberLoad, now: number, cfg: ReliefConfig, out: ReliefDecision[]): MemberRelief {
   const overloaded = m.overloaded === true && isLive(m.state);
+  const starting = m.starting === true && isLive(m.state);
+  const lagging = m.lagging === true && isLive(m.state);
   let { relieved, reliefs, lastReliefAt, clearSince } = prev ?? { relieved: null, reliefs: 0, lastReliefAt: null, clearSince: null };
-  const keep = (r: Omit<MemberRelief, 'overloaded'>): MemberRelief => ({ ...r, overloaded });
+  const keep = (r: Omit<MemberRelief, 'overloaded' | 'starting' | 'lagging'>): MemberRelief => ({ ...r, overloaded, starting, lagging });
   if (!relieved && reliefs > 0 && (lastReliefAt === null || now - lastReliefAt >= cfg.maxHoldMs)) reliefs = 0;
+  if (starting) return keep({ relieved, reliefs, lastReliefAt, clearSince: null });
   if (overloaded) {
     clearSince = null;
     if (!relieved) {
@@ -120,12 +143,16 @@ export function observeLoad(state: ReliefState, members: readonly MemberLoad[], 
 
 /**
  * The members of `eligible` the map relieves (sorted): those relieved now — none unless at least
- * half of the eligible members say they are clear (the others must have room for the load).
+ * half of the eligible members run (are not starting) and at least half of those have room: say
+ * they are clear and not lagging (a starting member has not shown it has room, a lagging one is
+ * on its way to overloaded).
  */
 export function relievedMembers(state: ReliefState, eligible: readonly string[]): string[] {
   const out = eligible.filter((n) => state.get(n)?.relieved).sort();
-  const clear = eligible.filter((n) => !state.get(n)?.overloaded && !state.get(n)?.relieved).length;
-  return out.length > 0 && 2 * clear >= eligible.length ? out : [];
+  const running = eligible.filter((n) => !state.get(n)?.starting);
+  const room = (r: Readonly<MemberRelief> | undefined) => !r?.overloaded && !r?.lagging && !r?.relieved;
+  const clear = running.filter((n) => room(state.get(n))).length;
+  return out.length > 0 && 2 * running.length >= eligible.length && 2 * clear >= running.length ? out : [];
 }
 
 /**
@@ -139,7 +166,7 @@ export function inheritRelieved(state: ReliefState, relieved: readonly string[],
     const prev = state.get(node);
     if (prev?.relieved) continue;
     const reliefs = Math.max(1, prev?.reliefs ?? 0);
-    next.set(node, { overloaded: prev?.overloaded ?? false, relieved: { since: now, holdMs: cfg.holdMs }, reliefs, lastReliefAt: now, clearSince: null });
+    next.set(node, { overloaded: prev?.overloaded ?? false, starting: prev?.starting ?? false, lagging: prev?.lagging ?? false, relieved: { since: now, holdMs: cfg.holdMs }, reliefs, lastReliefAt: now, clearSince: null });
     decisions.push({ kind: 'relieved', node, reason: 'inherited', holdMs: cfg.holdMs, reliefs });
   }
   return { state: next, decisions };

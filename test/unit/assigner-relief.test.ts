@@ -11,11 +11,12 @@ import { run, start } from '../helpers/assigner-host';
 import { FakeMapKey } from '../helpers/fake-kv';
 
 const RELIEF = { holdMs: 2_000, maxHoldMs: 20_000 };
-const members = (overloaded: string[] = []): AssignedMember[] => ['a', 'b', 'c'].map((node) => ({ node, instance: `${node}1`, state: 'alive', overloaded: overloaded.includes(node) }));
+const members = (overloaded: string[] = [], starting: string[] = []): AssignedMember[] =>
+  ['a', 'b', 'c'].map((node) => ({ node, instance: `${node}1`, state: 'alive', overloaded: overloaded.includes(node), ...(starting.includes(node) ? { starting: true } : {}) }));
 
-async function report(actor: AnyActorRef, clock: ManualClock, overloaded: string[], ms: number): Promise<void> {
+async function report(actor: AnyActorRef, clock: ManualClock, overloaded: string[], ms: number, starting: string[] = []): Promise<void> {
   for (let t = 0; t < ms; t += 100) {
-    actor.send({ type: 'MEMBERS', live: ['a', 'b', 'c'], members: members(overloaded) });
+    actor.send({ type: 'MEMBERS', live: ['a', 'b', 'c'], members: members(overloaded, starting) });
     await run(clock, 100);
   }
 }
@@ -52,6 +53,24 @@ test.each([[['a', 'b', 'c']], [['b', 'c']]])('most members overloaded (%j of 3):
   await report(actor, clock, [], 500);
   await report(actor, clock, overloaded, 1_000);
   expect(store.writes).toHaveLength(1);
+  actor.stop();
+});
+
+test('a cluster starting together: overload while starting relieves nobody; once they run, it does', async () => {
+  const store = new FakeMapKey();
+  const all = ['a', 'b', 'c'];
+  const { clock, actor, events } = start(store, { live: all, members: members([], all), overloadRelief: RELIEF });
+  // c overloaded while all three start: not relieved (its lag is its start's).
+  await report(actor, clock, ['c'], 1_000, all);
+  expect(events('member_relieved')).toEqual([]);
+  // c runs, still overloaded, while a and b start: relieved, but no map moves its shards (no room shown).
+  await report(actor, clock, ['c'], 1_000, ['a', 'b']);
+  expect(events('member_relieved')).toEqual([expect.objectContaining({ member: 'c', reason: 'overloaded' })]);
+  expect(store.writes).toHaveLength(1);
+  // b runs clear: two of three run, one of them clear — the map relieves c.
+  await report(actor, clock, ['c'], 1_000, ['a']);
+  expect(store.writes).toHaveLength(2);
+  expect(store.writes[1]).toMatchObject({ relieved: ['c'] });
   actor.stop();
 });
 

@@ -15,6 +15,8 @@ describe('healthyPeers: who could lead instead', () => {
     ['a dead or left peer cannot', [hot('a'), m('b', { state: 'dead' }), m('c', { state: 'left' })], []],
     ['a leaving peer cannot', [hot('a'), m('b', { leaving: true })], []],
     ['a peer only seeded from the map (never heard) cannot', [hot('a'), m('b', { instance: '' })], []],
+    ['a starting peer cannot (about to be busy loading; its clear says nothing of its room)', [hot('a'), m('b', { starting: true }), m('c')], ['c']],
+    ['a lagging peer cannot (clear, on its way to overloaded)', [hot('a'), m('b', { lagging: true }), m('c')], ['c']],
   ])('%s', (_name, members, want) => {
     expect(healthyPeers('a', members)).toEqual(want);
   });
@@ -31,6 +33,7 @@ describe('candidacy: does a follower that may acquire the lease stand', () => {
     ['overloaded and alone: stands', [hot('a')], 0, { stand: true, reason: 'alone' }],
     ['overloaded, the only other member dead: stands', [hot('a'), m('b', { state: 'dead' })], 0, { stand: true, reason: 'alone' }],
     ['everyone overloaded: stands', [hot('a'), hot('b'), hot('c')], 0, { stand: true, reason: 'no_clear_peer' }],
+    ['overloaded, every clear peer starting (a cluster start): stands', [hot('a'), m('b', { starting: true }), m('c', { starting: true })], 0, { stand: true, reason: 'no_clear_peer' }],
     ['overloaded, the clear peer only suspect: stands', [hot('a'), m('b', { state: 'suspect' })], 0, { stand: true, reason: 'no_clear_peer' }],
     ['no own entry yet (not overloaded as far as it knows): stands', [m('b')], 0, { stand: true, reason: 'clear' }],
   ])('%s', (_name, members, free, want) => {
@@ -46,6 +49,8 @@ describe('overloadStepDown: does a leader hand the lease over', () => {
     ['overloaded, a clear alive peer: steps down', [hot('a'), m('b')], -Infinity, true],
     ['overloaded, only overloaded peers: keeps it', [hot('a'), hot('b')], -Infinity, false],
     ['overloaded and alone: keeps it', [hot('a')], -Infinity, false],
+    ['overloaded, the clear peers starting (a cluster start): keeps it', [hot('a', { starting: true }), m('b', { starting: true }), m('c', { starting: true })], -Infinity, false],
+    ['overloaded, the clear peer lagging (just ran its slots on a starved host): keeps it', [hot('a'), m('b', { lagging: true })], -Infinity, false],
     ['overloaded, the clear peer suspect: keeps it', [hot('a'), m('b', { state: 'suspect' })], -Infinity, false],
     ['overloaded, stepped down for overload within the cooldown: keeps it', [hot('a'), m('b')], now - cooldown + 1, false],
     ['overloaded, the last step-down a cooldown ago: steps down', [hot('a'), m('b')], now - cooldown, true],

@@ -8,17 +8,17 @@ import type { MemberState } from '../../protocol/failure-detector';
 
 const cfg = reliefConfig(10_000); // maxHold 100 s
 
-/** One report of x: [time, overloaded, state?]. */
-type Step = [number, boolean, MemberState?];
+/** One report of x: [time, overloaded, state?, starting?]. */
+type Step = [number, boolean, MemberState?, boolean?];
 
 function run(steps: Step[]) {
   let state = emptyRelief();
   const log: string[] = [];
-  for (const [t, overloaded, st] of steps) {
+  for (const [t, overloaded, st, starting] of steps) {
     const members: MemberLoad[] = [
       { node: 'a', state: 'alive' },
       { node: 'b', state: 'alive', overloaded: false },
-      { node: 'x', state: st ?? 'alive', overloaded },
+      { node: 'x', state: st ?? 'alive', overloaded, starting },
     ];
     const r = observeLoad(state, members, t, cfg);
     state = r.state;
@@ -45,21 +45,36 @@ test.each<[string, Step[], string[], string[]]>([
     ['0 relieved hold=10000', '11000 unrelieved clear clear=10000', '112000 relieved hold=10000'],
     ['x'],
   ],
+  ['overloaded while starting: not relieved (its lag is its start\'s)', [[0, true, 'alive', true], [5_000, true, 'alive', true]], [], []],
+  ['overloaded once it runs: relieved then', [[0, true, 'alive', true], [5_000, true, 'alive', true], [6_000, true]], ['6000 relieved hold=10000'], ['x']],
+  [
+    'relieved, then restarted: clear while starting does not count, the hold runs from when it runs',
+    [[0, true], [1_000, false, 'alive', true], [20_000, false, 'alive', true], [21_000, false], [30_000, false], [31_000, false]],
+    ['0 relieved hold=10000', '31000 unrelieved clear clear=10000'],
+    [],
+  ],
   ['a dead member is not overloaded: its hold runs out like a clear one', [[0, true], [1_000, true, 'dead'], [11_000, true, 'dead']], ['0 relieved hold=10000', '11000 unrelieved clear clear=10000'], []],
 ])('%s', (_name, steps, log, relieved) => {
   expect(run(steps)).toEqual({ log, relieved });
 });
 
-test.each<[string, string[], string[], string[]]>([
-  // name, eligible, overloaded, relieved
+test.each<[string, string[], string[], string[], string[]?, string[]?]>([
+  // name, eligible, overloaded, relieved, starting, lagging
   ['one of three', ['a', 'b', 'c'], ['c'], ['c']],
   ['one of two: the other has room', ['a', 'b'], ['b'], ['b']],
   ['two of four: half are clear', ['a', 'b', 'c', 'd'], ['a', 'd'], ['a', 'd']],
   ['two of three: most of the cluster is overloaded, nobody has room', ['a', 'b', 'c'], ['a', 'c'], []],
   ['all of them', ['a', 'b'], ['a', 'b'], []],
   ['an overloaded member that is not eligible (damped) is not relieved', ['a', 'b'], ['c'], []],
-])('relief only while at least half of the eligible members are clear: %s', (_name, eligible, overloaded, want) => {
-  const members: MemberLoad[] = ['a', 'b', 'c', 'd'].map((node) => ({ node, state: 'alive', overloaded: overloaded.includes(node) }));
+  ['the clear ones starting: they have not shown room', ['a', 'b', 'c'], ['c'], [], ['a', 'b']],
+  ['one of three starting, one running clear: relief holds', ['a', 'b', 'c'], ['c'], ['c'], ['a']],
+  ['two of four starting, one of the running two clear', ['a', 'b', 'c', 'd'], ['d'], ['d'], ['a', 'b']],
+  ['three of four starting: most of the cluster has not shown room', ['a', 'b', 'c', 'd'], ['d'], [], ['a', 'b', 'c']],
+  ['the overloaded member itself starting: not relieved', ['a', 'b', 'c'], ['c'], [], ['c']],
+  ['one of three, the clear others lagging (on their way to overloaded): no room', ['a', 'b', 'c'], ['c'], [], [], ['a', 'b']],
+  ['one of four, one of the clear others lagging: half have room', ['a', 'b', 'c', 'd'], ['d'], ['d'], [], ['a']],
+])('relief only while at least half of the eligible members run and half of those have room: %s', (_name, eligible, overloaded, want, starting = [], lagging = []) => {
+  const members: MemberLoad[] = ['a', 'b', 'c', 'd'].map((node) => ({ node, state: 'alive', overloaded: overloaded.includes(node), starting: starting.includes(node), lagging: lagging.includes(node) }));
   const { state } = observeLoad(emptyRelief(), members, 0, cfg);
   expect(relievedMembers(state, eligible)).toEqual(want);
 });
