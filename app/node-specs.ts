@@ -9,7 +9,9 @@
 //     until the leader moves them;
 //   - a confirm request for a check this node does not hold: the spec read from the bucket by id.
 // Specs an older version stored under bare ids are moved to sharded keys by the leader, once per
-// process when it first leads (migrateLegacySpecs; idempotent), and again on a later lead if it failed.
+// process when it first leads (migrateLegacySpecs; idempotent), and again on a later lead if it failed,
+// on a connection of its own (sideKv): its look over the bucket's subjects takes the server seconds
+// at 1M keys, and on the node's own link it held the heartbeats and lease renewals behind it.
 
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
@@ -43,6 +45,12 @@ export interface NodeSpecsOptions {
   view(): ClusterView | null;
   /** LOOKOUT_PANIC_GROUP_LABEL: this node's heartbeat counts its rank-0 specs per group ('': none). */
   groupLabel?: string;
+  /**
+   * The spec bucket on a connection of its own for the legacy-key migration, closed after it
+   * (runtime/nats.ts sideConnection: its look over the bucket's subjects must not hold the node's
+   * heartbeats and lease renewals). Absent: the migration uses `kv`.
+   */
+  sideKv?(): Promise<{ kv: KV; close(): Promise<void> }>;
 }
 
 export interface NodeSpecs {
@@ -98,10 +106,19 @@ export function startNodeSpecs(o: NodeSpecsOptions): NodeSpecs {
   holder.groupLabel = o.groupLabel ?? '';
   const store = shardedSpecStore(o.kv, o.jsm, o.bucket, o.shards, o.onDeleted);
   let migration: 'none' | 'running' | 'done' = 'none';
+  let leading = false;
   const migrate = () => {
     migration = 'running';
     const t0 = performance.now();
-    migrateLegacySpecs(o.kv, o.shards).then(
+    const onSide = async () => {
+      const side = await o.sideKv!();
+      try {
+        return await migrateLegacySpecs(side.kv, o.shards);
+      } finally {
+        await side.close().catch(() => {});
+      }
+    };
+    (o.sideKv ? onSide() : migrateLegacySpecs(o.kv, o.shards)).then(
       ({ found, moved }) => {
         migration = 'done';
         if (found > 0) log.info({ event: 'legacy_specs_migrated', found, moved, ms: Math.round(performance.now() - t0) }, 'specs stored under bare ids (an older version) moved to sharded keys');
@@ -130,7 +147,10 @@ export function startNodeSpecs(o: NodeSpecsOptions): NodeSpecs {
       return v.ok ? normalizeSpec(id, v.spec) : undefined;
     },
     noteView(view) {
-      if (view.leading && migration === 'none') migrate();
+      // On becoming leader only: a failed migration waits for a later lead rather than running again
+      // at every view (with a failing server, a new connection and a consumer over the bucket each).
+      if (view.leading && !leading && migration === 'none') migrate();
+      leading = view.leading;
     },
     stop: async () => {
       await holder.stop();

@@ -4,6 +4,7 @@
 
 import { createActor, type ActorRefFrom } from 'xstate';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { Kvm } from '@nats-io/kv';
 import type { ClusterView } from '../protocol/cluster-view';
 import { CatchUpPacer } from '../protocol/catch-up-pacer';
 import { CLOCK_MIN_SAMPLES, CLOCK_WINDOW, ClockOffsets } from '../protocol/clock-offset';
@@ -18,7 +19,7 @@ import { systemClock, type Clock } from '../runtime/clock';
 import type { Config } from '../runtime/config';
 import { createLogger, type Logger } from '../runtime/logger';
 import { createMetrics, type Metrics } from '../runtime/metrics';
-import { connectNats, nodeInboxPrefix, staleDetectMs } from '../runtime/nats';
+import { connectNats, nodeInboxPrefix, sideConnection, staleDetectMs } from '../runtime/nats';
 import { confirmAsker } from '../runtime/confirm-bus';
 import { quarantineSettings, startQuarantineGuard } from '../runtime/quarantine-guard';
 import { canarySpecs } from '../runtime/canaries';
@@ -219,6 +220,15 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     onDeleted: records.drop,
     view: () => view,
     groupLabel: cfg.panicGroupLabel,
+    sideKv: async () => {
+      const side = await sideConnection(cfg, `lookout-${cfg.nodeId}-side`, nodeInboxPrefix(cfg.prefix));
+      try {
+        return { kv: await new Kvm(side).open(s.bucket('specs')), close: () => side.close() };
+      } catch (err) {
+        await side.close().catch(() => {});
+        throw err;
+      }
+    },
   });
   // Self-quarantine (protocol/quarantine.ts): a node whose probes disagree with the others' takes itself out.
   const canaries = canarySpecs(cfg.canaries, cfg.canaryIntervalMs);

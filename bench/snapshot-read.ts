@@ -19,6 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { readSpecSnapshot } from '../runtime/spec-snapshot';
 import { cpuMs, memMiB } from './lib/procfs';
 import { specBucket } from './lib/spec-bucket';
+import { worstAnswer } from './lib/worst-answer';
 import { envInt, note, round, runBench } from './lib/util';
 
 const SPECS = envInt('BENCH_SPECS', 1_000_000);
@@ -76,22 +77,11 @@ runBench('snapshot-read', async (cleanup) => {
   const rows: Record<string, unknown>[] = [];
   for (let rep = 1; rep <= REPS; rep++) {
     for (const kind of Object.keys(reads) as Kind[]) {
-      let worst = 0;
-      let timedOut = 0;
-      let stop = false;
-      const probe = (async () => {
-        while (!stop) {
-          const t = performance.now();
-          await jsm.streams.info('bench_api_probe').catch(() => timedOut++);
-          worst = Math.max(worst, performance.now() - t);
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      })();
+      const stopApi = worstAnswer(() => jsm.streams.info('bench_api_probe'), 50);
       const cpu0 = cpuMs(nats.pid);
       const got = await Promise.all(Array.from({ length: CONC }, () => reads[kind]()));
-      stop = true;
-      await probe;
-      const row = { rep, kind, conc: CONC, reads: got, serverCpuMs: round(cpuMs(nats.pid) - cpu0, 0), serverRssMiB: round(memMiB(nats.pid).rss, 0), apiWorstMs: round(worst, 0), apiTimedOut: timedOut };
+      const api = await stopApi();
+      const row = { rep, kind, conc: CONC, reads: got, serverCpuMs: round(cpuMs(nats.pid) - cpu0, 0), serverRssMiB: round(memMiB(nats.pid).rss, 0), apiWorstMs: api.worst, apiTimedOut: api.timedOut };
       note(JSON.stringify(row));
       rows.push(row);
     }

@@ -174,6 +174,19 @@ export function nodeInboxPrefix(prefix: string): string {
   return `_INBOX_${prefix.replace(/[.-]/g, '_')}`;
 }
 
+/**
+ * A second connection, for one bulk JetStream request and closed after it (no reconnects): nats-server
+ * 2.9 works through one client's messages in order, and a JetStream request it needs long for holds
+ * everything that client sent after it. A look for legacy spec keys (a consumer on a filter over a
+ * 1M-key bucket's subjects) held the same connection's other requests 473–705 ms on a quiet server
+ * and another connection's 3–12 ms (bench/legacy-check.ts); on a saturated host a node that ran it
+ * on its own link was declared dead and lost its lease (BENCHMARKS.md §16). Same credentials and
+ * inbox prefix as the node's own connection (the node role's permissions allow both).
+ */
+export async function sideConnection(cfg: NatsAuthConfig, name: string, inboxPrefix: string): Promise<NatsConnection> {
+  return connect({ ...connectionOptions(cfg, name), inboxPrefix, reconnect: false, maxReconnectAttempts: 0, waitOnFirstConnect: false });
+}
+
 export interface ConnectOptions {
   /** Inbox prefix for replies to this connection's requests (default nats.js's `_INBOX`). */
   inboxPrefix?: string;
