@@ -87,7 +87,7 @@ export interface AssignerInput {
 export type AssignerEvent = { type: 'MEMBERS'; live: string[]; members?: readonly AssignedMember[] } | { type: 'LEASE'; validUntil: number } | { type: 'ELIGIBLE' };
 
 /** What the assigner reads of a member: its lives (churn.ts) and whether it says it is overloaded or starting (overload-relief.ts). */
-export type AssignedMember = MemberLife & Pick<MemberLoad, 'overloaded' | 'starting' | 'lagging'> & { quarantined?: boolean };
+export type AssignedMember = MemberLife & Pick<MemberLoad, 'overloaded' | 'starting'> & { quarantined?: boolean };
 
 interface AssignerContext extends AssignerInput {
   /** Live members the map may use (eligibleMembers: `allLive` without the damped), sorted. */

@@ -21,8 +21,9 @@
 // What relief means for the map (assignment-quotas.ts): a relieved member keeps RELIEF_SHARE of
 // its fair share of primary (rank-0) slots, the others share the rest. Relief moves work to members
 // with room, so it applies only while at least half of the eligible members run (are not starting)
-// and at least half of those have room — say they are clear and not `lagging` (clear, but lagging
-// past the threshold on their way to overloaded: overload.ts isLagging): when most of the cluster is overloaded (a machine
+// and at least half of those say they are clear (a `lagging` member counts as clear here: that
+// per-second signal withheld relief from a 2-node cluster whose clear member had just taken half
+// the checks, test/solo/overload.test.ts; leadership reads it, overload-leadership.ts): when most of the cluster is overloaded (a machine
 // or a network they all share), moving shards among them would only add handovers, and the map is
 // balanced as usual.
 //
@@ -63,8 +64,6 @@ export interface MemberLoad {
   overloaded?: boolean;
   /** Its first map's slots are not all running yet (records.ts Heartbeat.starting). */
   starting?: boolean;
-  /** Clear, but lagging past the threshold on its way to overloaded (records.ts Heartbeat.lagging). */
-  lagging?: boolean;
 }
 
 interface MemberRelief {
@@ -72,8 +71,6 @@ interface MemberRelief {
   overloaded: boolean;
   /** Its last heartbeat said it is starting (and it is live): its load is not judged. */
   starting: boolean;
-  /** Its last heartbeat said it is lagging (clear, on its way to overloaded): not room for others' shards. */
-  lagging: boolean;
   /** Since when it has said it is clear (or not been live), while relieved; null while it says overloaded. */
   clearSince: number | null;
   relieved: { since: number; holdMs: number } | null;
@@ -101,9 +98,8 @@ const isLive = (s: MemberState): boolean => s === 'alive' || s === 'suspect';
 function observeOne(prev: Readonly<MemberRelief> | undefined, m: MemberLoad, now: number, cfg: ReliefConfig, out: ReliefDecision[]): MemberRelief {
   const overloaded = m.overloaded === true && isLive(m.state);
   const starting = m.starting === true && isLive(m.state);
-  const lagging = m.lagging === true && isLive(m.state);
   let { relieved, reliefs, lastReliefAt, clearSince } = prev ?? { relieved: null, reliefs: 0, lastReliefAt: null, clearSince: null };
-  const keep = (r: Omit<MemberRelief, 'overloaded' | 'starting' | 'lagging'>): MemberRelief => ({ ...r, overloaded, starting, lagging });
+  const keep = (r: Omit<MemberRelief, 'overloaded' | 'starting'>): MemberRelief => ({ ...r, overloaded, starting });
   if (!relieved && reliefs > 0 && (lastReliefAt === null || now - lastReliefAt >= cfg.maxHoldMs)) reliefs = 0;
   if (starting) return keep({ relieved, reliefs, lastReliefAt, clearSince: null });
   if (overloaded) {
@@ -143,15 +139,13 @@ export function observeLoad(state: ReliefState, members: readonly MemberLoad[], 
 
 /**
  * The members of `eligible` the map relieves (sorted): those relieved now — none unless at least
- * half of the eligible members run (are not starting) and at least half of those have room: say
- * they are clear and not lagging (a starting member has not shown it has room, a lagging one is
- * on its way to overloaded).
+ * half of the eligible members run (are not starting) and at least half of those say they are
+ * clear (the others must have room for the load; a starting member has not shown it has).
  */
 export function relievedMembers(state: ReliefState, eligible: readonly string[]): string[] {
   const out = eligible.filter((n) => state.get(n)?.relieved).sort();
   const running = eligible.filter((n) => !state.get(n)?.starting);
-  const room = (r: Readonly<MemberRelief> | undefined) => !r?.overloaded && !r?.lagging && !r?.relieved;
-  const clear = running.filter((n) => room(state.get(n))).length;
+  const clear = running.filter((n) => !state.get(n)?.overloaded && !state.get(n)?.relieved).length;
   return out.length > 0 && 2 * running.length >= eligible.length && 2 * clear >= running.length ? out : [];
 }
 
@@ -166,7 +160,7 @@ export function inheritRelieved(state: ReliefState, relieved: readonly string[],
     const prev = state.get(node);
     if (prev?.relieved) continue;
     const reliefs = Math.max(1, prev?.reliefs ?? 0);
-    next.set(node, { overloaded: prev?.overloaded ?? false, starting: prev?.starting ?? false, lagging: prev?.lagging ?? false, relieved: { since: now, holdMs: cfg.holdMs }, reliefs, lastReliefAt: now, clearSince: null });
+    next.set(node, { overloaded: prev?.overloaded ?? false, starting: prev?.starting ?? false, relieved: { since: now, holdMs: cfg.holdMs }, reliefs, lastReliefAt: now, clearSince: null });
     decisions.push({ kind: 'relieved', node, reason: 'inherited', holdMs: cfg.holdMs, reliefs });
   }
   return { state: next, decisions };

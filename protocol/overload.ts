@@ -115,8 +115,8 @@ export type OverloadChange = { to: 'overloaded' | 'clear'; lagMs: number; forMs:
 /**
  * Clear, but every window since `turningSince` lagged at or above the threshold: the node says
  * overloaded if that lasts the hold. Its heartbeat says `lagging` meanwhile, so that the leader does
- * not take its clear for room (overload-relief.ts) or for a peer that could lead instead
- * (overload-leadership.ts): nodes on one starved host turn overloaded a few seconds apart.
+ * not take its clear for a peer that could lead instead (overload-leadership.ts): nodes on one
+ * starved host turn overloaded a few seconds apart.
  */
 export function isLagging(s: OverloadState): boolean {
   return !s.overloaded && s.turningSince !== null;

@@ -194,8 +194,8 @@ export interface Heartbeat {
   lagMs?: number;
   /**
    * The sender is clear but its loop has lagged past the threshold in every window of a run not yet
-   * as long as the hold (overload.ts isLagging): its clear is not room for others' shards
-   * (overload-relief.ts) nor a reason to hand it the lease (overload-leadership.ts). Absent: not.
+   * as long as the hold (overload.ts isLagging): its clear is no reason to hand it the lease
+   * (overload-leadership.ts). Absent: not.
    */
   lagging?: boolean;
   /**
