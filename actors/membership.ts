@@ -25,6 +25,7 @@ import type { Heartbeat } from '../protocol/records';
 import type { VerdictCounts } from '../protocol/verdict-counts';
 import type { Bus } from '../runtime/bus';
 import type { Clock, TimerHandle } from '../runtime/clock';
+import type { LoadStatus } from '../runtime/load-monitor';
 import type { Logger } from '../runtime/logger';
 import type { Subjects } from '../runtime/subjects';
 import type { ClockOffsets } from '../protocol/clock-offset';
@@ -52,7 +53,7 @@ export interface MembershipInput {
   /** What this node holds, for the heartbeat. */
   load(): { shards: number; checks: number; specs?: number; groups?: Record<string, number>; verdicts?: VerdictCounts };
   /** Whether this node is overloaded and its worst recent lag (runtime/load-monitor.ts), for the heartbeat; absent: never. */
-  overload?(): { overloaded: boolean; lagMs: number; lagging?: boolean };
+  overload?(): LoadStatus;
   /** Whether this node's slots are not all running yet (a restart's are run by others meanwhile), for the heartbeat; absent: never. */
   starting?(): boolean;
   /** Whether this node is in self-quarantine (runtime/quarantine-guard.ts), for the heartbeat; absent: never. */

@@ -10,7 +10,7 @@
 //   - a confirm request for a check this node does not hold: the spec read from the bucket by id.
 // Specs an older version stored under bare ids are moved to sharded keys by the leader, once per
 // process when it first leads (migrateLegacySpecs; idempotent), and again on a later lead if it failed,
-// on a connection of its own (sideKv): its look over the bucket's subjects takes the server seconds
+// on a connection of its own (onSideKv): its look over the bucket's subjects takes the server seconds
 // at 1M keys, and on the node's own link it held the heartbeats and lease renewals behind it.
 
 import type { JetStreamManager } from '@nats-io/jetstream';
@@ -46,11 +46,11 @@ export interface NodeSpecsOptions {
   /** LOOKOUT_PANIC_GROUP_LABEL: this node's heartbeat counts its rank-0 specs per group ('': none). */
   groupLabel?: string;
   /**
-   * The spec bucket on a connection of its own for the legacy-key migration, closed after it
-   * (runtime/nats.ts sideConnection: its look over the bucket's subjects must not hold the node's
-   * heartbeats and lease renewals). Absent: the migration uses `kv`.
+   * Runs `use` on the spec bucket over a connection of its own, closed after it (runtime/nats.ts
+   * sideConnection): the legacy-key migration's look over the bucket's subjects must not hold the
+   * node's heartbeats and lease renewals. Absent: the migration uses `kv`.
    */
-  sideKv?(): Promise<{ kv: KV; close(): Promise<void> }>;
+  onSideKv?<T>(use: (kv: KV) => Promise<T>): Promise<T>;
 }
 
 export interface NodeSpecs {
@@ -110,15 +110,7 @@ export function startNodeSpecs(o: NodeSpecsOptions): NodeSpecs {
   const migrate = () => {
     migration = 'running';
     const t0 = performance.now();
-    const onSide = async () => {
-      const side = await o.sideKv!();
-      try {
-        return await migrateLegacySpecs(side.kv, o.shards);
-      } finally {
-        await side.close().catch(() => {});
-      }
-    };
-    (o.sideKv ? onSide() : migrateLegacySpecs(o.kv, o.shards)).then(
+    (o.onSideKv ? o.onSideKv((kv) => migrateLegacySpecs(kv, o.shards)) : migrateLegacySpecs(o.kv, o.shards)).then(
       ({ found, moved }) => {
         migration = 'done';
         if (found > 0) log.info({ event: 'legacy_specs_migrated', found, moved, ms: Math.round(performance.now() - t0) }, 'specs stored under bare ids (an older version) moved to sharded keys');

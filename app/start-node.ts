@@ -220,13 +220,12 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     onDeleted: records.drop,
     view: () => view,
     groupLabel: cfg.panicGroupLabel,
-    sideKv: async () => {
+    onSideKv: async (use) => {
       const side = await sideConnection(cfg, `lookout-${cfg.nodeId}-side`, nodeInboxPrefix(cfg.prefix));
       try {
-        return { kv: await new Kvm(side).open(s.bucket('specs')), close: () => side.close() };
-      } catch (err) {
+        return await use(await new Kvm(side).open(s.bucket('specs')));
+      } finally {
         await side.close().catch(() => {});
-        throw err;
       }
     },
   });

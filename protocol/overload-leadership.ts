@@ -29,8 +29,9 @@
 // cluster's start every member is starting, so an overloaded leader keeps the lease and an
 // overloaded follower stands. At 1M checks on one saturated host the leader stepped down for
 // overload in favour of members that were overloaded seconds later — while they were starting,
-// and again in favour of members that had just run their slots and were lagging (BENCHMARKS.md §16). A node never takes the lease from a healthy leader: when the
-// overloaded node clears it stays a follower, so no election follows the recovery.
+// and again in favour of members that had just run their slots and were lagging (BENCHMARKS.md
+// §16). A node never takes the lease from a healthy leader: when the overloaded node clears it
+// stays a follower, so no election follows the recovery.
 //
 // The hand-over itself keeps the lease's rules: the leader stops acting as leader first (the
 // parent hears DEPOSED, its assigner stops), then deletes the key with compare-and-set on its own

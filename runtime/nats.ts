@@ -178,8 +178,8 @@ export function nodeInboxPrefix(prefix: string): string {
  * A second connection, for one bulk JetStream request and closed after it (no reconnects): nats-server
  * 2.9 works through one client's messages in order, and a JetStream request it needs long for holds
  * everything that client sent after it. A look for legacy spec keys (a consumer on a filter over a
- * 1M-key bucket's subjects) held the same connection's other requests 473–705 ms on a quiet server
- * and another connection's 3–12 ms (bench/legacy-check.ts); on a saturated host a node that ran it
+ * 1M-key bucket's subjects) held the same connection's other requests 497–923 ms on a quiet server,
+ * and 4–5 ms when it went out on a connection of its own (bench/legacy-check.ts, BENCHMARKS.md §16); on a saturated host a node that ran it
  * on its own link was declared dead and lost its lease (BENCHMARKS.md §16). Same credentials and
  * inbox prefix as the node's own connection (the node role's permissions allow both).
  */
