@@ -23,7 +23,6 @@ export function parseHeartbeat(raw: unknown): Heartbeat | null {
   // Optional too: absent or malformed reads as not overloaded, no lag known.
   if (h.overloaded === true) hb.overloaded = true;
   if (isCount(h.lagMs)) hb.lagMs = h.lagMs;
-  if (h.lagging === true) hb.lagging = true;
   if (h.quarantined === true) hb.quarantined = true;
   if (isCount(h.specs)) hb.specs = h.specs;
   const groups = h.groups === undefined ? null : parseGroups(h.groups);

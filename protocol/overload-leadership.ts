@@ -24,13 +24,10 @@
 // "Could lead instead": another member that is `alive` (heard within the suspicion timeout, not
 // suspect), heard from this process (not only seeded from the map), not leaving, not starting (its
 // first map's slots not all running yet: it is about to be busy loading them, and its clear report
-// says nothing of its room), and whose last heartbeat said it is clear and not lagging (clear, but
-// its loop lagging past the threshold on its way to overloaded: overload.ts isLagging). At a
-// cluster's start every member is starting, so an overloaded leader keeps the lease and an
-// overloaded follower stands. At 1M checks on one saturated host the leader stepped down for
-// overload in favour of members that were overloaded seconds later — while they were starting,
-// and again in favour of members that had just run their slots and were lagging (BENCHMARKS.md
-// §16). A node never takes the lease from a healthy leader: when the overloaded node clears it
+// says nothing of its room), and whose last heartbeat said it is clear. At a cluster's start every
+// member is starting, so an overloaded leader keeps the lease and an overloaded follower stands:
+// at 1M checks on one saturated host the leader stepped down for overload in favour of members
+// that were overloaded seconds later, while they were starting (BENCHMARKS.md §16). A node never takes the lease from a healthy leader: when the overloaded node clears it
 // stays a follower, so no election follows the recovery.
 //
 // The hand-over itself keeps the lease's rules: the leader stops acting as leader first (the
@@ -57,8 +54,6 @@ export interface Standing {
   overloaded?: boolean;
   /** Its first map's slots are not all running yet (records.ts Heartbeat.starting). */
   starting?: boolean;
-  /** Clear, but lagging past the threshold on its way to overloaded (records.ts Heartbeat.lagging). */
-  lagging?: boolean;
 }
 
 export type Candidacy =
@@ -75,7 +70,7 @@ export function selfOverloaded(self: string, members: readonly Standing[]): bool
 /** The other members that could lead instead of `self` (sorted). */
 export function healthyPeers(self: string, members: readonly Standing[]): string[] {
   return members
-    .filter((m) => m.node !== self && m.state === 'alive' && m.instance !== '' && !m.leaving && m.overloaded !== true && m.lagging !== true && m.starting !== true)
+    .filter((m) => m.node !== self && m.state === 'alive' && m.instance !== '' && !m.leaving && m.overloaded !== true && m.starting !== true)
     .map((m) => m.node)
     .sort();
 }

@@ -23,9 +23,7 @@
 // with room, so it applies only while at least half of the eligible members run (are not starting)
 // and at least half of those say they are clear: when most of the cluster is overloaded (a machine
 // or a network they all share), moving shards among them would only add handovers, and the map is
-// balanced as usual. A `lagging` member (overload.ts isLagging) counts as clear here: that
-// per-second signal withheld relief for 90 s from a 2-node cluster whose clear member had just
-// taken half the checks (test/solo/overload.test.ts); leadership reads it (overload-leadership.ts).
+// balanced as usual.
 //
 // A **starting** member (its heartbeat's `starting`: the slots of its first map are not all running
 // yet) is not judged by its load: its lag is its start's (specs loading, first probes, resume

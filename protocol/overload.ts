@@ -113,16 +113,6 @@ export const clearState = (): OverloadState => ({ overloaded: false, turningSinc
 export type OverloadChange = { to: 'overloaded' | 'clear'; lagMs: number; forMs: number } | null;
 
 /**
- * Clear, but every window since `turningSince` lagged at or above the threshold: the node says
- * overloaded if that lasts the hold. Its heartbeat says `lagging` meanwhile, so that the leader does
- * not take its clear for a peer that could lead instead (overload-leadership.ts): nodes on one
- * starved host turn overloaded a few seconds apart.
- */
-export function isLagging(s: OverloadState): boolean {
-  return !s.overloaded && s.turningSince !== null;
-}
-
-/**
  * One window ended at `now` (monotonic) with worst lag `windowLagMs`: the next state, and the
  * change it makes (null: none). `windowStart` is when that window began (a run counts from there).
  */

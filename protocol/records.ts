@@ -193,12 +193,6 @@ export interface Heartbeat {
   /** The sender's worst event-loop lag of its last second (ms), for display. Absent from older versions. */
   lagMs?: number;
   /**
-   * The sender is clear but its loop has lagged past the threshold in every window of a run not yet
-   * as long as the hold (overload.ts isLagging): its clear is no reason to hand it the lease
-   * (overload-leadership.ts). Absent: not.
-   */
-  lagging?: boolean;
-  /**
    * The sender quarantined itself (protocol/quarantine.ts: its probes disagree with the others'):
    * the leader leaves it out of the map within the bound (quarantine-bound.ts). Absent: not.
    */

@@ -17,7 +17,7 @@
 // Beside these, the default metrics' lookout_nodejs_eventloop_lag_* (prom-client's native
 // monitorEventLoopDelay) stay as they were: they cannot be read per probe nor driven by a test clock.
 
-import { clearState, isLagging, LAG_SAMPLE_MS, LAG_WINDOW_MS, LEAVE_FRACTION, overloadStep, type OverloadChange, type OverloadConfig, type OverloadState } from '../protocol/overload';
+import { clearState, LAG_SAMPLE_MS, LAG_WINDOW_MS, LEAVE_FRACTION, overloadStep, type OverloadChange, type OverloadConfig, type OverloadState } from '../protocol/overload';
 import type { Clock, TimerHandle } from './clock';
 import type { Logger } from './logger';
 
@@ -34,8 +34,6 @@ export interface LoadStatus {
   overloaded: boolean;
   /** Worst lag of the last window (ms, whole). */
   lagMs: number;
-  /** Clear, but lagging past the threshold on its way to overloaded (protocol/overload.ts isLagging). Absent: not. */
-  lagging?: boolean;
 }
 
 /** A monitor that measures nothing (unit tests of the runner, callers without a node). */
@@ -85,7 +83,7 @@ export class LoadMonitor {
   }
 
   status(): LoadStatus {
-    return { overloaded: this.state.overloaded, lagMs: Math.round(this.state.lagMs), ...(isLagging(this.state) ? { lagging: true } : {}) };
+    return { overloaded: this.state.overloaded, lagMs: Math.round(this.state.lagMs) };
   }
 
   private arm(): void {

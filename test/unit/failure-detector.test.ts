@@ -238,8 +238,6 @@ describe('parseHeartbeat', () => {
     ['an unknown field is not copied', { ...wire, extra: 1 }, wire],
     ['starting is copied when true', { ...wire, starting: true }, { ...wire, starting: true }],
     ['starting that is not true reads as running', { ...wire, starting: 'yes' }, wire],
-    ['lagging is copied when true', { ...wire, lagging: true }, { ...wire, lagging: true }],
-    ['lagging that is not true reads as not lagging', { ...wire, lagging: 1 }, wire],
     ['groups are copied when well-formed', { ...wire, groups: { eu: 3 } }, { ...wire, groups: { eu: 3 } }],
     ['malformed groups are dropped, the heartbeat kept', { ...wire, groups: { eu: -3 } }, wire],
     ['no startedAt: malformed', { ...wire, startedAt: undefined }, null],

@@ -54,17 +54,6 @@ test('lag past the threshold for the hold: overloaded (logged, gauged, in the st
   expect(seen.load.at(-1)).toEqual([0, false]);
 });
 
-test('lag past the threshold for less than the hold: the status says lagging (not yet overloaded); a quiet window ends it', () => {
-  const { clock, m } = monitor();
-  for (let i = 0; i < 2; i++) {
-    m.noteLateness(600);
-    clock.advance(1_000);
-  }
-  expect(m.status()).toEqual({ overloaded: false, lagMs: 600, lagging: true });
-  clock.advance(1_000);
-  expect(m.status()).toEqual({ overloaded: false, lagMs: 0 });
-});
-
 test('the timer queue\'s lateness counts towards the window', () => {
   const { clock, m } = monitor();
   for (let i = 0; i < 5; i++) {

@@ -16,7 +16,6 @@ describe('healthyPeers: who could lead instead', () => {
     ['a leaving peer cannot', [hot('a'), m('b', { leaving: true })], []],
     ['a peer only seeded from the map (never heard) cannot', [hot('a'), m('b', { instance: '' })], []],
     ['a starting peer cannot (about to be busy loading; its clear says nothing of its room)', [hot('a'), m('b', { starting: true }), m('c')], ['c']],
-    ['a lagging peer cannot (clear, on its way to overloaded)', [hot('a'), m('b', { lagging: true }), m('c')], ['c']],
   ])('%s', (_name, members, want) => {
     expect(healthyPeers('a', members)).toEqual(want);
   });
@@ -50,7 +49,6 @@ describe('overloadStepDown: does a leader hand the lease over', () => {
     ['overloaded, only overloaded peers: keeps it', [hot('a'), hot('b')], -Infinity, false],
     ['overloaded and alone: keeps it', [hot('a')], -Infinity, false],
     ['overloaded, the clear peers starting (a cluster start): keeps it', [hot('a', { starting: true }), m('b', { starting: true }), m('c', { starting: true })], -Infinity, false],
-    ['overloaded, the clear peer lagging (just ran its slots on a starved host): keeps it', [hot('a'), m('b', { lagging: true })], -Infinity, false],
     ['overloaded, the clear peer suspect: keeps it', [hot('a'), m('b', { state: 'suspect' })], -Infinity, false],
     ['overloaded, stepped down for overload within the cooldown: keeps it', [hot('a'), m('b')], now - cooldown + 1, false],
     ['overloaded, the last step-down a cooldown ago: steps down', [hot('a'), m('b')], now - cooldown, true],
