@@ -34,7 +34,7 @@ import { strikeOut } from '../protocol/takeover';
 import { minimalMoves, movedSlots, shardsPerNode } from '../protocol/assignment-moves';
 import { dampedMembers, eligibleMembers, emptyChurn, inheritDamped, observeMembers, type ChurnConfig, type ChurnDecision, type ChurnState, type MemberLife } from '../protocol/churn';
 import { ErrorCode, errorCode, hasCode, NotLeader } from '../protocol/errors';
-import { emptyRelief, inheritRelieved, observeLoad, relievedMembers, type MemberLoad, type ReliefConfig, type ReliefDecision, type ReliefState } from '../protocol/overload-relief';
+import { emptyRelief, inheritRelieved, observeLoad, reliefOf, relievedMembers, type MemberLoad, type ReliefConfig, type ReliefDecision, type ReliefState, type ReliefWithheld } from '../protocol/overload-relief';
 import { admissionChanges, admitQuarantined, NO_QUARANTINE, type QuarantineAdmission } from '../protocol/quarantine-bound';
 import type { AssignmentRecord } from '../protocol/records';
 import type { Clock } from '../runtime/clock';
@@ -115,10 +115,17 @@ const livesOf = (live: readonly string[]): MemberLife[] => live.map((node) => ({
 
 function logRelief(log: Logger, d: ReliefDecision): void {
   if (d.kind === 'relieved') {
-    log.warn({ event: 'member_relieved', member: d.node, reason: d.reason, holdMs: d.holdMs, reliefs: d.reliefs }, `member ${d.node} is overloaded: fewer primary shards until it has been clear for ${d.holdMs} ms`);
+    log.warn({ event: 'member_relieved', member: d.node, reason: d.reason, holdMs: d.holdMs, reliefs: d.reliefs }, `member ${d.node} is overloaded: fewer primary shards (while the cluster has room: see relief_withheld) until it has been clear for ${d.holdMs} ms`);
   } else {
     log.info({ event: 'member_unrelieved', member: d.node, reason: d.reason, clearMs: d.clearMs, holdMs: d.holdMs }, `member ${d.node} gets its full share of shards again`);
   }
+}
+
+/** Say when the map starts or stops withholding the relief of relieved members (overload-relief.ts reliefOf). */
+function logWithheld(log: Logger, before: ReliefWithheld | null, after: ReliefWithheld | null): void {
+  if (before?.reason === after?.reason && sameMembers(before?.members ?? [], after?.members ?? [])) return;
+  if (after) log.warn({ event: 'relief_withheld', ...after }, `relieved members ${after.members.join(', ')} keep their full share: ${after.reason === 'starting' ? 'most of the cluster is starting' : 'too few members have room'}`);
+  else if (before) log.info({ event: 'relief_unwithheld', members: before.members }, 'the map relieves overloaded members again (or none is relieved)');
 }
 
 /** Fold a membership report into the relief state (nobody is relieved without settings). */
@@ -221,7 +228,8 @@ export const assignerMachine = setup({
       for (const d of load.decisions) enqueue(() => logRelief(context.log, d));
       const { quarantine, live } = quarantineOf(context.quarantine.admitted, members, allLive, eligibleMembers(state, allLive), context.quarantineMaxFraction);
       enqueue(() => logQuarantine(context.log, context.quarantine, quarantine));
-      const relieved = relievedMembers(load.state, live);
+      const { relieved, withheld } = reliefOf(load.state, live);
+      if (context.overloadRelief) enqueue(() => logWithheld(context.log, reliefOf(context.relief, context.live).withheld, withheld));
       // A damping alone (of a member already out of the map) is written too: the map is how every node learns it.
       const changed =
         !sameMembers(live, context.live) ||

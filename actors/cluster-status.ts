@@ -73,6 +73,8 @@ export function clusterStatus(view: ClusterView) {
       quarantined: m.quarantined === true,
       /** It did so past the bound: the leader keeps its shards with it (the map's quarantineRefused, protocol/quarantine-bound.ts). */
       quarantineRefused: refused.has(m.node),
+      /** Its heartbeat says starting: its first map's slots are not all running yet (its load is not judged: protocol/overload-relief.ts). */
+      starting: m.starting === true,
       /** A restart still loading its specs (its heartbeat says starting, an earlier life was heard): the next owners run its slots (protocol/takeover.ts). */
       returning: m.returning === true,
       /** The checks whose status it decides, by verdict (its heartbeat); null: it does not say (an older version). */

@@ -305,6 +305,8 @@ export interface ClusterStatusReply {
     quarantined?: boolean;
     /** It quarantined itself past the bound: the leader keeps its shards with it. */
     quarantineRefused?: boolean;
+    /** Its first map's slots are not all running yet; older nodes do not say. */
+    starting?: boolean;
     /** A restart still loading its specs: the next owners run its slots until it runs. */
     returning?: boolean;
   }[];
@@ -332,10 +334,10 @@ function clockLine(members: Members, boundMs: number | undefined): string {
   return `${off.map((m) => `${m.node} off by ${formatSkew(m.clockSkewMs)}`).join(', ')} (${bound})`;
 }
 
-/** A member's state with what qualifies it: `alive (damped)`, `alive (overloaded)`, `alive (quarantined)`. */
+/** A member's state with what qualifies it: `alive (starting)`, `alive (damped)`, `alive (overloaded)`, `alive (quarantined)`. */
 function stateOf(m: Members[number]): string {
   const quarantine = m.quarantined ? [m.quarantineRefused ? 'quarantine refused' : 'quarantined'] : [];
-  const notes = [...(m.returning ? ['returning'] : []), ...(m.damped ? ['damped'] : []), ...(m.overloaded ? ['overloaded'] : []), ...quarantine];
+  const notes = [...(m.returning ? ['returning'] : m.starting ? ['starting'] : []), ...(m.damped ? ['damped'] : []), ...(m.overloaded ? ['overloaded'] : []), ...quarantine];
   return notes.length ? `${m.state} (${notes.join(', ')})` : m.state;
 }
 

@@ -21,19 +21,22 @@
 // What relief means for the map (assignment-quotas.ts): a relieved member keeps RELIEF_SHARE of
 // its fair share of primary (rank-0) slots, the others share the rest. Relief moves work to members
 // with room, so it applies only while at least half of the eligible members run (are not starting)
-// and at least half of those say they are clear: when most of the cluster is overloaded (a machine
-// or a network they all share), moving shards among them would only add handovers, and the map is
-// balanced as usual.
+// and at least half of them have room (say they are clear, starting or not, and are not relieved):
+// when most of the cluster is overloaded (a machine or a network they all share), moving shards
+// among them would only add handovers, and the map is balanced as usual. While members are relieved
+// but the map cannot apply it, the assigner logs `relief_withheld` with the reason.
 //
 // A **starting** member (its heartbeat's `starting`: the slots of its first map are not all running
 // yet) is not judged by its load: its lag is its start's (specs loading, first probes, resume
 // lookups), not its share's. Its overload relieves nobody — moving shards off a node that is
-// loading them only makes it and the next owner load again — and its clear reports are not room
-// for others' shards, nor count toward its own hold (a relieved member that restarts counts its
-// clear run from when it runs). At a cluster's start every member is starting, so no map relieves
-// anyone until most of them run: at 1M checks the nodes, starting together on one saturated host,
-// turned overloaded a few seconds apart, and each moment's minority was relieved onto members that
-// were overloaded seconds later (BENCHMARKS.md §16).
+// loading them only makes it and the next owner load again — and its clear reports do not count
+// toward its own hold (a relieved member that restarts counts its clear run from when it runs).
+// They do count as room for others' shards: a node that joins a running cluster beside a starved
+// member is the room relief needs (requiring it to run first withheld relief for 90 s in CI runs:
+// its slots waited on handovers from the starved member). At a cluster's start every member is
+// starting, so no map relieves anyone until most of them run: at 1M checks the nodes, starting
+// together on one saturated host, turned overloaded a few seconds apart, and each moment's minority
+// was relieved onto members that were overloaded seconds later (BENCHMARKS.md §16).
 
 import type { MemberState } from './failure-detector';
 
@@ -135,17 +138,34 @@ export function observeLoad(state: ReliefState, members: readonly MemberLoad[], 
   return { state: next, decisions };
 }
 
+/** Why the map relieves nobody although some members are relieved: most of the cluster is starting, or too few members have room. */
+export interface ReliefWithheld {
+  reason: 'starting' | 'no_room';
+  /** The members relieved but not given fewer shards. */
+  members: string[];
+  /** Of the eligible members: how many run (are not starting), how many have room. */
+  running: number;
+  room: number;
+  eligible: number;
+}
+
 /**
  * The members of `eligible` the map relieves (sorted): those relieved now — none unless at least
- * half of the eligible members run (are not starting) and at least half of those say they are
- * clear (the others must have room for the load; a starting member has not shown it has).
+ * half of the eligible members run (are not starting) and at least half of them have room (say
+ * they are clear and are not relieved themselves; a starting member that says it is clear counts).
+ * `withheld` says why, when some members are relieved and the map relieves none of them.
  */
-export function relievedMembers(state: ReliefState, eligible: readonly string[]): string[] {
-  const out = eligible.filter((n) => state.get(n)?.relieved).sort();
-  const running = eligible.filter((n) => !state.get(n)?.starting);
-  const clear = running.filter((n) => !state.get(n)?.overloaded && !state.get(n)?.relieved).length;
-  return out.length > 0 && 2 * running.length >= eligible.length && 2 * clear >= running.length ? out : [];
+export function reliefOf(state: ReliefState, eligible: readonly string[]): { relieved: string[]; withheld: ReliefWithheld | null } {
+  const members = eligible.filter((n) => state.get(n)?.relieved).sort();
+  if (members.length === 0) return { relieved: [], withheld: null };
+  const running = eligible.filter((n) => !state.get(n)?.starting).length;
+  const room = eligible.filter((n) => !state.get(n)?.overloaded && !state.get(n)?.relieved).length;
+  const reason = 2 * running < eligible.length ? 'starting' : 2 * room < eligible.length ? 'no_room' : null;
+  return reason ? { relieved: [], withheld: { reason, members, running, room, eligible: eligible.length } } : { relieved: members, withheld: null };
 }
+
+/** The members of `eligible` the map relieves (reliefOf). */
+export const relievedMembers = (state: ReliefState, eligible: readonly string[]): string[] => reliefOf(state, eligible).relieved;
 
 /**
  * A new leader takes over the members its predecessor's map relieved: each is held relieved for a

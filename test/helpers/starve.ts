@@ -2,11 +2,18 @@
 // with busy loops beside a node, and a healthy HTTP target in a process of its own.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { startNatsServer, type NatsServer } from '../../testkit/nats-server';
 import { client, Collector, testEnv } from './lookout';
 import { GiveUp, waitFor } from './poll';
 import { runLookout, type LookoutProcess } from './processes';
+
+/** Events StarveWorld.report prints, and the log fields it leaves out. */
+const REPORTED = new Set(['node_overloaded', 'node_overload_cleared', 'member_relieved', 'member_unrelieved', 'relief_withheld', 'relief_unwithheld', 'assignment_written', 'slots_running', 'leader_elected', 'leader_stepped_down', 'member_dead', 'member_suspect', 'member_running']);
+const OMITTED = new Set(['level', 'time', 'pid', 'hostname', 'node', 'event', 'msg', 'actor']);
 
 /** The CPU the starved node runs on, and the one everything else runs on. */
 export const NODE_CPU = '0';
@@ -82,6 +89,21 @@ export async function starveUntilOverloaded<M extends { overloaded?: boolean }>(
 }
 
 /**
+ * What relief turns on, from a cluster.status answer, short enough for a timeout's "last returned":
+ * the map's term, epoch and relieved list, and per member `node state flags lag primaries`.
+ */
+export function reliefView(st: any): { term: number | null; epoch: number | null; leader: string | null; relieved: string[]; members: string[] } {
+  const flags = (m: any) => ['starting', 'overloaded', 'relieved'].filter((f) => m[f]).join('+') || 'clear';
+  return {
+    term: st?.assignment?.term ?? null,
+    epoch: st?.assignment?.epoch ?? null,
+    leader: st?.leader?.node ?? null,
+    relieved: st?.assignment?.relieved ?? [],
+    members: (st?.members ?? []).map((m: any) => `${m.node} ${m.state} ${flags(m)} lag=${m.lagMs} primary=${m.shards?.primary ?? '-'}`),
+  };
+}
+
+/**
  * The solo suites' world: a nats-server and a healthy target pinned to OTHER_CPU, a client that
  * collects `subjects` (default `lookout.>`), the node processes and busy loops started, and one stop
  * for all of them. A test that needs no results should not collect them: the test process runs on
@@ -113,6 +135,31 @@ export class StarveWorld {
     this.nodes.push(n);
     pin(n.proc.pid, cpu);
     return n;
+  }
+
+  /**
+   * On a failure: each node's log lines an operator reads to follow overload and relief (kept whole
+   * in a file under the OS temp dir, the last `tail` of them printed), since the solo tests decide
+   * from the cluster's messages and a failure's last status alone cannot say why relief was withheld.
+   */
+  report(tail = 60): void {
+    try {
+      this.printReport(tail);
+    } catch (err) {
+      console.error(`could not report the node logs: ${String(err)}`); // never in place of the test's own failure
+    }
+  }
+
+  private printReport(tail: number): void {
+    const dir = mkdtempSync(join(tmpdir(), 'lookout-solo-'));
+    const lines: string[] = [];
+    for (const n of this.nodes) {
+      const logs = n.logs();
+      writeFileSync(join(dir, `${logs[0]?.node ?? n.proc.pid}.ndjson`), n.output());
+      for (const l of logs) if (REPORTED.has(l.event)) lines.push(`${l.time ?? ''} ${l.node} ${l.event} ${JSON.stringify(Object.fromEntries(Object.entries(l).filter(([k]) => !OMITTED.has(k))))}`);
+    }
+    lines.sort();
+    console.error(`node logs kept in ${dir}; the last ${Math.min(tail, lines.length)} of ${lines.length} overload and relief events:\n${lines.slice(-tail).join('\n')}`);
   }
 
   async stop(): Promise<void> {

@@ -16,10 +16,11 @@
 //   - n1 is never declared dead (its late heartbeats are tolerated: LOOKOUT_OVERLOAD_GRACE_MS);
 //   - once the busy loops are killed, n1 says it is clear in cluster.status, and the leader's map
 //     gives it its full share back (not relieved).
-// Nothing waits a fixed time: every step polls what was published, with a deadline.
+// Nothing waits a fixed time: every step polls what was published, with a deadline. On a failure
+// the nodes' overload and relief events are printed and their logs kept (StarveWorld.report).
 import { request } from '../helpers/lookout';
 import { waitFor } from '../helpers/poll';
-import { haveTwoCpus, kill, NODE_CPU, OTHER_CPU, starveUntilOverloaded, StarveWorld } from '../helpers/starve';
+import { haveTwoCpus, kill, NODE_CPU, OTHER_CPU, reliefView, starveUntilOverloaded, StarveWorld } from '../helpers/starve';
 
 jest.setTimeout(420_000);
 
@@ -42,6 +43,11 @@ interface LeaderEvent {
     const { target, nc, events } = await w.start(['lookout.cluster.>', 'lookout.status.>', 'lookout._node.>']);
     const leaderEvents = () => events!.messages.filter((m) => m.subject === 'lookout.cluster.leader').map((m) => m.msg as LeaderEvent);
     const status = async () => request(nc!, 'lookout.cluster.status', '', 10_000);
+    /** The status, led by what relief turns on (what a timeout prints). */
+    const reliefStatus = async () => {
+      const st = await status();
+      return { view: reliefView(st), st };
+    };
     const n1 = w.startNode('n1', NODE_CPU);
     await waitFor('n1 elected', () => leaderEvents().find((e) => e.event === 'elected' && e.node === 'n1'), { timeoutMs: 30_000 });
     await waitFor('n1 to follow a map', () => n1.logs().some((l) => l.event === 'assignment_followed'), { timeoutMs: 30_000 });
@@ -80,9 +86,9 @@ interface LeaderEvent {
     // n2's map: written under its term, n1 relieved (it still says overloaded) — unless n2 handed
     // the lease on for overload first (see the header).
     const n2HandedOn = () => leaderEvents().some((e) => e.event === 'stepped_down' && e.node === 'n2' && e.reason === 'overloaded');
-    await waitFor('a map from n2 that relieves n1 (or n2 stepping down for overload)', status, {
+    await waitFor('a map from n2 that relieves n1 (or n2 stepping down for overload)', reliefStatus, {
       timeoutMs: 60_000,
-      until: (st: any) => (st.assignment?.term === n2Term && st.assignment?.relieved?.includes('n1')) || n2HandedOn(),
+      until: ({ st }: any) => (st.assignment?.term === n2Term && st.assignment?.relieved?.includes('n1')) || n2HandedOn(),
     });
     const starvedLeaderEvents = leaderEvents().length;
 
@@ -94,9 +100,9 @@ interface LeaderEvent {
     });
     t.cleared = performance.now();
     // The leader gives it its full share back: published proof that the cluster ran on after the recovery.
-    const unrelieved = await waitFor('a map (term ≥ n2\'s) that no longer relieves n1', status, {
+    const { st: unrelieved } = await waitFor('a map (term ≥ n2\'s) that no longer relieves n1', reliefStatus, {
       timeoutMs: 90_000,
-      until: (st: any) => st.assignment?.term >= n2Term && Array.isArray(st.assignment?.relieved) && !st.assignment.relieved.includes('n1'),
+      until: ({ st }: any) => st.assignment?.term >= n2Term && Array.isArray(st.assignment?.relieved) && !st.assignment.relieved.includes('n1'),
     });
 
     const ev = leaderEvents();
@@ -125,6 +131,9 @@ interface LeaderEvent {
     // n1 said why, in its log; and it was never declared dead (its shards were not yanked).
     expect(n1.logs().filter((l) => l.event === 'leader_stepped_down').map((l) => l.reason)).toContain('overloaded');
     expect(deadN1).toEqual([]);
+  } catch (err) {
+    w.report();
+    throw err;
   } finally {
     await w.stop();
   }

@@ -11,10 +11,11 @@
 //   - n1 says it is overloaded: cluster.status (its heartbeat);
 //   - a second node n2 (on CPU 1) joins: the leader relieves n1 (the map's `relieved`), which then
 //     holds fewer primary shards than n2;
-// Nothing waits a fixed time: every step polls what was published, with a deadline.
+// Nothing waits a fixed time: every step polls what was published, with a deadline. On a failure
+// the nodes' overload and relief events are printed and their logs kept (StarveWorld.report).
 import { request } from '../helpers/lookout';
 import { GiveUp, waitFor } from '../helpers/poll';
-import { haveTwoCpus, kill, median, NODE_CPU, OTHER_CPU, starveUntilOverloaded, StarveWorld } from '../helpers/starve';
+import { haveTwoCpus, kill, median, NODE_CPU, OTHER_CPU, reliefView, starveUntilOverloaded, StarveWorld } from '../helpers/starve';
 
 jest.setTimeout(240_000);
 
@@ -74,12 +75,13 @@ const PUT_TIMEOUT_MS = 30_000;
 
     // A second node joins: the leader gives the overloaded n1 fewer primary shards.
     w.startNode('n2', OTHER_CPU);
-    const relieved = await waitFor('a map relieving n1, with fewer primaries on n1 than on n2', async () => {
+    const { st: relieved } = await waitFor('a map relieving n1, with fewer primaries on n1 than on n2', async () => {
       spurious();
-      return status();
+      const st = await status();
+      return { view: reliefView(st), st };
     }, {
       timeoutMs: 90_000,
-      until: (st: any) => {
+      until: ({ st }: any) => {
         const p = (id: string) => st.members.find((m: any) => m.node === id)?.shards?.primary ?? -1;
         return st.assignment?.relieved?.includes('n1') && p('n1') >= 0 && p('n1') < p('n2');
       },
@@ -111,6 +113,9 @@ const PUT_TIMEOUT_MS = 30_000;
       expect(r.stallMs).toBeGreaterThan(TIMEOUT_MS / 4);
     }
     expect(n1.logs().some((l) => l.event === 'node_overloaded')).toBe(true);
+  } catch (err) {
+    w.report();
+    throw err;
   } finally {
     await w.stop();
   }

@@ -49,10 +49,12 @@ test('an overloaded member gets half its share of primaries until it has been cl
 
 test.each([[['a', 'b', 'c']], [['b', 'c']]])('most members overloaded (%j of 3): nobody is relieved, the map stays balanced (no room to move load to)', async (overloaded) => {
   const store = new FakeMapKey();
-  const { clock, actor } = start(store, { live: ['a', 'b', 'c'], members: members(), overloadRelief: RELIEF });
+  const { clock, actor, events } = start(store, { live: ['a', 'b', 'c'], members: members(), overloadRelief: RELIEF });
   await report(actor, clock, [], 500);
   await report(actor, clock, overloaded, 1_000);
   expect(store.writes).toHaveLength(1);
+  // The log says the members are relieved and why the map does not apply it.
+  expect(events('relief_withheld')).toEqual([expect.objectContaining({ reason: 'no_room', members: overloaded, running: 3, room: 3 - overloaded.length })]);
   actor.stop();
 });
 
@@ -63,14 +65,16 @@ test('a cluster starting together: overload while starting relieves nobody; once
   // c overloaded while all three start: not relieved (its lag is its start's).
   await report(actor, clock, ['c'], 1_000, all);
   expect(events('member_relieved')).toEqual([]);
-  // c runs, still overloaded, while a and b start: relieved, but no map moves its shards (no room shown).
+  // c runs, still overloaded, while a and b start: relieved, but no map moves its shards (most of the cluster starts).
   await report(actor, clock, ['c'], 1_000, ['a', 'b']);
   expect(events('member_relieved')).toEqual([expect.objectContaining({ member: 'c', reason: 'overloaded' })]);
+  expect(events('relief_withheld')).toEqual([expect.objectContaining({ reason: 'starting', members: ['c'], running: 1, room: 2, eligible: 3 })]);
   expect(store.writes).toHaveLength(1);
-  // b runs clear: two of three run, one of them clear — the map relieves c.
+  // b runs clear, a still starts (clear: room too): the map relieves c.
   await report(actor, clock, ['c'], 1_000, ['a']);
   expect(store.writes).toHaveLength(2);
   expect(store.writes[1]).toMatchObject({ relieved: ['c'] });
+  expect(events('relief_unwithheld')).toEqual([expect.objectContaining({ members: ['c'] })]);
   actor.stop();
 });
 

@@ -84,14 +84,15 @@ test('a quarantined member reads "alive (quarantined)", one past the bound "aliv
   expect(out).toMatch(/^c\s+alive \(quarantine refused\)\s/m);
 });
 
-test('a restart still loading its specs reads "alive (returning)"', () => {
+test('a restart still loading its specs reads "alive (returning)", a first life starting "alive (starting)"', () => {
   const out = formatCluster({
     answeredBy: 'a',
     leader: { node: 'a', term: 3 },
-    assignment: { epoch: 9, term: 3, leader: 'a', at: '2026-01-01T00:00:00.000Z', members: ['a', 'b'] },
-    members: [dampable('a', 8), { ...dampable('b', 8), returning: true }],
+    assignment: { epoch: 9, term: 3, leader: 'a', at: '2026-01-01T00:00:00.000Z', members: ['a', 'b', 'c'] },
+    members: [dampable('a', 8), { ...dampable('b', 8), starting: true, returning: true }, { ...dampable('c', 8), starting: true }],
   });
   expect(out).toMatch(/^b\s+alive \(returning\)\s/m);
+  expect(out).toMatch(/^c\s+alive \(starting\)\s/m);
   expect(out).toMatch(/^a\s+alive\s/m);
 });
 

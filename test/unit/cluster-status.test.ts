@@ -45,7 +45,7 @@ test('cluster.status answers from the latest view it was sent, once per request 
   const clocks = { boundMs: 1000, pending: 1, settling: false, nodes: new Map([['a', { offsetMs: 0, uncertaintyMs: 0, skewMs: 15_000.2 }], ['b', { offsetMs: -30_000.4, uncertaintyMs: 3, skewMs: -15_000.2 }]]) };
   let view = emptyView('a');
   for (const e of [
-    { type: 'MEMBERS', members: [member('a', 'alive', 5), member('b', 'suspect', 2), member('c', 'alive')], live: ['a', 'b', 'c'], clocks },
+    { type: 'MEMBERS', members: [member('a', 'alive', 5), member('b', 'suspect', 2), { ...member('c', 'alive'), starting: true }], live: ['a', 'b', 'c'], clocks },
     { type: 'ELECTED', term: 4 },
     { type: 'ASSIGNED', record },
   ] as ViewEvent[]) view = reduceView(view, e);
@@ -62,9 +62,9 @@ test('cluster.status answers from the latest view it was sent, once per request 
     verdicts: { counts: { down: 0, degraded: 0, flapping: 0, up: 0, unknown: 0 }, total: 0, reported: [], unreported: ['a', 'b', 'c'] },
     assignment: { epoch: 9, term: 4, leader: 'a', at: '2023-11-14T22:13:20.000Z', members: ['a', 'b'], damped: [], relieved: [], quarantined: [], quarantineRefused: [] },
     members: [
-      { node: 'a', state: 'alive', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 2, total: 3 }, checks: 5, damped: false, clockOffsetMs: 0, clockSkewMs: 15_000, overloaded: false, lagMs: null, relieved: false, quarantined: false, quarantineRefused: false, returning: false, verdicts: null },
-      { node: 'b', state: 'suspect', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 1, total: 3 }, checks: 2, damped: false, clockOffsetMs: -30_000, clockSkewMs: -15_000, overloaded: false, lagMs: null, relieved: false, quarantined: false, quarantineRefused: false, returning: false, verdicts: null },
-      { node: 'c', state: 'alive', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 0, total: 0 }, checks: 0, damped: false, clockOffsetMs: null, clockSkewMs: null, overloaded: false, lagMs: null, relieved: false, quarantined: false, quarantineRefused: false, returning: false, verdicts: null },
+      { node: 'a', state: 'alive', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 2, total: 3 }, checks: 5, damped: false, clockOffsetMs: 0, clockSkewMs: 15_000, overloaded: false, lagMs: null, relieved: false, quarantined: false, quarantineRefused: false, starting: false, returning: false, verdicts: null },
+      { node: 'b', state: 'suspect', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 1, total: 3 }, checks: 2, damped: false, clockOffsetMs: -30_000, clockSkewMs: -15_000, overloaded: false, lagMs: null, relieved: false, quarantined: false, quarantineRefused: false, starting: false, returning: false, verdicts: null },
+      { node: 'c', state: 'alive', incarnation: 0, startedAt: '2023-11-14T22:13:20.000Z', version: '1.0.0', shards: { primary: 0, total: 0 }, checks: 0, damped: false, clockOffsetMs: null, clockSkewMs: null, overloaded: false, lagMs: null, relieved: false, quarantined: false, quarantineRefused: false, starting: true, returning: false, verdicts: null },
     ],
   });
   expect(hub.published('_INBOX.>')).toHaveLength(2); // two requests, two replies

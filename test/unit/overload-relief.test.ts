@@ -2,8 +2,8 @@
 // monotonic time (a and b are never overloaded), the decisions and whether the map relieves x at the
 // end. Relieved when it says overloaded; its full share back once clear for the hold (counted from
 // the later of the relief and the start of its clear run); the hold doubles on a relapse soon after
-// and is forgiven after a quiet maxHold; only while at least half of the members are clear.
-import { emptyRelief, inheritRelieved, observeLoad, reliefConfig, relievedMembers, type MemberLoad } from '../../protocol/overload-relief';
+// and is forgiven after a quiet maxHold; only while at least half of the members run and half have room.
+import { emptyRelief, inheritRelieved, observeLoad, reliefConfig, reliefOf, relievedMembers, type MemberLoad } from '../../protocol/overload-relief';
 import type { MemberState } from '../../protocol/failure-detector';
 
 const cfg = reliefConfig(10_000); // maxHold 100 s
@@ -66,12 +66,15 @@ test.each<[string, string[], string[], string[], string[]?]>([
   ['two of three: most of the cluster is overloaded, nobody has room', ['a', 'b', 'c'], ['a', 'c'], []],
   ['all of them', ['a', 'b'], ['a', 'b'], []],
   ['an overloaded member that is not eligible (damped) is not relieved', ['a', 'b'], ['c'], []],
-  ['the clear ones starting: they have not shown room', ['a', 'b', 'c'], ['c'], [], ['a', 'b']],
+  ['most of the cluster starting: relief waits until most of it runs', ['a', 'b', 'c'], ['c'], [], ['a', 'b']],
   ['one of three starting, one running clear: relief holds', ['a', 'b', 'c'], ['c'], ['c'], ['a']],
-  ['two of four starting, one of the running two clear', ['a', 'b', 'c', 'd'], ['d'], ['d'], ['a', 'b']],
-  ['three of four starting: most of the cluster has not shown room', ['a', 'b', 'c', 'd'], ['d'], [], ['a', 'b', 'c']],
+  ['two of four starting (clear: room), one of the running two clear', ['a', 'b', 'c', 'd'], ['d'], ['d'], ['a', 'b']],
+  ['three of four starting: most of the cluster does not run yet', ['a', 'b', 'c', 'd'], ['d'], [], ['a', 'b', 'c']],
   ['the overloaded member itself starting: not relieved', ['a', 'b', 'c'], ['c'], [], ['c']],
-])('relief only while at least half of the eligible members run and half of those are clear: %s', (_name, eligible, overloaded, want, starting = []) => {
+  ['one of two, the other joining (starting, clear): it is the room', ['a', 'b'], ['a'], ['a'], ['b']],
+  ['one of two, the other joining and overloaded too: no room', ['a', 'b'], ['a', 'b'], [], ['b']],
+  ['two of four starting and overloaded, one of the running two clear: too little room', ['a', 'b', 'c', 'd'], ['a', 'b', 'd'], [], ['a', 'b']],
+])('relief only while at least half of the eligible members run and half of them have room: %s', (_name, eligible, overloaded, want, starting = []) => {
   const members: MemberLoad[] = ['a', 'b', 'c', 'd'].map((node) => ({ node, state: 'alive', overloaded: overloaded.includes(node), starting: starting.includes(node) }));
   const { state } = observeLoad(emptyRelief(), members, 0, cfg);
   expect(relievedMembers(state, eligible)).toEqual(want);
@@ -88,4 +91,15 @@ test('a new leader keeps relieving the members its predecessor relieved, for a f
   expect(decisions).toEqual([{ kind: 'relieved', node: 'x', reason: 'inherited', holdMs: 10_000, reliefs: 1 }]);
   const clear = (t: number) => observeLoad(state, [{ node: 'x', state: 'alive', overloaded: false }], t, cfg);
   expect(relievedMembers(clear(55_000).state, ['a', 'x'])).toEqual(['x']);
+});
+
+test.each<[string, string[], string[], string[], ReturnType<typeof reliefOf>]>([
+  // name, eligible, overloaded, starting, outcome
+  ['nobody relieved: nothing withheld', ['a', 'b'], [], ['a'], { relieved: [], withheld: null }],
+  ['applied', ['a', 'b', 'c'], ['c'], [], { relieved: ['c'], withheld: null }],
+  ['most of the cluster starting', ['a', 'b', 'c'], ['c'], ['a', 'b'], { relieved: [], withheld: { reason: 'starting', members: ['c'], running: 1, room: 2, eligible: 3 } }],
+  ['too few with room', ['a', 'b', 'c'], ['b', 'c'], [], { relieved: [], withheld: { reason: 'no_room', members: ['b', 'c'], running: 3, room: 1, eligible: 3 } }],
+])('what the map relieves, and why it withholds relief: %s', (_name, eligible, overloaded, starting, want) => {
+  const members: MemberLoad[] = ['a', 'b', 'c'].map((node) => ({ node, state: 'alive', overloaded: overloaded.includes(node), starting: starting.includes(node) }));
+  expect(reliefOf(observeLoad(emptyRelief(), members, 0, cfg).state, eligible)).toEqual(want);
 });
