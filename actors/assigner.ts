@@ -86,8 +86,8 @@ export interface AssignerInput {
  */
 export type AssignerEvent = { type: 'MEMBERS'; live: string[]; members?: readonly AssignedMember[] } | { type: 'LEASE'; validUntil: number } | { type: 'ELIGIBLE' };
 
-/** What the assigner reads of a member: its lives (churn.ts) and whether it says it is overloaded or starting (overload-relief.ts). */
-export type AssignedMember = MemberLife & Pick<MemberLoad, 'overloaded' | 'starting'> & { quarantined?: boolean };
+/** What the assigner reads of a member: its lives (churn.ts), whether it says it is overloaded or starting and since when it runs (overload-relief.ts). */
+export type AssignedMember = MemberLife & Pick<MemberLoad, 'overloaded' | 'starting' | 'runningSince'> & { quarantined?: boolean };
 
 interface AssignerContext extends AssignerInput {
   /** Live members the map may use (eligibleMembers: `allLive` without the damped), sorted. */

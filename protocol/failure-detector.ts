@@ -54,6 +54,12 @@ export interface Member extends Heartbeat {
    * running; the slots it owns are run by the next owners meanwhile (protocol/takeover.ts).
    */
   returning?: boolean;
+  /**
+   * Monotonic time this detector first heard the member's life say it runs (a heartbeat without
+   * `starting`); absent while it starts. Overload relief judges a member only once it has run for
+   * a while (protocol/overload-relief.ts): every node tracks it, so a new leader knows it too.
+   */
+  runningSince?: number;
 }
 
 export interface MemberChange {
@@ -148,6 +154,7 @@ export class FailureDetector {
     const to: MemberState = hb.leaving ? 'left' : 'alive';
     const next: Member = { ...hb, state: to, lastHeard: now, since: m && m.state === to ? m.since : now };
     if (hb.starting === true && !hb.leaving && returning(m, hb)) next.returning = true;
+    if (hb.starting !== true) next.runningSince = m?.instance === hb.instance && m.runningSince !== undefined ? m.runningSince : now;
     this.members.set(hb.node, next);
     if (m && m.state === to) return [];
     return [{ node: hb.node, from: m ? m.state : 'new', to, incarnation: hb.incarnation }];

@@ -32,11 +32,21 @@
 // loading them only makes it and the next owner load again — and its clear reports do not count
 // toward its own hold (a relieved member that restarts counts its clear run from when it runs).
 // They do count as room for others' shards: a node that joins a running cluster beside a starved
-// member is the room relief needs (requiring it to run first withheld relief for 90 s in CI runs:
-// its slots waited on handovers from the starved member). At a cluster's start every member is
-// starting, so no map relieves anyone until most of them run: at 1M checks the nodes, starting
-// together on one saturated host, turned overloaded a few seconds apart, and each moment's minority
-// was relieved onto members that were overloaded seconds later (BENCHMARKS.md §16).
+// member is the room relief needs (requiring it to run first withheld relief for 90 s in two CI
+// runs of the solo overload tests). At a cluster's start every member is starting, so no map
+// relieves anyone until most of them run: at 1M checks the nodes, starting together on one
+// saturated host, turned overloaded a few seconds apart, and each moment's minority was relieved
+// onto members that were overloaded seconds later (BENCHMARKS.md §16).
+//
+// Nor is a member judged right after its start: once the leader has seen it stop starting, its
+// overload relieves it only after it has run for the first hold (holdMs). A node's heartbeat stops
+// saying `starting` when its shards' specs are held, but its start's work goes on (the resume
+// lookups, the first probes of ~100k checks): at 1M checks the nodes said overloaded 0.1–1 s after
+// they ran and clear 5–8 s later, and a map that relieved two of them while the others still
+// loaded (counted as room) was followed by false deaths and a start that never settled. When it
+// began to run is what every node's failure detector heard (Member.runningSince), so a leader
+// elected right after the start judges alike (in the next 1M run a new leader, counting from its
+// own first sight, relieved four members 1 s after they ran — withheld only for want of room).
 
 import type { MemberState } from './failure-detector';
 
@@ -65,6 +75,11 @@ export interface MemberLoad {
   overloaded?: boolean;
   /** Its first map's slots are not all running yet (records.ts Heartbeat.starting). */
   starting?: boolean;
+  /**
+   * Since when (this node's monotonic time) its life has said it runs (failure-detector.ts
+   * Member.runningSince); absent: counted from when the leader saw it stop starting.
+   */
+  runningSince?: number;
 }
 
 interface MemberRelief {
@@ -72,6 +87,12 @@ interface MemberRelief {
   overloaded: boolean;
   /** Its last heartbeat said it is starting (and it is live): its load is not judged. */
   starting: boolean;
+  /**
+   * From when its overload is judged: null while starting; the first hold after it began to run
+   * (its lag right after a start is the start's): MemberLoad.runningSince, else when the leader saw
+   * it stop starting, else at once (a member first seen running, without runningSince).
+   */
+  judgedFrom: number | null;
   /** Since when it has said it is clear (or not been live), while relieved; null while it says overloaded. */
   clearSince: number | null;
   relieved: { since: number; holdMs: number } | null;
@@ -100,12 +121,13 @@ function observeOne(prev: Readonly<MemberRelief> | undefined, m: MemberLoad, now
   const overloaded = m.overloaded === true && isLive(m.state);
   const starting = m.starting === true && isLive(m.state);
   let { relieved, reliefs, lastReliefAt, clearSince } = prev ?? { relieved: null, reliefs: 0, lastReliefAt: null, clearSince: null };
-  const keep = (r: Omit<MemberRelief, 'overloaded' | 'starting'>): MemberRelief => ({ ...r, overloaded, starting });
+  const judgedFrom = starting ? null : m.runningSince !== undefined ? m.runningSince + cfg.holdMs : (prev?.judgedFrom ?? (prev?.starting ? now + cfg.holdMs : now));
+  const keep = (r: Omit<MemberRelief, 'overloaded' | 'starting' | 'judgedFrom'>): MemberRelief => ({ ...r, overloaded, starting, judgedFrom });
   if (!relieved && reliefs > 0 && (lastReliefAt === null || now - lastReliefAt >= cfg.maxHoldMs)) reliefs = 0;
   if (starting) return keep({ relieved, reliefs, lastReliefAt, clearSince: null });
   if (overloaded) {
     clearSince = null;
-    if (!relieved) {
+    if (!relieved && now >= judgedFrom!) {
       reliefs += 1;
       lastReliefAt = now;
       relieved = { since: now, holdMs: reliefHold(cfg, reliefs) };
@@ -178,7 +200,7 @@ export function inheritRelieved(state: ReliefState, relieved: readonly string[],
     const prev = state.get(node);
     if (prev?.relieved) continue;
     const reliefs = Math.max(1, prev?.reliefs ?? 0);
-    next.set(node, { overloaded: prev?.overloaded ?? false, starting: prev?.starting ?? false, relieved: { since: now, holdMs: cfg.holdMs }, reliefs, lastReliefAt: now, clearSince: null });
+    next.set(node, { overloaded: prev?.overloaded ?? false, starting: prev?.starting ?? false, judgedFrom: prev?.judgedFrom ?? null, relieved: { since: now, holdMs: cfg.holdMs }, reliefs, lastReliefAt: now, clearSince: null });
     decisions.push({ kind: 'relieved', node, reason: 'inherited', holdMs: cfg.holdMs, reliefs });
   }
   return { state: next, decisions };

@@ -186,6 +186,20 @@ describe('FailureDetector (timeout with suspicion)', () => {
     expect(d.get('b')?.returning === true).toBe(want);
   });
 
+  // Since when a life runs (overload relief judges a member only once it has run a while): the
+  // first heartbeat of the life without `starting`, kept while the life runs.
+  test.each<[string, [number, Partial<Heartbeat>][], number | undefined]>([
+    ['starting: not running', [[0, { starting: true }], [1000, { starting: true, seq: 2 }]], undefined],
+    ['from its first heartbeat that says it runs', [[0, { starting: true }], [1000, { starting: true, seq: 2 }], [2000, { seq: 3 }], [3000, { seq: 4 }]], 2000],
+    ['first heard running: from then', [[5000, {}], [6000, { seq: 2 }]], 5000],
+    ['a new life of the node: from when that life runs', [[0, {}], [1000, { instance: 'b-i2', starting: true }], [4000, { instance: 'b-i2', seq: 2 }]], 4000],
+    ['a new life heard running at once: from its first heartbeat', [[0, {}], [3000, { instance: 'b-i2' }]], 3000],
+  ])('runningSince: %s', (_name, beats, want) => {
+    const d = new FailureDetector('me', cfg);
+    for (const [t, beat] of beats) d.heartbeat(hb('b', 1, beat), t);
+    expect(d.get('b')?.runningSince).toBe(want);
+  });
+
   test('config must have suspect < dead', () => {
     expect(() => new FailureDetector('me', { suspectAfterMs: 2000, deadAfterMs: 2000 })).toThrow();
   });

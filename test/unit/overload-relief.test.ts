@@ -2,7 +2,8 @@
 // monotonic time (a and b are never overloaded), the decisions and whether the map relieves x at the
 // end. Relieved when it says overloaded; its full share back once clear for the hold (counted from
 // the later of the relief and the start of its clear run); the hold doubles on a relapse soon after
-// and is forgiven after a quiet maxHold; only while at least half of the members run and half have room.
+// and is forgiven after a quiet maxHold; only while at least half of the members run and half have room;
+// a member that has just run its slots is judged once it has run for the first hold.
 import { emptyRelief, inheritRelieved, observeLoad, reliefConfig, reliefOf, relievedMembers, type MemberLoad } from '../../protocol/overload-relief';
 import type { MemberState } from '../../protocol/failure-detector';
 
@@ -46,7 +47,10 @@ test.each<[string, Step[], string[], string[]]>([
     ['x'],
   ],
   ['overloaded while starting: not relieved (its lag is its start\'s)', [[0, true, 'alive', true], [5_000, true, 'alive', true]], [], []],
-  ['overloaded once it runs: relieved then', [[0, true, 'alive', true], [5_000, true, 'alive', true], [6_000, true]], ['6000 relieved hold=10000'], ['x']],
+  ['overloaded once it runs: relieved once it has run for the first hold', [[0, true, 'alive', true], [5_000, true, 'alive', true], [6_000, true], [15_000, true], [16_000, true]], ['16000 relieved hold=10000'], ['x']],
+  ['overloaded right after its start, clear within the hold: not relieved (the lag was its start\'s)', [[0, true, 'alive', true], [1_000, true], [5_000, true], [8_000, false], [12_000, false]], [], []],
+  ['after the first hold of running, overloaded again: relieved', [[0, true, 'alive', true], [1_000, true], [8_000, false], [20_000, true]], ['20000 relieved hold=10000'], ['x']],
+  ['first seen running (a new leader): judged at once', [[0, true]], ['0 relieved hold=10000'], ['x']],
   [
     'relieved, then restarted: clear while starting does not count, the hold runs from when it runs',
     [[0, true], [1_000, false, 'alive', true], [20_000, false, 'alive', true], [21_000, false], [30_000, false], [31_000, false]],
@@ -78,6 +82,17 @@ test.each<[string, string[], string[], string[], string[]?]>([
   const members: MemberLoad[] = ['a', 'b', 'c', 'd'].map((node) => ({ node, state: 'alive', overloaded: overloaded.includes(node), starting: starting.includes(node) }));
   const { state } = observeLoad(emptyRelief(), members, 0, cfg);
   expect(relievedMembers(state, eligible)).toEqual(want);
+});
+
+test.each<[string, number, number, boolean]>([
+  // name, runningSince (the detector's), now, relieved
+  ['ran long before this leader saw it: judged at once', 0, 50_000, true],
+  ['ran 1 s before this leader first saw it: not yet (its start\'s lag)', 49_000, 50_000, false],
+  ['ran the first hold before: judged', 40_000, 50_000, true],
+])('since when a member runs comes from the failure detector (a new leader judges alike): %s', (_name, runningSince, now, want) => {
+  const { state, decisions } = observeLoad(emptyRelief(), [{ node: 'x', state: 'alive', overloaded: true, runningSince }], now, cfg);
+  expect(decisions.length > 0).toBe(want);
+  expect(state.get('x')?.relieved !== null).toBe(want);
 });
 
 test('a member the detector forgot is dropped, with a decision', () => {
