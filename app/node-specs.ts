@@ -18,6 +18,7 @@ import type { KV } from '@nats-io/kv';
 import { normalizeSpec, type NormalizedSpec } from '../checks/spec';
 import { validateSpec } from '../checks/validate';
 import type { ClusterView } from '../protocol/cluster-view';
+import { LeadOnce } from '../protocol/lead-once';
 import { fleetGroups } from '../protocol/panic-groups';
 import { Places } from '../actors/shard-load';
 import { LOAD_CONCURRENCY, ShardSpecs, type ShardSpecEvent } from '../actors/shard-specs';
@@ -105,22 +106,16 @@ export function startNodeSpecs(o: NodeSpecsOptions): NodeSpecs {
   const holder = new ShardSpecs(catalog, (shard, from) => (from === undefined ? sources.sourceOf(shard) : sources.resumeOf(shard, from)), log, (e) => tell(e), gauges);
   holder.groupLabel = o.groupLabel ?? '';
   const store = shardedSpecStore(o.kv, o.jsm, o.bucket, o.shards, o.onDeleted);
-  let migration: 'none' | 'running' | 'done' = 'none';
-  let leading = false;
-  const migrate = () => {
-    migration = 'running';
+  const migration = new LeadOnce(async () => {
     const t0 = performance.now();
-    (o.onSideKv ? o.onSideKv((kv) => migrateLegacySpecs(kv, o.shards)) : migrateLegacySpecs(o.kv, o.shards)).then(
-      ({ found, moved }) => {
-        migration = 'done';
-        if (found > 0) log.info({ event: 'legacy_specs_migrated', found, moved, ms: Math.round(performance.now() - t0) }, 'specs stored under bare ids (an older version) moved to sharded keys');
-      },
-      (err: unknown) => {
-        migration = 'none';
-        log.error({ event: 'legacy_specs_migration_failed', err }, 'could not move legacy spec keys; tried again when this node next leads');
-      },
-    );
-  };
+    try {
+      const { found, moved } = await (o.onSideKv ? o.onSideKv((kv) => migrateLegacySpecs(kv, o.shards)) : migrateLegacySpecs(o.kv, o.shards));
+      if (found > 0) log.info({ event: 'legacy_specs_migrated', found, moved, ms: Math.round(performance.now() - t0) }, 'specs stored under bare ids (an older version) moved to sharded keys');
+    } catch (err) {
+      log.error({ event: 'legacy_specs_migration_failed', err }, 'could not move legacy spec keys; tried again when this node next leads');
+      throw err;
+    }
+  });
   return {
     holder,
     store,
@@ -139,10 +134,7 @@ export function startNodeSpecs(o: NodeSpecsOptions): NodeSpecs {
       return v.ok ? normalizeSpec(id, v.spec) : undefined;
     },
     noteView(view) {
-      // On becoming leader only: a failed migration waits for a later lead rather than running again
-      // at every view (with a failing server, a new connection and a consumer over the bucket each).
-      if (view.leading && !leading && migration === 'none') migrate();
-      leading = view.leading;
+      migration.note(view.leading);
     },
     stop: async () => {
       await holder.stop();
