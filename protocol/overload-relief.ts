@@ -38,15 +38,15 @@
 // saturated host, turned overloaded a few seconds apart, and each moment's minority was relieved
 // onto members that were overloaded seconds later (BENCHMARKS.md §16).
 //
-// Nor is a member judged right after its start: once the leader has seen it stop starting, its
-// overload relieves it only after it has run for the first hold (holdMs). A node's heartbeat stops
+// Nor is a member judged right after its start: its overload relieves it only after it has run
+// for the first hold (holdMs). A node's heartbeat stops
 // saying `starting` when its shards' specs are held, but its start's work goes on (the resume
 // lookups, the first probes of ~100k checks): at 1M checks the nodes said overloaded 0.1–1 s after
 // they ran and clear 5–8 s later, and a map that relieved two of them while the others still
 // loaded (counted as room) was followed by false deaths and a start that never settled. When it
 // began to run is what every node's failure detector heard (Member.runningSince), so a leader
-// elected right after the start judges alike (in the next 1M run a new leader, counting from its
-// own first sight, relieved four members 1 s after they ran — withheld only for want of room).
+// elected right after the start judges alike (in a 1M run with the leader counting from its own
+// sight, a new leader relieved four members 1 s after they ran — withheld only for want of room).
 
 import type { MemberState } from './failure-detector';
 
@@ -77,7 +77,7 @@ export interface MemberLoad {
   starting?: boolean;
   /**
    * Since when (this node's monotonic time) its life has said it runs (failure-detector.ts
-   * Member.runningSince); absent: counted from when the leader saw it stop starting.
+   * Member.runningSince: every member the detector heard running has it); absent: judged at once.
    */
   runningSince?: number;
 }
@@ -87,12 +87,6 @@ interface MemberRelief {
   overloaded: boolean;
   /** Its last heartbeat said it is starting (and it is live): its load is not judged. */
   starting: boolean;
-  /**
-   * From when its overload is judged: null while starting; the first hold after it began to run
-   * (its lag right after a start is the start's): MemberLoad.runningSince, else when the leader saw
-   * it stop starting, else at once (a member first seen running, without runningSince).
-   */
-  judgedFrom: number | null;
   /** Since when it has said it is clear (or not been live), while relieved; null while it says overloaded. */
   clearSince: number | null;
   relieved: { since: number; holdMs: number } | null;
@@ -117,17 +111,19 @@ export function reliefHold(cfg: ReliefConfig, reliefs: number): number {
 
 const isLive = (s: MemberState): boolean => s === 'alive' || s === 'suspect';
 
+/** Whether a member that runs has run for the first hold, so that its overload is its share's, not its start's. */
+const ranForHold = (m: MemberLoad, now: number, cfg: ReliefConfig): boolean => m.runningSince === undefined || now - m.runningSince >= cfg.holdMs;
+
 function observeOne(prev: Readonly<MemberRelief> | undefined, m: MemberLoad, now: number, cfg: ReliefConfig, out: ReliefDecision[]): MemberRelief {
   const overloaded = m.overloaded === true && isLive(m.state);
   const starting = m.starting === true && isLive(m.state);
   let { relieved, reliefs, lastReliefAt, clearSince } = prev ?? { relieved: null, reliefs: 0, lastReliefAt: null, clearSince: null };
-  const judgedFrom = starting ? null : m.runningSince !== undefined ? m.runningSince + cfg.holdMs : (prev?.judgedFrom ?? (prev?.starting ? now + cfg.holdMs : now));
-  const keep = (r: Omit<MemberRelief, 'overloaded' | 'starting' | 'judgedFrom'>): MemberRelief => ({ ...r, overloaded, starting, judgedFrom });
+  const keep = (r: Omit<MemberRelief, 'overloaded' | 'starting'>): MemberRelief => ({ ...r, overloaded, starting });
   if (!relieved && reliefs > 0 && (lastReliefAt === null || now - lastReliefAt >= cfg.maxHoldMs)) reliefs = 0;
   if (starting) return keep({ relieved, reliefs, lastReliefAt, clearSince: null });
   if (overloaded) {
     clearSince = null;
-    if (!relieved && now >= judgedFrom!) {
+    if (!relieved && ranForHold(m, now, cfg)) {
       reliefs += 1;
       lastReliefAt = now;
       relieved = { since: now, holdMs: reliefHold(cfg, reliefs) };
@@ -200,7 +196,7 @@ export function inheritRelieved(state: ReliefState, relieved: readonly string[],
     const prev = state.get(node);
     if (prev?.relieved) continue;
     const reliefs = Math.max(1, prev?.reliefs ?? 0);
-    next.set(node, { overloaded: prev?.overloaded ?? false, starting: prev?.starting ?? false, judgedFrom: prev?.judgedFrom ?? null, relieved: { since: now, holdMs: cfg.holdMs }, reliefs, lastReliefAt: now, clearSince: null });
+    next.set(node, { overloaded: prev?.overloaded ?? false, starting: prev?.starting ?? false, relieved: { since: now, holdMs: cfg.holdMs }, reliefs, lastReliefAt: now, clearSince: null });
     decisions.push({ kind: 'relieved', node, reason: 'inherited', holdMs: cfg.holdMs, reliefs });
   }
   return { state: next, decisions };

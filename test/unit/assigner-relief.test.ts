@@ -11,15 +11,28 @@ import { run, start } from '../helpers/assigner-host';
 import { FakeMapKey } from '../helpers/fake-kv';
 
 const RELIEF = { holdMs: 2_000, maxHoldMs: 20_000 };
+/**
+ * Since when each member runs, as the failure detector tracks it (failure-detector.ts
+ * Member.runningSince): absent for a member never reported starting (it ran long before), undefined
+ * while it starts, the first report after a start once it runs.
+ */
+const runningSince = new Map<string, number | undefined>();
+
 const members = (overloaded: string[] = [], starting: string[] = []): AssignedMember[] =>
-  ['a', 'b', 'c'].map((node) => ({ node, instance: `${node}1`, state: 'alive', overloaded: overloaded.includes(node), ...(starting.includes(node) ? { starting: true } : {}) }));
+  ['a', 'b', 'c'].map((node) => ({ node, instance: `${node}1`, state: 'alive', overloaded: overloaded.includes(node), ...(starting.includes(node) ? { starting: true } : {}), runningSince: runningSince.get(node) }));
 
 async function report(actor: AnyActorRef, clock: ManualClock, overloaded: string[], ms: number, starting: string[] = []): Promise<void> {
   for (let t = 0; t < ms; t += 100) {
+    for (const node of ['a', 'b', 'c']) {
+      if (starting.includes(node)) runningSince.set(node, undefined);
+      else if (runningSince.has(node)) runningSince.set(node, runningSince.get(node) ?? clock.monotonic());
+    }
     actor.send({ type: 'MEMBERS', live: ['a', 'b', 'c'], members: members(overloaded, starting) });
     await run(clock, 100);
   }
 }
+
+beforeEach(() => runningSince.clear());
 
 const primaries = (store: FakeMapKey, i: number) => Object.fromEntries(Object.entries(shardsPerNode(store.writes[i]!.shards)).map(([n, c]) => [n, c.primary]));
 
