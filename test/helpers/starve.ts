@@ -58,34 +58,48 @@ export function median(xs: number[]): number | null {
 }
 
 /**
- * Pin busy loops beside the node on NODE_CPU (into `loops`, for the caller to kill) until `member()`
- * says it is overloaded: three to start with, one more each time `perStepMs` passes without it, at
- * most `max`. How many it takes depends on what else the machine runs (with three, the node kept up
- * in some runs). `check` runs at every poll (it may throw GiveUp to stop at once). Resolves with the
- * member as it said so.
+ * Pin busy loops beside the node on NODE_CPU (into `loops`, for the caller to kill) until `until`
+ * accepts what `probe` returns: at least `min` loops to start with, one more each time `perStepMs`
+ * passes without it, at most `max` (then the last wait's error is thrown). How many it takes depends
+ * on what else the machine runs. `check` runs at every poll (it may throw GiveUp to stop at once).
  */
-export async function starveUntilOverloaded<M extends { overloaded?: boolean }>(
+export async function starveUntil<T>(
+  loops: ChildProcess[],
+  what: string,
+  probe: () => Promise<T> | T,
+  until: (v: T) => unknown,
+  opts: { min?: number; max?: number; perStepMs?: number; check?: () => void } = {},
+): Promise<T> {
+  const max = opts.max ?? 6;
+  while (loops.length < (opts.min ?? 0)) loops.push(busyLoop(NODE_CPU));
+  for (;;) {
+    try {
+      return await waitFor(
+        `${what} (${loops.length} busy loops)`,
+        async () => {
+          opts.check?.();
+          return probe();
+        },
+        { timeoutMs: opts.perStepMs ?? 30_000, until },
+      );
+    } catch (err) {
+      if (err instanceof GiveUp || loops.length >= max) throw err;
+    }
+    loops.push(busyLoop(NODE_CPU));
+  }
+}
+
+/**
+ * Starve the node until `member()` says it is overloaded: three busy loops to start with (with
+ * three, the node kept up in some runs), one more each `perStepMs` without it, at most `max`.
+ * Resolves with the member as it said so.
+ */
+export function starveUntilOverloaded<M extends { overloaded?: boolean }>(
   loops: ChildProcess[],
   member: () => Promise<M | undefined>,
   opts: { max?: number; perStepMs?: number; check?: () => void } = {},
 ): Promise<M> {
-  const max = opts.max ?? 6;
-  loops.push(busyLoop(NODE_CPU), busyLoop(NODE_CPU));
-  for (;;) {
-    loops.push(busyLoop(NODE_CPU));
-    try {
-      return await waitFor(
-        `the node to say it is overloaded (${loops.length} busy loops)`,
-        async () => {
-          opts.check?.();
-          return member();
-        },
-        { timeoutMs: opts.perStepMs ?? 30_000, until: (m) => m?.overloaded === true },
-      ) as M;
-    } catch (err) {
-      if (err instanceof GiveUp || loops.length >= max) throw err;
-    }
-  }
+  return starveUntil(loops, 'the node to say it is overloaded', member, (m) => m?.overloaded === true, { min: 3, ...opts }) as Promise<M>;
 }
 
 /**
