@@ -38,6 +38,8 @@ export interface LeaderInput {
   store: LeaseStore;
   node: string;
   cfg: LeaseConfig;
+  /** This node's overload counts for leadership once it has run this long (LOOKOUT_OVERLOAD_RELIEF_MS; overload-leadership.ts ownLoad). */
+  startHoldMs: number;
   clock: Clock;
   log: Logger;
   /** Public leader events (`<prefix>.cluster.leader`). */
@@ -79,6 +81,11 @@ interface WriteResult {
   sentAt: number;
 }
 
+/** The overload rules' view of this follower now (overload-leadership.ts candidacy). */
+const candidacyNow = (ctx: LeaderContext) => {
+  const now = ctx.clock.monotonic();
+  return candidacy(ctx.node, ctx.members, freeFor(ctx.view, now, ctx.cfg), now, { leaseMs: ctx.cfg.leaseMs, startHoldMs: ctx.startHoldMs });
+};
 
 export const leaderMachine = setup({
   types: {
@@ -111,7 +118,7 @@ export const leaderMachine = setup({
     }),
     noteCandidacy: assign(({ context }) => {
       const revision = context.view?.revision ?? 0;
-      const c = candidacy(context.node, context.members, freeFor(context.view, context.clock.monotonic(), context.cfg), context.cfg);
+      const c = candidacyNow(context);
       if (c.reason === 'clear' || revision === context.notedRevision) return {};
       const fields = { event: c.stand ? 'leader_candidacy' : 'leader_candidacy_deferred', reason: c.reason, healthy: c.healthy, revision };
       if (c.stand) context.log.warn(fields, `overloaded, standing for the lease anyway (${c.reason})`);
@@ -122,9 +129,9 @@ export const leaderMachine = setup({
   },
   guards: {
     leaseFree: ({ context }) => followerMove(context.view, context.clock.monotonic(), context.cfg).type !== 'wait',
-    stands: ({ context }) => candidacy(context.node, context.members, freeFor(context.view, context.clock.monotonic(), context.cfg), context.cfg).stand,
+    stands: ({ context }) => candidacyNow(context).stand,
     shouldStepDown: ({ context, event }) =>
-      event.type === 'MEMBERS' && overloadStepDown(context.node, event.members, context.clock.monotonic(), context.lastStepDownAt, context.cfg).stepDown,
+      event.type === 'MEMBERS' && overloadStepDown(context.node, event.members, context.clock.monotonic(), context.lastStepDownAt, { leaseMs: context.cfg.leaseMs, startHoldMs: context.startHoldMs }).stepDown,
     conflict: ({ event }) => hasCode((event as { error?: unknown }).error, ErrorCode.cas_conflict),
     leaseGone: ({ context }) => leaseLeft(context.lastWriteAt, context.clock.monotonic(), context.cfg) <= 0,
   },

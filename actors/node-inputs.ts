@@ -216,6 +216,7 @@ export const leaderInput: Mapper<LeaderInput> = ({ context }) => ({
   store: context.leaseStore,
   node: context.ports.nodeId,
   cfg: context.cluster.lease,
+  startHoldMs: context.cluster.overloadRelief?.holdMs ?? 0,
   clock: context.ports.clock,
   log: context.ports.log,
   announce: (e) => context.bus.publish(context.ports.subjects.cluster('leader'), { ...e, at: new Date(context.ports.clock.now()).toISOString() }),

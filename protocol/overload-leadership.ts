@@ -8,18 +8,27 @@
 // on a node with room, but a cluster must always have one:
 //
 //   candidacy (a follower that may acquire the lease now, lease.ts followerMove):
-//     stand   — it is not overloaded (`clear`); or no member could lead instead (`alone`: no other
-//               live member; `no_clear_peer`: the others are overloaded, suspect, leaving or starting); or
+//     stand   — it is not overloaded (`clear`); or its overload is its start's (`starting`, below);
+//               or no member could lead instead (`alone`: no other live member; `no_clear_peer`:
+//               the others are overloaded, suspect, leaving or starting); or
 //               it has deferred for DEFER_LEASES leases since the lease became free and none of
 //               the others took it (`deferred_too_long`: they may be unable to reach the store,
 //               and a cluster without a leader assigns nothing)
 //     defer   — it is overloaded and a member could lead instead (`overloaded`)
 //
 //   step down (a leader, on every member update while it holds the lease):
-//     yes     — it is overloaded, a member could lead instead, and it has not stepped down for
+//     yes     — it is overloaded (past its start), a member could lead instead, and it has not stepped down for
 //               overload within STEP_DOWN_COOLDOWN_LEASES leases (bounded churn: if the others
 //               never take the lease, the deferred candidacy brings it back, and it then keeps it
 //               for the cooldown)
+//
+// A node's own overload counts only once its start is over (`ownLoad`): while its heartbeat says
+// `starting`, and until it has run for the start hold (LOOKOUT_OVERLOAD_RELIEF_MS, from
+// Member.runningSince — the rule overload relief judges every member by), its lag is its start's
+// (specs loading, resume lookups, the first probes of its share), so a leader keeps the lease and
+// an overloaded follower stands (`starting`). At 1M checks two new leaders stepped down for
+// overload within 4 s of their election while the cluster started, and each hand-over was one
+// more election in the start (BENCHMARKS.md §16).
 //
 // "Could lead instead": another member that is `alive` (heard within the suspicion timeout, not
 // suspect), heard from this process (not only seeded from the map), not leaving, not starting (its
@@ -37,6 +46,7 @@
 
 import type { MemberState } from './failure-detector';
 import type { LeaseConfig, LeaseView } from './lease';
+import { ranForHold } from './overload-relief';
 
 /** An overloaded candidate waits this many leases after the lease became free before it stands anyway. */
 export const DEFER_LEASES = 1;
@@ -54,17 +64,31 @@ export interface Standing {
   overloaded?: boolean;
   /** Its first map's slots are not all running yet (records.ts Heartbeat.starting). */
   starting?: boolean;
+  /** Since when (monotonic) its life has said it runs (failure-detector.ts Member.runningSince). */
+  runningSince?: number;
+}
+
+/** What leadership's decisions are timed by. */
+export interface LeadershipConfig extends Pick<LeaseConfig, 'leaseMs'> {
+  /** A node's own overload counts once it has run this long (LOOKOUT_OVERLOAD_RELIEF_MS; 0: at once). */
+  startHoldMs: number;
 }
 
 export type Candidacy =
-  | { stand: true; reason: 'clear' | 'alone' | 'no_clear_peer' | 'deferred_too_long'; healthy: string[] }
+  | { stand: true; reason: 'clear' | 'starting' | 'alone' | 'no_clear_peer' | 'deferred_too_long'; healthy: string[] }
   | { stand: false; reason: 'overloaded'; healthy: string[] };
 
 export type StepDown = { stepDown: false } | { stepDown: true; reason: 'overloaded'; healthy: string[] };
 
-/** Whether `self` says it is overloaded (its own entry in the member list). */
-export function selfOverloaded(self: string, members: readonly Standing[]): boolean {
-  return members.some((m) => m.node === self && m.overloaded === true);
+/**
+ * What `self`'s own load counts as (its entry in the member list): `clear`; `starting` — it says
+ * overloaded, but while it starts or within `startHoldMs` of running, so the lag is its start's;
+ * `overloaded`.
+ */
+export function ownLoad(self: string, members: readonly Standing[], now: number, startHoldMs: number): 'clear' | 'starting' | 'overloaded' {
+  const me = members.find((m) => m.node === self);
+  if (me?.overloaded !== true) return 'clear';
+  return me.starting === true || !ranForHold(me, now, startHoldMs) ? 'starting' : 'overloaded';
 }
 
 /** The other members that could lead instead of `self` (sorted). */
@@ -86,9 +110,10 @@ export function freeFor(view: LeaseView | null, now: number, cfg: LeaseConfig): 
 }
 
 /** Whether a follower that may acquire the lease now (the lease is free for `freeMs`) stands for it. */
-export function candidacy(self: string, members: readonly Standing[], freeMs: number, cfg: Pick<LeaseConfig, 'leaseMs'>): Candidacy {
+export function candidacy(self: string, members: readonly Standing[], freeMs: number, now: number, cfg: LeadershipConfig): Candidacy {
   const healthy = healthyPeers(self, members);
-  if (!selfOverloaded(self, members)) return { stand: true, reason: 'clear', healthy };
+  const own = ownLoad(self, members, now, cfg.startHoldMs);
+  if (own !== 'overloaded') return { stand: true, reason: own, healthy };
   if (healthy.length === 0) {
     const others = members.some((m) => m.node !== self && (m.state === 'alive' || m.state === 'suspect'));
     return { stand: true, reason: others ? 'no_clear_peer' : 'alone', healthy };
@@ -101,8 +126,8 @@ export function candidacy(self: string, members: readonly Standing[], freeMs: nu
  * Whether a leader hands its lease over now. `lastStepDownAt`: monotonic instant of its last
  * step-down for overload (-Infinity: never).
  */
-export function overloadStepDown(self: string, members: readonly Standing[], now: number, lastStepDownAt: number, cfg: Pick<LeaseConfig, 'leaseMs'>): StepDown {
-  if (!selfOverloaded(self, members)) return { stepDown: false };
+export function overloadStepDown(self: string, members: readonly Standing[], now: number, lastStepDownAt: number, cfg: LeadershipConfig): StepDown {
+  if (ownLoad(self, members, now, cfg.startHoldMs) !== 'overloaded') return { stepDown: false };
   if (now - lastStepDownAt < STEP_DOWN_COOLDOWN_LEASES * cfg.leaseMs) return { stepDown: false };
   const healthy = healthyPeers(self, members);
   if (healthy.length === 0) return { stepDown: false };

@@ -111,8 +111,12 @@ export function reliefHold(cfg: ReliefConfig, reliefs: number): number {
 
 const isLive = (s: MemberState): boolean => s === 'alive' || s === 'suspect';
 
-/** Whether a member that runs has run for the first hold, so that its overload is its share's, not its start's. */
-const ranForHold = (m: MemberLoad, now: number, cfg: ReliefConfig): boolean => m.runningSince === undefined || now - m.runningSince >= cfg.holdMs;
+/**
+ * Whether a member that runs has run for `holdMs`, so that its overload is its share's, not its
+ * start's (absent runningSince: judged at once). Overload leadership (overload-leadership.ts) judges a node's own
+ * overload by the same rule.
+ */
+export const ranForHold = (m: Pick<MemberLoad, 'runningSince'>, now: number, holdMs: number): boolean => m.runningSince === undefined || now - m.runningSince >= holdMs;
 
 function observeOne(prev: Readonly<MemberRelief> | undefined, m: MemberLoad, now: number, cfg: ReliefConfig, out: ReliefDecision[]): MemberRelief {
   const overloaded = m.overloaded === true && isLive(m.state);
@@ -123,7 +127,7 @@ function observeOne(prev: Readonly<MemberRelief> | undefined, m: MemberLoad, now
   if (starting) return keep({ relieved, reliefs, lastReliefAt, clearSince: null });
   if (overloaded) {
     clearSince = null;
-    if (!relieved && ranForHold(m, now, cfg)) {
+    if (!relieved && ranForHold(m, now, cfg.holdMs)) {
       reliefs += 1;
       lastReliefAt = now;
       relieved = { since: now, holdMs: reliefHold(cfg, reliefs) };

@@ -20,12 +20,12 @@ interface Node {
   store: ReturnType<FakeLeaseKey['storeFor']>;
 }
 
-function startNode(name: string, key: FakeLeaseKey, clock: ManualClock): Node {
+function startNode(name: string, key: FakeLeaseKey, clock: ManualClock, startHoldMs = 0): Node {
   const store = key.storeFor(name);
   const events: Node['events'] = [];
   const parent = createActor(
     createMachine({
-      invoke: { id: 'leader', src: leaderMachine, input: { store, node: name, cfg, clock, log: pino({ level: 'silent' }), announce: () => {} } },
+      invoke: { id: 'leader', src: leaderMachine, input: { store, node: name, cfg, startHoldMs, clock, log: pino({ level: 'silent' }), announce: () => {} } },
       on: {
         ELECTED: { actions: ({ event }) => events.push({ ...(event as LeaderOutput), at: clock.monotonic() }) },
         DEPOSED: { actions: ({ event }) => events.push({ ...(event as LeaderOutput), at: clock.monotonic() }) },
@@ -198,6 +198,35 @@ describe('an overloaded node and the lease (protocol/overload-leadership.ts)', (
       await runTelling(clock, 20_000, [a], members);
       expect(terms(a)).toHaveLength(1); // and it keeps it: nobody to hand it to
     }
+  });
+
+  test('a leader overloaded right after its start keeps the lease until it has run for the start hold, then hands it over', async () => {
+    const hold = 10_000;
+    const clock = new ManualClock();
+    const key = new FakeLeaseKey();
+    const a = startNode('a', key, clock, hold);
+    await run(clock, 500);
+    const b = startNode('b', key, clock, hold);
+    await run(clock, 1000);
+    expect(leading(a)).toBe(true);
+    // a says starting, then runs from `ranAt` (the failure detector's runningSince), overloaded all along; b runs and is clear.
+    let ranFrom: number | null = null; // null: a says starting
+    const members = (): Standing[] => [
+      { ...member('a', true), ...(ranFrom === null ? { starting: true } : { runningSince: ranFrom }) },
+      { ...member('b', false), runningSince: 0 },
+    ];
+    await runTelling(clock, 5000, [a, b], members);
+    expect(leading(a)).toBe(true); // starting: its overload is its start's
+    ranFrom = clock.monotonic();
+    await runTelling(clock, hold - 1000, [a, b], members);
+    expect(a.events.filter((e) => e.type === 'DEPOSED')).toEqual([]);
+    expect(leading(a)).toBe(true); // running, but not for the hold yet
+    await runTelling(clock, 3000, [a, b], members);
+    const deposed = a.events.filter((e) => e.type === 'DEPOSED');
+    expect(deposed).toEqual([expect.objectContaining({ reason: 'overloaded' })]);
+    expect(deposed[0]!.at - ranFrom).toBeGreaterThanOrEqual(hold);
+    await runTelling(clock, 2 * cfg.leaseMs, [a, b], members);
+    expect(leading(b)).toBe(true);
   });
 
   test('the clear member never takes the lease (cannot reach the store): the overloaded one stands after a lease, and keeps it for the cooldown', async () => {
