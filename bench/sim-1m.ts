@@ -5,8 +5,11 @@
 //   - writeS: the specs written straight to the bucket (sharded keys), before any node starts;
 //   - scheduledS: first node spawned → the nodes together run every check (Σ lookout_checks_owned);
 //   - per node: RSS (and peak), lookout_specs_held (specs in memory: the shards it serves), checks run;
+//   - resumedS: first node spawned → no resume lookup outstanding (a gained check's results are
+//     parked until its lookup answers; the steady window starts then);
 //   - resultsPerS: results the result stream took per second over BENCH_WINDOW_MS (its last_seq),
-//     against the offered rate N / interval; probesPerS from lookout_probes_total;
+//     against the offered rate N / interval; probesPerS from lookout_probes_total, publishedPerS
+//     from lookout_published_total{type="result"} (what the nodes handed to NATS);
 //   - failover: one follower SIGKILLed; rescheduledS (kill → Σ owned by the survivors = N) and the
 //     gap between consecutive results of a sample of its checks (minus the interval: the excess);
 //     for each sampled check that missed a slot, the results either side of the gap (node, seq,
@@ -14,7 +17,7 @@
 //
 //   npm run build && flock /work/notes/heavy.lock npm run bench:sim-1m
 //   knobs: BENCH_CHECKS, BENCH_NODES, BENCH_INTERVAL_MS (60000), BENCH_PROBE_MS (50),
-//          BENCH_WINDOW_MS (60000), BENCH_SCHEDULE_TIMEOUT_MS (1200000), BENCH_SAMPLE (300),
+//          BENCH_WINDOW_MS (60000), BENCH_SCHEDULE_TIMEOUT_MS (1200000), BENCH_RESUME_TIMEOUT_MS (600000), BENCH_SAMPLE (300),
 //          BENCH_FAILOVER_TIMEOUT_MS (3 intervals), BENCH_VANTAGE (node default), BENCH_MEMORY_MB (node default),
 //          BENCH_NATS_LOG (a file for the nats-server log; none by default), BENCH_LOG_DIR (a directory for every node's log lines)
 
@@ -52,6 +55,7 @@ const PROBE_MS = envInt('BENCH_PROBE_MS', 50);
 const WINDOW = envInt('BENCH_WINDOW_MS', 60_000);
 const SCHEDULE_TIMEOUT = envInt('BENCH_SCHEDULE_TIMEOUT_MS', 1_200_000);
 const SAMPLE = envInt('BENCH_SAMPLE', 300);
+const RESUME_TIMEOUT = envInt('BENCH_RESUME_TIMEOUT_MS', 600_000);
 const SHARDS = SETTINGS.shards.default;
 const s = subjects('lookout');
 
@@ -64,25 +68,32 @@ async function metricsOf(nodes: readonly Node[]) {
   return Promise.all(nodes.map(async (n) => (n.proc.alive() ? scrape(n.port).catch(() => null) : null)));
 }
 
-/** Polls until the live nodes run N checks between them; returns the seconds since `t0`, or null (timed out). */
-async function untilScheduled(nodes: readonly Node[], t0: number, timeoutMs: number, what: string): Promise<number | null> {
+/**
+ * Polls until, summed over the live nodes, every metric of `wants` has its value; returns the
+ * seconds since `t0`, or null (timed out). The progress lines show the sums.
+ */
+async function untilSums(nodes: readonly Node[], t0: number, timeoutMs: number, what: string, wants: readonly (readonly [metric: string, want: number])[]): Promise<number | null> {
   let lastNote = 0;
   for (;;) {
     const m = await metricsOf(nodes);
-    const owned = m.reduce((a, x) => a + (x ? sum(x, 'lookout_checks_owned') : 0), 0);
+    const totals = wants.map(([metric]) => m.reduce((a, x) => a + (x ? sum(x, metric) : 0), 0));
     const el = performance.now() - t0;
-    if (owned === N) return round(el / 1000, 1);
+    if (wants.every(([, want], i) => totals[i] === want)) return round(el / 1000, 1);
+    const seen = wants.map(([metric, want], i) => `${metric} ${totals[i]} (want ${want})`).join(', ');
     if (el > timeoutMs) {
-      note(`${what}: gave up after ${Math.round(el / 1000)} s with ${owned} of ${N} scheduled`);
+      note(`${what}: gave up after ${Math.round(el / 1000)} s with ${seen}`);
       return null;
     }
     if (el - lastNote > 15_000) {
       lastNote = el;
-      note(`${what}: ${owned} of ${N} scheduled after ${Math.round(el / 1000)} s; RSS MiB ${nodes.map((n) => (n.proc.alive() ? Math.round(memMiB(n.proc.pid).rss) : 0)).join(' ')}`);
+      note(`${what}: ${seen} after ${Math.round(el / 1000)} s; RSS MiB ${nodes.map((n) => (n.proc.alive() ? Math.round(memMiB(n.proc.pid).rss) : 0)).join(' ')}`);
     }
     await sleep(2000);
   }
 }
+
+/** Polls until the live nodes run N checks between them (seconds since `t0`, or null). */
+const untilScheduled = (nodes: readonly Node[], t0: number, timeoutMs: number, what: string) => untilSums(nodes, t0, timeoutMs, what, [['lookout_checks_owned', N]]);
 
 /** What explains a start per node: maps applied, spec snapshots (and their time), shard loads stalled, failed or restarted. */
 const START_EVENTS = ['assignment_applied', 'spec_snapshot', 'spec_snapshot_failed', 'shard_specs_stalled', 'shard_specs_failed', 'shard_specs_restarted', 'shard_specs_dropped', 'spec_watch_failed', 'nats_stale_connection', 'nats_disconnected', 'nats_slow_consumer'];
@@ -188,18 +199,28 @@ runBench('sim-1m', async (cleanup) => {
       },
     }));
   cleanup(() => subs.forEach((x) => x.unsubscribe()));
+  // A scheduled check's results wait for its resume lookup (parked, published when it answers): the
+  // steady window starts once no lookup is outstanding and every check is still run (`resumedS`,
+  // from the first node spawned; a collapsed start has no lookups either), or
+  // after BENCH_RESUME_TIMEOUT_MS (then resumedS is null and the window still holds parked results).
+  const resumedS = await untilSums(nodes, t0, RESUME_TIMEOUT, 'resume', [['lookout_resume_lookups_pending', 0], ['lookout_checks_owned', N]]);
   // Steady state: what reaches the result stream, per second, over one window.
   const jsm = await jetstreamManager(nc);
   const lastSeq = async () => (await jsm.streams.info(s.resultStream())).state.last_seq;
-  const probes = async () => (await metricsOf(nodes)).reduce((a, x) => a + (x ? sum(x, 'lookout_probes_total') : 0), 0);
+  const counted = async () => {
+    const all = await metricsOf(nodes);
+    return { probes: all.reduce((a, x) => a + (x ? sum(x, 'lookout_probes_total') : 0), 0), published: all.reduce((a, x) => a + (x ? sum(x, 'lookout_published_total', 'type="result"') : 0), 0) };
+  };
   const steadyLoad = new LoadMeter(() => [nats.pid, ...nodes.map((n) => n.proc.pid)]);
-  const [seq0, p0, n0, w0] = [await lastSeq(), await probes(), cpuMs(nats.pid), performance.now()];
+  const [seq0, c0, n0, w0] = [await lastSeq(), await counted(), cpuMs(nats.pid), performance.now()];
   await sleep(WINDOW);
-  const [seq1, p1, n1, w1] = [await lastSeq(), await probes(), cpuMs(nats.pid), performance.now()];
+  const [seq1, c1, n1, w1] = [await lastSeq(), await counted(), cpuMs(nats.pid), performance.now()];
   const steady = {
     resultsPerS: Math.round(((seq1 - seq0) * 1000) / (w1 - w0)),
     offeredPerS: Math.round((N * 1000) / INTERVAL),
-    probesPerS: Math.round(((p1 - p0) * 1000) / (w1 - w0)),
+    probesPerS: Math.round(((c1.probes - c0.probes) * 1000) / (w1 - w0)),
+    // Results the nodes handed to NATS (lookout_published_total{type="result"}): above resultsPerS, the server took fewer than were sent.
+    publishedPerS: Math.round(((c1.published - c0.published) * 1000) / (w1 - w0)),
     ...steadyLoad.read(),
     // Of `oursPct`, the nats-server's share (% of one core): the rest is the nodes'.
     natsPct: Math.round(((n1 - n0) * 100) / (w1 - w0)),
@@ -257,6 +278,7 @@ runBench('sim-1m', async (cleanup) => {
     probeMs: PROBE_MS,
     writeS,
     scheduledS,
+    resumedS,
     startEvents: events,
     startLoad,
     steady,
