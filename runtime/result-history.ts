@@ -11,6 +11,7 @@ import type { JetStreamManager } from '@nats-io/jetstream';
 import type { ResumeState } from '../protocol/records';
 import { isCount, newerResume, parseResumeState } from '../protocol/resume-record';
 import { jsmLastMessages, type LastMessages } from './direct-get';
+import { PRESENCE_DEFAULTS, ResultPresence, type PresenceConfig, type SubjectListing } from './result-presence';
 import type { ResumeRecords } from './resume-store';
 import { subjectMessages } from './subject-walk';
 import type { Subjects } from './subjects';
@@ -38,11 +39,21 @@ type StoredResult = { seq?: unknown; status?: unknown; history?: unknown; slot?:
 /** The rank a stored result was probed from (its wire field `vantage`; 0 in results older than it). */
 const rankOf = (r: StoredResult) => (isCount(r.vantage) ? r.vantage : 0);
 
+/** The subjects of `stream` under `filter`, through stream info (nats.js pages a long list). */
+export function jsmSubjectListing(jsm: JetStreamManager, stream: string, filter: string): SubjectListing {
+  return {
+    count: async () => (await jsm.streams.info(stream)).state.num_subjects ?? 0,
+    list: async () => new Set(Object.keys((await jsm.streams.info(stream, { subjects_filter: filter })).state.subjects ?? {})),
+  };
+}
+
 /**
  * Reads the result stream. The newest message of the subject is one direct lookup; when several
  * ranks publish on one subject and the newest is another's, the retained messages of the
  * subject (at most LOOKOUT_RESULTS_PER_CHECK) are walked oldest to newest. A lookup `perVantage`
- * also reads the vantage's resume record (`records`, at the same time) and takes the newer.
+ * also reads the vantage's resume record (`records`, at the same time) and takes the newer. While
+ * many lookups wait, a subject the stream does not hold is answered from one listing of its
+ * subjects instead (result-presence.ts).
  */
 export function streamResultHistory(
   jsm: JetStreamManager,
@@ -51,20 +62,25 @@ export function streamResultHistory(
   observer?: LookupObserver,
   maxInFlight = RESUME_LOOKUPS_IN_FLIGHT,
   gets: LastMessages = jsmLastMessages(jsm),
-): ResultHistory {
+  presenceCfg: PresenceConfig = PRESENCE_DEFAULTS,
+  listing: SubjectListing = jsmSubjectListing(jsm, s.resultStream(), s.resultWildcard()),
+): ResultHistory & { readonly presence: ResultPresence } {
   const stream = s.resultStream();
-  const queue = new LookupQueue(maxInFlight, (id, rank, perVantage) => (perVantage && records ? lastOfVantage(id, rank, records) : lastOf(id, rank)), observer);
+  const queue = new LookupQueue(maxInFlight, (id, rank, perVantage, n) => (perVantage && records ? lastOfVantage(id, rank, n, records) : lastOf(id, rank, n)), observer);
+  const presence = new ResultPresence(listing, () => queue.asked, () => queue.outstanding, presenceCfg);
   return {
+    presence,
     last: (id, rank, perVantage, answer) => queue.push(id, rank, perVantage, answer),
   };
 
-  async function lastOfVantage(id: string, rank: number, r: ResumeRecords): Promise<ResumeState | null> {
-    const [fromStream, fromRecord] = await Promise.all([lastOf(id, rank), r.last(id, rank)]);
+  async function lastOfVantage(id: string, rank: number, n: number, r: ResumeRecords): Promise<ResumeState | null> {
+    const [fromStream, fromRecord] = await Promise.all([lastOf(id, rank, n), r.last(id, rank)]);
     return newerResume(fromStream, fromRecord);
   }
 
-  async function lastOf(id: string, rank: number): Promise<ResumeState | null> {
+  async function lastOf(id: string, rank: number, n: number): Promise<ResumeState | null> {
     const subject = s.result(id);
+    if (await presence.absent(n, subject)) return null;
     const newest = await gets.last(stream, subject);
     if (!newest) return null;
     const r = newest.json<StoredResult>();
@@ -114,15 +130,28 @@ export class LookupQueue {
   private askedAt: number[] = [];
   private head = 0;
   private running = 0;
+  /** Lookups started so far: the next one's number (they start in the order asked). */
+  private started = 0;
 
   constructor(
     private readonly n: number,
-    private readonly run: (id: string, rank: number, perVantage: boolean) => Promise<ResumeState | null>,
+    /** `n`: the lookup's number, in the order asked from 0. */
+    private readonly run: (id: string, rank: number, perVantage: boolean, n: number) => Promise<ResumeState | null>,
     private readonly observer?: LookupObserver,
   ) {}
 
   get pending(): number {
     return this.ids.length - this.head;
+  }
+
+  /** Lookups asked so far (the next one's number). */
+  get asked(): number {
+    return this.started + this.pending;
+  }
+
+  /** Lookups asked and not yet answered (queued or out). */
+  get outstanding(): number {
+    return this.pending + this.running;
   }
 
   push(id: string, rank: number, perVantage: boolean, answer: ResumeAnswer): void {
@@ -131,7 +160,7 @@ export class LookupQueue {
     this.answers.push(answer);
     if (this.observer) this.askedAt.push(performance.now());
     this.next();
-    this.observer?.outstanding(this.pending + this.running);
+    this.observer?.outstanding(this.outstanding);
   }
 
   private next(): void {
@@ -145,7 +174,7 @@ export class LookupQueue {
       this.answers[i] = undefined;
       if (this.head > 1024 && this.head * 2 > this.ids.length) this.compact();
       this.running++;
-      this.run(id, key >> 1, (key & 1) === 1).then(
+      this.run(id, key >> 1, (key & 1) === 1, this.started++).then(
         (state) => this.finish(id, answer, askedAt, null, state),
         (err: unknown) => this.finish(id, answer, askedAt, err ?? new Error('lookup failed'), null),
       );
@@ -166,6 +195,6 @@ export class LookupQueue {
     if (this.observer) this.observer.answered((performance.now() - askedAt) / 1000);
     answer(id, err, state);
     this.next();
-    this.observer?.outstanding(this.pending + this.running);
+    this.observer?.outstanding(this.outstanding);
   }
 }

@@ -81,3 +81,22 @@ test('one answer function serves every lookup: it is told which check each answe
   expect(asked).toEqual(['a/0/false', 'b/3/true', 'c/1/false', 'd/7/true']);
   expect([...answers]).toEqual(expect.arrayContaining([['a', 0], ['b', 31], ['c', 10], ['d', 71]]));
 });
+
+test('each lookup runs with its number in the order asked; asked and outstanding count them', async () => {
+  const gates: (() => void)[] = [];
+  const numbers: [string, number][] = [];
+  const q = new LookupQueue(2, (id, _rank, _pv, n) => {
+    numbers.push([id, n]);
+    return new Promise<ResumeState>((resolve) => gates.push(() => resolve(state(n))));
+  });
+  for (const id of ['a', 'b', 'c', 'd']) q.push(id, 0, false, () => {});
+  expect([q.asked, q.outstanding, q.pending]).toEqual([4, 4, 2]);
+  while (gates.length > 0) {
+    gates.shift()!();
+    await new Promise((r) => setImmediate(r));
+  }
+  expect(numbers).toEqual([['a', 0], ['b', 1], ['c', 2], ['d', 3]]);
+  expect([q.asked, q.outstanding]).toEqual([4, 0]);
+  q.push('e', 0, false, () => {});
+  expect(numbers.at(-1)).toEqual(['e', 4]);
+});
