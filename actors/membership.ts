@@ -56,6 +56,8 @@ export interface MembershipInput {
   overload?(): LoadStatus;
   /** Whether this node's slots are not all running yet (a restart's are run by others meanwhile), for the heartbeat; absent: never. */
   starting?(): boolean;
+  /** Once running: for how long (ms, monotonic), for the heartbeat (records.ts Heartbeat.runningMs). */
+  runningMs?(): number | undefined;
   /** Whether this node is in self-quarantine (runtime/quarantine-guard.ts), for the heartbeat; absent: never. */
   quarantined?(): boolean;
   /** LOOKOUT_CLOCK_SKEW_WARN_MS. */
@@ -128,9 +130,14 @@ export const membership = fromCallback<MembershipEvent, MembershipInput>(({ inpu
     sendBack({ type: 'MEMBERS', live: detector.live(), members: detector.all(), changes, clocks: clockReport } satisfies MembersChanged);
   };
 
+  const runningFor = (): { runningMs?: number } => {
+    const ms = input.runningMs?.();
+    return ms === undefined ? {} : { runningMs: ms };
+  };
+
   const beat = () => {
     if (duplicate) return;
-    const hb: Heartbeat = { node, instance, startedAt, incarnation, seq: ++seq, version: input.version, ...input.load(), leaving, ...(input.starting?.() ? { starting: true } : {}), ...input.overload?.(), ...(input.quarantined?.() ? { quarantined: true } : {}) };
+    const hb: Heartbeat = { node, instance, startedAt, incarnation, seq: ++seq, version: input.version, ...input.load(), leaving, ...(input.starting?.() ? { starting: true } : runningFor()), ...input.overload?.(), ...(input.quarantined?.() ? { quarantined: true } : {}) };
     // Our own entry, so the view (and cluster.status) includes this node.
     report(detector.heartbeat(hb, clock.monotonic()));
     // sentAt read last, right before it goes out: a later reading only narrows the delay.

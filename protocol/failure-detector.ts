@@ -55,9 +55,13 @@ export interface Member extends Heartbeat {
    */
   returning?: boolean;
   /**
-   * Monotonic time this detector first heard the member's life say it runs (a heartbeat without
-   * `starting`); absent while it starts. Overload relief judges a member only once it has run for
-   * a while (protocol/overload-relief.ts): every node tracks it, so a new leader knows it too.
+   * Monotonic time (this detector's) since when the member's life has run: at the first heartbeat
+   * without `starting` this detector heard of it, that heartbeat's time less the `runningMs` it
+   * carries (how long it had run by then; 0 when absent); absent while it starts. Overload relief and
+   * leadership judge a member only once it has run for a while (protocol/overload-relief.ts): every
+   * node tracks it, and a node that joined later counts from the member's own duration, not from
+   * when it first heard it (a joiner elected leader judged nobody for the first hold: a solo CI
+   * failure, 2026-12-07).
    */
   runningSince?: number;
 }
@@ -154,7 +158,7 @@ export class FailureDetector {
     const to: MemberState = hb.leaving ? 'left' : 'alive';
     const next: Member = { ...hb, state: to, lastHeard: now, since: m && m.state === to ? m.since : now };
     if (hb.starting === true && !hb.leaving && returning(m, hb)) next.returning = true;
-    if (hb.starting !== true) next.runningSince = m?.instance === hb.instance && m.runningSince !== undefined ? m.runningSince : now;
+    if (hb.starting !== true) next.runningSince = m?.instance === hb.instance && m.runningSince !== undefined ? m.runningSince : now - (hb.runningMs ?? 0);
     this.members.set(hb.node, next);
     if (m && m.state === to) return [];
     return [{ node: hb.node, from: m ? m.state : 'new', to, incarnation: hb.incarnation }];

@@ -28,6 +28,7 @@ export function parseHeartbeat(raw: unknown): Heartbeat | null {
   const groups = h.groups === undefined ? null : parseGroups(h.groups);
   if (groups) hb.groups = groups;
   if (h.starting === true) hb.starting = true;
+  else if (isCount(h.runningMs)) hb.runningMs = h.runningMs;
   const verdicts = h.verdicts === undefined ? null : parseVerdictCounts(h.verdicts);
   if (verdicts) hb.verdicts = verdicts;
   return hb;

@@ -217,6 +217,13 @@ export interface Heartbeat {
    */
   starting?: boolean;
   /**
+   * How long the sender's slots have been running in this life, in ms of its own monotonic clock (a
+   * duration, never compared with another clock): a node that joins later knows how long a member
+   * has run (failure-detector.ts runningSince), so a leader it elects judges the member's overload
+   * as the others do. Absent while starting, or from older versions (read as just begun).
+   */
+  runningMs?: number;
+  /**
    * The checks whose status the sender decides (the shards it runs at rank 0: each check is counted
    * by one node), by published verdict, `unknown` before a first one (protocol/verdict-counts.ts):
    * summed over members by cluster.status. Each a bounded integer; absent (an older version, or

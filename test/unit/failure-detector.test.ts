@@ -187,8 +187,12 @@ describe('FailureDetector (timeout with suspicion)', () => {
   });
 
   // Since when a life runs (overload relief judges a member only once it has run a while): the
-  // first heartbeat of the life without `starting`, kept while the life runs.
+  // first heartbeat of the life without `starting`, less the duration it says it has run, kept
+  // while the life runs.
   test.each<[string, [number, Partial<Heartbeat>][], number | undefined]>([
+    ['first heard by a node that joined later: from when the member says it began (runningMs), not from when heard', [[60_000, { runningMs: 45_000 }], [61_000, { seq: 2, runningMs: 46_000 }]], 15_000],
+    ['its own later durations do not move it', [[10_000, { runningMs: 0 }], [20_000, { seq: 2, runningMs: 99_000 }]], 10_000],
+    ['a new life counts its own duration', [[0, { runningMs: 5000 }], [8000, { instance: 'b-i2', runningMs: 1000 }]], 7000],
     ['starting: not running', [[0, { starting: true }], [1000, { starting: true, seq: 2 }]], undefined],
     ['from its first heartbeat that says it runs', [[0, { starting: true }], [1000, { starting: true, seq: 2 }], [2000, { seq: 3 }], [3000, { seq: 4 }]], 2000],
     ['first heard running: from then', [[5000, {}], [6000, { seq: 2 }]], 5000],
@@ -252,6 +256,10 @@ describe('parseHeartbeat', () => {
     ['an unknown field is not copied', { ...wire, extra: 1 }, wire],
     ['starting is copied when true', { ...wire, starting: true }, { ...wire, starting: true }],
     ['starting that is not true reads as running', { ...wire, starting: 'yes' }, wire],
+    ['runningMs is copied when a count', { ...wire, runningMs: 45_000 }, { ...wire, runningMs: 45_000 }],
+    ['a negative, fractional or text runningMs is dropped (read as just begun), the heartbeat kept', { ...wire, runningMs: -5 }, wire],
+    ['a runningMs that is not a count is dropped', { ...wire, runningMs: '9e9' }, wire],
+    ['runningMs beside starting is dropped (a starting life has not run)', { ...wire, starting: true, runningMs: 1000 }, { ...wire, starting: true }],
     ['groups are copied when well-formed', { ...wire, groups: { eu: 3 } }, { ...wire, groups: { eu: 3 } }],
     ['malformed groups are dropped, the heartbeat kept', { ...wire, groups: { eu: -3 } }, wire],
     ['no startedAt: malformed', { ...wire, startedAt: undefined }, null],

@@ -35,6 +35,8 @@ interface StartOptions {
   skew?: { ms: number };
   /** Whether the node says `starting` in its heartbeat (its slots not all running yet). */
   starting?: () => boolean;
+  /** How long its slots have run (the heartbeat's runningMs). */
+  runningMs?: () => number | undefined;
 }
 
 /** The shared clock's timers with a wall clock `skew.ms` off. */
@@ -50,7 +52,7 @@ function cluster() {
     const metrics = createMetrics();
     const logs: any[] = [];
     const log = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
-    const input = { bus: conn, subjects: s, node: name, instance, version: '1.0.0', clock: opts.skew ? skewed(clock, opts.skew) : clock, log, ...timing, load: () => ({ shards: 2, checks: 7 }), ...(opts.starting ? { starting: opts.starting } : {}), clockSkewWarnMs: 1000, clockGauges: metrics };
+    const input = { bus: conn, subjects: s, node: name, instance, version: '1.0.0', clock: opts.skew ? skewed(clock, opts.skew) : clock, log, ...timing, load: () => ({ shards: 2, checks: 7 }), ...(opts.starting ? { starting: opts.starting } : {}), ...(opts.runningMs ? { runningMs: opts.runningMs } : {}), clockSkewWarnMs: 1000, clockGauges: metrics };
     const actor = host<Out>(membership, input, clock);
     const members = () => actor.events.filter((e): e is MembersChanged & { at: number } => e.type === 'MEMBERS');
     return {
@@ -176,6 +178,25 @@ test('a restart heard before its old life is held dead is returning while it say
   expect(member().returning).toBeUndefined();
   expect(a.logs.filter((l) => l.event === 'member_running').map((l) => l.instance)).toEqual(['b-new']);
   expect(hub.published('lookout._node.heartbeat').filter((p) => p.msg.instance === 'b-new').at(-1)!.msg.starting).toBeUndefined();
+});
+
+test('a node that joins later counts a member\'s running time from the duration its heartbeat carries, not from when it first heard it', async () => {
+  const { clock, hub, start } = cluster();
+  // b has run its slots for 45 s when a starts (b's own monotonic count, a duration on the wire).
+  const bRanFrom = clock.monotonic() - 45_000;
+  start('b', 'b-1', { starting: () => false, runningMs: () => clock.monotonic() - bRanFrom });
+  await run(clock, 300);
+  const a = start('a');
+  await run(clock, 300);
+  const heardB = a.view().members.find((m) => m.node === 'b')!;
+  // Heard within one heartbeat interval: runningSince is b's start of running, give or take that beat.
+  expect(heardB.runningSince).toBeGreaterThanOrEqual(bRanFrom);
+  expect(heardB.runningSince).toBeLessThanOrEqual(bRanFrom + timing.heartbeatMs);
+  expect(hub.published('lookout._node.heartbeat').filter((p) => p.msg.node === 'b').at(-1)!.msg.runningMs).toBeGreaterThanOrEqual(45_000);
+  // A starting node sends no runningMs.
+  start('c', 'c-1', { starting: () => true, runningMs: () => 1 });
+  await run(clock, 200);
+  expect(hub.published('lookout._node.heartbeat').filter((p) => p.msg.node === 'c').every((p) => p.msg.runningMs === undefined)).toBe(true);
 });
 
 test('a first life still starting (a cluster forming) is not returning', async () => {
