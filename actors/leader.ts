@@ -217,7 +217,7 @@ export const leaderMachine = setup({
                 target: '#leader.handingOver',
                 actions: [
                   assign({ members: ({ event }) => event.members, lastStepDownAt: ({ context }) => context.clock.monotonic() }),
-                  { type: 'stepDown', params: ({ context }) => ({ reason: 'overloaded', healthy: healthyPeers(context.node, context.members) }) },
+                  { type: 'stepDown', params: ({ context }) => ({ reason: 'overloaded', healthy: healthyPeers(context.node, context.members, context.clock.monotonic(), context.startHoldMs) }) },
                   'tellParentDeposed',
                 ],
               },

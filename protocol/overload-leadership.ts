@@ -33,7 +33,10 @@
 // "Could lead instead": another member that is `alive` (heard within the suspicion timeout, not
 // suspect), heard from this process (not only seeded from the map), not leaving, not starting (its
 // first map's slots not all running yet: it is about to be busy loading them, and its clear report
-// says nothing of its room), and whose last heartbeat said it is clear. At a cluster's start every
+// says nothing of its room), and whose last heartbeat said it is clear — or overloaded within the
+// start hold of its running, which counts no more for it than for this node (a node that joined
+// beside a starved leader, overloaded for a moment by the slots it gained, was passed over and the
+// starved leader stood again as if nobody were clear: a solo CI failure, 2026-12-07). At a cluster's start every
 // member is starting, so an overloaded leader keeps the lease and an overloaded follower stands:
 // at 1M checks on one saturated host the leader stepped down for overload in favour of members
 // that were overloaded seconds later, while they were starting (BENCHMARKS.md §16). A node never takes the lease from a healthy leader: when the overloaded node clears it
@@ -87,14 +90,19 @@ export type StepDown = { stepDown: false } | { stepDown: true; reason: 'overload
  */
 export function ownLoad(self: string, members: readonly Standing[], now: number, startHoldMs: number): 'clear' | 'starting' | 'overloaded' {
   const me = members.find((m) => m.node === self);
-  if (me?.overloaded !== true) return 'clear';
-  return me.starting === true || !ranForHold(me, now, startHoldMs) ? 'starting' : 'overloaded';
+  return me ? loadOf(me, now, startHoldMs) : 'clear';
+}
+
+/** What a member's load counts as for leadership (ownLoad's rule, for any member). */
+function loadOf(m: Standing, now: number, startHoldMs: number): 'clear' | 'starting' | 'overloaded' {
+  if (m.overloaded !== true) return 'clear';
+  return m.starting === true || !ranForHold(m, now, startHoldMs) ? 'starting' : 'overloaded';
 }
 
 /** The other members that could lead instead of `self` (sorted). */
-export function healthyPeers(self: string, members: readonly Standing[]): string[] {
+export function healthyPeers(self: string, members: readonly Standing[], now: number, startHoldMs: number): string[] {
   return members
-    .filter((m) => m.node !== self && m.state === 'alive' && m.instance !== '' && !m.leaving && m.overloaded !== true && m.starting !== true)
+    .filter((m) => m.node !== self && m.state === 'alive' && m.instance !== '' && !m.leaving && m.starting !== true && loadOf(m, now, startHoldMs) !== 'overloaded')
     .map((m) => m.node)
     .sort();
 }
@@ -111,7 +119,7 @@ export function freeFor(view: LeaseView | null, now: number, cfg: LeaseConfig): 
 
 /** Whether a follower that may acquire the lease now (the lease is free for `freeMs`) stands for it. */
 export function candidacy(self: string, members: readonly Standing[], freeMs: number, now: number, cfg: LeadershipConfig): Candidacy {
-  const healthy = healthyPeers(self, members);
+  const healthy = healthyPeers(self, members, now, cfg.startHoldMs);
   const own = ownLoad(self, members, now, cfg.startHoldMs);
   if (own !== 'overloaded') return { stand: true, reason: own, healthy };
   if (healthy.length === 0) {
@@ -129,7 +137,7 @@ export function candidacy(self: string, members: readonly Standing[], freeMs: nu
 export function overloadStepDown(self: string, members: readonly Standing[], now: number, lastStepDownAt: number, cfg: LeadershipConfig): StepDown {
   if (ownLoad(self, members, now, cfg.startHoldMs) !== 'overloaded') return { stepDown: false };
   if (now - lastStepDownAt < STEP_DOWN_COOLDOWN_LEASES * cfg.leaseMs) return { stepDown: false };
-  const healthy = healthyPeers(self, members);
+  const healthy = healthyPeers(self, members, now, cfg.startHoldMs);
   if (healthy.length === 0) return { stepDown: false };
   return { stepDown: true, reason: 'overloaded', healthy };
 }

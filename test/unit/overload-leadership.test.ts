@@ -19,8 +19,11 @@ describe('healthyPeers: who could lead instead', () => {
     ['a leaving peer cannot', [hot('a'), m('b', { leaving: true })], []],
     ['a peer only seeded from the map (never heard) cannot', [hot('a'), m('b', { instance: '' })], []],
     ['a starting peer cannot (about to be busy loading; its clear says nothing of its room)', [hot('a'), m('b', { starting: true }), m('c')], ['c']],
+    ['a peer overloaded within the start hold of its running can (its lag is its start\'s)', [hot('a'), hot('b', { runningSince: now - cfg.startHoldMs + 1 })], ['b']],
+    ['a peer overloaded past its start hold cannot', [hot('a'), hot('b', { runningSince: now - cfg.startHoldMs })], []],
+    ['an overloaded peer never heard running (no runningSince) cannot: judged at once', [hot('a'), hot('b')], []],
   ])('%s', (_name, members, want) => {
-    expect(healthyPeers('a', members)).toEqual(want);
+    expect(healthyPeers('a', members, now, cfg.startHoldMs)).toEqual(want);
   });
 });
 
@@ -42,6 +45,7 @@ describe('candidacy: does a follower that may acquire the lease stand', () => {
     ['overloaded, running for less than the start hold, a clear peer: stands', [hot('a', { runningSince: now - cfg.startHoldMs + 1 }), m('b')], 0, { stand: true, reason: 'starting' }],
     ['overloaded, running for the start hold, a clear peer: defers', [hot('a', { runningSince: now - cfg.startHoldMs }), m('b')], 0, { stand: false, reason: 'overloaded' }],
     ['overloaded, running long, a clear peer: defers', [hot('a', { runningSince: ranLong }), m('b', { runningSince: ranLong })], 0, { stand: false, reason: 'overloaded' }],
+    ['overloaded, running long, the only peer overloaded right after its start: defers to it', [hot('a', { runningSince: ranLong }), hot('b', { runningSince: now - 1000 })], 0, { stand: false, reason: 'overloaded' }],
   ])('%s', (_name, members, free, want) => {
     expect(candidacy('a', members, free, now, cfg)).toMatchObject(want);
   });
@@ -62,6 +66,7 @@ describe('overloadStepDown: does a leader hand the lease over', () => {
     ['overloaded 1 ms before it has run for the start hold: keeps it', [hot('a', { runningSince: now - cfg.startHoldMs + 1 }), m('b')], -Infinity, false],
     ['overloaded, run for the start hold: steps down', [hot('a', { runningSince: now - cfg.startHoldMs }), m('b')], -Infinity, true],
     ['overloaded, running long: steps down', [hot('a', { runningSince: ranLong }), m('b', { runningSince: now - 1 })], -Infinity, true],
+    ['overloaded, running long, the peer overloaded right after its start: steps down to it', [hot('a', { runningSince: ranLong }), hot('b', { runningSince: now - 1000 })], -Infinity, true],
   ])('%s', (_name, members, last, want) => {
     const d = overloadStepDown('a', members, now, last, cfg);
     expect(d.stepDown).toBe(want);
