@@ -28,7 +28,7 @@
 import { and, assign, fromPromise, sendParent, setup } from 'xstate';
 import { ErrorCode, errorCode, hasCode } from '../protocol/errors';
 import { followerMove, leaseEndsAt, leaseLeft, observe, renewDelay, type LeaseConfig, type LeaseView } from '../protocol/lease';
-import { candidacy, freeFor, healthyPeers, overloadStepDown, type Standing } from '../protocol/overload-leadership';
+import { candidacy, freeFor, healthyPeers, overloadStepDown, type LeadershipConfig, type Standing } from '../protocol/overload-leadership';
 import type { LeaseRecord } from '../protocol/records';
 import type { Clock } from '../runtime/clock';
 import type { LeaseStore, Versioned } from '../runtime/cluster-store';
@@ -81,10 +81,13 @@ interface WriteResult {
   sentAt: number;
 }
 
+/** What the overload rules of leadership are timed by (overload-leadership.ts). */
+const leadership = (ctx: LeaderContext): LeadershipConfig => ({ leaseMs: ctx.cfg.leaseMs, startHoldMs: ctx.startHoldMs });
+
 /** The overload rules' view of this follower now (overload-leadership.ts candidacy). */
 const candidacyNow = (ctx: LeaderContext) => {
   const now = ctx.clock.monotonic();
-  return candidacy(ctx.node, ctx.members, freeFor(ctx.view, now, ctx.cfg), now, { leaseMs: ctx.cfg.leaseMs, startHoldMs: ctx.startHoldMs });
+  return candidacy(ctx.node, ctx.members, freeFor(ctx.view, now, ctx.cfg), now, leadership(ctx));
 };
 
 export const leaderMachine = setup({
@@ -131,7 +134,7 @@ export const leaderMachine = setup({
     leaseFree: ({ context }) => followerMove(context.view, context.clock.monotonic(), context.cfg).type !== 'wait',
     stands: ({ context }) => candidacyNow(context).stand,
     shouldStepDown: ({ context, event }) =>
-      event.type === 'MEMBERS' && overloadStepDown(context.node, event.members, context.clock.monotonic(), context.lastStepDownAt, { leaseMs: context.cfg.leaseMs, startHoldMs: context.startHoldMs }).stepDown,
+      event.type === 'MEMBERS' && overloadStepDown(context.node, event.members, context.clock.monotonic(), context.lastStepDownAt, leadership(context)).stepDown,
     conflict: ({ event }) => hasCode((event as { error?: unknown }).error, ErrorCode.cas_conflict),
     leaseGone: ({ context }) => leaseLeft(context.lastWriteAt, context.clock.monotonic(), context.cfg) <= 0,
   },

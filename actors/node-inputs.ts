@@ -126,10 +126,11 @@ export interface NodeContext extends NodeInput {
   /** Slots this node holds only because owners are held dead (provisional takeover). */
   provisional: number;
   /**
-   * Set once by the shard owner when every slot of the followed map runs; until then the heartbeat
-   * says `starting` (protocol/takeover.ts). A cell, not an assigned value: the heartbeat reads it.
+   * Set once by the shard owner when every slot of the followed map runs (the monotonic instant);
+   * until then (null) the heartbeat says `starting` (protocol/takeover.ts), then how long it has run
+   * (`runningMs`). A cell, not an assigned value: the heartbeat reads it.
    */
-  startup: { running: boolean; runningAt?: number };
+  startup: { runningAt: number | null };
   /**
    * The epoch this node's runners publish under: the followed map's, or one more while it runs a
    * provisional takeover (so a wrongly-dead owner's late results are recognisably older); never lower.
@@ -166,7 +167,7 @@ export const shardOwnerInput = ({ context, self }: { context: NodeContext; self:
   specs: context.specs,
   ports: context.ports,
   onHandedOver: () => self.send({ type: 'HANDED_OVER' }),
-  onRunning: () => void Object.assign(context.startup, { running: true, runningAt: context.ports.clock.monotonic() }),
+  onRunning: () => void (context.startup.runningAt = context.ports.clock.monotonic()),
 });
 
 export const specApiInput: Mapper<SpecApiInput> = ({ context }) => ({
@@ -204,8 +205,8 @@ export const membershipInput: Mapper<MembershipInput> = ({ context }) => ({
     const verdicts = context.ports.verdictTally?.counts();
     return { ...context.ports.metrics.held, specs: context.specs.primarySpecs?.() ?? 0, ...(groups ? { groups } : {}), ...(verdicts ? { verdicts } : {}) };
   },
-  starting: () => !context.startup.running,
-  runningMs: () => (context.startup.runningAt === undefined ? undefined : Math.max(0, Math.round(context.ports.clock.monotonic() - context.startup.runningAt))),
+  starting: () => context.startup.runningAt === null,
+  runningMs: () => (context.startup.runningAt === null ? undefined : Math.max(0, Math.round(context.ports.clock.monotonic() - context.startup.runningAt))),
   ...(context.ports.load ? { overload: context.ports.load.status.bind(context.ports.load) } : {}),
   ...(context.ports.quarantine ? { quarantined: context.ports.quarantine.quarantined.bind(context.ports.quarantine) } : {}),
   clockSkewWarnMs: context.cluster.clockSkewWarnMs,

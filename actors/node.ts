@@ -59,7 +59,7 @@ export const nodeMachine = nodeSetup.extend({ actions: viewActions }).createMach
     dead: new Set<string>(),
     provisional: 0,
     runEpoch: 0,
-    startup: { running: false },
+    startup: { runningAt: null },
   }),
   invoke: {
     id: 'shardOwner',

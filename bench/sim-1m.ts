@@ -33,7 +33,7 @@ import { SYNTHETIC_PROBE_ENV } from '../runtime/synthetic-probe';
 import { nodeEnv, spawnNode, type NodeProc } from './lib/lookout';
 import { startNats } from './lib/nats-server';
 import { cpuMs, LoadMeter, memMiB } from './lib/procfs';
-import { scrape, sum } from './lib/prom';
+import { scrape, sum, type Samples } from './lib/prom';
 import { checkId, putSpecs } from './lib/specs';
 import { dist } from './lib/stats';
 import { envInt, freePort, note, round, runBench, sleep } from './lib/util';
@@ -68,6 +68,9 @@ async function metricsOf(nodes: readonly Node[]) {
   return Promise.all(nodes.map(async (n) => (n.proc.alive() ? scrape(n.port).catch(() => null) : null)));
 }
 
+/** Σ over the nodes scraped (null: not scraped) of `metric`'s samples whose labels contain all of `match`. */
+const sumOver = (all: readonly (Samples | null)[], metric: string, ...match: string[]) => all.reduce((a, x) => a + (x ? sum(x, metric, ...match) : 0), 0);
+
 /**
  * Polls until, summed over the live nodes, every metric of `wants` has its value; returns the
  * seconds since `t0`, or null (timed out). The progress lines show the sums.
@@ -76,7 +79,7 @@ async function untilSums(nodes: readonly Node[], t0: number, timeoutMs: number, 
   let lastNote = 0;
   for (;;) {
     const m = await metricsOf(nodes);
-    const totals = wants.map(([metric]) => m.reduce((a, x) => a + (x ? sum(x, metric) : 0), 0));
+    const totals = wants.map(([metric]) => sumOver(m, metric));
     const el = performance.now() - t0;
     if (wants.every(([, want], i) => totals[i] === want)) return round(el / 1000, 1);
     const seen = wants.map(([metric, want], i) => `${metric} ${totals[i]} (want ${want})`).join(', ');
@@ -209,7 +212,7 @@ runBench('sim-1m', async (cleanup) => {
   const lastSeq = async () => (await jsm.streams.info(s.resultStream())).state.last_seq;
   const counted = async () => {
     const all = await metricsOf(nodes);
-    return { probes: all.reduce((a, x) => a + (x ? sum(x, 'lookout_probes_total') : 0), 0), published: all.reduce((a, x) => a + (x ? sum(x, 'lookout_published_total', 'type="result"') : 0), 0) };
+    return { probes: sumOver(all, 'lookout_probes_total'), published: sumOver(all, 'lookout_published_total', 'type="result"') };
   };
   const steadyLoad = new LoadMeter(() => [nats.pid, ...nodes.map((n) => n.proc.pid)]);
   const [seq0, c0, n0, w0] = [await lastSeq(), await counted(), cpuMs(nats.pid), performance.now()];

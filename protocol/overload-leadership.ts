@@ -17,10 +17,10 @@
 //     defer   — it is overloaded and a member could lead instead (`overloaded`)
 //
 //   step down (a leader, on every member update while it holds the lease):
-//     yes     — it is overloaded (past its start), a member could lead instead, and it has not stepped down for
-//               overload within STEP_DOWN_COOLDOWN_LEASES leases (bounded churn: if the others
-//               never take the lease, the deferred candidacy brings it back, and it then keeps it
-//               for the cooldown)
+//     yes     — it is overloaded (past its start), a member could lead instead, and it has not
+//               stepped down for overload within STEP_DOWN_COOLDOWN_LEASES leases (bounded churn:
+//               if the others never take the lease, the deferred candidacy brings it back, and it
+//               then keeps it for the cooldown)
 //
 // A node's own overload counts only once its start is over (`ownLoad`): while its heartbeat says
 // `starting`, and until it has run for the start hold (LOOKOUT_OVERLOAD_RELIEF_MS, from
@@ -36,8 +36,8 @@
 // says nothing of its room), and whose last heartbeat said it is clear — or overloaded within the
 // start hold of its running, which counts no more for it than for this node (a node that joined
 // beside a starved leader, overloaded for a moment by the slots it gained, was passed over and the
-// starved leader stood again as if nobody were clear: a solo CI failure, 2026-12-07). At a cluster's start every
-// member is starting, so an overloaded leader keeps the lease and an overloaded follower stands:
+// starved leader stood again as if nobody were clear: a solo CI failure, 2026-12-07).
+// At a cluster's start every member is starting, so an overloaded leader keeps the lease and an overloaded follower stands:
 // at 1M checks on one saturated host the leader stepped down for overload in favour of members
 // that were overloaded seconds later, while they were starting (BENCHMARKS.md §16). A node never takes the lease from a healthy leader: when the overloaded node clears it
 // stays a follower, so no election follows the recovery.
