@@ -6,8 +6,10 @@
 //   - scheduledS: first node spawned → the nodes together run every check (Σ lookout_checks_owned);
 //   - per node: RSS (and peak), lookout_specs_held (specs in memory: the shards it serves), checks run;
 //   - resumedS: first node spawned → no resume lookup outstanding (a gained check's results are
-//     parked until its lookup answers; the steady window starts then);
+//     parked until its lookup answers; the first window starts then);
 //   - resultsPerS: results the result stream took per second over BENCH_WINDOW_MS (its last_seq),
+//     in two windows: `firstInterval` (the first interval, in which every result is a first verdict too:
+//     a status message stored and routed) and `later` (once the transition stream holds N: only results);
 //     against the offered rate N / interval; probesPerS from lookout_probes_total, publishedPerS
 //     from lookout_published_total{type="result"} (what the nodes handed to NATS);
 //   - failover: one follower SIGKILLed; rescheduledS (kill → Σ owned by the survivors = N) and the
@@ -17,7 +19,7 @@
 //
 //   npm run build && flock /work/notes/heavy.lock npm run bench:sim-1m
 //   knobs: BENCH_CHECKS, BENCH_NODES, BENCH_INTERVAL_MS (60000), BENCH_PROBE_MS (50),
-//          BENCH_WINDOW_MS (60000), BENCH_SCHEDULE_TIMEOUT_MS (1200000), BENCH_RESUME_TIMEOUT_MS (600000), BENCH_SAMPLE (300),
+//          BENCH_WINDOW_MS (60000, each window), BENCH_LATER_WINDOW (1; 0: the first window only), BENCH_SCHEDULE_TIMEOUT_MS (1200000), BENCH_RESUME_TIMEOUT_MS (600000), BENCH_SAMPLE (300),
 //          BENCH_FAILOVER_TIMEOUT_MS (3 intervals), BENCH_VANTAGE (node default), BENCH_MEMORY_MB (node default),
 //          BENCH_NATS_LOG (a file for the nats-server log; none by default), BENCH_LOG_DIR (a directory for every node's log lines)
 
@@ -97,6 +99,30 @@ async function untilSums(nodes: readonly Node[], t0: number, timeoutMs: number, 
 
 /** Polls until the live nodes run N checks between them (seconds since `t0`, or null). */
 const untilScheduled = (nodes: readonly Node[], t0: number, timeoutMs: number, what: string) => untilSums(nodes, t0, timeoutMs, what, [['lookout_checks_owned', N]]);
+
+/**
+ * Polls the transition stream's last seq (`read`) until every check's first verdict is in: it
+ * holds `want`, or — a few checks' first verdicts come late or never (handed over at the start) —
+ * one interval has passed and it grew by less than 1% of the offered rate over the last 10 s.
+ * Returns the seconds since `t0`, or null (timed out, with what it last read noted).
+ */
+async function untilFirstVerdicts(read: () => Promise<number>, want: number, t0: number, timeoutMs: number): Promise<number | null> {
+  const start = performance.now();
+  const seen: { at: number; n: number }[] = [];
+  for (;;) {
+    const n = await read();
+    const at = performance.now();
+    seen.push({ at, n });
+    while (seen.length > 1 && seen[1]!.at <= at - 10_000) seen.shift();
+    const quiet = at - start >= INTERVAL && at - seen[0]!.at >= 10_000 && n - seen[0]!.n < (0.01 * want * 10_000) / INTERVAL;
+    if (n >= want || quiet) return round((at - t0) / 1000, 1);
+    if (at - start > timeoutMs) {
+      note(`first verdicts: gave up after ${Math.round(timeoutMs / 1000)} s at ${n} (want ${want})`);
+      return null;
+    }
+    await sleep(2000);
+  }
+}
 
 /** What explains a start per node: maps applied, spec snapshots (and their time), shard loads stalled, failed or restarted. */
 const START_EVENTS = ['assignment_applied', 'spec_snapshot', 'spec_snapshot_failed', 'shard_specs_stalled', 'shard_specs_failed', 'shard_specs_restarted', 'shard_specs_dropped', 'spec_watch_failed', 'nats_stale_connection', 'nats_disconnected', 'nats_slow_consumer'];
@@ -203,36 +229,54 @@ runBench('sim-1m', async (cleanup) => {
     }));
   cleanup(() => subs.forEach((x) => x.unsubscribe()));
   // A scheduled check's results wait for its resume lookup (parked, published when it answers): the
-  // steady window starts once no lookup is outstanding and every check is still run (`resumedS`,
+  // first window starts once no lookup is outstanding and every check is still run (`resumedS`,
   // from the first node spawned; a collapsed start has no lookups either), or
   // after BENCH_RESUME_TIMEOUT_MS (then resumedS is null and the window still holds parked results).
   const resumedS = await untilSums(nodes, t0, RESUME_TIMEOUT, 'resume', [['lookout_resume_lookups_pending', 0], ['lookout_checks_owned', N]]);
-  // Steady state: what reaches the result stream, per second, over one window.
+  // What reaches the result stream, per second, over one window of WINDOW ms.
   const jsm = await jetstreamManager(nc);
-  const lastSeq = async () => (await jsm.streams.info(s.resultStream())).state.last_seq;
+  const lastSeq = async (stream: string) => (await jsm.streams.info(stream)).state.last_seq;
   const counted = async () => {
     const all = await metricsOf(nodes);
     return { probes: sumOver(all, 'lookout_probes_total'), published: sumOver(all, 'lookout_published_total', 'type="result"') };
   };
-  const steadyLoad = new LoadMeter(() => [nats.pid, ...nodes.map((n) => n.proc.pid)]);
-  const [seq0, c0, n0, w0] = [await lastSeq(), await counted(), cpuMs(nats.pid), performance.now()];
-  await sleep(WINDOW);
-  const [seq1, c1, n1, w1] = [await lastSeq(), await counted(), cpuMs(nats.pid), performance.now()];
-  const steady = {
-    resultsPerS: Math.round(((seq1 - seq0) * 1000) / (w1 - w0)),
-    offeredPerS: Math.round((N * 1000) / INTERVAL),
-    probesPerS: Math.round(((c1.probes - c0.probes) * 1000) / (w1 - w0)),
-    // Results the nodes handed to NATS (lookout_published_total{type="result"}): above resultsPerS, the server took fewer than were sent.
-    publishedPerS: Math.round(((c1.published - c0.published) * 1000) / (w1 - w0)),
-    ...steadyLoad.read(),
-    // Of `oursPct`, the nats-server's share (% of one core): the rest is the nodes'.
-    natsPct: Math.round(((n1 - n0) * 100) / (w1 - w0)),
+  const window = async () => {
+    const load = new LoadMeter(() => [nats.pid, ...nodes.map((n) => n.proc.pid)]);
+    const [seq0, c0, n0, tr0, w0] = [await lastSeq(s.resultStream()), await counted(), cpuMs(nats.pid), await lastSeq(s.transitionStream()), performance.now()];
+    await sleep(WINDOW);
+    const [seq1, c1, n1, tr1, w1] = [await lastSeq(s.resultStream()), await counted(), cpuMs(nats.pid), await lastSeq(s.transitionStream()), performance.now()];
+    const perS = (d: number) => Math.round((d * 1000) / (w1 - w0));
+    return {
+      resultsPerS: perS(seq1 - seq0),
+      offeredPerS: Math.round((N * 1000) / INTERVAL),
+      probesPerS: perS(c1.probes - c0.probes),
+      // Results the nodes handed to NATS (lookout_published_total{type="result"}): above resultsPerS, the server took fewer than were sent.
+      publishedPerS: perS(c1.published - c0.published),
+      // Verdict changes the transition stream took (each is routed by the notifier pipeline).
+      transitionsPerS: perS(tr1 - tr0),
+      ...load.read(),
+      // Of `oursPct`, the nats-server's share (% of one core): the rest is the nodes'.
+      natsPct: Math.round(((n1 - n0) * 100) / (w1 - w0)),
+    };
   };
+  // The first window: the first interval after the start, in which every check's first verdict
+  // (unknown → up) is a verdict change as well — a status message stored and routed per result.
+  const firstInterval = await window();
+  note('first interval', JSON.stringify(firstInterval));
+  // The second: once every check has had its first verdict (untilFirstVerdicts), only results —
+  // the load of every later interval (taken after INTERVAL + 2 min even if they did not all come:
+  // its transitionsPerS shows it). BENCH_LATER_WINDOW=0 skips it.
+  let later: (Awaited<ReturnType<typeof window>> & { firstVerdictsS: number | null }) | null = null;
+  if (process.env.BENCH_LATER_WINDOW !== '0') {
+    const firstVerdictsS = await untilFirstVerdicts(() => lastSeq(s.transitionStream()), N, t0, INTERVAL + 120_000);
+    later = { firstVerdictsS, ...(await window()) };
+    note('later window', JSON.stringify(later));
+  }
   const steadyNodes = await perNode();
   const natsRssMiB = Math.round(memMiB(nats.pid).rss);
-  note('steady', JSON.stringify(steady), JSON.stringify(steadyNodes));
+  note('per node', JSON.stringify(steadyNodes));
 
-  // One result of each sampled check before the kill (the steady window has usually seen them).
+  // One result of each sampled check before the kill (the windows have usually seen them).
   const until = Date.now() + INTERVAL + 5000;
   while (Date.now() < until && sample.some((id) => !seen.has(id))) await sleep(500);
   const killAt = Date.now();
@@ -284,7 +328,8 @@ runBench('sim-1m', async (cleanup) => {
     resumedS,
     startEvents: events,
     startLoad,
-    steady,
+    firstInterval,
+    later,
     perNode: steadyNodes,
     natsRssMiB,
     failover: { victim: victim.proc.id, sampled: sample.length, unresumed, rescheduledS, gapS: gap, excessOverIntervalS: excess, missedSlotDueAfterKillS: dist(missedDue, 1), missed: missed.slice(0, 20), times: failoverTimes, events: failoverEvents, perNode: afterFailover },
