@@ -29,6 +29,14 @@ import { callWebhook } from '../runtime/webhook';
 
 /** Workers pulling verdict changes to route (routing is quick: a KV read and a few publishes). */
 const ROUTE_WORKERS = 2;
+/**
+ * Verdict changes one route pull asks for: a pull per change was ~11% of a node's busy time while every
+ * check's first verdict came (1,667 per second over 10 nodes: BENCHMARKS.md §16). They are routed
+ * one after another while the last one's ack wait runs, so one per second of the ack wait
+ * (LOOKOUT_NOTIFY_ACK_WAIT_MS; routing one takes milliseconds), at most ROUTE_BATCH_MAX.
+ */
+const ROUTE_BATCH_MAX = 32;
+export const routeBatch = (ackWaitMs: number): number => Math.max(1, Math.min(ROUTE_BATCH_MAX, Math.floor(ackWaitMs / 1000)));
 
 export interface NodeNotifyOptions {
   cfg: Config;
@@ -83,6 +91,7 @@ export async function startNodeNotify(o: NodeNotifyOptions): Promise<NodeNotify>
       startPullWorkers({
         name: 'route',
         workers: ROUTE_WORKERS,
+        batch: routeBatch(cfg.notifyAckWaitMs),
         consumer: () => js.consumers.get(s.transitionStream(), s.notifyConsumer('route')),
         handle: notifyRouter({ js, subjects: s, cache, labelsOf: async (id) => (await o.specOf(id))?.spec.labels, metrics: metrics.notify, log }),
         clock,
