@@ -82,17 +82,21 @@ export function carryOut(ctx: RunnerContext, directives: Directive[]): void {
         // After its result, on the same connection: a vantage's record is never ahead of its results.
         ports.publish(ports.subjects.resumeState(d.id, d.rank), d.state);
         break;
-      case 'status':
+      case 'status': {
+        // A change not published is announced again with the next result (check-table.ts unannounced).
+        const unannounced = () => ctx.table.unannounced(d.msg.checkId, d.msg);
         if (ctx.dropPublishes) {
           ports.publishGate?.dropped('status');
+          unannounced();
           break;
         }
-        ports.publish(ports.subjects.status(d.msg.checkId), d.msg);
+        ports.publish(ports.subjects.status(d.msg.checkId), d.msg, unannounced);
         ports.metrics.published.inc({ type: 'status' });
         ports.metrics.transitions.inc({ to: d.msg.to });
         ports.checkGauges?.status(ctx.gen, d.msg);
         ctx.log[verdictChangeLevel(d.msg.from, d.msg.to)]({ event: 'verdict_changed', check: d.msg.checkId, from: d.msg.from, to: d.msg.to, reason: d.msg.reason, seq: d.msg.seq, epoch: d.msg.epoch }, 'verdict changed');
         break;
+      }
       case 'skipped':
         ports.metrics.skippedRounds.inc(d.count);
         ctx.log.debug({ event: 'rounds_skipped', check: d.id, slot: d.slot, count: d.count }, 'rounds skipped (previous probe still running, or the process fell behind)');

@@ -34,7 +34,11 @@ export interface RunnerPorts {
   clock: Clock;
   queue: TimerQueue;
   probe: ProbeFn;
-  publish(subject: string, msg: unknown): void;
+  /**
+   * Publish a result, verdict change or record. `onDropped`: called if the publish gate drops the
+   * message instead (at once, or when its batch is written: runtime/publish-batcher.ts).
+   */
+  publish(subject: string, msg: unknown, onDropped?: () => void): void;
   /** Claims and releases between nodes (request/reply, subscribe). */
   bus: Bus;
   history: ResultHistory;

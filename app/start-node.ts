@@ -260,7 +260,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     // And before the pause is noticed at all: a probe that finished while the process was stopped
     // reports on waking before the detector's tick has run (pauses.overdue). The gate is asked when
     // a result is produced and again when its batch is written (runtime/publish-batcher.ts).
-    publish: (subject, msg) => publisher.publish(subject, msg, publishKind(subject, gatedPrefixes)),
+    publish: (subject, msg, onDropped) => publisher.publish(subject, msg, publishKind(subject, gatedPrefixes), onDropped),
     bus,
     instance,
     claimWaitMs: cfg.claimWaitMs,

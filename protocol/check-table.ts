@@ -27,7 +27,7 @@ import { continueFrom, resumeStep, takeoverSeqGap } from './check-resume';
 import { earlierSlot, firstSlot, jitteredStart, retimedSlot, slotAfterDue, takeoverSlot } from './check-schedule';
 import { continueReleased } from './handover';
 import { flagFields, flagsOf } from './published-verdict';
-import type { ReleasedCheck, ResumeState } from './records';
+import type { ReleasedCheck, ResumeState, StatusMessage } from './records';
 import { combinesVantages } from './quorum-table';
 import { keepsResumePerVantage, resumeRecordOf } from './resume-record';
 import { probeInterval, shortestInterval } from './state-interval';
@@ -307,6 +307,19 @@ export class CheckTable {
       return [];
     }
     return this.apply(id, e, inFlight, spec, outcome, now, confirmation, panic);
+  }
+
+  /**
+   * A status message of `id` never went out (the publish gate dropped it: a pause, a cut link).
+   * Subscribers last heard `msg.from`, so the check's published verdict goes back to it — when it is
+   * still the one the message announced — and its next result announces the change again (or none,
+   * if the verdict is back at `from` by then). Without this the change was lost until the next one:
+   * at a 100k start over 10 nodes, 24 checks never announced their first verdict. Several dropped
+   * messages of one check are told newest first.
+   */
+  unannounced(id: string, msg: Pick<StatusMessage, 'from' | 'to'>): void {
+    const e = this.checks.get(id);
+    if (e && e.published === msg.to) e.published = msg.from;
   }
 
   /**

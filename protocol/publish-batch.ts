@@ -33,6 +33,8 @@ export interface Pending {
   /** Encoded when produced: subscribers see the message as it was then. */
   data: Uint8Array;
   kind: PublishKind;
+  /** Told when the gate drops it (the producer's state may say it went out: check-table.ts unannounced). */
+  onDropped?: () => void;
 }
 
 export type DropCounts = Record<PublishKind, number>;

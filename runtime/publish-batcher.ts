@@ -48,8 +48,11 @@ export class PublishBatcher {
     return this.pending.length;
   }
 
-  /** Publish `payload` on `subject`; `kind` null for an ungated message. */
-  publish(subject: string, payload: unknown, kind: PublishKind | null): void {
+  /**
+   * Publish `payload` on `subject`; `kind` null for an ungated message. `onDropped` is called if the
+   * gate drops it (now, or when its batch is written; a batch's drops are told newest first).
+   */
+  publish(subject: string, payload: unknown, kind: PublishKind | null, onDropped?: () => void): void {
     const gateOpen = kind === null || this.opts.gateOpen();
     const step = publishStep(kind, gateOpen, !this.stopped && this.opts.windowMs >= 0, this.pending.length);
     switch (step) {
@@ -57,6 +60,7 @@ export class PublishBatcher {
         const dropped = noDrops();
         dropped[kind!]++;
         this.opts.onDropped(dropped);
+        onDropped?.();
         this.flush(); // the gate is closed: whatever is pending goes the same way
         break;
       }
@@ -65,11 +69,11 @@ export class PublishBatcher {
         this.opts.send(subject, encode(payload));
         break;
       case PublishStep.add:
-        this.pending.push({ subject, data: encode(payload), kind: kind! });
+        this.pending.push({ subject, data: encode(payload), kind: kind!, onDropped });
         if (this.pending.length === 1) this.arm();
         break;
       case PublishStep.addThenFlush:
-        this.pending.push({ subject, data: encode(payload), kind: kind! });
+        this.pending.push({ subject, data: encode(payload), kind: kind!, onDropped });
         this.flush();
         break;
       default: {
@@ -88,6 +92,7 @@ export class PublishBatcher {
     const { send, dropped } = settleBatch(batch, this.opts.gateOpen());
     if (send.length === 0) {
       this.opts.onDropped(dropped);
+      for (let i = batch.length - 1; i >= 0; i--) batch[i]!.onDropped?.();
       return;
     }
     this.batches++;

@@ -41,6 +41,8 @@ export interface FakePorts {
   released: string[];
   /** When set, every probe resolves at once with this outcome for its check. */
   auto: ((spec: NormalizedSpec) => ProbeOutcome) | null;
+  /** When set, a publish on a subject it accepts is dropped as the node's publish gate would drop it (not recorded; its producer told). */
+  gateDrops: ((subject: string) => boolean) | null;
   settle(): Promise<void>;
   /** Every log line the runner wrote (parsed pino JSON, level info and up). */
   logs: Record<string, unknown>[];
@@ -59,6 +61,7 @@ export function fakePorts(opts: { start?: number; jitterMs?: number; graceMs?: n
     released: [],
     logs: [],
     auto: null,
+    gateDrops: null,
     settle: async () => {
       for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
     },
@@ -83,7 +86,11 @@ export function fakePorts(opts: { start?: number; jitterMs?: number; graceMs?: n
         signal.addEventListener('abort', () => p.finish({ ok: false, reason: 'error', message: 'aborted' }));
         f.pending.push(p);
       }),
-    publish: (subject, msg) => {
+    publish: (subject, msg, onDropped) => {
+      if (f.gateDrops?.(subject)) {
+        onDropped?.();
+        return;
+      }
       f.published.push({ subject, msg: JSON.parse(JSON.stringify(msg)) });
       bus.publish(subject, msg);
     },

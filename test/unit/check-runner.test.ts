@@ -128,6 +128,52 @@ describe('check runner under a simulated clock', () => {
     ]);
   });
 
+  test('a verdict change whose status message the publish gate dropped is announced with the next result', async () => {
+    const f = fakePorts();
+    startRunner(f, [spec('a', { policy: { type: 'window', window: 3, threshold: 2, initial: 1 } })]);
+    const round = async (ok: boolean) => {
+      f.clock.advance(10_000);
+      await f.settle();
+      f.pending[0]!.finish(ok ? pass() : failWith('status'));
+      await f.settle();
+    };
+    f.gateDrops = (subject) => subject.startsWith('lookout.status.'); // a pause as the first verdict goes out
+    await round(true);
+    expect(statuses(f)).toEqual([]);
+    f.gateDrops = null;
+    await round(true);
+    await round(false);
+    f.gateDrops = (subject) => subject.startsWith('lookout.'); // the change to down and its result dropped
+    await round(false);
+    f.gateDrops = null;
+    await round(false);
+    await round(true); // still down: one pass in the window of three
+    expect(results(f).map((x) => [x.seq, x.status])).toEqual([[1, 'up'], [2, 'up'], [3, 'up'], [5, 'down'], [6, 'down']]);
+    // Each dropped change is announced by the next result that goes out: from what subscribers last heard.
+    expect(statuses(f).map((s) => [s.from, s.to, s.seq])).toEqual([
+      ['unknown', 'up', 2],
+      ['up', 'down', 5],
+    ]);
+  });
+
+  test('a dropped change is not announced again when the verdict is back where subscribers last heard it', async () => {
+    const f = fakePorts();
+    startRunner(f, [spec('a', { policy: { type: 'consecutive', rise: 1, fall: 1 } })]);
+    const round = async (ok: boolean) => {
+      f.clock.advance(10_000);
+      await f.settle();
+      f.pending[0]!.finish(ok ? pass() : failWith('status'));
+      await f.settle();
+    };
+    await round(true);
+    f.gateDrops = (subject) => subject.startsWith('lookout.status.');
+    await round(false); // up → down, not heard
+    f.gateDrops = null;
+    await round(true); // back up: nothing changed for subscribers
+    await round(true);
+    expect(statuses(f).map((s) => [s.from, s.to, s.seq])).toEqual([['unknown', 'up', 1]]);
+  });
+
   test('a check resumes from its last published state: seq continues, no spurious transition', async () => {
     const f = fakePorts();
     f.history.set('a', { seq: 41, status: 'up', history: '11111110', slot: f.clock.now() - 1000 });

@@ -125,6 +125,25 @@ test('a message produced while the gate is closed is dropped at once, and takes 
   expect(h.sent.map((m) => m.subject)).toEqual(['lookout.result.c']);
 });
 
+test('each dropped message tells its producer — a pending batch newest first — and a written one never does', () => {
+  const h = harness();
+  const told: string[] = [];
+  const tell = (what: string) => () => void told.push(what);
+  h.b.publish('lookout.status.a', { seq: 1 }, 'status', tell('a1'));
+  h.endTurn();
+  expect(told).toEqual([]); // written
+  h.b.publish('lookout.status.a', { seq: 2 }, 'status', tell('a2'));
+  h.b.publish('lookout.status.b', { seq: 1 }, 'status', tell('b1'));
+  h.b.publish('lookout.status.a', { seq: 3 }, 'status', tell('a3'));
+  h.setGate(false);
+  h.endTurn();
+  // Newest first: a check's published verdict steps back one change at a time (check-table.ts unannounced).
+  expect(told).toEqual(['a3', 'b1', 'a2']);
+  h.b.publish('lookout.status.c', { seq: 1 }, 'status', tell('c1')); // the gate closed when produced
+  expect(told).toEqual(['a3', 'b1', 'a2', 'c1']);
+  expect(h.sent.map((m) => m.json)).toEqual([{ seq: 1 }]);
+});
+
 test('an ungated message writes the pending batch first, then itself, at once — also while the gate is closed', () => {
   const h = harness();
   h.b.publish('lookout.result.a', { seq: 1 }, 'result');
