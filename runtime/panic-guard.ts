@@ -45,6 +45,13 @@ function groupOfMessage(msg: { group?: unknown }): string | undefined {
   return typeof g === 'string' && g.length > 0 && g.length <= MAX_GROUP_VALUE ? g : undefined;
 }
 
+const TO_DOWN = Buffer.from('"to":"down"');
+
+/** Whether a status message's bytes hold `"to":"down"` (false: it announces no down; true: decode and look). */
+export function saysDown(data: Uint8Array): boolean {
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength).indexOf(TO_DOWN) >= 0;
+}
+
 export function startPanicGuard(o: PanicGuardOptions): PanicGuard {
   if (o.cfg.fraction <= 0) return { panicking: () => false, stop: () => {} };
   const watch = new PanicWatch(o.cfg);
@@ -71,6 +78,9 @@ export function startPanicGuard(o: PanicGuardOptions): PanicGuard {
     }
   };
   const unsubscribe = o.bus.subscribe(o.subjects.statusWildcard(), (m) => {
+    // Most changes are not downs (a start: one `unknown → up` per check, heard by every node): only
+    // a message whose bytes can say down is decoded (a node's encode writes `"to":"down"` exactly).
+    if (!saysDown(m.data)) return;
     const msg = m.json() as { to?: unknown; group?: unknown } | undefined;
     if (typeof msg !== 'object' || msg === null || msg.to !== 'down') return;
     const now = o.clock.monotonic();
