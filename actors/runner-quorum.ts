@@ -47,7 +47,8 @@ export function carryOutQuorum(ctx: RunnerContext, directives: QuorumDirective[]
         break;
       case 'quorumStatus': {
         const { msg } = d;
-        ports.publish(ports.subjects.status(msg.checkId), msg);
+        // A change not published is announced again by the next evaluation (quorum-table.ts unannounced).
+        ports.publish(ports.subjects.status(msg.checkId), msg, () => ctx.quorum?.unannounced(msg.checkId, msg));
         ports.publish(ports.subjects.quorumState(msg.checkId), d.record);
         ports.metrics.published.inc({ type: 'status' });
         const fields = { check: msg.checkId, from: msg.from, to: msg.to, seq: msg.seq, epoch: msg.epoch, quorum: msg.quorum };

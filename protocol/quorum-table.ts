@@ -174,6 +174,20 @@ export class QuorumTable {
     return [{ type: 'quorumStatus', msg, record: { status: c.verdict, seq: e.seq, formed: e.formed } }];
   }
 
+  /**
+   * A combined status message of `id` never went out (the publish gate dropped it when its batch was
+   * written): when it is still the newest announced, the table steps back to what subscribers last
+   * heard — its verdict, its seq (no one saw this one), and the quorum's formed state when only that
+   * changed — so the next evaluation announces the change again (check-table.ts unannounced).
+   */
+  unannounced(id: string, msg: Pick<QuorumStatusMessage, 'from' | 'to' | 'seq' | 'quorum'>): void {
+    const e = this.checks.get(id);
+    if (!e || e.seq !== msg.seq || e.verdict !== msg.to) return;
+    if (msg.from === msg.to) e.formed = !msg.quorum.formed;
+    e.verdict = msg.from;
+    e.seq--;
+  }
+
   /** What a release carries per check: its combined verdict, once there is one. */
   release(): Map<string, QuorumRecord> {
     const out = new Map<string, QuorumRecord>();

@@ -105,6 +105,23 @@ describe('quorum on the shard primary', () => {
     expect(c.statuses().map((m) => `${m.from}>${m.to}:${m.seq}`)).toEqual(['unknown>up:1']);
   });
 
+  test('a combined change the publish gate dropped is announced by the next evaluation, with the seq no one saw', async () => {
+    const c = cluster([spec('a')]);
+    c.nodes[0]!.f.gateDrops = (subject) => subject.startsWith('lookout.status.') || subject.startsWith('lookout._resume.');
+    await c.advance(4 * INTERVAL);
+    expect(c.statuses()).toEqual([]);
+    c.nodes[0]!.f.gateDrops = null;
+    await c.advance(INTERVAL);
+    expect(c.statuses().map((m) => `${m.from}>${m.to}:${m.seq}`)).toEqual(['unknown>up:1']);
+    for (const n of c.nodes) n.down = true;
+    c.nodes[0]!.f.gateDrops = (subject) => subject.startsWith('lookout.status.') || subject.startsWith('lookout._resume.');
+    await c.advance(10 * INTERVAL); // every vantage down well within it
+    c.nodes[0]!.f.gateDrops = null;
+    await c.advance(INTERVAL);
+    expect(c.statuses().map((m) => `${m.from}>${m.to}:${m.seq}`)).toEqual(['unknown>up:1', 'up>down:2']);
+    expect(c.hub.published('lookout._resume.a.quorum').map((p) => p.msg)).toEqual([{ status: 'up', seq: 1, formed: true }, { status: 'down', seq: 2, formed: true }]);
+  });
+
   test("the primary's release carries the combined verdict", async () => {
     const c = cluster([spec('a')]);
     await c.advance(4 * INTERVAL);
