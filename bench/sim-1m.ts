@@ -272,9 +272,9 @@ runBench('sim-1m', async (cleanup) => {
     later = { firstVerdictsS, ...(await window()) };
     note('later window', JSON.stringify(later));
   }
-  const steadyNodes = await perNode();
+  const windowsNodes = await perNode();
   const natsRssMiB = Math.round(memMiB(nats.pid).rss);
-  note('per node', JSON.stringify(steadyNodes));
+  note('per node', JSON.stringify(windowsNodes));
 
   // One result of each sampled check before the kill (the windows have usually seen them).
   const until = Date.now() + INTERVAL + 5000;
@@ -330,7 +330,7 @@ runBench('sim-1m', async (cleanup) => {
     startLoad,
     firstInterval,
     later,
-    perNode: steadyNodes,
+    perNode: windowsNodes,
     natsRssMiB,
     failover: { victim: victim.proc.id, sampled: sample.length, unresumed, rescheduledS, gapS: gap, excessOverIntervalS: excess, missedSlotDueAfterKillS: dist(missedDue, 1), missed: missed.slice(0, 20), times: failoverTimes, events: failoverEvents, perNode: afterFailover },
   };
