@@ -41,6 +41,7 @@ import { startNodeNotify } from './node-notify';
 import { assignmentStore, leaseStore, openClusterBuckets } from '../runtime/cluster-store';
 import { subjects } from '../runtime/subjects';
 import { TimerQueue } from '../runtime/timer-queue';
+import { downNoticeOf } from '../runtime/panic-guard';
 import { PublishBatcher } from '../runtime/publish-batcher';
 import { startPublishConfirm } from '../runtime/publish-confirm';
 import { PublishKind, publishKind } from '../protocol/publish-batch';
@@ -199,7 +200,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
   const publisher = new PublishBatcher({
     windowMs: cfg.publishBatchMs,
     gateOpen: () => !queue.isHeld && !pauses.cutOff() && !pauses.overdue(),
-    onDropped: (dropped) => noteDropped(dropped.result, dropped.status),
+    onDropped: (dropped) => noteDropped(dropped.result, dropped.status), // a down notice goes with its status, counted there
     clock,
     send: (subject, data) => {
       confirming.sent(subject);
@@ -260,7 +261,13 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     // And before the pause is noticed at all: a probe that finished while the process was stopped
     // reports on waking before the detector's tick has run (pauses.overdue). The gate is asked when
     // a result is produced and again when its batch is written (runtime/publish-batcher.ts).
-    publish: (subject, msg, onDropped) => publisher.publish(subject, msg, publishKind(subject, gatedPrefixes), onDropped),
+    // A status saying down goes with a notice to every node's panic guard (they hear no other status).
+    publish: (subject, msg, onDropped) => {
+      const kind = publishKind(subject, gatedPrefixes);
+      publisher.publish(subject, msg, kind, onDropped);
+      const down = kind === PublishKind.status ? downNoticeOf(msg) : null;
+      if (down !== null) publisher.publish(s.panicDowns(), down, PublishKind.down);
+    },
     bus,
     instance,
     claimWaitMs: cfg.claimWaitMs,

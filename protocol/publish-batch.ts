@@ -9,8 +9,11 @@
 // never dropped, and it writes any pending batch out ahead of itself, so the order a runner
 // published in is the order on the wire.
 
-/** The gated kinds of message, as `as const` + a derived union. */
-export const PublishKind = { result: 'result', status: 'status', resume: 'resume' } as const;
+/**
+ * The gated kinds of message, as `as const` + a derived union. `down`: the panic guards' notice of
+ * a status message saying down (runtime/panic-guard.ts), published right after it and gated alike.
+ */
+export const PublishKind = { result: 'result', status: 'status', resume: 'resume', down: 'down' } as const;
 export type PublishKind = (typeof PublishKind)[keyof typeof PublishKind];
 
 /** Subject prefixes of the gated kinds (`<prefix>.result.`, `<prefix>.status.`, `<prefix>._resume.`). */
@@ -40,7 +43,7 @@ export interface Pending {
 export type DropCounts = Record<PublishKind, number>;
 
 export function noDrops(): DropCounts {
-  return { result: 0, status: 0, resume: 0 };
+  return { result: 0, status: 0, resume: 0, down: 0 };
 }
 
 /**

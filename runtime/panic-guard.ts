@@ -1,7 +1,15 @@
 // The panic guard's I/O (protocol/panic.ts has the rule, protocol/panic-groups.ts the groups): every
-// node listens to all status messages, counts the downs in its PanicWatch (and, with a group label,
-// in the watch of the message's `group`), ticks them once a second, and tells its runners whether
-// to hold new downs (`panicking`, for the fleet or for a check's group). The leader announces a
+// node listens to the down notices (`<prefix>._node.down`: a node that publishes a status message
+// saying `down` publishes one beside it, downNoticeOf), counts them in its PanicWatch (and, with a
+// group label, in the watch of the notice's `group`), ticks them once a second, and tells its
+// runners whether to hold new downs (`panicking`, for the fleet or for a check's group).
+//
+// Not every status message: every node heard each of them until 2026-12-08, and at a start every
+// check's first verdict (`unknown → up`) is one — at 1M checks and 60 s, 16,667 a second delivered
+// to each of ten nodes to find none that says down. The notice goes through the same publish gate
+// as its status (PublishKind.down), so a down dropped unheard is not counted either; only nodes
+// may publish under `_node.>` (examples/nats/lookout-permissions.conf), so a client that may
+// publish status messages cannot start a panic with forged downs. The leader announces a
 // panic and its release on `<prefix>.cluster.panic` (`group` names a group's); every node logs
 // them (`panic_entered` / `panic_released`) and shows them in `lookout_panic` /
 // `lookout_panic_group{group}`.
@@ -39,17 +47,26 @@ export interface PanicGuard {
   stop(): void;
 }
 
-/** The `group` of a status message, when it names one that can be watched. */
+/** The `group` of a notice (or a status message), when it names one that can be watched. */
 function groupOfMessage(msg: { group?: unknown }): string | undefined {
   const g = msg.group;
   return typeof g === 'string' && g.length > 0 && g.length <= MAX_GROUP_VALUE ? g : undefined;
 }
 
-const TO_DOWN = Buffer.from('"to":"down"');
+/** What a node publishes on `<prefix>._node.down` beside a status message that says down. */
+export interface DownNotice {
+  checkId: string;
+  /** The check's panic group (the status message's `group`), when it has one. */
+  group?: string;
+}
 
-/** Whether a status message's bytes hold `"to":"down"` (false: it announces no down; true: decode and look). */
-export function saysDown(data: Uint8Array): boolean {
-  return Buffer.from(data.buffer, data.byteOffset, data.byteLength).indexOf(TO_DOWN) >= 0;
+/** The down notice of a status message a node publishes: null unless it says `down`. */
+export function downNoticeOf(status: unknown): DownNotice | null {
+  if (typeof status !== 'object' || status === null) return null;
+  const m = status as { checkId?: unknown; to?: unknown; group?: unknown };
+  if (m.to !== 'down' || typeof m.checkId !== 'string') return null;
+  const group = groupOfMessage(m);
+  return group === undefined ? { checkId: m.checkId } : { checkId: m.checkId, group };
 }
 
 export function startPanicGuard(o: PanicGuardOptions): PanicGuard {
@@ -77,12 +94,9 @@ export function startPanicGuard(o: PanicGuardOptions): PanicGuard {
       if (o.leading()) o.bus.publish(o.subjects.cluster('panic'), { active: false, ...named, heldMs: c.heldMs, node: o.nodeId, at });
     }
   };
-  const unsubscribe = o.bus.subscribe(o.subjects.statusWildcard(), (m) => {
-    // Most changes are not downs (a start: one `unknown → up` per check, heard by every node): only
-    // a message whose bytes can say down is decoded (a node's encode writes `"to":"down"` exactly).
-    if (!saysDown(m.data)) return;
-    const msg = m.json() as { to?: unknown; group?: unknown } | undefined;
-    if (typeof msg !== 'object' || msg === null || msg.to !== 'down') return;
+  const unsubscribe = o.bus.subscribe(o.subjects.panicDowns(), (m) => {
+    const msg = m.json() as { group?: unknown } | undefined;
+    if (typeof msg !== 'object' || msg === null) return;
     const now = o.clock.monotonic();
     const c = watch.noteDown(now, o.checks());
     if (c) announce(c);

@@ -51,6 +51,8 @@ export interface Subjects {
   shardRelease(shard: number, rank: number): string;
   /** Internal node-to-node traffic. */
   internal(...tokens: string[]): string;
+  /** `<prefix>._node.down`: a node announced a check down (every panic guard counts these, runtime/panic-guard.ts). */
+  panicDowns(): string;
   /** Request: probe a check once to confirm a failure (protocol/confirm.ts); `node` answers. */
   confirm(node: string): string;
   /** `<prefix>._resume.<id>.<rank>`: the resume state of one vantage of a check (replicas > 1). */
@@ -153,6 +155,7 @@ export function subjects(prefix = DEFAULT_PREFIX): Subjects {
     shardClaim: (shard, rank) => `${p}._node.shard.${shard}.${rank}.claim`,
     shardRelease: (shard, rank) => `${p}._node.shard.${shard}.${rank}.release`,
     internal: (...tokens) => [`${p}._node`, ...tokens].join('.'),
+    panicDowns: () => `${p}._node.down`,
     confirm: (node) => `${p}._node.confirm.${node}`,
     resumeState: (id, rank) => `${p}._resume.${id}.${rank}`,
     quorumState: (id) => `${p}._resume.${id}.quorum`,

@@ -33,4 +33,9 @@ scenarioTest('a mass failure: the first downs go out, the rest are held for the 
   // One down per check; nothing else flipped.
   for (const id of ids) expect(s.events.statuses(id).map((m) => m.to)).toEqual(['up', 'down']);
   expect(panics().map((p) => p.active)).toEqual([true, false]);
+  // The guards heard the downs as notices (lookout._node.down), one per status saying down, and
+  // nothing of the ups: what every node hears is the downs, not every verdict change.
+  const notices = () => s.events.messages.filter((m) => m.subject === 'lookout._node.down').map((m) => m.msg.checkId as string).sort();
+  await waitFor('a down notice for each status saying down', notices, { timeoutMs: 30_000, intervalMs: 100, until: (n) => n.length >= ids.length });
+  expect(notices()).toEqual([...ids].sort());
 });

@@ -39,7 +39,7 @@ const msg = (subject: string, kind: PublishKind): Pending => ({ subject, data: n
 
 test.each([
   ['open: everything, in order', [msg('a', 'result'), msg('b', 'status'), msg('a', 'resume')], true, ['a', 'b', 'a'], noDrops()],
-  ['closed: nothing, counted by kind', [msg('a', 'result'), msg('b', 'result'), msg('b', 'status'), msg('a', 'resume')], false, [], { result: 2, status: 1, resume: 1 }],
+  ['closed: nothing, counted by kind', [msg('a', 'result'), msg('b', 'result'), msg('b', 'status'), msg('a', 'resume')], false, [], { result: 2, status: 1, resume: 1, down: 0 }],
   ['empty', [], false, [], noDrops()],
 ] as const)('settleBatch %s', (_name, pending, gate, subjects, dropped) => {
   const r = settleBatch(pending, gate);
@@ -106,7 +106,7 @@ test('the gate closing while a batch is pending drops the whole batch and counts
   h.setGate(false);
   h.endTurn();
   expect(h.sent).toEqual([]);
-  expect(h.dropped).toEqual({ result: 1, status: 1, resume: 1 });
+  expect(h.dropped).toEqual({ result: 1, status: 1, resume: 1, down: 0 });
   h.setGate(true);
   h.endTurn();
   expect(h.sent).toEqual([]);
@@ -118,7 +118,7 @@ test('a message produced while the gate is closed is dropped at once, and takes 
   h.b.publish('lookout.result.a', { seq: 1 }, 'result');
   h.setGate(false);
   h.b.publish('lookout.result.b', { seq: 1 }, 'result');
-  expect(h.dropped).toEqual({ result: 2, status: 0, resume: 0 });
+  expect(h.dropped).toEqual({ result: 2, status: 0, resume: 0, down: 0 });
   h.setGate(true); // reopened within the same turn: the dropped stay dropped
   h.b.publish('lookout.result.c', { seq: 1 }, 'result');
   h.endTurn();
