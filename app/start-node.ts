@@ -43,6 +43,7 @@ import { subjects } from '../runtime/subjects';
 import { TimerQueue } from '../runtime/timer-queue';
 import { downNoticeOf } from '../runtime/panic-guard';
 import { PublishBatcher } from '../runtime/publish-batcher';
+import { publishDrops } from '../runtime/publish-drops';
 import { startPublishConfirm } from '../runtime/publish-confirm';
 import { PublishKind, publishKind } from '../protocol/publish-batch';
 import { startHttpEndpoints, type HttpEndpoints } from '../runtime/http-endpoints';
@@ -192,15 +193,11 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
   // On waking, the queue's own timer may fire before the detector's next tick: it holds itself first.
   queue.watchLateness(pauses.thresholdMs, (lateMs) => pauses.report(lateMs, PauseSource.timer));
   const gatedPrefixes = { result: s.result(''), status: s.status(''), resume: resumeBase };
-  const noteDropped = (results: number, statuses: number) => {
-    if (results > 0) metrics.pauseDropped.inc({ type: PublishKind.result }, results);
-    if (statuses > 0) metrics.pauseDropped.inc({ type: PublishKind.status }, statuses);
-    if (results > 0 || statuses > 0) log.warn({ event: 'publishes_dropped', results, statuses }, 'results of probes that spanned a pause (or a cut link) dropped: they would go out under a map this node may no longer follow');
-  };
+  const drops = publishDrops({ metrics, log, clock });
   const publisher = new PublishBatcher({
     windowMs: cfg.publishBatchMs,
     gateOpen: () => !queue.isHeld && !pauses.cutOff() && !pauses.overdue(),
-    onDropped: (dropped) => noteDropped(dropped.result, dropped.status), // a down notice goes with its status, counted there
+    onDropped: (dropped) => drops.note(dropped),
     clock,
     send: (subject, data) => {
       confirming.sent(subject);
@@ -304,7 +301,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     // if it finishes after the link is back (the others may have taken its check over). Only then: a
     // probe started on waking from a stall (the gate closed until the pause is noticed) measured the
     // target, and dropping it would drop its verdict change for good (a loaded solo run: 1999 of 2000 up).
-    publishGate: { cutOff: () => pauses.cutOff(), dropped: (kind) => noteDropped(kind === 'result' ? 1 : 0, kind === 'status' ? 1 : 0) },
+    publishGate: { cutOff: () => pauses.cutOff(), dropped: (kind) => drops.note({ result: kind === 'result' ? 1 : 0, status: kind === 'status' ? 1 : 0 }) },
     push,
     ...(checkGauges ? { checkGauges } : {}),
     verdictTally,
@@ -372,6 +369,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
       const watchesSettled = specs.stop();
       quarantine.stop();
       publisher.stop(); // the runners' last results, before the connection drains
+      drops.stop();
       confirming.stop();
       rollups?.stop(); // the partial period's counts, too
       pauses.stop();
