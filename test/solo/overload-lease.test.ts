@@ -89,13 +89,14 @@ interface LeaderEvent {
     // still says overloaded, its assigner withholds relief for want of room (overload-relief.ts:
     // moving shards between two overloaded members only adds handovers). The landing CI of 8d8bab3
     // took that last way: n2 said overloaded 0.4 s after its election and stayed so for 60 s.
+    const n2RelievesN1 = (st: any): boolean => st.assignment?.term === n2Term && st.assignment?.relieved?.includes('n1') === true;
     const n2HandedOn = () => leaderEvents().some((e) => e.event === 'stepped_down' && e.node === 'n2' && e.reason === 'overloaded');
     const n2WithheldNoRoom = () => n2.logs().some((l) => l.event === 'node_overloaded') && n2.logs().some((l) => l.event === 'relief_withheld' && l.reason === 'no_room' && l.members?.includes('n1'));
     const n2Relief = await waitFor('a map from n2 that relieves n1 (or n2, overloaded too, stepping down or withholding relief for want of room)', reliefStatus, {
       timeoutMs: 60_000,
-      until: ({ st }: any) => (st.assignment?.term === n2Term && st.assignment?.relieved?.includes('n1')) || n2HandedOn() || n2WithheldNoRoom(),
+      until: ({ st }: any) => n2RelievesN1(st) || n2HandedOn() || n2WithheldNoRoom(),
     });
-    const n2Way = n2Relief.st.assignment?.term === n2Term && n2Relief.st.assignment?.relieved?.includes('n1') ? 'relieved n1' : n2HandedOn() ? 'handed the lease on' : 'withheld relief (no room)';
+    const n2Way = n2RelievesN1(n2Relief.st) ? 'relieved n1' : n2HandedOn() ? 'handed the lease on' : 'withheld relief (no room)';
     const starvedLeaderEvents = leaderEvents().length;
 
     for (const l of loops) await kill(l);
