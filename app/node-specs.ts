@@ -9,9 +9,12 @@
 //     until the leader moves them;
 //   - a confirm request for a check this node does not hold: the spec read from the bucket by id.
 // Specs an older version stored under bare ids are moved to sharded keys by the leader, once per
-// process when it first leads (migrateLegacySpecs; idempotent), and again on a later lead if it failed,
-// on a connection of its own (onSideKv): its look over the bucket's subjects takes the server seconds
-// at 1M keys, and on the node's own link it held the heartbeats and lease renewals behind it.
+// process when it first leads (migrateLegacySpecs; idempotent), and again on a later lead if it failed.
+// What takes the server long goes out on the node's bulk link (`bulk`, runtime/bulk-link.ts), not on
+// its own: a shard's own load (a filtered consumer, and the wildcard `last_by_subj` get that tells
+// an empty shard), a snapshot, the legacy-key look. At 1M keys each takes the server seconds on a
+// busy host, and on the node's own link the heartbeats and lease renewals waited behind it
+// (BENCHMARKS.md §16). The tail and the API's reads and writes stay on the node's link (cheap).
 
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
@@ -30,7 +33,7 @@ import { ShardSources } from '../runtime/shard-spec-sources';
 import { shardSpecFeedSource } from '../runtime/shard-spec-watch';
 import { readSpecSnapshot } from '../runtime/spec-snapshot';
 import { NodeSpecTail } from '../runtime/node-spec-tail';
-import { filteredSpecFeedSource } from '../runtime/spec-watch';
+import { deferredSpecFeedSource, filteredSpecFeedSource } from '../runtime/spec-watch';
 import { parseSpecKey } from '../protocol/spec-key';
 
 export interface NodeSpecsOptions {
@@ -47,11 +50,16 @@ export interface NodeSpecsOptions {
   /** LOOKOUT_PANIC_GROUP_LABEL: this node's heartbeat counts its rank-0 specs per group ('': none). */
   groupLabel?: string;
   /**
-   * Runs `use` on the spec bucket over a connection of its own, closed after it (runtime/nats.ts
-   * sideConnection): the legacy-key migration's look over the bucket's subjects must not hold the
-   * node's heartbeats and lease renewals. Absent: the migration uses `kv`.
+   * The spec bucket and a JetStream manager on the node's bulk link (runtime/bulk-link.ts), for
+   * the requests the server needs long for. Absent: `kv` and `jsm`.
    */
-  onSideKv?<T>(use: (kv: KV) => Promise<T>): Promise<T>;
+  bulk?(): Promise<BulkParts>;
+}
+
+/** The spec bucket on a connection, and a JetStream manager on the same. */
+export interface BulkParts {
+  kv: KV;
+  jsm: JetStreamManager;
 }
 
 export interface NodeSpecs {
@@ -93,12 +101,16 @@ export function startNodeSpecs(o: NodeSpecsOptions): NodeSpecs {
     },
     log,
   );
+  const bulk = o.bulk ?? (async () => ({ kv: o.kv, jsm: o.jsm }));
   const sources = new ShardSources(
     {
-      perShard: (shard) => shardSpecFeedSource(o.kv, o.jsm, o.bucket, shard, o.shards),
+      perShard: (shard) => deferredSpecFeedSource(async () => {
+        const { kv, jsm } = await bulk();
+        return shardSpecFeedSource(kv, jsm, o.bucket, shard, o.shards);
+      }),
       tail: (shard, from) => tail.follow(shard, from),
-      snapshot: (shards) => readSpecSnapshot(o.kv, shards, o.shards),
-      lastSeq: async () => (await o.jsm.streams.info(`KV_${o.bucket}`)).state.last_seq,
+      snapshot: async (shards) => readSpecSnapshot((await bulk()).kv, shards, o.shards),
+      lastSeq: async () => (await (await bulk()).jsm.streams.info(`KV_${o.bucket}`)).state.last_seq,
     },
     log,
     new Places(LOAD_CONCURRENCY),
@@ -109,7 +121,7 @@ export function startNodeSpecs(o: NodeSpecsOptions): NodeSpecs {
   const migration = new LeadOnce(async () => {
     const t0 = performance.now();
     try {
-      const { found, moved } = await (o.onSideKv ? o.onSideKv((kv) => migrateLegacySpecs(kv, o.shards)) : migrateLegacySpecs(o.kv, o.shards));
+      const { found, moved } = await migrateLegacySpecs((await bulk()).kv, o.shards);
       if (found > 0) log.info({ event: 'legacy_specs_migrated', found, moved, ms: Math.round(performance.now() - t0) }, 'specs stored under bare ids (an older version) moved to sharded keys');
     } catch (err) {
       log.error({ event: 'legacy_specs_migration_failed', err }, 'could not move legacy spec keys; tried again when this node next leads');

@@ -5,6 +5,7 @@
 import { createActor, type ActorRefFrom } from 'xstate';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
+import { jetstream } from '@nats-io/jetstream';
 import type { ClusterView } from '../protocol/cluster-view';
 import { CatchUpPacer } from '../protocol/catch-up-pacer';
 import { CLOCK_MIN_SAMPLES, CLOCK_WINDOW, ClockOffsets } from '../protocol/clock-offset';
@@ -19,7 +20,8 @@ import { systemClock, type Clock } from '../runtime/clock';
 import type { Config } from '../runtime/config';
 import { createLogger, type Logger } from '../runtime/logger';
 import { createMetrics, type Metrics } from '../runtime/metrics';
-import { connectNats, nodeInboxPrefix, sideConnection, staleDetectMs } from '../runtime/nats';
+import { bulkConnection, connectNats, nodeInboxPrefix, staleDetectMs } from '../runtime/nats';
+import { BULK_API_TIMEOUT_MS, BulkLink } from '../runtime/bulk-link';
 import { confirmAsker } from '../runtime/confirm-bus';
 import { quarantineSettings, startQuarantineGuard } from '../runtime/quarantine-guard';
 import { canarySpecs } from '../runtime/canaries';
@@ -208,6 +210,15 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
   onLinkDropped = () => confirming.linkDropped();
   const confirm = confirmAsker({ bus, subjects: s, nodeId: cfg.nodeId, peers: () => (view as ClusterView | null)?.members ?? [], perSecond: cfg.confirmPerSecond, clock });
   // This node holds the specs of the shards it serves only; the API reads any id (app/node-specs.ts).
+  // Its loads go out on a link of their own (runtime/bulk-link.ts), opened on first use.
+  const bulkLink = new BulkLink(
+    () => bulkConnection(cfg, `lookout-${cfg.nodeId}-bulk`, nodeInboxPrefix(cfg.prefix)),
+    async (bnc) => {
+      const bjs = jetstream(bnc, { timeout: BULK_API_TIMEOUT_MS });
+      return { kv: await new Kvm(bjs).open(s.bucket('specs')), jsm: await bjs.jetstreamManager() };
+    },
+    log.child({ actor: 'specs' }),
+  );
   const specs = startNodeSpecs({
     kv,
     jsm,
@@ -218,14 +229,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
     onDeleted: records.drop,
     view: () => view,
     groupLabel: cfg.panicGroupLabel,
-    onSideKv: async (use) => {
-      const side = await sideConnection(cfg, `lookout-${cfg.nodeId}-side`, nodeInboxPrefix(cfg.prefix));
-      try {
-        return await use(await new Kvm(side).open(s.bucket('specs')));
-      } finally {
-        await side.close().catch(() => {});
-      }
-    },
+    bulk: () => bulkLink.parts(),
   });
   // Self-quarantine (protocol/quarantine.ts): a node whose probes disagree with the others' takes itself out.
   const canaries = canarySpecs(cfg.canaries, cfg.canaryIntervalMs);
@@ -379,6 +383,7 @@ export async function startNode(cfg: Config, opts: StartOptions = {}): Promise<N
       await probing.close();
       await http.close();
       await settledWithin(watchesSettled, WATCH_SETTLE_MS);
+      await bulkLink.close();
       await nc.drain().catch((err: unknown) => log.warn({ event: 'nats_drain_failed', err }, 'NATS drain failed'));
       log.info({ event: 'shutdown_complete' }, 'shutdown complete');
     })());

@@ -5,7 +5,7 @@
 //   keys       — kv.keys('*') (migrateLegacySpecs' list: an ordered consumer, last per subject,
 //                headers only, on the legacy filter) on the connection the probes below use, as a
 //                node ran it before 2026-12-07;
-//   keysSide   — the same on a connection of its own (runtime/nats.ts sideConnection, since);
+//   keysSide   — the same on a connection of its own (since: the node's bulk link, runtime/bulk-link.ts);
 //   directNext — one direct get of the first message on the legacy filter (next_by_subj from seq
 //                1) on the probes' connection: a way without a consumer, for comparison.
 // For each: how long the look took (ms), the server's CPU (ms), and the slowest answers meanwhile,

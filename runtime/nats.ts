@@ -9,6 +9,7 @@ import type { Config } from './config';
 import type { Logger } from './logger';
 import { watchNatsLink } from './link-watch';
 import { describeNatsFailure, FailureLog, NATS_FAILURE_LOG_EVERY_MS, type NatsFailure } from './nats-failure';
+import { BULK_PING_MS } from './bulk-link';
 
 /** Connection state as an operator reads it (also exported as a metric). */
 export const ConnState = { connected: 'connected', disconnected: 'disconnected', reconnecting: 'reconnecting', closed: 'closed' } as const;
@@ -175,16 +176,19 @@ export function nodeInboxPrefix(prefix: string): string {
 }
 
 /**
- * A second connection, for one bulk JetStream request and closed after it (no reconnects): nats-server
- * 2.9 works through one client's messages in order, and a JetStream request it needs long for holds
- * everything that client sent after it. A look for legacy spec keys (a consumer on a filter over a
- * 1M-key bucket's subjects) held the same connection's other requests 497–923 ms on a quiet server,
- * and 4–5 ms when it went out on a connection of its own (bench/legacy-check.ts, BENCHMARKS.md §16); on a saturated host a node that ran it
- * on its own link was declared dead and lost its lease (BENCHMARKS.md §16). Same credentials and
+ * The node's bulk link (runtime/bulk-link.ts): a second connection for the JetStream requests the
+ * server needs long for. nats-server 2.9 works through one client's messages in order, and a
+ * JetStream request it needs long for holds everything that client sent after it: a look for
+ * legacy spec keys (a consumer on a filter over a 1M-key bucket's subjects) held the same
+ * connection's other requests 497–923 ms on a quiet server, and 4–5 ms when it went out on a
+ * connection of its own (bench/legacy-check.ts); a shard's load held the loading connection's PING
+ * 369 ms (bench/gained-shard.ts, BENCHMARKS.md §16). It reconnects as the node's own does, but its
+ * first connect is tried once (a load that finds no link fails and is retried), and it pings every
+ * BULK_PING_MS (its PINGs wait behind its queued requests). Same credentials and
  * inbox prefix as the node's own connection (the node role's permissions allow both).
  */
-export async function sideConnection(cfg: NatsAuthConfig, name: string, inboxPrefix: string): Promise<NatsConnection> {
-  return connect({ ...connectionOptions(cfg, name), inboxPrefix, reconnect: false, maxReconnectAttempts: 0, waitOnFirstConnect: false });
+export async function bulkConnection(cfg: NatsAuthConfig, name: string, inboxPrefix: string): Promise<NatsConnection> {
+  return connect({ ...connectionOptions(cfg, name), inboxPrefix, waitOnFirstConnect: false, pingInterval: BULK_PING_MS });
 }
 
 export interface ConnectOptions {

@@ -34,6 +34,20 @@ export function kvSpecFeedSource(kv: KV): SpecFeedSource {
 }
 
 /**
+ * A source built on first use (its count or its watch, whichever comes first), both then on the
+ * same one: a shard's load on the node's bulk link, opened on demand (runtime/bulk-link.ts). A
+ * build that fails fails this attempt; the next attempt builds again.
+ */
+export function deferredSpecFeedSource(build: () => Promise<SpecFeedSource>): SpecFeedSource {
+  let built: Promise<SpecFeedSource> | null = null;
+  const source = () => (built ??= build());
+  return {
+    count: async () => (await source()).count(),
+    watch: async () => (await source()).watch(),
+  };
+}
+
+/**
  * The values under one key filter (`key`; undefined: every key), each told under the id `idOf`
  * its key (a key it maps to null is skipped). `count`: 0 when nothing is stored under the filter.
  * `from`: every message from this stream sequence on instead of the latest values (a tail after

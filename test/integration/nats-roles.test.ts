@@ -205,8 +205,8 @@ describe('a Lookout cluster on the shipped roles', () => {
     const nodeOutput = all.map((p) => p.output()).join('\n');
     expect(nodeOutput).not.toMatch(/Permissions Violation/);
     expect(violations(server).filter((l) => l.includes('"lookout-node"'))).toEqual([]);
-    // Each leader looked for legacy spec keys on a connection of its own (runtime/nats.ts
-    // sideConnection), under the node role too: every look succeeded.
+    // Each leader looked for legacy spec keys on the node's bulk link (runtime/bulk-link.ts), where
+    // its shard loads go too, under the node role: every look succeeded.
     expect(nodeOutput).not.toMatch(/legacy_specs_migration_failed/);
   });
 
