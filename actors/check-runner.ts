@@ -175,6 +175,8 @@ export const checkRunnerMachine = setup({
     keptRelease: ({ context, event }) => event.type === 'CLAIM_RESULT' && event.answer?.answer === 'released' && takeForeignRelease(context, event.answer.release, true),
     stopScheduling: ({ context }) => {
       // The table keeps its entries for in-flight probes and the release: the slot's next owner counts them from now.
+      // Its checks' lookups still queued would answer a cleared table: dropped (runtime/result-history.ts).
+      context.ports.history.forget(context.resumed);
       context.uncount();
       context.ports.metrics.addChecks(-context.table.size);
       carryOut(context, context.table.clear());
@@ -382,6 +384,7 @@ export const checkRunnerMachine = setup({
     stopped: {
       type: 'final',
       entry: ({ context }) => {
+        context.ports.history.forget(context.resumed);
         stopListening(context);
         context.uncount();
         quorumStop(context);

@@ -32,6 +32,13 @@ export interface ResultHistory {
    * lookups, and a queued lookup should cost a few array slots, not a promise chain or a closure.
    */
   last(id: string, rank: number, perVantage: boolean, answer: ResumeAnswer): void;
+  /**
+   * `answer`'s lookups still queued are dropped (one out already is answered): its runner stopped
+   * scheduling. A node whose slots churn gains and loses runners faster than its queue drains; kept,
+   * the lookups of runners long gone grew to 1.2M queued per node at 1M checks (~100k owned each),
+   * the node's memory with them, and each still went to the server (BENCHMARKS.md §16).
+   */
+  forget(answer: ResumeAnswer): void;
 }
 
 type StoredResult = { seq?: unknown; status?: unknown; history?: unknown; slot?: unknown; vantage?: unknown };
@@ -71,6 +78,7 @@ export function streamResultHistory(
   return {
     presence,
     last: (id, rank, perVantage, answer) => queue.push(id, rank, perVantage, answer),
+    forget: (answer) => queue.forget(answer),
   };
 
   async function lastOfVantage(id: string, rank: number, n: number, r: ResumeRecords): Promise<ResumeState | null> {
@@ -119,7 +127,8 @@ export interface LookupObserver {
  * rank and vantage flag packed in one small integer, the asker's answer function (shared by all of
  * its lookups), the time asked — not an object and a closure each: at a start 86k of 100k lookups
  * were waiting at once (BENCHMARKS.md §2). A head index over the arrays (compacted now and then)
- * rather than shift(), so each lookup costs O(1).
+ * rather than shift(), so each lookup costs O(1). An asker's lookups are dropped by `forget`: skipped
+ * when their turn comes, and the arrays compacted at once when they are most of what waits.
  */
 export class LookupQueue {
   private ids: (string | undefined)[] = [];
@@ -132,6 +141,11 @@ export class LookupQueue {
   private running = 0;
   /** Lookups started so far: the next one's number (they start in the order asked). */
   private started = 0;
+  /** Per asker, its lookups waiting in the arrays. */
+  private readonly queuedBy = new Map<ResumeAnswer, number>();
+  /** Per forgotten asker, its lookups still in the arrays (skipped when reached); their sum. */
+  private readonly dropped = new Map<ResumeAnswer, number>();
+  private droppedTotal = 0;
 
   constructor(
     private readonly n: number,
@@ -141,7 +155,7 @@ export class LookupQueue {
   ) {}
 
   get pending(): number {
-    return this.ids.length - this.head;
+    return this.ids.length - this.head - this.droppedTotal;
   }
 
   /** Lookups asked so far (the next one's number). */
@@ -158,14 +172,39 @@ export class LookupQueue {
     this.ids.push(id);
     this.keys.push(rank * 2 + (perVantage ? 1 : 0));
     this.answers.push(answer);
+    this.queuedBy.set(answer, (this.queuedBy.get(answer) ?? 0) + 1);
     if (this.observer) this.askedAt.push(performance.now());
     this.next();
     this.observer?.outstanding(this.outstanding);
   }
 
+  /** Drops `answer`'s waiting lookups (those out are answered as usual). */
+  forget(answer: ResumeAnswer): void {
+    const n = this.queuedBy.get(answer);
+    if (!n) return;
+    this.queuedBy.delete(answer);
+    this.dropped.set(answer, n);
+    this.droppedTotal += n;
+    if (this.droppedTotal > 1024 && this.droppedTotal * 2 > this.ids.length - this.head) this.compact();
+    this.next();
+    this.observer?.outstanding(this.outstanding);
+  }
+
+  /** Whether the lookup at `i` was dropped (it is then skipped and counted off). */
+  private skip(i: number): boolean {
+    const answer = this.answers[i]!;
+    const left = this.dropped.get(answer);
+    if (left === undefined) return false;
+    if (left > 1) this.dropped.set(answer, left - 1);
+    else this.dropped.delete(answer);
+    this.droppedTotal--;
+    return true;
+  }
+
   private next(): void {
     while (this.running < this.n && this.head < this.ids.length) {
       const i = this.head++;
+      const skipped = this.skip(i);
       const id = this.ids[i]!;
       const key = this.keys[i]!;
       const answer = this.answers[i]!;
@@ -173,6 +212,10 @@ export class LookupQueue {
       this.ids[i] = undefined;
       this.answers[i] = undefined;
       if (this.head > 1024 && this.head * 2 > this.ids.length) this.compact();
+      if (skipped) continue;
+      const queued = this.queuedBy.get(answer)!;
+      if (queued > 1) this.queuedBy.set(answer, queued - 1);
+      else this.queuedBy.delete(answer);
       this.running++;
       this.run(id, key >> 1, (key & 1) === 1, this.started++).then(
         (state) => this.finish(id, answer, askedAt, null, state),
@@ -181,12 +224,15 @@ export class LookupQueue {
     }
   }
 
+  /** The waiting lookups moved to the arrays' start, the dropped ones left out. */
   private compact(): void {
-    const h = this.head;
-    this.ids = this.ids.slice(h);
-    this.keys = this.keys.slice(h);
-    this.answers = this.answers.slice(h);
-    if (this.observer) this.askedAt = this.askedAt.slice(h);
+    const keep: number[] = [];
+    for (let i = this.head; i < this.ids.length; i++) if (!this.skip(i)) keep.push(i);
+    const { ids, keys, answers, askedAt } = this;
+    this.ids = keep.map((i) => ids[i]);
+    this.keys = keep.map((i) => keys[i]!);
+    this.answers = keep.map((i) => answers[i]);
+    if (this.observer) this.askedAt = keep.map((i) => askedAt[i]!);
     this.head = 0;
   }
 

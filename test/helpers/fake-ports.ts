@@ -97,7 +97,7 @@ export function fakePorts(opts: { start?: number; jitterMs?: number; graceMs?: n
     bus,
     instance: `i-${nodeId}`,
     claimWaitMs: opts.claimWaitMs ?? 1000,
-    history: { last: (id, _rank, _perVantage, done) => void Promise.resolve().then(() => done(id, null, f.history.get(id) ?? null)) },
+    history: { last: (id, _rank, _perVantage, done) => void Promise.resolve().then(() => done(id, null, f.history.get(id) ?? null)), forget: () => {} },
     subjects: subjects('lookout'),
     metrics: createMetrics(),
     log: pino({ level: 'info' }, { write: (line: string) => void f.logs.push(JSON.parse(line) as Record<string, unknown>) }),

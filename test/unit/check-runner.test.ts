@@ -186,10 +186,25 @@ describe('check runner under a simulated clock', () => {
     expect(statuses(f)).toEqual([]);
   });
 
+  test('a runner that stops scheduling drops its lookups still queued: forget with the answer it asked with', async () => {
+    const f = fakePorts({ graceMs: 3000 });
+    const askedWith = new Set<unknown>();
+    const forgotten: unknown[] = [];
+    f.ports.history = { last: (_id, _rank, _perVantage, done) => void askedWith.add(done), forget: (done) => void forgotten.push(done) };
+    const actor = startRunner(f, [spec('a'), spec('b')]);
+    f.clock.advance(10_000);
+    await f.settle();
+    expect(askedWith.size).toBe(1); // one answer function for all its lookups
+    expect(forgotten).toEqual([]);
+    actor.send({ type: 'STOP' });
+    expect(actor.getSnapshot().value).toBe('draining');
+    expect(forgotten).toEqual([...askedWith]);
+  });
+
   test('an outcome that finishes before the resume lookup is applied after it, in order', async () => {
     const f = fakePorts();
     let release!: () => void;
-    f.ports.history = { last: (id, _rank, _perVantage, done) => void (release = () => done(id, null, { seq: 9, status: 'down', history: '00', slot: f.clock.now() })) };
+    f.ports.history = { last: (id, _rank, _perVantage, done) => void (release = () => done(id, null, { seq: 9, status: 'down', history: '00', slot: f.clock.now() })), forget: () => {} };
     startRunner(f, [spec('a', { policy: { type: 'consecutive', rise: 1, fall: 1 } })]);
     f.clock.advance(10_000);
     f.pending[0]!.finish(pass());
@@ -209,6 +224,7 @@ describe('check runner under a simulated clock', () => {
         asked.push(`${id}/${rank}/${perVantage}`);
         void Promise.resolve().then(() => done(id, null, id === 'multi' ? { seq: 30, status: 'up', history: '111', slot: f.clock.now() - 10_000 } : null));
       },
+      forget: () => {},
     };
     const actor = createActor(checkRunnerMachine, { input: { shard: 0, rank: 2, gen: 1, epoch: 7, specs: [spec('multi', { replicas: 3 }), spec('single')], start: { type: 'fresh' }, ports: f.ports }, clock: f.clock });
     actor.start();

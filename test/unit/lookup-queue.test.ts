@@ -100,3 +100,75 @@ test('each lookup runs with its number in the order asked; asked and outstanding
   q.push('e', 0, false, () => {});
   expect(numbers.at(-1)).toEqual(['e', 4]);
 });
+
+describe('forget: an asker that stopped scheduling drops its waiting lookups', () => {
+  /** A queue whose lookups wait for `open` (the ids run recorded), and its outstanding counts. */
+  function gated(n: number) {
+    const gates: (() => void)[] = [];
+    const ran: string[] = [];
+    const outstanding: number[] = [];
+    const q = new LookupQueue(
+      n,
+      (id) => {
+        ran.push(id);
+        return new Promise<ResumeState>((resolve) => gates.push(() => resolve(state(1))));
+      },
+      { answered: () => {}, outstanding: (k) => outstanding.push(k) },
+    );
+    const drain = async () => {
+      while (gates.length > 0) {
+        gates.shift()!();
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    return { q, ran, outstanding, drain };
+  }
+
+  test("its waiting lookups never run; the one out is answered; another asker's run in order", async () => {
+    const { q, ran, outstanding, drain } = gated(1);
+    const told: string[] = [];
+    const gone = (id: string) => void told.push(`gone ${id}`);
+    const kept = (id: string) => void told.push(`kept ${id}`);
+    q.push('g1', 0, false, gone); // out at once
+    q.push('k1', 0, false, kept);
+    q.push('g2', 0, false, gone);
+    q.push('g3', 0, false, gone);
+    q.push('k2', 0, false, kept);
+    expect([q.pending, q.outstanding]).toEqual([4, 5]);
+    q.forget(gone);
+    expect([q.pending, q.outstanding, outstanding.at(-1)]).toEqual([2, 3, 3]);
+    await drain();
+    expect(ran).toEqual(['g1', 'k1', 'k2']);
+    expect(told).toEqual(['gone g1', 'kept k1', 'kept k2']);
+    expect([q.pending, q.outstanding]).toEqual([0, 0]);
+  });
+
+  test('thousands forgotten are let go at once (compacted), the rest keep their order; forgetting twice or an unknown asker is nothing', async () => {
+    const { q, ran, drain } = gated(2);
+    const a = () => {};
+    const b = () => {};
+    for (let i = 0; i < 3000; i++) q.push(`a${i}`, 0, false, a);
+    for (let i = 0; i < 5; i++) q.push(`b${i}`, 0, false, b);
+    q.forget(a);
+    q.forget(a);
+    q.forget(() => {});
+    expect(q.pending).toBe(5);
+    expect((q as unknown as { ids: unknown[] }).ids.length).toBe(5); // the dropped ones are gone from the arrays
+    await drain();
+    expect(ran).toEqual(['a0', 'a1', 'b0', 'b1', 'b2', 'b3', 'b4']);
+    expect(q.outstanding).toBe(0);
+  });
+
+  test('an asker that asks again after forget gets its new lookups run (only the earlier ones were dropped)', async () => {
+    const { q, ran, drain } = gated(1);
+    const a = () => {};
+    q.push('x', 0, false, () => {});
+    q.push('a0', 0, false, a);
+    q.push('a1', 0, false, a);
+    q.forget(a);
+    q.push('a2', 0, false, a);
+    expect(q.pending).toBe(1);
+    await drain();
+    expect(ran).toEqual(['x', 'a2']);
+  });
+});
