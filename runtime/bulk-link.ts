@@ -21,12 +21,6 @@ import type { Logger } from './logger';
  * still queued, and be retried for nothing (the server creates it all the same).
  */
 export const BULK_API_TIMEOUT_MS = 30_000;
-/**
- * The bulk link's PING interval (runtime/nats.ts bulkConnection; NATS_MAX_PING_OUT unanswered make
- * it stale): a PING waits behind the link's queued requests, and the node's NATS_PING_MS would
- * drop a link that is only busy (8 queued creates at 2–4 s) and fail every load on it.
- */
-export const BULK_PING_MS = 60_000;
 
 /** What the link needs of a NATS connection (a narrow port: unit-tested with a fake). */
 export interface LinkConnection {

@@ -9,7 +9,6 @@ import type { Config } from './config';
 import type { Logger } from './logger';
 import { watchNatsLink } from './link-watch';
 import { describeNatsFailure, FailureLog, NATS_FAILURE_LOG_EVERY_MS, type NatsFailure } from './nats-failure';
-import { BULK_PING_MS } from './bulk-link';
 
 /** Connection state as an operator reads it (also exported as a metric). */
 export const ConnState = { connected: 'connected', disconnected: 'disconnected', reconnecting: 'reconnecting', closed: 'closed' } as const;
@@ -32,6 +31,13 @@ export const NATS_PING_MS = 10_000;
 
 /** Pings without an answer before the connection counts as dead (nats.js maxPingOut). */
 export const NATS_MAX_PING_OUT = 2;
+
+/**
+ * The bulk link's PING interval (bulkConnection; NATS_MAX_PING_OUT unanswered make it stale): a
+ * PING waits behind the link's queued requests, and the node's NATS_PING_MS would drop a link that
+ * is only busy (8 queued creates at 2–4 s) and fail every load on it.
+ */
+export const BULK_PING_MS = 60_000;
 
 /**
  * A node's link is watched every LOOKOUT_NATS_PING_MS by runtime/link-watch.ts (anything heard from
@@ -182,7 +188,7 @@ export function nodeInboxPrefix(prefix: string): string {
  * legacy spec keys (a consumer on a filter over a 1M-key bucket's subjects) held the same
  * connection's other requests 497–923 ms on a quiet server, and 4–5 ms when it went out on a
  * connection of its own (bench/legacy-check.ts); a shard's load held the loading connection's PING
- * 369 ms (bench/gained-shard.ts, BENCHMARKS.md §16). It reconnects as the node's own does, but its
+ * 634 ms and another connection's 11 ms (bench/gained-shard.ts, BENCHMARKS.md §16). It reconnects as the node's own does, but its
  * first connect is tried once (a load that finds no link fails and is retried), and it pings every
  * BULK_PING_MS (its PINGs wait behind its queued requests). Same credentials and
  * inbox prefix as the node's own connection (the node role's permissions allow both).
