@@ -188,10 +188,10 @@ export function nodeInboxPrefix(prefix: string): string {
  * legacy spec keys (a consumer on a filter over a 1M-key bucket's subjects) held the same
  * connection's other requests 497–923 ms on a quiet server, and 4–5 ms when it went out on a
  * connection of its own (bench/legacy-check.ts); a shard's load held the loading connection's PING
- * 634 ms and another connection's 11 ms (bench/gained-shard.ts, BENCHMARKS.md §16). It reconnects as the node's own does, but its
- * first connect is tried once (a load that finds no link fails and is retried), and it pings every
- * BULK_PING_MS (its PINGs wait behind its queued requests). Same credentials and
- * inbox prefix as the node's own connection (the node role's permissions allow both).
+ * 634 ms and another connection's 11 ms (bench/gained-shard.ts, BENCHMARKS.md §16). It reconnects
+ * as the node's own does, but its first connect is tried once (a load that finds no link fails and
+ * is retried), and it pings every BULK_PING_MS (its PINGs wait behind its queued requests). Same
+ * credentials and inbox prefix as the node's own connection (the node role's permissions allow both).
  */
 export async function bulkConnection(cfg: NatsAuthConfig, name: string, inboxPrefix: string): Promise<NatsConnection> {
   return connect({ ...connectionOptions(cfg, name), inboxPrefix, waitOnFirstConnect: false, pingInterval: BULK_PING_MS });
